@@ -1,0 +1,89 @@
+//===- AttnInterfaces.td - Pattern and attention interfaces -*- tablegen -*-===//
+#ifndef ATTN_DIALECT_ATTN_IR_ATTNINTERFACES_TD
+#define ATTN_DIALECT_ATTN_IR_ATTNINTERFACES_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/AttrTypeBase.td"
+
+def Attn_PatternAttrInterface : AttrInterface<"PatternAttrInterface"> {
+  let cppNamespace = "::mlir::attn";
+  let description = [{
+    A sparsity pattern: a predicate on a (query position, key position) pair
+    that says whether the pair is live. Positions are signed 64-bit integers
+    (the `qpos` / `kpos` of `attn.sdpa`, by default the row and column).
+    `numQueries` and `numKeys` are the sequence lengths Nq and Nk, which a few
+    patterns read (bottom-right causal, BigBird random).
+
+    The interface has three faces of one predicate, and every lowering talks
+    to patterns only through it:
+
+    * `isLive` evaluates the predicate on integers (folding, tests, the
+      reference);
+    * `buildIsLive` emits the same predicate as `arith` / `scf` IR over `i64`
+      values, for masking inside partially live blocks;
+    * `classify` answers for a whole block of positions whether every pair is
+      live (`Full`), none is (`Empty`), or it cannot tell (`Partial`). It is
+      conservative: `Partial` is always a correct answer, `Full` and `Empty`
+      are promises. Sequence lengths passed as `ShapedType::kDynamic` are
+      unknown; patterns that need them answer `Partial`.
+
+    `simplify` and `getBand` serve canonicalization (see `simplifyPattern`).
+  }];
+  let methods = [
+    InterfaceMethod<
+      "Returns whether the pair (query position `i`, key position `j`) is "
+      "live for sequence lengths `numQueries` and `numKeys`.",
+      "bool", "isLive",
+      (ins "int64_t":$i, "int64_t":$j, "int64_t":$numQueries,
+           "int64_t":$numKeys)>,
+    InterfaceMethod<
+      "Builds the predicate as an `i1` value from the `i64` values `i`, `j`, "
+      "`numQueries` and `numKeys`; it equals `isLive` on every input.",
+      "::mlir::Value", "buildIsLive",
+      (ins "::mlir::OpBuilder &":$builder, "::mlir::Location":$loc,
+           "::mlir::Value":$i, "::mlir::Value":$j,
+           "::mlir::Value":$numQueries, "::mlir::Value":$numKeys)>,
+    InterfaceMethod<
+      "Classifies the block of query positions `queries` times key positions "
+      "`keys` as Empty, Full or Partial (conservatively).",
+      "::mlir::attn::BlockKind", "classify",
+      (ins "::mlir::attn::PositionRange":$queries,
+           "::mlir::attn::PositionRange":$keys,
+           "int64_t":$numQueries, "int64_t":$numKeys)>,
+    InterfaceMethod<
+      "Returns a simpler equivalent pattern in `context`, or this pattern.",
+      "::mlir::attn::PatternAttrInterface", "simplify",
+      (ins "const ::mlir::attn::PatternContext &":$context), [{}],
+      [{ return ::llvm::cast<::mlir::attn::PatternAttrInterface>($_attr); }]>,
+    InterfaceMethod<
+      "If the pattern is exactly a diagonal band `lo <= j - i <= hi` in "
+      "`context`, returns it.",
+      "std::optional<::mlir::attn::DiagonalBand>", "getBand",
+      (ins "const ::mlir::attn::PatternContext &":$context), [{}],
+      [{ return std::nullopt; }]>,
+  ];
+}
+
+def Attn_AttentionOpInterface : OpInterface<"AttentionOpInterface"> {
+  let cppNamespace = "::mlir::attn";
+  let description = [{
+    Implemented by every attn op. Gives passes the facts they need without
+    naming a concrete op: the output operand (the ops are in
+    destination-passing style), the pattern of positions that the op's core
+    attention uses, and whether it is causal.
+  }];
+  let methods = [
+    InterfaceMethod<"Returns the destination (`outs`) operand.",
+      "::mlir::Value", "getInit", (ins), [{}], [{ return $_op.getInit(); }]>,
+    InterfaceMethod<
+      "Returns the pattern over positions that the op's core attention "
+      "applies (`#attn.dense` when the op has none).",
+      "::mlir::attn::PatternAttrInterface", "getEffectivePattern", (ins), [{}],
+      [{ return ::mlir::attn::DenseAttr::get($_op->getContext()); }]>,
+    InterfaceMethod<"Returns whether a query only sees earlier keys.",
+      "bool", "isCausal", (ins), [{}], [{ return false; }]>,
+  ];
+  let verify = [{ return ::mlir::attn::verifyAttentionOpInterface($_op); }];
+}
+
+#endif // ATTN_DIALECT_ATTN_IR_ATTNINTERFACES_TD

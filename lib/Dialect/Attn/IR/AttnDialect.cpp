@@ -1,0 +1,216 @@
+//===- AttnDialect.cpp - attn dialect registration and attributes ---------===//
+#include "attn/Dialect/Attn/IR/AttnDialect.h"
+#include "attn/Dialect/Attn/IR/AttnAttrs.h"
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/SmallSet.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+#include "attn/Dialect/Attn/IR/AttnDialect.cpp.inc"
+#include "attn/Dialect/Attn/IR/AttnEnums.cpp.inc"
+#include "attn/Dialect/Attn/IR/AttnAttrInterfaces.cpp.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "attn/Dialect/Attn/IR/AttnAttrs.cpp.inc"
+
+void AttnDialect::initialize() {
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "attn/Dialect/Attn/IR/AttnAttrs.cpp.inc"
+      >();
+  addOperations<
+#define GET_OP_LIST
+#include "attn/Dialect/Attn/IR/AttnOps.cpp.inc"
+      >();
+}
+
+//===----------------------------------------------------------------------===//
+// Parameter domains
+//===----------------------------------------------------------------------===//
+
+/// Sizes, offsets and extents of patterns stay within 32 bits so that the
+/// predicates never overflow 64-bit arithmetic on positions below 2^61.
+static constexpr int64_t kParameterLimit = int64_t(1) << 31;
+
+/// Checks `min <= value < 2^31` for the parameter `name` of `pattern`.
+static LogicalResult checkParameter(function_ref<InFlightDiagnostic()> emitError,
+                                    StringRef pattern, StringRef name,
+                                    int64_t value, int64_t min) {
+  if (value >= min && value < kParameterLimit)
+    return success();
+  if (value < min)
+    return emitError() << "#attn." << pattern << " needs " << name
+                       << " >= " << min << ", but got " << name << " = "
+                       << value;
+  return emitError() << "#attn." << pattern << " needs " << name
+                     << " below 2^31, but got " << name << " = " << value;
+}
+
+/// Checks that `value` lies in the symmetric 32-bit range.
+static LogicalResult checkOffset(function_ref<InFlightDiagnostic()> emitError,
+                                 StringRef pattern, StringRef name,
+                                 int64_t value) {
+  return checkParameter(emitError, pattern, name, value, -kParameterLimit + 1);
+}
+
+LogicalResult WindowAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                 int64_t left, int64_t right) {
+  if (failed(checkOffset(emitError, "window", "left", left)) ||
+      failed(checkOffset(emitError, "window", "right", right)))
+    return failure();
+  if (left + right < 0)
+    return emitError() << "#attn.window needs left + right >= 0 (a non-empty "
+                          "band), but got left = "
+                       << left << ", right = " << right;
+  return success();
+}
+
+LogicalResult DilatedAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                  int64_t left, int64_t right,
+                                  int64_t dilation) {
+  if (failed(checkOffset(emitError, "dilated", "left", left)) ||
+      failed(checkOffset(emitError, "dilated", "right", right)) ||
+      failed(checkParameter(emitError, "dilated", "dilation", dilation, 1)))
+    return failure();
+  if (left + right < 0)
+    return emitError() << "#attn.dilated needs left + right >= 0 (a non-empty "
+                          "band), but got left = "
+                       << left << ", right = " << right;
+  return success();
+}
+
+LogicalResult
+BlockLocalAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                       int64_t size) {
+  return checkParameter(emitError, "block_local", "size", size, 1);
+}
+
+LogicalResult StridedAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                  int64_t stride) {
+  return checkParameter(emitError, "strided", "stride", stride, 1);
+}
+
+LogicalResult FixedAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                int64_t block, int64_t summary) {
+  if (failed(checkParameter(emitError, "fixed", "block", block, 1)) ||
+      failed(checkParameter(emitError, "fixed", "summary", summary, 0)))
+    return failure();
+  if (summary > block)
+    return emitError() << "#attn.fixed needs summary <= block, but got block = "
+                       << block << ", summary = " << summary;
+  return success();
+}
+
+LogicalResult GlobalAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                 ArrayRef<int64_t> tokens, int64_t first) {
+  return checkParameter(emitError, "global", "first", first, 0);
+}
+
+LogicalResult RandomAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                 int64_t block, int64_t perRow, int64_t seed) {
+  if (failed(checkParameter(emitError, "random", "block", block, 1)) ||
+      failed(checkParameter(emitError, "random", "per_row", perRow, 0)))
+    return failure();
+  return success();
+}
+
+LogicalResult AxialAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                int64_t rows, int64_t cols) {
+  if (failed(checkParameter(emitError, "axial", "rows", rows, 1)) ||
+      failed(checkParameter(emitError, "axial", "cols", cols, 1)))
+    return failure();
+  return success();
+}
+
+LogicalResult
+BlockSparseAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                        ArrayRef<int64_t> block, DenseIntElementsAttr layout) {
+  if (block.size() != 2)
+    return emitError() << "#attn.block_sparse needs block = [bq, bk] (two "
+                          "sizes), but got "
+                       << block.size() << " sizes";
+  if (failed(checkParameter(emitError, "block_sparse", "bq", block[0], 1)) ||
+      failed(checkParameter(emitError, "block_sparse", "bk", block[1], 1)))
+    return failure();
+  auto type = layout.getType();
+  if (type.getRank() != 2 || !type.getElementType().isInteger(1))
+    return emitError() << "#attn.block_sparse needs a 2-D i1 layout "
+                          "(query blocks x key blocks), but got "
+                       << type;
+  return success();
+}
+
+/// Checks that a union or intersection has at least one part.
+static LogicalResult verifyParts(function_ref<InFlightDiagnostic()> emitError,
+                                 StringRef name,
+                                 ArrayRef<PatternAttrInterface> parts) {
+  if (parts.empty())
+    return emitError() << "#attn." << name
+                       << " needs at least one part, but got none";
+  return success();
+}
+
+LogicalResult UnionAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                ArrayRef<PatternAttrInterface> parts) {
+  return verifyParts(emitError, "union", parts);
+}
+
+LogicalResult
+IntersectAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                      ArrayRef<PatternAttrInterface> parts) {
+  return verifyParts(emitError, "intersect", parts);
+}
+
+bool BlockSparseAttr::isBlockLive(int64_t qb, int64_t kb) const {
+  auto shape = getLayout().getType().getShape();
+  if (qb < 0 || kb < 0 || qb >= shape[0] || kb >= shape[1])
+    return false;
+  return getLayout().getValues<bool>()[qb * shape[1] + kb];
+}
+
+//===----------------------------------------------------------------------===//
+// #attn.causal syntax: `#attn.causal`, `<offset = c>`, `<bottom_right>`, both.
+//===----------------------------------------------------------------------===//
+
+Attribute CausalAttr::parse(AsmParser &parser, Type) {
+  int64_t offset = 0;
+  bool bottomRight = false;
+  if (succeeded(parser.parseOptionalLess())) {
+    bool first = true;
+    while (first || succeeded(parser.parseOptionalComma())) {
+      first = false;
+      if (succeeded(parser.parseOptionalKeyword("bottom_right"))) {
+        bottomRight = true;
+        continue;
+      }
+      if (parser.parseKeyword("offset") || parser.parseEqual() ||
+          parser.parseInteger(offset))
+        return {};
+    }
+    if (parser.parseGreater())
+      return {};
+  }
+  return parser.getChecked<CausalAttr>(parser.getContext(), offset,
+                                       bottomRight);
+}
+
+void CausalAttr::print(AsmPrinter &printer) const {
+  if (getOffset() == 0 && !getBottomRight())
+    return;
+  printer << "<";
+  if (getOffset() != 0)
+    printer << "offset = " << getOffset() << (getBottomRight() ? ", " : "");
+  if (getBottomRight())
+    printer << "bottom_right";
+  printer << ">";
+}
+
+LogicalResult CausalAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                 int64_t offset, bool bottomRight) {
+  return checkOffset(emitError, "causal", "offset", offset);
+}

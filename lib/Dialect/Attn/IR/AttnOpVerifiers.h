@@ -1,0 +1,30 @@
+//===- AttnOpVerifiers.h - Checks shared by the attn ops --------*- C++ -*-===//
+#ifndef ATTN_LIB_DIALECT_ATTN_IR_ATTNOPVERIFIERS_H
+#define ATTN_LIB_DIALECT_ATTN_IR_ATTNOPVERIFIERS_H
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Operation.h"
+#include <optional>
+
+namespace mlir {
+namespace attn {
+
+/// Checks Q [B, H, Nq, D], K [B, Hkv, Nk, D], V [B, Hkv, Nk, Dv] and the
+/// destination [B, H, Nq, Dv] with V's element type, static D and Dv, and
+/// H % Hkv == 0.
+LogicalResult verifyQueryKeyValue(Operation *op, ShapedType q, ShapedType k,
+                                  ShapedType v, ShapedType out);
+
+/// Checks that a present scale is finite.
+LogicalResult verifyOptionalScale(Operation *op, FloatAttr scale);
+
+/// Checks Nq == Nk when both are static, for an op that is causal; `why`
+/// says why the op needs it.
+LogicalResult verifyCausalLengths(Operation *op, ShapedType q, ShapedType k,
+                                  StringRef why);
+
+} // namespace attn
+} // namespace mlir
+
+#endif // ATTN_LIB_DIALECT_ATTN_IR_ATTNOPVERIFIERS_H

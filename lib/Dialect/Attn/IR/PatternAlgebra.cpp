@@ -1,0 +1,240 @@
+//===- PatternAlgebra.cpp - Canonical forms of patterns -------------------===//
+//
+// Every pattern simplifies itself through `simplify`; unions and intersections
+// flatten, deduplicate and merge the parts that are diagonal bands (`getBand`:
+// dense, causal, window). `simplifyPattern` adds the rule that needs the whole
+// position range: a pattern under which every pair is live becomes dense.
+//
+//===----------------------------------------------------------------------===//
+#include "attn/Dialect/Attn/IR/AttnAttrs.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallVector.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+/// Bands whose bounds leave the 32-bit parameter range are not turned back
+/// into attributes (the attributes could not hold them).
+static bool fitsParameter(std::optional<int64_t> bound) {
+  constexpr int64_t limit = int64_t(1) << 31;
+  return !bound || (*bound > -limit && *bound < limit);
+}
+
+/// Returns the attribute for a band, or null when no pattern states it
+/// (a band open only above, an empty band, or bounds out of range).
+static PatternAttrInterface bandToPattern(MLIRContext *ctx, DiagonalBand band) {
+  if (!fitsParameter(band.lo) || !fitsParameter(band.hi))
+    return {};
+  if (!band.lo && !band.hi)
+    return DenseAttr::get(ctx);
+  if (!band.lo)
+    return CausalAttr::get(ctx, *band.hi, /*bottom_right=*/false);
+  if (!band.hi || *band.lo > *band.hi)
+    return {};
+  return WindowAttr::get(ctx, -*band.lo, *band.hi);
+}
+
+/// Returns the tighter of two bounds (`pickLower` chooses the smaller).
+static std::optional<int64_t> tighter(std::optional<int64_t> a,
+                                      std::optional<int64_t> b, bool pickLower) {
+  if (!a)
+    return b;
+  if (!b)
+    return a;
+  return pickLower ? std::min(*a, *b) : std::max(*a, *b);
+}
+
+/// Simplifies the parts, and splices in the parts of nested `Self` patterns.
+template <typename Self>
+static SmallVector<PatternAttrInterface>
+flattenParts(ArrayRef<PatternAttrInterface> parts, const PatternContext &context) {
+  SmallVector<PatternAttrInterface> flat;
+  for (PatternAttrInterface part : parts) {
+    PatternAttrInterface simple = simplifyPattern(part, context);
+    if (auto nested = llvm::dyn_cast<Self>(simple)) {
+      for (PatternAttrInterface inner : nested.getParts())
+        if (!llvm::is_contained(flat, inner))
+          flat.push_back(inner);
+      continue;
+    }
+    if (!llvm::is_contained(flat, simple))
+      flat.push_back(simple);
+  }
+  return flat;
+}
+
+//===----------------------------------------------------------------------===//
+// Bands
+//===----------------------------------------------------------------------===//
+
+std::optional<DiagonalBand> DenseAttr::getBand(const PatternContext &) const {
+  return DiagonalBand{};
+}
+
+std::optional<DiagonalBand> CausalAttr::getBand(const PatternContext &context) const {
+  if (!getBottomRight())
+    return DiagonalBand{std::nullopt, getOffset()};
+  if (ShapedType::isDynamic(context.numQueries) ||
+      ShapedType::isDynamic(context.numKeys))
+    return std::nullopt;
+  return DiagonalBand{std::nullopt,
+                      getOffset() + context.numKeys - context.numQueries};
+}
+
+std::optional<DiagonalBand> WindowAttr::getBand(const PatternContext &) const {
+  return DiagonalBand{-getLeft(), getRight()};
+}
+
+std::optional<DiagonalBand>
+IntersectAttr::getBand(const PatternContext &context) const {
+  DiagonalBand band;
+  for (PatternAttrInterface part : getParts()) {
+    std::optional<DiagonalBand> partBand = part.getBand(context);
+    if (!partBand)
+      return std::nullopt;
+    band.lo = tighter(band.lo, partBand->lo, /*pickLower=*/false);
+    band.hi = tighter(band.hi, partBand->hi, /*pickLower=*/true);
+  }
+  return band;
+}
+
+//===----------------------------------------------------------------------===//
+// Single patterns
+//===----------------------------------------------------------------------===//
+
+PatternAttrInterface CausalAttr::simplify(const PatternContext &context) const {
+  if (!getBottomRight())
+    return *this;
+  if (std::optional<DiagonalBand> band = getBand(context))
+    if (PatternAttrInterface topLeft = bandToPattern(getContext(), *band))
+      return topLeft;
+  return *this;
+}
+
+PatternAttrInterface DilatedAttr::simplify(const PatternContext &) const {
+  if (getDilation() == 1)
+    return WindowAttr::get(getContext(), getLeft(), getRight());
+  return *this;
+}
+
+PatternAttrInterface BlockLocalAttr::simplify(const PatternContext &) const {
+  if (getSize() == 1)
+    return WindowAttr::get(getContext(), 0, 0);
+  return *this;
+}
+
+PatternAttrInterface StridedAttr::simplify(const PatternContext &) const {
+  if (getStride() == 1)
+    return DenseAttr::get(getContext());
+  return *this;
+}
+
+PatternAttrInterface FixedAttr::simplify(const PatternContext &) const {
+  if (getSummary() == getBlock())
+    return DenseAttr::get(getContext());
+  return *this;
+}
+
+PatternAttrInterface GlobalAttr::simplify(const PatternContext &) const {
+  // Sort and dedupe the tokens, absorb those that extend `first`, and drop
+  // those that `first` already covers.
+  SmallVector<int64_t> tokens(getTokens());
+  llvm::sort(tokens);
+  tokens.erase(std::unique(tokens.begin(), tokens.end()), tokens.end());
+  int64_t first = getFirst();
+  for (int64_t t : tokens)
+    if (t == first)
+      ++first;
+  llvm::erase_if(tokens, [&](int64_t t) { return t >= 0 && t < first; });
+  return GlobalAttr::get(getContext(), tokens, first);
+}
+
+//===----------------------------------------------------------------------===//
+// Union and intersection
+//===----------------------------------------------------------------------===//
+
+PatternAttrInterface UnionAttr::simplify(const PatternContext &context) const {
+  MLIRContext *ctx = getContext();
+  SmallVector<PatternAttrInterface> parts =
+      flattenParts<UnionAttr>(getParts(), context);
+  if (llvm::any_of(parts, [](auto p) { return llvm::isa<DenseAttr>(p); }))
+    return DenseAttr::get(ctx);
+  // Merge band parts that overlap or touch (j - i is an integer).
+  for (size_t a = 0; a < parts.size(); ++a) {
+    for (size_t b = a + 1; b < parts.size(); ++b) {
+      std::optional<DiagonalBand> x = parts[a].getBand(context);
+      std::optional<DiagonalBand> y = parts[b].getBand(context);
+      if (!x || !y)
+        continue;
+      bool apart = (x->hi && y->lo && *y->lo > *x->hi + 1) ||
+                   (y->hi && x->lo && *x->lo > *y->hi + 1);
+      if (apart)
+        continue;
+      DiagonalBand hull{x->lo && y->lo ? std::min(*x->lo, *y->lo)
+                                       : std::optional<int64_t>(),
+                        x->hi && y->hi ? std::max(*x->hi, *y->hi)
+                                       : std::optional<int64_t>()};
+      PatternAttrInterface merged = bandToPattern(ctx, hull);
+      if (!merged)
+        continue;
+      parts[a] = merged;
+      parts.erase(parts.begin() + b);
+      b = a; // Start over against the widened band.
+    }
+  }
+  if (parts.size() == 1)
+    return parts.front();
+  return UnionAttr::get(ctx, parts);
+}
+
+PatternAttrInterface IntersectAttr::simplify(const PatternContext &context) const {
+  MLIRContext *ctx = getContext();
+  SmallVector<PatternAttrInterface> parts =
+      flattenParts<IntersectAttr>(getParts(), context);
+  llvm::erase_if(parts, [](auto p) { return llvm::isa<DenseAttr>(p); });
+  // Fold every band part into the first one when the result is a pattern.
+  std::optional<DiagonalBand> band;
+  SmallVector<size_t> bandParts;
+  for (auto [index, part] : llvm::enumerate(parts)) {
+    std::optional<DiagonalBand> partBand = part.getBand(context);
+    if (!partBand)
+      continue;
+    bandParts.push_back(index);
+    band = band ? DiagonalBand{tighter(band->lo, partBand->lo, false),
+                               tighter(band->hi, partBand->hi, true)}
+                : *partBand;
+  }
+  if (bandParts.size() > 1)
+    if (PatternAttrInterface merged = bandToPattern(ctx, *band)) {
+      parts[bandParts.front()] = merged;
+      for (size_t index : llvm::reverse(ArrayRef(bandParts).drop_front()))
+        parts.erase(parts.begin() + index);
+    }
+  if (parts.empty())
+    return DenseAttr::get(ctx);
+  if (parts.size() == 1)
+    return parts.front();
+  return IntersectAttr::get(ctx, parts);
+}
+
+//===----------------------------------------------------------------------===//
+// Driver
+//===----------------------------------------------------------------------===//
+
+PatternAttrInterface mlir::attn::simplifyPattern(PatternAttrInterface pattern,
+                                                 const PatternContext &context) {
+  // Each rule shrinks the pattern, so a few rounds reach the fixed point.
+  for (int round = 0; round < 8; ++round) {
+    PatternAttrInterface next = pattern.simplify(context);
+    if (context.knowsAllPositions() && context.numQueries > 0 &&
+        context.numKeys > 0 &&
+        next.classify({0, context.numQueries}, {0, context.numKeys},
+                      context.numQueries, context.numKeys) == BlockKind::Full)
+      next = DenseAttr::get(pattern.getContext());
+    if (next == pattern)
+      return pattern;
+    pattern = next;
+  }
+  return pattern;
+}

@@ -1,0 +1,19 @@
+//===- attn-opt.cpp - mlir-opt with the attn dialect and passes -----------===//
+#include "attn/Dialect/Attn/IR/AttnDialect.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+
+int main(int argc, char **argv) {
+  mlir::registerAllPasses();
+  mlir::DialectRegistry registry;
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  registry.insert<mlir::attn::AttnDialect>();
+  return mlir::asMainReturnCode(mlir::MlirOptMain(
+      argc, argv, "attn-opt: the attn dialect, its passes and MLIR's\n",
+      registry));
+}
