@@ -214,3 +214,81 @@ LogicalResult CausalAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                  int64_t offset, bool bottomRight) {
   return checkOffset(emitError, "causal", "offset", offset);
 }
+
+//===----------------------------------------------------------------------===//
+// #attn.global<tokens = [..], first = n> and #attn.block_sparse<block = [..], layout = ..>
+//===----------------------------------------------------------------------===//
+
+/// Parses `[a, b, ...]` (possibly empty) into `values`.
+static ParseResult parseIntList(AsmParser &parser,
+                                SmallVectorImpl<int64_t> &values) {
+  return parser.parseCommaSeparatedList(AsmParser::Delimiter::Square, [&] {
+    return parser.parseInteger(values.emplace_back());
+  });
+}
+
+/// Prints `[a, b, ...]`.
+static void printIntList(AsmPrinter &printer, ArrayRef<int64_t> values) {
+  printer << "[";
+  llvm::interleaveComma(values, printer);
+  printer << "]";
+}
+
+Attribute GlobalAttr::parse(AsmParser &parser, Type) {
+  SmallVector<int64_t> tokens;
+  int64_t first = 0;
+  if (parser.parseLess())
+    return {};
+  bool more = true;
+  if (succeeded(parser.parseOptionalKeyword("tokens"))) {
+    if (parser.parseEqual() || parseIntList(parser, tokens))
+      return {};
+    more = succeeded(parser.parseOptionalComma());
+  }
+  if (more && (parser.parseKeyword("first") || parser.parseEqual() ||
+               parser.parseInteger(first)))
+    return {};
+  if (parser.parseGreater())
+    return {};
+  return parser.getChecked<GlobalAttr>(parser.getContext(), tokens, first);
+}
+
+void GlobalAttr::print(AsmPrinter &printer) const {
+  printer << "<";
+  if (!getTokens().empty()) {
+    printer << "tokens = ";
+    printIntList(printer, getTokens());
+    if (getFirst() == 0) {
+      printer << ">";
+      return;
+    }
+    printer << ", ";
+  }
+  printer << "first = " << getFirst() << ">";
+}
+
+Attribute BlockSparseAttr::parse(AsmParser &parser, Type) {
+  SmallVector<int64_t> block;
+  Attribute layout;
+  if (parser.parseLess() || parser.parseKeyword("block") ||
+      parser.parseEqual() || parseIntList(parser, block) ||
+      parser.parseComma() || parser.parseKeyword("layout") ||
+      parser.parseEqual() || parser.parseAttribute(layout) ||
+      parser.parseGreater())
+    return {};
+  auto dense = llvm::dyn_cast<DenseIntElementsAttr>(layout);
+  if (!dense) {
+    parser.emitError(parser.getCurrentLocation(),
+                     "#attn.block_sparse needs a dense i1 tensor layout, but "
+                     "got ")
+        << layout;
+    return {};
+  }
+  return parser.getChecked<BlockSparseAttr>(parser.getContext(), block, dense);
+}
+
+void BlockSparseAttr::print(AsmPrinter &printer) const {
+  printer << "<block = ";
+  printIntList(printer, getBlock());
+  printer << ", layout = " << getLayout() << ">";
+}

@@ -155,7 +155,7 @@ def Attn_GlobalAttr : Attn_PatternAttr<"Global", "global", ["simplify"]> {
   }];
   let parameters = (ins OptionalArrayRefParameter<"int64_t">:$tokens,
                         DefaultValuedParameter<"int64_t", "0">:$first);
-  let assemblyFormat = "`<` struct(params) `>`";
+  let hasCustomAssemblyFormat = 1;
   let genVerifyDecl = 1;
 }
 
@@ -208,7 +208,7 @@ def Attn_BlockSparseAttr : Attn_PatternAttr<"BlockSparse", "block_sparse"> {
   }];
   let parameters = (ins ArrayRefParameter<"int64_t">:$block,
                         "::mlir::DenseIntElementsAttr":$layout);
-  let assemblyFormat = "`<` struct(params) `>`";
+  let hasCustomAssemblyFormat = 1;
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{
     /// Returns the layout bit of block (qb, kb); false outside the layout.

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what is missing, builds, then runs the lit
+# tests (IR), the GoogleTest unit tests (through ctest) and the Python tests.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+build=${BUILD_DIR:-build}
+
+bash scripts/install-deps.sh || exit 1
+bash scripts/build.sh || exit 1
+
+status=0
+echo "== lit (test/) =="
+/usr/lib/llvm-22/bin/lit -sv "$build/test" || status=1
+echo "== ctest (unittests/) =="
+ctest --test-dir "$build" --output-on-failure || status=1
+echo "== pytest (python/) =="
+/usr/bin/python3 -m pytest -q python/tests || status=1
+
+if [ $status -ne 0 ]; then
+  echo "test.sh: FAILED"
+else
+  echo "test.sh: all suites passed"
+fi
+exit $status
