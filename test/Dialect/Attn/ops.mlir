@@ -145,3 +145,19 @@ func.func @lightconv(%x: tensor<2x?x256xf32>, %w: tensor<8x7xf32>, %w4: tensor<8
   %1 = attn.lightconv ins(%x, %w4 : tensor<2x?x256xf32>, tensor<8x4xf32>) outs(%o : tensor<2x?x256xf32>) {causal, normalize = false} -> tensor<2x?x256xf32>
   return
 }
+
+// Dims that must match but are dynamic on one side verify (checked at run time).
+// CHECK-LABEL: func @dynamic_dims_that_must_match
+// CHECK: attn.lowrank
+// CHECK: attn.pkm
+// CHECK: attn.lightconv
+func.func @dynamic_dims_that_must_match(%q: tensor<1x2x8x4xf32>, %e: tensor<1x3x8xf32>, %f: tensor<1x3x?xf32>,
+    %s1: tensor<?x4x2xf32>, %s2: tensor<2x4x2xf32>, %vals: tensor<16x4xf32>,
+    %x: tensor<1x?x8xf32>, %w: tensor<2x3xf32>, %o: tensor<1x4x8xf32>) {
+  %0 = attn.lowrank ins(%q, %q, %q : tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>)
+         projections(%e : tensor<1x3x8xf32>, %f : tensor<1x3x?xf32>) outs(%q : tensor<1x2x8x4xf32>) -> tensor<1x2x8x4xf32>
+  %1 = attn.pkm ins(%q, %s1, %s2, %vals : tensor<1x2x8x4xf32>, tensor<?x4x2xf32>, tensor<2x4x2xf32>, tensor<16x4xf32>)
+         outs(%q : tensor<1x2x8x4xf32>) {top_k = 2} -> tensor<1x2x8x4xf32>
+  %2 = attn.lightconv ins(%x, %w : tensor<1x?x8xf32>, tensor<2x3xf32>) outs(%o : tensor<1x4x8xf32>) -> tensor<1x4x8xf32>
+  return
+}

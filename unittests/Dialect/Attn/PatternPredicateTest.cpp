@@ -8,6 +8,8 @@
 //===----------------------------------------------------------------------===//
 #include "PatternTestUtils.h"
 
+#include "mlir/IR/Diagnostics.h"
+
 #include "gtest/gtest.h"
 
 using namespace mlir;
@@ -89,6 +91,27 @@ TEST(PatternPredicate, RandomPicksPerRowBlocks) {
       EXPECT_FALSE(random.isLive(qb * 4, -1, 16, nk));
     }
   }
+}
+
+} // namespace
+
+namespace {
+
+/// An empty union or intersection cannot be written in text (the parser
+/// rejects `<[]>`), so its verifier is reached through the C++ API.
+TEST(PatternVerifier, EmptyUnionAndIntersectAreRejected) {
+  auto ctx = makeContext();
+  std::vector<std::string> messages;
+  ScopedDiagnosticHandler handler(ctx.get(), [&](Diagnostic &diag) {
+    messages.push_back(diag.str());
+    return success();
+  });
+  auto emitError = [&] { return mlir::emitError(UnknownLoc::get(ctx.get())); };
+  EXPECT_FALSE(UnionAttr::getChecked(emitError, ctx.get(), {}));
+  EXPECT_FALSE(IntersectAttr::getChecked(emitError, ctx.get(), {}));
+  ASSERT_EQ(messages.size(), 2u);
+  EXPECT_EQ(messages[0], "#attn.union needs at least one part, but got none");
+  EXPECT_EQ(messages[1], "#attn.intersect needs at least one part, but got none");
 }
 
 } // namespace

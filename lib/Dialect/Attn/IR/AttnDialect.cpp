@@ -181,16 +181,26 @@ Attribute CausalAttr::parse(AsmParser &parser, Type) {
   int64_t offset = 0;
   bool bottomRight = false;
   if (succeeded(parser.parseOptionalLess())) {
-    bool first = true;
+    bool first = true, seenOffset = false;
     while (first || succeeded(parser.parseOptionalComma())) {
       first = false;
+      SMLoc loc = parser.getCurrentLocation();
       if (succeeded(parser.parseOptionalKeyword("bottom_right"))) {
+        if (bottomRight) {
+          parser.emitError(loc, "#attn.causal has bottom_right twice");
+          return {};
+        }
         bottomRight = true;
         continue;
       }
       if (parser.parseKeyword("offset") || parser.parseEqual() ||
           parser.parseInteger(offset))
         return {};
+      if (seenOffset) {
+        parser.emitError(loc, "#attn.causal has offset twice");
+        return {};
+      }
+      seenOffset = true;
     }
     if (parser.parseGreater())
       return {};

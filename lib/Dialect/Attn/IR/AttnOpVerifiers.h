@@ -24,6 +24,9 @@ LogicalResult verifyOptionalScale(Operation *op, FloatAttr scale);
 LogicalResult verifyCausalLengths(Operation *op, ShapedType q, ShapedType k,
                                   StringRef why);
 
+/// Rejects an attribute `name` that the op does not have, saying why.
+LogicalResult verifyNoAttribute(Operation *op, StringRef name, StringRef why);
+
 } // namespace attn
 } // namespace mlir
 

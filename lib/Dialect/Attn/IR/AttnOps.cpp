@@ -72,6 +72,13 @@ LogicalResult mlir::attn::verifyQueryKeyValue(Operation *op, ShapedType q,
   return success();
 }
 
+LogicalResult mlir::attn::verifyNoAttribute(Operation *op, StringRef name,
+                                            StringRef why) {
+  if (!op->hasAttr(name))
+    return success();
+  return op->emitOpError() << "has no " << name << " (" << why << ")";
+}
+
 LogicalResult mlir::attn::verifyCausalLengths(Operation *op, ShapedType q,
                                               ShapedType k, StringRef why) {
   int64_t nq = q.getDimSize(2), nk = k.getDimSize(2);
@@ -247,10 +254,14 @@ LogicalResult SdpaOp::verifyRegions() {
   SmallVector<Type> expected = {b.getF32Type(), b.getIndexType(),
                                 b.getIndexType(), b.getIndexType(),
                                 b.getIndexType()};
-  if (block.getArgumentTypes() != ArrayRef<Type>(expected))
+  if (block.getArgumentTypes() != ArrayRef<Type>(expected)) {
+    std::string got;
+    llvm::raw_string_ostream os(got);
+    llvm::interleaveComma(block.getArgumentTypes(), os);
     return emitOpError("expects the score_mod block arguments (%s: f32, %b: "
-                       "index, %h: index, %i: index, %j: index), but got ")
-           << block.getNumArguments() << " arguments";
+                       "index, %h: index, %i: index, %j: index), but got (")
+           << got << ")";
+  }
   auto yield = dyn_cast<YieldOp>(block.getTerminator());
   if (!yield || yield.getValues().size() != 1 ||
       !yield.getValues().front().getType().isF32())

@@ -3,6 +3,8 @@
 #include "ShapeChecker.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 
+#include "llvm/Support/CheckedArithmetic.h"
+
 using namespace mlir;
 using namespace mlir::attn;
 
@@ -37,7 +39,7 @@ LogicalResult LshOp::verify() {
       failed(check.sameDim("Dv", "outs", out, 3, "value", v, 3)) ||
       failed(verifyOptionalScale(*this, getScaleAttr())))
     return failure();
-  int64_t buckets = getNumBuckets();
+  int64_t buckets = getNumBucketsAttr().getInt();
   if (buckets < 2 || buckets % 2 != 0)
     return emitOpError() << "expects num_buckets to be even and >= 2 (buckets "
                             "come from argmax over [x ; -x]), but got "
@@ -47,17 +49,21 @@ LogicalResult LshOp::verify() {
     return failure();
   if (rot.getDimSize(1) == 0)
     return emitOpError("expects at least one hash round (rotations dim R >= 1)");
-  if (getChunkSize() < 1)
-    return emitOpError() << "expects chunk_size >= 1, but got " << getChunkSize();
+  // I64Attr getters are unsigned: read the signed values the user wrote.
+  int64_t chunk = getChunkSizeAttr().getInt();
+  int64_t lookBack = getLookBackAttr().getInt();
+  int64_t lookAhead = getLookAheadAttr().getInt();
+  if (chunk < 1)
+    return emitOpError() << "expects chunk_size >= 1, but got " << chunk;
   int64_t n = qk.getDimSize(2);
-  if (!ShapedType::isDynamic(n) && n % getChunkSize() != 0)
+  if (!ShapedType::isDynamic(n) && n % chunk != 0)
     return emitOpError() << "expects the sequence length N (" << n
                          << ") to be a multiple of chunk_size ("
-                         << getChunkSize() << ")";
-  if (getLookBack() < 0 || getLookAhead() < 0)
+                         << chunk << ")";
+  if (lookBack < 0 || lookAhead < 0)
     return emitOpError() << "expects look_back >= 0 and look_ahead >= 0, but "
                             "got look_back = "
-                         << getLookBack() << ", look_ahead = " << getLookAhead();
+                         << lookBack << ", look_ahead = " << lookAhead;
   return success();
 }
 
@@ -79,15 +85,16 @@ LogicalResult ClusterOp::verify() {
       failed(check.sameDim("H", "centroids", centroids, 0, "query", q, 1)) ||
       failed(check.sameDim("D", "centroids", centroids, 2, "query", q, 3)))
     return failure();
-  if (getWindow() < 1)
-    return emitOpError() << "expects window >= 1, but got " << getWindow();
+  int64_t window = getWindowAttr().getInt(); // Signed, unlike getWindow().
+  if (window < 1)
+    return emitOpError() << "expects window >= 1, but got " << window;
   for (auto [name, type] : {std::pair{"Nq", q}, std::pair{"Nk", k}}) {
     int64_t n = type.getDimSize(2);
-    if (!ShapedType::isDynamic(n) && getWindow() > n)
+    if (!ShapedType::isDynamic(n) && window > n)
       return emitOpError() << "expects window <= min(Nq, Nk) (each cluster "
                               "takes window queries and window keys), but got "
                               "window = "
-                           << getWindow() << " > " << name << " = " << n;
+                           << window << " > " << name << " = " << n;
   }
   if (getCausal() &&
       failed(verifyCausalLengths(*this, q, k,
@@ -120,10 +127,10 @@ static LogicalResult verifyProjection(Operation *op, StringRef name,
 
 LogicalResult LowRankOp::verify() {
   for (StringRef name : {"causal", "pattern"})
-    if ((*this)->hasAttr(name))
-      return emitOpError() << "has no " << name
-                           << " form: each projected key mixes every key "
-                              "position, so there is no position to mask";
+    if (failed(verifyNoAttribute(*this, name,
+                                 "each projected key mixes every key position, "
+                                 "so there is no position to mask")))
+      return failure();
   auto q = getQuery().getType(), k = getKey().getType();
   auto e = getKeyProjection().getType();
   if (failed(verifyQueryKeyValue(*this, q, k, getValue().getType(),
@@ -135,10 +142,9 @@ LogicalResult LowRankOp::verify() {
     auto type = cast<ShapedType>(f.getType());
     if (failed(verifyProjection(*this, "value projection", type, k)))
       return failure();
-    if (type.getShape() != e.getShape())
-      return emitOpError() << "expects the value projection to have the shape "
-                              "of the key projection "
-                           << e << ", but got " << type;
+    if (failed(ShapeChecker(*this).compatibleShapes(
+            "the value projection", type, "the key projection", e)))
+      return failure();
   }
   return success();
 }
@@ -150,6 +156,12 @@ LogicalResult LowRankOp::verify() {
 bool KernelizedOp::isCausal() { return getCausal(); }
 
 LogicalResult KernelizedOp::verify() {
+  if (failed(verifyNoAttribute(*this, "scale",
+                               "the feature map's inner product is the score")) ||
+      failed(verifyNoAttribute(*this, "pattern",
+                               "kernelized attention never forms the score "
+                               "matrix; only causal is supported")))
+    return failure();
   ShapeChecker check(*this);
   auto q = getQuery().getType(), k = getKey().getType();
   if (failed(verifyQueryKeyValue(*this, q, k, getValue().getType(),
@@ -189,6 +201,9 @@ LogicalResult KernelizedOp::verify() {
 
 
 LogicalResult PkmOp::verify() {
+  if (failed(verifyNoAttribute(*this, "scale",
+                               "sub-key scores are used as they are")))
+    return failure();
   ShapeChecker check(*this);
   auto q = getQuery().getType(), s1 = getSubkeys1().getType();
   auto s2 = getSubkeys2().getType(), values = getValues().getType();
@@ -211,10 +226,8 @@ LogicalResult PkmOp::verify() {
     return emitOpError() << "expects an even query dim Dk (split into two "
                             "halves), but got "
                          << dk;
-  if (s1.getShape() != s2.getShape())
-    return emitOpError() << "expects subkeys1 and subkeys2 of one shape, but "
-                            "got "
-                         << s1 << " and " << s2;
+  if (failed(check.compatibleShapes("subkeys2", s2, "subkeys1", s1)))
+    return failure();
   if (failed(check.sameDim("H", "subkeys1", s1, 0, "query", q, 1)) ||
       failed(check.dimIs("subkeys1", s1, 2, "Dk / 2", dk / 2,
                          "half the query dim")) ||
@@ -225,12 +238,18 @@ LogicalResult PkmOp::verify() {
       failed(check.sameDim("Dv", "outs", out, 3, "values", values, 1)))
     return failure();
   int64_t n = s1.getDimSize(1);
-  if (failed(check.dimIs("values", values, 0, "n * n", n * n,
+  std::optional<int64_t> slots = llvm::checkedMul(n, n);
+  if (!slots)
+    return emitOpError() << "expects n * n memory slots to fit in 64 bits, but "
+                            "got n = "
+                         << n;
+  if (failed(check.dimIs("values", values, 0, "n * n", *slots,
                          "one row per sub-key pair")))
     return failure();
-  if (getTopK() < 1 || getTopK() > n)
+  int64_t topK = getTopKAttr().getInt(); // Signed, unlike getTopK().
+  if (topK < 1 || topK > n)
     return emitOpError() << "expects 1 <= top_k <= n (" << n << "), but got "
-                         << getTopK();
+                         << topK;
   return success();
 }
 
@@ -252,9 +271,9 @@ LogicalResult LightConvOp::verify() {
       failed(check.staticDim("weight", w, 0, "Hc")) ||
       failed(check.staticDim("weight", w, 1, "K")))
     return failure();
-  if (out != x)
-    return emitOpError() << "expects outs of the input's type " << x
-                         << ", but got " << out;
+  if (failed(check.compatibleShapes("outs", out, "the input", x)) ||
+      failed(check.elementType("outs", out, x.getElementType())))
+    return failure();
   int64_t c = x.getDimSize(2), heads = w.getDimSize(0), width = w.getDimSize(1);
   if (heads < 1 || c % heads != 0)
     return emitOpError() << "expects the channels C (" << c

@@ -69,3 +69,15 @@ LogicalResult ShapeChecker::dimIs(StringRef name, ShapedType type,
                            << sizeString(expected) << " (" << why
                            << "), but got " << size;
 }
+
+LogicalResult ShapeChecker::compatibleShapes(StringRef aName, ShapedType a,
+                                             StringRef bName, ShapedType b) {
+  bool compatible = a.getRank() == b.getRank();
+  for (int64_t d = 0; compatible && d < a.getRank(); ++d)
+    compatible = a.isDynamicDim(d) || b.isDynamicDim(d) ||
+                 a.getDimSize(d) == b.getDimSize(d);
+  if (compatible)
+    return success();
+  return op->emitOpError() << "expects " << aName << " " << a
+                           << " to have the shape of " << bName << " " << b;
+}

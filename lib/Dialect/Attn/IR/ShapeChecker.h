@@ -30,6 +30,9 @@ public:
   LogicalResult sameDim(StringRef label, StringRef aName, ShapedType a,
                         unsigned aDim, StringRef bName, ShapedType b,
                         unsigned bDim);
+  /// `a` and `b` have one rank and equal sizes wherever both are static.
+  LogicalResult compatibleShapes(StringRef aName, ShapedType a, StringRef bName,
+                                 ShapedType b);
   /// Dim `dim` of `type` equals `expected` when both are static.
   LogicalResult dimIs(StringRef name, ShapedType type, unsigned dim,
                       StringRef label, int64_t expected, StringRef why);
