@@ -95,8 +95,8 @@ TEST(PatternClassify, SoundWithUnknownLengths) {
             std::string error = checkSound(kind, countLive(p, q, k, nq, nk));
             ASSERT_EQ(error, "")
                 << show(p) << " (lengths unknown to classify) nq=" << nq
-                << " nk=" << nk << " q=[" << q.begin << "," << q.end
-                << ") k=[" << k.begin << "," << k.end << ")";
+                << " nk=" << nk << " q=[" << q.begin << "," << q.end << ") k=["
+                << k.begin << "," << k.end << ")";
           }
       }
 }
@@ -107,7 +107,8 @@ TEST(PatternClassify, SinglePairsAreExact) {
     for (int64_t i = -2; i < 8; ++i)
       for (int64_t j = -2; j < 8; ++j) {
         BlockKind kind = classifyBlock(p, {i, i + 1}, {j, j + 1}, 6, 7);
-        BlockKind want = p.isLive(i, j, 6, 7) ? BlockKind::Full : BlockKind::Empty;
+        BlockKind want =
+            p.isLive(i, j, 6, 7) ? BlockKind::Full : BlockKind::Empty;
         ASSERT_EQ(kind, want) << show(p) << " i=" << i << " j=" << j;
       }
 }

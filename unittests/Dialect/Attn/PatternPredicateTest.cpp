@@ -111,7 +111,8 @@ TEST(PatternVerifier, EmptyUnionAndIntersectAreRejected) {
   EXPECT_FALSE(IntersectAttr::getChecked(emitError, ctx.get(), {}));
   ASSERT_EQ(messages.size(), 2u);
   EXPECT_EQ(messages[0], "#attn.union needs at least one part, but got none");
-  EXPECT_EQ(messages[1], "#attn.intersect needs at least one part, but got none");
+  EXPECT_EQ(messages[1],
+            "#attn.intersect needs at least one part, but got none");
 }
 
 } // namespace

@@ -95,7 +95,8 @@ std::vector<PatternAttrInterface> testing::samplePatterns(MLIRContext *ctx) {
       BlockSparseAttr::get(ctx, {3, 3}, layout(1, 1, {1})),
       UnionAttr::get(ctx, {window, global}),
       UnionAttr::get(ctx, {causal, strided}),
-      UnionAttr::get(ctx, {BlockLocalAttr::get(ctx, 4), FixedAttr::get(ctx, 4, 1)}),
+      UnionAttr::get(ctx,
+                     {BlockLocalAttr::get(ctx, 4), FixedAttr::get(ctx, 4, 1)}),
       IntersectAttr::get(ctx, {causal, window}),
       IntersectAttr::get(ctx, {causal, strided}),
       IntersectAttr::get(
@@ -125,7 +126,8 @@ BuiltPredicate::BuiltPredicate(PatternAttrInterface pattern)
   impl->module = ModuleOp::create(loc);
   builder.setInsertionPointToEnd(impl->module->getBody());
   Type i64 = builder.getI64Type();
-  auto type = builder.getFunctionType({i64, i64, i64, i64}, {builder.getI1Type()});
+  auto type =
+      builder.getFunctionType({i64, i64, i64, i64}, {builder.getI1Type()});
   impl->func = func::FuncOp::create(builder, loc, "is_live", type);
   Block *body = impl->func.addEntryBlock();
   builder.setInsertionPointToEnd(body);

@@ -11,9 +11,9 @@
 using namespace mlir;
 using namespace mlir::attn;
 
+#include "attn/Dialect/Attn/IR/AttnAttrInterfaces.cpp.inc"
 #include "attn/Dialect/Attn/IR/AttnDialect.cpp.inc"
 #include "attn/Dialect/Attn/IR/AttnEnums.cpp.inc"
-#include "attn/Dialect/Attn/IR/AttnAttrInterfaces.cpp.inc"
 
 #define GET_ATTRDEF_CLASSES
 #include "attn/Dialect/Attn/IR/AttnAttrs.cpp.inc"
@@ -38,9 +38,9 @@ void AttnDialect::initialize() {
 static constexpr int64_t kParameterLimit = int64_t(1) << 31;
 
 /// Checks `min <= value < 2^31` for the parameter `name` of `pattern`.
-static LogicalResult checkParameter(function_ref<InFlightDiagnostic()> emitError,
-                                    StringRef pattern, StringRef name,
-                                    int64_t value, int64_t min) {
+static LogicalResult
+checkParameter(function_ref<InFlightDiagnostic()> emitError, StringRef pattern,
+               StringRef name, int64_t value, int64_t min) {
   if (value >= min && value < kParameterLimit)
     return success();
   if (value < min)
@@ -226,7 +226,8 @@ LogicalResult CausalAttr::verify(function_ref<InFlightDiagnostic()> emitError,
 }
 
 //===----------------------------------------------------------------------===//
-// #attn.global<tokens = [..], first = n> and #attn.block_sparse<block = [..], layout = ..>
+// #attn.global<tokens = [..], first = n> and #attn.block_sparse<block = [..],
+// layout = ..>
 //===----------------------------------------------------------------------===//
 
 /// Parses `[a, b, ...]` (possibly empty) into `values`.

@@ -104,12 +104,11 @@ float SdpaOp::getScaleOrDefault() {
   return 1.0f / std::sqrt(float(getQuery().getType().getDimSize(3)));
 }
 
-
-PatternAttrInterface SdpaOp::getEffectivePattern() { return getPatternOrDense(); }
-
-bool SdpaOp::isCausal() {
-  return isa<CausalAttr>(getPatternOrDense());
+PatternAttrInterface SdpaOp::getEffectivePattern() {
+  return getPatternOrDense();
 }
+
+bool SdpaOp::isCausal() { return isa<CausalAttr>(getPatternOrDense()); }
 
 /// Checks that a mask or bias of rank <= 4 broadcasts right-aligned to
 /// [B, H, Nq, Nk]; a dim broadcasts only when it is statically 1.
@@ -142,15 +141,17 @@ static LogicalResult verifyPositions(Operation *op, StringRef name,
                                      ShapedType k, ShapedType seq,
                                      StringRef seqLabel) {
   ShapeChecker check(op);
-  if (failed(check.rank(name, type, 3, ("[B, H or Hkv or 1, " + seqLabel + "]").str())))
+  if (failed(check.rank(name, type, 3,
+                        ("[B, H or Hkv or 1, " + seqLabel + "]").str())))
     return failure();
   Type elt = type.getElementType();
   if (!elt.isSignlessInteger(32) && !elt.isSignlessInteger(64))
-    return op->emitOpError() << "expects " << name
-                             << " to have element type i32 or i64, but got "
-                             << elt;
+    return op->emitOpError()
+           << "expects " << name << " to have element type i32 or i64, but got "
+           << elt;
   if (failed(check.sameDim("B", name, type, 0, "query", q, 0)) ||
-      failed(check.sameDim(seqLabel, name, type, 2, seqLabel == "Nq" ? "query" : "key", seq, 2)))
+      failed(check.sameDim(seqLabel, name, type, 2,
+                           seqLabel == "Nq" ? "query" : "key", seq, 2)))
     return failure();
   int64_t heads = type.getDimSize(1);
   int64_t h = q.getDimSize(1), hkv = k.getDimSize(1);
@@ -165,7 +166,8 @@ static LogicalResult verifyPositions(Operation *op, StringRef name,
 LogicalResult SdpaOp::verify() {
   Operation *op = getOperation();
   ShapeChecker check(op);
-  auto q = getQuery().getType(), k = getKey().getType(), v = getValue().getType();
+  auto q = getQuery().getType(), k = getKey().getType(),
+       v = getValue().getType();
   if (failed(verifyQueryKeyValue(op, q, k, v, getInit().getType())) ||
       failed(verifyOptionalScale(op, getScaleAttr())))
     return failure();
@@ -173,7 +175,8 @@ LogicalResult SdpaOp::verify() {
                                  q.getDimSize(2), k.getDimSize(2)};
   if (Value mask = getMask()) {
     auto type = cast<ShapedType>(mask.getType());
-    if (failed(check.elementType("mask", type, IntegerType::get(getContext(), 1))) ||
+    if (failed(check.elementType("mask", type,
+                                 IntegerType::get(getContext(), 1))) ||
         failed(verifyBroadcastable(op, "mask", type, target)))
       return failure();
   }
@@ -195,7 +198,8 @@ LogicalResult SdpaOp::verify() {
         failed(check.floatElements("memory values", mv)) ||
         failed(check.sameDim("Hkv", "memory keys", mk, 0, "key", k, 1)) ||
         failed(check.sameDim("Hkv", "memory values", mv, 0, "key", k, 1)) ||
-        failed(check.sameDim("M", "memory keys", mk, 1, "memory values", mv, 1)) ||
+        failed(
+            check.sameDim("M", "memory keys", mk, 1, "memory values", mv, 1)) ||
         failed(check.staticDim("memory keys", mk, 2, "D")) ||
         failed(check.staticDim("memory values", mv, 2, "Dv")) ||
         failed(check.sameDim("D", "memory keys", mk, 2, "query", q, 3)) ||
@@ -215,7 +219,8 @@ LogicalResult SdpaOp::verify() {
   if (Value span = getSpan()) {
     auto type = cast<ShapedType>(span.getType());
     if (failed(check.rank("span", type, 1, "[H]")) ||
-        failed(check.elementType("span", type, Float32Type::get(getContext()))) ||
+        failed(
+            check.elementType("span", type, Float32Type::get(getContext()))) ||
         failed(check.sameDim("H", "span", type, 0, "query", q, 1)))
       return failure();
     if (!getRampAttr() || !getMaxSpanAttr())
@@ -234,7 +239,8 @@ LogicalResult SdpaOp::verify() {
   if (Value lse = getLse()) {
     auto type = cast<ShapedType>(lse.getType());
     if (failed(check.rank("lse", type, 3, "[B, H, Nq]")) ||
-        failed(check.elementType("lse", type, Float32Type::get(getContext()))) ||
+        failed(
+            check.elementType("lse", type, Float32Type::get(getContext()))) ||
         failed(check.sameDim("B", "lse", type, 0, "query", q, 0)) ||
         failed(check.sameDim("H", "lse", type, 1, "query", q, 1)) ||
         failed(check.sameDim("Nq", "lse", type, 2, "query", q, 2)))

@@ -1,4 +1,5 @@
-//===- AttnVariantOps.cpp - lsh, cluster, lowrank, kernelized, pkm, lightconv ===//
+//===- AttnVariantOps.cpp - lsh, cluster, lowrank, kernelized, pkm, lightconv
+//===//
 #include "AttnOpVerifiers.h"
 #include "ShapeChecker.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
@@ -48,7 +49,8 @@ LogicalResult LshOp::verify() {
                          "num_buckets == 2 * rotations.shape[3]")))
     return failure();
   if (rot.getDimSize(1) == 0)
-    return emitOpError("expects at least one hash round (rotations dim R >= 1)");
+    return emitOpError(
+        "expects at least one hash round (rotations dim R >= 1)");
   // I64Attr getters are unsigned: read the signed values the user wrote.
   int64_t chunk = getChunkSizeAttr().getInt();
   int64_t lookBack = getLookBackAttr().getInt();
@@ -58,8 +60,8 @@ LogicalResult LshOp::verify() {
   int64_t n = qk.getDimSize(2);
   if (!ShapedType::isDynamic(n) && n % chunk != 0)
     return emitOpError() << "expects the sequence length N (" << n
-                         << ") to be a multiple of chunk_size ("
-                         << chunk << ")";
+                         << ") to be a multiple of chunk_size (" << chunk
+                         << ")";
   if (lookBack < 0 || lookAhead < 0)
     return emitOpError() << "expects look_back >= 0 and look_ahead >= 0, but "
                             "got look_back = "
@@ -108,7 +110,6 @@ LogicalResult ClusterOp::verify() {
 // attn.lowrank
 //===----------------------------------------------------------------------===//
 
-
 /// Checks a projection [Hkv or 1, r, Nk] of the keys or values.
 static LogicalResult verifyProjection(Operation *op, StringRef name,
                                       ShapedType e, ShapedType k) {
@@ -156,8 +157,8 @@ LogicalResult LowRankOp::verify() {
 bool KernelizedOp::isCausal() { return getCausal(); }
 
 LogicalResult KernelizedOp::verify() {
-  if (failed(verifyNoAttribute(*this, "scale",
-                               "the feature map's inner product is the score")) ||
+  if (failed(verifyNoAttribute(
+          *this, "scale", "the feature map's inner product is the score")) ||
       failed(verifyNoAttribute(*this, "pattern",
                                "kernelized attention never forms the score "
                                "matrix; only causal is supported")))
@@ -198,7 +199,6 @@ LogicalResult KernelizedOp::verify() {
 //===----------------------------------------------------------------------===//
 // attn.pkm
 //===----------------------------------------------------------------------===//
-
 
 LogicalResult PkmOp::verify() {
   if (failed(verifyNoAttribute(*this, "scale",

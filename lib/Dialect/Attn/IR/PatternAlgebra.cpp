@@ -36,8 +36,8 @@ static PatternAttrInterface bandToPattern(MLIRContext *ctx, DiagonalBand band) {
 }
 
 /// Returns the tighter of two bounds (`pickLower` chooses the smaller).
-static std::optional<int64_t> tighter(std::optional<int64_t> a,
-                                      std::optional<int64_t> b, bool pickLower) {
+static std::optional<int64_t>
+tighter(std::optional<int64_t> a, std::optional<int64_t> b, bool pickLower) {
   if (!a)
     return b;
   if (!b)
@@ -48,7 +48,8 @@ static std::optional<int64_t> tighter(std::optional<int64_t> a,
 /// Simplifies the parts, and splices in the parts of nested `Self` patterns.
 template <typename Self>
 static SmallVector<PatternAttrInterface>
-flattenParts(ArrayRef<PatternAttrInterface> parts, const PatternContext &context) {
+flattenParts(ArrayRef<PatternAttrInterface> parts,
+             const PatternContext &context) {
   SmallVector<PatternAttrInterface> flat;
   for (PatternAttrInterface part : parts) {
     PatternAttrInterface simple = simplifyPattern(part, context);
@@ -72,7 +73,8 @@ std::optional<DiagonalBand> DenseAttr::getBand(const PatternContext &) const {
   return DiagonalBand{};
 }
 
-std::optional<DiagonalBand> CausalAttr::getBand(const PatternContext &context) const {
+std::optional<DiagonalBand>
+CausalAttr::getBand(const PatternContext &context) const {
   if (!getBottomRight())
     return DiagonalBand{std::nullopt, getOffset()};
   if (ShapedType::isDynamic(context.numQueries) ||
@@ -171,10 +173,9 @@ PatternAttrInterface UnionAttr::simplify(const PatternContext &context) const {
                    (y->hi && x->lo && *x->lo > *y->hi + 1);
       if (apart)
         continue;
-      DiagonalBand hull{x->lo && y->lo ? std::min(*x->lo, *y->lo)
-                                       : std::optional<int64_t>(),
-                        x->hi && y->hi ? std::max(*x->hi, *y->hi)
-                                       : std::optional<int64_t>()};
+      DiagonalBand hull{
+          x->lo && y->lo ? std::min(*x->lo, *y->lo) : std::optional<int64_t>(),
+          x->hi && y->hi ? std::max(*x->hi, *y->hi) : std::optional<int64_t>()};
       PatternAttrInterface merged = bandToPattern(ctx, hull);
       if (!merged)
         continue;
@@ -188,7 +189,8 @@ PatternAttrInterface UnionAttr::simplify(const PatternContext &context) const {
   return UnionAttr::get(ctx, parts);
 }
 
-PatternAttrInterface IntersectAttr::simplify(const PatternContext &context) const {
+PatternAttrInterface
+IntersectAttr::simplify(const PatternContext &context) const {
   MLIRContext *ctx = getContext();
   SmallVector<PatternAttrInterface> parts =
       flattenParts<IntersectAttr>(getParts(), context);
@@ -222,8 +224,9 @@ PatternAttrInterface IntersectAttr::simplify(const PatternContext &context) cons
 // Driver
 //===----------------------------------------------------------------------===//
 
-PatternAttrInterface mlir::attn::simplifyPattern(PatternAttrInterface pattern,
-                                                 const PatternContext &context) {
+PatternAttrInterface
+mlir::attn::simplifyPattern(PatternAttrInterface pattern,
+                            const PatternContext &context) {
   // Each rule shrinks the pattern, so a few rounds reach the fixed point.
   for (int round = 0; round < 8; ++round) {
     PatternAttrInterface next = pattern.simplify(context);

@@ -46,7 +46,8 @@ BlockKind DenseAttr::classify(PositionRange, PositionRange, int64_t,
 
 BlockKind CausalAttr::classify(PositionRange q, PositionRange k, int64_t nq,
                                int64_t nk) const {
-  if (getBottomRight() && (ShapedType::isDynamic(nq) || ShapedType::isDynamic(nk)))
+  if (getBottomRight() &&
+      (ShapedType::isDynamic(nq) || ShapedType::isDynamic(nk)))
     return BlockKind::Partial;
   int64_t shift = getBottomRight() ? nk - nq : 0;
   return classifyBand(q, k, std::nullopt, getOffset() + shift);
@@ -73,8 +74,10 @@ BlockKind DilatedAttr::classify(PositionRange q, PositionRange k, int64_t,
 
 BlockKind BlockLocalAttr::classify(PositionRange q, PositionRange k, int64_t,
                                    int64_t) const {
-  int64_t qFirst = floorDiv(q.begin, getSize()), qLast = floorDiv(q.last(), getSize());
-  int64_t kFirst = floorDiv(k.begin, getSize()), kLast = floorDiv(k.last(), getSize());
+  int64_t qFirst = floorDiv(q.begin, getSize()),
+          qLast = floorDiv(q.last(), getSize());
+  int64_t kFirst = floorDiv(k.begin, getSize()),
+          kLast = floorDiv(k.last(), getSize());
   if (qLast < kFirst || kLast < qFirst)
     return BlockKind::Empty;
   if (qFirst == qLast && kFirst == kLast)
@@ -112,8 +115,8 @@ BlockKind FixedAttr::classify(PositionRange, PositionRange k, int64_t,
 
 /// Returns how many positions of `range` are global tokens of `attr`.
 static int64_t countGlobal(GlobalAttr attr, PositionRange range) {
-  int64_t count = std::max<int64_t>(
-      0, std::min(range.end, attr.getFirst()) - std::max<int64_t>(range.begin, 0));
+  int64_t count = std::max<int64_t>(0, std::min(range.end, attr.getFirst()) -
+                                           std::max<int64_t>(range.begin, 0));
   llvm::SmallVector<int64_t> extra;
   for (int64_t t : attr.getTokens())
     if (t >= range.begin && t < range.end && !(t >= 0 && t < attr.getFirst()) &&
@@ -124,7 +127,8 @@ static int64_t countGlobal(GlobalAttr attr, PositionRange range) {
 
 BlockKind GlobalAttr::classify(PositionRange q, PositionRange k, int64_t,
                                int64_t) const {
-  int64_t globalQueries = countGlobal(*this, q), globalKeys = countGlobal(*this, k);
+  int64_t globalQueries = countGlobal(*this, q),
+          globalKeys = countGlobal(*this, k);
   if (globalQueries == q.size() || globalKeys == k.size())
     return BlockKind::Full;
   if (globalQueries == 0 && globalKeys == 0)
@@ -139,7 +143,8 @@ BlockKind RandomAttr::classify(PositionRange q, PositionRange k, int64_t nq,
   if (ShapedType::isDynamic(nk))
     return BlockKind::Partial;
   int64_t numBlocks = floorDiv(nk + getBlock() - 1, getBlock());
-  int64_t kFirst = floorDiv(k.begin, getBlock()), kLast = floorDiv(k.last(), getBlock());
+  int64_t kFirst = floorDiv(k.begin, getBlock()),
+          kLast = floorDiv(k.last(), getBlock());
   if (kLast < 0 || kFirst >= numBlocks)
     return BlockKind::Empty;
   bool keysOnCandidates = kFirst >= 0 && kLast < numBlocks;
@@ -148,15 +153,20 @@ BlockKind RandomAttr::classify(PositionRange q, PositionRange k, int64_t nq,
   // Within one query block and one key block the answer is uniform.
   if (keysOnCandidates && kFirst == kLast &&
       floorDiv(q.begin, getBlock()) == floorDiv(q.last(), getBlock()))
-    return isLive(q.begin, k.begin, nq, nk) ? BlockKind::Full : BlockKind::Empty;
+    return isLive(q.begin, k.begin, nq, nk) ? BlockKind::Full
+                                            : BlockKind::Empty;
   return BlockKind::Partial;
 }
 
 BlockKind AxialAttr::classify(PositionRange q, PositionRange k, int64_t,
                               int64_t) const {
   int64_t cells = getRows() * getCols(), cols = getCols();
-  auto offGrid = [&](PositionRange r) { return r.last() < 0 || r.begin >= cells; };
-  auto onGrid = [&](PositionRange r) { return r.begin >= 0 && r.last() < cells; };
+  auto offGrid = [&](PositionRange r) {
+    return r.last() < 0 || r.begin >= cells;
+  };
+  auto onGrid = [&](PositionRange r) {
+    return r.begin >= 0 && r.last() < cells;
+  };
   if (offGrid(q) || offGrid(k))
     return BlockKind::Empty;
   if (!onGrid(q) || !onGrid(k))
@@ -181,9 +191,12 @@ BlockKind BlockSparseAttr::classify(PositionRange q, PositionRange k, int64_t,
   auto shape = getLayout().getType().getShape();
   int64_t qFirst = floorDiv(q.begin, bq), qLast = floorDiv(q.last(), bq);
   int64_t kFirst = floorDiv(k.begin, bk), kLast = floorDiv(k.last(), bk);
-  bool inside = qFirst >= 0 && kFirst >= 0 && qLast < shape[0] && kLast < shape[1];
-  int64_t qLo = std::max<int64_t>(qFirst, 0), qHi = std::min(qLast, shape[0] - 1);
-  int64_t kLo = std::max<int64_t>(kFirst, 0), kHi = std::min(kLast, shape[1] - 1);
+  bool inside =
+      qFirst >= 0 && kFirst >= 0 && qLast < shape[0] && kLast < shape[1];
+  int64_t qLo = std::max<int64_t>(qFirst, 0),
+          qHi = std::min(qLast, shape[0] - 1);
+  int64_t kLo = std::max<int64_t>(kFirst, 0),
+          kHi = std::min(kLast, shape[1] - 1);
   bool anyLive = false, anyDead = !inside;
   for (int64_t qb = qLo; qb <= qHi && !(anyLive && anyDead); ++qb)
     for (int64_t kb = kLo; kb <= kHi && !(anyLive && anyDead); ++kb)

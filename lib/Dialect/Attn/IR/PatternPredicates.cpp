@@ -36,7 +36,8 @@ uint64_t mlir::attn::splitmix64(uint64_t x) {
 //===----------------------------------------------------------------------===//
 
 Value PredicateBuilder::constant(int64_t value) {
-  return arith::ConstantIntOp::create(builder, loc, builder.getI64Type(), value);
+  return arith::ConstantIntOp::create(builder, loc, builder.getI64Type(),
+                                      value);
 }
 Value PredicateBuilder::boolean(bool value) {
   return arith::ConstantIntOp::create(builder, loc, builder.getI1Type(), value);
@@ -78,7 +79,9 @@ Value PredicateBuilder::select(Value condition, Value a, Value b) {
 // dense, causal, window, dilated
 //===----------------------------------------------------------------------===//
 
-bool DenseAttr::isLive(int64_t, int64_t, int64_t, int64_t) const { return true; }
+bool DenseAttr::isLive(int64_t, int64_t, int64_t, int64_t) const {
+  return true;
+}
 
 Value DenseAttr::buildIsLive(OpBuilder &builder, Location loc, Value, Value,
                              Value, Value) const {
@@ -126,9 +129,8 @@ Value DilatedAttr::buildIsLive(OpBuilder &builder, Location loc, Value i,
   Value inBand =
       pb.logicalAnd(pb.le(pb.constant(-getLeft() * getDilation()), d),
                     pb.le(d, pb.constant(getRight() * getDilation())));
-  Value onGrid =
-      pb.eq(pb.floorMod(pb.sub(i, j), pb.constant(getDilation())),
-            pb.constant(0));
+  Value onGrid = pb.eq(pb.floorMod(pb.sub(i, j), pb.constant(getDilation())),
+                       pb.constant(0));
   return pb.logicalAnd(inBand, onGrid);
 }
 
@@ -175,7 +177,8 @@ Value FixedAttr::buildIsLive(OpBuilder &builder, Location loc, Value, Value j,
 
 /// Returns whether position `p` is a global token of `attr`.
 static bool isGlobalPosition(GlobalAttr attr, int64_t p) {
-  return (p >= 0 && p < attr.getFirst()) || llvm::is_contained(attr.getTokens(), p);
+  return (p >= 0 && p < attr.getFirst()) ||
+         llvm::is_contained(attr.getTokens(), p);
 }
 
 bool GlobalAttr::isLive(int64_t i, int64_t j, int64_t, int64_t) const {
@@ -290,8 +293,8 @@ Value AxialAttr::buildIsLive(OpBuilder &builder, Location loc, Value i, Value j,
   PredicateBuilder pb(builder, loc);
   Value zero = pb.constant(0), cells = pb.constant(getRows() * getCols());
   Value cols = pb.constant(getCols());
-  Value onGrid = pb.logicalAnd(pb.inRange(i, zero, cells),
-                               pb.inRange(j, zero, cells));
+  Value onGrid =
+      pb.logicalAnd(pb.inRange(i, zero, cells), pb.inRange(j, zero, cells));
   Value sameRow = pb.eq(pb.floorDiv(i, cols), pb.floorDiv(j, cols));
   Value sameCol = pb.eq(pb.floorMod(i, cols), pb.floorMod(j, cols));
   return pb.logicalAnd(onGrid, pb.logicalOr(sameRow, sameCol));
@@ -351,6 +354,7 @@ Value IntersectAttr::buildIsLive(OpBuilder &builder, Location loc, Value i,
   PredicateBuilder pb(builder, loc);
   Value result = pb.boolean(true);
   for (PatternAttrInterface part : getParts())
-    result = pb.logicalAnd(result, part.buildIsLive(builder, loc, i, j, nq, nk));
+    result =
+        pb.logicalAnd(result, part.buildIsLive(builder, loc, i, j, nq, nk));
   return result;
 }

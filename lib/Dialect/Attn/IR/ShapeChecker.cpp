@@ -41,9 +41,8 @@ LogicalResult ShapeChecker::staticDim(StringRef name, ShapedType type,
                                       unsigned dim, StringRef label) {
   if (!type.isDynamicDim(dim))
     return success();
-  return op->emitOpError() << "expects " << name << " dim " << label
-                           << " (dim " << dim << ") to be static, but got "
-                           << type;
+  return op->emitOpError() << "expects " << name << " dim " << label << " (dim "
+                           << dim << ") to be static, but got " << type;
 }
 
 LogicalResult ShapeChecker::sameDim(StringRef label, StringRef aName,
@@ -58,15 +57,15 @@ LogicalResult ShapeChecker::sameDim(StringRef label, StringRef aName,
                            << " (" << y << ")";
 }
 
-LogicalResult ShapeChecker::dimIs(StringRef name, ShapedType type,
-                                  unsigned dim, StringRef label,
-                                  int64_t expected, StringRef why) {
+LogicalResult ShapeChecker::dimIs(StringRef name, ShapedType type, unsigned dim,
+                                  StringRef label, int64_t expected,
+                                  StringRef why) {
   int64_t size = type.getDimSize(dim);
   if (ShapedType::isDynamic(size) || ShapedType::isDynamic(expected) ||
       size == expected)
     return success();
-  return op->emitOpError() << "expects " << name << " dim " << label << " to be "
-                           << sizeString(expected) << " (" << why
+  return op->emitOpError() << "expects " << name << " dim " << label
+                           << " to be " << sizeString(expected) << " (" << why
                            << "), but got " << size;
 }
 

@@ -3,9 +3,9 @@
 #define ATTN_DIALECT_ATTN_IR_ATTNATTRS_H
 
 #include "mlir/IR/Attributes.h"
+#include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
-#include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
 #include <cstdint>
 #include <optional>

@@ -1,4 +1,5 @@
-//===- PredicateBuilder.h - i64 arithmetic for pattern predicates -*- C++ -*-===//
+//===- PredicateBuilder.h - i64 arithmetic for pattern predicates -*- C++
+//-*-===//
 #ifndef ATTN_DIALECT_ATTN_IR_PREDICATEBUILDER_H
 #define ATTN_DIALECT_ATTN_IR_PREDICATEBUILDER_H
 
