@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Fuzzes the attn parser, verifiers and canonicalization patterns with
+# libFuzzer for SECONDS seconds (default 60):
+#   bash scripts/fuzz.sh [SECONDS]
+#
+# Builds fuzz/attn-fuzz into ${BUILD_DIR:-build-fuzz} (clang-22,
+# RelWithDebInfo, AttnIR instrumented with -fsanitize=fuzzer-no-link,address,
+# undefined), seeds a corpus from every test/**/*.mlir and examples/*.mlir
+# split on `// -----`, and runs the fuzzer with fuzz/attn.dict.
+#   $build/corpus-seed/  the seeds (rebuilt on every run)
+#   $build/corpus/       the working corpus (kept between runs)
+#   $build/artifacts/    crash-*, timeout-*, oom-*, leak-* reproducers
+#   $build/fuzz.log      the fuzzer's output of the last run
+# Environment: FUZZ_FORK=N (default 1) runs N fuzzing jobs in libFuzzer's fork
+# mode, which goes on after a crash, timeout or OOM and so collects every
+# crash of the run; FUZZ_FORK=0 fuzzes in one process that stops at the first
+# crash. FUZZ_ARGS adds libFuzzer flags; JOBS is the ninja parallelism
+# (default 2). Each new reproducer is re-run at the end and its error and top
+# frames printed.
+# Exits 1 when a crash, timeout, OOM or leak was found, 2 on a build failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-60}
+build=${BUILD_DIR:-build-fuzz}
+jobs=${JOBS:-2}
+sanitize="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+
+cmake -G Ninja -S . -B "$build" \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
+  -DLLVM_EXTERNAL_LIT=/usr/lib/llvm-22/bin/lit \
+  -DCMAKE_EXPORT_COMPILE_COMMANDS=ON \
+  -DATTN_ENABLE_FUZZER=ON \
+  "-DCMAKE_C_FLAGS=$sanitize" "-DCMAKE_CXX_FLAGS=$sanitize" >/dev/null || exit 2
+ninja -C "$build" -j"$jobs" attn-fuzz || exit 2
+
+# The seed corpus: one file per `// -----` chunk, whole-line comments (RUN,
+# CHECK, expected-error) dropped.
+seeds="$build/corpus-seed"
+rm -rf "$seeds"
+mkdir -p "$seeds" "$build/corpus" "$build/artifacts"
+python3 - "$seeds" <<'PY'
+import pathlib, re, sys
+out = pathlib.Path(sys.argv[1])
+files = sorted(pathlib.Path("test").rglob("*.mlir")) + sorted(pathlib.Path("examples").glob("*.mlir"))
+n = 0
+for f in files:
+    chunks = re.split(r"(?m)^[ \t]*// -----[^\n]*\n?", f.read_text())
+    for i, chunk in enumerate(chunks):
+        body = "\n".join(l for l in chunk.splitlines()
+                         if not l.lstrip().startswith("//")).strip()
+        if not body:
+            continue
+        name = "-".join(f.with_suffix("").parts) + f"-{i:03d}.mlir"
+        (out / name).write_text(body + "\n")
+        n += 1
+print(f"fuzz.sh: {n} seed inputs from {len(files)} files in {out}")
+PY
+
+# allow_user_poisoning=0: see __asan_default_options in fuzz/attn-fuzz.cpp.
+export ASAN_OPTIONS="detect_leaks=1:allow_user_poisoning=0:symbolize=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+if [ -x /usr/lib/llvm-22/bin/llvm-symbolizer ]; then
+  export ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-22/bin/llvm-symbolizer
+fi
+
+fork=${FUZZ_FORK:-1}
+mode=()
+if [ "$fork" != 0 ]; then
+  mode=(-fork="$fork" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
+fi
+stamp="$build/.fuzz-start"
+touch "$stamp"
+log="$build/fuzz.log"
+echo "fuzz.sh: fuzzing for ${seconds}s (log: $log)"
+start=$(date +%s)
+# shellcheck disable=SC2086
+"$build/bin/attn-fuzz" -max_total_time="$seconds" -max_len=4096 -timeout=10 \
+  -rss_limit_mb=4096 -dict=fuzz/attn.dict -print_final_stats=1 \
+  -artifact_prefix="$build/artifacts/" "${mode[@]}" ${FUZZ_ARGS:-} \
+  "$build/corpus" "$seeds" >"$log" 2>&1
+rc=$?
+elapsed=$(( $(date +%s) - start ))
+
+if [ "$fork" != 0 ]; then # the last `#N:` status line of the fork driver
+  execs=$(grep -o '^#[0-9]*' "$log" | tail -1 | tr -d '#')
+else
+  execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{print $2}')
+fi
+echo "fuzz.sh: executions: ${execs:-unknown} in ${elapsed}s"
+echo "fuzz.sh: corpus: $(ls "$build/corpus" | wc -l) inputs"
+found=$(find "$build/artifacts" -type f -newer "$stamp" \
+          \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' \
+             -o -name 'leak-*' \) | sort)
+if [ -z "$found" ] && { [ "$fork" != 0 ] || [ $rc -eq 0 ]; }; then
+  echo "fuzz.sh: no crash found"
+  exit 0
+fi
+echo "fuzz.sh: CRASH found (exit $rc); reproducers in $build/artifacts/:"
+for f in $found; do
+  echo "  $f"
+  "$build/bin/attn-fuzz" -timeout=10 -rss_limit_mb=4096 "$f" 2>&1 |
+    grep -m1 -A8 -E '^==[0-9]+==ERROR|runtime error|attn-fuzz: BUG|deadly signal|ERROR: libFuzzer' |
+    sed 's/^/    | /'
+done
+[ -z "$found" ] && tail -20 "$log"
+exit 1
