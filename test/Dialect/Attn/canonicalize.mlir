@@ -274,3 +274,51 @@ func.func @nested_parts_simplify(%q: tensor<1x2x?x16xf32>) -> tensor<1x2x?x16xf3
     pattern(#attn.intersect<[#attn.union<[#attn.strided<stride = 2>]>, #attn.dilated<left = 3, right = 3, dilation = 1>, #attn.causal]>) -> tensor<1x2x?x16xf32>
   return %r : tensor<1x2x?x16xf32>
 }
+
+// -----
+
+// Regressions found with the fuzz target (hand-written inputs).
+// A token at 2^31 - 1 is not absorbed into `first` (which must stay below 2^31),
+// so the result still parses.
+// CHECK-LABEL: func @global_first_stays_in_range
+// CHECK: pattern(#attn.global<tokens = [2147483647], first = 2147483647>)
+func.func @global_first_stays_in_range(%q: tensor<1x2x?x16xf32>) -> tensor<1x2x?x16xf32> {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>) outs(%q : tensor<1x2x?x16xf32>)
+    pattern(#attn.global<tokens = [2147483647], first = 2147483647>) -> tensor<1x2x?x16xf32>
+  return %r : tensor<1x2x?x16xf32>
+}
+
+// -----
+
+// offset + Nk - Nq overflows int64: the pattern is left alone.
+// CHECK-LABEL: func @negative_causal_bottom_right_huge
+// CHECK: pattern(#attn.causal<offset = 5, bottom_right>)
+func.func @negative_causal_bottom_right_huge(%q: tensor<1x1x2x16xf32>, %k: tensor<1x1x9223372036854775807x16xf32>) -> tensor<1x1x2x16xf32> {
+  %r = attn.sdpa ins(%q, %k, %k : tensor<1x1x2x16xf32>, tensor<1x1x9223372036854775807x16xf32>, tensor<1x1x9223372036854775807x16xf32>) outs(%q : tensor<1x1x2x16xf32>)
+    pattern(#attn.causal<offset = 5, bottom_right>) -> tensor<1x1x2x16xf32>
+  return %r : tensor<1x1x2x16xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @negative_random_huge_length
+// CHECK: pattern(#attn.random<block = 64, per_row = 3, seed = 42>)
+func.func @negative_random_huge_length(%q: tensor<1x1x9223372036854775807x16xf32>) -> tensor<1x1x9223372036854775807x16xf32> {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x1x9223372036854775807x16xf32>, tensor<1x1x9223372036854775807x16xf32>, tensor<1x1x9223372036854775807x16xf32>) outs(%q : tensor<1x1x9223372036854775807x16xf32>)
+    pattern(#attn.random<block = 64, per_row = 3, seed = 42>) -> tensor<1x1x9223372036854775807x16xf32>
+  return %r : tensor<1x1x9223372036854775807x16xf32>
+}
+
+// -----
+
+// An all-true splat layout covering every block is dense, decided without
+// walking its 3.6e9 blocks.
+// CHECK-LABEL: func @block_sparse_splat_covering
+// CHECK: attn.sdpa
+// CHECK-NOT: pattern
+// CHECK-SAME: -> tensor
+func.func @block_sparse_splat_covering(%q: tensor<1x1x60000x16xf32>) -> tensor<1x1x60000x16xf32> {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x1x60000x16xf32>, tensor<1x1x60000x16xf32>, tensor<1x1x60000x16xf32>) outs(%q : tensor<1x1x60000x16xf32>)
+    pattern(#attn.block_sparse<block = [1, 1], layout = dense<true> : tensor<60000x60000xi1>>) -> tensor<1x1x60000x16xf32>
+  return %r : tensor<1x1x60000x16xf32>
+}

@@ -9,6 +9,7 @@
 #include "attn/Dialect/Attn/IR/AttnAttrs.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/ADT/SmallVector.h"
 
 using namespace mlir;
@@ -80,8 +81,12 @@ CausalAttr::getBand(const PatternContext &context) const {
   if (ShapedType::isDynamic(context.numQueries) ||
       ShapedType::isDynamic(context.numKeys))
     return std::nullopt;
-  return DiagonalBand{std::nullopt,
-                      getOffset() + context.numKeys - context.numQueries};
+  // Lengths are non-negative, so their difference fits; the sum may not.
+  std::optional<int64_t> hi =
+      llvm::checkedAdd(getOffset(), context.numKeys - context.numQueries);
+  if (!hi)
+    return std::nullopt;
+  return DiagonalBand{std::nullopt, *hi};
 }
 
 std::optional<DiagonalBand> WindowAttr::getBand(const PatternContext &) const {
@@ -145,8 +150,9 @@ PatternAttrInterface GlobalAttr::simplify(const PatternContext &) const {
   llvm::sort(tokens);
   tokens.erase(std::unique(tokens.begin(), tokens.end()), tokens.end());
   int64_t first = getFirst();
+  constexpr int64_t firstLimit = (int64_t(1) << 31) - 1;
   for (int64_t t : tokens)
-    if (t == first)
+    if (t == first && first < firstLimit)
       ++first;
   llvm::erase_if(tokens, [&](int64_t t) { return t >= 0 && t < first; });
   return GlobalAttr::get(getContext(), tokens, first);

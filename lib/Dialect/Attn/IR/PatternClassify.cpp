@@ -6,6 +6,8 @@
 //===----------------------------------------------------------------------===//
 #include "attn/Dialect/Attn/IR/AttnAttrs.h"
 
+#include "llvm/Support/CheckedArithmetic.h"
+
 using namespace mlir;
 using namespace mlir::attn;
 
@@ -49,8 +51,11 @@ BlockKind CausalAttr::classify(PositionRange q, PositionRange k, int64_t nq,
   if (getBottomRight() &&
       (ShapedType::isDynamic(nq) || ShapedType::isDynamic(nk)))
     return BlockKind::Partial;
-  int64_t shift = getBottomRight() ? nk - nq : 0;
-  return classifyBand(q, k, std::nullopt, getOffset() + shift);
+  std::optional<int64_t> hi =
+      llvm::checkedAdd(getOffset(), getBottomRight() ? nk - nq : 0);
+  if (!hi)
+    return BlockKind::Partial;
+  return classifyBand(q, k, std::nullopt, *hi);
 }
 
 BlockKind WindowAttr::classify(PositionRange q, PositionRange k, int64_t,
@@ -142,7 +147,7 @@ BlockKind RandomAttr::classify(PositionRange q, PositionRange k, int64_t nq,
     return BlockKind::Empty;
   if (ShapedType::isDynamic(nk))
     return BlockKind::Partial;
-  int64_t numBlocks = floorDiv(nk + getBlock() - 1, getBlock());
+  int64_t numBlocks = nk / getBlock() + (nk % getBlock() != 0);
   int64_t kFirst = floorDiv(k.begin, getBlock()),
           kLast = floorDiv(k.last(), getBlock());
   if (kLast < 0 || kFirst >= numBlocks)
@@ -198,7 +203,16 @@ BlockKind BlockSparseAttr::classify(PositionRange q, PositionRange k, int64_t,
   int64_t kLo = std::max<int64_t>(kFirst, 0),
           kHi = std::min(kLast, shape[1] - 1);
   bool anyLive = false, anyDead = !inside;
-  for (int64_t qb = qLo; qb <= qHi && !(anyLive && anyDead); ++qb)
+  if (getLayout().isSplat()) { // Decided without walking the blocks.
+    bool overlaps = qLo <= qHi && kLo <= kHi;
+    bool bit = getLayout().getSplatValue<bool>();
+    anyLive = overlaps && bit;
+    anyDead |= overlaps && !bit;
+  }
+  // Otherwise the walk is bounded by the layout's stored bits.
+  for (int64_t qb = qLo; qb <= qHi && !getLayout().isSplat() &&
+                         !(anyLive && anyDead);
+       ++qb)
     for (int64_t kb = kLo; kb <= kHi && !(anyLive && anyDead); ++kb)
       (isBlockLive(qb, kb) ? anyLive : anyDead) = true;
   if (!anyLive)
