@@ -147,7 +147,7 @@ BlockKind RandomAttr::classify(PositionRange q, PositionRange k, int64_t nq,
     return BlockKind::Empty;
   if (ShapedType::isDynamic(nk))
     return BlockKind::Partial;
-  int64_t numBlocks = nk / getBlock() + (nk % getBlock() != 0);
+  int64_t numBlocks = getNumCandidateBlocks(nk);
   int64_t kFirst = floorDiv(k.begin, getBlock()),
           kLast = floorDiv(k.last(), getBlock());
   if (kLast < 0 || kFirst >= numBlocks)

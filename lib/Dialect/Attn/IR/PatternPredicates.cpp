@@ -211,7 +211,7 @@ static uint64_t randomBlockHash(int64_t seed, int64_t qb, int64_t kb) {
 }
 
 bool RandomAttr::isLive(int64_t i, int64_t j, int64_t, int64_t numKeys) const {
-  int64_t numBlocks = numKeys / getBlock() + (numKeys % getBlock() != 0);
+  int64_t numBlocks = getNumCandidateBlocks(numKeys);
   int64_t qb = floorDiv(i, getBlock()), kb = floorDiv(j, getBlock());
   if (kb < 0 || kb >= numBlocks)
     return false;

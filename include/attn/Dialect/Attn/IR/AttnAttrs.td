@@ -176,6 +176,13 @@ def Attn_RandomAttr : Attn_PatternAttr<"Random", "random"> {
   let parameters = (ins "int64_t":$block, "int64_t":$per_row, "int64_t":$seed);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// Returns ceil(numKeys / block), the number of candidate key blocks
+    /// (without overflow for any non-negative numKeys).
+    int64_t getNumCandidateBlocks(int64_t numKeys) const {
+      return numKeys / getBlock() + (numKeys % getBlock() != 0);
+    }
+  }];
 }
 
 def Attn_AxialAttr : Attn_PatternAttr<"Axial", "axial"> {
