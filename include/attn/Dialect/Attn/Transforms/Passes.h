@@ -1,0 +1,52 @@
+//===- Passes.h - attn dialect passes and pipelines -------------*- C++ -*-===//
+#ifndef ATTN_DIALECT_ATTN_TRANSFORMS_PASSES_H
+#define ATTN_DIALECT_ATTN_TRANSFORMS_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassOptions.h"
+
+namespace mlir {
+class DialectRegistry;
+namespace attn {
+
+#define GEN_PASS_DECL
+#include "attn/Dialect/Attn/Transforms/Passes.h.inc"
+
+/// Options of `attn-cpu-pipeline`.
+struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
+  PassOptions::Option<std::string> mode{
+      *this, "mode",
+      llvm::cl::desc("reference (unfused, materialized scores) or fused"),
+      llvm::cl::init("reference")};
+  PassOptions::Option<std::string> computeType{
+      *this, "compute-type",
+      llvm::cl::desc("f32 (default) or f64 accumulation on the reference path"),
+      llvm::cl::init("f32")};
+};
+
+/// Appends `attn-cpu-pipeline`: attn IR on tensors down to the LLVM dialect.
+/// Fails (through `errorHandler`) on an unknown or unimplemented mode.
+LogicalResult
+buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options,
+                 function_ref<LogicalResult(const Twine &)> errorHandler);
+
+/// Attaches the decompositions of the non-core ops as external models of
+/// `linalg::AggregatedOpInterface`.
+void registerDecompositionInterfaces(DialectRegistry &registry);
+
+#define GEN_PASS_REGISTRATION
+#include "attn/Dialect/Attn/Transforms/Passes.h.inc"
+
+/// Registers the passes and `attn-cpu-pipeline`.
+void registerAttnPassesAndPipelines();
+
+} // namespace attn
+} // namespace mlir
+
+#endif // ATTN_DIALECT_ATTN_TRANSFORMS_PASSES_H

@@ -1,0 +1,100 @@
+//===- BuildUtils.cpp - IR building helpers for attn lowerings ------------===//
+#include "attn/Dialect/Attn/Transforms/BuildUtils.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+Value mlir::attn::convertFloat(OpBuilder &b, Location loc, Value scalar,
+                               Type type) {
+  Type from = scalar.getType();
+  if (from == type)
+    return scalar;
+  if (cast<FloatType>(from).getWidth() < cast<FloatType>(type).getWidth())
+    return arith::ExtFOp::create(b, loc, type, scalar);
+  return arith::TruncFOp::create(b, loc, type, scalar);
+}
+
+Value mlir::attn::toI64(OpBuilder &b, Location loc, Value scalar) {
+  Type i64 = b.getI64Type();
+  if (scalar.getType() == i64)
+    return scalar;
+  if (scalar.getType().isIndex())
+    return arith::IndexCastOp::create(b, loc, i64, scalar);
+  return arith::ExtSIOp::create(b, loc, i64, scalar);
+}
+
+SmallVector<OpFoldResult> mlir::attn::getSizes(OpBuilder &b, Location loc,
+                                               Value tensor) {
+  return tensor::getMixedSizes(b, loc, tensor);
+}
+
+Value mlir::attn::emptyTensor(OpBuilder &b, Location loc,
+                              ArrayRef<OpFoldResult> sizes, Type elementType) {
+  return tensor::EmptyOp::create(b, loc, sizes, elementType);
+}
+
+Value mlir::attn::filledTensor(OpBuilder &b, Location loc,
+                               ArrayRef<OpFoldResult> sizes, Type elementType,
+                               double value) {
+  Value empty = emptyTensor(b, loc, sizes, elementType);
+  Value cst = arith::ConstantOp::create(
+      b, loc, b.getFloatAttr(elementType, value));
+  return linalg::FillOp::create(b, loc, cst, empty).getResult(0);
+}
+
+Value mlir::attn::toIndexValue(OpBuilder &b, Location loc, OpFoldResult size) {
+  return getValueOrCreateConstantIndexOp(b, loc, size);
+}
+
+Value mlir::attn::repeatHeads(OpBuilder &b, Location loc, Value t,
+                              unsigned headDim, OpFoldResult numHeads) {
+  auto type = cast<RankedTensorType>(t.getType());
+  SmallVector<OpFoldResult> sizes = getSizes(b, loc, t);
+  std::optional<int64_t> h = getConstantIntValue(numHeads);
+  std::optional<int64_t> hkv = getConstantIntValue(sizes[headDim]);
+  if (h && hkv && *h == *hkv)
+    return t;
+  // [.., Hkv, G, ..] with G = H / Hkv, broadcast along G, then collapse.
+  Value hkvValue = toIndexValue(b, loc, sizes[headDim]);
+  Value hValue = toIndexValue(b, loc, numHeads);
+  OpFoldResult group =
+      (h && hkv) ? OpFoldResult(b.getIndexAttr(*h / *hkv))
+                 : OpFoldResult(
+                       arith::DivUIOp::create(b, loc, hValue, hkvValue)
+                           .getResult());
+  SmallVector<OpFoldResult> expanded(sizes);
+  expanded.insert(expanded.begin() + headDim + 1, group);
+  Value init = emptyTensor(b, loc, expanded, type.getElementType());
+  Value bcast =
+      linalg::BroadcastOp::create(b, loc, t, init, {int64_t(headDim + 1)})
+          .getResult()[0];
+  SmallVector<ReassociationIndices> reassoc;
+  for (unsigned d = 0; d < type.getRank(); ++d) {
+    if (d < headDim)
+      reassoc.push_back({int64_t(d)});
+    else if (d == headDim)
+      reassoc.push_back({int64_t(d), int64_t(d + 1)});
+    else
+      reassoc.push_back({int64_t(d + 1)});
+  }
+  return tensor::CollapseShapeOp::create(b, loc, bcast, reassoc);
+}
+
+void mlir::attn::assertEqualSizes(OpBuilder &b, Location loc, OpFoldResult a,
+                                  OpFoldResult c, const Twine &message) {
+  std::optional<int64_t> ca = getConstantIntValue(a), cc = getConstantIntValue(c);
+  if (ca && cc)
+    return;
+  Value eq = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                   toIndexValue(b, loc, a),
+                                   toIndexValue(b, loc, c));
+  cf::AssertOp::create(b, loc, eq, message.str());
+}
+
+SmallVector<utils::IteratorType> mlir::attn::parallelIterators(unsigned n) {
+  return SmallVector<utils::IteratorType>(n, utils::IteratorType::parallel);
+}
