@@ -1,11 +1,619 @@
 //===- SdpaToLinalg.cpp - attn.sdpa to linalg (the reference path) --------===//
+//
+// The golden path: unfused, every intermediate materialized, each step one
+// linalg.generic that reads like the formula in DESIGN section 4.
+//
+//   S[b,h,i,j]  = sum_d q[b,h,i,d] k[b,h/G,j,d]                  (compute type)
+//   T, L, W     = per pair: s = scale S + bias, s = score_mod(s, b, h, qpos,
+//                 kpos); L = pattern(qpos, kpos) & mask & (span weight > 0);
+//                 T = L ? s : -inf; W = span weight
+//   Sm[b,h,i,m] = scale <q_i, mk[h/G, m]>                        (memory)
+//   rowmax      = max(max_j T, max_m Sm)             (NaN-propagating maximum)
+//   shift       = rowmax == -inf ? 0 : rowmax
+//   P           = L ? W exp(T - shift) : 0,  Pm = exp(Sm - shift)
+//   l           = sum_j P + sum_m Pm
+//   acc         = sum_j (L ? P v : 0) + sum_m Pm mv
+//   o           = l == 0 ? 0 : acc / l,   lse = shift + log(l)
+//
+// Masking always selects: a value at a pair that is not live is never added
+// or multiplied, so a NaN there cannot reach the row.
+//
+//===----------------------------------------------------------------------===//
+#include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Dialect/Attn/Transforms/BuildUtils.h"
 #include "attn/Dialect/Attn/Transforms/Decompositions.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/IR/IRMapping.h"
+
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::attn;
 
+namespace {
+
+using utils::IteratorType;
+
+/// Builds the linalg ops of one attn.sdpa.
+class SdpaLowering {
+public:
+  SdpaLowering(OpBuilder &b, SdpaOp op, FloatType ct)
+      : b(b), op(op), loc(op.getLoc()), ct(ct), ctx(op.getContext()) {}
+
+  FailureOr<SmallVector<Value>> run();
+
+private:
+  AffineExpr dim(unsigned d) { return getAffineDimExpr(d, ctx); }
+  AffineMap map(unsigned numDims, ArrayRef<AffineExpr> exprs) {
+    return AffineMap::get(numDims, 0, exprs, ctx);
+  }
+  Value constF(double value) {
+    return arith::ConstantOp::create(b, loc, b.getFloatAttr(ct, value));
+  }
+  Value negInf(OpBuilder &nb) {
+    return arith::ConstantOp::create(
+        nb, loc, nb.getFloatAttr(ct, -std::numeric_limits<double>::infinity()));
+  }
+  /// Sizes [B, H, Nq, x] for a tensor over query rows.
+  SmallVector<OpFoldResult> rowSizes(OpFoldResult last) {
+    return {sizeB, sizeH, sizeNq, last};
+  }
+
+  void emitRuntimeChecks();
+  Value broadcastMap(Value operand, AffineMap &outMap);
+  Value positionsFor(Value positions, OpFoldResult seqSize);
+  Value scores(Value keys, OpFoldResult seqSize);
+  void scoreModBody(OpBuilder &nb, Value &s, Value bIdx, Value hIdx, Value qi,
+                    Value kj);
+
+  OpBuilder &b;
+  SdpaOp op;
+  Location loc;
+  FloatType ct;
+  MLIRContext *ctx;
+  OpFoldResult sizeB, sizeH, sizeHkv, sizeNq, sizeNk, sizeD, sizeDv;
+};
+
+} // namespace
+
+/// Emits cf.assert for the equalities that the verifier could not check
+/// because a dimension is dynamic.
+void SdpaLowering::emitRuntimeChecks() {
+  auto sizes = [&](Value v) { return getSizes(b, loc, v); };
+  SmallVector<OpFoldResult> q = sizes(op.getQuery()), k = sizes(op.getKey()),
+                            v = sizes(op.getValue()), o = sizes(op.getInit());
+  StringRef name = "attn.sdpa: ";
+  assertEqualSizes(b, loc, q[0], k[0], name + "B of query and key differ");
+  assertEqualSizes(b, loc, q[0], v[0], name + "B of query and value differ");
+  assertEqualSizes(b, loc, k[1], v[1], name + "Hkv of key and value differ");
+  assertEqualSizes(b, loc, k[2], v[2], name + "Nk of key and value differ");
+  assertEqualSizes(b, loc, o[0], q[0], name + "B of outs and query differ");
+  assertEqualSizes(b, loc, o[1], q[1], name + "H of outs and query differ");
+  assertEqualSizes(b, loc, o[2], q[2], name + "Nq of outs and query differ");
+  if (!getConstantIntValue(q[1]) || !getConstantIntValue(k[1])) {
+    Value h = toIndexValue(b, loc, q[1]), hkv = toIndexValue(b, loc, k[1]);
+    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+    Value nonZero =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, hkv, zero);
+    cf::AssertOp::create(b, loc, nonZero, (name + "Hkv is 0").str());
+    Value safe = arith::SelectOp::create(
+        b, loc, nonZero, hkv, arith::ConstantIndexOp::create(b, loc, 1));
+    Value rem = arith::RemUIOp::create(b, loc, h, safe);
+    Value divides =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, rem, zero);
+    cf::AssertOp::create(b, loc, divides,
+                         (name + "H is not a multiple of Hkv").str());
+  }
+  // Mask and bias: every dim that does not broadcast equals the target's.
+  SmallVector<OpFoldResult> target = {q[0], q[1], q[2], k[2]};
+  for (Value operand : {op.getMask(), op.getBias()}) {
+    if (!operand)
+      continue;
+    auto type = cast<RankedTensorType>(operand.getType());
+    SmallVector<OpFoldResult> s = sizes(operand);
+    int64_t rank = type.getRank();
+    for (int64_t d = 0; d < rank; ++d) {
+      if (type.getDimSize(d) == 1)
+        continue;
+      assertEqualSizes(b, loc, s[d], target[4 - rank + d],
+                       name + (operand == op.getMask() ? "mask" : "bias") +
+                           " does not broadcast to [B, H, Nq, Nk]");
+    }
+  }
+  if (Value mk = op.getMemoryKey()) {
+    SmallVector<OpFoldResult> m = sizes(mk), mv = sizes(op.getMemoryValue());
+    assertEqualSizes(b, loc, m[0], k[1], name + "Hkv of memory keys differs");
+    assertEqualSizes(b, loc, mv[0], k[1],
+                     name + "Hkv of memory values differs");
+    assertEqualSizes(b, loc, m[1], mv[1],
+                     name + "M of memory keys and values differ");
+  }
+  for (auto [positions, seq] : {std::make_pair(op.getQueryPositions(), q[2]),
+                                std::make_pair(op.getKeyPositions(), k[2])}) {
+    if (!positions)
+      continue;
+    SmallVector<OpFoldResult> p = sizes(positions);
+    assertEqualSizes(b, loc, p[0], q[0], name + "B of positions differs");
+    assertEqualSizes(b, loc, p[2], seq, name + "length of positions differs");
+    // The head dim is 1, H or Hkv: checked in positionsFor.
+  }
+  if (Value span = op.getSpan())
+    assertEqualSizes(b, loc, sizes(span)[0], q[1],
+                     name + "span is not [H]");
+}
+
+/// Returns the map of a mask or bias broadcast right-aligned to the iteration
+/// space (b, h, i, j).
+Value SdpaLowering::broadcastMap(Value operand, AffineMap &outMap) {
+  auto type = cast<RankedTensorType>(operand.getType());
+  int64_t rank = type.getRank();
+  SmallVector<AffineExpr> exprs;
+  for (int64_t d = 0; d < rank; ++d) {
+    if (type.getDimSize(d) == 1)
+      exprs.push_back(getAffineConstantExpr(0, ctx));
+    else
+      exprs.push_back(dim(4 - rank + d));
+  }
+  outMap = map(4, exprs);
+  return operand;
+}
+
+/// Returns positions [B, H, N] as i64, read from `positions` ([B, 1 or H or
+/// Hkv, N], i32 or i64) by query head, or `arange(N)` when absent.
+Value SdpaLowering::positionsFor(Value positions, OpFoldResult seqSize) {
+  SmallVector<OpFoldResult> sizes = {sizeB, sizeH, seqSize};
+  Value init = emptyTensor(b, loc, sizes, b.getI64Type());
+  SmallVector<AffineMap> maps = {map(3, {dim(0), dim(1), dim(2)})};
+  auto body = [&](OpBuilder &nb, Location l, ValueRange args) {
+    if (!positions) {
+      Value index = linalg::IndexOp::create(nb, l, 2);
+      linalg::YieldOp::create(nb, l, toI64(nb, l, index));
+      return;
+    }
+    // Head index: 0 if the dim is 1, h if it is H, else h / (H / Hkv).
+    Value bIdx = linalg::IndexOp::create(nb, l, 0);
+    Value hIdx = linalg::IndexOp::create(nb, l, 1);
+    Value iIdx = linalg::IndexOp::create(nb, l, 2);
+    Value heads = tensor::DimOp::create(nb, l, positions, 1);
+    Value one = arith::ConstantIndexOp::create(nb, l, 1);
+    Value zero = arith::ConstantIndexOp::create(nb, l, 0);
+    Value h = toIndexValue(nb, l, sizeH), hkv = toIndexValue(nb, l, sizeHkv);
+    Value group = arith::DivUIOp::create(nb, l, h, hkv);
+    Value kvHead = arith::DivUIOp::create(nb, l, hIdx, group);
+    Value isOne =
+        arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq, heads, one);
+    Value isH = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq, heads, h);
+    Value head = arith::SelectOp::create(
+        nb, l, isOne, zero, arith::SelectOp::create(nb, l, isH, hIdx, kvHead));
+    Value value = tensor::ExtractOp::create(nb, l, positions,
+                                            ValueRange{bIdx, head, iIdx});
+    linalg::YieldOp::create(nb, l, toI64(nb, l, value));
+  };
+  if (positions) {
+    // The head dim must be 1, H or Hkv.
+    Value heads = tensor::DimOp::create(b, loc, positions, 1);
+    Value ok = arith::ConstantIntOp::create(b, loc, b.getI1Type(), 0);
+    for (OpFoldResult allowed : {OpFoldResult(b.getIndexAttr(1)), sizeH,
+                                 sizeHkv})
+      ok = arith::OrIOp::create(
+          b, loc, ok,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, heads,
+                                toIndexValue(b, loc, allowed)));
+    cf::AssertOp::create(b, loc, ok,
+                         "attn.sdpa: positions head dim is not 1, H or Hkv");
+  }
+  return linalg::GenericOp::create(b, loc, init.getType(), ValueRange{},
+                                   ValueRange{init}, maps,
+                                   parallelIterators(3), body)
+      .getResult(0);
+}
+
+/// S[b,h,i,j] = scale * sum_d q[b,h,i,d] keys[b,h,j,d] in the compute type;
+/// `keys` has H heads (already repeated for GQA).
+Value SdpaLowering::scores(Value keys, OpFoldResult seqSize) {
+  Value init = filledTensor(b, loc, rowSizes(seqSize), ct, 0.0);
+  // Iteration space (b, h, i, j, d).
+  SmallVector<AffineMap> maps = {map(5, {dim(0), dim(1), dim(2), dim(4)}),
+                                 map(5, {dim(0), dim(1), dim(3), dim(4)}),
+                                 map(5, {dim(0), dim(1), dim(2), dim(3)})};
+  SmallVector<IteratorType> iterators = parallelIterators(4);
+  iterators.push_back(IteratorType::reduction);
+  Value dot =
+      linalg::GenericOp::create(
+          b, loc, init.getType(), ValueRange{op.getQuery(), keys},
+          ValueRange{init}, maps, iterators,
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            Value qv = convertFloat(nb, l, args[0], ct);
+            Value kv = convertFloat(nb, l, args[1], ct);
+            Value prod = arith::MulFOp::create(nb, l, qv, kv);
+            linalg::YieldOp::create(nb, l,
+                                    arith::AddFOp::create(nb, l, args[2], prod)
+                                        .getResult());
+          })
+          .getResult(0);
+  Value scale = constF(op.getScaleOrDefault());
+  AffineMap id = map(4, {dim(0), dim(1), dim(2), dim(3)});
+  Value out = emptyTensor(b, loc, rowSizes(seqSize), ct);
+  return linalg::GenericOp::create(
+             b, loc, out.getType(), ValueRange{dot}, ValueRange{out},
+             SmallVector<AffineMap>{id, id}, parallelIterators(4),
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               linalg::YieldOp::create(
+                   nb, l,
+                   arith::MulFOp::create(nb, l, args[0], scale).getResult());
+             })
+      .getResult(0);
+}
+
+/// Inlines the score_mod region: %s, %b, %h, %i, %j -> the yielded score.
+void SdpaLowering::scoreModBody(OpBuilder &nb, Value &s, Value bIdx,
+                                Value hIdx, Value qi, Value kj) {
+  Block &block = op.getScoreMod().front();
+  IRMapping mapping;
+  Location l = loc;
+  Type f32 = nb.getF32Type();
+  mapping.map(block.getArgument(0), convertFloat(nb, l, s, f32));
+  mapping.map(block.getArgument(1), bIdx);
+  mapping.map(block.getArgument(2), hIdx);
+  mapping.map(block.getArgument(3),
+              arith::IndexCastOp::create(nb, l, nb.getIndexType(), qi));
+  mapping.map(block.getArgument(4),
+              arith::IndexCastOp::create(nb, l, nb.getIndexType(), kj));
+  for (Operation &inner : block.without_terminator())
+    nb.clone(inner, mapping);
+  Value yielded = mapping.lookup(block.getTerminator()->getOperand(0));
+  s = convertFloat(nb, l, yielded, ct);
+}
+
+FailureOr<SmallVector<Value>> SdpaLowering::run() {
+  Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
+  SmallVector<OpFoldResult> qs = getSizes(b, loc, q), ks = getSizes(b, loc, k),
+                            vs = getSizes(b, loc, v);
+  sizeB = qs[0];
+  sizeH = qs[1];
+  sizeNq = qs[2];
+  sizeD = qs[3];
+  sizeHkv = ks[1];
+  sizeNk = ks[2];
+  sizeDv = vs[3];
+  emitRuntimeChecks();
+
+  // Keys, values and memory with H heads (grouped-query attention).
+  Value kx = repeatHeads(b, loc, k, 1, sizeH);
+  Value vx = repeatHeads(b, loc, v, 1, sizeH);
+  Value qpos = positionsFor(op.getQueryPositions(), sizeNq);
+  Value kpos = positionsFor(op.getKeyPositions(), sizeNk);
+  Value s = scores(kx, sizeNk);
+
+  // Per pair: bias, score_mod, liveness, span weight.
+  AffineMap id4 = map(4, {dim(0), dim(1), dim(2), dim(3)});
+  SmallVector<Value> ins = {s, qpos, kpos};
+  SmallVector<AffineMap> maps = {id4, map(4, {dim(0), dim(1), dim(2)}),
+                                 map(4, {dim(0), dim(1), dim(3)})};
+  int biasArg = -1, maskArg = -1, spanArg = -1;
+  for (auto [operand, slot] : {std::make_pair(op.getBias(), &biasArg),
+                               std::make_pair(op.getMask(), &maskArg)}) {
+    if (!operand)
+      continue;
+    AffineMap m;
+    ins.push_back(broadcastMap(operand, m));
+    maps.push_back(m);
+    *slot = ins.size() - 1;
+  }
+  if (Value span = op.getSpan()) {
+    ins.push_back(span);
+    maps.push_back(map(4, {dim(1)}));
+    spanArg = ins.size() - 1;
+  }
+  SmallVector<OpFoldResult> pairSizes = rowSizes(sizeNk);
+  SmallVector<Value> outs = {emptyTensor(b, loc, pairSizes, ct),
+                             emptyTensor(b, loc, pairSizes, b.getI1Type())};
+  if (spanArg >= 0)
+    outs.push_back(emptyTensor(b, loc, pairSizes, ct));
+  for (size_t n = 0; n < outs.size(); ++n)
+    maps.push_back(id4);
+  Value nq = toI64(b, loc, toIndexValue(b, loc, sizeNq));
+  Value nk = toI64(b, loc, toIndexValue(b, loc, sizeNk));
+  PatternAttrInterface pattern = op.getPatternOrDense();
+  bool hasScoreMod = !op.getScoreMod().empty();
+  auto pairOp = linalg::GenericOp::create(
+      b, loc, TypeRange(ValueRange(outs)), ins, outs, maps,
+      parallelIterators(4), [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value score = args[0], qi = args[1], kj = args[2];
+        if (biasArg >= 0)
+          score = arith::AddFOp::create(nb, l, score,
+                                        convertFloat(nb, l, args[biasArg], ct));
+        if (hasScoreMod) {
+          Value bIdx = linalg::IndexOp::create(nb, l, 0);
+          Value hIdx = linalg::IndexOp::create(nb, l, 1);
+          scoreModBody(nb, score, bIdx, hIdx, qi, kj);
+        }
+        Value live = pattern.buildIsLive(nb, l, qi, kj, nq, nk);
+        if (maskArg >= 0)
+          live = arith::AndIOp::create(nb, l, live, args[maskArg]);
+        SmallVector<Value> results;
+        Value weight;
+        if (spanArg >= 0) {
+          // m = clamp((ramp + clamp(z, 0, max_span) - |qpos - kpos|) / ramp,
+          //           0, 1); live only where m > 0.
+          auto cst = [&](double x) -> Value {
+            return arith::ConstantOp::create(nb, l, nb.getFloatAttr(ct, x));
+          };
+          Value zero = cst(0.0), one = cst(1.0);
+          Value ramp = cst(op.getRampAttr().getValueAsDouble());
+          Value maxSpan = cst(op.getMaxSpanAttr().getValueAsDouble());
+          Value z = convertFloat(nb, l, args[spanArg], ct);
+          z = arith::MinimumFOp::create(
+              nb, l, arith::MaximumFOp::create(nb, l, z, zero), maxSpan);
+          Value dist = arith::SIToFPOp::create(
+              nb, l, ct, arith::SubIOp::create(nb, l, qi, kj));
+          dist = math::AbsFOp::create(nb, l, dist);
+          Value m = arith::DivFOp::create(
+              nb, l,
+              arith::SubFOp::create(nb, l, arith::AddFOp::create(nb, l, ramp, z),
+                                    dist),
+              ramp);
+          m = arith::MinimumFOp::create(
+              nb, l, arith::MaximumFOp::create(nb, l, m, zero), one);
+          Value positive =
+              arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGT, m, zero);
+          live = arith::AndIOp::create(nb, l, live, positive);
+          weight = m;
+        }
+        results.push_back(
+            arith::SelectOp::create(nb, l, live, score, negInf(nb)));
+        results.push_back(live);
+        if (weight)
+          results.push_back(weight);
+        linalg::YieldOp::create(nb, l, results);
+      });
+  Value masked = pairOp.getResult(0), live = pairOp.getResult(1);
+  Value weight = spanArg >= 0 ? pairOp.getResult(2) : Value();
+
+  // Persistent memory: always live, no pattern / mask / bias / score_mod.
+  Value memScores, memValues;
+  OpFoldResult sizeM;
+  if (Value mk = op.getMemoryKey()) {
+    sizeM = getSizes(b, loc, mk)[1];
+    // [Hkv, M, D] -> [1, Hkv, M, D] -> H heads -> used with b broadcast.
+    auto expand = [&](Value t) {
+      auto type = cast<RankedTensorType>(t.getType());
+      SmallVector<int64_t> shape = {1};
+      llvm::append_range(shape, type.getShape());
+      SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1)};
+      llvm::append_range(sizes, getSizes(b, loc, t));
+      return tensor::ExpandShapeOp::create(
+          b, loc, RankedTensorType::get(shape, type.getElementType()), t,
+          SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}}, sizes);
+    };
+    Value mkx = repeatHeads(b, loc, expand(mk), 1, sizeH);
+    memValues = repeatHeads(b, loc, expand(op.getMemoryValue()), 1, sizeH);
+    Value init = filledTensor(b, loc, rowSizes(sizeM), ct, 0.0);
+    SmallVector<AffineMap> mmaps = {map(5, {dim(0), dim(1), dim(2), dim(4)}),
+                                    map(5, {getAffineConstantExpr(0, ctx),
+                                            dim(1), dim(3), dim(4)}),
+                                    map(5, {dim(0), dim(1), dim(2), dim(3)})};
+    SmallVector<IteratorType> iterators = parallelIterators(4);
+    iterators.push_back(IteratorType::reduction);
+    Value scale = constF(op.getScaleOrDefault());
+    Value dot = linalg::GenericOp::create(
+                    b, loc, init.getType(), ValueRange{q, mkx},
+                    ValueRange{init}, mmaps, iterators,
+                    [&](OpBuilder &nb, Location l, ValueRange args) {
+                      Value prod = arith::MulFOp::create(
+                          nb, l, convertFloat(nb, l, args[0], ct),
+                          convertFloat(nb, l, args[1], ct));
+                      linalg::YieldOp::create(
+                          nb, l,
+                          arith::AddFOp::create(nb, l, args[2], prod)
+                              .getResult());
+                    })
+                    .getResult(0);
+    Value out = emptyTensor(b, loc, rowSizes(sizeM), ct);
+    memScores = linalg::GenericOp::create(
+                    b, loc, out.getType(), ValueRange{dot}, ValueRange{out},
+                    SmallVector<AffineMap>{id4, id4}, parallelIterators(4),
+                    [&](OpBuilder &nb, Location l, ValueRange args) {
+                      linalg::YieldOp::create(
+                          nb, l,
+                          arith::MulFOp::create(nb, l, args[0], scale)
+                              .getResult());
+                    })
+                    .getResult(0);
+  }
+
+  // Row statistics over (b, h, i) reducing j.
+  SmallVector<OpFoldResult> rowStat = {sizeB, sizeH, sizeNq};
+  AffineMap row4 = map(4, {dim(0), dim(1), dim(2)});
+  SmallVector<IteratorType> reduceLast = parallelIterators(3);
+  reduceLast.push_back(IteratorType::reduction);
+  auto rowReduce = [&](Value input, Value init, auto combine) {
+    return linalg::GenericOp::create(
+               b, loc, init.getType(), ValueRange{input}, ValueRange{init},
+               SmallVector<AffineMap>{id4, row4}, reduceLast,
+               [&](OpBuilder &nb, Location l, ValueRange args) {
+                 linalg::YieldOp::create(nb, l, combine(nb, l, args[0], args[1]));
+               })
+        .getResult(0);
+  };
+  auto maxf = [](OpBuilder &nb, Location l, Value x, Value acc) -> Value {
+    return arith::MaximumFOp::create(nb, l, acc, x);
+  };
+  auto addf = [](OpBuilder &nb, Location l, Value x, Value acc) -> Value {
+    return arith::AddFOp::create(nb, l, acc, x);
+  };
+  Value rowMax = filledTensor(b, loc, rowStat, ct,
+                              -std::numeric_limits<double>::infinity());
+  rowMax = rowReduce(masked, rowMax, maxf);
+  if (memScores)
+    rowMax = rowReduce(memScores, rowMax, maxf);
+
+  // shift = rowmax == -inf ? 0 : rowmax.
+  Value shift =
+      linalg::GenericOp::create(
+          b, loc, rowMax.getType(), ValueRange{rowMax},
+          ValueRange{emptyTensor(b, loc, rowStat, ct)},
+          SmallVector<AffineMap>{map(3, {dim(0), dim(1), dim(2)}),
+                                 map(3, {dim(0), dim(1), dim(2)})},
+          parallelIterators(3),
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            Value isNegInf = arith::CmpFOp::create(
+                nb, l, arith::CmpFPredicate::OEQ, args[0], negInf(nb));
+            Value zero =
+                arith::ConstantOp::create(nb, l, nb.getFloatAttr(ct, 0.0));
+            linalg::YieldOp::create(
+                nb, l,
+                arith::SelectOp::create(nb, l, isNegInf, zero, args[0])
+                    .getResult());
+          })
+          .getResult(0);
+
+  // P = L ? W exp(T - shift) : 0.
+  SmallVector<Value> pIns = {masked, live, shift};
+  SmallVector<AffineMap> pMaps = {id4, id4, row4};
+  if (weight) {
+    pIns.push_back(weight);
+    pMaps.push_back(id4);
+  }
+  pMaps.push_back(id4);
+  Value probs =
+      linalg::GenericOp::create(
+          b, loc, masked.getType(), pIns,
+          ValueRange{emptyTensor(b, loc, pairSizes, ct)}, pMaps,
+          parallelIterators(4),
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            Value e = math::ExpOp::create(
+                nb, l, arith::SubFOp::create(nb, l, args[0], args[2]));
+            if (weight)
+              e = arith::MulFOp::create(nb, l, e, args[3]);
+            Value zero =
+                arith::ConstantOp::create(nb, l, nb.getFloatAttr(ct, 0.0));
+            linalg::YieldOp::create(
+                nb, l, arith::SelectOp::create(nb, l, args[1], e, zero).getResult());
+          })
+          .getResult(0);
+  Value memProbs;
+  if (memScores)
+    memProbs =
+        linalg::GenericOp::create(
+            b, loc, memScores.getType(), ValueRange{memScores, shift},
+            ValueRange{emptyTensor(b, loc, rowSizes(sizeM), ct)},
+            SmallVector<AffineMap>{id4, row4, id4}, parallelIterators(4),
+            [&](OpBuilder &nb, Location l, ValueRange args) {
+              linalg::YieldOp::create(
+                  nb, l,
+                  math::ExpOp::create(
+                      nb, l, arith::SubFOp::create(nb, l, args[0], args[1]))
+                      .getResult());
+            })
+            .getResult(0);
+
+  // l = sum_j P + sum_m Pm.
+  Value denom = filledTensor(b, loc, rowStat, ct, 0.0);
+  denom = rowReduce(probs, denom, addf);
+  if (memProbs)
+    denom = rowReduce(memProbs, denom, addf);
+
+  // acc[b,h,i,e] = sum_j (L ? P v : 0) + sum_m Pm mv; space (b, h, i, e, j).
+  Value acc = filledTensor(b, loc, rowSizes(sizeDv), ct, 0.0);
+  SmallVector<IteratorType> pvIterators = parallelIterators(4);
+  pvIterators.push_back(IteratorType::reduction);
+  AffineMap pj = map(5, {dim(0), dim(1), dim(2), dim(4)});
+  AffineMap accMap = map(5, {dim(0), dim(1), dim(2), dim(3)});
+  acc = linalg::GenericOp::create(
+            b, loc, acc.getType(), ValueRange{probs, live, vx},
+            ValueRange{acc},
+            SmallVector<AffineMap>{pj, pj,
+                                   map(5, {dim(0), dim(1), dim(4), dim(3)}),
+                                   accMap},
+            pvIterators,
+            [&](OpBuilder &nb, Location l, ValueRange args) {
+              Value prod = arith::MulFOp::create(
+                  nb, l, args[0], convertFloat(nb, l, args[2], ct));
+              Value zero =
+                  arith::ConstantOp::create(nb, l, nb.getFloatAttr(ct, 0.0));
+              Value term = arith::SelectOp::create(nb, l, args[1], prod, zero);
+              linalg::YieldOp::create(
+                  nb, l, arith::AddFOp::create(nb, l, args[3], term).getResult());
+            })
+            .getResult(0);
+  if (memProbs)
+    acc = linalg::GenericOp::create(
+              b, loc, acc.getType(), ValueRange{memProbs, memValues},
+              ValueRange{acc},
+              SmallVector<AffineMap>{
+                  pj,
+                  map(5, {getAffineConstantExpr(0, ctx), dim(1), dim(4),
+                          dim(3)}),
+                  accMap},
+              pvIterators,
+              [&](OpBuilder &nb, Location l, ValueRange args) {
+                Value prod = arith::MulFOp::create(
+                    nb, l, args[0], convertFloat(nb, l, args[1], ct));
+                linalg::YieldOp::create(
+                    nb, l,
+                    arith::AddFOp::create(nb, l, args[2], prod).getResult());
+              })
+              .getResult(0);
+
+  // o = l == 0 ? 0 : acc / l, in the element type of outs.
+  Value init = op.getInit();
+  Type outElt = cast<RankedTensorType>(init.getType()).getElementType();
+  Value result =
+      linalg::GenericOp::create(
+          b, loc, init.getType(), ValueRange{acc, denom}, ValueRange{init},
+          SmallVector<AffineMap>{id4, row4, id4}, parallelIterators(4),
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            Value zero =
+                arith::ConstantOp::create(nb, l, nb.getFloatAttr(ct, 0.0));
+            Value isZero = arith::CmpFOp::create(
+                nb, l, arith::CmpFPredicate::OEQ, args[1], zero);
+            Value quotient = arith::DivFOp::create(nb, l, args[0], args[1]);
+            Value o = arith::SelectOp::create(nb, l, isZero, zero, quotient);
+            linalg::YieldOp::create(nb, l, convertFloat(nb, l, o, outElt));
+          })
+          .getResult(0);
+  SmallVector<Value> results = {result};
+
+  // lse = shift + log(l) (-inf for an empty row), as f32.
+  if (Value lse = op.getLse()) {
+    auto lseType = cast<RankedTensorType>(lse.getType());
+    SmallVector<OpFoldResult> lseSizes;
+    for (int64_t d = 0; d < 3; ++d)
+      lseSizes.push_back(lseType.isDynamicDim(d)
+                             ? rowStat[d]
+                             : OpFoldResult(b.getIndexAttr(lseType.getDimSize(d))));
+    Value lseInit = emptyTensor(b, loc, lseSizes, lseType.getElementType());
+    AffineMap id3 = map(3, {dim(0), dim(1), dim(2)});
+    results.push_back(
+        linalg::GenericOp::create(
+            b, loc, lseType, ValueRange{shift, denom}, ValueRange{lseInit},
+            SmallVector<AffineMap>{id3, id3, id3}, parallelIterators(3),
+            [&](OpBuilder &nb, Location l, ValueRange args) {
+              Value value = arith::AddFOp::create(
+                  nb, l, args[0], math::LogOp::create(nb, l, args[1]));
+              linalg::YieldOp::create(
+                  nb, l,
+                  convertFloat(nb, l, value, lseType.getElementType()));
+            })
+            .getResult(0));
+  }
+  return results;
+}
+
 FailureOr<SmallVector<Value>>
 mlir::attn::lowerSdpaToLinalg(OpBuilder &b, SdpaOp op, FloatType computeType) {
-  return op.emitOpError("lowering not written yet");
+  if (!op.getScoreMod().empty()) {
+    Block &block = op.getScoreMod().front();
+    for (Operation &inner : block.without_terminator())
+      if (inner.getNumRegions() != 0 || !isPure(&inner))
+        return op.emitOpError(
+            "score_mod: only region-free pure ops can be lowered, but found ")
+               << inner.getName();
+  }
+  return SdpaLowering(b, op, computeType).run();
 }
