@@ -265,7 +265,8 @@ void SdpaLowering::scoreModBody(OpBuilder &nb, Value &s, Value bIdx,
               arith::IndexCastOp::create(nb, l, nb.getIndexType(), kj));
   for (Operation &inner : block.without_terminator())
     nb.clone(inner, mapping);
-  Value yielded = mapping.lookup(block.getTerminator()->getOperand(0));
+  // The yielded value may be defined above the region (a hoisted constant).
+  Value yielded = mapping.lookupOrDefault(block.getTerminator()->getOperand(0));
   s = convertFloat(nb, l, yielded, ct);
 }
 
