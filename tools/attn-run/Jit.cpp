@@ -1,0 +1,176 @@
+//===- Jit.cpp - Compile an entry function and call it --------------------===//
+#include "Jit.h"
+
+#include "attn/Dialect/Attn/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/Support/WithColor.h"
+
+#include <cstdlib>
+#include <cstring>
+
+using namespace mlir;
+using namespace attn_run;
+
+FailureOr<std::unique_ptr<ExecutionEngine>>
+attn_run::compileModule(ModuleOp module, StringRef entry, StringRef mode,
+                        StringRef computeType) {
+  MLIRContext *context = module.getContext();
+  OwningOpRef<ModuleOp> lowered(cast<ModuleOp>(module->clone()));
+  auto func = lowered->lookupSymbol<func::FuncOp>(entry);
+  func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                UnitAttr::get(context));
+
+  PassManager pm(context);
+  attn::CpuPipelineOptions options;
+  options.mode = mode.str();
+  options.computeType = computeType.str();
+  auto errorHandler = [](const Twine &message) {
+    llvm::WithColor::error(llvm::errs(), "attn-run") << message << "\n";
+    return failure();
+  };
+  if (failed(attn::buildCpuPipeline(pm, options, errorHandler)))
+    return failure();
+  if (failed(pm.run(*lowered))) {
+    llvm::WithColor::error(llvm::errs(), "attn-run")
+        << "attn-cpu-pipeline{mode=" << mode << " compute-type=" << computeType
+        << "} failed on @" << entry << "\n";
+    return failure();
+  }
+
+  auto transformer = makeOptimizingTransformer(/*optLevel=*/2,
+                                               /*sizeLevel=*/0, nullptr);
+  ExecutionEngineOptions engineOptions;
+  engineOptions.transformer = transformer;
+  engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Default;
+  auto engine = ExecutionEngine::create(*lowered, engineOptions);
+  if (!engine) {
+    llvm::WithColor::error(llvm::errs(), "attn-run")
+        << "JIT compilation failed: " << llvm::toString(engine.takeError())
+        << "\n";
+    return failure();
+  }
+  return std::move(*engine);
+}
+
+/// Writes a pointer into an int64 descriptor slot.
+static void storePointer(int64_t &slot, const void *pointer) {
+  std::memcpy(&slot, &pointer, sizeof(void *));
+}
+
+/// Reads a pointer from an int64 descriptor slot.
+static char *loadPointer(const int64_t &slot) {
+  char *pointer;
+  std::memcpy(&pointer, &slot, sizeof(void *));
+  return pointer;
+}
+
+/// Returns a descriptor {allocated, aligned, offset, sizes, strides} of a
+/// C-ordered array.
+static SmallVector<int64_t> makeDescriptor(HostArray &array) {
+  ArrayRef<int64_t> shape = array.getShape();
+  size_t rank = shape.size();
+  SmallVector<int64_t> descriptor(3 + 2 * rank, 0);
+  storePointer(descriptor[0], array.getData());
+  storePointer(descriptor[1], array.getData());
+  int64_t stride = 1;
+  for (size_t i = rank; i-- > 0;) {
+    descriptor[3 + i] = shape[i];
+    descriptor[3 + rank + i] = stride;
+    stride *= shape[i];
+  }
+  return descriptor;
+}
+
+Invocation::Invocation(ExecutionEngine &engine, StringRef entry,
+                       MutableArrayRef<HostArray> args,
+                       ArrayRef<ElementKind> resultKinds,
+                       ArrayRef<unsigned> resultRanks)
+    : engine(engine), entryName(("_mlir_ciface_" + entry).str()),
+      resultKinds(resultKinds), resultRanks(resultRanks) {
+  size_t resultSlots = getResultOffset(resultRanks.size());
+  resultStorage.assign(std::max<size_t>(resultSlots, 1), 0);
+  resultPointer = resultStorage.data();
+  for (HostArray &array : args) {
+    argDescriptors.push_back(makeDescriptor(array));
+    inputAllocations.push_back(array.getData());
+  }
+  for (auto &descriptor : argDescriptors)
+    argPointers.push_back(descriptor.data());
+  // The packed interface takes a pointer to every C-interface argument; the
+  // results, when there are any, come first as one pointer.
+  if (!resultRanks.empty())
+    packedArgs.push_back(&resultPointer);
+  for (void *&pointer : argPointers)
+    packedArgs.push_back(&pointer);
+}
+
+size_t Invocation::getResultOffset(unsigned index) const {
+  size_t offset = 0;
+  for (unsigned i = 0; i < index; ++i)
+    offset += 3 + 2 * resultRanks[i];
+  return offset;
+}
+
+llvm::Error Invocation::prepare() {
+  auto packed = engine.lookupPacked(entryName);
+  if (!packed)
+    return packed.takeError();
+  function = *packed;
+  return llvm::Error::success();
+}
+
+void Invocation::call() {
+  releaseResults();
+  function(packedArgs.data());
+  hasResults = true;
+}
+
+SmallVector<HostArray> Invocation::copyResults() const {
+  SmallVector<HostArray> results;
+  for (unsigned r = 0, e = resultRanks.size(); r < e; ++r) {
+    const int64_t *descriptor = resultStorage.data() + getResultOffset(r);
+    unsigned rank = resultRanks[r];
+    ArrayRef<int64_t> sizes(descriptor + 3, rank);
+    ArrayRef<int64_t> strides(descriptor + 3 + rank, rank);
+    HostArray array(resultKinds[r], sizes);
+    size_t elementSize = getElementSize(resultKinds[r]);
+    const char *base = loadPointer(descriptor[1]) + descriptor[2] * elementSize;
+    SmallVector<int64_t> index(rank, 0);
+    for (int64_t i = 0, n = array.getNumElements(); i < n; ++i) {
+      int64_t offset = 0;
+      for (unsigned d = 0; d < rank; ++d)
+        offset += index[d] * strides[d];
+      std::memcpy(array.getData() + i * elementSize,
+                  base + offset * elementSize, elementSize);
+      for (unsigned d = rank; d-- > 0;) {
+        if (++index[d] < sizes[d])
+          break;
+        index[d] = 0;
+      }
+    }
+    results.push_back(std::move(array));
+  }
+  return results;
+}
+
+void Invocation::releaseResults() {
+  if (!hasResults)
+    return;
+  hasResults = false;
+  // memref.get_global descriptors carry this marker as their allocation.
+  char *globalMarker = reinterpret_cast<char *>(0xdeadbeef);
+  llvm::DenseSet<void *> freed(inputAllocations.begin(),
+                               inputAllocations.end());
+  for (unsigned r = 0, e = resultRanks.size(); r < e; ++r) {
+    char *allocated = loadPointer(resultStorage[getResultOffset(r)]);
+    if (!allocated || allocated == globalMarker)
+      continue;
+    if (freed.insert(allocated).second)
+      std::free(allocated);
+  }
+}

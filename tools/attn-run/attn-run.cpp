@@ -1,0 +1,490 @@
+//===- attn-run.cpp - Compile and run one function on the CPU -------------===//
+//
+// attn-run FILE.mlir [--entry=NAME] [--input=NAME=FILE.npy ...]
+//         [--random-inputs [--seed=S] [--dim=N]] [--output=DIR|FILE.npy]
+//         [--check] [--bench=N] [--print]
+//
+// Exit codes: 0 success, 1 error, 2 --check exceeded a bound. See
+// docs/AttnRun.md.
+//
+//===----------------------------------------------------------------------===//
+#include "Inputs.h"
+#include "Jit.h"
+#include "Npy.h"
+
+#include "attn/Dialect/Attn/IR/AttnDialect.h"
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/Transforms/Passes.h"
+
+#include "mlir/AsmParser/AsmParser.h"
+#include "mlir/AsmParser/AsmParserState.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/WithColor.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+using namespace mlir;
+using namespace attn_run;
+namespace cl = llvm::cl;
+
+static cl::opt<std::string> inputFile(cl::Positional, cl::Required,
+                                      cl::desc("<input .mlir file>"));
+static cl::opt<std::string> entryName("entry", cl::init("main"),
+                                      cl::desc("The function to run"));
+static cl::opt<std::string> target("target", cl::init("cpu"),
+                                   cl::desc("cpu (cuda: not yet)"));
+static cl::opt<std::string>
+    mode("mode", cl::init("reference"),
+         cl::desc("attn-cpu-pipeline mode: reference or fused"));
+static cl::list<std::string>
+    inputSpecs("input", cl::desc("NAME=FILE.npy (NAME: SSA name or position)"));
+static cl::opt<bool>
+    randomInputs("random-inputs",
+                 cl::desc("Random data for arguments without --input"));
+static cl::opt<uint64_t> seed("seed", cl::init(0),
+                              cl::desc("Seed of --random-inputs"));
+static cl::opt<int64_t>
+    dynamicDimSize("dim", cl::init(64),
+                   cl::desc("Size of dynamic dims of random inputs"));
+static cl::opt<std::string>
+    dumpInputs("dump-inputs",
+               cl::desc("Write every input as DIR/<argument name>.npy"));
+static cl::opt<std::string>
+    output("output", cl::desc("DIR (DIR/result<i>.npy) or FILE.npy"));
+static cl::opt<bool>
+    check("check", cl::desc("Compare with the f64-accumulation reference"));
+static cl::opt<unsigned> benchRuns("bench", cl::init(0),
+                                   cl::desc("Print the median time of N runs"));
+static cl::opt<bool> print("print", cl::desc("Print result shapes and values"));
+static cl::opt<bool> printSpecialized(
+    "print-specialized",
+    cl::desc("Print the entry specialised to the input shapes and exit"));
+
+static constexpr int kExitError = 1;
+static constexpr int kExitCheckFailed = 2;
+
+static llvm::raw_ostream &error() {
+  return llvm::WithColor::error(llvm::errs(), "attn-run");
+}
+
+//===----------------------------------------------------------------------===//
+// Parsing
+//===----------------------------------------------------------------------===//
+
+/// The parsed module and the source names of the entry's arguments.
+struct ParsedInput {
+  OwningOpRef<ModuleOp> module;
+  SmallVector<std::string> argNames;
+};
+
+/// Wraps the parsed top-level ops in a module unless they are one already.
+static OwningOpRef<ModuleOp> takeModule(Block &block, MLIRContext *context) {
+  if (llvm::hasSingleElement(block))
+    if (auto module = dyn_cast<ModuleOp>(&block.front())) {
+      module->remove();
+      return module;
+    }
+  OwningOpRef<ModuleOp> module(
+      ModuleOp::create(FileLineColLoc::get(context, inputFile, 0, 0)));
+  module->getBody()->getOperations().splice(module->getBody()->begin(),
+                                            block.getOperations());
+  return module;
+}
+
+/// Returns the source names of the arguments of `func` ("%q" -> "q").
+static SmallVector<std::string> getArgNames(func::FuncOp func,
+                                            const AsmParserState &state) {
+  SmallVector<std::string> names;
+  const AsmParserState::BlockDefinition *def =
+      func.isExternal() ? nullptr : state.getBlockDef(&func.getBody().front());
+  for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i) {
+    if (!def || i >= def->arguments.size()) {
+      names.push_back(std::to_string(i));
+      continue;
+    }
+    llvm::SMRange range = def->arguments[i].loc;
+    StringRef text(range.Start.getPointer(),
+                   range.End.getPointer() - range.Start.getPointer());
+    names.push_back(text.drop_front(text.starts_with("%")).str());
+  }
+  return names;
+}
+
+static FailureOr<ParsedInput> parseInput(llvm::SourceMgr &sourceMgr,
+                                         MLIRContext *context) {
+  std::string message;
+  std::unique_ptr<llvm::MemoryBuffer> file = openInputFile(inputFile, &message);
+  if (!file) {
+    error() << message << "\n";
+    return failure();
+  }
+  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+  AsmParserState state;
+  Block block;
+  ParserConfig config(context);
+  if (failed(parseAsmSourceFile(sourceMgr, &block, config, &state))) {
+    error() << "cannot parse '" << inputFile << "'\n";
+    return failure();
+  }
+  ParsedInput parsed;
+  parsed.module = takeModule(block, context);
+  if (failed(verify(*parsed.module)))
+    return failure();
+  auto func = parsed.module->lookupSymbol<func::FuncOp>(entryName);
+  if (!func || func.isExternal()) {
+    std::string names;
+    for (auto f : parsed.module->getOps<func::FuncOp>())
+      if (!f.isExternal())
+        names += (names.empty() ? "@" : ", @") + f.getSymName().str();
+    error() << "'" << inputFile << "' has no function @" << entryName
+            << " (functions: " << (names.empty() ? "none" : names)
+            << "); choose one with --entry=NAME\n";
+    return failure();
+  }
+  parsed.argNames = getArgNames(func, state);
+  return parsed;
+}
+
+//===----------------------------------------------------------------------===//
+// Running, outputs, check and bench
+//===----------------------------------------------------------------------===//
+
+static SmallVector<HostArray> cloneAll(ArrayRef<HostArray> arrays) {
+  SmallVector<HostArray> copies;
+  for (const HostArray &array : arrays)
+    copies.push_back(array.clone());
+  return copies;
+}
+
+/// Compiles `module` and runs the entry once on copies of `inputs` (the code
+/// may write into its arguments).
+static FailureOr<SmallVector<HostArray>>
+compileAndRun(ModuleOp module, const EntrySignature &signature,
+              ArrayRef<HostArray> inputs, StringRef computeType) {
+  FailureOr<std::unique_ptr<ExecutionEngine>> engine =
+      compileModule(module, entryName, mode, computeType);
+  if (failed(engine))
+    return failure();
+  SmallVector<HostArray> args = cloneAll(inputs);
+  SmallVector<ElementKind> kinds;
+  SmallVector<unsigned> ranks;
+  for (const TensorSlot &slot : signature.results) {
+    kinds.push_back(slot.kind);
+    ranks.push_back(slot.type.getRank());
+  }
+  Invocation invocation(**engine, entryName, args, kinds, ranks);
+  if (llvm::Error err = invocation.prepare()) {
+    error() << "cannot find the compiled entry: " << toString(std::move(err))
+            << "\n";
+    return failure();
+  }
+  invocation.call();
+  return invocation.copyResults();
+}
+
+static LogicalResult writeInputs(const EntrySignature &signature,
+                                 ArrayRef<HostArray> inputs) {
+  if (std::error_code ec = llvm::sys::fs::create_directories(dumpInputs)) {
+    error() << "cannot create '" << dumpInputs << "': " << ec.message() << "\n";
+    return failure();
+  }
+  for (auto [slot, array] : llvm::zip_equal(signature.args, inputs)) {
+    SmallString<128> path(dumpInputs);
+    llvm::sys::path::append(path, slot.name + ".npy");
+    if (llvm::Error err = writeNpy(path, array)) {
+      error() << toString(std::move(err)) << "\n";
+      return failure();
+    }
+  }
+  return success();
+}
+
+static LogicalResult writeOutputs(ArrayRef<HostArray> results) {
+  bool toFile = StringRef(output).ends_with(".npy");
+  if (toFile && results.size() != 1) {
+    error() << "--output=" << output << " names one file, but @" << entryName
+            << " has " << results.size()
+            << " results; give a directory instead\n";
+    return failure();
+  }
+  if (toFile) {
+    if (llvm::Error err = writeNpy(output, results.front())) {
+      error() << toString(std::move(err)) << "\n";
+      return failure();
+    }
+    return success();
+  }
+  if (std::error_code ec = llvm::sys::fs::create_directories(output)) {
+    error() << "cannot create '" << output << "': " << ec.message() << "\n";
+    return failure();
+  }
+  for (auto [index, array] : llvm::enumerate(results)) {
+    SmallString<128> path(output);
+    llvm::sys::path::append(path, "result" + Twine(index) + ".npy");
+    if (llvm::Error err = writeNpy(path, array)) {
+      error() << toString(std::move(err)) << "\n";
+      return failure();
+    }
+  }
+  return success();
+}
+
+static void printResults(const EntrySignature &signature,
+                         ArrayRef<HostArray> results) {
+  for (auto [slot, array] : llvm::zip_equal(signature.results, results)) {
+    llvm::outs() << slot.name << ": tensor<";
+    for (int64_t dim : array.getShape())
+      llvm::outs() << dim << "x";
+    llvm::outs() << getElementName(array.getKind()) << "> [";
+    int64_t shown = std::min<int64_t>(array.getNumElements(), 8);
+    for (int64_t i = 0; i < shown; ++i)
+      llvm::outs() << (i ? ", " : "")
+                   << llvm::format("%g", array.getAsDouble(i));
+    if (shown < array.getNumElements())
+      llvm::outs() << ", ... (" << array.getNumElements() << " elements)";
+    llvm::outs() << "]\n";
+  }
+}
+
+/// The DESIGN section 7 bound on ||out - ref|| / ||ref|| for `kind`.
+static double getBound(ElementKind kind) {
+  switch (kind) {
+  case ElementKind::F16:
+    return 2e-3;
+  case ElementKind::BF16:
+    return 1e-2;
+  case ElementKind::F32:
+  case ElementKind::F64:
+    return mode == "fused" ? 1e-4 : 1e-5;
+  default:
+    return 0.0;
+  }
+}
+
+/// Compares `out` with `ref`; prints one line; returns whether it is within
+/// the bound.
+static bool compareResult(StringRef name, const HostArray &out,
+                          const HostArray &ref) {
+  double maxAbs = 0, diffSq = 0, refSq = 0;
+  int64_t nan = 0, inf = 0, mismatched = 0;
+  for (int64_t i = 0, e = out.getNumElements(); i < e; ++i) {
+    double o = out.getAsDouble(i), r = ref.getAsDouble(i);
+    nan += std::isnan(o);
+    inf += std::isinf(o);
+    if (!std::isfinite(o) || !std::isfinite(r)) {
+      bool same = (std::isnan(o) && std::isnan(r)) || o == r;
+      mismatched += !same;
+      continue;
+    }
+    maxAbs = std::max(maxAbs, std::abs(o - r));
+    diffSq += (o - r) * (o - r);
+    refSq += r * r;
+  }
+  double rel = refSq > 0 ? std::sqrt(diffSq / refSq) : std::sqrt(diffSq);
+  double bound = getBound(out.getKind());
+  bool ok = mismatched == 0 && rel <= bound;
+  llvm::outs() << llvm::format(
+      "check %s (%s): max abs error %.3e, rel error %.3e, bound %.0e, "
+      "NaN %lld, Inf %lld, non-finite mismatches %lld: %s\n",
+      name.str().c_str(), getElementName(out.getKind()).str().c_str(), maxAbs,
+      rel, bound, (long long)nan, (long long)inf, (long long)mismatched,
+      ok ? "ok" : "FAILED");
+  return ok;
+}
+
+/// Estimates the flops of one call from the specialised entry: sdpa
+/// 2*B*H*Nq*(Nk+M)*(D+Dv), matmul 2*M*N*K, batch_matmul 2*B*M*N*K. Returns
+/// nullopt when an op has no formula or a dim is still dynamic.
+static std::optional<double> estimateFlops(func::FuncOp func) {
+  double flops = 0;
+  bool known = true;
+  auto dims = [&](Value v) -> ArrayRef<int64_t> {
+    auto type = cast<ShapedType>(v.getType());
+    if (!type.hasStaticShape())
+      known = false;
+    return type.getShape();
+  };
+  func.walk([&](Operation *op) {
+    if (auto sdpa = dyn_cast<attn::SdpaOp>(op)) {
+      ArrayRef<int64_t> q = dims(sdpa.getQuery()), k = dims(sdpa.getKey()),
+                        v = dims(sdpa.getValue());
+      double m = sdpa.getMemoryKey() ? dims(sdpa.getMemoryKey())[1] : 0;
+      if (known)
+        flops += 2.0 * q[0] * q[1] * q[2] * (k[2] + m) * (q[3] + v[3]);
+    } else if (isa<attn::AttentionOpInterface>(op)) {
+      known = false;
+    } else if (isa<linalg::MatmulOp>(op)) {
+      ArrayRef<int64_t> a = dims(op->getOperand(0)),
+                        b = dims(op->getOperand(1));
+      if (known)
+        flops += 2.0 * a[0] * a[1] * b[1];
+    } else if (isa<linalg::BatchMatmulOp>(op)) {
+      ArrayRef<int64_t> a = dims(op->getOperand(0)),
+                        b = dims(op->getOperand(1));
+      if (known)
+        flops += 2.0 * a[0] * a[1] * a[2] * b[2];
+    }
+  });
+  if (!known || flops == 0)
+    return std::nullopt;
+  return flops;
+}
+
+static LogicalResult bench(ModuleOp module, const EntrySignature &signature,
+                           ArrayRef<HostArray> inputs,
+                           std::optional<double> flops) {
+  FailureOr<std::unique_ptr<ExecutionEngine>> engine =
+      compileModule(module, entryName, mode, "f32");
+  if (failed(engine))
+    return failure();
+  SmallVector<HostArray> args = cloneAll(inputs);
+  SmallVector<ElementKind> kinds;
+  SmallVector<unsigned> ranks;
+  for (const TensorSlot &slot : signature.results) {
+    kinds.push_back(slot.kind);
+    ranks.push_back(slot.type.getRank());
+  }
+  Invocation invocation(**engine, entryName, args, kinds, ranks);
+  if (llvm::Error err = invocation.prepare()) {
+    error() << toString(std::move(err)) << "\n";
+    return failure();
+  }
+  invocation.call(); // Warm-up.
+  SmallVector<double> times;
+  for (unsigned i = 0; i < benchRuns; ++i) {
+    invocation.releaseResults();
+    auto start = std::chrono::steady_clock::now();
+    invocation.call();
+    auto end = std::chrono::steady_clock::now();
+    times.push_back(
+        std::chrono::duration<double, std::milli>(end - start).count());
+  }
+  llvm::sort(times);
+  double median =
+      times.size() % 2
+          ? times[times.size() / 2]
+          : (times[times.size() / 2 - 1] + times[times.size() / 2]) / 2;
+  llvm::outs() << llvm::format("bench @%s: %u runs, median %.3f ms",
+                               entryName.c_str(), (unsigned)benchRuns, median);
+  if (flops)
+    llvm::outs() << llvm::format(", %.3g GFLOP/s (%.4g GFLOP)",
+                                 *flops / (median * 1e6), *flops / 1e9);
+  else
+    llvm::outs() << ", GFLOP/s n/a";
+  llvm::outs() << "\n";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// main
+//===----------------------------------------------------------------------===//
+
+static void registerDialects(DialectRegistry &registry) {
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerAllToLLVMIRTranslations(registry);
+  registry.insert<attn::AttnDialect>();
+  attn::registerDecompositionInterfaces(registry);
+}
+
+static int runMain(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
+  if (target != "cpu") {
+    error() << "--target=" << target
+            << " is not supported yet (only --target=cpu)\n";
+    return kExitError;
+  }
+  if (benchRuns == 0 && benchRuns.getNumOccurrences()) {
+    error() << "--bench expects a positive number of runs\n";
+    return kExitError;
+  }
+  FailureOr<ParsedInput> parsed = parseInput(sourceMgr, &context);
+  if (failed(parsed))
+    return kExitError;
+  ModuleOp module = *parsed->module;
+  auto func = module.lookupSymbol<func::FuncOp>(entryName);
+  FailureOr<EntrySignature> signature =
+      getEntrySignature(func, parsed->argNames);
+  if (failed(signature))
+    return kExitError;
+
+  std::optional<RandomOptions> random;
+  if (randomInputs)
+    random = RandomOptions{seed, dynamicDimSize};
+  if (randomInputs && dynamicDimSize < 0) {
+    error() << "--dim must be non-negative\n";
+    return kExitError;
+  }
+  FailureOr<SmallVector<HostArray>> inputs =
+      loadInputs(*signature, inputSpecs, random);
+  if (failed(inputs))
+    return kExitError;
+  if (!dumpInputs.empty() && failed(writeInputs(*signature, *inputs)))
+    return kExitError;
+
+  OwningOpRef<ModuleOp> specialized =
+      specializeToInputs(module, entryName, *inputs);
+  if (!specialized)
+    return kExitError;
+  if (printSpecialized) {
+    specialized->print(llvm::outs());
+    llvm::outs() << "\n";
+    return 0;
+  }
+  std::optional<double> flops =
+      estimateFlops(specialized->lookupSymbol<func::FuncOp>(entryName));
+
+  FailureOr<SmallVector<HostArray>> results =
+      compileAndRun(module, *signature, *inputs, "f32");
+  if (failed(results))
+    return kExitError;
+  if (!output.empty() && failed(writeOutputs(*results)))
+    return kExitError;
+  if (print)
+    printResults(*signature, *results);
+
+  bool checkFailed = false;
+  if (check) {
+    FailureOr<SmallVector<HostArray>> reference =
+        compileAndRun(module, *signature, *inputs, "f64");
+    if (failed(reference))
+      return kExitError;
+    for (auto [slot, out, ref] :
+         llvm::zip_equal(signature->results, *results, *reference))
+      checkFailed |= !compareResult(slot.name, out, ref);
+  }
+  if (benchRuns && failed(bench(module, *signature, *inputs, flops)))
+    return kExitError;
+  return checkFailed ? kExitCheckFailed : 0;
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM initLLVM(argc, argv);
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  cl::ParseCommandLineOptions(argc, argv,
+                              "attn-run: compile and run one function of an "
+                              "attn / MLIR file on the CPU\n");
+  DialectRegistry registry;
+  registerDialects(registry);
+  MLIRContext context(registry);
+  context.printOpOnDiagnostic(false);
+  context.loadAllAvailableDialects();
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  return runMain(context, sourceMgr);
+}
