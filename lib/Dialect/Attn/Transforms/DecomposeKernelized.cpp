@@ -1,11 +1,440 @@
-//===- DecomposeKernelized.cpp - decomposition of attn.kernelized ----------------------===//
+//===- DecomposeKernelized.cpp - decomposition of attn.kernelized ---------===//
+//
+// attn.kernelized (Performer FAVOR+ / linear transformer, DESIGN section 4)
+// becomes feature maps and a linear reduction, all in f32. Keys and values
+// are first repeated to the H query heads (GQA), so every step below is per
+// (b, h):
+//
+//   favor_plus    x' = x D^(-1/4),  a = W[h] x' - ||x'||^2 / 2,
+//                 phi(q_i) = exp(a_i - c_i) / sqrt(m),  c_i = max_m a_im
+//                 phi(k_j) = exp(a_j - c)   / sqrt(m),  c   = max_{j,m} a_jm
+//                 (the per-query c_i and per-(b, h) key c cancel in the
+//                 ratio; both are taken over finite values only, 0 if none:
+//                 the same choice as reference.py)
+//   elu_plus_one  phi(x) = x > 0 ? x + 1 : exp(min(x, 0))
+//   relu          phi(x) = max(x, 0)
+//
+//   non-causal    KV[f,e] = sum_j phi(k_j)_f v_je,  z_f = sum_j phi(k_j)_f
+//                 num_i = phi(q_i) KV,  den_i = <phi(q_i), z>
+//   causal        A_ij = <phi(q_i), phi(k_j)>,
+//                 num_i = sum_{j<=i} A_ij v_j,  den_i = sum_{j<=i} A_ij
+//                 (masking selects, so a NaN in a later key never enters)
+//   o_i           = den_i == 0 ? 0 : num_i / den_i   (select, never 0/0)
+//
+//===----------------------------------------------------------------------===//
 #include "attn/Dialect/Attn/Transforms/BuildUtils.h"
 #include "attn/Dialect/Attn/Transforms/Decompositions.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+
+#include <cmath>
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::attn;
 
-FailureOr<SmallVector<Value>> mlir::attn::decomposeKernelized(OpBuilder &b, KernelizedOp op) {
-  (void)b;
-  return op.emitOpError("has no decomposition yet");
+/// Terminates a linalg.generic body with one value.
+static void yieldOne(OpBuilder &b, Location loc, Value v) {
+  linalg::YieldOp::create(b, loc, ValueRange{v});
+}
+
+namespace {
+using BodyFn = function_ref<void(OpBuilder &, Location, ValueRange)>;
+
+/// Builds the linalg.generic ops of one decomposition: affine maps over
+/// `numDims` loop dims written as lists of dim positions.
+struct GenericBuilder {
+  OpBuilder &b;
+  Location loc;
+
+  AffineExpr d(unsigned i) { return b.getAffineDimExpr(i); }
+  AffineMap map(unsigned numDims, ArrayRef<AffineExpr> exprs) {
+    return AffineMap::get(numDims, 0, exprs, b.getContext());
+  }
+  AffineMap dims(unsigned numDims, ArrayRef<unsigned> positions) {
+    SmallVector<AffineExpr> exprs;
+    for (unsigned p : positions)
+      exprs.push_back(d(p));
+    return map(numDims, exprs);
+  }
+  /// Parallel iterators except the listed reduction dims.
+  SmallVector<utils::IteratorType> iterators(unsigned n,
+                                             ArrayRef<unsigned> reductions) {
+    SmallVector<utils::IteratorType> its = parallelIterators(n);
+    for (unsigned r : reductions)
+      its[r] = utils::IteratorType::reduction;
+    return its;
+  }
+  Value generic(ValueRange inputs, Value init, ArrayRef<AffineMap> maps,
+                ArrayRef<utils::IteratorType> its, BodyFn body) {
+    return linalg::GenericOp::create(b, loc, TypeRange{init.getType()}, inputs,
+                                     ValueRange{init}, maps, its, body)
+        .getResult(0);
+  }
+  Value f32Const(OpBuilder &nb, Location nl, double v) {
+    return arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(v));
+  }
+};
+} // namespace
+
+static Value ext(OpBuilder &b, Location loc, Value x) {
+  return convertFloat(b, loc, x, b.getF32Type());
+}
+
+/// `|x| < inf`: false for +-inf and NaN.
+static Value isFinite(OpBuilder &b, Location loc, Value x) {
+  Value inf = arith::ConstantOp::create(
+      b, loc, b.getF32FloatAttr(std::numeric_limits<float>::infinity()));
+  Value abs = math::AbsFOp::create(b, loc, x);
+  return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, abs, inf);
+}
+
+/// The projection W [H or 1, m, D] prepared for reading by query head: the
+/// map of dim 0 is the constant 0 when `shared`.
+struct Projection {
+  Value tensor;
+  bool shared;
+};
+
+/// When W's dim 0 is dynamic it is 1 or H only at run time: W is then copied
+/// to H heads as `W[dim0 == 1 ? 0 : h]` after asserting that.
+static Projection selectProjectionHeads(GenericBuilder &g, Value w,
+                                        OpFoldResult heads) {
+  OpBuilder &b = g.b;
+  Location loc = g.loc;
+  auto type = cast<RankedTensorType>(w.getType());
+  int64_t dim0 = type.getDimSize(0);
+  if (dim0 == 1)
+    return {w, true};
+  SmallVector<OpFoldResult> sizes = getSizes(b, loc, w);
+  if (!ShapedType::isDynamic(dim0)) {
+    assertEqualSizes(b, loc, sizes[0], heads,
+                     "attn.kernelized: projection dim 0 must be H or 1");
+    return {w, false};
+  }
+  Value d0 = toIndexValue(b, loc, sizes[0]);
+  Value h = toIndexValue(b, loc, heads);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value isOne =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, d0, one);
+  Value isHeads =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, d0, h);
+  cf::AssertOp::create(b, loc, arith::OrIOp::create(b, loc, isOne, isHeads),
+                       "attn.kernelized: projection dim 0 must be H or 1");
+  SmallVector<OpFoldResult> outSizes(sizes);
+  outSizes[0] = heads;
+  Value init = emptyTensor(b, loc, outSizes, type.getElementType());
+  Value copy = g.generic(
+      ValueRange{}, init, {b.getMultiDimIdentityMap(3)}, parallelIterators(3),
+      [&](OpBuilder &nb, Location nl, ValueRange) {
+        SmallVector<Value> idx;
+        for (unsigned d = 0; d < 3; ++d)
+          idx.push_back(linalg::IndexOp::create(nb, nl, d));
+        idx[0] = arith::SelectOp::create(nb, nl, isOne, zero, idx[0]);
+        yieldOne(nb, nl, tensor::ExtractOp::create(nb, nl, w, idx));
+      });
+  return {copy, false};
+}
+
+/// FAVOR+ features of x [B, H, N, D] (already per query head):
+/// phi = exp(a - c) / sqrt(m), a = W x' - ||x'||^2 / 2, x' = x D^(-1/4);
+/// c is per row for queries (`perRow`) and per (b, h) for keys.
+static Value favorFeatures(GenericBuilder &g, Value x, Projection w,
+                           bool perRow) {
+  OpBuilder &b = g.b;
+  Location loc = g.loc;
+  Type f32 = b.getF32Type();
+  auto xType = cast<RankedTensorType>(x.getType());
+  int64_t dimD = xType.getDimSize(3);
+  int64_t m = cast<RankedTensorType>(w.tensor.getType()).getDimSize(1);
+  double c = std::pow(double(dimD), -0.25);
+  SmallVector<OpFoldResult> s = getSizes(b, loc, x);
+  OpFoldResult mSize = b.getIndexAttr(m);
+
+  // proj[b,h,n,m] = sum_d W[h or 0, m, d] (x[b,h,n,d] c).
+  Value proj = g.generic(
+      ValueRange{w.tensor, x},
+      filledTensor(b, loc, {s[0], s[1], s[2], mSize}, f32, 0.0),
+      {g.map(5,
+             {w.shared ? b.getAffineConstantExpr(0) : g.d(1), g.d(3), g.d(4)}),
+       g.dims(5, {0, 1, 2, 4}), g.dims(5, {0, 1, 2, 3})},
+      g.iterators(5, {4}), [&](OpBuilder &nb, Location nl, ValueRange a) {
+        Value xs = arith::MulFOp::create(nb, nl, ext(nb, nl, a[1]),
+                                         g.f32Const(nb, nl, c));
+        Value prod = arith::MulFOp::create(nb, nl, ext(nb, nl, a[0]), xs);
+        yieldOne(nb, nl, arith::AddFOp::create(nb, nl, a[2], prod));
+      });
+  // sq[b,h,n] = sum_d (x c)^2.
+  Value sq = g.generic(
+      ValueRange{x}, filledTensor(b, loc, {s[0], s[1], s[2]}, f32, 0.0),
+      {g.dims(4, {0, 1, 2, 3}), g.dims(4, {0, 1, 2})}, g.iterators(4, {3}),
+      [&](OpBuilder &nb, Location nl, ValueRange a) {
+        Value xs = arith::MulFOp::create(nb, nl, ext(nb, nl, a[0]),
+                                         g.f32Const(nb, nl, c));
+        Value sq = arith::MulFOp::create(nb, nl, xs, xs);
+        yieldOne(nb, nl, arith::AddFOp::create(nb, nl, a[1], sq));
+      });
+  // a[b,h,n,m] = proj - sq / 2.
+  Value expo = g.generic(
+      ValueRange{proj, sq}, emptyTensor(b, loc, {s[0], s[1], s[2], mSize}, f32),
+      {g.dims(4, {0, 1, 2, 3}), g.dims(4, {0, 1, 2}), g.dims(4, {0, 1, 2, 3})},
+      parallelIterators(4), [&](OpBuilder &nb, Location nl, ValueRange a) {
+        Value half =
+            arith::MulFOp::create(nb, nl, a[1], g.f32Const(nb, nl, 0.5));
+        yieldOne(nb, nl, arith::SubFOp::create(nb, nl, a[0], half));
+      });
+
+  // The stabiliser c: queries max_m a[b,h,n,m] (NaN-propagating, then 0 if
+  // not finite); keys max over finite a[b,h,:,:] (0 if there is none).
+  double negInf = -std::numeric_limits<double>::infinity();
+  Value stab;
+  AffineMap stabMap;
+  if (perRow) {
+    stab = g.generic(
+        ValueRange{expo}, filledTensor(b, loc, {s[0], s[1], s[2]}, f32, negInf),
+        {g.dims(4, {0, 1, 2, 3}), g.dims(4, {0, 1, 2})}, g.iterators(4, {3}),
+        [&](OpBuilder &nb, Location nl, ValueRange a) {
+          yieldOne(nb, nl, arith::MaximumFOp::create(nb, nl, a[1], a[0]));
+        });
+    stabMap = g.dims(4, {0, 1, 2});
+  } else {
+    stab = g.generic(
+        ValueRange{expo}, filledTensor(b, loc, {s[0], s[1]}, f32, negInf),
+        {g.dims(4, {0, 1, 2, 3}), g.dims(4, {0, 1})}, g.iterators(4, {2, 3}),
+        [&](OpBuilder &nb, Location nl, ValueRange a) {
+          Value finite = arith::SelectOp::create(
+              nb, nl, isFinite(nb, nl, a[0]), a[0], g.f32Const(nb, nl, negInf));
+          yieldOne(nb, nl, arith::MaximumFOp::create(nb, nl, a[1], finite));
+        });
+    stabMap = g.dims(4, {0, 1});
+  }
+  // phi = exp(a - (finite(c) ? c : 0)) / sqrt(m).
+  double invSqrtM = 1.0 / std::sqrt(double(m));
+  return g.generic(
+      ValueRange{expo, stab},
+      emptyTensor(b, loc, {s[0], s[1], s[2], mSize}, f32),
+      {g.dims(4, {0, 1, 2, 3}), stabMap, g.dims(4, {0, 1, 2, 3})},
+      parallelIterators(4), [&](OpBuilder &nb, Location nl, ValueRange a) {
+        Value shift = arith::SelectOp::create(nb, nl, isFinite(nb, nl, a[1]),
+                                              a[1], g.f32Const(nb, nl, 0.0));
+        Value ex = math::ExpOp::create(
+            nb, nl, arith::SubFOp::create(nb, nl, a[0], shift));
+        yieldOne(
+            nb, nl,
+            arith::MulFOp::create(nb, nl, ex, g.f32Const(nb, nl, invSqrtM)));
+      });
+}
+
+/// Elementwise feature maps (elu_plus_one, relu) of x [B, H, N, D] in f32.
+static Value elementwiseFeatures(GenericBuilder &g, Value x, FeatureMap fm) {
+  OpBuilder &b = g.b;
+  Location loc = g.loc;
+  Value init = emptyTensor(b, loc, getSizes(b, loc, x), b.getF32Type());
+  AffineMap id = b.getMultiDimIdentityMap(4);
+  return g.generic(ValueRange{x}, init, {id, id}, parallelIterators(4),
+                   [&](OpBuilder &nb, Location nl, ValueRange a) {
+                     Value v = ext(nb, nl, a[0]);
+                     Value zero = g.f32Const(nb, nl, 0.0);
+                     Value phi;
+                     if (fm == FeatureMap::Relu) {
+                       // max(x, 0), NaN-propagating like numpy's maximum.
+                       phi = arith::MaximumFOp::create(nb, nl, v, zero);
+                     } else {
+                       // x > 0 ? x + 1 : exp(min(x, 0)).
+                       Value pos = arith::CmpFOp::create(
+                           nb, nl, arith::CmpFPredicate::OGT, v, zero);
+                       Value plusOne = arith::AddFOp::create(
+                           nb, nl, v, g.f32Const(nb, nl, 1.0));
+                       Value ex = math::ExpOp::create(
+                           nb, nl, arith::MinimumFOp::create(nb, nl, v, zero));
+                       phi = arith::SelectOp::create(nb, nl, pos, plusOne, ex);
+                     }
+                     yieldOne(nb, nl, phi);
+                   });
+}
+
+/// acc + x * y in f32 (a contraction body; x, y may need widening).
+static void yieldMulAdd(OpBuilder &nb, Location nl, Value x, Value y,
+                        Value acc) {
+  Value prod = arith::MulFOp::create(nb, nl, ext(nb, nl, x), ext(nb, nl, y));
+  yieldOne(nb, nl, arith::AddFOp::create(nb, nl, acc, prod));
+}
+
+/// Non-causal numerator [B,H,N,Dv] and denominator [B,H,N] via
+/// KV = phi_k^T v and z = sum_j phi_k.
+static std::pair<Value, Value> linearSums(GenericBuilder &g, Value phiQ,
+                                          Value phiK, Value v) {
+  OpBuilder &b = g.b;
+  Location loc = g.loc;
+  Type f32 = b.getF32Type();
+  SmallVector<OpFoldResult> qs = getSizes(b, loc, phiQ);
+  SmallVector<OpFoldResult> vs = getSizes(b, loc, v);
+  // KV[b,h,f,e] = sum_j phiK[b,h,j,f] v[b,h,j,e]; dims (b,h,f,e,j).
+  Value kv = g.generic(
+      ValueRange{phiK, v},
+      filledTensor(b, loc, {qs[0], qs[1], qs[3], vs[3]}, f32, 0.0),
+      {g.dims(5, {0, 1, 4, 2}), g.dims(5, {0, 1, 4, 3}),
+       g.dims(5, {0, 1, 2, 3})},
+      g.iterators(5, {4}), [&](OpBuilder &nb, Location nl, ValueRange a) {
+        yieldMulAdd(nb, nl, a[0], a[1], a[2]);
+      });
+  // z[b,h,f] = sum_j phiK[b,h,j,f]; dims (b,h,f,j).
+  Value z = g.generic(
+      ValueRange{phiK}, filledTensor(b, loc, {qs[0], qs[1], qs[3]}, f32, 0.0),
+      {g.dims(4, {0, 1, 3, 2}), g.dims(4, {0, 1, 2})}, g.iterators(4, {3}),
+      [&](OpBuilder &nb, Location nl, ValueRange a) {
+        yieldOne(nb, nl, arith::AddFOp::create(nb, nl, a[1], a[0]));
+      });
+  // num[b,h,i,e] = sum_f phiQ[b,h,i,f] KV[b,h,f,e]; dims (b,h,i,e,f).
+  Value num = g.generic(
+      ValueRange{phiQ, kv},
+      filledTensor(b, loc, {qs[0], qs[1], qs[2], vs[3]}, f32, 0.0),
+      {g.dims(5, {0, 1, 2, 4}), g.dims(5, {0, 1, 4, 3}),
+       g.dims(5, {0, 1, 2, 3})},
+      g.iterators(5, {4}), [&](OpBuilder &nb, Location nl, ValueRange a) {
+        yieldMulAdd(nb, nl, a[0], a[1], a[2]);
+      });
+  // den[b,h,i] = sum_f phiQ[b,h,i,f] z[b,h,f]; dims (b,h,i,f).
+  Value den = g.generic(
+      ValueRange{phiQ, z},
+      filledTensor(b, loc, {qs[0], qs[1], qs[2]}, f32, 0.0),
+      {g.dims(4, {0, 1, 2, 3}), g.dims(4, {0, 1, 3}), g.dims(4, {0, 1, 2})},
+      g.iterators(4, {3}), [&](OpBuilder &nb, Location nl, ValueRange a) {
+        yieldMulAdd(nb, nl, a[0], a[1], a[2]);
+      });
+  return {num, den};
+}
+
+/// `j <= i` from the linalg indices of dims `i` and `j`.
+static Value causalLive(OpBuilder &nb, Location nl, unsigned i, unsigned j) {
+  Value iv = linalg::IndexOp::create(nb, nl, i);
+  Value jv = linalg::IndexOp::create(nb, nl, j);
+  return arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::ule, jv, iv);
+}
+
+/// Causal numerator and denominator through the materialised
+/// A_ij = <phi_q_i, phi_k_j>, summed over j <= i only.
+static std::pair<Value, Value> causalSums(GenericBuilder &g, Value phiQ,
+                                          Value phiK, Value v) {
+  OpBuilder &b = g.b;
+  Location loc = g.loc;
+  Type f32 = b.getF32Type();
+  SmallVector<OpFoldResult> qs = getSizes(b, loc, phiQ);
+  SmallVector<OpFoldResult> ks = getSizes(b, loc, phiK);
+  SmallVector<OpFoldResult> vs = getSizes(b, loc, v);
+  // A[b,h,i,j] = sum_f phiQ[b,h,i,f] phiK[b,h,j,f]; dims (b,h,i,j,f).
+  Value scores = g.generic(
+      ValueRange{phiQ, phiK},
+      filledTensor(b, loc, {qs[0], qs[1], qs[2], ks[2]}, f32, 0.0),
+      {g.dims(5, {0, 1, 2, 4}), g.dims(5, {0, 1, 3, 4}),
+       g.dims(5, {0, 1, 2, 3})},
+      g.iterators(5, {4}), [&](OpBuilder &nb, Location nl, ValueRange a) {
+        yieldMulAdd(nb, nl, a[0], a[1], a[2]);
+      });
+  // num[b,h,i,e] = sum_j (j <= i ? A v : 0); dims (b,h,i,e,j).
+  Value num = g.generic(
+      ValueRange{scores, v},
+      filledTensor(b, loc, {qs[0], qs[1], qs[2], vs[3]}, f32, 0.0),
+      {g.dims(5, {0, 1, 2, 4}), g.dims(5, {0, 1, 4, 3}),
+       g.dims(5, {0, 1, 2, 3})},
+      g.iterators(5, {4}), [&](OpBuilder &nb, Location nl, ValueRange a) {
+        Value prod = arith::MulFOp::create(nb, nl, a[0], ext(nb, nl, a[1]));
+        Value sum = arith::AddFOp::create(nb, nl, a[2], prod);
+        yieldOne(nb, nl,
+                 arith::SelectOp::create(nb, nl, causalLive(nb, nl, 2, 4), sum,
+                                         a[2]));
+      });
+  // den[b,h,i] = sum_j (j <= i ? A : 0); dims (b,h,i,j).
+  Value den = g.generic(
+      ValueRange{scores}, filledTensor(b, loc, {qs[0], qs[1], qs[2]}, f32, 0.0),
+      {g.dims(4, {0, 1, 2, 3}), g.dims(4, {0, 1, 2})}, g.iterators(4, {3}),
+      [&](OpBuilder &nb, Location nl, ValueRange a) {
+        Value sum = arith::AddFOp::create(nb, nl, a[1], a[0]);
+        yieldOne(nb, nl,
+                 arith::SelectOp::create(nb, nl, causalLive(nb, nl, 2, 3), sum,
+                                         a[1]));
+      });
+  return {num, den};
+}
+
+FailureOr<SmallVector<Value>> mlir::attn::decomposeKernelized(OpBuilder &b,
+                                                              KernelizedOp op) {
+  Location loc = op.getLoc();
+  GenericBuilder g{b, loc};
+  Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
+  Value init = op.getInit();
+  FeatureMap fm = op.getFeatureMap();
+  if ((fm == FeatureMap::FavorPlus) != bool(op.getProjection()))
+    return op.emitOpError("decomposition expects a projection exactly with "
+                          "favor_plus");
+
+  // Run-time checks of dynamic dims that must match.
+  SmallVector<OpFoldResult> qs = getSizes(b, loc, q);
+  SmallVector<OpFoldResult> ks = getSizes(b, loc, k);
+  SmallVector<OpFoldResult> vs = getSizes(b, loc, v);
+  SmallVector<OpFoldResult> os = getSizes(b, loc, init);
+  assertEqualSizes(b, loc, qs[0], ks[0],
+                   "attn.kernelized: q and k differ in B");
+  assertEqualSizes(b, loc, qs[0], vs[0],
+                   "attn.kernelized: q and v differ in B");
+  assertEqualSizes(b, loc, ks[1], vs[1],
+                   "attn.kernelized: k and v differ in Hkv");
+  assertEqualSizes(b, loc, ks[2], vs[2],
+                   "attn.kernelized: k and v differ in Nk");
+  assertEqualSizes(b, loc, os[0], qs[0],
+                   "attn.kernelized: outs and q differ in B");
+  assertEqualSizes(b, loc, os[1], qs[1],
+                   "attn.kernelized: outs and q differ in H");
+  assertEqualSizes(b, loc, os[2], qs[2],
+                   "attn.kernelized: outs and q differ in Nq");
+  if (op.getCausal())
+    assertEqualSizes(b, loc, qs[2], ks[2],
+                     "attn.kernelized: causal needs Nq == Nk");
+  std::optional<int64_t> h = getConstantIntValue(qs[1]);
+  std::optional<int64_t> hkv = getConstantIntValue(ks[1]);
+  if (!h || !hkv) {
+    Value rem = arith::RemUIOp::create(b, loc, toIndexValue(b, loc, qs[1]),
+                                       toIndexValue(b, loc, ks[1]));
+    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+    cf::AssertOp::create(
+        b, loc,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, rem, zero),
+        "attn.kernelized: H must be a multiple of Hkv");
+  }
+
+  // Per query head from here on: repeat the KV heads (GQA).
+  Value kh = repeatHeads(b, loc, k, 1, qs[1]);
+  Value vh = repeatHeads(b, loc, v, 1, qs[1]);
+
+  Value phiQ, phiK;
+  if (fm == FeatureMap::FavorPlus) {
+    Projection w = selectProjectionHeads(g, op.getProjection(), qs[1]);
+    phiQ = favorFeatures(g, q, w, /*perRow=*/true);
+    phiK = favorFeatures(g, kh, w, /*perRow=*/false);
+  } else {
+    phiQ = elementwiseFeatures(g, q, fm);
+    phiK = elementwiseFeatures(g, kh, fm);
+  }
+
+  auto [num, den] = op.getCausal() ? causalSums(g, phiQ, phiK, vh)
+                                   : linearSums(g, phiQ, phiK, vh);
+
+  // o = den == 0 ? 0 : num / den, in the outs' element type.
+  Type outElt = cast<RankedTensorType>(init.getType()).getElementType();
+  Value result = g.generic(
+      ValueRange{num, den}, init,
+      {g.dims(4, {0, 1, 2, 3}), g.dims(4, {0, 1, 2}), g.dims(4, {0, 1, 2, 3})},
+      parallelIterators(4), [&](OpBuilder &nb, Location nl, ValueRange a) {
+        Value zero = g.f32Const(nb, nl, 0.0);
+        Value isZero = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ,
+                                             a[1], zero);
+        Value quot = arith::DivFOp::create(nb, nl, a[0], a[1]);
+        Value o = arith::SelectOp::create(nb, nl, isZero, zero, quot);
+        yieldOne(nb, nl, convertFloat(nb, nl, o, outElt));
+      });
+  return SmallVector<Value>{result};
 }

@@ -1,11 +1,196 @@
-//===- DecomposeLowRank.cpp - decomposition of attn.lowrank ----------------------===//
+//===- DecomposeLowRank.cpp - decomposition of attn.lowrank ---------------===//
+//
+// attn.lowrank (Linformer, DESIGN section 4) becomes two projections and a
+// dense attn.sdpa. Per batch b and KV head g, with p = g when the projections
+// have Hkv heads and p = 0 when they have one:
+//
+//   ek[b,g,r,d]  = sum_n e[p,r,n] k[b,g,n,d]        (f32)
+//   fv[b,g,r,dv] = sum_n f[p,r,n] v[b,g,n,dv]       (f32; f = e when absent)
+//   o            = attn.sdpa(q, ek, fv) {scale}      (f32 result)
+//   out          = o converted to V's element type, written into the outs.
+//
+// The sdpa verifier accepts mixed float element types, so q keeps its own
+// type; the sdpa lowering widens it to f32.
+//
+//===----------------------------------------------------------------------===//
 #include "attn/Dialect/Attn/Transforms/BuildUtils.h"
 #include "attn/Dialect/Attn/Transforms/Decompositions.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
+
+#include <cmath>
 
 using namespace mlir;
 using namespace mlir::attn;
 
-FailureOr<SmallVector<Value>> mlir::attn::decomposeLowRank(OpBuilder &b, LowRankOp op) {
-  (void)b;
-  return op.emitOpError("has no decomposition yet");
+/// Terminates a linalg.generic body with one value.
+static void yieldOne(OpBuilder &b, Location loc, Value v) {
+  linalg::YieldOp::create(b, loc, ValueRange{v});
+}
+
+/// A linalg.generic with one output; returns its result.
+static Value
+buildGeneric(OpBuilder &b, Location loc, ValueRange inputs, Value init,
+             ArrayRef<AffineMap> maps, ArrayRef<utils::IteratorType> iterators,
+             function_ref<void(OpBuilder &, Location, ValueRange)> body) {
+  return linalg::GenericOp::create(b, loc, TypeRange{init.getType()}, inputs,
+                                   ValueRange{init}, maps, iterators, body)
+      .getResult(0);
+}
+
+/// A projection [Hkv or 1, r, Nk] prepared for reading by KV head: either the
+/// operand itself with `shared` set (one head, read by every KV head) or a
+/// tensor whose dim 0 is the KV head.
+struct HeadOperand {
+  Value tensor;
+  bool shared;
+};
+
+/// Prepares `t` (dim 0 of size `heads` or 1) for reading by head. When dim 0
+/// is dynamic, whether it is 1 or `heads` is only known at run time: the
+/// operand is then copied to `heads` heads with `t[dim0 == 1 ? 0 : g]` (and
+/// asserted to be one of the two).
+static HeadOperand selectHeads(OpBuilder &b, Location loc, Value t,
+                               OpFoldResult heads, StringRef what) {
+  auto type = cast<RankedTensorType>(t.getType());
+  int64_t dim0 = type.getDimSize(0);
+  if (dim0 == 1)
+    return {t, true};
+  SmallVector<OpFoldResult> sizes = getSizes(b, loc, t);
+  if (!ShapedType::isDynamic(dim0)) {
+    assertEqualSizes(b, loc, sizes[0], heads,
+                     "attn.lowrank: " + what + " dim 0 must be Hkv or 1");
+    return {t, false};
+  }
+  // Dynamic dim 0: assert dim0 == 1 || dim0 == heads, then copy.
+  Value d0 = toIndexValue(b, loc, sizes[0]);
+  Value h = toIndexValue(b, loc, heads);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value isOne =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, d0, one);
+  Value isHeads =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, d0, h);
+  cf::AssertOp::create(
+      b, loc, arith::OrIOp::create(b, loc, isOne, isHeads),
+      ("attn.lowrank: " + what + " dim 0 must be Hkv or 1").str());
+  SmallVector<OpFoldResult> outSizes(sizes);
+  outSizes[0] = heads;
+  Value init = emptyTensor(b, loc, outSizes, type.getElementType());
+  unsigned rank = type.getRank();
+  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank)};
+  Value copy =
+      buildGeneric(b, loc, ValueRange{}, init, maps, parallelIterators(rank),
+                   [&](OpBuilder &nb, Location nl, ValueRange) {
+                     SmallVector<Value> idx;
+                     for (unsigned d = 0; d < rank; ++d)
+                       idx.push_back(linalg::IndexOp::create(nb, nl, d));
+                     idx[0] =
+                         arith::SelectOp::create(nb, nl, isOne, zero, idx[0]);
+                     Value x = tensor::ExtractOp::create(nb, nl, t, idx);
+                     yieldOne(nb, nl, x);
+                   });
+  return {copy, false};
+}
+
+/// out[b,g,r,c] = sum_n p[g or 0, r, n] x[b,g,n,c] in f32, for x [B,Hkv,Nk,C].
+static Value project(OpBuilder &b, Location loc, HeadOperand p, Value x) {
+  MLIRContext *ctx = b.getContext();
+  Type f32 = b.getF32Type();
+  SmallVector<OpFoldResult> xSizes = getSizes(b, loc, x);
+  SmallVector<OpFoldResult> pSizes = getSizes(b, loc, p.tensor);
+  Value init = filledTensor(
+      b, loc, {xSizes[0], xSizes[1], pSizes[1], xSizes[3]}, f32, 0.0);
+  // Dims (b, g, r, c, n); n is the reduction.
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  AffineExpr head = p.shared ? getAffineConstantExpr(0, ctx) : d(1);
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(5, 0, {head, d(2), d(4)}, ctx),
+      AffineMap::get(5, 0, {d(0), d(1), d(4), d(3)}, ctx),
+      AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx)};
+  SmallVector<utils::IteratorType> iterators = parallelIterators(5);
+  iterators[4] = utils::IteratorType::reduction;
+  return buildGeneric(b, loc, ValueRange{p.tensor, x}, init, maps, iterators,
+                      [&](OpBuilder &nb, Location nl, ValueRange args) {
+                        Value pv = convertFloat(nb, nl, args[0], f32);
+                        Value xv = convertFloat(nb, nl, args[1], f32);
+                        Value prod = arith::MulFOp::create(nb, nl, pv, xv);
+                        Value sum =
+                            arith::AddFOp::create(nb, nl, args[2], prod);
+                        yieldOne(nb, nl, sum);
+                      });
+}
+
+/// Copies `src` (f32) into `init`, converting to init's element type.
+static Value convertInto(OpBuilder &b, Location loc, Value src, Value init) {
+  auto type = cast<RankedTensorType>(init.getType());
+  unsigned rank = type.getRank();
+  SmallVector<AffineMap> maps(2, b.getMultiDimIdentityMap(rank));
+  return buildGeneric(
+      b, loc, ValueRange{src}, init, maps, parallelIterators(rank),
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        yieldOne(nb, nl, convertFloat(nb, nl, args[0], type.getElementType()));
+      });
+}
+
+FailureOr<SmallVector<Value>> mlir::attn::decomposeLowRank(OpBuilder &b,
+                                                           LowRankOp op) {
+  Location loc = op.getLoc();
+  Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
+  Value e = op.getKeyProjection();
+  Value f = op.getValueProjection() ? op.getValueProjection() : e;
+  Value init = op.getInit();
+  auto qType = cast<RankedTensorType>(q.getType());
+  auto initType = cast<RankedTensorType>(init.getType());
+  if (ShapedType::isDynamic(qType.getDimSize(3)))
+    return op.emitOpError("decomposition expects a static head dim D");
+
+  // Run-time checks of the dims that must match and are dynamic (the
+  // verifier checked the static ones).
+  SmallVector<OpFoldResult> kSizes = getSizes(b, loc, k);
+  SmallVector<OpFoldResult> vSizes = getSizes(b, loc, v);
+  SmallVector<OpFoldResult> eSizes = getSizes(b, loc, e);
+  SmallVector<OpFoldResult> fSizes = getSizes(b, loc, f);
+  assertEqualSizes(b, loc, kSizes[2], vSizes[2],
+                   "attn.lowrank: key and value Nk differ");
+  assertEqualSizes(b, loc, eSizes[2], kSizes[2],
+                   "attn.lowrank: key projection Nk differs from the keys'");
+  if (f != e) {
+    assertEqualSizes(b, loc, fSizes[2], vSizes[2],
+                     "attn.lowrank: value projection Nk differs from the "
+                     "values'");
+    assertEqualSizes(b, loc, fSizes[1], eSizes[1],
+                     "attn.lowrank: key and value projections differ in r");
+    assertEqualSizes(b, loc, fSizes[0], eSizes[0],
+                     "attn.lowrank: key and value projections differ in dim 0");
+  }
+
+  // ek = e k and fv = f v, read by KV head, in f32.
+  HeadOperand eHeads = selectHeads(b, loc, e, kSizes[1], "key projection");
+  Value ek = project(b, loc, eHeads, k);
+  HeadOperand fHeads =
+      f == e ? eHeads : selectHeads(b, loc, f, vSizes[1], "value projection");
+  Value fv = project(b, loc, fHeads, v);
+
+  // Dense attention of q over the r projected keys, in f32.
+  Type f32 = b.getF32Type();
+  bool f32Result = initType.getElementType() == f32;
+  Value sdpaInit =
+      f32Result ? init : emptyTensor(b, loc, getSizes(b, loc, init), f32);
+  FloatAttr scale = op.getScaleAttr();
+  if (!scale)
+    scale = b.getF32FloatAttr(1.0f / std::sqrt(float(qType.getDimSize(3))));
+  auto sdpa = SdpaOp::create(
+      b, loc, sdpaInit.getType(), /*lse=*/Type(), q, ek, fv, sdpaInit,
+      /*mask=*/Value(), /*bias=*/Value(), /*memory_key=*/Value(),
+      /*memory_value=*/Value(), /*query_positions=*/Value(),
+      /*key_positions=*/Value(), /*span=*/Value(),
+      /*pattern=*/PatternAttrInterface(), scale, /*ramp=*/FloatAttr(),
+      /*max_span=*/FloatAttr());
+  Value result = sdpa.getResult();
+  if (!f32Result)
+    result = convertInto(b, loc, result, init);
+  return SmallVector<Value>{result};
 }

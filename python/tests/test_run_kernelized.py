@@ -1,0 +1,134 @@
+"""attn.kernelized through attn-run (attn-decompose, attn-cpu-pipeline) against the float64
+reference, on fresh random inputs (DESIGN sections 4 and 7)."""
+
+import numpy as np
+import pytest
+
+from attn_mlir import reference as ref
+from attn_mlir.run import run
+
+TOL = {"f32": ref.TOLERANCE["f32_reference"], "f16": ref.TOLERANCE["f16"],
+       "bf16": ref.TOLERANCE["bf16"]}
+
+
+def round_bf16(x):
+    """float32 values rounded to the nearest bf16 (ties to even), as float32."""
+    bits = np.asarray(x, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    rounded = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16) << 16
+    return rounded.astype(np.uint32).view(np.float32)
+
+
+def as_dtype(x, dtype):
+    """The array passed to attn-run for an MLIR element type (bf16: rounded float32)."""
+    if dtype == "f16":
+        return x.astype(np.float16)
+    if dtype == "bf16":
+        return round_bf16(x)
+    return x.astype(np.float32)
+
+
+def tensor_type(shape, dtype, dynamic=()):
+    dims = ["?" if d in dynamic else str(n) for d, n in enumerate(shape)]
+    return f"tensor<{'x'.join(dims)}x{dtype}>"
+
+
+def kernelized_ir(q, k, v, w, dtype, feature_map, causal, dynamic):
+    qt, kt, vt = (tensor_type(x.shape, dtype, dynamic) for x in (q, k, v))
+    ot = tensor_type(q.shape[:3] + v.shape[3:], dtype, dynamic)
+    args = f"%q: {qt}, %k: {kt}, %v: {vt}"
+    projection = ""
+    if w is not None:
+        wt = tensor_type(w.shape, dtype)
+        args += f", %w: {wt}"
+        projection = f"projection(%w : {wt}) "
+    attr = "{causal} " if causal else ""
+    return f"""func.func @main({args}, %o: {ot}) -> {ot} {{
+  %r = attn.kernelized {feature_map} ins(%q, %k, %v : {qt}, {kt}, {vt})
+         {projection}outs(%o : {ot}) {attr}-> {ot}
+  return %r : {ot}
+}}
+"""
+
+
+def check_kernelized(seed, feature_map, B=2, H=2, Hkv=2, Nq=9, Nk=9, D=8, Dv=4, m=16,
+                     w_heads=None, causal=False, dtype="f32", dynamic=(2,), prepare=None):
+    rng = np.random.default_rng(seed)
+    q = rng.standard_normal((B, H, Nq, D))
+    k = rng.standard_normal((B, Hkv, Nk, D))
+    v = rng.standard_normal((B, Hkv, Nk, Dv))
+    if prepare is not None:
+        prepare(q, k, v)
+    q, k, v = (as_dtype(x, dtype) for x in (q, k, v))
+    w = None
+    inputs = {"q": q, "k": k, "v": v}
+    if feature_map == "favor_plus":
+        w = as_dtype(rng.standard_normal((H if w_heads is None else w_heads, m, D)), dtype)
+        inputs["w"] = w
+    inputs["o"] = np.zeros((B, H, Nq, Dv), dtype=v.dtype)
+    ir = kernelized_ir(q, k, v, w, dtype, feature_map, causal, dynamic)
+    (out,) = run(ir, inputs)
+    expected = ref.kernelized(q, k, v, feature_map, projection=w, causal=causal)
+    err = ref.rel_error(out, expected)
+    assert err <= TOL[dtype], f"relative error {err:.3g} > {TOL[dtype]:.1g}"
+    return out, expected
+
+
+@pytest.mark.parametrize("feature_map", ref.FEATURE_MAPS)
+@pytest.mark.parametrize("causal", [False, True])
+def test_feature_maps(feature_map, causal):
+    check_kernelized(1 + causal, feature_map, causal=causal)
+
+
+@pytest.mark.parametrize("feature_map", ref.FEATURE_MAPS)
+def test_static_shapes(feature_map):
+    check_kernelized(3, feature_map, B=1, H=3, Hkv=3, Nq=7, Nk=11, dynamic=())
+
+
+@pytest.mark.parametrize("feature_map", ref.FEATURE_MAPS)
+@pytest.mark.parametrize("causal", [False, True])
+def test_gqa(feature_map, causal):
+    # 6 query heads over 2 KV heads: query head h reads KV head h // 3 and
+    # featurises it with W[h].
+    check_kernelized(4 + causal, feature_map, H=6, Hkv=2, Nq=10, Nk=10, causal=causal)
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_favor_shared_projection(causal):
+    check_kernelized(6, "favor_plus", H=4, Hkv=2, w_heads=1, causal=causal)
+
+
+def test_dynamic_batch_heads_and_lengths():
+    check_kernelized(7, "elu_plus_one", B=2, H=4, Hkv=2, Nq=5, Nk=12, dynamic=(0, 1, 2))
+    check_kernelized(8, "favor_plus", B=1, H=2, Hkv=1, Nq=6, Nk=6, dynamic=(0, 1, 2),
+                     causal=True)
+
+
+def test_favor_large_exponents():
+    # Queries and keys with large norms: the exponent W x' - ||x'||^2/2 spans
+    # hundreds, which the stabilisers must absorb.
+    def grow(q, k, v):
+        q *= 6.0
+        k *= 6.0
+    check_kernelized(9, "favor_plus", prepare=grow)
+    check_kernelized(10, "favor_plus", prepare=grow, causal=True)
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_relu_zero_denominator(causal):
+    # Query row 2 (all heads, all batches) is negative: phi(q_2) = 0, so its
+    # denominator is exactly 0 and its result must be 0, never NaN. With causal,
+    # key 0 negative makes row 0's denominator 0 as well.
+    def zero_rows(q, k, v):
+        q[:, :, 2, :] = -np.abs(q[:, :, 2, :]) - 0.1
+        k[:, :, 0, :] = -np.abs(k[:, :, 0, :]) - 0.1
+    out, expected = check_kernelized(11, "relu", causal=causal, prepare=zero_rows)
+    assert np.all(out[:, :, 2, :] == 0)
+    assert np.all(expected[:, :, 2, :] == 0)
+    if causal:
+        assert np.all(out[:, :, 0, :] == 0)
+
+
+@pytest.mark.parametrize("feature_map", ref.FEATURE_MAPS)
+@pytest.mark.parametrize("dtype", ["f16", "bf16"])
+def test_low_precision(feature_map, dtype):
+    check_kernelized(12, feature_map, H=4, Hkv=2, causal=feature_map == "relu", dtype=dtype)

@@ -1,0 +1,101 @@
+"""attn.lightconv through attn-run (attn-decompose, attn-cpu-pipeline) against the float64
+reference, on fresh random inputs (DESIGN sections 4 and 7)."""
+
+import numpy as np
+import pytest
+
+from attn_mlir import reference as ref
+from attn_mlir.run import run
+
+TOL = {"f32": ref.TOLERANCE["f32_reference"], "f16": ref.TOLERANCE["f16"],
+       "bf16": ref.TOLERANCE["bf16"]}
+
+
+def round_bf16(x):
+    """float32 values rounded to the nearest bf16 (ties to even), as float32."""
+    bits = np.asarray(x, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    rounded = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16) << 16
+    return rounded.astype(np.uint32).view(np.float32)
+
+
+def as_dtype(x, dtype):
+    """The array passed to attn-run for an MLIR element type (bf16: rounded float32)."""
+    if dtype == "f16":
+        return x.astype(np.float16)
+    if dtype == "bf16":
+        return round_bf16(x)
+    return x.astype(np.float32)
+
+
+def tensor_type(shape, dtype, dynamic=()):
+    dims = ["?" if d in dynamic else str(n) for d, n in enumerate(shape)]
+    return f"tensor<{'x'.join(dims)}x{dtype}>"
+
+
+def lightconv_ir(x_shape, w_shape, dtype, causal, normalize, dynamic):
+    xt = tensor_type(x_shape, dtype, dynamic)
+    wt = tensor_type(w_shape, dtype)
+    attrs = []
+    if causal:
+        attrs.append("causal")
+    if normalize is not None:
+        attrs.append(f"normalize = {'true' if normalize else 'false'}")
+    attr = "{" + ", ".join(attrs) + "} " if attrs else ""
+    return f"""func.func @main(%x: {xt}, %w: {wt}, %o: {xt}) -> {xt} {{
+  %r = attn.lightconv ins(%x, %w : {xt}, {wt}) outs(%o : {xt}) {attr}-> {xt}
+  return %r : {xt}
+}}
+"""
+
+
+def check_lightconv(seed, B, N, C, Hc, K, causal=False, normalize=None, dtype="f32",
+                    dynamic=(1,), scale_w=1.0):
+    rng = np.random.default_rng(seed)
+    x = as_dtype(rng.standard_normal((B, N, C)), dtype)
+    w = as_dtype(scale_w * rng.standard_normal((Hc, K)), dtype)
+    o = np.zeros_like(x)
+    ir = lightconv_ir(x.shape, w.shape, dtype, causal, normalize, dynamic)
+    (out,) = run(ir, {"x": x, "w": w, "o": o})
+    expected = ref.lightconv(x, w, causal=causal,
+                             normalize=True if normalize is None else normalize)
+    err = ref.rel_error(out, expected)
+    assert err <= TOL[dtype], f"relative error {err:.3g} > {TOL[dtype]:.1g}"
+    return out, expected
+
+
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("normalize", [None, True, False])
+@pytest.mark.parametrize("K", [1, 3, 7])
+def test_odd_widths(causal, normalize, K):
+    check_lightconv(10 + K, B=2, N=13, C=8, Hc=4, K=K, causal=causal, normalize=normalize)
+
+
+@pytest.mark.parametrize("K", [2, 4])
+def test_even_width_causal(K):
+    check_lightconv(20 + K, B=2, N=9, C=6, Hc=3, K=K, causal=True, normalize=False)
+    check_lightconv(30 + K, B=1, N=9, C=6, Hc=3, K=K, causal=True)
+
+
+def test_static_shapes_one_weight_head():
+    check_lightconv(40, B=3, N=11, C=12, Hc=1, K=5, dynamic=())
+
+
+def test_dynamic_batch_and_length():
+    check_lightconv(41, B=2, N=17, C=8, Hc=8, K=3, dynamic=(0, 1))
+
+
+def test_kernel_longer_than_sequence():
+    # K - 1 > N: every output sees padding on both sides.
+    check_lightconv(42, B=1, N=3, C=4, Hc=2, K=9, causal=False)
+    check_lightconv(43, B=1, N=3, C=4, Hc=2, K=8, causal=True, normalize=False)
+
+
+def test_sharp_softmax():
+    # Large weights: the softmax over K must subtract its max.
+    check_lightconv(44, B=1, N=10, C=4, Hc=2, K=5, scale_w=60.0)
+
+
+@pytest.mark.parametrize("dtype", ["f16", "bf16"])
+@pytest.mark.parametrize("causal", [False, True])
+def test_low_precision(dtype, causal):
+    check_lightconv(50 + causal, B=2, N=15, C=8, Hc=2, K=5, causal=causal, dtype=dtype)

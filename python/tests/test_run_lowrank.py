@@ -1,0 +1,114 @@
+"""attn.lowrank through attn-run (attn-decompose into attn.sdpa, attn-cpu-pipeline) against
+the float64 reference, on fresh random inputs (DESIGN sections 4 and 7)."""
+
+import numpy as np
+import pytest
+
+from attn_mlir import reference as ref
+from attn_mlir.run import run
+
+TOL = {"f32": ref.TOLERANCE["f32_reference"], "f16": ref.TOLERANCE["f16"],
+       "bf16": ref.TOLERANCE["bf16"]}
+
+
+def round_bf16(x):
+    """float32 values rounded to the nearest bf16 (ties to even), as float32."""
+    bits = np.asarray(x, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    rounded = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16) << 16
+    return rounded.astype(np.uint32).view(np.float32)
+
+
+def as_dtype(x, dtype):
+    """The array passed to attn-run for an MLIR element type (bf16: rounded float32)."""
+    if dtype == "f16":
+        return x.astype(np.float16)
+    if dtype == "bf16":
+        return round_bf16(x)
+    return x.astype(np.float32)
+
+
+def tensor_type(shape, dtype, dynamic=()):
+    dims = ["?" if d in dynamic else str(n) for d, n in enumerate(shape)]
+    return f"tensor<{'x'.join(dims)}x{dtype}>"
+
+
+def lowrank_ir(q, k, v, e, f, dtype, proj_dtype, scale, dynamic, proj_dynamic):
+    qt, kt, vt = (tensor_type(x.shape, dtype, dynamic) for x in (q, k, v))
+    ot = tensor_type(q.shape[:3] + v.shape[3:], dtype, dynamic)
+    et = tensor_type(e.shape, proj_dtype, proj_dynamic)
+    args = f"%q: {qt}, %k: {kt}, %v: {vt}, %e: {et}"
+    projections = f"%e : {et}"
+    if f is not None:
+        args += f", %f: {et}"
+        projections += f", %f : {et}"
+    attr = f"{{scale = {scale!r} : f32}} " if scale is not None else ""
+    return f"""func.func @main({args}, %o: {ot}) -> {ot} {{
+  %r = attn.lowrank ins(%q, %k, %v : {qt}, {kt}, {vt})
+         projections({projections}) outs(%o : {ot}) {attr}-> {ot}
+  return %r : {ot}
+}}
+"""
+
+
+def check_lowrank(seed, B=2, H=2, Hkv=2, Nq=9, Nk=20, D=8, Dv=4, r=5, e_heads=1,
+                  with_f=False, scale=None, dtype="f32", proj_dtype="f32", dynamic=(2,),
+                  proj_dynamic=(2,)):
+    rng = np.random.default_rng(seed)
+    q = as_dtype(rng.standard_normal((B, H, Nq, D)), dtype)
+    k = as_dtype(rng.standard_normal((B, Hkv, Nk, D)), dtype)
+    v = as_dtype(rng.standard_normal((B, Hkv, Nk, Dv)), dtype)
+    # Projections scaled like Linformer's (about 1/sqrt(Nk)) so scores stay O(1).
+    e = as_dtype(rng.standard_normal((e_heads, r, Nk)) / np.sqrt(Nk), proj_dtype)
+    f = as_dtype(rng.standard_normal((e_heads, r, Nk)) / np.sqrt(Nk), proj_dtype) \
+        if with_f else None
+    inputs = {"q": q, "k": k, "v": v, "e": e}
+    if f is not None:
+        inputs["f"] = f
+    inputs["o"] = np.zeros((B, H, Nq, Dv), dtype=v.dtype)
+    ir = lowrank_ir(q, k, v, e, f, dtype, proj_dtype, scale, dynamic, proj_dynamic)
+    (out,) = run(ir, inputs)
+    expected = ref.lowrank(q, k, v, e, f, scale=scale)
+    err = ref.rel_error(out, expected)
+    assert err <= TOL[dtype], f"relative error {err:.3g} > {TOL[dtype]:.1g}"
+    return out, expected
+
+
+def test_shared_projection():
+    check_lowrank(1)
+
+
+def test_static_shapes():
+    check_lowrank(2, B=1, H=3, Hkv=3, Nq=6, Nk=16, dynamic=(), proj_dynamic=())
+
+
+@pytest.mark.parametrize("e_heads", [1, 2])
+def test_gqa_and_per_head_projections(e_heads):
+    # 6 query heads over 2 KV heads; e and f are read by KV head.
+    check_lowrank(3 + e_heads, H=6, Hkv=2, e_heads=e_heads, with_f=True)
+
+
+def test_separate_value_projection_and_scale():
+    check_lowrank(5, with_f=True, scale=0.7)
+
+
+def test_dynamic_everything():
+    # Dynamic B, H, Nq, Nk and a projection whose head dim is only known at run
+    # time (once 1, once Hkv).
+    check_lowrank(6, H=4, Hkv=2, e_heads=1, dynamic=(0, 1, 2), proj_dynamic=(0, 2))
+    check_lowrank(7, H=4, Hkv=2, e_heads=2, dynamic=(0, 1, 2), proj_dynamic=(0, 2),
+                  with_f=True)
+
+
+def test_rank_larger_than_length():
+    check_lowrank(8, Nk=4, r=7)
+
+
+def test_large_scores():
+    # Sharp softmax over the projected keys.
+    check_lowrank(9, scale=30.0)
+
+
+@pytest.mark.parametrize("dtype", ["f16", "bf16"])
+def test_low_precision(dtype):
+    check_lowrank(10, H=4, Hkv=2, dtype=dtype, proj_dtype=dtype, with_f=True)
+    check_lowrank(11, dtype=dtype, proj_dtype="f32")

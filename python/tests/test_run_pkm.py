@@ -1,0 +1,143 @@
+"""attn.pkm through attn-run (attn-decompose, attn-cpu-pipeline) against the float64
+reference, on fresh random inputs whose top-k choices are well separated (DESIGN sections 4
+and 7: a near-tie at the k-th place would make the result depend on rounding)."""
+
+import numpy as np
+import pytest
+
+from attn_mlir import reference as ref
+from attn_mlir.run import run
+
+TOL = {"f32": ref.TOLERANCE["f32_reference"], "f16": ref.TOLERANCE["f16"],
+       "bf16": ref.TOLERANCE["bf16"]}
+GAP = 1e-4
+
+
+def round_bf16(x):
+    """float32 values rounded to the nearest bf16 (ties to even), as float32."""
+    bits = np.asarray(x, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    rounded = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16) << 16
+    return rounded.astype(np.uint32).view(np.float32)
+
+
+def as_dtype(x, dtype):
+    """The array passed to attn-run for an MLIR element type (bf16: rounded float32)."""
+    if dtype == "f16":
+        return x.astype(np.float16)
+    if dtype == "bf16":
+        return round_bf16(x)
+    return x.astype(np.float32)
+
+
+def tensor_type(shape, dtype, dynamic=()):
+    dims = ["?" if d in dynamic else str(n) for d, n in enumerate(shape)]
+    return f"tensor<{'x'.join(dims)}x{dtype}>"
+
+
+def pkm_ir(q, sk, values, top_k, q_dtype, v_dtype, dynamic, sk_dynamic):
+    qt = tensor_type(q.shape, q_dtype, dynamic)
+    st = tensor_type(sk.shape, q_dtype, sk_dynamic)
+    vt = tensor_type(values.shape, v_dtype)
+    ot = tensor_type(q.shape[:3] + values.shape[1:], v_dtype, dynamic)
+    return f"""func.func @main(%q: {qt}, %s1: {st}, %s2: {st}, %vals: {vt}, %o: {ot}) -> {ot} {{
+  %r = attn.pkm ins(%q, %s1, %s2, %vals : {qt}, {st}, {st}, {vt})
+         outs(%o : {ot}) {{top_k = {top_k}}} -> {ot}
+  return %r : {ot}
+}}
+"""
+
+
+def boundary_gap(scores, k):
+    """Per row of ``scores [..., m]``: the gap between the k-th and (k+1)-th distinct
+    values in descending order (inf when k covers every value). Exact ties are allowed:
+    both implementations break them by index."""
+    s = -np.sort(-scores, axis=-1)
+    if k >= s.shape[-1]:
+        return np.full(s.shape[:-1], np.inf)
+    gap = s[..., k - 1] - s[..., k]
+    return np.where(gap == 0, np.inf, gap)
+
+
+def well_separated(q, sk1, sk2, k):
+    """Whether every top-k choice of the reference is separated by more than GAP."""
+    q, sk1, sk2 = (np.asarray(x, dtype=np.float64) for x in (q, sk1, sk2))
+    half = q.shape[3] // 2
+    n = sk1.shape[1]
+    for h in range(q.shape[1]):
+        s1 = q[:, h, :, :half] @ sk1[h].T
+        s2 = q[:, h, :, half:] @ sk2[h].T
+        if (boundary_gap(s1, k).min() <= GAP or boundary_gap(s2, k).min() <= GAP):
+            return False
+        top1 = np.sort(np.argsort(-s1, axis=-1, kind="stable")[..., :k], axis=-1)
+        top2 = np.sort(np.argsort(-s2, axis=-1, kind="stable")[..., :k], axis=-1)
+        cand = (np.take_along_axis(s1, top1, -1)[..., :, None]
+                + np.take_along_axis(s2, top2, -1)[..., None, :]).reshape(*s1.shape[:-1], -1)
+        if boundary_gap(cand, k).min() <= GAP:
+            return False
+        del n
+        n = sk1.shape[1]
+    return True
+
+
+def make_inputs(rng, B, H, N, Dk, n, k, q_dtype, duplicate_rows):
+    for _ in range(100):
+        q = as_dtype(rng.standard_normal((B, H, N, Dk)), q_dtype)
+        sk1 = rng.standard_normal((H, n, Dk // 2))
+        sk2 = rng.standard_normal((H, n, Dk // 2))
+        if duplicate_rows:
+            # Exact ties: equal sub-keys give bitwise-equal scores in both
+            # implementations, which must then prefer the smaller index.
+            sk1[:, 3] = sk1[:, 1]
+            sk2[:, 4] = sk2[:, 0]
+            sk2[:, 2] = sk2[:, 0]
+        sk1, sk2 = as_dtype(sk1, q_dtype), as_dtype(sk2, q_dtype)
+        if well_separated(q, sk1, sk2, k):
+            return q, sk1, sk2
+    raise AssertionError("could not draw well-separated pkm inputs")
+
+
+def check_pkm(seed, B=2, H=2, N=7, Dk=8, n=6, k=3, Dv=5, q_dtype="f32", v_dtype="f32",
+              dynamic=(2,), sk_dynamic=(), duplicate_rows=False):
+    rng = np.random.default_rng(seed)
+    q, sk1, sk2 = make_inputs(rng, B, H, N, Dk, n, k, q_dtype, duplicate_rows)
+    values = as_dtype(rng.standard_normal((n * n, Dv)), v_dtype)
+    o = np.zeros((B, H, N, Dv), dtype=values.dtype)
+    ir = pkm_ir(q, sk1, values, k, q_dtype, v_dtype, dynamic, sk_dynamic)
+    (out,) = run(ir, {"q": q, "s1": sk1, "s2": sk2, "vals": values, "o": o})
+    expected = ref.pkm(q, sk1, sk2, values, k)
+    tol = max(TOL[q_dtype], TOL[v_dtype])
+    err = ref.rel_error(out, expected)
+    assert err <= tol, f"relative error {err:.3g} > {tol:.1g}"
+    return out, expected
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 6])
+def test_top_k(k):
+    # k = n keeps every sub-key; k = 1 is a hard lookup.
+    check_pkm(10 + k, k=k)
+
+
+def test_static_shapes():
+    check_pkm(20, B=1, H=3, N=4, Dk=6, n=5, k=2, Dv=3, dynamic=())
+
+
+def test_dynamic_batch_heads_length_and_subkey_heads():
+    check_pkm(21, B=2, H=3, N=5, dynamic=(0, 1, 2), sk_dynamic=(0,))
+
+
+def test_larger_memory():
+    check_pkm(22, B=1, H=2, N=16, Dk=16, n=16, k=4, Dv=8)
+
+
+def test_exact_ties_prefer_smaller_index():
+    for seed in range(30, 34):
+        check_pkm(seed, n=6, k=3, duplicate_rows=True)
+
+
+@pytest.mark.parametrize("v_dtype", ["f16", "bf16"])
+def test_low_precision_values(v_dtype):
+    check_pkm(40, v_dtype=v_dtype)
+
+
+def test_f16_queries():
+    check_pkm(41, q_dtype="f16", v_dtype="f16")
