@@ -47,6 +47,10 @@ attn_run::compileModule(ModuleOp module, StringRef entry, StringRef mode,
   ExecutionEngineOptions engineOptions;
   engineOptions.transformer = transformer;
   engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Default;
+  // MLIR's C runner utilities (memrefCopy, ...), which the lowering of a
+  // memref.copy between dynamic shapes calls.
+  static const StringRef runtimeLibs[] = {ATTN_C_RUNNER_UTILS};
+  engineOptions.sharedLibPaths = runtimeLibs;
   auto engine = ExecutionEngine::create(*lowered, engineOptions);
   if (!engine) {
     llvm::WithColor::error(llvm::errs(), "attn-run")

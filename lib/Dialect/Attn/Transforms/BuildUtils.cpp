@@ -15,6 +15,10 @@ Value mlir::attn::convertFloat(OpBuilder &b, Location loc, Value scalar,
     return scalar;
   if (cast<FloatType>(from).getWidth() < cast<FloatType>(type).getWidth())
     return arith::ExtFOp::create(b, loc, type, scalar);
+  // f64 -> bf16 goes through f32: LLVM lowers a direct truncation to a
+  // compiler-rt call (__truncdfbf2) that the JIT cannot resolve.
+  if (type.isBF16() && from.isF64())
+    scalar = arith::TruncFOp::create(b, loc, b.getF32Type(), scalar);
   return arith::TruncFOp::create(b, loc, type, scalar);
 }
 
