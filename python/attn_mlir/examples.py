@@ -1,0 +1,112 @@
+"""The float64 reference of every spec in examples/, from the inputs that
+``attn-run --dump-inputs`` writes (named after the function's arguments).
+
+``python3 -m attn_mlir.examples NAME [--dim N]`` runs one example end to end on the CPU:
+attn-run compiles and runs it on seeded random inputs (``--check``, ``--bench``), then the
+result is compared with this reference.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+from attn_mlir import reference as ref
+from attn_mlir.patterns import (Axial, BlockLocal, Causal, Fixed, Global, Intersect, Random,
+                                Strided, Union, Window)
+from attn_mlir.run import attn_run_path
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def lite_transformer(x, w):
+    B, n, C = x.shape
+    heads = x[:, :, :256].reshape(B, n, 8, 32).transpose(0, 2, 1, 3)
+    att = ref.sdpa(heads, heads, heads, pattern=Causal())
+    ya = att.transpose(0, 2, 1, 3).reshape(B, n, 256)
+    yc = ref.lightconv(x[:, :, 256:], w, causal=True)
+    return [np.concatenate([ya, yc], axis=2)]
+
+
+# name -> reference from the dumped inputs
+EXAMPLES = {
+    "adaptive_span": lambda a: [ref.sdpa(a["q"], a["k"], a["v"], pattern=Causal(), span=a["z"],
+                                         ramp=32.0, max_span=1024.0)],
+    "all_attention": lambda a: [ref.sdpa(a["q"], a["k"], a["v"], pattern=Causal(),
+                                         memory=(a["mk"], a["mv"]))],
+    "axial": lambda a: [ref.sdpa(a["q"], a["k"], a["v"], pattern=Axial(rows=64, cols=64))],
+    "bigbird": lambda a: [ref.sdpa(a["q"], a["k"], a["v"], pattern=Union([
+        Window(left=64, right=64), Global(first=128), Random(block=64, per_row=3, seed=2020)]))],
+    "linformer": lambda a: [ref.lowrank(a["q"], a["k"], a["v"], a["e"])],
+    "lite_transformer": lambda a: lite_transformer(a["x"], a["w"]),
+    "longformer": lambda a: [ref.sdpa(a["q"], a["k"], a["v"], pattern=Union([
+        Window(left=256, right=256), Global(first=64)]))],
+    "performer": lambda a: [ref.kernelized(a["q"], a["k"], a["v"], "favor_plus",
+                                           projection=a["w"])],
+    "performer_causal": lambda a: [
+        ref.kernelized(a["q"], a["k"], a["v"], "favor_plus", projection=a["w"], causal=True),
+        ref.kernelized(a["q"], a["k"], a["v"], "elu_plus_one", causal=True)],
+    "product_key_memory": lambda a: [ref.pkm(a["q"], a["s1"], a["s2"], a["values"], 32)],
+    "reformer": lambda a: [ref.lsh(a["qk"], a["v"], a["rot"], 64, 64, causal=True)],
+    "routing": lambda a: [ref.cluster(a["q"], a["q"], a["v"], a["c"], 256, causal=True)],
+    "sparse_transformer": lambda a: [
+        ref.sdpa(a["q"], a["k"], a["v"], pattern=Intersect([Causal(), Union([
+            Window(left=127, right=0), Strided(stride=128)])])),
+        ref.sdpa(a["q"], a["k"], a["v"], pattern=Intersect([Causal(), Union([
+            BlockLocal(size=128), Fixed(block=128, summary=8)])]))],
+}
+TOLERANCE = {"longformer": ref.TOLERANCE["bf16"], "sparse_transformer": ref.TOLERANCE["f16"]}
+
+
+
+
+def tolerance(name):
+    return TOLERANCE.get(name, ref.TOLERANCE["f32_reference"])
+
+
+def run_example(name, dim=256, seed=1, bench=0, echo=False):
+    """Runs examples/NAME.mlir through attn-run with --check; returns (stdout, errors)
+    where errors lists the relative error of each result against the float64 reference."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(ROOT, "examples", name + ".mlir")
+        cmd = [attn_run_path(), path, "--random-inputs", f"--seed={seed}", f"--dim={dim}",
+               "--check", f"--dump-inputs={tmp}", f"--output={tmp}"]
+        if bench:
+            cmd.append(f"--bench={bench}")
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if echo:
+            sys.stdout.write(proc.stdout)
+            sys.stderr.write(proc.stderr)
+        if proc.returncode != 0:
+            raise RuntimeError(f"attn-run exited with {proc.returncode}:\n{proc.stdout}{proc.stderr}")
+        inputs = {f[:-4]: np.load(os.path.join(tmp, f)) for f in os.listdir(tmp)
+                  if f.endswith(".npy") and not f.startswith("result")}
+        errors = []
+        for i, exp in enumerate(EXAMPLES[name](inputs)):
+            out = np.load(os.path.join(tmp, f"result{i}.npy")).astype(np.float64)
+            errors.append(ref.rel_error(out, exp))
+        return proc.stdout, errors
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("name", choices=sorted(EXAMPLES))
+    parser.add_argument("--dim", type=int, default=256, help="size of every dynamic dim")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--bench", type=int, default=5)
+    args = parser.parse_args(argv)
+    _, errors = run_example(args.name, args.dim, args.seed, args.bench, echo=True)
+    ok = True
+    for i, err in enumerate(errors):
+        good = err <= tolerance(args.name)
+        ok &= good
+        print(f"float64 reference, result{i}: ||out - ref|| / ||ref|| = {err:.3g} "
+              f"(bound {tolerance(args.name):.0e}): {'ok' if good else 'FAILED'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
