@@ -102,3 +102,41 @@ void mlir::attn::assertEqualSizes(OpBuilder &b, Location loc, OpFoldResult a,
 SmallVector<utils::IteratorType> mlir::attn::parallelIterators(unsigned n) {
   return SmallVector<utils::IteratorType>(n, utils::IteratorType::parallel);
 }
+
+void mlir::attn::yieldOne(OpBuilder &b, Location loc, Value v) {
+  linalg::YieldOp::create(b, loc, ValueRange{v});
+}
+
+AffineMap GenericBuilder::dims(unsigned numDims,
+                               ArrayRef<unsigned> positions) {
+  SmallVector<AffineExpr> exprs;
+  for (unsigned p : positions)
+    exprs.push_back(d(p));
+  return map(numDims, exprs);
+}
+
+SmallVector<utils::IteratorType>
+GenericBuilder::iterators(unsigned n, ArrayRef<unsigned> reductions) {
+  SmallVector<utils::IteratorType> its = parallelIterators(n);
+  for (unsigned r : reductions)
+    its[r] = utils::IteratorType::reduction;
+  return its;
+}
+
+Value GenericBuilder::generic(ValueRange inputs, Value init,
+                              ArrayRef<AffineMap> maps,
+                              ArrayRef<utils::IteratorType> its, BodyFn body) {
+  return linalg::GenericOp::create(b, loc, TypeRange{init.getType()}, inputs,
+                                   ValueRange{init}, maps, its, body)
+      .getResult(0);
+}
+
+Value GenericBuilder::filled(ArrayRef<OpFoldResult> sizes, Type type,
+                             double value) {
+  if (isa<FloatType>(type))
+    return filledTensor(b, loc, sizes, type, value);
+  Value cst =
+      arith::ConstantOp::create(b, loc, b.getIntegerAttr(type, int64_t(value)));
+  return linalg::FillOp::create(b, loc, cst, emptyTensor(b, loc, sizes, type))
+      .getResult(0);
+}

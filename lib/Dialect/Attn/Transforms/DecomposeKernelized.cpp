@@ -36,50 +36,6 @@
 using namespace mlir;
 using namespace mlir::attn;
 
-/// Terminates a linalg.generic body with one value.
-static void yieldOne(OpBuilder &b, Location loc, Value v) {
-  linalg::YieldOp::create(b, loc, ValueRange{v});
-}
-
-namespace {
-using BodyFn = function_ref<void(OpBuilder &, Location, ValueRange)>;
-
-/// Builds the linalg.generic ops of one decomposition: affine maps over
-/// `numDims` loop dims written as lists of dim positions.
-struct GenericBuilder {
-  OpBuilder &b;
-  Location loc;
-
-  AffineExpr d(unsigned i) { return b.getAffineDimExpr(i); }
-  AffineMap map(unsigned numDims, ArrayRef<AffineExpr> exprs) {
-    return AffineMap::get(numDims, 0, exprs, b.getContext());
-  }
-  AffineMap dims(unsigned numDims, ArrayRef<unsigned> positions) {
-    SmallVector<AffineExpr> exprs;
-    for (unsigned p : positions)
-      exprs.push_back(d(p));
-    return map(numDims, exprs);
-  }
-  /// Parallel iterators except the listed reduction dims.
-  SmallVector<utils::IteratorType> iterators(unsigned n,
-                                             ArrayRef<unsigned> reductions) {
-    SmallVector<utils::IteratorType> its = parallelIterators(n);
-    for (unsigned r : reductions)
-      its[r] = utils::IteratorType::reduction;
-    return its;
-  }
-  Value generic(ValueRange inputs, Value init, ArrayRef<AffineMap> maps,
-                ArrayRef<utils::IteratorType> its, BodyFn body) {
-    return linalg::GenericOp::create(b, loc, TypeRange{init.getType()}, inputs,
-                                     ValueRange{init}, maps, its, body)
-        .getResult(0);
-  }
-  Value f32Const(OpBuilder &nb, Location nl, double v) {
-    return arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(v));
-  }
-};
-} // namespace
-
 static Value ext(OpBuilder &b, Location loc, Value x) {
   return convertFloat(b, loc, x, b.getF32Type());
 }
@@ -150,10 +106,10 @@ static Value favorFeatures(GenericBuilder &g, Value x, Projection w,
   Type f32 = b.getF32Type();
   auto xType = cast<RankedTensorType>(x.getType());
   int64_t dimD = xType.getDimSize(3);
-  int64_t m = cast<RankedTensorType>(w.tensor.getType()).getDimSize(1);
   double c = std::pow(double(dimD), -0.25);
   SmallVector<OpFoldResult> s = getSizes(b, loc, x);
-  OpFoldResult mSize = b.getIndexAttr(m);
+  // m may be dynamic (the projection's second dim): take it from the tensor.
+  OpFoldResult mSize = getSizes(b, loc, w.tensor)[1];
 
   // proj[b,h,n,m] = sum_d W[h or 0, m, d] (x[b,h,n,d] c).
   Value proj = g.generic(
@@ -213,7 +169,16 @@ static Value favorFeatures(GenericBuilder &g, Value x, Projection w,
     stabMap = g.dims(4, {0, 1});
   }
   // phi = exp(a - (finite(c) ? c : 0)) / sqrt(m).
-  double invSqrtM = 1.0 / std::sqrt(double(m));
+  Value invSqrtM;
+  if (std::optional<int64_t> m = getConstantIntValue(mSize)) {
+    invSqrtM = g.f32Const(b, loc, 1.0 / std::sqrt(double(*m)));
+  } else {
+    Value mIndex = toIndexValue(b, loc, mSize);
+    Value mInt = arith::IndexCastUIOp::create(b, loc, b.getI64Type(), mIndex);
+    Value mFloat = arith::UIToFPOp::create(b, loc, f32, mInt);
+    invSqrtM = arith::DivFOp::create(b, loc, g.f32Const(b, loc, 1.0),
+                                     math::SqrtOp::create(b, loc, mFloat));
+  }
   return g.generic(
       ValueRange{expo, stab},
       emptyTensor(b, loc, {s[0], s[1], s[2], mSize}, f32),
@@ -223,9 +188,7 @@ static Value favorFeatures(GenericBuilder &g, Value x, Projection w,
                                               a[1], g.f32Const(nb, nl, 0.0));
         Value ex = math::ExpOp::create(
             nb, nl, arith::SubFOp::create(nb, nl, a[0], shift));
-        yieldOne(
-            nb, nl,
-            arith::MulFOp::create(nb, nl, ex, g.f32Const(nb, nl, invSqrtM)));
+        yieldOne(nb, nl, arith::MulFOp::create(nb, nl, ex, invSqrtM));
       });
 }
 

@@ -25,11 +25,6 @@
 using namespace mlir;
 using namespace mlir::attn;
 
-/// Terminates a linalg.generic body with one value.
-static void yieldOne(OpBuilder &b, Location loc, Value v) {
-  linalg::YieldOp::create(b, loc, ValueRange{v});
-}
-
 /// A linalg.generic with one output; returns its result.
 static Value
 buildGeneric(OpBuilder &b, Location loc, ValueRange inputs, Value init,

@@ -30,52 +30,6 @@
 using namespace mlir;
 using namespace mlir::attn;
 
-/// Terminates a linalg.generic body with one value.
-static void yieldOne(OpBuilder &b, Location loc, Value v) {
-  linalg::YieldOp::create(b, loc, ValueRange{v});
-}
-
-namespace {
-using BodyFn = function_ref<void(OpBuilder &, Location, ValueRange)>;
-
-/// Builds the linalg.generic ops of one decomposition: affine maps over
-/// `numDims` loop dims written as lists of dim positions.
-struct GenericBuilder {
-  OpBuilder &b;
-  Location loc;
-
-  AffineMap dims(unsigned numDims, ArrayRef<unsigned> positions) {
-    SmallVector<AffineExpr> exprs;
-    for (unsigned p : positions)
-      exprs.push_back(b.getAffineDimExpr(p));
-    return AffineMap::get(numDims, 0, exprs, b.getContext());
-  }
-  /// Parallel iterators except the listed reduction dims.
-  SmallVector<utils::IteratorType> iterators(unsigned n,
-                                             ArrayRef<unsigned> reductions) {
-    SmallVector<utils::IteratorType> its = parallelIterators(n);
-    for (unsigned r : reductions)
-      its[r] = utils::IteratorType::reduction;
-    return its;
-  }
-  Value generic(ValueRange inputs, Value init, ArrayRef<AffineMap> maps,
-                ArrayRef<utils::IteratorType> its, BodyFn body) {
-    return linalg::GenericOp::create(b, loc, TypeRange{init.getType()}, inputs,
-                                     ValueRange{init}, maps, its, body)
-        .getResult(0);
-  }
-  /// A tensor of the given sizes filled with an integer or float constant.
-  Value filled(ArrayRef<OpFoldResult> sizes, Type type, double value) {
-    if (isa<FloatType>(type))
-      return filledTensor(b, loc, sizes, type, value);
-    Value cst = arith::ConstantOp::create(
-        b, loc, b.getIntegerAttr(type, int64_t(value)));
-    return linalg::FillOp::create(b, loc, cst, emptyTensor(b, loc, sizes, type))
-        .getResult(0);
-  }
-};
-} // namespace
-
 /// s[b,h,i,x] = sum_d subkeys[h,x,d] q[b,h,i,offset+d] in f32, d < Dk/2.
 static Value subkeyScores(GenericBuilder &g, Value q, Value subkeys,
                           int64_t offset) {
@@ -83,20 +37,18 @@ static Value subkeyScores(GenericBuilder &g, Value q, Value subkeys,
   Type f32 = b.getF32Type();
   SmallVector<OpFoldResult> qs = getSizes(b, g.loc, q);
   auto skType = cast<RankedTensorType>(subkeys.getType());
-  int64_t n = skType.getDimSize(1), half = skType.getDimSize(2);
-  // The half q[..., offset : offset + Dk/2].
-  SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(0),
-                                       b.getIndexAttr(0),
-                                       b.getIndexAttr(offset)};
-  SmallVector<OpFoldResult> sizes = {qs[0], qs[1], qs[2], b.getIndexAttr(half)};
-  SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
-  Value qHalf =
-      tensor::ExtractSliceOp::create(b, g.loc, q, offsets, sizes, strides);
+  int64_t n = skType.getDimSize(1);
+  // The half q[..., offset : offset + Dk/2] is read through the indexing map
+  // (d + offset), not a tensor.extract_slice: MLIR 22's extract_slice verifier
+  // rejects a static offset 0 into a dim of static size 0 (N = 0, say), even
+  // for an empty slice.
   Value init = g.filled({qs[0], qs[1], qs[2], b.getIndexAttr(n)}, f32, 0.0);
   // Dims (b, h, i, x, d).
   return g.generic(
-      ValueRange{subkeys, qHalf}, init,
-      {g.dims(5, {1, 3, 4}), g.dims(5, {0, 1, 2, 4}), g.dims(5, {0, 1, 2, 3})},
+      ValueRange{subkeys, q}, init,
+      {g.dims(5, {1, 3, 4}),
+       g.map(5, {g.d(0), g.d(1), g.d(2), g.d(4) + offset}),
+       g.dims(5, {0, 1, 2, 3})},
       g.iterators(5, {4}), [&](OpBuilder &nb, Location nl, ValueRange a) {
         Value p = arith::MulFOp::create(nb, nl, convertFloat(nb, nl, a[0], f32),
                                         convertFloat(nb, nl, a[1], f32));

@@ -2,6 +2,7 @@
 #ifndef ATTN_DIALECT_ATTN_TRANSFORMS_BUILDUTILS_H
 #define ATTN_DIALECT_ATTN_TRANSFORMS_BUILDUTILS_H
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
@@ -43,6 +44,36 @@ void assertEqualSizes(OpBuilder &b, Location loc, OpFoldResult a,
 
 /// Parallel / reduction iterator lists.
 SmallVector<utils::IteratorType> parallelIterators(unsigned n);
+
+/// Terminates a linalg.generic body with one value.
+void yieldOne(OpBuilder &b, Location loc, Value v);
+
+/// Builds the one-output linalg.generic ops of a lowering: affine maps over
+/// `numDims` loop dims written as lists of dim positions.
+struct GenericBuilder {
+  using BodyFn = function_ref<void(OpBuilder &, Location, ValueRange)>;
+
+  OpBuilder &b;
+  Location loc;
+
+  AffineExpr d(unsigned i) { return b.getAffineDimExpr(i); }
+  AffineMap map(unsigned numDims, ArrayRef<AffineExpr> exprs) {
+    return AffineMap::get(numDims, 0, exprs, b.getContext());
+  }
+  /// The projection of `numDims` loop dims onto `positions`.
+  AffineMap dims(unsigned numDims, ArrayRef<unsigned> positions);
+  /// Parallel iterators except the listed reduction dims.
+  SmallVector<utils::IteratorType> iterators(unsigned n,
+                                             ArrayRef<unsigned> reductions);
+  /// A linalg.generic writing `init`; returns its result.
+  Value generic(ValueRange inputs, Value init, ArrayRef<AffineMap> maps,
+                ArrayRef<utils::IteratorType> its, BodyFn body);
+  /// A tensor of the given sizes filled with an integer or float constant.
+  Value filled(ArrayRef<OpFoldResult> sizes, Type type, double value);
+  Value f32Const(OpBuilder &nb, Location nl, double v) {
+    return arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(v));
+  }
+};
 
 } // namespace attn
 } // namespace mlir
