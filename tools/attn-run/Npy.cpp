@@ -4,7 +4,9 @@
 #include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
@@ -96,13 +98,29 @@ void HostArray::FreeDeleter::operator()(char *ptr) const { std::free(ptr); }
 
 HostArray::HostArray(ElementKind kind, ArrayRef<int64_t> shape)
     : kind(kind), shape(shape) {
-  numElements = 1;
+  // An array that cannot be held is a user error (a huge --dim or header),
+  // reported and exited on, never a crash.
+  auto fail = [&](StringRef why) {
+    WithColor::error(errs(), "attn-run")
+        << "cannot allocate an array of shape [";
+    llvm::interleaveComma(shape, errs());
+    errs() << "]: " << why << "\n";
+    std::exit(1);
+  };
+  std::optional<int64_t> count = 1;
   for (int64_t dim : shape)
-    numElements *= dim;
-  size_t bytes = alignTo(std::max<size_t>(getNumBytes(), 1), 64);
+    if (count)
+      count = llvm::checkedMul(*count, dim);
+  std::optional<int64_t> numBytes =
+      count ? llvm::checkedMul(*count, int64_t(getElementSize(kind)))
+            : std::nullopt;
+  if (!numBytes || *numBytes > (int64_t(1) << 48))
+    fail("its size overflows");
+  numElements = *count;
+  size_t bytes = alignTo(std::max<size_t>(*numBytes, 1), 64);
   data.reset(static_cast<char *>(std::aligned_alloc(64, bytes)));
   if (!data)
-    report_fatal_error("attn-run: out of memory");
+    fail("out of memory (" + std::to_string(bytes) + " bytes)");
   std::memset(data.get(), 0, bytes);
 }
 
