@@ -299,11 +299,18 @@ def lsh(qk, v, rotations, num_buckets, chunk_size, look_back=1, look_ahead=0, ca
         raise ValueError("num_buckets must be even, >= 2 and 2 * rotations.shape[3]")
     if chunk_size < 1 or N % chunk_size:
         raise ValueError("chunk_size must divide N")
+    look_back, look_ahead = int(look_back), int(look_ahead)
     if look_back < 0 or look_ahead < 0:
         raise ValueError("look_back and look_ahead must be >= 0")
     scale = default_scale(D) if scale is None else float(scale)
     num_chunks = N // chunk_size
-    seen_offsets = np.array(sorted({d % num_chunks for d in range(-look_back, look_ahead + 1)}))
+    if num_chunks == 0:  # N = 0: nothing to attend
+        o, lse = np.zeros((B, H, 0, v.shape[3])), np.zeros((B, H, 0))
+        return (o, lse) if return_lse else o
+    # {d mod nC : -look_back <= d <= look_ahead}: the W = min(look_back + look_ahead + 1, nC)
+    # consecutive offsets from -look_back, which are distinct mod nC (all of them when W = nC).
+    window = min(look_back + look_ahead + 1, num_chunks)
+    seen_offsets = np.array(sorted((w - look_back) % num_chunks for w in range(window)))
     rounds = rotations.shape[1]
     position = np.arange(N)
     self_pair = position[:, None] == position[None, :]

@@ -457,6 +457,36 @@ def test_lsh_matches_slot_loop(c, lb, la, causal):
     np.testing.assert_allclose(lse, e_lse, rtol=1e-10, atol=1e-12)
 
 
+# Huge look_back / look_ahead (up to 2**63 - 1) against the brute force with a moderate
+# window equal in effect: 12 positions in chunks of 2 are 6 chunks, so look_back +
+# look_ahead + 1 >= 6 sees every chunk.
+@pytest.mark.parametrize("lb,la,small_lb,small_la", [(2**63 - 1, 0, 5, 0), (0, 2**63 - 1, 0, 5),
+                                                     (2**63 - 1, 2**63 - 1, 3, 2),
+                                                     (np.int64(2**63 - 1), 1, 4, 1)])
+@pytest.mark.parametrize("causal", [False, True])
+def test_lsh_huge_look_back_covers_every_chunk(lb, la, small_lb, small_la, causal):
+    r = rng(43)
+    qk = r.standard_normal((1, 2, 12, 4))
+    v = r.standard_normal((1, 2, 12, 3))
+    rot = r.standard_normal((2, 2, 4, 2))
+    o, lse = ref.lsh(qk, v, rot, 4, 2, look_back=lb, look_ahead=la, causal=causal, scale=0.8,
+                     return_lse=True)
+    eo, e_lse = brute_lsh(qk, v, rot, 2, small_lb, small_la, causal, 0.8)
+    np.testing.assert_allclose(o, eo, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(lse, e_lse, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("return_lse", [False, True])
+def test_lsh_empty_sequence(return_lse):
+    qk, v = np.zeros((2, 3, 0, 4)), np.zeros((2, 3, 0, 5))
+    rot = rng(44).standard_normal((3, 2, 4, 2))
+    result = ref.lsh(qk, v, rot, 4, 2, look_back=2**63 - 1, return_lse=return_lse)
+    o, lse = result if return_lse else (result, None)
+    assert o.shape == (2, 3, 0, 5)
+    if return_lse:
+        assert lse.shape == (2, 3, 0)
+
+
 def test_lsh_single_chunk_is_dense_over_normalised_keys():
     r = rng(41)
     N, D, rounds = 8, 5, 3

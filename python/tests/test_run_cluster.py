@@ -11,10 +11,9 @@ import pytest
 
 from attn_mlir import reference as ref
 from attn_mlir.run import run
+from helpers import NP_TYPE, TOL, check_result
 
 MARGIN = 1e-3
-TOL = {"f32": ref.TOLERANCE["f32_reference"], "f16": ref.TOLERANCE["f16"]}
-NP_TYPE = {"f32": np.float32, "f16": np.float16}
 
 
 def cluster_ir(q_shape, k_shape, v_shape, C, window, causal=False, scale=None, dtype="f32",
@@ -90,13 +89,6 @@ def run_cluster(q, k, v, mu, window, causal=False, scale=None, dtype="f32", shar
     return out, expected
 
 
-def check(out, expected, dtype="f32"):
-    assert out.shape == expected.shape
-    assert out.dtype == NP_TYPE[dtype]
-    err = ref.rel_error(out, expected)
-    assert err <= TOL[dtype], f"relative error {err:.3g} > {TOL[dtype]:.1g}"
-
-
 def queries_in_no_cluster(q, mu, window):
     """Per (b, h, i): whether the query is in none of the clusters."""
     s = np.einsum("bhnd,hcd->bhcn", _normalize(np.asarray(q, np.float64)), mu)
@@ -112,7 +104,7 @@ def test_heads(causal, H, Hkv):
     q, k, v, mu = draw(10 * H + Hkv + 100 * causal, B=2, H=H, Hkv=Hkv, Nq=24, Nk=24, D=8, Dv=6,
                        C=3, window=6)
     out, expected = run_cluster(q, k, v, mu, 6, causal)
-    check(out, expected)
+    check_result(out, expected)
 
 
 @pytest.mark.parametrize("causal", [False, True], ids=["dense", "causal"])
@@ -120,7 +112,7 @@ def test_shared_qk(causal):
     q, k, v, mu = draw(200 + causal, B=1, H=2, Hkv=2, Nq=20, Nk=20, D=8, Dv=8, C=4, window=5,
                        shared_qk=True)
     out, expected = run_cluster(q, k, v, mu, 5, causal, shared_qk=True)
-    check(out, expected)
+    check_result(out, expected)
 
 
 def test_query_in_no_cluster():
@@ -130,7 +122,7 @@ def test_query_in_no_cluster():
     alone = queries_in_no_cluster(q, mu, 3)
     assert alone.any()
     assert np.all(out[alone] == 0)
-    check(out, expected)
+    check_result(out, expected)
 
 
 def test_no_centroids():
@@ -138,28 +130,28 @@ def test_no_centroids():
     q, k, v, mu = draw(350, B=1, H=2, Hkv=2, Nq=8, Nk=8, D=4, Dv=4, C=0, window=2)
     out, expected = run_cluster(q, k, v, mu, 2)
     assert np.all(out == 0)
-    check(out, expected)
+    check_result(out, expected)
 
 
 def test_different_lengths_and_scale():
     q, k, v, mu = draw(400, B=2, H=2, Hkv=2, Nq=12, Nk=28, D=8, Dv=6, C=3, window=7)
     out, expected = run_cluster(q, k, v, mu, 7, scale=0.3)
-    check(out, expected)
+    check_result(out, expected)
 
 
 def test_window_is_whole_sequence():
     # w == N: every cluster holds every token, so each query sees all keys C times.
     q, k, v, mu = draw(500, B=1, H=2, Hkv=2, Nq=10, Nk=10, D=4, Dv=4, C=2, window=10)
     out, expected = run_cluster(q, k, v, mu, 10, causal=True)
-    check(out, expected)
-    check(out, ref.sdpa(q, k, v, pattern=ref.Causal()))
+    check_result(out, expected)
+    check_result(out, ref.sdpa(q, k, v, pattern=ref.Causal()))
 
 
 @pytest.mark.parametrize("N", [9, 30])
 def test_dynamic_batch_and_length(N):
     q, k, v, mu = draw(600 + N, B=2, H=4, Hkv=2, Nq=N, Nk=N, D=8, Dv=6, C=3, window=4)
     out, expected = run_cluster(q, k, v, mu, 4, causal=True, dynamic=("B", "N"))
-    check(out, expected)
+    check_result(out, expected)
 
 
 @pytest.mark.parametrize("causal", [False, True], ids=["dense", "causal"])
@@ -167,7 +159,7 @@ def test_f16(causal):
     q, k, v, mu = draw(700 + causal, B=1, H=4, Hkv=2, Nq=32, Nk=32, D=16, Dv=8, C=3,
                        window=8, dtype="f16")
     out, expected = run_cluster(q, k, v, mu, 8, causal, dtype="f16")
-    check(out, expected, "f16")
+    check_result(out, expected, "f16")
 
 
 def test_detects_wrong_expectation():

@@ -6,30 +6,7 @@ import pytest
 
 from attn_mlir import reference as ref
 from attn_mlir.run import run
-
-TOL = {"f32": ref.TOLERANCE["f32_reference"], "f16": ref.TOLERANCE["f16"],
-       "bf16": ref.TOLERANCE["bf16"]}
-
-
-def round_bf16(x):
-    """float32 values rounded to the nearest bf16 (ties to even), as float32."""
-    bits = np.asarray(x, dtype=np.float32).view(np.uint32).astype(np.uint64)
-    rounded = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16) << 16
-    return rounded.astype(np.uint32).view(np.float32)
-
-
-def as_dtype(x, dtype):
-    """The array passed to attn-run for an MLIR element type (bf16: rounded float32)."""
-    if dtype == "f16":
-        return x.astype(np.float16)
-    if dtype == "bf16":
-        return round_bf16(x)
-    return x.astype(np.float32)
-
-
-def tensor_type(shape, dtype, dynamic=()):
-    dims = ["?" if d in dynamic else str(n) for d, n in enumerate(shape)]
-    return f"tensor<{'x'.join(dims)}x{dtype}>"
+from helpers import TOL, as_dtype, assert_close, tensor_type
 
 
 def kernelized_ir(q, k, v, w, dtype, feature_map, causal, dynamic):
@@ -68,8 +45,7 @@ def check_kernelized(seed, feature_map, B=2, H=2, Hkv=2, Nq=9, Nk=9, D=8, Dv=4, 
     ir = kernelized_ir(q, k, v, w, dtype, feature_map, causal, dynamic)
     (out,) = run(ir, inputs)
     expected = ref.kernelized(q, k, v, feature_map, projection=w, causal=causal)
-    err = ref.rel_error(out, expected)
-    assert err <= TOL[dtype], f"relative error {err:.3g} > {TOL[dtype]:.1g}"
+    assert_close(out, expected, TOL[dtype])
     return out, expected
 
 

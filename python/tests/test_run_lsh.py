@@ -12,10 +12,9 @@ import pytest
 
 from attn_mlir import reference as ref
 from attn_mlir.run import run
+from helpers import NP_TYPE, TOL, check_result
 
 MARGIN = 1e-3
-TOL = {"f32": ref.TOLERANCE["f32_reference"], "f16": ref.TOLERANCE["f16"]}
-NP_TYPE = {"f32": np.float32, "f16": np.float16}
 
 
 def lsh_ir(B, H, N, D, Dv, R, num_buckets, chunk, look_back=1, look_ahead=0, causal=False,
@@ -78,13 +77,6 @@ def run_lsh(qk, v, rot, num_buckets, chunk, look_back=1, look_ahead=0, causal=Fa
     return out, expected
 
 
-def check(out, expected, dtype="f32"):
-    assert out.shape == expected.shape
-    assert out.dtype == NP_TYPE[dtype]
-    err = ref.rel_error(out, expected)
-    assert err <= TOL[dtype], f"relative error {err:.3g} > {TOL[dtype]:.1g}"
-
-
 # (look_back, look_ahead) with N = 32, chunk 4 (8 chunks): the default, ahead only, both,
 # none, and windows covering every chunk (exactly 8 and more than 8).
 WINDOWS = [(1, 0), (0, 2), (2, 1), (0, 0), (4, 3), (6, 9)]
@@ -96,14 +88,14 @@ def test_windows(causal, look_back, look_ahead):
     seed = 100 + 10 * look_back + look_ahead + 1000 * causal
     qk, v, rot = draw(seed, B=2, H=2, N=32, D=8, Dv=6, R=2, num_buckets=4)
     out, expected = run_lsh(qk, v, rot, 4, 4, look_back, look_ahead, causal)
-    check(out, expected)
+    check_result(out, expected)
 
 
 @pytest.mark.parametrize("causal", [False, True], ids=["dense", "causal"])
 def test_several_rounds_and_buckets(causal):
     qk, v, rot = draw(7 + causal, B=1, H=3, N=48, D=16, Dv=8, R=3, num_buckets=8)
     out, expected = run_lsh(qk, v, rot, 8, 8, look_back=1, look_ahead=1, causal=causal)
-    check(out, expected)
+    check_result(out, expected)
 
 
 @pytest.mark.parametrize("causal", [False, True], ids=["dense", "causal"])
@@ -113,20 +105,20 @@ def test_zero_qk_row(causal):
     qk, v, rot = draw(21 + causal, B=2, H=2, N=32, D=8, Dv=4, R=2, num_buckets=6,
                       zero_rows=zero)
     out, expected = run_lsh(qk, v, rot, 6, 4, causal=causal)
-    check(out, expected)
+    check_result(out, expected)
 
 
 def test_single_chunk():
     # N == chunk_size: every position sees every other one in each round.
     qk, v, rot = draw(31, B=1, H=2, N=8, D=4, Dv=4, R=2, num_buckets=2)
     out, expected = run_lsh(qk, v, rot, 2, 8, look_back=2, look_ahead=2, causal=True)
-    check(out, expected)
+    check_result(out, expected)
 
 
 def test_scale():
     qk, v, rot = draw(41, B=1, H=2, N=16, D=8, Dv=8, R=2, num_buckets=4)
     out, expected = run_lsh(qk, v, rot, 4, 4, causal=True, scale=0.75)
-    check(out, expected)
+    check_result(out, expected)
 
 
 @pytest.mark.parametrize("N", [12, 36])
@@ -134,7 +126,7 @@ def test_dynamic_batch_and_length(N):
     qk, v, rot = draw(50 + N, B=2, H=2, N=N, D=8, Dv=6, R=2, num_buckets=4)
     out, expected = run_lsh(qk, v, rot, 4, 4, look_back=1, look_ahead=1, causal=True,
                             dynamic=("B", "N"))
-    check(out, expected)
+    check_result(out, expected)
 
 
 @pytest.mark.parametrize("causal", [False, True], ids=["dense", "causal"])
@@ -142,7 +134,7 @@ def test_f16(causal):
     qk, v, rot = draw(61 + causal, B=1, H=2, N=32, D=16, Dv=8, R=2, num_buckets=4, dtype="f16")
     out, expected = run_lsh(qk, v, rot, 4, 8, look_back=1, look_ahead=0, causal=causal,
                             dtype="f16")
-    check(out, expected, "f16")
+    check_result(out, expected, "f16")
 
 
 def test_detects_wrong_expectation():

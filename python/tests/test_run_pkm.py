@@ -7,31 +7,9 @@ import pytest
 
 from attn_mlir import reference as ref
 from attn_mlir.run import run
+from helpers import TOL, as_dtype, assert_close, tensor_type
 
-TOL = {"f32": ref.TOLERANCE["f32_reference"], "f16": ref.TOLERANCE["f16"],
-       "bf16": ref.TOLERANCE["bf16"]}
 GAP = 1e-4
-
-
-def round_bf16(x):
-    """float32 values rounded to the nearest bf16 (ties to even), as float32."""
-    bits = np.asarray(x, dtype=np.float32).view(np.uint32).astype(np.uint64)
-    rounded = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16) << 16
-    return rounded.astype(np.uint32).view(np.float32)
-
-
-def as_dtype(x, dtype):
-    """The array passed to attn-run for an MLIR element type (bf16: rounded float32)."""
-    if dtype == "f16":
-        return x.astype(np.float16)
-    if dtype == "bf16":
-        return round_bf16(x)
-    return x.astype(np.float32)
-
-
-def tensor_type(shape, dtype, dynamic=()):
-    dims = ["?" if d in dynamic else str(n) for d, n in enumerate(shape)]
-    return f"tensor<{'x'.join(dims)}x{dtype}>"
 
 
 def pkm_ir(q, sk, values, top_k, q_dtype, v_dtype, dynamic, sk_dynamic):
@@ -106,8 +84,7 @@ def check_pkm(seed, B=2, H=2, N=7, Dk=8, n=6, k=3, Dv=5, q_dtype="f32", v_dtype=
     (out,) = run(ir, {"q": q, "s1": sk1, "s2": sk2, "vals": values, "o": o})
     expected = ref.pkm(q, sk1, sk2, values, k)
     tol = max(TOL[q_dtype], TOL[v_dtype])
-    err = ref.rel_error(out, expected)
-    assert err <= tol, f"relative error {err:.3g} > {tol:.1g}"
+    assert_close(out, expected, tol)
     return out, expected
 
 

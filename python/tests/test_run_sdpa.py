@@ -9,15 +9,7 @@ from attn_mlir.builder import sdpa_func
 from attn_mlir.patterns import (Axial, BlockLocal, BlockSparse, Causal, Dense, Dilated, Fixed,
                                 Global, Intersect, Random, Strided, Union, Window)
 from attn_mlir.run import run
-
-F32 = ref.TOLERANCE["f32_reference"]
-
-
-def round_bf16(x):
-    """float32 values rounded to the nearest bf16 (ties to even), as float32."""
-    bits = np.asarray(x, dtype=np.float32).view(np.uint32).astype(np.uint64)
-    rounded = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16) << 16
-    return rounded.astype(np.uint32).view(np.float32)
+from helpers import assert_close, round_bf16
 
 
 def make_qkv(rng, B, H, Hkv, Nq, Nk, D, Dv, dtype=np.float32):
@@ -37,11 +29,6 @@ def shapes(q, k, v, dynamic=()):
 def run_sdpa(ir, q, k, v, **extra):
     o = np.zeros(q.shape[:3] + (v.shape[3],), dtype=v.dtype)
     return run(ir, {"q": q, "k": k, "v": v, "o": o, **extra})
-
-
-def check(out, expected, tol=F32):
-    err = ref.rel_error(out, expected)
-    assert err <= tol, f"relative error {err:.3g} > {tol:.1g}"
 
 
 PATTERNS = [
@@ -76,7 +63,7 @@ def test_every_pattern(pattern):
     q, k, v = make_qkv(rng, B=2, H=2, Hkv=2, Nq=33, Nk=37, D=8, Dv=6)
     out, lse = run_sdpa(sdpa_func(*shapes(q, k, v), pattern=pattern, lse=True), q, k, v)
     exp, exp_lse = ref.sdpa(q, k, v, pattern=pattern, return_lse=True)
-    check(out, exp)
+    assert_close(out, exp)
     np.testing.assert_array_equal(np.isneginf(lse), np.isneginf(exp_lse))
     finite = np.isfinite(exp_lse)
     np.testing.assert_allclose(lse[finite], exp_lse[finite], rtol=1e-5, atol=1e-5)
@@ -87,7 +74,7 @@ def test_gqa(H, Hkv):
     rng = np.random.default_rng(H * 10 + Hkv)
     q, k, v = make_qkv(rng, B=2, H=H, Hkv=Hkv, Nq=9, Nk=21, D=16, Dv=8)
     out, = run_sdpa(sdpa_func(*shapes(q, k, v), pattern=Causal(bottom_right=True)), q, k, v)
-    check(out, ref.sdpa(q, k, v, pattern=Causal(bottom_right=True)))
+    assert_close(out, ref.sdpa(q, k, v, pattern=Causal(bottom_right=True)))
 
 
 def test_dynamic_every_dim_and_nq_ne_nk():
@@ -98,7 +85,7 @@ def test_dynamic_every_dim_and_nq_ne_nk():
     for B, Nq, Nk in [(1, 1, 1), (2, 17, 40), (3, 64, 5)]:
         q, k, v = make_qkv(rng, B, 4, 2, Nq, Nk, 8, 8)
         out, = run_sdpa(ir, q, k, v)
-        check(out, ref.sdpa(q, k, v, pattern=Window(left=5, right=1)))
+        assert_close(out, ref.sdpa(q, k, v, pattern=Window(left=5, right=1)))
 
 
 @pytest.mark.parametrize("dtype,mlir,tol", [(np.float16, "f16", ref.TOLERANCE["f16"]),
@@ -115,7 +102,7 @@ def test_low_precision_inputs(dtype, mlir, tol):
     out, = run_sdpa(ir, q, k, v)
     exp = ref.sdpa(q.astype(np.float64), k.astype(np.float64), v.astype(np.float64),
                    pattern=Causal())
-    check(out.astype(np.float64), exp, tol)
+    assert_close(out.astype(np.float64), exp, tol)
 
 
 def test_fully_masked_rows_and_mask_broadcast():
@@ -127,7 +114,7 @@ def test_fully_masked_rows_and_mask_broadcast():
     ir = sdpa_func(*shapes(q, k, v), mask=([2, 1, 12, 10], "i1"), lse=True)
     out, lse = run_sdpa(ir, q, k, v, mask=mask)
     exp, exp_lse = ref.sdpa(q, k, v, mask=mask, return_lse=True)
-    check(out, exp)
+    assert_close(out, exp)
     assert np.all(out[:, :, 3] == 0) and np.all(np.isneginf(lse[:, :, 3]))
     assert not np.isnan(out).any()
     np.testing.assert_array_equal(np.isneginf(lse), np.isneginf(exp_lse))
@@ -147,7 +134,7 @@ def test_bias_broadcast_and_score_mod_softcap():
     ir = sdpa_func(*shapes(q, k, v), bias=([4, 11, 13], "f32"), score_mod=body)
     out, = run_sdpa(ir, q, k, v, bias=bias)
     exp = ref.sdpa(q, k, v, bias=bias, score_mod=lambda s, b, h, i, j: 5.0 * np.tanh(s / 5.0))
-    check(out, exp)
+    assert_close(out, exp)
 
 
 def test_score_mod_alibi_and_neg_inf_rows():
@@ -175,7 +162,7 @@ def test_score_mod_alibi_and_neg_inf_rows():
     def alibi(s, b, h, i, j):
         return np.where(i == 5, -np.inf, s - (h + 1.0) * (i - j))
     exp, exp_lse = ref.sdpa(q, k, v, pattern=Causal(), score_mod=alibi, return_lse=True)
-    check(out, exp)
+    assert_close(out, exp)
     assert np.all(out[:, :, 5] == 0) and np.all(np.isneginf(lse[:, :, 5]))
 
 
@@ -192,7 +179,7 @@ def test_memory():
     out, lse = run_sdpa(ir, q, k, v, mk=mk, mv=mv, mask=mask)
     exp, exp_lse = ref.sdpa(q, k, v, pattern=Causal(), mask=mask, memory=(mk, mv),
                             return_lse=True)
-    check(out, exp)
+    assert_close(out, exp)
     np.testing.assert_allclose(lse, exp_lse, rtol=1e-5, atol=1e-5)
 
 
@@ -203,7 +190,7 @@ def test_adaptive_span():
     ir = sdpa_func(*shapes(q, k, v), span=([4], "f32"), ramp=3.0, max_span=12.0,
                    pattern=Causal())
     out, = run_sdpa(ir, q, k, v, span=z)
-    check(out, ref.sdpa(q, k, v, span=z, ramp=3.0, max_span=12.0, pattern=Causal()))
+    assert_close(out, ref.sdpa(q, k, v, span=z, ramp=3.0, max_span=12.0, pattern=Causal()))
 
 
 @pytest.mark.parametrize("heads,itype", [(1, np.int32), (4, np.int64), (2, np.int32)])
@@ -218,7 +205,7 @@ def test_positions(heads, itype):
     ir = sdpa_func(*shapes(q, k, v, dynamic=(2,)), pattern=pattern,
                    positions=(([2, heads, None], mt), ([2, heads, None], mt)))
     out, = run_sdpa(ir, q, k, v, qpos=qpos, kpos=kpos)
-    check(out, ref.sdpa(q, k, v, pattern=pattern, positions=(qpos, kpos)))
+    assert_close(out, ref.sdpa(q, k, v, pattern=pattern, positions=(qpos, kpos)))
 
 
 def test_nan_reaches_only_live_rows():
@@ -232,7 +219,7 @@ def test_nan_reaches_only_live_rows():
     np.testing.assert_array_equal(np.isnan(out), np.isnan(exp))
     rows = [0, 1, 3, 4, 5]
     assert np.isnan(out[0, 0, 2]).all() and np.isnan(out[0, 0, 6:]).all()
-    check(out[0, 0, rows], exp[0, 0, rows])
+    assert_close(out[0, 0, rows], exp[0, 0, rows])
 
 
 def test_large_scores_do_not_overflow():
@@ -243,5 +230,5 @@ def test_large_scores_do_not_overflow():
     out, lse = run_sdpa(sdpa_func(*shapes(q, k, v), lse=True), q, k, v)
     exp, exp_lse = ref.sdpa(q, k, v, return_lse=True)
     assert np.isfinite(out).all() and np.isfinite(lse).all()
-    check(out, exp)
+    assert_close(out, exp)
     np.testing.assert_allclose(lse, exp_lse, rtol=1e-5)

@@ -1,0 +1,336 @@
+//===- DecomposeUtils.cpp - shared gather decomposition helpers -----------===//
+#include "DecomposeUtils.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::detail;
+
+using utils::IteratorType;
+
+static constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+
+OpFoldResult mlir::attn::detail::mulSizes(OpBuilder &b, Location loc,
+                                          OpFoldResult x, OpFoldResult y) {
+  std::optional<int64_t> cx = getConstantIntValue(x),
+                         cy = getConstantIntValue(y);
+  if (cx && cy)
+    return b.getIndexAttr(*cx * *cy);
+  return arith::MulIOp::create(b, loc, toIndexValue(b, loc, x),
+                               toIndexValue(b, loc, y))
+      .getResult();
+}
+
+OpFoldResult mlir::attn::detail::divSizes(OpBuilder &b, Location loc,
+                                          OpFoldResult x, OpFoldResult y) {
+  std::optional<int64_t> cx = getConstantIntValue(x),
+                         cy = getConstantIntValue(y);
+  if (cx && cy)
+    return b.getIndexAttr(*cx / *cy);
+  return arith::DivUIOp::create(b, loc, toIndexValue(b, loc, x),
+                                toIndexValue(b, loc, y))
+      .getResult();
+}
+
+Value mlir::attn::detail::indexConst(OpBuilder &b, Location loc,
+                                     int64_t value) {
+  return arith::ConstantIndexOp::create(b, loc, value);
+}
+
+Value mlir::attn::detail::safeDivisor(OpBuilder &b, Location loc,
+                                      OpFoldResult size) {
+  if (std::optional<int64_t> c = getConstantIntValue(size))
+    return indexConst(b, loc, std::max<int64_t>(*c, 1));
+  return arith::MaxUIOp::create(b, loc, toIndexValue(b, loc, size),
+                                indexConst(b, loc, 1));
+}
+
+SmallVector<IteratorType>
+mlir::attn::detail::reductionAfter(unsigned numParallel,
+                                   unsigned numReduction) {
+  SmallVector<IteratorType> iterators = parallelIterators(numParallel);
+  iterators.append(numReduction, IteratorType::reduction);
+  return iterators;
+}
+
+SmallVector<Value> mlir::attn::detail::loopIndices(OpBuilder &b, Location loc,
+                                                   unsigned n) {
+  SmallVector<Value> result;
+  for (unsigned d = 0; d < n; ++d)
+    result.push_back(linalg::IndexOp::create(b, loc, d));
+  return result;
+}
+
+void mlir::attn::detail::assertTrue(OpBuilder &b, Location loc, Value cond,
+                                    const Twine &message) {
+  if (std::optional<int64_t> c = getConstantIntValue(cond); c && *c)
+    return;
+  cf::AssertOp::create(b, loc, cond, message.str());
+}
+
+Value mlir::attn::detail::toF32(OpBuilder &b, Location loc, Value t) {
+  auto type = cast<RankedTensorType>(t.getType());
+  if (type.getElementType().isF32())
+    return t;
+  unsigned rank = type.getRank();
+  AffineMap id = b.getMultiDimIdentityMap(rank);
+  Value init = emptyTensor(b, loc, getSizes(b, loc, t), b.getF32Type());
+  GenericBuilder g{b, loc};
+  return g.generic(t, init, {id, id}, parallelIterators(rank),
+                   [](OpBuilder &nb, Location l, ValueRange args) {
+                     yieldOne(nb, l,
+                              convertFloat(nb, l, args[0], nb.getF32Type()));
+                   });
+}
+
+Value mlir::attn::detail::normalizeRows(OpBuilder &b, Location loc, Value x) {
+  GenericBuilder g{b, loc};
+  SmallVector<OpFoldResult> sizes = getSizes(b, loc, x);
+  Value zeros =
+      filledTensor(b, loc, ArrayRef(sizes).take_front(3), b.getF32Type(), 0.0);
+  Value sumSq =
+      g.generic(x, zeros, {g.dims(4, {0, 1, 2, 3}), g.dims(4, {0, 1, 2})},
+                reductionAfter(3), [](OpBuilder &nb, Location l, ValueRange a) {
+                  Value sq = arith::MulFOp::create(nb, l, a[0], a[0]);
+                  yieldOne(nb, l, arith::AddFOp::create(nb, l, a[1], sq));
+                });
+  Value init = emptyTensor(b, loc, sizes, b.getF32Type());
+  return g.generic(
+      ValueRange{x, sumSq}, init,
+      {g.dims(4, {0, 1, 2, 3}), g.dims(4, {0, 1, 2}), g.dims(4, {0, 1, 2, 3})},
+      parallelIterators(4), [&](OpBuilder &nb, Location l, ValueRange a) {
+        Value zero = g.f32Const(nb, l, 0.0);
+        Value isZero =
+            arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ, a[1], zero);
+        Value norm = math::SqrtOp::create(nb, l, a[1]);
+        Value scaled = arith::DivFOp::create(nb, l, a[0], norm);
+        yieldOne(nb, l, arith::SelectOp::create(nb, l, isZero, zero, scaled));
+      });
+}
+
+Value mlir::attn::detail::gatherRows(OpBuilder &b, Location loc, Value src,
+                                     Value pos, OpFoldResult headDiv) {
+  GenericBuilder g{b, loc};
+  SmallVector<OpFoldResult> sizes = getSizes(b, loc, pos);
+  sizes.push_back(getSizes(b, loc, src)[3]);
+  Value init = emptyTensor(b, loc, sizes, b.getF32Type());
+  Value div = safeDivisor(b, loc, headDiv);
+  return g.generic(
+      pos, init, {g.dims(4, {0, 1, 2}), g.dims(4, {0, 1, 2, 3})},
+      parallelIterators(4), [&](OpBuilder &nb, Location l, ValueRange a) {
+        SmallVector<Value> idx = loopIndices(nb, l, 4);
+        Value head = arith::DivUIOp::create(nb, l, idx[1], div);
+        Value row = arith::IndexCastOp::create(nb, l, nb.getIndexType(), a[0]);
+        Value value = tensor::ExtractOp::create(
+            nb, l, src, ValueRange{idx[0], head, row, idx[3]});
+        yieldOne(nb, l, convertFloat(nb, l, value, nb.getF32Type()));
+      });
+}
+
+Value mlir::attn::detail::rankPositions(OpBuilder &b, Location loc, Value keys,
+                                        KeyCompareFn compare) {
+  GenericBuilder g{b, loc};
+  Value init = g.filled(getSizes(b, loc, keys), b.getI64Type(), 0);
+  // Loops (b, h, r, n, n').
+  return g.generic(
+      ValueRange{keys, keys}, init,
+      {g.dims(5, {0, 1, 2, 3}), g.dims(5, {0, 1, 2, 4}),
+       g.dims(5, {0, 1, 2, 3})},
+      reductionAfter(4), [&](OpBuilder &nb, Location l, ValueRange a) {
+        Value n = linalg::IndexOp::create(nb, l, 3);
+        Value other = linalg::IndexOp::create(nb, l, 4);
+        auto [earlier, same] = compare(nb, l, a[1], a[0]);
+        Value before =
+            arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ult, other, n);
+        Value ahead = arith::OrIOp::create(
+            nb, l, earlier, arith::AndIOp::create(nb, l, same, before));
+        Value one = arith::ExtUIOp::create(nb, l, nb.getI64Type(), ahead);
+        yieldOne(nb, l, arith::AddIOp::create(nb, l, a[2], one));
+      });
+}
+
+Value mlir::attn::detail::positionsByRank(OpBuilder &b, Location loc,
+                                          Value rank, OpFoldResult count) {
+  GenericBuilder g{b, loc};
+  SmallVector<OpFoldResult> sizes = getSizes(b, loc, rank);
+  if (count)
+    sizes[3] = count;
+  Value init = g.filled(sizes, b.getI64Type(), 0);
+  // Loops (b, h, r, t, n).
+  return g.generic(
+      rank, init, {g.dims(5, {0, 1, 2, 4}), g.dims(5, {0, 1, 2, 3})},
+      reductionAfter(4), [](OpBuilder &nb, Location l, ValueRange a) {
+        Value t = toI64(nb, l, linalg::IndexOp::create(nb, l, 3));
+        Value n = toI64(nb, l, linalg::IndexOp::create(nb, l, 4));
+        Value match =
+            arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq, a[0], t);
+        Value larger = arith::MaxSIOp::create(nb, l, a[1], n);
+        yieldOne(nb, l, arith::SelectOp::create(nb, l, match, larger, a[1]));
+      });
+}
+
+namespace {
+/// Where part p of a query lives in the sdpa results: `none` when its row
+/// index is negative, else group `g = row / M` and row `u = row mod M`.
+struct PartRow {
+  Value none, g, u;
+};
+} // namespace
+
+/// Decodes the i64 row `row` (see combineByLse) into a PartRow; a negative
+/// row reads row 0 (and is never used).
+static PartRow decodePartRow(OpBuilder &b, Location loc, Value row, Value m) {
+  Value zero = arith::ConstantIntOp::create(b, loc, b.getI64Type(), 0);
+  Value none =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, row, zero);
+  Value safe = arith::SelectOp::create(b, loc, none, zero, row);
+  Value index = arith::IndexCastOp::create(b, loc, b.getIndexType(), safe);
+  Value g = arith::DivUIOp::create(b, loc, index, m);
+  Value u = arith::RemUIOp::create(b, loc, index, m);
+  return {none, g, u};
+}
+
+Value mlir::attn::detail::combineByLse(OpBuilder &b, Location loc, Value rows,
+                                       Value o, Value lse, int64_t m,
+                                       Value init) {
+  GenericBuilder g{b, loc};
+  Type f32 = b.getF32Type();
+  SmallVector<OpFoldResult> rowSizes = getSizes(b, loc, rows);
+  SmallVector<OpFoldResult> querySizes = {rowSizes[0], rowSizes[1],
+                                          rowSizes[3]};
+  Value mValue = indexConst(b, loc, m);
+  // lseP[b, h, p, n] = lse at the row of part p, or -inf.
+  Value lseP = g.generic(
+      rows, emptyTensor(b, loc, rowSizes, f32),
+      {b.getMultiDimIdentityMap(4), b.getMultiDimIdentityMap(4)},
+      parallelIterators(4), [&](OpBuilder &nb, Location l, ValueRange a) {
+        Value bIdx = linalg::IndexOp::create(nb, l, 0);
+        PartRow part = decodePartRow(nb, l, a[0], mValue);
+        Value value = tensor::ExtractOp::create(
+            nb, l, lse, ValueRange{bIdx, part.g, part.u});
+        yieldOne(nb, l,
+                 arith::SelectOp::create(nb, l, part.none,
+                                         g.f32Const(nb, l, kNegInf), value));
+      });
+  // shift[b, h, n] = max_p lseP, or 0 when that is -inf.
+  AffineMap partMap = g.dims(4, {0, 1, 3, 2});
+  AffineMap queryMap = g.dims(4, {0, 1, 2});
+  Value maxInit = filledTensor(b, loc, querySizes, f32, kNegInf);
+  Value maxLse =
+      g.generic(lseP, maxInit, {partMap, queryMap}, reductionAfter(3),
+                [](OpBuilder &nb, Location l, ValueRange a) {
+                  yieldOne(nb, l, arith::MaximumFOp::create(nb, l, a[0], a[1]));
+                });
+  auto shiftOf = [&](OpBuilder &nb, Location l, Value max) -> Value {
+    Value isNegInf = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ,
+                                           max, g.f32Const(nb, l, kNegInf));
+    return arith::SelectOp::create(nb, l, isNegInf, g.f32Const(nb, l, 0.0),
+                                   max);
+  };
+  // total[b, h, n] = sum_p exp(lseP - shift).
+  Value total = g.generic(
+      ValueRange{lseP, maxLse}, filledTensor(b, loc, querySizes, f32, 0.0),
+      {partMap, queryMap, queryMap}, reductionAfter(3),
+      [&](OpBuilder &nb, Location l, ValueRange a) {
+        Value diff = arith::SubFOp::create(nb, l, a[0], shiftOf(nb, l, a[1]));
+        Value w = math::ExpOp::create(nb, l, diff);
+        yieldOne(nb, l, arith::AddFOp::create(nb, l, a[2], w));
+      });
+  // acc[b, h, n, e] = sum_p exp(lseP - shift) o_p[e] (parts that do not exist
+  // are skipped by selection, never read).
+  SmallVector<OpFoldResult> outSizes = getSizes(b, loc, init);
+  Value acc = g.generic(
+      ValueRange{rows, lseP, maxLse}, filledTensor(b, loc, outSizes, f32, 0.0),
+      {g.dims(5, {0, 1, 4, 2}), g.dims(5, {0, 1, 4, 2}), g.dims(5, {0, 1, 2}),
+       g.dims(5, {0, 1, 2, 3})},
+      reductionAfter(4), [&](OpBuilder &nb, Location l, ValueRange a) {
+        Value bIdx = linalg::IndexOp::create(nb, l, 0);
+        Value eIdx = linalg::IndexOp::create(nb, l, 3);
+        PartRow part = decodePartRow(nb, l, a[0], mValue);
+        Value value = tensor::ExtractOp::create(
+            nb, l, o, ValueRange{bIdx, part.g, part.u, eIdx});
+        Value diff = arith::SubFOp::create(nb, l, a[1], shiftOf(nb, l, a[2]));
+        Value w = math::ExpOp::create(nb, l, diff);
+        Value term = arith::MulFOp::create(nb, l, w, value);
+        Value sum = arith::AddFOp::create(nb, l, a[3], term);
+        yieldOne(nb, l, arith::SelectOp::create(nb, l, part.none, a[3], sum));
+      });
+  // out = total == 0 ? 0 : acc / total, in the element type of `init`.
+  Type outType = cast<RankedTensorType>(init.getType()).getElementType();
+  return g.generic(
+      ValueRange{acc, total}, init,
+      {g.dims(4, {0, 1, 2, 3}), g.dims(4, {0, 1, 2}), g.dims(4, {0, 1, 2, 3})},
+      parallelIterators(4), [&](OpBuilder &nb, Location l, ValueRange a) {
+        Value zero = g.f32Const(nb, l, 0.0);
+        Value empty =
+            arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ, a[1], zero);
+        Value ratio = arith::DivFOp::create(nb, l, a[0], a[1]);
+        Value value = arith::SelectOp::create(nb, l, empty, zero, ratio);
+        yieldOne(nb, l, convertFloat(nb, l, value, outType));
+      });
+}
+
+SdpaOp mlir::attn::detail::buildPositionedSdpa(OpBuilder &b, Location loc,
+                                               Value q, Value k, Value v,
+                                               Value qpos, Value kpos,
+                                               bool causal, FloatAttr scale) {
+  SmallVector<OpFoldResult> qSizes = getSizes(b, loc, q);
+  SmallVector<OpFoldResult> outSizes = {qSizes[0], qSizes[1], qSizes[2],
+                                        getSizes(b, loc, v)[3]};
+  Value init = emptyTensor(b, loc, outSizes, b.getF32Type());
+  auto lseType = RankedTensorType::get(
+      cast<RankedTensorType>(q.getType()).getShape().take_front(3),
+      b.getF32Type());
+  PatternAttrInterface pattern;
+  if (causal)
+    pattern =
+        cast<PatternAttrInterface>(CausalAttr::get(b.getContext(), 0,
+                                                   /*bottomRight=*/false));
+  return SdpaOp::create(b, loc, init.getType(), lseType, q, k, v, init,
+                        /*mask=*/nullptr, /*bias=*/nullptr,
+                        /*memory_key=*/nullptr, /*memory_value=*/nullptr, qpos,
+                        kpos, /*span=*/nullptr, pattern, scale,
+                        /*ramp=*/nullptr, /*max_span=*/nullptr);
+}
+
+std::pair<Value, Value>
+mlir::attn::detail::sdpaOrEmpty(OpBuilder &b, Location loc, Value q, Value v,
+                                function_ref<SdpaOp(OpBuilder &)> build) {
+  SmallVector<OpFoldResult> sizes = getSizes(b, loc, q);
+  sizes[3] = getSizes(b, loc, v)[3];
+  auto empties = [&](OpBuilder &nb) -> std::pair<Value, Value> {
+    return {
+        emptyTensor(nb, loc, sizes, nb.getF32Type()),
+        emptyTensor(nb, loc, ArrayRef(sizes).take_front(3), nb.getF32Type())};
+  };
+  std::optional<int64_t> groups = getConstantIntValue(sizes[1]);
+  if (groups && *groups == 0)
+    return empties(b);
+  if (groups) {
+    SdpaOp sdpa = build(b);
+    return {sdpa.getResult(), sdpa.getLse()};
+  }
+  Value none = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                     toIndexValue(b, loc, sizes[1]),
+                                     indexConst(b, loc, 0));
+  auto [emptyO, emptyLse] = empties(b);
+  auto ifOp = scf::IfOp::create(
+      b, loc, TypeRange{emptyO.getType(), emptyLse.getType()}, none,
+      /*withElseRegion=*/true);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    scf::YieldOp::create(b, loc, ValueRange{emptyO, emptyLse});
+    b.setInsertionPointToStart(ifOp.elseBlock());
+    SdpaOp sdpa = build(b);
+    scf::YieldOp::create(b, loc, ValueRange{sdpa.getResult(), sdpa.getLse()});
+  }
+  return {ifOp.getResult(0), ifOp.getResult(1)};
+}

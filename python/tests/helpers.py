@@ -1,0 +1,47 @@
+"""Helpers shared by the test_run_*.py tests: input element types, MLIR tensor types and the
+relative-error check against the float64 reference."""
+
+import numpy as np
+
+from attn_mlir import reference as ref
+from attn_mlir.run import from_bf16_bits, to_bf16_bits
+
+# The relative-error tolerance per MLIR element type of the compiled kernel (DESIGN section 7).
+TOL = {"f32": ref.TOLERANCE["f32_reference"], "f16": ref.TOLERANCE["f16"],
+       "bf16": ref.TOLERANCE["bf16"]}
+# The numpy type of the arrays for an MLIR element type (bf16 travels as rounded float32).
+NP_TYPE = {"f32": np.float32, "f16": np.float16}
+
+
+def round_bf16(x):
+    """float32 values rounded to the nearest bf16 (ties to even), as float32."""
+    return from_bf16_bits(to_bf16_bits(x))
+
+
+def as_dtype(x, dtype):
+    """The array passed to attn-run for an MLIR element type (bf16: rounded float32)."""
+    if dtype == "f16":
+        return x.astype(np.float16)
+    if dtype == "bf16":
+        return round_bf16(x)
+    return x.astype(np.float32)
+
+
+def tensor_type(shape, dtype, dynamic=()):
+    """The MLIR tensor type of `shape`; the dims listed in `dynamic` become `?`."""
+    dims = ["?" if d in dynamic else str(n) for d, n in enumerate(shape)]
+    return f"tensor<{'x'.join(dims)}x{dtype}>"
+
+
+def assert_close(out, expected, tol=TOL["f32"]):
+    """Asserts ref.rel_error(out, expected) <= tol."""
+    err = ref.rel_error(out, expected)
+    assert err <= tol, f"relative error {err:.3g} > {tol:.1g}"
+
+
+def check_result(out, expected, dtype="f32"):
+    """Asserts that `out` has the shape of `expected`, the numpy type of `dtype` and a relative
+    error within TOL[dtype]."""
+    assert out.shape == expected.shape
+    assert out.dtype == NP_TYPE[dtype]
+    assert_close(out, expected, TOL[dtype])
