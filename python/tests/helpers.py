@@ -10,7 +10,7 @@ from attn_mlir.run import from_bf16_bits, to_bf16_bits
 TOL = {"f32": ref.TOLERANCE["f32_reference"], "f16": ref.TOLERANCE["f16"],
        "bf16": ref.TOLERANCE["bf16"]}
 # The numpy type of the arrays for an MLIR element type (bf16 travels as rounded float32).
-NP_TYPE = {"f32": np.float32, "f16": np.float16}
+NP_TYPE = {"f32": np.float32, "f16": np.float16, "bf16": np.float32}
 
 
 def round_bf16(x):

@@ -11,7 +11,7 @@ import pytest
 
 from attn_mlir import reference as ref
 from attn_mlir.run import run
-from helpers import NP_TYPE, TOL, check_result
+from helpers import TOL, as_dtype, check_result
 
 MARGIN = 1e-3
 
@@ -67,9 +67,9 @@ def draw(seed, B, H, Hkv, Nq, Nk, D, Dv, C, window, dtype="f32", shared_qk=False
     """Random q, k, v (f32 centroids), redrawn until the membership margins exceed MARGIN."""
     for attempt in range(100):
         rng = np.random.default_rng([seed, attempt])
-        q = rng.standard_normal((B, H, Nq, D)).astype(NP_TYPE[dtype])
-        k = q if shared_qk else rng.standard_normal((B, Hkv, Nk, D)).astype(NP_TYPE[dtype])
-        v = rng.standard_normal((B, Hkv, Nk, Dv)).astype(NP_TYPE[dtype])
+        q = as_dtype(rng.standard_normal((B, H, Nq, D)), dtype)
+        k = q if shared_qk else as_dtype(rng.standard_normal((B, Hkv, Nk, D)), dtype)
+        v = as_dtype(rng.standard_normal((B, Hkv, Nk, Dv)), dtype)
         mu = rng.standard_normal((H, C, D)).astype(np.float32)
         if membership_margin(q, k, mu, window) > MARGIN:
             return q, k, v, mu
@@ -160,6 +160,15 @@ def test_f16(causal):
                        window=8, dtype="f16")
     out, expected = run_cluster(q, k, v, mu, 8, causal, dtype="f16")
     check_result(out, expected, "f16")
+
+
+@pytest.mark.parametrize("causal", [False, True], ids=["dense", "causal"])
+def test_bf16(causal):
+    """bf16 inputs (float32 arrays rounded to bf16); the reference sees the rounded values."""
+    q, k, v, mu = draw(710 + causal, B=1, H=4, Hkv=2, Nq=32, Nk=32, D=16, Dv=8, C=3,
+                       window=8, dtype="bf16")
+    out, expected = run_cluster(q, k, v, mu, 8, causal, dtype="bf16")
+    check_result(out, expected, "bf16")
 
 
 def test_detects_wrong_expectation():

@@ -12,7 +12,7 @@ import pytest
 
 from attn_mlir import reference as ref
 from attn_mlir.run import run
-from helpers import NP_TYPE, TOL, check_result
+from helpers import TOL, as_dtype, check_result
 
 MARGIN = 1e-3
 
@@ -56,11 +56,11 @@ def draw(seed, B, H, N, D, Dv, R, num_buckets, dtype="f32", zero_rows=()):
     """Random qk, v, rotations in `dtype`, redrawn until the bucket margins exceed MARGIN."""
     for attempt in range(100):
         rng = np.random.default_rng([seed, attempt])
-        qk = rng.standard_normal((B, H, N, D)).astype(NP_TYPE[dtype])
+        qk = as_dtype(rng.standard_normal((B, H, N, D)), dtype)
         for b, h, n in zero_rows:
             qk[b, h, n] = 0
-        v = rng.standard_normal((B, H, N, Dv)).astype(NP_TYPE[dtype])
-        rot = rng.standard_normal((H, R, D, num_buckets // 2)).astype(NP_TYPE[dtype])
+        v = as_dtype(rng.standard_normal((B, H, N, Dv)), dtype)
+        rot = as_dtype(rng.standard_normal((H, R, D, num_buckets // 2)), dtype)
         if bucket_margin(qk, rot) > MARGIN:
             return qk, v, rot
     raise AssertionError("no input with bucket margins above MARGIN")
@@ -135,6 +135,15 @@ def test_f16(causal):
     out, expected = run_lsh(qk, v, rot, 4, 8, look_back=1, look_ahead=0, causal=causal,
                             dtype="f16")
     check_result(out, expected, "f16")
+
+
+@pytest.mark.parametrize("causal", [False, True], ids=["dense", "causal"])
+def test_bf16(causal):
+    """bf16 inputs (float32 arrays rounded to bf16); the reference sees the rounded values."""
+    qk, v, rot = draw(63 + causal, B=1, H=2, N=32, D=16, Dv=8, R=2, num_buckets=4, dtype="bf16")
+    out, expected = run_lsh(qk, v, rot, 4, 8, look_back=1, look_ahead=1, causal=causal,
+                            dtype="bf16")
+    check_result(out, expected, "bf16")
 
 
 def test_detects_wrong_expectation():
