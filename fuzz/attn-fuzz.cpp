@@ -1,4 +1,4 @@
-//===- attn-fuzz.cpp - libFuzzer target: parse, verify, canonicalize ------===//
+//===- attn-fuzz.cpp - libFuzzer target: parse, verify, run the pipelines -===//
 //
 // Treats the input as MLIR source. Inputs that parse and verify are
 // canonicalized (verifying after the pass) and must still verify, and the
@@ -8,12 +8,27 @@
 // Parse and verifier errors are the expected outcome for most inputs; their
 // diagnostics are swallowed.
 //
-// Only the dialects that attn IR uses are registered (attn and its dependent
-// arith/scf/tensor, plus func, math, linalg), not registerAllDialects.
+// Inputs that verify and are small enough (see isSmallEnough) then go, each
+// on a fresh clone of the parsed module, through
+//   1. attn-decompose,
+//   2. attn-decompose, attn-lower-to-linalg,
+//   3. the whole attn-cpu-pipeline (mlir::attn::buildCpuPipeline; f32 or
+//      f64 compute type, picked from the input's length),
+// with the IR verified after every pass. A pass may fail with an error
+// diagnostic (that is the contract); a pass that fails without one, that
+// leaves IR which does not verify, or that crashes is a bug.
+//
+// Only the dialects that attn IR uses are registered for parsing (attn and
+// its dependent arith/scf/tensor, plus func, math, linalg), not
+// registerAllDialects, so the fuzzer does not wander into upstream dialects.
+// Before the pipelines run, the registry of attn-opt (every dialect, its
+// interface models and extensions: bufferization, LLVM conversion) is
+// appended to the context, as the passes need them.
 //
 //===----------------------------------------------------------------------===//
 
 #include "attn/Dialect/Attn/IR/AttnDialect.h"
+#include "attn/Dialect/Attn/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -26,7 +41,10 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassInstrumentation.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/Twine.h"
@@ -36,6 +54,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
 #include <string>
 
 using namespace mlir;
@@ -48,10 +67,103 @@ static const DialectRegistry &getRegistry() {
     r->insert<attn::AttnDialect, func::FuncDialect, arith::ArithDialect,
               math::MathDialect, tensor::TensorDialect, scf::SCFDialect,
               linalg::LinalgDialect>();
+    attn::registerDecompositionInterfaces(*r);
     return r;
   }();
   return *registry;
 }
+
+/// The registry of attn-opt, appended to the context before the pipelines
+/// run: the dialects that the passes produce and the interface models that
+/// bufferization and the conversions to LLVM look up.
+static const DialectRegistry &getPipelineRegistry() {
+  static const DialectRegistry *registry = [] {
+    auto *r = new DialectRegistry();
+    registerAllDialects(*r);
+    registerAllExtensions(*r);
+    r->insert<attn::AttnDialect>();
+    attn::registerDecompositionInterfaces(*r);
+    return r;
+  }();
+  return *registry;
+}
+
+/// Bounds the work per input so that the fuzzer keeps its speed (hundreds of
+/// executions per second rather than a few): the pipelines run only on
+/// modules of at most kMaxOps operations whose shaped types have rank at
+/// most kMaxRank, static dimensions of at most kMaxDim and at most
+/// kMaxElements static elements. Compile time does not depend on dynamic
+/// sizes, but constant folding does on static ones (dense constants, folded
+/// fills), and a few decompositions build IR per static slice. Larger inputs
+/// are still parsed, verified and canonicalized. Attribute values (window
+/// sizes, top_k, chunk sizes) are not bounded: the passes must not unroll
+/// over them.
+static constexpr int64_t kMaxDim = 64;
+static constexpr int64_t kMaxRank = 6;
+static constexpr int64_t kMaxElements = 1 << 16;
+static constexpr int64_t kMaxOps = 64;
+
+static bool isSmallType(Type type) {
+  auto shaped = dyn_cast<ShapedType>(type);
+  if (!shaped) {
+    if (auto fn = dyn_cast<FunctionType>(type))
+      return llvm::all_of(fn.getInputs(), isSmallType) &&
+             llvm::all_of(fn.getResults(), isSmallType);
+    return true;
+  }
+  if (!shaped.hasRank())
+    return true;
+  if (shaped.getRank() > kMaxRank)
+    return false;
+  int64_t elements = 1;
+  for (int64_t dim : shaped.getShape()) {
+    if (ShapedType::isDynamic(dim))
+      continue;
+    if (dim > kMaxDim)
+      return false;
+    elements *= dim;
+  }
+  return elements <= kMaxElements;
+}
+
+static bool isSmallEnough(ModuleOp module) {
+  int64_t ops = 0;
+  WalkResult result = module->walk([&](Operation *op) {
+    if (++ops > kMaxOps)
+      return WalkResult::interrupt();
+    for (Type type : op->getResultTypes())
+      if (!isSmallType(type))
+        return WalkResult::interrupt();
+    for (Region &region : op->getRegions())
+      for (Block &block : region)
+        for (BlockArgument arg : block.getArguments())
+          if (!isSmallType(arg.getType()))
+            return WalkResult::interrupt();
+    for (NamedAttribute attr : op->getAttrs()) {
+      if (auto typeAttr = dyn_cast<TypeAttr>(attr.getValue()))
+        if (!isSmallType(typeAttr.getValue()))
+          return WalkResult::interrupt();
+      if (auto typed = dyn_cast<TypedAttr>(attr.getValue()))
+        if (!isSmallType(typed.getType()))
+          return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return !result.wasInterrupted();
+}
+
+/// Verifies the IR after every pass that succeeded, and aborts (a bug) when
+/// it does not verify. PassManager::enableVerifier would turn such IR into
+/// an ordinary pass failure with a diagnostic, which the fuzzer accepts.
+struct VerifyAfterEachPass : public PassInstrumentation {
+  explicit VerifyAfterEachPass(std::function<void(Pass *)> onInvalid)
+      : onInvalid(std::move(onInvalid)) {}
+  void runAfterPass(Pass *pass, Operation *op) override {
+    if (failed(verify(op)))
+      onInvalid(pass);
+  }
+  std::function<void(Pass *)> onInvalid;
+};
 
 /// Known upstream crash, not ours (MLIR 22): linalg.transpose, .broadcast and
 /// .reduce parse `permutation = [...]` / `dimensions = [...]` with
@@ -129,10 +241,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   MLIRContext context(getRegistry(), MLIRContext::Threading::DISABLED);
 
   // Swallow diagnostics; keep the ones emitted after canonicalization so a
-  // bug report can show them.
+  // bug report can show them, and count the errors.
   bool capture = false;
   std::string captured;
+  int64_t errors = 0;
   ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
+    if (diag.getSeverity() == DiagnosticSeverity::Error)
+      ++errors;
     if (capture && captured.size() < 16384) {
       llvm::raw_string_ostream os(captured);
       os << diag << "\n";
@@ -144,8 +259,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   // terminator past the end of the buffer.
   llvm::SourceMgr sourceMgr;
   sourceMgr.AddNewSourceBuffer(
-      llvm::MemoryBuffer::getMemBufferCopy(input, "fuzz-input"),
-      llvm::SMLoc());
+      llvm::MemoryBuffer::getMemBufferCopy(input, "fuzz-input"), llvm::SMLoc());
 
   ParserConfig config(&context, /*verifyAfterParse=*/true);
   OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, config);
@@ -155,6 +269,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   // top-level ops is new and is verified here (symbol tables and the like).
   if (failed(verify(*module)))
     return 0;
+
+  // The pipelines below start from the module as parsed, as in attn-opt.
+  OwningOpRef<ModuleOp> parsed = cast<ModuleOp>((*module)->clone());
 
   PassManager pm(&context, ModuleOp::getOperationName());
   pm.enableVerifier(true);
@@ -182,5 +299,49 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     reportBug("the canonicalized IR does not parse back and verify:\n" +
                   printed,
               captured);
+
+  // The pipelines, on fresh copies of the module as parsed (not
+  // canonicalized: that is what attn-opt and attn-run see).
+  if (!isSmallEnough(*parsed))
+    return 0;
+  context.appendDialectRegistry(getPipelineRegistry());
+  auto runPipeline = [&](llvm::StringRef name,
+                         llvm::function_ref<void(OpPassManager &)> build) {
+    OwningOpRef<ModuleOp> clone = cast<ModuleOp>((*parsed)->clone());
+    PassManager pm(&context, ModuleOp::getOperationName());
+    pm.enableVerifier(false); // VerifyAfterEachPass does it, stricter.
+    pm.addInstrumentation(
+        std::make_unique<VerifyAfterEachPass>([&](Pass *pass) {
+          reportBug(name + ": pass '" + pass->getArgument() +
+                        "' left IR that does not verify",
+                    captured);
+        }));
+    build(pm);
+    captured.clear();
+    errors = 0;
+    if (failed(pm.run(*clone)) && errors == 0)
+      reportBug(name + ": a pass failed without an error diagnostic", captured);
+  };
+  runPipeline("attn-decompose", [](OpPassManager &pm) {
+    pm.addPass(attn::createAttnDecompose());
+  });
+  runPipeline("attn-decompose,attn-lower-to-linalg", [](OpPassManager &pm) {
+    pm.addPass(attn::createAttnDecompose());
+    pm.addPass(attn::createAttnLowerToLinalg());
+  });
+  // f64 on odd input lengths, so both compute types are fuzzed without
+  // doubling the time per input.
+  bool f64 = size % 2 == 1;
+  runPipeline(f64 ? "attn-cpu-pipeline{compute-type=f64}" : "attn-cpu-pipeline",
+              [&](OpPassManager &pm) {
+                attn::CpuPipelineOptions options;
+                options.computeType = f64 ? "f64" : "f32";
+                if (failed(attn::buildCpuPipeline(pm, options,
+                                                  [](const llvm::Twine &msg) {
+                                                    llvm::errs() << msg << "\n";
+                                                    return failure();
+                                                  })))
+                  reportBug("buildCpuPipeline failed", "");
+              });
   return 0;
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Fuzzes the attn parser, verifiers and canonicalization patterns with
-# libFuzzer for SECONDS seconds (default 60):
+# Fuzzes the attn parser, verifiers and canonicalization patterns, and
+# attn-decompose, attn-lower-to-linalg and attn-cpu-pipeline on every input
+# that verifies (see fuzz/attn-fuzz.cpp), with libFuzzer for SECONDS seconds
+# (default 60):
 #   bash scripts/fuzz.sh [SECONDS]
 #
 # Builds fuzz/attn-fuzz into ${BUILD_DIR:-build-fuzz} (clang-22,
@@ -14,7 +16,9 @@
 # Environment: FUZZ_FORK=N (default 1) runs N fuzzing jobs in libFuzzer's fork
 # mode, which goes on after a crash, timeout or OOM and so collects every
 # crash of the run; FUZZ_FORK=0 fuzzes in one process that stops at the first
-# crash. FUZZ_ARGS adds libFuzzer flags; JOBS is the ninja parallelism
+# crash. FUZZ_SEED=S seeds libFuzzer's random number generator (-seed=S; CI
+# uses 1), default: a seed from the clock. FUZZ_ARGS adds libFuzzer flags;
+# JOBS is the ninja parallelism
 # (default 2). Each new reproducer is re-run at the end and its error and top
 # frames printed.
 # Exits 1 when a crash, timeout, OOM or leak was found, 2 on a build failure.
@@ -66,8 +70,11 @@ fi
 
 fork=${FUZZ_FORK:-1}
 mode=()
+if [ -n "${FUZZ_SEED:-}" ]; then
+  mode+=(-seed="$FUZZ_SEED")
+fi
 if [ "$fork" != 0 ]; then
-  mode=(-fork="$fork" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
+  mode+=(-fork="$fork" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
 fi
 stamp="$build/.fuzz-start"
 touch "$stamp"

@@ -4,6 +4,7 @@ set -euo pipefail
 
 packages=(
   llvm-22-dev libmlir-22-dev mlir-22-tools clang-22 lld-22
+  libclang-rt-22-dev  # ASan, UBSan and libFuzzer runtimes (sanitize.sh, fuzz.sh)
   cmake ninja-build ccache
   libgtest-dev libgmock-dev
   zlib1g-dev libzstd-dev libedit-dev libxml2-dev libcurl4-openssl-dev

@@ -169,15 +169,16 @@ static Value favorFeatures(GenericBuilder &g, Value x, Projection w,
     stabMap = g.dims(4, {0, 1});
   }
   // phi = exp(a - (finite(c) ? c : 0)) / sqrt(m).
-  Value invSqrtM;
-  if (std::optional<int64_t> m = getConstantIntValue(mSize)) {
-    invSqrtM = g.f32Const(b, loc, 1.0 / std::sqrt(double(*m)));
-  } else {
+  // A static m gives a constant in the body; a dynamic one a value computed
+  // once outside it.
+  std::optional<int64_t> staticM = getConstantIntValue(mSize);
+  Value dynInvSqrtM;
+  if (!staticM) {
     Value mIndex = toIndexValue(b, loc, mSize);
     Value mInt = arith::IndexCastUIOp::create(b, loc, b.getI64Type(), mIndex);
     Value mFloat = arith::UIToFPOp::create(b, loc, f32, mInt);
-    invSqrtM = arith::DivFOp::create(b, loc, g.f32Const(b, loc, 1.0),
-                                     math::SqrtOp::create(b, loc, mFloat));
+    dynInvSqrtM = arith::DivFOp::create(b, loc, g.f32Const(b, loc, 1.0),
+                                        math::SqrtOp::create(b, loc, mFloat));
   }
   return g.generic(
       ValueRange{expo, stab},
@@ -188,6 +189,9 @@ static Value favorFeatures(GenericBuilder &g, Value x, Projection w,
                                               a[1], g.f32Const(nb, nl, 0.0));
         Value ex = math::ExpOp::create(
             nb, nl, arith::SubFOp::create(nb, nl, a[0], shift));
+        Value invSqrtM =
+            staticM ? g.f32Const(nb, nl, 1.0 / std::sqrt(double(*staticM)))
+                    : dynInvSqrtM;
         yieldOne(nb, nl, arith::MulFOp::create(nb, nl, ex, invSqrtM));
       });
 }

@@ -119,6 +119,16 @@ FailureOr<SmallVector<Value>> mlir::attn::decomposeLightConv(OpBuilder &b,
                    "attn.lightconv: outs and input differ in B");
   assertEqualSizes(b, loc, os[1], xs[1],
                    "attn.lightconv: outs and input differ in N");
+  // An outs with a dynamic C is checked against the input's static C and
+  // worked on through a static-C view (splitChannels needs C / Hc).
+  if (initType.isDynamicDim(2)) {
+    assertEqualSizes(b, loc, os[2], b.getIndexAttr(c),
+                     "attn.lightconv: outs and input differ in C");
+    SmallVector<int64_t> shape(initType.getShape());
+    shape[2] = c;
+    init = tensor::CastOp::create(b, loc, initType.clone(shape), init);
+    os[2] = b.getIndexAttr(c);
+  }
 
   // The weights, softmaxed over K when normalize is set.
   Value weights = op.getNormalize() ? softmaxWeights(b, loc, w) : w;
@@ -184,5 +194,7 @@ FailureOr<SmallVector<Value>> mlir::attn::decomposeLightConv(OpBuilder &b,
                    convertFloat(nb, nl, a[0], initType.getElementType()));
         });
   }
+  if (result.getType() != initType)
+    result = tensor::CastOp::create(b, loc, initType, result);
   return SmallVector<Value>{result};
 }

@@ -37,18 +37,20 @@ static Value subkeyScores(GenericBuilder &g, Value q, Value subkeys,
   Type f32 = b.getF32Type();
   SmallVector<OpFoldResult> qs = getSizes(b, g.loc, q);
   auto skType = cast<RankedTensorType>(subkeys.getType());
-  int64_t n = skType.getDimSize(1);
-  // The half q[..., offset : offset + Dk/2] is read through the indexing map
-  // (d + offset), not a tensor.extract_slice: MLIR 22's extract_slice verifier
-  // rejects a static offset 0 into a dim of static size 0 (N = 0, say), even
-  // for an empty slice.
+  int64_t n = skType.getDimSize(1), half = skType.getDimSize(2);
+  // The half q[..., offset : offset + Dk/2].
+  SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(0),
+                                       b.getIndexAttr(0),
+                                       b.getIndexAttr(offset)};
+  SmallVector<OpFoldResult> sizes = {qs[0], qs[1], qs[2], b.getIndexAttr(half)};
+  SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+  Value qHalf =
+      tensor::ExtractSliceOp::create(b, g.loc, q, offsets, sizes, strides);
   Value init = g.filled({qs[0], qs[1], qs[2], b.getIndexAttr(n)}, f32, 0.0);
   // Dims (b, h, i, x, d).
   return g.generic(
-      ValueRange{subkeys, q}, init,
-      {g.dims(5, {1, 3, 4}),
-       g.map(5, {g.d(0), g.d(1), g.d(2), g.d(4) + offset}),
-       g.dims(5, {0, 1, 2, 3})},
+      ValueRange{subkeys, qHalf}, init,
+      {g.dims(5, {1, 3, 4}), g.dims(5, {0, 1, 2, 4}), g.dims(5, {0, 1, 2, 3})},
       g.iterators(5, {4}), [&](OpBuilder &nb, Location nl, ValueRange a) {
         Value p = arith::MulFOp::create(nb, nl, convertFloat(nb, nl, a[0], f32),
                                         convertFloat(nb, nl, a[1], f32));
@@ -203,6 +205,16 @@ FailureOr<SmallVector<Value>> mlir::attn::decomposePkm(OpBuilder &b, PkmOp op) {
   for (unsigned d = 0; d < 3; ++d)
     assertEqualSizes(b, loc, os[d], qs[d],
                      "attn.pkm: outs and query differ in [B, H, N]");
+
+  // A query of static size 0 in B, H or N: the result is empty, nothing is
+  // computed. (MLIR 22's tensor.extract_slice verifier rejects the static
+  // offset 0 into a dim of static size 0 that subkeyScores would build, even
+  // for an empty slice.)
+  if (llvm::is_contained(qType.getShape().take_front(3), 0)) {
+    if (init.getType() != op.getResult().getType())
+      init = tensor::CastOp::create(b, loc, op.getResult().getType(), init);
+    return SmallVector<Value>{init};
+  }
 
   // Sub-key scores and the top k of each half.
   Value s1 = subkeyScores(g, q, sk1, 0);
