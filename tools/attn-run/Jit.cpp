@@ -162,6 +162,18 @@ SmallVector<HostArray> Invocation::copyResults() const {
   return results;
 }
 
+bool Invocation::resultUses(const void *data) const {
+  if (!hasResults)
+    return false;
+  for (unsigned r = 0, e = resultRanks.size(); r < e; ++r) {
+    size_t offset = getResultOffset(r);
+    if (loadPointer(resultStorage[offset]) == data ||
+        loadPointer(resultStorage[offset + 1]) == data)
+      return true;
+  }
+  return false;
+}
+
 void Invocation::releaseResults() {
   if (!hasResults)
     return;

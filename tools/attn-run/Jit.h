@@ -41,6 +41,9 @@ public:
   llvm::SmallVector<HostArray> copyResults() const;
   /// Frees the result buffers that the compiled code allocated.
   void releaseResults();
+  /// Returns whether a result of the last call lives in the buffer that
+  /// starts at `data` (the compiled code may return an argument's buffer).
+  bool resultUses(const void *data) const;
 
 private:
   /// Returns the field offset (in int64 slots) of result `index`.

@@ -171,16 +171,24 @@ static SmallVector<HostArray> cloneAll(ArrayRef<HostArray> arrays) {
   return copies;
 }
 
-/// Compiles `module` and runs the entry once on copies of `inputs` (the code
-/// may write into its arguments).
+/// Compiles `module` and runs the entry once on `inputs` (the code may write
+/// into its arguments). With `consume`, the inputs themselves are handed to
+/// the code and freed as soon as no result needs them, so that the peak
+/// memory is about twice the data (arguments, then results); otherwise the
+/// code gets copies and `inputs` stay intact for a later run.
 static FailureOr<SmallVector<HostArray>>
 compileAndRun(ModuleOp module, const EntrySignature &signature,
-              ArrayRef<HostArray> inputs, StringRef computeType) {
+              SmallVectorImpl<HostArray> &inputs, StringRef computeType,
+              bool consume) {
   FailureOr<std::unique_ptr<ExecutionEngine>> engine =
       compileModule(module, entryName, mode, computeType);
   if (failed(engine))
     return failure();
-  SmallVector<HostArray> args = cloneAll(inputs);
+  SmallVector<HostArray> args;
+  if (consume)
+    args = std::move(inputs);
+  else
+    args = cloneAll(inputs);
   SmallVector<ElementKind> kinds;
   SmallVector<unsigned> ranks;
   for (const TensorSlot &slot : signature.results) {
@@ -194,6 +202,9 @@ compileAndRun(ModuleOp module, const EntrySignature &signature,
     return failure();
   }
   invocation.call();
+  for (HostArray &arg : args)
+    if (!invocation.resultUses(arg.getData()))
+      arg = HostArray();
   return invocation.copyResults();
 }
 
@@ -448,8 +459,10 @@ static int runMain(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
   std::optional<double> flops =
       estimateFlops(specialized->lookupSymbol<func::FuncOp>(entryName));
 
+  // The inputs are needed again by --check and --bench only.
+  bool keepInputs = check || benchRuns;
   FailureOr<SmallVector<HostArray>> results =
-      compileAndRun(module, *signature, *inputs, "f32");
+      compileAndRun(module, *signature, *inputs, "f32", !keepInputs);
   if (failed(results))
     return kExitError;
   if (!output.empty() && failed(writeOutputs(*results)))
@@ -460,7 +473,7 @@ static int runMain(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
   bool checkFailed = false;
   if (check) {
     FailureOr<SmallVector<HostArray>> reference =
-        compileAndRun(module, *signature, *inputs, "f64");
+        compileAndRun(module, *signature, *inputs, "f64", !benchRuns);
     if (failed(reference))
       return kExitError;
     for (auto [slot, out, ref] :
