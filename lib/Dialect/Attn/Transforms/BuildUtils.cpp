@@ -45,8 +45,8 @@ Value mlir::attn::filledTensor(OpBuilder &b, Location loc,
                                ArrayRef<OpFoldResult> sizes, Type elementType,
                                double value) {
   Value empty = emptyTensor(b, loc, sizes, elementType);
-  Value cst = arith::ConstantOp::create(
-      b, loc, b.getFloatAttr(elementType, value));
+  Value cst =
+      arith::ConstantOp::create(b, loc, b.getFloatAttr(elementType, value));
   return linalg::FillOp::create(b, loc, cst, empty).getResult(0);
 }
 
@@ -66,10 +66,10 @@ Value mlir::attn::repeatHeads(OpBuilder &b, Location loc, Value t,
   Value hkvValue = toIndexValue(b, loc, sizes[headDim]);
   Value hValue = toIndexValue(b, loc, numHeads);
   OpFoldResult group =
-      (h && hkv) ? OpFoldResult(b.getIndexAttr(*h / *hkv))
-                 : OpFoldResult(
-                       arith::DivUIOp::create(b, loc, hValue, hkvValue)
-                           .getResult());
+      (h && hkv)
+          ? OpFoldResult(b.getIndexAttr(*h / *hkv))
+          : OpFoldResult(
+                arith::DivUIOp::create(b, loc, hValue, hkvValue).getResult());
   SmallVector<OpFoldResult> expanded(sizes);
   expanded.insert(expanded.begin() + headDim + 1, group);
   Value init = emptyTensor(b, loc, expanded, type.getElementType());
@@ -90,12 +90,13 @@ Value mlir::attn::repeatHeads(OpBuilder &b, Location loc, Value t,
 
 void mlir::attn::assertEqualSizes(OpBuilder &b, Location loc, OpFoldResult a,
                                   OpFoldResult c, const Twine &message) {
-  std::optional<int64_t> ca = getConstantIntValue(a), cc = getConstantIntValue(c);
+  std::optional<int64_t> ca = getConstantIntValue(a),
+                         cc = getConstantIntValue(c);
   if (ca && cc)
     return;
-  Value eq = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                   toIndexValue(b, loc, a),
-                                   toIndexValue(b, loc, c));
+  Value eq =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                            toIndexValue(b, loc, a), toIndexValue(b, loc, c));
   cf::AssertOp::create(b, loc, eq, message.str());
 }
 
@@ -107,8 +108,7 @@ void mlir::attn::yieldOne(OpBuilder &b, Location loc, Value v) {
   linalg::YieldOp::create(b, loc, ValueRange{v});
 }
 
-AffineMap GenericBuilder::dims(unsigned numDims,
-                               ArrayRef<unsigned> positions) {
+AffineMap GenericBuilder::dims(unsigned numDims, ArrayRef<unsigned> positions) {
   SmallVector<AffineExpr> exprs;
   for (unsigned p : positions)
     exprs.push_back(d(p));
@@ -139,4 +139,41 @@ Value GenericBuilder::filled(ArrayRef<OpFoldResult> sizes, Type type,
       arith::ConstantOp::create(b, loc, b.getIntegerAttr(type, int64_t(value)));
   return linalg::FillOp::create(b, loc, cst, emptyTensor(b, loc, sizes, type))
       .getResult(0);
+}
+
+HeadOperand mlir::attn::selectHeads(OpBuilder &b, Location loc, Value t,
+                                    OpFoldResult heads, const Twine &message) {
+  auto type = cast<RankedTensorType>(t.getType());
+  int64_t dim0 = type.getDimSize(0);
+  if (dim0 == 1)
+    return {t, true};
+  SmallVector<OpFoldResult> sizes = getSizes(b, loc, t);
+  if (!ShapedType::isDynamic(dim0)) {
+    assertEqualSizes(b, loc, sizes[0], heads, message);
+    return {t, false};
+  }
+  Value d0 = toIndexValue(b, loc, sizes[0]);
+  Value h = toIndexValue(b, loc, heads);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value isOne =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, d0, one);
+  Value isHeads =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, d0, h);
+  cf::AssertOp::create(b, loc, arith::OrIOp::create(b, loc, isOne, isHeads),
+                       message.str());
+  SmallVector<OpFoldResult> outSizes(sizes);
+  outSizes[0] = heads;
+  Value init = emptyTensor(b, loc, outSizes, type.getElementType());
+  unsigned rank = type.getRank();
+  Value copy = GenericBuilder{b, loc}.generic(
+      ValueRange{}, init, {b.getMultiDimIdentityMap(rank)},
+      parallelIterators(rank), [&](OpBuilder &nb, Location nl, ValueRange) {
+        SmallVector<Value> idx;
+        for (unsigned d = 0; d < rank; ++d)
+          idx.push_back(linalg::IndexOp::create(nb, nl, d));
+        idx[0] = arith::SelectOp::create(nb, nl, isOne, zero, idx[0]);
+        yieldOne(nb, nl, tensor::ExtractOp::create(nb, nl, t, idx));
+      });
+  return {copy, false};
 }

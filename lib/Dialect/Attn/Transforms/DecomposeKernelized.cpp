@@ -48,53 +48,8 @@ static Value isFinite(OpBuilder &b, Location loc, Value x) {
   return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, abs, inf);
 }
 
-/// The projection W [H or 1, m, D] prepared for reading by query head: the
-/// map of dim 0 is the constant 0 when `shared`.
-struct Projection {
-  Value tensor;
-  bool shared;
-};
-
-/// When W's dim 0 is dynamic it is 1 or H only at run time: W is then copied
-/// to H heads as `W[dim0 == 1 ? 0 : h]` after asserting that.
-static Projection selectProjectionHeads(GenericBuilder &g, Value w,
-                                        OpFoldResult heads) {
-  OpBuilder &b = g.b;
-  Location loc = g.loc;
-  auto type = cast<RankedTensorType>(w.getType());
-  int64_t dim0 = type.getDimSize(0);
-  if (dim0 == 1)
-    return {w, true};
-  SmallVector<OpFoldResult> sizes = getSizes(b, loc, w);
-  if (!ShapedType::isDynamic(dim0)) {
-    assertEqualSizes(b, loc, sizes[0], heads,
-                     "attn.kernelized: projection dim 0 must be H or 1");
-    return {w, false};
-  }
-  Value d0 = toIndexValue(b, loc, sizes[0]);
-  Value h = toIndexValue(b, loc, heads);
-  Value one = arith::ConstantIndexOp::create(b, loc, 1);
-  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-  Value isOne =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, d0, one);
-  Value isHeads =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, d0, h);
-  cf::AssertOp::create(b, loc, arith::OrIOp::create(b, loc, isOne, isHeads),
-                       "attn.kernelized: projection dim 0 must be H or 1");
-  SmallVector<OpFoldResult> outSizes(sizes);
-  outSizes[0] = heads;
-  Value init = emptyTensor(b, loc, outSizes, type.getElementType());
-  Value copy = g.generic(
-      ValueRange{}, init, {b.getMultiDimIdentityMap(3)}, parallelIterators(3),
-      [&](OpBuilder &nb, Location nl, ValueRange) {
-        SmallVector<Value> idx;
-        for (unsigned d = 0; d < 3; ++d)
-          idx.push_back(linalg::IndexOp::create(nb, nl, d));
-        idx[0] = arith::SelectOp::create(nb, nl, isOne, zero, idx[0]);
-        yieldOne(nb, nl, tensor::ExtractOp::create(nb, nl, w, idx));
-      });
-  return {copy, false};
-}
+/// The projection W [H or 1, m, D] prepared for reading by query head.
+using Projection = HeadOperand;
 
 /// FAVOR+ features of x [B, H, N, D] (already per query head):
 /// phi = exp(a - c) / sqrt(m), a = W x' - ||x'||^2 / 2, x' = x D^(-1/4);
@@ -379,7 +334,9 @@ FailureOr<SmallVector<Value>> mlir::attn::decomposeKernelized(OpBuilder &b,
 
   Value phiQ, phiK;
   if (fm == FeatureMap::FavorPlus) {
-    Projection w = selectProjectionHeads(g, op.getProjection(), qs[1]);
+    Projection w =
+        selectHeads(g.b, g.loc, op.getProjection(), qs[1],
+                    "attn.kernelized: projection dim 0 must be H or 1");
     phiQ = favorFeatures(g, q, w, /*perRow=*/true);
     phiK = favorFeatures(g, kh, w, /*perRow=*/false);
   } else {

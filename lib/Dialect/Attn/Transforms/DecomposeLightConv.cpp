@@ -26,16 +26,6 @@
 using namespace mlir;
 using namespace mlir::attn;
 
-/// A linalg.generic with one output; returns its result.
-static Value
-buildGeneric(OpBuilder &b, Location loc, ValueRange inputs, Value init,
-             ArrayRef<AffineMap> maps, ArrayRef<utils::IteratorType> iterators,
-             function_ref<void(OpBuilder &, Location, ValueRange)> body) {
-  return linalg::GenericOp::create(b, loc, TypeRange{init.getType()}, inputs,
-                                   ValueRange{init}, maps, iterators, body)
-      .getResult(0);
-}
-
 static AffineMap dimsMap(OpBuilder &b, unsigned numDims,
                          ArrayRef<unsigned> positions) {
   SmallVector<AffineExpr> exprs;
@@ -53,31 +43,29 @@ static Value softmaxWeights(OpBuilder &b, Location loc, Value w) {
   AffineMap full = b.getMultiDimIdentityMap(2), row = dimsMap(b, 2, {0});
   SmallVector<utils::IteratorType> reduce = {utils::IteratorType::parallel,
                                              utils::IteratorType::reduction};
-  Value mx = buildGeneric(
-      b, loc, ValueRange{w},
+  Value mx = GenericBuilder{b, loc}.generic(
+      ValueRange{w},
       filledTensor(b, loc, rows, f32, -std::numeric_limits<double>::infinity()),
       {full, row}, reduce, [&](OpBuilder &nb, Location nl, ValueRange a) {
         Value x = convertFloat(nb, nl, a[0], f32);
         yieldOne(nb, nl, arith::MaximumFOp::create(nb, nl, a[1], x));
       });
-  Value ex = buildGeneric(
-      b, loc, ValueRange{w, mx}, emptyTensor(b, loc, sizes, f32),
-      {full, row, full}, parallelIterators(2),
-      [&](OpBuilder &nb, Location nl, ValueRange a) {
+  Value ex = GenericBuilder{b, loc}.generic(
+      ValueRange{w, mx}, emptyTensor(b, loc, sizes, f32), {full, row, full},
+      parallelIterators(2), [&](OpBuilder &nb, Location nl, ValueRange a) {
         Value x = convertFloat(nb, nl, a[0], f32);
         yieldOne(nb, nl,
                  math::ExpOp::create(nb, nl,
                                      arith::SubFOp::create(nb, nl, x, a[1])));
       });
-  Value sum = buildGeneric(
-      b, loc, ValueRange{ex}, filledTensor(b, loc, rows, f32, 0.0), {full, row},
-      reduce, [&](OpBuilder &nb, Location nl, ValueRange a) {
+  Value sum = GenericBuilder{b, loc}.generic(
+      ValueRange{ex}, filledTensor(b, loc, rows, f32, 0.0), {full, row}, reduce,
+      [&](OpBuilder &nb, Location nl, ValueRange a) {
         yieldOne(nb, nl, arith::AddFOp::create(nb, nl, a[1], a[0]));
       });
-  return buildGeneric(
-      b, loc, ValueRange{ex, sum}, emptyTensor(b, loc, sizes, f32),
-      {full, row, full}, parallelIterators(2),
-      [&](OpBuilder &nb, Location nl, ValueRange a) {
+  return GenericBuilder{b, loc}.generic(
+      ValueRange{ex, sum}, emptyTensor(b, loc, sizes, f32), {full, row, full},
+      parallelIterators(2), [&](OpBuilder &nb, Location nl, ValueRange a) {
         yieldOne(nb, nl, arith::DivFOp::create(nb, nl, a[0], a[1]));
       });
 }
@@ -152,8 +140,8 @@ FailureOr<SmallVector<Value>> mlir::attn::decomposeLightConv(OpBuilder &b,
                                  dimsMap(b, 5, {0, 1, 2, 3})};
   SmallVector<utils::IteratorType> iterators = parallelIterators(5);
   iterators[4] = utils::IteratorType::reduction;
-  Value conv = buildGeneric(
-      b, loc, ValueRange{weights}, accSplit, maps, iterators,
+  Value conv = GenericBuilder{b, loc}.generic(
+      ValueRange{weights}, accSplit, maps, iterators,
       [&](OpBuilder &nb, Location nl, ValueRange a) {
         auto index = [&](unsigned d) {
           return linalg::IndexOp::create(nb, nl, d);
@@ -187,8 +175,8 @@ FailureOr<SmallVector<Value>> mlir::attn::decomposeLightConv(OpBuilder &b,
       SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
   if (!f32Out) {
     AffineMap id = b.getMultiDimIdentityMap(3);
-    result = buildGeneric(
-        b, loc, ValueRange{result}, init, {id, id}, parallelIterators(3),
+    result = GenericBuilder{b, loc}.generic(
+        ValueRange{result}, init, {id, id}, parallelIterators(3),
         [&](OpBuilder &nb, Location nl, ValueRange a) {
           yieldOne(nb, nl,
                    convertFloat(nb, nl, a[0], initType.getElementType()));

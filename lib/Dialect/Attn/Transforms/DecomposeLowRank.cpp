@@ -25,71 +25,6 @@
 using namespace mlir;
 using namespace mlir::attn;
 
-/// A linalg.generic with one output; returns its result.
-static Value
-buildGeneric(OpBuilder &b, Location loc, ValueRange inputs, Value init,
-             ArrayRef<AffineMap> maps, ArrayRef<utils::IteratorType> iterators,
-             function_ref<void(OpBuilder &, Location, ValueRange)> body) {
-  return linalg::GenericOp::create(b, loc, TypeRange{init.getType()}, inputs,
-                                   ValueRange{init}, maps, iterators, body)
-      .getResult(0);
-}
-
-/// A projection [Hkv or 1, r, Nk] prepared for reading by KV head: either the
-/// operand itself with `shared` set (one head, read by every KV head) or a
-/// tensor whose dim 0 is the KV head.
-struct HeadOperand {
-  Value tensor;
-  bool shared;
-};
-
-/// Prepares `t` (dim 0 of size `heads` or 1) for reading by head. When dim 0
-/// is dynamic, whether it is 1 or `heads` is only known at run time: the
-/// operand is then copied to `heads` heads with `t[dim0 == 1 ? 0 : g]` (and
-/// asserted to be one of the two).
-static HeadOperand selectHeads(OpBuilder &b, Location loc, Value t,
-                               OpFoldResult heads, StringRef what) {
-  auto type = cast<RankedTensorType>(t.getType());
-  int64_t dim0 = type.getDimSize(0);
-  if (dim0 == 1)
-    return {t, true};
-  SmallVector<OpFoldResult> sizes = getSizes(b, loc, t);
-  if (!ShapedType::isDynamic(dim0)) {
-    assertEqualSizes(b, loc, sizes[0], heads,
-                     "attn.lowrank: " + what + " dim 0 must be Hkv or 1");
-    return {t, false};
-  }
-  // Dynamic dim 0: assert dim0 == 1 || dim0 == heads, then copy.
-  Value d0 = toIndexValue(b, loc, sizes[0]);
-  Value h = toIndexValue(b, loc, heads);
-  Value one = arith::ConstantIndexOp::create(b, loc, 1);
-  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-  Value isOne =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, d0, one);
-  Value isHeads =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, d0, h);
-  cf::AssertOp::create(
-      b, loc, arith::OrIOp::create(b, loc, isOne, isHeads),
-      ("attn.lowrank: " + what + " dim 0 must be Hkv or 1").str());
-  SmallVector<OpFoldResult> outSizes(sizes);
-  outSizes[0] = heads;
-  Value init = emptyTensor(b, loc, outSizes, type.getElementType());
-  unsigned rank = type.getRank();
-  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank)};
-  Value copy =
-      buildGeneric(b, loc, ValueRange{}, init, maps, parallelIterators(rank),
-                   [&](OpBuilder &nb, Location nl, ValueRange) {
-                     SmallVector<Value> idx;
-                     for (unsigned d = 0; d < rank; ++d)
-                       idx.push_back(linalg::IndexOp::create(nb, nl, d));
-                     idx[0] =
-                         arith::SelectOp::create(nb, nl, isOne, zero, idx[0]);
-                     Value x = tensor::ExtractOp::create(nb, nl, t, idx);
-                     yieldOne(nb, nl, x);
-                   });
-  return {copy, false};
-}
-
 /// out[b,g,r,c] = sum_n p[g or 0, r, n] x[b,g,n,c] in f32, for x [B,Hkv,Nk,C].
 static Value project(OpBuilder &b, Location loc, HeadOperand p, Value x) {
   MLIRContext *ctx = b.getContext();
@@ -107,15 +42,15 @@ static Value project(OpBuilder &b, Location loc, HeadOperand p, Value x) {
       AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx)};
   SmallVector<utils::IteratorType> iterators = parallelIterators(5);
   iterators[4] = utils::IteratorType::reduction;
-  return buildGeneric(b, loc, ValueRange{p.tensor, x}, init, maps, iterators,
-                      [&](OpBuilder &nb, Location nl, ValueRange args) {
-                        Value pv = convertFloat(nb, nl, args[0], f32);
-                        Value xv = convertFloat(nb, nl, args[1], f32);
-                        Value prod = arith::MulFOp::create(nb, nl, pv, xv);
-                        Value sum =
-                            arith::AddFOp::create(nb, nl, args[2], prod);
-                        yieldOne(nb, nl, sum);
-                      });
+  return GenericBuilder{b, loc}.generic(
+      ValueRange{p.tensor, x}, init, maps, iterators,
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value pv = convertFloat(nb, nl, args[0], f32);
+        Value xv = convertFloat(nb, nl, args[1], f32);
+        Value prod = arith::MulFOp::create(nb, nl, pv, xv);
+        Value sum = arith::AddFOp::create(nb, nl, args[2], prod);
+        yieldOne(nb, nl, sum);
+      });
 }
 
 /// Copies `src` (f32) into `init`, converting to init's element type.
@@ -123,8 +58,8 @@ static Value convertInto(OpBuilder &b, Location loc, Value src, Value init) {
   auto type = cast<RankedTensorType>(init.getType());
   unsigned rank = type.getRank();
   SmallVector<AffineMap> maps(2, b.getMultiDimIdentityMap(rank));
-  return buildGeneric(
-      b, loc, ValueRange{src}, init, maps, parallelIterators(rank),
+  return GenericBuilder{b, loc}.generic(
+      ValueRange{src}, init, maps, parallelIterators(rank),
       [&](OpBuilder &nb, Location nl, ValueRange args) {
         yieldOne(nb, nl, convertFloat(nb, nl, args[0], type.getElementType()));
       });
@@ -163,10 +98,15 @@ FailureOr<SmallVector<Value>> mlir::attn::decomposeLowRank(OpBuilder &b,
   }
 
   // ek = e k and fv = f v, read by KV head, in f32.
-  HeadOperand eHeads = selectHeads(b, loc, e, kSizes[1], "key projection");
+  HeadOperand eHeads =
+      selectHeads(b, loc, e, kSizes[1],
+                  "attn.lowrank: key projection dim 0 must be Hkv or 1");
   Value ek = project(b, loc, eHeads, k);
   HeadOperand fHeads =
-      f == e ? eHeads : selectHeads(b, loc, f, vSizes[1], "value projection");
+      f == e ? eHeads
+             : selectHeads(
+                   b, loc, f, vSizes[1],
+                   "attn.lowrank: value projection dim 0 must be Hkv or 1");
   Value fv = project(b, loc, fHeads, v);
 
   // Dense attention of q over the r projected keys, in f32.

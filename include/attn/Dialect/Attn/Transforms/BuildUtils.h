@@ -37,6 +37,22 @@ Value toIndexValue(OpBuilder &b, Location loc, OpFoldResult size);
 Value repeatHeads(OpBuilder &b, Location loc, Value t, unsigned headDim,
                   OpFoldResult numHeads);
 
+/// An operand whose dim 0 is a head dim of size `heads` or 1, prepared for
+/// reading by head: `shared` when it has one head (read by every head; map
+/// dim 0 to the constant 0), else a tensor whose dim 0 is the head.
+struct HeadOperand {
+  Value tensor;
+  bool shared;
+};
+
+/// Prepares `t` (dim 0 of size `heads` or 1). When dim 0 is dynamic, which of
+/// the two it is is only known at run time: `t` is then copied to `heads`
+/// heads as `t[dim0 == 1 ? 0 : g]` after a `cf.assert` (with `message`) that
+/// it is one of the two. A static dim 0 other than 1 is asserted equal to
+/// `heads` when that is dynamic.
+HeadOperand selectHeads(OpBuilder &b, Location loc, Value t, OpFoldResult heads,
+                        const Twine &message);
+
 /// Emits `cf.assert` that two sizes are equal when either is dynamic (a
 /// static mismatch is a verifier error and never reaches here).
 void assertEqualSizes(OpBuilder &b, Location loc, OpFoldResult a,
