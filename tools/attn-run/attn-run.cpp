@@ -171,15 +171,24 @@ static SmallVector<HostArray> cloneAll(ArrayRef<HostArray> arrays) {
   return copies;
 }
 
+/// The results of one run of the entry and, with timed runs, their median
+/// wall time in milliseconds.
+struct RunOutcome {
+  SmallVector<HostArray> results;
+  std::optional<double> medianMs;
+};
+
 /// Compiles `module` and runs the entry once on `inputs` (the code may write
-/// into its arguments). With `consume`, the inputs themselves are handed to
-/// the code and freed as soon as no result needs them, so that the peak
-/// memory is about twice the data (arguments, then results); otherwise the
-/// code gets copies and `inputs` stay intact for a later run.
-static FailureOr<SmallVector<HostArray>>
-compileAndRun(ModuleOp module, const EntrySignature &signature,
-              SmallVectorImpl<HostArray> &inputs, StringRef computeType,
-              bool consume) {
+/// into its arguments), then `timedRuns` more times on the same arguments
+/// for --bench. With `consume`, the inputs themselves are handed to the code
+/// and, without timed runs, freed as soon as no result needs them, so that
+/// the peak memory is about twice the data (arguments, then results);
+/// otherwise the code gets copies and `inputs` stay intact for a later run.
+static FailureOr<RunOutcome> compileAndRun(ModuleOp module,
+                                           const EntrySignature &signature,
+                                           SmallVectorImpl<HostArray> &inputs,
+                                           StringRef computeType, bool consume,
+                                           unsigned timedRuns) {
   FailureOr<std::unique_ptr<ExecutionEngine>> engine =
       compileModule(module, entryName, mode, computeType);
   if (failed(engine))
@@ -202,10 +211,28 @@ compileAndRun(ModuleOp module, const EntrySignature &signature,
     return failure();
   }
   invocation.call();
-  for (HostArray &arg : args)
-    if (!invocation.resultUses(arg.getData()))
-      arg = HostArray();
-  return invocation.copyResults();
+  if (!timedRuns)
+    for (HostArray &arg : args)
+      if (!invocation.resultUses(arg.getData()))
+        arg = HostArray();
+  RunOutcome outcome{invocation.copyResults(), std::nullopt};
+  if (!timedRuns)
+    return outcome;
+  // The first call was the warm-up.
+  SmallVector<double> times;
+  for (unsigned i = 0; i < timedRuns; ++i) {
+    invocation.releaseResults();
+    auto start = std::chrono::steady_clock::now();
+    invocation.call();
+    auto end = std::chrono::steady_clock::now();
+    times.push_back(
+        std::chrono::duration<double, std::milli>(end - start).count());
+  }
+  llvm::sort(times);
+  size_t mid = times.size() / 2;
+  outcome.medianMs =
+      times.size() % 2 ? times[mid] : (times[mid - 1] + times[mid]) / 2;
+  return outcome;
 }
 
 static LogicalResult writeInputs(const EntrySignature &signature,
@@ -356,49 +383,16 @@ static std::optional<double> estimateFlops(func::FuncOp func) {
   return flops;
 }
 
-static LogicalResult bench(ModuleOp module, const EntrySignature &signature,
-                           ArrayRef<HostArray> inputs,
-                           std::optional<double> flops) {
-  FailureOr<std::unique_ptr<ExecutionEngine>> engine =
-      compileModule(module, entryName, mode, "f32");
-  if (failed(engine))
-    return failure();
-  SmallVector<HostArray> args = cloneAll(inputs);
-  SmallVector<ElementKind> kinds;
-  SmallVector<unsigned> ranks;
-  for (const TensorSlot &slot : signature.results) {
-    kinds.push_back(slot.kind);
-    ranks.push_back(slot.type.getRank());
-  }
-  Invocation invocation(**engine, entryName, args, kinds, ranks);
-  if (llvm::Error err = invocation.prepare()) {
-    error() << toString(std::move(err)) << "\n";
-    return failure();
-  }
-  invocation.call(); // Warm-up.
-  SmallVector<double> times;
-  for (unsigned i = 0; i < benchRuns; ++i) {
-    invocation.releaseResults();
-    auto start = std::chrono::steady_clock::now();
-    invocation.call();
-    auto end = std::chrono::steady_clock::now();
-    times.push_back(
-        std::chrono::duration<double, std::milli>(end - start).count());
-  }
-  llvm::sort(times);
-  double median =
-      times.size() % 2
-          ? times[times.size() / 2]
-          : (times[times.size() / 2 - 1] + times[times.size() / 2]) / 2;
+static void printBench(double medianMs, std::optional<double> flops) {
   llvm::outs() << llvm::format("bench @%s: %u runs, median %.3f ms",
-                               entryName.c_str(), (unsigned)benchRuns, median);
+                               entryName.c_str(), (unsigned)benchRuns,
+                               medianMs);
   if (flops)
     llvm::outs() << llvm::format(", %.3g GFLOP/s (%.4g GFLOP)",
-                                 *flops / (median * 1e6), *flops / 1e9);
+                                 *flops / (medianMs * 1e6), *flops / 1e9);
   else
     llvm::outs() << ", GFLOP/s n/a";
   llvm::outs() << "\n";
-  return success();
 }
 
 //===----------------------------------------------------------------------===//
@@ -459,12 +453,13 @@ static int runMain(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
   std::optional<double> flops =
       estimateFlops(specialized->lookupSymbol<func::FuncOp>(entryName));
 
-  // The inputs are needed again by --check and --bench only.
-  bool keepInputs = check || benchRuns;
-  FailureOr<SmallVector<HostArray>> results =
-      compileAndRun(module, *signature, *inputs, "f32", !keepInputs);
-  if (failed(results))
+  // The inputs are needed again by --check only; --bench times the first
+  // compiled entry again.
+  FailureOr<RunOutcome> run =
+      compileAndRun(module, *signature, *inputs, "f32", !check, benchRuns);
+  if (failed(run))
     return kExitError;
+  SmallVector<HostArray> *results = &run->results;
   if (!output.empty() && failed(writeOutputs(*results)))
     return kExitError;
   if (print)
@@ -472,16 +467,16 @@ static int runMain(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
 
   bool checkFailed = false;
   if (check) {
-    FailureOr<SmallVector<HostArray>> reference =
-        compileAndRun(module, *signature, *inputs, "f64", !benchRuns);
+    FailureOr<RunOutcome> reference = compileAndRun(
+        module, *signature, *inputs, "f64", /*consume=*/true, /*timedRuns=*/0);
     if (failed(reference))
       return kExitError;
     for (auto [slot, out, ref] :
-         llvm::zip_equal(signature->results, *results, *reference))
+         llvm::zip_equal(signature->results, *results, reference->results))
       checkFailed |= !compareResult(slot.name, out, ref);
   }
-  if (benchRuns && failed(bench(module, *signature, *inputs, flops)))
-    return kExitError;
+  if (run->medianMs)
+    printBench(*run->medianMs, flops);
   return checkFailed ? kExitCheckFailed : 0;
 }
 
