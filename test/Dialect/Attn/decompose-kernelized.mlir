@@ -17,7 +17,7 @@
 // The non-causal reduction is KV = phi(k)^T v, z = sum_j phi(k_j).
 // CHECK-LABEL: func.func @favor_gqa
 // CHECK-SAME: (%[[Q:.*]]: tensor<1x4x?x8xf32>, %[[K:.*]]: tensor<1x2x?x8xf32>, %[[V:.*]]: tensor<1x2x?x4xf32>, %[[WT:.*]]: tensor<4x16x8xf32>, %[[O:.*]]: tensor<1x4x?x4xf32>)
-// CHECK: cf.assert %{{.*}}, "attn.kernelized: k and v differ in Nk"
+// CHECK: cf.assert %{{.*}}, "attn.kernelized: Nk of key and value differ"
 // CHECK: linalg.broadcast ins(%[[K]] : tensor<1x2x?x8xf32>) outs(%{{.*}} : tensor<1x2x2x?x8xf32>) dimensions = [2]
 // CHECK: %[[KH:.*]] = tensor.collapse_shape %{{.*}} {{\[\[}}0], [1, 2], [3], [4]] : tensor<1x2x2x?x8xf32> into tensor<1x4x?x8xf32>
 // CHECK: linalg.broadcast ins(%[[V]]

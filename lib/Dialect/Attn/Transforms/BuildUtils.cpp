@@ -100,6 +100,36 @@ void mlir::attn::assertEqualSizes(OpBuilder &b, Location loc, OpFoldResult a,
   cf::AssertOp::create(b, loc, eq, message.str());
 }
 
+void mlir::attn::assertQueryKeyValueSizes(OpBuilder &b, Location loc,
+                                          StringRef opName, Value q, Value k,
+                                          Value v, Value init) {
+  SmallVector<OpFoldResult> qs = getSizes(b, loc, q), ks = getSizes(b, loc, k),
+                            vs = getSizes(b, loc, v),
+                            os = getSizes(b, loc, init);
+  std::string name = (opName + ": ").str();
+  assertEqualSizes(b, loc, qs[0], ks[0], name + "B of query and key differ");
+  assertEqualSizes(b, loc, qs[0], vs[0], name + "B of query and value differ");
+  assertEqualSizes(b, loc, ks[1], vs[1], name + "Hkv of key and value differ");
+  assertEqualSizes(b, loc, ks[2], vs[2], name + "Nk of key and value differ");
+  assertEqualSizes(b, loc, os[0], qs[0], name + "B of outs and query differ");
+  assertEqualSizes(b, loc, os[1], qs[1], name + "H of outs and query differ");
+  assertEqualSizes(b, loc, os[2], qs[2], name + "Nq of outs and query differ");
+  if (getConstantIntValue(qs[1]) && getConstantIntValue(ks[1]))
+    return;
+  Value h = toIndexValue(b, loc, qs[1]), hkv = toIndexValue(b, loc, ks[1]);
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value nonZero =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, hkv, zero);
+  cf::AssertOp::create(b, loc, nonZero, name + "Hkv is 0");
+  // Divide by max(Hkv, 1): the assert above does not stop execution.
+  Value safe = arith::MaxUIOp::create(
+      b, loc, hkv, arith::ConstantIndexOp::create(b, loc, 1));
+  Value divides =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                            arith::RemUIOp::create(b, loc, h, safe), zero);
+  cf::AssertOp::create(b, loc, divides, name + "H is not a multiple of Hkv");
+}
+
 SmallVector<utils::IteratorType> mlir::attn::parallelIterators(unsigned n) {
   return SmallVector<utils::IteratorType>(n, utils::IteratorType::parallel);
 }

@@ -127,32 +127,12 @@ static void assertAtMost(OpBuilder &b, Location loc, OpFoldResult a,
 static void emitRuntimeChecks(OpBuilder &b, Location loc, ClusterOp op) {
   auto sizes = [&](Value v) { return getSizes(b, loc, v); };
   SmallVector<OpFoldResult> q = sizes(op.getQuery()), k = sizes(op.getKey()),
-                            v = sizes(op.getValue()),
-                            mu = sizes(op.getCentroids()),
-                            o = sizes(op.getInit());
+                            mu = sizes(op.getCentroids());
   std::string name = "attn.cluster: ";
-  assertEqualSizes(b, loc, k[0], q[0], name + "B of key and query differ");
-  assertEqualSizes(b, loc, v[0], q[0], name + "B of value and query differ");
-  assertEqualSizes(b, loc, v[1], k[1], name + "Hkv of value and key differ");
-  assertEqualSizes(b, loc, v[2], k[2], name + "Nk of value and key differ");
-  assertEqualSizes(b, loc, o[0], q[0], name + "B of outs and query differ");
-  assertEqualSizes(b, loc, o[1], q[1], name + "H of outs and query differ");
-  assertEqualSizes(b, loc, o[2], q[2], name + "Nq of outs and query differ");
-  assertEqualSizes(b, loc, o[3], v[3], name + "Dv of outs and value differ");
+  assertQueryKeyValueSizes(b, loc, "attn.cluster", op.getQuery(), op.getKey(),
+                           op.getValue(), op.getInit());
   assertEqualSizes(b, loc, mu[0], q[1], name + "H of centroids differs");
   assertEqualSizes(b, loc, mu[2], q[3], name + "D of centroids differs");
-  if (!getConstantIntValue(q[1]) || !getConstantIntValue(k[1])) {
-    Value h = toIndexValue(b, loc, q[1]), hkv = toIndexValue(b, loc, k[1]);
-    Value zero = indexConst(b, loc, 0);
-    Value safe = arith::MaxUIOp::create(b, loc, hkv, indexConst(b, loc, 1));
-    Value rem = arith::RemUIOp::create(b, loc, h, safe);
-    Value nonZero =
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, hkv, zero);
-    Value divides =
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, rem, zero);
-    assertTrue(b, loc, arith::AndIOp::create(b, loc, nonZero, divides),
-               name + "H is not a multiple of Hkv");
-  }
   OpFoldResult window = b.getIndexAttr(op.getWindowAttr().getInt());
   assertAtMost(b, loc, window, q[2], name + "window > Nq");
   assertAtMost(b, loc, window, k[2], name + "window > Nk");

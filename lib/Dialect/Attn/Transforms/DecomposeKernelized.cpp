@@ -297,36 +297,10 @@ FailureOr<SmallVector<Value>> mlir::attn::decomposeKernelized(OpBuilder &b,
   // Run-time checks of dynamic dims that must match.
   SmallVector<OpFoldResult> qs = getSizes(b, loc, q);
   SmallVector<OpFoldResult> ks = getSizes(b, loc, k);
-  SmallVector<OpFoldResult> vs = getSizes(b, loc, v);
-  SmallVector<OpFoldResult> os = getSizes(b, loc, init);
-  assertEqualSizes(b, loc, qs[0], ks[0],
-                   "attn.kernelized: q and k differ in B");
-  assertEqualSizes(b, loc, qs[0], vs[0],
-                   "attn.kernelized: q and v differ in B");
-  assertEqualSizes(b, loc, ks[1], vs[1],
-                   "attn.kernelized: k and v differ in Hkv");
-  assertEqualSizes(b, loc, ks[2], vs[2],
-                   "attn.kernelized: k and v differ in Nk");
-  assertEqualSizes(b, loc, os[0], qs[0],
-                   "attn.kernelized: outs and q differ in B");
-  assertEqualSizes(b, loc, os[1], qs[1],
-                   "attn.kernelized: outs and q differ in H");
-  assertEqualSizes(b, loc, os[2], qs[2],
-                   "attn.kernelized: outs and q differ in Nq");
+  assertQueryKeyValueSizes(b, loc, "attn.kernelized", q, k, v, init);
   if (op.getCausal())
     assertEqualSizes(b, loc, qs[2], ks[2],
                      "attn.kernelized: causal needs Nq == Nk");
-  std::optional<int64_t> h = getConstantIntValue(qs[1]);
-  std::optional<int64_t> hkv = getConstantIntValue(ks[1]);
-  if (!h || !hkv) {
-    Value rem = arith::RemUIOp::create(b, loc, toIndexValue(b, loc, qs[1]),
-                                       toIndexValue(b, loc, ks[1]));
-    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-    cf::AssertOp::create(
-        b, loc,
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, rem, zero),
-        "attn.kernelized: H must be a multiple of Hkv");
-  }
 
   // Per query head from here on: repeat the KV heads (GQA).
   Value kh = repeatHeads(b, loc, k, 1, qs[1]);

@@ -84,32 +84,11 @@ private:
 /// because a dimension is dynamic.
 void SdpaLowering::emitRuntimeChecks() {
   auto sizes = [&](Value v) { return getSizes(b, loc, v); };
-  SmallVector<OpFoldResult> q = sizes(op.getQuery()), k = sizes(op.getKey()),
-                            v = sizes(op.getValue()), o = sizes(op.getInit());
   StringRef name = "attn.sdpa: ";
-  assertEqualSizes(b, loc, q[0], k[0], name + "B of query and key differ");
-  assertEqualSizes(b, loc, q[0], v[0], name + "B of query and value differ");
-  assertEqualSizes(b, loc, k[1], v[1], name + "Hkv of key and value differ");
-  assertEqualSizes(b, loc, k[2], v[2], name + "Nk of key and value differ");
-  assertEqualSizes(b, loc, o[0], q[0], name + "B of outs and query differ");
-  assertEqualSizes(b, loc, o[1], q[1], name + "H of outs and query differ");
-  assertEqualSizes(b, loc, o[2], q[2], name + "Nq of outs and query differ");
-  if (!getConstantIntValue(q[1]) || !getConstantIntValue(k[1])) {
-    Value h = toIndexValue(b, loc, q[1]), hkv = toIndexValue(b, loc, k[1]);
-    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-    Value nonZero =
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, hkv, zero);
-    cf::AssertOp::create(b, loc, nonZero, (name + "Hkv is 0").str());
-    Value safe = arith::SelectOp::create(
-        b, loc, nonZero, hkv, arith::ConstantIndexOp::create(b, loc, 1));
-    Value rem = arith::RemUIOp::create(b, loc, h, safe);
-    Value divides =
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, rem, zero);
-    cf::AssertOp::create(b, loc, divides,
-                         (name + "H is not a multiple of Hkv").str());
-  }
+  assertQueryKeyValueSizes(b, loc, "attn.sdpa", op.getQuery(), op.getKey(),
+                           op.getValue(), op.getInit());
   // Mask and bias: every dim that does not broadcast equals the target's.
-  SmallVector<OpFoldResult> target = {q[0], q[1], q[2], k[2]};
+  SmallVector<OpFoldResult> target = {sizeB, sizeH, sizeNq, sizeNk};
   for (Value operand : {op.getMask(), op.getBias()}) {
     if (!operand)
       continue;
@@ -126,24 +105,24 @@ void SdpaLowering::emitRuntimeChecks() {
   }
   if (Value mk = op.getMemoryKey()) {
     SmallVector<OpFoldResult> m = sizes(mk), mv = sizes(op.getMemoryValue());
-    assertEqualSizes(b, loc, m[0], k[1], name + "Hkv of memory keys differs");
-    assertEqualSizes(b, loc, mv[0], k[1],
+    assertEqualSizes(b, loc, m[0], sizeHkv,
+                     name + "Hkv of memory keys differs");
+    assertEqualSizes(b, loc, mv[0], sizeHkv,
                      name + "Hkv of memory values differs");
     assertEqualSizes(b, loc, m[1], mv[1],
                      name + "M of memory keys and values differ");
   }
-  for (auto [positions, seq] : {std::make_pair(op.getQueryPositions(), q[2]),
-                                std::make_pair(op.getKeyPositions(), k[2])}) {
+  for (auto [positions, seq] : {std::make_pair(op.getQueryPositions(), sizeNq),
+                                std::make_pair(op.getKeyPositions(), sizeNk)}) {
     if (!positions)
       continue;
     SmallVector<OpFoldResult> p = sizes(positions);
-    assertEqualSizes(b, loc, p[0], q[0], name + "B of positions differs");
+    assertEqualSizes(b, loc, p[0], sizeB, name + "B of positions differs");
     assertEqualSizes(b, loc, p[2], seq, name + "length of positions differs");
     // The head dim is 1, H or Hkv: checked in positionsFor.
   }
   if (Value span = op.getSpan())
-    assertEqualSizes(b, loc, sizes(span)[0], q[1],
-                     name + "span is not [H]");
+    assertEqualSizes(b, loc, sizes(span)[0], sizeH, name + "span is not [H]");
 }
 
 /// Returns the map of a mask or bias broadcast right-aligned to the iteration
@@ -186,7 +165,8 @@ Value SdpaLowering::positionsFor(Value positions, OpFoldResult seqSize) {
     Value kvHead = arith::DivUIOp::create(nb, l, hIdx, group);
     Value isOne =
         arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq, heads, one);
-    Value isH = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq, heads, h);
+    Value isH =
+        arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq, heads, h);
     Value head = arith::SelectOp::create(
         nb, l, isOne, zero, arith::SelectOp::create(nb, l, isH, hIdx, kvHead));
     Value value = tensor::ExtractOp::create(nb, l, positions,
@@ -197,8 +177,8 @@ Value SdpaLowering::positionsFor(Value positions, OpFoldResult seqSize) {
     // The head dim must be 1, H or Hkv.
     Value heads = tensor::DimOp::create(b, loc, positions, 1);
     Value ok = arith::ConstantIntOp::create(b, loc, b.getI1Type(), 0);
-    for (OpFoldResult allowed : {OpFoldResult(b.getIndexAttr(1)), sizeH,
-                                 sizeHkv})
+    for (OpFoldResult allowed :
+         {OpFoldResult(b.getIndexAttr(1)), sizeH, sizeHkv})
       ok = arith::OrIOp::create(
           b, loc, ok,
           arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, heads,
@@ -207,8 +187,8 @@ Value SdpaLowering::positionsFor(Value positions, OpFoldResult seqSize) {
                          "attn.sdpa: positions head dim is not 1, H or Hkv");
   }
   return linalg::GenericOp::create(b, loc, init.getType(), ValueRange{},
-                                   ValueRange{init}, maps,
-                                   parallelIterators(3), body)
+                                   ValueRange{init}, maps, parallelIterators(3),
+                                   body)
       .getResult(0);
 }
 
@@ -230,9 +210,8 @@ Value SdpaLowering::scores(Value keys, OpFoldResult seqSize) {
             Value qv = convertFloat(nb, l, args[0], ct);
             Value kv = convertFloat(nb, l, args[1], ct);
             Value prod = arith::MulFOp::create(nb, l, qv, kv);
-            linalg::YieldOp::create(nb, l,
-                                    arith::AddFOp::create(nb, l, args[2], prod)
-                                        .getResult());
+            linalg::YieldOp::create(
+                nb, l, arith::AddFOp::create(nb, l, args[2], prod).getResult());
           })
           .getResult(0);
   Value scale = constF(op.getScaleOrDefault());
@@ -250,8 +229,8 @@ Value SdpaLowering::scores(Value keys, OpFoldResult seqSize) {
 }
 
 /// Inlines the score_mod region: %s, %b, %h, %i, %j -> the yielded score.
-void SdpaLowering::scoreModBody(OpBuilder &nb, Value &s, Value bIdx,
-                                Value hIdx, Value qi, Value kj) {
+void SdpaLowering::scoreModBody(OpBuilder &nb, Value &s, Value bIdx, Value hIdx,
+                                Value qi, Value kj) {
   Block &block = op.getScoreMod().front();
   IRMapping mapping;
   Location l = loc;
@@ -355,8 +334,8 @@ FailureOr<SmallVector<Value>> SdpaLowering::run() {
           dist = math::AbsFOp::create(nb, l, dist);
           Value m = arith::DivFOp::create(
               nb, l,
-              arith::SubFOp::create(nb, l, arith::AddFOp::create(nb, l, ramp, z),
-                                    dist),
+              arith::SubFOp::create(
+                  nb, l, arith::AddFOp::create(nb, l, ramp, z), dist),
               ramp);
           m = arith::MinimumFOp::create(
               nb, l, arith::MaximumFOp::create(nb, l, m, zero), one);
@@ -394,37 +373,37 @@ FailureOr<SmallVector<Value>> SdpaLowering::run() {
     Value mkx = repeatHeads(b, loc, expand(mk), 1, sizeH);
     memValues = repeatHeads(b, loc, expand(op.getMemoryValue()), 1, sizeH);
     Value init = filledTensor(b, loc, rowSizes(sizeM), ct, 0.0);
-    SmallVector<AffineMap> mmaps = {map(5, {dim(0), dim(1), dim(2), dim(4)}),
-                                    map(5, {getAffineConstantExpr(0, ctx),
-                                            dim(1), dim(3), dim(4)}),
-                                    map(5, {dim(0), dim(1), dim(2), dim(3)})};
+    SmallVector<AffineMap> mmaps = {
+        map(5, {dim(0), dim(1), dim(2), dim(4)}),
+        map(5, {getAffineConstantExpr(0, ctx), dim(1), dim(3), dim(4)}),
+        map(5, {dim(0), dim(1), dim(2), dim(3)})};
     SmallVector<IteratorType> iterators = parallelIterators(4);
     iterators.push_back(IteratorType::reduction);
     Value scale = constF(op.getScaleOrDefault());
-    Value dot = linalg::GenericOp::create(
-                    b, loc, init.getType(), ValueRange{q, mkx},
-                    ValueRange{init}, mmaps, iterators,
-                    [&](OpBuilder &nb, Location l, ValueRange args) {
-                      Value prod = arith::MulFOp::create(
-                          nb, l, convertFloat(nb, l, args[0], ct),
-                          convertFloat(nb, l, args[1], ct));
-                      linalg::YieldOp::create(
-                          nb, l,
-                          arith::AddFOp::create(nb, l, args[2], prod)
-                              .getResult());
-                    })
-                    .getResult(0);
+    Value dot =
+        linalg::GenericOp::create(
+            b, loc, init.getType(), ValueRange{q, mkx}, ValueRange{init}, mmaps,
+            iterators,
+            [&](OpBuilder &nb, Location l, ValueRange args) {
+              Value prod =
+                  arith::MulFOp::create(nb, l, convertFloat(nb, l, args[0], ct),
+                                        convertFloat(nb, l, args[1], ct));
+              linalg::YieldOp::create(
+                  nb, l,
+                  arith::AddFOp::create(nb, l, args[2], prod).getResult());
+            })
+            .getResult(0);
     Value out = emptyTensor(b, loc, rowSizes(sizeM), ct);
-    memScores = linalg::GenericOp::create(
-                    b, loc, out.getType(), ValueRange{dot}, ValueRange{out},
-                    SmallVector<AffineMap>{id4, id4}, parallelIterators(4),
-                    [&](OpBuilder &nb, Location l, ValueRange args) {
-                      linalg::YieldOp::create(
-                          nb, l,
-                          arith::MulFOp::create(nb, l, args[0], scale)
-                              .getResult());
-                    })
-                    .getResult(0);
+    memScores =
+        linalg::GenericOp::create(
+            b, loc, out.getType(), ValueRange{dot}, ValueRange{out},
+            SmallVector<AffineMap>{id4, id4}, parallelIterators(4),
+            [&](OpBuilder &nb, Location l, ValueRange args) {
+              linalg::YieldOp::create(
+                  nb, l,
+                  arith::MulFOp::create(nb, l, args[0], scale).getResult());
+            })
+            .getResult(0);
   }
 
   // Row statistics over (b, h, i) reducing j.
@@ -437,7 +416,8 @@ FailureOr<SmallVector<Value>> SdpaLowering::run() {
                b, loc, init.getType(), ValueRange{input}, ValueRange{init},
                SmallVector<AffineMap>{id4, row4}, reduceLast,
                [&](OpBuilder &nb, Location l, ValueRange args) {
-                 linalg::YieldOp::create(nb, l, combine(nb, l, args[0], args[1]));
+                 linalg::YieldOp::create(nb, l,
+                                         combine(nb, l, args[0], args[1]));
                })
         .getResult(0);
   };
@@ -494,7 +474,8 @@ FailureOr<SmallVector<Value>> SdpaLowering::run() {
             Value zero =
                 arith::ConstantOp::create(nb, l, nb.getFloatAttr(ct, 0.0));
             linalg::YieldOp::create(
-                nb, l, arith::SelectOp::create(nb, l, args[1], e, zero).getResult());
+                nb, l,
+                arith::SelectOp::create(nb, l, args[1], e, zero).getResult());
           })
           .getResult(0);
   Value memProbs;
@@ -525,32 +506,30 @@ FailureOr<SmallVector<Value>> SdpaLowering::run() {
   pvIterators.push_back(IteratorType::reduction);
   AffineMap pj = map(5, {dim(0), dim(1), dim(2), dim(4)});
   AffineMap accMap = map(5, {dim(0), dim(1), dim(2), dim(3)});
-  acc = linalg::GenericOp::create(
-            b, loc, acc.getType(), ValueRange{probs, live, vx},
-            ValueRange{acc},
-            SmallVector<AffineMap>{pj, pj,
-                                   map(5, {dim(0), dim(1), dim(4), dim(3)}),
-                                   accMap},
-            pvIterators,
-            [&](OpBuilder &nb, Location l, ValueRange args) {
-              Value prod = arith::MulFOp::create(
-                  nb, l, args[0], convertFloat(nb, l, args[2], ct));
-              Value zero =
-                  arith::ConstantOp::create(nb, l, nb.getFloatAttr(ct, 0.0));
-              Value term = arith::SelectOp::create(nb, l, args[1], prod, zero);
-              linalg::YieldOp::create(
-                  nb, l, arith::AddFOp::create(nb, l, args[3], term).getResult());
-            })
-            .getResult(0);
+  acc =
+      linalg::GenericOp::create(
+          b, loc, acc.getType(), ValueRange{probs, live, vx}, ValueRange{acc},
+          SmallVector<AffineMap>{
+              pj, pj, map(5, {dim(0), dim(1), dim(4), dim(3)}), accMap},
+          pvIterators,
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            Value prod = arith::MulFOp::create(
+                nb, l, args[0], convertFloat(nb, l, args[2], ct));
+            Value zero =
+                arith::ConstantOp::create(nb, l, nb.getFloatAttr(ct, 0.0));
+            Value term = arith::SelectOp::create(nb, l, args[1], prod, zero);
+            linalg::YieldOp::create(
+                nb, l, arith::AddFOp::create(nb, l, args[3], term).getResult());
+          })
+          .getResult(0);
   if (memProbs)
     acc = linalg::GenericOp::create(
               b, loc, acc.getType(), ValueRange{memProbs, memValues},
               ValueRange{acc},
-              SmallVector<AffineMap>{
-                  pj,
-                  map(5, {getAffineConstantExpr(0, ctx), dim(1), dim(4),
-                          dim(3)}),
-                  accMap},
+              SmallVector<AffineMap>{pj,
+                                     map(5, {getAffineConstantExpr(0, ctx),
+                                             dim(1), dim(4), dim(3)}),
+                                     accMap},
               pvIterators,
               [&](OpBuilder &nb, Location l, ValueRange args) {
                 Value prod = arith::MulFOp::create(
@@ -585,9 +564,9 @@ FailureOr<SmallVector<Value>> SdpaLowering::run() {
     auto lseType = cast<RankedTensorType>(lse.getType());
     SmallVector<OpFoldResult> lseSizes;
     for (int64_t d = 0; d < 3; ++d)
-      lseSizes.push_back(lseType.isDynamicDim(d)
-                             ? rowStat[d]
-                             : OpFoldResult(b.getIndexAttr(lseType.getDimSize(d))));
+      lseSizes.push_back(lseType.isDynamicDim(d) ? rowStat[d]
+                                                 : OpFoldResult(b.getIndexAttr(
+                                                       lseType.getDimSize(d))));
     Value lseInit = emptyTensor(b, loc, lseSizes, lseType.getElementType());
     AffineMap id3 = map(3, {dim(0), dim(1), dim(2)});
     results.push_back(
@@ -598,8 +577,7 @@ FailureOr<SmallVector<Value>> SdpaLowering::run() {
               Value value = arith::AddFOp::create(
                   nb, l, args[0], math::LogOp::create(nb, l, args[1]));
               linalg::YieldOp::create(
-                  nb, l,
-                  convertFloat(nb, l, value, lseType.getElementType()));
+                  nb, l, convertFloat(nb, l, value, lseType.getElementType()));
             })
             .getResult(0));
   }
@@ -612,8 +590,8 @@ mlir::attn::lowerSdpaToLinalg(OpBuilder &b, SdpaOp op, FloatType computeType) {
     Block &block = op.getScoreMod().front();
     for (Operation &inner : block.without_terminator())
       if (inner.getNumRegions() != 0 || !isPure(&inner))
-        return op.emitOpError(
-            "score_mod: only region-free pure ops can be lowered, but found ")
+        return op.emitOpError("score_mod: only region-free pure ops can be "
+                              "lowered, but found ")
                << inner.getName();
   }
   return SdpaLowering(b, op, computeType).run();

@@ -58,6 +58,13 @@ HeadOperand selectHeads(OpBuilder &b, Location loc, Value t, OpFoldResult heads,
 void assertEqualSizes(OpBuilder &b, Location loc, OpFoldResult a,
                       OpFoldResult c, const Twine &message);
 
+/// Emits the run-time checks of the shape rules every q, k, v attention op
+/// shares (`verifyQueryKeyValue`) for the dims that are dynamic: B, Hkv and
+/// Nk agree across q, k, v; outs is [B, H, Nq, .]; Hkv > 0 divides H.
+/// Messages read "<opName>: <what>".
+void assertQueryKeyValueSizes(OpBuilder &b, Location loc, StringRef opName,
+                              Value q, Value k, Value v, Value init);
+
 /// Parallel / reduction iterator lists.
 SmallVector<utils::IteratorType> parallelIterators(unsigned n);
 
