@@ -66,7 +66,12 @@ private:
   void emitRuntimeChecks();
   Value broadcastMap(Value operand, AffineMap &outMap);
   Value positionsFor(Value positions, OpFoldResult seqSize);
-  Value scores(Value keys, OpFoldResult seqSize);
+  Value scores(Value keys, OpFoldResult seqSize, bool sharedOverBatch);
+  Value accumulate(Value acc, Value probs, Value live, Value values,
+                   bool sharedOverBatch);
+  AffineExpr batchOf(bool sharedOverBatch) {
+    return sharedOverBatch ? getAffineConstantExpr(0, ctx) : dim(0);
+  }
   void scoreModBody(OpBuilder &nb, Value &s, Value bIdx, Value hIdx, Value qi,
                     Value kj);
 
@@ -193,13 +198,16 @@ Value SdpaLowering::positionsFor(Value positions, OpFoldResult seqSize) {
 }
 
 /// S[b,h,i,j] = scale * sum_d q[b,h,i,d] keys[b,h,j,d] in the compute type;
-/// `keys` has H heads (already repeated for GQA).
-Value SdpaLowering::scores(Value keys, OpFoldResult seqSize) {
+/// `keys` has H heads (already repeated for GQA) and, when `sharedOverBatch`,
+/// a batch dim of 1 read by every batch (persistent memory).
+Value SdpaLowering::scores(Value keys, OpFoldResult seqSize,
+                           bool sharedOverBatch) {
   Value init = filledTensor(b, loc, rowSizes(seqSize), ct, 0.0);
   // Iteration space (b, h, i, j, d).
-  SmallVector<AffineMap> maps = {map(5, {dim(0), dim(1), dim(2), dim(4)}),
-                                 map(5, {dim(0), dim(1), dim(3), dim(4)}),
-                                 map(5, {dim(0), dim(1), dim(2), dim(3)})};
+  SmallVector<AffineMap> maps = {
+      map(5, {dim(0), dim(1), dim(2), dim(4)}),
+      map(5, {batchOf(sharedOverBatch), dim(1), dim(3), dim(4)}),
+      map(5, {dim(0), dim(1), dim(2), dim(3)})};
   SmallVector<IteratorType> iterators = parallelIterators(4);
   iterators.push_back(IteratorType::reduction);
   Value dot =
@@ -224,6 +232,39 @@ Value SdpaLowering::scores(Value keys, OpFoldResult seqSize) {
                linalg::YieldOp::create(
                    nb, l,
                    arith::MulFOp::create(nb, l, args[0], scale).getResult());
+             })
+      .getResult(0);
+}
+
+/// acc[b,h,i,e] += sum_j (live ? P v : 0) over (b, h, i, e, j), with
+/// `live` (optional) selecting: a value at a pair that is not live is never
+/// multiplied. `values` has H heads; see `scores` for `sharedOverBatch`.
+Value SdpaLowering::accumulate(Value acc, Value probs, Value live, Value values,
+                               bool sharedOverBatch) {
+  SmallVector<IteratorType> iterators = parallelIterators(4);
+  iterators.push_back(IteratorType::reduction);
+  AffineMap pj = map(5, {dim(0), dim(1), dim(2), dim(4)});
+  SmallVector<Value> ins = {probs, values};
+  SmallVector<AffineMap> maps = {
+      pj, map(5, {batchOf(sharedOverBatch), dim(1), dim(4), dim(3)})};
+  if (live) {
+    ins.push_back(live);
+    maps.push_back(pj);
+  }
+  maps.push_back(map(5, {dim(0), dim(1), dim(2), dim(3)}));
+  return linalg::GenericOp::create(
+             b, loc, acc.getType(), ins, ValueRange{acc}, maps, iterators,
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               Value term = arith::MulFOp::create(
+                   nb, l, args[0], convertFloat(nb, l, args[1], ct));
+               if (live) {
+                 Value zero =
+                     arith::ConstantOp::create(nb, l, nb.getFloatAttr(ct, 0.0));
+                 term = arith::SelectOp::create(nb, l, args[2], term, zero);
+               }
+               linalg::YieldOp::create(
+                   nb, l,
+                   arith::AddFOp::create(nb, l, args.back(), term).getResult());
              })
       .getResult(0);
 }
@@ -267,7 +308,7 @@ FailureOr<SmallVector<Value>> SdpaLowering::run() {
   Value vx = repeatHeads(b, loc, v, 1, sizeH);
   Value qpos = positionsFor(op.getQueryPositions(), sizeNq);
   Value kpos = positionsFor(op.getKeyPositions(), sizeNk);
-  Value s = scores(kx, sizeNk);
+  Value s = scores(kx, sizeNk, /*sharedOverBatch=*/false);
 
   // Per pair: bias, score_mod, liveness, span weight.
   AffineMap id4 = map(4, {dim(0), dim(1), dim(2), dim(3)});
@@ -372,38 +413,7 @@ FailureOr<SmallVector<Value>> SdpaLowering::run() {
     };
     Value mkx = repeatHeads(b, loc, expand(mk), 1, sizeH);
     memValues = repeatHeads(b, loc, expand(op.getMemoryValue()), 1, sizeH);
-    Value init = filledTensor(b, loc, rowSizes(sizeM), ct, 0.0);
-    SmallVector<AffineMap> mmaps = {
-        map(5, {dim(0), dim(1), dim(2), dim(4)}),
-        map(5, {getAffineConstantExpr(0, ctx), dim(1), dim(3), dim(4)}),
-        map(5, {dim(0), dim(1), dim(2), dim(3)})};
-    SmallVector<IteratorType> iterators = parallelIterators(4);
-    iterators.push_back(IteratorType::reduction);
-    Value scale = constF(op.getScaleOrDefault());
-    Value dot =
-        linalg::GenericOp::create(
-            b, loc, init.getType(), ValueRange{q, mkx}, ValueRange{init}, mmaps,
-            iterators,
-            [&](OpBuilder &nb, Location l, ValueRange args) {
-              Value prod =
-                  arith::MulFOp::create(nb, l, convertFloat(nb, l, args[0], ct),
-                                        convertFloat(nb, l, args[1], ct));
-              linalg::YieldOp::create(
-                  nb, l,
-                  arith::AddFOp::create(nb, l, args[2], prod).getResult());
-            })
-            .getResult(0);
-    Value out = emptyTensor(b, loc, rowSizes(sizeM), ct);
-    memScores =
-        linalg::GenericOp::create(
-            b, loc, out.getType(), ValueRange{dot}, ValueRange{out},
-            SmallVector<AffineMap>{id4, id4}, parallelIterators(4),
-            [&](OpBuilder &nb, Location l, ValueRange args) {
-              linalg::YieldOp::create(
-                  nb, l,
-                  arith::MulFOp::create(nb, l, args[0], scale).getResult());
-            })
-            .getResult(0);
+    memScores = scores(mkx, sizeM, /*sharedOverBatch=*/true);
   }
 
   // Row statistics over (b, h, i) reducing j.
@@ -502,43 +512,10 @@ FailureOr<SmallVector<Value>> SdpaLowering::run() {
 
   // acc[b,h,i,e] = sum_j (L ? P v : 0) + sum_m Pm mv; space (b, h, i, e, j).
   Value acc = filledTensor(b, loc, rowSizes(sizeDv), ct, 0.0);
-  SmallVector<IteratorType> pvIterators = parallelIterators(4);
-  pvIterators.push_back(IteratorType::reduction);
-  AffineMap pj = map(5, {dim(0), dim(1), dim(2), dim(4)});
-  AffineMap accMap = map(5, {dim(0), dim(1), dim(2), dim(3)});
-  acc =
-      linalg::GenericOp::create(
-          b, loc, acc.getType(), ValueRange{probs, live, vx}, ValueRange{acc},
-          SmallVector<AffineMap>{
-              pj, pj, map(5, {dim(0), dim(1), dim(4), dim(3)}), accMap},
-          pvIterators,
-          [&](OpBuilder &nb, Location l, ValueRange args) {
-            Value prod = arith::MulFOp::create(
-                nb, l, args[0], convertFloat(nb, l, args[2], ct));
-            Value zero =
-                arith::ConstantOp::create(nb, l, nb.getFloatAttr(ct, 0.0));
-            Value term = arith::SelectOp::create(nb, l, args[1], prod, zero);
-            linalg::YieldOp::create(
-                nb, l, arith::AddFOp::create(nb, l, args[3], term).getResult());
-          })
-          .getResult(0);
+  acc = accumulate(acc, probs, live, vx, /*sharedOverBatch=*/false);
   if (memProbs)
-    acc = linalg::GenericOp::create(
-              b, loc, acc.getType(), ValueRange{memProbs, memValues},
-              ValueRange{acc},
-              SmallVector<AffineMap>{pj,
-                                     map(5, {getAffineConstantExpr(0, ctx),
-                                             dim(1), dim(4), dim(3)}),
-                                     accMap},
-              pvIterators,
-              [&](OpBuilder &nb, Location l, ValueRange args) {
-                Value prod = arith::MulFOp::create(
-                    nb, l, args[0], convertFloat(nb, l, args[1], ct));
-                linalg::YieldOp::create(
-                    nb, l,
-                    arith::AddFOp::create(nb, l, args[2], prod).getResult());
-              })
-              .getResult(0);
+    acc = accumulate(acc, memProbs, Value(), memValues,
+                     /*sharedOverBatch=*/true);
 
   // o = l == 0 ? 0 : acc / l, in the element type of outs.
   Value init = op.getInit();
