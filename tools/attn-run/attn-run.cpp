@@ -345,9 +345,10 @@ static bool compareResult(StringRef name, const HostArray &out,
   return ok;
 }
 
-/// Estimates the flops of one call from the specialised entry: sdpa
-/// 2*B*H*Nq*(Nk+M)*(D+Dv), matmul 2*M*N*K, batch_matmul 2*B*M*N*K. Returns
-/// nullopt when an op has no formula or a dim is still dynamic.
+/// Estimates the flops of one call from the specialised entry: every attn op
+/// through `AttentionOpInterface::getFlopCount`, linalg.matmul 2*M*N*K and
+/// batch_matmul 2*B*M*N*K. Returns nullopt when an op has no count or a dim
+/// is still dynamic.
 static std::optional<double> estimateFlops(func::FuncOp func) {
   double flops = 0;
   bool known = true;
@@ -358,14 +359,10 @@ static std::optional<double> estimateFlops(func::FuncOp func) {
     return type.getShape();
   };
   func.walk([&](Operation *op) {
-    if (auto sdpa = dyn_cast<attn::SdpaOp>(op)) {
-      ArrayRef<int64_t> q = dims(sdpa.getQuery()), k = dims(sdpa.getKey()),
-                        v = dims(sdpa.getValue());
-      double m = sdpa.getMemoryKey() ? dims(sdpa.getMemoryKey())[1] : 0;
-      if (known)
-        flops += 2.0 * q[0] * q[1] * q[2] * (k[2] + m) * (q[3] + v[3]);
-    } else if (isa<attn::AttentionOpInterface>(op)) {
-      known = false;
+    if (auto attnOp = dyn_cast<attn::AttentionOpInterface>(op)) {
+      std::optional<double> count = attnOp.getFlopCount();
+      known &= count.has_value();
+      flops += count.value_or(0);
     } else if (isa<linalg::MatmulOp>(op)) {
       ArrayRef<int64_t> a = dims(op->getOperand(0)),
                         b = dims(op->getOperand(1));
@@ -459,11 +456,11 @@ static int runMain(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
       compileAndRun(module, *signature, *inputs, "f32", !check, benchRuns);
   if (failed(run))
     return kExitError;
-  SmallVector<HostArray> *results = &run->results;
-  if (!output.empty() && failed(writeOutputs(*results)))
+  SmallVector<HostArray> &results = run->results;
+  if (!output.empty() && failed(writeOutputs(results)))
     return kExitError;
   if (print)
-    printResults(*signature, *results);
+    printResults(*signature, results);
 
   bool checkFailed = false;
   if (check) {
@@ -472,7 +469,7 @@ static int runMain(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
     if (failed(reference))
       return kExitError;
     for (auto [slot, out, ref] :
-         llvm::zip_equal(signature->results, *results, reference->results))
+         llvm::zip_equal(signature->results, results, reference->results))
       checkFailed |= !compareResult(slot.name, out, ref);
   }
   if (run->medianMs)

@@ -110,6 +110,24 @@ PatternAttrInterface SdpaOp::getEffectivePattern() {
 
 bool SdpaOp::isCausal() { return isa<CausalAttr>(getPatternOrDense()); }
 
+/// 2 B H Nq (Nk + M) (D + Dv): the two products Q K^T and P V, memory
+/// included, whatever the pattern skips.
+std::optional<double> SdpaOp::getFlopCount() {
+  auto q = getQuery().getType(), k = getKey().getType(),
+       v = getValue().getType();
+  if (!q.hasStaticShape() || !k.hasStaticShape() || !v.hasStaticShape())
+    return std::nullopt;
+  double m = 0;
+  if (Value mk = getMemoryKey()) {
+    auto type = cast<ShapedType>(mk.getType());
+    if (type.isDynamicDim(1))
+      return std::nullopt;
+    m = type.getDimSize(1);
+  }
+  return 2.0 * q.getDimSize(0) * q.getDimSize(1) * q.getDimSize(2) *
+         (k.getDimSize(2) + m) * (q.getDimSize(3) + v.getDimSize(3));
+}
+
 /// Checks that a mask or bias of rank <= 4 broadcasts right-aligned to
 /// [B, H, Nq, Nk]; a dim broadcasts only when it is statically 1.
 static LogicalResult verifyBroadcastable(Operation *op, StringRef name,

@@ -70,7 +70,7 @@ def Attn_AttentionOpInterface : OpInterface<"AttentionOpInterface"> {
     Implemented by every attn op. Gives passes the facts they need without
     naming a concrete op: the output operand (the ops are in
     destination-passing style), the pattern of positions that the op's core
-    attention uses, and whether it is causal.
+    attention uses, whether it is causal, and its flop count.
   }];
   let methods = [
     InterfaceMethod<"Returns the destination (`outs`) operand.",
@@ -82,6 +82,12 @@ def Attn_AttentionOpInterface : OpInterface<"AttentionOpInterface"> {
       [{ return ::mlir::attn::DenseAttr::get($_op->getContext()); }]>,
     InterfaceMethod<"Returns whether a query only sees earlier keys.",
       "bool", "isCausal", (ins), [{}], [{ return false; }]>,
+    InterfaceMethod<
+      "Returns the floating-point operations of one evaluation as dense "
+      "math counts them (for GFLOP/s reports), or nothing when a dimension "
+      "it depends on is dynamic or the op has no formula.",
+      "std::optional<double>", "getFlopCount", (ins), [{}],
+      [{ return std::nullopt; }]>,
   ];
   let verify = [{ return ::mlir::attn::verifyAttentionOpInterface($_op); }];
 }

@@ -20,7 +20,7 @@ class Attn_Op<string mnemonic, list<Trait> traits = [],
 //===----------------------------------------------------------------------===//
 
 def Attn_SdpaOp : Attn_Op<"sdpa", [AttrSizedOperandSegments],
-    ["getEffectivePattern", "isCausal"]> {
+    ["getEffectivePattern", "isCausal", "getFlopCount"]> {
   let summary = "Scaled dot-product attention with a pattern (the core op)";
   let description = [{
     Dense and patterned attention, and the core that every other attention op
