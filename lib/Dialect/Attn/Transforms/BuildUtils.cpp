@@ -130,6 +130,26 @@ void mlir::attn::assertQueryKeyValueSizes(OpBuilder &b, Location loc,
   cf::AssertOp::create(b, loc, divides, name + "H is not a multiple of Hkv");
 }
 
+Value mlir::attn::divideOrZero(OpBuilder &b, Location loc, Value num,
+                               Value den) {
+  Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(den.getType()));
+  Value isZero =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, den, zero);
+  Value quotient = arith::DivFOp::create(b, loc, num, den);
+  return arith::SelectOp::create(b, loc, isZero, zero, quotient);
+}
+
+Value mlir::attn::softmaxShift(OpBuilder &b, Location loc, Value max) {
+  auto type = cast<FloatType>(max.getType());
+  Value negInf = arith::ConstantOp::create(
+      b, loc,
+      b.getFloatAttr(type, APFloat::getInf(type.getFloatSemantics(), true)));
+  Value isNegInf =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, max, negInf);
+  Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(type));
+  return arith::SelectOp::create(b, loc, isNegInf, zero, max);
+}
+
 SmallVector<utils::IteratorType> mlir::attn::parallelIterators(unsigned n) {
   return SmallVector<utils::IteratorType>(n, utils::IteratorType::parallel);
 }

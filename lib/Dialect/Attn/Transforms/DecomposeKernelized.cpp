@@ -327,11 +327,7 @@ FailureOr<SmallVector<Value>> mlir::attn::decomposeKernelized(OpBuilder &b,
       ValueRange{num, den}, init,
       {g.dims(4, {0, 1, 2, 3}), g.dims(4, {0, 1, 2}), g.dims(4, {0, 1, 2, 3})},
       parallelIterators(4), [&](OpBuilder &nb, Location nl, ValueRange a) {
-        Value zero = g.f32Const(nb, nl, 0.0);
-        Value isZero = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ,
-                                             a[1], zero);
-        Value quot = arith::DivFOp::create(nb, nl, a[0], a[1]);
-        Value o = arith::SelectOp::create(nb, nl, isZero, zero, quot);
+        Value o = divideOrZero(nb, nl, a[0], a[1]);
         yieldOne(nb, nl, convertFloat(nb, nl, o, outElt));
       });
   return SmallVector<Value>{result};

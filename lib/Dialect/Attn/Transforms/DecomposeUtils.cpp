@@ -106,12 +106,9 @@ Value mlir::attn::detail::normalizeRows(OpBuilder &b, Location loc, Value x) {
       ValueRange{x, sumSq}, init,
       {g.dims(4, {0, 1, 2, 3}), g.dims(4, {0, 1, 2}), g.dims(4, {0, 1, 2, 3})},
       parallelIterators(4), [&](OpBuilder &nb, Location l, ValueRange a) {
-        Value zero = g.f32Const(nb, l, 0.0);
-        Value isZero =
-            arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ, a[1], zero);
+        // sqrt(0) == 0: a zero row stays zero.
         Value norm = math::SqrtOp::create(nb, l, a[1]);
-        Value scaled = arith::DivFOp::create(nb, l, a[0], norm);
-        yieldOne(nb, l, arith::SelectOp::create(nb, l, isZero, zero, scaled));
+        yieldOne(nb, l, divideOrZero(nb, l, a[0], norm));
       });
 }
 
@@ -228,18 +225,14 @@ Value mlir::attn::detail::combineByLse(OpBuilder &b, Location loc, Value rows,
                 [](OpBuilder &nb, Location l, ValueRange a) {
                   yieldOne(nb, l, arith::MaximumFOp::create(nb, l, a[0], a[1]));
                 });
-  auto shiftOf = [&](OpBuilder &nb, Location l, Value max) -> Value {
-    Value isNegInf = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ,
-                                           max, g.f32Const(nb, l, kNegInf));
-    return arith::SelectOp::create(nb, l, isNegInf, g.f32Const(nb, l, 0.0),
-                                   max);
-  };
+
   // total[b, h, n] = sum_p exp(lseP - shift).
   Value total = g.generic(
       ValueRange{lseP, maxLse}, filledTensor(b, loc, querySizes, f32, 0.0),
       {partMap, queryMap, queryMap}, reductionAfter(3),
       [&](OpBuilder &nb, Location l, ValueRange a) {
-        Value diff = arith::SubFOp::create(nb, l, a[0], shiftOf(nb, l, a[1]));
+        Value diff =
+            arith::SubFOp::create(nb, l, a[0], softmaxShift(nb, l, a[1]));
         Value w = math::ExpOp::create(nb, l, diff);
         yieldOne(nb, l, arith::AddFOp::create(nb, l, a[2], w));
       });
@@ -256,7 +249,8 @@ Value mlir::attn::detail::combineByLse(OpBuilder &b, Location loc, Value rows,
         PartRow part = decodePartRow(nb, l, a[0], mValue);
         Value value = tensor::ExtractOp::create(
             nb, l, o, ValueRange{bIdx, part.g, part.u, eIdx});
-        Value diff = arith::SubFOp::create(nb, l, a[1], shiftOf(nb, l, a[2]));
+        Value diff =
+            arith::SubFOp::create(nb, l, a[1], softmaxShift(nb, l, a[2]));
         Value w = math::ExpOp::create(nb, l, diff);
         Value term = arith::MulFOp::create(nb, l, w, value);
         Value sum = arith::AddFOp::create(nb, l, a[3], term);
@@ -268,11 +262,7 @@ Value mlir::attn::detail::combineByLse(OpBuilder &b, Location loc, Value rows,
       ValueRange{acc, total}, init,
       {g.dims(4, {0, 1, 2, 3}), g.dims(4, {0, 1, 2}), g.dims(4, {0, 1, 2, 3})},
       parallelIterators(4), [&](OpBuilder &nb, Location l, ValueRange a) {
-        Value zero = g.f32Const(nb, l, 0.0);
-        Value empty =
-            arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ, a[1], zero);
-        Value ratio = arith::DivFOp::create(nb, l, a[0], a[1]);
-        Value value = arith::SelectOp::create(nb, l, empty, zero, ratio);
+        Value value = divideOrZero(nb, l, a[0], a[1]);
         yieldOne(nb, l, convertFloat(nb, l, value, outType));
       });
 }

@@ -444,24 +444,16 @@ FailureOr<SmallVector<Value>> SdpaLowering::run() {
     rowMax = rowReduce(memScores, rowMax, maxf);
 
   // shift = rowmax == -inf ? 0 : rowmax.
-  Value shift =
-      linalg::GenericOp::create(
-          b, loc, rowMax.getType(), ValueRange{rowMax},
-          ValueRange{emptyTensor(b, loc, rowStat, ct)},
-          SmallVector<AffineMap>{map(3, {dim(0), dim(1), dim(2)}),
-                                 map(3, {dim(0), dim(1), dim(2)})},
-          parallelIterators(3),
-          [&](OpBuilder &nb, Location l, ValueRange args) {
-            Value isNegInf = arith::CmpFOp::create(
-                nb, l, arith::CmpFPredicate::OEQ, args[0], negInf(nb));
-            Value zero =
-                arith::ConstantOp::create(nb, l, nb.getFloatAttr(ct, 0.0));
-            linalg::YieldOp::create(
-                nb, l,
-                arith::SelectOp::create(nb, l, isNegInf, zero, args[0])
-                    .getResult());
-          })
-          .getResult(0);
+  Value shift = linalg::GenericOp::create(
+                    b, loc, rowMax.getType(), ValueRange{rowMax},
+                    ValueRange{emptyTensor(b, loc, rowStat, ct)},
+                    SmallVector<AffineMap>{map(3, {dim(0), dim(1), dim(2)}),
+                                           map(3, {dim(0), dim(1), dim(2)})},
+                    parallelIterators(3),
+                    [&](OpBuilder &nb, Location l, ValueRange args) {
+                      yieldOne(nb, l, softmaxShift(nb, l, args[0]));
+                    })
+                    .getResult(0);
 
   // P = L ? W exp(T - shift) : 0.
   SmallVector<Value> pIns = {masked, live, shift};
@@ -525,13 +517,8 @@ FailureOr<SmallVector<Value>> SdpaLowering::run() {
           b, loc, init.getType(), ValueRange{acc, denom}, ValueRange{init},
           SmallVector<AffineMap>{id4, row4, id4}, parallelIterators(4),
           [&](OpBuilder &nb, Location l, ValueRange args) {
-            Value zero =
-                arith::ConstantOp::create(nb, l, nb.getFloatAttr(ct, 0.0));
-            Value isZero = arith::CmpFOp::create(
-                nb, l, arith::CmpFPredicate::OEQ, args[1], zero);
-            Value quotient = arith::DivFOp::create(nb, l, args[0], args[1]);
-            Value o = arith::SelectOp::create(nb, l, isZero, zero, quotient);
-            linalg::YieldOp::create(nb, l, convertFloat(nb, l, o, outElt));
+            Value o = divideOrZero(nb, l, args[0], args[1]);
+            yieldOne(nb, l, convertFloat(nb, l, o, outElt));
           })
           .getResult(0);
   SmallVector<Value> results = {result};

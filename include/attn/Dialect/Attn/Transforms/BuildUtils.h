@@ -65,6 +65,14 @@ void assertEqualSizes(OpBuilder &b, Location loc, OpFoldResult a,
 void assertQueryKeyValueSizes(OpBuilder &b, Location loc, StringRef opName,
                               Value q, Value k, Value v, Value init);
 
+/// Scalar `den == 0 ? 0 : num / den` (a normaliser of zero gives zero, never
+/// NaN).
+Value divideOrZero(OpBuilder &b, Location loc, Value num, Value den);
+
+/// Scalar `max == -inf ? 0 : max`: the shift of a softmax whose row maximum
+/// may be -inf (an empty row), so that `exp(x - shift)` stays defined.
+Value softmaxShift(OpBuilder &b, Location loc, Value max);
+
 /// Parallel / reduction iterator lists.
 SmallVector<utils::IteratorType> parallelIterators(unsigned n);
 
