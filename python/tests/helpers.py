@@ -45,3 +45,17 @@ def check_result(out, expected, dtype="f32"):
     assert out.shape == expected.shape
     assert out.dtype == NP_TYPE[dtype]
     assert_close(out, expected, TOL[dtype])
+
+
+def input_flags(directory, inputs, prefix=""):
+    """Writes {name: array or raw .npy bytes} to DIRECTORY/PREFIX<name>.npy and returns the
+    matching `--input=name=path` flags of attn-run."""
+    flags = []
+    for name, content in inputs.items():
+        path = directory / f"{prefix}{name}.npy"
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            np.save(path, content)
+        flags.append(f"--input={name}={path}")
+    return flags

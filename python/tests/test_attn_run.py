@@ -10,6 +10,8 @@ import subprocess
 import numpy as np
 import pytest
 
+from helpers import input_flags
+
 from attn_mlir.run import AttnRunError, attn_run_path, from_bf16_bits, run, to_bf16_bits
 
 MATMUL = """
@@ -121,14 +123,7 @@ def npy_bytes(descr, shape, data, fortran=False, version=1):
 def expect_error(attn_run, tmp_path, mlir_text, inputs, *needles, args=()):
     """Writes the {name: bytes or array} inputs and checks that attn-run fails with exit 1 and
     an `attn-run: error:` or diagnostic mentioning every needle."""
-    flags = []
-    for name, content in inputs.items():
-        path = tmp_path / f"{name}.npy"
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            np.save(path, content)
-        flags.append(f"--input={name}={path}")
+    flags = input_flags(tmp_path, inputs)
     proc = call(attn_run, mlir_text, tmp_path, *flags, *args)
     assert proc.returncode == 1, proc.stderr
     assert "error:" in proc.stderr

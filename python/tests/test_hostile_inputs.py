@@ -19,6 +19,8 @@ import subprocess
 import numpy as np
 import pytest
 
+from helpers import input_flags
+
 from attn_mlir import reference as ref
 from attn_mlir.builder import sdpa_func
 from attn_mlir.patterns import Causal
@@ -40,14 +42,7 @@ def call(attn_run, tmp_path, mlir_text, inputs, *args):
     """Writes `inputs` ({name: array or raw bytes}) and runs attn-run; returns the process."""
     source = tmp_path / "f.mlir"
     source.write_text(mlir_text)
-    flags = []
-    for name, content in inputs.items():
-        path = tmp_path / f"in-{name}.npy"
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            np.save(path, content)
-        flags.append(f"--input={name}={path}")
+    flags = input_flags(tmp_path, inputs, prefix="in-")
     return subprocess.run([attn_run, str(source), *flags, f"--output={tmp_path / 'out'}",
                            *args], capture_output=True, text=True, timeout=TIMEOUT)
 
