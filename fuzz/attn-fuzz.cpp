@@ -1,22 +1,29 @@
 //===- attn-fuzz.cpp - libFuzzer target: parse, verify, run the pipelines -===//
 //
-// Treats the input as MLIR source. Inputs that parse and verify are
-// canonicalized (verifying after the pass) and must still verify, and the
-// result must print and parse back (which re-runs the attribute verifiers):
-// IR that verified before and fails these after canonicalization is a bug,
-// and the target aborts on it so that libFuzzer records the input as a crash.
-// Parse and verifier errors are the expected outcome for most inputs; their
-// diagnostics are swallowed.
+// Treats the input as MLIR source. Inputs that parse and verify are checked
+// for what the verifier must reject (attributes that an attn op does not
+// define, operand segment sizes that the custom form cannot state; see
+// Oracles.h), canonicalized (verifying after the pass) and must
+// still verify, and the result must print and parse back (which re-runs the
+// attribute verifiers): IR that verified before and fails these after
+// canonicalization is a bug, and the target aborts on it so that libFuzzer
+// records the input as a crash. Parse and verifier errors are the expected
+// outcome for most inputs; their diagnostics are swallowed.
 //
 // Inputs that verify and are small enough (see isSmallEnough) then go, each
 // on a fresh clone of the parsed module, through
 //   1. attn-decompose,
-//   2. attn-decompose, attn-lower-to-linalg,
+//   2. attn-decompose, attn-lower-to-linalg, which must leave no attn op,
 //   3. the whole attn-cpu-pipeline (mlir::attn::buildCpuPipeline; f32 or
 //      f64 compute type, picked from the input's length),
 // with the IR verified after every pass. A pass may fail with an error
 // diagnostic (that is the contract); a pass that fails without one, that
-// leaves IR which does not verify, or that crashes is a bug.
+// leaves IR which does not verify, or that crashes is a bug. On modules of
+// attn ops only (isAttnModule), attn-cpu-pipeline must leave nothing but the
+// LLVM dialect, and on modules of attn.sdpa only it must not fail: what
+// verifies there lowers (a score_mod body included).
+//
+// The structure-aware mutator that feeds this target is in Mutator.cpp.
 //
 // Only the dialects that attn IR uses are registered for parsing (attn and
 // its dependent arith/scf/tensor, plus func, math, linalg), not
@@ -27,29 +34,20 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "attn/Dialect/Attn/IR/AttnDialect.h"
+#include "FuzzSupport.h"
+#include "Oracles.h"
+
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
-#include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
-#include "mlir/InitAllDialects.h"
-#include "mlir/InitAllExtensions.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassInstrumentation.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/Twine.h"
-#include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstdint>
@@ -58,35 +56,7 @@
 #include <string>
 
 using namespace mlir;
-
-/// The registry, built once: the attn dialect and the upstream dialects its
-/// IR is written with.
-static const DialectRegistry &getRegistry() {
-  static const DialectRegistry *registry = [] {
-    auto *r = new DialectRegistry();
-    r->insert<attn::AttnDialect, func::FuncDialect, arith::ArithDialect,
-              math::MathDialect, tensor::TensorDialect, scf::SCFDialect,
-              linalg::LinalgDialect>();
-    attn::registerDecompositionInterfaces(*r);
-    return r;
-  }();
-  return *registry;
-}
-
-/// The registry of attn-opt, appended to the context before the pipelines
-/// run: the dialects that the passes produce and the interface models that
-/// bufferization and the conversions to LLVM look up.
-static const DialectRegistry &getPipelineRegistry() {
-  static const DialectRegistry *registry = [] {
-    auto *r = new DialectRegistry();
-    registerAllDialects(*r);
-    registerAllExtensions(*r);
-    r->insert<attn::AttnDialect>();
-    attn::registerDecompositionInterfaces(*r);
-    return r;
-  }();
-  return *registry;
-}
+using namespace attn_fuzz;
 
 /// Bounds the work per input so that the fuzzer keeps its speed (hundreds of
 /// executions per second rather than a few): the pipelines run only on
@@ -165,47 +135,15 @@ struct VerifyAfterEachPass : public PassInstrumentation {
   std::function<void(Pass *)> onInvalid;
 };
 
-/// Known upstream crash, not ours (MLIR 22): linalg.transpose, .broadcast and
-/// .reduce parse `permutation = [...]` / `dimensions = [...]` with
-/// DenseI64ArrayAttr::parse and store its result unchecked, so a malformed
-/// array stores a null attribute and NamedAttrList::set dereferences it
-/// (SEGV in mlir::Attribute::getContext). Inputs where such a keyword is not
-/// followed by a well-formed `= [int, ...]` are skipped so that this crash
-/// does not drown the ones in attn code; set ATTN_FUZZ_NO_FILTER=1 to fuzz
-/// them anyway.
-static bool hitsKnownUpstreamCrash(llvm::StringRef input) {
-  static const bool disabled = std::getenv("ATTN_FUZZ_NO_FILTER") != nullptr;
-  if (disabled)
-    return false;
-  for (llvm::StringRef keyword : {"permutation", "dimensions"}) {
-    for (size_t pos = input.find(keyword); pos != llvm::StringRef::npos;
-         pos = input.find(keyword, pos + 1)) {
-      llvm::StringRef rest = input.drop_front(pos + keyword.size()).ltrim();
-      // Only `keyword =` reaches the crashing parser; `keyword` elsewhere
-      // (an identifier, `dimensions(...)`) is harmless.
-      if (!rest.consume_front("="))
-        continue;
-      rest = rest.ltrim();
-      if (!rest.consume_front("["))
-        return true;
-      rest = rest.ltrim();
-      if (rest.consume_front("]"))
-        continue;
-      while (true) {
-        rest.consume_front("-");
-        size_t digits = rest.find_first_not_of("0123456789");
-        if (digits == 0 || digits == llvm::StringRef::npos || digits > 18)
-          return true;
-        rest = rest.drop_front(digits).ltrim();
-        if (rest.consume_front("]"))
-          break;
-        if (!rest.consume_front(","))
-          return true;
-        rest = rest.ltrim();
-      }
-    }
-  }
-  return false;
+/// True for a check named in ATTN_FUZZ_SKIP_CHECKS (a comma-separated list
+/// of `attributes`, `segments`, `lowering`): a known bug that one of these
+/// checks finds again and again can be set aside while looking for others.
+static bool isSkipped(llvm::StringRef check) {
+  static const std::string skipped = [] {
+    const char *list = std::getenv("ATTN_FUZZ_SKIP_CHECKS");
+    return "," + std::string(list ? list : "") + ",";
+  }();
+  return llvm::StringRef(skipped).contains(("," + check + ",").str());
 }
 
 /// Prints what went wrong and aborts (libFuzzer then saves the input).
@@ -255,20 +193,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return success();
   });
 
-  // Copy the input into a null-terminated buffer: MLIR's lexer reads the
-  // terminator past the end of the buffer.
-  llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(
-      llvm::MemoryBuffer::getMemBufferCopy(input, "fuzz-input"), llvm::SMLoc());
-
-  ParserConfig config(&context, /*verifyAfterParse=*/true);
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, config);
+  OwningOpRef<ModuleOp> module =
+      parseInput(input, context, /*verify=*/true, "fuzz-input");
   if (!module)
     return 0;
   // The parser verifies the ops it parsed; the implicit module wrapping
   // top-level ops is new and is verified here (symbol tables and the like).
   if (failed(verify(*module)))
     return 0;
+  // What the verifier must have rejected.
+  if (!isSkipped("attributes"))
+    if (std::string accepted = findUnknownAttnAttribute(*module);
+        !accepted.empty())
+      reportBug("the verifier " + accepted, "");
+  if (!isSkipped("segments"))
+    if (std::string accepted = findMalformedSegments(*module);
+        !accepted.empty())
+      reportBug("the verifier " + accepted, "");
 
   // The pipelines below start from the module as parsed, as in attn-opt.
   OwningOpRef<ModuleOp> parsed = cast<ModuleOp>((*module)->clone());
@@ -294,7 +235,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     module->print(os);
   }
   OwningOpRef<ModuleOp> reparsed =
-      parseSourceString<ModuleOp>(printed, config, "canonicalized");
+      parseInput(printed, context, /*verify=*/true, "canonicalized");
   if (!reparsed || failed(verify(*reparsed)))
     reportBug("the canonicalized IR does not parse back and verify:\n" +
                   printed,
@@ -305,8 +246,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!isSmallEnough(*parsed))
     return 0;
   context.appendDialectRegistry(getPipelineRegistry());
+  bool checkLowering = !isSkipped("lowering");
+  bool attnModule = checkLowering && isAttnModule(*parsed, /*sdpaOnly=*/false);
+  bool sdpaModule = checkLowering && isAttnModule(*parsed, /*sdpaOnly=*/true);
+  // Runs a pipeline on a fresh copy of the parsed module; `check` looks at
+  // the result when it succeeds and returns what is wrong with it.
   auto runPipeline = [&](llvm::StringRef name,
-                         llvm::function_ref<void(OpPassManager &)> build) {
+                         llvm::function_ref<void(OpPassManager &)> build,
+                         llvm::function_ref<std::string(ModuleOp)> check,
+                         bool mustSucceed) {
     OwningOpRef<ModuleOp> clone = cast<ModuleOp>((*parsed)->clone());
     PassManager pm(&context, ModuleOp::getOperationName());
     pm.enableVerifier(false); // VerifyAfterEachPass does it, stricter.
@@ -319,29 +267,55 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     build(pm);
     captured.clear();
     errors = 0;
-    if (failed(pm.run(*clone)) && errors == 0)
-      reportBug(name + ": a pass failed without an error diagnostic", captured);
+    if (failed(pm.run(*clone))) {
+      if (errors == 0)
+        reportBug(name + ": a pass failed without an error diagnostic",
+                  captured);
+      if (mustSucceed)
+        reportBug(name + " failed on attn.sdpa IR that verified", captured);
+      return;
+    }
+    std::string wrong = check(*clone);
+    if (!wrong.empty())
+      reportBug(name + " " + wrong, captured);
   };
-  runPipeline("attn-decompose", [](OpPassManager &pm) {
-    pm.addPass(attn::createAttnDecompose());
-  });
-  runPipeline("attn-decompose,attn-lower-to-linalg", [](OpPassManager &pm) {
-    pm.addPass(attn::createAttnDecompose());
-    pm.addPass(attn::createAttnLowerToLinalg());
-  });
+  auto noCheck = [](ModuleOp) { return std::string(); };
+  runPipeline(
+      "attn-decompose",
+      [](OpPassManager &pm) { pm.addPass(attn::createAttnDecompose()); },
+      noCheck, /*mustSucceed=*/false);
+  runPipeline(
+      "attn-decompose,attn-lower-to-linalg",
+      [](OpPassManager &pm) {
+        pm.addPass(attn::createAttnDecompose());
+        pm.addPass(attn::createAttnLowerToLinalg());
+      },
+      [](ModuleOp result) {
+        std::string left = findAttnOp(result);
+        return left.empty() ? left : "succeeded but left " + left;
+      },
+      /*mustSucceed=*/sdpaModule);
   // f64 on odd input lengths, so both compute types are fuzzed without
   // doubling the time per input.
   bool f64 = size % 2 == 1;
-  runPipeline(f64 ? "attn-cpu-pipeline{compute-type=f64}" : "attn-cpu-pipeline",
-              [&](OpPassManager &pm) {
-                attn::CpuPipelineOptions options;
-                options.computeType = f64 ? "f64" : "f32";
-                if (failed(attn::buildCpuPipeline(pm, options,
-                                                  [](const llvm::Twine &msg) {
-                                                    llvm::errs() << msg << "\n";
-                                                    return failure();
-                                                  })))
-                  reportBug("buildCpuPipeline failed", "");
-              });
+  runPipeline(
+      f64 ? "attn-cpu-pipeline{compute-type=f64}" : "attn-cpu-pipeline",
+      [&](OpPassManager &pm) {
+        attn::CpuPipelineOptions options;
+        options.computeType = f64 ? "f64" : "f32";
+        if (failed(attn::buildCpuPipeline(pm, options,
+                                          [](const llvm::Twine &msg) {
+                                            llvm::errs() << msg << "\n";
+                                            return failure();
+                                          })))
+          reportBug("buildCpuPipeline failed", "");
+      },
+      [&](ModuleOp result) {
+        std::string left = attnModule ? findNonLLVMOp(result) : "";
+        return left.empty() ? left
+                            : "succeeded on attn IR but left " + left +
+                                  ", which is not in the LLVM dialect";
+      },
+      /*mustSucceed=*/sdpaModule);
   return 0;
 }

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Fuzzes the attn parser, verifiers and canonicalization patterns, and
 # attn-decompose, attn-lower-to-linalg and attn-cpu-pipeline on every input
-# that verifies (see fuzz/attn-fuzz.cpp), with libFuzzer for SECONDS seconds
+# that verifies (see fuzz/attn-fuzz.cpp), with libFuzzer and the
+# structure-aware mutator of fuzz/Mutator.cpp, for SECONDS seconds
 # (default 60):
 #   bash scripts/fuzz.sh [SECONDS]
 #
 # Builds fuzz/attn-fuzz into ${BUILD_DIR:-build-fuzz} (clang-22,
 # RelWithDebInfo, AttnIR instrumented with -fsanitize=fuzzer-no-link,address,
-# undefined), seeds a corpus from every test/**/*.mlir and examples/*.mlir
-# split on `// -----`, and runs the fuzzer with fuzz/attn.dict.
+# undefined), writes the seed corpus with fuzz/make-seeds.py (every
+# test/**/*.mlir and examples/*.mlir split on `// -----`, fuzz/seeds/*.mlir,
+# and the large generated regression inputs), and runs the fuzzer with
+# fuzz/attn.dict and inputs of up to 1 MiB (-max_len; a union nested
+# thousands deep or of tens of thousands of parts needs hundreds of KiB).
 #   $build/corpus-seed/  the seeds (rebuilt on every run)
 #   $build/corpus/       the working corpus (kept between runs)
 #   $build/artifacts/    crash-*, timeout-*, oom-*, leak-* reproducers
@@ -17,8 +21,11 @@
 # mode, which goes on after a crash, timeout or OOM and so collects every
 # crash of the run; FUZZ_FORK=0 fuzzes in one process that stops at the first
 # crash. FUZZ_SEED=S seeds libFuzzer's random number generator (-seed=S; CI
-# uses 1), default: a seed from the clock. FUZZ_ARGS adds libFuzzer flags;
-# JOBS is the ninja parallelism
+# uses 1), default: a seed from the clock. FUZZ_TESTS_ONLY=1 seeds with the
+# tests and examples only (no fuzz/seeds, no generated inputs), to see what
+# the fuzzer finds by itself. ATTN_FUZZ_MUTATOR=plain turns the
+# structure-aware mutator off (libFuzzer's byte mutations only). FUZZ_ARGS
+# adds libFuzzer flags; JOBS is the ninja parallelism
 # (default 2). Each new reproducer is re-run at the end and its error and top
 # frames printed.
 # Exits 1 when a crash, timeout, OOM or leak was found, 2 on a build failure.
@@ -38,28 +45,14 @@ cmake -G Ninja -S . -B "$build" \
   "-DCMAKE_C_FLAGS=$sanitize" "-DCMAKE_CXX_FLAGS=$sanitize" >/dev/null || exit 2
 ninja -C "$build" -j"$jobs" attn-fuzz || exit 2
 
-# The seed corpus: one file per `// -----` chunk, whole-line comments (RUN,
-# CHECK, expected-error) dropped.
 seeds="$build/corpus-seed"
 rm -rf "$seeds"
 mkdir -p "$seeds" "$build/corpus" "$build/artifacts"
-python3 - "$seeds" <<'PY'
-import pathlib, re, sys
-out = pathlib.Path(sys.argv[1])
-files = sorted(pathlib.Path("test").rglob("*.mlir")) + sorted(pathlib.Path("examples").glob("*.mlir"))
-n = 0
-for f in files:
-    chunks = re.split(r"(?m)^[ \t]*// -----[^\n]*\n?", f.read_text())
-    for i, chunk in enumerate(chunks):
-        body = "\n".join(l for l in chunk.splitlines()
-                         if not l.lstrip().startswith("//")).strip()
-        if not body:
-            continue
-        name = "-".join(f.with_suffix("").parts) + f"-{i:03d}.mlir"
-        (out / name).write_text(body + "\n")
-        n += 1
-print(f"fuzz.sh: {n} seed inputs from {len(files)} files in {out}")
-PY
+seed_args=()
+if [ "${FUZZ_TESTS_ONLY:-0}" != 0 ]; then
+  seed_args+=(--tests-only)
+fi
+python3 fuzz/make-seeds.py "$seeds" "${seed_args[@]}" || exit 2
 
 # allow_user_poisoning=0: see __asan_default_options in fuzz/attn-fuzz.cpp.
 export ASAN_OPTIONS="detect_leaks=1:allow_user_poisoning=0:symbolize=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
@@ -81,8 +74,11 @@ touch "$stamp"
 log="$build/fuzz.log"
 echo "fuzz.sh: fuzzing for ${seconds}s (log: $log)"
 start=$(date +%s)
+# -len_control=0: mutations may reach -max_len at once (libFuzzer would
+# otherwise let inputs grow by a few bytes at a time).
 # shellcheck disable=SC2086
-"$build/bin/attn-fuzz" -max_total_time="$seconds" -max_len=4096 -timeout=10 \
+"$build/bin/attn-fuzz" -max_total_time="$seconds" -max_len=1048576 \
+  -len_control=0 -timeout=10 \
   -rss_limit_mb=4096 -dict=fuzz/attn.dict -print_final_stats=1 \
   -artifact_prefix="$build/artifacts/" "${mode[@]}" ${FUZZ_ARGS:-} \
   "$build/corpus" "$seeds" >"$log" 2>&1
@@ -105,7 +101,7 @@ if [ -z "$found" ] && { [ "$fork" != 0 ] || [ $rc -eq 0 ]; }; then
 fi
 echo "fuzz.sh: CRASH found (exit $rc); reproducers in $build/artifacts/:"
 for f in $found; do
-  echo "  $f"
+  echo "  $f (after $(( $(stat -c %Y "$f") - start ))s)"
   "$build/bin/attn-fuzz" -timeout=10 -rss_limit_mb=4096 "$f" 2>&1 |
     grep -m1 -A8 -E '^==[0-9]+==ERROR|runtime error|attn-fuzz: BUG|deadly signal|ERROR: libFuzzer' |
     sed 's/^/    | /'
