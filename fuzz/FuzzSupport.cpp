@@ -93,8 +93,8 @@ OwningOpRef<ModuleOp> attn_fuzz::parseInput(llvm::StringRef input,
   // A null-terminated copy: MLIR's lexer reads the terminator past the end
   // of the buffer.
   llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(input, name),
-                               llvm::SMLoc());
+  sourceMgr.AddNewSourceBuffer(
+      llvm::MemoryBuffer::getMemBufferCopy(input, name), llvm::SMLoc());
   ParserConfig config(&context, verify);
   return parseSourceFile<ModuleOp>(sourceMgr, config);
 }

@@ -33,8 +33,7 @@ bool hitsKnownUpstreamCrash(llvm::StringRef input);
 /// handler.
 mlir::OwningOpRef<mlir::ModuleOp> parseInput(llvm::StringRef input,
                                              mlir::MLIRContext &context,
-                                             bool verify,
-                                             llvm::StringRef name);
+                                             bool verify, llvm::StringRef name);
 
 } // namespace attn_fuzz
 

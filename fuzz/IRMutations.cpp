@@ -50,7 +50,7 @@ static int bracketDepth(StringRef text) {
 
 /// The inherent attribute names of every attn op.
 static const char *const kAttnAttrNames[] = {
-    "pattern",    "scale",     "ramp",       "max_span",   "causal",
+    "pattern",    "scale",     "ramp",        "max_span",   "causal",
     "window",     "top_k",     "num_buckets", "chunk_size", "look_back",
     "look_ahead", "normalize", "feature_map"};
 
@@ -125,8 +125,8 @@ static bool addAttribute(Operation *op, Random &random) {
       name = random.pick({"foo", "causal_", "dense", "bias", "mask", "lse"});
       break;
     default:
-      name = random.pick({"attn.foo", "attn.causal", "llvm.noinline",
-                          "test.unknown"});
+      name = random.pick(
+          {"attn.foo", "attn.causal", "llvm.noinline", "test.unknown"});
       break;
     }
     bool isInherent = llvm::any_of(
@@ -177,22 +177,23 @@ static Value indexCondition(OpBuilder &b, Location loc, Block &block,
 static Value buildScoreStep(OpBuilder &b, Location loc, Block &block, Value s,
                             Random &random) {
   static const char *const unary[] = {
-      "math.erf",   "math.erfc", "math.tanh",  "math.exp",   "math.log",
-      "math.sqrt",  "math.rsqrt", "math.absf", "math.cbrt",  "math.acosh",
-      "math.asinh", "math.atanh", "math.sin",  "math.floor", "math.round",
-      "math.exp2",  "math.log1p", "math.expm1", "math.tan",  "arith.negf"};
+      "math.erf",   "math.erfc",  "math.tanh",  "math.exp",   "math.log",
+      "math.sqrt",  "math.rsqrt", "math.absf",  "math.cbrt",  "math.acosh",
+      "math.asinh", "math.atanh", "math.sin",   "math.floor", "math.round",
+      "math.exp2",  "math.log1p", "math.expm1", "math.tan",   "arith.negf"};
   static const char *const binary[] = {
-      "arith.addf",     "arith.mulf",     "arith.subf",   "arith.divf",
-      "arith.remf",     "arith.maximumf", "arith.minnumf", "math.powf",
-      "math.atan2",     "math.copysign"};
+      "arith.addf", "arith.mulf",     "arith.subf",    "arith.divf",
+      "arith.remf", "arith.maximumf", "arith.minnumf", "math.powf",
+      "math.atan2", "math.copysign"};
   Type f32 = b.getF32Type();
   switch (random.below(9)) {
   case 0:
   case 1:
     return createF32Op(b, loc, random.pick(unary), s);
   case 2:
-    return createF32Op(b, loc, random.pick(binary),
-                       {s, random.oneIn(3) ? s : floatConstant(b, loc, random)});
+    return createF32Op(
+        b, loc, random.pick(binary),
+        {s, random.oneIn(3) ? s : floatConstant(b, loc, random)});
   case 3: { // s + float(i - j)
     Value d = arith::SubIOp::create(b, loc, block.getArgument(3),
                                     block.getArgument(4));
@@ -281,14 +282,15 @@ static bool extendScoreMod(attn::SdpaOp op, Random &random) {
 // Entry points
 //===----------------------------------------------------------------------===//
 
-std::optional<std::string> attn_fuzz::mutateParsedIR(StringRef text,
-                                                     Random &random,
-                                                     size_t maxSize) {
+std::optional<std::string>
+attn_fuzz::mutateParsedIR(StringRef text, Random &random, size_t maxSize,
+                          std::optional<IRMutation> mutation) {
   if (text.size() > kMaxParsedSize || bracketDepth(text) > kMaxParsedDepth ||
       hitsKnownUpstreamCrash(text))
     return std::nullopt;
   MLIRContext context(getRegistry(), MLIRContext::Threading::DISABLED);
-  ScopedDiagnosticHandler quiet(&context, [](Diagnostic &) { return success(); });
+  ScopedDiagnosticHandler quiet(&context,
+                                [](Diagnostic &) { return success(); });
   OwningOpRef<ModuleOp> module =
       parseInput(text, context, /*verify=*/false, "mutator-input");
   if (!module)
@@ -309,19 +311,18 @@ std::optional<std::string> attn_fuzz::mutateParsedIR(StringRef text,
   // custom printers assume verified IR, which such inputs may not be.
   bool generic = text.contains("\"(") || random.oneIn(4);
   bool changed = false;
-  switch (random.below(3)) {
-  case 0:
+  switch (mutation ? *mutation : IRMutation(random.below(3))) {
+  case IRMutation::Attribute:
     if (!attnOps.empty())
-      changed = addAttribute(random.pick(ArrayRef<Operation *>(attnOps)),
-                             random);
+      changed =
+          addAttribute(random.pick(ArrayRef<Operation *>(attnOps)), random);
     break;
-  case 1:
-    if (!sdpaOps.empty()) {
-      changed = extendScoreMod(random.pick(ArrayRef<attn::SdpaOp>(sdpaOps)),
-                               random);
-    }
+  case IRMutation::ScoreMod:
+    if (!sdpaOps.empty())
+      changed =
+          extendScoreMod(random.pick(ArrayRef<attn::SdpaOp>(sdpaOps)), random);
     break;
-  default: // Only the generic form (and maybe its segment sizes).
+  case IRMutation::Generic: // Only the form (and maybe its segment sizes).
     changed = true;
     generic = true;
     break;
@@ -348,8 +349,8 @@ std::optional<std::string> attn_fuzz::mutateParsedIR(StringRef text,
 std::optional<std::string> attn_fuzz::mutateSegmentSizes(StringRef text,
                                                          Random &random) {
   SmallVector<size_t> sites;
-  for (StringRef key : {"operandSegmentSizes = array<i32",
-                        "resultSegmentSizes = array<i32"})
+  for (StringRef key :
+       {"operandSegmentSizes = array<i32", "resultSegmentSizes = array<i32"})
     for (size_t pos = text.find(key); pos != StringRef::npos;
          pos = text.find(key, pos + 1))
       sites.push_back(pos + key.size());

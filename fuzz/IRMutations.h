@@ -1,4 +1,4 @@
-//===- IRMutations.h - Mutations of parsed attn IR and generic form -*- C++ -*-//
+//===- IRMutations.h - Mutations of parsed IR and generic form --*- C++ -*-===//
 //
 // Mutations that need the parsed module: attributes that do not exist on an
 // attn op (misspelt inherent names, other ops' attributes, made-up and
@@ -19,13 +19,23 @@
 
 namespace attn_fuzz {
 
-/// Parses `text` (unverified) and applies one mutation to the module: adds
-/// an attribute to an attn op, extends or adds an attn.sdpa score_mod, or
-/// just prints it in the generic form (then maybe mutating its segment
-/// sizes). Returns the printed module, or nullopt when the text does not
-/// parse, is too large or too deep to parse safely here, or nothing applies.
-std::optional<std::string> mutateParsedIR(llvm::StringRef text, Random &random,
-                                          size_t maxSize);
+/// The mutations of a parsed module.
+enum class IRMutation {
+  /// Adds an attribute that an attn op does not define.
+  Attribute,
+  /// Adds a score_mod to an attn.sdpa or a step to its body.
+  ScoreMod,
+  /// Prints the module in the generic form, maybe changing segment sizes.
+  Generic,
+};
+
+/// Parses `text` (unverified) and applies one mutation to the module, the
+/// given one or a random one. Returns the printed module, or nullopt when the
+/// text does not parse, is too large or too deep to parse safely here, or the
+/// mutation does not apply.
+std::optional<std::string>
+mutateParsedIR(llvm::StringRef text, Random &random, size_t maxSize,
+               std::optional<IRMutation> mutation = std::nullopt);
 
 /// Changes one `operandSegmentSizes` (or `resultSegmentSizes`) array of the
 /// generic form: moves a value from one segment to another (a mandatory

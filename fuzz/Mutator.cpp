@@ -53,12 +53,19 @@ static bool isStructureAware() {
 }
 
 /// One structural mutation of `text`, or nullopt when none applies.
-static std::optional<std::string> mutateStructure(StringRef text,
-                                                  Random &random,
-                                                  size_t maxSize) {
+static std::optional<std::string>
+mutateStructure(StringRef text, Random &random, size_t maxSize) {
   std::optional<std::string> out;
-  if (random.oneIn(64))
-    return generateSdpaModule(random, maxSize);
+  if (random.oneIn(64)) {
+    out = generateSdpaModule(random, maxSize);
+    // A score_mod one in three times: it reaches the lowering only on
+    // modules that verify, as fresh ones mostly do.
+    if (out && random.oneIn(3))
+      if (std::optional<std::string> withScoreMod =
+              mutateParsedIR(*out, random, maxSize, IRMutation::ScoreMod))
+        out = std::move(withScoreMod);
+    return out;
+  }
   switch (random.below(8)) {
   case 0:
   case 1:
@@ -100,10 +107,10 @@ extern "C" size_t LLVMFuzzerCustomCrossOver(const uint8_t *data1, size_t size1,
   if (!isStructureAware())
     return 0;
   Random random(seed);
-  std::optional<std::string> result = crossOverPatterns(
-      StringRef(reinterpret_cast<const char *>(data1), size1),
-      StringRef(reinterpret_cast<const char *>(data2), size2), random,
-      maxOutSize);
+  std::optional<std::string> result =
+      crossOverPatterns(StringRef(reinterpret_cast<const char *>(data1), size1),
+                        StringRef(reinterpret_cast<const char *>(data2), size2),
+                        random, maxOutSize);
   if (!result || result->empty())
     return 0;
   std::memcpy(out, result->data(), result->size());
@@ -138,10 +145,10 @@ extern "C" int LLVMFuzzerInitialize(int *argc, char ***argv) {
       }
       llvm::outs() << out->size() << " bytes\n";
       if (dir) {
-        std::string name = (llvm::Twine(dir) + "/" +
-                            llvm::sys::path::filename(path) + "." +
-                            llvm::Twine(seed))
-                               .str();
+        std::string name =
+            (llvm::Twine(dir) + "/" + llvm::sys::path::filename(path) + "." +
+             llvm::Twine(seed))
+                .str();
         std::error_code error;
         llvm::raw_fd_ostream file(name, error);
         if (!error)

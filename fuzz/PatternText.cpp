@@ -1,6 +1,7 @@
 //===- PatternText.cpp - Text mutations of the attn pattern grammar -------===//
 
 #include "PatternText.h"
+#include "PatternGenerator.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
@@ -12,12 +13,13 @@ using llvm::StringRef;
 
 /// The mnemonics of the pattern attributes and the keywords of their bodies.
 static const char *const kMnemonics[] = {
-    "dense",  "causal", "window", "dilated", "block_local",  "strided", "fixed",
-    "global", "random", "axial",  "union",   "block_sparse", "intersect"};
+    "dense",   "causal",       "window",   "dilated", "block_local",
+    "strided", "fixed",        "global",   "random",  "axial",
+    "union",   "block_sparse", "intersect"};
 static const char *const kKeywords[] = {
-    "offset", "bottom_right", "left",  "right",   "dilation", "size",
-    "stride", "block",        "summary", "tokens", "first",   "per_row",
-    "seed",   "rows",         "cols",  "layout"};
+    "offset", "bottom_right", "left",    "right",  "dilation", "size",
+    "stride", "block",        "summary", "tokens", "first",    "per_row",
+    "seed",   "rows",         "cols",    "layout"};
 
 std::vector<std::pair<size_t, size_t>>
 attn_fuzz::findAttnAttributes(StringRef text) {
@@ -73,247 +75,6 @@ attn_fuzz::findAttnAttributes(StringRef text) {
     ranges.emplace_back(start, end);
   }
   return ranges;
-}
-
-//===----------------------------------------------------------------------===//
-// Generators
-//===----------------------------------------------------------------------===//
-
-static void appendInt(std::string &out, int64_t value) {
-  out += std::to_string(value);
-}
-
-/// Appends `name = <parameter>`.
-static void appendParam(Random &random, std::string &out, StringRef name) {
-  out += name;
-  out += " = ";
-  appendInt(out, random.parameter());
-}
-
-/// Appends a type for a block_sparse layout: mostly a ranked i1 tensor, else
-/// a vector (maybe scalable), a memref, another rank or element type.
-static void appendLayoutType(Random &random, std::string &out,
-                             StringRef &elementType) {
-  static const char *const containers[] = {"tensor", "tensor", "tensor",
-                                           "vector", "vector", "memref"};
-  static const char *const elements[] = {"i1", "i1", "i1",  "i8",  "i32",
-                                         "i64", "f32", "si1", "ui1", "index"};
-  StringRef container = random.pick(containers);
-  elementType = random.pick(elements);
-  int64_t rank = random.oneIn(2) ? 2 : random.inRange(0, 3);
-  out += container;
-  out += "<";
-  for (int64_t d = 0; d < rank; ++d) {
-    int64_t dim = random.oneIn(8) ? 0 : random.inRange(1, 3);
-    if (container == "vector" && random.oneIn(4))
-      out += "[" + std::to_string(dim) + "]"; // A scalable dim.
-    else
-      appendInt(out, dim);
-    out += "x";
-  }
-  out += elementType;
-  out += ">";
-}
-
-/// Appends a layout: a splat of the element type's kind, or another kind of
-/// attribute.
-static void appendLayout(Random &random, std::string &out) {
-  switch (random.below(12)) {
-  case 0:
-    out += "dense<[[true, false], [true, true]]> : tensor<2x2xi1>";
-    return;
-  case 1:
-    out += "sparse<[[0, 1]], [true]> : tensor<2x2xi1>";
-    return;
-  case 2:
-    out += random.pick({"array<i1: true, false>", "[true, false]", "unit",
-                        "#attn.dense", "dense<true> : tensor<?x2xi1>",
-                        "dense_resource<blob> : tensor<2x2xi1>"});
-    return;
-  default:
-    break;
-  }
-  std::string type;
-  StringRef element;
-  appendLayoutType(random, type, element);
-  out += "dense<";
-  if (element.ends_with("i1"))
-    out += random.oneIn(2) ? "true" : "false";
-  else if (element == "f32")
-    out += "1.0";
-  else
-    out += random.oneIn(2) ? "1" : "0";
-  out += "> : ";
-  out += type;
-}
-
-/// Appends `#attn.block_sparse<block = [...], layout = ...>`.
-static void appendBlockSparse(Random &random, std::string &out) {
-  out += "#attn.block_sparse<block = [";
-  int64_t sizes = random.oneIn(6) ? random.inRange(0, 3) : 2;
-  for (int64_t i = 0; i < sizes; ++i) {
-    if (i)
-      out += ", ";
-    appendInt(out, random.oneIn(3) ? random.parameter() : random.inRange(1, 4));
-  }
-  out += "], layout = ";
-  appendLayout(random, out);
-  out += ">";
-}
-
-/// How the tokens of a global pattern are drawn: ascending, descending,
-/// small and repeated, or edge values (up to 22 bytes each with ", ").
-enum class TokenStyle { Ascending, Descending, Small, Edges };
-
-/// Appends `#attn.global<...>` with `count` tokens and maybe `first`.
-static void appendGlobal(Random &random, std::string &out, int64_t count,
-                         TokenStyle style) {
-  out += "#attn.global<";
-  bool withTokens = count > 0;
-  if (withTokens) {
-    out += "tokens = [";
-    int64_t step = random.inRange(1, 3);
-    for (int64_t i = 0; i < count; ++i) {
-      if (i)
-        out += ", ";
-      switch (style) {
-      case TokenStyle::Ascending:
-        appendInt(out, i * step);
-        break;
-      case TokenStyle::Descending:
-        appendInt(out, (count - i) * step);
-        break;
-      case TokenStyle::Small:
-        appendInt(out, random.inRange(-4, 64));
-        break;
-      case TokenStyle::Edges:
-        appendInt(out, random.parameter());
-        break;
-      }
-    }
-    out += "]";
-  }
-  if (!withTokens || random.oneIn(2)) {
-    if (withTokens)
-      out += ", ";
-    appendParam(random, out, "first");
-  }
-  out += ">";
-}
-
-void attn_fuzz::generatePattern(Random &random, std::string &out, int depth) {
-  switch (random.below(depth > 0 ? 14 : 12)) {
-  case 0:
-    out += "#attn.dense";
-    return;
-  case 1:
-    out += "#attn.causal";
-    if (random.oneIn(2)) {
-      out += "<";
-      appendParam(random, out, "offset");
-      if (random.oneIn(2))
-        out += ", bottom_right";
-      out += ">";
-    } else if (random.oneIn(2)) {
-      out += "<bottom_right>";
-    }
-    return;
-  case 2:
-    out += "#attn.window<";
-    appendParam(random, out, "left");
-    out += ", ";
-    appendParam(random, out, "right");
-    out += ">";
-    return;
-  case 3:
-    out += "#attn.dilated<";
-    appendParam(random, out, "left");
-    out += ", ";
-    appendParam(random, out, "right");
-    out += ", ";
-    appendParam(random, out, "dilation");
-    out += ">";
-    return;
-  case 4:
-    out += "#attn.block_local<";
-    appendParam(random, out, "size");
-    out += ">";
-    return;
-  case 5:
-    out += "#attn.strided<";
-    appendParam(random, out, "stride");
-    out += ">";
-    return;
-  case 6:
-    out += "#attn.fixed<";
-    appendParam(random, out, "block");
-    out += ", ";
-    appendParam(random, out, "summary");
-    out += ">";
-    return;
-  case 7:
-    appendGlobal(random, out, random.inRange(0, 4),
-                 TokenStyle(random.below(4)));
-    return;
-  case 8:
-    out += "#attn.random<";
-    appendParam(random, out, "block");
-    out += ", ";
-    appendParam(random, out, "per_row");
-    out += ", ";
-    appendParam(random, out, "seed");
-    out += ">";
-    return;
-  case 9:
-    out += "#attn.axial<";
-    appendParam(random, out, "rows");
-    out += ", ";
-    appendParam(random, out, "cols");
-    out += ">";
-    return;
-  case 10:
-  case 11:
-    appendBlockSparse(random, out);
-    return;
-  default: {
-    out += random.oneIn(2) ? "#attn.union<[" : "#attn.intersect<[";
-    int64_t parts = random.inRange(random.oneIn(8) ? 0 : 1, 4);
-    for (int64_t i = 0; i < parts; ++i) {
-      if (i)
-        out += ", ";
-      generatePattern(random, out, depth - 1);
-    }
-    out += "]>";
-    return;
-  }
-  }
-}
-
-/// Appends one of `count` pairwise distinct parts of one family (window
-/// bands that do not touch, causal offsets, strides, ...), numbered `index`.
-static void appendDistinctPart(std::string &out, int family, int64_t index) {
-  switch (family) {
-  case 0: // Bands three diagonals apart: they never merge.
-    out += "#attn.window<left = " + std::to_string(-3 * index) +
-           ", right = " + std::to_string(3 * index) + ">";
-    return;
-  case 1: // Causal bands: they all merge into one.
-    out += "#attn.causal<offset = " + std::to_string(index) + ">";
-    return;
-  case 2:
-    out += "#attn.strided<stride = " + std::to_string(index + 2) + ">";
-    return;
-  case 3:
-    out += "#attn.block_local<size = " + std::to_string(index + 2) + ">";
-    return;
-  case 4:
-    out += "#attn.global<first = " + std::to_string(index) + ">";
-    return;
-  default:
-    out += "#attn.random<block = 2, per_row = 1, seed = " +
-           std::to_string(index) + ">";
-    return;
-  }
 }
 
 //===----------------------------------------------------------------------===//
@@ -394,8 +155,8 @@ static std::string deepen(const Site &site, Random &random) {
   size_t room = site.budget() > site.attr().size()
                     ? (site.budget() - site.attr().size()) / perLevel
                     : 0;
-  int64_t depth = drawCount(random, 1, std::min<int64_t>(room, 20000),
-                            site.largeOneIn);
+  int64_t depth =
+      drawCount(random, 1, std::min<int64_t>(room, 20000), site.largeOneIn);
   if (depth < 1)
     return {};
   int kinds = random.below(3); // union, intersect, alternating.
@@ -415,11 +176,12 @@ static std::string deepen(const Site &site, Random &random) {
 static std::string widen(const Site &site, Random &random) {
   constexpr size_t perPart = 48; // The longest distinct part, with ", ".
   int64_t room = site.budget() / perPart;
-  int64_t parts = drawCount(random, 2, std::min<int64_t>(room, 100000),
-                            site.largeOneIn);
+  int64_t parts =
+      drawCount(random, 2, std::min<int64_t>(room, 100000), site.largeOneIn);
   if (parts < 2)
     return {};
-  int family = random.below(7);
+  // The distinct families, or (the last choice) small random parts.
+  int family = random.below(kDistinctPartFamilies + 1);
   std::string out = random.oneIn(4) ? "#attn.intersect<[" : "#attn.union<[";
   out.reserve(parts * perPart);
   if (random.oneIn(2))
@@ -427,7 +189,7 @@ static std::string widen(const Site &site, Random &random) {
   for (int64_t i = 0; i < parts; ++i) {
     if (i)
       out += ", ";
-    if (family == 6) // Mixed: small random parts.
+    if (family == kDistinctPartFamilies)
       generatePattern(random, out, 0);
     else
       appendDistinctPart(out, family, i);
@@ -441,8 +203,8 @@ static std::string manyTokens(const Site &site, Random &random) {
   auto style = TokenStyle(random.below(4));
   int64_t perToken = style == TokenStyle::Edges ? 22 : 8; // With ", ".
   int64_t room = site.budget() / perToken;
-  int64_t count = drawCount(random, 1, std::min<int64_t>(room, 200000),
-                            site.largeOneIn);
+  int64_t count =
+      drawCount(random, 1, std::min<int64_t>(room, 200000), site.largeOneIn);
   std::string out;
   out.reserve(count * perToken);
   appendGlobal(random, out, count, style);
@@ -460,7 +222,8 @@ static std::string swapLayout(const Site &site, Random &random) {
     appendBlockSparse(random, out);
     return out;
   }
-  std::string out = attr.take_front(layout + StringRef("layout = ").size()).str();
+  std::string out =
+      attr.take_front(layout + StringRef("layout = ").size()).str();
   appendLayout(random, out);
   out += ">";
   return out;
@@ -488,8 +251,9 @@ static std::string changeParameter(const Site &site, Random &random) {
   if (numbers.empty())
     return {};
   auto [b, e] = numbers[random.below(numbers.size())];
-  std::string value = random.oneIn(16) ? std::string(random.inRange(20, 400), '9')
-                                       : std::to_string(random.parameter());
+  std::string value = random.oneIn(16)
+                          ? std::string(random.inRange(20, 400), '9')
+                          : std::to_string(random.parameter());
   return attr.take_front(b).str() + value + attr.drop_front(e).str();
 }
 
@@ -541,7 +305,8 @@ static std::string changeKeyword(const Site &site, Random &random) {
     if (end == StringRef::npos || mnemonic)
       return {};
     std::string pair = attr.slice(b, end).str();
-    return attr.take_front(end).str() + ", " + pair + attr.drop_front(end).str();
+    return attr.take_front(end).str() + ", " + pair +
+           attr.drop_front(end).str();
   }
   case 4: { // Drop `key = value`.
     size_t end = attr.find_first_of(",>", e);

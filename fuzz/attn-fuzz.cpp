@@ -251,34 +251,33 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   bool sdpaModule = checkLowering && isAttnModule(*parsed, /*sdpaOnly=*/true);
   // Runs a pipeline on a fresh copy of the parsed module; `check` looks at
   // the result when it succeeds and returns what is wrong with it.
-  auto runPipeline = [&](llvm::StringRef name,
-                         llvm::function_ref<void(OpPassManager &)> build,
-                         llvm::function_ref<std::string(ModuleOp)> check,
-                         bool mustSucceed) {
-    OwningOpRef<ModuleOp> clone = cast<ModuleOp>((*parsed)->clone());
-    PassManager pm(&context, ModuleOp::getOperationName());
-    pm.enableVerifier(false); // VerifyAfterEachPass does it, stricter.
-    pm.addInstrumentation(
-        std::make_unique<VerifyAfterEachPass>([&](Pass *pass) {
-          reportBug(name + ": pass '" + pass->getArgument() +
-                        "' left IR that does not verify",
-                    captured);
-        }));
-    build(pm);
-    captured.clear();
-    errors = 0;
-    if (failed(pm.run(*clone))) {
-      if (errors == 0)
-        reportBug(name + ": a pass failed without an error diagnostic",
-                  captured);
-      if (mustSucceed)
-        reportBug(name + " failed on attn.sdpa IR that verified", captured);
-      return;
-    }
-    std::string wrong = check(*clone);
-    if (!wrong.empty())
-      reportBug(name + " " + wrong, captured);
-  };
+  auto runPipeline =
+      [&](llvm::StringRef name, llvm::function_ref<void(OpPassManager &)> build,
+          llvm::function_ref<std::string(ModuleOp)> check, bool mustSucceed) {
+        OwningOpRef<ModuleOp> clone = cast<ModuleOp>((*parsed)->clone());
+        PassManager pm(&context, ModuleOp::getOperationName());
+        pm.enableVerifier(false); // VerifyAfterEachPass does it, stricter.
+        pm.addInstrumentation(
+            std::make_unique<VerifyAfterEachPass>([&](Pass *pass) {
+              reportBug(name + ": pass '" + pass->getArgument() +
+                            "' left IR that does not verify",
+                        captured);
+            }));
+        build(pm);
+        captured.clear();
+        errors = 0;
+        if (failed(pm.run(*clone))) {
+          if (errors == 0)
+            reportBug(name + ": a pass failed without an error diagnostic",
+                      captured);
+          if (mustSucceed)
+            reportBug(name + " failed on attn.sdpa IR that verified", captured);
+          return;
+        }
+        std::string wrong = check(*clone);
+        if (!wrong.empty())
+          reportBug(name + " " + wrong, captured);
+      };
   auto noCheck = [](ModuleOp) { return std::string(); };
   runPipeline(
       "attn-decompose",
@@ -303,11 +302,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       [&](OpPassManager &pm) {
         attn::CpuPipelineOptions options;
         options.computeType = f64 ? "f64" : "f32";
-        if (failed(attn::buildCpuPipeline(pm, options,
-                                          [](const llvm::Twine &msg) {
-                                            llvm::errs() << msg << "\n";
-                                            return failure();
-                                          })))
+        if (failed(
+                attn::buildCpuPipeline(pm, options, [](const llvm::Twine &msg) {
+                  llvm::errs() << msg << "\n";
+                  return failure();
+                })))
           reportBug("buildCpuPipeline failed", "");
       },
       [&](ModuleOp result) {
