@@ -6,7 +6,7 @@ import numpy as np
 from attn_mlir import reference as ref
 from attn_mlir.run import from_bf16_bits, to_bf16_bits
 
-# The relative-error tolerance per MLIR element type of the compiled kernel (DESIGN section 7).
+# The relative-error tolerance per MLIR element type of the compiled kernel (docs/Semantics.md §10).
 TOL = {"f32": ref.TOLERANCE["f32_reference"], "f16": ref.TOLERANCE["f16"],
        "bf16": ref.TOLERANCE["bf16"]}
 # The numpy type of the arrays for an MLIR element type (bf16 travels as rounded float32).

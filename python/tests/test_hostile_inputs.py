@@ -2,7 +2,7 @@
 files, shapes whose dynamic dims do not fit each other, and sizes beyond 32-bit indexing.
 
 Each case has an expected error (exit 1 and an ``error:`` line, never a crash, an abort or a
-hang) or a documented numeric result (DESIGN section 3, compared with attn_mlir.reference).
+hang) or a documented numeric result (docs/Semantics.md §1, compared with attn_mlir.reference).
 The .npy error paths already covered by test_attn_run.py (bad magic, truncated header and
 data, Fortran order, unsupported and big-endian dtypes, wrong rank / static dim / dtype,
 Nk of k and v, the matmul inner dim) are not repeated here.
@@ -110,7 +110,7 @@ def assert_same_nan_and_close(out, expected, rtol=1e-5, atol=1e-5):
     np.testing.assert_allclose(out, expected, rtol=rtol, atol=atol, equal_nan=True)
 
 
-# ----------------------------------------------------------------- NaN and Inf (DESIGN 3)
+# ----------------------------------------------------------------- NaN and Inf (docs/Semantics.md §1)
 
 @pytest.mark.parametrize("where", ["q", "k", "v"])
 def test_nan_reaches_only_live_rows_causal(attn_run, where):
@@ -173,7 +173,7 @@ def test_inf_key_matches_reference(attn_run, value):
 
 def test_all_scores_minus_inf_give_zero_not_nan(attn_run):
     """A bias of -inf everywhere: every live score is -inf, so o = 0 and lse = -inf
-    (DESIGN section 3), never NaN."""
+    (docs/Semantics.md §1), never NaN."""
     rng = np.random.default_rng(15)
     q, k, v = qkv(rng, 1, 2, 2, 3, 4, 4, 4)
     bias = np.full((3, 4), -np.inf, np.float32)
@@ -187,7 +187,7 @@ def test_all_scores_minus_inf_give_zero_not_nan(attn_run):
 @pytest.mark.parametrize("dtype", ["f32", "f16", "bf16"])
 def test_huge_scores_do_not_overflow(attn_run, dtype):
     """Scores up to |1e4| (exp would overflow f32 and f64 without the max subtraction): the
-    result is finite and matches the float64 reference within the dtype's bound (DESIGN 7)."""
+    result is finite and matches the float64 reference within the dtype's bound (docs/Semantics.md §10)."""
     rng = np.random.default_rng(16)
     B, H, N, D = 1, 2, 9, 4
     # q . k / sqrt(D) spans about [-1e4, 1e4] with distinct maxima per row.
@@ -212,7 +212,7 @@ def test_huge_scores_do_not_overflow(attn_run, dtype):
 def test_huge_bias_does_not_overflow(attn_run):
     """A bias of +-1e4 on top of the scores, with near-ties at 1e4 in every row: finite, and
     the float64 reference within the conditioning of f32 scores. s + 1e4 is rounded to f32
-    (DESIGN 3: scores are f32), an absolute error up to 2^-24 * 1e4 ~ 6e-4 in the exponent,
+    (docs/Semantics.md §1: scores are f32), an absolute error up to 2^-24 * 1e4 ~ 6e-4 in the exponent,
     so the bound is 8 * 2^-24 * 1e4 (5e-3), not the 1e-5 of well-scaled inputs; an overflow
     gives inf or NaN, a missed max subtraction 0/0."""
     rng = np.random.default_rng(17)

@@ -1,9 +1,9 @@
 """attn.cluster through attn-run (attn-decompose, then attn-cpu-pipeline mode=reference) against
-the float64 reference (DESIGN sections 4 and 7), on fresh random inputs per test.
+the float64 reference (docs/Semantics.md and its §10), on fresh random inputs per test.
 
 Cluster memberships are discrete choices: the inputs are drawn until, in every cluster, the
 w-th and (w+1)-th largest ``<x^, mu_c>`` (queries and keys) differ by more than MARGIN, far above
-f32 rounding, so the compiled kernel and the reference pick the same members (DESIGN section 7).
+f32 rounding, so the compiled kernel and the reference pick the same members (docs/Semantics.md §10).
 """
 
 import numpy as np

@@ -1,9 +1,9 @@
 """attn.lsh through attn-run (attn-decompose, then attn-cpu-pipeline mode=reference) against the
-float64 reference (DESIGN sections 4 and 7), on fresh random inputs per test.
+float64 reference (docs/Semantics.md and its §10), on fresh random inputs per test.
 
 The buckets are discrete choices: the inputs are drawn until every argmax over ``[x ; -x]`` wins
 by more than MARGIN (far above f32 rounding of ``x = qk R``), so the compiled kernel and the
-reference hash every position alike (DESIGN section 7). Exactly tied rows (a zero qk row lands in
+reference hash every position alike (docs/Semantics.md §10). Exactly tied rows (a zero qk row lands in
 bucket 0) are exact in f32 too and are allowed.
 """
 

@@ -1,6 +1,6 @@
 """attn.pkm through attn-run (attn-decompose, attn-cpu-pipeline) against the float64
-reference, on fresh random inputs whose top-k choices are well separated (DESIGN sections 4
-and 7: a near-tie at the k-th place would make the result depend on rounding)."""
+reference, on fresh random inputs whose top-k choices are well separated (docs/Semantics.md §8 and
+§10: a near-tie at the k-th place would make the result depend on rounding)."""
 
 import numpy as np
 import pytest

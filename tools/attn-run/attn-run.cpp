@@ -299,7 +299,7 @@ static void printResults(const EntrySignature &signature,
   }
 }
 
-/// The DESIGN section 7 bound on ||out - ref|| / ||ref|| for `kind`.
+/// The docs/Semantics.md §10 bound on ||out - ref|| / ||ref|| for `kind`.
 static double getBound(ElementKind kind) {
   switch (kind) {
   case ElementKind::F16:

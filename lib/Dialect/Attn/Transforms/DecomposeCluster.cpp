@@ -1,7 +1,7 @@
 //===- DecomposeCluster.cpp - decomposition of attn.cluster
 //----------------===//
 //
-// attn.cluster (Routing Transformer, DESIGN section 4) as gather -> attn.sdpa
+// attn.cluster (Routing Transformer, docs/Semantics.md §5) as gather -> attn.sdpa
 // per cluster with remapped positions -> scatter and log-sum-exp combine. Per
 // batch b, query head h (KV head g = h / (H / Hkv)) and cluster c (choices and
 // scores in f32):

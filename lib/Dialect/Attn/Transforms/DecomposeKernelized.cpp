@@ -1,6 +1,6 @@
 //===- DecomposeKernelized.cpp - decomposition of attn.kernelized ---------===//
 //
-// attn.kernelized (Performer FAVOR+ / linear transformer, DESIGN section 4)
+// attn.kernelized (Performer FAVOR+ / linear transformer, docs/Semantics.md §7)
 // becomes feature maps and a linear reduction, all in f32. Keys and values
 // are first repeated to the H query heads (GQA), so every step below is per
 // (b, h):

@@ -1,6 +1,6 @@
 //===- DecomposeLightConv.cpp - decomposition of attn.lightconv -----------===//
 //
-// attn.lightconv (Lite Transformer short-range branch, DESIGN section 4) as
+// attn.lightconv (Lite Transformer short-range branch, docs/Semantics.md §9) as
 // linalg on tensors, accumulating in f32:
 //
 //   w'[g,t]   = normalize ? exp(w[g,t] - max_t w[g]) / sum_t exp(...) : w

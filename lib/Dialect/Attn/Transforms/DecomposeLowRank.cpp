@@ -1,6 +1,6 @@
 //===- DecomposeLowRank.cpp - decomposition of attn.lowrank ---------------===//
 //
-// attn.lowrank (Linformer, DESIGN section 4) becomes two projections and a
+// attn.lowrank (Linformer, docs/Semantics.md §6) becomes two projections and a
 // dense attn.sdpa. Per batch b and KV head g, with p = g when the projections
 // have Hkv heads and p = 0 when they have one:
 //

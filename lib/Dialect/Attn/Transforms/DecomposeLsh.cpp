@@ -1,7 +1,7 @@
 //===- DecomposeLsh.cpp - decomposition of attn.lsh
 //------------------------===//
 //
-// attn.lsh (Reformer, DESIGN section 4) as gather -> chunked attn.sdpa with
+// attn.lsh (Reformer, docs/Semantics.md §4) as gather -> chunked attn.sdpa with
 // remapped positions -> scatter and log-sum-exp combine. Per batch b, head h
 // and hash round r (all choices and scores in f32):
 //
@@ -41,7 +41,7 @@ using namespace mlir;
 using namespace mlir::attn;
 using namespace mlir::attn::detail;
 
-/// The f32 score that a query's own key gets (DESIGN attn.lsh step 5).
+/// The f32 score that a query's own key gets (docs/Semantics.md §4 step 5).
 static constexpr double kSelfScore = -1e5;
 
 //===----------------------------------------------------------------------===//

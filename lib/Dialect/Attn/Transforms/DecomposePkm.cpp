@@ -1,6 +1,6 @@
 //===- DecomposePkm.cpp - decomposition of attn.pkm -----------------------===//
 //
-// attn.pkm (product-key memory, DESIGN section 4) as linalg on tensors, all
+// attn.pkm (product-key memory, docs/Semantics.md §8) as linalg on tensors, all
 // in f32. Top-k is built without a sort: per query (b, h, i),
 //
 //   s1[x] = <subkeys1[h, x], q[:Dk/2]>,  s2[y] = <subkeys2[h, y], q[Dk/2:]>
@@ -15,7 +15,7 @@
 //
 // The gathers are reductions (`max_x (rank[x] == t ? x : 0)`), so the indices
 // stay in [0, n) even when NaN scores break the ranking (the result is then
-// unspecified, DESIGN section 3, but nothing reads out of bounds).
+// unspecified, docs/Semantics.md §1, but nothing reads out of bounds).
 //
 //===----------------------------------------------------------------------===//
 #include "attn/Dialect/Attn/Transforms/BuildUtils.h"

@@ -73,7 +73,7 @@ Value rankPositions(OpBuilder &b, Location loc, Value keys,
 Value positionsByRank(OpBuilder &b, Location loc, Value rank,
                       OpFoldResult count = {});
 
-/// The log-sum-exp combination of P partial results per query (DESIGN attn.lsh
+/// The log-sum-exp combination of P partial results per query (docs/Semantics.md §4
 /// step 6). `rows` [B, H, P, N] (i64) names, for part p of query n, the row
 /// `g * M + u` of the sdpa result `o` [B, G, M, Dv] and `lse` [B, G, M], or is
 /// negative when the query has no such part. Writes

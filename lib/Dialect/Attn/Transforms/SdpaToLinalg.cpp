@@ -1,7 +1,7 @@
 //===- SdpaToLinalg.cpp - attn.sdpa to linalg (the reference path) --------===//
 //
 // The golden path: unfused, every intermediate materialized, each step one
-// linalg.generic that reads like the formula in DESIGN section 4.
+// linalg.generic that reads like the formula in docs/Semantics.md §2.
 //
 //   S[b,h,i,j]  = sum_d q[b,h,i,d] k[b,h/G,j,d]                  (compute type)
 //   T, L, W     = per pair: s = scale S + bias, s = score_mod(s, b, h, qpos,

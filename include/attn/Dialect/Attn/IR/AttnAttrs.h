@@ -53,7 +53,7 @@ struct DiagonalBand {
 int64_t floorDiv(int64_t a, int64_t b);
 int64_t floorMod(int64_t a, int64_t b);
 
-/// The splitmix64 hash that the random pattern draws with (DESIGN.md).
+/// The splitmix64 hash that the random pattern draws with (docs/Semantics.md §3).
 uint64_t splitmix64(uint64_t x);
 
 } // namespace attn

@@ -30,6 +30,10 @@ def Attn_Dialect : Dialect {
     Sparsity patterns are attributes implementing `PatternAttrInterface`
     (`#attn.causal`, `#attn.window<...>`, `#attn.union<[...]>`, ...): every
     lowering asks only that interface, so a new pattern is one attribute.
+
+    The complete semantics (every op, every pattern, the NaN and empty-row
+    rules, the numerics contract, the passes and tools) are written out in
+    `docs/Semantics.md`; each op's description below gives its section.
   }];
   let useDefaultAttributePrinterParser = 1;
   let usePropertiesForAttributes = 1;

@@ -1,7 +1,7 @@
 //===- Decompositions.h - non-core attn ops into sdpa + linalg --*- C++ -*-===//
 //
 // One function per non-core op. Each builds, at the builder's insertion point,
-// IR equivalent to the op (DESIGN section 4) and returns one value per result
+// IR equivalent to the op (docs/Semantics.md) and returns one value per result
 // of the op; on failure it has emitted a diagnostic on the op. The functions
 // back the `linalg::AggregatedOpInterface` external models that
 // `attn-decompose` and `transform.structured.decompose_interface` use.

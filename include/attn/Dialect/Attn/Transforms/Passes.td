@@ -18,7 +18,7 @@ def AttnDecompose : Pass<"attn-decompose"> {
     applies the same rewrite from a transform script.
 
     Discrete choices (LSH buckets, cluster memberships, top-k sets) are
-    computed in f32 from the inputs as DESIGN section 7 states.
+    computed in f32 from the inputs as docs/Semantics.md §10 states.
 
     Example:
 
