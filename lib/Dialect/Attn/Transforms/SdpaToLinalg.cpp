@@ -270,6 +270,9 @@ Value SdpaLowering::accumulate(Value acc, Value probs, Value live, Value values,
 }
 
 /// Inlines the score_mod region: %s, %b, %h, %i, %j -> the yielded score.
+/// Ops with regions (scf.if, scf.for, scf.while, ...) are cloned whole: they
+/// stay inside the linalg.generic body and convert-scf-to-cf lowers them
+/// after the generic has become loops.
 void SdpaLowering::scoreModBody(OpBuilder &nb, Value &s, Value bIdx, Value hIdx,
                                 Value qi, Value kj) {
   Block &block = op.getScoreMod().front();
@@ -550,13 +553,5 @@ FailureOr<SmallVector<Value>> SdpaLowering::run() {
 
 FailureOr<SmallVector<Value>>
 mlir::attn::lowerSdpaToLinalg(OpBuilder &b, SdpaOp op, FloatType computeType) {
-  if (!op.getScoreMod().empty()) {
-    Block &block = op.getScoreMod().front();
-    for (Operation &inner : block.without_terminator())
-      if (inner.getNumRegions() != 0 || !isPure(&inner))
-        return op.emitOpError("score_mod: only region-free pure ops can be "
-                              "lowered, but found ")
-               << inner.getName();
-  }
   return SdpaLowering(b, op, computeType).run();
 }

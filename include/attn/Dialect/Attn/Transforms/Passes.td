@@ -65,4 +65,39 @@ def AttnLowerToLinalg : Pass<"attn-lower-to-linalg"> {
   ];
 }
 
+def AttnExpandMath : Pass<"attn-expand-math"> {
+  let summary = "Rewrites the math ops that have no LLVM lowering into ones "
+                "that have";
+  let description = [{
+    `convert-math-to-llvm` lowers most `math` ops to LLVM intrinsics and
+    `convert-math-to-libm` most of the others to libm calls; this pass
+    rewrites the rest, on scalars of any float type, in terms of `arith` and
+    `math.absf`:
+
+    * `math.isinf %x`: `|x| == +inf`;
+    * `math.isnormal %x`: `smallest normal <= |x| < +inf` (false for NaN);
+    * `math.clampf %x to [%lo, %hi]`: `maximumf(minimumf(x, hi), lo)`, a
+      clamp (MLIR 22's own expansion in `math-expand-ops` follows the op's
+      documentation, `maximumf(minimumf(x, lo), hi)`, which is not one; later
+      MLIR corrected the documentation to the clamp).
+
+    `attn-cpu-pipeline` runs it so that every `math` op that a `score_mod`
+    may hold compiles.
+
+    Example:
+
+    ```mlir
+    // attn-opt --attn-expand-math
+    %b = math.isinf %x : f32
+    // becomes
+    %a = math.absf %x : f32
+    %inf = arith.constant 0x7F800000 : f32
+    %b = arith.cmpf oeq, %a, %inf : f32
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect"
+  ];
+}
+
 #endif // ATTN_DIALECT_ATTN_TRANSFORMS_PASSES_TD
