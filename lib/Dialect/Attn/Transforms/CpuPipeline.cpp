@@ -42,7 +42,9 @@ LogicalResult mlir::attn::buildCpuPipeline(
                         options.computeType + "'");
 
   // attn -> linalg on tensors.
-  pm.addPass(createAttnDecompose());
+  AttnDecomposeOptions decomposeOptions;
+  decomposeOptions.computeType = options.computeType;
+  pm.addPass(createAttnDecompose(decomposeOptions));
   AttnLowerToLinalgOptions lowerOptions;
   lowerOptions.computeType = options.computeType;
   pm.addPass(createAttnLowerToLinalg(lowerOptions));

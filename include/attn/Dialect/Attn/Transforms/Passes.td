@@ -17,8 +17,15 @@ def AttnDecompose : Pass<"attn-decompose"> {
     `linalg::AggregatedOpInterface`, so `transform.structured.decompose_interface`
     applies the same rewrite from a transform script.
 
-    Discrete choices (LSH buckets, cluster memberships, top-k sets) are
-    computed in f32 from the inputs as DESIGN section 7 states.
+    `compute-type` is the element type of every value the decompositions
+    compute (scores, features, softmax statistics, sums). Discrete choices
+    (LSH buckets, cluster memberships, top-k sets) are computed in f32 from
+    the inputs either way, so both compute types see the same choices. With
+    `compute-type=f64` the attention inside lsh, cluster and lowrank is built
+    directly as the linalg of `attn-lower-to-linalg{compute-type=f64}`
+    instead of an `attn.sdpa` (whose operands and results are f32, f16 or
+    bf16): `attn-cpu-pipeline{compute-type=f64}`, the oracle of
+    `attn-run --check`, computes every op in f64.
 
     Example:
 
@@ -29,6 +36,11 @@ def AttnDecompose : Pass<"attn-decompose"> {
     // followed by a dense attn.sdpa on the projected keys and values.
     ```
   }];
+  let options = [
+    Option<"computeType", "compute-type", "std::string", /*default=*/"\"f32\"",
+           "Element type of the values the decompositions compute: f32 (the "
+           "numerics contract) or f64 (the higher-precision oracle)">
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::cf::ControlFlowDialect",
     "::mlir::linalg::LinalgDialect", "::mlir::math::MathDialect",
