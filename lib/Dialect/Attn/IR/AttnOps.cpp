@@ -267,6 +267,67 @@ LogicalResult SdpaOp::verify() {
   return success();
 }
 
+/// Whether a score_mod may compute in `type`: index, signless integers of at
+/// most 64 bits, f16, bf16, f32 or f64 (what the CPU lowering handles).
+static bool isScoreModScalar(Type type) {
+  if (type.isIndex() || type.isF16() || type.isBF16() || type.isF32() ||
+      type.isF64())
+    return true;
+  auto integer = dyn_cast<IntegerType>(type);
+  return integer && integer.isSignless() && integer.getWidth() <= 64;
+}
+
+/// Whether attn-lower-to-linalg and attn-cpu-pipeline can lower `op` inside a
+/// score_mod: the ops of arith, math, index and scf (scf.forall aside: it
+/// works on shared tensors, not scalars), and tensor.extract / tensor.dim of
+/// a tensor defined outside the region.
+static bool isScoreModOp(Operation *op) {
+  StringRef dialect = op->getName().getDialectNamespace();
+  StringRef name = op->getName().getStringRef();
+  if (dialect == "arith" || dialect == "math" || dialect == "index")
+    return true;
+  if (dialect == "scf")
+    return name != "scf.forall" && name != "scf.forall.in_parallel";
+  return name == "tensor.extract" || name == "tensor.dim";
+}
+
+/// Checks that every op of the (pure) score_mod `region` can be lowered and
+/// computes in scalar types that the CPU lowering supports.
+static LogicalResult verifyScoreModLowerable(Region &region) {
+  auto badType = [](Operation *op, StringRef what, unsigned index, Type type) {
+    return op->emitOpError()
+           << what << " " << index << " has type " << type
+           << ", which a score_mod cannot compute in; allowed are index, "
+              "signless integers of at most 64 bits, f16, bf16, f32 and f64";
+  };
+  WalkResult result = region.walk<WalkOrder::PreOrder>([&](Operation *op) {
+    if (isa<YieldOp>(op))
+      return WalkResult::advance();
+    if (!isScoreModOp(op)) {
+      op->emitOpError()
+          << "cannot be lowered in a score_mod; allowed are the ops of the "
+             "arith, math, index and scf dialects (not scf.forall), "
+             "tensor.extract and tensor.dim";
+      return WalkResult::interrupt();
+    }
+    for (auto [index, value] : llvm::enumerate(op->getResults()))
+      if (!isScoreModScalar(value.getType())) {
+        (void)badType(op, "result", index, value.getType());
+        return WalkResult::interrupt();
+      }
+    for (Region &nested : op->getRegions())
+      for (Block &block : nested)
+        for (BlockArgument arg : block.getArguments())
+          if (!isScoreModScalar(arg.getType())) {
+            (void)badType(op, "block argument", arg.getArgNumber(),
+                          arg.getType());
+            return WalkResult::interrupt();
+          }
+    return WalkResult::advance();
+  });
+  return failure(result.wasInterrupted());
+}
+
 LogicalResult SdpaOp::verifyRegions() {
   Region &region = getScoreMod();
   if (region.empty())
@@ -298,7 +359,9 @@ LogicalResult SdpaOp::verifyRegions() {
                        "arguments");
     return WalkResult::interrupt();
   });
-  return failure(impure.wasInterrupted());
+  if (impure.wasInterrupted())
+    return failure();
+  return verifyScoreModLowerable(region);
 }
 
 namespace {
