@@ -1,11 +1,11 @@
 //===- attn-run.cpp - Compile and run one function on the CPU -------------===//
 //
-// attn-run FILE.mlir [--entry=NAME] [--input=NAME=FILE.npy ...]
+// attn-run FILE.mlir [--entry=NAME] [--input=NAME|#N=FILE.npy ...]
 //         [--random-inputs [--seed=S] [--dim=N]] [--output=DIR|FILE.npy]
 //         [--check] [--bench=N] [--print]
 //
-// Exit codes: 0 success, 1 error, 2 --check exceeded a bound. See
-// docs/AttnRun.md.
+// Exit codes: 0 success, 1 error, 2 --check exceeded a bound, 3 a run-time
+// check of the compiled code failed. See docs/AttnRun.md.
 //
 //===----------------------------------------------------------------------===//
 #include "Inputs.h"
