@@ -114,7 +114,8 @@ HostArray::HostArray(ElementKind kind, ArrayRef<int64_t> shape, bool zeroed)
     errs() << "]: " << why << "\n";
     std::exit(1);
   };
-  std::optional<int64_t> count = 1;
+  // An array with a dim 0 is empty, however large its other dims.
+  std::optional<int64_t> count = llvm::is_contained(shape, 0) ? 0 : 1;
   for (int64_t dim : shape)
     if (count)
       count = llvm::checkedMul(*count, dim);

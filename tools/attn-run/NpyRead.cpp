@@ -274,8 +274,9 @@ Expected<NpyArray> attn_run::readNpy(StringRef path) {
     return fail("unsupported dtype '" + npy.dtype +
                 "' (supported: <f4 <f8 <f2 <u2 <i4 <i8 |i1 |b1)");
 
-  // Dims are non-negative (the parser reads digits only).
-  uint64_t numBytes = itemSize;
+  // Dims are non-negative (the parser reads digits only); with a dim 0 the
+  // array is empty, however large its other dims.
+  uint64_t numBytes = llvm::is_contained(npy.shape, 0) ? 0 : itemSize;
   for (int64_t dim : npy.shape) {
     if (dim != 0 && numBytes > kMaxDataBytes / static_cast<uint64_t>(dim))
       return fail("the shape is too large");
