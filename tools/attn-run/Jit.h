@@ -12,22 +12,14 @@
 
 namespace attn_run {
 
-/// Exit code of an error (one `attn-run: error:` line on stderr).
-inline constexpr int kExitError = 1;
-/// Exit code of --check when a result exceeds its bound.
-inline constexpr int kExitCheckFailed = 2;
-/// Exit code of a failed run-time check (cf.assert) of the compiled code.
-inline constexpr int kExitRuntimeCheck = 3;
-
 /// Lowers a clone of `module` with `attn-cpu-pipeline{mode compute-type}`,
 /// giving `entry` a C interface, and JIT-compiles it at -O2. Diagnostics go
 /// to the context's handler; failure means they were printed.
 ///
-/// The compiled code's malloc, calloc, realloc, aligned_alloc and
-/// posix_memalign are checked: a failed allocation prints `attn-run: error:
-/// out of memory: ...` and exits with kExitError. Its abort (after the puts
-/// of a failed cf.assert) prints the assert's message as an `attn-run:
-/// error:` and exits with kExitRuntimeCheck.
+/// Every size that the compiled code passes to malloc is checked for
+/// overflow (`insertAllocationSizeChecks`), and its C library calls go to
+/// `getRuntimeHooks`: a failed allocation or cf.assert is an `attn-run:
+/// error:` and an exit, not a crash.
 mlir::FailureOr<std::unique_ptr<mlir::ExecutionEngine>>
 compileModule(mlir::ModuleOp module, llvm::StringRef entry,
               llvm::StringRef mode, llvm::StringRef computeType);

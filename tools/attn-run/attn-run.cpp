@@ -8,6 +8,7 @@
 // check of the compiled code failed. See docs/AttnRun.md.
 //
 //===----------------------------------------------------------------------===//
+#include "ExitCodes.h"
 #include "Inputs.h"
 #include "Jit.h"
 #include "Npy.h"
