@@ -46,7 +46,7 @@ using namespace attn_run;
 namespace cl = llvm::cl;
 
 /// attn-run's own options: --help shows only these (and --help, --version);
-/// the LLVM and MLIR options linked in are listed by --help-hidden.
+/// the LLVM options linked in are listed by --help-hidden.
 static cl::OptionCategory attnRunCategory("attn-run options");
 
 static cl::opt<std::string> inputFile(cl::Positional, cl::Required,
@@ -501,8 +501,8 @@ static int runMain(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
   return checkFailed ? kExitCheckFailed : 0;
 }
 
-/// Moves every option that attn-run does not define (the LLVM and MLIR
-/// options of the linked libraries) behind --help-hidden.
+/// Moves every option that attn-run does not define (the LLVM options of
+/// the linked libraries) behind --help-hidden.
 static void hideForeignOptions() {
   for (cl::Option *option : cl::getRegisteredOptions().values()) {
     if (llvm::is_contained(option->Categories, &attnRunCategory) ||
