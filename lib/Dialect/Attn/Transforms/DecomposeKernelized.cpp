@@ -1,13 +1,8 @@
 //===- DecomposeKernelized.cpp - decomposition of attn.kernelized ---------===//
 //
-<<<<<<< HEAD
-// attn.kernelized (Performer FAVOR+ / linear transformer, docs/Semantics.md §7)
-// becomes feature maps and a linear reduction, all in f32. Keys and values
-=======
 // attn.kernelized (Performer FAVOR+ / linear transformer, docs/Semantics.md §7)
 // becomes feature maps and a linear reduction, all in the compute type ct
 // (f32, or f64 for the oracle of attn-run --check). Keys and values
->>>>>>> hardening-lower
 // are first repeated to the H query heads (GQA), so every step below is per
 // (b, h):
 //

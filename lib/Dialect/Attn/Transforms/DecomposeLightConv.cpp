@@ -1,13 +1,8 @@
 //===- DecomposeLightConv.cpp - decomposition of attn.lightconv -----------===//
 //
-<<<<<<< HEAD
-// attn.lightconv (Lite Transformer short-range branch, docs/Semantics.md §9) as
-// linalg on tensors, accumulating in f32:
-=======
 // attn.lightconv (Lite Transformer short-range branch, docs/Semantics.md §9) as
 // linalg on tensors, computing in the compute type (f32, or f64 for the
 // oracle of attn-run --check):
->>>>>>> hardening-lower
 //
 //   w'[g,t]   = normalize ? exp(w[g,t] - max_t w[g]) / sum_t exp(...) : w
 //   out[b,n,g,j] = sum_{t : 0 <= n + t - P < N} w'[g,t] x[b, n + t - P, c],

@@ -42,11 +42,7 @@ using namespace mlir;
 using namespace mlir::attn;
 using namespace mlir::attn::detail;
 
-<<<<<<< HEAD
-/// The f32 score that a query's own key gets (docs/Semantics.md §4 step 5).
-=======
 /// The score that a query's own key gets, unscaled (docs/Semantics.md §4 step 5).
->>>>>>> hardening-lower
 static constexpr double kSelfScore = -1e5;
 
 //===----------------------------------------------------------------------===//

@@ -1,15 +1,10 @@
 //===- DecomposePkm.cpp - decomposition of attn.pkm -----------------------===//
 //
-<<<<<<< HEAD
-// attn.pkm (product-key memory, docs/Semantics.md §8) as linalg on tensors, all
-// in f32. Top-k is built without a sort: per query (b, h, i),
-=======
 // attn.pkm (product-key memory, docs/Semantics.md §8) as linalg on tensors. The
 // top-k choices are made on f32 scores; the kept candidates' scores, their
 // softmax and the weighted sum of values are in the compute type ct (f32, or
 // f64 for the oracle of attn-run --check). Top-k is built without a sort: per
 // query (b, h, i),
->>>>>>> hardening-lower
 //
 //   s1[x] = <subkeys1[h, x], q[:Dk/2]>,  s2[y] = <subkeys2[h, y], q[Dk/2:]>
 //   rank1[x] = #{x' : s1[x'] > s1[x] or (s1[x'] == s1[x] and x' < x)}

@@ -78,21 +78,12 @@ Value rankPositions(OpBuilder &b, Location loc, Value keys,
 Value positionsByRank(OpBuilder &b, Location loc, Value rank,
                       OpFoldResult count = {});
 
-<<<<<<< HEAD
-/// The log-sum-exp combination of P partial results per query (docs/Semantics.md §4
-/// step 6). `rows` [B, H, P, N] (i64) names, for part p of query n, the row
-/// `g * M + u` of the sdpa result `o` [B, G, M, Dv] and `lse` [B, G, M], or is
-/// negative when the query has no such part. Writes
-/// `o(n) = sum_p exp(lse_p - LSE) o_p` (0 when every lse_p is -inf) into
-/// `init` [B, H, N, Dv] in its element type.
-=======
 /// The log-sum-exp combination of P partial results per query (docs/Semantics.md §4
 /// step 6), computed in `computeType`. `rows` [B, H, P, N] (i64) names, for
 /// part p of query n, the row `g * M + u` of the attention result `o`
 /// [B, G, M, Dv] and `lse` [B, G, M], or is negative when the query has no
 /// such part. Writes `o(n) = sum_p exp(lse_p - LSE) o_p` (0 when every lse_p
 /// is -inf) into `init` [B, H, N, Dv] in its element type.
->>>>>>> hardening-lower
 Value combineByLse(OpBuilder &b, Location loc, Value rows, Value o, Value lse,
                    int64_t m, Value init, FloatType computeType);
 
