@@ -2098,3 +2098,180 @@ func.func @negative_causal_bottom_right_twice(%q: tensor<1x2x8x4xf32>) {
   %0 = attn.sdpa ins(%q, %q, %q : tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>) outs(%q : tensor<1x2x8x4xf32>) pattern(#attn.causal<bottom_right, bottom_right>) -> tensor<1x2x8x4xf32>
   return
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// Attributes an op does not define are rejected, not ignored (issue 8)
+//===----------------------------------------------------------------------===//
+
+func.func @negative_sdpa_causal_unit_attribute(%q: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{'attn.sdpa' op does not define the attribute 'causal' (its attributes are max_span, pattern, ramp, scale; a discardable attribute needs a dialect prefix, as in 'foo.bar'); for causal attention write pattern(#attn.causal)}}
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>) {causal} -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_sdpa_misspelt_scale(%q: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{'attn.sdpa' op does not define the attribute 'sacle' (its attributes are max_span, pattern, ramp, scale;}}
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>) {sacle = 0.5 : f32} -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_sdpa_unknown_attribute_generic(%q: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{'attn.sdpa' op does not define the attribute 'window'}}
+  %r = "attn.sdpa"(%q, %q, %q, %q) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0>}> ({
+  }) {window = 4 : i64} : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_lsh_unknown_attribute(%x: tensor<1x2x8x4xf32>, %rot: tensor<2x1x4x2xf32>) {
+  // expected-error @+1 {{'attn.lsh' op does not define the attribute 'num_hashes' (its attributes are causal, chunk_size, look_ahead, look_back, num_buckets, scale;}}
+  %r = attn.lsh ins(%x, %x, %rot : tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<2x1x4x2xf32>) outs(%x : tensor<1x2x8x4xf32>)
+         {num_buckets = 4, chunk_size = 4, num_hashes = 2} -> tensor<1x2x8x4xf32>
+  return
+}
+
+// -----
+
+func.func @negative_cluster_unknown_attribute(%q: tensor<1x2x4x8xf32>, %c: tensor<2x3x8xf32>) {
+  // expected-error @+1 {{'attn.cluster' op does not define the attribute 'clusters' (its attributes are causal, scale, window;}}
+  %r = attn.cluster ins(%q, %q, %q, %c : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<2x3x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         {window = 2, clusters = 3} -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_lowrank_unknown_attribute(%q: tensor<1x2x4x8xf32>, %e: tensor<1x3x4xf32>) {
+  // expected-error @+1 {{'attn.lowrank' op does not define the attribute 'rank' (its attributes are scale;}}
+  %r = attn.lowrank ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) projections(%e : tensor<1x3x4xf32>)
+         outs(%q : tensor<1x2x4x8xf32>) {rank = 3} -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_kernelized_unknown_attribute(%q: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{'attn.kernelized' op does not define the attribute 'normalize' (its attributes are causal, feature_map;}}
+  %r = attn.kernelized relu ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         {normalize} -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_pkm_unknown_attribute(%q: tensor<1x2x8x4xf32>, %s: tensor<2x4x2xf32>, %v: tensor<16x4xf32>) {
+  // expected-error @+1 {{'attn.pkm' op does not define the attribute 'topk' (its attributes are top_k;}}
+  %0 = attn.pkm ins(%q, %s, %s, %v : tensor<1x2x8x4xf32>, tensor<2x4x2xf32>, tensor<2x4x2xf32>, tensor<16x4xf32>) outs(%q : tensor<1x2x8x4xf32>) {top_k = 2, topk = 2} -> tensor<1x2x8x4xf32>
+  return
+}
+
+// -----
+
+func.func @negative_lightconv_unknown_attribute(%x: tensor<1x4x8xf32>, %w: tensor<2x3xf32>) {
+  // expected-error @+1 {{'attn.lightconv' op does not define the attribute 'softmax' (its attributes are causal, normalize;}}
+  %0 = attn.lightconv ins(%x, %w : tensor<1x4x8xf32>, tensor<2x3xf32>) outs(%x : tensor<1x4x8xf32>) {softmax} -> tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_yield_unknown_attribute(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>) score_mod {
+  ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
+    // expected-error @+1 {{'attn.yield' op does not define the attribute 'scale' (it has no attributes;}}
+    attn.yield {scale = 2.0 : f32} %s : f32
+  } -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// Generic-form operand segments (issue 8): a required operand with no value
+// or two values, negative sizes and a wrong sum are diagnostics
+//===----------------------------------------------------------------------===//
+
+func.func @negative_sdpa_segments_two_queries_no_outs(%q: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{'attn.sdpa' op expects operandSegmentSizes to give the query operand (segment 0) one value, but got 2}}
+  %r = "attn.sdpa"(%q, %q, %q, %q) <{operandSegmentSizes = array<i32: 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0>}> ({
+  }) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_sdpa_segments_no_outs(%q: tensor<1x2x4x8xf32>, %m: tensor<4x4xi1>) {
+  // expected-error @+1 {{'attn.sdpa' op expects operandSegmentSizes to give the outs operand (segment 3) one value, but got 0}}
+  %r = "attn.sdpa"(%q, %q, %q, %m) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0>}> ({
+  }) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<4x4xi1>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_sdpa_segments_no_key(%q: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{'attn.sdpa' op expects operandSegmentSizes to give the key operand (segment 1) one value, but got 0}}
+  %r = "attn.sdpa"(%q, %q, %q, %q) <{operandSegmentSizes = array<i32: 1, 0, 2, 1, 0, 0, 0, 0, 0, 0, 0>}> ({
+  }) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_sdpa_segments_negative(%q: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{'operandSegmentSizes' attribute cannot have negative elements}}
+  %r = "attn.sdpa"(%q, %q, %q, %q) <{operandSegmentSizes = array<i32: -1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 2>}> ({
+  }) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_sdpa_segments_sum(%q: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{operand count (4) does not match with the total size (5) specified in attribute 'operandSegmentSizes'}}
+  %r = "attn.sdpa"(%q, %q, %q, %q) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0>}> ({
+  }) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_sdpa_segments_missing(%q: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{operand count (4) does not match with the total size (0) specified in attribute 'operandSegmentSizes'}}
+  %r = "attn.sdpa"(%q, %q, %q, %q) ({
+  }) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_sdpa_segments_too_many(%q: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{size mismatch in attribute conversion: 12 vs 11}}
+  %r = "attn.sdpa"(%q, %q, %q, %q) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0>}> ({
+  }) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_sdpa_untyped_scale_beyond_f32(%q: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{'attn.sdpa' op attribute 'scale' failed to satisfy constraint: 32-bit float attribute}}
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>) {scale = 1.0e300} -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_lsh_integer_scale(%x: tensor<1x2x8x4xf32>, %rot: tensor<2x1x4x2xf32>) {
+  // expected-error @+2 {{'attn.lsh' op attribute 'scale' failed to satisfy constraint: 32-bit float attribute}}
+  %r = attn.lsh ins(%x, %x, %rot : tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<2x1x4x2xf32>) outs(%x : tensor<1x2x8x4xf32>)
+         {num_buckets = 4, chunk_size = 4, scale = 1} -> tensor<1x2x8x4xf32>
+  return
+}
