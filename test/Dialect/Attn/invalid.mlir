@@ -1983,14 +1983,12 @@ func.func @negative_causal_unknown_keyword(%q: tensor<1x2x4x8xf32>) {
 // -----
 
 //===----------------------------------------------------------------------===//
-// #attn.union and #attn.intersect: an empty part list never reaches the
-// verifier (the generated parser wants at least one part)
+// #attn.union and #attn.intersect: an empty part list reaches the verifier
 //===----------------------------------------------------------------------===//
 
 func.func @negative_union_no_parts(%q: tensor<1x2x4x8xf32>) {
   %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
-         // expected-error @+2 {{expected attribute value}}
-         // expected-error @+1 {{failed to parse Attn_UnionAttr parameter 'parts'}}
+         // expected-error @+1 {{#attn.union needs at least one part, but got none}}
          pattern(#attn.union<[]>) -> tensor<1x2x4x8xf32>
   return
 }
@@ -1999,8 +1997,7 @@ func.func @negative_union_no_parts(%q: tensor<1x2x4x8xf32>) {
 
 func.func @negative_intersect_no_parts(%q: tensor<1x2x4x8xf32>) {
   %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
-         // expected-error @+2 {{expected attribute value}}
-         // expected-error @+1 {{failed to parse Attn_IntersectAttr parameter 'parts'}}
+         // expected-error @+1 {{#attn.intersect needs at least one part, but got none}}
          pattern(#attn.intersect<[]>) -> tensor<1x2x4x8xf32>
   return
 }
@@ -2009,9 +2006,17 @@ func.func @negative_intersect_no_parts(%q: tensor<1x2x4x8xf32>) {
 
 func.func @negative_union_part_not_a_pattern(%q: tensor<1x2x4x8xf32>) {
   %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
-         // expected-error @+2 {{invalid kind of attribute specified}}
-         // expected-error @+1 {{failed to parse Attn_UnionAttr parameter 'parts'}}
+         // expected-error @+1 {{#attn.union needs patterns as parts, but got 3 : i64}}
          pattern(#attn.union<[#attn.causal, 3 : i64]>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_intersect_part_not_a_pattern(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{#attn.intersect needs patterns as parts, but got #attn<feature_map relu>}}
+         pattern(#attn.intersect<[#attn<feature_map relu>]>) -> tensor<1x2x4x8xf32>
   return
 }
 
@@ -2273,5 +2278,229 @@ func.func @negative_lsh_integer_scale(%x: tensor<1x2x8x4xf32>, %rot: tensor<2x1x
   // expected-error @+2 {{'attn.lsh' op attribute 'scale' failed to satisfy constraint: 32-bit float attribute}}
   %r = attn.lsh ins(%x, %x, %rot : tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<2x1x4x2xf32>) outs(%x : tensor<1x2x8x4xf32>)
          {num_buckets = 4, chunk_size = 4, scale = 1} -> tensor<1x2x8x4xf32>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// #attn.block_sparse layouts: only a dense 2-D i1 tensor (issue 8)
+//===----------------------------------------------------------------------===//
+
+func.func @negative_block_sparse_vector_layout(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{#attn.block_sparse needs a tensor layout, but got 'vector<2x2xi1>'}}
+         pattern(#attn.block_sparse<block = [2, 2], layout = dense<true> : vector<2x2xi1>>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_block_sparse_float_layout(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{#attn.block_sparse needs a dense i1 tensor layout, but got dense<1.000000e+00> : tensor<2x2xf32>}}
+         pattern(#attn.block_sparse<block = [2, 2], layout = dense<1.0> : tensor<2x2xf32>>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_block_sparse_i8_layout(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{#attn.block_sparse needs a 2-D i1 layout (query blocks x key blocks), but got 'tensor<2x2xi8>'}}
+         pattern(#attn.block_sparse<block = [2, 2], layout = dense<1> : tensor<2x2xi8>>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_block_sparse_rank3_layout(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{#attn.block_sparse needs a 2-D i1 layout (query blocks x key blocks), but got 'tensor<1x2x2xi1>'}}
+         pattern(#attn.block_sparse<block = [2, 2], layout = dense<true> : tensor<1x2x2xi1>>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_block_sparse_sparse_layout(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{#attn.block_sparse needs a dense i1 tensor layout, but got sparse<}}
+         pattern(#attn.block_sparse<block = [2, 2], layout = sparse<[[0, 0]], [true]> : tensor<2x2xi1>>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_block_sparse_resource_layout(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{#attn.block_sparse needs a dense i1 tensor layout, but got dense_resource<}}
+         pattern(#attn.block_sparse<block = [2, 2], layout = dense_resource<blob> : tensor<2x2xi1>>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_block_sparse_integer_layout(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{#attn.block_sparse needs a dense i1 tensor layout, but got 1 : i64}}
+         pattern(#attn.block_sparse<block = [2, 2], layout = 1 : i64>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// Pattern parameters: a missing, repeated or unknown one is named (issue 8)
+//===----------------------------------------------------------------------===//
+
+func.func @negative_window_missing_parameter(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{attn.window is missing the parameter 'right' (its parameters are left, right)}}
+         pattern(#attn.window<left = 4>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_window_left_missing_parameter(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{attn.window is missing the parameter 'left' (its parameters are left, right)}}
+         pattern(#attn.window<right = 4>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_dilated_missing_parameter(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{attn.dilated is missing the parameter 'right' (its parameters are left, right, dilation)}}
+         pattern(#attn.dilated<left = 4, dilation = 2>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_block_local_missing_parameter(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{attn.block_local is missing the parameter 'size' (its parameters are size)}}
+         pattern(#attn.block_local<>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_strided_missing_parameter(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{attn.strided is missing the parameter 'stride' (its parameters are stride)}}
+         pattern(#attn.strided<>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_fixed_missing_parameter(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{attn.fixed is missing the parameter 'summary' (its parameters are block, summary)}}
+         pattern(#attn.fixed<block = 4>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_random_missing_parameter(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{attn.random is missing the parameter 'per_row' (its parameters are block, per_row, seed)}}
+         pattern(#attn.random<block = 4, seed = 1>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_axial_missing_parameter(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{attn.axial is missing the parameter 'rows' (its parameters are rows, cols)}}
+         pattern(#attn.axial<cols = 4>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_block_sparse_missing_parameter(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{attn.block_sparse is missing the parameter 'layout' (its parameters are block, layout)}}
+         pattern(#attn.block_sparse<block = [2, 2]>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_dilated_missing_parameters(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{#attn.dilated is missing the parameters 'left', 'right' (its parameters are left, right, dilation)}}
+         pattern(#attn.dilated<dilation = 2>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_window_no_parameters(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{#attn.window needs its parameters in <...>: left, right}}
+         pattern(#attn.window) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_window_unknown_parameter(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{#attn.window has no parameter 'rigth'; its parameters are left, right}}
+         pattern(#attn.window<left = 4, rigth = 0>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_window_parameter_twice(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{#attn.window has left twice}}
+         pattern(#attn.window<left = 4, left = 0>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_window_positional_parameters(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{expected a parameter of #attn.window (left, right)}}
+         pattern(#attn.window<4, 0>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_window_missing_comma(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{expected ',' or '>' after a parameter of #attn.window}}
+         pattern(#attn.window<left = 4 right = 0>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_global_unknown_parameter(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{#attn.global has no parameter 'last'; its parameters are tokens, first}}
+         pattern(#attn.global<last = 4>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_block_sparse_block_twice(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{#attn.block_sparse has block twice}}
+         pattern(#attn.block_sparse<block = [2, 2], block = [2, 2], layout = dense<true> : tensor<2x2xi1>>) -> tensor<1x2x4x8xf32>
   return
 }
