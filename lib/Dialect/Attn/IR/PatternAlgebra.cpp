@@ -170,6 +170,17 @@ PatternAttrInterface GlobalAttr::simplify(const PatternContext &) const {
 // Union and intersection
 //===----------------------------------------------------------------------===//
 
+/// Removes the parts marked in `erased` (one flag per part), keeping the
+/// order of the others.
+static void eraseMarked(SmallVectorImpl<PatternAttrInterface> &parts,
+                        ArrayRef<bool> erased) {
+  size_t kept = 0;
+  for (size_t index = 0; index < parts.size(); ++index)
+    if (!erased[index])
+      parts[kept++] = parts[index];
+  parts.truncate(kept);
+}
+
 /// Replaces each group of band parts of a union that overlap or touch
 /// (`j - i` is an integer, so `[a, b]` and `[b + 1, c]` touch) by their hull,
 /// at the place of the group's first part. A group whose hull no pattern
@@ -218,8 +229,7 @@ static void mergeTouchingBands(MLIRContext *ctx,
       }
     begin = end;
   }
-  size_t index = 0;
-  llvm::erase_if(parts, [&](PatternAttrInterface) { return erased[index++]; });
+  eraseMarked(parts, erased);
 }
 
 PatternAttrInterface UnionAttr::simplify(const PatternContext &context) const {
@@ -258,9 +268,7 @@ IntersectAttr::simplify(const PatternContext &context) const {
       SmallVector<bool> erased(parts.size(), false);
       for (size_t index : ArrayRef(bandParts).drop_front())
         erased[index] = true;
-      size_t index = 0;
-      llvm::erase_if(parts,
-                     [&](PatternAttrInterface) { return erased[index++]; });
+      eraseMarked(parts, erased);
     }
   if (parts.empty())
     return DenseAttr::get(ctx);
