@@ -1,5 +1,6 @@
 //===- AttnOps.cpp - attn.sdpa, attn.yield and shared op checks -----------===//
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "AttnOpFormat.h"
 #include "AttnOpVerifiers.h"
 #include "ShapeChecker.h"
 
@@ -29,6 +30,34 @@ LogicalResult mlir::attn::verifyAttentionOpInterface(Operation *op) {
     return op->emitOpError()
            << "expects the result type to equal the outs type "
            << iface.getInit().getType();
+  return verifyDefinedAttributes(op);
+}
+
+LogicalResult mlir::attn::verifyDefinedAttributes(Operation *op) {
+  ArrayRef<StringAttr> defined = op->getName().getAttributeNames();
+  for (NamedAttribute attr : op->getDiscardableAttrDictionary()) {
+    StringRef name = attr.getName().getValue();
+    if (name.contains('.') || llvm::is_contained(defined, attr.getName()))
+      continue;
+    SmallVector<StringRef> names;
+    for (StringAttr known : defined)
+      if (known.getValue() != "operandSegmentSizes")
+        names.push_back(known.getValue());
+    InFlightDiagnostic diag = op->emitOpError()
+                              << "does not define the attribute '" << name
+                              << "' (";
+    if (names.empty()) {
+      diag << "it has no attributes";
+    } else {
+      diag << "its attributes are ";
+      llvm::interleaveComma(names, diag);
+    }
+    diag << "; a discardable attribute needs a dialect prefix, as in "
+            "'foo.bar')";
+    if (name == "causal" && llvm::is_contained(names, "pattern"))
+      diag << "; for causal attention write pattern(#attn.causal)";
+    return diag;
+  }
   return success();
 }
 
@@ -181,8 +210,25 @@ static LogicalResult verifyPositions(Operation *op, StringRef name,
                            << ") or 1";
 }
 
+/// Checks that `operandSegmentSizes` gives each required operand one value
+/// (the ODS verifier checks the sum, the signs and the optional operands, but
+/// not this).
+static LogicalResult verifyRequiredOperands(SdpaOp op) {
+  static const char *names[] = {"query", "key", "value", "outs"};
+  ArrayRef<int32_t> sizes = op.getProperties().operandSegmentSizes;
+  for (auto [index, name] : llvm::enumerate(names))
+    if (sizes[index] != 1)
+      return op.emitOpError()
+             << "expects operandSegmentSizes to give the " << name
+             << " operand (segment " << index << ") one value, but got "
+             << sizes[index];
+  return success();
+}
+
 LogicalResult SdpaOp::verify() {
   Operation *op = getOperation();
+  if (failed(verifyRequiredOperands(*this)))
+    return failure();
   ShapeChecker check(op);
   auto q = getQuery().getType(), k = getKey().getType(),
        v = getValue().getType();
@@ -363,6 +409,12 @@ LogicalResult SdpaOp::verifyRegions() {
     return failure();
   return verifyScoreModLowerable(region);
 }
+
+//===----------------------------------------------------------------------===//
+// attn.yield
+//===----------------------------------------------------------------------===//
+
+LogicalResult YieldOp::verify() { return verifyDefinedAttributes(*this); }
 
 namespace {
 /// Rewrites the pattern attribute of attn.sdpa into its canonical form.

@@ -27,6 +27,14 @@ def Attn_Dialect : Dialect {
     A row whose live set is empty, or whose live scores are all `-inf`, gives
     a zero output row and `lse = -inf`, never NaN.
 
+    Attribute dictionaries (`{...}`): an op rejects an attribute that it does
+    not define, naming it and listing the ones it has (so `{causal}` on
+    `attn.sdpa`, whose causal form is `pattern(#attn.causal)`, or a misspelt
+    `{sacle = 0.5}` is an error, not dense attention). A discardable attribute
+    needs a dialect prefix, as in `{foo.bar}`. The f32 attributes (`scale`,
+    `ramp`, `max_span`) accept a plain float literal: `{scale = 0.125}` reads
+    as `{scale = 0.125 : f32}`.
+
     Sparsity patterns are attributes implementing `PatternAttrInterface`
     (`#attn.causal`, `#attn.window<...>`, `#attn.union<[...]>`, ...): every
     lowering asks only that interface, so a new pattern is one attribute.

@@ -106,7 +106,7 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [AttrSizedOperandSegments],
     (`positions` `(` $query_positions^ `,` $key_positions `:` type($query_positions) `,` type($key_positions) `)`)?
     (`span` `(` $span^ `:` type($span) `)`)?
     (`pattern` `(` $pattern^ `)`)?
-    attr-dict
+    `` custom<AttnAttrDict>(attr-dict, "OpTag<SdpaOp>()", "{\"pattern\"}")
     (`score_mod` $score_mod^)?
     `->` type($result) (`,` type($lse)^)?
   }];
@@ -130,6 +130,7 @@ def Attn_YieldOp : Op<Attn_Dialect, "yield", [Pure, Terminator,
   }];
   let arguments = (ins Variadic<AnyType>:$values);
   let assemblyFormat = "attr-dict ($values^ `:` type($values))?";
+  let hasVerifier = 1;
 }
 
 //===----------------------------------------------------------------------===//
@@ -163,7 +164,7 @@ def Attn_LshOp : Attn_Op<"lsh", [], ["isCausal"]> {
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = [{
     `ins` `(` $qk `,` $value `,` $rotations `:` type($qk) `,` type($value) `,` type($rotations) `)`
-    `outs` `(` $init `:` type($init) `)` attr-dict `->` type($result)
+    `outs` `(` $init `:` type($init) `)` `` custom<AttnAttrDict>(attr-dict, "OpTag<LshOp>()") `->` type($result)
   }];
 }
 
@@ -193,7 +194,7 @@ def Attn_ClusterOp : Attn_Op<"cluster", [], ["isCausal"]> {
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = [{
     `ins` `(` $query `,` $key `,` $value `,` $centroids `:` type($query) `,` type($key) `,` type($value) `,` type($centroids) `)`
-    `outs` `(` $init `:` type($init) `)` attr-dict `->` type($result)
+    `outs` `(` $init `:` type($init) `)` `` custom<AttnAttrDict>(attr-dict, "OpTag<ClusterOp>()") `->` type($result)
   }];
 }
 
@@ -224,7 +225,7 @@ def Attn_LowRankOp : Attn_Op<"lowrank"> {
     `ins` `(` $query `,` $key `,` $value `:` type($query) `,` type($key) `,` type($value) `)`
     `projections` `(` $key_projection `:` type($key_projection)
         (`,` $value_projection^ `:` type($value_projection))? `)`
-    `outs` `(` $init `:` type($init) `)` attr-dict `->` type($result)
+    `outs` `(` $init `:` type($init) `)` `` custom<AttnAttrDict>(attr-dict, "OpTag<LowRankOp>()") `->` type($result)
   }];
 }
 
@@ -257,7 +258,7 @@ def Attn_KernelizedOp : Attn_Op<"kernelized", [], ["isCausal"]> {
     $feature_map
     `ins` `(` $query `,` $key `,` $value `:` type($query) `,` type($key) `,` type($value) `)`
     (`projection` `(` $projection^ `:` type($projection) `)`)?
-    `outs` `(` $init `:` type($init) `)` attr-dict `->` type($result)
+    `outs` `(` $init `:` type($init) `)` `` custom<AttnAttrDict>(attr-dict, "OpTag<KernelizedOp>()", "{\"feature_map\"}") `->` type($result)
   }];
 }
 
@@ -286,7 +287,7 @@ def Attn_PkmOp : Attn_Op<"pkm"> {
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = [{
     `ins` `(` $query `,` $subkeys1 `,` $subkeys2 `,` $values `:` type($query) `,` type($subkeys1) `,` type($subkeys2) `,` type($values) `)`
-    `outs` `(` $init `:` type($init) `)` attr-dict `->` type($result)
+    `outs` `(` $init `:` type($init) `)` `` custom<AttnAttrDict>(attr-dict, "OpTag<PkmOp>()") `->` type($result)
   }];
 }
 
@@ -314,7 +315,7 @@ def Attn_LightConvOp : Attn_Op<"lightconv", [], ["isCausal"]> {
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = [{
     `ins` `(` $input `,` $weight `:` type($input) `,` type($weight) `)`
-    `outs` `(` $init `:` type($init) `)` attr-dict `->` type($result)
+    `outs` `(` $init `:` type($init) `)` `` custom<AttnAttrDict>(attr-dict, "OpTag<LightConvOp>()") `->` type($result)
   }];
 }
 
