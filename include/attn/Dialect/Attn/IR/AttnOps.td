@@ -23,6 +23,8 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [AttrSizedOperandSegments],
     ["getEffectivePattern", "isCausal", "getFlopCount"]> {
   let summary = "Scaled dot-product attention with a pattern (the core op)";
   let description = [{
+    The complete semantics are in docs/Semantics.md §2 (the patterns: §3).
+
     Dense and patterned attention, and the core that every other attention op
     decomposes into. Per batch `b` and query head `h`, with
     `s_ij = scale * <q_i, k_j>` (plus `bias`, then `score_mod`):
@@ -51,7 +53,10 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [AttrSizedOperandSegments],
 
     The optional `score_mod` region receives the score after scale and bias,
     the batch, the query head and the two positions, and yields the new
-    score (ALiBi, soft-capping, relative biases). It must be pure.
+    score (ALiBi, soft-capping, relative biases). It must be pure and may use
+    the ops of the arith, math, index and scf dialects (not `scf.forall`),
+    and `tensor.extract` / `tensor.dim` of tensors defined outside it, on
+    index, signless integers of at most 64 bits, f16, bf16, f32 and f64.
 
     The optional second result is `lse` (`[B, H, Nq]`, f32).
 
@@ -140,6 +145,8 @@ def Attn_YieldOp : Op<Attn_Dialect, "yield", [Pure, Terminator,
 def Attn_LshOp : Attn_Op<"lsh", [], ["isCausal"]> {
   let summary = "Hashed attention (Reformer LSH)";
   let description = [{
+    The complete semantics are in docs/Semantics.md §4.
+
     `qk` (`[B, H, N, D]`) is both queries and keys; `v` is `[B, H, N, Dv]`;
     `rotations` is `[H, R, D, num_buckets / 2]` (R hash rounds). Per round,
     positions are hashed by `argmax([x ; -x])` with `x = qk_i R[h, r]`, sorted
@@ -175,6 +182,8 @@ def Attn_LshOp : Attn_Op<"lsh", [], ["isCausal"]> {
 def Attn_ClusterOp : Attn_Op<"cluster", [], ["isCausal"]> {
   let summary = "Clustered attention (Routing Transformer)";
   let description = [{
+    The complete semantics are in docs/Semantics.md §5.
+
     Each of the C clusters (`centroids` is `[H, C, D]`) takes the `window`
     queries and the `window` keys whose normalised vectors score highest
     against its centroid; inside a cluster its queries attend to its keys
@@ -205,6 +214,8 @@ def Attn_ClusterOp : Attn_Op<"cluster", [], ["isCausal"]> {
 def Attn_LowRankOp : Attn_Op<"lowrank"> {
   let summary = "Low-rank attention (Linformer)";
   let description = [{
+    The complete semantics are in docs/Semantics.md §6.
+
     `o = softmax(scale * q (e k)^T) (f v)` with the projections `e`, `f`
     (`[Hkv or 1, r, Nk]`, read by KV head; `f` defaults to `e`). The
     projected keys and values are kept in f32. Low-rank attention has no
@@ -236,6 +247,8 @@ def Attn_LowRankOp : Attn_Op<"lowrank"> {
 def Attn_KernelizedOp : Attn_Op<"kernelized", [], ["isCausal"]> {
   let summary = "Kernelized / linear attention (Performer FAVOR+, linear transformer)";
   let description = [{
+    The complete semantics are in docs/Semantics.md §7.
+
     `o_i = sum_j <phi(q_i), phi(k_j)> v_j / sum_j <phi(q_i), phi(k_j)>` over
     all keys, or `j <= i` if `causal`. `feature_map` is `favor_plus`
     (`phi(x) = exp(W x' - |x'|^2 / 2) / sqrt(m)`, `x' = x D^(-1/4)`, which
@@ -269,6 +282,8 @@ def Attn_KernelizedOp : Attn_Op<"kernelized", [], ["isCausal"]> {
 def Attn_PkmOp : Attn_Op<"pkm"> {
   let summary = "Product-key memory";
   let description = [{
+    The complete semantics are in docs/Semantics.md §8.
+
     Per query (`q` is `[B, H, N, Dk]`, Dk even), the two halves score the
     sub-keys (`[H, n, Dk/2]` each); the `top_k` best of each half form
     `top_k^2` candidates `(x, y)` scoring `s1_x + s2_y`; the `top_k` best
@@ -298,6 +313,8 @@ def Attn_PkmOp : Attn_Op<"pkm"> {
 def Attn_LightConvOp : Attn_Op<"lightconv", [], ["isCausal"]> {
   let summary = "Lightweight convolution (Lite Transformer short-range branch)";
   let description = [{
+    The complete semantics are in docs/Semantics.md §9.
+
     `out[b, n, c] = sum_t w[h(c), t] x[b, n + t - P, c]` over `x` `[B, N, C]`
     and `weight` `[Hc, K]`, where channel `c` uses head `c / (C / Hc)`,
     `P = K - 1` if `causal` else `(K - 1) / 2`, and `x` outside `[0, N)` is 0.
