@@ -17,6 +17,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -27,10 +28,8 @@ using namespace mlir::attn;
 LogicalResult mlir::attn::buildCpuPipeline(
     OpPassManager &pm, const CpuPipelineOptions &options,
     function_ref<LogicalResult(const Twine &)> errorHandler) {
-  if (options.mode == "fused")
-    return errorHandler("attn-cpu-pipeline: mode=fused (attn-tile) is not "
-                        "implemented yet; use mode=reference");
-  if (options.mode != "reference")
+  bool fused = options.mode == "fused";
+  if (!fused && options.mode != "reference")
     return errorHandler("attn-cpu-pipeline: mode must be 'reference' or "
                         "'fused', but got '" +
                         options.mode + "'");
@@ -41,9 +40,20 @@ LogicalResult mlir::attn::buildCpuPipeline(
 
   // attn -> linalg on tensors.
   pm.addPass(createAttnDecompose());
-  AttnLowerToLinalgOptions lowerOptions;
-  lowerOptions.computeType = options.computeType;
-  pm.addPass(createAttnLowerToLinalg(lowerOptions));
+  if (fused) {
+    if (options.qTile < 1 || options.kvTile < 1)
+      return errorHandler("attn-cpu-pipeline: q-tile and kv-tile must be at "
+                          "least 1");
+    AttnTileOptions tileOptions;
+    tileOptions.qTile = options.qTile;
+    tileOptions.kvTile = options.kvTile;
+    tileOptions.computeType = options.computeType;
+    pm.addPass(createAttnTile(tileOptions));
+  } else {
+    AttnLowerToLinalgOptions lowerOptions;
+    lowerOptions.computeType = options.computeType;
+    pm.addPass(createAttnLowerToLinalg(lowerOptions));
+  }
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 
@@ -53,13 +63,19 @@ LogicalResult mlir::attn::buildCpuPipeline(
   bufferizeOptions.bufferizeFunctionBoundaries = true;
   bufferizeOptions.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
+  // The flash form's key loop carries the running statistics in new
+  // tensors each step.
+  bufferizeOptions.allowReturnAllocsFromLoops = fused;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferizeOptions));
   bufferization::BufferDeallocationPipelineOptions deallocOptions;
   bufferization::buildBufferDeallocationPipeline(pm, deallocOptions);
   pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addPass(createCanonicalizerPass());
 
-  // Buffers -> loops -> LLVM.
+  // Buffers -> loops -> LLVM. The flash form's scf.forall runs its
+  // iterations in sequence for now.
+  if (fused)
+    pm.addNestedPass<func::FuncOp>(createForallToParallelLoopPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createSCFToControlFlowPass());
   // After expand-strided-metadata, which emits affine.apply of its own.
@@ -82,7 +98,8 @@ void mlir::attn::registerAttnPassesAndPipelines() {
   registerPassPipeline(
       "attn-cpu-pipeline",
       "attn IR on tensors down to the LLVM dialect for the CPU "
-      "(mode=reference: decompose, lower-to-linalg, bufferize, loops, LLVM)",
+      "(mode=reference: decompose, lower-to-linalg, bufferize, loops, LLVM; "
+      "mode=fused: attn-tile instead of lower-to-linalg)",
       [](OpPassManager &pm, StringRef optionsStr,
          function_ref<LogicalResult(const Twine &)> errorHandler) {
         CpuPipelineOptions options;
