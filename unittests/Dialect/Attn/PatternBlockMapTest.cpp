@@ -41,8 +41,8 @@ public:
     builder.setInsertionPointToEnd(body);
     SmallVector<Value> results = build(builder, loc, body->getArguments());
     func::ReturnOp::create(builder, loc, results);
-    func.setFunctionType(builder.getFunctionType(
-        args, TypeRange(ValueRange(results))));
+    func.setFunctionType(
+        builder.getFunctionType(args, TypeRange(ValueRange(results))));
   }
 
   /// Returns the integer results, or nullopt when some op did not fold.
@@ -72,11 +72,11 @@ private:
 
 /// buildClassify of `p` over (qFirst, qLast, kFirst, kLast, nq, nk).
 BuiltFunction buildClassifyFunction(PatternAttrInterface p) {
-  return BuiltFunction(p.getContext(), 6,
-                       [&](OpBuilder &b, Location loc, ValueRange a) {
-                         return SmallVector<Value>{p.buildClassify(
-                             b, loc, a[0], a[1], a[2], a[3], a[4], a[5])};
-                       });
+  return BuiltFunction(
+      p.getContext(), 6, [&](OpBuilder &b, Location loc, ValueRange a) {
+        return SmallVector<Value>{
+            p.buildClassify(b, loc, a[0], a[1], a[2], a[3], a[4], a[5])};
+      });
 }
 
 /// buildKeyIntervals of `p` over (qFirst, qLast, nq, nk), flattened to
@@ -115,8 +115,8 @@ std::vector<PositionRange> blocksFor(int64_t n) {
   return blocks;
 }
 
-const std::pair<int64_t, int64_t> kLengths[] = {{1, 1}, {3, 8}, {8, 5},
-                                                {7, 7}, {2, 0}};
+const std::pair<int64_t, int64_t> kLengths[] = {
+    {1, 1}, {3, 8}, {8, 5}, {7, 7}, {2, 0}};
 
 TEST(PatternBlockMap, BuiltClassifyEqualsClassify) {
   auto ctx = makeContext();
@@ -157,9 +157,9 @@ TEST(PatternBlockMap, KeyIntervalsHoldEveryLiveKey) {
             for (size_t n = 0; n < flat->size(); n += 2)
               covered |= (*flat)[n] <= j && j <= (*flat)[n + 1];
             ASSERT_TRUE(covered)
-                << show(p) << " nq=" << nq << " nk=" << nk << " q=["
-                << q.begin << "," << q.last() << "]: live key " << j
-                << " of query " << i << " is in no key interval";
+                << show(p) << " nq=" << nq << " nk=" << nk << " q=[" << q.begin
+                << "," << q.last() << "]: live key " << j << " of query " << i
+                << " is in no key interval";
           }
       }
   }
@@ -184,9 +184,9 @@ TEST(PatternBlockMap, KeyIntervalsOfBandsAndGlobalsAreTight) {
   EXPECT_EQ(intervals(global, 10, 20), V({0, 3, 50, 51, 90, 90}));
   EXPECT_EQ(intervals(global, 3, 20), V({lo, hi, 50, 51, 90, 90}));
   EXPECT_EQ(intervals(global, 45, 50), V({lo, hi, 50, 51, 90, 90}));
-  EXPECT_EQ(intervals(UnionAttr::get(c, {WindowAttr::get(c, 1, 1), global}),
-                      10, 20),
-            V({9, 21, 0, 3, 50, 51, 90, 90}));
+  EXPECT_EQ(
+      intervals(UnionAttr::get(c, {WindowAttr::get(c, 1, 1), global}), 10, 20),
+      V({9, 21, 0, 3, 50, 51, 90, 90}));
   EXPECT_EQ(intervals(IntersectAttr::get(c, {CausalAttr::get(c, 0, false),
                                              WindowAttr::get(c, 8, 8)}),
                       64, 127),
@@ -200,10 +200,10 @@ TEST(PatternBlockMap, BuiltClassifyDecidesTiles) {
   MLIRContext *c = ctx.get();
   auto kind = [&](PatternAttrInterface p, PositionRange q, PositionRange k,
                   int64_t nq, int64_t nk) {
-    return kindName(buildClassifyFunction(p)
-                        .evaluate({q.begin, q.last(), k.begin, k.last(), nq,
-                                   nk})
-                        ->front());
+    return kindName(
+        buildClassifyFunction(p)
+            .evaluate({q.begin, q.last(), k.begin, k.last(), nq, nk})
+            ->front());
   };
   // Bottom-right causal needs the lengths, which classify cannot know when
   // they are dynamic but the IR always has.
@@ -214,8 +214,8 @@ TEST(PatternBlockMap, BuiltClassifyDecidesTiles) {
   auto layout = RankedTensorType::get({2, 2}, IntegerType::get(c, 1));
   auto sparse = BlockSparseAttr::get(
       c, {4, 4},
-      DenseIntElementsAttr::get(layout, ArrayRef<bool>{true, false, true,
-                                                       true}));
+      DenseIntElementsAttr::get(layout,
+                                ArrayRef<bool>{true, false, true, true}));
   EXPECT_EQ(kind(sparse, {4, 8}, {0, 8}, 8, 8), "Full");
   EXPECT_EQ(kind(sparse, {0, 4}, {4, 8}, 8, 8), "Empty");
   EXPECT_EQ(kind(sparse, {0, 8}, {0, 8}, 8, 8), "Partial");

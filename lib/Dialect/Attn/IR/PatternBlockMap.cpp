@@ -54,8 +54,9 @@ public:
   }
   /// Empty when `empty`, else Full when `full`, else Partial.
   Value kindOf(Value empty, Value full) {
-    return select(empty, kind(BlockKind::Empty),
-                  select(full, kind(BlockKind::Full), kind(BlockKind::Partial)));
+    return select(
+        empty, kind(BlockKind::Empty),
+        select(full, kind(BlockKind::Full), kind(BlockKind::Partial)));
   }
   /// Returns whether [lo, hi] holds a multiple of `m` (m >= 1).
   Value holdsMultiple(Value lo, Value hi, int64_t m) {
@@ -178,7 +179,8 @@ Value DilatedAttr::buildClassify(OpBuilder &builder, Location loc, Value qFirst,
   // Some pair must have i - j both in the band and a multiple of d.
   Value lo = mb.max(mb.sub(qFirst, kLast), mb.constant(-getRight() * d));
   Value hi = mb.min(mb.sub(qLast, kFirst), mb.constant(getLeft() * d));
-  Value empty = mb.logicalOr(bandEmpty, mb.logicalNot(mb.holdsMultiple(lo, hi, d)));
+  Value empty =
+      mb.logicalOr(bandEmpty, mb.logicalNot(mb.holdsMultiple(lo, hi, d)));
   return mb.kindOf(empty, mb.boolean(false));
 }
 
@@ -248,8 +250,8 @@ Value FixedAttr::buildClassify(OpBuilder &builder, Location loc, Value, Value,
   Value first = mb.floorMod(kFirst, mb.constant(l));
   Value last = mb.sub(mb.add(first, size), mb.constant(1));
   // A block as wide as l, or whose residues wrap, holds both kinds.
-  Value mixed = mb.logicalOr(mb.ge(size, mb.constant(l)),
-                             mb.ge(last, mb.constant(l)));
+  Value mixed =
+      mb.logicalOr(mb.ge(size, mb.constant(l)), mb.ge(last, mb.constant(l)));
   Value full = mb.ge(first, mb.constant(l - c));
   Value empty = mb.lt(last, mb.constant(l - c));
   return mb.select(mixed, mb.kind(BlockKind::Partial), mb.kindOf(empty, full));
@@ -284,15 +286,15 @@ static SmallVector<int64_t> extraTokens(GlobalAttr attr) {
 static Value buildCountGlobal(MapBuilder &mb, GlobalAttr attr, Value first,
                               Value last) {
   Value end = mb.add(last, mb.constant(1));
-  Value count = mb.max(mb.constant(0),
-                       mb.sub(mb.min(end, mb.constant(attr.getFirst())),
-                              mb.max(first, mb.constant(0))));
+  Value count =
+      mb.max(mb.constant(0), mb.sub(mb.min(end, mb.constant(attr.getFirst())),
+                                    mb.max(first, mb.constant(0))));
   for (int64_t t : extraTokens(attr)) {
     Value token = mb.constant(t);
     Value in = mb.logicalAnd(mb.le(first, token), mb.le(token, last));
-    count = mb.add(count, arith::ExtUIOp::create(mb.getBuilder(), mb.getLoc(),
-                                                 mb.getBuilder().getI64Type(),
-                                                 in));
+    count =
+        mb.add(count, arith::ExtUIOp::create(mb.getBuilder(), mb.getLoc(),
+                                             mb.getBuilder().getI64Type(), in));
   }
   return count;
 }
@@ -366,15 +368,15 @@ Value RandomAttr::buildClassify(OpBuilder &builder, Location loc, Value qFirst,
   Value kb0 = mb.floorDiv(kFirst, block), kb1 = mb.floorDiv(kLast, block);
   Value empty = mb.logicalOr(mb.lt(kb1, zero), mb.ge(kb0, numBlocks));
   Value onCandidates = mb.logicalAnd(mb.ge(kb0, zero), mb.lt(kb1, numBlocks));
-  Value full = mb.logicalAnd(mb.ge(mb.constant(getPerRow()), numBlocks),
-                             onCandidates);
+  Value full =
+      mb.logicalAnd(mb.ge(mb.constant(getPerRow()), numBlocks), onCandidates);
   // Within one query block and one key block the answer is uniform.
   Value uniform = mb.logicalAnd(
       mb.logicalAnd(onCandidates, mb.eq(kb0, kb1)),
       mb.eq(mb.floorDiv(qFirst, block), mb.floorDiv(qLast, block)));
   Value live = buildIsLive(builder, loc, qFirst, kFirst, numQueries, numKeys);
-  Value uniformKind = mb.select(live, mb.kind(BlockKind::Full),
-                                mb.kind(BlockKind::Empty));
+  Value uniformKind =
+      mb.select(live, mb.kind(BlockKind::Full), mb.kind(BlockKind::Empty));
   return mb.select(
       empty, mb.kind(BlockKind::Empty),
       mb.select(full, mb.kind(BlockKind::Full),
@@ -387,8 +389,8 @@ RandomAttr::buildKeyIntervals(OpBuilder &builder, Location loc, Value, Value,
   MapBuilder mb(builder, loc);
   if (getPerRow() == 0)
     return mb.nothing();
-  Value end = mb.mul(numCandidateBlocks(mb, *this, numKeys),
-                     mb.constant(getBlock()));
+  Value end =
+      mb.mul(numCandidateBlocks(mb, *this, numKeys), mb.constant(getBlock()));
   return {{mb.constant(0), mb.sub(end, mb.constant(1))}};
 }
 
@@ -407,8 +409,7 @@ Value AxialAttr::buildClassify(OpBuilder &builder, Location loc, Value qFirst,
   auto onGrid = [&](Value first, Value last) {
     return mb.logicalAnd(mb.ge(first, zero), mb.lt(last, cells));
   };
-  Value empty =
-      mb.logicalOr(offGrid(qFirst, qLast), offGrid(kFirst, kLast));
+  Value empty = mb.logicalOr(offGrid(qFirst, qLast), offGrid(kFirst, kLast));
   Value partial = mb.logicalNot(
       mb.logicalAnd(onGrid(qFirst, qLast), onGrid(kFirst, kLast)));
   Value inside;
@@ -425,9 +426,8 @@ Value AxialAttr::buildClassify(OpBuilder &builder, Location loc, Value qFirst,
     // Different rows: live only where the columns meet.
     Value apart = mb.logicalOr(mb.lt(col(qLast), col(kFirst)),
                                mb.lt(col(kLast), col(qFirst)));
-    Value oneRowKind =
-        mb.select(sameRow, mb.kind(BlockKind::Full),
-                  mb.kindOf(apart, mb.boolean(false)));
+    Value oneRowKind = mb.select(sameRow, mb.kind(BlockKind::Full),
+                                 mb.kindOf(apart, mb.boolean(false)));
     inside = mb.select(oneRowEach, oneRowKind, mb.kind(BlockKind::Partial));
   }
   return mb.select(empty, mb.kind(BlockKind::Empty),
@@ -440,8 +440,8 @@ AxialAttr::buildKeyIntervals(OpBuilder &builder, Location loc, Value qFirst,
   MapBuilder mb(builder, loc);
   Value cells = mb.constant(getRows() * getCols()), zero = mb.constant(0);
   Value offGrid = mb.logicalOr(mb.lt(qLast, zero), mb.ge(qFirst, cells));
-  return {{zero, mb.select(offGrid, mb.constant(-1),
-                           mb.sub(cells, mb.constant(1)))}};
+  return {{zero,
+           mb.select(offGrid, mb.constant(-1), mb.sub(cells, mb.constant(1)))}};
 }
 
 /// The 2-D prefix sums of the layout bits, `[(M + 1) x (K + 1)]` i64:
@@ -455,8 +455,8 @@ static DenseIntElementsAttr prefixSums(BlockSparseAttr attr) {
       sums[a * cols + b] = sums[(a - 1) * cols + b] + sums[a * cols + b - 1] -
                            sums[(a - 1) * cols + b - 1] +
                            attr.isBlockLive(a - 1, b - 1);
-  auto type = RankedTensorType::get(
-      {rows, cols}, IntegerType::get(attr.getContext(), 64));
+  auto type = RankedTensorType::get({rows, cols},
+                                    IntegerType::get(attr.getContext(), 64));
   return DenseIntElementsAttr::get(type, ArrayRef<int64_t>(sums));
 }
 
@@ -487,7 +487,9 @@ Value BlockSparseAttr::buildClassify(OpBuilder &builder, Location loc,
     // Set bits in the blocks [qLo, qHi] x [kLo, kHi] from the prefix sums;
     // indices are clamped so that the reads stay in bounds when the box
     // misses the layout (the count is then unused).
-    auto clampTo = [&](Value v, Value hi) { return mb.max(zero, mb.min(v, hi)); };
+    auto clampTo = [&](Value v, Value hi) {
+      return mb.max(zero, mb.min(v, hi));
+    };
     Value a0 = clampTo(qLo, rows), a1 = clampTo(mb.add(qHi, one), rows);
     Value b0 = clampTo(kLo, cols), b1 = clampTo(mb.add(kHi, one), cols);
     Value table = arith::ConstantOp::create(builder, loc, prefixSums(*this));
@@ -499,12 +501,12 @@ Value BlockSparseAttr::buildClassify(OpBuilder &builder, Location loc,
       return tensor::ExtractOp::create(builder, loc, table,
                                        ValueRange{index(a), index(b)});
     };
-    Value count = mb.add(mb.sub(at(a1, b1), mb.add(at(a0, b1), at(a1, b0))),
-                         at(a0, b0));
+    Value count =
+        mb.add(mb.sub(at(a1, b1), mb.add(at(a0, b1), at(a1, b0))), at(a0, b0));
     Value area = mb.mul(mb.sub(a1, a0), mb.sub(b1, b0));
     anyLive = mb.logicalAnd(overlaps, mb.gt(count, zero));
-    anyDead = mb.logicalOr(anyDead,
-                           mb.logicalAnd(overlaps, mb.lt(count, area)));
+    anyDead =
+        mb.logicalOr(anyDead, mb.logicalAnd(overlaps, mb.lt(count, area)));
   }
   return mb.kindOf(mb.logicalNot(anyLive), mb.logicalNot(anyDead));
 }
@@ -570,8 +572,8 @@ Value IntersectAttr::buildClassify(OpBuilder &builder, Location loc,
 }
 
 SmallVector<std::pair<Value, Value>>
-IntersectAttr::buildKeyIntervals(OpBuilder &builder, Location loc,
-                                 Value qFirst, Value qLast, Value numQueries,
+IntersectAttr::buildKeyIntervals(OpBuilder &builder, Location loc, Value qFirst,
+                                 Value qLast, Value numQueries,
                                  Value numKeys) const {
   // Every part bounds the live keys: start from the part with the fewest
   // intervals and clip them by each other part that has a single one.

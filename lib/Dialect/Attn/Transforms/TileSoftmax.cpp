@@ -31,14 +31,13 @@ struct Constants {
 };
 } // namespace
 
-RowState tile::buildInitialState(OpBuilder &b, Location loc,
-                                 OpFoldResult rows, int64_t valueDim,
-                                 FloatType computeType) {
-  return {filledTensor(b, loc, {rows}, computeType,
-                       -std::numeric_limits<double>::infinity()),
-          filledTensor(b, loc, {rows}, computeType, 0.0),
-          filledTensor(b, loc, {rows, b.getIndexAttr(valueDim)}, computeType,
-                       0.0)};
+RowState tile::buildInitialState(OpBuilder &b, Location loc, OpFoldResult rows,
+                                 int64_t valueDim, FloatType computeType) {
+  return {
+      filledTensor(b, loc, {rows}, computeType,
+                   -std::numeric_limits<double>::infinity()),
+      filledTensor(b, loc, {rows}, computeType, 0.0),
+      filledTensor(b, loc, {rows, b.getIndexAttr(valueDim)}, computeType, 0.0)};
 }
 
 Value tile::buildScoreTile(OpBuilder &b, Location loc, Value queries,
@@ -53,8 +52,8 @@ Value tile::buildScoreTile(OpBuilder &b, Location loc, Value queries,
 }
 
 RowState tile::buildSoftmaxStep(OpBuilder &b, Location loc,
-                                const RowState &state, Value scores,
-                                Value live, Value weight, Value values) {
+                                const RowState &state, Value scores, Value live,
+                                Value weight, Value values) {
   GenericBuilder gb{b, loc};
   Type ct = cast<RankedTensorType>(scores.getType()).getElementType();
   OpFoldResult rows = tensor::getMixedSize(b, loc, scores, 0);
@@ -135,20 +134,19 @@ RowState tile::buildSoftmaxStep(OpBuilder &b, Location loc,
   Value acc = scaleRows(state.acc, gb.dims(2, {0, 1}), 2);
   Value newAcc;
   if (!live) {
-    newAcc = linalg::MatmulOp::create(b, loc, TypeRange{acc.getType()},
-                                      ValueRange{probs, values},
-                                      ValueRange{acc})
-                 .getResult(0);
+    newAcc =
+        linalg::MatmulOp::create(b, loc, TypeRange{acc.getType()},
+                                 ValueRange{probs, values}, ValueRange{acc})
+            .getResult(0);
   } else {
     // (r, e, c): acc[r, e] += live[r, c] ? p[r, c] v[c, e] : 0.
     AffineMap prc = gb.dims(3, {0, 2});
     newAcc = gb.generic(
         ValueRange{probs, values, live}, acc,
         {prc, gb.dims(3, {2, 1}), prc, gb.dims(3, {0, 1})},
-        gb.iterators(3, {2}),
-        [&](OpBuilder &nb, Location nl, ValueRange args) {
-          Value term = arith::MulFOp::create(
-              nb, nl, args[0], convertFloat(nb, nl, args[1], ct));
+        gb.iterators(3, {2}), [&](OpBuilder &nb, Location nl, ValueRange args) {
+          Value term = arith::MulFOp::create(nb, nl, args[0],
+                                             convertFloat(nb, nl, args[1], ct));
           term = arith::SelectOp::create(nb, nl, args[2], term,
                                          Constants{nb, nl, ct}(0.0));
           yieldOne(nb, nl, arith::AddFOp::create(nb, nl, args[3], term));
@@ -177,15 +175,15 @@ Value tile::buildLogSumExp(OpBuilder &b, Location loc, const RowState &state,
   Value init = emptyTensor(b, loc, tensor::getMixedSizes(b, loc, state.sum),
                            elementType);
   AffineMap r = gb.dims(1, {0});
-  return gb.generic(
-      ValueRange{state.max, state.sum}, init, {r, r, r}, parallelIterators(1),
-      [&](OpBuilder &nb, Location nl, ValueRange args) {
-        Type ct = args[0].getType();
-        Value shift = softmaxShift(nb, nl, args[0]);
-        Value log2Sum = math::Log2Op::create(nb, nl, args[1]);
-        Value lse = arith::MulFOp::create(
-            nb, nl, arith::AddFOp::create(nb, nl, shift, log2Sum),
-            Constants{nb, nl, ct}(M_LN2));
-        yieldOne(nb, nl, convertFloat(nb, nl, lse, elementType));
-      });
+  return gb.generic(ValueRange{state.max, state.sum}, init, {r, r, r},
+                    parallelIterators(1),
+                    [&](OpBuilder &nb, Location nl, ValueRange args) {
+                      Type ct = args[0].getType();
+                      Value shift = softmaxShift(nb, nl, args[0]);
+                      Value log2Sum = math::Log2Op::create(nb, nl, args[1]);
+                      Value lse = arith::MulFOp::create(
+                          nb, nl, arith::AddFOp::create(nb, nl, shift, log2Sum),
+                          Constants{nb, nl, ct}(M_LN2));
+                      yieldOne(nb, nl, convertFloat(nb, nl, lse, elementType));
+                    });
 }

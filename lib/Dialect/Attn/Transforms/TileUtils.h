@@ -53,8 +53,7 @@ Value buildScoreTile(OpBuilder &b, Location loc, Value queries, Value keys,
 /// infinity in a value of a pair that is not live never reaches the row;
 /// without it, it is a linalg.matmul. `values` is `[C, Dv]`.
 RowState buildSoftmaxStep(OpBuilder &b, Location loc, const RowState &state,
-                          Value scores, Value live, Value weight,
-                          Value values);
+                          Value scores, Value live, Value weight, Value values);
 
 /// Returns `[R, Dv]` `sum == 0 ? 0 : acc / sum` in `elementType`.
 Value buildNormalizedOutput(OpBuilder &b, Location loc, const RowState &state,
