@@ -63,9 +63,6 @@ LogicalResult mlir::attn::buildCpuPipeline(
   bufferizeOptions.bufferizeFunctionBoundaries = true;
   bufferizeOptions.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
-  // The flash form's key loop carries the running statistics in new
-  // tensors each step.
-  bufferizeOptions.allowReturnAllocsFromLoops = fused;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferizeOptions));
   bufferization::BufferDeallocationPipelineOptions deallocOptions;
   bufferization::buildBufferDeallocationPipeline(pm, deallocOptions);

@@ -62,26 +62,31 @@ RowState tile::buildSoftmaxStep(OpBuilder &b, Location loc,
   AffineMap rc = gb.dims(2, {0, 1}), r2 = gb.dims(2, {0}), r1 = gb.dims(1, {0});
   SmallVector<utils::IteratorType> rowReduce = gb.iterators(2, {1});
 
-  // max' = max(max, max_c s).
-  Value newMax = gb.generic(
-      ValueRange{scores}, state.max, {rc, r2}, rowReduce,
-      [&](OpBuilder &nb, Location nl, ValueRange args) {
+  // The tile's row maximum, then per row, updating max in place:
+  // max' = max(max, tileMax), shift and alpha.
+  Value tileMax = gb.generic(
+      ValueRange{scores},
+      filledTensor(b, loc, {rows}, ct,
+                   -std::numeric_limits<double>::infinity()),
+      {rc, r2}, rowReduce, [&](OpBuilder &nb, Location nl, ValueRange args) {
         yieldOne(nb, nl, arith::MaximumFOp::create(nb, nl, args[1], args[0]));
       });
-  // shift and alpha per row.
   Value shiftInit = emptyTensor(b, loc, {rows}, ct);
   Value alphaInit = emptyTensor(b, loc, {rows}, ct);
-  auto shiftOp = linalg::GenericOp::create(
-      b, loc, TypeRange{shiftInit.getType(), alphaInit.getType()},
-      ValueRange{state.max, newMax}, ValueRange{shiftInit, alphaInit},
+  auto rowOp = linalg::GenericOp::create(
+      b, loc,
+      TypeRange{state.max.getType(), shiftInit.getType(), alphaInit.getType()},
+      ValueRange{tileMax}, ValueRange{state.max, shiftInit, alphaInit},
       SmallVector<AffineMap>(4, r1), parallelIterators(1),
       [&](OpBuilder &nb, Location nl, ValueRange args) {
-        Value shift = softmaxShift(nb, nl, args[1]);
+        Value newMax = arith::MaximumFOp::create(nb, nl, args[1], args[0]);
+        Value shift = softmaxShift(nb, nl, newMax);
         Value alpha = math::Exp2Op::create(
-            nb, nl, arith::SubFOp::create(nb, nl, args[0], shift));
-        linalg::YieldOp::create(nb, nl, ValueRange{shift, alpha});
+            nb, nl, arith::SubFOp::create(nb, nl, args[1], shift));
+        linalg::YieldOp::create(nb, nl, ValueRange{newMax, shift, alpha});
       });
-  Value shift = shiftOp.getResult(0), alpha = shiftOp.getResult(1);
+  Value newMax = rowOp.getResult(0), shift = rowOp.getResult(1),
+        alpha = rowOp.getResult(2);
 
   // p = exp2(s - shift) [* weight] [live ? . : 0].
   SmallVector<Value> pIns = {scores, shift};
@@ -112,26 +117,26 @@ RowState tile::buildSoftmaxStep(OpBuilder &b, Location loc,
         yieldOne(nb, nl, e);
       });
 
-  // sum' = alpha sum + sum_c p.
-  auto scaleRows = [&](Value t, AffineMap tMap, unsigned rank) {
-    SmallVector<AffineMap> maps = {tMap, rank == 1 ? r1 : gb.dims(2, {0}),
-                                   tMap};
-    return gb.generic(
-        ValueRange{t, alpha},
-        emptyTensor(b, loc, tensor::getMixedSizes(b, loc, t), ct), maps,
-        parallelIterators(rank),
-        [&](OpBuilder &nb, Location nl, ValueRange args) {
-          yieldOne(nb, nl, arith::MulFOp::create(nb, nl, args[0], args[1]));
-        });
-  };
-  Value newSum = gb.generic(
-      ValueRange{probs}, scaleRows(state.sum, r1, 1), {rc, r2}, rowReduce,
-      [&](OpBuilder &nb, Location nl, ValueRange args) {
+  // sum' = alpha sum + sum_c p, in place.
+  Value tileSum = gb.generic(
+      ValueRange{probs}, filledTensor(b, loc, {rows}, ct, 0.0), {rc, r2},
+      rowReduce, [&](OpBuilder &nb, Location nl, ValueRange args) {
         yieldOne(nb, nl, arith::AddFOp::create(nb, nl, args[1], args[0]));
       });
+  Value newSum = gb.generic(
+      ValueRange{alpha, tileSum}, state.sum, {r1, r1, r1}, parallelIterators(1),
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value scaled = arith::MulFOp::create(nb, nl, args[2], args[0]);
+        yieldOne(nb, nl, arith::AddFOp::create(nb, nl, scaled, args[1]));
+      });
 
-  // acc' = alpha acc + sum_c p v.
-  Value acc = scaleRows(state.acc, gb.dims(2, {0, 1}), 2);
+  // acc' = alpha acc + sum_c p v, in place.
+  AffineMap re = gb.dims(2, {0, 1});
+  Value acc = gb.generic(
+      ValueRange{alpha}, state.acc, {gb.dims(2, {0}), re}, parallelIterators(2),
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        yieldOne(nb, nl, arith::MulFOp::create(nb, nl, args[1], args[0]));
+      });
   Value newAcc;
   if (!live) {
     newAcc =

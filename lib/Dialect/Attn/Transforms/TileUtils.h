@@ -51,7 +51,10 @@ Value buildScoreTile(OpBuilder &b, Location loc, Value queries, Value keys,
 /// live. `live` (`[R, C]` i1) and `weight` (`[R, C]`, the span weight) are
 /// optional; with `live`, the value contraction selects, so that a NaN or
 /// infinity in a value of a pair that is not live never reaches the row;
-/// without it, it is a linalg.matmul. `values` is `[C, Dv]`.
+/// without it, it is a linalg.matmul. `values` is `[C, Dv]`. The new state is
+/// written into the old one (its tensors are the destinations), so a loop
+/// that carries it yields values equivalent to its iteration arguments and
+/// bufferizes in place.
 RowState buildSoftmaxStep(OpBuilder &b, Location loc, const RowState &state,
                           Value scores, Value live, Value weight, Value values);
 
