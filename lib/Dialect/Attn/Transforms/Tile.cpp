@@ -332,7 +332,7 @@ struct AttnTilePass : public attn::impl::AttnTileBase<AttnTilePass> {
     if (qTile < 1 || kvTile < 1) {
       getOperation()->emitError()
           << "attn-tile: q-tile and kv-tile must be at least 1, but got "
-          << qTile << " and " << kvTile;
+          << int64_t(qTile) << " and " << int64_t(kvTile);
       return signalPassFailure();
     }
     SmallVector<SdpaOp> targets;
