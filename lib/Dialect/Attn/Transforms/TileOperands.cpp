@@ -80,8 +80,14 @@ std::pair<Value, Value> SdpaTiler::positionRange(Value positionsSlice) {
 void SdpaTiler::buildHeadValues(Value batch, Value head) {
   bIdx = batch;
   hIdx = head;
-  kvHead = arith::DivUIOp::create(
-      b, loc, hIdx, arith::DivUIOp::create(b, loc, sizeH, sizeHkv));
+  // h / (H / Hkv), dividing by at least 1: the run-time checks reject
+  // Hkv = 0 and an H that is not a multiple, but must not be overtaken by a
+  // division by zero.
+  Value one = index(1);
+  Value group = arith::DivUIOp::create(
+      b, loc, sizeH, arith::MaxUIOp::create(b, loc, sizeHkv, one));
+  kvHead = arith::DivUIOp::create(b, loc, hIdx,
+                                  arith::MaxUIOp::create(b, loc, group, one));
   if (Value qpos = op.getQueryPositions()) {
     qPosHead = positionsHead(qpos);
     kPosHead = positionsHead(op.getKeyPositions());
