@@ -23,6 +23,7 @@ from attn_mlir.patterns import (BlockLocal, Causal, Dense, Dilated, Global, Inte
 from attn_mlir.run import attn_run_path, run
 from helpers import assert_close, round_bf16
 from test_run_sdpa import PATTERNS, make_qkv, shapes
+import test_run_score_mod
 
 FUSED_TOL = ref.TOLERANCE["f32_fused"]
 # (q-tile, kv-tile) pairs: None is the pipeline's default (64 x 64).
@@ -373,3 +374,26 @@ def test_example(name):
         for i, exp in enumerate(EXAMPLES[name](inputs)):
             out = np.load(os.path.join(tmp, f"result{i}.npy")).astype(np.float64)
             assert_close(out, exp, max(FUSED_TOL, tolerance(name)))
+
+
+SCORE_MOD_CASES = [name for name in dir(test_run_score_mod)
+                   if name.startswith("test_") and name != "test_every_math_op"]
+
+
+@pytest.fixture
+def fused_score_mod_tests(monkeypatch):
+    """test_run_score_mod with its attn-run calls in mode=fused."""
+    monkeypatch.setattr(test_run_score_mod, "run",
+                        lambda *args, **kwargs: run(*args, mode="fused", **kwargs))
+    return test_run_score_mod
+
+
+@pytest.mark.parametrize("case", SCORE_MOD_CASES)
+def test_score_mod_regions(case, fused_score_mod_tests):
+    """score_mod with structured control flow, cloned whole into every visited tile."""
+    getattr(fused_score_mod_tests, case)()
+
+
+@pytest.mark.parametrize("op", sorted(test_run_score_mod.MATH_OPS))
+def test_score_mod_math_op(op, fused_score_mod_tests):
+    fused_score_mod_tests.test_every_math_op(op)

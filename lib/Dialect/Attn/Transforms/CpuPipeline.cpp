@@ -7,7 +7,9 @@
 #include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
 #include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
 #include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
+#include "mlir/Conversion/MathToFuncs/MathToFuncs.h"
 #include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
+#include "mlir/Conversion/MathToLibm/MathToLibm.h"
 #include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
@@ -39,7 +41,9 @@ LogicalResult mlir::attn::buildCpuPipeline(
                         options.computeType + "'");
 
   // attn -> linalg on tensors.
-  pm.addPass(createAttnDecompose());
+  AttnDecomposeOptions decomposeOptions;
+  decomposeOptions.computeType = options.computeType;
+  pm.addPass(createAttnDecompose(decomposeOptions));
   if (fused) {
     if (options.qTile < 1 || options.kvTile < 1)
       return errorHandler("attn-cpu-pipeline: q-tile and kv-tile must be at "
@@ -74,12 +78,22 @@ LogicalResult mlir::attn::buildCpuPipeline(
   if (fused)
     pm.addNestedPass<func::FuncOp>(createForallToParallelLoopPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  // The math ops (of a score_mod) that have no LLVM intrinsic: isinf,
+  // isnormal and clampf become arith; ipowi and fpowi with an exponent wider
+  // than i32 become generated functions (after bufferization: their loops are
+  // unstructured control flow); erf, erfc, cbrt, acosh, asinh and atanh
+  // become libm calls after convert-math-to-llvm.
+  pm.addPass(createAttnExpandMath());
+  ConvertMathToFuncsOptions mathToFuncsOptions;
+  mathToFuncsOptions.minWidthOfFPowIExponent = 33;
+  pm.addPass(createConvertMathToFuncs(mathToFuncsOptions));
   pm.addPass(createSCFToControlFlowPass());
   // After expand-strided-metadata, which emits affine.apply of its own.
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());

@@ -8,6 +8,7 @@
 #ifndef ATTN_LIB_DIALECT_ATTN_TRANSFORMS_SDPATILER_H
 #define ATTN_LIB_DIALECT_ATTN_TRANSFORMS_SDPATILER_H
 
+#include "SdpaLowering.h"
 #include "TileUtils.h"
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
@@ -40,7 +41,8 @@ public:
   SdpaTiler(OpBuilder &b, SdpaOp op, int64_t qTile, int64_t kvTile,
             FloatType ct)
       : b(b), op(op), loc(op.getLoc()), ctx(op.getContext()), qTile(qTile),
-        kvTile(kvTile), ct(ct), pattern(op.getPatternOrDense()) {}
+        kvTile(kvTile), ct(ct), pattern(op.getPatternOrDense()),
+        scoreMod(detail::getSdpaParts(op).scoreMod) {}
 
   SmallVector<Value> run();
 
@@ -92,6 +94,8 @@ private:
   int64_t qTile, kvTile;
   FloatType ct;
   PatternAttrInterface pattern;
+  /// Clones the score_mod region (empty without one).
+  detail::ScoreModBuilder scoreMod;
   // Sizes (index) and lengths (i64).
   Value sizeB, sizeH, sizeHkv, sizeNq, sizeNk;
   int64_t headDim = 0, valueDim = 0;

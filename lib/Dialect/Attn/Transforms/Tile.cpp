@@ -339,15 +339,6 @@ struct AttnTilePass : public attn::impl::AttnTileBase<AttnTilePass> {
     getOperation()->walk([&](SdpaOp op) { targets.push_back(op); });
     IRRewriter rewriter(&getContext());
     for (SdpaOp op : targets) {
-      if (!op.getScoreMod().empty()) {
-        for (Operation &inner : op.getScoreMod().front().without_terminator())
-          if (inner.getNumRegions() != 0 || !isPure(&inner)) {
-            op.emitOpError("score_mod: only region-free pure ops can be "
-                           "tiled, but found ")
-                << inner.getName();
-            return signalPassFailure();
-          }
-      }
       rewriter.setInsertionPoint(op);
       SmallVector<Value> results =
           SdpaTiler(rewriter, op, qTile, kvTile, type).run();

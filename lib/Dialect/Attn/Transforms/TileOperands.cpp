@@ -9,7 +9,6 @@
 #include "SdpaTiler.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/IR/IRMapping.h"
 
 #include <cmath>
 #include <limits>
@@ -284,22 +283,13 @@ Value SdpaTiler::operandTile(Value operand, const QueryTile &q,
                                         strides);
 }
 
-/// Inlines the score_mod region: %s, %b, %h, %i, %j -> the yielded score.
+/// Applies score_mod to `s` at positions `qi`, `kj` (i64): the region is
+/// cloned whole (ops with regions included), as the reference lowering does.
 void SdpaTiler::inlineScoreMod(OpBuilder &nb, Location nl, Value &s, Value qi,
                                Value kj) {
-  Block &block = op.getScoreMod().front();
-  IRMapping mapping;
-  mapping.map(block.getArgument(0), convertFloat(nb, nl, s, nb.getF32Type()));
-  mapping.map(block.getArgument(1), bIdx);
-  mapping.map(block.getArgument(2), hIdx);
-  mapping.map(block.getArgument(3),
-              arith::IndexCastOp::create(nb, nl, nb.getIndexType(), qi));
-  mapping.map(block.getArgument(4),
-              arith::IndexCastOp::create(nb, nl, nb.getIndexType(), kj));
-  for (Operation &inner : block.without_terminator())
-    nb.clone(inner, mapping);
-  Value yielded = mapping.lookupOrDefault(block.getTerminator()->getOperand(0));
-  s = convertFloat(nb, nl, yielded, ct);
+  Value i = arith::IndexCastOp::create(nb, nl, nb.getIndexType(), qi);
+  Value j = arith::IndexCastOp::create(nb, nl, nb.getIndexType(), kj);
+  s = scoreMod(nb, nl, s, bIdx, hIdx, i, j);
 }
 
 /// The online-softmax step of one key tile of the given kind (Full or

@@ -105,6 +105,10 @@ def Attn_AttentionOpInterface : OpInterface<"AttentionOpInterface"> {
     naming a concrete op: the output operand (the ops are in
     destination-passing style), the pattern of positions that the op's core
     attention uses, whether it is causal, and its flop count.
+
+    Its verifier checks what every attn op shares: one result of the type of
+    `outs`, and no attribute that the op does not define (a discardable
+    attribute needs a dialect prefix, as in `{foo.bar}`).
   }];
   let methods = [
     InterfaceMethod<"Returns the destination (`outs`) operand.",
@@ -123,7 +127,10 @@ def Attn_AttentionOpInterface : OpInterface<"AttentionOpInterface"> {
       "std::optional<double>", "getFlopCount", (ins), [{}],
       [{ return std::nullopt; }]>,
   ];
+  // Runs after the op's own verifier, which checks that the operands the
+  // interface reads are there.
   let verify = [{ return ::mlir::attn::verifyAttentionOpInterface($_op); }];
+  let verifyWithRegions = 1;
 }
 
 #endif // ATTN_DIALECT_ATTN_IR_ATTNINTERFACES_TD

@@ -17,8 +17,16 @@ def AttnDecompose : Pass<"attn-decompose"> {
     `linalg::AggregatedOpInterface`, so `transform.structured.decompose_interface`
     applies the same rewrite from a transform script.
 
-    Discrete choices (LSH buckets, cluster memberships, top-k sets) are
-    computed in f32 from the inputs as DESIGN section 7 states.
+    `compute-type` is the element type of every value the decompositions
+    compute (scores, features, softmax statistics, sums). Discrete choices
+    (LSH buckets, cluster memberships, top-k sets) are computed in f32 from
+    the inputs either way (docs/Semantics.md §10), so both compute types see
+    the same choices. With
+    `compute-type=f64` the attention inside lsh, cluster and lowrank is built
+    directly as the linalg of `attn-lower-to-linalg{compute-type=f64}`
+    instead of an `attn.sdpa` (whose operands and results are f32, f16 or
+    bf16): `attn-cpu-pipeline{compute-type=f64}`, the oracle of
+    `attn-run --check`, computes every op in f64.
 
     Example:
 
@@ -29,6 +37,11 @@ def AttnDecompose : Pass<"attn-decompose"> {
     // followed by a dense attn.sdpa on the projected keys and values.
     ```
   }];
+  let options = [
+    Option<"computeType", "compute-type", "std::string", /*default=*/"\"f32\"",
+           "Element type of the values the decompositions compute: f32 (the "
+           "numerics contract) or f64 (the higher-precision oracle)">
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::cf::ControlFlowDialect",
     "::mlir::linalg::LinalgDialect", "::mlir::math::MathDialect",
@@ -62,6 +75,41 @@ def AttnLowerToLinalg : Pass<"attn-lower-to-linalg"> {
     "::mlir::arith::ArithDialect", "::mlir::cf::ControlFlowDialect",
     "::mlir::linalg::LinalgDialect", "::mlir::math::MathDialect",
     "::mlir::tensor::TensorDialect"
+  ];
+}
+
+def AttnExpandMath : Pass<"attn-expand-math"> {
+  let summary = "Rewrites the math ops that have no LLVM lowering into ones "
+                "that have";
+  let description = [{
+    `convert-math-to-llvm` lowers most `math` ops to LLVM intrinsics and
+    `convert-math-to-libm` most of the others to libm calls; this pass
+    rewrites the rest, on scalars of any float type, in terms of `arith` and
+    `math.absf`:
+
+    * `math.isinf %x`: `|x| == +inf`;
+    * `math.isnormal %x`: `smallest normal <= |x| < +inf` (false for NaN);
+    * `math.clampf %x to [%lo, %hi]`: `maximumf(minimumf(x, hi), lo)`, a
+      clamp (MLIR 22's own expansion in `math-expand-ops` follows the op's
+      documentation, `maximumf(minimumf(x, lo), hi)`, which is not one; later
+      MLIR corrected the documentation to the clamp).
+
+    `attn-cpu-pipeline` runs it so that every `math` op that a `score_mod`
+    may hold compiles.
+
+    Example:
+
+    ```mlir
+    // attn-opt --attn-expand-math
+    %b = math.isinf %x : f32
+    // becomes
+    %a = math.absf %x : f32
+    %inf = arith.constant 0x7F800000 : f32
+    %b = arith.cmpf oeq, %a, %inf : f32
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect"
   ];
 }
 
