@@ -27,6 +27,12 @@ def Attn_PatternAttrInterface : AttrInterface<"PatternAttrInterface"> {
       are promises. Sequence lengths passed as `ShapedType::kDynamic` are
       unknown; patterns that need them answer `Partial`.
 
+    Two methods build the same facts as IR for a tiler that decides blocks
+    at run time (`attn-tile`): `buildClassify` is `classify` over `i64`
+    values, and `buildKeyIntervals` bounds the live keys of a range of
+    queries so that the key loop visits only the tiles a pattern can leave
+    live.
+
     `simplify` and `getBand` serve canonicalization (see `simplifyPattern`).
   }];
   let methods = [
@@ -50,6 +56,34 @@ def Attn_PatternAttrInterface : AttrInterface<"PatternAttrInterface"> {
       (ins "::mlir::attn::PositionRange":$queries,
            "::mlir::attn::PositionRange":$keys,
            "int64_t":$numQueries, "int64_t":$numKeys)>,
+    InterfaceMethod<
+      "Builds `classify` as IR, for tilers that decide blocks at run time. "
+      "The block is the box of query positions `[queryFirst, queryLast]` "
+      "times key positions `[keyFirst, keyLast]` (inclusive, each non-empty) "
+      "and the lengths are `numQueries` and `numKeys`, all `i64` values. "
+      "Returns an `i8` value holding the `BlockKind` (0 Empty, 1 Full, "
+      "2 Partial). Conservative like `classify` (Partial is always correct) "
+      "and, with the lengths known, at least as precise as `classify`; "
+      "PatternBlockMap.cpp lists the patterns that answer Partial more "
+      "often.",
+      "::mlir::Value", "buildClassify",
+      (ins "::mlir::OpBuilder &":$builder, "::mlir::Location":$loc,
+           "::mlir::Value":$queryFirst, "::mlir::Value":$queryLast,
+           "::mlir::Value":$keyFirst, "::mlir::Value":$keyLast,
+           "::mlir::Value":$numQueries, "::mlir::Value":$numKeys)>,
+    InterfaceMethod<
+      "Builds the key intervals of a range of queries: a small, static "
+      "number of inclusive `(first, last)` pairs of `i64` key positions "
+      "(an interval with `first > last` is empty; `INT64_MIN` and "
+      "`INT64_MAX` stand for unbounded) such that for every query position "
+      "in `[queryFirst, queryLast]`, every live key position lies in one of "
+      "them. Intervals may overlap. A tiler visits only the key tiles they "
+      "cover, so a band costs O(live tiles), not O(all tiles).",
+      "::llvm::SmallVector<std::pair<::mlir::Value, ::mlir::Value>>",
+      "buildKeyIntervals",
+      (ins "::mlir::OpBuilder &":$builder, "::mlir::Location":$loc,
+           "::mlir::Value":$queryFirst, "::mlir::Value":$queryLast,
+           "::mlir::Value":$numQueries, "::mlir::Value":$numKeys)>,
     InterfaceMethod<
       "Returns a simpler equivalent pattern in `context`, or this pattern.",
       "::mlir::attn::PatternAttrInterface", "simplify",

@@ -113,4 +113,58 @@ def AttnExpandMath : Pass<"attn-expand-math"> {
   ];
 }
 
+def AttnTile : Pass<"attn-tile"> {
+  let summary = "Tiles attn.sdpa into the flash form: online softmax over "
+                "key/value tiles, block skipping at run time";
+  let description = [{
+    Rewrites every `attn.sdpa` into its flash form, with every operand and
+    region (mask, bias, memory, positions, span, score_mod, lse, GQA):
+
+    * an `scf.forall` over (batch, query head, query tile of `q-tile` rows);
+    * per query tile, f32 (or `compute-type`) running row maximum, sum and
+      accumulator carried through an `scf.for` over key/value tiles of
+      `kv-tile` keys; persistent memory first, as always-live key tiles;
+    * the loop visits only the key tiles that the pattern's key intervals
+      (`PatternAttrInterface::buildKeyIntervals`) cover, so a band costs
+      O(live tiles); with a positions operand it visits every tile;
+    * each tile's kind comes from `PatternAttrInterface::buildClassify` at
+      run time, on the tile's rows or, with positions, on the minimum and
+      maximum of its positions; met with the adaptive span's kind. An Empty
+      tile is skipped (`scf.index_switch`), a Full tile evaluates no
+      predicate, mask or span, a Partial tile applies them with
+      `arith.select` (a value at a pair that is not live never reaches the
+      row). With a mask, no tile is Full;
+    * the two per-tile contractions are `linalg.matmul` ops (a selecting
+      `linalg.generic` for the values of a Partial tile); the softmax uses
+      `exp2` with log2(e) folded into the scale of the query tile (after
+      bias and score_mod when present);
+    * every size is dynamic, so one compiled form serves any length, tails
+      and empty sequences included; no buffer of Nq x Nk elements exists.
+
+    A row with no live key gives 0 and `lse = -inf`, never NaN; the NaN and
+    large-score rules are those of `attn-lower-to-linalg`.
+
+    ```mlir
+    // attn-opt --attn-tile="q-tile=64 kv-tile=64"
+    %r = attn.sdpa ins(%q, %k, %v : ...) outs(%o : ...) pattern(#attn.causal) -> ...
+    // becomes scf.forall (%b, %h, %t) in (B, H, ceil(Nq / 64)) with an
+    // scf.for over the key tiles up to the query tile's last row.
+    ```
+  }];
+  let options = [
+    Option<"qTile", "q-tile", "int64_t", /*default=*/"64",
+           "Rows of a query tile (at least 1)">,
+    Option<"kvTile", "kv-tile", "int64_t", /*default=*/"64",
+           "Keys of a key/value tile (at least 1)">,
+    Option<"computeType", "compute-type", "std::string", /*default=*/"\"f32\"",
+           "Element type of scores, statistics and accumulation: f32 (the "
+           "numerics contract) or f64">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::cf::ControlFlowDialect",
+    "::mlir::linalg::LinalgDialect", "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect"
+  ];
+}
+
 #endif // ATTN_DIALECT_ATTN_TRANSFORMS_PASSES_TD
