@@ -1,4 +1,4 @@
-"""Attention patterns of the attn dialect (DESIGN.md section 4, "Pattern attributes").
+"""Attention patterns of the attn dialect (docs/Semantics.md §3).
 
 Each pattern is a predicate on signed positions ``i = qpos``, ``j = kpos``:
 ``is_live(i, j, nq, nk)`` is vectorised (``i`` and ``j`` are int64 arrays that broadcast
@@ -18,7 +18,7 @@ _MIX2 = 0x94D049BB133111EB
 
 
 def splitmix64(x):
-    """splitmix64 of a Python int, as DESIGN gives it, on uint64 with wrap-around.
+    """splitmix64 of a Python int, as docs/Semantics.md §3 gives it, on uint64 with wrap-around.
 
     ``x`` may be any Python int (negative values are taken as two's complement); the result
     is an int in ``[0, 2**64)``.

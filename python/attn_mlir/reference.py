@@ -1,10 +1,10 @@
-"""Float64 numpy reference of every attn op and pattern (DESIGN.md sections 3 and 4).
+"""Float64 numpy reference of every attn op and pattern (docs/Semantics.md §1 to §9).
 
 This module is the golden model that the compiled kernels are compared against. It favours
 obviously correct code over speed: scores are materialised per (batch, head), every input is
 cast to float64 first, and every op is a deterministic function of its operands.
 
-Conventions shared by all ops (DESIGN section 3):
+Conventions shared by all ops (docs/Semantics.md §1):
   * q ``[B, H, Nq, D]``, k ``[B, Hkv, Nk, D]``, v ``[B, Hkv, Nk, Dv]``; query head ``h`` reads
     KV head ``h // (H // Hkv)`` (grouped-query attention).
   * A row whose live set is empty, or whose live scores are all -inf, gives ``o = 0`` and
@@ -25,7 +25,7 @@ from .patterns import (MASK64, Axial, BlockLocal, BlockSparse, Causal, Dense, Di
 
 TOLERANCE = {"f32_reference": 1e-5, "f32_fused": 1e-4, "f16": 2e-3, "bf16": 1e-2}
 
-# The score that attn.lsh gives a query's own key (DESIGN, attn.lsh step 5), unscaled.
+# The score that attn.lsh gives a query's own key (docs/Semantics.md §4 step 5), unscaled.
 LSH_SELF_SCORE = -1e5
 
 
@@ -108,7 +108,7 @@ def _attend(s, live, v, weight=None):
 
 
 def _combine(outs, lses):
-    """Log-sum-exp combination of partial results (DESIGN, attn.lsh step 6).
+    """Log-sum-exp combination of partial results (docs/Semantics.md §4 step 6).
 
     ``outs [R, N, Dv]``, ``lses [R, N]`` -> ``o = sum_r exp(lse_r - LSE) o_r``, ``LSE``.
     Parts with ``lse_r = -inf`` carry ``o_r = 0`` and weigh nothing; if all do, ``o = 0``.
@@ -277,7 +277,7 @@ def lsh_buckets(x, rotation):
 
 def lsh(qk, v, rotations, num_buckets, chunk_size, look_back=1, look_ahead=0, causal=False,
         scale=None, return_lse=False):
-    """attn.lsh: Reformer hashed attention with shared query/key (DESIGN's six steps).
+    """attn.lsh: Reformer hashed attention with shared query/key (the six steps of docs/Semantics.md §4).
 
     qk ``[B, H, N, D]``, v ``[B, H, N, Dv]``, rotations ``[H, R, D, num_buckets/2]``.
     Per round, positions are sorted by (bucket, position) into N/chunk_size chunks; the query

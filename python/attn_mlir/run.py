@@ -49,8 +49,8 @@ def from_bf16_bits(bits):
 def run(mlir, inputs, entry="main", mode="reference", extra_args=()):
     """Compiles and runs `entry` of `mlir` (a path, or IR text) on `inputs`.
 
-    `inputs` maps argument names (the SSA names without '%') to arrays, or lists the arrays in
-    argument order. Returns the results as a list of arrays. Raises AttnRunError when attn-run
+    `inputs` maps argument names (the SSA names without '%', so "0" is %0) to arrays, or lists
+    the arrays in argument order. Returns the results as a list of arrays. Raises AttnRunError when attn-run
     fails (bad inputs, shapes that do not fit the IR, pipeline errors).
     """
     with tempfile.TemporaryDirectory(prefix="attn-run-") as tmp:
@@ -60,7 +60,9 @@ def run(mlir, inputs, entry="main", mode="reference", extra_args=()):
         else:
             source = str(tmp / "input.mlir")
             pathlib.Path(source).write_text(mlir)
-        items = inputs.items() if isinstance(inputs, dict) else enumerate(inputs)
+        # A list binds by position: attn-run writes position N as "#N".
+        items = (inputs.items() if isinstance(inputs, dict)
+                 else ((f"#{index}", array) for index, array in enumerate(inputs)))
         args = [attn_run_path(), source, f"--entry={entry}", f"--mode={mode}"]
         for index, (name, array) in enumerate(items):
             path = tmp / f"input{index}.npy"

@@ -1,12 +1,15 @@
 """Helpers shared by the test_run_*.py tests: input element types, MLIR tensor types and the
 relative-error check against the float64 reference."""
 
+import re
+import subprocess
+
 import numpy as np
 
 from attn_mlir import reference as ref
-from attn_mlir.run import from_bf16_bits, to_bf16_bits
+from attn_mlir.run import attn_run_path, from_bf16_bits, to_bf16_bits
 
-# The relative-error tolerance per MLIR element type of the compiled kernel (DESIGN section 7).
+# The relative-error tolerance per MLIR element type of the compiled kernel (docs/Semantics.md §10).
 TOL = {"f32": ref.TOLERANCE["f32_reference"], "f16": ref.TOLERANCE["f16"],
        "bf16": ref.TOLERANCE["bf16"]}
 # The numpy type of the arrays for an MLIR element type (bf16 travels as rounded float32).
@@ -59,3 +62,42 @@ def input_flags(directory, inputs, prefix=""):
             np.save(path, content)
         flags.append(f"--input={name}={path}")
     return flags
+
+
+
+def check_report(mlir_text, inputs, directory):
+    """Runs `attn-run --check` on `mlir_text` with the {name: array} inputs and returns
+    (the first result of the f32 build, the relative errors that --check reports, one per
+    result). attn-run must accept the comparison (exit 0)."""
+    source = directory / "check.mlir"
+    source.write_text(mlir_text)
+    out = directory / "check-out"
+    proc = subprocess.run([attn_run_path(), str(source), "--check", f"--output={out}",
+                           *input_flags(directory, inputs, prefix="check-")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    errors = [float(m) for m in re.findall(r"rel error (\S+),", proc.stdout)]
+    return np.load(out / "result0.npy"), errors
+
+
+def checked_run(directory, reports):
+    """A stand-in for `attn_mlir.run.run(mlir, inputs)` that runs `attn-run --check` instead
+    and appends the reported relative errors to the list `reports`."""
+    def run_checked(mlir_text, inputs):
+        out, errors = check_report(mlir_text, inputs, directory)
+        reports.append(errors)
+        return [out]
+    return run_checked
+
+
+def assert_oracle_agrees(reported, out, expected, tol=TOL["f32"]):
+    """`reported` is the relative error that `attn-run --check` printed for the f32 result
+    `out`, against the compute-type=f64 build of the same IR. When that build computes in f64
+    it is non-zero, within `tol`, and equals the error against the float64 reference
+    `expected` up to the f32 rounding of the result (the f64 build's result is f32 too) and
+    the 4 digits printed."""
+    err = ref.rel_error(out, expected)
+    rounding = ref.rel_error(expected.astype(np.float32), expected)
+    assert 0 < reported <= tol, f"--check reported {reported:.3g}"
+    assert abs(reported - err) <= 1.1 * rounding + 1e-3 * err, \
+        f"--check reported {reported:.4g}, the float64 reference gives {err:.4g}"

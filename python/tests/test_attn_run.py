@@ -362,3 +362,73 @@ def test_run_raises_attn_run_error(attn_run):
         run(STATIC, {"x": np.zeros((3, 3), np.float32)})
     assert info.value.returncode == 1 and "expects 3" not in info.value.stderr
     assert "dimension 0 of the array is 3" in info.value.stderr
+
+
+# ------------------------------------------------------------------ binding, help, run-time checks
+
+# Arguments named %1 and %0, in that order.
+SWAPPED = """
+func.func @main(%1: tensor<?xf32>, %0: tensor<?xf32>) -> tensor<?xf32> {
+  %r = linalg.sub ins(%1, %0 : tensor<?xf32>, tensor<?xf32>) outs(%1 : tensor<?xf32>) -> tensor<?xf32>
+  return %r : tensor<?xf32>
+}
+"""
+
+
+def test_numeric_ssa_names_bind_by_name(attn_run):
+    """--input=0=... is the argument %0 (position 1 here); a list binds by position (#N)."""
+    a = np.array([10.0, 20.0], np.float32)
+    b = np.array([1.0, 2.0], np.float32)
+    (by_name,) = run(SWAPPED, {"0": a, "1": b})
+    np.testing.assert_array_equal(by_name, b - a)
+    (by_position,) = run(SWAPPED, [a, b])
+    np.testing.assert_array_equal(by_position, a - b)
+
+
+def test_error_number_that_names_no_argument(attn_run, tmp_path):
+    """A bare number is a name, never a position: for @main(%a, %b) it names nothing."""
+    expect_error(attn_run, tmp_path, MATMUL, {"0": np.zeros((2, 2), np.float32)},
+                 "has no argument %0", "#N")
+
+
+def test_help_lists_only_attn_run_options(attn_run):
+    help_text = subprocess.run([attn_run, "--help"], capture_output=True, text=True).stdout
+    assert "--input=" in help_text and "--random-inputs" in help_text
+    assert "--aarch64-use-aa" not in help_text
+    assert len(help_text.splitlines()) < 40, help_text
+    hidden = subprocess.run([attn_run, "--help-hidden"], capture_output=True, text=True).stdout
+    assert "--aarch64-use-aa" in hidden and "--input=" in hidden
+
+
+ASSERTING = """
+func.func @main(%a: tensor<?xf32>, %b: tensor<?xf32>) -> tensor<?xf32> {
+  %c0 = arith.constant 0 : index
+  %n = tensor.dim %a, %c0 : tensor<?xf32>
+  %m = tensor.dim %b, %c0 : tensor<?xf32>
+  %eq = arith.cmpi eq, %n, %m : index
+  cf.assert %eq, "lengths of a and b differ"
+  return %a : tensor<?xf32>
+}
+"""
+
+
+def test_failed_runtime_check_exits_3_with_its_message(attn_run):
+    with pytest.raises(AttnRunError) as info:
+        run(ASSERTING, {"a": np.zeros(2, np.float32), "b": np.zeros(3, np.float32)})
+    assert info.value.returncode == 3
+    assert ("attn-run: error: a run-time check of the compiled code failed: lengths of a and b "
+            "differ") in info.value.stderr
+    assert "PLEASE" not in info.value.stderr and "Stack dump" not in info.value.stderr
+
+
+def test_dynamic_mask_dim_of_1_does_not_broadcast(attn_run):
+    """mask tensor<?x?xi1> given as [1, Nk] with Nq = 5: a clear error (it aborted)."""
+    from attn_mlir.builder import sdpa_func
+    ir = sdpa_func(([1, 1, 5, 4], "f32"), ([1, 1, 6, 4], "f32"), ([1, 1, 6, 4], "f32"),
+                   mask=([None, None], "i1"))
+    q = np.zeros((1, 1, 5, 4), np.float32)
+    k = np.zeros((1, 1, 6, 4), np.float32)
+    with pytest.raises(AttnRunError) as info:
+        run(ir, {"q": q, "k": k, "v": k, "o": q, "mask": np.ones((1, 6), bool)})
+    assert info.value.returncode == 1
+    assert "expects mask dim 0 (1 at run time) to match Nq (5)" in info.value.stderr

@@ -2,7 +2,7 @@
 files, shapes whose dynamic dims do not fit each other, and sizes beyond 32-bit indexing.
 
 Each case has an expected error (exit 1 and an ``error:`` line, never a crash, an abort or a
-hang) or a documented numeric result (DESIGN section 3, compared with attn_mlir.reference).
+hang) or a documented numeric result (docs/Semantics.md §1, compared with attn_mlir.reference).
 The .npy error paths already covered by test_attn_run.py (bad magic, truncated header and
 data, Fortran order, unsupported and big-endian dtypes, wrong rank / static dim / dtype,
 Nk of k and v, the matmul inner dim) are not repeated here.
@@ -110,7 +110,7 @@ def assert_same_nan_and_close(out, expected, rtol=1e-5, atol=1e-5):
     np.testing.assert_allclose(out, expected, rtol=rtol, atol=atol, equal_nan=True)
 
 
-# ----------------------------------------------------------------- NaN and Inf (DESIGN 3)
+# ----------------------------------------------------------------- NaN and Inf (docs/Semantics.md §1)
 
 @pytest.mark.parametrize("where", ["q", "k", "v"])
 def test_nan_reaches_only_live_rows_causal(attn_run, where):
@@ -173,7 +173,7 @@ def test_inf_key_matches_reference(attn_run, value):
 
 def test_all_scores_minus_inf_give_zero_not_nan(attn_run):
     """A bias of -inf everywhere: every live score is -inf, so o = 0 and lse = -inf
-    (DESIGN section 3), never NaN."""
+    (docs/Semantics.md §1), never NaN."""
     rng = np.random.default_rng(15)
     q, k, v = qkv(rng, 1, 2, 2, 3, 4, 4, 4)
     bias = np.full((3, 4), -np.inf, np.float32)
@@ -187,7 +187,7 @@ def test_all_scores_minus_inf_give_zero_not_nan(attn_run):
 @pytest.mark.parametrize("dtype", ["f32", "f16", "bf16"])
 def test_huge_scores_do_not_overflow(attn_run, dtype):
     """Scores up to |1e4| (exp would overflow f32 and f64 without the max subtraction): the
-    result is finite and matches the float64 reference within the dtype's bound (DESIGN 7)."""
+    result is finite and matches the float64 reference within the dtype's bound (docs/Semantics.md §10)."""
     rng = np.random.default_rng(16)
     B, H, N, D = 1, 2, 9, 4
     # q . k / sqrt(D) spans about [-1e4, 1e4] with distinct maxima per row.
@@ -212,7 +212,7 @@ def test_huge_scores_do_not_overflow(attn_run, dtype):
 def test_huge_bias_does_not_overflow(attn_run):
     """A bias of +-1e4 on top of the scores, with near-ties at 1e4 in every row: finite, and
     the float64 reference within the conditioning of f32 scores. s + 1e4 is rounded to f32
-    (DESIGN 3: scores are f32), an absolute error up to 2^-24 * 1e4 ~ 6e-4 in the exponent,
+    (docs/Semantics.md §1: scores are f32), an absolute error up to 2^-24 * 1e4 ~ 6e-4 in the exponent,
     so the bound is 8 * 2^-24 * 1e4 (5e-3), not the 1e-5 of well-scaled inputs; an overflow
     gives inf or NaN, a missed max subtraction 0/0."""
     rng = np.random.default_rng(17)
@@ -245,6 +245,12 @@ CORRUPT = {
     + b"{'descr': '<f4', 'fortran_order': False, 'shape': (2,".ljust(53) + b"\n" + b"\0" * 8,
     "data one byte short": npy_header("<f4", (3,)) + b"\0" * 11,
     "trailing bytes": npy_header("<f4", (2,)) + b"\0" * 9,
+    # A key twice: 'shape' twice used to be read as the two shapes joined, (1, 2).
+    "shape twice": npy_header("<f4", (1,), extra="'shape': (2,), ") + b"\0" * 8,
+    "descr twice": npy_header("<f4", (2,), extra="'descr': '<f8', ") + b"\0" * 8,
+    "text after the dict": b"\x93NUMPY\x01\x00" + struct.pack("<H", 54)
+    + b"{'descr': '<f4', 'fortran_order': False, 'shape': (2,), } x".ljust(53) + b"\n"
+    + b"\0" * 8,
 }
 
 
@@ -252,6 +258,99 @@ CORRUPT = {
 def test_corrupt_npy_is_a_clean_error(attn_run, tmp_path, name):
     proc = call(attn_run, tmp_path, ADD, {"x": CORRUPT[name], "y": np.zeros(2, np.float32)})
     expect_clean_error(proc, "in-x.npy")
+
+
+@pytest.mark.parametrize("key", ["shape", "descr", "fortran_order"])
+def test_npy_key_twice_names_the_key(attn_run, tmp_path, key):
+    extra = {"shape": "'shape': (2,), ", "descr": "'descr': '<f4', ",
+             "fortran_order": "'fortran_order': False, "}[key]
+    data = npy_header("<f4", (2,), extra=extra) + b"\0" * 8
+    proc = call(attn_run, tmp_path, ADD, {"x": data, "y": np.zeros(2, np.float32)})
+    expect_clean_error(proc, f"the key '{key}' appears twice")
+
+
+def test_dev_zero_as_npy_is_a_clean_error(attn_run, tmp_path):
+    """/dev/zero never ends: it is rejected after its first bytes (it used to be read until
+    memory ran out)."""
+    source = tmp_path / "f.mlir"
+    source.write_text(ADD)
+    proc = subprocess.run([attn_run, str(source), "--input=x=/dev/zero", "--random-inputs"],
+                          capture_output=True, text=True, timeout=60)
+    expect_clean_error(proc, "/dev/zero", "bad magic")
+
+
+def endless_npy(header):
+    """A pipe that delivers `header`, then zeros until the reader closes it."""
+    read_end, write_end = os.pipe()
+
+    def feed():
+        with os.fdopen(write_end, "wb") as pipe:
+            try:
+                pipe.write(header)
+                while True:
+                    pipe.write(b"\0" * 65536)
+            except (BrokenPipeError, OSError):
+                pass
+
+    import threading
+    thread = threading.Thread(target=feed, daemon=True)
+    thread.start()
+    return read_end
+
+
+def test_endless_pipe_is_a_clean_error(attn_run, tmp_path):
+    """A pipe with a valid header and data that never ends: the data the header describes is
+    read, then the extra bytes are an error (not a read until memory runs out)."""
+    source = tmp_path / "f.mlir"
+    source.write_text(ADD)
+    read_end = endless_npy(npy_header("<f4", (2,)))
+    proc = subprocess.run([attn_run, str(source), "--input=x=/dev/stdin", "--random-inputs"],
+                          stdin=read_end, capture_output=True, text=True, timeout=60)
+    os.close(read_end)
+    expect_clean_error(proc, "unexpected bytes after the 8 bytes of data")
+
+
+def test_npy_from_a_pipe(attn_run, tmp_path):
+    """An .npy that arrives through a pipe (its size unknown beforehand) is read."""
+    source = tmp_path / "f.mlir"
+    source.write_text(ADD)
+    x = np.array([1.5, -2.0], np.float32)
+    np.save(tmp_path / "x.npy", x)
+    with open(tmp_path / "x.npy", "rb") as f:
+        data = f.read()
+    proc = subprocess.run(
+        [attn_run, str(source), "--input=x=/dev/stdin", f"--input=y={tmp_path / 'x.npy'}",
+         f"--output={tmp_path / 'r.npy'}"],
+        input=data, capture_output=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    np.testing.assert_array_equal(np.load(tmp_path / "r.npy"), 2 * x)
+
+
+def test_npy_header_over_64_kib_is_format_2(attn_run, tmp_path):
+    """A rank-3700 array (its header is over 65,535 bytes) is written in format 2.0 (it used to
+    be 1.0 with a wrapped header length) and read back."""
+    rank = 3700
+    tensor = "tensor<0x" + "x".join(["?"] * (rank - 1)) + "xi8>"
+    source = tmp_path / "f.mlir"
+    source.write_text(f"func.func @main(%x: {tensor}) -> {tensor} {{\n"
+                      f"  return %x : {tensor}\n}}\n")
+    dim = 10**15
+    proc = subprocess.run([attn_run, str(source), "--random-inputs", f"--dim={dim}",
+                           f"--dump-inputs={tmp_path / 'in'}", "--print-specialized"],
+                          capture_output=True, text=True, timeout=TIMEOUT)
+    assert proc.returncode == 0, proc.stderr
+    data = (tmp_path / "in" / "x.npy").read_bytes()
+    assert data[:8] == b"\x93NUMPY\x02\x00"
+    (length,) = struct.unpack("<I", data[8:12])
+    assert len(data) == 12 + length and length > 65535 and len(data) % 64 == 0
+    import ast
+    header = ast.literal_eval(data[12:].decode("latin1"))
+    assert header["descr"] == "|i1" and header["shape"] == (0,) + (dim,) * (rank - 1)
+    again = subprocess.run([attn_run, str(source), f"--input=x={tmp_path / 'in' / 'x.npy'}",
+                            "--print-specialized"], capture_output=True, text=True,
+                           timeout=TIMEOUT)
+    assert again.returncode == 0, again.stderr
+    assert f"tensor<0x{dim}x" in again.stdout
 
 
 def test_npy_rank_2_header_for_rank_1_argument(attn_run, tmp_path):
@@ -481,6 +580,30 @@ def test_pkm_no_queries(attn_run):
                              "vals": rng.standard_normal((4, 3)).astype(np.float32),
                              "o": np.zeros((1, 1, 0, 3), np.float32)})
     assert out.shape == (1, 1, 0, 3)
+
+
+# ----------------------------------------------------------------- memory the code cannot get
+
+def limit_address_space():
+    """Caps attn-run's address space at 2 GiB, so that a buffer it cannot have fails at once
+    (without the cap the kernel might grant it and kill the process when it is touched)."""
+    import resource
+    resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+
+@pytest.mark.skipif("ASAN_OPTIONS" in os.environ,
+                    reason="AddressSanitizer needs far more address space than the cap")
+@pytest.mark.parametrize("d,dim", [(4, 2_000_000), (0, 1_048_576)])
+def test_compiled_code_out_of_memory_is_a_clean_error(attn_run, tmp_path, d, dim):
+    """A dense sdpa whose scores [Nq, Nk] do not fit: `attn-run: error: out of memory` with
+    exit 1 (it was a SIGSEGV in the first store into the null buffer). D = 0 makes the inputs
+    empty while Nq * Nk stays huge."""
+    source = tmp_path / "f.mlir"
+    source.write_text(sdpa_ir(1, 1, 1, None, None, d, d))
+    proc = subprocess.run([attn_run, str(source), "--random-inputs", f"--dim={dim}"],
+                          capture_output=True, text=True, timeout=TIMEOUT,
+                          preexec_fn=limit_address_space)
+    expect_clean_error(proc, "out of memory: the compiled code could not allocate")
 
 
 # ----------------------------------------------------------------- beyond 32-bit indexing

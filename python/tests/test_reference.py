@@ -1,7 +1,7 @@
 """Tests of attn_mlir.reference against independent computations.
 
 Every test compares the reference with something computed another way: explicit Python loops
-written straight from DESIGN.md, closed forms of degenerate cases, or published constants.
+written straight from docs/Semantics.md, closed forms of degenerate cases, or published constants.
 """
 
 import itertools

@@ -1,12 +1,12 @@
 """attn.lightconv through attn-run (attn-decompose, attn-cpu-pipeline) against the float64
-reference, on fresh random inputs (DESIGN sections 4 and 7)."""
+reference, on fresh random inputs (docs/Semantics.md and its §10)."""
 
 import numpy as np
 import pytest
 
 from attn_mlir import reference as ref
 from attn_mlir.run import run
-from helpers import TOL, as_dtype, assert_close, tensor_type
+from helpers import TOL, as_dtype, assert_close, assert_oracle_agrees, checked_run, tensor_type
 
 
 def lightconv_ir(x_shape, w_shape, dtype, causal, normalize, dynamic):
@@ -75,3 +75,15 @@ def test_sharp_softmax():
 @pytest.mark.parametrize("causal", [False, True])
 def test_low_precision(dtype, causal):
     check_lightconv(50 + causal, B=2, N=15, C=8, Hc=2, K=5, causal=causal, dtype=dtype)
+
+
+@pytest.mark.parametrize("normalize", [True, False])
+def test_check_oracle_computes_in_f64(normalize, monkeypatch, tmp_path):
+    """attn-run --check compares the f32 build with a compute-type=f64 build, which must
+    compute the weight softmax and the convolution in f64 (issue 8, item 2): the reported error is not 0 and is the error
+    against the float64 reference."""
+    reports = []
+    monkeypatch.setitem(globals(), "run", checked_run(tmp_path, reports))
+    out, expected = check_lightconv(95 + normalize, B=2, N=13, C=8, Hc=2, K=5,
+                                    normalize=normalize)
+    assert_oracle_agrees(reports[0][0], out, expected)

@@ -1,5 +1,5 @@
 """attn.sdpa through attn-run (attn-cpu-pipeline, mode=reference) against the float64
-reference, on fresh random inputs (DESIGN sections 4 and 7)."""
+reference, on fresh random inputs (docs/Semantics.md and its §10)."""
 
 import numpy as np
 import pytest

@@ -2,6 +2,7 @@
 #include "Inputs.h"
 
 #include "attn/Dialect/Attn/IR/AttnCanonicalization.h"
+#include "attn/Dialect/Attn/IR/AttnOps.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -83,15 +84,37 @@ attn_run::getEntrySignature(func::FuncOp func, ArrayRef<std::string> argNames) {
 // Inputs from .npy files
 //===----------------------------------------------------------------------===//
 
-/// Returns the index of the argument that `key` names (SSA name or position).
+/// Returns the index of the argument that `key` names: an SSA name without
+/// '%' ("q", "0" for %0), or a position written "#N". Prints an error and
+/// returns nullopt when there is no such argument.
 static std::optional<size_t> findArgument(const EntrySignature &signature,
                                           StringRef key) {
+  auto listArguments = [&]() {
+    std::string names;
+    for (auto [index, slot] : llvm::enumerate(signature.args))
+      names += (index ? ", " : "") + slot.name;
+    return names.empty() ? std::string("none") : names;
+  };
+  size_t numArgs = signature.args.size();
+  if (key.consume_front("#")) {
+    size_t position;
+    if (!key.getAsInteger(10, position) && position < numArgs)
+      return position;
+    llvm::raw_ostream &os = error() << "--input names position #" << key
+                                    << ", but @" << signature.entry;
+    if (numArgs == 0)
+      os << " has no arguments\n";
+    else
+      os << " has " << numArgs << " argument" << (numArgs == 1 ? "" : "s")
+         << " (#0 to #" << numArgs - 1 << ")\n";
+    return std::nullopt;
+  }
   for (auto [index, slot] : llvm::enumerate(signature.args))
     if (slot.name == key)
       return index;
-  size_t position;
-  if (!key.getAsInteger(10, position) && position < signature.args.size())
-    return position;
+  error() << "--input names '" << key << "', but @" << signature.entry
+          << " has no argument %" << key << " (arguments: " << listArguments()
+          << "; a position is written #N, e.g. --input=#0=FILE.npy)\n";
   return std::nullopt;
 }
 
@@ -130,7 +153,7 @@ static FailureOr<HostArray> loadInput(const TensorSlot &slot, StringRef path) {
   }
   if (failed(checkShape(*npy, slot, path)))
     return failure();
-  llvm::Expected<HostArray> array = convertNpy(*npy, slot.kind);
+  llvm::Expected<HostArray> array = convertNpy(std::move(*npy), slot.kind);
   if (!array) {
     error() << "input '" << slot.name << "' ('" << path
             << "'): " << toString(array.takeError()) << " (argument %"
@@ -216,19 +239,11 @@ attn_run::loadInputs(const EntrySignature &signature,
       return failure();
     }
     std::optional<size_t> index = findArgument(signature, key);
-    if (!index) {
-      std::string names;
-      for (const TensorSlot &slot : signature.args)
-        names += (names.empty() ? "" : ", ") + slot.name;
-      error() << "--input names '" << key << "', but @" << signature.entry
-              << " has no such argument ("
-              << "arguments: " << (names.empty() ? "none" : names)
-              << "; or give a position)\n";
+    if (!index)
       return failure();
-    }
     if (!paths[*index].empty()) {
-      error() << "argument '" << signature.args[*index].name
-              << "' has two --input files\n";
+      error() << "argument '" << signature.args[*index].name << "' (#" << *index
+              << ") has two --input files\n";
       return failure();
     }
     paths[*index] = path.str();
@@ -286,12 +301,72 @@ static void castArgumentsToShapes(func::FuncOp func,
       builder.getFunctionType(argTypes, func.getFunctionType().getResults()));
 }
 
+/// The discardable attributes that carry the declared types of an sdpa's
+/// mask and bias through the specialisation.
+static constexpr llvm::StringLiteral kDeclaredMaskType =
+    "attn_run.declared_mask_type";
+static constexpr llvm::StringLiteral kDeclaredBiasType =
+    "attn_run.declared_bias_type";
+
+/// Records the types of the mask and bias of every attn.sdpa in `func`, as
+/// the op sees them before the specialisation.
+static void recordDeclaredBroadcastTypes(func::FuncOp func) {
+  func.walk([](attn::SdpaOp op) {
+    if (Value mask = op.getMask())
+      op->setAttr(kDeclaredMaskType, TypeAttr::get(mask.getType()));
+    if (Value bias = op.getBias())
+      op->setAttr(kDeclaredBiasType, TypeAttr::get(bias.getType()));
+  });
+}
+
+/// Only a mask or bias dim that is statically 1 broadcasts; the compiled code
+/// requires a dynamic dim to equal its target even when it is 1 at run time.
+/// The specialisation turns such a dim into a static 1, which the verifier
+/// accepts as a broadcast, so this checks it against the declared types that
+/// `recordDeclaredBroadcastTypes` kept (and removes them).
+static LogicalResult checkDynamicBroadcasts(func::FuncOp func) {
+  static const char *labels[] = {"B", "H", "Nq", "Nk"};
+  LogicalResult result = success();
+  func.walk([&](attn::SdpaOp op) {
+    auto q = op.getQuery().getType(), k = op.getKey().getType();
+    SmallVector<int64_t> target = {q.getDimSize(0), q.getDimSize(1),
+                                   q.getDimSize(2), k.getDimSize(2)};
+    for (auto [name, attrName, operand] :
+         {std::make_tuple("mask", kDeclaredMaskType, op.getMask()),
+          std::make_tuple("bias", kDeclaredBiasType, op.getBias())}) {
+      auto declaredAttr = op->getAttrOfType<TypeAttr>(attrName);
+      op->removeAttr(attrName);
+      if (!declaredAttr || !operand || failed(result))
+        continue;
+      auto declared = cast<ShapedType>(declaredAttr.getValue());
+      auto actual = cast<ShapedType>(operand.getType());
+      int64_t offset = 4 - actual.getRank();
+      for (int64_t d = 0; d < actual.getRank() && offset >= 0; ++d) {
+        int64_t want = target[offset + d];
+        if (!declared.isDynamicDim(d) || actual.getDimSize(d) != 1 ||
+            ShapedType::isDynamic(want) || want == 1)
+          continue;
+        op.emitOpError() << "expects " << name << " dim " << d
+                         << " (1 at run time) to match " << labels[offset + d]
+                         << " (" << want << "): the " << name << " has type "
+                         << declared
+                         << " here, and only a dim that is 1 in the type "
+                            "broadcasts (declare it as 1 to broadcast)";
+        result = failure();
+        break;
+      }
+    }
+  });
+  return result;
+}
+
 OwningOpRef<ModuleOp> attn_run::specializeToInputs(ModuleOp module,
                                                    StringRef entry,
                                                    ArrayRef<HostArray> inputs) {
   MLIRContext *context = module.getContext();
   OwningOpRef<ModuleOp> clone(cast<ModuleOp>(module->clone()));
   auto func = clone->lookupSymbol<func::FuncOp>(entry);
+  recordDeclaredBroadcastTypes(func);
   castArgumentsToShapes(func, inputs);
 
   RewritePatternSet patterns(context);
@@ -304,7 +379,7 @@ OwningOpRef<ModuleOp> attn_run::specializeToInputs(ModuleOp module,
       ->getCanonicalizationPatterns(patterns);
   (void)applyPatternsGreedily(func, std::move(patterns));
 
-  if (failed(verify(*clone))) {
+  if (failed(verify(*clone)) || failed(checkDynamicBroadcasts(func))) {
     error() << "the input shapes do not fit @" << entry
             << " (the diagnostic above is from @" << entry
             << " specialised to the shapes of the inputs)\n";

@@ -1,5 +1,7 @@
 //===- Jit.cpp - Compile an entry function and call it --------------------===//
 #include "Jit.h"
+#include "AllocChecks.h"
+#include "RuntimeHooks.h"
 
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 
@@ -41,6 +43,7 @@ attn_run::compileModule(ModuleOp module, StringRef entry, StringRef mode,
         << "} failed on @" << entry << "\n";
     return failure();
   }
+  insertAllocationSizeChecks(*lowered, kCheckAllocationSize);
 
   auto transformer = makeOptimizingTransformer(/*optLevel=*/2,
                                                /*sizeLevel=*/0, nullptr);
@@ -58,6 +61,7 @@ attn_run::compileModule(ModuleOp module, StringRef entry, StringRef mode,
         << "\n";
     return failure();
   }
+  (*engine)->registerSymbols(getRuntimeHooks);
   return std::move(*engine);
 }
 
@@ -131,6 +135,7 @@ llvm::Error Invocation::prepare() {
 void Invocation::call() {
   releaseResults();
   function(packedArgs.data());
+  flushRuntimeOutput();
   hasResults = true;
 }
 

@@ -15,6 +15,11 @@ namespace attn_run {
 /// Lowers a clone of `module` with `attn-cpu-pipeline{mode compute-type}`,
 /// giving `entry` a C interface, and JIT-compiles it at -O2. Diagnostics go
 /// to the context's handler; failure means they were printed.
+///
+/// Every size that the compiled code passes to malloc is checked for
+/// overflow (`insertAllocationSizeChecks`), and its C library calls go to
+/// `getRuntimeHooks`: a failed allocation or cf.assert is an `attn-run:
+/// error:` and an exit, not a crash.
 mlir::FailureOr<std::unique_ptr<mlir::ExecutionEngine>>
 compileModule(mlir::ModuleOp module, llvm::StringRef entry,
               llvm::StringRef mode, llvm::StringRef computeType);

@@ -1,13 +1,14 @@
 //===- attn-run.cpp - Compile and run one function on the CPU -------------===//
 //
-// attn-run FILE.mlir [--entry=NAME] [--input=NAME=FILE.npy ...]
+// attn-run FILE.mlir [--entry=NAME] [--input=NAME|#N=FILE.npy ...]
 //         [--random-inputs [--seed=S] [--dim=N]] [--output=DIR|FILE.npy]
 //         [--check] [--bench=N] [--print]
 //
-// Exit codes: 0 success, 1 error, 2 --check exceeded a bound. See
-// docs/AttnRun.md.
+// Exit codes: 0 success, 1 error, 2 --check exceeded a bound, 3 a run-time
+// check of the compiled code failed. See docs/AttnRun.md.
 //
 //===----------------------------------------------------------------------===//
+#include "ExitCodes.h"
 #include "Inputs.h"
 #include "Jit.h"
 #include "Npy.h"
@@ -30,6 +31,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/PrettyStackTrace.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/WithColor.h"
@@ -37,46 +39,64 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 
 using namespace mlir;
 using namespace attn_run;
 namespace cl = llvm::cl;
 
+/// attn-run's own options: --help shows only these (and --help, --version);
+/// the LLVM options linked in are listed by --help-hidden.
+static cl::OptionCategory attnRunCategory("attn-run options");
+
 static cl::opt<std::string> inputFile(cl::Positional, cl::Required,
-                                      cl::desc("<input .mlir file>"));
+                                      cl::desc("<input .mlir file>"),
+                                      cl::cat(attnRunCategory));
 static cl::opt<std::string> entryName("entry", cl::init("main"),
-                                      cl::desc("The function to run"));
+                                      cl::desc("The function to run"),
+                                      cl::cat(attnRunCategory));
 static cl::opt<std::string> target("target", cl::init("cpu"),
-                                   cl::desc("cpu (cuda: not yet)"));
+                                   cl::desc("cpu (cuda: not yet)"),
+                                   cl::cat(attnRunCategory));
 static cl::opt<std::string>
     mode("mode", cl::init("reference"),
-         cl::desc("attn-cpu-pipeline mode: reference or fused"));
+         cl::desc("attn-cpu-pipeline mode: reference or fused"),
+         cl::cat(attnRunCategory));
 static cl::list<std::string>
-    inputSpecs("input", cl::desc("NAME=FILE.npy (NAME: SSA name or position)"));
+    inputSpecs("input",
+               cl::desc("NAME=FILE.npy: the argument %NAME, or #N for the N-th "
+                        "argument (from #0)"),
+               cl::cat(attnRunCategory));
 static cl::opt<bool>
     randomInputs("random-inputs",
-                 cl::desc("Random data for arguments without --input"));
+                 cl::desc("Random data for arguments without --input"),
+                 cl::cat(attnRunCategory));
 static cl::opt<uint64_t> seed("seed", cl::init(0),
-                              cl::desc("Seed of --random-inputs"));
+                              cl::desc("Seed of --random-inputs"),
+                              cl::cat(attnRunCategory));
 static cl::opt<int64_t>
     dynamicDimSize("dim", cl::init(64),
-                   cl::desc("Size of dynamic dims of random inputs"));
+                   cl::desc("Size of dynamic dims of random inputs"),
+                   cl::cat(attnRunCategory));
 static cl::opt<std::string>
     dumpInputs("dump-inputs",
-               cl::desc("Write every input as DIR/<argument name>.npy"));
+               cl::desc("Write every input as DIR/<argument name>.npy"),
+               cl::cat(attnRunCategory));
 static cl::opt<std::string>
-    output("output", cl::desc("DIR (DIR/result<i>.npy) or FILE.npy"));
+    output("output", cl::desc("DIR (DIR/result<i>.npy) or FILE.npy"),
+           cl::cat(attnRunCategory));
 static cl::opt<bool>
-    check("check", cl::desc("Compare with the f64-accumulation reference"));
+    check("check", cl::desc("Compare with the f64-accumulation reference"),
+          cl::cat(attnRunCategory));
 static cl::opt<unsigned> benchRuns("bench", cl::init(0),
-                                   cl::desc("Print the median time of N runs"));
-static cl::opt<bool> print("print", cl::desc("Print result shapes and values"));
+                                   cl::desc("Print the median time of N runs"),
+                                   cl::cat(attnRunCategory));
+static cl::opt<bool> print("print", cl::desc("Print result shapes and values"),
+                           cl::cat(attnRunCategory));
 static cl::opt<bool> printSpecialized(
     "print-specialized",
-    cl::desc("Print the entry specialised to the input shapes and exit"));
-
-static constexpr int kExitError = 1;
-static constexpr int kExitCheckFailed = 2;
+    cl::desc("Print the entry specialised to the input shapes and exit"),
+    cl::cat(attnRunCategory));
 
 static llvm::raw_ostream &error() {
   return llvm::WithColor::error(llvm::errs(), "attn-run");
@@ -235,21 +255,34 @@ static FailureOr<RunOutcome> compileAndRun(ModuleOp module,
   return outcome;
 }
 
-static LogicalResult writeInputs(const EntrySignature &signature,
-                                 ArrayRef<HostArray> inputs) {
-  if (std::error_code ec = llvm::sys::fs::create_directories(dumpInputs)) {
-    error() << "cannot create '" << dumpInputs << "': " << ec.message() << "\n";
+/// Writes `files` (see writeNpyFiles): all of them, or none.
+static LogicalResult writeFiles(ArrayRef<NpyFile> files) {
+  if (llvm::Error err = writeNpyFiles(files)) {
+    error() << toString(std::move(err)) << "\n";
     return failure();
   }
+  return success();
+}
+
+static LogicalResult createDirectory(StringRef path) {
+  if (std::error_code ec = llvm::sys::fs::create_directories(path)) {
+    error() << "cannot create '" << path << "': " << ec.message() << "\n";
+    return failure();
+  }
+  return success();
+}
+
+static LogicalResult writeInputs(const EntrySignature &signature,
+                                 ArrayRef<HostArray> inputs) {
+  if (failed(createDirectory(dumpInputs)))
+    return failure();
+  SmallVector<NpyFile> files;
   for (auto [slot, array] : llvm::zip_equal(signature.args, inputs)) {
     SmallString<128> path(dumpInputs);
     llvm::sys::path::append(path, slot.name + ".npy");
-    if (llvm::Error err = writeNpy(path, array)) {
-      error() << toString(std::move(err)) << "\n";
-      return failure();
-    }
+    files.push_back({path.str().str(), &array});
   }
-  return success();
+  return writeFiles(files);
 }
 
 static LogicalResult writeOutputs(ArrayRef<HostArray> results) {
@@ -260,26 +293,17 @@ static LogicalResult writeOutputs(ArrayRef<HostArray> results) {
             << " results; give a directory instead\n";
     return failure();
   }
-  if (toFile) {
-    if (llvm::Error err = writeNpy(output, results.front())) {
-      error() << toString(std::move(err)) << "\n";
-      return failure();
-    }
-    return success();
-  }
-  if (std::error_code ec = llvm::sys::fs::create_directories(output)) {
-    error() << "cannot create '" << output << "': " << ec.message() << "\n";
+  if (toFile)
+    return writeFiles({{output, &results.front()}});
+  if (failed(createDirectory(output)))
     return failure();
-  }
+  SmallVector<NpyFile> files;
   for (auto [index, array] : llvm::enumerate(results)) {
     SmallString<128> path(output);
     llvm::sys::path::append(path, "result" + Twine(index) + ".npy");
-    if (llvm::Error err = writeNpy(path, array)) {
-      error() << toString(std::move(err)) << "\n";
-      return failure();
-    }
+    files.push_back({path.str().str(), &array});
   }
-  return success();
+  return writeFiles(files);
 }
 
 static void printResults(const EntrySignature &signature,
@@ -299,7 +323,7 @@ static void printResults(const EntrySignature &signature,
   }
 }
 
-/// The DESIGN section 7 bound on ||out - ref|| / ||ref|| for `kind`.
+/// The docs/Semantics.md §10 bound on ||out - ref|| / ||ref|| for `kind`.
 static double getBound(ElementKind kind) {
   switch (kind) {
   case ElementKind::F16:
@@ -477,10 +501,32 @@ static int runMain(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
   return checkFailed ? kExitCheckFailed : 0;
 }
 
+/// Moves every option that attn-run does not define (the LLVM options of
+/// the linked libraries) behind --help-hidden.
+static void hideForeignOptions() {
+  for (cl::Option *option : cl::getRegisteredOptions().values()) {
+    if (llvm::is_contained(option->Categories, &attnRunCategory) ||
+        llvm::is_contained({"help", "help-hidden", "version"},
+                           option->ArgStr) ||
+        option->getOptionHiddenFlag() != cl::NotHidden)
+      continue;
+    option->setHiddenFlag(cl::Hidden);
+  }
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
+  // A crash is a bug of attn-run or attn-mlir, not of LLVM.
+  llvm::setBugReportMsg(
+      "attn-run crashed: this is a bug in attn-mlir (errors in the input are "
+      "reported as 'attn-run: error:'); please report it with the command "
+      "line and the input files.\n");
+  // Writing past `ulimit -f` is then the error EFBIG, reported like any
+  // other failed write, instead of a kill by SIGXFSZ.
+  std::signal(SIGXFSZ, SIG_IGN);
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
+  hideForeignOptions();
   cl::ParseCommandLineOptions(argc, argv,
                               "attn-run: compile and run one function of an "
                               "attn / MLIR file on the CPU\n");

@@ -322,3 +322,42 @@ func.func @block_sparse_splat_covering(%q: tensor<1x1x60000x16xf32>) -> tensor<1
     pattern(#attn.block_sparse<block = [1, 1], layout = dense<true> : tensor<60000x60000xi1>>) -> tensor<1x1x60000x16xf32>
   return %r : tensor<1x1x60000x16xf32>
 }
+
+// -----
+
+// Bands merge transitively whatever their order: the middle window joins the
+// two outer ones. The hull takes the place of the group's first part, and the
+// other parts keep their order.
+// CHECK-LABEL: func @union_bands_merge_transitively
+// CHECK: pattern(#attn.union<[#attn.strided<stride = 5>, #attn.window<left = 10, right = 6>, #attn.global<first = 1>]>)
+func.func @union_bands_merge_transitively(%q: tensor<1x2x?x16xf32>) -> tensor<1x2x?x16xf32> {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>) outs(%q : tensor<1x2x?x16xf32>)
+    pattern(#attn.union<[#attn.strided<stride = 5>, #attn.window<left = -3, right = 6>, #attn.global<first = 1>, #attn.window<left = 10, right = -8>, #attn.window<left = 7, right = 2>]>) -> tensor<1x2x?x16xf32>
+  return %r : tensor<1x2x?x16xf32>
+}
+
+// -----
+
+// Two groups of bands with a gap between them: each merges on its own.
+// CHECK-LABEL: func @union_two_band_groups
+// CHECK: pattern(#attn.union<[#attn.window<left = -4, right = 9>, #attn.causal<offset = -2>]>)
+func.func @union_two_band_groups(%q: tensor<1x2x?x16xf32>) -> tensor<1x2x?x16xf32> {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>) outs(%q : tensor<1x2x?x16xf32>)
+    pattern(#attn.union<[#attn.window<left = -4, right = 6>, #attn.causal<offset = -5>, #attn.window<left = -7, right = 9>, #attn.window<left = 4, right = -2>]>) -> tensor<1x2x?x16xf32>
+  return %r : tensor<1x2x?x16xf32>
+}
+
+// -----
+
+// negative: the hull of these touching bands (a bottom-right causal band far
+// past 2^31) is no pattern, so the group stays as it is. (The positions keep
+// the rule "Full on every position is dense" out of the way.)
+// CHECK-LABEL: func @negative_union_hull_out_of_range
+// CHECK: pattern(#attn.union<[#attn.causal<bottom_right>, #attn.window<left = 0, right = 0>]>)
+func.func @negative_union_hull_out_of_range(%q: tensor<1x1x1x16xf32>, %k: tensor<1x1x4294967296x16xf32>, %o: tensor<1x1x1x16xf32>,
+                                            %qp: tensor<1x1x1xi64>, %kp: tensor<1x1x4294967296xi64>) -> tensor<1x1x1x16xf32> {
+  %r = attn.sdpa ins(%q, %k, %k : tensor<1x1x1x16xf32>, tensor<1x1x4294967296x16xf32>, tensor<1x1x4294967296x16xf32>) outs(%o : tensor<1x1x1x16xf32>)
+    positions(%qp, %kp : tensor<1x1x1xi64>, tensor<1x1x4294967296xi64>)
+    pattern(#attn.union<[#attn.causal<bottom_right>, #attn.window<left = 0, right = 0>]>) -> tensor<1x1x1x16xf32>
+  return %r : tensor<1x1x1x16xf32>
+}

@@ -1,11 +1,14 @@
 // RUN: attn-opt %s --attn-cpu-pipeline --verify-each | FileCheck %s
 // RUN: attn-opt %s --attn-cpu-pipeline="mode=reference compute-type=f64" --verify-each | FileCheck %s --check-prefix=F64
-// RUN: not attn-opt %s --attn-cpu-pipeline=mode=fused 2>&1 | FileCheck %s --check-prefix=FUSED
+// RUN: attn-opt %s --attn-cpu-pipeline=mode=fused --verify-each | FileCheck %s
+// RUN: attn-opt %s --attn-cpu-pipeline="mode=fused q-tile=3 kv-tile=5 compute-type=f64" --verify-each | FileCheck %s --check-prefix=FUSED64
+// RUN: not attn-opt %s --attn-cpu-pipeline="mode=fused kv-tile=0" 2>&1 | FileCheck %s --check-prefix=TILE
 // RUN: not attn-opt %s --attn-cpu-pipeline=mode=fast 2>&1 | FileCheck %s --check-prefix=MODE
 // RUN: not attn-opt %s --attn-cpu-pipeline=compute-type=f16 2>&1 | FileCheck %s --check-prefix=TYPE
 
-// attn-cpu-pipeline{mode=reference}: attn IR on tensors down to the LLVM
-// dialect, with nothing left of attn, linalg, tensor, memref or bufferization.
+// attn-cpu-pipeline, mode=reference and mode=fused: attn IR on tensors down to
+// the LLVM dialect, with nothing left of attn, linalg, tensor, memref or
+// bufferization.
 // CHECK-NOT: attn.
 // CHECK-LABEL: llvm.func @causal_gqa
 // CHECK-NOT: linalg.
@@ -22,7 +25,9 @@
 // CHECK: llvm.fpext %{{.*}} : bf16 to f32
 // F64-LABEL: llvm.func @causal_gqa
 // F64: llvm.intr.exp(%{{.*}}) : (f64) -> f64
-// FUSED: attn-cpu-pipeline: mode=fused (attn-tile) is not implemented yet; use mode=reference
+// FUSED64-LABEL: llvm.func @causal_gqa
+// FUSED64: llvm.intr.exp2(%{{.*}}) : (f64) -> f64
+// TILE: attn-cpu-pipeline: q-tile and kv-tile must be at least 1
 // MODE: attn-cpu-pipeline: mode must be 'reference' or 'fused', but got 'fast'
 // TYPE: attn-cpu-pipeline: compute-type must be f32 or f64, but got 'f16'
 func.func @causal_gqa(%q: tensor<1x4x?x8xf32>, %k: tensor<1x2x?x8xf32>, %v: tensor<1x2x?x8xf32>,

@@ -1,5 +1,6 @@
 // RUN: attn-opt %s --attn-decompose --verify-each | FileCheck %s
 // RUN: attn-opt %s --attn-cpu-pipeline=mode=reference | FileCheck %s --check-prefix=LLVM
+// RUN: attn-opt %s --attn-decompose=compute-type=f64 --verify-each | FileCheck %s --check-prefix=F64 --implicit-check-not="attn.sdpa ins"
 
 // attn.cluster becomes: f32 membership (normalised rows against the
 // centroids, ranks with ties to the smaller position, the top `window` of
@@ -12,6 +13,20 @@
 // LLVM-LABEL: llvm.func @cluster_shared_qk
 // LLVM-LABEL: llvm.func @cluster_f16_dynamic
 // LLVM-LABEL: llvm.func @cluster_no_centroids
+
+// compute-type=f64: the membership stays f32 (the same clusters for both
+// compute types); the gathered rows, the attention (no attn.sdpa: it has no
+// f64 form) and the combination over the clusters are f64.
+// F64-LABEL: func.func @cluster_causal_gqa
+// F64: math.sqrt %{{.*}} : f32
+// F64: arith.cmpf ogt, %{{.*}}, %{{.*}} : f32
+// F64: outs(%{{.*}} : tensor<1x12x4x8xf64>)
+// F64: ins(%{{.*}}, %{{.*}} : tensor<1x12x4x8xf64>, tensor<1x12x4x8xf64>) outs(%{{.*}} : tensor<1x12x4x4xf64>)
+// F64: math.exp %{{.*}} : f64
+// F64: math.log %{{.*}} : f64
+// F64: math.exp %{{.*}} : f64
+// F64: arith.truncf %{{.*}} : f64 to f32
+// F64-LABEL: func.func @cluster_shared_qk
 
 // 4 query heads over 2 KV heads, 3 clusters of 4: 12 sdpa heads.
 // CHECK-LABEL: func.func @cluster_causal_gqa

@@ -1,5 +1,7 @@
 // RUN: attn-opt %s --attn-decompose --verify-each | FileCheck %s
 // RUN: attn-opt %s --attn-cpu-pipeline | FileCheck %s --check-prefix=LLVM
+// RUN: attn-opt %s --attn-decompose=compute-type=f64 --verify-each | FileCheck %s --check-prefix=F64
+// RUN: attn-opt %s --attn-decompose=compute-type=f64 | FileCheck %s --check-prefix=NOF32
 
 // The indexing maps used below.
 // CHECK-DAG: #[[W:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d1, d3, d4)>
@@ -9,6 +11,20 @@
 // CHECK-DAG: #[[W0:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (0, d3, d4)>
 // CHECK-DAG: #[[A_Q:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>
 // CHECK-DAG: #[[A_K:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d3, d4)>
+
+// compute-type=f64 (the oracle of attn-run --check): no float arithmetic in
+// f32 at all; features, stabilisers and sums are f64.
+// NOF32-NOT: {{(arith|math)\.[a-z]+ .*: f32$}}
+// F64-LABEL: func.func @favor_gqa
+// F64: ins(%{{.*}}, %{{.*}} : tensor<4x16x8xf32>, tensor<1x4x?x8xf32>) outs(%{{.*}} : tensor<1x4x?x16xf64>)
+// F64: arith.extf %{{.*}} : f32 to f64
+// F64: arith.constant 0.59460355750136051 : f64
+// F64: arith.maximumf %{{.*}}, %{{.*}} : f64
+// F64: math.exp %{{.*}} : f64
+// F64: arith.constant 2.500000e-01 : f64
+// F64: arith.divf %{{.*}}, %{{.*}} : f64
+// F64: arith.truncf %{{.*}} : f64 to f32
+// F64-LABEL: func.func @
 
 // FAVOR+ with GQA (4 query heads over 2 KV heads): keys and values are
 // repeated to the query heads; phi(x) = exp(W x' - ||x'||^2/2 - c) / sqrt(m),

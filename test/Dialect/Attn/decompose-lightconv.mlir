@@ -1,11 +1,26 @@
 // RUN: attn-opt %s --attn-decompose --verify-each | FileCheck %s
 // RUN: attn-opt %s --attn-cpu-pipeline | FileCheck %s --check-prefix=LLVM
+// RUN: attn-opt %s --attn-decompose=compute-type=f64 --verify-each | FileCheck %s --check-prefix=F64
+// RUN: attn-opt %s --attn-decompose=compute-type=f64 | FileCheck %s --check-prefix=NOF32
 
 // The indexing maps used below.
 // CHECK-DAG: #[[W2:.*]] = affine_map<(d0, d1) -> (d0, d1)>
 // CHECK-DAG: #[[ROW:.*]] = affine_map<(d0, d1) -> (d0)>
 // CHECK-DAG: #[[WMAP:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d2, d4)>
 // CHECK-DAG: #[[OMAP:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>
+
+// compute-type=f64: no float arithmetic in f32 at all; the weight softmax and
+// the convolution are f64, converted to the outs' type at the end.
+// NOF32-NOT: {{(arith|math)\.[a-z]+ .*: f32$}}
+// F64-LABEL: func.func @centred_normalized
+// F64: ins(%{{.*}} : tensor<2x3xf32>) outs(%{{.*}} : tensor<2xf64>)
+// F64: math.exp %{{.*}} : f64
+// F64: arith.divf %{{.*}}, %{{.*}} : f64
+// F64: ins(%{{.*}} : tensor<2x3xf64>) outs(%{{.*}} : tensor<2x?x2x4xf64>)
+// F64: arith.extf %{{.*}} : f32 to f64
+// F64: arith.mulf %{{.*}}, %{{.*}} : f64
+// F64: arith.truncf %{{.*}} : f64 to f32
+// F64-LABEL: func.func @causal_raw_bf16
 
 // Non-causal, K = 3, normalize (default): softmax of the weights over K in
 // f32, centred padding P = (K - 1) / 2 = 1; output channels viewed as

@@ -1,5 +1,7 @@
 // RUN: attn-opt %s --attn-decompose --verify-each | FileCheck %s
 // RUN: attn-opt %s --attn-cpu-pipeline | FileCheck %s --check-prefix=LLVM
+// RUN: attn-opt %s --attn-decompose=compute-type=f64 --verify-each | FileCheck %s --check-prefix=F64 --implicit-check-not="attn.sdpa ins"
+// RUN: attn-opt %s --attn-decompose=compute-type=f64 | FileCheck %s --check-prefix=NOF32
 
 // Linformer: ek = e k and fv = f v in f32 (one shared projection, read by every
 // KV head through a constant 0 in its map), then a dense attn.sdpa with the
@@ -8,6 +10,19 @@
 // CHECK-DAG: #[[KV:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d4, d3)>
 // CHECK-DAG: #[[OUT:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>
 // CHECK-DAG: #[[PERHEAD:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d1, d2, d4)>
+// compute-type=f64: no float arithmetic in f32 at all; the projections and
+// the attention (no attn.sdpa: it has no f64 form) are f64.
+// NOF32-NOT: {{(arith|math)\.[a-z]+ .*: f32$}}
+// F64-LABEL: func.func @shared_gqa
+// F64: ins(%{{.*}}, %{{.*}} : tensor<1x8x32xf32>, tensor<2x2x32x16xf32>) outs(%{{.*}} : tensor<2x2x8x16xf64>)
+// F64: arith.extf %{{.*}} : f32 to f64
+// F64: ins(%{{.*}}, %{{.*}} : tensor<1x8x32xf32>, tensor<2x2x32x8xf32>) outs(%{{.*}} : tensor<2x2x8x8xf64>)
+// F64: ins(%{{.*}}, %{{.*}} : tensor<2x4x?x16xf32>, tensor<2x4x8x16xf64>) outs(%{{.*}} : tensor<2x4x?x8xf64>)
+// F64: math.exp %{{.*}} : f64
+// F64: arith.divf %{{.*}}, %{{.*}} : f64
+// F64: arith.truncf %{{.*}} : f64 to f32
+// F64-LABEL: func.func @per_head_f16
+
 // CHECK-LABEL: func.func @shared_gqa
 // CHECK-SAME: (%[[Q:.*]]: tensor<2x4x?x16xf32>, %[[K:.*]]: tensor<2x2x32x16xf32>, %[[V:.*]]: tensor<2x2x32x8xf32>, %[[E:.*]]: tensor<1x8x32xf32>, %[[O:.*]]: tensor<2x4x?x8xf32>)
 // CHECK-NOT: cf.assert

@@ -1,5 +1,6 @@
 // RUN: attn-opt %s --attn-decompose --verify-each | FileCheck %s
 // RUN: attn-opt %s --attn-cpu-pipeline=mode=reference | FileCheck %s --check-prefix=LLVM
+// RUN: attn-opt %s --attn-decompose=compute-type=f64 --verify-each | FileCheck %s --check-prefix=F64 --implicit-check-not="attn.sdpa ins"
 
 // attn.lsh becomes: f32 hashing (argmax buckets, a sort by (bucket, position)
 // and its inverse), a gather into chunks, one attn.sdpa over all chunks of
@@ -12,6 +13,22 @@
 // LLVM-LABEL: llvm.func @lsh_wide_window
 // LLVM-LABEL: llvm.func @lsh_dynamic
 // LLVM-LABEL: llvm.func @lsh_f16
+
+// compute-type=f64 (the oracle of attn-run --check): the hashing stays f32, so
+// both compute types see the same buckets; the normalised keys, the chunks,
+// the attention (no attn.sdpa: it has no f64 form) and the combination of
+// the rounds are f64.
+// F64-LABEL: func.func @lsh_causal
+// F64: math.sqrt %{{.*}} : f64
+// F64: ins(%{{.*}}, %{{.*}} : tensor<1x2x16x8xf32>, tensor<2x2x8x2xf32>) outs(%{{.*}} : tensor<1x2x2x16x2xf32>)
+// F64: arith.cmpf ogt, %{{.*}}, %{{.*}} : f32
+// F64: outs(%{{.*}} : tensor<1x16x4x8xf64>)
+// F64: arith.constant -1.000000e+05 : f64
+// F64: math.exp %{{.*}} : f64
+// F64: math.log %{{.*}} : f64
+// F64: math.exp %{{.*}} : f64
+// F64: arith.truncf %{{.*}} : f64 to f32
+// F64-LABEL: func.func @lsh_look_ahead
 
 // 2 heads, 2 rounds, N = 16, chunks of 4: 2 * 2 * 4 = 16 sdpa heads of 4
 // queries against look_back + 1 = 2 chunks of keys.

@@ -1,5 +1,6 @@
 // RUN: attn-opt %s --attn-decompose --verify-each | FileCheck %s
 // RUN: attn-opt %s --attn-cpu-pipeline | FileCheck %s --check-prefix=LLVM
+// RUN: attn-opt %s --attn-decompose=compute-type=f64 --verify-each | FileCheck %s --check-prefix=F64
 
 // The indexing maps used below.
 // CHECK-DAG: #[[SK:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d1, d3, d4)>
@@ -12,6 +13,21 @@
 // top k of each by rank (ties: smaller index), the k*k = 9 candidates ranked
 // by (score desc, id = x*n + y asc), softmax over the kept 3, a gather of the
 // value rows, all in f32, truncated into the f16 outs.
+// compute-type=f64: the top-k choices are made on f32 scores (the same sets
+// for both compute types); the kept candidates' scores (computed again in
+// f64), their softmax and the sum of values are f64.
+// F64-LABEL: func.func @pkm_f16_values
+// F64: ins(%{{.*}}, %{{.*}} : tensor<2x6x4xf32>, tensor<1x2x?x4xf32>) outs(%{{.*}} : tensor<1x2x?x6xf32>)
+// F64: arith.cmpf ogt, %{{.*}}, %{{.*}} : f32
+// F64: ins(%{{.*}}, %{{.*}} : tensor<2x6x4xf32>, tensor<1x2x?x4xf32>) outs(%{{.*}} : tensor<1x2x?x6xf64>)
+// F64: outs(%{{.*}}, %{{.*}}, %{{.*}} : tensor<1x2x?x3x3xf32>, tensor<1x2x?x3x3xi64>, tensor<1x2x?x3x3xf64>)
+// F64: arith.cmpf ogt, %{{.*}}, %{{.*}} : f32
+// F64: math.exp %{{.*}} : f64
+// F64: arith.extf %{{.*}} : f16 to f64
+// F64: arith.divf %{{.*}}, %{{.*}} : f64
+// F64: arith.truncf %{{.*}} : f64 to f16
+// F64-LABEL: func.func @pkm_static
+
 // CHECK-LABEL: func.func @pkm_f16_values
 // CHECK-SAME: (%[[Q:.*]]: tensor<1x2x?x8xf32>, %[[S1:.*]]: tensor<2x6x4xf32>, %[[S2:.*]]: tensor<2x6x4xf32>, %[[VALS:.*]]: tensor<36x5xf16>, %[[O:.*]]: tensor<1x2x?x5xf16>)
 // CHECK: cf.assert %{{.*}}, "attn.pkm: outs and query differ in [B, H, N]"

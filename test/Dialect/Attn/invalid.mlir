@@ -1983,14 +1983,12 @@ func.func @negative_causal_unknown_keyword(%q: tensor<1x2x4x8xf32>) {
 // -----
 
 //===----------------------------------------------------------------------===//
-// #attn.union and #attn.intersect: an empty part list never reaches the
-// verifier (the generated parser wants at least one part)
+// #attn.union and #attn.intersect: an empty part list reaches the verifier
 //===----------------------------------------------------------------------===//
 
 func.func @negative_union_no_parts(%q: tensor<1x2x4x8xf32>) {
   %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
-         // expected-error @+2 {{expected attribute value}}
-         // expected-error @+1 {{failed to parse Attn_UnionAttr parameter 'parts'}}
+         // expected-error @+1 {{#attn.union needs at least one part, but got none}}
          pattern(#attn.union<[]>) -> tensor<1x2x4x8xf32>
   return
 }
@@ -1999,8 +1997,7 @@ func.func @negative_union_no_parts(%q: tensor<1x2x4x8xf32>) {
 
 func.func @negative_intersect_no_parts(%q: tensor<1x2x4x8xf32>) {
   %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
-         // expected-error @+2 {{expected attribute value}}
-         // expected-error @+1 {{failed to parse Attn_IntersectAttr parameter 'parts'}}
+         // expected-error @+1 {{#attn.intersect needs at least one part, but got none}}
          pattern(#attn.intersect<[]>) -> tensor<1x2x4x8xf32>
   return
 }
@@ -2009,9 +2006,17 @@ func.func @negative_intersect_no_parts(%q: tensor<1x2x4x8xf32>) {
 
 func.func @negative_union_part_not_a_pattern(%q: tensor<1x2x4x8xf32>) {
   %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
-         // expected-error @+2 {{invalid kind of attribute specified}}
-         // expected-error @+1 {{failed to parse Attn_UnionAttr parameter 'parts'}}
+         // expected-error @+1 {{#attn.union needs patterns as parts, but got 3 : i64}}
          pattern(#attn.union<[#attn.causal, 3 : i64]>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_intersect_part_not_a_pattern(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{#attn.intersect needs patterns as parts, but got #attn<feature_map relu>}}
+         pattern(#attn.intersect<[#attn<feature_map relu>]>) -> tensor<1x2x4x8xf32>
   return
 }
 
@@ -2096,5 +2101,406 @@ func.func @negative_causal_offset_twice(%q: tensor<1x2x8x4xf32>) {
 func.func @negative_causal_bottom_right_twice(%q: tensor<1x2x8x4xf32>) {
   // expected-error @+1 {{#attn.causal has bottom_right twice}}
   %0 = attn.sdpa ins(%q, %q, %q : tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>) outs(%q : tensor<1x2x8x4xf32>) pattern(#attn.causal<bottom_right, bottom_right>) -> tensor<1x2x8x4xf32>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// Attributes an op does not define are rejected, not ignored (issue 8)
+//===----------------------------------------------------------------------===//
+
+func.func @negative_sdpa_causal_unit_attribute(%q: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{'attn.sdpa' op does not define the attribute 'causal' (its attributes are max_span, pattern, ramp, scale; a discardable attribute needs a dialect prefix, as in 'foo.bar'); for causal attention write pattern(#attn.causal)}}
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>) {causal} -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_sdpa_misspelt_scale(%q: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{'attn.sdpa' op does not define the attribute 'sacle' (its attributes are max_span, pattern, ramp, scale;}}
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>) {sacle = 0.5 : f32} -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_sdpa_unknown_attribute_generic(%q: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{'attn.sdpa' op does not define the attribute 'window'}}
+  %r = "attn.sdpa"(%q, %q, %q, %q) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0>}> ({
+  }) {window = 4 : i64} : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_lsh_unknown_attribute(%x: tensor<1x2x8x4xf32>, %rot: tensor<2x1x4x2xf32>) {
+  // expected-error @+1 {{'attn.lsh' op does not define the attribute 'num_hashes' (its attributes are causal, chunk_size, look_ahead, look_back, num_buckets, scale;}}
+  %r = attn.lsh ins(%x, %x, %rot : tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<2x1x4x2xf32>) outs(%x : tensor<1x2x8x4xf32>)
+         {num_buckets = 4, chunk_size = 4, num_hashes = 2} -> tensor<1x2x8x4xf32>
+  return
+}
+
+// -----
+
+func.func @negative_cluster_unknown_attribute(%q: tensor<1x2x4x8xf32>, %c: tensor<2x3x8xf32>) {
+  // expected-error @+1 {{'attn.cluster' op does not define the attribute 'clusters' (its attributes are causal, scale, window;}}
+  %r = attn.cluster ins(%q, %q, %q, %c : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<2x3x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         {window = 2, clusters = 3} -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_lowrank_unknown_attribute(%q: tensor<1x2x4x8xf32>, %e: tensor<1x3x4xf32>) {
+  // expected-error @+1 {{'attn.lowrank' op does not define the attribute 'rank' (its attributes are scale;}}
+  %r = attn.lowrank ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) projections(%e : tensor<1x3x4xf32>)
+         outs(%q : tensor<1x2x4x8xf32>) {rank = 3} -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_kernelized_unknown_attribute(%q: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{'attn.kernelized' op does not define the attribute 'normalize' (its attributes are causal, feature_map;}}
+  %r = attn.kernelized relu ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         {normalize} -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_pkm_unknown_attribute(%q: tensor<1x2x8x4xf32>, %s: tensor<2x4x2xf32>, %v: tensor<16x4xf32>) {
+  // expected-error @+1 {{'attn.pkm' op does not define the attribute 'topk' (its attributes are top_k;}}
+  %0 = attn.pkm ins(%q, %s, %s, %v : tensor<1x2x8x4xf32>, tensor<2x4x2xf32>, tensor<2x4x2xf32>, tensor<16x4xf32>) outs(%q : tensor<1x2x8x4xf32>) {top_k = 2, topk = 2} -> tensor<1x2x8x4xf32>
+  return
+}
+
+// -----
+
+func.func @negative_lightconv_unknown_attribute(%x: tensor<1x4x8xf32>, %w: tensor<2x3xf32>) {
+  // expected-error @+1 {{'attn.lightconv' op does not define the attribute 'softmax' (its attributes are causal, normalize;}}
+  %0 = attn.lightconv ins(%x, %w : tensor<1x4x8xf32>, tensor<2x3xf32>) outs(%x : tensor<1x4x8xf32>) {softmax} -> tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_yield_unknown_attribute(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>) score_mod {
+  ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
+    // expected-error @+1 {{'attn.yield' op does not define the attribute 'scale' (it has no attributes;}}
+    attn.yield {scale = 2.0 : f32} %s : f32
+  } -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// Generic-form operand segments (issue 8): a required operand with no value
+// or two values, negative sizes and a wrong sum are diagnostics
+//===----------------------------------------------------------------------===//
+
+func.func @negative_sdpa_segments_two_queries_no_outs(%q: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{'attn.sdpa' op expects operandSegmentSizes to give the query operand (segment 0) one value, but got 2}}
+  %r = "attn.sdpa"(%q, %q, %q, %q) <{operandSegmentSizes = array<i32: 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0>}> ({
+  }) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_sdpa_segments_no_outs(%q: tensor<1x2x4x8xf32>, %m: tensor<4x4xi1>) {
+  // expected-error @+1 {{'attn.sdpa' op expects operandSegmentSizes to give the outs operand (segment 3) one value, but got 0}}
+  %r = "attn.sdpa"(%q, %q, %q, %m) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0>}> ({
+  }) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<4x4xi1>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_sdpa_segments_no_key(%q: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{'attn.sdpa' op expects operandSegmentSizes to give the key operand (segment 1) one value, but got 0}}
+  %r = "attn.sdpa"(%q, %q, %q, %q) <{operandSegmentSizes = array<i32: 1, 0, 2, 1, 0, 0, 0, 0, 0, 0, 0>}> ({
+  }) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_sdpa_segments_negative(%q: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{'operandSegmentSizes' attribute cannot have negative elements}}
+  %r = "attn.sdpa"(%q, %q, %q, %q) <{operandSegmentSizes = array<i32: -1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 2>}> ({
+  }) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_sdpa_segments_sum(%q: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{operand count (4) does not match with the total size (5) specified in attribute 'operandSegmentSizes'}}
+  %r = "attn.sdpa"(%q, %q, %q, %q) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0>}> ({
+  }) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_sdpa_segments_missing(%q: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{operand count (4) does not match with the total size (0) specified in attribute 'operandSegmentSizes'}}
+  %r = "attn.sdpa"(%q, %q, %q, %q) ({
+  }) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_sdpa_segments_too_many(%q: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{size mismatch in attribute conversion: 12 vs 11}}
+  %r = "attn.sdpa"(%q, %q, %q, %q) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0>}> ({
+  }) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_sdpa_untyped_scale_beyond_f32(%q: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{'attn.sdpa' op attribute 'scale' failed to satisfy constraint: 32-bit float attribute}}
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>) {scale = 1.0e300} -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_lsh_integer_scale(%x: tensor<1x2x8x4xf32>, %rot: tensor<2x1x4x2xf32>) {
+  // expected-error @+2 {{'attn.lsh' op attribute 'scale' failed to satisfy constraint: 32-bit float attribute}}
+  %r = attn.lsh ins(%x, %x, %rot : tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<2x1x4x2xf32>) outs(%x : tensor<1x2x8x4xf32>)
+         {num_buckets = 4, chunk_size = 4, scale = 1} -> tensor<1x2x8x4xf32>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// #attn.block_sparse layouts: only a dense 2-D i1 tensor (issue 8)
+//===----------------------------------------------------------------------===//
+
+func.func @negative_block_sparse_vector_layout(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{#attn.block_sparse needs a tensor layout, but got 'vector<2x2xi1>'}}
+         pattern(#attn.block_sparse<block = [2, 2], layout = dense<true> : vector<2x2xi1>>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_block_sparse_float_layout(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{#attn.block_sparse needs a dense i1 tensor layout, but got dense<1.000000e+00> : tensor<2x2xf32>}}
+         pattern(#attn.block_sparse<block = [2, 2], layout = dense<1.0> : tensor<2x2xf32>>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_block_sparse_i8_layout(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{#attn.block_sparse needs a 2-D i1 layout (query blocks x key blocks), but got 'tensor<2x2xi8>'}}
+         pattern(#attn.block_sparse<block = [2, 2], layout = dense<1> : tensor<2x2xi8>>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_block_sparse_rank3_layout(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{#attn.block_sparse needs a 2-D i1 layout (query blocks x key blocks), but got 'tensor<1x2x2xi1>'}}
+         pattern(#attn.block_sparse<block = [2, 2], layout = dense<true> : tensor<1x2x2xi1>>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_block_sparse_sparse_layout(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{#attn.block_sparse needs a dense i1 tensor layout, but got sparse<}}
+         pattern(#attn.block_sparse<block = [2, 2], layout = sparse<[[0, 0]], [true]> : tensor<2x2xi1>>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_block_sparse_resource_layout(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{#attn.block_sparse needs a dense i1 tensor layout, but got dense_resource<}}
+         pattern(#attn.block_sparse<block = [2, 2], layout = dense_resource<blob> : tensor<2x2xi1>>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_block_sparse_integer_layout(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{#attn.block_sparse needs a dense i1 tensor layout, but got 1 : i64}}
+         pattern(#attn.block_sparse<block = [2, 2], layout = 1 : i64>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// Pattern parameters: a missing, repeated or unknown one is named (issue 8)
+//===----------------------------------------------------------------------===//
+
+func.func @negative_window_missing_parameter(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{attn.window is missing the parameter 'right' (its parameters are left, right)}}
+         pattern(#attn.window<left = 4>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_window_left_missing_parameter(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{attn.window is missing the parameter 'left' (its parameters are left, right)}}
+         pattern(#attn.window<right = 4>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_dilated_missing_parameter(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{attn.dilated is missing the parameter 'right' (its parameters are left, right, dilation)}}
+         pattern(#attn.dilated<left = 4, dilation = 2>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_block_local_missing_parameter(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{attn.block_local is missing the parameter 'size' (its parameters are size)}}
+         pattern(#attn.block_local<>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_strided_missing_parameter(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{attn.strided is missing the parameter 'stride' (its parameters are stride)}}
+         pattern(#attn.strided<>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_fixed_missing_parameter(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{attn.fixed is missing the parameter 'summary' (its parameters are block, summary)}}
+         pattern(#attn.fixed<block = 4>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_random_missing_parameter(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{attn.random is missing the parameter 'per_row' (its parameters are block, per_row, seed)}}
+         pattern(#attn.random<block = 4, seed = 1>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_axial_missing_parameter(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{attn.axial is missing the parameter 'rows' (its parameters are rows, cols)}}
+         pattern(#attn.axial<cols = 4>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_block_sparse_missing_parameter(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{attn.block_sparse is missing the parameter 'layout' (its parameters are block, layout)}}
+         pattern(#attn.block_sparse<block = [2, 2]>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_dilated_missing_parameters(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{#attn.dilated is missing the parameters 'left', 'right' (its parameters are left, right, dilation)}}
+         pattern(#attn.dilated<dilation = 2>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_window_no_parameters(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{#attn.window needs its parameters in <...>: left, right}}
+         pattern(#attn.window) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_window_unknown_parameter(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{#attn.window has no parameter 'rigth'; its parameters are left, right}}
+         pattern(#attn.window<left = 4, rigth = 0>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_window_parameter_twice(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{#attn.window has left twice}}
+         pattern(#attn.window<left = 4, left = 0>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_window_positional_parameters(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{expected a parameter of #attn.window (left, right)}}
+         pattern(#attn.window<4, 0>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_window_missing_comma(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{expected ',' or '>' after a parameter of #attn.window}}
+         pattern(#attn.window<left = 4 right = 0>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_global_unknown_parameter(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{#attn.global has no parameter 'last'; its parameters are tokens, first}}
+         pattern(#attn.global<last = 4>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_block_sparse_block_twice(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{#attn.block_sparse has block twice}}
+         pattern(#attn.block_sparse<block = [2, 2], block = [2, 2], layout = dense<true> : tensor<2x2xi1>>) -> tensor<1x2x4x8xf32>
   return
 }

@@ -146,6 +146,47 @@ func.func @lightconv(%x: tensor<2x?x256xf32>, %w: tensor<8x7xf32>, %w4: tensor<8
   return
 }
 
+// An f32 attribute may be written as a plain float literal (issue 8).
+// CHECK-LABEL: func @untyped_float_attributes
+// CHECK: attn.sdpa {{.*}} {max_span = 6.400000e+01 : f32, ramp = 3.200000e+01 : f32, scale = 1.250000e-01 : f32}
+// CHECK: attn.lsh {{.*}} {chunk_size = 4 : i64, num_buckets = 4 : i64, scale = 5.000000e-01 : f32}
+// CHECK: attn.cluster {{.*}} {scale = 2.500000e-01 : f32, window = 2 : i64}
+// CHECK: attn.lowrank {{.*}} {scale = 1.000000e-01 : f32}
+func.func @untyped_float_attributes(%q: tensor<1x2x4x8xf32>, %z: tensor<2xf32>, %rot: tensor<2x1x8x2xf32>,
+                                    %c: tensor<2x3x8xf32>, %e: tensor<1x3x4xf32>) {
+  %0 = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         span(%z : tensor<2xf32>) {scale = 0.125, ramp = 32.0, max_span = 64.0} -> tensor<1x2x4x8xf32>
+  %1 = attn.lsh ins(%q, %q, %rot : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<2x1x8x2xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         {num_buckets = 4, chunk_size = 4, scale = 0.5} -> tensor<1x2x4x8xf32>
+  %2 = attn.cluster ins(%q, %q, %q, %c : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<2x3x8xf32>)
+         outs(%q : tensor<1x2x4x8xf32>) {window = 2, scale = 0.25} -> tensor<1x2x4x8xf32>
+  %3 = attn.lowrank ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) projections(%e : tensor<1x3x4xf32>)
+         outs(%q : tensor<1x2x4x8xf32>) {scale = 0.1} -> tensor<1x2x4x8xf32>
+  return
+}
+
+// Default values are left out of the printed dictionary; dialect-prefixed
+// discardable attributes are kept on every op.
+// CHECK-LABEL: func @defaults_and_discardable_attributes
+// CHECK: attn.sdpa {{.*}} pattern(#attn.causal) {foo.bar} -> tensor<1x2x4x8xf32>
+// CHECK: attn.lsh {{.*}} {chunk_size = 4 : i64, num_buckets = 4 : i64, test.tag = 1 : i64} -> tensor<1x2x4x8xf32>
+// CHECK: attn.lightconv {{.*}} {foo.bar} -> tensor<1x4x8xf32>
+// CHECK: attn.kernelized relu {{.*}} {causal, foo.bar} -> tensor<1x2x4x8xf32>
+// CHECK: attn.pkm {{.*}} {foo.bar, top_k = 2 : i64} -> tensor<1x2x8x4xf32>
+func.func @defaults_and_discardable_attributes(%q: tensor<1x2x4x8xf32>, %rot: tensor<2x1x8x2xf32>,
+    %x: tensor<1x4x8xf32>, %w: tensor<2x3xf32>, %pq: tensor<1x2x8x4xf32>, %s: tensor<2x4x2xf32>, %v: tensor<16x4xf32>) {
+  %0 = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         {pattern = #attn.causal, foo.bar} -> tensor<1x2x4x8xf32>
+  %1 = attn.lsh ins(%q, %q, %rot : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<2x1x8x2xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         {num_buckets = 4, chunk_size = 4, look_back = 1, look_ahead = 0, test.tag = 1} -> tensor<1x2x4x8xf32>
+  %2 = attn.lightconv ins(%x, %w : tensor<1x4x8xf32>, tensor<2x3xf32>) outs(%x : tensor<1x4x8xf32>) {normalize = true, foo.bar} -> tensor<1x4x8xf32>
+  %3 = attn.kernelized relu ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         {causal, foo.bar} -> tensor<1x2x4x8xf32>
+  %4 = attn.pkm ins(%pq, %s, %s, %v : tensor<1x2x8x4xf32>, tensor<2x4x2xf32>, tensor<2x4x2xf32>, tensor<16x4xf32>) outs(%pq : tensor<1x2x8x4xf32>)
+         {top_k = 2, foo.bar} -> tensor<1x2x8x4xf32>
+  return
+}
+
 // Dims that must match but are dynamic on one side verify (checked at run time).
 // CHECK-LABEL: func @dynamic_dims_that_must_match
 // CHECK: attn.lowrank

@@ -8,7 +8,7 @@
 // NO-INPUT: attn-run: error: no input for argument 'x' (tensor<2x3xf32>) of @main: pass --input=x=FILE.npy or --random-inputs
 
 // RUN: not attn-run %s --input=y=%t/bad.npy 2>&1 | FileCheck %s --check-prefix=NAME
-// NAME: attn-run: error: --input names 'y', but @main has no such argument (arguments: x; or give a position)
+// NAME: attn-run: error: --input names 'y', but @main has no argument %y (arguments: x; a position is written #N, e.g. --input=#0=FILE.npy)
 
 // RUN: not attn-run %s --input=x=%t/missing.npy 2>&1 | FileCheck %s --check-prefix=MISSING
 // MISSING: attn-run: error: input 'x': '{{.*}}missing.npy': cannot read
@@ -16,7 +16,7 @@
 // RUN: not attn-run %s --input=x=%t/bad.npy 2>&1 | FileCheck %s --check-prefix=MAGIC
 // MAGIC: attn-run: error: input 'x': '{{.*}}bad.npy': not an .npy file (bad magic string)
 
-// RUN: not attn-run %s --input=0=%t/r3/t.npy 2>&1 | FileCheck %s --check-prefix=RANK
+// RUN: not attn-run %s --input=#0=%t/r3/t.npy 2>&1 | FileCheck %s --check-prefix=RANK
 // RANK: attn-run: error: input 'x' ('{{.*}}t.npy'): the array has rank 3, but argument %x has type tensor<2x3xf32> (rank 2)
 
 // RUN: not attn-run %s --input=x=%t/w/t.npy 2>&1 | FileCheck %s --check-prefix=DIM

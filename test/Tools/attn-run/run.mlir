@@ -4,7 +4,7 @@
 // RUN: attn-run %s --entry=sdpa --random-inputs --dim=7 --check --bench=2 | FileCheck %s --check-prefix=SDPA
 // RUN: attn-run %s --entry=scalar --random-inputs --seed=3 --print | FileCheck %s --check-prefix=SCALAR
 // RUN: rm -rf %t && attn-run %s --entry=matmul --random-inputs --dim=3 --dump-inputs=%t/in --output=%t/out
-// RUN: attn-run %s --entry=matmul --input=a=%t/in/a.npy --input=1=%t/in/b.npy --output=%t/again.npy
+// RUN: attn-run %s --entry=matmul --input=a=%t/in/a.npy --input=#1=%t/in/b.npy --output=%t/again.npy
 // RUN: cmp %t/out/result0.npy %t/again.npy
 
 // MATMUL: result0: tensor<5x5xf32> [

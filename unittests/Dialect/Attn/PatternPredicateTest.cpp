@@ -3,7 +3,7 @@
 // The IR that buildIsLive emits is evaluated by folding each of its ops on
 // constant inputs, and must equal isLive everywhere on a grid of positions
 // and lengths. Scalar predicates are also checked against the definitions of
-// DESIGN.md written out independently here.
+// docs/Semantics.md §3 written out independently here.
 //
 //===----------------------------------------------------------------------===//
 #include "PatternTestUtils.h"

@@ -208,6 +208,11 @@ private:
 };
 } // namespace
 
+std::optional<SmallVector<Attribute>>
+testing::foldBlock(Block &block, ArrayRef<Attribute> args) {
+  return FoldingEvaluator().run(block, args);
+}
+
 std::optional<bool> BuiltPredicate::evaluate(int64_t i, int64_t j,
                                              int64_t numQueries,
                                              int64_t numKeys) {

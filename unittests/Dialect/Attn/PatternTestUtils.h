@@ -28,6 +28,12 @@ std::vector<TypeID> registeredPatternTypeIds(MLIRContext *ctx);
 /// Prints an attribute for test messages.
 std::string show(Attribute attr);
 
+/// Evaluates `block` (straight-line IR and scf.for) with its arguments bound
+/// to `args` by folding each op on constants. Returns the attributes of the
+/// terminator's operands, or nullopt when some op did not fold.
+std::optional<SmallVector<Attribute>> foldBlock(Block &block,
+                                                ArrayRef<Attribute> args);
+
 /// The predicate of a pattern built as IR (`buildIsLive`) inside a function of
 /// (i, j, numQueries, numKeys), evaluated by folding each op on constants.
 class BuiltPredicate {

@@ -2,9 +2,11 @@
 #include "attn/Dialect/Attn/IR/AttnDialect.h"
 #include "attn/Dialect/Attn/IR/AttnAttrs.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "PatternSyntax.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/TypeSwitch.h" // Used by the generated attribute parser.
 
 using namespace mlir;
@@ -136,7 +138,12 @@ BlockSparseAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   if (failed(checkParameter(emitError, "block_sparse", "bq", block[0], 1)) ||
       failed(checkParameter(emitError, "block_sparse", "bk", block[1], 1)))
     return failure();
-  auto type = layout.getType();
+  if (!layout)
+    return emitError() << "#attn.block_sparse needs a layout";
+  auto type = llvm::dyn_cast<RankedTensorType>(layout.getType());
+  if (!type)
+    return emitError() << "#attn.block_sparse needs a tensor layout, but got "
+                       << layout.getType();
   if (type.getRank() != 2 || !type.getElementType().isInteger(1))
     return emitError() << "#attn.block_sparse needs a 2-D i1 layout "
                           "(query blocks x key blocks), but got "
@@ -144,13 +151,56 @@ BlockSparseAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
-/// Checks that a union or intersection has at least one part.
+/// Returns the parts of a union or intersection, or nothing for another
+/// pattern.
+static std::optional<ArrayRef<PatternAttrInterface>> getParts(Attribute attr) {
+  if (auto u = llvm::dyn_cast<UnionAttr>(attr))
+    return u.getParts();
+  if (auto i = llvm::dyn_cast<IntersectAttr>(attr))
+    return i.getParts();
+  return std::nullopt;
+}
+
+/// Returns the number of unions and intersections on the longest path from
+/// `attr` down, or nothing once a path holds more than kMaxPatternNesting of
+/// them (`level` of them lie above `attr`). The recursion is bounded by the
+/// limit, and `memo` makes the walk visit each distinct sub-pattern once.
+static std::optional<unsigned>
+getNesting(Attribute attr, unsigned level,
+           llvm::DenseMap<Attribute, unsigned> &memo) {
+  std::optional<ArrayRef<PatternAttrInterface>> parts = getParts(attr);
+  if (!parts)
+    return 0;
+  if (auto known = memo.find(attr); known != memo.end())
+    return known->second;
+  if (level >= kMaxPatternNesting)
+    return std::nullopt;
+  unsigned deepest = 0;
+  for (PatternAttrInterface part : *parts) {
+    std::optional<unsigned> nesting = getNesting(part, level + 1, memo);
+    if (!nesting)
+      return std::nullopt;
+    deepest = std::max(deepest, *nesting);
+  }
+  return memo[attr] = deepest + 1;
+}
+
+/// Checks that a union or intersection has at least one part and nests at
+/// most kMaxPatternNesting levels deep.
 static LogicalResult verifyParts(function_ref<InFlightDiagnostic()> emitError,
                                  StringRef name,
                                  ArrayRef<PatternAttrInterface> parts) {
   if (parts.empty())
     return emitError() << "#attn." << name
                        << " needs at least one part, but got none";
+  llvm::DenseMap<Attribute, unsigned> memo;
+  for (PatternAttrInterface part : parts) {
+    std::optional<unsigned> nesting = getNesting(part, 1, memo);
+    if (!nesting || *nesting + 1 > kMaxPatternNesting)
+      return emitError() << "#attn." << name
+                         << " nests unions and intersections more than "
+                         << kMaxPatternNesting << " levels deep (the limit)";
+  }
   return success();
 }
 
@@ -172,133 +222,7 @@ bool BlockSparseAttr::isBlockLive(int64_t qb, int64_t kb) const {
   return getLayout().getValues<bool>()[qb * shape[1] + kb];
 }
 
-//===----------------------------------------------------------------------===//
-// #attn.causal syntax: `#attn.causal`, `<offset = c>`, `<bottom_right>`, both.
-//===----------------------------------------------------------------------===//
-
-Attribute CausalAttr::parse(AsmParser &parser, Type) {
-  int64_t offset = 0;
-  bool bottomRight = false;
-  if (succeeded(parser.parseOptionalLess())) {
-    bool first = true, seenOffset = false;
-    while (first || succeeded(parser.parseOptionalComma())) {
-      first = false;
-      SMLoc loc = parser.getCurrentLocation();
-      if (succeeded(parser.parseOptionalKeyword("bottom_right"))) {
-        if (bottomRight) {
-          parser.emitError(loc, "#attn.causal has bottom_right twice");
-          return {};
-        }
-        bottomRight = true;
-        continue;
-      }
-      if (parser.parseKeyword("offset") || parser.parseEqual() ||
-          parser.parseInteger(offset))
-        return {};
-      if (seenOffset) {
-        parser.emitError(loc, "#attn.causal has offset twice");
-        return {};
-      }
-      seenOffset = true;
-    }
-    if (parser.parseGreater())
-      return {};
-  }
-  return parser.getChecked<CausalAttr>(parser.getContext(), offset,
-                                       bottomRight);
-}
-
-void CausalAttr::print(AsmPrinter &printer) const {
-  if (getOffset() == 0 && !getBottomRight())
-    return;
-  printer << "<";
-  if (getOffset() != 0)
-    printer << "offset = " << getOffset() << (getBottomRight() ? ", " : "");
-  if (getBottomRight())
-    printer << "bottom_right";
-  printer << ">";
-}
-
 LogicalResult CausalAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                  int64_t offset, bool bottomRight) {
   return checkOffset(emitError, "causal", "offset", offset);
-}
-
-//===----------------------------------------------------------------------===//
-// #attn.global<tokens = [..], first = n> and #attn.block_sparse<block = [..],
-// layout = ..>
-//===----------------------------------------------------------------------===//
-
-/// Parses `[a, b, ...]` (possibly empty) into `values`.
-static ParseResult parseIntList(AsmParser &parser,
-                                SmallVectorImpl<int64_t> &values) {
-  return parser.parseCommaSeparatedList(AsmParser::Delimiter::Square, [&] {
-    return parser.parseInteger(values.emplace_back());
-  });
-}
-
-/// Prints `[a, b, ...]`.
-static void printIntList(AsmPrinter &printer, ArrayRef<int64_t> values) {
-  printer << "[";
-  llvm::interleaveComma(values, printer);
-  printer << "]";
-}
-
-Attribute GlobalAttr::parse(AsmParser &parser, Type) {
-  SmallVector<int64_t> tokens;
-  int64_t first = 0;
-  if (parser.parseLess())
-    return {};
-  bool more = true;
-  if (succeeded(parser.parseOptionalKeyword("tokens"))) {
-    if (parser.parseEqual() || parseIntList(parser, tokens))
-      return {};
-    more = succeeded(parser.parseOptionalComma());
-  }
-  if (more && (parser.parseKeyword("first") || parser.parseEqual() ||
-               parser.parseInteger(first)))
-    return {};
-  if (parser.parseGreater())
-    return {};
-  return parser.getChecked<GlobalAttr>(parser.getContext(), tokens, first);
-}
-
-void GlobalAttr::print(AsmPrinter &printer) const {
-  printer << "<";
-  if (!getTokens().empty()) {
-    printer << "tokens = ";
-    printIntList(printer, getTokens());
-    if (getFirst() == 0) {
-      printer << ">";
-      return;
-    }
-    printer << ", ";
-  }
-  printer << "first = " << getFirst() << ">";
-}
-
-Attribute BlockSparseAttr::parse(AsmParser &parser, Type) {
-  SmallVector<int64_t> block;
-  Attribute layout;
-  if (parser.parseLess() || parser.parseKeyword("block") ||
-      parser.parseEqual() || parseIntList(parser, block) ||
-      parser.parseComma() || parser.parseKeyword("layout") ||
-      parser.parseEqual() || parser.parseAttribute(layout) ||
-      parser.parseGreater())
-    return {};
-  auto dense = llvm::dyn_cast<DenseIntElementsAttr>(layout);
-  if (!dense) {
-    parser.emitError(parser.getCurrentLocation(),
-                     "#attn.block_sparse needs a dense i1 tensor layout, but "
-                     "got ")
-        << layout;
-    return {};
-  }
-  return parser.getChecked<BlockSparseAttr>(parser.getContext(), block, dense);
-}
-
-void BlockSparseAttr::print(AsmPrinter &printer) const {
-  printer << "<block = ";
-  printIntList(printer, getBlock());
-  printer << ", layout = " << getLayout() << ">";
 }

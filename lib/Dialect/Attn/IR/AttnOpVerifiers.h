@@ -24,6 +24,12 @@ LogicalResult verifyOptionalScale(Operation *op, FloatAttr scale);
 LogicalResult verifyCausalLengths(Operation *op, ShapedType q, ShapedType k,
                                   StringRef why);
 
+/// Rejects a discardable attribute without a dialect prefix (such as
+/// `{causal}` on attn.sdpa or a misspelt `{sacle = 0.5}`): the op does not
+/// define it, and it would be ignored. The message lists the attributes the
+/// op defines.
+LogicalResult verifyDefinedAttributes(Operation *op);
+
 /// Rejects an attribute `name` that the op does not have, saying why.
 LogicalResult verifyNoAttribute(Operation *op, StringRef name, StringRef why);
 

@@ -1,5 +1,6 @@
 //===- AttnOps.cpp - attn.sdpa, attn.yield and shared op checks -----------===//
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "AttnOpFormat.h"
 #include "AttnOpVerifiers.h"
 #include "ShapeChecker.h"
 
@@ -29,6 +30,34 @@ LogicalResult mlir::attn::verifyAttentionOpInterface(Operation *op) {
     return op->emitOpError()
            << "expects the result type to equal the outs type "
            << iface.getInit().getType();
+  return verifyDefinedAttributes(op);
+}
+
+LogicalResult mlir::attn::verifyDefinedAttributes(Operation *op) {
+  ArrayRef<StringAttr> defined = op->getName().getAttributeNames();
+  for (NamedAttribute attr : op->getDiscardableAttrDictionary()) {
+    StringRef name = attr.getName().getValue();
+    if (name.contains('.') || llvm::is_contained(defined, attr.getName()))
+      continue;
+    SmallVector<StringRef> names;
+    for (StringAttr known : defined)
+      if (known.getValue() != "operandSegmentSizes")
+        names.push_back(known.getValue());
+    InFlightDiagnostic diag = op->emitOpError()
+                              << "does not define the attribute '" << name
+                              << "' (";
+    if (names.empty()) {
+      diag << "it has no attributes";
+    } else {
+      diag << "its attributes are ";
+      llvm::interleaveComma(names, diag);
+    }
+    diag << "; a discardable attribute needs a dialect prefix, as in "
+            "'foo.bar')";
+    if (name == "causal" && llvm::is_contained(names, "pattern"))
+      diag << "; for causal attention write pattern(#attn.causal)";
+    return diag;
+  }
   return success();
 }
 
@@ -181,8 +210,25 @@ static LogicalResult verifyPositions(Operation *op, StringRef name,
                            << ") or 1";
 }
 
+/// Checks that `operandSegmentSizes` gives each required operand one value
+/// (the ODS verifier checks the sum, the signs and the optional operands, but
+/// not this).
+static LogicalResult verifyRequiredOperands(SdpaOp op) {
+  static const char *names[] = {"query", "key", "value", "outs"};
+  ArrayRef<int32_t> sizes = op.getProperties().operandSegmentSizes;
+  for (auto [index, name] : llvm::enumerate(names))
+    if (sizes[index] != 1)
+      return op.emitOpError()
+             << "expects operandSegmentSizes to give the " << name
+             << " operand (segment " << index << ") one value, but got "
+             << sizes[index];
+  return success();
+}
+
 LogicalResult SdpaOp::verify() {
   Operation *op = getOperation();
+  if (failed(verifyRequiredOperands(*this)))
+    return failure();
   ShapeChecker check(op);
   auto q = getQuery().getType(), k = getKey().getType(),
        v = getValue().getType();
@@ -267,6 +313,67 @@ LogicalResult SdpaOp::verify() {
   return success();
 }
 
+/// Whether a score_mod may compute in `type`: index, signless integers of at
+/// most 64 bits, f16, bf16, f32 or f64 (what the CPU lowering handles).
+static bool isScoreModScalar(Type type) {
+  if (type.isIndex() || type.isF16() || type.isBF16() || type.isF32() ||
+      type.isF64())
+    return true;
+  auto integer = dyn_cast<IntegerType>(type);
+  return integer && integer.isSignless() && integer.getWidth() <= 64;
+}
+
+/// Whether attn-lower-to-linalg and attn-cpu-pipeline can lower `op` inside a
+/// score_mod: the ops of arith, math, index and scf (scf.forall aside: it
+/// works on shared tensors, not scalars), and tensor.extract / tensor.dim of
+/// a tensor defined outside the region.
+static bool isScoreModOp(Operation *op) {
+  StringRef dialect = op->getName().getDialectNamespace();
+  StringRef name = op->getName().getStringRef();
+  if (dialect == "arith" || dialect == "math" || dialect == "index")
+    return true;
+  if (dialect == "scf")
+    return name != "scf.forall" && name != "scf.forall.in_parallel";
+  return name == "tensor.extract" || name == "tensor.dim";
+}
+
+/// Checks that every op of the (pure) score_mod `region` can be lowered and
+/// computes in scalar types that the CPU lowering supports.
+static LogicalResult verifyScoreModLowerable(Region &region) {
+  auto badType = [](Operation *op, StringRef what, unsigned index, Type type) {
+    return op->emitOpError()
+           << what << " " << index << " has type " << type
+           << ", which a score_mod cannot compute in; allowed are index, "
+              "signless integers of at most 64 bits, f16, bf16, f32 and f64";
+  };
+  WalkResult result = region.walk<WalkOrder::PreOrder>([&](Operation *op) {
+    if (isa<YieldOp>(op))
+      return WalkResult::advance();
+    if (!isScoreModOp(op)) {
+      op->emitOpError()
+          << "cannot be lowered in a score_mod; allowed are the ops of the "
+             "arith, math, index and scf dialects (not scf.forall), "
+             "tensor.extract and tensor.dim";
+      return WalkResult::interrupt();
+    }
+    for (auto [index, value] : llvm::enumerate(op->getResults()))
+      if (!isScoreModScalar(value.getType())) {
+        (void)badType(op, "result", index, value.getType());
+        return WalkResult::interrupt();
+      }
+    for (Region &nested : op->getRegions())
+      for (Block &block : nested)
+        for (BlockArgument arg : block.getArguments())
+          if (!isScoreModScalar(arg.getType())) {
+            (void)badType(op, "block argument", arg.getArgNumber(),
+                          arg.getType());
+            return WalkResult::interrupt();
+          }
+    return WalkResult::advance();
+  });
+  return failure(result.wasInterrupted());
+}
+
 LogicalResult SdpaOp::verifyRegions() {
   Region &region = getScoreMod();
   if (region.empty())
@@ -298,8 +405,16 @@ LogicalResult SdpaOp::verifyRegions() {
                        "arguments");
     return WalkResult::interrupt();
   });
-  return failure(impure.wasInterrupted());
+  if (impure.wasInterrupted())
+    return failure();
+  return verifyScoreModLowerable(region);
 }
+
+//===----------------------------------------------------------------------===//
+// attn.yield
+//===----------------------------------------------------------------------===//
+
+LogicalResult YieldOp::verify() { return verifyDefinedAttributes(*this); }
 
 namespace {
 /// Rewrites the pattern attribute of attn.sdpa into its canonical form.

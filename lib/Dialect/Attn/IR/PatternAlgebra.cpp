@@ -8,9 +8,13 @@
 //===----------------------------------------------------------------------===//
 #include "attn/Dialect/Attn/IR/AttnAttrs.h"
 
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLExtras.h"
-#include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/ADT/SmallVector.h"
+#include "llvm/Support/CheckedArithmetic.h"
+
+#include <limits>
+#include <tuple>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -46,22 +50,26 @@ tighter(std::optional<int64_t> a, std::optional<int64_t> b, bool pickLower) {
   return pickLower ? std::min(*a, *b) : std::max(*a, *b);
 }
 
-/// Simplifies the parts, and splices in the parts of nested `Self` patterns.
+/// Simplifies the parts, and splices in the parts of nested `Self` patterns,
+/// keeping the first occurrence of each part (in linear time).
 template <typename Self>
 static SmallVector<PatternAttrInterface>
 flattenParts(ArrayRef<PatternAttrInterface> parts,
              const PatternContext &context) {
   SmallVector<PatternAttrInterface> flat;
+  llvm::DenseSet<Attribute> seen;
+  auto add = [&](PatternAttrInterface part) {
+    if (seen.insert(part).second)
+      flat.push_back(part);
+  };
   for (PatternAttrInterface part : parts) {
     PatternAttrInterface simple = simplifyPattern(part, context);
     if (auto nested = llvm::dyn_cast<Self>(simple)) {
       for (PatternAttrInterface inner : nested.getParts())
-        if (!llvm::is_contained(flat, inner))
-          flat.push_back(inner);
+        add(inner);
       continue;
     }
-    if (!llvm::is_contained(flat, simple))
-      flat.push_back(simple);
+    add(simple);
   }
   return flat;
 }
@@ -162,34 +170,75 @@ PatternAttrInterface GlobalAttr::simplify(const PatternContext &) const {
 // Union and intersection
 //===----------------------------------------------------------------------===//
 
+/// Removes the parts marked in `erased` (one flag per part), keeping the
+/// order of the others.
+static void eraseMarked(SmallVectorImpl<PatternAttrInterface> &parts,
+                        ArrayRef<bool> erased) {
+  size_t kept = 0;
+  for (size_t index = 0; index < parts.size(); ++index)
+    if (!erased[index])
+      parts[kept++] = parts[index];
+  parts.truncate(kept);
+}
+
+/// Replaces each group of band parts of a union that overlap or touch
+/// (`j - i` is an integer, so `[a, b]` and `[b + 1, c]` touch) by their hull,
+/// at the place of the group's first part. A group whose hull no pattern
+/// states is left as it is. Sorting the bands by their lower bound makes this
+/// O(n log n) in the number of parts.
+static void mergeTouchingBands(MLIRContext *ctx,
+                               SmallVectorImpl<PatternAttrInterface> &parts,
+                               const PatternContext &context) {
+  struct Band {
+    DiagonalBand band;
+    size_t index;
+  };
+  SmallVector<Band> bands;
+  for (auto [index, part] : llvm::enumerate(parts)) {
+    std::optional<DiagonalBand> band = part.getBand(context);
+    // An empty band (lo > hi) covers nothing: leave it alone.
+    if (band && !(band->lo && band->hi && *band->lo > *band->hi))
+      bands.push_back({*band, index});
+  }
+  // A missing lower bound is -inf and sorts first; ties keep the part order.
+  llvm::sort(bands, [](const Band &x, const Band &y) {
+    int64_t xLo = x.band.lo.value_or(std::numeric_limits<int64_t>::min());
+    int64_t yLo = y.band.lo.value_or(std::numeric_limits<int64_t>::min());
+    return std::tie(xLo, x.index) < std::tie(yLo, y.index);
+  });
+  SmallVector<bool> erased(parts.size(), false);
+  for (size_t begin = 0; begin < bands.size();) {
+    // Grow the group while the next band starts at most one past the hull.
+    DiagonalBand hull = bands[begin].band;
+    size_t first = bands[begin].index, end = begin + 1;
+    for (; end < bands.size(); ++end) {
+      const DiagonalBand &next = bands[end].band;
+      // Lower bounds come from windows (above -2^31), so `lo - 1` fits.
+      if (hull.hi && next.lo && *hull.hi < *next.lo - 1)
+        break;
+      hull.hi = hull.hi && next.hi ? std::max(*hull.hi, *next.hi)
+                                   : std::optional<int64_t>();
+      first = std::min(first, bands[end].index);
+    }
+    if (end - begin > 1)
+      if (PatternAttrInterface merged = bandToPattern(ctx, hull)) {
+        for (size_t member = begin; member < end; ++member)
+          erased[bands[member].index] = true;
+        erased[first] = false;
+        parts[first] = merged;
+      }
+    begin = end;
+  }
+  eraseMarked(parts, erased);
+}
+
 PatternAttrInterface UnionAttr::simplify(const PatternContext &context) const {
   MLIRContext *ctx = getContext();
   SmallVector<PatternAttrInterface> parts =
       flattenParts<UnionAttr>(getParts(), context);
   if (llvm::any_of(parts, [](auto p) { return llvm::isa<DenseAttr>(p); }))
     return DenseAttr::get(ctx);
-  // Merge band parts that overlap or touch (j - i is an integer).
-  for (size_t a = 0; a < parts.size(); ++a) {
-    for (size_t b = a + 1; b < parts.size(); ++b) {
-      std::optional<DiagonalBand> x = parts[a].getBand(context);
-      std::optional<DiagonalBand> y = parts[b].getBand(context);
-      if (!x || !y)
-        continue;
-      bool apart = (x->hi && y->lo && *y->lo > *x->hi + 1) ||
-                   (y->hi && x->lo && *x->lo > *y->hi + 1);
-      if (apart)
-        continue;
-      DiagonalBand hull{
-          x->lo && y->lo ? std::min(*x->lo, *y->lo) : std::optional<int64_t>(),
-          x->hi && y->hi ? std::max(*x->hi, *y->hi) : std::optional<int64_t>()};
-      PatternAttrInterface merged = bandToPattern(ctx, hull);
-      if (!merged)
-        continue;
-      parts[a] = merged;
-      parts.erase(parts.begin() + b);
-      b = a; // Start over against the widened band.
-    }
-  }
+  mergeTouchingBands(ctx, parts, context);
   if (parts.size() == 1)
     return parts.front();
   return UnionAttr::get(ctx, parts);
@@ -216,8 +265,10 @@ IntersectAttr::simplify(const PatternContext &context) const {
   if (bandParts.size() > 1)
     if (PatternAttrInterface merged = bandToPattern(ctx, *band)) {
       parts[bandParts.front()] = merged;
-      for (size_t index : llvm::reverse(ArrayRef(bandParts).drop_front()))
-        parts.erase(parts.begin() + index);
+      SmallVector<bool> erased(parts.size(), false);
+      for (size_t index : ArrayRef(bandParts).drop_front())
+        erased[index] = true;
+      eraseMarked(parts, erased);
     }
   if (parts.empty())
     return DenseAttr::get(ctx);

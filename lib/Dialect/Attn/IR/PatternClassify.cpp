@@ -118,16 +118,18 @@ BlockKind FixedAttr::classify(PositionRange, PositionRange k, int64_t,
   return BlockKind::Partial;
 }
 
-/// Returns how many positions of `range` are global tokens of `attr`.
+/// Returns how many positions of `range` are global tokens of `attr`
+/// (O(n log n) in the number of tokens).
 static int64_t countGlobal(GlobalAttr attr, PositionRange range) {
   int64_t count = std::max<int64_t>(0, std::min(range.end, attr.getFirst()) -
                                            std::max<int64_t>(range.begin, 0));
   llvm::SmallVector<int64_t> extra;
   for (int64_t t : attr.getTokens())
-    if (t >= range.begin && t < range.end && !(t >= 0 && t < attr.getFirst()) &&
-        !llvm::is_contained(extra, t))
+    if (t >= range.begin && t < range.end && !(t >= 0 && t < attr.getFirst()))
       extra.push_back(t);
-  return count + static_cast<int64_t>(extra.size());
+  llvm::sort(extra);
+  count += std::unique(extra.begin(), extra.end()) - extra.begin();
+  return count;
 }
 
 BlockKind GlobalAttr::classify(PositionRange q, PositionRange k, int64_t,

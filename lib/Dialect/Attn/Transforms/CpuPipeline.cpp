@@ -7,7 +7,9 @@
 #include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
 #include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
 #include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
+#include "mlir/Conversion/MathToFuncs/MathToFuncs.h"
 #include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
+#include "mlir/Conversion/MathToLibm/MathToLibm.h"
 #include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
@@ -17,6 +19,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -27,10 +30,8 @@ using namespace mlir::attn;
 LogicalResult mlir::attn::buildCpuPipeline(
     OpPassManager &pm, const CpuPipelineOptions &options,
     function_ref<LogicalResult(const Twine &)> errorHandler) {
-  if (options.mode == "fused")
-    return errorHandler("attn-cpu-pipeline: mode=fused (attn-tile) is not "
-                        "implemented yet; use mode=reference");
-  if (options.mode != "reference")
+  bool fused = options.mode == "fused";
+  if (!fused && options.mode != "reference")
     return errorHandler("attn-cpu-pipeline: mode must be 'reference' or "
                         "'fused', but got '" +
                         options.mode + "'");
@@ -40,10 +41,23 @@ LogicalResult mlir::attn::buildCpuPipeline(
                         options.computeType + "'");
 
   // attn -> linalg on tensors.
-  pm.addPass(createAttnDecompose());
-  AttnLowerToLinalgOptions lowerOptions;
-  lowerOptions.computeType = options.computeType;
-  pm.addPass(createAttnLowerToLinalg(lowerOptions));
+  AttnDecomposeOptions decomposeOptions;
+  decomposeOptions.computeType = options.computeType;
+  pm.addPass(createAttnDecompose(decomposeOptions));
+  if (fused) {
+    if (options.qTile < 1 || options.kvTile < 1)
+      return errorHandler("attn-cpu-pipeline: q-tile and kv-tile must be at "
+                          "least 1");
+    AttnTileOptions tileOptions;
+    tileOptions.qTile = options.qTile;
+    tileOptions.kvTile = options.kvTile;
+    tileOptions.computeType = options.computeType;
+    pm.addPass(createAttnTile(tileOptions));
+  } else {
+    AttnLowerToLinalgOptions lowerOptions;
+    lowerOptions.computeType = options.computeType;
+    pm.addPass(createAttnLowerToLinalg(lowerOptions));
+  }
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 
@@ -59,14 +73,27 @@ LogicalResult mlir::attn::buildCpuPipeline(
   pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addPass(createCanonicalizerPass());
 
-  // Buffers -> loops -> LLVM.
+  // Buffers -> loops -> LLVM. The flash form's scf.forall runs its
+  // iterations in sequence for now.
+  if (fused)
+    pm.addNestedPass<func::FuncOp>(createForallToParallelLoopPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  // The math ops (of a score_mod) that have no LLVM intrinsic: isinf,
+  // isnormal and clampf become arith; ipowi and fpowi with an exponent wider
+  // than i32 become generated functions (after bufferization: their loops are
+  // unstructured control flow); erf, erfc, cbrt, acosh, asinh and atanh
+  // become libm calls after convert-math-to-llvm.
+  pm.addPass(createAttnExpandMath());
+  ConvertMathToFuncsOptions mathToFuncsOptions;
+  mathToFuncsOptions.minWidthOfFPowIExponent = 33;
+  pm.addPass(createConvertMathToFuncs(mathToFuncsOptions));
   pm.addPass(createSCFToControlFlowPass());
   // After expand-strided-metadata, which emits affine.apply of its own.
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
@@ -82,7 +109,8 @@ void mlir::attn::registerAttnPassesAndPipelines() {
   registerPassPipeline(
       "attn-cpu-pipeline",
       "attn IR on tensors down to the LLVM dialect for the CPU "
-      "(mode=reference: decompose, lower-to-linalg, bufferize, loops, LLVM)",
+      "(mode=reference: decompose, lower-to-linalg, bufferize, loops, LLVM; "
+      "mode=fused: attn-tile instead of lower-to-linalg)",
       [](OpPassManager &pm, StringRef optionsStr,
          function_ref<LogicalResult(const Twine &)> errorHandler) {
         CpuPipelineOptions options;

@@ -6,6 +6,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/TypeSwitch.h"
 
 namespace mlir {
 namespace attn {
@@ -19,20 +20,31 @@ using namespace mlir::attn;
 
 namespace {
 /// `linalg::AggregatedOpInterface` for a non-core op, forwarding to its
-/// decomposition function.
-template <typename OpTy, FailureOr<SmallVector<Value>> (*Fn)(OpBuilder &, OpTy)>
-struct DecompositionModel
-    : public linalg::AggregatedOpInterface::ExternalModel<
-          DecompositionModel<OpTy, Fn>, OpTy> {
+/// decomposition function in f32.
+template <typename OpTy>
+struct DecompositionModel : public linalg::AggregatedOpInterface::ExternalModel<
+                                DecompositionModel<OpTy>, OpTy> {
   FailureOr<SmallVector<Value>> decomposeOperation(Operation *op,
                                                    OpBuilder &b) const {
-    return Fn(b, cast<OpTy>(op));
+    return decomposeAttnOp(b, op, b.getF32Type());
   }
 };
 
 struct AttnDecomposePass
     : public attn::impl::AttnDecomposeBase<AttnDecomposePass> {
+  using Base::Base;
   void runOnOperation() override {
+    FloatType type;
+    if (computeType == "f32")
+      type = Float32Type::get(&getContext());
+    else if (computeType == "f64")
+      type = Float64Type::get(&getContext());
+    else {
+      getOperation()->emitError()
+          << "attn-decompose: compute-type must be f32 or f64, but got '"
+          << computeType << "'";
+      return signalPassFailure();
+    }
     SmallVector<Operation *> targets;
     getOperation()->walk([&](Operation *op) {
       if (isa<AttnDialect>(op->getDialect()) &&
@@ -43,7 +55,7 @@ struct AttnDecomposePass
     for (Operation *op : targets) {
       rewriter.setInsertionPoint(op);
       FailureOr<SmallVector<Value>> replacements =
-          cast<linalg::AggregatedOpInterface>(op).decomposeOperation(rewriter);
+          decomposeAttnOp(rewriter, op, type);
       if (failed(replacements))
         return signalPassFailure();
       rewriter.replaceOp(op, *replacements);
@@ -52,17 +64,36 @@ struct AttnDecomposePass
 };
 } // namespace
 
+FailureOr<SmallVector<Value>>
+mlir::attn::decomposeAttnOp(OpBuilder &b, Operation *op,
+                            FloatType computeType) {
+  return TypeSwitch<Operation *, FailureOr<SmallVector<Value>>>(op)
+      .Case([&](LshOp lsh) { return decomposeLsh(b, lsh, computeType); })
+      .Case([&](ClusterOp cluster) {
+        return decomposeCluster(b, cluster, computeType);
+      })
+      .Case([&](LowRankOp lowrank) {
+        return decomposeLowRank(b, lowrank, computeType);
+      })
+      .Case([&](KernelizedOp kernelized) {
+        return decomposeKernelized(b, kernelized, computeType);
+      })
+      .Case([&](PkmOp pkm) { return decomposePkm(b, pkm, computeType); })
+      .Case([&](LightConvOp lightconv) {
+        return decomposeLightConv(b, lightconv, computeType);
+      })
+      .Default([](Operation *other) -> FailureOr<SmallVector<Value>> {
+        return other->emitOpError("has no decomposition");
+      });
+}
+
 void mlir::attn::registerDecompositionInterfaces(DialectRegistry &registry) {
   registry.addExtension(+[](MLIRContext *ctx, AttnDialect *) {
-    LshOp::attachInterface<DecompositionModel<LshOp, decomposeLsh>>(*ctx);
-    ClusterOp::attachInterface<DecompositionModel<ClusterOp, decomposeCluster>>(
-        *ctx);
-    LowRankOp::attachInterface<
-        DecompositionModel<LowRankOp, decomposeLowRank>>(*ctx);
-    KernelizedOp::attachInterface<
-        DecompositionModel<KernelizedOp, decomposeKernelized>>(*ctx);
-    PkmOp::attachInterface<DecompositionModel<PkmOp, decomposePkm>>(*ctx);
-    LightConvOp::attachInterface<
-        DecompositionModel<LightConvOp, decomposeLightConv>>(*ctx);
+    LshOp::attachInterface<DecompositionModel<LshOp>>(*ctx);
+    ClusterOp::attachInterface<DecompositionModel<ClusterOp>>(*ctx);
+    LowRankOp::attachInterface<DecompositionModel<LowRankOp>>(*ctx);
+    KernelizedOp::attachInterface<DecompositionModel<KernelizedOp>>(*ctx);
+    PkmOp::attachInterface<DecompositionModel<PkmOp>>(*ctx);
+    LightConvOp::attachInterface<DecompositionModel<LightConvOp>>(*ctx);
   });
 }

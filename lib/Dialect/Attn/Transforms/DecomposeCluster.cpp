@@ -1,10 +1,11 @@
 //===- DecomposeCluster.cpp - decomposition of attn.cluster
 //----------------===//
 //
-// attn.cluster (Routing Transformer, DESIGN section 4) as gather -> attn.sdpa
+// attn.cluster (Routing Transformer, docs/Semantics.md §5) as gather -> attn.sdpa
 // per cluster with remapped positions -> scatter and log-sum-exp combine. Per
-// batch b, query head h (KV head g = h / (H / Hkv)) and cluster c (choices and
-// scores in f32):
+// batch b, query head h (KV head g = h / (H / Hkv)) and cluster c (choices in
+// f32, the attention and the combination in the compute type: f32, or f64 for
+// the oracle of attn-run --check):
 //
 //   q^_i = q_i / ||q_i||,  k^_j = k_j / ||k_j||       (0 for a zero row)
 //   rq_c(i) = #{i' : <q^_i', mu_c> > <q^_i, mu_c>, or equal and i' < i}
@@ -140,8 +141,8 @@ static void emitRuntimeChecks(OpBuilder &b, Location loc, ClusterOp op) {
     assertEqualSizes(b, loc, q[2], k[2], name + "causal needs Nq == Nk");
 }
 
-FailureOr<SmallVector<Value>> mlir::attn::decomposeCluster(OpBuilder &b,
-                                                           ClusterOp op) {
+FailureOr<SmallVector<Value>>
+mlir::attn::decomposeCluster(OpBuilder &b, ClusterOp op, FloatType ct) {
   Location loc = op.getLoc();
   int64_t window = op.getWindowAttr().getInt();
   if (window < 1)
@@ -158,7 +159,7 @@ FailureOr<SmallVector<Value>> mlir::attn::decomposeCluster(OpBuilder &b,
       ranks(b, loc, centroidScores(b, loc, normalizeRows(b, loc, q), mu));
   Value keyRank = ranks(b, loc, centroidScores(b, loc, keyDirs, mu));
 
-  // Gather the top w of each cluster: [B, H * C, w, D].
+  // Gather the top w of each cluster, in the compute type: [B, H * C, w, D].
   Value qpos =
       mergeHeadsAndClusters(b, loc, topPositions(b, loc, queryRank, window));
   Value kpos =
@@ -168,17 +169,18 @@ FailureOr<SmallVector<Value>> mlir::attn::decomposeCluster(OpBuilder &b,
   // sdpa head h C + c reads query head h and KV head h / (H / Hkv).
   OpFoldResult group = divSizes(b, loc, numHeads, numKvHeads);
   OpFoldResult perKvHead = mulSizes(b, loc, numClusters, group);
-  Value clusterQ = gatherRows(b, loc, q, qpos, numClusters);
-  Value clusterK = gatherRows(b, loc, k, kpos, perKvHead);
-  Value clusterV = gatherRows(b, loc, op.getValue(), kpos, perKvHead);
+  Value clusterQ = gatherRows(b, loc, q, qpos, numClusters, ct);
+  Value clusterK = gatherRows(b, loc, k, kpos, perKvHead, ct);
+  Value clusterV = gatherRows(b, loc, op.getValue(), kpos, perKvHead, ct);
 
-  auto [o, lse] = sdpaOrEmpty(b, loc, clusterQ, clusterV, [&](OpBuilder &nb) {
-    return buildPositionedSdpa(nb, loc, clusterQ, clusterK, clusterV, qpos,
-                               kpos, op.getCausal(), op.getScaleAttr());
-  });
+  auto [o, lse] =
+      attentionOrEmpty(b, loc, clusterQ, clusterV, ct, [&](OpBuilder &nb) {
+        return positionedAttention(nb, loc, clusterQ, clusterK, clusterV, qpos,
+                                   kpos, op.getCausal(), op.getScaleAttr(), ct);
+      });
 
   // Scatter back through the ranks and combine the clusters.
   Value rows = resultRows(b, loc, queryRank, window);
-  Value result = combineByLse(b, loc, rows, o, lse, window, op.getInit());
+  Value result = combineByLse(b, loc, rows, o, lse, window, op.getInit(), ct);
   return SmallVector<Value>{result};
 }

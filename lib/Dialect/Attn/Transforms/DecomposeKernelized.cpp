@@ -1,7 +1,8 @@
 //===- DecomposeKernelized.cpp - decomposition of attn.kernelized ---------===//
 //
-// attn.kernelized (Performer FAVOR+ / linear transformer, DESIGN section 4)
-// becomes feature maps and a linear reduction, all in f32. Keys and values
+// attn.kernelized (Performer FAVOR+ / linear transformer, docs/Semantics.md §7)
+// becomes feature maps and a linear reduction, all in the compute type ct
+// (f32, or f64 for the oracle of attn-run --check). Keys and values
 // are first repeated to the H query heads (GQA), so every step below is per
 // (b, h):
 //
@@ -36,14 +37,15 @@
 using namespace mlir;
 using namespace mlir::attn;
 
-static Value ext(OpBuilder &b, Location loc, Value x) {
-  return convertFloat(b, loc, x, b.getF32Type());
+/// A float constant of type `type`.
+static Value constant(OpBuilder &b, Location loc, Type type, double value) {
+  return arith::ConstantOp::create(b, loc, b.getFloatAttr(type, value));
 }
 
 /// `|x| < inf`: false for +-inf and NaN.
 static Value isFinite(OpBuilder &b, Location loc, Value x) {
-  Value inf = arith::ConstantOp::create(
-      b, loc, b.getF32FloatAttr(std::numeric_limits<float>::infinity()));
+  Value inf =
+      constant(b, loc, x.getType(), std::numeric_limits<double>::infinity());
   Value abs = math::AbsFOp::create(b, loc, x);
   return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, abs, inf);
 }
@@ -55,10 +57,9 @@ using Projection = HeadOperand;
 /// phi = exp(a - c) / sqrt(m), a = W x' - ||x'||^2 / 2, x' = x D^(-1/4);
 /// c is per row for queries (`perRow`) and per (b, h) for keys.
 static Value favorFeatures(GenericBuilder &g, Value x, Projection w,
-                           bool perRow) {
+                           bool perRow, FloatType ct) {
   OpBuilder &b = g.b;
   Location loc = g.loc;
-  Type f32 = b.getF32Type();
   auto xType = cast<RankedTensorType>(x.getType());
   int64_t dimD = xType.getDimSize(3);
   double c = std::pow(double(dimD), -0.25);
@@ -69,33 +70,34 @@ static Value favorFeatures(GenericBuilder &g, Value x, Projection w,
   // proj[b,h,n,m] = sum_d W[h or 0, m, d] (x[b,h,n,d] c).
   Value proj = g.generic(
       ValueRange{w.tensor, x},
-      filledTensor(b, loc, {s[0], s[1], s[2], mSize}, f32, 0.0),
+      filledTensor(b, loc, {s[0], s[1], s[2], mSize}, ct, 0.0),
       {g.map(5,
              {w.shared ? b.getAffineConstantExpr(0) : g.d(1), g.d(3), g.d(4)}),
        g.dims(5, {0, 1, 2, 4}), g.dims(5, {0, 1, 2, 3})},
       g.iterators(5, {4}), [&](OpBuilder &nb, Location nl, ValueRange a) {
-        Value xs = arith::MulFOp::create(nb, nl, ext(nb, nl, a[1]),
-                                         g.f32Const(nb, nl, c));
-        Value prod = arith::MulFOp::create(nb, nl, ext(nb, nl, a[0]), xs);
+        Value xs = arith::MulFOp::create(nb, nl, convertFloat(nb, nl, a[1], ct),
+                                         constant(nb, nl, ct, c));
+        Value prod =
+            arith::MulFOp::create(nb, nl, convertFloat(nb, nl, a[0], ct), xs);
         yieldOne(nb, nl, arith::AddFOp::create(nb, nl, a[2], prod));
       });
   // sq[b,h,n] = sum_d (x c)^2.
   Value sq = g.generic(
-      ValueRange{x}, filledTensor(b, loc, {s[0], s[1], s[2]}, f32, 0.0),
+      ValueRange{x}, filledTensor(b, loc, {s[0], s[1], s[2]}, ct, 0.0),
       {g.dims(4, {0, 1, 2, 3}), g.dims(4, {0, 1, 2})}, g.iterators(4, {3}),
       [&](OpBuilder &nb, Location nl, ValueRange a) {
-        Value xs = arith::MulFOp::create(nb, nl, ext(nb, nl, a[0]),
-                                         g.f32Const(nb, nl, c));
+        Value xs = arith::MulFOp::create(nb, nl, convertFloat(nb, nl, a[0], ct),
+                                         constant(nb, nl, ct, c));
         Value sq = arith::MulFOp::create(nb, nl, xs, xs);
         yieldOne(nb, nl, arith::AddFOp::create(nb, nl, a[1], sq));
       });
   // a[b,h,n,m] = proj - sq / 2.
   Value expo = g.generic(
-      ValueRange{proj, sq}, emptyTensor(b, loc, {s[0], s[1], s[2], mSize}, f32),
+      ValueRange{proj, sq}, emptyTensor(b, loc, {s[0], s[1], s[2], mSize}, ct),
       {g.dims(4, {0, 1, 2, 3}), g.dims(4, {0, 1, 2}), g.dims(4, {0, 1, 2, 3})},
       parallelIterators(4), [&](OpBuilder &nb, Location nl, ValueRange a) {
         Value half =
-            arith::MulFOp::create(nb, nl, a[1], g.f32Const(nb, nl, 0.5));
+            arith::MulFOp::create(nb, nl, a[1], constant(nb, nl, ct, 0.5));
         yieldOne(nb, nl, arith::SubFOp::create(nb, nl, a[0], half));
       });
 
@@ -106,7 +108,7 @@ static Value favorFeatures(GenericBuilder &g, Value x, Projection w,
   AffineMap stabMap;
   if (perRow) {
     stab = g.generic(
-        ValueRange{expo}, filledTensor(b, loc, {s[0], s[1], s[2]}, f32, negInf),
+        ValueRange{expo}, filledTensor(b, loc, {s[0], s[1], s[2]}, ct, negInf),
         {g.dims(4, {0, 1, 2, 3}), g.dims(4, {0, 1, 2})}, g.iterators(4, {3}),
         [&](OpBuilder &nb, Location nl, ValueRange a) {
           yieldOne(nb, nl, arith::MaximumFOp::create(nb, nl, a[1], a[0]));
@@ -114,11 +116,12 @@ static Value favorFeatures(GenericBuilder &g, Value x, Projection w,
     stabMap = g.dims(4, {0, 1, 2});
   } else {
     stab = g.generic(
-        ValueRange{expo}, filledTensor(b, loc, {s[0], s[1]}, f32, negInf),
+        ValueRange{expo}, filledTensor(b, loc, {s[0], s[1]}, ct, negInf),
         {g.dims(4, {0, 1, 2, 3}), g.dims(4, {0, 1})}, g.iterators(4, {2, 3}),
         [&](OpBuilder &nb, Location nl, ValueRange a) {
-          Value finite = arith::SelectOp::create(
-              nb, nl, isFinite(nb, nl, a[0]), a[0], g.f32Const(nb, nl, negInf));
+          Value finite =
+              arith::SelectOp::create(nb, nl, isFinite(nb, nl, a[0]), a[0],
+                                      constant(nb, nl, ct, negInf));
           yieldOne(nb, nl, arith::MaximumFOp::create(nb, nl, a[1], finite));
         });
     stabMap = g.dims(4, {0, 1});
@@ -131,36 +134,37 @@ static Value favorFeatures(GenericBuilder &g, Value x, Projection w,
   if (!staticM) {
     Value mIndex = toIndexValue(b, loc, mSize);
     Value mInt = arith::IndexCastUIOp::create(b, loc, b.getI64Type(), mIndex);
-    Value mFloat = arith::UIToFPOp::create(b, loc, f32, mInt);
-    dynInvSqrtM = arith::DivFOp::create(b, loc, g.f32Const(b, loc, 1.0),
+    Value mFloat = arith::UIToFPOp::create(b, loc, ct, mInt);
+    dynInvSqrtM = arith::DivFOp::create(b, loc, constant(b, loc, ct, 1.0),
                                         math::SqrtOp::create(b, loc, mFloat));
   }
   return g.generic(
       ValueRange{expo, stab},
-      emptyTensor(b, loc, {s[0], s[1], s[2], mSize}, f32),
+      emptyTensor(b, loc, {s[0], s[1], s[2], mSize}, ct),
       {g.dims(4, {0, 1, 2, 3}), stabMap, g.dims(4, {0, 1, 2, 3})},
       parallelIterators(4), [&](OpBuilder &nb, Location nl, ValueRange a) {
         Value shift = arith::SelectOp::create(nb, nl, isFinite(nb, nl, a[1]),
-                                              a[1], g.f32Const(nb, nl, 0.0));
+                                              a[1], constant(nb, nl, ct, 0.0));
         Value ex = math::ExpOp::create(
             nb, nl, arith::SubFOp::create(nb, nl, a[0], shift));
         Value invSqrtM =
-            staticM ? g.f32Const(nb, nl, 1.0 / std::sqrt(double(*staticM)))
+            staticM ? constant(nb, nl, ct, 1.0 / std::sqrt(double(*staticM)))
                     : dynInvSqrtM;
         yieldOne(nb, nl, arith::MulFOp::create(nb, nl, ex, invSqrtM));
       });
 }
 
-/// Elementwise feature maps (elu_plus_one, relu) of x [B, H, N, D] in f32.
-static Value elementwiseFeatures(GenericBuilder &g, Value x, FeatureMap fm) {
+/// Elementwise feature maps (elu_plus_one, relu) of x [B, H, N, D] in `ct`.
+static Value elementwiseFeatures(GenericBuilder &g, Value x, FeatureMap fm,
+                                 FloatType ct) {
   OpBuilder &b = g.b;
   Location loc = g.loc;
-  Value init = emptyTensor(b, loc, getSizes(b, loc, x), b.getF32Type());
+  Value init = emptyTensor(b, loc, getSizes(b, loc, x), ct);
   AffineMap id = b.getMultiDimIdentityMap(4);
   return g.generic(ValueRange{x}, init, {id, id}, parallelIterators(4),
                    [&](OpBuilder &nb, Location nl, ValueRange a) {
-                     Value v = ext(nb, nl, a[0]);
-                     Value zero = g.f32Const(nb, nl, 0.0);
+                     Value v = convertFloat(nb, nl, a[0], ct);
+                     Value zero = constant(nb, nl, ct, 0.0);
                      Value phi;
                      if (fm == FeatureMap::Relu) {
                        // max(x, 0), NaN-propagating like numpy's maximum.
@@ -170,7 +174,7 @@ static Value elementwiseFeatures(GenericBuilder &g, Value x, FeatureMap fm) {
                        Value pos = arith::CmpFOp::create(
                            nb, nl, arith::CmpFPredicate::OGT, v, zero);
                        Value plusOne = arith::AddFOp::create(
-                           nb, nl, v, g.f32Const(nb, nl, 1.0));
+                           nb, nl, v, constant(nb, nl, ct, 1.0));
                        Value ex = math::ExpOp::create(
                            nb, nl, arith::MinimumFOp::create(nb, nl, v, zero));
                        phi = arith::SelectOp::create(nb, nl, pos, plusOne, ex);
@@ -179,10 +183,12 @@ static Value elementwiseFeatures(GenericBuilder &g, Value x, FeatureMap fm) {
                    });
 }
 
-/// acc + x * y in f32 (a contraction body; x, y may need widening).
+/// acc + x * y in acc's type (a contraction body; x, y may need widening).
 static void yieldMulAdd(OpBuilder &nb, Location nl, Value x, Value y,
                         Value acc) {
-  Value prod = arith::MulFOp::create(nb, nl, ext(nb, nl, x), ext(nb, nl, y));
+  Type ct = acc.getType();
+  Value prod = arith::MulFOp::create(nb, nl, convertFloat(nb, nl, x, ct),
+                                     convertFloat(nb, nl, y, ct));
   yieldOne(nb, nl, arith::AddFOp::create(nb, nl, acc, prod));
 }
 
@@ -192,13 +198,13 @@ static std::pair<Value, Value> linearSums(GenericBuilder &g, Value phiQ,
                                           Value phiK, Value v) {
   OpBuilder &b = g.b;
   Location loc = g.loc;
-  Type f32 = b.getF32Type();
+  Type ct = cast<RankedTensorType>(phiQ.getType()).getElementType();
   SmallVector<OpFoldResult> qs = getSizes(b, loc, phiQ);
   SmallVector<OpFoldResult> vs = getSizes(b, loc, v);
   // KV[b,h,f,e] = sum_j phiK[b,h,j,f] v[b,h,j,e]; dims (b,h,f,e,j).
   Value kv = g.generic(
       ValueRange{phiK, v},
-      filledTensor(b, loc, {qs[0], qs[1], qs[3], vs[3]}, f32, 0.0),
+      filledTensor(b, loc, {qs[0], qs[1], qs[3], vs[3]}, ct, 0.0),
       {g.dims(5, {0, 1, 4, 2}), g.dims(5, {0, 1, 4, 3}),
        g.dims(5, {0, 1, 2, 3})},
       g.iterators(5, {4}), [&](OpBuilder &nb, Location nl, ValueRange a) {
@@ -206,7 +212,7 @@ static std::pair<Value, Value> linearSums(GenericBuilder &g, Value phiQ,
       });
   // z[b,h,f] = sum_j phiK[b,h,j,f]; dims (b,h,f,j).
   Value z = g.generic(
-      ValueRange{phiK}, filledTensor(b, loc, {qs[0], qs[1], qs[3]}, f32, 0.0),
+      ValueRange{phiK}, filledTensor(b, loc, {qs[0], qs[1], qs[3]}, ct, 0.0),
       {g.dims(4, {0, 1, 3, 2}), g.dims(4, {0, 1, 2})}, g.iterators(4, {3}),
       [&](OpBuilder &nb, Location nl, ValueRange a) {
         yieldOne(nb, nl, arith::AddFOp::create(nb, nl, a[1], a[0]));
@@ -214,7 +220,7 @@ static std::pair<Value, Value> linearSums(GenericBuilder &g, Value phiQ,
   // num[b,h,i,e] = sum_f phiQ[b,h,i,f] KV[b,h,f,e]; dims (b,h,i,e,f).
   Value num = g.generic(
       ValueRange{phiQ, kv},
-      filledTensor(b, loc, {qs[0], qs[1], qs[2], vs[3]}, f32, 0.0),
+      filledTensor(b, loc, {qs[0], qs[1], qs[2], vs[3]}, ct, 0.0),
       {g.dims(5, {0, 1, 2, 4}), g.dims(5, {0, 1, 4, 3}),
        g.dims(5, {0, 1, 2, 3})},
       g.iterators(5, {4}), [&](OpBuilder &nb, Location nl, ValueRange a) {
@@ -222,8 +228,7 @@ static std::pair<Value, Value> linearSums(GenericBuilder &g, Value phiQ,
       });
   // den[b,h,i] = sum_f phiQ[b,h,i,f] z[b,h,f]; dims (b,h,i,f).
   Value den = g.generic(
-      ValueRange{phiQ, z},
-      filledTensor(b, loc, {qs[0], qs[1], qs[2]}, f32, 0.0),
+      ValueRange{phiQ, z}, filledTensor(b, loc, {qs[0], qs[1], qs[2]}, ct, 0.0),
       {g.dims(4, {0, 1, 2, 3}), g.dims(4, {0, 1, 3}), g.dims(4, {0, 1, 2})},
       g.iterators(4, {3}), [&](OpBuilder &nb, Location nl, ValueRange a) {
         yieldMulAdd(nb, nl, a[0], a[1], a[2]);
@@ -244,14 +249,14 @@ static std::pair<Value, Value> causalSums(GenericBuilder &g, Value phiQ,
                                           Value phiK, Value v) {
   OpBuilder &b = g.b;
   Location loc = g.loc;
-  Type f32 = b.getF32Type();
+  Type ct = cast<RankedTensorType>(phiQ.getType()).getElementType();
   SmallVector<OpFoldResult> qs = getSizes(b, loc, phiQ);
   SmallVector<OpFoldResult> ks = getSizes(b, loc, phiK);
   SmallVector<OpFoldResult> vs = getSizes(b, loc, v);
   // A[b,h,i,j] = sum_f phiQ[b,h,i,f] phiK[b,h,j,f]; dims (b,h,i,j,f).
   Value scores = g.generic(
       ValueRange{phiQ, phiK},
-      filledTensor(b, loc, {qs[0], qs[1], qs[2], ks[2]}, f32, 0.0),
+      filledTensor(b, loc, {qs[0], qs[1], qs[2], ks[2]}, ct, 0.0),
       {g.dims(5, {0, 1, 2, 4}), g.dims(5, {0, 1, 3, 4}),
        g.dims(5, {0, 1, 2, 3})},
       g.iterators(5, {4}), [&](OpBuilder &nb, Location nl, ValueRange a) {
@@ -260,11 +265,12 @@ static std::pair<Value, Value> causalSums(GenericBuilder &g, Value phiQ,
   // num[b,h,i,e] = sum_j (j <= i ? A v : 0); dims (b,h,i,e,j).
   Value num = g.generic(
       ValueRange{scores, v},
-      filledTensor(b, loc, {qs[0], qs[1], qs[2], vs[3]}, f32, 0.0),
+      filledTensor(b, loc, {qs[0], qs[1], qs[2], vs[3]}, ct, 0.0),
       {g.dims(5, {0, 1, 2, 4}), g.dims(5, {0, 1, 4, 3}),
        g.dims(5, {0, 1, 2, 3})},
       g.iterators(5, {4}), [&](OpBuilder &nb, Location nl, ValueRange a) {
-        Value prod = arith::MulFOp::create(nb, nl, a[0], ext(nb, nl, a[1]));
+        Value prod =
+            arith::MulFOp::create(nb, nl, a[0], convertFloat(nb, nl, a[1], ct));
         Value sum = arith::AddFOp::create(nb, nl, a[2], prod);
         yieldOne(nb, nl,
                  arith::SelectOp::create(nb, nl, causalLive(nb, nl, 2, 4), sum,
@@ -272,7 +278,7 @@ static std::pair<Value, Value> causalSums(GenericBuilder &g, Value phiQ,
       });
   // den[b,h,i] = sum_j (j <= i ? A : 0); dims (b,h,i,j).
   Value den = g.generic(
-      ValueRange{scores}, filledTensor(b, loc, {qs[0], qs[1], qs[2]}, f32, 0.0),
+      ValueRange{scores}, filledTensor(b, loc, {qs[0], qs[1], qs[2]}, ct, 0.0),
       {g.dims(4, {0, 1, 2, 3}), g.dims(4, {0, 1, 2})}, g.iterators(4, {3}),
       [&](OpBuilder &nb, Location nl, ValueRange a) {
         Value sum = arith::AddFOp::create(nb, nl, a[1], a[0]);
@@ -283,8 +289,8 @@ static std::pair<Value, Value> causalSums(GenericBuilder &g, Value phiQ,
   return {num, den};
 }
 
-FailureOr<SmallVector<Value>> mlir::attn::decomposeKernelized(OpBuilder &b,
-                                                              KernelizedOp op) {
+FailureOr<SmallVector<Value>>
+mlir::attn::decomposeKernelized(OpBuilder &b, KernelizedOp op, FloatType ct) {
   Location loc = op.getLoc();
   GenericBuilder g{b, loc};
   Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
@@ -311,11 +317,11 @@ FailureOr<SmallVector<Value>> mlir::attn::decomposeKernelized(OpBuilder &b,
     Projection w =
         selectHeads(g.b, g.loc, op.getProjection(), qs[1],
                     "attn.kernelized: projection dim 0 must be H or 1");
-    phiQ = favorFeatures(g, q, w, /*perRow=*/true);
-    phiK = favorFeatures(g, kh, w, /*perRow=*/false);
+    phiQ = favorFeatures(g, q, w, /*perRow=*/true, ct);
+    phiK = favorFeatures(g, kh, w, /*perRow=*/false, ct);
   } else {
-    phiQ = elementwiseFeatures(g, q, fm);
-    phiK = elementwiseFeatures(g, kh, fm);
+    phiQ = elementwiseFeatures(g, q, fm, ct);
+    phiK = elementwiseFeatures(g, kh, fm, ct);
   }
 
   auto [num, den] = op.getCausal() ? causalSums(g, phiQ, phiK, vh)

@@ -1,7 +1,8 @@
 //===- DecomposeLightConv.cpp - decomposition of attn.lightconv -----------===//
 //
-// attn.lightconv (Lite Transformer short-range branch, DESIGN section 4) as
-// linalg on tensors, accumulating in f32:
+// attn.lightconv (Lite Transformer short-range branch, docs/Semantics.md §9) as
+// linalg on tensors, computing in the compute type (f32, or f64 for the
+// oracle of attn-run --check):
 //
 //   w'[g,t]   = normalize ? exp(w[g,t] - max_t w[g]) / sum_t exp(...) : w
 //   out[b,n,g,j] = sum_{t : 0 <= n + t - P < N} w'[g,t] x[b, n + t - P, c],
@@ -34,10 +35,9 @@ static AffineMap dimsMap(OpBuilder &b, unsigned numDims,
   return AffineMap::get(numDims, 0, exprs, b.getContext());
 }
 
-/// The softmax of w [Hc, K] over K, in f32:
+/// The softmax of w [Hc, K] over K, in `ct`:
 /// exp(w - max_t w) / sum_t exp(w - max_t w).
-static Value softmaxWeights(OpBuilder &b, Location loc, Value w) {
-  Type f32 = b.getF32Type();
+static Value softmaxWeights(OpBuilder &b, Location loc, Value w, FloatType ct) {
   SmallVector<OpFoldResult> sizes = getSizes(b, loc, w);
   SmallVector<OpFoldResult> rows = {sizes[0]};
   AffineMap full = b.getMultiDimIdentityMap(2), row = dimsMap(b, 2, {0});
@@ -45,26 +45,26 @@ static Value softmaxWeights(OpBuilder &b, Location loc, Value w) {
                                              utils::IteratorType::reduction};
   Value mx = GenericBuilder{b, loc}.generic(
       ValueRange{w},
-      filledTensor(b, loc, rows, f32, -std::numeric_limits<double>::infinity()),
+      filledTensor(b, loc, rows, ct, -std::numeric_limits<double>::infinity()),
       {full, row}, reduce, [&](OpBuilder &nb, Location nl, ValueRange a) {
-        Value x = convertFloat(nb, nl, a[0], f32);
+        Value x = convertFloat(nb, nl, a[0], ct);
         yieldOne(nb, nl, arith::MaximumFOp::create(nb, nl, a[1], x));
       });
   Value ex = GenericBuilder{b, loc}.generic(
-      ValueRange{w, mx}, emptyTensor(b, loc, sizes, f32), {full, row, full},
+      ValueRange{w, mx}, emptyTensor(b, loc, sizes, ct), {full, row, full},
       parallelIterators(2), [&](OpBuilder &nb, Location nl, ValueRange a) {
-        Value x = convertFloat(nb, nl, a[0], f32);
+        Value x = convertFloat(nb, nl, a[0], ct);
         yieldOne(nb, nl,
                  math::ExpOp::create(nb, nl,
                                      arith::SubFOp::create(nb, nl, x, a[1])));
       });
   Value sum = GenericBuilder{b, loc}.generic(
-      ValueRange{ex}, filledTensor(b, loc, rows, f32, 0.0), {full, row}, reduce,
+      ValueRange{ex}, filledTensor(b, loc, rows, ct, 0.0), {full, row}, reduce,
       [&](OpBuilder &nb, Location nl, ValueRange a) {
         yieldOne(nb, nl, arith::AddFOp::create(nb, nl, a[1], a[0]));
       });
   return GenericBuilder{b, loc}.generic(
-      ValueRange{ex, sum}, emptyTensor(b, loc, sizes, f32), {full, row, full},
+      ValueRange{ex, sum}, emptyTensor(b, loc, sizes, ct), {full, row, full},
       parallelIterators(2), [&](OpBuilder &nb, Location nl, ValueRange a) {
         yieldOne(nb, nl, arith::DivFOp::create(nb, nl, a[0], a[1]));
       });
@@ -84,10 +84,9 @@ static Value splitChannels(OpBuilder &b, Location loc, Value t, int64_t heads) {
   return tensor::ExpandShapeOp::create(b, loc, outType, t, reassoc, outSizes);
 }
 
-FailureOr<SmallVector<Value>> mlir::attn::decomposeLightConv(OpBuilder &b,
-                                                             LightConvOp op) {
+FailureOr<SmallVector<Value>>
+mlir::attn::decomposeLightConv(OpBuilder &b, LightConvOp op, FloatType ct) {
   Location loc = op.getLoc();
-  Type f32 = b.getF32Type();
   Value x = op.getInput(), w = op.getWeight(), init = op.getInit();
   auto xType = cast<RankedTensorType>(x.getType());
   auto wType = cast<RankedTensorType>(w.getType());
@@ -119,21 +118,21 @@ FailureOr<SmallVector<Value>> mlir::attn::decomposeLightConv(OpBuilder &b,
   }
 
   // The weights, softmaxed over K when normalize is set.
-  Value weights = op.getNormalize() ? softmaxWeights(b, loc, w) : w;
+  Value weights = op.getNormalize() ? softmaxWeights(b, loc, w, ct) : w;
 
-  // out[b,n,g,j] = sum_t w'[g,t] x[b, n + t - P, g * C/Hc + j] in f32, the
+  // out[b,n,g,j] = sum_t w'[g,t] x[b, n + t - P, g * C/Hc + j] in ct, the
   // x term being 0 (selected, never read) outside [0, N); dims (b,n,g,j,t).
   int64_t pad = op.getCausal() ? width - 1 : (width - 1) / 2;
   int64_t group = c / heads;
-  bool f32Out = initType.getElementType() == f32;
+  bool ctOut = initType.getElementType() == ct;
   Value acc =
-      f32Out ? linalg::FillOp::create(
-                   b, loc,
-                   arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0))
-                       .getResult(),
-                   init)
-                   .getResult(0)
-             : filledTensor(b, loc, os, f32, 0.0);
+      ctOut ? linalg::FillOp::create(
+                  b, loc,
+                  arith::ConstantOp::create(b, loc, b.getFloatAttr(ct, 0.0))
+                      .getResult(),
+                  init)
+                  .getResult(0)
+            : filledTensor(b, loc, os, ct, 0.0);
   Value accSplit = splitChannels(b, loc, acc, heads);
   Value length = toIndexValue(b, loc, xs[1]);
   SmallVector<AffineMap> maps = {dimsMap(b, 5, {2, 4}),
@@ -165,15 +164,15 @@ FailureOr<SmallVector<Value>> mlir::attn::decomposeLightConv(OpBuilder &b,
             index(3));
         Value xv = tensor::ExtractOp::create(
             nb, nl, x, ValueRange{index(0), row, channel});
-        Value p = arith::MulFOp::create(nb, nl, convertFloat(nb, nl, a[0], f32),
-                                        convertFloat(nb, nl, xv, f32));
+        Value p = arith::MulFOp::create(nb, nl, convertFloat(nb, nl, a[0], ct),
+                                        convertFloat(nb, nl, xv, ct));
         Value sum = arith::AddFOp::create(nb, nl, a[1], p);
         yieldOne(nb, nl, arith::SelectOp::create(nb, nl, live, sum, a[1]));
       });
   Value result = tensor::CollapseShapeOp::create(
       b, loc, acc.getType(), conv,
       SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
-  if (!f32Out) {
+  if (!ctOut) {
     AffineMap id = b.getMultiDimIdentityMap(3);
     result = GenericBuilder{b, loc}.generic(
         ValueRange{result}, init, {id, id}, parallelIterators(3),

@@ -1,18 +1,21 @@
 //===- DecomposeLowRank.cpp - decomposition of attn.lowrank ---------------===//
 //
-// attn.lowrank (Linformer, DESIGN section 4) becomes two projections and a
+// attn.lowrank (Linformer, docs/Semantics.md §6) becomes two projections and a
 // dense attn.sdpa. Per batch b and KV head g, with p = g when the projections
-// have Hkv heads and p = 0 when they have one:
+// have Hkv heads and p = 0 when they have one, in the compute type ct:
 //
-//   ek[b,g,r,d]  = sum_n e[p,r,n] k[b,g,n,d]        (f32)
-//   fv[b,g,r,dv] = sum_n f[p,r,n] v[b,g,n,dv]       (f32; f = e when absent)
-//   o            = attn.sdpa(q, ek, fv) {scale}      (f32 result)
+//   ek[b,g,r,d]  = sum_n e[p,r,n] k[b,g,n,d]        (ct)
+//   fv[b,g,r,dv] = sum_n f[p,r,n] v[b,g,n,dv]       (ct; f = e when absent)
+//   o            = attn.sdpa(q, ek, fv) {scale}      (ct result)
 //   out          = o converted to V's element type, written into the outs.
 //
 // The sdpa verifier accepts mixed float element types, so q keeps its own
-// type; the sdpa lowering widens it to f32.
+// type; the sdpa lowering widens it to the compute type. With ct = f64 the
+// attention is built directly as linalg in f64 (attn.sdpa has no f64 form).
 //
 //===----------------------------------------------------------------------===//
+#include "DecomposeUtils.h"
+
 #include "attn/Dialect/Attn/Transforms/BuildUtils.h"
 #include "attn/Dialect/Attn/Transforms/Decompositions.h"
 
@@ -20,19 +23,19 @@
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 
-#include <cmath>
-
 using namespace mlir;
 using namespace mlir::attn;
+using namespace mlir::attn::detail;
 
-/// out[b,g,r,c] = sum_n p[g or 0, r, n] x[b,g,n,c] in f32, for x [B,Hkv,Nk,C].
-static Value project(OpBuilder &b, Location loc, HeadOperand p, Value x) {
+/// out[b,g,r,c] = sum_n p[g or 0, r, n] x[b,g,n,c] in `ct`, for x
+/// [B,Hkv,Nk,C].
+static Value project(OpBuilder &b, Location loc, HeadOperand p, Value x,
+                     FloatType ct) {
   MLIRContext *ctx = b.getContext();
-  Type f32 = b.getF32Type();
   SmallVector<OpFoldResult> xSizes = getSizes(b, loc, x);
   SmallVector<OpFoldResult> pSizes = getSizes(b, loc, p.tensor);
   Value init = filledTensor(
-      b, loc, {xSizes[0], xSizes[1], pSizes[1], xSizes[3]}, f32, 0.0);
+      b, loc, {xSizes[0], xSizes[1], pSizes[1], xSizes[3]}, ct, 0.0);
   // Dims (b, g, r, c, n); n is the reduction.
   auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
   AffineExpr head = p.shared ? getAffineConstantExpr(0, ctx) : d(1);
@@ -45,15 +48,15 @@ static Value project(OpBuilder &b, Location loc, HeadOperand p, Value x) {
   return GenericBuilder{b, loc}.generic(
       ValueRange{p.tensor, x}, init, maps, iterators,
       [&](OpBuilder &nb, Location nl, ValueRange args) {
-        Value pv = convertFloat(nb, nl, args[0], f32);
-        Value xv = convertFloat(nb, nl, args[1], f32);
+        Value pv = convertFloat(nb, nl, args[0], ct);
+        Value xv = convertFloat(nb, nl, args[1], ct);
         Value prod = arith::MulFOp::create(nb, nl, pv, xv);
         Value sum = arith::AddFOp::create(nb, nl, args[2], prod);
         yieldOne(nb, nl, sum);
       });
 }
 
-/// Copies `src` (f32) into `init`, converting to init's element type.
+/// Copies `src` into `init`, converting to init's element type.
 static Value convertInto(OpBuilder &b, Location loc, Value src, Value init) {
   auto type = cast<RankedTensorType>(init.getType());
   unsigned rank = type.getRank();
@@ -65,8 +68,8 @@ static Value convertInto(OpBuilder &b, Location loc, Value src, Value init) {
       });
 }
 
-FailureOr<SmallVector<Value>> mlir::attn::decomposeLowRank(OpBuilder &b,
-                                                           LowRankOp op) {
+FailureOr<SmallVector<Value>>
+mlir::attn::decomposeLowRank(OpBuilder &b, LowRankOp op, FloatType ct) {
   Location loc = op.getLoc();
   Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
   Value e = op.getKeyProjection();
@@ -97,35 +100,25 @@ FailureOr<SmallVector<Value>> mlir::attn::decomposeLowRank(OpBuilder &b,
                      "attn.lowrank: key and value projections differ in dim 0");
   }
 
-  // ek = e k and fv = f v, read by KV head, in f32.
+  // ek = e k and fv = f v, read by KV head, in the compute type.
   HeadOperand eHeads =
       selectHeads(b, loc, e, kSizes[1],
                   "attn.lowrank: key projection dim 0 must be Hkv or 1");
-  Value ek = project(b, loc, eHeads, k);
+  Value ek = project(b, loc, eHeads, k, ct);
   HeadOperand fHeads =
       f == e ? eHeads
              : selectHeads(
                    b, loc, f, vSizes[1],
                    "attn.lowrank: value projection dim 0 must be Hkv or 1");
-  Value fv = project(b, loc, fHeads, v);
+  Value fv = project(b, loc, fHeads, v, ct);
 
-  // Dense attention of q over the r projected keys, in f32.
-  Type f32 = b.getF32Type();
-  bool f32Result = initType.getElementType() == f32;
-  Value sdpaInit =
-      f32Result ? init : emptyTensor(b, loc, getSizes(b, loc, init), f32);
-  FloatAttr scale = op.getScaleAttr();
-  if (!scale)
-    scale = b.getF32FloatAttr(1.0f / std::sqrt(float(qType.getDimSize(3))));
-  auto sdpa = SdpaOp::create(
-      b, loc, sdpaInit.getType(), /*lse=*/Type(), q, ek, fv, sdpaInit,
-      /*mask=*/Value(), /*bias=*/Value(), /*memory_key=*/Value(),
-      /*memory_value=*/Value(), /*query_positions=*/Value(),
-      /*key_positions=*/Value(), /*span=*/Value(),
-      /*pattern=*/PatternAttrInterface(), scale, /*ramp=*/FloatAttr(),
-      /*max_span=*/FloatAttr());
-  Value result = sdpa.getResult();
-  if (!f32Result)
+  // Dense attention of q over the r projected keys, in the compute type.
+  bool ctResult = initType.getElementType() == ct;
+  Value attnInit =
+      ctResult ? init : emptyTensor(b, loc, getSizes(b, loc, init), ct);
+  Value result =
+      denseAttention(b, loc, q, ek, fv, attnInit, op.getScaleAttr(), ct);
+  if (!ctResult)
     result = convertInto(b, loc, result, init);
   return SmallVector<Value>{result};
 }

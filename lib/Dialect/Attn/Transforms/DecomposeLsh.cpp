@@ -1,9 +1,10 @@
 //===- DecomposeLsh.cpp - decomposition of attn.lsh
 //------------------------===//
 //
-// attn.lsh (Reformer, DESIGN section 4) as gather -> chunked attn.sdpa with
+// attn.lsh (Reformer, docs/Semantics.md §4) as gather -> chunked attn.sdpa with
 // remapped positions -> scatter and log-sum-exp combine. Per batch b, head h
-// and hash round r (all choices and scores in f32):
+// and hash round r (the choices in f32, the rest in the compute type: f32, or
+// f64 for the oracle of attn-run --check):
 //
 //   k^_j        = qk_j / ||qk_j||  (0 for a zero row)
 //   x[r, n, k]  = sum_d qk[n, d] R[h, r, d, k]
@@ -41,34 +42,22 @@ using namespace mlir;
 using namespace mlir::attn;
 using namespace mlir::attn::detail;
 
-/// The f32 score that a query's own key gets (DESIGN attn.lsh step 5).
+/// The score that a query's own key gets, unscaled (docs/Semantics.md §4 step 5).
 static constexpr double kSelfScore = -1e5;
 
 //===----------------------------------------------------------------------===//
 // The chunk sdpa
 //===----------------------------------------------------------------------===//
 
-/// The attn.sdpa of the gathered chunks, with the original positions, the
-/// causal pattern when `causal`, the score_mod
-/// `^bb0(%s, %b, %h, %i, %j): %i == %j ? -1e5 : %s` and an lse result.
-static SdpaOp buildChunkSdpa(OpBuilder &b, Location loc, Value q, Value k,
-                             Value v, Value qpos, Value kpos, bool causal,
-                             FloatAttr scale) {
-  SdpaOp sdpa = buildPositionedSdpa(b, loc, q, k, v, qpos, kpos, causal, scale);
-  OpBuilder::InsertionGuard guard(b);
-  Type index = b.getIndexType();
-  Block *block = b.createBlock(&sdpa.getScoreMod(), sdpa.getScoreMod().end(),
-                               {b.getF32Type(), index, index, index, index},
-                               SmallVector<Location>(5, loc));
-  Value same =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                            block->getArgument(3), block->getArgument(4));
-  Value score = arith::SelectOp::create(
+/// The score_mod of the chunk attention: a query's own key (equal positions)
+/// scores the constant -1e5 instead of `s`, in s's type.
+static Value selfScore(OpBuilder &b, Location loc, Value s, Value i, Value j) {
+  Value same = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, i, j);
+  return arith::SelectOp::create(
       b, loc, same,
-      arith::ConstantOp::create(b, loc, b.getF32FloatAttr(kSelfScore)),
-      block->getArgument(0));
-  YieldOp::create(b, loc, score);
-  return sdpa;
+      arith::ConstantOp::create(b, loc,
+                                b.getFloatAttr(s.getType(), kSelfScore)),
+      s);
 }
 
 //===----------------------------------------------------------------------===//
@@ -288,7 +277,8 @@ static Chunking computeChunking(OpBuilder &b, Location loc, LshOp op) {
   return ch;
 }
 
-FailureOr<SmallVector<Value>> mlir::attn::decomposeLsh(OpBuilder &b, LshOp op) {
+FailureOr<SmallVector<Value>> mlir::attn::decomposeLsh(OpBuilder &b, LshOp op,
+                                                       FloatType ct) {
   Location loc = op.getLoc();
   int64_t chunk = op.getChunkSizeAttr().getInt();
   if (chunk < 1)
@@ -297,29 +287,33 @@ FailureOr<SmallVector<Value>> mlir::attn::decomposeLsh(OpBuilder &b, LshOp op) {
 
   // Hashing (f32): buckets, the sorted order and its inverse.
   Value qk = toF32(b, loc, op.getQk());
-  Value keys = normalizeRows(b, loc, qk);
+  Value keys = normalizeRows(b, loc, toFloat(b, loc, qk, ct));
   Value rotations = toF32(b, loc, op.getRotations());
   Value buckets = argmaxBuckets(b, loc, hashProjections(b, loc, qk, rotations));
   Value slot = sortSlots(b, loc, buckets);
   // The inverse permutation: perm[b, h, r, t] = the n with slot == t.
   Value perm = positionsByRank(b, loc, slot);
 
-  // Gather into chunks: [B, H * R * nC, c | W * c, D].
+  // Gather into chunks, in the compute type: [B, H * R * nC, c | W * c, D].
   Chunking ch = computeChunking(b, loc, op);
   Value qpos = chunkPositions(b, loc, perm, ch, /*keys=*/false);
   Value kpos = chunkPositions(b, loc, perm, ch, /*keys=*/true);
   OpFoldResult perHead = mulSizes(b, loc, ch.rounds, ch.numChunks);
-  Value chunkQ = gatherRows(b, loc, qk, qpos, perHead);
-  Value chunkK = gatherRows(b, loc, keys, kpos, perHead);
-  Value chunkV = gatherRows(b, loc, op.getValue(), kpos, perHead);
+  Value chunkQ = gatherRows(b, loc, qk, qpos, perHead, ct);
+  Value chunkK = gatherRows(b, loc, keys, kpos, perHead, ct);
+  Value chunkV = gatherRows(b, loc, op.getValue(), kpos, perHead, ct);
 
-  auto [o, lse] = sdpaOrEmpty(b, loc, chunkQ, chunkV, [&](OpBuilder &nb) {
-    return buildChunkSdpa(nb, loc, chunkQ, chunkK, chunkV, qpos, kpos,
-                          op.getCausal(), op.getScaleAttr());
-  });
+  // The chunk attention: causal on the original positions, the own key
+  // scoring -1e5, with an lse result.
+  auto [o, lse] =
+      attentionOrEmpty(b, loc, chunkQ, chunkV, ct, [&](OpBuilder &nb) {
+        return positionedAttention(nb, loc, chunkQ, chunkK, chunkV, qpos, kpos,
+                                   op.getCausal(), op.getScaleAttr(), ct,
+                                   selfScore);
+      });
 
   // Scatter back through the slots and combine the rounds.
   Value rows = resultRows(b, loc, slot);
-  Value result = combineByLse(b, loc, rows, o, lse, chunk, op.getInit());
+  Value result = combineByLse(b, loc, rows, o, lse, chunk, op.getInit(), ct);
   return SmallVector<Value>{result};
 }

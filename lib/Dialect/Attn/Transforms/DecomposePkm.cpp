@@ -1,7 +1,10 @@
 //===- DecomposePkm.cpp - decomposition of attn.pkm -----------------------===//
 //
-// attn.pkm (product-key memory, DESIGN section 4) as linalg on tensors, all
-// in f32. Top-k is built without a sort: per query (b, h, i),
+// attn.pkm (product-key memory, docs/Semantics.md §8) as linalg on tensors. The
+// top-k choices are made on f32 scores; the kept candidates' scores, their
+// softmax and the weighted sum of values are in the compute type ct (f32, or
+// f64 for the oracle of attn-run --check). Top-k is built without a sort: per
+// query (b, h, i),
 //
 //   s1[x] = <subkeys1[h, x], q[:Dk/2]>,  s2[y] = <subkeys2[h, y], q[Dk/2:]>
 //   rank1[x] = #{x' : s1[x'] > s1[x] or (s1[x'] == s1[x] and x' < x)}
@@ -15,7 +18,7 @@
 //
 // The gathers are reductions (`max_x (rank[x] == t ? x : 0)`), so the indices
 // stay in [0, n) even when NaN scores break the ranking (the result is then
-// unspecified, DESIGN section 3, but nothing reads out of bounds).
+// unspecified, docs/Semantics.md §1, but nothing reads out of bounds).
 //
 //===----------------------------------------------------------------------===//
 #include "attn/Dialect/Attn/Transforms/BuildUtils.h"
@@ -30,11 +33,10 @@
 using namespace mlir;
 using namespace mlir::attn;
 
-/// s[b,h,i,x] = sum_d subkeys[h,x,d] q[b,h,i,offset+d] in f32, d < Dk/2.
+/// s[b,h,i,x] = sum_d subkeys[h,x,d] q[b,h,i,offset+d] in `type`, d < Dk/2.
 static Value subkeyScores(GenericBuilder &g, Value q, Value subkeys,
-                          int64_t offset) {
+                          int64_t offset, FloatType type) {
   OpBuilder &b = g.b;
-  Type f32 = b.getF32Type();
   SmallVector<OpFoldResult> qs = getSizes(b, g.loc, q);
   auto skType = cast<RankedTensorType>(subkeys.getType());
   int64_t n = skType.getDimSize(1), half = skType.getDimSize(2);
@@ -46,14 +48,15 @@ static Value subkeyScores(GenericBuilder &g, Value q, Value subkeys,
   SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
   Value qHalf =
       tensor::ExtractSliceOp::create(b, g.loc, q, offsets, sizes, strides);
-  Value init = g.filled({qs[0], qs[1], qs[2], b.getIndexAttr(n)}, f32, 0.0);
+  Value init = g.filled({qs[0], qs[1], qs[2], b.getIndexAttr(n)}, type, 0.0);
   // Dims (b, h, i, x, d).
   return g.generic(
       ValueRange{subkeys, qHalf}, init,
       {g.dims(5, {1, 3, 4}), g.dims(5, {0, 1, 2, 4}), g.dims(5, {0, 1, 2, 3})},
       g.iterators(5, {4}), [&](OpBuilder &nb, Location nl, ValueRange a) {
-        Value p = arith::MulFOp::create(nb, nl, convertFloat(nb, nl, a[0], f32),
-                                        convertFloat(nb, nl, a[1], f32));
+        Value p =
+            arith::MulFOp::create(nb, nl, convertFloat(nb, nl, a[0], type),
+                                  convertFloat(nb, nl, a[1], type));
         yieldOne(nb, nl, arith::AddFOp::create(nb, nl, a[2], p));
       });
 }
@@ -129,26 +132,40 @@ static Value indexOfRank(GenericBuilder &g, Value rank, int64_t k) {
       });
 }
 
-/// The k*k candidates of each query: scores s1[I1[t1]] + s2[I2[t2]] and ids
-/// I1[t1] n + I2[t2], as [B,H,N,k*k] tensors (f32 and i64).
-static std::pair<Value, Value> candidates(GenericBuilder &g, Value s1, Value s2,
-                                          Value top1, Value top2, int64_t n,
-                                          int64_t k) {
+namespace {
+/// The k*k candidates of each query, as [B,H,N,k*k] tensors.
+struct Candidates {
+  /// s1[I1[t1]] + s2[I2[t2]] in f32: what the top k is chosen on.
+  Value scores;
+  /// I1[t1] n + I2[t2] (i64).
+  Value ids;
+  /// The scores again in the compute type, or null when that is f32.
+  Value computeScores;
+};
+} // namespace
+
+/// The candidates from the f32 sub-key scores `s1`, `s2`, the compute-type
+/// ones `s1c`, `s2c` (null with f32) and the top-k indices `top1`, `top2`.
+static Candidates candidates(GenericBuilder &g, Value s1, Value s2, Value s1c,
+                             Value s2c, Value top1, Value top2, int64_t n,
+                             int64_t k) {
   OpBuilder &b = g.b;
   Location loc = g.loc;
   Type f32 = b.getF32Type(), i64 = b.getI64Type();
   SmallVector<OpFoldResult> s = getSizes(b, loc, top1);
   SmallVector<OpFoldResult> sizes = {s[0], s[1], s[2], b.getIndexAttr(k),
                                      b.getIndexAttr(k)};
-  Value scoreInit = emptyTensor(b, loc, sizes, f32);
-  Value idInit = emptyTensor(b, loc, sizes, i64);
+  SmallVector<Value> inits = {emptyTensor(b, loc, sizes, f32),
+                              emptyTensor(b, loc, sizes, i64)};
+  if (s1c)
+    inits.push_back(emptyTensor(
+        b, loc, sizes, cast<RankedTensorType>(s1c.getType()).getElementType()));
   // Dims (b, h, i, t1, t2).
-  SmallVector<AffineMap> maps = {
-      g.dims(5, {0, 1, 2, 3}), g.dims(5, {0, 1, 2, 4}),
-      b.getMultiDimIdentityMap(5), b.getMultiDimIdentityMap(5)};
+  SmallVector<AffineMap> maps = {g.dims(5, {0, 1, 2, 3}),
+                                 g.dims(5, {0, 1, 2, 4})};
+  maps.append(inits.size(), b.getMultiDimIdentityMap(5));
   auto op = linalg::GenericOp::create(
-      b, loc, TypeRange{scoreInit.getType(), idInit.getType()},
-      ValueRange{top1, top2}, ValueRange{scoreInit, idInit}, maps,
+      b, loc, TypeRange(ValueRange(inits)), ValueRange{top1, top2}, inits, maps,
       parallelIterators(5), [&](OpBuilder &nb, Location nl, ValueRange a) {
         Value bi = linalg::IndexOp::create(nb, nl, 0);
         Value hi = linalg::IndexOp::create(nb, nl, 1);
@@ -156,28 +173,35 @@ static std::pair<Value, Value> candidates(GenericBuilder &g, Value s1, Value s2,
         Type index = nb.getIndexType();
         Value x = arith::IndexCastOp::create(nb, nl, index, a[0]);
         Value y = arith::IndexCastOp::create(nb, nl, index, a[1]);
-        Value sx =
-            tensor::ExtractOp::create(nb, nl, s1, ValueRange{bi, hi, ii, x});
-        Value sy =
-            tensor::ExtractOp::create(nb, nl, s2, ValueRange{bi, hi, ii, y});
-        Value score = arith::AddFOp::create(nb, nl, sx, sy);
+        auto sum = [&](Value t1, Value t2) -> Value {
+          Value sx =
+              tensor::ExtractOp::create(nb, nl, t1, ValueRange{bi, hi, ii, x});
+          Value sy =
+              tensor::ExtractOp::create(nb, nl, t2, ValueRange{bi, hi, ii, y});
+          return arith::AddFOp::create(nb, nl, sx, sy);
+        };
+        Value score = sum(s1, s2);
         Value nConst =
             arith::ConstantOp::create(nb, nl, nb.getI64IntegerAttr(n));
         Value id = arith::AddIOp::create(
             nb, nl, arith::MulIOp::create(nb, nl, a[0], nConst), a[1]);
-        linalg::YieldOp::create(nb, nl, ValueRange{score, id});
+        SmallVector<Value> results = {score, id};
+        if (s1c)
+          results.push_back(sum(s1c, s2c));
+        linalg::YieldOp::create(nb, nl, results);
       });
   SmallVector<ReassociationIndices> reassoc = {{0}, {1}, {2}, {3, 4}};
-  Value scores =
-      tensor::CollapseShapeOp::create(b, loc, op.getResult(0), reassoc);
-  Value ids = tensor::CollapseShapeOp::create(b, loc, op.getResult(1), reassoc);
-  return {scores, ids};
+  auto collapse = [&](unsigned result) -> Value {
+    return tensor::CollapseShapeOp::create(b, loc, op.getResult(result),
+                                           reassoc);
+  };
+  return {collapse(0), collapse(1), s1c ? collapse(2) : Value()};
 }
 
-FailureOr<SmallVector<Value>> mlir::attn::decomposePkm(OpBuilder &b, PkmOp op) {
+FailureOr<SmallVector<Value>> mlir::attn::decomposePkm(OpBuilder &b, PkmOp op,
+                                                       FloatType ct) {
   Location loc = op.getLoc();
   GenericBuilder g{b, loc};
-  Type f32 = b.getF32Type();
   Value q = op.getQuery(), sk1 = op.getSubkeys1(), sk2 = op.getSubkeys2();
   Value values = op.getValues(), init = op.getInit();
   auto qType = cast<RankedTensorType>(q.getType());
@@ -216,15 +240,24 @@ FailureOr<SmallVector<Value>> mlir::attn::decomposePkm(OpBuilder &b, PkmOp op) {
     return SmallVector<Value>{init};
   }
 
-  // Sub-key scores and the top k of each half.
-  Value s1 = subkeyScores(g, q, sk1, 0);
-  Value s2 = subkeyScores(g, q, sk2, dk / 2);
+  // Sub-key scores (f32) and the top k of each half; the scores again in the
+  // compute type when that is not f32.
+  Value s1 = subkeyScores(g, q, sk1, 0, b.getF32Type());
+  Value s2 = subkeyScores(g, q, sk2, dk / 2, b.getF32Type());
   Value top1 = indexOfRank(g, ranks(g, s1, Value()), k);
   Value top2 = indexOfRank(g, ranks(g, s2, Value()), k);
+  Value s1c, s2c;
+  if (!ct.isF32()) {
+    s1c = subkeyScores(g, q, sk1, 0, ct);
+    s2c = subkeyScores(g, q, sk2, dk / 2, ct);
+  }
 
-  // The k*k candidates, ranked by (score desc, id asc); the best k are kept.
-  auto [cand, ids] = candidates(g, s1, s2, top1, top2, n, k);
-  Value crank = ranks(g, cand, ids);
+  // The k*k candidates, ranked by (f32 score desc, id asc); the best k are
+  // kept and weighted by their scores in the compute type.
+  Candidates c = candidates(g, s1, s2, s1c, s2c, top1, top2, n, k);
+  Value ids = c.ids;
+  Value crank = ranks(g, c.scores, ids);
+  Value cand = c.computeScores ? c.computeScores : c.scores;
   SmallVector<OpFoldResult> rowSizes = {qs[0], qs[1], qs[2]};
   auto kept = [&](OpBuilder &nb, Location nl, Value rank) {
     Value kc = arith::ConstantOp::create(nb, nl, nb.getI64IntegerAttr(k));
@@ -236,7 +269,7 @@ FailureOr<SmallVector<Value>> mlir::attn::decomposePkm(OpBuilder &b, PkmOp op) {
   double negInf = -std::numeric_limits<double>::infinity();
   AffineMap cMap = g.dims(4, {0, 1, 2, 3}), rowMap = g.dims(4, {0, 1, 2});
   Value mx = g.generic(
-      ValueRange{cand, crank}, g.filled(rowSizes, f32, negInf),
+      ValueRange{cand, crank}, g.filled(rowSizes, ct, negInf),
       {cMap, cMap, rowMap}, g.iterators(4, {3}),
       [&](OpBuilder &nb, Location nl, ValueRange a) {
         Value m = arith::MaximumFOp::create(nb, nl, a[2], a[0]);
@@ -245,17 +278,17 @@ FailureOr<SmallVector<Value>> mlir::attn::decomposePkm(OpBuilder &b, PkmOp op) {
       });
   Value weights = g.generic(
       ValueRange{cand, crank, mx},
-      emptyTensor(b, loc, getSizes(b, loc, cand), f32),
+      emptyTensor(b, loc, getSizes(b, loc, cand), ct),
       {cMap, cMap, rowMap, cMap}, parallelIterators(4),
       [&](OpBuilder &nb, Location nl, ValueRange a) {
         Value e = math::ExpOp::create(
             nb, nl, arith::SubFOp::create(nb, nl, a[0], a[2]));
-        Value zero = arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(0));
+        Value zero = arith::ConstantOp::create(nb, nl, nb.getFloatAttr(ct, 0));
         yieldOne(nb, nl,
                  arith::SelectOp::create(nb, nl, kept(nb, nl, a[1]), e, zero));
       });
   Value den = g.generic(
-      ValueRange{weights}, g.filled(rowSizes, f32, 0.0), {cMap, rowMap},
+      ValueRange{weights}, g.filled(rowSizes, ct, 0.0), {cMap, rowMap},
       g.iterators(4, {3}), [&](OpBuilder &nb, Location nl, ValueRange a) {
         yieldOne(nb, nl, arith::AddFOp::create(nb, nl, a[1], a[0]));
       });
@@ -264,7 +297,7 @@ FailureOr<SmallVector<Value>> mlir::attn::decomposePkm(OpBuilder &b, PkmOp op) {
   int64_t dv = cast<RankedTensorType>(values.getType()).getDimSize(1);
   Value num = g.generic(
       ValueRange{weights, ids},
-      g.filled({qs[0], qs[1], qs[2], b.getIndexAttr(dv)}, f32, 0.0),
+      g.filled({qs[0], qs[1], qs[2], b.getIndexAttr(dv)}, ct, 0.0),
       {g.dims(5, {0, 1, 2, 4}), g.dims(5, {0, 1, 2, 4}),
        g.dims(5, {0, 1, 2, 3})},
       g.iterators(5, {4}), [&](OpBuilder &nb, Location nl, ValueRange a) {
@@ -273,7 +306,7 @@ FailureOr<SmallVector<Value>> mlir::attn::decomposePkm(OpBuilder &b, PkmOp op) {
         Value val =
             tensor::ExtractOp::create(nb, nl, values, ValueRange{row, col});
         Value p =
-            arith::MulFOp::create(nb, nl, a[0], convertFloat(nb, nl, val, f32));
+            arith::MulFOp::create(nb, nl, a[0], convertFloat(nb, nl, val, ct));
         yieldOne(nb, nl, arith::AddFOp::create(nb, nl, a[2], p));
       });
 

@@ -1,5 +1,6 @@
 //===- DecomposeUtils.cpp - shared gather decomposition helpers -----------===//
 #include "DecomposeUtils.h"
+#include "SdpaLowering.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
@@ -7,6 +8,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
+#include <cmath>
 #include <limits>
 
 using namespace mlir;
@@ -75,33 +77,37 @@ void mlir::attn::detail::assertTrue(OpBuilder &b, Location loc, Value cond,
   cf::AssertOp::create(b, loc, cond, message.str());
 }
 
-Value mlir::attn::detail::toF32(OpBuilder &b, Location loc, Value t) {
-  auto type = cast<RankedTensorType>(t.getType());
-  if (type.getElementType().isF32())
+Value mlir::attn::detail::toFloat(OpBuilder &b, Location loc, Value t,
+                                  FloatType type) {
+  auto tensorType = cast<RankedTensorType>(t.getType());
+  if (tensorType.getElementType() == type)
     return t;
-  unsigned rank = type.getRank();
+  unsigned rank = tensorType.getRank();
   AffineMap id = b.getMultiDimIdentityMap(rank);
-  Value init = emptyTensor(b, loc, getSizes(b, loc, t), b.getF32Type());
+  Value init = emptyTensor(b, loc, getSizes(b, loc, t), type);
   GenericBuilder g{b, loc};
   return g.generic(t, init, {id, id}, parallelIterators(rank),
-                   [](OpBuilder &nb, Location l, ValueRange args) {
-                     yieldOne(nb, l,
-                              convertFloat(nb, l, args[0], nb.getF32Type()));
+                   [&](OpBuilder &nb, Location l, ValueRange args) {
+                     yieldOne(nb, l, convertFloat(nb, l, args[0], type));
                    });
+}
+
+Value mlir::attn::detail::toF32(OpBuilder &b, Location loc, Value t) {
+  return toFloat(b, loc, t, b.getF32Type());
 }
 
 Value mlir::attn::detail::normalizeRows(OpBuilder &b, Location loc, Value x) {
   GenericBuilder g{b, loc};
+  Type type = cast<RankedTensorType>(x.getType()).getElementType();
   SmallVector<OpFoldResult> sizes = getSizes(b, loc, x);
-  Value zeros =
-      filledTensor(b, loc, ArrayRef(sizes).take_front(3), b.getF32Type(), 0.0);
+  Value zeros = filledTensor(b, loc, ArrayRef(sizes).take_front(3), type, 0.0);
   Value sumSq =
       g.generic(x, zeros, {g.dims(4, {0, 1, 2, 3}), g.dims(4, {0, 1, 2})},
                 reductionAfter(3), [](OpBuilder &nb, Location l, ValueRange a) {
                   Value sq = arith::MulFOp::create(nb, l, a[0], a[0]);
                   yieldOne(nb, l, arith::AddFOp::create(nb, l, a[1], sq));
                 });
-  Value init = emptyTensor(b, loc, sizes, b.getF32Type());
+  Value init = emptyTensor(b, loc, sizes, type);
   return g.generic(
       ValueRange{x, sumSq}, init,
       {g.dims(4, {0, 1, 2, 3}), g.dims(4, {0, 1, 2}), g.dims(4, {0, 1, 2, 3})},
@@ -113,11 +119,12 @@ Value mlir::attn::detail::normalizeRows(OpBuilder &b, Location loc, Value x) {
 }
 
 Value mlir::attn::detail::gatherRows(OpBuilder &b, Location loc, Value src,
-                                     Value pos, OpFoldResult headDiv) {
+                                     Value pos, OpFoldResult headDiv,
+                                     FloatType type) {
   GenericBuilder g{b, loc};
   SmallVector<OpFoldResult> sizes = getSizes(b, loc, pos);
   sizes.push_back(getSizes(b, loc, src)[3]);
-  Value init = emptyTensor(b, loc, sizes, b.getF32Type());
+  Value init = emptyTensor(b, loc, sizes, type);
   Value div = safeDivisor(b, loc, headDiv);
   return g.generic(
       pos, init, {g.dims(4, {0, 1, 2}), g.dims(4, {0, 1, 2, 3})},
@@ -127,7 +134,7 @@ Value mlir::attn::detail::gatherRows(OpBuilder &b, Location loc, Value src,
         Value row = arith::IndexCastOp::create(nb, l, nb.getIndexType(), a[0]);
         Value value = tensor::ExtractOp::create(
             nb, l, src, ValueRange{idx[0], head, row, idx[3]});
-        yieldOne(nb, l, convertFloat(nb, l, value, nb.getF32Type()));
+        yieldOne(nb, l, convertFloat(nb, l, value, type));
       });
 }
 
@@ -196,30 +203,36 @@ static PartRow decodePartRow(OpBuilder &b, Location loc, Value row, Value m) {
 
 Value mlir::attn::detail::combineByLse(OpBuilder &b, Location loc, Value rows,
                                        Value o, Value lse, int64_t m,
-                                       Value init) {
+                                       Value init, FloatType computeType) {
   GenericBuilder g{b, loc};
-  Type f32 = b.getF32Type();
+  Type ct = computeType;
+  auto constant = [&](OpBuilder &nb, Location l, double value) -> Value {
+    return arith::ConstantOp::create(nb, l, nb.getFloatAttr(ct, value));
+  };
   SmallVector<OpFoldResult> rowSizes = getSizes(b, loc, rows);
   SmallVector<OpFoldResult> querySizes = {rowSizes[0], rowSizes[1],
                                           rowSizes[3]};
   Value mValue = indexConst(b, loc, m);
   // lseP[b, h, p, n] = lse at the row of part p, or -inf.
   Value lseP = g.generic(
-      rows, emptyTensor(b, loc, rowSizes, f32),
+      rows, emptyTensor(b, loc, rowSizes, ct),
       {b.getMultiDimIdentityMap(4), b.getMultiDimIdentityMap(4)},
       parallelIterators(4), [&](OpBuilder &nb, Location l, ValueRange a) {
         Value bIdx = linalg::IndexOp::create(nb, l, 0);
         PartRow part = decodePartRow(nb, l, a[0], mValue);
-        Value value = tensor::ExtractOp::create(
-            nb, l, lse, ValueRange{bIdx, part.g, part.u});
+        Value value =
+            convertFloat(nb, l,
+                         tensor::ExtractOp::create(
+                             nb, l, lse, ValueRange{bIdx, part.g, part.u}),
+                         ct);
         yieldOne(nb, l,
                  arith::SelectOp::create(nb, l, part.none,
-                                         g.f32Const(nb, l, kNegInf), value));
+                                         constant(nb, l, kNegInf), value));
       });
   // shift[b, h, n] = max_p lseP, or 0 when that is -inf.
   AffineMap partMap = g.dims(4, {0, 1, 3, 2});
   AffineMap queryMap = g.dims(4, {0, 1, 2});
-  Value maxInit = filledTensor(b, loc, querySizes, f32, kNegInf);
+  Value maxInit = filledTensor(b, loc, querySizes, ct, kNegInf);
   Value maxLse =
       g.generic(lseP, maxInit, {partMap, queryMap}, reductionAfter(3),
                 [](OpBuilder &nb, Location l, ValueRange a) {
@@ -228,7 +241,7 @@ Value mlir::attn::detail::combineByLse(OpBuilder &b, Location loc, Value rows,
 
   // total[b, h, n] = sum_p exp(lseP - shift).
   Value total = g.generic(
-      ValueRange{lseP, maxLse}, filledTensor(b, loc, querySizes, f32, 0.0),
+      ValueRange{lseP, maxLse}, filledTensor(b, loc, querySizes, ct, 0.0),
       {partMap, queryMap, queryMap}, reductionAfter(3),
       [&](OpBuilder &nb, Location l, ValueRange a) {
         Value diff =
@@ -240,15 +253,18 @@ Value mlir::attn::detail::combineByLse(OpBuilder &b, Location loc, Value rows,
   // are skipped by selection, never read).
   SmallVector<OpFoldResult> outSizes = getSizes(b, loc, init);
   Value acc = g.generic(
-      ValueRange{rows, lseP, maxLse}, filledTensor(b, loc, outSizes, f32, 0.0),
+      ValueRange{rows, lseP, maxLse}, filledTensor(b, loc, outSizes, ct, 0.0),
       {g.dims(5, {0, 1, 4, 2}), g.dims(5, {0, 1, 4, 2}), g.dims(5, {0, 1, 2}),
        g.dims(5, {0, 1, 2, 3})},
       reductionAfter(4), [&](OpBuilder &nb, Location l, ValueRange a) {
         Value bIdx = linalg::IndexOp::create(nb, l, 0);
         Value eIdx = linalg::IndexOp::create(nb, l, 3);
         PartRow part = decodePartRow(nb, l, a[0], mValue);
-        Value value = tensor::ExtractOp::create(
-            nb, l, o, ValueRange{bIdx, part.g, part.u, eIdx});
+        Value value =
+            convertFloat(nb, l,
+                         tensor::ExtractOp::create(
+                             nb, l, o, ValueRange{bIdx, part.g, part.u, eIdx}),
+                         ct);
         Value diff =
             arith::SubFOp::create(nb, l, a[1], softmaxShift(nb, l, a[2]));
         Value w = math::ExpOp::create(nb, l, diff);
@@ -267,46 +283,105 @@ Value mlir::attn::detail::combineByLse(OpBuilder &b, Location loc, Value rows,
       });
 }
 
-SdpaOp mlir::attn::detail::buildPositionedSdpa(OpBuilder &b, Location loc,
-                                               Value q, Value k, Value v,
-                                               Value qpos, Value kpos,
-                                               bool causal, FloatAttr scale) {
+/// The scale of an attention over `q`: `scale`, or 1/sqrt(D) as attn.sdpa
+/// computes it.
+static float scaleOrDefault(FloatAttr scale, Value q) {
+  if (scale)
+    return scale.getValue().convertToFloat();
+  return 1.0f /
+         std::sqrt(float(cast<RankedTensorType>(q.getType()).getDimSize(3)));
+}
+
+std::pair<Value, Value> mlir::attn::detail::positionedAttention(
+    OpBuilder &b, Location loc, Value q, Value k, Value v, Value qpos,
+    Value kpos, bool causal, FloatAttr scale, FloatType computeType,
+    PairScoreFn scoreMod) {
   SmallVector<OpFoldResult> qSizes = getSizes(b, loc, q);
   SmallVector<OpFoldResult> outSizes = {qSizes[0], qSizes[1], qSizes[2],
                                         getSizes(b, loc, v)[3]};
-  Value init = emptyTensor(b, loc, outSizes, b.getF32Type());
+  Value init = emptyTensor(b, loc, outSizes, computeType);
   auto lseType = RankedTensorType::get(
       cast<RankedTensorType>(q.getType()).getShape().take_front(3),
-      b.getF32Type());
+      computeType);
   PatternAttrInterface pattern;
   if (causal)
     pattern =
         cast<PatternAttrInterface>(CausalAttr::get(b.getContext(), 0,
                                                    /*bottomRight=*/false));
-  return SdpaOp::create(b, loc, init.getType(), lseType, q, k, v, init,
-                        /*mask=*/nullptr, /*bias=*/nullptr,
-                        /*memory_key=*/nullptr, /*memory_value=*/nullptr, qpos,
-                        kpos, /*span=*/nullptr, pattern, scale,
-                        /*ramp=*/nullptr, /*max_span=*/nullptr);
+  if (!computeType.isF32()) {
+    SdpaParts parts;
+    parts.query = q;
+    parts.key = k;
+    parts.value = v;
+    parts.init = init;
+    parts.queryPositions = qpos;
+    parts.keyPositions = kpos;
+    parts.pattern = pattern;
+    parts.scale = scaleOrDefault(scale, q);
+    parts.lseType = lseType;
+    if (scoreMod)
+      parts.scoreMod = [scoreMod](OpBuilder &nb, Location l, Value s, Value,
+                                  Value, Value i,
+                                  Value j) { return scoreMod(nb, l, s, i, j); };
+    SmallVector<Value> results = buildSdpaLinalg(b, loc, parts, computeType);
+    return {results[0], results[1]};
+  }
+  auto sdpa = SdpaOp::create(b, loc, init.getType(), lseType, q, k, v, init,
+                             /*mask=*/nullptr, /*bias=*/nullptr,
+                             /*memory_key=*/nullptr, /*memory_value=*/nullptr,
+                             qpos, kpos, /*span=*/nullptr, pattern, scale,
+                             /*ramp=*/nullptr, /*max_span=*/nullptr);
+  if (scoreMod) {
+    OpBuilder::InsertionGuard guard(b);
+    Type index = b.getIndexType();
+    Block *block = b.createBlock(&sdpa.getScoreMod(), sdpa.getScoreMod().end(),
+                                 {b.getF32Type(), index, index, index, index},
+                                 SmallVector<Location>(5, loc));
+    YieldOp::create(b, loc,
+                    scoreMod(b, loc, block->getArgument(0),
+                             block->getArgument(3), block->getArgument(4)));
+  }
+  return {sdpa.getResult(), sdpa.getLse()};
 }
 
-std::pair<Value, Value>
-mlir::attn::detail::sdpaOrEmpty(OpBuilder &b, Location loc, Value q, Value v,
-                                function_ref<SdpaOp(OpBuilder &)> build) {
+Value mlir::attn::detail::denseAttention(OpBuilder &b, Location loc, Value q,
+                                         Value k, Value v, Value init,
+                                         FloatAttr scale,
+                                         FloatType computeType) {
+  if (!computeType.isF32()) {
+    SdpaParts parts;
+    parts.query = q;
+    parts.key = k;
+    parts.value = v;
+    parts.init = init;
+    parts.scale = scaleOrDefault(scale, q);
+    return buildSdpaLinalg(b, loc, parts, computeType)[0];
+  }
+  if (!scale)
+    scale = b.getF32FloatAttr(scaleOrDefault(scale, q));
+  return SdpaOp::create(b, loc, init.getType(), /*lse=*/Type(), q, k, v, init,
+                        /*mask=*/Value(), /*bias=*/Value(),
+                        /*memory_key=*/Value(), /*memory_value=*/Value(),
+                        /*query_positions=*/Value(), /*key_positions=*/Value(),
+                        /*span=*/Value(), /*pattern=*/PatternAttrInterface(),
+                        scale, /*ramp=*/FloatAttr(), /*max_span=*/FloatAttr())
+      .getResult();
+}
+
+std::pair<Value, Value> mlir::attn::detail::attentionOrEmpty(
+    OpBuilder &b, Location loc, Value q, Value v, FloatType computeType,
+    function_ref<std::pair<Value, Value>(OpBuilder &)> build) {
   SmallVector<OpFoldResult> sizes = getSizes(b, loc, q);
   sizes[3] = getSizes(b, loc, v)[3];
   auto empties = [&](OpBuilder &nb) -> std::pair<Value, Value> {
-    return {
-        emptyTensor(nb, loc, sizes, nb.getF32Type()),
-        emptyTensor(nb, loc, ArrayRef(sizes).take_front(3), nb.getF32Type())};
+    return {emptyTensor(nb, loc, sizes, computeType),
+            emptyTensor(nb, loc, ArrayRef(sizes).take_front(3), computeType)};
   };
   std::optional<int64_t> groups = getConstantIntValue(sizes[1]);
   if (groups && *groups == 0)
     return empties(b);
-  if (groups) {
-    SdpaOp sdpa = build(b);
-    return {sdpa.getResult(), sdpa.getLse()};
-  }
+  if (groups)
+    return build(b);
   Value none = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
                                      toIndexValue(b, loc, sizes[1]),
                                      indexConst(b, loc, 0));
@@ -319,8 +394,8 @@ mlir::attn::detail::sdpaOrEmpty(OpBuilder &b, Location loc, Value q, Value v,
     b.setInsertionPointToStart(ifOp.thenBlock());
     scf::YieldOp::create(b, loc, ValueRange{emptyO, emptyLse});
     b.setInsertionPointToStart(ifOp.elseBlock());
-    SdpaOp sdpa = build(b);
-    scf::YieldOp::create(b, loc, ValueRange{sdpa.getResult(), sdpa.getLse()});
+    auto [o, lse] = build(b);
+    scf::YieldOp::create(b, loc, ValueRange{o, lse});
   }
   return {ifOp.getResult(0), ifOp.getResult(1)};
 }

@@ -43,17 +43,22 @@ SmallVector<Value> loopIndices(OpBuilder &b, Location loc, unsigned n);
 /// `cf.assert(cond)` with `message` when `cond` is not statically true.
 void assertTrue(OpBuilder &b, Location loc, Value cond, const Twine &message);
 
+/// `t` with every element converted to `type` (`t` itself when it already
+/// has that element type).
+Value toFloat(OpBuilder &b, Location loc, Value t, FloatType type);
+
 /// `t` with every element converted to f32 (`t` itself when already f32).
 Value toF32(OpBuilder &b, Location loc, Value t);
 
-/// Rows of `x` [B, H, N, D] (f32) divided by their Euclidean norm; a zero row
-/// stays zero: `x / sqrt(sum_d x^2)`, or 0 where the sum is 0.
+/// Rows of `x` [B, H, N, D] divided by their Euclidean norm, in x's float
+/// element type; a zero row stays zero: `x / sqrt(sum_d x^2)`, or 0 where the
+/// sum is 0.
 Value normalizeRows(OpBuilder &b, Location loc, Value x);
 
-/// Gathers rows: `out[b, g, m, f] = f32(src[b, g / headDiv, pos[b, g, m], f])`
+/// Gathers rows: `out[b, g, m, f] = type(src[b, g / headDiv, pos[b, g, m], f])`
 /// for `src` [B, Hs, Ns, F] and the i64 positions `pos` [B, G, M].
 Value gatherRows(OpBuilder &b, Location loc, Value src, Value pos,
-                 OpFoldResult headDiv);
+                 OpFoldResult headDiv, FloatType type);
 
 /// Compares two keys inside a generic body: returns (`other` orders before
 /// `self`, `other` equals `self`) as i1 values.
@@ -73,29 +78,46 @@ Value rankPositions(OpBuilder &b, Location loc, Value keys,
 Value positionsByRank(OpBuilder &b, Location loc, Value rank,
                       OpFoldResult count = {});
 
-/// The log-sum-exp combination of P partial results per query (DESIGN attn.lsh
-/// step 6). `rows` [B, H, P, N] (i64) names, for part p of query n, the row
-/// `g * M + u` of the sdpa result `o` [B, G, M, Dv] and `lse` [B, G, M], or is
-/// negative when the query has no such part. Writes
-/// `o(n) = sum_p exp(lse_p - LSE) o_p` (0 when every lse_p is -inf) into
-/// `init` [B, H, N, Dv] in its element type.
+/// The log-sum-exp combination of P partial results per query (docs/Semantics.md §4
+/// step 6), computed in `computeType`. `rows` [B, H, P, N] (i64) names, for
+/// part p of query n, the row `g * M + u` of the attention result `o`
+/// [B, G, M, Dv] and `lse` [B, G, M], or is negative when the query has no
+/// such part. Writes `o(n) = sum_p exp(lse_p - LSE) o_p` (0 when every lse_p
+/// is -inf) into `init` [B, H, N, Dv] in its element type.
 Value combineByLse(OpBuilder &b, Location loc, Value rows, Value o, Value lse,
-                   int64_t m, Value init);
+                   int64_t m, Value init, FloatType computeType);
 
-/// The attn.sdpa over gathered `q` [B, G, M, D], `k`, `v` with the original
-/// positions `qpos`, `kpos`, the `#attn.causal` pattern when `causal`, an f32
-/// result [B, G, M, Dv] and an lse result [B, G, M] (no score_mod).
-SdpaOp buildPositionedSdpa(OpBuilder &b, Location loc, Value q, Value k,
-                           Value v, Value qpos, Value kpos, bool causal,
-                           FloatAttr scale);
+/// Builds the modified score of a pair inside a linalg body: (score, qpos_i,
+/// kpos_j as index) -> the new score, in the score's type.
+using PairScoreFn =
+    function_ref<Value(OpBuilder &, Location, Value, Value, Value)>;
 
-/// The results (o [B, G, M, Dv], lse [B, G, M]) of the sdpa that `build`
-/// creates over `q` [B, G, M, D] and `v`, or empty tensors when there are no
-/// sdpa heads (G = 0: no hash rounds, chunks or clusters): attn.sdpa needs
-/// H >= 1. A dynamic G is tested at run time with scf.if.
-std::pair<Value, Value> sdpaOrEmpty(OpBuilder &b, Location loc, Value q,
-                                    Value v,
-                                    function_ref<SdpaOp(OpBuilder &)> build);
+/// Attention of the gathered `q` [B, G, M, D] over `k`, `v` with the original
+/// positions `qpos`, `kpos`, the `#attn.causal` pattern when `causal`, and the
+/// score_mod `scoreMod` when given: returns (o [B, G, M, Dv], lse [B, G, M]),
+/// both in `computeType`. With f32 this is an attn.sdpa (its score_mod a
+/// region); attn.sdpa has no f64 form, so with f64 it is built directly as
+/// linalg in f64 (the lowering attn-lower-to-linalg would give it).
+std::pair<Value, Value>
+positionedAttention(OpBuilder &b, Location loc, Value q, Value k, Value v,
+                    Value qpos, Value kpos, bool causal, FloatAttr scale,
+                    FloatType computeType, PairScoreFn scoreMod = nullptr);
+
+/// Attention of `q` [B, H, Nq, D] over `k`, `v` (dense, no lse) written into
+/// `init` [B, H, Nq, Dv]: an attn.sdpa when `computeType` is f32, else built
+/// directly as linalg in `computeType` (see positionedAttention).
+Value denseAttention(OpBuilder &b, Location loc, Value q, Value k, Value v,
+                     Value init, FloatAttr scale, FloatType computeType);
+
+/// The results (o [B, G, M, Dv], lse [B, G, M], in `computeType`) of the
+/// attention that `build` creates over `q` [B, G, M, D] and `v`, or empty
+/// tensors when there are no attention heads (G = 0: no hash rounds, chunks
+/// or clusters): attn.sdpa needs H >= 1. A dynamic G is tested at run time
+/// with scf.if.
+std::pair<Value, Value>
+attentionOrEmpty(OpBuilder &b, Location loc, Value q, Value v,
+                 FloatType computeType,
+                 function_ref<std::pair<Value, Value>(OpBuilder &)> build);
 
 } // namespace detail
 } // namespace attn

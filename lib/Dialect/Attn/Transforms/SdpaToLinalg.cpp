@@ -1,7 +1,7 @@
 //===- SdpaToLinalg.cpp - attn.sdpa to linalg (the reference path) --------===//
 //
 // The golden path: unfused, every intermediate materialized, each step one
-// linalg.generic that reads like the formula in DESIGN section 4.
+// linalg.generic that reads like the formula in docs/Semantics.md §2.
 //
 //   S[b,h,i,j]  = sum_d q[b,h,i,d] k[b,h/G,j,d]                  (compute type)
 //   T, L, W     = per pair: s = scale S + bias, s = score_mod(s, b, h, qpos,
@@ -19,6 +19,8 @@
 // or multiplied, so a NaN there cannot reach the row.
 //
 //===----------------------------------------------------------------------===//
+#include "SdpaLowering.h"
+
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Dialect/Attn/Transforms/BuildUtils.h"
 #include "attn/Dialect/Attn/Transforms/Decompositions.h"
@@ -33,18 +35,19 @@
 
 using namespace mlir;
 using namespace mlir::attn;
+using namespace mlir::attn::detail;
 
 namespace {
 
 using utils::IteratorType;
 
-/// Builds the linalg ops of one attn.sdpa.
+/// Builds the linalg ops of one attention.
 class SdpaLowering {
 public:
-  SdpaLowering(OpBuilder &b, SdpaOp op, FloatType ct)
-      : b(b), op(op), loc(op.getLoc()), ct(ct), ctx(op.getContext()) {}
+  SdpaLowering(OpBuilder &b, Location loc, const SdpaParts &op, FloatType ct)
+      : b(b), op(op), loc(loc), ct(ct), ctx(b.getContext()) {}
 
-  FailureOr<SmallVector<Value>> run();
+  SmallVector<Value> run();
 
 private:
   AffineExpr dim(unsigned d) { return getAffineDimExpr(d, ctx); }
@@ -72,11 +75,9 @@ private:
   AffineExpr batchOf(bool sharedOverBatch) {
     return sharedOverBatch ? getAffineConstantExpr(0, ctx) : dim(0);
   }
-  void scoreModBody(OpBuilder &nb, Value &s, Value bIdx, Value hIdx, Value qi,
-                    Value kj);
 
   OpBuilder &b;
-  SdpaOp op;
+  const SdpaParts &op;
   Location loc;
   FloatType ct;
   MLIRContext *ctx;
@@ -90,11 +91,11 @@ private:
 void SdpaLowering::emitRuntimeChecks() {
   auto sizes = [&](Value v) { return getSizes(b, loc, v); };
   StringRef name = "attn.sdpa: ";
-  assertQueryKeyValueSizes(b, loc, "attn.sdpa", op.getQuery(), op.getKey(),
-                           op.getValue(), op.getInit());
+  assertQueryKeyValueSizes(b, loc, "attn.sdpa", op.query, op.key, op.value,
+                           op.init);
   // Mask and bias: every dim that does not broadcast equals the target's.
   SmallVector<OpFoldResult> target = {sizeB, sizeH, sizeNq, sizeNk};
-  for (Value operand : {op.getMask(), op.getBias()}) {
+  for (Value operand : {op.mask, op.bias}) {
     if (!operand)
       continue;
     auto type = cast<RankedTensorType>(operand.getType());
@@ -104,12 +105,12 @@ void SdpaLowering::emitRuntimeChecks() {
       if (type.getDimSize(d) == 1)
         continue;
       assertEqualSizes(b, loc, s[d], target[4 - rank + d],
-                       name + (operand == op.getMask() ? "mask" : "bias") +
+                       name + (operand == op.mask ? "mask" : "bias") +
                            " does not broadcast to [B, H, Nq, Nk]");
     }
   }
-  if (Value mk = op.getMemoryKey()) {
-    SmallVector<OpFoldResult> m = sizes(mk), mv = sizes(op.getMemoryValue());
+  if (Value mk = op.memoryKey) {
+    SmallVector<OpFoldResult> m = sizes(mk), mv = sizes(op.memoryValue);
     assertEqualSizes(b, loc, m[0], sizeHkv,
                      name + "Hkv of memory keys differs");
     assertEqualSizes(b, loc, mv[0], sizeHkv,
@@ -117,8 +118,8 @@ void SdpaLowering::emitRuntimeChecks() {
     assertEqualSizes(b, loc, m[1], mv[1],
                      name + "M of memory keys and values differ");
   }
-  for (auto [positions, seq] : {std::make_pair(op.getQueryPositions(), sizeNq),
-                                std::make_pair(op.getKeyPositions(), sizeNk)}) {
+  for (auto [positions, seq] : {std::make_pair(op.queryPositions, sizeNq),
+                                std::make_pair(op.keyPositions, sizeNk)}) {
     if (!positions)
       continue;
     SmallVector<OpFoldResult> p = sizes(positions);
@@ -126,7 +127,7 @@ void SdpaLowering::emitRuntimeChecks() {
     assertEqualSizes(b, loc, p[2], seq, name + "length of positions differs");
     // The head dim is 1, H or Hkv: checked in positionsFor.
   }
-  if (Value span = op.getSpan())
+  if (Value span = op.span)
     assertEqualSizes(b, loc, sizes(span)[0], sizeH, name + "span is not [H]");
 }
 
@@ -212,8 +213,8 @@ Value SdpaLowering::scores(Value keys, OpFoldResult seqSize,
   iterators.push_back(IteratorType::reduction);
   Value dot =
       linalg::GenericOp::create(
-          b, loc, init.getType(), ValueRange{op.getQuery(), keys},
-          ValueRange{init}, maps, iterators,
+          b, loc, init.getType(), ValueRange{op.query, keys}, ValueRange{init},
+          maps, iterators,
           [&](OpBuilder &nb, Location l, ValueRange args) {
             Value qv = convertFloat(nb, l, args[0], ct);
             Value kv = convertFloat(nb, l, args[1], ct);
@@ -222,7 +223,7 @@ Value SdpaLowering::scores(Value keys, OpFoldResult seqSize,
                 nb, l, arith::AddFOp::create(nb, l, args[2], prod).getResult());
           })
           .getResult(0);
-  Value scale = constF(op.getScaleOrDefault());
+  Value scale = constF(op.scale);
   AffineMap id = map(4, {dim(0), dim(1), dim(2), dim(3)});
   Value out = emptyTensor(b, loc, rowSizes(seqSize), ct);
   return linalg::GenericOp::create(
@@ -269,29 +270,8 @@ Value SdpaLowering::accumulate(Value acc, Value probs, Value live, Value values,
       .getResult(0);
 }
 
-/// Inlines the score_mod region: %s, %b, %h, %i, %j -> the yielded score.
-void SdpaLowering::scoreModBody(OpBuilder &nb, Value &s, Value bIdx, Value hIdx,
-                                Value qi, Value kj) {
-  Block &block = op.getScoreMod().front();
-  IRMapping mapping;
-  Location l = loc;
-  Type f32 = nb.getF32Type();
-  mapping.map(block.getArgument(0), convertFloat(nb, l, s, f32));
-  mapping.map(block.getArgument(1), bIdx);
-  mapping.map(block.getArgument(2), hIdx);
-  mapping.map(block.getArgument(3),
-              arith::IndexCastOp::create(nb, l, nb.getIndexType(), qi));
-  mapping.map(block.getArgument(4),
-              arith::IndexCastOp::create(nb, l, nb.getIndexType(), kj));
-  for (Operation &inner : block.without_terminator())
-    nb.clone(inner, mapping);
-  // The yielded value may be defined above the region (a hoisted constant).
-  Value yielded = mapping.lookupOrDefault(block.getTerminator()->getOperand(0));
-  s = convertFloat(nb, l, yielded, ct);
-}
-
-FailureOr<SmallVector<Value>> SdpaLowering::run() {
-  Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
+SmallVector<Value> SdpaLowering::run() {
+  Value q = op.query, k = op.key, v = op.value;
   SmallVector<OpFoldResult> qs = getSizes(b, loc, q), ks = getSizes(b, loc, k),
                             vs = getSizes(b, loc, v);
   sizeB = qs[0];
@@ -306,8 +286,8 @@ FailureOr<SmallVector<Value>> SdpaLowering::run() {
   // Keys, values and memory with H heads (grouped-query attention).
   Value kx = repeatHeads(b, loc, k, 1, sizeH);
   Value vx = repeatHeads(b, loc, v, 1, sizeH);
-  Value qpos = positionsFor(op.getQueryPositions(), sizeNq);
-  Value kpos = positionsFor(op.getKeyPositions(), sizeNk);
+  Value qpos = positionsFor(op.queryPositions, sizeNq);
+  Value kpos = positionsFor(op.keyPositions, sizeNk);
   Value s = scores(kx, sizeNk, /*sharedOverBatch=*/false);
 
   // Per pair: bias, score_mod, liveness, span weight.
@@ -316,8 +296,8 @@ FailureOr<SmallVector<Value>> SdpaLowering::run() {
   SmallVector<AffineMap> maps = {id4, map(4, {dim(0), dim(1), dim(2)}),
                                  map(4, {dim(0), dim(1), dim(3)})};
   int biasArg = -1, maskArg = -1, spanArg = -1;
-  for (auto [operand, slot] : {std::make_pair(op.getBias(), &biasArg),
-                               std::make_pair(op.getMask(), &maskArg)}) {
+  for (auto [operand, slot] :
+       {std::make_pair(op.bias, &biasArg), std::make_pair(op.mask, &maskArg)}) {
     if (!operand)
       continue;
     AffineMap m;
@@ -325,7 +305,7 @@ FailureOr<SmallVector<Value>> SdpaLowering::run() {
     maps.push_back(m);
     *slot = ins.size() - 1;
   }
-  if (Value span = op.getSpan()) {
+  if (Value span = op.span) {
     ins.push_back(span);
     maps.push_back(map(4, {dim(1)}));
     spanArg = ins.size() - 1;
@@ -339,8 +319,9 @@ FailureOr<SmallVector<Value>> SdpaLowering::run() {
     maps.push_back(id4);
   Value nq = toI64(b, loc, toIndexValue(b, loc, sizeNq));
   Value nk = toI64(b, loc, toIndexValue(b, loc, sizeNk));
-  PatternAttrInterface pattern = op.getPatternOrDense();
-  bool hasScoreMod = !op.getScoreMod().empty();
+  PatternAttrInterface pattern = op.pattern;
+  if (!pattern)
+    pattern = DenseAttr::get(ctx);
   auto pairOp = linalg::GenericOp::create(
       b, loc, TypeRange(ValueRange(outs)), ins, outs, maps,
       parallelIterators(4), [&](OpBuilder &nb, Location l, ValueRange args) {
@@ -348,10 +329,12 @@ FailureOr<SmallVector<Value>> SdpaLowering::run() {
         if (biasArg >= 0)
           score = arith::AddFOp::create(nb, l, score,
                                         convertFloat(nb, l, args[biasArg], ct));
-        if (hasScoreMod) {
+        if (op.scoreMod) {
           Value bIdx = linalg::IndexOp::create(nb, l, 0);
           Value hIdx = linalg::IndexOp::create(nb, l, 1);
-          scoreModBody(nb, score, bIdx, hIdx, qi, kj);
+          Value i = arith::IndexCastOp::create(nb, l, nb.getIndexType(), qi);
+          Value j = arith::IndexCastOp::create(nb, l, nb.getIndexType(), kj);
+          score = op.scoreMod(nb, l, score, bIdx, hIdx, i, j);
         }
         Value live = pattern.buildIsLive(nb, l, qi, kj, nq, nk);
         if (maskArg >= 0)
@@ -365,8 +348,8 @@ FailureOr<SmallVector<Value>> SdpaLowering::run() {
             return arith::ConstantOp::create(nb, l, nb.getFloatAttr(ct, x));
           };
           Value zero = cst(0.0), one = cst(1.0);
-          Value ramp = cst(op.getRampAttr().getValueAsDouble());
-          Value maxSpan = cst(op.getMaxSpanAttr().getValueAsDouble());
+          Value ramp = cst(op.ramp.getValueAsDouble());
+          Value maxSpan = cst(op.maxSpan.getValueAsDouble());
           Value z = convertFloat(nb, l, args[spanArg], ct);
           z = arith::MinimumFOp::create(
               nb, l, arith::MaximumFOp::create(nb, l, z, zero), maxSpan);
@@ -398,7 +381,7 @@ FailureOr<SmallVector<Value>> SdpaLowering::run() {
   // Persistent memory: always live, no pattern / mask / bias / score_mod.
   Value memScores, memValues;
   OpFoldResult sizeM;
-  if (Value mk = op.getMemoryKey()) {
+  if (Value mk = op.memoryKey) {
     sizeM = getSizes(b, loc, mk)[1];
     // [Hkv, M, D] -> [1, Hkv, M, D] -> H heads -> used with b broadcast.
     auto expand = [&](Value t) {
@@ -412,7 +395,7 @@ FailureOr<SmallVector<Value>> SdpaLowering::run() {
           SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}}, sizes);
     };
     Value mkx = repeatHeads(b, loc, expand(mk), 1, sizeH);
-    memValues = repeatHeads(b, loc, expand(op.getMemoryValue()), 1, sizeH);
+    memValues = repeatHeads(b, loc, expand(op.memoryValue), 1, sizeH);
     memScores = scores(mkx, sizeM, /*sharedOverBatch=*/true);
   }
 
@@ -510,7 +493,7 @@ FailureOr<SmallVector<Value>> SdpaLowering::run() {
                      /*sharedOverBatch=*/true);
 
   // o = l == 0 ? 0 : acc / l, in the element type of outs.
-  Value init = op.getInit();
+  Value init = op.init;
   Type outElt = cast<RankedTensorType>(init.getType()).getElementType();
   Value result =
       linalg::GenericOp::create(
@@ -523,9 +506,9 @@ FailureOr<SmallVector<Value>> SdpaLowering::run() {
           .getResult(0);
   SmallVector<Value> results = {result};
 
-  // lse = shift + log(l) (-inf for an empty row), as f32.
-  if (Value lse = op.getLse()) {
-    auto lseType = cast<RankedTensorType>(lse.getType());
+  // lse = shift + log(l) (-inf for an empty row), in lseType (f32 for an
+  // attn.sdpa).
+  if (RankedTensorType lseType = op.lseType) {
     SmallVector<OpFoldResult> lseSizes;
     for (int64_t d = 0; d < 3; ++d)
       lseSizes.push_back(lseType.isDynamicDim(d) ? rowStat[d]
@@ -548,15 +531,58 @@ FailureOr<SmallVector<Value>> SdpaLowering::run() {
   return results;
 }
 
+SdpaParts mlir::attn::detail::getSdpaParts(SdpaOp op) {
+  SdpaParts parts;
+  parts.query = op.getQuery();
+  parts.key = op.getKey();
+  parts.value = op.getValue();
+  parts.init = op.getInit();
+  parts.mask = op.getMask();
+  parts.bias = op.getBias();
+  parts.memoryKey = op.getMemoryKey();
+  parts.memoryValue = op.getMemoryValue();
+  parts.queryPositions = op.getQueryPositions();
+  parts.keyPositions = op.getKeyPositions();
+  parts.span = op.getSpan();
+  parts.pattern = op.getPatternOrDense();
+  parts.scale = op.getScaleOrDefault();
+  parts.ramp = op.getRampAttr();
+  parts.maxSpan = op.getMaxSpanAttr();
+  if (Value lse = op.getLse())
+    parts.lseType = cast<RankedTensorType>(lse.getType());
+  if (op.getScoreMod().empty())
+    return parts;
+  // Inlines the region: %s (as f32), %b, %h, %i, %j -> the yielded score.
+  // Ops with regions (scf.if, scf.for, scf.while, ...) are cloned whole: they
+  // stay inside the linalg.generic body and convert-scf-to-cf lowers them
+  // after the generic has become loops.
+  Block *block = &op.getScoreMod().front();
+  parts.scoreMod = [block](OpBuilder &nb, Location l, Value s, Value bIdx,
+                           Value hIdx, Value i, Value j) -> Value {
+    IRMapping mapping;
+    mapping.map(block->getArgument(0), convertFloat(nb, l, s, nb.getF32Type()));
+    mapping.map(block->getArgument(1), bIdx);
+    mapping.map(block->getArgument(2), hIdx);
+    mapping.map(block->getArgument(3), i);
+    mapping.map(block->getArgument(4), j);
+    for (Operation &inner : block->without_terminator())
+      nb.clone(inner, mapping);
+    // The yielded value may be defined above the region (a hoisted constant).
+    Value yielded =
+        mapping.lookupOrDefault(block->getTerminator()->getOperand(0));
+    return convertFloat(nb, l, yielded, s.getType());
+  };
+  return parts;
+}
+
+SmallVector<Value> mlir::attn::detail::buildSdpaLinalg(OpBuilder &b,
+                                                       Location loc,
+                                                       const SdpaParts &parts,
+                                                       FloatType computeType) {
+  return SdpaLowering(b, loc, parts, computeType).run();
+}
+
 FailureOr<SmallVector<Value>>
 mlir::attn::lowerSdpaToLinalg(OpBuilder &b, SdpaOp op, FloatType computeType) {
-  if (!op.getScoreMod().empty()) {
-    Block &block = op.getScoreMod().front();
-    for (Operation &inner : block.without_terminator())
-      if (inner.getNumRegions() != 0 || !isPure(&inner))
-        return op.emitOpError("score_mod: only region-free pure ops can be "
-                              "lowered, but found ")
-               << inner.getName();
-  }
-  return SdpaLowering(b, op, computeType).run();
+  return buildSdpaLinalg(b, op.getLoc(), getSdpaParts(op), computeType);
 }

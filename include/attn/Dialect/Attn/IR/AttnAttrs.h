@@ -53,8 +53,14 @@ struct DiagonalBand {
 int64_t floorDiv(int64_t a, int64_t b);
 int64_t floorMod(int64_t a, int64_t b);
 
-/// The splitmix64 hash that the random pattern draws with (DESIGN.md).
+/// The splitmix64 hash that the random pattern draws with (docs/Semantics.md §3).
 uint64_t splitmix64(uint64_t x);
+
+/// The deepest nesting of `#attn.union` / `#attn.intersect` that the parser
+/// and the verifiers of those attributes accept: the number of unions and
+/// intersections on the longest path from a pattern to a leaf. Every walk over
+/// a pattern recurses once per level, so the limit bounds their stack use.
+constexpr unsigned kMaxPatternNesting = 64;
 
 } // namespace attn
 } // namespace mlir

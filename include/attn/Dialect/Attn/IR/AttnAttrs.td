@@ -25,11 +25,45 @@ def Attn_FeatureMapAttr : EnumAttr<Attn_Dialect, Attn_FeatureMap, "feature_map">
 // Pattern attributes
 //===----------------------------------------------------------------------===//
 
+/// A pattern attribute. `overridden` lists the interface methods with a
+/// default (`simplify`, `getBand`) that the attribute implements itself.
 class Attn_PatternAttr<string name, string mnemonicName,
                        list<string> overridden = []>
     : AttrDef<Attn_Dialect, name, [
         DeclareAttrInterfaceMethods<Attn_PatternAttrInterface, overridden>]> {
   let mnemonic = mnemonicName;
+}
+
+/// A pattern attribute whose parameters are the required `int64_t`s named in
+/// `paramNames`, written `#attn.mnemonic<a = 1, b = 2>` (in any order). Its
+/// parser names a parameter that is missing, repeated or unknown
+/// (`parseIntParams` in PatternSyntax.cpp); `verify` checks their domain.
+class Attn_IntParamsPatternAttr<string name, string mnemonicName,
+                                list<string> paramNames,
+                                list<string> overridden = []>
+    : Attn_PatternAttr<name, mnemonicName, overridden> {
+  let parameters = !dag(ins, !listsplat("int64_t", !size(paramNames)),
+                        paramNames);
+  let hasCustomAssemblyFormat = 1;
+  let genVerifyDecl = 1;
+  defvar names = "{" # !interleave(!foreach(n, paramNames, "\"" # n # "\""),
+                                   ", ") # "}";
+  defvar values = !interleave(!foreach(i, !range(!size(paramNames)),
+                                       "values[" # i # "]"), ", ");
+  defvar fields = !interleave(!foreach(n, paramNames, "getImpl()->" # n), ", ");
+  let extraClassDefinition = [{
+    ::mlir::Attribute $cppClass::parse(::mlir::AsmParser &parser, ::mlir::Type) {
+      ::llvm::SMLoc loc = parser.getCurrentLocation();
+      ::llvm::SmallVector<int64_t, 4> values;
+      if (::mlir::failed(::mlir::attn::parseIntParams(parser, getMnemonic(),
+                                                      }] # names # [{, values)))
+        return {};
+      return parser.getChecked<$cppClass>(loc, parser.getContext(), }] # values # [{);
+    }
+    void $cppClass::print(::mlir::AsmPrinter &printer) const {
+      ::mlir::attn::printIntParams(printer, }] # names # [{, {}] # fields # [{});
+    }
+  }];
 }
 
 def Attn_DenseAttr : Attn_PatternAttr<"Dense", "dense", ["getBand"]> {
@@ -65,7 +99,8 @@ def Attn_CausalAttr : Attn_PatternAttr<"Causal", "causal",
   let genVerifyDecl = 1;
 }
 
-def Attn_WindowAttr : Attn_PatternAttr<"Window", "window", ["getBand"]> {
+def Attn_WindowAttr : Attn_IntParamsPatternAttr<"Window", "window",
+    ["left", "right"], ["getBand"]> {
   let summary = "Sliding window: `i - left <= j <= i + right`";
   let description = [{
     Live when `i - left <= j <= i + right` (Longformer, Mistral). `left` and
@@ -75,12 +110,10 @@ def Attn_WindowAttr : Attn_PatternAttr<"Window", "window", ["getBand"]> {
     #attn.window<left = 256, right = 0>
     ```
   }];
-  let parameters = (ins "int64_t":$left, "int64_t":$right);
-  let assemblyFormat = "`<` struct(params) `>`";
-  let genVerifyDecl = 1;
 }
 
-def Attn_DilatedAttr : Attn_PatternAttr<"Dilated", "dilated", ["simplify"]> {
+def Attn_DilatedAttr : Attn_IntParamsPatternAttr<"Dilated", "dilated",
+    ["left", "right", "dilation"], ["simplify"]> {
   let summary = "Dilated sliding window";
   let description = [{
     Live when `i - left * dilation <= j <= i + right * dilation` and
@@ -91,13 +124,10 @@ def Attn_DilatedAttr : Attn_PatternAttr<"Dilated", "dilated", ["simplify"]> {
     #attn.dilated<left = 4, right = 4, dilation = 2>
     ```
   }];
-  let parameters = (ins "int64_t":$left, "int64_t":$right, "int64_t":$dilation);
-  let assemblyFormat = "`<` struct(params) `>`";
-  let genVerifyDecl = 1;
 }
 
-def Attn_BlockLocalAttr : Attn_PatternAttr<"BlockLocal", "block_local",
-                                           ["simplify"]> {
+def Attn_BlockLocalAttr : Attn_IntParamsPatternAttr<"BlockLocal", "block_local",
+    ["size"], ["simplify"]> {
   let summary = "Attention inside aligned blocks of `size` positions";
   let description = [{
     Live when `floor(i / size) == floor(j / size)`. Requires `size >= 1`.
@@ -106,12 +136,10 @@ def Attn_BlockLocalAttr : Attn_PatternAttr<"BlockLocal", "block_local",
     #attn.block_local<size = 64>
     ```
   }];
-  let parameters = (ins "int64_t":$size);
-  let assemblyFormat = "`<` struct(params) `>`";
-  let genVerifyDecl = 1;
 }
 
-def Attn_StridedAttr : Attn_PatternAttr<"Strided", "strided", ["simplify"]> {
+def Attn_StridedAttr : Attn_IntParamsPatternAttr<"Strided", "strided",
+    ["stride"], ["simplify"]> {
   let summary = "Sparse Transformer strided head";
   let description = [{
     Live when `(i - j) mod stride == 0`. Requires `stride >= 1`.
@@ -120,12 +148,10 @@ def Attn_StridedAttr : Attn_PatternAttr<"Strided", "strided", ["simplify"]> {
     #attn.strided<stride = 128>
     ```
   }];
-  let parameters = (ins "int64_t":$stride);
-  let assemblyFormat = "`<` struct(params) `>`";
-  let genVerifyDecl = 1;
 }
 
-def Attn_FixedAttr : Attn_PatternAttr<"Fixed", "fixed", ["simplify"]> {
+def Attn_FixedAttr : Attn_IntParamsPatternAttr<"Fixed", "fixed",
+    ["block", "summary"], ["simplify"]> {
   let summary = "Sparse Transformer fixed head: the summary columns";
   let description = [{
     Live when `j mod block >= block - summary` (`0 <= summary <= block`):
@@ -137,9 +163,6 @@ def Attn_FixedAttr : Attn_PatternAttr<"Fixed", "fixed", ["simplify"]> {
     #attn.fixed<block = 128, summary = 8>
     ```
   }];
-  let parameters = (ins "int64_t":$block, "int64_t":$summary);
-  let assemblyFormat = "`<` struct(params) `>`";
-  let genVerifyDecl = 1;
 }
 
 def Attn_GlobalAttr : Attn_PatternAttr<"Global", "global", ["simplify"]> {
@@ -159,7 +182,8 @@ def Attn_GlobalAttr : Attn_PatternAttr<"Global", "global", ["simplify"]> {
   let genVerifyDecl = 1;
 }
 
-def Attn_RandomAttr : Attn_PatternAttr<"Random", "random"> {
+def Attn_RandomAttr : Attn_IntParamsPatternAttr<"Random", "random",
+    ["block", "per_row", "seed"]> {
   let summary = "BigBird random blocks, drawn by a seeded hash";
   let description = [{
     Key block `floor(j / block)` is live for query block `qb = floor(i / block)`
@@ -173,9 +197,6 @@ def Attn_RandomAttr : Attn_PatternAttr<"Random", "random"> {
     #attn.random<block = 64, per_row = 3, seed = 42>
     ```
   }];
-  let parameters = (ins "int64_t":$block, "int64_t":$per_row, "int64_t":$seed);
-  let assemblyFormat = "`<` struct(params) `>`";
-  let genVerifyDecl = 1;
   let extraClassDeclaration = [{
     /// Returns ceil(numKeys / block), the number of candidate key blocks
     /// (without overflow for any non-negative numKeys).
@@ -185,7 +206,8 @@ def Attn_RandomAttr : Attn_PatternAttr<"Random", "random"> {
   }];
 }
 
-def Attn_AxialAttr : Attn_PatternAttr<"Axial", "axial"> {
+def Attn_AxialAttr : Attn_IntParamsPatternAttr<"Axial", "axial",
+    ["rows", "cols"]> {
   let summary = "Axial attention on a row-major rows x cols grid";
   let description = [{
     Live when both positions lie on the grid (`0 <= p < rows * cols`, at
@@ -196,17 +218,15 @@ def Attn_AxialAttr : Attn_PatternAttr<"Axial", "axial"> {
     #attn.axial<rows = 32, cols = 32>
     ```
   }];
-  let parameters = (ins "int64_t":$rows, "int64_t":$cols);
-  let assemblyFormat = "`<` struct(params) `>`";
-  let genVerifyDecl = 1;
 }
 
 def Attn_BlockSparseAttr : Attn_PatternAttr<"BlockSparse", "block_sparse"> {
   let summary = "A block layout: which (query block, key block) tiles are live";
   let description = [{
     Live when the bit of block `(floor(i / bq), floor(j / bk))` of `layout`
-    (an `M x K` `i1` tensor) is set; positions outside the layout are not
-    live. Requires `bq, bk >= 1`.
+    (a dense `M x K` `i1` tensor; a vector or another element type or rank is
+    rejected) is set; positions outside the layout are not live. Requires
+    `bq, bk >= 1`.
 
     ```mlir
     #attn.block_sparse<block = [64, 64],
@@ -226,12 +246,18 @@ def Attn_BlockSparseAttr : Attn_PatternAttr<"BlockSparse", "block_sparse"> {
 def Attn_UnionAttr : Attn_PatternAttr<"Union", "union", ["simplify"]> {
   let summary = "A pair is live when any part says so";
   let description = [{
+    Needs at least one part. Unions and intersections nest at most 64 levels
+    deep (`kMaxPatternNesting`): the parser, the printer, the verifier and
+    every pattern method recurse once per level, so a limit keeps a hostile
+    input from overflowing the stack. Deeper nesting is rejected, by the
+    parser and by `getChecked`, with a diagnostic that names the limit.
+
     ```mlir
     #attn.union<[#attn.window<left = 256, right = 256>, #attn.global<first = 64>]>
     ```
   }];
   let parameters = (ins ArrayRefParameter<"::mlir::attn::PatternAttrInterface">:$parts);
-  let assemblyFormat = "`<` `[` $parts `]` `>`";
+  let hasCustomAssemblyFormat = 1;
   let genVerifyDecl = 1;
 }
 
@@ -239,12 +265,15 @@ def Attn_IntersectAttr : Attn_PatternAttr<"Intersect", "intersect",
                                           ["simplify", "getBand"]> {
   let summary = "A pair is live when every part says so";
   let description = [{
+    Needs at least one part; nests at most 64 levels deep, like
+    `#attn.union`.
+
     ```mlir
     #attn.intersect<[#attn.causal, #attn.strided<stride = 4>]>
     ```
   }];
   let parameters = (ins ArrayRefParameter<"::mlir::attn::PatternAttrInterface">:$parts);
-  let assemblyFormat = "`<` `[` $parts `]` `>`";
+  let hasCustomAssemblyFormat = 1;
   let genVerifyDecl = 1;
 }
 

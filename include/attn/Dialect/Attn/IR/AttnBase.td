@@ -27,9 +27,21 @@ def Attn_Dialect : Dialect {
     A row whose live set is empty, or whose live scores are all `-inf`, gives
     a zero output row and `lse = -inf`, never NaN.
 
+    Attribute dictionaries (`{...}`): an op rejects an attribute that it does
+    not define, naming it and listing the ones it has (so `{causal}` on
+    `attn.sdpa`, whose causal form is `pattern(#attn.causal)`, or a misspelt
+    `{sacle = 0.5}` is an error, not dense attention). A discardable attribute
+    needs a dialect prefix, as in `{foo.bar}`. The f32 attributes (`scale`,
+    `ramp`, `max_span`) accept a plain float literal: `{scale = 0.125}` reads
+    as `{scale = 0.125 : f32}`.
+
     Sparsity patterns are attributes implementing `PatternAttrInterface`
     (`#attn.causal`, `#attn.window<...>`, `#attn.union<[...]>`, ...): every
     lowering asks only that interface, so a new pattern is one attribute.
+
+    The complete semantics (every op, every pattern, the NaN and empty-row
+    rules, the numerics contract, the passes and tools) are written out in
+    `docs/Semantics.md`; each op's description below gives its section.
   }];
   let useDefaultAttributePrinterParser = 1;
   let usePropertiesForAttributes = 1;

@@ -27,6 +27,12 @@ def Attn_PatternAttrInterface : AttrInterface<"PatternAttrInterface"> {
       are promises. Sequence lengths passed as `ShapedType::kDynamic` are
       unknown; patterns that need them answer `Partial`.
 
+    Two methods build the same facts as IR for a tiler that decides blocks
+    at run time (`attn-tile`): `buildClassify` is `classify` over `i64`
+    values, and `buildKeyIntervals` bounds the live keys of a range of
+    queries so that the key loop visits only the tiles a pattern can leave
+    live.
+
     `simplify` and `getBand` serve canonicalization (see `simplifyPattern`).
   }];
   let methods = [
@@ -51,6 +57,34 @@ def Attn_PatternAttrInterface : AttrInterface<"PatternAttrInterface"> {
            "::mlir::attn::PositionRange":$keys,
            "int64_t":$numQueries, "int64_t":$numKeys)>,
     InterfaceMethod<
+      "Builds `classify` as IR, for tilers that decide blocks at run time. "
+      "The block is the box of query positions `[queryFirst, queryLast]` "
+      "times key positions `[keyFirst, keyLast]` (inclusive, each non-empty) "
+      "and the lengths are `numQueries` and `numKeys`, all `i64` values. "
+      "Returns an `i8` value holding the `BlockKind` (0 Empty, 1 Full, "
+      "2 Partial). Conservative like `classify` (Partial is always correct) "
+      "and, with the lengths known, at least as precise as `classify`; "
+      "PatternBlockMap.cpp lists the patterns that answer Partial more "
+      "often.",
+      "::mlir::Value", "buildClassify",
+      (ins "::mlir::OpBuilder &":$builder, "::mlir::Location":$loc,
+           "::mlir::Value":$queryFirst, "::mlir::Value":$queryLast,
+           "::mlir::Value":$keyFirst, "::mlir::Value":$keyLast,
+           "::mlir::Value":$numQueries, "::mlir::Value":$numKeys)>,
+    InterfaceMethod<
+      "Builds the key intervals of a range of queries: a small, static "
+      "number of inclusive `(first, last)` pairs of `i64` key positions "
+      "(an interval with `first > last` is empty; `INT64_MIN` and "
+      "`INT64_MAX` stand for unbounded) such that for every query position "
+      "in `[queryFirst, queryLast]`, every live key position lies in one of "
+      "them. Intervals may overlap. A tiler visits only the key tiles they "
+      "cover, so a band costs O(live tiles), not O(all tiles).",
+      "::llvm::SmallVector<std::pair<::mlir::Value, ::mlir::Value>>",
+      "buildKeyIntervals",
+      (ins "::mlir::OpBuilder &":$builder, "::mlir::Location":$loc,
+           "::mlir::Value":$queryFirst, "::mlir::Value":$queryLast,
+           "::mlir::Value":$numQueries, "::mlir::Value":$numKeys)>,
+    InterfaceMethod<
       "Returns a simpler equivalent pattern in `context`, or this pattern.",
       "::mlir::attn::PatternAttrInterface", "simplify",
       (ins "const ::mlir::attn::PatternContext &":$context), [{}],
@@ -71,6 +105,10 @@ def Attn_AttentionOpInterface : OpInterface<"AttentionOpInterface"> {
     naming a concrete op: the output operand (the ops are in
     destination-passing style), the pattern of positions that the op's core
     attention uses, whether it is causal, and its flop count.
+
+    Its verifier checks what every attn op shares: one result of the type of
+    `outs`, and no attribute that the op does not define (a discardable
+    attribute needs a dialect prefix, as in `{foo.bar}`).
   }];
   let methods = [
     InterfaceMethod<"Returns the destination (`outs`) operand.",
@@ -89,7 +127,10 @@ def Attn_AttentionOpInterface : OpInterface<"AttentionOpInterface"> {
       "std::optional<double>", "getFlopCount", (ins), [{}],
       [{ return std::nullopt; }]>,
   ];
+  // Runs after the op's own verifier, which checks that the operands the
+  // interface reads are there.
   let verify = [{ return ::mlir::attn::verifyAttentionOpInterface($_op); }];
+  let verifyWithRegions = 1;
 }
 
 #endif // ATTN_DIALECT_ATTN_IR_ATTNINTERFACES_TD

@@ -12,7 +12,9 @@
 
 namespace mlir {
 namespace attn {
-/// Checks the facts every attn op shares: one result, of the type of `outs`.
+/// Checks the facts every attn op shares: one result, of the type of `outs`,
+/// and no attribute that the op does not define. It runs after the op's own
+/// verifier.
 LogicalResult verifyAttentionOpInterface(Operation *op);
 } // namespace attn
 } // namespace mlir

@@ -23,6 +23,8 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [AttrSizedOperandSegments],
     ["getEffectivePattern", "isCausal", "getFlopCount"]> {
   let summary = "Scaled dot-product attention with a pattern (the core op)";
   let description = [{
+    The complete semantics are in docs/Semantics.md §2 (the patterns: §3).
+
     Dense and patterned attention, and the core that every other attention op
     decomposes into. Per batch `b` and query head `h`, with
     `s_ij = scale * <q_i, k_j>` (plus `bias`, then `score_mod`):
@@ -51,7 +53,10 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [AttrSizedOperandSegments],
 
     The optional `score_mod` region receives the score after scale and bias,
     the batch, the query head and the two positions, and yields the new
-    score (ALiBi, soft-capping, relative biases). It must be pure.
+    score (ALiBi, soft-capping, relative biases). It must be pure and may use
+    the ops of the arith, math, index and scf dialects (not `scf.forall`),
+    and `tensor.extract` / `tensor.dim` of tensors defined outside it, on
+    index, signless integers of at most 64 bits, f16, bf16, f32 and f64.
 
     The optional second result is `lse` (`[B, H, Nq]`, f32).
 
@@ -106,7 +111,7 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [AttrSizedOperandSegments],
     (`positions` `(` $query_positions^ `,` $key_positions `:` type($query_positions) `,` type($key_positions) `)`)?
     (`span` `(` $span^ `:` type($span) `)`)?
     (`pattern` `(` $pattern^ `)`)?
-    attr-dict
+    `` custom<AttnAttrDict>(attr-dict, "OpTag<SdpaOp>()", "{\"pattern\"}")
     (`score_mod` $score_mod^)?
     `->` type($result) (`,` type($lse)^)?
   }];
@@ -130,6 +135,7 @@ def Attn_YieldOp : Op<Attn_Dialect, "yield", [Pure, Terminator,
   }];
   let arguments = (ins Variadic<AnyType>:$values);
   let assemblyFormat = "attr-dict ($values^ `:` type($values))?";
+  let hasVerifier = 1;
 }
 
 //===----------------------------------------------------------------------===//
@@ -139,6 +145,8 @@ def Attn_YieldOp : Op<Attn_Dialect, "yield", [Pure, Terminator,
 def Attn_LshOp : Attn_Op<"lsh", [], ["isCausal"]> {
   let summary = "Hashed attention (Reformer LSH)";
   let description = [{
+    The complete semantics are in docs/Semantics.md §4.
+
     `qk` (`[B, H, N, D]`) is both queries and keys; `v` is `[B, H, N, Dv]`;
     `rotations` is `[H, R, D, num_buckets / 2]` (R hash rounds). Per round,
     positions are hashed by `argmax([x ; -x])` with `x = qk_i R[h, r]`, sorted
@@ -163,7 +171,7 @@ def Attn_LshOp : Attn_Op<"lsh", [], ["isCausal"]> {
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = [{
     `ins` `(` $qk `,` $value `,` $rotations `:` type($qk) `,` type($value) `,` type($rotations) `)`
-    `outs` `(` $init `:` type($init) `)` attr-dict `->` type($result)
+    `outs` `(` $init `:` type($init) `)` `` custom<AttnAttrDict>(attr-dict, "OpTag<LshOp>()") `->` type($result)
   }];
 }
 
@@ -174,6 +182,8 @@ def Attn_LshOp : Attn_Op<"lsh", [], ["isCausal"]> {
 def Attn_ClusterOp : Attn_Op<"cluster", [], ["isCausal"]> {
   let summary = "Clustered attention (Routing Transformer)";
   let description = [{
+    The complete semantics are in docs/Semantics.md §5.
+
     Each of the C clusters (`centroids` is `[H, C, D]`) takes the `window`
     queries and the `window` keys whose normalised vectors score highest
     against its centroid; inside a cluster its queries attend to its keys
@@ -193,7 +203,7 @@ def Attn_ClusterOp : Attn_Op<"cluster", [], ["isCausal"]> {
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = [{
     `ins` `(` $query `,` $key `,` $value `,` $centroids `:` type($query) `,` type($key) `,` type($value) `,` type($centroids) `)`
-    `outs` `(` $init `:` type($init) `)` attr-dict `->` type($result)
+    `outs` `(` $init `:` type($init) `)` `` custom<AttnAttrDict>(attr-dict, "OpTag<ClusterOp>()") `->` type($result)
   }];
 }
 
@@ -204,6 +214,8 @@ def Attn_ClusterOp : Attn_Op<"cluster", [], ["isCausal"]> {
 def Attn_LowRankOp : Attn_Op<"lowrank"> {
   let summary = "Low-rank attention (Linformer)";
   let description = [{
+    The complete semantics are in docs/Semantics.md §6.
+
     `o = softmax(scale * q (e k)^T) (f v)` with the projections `e`, `f`
     (`[Hkv or 1, r, Nk]`, read by KV head; `f` defaults to `e`). The
     projected keys and values are kept in f32. Low-rank attention has no
@@ -224,7 +236,7 @@ def Attn_LowRankOp : Attn_Op<"lowrank"> {
     `ins` `(` $query `,` $key `,` $value `:` type($query) `,` type($key) `,` type($value) `)`
     `projections` `(` $key_projection `:` type($key_projection)
         (`,` $value_projection^ `:` type($value_projection))? `)`
-    `outs` `(` $init `:` type($init) `)` attr-dict `->` type($result)
+    `outs` `(` $init `:` type($init) `)` `` custom<AttnAttrDict>(attr-dict, "OpTag<LowRankOp>()") `->` type($result)
   }];
 }
 
@@ -235,6 +247,8 @@ def Attn_LowRankOp : Attn_Op<"lowrank"> {
 def Attn_KernelizedOp : Attn_Op<"kernelized", [], ["isCausal"]> {
   let summary = "Kernelized / linear attention (Performer FAVOR+, linear transformer)";
   let description = [{
+    The complete semantics are in docs/Semantics.md §7.
+
     `o_i = sum_j <phi(q_i), phi(k_j)> v_j / sum_j <phi(q_i), phi(k_j)>` over
     all keys, or `j <= i` if `causal`. `feature_map` is `favor_plus`
     (`phi(x) = exp(W x' - |x'|^2 / 2) / sqrt(m)`, `x' = x D^(-1/4)`, which
@@ -257,7 +271,7 @@ def Attn_KernelizedOp : Attn_Op<"kernelized", [], ["isCausal"]> {
     $feature_map
     `ins` `(` $query `,` $key `,` $value `:` type($query) `,` type($key) `,` type($value) `)`
     (`projection` `(` $projection^ `:` type($projection) `)`)?
-    `outs` `(` $init `:` type($init) `)` attr-dict `->` type($result)
+    `outs` `(` $init `:` type($init) `)` `` custom<AttnAttrDict>(attr-dict, "OpTag<KernelizedOp>()", "{\"feature_map\"}") `->` type($result)
   }];
 }
 
@@ -268,6 +282,8 @@ def Attn_KernelizedOp : Attn_Op<"kernelized", [], ["isCausal"]> {
 def Attn_PkmOp : Attn_Op<"pkm"> {
   let summary = "Product-key memory";
   let description = [{
+    The complete semantics are in docs/Semantics.md §8.
+
     Per query (`q` is `[B, H, N, Dk]`, Dk even), the two halves score the
     sub-keys (`[H, n, Dk/2]` each); the `top_k` best of each half form
     `top_k^2` candidates `(x, y)` scoring `s1_x + s2_y`; the `top_k` best
@@ -286,7 +302,7 @@ def Attn_PkmOp : Attn_Op<"pkm"> {
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = [{
     `ins` `(` $query `,` $subkeys1 `,` $subkeys2 `,` $values `:` type($query) `,` type($subkeys1) `,` type($subkeys2) `,` type($values) `)`
-    `outs` `(` $init `:` type($init) `)` attr-dict `->` type($result)
+    `outs` `(` $init `:` type($init) `)` `` custom<AttnAttrDict>(attr-dict, "OpTag<PkmOp>()") `->` type($result)
   }];
 }
 
@@ -297,6 +313,8 @@ def Attn_PkmOp : Attn_Op<"pkm"> {
 def Attn_LightConvOp : Attn_Op<"lightconv", [], ["isCausal"]> {
   let summary = "Lightweight convolution (Lite Transformer short-range branch)";
   let description = [{
+    The complete semantics are in docs/Semantics.md §9.
+
     `out[b, n, c] = sum_t w[h(c), t] x[b, n + t - P, c]` over `x` `[B, N, C]`
     and `weight` `[Hc, K]`, where channel `c` uses head `c / (C / Hc)`,
     `P = K - 1` if `causal` else `(K - 1) / 2`, and `x` outside `[0, N)` is 0.
@@ -314,7 +332,7 @@ def Attn_LightConvOp : Attn_Op<"lightconv", [], ["isCausal"]> {
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = [{
     `ins` `(` $input `,` $weight `:` type($input) `,` type($weight) `)`
-    `outs` `(` $init `:` type($init) `)` attr-dict `->` type($result)
+    `outs` `(` $init `:` type($init) `)` `` custom<AttnAttrDict>(attr-dict, "OpTag<LightConvOp>()") `->` type($result)
   }];
 }
 

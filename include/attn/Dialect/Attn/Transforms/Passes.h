@@ -28,6 +28,12 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       *this, "compute-type",
       llvm::cl::desc("f32 (default) or f64 accumulation on the reference path"),
       llvm::cl::init("f32")};
+  PassOptions::Option<int64_t> qTile{
+      *this, "q-tile", llvm::cl::desc("mode=fused: rows of a query tile"),
+      llvm::cl::init(64)};
+  PassOptions::Option<int64_t> kvTile{
+      *this, "kv-tile", llvm::cl::desc("mode=fused: keys of a key/value tile"),
+      llvm::cl::init(64)};
 };
 
 /// Appends `attn-cpu-pipeline`: attn IR on tensors down to the LLVM dialect.

@@ -17,8 +17,16 @@ def AttnDecompose : Pass<"attn-decompose"> {
     `linalg::AggregatedOpInterface`, so `transform.structured.decompose_interface`
     applies the same rewrite from a transform script.
 
-    Discrete choices (LSH buckets, cluster memberships, top-k sets) are
-    computed in f32 from the inputs as DESIGN section 7 states.
+    `compute-type` is the element type of every value the decompositions
+    compute (scores, features, softmax statistics, sums). Discrete choices
+    (LSH buckets, cluster memberships, top-k sets) are computed in f32 from
+    the inputs either way (docs/Semantics.md §10), so both compute types see
+    the same choices. With
+    `compute-type=f64` the attention inside lsh, cluster and lowrank is built
+    directly as the linalg of `attn-lower-to-linalg{compute-type=f64}`
+    instead of an `attn.sdpa` (whose operands and results are f32, f16 or
+    bf16): `attn-cpu-pipeline{compute-type=f64}`, the oracle of
+    `attn-run --check`, computes every op in f64.
 
     Example:
 
@@ -29,6 +37,11 @@ def AttnDecompose : Pass<"attn-decompose"> {
     // followed by a dense attn.sdpa on the projected keys and values.
     ```
   }];
+  let options = [
+    Option<"computeType", "compute-type", "std::string", /*default=*/"\"f32\"",
+           "Element type of the values the decompositions compute: f32 (the "
+           "numerics contract) or f64 (the higher-precision oracle)">
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::cf::ControlFlowDialect",
     "::mlir::linalg::LinalgDialect", "::mlir::math::MathDialect",
@@ -62,6 +75,95 @@ def AttnLowerToLinalg : Pass<"attn-lower-to-linalg"> {
     "::mlir::arith::ArithDialect", "::mlir::cf::ControlFlowDialect",
     "::mlir::linalg::LinalgDialect", "::mlir::math::MathDialect",
     "::mlir::tensor::TensorDialect"
+  ];
+}
+
+def AttnExpandMath : Pass<"attn-expand-math"> {
+  let summary = "Rewrites the math ops that have no LLVM lowering into ones "
+                "that have";
+  let description = [{
+    `convert-math-to-llvm` lowers most `math` ops to LLVM intrinsics and
+    `convert-math-to-libm` most of the others to libm calls; this pass
+    rewrites the rest, on scalars of any float type, in terms of `arith` and
+    `math.absf`:
+
+    * `math.isinf %x`: `|x| == +inf`;
+    * `math.isnormal %x`: `smallest normal <= |x| < +inf` (false for NaN);
+    * `math.clampf %x to [%lo, %hi]`: `maximumf(minimumf(x, hi), lo)`, a
+      clamp (MLIR 22's own expansion in `math-expand-ops` follows the op's
+      documentation, `maximumf(minimumf(x, lo), hi)`, which is not one; later
+      MLIR corrected the documentation to the clamp).
+
+    `attn-cpu-pipeline` runs it so that every `math` op that a `score_mod`
+    may hold compiles.
+
+    Example:
+
+    ```mlir
+    // attn-opt --attn-expand-math
+    %b = math.isinf %x : f32
+    // becomes
+    %a = math.absf %x : f32
+    %inf = arith.constant 0x7F800000 : f32
+    %b = arith.cmpf oeq, %a, %inf : f32
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect"
+  ];
+}
+
+def AttnTile : Pass<"attn-tile"> {
+  let summary = "Tiles attn.sdpa into the flash form: online softmax over "
+                "key/value tiles, block skipping at run time";
+  let description = [{
+    Rewrites every `attn.sdpa` into its flash form, with every operand and
+    region (mask, bias, memory, positions, span, score_mod, lse, GQA):
+
+    * an `scf.forall` over (batch, query head, query tile of `q-tile` rows);
+    * per query tile, f32 (or `compute-type`) running row maximum, sum and
+      accumulator carried through an `scf.for` over key/value tiles of
+      `kv-tile` keys; persistent memory first, as always-live key tiles;
+    * the loop visits only the key tiles that the pattern's key intervals
+      (`PatternAttrInterface::buildKeyIntervals`) cover, so a band costs
+      O(live tiles); with a positions operand it visits every tile;
+    * each tile's kind comes from `PatternAttrInterface::buildClassify` at
+      run time, on the tile's rows or, with positions, on the minimum and
+      maximum of its positions; met with the adaptive span's kind. An Empty
+      tile is skipped (`scf.index_switch`), a Full tile evaluates no
+      predicate, mask or span, a Partial tile applies them with
+      `arith.select` (a value at a pair that is not live never reaches the
+      row). With a mask, no tile is Full;
+    * the two per-tile contractions are `linalg.matmul` ops (a selecting
+      `linalg.generic` for the values of a Partial tile); the softmax uses
+      `exp2` with log2(e) folded into the scale of the query tile (after
+      bias and score_mod when present);
+    * every size is dynamic, so one compiled form serves any length, tails
+      and empty sequences included; no buffer of Nq x Nk elements exists.
+
+    A row with no live key gives 0 and `lse = -inf`, never NaN; the NaN and
+    large-score rules are those of `attn-lower-to-linalg`.
+
+    ```mlir
+    // attn-opt --attn-tile="q-tile=64 kv-tile=64"
+    %r = attn.sdpa ins(%q, %k, %v : ...) outs(%o : ...) pattern(#attn.causal) -> ...
+    // becomes scf.forall (%b, %h, %t) in (B, H, ceil(Nq / 64)) with an
+    // scf.for over the key tiles up to the query tile's last row.
+    ```
+  }];
+  let options = [
+    Option<"qTile", "q-tile", "int64_t", /*default=*/"64",
+           "Rows of a query tile (at least 1)">,
+    Option<"kvTile", "kv-tile", "int64_t", /*default=*/"64",
+           "Keys of a key/value tile (at least 1)">,
+    Option<"computeType", "compute-type", "std::string", /*default=*/"\"f32\"",
+           "Element type of scores, statistics and accumulation: f32 (the "
+           "numerics contract) or f64">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::cf::ControlFlowDialect",
+    "::mlir::linalg::LinalgDialect", "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect"
   ];
 }
 

@@ -1,0 +1,111 @@
+//===- SdpaTiler.h - The flash form of one attn.sdpa ------------*- C++ -*-===//
+//
+// The builder behind attn-tile (Tile.cpp has the overview): the loops and
+// the pass in Tile.cpp, the operand tiles, tile kinds and per-tile steps in
+// TileOperands.cpp, the online softmax in TileSoftmax.cpp.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_LIB_DIALECT_ATTN_TRANSFORMS_SDPATILER_H
+#define ATTN_LIB_DIALECT_ATTN_TRANSFORMS_SDPATILER_H
+
+#include "SdpaLowering.h"
+#include "TileUtils.h"
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/Transforms/BuildUtils.h"
+
+namespace mlir {
+namespace attn {
+namespace tile {
+
+/// A query tile: rows [start, start + size) of one (batch, head).
+struct QueryTile {
+  Value start, size; // index
+  Value scaled;      // [size, D] in the compute type: q * scale (* log2 e)
+  Value positions;   // [size] slice of the positions operand, or null
+  Value first, last; // i64 position range
+};
+
+/// A key tile: keys [start, start + size) of one (batch, KV head), or of
+/// the persistent memory.
+struct KeyTile {
+  Value start, size;  // index
+  Value keys, values; // [size, D], [size, Dv] in the input element types
+  Value positions;    // [size] slice of the positions operand, or null
+  Value first, last;  // i64 position range
+};
+
+/// Builds the flash form of one attn.sdpa.
+class SdpaTiler {
+public:
+  SdpaTiler(OpBuilder &b, SdpaOp op, int64_t qTile, int64_t kvTile,
+            FloatType ct)
+      : b(b), op(op), loc(op.getLoc()), ctx(op.getContext()), qTile(qTile),
+        kvTile(kvTile), ct(ct), pattern(op.getPatternOrDense()),
+        scoreMod(detail::getSdpaParts(op).scoreMod) {}
+
+  SmallVector<Value> run();
+
+private:
+  Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value i64(int64_t v) {
+    return arith::ConstantIntOp::create(b, loc, b.getI64Type(), v);
+  }
+  Value floatConst(OpBuilder &nb, Location nl, double v) {
+    return arith::ConstantOp::create(nb, nl, nb.getFloatAttr(ct, v));
+  }
+  Value minIndex(Value a, Value c) {
+    return arith::MinSIOp::create(b, loc, a, c);
+  }
+  Value mulIndex(Value a, Value c) {
+    return arith::MulIOp::create(b, loc, a, c);
+  }
+  Value toI64(Value v) { return attn::toI64(b, loc, v); }
+  Value toIndex(Value v) {
+    return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
+  }
+  /// Scores need the natural value before log2(e) is applied.
+  bool naturalScores() { return op.getBias() || !op.getScoreMod().empty(); }
+
+  void emitRuntimeChecks();
+  Value slice(Value source, ArrayRef<OpFoldResult> offsets,
+              ArrayRef<OpFoldResult> sizes, ArrayRef<unsigned> kept);
+  Value positionsHead(Value positions);
+  std::pair<Value, Value> positionRange(Value positionsSlice);
+  void buildHeadValues(Value bIdx, Value hIdx);
+  QueryTile buildQueryTile(Value tileIndex);
+  KeyTile buildKeyTile(Value tileIndex);
+  KeyTile buildMemoryTile(Value tileIndex);
+  SmallVector<std::pair<Value, Value>> keyTileRanges(const QueryTile &q);
+  Value buildTileKind(const QueryTile &q, const KeyTile &k);
+  Value buildSpanWeight(OpBuilder &nb, Location nl, Value distance);
+  Value operandTile(Value operand, const QueryTile &q, const KeyTile &k,
+                    AffineMap &map);
+  void inlineScoreMod(OpBuilder &nb, Location nl, Value &s, Value qi, Value kj);
+  tile::RowState buildKeyStep(BlockKind kind, const QueryTile &q,
+                              const KeyTile &k, const tile::RowState &state);
+  tile::RowState buildMemoryLoop(const QueryTile &q, tile::RowState state);
+  tile::RowState buildKeyLoop(const QueryTile &q, tile::RowState state);
+
+  OpBuilder &b;
+  SdpaOp op;
+  Location loc;
+  MLIRContext *ctx;
+  int64_t qTile, kvTile;
+  FloatType ct;
+  PatternAttrInterface pattern;
+  /// Clones the score_mod region (empty without one).
+  detail::ScoreModBuilder scoreMod;
+  // Sizes (index) and lengths (i64).
+  Value sizeB, sizeH, sizeHkv, sizeNq, sizeNk;
+  int64_t headDim = 0, valueDim = 0;
+  Value numQueries, numKeys;
+  // Per (batch, head).
+  Value bIdx, hIdx, kvHead, qPosHead, kPosHead, spanZ;
+};
+
+} // namespace tile
+} // namespace attn
+} // namespace mlir
+
+#endif // ATTN_LIB_DIALECT_ATTN_TRANSFORMS_SDPATILER_H

@@ -1,0 +1,349 @@
+//===- Tile.cpp - attn-tile: attn.sdpa into the flash form ----------------===//
+//
+// Per (b, h, query tile), one iteration of an scf.forall:
+//
+//   state = (max = -inf, sum = 0, acc = 0)              [Tq], [Tq], [Tq, Dv]
+//   for each tile of persistent memory:   state = step(memory scores)
+//   for each key tile in the pattern's key intervals (all tiles with a
+//   positions operand):
+//     kind = classify(query position range, key position range),
+//            met with the span's kind; Full becomes Partial with a mask
+//     Empty:   skipped
+//     Full:    state = step(scores [+ bias, score_mod])
+//     Partial: state = step(live ? scores [+ bias, score_mod] : -inf),
+//              live = pattern & mask & span weight > 0 (and the weight)
+//   o = sum == 0 ? 0 : acc / sum,   lse = (shift + log2 sum) ln 2
+//
+// `step` is the online softmax of TileUtils.h. Scores are in the log2
+// domain: log2(e) is folded into the scale of the query tile unless bias or
+// score_mod need the natural score first. A position range is the tile's
+// rows (i .. i + T - 1) or, with a positions operand, the minimum and
+// maximum of its positions (computed at run time). Every size is dynamic,
+// so one compiled form serves any length, tails included; no buffer of
+// Nq x Nk elements is ever built.
+//
+//===----------------------------------------------------------------------===//
+#include "SdpaTiler.h"
+
+#include "attn/Dialect/Attn/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir {
+namespace attn {
+#define GEN_PASS_DEF_ATTNTILE
+#include "attn/Dialect/Attn/Transforms/Passes.h.inc"
+} // namespace attn
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::tile;
+
+//===----------------------------------------------------------------------===//
+// Whole op
+//===----------------------------------------------------------------------===//
+
+/// Emits cf.assert for the equalities the verifier could not check because
+/// a dimension is dynamic (the same checks as the reference lowering).
+void SdpaTiler::emitRuntimeChecks() {
+  StringRef name = "attn.sdpa: ";
+  assertQueryKeyValueSizes(b, loc, "attn.sdpa", op.getQuery(), op.getKey(),
+                           op.getValue(), op.getInit());
+  SmallVector<OpFoldResult> q = getSizes(b, loc, op.getQuery());
+  SmallVector<OpFoldResult> k = getSizes(b, loc, op.getKey());
+  SmallVector<OpFoldResult> target = {q[0], q[1], q[2], k[2]};
+  for (Value operand : {op.getMask(), op.getBias()}) {
+    if (!operand)
+      continue;
+    auto type = cast<RankedTensorType>(operand.getType());
+    SmallVector<OpFoldResult> s = getSizes(b, loc, operand);
+    int64_t rank = type.getRank();
+    for (int64_t d = 0; d < rank; ++d)
+      if (type.getDimSize(d) != 1)
+        assertEqualSizes(b, loc, s[d], target[4 - rank + d],
+                         name + (operand == op.getMask() ? "mask" : "bias") +
+                             " does not broadcast to [B, H, Nq, Nk]");
+  }
+  if (Value mk = op.getMemoryKey()) {
+    SmallVector<OpFoldResult> m = getSizes(b, loc, mk),
+                              mv = getSizes(b, loc, op.getMemoryValue());
+    assertEqualSizes(b, loc, m[0], k[1], name + "Hkv of memory keys differs");
+    assertEqualSizes(b, loc, mv[0], k[1],
+                     name + "Hkv of memory values differs");
+    assertEqualSizes(b, loc, m[1], mv[1],
+                     name + "M of memory keys and values differ");
+  }
+  for (auto [positions, seq] : {std::make_pair(op.getQueryPositions(), q[2]),
+                                std::make_pair(op.getKeyPositions(), k[2])}) {
+    if (!positions)
+      continue;
+    SmallVector<OpFoldResult> p = getSizes(b, loc, positions);
+    assertEqualSizes(b, loc, p[0], q[0], name + "B of positions differs");
+    assertEqualSizes(b, loc, p[2], seq, name + "length of positions differs");
+    Value heads = tensor::DimOp::create(b, loc, positions, 1);
+    Value ok = arith::ConstantIntOp::create(b, loc, b.getI1Type(), 0);
+    for (Value allowed : {index(1), sizeH, sizeHkv})
+      ok = arith::OrIOp::create(b, loc, ok,
+                                arith::CmpIOp::create(b, loc,
+                                                      arith::CmpIPredicate::eq,
+                                                      heads, allowed));
+    cf::AssertOp::create(b, loc, ok,
+                         "attn.sdpa: positions head dim is not 1, H or Hkv");
+  }
+  if (Value span = op.getSpan())
+    assertEqualSizes(b, loc, getSizes(b, loc, span)[0], q[1],
+                     name + "span is not [H]");
+}
+
+SmallVector<Value> SdpaTiler::run() {
+  SmallVector<OpFoldResult> q = getSizes(b, loc, op.getQuery());
+  SmallVector<OpFoldResult> k = getSizes(b, loc, op.getKey());
+  sizeB = toIndexValue(b, loc, q[0]);
+  sizeH = toIndexValue(b, loc, q[1]);
+  sizeNq = toIndexValue(b, loc, q[2]);
+  sizeHkv = toIndexValue(b, loc, k[1]);
+  sizeNk = toIndexValue(b, loc, k[2]);
+  headDim = cast<RankedTensorType>(op.getQuery().getType()).getDimSize(3);
+  valueDim = cast<RankedTensorType>(op.getValue().getType()).getDimSize(3);
+  numQueries = toI64(sizeNq);
+  numKeys = toI64(sizeNk);
+  emitRuntimeChecks();
+
+  SmallVector<Value> outs = {op.getInit()};
+  RankedTensorType lseType;
+  if (Value lse = op.getLse()) {
+    lseType = cast<RankedTensorType>(lse.getType());
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t d = 0; d < 3; ++d)
+      sizes.push_back(lseType.isDynamicDim(d) ? q[d]
+                                              : OpFoldResult(b.getIndexAttr(
+                                                    lseType.getDimSize(d))));
+    outs.push_back(emptyTensor(b, loc, sizes, lseType.getElementType()));
+  }
+  Value numQueryTiles =
+      arith::CeilDivUIOp::create(b, loc, sizeNq, index(qTile));
+  auto forall = scf::ForallOp::create(
+      b, loc, ArrayRef<OpFoldResult>{sizeB, sizeH, numQueryTiles}, outs,
+      std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(forall.getBody());
+  SmallVector<Value> ivs = llvm::to_vector(forall.getInductionVars());
+  buildHeadValues(ivs[0], ivs[1]);
+  QueryTile qt = buildQueryTile(ivs[2]);
+  tile::RowState state = tile::buildInitialState(b, loc, qt.size, valueDim, ct);
+  if (op.getMemoryKey())
+    state = buildMemoryLoop(qt, state);
+  state = buildKeyLoop(qt, state);
+
+  Type outElt = cast<RankedTensorType>(op.getInit().getType()).getElementType();
+  Value out = tile::buildNormalizedOutput(b, loc, state, outElt);
+  Value lse;
+  if (lseType)
+    lse = tile::buildLogSumExp(b, loc, state, lseType.getElementType());
+
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  OpFoldResult one = b.getIndexAttr(1), zero = b.getIndexAttr(0);
+  ValueRange shared = forall.getRegionIterArgs();
+  tensor::ParallelInsertSliceOp::create(
+      b, loc, out, shared[0],
+      ArrayRef<OpFoldResult>{bIdx, hIdx, qt.start, zero},
+      ArrayRef<OpFoldResult>{one, one, qt.size, b.getIndexAttr(valueDim)},
+      ArrayRef<OpFoldResult>{one, one, one, one});
+  if (lse)
+    tensor::ParallelInsertSliceOp::create(
+        b, loc, lse, shared[1], ArrayRef<OpFoldResult>{bIdx, hIdx, qt.start},
+        ArrayRef<OpFoldResult>{one, one, qt.size},
+        ArrayRef<OpFoldResult>{one, one, one});
+  return SmallVector<Value>(forall.getResults());
+}
+
+//===----------------------------------------------------------------------===//
+// Which key tiles, and what each holds
+//===----------------------------------------------------------------------===//
+
+/// Returns (first tile, number of tiles) index pairs, one per key interval
+/// of the query tile's positions; without positions key position j is row j,
+/// so the intervals map to tile ranges. With positions, every tile.
+SmallVector<std::pair<Value, Value>>
+SdpaTiler::keyTileRanges(const QueryTile &q) {
+  Value numTiles = arith::CeilDivUIOp::create(b, loc, sizeNk, index(kvTile));
+  if (op.getKeyPositions())
+    return {{index(0), numTiles}};
+  SmallVector<std::pair<Value, Value>> ranges;
+  Value tileSize = i64(kvTile);
+  for (auto [first, last] : pattern.buildKeyIntervals(b, loc, q.first, q.last,
+                                                      numQueries, numKeys)) {
+    Value lo = arith::MaxSIOp::create(b, loc, first, i64(0));
+    Value hi = arith::MinSIOp::create(
+        b, loc, last, arith::SubIOp::create(b, loc, numKeys, i64(1)));
+    Value nonEmpty =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, lo, hi);
+    Value begin = arith::DivSIOp::create(b, loc, lo, tileSize);
+    Value end = arith::AddIOp::create(
+        b, loc, arith::DivSIOp::create(b, loc, hi, tileSize), i64(1));
+    Value count = arith::SelectOp::create(
+        b, loc, nonEmpty, arith::SubIOp::create(b, loc, end, begin), i64(0));
+    begin = arith::SelectOp::create(b, loc, nonEmpty, begin, i64(0));
+    ranges.push_back({toIndex(begin), toIndex(count)});
+  }
+  return ranges;
+}
+
+//===----------------------------------------------------------------------===//
+// Loops
+//===----------------------------------------------------------------------===//
+
+tile::RowState SdpaTiler::buildMemoryLoop(const QueryTile &q,
+                                          tile::RowState state) {
+  Value numMemory = tensor::DimOp::create(b, loc, op.getMemoryKey(), 1);
+  Value numTiles = arith::CeilDivUIOp::create(b, loc, numMemory, index(kvTile));
+  auto loop = scf::ForOp::create(
+      b, loc, index(0), numTiles, index(1),
+      ValueRange{state.max, state.sum, state.acc},
+      [&](OpBuilder &nb, Location nl, Value iv, ValueRange args) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        KeyTile k = buildMemoryTile(iv);
+        Value scores = tile::buildScoreTile(b, loc, q.scaled, k.keys, ct);
+        if (naturalScores()) {
+          GenericBuilder gb{b, loc};
+          AffineMap rc = gb.dims(2, {0, 1});
+          scores = gb.generic(
+              ValueRange{scores},
+              emptyTensor(b, loc, tensor::getMixedSizes(b, loc, scores), ct),
+              {rc, rc}, parallelIterators(2),
+              [&](OpBuilder &gbb, Location gl, ValueRange a) {
+                yieldOne(gbb, gl,
+                         arith::MulFOp::create(gbb, gl, a[0],
+                                               floatConst(gbb, gl, M_LOG2E)));
+              });
+        }
+        tile::RowState next =
+            tile::buildSoftmaxStep(b, loc, {args[0], args[1], args[2]}, scores,
+                                   Value(), Value(), k.values);
+        scf::YieldOp::create(b, loc, ValueRange{next.max, next.sum, next.acc});
+      });
+  return {loop.getResult(0), loop.getResult(1), loop.getResult(2)};
+}
+
+/// The loop over the key tiles of the query tile's key intervals. The
+/// intervals are laid end to end in one iteration space; a tile that an
+/// earlier interval already covers is skipped, so none is visited twice.
+tile::RowState SdpaTiler::buildKeyLoop(const QueryTile &q,
+                                       tile::RowState state) {
+  SmallVector<std::pair<Value, Value>> ranges = keyTileRanges(q);
+  // prefix[r] = number of tiles in ranges before r.
+  SmallVector<Value> prefix = {index(0)};
+  for (auto &range : ranges)
+    prefix.push_back(
+        arith::AddIOp::create(b, loc, prefix.back(), range.second));
+  SmallVector<Type> stateTypes = {state.max.getType(), state.sum.getType(),
+                                  state.acc.getType()};
+  auto loop = scf::ForOp::create(
+      b, loc, index(0), prefix.back(), index(1),
+      ValueRange{state.max, state.sum, state.acc},
+      [&](OpBuilder &nb, Location nl, Value iv, ValueRange args) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        // The tile of iteration iv, and whether an earlier range holds it.
+        size_t n = ranges.size();
+        Value tileIndex = arith::AddIOp::create(
+            b, loc, ranges[n - 1].first,
+            arith::SubIOp::create(b, loc, iv, prefix[n - 1]));
+        for (size_t r = n - 1; r-- > 0;) {
+          Value inR = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                            iv, prefix[r + 1]);
+          Value t = arith::AddIOp::create(
+              b, loc, ranges[r].first,
+              arith::SubIOp::create(b, loc, iv, prefix[r]));
+          tileIndex = arith::SelectOp::create(b, loc, inR, t, tileIndex);
+        }
+        Value seen = arith::ConstantIntOp::create(b, loc, b.getI1Type(), 0);
+        for (size_t r = 0; r + 1 < n; ++r) {
+          Value later = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge,
+                                              iv, prefix[r + 1]);
+          Value end =
+              arith::AddIOp::create(b, loc, ranges[r].first, ranges[r].second);
+          Value inside = arith::AndIOp::create(
+              b, loc,
+              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge,
+                                    tileIndex, ranges[r].first),
+              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                    tileIndex, end));
+          seen = arith::OrIOp::create(
+              b, loc, seen, arith::AndIOp::create(b, loc, later, inside));
+        }
+        KeyTile k = buildKeyTile(tileIndex);
+        Value kind = buildTileKind(q, k);
+        if (n > 1)
+          kind = arith::SelectOp::create(
+              b, loc, seen,
+              arith::ConstantIntOp::create(b, loc, b.getI8Type(), 0), kind);
+        auto dispatch = scf::IndexSwitchOp::create(
+            b, loc, stateTypes, toIndex(kind),
+            ArrayRef<int64_t>{static_cast<int64_t>(BlockKind::Empty),
+                              static_cast<int64_t>(BlockKind::Full)},
+            2);
+        tile::RowState current = {args[0], args[1], args[2]};
+        auto fill = [&](Region &region, std::optional<BlockKind> stepKind) {
+          b.setInsertionPointToStart(&region.emplaceBlock());
+          tile::RowState next = current;
+          if (stepKind)
+            next = buildKeyStep(*stepKind, q, k, current);
+          SmallVector<Value> values = {next.max, next.sum, next.acc};
+          SmallVector<Value> results;
+          for (auto [value, type] : llvm::zip_equal(values, stateTypes))
+            results.push_back(
+                value.getType() == type
+                    ? value
+                    : tensor::CastOp::create(b, loc, type, value).getResult());
+          scf::YieldOp::create(b, loc, results);
+        };
+        fill(dispatch.getCaseRegions()[0], std::nullopt);
+        fill(dispatch.getCaseRegions()[1], BlockKind::Full);
+        fill(dispatch.getDefaultRegion(), BlockKind::Partial);
+        b.setInsertionPointAfter(dispatch);
+        scf::YieldOp::create(b, loc, dispatch.getResults());
+      });
+  return {loop.getResult(0), loop.getResult(1), loop.getResult(2)};
+}
+
+//===----------------------------------------------------------------------===//
+// Pass
+//===----------------------------------------------------------------------===//
+
+namespace {
+struct AttnTilePass : public attn::impl::AttnTileBase<AttnTilePass> {
+  using Base::Base;
+  void runOnOperation() override {
+    FloatType type;
+    if (computeType == "f32")
+      type = Float32Type::get(&getContext());
+    else if (computeType == "f64")
+      type = Float64Type::get(&getContext());
+    else {
+      getOperation()->emitError()
+          << "attn-tile: compute-type must be f32 or f64, but got '"
+          << computeType << "'";
+      return signalPassFailure();
+    }
+    if (qTile < 1 || kvTile < 1) {
+      getOperation()->emitError()
+          << "attn-tile: q-tile and kv-tile must be at least 1, but got "
+          << int64_t(qTile) << " and " << int64_t(kvTile);
+      return signalPassFailure();
+    }
+    SmallVector<SdpaOp> targets;
+    getOperation()->walk([&](SdpaOp op) { targets.push_back(op); });
+    IRRewriter rewriter(&getContext());
+    for (SdpaOp op : targets) {
+      rewriter.setInsertionPoint(op);
+      SmallVector<Value> results =
+          SdpaTiler(rewriter, op, qTile, kvTile, type).run();
+      rewriter.replaceOp(op, results);
+    }
+  }
+};
+} // namespace

@@ -1,0 +1,400 @@
+//===- TileOperands.cpp - Operand tiles, tile kinds and key steps ---------===//
+//
+// The parts of attn-tile that read attn.sdpa's operands for one pair of
+// tiles: slices of q, k, v, memory, positions, mask and bias; the run-time
+// kind of a pair of tiles (pattern, span, mask); and the step of one key
+// tile, Full or Partial. See Tile.cpp for the whole form.
+//
+//===----------------------------------------------------------------------===//
+#include "SdpaTiler.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::tile;
+
+//===----------------------------------------------------------------------===//
+// Slices and positions
+//===----------------------------------------------------------------------===//
+
+/// A rank-reduced slice of `source` keeping the dims `kept`.
+Value SdpaTiler::slice(Value source, ArrayRef<OpFoldResult> offsets,
+                       ArrayRef<OpFoldResult> sizes, ArrayRef<unsigned> kept) {
+  auto type = cast<RankedTensorType>(source.getType());
+  SmallVector<int64_t> shape;
+  for (unsigned d : kept)
+    shape.push_back(
+        getConstantIntValue(sizes[d]).value_or(ShapedType::kDynamic));
+  SmallVector<OpFoldResult> strides(offsets.size(), b.getIndexAttr(1));
+  return tensor::ExtractSliceOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), source,
+      offsets, sizes, strides);
+}
+
+/// Returns the head of a positions operand `[B, 1 | H | Hkv, N]` that the
+/// current query head reads.
+Value SdpaTiler::positionsHead(Value positions) {
+  Value heads = tensor::DimOp::create(b, loc, positions, 1);
+  Value isOne =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, heads, index(1));
+  Value isH =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, heads, sizeH);
+  return arith::SelectOp::create(
+      b, loc, isOne, index(0),
+      arith::SelectOp::create(b, loc, isH, hIdx, kvHead));
+}
+
+/// Returns the minimum and maximum (i64) of a non-empty 1-D positions slice.
+std::pair<Value, Value> SdpaTiler::positionRange(Value positionsSlice) {
+  Type i64Type = b.getI64Type();
+  auto fill = [&](int64_t v) {
+    Value empty = emptyTensor(b, loc, {}, i64Type);
+    return linalg::FillOp::create(b, loc, i64(v), empty).getResult(0);
+  };
+  Value lo = fill(std::numeric_limits<int64_t>::max());
+  Value hi = fill(std::numeric_limits<int64_t>::min());
+  AffineMap scalar = AffineMap::get(1, 0, {}, ctx);
+  auto reduce = linalg::GenericOp::create(
+      b, loc, TypeRange{lo.getType(), hi.getType()}, ValueRange{positionsSlice},
+      ValueRange{lo, hi},
+      SmallVector<AffineMap>{b.getMultiDimIdentityMap(1), scalar, scalar},
+      SmallVector<utils::IteratorType>{utils::IteratorType::reduction},
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value p = attn::toI64(nb, nl, args[0]);
+        linalg::YieldOp::create(
+            nb, nl,
+            ValueRange{arith::MinSIOp::create(nb, nl, args[1], p),
+                       arith::MaxSIOp::create(nb, nl, args[2], p)});
+      });
+  return {tensor::ExtractOp::create(b, loc, reduce.getResult(0), ValueRange{}),
+          tensor::ExtractOp::create(b, loc, reduce.getResult(1), ValueRange{})};
+}
+
+/// The values of the current (batch, query head): the KV head, the heads of
+/// the positions operands and the clamped span.
+void SdpaTiler::buildHeadValues(Value batch, Value head) {
+  bIdx = batch;
+  hIdx = head;
+  // h / (H / Hkv), dividing by at least 1: the run-time checks reject
+  // Hkv = 0 and an H that is not a multiple, but must not be overtaken by a
+  // division by zero.
+  Value one = index(1);
+  Value group = arith::DivUIOp::create(
+      b, loc, sizeH, arith::MaxUIOp::create(b, loc, sizeHkv, one));
+  kvHead = arith::DivUIOp::create(b, loc, hIdx,
+                                  arith::MaxUIOp::create(b, loc, group, one));
+  if (Value qpos = op.getQueryPositions()) {
+    qPosHead = positionsHead(qpos);
+    kPosHead = positionsHead(op.getKeyPositions());
+  }
+  if (Value span = op.getSpan()) {
+    Value z = convertFloat(
+        b, loc, tensor::ExtractOp::create(b, loc, span, ValueRange{hIdx}), ct);
+    Value maxSpan = floatConst(b, loc, op.getMaxSpanAttr().getValueAsDouble());
+    spanZ = arith::MinimumFOp::create(
+        b, loc, arith::MaximumFOp::create(b, loc, z, floatConst(b, loc, 0.0)),
+        maxSpan);
+  }
+}
+
+QueryTile SdpaTiler::buildQueryTile(Value tileIndex) {
+  QueryTile q;
+  q.start = mulIndex(tileIndex, index(qTile));
+  q.size =
+      minIndex(index(qTile), arith::SubIOp::create(b, loc, sizeNq, q.start));
+  OpFoldResult one = b.getIndexAttr(1), zero = b.getIndexAttr(0);
+  Value raw = slice(op.getQuery(), {bIdx, hIdx, q.start, zero},
+                    {one, one, q.size, b.getIndexAttr(headDim)}, {2, 3});
+  double scale = op.getScaleOrDefault();
+  if (!naturalScores())
+    scale *= M_LOG2E;
+  Value factor = floatConst(b, loc, scale);
+  GenericBuilder gb{b, loc};
+  AffineMap id = gb.dims(2, {0, 1});
+  q.scaled = gb.generic(
+      ValueRange{raw},
+      emptyTensor(b, loc, {q.size, b.getIndexAttr(headDim)}, ct), {id, id},
+      parallelIterators(2), [&](OpBuilder &nb, Location nl, ValueRange args) {
+        yieldOne(nb, nl,
+                 arith::MulFOp::create(
+                     nb, nl, convertFloat(nb, nl, args[0], ct), factor));
+      });
+  if (Value qpos = op.getQueryPositions()) {
+    q.positions =
+        slice(qpos, {bIdx, qPosHead, q.start}, {one, one, q.size}, {2});
+    std::tie(q.first, q.last) = positionRange(q.positions);
+  } else {
+    q.first = toI64(q.start);
+    q.last = arith::SubIOp::create(
+        b, loc, toI64(arith::AddIOp::create(b, loc, q.start, q.size)), i64(1));
+  }
+  return q;
+}
+
+KeyTile SdpaTiler::buildKeyTile(Value tileIndex) {
+  KeyTile k;
+  k.start = mulIndex(tileIndex, index(kvTile));
+  k.size =
+      minIndex(index(kvTile), arith::SubIOp::create(b, loc, sizeNk, k.start));
+  OpFoldResult one = b.getIndexAttr(1), zero = b.getIndexAttr(0);
+  k.keys = slice(op.getKey(), {bIdx, kvHead, k.start, zero},
+                 {one, one, k.size, b.getIndexAttr(headDim)}, {2, 3});
+  k.values = slice(op.getValue(), {bIdx, kvHead, k.start, zero},
+                   {one, one, k.size, b.getIndexAttr(valueDim)}, {2, 3});
+  if (Value kpos = op.getKeyPositions()) {
+    k.positions =
+        slice(kpos, {bIdx, kPosHead, k.start}, {one, one, k.size}, {2});
+    std::tie(k.first, k.last) = positionRange(k.positions);
+  } else {
+    k.first = toI64(k.start);
+    k.last = arith::SubIOp::create(
+        b, loc, toI64(arith::AddIOp::create(b, loc, k.start, k.size)), i64(1));
+  }
+  return k;
+}
+
+KeyTile SdpaTiler::buildMemoryTile(Value tileIndex) {
+  KeyTile k;
+  Value numMemory = tensor::DimOp::create(b, loc, op.getMemoryKey(), 1);
+  k.start = mulIndex(tileIndex, index(kvTile));
+  k.size = minIndex(index(kvTile),
+                    arith::SubIOp::create(b, loc, numMemory, k.start));
+  OpFoldResult one = b.getIndexAttr(1), zero = b.getIndexAttr(0);
+  k.keys = slice(op.getMemoryKey(), {kvHead, k.start, zero},
+                 {one, k.size, b.getIndexAttr(headDim)}, {1, 2});
+  k.values = slice(op.getMemoryValue(), {kvHead, k.start, zero},
+                   {one, k.size, b.getIndexAttr(valueDim)}, {1, 2});
+  return k;
+}
+
+//===----------------------------------------------------------------------===//
+// What a pair of tiles holds
+//===----------------------------------------------------------------------===//
+
+/// The span weight of a pair at `distance` (`|qpos - kpos|`, compute type),
+/// exactly as the reference computes it:
+/// `clamp((ramp + z' - distance) / ramp, 0, 1)`.
+Value SdpaTiler::buildSpanWeight(OpBuilder &nb, Location nl, Value distance) {
+  Value zero = floatConst(nb, nl, 0.0), one = floatConst(nb, nl, 1.0);
+  Value ramp = floatConst(nb, nl, op.getRampAttr().getValueAsDouble());
+  Value m = arith::DivFOp::create(
+      nb, nl,
+      arith::SubFOp::create(nb, nl, arith::AddFOp::create(nb, nl, ramp, spanZ),
+                            distance),
+      ramp);
+  return arith::MinimumFOp::create(
+      nb, nl, arith::MaximumFOp::create(nb, nl, m, zero), one);
+}
+
+/// The kind of a (query tile, key tile) pair as an i8 BlockKind: the
+/// pattern's, met with the span's (Empty where every weight is 0, Full
+/// where every weight is 1); with a mask, Full becomes Partial (the mask is
+/// data that no classifier sees).
+Value SdpaTiler::buildTileKind(const QueryTile &q, const KeyTile &k) {
+  Value kind = pattern.buildClassify(b, loc, q.first, q.last, k.first, k.last,
+                                     numQueries, numKeys);
+  Type i8 = b.getI8Type();
+  auto kindConst = [&](BlockKind kd) -> Value {
+    return arith::ConstantIntOp::create(b, loc, i8, static_cast<int64_t>(kd));
+  };
+  auto isKind = [&](Value v, BlockKind kd) -> Value {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, v,
+                                 kindConst(kd));
+  };
+  if (op.getSpan()) {
+    // qpos - kpos lies in [dMin, dMax]; the weight falls with |qpos - kpos|.
+    Value dMin = arith::SubIOp::create(b, loc, q.first, k.last);
+    Value dMax = arith::SubIOp::create(b, loc, q.last, k.first);
+    auto abs = [&](Value v) -> Value {
+      return arith::MaxSIOp::create(b, loc, v,
+                                    arith::SubIOp::create(b, loc, i64(0), v));
+    };
+    Value crosses = arith::AndIOp::create(
+        b, loc,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, dMin, i64(0)),
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, dMax, i64(0)));
+    Value nearest = arith::SelectOp::create(
+        b, loc, crosses, i64(0),
+        arith::MinSIOp::create(b, loc, abs(dMin), abs(dMax)));
+    Value farthest = arith::MaxSIOp::create(b, loc, abs(dMin), abs(dMax));
+    auto weightAt = [&](Value d) {
+      return buildSpanWeight(b, loc, arith::SIToFPOp::create(b, loc, ct, d));
+    };
+    Value anyLive =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
+                              weightAt(nearest), floatConst(b, loc, 0.0));
+    Value allOne =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                              weightAt(farthest), floatConst(b, loc, 1.0));
+    // Meet: Empty if either is, Full if both are.
+    Value empty = arith::OrIOp::create(
+        b, loc, isKind(kind, BlockKind::Empty),
+        arith::XOrIOp::create(
+            b, loc, anyLive,
+            arith::ConstantIntOp::create(b, loc, b.getI1Type(), 1)));
+    Value full =
+        arith::AndIOp::create(b, loc, isKind(kind, BlockKind::Full), allOne);
+    kind = arith::SelectOp::create(
+        b, loc, empty, kindConst(BlockKind::Empty),
+        arith::SelectOp::create(b, loc, full, kindConst(BlockKind::Full),
+                                kindConst(BlockKind::Partial)));
+  }
+  if (op.getMask())
+    kind = arith::SelectOp::create(b, loc, isKind(kind, BlockKind::Full),
+                                   kindConst(BlockKind::Partial), kind);
+  return kind;
+}
+
+//===----------------------------------------------------------------------===//
+// One key tile
+//===----------------------------------------------------------------------===//
+
+/// A tile of a mask or bias operand (broadcast right-aligned to
+/// [B, H, Nq, Nk]) for a pair of tiles, and its map from the tile's (r, c).
+Value SdpaTiler::operandTile(Value operand, const QueryTile &q,
+                             const KeyTile &k, AffineMap &map) {
+  auto type = cast<RankedTensorType>(operand.getType());
+  int64_t rank = type.getRank();
+  if (rank == 0) {
+    map = AffineMap::get(2, 0, {}, ctx);
+    return operand;
+  }
+  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+  SmallVector<OpFoldResult> targetOffsets = {bIdx, hIdx, q.start, k.start};
+  SmallVector<OpFoldResult> targetSizes = {one, one, q.size, k.size};
+  SmallVector<OpFoldResult> offsets, sizes, strides(rank, one);
+  SmallVector<AffineExpr> exprs;
+  for (int64_t d = 0; d < rank; ++d) {
+    int64_t t = 4 - rank + d;
+    bool broadcast = type.getDimSize(d) == 1;
+    offsets.push_back(broadcast ? zero : targetOffsets[t]);
+    sizes.push_back(broadcast ? one : targetSizes[t]);
+    if (!broadcast && t >= 2)
+      exprs.push_back(getAffineDimExpr(t - 2, ctx));
+    else
+      exprs.push_back(getAffineConstantExpr(0, ctx));
+  }
+  map = AffineMap::get(2, 0, exprs, ctx);
+  return tensor::ExtractSliceOp::create(b, loc, operand, offsets, sizes,
+                                        strides);
+}
+
+/// Applies score_mod to `s` at positions `qi`, `kj` (i64): the region is
+/// cloned whole (ops with regions included), as the reference lowering does.
+void SdpaTiler::inlineScoreMod(OpBuilder &nb, Location nl, Value &s, Value qi,
+                               Value kj) {
+  Value i = arith::IndexCastOp::create(nb, nl, nb.getIndexType(), qi);
+  Value j = arith::IndexCastOp::create(nb, nl, nb.getIndexType(), kj);
+  s = scoreMod(nb, nl, s, bIdx, hIdx, i, j);
+}
+
+/// The online-softmax step of one key tile of the given kind (Full or
+/// Partial; Empty tiles never get here). A Full tile reads no position,
+/// mask or span and evaluates no predicate.
+tile::RowState SdpaTiler::buildKeyStep(BlockKind kind, const QueryTile &q,
+                                       const KeyTile &k,
+                                       const tile::RowState &state) {
+  Value scores = tile::buildScoreTile(b, loc, q.scaled, k.keys, ct);
+  bool partial = kind == BlockKind::Partial;
+  bool natural = naturalScores();
+  if (!partial && !natural)
+    return tile::buildSoftmaxStep(b, loc, state, scores, Value(), Value(),
+                                  k.values);
+
+  // Per pair: bias, score_mod, log2(e); in Partial tiles also liveness,
+  // masking and the span weight.
+  bool needPositions = partial || !op.getScoreMod().empty();
+  bool hasSpan = partial && op.getSpan();
+  GenericBuilder gb{b, loc};
+  AffineMap rc = gb.dims(2, {0, 1});
+  SmallVector<Value> ins = {scores};
+  SmallVector<AffineMap> maps = {rc};
+  int qPosArg = -1, kPosArg = -1, biasArg = -1, maskArg = -1;
+  auto addInput = [&](Value v, AffineMap m, int &slot) {
+    slot = ins.size();
+    ins.push_back(v);
+    maps.push_back(m);
+  };
+  if (needPositions && q.positions) {
+    addInput(q.positions, gb.dims(2, {0}), qPosArg);
+    addInput(k.positions, gb.dims(2, {1}), kPosArg);
+  }
+  AffineMap operandMap;
+  if (Value bias = op.getBias()) {
+    Value t = operandTile(bias, q, k, operandMap);
+    addInput(t, operandMap, biasArg);
+  }
+  if (partial && op.getMask()) {
+    Value t = operandTile(op.getMask(), q, k, operandMap);
+    addInput(t, operandMap, maskArg);
+  }
+  SmallVector<OpFoldResult> pairSizes = {q.size, k.size};
+  SmallVector<Value> outs = {emptyTensor(b, loc, pairSizes, ct)};
+  if (partial)
+    outs.push_back(emptyTensor(b, loc, pairSizes, b.getI1Type()));
+  if (hasSpan)
+    outs.push_back(emptyTensor(b, loc, pairSizes, ct));
+  maps.append(outs.size(), rc);
+  bool hasScoreMod = !op.getScoreMod().empty();
+  auto pairOp = linalg::GenericOp::create(
+      b, loc, TypeRange(ValueRange(outs)), ins, outs, maps,
+      parallelIterators(2), [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value s = args[0], qi, kj;
+        if (needPositions) {
+          auto position = [&](int arg, Value start, unsigned dim) -> Value {
+            if (arg >= 0)
+              return attn::toI64(nb, nl, args[arg]);
+            Value row = arith::AddIOp::create(
+                nb, nl, start, linalg::IndexOp::create(nb, nl, dim));
+            return attn::toI64(nb, nl, row);
+          };
+          qi = position(qPosArg, q.start, 0);
+          kj = position(kPosArg, k.start, 1);
+        }
+        if (biasArg >= 0)
+          s = arith::AddFOp::create(nb, nl, s,
+                                    convertFloat(nb, nl, args[biasArg], ct));
+        if (hasScoreMod)
+          inlineScoreMod(nb, nl, s, qi, kj);
+        if (natural)
+          s = arith::MulFOp::create(nb, nl, s, floatConst(nb, nl, M_LOG2E));
+        SmallVector<Value> results;
+        if (!partial) {
+          linalg::YieldOp::create(nb, nl, ValueRange{s});
+          return;
+        }
+        Value live = pattern.buildIsLive(nb, nl, qi, kj, numQueries, numKeys);
+        if (maskArg >= 0)
+          live = arith::AndIOp::create(nb, nl, live, args[maskArg]);
+        Value weight;
+        if (hasSpan) {
+          Value distance = math::AbsFOp::create(
+              nb, nl,
+              arith::SIToFPOp::create(nb, nl, ct,
+                                      arith::SubIOp::create(nb, nl, qi, kj)));
+          weight = buildSpanWeight(nb, nl, distance);
+          live = arith::AndIOp::create(
+              nb, nl, live,
+              arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGT, weight,
+                                    floatConst(nb, nl, 0.0)));
+        }
+        Value negInf =
+            floatConst(nb, nl, -std::numeric_limits<double>::infinity());
+        results.push_back(arith::SelectOp::create(nb, nl, live, s, negInf));
+        results.push_back(live);
+        if (weight)
+          results.push_back(weight);
+        linalg::YieldOp::create(nb, nl, results);
+      });
+  Value live = partial ? pairOp.getResult(1) : Value();
+  Value weight = hasSpan ? pairOp.getResult(2) : Value();
+  return tile::buildSoftmaxStep(b, loc, state, pairOp.getResult(0), live,
+                                weight, k.values);
+}
+
+/// Persistent memory: always live, no pattern, mask, bias, span or
+/// score_mod; tiled like the keys.

@@ -1,0 +1,194 @@
+//===- TileSoftmax.cpp - Score contraction and online softmax of a tile ---===//
+//
+// See TileUtils.h. Every op works on whole tiles (tensors with dynamic row
+// and column counts), never on the full Nq x Nk scores.
+//
+//===----------------------------------------------------------------------===//
+#include "TileUtils.h"
+
+#include "attn/Dialect/Attn/Transforms/BuildUtils.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::tile;
+
+namespace {
+/// Float constants of a fixed type.
+struct Constants {
+  OpBuilder &b;
+  Location loc;
+  Type type;
+  Value operator()(double value) {
+    return arith::ConstantOp::create(b, loc, b.getFloatAttr(type, value));
+  }
+  Value negInf() { return (*this)(-std::numeric_limits<double>::infinity()); }
+};
+} // namespace
+
+RowState tile::buildInitialState(OpBuilder &b, Location loc, OpFoldResult rows,
+                                 int64_t valueDim, FloatType computeType) {
+  return {
+      filledTensor(b, loc, {rows}, computeType,
+                   -std::numeric_limits<double>::infinity()),
+      filledTensor(b, loc, {rows}, computeType, 0.0),
+      filledTensor(b, loc, {rows, b.getIndexAttr(valueDim)}, computeType, 0.0)};
+}
+
+Value tile::buildScoreTile(OpBuilder &b, Location loc, Value queries,
+                           Value keys, FloatType computeType) {
+  OpFoldResult rows = tensor::getMixedSize(b, loc, queries, 0);
+  OpFoldResult cols = tensor::getMixedSize(b, loc, keys, 0);
+  Value init = filledTensor(b, loc, {rows, cols}, computeType, 0.0);
+  return linalg::MatmulTransposeBOp::create(b, loc, TypeRange{init.getType()},
+                                            ValueRange{queries, keys},
+                                            ValueRange{init})
+      .getResult(0);
+}
+
+RowState tile::buildSoftmaxStep(OpBuilder &b, Location loc,
+                                const RowState &state, Value scores, Value live,
+                                Value weight, Value values) {
+  GenericBuilder gb{b, loc};
+  Type ct = cast<RankedTensorType>(scores.getType()).getElementType();
+  OpFoldResult rows = tensor::getMixedSize(b, loc, scores, 0);
+  // Iteration spaces: (r, c) over the tile, (r) over rows, (r, e, c) for the
+  // value contraction.
+  AffineMap rc = gb.dims(2, {0, 1}), r2 = gb.dims(2, {0}), r1 = gb.dims(1, {0});
+  SmallVector<utils::IteratorType> rowReduce = gb.iterators(2, {1});
+
+  // The tile's row maximum, then per row, updating max in place:
+  // max' = max(max, tileMax), shift and alpha.
+  Value tileMax = gb.generic(
+      ValueRange{scores},
+      filledTensor(b, loc, {rows}, ct,
+                   -std::numeric_limits<double>::infinity()),
+      {rc, r2}, rowReduce, [&](OpBuilder &nb, Location nl, ValueRange args) {
+        yieldOne(nb, nl, arith::MaximumFOp::create(nb, nl, args[1], args[0]));
+      });
+  Value shiftInit = emptyTensor(b, loc, {rows}, ct);
+  Value alphaInit = emptyTensor(b, loc, {rows}, ct);
+  auto rowOp = linalg::GenericOp::create(
+      b, loc,
+      TypeRange{state.max.getType(), shiftInit.getType(), alphaInit.getType()},
+      ValueRange{tileMax}, ValueRange{state.max, shiftInit, alphaInit},
+      SmallVector<AffineMap>(4, r1), parallelIterators(1),
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value newMax = arith::MaximumFOp::create(nb, nl, args[1], args[0]);
+        Value shift = softmaxShift(nb, nl, newMax);
+        Value alpha = math::Exp2Op::create(
+            nb, nl, arith::SubFOp::create(nb, nl, args[1], shift));
+        linalg::YieldOp::create(nb, nl, ValueRange{newMax, shift, alpha});
+      });
+  Value newMax = rowOp.getResult(0), shift = rowOp.getResult(1),
+        alpha = rowOp.getResult(2);
+
+  // p = exp2(s - shift) [* weight] [live ? . : 0].
+  SmallVector<Value> pIns = {scores, shift};
+  SmallVector<AffineMap> pMaps = {rc, r2};
+  int weightArg = -1, liveArg = -1;
+  if (weight) {
+    weightArg = pIns.size();
+    pIns.push_back(weight);
+    pMaps.push_back(rc);
+  }
+  if (live) {
+    liveArg = pIns.size();
+    pIns.push_back(live);
+    pMaps.push_back(rc);
+  }
+  pMaps.push_back(rc);
+  Value probs = gb.generic(
+      pIns, emptyTensor(b, loc, tensor::getMixedSizes(b, loc, scores), ct),
+      pMaps, parallelIterators(2),
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value e = math::Exp2Op::create(
+            nb, nl, arith::SubFOp::create(nb, nl, args[0], args[1]));
+        if (weightArg >= 0)
+          e = arith::MulFOp::create(nb, nl, e, args[weightArg]);
+        if (liveArg >= 0)
+          e = arith::SelectOp::create(nb, nl, args[liveArg], e,
+                                      Constants{nb, nl, ct}(0.0));
+        yieldOne(nb, nl, e);
+      });
+
+  // sum' = alpha sum + sum_c p, in place.
+  Value tileSum = gb.generic(
+      ValueRange{probs}, filledTensor(b, loc, {rows}, ct, 0.0), {rc, r2},
+      rowReduce, [&](OpBuilder &nb, Location nl, ValueRange args) {
+        yieldOne(nb, nl, arith::AddFOp::create(nb, nl, args[1], args[0]));
+      });
+  Value newSum = gb.generic(
+      ValueRange{alpha, tileSum}, state.sum, {r1, r1, r1}, parallelIterators(1),
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value scaled = arith::MulFOp::create(nb, nl, args[2], args[0]);
+        yieldOne(nb, nl, arith::AddFOp::create(nb, nl, scaled, args[1]));
+      });
+
+  // acc' = alpha acc + sum_c p v, in place.
+  AffineMap re = gb.dims(2, {0, 1});
+  Value acc = gb.generic(
+      ValueRange{alpha}, state.acc, {gb.dims(2, {0}), re}, parallelIterators(2),
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        yieldOne(nb, nl, arith::MulFOp::create(nb, nl, args[1], args[0]));
+      });
+  Value newAcc;
+  if (!live) {
+    newAcc =
+        linalg::MatmulOp::create(b, loc, TypeRange{acc.getType()},
+                                 ValueRange{probs, values}, ValueRange{acc})
+            .getResult(0);
+  } else {
+    // (r, e, c): acc[r, e] += live[r, c] ? p[r, c] v[c, e] : 0.
+    AffineMap prc = gb.dims(3, {0, 2});
+    newAcc = gb.generic(
+        ValueRange{probs, values, live}, acc,
+        {prc, gb.dims(3, {2, 1}), prc, gb.dims(3, {0, 1})},
+        gb.iterators(3, {2}), [&](OpBuilder &nb, Location nl, ValueRange args) {
+          Value term = arith::MulFOp::create(nb, nl, args[0],
+                                             convertFloat(nb, nl, args[1], ct));
+          term = arith::SelectOp::create(nb, nl, args[2], term,
+                                         Constants{nb, nl, ct}(0.0));
+          yieldOne(nb, nl, arith::AddFOp::create(nb, nl, args[3], term));
+        });
+  }
+  return {newMax, newSum, newAcc};
+}
+
+Value tile::buildNormalizedOutput(OpBuilder &b, Location loc,
+                                  const RowState &state, Type elementType) {
+  GenericBuilder gb{b, loc};
+  Value init = emptyTensor(b, loc, tensor::getMixedSizes(b, loc, state.acc),
+                           elementType);
+  AffineMap re = gb.dims(2, {0, 1});
+  return gb.generic(ValueRange{state.acc, state.sum}, init,
+                    {re, gb.dims(2, {0}), re}, parallelIterators(2),
+                    [&](OpBuilder &nb, Location nl, ValueRange args) {
+                      Value o = divideOrZero(nb, nl, args[0], args[1]);
+                      yieldOne(nb, nl, convertFloat(nb, nl, o, elementType));
+                    });
+}
+
+Value tile::buildLogSumExp(OpBuilder &b, Location loc, const RowState &state,
+                           Type elementType) {
+  GenericBuilder gb{b, loc};
+  Value init = emptyTensor(b, loc, tensor::getMixedSizes(b, loc, state.sum),
+                           elementType);
+  AffineMap r = gb.dims(1, {0});
+  return gb.generic(ValueRange{state.max, state.sum}, init, {r, r, r},
+                    parallelIterators(1),
+                    [&](OpBuilder &nb, Location nl, ValueRange args) {
+                      Type ct = args[0].getType();
+                      Value shift = softmaxShift(nb, nl, args[0]);
+                      Value log2Sum = math::Log2Op::create(nb, nl, args[1]);
+                      Value lse = arith::MulFOp::create(
+                          nb, nl, arith::AddFOp::create(nb, nl, shift, log2Sum),
+                          Constants{nb, nl, ct}(M_LN2));
+                      yieldOne(nb, nl, convertFloat(nb, nl, lse, elementType));
+                    });
+}
