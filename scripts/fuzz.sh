@@ -74,8 +74,8 @@ touch "$stamp"
 log="$build/fuzz.log"
 echo "fuzz.sh: fuzzing for ${seconds}s (log: $log)"
 start=$(date +%s)
-# -len_control=0: mutations may reach -max_len at once (libFuzzer would
-# otherwise let inputs grow by a few bytes at a time).
+# -len_control=0 (libFuzzer's default once a custom mutator is linked in):
+# mutations may reach -max_len at once rather than a few bytes at a time.
 # shellcheck disable=SC2086
 "$build/bin/attn-fuzz" -max_total_time="$seconds" -max_len=1048576 \
   -len_control=0 -timeout=10 \
