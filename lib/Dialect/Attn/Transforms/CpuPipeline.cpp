@@ -100,6 +100,7 @@ LogicalResult mlir::attn::buildCpuPipeline(
     tileOptions.kvTile = options.kvTile;
     tileOptions.computeType = options.computeType;
     pm.addPass(createAttnTile(tileOptions));
+    pm.addPass(createAttnPrepareTileLoops());
   } else {
     AttnLowerToLinalgOptions lowerOptions;
     lowerOptions.computeType = options.computeType;
