@@ -1,6 +1,6 @@
 // RUN: attn-opt %s --attn-cpu-pipeline --verify-each | FileCheck %s
 // RUN: attn-opt %s --attn-cpu-pipeline="mode=reference compute-type=f64" --verify-each | FileCheck %s --check-prefix=F64
-// RUN: attn-opt %s --attn-cpu-pipeline=mode=fused --verify-each | FileCheck %s
+// RUN: attn-opt %s --attn-cpu-pipeline=mode=fused --verify-each | FileCheck %s --check-prefix=FUSED
 // RUN: attn-opt %s --attn-cpu-pipeline=mode=fused | FileCheck %s --check-prefix=OMP
 // RUN: attn-opt %s --attn-cpu-pipeline | FileCheck %s --check-prefix=NOOMP
 // RUN: attn-opt %s --attn-cpu-pipeline="mode=fused q-tile=3 kv-tile=5 compute-type=f64" --verify-each | FileCheck %s --check-prefix=FUSED64
@@ -25,6 +25,25 @@
 // CHECK: llvm.call @free
 // CHECK-LABEL: llvm.func @bf16_dynamic
 // CHECK: llvm.fpext %{{.*}} : bf16 to f32
+// mode=fused: the same, with the f32 exp2 of the tiles approximated
+// (attn-prepare-tile-loops: fma and floor, no libm exp).
+// FUSED-NOT: attn.
+// FUSED-LABEL: llvm.func @causal_gqa
+// FUSED-NOT: linalg.
+// FUSED-NOT: tensor.
+// FUSED-NOT: memref.
+// FUSED-NOT: bufferization.
+// FUSED-NOT: unrealized_conversion_cast
+// FUSED: llvm.intr.maximum
+// FUSED-NOT: llvm.intr.exp
+// FUSED: llvm.intr.floor
+// FUSED: llvm.intr.fma
+// FUSED-NOT: llvm.intr.exp
+// FUSED: llvm.fdiv
+// FUSED: llvm.intr.log
+// FUSED: llvm.call @free
+// FUSED-LABEL: llvm.func @bf16_dynamic
+// FUSED: llvm.fpext %{{.*}} : bf16 to f32
 // F64-LABEL: llvm.func @causal_gqa
 // F64: llvm.intr.exp(%{{.*}}) : (f64) -> f64
 // FUSED64-LABEL: llvm.func @causal_gqa

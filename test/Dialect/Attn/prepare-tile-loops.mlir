@@ -1,4 +1,6 @@
 // RUN: attn-opt %s --attn-tile="q-tile=4 kv-tile=8" --attn-prepare-tile-loops | FileCheck %s
+// RUN: attn-opt %s --attn-tile="q-tile=4 kv-tile=8" --attn-prepare-tile-loops | FileCheck %s --check-prefix=EXP
+// RUN: attn-opt %s --attn-tile="q-tile=4 kv-tile=8 compute-type=f64" --attn-prepare-tile-loops | FileCheck %s --check-prefix=EXP64
 
 // attn-prepare-tile-loops: in the flash form's scf.forall, the scores'
 // contraction Q K^T keeps its (i, j, k) order (its innermost loop walks both
@@ -23,6 +25,16 @@
 // CHECK-LABEL: func.func @outside
 // CHECK: linalg.matmul
 // CHECK-NOT: fastmath
+// The f32 exp2 of the softmax becomes MLIR's polynomial approximation of
+// exp(x ln 2), with NaN passed through; an f64 exp2 stays.
+// EXP-LABEL: func.func @dense
+// EXP-NOT: math.exp2
+// EXP: math.floor
+// EXP: arith.cmpf uno
+// EXP-NOT: math.exp2
+// EXP-LABEL: func.func @outside
+// EXP64-LABEL: func.func @dense
+// EXP64: math.exp2 %{{.*}} : f64
 func.func @dense(%q: tensor<1x2x?x8xf32>, %k: tensor<1x2x?x8xf32>, %v: tensor<1x2x?x8xf32>,
                  %o: tensor<1x2x?x8xf32>) -> tensor<1x2x?x8xf32> {
   %r = attn.sdpa ins(%q, %k, %v : tensor<1x2x?x8xf32>, tensor<1x2x?x8xf32>, tensor<1x2x?x8xf32>)

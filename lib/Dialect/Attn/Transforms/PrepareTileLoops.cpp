@@ -10,7 +10,11 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Math/Transforms/Approximation.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir {
 namespace attn {
@@ -58,6 +62,47 @@ static void allowReassociation(linalg::GenericOp op) {
   });
 }
 
+/// Rewrites the f32 math.exp2 ops of `op`'s body as exp(x ln 2) in MLIR's
+/// polynomial approximation, plain arith that vectorizes (a libm call does
+/// not); NaN stays NaN. Returns failure when the patterns fail to apply.
+static LogicalResult approximateExp2(linalg::GenericOp op) {
+  SmallVector<math::Exp2Op> exp2Ops;
+  op.getBody()->walk([&](math::Exp2Op exp2) {
+    if (exp2.getType().isF32())
+      exp2Ops.push_back(exp2);
+  });
+  if (exp2Ops.empty())
+    return success();
+  IRRewriter rewriter(op.getContext());
+  SmallVector<Operation *> expOps;
+  for (math::Exp2Op exp2 : exp2Ops) {
+    Location loc = exp2.getLoc();
+    rewriter.setInsertionPoint(exp2);
+    Value x = exp2.getOperand();
+    Value ln2 = arith::ConstantOp::create(
+        rewriter, loc, rewriter.getF32FloatAttr(0.693147180559945309f));
+    Value scaled = arith::MulFOp::create(rewriter, loc, x, ln2);
+    auto exp = math::ExpOp::create(rewriter, loc, scaled);
+    Value isNaN = arith::CmpFOp::create(rewriter, loc,
+                                        arith::CmpFPredicate::UNO, x, x);
+    Value result = arith::SelectOp::create(rewriter, loc, isNaN, x, exp);
+    rewriter.replaceOp(exp2, result);
+    expOps.push_back(exp);
+  }
+  RewritePatternSet patterns(op.getContext());
+  populateMathPolynomialApproximationPatterns(
+      patterns, [](StringRef name) { return name == "exp" || name == "math.exp"; });
+  bool changed = false;
+  bool allErased = false;
+  GreedyRewriteConfig config;
+  config.setStrictness(GreedyRewriteStrictness::ExistingOps);
+  if (failed(applyOpPatternsGreedily(expOps, std::move(patterns), config,
+                                     &changed, &allErased)) ||
+      !allErased)
+    return failure();
+  return success();
+}
+
 namespace {
 struct AttnPrepareTileLoops
     : public attn::impl::AttnPrepareTileLoopsBase<AttnPrepareTileLoops> {
@@ -87,6 +132,11 @@ struct AttnPrepareTileLoops
           generic = *interchanged;
       }
       allowReassociation(generic);
+      if (failed(approximateExp2(generic))) {
+        generic.emitError("attn-prepare-tile-loops: math.exp2 was not "
+                          "approximated");
+        return signalPassFailure();
+      }
     }
   }
 };

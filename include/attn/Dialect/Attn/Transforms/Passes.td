@@ -180,10 +180,13 @@ def AttnPrepareTileLoops : Pass<"attn-prepare-tile-loops"> {
     * the float `arith` ops of their bodies get the `reassoc` and `contract`
       fast-math flags, so that the dot products (scores), the row maxima and
       the row sums, whose innermost loop is a reduction, vectorize, and
-      multiply-adds fuse.
+      multiply-adds fuse;
+    * an f32 `math.exp2` becomes `exp(x ln 2)` in MLIR's polynomial
+      approximation (arith and `math.fma` / `math.floor`, which vectorize
+      where a libm call does not), NaN passed through; f64 keeps `exp2`.
 
-    Reassociation changes the order of the sums within the fused tolerance;
-    the result does not depend on the thread count.
+    Reassociation and the approximation change the result within the fused
+    tolerance; the result does not depend on the thread count.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect"
