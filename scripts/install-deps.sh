@@ -4,6 +4,7 @@ set -euo pipefail
 
 packages=(
   llvm-22-dev libmlir-22-dev mlir-22-tools clang-22 lld-22
+  libomp-22-dev  # OpenMP runtime of attn-run --mode=fused
   libclang-rt-22-dev  # ASan, UBSan and libFuzzer runtimes (sanitize.sh, fuzz.sh)
   cmake ninja-build ccache
   libgtest-dev libgmock-dev

@@ -10,6 +10,9 @@
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/DenseSet.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
 #include "llvm/Support/WithColor.h"
 
 #include <cstdlib>
@@ -17,6 +20,18 @@
 
 using namespace mlir;
 using namespace attn_run;
+
+/// Returns a target machine for the host CPU, with its name and features.
+static llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
+createHostTargetMachine() {
+  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!builder)
+    return builder.takeError();
+  builder->setCPU(llvm::sys::getHostCPUName().str());
+  for (const auto &feature : llvm::sys::getHostCPUFeatures())
+    builder->getFeatures().AddFeature(feature.first(), feature.second);
+  return builder->createTargetMachine();
+}
 
 FailureOr<std::unique_ptr<ExecutionEngine>>
 attn_run::compileModule(ModuleOp module, StringRef entry, StringRef mode,
@@ -45,16 +60,30 @@ attn_run::compileModule(ModuleOp module, StringRef entry, StringRef mode,
   }
   insertAllocationSizeChecks(*lowered, kCheckAllocationSize);
 
-  auto transformer = makeOptimizingTransformer(/*optLevel=*/2,
-                                               /*sizeLevel=*/0, nullptr);
+  // The host's target machine (its CPU name and features, AVX-512 where
+  // there is): the JIT compiles for it, and the -O2 pipeline needs it too, or
+  // its cost model knows no vector registers and the loop and SLP vectorizers
+  // do nothing.
+  auto targetMachine = createHostTargetMachine();
+  if (!targetMachine) {
+    llvm::WithColor::error(llvm::errs(), "attn-run")
+        << "no target machine for the host: "
+        << llvm::toString(targetMachine.takeError()) << "\n";
+    return failure();
+  }
+  auto transformer = makeOptimizingTransformer(
+      /*optLevel=*/2, /*sizeLevel=*/0, targetMachine->get());
   ExecutionEngineOptions engineOptions;
   engineOptions.transformer = transformer;
   engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Default;
   // MLIR's C runner utilities (memrefCopy, ...), which the lowering of a
-  // memref.copy between dynamic shapes calls.
-  static const StringRef runtimeLibs[] = {ATTN_C_RUNNER_UTILS};
-  engineOptions.sharedLibPaths = runtimeLibs;
-  auto engine = ExecutionEngine::create(*lowered, engineOptions);
+  // memref.copy between dynamic shapes calls; the fused form's parallel loop
+  // calls the LLVM OpenMP runtime (__kmpc_fork_call, ...).
+  static const StringRef runtimeLibs[] = {ATTN_C_RUNNER_UTILS, ATTN_LIBOMP};
+  engineOptions.sharedLibPaths =
+      ArrayRef<StringRef>(runtimeLibs).take_front(mode == "fused" ? 2 : 1);
+  auto engine = ExecutionEngine::create(*lowered, engineOptions,
+                                       std::move(*targetMachine));
   if (!engine) {
     llvm::WithColor::error(llvm::errs(), "attn-run")
         << "JIT compilation failed: " << llvm::toString(engine.takeError())

@@ -40,6 +40,7 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
+#include <cstdlib>
 
 using namespace mlir;
 using namespace attn_run;
@@ -91,6 +92,19 @@ static cl::opt<bool>
 static cl::opt<unsigned> benchRuns("bench", cl::init(0),
                                    cl::desc("Print the median time of N runs"),
                                    cl::cat(attnRunCategory));
+/// --threads. A library that attn-run links registers a `threads` option of
+/// its own, which attn-run does not use: it is unregistered first, and this
+/// one is registered in its place when main starts.
+static cl::opt<unsigned> &registerThreadsOption() {
+  if (cl::Option *foreign = cl::getRegisteredOptions().lookup("threads"))
+    foreign->removeArgument();
+  static cl::opt<unsigned> numThreads(
+      "threads", cl::init(0),
+      cl::desc("OpenMP threads of --mode=fused (0: the runtime's default, "
+               "OMP_NUM_THREADS or every core)"),
+      cl::cat(attnRunCategory));
+  return numThreads;
+}
 static cl::opt<bool> print("print", cl::desc("Print result shapes and values"),
                            cl::cat(attnRunCategory));
 static cl::opt<bool> printSpecialized(
@@ -526,10 +540,15 @@ int main(int argc, char **argv) {
   std::signal(SIGXFSZ, SIG_IGN);
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
+  cl::opt<unsigned> &numThreads = registerThreadsOption();
   hideForeignOptions();
   cl::ParseCommandLineOptions(argc, argv,
                               "attn-run: compile and run one function of an "
                               "attn / MLIR file on the CPU\n");
+  // The OpenMP runtime reads its thread count when the first parallel loop
+  // starts, after the JIT has loaded it.
+  if (numThreads > 0)
+    setenv("OMP_NUM_THREADS", std::to_string(numThreads).c_str(), 1);
   DialectRegistry registry;
   registerDialects(registry);
   MLIRContext context(registry);

@@ -1,6 +1,8 @@
 // RUN: attn-opt %s --attn-cpu-pipeline --verify-each | FileCheck %s
 // RUN: attn-opt %s --attn-cpu-pipeline="mode=reference compute-type=f64" --verify-each | FileCheck %s --check-prefix=F64
-// RUN: attn-opt %s --attn-cpu-pipeline=mode=fused --verify-each | FileCheck %s
+// RUN: attn-opt %s --attn-cpu-pipeline=mode=fused --verify-each | FileCheck %s --check-prefix=FUSED
+// RUN: attn-opt %s --attn-cpu-pipeline=mode=fused | FileCheck %s --check-prefix=OMP
+// RUN: attn-opt %s --attn-cpu-pipeline | FileCheck %s --check-prefix=NOOMP
 // RUN: attn-opt %s --attn-cpu-pipeline="mode=fused q-tile=3 kv-tile=5 compute-type=f64" --verify-each | FileCheck %s --check-prefix=FUSED64
 // RUN: not attn-opt %s --attn-cpu-pipeline="mode=fused kv-tile=0" 2>&1 | FileCheck %s --check-prefix=TILE
 // RUN: not attn-opt %s --attn-cpu-pipeline=mode=fast 2>&1 | FileCheck %s --check-prefix=MODE
@@ -23,10 +25,43 @@
 // CHECK: llvm.call @free
 // CHECK-LABEL: llvm.func @bf16_dynamic
 // CHECK: llvm.fpext %{{.*}} : bf16 to f32
+// mode=fused: the same, with the f32 exp2 of the tiles approximated
+// (attn-prepare-tile-loops: fma and floor, no libm exp).
+// FUSED-NOT: attn.
+// FUSED-LABEL: llvm.func @causal_gqa
+// FUSED-NOT: linalg.
+// FUSED-NOT: tensor.
+// FUSED-NOT: memref.
+// FUSED-NOT: bufferization.
+// FUSED-NOT: unrealized_conversion_cast
+// FUSED: llvm.intr.maximum
+// FUSED-NOT: llvm.intr.exp
+// FUSED: llvm.intr.floor
+// FUSED: llvm.intr.fma
+// FUSED-NOT: llvm.intr.exp
+// FUSED: llvm.fdiv
+// FUSED: llvm.intr.log
+// FUSED: llvm.call @free
+// FUSED-LABEL: llvm.func @bf16_dynamic
+// FUSED: llvm.fpext %{{.*}} : bf16 to f32
 // F64-LABEL: llvm.func @causal_gqa
 // F64: llvm.intr.exp(%{{.*}}) : (f64) -> f64
 // FUSED64-LABEL: llvm.func @causal_gqa
 // FUSED64: llvm.intr.exp2(%{{.*}}) : (f64) -> f64
+// mode=fused: the forall over (batch, head, query tile) is one OpenMP
+// worksharing loop with the three dims collapsed; the loops inside it are
+// sequential. mode=reference has no OpenMP.
+// OMP-LABEL: llvm.func @causal_gqa
+// OMP: omp.parallel {
+// OMP-NEXT: omp.wsloop {
+// OMP-NEXT: omp.loop_nest ({{.*}}) : i64 = {{.*}} collapse(2) {
+// OMP-NOT: omp.parallel
+// OMP-LABEL: llvm.func @bf16_dynamic
+// OMP: omp.parallel {
+// OMP-NEXT: omp.wsloop {
+// OMP-NEXT: omp.loop_nest ({{.*}}) : i64 = {{.*}} collapse(3) {
+// OMP-NOT: omp.parallel
+// NOOMP-NOT: omp.
 // TILE: attn-cpu-pipeline: q-tile and kv-tile must be at least 1
 // MODE: attn-cpu-pipeline: mode must be 'reference' or 'fused', but got 'fast'
 // TYPE: attn-cpu-pipeline: compute-type must be f32 or f64, but got 'f16'

@@ -11,12 +11,16 @@
 #include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
 #include "mlir/Conversion/MathToLibm/MathToLibm.h"
 #include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
+#include "mlir/Conversion/OpenMPToLLVM/ConvertOpenMPToLLVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/SCFToOpenMP/SCFToOpenMP.h"
 #include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
@@ -26,6 +30,49 @@
 
 using namespace mlir;
 using namespace mlir::attn;
+
+namespace {
+/// Replaces every memref.alloca_scope by its body between an
+/// llvm.intr.stacksave and an llvm.intr.stackrestore, as the memref-to-LLVM
+/// lowering would. convert-scf-to-openmp wraps the body of each parallel
+/// loop in one (so that its allocas are freed per iteration), but an
+/// alloca_scope must have a single block, which the scf loops inside it no
+/// longer are after convert-scf-to-cf.
+struct InlineAllocaScopesPass
+    : PassWrapper<InlineAllocaScopesPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(InlineAllocaScopesPass)
+
+  StringRef getArgument() const final { return "attn-inline-alloca-scopes"; }
+  StringRef getDescription() const final {
+    return "memref.alloca_scope -> stacksave, its body, stackrestore";
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<LLVM::LLVMDialect>();
+  }
+
+  void runOnOperation() override {
+    SmallVector<memref::AllocaScopeOp> scopes;
+    getOperation().walk(
+        [&](memref::AllocaScopeOp scope) { scopes.push_back(scope); });
+    IRRewriter rewriter(&getContext());
+    // Post-order: inner scopes first.
+    for (memref::AllocaScopeOp scope : scopes) {
+      Location loc = scope.getLoc();
+      rewriter.setInsertionPoint(scope);
+      Value saved = LLVM::StackSaveOp::create(
+          rewriter, loc, LLVM::LLVMPointerType::get(&getContext()));
+      Block *body = &scope.getBodyRegion().front();
+      Operation *terminator = body->getTerminator();
+      SmallVector<Value> results(terminator->getOperands());
+      rewriter.inlineBlockBefore(body, scope);
+      rewriter.setInsertionPoint(terminator);
+      LLVM::StackRestoreOp::create(rewriter, loc, saved);
+      rewriter.eraseOp(terminator);
+      rewriter.replaceOp(scope, results);
+    }
+  }
+};
+} // namespace
 
 LogicalResult mlir::attn::buildCpuPipeline(
     OpPassManager &pm, const CpuPipelineOptions &options,
@@ -53,6 +100,7 @@ LogicalResult mlir::attn::buildCpuPipeline(
     tileOptions.kvTile = options.kvTile;
     tileOptions.computeType = options.computeType;
     pm.addPass(createAttnTile(tileOptions));
+    pm.addPass(createAttnPrepareTileLoops());
   } else {
     AttnLowerToLinalgOptions lowerOptions;
     lowerOptions.computeType = options.computeType;
@@ -73,11 +121,18 @@ LogicalResult mlir::attn::buildCpuPipeline(
   pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addPass(createCanonicalizerPass());
 
-  // Buffers -> loops -> LLVM. The flash form's scf.forall runs its
-  // iterations in sequence for now.
+  // Buffers -> loops -> LLVM. The flash form's scf.forall over (batch, head,
+  // query tile) becomes an scf.parallel and then an OpenMP worksharing loop
+  // (omp.parallel + omp.wsloop), whose iterations the OpenMP runtime shares
+  // among its threads. It is the only scf.parallel: the linalg ops become
+  // sequential scf.for loops.
   if (fused)
     pm.addNestedPass<func::FuncOp>(createForallToParallelLoopPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  if (fused) {
+    pm.addPass(createConvertSCFToOpenMPPass());
+    pm.addPass(std::make_unique<InlineAllocaScopesPass>());
+  }
   // The math ops (of a score_mod) that have no LLVM intrinsic: isinf,
   // isnormal and clampf become arith; ipowi and fpowi with an exponent wider
   // than i32 become generated functions (after bufferization: their loops are
@@ -98,6 +153,8 @@ LogicalResult mlir::attn::buildCpuPipeline(
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());
+  if (fused)
+    pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createUBToLLVMConversionPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createCanonicalizerPass());

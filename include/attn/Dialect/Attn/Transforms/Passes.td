@@ -167,4 +167,30 @@ def AttnTile : Pass<"attn-tile"> {
   ];
 }
 
+def AttnPrepareTileLoops : Pass<"attn-prepare-tile-loops"> {
+  let summary = "Readies the per-tile linalg ops of the flash form for "
+                "LLVM's vectorizers";
+  let description = [{
+    Runs after `attn-tile`, on the linalg ops inside its `scf.forall`:
+
+    * named contractions (`linalg.matmul`) become `linalg.generic`;
+    * a contraction `C[i, j] += A[i, k] * B[k, j]` (the probabilities times
+      the values) has its loops interchanged to (i, k, j): the innermost loop
+      is then parallel and walks B and C contiguously;
+    * the float `arith` ops of their bodies get the `reassoc` and `contract`
+      fast-math flags, so that the dot products (scores), the row maxima and
+      the row sums, whose innermost loop is a reduction, vectorize, and
+      multiply-adds fuse;
+    * an f32 `math.exp2` becomes `exp(x ln 2)` in MLIR's polynomial
+      approximation (arith and `math.fma` / `math.floor`, which vectorize
+      where a libm call does not), NaN passed through; f64 keeps `exp2`.
+
+    Reassociation and the approximation change the result within the fused
+    tolerance; the result does not depend on the thread count.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect"
+  ];
+}
+
 #endif // ATTN_DIALECT_ATTN_TRANSFORMS_PASSES_TD
