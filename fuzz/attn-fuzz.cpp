@@ -37,6 +37,7 @@
 #include "FuzzSupport.h"
 #include "Oracles.h"
 
+#include "attn/Dialect/Attn/IR/AttnAttrs.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -72,6 +73,26 @@ static constexpr int64_t kMaxDim = 64;
 static constexpr int64_t kMaxRank = 6;
 static constexpr int64_t kMaxElements = 1 << 16;
 static constexpr int64_t kMaxOps = 64;
+/// The largest pattern (sub-patterns plus listed global tokens) that goes to
+/// the pipelines. Their time is linear in it, a fraction of a millisecond per
+/// part or token (docs/Reliability.md), so a pattern of 100,000 would spend
+/// the run's timeout on one input; parsing, verification and
+/// canonicalization, which are O(n log n), still see every size.
+static constexpr int64_t kMaxPatternSize = 2048;
+
+/// Returns the size of the pattern algebra in `attr` as kMaxPatternSize
+/// counts it.
+static int64_t patternSize(Attribute attr) {
+  int64_t size = 0;
+  attr.walk([&](Attribute sub) {
+    if (!isa<attn::PatternAttrInterface>(sub))
+      return;
+    ++size;
+    if (auto global = dyn_cast<attn::GlobalAttr>(sub))
+      size += global.getTokens().size();
+  });
+  return size;
+}
 
 static bool isSmallType(Type type) {
   auto shaped = dyn_cast<ShapedType>(type);
@@ -110,6 +131,8 @@ static bool isSmallEnough(ModuleOp module) {
           if (!isSmallType(arg.getType()))
             return WalkResult::interrupt();
     for (NamedAttribute attr : op->getAttrs()) {
+      if (patternSize(attr.getValue()) > kMaxPatternSize)
+        return WalkResult::interrupt();
       if (auto typeAttr = dyn_cast<TypeAttr>(attr.getValue()))
         if (!isSmallType(typeAttr.getValue()))
           return WalkResult::interrupt();

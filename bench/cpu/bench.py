@@ -30,7 +30,21 @@ import sys
 import tempfile
 import time
 
-import numpy as np
+
+def _threads_from_argv():
+    """--threads, read before numpy loads its BLAS (whose pool size is fixed at load)."""
+    for i, arg in enumerate(sys.argv):
+        if arg.startswith("--threads="):
+            return arg.split("=", 1)[1]
+        if arg == "--threads" and i + 1 < len(sys.argv):
+            return sys.argv[i + 1]
+    return str(os.cpu_count())
+
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = _threads_from_argv()
+
+import numpy as np  # noqa: E402
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "python"))
@@ -113,7 +127,7 @@ def attn_run_modes(attn_run):
 
 def run_ours(attn_run, mode, spec, inputs, runs, threads):
     """Median ms from attn-run's own --bench line, and the child's peak RSS in bytes."""
-    args = [attn_run, spec, f"--mode={mode}", f"--bench={runs}"]
+    args = [attn_run, spec, f"--mode={mode}", f"--bench={runs}", f"--threads={threads}"]
     args += [f"--input={name}={path}" for name, path in inputs.items()]
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -275,6 +289,7 @@ def main():
     ap.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
     ap.add_argument("--patterns", default=",".join(FULL_SIZES))
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--max-n", type=int, default=None, help="leave out sizes above this N")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--attn-run", default=os.environ.get("ATTN_RUN",
                                                          str(REPO / "build/bin/attn-run")))
@@ -302,6 +317,8 @@ def main():
         for name in args.patterns.split(","):
             pattern = pats[name]
             for n in sizes[name]:
+                if args.max_n and n > args.max_n:
+                    continue
                 q, k, v = (rng.standard_normal((B, H, n, D), dtype=np.float32) for _ in range(3))
                 o = np.zeros_like(q)
                 inputs = {}

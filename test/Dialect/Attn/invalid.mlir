@@ -2287,6 +2287,24 @@ func.func @negative_lsh_integer_scale(%x: tensor<1x2x8x4xf32>, %rot: tensor<2x1x
 // #attn.block_sparse layouts: only a dense 2-D i1 tensor (issue 8)
 //===----------------------------------------------------------------------===//
 
+func.func @negative_block_sparse_si1_layout(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{#attn.block_sparse needs a 2-D i1 layout (query blocks x key blocks), but got 'tensor<2x2xsi1>'}}
+         pattern(#attn.block_sparse<block = [2, 2], layout = dense<true> : tensor<2x2xsi1>>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @negative_block_sparse_ui1_layout(%q: tensor<1x2x4x8xf32>) {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
+         // expected-error @+1 {{#attn.block_sparse needs a 2-D i1 layout (query blocks x key blocks), but got 'tensor<2x2xui1>'}}
+         pattern(#attn.block_sparse<block = [2, 2], layout = dense<false> : tensor<2x2xui1>>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
 func.func @negative_block_sparse_vector_layout(%q: tensor<1x2x4x8xf32>) {
   %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>)
          // expected-error @+1 {{#attn.block_sparse needs a tensor layout, but got 'vector<2x2xi1>'}}

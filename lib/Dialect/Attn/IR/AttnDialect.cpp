@@ -144,7 +144,7 @@ BlockSparseAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   if (!type)
     return emitError() << "#attn.block_sparse needs a tensor layout, but got "
                        << layout.getType();
-  if (type.getRank() != 2 || !type.getElementType().isInteger(1))
+  if (type.getRank() != 2 || !type.getElementType().isSignlessInteger(1))
     return emitError() << "#attn.block_sparse needs a 2-D i1 layout "
                           "(query blocks x key blocks), but got "
                        << type;
