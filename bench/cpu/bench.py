@@ -257,7 +257,12 @@ def git_commit():
     return proc.stdout.strip() + ("+dirty" if dirty else "")
 
 
-def plot(rows, path):
+# One colour per implementation in every panel.
+IMPL_COLORS = {"ours_fused": "tab:blue", "ours_reference": "tab:cyan",
+               "numpy_eager": "tab:orange", "torch_sdpa": "tab:green", "flex": "tab:red"}
+
+
+def plot(rows, path, title=""):
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -269,16 +274,19 @@ def plot(rows, path):
     fig, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 3.6), squeeze=False)
     for ax, name in zip(axes[0], names):
         sel = [r for r in rows if r["pattern"] == name and r["dtype"] == "f32"]
-        for impl in ("ours_fused", "ours_reference", "numpy_eager", "torch_sdpa", "flex"):
+        for impl, color in IMPL_COLORS.items():
             pts = [(r["n"], r[impl]["ms"]) for r in sel if "ms" in r.get(impl, {})]
             if pts:
                 xs, ys = zip(*sorted(pts))
-                ax.loglog(xs, ys, marker="o", label=impl)
+                ax.loglog(xs, ys, marker="o", color=color, label=impl)
         ax.set_title(name)
         ax.set_xlabel("N")
         ax.set_ylabel("ms")
         ax.grid(True, which="both", alpha=0.3)
-    axes[0][0].legend(fontsize=7)
+    handles = [plt.Line2D([], [], color=c, marker="o", label=i) for i, c in IMPL_COLORS.items()]
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout(rect=(0, 0.08, 1, 0.93))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     print(f"plot: {path}")
@@ -298,8 +306,14 @@ def main():
     ap.add_argument("--eager-max-n", type=int, default=16384,
                     help="largest N for numpy eager and torch SDPA with a mask (N x N per head)")
     ap.add_argument("--out", default=str(REPO / "bench/results"))
+    ap.add_argument("--plot-only", metavar="JSON", help="redraw the plot of an earlier run")
     args = ap.parse_args()
+    if args.plot_only:
+        result = json.loads(pathlib.Path(args.plot_only).read_text())
+        plot(result["rows"], REPO / "docs/bench-cpu.png", plot_title(result))
+        return
 
+    commit = git_commit()  # the code that runs, read before the run
     sizes = QUICK_SIZES if args.quick else FULL_SIZES
     pats = workload_patterns()
     modes = attn_run_modes(args.attn_run)
@@ -361,7 +375,7 @@ def main():
                 print_row(row)
 
     stamp = datetime.datetime.now(datetime.timezone.utc)
-    result = {"date": stamp.isoformat(timespec="seconds"), "commit": git_commit(),
+    result = {"date": stamp.isoformat(timespec="seconds"), "commit": commit,
               "machine": machine_info(), "numpy": np.__version__, "numpy_blas": blas,
               "torch": torch.torch.__version__ if torch.torch else None,
               "threads": args.threads, "runs": args.runs, "B": B, "H": H, "D": D,
@@ -372,7 +386,13 @@ def main():
     path.write_text(json.dumps(result, indent=1))
     print(f"json: {path}")
     if not args.quick:
-        plot(rows, REPO / "docs/bench-cpu.png")
+        plot(rows, REPO / "docs/bench-cpu.png", plot_title(result))
+
+
+def plot_title(result):
+    return (f"attention, f32, B={result['B']} H={result['H']} D={result['D']}, "
+            f"{result['threads']} thread(s), median ms; {result['machine']['cpu']}, "
+            f"commit {result['commit']}, {result['date']}")
 
 
 def print_row(row):
