@@ -227,3 +227,14 @@ HeadOperand mlir::attn::selectHeads(OpBuilder &b, Location loc, Value t,
       });
   return {copy, false};
 }
+
+FailureOr<FloatType> mlir::attn::parseComputeType(Operation *op, StringRef pass,
+                                                  StringRef computeType) {
+  if (computeType == "f32")
+    return FloatType(Float32Type::get(op->getContext()));
+  if (computeType == "f64")
+    return FloatType(Float64Type::get(op->getContext()));
+  return op->emitError() << pass
+                         << ": compute-type must be f32 or f64, but got '"
+                         << computeType << "'";
+}

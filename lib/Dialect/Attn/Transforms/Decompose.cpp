@@ -1,5 +1,6 @@
 //===- Decompose.cpp - attn-decompose and the AggregatedOpInterface models ===//
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/Transforms/BuildUtils.h"
 #include "attn/Dialect/Attn/Transforms/Decompositions.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 
@@ -34,17 +35,11 @@ struct AttnDecomposePass
     : public attn::impl::AttnDecomposeBase<AttnDecomposePass> {
   using Base::Base;
   void runOnOperation() override {
-    FloatType type;
-    if (computeType == "f32")
-      type = Float32Type::get(&getContext());
-    else if (computeType == "f64")
-      type = Float64Type::get(&getContext());
-    else {
-      getOperation()->emitError()
-          << "attn-decompose: compute-type must be f32 or f64, but got '"
-          << computeType << "'";
+    FailureOr<FloatType> parsed =
+        parseComputeType(getOperation(), "attn-decompose", computeType);
+    if (failed(parsed))
       return signalPassFailure();
-    }
+    FloatType type = *parsed;
     SmallVector<Operation *> targets;
     getOperation()->walk([&](Operation *op) {
       if (isa<AttnDialect>(op->getDialect()) &&

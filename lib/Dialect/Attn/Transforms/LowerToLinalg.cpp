@@ -1,5 +1,6 @@
 //===- LowerToLinalg.cpp - attn-lower-to-linalg ---------------------------===//
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/Transforms/BuildUtils.h"
 #include "attn/Dialect/Attn/Transforms/Decompositions.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 
@@ -20,17 +21,11 @@ struct AttnLowerToLinalgPass
     : public attn::impl::AttnLowerToLinalgBase<AttnLowerToLinalgPass> {
   using Base::Base;
   void runOnOperation() override {
-    FloatType type;
-    if (computeType == "f32")
-      type = Float32Type::get(&getContext());
-    else if (computeType == "f64")
-      type = Float64Type::get(&getContext());
-    else {
-      getOperation()->emitError()
-          << "attn-lower-to-linalg: compute-type must be f32 or f64, but got '"
-          << computeType << "'";
+    FailureOr<FloatType> parsed =
+        parseComputeType(getOperation(), "attn-lower-to-linalg", computeType);
+    if (failed(parsed))
       return signalPassFailure();
-    }
+    FloatType type = *parsed;
     SmallVector<SdpaOp> targets;
     getOperation()->walk([&](SdpaOp op) { targets.push_back(op); });
     IRRewriter rewriter(&getContext());

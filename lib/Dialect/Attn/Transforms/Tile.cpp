@@ -25,6 +25,7 @@
 //===----------------------------------------------------------------------===//
 #include "SdpaTiler.h"
 
+#include "attn/Dialect/Attn/Transforms/BuildUtils.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
@@ -318,17 +319,11 @@ namespace {
 struct AttnTilePass : public attn::impl::AttnTileBase<AttnTilePass> {
   using Base::Base;
   void runOnOperation() override {
-    FloatType type;
-    if (computeType == "f32")
-      type = Float32Type::get(&getContext());
-    else if (computeType == "f64")
-      type = Float64Type::get(&getContext());
-    else {
-      getOperation()->emitError()
-          << "attn-tile: compute-type must be f32 or f64, but got '"
-          << computeType << "'";
+    FailureOr<FloatType> parsed =
+        parseComputeType(getOperation(), "attn-tile", computeType);
+    if (failed(parsed))
       return signalPassFailure();
-    }
+    FloatType type = *parsed;
     if (qTile < 1 || kvTile < 1) {
       getOperation()->emitError()
           << "attn-tile: q-tile and kv-tile must be at least 1, but got "

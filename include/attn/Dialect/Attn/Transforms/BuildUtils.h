@@ -106,6 +106,11 @@ struct GenericBuilder {
   }
 };
 
+/// Returns the float type that a pass's `compute-type` option names (f32 or
+/// f64), or emits an error on `op` naming `pass` and fails.
+FailureOr<FloatType> parseComputeType(Operation *op, StringRef pass,
+                                      StringRef computeType);
+
 } // namespace attn
 } // namespace mlir
 
