@@ -28,10 +28,12 @@ def texts():
 
 
 def test_no_reference_points_outside_the_repository():
-    outside = re.compile(r"\.\./shared|shared/DESIGN|DESIGN\.md|DESIGN section|DESIGN [0-9]")
+    # Spelled in pieces so that this file does not match itself.
+    shared, design = "shared", "DESIGN"
+    outside = re.compile(rf"\.\./{shared}|{shared}/{design}|{design}\.md|{design} section|{design} [0-9]")
     offenders = [f"{p.relative_to(REPO)}:{n}" for p, text in texts()
                  for n, line in enumerate(text.splitlines(), 1)
-                 if outside.search(line) and p.name != "test_repository_docs.py"]
+                 if outside.search(line)]
     assert offenders == []
 
 
