@@ -163,6 +163,7 @@ LogicalResult mlir::attn::buildCpuPipeline(
 
 void mlir::attn::registerAttnPassesAndPipelines() {
   registerAttnPasses();
+  registerGpuPipeline();
   registerPassPipeline(
       "attn-cpu-pipeline",
       "attn IR on tensors down to the LLVM dialect for the CPU "

@@ -49,7 +49,10 @@ void registerDecompositionInterfaces(DialectRegistry &registry);
 #define GEN_PASS_REGISTRATION
 #include "attn/Dialect/Attn/Transforms/Passes.h.inc"
 
-/// Registers the passes and `attn-cpu-pipeline`.
+/// Registers `attn-gpu-pipeline` (GpuPipeline.cpp).
+void registerGpuPipeline();
+
+/// Registers the passes, `attn-cpu-pipeline` and `attn-gpu-pipeline`.
 void registerAttnPassesAndPipelines();
 
 } // namespace attn

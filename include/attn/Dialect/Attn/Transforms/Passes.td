@@ -193,4 +193,52 @@ def AttnPrepareTileLoops : Pass<"attn-prepare-tile-loops"> {
   ];
 }
 
+def AttnGpuSdpaCore : Pass<"attn-gpu-sdpa-core", "::mlir::ModuleOp"> {
+  let summary = "Lowers attn.sdpa to the Hopper (sm_90a) flash core: a "
+                "gpu.module kernel on TMA and wgmma plus its gpu.launch_func";
+  let description = [{
+    Rewrites every `attn.sdpa` whose q, k and v are bf16 or f16 with a head
+    dim of 64 or 128 into a `gpu.launch_func` of a kernel in the
+    `gpu.module @attn_gpu` (created on the first use):
+
+    * one CTA (one warpgroup, 128 threads) per (query tile of 64 rows,
+      head, batch): grid `(ceil(Nq / 64), H, B)`;
+    * the query tile is brought in once by TMA, the key and value tiles of
+      `kv-tile` keys by TMA into a two-stage shared-memory ring, each stage
+      on an mbarrier (`expect_tx`); 128-byte swizzle, tensor maps of rank 3
+      over `[B * H, N, D]` so that rows past N are zero-filled;
+    * S = Q K^T on `nvvm.wgmma.mma_async` (both operands K-major, shared
+      memory descriptors built by the pass), O += P V on an `llvm.inline_asm`
+      register-A wgmma with the accumulators tied (V MN-major);
+    * the online softmax on the accumulator fragments in registers, row
+      max and sum across the four lanes of a row with `gpu.shuffle xor`,
+      `exp2` (`afn`) with `scale * log2(e)` folded in;
+    * the key tiles visited come from the pattern's key intervals
+      (`PatternAttrInterface::buildKeyIntervals`) and each tile's kind from
+      `buildClassify`: Empty tiles do no arithmetic, Full tiles evaluate no
+      predicate, Partial tiles (and the last tile when N is not a multiple of
+      `kv-tile`) apply `buildIsLive` and `key < Nk`;
+    * the epilogue divides by the row sum, converts to the output type and
+      stores rows below Nq (and `lse`, when the op has it).
+
+    The host side creates the tensor maps with `nvgpu.tma.create.descriptor`
+    and passes them to the kernel as `!llvm.ptr` (a pointer to the
+    CUtensorMap in device memory). Operands that the core does not take yet
+    (mask, bias, score_mod, memory, span, positions, GQA, other head dims,
+    f32) are refused with "not yet on the Hopper core: ...".
+  }];
+  let options = [
+    Option<"kvTile", "kv-tile", "int64_t", /*default=*/"128",
+           "Keys of a key/value tile: 64 or 128">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
+    "::mlir::cf::ControlFlowDialect", "::mlir::func::FuncDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::LLVM::LLVMDialect", "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::NVVM::NVVMDialect",
+    "::mlir::nvgpu::NVGPUDialect", "::mlir::scf::SCFDialect"
+  ];
+}
+
 #endif // ATTN_DIALECT_ATTN_TRANSFORMS_PASSES_TD

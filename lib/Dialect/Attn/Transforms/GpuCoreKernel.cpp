@@ -1,0 +1,540 @@
+//===- GpuCoreKernel.cpp - The Hopper sdpa core kernel as IR text ---------===//
+//
+// The kernel is unrolled over the register fragments of the two wgmma
+// accumulators, so it is written as text by a small emitter and parsed by
+// the pass. Fragment layout of an m64nNk16 f32 accumulator (PTX ISA, wgmma
+// register fragments): element i of thread (warp w, lane l) holds
+//   row = 16 w + l / 4 + 8 ((i / 2) % 2),  col = 8 (i / 4) + 2 (l % 4) + i % 2.
+// The A fragment of a register-A wgmma for key columns [16 kk, 16 kk + 16)
+// is then elements 8 kk .. 8 kk + 7 of the score accumulator, packed in
+// pairs: P needs no data movement between the two products.
+//
+//===----------------------------------------------------------------------===//
+#include "GpuCoreKernel.h"
+
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+#include <functional>
+
+using namespace mlir::attn::gpu_core;
+
+namespace {
+
+/// Shared-memory offsets (bytes from the 1024-aligned base).
+struct Layout {
+  int64_t qBytes, kvBytes, offQ, offK, offV, offBar, total;
+  explicit Layout(const KernelConfig &c) {
+    qBytes = kQueryTile * c.headDim * 2;
+    kvBytes = c.kvTile * c.headDim * 2;
+    offQ = 0;
+    offK = qBytes;
+    offV = qBytes + 2 * kvBytes;
+    offBar = qBytes + 4 * kvBytes;
+    total = offBar + 64 + 1024;
+  }
+};
+
+/// A tiny SSA text emitter.
+class Writer {
+public:
+  explicit Writer(std::string &out) : os(out) {}
+
+  /// Emits `%vN = rhs` and returns `%vN`.
+  std::string let(const std::string &rhs) {
+    std::string name = "%v" + std::to_string(next++);
+    os << "    " << name << " = " << rhs << "\n";
+    return name;
+  }
+  /// Emits `rhs` as a statement.
+  void line(const std::string &text) { os << "    " << text << "\n"; }
+  /// Emits a raw line (no indentation).
+  void raw(const std::string &text) { os << text << "\n"; }
+
+  std::string i32(int64_t v) {
+    return let("arith.constant " + std::to_string(v) + " : i32");
+  }
+  std::string i64(int64_t v) {
+    return let("arith.constant " + std::to_string(v) + " : i64");
+  }
+  std::string idx(int64_t v) {
+    return let("arith.constant " + std::to_string(v) + " : index");
+  }
+  std::string f32(double v) {
+    std::string text;
+    llvm::raw_string_ostream s(text);
+    if (std::isinf(v))
+      s << (v < 0 ? "0xFF800000" : "0x7F800000");
+    else
+      s << llvm::format("%.9e", v);
+    return let("arith.constant " + text + " : f32");
+  }
+  std::string bin(const std::string &op, const std::string &a,
+                  const std::string &b, const std::string &type) {
+    return let(op + " " + a + ", " + b + " : " + type);
+  }
+  std::string fresh() { return "%v" + std::to_string(next++); }
+
+private:
+  llvm::raw_string_ostream os;
+  int64_t next = 0;
+};
+
+std::string structType(int64_t n) {
+  std::string s = "!llvm.struct<(";
+  for (int64_t i = 0; i < n; ++i)
+    s += (i ? ", f32" : "f32");
+  return s + ")>";
+}
+
+std::string joinTypes(const std::string &t, int64_t n) {
+  std::string s;
+  for (int64_t i = 0; i < n; ++i)
+    s += (i ? ", " : "") + t;
+  return s;
+}
+
+std::string join(const llvm::SmallVector<std::string> &v) {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i)
+    s += (i ? ", " : "") + v[i];
+  return s;
+}
+
+/// The wgmma matrix descriptor of a 128-byte-swizzled operand at shared
+/// address `addr` (i64): bits 0-13 address >> 4, 16-29 leading byte offset
+/// >> 4, 32-45 stride byte offset >> 4, 62-63 layout (1: 128-byte swizzle).
+std::string descriptor(Writer &w, const std::string &addr, int64_t lbo,
+                       int64_t sbo) {
+  std::string a4 = w.bin("arith.shrui", addr, w.i64(4), "i64");
+  std::string lo = w.bin("arith.andi", a4, w.i64(0x3FFF), "i64");
+  int64_t high = ((lbo >> 4) << 16) | ((sbo >> 4) << 32) | (int64_t(1) << 62);
+  return w.bin("arith.ori", lo, w.i64(high), "i64");
+}
+
+} // namespace
+
+int64_t mlir::attn::gpu_core::sharedMemoryBytes(const KernelConfig &config) {
+  return Layout(config).total;
+}
+
+std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
+  const Layout L(c);
+  const int64_t D = c.headDim, BK = c.kvTile;
+  const int64_t nS = BK / 2, nO = D / 2; // accumulator elements per thread
+  const std::string T = c.element;
+  const std::string sTy = structType(nS), oTy = structType(nO);
+  const std::string memO = "memref<?x?x?x" + T + ">";
+  std::string text;
+  Writer w(text);
+
+  w.raw("gpu.func @" + c.name +
+        "(%qmap: !llvm.ptr, %kmap: !llvm.ptr, %vmap: !llvm.ptr, %out: " +
+        memO + (c.hasLse ? ", %lse: memref<?x?xf32>" : "") +
+        ", %nq: index, %nk: index) kernel attributes {known_block_size = "
+        "array<i32: 128, 1, 1>} {");
+
+  // Indices.
+  std::string c0 = w.idx(0), c1 = w.idx(1), c2 = w.idx(2);
+  std::string tid = w.let("gpu.thread_id x");
+  std::string bx = w.let("gpu.block_id x"), by = w.let("gpu.block_id y");
+  std::string bz = w.let("gpu.block_id z"), gy = w.let("gpu.grid_dim y");
+  std::string bh =
+      w.bin("arith.addi", w.bin("arith.muli", bz, gy, "index"), by, "index");
+  std::string bh32 = w.let("arith.index_cast " + bh + " : index to i32");
+  std::string q0 = w.bin("arith.muli", bx, w.idx(kQueryTile), "index");
+  std::string q0i32 = w.let("arith.index_cast " + q0 + " : index to i32");
+  std::string q0i64 = w.let("arith.index_cast " + q0 + " : index to i64");
+  std::string nq64 = w.let("arith.index_cast %nq : index to i64");
+  std::string nk64 = w.let("arith.index_cast %nk : index to i64");
+  std::string qLast = w.bin(
+      "arith.minsi", w.bin("arith.addi", q0i64, w.i64(kQueryTile - 1), "i64"),
+      w.bin("arith.subi", nq64, w.i64(1), "i64"), "i64");
+  std::string warp = w.bin("arith.divui", tid, w.idx(32), "index");
+  std::string lane = w.bin("arith.remui", tid, w.idx(32), "index");
+  std::string g = w.bin("arith.divui", lane, w.idx(4), "index");
+  std::string t = w.bin("arith.remui", lane, w.idx(4), "index");
+  std::string isT0 = w.let("arith.cmpi eq, " + tid + ", " + c0 + " : index");
+  // Rows of this thread: row0 = q0 + 16 warp + g, row1 = row0 + 8.
+  std::string row0 = w.bin(
+      "arith.addi", q0,
+      w.bin("arith.addi", w.bin("arith.muli", warp, w.idx(16), "index"), g,
+            "index"),
+      "index");
+  std::string row1 = w.bin("arith.addi", row0, w.idx(8), "index");
+  std::string rows[2] = {row0, row1};
+  std::string rows64[2] = {
+      w.let("arith.index_cast " + row0 + " : index to i64"),
+      w.let("arith.index_cast " + row1 + " : index to i64")};
+  std::string twoT = w.bin("arith.muli", t, c2, "index");
+  std::string twoT64 = w.let("arith.index_cast " + twoT + " : index to i64");
+
+  // Shared memory base, rounded up to 1024 bytes (the swizzle atom).
+  std::string dyn = w.let(
+      "gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>");
+  std::string rawIdx = w.let("memref.extract_aligned_pointer_as_index " + dyn +
+                             " : memref<?xi8, #gpu.address_space<workgroup>> "
+                             "-> index");
+  std::string raw = w.let("arith.index_cast " + rawIdx + " : index to i64");
+  std::string base = w.bin(
+      "arith.andi", w.bin("arith.addi", raw, w.i64(1023), "i64"),
+      w.i64(-1024), "i64");
+  auto addr = [&](const std::string &offset) {
+    return w.bin("arith.addi", base, offset, "i64");
+  };
+  auto ptr3 = [&](const std::string &a) {
+    return w.let("llvm.inttoptr " + a + " : i64 to !llvm.ptr<3>");
+  };
+  auto ptr7 = [&](const std::string &a) {
+    return w.let("llvm.addrspacecast " + ptr3(a) +
+                 " : !llvm.ptr<3> to !llvm.ptr<7>");
+  };
+  std::string barQ = ptr3(addr(w.i64(L.offBar)));
+  auto fullBar = [&](const std::string &stage64) {
+    return ptr3(addr(w.bin("arith.addi", w.i64(L.offBar + 8),
+                           w.bin("arith.muli", stage64, w.i64(8), "i64"),
+                           "i64")));
+  };
+
+  // Barrier initialisation by thread 0.
+  std::string one32 = w.i32(1);
+  w.line("scf.if " + isT0 + " {");
+  w.line("  nvvm.mbarrier.init " + barQ + ", " + one32 +
+         " : !llvm.ptr<3>, i32");
+  for (int s = 0; s < 2; ++s)
+    w.line("  nvvm.mbarrier.init " + fullBar(w.i64(s)) + ", " + one32 +
+           " : !llvm.ptr<3>, i32");
+  w.line("  nvvm.fence.mbarrier.init");
+  w.line("}");
+  w.line("gpu.barrier");
+
+  // TMA loads: one box per 64-column sub-tile.
+  auto load = [&](const std::string &map, const std::string &dstOff,
+                  int64_t rowsPerBox, const std::string &row32,
+                  const std::string &bar) {
+    for (int64_t sub = 0; sub < D / 64; ++sub) {
+      std::string dst = ptr7(addr(w.bin(
+          "arith.addi", dstOff, w.i64(sub * rowsPerBox * 128), "i64")));
+      w.line("nvvm.cp.async.bulk.tensor.shared.cluster.global " + dst + ", " +
+             map + ", " + bar + ", box[" + w.i32(64 * sub) + ", " + row32 +
+             ", " + bh32 + "] : !llvm.ptr<7>, !llvm.ptr");
+    }
+  };
+  std::string tilesArgs =
+      q0i64 + ", " + qLast + ", " + nq64 + ", " + nk64;
+  auto callTile = [&](const std::string &j) {
+    std::string r = w.fresh();
+    w.line(r + ":2 = func.call @" + c.name + "_tile(" + j + ", " + tilesArgs +
+           ") : (index, i64, i64, i64, i64) -> (index, i8)");
+    return std::make_pair(r + "#0", r + "#1");
+  };
+  auto issueKV = [&](const std::string &stage, const std::string &tile) {
+    std::string stage64 = w.let("arith.index_cast " + stage + " : index to i64");
+    std::string bar = fullBar(stage64);
+    w.line("nvvm.mbarrier.arrive.expect_tx " + bar + ", " +
+           w.i32(2 * L.kvBytes) + " : !llvm.ptr<3>, i32");
+    std::string row =
+        w.let("arith.index_cast " +
+              w.bin("arith.muli", tile, w.idx(BK), "index") + " : index to i32");
+    std::string sOff = w.bin("arith.muli", stage64, w.i64(L.kvBytes), "i64");
+    load("%kmap", w.bin("arith.addi", w.i64(L.offK), sOff, "i64"), BK, row,
+         bar);
+    load("%vmap", w.bin("arith.addi", w.i64(L.offV), sOff, "i64"), BK, row,
+         bar);
+  };
+
+  std::string nTiles = w.let("func.call @" + c.name + "_tiles(" + tilesArgs +
+                             ") : (i64, i64, i64, i64) -> index");
+  // Prologue: Q, and the first two key/value tiles.
+  w.line("scf.if " + isT0 + " {");
+  w.line("nvvm.mbarrier.arrive.expect_tx " + barQ + ", " + w.i32(L.qBytes) +
+         " : !llvm.ptr<3>, i32");
+  load("%qmap", w.i64(L.offQ), kQueryTile, q0i32, barQ);
+  for (int s = 0; s < 2; ++s) {
+    std::string sIdx = w.idx(s);
+    std::string has =
+        w.let("arith.cmpi ult, " + sIdx + ", " + nTiles + " : index");
+    w.line("scf.if " + has + " {");
+    issueKV(sIdx, callTile(sIdx).first);
+    w.line("}");
+  }
+  w.line("}");
+
+  std::string ticks = w.i32(0x989680);
+  std::string zero32 = w.i32(0);
+  w.line("nvvm.mbarrier.try_wait.parity " + barQ + ", " + zero32 + ", " +
+         ticks + " : !llvm.ptr<3>, i32, i32");
+
+  std::string negInf = w.f32(-INFINITY), zeroF = w.f32(0.0);
+  std::string oZero = w.let("llvm.mlir.zero : " + oTy);
+  std::string sZero = w.let("llvm.mlir.zero : " + sTy);
+  std::string scaleLog2 = w.f32(c.scaleLog2);
+  std::string one32b = w.i32(1), two32 = w.i32(2), width32 = w.i32(32);
+  std::string bk64 = w.i64(BK);
+
+  // The key loop.
+  std::string loop = w.fresh();
+  w.line(loop + ":5 = scf.for %j = " + c0 + " to " + nTiles + " step " + c1 +
+         " iter_args(%acc = " + oZero + ", %m0 = " + negInf + ", %m1 = " +
+         negInf + ", %l0 = " + zeroF + ", %l1 = " + zeroF + ") -> (" + oTy +
+         ", f32, f32, f32, f32) {");
+  auto [tile, kind] = callTile("%j");
+  std::string stage = w.bin("arith.remui", "%j", c2, "index");
+  std::string use = w.bin("arith.divui", "%j", c2, "index");
+  std::string parity = w.let(
+      "arith.index_cast " + w.bin("arith.remui", use, c2, "index") +
+      " : index to i32");
+  std::string stage64 = w.let("arith.index_cast " + stage + " : index to i64");
+  w.line("nvvm.mbarrier.try_wait.parity " + fullBar(stage64) + ", " + parity +
+         ", " + ticks + " : !llvm.ptr<3>, i32, i32");
+  std::string live = w.let("arith.cmpi ne, " + kind + ", " +
+                           w.let("arith.constant 0 : i8") + " : i8");
+  std::string step = w.fresh();
+  w.line(step + ":5 = scf.if " + live + " -> (" + oTy +
+         ", f32, f32, f32, f32) {");
+  {
+    std::string tile64 = w.let("arith.index_cast " + tile + " : index to i64");
+    std::string key0 = w.bin("arith.muli", tile64, bk64, "i64");
+    std::string tileEnd = w.bin("arith.addi", key0, bk64, "i64");
+    std::string tail = w.let("arith.cmpi sgt, " + tileEnd + ", " + nk64 +
+                             " : i64");
+    std::string isPartial = w.let("arith.cmpi eq, " + kind + ", " +
+                                  w.let("arith.constant 2 : i8") + " : i8");
+    std::string masked = w.bin("arith.ori", isPartial, tail, "i1");
+    std::string kvOff = w.bin("arith.muli", stage64, w.i64(L.kvBytes), "i64");
+
+    // S = Q K^T: both operands K-major; a k16 step is 32 bytes inside a
+    // 128-byte swizzled row, a 64-column sub-tile is rows * 128 bytes on.
+    w.line("nvvm.wgmma.fence.aligned");
+    std::string s = sZero;
+    for (int64_t kk = 0; kk < D / 16; ++kk) {
+      int64_t within = (kk % 4) * 32;
+      std::string qa = addr(w.i64(L.offQ + (kk / 4) * kQueryTile * 128 + within));
+      std::string ka = addr(w.bin(
+          "arith.addi", kvOff, w.i64(L.offK + (kk / 4) * BK * 128 + within),
+          "i64"));
+      std::string da = descriptor(w, qa, 16, 1024);
+      std::string db = descriptor(w, ka, 16, 1024);
+      s = w.let("nvvm.wgmma.mma_async " + da + ", " + db + ", " + s +
+                ", #nvvm.shape<m = 64, n = " + std::to_string(BK) +
+                ", k = 16>, D [<f32>, #nvvm.wgmma_scale_out<" +
+                (kk == 0 ? "zero" : "one") + ">], A [<" + T +
+                ">, #nvvm.wgmma_scale_in<one>, <row>], B [<" + T +
+                ">, #nvvm.wgmma_scale_in<one>, <col>] : " + sTy + " -> " + sTy);
+    }
+    w.line("nvvm.wgmma.commit.group.sync.aligned");
+    w.line("nvvm.wgmma.wait.group.sync.aligned 0");
+
+    // Scores in the log2 domain; -inf where not live in a masked tile.
+    llvm::SmallVector<std::string> x;
+    for (int64_t i = 0; i < nS; ++i)
+      x.push_back(w.bin("arith.mulf",
+                        w.let("llvm.extractvalue " + s + "[" +
+                              std::to_string(i) + "] : " + sTy),
+                        scaleLog2, "f32"));
+    std::string sel = w.fresh();
+    w.line(sel + ":" + std::to_string(nS) + " = scf.if " + masked + " -> (" +
+           joinTypes("f32", nS) + ") {");
+    {
+      std::string colBase = w.bin("arith.addi", key0, twoT64, "i64");
+      llvm::SmallVector<std::string> y;
+      for (int64_t i = 0; i < nS; ++i) {
+        std::string col =
+            w.bin("arith.addi", colBase, w.i64(8 * (i / 4) + i % 2), "i64");
+        std::string row = rows64[(i / 2) % 2];
+        std::string ok = w.let("func.call @" + c.name + "_live(" + row + ", " +
+                               col + ", " + nq64 + ", " + nk64 +
+                               ") : (i64, i64, i64, i64) -> i1");
+        std::string inside =
+            w.let("arith.cmpi slt, " + col + ", " + nk64 + " : i64");
+        std::string both = w.bin("arith.andi", ok, inside, "i1");
+        y.push_back(w.let("arith.select " + both + ", " + x[i] + ", " +
+                          negInf + " : f32"));
+      }
+      w.line("scf.yield " + join(y) + " : " + joinTypes("f32", nS));
+    }
+    w.line("} else {");
+    w.line("scf.yield " + join(x) + " : " + joinTypes("f32", nS));
+    w.line("}");
+    for (int64_t i = 0; i < nS; ++i)
+      x[i] = sel + "#" + std::to_string(i);
+
+    // Online softmax per row (each row lives on 4 lanes).
+    std::string mOld[2] = {"%m0", "%m1"}, lOld[2] = {"%l0", "%l1"};
+    std::string mNew[2], shift[2], alpha[2], lNew[2];
+    for (int r = 0; r < 2; ++r) {
+      std::string mx;
+      for (int64_t i = 0; i < nS; ++i)
+        if ((i / 2) % 2 == r)
+          mx = mx.empty() ? x[i] : w.bin("arith.maximumf", mx, x[i], "f32");
+      for (const std::string &off : {one32b, two32}) {
+        std::string sh = w.fresh();
+        w.line(sh + ":2 = gpu.shuffle xor " + mx + ", " + off + ", " +
+               width32 + " : f32");
+        mx = w.bin("arith.maximumf", mx, sh + "#0", "f32");
+      }
+      mNew[r] = w.bin("arith.maximumf", mOld[r], mx, "f32");
+      std::string isNegInf =
+          w.let("arith.cmpf oeq, " + mNew[r] + ", " + negInf + " : f32");
+      shift[r] = w.let("arith.select " + isNegInf + ", " + zeroF + ", " +
+                       mNew[r] + " : f32");
+      alpha[r] = w.let("math.exp2 " +
+                       w.bin("arith.subf", mOld[r], shift[r], "f32") +
+                       " fastmath<afn> : f32");
+    }
+    llvm::SmallVector<std::string> p(nS);
+    std::string sum[2];
+    for (int64_t i = 0; i < nS; ++i) {
+      int r = (i / 2) % 2;
+      p[i] = w.let("math.exp2 " + w.bin("arith.subf", x[i], shift[r], "f32") +
+                   " fastmath<afn> : f32");
+      sum[r] = sum[r].empty() ? p[i] : w.bin("arith.addf", sum[r], p[i], "f32");
+    }
+    for (int r = 0; r < 2; ++r)
+      lNew[r] = w.bin("arith.addf",
+                      w.bin("arith.mulf", lOld[r], alpha[r], "f32"), sum[r],
+                      "f32");
+    // P as the A fragments (registers) of the value product, packed before
+    // the fence so that ptxas need not insert a warpgroup.arrive.
+    std::string e0 = w.i32(0), e1 = w.i32(1);
+    auto pack = [&](const std::string &a, const std::string &b) {
+      std::string vt = "vector<2x" + T + ">";
+      std::string u = w.let("llvm.mlir.undef : " + vt);
+      std::string ta = w.let("arith.truncf " + a + " : f32 to " + T);
+      std::string tb = w.let("arith.truncf " + b + " : f32 to " + T);
+      u = w.let("llvm.insertelement " + ta + ", " + u + "[" + e0 + " : i32] : " +
+                vt);
+      u = w.let("llvm.insertelement " + tb + ", " + u + "[" + e1 + " : i32] : " +
+                vt);
+      return w.let("llvm.bitcast " + u + " : " + vt + " to i32");
+    };
+    llvm::SmallVector<std::string> aRegs;
+    for (int64_t i = 0; i < nS; i += 2)
+      aRegs.push_back(pack(p[i], p[i + 1]));
+    // Rescale the accumulator.
+    llvm::SmallVector<std::string> o;
+    for (int64_t i = 0; i < nO; ++i)
+      o.push_back(w.bin("arith.mulf",
+                        w.let("llvm.extractvalue %acc[" + std::to_string(i) +
+                              "] : " + oTy),
+                        alpha[(i / 2) % 2], "f32"));
+
+    // O += P V: V is MN-major (D contiguous); a k16 step is 16 rows of 128
+    // bytes; the two 64-column sub-tiles (D = 128) are kvTile * 128 bytes
+    // apart (the leading byte offset).
+    std::string scaleD = w.i32(1);
+    std::string asmText = "{ .reg .pred p; setp.ne.b32 p, $" +
+                          std::to_string(nO + 5) +
+                          ", 0; wgmma.mma_async.sync.aligned.m64n" +
+                          std::to_string(D) + "k16.f32." + T + "." + T + " {";
+    for (int64_t i = 0; i < nO; ++i)
+      asmText += (i ? ", $" : "$") + std::to_string(i);
+    asmText += "}, {$" + std::to_string(nO) + ", $" + std::to_string(nO + 1) +
+               ", $" + std::to_string(nO + 2) + ", $" +
+               std::to_string(nO + 3) + "}, $" + std::to_string(nO + 4) +
+               ", p, 1, 1, 1; }";
+    std::string constraints;
+    for (int64_t i = 0; i < nO; ++i)
+      constraints += "=f,";
+    constraints += "r,r,r,r,l,r";
+    for (int64_t i = 0; i < nO; ++i)
+      constraints += "," + std::to_string(i);
+    std::string argTypes = "i32, i32, i32, i32, i64, i32";
+    for (int64_t i = 0; i < nO; ++i)
+      argTypes += ", f32";
+    w.line("nvvm.wgmma.fence.aligned");
+    std::string acc;
+    for (int64_t kk = 0; kk < BK / 16; ++kk) {
+      std::string va = addr(w.bin("arith.addi", kvOff,
+                                  w.i64(L.offV + kk * 16 * 128), "i64"));
+      std::string dv = descriptor(w, va, BK * 128, 1024);
+      llvm::SmallVector<std::string> operands = {
+          aRegs[4 * kk], aRegs[4 * kk + 1], aRegs[4 * kk + 2],
+          aRegs[4 * kk + 3], dv, scaleD};
+      operands.append(o.begin(), o.end());
+      acc = w.let("llvm.inline_asm has_side_effects asm_dialect = att \"" +
+                  asmText + "\", \"" + constraints + "\" " + join(operands) +
+                  " : (" + argTypes + ") -> " + oTy);
+      for (int64_t i = 0; i < nO; ++i)
+        o[i] = w.let("llvm.extractvalue " + acc + "[" + std::to_string(i) +
+                     "] : " + oTy);
+    }
+    w.line("nvvm.wgmma.commit.group.sync.aligned");
+    w.line("nvvm.wgmma.wait.group.sync.aligned 0");
+    w.line("scf.yield " + acc + ", " + mNew[0] + ", " + mNew[1] + ", " +
+           lNew[0] + ", " + lNew[1] + " : " + oTy + ", f32, f32, f32, f32");
+  }
+  w.line("} else {");
+  w.line("scf.yield %acc, %m0, %m1, %l0, %l1 : " + oTy +
+         ", f32, f32, f32, f32");
+  w.line("}");
+  // Every thread is done with the stage: refill it with tile j + 2.
+  w.line("gpu.barrier");
+  std::string jn = w.bin("arith.addi", "%j", c2, "index");
+  std::string more = w.let("arith.cmpi ult, " + jn + ", " + nTiles + " : index");
+  std::string refill = w.bin("arith.andi", isT0, more, "i1");
+  w.line("scf.if " + refill + " {");
+  issueKV(stage, callTile(jn).first);
+  w.line("}");
+  w.line("scf.yield " + step + "#0, " + step + "#1, " + step + "#2, " + step +
+         "#3, " + step + "#4 : " + oTy + ", f32, f32, f32, f32");
+  w.line("}");
+
+  // Epilogue: full row sums, O / l, stores of the rows below Nq.
+  std::string mFin[2] = {loop + "#1", loop + "#2"};
+  std::string lFin[2] = {loop + "#3", loop + "#4"};
+  std::string inv[2];
+  for (int r = 0; r < 2; ++r) {
+    for (const std::string &off : {one32b, two32}) {
+      std::string sh = w.fresh();
+      w.line(sh + ":2 = gpu.shuffle xor " + lFin[r] + ", " + off + ", " +
+             width32 + " : f32");
+      lFin[r] = w.bin("arith.addf", lFin[r], sh + "#0", "f32");
+    }
+    std::string empty =
+        w.let("arith.cmpf oeq, " + lFin[r] + ", " + zeroF + " : f32");
+    std::string recip = w.bin("arith.divf", w.f32(1.0), lFin[r], "f32");
+    inv[r] = w.let("arith.select " + empty + ", " + zeroF + ", " + recip +
+                   " : f32");
+  }
+  std::string accFin = loop + "#0";
+  for (int r = 0; r < 2; ++r) {
+    std::string inRange =
+        w.let("arith.cmpi ult, " + rows[r] + ", %nq : index");
+    w.line("scf.if " + inRange + " {");
+    for (int64_t i = 0; i < nO; ++i) {
+      if ((i / 2) % 2 != r)
+        continue;
+      std::string v = w.bin("arith.mulf",
+                            w.let("llvm.extractvalue " + accFin + "[" +
+                                  std::to_string(i) + "] : " + oTy),
+                            inv[r], "f32");
+      std::string vt = w.let("arith.truncf " + v + " : f32 to " + T);
+      std::string col =
+          w.bin("arith.addi", twoT, w.idx(8 * (i / 4) + i % 2), "index");
+      w.line("memref.store " + vt + ", %out[" + bh + ", " + rows[r] + ", " +
+             col + "] : " + memO);
+    }
+    if (c.hasLse) {
+      std::string first = w.let("arith.cmpi eq, " + t + ", " + c0 + " : index");
+      w.line("scf.if " + first + " {");
+      std::string empty =
+          w.let("arith.cmpf oeq, " + lFin[r] + ", " + zeroF + " : f32");
+      std::string lg = w.let("math.log2 " + lFin[r] + " : f32");
+      std::string nat = w.bin("arith.mulf",
+                              w.bin("arith.addf", mFin[r], lg, "f32"),
+                              w.f32(M_LN2), "f32");
+      std::string val = w.let("arith.select " + empty + ", " + negInf + ", " +
+                              nat + " : f32");
+      w.line("memref.store " + val + ", %lse[" + bh + ", " + rows[r] +
+             "] : memref<?x?xf32>");
+      w.line("}");
+    }
+    w.line("}");
+  }
+  w.line("gpu.return");
+  w.raw("}");
+  return text;
+}

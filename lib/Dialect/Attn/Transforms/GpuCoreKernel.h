@@ -1,0 +1,67 @@
+//===- GpuCoreKernel.h - The Hopper sdpa core kernel as IR text -*- C++ -*-===//
+//
+// Writes the body of the Hopper (sm_90a) flash-attention core kernel of
+// `attn-gpu-sdpa-core` as MLIR text (gpu, nvvm, llvm, arith, math, memref,
+// scf), for one configuration: element type, head dim, key tile, lse. The
+// pattern-dependent parts are calls to three helper functions that the pass
+// builds through `PatternAttrInterface` next to the kernel.
+//
+// Shared memory (dynamic, rounded up to 1024 bytes at run time):
+//   Q            : qTile x D, as D/64 sub-tiles of [qTile][64] (128-byte rows)
+//   K stage 0, 1 : kvTile x D each, the same sub-tile layout
+//   V stage 0, 1 : likewise
+//   3 mbarriers  : Q, full[0], full[1]
+// Every sub-tile row is 128 bytes with TMA's 128-byte swizzle, 1024-aligned.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_LIB_DIALECT_ATTN_TRANSFORMS_GPUCOREKERNEL_H
+#define ATTN_LIB_DIALECT_ATTN_TRANSFORMS_GPUCOREKERNEL_H
+
+#include <cstdint>
+#include <string>
+
+namespace mlir {
+namespace attn {
+namespace gpu_core {
+
+/// Rows of a query tile: one warpgroup, one m64 wgmma.
+constexpr int64_t kQueryTile = 64;
+/// Threads of a CTA: one warpgroup.
+constexpr int64_t kThreads = 128;
+
+/// One kernel configuration.
+struct KernelConfig {
+  /// "bf16" or "f16": q, k, v and the output.
+  std::string element;
+  /// Head dim D of q, k and v (64 or 128).
+  int64_t headDim;
+  /// Keys of a key/value tile (64 or 128).
+  int64_t kvTile;
+  /// Whether the kernel also writes the log-sum-exp.
+  bool hasLse;
+  /// `scale * log2(e)`.
+  double scaleLog2;
+  /// Symbol of the kernel, and of its helpers `@<name>_tiles(qFirst, qLast,
+  /// Nq, Nk : i64) -> index` (key tiles to visit), `@<name>_tile(j : index,
+  /// qFirst, qLast, Nq, Nk : i64) -> (index, i8)` (the j-th tile and its
+  /// BlockKind) and `@<name>_live(i, j, Nq, Nk : i64) -> i1` (the pattern).
+  std::string name;
+};
+
+/// Bytes of dynamic shared memory the kernel needs (alignment slack
+/// included).
+int64_t sharedMemoryBytes(const KernelConfig &config);
+
+/// Returns `gpu.func @<name>(...) kernel {...}` as text. Arguments: the Q, K
+/// and V tensor maps (`!llvm.ptr` to a CUtensorMap of rank 3 over
+/// [B*H, N, D], boxes [1, 64 or kvTile, 64], 128-byte swizzle, zero fill), the
+/// output `memref<?x?x?xT>` [B*H, Nq, D], the lse `memref<?x?xf32>` [B*H, Nq]
+/// when `hasLse`, and Nq, Nk (`index`). Grid (ceil(Nq/64), H, B), 128
+/// threads.
+std::string writeKernel(const KernelConfig &config);
+
+} // namespace gpu_core
+} // namespace attn
+} // namespace mlir
+
+#endif // ATTN_LIB_DIALECT_ATTN_TRANSFORMS_GPUCOREKERNEL_H

@@ -1,0 +1,399 @@
+//===- GpuSdpaCore.cpp - attn.sdpa on the Hopper flash core ---------------===//
+//
+// `attn-gpu-sdpa-core`: every attn.sdpa that the core takes becomes a
+// gpu.launch_func of a TMA + wgmma kernel (GpuCoreKernel.cpp writes its
+// body) in `gpu.module @attn_gpu`. The pattern enters the kernel through
+// three small functions built here from `PatternAttrInterface`: the number
+// of key tiles a query tile visits, the j-th of them with its BlockKind, and
+// the predicate for Partial tiles. The inliner folds them into the kernel.
+//
+//===----------------------------------------------------------------------===//
+#include "GpuCoreKernel.h"
+
+#include "attn/Dialect/Attn/IR/AttnDialect.h"
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/Transforms/Passes.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Parser/Parser.h"
+
+#include <cmath>
+
+namespace mlir {
+namespace attn {
+#define GEN_PASS_DEF_ATTNGPUSDPACORE
+#include "attn/Dialect/Attn/Transforms/Passes.h.inc"
+} // namespace attn
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+constexpr llvm::StringLiteral kGpuModuleName = "attn_gpu";
+
+/// Returns why the core cannot take `op`, or an empty string.
+std::string unsupportedReason(SdpaOp op) {
+  auto qType = cast<RankedTensorType>(op.getQuery().getType());
+  auto kType = cast<RankedTensorType>(op.getKey().getType());
+  auto vType = cast<RankedTensorType>(op.getValue().getType());
+  Type elt = qType.getElementType();
+  if (!elt.isBF16() && !elt.isF16())
+    return "element type must be bf16 or f16 (f32 and f64 go through "
+           "attn-tile)";
+  if (kType.getElementType() != elt || vType.getElementType() != elt)
+    return "q, k and v must have the same element type";
+  if (qType.getRank() != 4)
+    return "q, k and v must be [B, H, N, D]";
+  int64_t d = qType.getDimSize(3);
+  if (d != 64 && d != 128)
+    return "head dim must be 64 or 128 (other head dims: the general path)";
+  if (kType.getDimSize(3) != d || vType.getDimSize(3) != d)
+    return "k and v must have the head dim of q";
+  // Dynamic head counts are checked at run time (cf.assert).
+  auto differ = [](int64_t a, int64_t b) {
+    return !ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b;
+  };
+  if (differ(qType.getDimSize(1), kType.getDimSize(1)) ||
+      differ(kType.getDimSize(1), vType.getDimSize(1)))
+    return "grouped-query attention (H != Hkv)";
+  if (op.getMask())
+    return "mask";
+  if (op.getBias())
+    return "bias";
+  if (op.getMemoryKey())
+    return "memory";
+  if (op.getQueryPositions())
+    return "positions";
+  if (op.getSpan())
+    return "span";
+  if (!op.getScoreMod().empty())
+    return "score_mod";
+  if (auto lse = op.getLse())
+    if (!cast<RankedTensorType>(lse.getType()).getElementType().isF32())
+      return "lse must be f32";
+  return "";
+}
+
+/// Builds the three pattern helpers of kernel `name` at the end of `module`.
+class PatternHelpers {
+public:
+  PatternHelpers(OpBuilder &b, Location loc, PatternAttrInterface pattern,
+                 int64_t kvTile)
+      : b(b), loc(loc), pattern(pattern), kvTile(kvTile),
+        home(b.getInsertionBlock()) {}
+
+  void build(StringRef name) {
+    Type i64 = b.getI64Type(), idx = b.getIndexType(), i1 = b.getI1Type();
+    // @<name>_tiles(qFirst, qLast, nq, nk) -> index
+    {
+      func::FuncOp f = makeFunc(name.str() + "_tiles", {i64, i64, i64, i64},
+                                {idx});
+      ValueRange a = f.getArguments();
+      Value total = index(0);
+      for (auto &range : ranges(a[0], a[1], a[2], a[3]))
+        total = arith::AddIOp::create(b, loc, total, range.second);
+      func::ReturnOp::create(b, loc, total);
+    }
+    // @<name>_tile(j, qFirst, qLast, nq, nk) -> (index, i8)
+    {
+      func::FuncOp f = makeFunc(name.str() + "_tile",
+                                {idx, i64, i64, i64, i64},
+                                {idx, b.getI8Type()});
+      ValueRange a = f.getArguments();
+      Value j = a[0];
+      auto rs = ranges(a[1], a[2], a[3], a[4]);
+      size_t n = rs.size();
+      SmallVector<Value> prefix = {index(0)};
+      for (auto &r : rs)
+        prefix.push_back(arith::AddIOp::create(b, loc, prefix.back(), r.second));
+      // The tile of iteration j: ranges are laid end to end.
+      Value tile = arith::AddIOp::create(
+          b, loc, rs[n - 1].first,
+          arith::SubIOp::create(b, loc, j, prefix[n - 1]));
+      for (size_t r = n - 1; r-- > 0;) {
+        Value inR = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, j,
+                                          prefix[r + 1]);
+        Value t = arith::AddIOp::create(
+            b, loc, rs[r].first, arith::SubIOp::create(b, loc, j, prefix[r]));
+        tile = arith::SelectOp::create(b, loc, inR, t, tile);
+      }
+      // A tile that an earlier range already holds is Empty here.
+      Value seen = arith::ConstantIntOp::create(b, loc, i1, 0);
+      for (size_t r = 0; r + 1 < n; ++r) {
+        Value later = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge,
+                                            j, prefix[r + 1]);
+        Value end = arith::AddIOp::create(b, loc, rs[r].first, rs[r].second);
+        Value inside = arith::AndIOp::create(
+            b, loc,
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, tile,
+                                  rs[r].first),
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, tile,
+                                  end));
+        seen = arith::OrIOp::create(b, loc, seen,
+                                    arith::AndIOp::create(b, loc, later, inside));
+      }
+      Value tile64 = arith::IndexCastOp::create(b, loc, i64, tile);
+      Value keyFirst = arith::MulIOp::create(b, loc, tile64, cst(kvTile));
+      Value keyLast = arith::MinSIOp::create(
+          b, loc,
+          arith::AddIOp::create(b, loc, keyFirst, cst(kvTile - 1)),
+          arith::SubIOp::create(b, loc, a[4], cst(1)));
+      Value kind = pattern.buildClassify(b, loc, a[1], a[2], keyFirst, keyLast,
+                                         a[3], a[4]);
+      kind = arith::SelectOp::create(
+          b, loc, seen, arith::ConstantIntOp::create(b, loc, b.getI8Type(), 0),
+          kind);
+      func::ReturnOp::create(b, loc, ValueRange{tile, kind});
+    }
+    // @<name>_live(i, j, nq, nk) -> i1
+    {
+      func::FuncOp f =
+          makeFunc(name.str() + "_live", {i64, i64, i64, i64}, {i1});
+      ValueRange a = f.getArguments();
+      func::ReturnOp::create(
+          b, loc, pattern.buildIsLive(b, loc, a[0], a[1], a[2], a[3]));
+    }
+  }
+
+private:
+  func::FuncOp makeFunc(const std::string &name, ArrayRef<Type> args,
+                        ArrayRef<Type> results) {
+    b.setInsertionPointToEnd(home);
+    auto f = func::FuncOp::create(b, loc, name,
+                                  b.getFunctionType(args, results));
+    f.setPrivate();
+    Block *body = f.addEntryBlock();
+    b.setInsertionPointToStart(body);
+    return f;
+  }
+  Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value cst(int64_t v) {
+    return arith::ConstantIntOp::create(b, loc, b.getI64Type(), v);
+  }
+  Value toIndex(Value v) {
+    return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
+  }
+
+  /// (first tile, number of tiles) per key interval of the query rows
+  /// [qFirst, qLast]; key position j is row j.
+  SmallVector<std::pair<Value, Value>> ranges(Value qFirst, Value qLast,
+                                              Value nq, Value nk) {
+    // Keep the caller's insertion point: helpers are built at its end.
+    SmallVector<std::pair<Value, Value>> out;
+    Value size = cst(kvTile);
+    for (auto [first, last] :
+         pattern.buildKeyIntervals(b, loc, qFirst, qLast, nq, nk)) {
+      Value lo = arith::MaxSIOp::create(b, loc, first, cst(0));
+      Value hi = arith::MinSIOp::create(
+          b, loc, last, arith::SubIOp::create(b, loc, nk, cst(1)));
+      Value nonEmpty =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, lo, hi);
+      Value begin = arith::DivSIOp::create(b, loc, lo, size);
+      Value end = arith::AddIOp::create(
+          b, loc, arith::DivSIOp::create(b, loc, hi, size), cst(1));
+      Value count = arith::SelectOp::create(
+          b, loc, nonEmpty, arith::SubIOp::create(b, loc, end, begin), cst(0));
+      begin = arith::SelectOp::create(b, loc, nonEmpty, begin, cst(0));
+      out.push_back({toIndex(begin), toIndex(count)});
+    }
+    if (out.empty())
+      out.push_back({index(0), index(0)});
+    return out;
+  }
+
+  OpBuilder &b;
+  Location loc;
+  PatternAttrInterface pattern;
+  int64_t kvTile;
+  /// The block the helpers go to (the gpu.module's body).
+  Block *home;
+};
+
+struct AttnGpuSdpaCorePass
+    : public attn::impl::AttnGpuSdpaCoreBase<AttnGpuSdpaCorePass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    if (kvTile != 64 && kvTile != 128) {
+      module.emitError() << "attn-gpu-sdpa-core: kv-tile must be 64 or 128, "
+                            "but got "
+                         << int64_t(kvTile);
+      return signalPassFailure();
+    }
+    SmallVector<SdpaOp> targets;
+    module.walk([&](SdpaOp op) { targets.push_back(op); });
+    bool failed = false;
+    for (SdpaOp op : targets) {
+      std::string reason = unsupportedReason(op);
+      if (!reason.empty()) {
+        op.emitOpError() << "not yet on the Hopper core: " << reason;
+        failed = true;
+      }
+    }
+    if (failed)
+      return signalPassFailure();
+    for (SdpaOp op : targets)
+      if (mlir::failed(rewrite(op)))
+        return signalPassFailure();
+  }
+
+  gpu::GPUModuleOp getOrCreateGpuModule() {
+    ModuleOp module = getOperation();
+    module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                    UnitAttr::get(module.getContext()));
+    if (auto existing = module.lookupSymbol<gpu::GPUModuleOp>(kGpuModuleName))
+      return existing;
+    OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+    return gpu::GPUModuleOp::create(b, module.getLoc(), kGpuModuleName);
+  }
+
+  LogicalResult rewrite(SdpaOp op) {
+    MLIRContext *ctx = op.getContext();
+    Location loc = op.getLoc();
+    auto qType = cast<RankedTensorType>(op.getQuery().getType());
+    auto kType = cast<RankedTensorType>(op.getKey().getType());
+    Type elt = qType.getElementType();
+    int64_t d = qType.getDimSize(3);
+
+    gpu_core::KernelConfig config;
+    config.element = elt.isBF16() ? "bf16" : "f16";
+    config.headDim = d;
+    config.kvTile = kvTile;
+    config.hasLse = static_cast<bool>(op.getLse());
+    config.scaleLog2 = double(op.getScaleOrDefault()) * M_LOG2E;
+    config.name = "sdpa_core_" + std::to_string(counter++);
+
+    // The kernel and its pattern helpers.
+    gpu::GPUModuleOp gpuModule = getOrCreateGpuModule();
+    std::string text = "gpu.module @tmp {\n" + gpu_core::writeKernel(config) +
+                       "}\n";
+    // Verified with its helpers, after the pass.
+    ParserConfig parserConfig(ctx, /*verifyAfterParse=*/false);
+    OwningOpRef<ModuleOp> parsed =
+        parseSourceString<ModuleOp>(text, parserConfig, "attn-gpu-sdpa-core");
+    if (!parsed)
+      return op.emitOpError("attn-gpu-sdpa-core: internal error: the kernel "
+                            "text does not parse");
+    auto tmp = cast<gpu::GPUModuleOp>(parsed->getBody()->front());
+    auto kernel = cast<gpu::GPUFuncOp>(tmp.getBody()->front());
+    kernel->moveBefore(gpuModule.getBody(), gpuModule.getBody()->end());
+    {
+      OpBuilder hb = OpBuilder::atBlockEnd(gpuModule.getBody());
+      PatternHelpers(hb, loc, op.getPatternOrDense(), kvTile)
+          .build(config.name);
+    }
+
+    // Host side: tensor maps, output buffers, the launch.
+    OpBuilder b(op);
+    Type index = b.getIndexType();
+    auto dim = [&](Value t, int64_t i) -> Value {
+      return tensor::DimOp::create(b, loc, t, i);
+    };
+    auto cidx = [&](int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(b, loc, v);
+    };
+    auto tensorMap = [&](Value tensor, int64_t rows) -> Value {
+      auto tType = cast<RankedTensorType>(tensor.getType());
+      auto mType = MemRefType::get(tType.getShape(), elt);
+      Value mem = bufferization::ToBufferOp::create(b, loc, mType, tensor,
+                                                    /*readOnly=*/true);
+      Value flat = memref::CollapseShapeOp::create(
+          b, loc, mem, ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3}});
+      Value unranked = memref::CastOp::create(
+          b, loc, UnrankedMemRefType::get(elt, 0), flat);
+      auto box = MemRefType::get({1, rows, 64}, elt, MemRefLayoutAttrInterface(),
+                                 b.getI64IntegerAttr(3));
+      auto mapType = nvgpu::TensorMapDescriptorType::get(
+          ctx, box, nvgpu::TensorMapSwizzleKind::SWIZZLE_128B,
+          nvgpu::TensorMapL2PromoKind::L2PROMO_NONE,
+          nvgpu::TensorMapOOBKind::OOB_ZERO,
+          nvgpu::TensorMapInterleaveKind::INTERLEAVE_NONE);
+      Value map = nvgpu::TmaCreateDescriptorOp::create(
+          b, loc, mapType, unranked,
+          ValueRange{cidx(1), cidx(rows), cidx(64)});
+      return UnrealizedConversionCastOp::create(
+                 b, loc, LLVM::LLVMPointerType::get(ctx), map)
+          .getResult(0);
+    };
+    Value qMap = tensorMap(op.getQuery(), gpu_core::kQueryTile);
+    Value kMap = tensorMap(op.getKey(), kvTile);
+    Value vMap = tensorMap(op.getValue(), kvTile);
+
+    Value batch = dim(op.getQuery(), 0), heads = dim(op.getQuery(), 1);
+    Value nq = dim(op.getQuery(), 2), nk = dim(op.getKey(), 2);
+    if (qType.isDynamicDim(1) || kType.isDynamicDim(1)) {
+      Value same = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                         heads, dim(op.getKey(), 1));
+      cf::AssertOp::create(b, loc, same,
+                           "attn.sdpa on the Hopper core: the query and key "
+                           "head counts differ (grouped-query attention is "
+                           "not yet on the core)");
+    }
+    SmallVector<Value> dynOut;
+    for (int64_t i = 0; i < 4; ++i)
+      if (qType.isDynamicDim(i))
+        dynOut.push_back(dim(op.getQuery(), i));
+    auto outType = MemRefType::get(qType.getShape(), elt);
+    Value out = memref::AllocOp::create(b, loc, outType, dynOut);
+    Value out3 = memref::CollapseShapeOp::create(
+        b, loc, out, ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3}});
+    SmallVector<Value> operands = {qMap, kMap, vMap, out3};
+    Value lse;
+    if (op.getLse()) {
+      auto lseTensor = cast<RankedTensorType>(op.getLse().getType());
+      SmallVector<Value> dynLse;
+      for (int64_t i = 0; i < 3; ++i)
+        if (lseTensor.isDynamicDim(i))
+          dynLse.push_back(dim(op.getQuery(), i));
+      lse = memref::AllocOp::create(
+          b, loc, MemRefType::get(lseTensor.getShape(), b.getF32Type()), dynLse);
+      operands.push_back(memref::CollapseShapeOp::create(
+          b, loc, lse, ArrayRef<ReassociationIndices>{{0, 1}, {2}}));
+    }
+    // The kernel's memref arguments are fully dynamic.
+    for (Value &v : llvm::MutableArrayRef<Value>(operands).drop_front(3)) {
+      auto t = cast<MemRefType>(v.getType());
+      SmallVector<int64_t> shape(t.getRank(), ShapedType::kDynamic);
+      v = memref::CastOp::create(b, loc,
+                                 MemRefType::get(shape, t.getElementType()), v);
+    }
+    operands.push_back(nq);
+    operands.push_back(nk);
+    Value tiles = arith::CeilDivUIOp::create(b, loc, nq,
+                                             cidx(gpu_core::kQueryTile));
+    Value smem = arith::ConstantIntOp::create(
+        b, loc, b.getI32Type(), gpu_core::sharedMemoryBytes(config));
+    gpu::LaunchFuncOp::create(
+        b, loc, kernel, gpu::KernelDim3{tiles, heads, batch},
+        gpu::KernelDim3{cidx(gpu_core::kThreads), cidx(1), cidx(1)}, smem,
+        operands);
+    (void)index;
+    (void)kType;
+
+    SmallVector<Value> results = {bufferization::ToTensorOp::create(
+        b, loc, op.getResult().getType(), out, /*restrict=*/true,
+        /*writable=*/true)};
+    if (lse)
+      results.push_back(bufferization::ToTensorOp::create(
+          b, loc, op.getLse().getType(), lse, /*restrict=*/true,
+          /*writable=*/true));
+    op->replaceAllUsesWith(results);
+    op->erase();
+    return success();
+  }
+
+  int64_t counter = 0;
+};
+
+} // namespace
