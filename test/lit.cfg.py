@@ -15,3 +15,10 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(["attn-opt", "attn-run"], [config.attn_tools_dir])
 config.substitutions.append(("%attn_src_root", config.attn_src_root))
+
+# The CUDA toolkit's ptxas, for the GPU tests that assemble generated PTX.
+import sys
+config.substitutions.append(("%python", sys.executable))
+if os.path.exists("/usr/local/cuda/bin/ptxas"):
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", "/usr/local/cuda/bin/ptxas"))

@@ -51,7 +51,7 @@ LogicalResult buildGpuPipeline(OpPassManager &pm,
       "attn-gpu-sdpa-core{kv-tile=" + std::to_string(options.kvTile) +
       "},inline,symbol-dce,"
       "one-shot-bufferize{bufferize-function-boundaries "
-      "function-boundary-type-conversion=identity-layout-map},"
+      "function-boundary-type-conversion=identity-layout-map},func.func(gpu-async-region),"
       "convert-nvgpu-to-nvvm,gpu-kernel-outlining,convert-vector-to-scf,"
       "convert-scf-to-cf,convert-nvvm-to-llvm,convert-func-to-llvm,"
       "expand-strided-metadata,nvvm-attach-target{chip=" +

@@ -296,7 +296,6 @@ struct AttnGpuSdpaCorePass
 
     // Host side: tensor maps, output buffers, the launch.
     OpBuilder b(op);
-    Type index = b.getIndexType();
     auto dim = [&](Value t, int64_t i) -> Value {
       return tensor::DimOp::create(b, loc, t, i);
     };
@@ -345,7 +344,14 @@ struct AttnGpuSdpaCorePass
       if (qType.isDynamicDim(i))
         dynOut.push_back(dim(op.getQuery(), i));
     auto outType = MemRefType::get(qType.getShape(), elt);
-    Value out = memref::AllocOp::create(b, loc, outType, dynOut);
+    // Device memory (mgpuMemAlloc); the inputs' buffers must be device
+    // memory too: the host path (runtime/) places them.
+    auto deviceAlloc = [&](MemRefType type, ValueRange sizes) -> Value {
+      return gpu::AllocOp::create(b, loc, type, /*asyncToken=*/Type(),
+                                  ValueRange{}, sizes, ValueRange{})
+          .getMemref();
+    };
+    Value out = deviceAlloc(outType, dynOut);
     Value out3 = memref::CollapseShapeOp::create(
         b, loc, out, ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3}});
     SmallVector<Value> operands = {qMap, kMap, vMap, out3};
@@ -356,8 +362,8 @@ struct AttnGpuSdpaCorePass
       for (int64_t i = 0; i < 3; ++i)
         if (lseTensor.isDynamicDim(i))
           dynLse.push_back(dim(op.getQuery(), i));
-      lse = memref::AllocOp::create(
-          b, loc, MemRefType::get(lseTensor.getShape(), b.getF32Type()), dynLse);
+      lse = deviceAlloc(
+          MemRefType::get(lseTensor.getShape(), b.getF32Type()), dynLse);
       operands.push_back(memref::CollapseShapeOp::create(
           b, loc, lse, ArrayRef<ReassociationIndices>{{0, 1}, {2}}));
     }
@@ -374,12 +380,20 @@ struct AttnGpuSdpaCorePass
                                              cidx(gpu_core::kQueryTile));
     Value smem = arith::ConstantIntOp::create(
         b, loc, b.getI32Type(), gpu_core::sharedMemoryBytes(config));
-    gpu::LaunchFuncOp::create(
-        b, loc, kernel, gpu::KernelDim3{tiles, heads, batch},
-        gpu::KernelDim3{cidx(gpu_core::kThreads), cidx(1), cidx(1)}, smem,
-        operands);
-    (void)index;
-    (void)kType;
+    // An empty grid is not a valid launch: no work when Nq, H or B is 0.
+    Value blocks = arith::MulIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, tiles, heads), batch);
+    Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt,
+                                      blocks, cidx(0));
+    auto ifAny = scf::IfOp::create(b, loc, any, /*withElseRegion=*/false);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(ifAny.thenBlock());
+      gpu::LaunchFuncOp::create(
+          b, loc, kernel, gpu::KernelDim3{tiles, heads, batch},
+          gpu::KernelDim3{cidx(gpu_core::kThreads), cidx(1), cidx(1)}, smem,
+          operands);
+    }
 
     SmallVector<Value> results = {bufferization::ToTensorOp::create(
         b, loc, op.getResult().getType(), out, /*restrict=*/true,

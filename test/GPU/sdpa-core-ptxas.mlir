@@ -1,0 +1,24 @@
+// ptxas accepts the generated PTX for sm_90a and the core spills nothing
+// (bf16 D = 128 causal, kv-tile 128; f16 D = 64 with lse, kv-tile 64).
+// REQUIRES: ptxas
+// RUN: attn-opt %s --attn-gpu-pipeline="format=isa" -o %t.128.mlir
+// RUN: %python %attn_src_root/bench/gpu/extract_ptx.py %t.128.mlir %t.128.ptx
+// RUN: %ptxas -arch=sm_90a -v %t.128.ptx -o %t.128.cubin 2>&1 | FileCheck %s
+// RUN: attn-opt %s --attn-gpu-pipeline="format=isa kv-tile=64" -o %t.64.mlir
+// RUN: %python %attn_src_root/bench/gpu/extract_ptx.py %t.64.mlir %t.64.ptx
+// RUN: %ptxas -arch=sm_90a -v %t.64.ptx -o %t.64.cubin 2>&1 | FileCheck %s
+
+// CHECK: Compiling entry function 'sdpa_core_{{[01]}}' for 'sm_90a'
+// CHECK: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// CHECK: Compiling entry function 'sdpa_core_{{[01]}}' for 'sm_90a'
+// CHECK: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// CHECK-NOT: spill
+func.func @causal(%q: tensor<?x?x?x128xbf16>, %k: tensor<?x?x?x128xbf16>, %v: tensor<?x?x?x128xbf16>, %o: tensor<?x?x?x128xbf16>) -> tensor<?x?x?x128xbf16> {
+  %r = attn.sdpa ins(%q, %k, %v : tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>) outs(%o : tensor<?x?x?x128xbf16>) pattern(#attn.causal) -> tensor<?x?x?x128xbf16>
+  return %r : tensor<?x?x?x128xbf16>
+}
+
+func.func @dense_lse(%q: tensor<?x?x?x64xf16>, %k: tensor<?x?x?x64xf16>, %v: tensor<?x?x?x64xf16>, %o: tensor<?x?x?x64xf16>) -> (tensor<?x?x?x64xf16>, tensor<?x?x?xf32>) {
+  %r:2 = attn.sdpa ins(%q, %k, %v : tensor<?x?x?x64xf16>, tensor<?x?x?x64xf16>, tensor<?x?x?x64xf16>) outs(%o : tensor<?x?x?x64xf16>) -> tensor<?x?x?x64xf16>, tensor<?x?x?xf32>
+  return %r#0, %r#1 : tensor<?x?x?x64xf16>, tensor<?x?x?xf32>
+}
