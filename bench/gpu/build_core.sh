@@ -11,19 +11,27 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${1:-$root/build/gpu-core}
 opt=${ATTN_OPT:-$root/build/bin/attn-opt}
 ptxas=${PTXAS:-/usr/local/cuda/bin/ptxas}
-kv=${KV_TILE:-128}
 mkdir -p "$out"
 : > "$out/ptxas.txt"
-build() { # name elt D pattern lse
-  local name=$1 elt=$2 d=$3 pat=$4 lse=$5
-  local t="tensor<?x?x?x${d}x${elt}>" res="tensor<?x?x?x${d}x${elt}>" ret="%r"
-  local clause=""
-  [ "$pat" = causal ] && clause="pattern(#attn.causal)"
-  if [ "$lse" = 1 ]; then res="$res, tensor<?x?x?xf32>"; ret="%r#0, %r#1"; fi
-  local n=1; [ "$lse" = 1 ] && n=2
+pattern_clause() {
+  case $1 in
+    dense) echo "" ;;
+    causal) echo "pattern(#attn.causal)" ;;
+    window256) echo "pattern(#attn.window<left = 256, right = 0>)" ;;
+    window512) echo "pattern(#attn.window<left = 512, right = 0>)" ;;
+    longformer) echo "pattern(#attn.union<[#attn.window<left = 128, right = 128>, #attn.global<first = 16>]>)" ;;
+  esac
+}
+build() { # pattern elt D kv lse(0/1)  ->  <pattern>_<elt>_d<D>_kv<kv>[_lse].cubin
+  local pat=$1 elt=$2 d=$3 kv=$4 lse=$5
+  local name="${pat}_${elt}_d${d}_kv${kv}"
+  local t="tensor<?x?x?x${d}x${elt}>" res="tensor<?x?x?x${d}x${elt}>" ret="%r" n=1
+  if [ "$lse" = 1 ]; then
+    name="${name}_lse"; res="$res, tensor<?x?x?xf32>"; ret="%r#0, %r#1"; n=2
+  fi
   cat > "$out/$name.mlir" <<MLIR
 func.func @$name(%q: $t, %k: $t, %v: $t, %o: $t) -> ($res) {
-  %r:$n = attn.sdpa ins(%q, %k, %v : $t, $t, $t) outs(%o : $t) $clause -> $res
+  %r:$n = attn.sdpa ins(%q, %k, %v : $t, $t, $t) outs(%o : $t) $(pattern_clause "$pat") -> $res
   return $ret : $res
 }
 MLIR
@@ -33,14 +41,20 @@ MLIR
   "$ptxas" -arch=sm_90a -v "$out/$name.ptx" -o "$out/$name.cubin" 2>> "$out/ptxas.txt"
   rm "$out/$name.isa.mlir"
 }
+# Numerics (with lse).
 for elt in bf16 f16; do
   for d in 64 128; do
     for pat in dense causal; do
-      build "${pat}_${elt}_d${d}_lse" $elt $d $pat 1
+      build $pat $elt $d 128 1
     done
   done
 done
-build causal_bf16_d128 bf16 128 causal 0
-build dense_bf16_d128 bf16 128 dense 0
-echo "kv_tile=$kv" > "$out/config.txt"
+build causal bf16 128 64 1
+build window256 bf16 128 128 1
+build longformer f16 64 128 1
+# Timing (no lse), checked too.
+build causal bf16 128 128 0
+build causal bf16 128 64 0
+build dense bf16 128 128 0
+build window512 bf16 128 128 0
 grep -E "==|registers|spill" "$out/ptxas.txt"

@@ -29,12 +29,21 @@ import torch
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "python"))
 from attn_mlir import reference  # noqa: E402
-from attn_mlir.patterns import Causal, Dense  # noqa: E402
+from attn_mlir.patterns import Causal, Dense, Global, Union, Window  # noqa: E402
 
 Q_TILE = 64
 THREADS = 128
 CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8
 DTYPES = {"bf16": (torch.bfloat16, 9, 1e-2), "f16": (torch.float16, 6, 2e-3)}
+# The patterns of bench/gpu/build_core.sh, as the float64 reference and as
+# FlexAttention mask_mods.
+PATTERNS = {
+    "dense": Dense(),
+    "causal": Causal(),
+    "window256": Window(256, 0),
+    "window512": Window(512, 0),
+    "longformer": Union([Window(128, 128), Global(first=16)]),
+}
 
 cuda = ctypes.CDLL("libcuda.so.1")
 
@@ -52,8 +61,14 @@ def shared_bytes(d, kv):
 
 
 class Kernel:
-    def __init__(self, path, d, kv, lse):
-        self.d, self.kv, self.lse = d, kv, lse
+    """<pattern>_<elt>_d<D>_kv<kv>[_lse].cubin of build_core.sh."""
+
+    def __init__(self, path):
+        parts = os.path.basename(path)[:-len(".cubin")].split("_")
+        self.pattern, self.elt = parts[0], parts[1]
+        self.d, self.kv = int(parts[2][1:]), int(parts[3][2:])
+        self.lse = parts[-1] == "lse"
+        d, kv = self.d, self.kv
         data = open(path, "rb").read()
         self._data = ctypes.create_string_buffer(data)
         self.module = ctypes.c_void_p()
@@ -61,14 +76,16 @@ class Kernel:
         self.fn = ctypes.c_void_p()
         check(cuda.cuModuleGetFunction(ctypes.byref(self.fn), self.module, b"sdpa_core_0"),
               "cuModuleGetFunction")
+        self.name = os.path.basename(path)[:-len(".cubin")]
         self.smem = shared_bytes(d, kv)
         check(cuda.cuFuncSetAttribute(self.fn, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
                                       self.smem), "cuFuncSetAttribute")
 
 
-def tensor_map(x, rows, dtype_code):
+def tensor_map(x, rows, dtype_code, l2promo=0):
     """A device copy of the CUtensorMap of x [B, H, N, D] seen as [B*H, N, D]
-    (dims innermost first), box [64, rows, 1], 128-byte swizzle, zero fill."""
+    (dims innermost first), box [64, rows, 1], 128-byte swizzle, zero fill;
+    no L2 promotion, as the pass's nvgpu.tma.create.descriptor says."""
     B, H, N, D = x.shape
     raw = ctypes.create_string_buffer(128 + 64)
     addr = (ctypes.addressof(raw) + 63) & ~63
@@ -78,7 +95,7 @@ def tensor_map(x, rows, dtype_code):
     ones = (ctypes.c_uint32 * 3)(1, 1, 1)
     check(cuda.cuTensorMapEncodeTiled(ctypes.c_void_p(addr), dtype_code, 3,
                                       ctypes.c_void_p(x.data_ptr()), dims, strides, box, ones,
-                                      0, 3, 2, 0), "cuTensorMapEncodeTiled")
+                                      0, 3, l2promo, 0), "cuTensorMapEncodeTiled")
     host = torch.frombuffer(bytearray(ctypes.string_at(addr, 128)), dtype=torch.uint8)
     return host.to("cuda")
 
@@ -94,12 +111,13 @@ def memref_params(t):
 class Launch:
     """The kernel's arguments for one problem, ready to launch repeatedly."""
 
-    def __init__(self, kernel, q, k, v, out, lse, dtype_code):
+    def __init__(self, kernel, q, k, v, out, lse, dtype_code, l2promo=0):
         B, H, Nq, D = q.shape
         Nk = k.shape[2]
         self.kernel = kernel
-        self.maps = [tensor_map(q, Q_TILE, dtype_code), tensor_map(k, kernel.kv, dtype_code),
-                     tensor_map(v, kernel.kv, dtype_code)]
+        self.maps = [tensor_map(q, Q_TILE, dtype_code, l2promo),
+                     tensor_map(k, kernel.kv, dtype_code, l2promo),
+                     tensor_map(v, kernel.kv, dtype_code, l2promo)]
         vals = [ctypes.c_void_p(m.data_ptr()) for m in self.maps]
         vals += memref_params(out.view(B * H, Nq, D))
         if kernel.lse:
@@ -116,32 +134,34 @@ class Launch:
                                   stream, self.params, None), "cuLaunchKernel")
 
 
-def run_check(kernels, elt, d, pattern, n, B, H, seed):
-    torch_dtype, code, bound = DTYPES[elt]
-    kernel = kernels[(elt, d, pattern, True)]
+def run_check(kernel, nq, nk, B, H, seed):
+    torch_dtype, code, bound = DTYPES[kernel.elt]
+    d = kernel.d
     rng = np.random.default_rng(seed)
-    shape = (B, H, n, d)
-    q, k, v = (torch.from_numpy(rng.standard_normal(shape, dtype=np.float32)).to(torch_dtype)
-               .cuda() for _ in range(3))
-    out = torch.full(shape, float("nan"), dtype=torch_dtype, device="cuda")
-    lse = torch.full((B, H, n), float("nan"), dtype=torch.float32, device="cuda")
-    Launch(kernel, q, k, v, out, lse, code)()
+    q, k, v = (torch.from_numpy(rng.standard_normal((B, H, n, d), dtype=np.float32))
+               .to(torch_dtype).cuda() for n in (nq, nk, nk))
+    out = torch.full((B, H, nq, d), float("nan"), dtype=torch_dtype, device="cuda")
+    lse = torch.full((B, H, nq), float("nan"), dtype=torch.float32, device="cuda")
+    Launch(kernel, q, k, v, out, lse if kernel.lse else None, code)()
     torch.cuda.synchronize()
-    pat = Causal() if pattern == "causal" else Dense()
-    ref_o, ref_lse = reference.sdpa(*(x.float().cpu().numpy() for x in (q, k, v)), pattern=pat,
-                                    return_lse=True)
+    ref_o, ref_lse = reference.sdpa(*(x.float().cpu().numpy() for x in (q, k, v)),
+                                    pattern=PATTERNS[kernel.pattern], return_lse=True)
     o = out.float().cpu().numpy()
-    l = lse.cpu().numpy()
     err_o = reference.rel_error(o, ref_o)
-    err_l = reference.rel_error(l, ref_lse)
-    unwritten = int(np.isnan(o).sum() + np.isnan(l).sum())
-    ok = err_o <= bound and err_l <= bound and unwritten == 0
-    row = {"elt": elt, "D": d, "pattern": pattern, "B": B, "H": H, "N": n, "err_o": err_o,
-           "err_lse": err_l, "nan": unwritten, "bound": bound, "pass": ok}
+    unwritten = int(np.isnan(o).sum())
+    err_l = float("nan")
+    if kernel.lse:
+        l = lse.cpu().numpy()
+        err_l = reference.rel_error(l, ref_lse)
+        unwritten += int(np.isnan(l).sum())
+    ok = err_o <= bound and (not kernel.lse or err_l <= bound) and unwritten == 0
+    row = {"kernel": kernel.name, "elt": kernel.elt, "D": d, "kv": kernel.kv,
+           "pattern": kernel.pattern, "B": B, "H": H, "Nq": nq, "Nk": nk, "err_o": err_o,
+           "err_lse": err_l, "nan": unwritten, "bound": bound, "pass": bool(ok)}
     if not ok:
         # Where it goes wrong: error per 16-row block and per 16-column block of (0, 0).
         diff = np.abs(np.nan_to_num(o[0, 0], nan=1e9) - ref_o[0, 0])
-        row["rows16"] = [float(diff[i:i + 16].max()) for i in range(0, min(n, 128), 16)]
+        row["rows16"] = [float(diff[i:i + 16].max()) for i in range(0, min(nq, 128), 16)]
         row["cols16"] = [float(diff[:, j:j + 16].max()) for j in range(0, d, 16)]
     return row
 
@@ -161,14 +181,26 @@ def median_ms(fn, reps):
     return statistics.median(times), times
 
 
-def run_bench(kernels, causal, reps):
+FLEX_MASKS = {
+    "causal": lambda b, h, qi, ki: qi >= ki,
+    "window512": lambda b, h, qi, ki: (qi >= ki) & (qi - ki <= 512),
+}
+
+
+def run_bench(kernels, pattern, reps):
+    """bf16 B=2 H=16 D=128 N=16384: ours (each kv tile built) against torch."""
     from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.nn.attention.flex_attention import create_block_mask, flex_attention
     B, H, N, D = 2, 16, 16384, 128
     torch.manual_seed(0)
     q, k, v = (torch.randn(B, H, N, D, dtype=torch.bfloat16, device="cuda") for _ in range(3))
-    flops = 4.0 * B * H * N * N * D * (0.5 if causal else 1.0)
-    pattern = "causal" if causal else "dense"
+    if pattern == "dense":
+        pairs = float(N) * N
+    elif pattern == "causal":
+        pairs = N * (N + 1) / 2.0
+    else:  # causal window of 512
+        pairs = sum(min(i, 512) + 1 for i in range(N))
+    flops = 4.0 * B * H * D * pairs
     rows = []
 
     def record(name, fn):
@@ -179,24 +211,35 @@ def run_bench(kernels, causal, reps):
         except Exception as e:  # report, keep going
             rows.append({"impl": name, "pattern": pattern, "error": repr(e)[:300]})
 
-    out = torch.full((B, H, N, D), float("nan"), dtype=torch.bfloat16, device="cuda")
-    ours = Launch(kernels[("bf16", D, pattern, False)], q, k, v, out, None, 9)
-    record("ours (attn-gpu-sdpa-core)", ours)
-    ref = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=causal)
-    err = ((out.float() - ref.float()).norm() / ref.float().norm()).item()
-    for name, backend in (("torch sdpa flash", SDPBackend.FLASH_ATTENTION),
-                          ("torch sdpa cudnn", SDPBackend.CUDNN_ATTENTION)):
-        def sdpa(backend=backend):
-            with sdpa_kernel(backend):
-                torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=causal)
-        record(name, sdpa)
+    errs = {}
+    for kernel in kernels:
+        out = torch.full((B, H, N, D), float("nan"), dtype=torch.bfloat16, device="cuda")
+        launch = Launch(kernel, q, k, v, out, None, 9)
+        record(f"ours kv{kernel.kv}", launch)
+        errs[f"kv{kernel.kv}"] = out
+        if kernel.kv == 128:  # experiment: tensor maps with L2 promotion (128 B)
+            record("ours kv128 L2-promo", Launch(kernel, q, k, v, out, None, 9, l2promo=2))
+    if pattern in ("dense", "causal"):
+        ref = torch.nn.functional.scaled_dot_product_attention(q, k, v,
+                                                               is_causal=pattern == "causal")
+        for name, backend in (("torch sdpa flash", SDPBackend.FLASH_ATTENTION),
+                              ("torch sdpa cudnn", SDPBackend.CUDNN_ATTENTION)):
+            def sdpa(backend=backend):
+                with sdpa_kernel(backend):
+                    torch.nn.functional.scaled_dot_product_attention(
+                        q, k, v, is_causal=pattern == "causal")
+            record(name, sdpa)
     flex = torch.compile(flex_attention)
-    if causal:
-        mask = create_block_mask(lambda b, h, qi, ki: qi >= ki, None, None, N, N)
-        record("flex_attention (compiled)", lambda: flex(q, k, v, block_mask=mask))
-    else:
+    if pattern == "dense":
         record("flex_attention (compiled)", lambda: flex(q, k, v))
-    return rows, err
+        ref = flex(q, k, v)
+    else:
+        mask = create_block_mask(FLEX_MASKS[pattern], None, None, N, N)
+        record("flex_attention (compiled)", lambda: flex(q, k, v, block_mask=mask))
+        ref = flex(q, k, v, block_mask=mask)
+    rel = {name: ((o.float() - ref.float()).norm() / ref.float().norm()).item()
+           for name, o in errs.items()}
+    return rows, rel
 
 
 def main():
@@ -207,63 +250,65 @@ def main():
     ap.add_argument("--reps", type=int, default=20)
     args = ap.parse_args()
     torch.zeros(1, device="cuda")  # the primary context, current on this thread
-    kv = int(open(os.path.join(args.artifacts, "config.txt")).read().split("=")[1])
     kernels = {}
-    for elt in DTYPES:
-        for d in (64, 128):
-            for pattern in ("dense", "causal"):
-                kernels[(elt, d, pattern, True)] = Kernel(
-                    os.path.join(args.artifacts, f"{pattern}_{elt}_d{d}_lse.cubin"), d, kv, True)
-    for pattern in ("dense", "causal"):
-        kernels[("bf16", 128, pattern, False)] = Kernel(
-            os.path.join(args.artifacts, f"{pattern}_bf16_d128.cubin"), 128, kv, False)
+    for f in sorted(os.listdir(args.artifacts)):
+        if f.endswith(".cubin"):
+            kernel = Kernel(os.path.join(args.artifacts, f))
+            kernels[kernel.name] = kernel
 
-    lengths = (64, 127) if args.quick else (1, 127, 1000, 4096)
+    lengths = [(64, 64), (127, 127)] if args.quick else [(1, 1), (127, 127), (1000, 1000),
+                                                          (4096, 4096)]
+    cross = [] if args.quick else [(1000, 700), (127, 4096), (700, 1000)]
     checks = []
     seed = int(time.time())
     print(f"seed {seed}", flush=True)
-    for elt in DTYPES:
-        for d in (64, 128):
-            for pattern in ("dense", "causal"):
-                for n in lengths:
-                    seed += 1
-                    try:
-                        row = run_check(kernels, elt, d, pattern, n, 2, 3, seed)
-                    except Exception as e:
-                        row = {"elt": elt, "D": d, "pattern": pattern, "N": n, "pass": False,
-                               "error": repr(e)[:300]}
-                    checks.append(row)
-                    print(json.dumps(row), flush=True)
+    for name, kernel in kernels.items():
+        todo = lengths if kernel.lse and kernel.kv == 128 and kernel.pattern in ("dense", "causal") \
+            else [n for n in lengths if n[0] > 1]
+        if kernel.pattern in ("dense", "causal") and kernel.lse and kernel.d == 128:
+            todo = todo + cross
+        for nq, nk in todo:
+            seed += 1
+            try:
+                row = run_check(kernel, nq, nk, 2, 3, seed)
+            except Exception as e:
+                row = {"kernel": name, "Nq": nq, "Nk": nk, "pass": False, "error": repr(e)[:300]}
+            checks.append(row)
+            print(json.dumps(row), flush=True)
     bench, bench_err = [], {}
     if not args.quick and all(r["pass"] for r in checks):
-        for causal in (True, False):
-            rows, err = run_bench(kernels, causal, args.reps if causal else max(5, args.reps // 2))
+        for pattern in ("causal", "dense", "window512"):
+            ks = [k for k in kernels.values()
+                  if k.pattern == pattern and not k.lse and k.elt == "bf16" and k.d == 128]
+            rows, err = run_bench(ks, pattern, args.reps if pattern != "dense"
+                                  else max(5, args.reps // 2))
             bench += rows
-            bench_err["causal" if causal else "dense"] = err
+            bench_err[pattern] = err
 
     smi = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"],
                          capture_output=True, text=True).stdout.strip()
-    result = {"device": smi, "torch": torch.__version__, "kv_tile": kv, "seed_base": seed,
+    result = {"device": smi, "torch": torch.__version__, "seed_last": seed,
               "checks": checks, "bench": bench, "bench_rel_err_vs_torch_sdpa": bench_err}
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=1)
     print("\n== numerics (rel err vs float64 reference; NaN-poisoned outputs)")
-    print(f"{'elt':4} {'D':>4} {'pattern':7} {'N':>5} {'err_o':>9} {'err_lse':>9} {'nan':>4} ok")
+    print(f"{'kernel':30} {'Nq':>5} {'Nk':>5} {'err_o':>9} {'err_lse':>9} {'nan':>4} ok")
     for r in checks:
         if "error" in r:
-            print(f"{r['elt']:4} {r['D']:>4} {r['pattern']:7} {r['N']:>5} ERROR {r['error']}")
+            print(f"{r['kernel']:30} {r['Nq']:>5} {r['Nk']:>5} ERROR {r['error']}")
             continue
-        print(f"{r['elt']:4} {r['D']:>4} {r['pattern']:7} {r['N']:>5} {r['err_o']:9.2e} "
+        print(f"{r['kernel']:30} {r['Nq']:>5} {r['Nk']:>5} {r['err_o']:9.2e} "
               f"{r['err_lse']:9.2e} {r['nan']:>4} {'PASS' if r['pass'] else 'FAIL'}")
     if bench:
-        print(f"\n== bf16 B=2 H=16 D=128 N=16384 ({smi}); median of repeats, CUDA events")
+        print(f"\n== bf16 B=2 H=16 D=128 N=16384 ({smi}); median of repeats, CUDA events;"
+              " TFLOP/s = 4 B H D (live pairs) / time")
         for r in bench:
             if "error" in r:
-                print(f"{r['pattern']:7} {r['impl']:28} ERROR {r['error']}")
+                print(f"{r['pattern']:9} {r['impl']:26} ERROR {r['error']}")
             else:
-                print(f"{r['pattern']:7} {r['impl']:28} {r['ms']:8.3f} ms {r['tflops']:7.1f} TFLOP/s")
-        print("rel err of ours vs torch sdpa on the bench inputs:", bench_err)
+                print(f"{r['pattern']:9} {r['impl']:26} {r['ms']:8.3f} ms {r['tflops']:7.1f} TFLOP/s")
+        print("rel err of ours vs flex_attention on the bench inputs:", bench_err)
     sys.exit(0 if all(r["pass"] for r in checks) else 1)
 
 
