@@ -22,9 +22,10 @@ pattern_clause() {
     longformer) echo "pattern(#attn.union<[#attn.window<left = 128, right = 128>, #attn.global<first = 16>]>)" ;;
   esac
 }
-build() { # pattern elt D kv lse(0/1)  ->  <pattern>_<elt>_d<D>_kv<kv>[_lse].cubin
-  local pat=$1 elt=$2 d=$3 kv=$4 lse=$5
+build() { # pattern elt D kv lse(0/1) [q] -> <pattern>_<elt>_d<D>_kv<kv>[_q<q>][_lse].cubin
+  local pat=$1 elt=$2 d=$3 kv=$4 lse=$5 q=${6:-64}
   local name="${pat}_${elt}_d${d}_kv${kv}"
+  [ "$q" != 64 ] && name="${name}_q${q}"
   local t="tensor<?x?x?x${d}x${elt}>" res="tensor<?x?x?x${d}x${elt}>" ret="%r" n=1
   if [ "$lse" = 1 ]; then
     name="${name}_lse"; res="$res, tensor<?x?x?xf32>"; ret="%r#0, %r#1"; n=2
@@ -35,7 +36,7 @@ func.func @$name(%q: $t, %k: $t, %v: $t, %o: $t) -> ($res) {
   return $ret : $res
 }
 MLIR
-  "$opt" "$out/$name.mlir" --attn-gpu-pipeline="format=isa kv-tile=$kv" -o "$out/$name.isa.mlir"
+  "$opt" "$out/$name.mlir" --attn-gpu-pipeline="format=isa kv-tile=$kv q-tile=$q" -o "$out/$name.isa.mlir"
   python3 "$root/bench/gpu/extract_ptx.py" "$out/$name.isa.mlir" "$out/$name.ptx"
   echo "== $name" >> "$out/ptxas.txt"
   "$ptxas" -arch=sm_90a -v "$out/$name.ptx" -o "$out/$name.cubin" 2>> "$out/ptxas.txt"
@@ -52,9 +53,18 @@ done
 build causal bf16 128 64 1
 build window256 bf16 128 128 1
 build longformer f16 64 128 1
+build causal bf16 128 64 1 128
+build dense f16 64 64 1 128
+build longformer bf16 128 64 1 128
 # Timing (no lse), checked too.
 build causal bf16 128 128 0
 build causal bf16 128 64 0
+build causal bf16 128 64 0 128
+build causal bf16 128 128 0 128
 build dense bf16 128 128 0
+build dense bf16 128 64 0
+build dense bf16 128 64 0 128
 build window512 bf16 128 128 0
+build window512 bf16 128 64 0
+build window512 bf16 128 64 0 128
 grep -E "==|registers|spill" "$out/ptxas.txt"

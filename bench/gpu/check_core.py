@@ -31,8 +31,6 @@ sys.path.insert(0, os.path.join(ROOT, "python"))
 from attn_mlir import reference  # noqa: E402
 from attn_mlir.patterns import Causal, Dense, Global, Union, Window  # noqa: E402
 
-Q_TILE = 64
-THREADS = 128
 CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8
 DTYPES = {"bf16": (torch.bfloat16, 9, 1e-2), "f16": (torch.float16, 6, 2e-3)}
 # The patterns of bench/gpu/build_core.sh, as the float64 reference and as
@@ -55,19 +53,21 @@ def check(result, what):
         raise RuntimeError(f"{what}: CUDA error {result} {name.value.decode()}")
 
 
-def shared_bytes(d, kv):
+def shared_bytes(d, kv, q):
     """The kernel's dynamic shared memory (GpuCoreKernel.cpp, Layout)."""
-    return Q_TILE * d * 2 + 4 * kv * d * 2 + 64 + 1024
+    return q * d * 2 + 4 * kv * d * 2 + 64 + 1024
 
 
 class Kernel:
-    """<pattern>_<elt>_d<D>_kv<kv>[_lse].cubin of build_core.sh."""
+    """<pattern>_<elt>_d<D>_kv<kv>[_q<rows>][_lse].cubin of build_core.sh."""
 
     def __init__(self, path):
         parts = os.path.basename(path)[:-len(".cubin")].split("_")
         self.pattern, self.elt = parts[0], parts[1]
         self.d, self.kv = int(parts[2][1:]), int(parts[3][2:])
         self.lse = parts[-1] == "lse"
+        self.q = int(parts[4][1:]) if len(parts) > 4 and parts[4].startswith("q") else 64
+        self.threads = self.q // 64 * 128
         d, kv = self.d, self.kv
         data = open(path, "rb").read()
         self._data = ctypes.create_string_buffer(data)
@@ -77,7 +77,7 @@ class Kernel:
         check(cuda.cuModuleGetFunction(ctypes.byref(self.fn), self.module, b"sdpa_core_0"),
               "cuModuleGetFunction")
         self.name = os.path.basename(path)[:-len(".cubin")]
-        self.smem = shared_bytes(d, kv)
+        self.smem = shared_bytes(d, kv, self.q)
         check(cuda.cuFuncSetAttribute(self.fn, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
                                       self.smem), "cuFuncSetAttribute")
 
@@ -115,7 +115,7 @@ class Launch:
         B, H, Nq, D = q.shape
         Nk = k.shape[2]
         self.kernel = kernel
-        self.maps = [tensor_map(q, Q_TILE, dtype_code, l2promo),
+        self.maps = [tensor_map(q, kernel.q, dtype_code, l2promo),
                      tensor_map(k, kernel.kv, dtype_code, l2promo),
                      tensor_map(v, kernel.kv, dtype_code, l2promo)]
         vals = [ctypes.c_void_p(m.data_ptr()) for m in self.maps]
@@ -126,11 +126,12 @@ class Launch:
         self.vals = vals
         self.params = (ctypes.c_void_p * len(vals))(
             *[ctypes.cast(ctypes.byref(v), ctypes.c_void_p) for v in vals])
-        self.grid = ((Nq + Q_TILE - 1) // Q_TILE, H, B)
+        self.grid = ((Nq + kernel.q - 1) // kernel.q, H, B)
 
     def __call__(self):
         stream = ctypes.c_void_p(torch.cuda.current_stream().cuda_stream)
-        check(cuda.cuLaunchKernel(self.kernel.fn, *self.grid, THREADS, 1, 1, self.kernel.smem,
+        check(cuda.cuLaunchKernel(self.kernel.fn, *self.grid, self.kernel.threads, 1, 1,
+                                  self.kernel.smem,
                                   stream, self.params, None), "cuLaunchKernel")
 
 
@@ -155,7 +156,7 @@ def run_check(kernel, nq, nk, B, H, seed):
         err_l = reference.rel_error(l, ref_lse)
         unwritten += int(np.isnan(l).sum())
     ok = err_o <= bound and (not kernel.lse or err_l <= bound) and unwritten == 0
-    row = {"kernel": kernel.name, "elt": kernel.elt, "D": d, "kv": kernel.kv,
+    row = {"kernel": kernel.name, "elt": kernel.elt, "D": d, "kv": kernel.kv, "q": kernel.q,
            "pattern": kernel.pattern, "B": B, "H": H, "Nq": nq, "Nk": nk, "err_o": err_o,
            "err_lse": err_l, "nan": unwritten, "bound": bound, "pass": bool(ok)}
     if not ok:
@@ -215,10 +216,11 @@ def run_bench(kernels, pattern, reps):
     for kernel in kernels:
         out = torch.full((B, H, N, D), float("nan"), dtype=torch.bfloat16, device="cuda")
         launch = Launch(kernel, q, k, v, out, None, 9)
-        record(f"ours kv{kernel.kv}", launch)
-        errs[f"kv{kernel.kv}"] = out
-        if kernel.kv == 128:  # experiment: tensor maps with L2 promotion (128 B)
-            record("ours kv128 L2-promo", Launch(kernel, q, k, v, out, None, 9, l2promo=2))
+        label = f"ours q{kernel.q} kv{kernel.kv}"
+        record(label, launch)
+        errs[label] = out
+        if kernel.kv == 128 and kernel.q == 64:  # experiment: tensor maps with L2 promotion (128 B)
+            record("ours q64 kv128 L2-promo", Launch(kernel, q, k, v, out, None, 9, l2promo=2))
     if pattern in ("dense", "causal"):
         ref = torch.nn.functional.scaled_dot_product_attention(q, k, v,
                                                                is_causal=pattern == "causal")

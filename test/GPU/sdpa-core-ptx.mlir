@@ -16,7 +16,7 @@
 // CHECK-SAME: cp.async.bulk.tensor.3d.shared::cluster.global.tile.mbarrier::complete_tx::bytes
 // CHECK-SAME: mbarrier.try_wait.parity.shared.b64
 // CHECK-SAME: wgmma.fence.sync.aligned
-// CHECK-SAME: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{[^;]*}}, p, 1,  1, 0,  0;
+// CHECK-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{[^;]*}}, p, 1,  1, 0,  0;
 // CHECK-SAME: wgmma.commit_group.sync.aligned
 // CHECK-SAME: wgmma.wait_group.sync.aligned \090;
 // CHECK-SAME: shfl.sync.bfly.b32

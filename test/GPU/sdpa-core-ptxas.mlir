@@ -1,12 +1,13 @@
 // ptxas accepts the generated PTX for sm_90a and the core spills nothing
-// (bf16 D = 128 causal, kv-tile 128; f16 D = 64 with lse, kv-tile 64).
+// (bf16 D = 128 causal and f16 D = 64 with lse; the default tiles, q-tile 128
+// and kv-tile 64, and kv-tile 128 with q-tile 64).
 // REQUIRES: ptxas
-// RUN: attn-opt %s --attn-gpu-pipeline="format=isa" -o %t.128.mlir
-// RUN: %python %attn_src_root/bench/gpu/extract_ptx.py %t.128.mlir %t.128.ptx
-// RUN: %ptxas -arch=sm_90a -v %t.128.ptx -o %t.128.cubin 2>&1 | FileCheck %s
-// RUN: attn-opt %s --attn-gpu-pipeline="format=isa kv-tile=64" -o %t.64.mlir
-// RUN: %python %attn_src_root/bench/gpu/extract_ptx.py %t.64.mlir %t.64.ptx
-// RUN: %ptxas -arch=sm_90a -v %t.64.ptx -o %t.64.cubin 2>&1 | FileCheck %s
+// RUN: attn-opt %s --attn-gpu-pipeline="format=isa" -o %t.kv64.mlir
+// RUN: %python %attn_src_root/bench/gpu/extract_ptx.py %t.kv64.mlir %t.kv64.ptx
+// RUN: %ptxas -arch=sm_90a -v %t.kv64.ptx -o %t.kv64.cubin 2>&1 | FileCheck %s
+// RUN: attn-opt %s --attn-gpu-pipeline="format=isa kv-tile=128 q-tile=64" -o %t.kv128.mlir
+// RUN: %python %attn_src_root/bench/gpu/extract_ptx.py %t.kv128.mlir %t.kv128.ptx
+// RUN: %ptxas -arch=sm_90a -v %t.kv128.ptx -o %t.kv128.cubin 2>&1 | FileCheck %s
 
 // CHECK: Compiling entry function 'sdpa_core_{{[01]}}' for 'sm_90a'
 // CHECK: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads

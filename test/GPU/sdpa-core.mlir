@@ -1,9 +1,9 @@
-// RUN: attn-opt %s --attn-gpu-sdpa-core | FileCheck %s
-// RUN: attn-opt %s --attn-gpu-sdpa-core="kv-tile=64" | FileCheck %s --check-prefix=KV64
+// RUN: attn-opt %s --attn-gpu-sdpa-core="kv-tile=128 q-tile=64" | FileCheck %s
+// RUN: attn-opt %s --attn-gpu-sdpa-core | FileCheck %s --check-prefix=DEFAULT
 
-// The host side: three rank-3 tensor maps over [B*H, N, D] (boxes of 64
-// query rows and kv-tile key rows), a launch of (ceil(Nq / 64), H, B) CTAs of
-// 128 threads when the grid is not empty; the kernel in @attn_gpu with the
+// The host side: three rank-3 tensor maps over [B*H, N, D] (boxes of q-tile
+// query rows and kv-tile key rows), a launch of (ceil(Nq / q-tile), H, B) CTAs
+// of 128 threads per 64 rows when the grid is not empty; the kernel in @attn_gpu with the
 // pattern helpers next to it. The sliding window of @window reaches the
 // kernel through the same helpers; its dynamic head counts are checked at
 // run time.
@@ -41,8 +41,14 @@
 // CHECK: gpu.func @sdpa_core_1(
 // CHECK: nvvm.wgmma.mma_async {{.*}} A[<f16>, <one>, <row>], B[<f16>, <one>, <col>]
 // CHECK: wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16
-// KV64: dynamic_shared_memory_size %c83008_i32
-// KV64: nvvm.wgmma.mma_async {{.*}}, <m = 64, n = 64, k = 16>
+// The defaults: query tiles of 128 rows (two warpgroups, 256 threads),
+// key/value tiles of 64.
+// DEFAULT: nvgpu.tma.create.descriptor {{.*}} -> <tensor = memref<1x128x64xbf16, 3>
+// DEFAULT: nvgpu.tma.create.descriptor {{.*}} -> <tensor = memref<1x64x64xbf16, 3>
+// DEFAULT: arith.ceildivui %{{.*}}, %c128
+// DEFAULT: gpu.launch_func @attn_gpu::@sdpa_core_0 {{.*}} threads in (%c256{{.*}}, %c1{{.*}}, %c1{{.*}}) dynamic_shared_memory_size %c99392_i32
+// DEFAULT: gpu.func @sdpa_core_0({{.*}} kernel attributes {known_block_size = array<i32: 256, 1, 1>}
+// DEFAULT: nvvm.wgmma.mma_async {{.*}}, <m = 64, n = 64, k = 16>
 
 func.func @causal(%q: tensor<2x3x?x128xbf16>, %k: tensor<2x3x?x128xbf16>, %v: tensor<2x3x?x128xbf16>, %o: tensor<2x3x?x128xbf16>) -> (tensor<2x3x?x128xbf16>, tensor<2x3x?xf32>) {
   %r:2 = attn.sdpa ins(%q, %k, %v : tensor<2x3x?x128xbf16>, tensor<2x3x?x128xbf16>, tensor<2x3x?x128xbf16>) outs(%o : tensor<2x3x?x128xbf16>) pattern(#attn.causal) -> tensor<2x3x?x128xbf16>, tensor<2x3x?xf32>

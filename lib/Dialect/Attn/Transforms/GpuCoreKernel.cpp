@@ -27,7 +27,7 @@ namespace {
 struct Layout {
   int64_t qBytes, kvBytes, offQ, offK, offV, offBar, total;
   explicit Layout(const KernelConfig &c) {
-    qBytes = kQueryTile * c.headDim * 2;
+    qBytes = c.qTile * c.headDim * 2;
     kvBytes = c.kvTile * c.headDim * 2;
     offQ = 0;
     offK = qBytes;
@@ -134,7 +134,7 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
         "(%qmap: !llvm.ptr, %kmap: !llvm.ptr, %vmap: !llvm.ptr, %out: " +
         memO + (c.hasLse ? ", %lse: memref<?x?xf32>" : "") +
         ", %nq: index, %nk: index) kernel attributes {known_block_size = "
-        "array<i32: 128, 1, 1>} {");
+        "array<i32: " + std::to_string(threadsPerBlock(c)) + ", 1, 1>} {");
 
   // Indices.
   std::string c0 = w.idx(0), c1 = w.idx(1), c2 = w.idx(2);
@@ -144,20 +144,21 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   std::string bh =
       w.bin("arith.addi", w.bin("arith.muli", bz, gy, "index"), by, "index");
   std::string bh32 = w.let("arith.index_cast " + bh + " : index to i32");
-  std::string q0 = w.bin("arith.muli", bx, w.idx(kQueryTile), "index");
+  std::string q0 = w.bin("arith.muli", bx, w.idx(c.qTile), "index");
   std::string q0i32 = w.let("arith.index_cast " + q0 + " : index to i32");
   std::string q0i64 = w.let("arith.index_cast " + q0 + " : index to i64");
   std::string nq64 = w.let("arith.index_cast %nq : index to i64");
   std::string nk64 = w.let("arith.index_cast %nk : index to i64");
   std::string qLast = w.bin(
-      "arith.minsi", w.bin("arith.addi", q0i64, w.i64(kQueryTile - 1), "i64"),
+      "arith.minsi", w.bin("arith.addi", q0i64, w.i64(c.qTile - 1), "i64"),
       w.bin("arith.subi", nq64, w.i64(1), "i64"), "i64");
   std::string warp = w.bin("arith.divui", tid, w.idx(32), "index");
   std::string lane = w.bin("arith.remui", tid, w.idx(32), "index");
   std::string g = w.bin("arith.divui", lane, w.idx(4), "index");
   std::string t = w.bin("arith.remui", lane, w.idx(4), "index");
   std::string isT0 = w.let("arith.cmpi eq, " + tid + ", " + c0 + " : index");
-  // Rows of this thread: row0 = q0 + 16 warp + g, row1 = row0 + 8.
+  // Rows of this thread: row0 = q0 + 16 warp + g, row1 = row0 + 8 (warp
+  // counts across warpgroups: warpgroup w owns rows [64 w, 64 w + 64)).
   std::string row0 = w.bin(
       "arith.addi", q0,
       w.bin("arith.addi", w.bin("arith.muli", warp, w.idx(16), "index"), g,
@@ -169,6 +170,12 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
       w.let("arith.index_cast " + row0 + " : index to i64"),
       w.let("arith.index_cast " + row1 + " : index to i64")};
   std::string twoT = w.bin("arith.muli", t, c2, "index");
+  // Byte offset of this warpgroup's 64 rows inside a Q sub-tile.
+  std::string wgRowBytes = w.let(
+      "arith.index_cast " +
+      w.bin("arith.muli", w.bin("arith.divui", warp, w.idx(4), "index"),
+            w.idx(kWarpgroupRows * 128), "index") +
+      " : index to i64");
   std::string twoT64 = w.let("arith.index_cast " + twoT + " : index to i64");
 
   // Shared memory base, rounded up to 1024 bytes (the swizzle atom).
@@ -251,7 +258,7 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   w.line("scf.if " + isT0 + " {");
   w.line("nvvm.mbarrier.arrive.expect_tx " + barQ + ", " + w.i32(L.qBytes) +
          " : !llvm.ptr<3>, i32");
-  load("%qmap", w.i64(L.offQ), kQueryTile, q0i32, barQ);
+  load("%qmap", w.i64(L.offQ), c.qTile, q0i32, barQ);
   for (int s = 0; s < 2; ++s) {
     std::string sIdx = w.idx(s);
     std::string has =
@@ -311,7 +318,9 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     std::string s = sZero;
     for (int64_t kk = 0; kk < D / 16; ++kk) {
       int64_t within = (kk % 4) * 32;
-      std::string qa = addr(w.i64(L.offQ + (kk / 4) * kQueryTile * 128 + within));
+      std::string qa = addr(w.bin(
+          "arith.addi", wgRowBytes,
+          w.i64(L.offQ + (kk / 4) * c.qTile * 128 + within), "i64"));
       std::string ka = addr(w.bin(
           "arith.addi", kvOff, w.i64(L.offK + (kk / 4) * BK * 128 + within),
           "i64"));

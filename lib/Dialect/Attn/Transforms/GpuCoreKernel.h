@@ -7,7 +7,8 @@
 // builds through `PatternAttrInterface` next to the kernel.
 //
 // Shared memory (dynamic, rounded up to 1024 bytes at run time):
-//   Q            : qTile x D, as D/64 sub-tiles of [qTile][64] (128-byte rows)
+//   Q            : qTile x D, as D/64 sub-tiles of [qTile][64] (128-byte rows);
+//                  warpgroup w reads rows [64 w, 64 w + 64)
 //   K stage 0, 1 : kvTile x D each, the same sub-tile layout
 //   V stage 0, 1 : likewise
 //   3 mbarriers  : Q, full[0], full[1]
@@ -24,10 +25,10 @@ namespace mlir {
 namespace attn {
 namespace gpu_core {
 
-/// Rows of a query tile: one warpgroup, one m64 wgmma.
-constexpr int64_t kQueryTile = 64;
-/// Threads of a CTA: one warpgroup.
-constexpr int64_t kThreads = 128;
+/// Rows of a warpgroup's share of the query tile: one m64 wgmma.
+constexpr int64_t kWarpgroupRows = 64;
+/// Threads of a warpgroup.
+constexpr int64_t kWarpgroupThreads = 128;
 
 /// One kernel configuration.
 struct KernelConfig {
@@ -37,6 +38,9 @@ struct KernelConfig {
   int64_t headDim;
   /// Keys of a key/value tile (64 or 128).
   int64_t kvTile;
+  /// Rows of a query tile (64 or 128): one warpgroup per 64 rows, sharing
+  /// the key/value tiles.
+  int64_t qTile;
   /// Whether the kernel also writes the log-sum-exp.
   bool hasLse;
   /// `scale * log2(e)`.
@@ -52,12 +56,17 @@ struct KernelConfig {
 /// included).
 int64_t sharedMemoryBytes(const KernelConfig &config);
 
+/// Threads of a CTA: 128 per 64 query rows.
+inline int64_t threadsPerBlock(const KernelConfig &config) {
+  return config.qTile / kWarpgroupRows * kWarpgroupThreads;
+}
+
 /// Returns `gpu.func @<name>(...) kernel {...}` as text. Arguments: the Q, K
 /// and V tensor maps (`!llvm.ptr` to a CUtensorMap of rank 3 over
-/// [B*H, N, D], boxes [1, 64 or kvTile, 64], 128-byte swizzle, zero fill), the
-/// output `memref<?x?x?xT>` [B*H, Nq, D], the lse `memref<?x?xf32>` [B*H, Nq]
-/// when `hasLse`, and Nq, Nk (`index`). Grid (ceil(Nq/64), H, B), 128
-/// threads.
+/// [B*H, N, D], boxes [1, qTile or kvTile, 64], 128-byte swizzle, zero fill),
+/// the output `memref<?x?x?xT>` [B*H, Nq, D], the lse `memref<?x?xf32>`
+/// [B*H, Nq] when `hasLse`, and Nq, Nk (`index`). Grid (ceil(Nq/qTile), H, B),
+/// `threadsPerBlock` threads.
 std::string writeKernel(const KernelConfig &config);
 
 } // namespace gpu_core

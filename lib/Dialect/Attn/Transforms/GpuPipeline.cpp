@@ -38,6 +38,10 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions> {
       llvm::cl::init(3)};
   PassOptions::Option<int64_t> kvTile{
       *this, "kv-tile", llvm::cl::desc("keys of a key/value tile: 64 or 128"),
+      llvm::cl::init(64)};
+  PassOptions::Option<int64_t> qTile{
+      *this, "q-tile",
+      llvm::cl::desc("rows of a query tile: 64 (one warpgroup) or 128 (two)"),
       llvm::cl::init(128)};
 };
 
@@ -49,7 +53,7 @@ LogicalResult buildGpuPipeline(OpPassManager &pm,
                "got '" + options.chip.getValue() + "'");
   std::string text =
       "attn-gpu-sdpa-core{kv-tile=" + std::to_string(options.kvTile) +
-      "},inline,symbol-dce,"
+      " q-tile=" + std::to_string(options.qTile) + "},inline,symbol-dce,"
       "one-shot-bufferize{bufferize-function-boundaries "
       "function-boundary-type-conversion=identity-layout-map},func.func(gpu-async-region),"
       "convert-nvgpu-to-nvvm,gpu-kernel-outlining,convert-vector-to-scf,"

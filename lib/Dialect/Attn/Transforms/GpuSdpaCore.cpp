@@ -231,6 +231,12 @@ struct AttnGpuSdpaCorePass
                          << int64_t(kvTile);
       return signalPassFailure();
     }
+    if (qTile != 64 && qTile != 128) {
+      module.emitError() << "attn-gpu-sdpa-core: q-tile must be 64 or 128, "
+                            "but got "
+                         << int64_t(qTile);
+      return signalPassFailure();
+    }
     SmallVector<SdpaOp> targets;
     module.walk([&](SdpaOp op) { targets.push_back(op); });
     bool failed = false;
@@ -270,6 +276,7 @@ struct AttnGpuSdpaCorePass
     config.element = elt.isBF16() ? "bf16" : "f16";
     config.headDim = d;
     config.kvTile = kvTile;
+    config.qTile = qTile;
     config.hasLse = static_cast<bool>(op.getLse());
     config.scaleLog2 = double(op.getScaleOrDefault()) * M_LOG2E;
     config.name = "sdpa_core_" + std::to_string(counter++);
@@ -325,7 +332,7 @@ struct AttnGpuSdpaCorePass
                  b, loc, LLVM::LLVMPointerType::get(ctx), map)
           .getResult(0);
     };
-    Value qMap = tensorMap(op.getQuery(), gpu_core::kQueryTile);
+    Value qMap = tensorMap(op.getQuery(), qTile);
     Value kMap = tensorMap(op.getKey(), kvTile);
     Value vMap = tensorMap(op.getValue(), kvTile);
 
@@ -377,7 +384,7 @@ struct AttnGpuSdpaCorePass
     operands.push_back(nq);
     operands.push_back(nk);
     Value tiles = arith::CeilDivUIOp::create(b, loc, nq,
-                                             cidx(gpu_core::kQueryTile));
+                                             cidx(qTile));
     Value smem = arith::ConstantIntOp::create(
         b, loc, b.getI32Type(), gpu_core::sharedMemoryBytes(config));
     // An empty grid is not a valid launch: no work when Nq, H or B is 0.
@@ -391,7 +398,9 @@ struct AttnGpuSdpaCorePass
       b.setInsertionPointToStart(ifAny.thenBlock());
       gpu::LaunchFuncOp::create(
           b, loc, kernel, gpu::KernelDim3{tiles, heads, batch},
-          gpu::KernelDim3{cidx(gpu_core::kThreads), cidx(1), cidx(1)}, smem,
+          gpu::KernelDim3{cidx(gpu_core::threadsPerBlock(config)), cidx(1),
+                          cidx(1)},
+          smem,
           operands);
     }
 

@@ -201,8 +201,9 @@ def AttnGpuSdpaCore : Pass<"attn-gpu-sdpa-core", "::mlir::ModuleOp"> {
     dim of 64 or 128 into a `gpu.launch_func` of a kernel in the
     `gpu.module @attn_gpu` (created on the first use):
 
-    * one CTA (one warpgroup, 128 threads) per (query tile of 64 rows,
-      head, batch): grid `(ceil(Nq / 64), H, B)`;
+    * one CTA per (query tile of `q-tile` rows, head, batch): grid
+      `(ceil(Nq / q-tile), H, B)`, one warpgroup (128 threads) per 64 rows of
+      the tile, the warpgroups sharing the key/value tiles;
     * the query tile is brought in once by TMA, the key and value tiles of
       `kv-tile` keys by TMA into a two-stage shared-memory ring, each stage
       on an mbarrier (`expect_tx`); 128-byte swizzle, tensor maps of rank 3
@@ -228,8 +229,10 @@ def AttnGpuSdpaCore : Pass<"attn-gpu-sdpa-core", "::mlir::ModuleOp"> {
     f32) are refused with "not yet on the Hopper core: ...".
   }];
   let options = [
-    Option<"kvTile", "kv-tile", "int64_t", /*default=*/"128",
-           "Keys of a key/value tile: 64 or 128">
+    Option<"kvTile", "kv-tile", "int64_t", /*default=*/"64",
+           "Keys of a key/value tile: 64 or 128">,
+    Option<"qTile", "q-tile", "int64_t", /*default=*/"128",
+           "Rows of a query tile: 64 (one warpgroup) or 128 (two)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
