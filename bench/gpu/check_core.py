@@ -113,7 +113,7 @@ class Launch:
 
     def __init__(self, kernel, q, k, v, out, lse, dtype_code, l2promo=0):
         B, H, Nq, D = q.shape
-        Nk = k.shape[2]
+        Hkv, Nk = k.shape[1], k.shape[2]
         self.kernel = kernel
         self.maps = [tensor_map(q, kernel.q, dtype_code, l2promo),
                      tensor_map(k, kernel.kv, dtype_code, l2promo),
@@ -122,7 +122,7 @@ class Launch:
         vals += memref_params(out.view(B * H, Nq, D))
         if kernel.lse:
             vals += memref_params(lse.view(B * H, Nq))
-        vals += [ctypes.c_int64(Nq), ctypes.c_int64(Nk)]
+        vals += [ctypes.c_int64(Nq), ctypes.c_int64(Nk), ctypes.c_int64(Hkv)]
         self.vals = vals
         self.params = (ctypes.c_void_p * len(vals))(
             *[ctypes.cast(ctypes.byref(v), ctypes.c_void_p) for v in vals])
@@ -135,12 +135,13 @@ class Launch:
                                   stream, self.params, None), "cuLaunchKernel")
 
 
-def run_check(kernel, nq, nk, B, H, seed):
+def run_check(kernel, nq, nk, B, H, seed, hkv=None):
     torch_dtype, code, bound = DTYPES[kernel.elt]
     d = kernel.d
+    hkv = H if hkv is None else hkv
     rng = np.random.default_rng(seed)
-    q, k, v = (torch.from_numpy(rng.standard_normal((B, H, n, d), dtype=np.float32))
-               .to(torch_dtype).cuda() for n in (nq, nk, nk))
+    q, k, v = (torch.from_numpy(rng.standard_normal((B, h, n, d), dtype=np.float32))
+               .to(torch_dtype).cuda() for h, n in ((H, nq), (hkv, nk), (hkv, nk)))
     out = torch.full((B, H, nq, d), float("nan"), dtype=torch_dtype, device="cuda")
     lse = torch.full((B, H, nq), float("nan"), dtype=torch.float32, device="cuda")
     Launch(kernel, q, k, v, out, lse if kernel.lse else None, code)()
@@ -157,7 +158,8 @@ def run_check(kernel, nq, nk, B, H, seed):
         unwritten += int(np.isnan(l).sum())
     ok = err_o <= bound and (not kernel.lse or err_l <= bound) and unwritten == 0
     row = {"kernel": kernel.name, "elt": kernel.elt, "D": d, "kv": kernel.kv, "q": kernel.q,
-           "pattern": kernel.pattern, "B": B, "H": H, "Nq": nq, "Nk": nk, "err_o": err_o,
+           "pattern": kernel.pattern, "B": B, "H": H, "Hkv": hkv, "Nq": nq, "Nk": nk,
+           "err_o": err_o,
            "err_lse": err_l, "nan": unwritten, "bound": bound, "pass": bool(ok)}
     if not ok:
         # Where it goes wrong: error per 16-row block and per 16-column block of (0, 0).
@@ -277,6 +279,16 @@ def main():
                 row = {"kernel": name, "Nq": nq, "Nk": nk, "pass": False, "error": repr(e)[:300]}
             checks.append(row)
             print(json.dumps(row), flush=True)
+        if kernel.lse and kernel.q == 128 and not args.quick:  # grouped-query attention
+            for H, hkv in ((4, 2), (6, 1)):
+                seed += 1
+                try:
+                    row = run_check(kernel, 1000, 1000, 2, H, seed, hkv)
+                except Exception as e:
+                    row = {"kernel": name, "Nq": 1000, "Nk": 1000, "pass": False,
+                           "error": repr(e)[:300]}
+                checks.append(row)
+                print(json.dumps(row), flush=True)
     bench, bench_err = [], {}
     if not args.quick and all(r["pass"] for r in checks):
         for pattern in ("causal", "dense", "window512"):
@@ -295,12 +307,13 @@ def main():
         with open(args.json, "w") as f:
             json.dump(result, f, indent=1)
     print("\n== numerics (rel err vs float64 reference; NaN-poisoned outputs)")
-    print(f"{'kernel':30} {'Nq':>5} {'Nk':>5} {'err_o':>9} {'err_lse':>9} {'nan':>4} ok")
+    print(f"{'kernel':34} {'H/Hkv':>5} {'Nq':>5} {'Nk':>5} {'err_o':>9} {'err_lse':>9} {'nan':>4} ok")
     for r in checks:
         if "error" in r:
-            print(f"{r['kernel']:30} {r['Nq']:>5} {r['Nk']:>5} ERROR {r['error']}")
+            print(f"{r['kernel']:34} {r['Nq']:>5} {r['Nk']:>5} ERROR {r['error']}")
             continue
-        print(f"{r['kernel']:30} {r['Nq']:>5} {r['Nk']:>5} {r['err_o']:9.2e} "
+        heads = f"{r['H']}/{r['Hkv']}"
+        print(f"{r['kernel']:34} {heads:>5} {r['Nq']:>5} {r['Nk']:>5} {r['err_o']:9.2e} "
               f"{r['err_lse']:9.2e} {r['nan']:>4} {'PASS' if r['pass'] else 'FAIL'}")
     if bench:
         print(f"\n== bf16 B=2 H=16 D=128 N=16384 ({smi}); median of repeats, CUDA events;"

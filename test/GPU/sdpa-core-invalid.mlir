@@ -16,14 +16,6 @@ func.func @head_dim(%q: tensor<1x2x8x96xbf16>, %o: tensor<1x2x8x96xbf16>) -> ten
 
 // -----
 
-func.func @gqa(%q: tensor<1x4x8x64xbf16>, %k: tensor<1x2x8x64xbf16>, %o: tensor<1x4x8x64xbf16>) -> tensor<1x4x8x64xbf16> {
-  // expected-error @+1 {{not yet on the Hopper core: grouped-query attention (H != Hkv)}}
-  %r = attn.sdpa ins(%q, %k, %k : tensor<1x4x8x64xbf16>, tensor<1x2x8x64xbf16>, tensor<1x2x8x64xbf16>) outs(%o : tensor<1x4x8x64xbf16>) -> tensor<1x4x8x64xbf16>
-  return %r : tensor<1x4x8x64xbf16>
-}
-
-// -----
-
 func.func @mask(%q: tensor<1x2x8x64xbf16>, %m: tensor<8x8xi1>, %o: tensor<1x2x8x64xbf16>) -> tensor<1x2x8x64xbf16> {
   // expected-error @+1 {{not yet on the Hopper core: mask}}
   %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x8x64xbf16>, tensor<1x2x8x64xbf16>, tensor<1x2x8x64xbf16>) outs(%o : tensor<1x2x8x64xbf16>) mask(%m : tensor<8x8xi1>) -> tensor<1x2x8x64xbf16>

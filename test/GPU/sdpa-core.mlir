@@ -3,10 +3,11 @@
 
 // The host side: three rank-3 tensor maps over [B*H, N, D] (boxes of q-tile
 // query rows and kv-tile key rows), a launch of (ceil(Nq / q-tile), H, B) CTAs
-// of 128 threads per 64 rows when the grid is not empty; the kernel in @attn_gpu with the
-// pattern helpers next to it. The sliding window of @window reaches the
-// kernel through the same helpers; its dynamic head counts are checked at
-// run time.
+// of 128 threads per 64 rows when the grid is not empty; the kernel in
+// @attn_gpu with the pattern helpers next to it. The sliding window of @window
+// reaches the kernel through the same helpers; its dynamic head counts are
+// checked at run time. @gqa: grouped-query attention, 4 query heads on 2
+// key/value heads.
 
 // CHECK-LABEL: func.func @causal
 // CHECK: memref.collapse_shape %{{.*}} {{\[}}[0, 1], [2], [3]] : memref<2x3x?x128xbf16> into memref<6x?x128xbf16>
@@ -16,13 +17,20 @@
 // CHECK: nvgpu.tma.create.descriptor {{.*}} -> <tensor = memref<1x128x64xbf16, 3>
 // CHECK: %[[TILES:.*]] = arith.ceildivui %{{.*}}, %c64
 // CHECK: scf.if
-// CHECK: gpu.launch_func @attn_gpu::@sdpa_core_0 blocks in (%[[TILES]], %{{.*}}, %{{.*}}) threads in (%c128{{.*}}, %c1{{.*}}, %c1{{.*}}) dynamic_shared_memory_size %c148544_i32 args({{.*}} : !llvm.ptr, {{.*}} : !llvm.ptr, {{.*}} : !llvm.ptr, {{.*}} : memref<?x?x?xbf16>, {{.*}} : memref<?x?xf32>, {{.*}} : index, {{.*}} : index)
+// CHECK: gpu.launch_func @attn_gpu::@sdpa_core_0 blocks in (%[[TILES]], %{{.*}}, %{{.*}}) threads in (%c128{{.*}}, %c1{{.*}}, %c1{{.*}}) dynamic_shared_memory_size %c148544_i32 args({{.*}} : !llvm.ptr, {{.*}} : !llvm.ptr, {{.*}} : !llvm.ptr, {{.*}} : memref<?x?x?xbf16>, {{.*}} : memref<?x?xf32>, {{.*}} : index, {{.*}} : index, {{.*}} : index)
 // CHECK: bufferization.to_tensor
 // CHECK: func.func @window
-// CHECK: cf.assert {{.*}} "attn.sdpa on the Hopper core: the query and key head counts differ
+// CHECK: cf.assert {{.*}} "attn.sdpa on the Hopper core: the key/value head count must divide the query head count"
 // CHECK: gpu.launch_func @attn_gpu::@sdpa_core_1
+// CHECK: func.func @gqa
+// CHECK: %[[HKV:.*]] = tensor.dim %arg1, %c1
+// CHECK-NOT: cf.assert
+// CHECK: gpu.launch_func @attn_gpu::@sdpa_core_2 {{.*}}, %[[HKV]] : index)
 // CHECK: gpu.module @attn_gpu
-// CHECK: gpu.func @sdpa_core_0(%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: memref<?x?x?xbf16>, %{{.*}}: memref<?x?xf32>, %{{.*}}: index, %{{.*}}: index) kernel
+// CHECK: gpu.func @sdpa_core_0(%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: memref<?x?x?xbf16>, %{{.*}}: memref<?x?xf32>, %{{.*}}: index, %{{.*}}: index, %[[HKV0:.*]]: index) kernel
+// Query head h reads key/value head h / (H / Hkv).
+// CHECK: %[[GY:.*]] = gpu.grid_dim y
+// CHECK: arith.divui %[[GY]], %[[HKV0]]
 // CHECK: nvvm.mbarrier.init
 // CHECK: nvvm.cp.async.bulk.tensor.shared.cluster.global
 // CHECK: scf.for
@@ -58,4 +66,9 @@ func.func @causal(%q: tensor<2x3x?x128xbf16>, %k: tensor<2x3x?x128xbf16>, %v: te
 func.func @window(%q: tensor<?x?x?x64xf16>, %k: tensor<?x?x?x64xf16>, %v: tensor<?x?x?x64xf16>, %o: tensor<?x?x?x64xf16>) -> tensor<?x?x?x64xf16> {
   %r = attn.sdpa ins(%q, %k, %v : tensor<?x?x?x64xf16>, tensor<?x?x?x64xf16>, tensor<?x?x?x64xf16>) outs(%o : tensor<?x?x?x64xf16>) pattern(#attn.window<left = 256, right = 0>) {scale = 0.5 : f32} -> tensor<?x?x?x64xf16>
   return %r : tensor<?x?x?x64xf16>
+}
+
+func.func @gqa(%q: tensor<1x4x?x128xf16>, %k: tensor<1x2x?x128xf16>, %o: tensor<1x4x?x128xf16>) -> tensor<1x4x?x128xf16> {
+  %r = attn.sdpa ins(%q, %k, %k : tensor<1x4x?x128xf16>, tensor<1x2x?x128xf16>, tensor<1x2x?x128xf16>) outs(%o : tensor<1x4x?x128xf16>) -> tensor<1x4x?x128xf16>
+  return %r : tensor<1x4x?x128xf16>
 }

@@ -133,7 +133,8 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   w.raw("gpu.func @" + c.name +
         "(%qmap: !llvm.ptr, %kmap: !llvm.ptr, %vmap: !llvm.ptr, %out: " +
         memO + (c.hasLse ? ", %lse: memref<?x?xf32>" : "") +
-        ", %nq: index, %nk: index) kernel attributes {known_block_size = "
+        ", %nq: index, %nk: index, %hkv: index) kernel attributes "
+        "{known_block_size = "
         "array<i32: " + std::to_string(threadsPerBlock(c)) + ", 1, 1>} {");
 
   // Indices.
@@ -144,6 +145,14 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   std::string bh =
       w.bin("arith.addi", w.bin("arith.muli", bz, gy, "index"), by, "index");
   std::string bh32 = w.let("arith.index_cast " + bh + " : index to i32");
+  // Grouped-query attention: query head h reads key/value head
+  // h / (H / Hkv) of the same batch.
+  std::string kvbh = w.bin(
+      "arith.addi", w.bin("arith.muli", bz, "%hkv", "index"),
+      w.bin("arith.divui", by, w.bin("arith.divui", gy, "%hkv", "index"),
+            "index"),
+      "index");
+  std::string kvbh32 = w.let("arith.index_cast " + kvbh + " : index to i32");
   std::string q0 = w.bin("arith.muli", bx, w.idx(c.qTile), "index");
   std::string q0i32 = w.let("arith.index_cast " + q0 + " : index to i32");
   std::string q0i64 = w.let("arith.index_cast " + q0 + " : index to i64");
@@ -220,13 +229,13 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   // TMA loads: one box per 64-column sub-tile.
   auto load = [&](const std::string &map, const std::string &dstOff,
                   int64_t rowsPerBox, const std::string &row32,
-                  const std::string &bar) {
+                  const std::string &bar, const std::string &head32) {
     for (int64_t sub = 0; sub < D / 64; ++sub) {
       std::string dst = ptr7(addr(w.bin(
           "arith.addi", dstOff, w.i64(sub * rowsPerBox * 128), "i64")));
       w.line("nvvm.cp.async.bulk.tensor.shared.cluster.global " + dst + ", " +
              map + ", " + bar + ", box[" + w.i32(64 * sub) + ", " + row32 +
-             ", " + bh32 + "] : !llvm.ptr<7>, !llvm.ptr");
+             ", " + head32 + "] : !llvm.ptr<7>, !llvm.ptr");
     }
   };
   std::string tilesArgs =
@@ -247,9 +256,9 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
               w.bin("arith.muli", tile, w.idx(BK), "index") + " : index to i32");
     std::string sOff = w.bin("arith.muli", stage64, w.i64(L.kvBytes), "i64");
     load("%kmap", w.bin("arith.addi", w.i64(L.offK), sOff, "i64"), BK, row,
-         bar);
+         bar, kvbh32);
     load("%vmap", w.bin("arith.addi", w.i64(L.offV), sOff, "i64"), BK, row,
-         bar);
+         bar, kvbh32);
   };
 
   std::string nTiles = w.let("func.call @" + c.name + "_tiles(" + tilesArgs +
@@ -258,7 +267,7 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   w.line("scf.if " + isT0 + " {");
   w.line("nvvm.mbarrier.arrive.expect_tx " + barQ + ", " + w.i32(L.qBytes) +
          " : !llvm.ptr<3>, i32");
-  load("%qmap", w.i64(L.offQ), c.qTile, q0i32, barQ);
+  load("%qmap", w.i64(L.offQ), c.qTile, q0i32, barQ, bh32);
   for (int s = 0; s < 2; ++s) {
     std::string sIdx = w.idx(s);
     std::string has =

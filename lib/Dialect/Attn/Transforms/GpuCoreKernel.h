@@ -65,7 +65,8 @@ inline int64_t threadsPerBlock(const KernelConfig &config) {
 /// and V tensor maps (`!llvm.ptr` to a CUtensorMap of rank 3 over
 /// [B*H, N, D], boxes [1, qTile or kvTile, 64], 128-byte swizzle, zero fill),
 /// the output `memref<?x?x?xT>` [B*H, Nq, D], the lse `memref<?x?xf32>`
-/// [B*H, Nq] when `hasLse`, and Nq, Nk (`index`). Grid (ceil(Nq/qTile), H, B),
+/// [B*H, Nq] when `hasLse`, and Nq, Nk, Hkv (`index`; K and V maps are over
+/// [B*Hkv, Nk, D], query head h reads key/value head h / (H / Hkv)). Grid (ceil(Nq/qTile), H, B),
 /// `threadsPerBlock` threads.
 std::string writeKernel(const KernelConfig &config);
 

@@ -59,13 +59,6 @@ std::string unsupportedReason(SdpaOp op) {
     return "head dim must be 64 or 128 (other head dims: the general path)";
   if (kType.getDimSize(3) != d || vType.getDimSize(3) != d)
     return "k and v must have the head dim of q";
-  // Dynamic head counts are checked at run time (cf.assert).
-  auto differ = [](int64_t a, int64_t b) {
-    return !ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b;
-  };
-  if (differ(qType.getDimSize(1), kType.getDimSize(1)) ||
-      differ(kType.getDimSize(1), vType.getDimSize(1)))
-    return "grouped-query attention (H != Hkv)";
   if (op.getMask())
     return "mask";
   if (op.getBias())
@@ -338,13 +331,25 @@ struct AttnGpuSdpaCorePass
 
     Value batch = dim(op.getQuery(), 0), heads = dim(op.getQuery(), 1);
     Value nq = dim(op.getQuery(), 2), nk = dim(op.getKey(), 2);
+    Value kvHeads = dim(op.getKey(), 1);
     if (qType.isDynamicDim(1) || kType.isDynamicDim(1)) {
-      Value same = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                         heads, dim(op.getKey(), 1));
-      cf::AssertOp::create(b, loc, same,
-                           "attn.sdpa on the Hopper core: the query and key "
-                           "head counts differ (grouped-query attention is "
-                           "not yet on the core)");
+      // The kernel divides by H / Hkv: Hkv must divide H (H = 0 launches
+      // nothing).
+      Value one = cidx(1);
+      Value divisor = arith::MaxUIOp::create(b, loc, kvHeads, one);
+      Value divides = arith::CmpIOp::create(
+          b, loc, arith::CmpIPredicate::eq,
+          arith::RemUIOp::create(b, loc, heads, divisor), cidx(0));
+      Value nonZero = arith::OrIOp::create(
+          b, loc,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, kvHeads,
+                                cidx(0)),
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, heads,
+                                cidx(0)));
+      cf::AssertOp::create(b, loc,
+                           arith::AndIOp::create(b, loc, divides, nonZero),
+                           "attn.sdpa on the Hopper core: the key/value head "
+                           "count must divide the query head count");
     }
     SmallVector<Value> dynOut;
     for (int64_t i = 0; i < 4; ++i)
@@ -383,6 +388,7 @@ struct AttnGpuSdpaCorePass
     }
     operands.push_back(nq);
     operands.push_back(nk);
+    operands.push_back(kvHeads);
     Value tiles = arith::CeilDivUIOp::create(b, loc, nq,
                                              cidx(qTile));
     Value smem = arith::ConstantIntOp::create(

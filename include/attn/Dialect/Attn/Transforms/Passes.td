@@ -225,8 +225,9 @@ def AttnGpuSdpaCore : Pass<"attn-gpu-sdpa-core", "::mlir::ModuleOp"> {
     The host side creates the tensor maps with `nvgpu.tma.create.descriptor`
     and passes them to the kernel as `!llvm.ptr` (a pointer to the
     CUtensorMap in device memory). Operands that the core does not take yet
-    (mask, bias, score_mod, memory, span, positions, GQA, other head dims,
-    f32) are refused with "not yet on the Hopper core: ...".
+    (mask, bias, score_mod, memory, span, positions, other head dims, f32)
+    are refused with "not yet on the Hopper core: ...". Grouped-query
+    attention is taken: query head h reads key/value head h / (H / Hkv).
   }];
   let options = [
     Option<"kvTile", "kv-tile", "int64_t", /*default=*/"64",
