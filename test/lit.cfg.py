@@ -15,3 +15,20 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(["attn-opt", "attn-run"], [config.attn_tools_dir])
 config.substitutions.append(("%attn_src_root", config.attn_src_root))
+
+# test/Embedding: upstream mlir-opt (by its full path) with our plugin, and
+# the installed tree. A tool without sanitizers cannot load our libraries
+# when they are built with them, so those tests need "attn-embedding".
+llvm_config.add_tool_substitutions(["mlir-opt"], [config.llvm_tools_dir])
+config.substitutions.append(
+    ("%attn_plugin", os.path.join(config.attn_obj_root, "lib", "AttnPlugin.so")))
+config.substitutions.append(("%attn_obj_root", config.attn_obj_root))
+config.substitutions.append(("%cmake", config.cmake_command))
+config.substitutions.append(
+    ("%consumer_cmake_args",
+     " ".join(["-G Ninja", "-DCMAKE_MAKE_PROGRAM=" + config.cmake_make_program,
+               "-DCMAKE_CXX_COMPILER=" + config.cmake_cxx_compiler]
+              + (["-DCMAKE_CXX_COMPILER_LAUNCHER=" + config.cmake_cxx_launcher]
+                 if config.cmake_cxx_launcher else []))))
+if config.attn_sanitizers.upper() not in ("ON", "1", "TRUE", "YES"):
+    config.available_features.add("attn-embedding")
