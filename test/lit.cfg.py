@@ -20,7 +20,8 @@ config.substitutions.append(("%attn_src_root", config.attn_src_root))
 # the installed tree. A tool without sanitizers cannot load our libraries
 # when they are built with them, so those tests need "attn-embedding".
 llvm_config.add_tool_substitutions(["mlir-opt"], [config.llvm_tools_dir])
-llvm_config.add_tool_substitutions(["attn-lsp-server"], [config.attn_tools_dir])
+llvm_config.add_tool_substitutions(["attn-lsp-server", "attn-capi-test"],
+                                   [config.attn_tools_dir])
 config.substitutions.append(
     ("%attn_plugin", os.path.join(config.attn_obj_root, "lib", "AttnPlugin.so")))
 config.substitutions.append(("%attn_obj_root", config.attn_obj_root))

@@ -1,0 +1,45 @@
+/*===-- attn-c/Dialects.h - C API of the attn dialect -------------*- C -*-===*\
+|*                                                                            *|
+|* The attn dialect, its passes and attn-cpu-pipeline for C programs and for  *|
+|* bindings in other languages, next to MLIR's own C API (mlir-c/).           *|
+|* libAttnCAPI.so carries MLIR's core C API (mlir-c/IR.h, mlir-c/Pass.h,      *|
+|* mlir-c/Diagnostics.h) as well, so a C program links only that library.     *|
+|*                                                                            *|
+\*===----------------------------------------------------------------------===*/
+
+#ifndef ATTN_C_DIALECTS_H
+#define ATTN_C_DIALECTS_H
+
+#include "mlir-c/IR.h"
+#include "mlir-c/Support.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// The attn dialect: mlirGetDialectHandle__attn__().
+MLIR_DECLARE_CAPI_DIALECT_REGISTRATION(Attn, attn);
+
+/// Adds to `registry` the attn dialect, the decompositions it attaches to its
+/// non-core ops, and MLIR's dialects and extensions (bufferization and LLVM
+/// conversion models among them) that attn-cpu-pipeline lowers through.
+MLIR_CAPI_EXPORTED void attnRegisterAllDialects(MlirDialectRegistry registry);
+
+/// Registers the attn passes and attn-cpu-pipeline with MLIR's pass
+/// registry, so that mlirParsePassPipeline knows their names
+/// ("builtin.module(attn-decompose)"). Idempotent.
+MLIR_CAPI_EXPORTED void attnRegisterPasses(void);
+
+/// Runs attn-cpu-pipeline on `module`: attn IR on tensors down to the LLVM
+/// dialect. `options` is the pipeline's option string as on the command line
+/// ("mode=fused q-tile=64 kv-tile=64"; empty for the defaults). Bad options
+/// and pass failures are reported through the context's diagnostic handlers
+/// and return failure; the module is then left partly lowered.
+MLIR_CAPI_EXPORTED MlirLogicalResult attnRunCpuPipeline(MlirModule module,
+                                                        MlirStringRef options);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif // ATTN_C_DIALECTS_H

@@ -1,0 +1,55 @@
+//===- Dialects.cpp - C API of the attn dialect ---------------------------===//
+
+#include "attn-c/Dialects.h"
+
+#include "attn/Dialect/Attn/IR/AttnDialect.h"
+#include "attn/Dialect/Attn/Transforms/Passes.h"
+
+#include "mlir/CAPI/IR.h"
+#include "mlir/CAPI/Registration.h"
+#include "mlir/CAPI/Support.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Pass/PassManager.h"
+
+using namespace mlir;
+
+MLIR_DEFINE_CAPI_DIALECT_REGISTRATION(Attn, attn, mlir::attn::AttnDialect)
+
+void attnRegisterAllDialects(MlirDialectRegistry registry) {
+  DialectRegistry &r = *unwrap(registry);
+  registerAllDialects(r);
+  registerAllExtensions(r);
+  r.insert<attn::AttnDialect>();
+  attn::registerDecompositionInterfaces(r);
+}
+
+void attnRegisterPasses(void) {
+  static bool registered = [] {
+    attn::registerAttnPassesAndPipelines();
+    return true;
+  }();
+  (void)registered;
+}
+
+MlirLogicalResult attnRunCpuPipeline(MlirModule module, MlirStringRef options) {
+  ModuleOp moduleOp = unwrap(module);
+  StringRef optionsStr = unwrap(options);
+  attn::CpuPipelineOptions pipelineOptions;
+  if (failed(pipelineOptions.parseFromString(optionsStr))) {
+    emitError(moduleOp.getLoc())
+        << "attn-cpu-pipeline: cannot parse the options '" << optionsStr
+        << "' (allowed: mode, compute-type, q-tile, kv-tile)";
+    return mlirLogicalResultFailure();
+  }
+  PassManager pm(moduleOp->getContext());
+  if (failed(attn::buildCpuPipeline(pm, pipelineOptions,
+                                    [&](const Twine &message) {
+                                      emitError(moduleOp.getLoc()) << message;
+                                      return failure();
+                                    })))
+    return mlirLogicalResultFailure();
+  return wrap(pm.run(moduleOp));
+}
