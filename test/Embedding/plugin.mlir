@@ -40,6 +40,14 @@
 // FUSED-LABEL: llvm.func @lowrank
 // FUSED-NOT: attn.
 
+// The README's command: an example spec (bf16, GQA, dynamic length).
+// RUN: mlir-opt --load-dialect-plugin=%attn_plugin --load-pass-plugin=%attn_plugin \
+// RUN:   --pass-pipeline='builtin.module(attn-cpu-pipeline{mode=fused})' %attn_src_root/examples/longformer.mlir \
+// RUN:   | FileCheck %s --check-prefix=EXAMPLE
+// EXAMPLE-NOT: attn.
+// EXAMPLE: llvm.func @main
+// EXAMPLE-NOT: attn.
+
 // A bad pipeline option is reported as by attn-opt.
 // RUN: not mlir-opt --load-dialect-plugin=%attn_plugin --load-pass-plugin=%attn_plugin \
 // RUN:   --pass-pipeline='builtin.module(attn-cpu-pipeline{mode=fast})' %s 2>&1 \
