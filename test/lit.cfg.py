@@ -29,8 +29,10 @@ config.substitutions.append(("%cmake", config.cmake_command))
 config.substitutions.append(
     ("%consumer_cmake_args",
      " ".join(["-G Ninja", "-DCMAKE_MAKE_PROGRAM=" + config.cmake_make_program,
+               "-DCMAKE_C_COMPILER=" + config.cmake_c_compiler,
                "-DCMAKE_CXX_COMPILER=" + config.cmake_cxx_compiler]
-              + (["-DCMAKE_CXX_COMPILER_LAUNCHER=" + config.cmake_cxx_launcher]
+              + (["-DCMAKE_C_COMPILER_LAUNCHER=" + config.cmake_cxx_launcher,
+                  "-DCMAKE_CXX_COMPILER_LAUNCHER=" + config.cmake_cxx_launcher]
                  if config.cmake_cxx_launcher else []))))
 if config.attn_sanitizers.upper() not in ("ON", "1", "TRUE", "YES"):
     config.available_features.add("attn-embedding")
