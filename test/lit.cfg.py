@@ -16,9 +16,9 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(["attn-opt", "attn-run"], [config.attn_tools_dir])
 config.substitutions.append(("%attn_src_root", config.attn_src_root))
 
-# test/Embedding: upstream mlir-opt (by its full path) with our plugin, and
-# the installed tree. A tool without sanitizers cannot load our libraries
-# when they are built with them, so those tests need "attn-embedding".
+# test/Embedding: upstream mlir-opt (by its full path) with our plugin, the
+# installed tree and the C API. They need the shared libraries, which the
+# sanitizer builds do not have: such tests require "attn-embedding".
 llvm_config.add_tool_substitutions(["mlir-opt"], [config.llvm_tools_dir])
 llvm_config.add_tool_substitutions(["attn-lsp-server", "attn-capi-test"],
                                    [config.attn_tools_dir])
@@ -34,5 +34,5 @@ config.substitutions.append(
               + (["-DCMAKE_C_COMPILER_LAUNCHER=" + config.cmake_cxx_launcher,
                   "-DCMAKE_CXX_COMPILER_LAUNCHER=" + config.cmake_cxx_launcher]
                  if config.cmake_cxx_launcher else []))))
-if config.attn_sanitizers.upper() not in ("ON", "1", "TRUE", "YES"):
+if config.attn_embedding == "ON":
     config.available_features.add("attn-embedding")

@@ -3,6 +3,7 @@
  * attn-cpu-pipeline to the LLVM dialect, and a bad option reported through
  * the context's diagnostic handler.
  *
+ * REQUIRES: attn-embedding
  * RUN: attn-capi-test 2>&1 | FileCheck %s
  */
 
