@@ -20,8 +20,13 @@ config.substitutions.append(("%attn_src_root", config.attn_src_root))
 # installed tree and the C API. They need the shared libraries, which the
 # sanitizer builds do not have: such tests require "attn-embedding".
 llvm_config.add_tool_substitutions(["mlir-opt"], [config.llvm_tools_dir])
-llvm_config.add_tool_substitutions(["attn-lsp-server", "attn-capi-test"],
-                                   [config.attn_tools_dir])
+llvm_config.add_tool_substitutions(
+    ["attn-lsp-server", "attn-capi-test", "attn-capi-compile"],
+    [config.attn_tools_dir])
+llvm_config.add_tool_substitutions(["llc"], [config.llvm_tools_dir])
+config.substitutions.append(("%cc", config.cmake_c_compiler))
+config.substitutions.append(
+    ("%llvm_lib_dir", os.path.join(os.path.dirname(config.llvm_tools_dir), "lib")))
 config.substitutions.append(
     ("%attn_plugin", os.path.join(config.attn_obj_root, "lib", "AttnPlugin.so")))
 config.substitutions.append(("%attn_obj_root", config.attn_obj_root))

@@ -38,6 +38,15 @@ MLIR_CAPI_EXPORTED void attnRegisterPasses(void);
 MLIR_CAPI_EXPORTED MlirLogicalResult attnRunCpuPipeline(MlirModule module,
                                                         MlirStringRef options);
 
+/// Translates `module`, in the LLVM dialect (after attnRunCpuPipeline), to
+/// LLVM IR and passes its text to `callback` (in one or more pieces): the
+/// ahead-of-time artifact, for llc or clang. Functions that carry the
+/// `llvm.emit_c_interface` attribute get a `_mlir_ciface_<name>` entry point
+/// taking memref descriptors by pointer. Fails, with diagnostics through the
+/// context, when something cannot be translated.
+MLIR_CAPI_EXPORTED MlirLogicalResult attnTranslateToLLVMIR(
+    MlirModule module, MlirStringCallback callback, void *userData);
+
 #ifdef __cplusplus
 }
 #endif

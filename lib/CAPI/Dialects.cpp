@@ -13,6 +13,13 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
 
@@ -52,4 +59,28 @@ MlirLogicalResult attnRunCpuPipeline(MlirModule module, MlirStringRef options) {
                                     })))
     return mlirLogicalResultFailure();
   return wrap(pm.run(moduleOp));
+}
+
+MlirLogicalResult attnTranslateToLLVMIR(MlirModule module,
+                                        MlirStringCallback callback,
+                                        void *userData) {
+  ModuleOp moduleOp = unwrap(module);
+  // The translations of what attn-cpu-pipeline leaves: builtin, llvm and,
+  // with mode=fused, omp.
+  DialectRegistry registry;
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  registerOpenMPDialectTranslation(registry);
+  moduleOp->getContext()->appendDialectRegistry(registry);
+
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(moduleOp, llvmContext);
+  if (!llvmModule)
+    return mlirLogicalResultFailure();
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  llvmModule->print(os, /*AAW=*/nullptr);
+  callback(mlirStringRefCreate(text.data(), text.size()), userData);
+  return mlirLogicalResultSuccess();
 }
