@@ -107,8 +107,8 @@ int main(void) {
     return 1;
   MlirLogicalResult lowered = attnRunCpuPipeline(
       module, mlirStringRefCreateFromCString("mode=fused q-tile=8 kv-tile=4"));
-  printf("fused: %s\n", mlirLogicalResultIsSuccess(lowered) ? "success"
-                                                             : "failure");
+  printf("fused: %s\n",
+         mlirLogicalResultIsSuccess(lowered) ? "success" : "failure");
   printModule(module);
   // CHECK-LABEL: fused: success
   // CHECK-NOT: attn.
@@ -122,14 +122,14 @@ int main(void) {
   module = parse(ctx);
   if (mlirModuleIsNull(module))
     return 1;
-  lowered = attnRunCpuPipeline(module,
-                               mlirStringRefCreateFromCString("mode=fast"));
+  lowered =
+      attnRunCpuPipeline(module, mlirStringRefCreateFromCString("mode=fast"));
   printf("bad mode: %s\n",
          mlirLogicalResultIsSuccess(lowered) ? "success" : "failure");
   // CHECK: diagnostic: attn-cpu-pipeline: mode must be 'reference' or 'fused', but got 'fast'
   // CHECK: bad mode: failure
-  lowered = attnRunCpuPipeline(module,
-                               mlirStringRefCreateFromCString("tile=3"));
+  lowered =
+      attnRunCpuPipeline(module, mlirStringRefCreateFromCString("tile=3"));
   printf("bad option: %s\n",
          mlirLogicalResultIsSuccess(lowered) ? "success" : "failure");
   // CHECK: diagnostic: attn-cpu-pipeline: cannot parse the options 'tile=3' (allowed: mode, compute-type, q-tile, kv-tile)

@@ -79,10 +79,10 @@ int main(void) {
           double ref = 0.0;
           for (int j = 0; j <= i; ++j)
             ref += exp(s[j] - max) / sum * v[b][kvh][j][d];
-          float got = result.aligned[result.offset + b * result.strides[0] +
-                                     h * result.strides[1] +
-                                     i * result.strides[2] +
-                                     d * result.strides[3]];
+          float got =
+              result.aligned[result.offset + b * result.strides[0] +
+                             h * result.strides[1] + i * result.strides[2] +
+                             d * result.strides[3]];
           double error = fabs((double)got - ref);
           if (!(error <= maxError)) /* also catches NaN */
             maxError = isnan(error) ? INFINITY : error;
@@ -90,7 +90,8 @@ int main(void) {
       }
     }
   int ok = maxError <= 1e-5;
-  printf("sdpa_causal: max abs error %.3e against the float64 reference (bound 1e-05): %s\n",
+  printf("sdpa_causal: max abs error %.3e against the float64 reference (bound "
+         "1e-05): %s\n",
          maxError, ok ? "ok" : "FAILED");
   return ok ? 0 : 1;
 }
