@@ -21,7 +21,7 @@ config.substitutions.append(("%attn_src_root", config.attn_src_root))
 # sanitizer builds do not have: such tests require "attn-embedding".
 llvm_config.add_tool_substitutions(["mlir-opt"], [config.llvm_tools_dir])
 llvm_config.add_tool_substitutions(
-    ["attn-lsp-server", "attn-capi-test", "attn-capi-compile"],
+    ["attn-lsp-server", "attn-capi-test", "attn-capi-compile", "attn-capi-jit"],
     [config.attn_tools_dir])
 llvm_config.add_tool_substitutions(["llc"], [config.llvm_tools_dir])
 config.substitutions.append(("%cc", config.cmake_c_compiler))

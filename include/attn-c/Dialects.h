@@ -21,8 +21,10 @@ extern "C" {
 MLIR_DECLARE_CAPI_DIALECT_REGISTRATION(Attn, attn);
 
 /// Adds to `registry` the attn dialect, the decompositions it attaches to its
-/// non-core ops, and MLIR's dialects and extensions (bufferization and LLVM
-/// conversion models among them) that attn-cpu-pipeline lowers through.
+/// non-core ops, MLIR's dialects and extensions (bufferization and LLVM
+/// conversion models among them) that attn-cpu-pipeline lowers through, and
+/// the translations to LLVM IR of what it leaves (for attnTranslateToLLVMIR
+/// and mlirExecutionEngineCreate).
 MLIR_CAPI_EXPORTED void attnRegisterAllDialects(MlirDialectRegistry registry);
 
 /// Registers the attn passes and attn-cpu-pipeline with MLIR's pass
@@ -37,6 +39,14 @@ MLIR_CAPI_EXPORTED void attnRegisterPasses(void);
 /// and return failure; the module is then left partly lowered.
 MLIR_CAPI_EXPORTED MlirLogicalResult attnRunCpuPipeline(MlirModule module,
                                                         MlirStringRef options);
+
+/// The shared libraries that code compiled by attn-cpu-pipeline calls into
+/// (the LLVM OpenMP runtime for mode=fused, MLIR's C runner utils for
+/// memrefCopy), as absolute paths: the `sharedLibPaths` of
+/// mlirExecutionEngineCreate (mlir-c/ExecutionEngine.h, also in
+/// libAttnCAPI.so), or what to link an ahead-of-time object with. Sets
+/// `*count`; the array is static.
+MLIR_CAPI_EXPORTED const MlirStringRef *attnCpuRuntimeLibraries(int *count);
 
 /// Translates `module`, in the LLVM dialect (after attnRunCpuPipeline), to
 /// LLVM IR and passes its text to `callback` (in one or more pieces): the

@@ -21,9 +21,19 @@
 #include "llvm/IR/Module.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <iterator>
+
 using namespace mlir;
 
 MLIR_DEFINE_CAPI_DIALECT_REGISTRATION(Attn, attn, mlir::attn::AttnDialect)
+
+/// The translations to LLVM IR of what attn-cpu-pipeline leaves: builtin,
+/// llvm and, with mode=fused, omp.
+static void registerLLVMTranslations(DialectRegistry &registry) {
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  registerOpenMPDialectTranslation(registry);
+}
 
 void attnRegisterAllDialects(MlirDialectRegistry registry) {
   DialectRegistry &r = *unwrap(registry);
@@ -31,6 +41,15 @@ void attnRegisterAllDialects(MlirDialectRegistry registry) {
   registerAllExtensions(r);
   r.insert<attn::AttnDialect>();
   attn::registerDecompositionInterfaces(r);
+  registerLLVMTranslations(r);
+}
+
+const MlirStringRef *attnCpuRuntimeLibraries(int *count) {
+  static const MlirStringRef libraries[] = {
+      mlirStringRefCreateFromCString(ATTN_LIBOMP),
+      mlirStringRefCreateFromCString(ATTN_C_RUNNER_UTILS)};
+  *count = static_cast<int>(std::size(libraries));
+  return libraries;
 }
 
 void attnRegisterPasses(void) {
@@ -65,12 +84,9 @@ MlirLogicalResult attnTranslateToLLVMIR(MlirModule module,
                                         MlirStringCallback callback,
                                         void *userData) {
   ModuleOp moduleOp = unwrap(module);
-  // The translations of what attn-cpu-pipeline leaves: builtin, llvm and,
-  // with mode=fused, omp.
+  // For contexts not made from attnRegisterAllDialects.
   DialectRegistry registry;
-  registerBuiltinDialectTranslation(registry);
-  registerLLVMDialectTranslation(registry);
-  registerOpenMPDialectTranslation(registry);
+  registerLLVMTranslations(registry);
   moduleOp->getContext()->appendDialectRegistry(registry);
 
   llvm::LLVMContext llvmContext;

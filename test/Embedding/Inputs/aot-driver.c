@@ -1,97 +1,12 @@
-/* Driver of capi-aot.test: calls the ahead-of-time compiled
- * _mlir_ciface_sdpa_causal (Inputs/aot-sdpa.mlir) on seeded inputs and
- * compares its result with causal grouped-query attention computed here in
- * double precision, independently of the compiler. Prints the largest
- * absolute error; exits 1 when it exceeds 1e-5. */
+/* Driver of capi-aot.test: links the ahead-of-time compiled
+ * Inputs/aot-sdpa.mlir and checks _mlir_ciface_sdpa_causal against attention
+ * in double precision (sdpa-check.h). Exits 1 when the error exceeds 1e-5. */
 
-#include <math.h>
-#include <stdint.h>
-#include <stdio.h>
-
-enum { B = 2, H = 2, HKV = 1, N = 16, D = 8 };
-
-/* The memref descriptor of a rank-4 f32 memref. */
-typedef struct {
-  float *allocated;
-  float *aligned;
-  int64_t offset;
-  int64_t sizes[4];
-  int64_t strides[4];
-} Memref4;
+#include "sdpa-check.h"
 
 void _mlir_ciface_sdpa_causal(Memref4 *result, Memref4 *q, Memref4 *k,
                               Memref4 *v, Memref4 *o);
 
-static float q[B][H][N][D], k[B][HKV][N][D], v[B][HKV][N][D], o[B][H][N][D];
-
-static Memref4 describe(float *data, int64_t heads) {
-  Memref4 m = {data, data, 0, {B, heads, N, D}, {heads * N * D, N * D, D, 1}};
-  return m;
-}
-
-/* A small linear congruential generator: values in [-1, 1). */
-static uint32_t state = 12345;
-static float next(void) {
-  state = state * 1664525u + 1013904223u;
-  return (float)((state >> 8) * (1.0 / 16777216.0) * 2.0 - 1.0);
-}
-
 int main(void) {
-  for (int b = 0; b < B; ++b)
-    for (int n = 0; n < N; ++n)
-      for (int d = 0; d < D; ++d) {
-        for (int h = 0; h < H; ++h)
-          q[b][h][n][d] = next();
-        for (int h = 0; h < HKV; ++h) {
-          k[b][h][n][d] = next();
-          v[b][h][n][d] = next();
-        }
-      }
-  Memref4 mq = describe(&q[0][0][0][0], H), mk = describe(&k[0][0][0][0], HKV);
-  Memref4 mv = describe(&v[0][0][0][0], HKV), mo = describe(&o[0][0][0][0], H);
-  Memref4 result;
-  _mlir_ciface_sdpa_causal(&result, &mq, &mk, &mv, &mo);
-  if (result.sizes[0] != B || result.sizes[1] != H || result.sizes[2] != N ||
-      result.sizes[3] != D) {
-    printf("result shape %lldx%lldx%lldx%lld, expected %dx%dx%dx%d\n",
-           (long long)result.sizes[0], (long long)result.sizes[1],
-           (long long)result.sizes[2], (long long)result.sizes[3], B, H, N, D);
-    return 1;
-  }
-
-  double scale = 1.0 / sqrt((double)D), maxError = 0.0;
-  for (int b = 0; b < B; ++b)
-    for (int h = 0; h < H; ++h) {
-      int kvh = h / (H / HKV);
-      for (int i = 0; i < N; ++i) {
-        double s[N], max = -INFINITY, sum = 0.0;
-        for (int j = 0; j <= i; ++j) { /* causal: j <= i */
-          s[j] = 0.0;
-          for (int d = 0; d < D; ++d)
-            s[j] += (double)q[b][h][i][d] * k[b][kvh][j][d];
-          s[j] *= scale;
-          if (s[j] > max)
-            max = s[j];
-        }
-        for (int j = 0; j <= i; ++j)
-          sum += exp(s[j] - max);
-        for (int d = 0; d < D; ++d) {
-          double ref = 0.0;
-          for (int j = 0; j <= i; ++j)
-            ref += exp(s[j] - max) / sum * v[b][kvh][j][d];
-          float got =
-              result.aligned[result.offset + b * result.strides[0] +
-                             h * result.strides[1] + i * result.strides[2] +
-                             d * result.strides[3]];
-          double error = fabs((double)got - ref);
-          if (!(error <= maxError)) /* also catches NaN */
-            maxError = isnan(error) ? INFINITY : error;
-        }
-      }
-    }
-  int ok = maxError <= 1e-5;
-  printf("sdpa_causal: max abs error %.3e against the float64 reference (bound "
-         "1e-05): %s\n",
-         maxError, ok ? "ok" : "FAILED");
-  return ok ? 0 : 1;
+  return checkSdpaCausal("sdpa_causal", _mlir_ciface_sdpa_causal);
 }
