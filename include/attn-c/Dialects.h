@@ -10,6 +10,7 @@
 #ifndef ATTN_C_DIALECTS_H
 #define ATTN_C_DIALECTS_H
 
+#include "mlir-c/ExecutionEngine.h"
 #include "mlir-c/IR.h"
 #include "mlir-c/Support.h"
 
@@ -47,6 +48,18 @@ MLIR_CAPI_EXPORTED MlirLogicalResult attnRunCpuPipeline(MlirModule module,
 /// libAttnCAPI.so), or what to link an ahead-of-time object with. Sets
 /// `*count`; the array is static.
 MLIR_CAPI_EXPORTED const MlirStringRef *attnCpuRuntimeLibraries(int *count);
+
+/// Compiles `module` (attn IR on tensors) for this CPU in process: runs
+/// attn-cpu-pipeline with `options` on it (the module is lowered in place),
+/// then creates and initializes an execution engine at LLVM `optLevel` (0 to
+/// 3) with attnCpuRuntimeLibraries. Look entry points up with
+/// mlirExecutionEngineLookup ("_mlir_ciface_<name>" for functions with
+/// `llvm.emit_c_interface`) and release the engine with
+/// mlirExecutionEngineDestroy. Returns a null engine on failure, reported
+/// through the context's diagnostic handlers.
+MLIR_CAPI_EXPORTED MlirExecutionEngine attnCompileForCpu(MlirModule module,
+                                                         MlirStringRef options,
+                                                         int optLevel);
 
 /// Translates `module`, in the LLVM dialect (after attnRunCpuPipeline), to
 /// LLVM IR and passes its text to `callback` (in one or more pieces): the

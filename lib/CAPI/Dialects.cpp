@@ -100,3 +100,27 @@ MlirLogicalResult attnTranslateToLLVMIR(MlirModule module,
   callback(mlirStringRefCreate(text.data(), text.size()), userData);
   return mlirLogicalResultSuccess();
 }
+
+MlirExecutionEngine attnCompileForCpu(MlirModule module, MlirStringRef options,
+                                      int optLevel) {
+  if (optLevel < 0 || optLevel > 3) {
+    emitError(unwrap(module).getLoc())
+        << "attnCompileForCpu: optLevel must be 0 to 3, but got " << optLevel;
+    return MlirExecutionEngine{nullptr};
+  }
+  if (mlirLogicalResultIsFailure(attnRunCpuPipeline(module, options)))
+    return MlirExecutionEngine{nullptr};
+  int numLibraries = 0;
+  const MlirStringRef *libraries = attnCpuRuntimeLibraries(&numLibraries);
+  MlirExecutionEngine engine = mlirExecutionEngineCreate(
+      module, optLevel, numLibraries, libraries, /*enableObjectDump=*/false,
+      /*enablePIC=*/false);
+  if (mlirExecutionEngineIsNull(engine)) {
+    emitError(unwrap(module).getLoc())
+        << "attnCompileForCpu: the execution engine could not compile the "
+           "lowered module";
+    return engine;
+  }
+  mlirExecutionEngineInitialize(engine);
+  return engine;
+}

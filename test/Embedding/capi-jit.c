@@ -1,15 +1,21 @@
-/* Compile and run in process through the C API: attnRunCpuPipeline lowers
- * causal grouped-query attention (the IR of Inputs/aot-sdpa.mlir), MLIR's
- * execution engine (mlir-c/ExecutionEngine.h, in libAttnCAPI.so) JIT-compiles
- * it with attnCpuRuntimeLibraries, and the _mlir_ciface_ entry point is
+/* Compile and run in process through the C API: causal grouped-query
+ * attention (the IR of Inputs/aot-sdpa.mlir) lowered by attnRunCpuPipeline
+ * and compiled by MLIR's execution engine (mlir-c/ExecutionEngine.h, in
+ * libAttnCAPI.so) with attnCpuRuntimeLibraries (mode=reference), or in one
+ * call by attnCompileForCpu (mode=fused); the _mlir_ciface_ entry point is
  * called on seeded inputs and checked against attention in double precision
- * (Inputs/sdpa-check.h), in both pipeline modes.
+ * (Inputs/sdpa-check.h). Bad options and a bad optimization level give null
+ * engines and diagnostics.
  *
  * REQUIRES: attn-embedding
  * RUN: attn-capi-jit 2>&1 | FileCheck %s
  * CHECK: runtime libraries: 2
  * CHECK: mode=reference: max abs error {{.*}} against the float64 reference (bound 1e-05): ok
  * CHECK: mode=fused q-tile=4 kv-tile=8: max abs error {{.*}} against the float64 reference (bound 1e-05): ok
+ * CHECK: error: attn-cpu-pipeline: mode must be 'reference' or 'fused', but got 'fast'
+ * CHECK: mode=fast: no engine
+ * CHECK: error: attnCompileForCpu: optLevel must be 0 to 3, but got 7
+ * CHECK: mode=fused: no engine
  * CHECK: done
  */
 
@@ -30,30 +36,41 @@ static const char *kSource =
     "  return %r : tensor<2x2x16x8xf32>\n"
     "}\n";
 
-/* Lowers kSource with `options`, JIT-compiles and checks it. */
-static int compileAndCheck(MlirContext ctx, const char *options) {
+/* The engine of kSource lowered with `options`: by hand (attnRunCpuPipeline,
+ * then mlirExecutionEngineCreate with attnCpuRuntimeLibraries) or in one
+ * call (attnCompileForCpu). Null on failure. */
+static MlirExecutionEngine compile(MlirModule module, const char *options,
+                                   int optLevel, int byHand) {
+  MlirStringRef optionsRef = mlirStringRefCreateFromCString(options);
+  if (!byHand)
+    return attnCompileForCpu(module, optionsRef, optLevel);
+  if (mlirLogicalResultIsFailure(attnRunCpuPipeline(module, optionsRef)))
+    return (MlirExecutionEngine){NULL};
+  int numLibraries = 0;
+  const MlirStringRef *libraries = attnCpuRuntimeLibraries(&numLibraries);
+  MlirExecutionEngine jit = mlirExecutionEngineCreate(
+      module, optLevel, numLibraries, libraries,
+      /*enableObjectDump=*/false, /*enablePIC=*/false);
+  if (!mlirExecutionEngineIsNull(jit))
+    mlirExecutionEngineInitialize(jit);
+  return jit;
+}
+
+/* Compiles kSource with `options` and checks it; prints "<options>: no
+ * engine" when compilation fails. */
+static int compileAndCheck(MlirContext ctx, const char *options, int optLevel,
+                           int byHand) {
   MlirModule module =
       mlirModuleCreateParse(ctx, mlirStringRefCreateFromCString(kSource));
   if (mlirModuleIsNull(module)) {
     printf("%s: parse failed\n", options);
     return 1;
   }
-  if (mlirLogicalResultIsFailure(attnRunCpuPipeline(
-          module, mlirStringRefCreateFromCString(options)))) {
-    printf("%s: attn-cpu-pipeline failed\n", options);
-    mlirModuleDestroy(module);
-    return 1;
-  }
-  int numLibraries = 0;
-  const MlirStringRef *libraries = attnCpuRuntimeLibraries(&numLibraries);
-  MlirExecutionEngine jit = mlirExecutionEngineCreate(
-      module, /*optLevel=*/2, numLibraries, libraries,
-      /*enableObjectDump=*/false, /*enablePIC=*/false);
+  MlirExecutionEngine jit = compile(module, options, optLevel, byHand);
   int status = 1;
   if (mlirExecutionEngineIsNull(jit)) {
-    printf("%s: mlirExecutionEngineCreate failed\n", options);
+    printf("%s: no engine\n", options);
   } else {
-    mlirExecutionEngineInitialize(jit);
     SdpaCausalFn fn = (SdpaCausalFn)mlirExecutionEngineLookup(
         jit, mlirStringRefCreateFromCString("_mlir_ciface_sdpa_causal"));
     if (!fn)
@@ -67,6 +84,8 @@ static int compileAndCheck(MlirContext ctx, const char *options) {
 }
 
 int main(void) {
+  /* In order with the diagnostics, which MLIR writes to stderr. */
+  setvbuf(stdout, NULL, _IONBF, 0);
   MlirDialectRegistry registry = mlirDialectRegistryCreate();
   attnRegisterAllDialects(registry);
   MlirContext ctx = mlirContextCreateWithRegistry(registry, false);
@@ -76,8 +95,13 @@ int main(void) {
   attnCpuRuntimeLibraries(&numLibraries);
   printf("runtime libraries: %d\n", numLibraries);
 
-  int status = compileAndCheck(ctx, "mode=reference");
-  status |= compileAndCheck(ctx, "mode=fused q-tile=4 kv-tile=8");
+  int status = compileAndCheck(ctx, "mode=reference", 2, /*byHand=*/1);
+  status |= compileAndCheck(ctx, "mode=fused q-tile=4 kv-tile=8", 2,
+                            /*byHand=*/0);
+  /* Failures: null engines, with the reason through the diagnostics. */
+  if (!compileAndCheck(ctx, "mode=fast", 2, /*byHand=*/0) ||
+      !compileAndCheck(ctx, "mode=fused", 7, /*byHand=*/0))
+    status = 1;
   mlirContextDestroy(ctx);
   printf("done\n");
   return status;
