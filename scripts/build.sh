@@ -13,3 +13,5 @@ if [ ! -f "$build/build.ninja" ]; then
     ${CMAKE_EXTRA_ARGS:-}
 fi
 ninja -C "$build" attn-opt attn-run AttnUnitTests
+# test/Embedding: the mlir-opt plugin, the language server, the C API tests.
+ninja -C "$build" AttnPlugin attn-lsp-server attn-capi-test attn-capi-compile attn-capi-jit

@@ -17,6 +17,9 @@ cmake -G Ninja -S . -B "$build" \
   -DCMAKE_EXPORT_COMPILE_COMMANDS=ON \
   -DATTN_ENABLE_SANITIZERS=ON >/dev/null || exit 1
 ninja -C "$build" -j"$jobs" attn-opt attn-run AttnUnitTests || exit 1
+# test/Embedding: the language server (the plugin, install and C API tests
+# need the shared libraries of an uninstrumented build: docs/Embedding.md).
+ninja -C "$build" -j"$jobs" attn-lsp-server || exit 1
 
 # Leaks are reported (detect_leaks=1); scripts/lsan.supp, when present, lists
 # leaks inside the uninstrumented libMLIR/libLLVM that are not ours.

@@ -22,3 +22,29 @@ config.substitutions.append(("%python", sys.executable))
 if os.path.exists("/usr/local/cuda/bin/ptxas"):
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", "/usr/local/cuda/bin/ptxas"))
+
+# test/Embedding: upstream mlir-opt (by its full path) with our plugin, the
+# installed tree and the C API. They need the shared libraries, which the
+# sanitizer builds do not have: such tests require "attn-embedding".
+llvm_config.add_tool_substitutions(["mlir-opt"], [config.llvm_tools_dir])
+llvm_config.add_tool_substitutions(
+    ["attn-lsp-server", "attn-capi-test", "attn-capi-compile", "attn-capi-jit"],
+    [config.attn_tools_dir])
+llvm_config.add_tool_substitutions(["llc"], [config.llvm_tools_dir])
+config.substitutions.append(("%cc", config.cmake_c_compiler))
+config.substitutions.append(
+    ("%llvm_lib_dir", os.path.join(os.path.dirname(config.llvm_tools_dir), "lib")))
+config.substitutions.append(
+    ("%attn_plugin", os.path.join(config.attn_obj_root, "lib", "AttnPlugin.so")))
+config.substitutions.append(("%attn_obj_root", config.attn_obj_root))
+config.substitutions.append(("%cmake", config.cmake_command))
+config.substitutions.append(
+    ("%consumer_cmake_args",
+     " ".join(["-G Ninja", "-DCMAKE_MAKE_PROGRAM=" + config.cmake_make_program,
+               "-DCMAKE_C_COMPILER=" + config.cmake_c_compiler,
+               "-DCMAKE_CXX_COMPILER=" + config.cmake_cxx_compiler]
+              + (["-DCMAKE_C_COMPILER_LAUNCHER=" + config.cmake_cxx_launcher,
+                  "-DCMAKE_CXX_COMPILER_LAUNCHER=" + config.cmake_cxx_launcher]
+                 if config.cmake_cxx_launcher else []))))
+if config.attn_embedding == "ON":
+    config.available_features.add("attn-embedding")
