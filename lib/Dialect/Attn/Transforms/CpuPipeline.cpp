@@ -1,5 +1,6 @@
 //===- CpuPipeline.cpp - attn-cpu-pipeline --------------------------------===//
 #include "attn/Dialect/Attn/Transforms/Passes.h"
+#include "attn/Dialect/Attn/Transforms/GpuPipeline.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
@@ -163,6 +164,7 @@ LogicalResult mlir::attn::buildCpuPipeline(
 
 void mlir::attn::registerAttnPassesAndPipelines() {
   registerAttnPasses();
+  registerGpuPipeline();
   registerPassPipeline(
       "attn-cpu-pipeline",
       "attn IR on tensors down to the LLVM dialect for the CPU "

