@@ -12,4 +12,4 @@ if [ ! -f "$build/build.ninja" ]; then
     -DCMAKE_EXPORT_COMPILE_COMMANDS=ON \
     ${CMAKE_EXTRA_ARGS:-}
 fi
-ninja -C "$build" attn-opt attn-run AttnUnitTests
+ninja -C "$build" attn-opt attn-run attn-compile AttnUnitTests

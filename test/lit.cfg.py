@@ -13,5 +13,5 @@ config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
-llvm_config.add_tool_substitutions(["attn-opt", "attn-run"], [config.attn_tools_dir])
+llvm_config.add_tool_substitutions(["attn-opt", "attn-run", "attn-compile"], [config.attn_tools_dir])
 config.substitutions.append(("%attn_src_root", config.attn_src_root))

@@ -84,6 +84,11 @@ struct GpuHostBuffersPass
       op->erase();
     }
 
+    // Only public functions are entry points with host buffers; a private
+    // function is called with the device buffers of its caller.
+    if (func.isPrivate())
+      return success();
+
     // Arguments: a device copy of each, used everywhere in their place.
     Block &entry = func.getBody().front();
     builder.setInsertionPointToStart(&entry);
