@@ -20,6 +20,8 @@
 #ifndef ATTN_RUNTIME_ATTNCUDARUNTIME_H
 #define ATTN_RUNTIME_ATTNCUDARUNTIME_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -45,9 +47,41 @@ int attnCudaGetStatus(void);
 const char *attnCudaGetMessage(void);
 /// Clears a DRIVER_ERROR status (a missing driver stays missing).
 void attnCudaClearError(void);
+/// Whether a failure is printed to stderr (default 1); a caller that
+/// reports attnCudaGetMessage() itself turns it off.
+void attnCudaSetPrintErrors(int print);
 /// Returns the number of mgpu* calls that failed or were skipped since
 /// the start (for tests).
 uint64_t attnCudaGetFailedCalls(void);
+
+/// The mgpu* functions, with the signatures that MLIR 22's gpu-to-llvm
+/// lowering calls (CUDA handles as untyped pointers).
+void mgpuSetDefaultDevice(int32_t device);
+void *mgpuModuleLoad(void *data, size_t size);
+void *mgpuModuleLoadJIT(void *data, int optLevel);
+void mgpuModuleUnload(void *module);
+void *mgpuModuleGetFunction(void *module, const char *name);
+void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
+                      intptr_t gridZ, intptr_t blockX, intptr_t blockY,
+                      intptr_t blockZ, int32_t sharedBytes, void *stream,
+                      void **params, void **extra, size_t paramsCount);
+void *mgpuStreamCreate(void);
+void mgpuStreamDestroy(void *stream);
+void mgpuStreamSynchronize(void *stream);
+void mgpuStreamWaitEvent(void *stream, void *event);
+void *mgpuEventCreate(void);
+void mgpuEventDestroy(void *event);
+void mgpuEventSynchronize(void *event);
+void mgpuEventRecord(void *event, void *stream);
+void *mgpuMemAlloc(uint64_t bytes, void *stream, bool hostShared);
+void mgpuMemFree(void *pointer, void *stream);
+void mgpuMemcpy(void *dst, void *src, size_t bytes, void *stream);
+void mgpuMemset32(void *dst, unsigned value, size_t count, void *stream);
+void mgpuMemset16(void *dst, unsigned short value, size_t count, void *stream);
+void *mgpuTensorMapEncodeTiledMemref(int64_t rank, void *descriptor,
+                                     int64_t dataType, int64_t interleave,
+                                     int64_t swizzle, int64_t l2Promotion,
+                                     int64_t oobFill, int64_t *boxDims);
 
 #ifdef __cplusplus
 }

@@ -89,6 +89,7 @@ struct State {
   int status = ATTN_CUDA_OK;
   char message[256] = "";
   uint64_t failedCalls = 0;
+  bool printErrors = true;
 };
 
 State &state() {
@@ -107,8 +108,10 @@ void fail(int status, const char *message) {
     s.status = status;
     std::snprintf(s.message, sizeof(s.message), "%s", message);
   }
-  std::fprintf(stderr, "attn: %s\n", message);
-  std::fflush(stderr);
+  if (s.printErrors) {
+    std::fprintf(stderr, "attn: %s\n", message);
+    std::fflush(stderr);
+  }
   const char *abortOnError = std::getenv("ATTN_CUDA_ABORT_ON_ERROR");
   if (abortOnError && std::strcmp(abortOnError, "1") == 0)
     std::abort();
@@ -230,6 +233,9 @@ extern "C" void attnCudaClearError(void) {
     s.status = ATTN_CUDA_OK;
     s.message[0] = 0;
   }
+}
+extern "C" void attnCudaSetPrintErrors(int print) {
+  state().printErrors = print != 0;
 }
 extern "C" uint64_t attnCudaGetFailedCalls(void) { return state().failedCalls; }
 
@@ -373,12 +379,11 @@ extern "C" void mgpuMemset32(void *dst, unsigned value, size_t count,
               reinterpret_cast<CUdeviceptr>(dst), value, count, stream);
 }
 
-extern "C" void mgpuMemset16(void *dst, int value, size_t count,
+extern "C" void mgpuMemset16(void *dst, unsigned short value, size_t count,
                              CUstream stream) {
   if (count && ready())
     ATTN_CALL("mgpuMemset16", cuMemsetD16Async,
-              reinterpret_cast<CUdeviceptr>(dst),
-              static_cast<unsigned short>(value), count, stream);
+              reinterpret_cast<CUdeviceptr>(dst), value, count, stream);
 }
 
 /// Encodes a tiled tensor map of the memref `descriptor` (a ranked memref

@@ -15,22 +15,6 @@
 #include <cstring>
 #include <string>
 
-extern "C" {
-void *mgpuModuleLoad(void *, size_t);
-void *mgpuModuleLoadJIT(void *, int);
-void *mgpuModuleGetFunction(void *, const char *);
-void mgpuLaunchKernel(void *, intptr_t, intptr_t, intptr_t, intptr_t, intptr_t,
-                      intptr_t, int32_t, void *, void **, void **, size_t);
-void *mgpuStreamCreate();
-void mgpuStreamSynchronize(void *);
-void mgpuStreamDestroy(void *);
-void *mgpuMemAlloc(uint64_t, void *, bool);
-void mgpuMemFree(void *, void *);
-void mgpuMemcpy(void *, void *, size_t, void *);
-void *mgpuTensorMapEncodeTiledMemref(int64_t, void *, int64_t, int64_t, int64_t,
-                                     int64_t, int64_t, int64_t *);
-}
-
 namespace {
 
 /// Whether the dynamic loader finds the driver by its versioned name.
