@@ -271,6 +271,7 @@ int main(int argc, char **argv) {
   registerAllToLLVMIRTranslations(registry);
   attn::registerGpuTargets(registry);
   MLIRContext context(registry);
+  context.printOpOnDiagnostic(false);
 
   std::string message;
   auto file = openInputFile(inputFile, &message);
@@ -341,7 +342,14 @@ int main(int argc, char **argv) {
                   UnitAttr::get(&context));
   }
 
-  if (failed(lower(*module)))
+  // A pass may report an error and still succeed (gpu-module-to-binary
+  // with a missing toolkit and no kernel does): any error fails.
+  bool sawError = false;
+  ScopedDiagnosticHandler errorWatch(&context, [&](Diagnostic &diagnostic) {
+    sawError |= diagnostic.getSeverity() == DiagnosticSeverity::Error;
+    return failure(); // Printed by the handler below this one.
+  });
+  if (failed(lower(*module)) || sawError)
     return 1;
   if (std::error_code ec = llvm::sys::fs::create_directories(outputDir)) {
     error() << "cannot create '" << outputDir << "': " << ec.message() << "\n";
