@@ -134,10 +134,6 @@ LogicalResult mlir::attn::buildGpuPipeline(
     return errorHandler("attn-gpu-pipeline: chip must be an NVIDIA "
                         "architecture such as sm_90a, but got '" +
                         options.chip + "'");
-  if (options.blockSize < 1 || options.blockSize > 1024)
-    return errorHandler("attn-gpu-pipeline: block-size must be in 1..1024, "
-                        "but got " +
-                        Twine(options.blockSize));
   addClaimingSteps(pm, options);
   addGeneralPath(pm, options);
   addNvvmLowering(pm, options);

@@ -32,11 +32,6 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions> {
                      "bin (cubin; ptxas) or isa (PTX, JIT-compiled by the "
                      "driver; needs no toolkit)"),
       llvm::cl::init("fatbin")};
-  PassOptions::Option<int64_t> blockSize{
-      *this, "block-size",
-      llvm::cl::desc("General path: threads of a block (the innermost "
-                     "parallel dimension of each loop nest is tiled by it)"),
-      llvm::cl::init(128)};
 };
 
 /// Appends `attn-gpu-pipeline`: attn IR on tensors to host code in the LLVM
