@@ -44,3 +44,30 @@ func.func private @helper(%x: memref<4xf32>) -> memref<4xf32> {
   %t = memref.alloc() : memref<4xf32>
   return %t : memref<4xf32>
 }
+
+// A constant buffer gets a device copy, freed before the return; a result
+// that is a view of an allocation is copied out and its allocation freed,
+// once.
+memref.global "private" constant @table : memref<4xf32> = dense<[1.0, 2.0, 3.0, 4.0]>
+// CHECK-LABEL: func.func @constant_and_view(
+// CHECK: %[[G:.*]] = memref.get_global @table
+// CHECK: %[[DG:.*]] = gpu.alloc  () : memref<4xf32>
+// CHECK: gpu.memcpy  %[[DG]], %[[G]]
+// CHECK: %[[T:.*]] = gpu.alloc  () : memref<2x2xf32>
+// CHECK: %[[V:.*]] = memref.collapse_shape %[[T]]
+// CHECK: linalg.copy ins(%[[DG]] : memref<4xf32>) outs(%[[V]] : memref<4xf32>)
+// CHECK: %[[H1:.*]] = memref.alloc() : memref<4xf32>
+// CHECK: gpu.memcpy  %[[H1]], %[[V]]
+// CHECK: %[[H2:.*]] = memref.alloc() : memref<4xf32>
+// CHECK: gpu.memcpy  %[[H2]], %[[V]]
+// CHECK: gpu.dealloc  %[[T]]
+// CHECK-NOT: gpu.dealloc  %[[T]]
+// CHECK: gpu.dealloc  %[[DG]]
+// CHECK-NEXT: return %[[H1]], %[[H2]]
+func.func @constant_and_view(%a: memref<4xf32>) -> (memref<4xf32>, memref<4xf32>) {
+  %g = memref.get_global @table : memref<4xf32>
+  %t = memref.alloc() : memref<2x2xf32>
+  %v = memref.collapse_shape %t [[0, 1]] : memref<2x2xf32> into memref<4xf32>
+  memref.copy %g, %v : memref<4xf32> to memref<4xf32>
+  return %v, %v : memref<4xf32>, memref<4xf32>
+}

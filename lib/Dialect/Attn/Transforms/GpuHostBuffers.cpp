@@ -12,6 +12,8 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+#include "llvm/ADT/SetVector.h"
 
 using namespace mlir;
 
@@ -26,6 +28,13 @@ SmallVector<Value> getDynamicSizes(OpBuilder &builder, Location loc,
     if (type.isDynamicDim(i))
       sizes.push_back(memref::DimOp::create(builder, loc, buffer, i));
   return sizes;
+}
+
+/// Returns the buffer that `value` is a view of (itself when it is none).
+Value getViewRoot(Value value) {
+  while (auto view = value.getDefiningOp<ViewLikeOpInterface>())
+    value = view.getViewSource();
+  return value;
 }
 
 /// A contiguous buffer (identity layout), which gpu.memcpy can copy.
@@ -61,11 +70,33 @@ struct GpuHostBuffersPass
     // host stack (none is touched by a kernel on the general path).
     SmallVector<Operation *> worklist;
     func.walk([&](Operation *op) {
-      if (isa<memref::AllocOp, memref::DeallocOp, memref::CopyOp>(op))
+      if (isa<memref::AllocOp, memref::DeallocOp, memref::CopyOp,
+              memref::GetGlobalOp>(op))
         worklist.push_back(op);
     });
+    Block &entry = func.getBody().front();
+    // Device copies of constant buffers, freed before each return.
+    SmallVector<Value> constantCopies;
     for (Operation *op : worklist) {
       builder.setInsertionPoint(op);
+      if (auto global = dyn_cast<memref::GetGlobalOp>(op)) {
+        if (global->getBlock() != &entry || !isContiguous(global.getType()))
+          return global.emitError("attn-gpu-host-buffers: a constant buffer "
+                                  "of @")
+                 << func.getSymName()
+                 << " must be contiguous and at the function's top level to "
+                    "be copied to the device";
+        builder.setInsertionPointAfter(global);
+        auto device = gpu::AllocOp::create(
+            builder, global.getLoc(), global.getType(), Type(), ValueRange(),
+            ValueRange(), ValueRange(), /*hostShared=*/false);
+        auto copy = gpu::MemcpyOp::create(builder, global.getLoc(), Type(),
+                                          ValueRange(), device.getMemref(),
+                                          global.getResult());
+        global.getResult().replaceAllUsesExcept(device.getMemref(), copy);
+        constantCopies.push_back(device.getMemref());
+        continue;
+      }
       if (auto alloc = dyn_cast<memref::AllocOp>(op)) {
         auto device = gpu::AllocOp::create(
             builder, alloc.getLoc(), alloc.getType(), /*asyncToken=*/Type(),
@@ -86,11 +117,17 @@ struct GpuHostBuffersPass
 
     // Only public functions are entry points with host buffers; a private
     // function is called with the device buffers of its caller.
-    if (func.isPrivate())
+    if (func.isPrivate()) {
+      func.walk([&](func::ReturnOp ret) {
+        builder.setInsertionPoint(ret);
+        for (Value device : constantCopies)
+          gpu::DeallocOp::create(builder, ret.getLoc(), Type(), ValueRange(),
+                                 device);
+      });
       return success();
+    }
 
     // Arguments: a device copy of each, used everywhere in their place.
-    Block &entry = func.getBody().front();
     builder.setInsertionPointToStart(&entry);
     // (device copy, argument), in argument order.
     SmallVector<std::pair<Value, BlockArgument>> argumentCopies;
@@ -118,12 +155,13 @@ struct GpuHostBuffersPass
     }
 
     // Results: copied back to the host before each return, then every device
-    // copy of an argument and every returned device buffer is freed.
+    // copy of an argument or a constant and every returned device buffer (or
+    // the allocation it is a view of) is freed, each once.
     WalkResult walk = func.walk([&](func::ReturnOp ret) {
       builder.setInsertionPoint(ret);
       Location loc = ret.getLoc();
       SmallVector<Value> operands(ret.getOperands());
-      SmallVector<Value> toFree;
+      llvm::SetVector<Value> toFree;
       for (Value &operand : operands) {
         if (!isa<MemRefType>(operand.getType()))
           continue;
@@ -147,12 +185,13 @@ struct GpuHostBuffersPass
             getDynamicSizes(builder, loc, operand));
         gpu::MemcpyOp::create(builder, loc, Type(), ValueRange(), host,
                               operand);
-        if (operand.getDefiningOp<gpu::AllocOp>())
-          toFree.push_back(operand);
+        if (getViewRoot(operand).getDefiningOp<gpu::AllocOp>())
+          toFree.insert(getViewRoot(operand));
         operand = host;
       }
       for (auto &[device, arg] : argumentCopies)
-        toFree.push_back(device);
+        toFree.insert(device);
+      toFree.insert(constantCopies.begin(), constantCopies.end());
       for (Value device : toFree)
         gpu::DeallocOp::create(builder, loc, Type(), ValueRange(), device);
       ret->setOperands(operands);
