@@ -69,6 +69,7 @@ static void addGeneralPath(OpPassManager &pm,
 
   pm.addPass(createGpuHostBuffersPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+  pm.addNestedPass<func::FuncOp>(createGpuTileLoopsPass(options.blockSize));
   pm.addNestedPass<func::FuncOp>(createGpuMapParallelLoopsPass());
   pm.addPass(createConvertParallelLoopToGpuPass());
   pm.addPass(createGpuCheckHostCodePass());
@@ -78,7 +79,6 @@ static void addGeneralPath(OpPassManager &pm,
   pm.addPass(createGpuLaunchSinkIndexComputationsPass());
   pm.addPass(createGpuKernelOutliningPass());
   pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());
-  (void)options;
 }
 
 /// Step 3: kernels to NVVM and a gpu.binary; host code to LLVM. The order
@@ -134,6 +134,10 @@ LogicalResult mlir::attn::buildGpuPipeline(
     return errorHandler("attn-gpu-pipeline: chip must be an NVIDIA "
                         "architecture such as sm_90a, but got '" +
                         options.chip + "'");
+  if (options.blockSize < 1 || options.blockSize > 1024)
+    return errorHandler("attn-gpu-pipeline: block-size must be in 1..1024, "
+                        "but got " +
+                        Twine(options.blockSize));
   addClaimingSteps(pm, options);
   addGeneralPath(pm, options);
   addNvvmLowering(pm, options);
@@ -145,6 +149,8 @@ void mlir::attn::registerGpuPipeline() {
       []() -> std::unique_ptr<Pass> { return createGpuHostBuffersPass(); });
   PassRegistration<Pass>(
       []() -> std::unique_ptr<Pass> { return createGpuCheckHostCodePass(); });
+  PassRegistration<Pass>(
+      []() -> std::unique_ptr<Pass> { return createGpuTileLoopsPass(); });
   registerPassPipeline(
       "attn-gpu-pipeline",
       "attn IR on tensors to host code in the LLVM dialect that calls the "

@@ -32,6 +32,11 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions> {
                      "bin (cubin; ptxas) or isa (PTX, JIT-compiled by the "
                      "driver; needs no toolkit)"),
       llvm::cl::init("fatbin")};
+  PassOptions::Option<int64_t> blockSize{
+      *this, "block-size",
+      llvm::cl::desc("General path: threads of a block (the innermost "
+                     "dimension of each loop nest is split by it)"),
+      llvm::cl::init(128)};
 };
 
 /// Appends `attn-gpu-pipeline`: attn IR on tensors to host code in the LLVM
@@ -51,13 +56,18 @@ buildGpuPipeline(OpPassManager &pm, const GpuPipelineOptions &options,
 /// dealloc and memref.copy becomes linalg.copy (a kernel).
 std::unique_ptr<Pass> createGpuHostBuffersPass();
 
+/// `attn-gpu-tile-loops{block-size}`: splits the innermost dimension of each
+/// outermost scf.parallel into tiles of `blockSize` iterations, a nested
+/// one-dimensional scf.parallel (the threads of a block) with a bounds check.
+std::unique_ptr<Pass> createGpuTileLoopsPass(int64_t blockSize = 128);
+
 /// `attn-gpu-check-host-code`: fails on host code (outside gpu.launch) that
 /// reads or writes a device buffer, or on a linalg op or scf.parallel left
 /// on the host.
 std::unique_ptr<Pass> createGpuCheckHostCodePass();
 
-/// Registers `attn-gpu-pipeline`, `attn-gpu-host-buffers` and
-/// `attn-gpu-check-host-code`.
+/// Registers `attn-gpu-pipeline`, `attn-gpu-host-buffers`,
+/// `attn-gpu-tile-loops` and `attn-gpu-check-host-code`.
 void registerGpuPipeline();
 
 /// Registers what lowering to and serialising NVVM needs in a context: the
