@@ -12,6 +12,6 @@ if [ ! -f "$build/build.ninja" ]; then
     -DCMAKE_EXPORT_COMPILE_COMMANDS=ON \
     ${CMAKE_EXTRA_ARGS:-}
 fi
-ninja -C "$build" attn-opt attn-run AttnUnitTests
+ninja -C "$build" attn-opt attn-run attn-compile AttnUnitTests
 # test/Embedding: the mlir-opt plugin, the language server, the C API tests.
 ninja -C "$build" AttnPlugin attn-lsp-server attn-capi-test attn-capi-compile attn-capi-jit

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Builds attn-opt, attn-run and the unit tests with AddressSanitizer + UBSan
-# into ${BUILD_DIR:-build-asan} (clang-22, RelWithDebInfo) and runs the lit
-# tests, the GoogleTest unit tests (ctest) and the Python tests (pytest, with
-# ATTN_RUN pointing at the sanitized attn-run) under them. Exits non-zero when
-# a suite fails or a sanitizer reports an error.
+# Builds attn-opt, attn-run, attn-compile and the unit tests with
+# AddressSanitizer + UBSan into ${BUILD_DIR:-build-asan} (clang-22,
+# RelWithDebInfo) and runs the lit tests, the GoogleTest unit tests (ctest)
+# and the Python tests (pytest, with ATTN_RUN pointing at the sanitized
+# attn-run) under them. Exits non-zero when a suite fails or a sanitizer
+# reports an error.
 # Environment: JOBS (ninja parallelism, default 2), BUILD_DIR, SKIP_PYTEST=1.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +17,7 @@ cmake -G Ninja -S . -B "$build" \
   -DLLVM_EXTERNAL_LIT=/usr/lib/llvm-22/bin/lit \
   -DCMAKE_EXPORT_COMPILE_COMMANDS=ON \
   -DATTN_ENABLE_SANITIZERS=ON >/dev/null || exit 1
-ninja -C "$build" -j"$jobs" attn-opt attn-run AttnUnitTests || exit 1
+ninja -C "$build" -j"$jobs" attn-opt attn-run attn-compile AttnUnitTests || exit 1
 # test/Embedding: the language server (the plugin, install and C API tests
 # need the shared libraries of an uninstrumented build: docs/Embedding.md).
 ninja -C "$build" -j"$jobs" attn-lsp-server || exit 1

@@ -13,7 +13,7 @@ config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
-llvm_config.add_tool_substitutions(["attn-opt", "attn-run"], [config.attn_tools_dir])
+llvm_config.add_tool_substitutions(["attn-opt", "attn-run", "attn-compile"], [config.attn_tools_dir])
 config.substitutions.append(("%attn_src_root", config.attn_src_root))
 
 # The CUDA toolkit's ptxas, for the GPU tests that assemble generated PTX.
@@ -48,3 +48,15 @@ config.substitutions.append(
                  if config.cmake_cxx_launcher else []))))
 if config.attn_embedding == "ON":
     config.available_features.add("attn-embedding")
+
+# GPU features: the CUDA toolkit that attn-gpu-pipeline uses by default
+# (ptxas, fatbinary), and a CUDA driver (which CI machines do not have).
+if all(os.path.exists(os.path.join("/usr/local/cuda/bin", tool))
+       for tool in ("ptxas", "fatbinary")):
+    config.available_features.add("cuda-toolkit")
+try:
+    import ctypes
+    ctypes.CDLL("libcuda.so.1")
+    config.available_features.add("cuda-driver")
+except OSError:
+    pass

@@ -3,6 +3,8 @@
 #include "AllocChecks.h"
 #include "RuntimeHooks.h"
 
+#include "AttnCudaRuntime.h"
+#include "attn/Dialect/Attn/Transforms/GpuPipeline.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -11,9 +13,9 @@
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/Support/WithColor.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
-#include "llvm/Support/WithColor.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -33,9 +35,41 @@ createHostTargetMachine() {
   return builder->createTargetMachine();
 }
 
+/// The mgpu* functions of runtime/ (linked into attn-run), for the host code
+/// of attn-gpu-pipeline.
+static llvm::orc::SymbolMap
+getCudaRuntimeSymbols(llvm::orc::MangleAndInterner interner) {
+  llvm::orc::SymbolMap symbols;
+  auto add = [&](StringRef name, auto *function) {
+    symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(function),
+                               llvm::JITSymbolFlags::Exported};
+  };
+  add("mgpuSetDefaultDevice", &mgpuSetDefaultDevice);
+  add("mgpuModuleLoad", &mgpuModuleLoad);
+  add("mgpuModuleLoadJIT", &mgpuModuleLoadJIT);
+  add("mgpuModuleUnload", &mgpuModuleUnload);
+  add("mgpuModuleGetFunction", &mgpuModuleGetFunction);
+  add("mgpuLaunchKernel", &mgpuLaunchKernel);
+  add("mgpuStreamCreate", &mgpuStreamCreate);
+  add("mgpuStreamDestroy", &mgpuStreamDestroy);
+  add("mgpuStreamSynchronize", &mgpuStreamSynchronize);
+  add("mgpuStreamWaitEvent", &mgpuStreamWaitEvent);
+  add("mgpuEventCreate", &mgpuEventCreate);
+  add("mgpuEventDestroy", &mgpuEventDestroy);
+  add("mgpuEventSynchronize", &mgpuEventSynchronize);
+  add("mgpuEventRecord", &mgpuEventRecord);
+  add("mgpuMemAlloc", &mgpuMemAlloc);
+  add("mgpuMemFree", &mgpuMemFree);
+  add("mgpuMemcpy", &mgpuMemcpy);
+  add("mgpuMemset32", &mgpuMemset32);
+  add("mgpuMemset16", &mgpuMemset16);
+  add("mgpuTensorMapEncodeTiledMemref", &mgpuTensorMapEncodeTiledMemref);
+  return symbols;
+}
+
 FailureOr<std::unique_ptr<ExecutionEngine>>
 attn_run::compileModule(ModuleOp module, StringRef entry, StringRef mode,
-                        StringRef computeType) {
+                        StringRef computeType, StringRef target) {
   MLIRContext *context = module.getContext();
   OwningOpRef<ModuleOp> lowered(cast<ModuleOp>(module->clone()));
   auto func = lowered->lookupSymbol<func::FuncOp>(entry);
@@ -43,19 +77,28 @@ attn_run::compileModule(ModuleOp module, StringRef entry, StringRef mode,
                 UnitAttr::get(context));
 
   PassManager pm(context);
-  attn::CpuPipelineOptions options;
-  options.mode = mode.str();
-  options.computeType = computeType.str();
   auto errorHandler = [](const Twine &message) {
     llvm::WithColor::error(llvm::errs(), "attn-run") << message << "\n";
     return failure();
   };
-  if (failed(attn::buildCpuPipeline(pm, options, errorHandler)))
-    return failure();
+  bool cuda = target == "cuda";
+  if (cuda) {
+    if (failed(attn::buildGpuPipeline(pm, attn::GpuPipelineOptions(),
+                                      errorHandler)))
+      return failure();
+  } else {
+    attn::CpuPipelineOptions options;
+    options.mode = mode.str();
+    options.computeType = computeType.str();
+    if (failed(attn::buildCpuPipeline(pm, options, errorHandler)))
+      return failure();
+  }
   if (failed(pm.run(*lowered))) {
     llvm::WithColor::error(llvm::errs(), "attn-run")
-        << "attn-cpu-pipeline{mode=" << mode << " compute-type=" << computeType
-        << "} failed on @" << entry << "\n";
+        << (cuda ? "attn-gpu-pipeline"
+                 : "attn-cpu-pipeline{mode=" + mode.str() +
+                       " compute-type=" + computeType.str() + "}")
+        << " failed on @" << entry << "\n";
     return failure();
   }
   insertAllocationSizeChecks(*lowered, kCheckAllocationSize);
@@ -83,7 +126,7 @@ attn_run::compileModule(ModuleOp module, StringRef entry, StringRef mode,
   engineOptions.sharedLibPaths =
       ArrayRef<StringRef>(runtimeLibs).take_front(mode == "fused" ? 2 : 1);
   auto engine = ExecutionEngine::create(*lowered, engineOptions,
-                                       std::move(*targetMachine));
+                                        std::move(*targetMachine));
   if (!engine) {
     llvm::WithColor::error(llvm::errs(), "attn-run")
         << "JIT compilation failed: " << llvm::toString(engine.takeError())
@@ -91,6 +134,8 @@ attn_run::compileModule(ModuleOp module, StringRef entry, StringRef mode,
     return failure();
   }
   (*engine)->registerSymbols(getRuntimeHooks);
+  if (cuda)
+    (*engine)->registerSymbols(getCudaRuntimeSymbols);
   return std::move(*engine);
 }
 

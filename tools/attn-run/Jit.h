@@ -12,8 +12,10 @@
 
 namespace attn_run {
 
-/// Lowers a clone of `module` with `attn-cpu-pipeline{mode compute-type}`,
-/// giving `entry` a C interface, and JIT-compiles it at -O2. Diagnostics go
+/// Lowers a clone of `module` with `attn-cpu-pipeline{mode compute-type}`
+/// (with `target` "cuda": `attn-gpu-pipeline`, whose host code calls the
+/// mgpu* functions of runtime/, registered in the JIT), giving `entry` a C
+/// interface, and JIT-compiles it at -O2. Diagnostics go
 /// to the context's handler; failure means they were printed.
 ///
 /// Every size that the compiled code passes to malloc is checked for
@@ -22,7 +24,8 @@ namespace attn_run {
 /// error:` and an exit, not a crash.
 mlir::FailureOr<std::unique_ptr<mlir::ExecutionEngine>>
 compileModule(mlir::ModuleOp module, llvm::StringRef entry,
-              llvm::StringRef mode, llvm::StringRef computeType);
+              llvm::StringRef mode, llvm::StringRef computeType,
+              llvm::StringRef target = "cpu");
 
 /// Calls `_mlir_ciface_<entry>` on host arrays: the arguments are passed as
 /// memref descriptors over the arrays' storage (the compiled code may write

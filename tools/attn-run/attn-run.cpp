@@ -13,8 +13,11 @@
 #include "Jit.h"
 #include "Npy.h"
 
+#include "AttnCudaRuntime.h"
+
 #include "attn/Dialect/Attn/IR/AttnDialect.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/Transforms/GpuPipeline.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 
 #include "mlir/AsmParser/AsmParser.h"
@@ -57,7 +60,8 @@ static cl::opt<std::string> entryName("entry", cl::init("main"),
                                       cl::desc("The function to run"),
                                       cl::cat(attnRunCategory));
 static cl::opt<std::string> target("target", cl::init("cpu"),
-                                   cl::desc("cpu (cuda: not yet)"),
+                                   cl::desc("cpu, or cuda (attn-gpu-pipeline; "
+                                            "needs the CUDA driver)"),
                                    cl::cat(attnRunCategory));
 static cl::opt<std::string>
     mode("mode", cl::init("reference"),
@@ -223,8 +227,10 @@ static FailureOr<RunOutcome> compileAndRun(ModuleOp module,
                                            SmallVectorImpl<HostArray> &inputs,
                                            StringRef computeType, bool consume,
                                            unsigned timedRuns) {
+  // --check's reference (f64) always runs on the CPU.
+  StringRef runTarget = computeType == "f64" ? StringRef("cpu") : target;
   FailureOr<std::unique_ptr<ExecutionEngine>> engine =
-      compileModule(module, entryName, mode, computeType);
+      compileModule(module, entryName, mode, computeType, runTarget);
   if (failed(engine))
     return failure();
   SmallVector<HostArray> args;
@@ -245,6 +251,11 @@ static FailureOr<RunOutcome> compileAndRun(ModuleOp module,
     return failure();
   }
   invocation.call();
+  if (runTarget == "cuda" && attnCudaGetStatus() != ATTN_CUDA_OK) {
+    error() << "--target=cuda: the run failed: " << attnCudaGetMessage()
+            << "\n";
+    return failure();
+  }
   if (!timedRuns)
     for (HostArray &arg : args)
       if (!invocation.resultUses(arg.getData()))
@@ -438,14 +449,19 @@ static void registerDialects(DialectRegistry &registry) {
   registerAllDialects(registry);
   registerAllExtensions(registry);
   registerAllToLLVMIRTranslations(registry);
+  attn::registerGpuTargets(registry);
   registry.insert<attn::AttnDialect>();
   attn::registerDecompositionInterfaces(registry);
 }
 
 static int runMain(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
-  if (target != "cpu") {
-    error() << "--target=" << target
-            << " is not supported yet (only --target=cpu)\n";
+  if (target != "cpu" && target != "cuda") {
+    error() << "--target must be cpu or cuda, but got '" << target << "'\n";
+    return kExitError;
+  }
+  attnCudaSetPrintErrors(0);
+  if (target == "cuda" && attnCudaInit() != ATTN_CUDA_OK) {
+    error() << "--target=cuda: " << attnCudaGetMessage() << "\n";
     return kExitError;
   }
   if (benchRuns == 0 && benchRuns.getNumOccurrences()) {

@@ -31,8 +31,8 @@
 // RUN: not attn-run %s --entry=memref --random-inputs 2>&1 | FileCheck %s --check-prefix=TYPE
 // TYPE: attn-run: error: argument 'm' of @memref has type memref<2xf32>; attn-run supports ranked tensors
 
-// RUN: not attn-run %s --random-inputs --target=cuda 2>&1 | FileCheck %s --check-prefix=TARGET
-// TARGET: attn-run: error: --target=cuda is not supported yet
+// RUN: not attn-run %s --random-inputs --target=rocm 2>&1 | FileCheck %s --check-prefix=TARGET
+// TARGET: attn-run: error: --target must be cpu or cuda, but got 'rocm'
 
 func.func @main(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
   return %x : tensor<2x3xf32>

@@ -1,5 +1,6 @@
 //===- CpuPipeline.cpp - attn-cpu-pipeline --------------------------------===//
 #include "attn/Dialect/Attn/Transforms/Passes.h"
+#include "attn/Dialect/Attn/Transforms/GpuPipeline.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"

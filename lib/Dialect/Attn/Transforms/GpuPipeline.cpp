@@ -1,83 +1,182 @@
 //===- GpuPipeline.cpp - attn-gpu-pipeline --------------------------------===//
 //
-// attn IR on tensors -> the Hopper core (attn-gpu-sdpa-core) -> NVVM -> PTX
-// and a cubin / fatbin in a gpu.binary, plus host code in the LLVM dialect.
-// The lowering after the core is MLIR's own NVVM pass list (the one of
-// `gpu-lower-to-nvvm-pipeline`), with the chip, PTX features and CUDA
-// toolkit given explicitly.
+// attn IR on tensors -> host code (LLVM dialect, mgpu* calls) + gpu.binary.
+//
+//   1. Claiming steps: passes that lower the ops they support to their own
+//      kernels (the Hopper sdpa core) and leave the others alone.
+//   2. The general path, for every op left: attn-decompose and
+//      attn-lower-to-linalg (the reference path, f32 compute), one-shot
+//      bufferization, device buffers (attn-gpu-host-buffers), linalg ->
+//      scf.parallel -> one gpu.launch per loop nest, kernel outlining.
+//   3. The upstream NVVM lowering and serialisation, with the toolkit path
+//      given explicitly, and the host code to LLVM.
 //
 //===----------------------------------------------------------------------===//
+#include "attn/Dialect/Attn/Transforms/GpuPipeline.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/LLVMIR/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
+#include "mlir/IR/DialectRegistry.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
 using namespace mlir::attn;
 
-namespace {
-struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions> {
-  PassOptions::Option<std::string> chip{
-      *this, "chip", llvm::cl::desc("GPU architecture (sm_90a for wgmma)"),
-      llvm::cl::init("sm_90a")};
-  PassOptions::Option<std::string> features{
-      *this, "features",
-      llvm::cl::desc("PTX features: +ptx80 or newer is required for sm_90a"),
-      llvm::cl::init("+ptx80")};
-  PassOptions::Option<std::string> toolkit{
-      *this, "toolkit",
-      llvm::cl::desc("CUDA toolkit (ptxas, fatbinary, libdevice)"),
-      llvm::cl::init("/usr/local/cuda")};
-  PassOptions::Option<std::string> format{
-      *this, "format",
-      llvm::cl::desc("gpu.binary format: isa (PTX), bin (cubin), fatbin, "
-                     "offload (LLVM IR)"),
-      llvm::cl::init("fatbin")};
-  PassOptions::Option<int64_t> optLevel{
-      *this, "opt-level", llvm::cl::desc("NVPTX optimization level"),
-      llvm::cl::init(3)};
-  PassOptions::Option<int64_t> kvTile{
-      *this, "kv-tile", llvm::cl::desc("keys of a key/value tile: 64 or 128"),
-      llvm::cl::init(64)};
-  PassOptions::Option<int64_t> qTile{
-      *this, "q-tile",
-      llvm::cl::desc("rows of a query tile: 64 (one warpgroup) or 128 (two)"),
-      llvm::cl::init(128)};
-};
+/// Whether `chip` has the instructions of the Hopper sdpa core (wgmma and
+/// TMA: sm_90a; plain sm_90 has no wgmma).
+static bool hasHopperCore(StringRef chip) { return chip == "sm_90a"; }
 
-LogicalResult buildGpuPipeline(OpPassManager &pm,
-                               const GpuPipelineOptions &options,
-                               function_ref<LogicalResult(const Twine &)> err) {
-  if (options.chip.getValue().find("sm_90a") == std::string::npos)
-    return err("attn-gpu-pipeline: the sdpa core needs chip=sm_90a (wgmma), "
-               "got '" + options.chip.getValue() + "'");
-  std::string text =
-      "attn-gpu-sdpa-core{kv-tile=" + std::to_string(options.kvTile) +
-      " q-tile=" + std::to_string(options.qTile) + "},inline,symbol-dce,"
-      "one-shot-bufferize{bufferize-function-boundaries "
-      "function-boundary-type-conversion=identity-layout-map},func.func(gpu-async-region),"
-      "convert-nvgpu-to-nvvm,gpu-kernel-outlining,convert-vector-to-scf,"
-      "convert-scf-to-cf,convert-nvvm-to-llvm,convert-func-to-llvm,"
-      "expand-strided-metadata,nvvm-attach-target{chip=" +
-      options.chip.getValue() + " features=" + options.features.getValue() +
-      " O=" + std::to_string(options.optLevel) +
-      "},lower-affine,convert-arith-to-llvm,convert-index-to-llvm,canonicalize,"
-      "cse,gpu.module(strip-debuginfo,convert-gpu-to-nvvm,"
-      "llvm-optimize-for-nvvm-target,canonicalize,cse,"
-      "reconcile-unrealized-casts),gpu-to-llvm,finalize-memref-to-llvm,"
-      "gpu-module-to-binary{format=" +
-      options.format.getValue() + " toolkit=" + options.toolkit.getValue() +
-      "},convert-math-to-llvm,canonicalize,cse,reconcile-unrealized-casts";
-  return parsePassPipeline(text, pm);
+/// Step 1: the passes that claim the ops they support. Each rewrites the
+/// ops it takes into its own kernels and leaves every other op (and every
+/// configuration it does not support) unchanged for the general path.
+/// The Hopper sdpa core (attn-gpu-sdpa-core) claims the attn.sdpa ops it
+/// takes when the chip has wgmma (sm_90a); its pattern helpers are inlined
+/// into the kernel and dropped.
+static void addClaimingSteps(OpPassManager &pm,
+                             const GpuPipelineOptions &options) {
+  if (!hasHopperCore(options.chip))
+    return;
+  AttnGpuSdpaCoreOptions coreOptions;
+  coreOptions.qTile = options.qTile;
+  coreOptions.kvTile = options.kvTile;
+  coreOptions.claim = true;
+  pm.addPass(createAttnGpuSdpaCore(coreOptions));
+  pm.addPass(createInlinerPass());
+  pm.addPass(createSymbolDCEPass());
 }
-} // namespace
+
+/// Step 2: the general path, down to outlined kernels and synchronous host
+/// code with async tokens.
+static void addGeneralPath(OpPassManager &pm,
+                           const GpuPipelineOptions &options) {
+  AttnDecomposeOptions decomposeOptions;
+  decomposeOptions.computeType = "f32";
+  pm.addPass(createAttnDecompose(decomposeOptions));
+  AttnLowerToLinalgOptions lowerOptions;
+  lowerOptions.computeType = "f32";
+  pm.addPass(createAttnLowerToLinalg(lowerOptions));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+
+  bufferization::OneShotBufferizePassOptions bufferizeOptions;
+  bufferizeOptions.bufferizeFunctionBoundaries = true;
+  bufferizeOptions.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferizeOptions));
+  bufferization::BufferDeallocationPipelineOptions deallocOptions;
+  bufferization::buildBufferDeallocationPipeline(pm, deallocOptions);
+  pm.addPass(createConvertBufferizationToMemRefPass());
+  pm.addPass(createCanonicalizerPass());
+
+  pm.addPass(createGpuHostBuffersPass());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+  pm.addNestedPass<func::FuncOp>(createGpuTileLoopsPass(options.blockSize));
+  pm.addNestedPass<func::FuncOp>(createGpuMapParallelLoopsPass());
+  pm.addPass(createConvertParallelLoopToGpuPass());
+  pm.addPass(createGpuCheckHostCodePass());
+  pm.addPass(createAttnExpandMath());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createGpuLaunchSinkIndexComputationsPass());
+  pm.addPass(createGpuKernelOutliningPass());
+  pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());
+}
+
+/// Step 3: kernels to NVVM and a gpu.binary; host code to LLVM. The order
+/// follows upstream's gpu-lower-to-nvvm-pipeline.
+static void addNvvmLowering(OpPassManager &pm,
+                            const GpuPipelineOptions &options) {
+  pm.addPass(createConvertNVGPUToNVVMPass());
+  pm.addPass(createConvertVectorToSCFPass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createConvertNVVMToLLVMPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  GpuNVVMAttachTargetOptions targetOptions;
+  targetOptions.chip = options.chip;
+  targetOptions.features = options.features;
+  targetOptions.optLevel = options.optLevel;
+  pm.addPass(createGpuNVVMAttachTarget(targetOptions));
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
+  kernels.addPass(createStripDebugInfoPass());
+  kernels.addPass(createConvertGpuOpsToNVVMOps());
+  kernels.addPass(LLVM::createNVVMOptimizeForTargetPass());
+  kernels.addPass(createCanonicalizerPass());
+  kernels.addPass(createCSEPass());
+  kernels.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createGpuToLLVMConversionPass());
+  GpuModuleToBinaryPassOptions binaryOptions;
+  binaryOptions.toolkitPath = options.toolkit;
+  binaryOptions.compilationTarget = options.format;
+  pm.addPass(createGpuModuleToBinaryPass(binaryOptions));
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createUBToLLVMConversionPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
+LogicalResult mlir::attn::buildGpuPipeline(
+    OpPassManager &pm, const GpuPipelineOptions &options,
+    function_ref<LogicalResult(const Twine &)> errorHandler) {
+  StringRef format = options.format;
+  if (format != "fatbin" && format != "bin" && format != "isa")
+    return errorHandler("attn-gpu-pipeline: format must be fatbin, bin or "
+                        "isa, but got '" +
+                        format + "'");
+  if (!StringRef(options.chip).starts_with("sm_"))
+    return errorHandler("attn-gpu-pipeline: chip must be an NVIDIA "
+                        "architecture such as sm_90a, but got '" +
+                        options.chip + "'");
+  if (options.blockSize < 1 || options.blockSize > 1024)
+    return errorHandler("attn-gpu-pipeline: block-size must be in 1..1024, "
+                        "but got " +
+                        Twine(options.blockSize));
+  if (hasHopperCore(options.chip) &&
+      ((options.qTile != 64 && options.qTile != 128) ||
+       (options.kvTile != 64 && options.kvTile != 128)))
+    return errorHandler("attn-gpu-pipeline: q-tile and kv-tile of the Hopper "
+                        "core must be 64 or 128, but got q-tile=" +
+                        Twine(options.qTile) +
+                        " kv-tile=" + Twine(options.kvTile));
+  addClaimingSteps(pm, options);
+  addGeneralPath(pm, options);
+  addNvvmLowering(pm, options);
+  return success();
+}
 
 void mlir::attn::registerGpuPipeline() {
+  PassRegistration<Pass>(
+      []() -> std::unique_ptr<Pass> { return createGpuHostBuffersPass(); });
+  PassRegistration<Pass>(
+      []() -> std::unique_ptr<Pass> { return createGpuCheckHostCodePass(); });
+  PassRegistration<Pass>(
+      []() -> std::unique_ptr<Pass> { return createGpuTileLoopsPass(); });
   registerPassPipeline(
       "attn-gpu-pipeline",
-      "attn IR on tensors down to a gpu.binary (PTX / cubin / fatbin) and "
-      "host code in the LLVM dialect: attn-gpu-sdpa-core, then MLIR's NVVM "
-      "lowering with the chip, features and CUDA toolkit given",
+      "attn IR on tensors to host code in the LLVM dialect that calls the "
+      "mgpu* runtime, with the kernels in a gpu.binary (claiming steps such "
+      "as the sdpa core first, every other op on the general path)",
       [](OpPassManager &pm, StringRef optionsStr,
          function_ref<LogicalResult(const Twine &)> errorHandler) {
         GpuPipelineOptions options;
@@ -88,4 +187,9 @@ void mlir::attn::registerGpuPipeline() {
       [](function_ref<void(const detail::PassOptions &)> optHandler) {
         optHandler(GpuPipelineOptions());
       });
+}
+
+void mlir::attn::registerGpuTargets(DialectRegistry &registry) {
+  NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  registerAllGPUToLLVMIRTranslations(registry);
 }

@@ -231,15 +231,16 @@ struct AttnGpuSdpaCorePass
       return signalPassFailure();
     }
     SmallVector<SdpaOp> targets;
-    module.walk([&](SdpaOp op) { targets.push_back(op); });
     bool failed = false;
-    for (SdpaOp op : targets) {
+    module.walk([&](SdpaOp op) {
       std::string reason = unsupportedReason(op);
-      if (!reason.empty()) {
+      if (reason.empty()) {
+        targets.push_back(op);
+      } else if (!claim) {
         op.emitOpError() << "not yet on the Hopper core: " << reason;
         failed = true;
       }
-    }
+    });
     if (failed)
       return signalPassFailure();
     for (SdpaOp op : targets)

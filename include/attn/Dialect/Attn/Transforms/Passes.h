@@ -49,9 +49,6 @@ void registerDecompositionInterfaces(DialectRegistry &registry);
 #define GEN_PASS_REGISTRATION
 #include "attn/Dialect/Attn/Transforms/Passes.h.inc"
 
-/// Registers `attn-gpu-pipeline` (GpuPipeline.cpp).
-void registerGpuPipeline();
-
 /// Registers the passes, `attn-cpu-pipeline` and `attn-gpu-pipeline`.
 void registerAttnPassesAndPipelines();
 

@@ -226,14 +226,18 @@ def AttnGpuSdpaCore : Pass<"attn-gpu-sdpa-core", "::mlir::ModuleOp"> {
     and passes them to the kernel as `!llvm.ptr` (a pointer to the
     CUtensorMap in device memory). Operands that the core does not take yet
     (mask, bias, score_mod, memory, span, positions, other head dims, f32)
-    are refused with "not yet on the Hopper core: ...". Grouped-query
+    are refused with "not yet on the Hopper core: ...", or, with `claim`,
+    left unchanged for the general path of `attn-gpu-pipeline`. Grouped-query
     attention is taken: query head h reads key/value head h / (H / Hkv).
   }];
   let options = [
     Option<"kvTile", "kv-tile", "int64_t", /*default=*/"64",
            "Keys of a key/value tile: 64 or 128">,
     Option<"qTile", "q-tile", "int64_t", /*default=*/"128",
-           "Rows of a query tile: 64 (one warpgroup) or 128 (two)">
+           "Rows of a query tile: 64 (one warpgroup) or 128 (two)">,
+    Option<"claim", "claim", "bool", /*default=*/"false",
+           "Leave the attn.sdpa ops the core does not take for later passes "
+           "(attn-gpu-pipeline's general path) instead of refusing them">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",

@@ -1,0 +1,91 @@
+//===- GpuPipeline.h - attn-gpu-pipeline ------------------------*- C++ -*-===//
+#ifndef ATTN_DIALECT_ATTN_TRANSFORMS_GPUPIPELINE_H
+#define ATTN_DIALECT_ATTN_TRANSFORMS_GPUPIPELINE_H
+
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassOptions.h"
+
+namespace mlir {
+class DialectRegistry;
+namespace attn {
+
+/// Options of `attn-gpu-pipeline`.
+struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions> {
+  PassOptions::Option<std::string> chip{
+      *this, "chip", llvm::cl::desc("The GPU architecture (sm_90a: Hopper)"),
+      llvm::cl::init("sm_90a")};
+  PassOptions::Option<std::string> features{
+      *this, "features",
+      llvm::cl::desc("PTX features; sm_90a needs +ptx80 or newer"),
+      llvm::cl::init("+ptx80")};
+  PassOptions::Option<std::string> toolkit{
+      *this, "toolkit",
+      llvm::cl::desc("CUDA toolkit (ptxas, fatbinary, libdevice); the "
+                     "environment is not consulted"),
+      llvm::cl::init("/usr/local/cuda")};
+  PassOptions::Option<unsigned> optLevel{
+      *this, "opt-level", llvm::cl::desc("Optimisation level of the kernels"),
+      llvm::cl::init(3)};
+  PassOptions::Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("The GPU binary: fatbin (default; ptxas + fatbinary), "
+                     "bin (cubin; ptxas) or isa (PTX, JIT-compiled by the "
+                     "driver; needs no toolkit)"),
+      llvm::cl::init("fatbin")};
+  PassOptions::Option<int64_t> qTile{
+      *this, "q-tile",
+      llvm::cl::desc("Hopper core (chip=sm_90a): rows of a query tile, 64 "
+                     "(one warpgroup) or 128 (two)"),
+      llvm::cl::init(128)};
+  PassOptions::Option<int64_t> kvTile{
+      *this, "kv-tile",
+      llvm::cl::desc("Hopper core (chip=sm_90a): keys of a key/value tile, "
+                     "64 or 128"),
+      llvm::cl::init(64)};
+  PassOptions::Option<int64_t> blockSize{
+      *this, "block-size",
+      llvm::cl::desc("General path: threads of a block (the innermost "
+                     "dimension of each loop nest is split by it)"),
+      llvm::cl::init(128)};
+};
+
+/// Appends `attn-gpu-pipeline`: attn IR on tensors to host code in the LLVM
+/// dialect that calls the mgpu* functions, with the kernels in a gpu.binary.
+/// Steps that claim the ops they support (the sdpa core) run first; every
+/// other op takes the general path (attn-decompose, attn-lower-to-linalg,
+/// buffers, parallel loops, one gpu.launch per loop nest).
+LogicalResult
+buildGpuPipeline(OpPassManager &pm, const GpuPipelineOptions &options,
+                 function_ref<LogicalResult(const Twine &)> errorHandler);
+
+/// `attn-gpu-host-buffers`: after bufferization, moves every buffer of each
+/// function to the device. The function's arguments and results stay host
+/// memrefs: arguments are copied to device buffers on entry, results are
+/// copied back to host buffers (into the argument's buffer when a result is
+/// an argument) before the return. memref.alloc / dealloc become gpu.alloc /
+/// dealloc and memref.copy becomes linalg.copy (a kernel).
+std::unique_ptr<Pass> createGpuHostBuffersPass();
+
+/// `attn-gpu-tile-loops{block-size}`: splits the innermost dimension of each
+/// outermost scf.parallel into tiles of `blockSize` iterations, a nested
+/// one-dimensional scf.parallel (the threads of a block) with a bounds check.
+std::unique_ptr<Pass> createGpuTileLoopsPass(int64_t blockSize = 128);
+
+/// `attn-gpu-check-host-code`: fails on host code (outside gpu.launch) that
+/// reads or writes a device buffer, or on a linalg op or scf.parallel left
+/// on the host.
+std::unique_ptr<Pass> createGpuCheckHostCodePass();
+
+/// Registers `attn-gpu-pipeline`, `attn-gpu-host-buffers`,
+/// `attn-gpu-tile-loops` and `attn-gpu-check-host-code`.
+void registerGpuPipeline();
+
+/// Registers what lowering to and serialising NVVM needs in a context: the
+/// NVVM target attribute's interface and the LLVM IR translations of the
+/// GPU, NVVM, LLVM and builtin dialects (with GPU offloading).
+void registerGpuTargets(DialectRegistry &registry);
+
+} // namespace attn
+} // namespace mlir
+
+#endif // ATTN_DIALECT_ATTN_TRANSFORMS_GPUPIPELINE_H

@@ -1,0 +1,224 @@
+"""Runs the ahead-of-time artifacts of ``attn-compile`` with ctypes: Python, numpy and (for
+``--target=cuda``) the CUDA driver are all it needs; no LLVM, no MLIR.
+
+    art = load("out/sdpa")                     # the directory attn-compile -o wrote
+    (o,) = art(q=q, k=k, v=v, o=np.zeros(...))  # or art.entry("main")(q, k, v, o)
+
+An artifact directory holds ``manifest.json`` (entries, argument names, element types, shapes
+with ``null`` for dynamic dimensions), ``lib<name>.so`` and, for cuda, ``libattn_cuda_runtime.so``.
+Every entry takes and returns host buffers (the library copies them to and from the GPU), so
+numpy arrays go in as they are and torch / CuPy arrays, on the CPU or a GPU, are copied through
+the host. bf16 travels as float32 arrays (rounded to bf16 on the way in) or as uint16 bits.
+See docs/GPU.md, section "Artifacts".
+"""
+
+import ctypes
+import json
+import os
+
+import numpy as np
+
+_NUMPY = {"f32": np.float32, "f64": np.float64, "f16": np.float16, "bf16": np.uint16,
+          "i1": np.bool_, "i8": np.int8, "i32": np.int32, "i64": np.int64}
+# memref.get_global descriptors carry this marker as their allocation.
+_GLOBAL_MARKER = 0xDEADBEEF
+
+
+class ArtifactError(RuntimeError):
+    """A bad argument, a missing CUDA driver, or a CUDA error during a call."""
+
+
+def _to_bf16_bits(array):
+    bits = np.ascontiguousarray(array, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    rounded = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16).astype(np.uint16)
+    nan = np.isnan(np.asarray(array, dtype=np.float32))
+    return np.where(nan, ((bits >> 16) | 0x40).astype(np.uint16), rounded)
+
+
+def _from_bf16_bits(bits):
+    return (np.asarray(bits, dtype=np.uint16).astype(np.uint32) << 16).view(np.float32)
+
+
+def _to_numpy(value):
+    """numpy view or host copy of a numpy, torch or CuPy array."""
+    if isinstance(value, np.ndarray):
+        return value
+    module = type(value).__module__.split(".")[0]
+    if module == "torch":
+        value = value.detach()
+        if str(value.dtype) == "torch.bfloat16":
+            value = value.float()
+        return value.cpu().numpy()
+    if module == "cupy":
+        return value.get()
+    return np.asarray(value)
+
+
+def _descriptor_type(rank):
+    """The ctypes struct of a ranked memref descriptor."""
+    fields = [("allocated", ctypes.c_void_p), ("aligned", ctypes.c_void_p),
+              ("offset", ctypes.c_int64)]
+    if rank:
+        fields += [("sizes", ctypes.c_int64 * rank), ("strides", ctypes.c_int64 * rank)]
+    return type(f"MemRef{rank}", (ctypes.Structure,), {"_fields_": fields})
+
+
+class Entry:
+    """One exported function of an artifact."""
+
+    def __init__(self, artifact, spec):
+        self.artifact = artifact
+        self.name = spec["name"]
+        self.args = spec["args"]
+        self.results = spec["results"]
+        self._function = getattr(artifact.library, spec["symbol"])
+        self._function.restype = None
+        self._result_types = [_descriptor_type(len(r["shape"])) for r in self.results]
+        if len(self.results) > 1:
+            self._result_struct = type(
+                "Results", (ctypes.Structure,),
+                {"_fields_": [(f"r{i}", t) for i, t in enumerate(self._result_types)]})
+
+    def _bind(self, args, kwargs):
+        if len(args) > len(self.args):
+            raise ArtifactError(f"@{self.name} takes {len(self.args)} arguments, got {len(args)}")
+        bound = list(args) + [None] * (len(self.args) - len(args))
+        names = [a["name"] for a in self.args]
+        for key, value in kwargs.items():
+            if key not in names:
+                raise ArtifactError(f"@{self.name} has no argument '{key}' (arguments: "
+                                    f"{', '.join(names)})")
+            if bound[names.index(key)] is not None:
+                raise ArtifactError(f"argument '{key}' of @{self.name} given twice")
+            bound[names.index(key)] = value
+        missing = [n for n, v in zip(names, bound) if v is None]
+        if missing:
+            raise ArtifactError(f"@{self.name}: no value for {', '.join(missing)}")
+        return bound
+
+    def _convert(self, spec, value):
+        array = _to_numpy(value)
+        dtype, shape = spec["dtype"], spec["shape"]
+        if array.ndim != len(shape) or any(
+                s is not None and s != n for s, n in zip(shape, array.shape)):
+            raise ArtifactError(
+                f"argument '{spec['name']}' of @{self.name}: shape {array.shape} does not fit "
+                f"{['?' if s is None else s for s in shape]}")
+        if dtype == "bf16":
+            array = array if array.dtype == np.uint16 else _to_bf16_bits(array)
+        elif array.dtype != _NUMPY[dtype]:
+            raise ArtifactError(f"argument '{spec['name']}' of @{self.name}: element type "
+                                f"{array.dtype}, expected {dtype}")
+        return np.ascontiguousarray(array)
+
+    @staticmethod
+    def _describe(array):
+        descriptor = _descriptor_type(array.ndim)()
+        descriptor.allocated = descriptor.aligned = array.ctypes.data
+        descriptor.offset = 0
+        for d in range(array.ndim):
+            descriptor.sizes[d] = array.shape[d]
+            descriptor.strides[d] = array.strides[d] // array.itemsize
+        return descriptor
+
+    def __call__(self, *args, **kwargs):
+        """Runs the entry; returns its results as a list of numpy arrays (bf16 as float32)."""
+        arrays = [self._convert(s, v) for s, v in zip(self.args, self._bind(args, kwargs))]
+        descriptors = [self._describe(a) for a in arrays]
+        pointers = [ctypes.byref(d) for d in descriptors]
+        if len(self.results) == 1:
+            out = self._result_types[0]()
+            self._function(ctypes.byref(out), *pointers)
+            outs = [out]
+        elif self.results:
+            out = self._result_struct()
+            self._function(ctypes.byref(out), *pointers)
+            outs = [getattr(out, f"r{i}") for i in range(len(self.results))]
+        else:
+            self._function(*pointers)
+            outs = []
+        error = self.artifact.cuda_error()
+        results = [self._copy_out(spec, d) for spec, d in zip(self.results, outs)]
+        self._release(outs, arrays)
+        if error:
+            raise ArtifactError(f"@{self.name}: {error}")
+        return results
+
+    @staticmethod
+    def _copy_out(spec, descriptor):
+        dtype = np.dtype(_NUMPY[spec["dtype"]])
+        rank = len(spec["shape"])
+        sizes = [descriptor.sizes[d] for d in range(rank)]
+        strides = [descriptor.strides[d] * dtype.itemsize for d in range(rank)]
+        count = int(np.prod(sizes)) if rank else 1
+        if count == 0:
+            array = np.zeros(sizes, dtype)
+        else:
+            base = descriptor.aligned + descriptor.offset * dtype.itemsize
+            span = sum((n - 1) * s for n, s in zip(sizes, strides)) + dtype.itemsize
+            raw = (ctypes.c_char * span).from_address(base)
+            array = np.ndarray(sizes, dtype, buffer=raw, strides=strides).copy()
+        return _from_bf16_bits(array) if spec["dtype"] == "bf16" else array
+
+    def _release(self, outs, arrays):
+        """Frees the result buffers that the library allocated (not the arguments')."""
+        owned = {a.ctypes.data for a in arrays}
+        for descriptor in outs:
+            pointer = descriptor.allocated
+            if pointer and pointer != _GLOBAL_MARKER and pointer not in owned:
+                self.artifact.free(pointer)
+                owned.add(pointer)
+
+
+class Artifact:
+    """An artifact directory of attn-compile, loaded."""
+
+    def __init__(self, directory):
+        self.directory = os.path.abspath(directory)
+        with open(os.path.join(self.directory, "manifest.json")) as f:
+            self.manifest = json.load(f)
+        if self.manifest.get("format") != "attn-artifact":
+            raise ArtifactError(f"{directory}: manifest.json is not an attn-compile manifest")
+        self.target = self.manifest["target"]
+        self.runtime = None
+        if self.manifest.get("runtime"):
+            # Loaded first and globally: the library's module constructor calls it.
+            self.runtime = ctypes.CDLL(os.path.join(self.directory, self.manifest["runtime"]),
+                                       mode=ctypes.RTLD_GLOBAL)
+            self.runtime.attnCudaGetMessage.restype = ctypes.c_char_p
+            if self.runtime.attnCudaInit() != 0:
+                raise ArtifactError(self.runtime.attnCudaGetMessage().decode())
+        self.library = ctypes.CDLL(os.path.join(self.directory, self.manifest["library"]))
+        error = self.cuda_error()
+        if error:
+            raise ArtifactError(f"{directory}: loading the GPU binary failed: {error}")
+        self._free = getattr(self.library, self.manifest["free"])
+        self._free.argtypes = [ctypes.c_void_p]
+        self._free.restype = None
+        self.entries = {e["name"]: Entry(self, e) for e in self.manifest["entries"]}
+
+    def cuda_error(self):
+        """The CUDA runtime's first error message, or None (always None on the CPU)."""
+        if self.runtime is None or self.runtime.attnCudaGetStatus() == 0:
+            return None
+        return self.runtime.attnCudaGetMessage().decode()
+
+    def free(self, pointer):
+        self._free(pointer)
+
+    def entry(self, name="main"):
+        if name not in self.entries:
+            raise ArtifactError(f"{self.directory} has no entry @{name} (entries: "
+                                f"{', '.join(self.entries)})")
+        return self.entries[name]
+
+    def __call__(self, *args, **kwargs):
+        """Calls the entry @main, or the only entry."""
+        name = "main" if "main" in self.entries or len(self.entries) != 1 else \
+            next(iter(self.entries))
+        return self.entry(name)(*args, **kwargs)
+
+
+def load(directory):
+    """Loads the artifact that ``attn-compile ... -o directory`` wrote."""
+    return Artifact(directory)

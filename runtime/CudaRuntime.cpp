@@ -1,0 +1,435 @@
+//===- CudaRuntime.cpp - mgpu* over the dlopen'ed CUDA driver API ---------===//
+//
+// Own minimal declarations of the driver API (no cuda.h needed to build).
+// See AttnCudaRuntime.h for the error policy.
+//
+//===----------------------------------------------------------------------===//
+#include "AttnCudaRuntime.h"
+
+#include <dlfcn.h>
+
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// The driver API, as far as it is used here
+//===----------------------------------------------------------------------===//
+
+using CUresult = int;
+using CUdevice = int;
+using CUdeviceptr = unsigned long long;
+using CUcontext = void *;
+using CUmodule = void *;
+using CUfunction = void *;
+using CUstream = void *;
+using CUevent = void *;
+
+constexpr CUresult kSuccess = 0;
+constexpr int kFuncAttrMaxDynamicSharedBytes = 8;
+constexpr unsigned kStreamNonBlocking = 0x1;
+constexpr unsigned kMemAttachGlobal = 0x1;
+constexpr int kJitErrorLogBuffer = 5;
+constexpr int kJitErrorLogBufferSize = 6;
+constexpr int kJitOptimizationLevel = 7;
+/// Dynamic shared memory above this needs the function attribute.
+constexpr int kDefaultSharedLimit = 48 * 1024;
+/// A CUtensorMap is 16 64-bit words, 64-byte aligned.
+struct alignas(64) TensorMap {
+  uint64_t words[16];
+};
+
+/// The driver's functions, looked up by their versioned symbol names.
+struct Driver {
+  CUresult (*cuInit)(unsigned);
+  CUresult (*cuGetErrorName)(CUresult, const char **);
+  CUresult (*cuDeviceGet)(CUdevice *, int);
+  CUresult (*cuDevicePrimaryCtxRetain)(CUcontext *, CUdevice);
+  CUresult (*cuCtxSetCurrent)(CUcontext);
+  CUresult (*cuModuleLoadData)(CUmodule *, const void *);
+  CUresult (*cuModuleLoadDataEx)(CUmodule *, const void *, unsigned, int *,
+                                 void **);
+  CUresult (*cuModuleUnload)(CUmodule);
+  CUresult (*cuModuleGetFunction)(CUfunction *, CUmodule, const char *);
+  CUresult (*cuFuncSetAttribute)(CUfunction, int, int);
+  CUresult (*cuLaunchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned,
+                             unsigned, unsigned, unsigned, CUstream, void **,
+                             void **);
+  CUresult (*cuStreamCreate)(CUstream *, unsigned);
+  CUresult (*cuStreamSynchronize)(CUstream);
+  CUresult (*cuStreamDestroy)(CUstream);
+  CUresult (*cuStreamWaitEvent)(CUstream, CUevent, unsigned);
+  CUresult (*cuEventCreate)(CUevent *, unsigned);
+  CUresult (*cuEventDestroy)(CUevent);
+  CUresult (*cuEventSynchronize)(CUevent);
+  CUresult (*cuEventRecord)(CUevent, CUstream);
+  CUresult (*cuMemAlloc)(CUdeviceptr *, size_t);
+  CUresult (*cuMemAllocManaged)(CUdeviceptr *, size_t, unsigned);
+  CUresult (*cuMemFree)(CUdeviceptr);
+  CUresult (*cuMemcpyAsync)(CUdeviceptr, CUdeviceptr, size_t, CUstream);
+  CUresult (*cuMemsetD32Async)(CUdeviceptr, unsigned, size_t, CUstream);
+  CUresult (*cuMemsetD16Async)(CUdeviceptr, unsigned short, size_t, CUstream);
+  CUresult (*cuMemcpyHtoD)(CUdeviceptr, const void *, size_t);
+  CUresult (*cuTensorMapEncodeTiled)(TensorMap *, int, unsigned, void *,
+                                     const uint64_t *, const uint64_t *,
+                                     const unsigned *, const unsigned *, int,
+                                     int, int, int);
+};
+
+struct State {
+  std::once_flag once;
+  std::mutex mutex;
+  Driver driver{};
+  CUcontext context = nullptr;
+  int device = 0;
+  int status = ATTN_CUDA_OK;
+  char message[256] = "";
+  uint64_t failedCalls = 0;
+  bool printErrors = true;
+};
+
+State &state() {
+  static State s;
+  return s;
+}
+
+/// Records the first failure, prints it, and aborts when asked to.
+void fail(int status, const char *message) {
+  State &s = state();
+  {
+    std::lock_guard<std::mutex> lock(s.mutex);
+    ++s.failedCalls;
+    if (s.status != ATTN_CUDA_OK)
+      return;
+    s.status = status;
+    std::snprintf(s.message, sizeof(s.message), "%s", message);
+  }
+  if (s.printErrors) {
+    std::fprintf(stderr, "attn: %s\n", message);
+    std::fflush(stderr);
+  }
+  const char *abortOnError = std::getenv("ATTN_CUDA_ABORT_ON_ERROR");
+  if (abortOnError && std::strcmp(abortOnError, "1") == 0)
+    std::abort();
+}
+
+template <typename Fn> bool lookup(void *library, const char *name, Fn &fn) {
+  fn = reinterpret_cast<Fn>(dlsym(library, name));
+  return fn != nullptr;
+}
+
+/// Loads libcuda.so.1 (by that name only: the toolkit's link stub
+/// libcuda.so is never loaded) and retains device 0's primary context.
+void load() {
+  State &s = state();
+  void *library = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (!library) {
+    fail(ATTN_CUDA_NO_DRIVER, "no CUDA driver (libcuda.so.1 not found)");
+    return;
+  }
+  Driver &d = s.driver;
+  bool ok =
+      lookup(library, "cuInit", d.cuInit) &&
+      lookup(library, "cuGetErrorName", d.cuGetErrorName) &&
+      lookup(library, "cuDeviceGet", d.cuDeviceGet) &&
+      lookup(library, "cuDevicePrimaryCtxRetain", d.cuDevicePrimaryCtxRetain) &&
+      lookup(library, "cuCtxSetCurrent", d.cuCtxSetCurrent) &&
+      lookup(library, "cuModuleLoadData", d.cuModuleLoadData) &&
+      lookup(library, "cuModuleLoadDataEx", d.cuModuleLoadDataEx) &&
+      lookup(library, "cuModuleUnload", d.cuModuleUnload) &&
+      lookup(library, "cuModuleGetFunction", d.cuModuleGetFunction) &&
+      lookup(library, "cuFuncSetAttribute", d.cuFuncSetAttribute) &&
+      lookup(library, "cuLaunchKernel", d.cuLaunchKernel) &&
+      lookup(library, "cuStreamCreate", d.cuStreamCreate) &&
+      lookup(library, "cuStreamSynchronize", d.cuStreamSynchronize) &&
+      lookup(library, "cuStreamDestroy_v2", d.cuStreamDestroy) &&
+      lookup(library, "cuStreamWaitEvent", d.cuStreamWaitEvent) &&
+      lookup(library, "cuEventCreate", d.cuEventCreate) &&
+      lookup(library, "cuEventDestroy_v2", d.cuEventDestroy) &&
+      lookup(library, "cuEventSynchronize", d.cuEventSynchronize) &&
+      lookup(library, "cuEventRecord", d.cuEventRecord) &&
+      lookup(library, "cuMemAlloc_v2", d.cuMemAlloc) &&
+      lookup(library, "cuMemAllocManaged", d.cuMemAllocManaged) &&
+      lookup(library, "cuMemFree_v2", d.cuMemFree) &&
+      lookup(library, "cuMemcpyAsync", d.cuMemcpyAsync) &&
+      lookup(library, "cuMemsetD32Async", d.cuMemsetD32Async) &&
+      lookup(library, "cuMemsetD16Async", d.cuMemsetD16Async) &&
+      lookup(library, "cuMemcpyHtoD_v2", d.cuMemcpyHtoD);
+  // Only drivers for CUDA 12 and newer have tensor maps; optional.
+  lookup(library, "cuTensorMapEncodeTiled", d.cuTensorMapEncodeTiled);
+  if (!ok) {
+    fail(ATTN_CUDA_NO_DRIVER,
+         "no CUDA driver (libcuda.so.1 lacks a driver API function)");
+    return;
+  }
+  CUdevice device;
+  if (d.cuInit(0) != kSuccess || d.cuDeviceGet(&device, s.device) != kSuccess ||
+      d.cuDevicePrimaryCtxRetain(&s.context, device) != kSuccess) {
+    fail(ATTN_CUDA_NO_DRIVER, "no CUDA device (cuInit or device 0 failed)");
+    return;
+  }
+}
+
+/// Returns whether calls may go to the driver, with the context current.
+bool ready() {
+  State &s = state();
+  std::call_once(s.once, load);
+  if (s.status != ATTN_CUDA_OK) {
+    std::lock_guard<std::mutex> lock(s.mutex);
+    ++s.failedCalls;
+    return false;
+  }
+  return s.driver.cuCtxSetCurrent(s.context) == kSuccess;
+}
+
+/// Checks one driver call's result.
+bool check(CUresult result, const char *driverFunction,
+           const char *mgpuFunction) {
+  if (result == kSuccess)
+    return true;
+  const char *name = nullptr;
+  if (state().driver.cuGetErrorName(result, &name) != kSuccess || !name)
+    name = "unknown error";
+  char message[256];
+  std::snprintf(message, sizeof(message), "CUDA error: %s (%d) in %s (%s)",
+                name, result, driverFunction, mgpuFunction);
+  fail(ATTN_CUDA_DRIVER_ERROR, message);
+  return false;
+}
+
+/// Calls the driver function `fn` with the following arguments and checks
+/// its result on behalf of the mgpu function `mgpu`.
+#define ATTN_CALL(mgpu, fn, ...)                                               \
+  check(state().driver.fn(__VA_ARGS__), #fn, mgpu)
+
+/// Bytes of one element of a CUtensorMapDataType.
+size_t getTensorMapElementSize(int64_t dataType) {
+  static const size_t sizes[] = {1, 2, 4, 4, 8, 8, 2, 4, 8, 2, 4, 4, 4};
+  if (dataType < 0 || dataType >= int64_t(sizeof(sizes) / sizeof(sizes[0])))
+    return 0;
+  return sizes[dataType];
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Status
+//===----------------------------------------------------------------------===//
+
+extern "C" int attnCudaInit(void) {
+  ready();
+  return state().status;
+}
+extern "C" int attnCudaGetStatus(void) { return state().status; }
+extern "C" const char *attnCudaGetMessage(void) { return state().message; }
+extern "C" void attnCudaClearError(void) {
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (s.status == ATTN_CUDA_DRIVER_ERROR) {
+    s.status = ATTN_CUDA_OK;
+    s.message[0] = 0;
+  }
+}
+extern "C" void attnCudaSetPrintErrors(int print) {
+  state().printErrors = print != 0;
+}
+extern "C" uint64_t attnCudaGetFailedCalls(void) { return state().failedCalls; }
+
+//===----------------------------------------------------------------------===//
+// mgpu*: the signatures of MLIR 22's gpu-to-llvm lowering
+//===----------------------------------------------------------------------===//
+
+extern "C" void mgpuSetDefaultDevice(int32_t device) {
+  state().device = device;
+}
+
+extern "C" CUmodule mgpuModuleLoad(void *data, size_t /*size*/) {
+  CUmodule module = nullptr;
+  if (ready())
+    ATTN_CALL("mgpuModuleLoad", cuModuleLoadData, &module, data);
+  return module;
+}
+
+/// Loads PTX (format=isa), which the driver compiles at `optLevel`.
+extern "C" CUmodule mgpuModuleLoadJIT(void *data, int optLevel) {
+  CUmodule module = nullptr;
+  if (!ready())
+    return nullptr;
+  char log[4096] = "";
+  int options[] = {kJitOptimizationLevel, kJitErrorLogBuffer,
+                   kJitErrorLogBufferSize};
+  void *values[] = {reinterpret_cast<void *>(intptr_t(optLevel)), log,
+                    reinterpret_cast<void *>(sizeof(log))};
+  if (!ATTN_CALL("mgpuModuleLoadJIT", cuModuleLoadDataEx, &module, data, 3,
+                 options, values) &&
+      log[0])
+    std::fprintf(stderr, "attn: PTX JIT log: %s\n", log);
+  return module;
+}
+
+extern "C" void mgpuModuleUnload(CUmodule module) {
+  if (module && ready())
+    ATTN_CALL("mgpuModuleUnload", cuModuleUnload, module);
+}
+
+extern "C" CUfunction mgpuModuleGetFunction(CUmodule module, const char *name) {
+  CUfunction function = nullptr;
+  if (module && ready())
+    ATTN_CALL("mgpuModuleGetFunction", cuModuleGetFunction, &function, module,
+              name);
+  return function;
+}
+
+extern "C" void mgpuLaunchKernel(CUfunction function, intptr_t gridX,
+                                 intptr_t gridY, intptr_t gridZ,
+                                 intptr_t blockX, intptr_t blockY,
+                                 intptr_t blockZ, int32_t sharedBytes,
+                                 CUstream stream, void **params, void **extra,
+                                 size_t /*paramsCount*/) {
+  if (!function || !ready())
+    return;
+  if (sharedBytes > kDefaultSharedLimit &&
+      !ATTN_CALL("mgpuLaunchKernel", cuFuncSetAttribute, function,
+                 kFuncAttrMaxDynamicSharedBytes, sharedBytes))
+    return;
+  ATTN_CALL("mgpuLaunchKernel", cuLaunchKernel, function, gridX, gridY, gridZ,
+            blockX, blockY, blockZ, sharedBytes, stream, params, extra);
+}
+
+extern "C" CUstream mgpuStreamCreate() {
+  CUstream stream = nullptr;
+  if (ready())
+    ATTN_CALL("mgpuStreamCreate", cuStreamCreate, &stream, kStreamNonBlocking);
+  return stream;
+}
+
+extern "C" void mgpuStreamDestroy(CUstream stream) {
+  if (stream && ready())
+    ATTN_CALL("mgpuStreamDestroy", cuStreamDestroy, stream);
+}
+
+extern "C" void mgpuStreamSynchronize(CUstream stream) {
+  if (stream && ready())
+    ATTN_CALL("mgpuStreamSynchronize", cuStreamSynchronize, stream);
+}
+
+extern "C" void mgpuStreamWaitEvent(CUstream stream, CUevent event) {
+  if (stream && event && ready())
+    ATTN_CALL("mgpuStreamWaitEvent", cuStreamWaitEvent, stream, event, 0);
+}
+
+extern "C" CUevent mgpuEventCreate() {
+  CUevent event = nullptr;
+  if (ready())
+    ATTN_CALL("mgpuEventCreate", cuEventCreate, &event, 0);
+  return event;
+}
+
+extern "C" void mgpuEventDestroy(CUevent event) {
+  if (event && ready())
+    ATTN_CALL("mgpuEventDestroy", cuEventDestroy, event);
+}
+
+extern "C" void mgpuEventSynchronize(CUevent event) {
+  if (event && ready())
+    ATTN_CALL("mgpuEventSynchronize", cuEventSynchronize, event);
+}
+
+extern "C" void mgpuEventRecord(CUevent event, CUstream stream) {
+  if (event && ready())
+    ATTN_CALL("mgpuEventRecord", cuEventRecord, event, stream);
+}
+
+/// Device memory, or managed memory when `hostShared` (gpu.alloc
+/// host_shared). Zero bytes give null.
+extern "C" void *mgpuMemAlloc(uint64_t bytes, CUstream /*stream*/,
+                              bool hostShared) {
+  CUdeviceptr pointer = 0;
+  if (bytes == 0 || !ready())
+    return nullptr;
+  if (hostShared)
+    ATTN_CALL("mgpuMemAlloc", cuMemAllocManaged, &pointer, bytes,
+              kMemAttachGlobal);
+  else
+    ATTN_CALL("mgpuMemAlloc", cuMemAlloc, &pointer, bytes);
+  return reinterpret_cast<void *>(pointer);
+}
+
+extern "C" void mgpuMemFree(void *pointer, CUstream /*stream*/) {
+  if (pointer && ready())
+    ATTN_CALL("mgpuMemFree", cuMemFree, reinterpret_cast<CUdeviceptr>(pointer));
+}
+
+/// Copies in either direction (unified addressing).
+extern "C" void mgpuMemcpy(void *dst, void *src, size_t bytes,
+                           CUstream stream) {
+  if (bytes && ready())
+    ATTN_CALL("mgpuMemcpy", cuMemcpyAsync, reinterpret_cast<CUdeviceptr>(dst),
+              reinterpret_cast<CUdeviceptr>(src), bytes, stream);
+}
+
+extern "C" void mgpuMemset32(void *dst, unsigned value, size_t count,
+                             CUstream stream) {
+  if (count && ready())
+    ATTN_CALL("mgpuMemset32", cuMemsetD32Async,
+              reinterpret_cast<CUdeviceptr>(dst), value, count, stream);
+}
+
+extern "C" void mgpuMemset16(void *dst, unsigned short value, size_t count,
+                             CUstream stream) {
+  if (count && ready())
+    ATTN_CALL("mgpuMemset16", cuMemsetD16Async,
+              reinterpret_cast<CUdeviceptr>(dst), value, count, stream);
+}
+
+/// Encodes a tiled tensor map of the memref `descriptor` (a ranked memref
+/// descriptor of rank `rank`: allocated, aligned, offset, sizes, strides),
+/// whose box has the sizes `boxDims` (outermost first), and returns a copy
+/// of it in device memory (the kernel's argument is a pointer to it).
+extern "C" void *mgpuTensorMapEncodeTiledMemref(
+    int64_t rank, void *descriptor, int64_t dataType, int64_t interleave,
+    int64_t swizzle, int64_t l2Promotion, int64_t oobFill, int64_t *boxDims) {
+  if (!ready())
+    return nullptr;
+  size_t elementSize = getTensorMapElementSize(dataType);
+  if (!state().driver.cuTensorMapEncodeTiled || rank < 1 || rank > 5 ||
+      !elementSize) {
+    fail(ATTN_CUDA_DRIVER_ERROR,
+         "CUDA error: no cuTensorMapEncodeTiled, or a rank outside 1..5 or "
+         "an unknown data type (mgpuTensorMapEncodeTiledMemref)");
+    return nullptr;
+  }
+  const int64_t *fields = static_cast<const int64_t *>(descriptor);
+  char *aligned;
+  std::memcpy(&aligned, &fields[1], sizeof(aligned));
+  const int64_t *sizes = fields + 3;
+  const int64_t *strides = fields + 3 + rank;
+  // The driver counts dimensions from the innermost one.
+  uint64_t globalDim[5], globalStrides[4];
+  unsigned boxDim[5], elementStrides[5];
+  for (int64_t i = 0; i < rank; ++i) {
+    globalDim[i] = sizes[rank - 1 - i];
+    boxDim[i] = static_cast<unsigned>(boxDims[rank - 1 - i]);
+    elementStrides[i] = 1;
+  }
+  for (int64_t i = 0; i + 1 < rank; ++i)
+    globalStrides[i] = strides[rank - 2 - i] * elementSize;
+  TensorMap map;
+  if (!ATTN_CALL("mgpuTensorMapEncodeTiledMemref", cuTensorMapEncodeTiled, &map,
+                 int(dataType), unsigned(rank),
+                 aligned + fields[2] * elementSize, globalDim, globalStrides,
+                 boxDim, elementStrides, int(interleave), int(swizzle),
+                 int(l2Promotion), int(oobFill)))
+    return nullptr;
+  CUdeviceptr copy = 0;
+  if (!ATTN_CALL("mgpuTensorMapEncodeTiledMemref", cuMemAlloc, &copy,
+                 sizeof(map)) ||
+      !ATTN_CALL("mgpuTensorMapEncodeTiledMemref", cuMemcpyHtoD, copy, &map,
+                 sizeof(map)))
+    return nullptr;
+  return reinterpret_cast<void *>(copy);
+}
