@@ -17,6 +17,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
+#include <cstdint>
 #include <functional>
 
 using namespace mlir::attn::gpu_core;
@@ -130,9 +131,20 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   std::string text;
   Writer w(text);
 
+  const bool hasPos = !c.positions.empty(), hasBias = !c.bias.empty();
+  const std::string memP = "memref<?x?x?x" + c.positions + ">";
+  const std::string memB = "memref<?x?x?x?x" + c.bias + ">";
+  const std::string memM = "memref<?x?x?x?xi1>";
+  std::string extraArgs;
+  if (hasPos)
+    extraArgs += ", %qpos: " + memP + ", %kpos: " + memP;
+  if (c.hasMask)
+    extraArgs += ", %mask: " + memM;
+  if (hasBias)
+    extraArgs += ", %bias: " + memB;
   w.raw("gpu.func @" + c.name +
         "(%qmap: !llvm.ptr, %kmap: !llvm.ptr, %vmap: !llvm.ptr, %out: " +
-        memO + (c.hasLse ? ", %lse: memref<?x?xf32>" : "") +
+        memO + (c.hasLse ? ", %lse: memref<?x?xf32>" : "") + extraArgs +
         ", %nq: index, %nk: index, %hkv: index) kernel attributes "
         "{known_block_size = "
         "array<i32: " + std::to_string(threadsPerBlock(c)) + ", 1, 1>} {");
@@ -147,11 +159,10 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   std::string bh32 = w.let("arith.index_cast " + bh + " : index to i32");
   // Grouped-query attention: query head h reads key/value head
   // h / (H / Hkv) of the same batch.
+  std::string kvh = w.bin("arith.divui", by,
+                          w.bin("arith.divui", gy, "%hkv", "index"), "index");
   std::string kvbh = w.bin(
-      "arith.addi", w.bin("arith.muli", bz, "%hkv", "index"),
-      w.bin("arith.divui", by, w.bin("arith.divui", gy, "%hkv", "index"),
-            "index"),
-      "index");
+      "arith.addi", w.bin("arith.muli", bz, "%hkv", "index"), kvh, "index");
   std::string kvbh32 = w.let("arith.index_cast " + kvbh + " : index to i32");
   std::string q0 = w.bin("arith.muli", bx, w.idx(c.qTile), "index");
   std::string q0i32 = w.let("arith.index_cast " + q0 + " : index to i32");
@@ -186,6 +197,99 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
             w.idx(kWarpgroupRows * 128), "index") +
       " : index to i64");
   std::string twoT64 = w.let("arith.index_cast " + twoT + " : index to i64");
+
+  // Rows clamped below Nq: operands are read there (rows >= Nq are never
+  // stored).
+  std::string nqm1 = w.bin("arith.subi", "%nq", c1, "index");
+  std::string rowsC[2] = {w.bin("arith.minui", row0, nqm1, "index"),
+                          w.bin("arith.minui", row1, nqm1, "index")};
+  auto selIdx = [&](const std::string &cond, const std::string &a,
+                    const std::string &b) {
+    return w.let("arith.select " + cond + ", " + a + ", " + b + " : index");
+  };
+  auto toI64 = [&](const std::string &v, const std::string &type) {
+    if (type == "i64")
+      return v;
+    return w.let("arith.extsi " + v + " : " + type + " to i64");
+  };
+  // Positions: head 0, h or h / (H / Hkv) by the positions' head count.
+  std::string posHead, qposRow[2];
+  std::string qMin, qMax;
+  auto shuffleI64 = [&](const std::string &v, const std::string &off) {
+    std::string lo = w.let("arith.trunci " + v + " : i64 to i32");
+    std::string hi = w.let("arith.trunci " +
+                           w.bin("arith.shrui", v, w.i64(32), "i64") +
+                           " : i64 to i32");
+    std::string a = w.fresh(), b = w.fresh();
+    w.line(a + ":2 = gpu.shuffle xor " + lo + ", " + off + ", " +
+           w.i32(32) + " : i32");
+    w.line(b + ":2 = gpu.shuffle xor " + hi + ", " + off + ", " +
+           w.i32(32) + " : i32");
+    std::string lo64 = w.let("arith.extui " + a + "#0 : i32 to i64");
+    std::string hi64 = w.let("arith.extui " + b + "#0 : i32 to i64");
+    return w.bin("arith.ori", lo64,
+                 w.bin("arith.shli", hi64, w.i64(32), "i64"), "i64");
+  };
+  if (hasPos) {
+    std::string hp = w.let("memref.dim %qpos, " + c1 + " : " + memP);
+    std::string isOne = w.let("arith.cmpi eq, " + hp + ", " + c1 + " : index");
+    std::string isH = w.let("arith.cmpi eq, " + hp + ", " + gy + " : index");
+    posHead = selIdx(isOne, c0, selIdx(isH, by, kvh));
+    for (int r = 0; r < 2; ++r)
+      qposRow[r] = toI64(w.let("memref.load %qpos[" + bz + ", " + posHead +
+                               ", " + rowsC[r] + "] : " + memP),
+                         c.positions);
+    // The query tile's position range (rows below Nq), the same in every
+    // warp: lanes read rows q0 + lane + 32 r.
+    std::string big = w.i64(INT64_MAX), small = w.i64(INT64_MIN);
+    for (int64_t r = 0; r < c.qTile / 32; ++r) {
+      std::string qi = w.bin("arith.addi", q0,
+                             w.bin("arith.addi", lane, w.idx(32 * r), "index"),
+                             "index");
+      std::string ok = w.let("arith.cmpi ult, " + qi + ", %nq : index");
+      std::string p = toI64(
+          w.let("memref.load %qpos[" + bz + ", " + posHead + ", " +
+                w.bin("arith.minui", qi, nqm1, "index") + "] : " + memP),
+          c.positions);
+      std::string lo = w.let("arith.select " + ok + ", " + p + ", " + big +
+                             " : i64");
+      std::string hi = w.let("arith.select " + ok + ", " + p + ", " + small +
+                             " : i64");
+      qMin = qMin.empty() ? lo : w.bin("arith.minsi", qMin, lo, "i64");
+      qMax = qMax.empty() ? hi : w.bin("arith.maxsi", qMax, hi, "i64");
+    }
+    for (int off : {1, 2, 4, 8, 16}) {
+      std::string o = w.i32(off);
+      qMin = w.bin("arith.minsi", qMin, shuffleI64(qMin, o), "i64");
+      qMax = w.bin("arith.maxsi", qMax, shuffleI64(qMax, o), "i64");
+    }
+  }
+  // Mask and bias: a dim of size 1 broadcasts.
+  struct Operand {
+    std::string name, type, b, h, row[2], dimCol;
+  };
+  auto operandIndices = [&](const std::string &name, const std::string &type) {
+    Operand o;
+    o.name = name;
+    o.type = type;
+    std::string d[4];
+    for (int i = 0; i < 4; ++i)
+      d[i] = w.let("arith.cmpi eq, " +
+                   w.let("memref.dim " + name + ", " + w.idx(i) + " : " +
+                         type) +
+                   ", " + c1 + " : index");
+    o.b = selIdx(d[0], c0, bz);
+    o.h = selIdx(d[1], c0, by);
+    for (int r = 0; r < 2; ++r)
+      o.row[r] = selIdx(d[2], c0, rowsC[r]);
+    o.dimCol = d[3];
+    return o;
+  };
+  Operand maskOp, biasOp;
+  if (c.hasMask)
+    maskOp = operandIndices("%mask", memM);
+  if (hasBias)
+    biasOp = operandIndices("%bias", memB);
 
   // Shared memory base, rounded up to 1024 bytes (the swizzle atom).
   std::string dyn = w.let(
@@ -296,7 +400,54 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
          " iter_args(%acc = " + oZero + ", %m0 = " + negInf + ", %m1 = " +
          negInf + ", %l0 = " + zeroF + ", %l1 = " + zeroF + ") -> (" + oTy +
          ", f32, f32, f32, f32) {");
-  auto [tile, kind] = callTile("%j");
+  auto [tile, tileKind] = callTile("%j");
+  std::string kind = tileKind;
+  std::string tile64 = w.let("arith.index_cast " + tile + " : index to i64");
+  std::string key0 = w.bin("arith.muli", tile64, bk64, "i64");
+  // This thread's key columns: element i is column slot 2 (i / 4) + i % 2,
+  // key key0 + 2 t + 8 (i / 4) + i % 2.
+  const int64_t nSlots = nS / 2;
+  auto slotOf = [](int64_t i) { return 2 * (i / 4) + i % 2; };
+  llvm::SmallVector<std::string> col64(nSlots), colC(nSlots), kposCol(nSlots);
+  {
+    std::string colBase = w.bin("arith.addi", key0, twoT64, "i64");
+    std::string nkm1 = w.bin("arith.subi", "%nk", c1, "index");
+    for (int64_t sl = 0; sl < nSlots; ++sl) {
+      col64[sl] = w.bin("arith.addi", colBase,
+                        w.i64(8 * (sl / 2) + sl % 2), "i64");
+      if (hasPos || c.hasMask || hasBias)
+        colC[sl] = w.bin(
+            "arith.minui",
+            w.let("arith.index_cast " + col64[sl] + " : i64 to index"), nkm1,
+            "index");
+    }
+  }
+  if (hasPos) {
+    // Classify the tile from the position ranges (keys below Nk).
+    std::string big = w.i64(INT64_MAX), small = w.i64(INT64_MIN);
+    std::string kMin, kMax;
+    for (int64_t sl = 0; sl < nSlots; ++sl) {
+      kposCol[sl] = toI64(w.let("memref.load %kpos[" + bz + ", " + posHead +
+                                ", " + colC[sl] + "] : " + memP),
+                          c.positions);
+      std::string ok =
+          w.let("arith.cmpi slt, " + col64[sl] + ", " + nk64 + " : i64");
+      std::string lo = w.let("arith.select " + ok + ", " + kposCol[sl] +
+                             ", " + big + " : i64");
+      std::string hi = w.let("arith.select " + ok + ", " + kposCol[sl] +
+                             ", " + small + " : i64");
+      kMin = kMin.empty() ? lo : w.bin("arith.minsi", kMin, lo, "i64");
+      kMax = kMax.empty() ? hi : w.bin("arith.maxsi", kMax, hi, "i64");
+    }
+    for (int off : {1, 2}) {
+      std::string o = w.i32(off);
+      kMin = w.bin("arith.minsi", kMin, shuffleI64(kMin, o), "i64");
+      kMax = w.bin("arith.maxsi", kMax, shuffleI64(kMax, o), "i64");
+    }
+    kind = w.let("func.call @" + c.name + "_classify(" + qMin + ", " + qMax +
+                 ", " + kMin + ", " + kMax + ", " + nq64 + ", " + nk64 +
+                 ") : (i64, i64, i64, i64, i64, i64) -> i8");
+  }
   std::string stage = w.bin("arith.remui", "%j", c2, "index");
   std::string use = w.bin("arith.divui", "%j", c2, "index");
   std::string parity = w.let(
@@ -311,14 +462,15 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   w.line(step + ":5 = scf.if " + live + " -> (" + oTy +
          ", f32, f32, f32, f32) {");
   {
-    std::string tile64 = w.let("arith.index_cast " + tile + " : index to i64");
-    std::string key0 = w.bin("arith.muli", tile64, bk64, "i64");
     std::string tileEnd = w.bin("arith.addi", key0, bk64, "i64");
     std::string tail = w.let("arith.cmpi sgt, " + tileEnd + ", " + nk64 +
                              " : i64");
     std::string isPartial = w.let("arith.cmpi eq, " + kind + ", " +
                                   w.let("arith.constant 2 : i8") + " : i8");
-    std::string masked = w.bin("arith.ori", isPartial, tail, "i1");
+    // With a mask every visited tile is Partial.
+    std::string masked =
+        c.hasMask ? w.let("arith.constant true")
+                  : w.bin("arith.ori", isPartial, tail, "i1");
     std::string kvOff = w.bin("arith.muli", stage64, w.i64(L.kvBytes), "i64");
 
     // S = Q K^T: both operands K-major; a k16 step is 32 bytes inside a
@@ -346,28 +498,74 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     w.line("nvvm.wgmma.wait.group.sync.aligned 0");
 
     // Scores in the log2 domain; -inf where not live in a masked tile.
+    // With a bias or score_mod: the natural score scale * qk (+ bias, then
+    // score_mod) times log2(e), in every tile.
     llvm::SmallVector<std::string> x;
-    for (int64_t i = 0; i < nS; ++i)
-      x.push_back(w.bin("arith.mulf",
-                        w.let("llvm.extractvalue " + s + "[" +
-                              std::to_string(i) + "] : " + sTy),
-                        scaleLog2, "f32"));
+    const bool natural = hasBias || c.hasScoreMod;
+    std::string scaleF = natural ? w.f32(c.scale) : "";
+    std::string log2e = natural ? w.f32(M_LOG2E) : "";
+    llvm::SmallVector<std::string> biasCol(nSlots);
+    if (hasBias)
+      for (int64_t sl = 0; sl < nSlots; ++sl)
+        biasCol[sl] = selIdx(biasOp.dimCol, c0, colC[sl]);
+    for (int64_t i = 0; i < nS; ++i) {
+      std::string raw = w.let("llvm.extractvalue " + s + "[" +
+                              std::to_string(i) + "] : " + sTy);
+      if (!natural) {
+        x.push_back(w.bin("arith.mulf", raw, scaleLog2, "f32"));
+        continue;
+      }
+      int r = (i / 2) % 2;
+      int64_t sl = slotOf(i);
+      std::string v = w.bin("arith.mulf", raw, scaleF, "f32");
+      if (hasBias) {
+        std::string bv = w.let("memref.load %bias[" + biasOp.b + ", " +
+                               biasOp.h + ", " + biasOp.row[r] + ", " +
+                               biasCol[sl] + "] : " + memB);
+        if (c.bias == "f64")
+          bv = w.let("arith.truncf " + bv + " : f64 to f32");
+        else if (c.bias != "f32")
+          bv = w.let("arith.extf " + bv + " : " + c.bias + " to f32");
+        v = w.bin("arith.addf", v, bv, "f32");
+      }
+      if (c.hasScoreMod) {
+        std::string qi = hasPos ? qposRow[r] : rows64[r];
+        std::string kj = hasPos ? kposCol[sl] : col64[sl];
+        v = w.let("func.call @" + c.name + "_mod(" + v + ", " + bz + ", " +
+                  by + ", " +
+                  w.let("arith.index_cast " + qi + " : i64 to index") + ", " +
+                  w.let("arith.index_cast " + kj + " : i64 to index") +
+                  ") : (f32, index, index, index, index) -> f32");
+      }
+      x.push_back(w.bin("arith.mulf", v, log2e, "f32"));
+    }
     std::string sel = w.fresh();
     w.line(sel + ":" + std::to_string(nS) + " = scf.if " + masked + " -> (" +
            joinTypes("f32", nS) + ") {");
     {
-      std::string colBase = w.bin("arith.addi", key0, twoT64, "i64");
       llvm::SmallVector<std::string> y;
+      llvm::SmallVector<std::string> maskCol(nSlots);
+      if (c.hasMask)
+        for (int64_t sl = 0; sl < nSlots; ++sl)
+          maskCol[sl] = selIdx(maskOp.dimCol, c0, colC[sl]);
       for (int64_t i = 0; i < nS; ++i) {
-        std::string col =
-            w.bin("arith.addi", colBase, w.i64(8 * (i / 4) + i % 2), "i64");
-        std::string row = rows64[(i / 2) % 2];
+        int r = (i / 2) % 2;
+        int64_t sl = slotOf(i);
+        std::string col = col64[sl];
+        std::string row = hasPos ? qposRow[r] : rows64[r];
+        std::string key = hasPos ? kposCol[sl] : col;
         std::string ok = w.let("func.call @" + c.name + "_live(" + row + ", " +
-                               col + ", " + nq64 + ", " + nk64 +
+                               key + ", " + nq64 + ", " + nk64 +
                                ") : (i64, i64, i64, i64) -> i1");
         std::string inside =
             w.let("arith.cmpi slt, " + col + ", " + nk64 + " : i64");
         std::string both = w.bin("arith.andi", ok, inside, "i1");
+        if (c.hasMask)
+          both = w.bin("arith.andi", both,
+                       w.let("memref.load %mask[" + maskOp.b + ", " +
+                             maskOp.h + ", " + maskOp.row[r] + ", " +
+                             maskCol[sl] + "] : " + memM),
+                       "i1");
         y.push_back(w.let("arith.select " + both + ", " + x[i] + ", " +
                           negInf + " : f32"));
       }

@@ -23,7 +23,9 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Transforms/RegionUtils.h"
 
 #include <cmath>
 
@@ -59,18 +61,40 @@ std::string unsupportedReason(SdpaOp op) {
     return "head dim must be 64 or 128 (other head dims: the general path)";
   if (kType.getDimSize(3) != d || vType.getDimSize(3) != d)
     return "k and v must have the head dim of q";
-  if (op.getMask())
-    return "mask";
-  if (op.getBias())
-    return "bias";
   if (op.getMemoryKey())
     return "memory";
-  if (op.getQueryPositions())
-    return "positions";
   if (op.getSpan())
     return "span";
-  if (!op.getScoreMod().empty())
-    return "score_mod";
+  if (Value mask = op.getMask())
+    if (cast<RankedTensorType>(mask.getType()).getRank() > 4)
+      return "mask must have rank 0 to 4";
+  if (Value bias = op.getBias()) {
+    auto type = cast<RankedTensorType>(bias.getType());
+    if (type.getRank() > 4)
+      return "bias must have rank 0 to 4";
+    Type e = type.getElementType();
+    if (!e.isF32() && !e.isF16() && !e.isBF16() && !e.isF64())
+      return "bias must be f16, bf16, f32 or f64";
+  }
+  if (Value qpos = op.getQueryPositions()) {
+    auto qt = cast<RankedTensorType>(qpos.getType());
+    auto kt = cast<RankedTensorType>(op.getKeyPositions().getType());
+    if (qt.getElementType() != kt.getElementType())
+      return "query and key positions must have the same element type";
+    if (!qt.getElementType().isInteger(32) &&
+        !qt.getElementType().isInteger(64))
+      return "positions must be i32 or i64";
+  }
+  if (!op.getScoreMod().empty()) {
+    // The region becomes a function of the GPU module: it may use constants
+    // from outside, nothing else.
+    llvm::SetVector<Value> above;
+    getUsedValuesDefinedAbove(op.getScoreMod(), above);
+    for (Value v : above)
+      if (!v.getDefiningOp() || !v.getDefiningOp()->hasTrait<OpTrait::ConstantLike>())
+        return "score_mod that reads values from outside its region (other "
+               "than constants)";
+  }
   if (auto lse = op.getLse())
     if (!cast<RankedTensorType>(lse.getType()).getElementType().isF32())
       return "lse must be f32";
@@ -84,6 +108,61 @@ public:
                  int64_t kvTile)
       : b(b), loc(loc), pattern(pattern), kvTile(kvTile),
         home(b.getInsertionBlock()) {}
+
+  /// With positions: every key tile is visited (`_tile` says Partial) and
+  /// `@<name>_classify(qFirst, qLast, kFirst, kLast, nq, nk) -> i8`
+  /// classifies it from position ranges.
+  void buildForPositions(StringRef name) {
+    Type i64 = b.getI64Type(), idx = b.getIndexType();
+    {
+      func::FuncOp f = makeFunc(name.str() + "_tiles", {i64, i64, i64, i64},
+                                {idx});
+      Value n = arith::CeilDivUIOp::create(b, loc, toIndex(f.getArgument(3)),
+                                           index(kvTile));
+      func::ReturnOp::create(b, loc, n);
+    }
+    {
+      func::FuncOp f = makeFunc(name.str() + "_tile",
+                                {idx, i64, i64, i64, i64},
+                                {idx, b.getI8Type()});
+      func::ReturnOp::create(
+          b, loc,
+          ValueRange{f.getArgument(0),
+                     arith::ConstantIntOp::create(
+                         b, loc, b.getI8Type(),
+                         static_cast<int64_t>(BlockKind::Partial))});
+    }
+    {
+      func::FuncOp f = makeFunc(name.str() + "_classify",
+                                {i64, i64, i64, i64, i64, i64},
+                                {b.getI8Type()});
+      ValueRange a = f.getArguments();
+      func::ReturnOp::create(b, loc,
+                             pattern.buildClassify(b, loc, a[0], a[1], a[2],
+                                                   a[3], a[4], a[5]));
+    }
+    buildLive(name);
+  }
+
+  /// `@<name>_mod(s : f32, b, h, i, j : index) -> f32`: the score_mod
+  /// region, cloned with the constants it uses from outside.
+  void buildScoreMod(StringRef name, Region &region) {
+    Type idx = b.getIndexType(), f32 = b.getF32Type();
+    func::FuncOp f =
+        makeFunc(name.str() + "_mod", {f32, idx, idx, idx, idx}, {f32});
+    Block &block = region.front();
+    IRMapping mapping;
+    for (unsigned i = 0; i < 5; ++i)
+      mapping.map(block.getArgument(i), f.getArgument(i));
+    llvm::SetVector<Value> above;
+    getUsedValuesDefinedAbove(region, above);
+    for (Value v : above)
+      mapping.map(v, b.clone(*v.getDefiningOp())->getResult(0));
+    for (Operation &inner : block.without_terminator())
+      b.clone(inner, mapping);
+    func::ReturnOp::create(
+        b, loc, mapping.lookupOrDefault(block.getTerminator()->getOperand(0)));
+  }
 
   void build(StringRef name) {
     Type i64 = b.getI64Type(), idx = b.getIndexType(), i1 = b.getI1Type();
@@ -148,17 +227,20 @@ public:
           kind);
       func::ReturnOp::create(b, loc, ValueRange{tile, kind});
     }
-    // @<name>_live(i, j, nq, nk) -> i1
-    {
-      func::FuncOp f =
-          makeFunc(name.str() + "_live", {i64, i64, i64, i64}, {i1});
-      ValueRange a = f.getArguments();
-      func::ReturnOp::create(
-          b, loc, pattern.buildIsLive(b, loc, a[0], a[1], a[2], a[3]));
-    }
+    buildLive(name);
   }
 
 private:
+  /// @<name>_live(i, j, nq, nk) -> i1
+  void buildLive(StringRef name) {
+    Type i64 = b.getI64Type();
+    func::FuncOp f =
+        makeFunc(name.str() + "_live", {i64, i64, i64, i64}, {b.getI1Type()});
+    ValueRange a = f.getArguments();
+    func::ReturnOp::create(
+        b, loc, pattern.buildIsLive(b, loc, a[0], a[1], a[2], a[3]));
+  }
+
   func::FuncOp makeFunc(const std::string &name, ArrayRef<Type> args,
                         ArrayRef<Type> results) {
     b.setInsertionPointToEnd(home);
@@ -272,6 +354,21 @@ struct AttnGpuSdpaCorePass
     config.qTile = qTile;
     config.hasLse = static_cast<bool>(op.getLse());
     config.scaleLog2 = double(op.getScaleOrDefault()) * M_LOG2E;
+    config.scale = double(op.getScaleOrDefault());
+    auto typeName = [](Type t) -> std::string {
+      std::string text;
+      llvm::raw_string_ostream os(text);
+      t.print(os);
+      return text;
+    };
+    if (Value qpos = op.getQueryPositions())
+      config.positions =
+          typeName(cast<RankedTensorType>(qpos.getType()).getElementType());
+    config.hasMask = static_cast<bool>(op.getMask());
+    if (Value bias = op.getBias())
+      config.bias =
+          typeName(cast<RankedTensorType>(bias.getType()).getElementType());
+    config.hasScoreMod = !op.getScoreMod().empty();
     config.name = "sdpa_core_" + std::to_string(counter++);
 
     // The kernel and its pattern helpers.
@@ -290,8 +387,13 @@ struct AttnGpuSdpaCorePass
     kernel->moveBefore(gpuModule.getBody(), gpuModule.getBody()->end());
     {
       OpBuilder hb = OpBuilder::atBlockEnd(gpuModule.getBody());
-      PatternHelpers(hb, loc, op.getPatternOrDense(), kvTile)
-          .build(config.name);
+      PatternHelpers helpers(hb, loc, op.getPatternOrDense(), kvTile);
+      if (op.getQueryPositions())
+        helpers.buildForPositions(config.name);
+      else
+        helpers.build(config.name);
+      if (config.hasScoreMod)
+        helpers.buildScoreMod(config.name, op.getScoreMod());
     }
 
     // Host side: tensor maps, output buffers, the launch.
@@ -378,6 +480,73 @@ struct AttnGpuSdpaCorePass
           MemRefType::get(lseTensor.getShape(), b.getF32Type()), dynLse);
       operands.push_back(memref::CollapseShapeOp::create(
           b, loc, lse, ArrayRef<ReassociationIndices>{{0, 1}, {2}}));
+    }
+    // Positions [B, Hp, N]; Hp is 1, H or Hkv.
+    auto sizeCheck = [&](Value ok, const Twine &what) {
+      cf::AssertOp::create(b, loc, ok,
+                           ("attn.sdpa on the Hopper core: " + what).str());
+    };
+    auto eq = [&](Value a, Value c) -> Value {
+      return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, a, c);
+    };
+    auto buffer = [&](Value tensor) -> Value {
+      auto t = cast<RankedTensorType>(tensor.getType());
+      return bufferization::ToBufferOp::create(
+          b, loc, MemRefType::get(t.getShape(), t.getElementType()), tensor,
+          /*readOnly=*/true);
+    };
+    if (Value qpos = op.getQueryPositions()) {
+      Value kpos = op.getKeyPositions();
+      for (auto [pos, n] : {std::make_pair(qpos, nq),
+                            std::make_pair(kpos, nk)}) {
+        Value hp = dim(pos, 1);
+        Value ok = arith::AndIOp::create(
+            b, loc, arith::AndIOp::create(b, loc, eq(dim(pos, 0), batch),
+                                          eq(dim(pos, 2), n)),
+            arith::OrIOp::create(
+                b, loc, eq(hp, cidx(1)),
+                arith::OrIOp::create(b, loc, eq(hp, heads), eq(hp, kvHeads))));
+        sizeCheck(ok, "positions must be [B, 1 | H | Hkv, N]");
+        operands.push_back(buffer(pos));
+      }
+    }
+    // Mask and bias, right-aligned to [B, H, Nq, Nk] as rank 4; a dim that
+    // is not statically 1 must equal its target.
+    Value target[4] = {batch, heads, nq, nk};
+    for (Value operand : {op.getMask(), op.getBias()}) {
+      if (!operand)
+        continue;
+      auto t = cast<RankedTensorType>(operand.getType());
+      int64_t rank = t.getRank();
+      for (int64_t i = 0; i < rank; ++i)
+        if (t.getDimSize(i) != 1)
+          sizeCheck(eq(dim(operand, i), target[4 - rank + i]),
+                    Twine(operand == op.getMask() ? "mask" : "bias") +
+                        " does not broadcast to [B, H, Nq, Nk]");
+      Value v = operand;
+      if (rank < 4) {
+        SmallVector<int64_t> shape(4 - rank, 1);
+        llvm::append_range(shape, t.getShape());
+        SmallVector<ReassociationIndices> groups;
+        if (rank > 0) {
+          ReassociationIndices first;
+          for (int64_t i = 0; i <= 4 - rank; ++i)
+            first.push_back(i);
+          groups.push_back(first);
+          for (int64_t i = 5 - rank; i < 4; ++i)
+            groups.push_back({i});
+        }
+        SmallVector<OpFoldResult> outShape;
+        for (int64_t i = 0; i < 4; ++i)
+          outShape.push_back(
+              shape[i] == ShapedType::kDynamic
+                  ? OpFoldResult(dim(operand, i - (4 - rank)))
+                  : OpFoldResult(b.getIndexAttr(shape[i])));
+        v = tensor::ExpandShapeOp::create(
+            b, loc, RankedTensorType::get(shape, t.getElementType()), operand,
+            groups, outShape);
+      }
+      operands.push_back(buffer(v));
     }
     // The kernel's memref arguments are fully dynamic.
     for (Value &v : llvm::MutableArrayRef<Value>(operands).drop_front(3)) {

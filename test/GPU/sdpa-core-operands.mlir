@@ -1,0 +1,48 @@
+// RUN: attn-opt %s --attn-gpu-sdpa-core | FileCheck %s
+
+// Positions, mask, bias and score_mod on the Hopper core. Host side: the
+// positions' shapes and the broadcasts of mask and bias are checked at run
+// time; the mask (rank 2) is right-aligned to rank 4; every operand is passed
+// to the kernel as a fully dynamic memref. Kernel: every key tile is visited
+// and classified from the position ranges (@..._classify); the score_mod
+// region becomes @..._mod, applied to the natural score in every tile.
+
+// CHECK-LABEL: func.func @all
+// CHECK: cf.assert {{.*}} "attn.sdpa on the Hopper core: positions must be [B, 1 | H | Hkv, N]"
+// CHECK: cf.assert {{.*}} "attn.sdpa on the Hopper core: positions must be [B, 1 | H | Hkv, N]"
+// CHECK: cf.assert {{.*}} "attn.sdpa on the Hopper core: mask does not broadcast to [B, H, Nq, Nk]"
+// CHECK: tensor.expand_shape %arg6 {{\[}}[0, 1, 2], [3]] output_shape [1, 1, %{{.*}}, %{{.*}}] : tensor<?x?xi1> into tensor<1x1x?x?xi1>
+// CHECK: cf.assert {{.*}} "attn.sdpa on the Hopper core: bias does not broadcast to [B, H, Nq, Nk]"
+// CHECK: gpu.launch_func @attn_gpu::@sdpa_core_0 {{.*}} args({{.*}} : memref<?x?x?xbf16>, {{.*}} : memref<?x?xf32>, {{.*}} : memref<?x?x?xi32>, {{.*}} : memref<?x?x?xi32>, {{.*}} : memref<?x?x?x?xi1>, {{.*}} : memref<?x?x?x?xf32>, {{.*}} : index, {{.*}} : index, {{.*}} : index)
+// CHECK: gpu.func @sdpa_core_0(%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: memref<?x?x?xbf16>, %{{.*}}: memref<?x?xf32>, %[[QPOS:.*]]: memref<?x?x?xi32>, %[[KPOS:.*]]: memref<?x?x?xi32>, %[[MASK:.*]]: memref<?x?x?x?xi1>, %[[BIAS:.*]]: memref<?x?x?x?xf32>, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index) kernel
+// CHECK: memref.load %[[QPOS]]
+// CHECK: scf.for
+// CHECK: memref.load %[[KPOS]]
+// CHECK: func.call @sdpa_core_0_classify(
+// CHECK: nvvm.wgmma.mma_async
+// CHECK: memref.load %[[BIAS]]
+// CHECK: func.call @sdpa_core_0_mod(
+// CHECK: func.call @sdpa_core_0_live(
+// CHECK: memref.load %[[MASK]]
+// CHECK: func.func private @sdpa_core_0_tiles
+// CHECK: arith.ceildivui
+// CHECK: func.func private @sdpa_core_0_tile
+// CHECK: func.func private @sdpa_core_0_classify
+// CHECK: func.func private @sdpa_core_0_live
+// CHECK: func.func private @sdpa_core_0_mod(%[[S:.*]]: f32, %{{.*}}: index, %{{.*}}: index, %[[I:.*]]: index, %[[J:.*]]: index) -> f32
+// CHECK: arith.subi %[[I]], %[[J]]
+// CHECK: arith.subf %[[S]]
+func.func @all(%q: tensor<?x?x?x128xbf16>, %k: tensor<?x?x?x128xbf16>, %v: tensor<?x?x?x128xbf16>, %o: tensor<?x?x?x128xbf16>, %qp: tensor<?x?x?xi32>, %kp: tensor<?x?x?xi32>, %m: tensor<?x?xi1>, %bb: tensor<?x1x?x?xf32>) -> (tensor<?x?x?x128xbf16>, tensor<?x?x?xf32>) {
+  %r:2 = attn.sdpa ins(%q, %k, %v : tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>) outs(%o : tensor<?x?x?x128xbf16>) mask(%m : tensor<?x?xi1>) bias(%bb : tensor<?x1x?x?xf32>) positions(%qp, %kp : tensor<?x?x?xi32>, tensor<?x?x?xi32>) pattern(#attn.causal)
+    score_mod {
+    ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
+      %d = arith.subi %i, %j : index
+      %di = arith.index_cast %d : index to i64
+      %df = arith.sitofp %di : i64 to f32
+      %slope = arith.constant 0.0625 : f32
+      %pen = arith.mulf %slope, %df : f32
+      %t = arith.subf %s, %pen : f32
+      attn.yield %t : f32
+    } -> tensor<?x?x?x128xbf16>, tensor<?x?x?xf32>
+  return %r#0, %r#1 : tensor<?x?x?x128xbf16>, tensor<?x?x?xf32>
+}
