@@ -16,17 +16,9 @@ func.func @head_dim(%q: tensor<1x2x8x96xbf16>, %o: tensor<1x2x8x96xbf16>) -> ten
 
 // -----
 
-func.func @memory(%q: tensor<1x2x8x64xbf16>, %mk: tensor<2x4x64xbf16>, %o: tensor<1x2x8x64xbf16>) -> tensor<1x2x8x64xbf16> {
-  // expected-error @+1 {{not yet on the Hopper core: memory}}
-  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x8x64xbf16>, tensor<1x2x8x64xbf16>, tensor<1x2x8x64xbf16>) outs(%o : tensor<1x2x8x64xbf16>) memory(%mk, %mk : tensor<2x4x64xbf16>, tensor<2x4x64xbf16>) -> tensor<1x2x8x64xbf16>
-  return %r : tensor<1x2x8x64xbf16>
-}
-
-// -----
-
-func.func @span(%q: tensor<1x2x8x64xbf16>, %z: tensor<2xf32>, %o: tensor<1x2x8x64xbf16>) -> tensor<1x2x8x64xbf16> {
-  // expected-error @+1 {{not yet on the Hopper core: span}}
-  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x8x64xbf16>, tensor<1x2x8x64xbf16>, tensor<1x2x8x64xbf16>) outs(%o : tensor<1x2x8x64xbf16>) span(%z : tensor<2xf32>) {ramp = 2.0 : f32, max_span = 8.0 : f32} -> tensor<1x2x8x64xbf16>
+func.func @memory(%q: tensor<1x2x8x64xbf16>, %mk: tensor<2x4x64xf16>, %o: tensor<1x2x8x64xbf16>) -> tensor<1x2x8x64xbf16> {
+  // expected-error @+1 {{not yet on the Hopper core: memory keys and values must have the element type of q}}
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x8x64xbf16>, tensor<1x2x8x64xbf16>, tensor<1x2x8x64xbf16>) outs(%o : tensor<1x2x8x64xbf16>) memory(%mk, %mk : tensor<2x4x64xf16>, tensor<2x4x64xf16>) -> tensor<1x2x8x64xbf16>
   return %r : tensor<1x2x8x64xbf16>
 }
 

@@ -1,4 +1,4 @@
-// RUN: attn-opt %s --attn-gpu-sdpa-core | FileCheck %s
+// RUN: attn-opt %s --attn-gpu-sdpa-core -split-input-file | FileCheck %s
 
 // Positions, mask, bias and score_mod on the Hopper core. Host side: the
 // positions' shapes and the broadcasts of mask and bias are checked at run
@@ -45,4 +45,29 @@ func.func @all(%q: tensor<?x?x?x128xbf16>, %k: tensor<?x?x?x128xbf16>, %v: tenso
       attn.yield %t : f32
     } -> tensor<?x?x?x128xbf16>, tensor<?x?x?xf32>
   return %r#0, %r#1 : tensor<?x?x?x128xbf16>, tensor<?x?x?xf32>
+}
+
+// -----
+
+// @span_memory: the span [H] and the persistent memory (two tensor maps over
+// [Hkv, M, D] and M) reach the kernel; memory tiles are visited first
+// (ceil(M / kv-tile) of them, their maps chosen per tile); Partial tiles weigh
+// by the span.
+
+// CHECK-LABEL: func.func @span_memory
+// CHECK: cf.assert {{.*}} "attn.sdpa on the Hopper core: span is not [H]"
+// CHECK: cf.assert {{.*}} "attn.sdpa on the Hopper core: memory must be [Hkv, M, D] keys and values"
+// CHECK: nvgpu.tma.create.descriptor {{.*}} -> <tensor = memref<1x64x64xf16, 3>
+// CHECK: nvgpu.tma.create.descriptor {{.*}} -> <tensor = memref<1x64x64xf16, 3>
+// CHECK: gpu.launch_func @attn_gpu::@sdpa_core_0 {{.*}} args({{.*}} : memref<?x?x?xf16>, {{.*}} : memref<?xf32>, {{.*}} : !llvm.ptr, {{.*}} : !llvm.ptr, {{.*}} : index, {{.*}} : index, {{.*}} : index, {{.*}} : index)
+// CHECK: gpu.func @sdpa_core_0(%{{.*}}: !llvm.ptr, %[[K:[^:]*]]: !llvm.ptr, %[[V:[^:]*]]: !llvm.ptr, %{{.*}}: memref<?x?x?xf16>, %[[Z:.*]]: memref<?xf32>, %[[MK:[^:]*]]: !llvm.ptr, %[[MV:[^:]*]]: !llvm.ptr, %[[M:[^:]*]]: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index) kernel
+// CHECK: memref.load %[[Z]]
+// CHECK: arith.ceildivui %[[M]], %c64
+// CHECK: llvm.select %{{.*}}, %[[MK]], %[[K]] : i1, !llvm.ptr
+// CHECK: llvm.select %{{.*}}, %[[MV]], %[[V]] : i1, !llvm.ptr
+// CHECK: scf.for
+// CHECK: math.absf
+func.func @span_memory(%q: tensor<?x?x?x64xf16>, %k: tensor<?x?x?x64xf16>, %v: tensor<?x?x?x64xf16>, %o: tensor<?x?x?x64xf16>, %z: tensor<?xf32>, %mk: tensor<?x?x64xf16>, %mv: tensor<?x?x64xf16>) -> tensor<?x?x?x64xf16> {
+  %r = attn.sdpa ins(%q, %k, %v : tensor<?x?x?x64xf16>, tensor<?x?x?x64xf16>, tensor<?x?x?x64xf16>) outs(%o : tensor<?x?x?x64xf16>) memory(%mk, %mv : tensor<?x?x64xf16>, tensor<?x?x64xf16>) span(%z : tensor<?xf32>) pattern(#attn.causal) {ramp = 16.0 : f32, max_span = 100.0 : f32} -> tensor<?x?x?x64xf16>
+  return %r : tensor<?x?x?x64xf16>
 }

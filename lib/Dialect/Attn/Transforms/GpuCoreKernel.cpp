@@ -19,6 +19,7 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <tuple>
 
 using namespace mlir::attn::gpu_core;
 
@@ -142,6 +143,11 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     extraArgs += ", %mask: " + memM;
   if (hasBias)
     extraArgs += ", %bias: " + memB;
+  if (c.hasSpan)
+    extraArgs += ", %span: memref<?xf32>";
+  const bool hasMem = c.hasMemory;
+  if (hasMem)
+    extraArgs += ", %mkmap: !llvm.ptr, %mvmap: !llvm.ptr, %nm: index";
   w.raw("gpu.func @" + c.name +
         "(%qmap: !llvm.ptr, %kmap: !llvm.ptr, %vmap: !llvm.ptr, %out: " +
         memO + (c.hasLse ? ", %lse: memref<?x?xf32>" : "") + extraArgs +
@@ -164,6 +170,7 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   std::string kvbh = w.bin(
       "arith.addi", w.bin("arith.muli", bz, "%hkv", "index"), kvh, "index");
   std::string kvbh32 = w.let("arith.index_cast " + kvbh + " : index to i32");
+  std::string kvh32 = w.let("arith.index_cast " + kvh + " : index to i32");
   std::string q0 = w.bin("arith.muli", bx, w.idx(c.qTile), "index");
   std::string q0i32 = w.let("arith.index_cast " + q0 + " : index to i32");
   std::string q0i64 = w.let("arith.index_cast " + q0 + " : index to i64");
@@ -285,6 +292,26 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     o.dimCol = d[3];
     return o;
   };
+  // The span of this head, clamped to [0, max_span], and the weight of a
+  // pair at distance `d` (f32): clamp((ramp + z' - d) / ramp, 0, 1).
+  std::string spanZ, rampF, zeroW, oneW;
+  if (c.hasSpan) {
+    zeroW = w.f32(0.0);
+    oneW = w.f32(1.0);
+    rampF = w.f32(c.ramp);
+    std::string z = w.let("memref.load %span[" + by + "] : memref<?xf32>");
+    spanZ = w.bin("arith.minimumf", w.bin("arith.maximumf", z, zeroW, "f32"),
+                  w.f32(c.maxSpan), "f32");
+  }
+  auto spanWeight = [&](const std::string &d) {
+    std::string m = w.bin(
+        "arith.divf",
+        w.bin("arith.subf", w.bin("arith.addf", rampF, spanZ, "f32"), d,
+              "f32"),
+        rampF, "f32");
+    return w.bin("arith.minimumf", w.bin("arith.maximumf", m, zeroW, "f32"),
+                 oneW, "f32");
+  };
   Operand maskOp, biasOp;
   if (c.hasMask)
     maskOp = operandIndices("%mask", memM);
@@ -350,7 +377,27 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
            ") : (index, i64, i64, i64, i64) -> (index, i8)");
     return std::make_pair(r + "#0", r + "#1");
   };
-  auto issueKV = [&](const std::string &stage, const std::string &tile) {
+  // Visit j: with memory, tiles [0, nMem) are memory tiles, then the key
+  // tiles of the pattern. Returns (is memory, tile, kind).
+  std::string nMem;
+  auto visit = [&](const std::string &j) {
+    if (!hasMem) {
+      auto [t, k] = callTile(j);
+      return std::make_tuple(std::string(), t, k);
+    }
+    std::string isMem = w.let("arith.cmpi ult, " + j + ", " + nMem + " : index");
+    std::string jr = w.let("arith.select " + isMem + ", " + w.idx(0) + ", " +
+                           w.bin("arith.subi", j, nMem, "index") + " : index");
+    auto [t, k] = callTile(jr);
+    std::string tile = w.let("arith.select " + isMem + ", " + j + ", " + t +
+                             " : index");
+    std::string kind = w.let("arith.select " + isMem + ", " +
+                             w.let("arith.constant 1 : i8") + ", " + k +
+                             " : i8");
+    return std::make_tuple(isMem, tile, kind);
+  };
+  auto issueKV = [&](const std::string &stage, const std::string &tile,
+                     const std::string &isMem) {
     std::string stage64 = w.let("arith.index_cast " + stage + " : index to i64");
     std::string bar = fullBar(stage64);
     w.line("nvvm.mbarrier.arrive.expect_tx " + bar + ", " +
@@ -359,14 +406,25 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
         w.let("arith.index_cast " +
               w.bin("arith.muli", tile, w.idx(BK), "index") + " : index to i32");
     std::string sOff = w.bin("arith.muli", stage64, w.i64(L.kvBytes), "i64");
-    load("%kmap", w.bin("arith.addi", w.i64(L.offK), sOff, "i64"), BK, row,
-         bar, kvbh32);
-    load("%vmap", w.bin("arith.addi", w.i64(L.offV), sOff, "i64"), BK, row,
-         bar, kvbh32);
+    std::string kmap = "%kmap", vmap = "%vmap", head = kvbh32;
+    if (hasMem) {
+      kmap = w.let("llvm.select " + isMem + ", %mkmap, %kmap : i1, !llvm.ptr");
+      vmap = w.let("llvm.select " + isMem + ", %mvmap, %vmap : i1, !llvm.ptr");
+      head = w.let("arith.select " + isMem + ", " + kvh32 + ", " + kvbh32 +
+                   " : i32");
+    }
+    load(kmap, w.bin("arith.addi", w.i64(L.offK), sOff, "i64"), BK, row, bar,
+         head);
+    load(vmap, w.bin("arith.addi", w.i64(L.offV), sOff, "i64"), BK, row, bar,
+         head);
   };
 
   std::string nTiles = w.let("func.call @" + c.name + "_tiles(" + tilesArgs +
                              ") : (i64, i64, i64, i64) -> index");
+  if (hasMem) {
+    nMem = w.bin("arith.ceildivui", "%nm", w.idx(BK), "index");
+    nTiles = w.bin("arith.addi", nTiles, nMem, "index");
+  }
   // Prologue: Q, and the first two key/value tiles.
   w.line("scf.if " + isT0 + " {");
   w.line("nvvm.mbarrier.arrive.expect_tx " + barQ + ", " + w.i32(L.qBytes) +
@@ -377,7 +435,10 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     std::string has =
         w.let("arith.cmpi ult, " + sIdx + ", " + nTiles + " : index");
     w.line("scf.if " + has + " {");
-    issueKV(sIdx, callTile(sIdx).first);
+    {
+      auto [isMem, t, k] = visit(sIdx);
+      issueKV(sIdx, t, isMem);
+    }
     w.line("}");
   }
   w.line("}");
@@ -400,8 +461,11 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
          " iter_args(%acc = " + oZero + ", %m0 = " + negInf + ", %m1 = " +
          negInf + ", %l0 = " + zeroF + ", %l1 = " + zeroF + ") -> (" + oTy +
          ", f32, f32, f32, f32) {");
-  auto [tile, tileKind] = callTile("%j");
+  auto [isMem, tile, tileKind] = visit("%j");
   std::string kind = tileKind;
+  std::string notMem =
+      hasMem ? w.bin("arith.xori", isMem, w.let("arith.constant true"), "i1")
+             : "";
   std::string tile64 = w.let("arith.index_cast " + tile + " : index to i64");
   std::string key0 = w.bin("arith.muli", tile64, bk64, "i64");
   // This thread's key columns: element i is column slot 2 (i / 4) + i % 2,
@@ -422,10 +486,17 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
             "index");
     }
   }
+  std::string kMin, kMax;
   if (hasPos) {
-    // Classify the tile from the position ranges (keys below Nk).
+    // Classify the tile from the position ranges (keys below Nk); not in
+    // memory tiles (Nk may be 0 there).
+    std::string pres;
+    if (hasMem) {
+      pres = w.fresh();
+      w.line(pres + ":" + std::to_string(nSlots + 3) + " = scf.if " + notMem +
+             " -> (" + joinTypes("i64", nSlots + 2) + ", i8) {");
+    }
     std::string big = w.i64(INT64_MAX), small = w.i64(INT64_MIN);
-    std::string kMin, kMax;
     for (int64_t sl = 0; sl < nSlots; ++sl) {
       kposCol[sl] = toI64(w.let("memref.load %kpos[" + bz + ", " + posHead +
                                 ", " + colC[sl] + "] : " + memP),
@@ -447,7 +518,74 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     kind = w.let("func.call @" + c.name + "_classify(" + qMin + ", " + qMax +
                  ", " + kMin + ", " + kMax + ", " + nq64 + ", " + nk64 +
                  ") : (i64, i64, i64, i64, i64, i64) -> i8");
+    if (hasMem) {
+      llvm::SmallVector<std::string> ys(kposCol.begin(), kposCol.end());
+      ys.push_back(kMin);
+      ys.push_back(kMax);
+      w.line("scf.yield " + join(ys) + ", " + kind + " : " +
+             joinTypes("i64", nSlots + 2) + ", i8");
+      w.line("} else {");
+      std::string z = w.i64(0);
+      llvm::SmallVector<std::string> zs(nSlots + 2, z);
+      w.line("scf.yield " + join(zs) + ", " + w.let("arith.constant 1 : i8") +
+             " : " + joinTypes("i64", nSlots + 2) + ", i8");
+      w.line("}");
+      for (int64_t sl = 0; sl < nSlots; ++sl)
+        kposCol[sl] = pres + "#" + std::to_string(sl);
+      kMin = pres + "#" + std::to_string(nSlots);
+      kMax = pres + "#" + std::to_string(nSlots + 1);
+      kind = pres + "#" + std::to_string(nSlots + 2);
+    }
   }
+  if (c.hasSpan) {
+    // Meet the pattern's kind with the span's: qpos - kpos lies in
+    // [qFirst - kLast, qLast - kFirst].
+    std::string qF = hasPos ? qMin : q0i64, qL = hasPos ? qMax : qLast;
+    std::string kF = hasPos ? kMin : key0;
+    std::string kL =
+        hasPos ? kMax
+               : w.bin("arith.minsi",
+                       w.bin("arith.addi", key0, w.i64(BK - 1), "i64"),
+                       w.bin("arith.subi", nk64, w.i64(1), "i64"), "i64");
+    std::string z64 = w.i64(0);
+    std::string dMin = w.bin("arith.subi", qF, kL, "i64");
+    std::string dMax = w.bin("arith.subi", qL, kF, "i64");
+    auto absI = [&](const std::string &v) {
+      return w.bin("arith.maxsi", v, w.bin("arith.subi", z64, v, "i64"),
+                   "i64");
+    };
+    std::string crosses = w.bin(
+        "arith.andi", w.let("arith.cmpi sle, " + dMin + ", " + z64 + " : i64"),
+        w.let("arith.cmpi sge, " + dMax + ", " + z64 + " : i64"), "i1");
+    std::string nearest = w.let(
+        "arith.select " + crosses + ", " + z64 + ", " +
+        w.bin("arith.minsi", absI(dMin), absI(dMax), "i64") + " : i64");
+    std::string farthest = w.bin("arith.maxsi", absI(dMin), absI(dMax), "i64");
+    auto weightAt = [&](const std::string &d) {
+      return spanWeight(w.let("arith.sitofp " + d + " : i64 to f32"));
+    };
+    std::string anyLive = w.let("arith.cmpf ogt, " + weightAt(nearest) +
+                                ", " + zeroW + " : f32");
+    std::string allOne = w.let("arith.cmpf oeq, " + weightAt(farthest) +
+                               ", " + oneW + " : f32");
+    std::string k0 = w.let("arith.constant 0 : i8");
+    std::string k1 = w.let("arith.constant 1 : i8");
+    std::string k2 = w.let("arith.constant 2 : i8");
+    std::string empty = w.bin(
+        "arith.ori", w.let("arith.cmpi eq, " + kind + ", " + k0 + " : i8"),
+        w.bin("arith.xori", anyLive, w.let("arith.constant true"), "i1"),
+        "i1");
+    std::string full = w.bin(
+        "arith.andi", w.let("arith.cmpi eq, " + kind + ", " + k1 + " : i8"),
+        allOne, "i1");
+    kind = w.let("arith.select " + empty + ", " + k0 + ", " +
+                 w.let("arith.select " + full + ", " + k1 + ", " + k2 +
+                       " : i8") +
+                 " : i8");
+  }
+  if (hasMem) // memory tiles are live
+    kind = w.let("arith.select " + isMem + ", " +
+                 w.let("arith.constant 1 : i8") + ", " + kind + " : i8");
   std::string stage = w.bin("arith.remui", "%j", c2, "index");
   std::string use = w.bin("arith.divui", "%j", c2, "index");
   std::string parity = w.let(
@@ -498,6 +636,29 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     w.line("nvvm.wgmma.wait.group.sync.aligned 0");
 
     // Scores in the log2 domain; -inf where not live in a masked tile.
+    const int64_t nSel = c.hasSpan ? 2 * nS : nS;
+    std::string memRes;
+    if (hasMem) {
+      // Memory tiles: scale * qk, live below M.
+      std::string nm64 = w.let("arith.index_cast %nm : index to i64");
+      memRes = w.fresh();
+      w.line(memRes + ":" + std::to_string(nSel) + " = scf.if " + isMem +
+             " -> (" + joinTypes("f32", nSel) + ") {");
+      llvm::SmallVector<std::string> ym;
+      for (int64_t i = 0; i < nS; ++i) {
+        std::string raw = w.let("llvm.extractvalue " + s + "[" +
+                                std::to_string(i) + "] : " + sTy);
+        std::string in = w.let("arith.cmpi slt, " + col64[slotOf(i)] + ", " +
+                               nm64 + " : i64");
+        ym.push_back(w.let("arith.select " + in + ", " +
+                           w.bin("arith.mulf", raw, scaleLog2, "f32") + ", " +
+                           negInf + " : f32"));
+      }
+      if (c.hasSpan)
+        ym.append(nS, oneW);
+      w.line("scf.yield " + join(ym) + " : " + joinTypes("f32", nSel));
+      w.line("} else {");
+    }
     // With a bias or score_mod: the natural score scale * qk (+ bias, then
     // score_mod) times log2(e), in every tile.
     llvm::SmallVector<std::string> x;
@@ -539,11 +700,12 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
       }
       x.push_back(w.bin("arith.mulf", v, log2e, "f32"));
     }
+    // With a span the masked branch also yields the weights (1 elsewhere).
     std::string sel = w.fresh();
-    w.line(sel + ":" + std::to_string(nS) + " = scf.if " + masked + " -> (" +
-           joinTypes("f32", nS) + ") {");
+    w.line(sel + ":" + std::to_string(nSel) + " = scf.if " + masked +
+           " -> (" + joinTypes("f32", nSel) + ") {");
     {
-      llvm::SmallVector<std::string> y;
+      llvm::SmallVector<std::string> y, spanW;
       llvm::SmallVector<std::string> maskCol(nSlots);
       if (c.hasMask)
         for (int64_t sl = 0; sl < nSlots; ++sl)
@@ -566,16 +728,47 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
                              maskOp.h + ", " + maskOp.row[r] + ", " +
                              maskCol[sl] + "] : " + memM),
                        "i1");
+        if (c.hasSpan) {
+          std::string d = w.let(
+              "math.absf " +
+              w.let("arith.sitofp " + w.bin("arith.subi", row, key, "i64") +
+                    " : i64 to f32") +
+              " : f32");
+          std::string wt = spanWeight(d);
+          spanW.push_back(wt);
+          both = w.bin("arith.andi", both,
+                       w.let("arith.cmpf ogt, " + wt + ", " + zeroW + " : f32"),
+                       "i1");
+        }
         y.push_back(w.let("arith.select " + both + ", " + x[i] + ", " +
                           negInf + " : f32"));
       }
-      w.line("scf.yield " + join(y) + " : " + joinTypes("f32", nS));
+      y.append(spanW.begin(), spanW.end());
+      w.line("scf.yield " + join(y) + " : " + joinTypes("f32", nSel));
     }
     w.line("} else {");
-    w.line("scf.yield " + join(x) + " : " + joinTypes("f32", nS));
+    llvm::SmallVector<std::string> xs = x;
+    if (c.hasSpan)
+      xs.append(nS, oneW);
+    w.line("scf.yield " + join(xs) + " : " + joinTypes("f32", nSel));
     w.line("}");
     for (int64_t i = 0; i < nS; ++i)
       x[i] = sel + "#" + std::to_string(i);
+    llvm::SmallVector<std::string> weights;
+    if (c.hasSpan)
+      for (int64_t i = 0; i < nS; ++i)
+        weights.push_back(sel + "#" + std::to_string(nS + i));
+    if (hasMem) {
+      llvm::SmallVector<std::string> yr = x;
+      yr.append(weights.begin(), weights.end());
+      w.line("scf.yield " + join(yr) + " : " + joinTypes("f32", nSel));
+      w.line("}");
+      for (int64_t i = 0; i < nS; ++i)
+        x[i] = memRes + "#" + std::to_string(i);
+      if (c.hasSpan)
+        for (int64_t i = 0; i < nS; ++i)
+          weights[i] = memRes + "#" + std::to_string(nS + i);
+    }
 
     // Online softmax per row (each row lives on 4 lanes).
     std::string mOld[2] = {"%m0", "%m1"}, lOld[2] = {"%l0", "%l1"};
@@ -606,6 +799,8 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
       int r = (i / 2) % 2;
       p[i] = w.let("math.exp2 " + w.bin("arith.subf", x[i], shift[r], "f32") +
                    " fastmath<afn> : f32");
+      if (c.hasSpan)
+        p[i] = w.bin("arith.mulf", p[i], weights[i], "f32");
       sum[r] = sum[r].empty() ? p[i] : w.bin("arith.addf", sum[r], p[i], "f32");
     }
     for (int r = 0; r < 2; ++r)
@@ -692,7 +887,10 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   std::string more = w.let("arith.cmpi ult, " + jn + ", " + nTiles + " : index");
   std::string refill = w.bin("arith.andi", isT0, more, "i1");
   w.line("scf.if " + refill + " {");
-  issueKV(stage, callTile(jn).first);
+  {
+    auto [isMemN, tN, kN] = visit(jn);
+    issueKV(stage, tN, isMemN);
+  }
   w.line("}");
   w.line("scf.yield " + step + "#0, " + step + "#1, " + step + "#2, " + step +
          "#3, " + step + "#4 : " + oTy + ", f32, f32, f32, f32");

@@ -63,6 +63,17 @@ struct KernelConfig {
   /// Whether `@<name>_mod(s : f32, b, h, qpos, kpos : index) -> f32` (the
   /// op's score_mod) is applied to the natural score in every tile.
   bool hasScoreMod = false;
+  /// Whether an adaptive span `memref<?xf32>` ([H]) is passed, with its
+  /// `ramp` and `max_span`: tiles are met with the span's kind (Empty where
+  /// every weight is 0, Full where every weight is 1) and Partial tiles
+  /// weigh exp(s) by clamp((ramp + z' - |qpos - kpos|) / ramp, 0, 1).
+  bool hasSpan = false;
+  double ramp = 1.0, maxSpan = 0.0;
+  /// Whether persistent memory is passed: two more tensor maps over
+  /// [Hkv, M, D] (boxes like K and V) and M (`index`). Its ceil(M / kvTile)
+  /// tiles are visited first, always live (keys >= M excepted), with no
+  /// pattern, mask, bias, score_mod or span.
+  bool hasMemory = false;
   /// Symbol of the kernel, and of its helpers `@<name>_tiles(qFirst, qLast,
   /// Nq, Nk : i64) -> index` (key tiles to visit), `@<name>_tile(j : index,
   /// qFirst, qLast, Nq, Nk : i64) -> (index, i8)` (the j-th tile and its

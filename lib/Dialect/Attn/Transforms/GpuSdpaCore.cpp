@@ -61,10 +61,12 @@ std::string unsupportedReason(SdpaOp op) {
     return "head dim must be 64 or 128 (other head dims: the general path)";
   if (kType.getDimSize(3) != d || vType.getDimSize(3) != d)
     return "k and v must have the head dim of q";
-  if (op.getMemoryKey())
-    return "memory";
-  if (op.getSpan())
-    return "span";
+  if (Value mk = op.getMemoryKey()) {
+    auto mkType = cast<RankedTensorType>(mk.getType());
+    auto mvType = cast<RankedTensorType>(op.getMemoryValue().getType());
+    if (mkType.getElementType() != elt || mvType.getElementType() != elt)
+      return "memory keys and values must have the element type of q";
+  }
   if (Value mask = op.getMask())
     if (cast<RankedTensorType>(mask.getType()).getRank() > 4)
       return "mask must have rank 0 to 4";
@@ -369,6 +371,12 @@ struct AttnGpuSdpaCorePass
       config.bias =
           typeName(cast<RankedTensorType>(bias.getType()).getElementType());
     config.hasScoreMod = !op.getScoreMod().empty();
+    config.hasMemory = static_cast<bool>(op.getMemoryKey());
+    if (op.getSpan()) {
+      config.hasSpan = true;
+      config.ramp = op.getRampAttr().getValueAsDouble();
+      config.maxSpan = op.getMaxSpanAttr().getValueAsDouble();
+    }
     config.name = "sdpa_core_" + std::to_string(counter++);
 
     // The kernel and its pattern helpers.
@@ -409,8 +417,12 @@ struct AttnGpuSdpaCorePass
       auto mType = MemRefType::get(tType.getShape(), elt);
       Value mem = bufferization::ToBufferOp::create(b, loc, mType, tensor,
                                                     /*readOnly=*/true);
-      Value flat = memref::CollapseShapeOp::create(
-          b, loc, mem, ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3}});
+      // [B, H, N, D] as [B*H, N, D]; memory is [Hkv, M, D] already.
+      Value flat = tType.getRank() == 3
+                       ? mem
+                       : memref::CollapseShapeOp::create(
+                             b, loc, mem,
+                             ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3}});
       Value unranked = memref::CastOp::create(
           b, loc, UnrankedMemRefType::get(elt, 0), flat);
       auto box = MemRefType::get({1, rows, 64}, elt, MemRefLayoutAttrInterface(),
@@ -548,12 +560,28 @@ struct AttnGpuSdpaCorePass
       }
       operands.push_back(buffer(v));
     }
+    if (Value span = op.getSpan()) {
+      sizeCheck(eq(dim(span, 0), heads), "span is not [H]");
+      operands.push_back(buffer(span));
+    }
     // The kernel's memref arguments are fully dynamic.
     for (Value &v : llvm::MutableArrayRef<Value>(operands).drop_front(3)) {
       auto t = cast<MemRefType>(v.getType());
       SmallVector<int64_t> shape(t.getRank(), ShapedType::kDynamic);
       v = memref::CastOp::create(b, loc,
                                  MemRefType::get(shape, t.getElementType()), v);
+    }
+    if (Value mk = op.getMemoryKey()) {
+      Value mv = op.getMemoryValue();
+      sizeCheck(arith::AndIOp::create(
+                    b, loc,
+                    arith::AndIOp::create(b, loc, eq(dim(mk, 0), kvHeads),
+                                          eq(dim(mv, 0), kvHeads)),
+                    eq(dim(mk, 1), dim(mv, 1))),
+                "memory must be [Hkv, M, D] keys and values");
+      operands.push_back(tensorMap(mk, kvTile));
+      operands.push_back(tensorMap(mv, kvTile));
+      operands.push_back(dim(mk, 1));
     }
     operands.push_back(nq);
     operands.push_back(nk);
