@@ -45,7 +45,8 @@ MLIR
 # Operands: <pattern>-<feature>_<elt>_d<D>_kv<kv>[_q<q>]_lse, features pos
 # (positions [B, ?, N], i32; i64 in the f16 "all" kernel), mask ([B, 1, Nq,
 # Nk] i1), bias ([H, Nq, Nk]: f32; the element type in "all"), mod (score_mod
-# s - 0.05 (h + 1) (i - j)), all (the four together).
+# s - 0.05 (h + 1) (i - j)), all (the four together), span (z [H], ramp 32,
+# max_span 300), mem (memory [Hkv, M, D]), every (all, span and mem).
 build_op() { # pattern feature elt D kv q
   local pat=$1 feat=$2 elt=$3 d=$4 kv=$5 q=$6
   local name="${pat}-${feat}_${elt}_d${d}_kv${kv}"
@@ -53,15 +54,21 @@ build_op() { # pattern feature elt D kv q
   name="${name}_lse"
   local t="tensor<?x?x?x${d}x${elt}>" res="tensor<?x?x?x${d}x${elt}>, tensor<?x?x?xf32>"
   local pt=i32 bt=f32 args="" clauses="" region=""
-  if [ "$feat" = all ]; then bt=$elt; [ "$elt" = f16 ] && pt=i64; fi
+  if [ "$feat" = all ] || [ "$feat" = every ]; then bt=$elt; [ "$elt" = f16 ] && pt=i64; fi
+  local mt="tensor<?x?x${d}x${elt}>" attrs=""
   local pos_t="tensor<?x?x?x${pt}>" mask_t="tensor<?x1x?x?xi1>" bias_t="tensor<?x?x?x${bt}>"
-  case $feat in mask|all)
+  case $feat in mask|all|every)
     args="$args, %m: $mask_t"; clauses="$clauses mask(%m : $mask_t)";; esac
-  case $feat in bias|all)
+  case $feat in bias|all|every)
     args="$args, %bb: $bias_t"; clauses="$clauses bias(%bb : $bias_t)";; esac
-  case $feat in pos|all)
+  case $feat in mem|every)
+    args="$args, %mk: $mt, %mv: $mt"; clauses="$clauses memory(%mk, %mv : $mt, $mt)";; esac
+  case $feat in pos|all|every)
     args="$args, %qp: $pos_t, %kp: $pos_t"; clauses="$clauses positions(%qp, %kp : $pos_t, $pos_t)";; esac
-  case $feat in mod|all)
+  case $feat in span|every)
+    args="$args, %z: tensor<?xf32>"; clauses="$clauses span(%z : tensor<?xf32>)"
+    attrs="{ramp = 32.0 : f32, max_span = 300.0 : f32}";; esac
+  case $feat in mod|all|every)
     region='score_mod {
   ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
     %h64 = arith.index_cast %h : index to i64
@@ -80,7 +87,7 @@ build_op() { # pattern feature elt D kv q
   esac
   cat > "$out/$name.mlir" <<MLIR
 func.func @${name//-/_}(%q: $t, %k: $t, %v: $t, %o: $t$args) -> ($res) {
-  %r:2 = attn.sdpa ins(%q, %k, %v : $t, $t, $t) outs(%o : $t)$clauses $(pattern_clause "$pat") $region -> $res
+  %r:2 = attn.sdpa ins(%q, %k, %v : $t, $t, $t) outs(%o : $t)$clauses $(pattern_clause "$pat") $attrs $region -> $res
   return %r#0, %r#1 : $res
 }
 MLIR
@@ -90,7 +97,7 @@ MLIR
   "$ptxas" -arch=sm_90a -v "$out/$name.ptx" -o "$out/$name.cubin" 2>> "$out/ptxas.txt"
   rm "$out/$name.isa.mlir"
 }
-for feat in pos mask bias mod all; do
+for feat in pos mask bias mod all span mem every; do
   pat=causal; [ "$feat" = mask ] || [ "$feat" = mod ] && pat=dense
   build_op $pat $feat bf16 128 64 128
   build_op $pat $feat f16 64 128 64

@@ -123,8 +123,16 @@ class Launch:
         vals += memref_params(out.view(B * H, Nq, D))
         if kernel.lse:
             vals += memref_params(lse.view(B * H, Nq))
-        for t in extra:  # positions, mask, bias (GpuCoreKernel.h order)
-            vals += memref_params(t)
+        self.keep = []
+        for t in extra:  # positions, mask, bias, span, memory (GpuCoreKernel.h order)
+            if isinstance(t, tuple) and t[0] == "map":  # a memory tensor map
+                m = tensor_map(t[1].unsqueeze(0), kernel.kv, dtype_code, l2promo)
+                self.keep.append(m)
+                vals.append(ctypes.c_void_p(m.data_ptr()))
+            elif isinstance(t, int):  # M
+                vals.append(ctypes.c_int64(t))
+            else:
+                vals += memref_params(t)
         vals += [ctypes.c_int64(Nq), ctypes.c_int64(Nk), ctypes.c_int64(Hkv)]
         self.vals = vals
         self.params = (ctypes.c_void_p * len(vals))(
@@ -177,7 +185,10 @@ def score_mod_ref(s, b, h, i, j):
     return s - 0.05 * (h + 1) * (i - j)
 
 
-def run_check_ops(kernel, nq, nk, B, H, seed, hkv=None, hp=1, random_pos=False):
+SPAN_RAMP, SPAN_MAX = 32.0, 300.0  # build_core.sh's span kernels
+
+
+def run_check_ops(kernel, nq, nk, B, H, seed, hkv=None, hp=1, random_pos=False, m=77):
     """A kernel with operands (pos, mask, bias, mod, all) against the reference."""
     torch_dtype, code, bound = DTYPES[kernel.elt]
     d, feat = kernel.d, kernel.feature
@@ -188,8 +199,9 @@ def run_check_ops(kernel, nq, nk, B, H, seed, hkv=None, hp=1, random_pos=False):
     out = torch.full((B, H, nq, d), float("nan"), dtype=torch_dtype, device="cuda")
     lse = torch.full((B, H, nq), float("nan"), dtype=torch.float32, device="cuda")
     extra, kw = [], {}
-    if feat in ("pos", "all"):
-        pdt = np.int64 if (feat == "all" and kernel.elt == "f16") else np.int32
+    every = feat == "every"
+    if feat in ("pos", "all") or every:
+        pdt = np.int64 if (feat in ("all", "every") and kernel.elt == "f16") else np.int32
         if random_pos:
             span = 2 * max(nq, nk)
             qpos = rng.integers(0, span, (B, hp, nq))
@@ -202,17 +214,26 @@ def run_check_ops(kernel, nq, nk, B, H, seed, hkv=None, hp=1, random_pos=False):
         qpos, kpos = qpos.astype(pdt), np.ascontiguousarray(kpos).astype(pdt)
         extra += [torch.from_numpy(qpos).cuda(), torch.from_numpy(kpos).cuda()]
         kw["positions"] = (qpos, kpos)
-    if feat in ("mask", "all"):
+    if feat in ("mask", "all") or every:
         mask = rng.random((B, 1, nq, nk)) < 0.8
         extra.append(torch.from_numpy(mask).cuda())
         kw["mask"] = mask
-    if feat in ("bias", "all"):
-        bdt = torch_dtype if feat == "all" else torch.float32
+    if feat in ("bias", "all") or every:
+        bdt = torch_dtype if feat in ("all", "every") else torch.float32
         bias = torch.from_numpy(rng.standard_normal((H, nq, nk), dtype=np.float32)).to(bdt).cuda()
         extra.append(bias.view(1, H, nq, nk))
         kw["bias"] = bias.float().cpu().numpy()
-    if feat in ("mod", "all"):
+    if feat in ("mod", "all") or every:
         kw["score_mod"] = score_mod_ref
+    if feat == "span" or every:
+        z = rng.uniform(-20.0, 400.0, H).astype(np.float32)  # clamped to [0, 300]
+        extra.append(torch.from_numpy(z).cuda())
+        kw.update(span=z, ramp=SPAN_RAMP, max_span=SPAN_MAX)
+    if feat == "mem" or every:
+        mk, mv = (torch.from_numpy(rng.standard_normal((hkv, m, d), dtype=np.float32))
+                  .to(torch_dtype).cuda() for _ in range(2))
+        extra += [("map", mk), ("map", mv), m]
+        kw["memory"] = (mk.float().cpu().numpy(), mv.float().cpu().numpy())
     Launch(kernel, q, k, v, out, lse, code, extra=extra)()
     torch.cuda.synchronize()
     ref_o, ref_lse = reference.sdpa(*(x.float().cpu().numpy() for x in (q, k, v)),
@@ -224,7 +245,7 @@ def run_check_ops(kernel, nq, nk, B, H, seed, hkv=None, hp=1, random_pos=False):
     ok = err_o <= bound and err_l <= bound and unwritten == 0
     return {"kernel": kernel.name, "elt": kernel.elt, "D": d, "kv": kernel.kv, "q": kernel.q,
             "pattern": kernel.pattern, "feature": feat, "B": B, "H": H, "Hkv": hkv, "Hp": hp,
-            "random_pos": random_pos, "Nq": nq, "Nk": nk, "err_o": err_o, "err_lse": err_l,
+            "random_pos": random_pos, "M": m if feat in ("mem", "every") else None, "Nq": nq, "Nk": nk, "err_o": err_o, "err_lse": err_l,
             "nan": unwritten, "bound": bound, "pass": bool(ok)}
 
 
@@ -249,7 +270,7 @@ FLEX_MASKS = {
 }
 
 
-def run_bench(kernels, pattern, reps):
+def run_bench(kernels, pattern, reps, ours_only=False):
     """bf16 B=2 H=16 D=128 N=16384: ours (each kv tile built) against torch."""
     from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.nn.attention.flex_attention import create_block_mask, flex_attention
@@ -282,6 +303,8 @@ def run_bench(kernels, pattern, reps):
         errs[label] = out
         if kernel.kv == 128 and kernel.q == 64:  # experiment: tensor maps with L2 promotion (128 B)
             record("ours q64 kv128 L2-promo", Launch(kernel, q, k, v, out, None, 9, l2promo=2))
+    if ours_only:
+        return rows, {}
     if pattern in ("dense", "causal"):
         ref = torch.nn.functional.scaled_dot_product_attention(q, k, v,
                                                                is_causal=pattern == "causal")
@@ -314,6 +337,7 @@ def main():
     ap.add_argument("--max-n", type=int, default=1 << 30,
                     help="skip checks longer than this (no timing when set)")
     ap.add_argument("--no-bench", action="store_true")
+    ap.add_argument("--ours-only", action="store_true", help="time only our kernels")
     args = ap.parse_args()
     torch.zeros(1, device="cuda")  # the primary context, current on this thread
     kernels = {}
@@ -332,12 +356,15 @@ def main():
         if kernel.feature:
             runs = [(1, 1, 3, None, 1, False), (127, 127, 3, None, 3, True),
                     (1000, 1000, 3, None, 1, False), (700, 1000, 3, None, 3, False)]
-            if kernel.feature in ("pos", "all"):
+            if kernel.feature in ("pos", "all", "every", "mem"):
                 runs += [(1000, 1000, 4, 2, 2, False), (1000, 700, 3, None, 1, True)]
-            for nq, nk, H, hkv, hp, rnd in runs:
+            if kernel.feature in ("mem", "every"):
+                runs += [(127, 1, 3, None, 1, False)]  # mostly memory keys
+            for idx, (nq, nk, H, hkv, hp, rnd) in enumerate(runs):
                 seed += 1
                 try:
-                    row = run_check_ops(kernel, nq, nk, 2, H, seed, hkv, hp, rnd)
+                    row = run_check_ops(kernel, nq, nk, 2, H, seed, hkv, hp, rnd,
+                                        m=(1, 77, 200, 130)[idx % 4])
                 except Exception as e:
                     row = {"kernel": name, "Nq": nq, "Nk": nk, "pass": False,
                            "error": repr(e)[:300]}
@@ -374,7 +401,7 @@ def main():
             ks = [k for k in kernels.values()
                   if k.pattern == pattern and not k.lse and k.elt == "bf16" and k.d == 128]
             rows, err = run_bench(ks, pattern, args.reps if pattern != "dense"
-                                  else max(5, args.reps // 2))
+                                  else max(5, args.reps // 2), args.ours_only)
             bench += rows
             bench_err[pattern] = err
 
