@@ -71,3 +71,22 @@ func.func @span_memory(%q: tensor<?x?x?x64xf16>, %k: tensor<?x?x?x64xf16>, %v: t
   %r = attn.sdpa ins(%q, %k, %v : tensor<?x?x?x64xf16>, tensor<?x?x?x64xf16>, tensor<?x?x?x64xf16>) outs(%o : tensor<?x?x?x64xf16>) memory(%mk, %mv : tensor<?x?x64xf16>, tensor<?x?x64xf16>) span(%z : tensor<?xf32>) pattern(#attn.causal) {ramp = 16.0 : f32, max_span = 100.0 : f32} -> tensor<?x?x?x64xf16>
   return %r : tensor<?x?x?x64xf16>
 }
+
+// -----
+
+// A score_mod that uses a constant defined outside its region: the constant
+// is cloned into @..._mod.
+
+// CHECK-LABEL: func.func @outer_constant
+// CHECK: func.func private @sdpa_core_0_mod(%[[S:.*]]: f32, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index) -> f32
+// CHECK: %[[C:.*]] = arith.constant 3.000000e+01 : f32
+// CHECK: arith.minimumf %[[S]], %[[C]]
+func.func @outer_constant(%q: tensor<1x2x8x64xbf16>, %o: tensor<1x2x8x64xbf16>) -> tensor<1x2x8x64xbf16> {
+  %cap = arith.constant 30.0 : f32
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x8x64xbf16>, tensor<1x2x8x64xbf16>, tensor<1x2x8x64xbf16>) outs(%o : tensor<1x2x8x64xbf16>) score_mod {
+  ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
+    %t = arith.minimumf %s, %cap : f32
+    attn.yield %t : f32
+  } -> tensor<1x2x8x64xbf16>
+  return %r : tensor<1x2x8x64xbf16>
+}
