@@ -149,11 +149,12 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   if (hasMem)
     extraArgs += ", %mkmap: !llvm.ptr, %mvmap: !llvm.ptr, %nm: index";
   w.raw("gpu.func @" + c.name +
-        "(%qmap: !llvm.ptr, %kmap: !llvm.ptr, %vmap: !llvm.ptr, %out: " +
-        memO + (c.hasLse ? ", %lse: memref<?x?xf32>" : "") + extraArgs +
+        "(%qmap: !llvm.ptr, %kmap: !llvm.ptr, %vmap: !llvm.ptr, %out: " + memO +
+        (c.hasLse ? ", %lse: memref<?x?xf32>" : "") + extraArgs +
         ", %nq: index, %nk: index, %hkv: index) kernel attributes "
         "{known_block_size = "
-        "array<i32: " + std::to_string(threadsPerBlock(c)) + ", 1, 1>} {");
+        "array<i32: " +
+        std::to_string(threadsPerBlock(c)) + ", 1, 1>} {");
 
   // Indices.
   std::string c0 = w.idx(0), c1 = w.idx(1), c2 = w.idx(2);
@@ -186,11 +187,11 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   std::string isT0 = w.let("arith.cmpi eq, " + tid + ", " + c0 + " : index");
   // Rows of this thread: row0 = q0 + 16 warp + g, row1 = row0 + 8 (warp
   // counts across warpgroups: warpgroup w owns rows [64 w, 64 w + 64)).
-  std::string row0 = w.bin(
-      "arith.addi", q0,
-      w.bin("arith.addi", w.bin("arith.muli", warp, w.idx(16), "index"), g,
-            "index"),
-      "index");
+  std::string row0 =
+      w.bin("arith.addi", q0,
+            w.bin("arith.addi", w.bin("arith.muli", warp, w.idx(16), "index"),
+                  g, "index"),
+            "index");
   std::string row1 = w.bin("arith.addi", row0, w.idx(8), "index");
   std::string rows[2] = {row0, row1};
   std::string rows64[2] = {
@@ -198,11 +199,11 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
       w.let("arith.index_cast " + row1 + " : index to i64")};
   std::string twoT = w.bin("arith.muli", t, c2, "index");
   // Byte offset of this warpgroup's 64 rows inside a Q sub-tile.
-  std::string wgRowBytes = w.let(
-      "arith.index_cast " +
-      w.bin("arith.muli", w.bin("arith.divui", warp, w.idx(4), "index"),
-            w.idx(kWarpgroupRows * 128), "index") +
-      " : index to i64");
+  std::string wgRowBytes =
+      w.let("arith.index_cast " +
+            w.bin("arith.muli", w.bin("arith.divui", warp, w.idx(4), "index"),
+                  w.idx(kWarpgroupRows * 128), "index") +
+            " : index to i64");
   std::string twoT64 = w.let("arith.index_cast " + twoT + " : index to i64");
 
   // Rows clamped below Nq: operands are read there (rows >= Nq are never
@@ -224,18 +225,18 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   std::string qMin, qMax;
   auto shuffleI64 = [&](const std::string &v, const std::string &off) {
     std::string lo = w.let("arith.trunci " + v + " : i64 to i32");
-    std::string hi = w.let("arith.trunci " +
-                           w.bin("arith.shrui", v, w.i64(32), "i64") +
-                           " : i64 to i32");
+    std::string hi =
+        w.let("arith.trunci " + w.bin("arith.shrui", v, w.i64(32), "i64") +
+              " : i64 to i32");
     std::string a = w.fresh(), b = w.fresh();
-    w.line(a + ":2 = gpu.shuffle xor " + lo + ", " + off + ", " +
-           w.i32(32) + " : i32");
-    w.line(b + ":2 = gpu.shuffle xor " + hi + ", " + off + ", " +
-           w.i32(32) + " : i32");
+    w.line(a + ":2 = gpu.shuffle xor " + lo + ", " + off + ", " + w.i32(32) +
+           " : i32");
+    w.line(b + ":2 = gpu.shuffle xor " + hi + ", " + off + ", " + w.i32(32) +
+           " : i32");
     std::string lo64 = w.let("arith.extui " + a + "#0 : i32 to i64");
     std::string hi64 = w.let("arith.extui " + b + "#0 : i32 to i64");
-    return w.bin("arith.ori", lo64,
-                 w.bin("arith.shli", hi64, w.i64(32), "i64"), "i64");
+    return w.bin("arith.ori", lo64, w.bin("arith.shli", hi64, w.i64(32), "i64"),
+                 "i64");
   };
   if (hasPos) {
     std::string hp = w.let("memref.dim %qpos, " + c1 + " : " + memP);
@@ -250,18 +251,18 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     // warp: lanes read rows q0 + lane + 32 r.
     std::string big = w.i64(INT64_MAX), small = w.i64(INT64_MIN);
     for (int64_t r = 0; r < c.qTile / 32; ++r) {
-      std::string qi = w.bin("arith.addi", q0,
-                             w.bin("arith.addi", lane, w.idx(32 * r), "index"),
-                             "index");
+      std::string qi =
+          w.bin("arith.addi", q0,
+                w.bin("arith.addi", lane, w.idx(32 * r), "index"), "index");
       std::string ok = w.let("arith.cmpi ult, " + qi + ", %nq : index");
-      std::string p = toI64(
-          w.let("memref.load %qpos[" + bz + ", " + posHead + ", " +
-                w.bin("arith.minui", qi, nqm1, "index") + "] : " + memP),
-          c.positions);
-      std::string lo = w.let("arith.select " + ok + ", " + p + ", " + big +
-                             " : i64");
-      std::string hi = w.let("arith.select " + ok + ", " + p + ", " + small +
-                             " : i64");
+      std::string p =
+          toI64(w.let("memref.load %qpos[" + bz + ", " + posHead + ", " +
+                      w.bin("arith.minui", qi, nqm1, "index") + "] : " + memP),
+                c.positions);
+      std::string lo =
+          w.let("arith.select " + ok + ", " + p + ", " + big + " : i64");
+      std::string hi =
+          w.let("arith.select " + ok + ", " + p + ", " + small + " : i64");
       qMin = qMin.empty() ? lo : w.bin("arith.minsi", qMin, lo, "i64");
       qMax = qMax.empty() ? hi : w.bin("arith.maxsi", qMax, hi, "i64");
     }
@@ -281,10 +282,10 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     o.type = type;
     std::string d[4];
     for (int i = 0; i < 4; ++i)
-      d[i] = w.let("arith.cmpi eq, " +
-                   w.let("memref.dim " + name + ", " + w.idx(i) + " : " +
-                         type) +
-                   ", " + c1 + " : index");
+      d[i] =
+          w.let("arith.cmpi eq, " +
+                w.let("memref.dim " + name + ", " + w.idx(i) + " : " + type) +
+                ", " + c1 + " : index");
     o.b = selIdx(d[0], c0, bz);
     o.h = selIdx(d[1], c0, by);
     for (int r = 0; r < 2; ++r)
@@ -306,8 +307,7 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   auto spanWeight = [&](const std::string &d) {
     std::string m = w.bin(
         "arith.divf",
-        w.bin("arith.subf", w.bin("arith.addf", rampF, spanZ, "f32"), d,
-              "f32"),
+        w.bin("arith.subf", w.bin("arith.addf", rampF, spanZ, "f32"), d, "f32"),
         rampF, "f32");
     return w.bin("arith.minimumf", w.bin("arith.maximumf", m, zeroW, "f32"),
                  oneW, "f32");
@@ -319,15 +319,15 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     biasOp = operandIndices("%bias", memB);
 
   // Shared memory base, rounded up to 1024 bytes (the swizzle atom).
-  std::string dyn = w.let(
-      "gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>");
+  std::string dyn = w.let("gpu.dynamic_shared_memory : memref<?xi8, "
+                          "#gpu.address_space<workgroup>>");
   std::string rawIdx = w.let("memref.extract_aligned_pointer_as_index " + dyn +
                              " : memref<?xi8, #gpu.address_space<workgroup>> "
                              "-> index");
   std::string raw = w.let("arith.index_cast " + rawIdx + " : index to i64");
-  std::string base = w.bin(
-      "arith.andi", w.bin("arith.addi", raw, w.i64(1023), "i64"),
-      w.i64(-1024), "i64");
+  std::string base =
+      w.bin("arith.andi", w.bin("arith.addi", raw, w.i64(1023), "i64"),
+            w.i64(-1024), "i64");
   auto addr = [&](const std::string &offset) {
     return w.bin("arith.addi", base, offset, "i64");
   };
@@ -340,9 +340,9 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   };
   std::string barQ = ptr3(addr(w.i64(L.offBar)));
   auto fullBar = [&](const std::string &stage64) {
-    return ptr3(addr(w.bin("arith.addi", w.i64(L.offBar + 8),
-                           w.bin("arith.muli", stage64, w.i64(8), "i64"),
-                           "i64")));
+    return ptr3(
+        addr(w.bin("arith.addi", w.i64(L.offBar + 8),
+                   w.bin("arith.muli", stage64, w.i64(8), "i64"), "i64")));
   };
 
   // Barrier initialisation by thread 0.
@@ -362,15 +362,14 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
                   int64_t rowsPerBox, const std::string &row32,
                   const std::string &bar, const std::string &head32) {
     for (int64_t sub = 0; sub < D / 64; ++sub) {
-      std::string dst = ptr7(addr(w.bin(
-          "arith.addi", dstOff, w.i64(sub * rowsPerBox * 128), "i64")));
+      std::string dst = ptr7(addr(
+          w.bin("arith.addi", dstOff, w.i64(sub * rowsPerBox * 128), "i64")));
       w.line("nvvm.cp.async.bulk.tensor.shared.cluster.global " + dst + ", " +
              map + ", " + bar + ", box[" + w.i32(64 * sub) + ", " + row32 +
              ", " + head32 + "] : !llvm.ptr<7>, !llvm.ptr");
     }
   };
-  std::string tilesArgs =
-      q0i64 + ", " + qLast + ", " + nq64 + ", " + nk64;
+  std::string tilesArgs = q0i64 + ", " + qLast + ", " + nq64 + ", " + nk64;
   auto callTile = [&](const std::string &j) {
     std::string r = w.fresh();
     w.line(r + ":2 = func.call @" + c.name + "_tile(" + j + ", " + tilesArgs +
@@ -385,26 +384,28 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
       auto [t, k] = callTile(j);
       return std::make_tuple(std::string(), t, k);
     }
-    std::string isMem = w.let("arith.cmpi ult, " + j + ", " + nMem + " : index");
+    std::string isMem =
+        w.let("arith.cmpi ult, " + j + ", " + nMem + " : index");
     std::string jr = w.let("arith.select " + isMem + ", " + w.idx(0) + ", " +
                            w.bin("arith.subi", j, nMem, "index") + " : index");
     auto [t, k] = callTile(jr);
-    std::string tile = w.let("arith.select " + isMem + ", " + j + ", " + t +
-                             " : index");
-    std::string kind = w.let("arith.select " + isMem + ", " +
-                             w.let("arith.constant 1 : i8") + ", " + k +
-                             " : i8");
+    std::string tile =
+        w.let("arith.select " + isMem + ", " + j + ", " + t + " : index");
+    std::string kind =
+        w.let("arith.select " + isMem + ", " + w.let("arith.constant 1 : i8") +
+              ", " + k + " : i8");
     return std::make_tuple(isMem, tile, kind);
   };
   auto issueKV = [&](const std::string &stage, const std::string &tile,
                      const std::string &isMem) {
-    std::string stage64 = w.let("arith.index_cast " + stage + " : index to i64");
+    std::string stage64 =
+        w.let("arith.index_cast " + stage + " : index to i64");
     std::string bar = fullBar(stage64);
     w.line("nvvm.mbarrier.arrive.expect_tx " + bar + ", " +
            w.i32(2 * L.kvBytes) + " : !llvm.ptr<3>, i32");
-    std::string row =
-        w.let("arith.index_cast " +
-              w.bin("arith.muli", tile, w.idx(BK), "index") + " : index to i32");
+    std::string row = w.let("arith.index_cast " +
+                            w.bin("arith.muli", tile, w.idx(BK), "index") +
+                            " : index to i32");
     std::string sOff = w.bin("arith.muli", stage64, w.i64(L.kvBytes), "i64");
     std::string kmap = "%kmap", vmap = "%vmap", head = kvbh32;
     if (hasMem) {
@@ -458,9 +459,9 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   // The key loop.
   std::string loop = w.fresh();
   w.line(loop + ":5 = scf.for %j = " + c0 + " to " + nTiles + " step " + c1 +
-         " iter_args(%acc = " + oZero + ", %m0 = " + negInf + ", %m1 = " +
-         negInf + ", %l0 = " + zeroF + ", %l1 = " + zeroF + ") -> (" + oTy +
-         ", f32, f32, f32, f32) {");
+         " iter_args(%acc = " + oZero + ", %m0 = " + negInf +
+         ", %m1 = " + negInf + ", %l0 = " + zeroF + ", %l1 = " + zeroF +
+         ") -> (" + oTy + ", f32, f32, f32, f32) {");
   auto [isMem, tile, tileKind] = visit("%j");
   std::string kind = tileKind;
   std::string notMem =
@@ -477,13 +478,13 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     std::string colBase = w.bin("arith.addi", key0, twoT64, "i64");
     std::string nkm1 = w.bin("arith.subi", "%nk", c1, "index");
     for (int64_t sl = 0; sl < nSlots; ++sl) {
-      col64[sl] = w.bin("arith.addi", colBase,
-                        w.i64(8 * (sl / 2) + sl % 2), "i64");
+      col64[sl] =
+          w.bin("arith.addi", colBase, w.i64(8 * (sl / 2) + sl % 2), "i64");
       if (hasPos || c.hasMask || hasBias)
-        colC[sl] = w.bin(
-            "arith.minui",
-            w.let("arith.index_cast " + col64[sl] + " : i64 to index"), nkm1,
-            "index");
+        colC[sl] =
+            w.bin("arith.minui",
+                  w.let("arith.index_cast " + col64[sl] + " : i64 to index"),
+                  nkm1, "index");
     }
   }
   std::string kMin, kMax;
@@ -503,10 +504,10 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
                           c.positions);
       std::string ok =
           w.let("arith.cmpi slt, " + col64[sl] + ", " + nk64 + " : i64");
-      std::string lo = w.let("arith.select " + ok + ", " + kposCol[sl] +
-                             ", " + big + " : i64");
-      std::string hi = w.let("arith.select " + ok + ", " + kposCol[sl] +
-                             ", " + small + " : i64");
+      std::string lo = w.let("arith.select " + ok + ", " + kposCol[sl] + ", " +
+                             big + " : i64");
+      std::string hi = w.let("arith.select " + ok + ", " + kposCol[sl] + ", " +
+                             small + " : i64");
       kMin = kMin.empty() ? lo : w.bin("arith.minsi", kMin, lo, "i64");
       kMax = kMax.empty() ? hi : w.bin("arith.maxsi", kMax, hi, "i64");
     }
@@ -551,46 +552,44 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     std::string dMin = w.bin("arith.subi", qF, kL, "i64");
     std::string dMax = w.bin("arith.subi", qL, kF, "i64");
     auto absI = [&](const std::string &v) {
-      return w.bin("arith.maxsi", v, w.bin("arith.subi", z64, v, "i64"),
-                   "i64");
+      return w.bin("arith.maxsi", v, w.bin("arith.subi", z64, v, "i64"), "i64");
     };
     std::string crosses = w.bin(
         "arith.andi", w.let("arith.cmpi sle, " + dMin + ", " + z64 + " : i64"),
         w.let("arith.cmpi sge, " + dMax + ", " + z64 + " : i64"), "i1");
-    std::string nearest = w.let(
-        "arith.select " + crosses + ", " + z64 + ", " +
-        w.bin("arith.minsi", absI(dMin), absI(dMax), "i64") + " : i64");
+    std::string nearest =
+        w.let("arith.select " + crosses + ", " + z64 + ", " +
+              w.bin("arith.minsi", absI(dMin), absI(dMax), "i64") + " : i64");
     std::string farthest = w.bin("arith.maxsi", absI(dMin), absI(dMax), "i64");
     auto weightAt = [&](const std::string &d) {
       return spanWeight(w.let("arith.sitofp " + d + " : i64 to f32"));
     };
-    std::string anyLive = w.let("arith.cmpf ogt, " + weightAt(nearest) +
-                                ", " + zeroW + " : f32");
-    std::string allOne = w.let("arith.cmpf oeq, " + weightAt(farthest) +
-                               ", " + oneW + " : f32");
+    std::string anyLive =
+        w.let("arith.cmpf ogt, " + weightAt(nearest) + ", " + zeroW + " : f32");
+    std::string allOne =
+        w.let("arith.cmpf oeq, " + weightAt(farthest) + ", " + oneW + " : f32");
     std::string k0 = w.let("arith.constant 0 : i8");
     std::string k1 = w.let("arith.constant 1 : i8");
     std::string k2 = w.let("arith.constant 2 : i8");
     std::string empty = w.bin(
         "arith.ori", w.let("arith.cmpi eq, " + kind + ", " + k0 + " : i8"),
-        w.bin("arith.xori", anyLive, w.let("arith.constant true"), "i1"),
-        "i1");
+        w.bin("arith.xori", anyLive, w.let("arith.constant true"), "i1"), "i1");
     std::string full = w.bin(
         "arith.andi", w.let("arith.cmpi eq, " + kind + ", " + k1 + " : i8"),
         allOne, "i1");
-    kind = w.let("arith.select " + empty + ", " + k0 + ", " +
-                 w.let("arith.select " + full + ", " + k1 + ", " + k2 +
-                       " : i8") +
-                 " : i8");
+    kind =
+        w.let("arith.select " + empty + ", " + k0 + ", " +
+              w.let("arith.select " + full + ", " + k1 + ", " + k2 + " : i8") +
+              " : i8");
   }
   if (hasMem) // memory tiles are live
     kind = w.let("arith.select " + isMem + ", " +
                  w.let("arith.constant 1 : i8") + ", " + kind + " : i8");
   std::string stage = w.bin("arith.remui", "%j", c2, "index");
   std::string use = w.bin("arith.divui", "%j", c2, "index");
-  std::string parity = w.let(
-      "arith.index_cast " + w.bin("arith.remui", use, c2, "index") +
-      " : index to i32");
+  std::string parity =
+      w.let("arith.index_cast " + w.bin("arith.remui", use, c2, "index") +
+            " : index to i32");
   std::string stage64 = w.let("arith.index_cast " + stage + " : index to i64");
   w.line("nvvm.mbarrier.try_wait.parity " + fullBar(stage64) + ", " + parity +
          ", " + ticks + " : !llvm.ptr<3>, i32, i32");
@@ -601,14 +600,13 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
          ", f32, f32, f32, f32) {");
   {
     std::string tileEnd = w.bin("arith.addi", key0, bk64, "i64");
-    std::string tail = w.let("arith.cmpi sgt, " + tileEnd + ", " + nk64 +
-                             " : i64");
+    std::string tail =
+        w.let("arith.cmpi sgt, " + tileEnd + ", " + nk64 + " : i64");
     std::string isPartial = w.let("arith.cmpi eq, " + kind + ", " +
                                   w.let("arith.constant 2 : i8") + " : i8");
     // With a mask every visited tile is Partial.
-    std::string masked =
-        c.hasMask ? w.let("arith.constant true")
-                  : w.bin("arith.ori", isPartial, tail, "i1");
+    std::string masked = c.hasMask ? w.let("arith.constant true")
+                                   : w.bin("arith.ori", isPartial, tail, "i1");
     std::string kvOff = w.bin("arith.muli", stage64, w.i64(L.kvBytes), "i64");
 
     // S = Q K^T: both operands K-major; a k16 step is 32 bytes inside a
@@ -617,12 +615,12 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     std::string s = sZero;
     for (int64_t kk = 0; kk < D / 16; ++kk) {
       int64_t within = (kk % 4) * 32;
-      std::string qa = addr(w.bin(
-          "arith.addi", wgRowBytes,
-          w.i64(L.offQ + (kk / 4) * c.qTile * 128 + within), "i64"));
-      std::string ka = addr(w.bin(
-          "arith.addi", kvOff, w.i64(L.offK + (kk / 4) * BK * 128 + within),
-          "i64"));
+      std::string qa =
+          addr(w.bin("arith.addi", wgRowBytes,
+                     w.i64(L.offQ + (kk / 4) * c.qTile * 128 + within), "i64"));
+      std::string ka =
+          addr(w.bin("arith.addi", kvOff,
+                     w.i64(L.offK + (kk / 4) * BK * 128 + within), "i64"));
       std::string da = descriptor(w, qa, 16, 1024);
       std::string db = descriptor(w, ka, 16, 1024);
       s = w.let("nvvm.wgmma.mma_async " + da + ", " + db + ", " + s +
@@ -680,9 +678,9 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
       int64_t sl = slotOf(i);
       std::string v = w.bin("arith.mulf", raw, scaleF, "f32");
       if (hasBias) {
-        std::string bv = w.let("memref.load %bias[" + biasOp.b + ", " +
-                               biasOp.h + ", " + biasOp.row[r] + ", " +
-                               biasCol[sl] + "] : " + memB);
+        std::string bv =
+            w.let("memref.load %bias[" + biasOp.b + ", " + biasOp.h + ", " +
+                  biasOp.row[r] + ", " + biasCol[sl] + "] : " + memB);
         if (c.bias == "f64")
           bv = w.let("arith.truncf " + bv + " : f64 to f32");
         else if (c.bias != "f32")
@@ -692,18 +690,17 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
       if (c.hasScoreMod) {
         std::string qi = hasPos ? qposRow[r] : rows64[r];
         std::string kj = hasPos ? kposCol[sl] : col64[sl];
-        v = w.let("func.call @" + c.name + "_mod(" + v + ", " + bz + ", " +
-                  by + ", " +
-                  w.let("arith.index_cast " + qi + " : i64 to index") + ", " +
-                  w.let("arith.index_cast " + kj + " : i64 to index") +
+        v = w.let("func.call @" + c.name + "_mod(" + v + ", " + bz + ", " + by +
+                  ", " + w.let("arith.index_cast " + qi + " : i64 to index") +
+                  ", " + w.let("arith.index_cast " + kj + " : i64 to index") +
                   ") : (f32, index, index, index, index) -> f32");
       }
       x.push_back(w.bin("arith.mulf", v, log2e, "f32"));
     }
     // With a span the masked branch also yields the weights (1 elsewhere).
     std::string sel = w.fresh();
-    w.line(sel + ":" + std::to_string(nSel) + " = scf.if " + masked +
-           " -> (" + joinTypes("f32", nSel) + ") {");
+    w.line(sel + ":" + std::to_string(nSel) + " = scf.if " + masked + " -> (" +
+           joinTypes("f32", nSel) + ") {");
     {
       llvm::SmallVector<std::string> y, spanW;
       llvm::SmallVector<std::string> maskCol(nSlots);
@@ -716,32 +713,32 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
         std::string col = col64[sl];
         std::string row = hasPos ? qposRow[r] : rows64[r];
         std::string key = hasPos ? kposCol[sl] : col;
-        std::string ok = w.let("func.call @" + c.name + "_live(" + row + ", " +
-                               key + ", " + nq64 + ", " + nk64 +
-                               ") : (i64, i64, i64, i64) -> i1");
+        std::string ok =
+            w.let("func.call @" + c.name + "_live(" + row + ", " + key + ", " +
+                  nq64 + ", " + nk64 + ") : (i64, i64, i64, i64) -> i1");
         std::string inside =
             w.let("arith.cmpi slt, " + col + ", " + nk64 + " : i64");
         std::string both = w.bin("arith.andi", ok, inside, "i1");
         if (c.hasMask)
           both = w.bin("arith.andi", both,
-                       w.let("memref.load %mask[" + maskOp.b + ", " +
-                             maskOp.h + ", " + maskOp.row[r] + ", " +
-                             maskCol[sl] + "] : " + memM),
+                       w.let("memref.load %mask[" + maskOp.b + ", " + maskOp.h +
+                             ", " + maskOp.row[r] + ", " + maskCol[sl] +
+                             "] : " + memM),
                        "i1");
         if (c.hasSpan) {
-          std::string d = w.let(
-              "math.absf " +
-              w.let("arith.sitofp " + w.bin("arith.subi", row, key, "i64") +
-                    " : i64 to f32") +
-              " : f32");
+          std::string d = w.let("math.absf " +
+                                w.let("arith.sitofp " +
+                                      w.bin("arith.subi", row, key, "i64") +
+                                      " : i64 to f32") +
+                                " : f32");
           std::string wt = spanWeight(d);
           spanW.push_back(wt);
           both = w.bin("arith.andi", both,
                        w.let("arith.cmpf ogt, " + wt + ", " + zeroW + " : f32"),
                        "i1");
         }
-        y.push_back(w.let("arith.select " + both + ", " + x[i] + ", " +
-                          negInf + " : f32"));
+        y.push_back(w.let("arith.select " + both + ", " + x[i] + ", " + negInf +
+                          " : f32"));
       }
       y.append(spanW.begin(), spanW.end());
       w.line("scf.yield " + join(y) + " : " + joinTypes("f32", nSel));
@@ -780,8 +777,8 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
           mx = mx.empty() ? x[i] : w.bin("arith.maximumf", mx, x[i], "f32");
       for (const std::string &off : {one32b, two32}) {
         std::string sh = w.fresh();
-        w.line(sh + ":2 = gpu.shuffle xor " + mx + ", " + off + ", " +
-               width32 + " : f32");
+        w.line(sh + ":2 = gpu.shuffle xor " + mx + ", " + off + ", " + width32 +
+               " : f32");
         mx = w.bin("arith.maximumf", mx, sh + "#0", "f32");
       }
       mNew[r] = w.bin("arith.maximumf", mOld[r], mx, "f32");
@@ -789,9 +786,9 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
           w.let("arith.cmpf oeq, " + mNew[r] + ", " + negInf + " : f32");
       shift[r] = w.let("arith.select " + isNegInf + ", " + zeroF + ", " +
                        mNew[r] + " : f32");
-      alpha[r] = w.let("math.exp2 " +
-                       w.bin("arith.subf", mOld[r], shift[r], "f32") +
-                       " fastmath<afn> : f32");
+      alpha[r] =
+          w.let("math.exp2 " + w.bin("arith.subf", mOld[r], shift[r], "f32") +
+                " fastmath<afn> : f32");
     }
     llvm::SmallVector<std::string> p(nS);
     std::string sum[2];
@@ -804,9 +801,9 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
       sum[r] = sum[r].empty() ? p[i] : w.bin("arith.addf", sum[r], p[i], "f32");
     }
     for (int r = 0; r < 2; ++r)
-      lNew[r] = w.bin("arith.addf",
-                      w.bin("arith.mulf", lOld[r], alpha[r], "f32"), sum[r],
-                      "f32");
+      lNew[r] =
+          w.bin("arith.addf", w.bin("arith.mulf", lOld[r], alpha[r], "f32"),
+                sum[r], "f32");
     // P as the A fragments (registers) of the value product, packed before
     // the fence so that ptxas need not insert a warpgroup.arrive.
     std::string e0 = w.i32(0), e1 = w.i32(1);
@@ -815,10 +812,10 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
       std::string u = w.let("llvm.mlir.undef : " + vt);
       std::string ta = w.let("arith.truncf " + a + " : f32 to " + T);
       std::string tb = w.let("arith.truncf " + b + " : f32 to " + T);
-      u = w.let("llvm.insertelement " + ta + ", " + u + "[" + e0 + " : i32] : " +
-                vt);
-      u = w.let("llvm.insertelement " + tb + ", " + u + "[" + e1 + " : i32] : " +
-                vt);
+      u = w.let("llvm.insertelement " + ta + ", " + u + "[" + e0 +
+                " : i32] : " + vt);
+      u = w.let("llvm.insertelement " + tb + ", " + u + "[" + e1 +
+                " : i32] : " + vt);
       return w.let("llvm.bitcast " + u + " : " + vt + " to i32");
     };
     llvm::SmallVector<std::string> aRegs;
@@ -827,10 +824,10 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     // Rescale the accumulator.
     llvm::SmallVector<std::string> o;
     for (int64_t i = 0; i < nO; ++i)
-      o.push_back(w.bin("arith.mulf",
-                        w.let("llvm.extractvalue %acc[" + std::to_string(i) +
-                              "] : " + oTy),
-                        alpha[(i / 2) % 2], "f32"));
+      o.push_back(w.bin(
+          "arith.mulf",
+          w.let("llvm.extractvalue %acc[" + std::to_string(i) + "] : " + oTy),
+          alpha[(i / 2) % 2], "f32"));
 
     // O += P V: V is MN-major (D contiguous); a k16 step is 16 rows of 128
     // bytes; the two 64-column sub-tiles (D = 128) are kvTile * 128 bytes
@@ -843,9 +840,8 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     for (int64_t i = 0; i < nO; ++i)
       asmText += (i ? ", $" : "$") + std::to_string(i);
     asmText += "}, {$" + std::to_string(nO) + ", $" + std::to_string(nO + 1) +
-               ", $" + std::to_string(nO + 2) + ", $" +
-               std::to_string(nO + 3) + "}, $" + std::to_string(nO + 4) +
-               ", p, 1, 1, 1; }";
+               ", $" + std::to_string(nO + 2) + ", $" + std::to_string(nO + 3) +
+               "}, $" + std::to_string(nO + 4) + ", p, 1, 1, 1; }";
     std::string constraints;
     for (int64_t i = 0; i < nO; ++i)
       constraints += "=f,";
@@ -858,12 +854,15 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     w.line("nvvm.wgmma.fence.aligned");
     std::string acc;
     for (int64_t kk = 0; kk < BK / 16; ++kk) {
-      std::string va = addr(w.bin("arith.addi", kvOff,
-                                  w.i64(L.offV + kk * 16 * 128), "i64"));
+      std::string va = addr(
+          w.bin("arith.addi", kvOff, w.i64(L.offV + kk * 16 * 128), "i64"));
       std::string dv = descriptor(w, va, BK * 128, 1024);
-      llvm::SmallVector<std::string> operands = {
-          aRegs[4 * kk], aRegs[4 * kk + 1], aRegs[4 * kk + 2],
-          aRegs[4 * kk + 3], dv, scaleD};
+      llvm::SmallVector<std::string> operands = {aRegs[4 * kk],
+                                                 aRegs[4 * kk + 1],
+                                                 aRegs[4 * kk + 2],
+                                                 aRegs[4 * kk + 3],
+                                                 dv,
+                                                 scaleD};
       operands.append(o.begin(), o.end());
       acc = w.let("llvm.inline_asm has_side_effects asm_dialect = att \"" +
                   asmText + "\", \"" + constraints + "\" " + join(operands) +
@@ -884,7 +883,8 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   // Every thread is done with the stage: refill it with tile j + 2.
   w.line("gpu.barrier");
   std::string jn = w.bin("arith.addi", "%j", c2, "index");
-  std::string more = w.let("arith.cmpi ult, " + jn + ", " + nTiles + " : index");
+  std::string more =
+      w.let("arith.cmpi ult, " + jn + ", " + nTiles + " : index");
   std::string refill = w.bin("arith.andi", isT0, more, "i1");
   w.line("scf.if " + refill + " {");
   {
@@ -910,13 +910,12 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     std::string empty =
         w.let("arith.cmpf oeq, " + lFin[r] + ", " + zeroF + " : f32");
     std::string recip = w.bin("arith.divf", w.f32(1.0), lFin[r], "f32");
-    inv[r] = w.let("arith.select " + empty + ", " + zeroF + ", " + recip +
-                   " : f32");
+    inv[r] =
+        w.let("arith.select " + empty + ", " + zeroF + ", " + recip + " : f32");
   }
   std::string accFin = loop + "#0";
   for (int r = 0; r < 2; ++r) {
-    std::string inRange =
-        w.let("arith.cmpi ult, " + rows[r] + ", %nq : index");
+    std::string inRange = w.let("arith.cmpi ult, " + rows[r] + ", %nq : index");
     w.line("scf.if " + inRange + " {");
     for (int64_t i = 0; i < nO; ++i) {
       if ((i / 2) % 2 != r)
@@ -937,9 +936,9 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
       std::string empty =
           w.let("arith.cmpf oeq, " + lFin[r] + ", " + zeroF + " : f32");
       std::string lg = w.let("math.log2 " + lFin[r] + " : f32");
-      std::string nat = w.bin("arith.mulf",
-                              w.bin("arith.addf", mFin[r], lg, "f32"),
-                              w.f32(M_LN2), "f32");
+      std::string nat =
+          w.bin("arith.mulf", w.bin("arith.addf", mFin[r], lg, "f32"),
+                w.f32(M_LN2), "f32");
       std::string val = w.let("arith.select " + empty + ", " + negInf + ", " +
                               nat + " : f32");
       w.line("memref.store " + val + ", %lse[" + bh + ", " + rows[r] +

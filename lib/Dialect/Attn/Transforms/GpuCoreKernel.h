@@ -96,8 +96,8 @@ inline int64_t threadsPerBlock(const KernelConfig &config) {
 /// the output `memref<?x?x?xT>` [B*H, Nq, D], the lse `memref<?x?xf32>`
 /// [B*H, Nq] when `hasLse`, the query and key positions, the mask and the
 /// bias when configured, and Nq, Nk, Hkv (`index`; K and V maps are over
-/// [B*Hkv, Nk, D], query head h reads key/value head h / (H / Hkv)). Grid (ceil(Nq/qTile), H, B),
-/// `threadsPerBlock` threads.
+/// [B*Hkv, Nk, D], query head h reads key/value head h / (H / Hkv)). Grid
+/// (ceil(Nq/qTile), H, B), `threadsPerBlock` threads.
 std::string writeKernel(const KernelConfig &config);
 
 } // namespace gpu_core

@@ -93,7 +93,8 @@ std::string unsupportedReason(SdpaOp op) {
     llvm::SetVector<Value> above;
     getUsedValuesDefinedAbove(op.getScoreMod(), above);
     for (Value v : above)
-      if (!v.getDefiningOp() || !v.getDefiningOp()->hasTrait<OpTrait::ConstantLike>())
+      if (!v.getDefiningOp() ||
+          !v.getDefiningOp()->hasTrait<OpTrait::ConstantLike>())
         return "score_mod that reads values from outside its region (other "
                "than constants)";
   }
@@ -117,15 +118,14 @@ public:
   void buildForPositions(StringRef name) {
     Type i64 = b.getI64Type(), idx = b.getIndexType();
     {
-      func::FuncOp f = makeFunc(name.str() + "_tiles", {i64, i64, i64, i64},
-                                {idx});
+      func::FuncOp f =
+          makeFunc(name.str() + "_tiles", {i64, i64, i64, i64}, {idx});
       Value n = arith::CeilDivUIOp::create(b, loc, toIndex(f.getArgument(3)),
                                            index(kvTile));
       func::ReturnOp::create(b, loc, n);
     }
     {
-      func::FuncOp f = makeFunc(name.str() + "_tile",
-                                {idx, i64, i64, i64, i64},
+      func::FuncOp f = makeFunc(name.str() + "_tile", {idx, i64, i64, i64, i64},
                                 {idx, b.getI8Type()});
       func::ReturnOp::create(
           b, loc,
@@ -135,13 +135,13 @@ public:
                          static_cast<int64_t>(BlockKind::Partial))});
     }
     {
-      func::FuncOp f = makeFunc(name.str() + "_classify",
-                                {i64, i64, i64, i64, i64, i64},
-                                {b.getI8Type()});
+      func::FuncOp f =
+          makeFunc(name.str() + "_classify", {i64, i64, i64, i64, i64, i64},
+                   {b.getI8Type()});
       ValueRange a = f.getArguments();
-      func::ReturnOp::create(b, loc,
-                             pattern.buildClassify(b, loc, a[0], a[1], a[2],
-                                                   a[3], a[4], a[5]));
+      func::ReturnOp::create(
+          b, loc,
+          pattern.buildClassify(b, loc, a[0], a[1], a[2], a[3], a[4], a[5]));
     }
     buildLive(name);
   }
@@ -170,8 +170,8 @@ public:
     Type i64 = b.getI64Type(), idx = b.getIndexType(), i1 = b.getI1Type();
     // @<name>_tiles(qFirst, qLast, nq, nk) -> index
     {
-      func::FuncOp f = makeFunc(name.str() + "_tiles", {i64, i64, i64, i64},
-                                {idx});
+      func::FuncOp f =
+          makeFunc(name.str() + "_tiles", {i64, i64, i64, i64}, {idx});
       ValueRange a = f.getArguments();
       Value total = index(0);
       for (auto &range : ranges(a[0], a[1], a[2], a[3]))
@@ -180,8 +180,7 @@ public:
     }
     // @<name>_tile(j, qFirst, qLast, nq, nk) -> (index, i8)
     {
-      func::FuncOp f = makeFunc(name.str() + "_tile",
-                                {idx, i64, i64, i64, i64},
+      func::FuncOp f = makeFunc(name.str() + "_tile", {idx, i64, i64, i64, i64},
                                 {idx, b.getI8Type()});
       ValueRange a = f.getArguments();
       Value j = a[0];
@@ -189,7 +188,8 @@ public:
       size_t n = rs.size();
       SmallVector<Value> prefix = {index(0)};
       for (auto &r : rs)
-        prefix.push_back(arith::AddIOp::create(b, loc, prefix.back(), r.second));
+        prefix.push_back(
+            arith::AddIOp::create(b, loc, prefix.back(), r.second));
       // The tile of iteration j: ranges are laid end to end.
       Value tile = arith::AddIOp::create(
           b, loc, rs[n - 1].first,
@@ -213,14 +213,13 @@ public:
                                   rs[r].first),
             arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, tile,
                                   end));
-        seen = arith::OrIOp::create(b, loc, seen,
-                                    arith::AndIOp::create(b, loc, later, inside));
+        seen = arith::OrIOp::create(
+            b, loc, seen, arith::AndIOp::create(b, loc, later, inside));
       }
       Value tile64 = arith::IndexCastOp::create(b, loc, i64, tile);
       Value keyFirst = arith::MulIOp::create(b, loc, tile64, cst(kvTile));
       Value keyLast = arith::MinSIOp::create(
-          b, loc,
-          arith::AddIOp::create(b, loc, keyFirst, cst(kvTile - 1)),
+          b, loc, arith::AddIOp::create(b, loc, keyFirst, cst(kvTile - 1)),
           arith::SubIOp::create(b, loc, a[4], cst(1)));
       Value kind = pattern.buildClassify(b, loc, a[1], a[2], keyFirst, keyLast,
                                          a[3], a[4]);
@@ -239,15 +238,15 @@ private:
     func::FuncOp f =
         makeFunc(name.str() + "_live", {i64, i64, i64, i64}, {b.getI1Type()});
     ValueRange a = f.getArguments();
-    func::ReturnOp::create(
-        b, loc, pattern.buildIsLive(b, loc, a[0], a[1], a[2], a[3]));
+    func::ReturnOp::create(b, loc,
+                           pattern.buildIsLive(b, loc, a[0], a[1], a[2], a[3]));
   }
 
   func::FuncOp makeFunc(const std::string &name, ArrayRef<Type> args,
                         ArrayRef<Type> results) {
     b.setInsertionPointToEnd(home);
-    auto f = func::FuncOp::create(b, loc, name,
-                                  b.getFunctionType(args, results));
+    auto f =
+        func::FuncOp::create(b, loc, name, b.getFunctionType(args, results));
     f.setPrivate();
     Block *body = f.addEntryBlock();
     b.setInsertionPointToStart(body);
@@ -381,8 +380,8 @@ struct AttnGpuSdpaCorePass
 
     // The kernel and its pattern helpers.
     gpu::GPUModuleOp gpuModule = getOrCreateGpuModule();
-    std::string text = "gpu.module @tmp {\n" + gpu_core::writeKernel(config) +
-                       "}\n";
+    std::string text =
+        "gpu.module @tmp {\n" + gpu_core::writeKernel(config) + "}\n";
     // Verified with its helpers, after the pass.
     ParserConfig parserConfig(ctx, /*verifyAfterParse=*/false);
     OwningOpRef<ModuleOp> parsed =
@@ -423,18 +422,18 @@ struct AttnGpuSdpaCorePass
                        : memref::CollapseShapeOp::create(
                              b, loc, mem,
                              ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3}});
-      Value unranked = memref::CastOp::create(
-          b, loc, UnrankedMemRefType::get(elt, 0), flat);
-      auto box = MemRefType::get({1, rows, 64}, elt, MemRefLayoutAttrInterface(),
-                                 b.getI64IntegerAttr(3));
+      Value unranked =
+          memref::CastOp::create(b, loc, UnrankedMemRefType::get(elt, 0), flat);
+      auto box =
+          MemRefType::get({1, rows, 64}, elt, MemRefLayoutAttrInterface(),
+                          b.getI64IntegerAttr(3));
       auto mapType = nvgpu::TensorMapDescriptorType::get(
           ctx, box, nvgpu::TensorMapSwizzleKind::SWIZZLE_128B,
           nvgpu::TensorMapL2PromoKind::L2PROMO_NONE,
           nvgpu::TensorMapOOBKind::OOB_ZERO,
           nvgpu::TensorMapInterleaveKind::INTERLEAVE_NONE);
       Value map = nvgpu::TmaCreateDescriptorOp::create(
-          b, loc, mapType, unranked,
-          ValueRange{cidx(1), cidx(rows), cidx(64)});
+          b, loc, mapType, unranked, ValueRange{cidx(1), cidx(rows), cidx(64)});
       return UnrealizedConversionCastOp::create(
                  b, loc, LLVM::LLVMPointerType::get(ctx), map)
           .getResult(0);
@@ -488,8 +487,8 @@ struct AttnGpuSdpaCorePass
       for (int64_t i = 0; i < 3; ++i)
         if (lseTensor.isDynamicDim(i))
           dynLse.push_back(dim(op.getQuery(), i));
-      lse = deviceAlloc(
-          MemRefType::get(lseTensor.getShape(), b.getF32Type()), dynLse);
+      lse = deviceAlloc(MemRefType::get(lseTensor.getShape(), b.getF32Type()),
+                        dynLse);
       operands.push_back(memref::CollapseShapeOp::create(
           b, loc, lse, ArrayRef<ReassociationIndices>{{0, 1}, {2}}));
     }
@@ -509,12 +508,13 @@ struct AttnGpuSdpaCorePass
     };
     if (Value qpos = op.getQueryPositions()) {
       Value kpos = op.getKeyPositions();
-      for (auto [pos, n] : {std::make_pair(qpos, nq),
-                            std::make_pair(kpos, nk)}) {
+      for (auto [pos, n] :
+           {std::make_pair(qpos, nq), std::make_pair(kpos, nk)}) {
         Value hp = dim(pos, 1);
         Value ok = arith::AndIOp::create(
-            b, loc, arith::AndIOp::create(b, loc, eq(dim(pos, 0), batch),
-                                          eq(dim(pos, 2), n)),
+            b, loc,
+            arith::AndIOp::create(b, loc, eq(dim(pos, 0), batch),
+                                  eq(dim(pos, 2), n)),
             arith::OrIOp::create(
                 b, loc, eq(hp, cidx(1)),
                 arith::OrIOp::create(b, loc, eq(hp, heads), eq(hp, kvHeads))));
@@ -550,10 +550,9 @@ struct AttnGpuSdpaCorePass
         }
         SmallVector<OpFoldResult> outShape;
         for (int64_t i = 0; i < 4; ++i)
-          outShape.push_back(
-              shape[i] == ShapedType::kDynamic
-                  ? OpFoldResult(dim(operand, i - (4 - rank)))
-                  : OpFoldResult(b.getIndexAttr(shape[i])));
+          outShape.push_back(shape[i] == ShapedType::kDynamic
+                                 ? OpFoldResult(dim(operand, i - (4 - rank)))
+                                 : OpFoldResult(b.getIndexAttr(shape[i])));
         v = tensor::ExpandShapeOp::create(
             b, loc, RankedTensorType::get(shape, t.getElementType()), operand,
             groups, outShape);
@@ -586,15 +585,14 @@ struct AttnGpuSdpaCorePass
     operands.push_back(nq);
     operands.push_back(nk);
     operands.push_back(kvHeads);
-    Value tiles = arith::CeilDivUIOp::create(b, loc, nq,
-                                             cidx(qTile));
+    Value tiles = arith::CeilDivUIOp::create(b, loc, nq, cidx(qTile));
     Value smem = arith::ConstantIntOp::create(
         b, loc, b.getI32Type(), gpu_core::sharedMemoryBytes(config));
     // An empty grid is not a valid launch: no work when Nq, H or B is 0.
     Value blocks = arith::MulIOp::create(
         b, loc, arith::MulIOp::create(b, loc, tiles, heads), batch);
-    Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt,
-                                      blocks, cidx(0));
+    Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, blocks,
+                                      cidx(0));
     auto ifAny = scf::IfOp::create(b, loc, any, /*withElseRegion=*/false);
     {
       OpBuilder::InsertionGuard guard(b);
@@ -603,8 +601,7 @@ struct AttnGpuSdpaCorePass
           b, loc, kernel, gpu::KernelDim3{tiles, heads, batch},
           gpu::KernelDim3{cidx(gpu_core::threadsPerBlock(config)), cidx(1),
                           cidx(1)},
-          smem,
-          operands);
+          smem, operands);
     }
 
     SmallVector<Value> results = {bufferization::ToTensorOp::create(
