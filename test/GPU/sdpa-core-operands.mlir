@@ -90,3 +90,16 @@ func.func @outer_constant(%q: tensor<1x2x8x64xbf16>, %o: tensor<1x2x8x64xbf16>) 
   } -> tensor<1x2x8x64xbf16>
   return %r : tensor<1x2x8x64xbf16>
 }
+
+// -----
+
+// A rank-0 bias and a rank-1 mask are right-aligned to rank 4.
+
+// CHECK-LABEL: func.func @scalar_bias
+// CHECK: tensor.expand_shape %arg2 {{\[}}[0, 1, 2, 3]] output_shape [1, 1, 1, 8] : tensor<8xi1> into tensor<1x1x1x8xi1>
+// CHECK: tensor.expand_shape %arg1 [] output_shape [1, 1, 1, 1] : tensor<f32> into tensor<1x1x1x1xf32>
+// CHECK: gpu.launch_func @attn_gpu::@sdpa_core_0 {{.*}} : memref<?x?x?x?xi1>, {{.*}} : memref<?x?x?x?xf32>
+func.func @scalar_bias(%q: tensor<1x2x8x64xf16>, %b: tensor<f32>, %m: tensor<8xi1>, %o: tensor<1x2x8x64xf16>) -> tensor<1x2x8x64xf16> {
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x8x64xf16>, tensor<1x2x8x64xf16>, tensor<1x2x8x64xf16>) outs(%o : tensor<1x2x8x64xf16>) mask(%m : tensor<8xi1>) bias(%b : tensor<f32>) -> tensor<1x2x8x64xf16>
+  return %r : tensor<1x2x8x64xf16>
+}
