@@ -42,6 +42,67 @@ MLIR
   "$ptxas" -arch=sm_90a -v "$out/$name.ptx" -o "$out/$name.cubin" 2>> "$out/ptxas.txt"
   rm "$out/$name.isa.mlir"
 }
+# Operands: <pattern>-<feature>_<elt>_d<D>_kv<kv>[_q<q>]_lse, features pos
+# (positions [B, ?, N], i32; i64 in the f16 "all" kernel), mask ([B, 1, Nq,
+# Nk] i1), bias ([H, Nq, Nk]: f32; the element type in "all"), mod (score_mod
+# s - 0.05 (h + 1) (i - j)), all (the four together), span (z [H], ramp 32,
+# max_span 300), mem (memory [Hkv, M, D]), every (all, span and mem).
+build_op() { # pattern feature elt D kv q
+  local pat=$1 feat=$2 elt=$3 d=$4 kv=$5 q=$6
+  local name="${pat}-${feat}_${elt}_d${d}_kv${kv}"
+  [ "$q" != 64 ] && name="${name}_q${q}"
+  name="${name}_lse"
+  local t="tensor<?x?x?x${d}x${elt}>" res="tensor<?x?x?x${d}x${elt}>, tensor<?x?x?xf32>"
+  local pt=i32 bt=f32 args="" clauses="" region=""
+  if [ "$feat" = all ] || [ "$feat" = every ]; then bt=$elt; [ "$elt" = f16 ] && pt=i64; fi
+  local mt="tensor<?x?x${d}x${elt}>" attrs=""
+  local pos_t="tensor<?x?x?x${pt}>" mask_t="tensor<?x1x?x?xi1>" bias_t="tensor<?x?x?x${bt}>"
+  case $feat in mask|all|every)
+    args="$args, %m: $mask_t"; clauses="$clauses mask(%m : $mask_t)";; esac
+  case $feat in bias|all|every)
+    args="$args, %bb: $bias_t"; clauses="$clauses bias(%bb : $bias_t)";; esac
+  case $feat in mem|every)
+    args="$args, %mk: $mt, %mv: $mt"; clauses="$clauses memory(%mk, %mv : $mt, $mt)";; esac
+  case $feat in pos|all|every)
+    args="$args, %qp: $pos_t, %kp: $pos_t"; clauses="$clauses positions(%qp, %kp : $pos_t, $pos_t)";; esac
+  case $feat in span|every)
+    args="$args, %z: tensor<?xf32>"; clauses="$clauses span(%z : tensor<?xf32>)"
+    attrs="{ramp = 32.0 : f32, max_span = 300.0 : f32}";; esac
+  case $feat in mod|all|every)
+    region='score_mod {
+  ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
+    %h64 = arith.index_cast %h : index to i64
+    %hf = arith.sitofp %h64 : i64 to f32
+    %one = arith.constant 1.0 : f32
+    %c = arith.constant 0.05 : f32
+    %hf1 = arith.addf %hf, %one : f32
+    %slope = arith.mulf %c, %hf1 : f32
+    %d = arith.subi %i, %j : index
+    %d64 = arith.index_cast %d : index to i64
+    %df = arith.sitofp %d64 : i64 to f32
+    %pen = arith.mulf %slope, %df : f32
+    %r = arith.subf %s, %pen : f32
+    attn.yield %r : f32
+  }';;
+  esac
+  cat > "$out/$name.mlir" <<MLIR
+func.func @${name//-/_}(%q: $t, %k: $t, %v: $t, %o: $t$args) -> ($res) {
+  %r:2 = attn.sdpa ins(%q, %k, %v : $t, $t, $t) outs(%o : $t)$clauses $(pattern_clause "$pat") $attrs $region -> $res
+  return %r#0, %r#1 : $res
+}
+MLIR
+  "$opt" "$out/$name.mlir" --attn-gpu-pipeline="format=isa kv-tile=$kv q-tile=$q" -o "$out/$name.isa.mlir"
+  python3 "$root/bench/gpu/extract_ptx.py" "$out/$name.isa.mlir" "$out/$name.ptx"
+  echo "== $name" >> "$out/ptxas.txt"
+  "$ptxas" -arch=sm_90a -v "$out/$name.ptx" -o "$out/$name.cubin" 2>> "$out/ptxas.txt"
+  rm "$out/$name.isa.mlir"
+}
+for feat in pos mask bias mod all span mem every; do
+  pat=causal; [ "$feat" = mask ] || [ "$feat" = mod ] && pat=dense
+  build_op $pat $feat bf16 128 64 128
+  build_op $pat $feat f16 64 128 64
+done
+[ -n "${OPS_ONLY:-}" ] && { grep -E "==|registers|spill" "$out/ptxas.txt"; exit 0; }
 # Numerics (with lse).
 for elt in bf16 f16; do
   for d in 64 128; do

@@ -59,11 +59,12 @@ def shared_bytes(d, kv, q):
 
 
 class Kernel:
-    """<pattern>_<elt>_d<D>_kv<kv>[_q<rows>][_lse].cubin of build_core.sh."""
+    """<pattern>[-<feature>]_<elt>_d<D>_kv<kv>[_q<rows>][_lse].cubin of build_core.sh."""
 
     def __init__(self, path):
         parts = os.path.basename(path)[:-len(".cubin")].split("_")
-        self.pattern, self.elt = parts[0], parts[1]
+        self.pattern, _, self.feature = parts[0].partition("-")
+        self.elt = parts[1]
         self.d, self.kv = int(parts[2][1:]), int(parts[3][2:])
         self.lse = parts[-1] == "lse"
         self.q = int(parts[4][1:]) if len(parts) > 4 and parts[4].startswith("q") else 64
@@ -111,7 +112,7 @@ def memref_params(t):
 class Launch:
     """The kernel's arguments for one problem, ready to launch repeatedly."""
 
-    def __init__(self, kernel, q, k, v, out, lse, dtype_code, l2promo=0):
+    def __init__(self, kernel, q, k, v, out, lse, dtype_code, l2promo=0, extra=()):
         B, H, Nq, D = q.shape
         Hkv, Nk = k.shape[1], k.shape[2]
         self.kernel = kernel
@@ -122,6 +123,16 @@ class Launch:
         vals += memref_params(out.view(B * H, Nq, D))
         if kernel.lse:
             vals += memref_params(lse.view(B * H, Nq))
+        self.keep = []
+        for t in extra:  # positions, mask, bias, span, memory (GpuCoreKernel.h order)
+            if isinstance(t, tuple) and t[0] == "map":  # a memory tensor map
+                m = tensor_map(t[1].unsqueeze(0), kernel.kv, dtype_code, l2promo)
+                self.keep.append(m)
+                vals.append(ctypes.c_void_p(m.data_ptr()))
+            elif isinstance(t, int):  # M
+                vals.append(ctypes.c_int64(t))
+            else:
+                vals += memref_params(t)
         vals += [ctypes.c_int64(Nq), ctypes.c_int64(Nk), ctypes.c_int64(Hkv)]
         self.vals = vals
         self.params = (ctypes.c_void_p * len(vals))(
@@ -169,6 +180,75 @@ def run_check(kernel, nq, nk, B, H, seed, hkv=None):
     return row
 
 
+def score_mod_ref(s, b, h, i, j):
+    """The score_mod of build_core.sh's mod and all kernels."""
+    return s - 0.05 * (h + 1) * (i - j)
+
+
+SPAN_RAMP, SPAN_MAX = 32.0, 300.0  # build_core.sh's span kernels
+
+
+def run_check_ops(kernel, nq, nk, B, H, seed, hkv=None, hp=1, random_pos=False, m=77):
+    """A kernel with operands (pos, mask, bias, mod, all) against the reference."""
+    torch_dtype, code, bound = DTYPES[kernel.elt]
+    d, feat = kernel.d, kernel.feature
+    hkv = H if hkv is None else hkv
+    rng = np.random.default_rng(seed)
+    q, k, v = (torch.from_numpy(rng.standard_normal((B, h, n, d), dtype=np.float32))
+               .to(torch_dtype).cuda() for h, n in ((H, nq), (hkv, nk), (hkv, nk)))
+    out = torch.full((B, H, nq, d), float("nan"), dtype=torch_dtype, device="cuda")
+    lse = torch.full((B, H, nq), float("nan"), dtype=torch.float32, device="cuda")
+    extra, kw = [], {}
+    every = feat == "every"
+    if feat in ("pos", "all") or every:
+        pdt = np.int64 if (feat in ("all", "every") and kernel.elt == "f16") else np.int32
+        if random_pos:
+            span = 2 * max(nq, nk)
+            qpos = rng.integers(0, span, (B, hp, nq))
+            kpos = rng.integers(0, span, (B, hp, nk))
+        else:  # shifted: bottom-right alignment, and random offsets
+            off = rng.integers(-64, 64, (B, hp, 1))
+            off[0] = nk - nq
+            qpos = np.arange(nq)[None, None, :] + off
+            kpos = np.broadcast_to(np.arange(nk), (B, hp, nk)) + rng.integers(0, 3, (B, hp, 1))
+        qpos, kpos = qpos.astype(pdt), np.ascontiguousarray(kpos).astype(pdt)
+        extra += [torch.from_numpy(qpos).cuda(), torch.from_numpy(kpos).cuda()]
+        kw["positions"] = (qpos, kpos)
+    if feat in ("mask", "all") or every:
+        mask = rng.random((B, 1, nq, nk)) < 0.8
+        extra.append(torch.from_numpy(mask).cuda())
+        kw["mask"] = mask
+    if feat in ("bias", "all") or every:
+        bdt = torch_dtype if feat in ("all", "every") else torch.float32
+        bias = torch.from_numpy(rng.standard_normal((H, nq, nk), dtype=np.float32)).to(bdt).cuda()
+        extra.append(bias.view(1, H, nq, nk))
+        kw["bias"] = bias.float().cpu().numpy()
+    if feat in ("mod", "all") or every:
+        kw["score_mod"] = score_mod_ref
+    if feat == "span" or every:
+        z = rng.uniform(-20.0, 400.0, H).astype(np.float32)  # clamped to [0, 300]
+        extra.append(torch.from_numpy(z).cuda())
+        kw.update(span=z, ramp=SPAN_RAMP, max_span=SPAN_MAX)
+    if feat == "mem" or every:
+        mk, mv = (torch.from_numpy(rng.standard_normal((hkv, m, d), dtype=np.float32))
+                  .to(torch_dtype).cuda() for _ in range(2))
+        extra += [("map", mk), ("map", mv), m]
+        kw["memory"] = (mk.float().cpu().numpy(), mv.float().cpu().numpy())
+    Launch(kernel, q, k, v, out, lse, code, extra=extra)()
+    torch.cuda.synchronize()
+    ref_o, ref_lse = reference.sdpa(*(x.float().cpu().numpy() for x in (q, k, v)),
+                                    pattern=PATTERNS[kernel.pattern], return_lse=True, **kw)
+    o = out.float().cpu().numpy()
+    l = lse.cpu().numpy()
+    err_o, err_l = reference.rel_error(o, ref_o), reference.rel_error(l, ref_lse)
+    unwritten = int(np.isnan(o).sum() + np.isnan(l).sum())
+    ok = err_o <= bound and err_l <= bound and unwritten == 0
+    return {"kernel": kernel.name, "elt": kernel.elt, "D": d, "kv": kernel.kv, "q": kernel.q,
+            "pattern": kernel.pattern, "feature": feat, "B": B, "H": H, "Hkv": hkv, "Hp": hp,
+            "random_pos": random_pos, "M": m if feat in ("mem", "every") else None, "Nq": nq, "Nk": nk, "err_o": err_o, "err_lse": err_l,
+            "nan": unwritten, "bound": bound, "pass": bool(ok)}
+
+
 def median_ms(fn, reps):
     for _ in range(3):
         fn()
@@ -190,7 +270,7 @@ FLEX_MASKS = {
 }
 
 
-def run_bench(kernels, pattern, reps):
+def run_bench(kernels, pattern, reps, ours_only=False):
     """bf16 B=2 H=16 D=128 N=16384: ours (each kv tile built) against torch."""
     from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.nn.attention.flex_attention import create_block_mask, flex_attention
@@ -223,6 +303,8 @@ def run_bench(kernels, pattern, reps):
         errs[label] = out
         if kernel.kv == 128 and kernel.q == 64:  # experiment: tensor maps with L2 promotion (128 B)
             record("ours q64 kv128 L2-promo", Launch(kernel, q, k, v, out, None, 9, l2promo=2))
+    if ours_only:
+        return rows, {}
     if pattern in ("dense", "causal"):
         ref = torch.nn.functional.scaled_dot_product_attention(q, k, v,
                                                                is_causal=pattern == "causal")
@@ -252,6 +334,10 @@ def main():
     ap.add_argument("--quick", action="store_true", help="N in {64, 127} only, no timing")
     ap.add_argument("--json")
     ap.add_argument("--reps", type=int, default=20)
+    ap.add_argument("--max-n", type=int, default=1 << 30,
+                    help="skip checks longer than this (no timing when set)")
+    ap.add_argument("--no-bench", action="store_true")
+    ap.add_argument("--ours-only", action="store_true", help="time only our kernels")
     args = ap.parse_args()
     torch.zeros(1, device="cuda")  # the primary context, current on this thread
     kernels = {}
@@ -267,10 +353,29 @@ def main():
     seed = int(time.time())
     print(f"seed {seed}", flush=True)
     for name, kernel in kernels.items():
+        if kernel.feature:
+            runs = [(1, 1, 3, None, 1, False), (127, 127, 3, None, 3, True),
+                    (1000, 1000, 3, None, 1, False), (700, 1000, 3, None, 3, False)]
+            if kernel.feature in ("pos", "all", "every", "mem"):
+                runs += [(1000, 1000, 4, 2, 2, False), (1000, 700, 3, None, 1, True)]
+            if kernel.feature in ("mem", "every"):
+                runs += [(127, 1, 3, None, 1, False)]  # mostly memory keys
+            for idx, (nq, nk, H, hkv, hp, rnd) in enumerate(runs):
+                seed += 1
+                try:
+                    row = run_check_ops(kernel, nq, nk, 2, H, seed, hkv, hp, rnd,
+                                        m=(1, 77, 200, 130)[idx % 4])
+                except Exception as e:
+                    row = {"kernel": name, "Nq": nq, "Nk": nk, "pass": False,
+                           "error": repr(e)[:300]}
+                checks.append(row)
+                print(json.dumps(row), flush=True)
+            continue
         todo = lengths if kernel.lse and kernel.kv == 128 and kernel.pattern in ("dense", "causal") \
             else [n for n in lengths if n[0] > 1]
         if kernel.pattern in ("dense", "causal") and kernel.lse and kernel.d == 128:
             todo = todo + cross
+        todo = [n for n in todo if max(n) <= args.max_n]
         for nq, nk in todo:
             seed += 1
             try:
@@ -283,19 +388,20 @@ def main():
             for H, hkv in ((4, 2), (6, 1)):
                 seed += 1
                 try:
-                    row = run_check(kernel, 1000, 1000, 2, H, seed, hkv)
+                    row = run_check(kernel, min(1000, args.max_n), min(1000, args.max_n), 2,
+                                    H, seed, hkv)
                 except Exception as e:
                     row = {"kernel": name, "Nq": 1000, "Nk": 1000, "pass": False,
                            "error": repr(e)[:300]}
                 checks.append(row)
                 print(json.dumps(row), flush=True)
     bench, bench_err = [], {}
-    if not args.quick and all(r["pass"] for r in checks):
+    if not args.quick and not args.no_bench and all(r["pass"] for r in checks):
         for pattern in ("causal", "dense", "window512"):
             ks = [k for k in kernels.values()
                   if k.pattern == pattern and not k.lse and k.elt == "bf16" and k.d == 128]
             rows, err = run_bench(ks, pattern, args.reps if pattern != "dense"
-                                  else max(5, args.reps // 2))
+                                  else max(5, args.reps // 2), args.ours_only)
             bench += rows
             bench_err[pattern] = err
 
@@ -307,13 +413,13 @@ def main():
         with open(args.json, "w") as f:
             json.dump(result, f, indent=1)
     print("\n== numerics (rel err vs float64 reference; NaN-poisoned outputs)")
-    print(f"{'kernel':34} {'H/Hkv':>5} {'Nq':>5} {'Nk':>5} {'err_o':>9} {'err_lse':>9} {'nan':>4} ok")
+    print(f"{'kernel':34} {'H/Hkv':>7} {'Nq':>5} {'Nk':>5} {'err_o':>9} {'err_lse':>9} {'nan':>4} ok")
     for r in checks:
         if "error" in r:
             print(f"{r['kernel']:34} {r['Nq']:>5} {r['Nk']:>5} ERROR {r['error']}")
             continue
-        heads = f"{r['H']}/{r['Hkv']}"
-        print(f"{r['kernel']:34} {heads:>5} {r['Nq']:>5} {r['Nk']:>5} {r['err_o']:9.2e} "
+        heads = f"{r['H']}/{r['Hkv']}" + (f"/{r['Hp']}" if "Hp" in r else "")
+        print(f"{r['kernel']:34} {heads:>7} {r['Nq']:>5} {r['Nk']:>5} {r['err_o']:9.2e} "
               f"{r['err_lse']:9.2e} {r['nan']:>4} {'PASS' if r['pass'] else 'FAIL'}")
     if bench:
         print(f"\n== bf16 B=2 H=16 D=128 N=16384 ({smi}); median of repeats, CUDA events;"

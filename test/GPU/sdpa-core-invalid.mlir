@@ -16,35 +16,21 @@ func.func @head_dim(%q: tensor<1x2x8x96xbf16>, %o: tensor<1x2x8x96xbf16>) -> ten
 
 // -----
 
-func.func @mask(%q: tensor<1x2x8x64xbf16>, %m: tensor<8x8xi1>, %o: tensor<1x2x8x64xbf16>) -> tensor<1x2x8x64xbf16> {
-  // expected-error @+1 {{not yet on the Hopper core: mask}}
-  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x8x64xbf16>, tensor<1x2x8x64xbf16>, tensor<1x2x8x64xbf16>) outs(%o : tensor<1x2x8x64xbf16>) mask(%m : tensor<8x8xi1>) -> tensor<1x2x8x64xbf16>
+func.func @memory(%q: tensor<1x2x8x64xbf16>, %mk: tensor<2x4x64xf16>, %o: tensor<1x2x8x64xbf16>) -> tensor<1x2x8x64xbf16> {
+  // expected-error @+1 {{not yet on the Hopper core: memory keys and values must have the element type of q}}
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x8x64xbf16>, tensor<1x2x8x64xbf16>, tensor<1x2x8x64xbf16>) outs(%o : tensor<1x2x8x64xbf16>) memory(%mk, %mk : tensor<2x4x64xf16>, tensor<2x4x64xf16>) -> tensor<1x2x8x64xbf16>
   return %r : tensor<1x2x8x64xbf16>
 }
 
 // -----
 
-func.func @bias(%q: tensor<1x2x8x64xbf16>, %b: tensor<8x8xf32>, %o: tensor<1x2x8x64xbf16>) -> tensor<1x2x8x64xbf16> {
-  // expected-error @+1 {{not yet on the Hopper core: bias}}
-  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x8x64xbf16>, tensor<1x2x8x64xbf16>, tensor<1x2x8x64xbf16>) outs(%o : tensor<1x2x8x64xbf16>) bias(%b : tensor<8x8xf32>) -> tensor<1x2x8x64xbf16>
-  return %r : tensor<1x2x8x64xbf16>
-}
-
-// -----
-
-func.func @score_mod(%q: tensor<1x2x8x64xbf16>, %o: tensor<1x2x8x64xbf16>) -> tensor<1x2x8x64xbf16> {
-  // expected-error @+1 {{not yet on the Hopper core: score_mod}}
+func.func @score_mod_reads_tensor(%q: tensor<1x2x8x64xbf16>, %t: tensor<2xf32>, %o: tensor<1x2x8x64xbf16>) -> tensor<1x2x8x64xbf16> {
+  // expected-error @+1 {{not yet on the Hopper core: score_mod that reads values from outside its region (other than constants)}}
   %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x8x64xbf16>, tensor<1x2x8x64xbf16>, tensor<1x2x8x64xbf16>) outs(%o : tensor<1x2x8x64xbf16>) score_mod {
   ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
-    attn.yield %s : f32
+    %x = tensor.extract %t[%h] : tensor<2xf32>
+    %y = arith.addf %s, %x : f32
+    attn.yield %y : f32
   } -> tensor<1x2x8x64xbf16>
-  return %r : tensor<1x2x8x64xbf16>
-}
-
-// -----
-
-func.func @positions(%q: tensor<1x2x8x64xbf16>, %p: tensor<1x1x8xi32>, %o: tensor<1x2x8x64xbf16>) -> tensor<1x2x8x64xbf16> {
-  // expected-error @+1 {{not yet on the Hopper core: positions}}
-  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x8x64xbf16>, tensor<1x2x8x64xbf16>, tensor<1x2x8x64xbf16>) outs(%o : tensor<1x2x8x64xbf16>) positions(%p, %p : tensor<1x1x8xi32>, tensor<1x1x8xi32>) pattern(#attn.causal) -> tensor<1x2x8x64xbf16>
   return %r : tensor<1x2x8x64xbf16>
 }

@@ -17,7 +17,9 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
+#include <cstdint>
 #include <functional>
+#include <tuple>
 
 using namespace mlir::attn::gpu_core;
 
@@ -130,12 +132,29 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   std::string text;
   Writer w(text);
 
+  const bool hasPos = !c.positions.empty(), hasBias = !c.bias.empty();
+  const std::string memP = "memref<?x?x?x" + c.positions + ">";
+  const std::string memB = "memref<?x?x?x?x" + c.bias + ">";
+  const std::string memM = "memref<?x?x?x?xi1>";
+  std::string extraArgs;
+  if (hasPos)
+    extraArgs += ", %qpos: " + memP + ", %kpos: " + memP;
+  if (c.hasMask)
+    extraArgs += ", %mask: " + memM;
+  if (hasBias)
+    extraArgs += ", %bias: " + memB;
+  if (c.hasSpan)
+    extraArgs += ", %span: memref<?xf32>";
+  const bool hasMem = c.hasMemory;
+  if (hasMem)
+    extraArgs += ", %mkmap: !llvm.ptr, %mvmap: !llvm.ptr, %nm: index";
   w.raw("gpu.func @" + c.name +
-        "(%qmap: !llvm.ptr, %kmap: !llvm.ptr, %vmap: !llvm.ptr, %out: " +
-        memO + (c.hasLse ? ", %lse: memref<?x?xf32>" : "") +
+        "(%qmap: !llvm.ptr, %kmap: !llvm.ptr, %vmap: !llvm.ptr, %out: " + memO +
+        (c.hasLse ? ", %lse: memref<?x?xf32>" : "") + extraArgs +
         ", %nq: index, %nk: index, %hkv: index) kernel attributes "
         "{known_block_size = "
-        "array<i32: " + std::to_string(threadsPerBlock(c)) + ", 1, 1>} {");
+        "array<i32: " +
+        std::to_string(threadsPerBlock(c)) + ", 1, 1>} {");
 
   // Indices.
   std::string c0 = w.idx(0), c1 = w.idx(1), c2 = w.idx(2);
@@ -147,12 +166,12 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   std::string bh32 = w.let("arith.index_cast " + bh + " : index to i32");
   // Grouped-query attention: query head h reads key/value head
   // h / (H / Hkv) of the same batch.
+  std::string kvh = w.bin("arith.divui", by,
+                          w.bin("arith.divui", gy, "%hkv", "index"), "index");
   std::string kvbh = w.bin(
-      "arith.addi", w.bin("arith.muli", bz, "%hkv", "index"),
-      w.bin("arith.divui", by, w.bin("arith.divui", gy, "%hkv", "index"),
-            "index"),
-      "index");
+      "arith.addi", w.bin("arith.muli", bz, "%hkv", "index"), kvh, "index");
   std::string kvbh32 = w.let("arith.index_cast " + kvbh + " : index to i32");
+  std::string kvh32 = w.let("arith.index_cast " + kvh + " : index to i32");
   std::string q0 = w.bin("arith.muli", bx, w.idx(c.qTile), "index");
   std::string q0i32 = w.let("arith.index_cast " + q0 + " : index to i32");
   std::string q0i64 = w.let("arith.index_cast " + q0 + " : index to i64");
@@ -168,11 +187,11 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   std::string isT0 = w.let("arith.cmpi eq, " + tid + ", " + c0 + " : index");
   // Rows of this thread: row0 = q0 + 16 warp + g, row1 = row0 + 8 (warp
   // counts across warpgroups: warpgroup w owns rows [64 w, 64 w + 64)).
-  std::string row0 = w.bin(
-      "arith.addi", q0,
-      w.bin("arith.addi", w.bin("arith.muli", warp, w.idx(16), "index"), g,
-            "index"),
-      "index");
+  std::string row0 =
+      w.bin("arith.addi", q0,
+            w.bin("arith.addi", w.bin("arith.muli", warp, w.idx(16), "index"),
+                  g, "index"),
+            "index");
   std::string row1 = w.bin("arith.addi", row0, w.idx(8), "index");
   std::string rows[2] = {row0, row1};
   std::string rows64[2] = {
@@ -180,23 +199,135 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
       w.let("arith.index_cast " + row1 + " : index to i64")};
   std::string twoT = w.bin("arith.muli", t, c2, "index");
   // Byte offset of this warpgroup's 64 rows inside a Q sub-tile.
-  std::string wgRowBytes = w.let(
-      "arith.index_cast " +
-      w.bin("arith.muli", w.bin("arith.divui", warp, w.idx(4), "index"),
-            w.idx(kWarpgroupRows * 128), "index") +
-      " : index to i64");
+  std::string wgRowBytes =
+      w.let("arith.index_cast " +
+            w.bin("arith.muli", w.bin("arith.divui", warp, w.idx(4), "index"),
+                  w.idx(kWarpgroupRows * 128), "index") +
+            " : index to i64");
   std::string twoT64 = w.let("arith.index_cast " + twoT + " : index to i64");
 
+  // Rows clamped below Nq: operands are read there (rows >= Nq are never
+  // stored).
+  std::string nqm1 = w.bin("arith.subi", "%nq", c1, "index");
+  std::string rowsC[2] = {w.bin("arith.minui", row0, nqm1, "index"),
+                          w.bin("arith.minui", row1, nqm1, "index")};
+  auto selIdx = [&](const std::string &cond, const std::string &a,
+                    const std::string &b) {
+    return w.let("arith.select " + cond + ", " + a + ", " + b + " : index");
+  };
+  auto toI64 = [&](const std::string &v, const std::string &type) {
+    if (type == "i64")
+      return v;
+    return w.let("arith.extsi " + v + " : " + type + " to i64");
+  };
+  // Positions: head 0, h or h / (H / Hkv) by the positions' head count.
+  std::string posHead, qposRow[2];
+  std::string qMin, qMax;
+  auto shuffleI64 = [&](const std::string &v, const std::string &off) {
+    std::string lo = w.let("arith.trunci " + v + " : i64 to i32");
+    std::string hi =
+        w.let("arith.trunci " + w.bin("arith.shrui", v, w.i64(32), "i64") +
+              " : i64 to i32");
+    std::string a = w.fresh(), b = w.fresh();
+    w.line(a + ":2 = gpu.shuffle xor " + lo + ", " + off + ", " + w.i32(32) +
+           " : i32");
+    w.line(b + ":2 = gpu.shuffle xor " + hi + ", " + off + ", " + w.i32(32) +
+           " : i32");
+    std::string lo64 = w.let("arith.extui " + a + "#0 : i32 to i64");
+    std::string hi64 = w.let("arith.extui " + b + "#0 : i32 to i64");
+    return w.bin("arith.ori", lo64, w.bin("arith.shli", hi64, w.i64(32), "i64"),
+                 "i64");
+  };
+  if (hasPos) {
+    std::string hp = w.let("memref.dim %qpos, " + c1 + " : " + memP);
+    std::string isOne = w.let("arith.cmpi eq, " + hp + ", " + c1 + " : index");
+    std::string isH = w.let("arith.cmpi eq, " + hp + ", " + gy + " : index");
+    posHead = selIdx(isOne, c0, selIdx(isH, by, kvh));
+    for (int r = 0; r < 2; ++r)
+      qposRow[r] = toI64(w.let("memref.load %qpos[" + bz + ", " + posHead +
+                               ", " + rowsC[r] + "] : " + memP),
+                         c.positions);
+    // The query tile's position range (rows below Nq), the same in every
+    // warp: lanes read rows q0 + lane + 32 r.
+    std::string big = w.i64(INT64_MAX), small = w.i64(INT64_MIN);
+    for (int64_t r = 0; r < c.qTile / 32; ++r) {
+      std::string qi =
+          w.bin("arith.addi", q0,
+                w.bin("arith.addi", lane, w.idx(32 * r), "index"), "index");
+      std::string ok = w.let("arith.cmpi ult, " + qi + ", %nq : index");
+      std::string p =
+          toI64(w.let("memref.load %qpos[" + bz + ", " + posHead + ", " +
+                      w.bin("arith.minui", qi, nqm1, "index") + "] : " + memP),
+                c.positions);
+      std::string lo =
+          w.let("arith.select " + ok + ", " + p + ", " + big + " : i64");
+      std::string hi =
+          w.let("arith.select " + ok + ", " + p + ", " + small + " : i64");
+      qMin = qMin.empty() ? lo : w.bin("arith.minsi", qMin, lo, "i64");
+      qMax = qMax.empty() ? hi : w.bin("arith.maxsi", qMax, hi, "i64");
+    }
+    for (int off : {1, 2, 4, 8, 16}) {
+      std::string o = w.i32(off);
+      qMin = w.bin("arith.minsi", qMin, shuffleI64(qMin, o), "i64");
+      qMax = w.bin("arith.maxsi", qMax, shuffleI64(qMax, o), "i64");
+    }
+  }
+  // Mask and bias: a dim of size 1 broadcasts.
+  struct Operand {
+    std::string name, type, b, h, row[2], dimCol;
+  };
+  auto operandIndices = [&](const std::string &name, const std::string &type) {
+    Operand o;
+    o.name = name;
+    o.type = type;
+    std::string d[4];
+    for (int i = 0; i < 4; ++i)
+      d[i] =
+          w.let("arith.cmpi eq, " +
+                w.let("memref.dim " + name + ", " + w.idx(i) + " : " + type) +
+                ", " + c1 + " : index");
+    o.b = selIdx(d[0], c0, bz);
+    o.h = selIdx(d[1], c0, by);
+    for (int r = 0; r < 2; ++r)
+      o.row[r] = selIdx(d[2], c0, rowsC[r]);
+    o.dimCol = d[3];
+    return o;
+  };
+  // The span of this head, clamped to [0, max_span], and the weight of a
+  // pair at distance `d` (f32): clamp((ramp + z' - d) / ramp, 0, 1).
+  std::string spanZ, rampF, zeroW, oneW;
+  if (c.hasSpan) {
+    zeroW = w.f32(0.0);
+    oneW = w.f32(1.0);
+    rampF = w.f32(c.ramp);
+    std::string z = w.let("memref.load %span[" + by + "] : memref<?xf32>");
+    spanZ = w.bin("arith.minimumf", w.bin("arith.maximumf", z, zeroW, "f32"),
+                  w.f32(c.maxSpan), "f32");
+  }
+  auto spanWeight = [&](const std::string &d) {
+    std::string m = w.bin(
+        "arith.divf",
+        w.bin("arith.subf", w.bin("arith.addf", rampF, spanZ, "f32"), d, "f32"),
+        rampF, "f32");
+    return w.bin("arith.minimumf", w.bin("arith.maximumf", m, zeroW, "f32"),
+                 oneW, "f32");
+  };
+  Operand maskOp, biasOp;
+  if (c.hasMask)
+    maskOp = operandIndices("%mask", memM);
+  if (hasBias)
+    biasOp = operandIndices("%bias", memB);
+
   // Shared memory base, rounded up to 1024 bytes (the swizzle atom).
-  std::string dyn = w.let(
-      "gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>");
+  std::string dyn = w.let("gpu.dynamic_shared_memory : memref<?xi8, "
+                          "#gpu.address_space<workgroup>>");
   std::string rawIdx = w.let("memref.extract_aligned_pointer_as_index " + dyn +
                              " : memref<?xi8, #gpu.address_space<workgroup>> "
                              "-> index");
   std::string raw = w.let("arith.index_cast " + rawIdx + " : index to i64");
-  std::string base = w.bin(
-      "arith.andi", w.bin("arith.addi", raw, w.i64(1023), "i64"),
-      w.i64(-1024), "i64");
+  std::string base =
+      w.bin("arith.andi", w.bin("arith.addi", raw, w.i64(1023), "i64"),
+            w.i64(-1024), "i64");
   auto addr = [&](const std::string &offset) {
     return w.bin("arith.addi", base, offset, "i64");
   };
@@ -209,9 +340,9 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   };
   std::string barQ = ptr3(addr(w.i64(L.offBar)));
   auto fullBar = [&](const std::string &stage64) {
-    return ptr3(addr(w.bin("arith.addi", w.i64(L.offBar + 8),
-                           w.bin("arith.muli", stage64, w.i64(8), "i64"),
-                           "i64")));
+    return ptr3(
+        addr(w.bin("arith.addi", w.i64(L.offBar + 8),
+                   w.bin("arith.muli", stage64, w.i64(8), "i64"), "i64")));
   };
 
   // Barrier initialisation by thread 0.
@@ -231,38 +362,70 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
                   int64_t rowsPerBox, const std::string &row32,
                   const std::string &bar, const std::string &head32) {
     for (int64_t sub = 0; sub < D / 64; ++sub) {
-      std::string dst = ptr7(addr(w.bin(
-          "arith.addi", dstOff, w.i64(sub * rowsPerBox * 128), "i64")));
+      std::string dst = ptr7(addr(
+          w.bin("arith.addi", dstOff, w.i64(sub * rowsPerBox * 128), "i64")));
       w.line("nvvm.cp.async.bulk.tensor.shared.cluster.global " + dst + ", " +
              map + ", " + bar + ", box[" + w.i32(64 * sub) + ", " + row32 +
              ", " + head32 + "] : !llvm.ptr<7>, !llvm.ptr");
     }
   };
-  std::string tilesArgs =
-      q0i64 + ", " + qLast + ", " + nq64 + ", " + nk64;
+  std::string tilesArgs = q0i64 + ", " + qLast + ", " + nq64 + ", " + nk64;
   auto callTile = [&](const std::string &j) {
     std::string r = w.fresh();
     w.line(r + ":2 = func.call @" + c.name + "_tile(" + j + ", " + tilesArgs +
            ") : (index, i64, i64, i64, i64) -> (index, i8)");
     return std::make_pair(r + "#0", r + "#1");
   };
-  auto issueKV = [&](const std::string &stage, const std::string &tile) {
-    std::string stage64 = w.let("arith.index_cast " + stage + " : index to i64");
+  // Visit j: with memory, tiles [0, nMem) are memory tiles, then the key
+  // tiles of the pattern. Returns (is memory, tile, kind).
+  std::string nMem;
+  auto visit = [&](const std::string &j) {
+    if (!hasMem) {
+      auto [t, k] = callTile(j);
+      return std::make_tuple(std::string(), t, k);
+    }
+    std::string isMem =
+        w.let("arith.cmpi ult, " + j + ", " + nMem + " : index");
+    std::string jr = w.let("arith.select " + isMem + ", " + w.idx(0) + ", " +
+                           w.bin("arith.subi", j, nMem, "index") + " : index");
+    auto [t, k] = callTile(jr);
+    std::string tile =
+        w.let("arith.select " + isMem + ", " + j + ", " + t + " : index");
+    std::string kind =
+        w.let("arith.select " + isMem + ", " + w.let("arith.constant 1 : i8") +
+              ", " + k + " : i8");
+    return std::make_tuple(isMem, tile, kind);
+  };
+  auto issueKV = [&](const std::string &stage, const std::string &tile,
+                     const std::string &isMem) {
+    std::string stage64 =
+        w.let("arith.index_cast " + stage + " : index to i64");
     std::string bar = fullBar(stage64);
     w.line("nvvm.mbarrier.arrive.expect_tx " + bar + ", " +
            w.i32(2 * L.kvBytes) + " : !llvm.ptr<3>, i32");
-    std::string row =
-        w.let("arith.index_cast " +
-              w.bin("arith.muli", tile, w.idx(BK), "index") + " : index to i32");
+    std::string row = w.let("arith.index_cast " +
+                            w.bin("arith.muli", tile, w.idx(BK), "index") +
+                            " : index to i32");
     std::string sOff = w.bin("arith.muli", stage64, w.i64(L.kvBytes), "i64");
-    load("%kmap", w.bin("arith.addi", w.i64(L.offK), sOff, "i64"), BK, row,
-         bar, kvbh32);
-    load("%vmap", w.bin("arith.addi", w.i64(L.offV), sOff, "i64"), BK, row,
-         bar, kvbh32);
+    std::string kmap = "%kmap", vmap = "%vmap", head = kvbh32;
+    if (hasMem) {
+      kmap = w.let("llvm.select " + isMem + ", %mkmap, %kmap : i1, !llvm.ptr");
+      vmap = w.let("llvm.select " + isMem + ", %mvmap, %vmap : i1, !llvm.ptr");
+      head = w.let("arith.select " + isMem + ", " + kvh32 + ", " + kvbh32 +
+                   " : i32");
+    }
+    load(kmap, w.bin("arith.addi", w.i64(L.offK), sOff, "i64"), BK, row, bar,
+         head);
+    load(vmap, w.bin("arith.addi", w.i64(L.offV), sOff, "i64"), BK, row, bar,
+         head);
   };
 
   std::string nTiles = w.let("func.call @" + c.name + "_tiles(" + tilesArgs +
                              ") : (i64, i64, i64, i64) -> index");
+  if (hasMem) {
+    nMem = w.bin("arith.ceildivui", "%nm", w.idx(BK), "index");
+    nTiles = w.bin("arith.addi", nTiles, nMem, "index");
+  }
   // Prologue: Q, and the first two key/value tiles.
   w.line("scf.if " + isT0 + " {");
   w.line("nvvm.mbarrier.arrive.expect_tx " + barQ + ", " + w.i32(L.qBytes) +
@@ -273,7 +436,10 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     std::string has =
         w.let("arith.cmpi ult, " + sIdx + ", " + nTiles + " : index");
     w.line("scf.if " + has + " {");
-    issueKV(sIdx, callTile(sIdx).first);
+    {
+      auto [isMem, t, k] = visit(sIdx);
+      issueKV(sIdx, t, isMem);
+    }
     w.line("}");
   }
   w.line("}");
@@ -293,15 +459,137 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   // The key loop.
   std::string loop = w.fresh();
   w.line(loop + ":5 = scf.for %j = " + c0 + " to " + nTiles + " step " + c1 +
-         " iter_args(%acc = " + oZero + ", %m0 = " + negInf + ", %m1 = " +
-         negInf + ", %l0 = " + zeroF + ", %l1 = " + zeroF + ") -> (" + oTy +
-         ", f32, f32, f32, f32) {");
-  auto [tile, kind] = callTile("%j");
+         " iter_args(%acc = " + oZero + ", %m0 = " + negInf +
+         ", %m1 = " + negInf + ", %l0 = " + zeroF + ", %l1 = " + zeroF +
+         ") -> (" + oTy + ", f32, f32, f32, f32) {");
+  auto [isMem, tile, tileKind] = visit("%j");
+  std::string kind = tileKind;
+  std::string notMem =
+      hasMem ? w.bin("arith.xori", isMem, w.let("arith.constant true"), "i1")
+             : "";
+  std::string tile64 = w.let("arith.index_cast " + tile + " : index to i64");
+  std::string key0 = w.bin("arith.muli", tile64, bk64, "i64");
+  // This thread's key columns: element i is column slot 2 (i / 4) + i % 2,
+  // key key0 + 2 t + 8 (i / 4) + i % 2.
+  const int64_t nSlots = nS / 2;
+  auto slotOf = [](int64_t i) { return 2 * (i / 4) + i % 2; };
+  llvm::SmallVector<std::string> col64(nSlots), colC(nSlots), kposCol(nSlots);
+  {
+    std::string colBase = w.bin("arith.addi", key0, twoT64, "i64");
+    std::string nkm1 = w.bin("arith.subi", "%nk", c1, "index");
+    for (int64_t sl = 0; sl < nSlots; ++sl) {
+      col64[sl] =
+          w.bin("arith.addi", colBase, w.i64(8 * (sl / 2) + sl % 2), "i64");
+      if (hasPos || c.hasMask || hasBias)
+        colC[sl] =
+            w.bin("arith.minui",
+                  w.let("arith.index_cast " + col64[sl] + " : i64 to index"),
+                  nkm1, "index");
+    }
+  }
+  std::string kMin, kMax;
+  if (hasPos) {
+    // Classify the tile from the position ranges (keys below Nk); not in
+    // memory tiles (Nk may be 0 there).
+    std::string pres;
+    if (hasMem) {
+      pres = w.fresh();
+      w.line(pres + ":" + std::to_string(nSlots + 3) + " = scf.if " + notMem +
+             " -> (" + joinTypes("i64", nSlots + 2) + ", i8) {");
+    }
+    std::string big = w.i64(INT64_MAX), small = w.i64(INT64_MIN);
+    for (int64_t sl = 0; sl < nSlots; ++sl) {
+      kposCol[sl] = toI64(w.let("memref.load %kpos[" + bz + ", " + posHead +
+                                ", " + colC[sl] + "] : " + memP),
+                          c.positions);
+      std::string ok =
+          w.let("arith.cmpi slt, " + col64[sl] + ", " + nk64 + " : i64");
+      std::string lo = w.let("arith.select " + ok + ", " + kposCol[sl] + ", " +
+                             big + " : i64");
+      std::string hi = w.let("arith.select " + ok + ", " + kposCol[sl] + ", " +
+                             small + " : i64");
+      kMin = kMin.empty() ? lo : w.bin("arith.minsi", kMin, lo, "i64");
+      kMax = kMax.empty() ? hi : w.bin("arith.maxsi", kMax, hi, "i64");
+    }
+    for (int off : {1, 2}) {
+      std::string o = w.i32(off);
+      kMin = w.bin("arith.minsi", kMin, shuffleI64(kMin, o), "i64");
+      kMax = w.bin("arith.maxsi", kMax, shuffleI64(kMax, o), "i64");
+    }
+    kind = w.let("func.call @" + c.name + "_classify(" + qMin + ", " + qMax +
+                 ", " + kMin + ", " + kMax + ", " + nq64 + ", " + nk64 +
+                 ") : (i64, i64, i64, i64, i64, i64) -> i8");
+    if (hasMem) {
+      llvm::SmallVector<std::string> ys(kposCol.begin(), kposCol.end());
+      ys.push_back(kMin);
+      ys.push_back(kMax);
+      w.line("scf.yield " + join(ys) + ", " + kind + " : " +
+             joinTypes("i64", nSlots + 2) + ", i8");
+      w.line("} else {");
+      std::string z = w.i64(0);
+      llvm::SmallVector<std::string> zs(nSlots + 2, z);
+      w.line("scf.yield " + join(zs) + ", " + w.let("arith.constant 1 : i8") +
+             " : " + joinTypes("i64", nSlots + 2) + ", i8");
+      w.line("}");
+      for (int64_t sl = 0; sl < nSlots; ++sl)
+        kposCol[sl] = pres + "#" + std::to_string(sl);
+      kMin = pres + "#" + std::to_string(nSlots);
+      kMax = pres + "#" + std::to_string(nSlots + 1);
+      kind = pres + "#" + std::to_string(nSlots + 2);
+    }
+  }
+  if (c.hasSpan) {
+    // Meet the pattern's kind with the span's: qpos - kpos lies in
+    // [qFirst - kLast, qLast - kFirst].
+    std::string qF = hasPos ? qMin : q0i64, qL = hasPos ? qMax : qLast;
+    std::string kF = hasPos ? kMin : key0;
+    std::string kL =
+        hasPos ? kMax
+               : w.bin("arith.minsi",
+                       w.bin("arith.addi", key0, w.i64(BK - 1), "i64"),
+                       w.bin("arith.subi", nk64, w.i64(1), "i64"), "i64");
+    std::string z64 = w.i64(0);
+    std::string dMin = w.bin("arith.subi", qF, kL, "i64");
+    std::string dMax = w.bin("arith.subi", qL, kF, "i64");
+    auto absI = [&](const std::string &v) {
+      return w.bin("arith.maxsi", v, w.bin("arith.subi", z64, v, "i64"), "i64");
+    };
+    std::string crosses = w.bin(
+        "arith.andi", w.let("arith.cmpi sle, " + dMin + ", " + z64 + " : i64"),
+        w.let("arith.cmpi sge, " + dMax + ", " + z64 + " : i64"), "i1");
+    std::string nearest =
+        w.let("arith.select " + crosses + ", " + z64 + ", " +
+              w.bin("arith.minsi", absI(dMin), absI(dMax), "i64") + " : i64");
+    std::string farthest = w.bin("arith.maxsi", absI(dMin), absI(dMax), "i64");
+    auto weightAt = [&](const std::string &d) {
+      return spanWeight(w.let("arith.sitofp " + d + " : i64 to f32"));
+    };
+    std::string anyLive =
+        w.let("arith.cmpf ogt, " + weightAt(nearest) + ", " + zeroW + " : f32");
+    std::string allOne =
+        w.let("arith.cmpf oeq, " + weightAt(farthest) + ", " + oneW + " : f32");
+    std::string k0 = w.let("arith.constant 0 : i8");
+    std::string k1 = w.let("arith.constant 1 : i8");
+    std::string k2 = w.let("arith.constant 2 : i8");
+    std::string empty = w.bin(
+        "arith.ori", w.let("arith.cmpi eq, " + kind + ", " + k0 + " : i8"),
+        w.bin("arith.xori", anyLive, w.let("arith.constant true"), "i1"), "i1");
+    std::string full = w.bin(
+        "arith.andi", w.let("arith.cmpi eq, " + kind + ", " + k1 + " : i8"),
+        allOne, "i1");
+    kind =
+        w.let("arith.select " + empty + ", " + k0 + ", " +
+              w.let("arith.select " + full + ", " + k1 + ", " + k2 + " : i8") +
+              " : i8");
+  }
+  if (hasMem) // memory tiles are live
+    kind = w.let("arith.select " + isMem + ", " +
+                 w.let("arith.constant 1 : i8") + ", " + kind + " : i8");
   std::string stage = w.bin("arith.remui", "%j", c2, "index");
   std::string use = w.bin("arith.divui", "%j", c2, "index");
-  std::string parity = w.let(
-      "arith.index_cast " + w.bin("arith.remui", use, c2, "index") +
-      " : index to i32");
+  std::string parity =
+      w.let("arith.index_cast " + w.bin("arith.remui", use, c2, "index") +
+            " : index to i32");
   std::string stage64 = w.let("arith.index_cast " + stage + " : index to i64");
   w.line("nvvm.mbarrier.try_wait.parity " + fullBar(stage64) + ", " + parity +
          ", " + ticks + " : !llvm.ptr<3>, i32, i32");
@@ -311,14 +599,14 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   w.line(step + ":5 = scf.if " + live + " -> (" + oTy +
          ", f32, f32, f32, f32) {");
   {
-    std::string tile64 = w.let("arith.index_cast " + tile + " : index to i64");
-    std::string key0 = w.bin("arith.muli", tile64, bk64, "i64");
     std::string tileEnd = w.bin("arith.addi", key0, bk64, "i64");
-    std::string tail = w.let("arith.cmpi sgt, " + tileEnd + ", " + nk64 +
-                             " : i64");
+    std::string tail =
+        w.let("arith.cmpi sgt, " + tileEnd + ", " + nk64 + " : i64");
     std::string isPartial = w.let("arith.cmpi eq, " + kind + ", " +
                                   w.let("arith.constant 2 : i8") + " : i8");
-    std::string masked = w.bin("arith.ori", isPartial, tail, "i1");
+    // With a mask every visited tile is Partial.
+    std::string masked = c.hasMask ? w.let("arith.constant true")
+                                   : w.bin("arith.ori", isPartial, tail, "i1");
     std::string kvOff = w.bin("arith.muli", stage64, w.i64(L.kvBytes), "i64");
 
     // S = Q K^T: both operands K-major; a k16 step is 32 bytes inside a
@@ -327,12 +615,12 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     std::string s = sZero;
     for (int64_t kk = 0; kk < D / 16; ++kk) {
       int64_t within = (kk % 4) * 32;
-      std::string qa = addr(w.bin(
-          "arith.addi", wgRowBytes,
-          w.i64(L.offQ + (kk / 4) * c.qTile * 128 + within), "i64"));
-      std::string ka = addr(w.bin(
-          "arith.addi", kvOff, w.i64(L.offK + (kk / 4) * BK * 128 + within),
-          "i64"));
+      std::string qa =
+          addr(w.bin("arith.addi", wgRowBytes,
+                     w.i64(L.offQ + (kk / 4) * c.qTile * 128 + within), "i64"));
+      std::string ka =
+          addr(w.bin("arith.addi", kvOff,
+                     w.i64(L.offK + (kk / 4) * BK * 128 + within), "i64"));
       std::string da = descriptor(w, qa, 16, 1024);
       std::string db = descriptor(w, ka, 16, 1024);
       s = w.let("nvvm.wgmma.mma_async " + da + ", " + db + ", " + s +
@@ -346,38 +634,138 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     w.line("nvvm.wgmma.wait.group.sync.aligned 0");
 
     // Scores in the log2 domain; -inf where not live in a masked tile.
-    llvm::SmallVector<std::string> x;
-    for (int64_t i = 0; i < nS; ++i)
-      x.push_back(w.bin("arith.mulf",
-                        w.let("llvm.extractvalue " + s + "[" +
-                              std::to_string(i) + "] : " + sTy),
-                        scaleLog2, "f32"));
-    std::string sel = w.fresh();
-    w.line(sel + ":" + std::to_string(nS) + " = scf.if " + masked + " -> (" +
-           joinTypes("f32", nS) + ") {");
-    {
-      std::string colBase = w.bin("arith.addi", key0, twoT64, "i64");
-      llvm::SmallVector<std::string> y;
+    const int64_t nSel = c.hasSpan ? 2 * nS : nS;
+    std::string memRes;
+    if (hasMem) {
+      // Memory tiles: scale * qk, live below M.
+      std::string nm64 = w.let("arith.index_cast %nm : index to i64");
+      memRes = w.fresh();
+      w.line(memRes + ":" + std::to_string(nSel) + " = scf.if " + isMem +
+             " -> (" + joinTypes("f32", nSel) + ") {");
+      llvm::SmallVector<std::string> ym;
       for (int64_t i = 0; i < nS; ++i) {
-        std::string col =
-            w.bin("arith.addi", colBase, w.i64(8 * (i / 4) + i % 2), "i64");
-        std::string row = rows64[(i / 2) % 2];
-        std::string ok = w.let("func.call @" + c.name + "_live(" + row + ", " +
-                               col + ", " + nq64 + ", " + nk64 +
-                               ") : (i64, i64, i64, i64) -> i1");
+        std::string raw = w.let("llvm.extractvalue " + s + "[" +
+                                std::to_string(i) + "] : " + sTy);
+        std::string in = w.let("arith.cmpi slt, " + col64[slotOf(i)] + ", " +
+                               nm64 + " : i64");
+        ym.push_back(w.let("arith.select " + in + ", " +
+                           w.bin("arith.mulf", raw, scaleLog2, "f32") + ", " +
+                           negInf + " : f32"));
+      }
+      if (c.hasSpan)
+        ym.append(nS, oneW);
+      w.line("scf.yield " + join(ym) + " : " + joinTypes("f32", nSel));
+      w.line("} else {");
+    }
+    // With a bias or score_mod: the natural score scale * qk (+ bias, then
+    // score_mod) times log2(e), in every tile.
+    llvm::SmallVector<std::string> x;
+    const bool natural = hasBias || c.hasScoreMod;
+    std::string scaleF = natural ? w.f32(c.scale) : "";
+    std::string log2e = natural ? w.f32(M_LOG2E) : "";
+    llvm::SmallVector<std::string> biasCol(nSlots);
+    if (hasBias)
+      for (int64_t sl = 0; sl < nSlots; ++sl)
+        biasCol[sl] = selIdx(biasOp.dimCol, c0, colC[sl]);
+    for (int64_t i = 0; i < nS; ++i) {
+      std::string raw = w.let("llvm.extractvalue " + s + "[" +
+                              std::to_string(i) + "] : " + sTy);
+      if (!natural) {
+        x.push_back(w.bin("arith.mulf", raw, scaleLog2, "f32"));
+        continue;
+      }
+      int r = (i / 2) % 2;
+      int64_t sl = slotOf(i);
+      std::string v = w.bin("arith.mulf", raw, scaleF, "f32");
+      if (hasBias) {
+        std::string bv =
+            w.let("memref.load %bias[" + biasOp.b + ", " + biasOp.h + ", " +
+                  biasOp.row[r] + ", " + biasCol[sl] + "] : " + memB);
+        if (c.bias == "f64")
+          bv = w.let("arith.truncf " + bv + " : f64 to f32");
+        else if (c.bias != "f32")
+          bv = w.let("arith.extf " + bv + " : " + c.bias + " to f32");
+        v = w.bin("arith.addf", v, bv, "f32");
+      }
+      if (c.hasScoreMod) {
+        std::string qi = hasPos ? qposRow[r] : rows64[r];
+        std::string kj = hasPos ? kposCol[sl] : col64[sl];
+        v = w.let("func.call @" + c.name + "_mod(" + v + ", " + bz + ", " + by +
+                  ", " + w.let("arith.index_cast " + qi + " : i64 to index") +
+                  ", " + w.let("arith.index_cast " + kj + " : i64 to index") +
+                  ") : (f32, index, index, index, index) -> f32");
+      }
+      x.push_back(w.bin("arith.mulf", v, log2e, "f32"));
+    }
+    // With a span the masked branch also yields the weights (1 elsewhere).
+    std::string sel = w.fresh();
+    w.line(sel + ":" + std::to_string(nSel) + " = scf.if " + masked + " -> (" +
+           joinTypes("f32", nSel) + ") {");
+    {
+      llvm::SmallVector<std::string> y, spanW;
+      llvm::SmallVector<std::string> maskCol(nSlots);
+      if (c.hasMask)
+        for (int64_t sl = 0; sl < nSlots; ++sl)
+          maskCol[sl] = selIdx(maskOp.dimCol, c0, colC[sl]);
+      for (int64_t i = 0; i < nS; ++i) {
+        int r = (i / 2) % 2;
+        int64_t sl = slotOf(i);
+        std::string col = col64[sl];
+        std::string row = hasPos ? qposRow[r] : rows64[r];
+        std::string key = hasPos ? kposCol[sl] : col;
+        std::string ok =
+            w.let("func.call @" + c.name + "_live(" + row + ", " + key + ", " +
+                  nq64 + ", " + nk64 + ") : (i64, i64, i64, i64) -> i1");
         std::string inside =
             w.let("arith.cmpi slt, " + col + ", " + nk64 + " : i64");
         std::string both = w.bin("arith.andi", ok, inside, "i1");
-        y.push_back(w.let("arith.select " + both + ", " + x[i] + ", " +
-                          negInf + " : f32"));
+        if (c.hasMask)
+          both = w.bin("arith.andi", both,
+                       w.let("memref.load %mask[" + maskOp.b + ", " + maskOp.h +
+                             ", " + maskOp.row[r] + ", " + maskCol[sl] +
+                             "] : " + memM),
+                       "i1");
+        if (c.hasSpan) {
+          std::string d = w.let("math.absf " +
+                                w.let("arith.sitofp " +
+                                      w.bin("arith.subi", row, key, "i64") +
+                                      " : i64 to f32") +
+                                " : f32");
+          std::string wt = spanWeight(d);
+          spanW.push_back(wt);
+          both = w.bin("arith.andi", both,
+                       w.let("arith.cmpf ogt, " + wt + ", " + zeroW + " : f32"),
+                       "i1");
+        }
+        y.push_back(w.let("arith.select " + both + ", " + x[i] + ", " + negInf +
+                          " : f32"));
       }
-      w.line("scf.yield " + join(y) + " : " + joinTypes("f32", nS));
+      y.append(spanW.begin(), spanW.end());
+      w.line("scf.yield " + join(y) + " : " + joinTypes("f32", nSel));
     }
     w.line("} else {");
-    w.line("scf.yield " + join(x) + " : " + joinTypes("f32", nS));
+    llvm::SmallVector<std::string> xs = x;
+    if (c.hasSpan)
+      xs.append(nS, oneW);
+    w.line("scf.yield " + join(xs) + " : " + joinTypes("f32", nSel));
     w.line("}");
     for (int64_t i = 0; i < nS; ++i)
       x[i] = sel + "#" + std::to_string(i);
+    llvm::SmallVector<std::string> weights;
+    if (c.hasSpan)
+      for (int64_t i = 0; i < nS; ++i)
+        weights.push_back(sel + "#" + std::to_string(nS + i));
+    if (hasMem) {
+      llvm::SmallVector<std::string> yr = x;
+      yr.append(weights.begin(), weights.end());
+      w.line("scf.yield " + join(yr) + " : " + joinTypes("f32", nSel));
+      w.line("}");
+      for (int64_t i = 0; i < nS; ++i)
+        x[i] = memRes + "#" + std::to_string(i);
+      if (c.hasSpan)
+        for (int64_t i = 0; i < nS; ++i)
+          weights[i] = memRes + "#" + std::to_string(nS + i);
+    }
 
     // Online softmax per row (each row lives on 4 lanes).
     std::string mOld[2] = {"%m0", "%m1"}, lOld[2] = {"%l0", "%l1"};
@@ -389,8 +777,8 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
           mx = mx.empty() ? x[i] : w.bin("arith.maximumf", mx, x[i], "f32");
       for (const std::string &off : {one32b, two32}) {
         std::string sh = w.fresh();
-        w.line(sh + ":2 = gpu.shuffle xor " + mx + ", " + off + ", " +
-               width32 + " : f32");
+        w.line(sh + ":2 = gpu.shuffle xor " + mx + ", " + off + ", " + width32 +
+               " : f32");
         mx = w.bin("arith.maximumf", mx, sh + "#0", "f32");
       }
       mNew[r] = w.bin("arith.maximumf", mOld[r], mx, "f32");
@@ -398,9 +786,9 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
           w.let("arith.cmpf oeq, " + mNew[r] + ", " + negInf + " : f32");
       shift[r] = w.let("arith.select " + isNegInf + ", " + zeroF + ", " +
                        mNew[r] + " : f32");
-      alpha[r] = w.let("math.exp2 " +
-                       w.bin("arith.subf", mOld[r], shift[r], "f32") +
-                       " fastmath<afn> : f32");
+      alpha[r] =
+          w.let("math.exp2 " + w.bin("arith.subf", mOld[r], shift[r], "f32") +
+                " fastmath<afn> : f32");
     }
     llvm::SmallVector<std::string> p(nS);
     std::string sum[2];
@@ -408,12 +796,14 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
       int r = (i / 2) % 2;
       p[i] = w.let("math.exp2 " + w.bin("arith.subf", x[i], shift[r], "f32") +
                    " fastmath<afn> : f32");
+      if (c.hasSpan)
+        p[i] = w.bin("arith.mulf", p[i], weights[i], "f32");
       sum[r] = sum[r].empty() ? p[i] : w.bin("arith.addf", sum[r], p[i], "f32");
     }
     for (int r = 0; r < 2; ++r)
-      lNew[r] = w.bin("arith.addf",
-                      w.bin("arith.mulf", lOld[r], alpha[r], "f32"), sum[r],
-                      "f32");
+      lNew[r] =
+          w.bin("arith.addf", w.bin("arith.mulf", lOld[r], alpha[r], "f32"),
+                sum[r], "f32");
     // P as the A fragments (registers) of the value product, packed before
     // the fence so that ptxas need not insert a warpgroup.arrive.
     std::string e0 = w.i32(0), e1 = w.i32(1);
@@ -422,10 +812,10 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
       std::string u = w.let("llvm.mlir.undef : " + vt);
       std::string ta = w.let("arith.truncf " + a + " : f32 to " + T);
       std::string tb = w.let("arith.truncf " + b + " : f32 to " + T);
-      u = w.let("llvm.insertelement " + ta + ", " + u + "[" + e0 + " : i32] : " +
-                vt);
-      u = w.let("llvm.insertelement " + tb + ", " + u + "[" + e1 + " : i32] : " +
-                vt);
+      u = w.let("llvm.insertelement " + ta + ", " + u + "[" + e0 +
+                " : i32] : " + vt);
+      u = w.let("llvm.insertelement " + tb + ", " + u + "[" + e1 +
+                " : i32] : " + vt);
       return w.let("llvm.bitcast " + u + " : " + vt + " to i32");
     };
     llvm::SmallVector<std::string> aRegs;
@@ -434,10 +824,10 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     // Rescale the accumulator.
     llvm::SmallVector<std::string> o;
     for (int64_t i = 0; i < nO; ++i)
-      o.push_back(w.bin("arith.mulf",
-                        w.let("llvm.extractvalue %acc[" + std::to_string(i) +
-                              "] : " + oTy),
-                        alpha[(i / 2) % 2], "f32"));
+      o.push_back(w.bin(
+          "arith.mulf",
+          w.let("llvm.extractvalue %acc[" + std::to_string(i) + "] : " + oTy),
+          alpha[(i / 2) % 2], "f32"));
 
     // O += P V: V is MN-major (D contiguous); a k16 step is 16 rows of 128
     // bytes; the two 64-column sub-tiles (D = 128) are kvTile * 128 bytes
@@ -450,9 +840,8 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     for (int64_t i = 0; i < nO; ++i)
       asmText += (i ? ", $" : "$") + std::to_string(i);
     asmText += "}, {$" + std::to_string(nO) + ", $" + std::to_string(nO + 1) +
-               ", $" + std::to_string(nO + 2) + ", $" +
-               std::to_string(nO + 3) + "}, $" + std::to_string(nO + 4) +
-               ", p, 1, 1, 1; }";
+               ", $" + std::to_string(nO + 2) + ", $" + std::to_string(nO + 3) +
+               "}, $" + std::to_string(nO + 4) + ", p, 1, 1, 1; }";
     std::string constraints;
     for (int64_t i = 0; i < nO; ++i)
       constraints += "=f,";
@@ -465,12 +854,15 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     w.line("nvvm.wgmma.fence.aligned");
     std::string acc;
     for (int64_t kk = 0; kk < BK / 16; ++kk) {
-      std::string va = addr(w.bin("arith.addi", kvOff,
-                                  w.i64(L.offV + kk * 16 * 128), "i64"));
+      std::string va = addr(
+          w.bin("arith.addi", kvOff, w.i64(L.offV + kk * 16 * 128), "i64"));
       std::string dv = descriptor(w, va, BK * 128, 1024);
-      llvm::SmallVector<std::string> operands = {
-          aRegs[4 * kk], aRegs[4 * kk + 1], aRegs[4 * kk + 2],
-          aRegs[4 * kk + 3], dv, scaleD};
+      llvm::SmallVector<std::string> operands = {aRegs[4 * kk],
+                                                 aRegs[4 * kk + 1],
+                                                 aRegs[4 * kk + 2],
+                                                 aRegs[4 * kk + 3],
+                                                 dv,
+                                                 scaleD};
       operands.append(o.begin(), o.end());
       acc = w.let("llvm.inline_asm has_side_effects asm_dialect = att \"" +
                   asmText + "\", \"" + constraints + "\" " + join(operands) +
@@ -491,10 +883,14 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   // Every thread is done with the stage: refill it with tile j + 2.
   w.line("gpu.barrier");
   std::string jn = w.bin("arith.addi", "%j", c2, "index");
-  std::string more = w.let("arith.cmpi ult, " + jn + ", " + nTiles + " : index");
+  std::string more =
+      w.let("arith.cmpi ult, " + jn + ", " + nTiles + " : index");
   std::string refill = w.bin("arith.andi", isT0, more, "i1");
   w.line("scf.if " + refill + " {");
-  issueKV(stage, callTile(jn).first);
+  {
+    auto [isMemN, tN, kN] = visit(jn);
+    issueKV(stage, tN, isMemN);
+  }
   w.line("}");
   w.line("scf.yield " + step + "#0, " + step + "#1, " + step + "#2, " + step +
          "#3, " + step + "#4 : " + oTy + ", f32, f32, f32, f32");
@@ -514,13 +910,12 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     std::string empty =
         w.let("arith.cmpf oeq, " + lFin[r] + ", " + zeroF + " : f32");
     std::string recip = w.bin("arith.divf", w.f32(1.0), lFin[r], "f32");
-    inv[r] = w.let("arith.select " + empty + ", " + zeroF + ", " + recip +
-                   " : f32");
+    inv[r] =
+        w.let("arith.select " + empty + ", " + zeroF + ", " + recip + " : f32");
   }
   std::string accFin = loop + "#0";
   for (int r = 0; r < 2; ++r) {
-    std::string inRange =
-        w.let("arith.cmpi ult, " + rows[r] + ", %nq : index");
+    std::string inRange = w.let("arith.cmpi ult, " + rows[r] + ", %nq : index");
     w.line("scf.if " + inRange + " {");
     for (int64_t i = 0; i < nO; ++i) {
       if ((i / 2) % 2 != r)
@@ -541,9 +936,9 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
       std::string empty =
           w.let("arith.cmpf oeq, " + lFin[r] + ", " + zeroF + " : f32");
       std::string lg = w.let("math.log2 " + lFin[r] + " : f32");
-      std::string nat = w.bin("arith.mulf",
-                              w.bin("arith.addf", mFin[r], lg, "f32"),
-                              w.f32(M_LN2), "f32");
+      std::string nat =
+          w.bin("arith.mulf", w.bin("arith.addf", mFin[r], lg, "f32"),
+                w.f32(M_LN2), "f32");
       std::string val = w.let("arith.select " + empty + ", " + negInf + ", " +
                               nat + " : f32");
       w.line("memref.store " + val + ", %lse[" + bh + ", " + rows[r] +

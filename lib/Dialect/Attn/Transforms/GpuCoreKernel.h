@@ -45,6 +45,35 @@ struct KernelConfig {
   bool hasLse;
   /// `scale * log2(e)`.
   double scaleLog2;
+  /// `scale` (used when a bias or score_mod needs the natural score).
+  double scale = 1.0;
+  /// "" (no positions operand), "i32" or "i64": the element type of the
+  /// query and key positions `memref<?x?x?xT>` ([B, Hp, Nq] and [B, Hp, Nk],
+  /// Hp one of 1, H, Hkv). With positions every key tile is visited and
+  /// classified from the minimum and maximum positions of the query tile and
+  /// of the key tile, by `@<name>_classify(qFirst, qLast, kFirst, kLast, Nq,
+  /// Nk : i64) -> i8`; `@<name>_live` gets positions.
+  std::string positions;
+  /// Whether a mask `memref<?x?x?x?xi1>` (right-aligned to [B, H, Nq, Nk],
+  /// a dim of size 1 broadcasts) is passed: every visited tile is Partial.
+  bool hasMask = false;
+  /// "" (no bias) or the float element type of the bias `memref<?x?x?x?xT>`
+  /// (broadcast like the mask), added to the natural score in every tile.
+  std::string bias;
+  /// Whether `@<name>_mod(s : f32, b, h, qpos, kpos : index) -> f32` (the
+  /// op's score_mod) is applied to the natural score in every tile.
+  bool hasScoreMod = false;
+  /// Whether an adaptive span `memref<?xf32>` ([H]) is passed, with its
+  /// `ramp` and `max_span`: tiles are met with the span's kind (Empty where
+  /// every weight is 0, Full where every weight is 1) and Partial tiles
+  /// weigh exp(s) by clamp((ramp + z' - |qpos - kpos|) / ramp, 0, 1).
+  bool hasSpan = false;
+  double ramp = 1.0, maxSpan = 0.0;
+  /// Whether persistent memory is passed: two more tensor maps over
+  /// [Hkv, M, D] (boxes like K and V) and M (`index`). Its ceil(M / kvTile)
+  /// tiles are visited first, always live (keys >= M excepted), with no
+  /// pattern, mask, bias, score_mod or span.
+  bool hasMemory = false;
   /// Symbol of the kernel, and of its helpers `@<name>_tiles(qFirst, qLast,
   /// Nq, Nk : i64) -> index` (key tiles to visit), `@<name>_tile(j : index,
   /// qFirst, qLast, Nq, Nk : i64) -> (index, i8)` (the j-th tile and its
@@ -65,9 +94,10 @@ inline int64_t threadsPerBlock(const KernelConfig &config) {
 /// and V tensor maps (`!llvm.ptr` to a CUtensorMap of rank 3 over
 /// [B*H, N, D], boxes [1, qTile or kvTile, 64], 128-byte swizzle, zero fill),
 /// the output `memref<?x?x?xT>` [B*H, Nq, D], the lse `memref<?x?xf32>`
-/// [B*H, Nq] when `hasLse`, and Nq, Nk, Hkv (`index`; K and V maps are over
-/// [B*Hkv, Nk, D], query head h reads key/value head h / (H / Hkv)). Grid (ceil(Nq/qTile), H, B),
-/// `threadsPerBlock` threads.
+/// [B*H, Nq] when `hasLse`, the query and key positions, the mask and the
+/// bias when configured, and Nq, Nk, Hkv (`index`; K and V maps are over
+/// [B*Hkv, Nk, D], query head h reads key/value head h / (H / Hkv)). Grid
+/// (ceil(Nq/qTile), H, B), `threadsPerBlock` threads.
 std::string writeKernel(const KernelConfig &config);
 
 } // namespace gpu_core

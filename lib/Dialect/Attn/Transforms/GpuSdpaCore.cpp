@@ -23,7 +23,9 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Transforms/RegionUtils.h"
 
 #include <cmath>
 
@@ -59,18 +61,43 @@ std::string unsupportedReason(SdpaOp op) {
     return "head dim must be 64 or 128 (other head dims: the general path)";
   if (kType.getDimSize(3) != d || vType.getDimSize(3) != d)
     return "k and v must have the head dim of q";
-  if (op.getMask())
-    return "mask";
-  if (op.getBias())
-    return "bias";
-  if (op.getMemoryKey())
-    return "memory";
-  if (op.getQueryPositions())
-    return "positions";
-  if (op.getSpan())
-    return "span";
-  if (!op.getScoreMod().empty())
-    return "score_mod";
+  if (Value mk = op.getMemoryKey()) {
+    auto mkType = cast<RankedTensorType>(mk.getType());
+    auto mvType = cast<RankedTensorType>(op.getMemoryValue().getType());
+    if (mkType.getElementType() != elt || mvType.getElementType() != elt)
+      return "memory keys and values must have the element type of q";
+  }
+  if (Value mask = op.getMask())
+    if (cast<RankedTensorType>(mask.getType()).getRank() > 4)
+      return "mask must have rank 0 to 4";
+  if (Value bias = op.getBias()) {
+    auto type = cast<RankedTensorType>(bias.getType());
+    if (type.getRank() > 4)
+      return "bias must have rank 0 to 4";
+    Type e = type.getElementType();
+    if (!e.isF32() && !e.isF16() && !e.isBF16() && !e.isF64())
+      return "bias must be f16, bf16, f32 or f64";
+  }
+  if (Value qpos = op.getQueryPositions()) {
+    auto qt = cast<RankedTensorType>(qpos.getType());
+    auto kt = cast<RankedTensorType>(op.getKeyPositions().getType());
+    if (qt.getElementType() != kt.getElementType())
+      return "query and key positions must have the same element type";
+    if (!qt.getElementType().isInteger(32) &&
+        !qt.getElementType().isInteger(64))
+      return "positions must be i32 or i64";
+  }
+  if (!op.getScoreMod().empty()) {
+    // The region becomes a function of the GPU module: it may use constants
+    // from outside, nothing else.
+    llvm::SetVector<Value> above;
+    getUsedValuesDefinedAbove(op.getScoreMod(), above);
+    for (Value v : above)
+      if (!v.getDefiningOp() ||
+          !v.getDefiningOp()->hasTrait<OpTrait::ConstantLike>())
+        return "score_mod that reads values from outside its region (other "
+               "than constants)";
+  }
   if (auto lse = op.getLse())
     if (!cast<RankedTensorType>(lse.getType()).getElementType().isF32())
       return "lse must be f32";
@@ -85,12 +112,66 @@ public:
       : b(b), loc(loc), pattern(pattern), kvTile(kvTile),
         home(b.getInsertionBlock()) {}
 
+  /// With positions: every key tile is visited (`_tile` says Partial) and
+  /// `@<name>_classify(qFirst, qLast, kFirst, kLast, nq, nk) -> i8`
+  /// classifies it from position ranges.
+  void buildForPositions(StringRef name) {
+    Type i64 = b.getI64Type(), idx = b.getIndexType();
+    {
+      func::FuncOp f =
+          makeFunc(name.str() + "_tiles", {i64, i64, i64, i64}, {idx});
+      Value n = arith::CeilDivUIOp::create(b, loc, toIndex(f.getArgument(3)),
+                                           index(kvTile));
+      func::ReturnOp::create(b, loc, n);
+    }
+    {
+      func::FuncOp f = makeFunc(name.str() + "_tile", {idx, i64, i64, i64, i64},
+                                {idx, b.getI8Type()});
+      func::ReturnOp::create(
+          b, loc,
+          ValueRange{f.getArgument(0),
+                     arith::ConstantIntOp::create(
+                         b, loc, b.getI8Type(),
+                         static_cast<int64_t>(BlockKind::Partial))});
+    }
+    {
+      func::FuncOp f =
+          makeFunc(name.str() + "_classify", {i64, i64, i64, i64, i64, i64},
+                   {b.getI8Type()});
+      ValueRange a = f.getArguments();
+      func::ReturnOp::create(
+          b, loc,
+          pattern.buildClassify(b, loc, a[0], a[1], a[2], a[3], a[4], a[5]));
+    }
+    buildLive(name);
+  }
+
+  /// `@<name>_mod(s : f32, b, h, i, j : index) -> f32`: the score_mod
+  /// region, cloned with the constants it uses from outside.
+  void buildScoreMod(StringRef name, Region &region) {
+    Type idx = b.getIndexType(), f32 = b.getF32Type();
+    func::FuncOp f =
+        makeFunc(name.str() + "_mod", {f32, idx, idx, idx, idx}, {f32});
+    Block &block = region.front();
+    IRMapping mapping;
+    for (unsigned i = 0; i < 5; ++i)
+      mapping.map(block.getArgument(i), f.getArgument(i));
+    llvm::SetVector<Value> above;
+    getUsedValuesDefinedAbove(region, above);
+    for (Value v : above)
+      mapping.map(v, b.clone(*v.getDefiningOp())->getResult(0));
+    for (Operation &inner : block.without_terminator())
+      b.clone(inner, mapping);
+    func::ReturnOp::create(
+        b, loc, mapping.lookupOrDefault(block.getTerminator()->getOperand(0)));
+  }
+
   void build(StringRef name) {
     Type i64 = b.getI64Type(), idx = b.getIndexType(), i1 = b.getI1Type();
     // @<name>_tiles(qFirst, qLast, nq, nk) -> index
     {
-      func::FuncOp f = makeFunc(name.str() + "_tiles", {i64, i64, i64, i64},
-                                {idx});
+      func::FuncOp f =
+          makeFunc(name.str() + "_tiles", {i64, i64, i64, i64}, {idx});
       ValueRange a = f.getArguments();
       Value total = index(0);
       for (auto &range : ranges(a[0], a[1], a[2], a[3]))
@@ -99,8 +180,7 @@ public:
     }
     // @<name>_tile(j, qFirst, qLast, nq, nk) -> (index, i8)
     {
-      func::FuncOp f = makeFunc(name.str() + "_tile",
-                                {idx, i64, i64, i64, i64},
+      func::FuncOp f = makeFunc(name.str() + "_tile", {idx, i64, i64, i64, i64},
                                 {idx, b.getI8Type()});
       ValueRange a = f.getArguments();
       Value j = a[0];
@@ -108,7 +188,8 @@ public:
       size_t n = rs.size();
       SmallVector<Value> prefix = {index(0)};
       for (auto &r : rs)
-        prefix.push_back(arith::AddIOp::create(b, loc, prefix.back(), r.second));
+        prefix.push_back(
+            arith::AddIOp::create(b, loc, prefix.back(), r.second));
       // The tile of iteration j: ranges are laid end to end.
       Value tile = arith::AddIOp::create(
           b, loc, rs[n - 1].first,
@@ -132,14 +213,13 @@ public:
                                   rs[r].first),
             arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, tile,
                                   end));
-        seen = arith::OrIOp::create(b, loc, seen,
-                                    arith::AndIOp::create(b, loc, later, inside));
+        seen = arith::OrIOp::create(
+            b, loc, seen, arith::AndIOp::create(b, loc, later, inside));
       }
       Value tile64 = arith::IndexCastOp::create(b, loc, i64, tile);
       Value keyFirst = arith::MulIOp::create(b, loc, tile64, cst(kvTile));
       Value keyLast = arith::MinSIOp::create(
-          b, loc,
-          arith::AddIOp::create(b, loc, keyFirst, cst(kvTile - 1)),
+          b, loc, arith::AddIOp::create(b, loc, keyFirst, cst(kvTile - 1)),
           arith::SubIOp::create(b, loc, a[4], cst(1)));
       Value kind = pattern.buildClassify(b, loc, a[1], a[2], keyFirst, keyLast,
                                          a[3], a[4]);
@@ -148,22 +228,25 @@ public:
           kind);
       func::ReturnOp::create(b, loc, ValueRange{tile, kind});
     }
-    // @<name>_live(i, j, nq, nk) -> i1
-    {
-      func::FuncOp f =
-          makeFunc(name.str() + "_live", {i64, i64, i64, i64}, {i1});
-      ValueRange a = f.getArguments();
-      func::ReturnOp::create(
-          b, loc, pattern.buildIsLive(b, loc, a[0], a[1], a[2], a[3]));
-    }
+    buildLive(name);
   }
 
 private:
+  /// @<name>_live(i, j, nq, nk) -> i1
+  void buildLive(StringRef name) {
+    Type i64 = b.getI64Type();
+    func::FuncOp f =
+        makeFunc(name.str() + "_live", {i64, i64, i64, i64}, {b.getI1Type()});
+    ValueRange a = f.getArguments();
+    func::ReturnOp::create(b, loc,
+                           pattern.buildIsLive(b, loc, a[0], a[1], a[2], a[3]));
+  }
+
   func::FuncOp makeFunc(const std::string &name, ArrayRef<Type> args,
                         ArrayRef<Type> results) {
     b.setInsertionPointToEnd(home);
-    auto f = func::FuncOp::create(b, loc, name,
-                                  b.getFunctionType(args, results));
+    auto f =
+        func::FuncOp::create(b, loc, name, b.getFunctionType(args, results));
     f.setPrivate();
     Block *body = f.addEntryBlock();
     b.setInsertionPointToStart(body);
@@ -273,12 +356,33 @@ struct AttnGpuSdpaCorePass
     config.qTile = qTile;
     config.hasLse = static_cast<bool>(op.getLse());
     config.scaleLog2 = double(op.getScaleOrDefault()) * M_LOG2E;
+    config.scale = double(op.getScaleOrDefault());
+    auto typeName = [](Type t) -> std::string {
+      std::string text;
+      llvm::raw_string_ostream os(text);
+      t.print(os);
+      return text;
+    };
+    if (Value qpos = op.getQueryPositions())
+      config.positions =
+          typeName(cast<RankedTensorType>(qpos.getType()).getElementType());
+    config.hasMask = static_cast<bool>(op.getMask());
+    if (Value bias = op.getBias())
+      config.bias =
+          typeName(cast<RankedTensorType>(bias.getType()).getElementType());
+    config.hasScoreMod = !op.getScoreMod().empty();
+    config.hasMemory = static_cast<bool>(op.getMemoryKey());
+    if (op.getSpan()) {
+      config.hasSpan = true;
+      config.ramp = op.getRampAttr().getValueAsDouble();
+      config.maxSpan = op.getMaxSpanAttr().getValueAsDouble();
+    }
     config.name = "sdpa_core_" + std::to_string(counter++);
 
     // The kernel and its pattern helpers.
     gpu::GPUModuleOp gpuModule = getOrCreateGpuModule();
-    std::string text = "gpu.module @tmp {\n" + gpu_core::writeKernel(config) +
-                       "}\n";
+    std::string text =
+        "gpu.module @tmp {\n" + gpu_core::writeKernel(config) + "}\n";
     // Verified with its helpers, after the pass.
     ParserConfig parserConfig(ctx, /*verifyAfterParse=*/false);
     OwningOpRef<ModuleOp> parsed =
@@ -291,8 +395,13 @@ struct AttnGpuSdpaCorePass
     kernel->moveBefore(gpuModule.getBody(), gpuModule.getBody()->end());
     {
       OpBuilder hb = OpBuilder::atBlockEnd(gpuModule.getBody());
-      PatternHelpers(hb, loc, op.getPatternOrDense(), kvTile)
-          .build(config.name);
+      PatternHelpers helpers(hb, loc, op.getPatternOrDense(), kvTile);
+      if (op.getQueryPositions())
+        helpers.buildForPositions(config.name);
+      else
+        helpers.build(config.name);
+      if (config.hasScoreMod)
+        helpers.buildScoreMod(config.name, op.getScoreMod());
     }
 
     // Host side: tensor maps, output buffers, the launch.
@@ -308,20 +417,24 @@ struct AttnGpuSdpaCorePass
       auto mType = MemRefType::get(tType.getShape(), elt);
       Value mem = bufferization::ToBufferOp::create(b, loc, mType, tensor,
                                                     /*readOnly=*/true);
-      Value flat = memref::CollapseShapeOp::create(
-          b, loc, mem, ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3}});
-      Value unranked = memref::CastOp::create(
-          b, loc, UnrankedMemRefType::get(elt, 0), flat);
-      auto box = MemRefType::get({1, rows, 64}, elt, MemRefLayoutAttrInterface(),
-                                 b.getI64IntegerAttr(3));
+      // [B, H, N, D] as [B*H, N, D]; memory is [Hkv, M, D] already.
+      Value flat = tType.getRank() == 3
+                       ? mem
+                       : memref::CollapseShapeOp::create(
+                             b, loc, mem,
+                             ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3}});
+      Value unranked =
+          memref::CastOp::create(b, loc, UnrankedMemRefType::get(elt, 0), flat);
+      auto box =
+          MemRefType::get({1, rows, 64}, elt, MemRefLayoutAttrInterface(),
+                          b.getI64IntegerAttr(3));
       auto mapType = nvgpu::TensorMapDescriptorType::get(
           ctx, box, nvgpu::TensorMapSwizzleKind::SWIZZLE_128B,
           nvgpu::TensorMapL2PromoKind::L2PROMO_NONE,
           nvgpu::TensorMapOOBKind::OOB_ZERO,
           nvgpu::TensorMapInterleaveKind::INTERLEAVE_NONE);
       Value map = nvgpu::TmaCreateDescriptorOp::create(
-          b, loc, mapType, unranked,
-          ValueRange{cidx(1), cidx(rows), cidx(64)});
+          b, loc, mapType, unranked, ValueRange{cidx(1), cidx(rows), cidx(64)});
       return UnrealizedConversionCastOp::create(
                  b, loc, LLVM::LLVMPointerType::get(ctx), map)
           .getResult(0);
@@ -375,10 +488,81 @@ struct AttnGpuSdpaCorePass
       for (int64_t i = 0; i < 3; ++i)
         if (lseTensor.isDynamicDim(i))
           dynLse.push_back(dim(op.getQuery(), i));
-      lse = deviceAlloc(
-          MemRefType::get(lseTensor.getShape(), b.getF32Type()), dynLse);
+      lse = deviceAlloc(MemRefType::get(lseTensor.getShape(), b.getF32Type()),
+                        dynLse);
       operands.push_back(memref::CollapseShapeOp::create(
           b, loc, lse, ArrayRef<ReassociationIndices>{{0, 1}, {2}}));
+    }
+    // Positions [B, Hp, N]; Hp is 1, H or Hkv.
+    auto sizeCheck = [&](Value ok, const Twine &what) {
+      cf::AssertOp::create(b, loc, ok,
+                           ("attn.sdpa on the Hopper core: " + what).str());
+    };
+    auto eq = [&](Value a, Value c) -> Value {
+      return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, a, c);
+    };
+    auto buffer = [&](Value tensor) -> Value {
+      auto t = cast<RankedTensorType>(tensor.getType());
+      return bufferization::ToBufferOp::create(
+          b, loc, MemRefType::get(t.getShape(), t.getElementType()), tensor,
+          /*readOnly=*/true);
+    };
+    if (Value qpos = op.getQueryPositions()) {
+      Value kpos = op.getKeyPositions();
+      for (auto [pos, n] :
+           {std::make_pair(qpos, nq), std::make_pair(kpos, nk)}) {
+        Value hp = dim(pos, 1);
+        Value ok = arith::AndIOp::create(
+            b, loc,
+            arith::AndIOp::create(b, loc, eq(dim(pos, 0), batch),
+                                  eq(dim(pos, 2), n)),
+            arith::OrIOp::create(
+                b, loc, eq(hp, cidx(1)),
+                arith::OrIOp::create(b, loc, eq(hp, heads), eq(hp, kvHeads))));
+        sizeCheck(ok, "positions must be [B, 1 | H | Hkv, N]");
+        operands.push_back(buffer(pos));
+      }
+    }
+    // Mask and bias, right-aligned to [B, H, Nq, Nk] as rank 4; a dim that
+    // is not statically 1 must equal its target.
+    Value target[4] = {batch, heads, nq, nk};
+    for (Value operand : {op.getMask(), op.getBias()}) {
+      if (!operand)
+        continue;
+      auto t = cast<RankedTensorType>(operand.getType());
+      int64_t rank = t.getRank();
+      for (int64_t i = 0; i < rank; ++i)
+        if (t.getDimSize(i) != 1)
+          sizeCheck(eq(dim(operand, i), target[4 - rank + i]),
+                    Twine(operand == op.getMask() ? "mask" : "bias") +
+                        " does not broadcast to [B, H, Nq, Nk]");
+      Value v = operand;
+      if (rank < 4) {
+        SmallVector<int64_t> shape(4 - rank, 1);
+        llvm::append_range(shape, t.getShape());
+        SmallVector<ReassociationIndices> groups;
+        if (rank > 0) {
+          ReassociationIndices first;
+          for (int64_t i = 0; i <= 4 - rank; ++i)
+            first.push_back(i);
+          groups.push_back(first);
+          for (int64_t i = 5 - rank; i < 4; ++i)
+            groups.push_back({i});
+        }
+        SmallVector<OpFoldResult> outShape;
+        for (int64_t i = 0; i < 4; ++i)
+          outShape.push_back(shape[i] == ShapedType::kDynamic
+                                 ? OpFoldResult(dim(operand, i - (4 - rank)))
+                                 : OpFoldResult(b.getIndexAttr(shape[i])));
+        v = tensor::ExpandShapeOp::create(
+            b, loc, RankedTensorType::get(shape, t.getElementType()), operand,
+            groups, outShape);
+      }
+      operands.push_back(buffer(v));
+    }
+    if (Value span = op.getSpan()) {
+      sizeCheck(eq(dim(span, 0), heads), "span is not [H]");
+      operands.push_back(buffer(span));
     }
     // The kernel's memref arguments are fully dynamic.
     for (Value &v : llvm::MutableArrayRef<Value>(operands).drop_front(3)) {
@@ -387,18 +571,29 @@ struct AttnGpuSdpaCorePass
       v = memref::CastOp::create(b, loc,
                                  MemRefType::get(shape, t.getElementType()), v);
     }
+    if (Value mk = op.getMemoryKey()) {
+      Value mv = op.getMemoryValue();
+      sizeCheck(arith::AndIOp::create(
+                    b, loc,
+                    arith::AndIOp::create(b, loc, eq(dim(mk, 0), kvHeads),
+                                          eq(dim(mv, 0), kvHeads)),
+                    eq(dim(mk, 1), dim(mv, 1))),
+                "memory must be [Hkv, M, D] keys and values");
+      operands.push_back(tensorMap(mk, kvTile));
+      operands.push_back(tensorMap(mv, kvTile));
+      operands.push_back(dim(mk, 1));
+    }
     operands.push_back(nq);
     operands.push_back(nk);
     operands.push_back(kvHeads);
-    Value tiles = arith::CeilDivUIOp::create(b, loc, nq,
-                                             cidx(qTile));
+    Value tiles = arith::CeilDivUIOp::create(b, loc, nq, cidx(qTile));
     Value smem = arith::ConstantIntOp::create(
         b, loc, b.getI32Type(), gpu_core::sharedMemoryBytes(config));
     // An empty grid is not a valid launch: no work when Nq, H or B is 0.
     Value blocks = arith::MulIOp::create(
         b, loc, arith::MulIOp::create(b, loc, tiles, heads), batch);
-    Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt,
-                                      blocks, cidx(0));
+    Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, blocks,
+                                      cidx(0));
     auto ifAny = scf::IfOp::create(b, loc, any, /*withElseRegion=*/false);
     {
       OpBuilder::InsertionGuard guard(b);
@@ -407,8 +602,7 @@ struct AttnGpuSdpaCorePass
           b, loc, kernel, gpu::KernelDim3{tiles, heads, batch},
           gpu::KernelDim3{cidx(gpu_core::threadsPerBlock(config)), cidx(1),
                           cidx(1)},
-          smem,
-          operands);
+          smem, operands);
     }
 
     SmallVector<Value> results = {bufferization::ToTensorOp::create(

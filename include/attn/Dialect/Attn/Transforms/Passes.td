@@ -224,11 +224,17 @@ def AttnGpuSdpaCore : Pass<"attn-gpu-sdpa-core", "::mlir::ModuleOp"> {
 
     The host side creates the tensor maps with `nvgpu.tma.create.descriptor`
     and passes them to the kernel as `!llvm.ptr` (a pointer to the
-    CUtensorMap in device memory). Operands that the core does not take yet
-    (mask, bias, score_mod, memory, span, positions, other head dims, f32)
-    are refused with "not yet on the Hopper core: ...", or, with `claim`,
-    left unchanged for the general path of `attn-gpu-pipeline`. Grouped-query
-    attention is taken: query head h reads key/value head h / (H / Hkv).
+    CUtensorMap in device memory). Grouped-query attention is taken: query
+    head h reads key/value head h / (H / Hkv). So is every sdpa operand:
+    positions (every key tile visited, classified from the position ranges
+    at run time), mask (every visited tile Partial) and bias (plain loads
+    per fragment element), score_mod (the region as a function of the GPU
+    module), span (tile kinds met with the span's; weights in Partial tiles)
+    and memory (its tiles first in the key loop, from two more tensor maps).
+    Other head dims, f32, memory of another element type and a score_mod
+    that reads non-constant values from outside its region are refused with
+    "not yet on the Hopper core: ...", or, with `claim`, left unchanged for
+    the general path of `attn-gpu-pipeline`.
   }];
   let options = [
     Option<"kvTile", "kv-tile", "int64_t", /*default=*/"64",
