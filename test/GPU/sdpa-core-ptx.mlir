@@ -5,8 +5,13 @@
 
 // The host side builds the tensor maps through the mgpu* runtime functions
 // and launches the kernel.
-// CHECK: llvm.call @mgpuTensorMapEncodeTiledMemref
+// The inputs are copied to the device and the output allocated there by
+// attn-gpu-host-buffers; the launch helper of the core builds the tensor
+// maps and launches.
 // CHECK: llvm.call @mgpuMemAlloc
+// CHECK: llvm.call @sdpa_core_0_launch
+// CHECK: llvm.func @sdpa_core_0_launch
+// CHECK: llvm.call @mgpuTensorMapEncodeTiledMemref
 // CHECK: gpu.launch_func {{.*}}@attn_gpu::@sdpa_core_0
 // CHECK: gpu.binary @attn_gpu
 // CHECK-SAME: .target sm_90a

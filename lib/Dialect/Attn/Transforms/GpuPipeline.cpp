@@ -58,6 +58,38 @@ static void addClaimingSteps(OpPassManager &pm,
   pm.addPass(createSymbolDCEPass());
 }
 
+namespace {
+/// Ownership-based buffer deallocation on every function except those that
+/// launch a kernel (the Hopper core's launch helpers, see
+/// GpuSdpaCore.cpp): upstream's analysis rejects gpu.launch_func, which
+/// declares no memory effects. Those helpers allocate nothing; their callers
+/// are deallocated as usual.
+struct GpuBufferDeallocationPass
+    : PassWrapper<GpuBufferDeallocationPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(GpuBufferDeallocationPass)
+  StringRef getArgument() const override {
+    return "attn-gpu-buffer-deallocation";
+  }
+  StringRef getDescription() const override {
+    return "ownership-based-buffer-deallocation on the functions that launch "
+           "no kernel";
+  }
+  void runOnOperation() override {
+    OpPassManager funcPm(func::FuncOp::getOperationName());
+    funcPm.addPass(bufferization::createOwnershipBasedBufferDeallocationPass());
+    for (auto func : getOperation().getOps<func::FuncOp>()) {
+      if (func.isExternal())
+        continue;
+      bool launches = func.walk([](gpu::LaunchFuncOp) {
+                            return WalkResult::interrupt();
+                          }).wasInterrupted();
+      if (!launches && failed(runPipeline(funcPm, func)))
+        return signalPassFailure();
+    }
+  }
+};
+} // namespace
+
 /// Step 2: the general path, down to outlined kernels and synchronous host
 /// code with async tokens.
 static void addGeneralPath(OpPassManager &pm,
@@ -76,8 +108,17 @@ static void addGeneralPath(OpPassManager &pm,
   bufferizeOptions.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferizeOptions));
-  bufferization::BufferDeallocationPipelineOptions deallocOptions;
-  bufferization::buildBufferDeallocationPipeline(pm, deallocOptions);
+  // Upstream's buffer-deallocation-pipeline, with the ownership-based
+  // deallocation skipping the functions that launch the Hopper core.
+  pm.addPass(memref::createExpandReallocPass(
+      memref::ExpandReallocPassOptions{/*emitDeallocs=*/false}));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(std::make_unique<GpuBufferDeallocationPass>());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(bufferization::createBufferDeallocationSimplificationPass());
+  pm.addPass(bufferization::createLowerDeallocationsPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createCanonicalizerPass());
   pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addPass(createCanonicalizerPass());
 
@@ -110,7 +151,6 @@ static void addNvvmLowering(OpPassManager &pm,
   targetOptions.optLevel = options.optLevel;
   pm.addPass(createGpuNVVMAttachTarget(targetOptions));
   pm.addPass(createLowerAffinePass());
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertIndexToLLVMPass());
@@ -125,6 +165,9 @@ static void addNvvmLowering(OpPassManager &pm,
   kernels.addPass(createCSEPass());
   kernels.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createGpuToLLVMConversionPass());
+  // After the kernels are NVVM: the Hopper core's shared memory
+  // (#gpu.address_space<workgroup>) is mapped by convert-gpu-to-nvvm only.
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   GpuModuleToBinaryPassOptions binaryOptions;
   binaryOptions.toolkitPath = options.toolkit;
   binaryOptions.compilationTarget = options.format;

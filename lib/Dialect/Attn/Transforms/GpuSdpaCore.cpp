@@ -23,6 +23,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/SymbolTable.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Transforms/RegionUtils.h"
@@ -412,6 +413,8 @@ struct AttnGpuSdpaCorePass
     auto cidx = [&](int64_t v) -> Value {
       return arith::ConstantIndexOp::create(b, loc, v);
     };
+    // The host ops that go into the launch helper (outlineLaunch).
+    SmallVector<Operation *> launchOps;
     auto tensorMap = [&](Value tensor, int64_t rows) -> Value {
       auto tType = cast<RankedTensorType>(tensor.getType());
       auto mType = MemRefType::get(tType.getShape(), elt);
@@ -435,9 +438,11 @@ struct AttnGpuSdpaCorePass
           nvgpu::TensorMapInterleaveKind::INTERLEAVE_NONE);
       Value map = nvgpu::TmaCreateDescriptorOp::create(
           b, loc, mapType, unranked, ValueRange{cidx(1), cidx(rows), cidx(64)});
-      return UnrealizedConversionCastOp::create(
-                 b, loc, LLVM::LLVMPointerType::get(ctx), map)
-          .getResult(0);
+      auto cast = UnrealizedConversionCastOp::create(
+          b, loc, LLVM::LLVMPointerType::get(ctx), map);
+      launchOps.push_back(map.getDefiningOp());
+      launchOps.push_back(cast);
+      return cast.getResult(0);
     };
     Value qMap = tensorMap(op.getQuery(), qTile);
     Value kMap = tensorMap(op.getKey(), kvTile);
@@ -604,6 +609,8 @@ struct AttnGpuSdpaCorePass
                           cidx(1)},
           smem, operands);
     }
+    launchOps.push_back(ifAny);
+    outlineLaunch(launchOps, kernel.getName());
 
     SmallVector<Value> results = {bufferization::ToTensorOp::create(
         b, loc, op.getResult().getType(), out, /*restrict=*/true,
@@ -615,6 +622,66 @@ struct AttnGpuSdpaCorePass
     op->replaceAllUsesWith(results);
     op->erase();
     return success();
+  }
+
+  /// Moves the tensor maps and the guarded launch (`moved`, in program
+  /// order, the launch last) into a private host function of its own and
+  /// calls it there. attn-gpu-pipeline's buffer deallocation cannot analyse
+  /// nvgpu.tma.create.descriptor and gpu.launch_func (they declare no memory
+  /// effects) but accepts calls; it skips the functions that launch a kernel
+  /// (attn-gpu-buffer-deallocation), so the rest of the caller, the device
+  /// buffers of the core's outputs included, is still deallocated.
+  void outlineLaunch(ArrayRef<Operation *> moved, StringRef kernelName) {
+    ModuleOp module = getOperation();
+    Operation *last = moved.back();
+    llvm::SmallPtrSet<Operation *, 8> inside(moved.begin(), moved.end());
+    llvm::SetVector<Value> operands, used, captured;
+    for (Operation *op : moved) {
+      operands.insert(op->operand_begin(), op->operand_end());
+      for (Region &region : op->getRegions())
+        getUsedValuesDefinedAbove(region, operands);
+    }
+    for (Value v : operands)
+      if (!inside.contains(v.getDefiningOp()))
+        used.insert(v);
+    // Constants are cloned into the helper, so that the launch still reads
+    // its block size and shared memory as constants.
+    SmallVector<Operation *> constants;
+    for (Value v : used) {
+      Operation *def = v.getDefiningOp();
+      if (def && def->hasTrait<OpTrait::ConstantLike>())
+        constants.push_back(def);
+      else
+        captured.insert(v);
+    }
+    SmallVector<Type> types;
+    for (Value v : captured)
+      types.push_back(v.getType());
+    auto launcher = func::FuncOp::create(
+        last->getLoc(), (kernelName + "_launch").str(),
+        FunctionType::get(module.getContext(), types, {}));
+    launcher.setPrivate();
+    launcher.setNoInline(true);
+    // Next to the host function of the op, so that it reads in order.
+    Operation *host = last->getParentOfType<func::FuncOp>();
+    if (host && host->getParentOp() == module.getOperation())
+      SymbolTable(module).insert(launcher, std::next(host->getIterator()));
+    else
+      SymbolTable(module).insert(launcher);
+    Block *body = launcher.addEntryBlock();
+    IRMapping mapping;
+    for (auto [v, arg] : llvm::zip(captured, body->getArguments()))
+      mapping.map(v, arg);
+    OpBuilder fb = OpBuilder::atBlockEnd(body);
+    for (Operation *constant : constants)
+      fb.clone(*constant, mapping);
+    for (Operation *op : moved)
+      fb.clone(*op, mapping);
+    func::ReturnOp::create(fb, last->getLoc());
+    OpBuilder cb(last);
+    func::CallOp::create(cb, last->getLoc(), launcher, captured.getArrayRef());
+    for (Operation *op : llvm::reverse(moved))
+      op->erase();
   }
 
   int64_t counter = 0;
