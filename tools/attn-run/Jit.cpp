@@ -33,6 +33,18 @@ createHostTargetMachine() {
   return builder->createTargetMachine();
 }
 
+/// Returns the f32 lanes of the host's widest vector registers that the
+/// micro-kernels of the fused pipeline use: 16 with AVX-512, 8 with AVX,
+/// else 4.
+static int64_t hostVectorWidth() {
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  if (features.lookup("avx512f"))
+    return 16;
+  if (features.lookup("avx"))
+    return 8;
+  return 4;
+}
+
 FailureOr<std::unique_ptr<ExecutionEngine>>
 attn_run::compileModule(ModuleOp module, StringRef entry, StringRef mode,
                         StringRef computeType) {
@@ -46,6 +58,7 @@ attn_run::compileModule(ModuleOp module, StringRef entry, StringRef mode,
   attn::CpuPipelineOptions options;
   options.mode = mode.str();
   options.computeType = computeType.str();
+  options.vectorWidth = hostVectorWidth();
   auto errorHandler = [](const Twine &message) {
     llvm::WithColor::error(llvm::errs(), "attn-run") << message << "\n";
     return failure();
