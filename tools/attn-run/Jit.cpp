@@ -47,7 +47,7 @@ static int64_t hostVectorWidth() {
 
 FailureOr<std::unique_ptr<ExecutionEngine>>
 attn_run::compileModule(ModuleOp module, StringRef entry, StringRef mode,
-                        StringRef computeType) {
+                        StringRef computeType, int64_t vectorWidth) {
   MLIRContext *context = module.getContext();
   OwningOpRef<ModuleOp> lowered(cast<ModuleOp>(module->clone()));
   auto func = lowered->lookupSymbol<func::FuncOp>(entry);
@@ -58,7 +58,7 @@ attn_run::compileModule(ModuleOp module, StringRef entry, StringRef mode,
   attn::CpuPipelineOptions options;
   options.mode = mode.str();
   options.computeType = computeType.str();
-  options.vectorWidth = hostVectorWidth();
+  options.vectorWidth = vectorWidth > 0 ? vectorWidth : hostVectorWidth();
   auto errorHandler = [](const Twine &message) {
     llvm::WithColor::error(llvm::errs(), "attn-run") << message << "\n";
     return failure();

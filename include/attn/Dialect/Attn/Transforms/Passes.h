@@ -32,7 +32,7 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       llvm::cl::init("f32")};
   PassOptions::Option<int64_t> qTile{
       *this, "q-tile", llvm::cl::desc("mode=fused: rows of a query tile"),
-      llvm::cl::init(64)};
+      llvm::cl::init(128)};
   PassOptions::Option<int64_t> kvTile{
       *this, "kv-tile", llvm::cl::desc("mode=fused: keys of a key/value tile"),
       llvm::cl::init(64)};
