@@ -128,6 +128,58 @@ func.func @softmax(%s: memref<?x?xf32>, %m: memref<?xf32>, %p: memref<?x?xf32>, 
   return
 }
 
+// A Partial tile: the predicate's i1 tile is written lane by lane (i1 is a
+// byte in memory, not a bit of a vector), read back lane by lane into a
+// vector<16xi1>, and the selecting value contraction is the same kernel with
+// each FMA masked by the pair's liveness, so that 0 * inf never reaches O.
+// CHECK-LABEL: func.func @partial
+// CHECK: %[[LIVE:.*]] = arith.cmpi sge, {{.*}} : vector<16xindex>
+// CHECK: scf.for
+// CHECK: vector.extract %[[LIVE]][%{{.*}}] : i1 from vector<16xi1>
+// CHECK: memref.store %{{.*}} : memref<?x?xi1>
+// CHECK: vector.from_elements {{.*}} : vector<16xi1>
+// CHECK: arith.select %{{.*}} : vector<16xi1>, vector<16xf32>
+// CHECK: scf.for %{{.*}} step %c6
+// CHECK: scf.for
+// CHECK: %[[BIT:.*]] = memref.load %{{.*}} : memref<?x?xi1>
+// CHECK-NEXT: %[[LANES:.*]] = vector.broadcast %[[BIT]] : i1 to vector<16xi1>
+// CHECK-NEXT: %[[FMA:.*]] = vector.fma
+// CHECK-NEXT: arith.select %[[LANES]], %[[FMA]], %{{.*}} : vector<16xi1>, vector<16xf32>
+// CHECK-NOT: linalg.generic
+func.func @partial(%s: memref<?x?xf32>, %live: memref<?x?xi1>, %p: memref<?x?xf32>,
+                   %v: memref<?x64xf32, strided<[64, 1], offset: ?>>, %o: memref<?x64xf32>) {
+  %zero = arith.constant 0.0 : f32
+  scf.forall (%t) in (4) {
+    linalg.generic {indexing_maps = [#tile, #tile], iterator_types = ["parallel", "parallel"]}
+        ins(%s : memref<?x?xf32>) outs(%live : memref<?x?xi1>) {
+    ^bb0(%x: f32, %out: i1):
+      %i = linalg.index 0 : index
+      %j = linalg.index 1 : index
+      %ok = arith.cmpi sge, %i, %j : index
+      linalg.yield %ok : i1
+    }
+    linalg.generic {indexing_maps = [#tile, #tile, #tile], iterator_types = ["parallel", "parallel"]}
+        ins(%s, %live : memref<?x?xf32>, memref<?x?xi1>) outs(%p : memref<?x?xf32>) {
+    ^bb0(%x: f32, %l: i1, %out: f32):
+      %e = math.exp2 %x : f32
+      %r = arith.select %l, %e, %zero : f32
+      linalg.yield %r : f32
+    }
+    linalg.generic {indexing_maps = [affine_map<(r, e, c) -> (r, c)>, affine_map<(r, e, c) -> (c, e)>,
+                                     affine_map<(r, e, c) -> (r, c)>, affine_map<(r, e, c) -> (r, e)>],
+                    iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%p, %v, %live : memref<?x?xf32>, memref<?x64xf32, strided<[64, 1], offset: ?>>, memref<?x?xi1>)
+        outs(%o : memref<?x64xf32>) {
+    ^bb0(%a: f32, %b: f32, %l: i1, %c: f32):
+      %m = arith.mulf %a, %b fastmath<reassoc,contract> : f32
+      %t2 = arith.select %l, %m, %zero : f32
+      %r = arith.addf %c, %t2 fastmath<reassoc,contract> : f32
+      linalg.yield %r : f32
+    }
+  }
+  return
+}
+
 // Left alone: f64 contractions, a sum that may not be reassociated, an op
 // outside a parallel loop, and a body with math.fpowi (no vector lowering).
 // CHECK-LABEL: func.func @left_alone

@@ -46,6 +46,9 @@ namespace {
 struct Contraction {
   Value a, b, c;
   bool transposedB;
+  /// Optional i1 [M, K] (indexed (i, k)): `C[i, j] += live[i, k] ? A[i, k] *
+  /// B[k, j] : 0` (the value contraction of a Partial tile).
+  Value live;
   /// A `linalg.fill` of +0.0 into C just before the contraction: the kernel
   /// starts from zero accumulators instead, and the fill goes.
   linalg::FillOp zeroFill;
@@ -80,18 +83,32 @@ bool hasUnitInnerStride(Value value) {
   return !strides.empty() && strides.back() == 1;
 }
 
-/// Returns whether `body` is `yield out + a * b` (either operand order).
-bool isMultiplyAdd(Block &body) {
-  if (body.getOperations().size() != 3)
+/// Returns whether `body` is `yield out + a * b`, or with `selecting`,
+/// `yield out + (live ? a * b : 0)` (either operand order of + and *).
+bool isMultiplyAdd(Block &body, bool selecting) {
+  // mulf, [select,] addf and yield, besides constants.
+  size_t numOps = llvm::count_if(
+      body, [](Operation &op) { return !isa<arith::ConstantOp>(op); });
+  if (numOps != (selecting ? 4u : 3u))
     return false;
   auto yield = cast<linalg::YieldOp>(body.getTerminator());
   auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
   if (!add)
     return false;
-  Value out = body.getArgument(2);
+  Value out = body.getArgument(body.getNumArguments() - 1);
   Value other = add.getLhs() == out ? add.getRhs() : add.getLhs();
   if (add.getLhs() != out && add.getRhs() != out)
     return false;
+  if (selecting) {
+    auto select = other.getDefiningOp<arith::SelectOp>();
+    if (!select || select.getCondition() != body.getArgument(2))
+      return false;
+    auto zero = select.getFalseValue().getDefiningOp<arith::ConstantOp>();
+    auto zeroValue = zero ? dyn_cast<FloatAttr>(zero.getValue()) : FloatAttr();
+    if (!zeroValue || !zeroValue.getValue().isZero())
+      return false;
+    other = select.getTrueValue();
+  }
   auto mul = other.getDefiningOp<arith::MulFOp>();
   if (!mul)
     return false;
@@ -102,16 +119,24 @@ bool isMultiplyAdd(Block &body) {
 
 std::optional<Contraction> matchContraction(linalg::GenericOp op) {
   if (!op.hasPureBufferSemantics() || op.getNumLoops() != 3 ||
-      op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1)
+      op.getNumDpsInputs() < 2 || op.getNumDpsInputs() > 3 ||
+      op.getNumDpsInits() != 1)
     return std::nullopt;
   Value a = op.getDpsInputs()[0], b = op.getDpsInputs()[1],
         c = op.getDpsInits()[0];
+  bool selecting = op.getNumDpsInputs() == 3;
+  Value live = selecting ? op.getDpsInputs()[2] : Value();
+  if (selecting) {
+    auto type = dyn_cast<MemRefType>(live.getType());
+    if (!type || type.getRank() != 2 || !type.getElementType().isInteger(1))
+      return std::nullopt;
+  }
   for (Value v : {a, b, c}) {
     auto type = dyn_cast<MemRefType>(v.getType());
     if (!type || type.getRank() != 2 || !type.getElementType().isF32())
       return std::nullopt;
   }
-  if (!isMultiplyAdd(*op.getBody()))
+  if (!isMultiplyAdd(*op.getBody(), selecting))
     return std::nullopt;
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   auto dimsOf = [](AffineMap map) -> std::optional<std::pair<unsigned, unsigned>> {
@@ -120,7 +145,8 @@ std::optional<Contraction> matchContraction(linalg::GenericOp op) {
     return std::make_pair(cast<AffineDimExpr>(map.getResult(0)).getPosition(),
                           cast<AffineDimExpr>(map.getResult(1)).getPosition());
   };
-  auto ma = dimsOf(maps[0]), mb = dimsOf(maps[1]), mc = dimsOf(maps[2]);
+  auto ma = dimsOf(maps[0]), mb = dimsOf(maps[1]),
+       mc = dimsOf(maps[op.getNumDpsInputs()]);
   if (!ma || !mb || !mc)
     return std::nullopt;
   unsigned i = mc->first, j = mc->second;
@@ -130,7 +156,8 @@ std::optional<Contraction> matchContraction(linalg::GenericOp op) {
       iterators[j] != utils::IteratorType::parallel ||
       iterators[k] != utils::IteratorType::reduction)
     return std::nullopt;
-  if (*ma != std::make_pair(i, k))
+  if (*ma != std::make_pair(i, k) ||
+      (selecting && dimsOf(maps[2]) != std::make_optional(std::make_pair(i, k))))
     return std::nullopt;
   bool transposedB;
   if (*mb == std::make_pair(j, k))
@@ -142,7 +169,10 @@ std::optional<Contraction> matchContraction(linalg::GenericOp op) {
   // Vectors are loaded along j from C and from B (or its packed transpose).
   if (!hasUnitInnerStride(c) || (!transposedB && !hasUnitInnerStride(b)))
     return std::nullopt;
-  return Contraction{a, b, c, transposedB, findZeroFill(op, c)};
+  // A B^T with a liveness is not what attn-tile makes.
+  if (selecting && transposedB)
+    return std::nullopt;
+  return Contraction{a, b, c, transposedB, live, findZeroFill(op, c)};
 }
 
 /// Emits the micro-kernels of one contraction.
@@ -167,6 +197,8 @@ private:
 
   /// The kernel over `C += A Bt` for Bt indexed (k, j).
   void buildKernel(Value a, Value bt, Value c, bool fullBLoads);
+  /// The liveness of the selecting contraction, or null.
+  Value live;
   /// One block of `rows` rows starting at row `i0`, over every column block.
   void buildRowBlock(Value a, Value bt, Value c, Value i0, int64_t rows,
                      bool fullBLoads);
@@ -185,6 +217,7 @@ private:
 };
 
 void KernelBuilder::build(const Contraction &op) {
+  live = op.live;
   m = dim(op.c, 0);
   n = dim(op.c, 1);
   kDim = dim(op.a, 1);
@@ -379,9 +412,22 @@ void KernelBuilder::buildRowBlock(Value a, Value bt, Value c, Value i0,
                 Value s =
                     memref::LoadOp::create(b, loc, a, ValueRange{rowIdx[r], k});
                 Value splat = vector::BroadcastOp::create(b, loc, vecType, s);
-                for (int64_t v = 0; v < nr; ++v)
-                  next[r * nr + v] = vector::FMAOp::create(
-                      b, loc, splat, bVecs[v], next[r * nr + v]);
+                // A pair that is not live leaves the accumulators alone
+                // (a masked FMA), so 0 * inf never reaches them.
+                Value liveLanes;
+                if (live)
+                  liveLanes = vector::BroadcastOp::create(
+                      b, loc, maskType,
+                      memref::LoadOp::create(b, loc, live,
+                                             ValueRange{rowIdx[r], k}));
+                for (int64_t v = 0; v < nr; ++v) {
+                  Value acc = next[r * nr + v];
+                  Value sum =
+                      vector::FMAOp::create(b, loc, splat, bVecs[v], acc);
+                  if (liveLanes)
+                    sum = arith::SelectOp::create(b, loc, liveLanes, sum, acc);
+                  next[r * nr + v] = sum;
+                }
               }
               scf::YieldOp::create(b, loc, next);
             });

@@ -143,8 +143,11 @@ LogicalResult attn::vectorizeRowGeneric(RewriterBase &b, linalg::GenericOp op,
   SmallVector<OperandKind> kinds;
   for (OpOperand &operand : op->getOpOperands()) {
     auto type = dyn_cast<MemRefType>(operand.get().getType());
+    // i1 tiles (the liveness of a Partial tile) are bytes in memory, not
+    // the bits of a vector<Wxi1>: they are read and written lane by lane.
     if (!type || type.getRank() > 2 ||
-        !isVectorizableElementType(type.getElementType()))
+        !(isVectorizableElementType(type.getElementType()) ||
+          (type.getRank() == 2 && type.getElementType().isInteger(1))))
       return failure();
     std::optional<OperandKind> kind =
         operandKind(maps[operand.getOperandNumber()]);
@@ -252,7 +255,21 @@ LogicalResult attn::vectorizeRowGeneric(RewriterBase &b, linalg::GenericOp op,
                 if (kind == OperandKind::Row)
                   loaded = splat(memref::LoadOp::create(cb, loc, operand.get(),
                                                         ValueRange{r}));
-                else
+                else if (elt.isInteger(1)) {
+                  // Lanes past the row's end read its last element (they
+                  // are masked off).
+                  Value last = arith::SubIOp::create(cb, loc, cols, index(1));
+                  SmallVector<Value> lanes;
+                  for (int64_t l = 0; l < width; ++l) {
+                    Value col = arith::MinUIOp::create(
+                        cb, loc, arith::AddIOp::create(cb, loc, c, index(l)),
+                        last);
+                    lanes.push_back(memref::LoadOp::create(
+                        cb, loc, operand.get(), ValueRange{r, col}));
+                  }
+                  loaded = vector::FromElementsOp::create(cb, loc, vecOf(elt),
+                                                          lanes);
+                } else
                   loaded = vector::MaskedLoadOp::create(
                       cb, loc, vecOf(elt), operand.get(), ValueRange{r, c},
                       mask,
@@ -303,9 +320,28 @@ LogicalResult attn::vectorizeRowGeneric(RewriterBase &b, linalg::GenericOp op,
               if (!reduce)
                 for (auto [o, value] : llvm::enumerate(yield.getOperands())) {
                   Value v = splat(mapping.lookupOrDefault(value));
-                  vector::MaskedStoreOp::create(cb, loc,
-                                                op.getDpsInits()[o],
-                                                ValueRange{r, c}, mask, v);
+                  Value out = op.getDpsInits()[o];
+                  if (!cast<MemRefType>(out.getType())
+                           .getElementType()
+                           .isInteger(1)) {
+                    vector::MaskedStoreOp::create(cb, loc, out,
+                                                  ValueRange{r, c}, mask, v);
+                    continue;
+                  }
+                  // i1: lane by lane, up to the row's end.
+                  Value count = arith::MinUIOp::create(
+                      cb, loc, arith::SubIOp::create(cb, loc, cols, c),
+                      index(width));
+                  scf::ForOp::create(
+                      cb, loc, index(0), count, index(1), ValueRange{},
+                      [&](OpBuilder &lb, Location, Value l, ValueRange) {
+                        Value bit = vector::ExtractOp::create(
+                            lb, loc, v, ArrayRef<OpFoldResult>{l});
+                        memref::StoreOp::create(
+                            lb, loc, bit, out,
+                            ValueRange{r, arith::AddIOp::create(lb, loc, c, l)});
+                        scf::YieldOp::create(lb, loc);
+                      });
                 }
               scf::YieldOp::create(cb, loc, nextAccs);
             });
