@@ -26,7 +26,7 @@ from test_run_sdpa import PATTERNS, make_qkv, shapes
 import test_run_score_mod
 
 FUSED_TOL = ref.TOLERANCE["f32_fused"]
-# (q-tile, kv-tile) pairs: None is the pipeline's default (64 x 64).
+# (q-tile, kv-tile) pairs: None is the pipeline's default (128 x 64).
 TILES = [None, (4, 8), (7, 3)]
 
 
@@ -397,3 +397,34 @@ def test_score_mod_regions(case, fused_score_mod_tests):
 @pytest.mark.parametrize("op", sorted(test_run_score_mod.MATH_OPS))
 def test_score_mod_math_op(op, fused_score_mod_tests):
     fused_score_mod_tests.test_every_math_op(op)
+
+
+# Sizes around the CPU micro-kernels' blocks (attn-cpu-microkernels): one row and one key, fewer
+# rows or keys than a tile, rows not a multiple of the 6-row block, keys and head dims that are
+# not a multiple of the vector width (D = 1, 3, 17, 80, ...), D != Dv, more than one tile with a
+# one-row or one-key tail (Nq = 129 past the 128-row default query tile, Nk = 257).
+KERNEL_SIZES = [(1, 1, 1, 1), (1, 5, 3, 3), (5, 1, 17, 17), (17, 23, 80, 80), (70, 131, 96, 96),
+                (131, 70, 128, 128), (33, 100, 16, 48), (129, 257, 64, 17), (40, 40, 17, 80)]
+# (sizes, vector width): every size at the host's width (0), a few at the AVX2 (8) and SSE (4)
+# widths that `attn-run --vector-width` forces.
+KERNEL_CASES = [(s, 0) for s in KERNEL_SIZES] + [
+    (s, w) for w in (8, 4) for s in KERNEL_SIZES if s[:2] in [(1, 5), (17, 23), (129, 257), (40, 40)]]
+
+
+@pytest.mark.parametrize("sizes,width", KERNEL_CASES,
+                         ids=lambda c: str(c) if isinstance(c, tuple) else f"width{c or 'host'}")
+@pytest.mark.parametrize("pattern", [Dense(), Causal(bottom_right=True)],
+                         ids=lambda p: p.to_mlir()[:20])
+def test_micro_kernel_sizes(pattern, sizes, width):
+    """The default tiles through the micro-kernels, at the host's vector width and at the AVX2
+    (8) and SSE (4) ones."""
+    Nq, Nk, D, Dv = sizes
+    rng = np.random.default_rng(Nq * 1000 + Nk + D)
+    q, k, v = make_qkv(rng, B=1, H=2, Hkv=1, Nq=Nq, Nk=Nk, D=D, Dv=Dv)
+    ir = sdpa_func(*shapes(q, k, v), pattern=pattern, lse=True)
+    o = np.zeros((1, 2, Nq, Dv), dtype=np.float32)
+    extra = [f"--vector-width={width}"] if width else []
+    out, lse = run(ir, [q, k, v, o], mode="fused", extra_args=extra)
+    exp, exp_lse = ref.sdpa(q, k, v, pattern=pattern, return_lse=True)
+    assert_close(out, exp, FUSED_TOL)
+    check_lse(lse, exp_lse)

@@ -67,9 +67,22 @@ getCudaRuntimeSymbols(llvm::orc::MangleAndInterner interner) {
   return symbols;
 }
 
+/// Returns the f32 lanes of the host's widest vector registers that the
+/// micro-kernels of the fused pipeline use: 16 with AVX-512, 8 with AVX,
+/// else 4.
+static int64_t hostVectorWidth() {
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  if (features.lookup("avx512f"))
+    return 16;
+  if (features.lookup("avx"))
+    return 8;
+  return 4;
+}
+
 FailureOr<std::unique_ptr<ExecutionEngine>>
 attn_run::compileModule(ModuleOp module, StringRef entry, StringRef mode,
-                        StringRef computeType, StringRef target) {
+                        StringRef computeType, StringRef target,
+                        int64_t vectorWidth) {
   MLIRContext *context = module.getContext();
   OwningOpRef<ModuleOp> lowered(cast<ModuleOp>(module->clone()));
   auto func = lowered->lookupSymbol<func::FuncOp>(entry);
@@ -90,6 +103,7 @@ attn_run::compileModule(ModuleOp module, StringRef entry, StringRef mode,
     attn::CpuPipelineOptions options;
     options.mode = mode.str();
     options.computeType = computeType.str();
+    options.vectorWidth = vectorWidth > 0 ? vectorWidth : hostVectorWidth();
     if (failed(attn::buildCpuPipeline(pm, options, errorHandler)))
       return failure();
   }

@@ -22,10 +22,12 @@ namespace attn_run {
 /// overflow (`insertAllocationSizeChecks`), and its C library calls go to
 /// `getRuntimeHooks`: a failed allocation or cf.assert is an `attn-run:
 /// error:` and an exit, not a crash.
+/// `vectorWidth` is the f32 lanes of the fused pipeline's micro-kernels; 0
+/// picks them from the host (16 with AVX-512, 8 with AVX, else 4).
 mlir::FailureOr<std::unique_ptr<mlir::ExecutionEngine>>
 compileModule(mlir::ModuleOp module, llvm::StringRef entry,
               llvm::StringRef mode, llvm::StringRef computeType,
-              llvm::StringRef target = "cpu");
+              llvm::StringRef target = "cpu", int64_t vectorWidth = 0);
 
 /// Calls `_mlir_ciface_<entry>` on host arrays: the arguments are passed as
 /// memref descriptors over the arrays' storage (the compiled code may write

@@ -93,6 +93,11 @@ static cl::opt<std::string>
 static cl::opt<bool>
     check("check", cl::desc("Compare with the f64-accumulation reference"),
           cl::cat(attnRunCategory));
+static cl::opt<int64_t> vectorWidth(
+    "vector-width", cl::init(0),
+    cl::desc("--mode=fused: f32 lanes of the micro-kernels (a power of two; "
+             "0, the default, picks 16 with AVX-512, 8 with AVX, else 4)"),
+    cl::cat(attnRunCategory));
 static cl::opt<unsigned> benchRuns("bench", cl::init(0),
                                    cl::desc("Print the median time of N runs"),
                                    cl::cat(attnRunCategory));
@@ -230,7 +235,8 @@ static FailureOr<RunOutcome> compileAndRun(ModuleOp module,
   // --check's reference (f64) always runs on the CPU.
   StringRef runTarget = computeType == "f64" ? StringRef("cpu") : target;
   FailureOr<std::unique_ptr<ExecutionEngine>> engine =
-      compileModule(module, entryName, mode, computeType, runTarget);
+      compileModule(module, entryName, mode, computeType, runTarget,
+                    vectorWidth);
   if (failed(engine))
     return failure();
   SmallVector<HostArray> args;

@@ -17,6 +17,7 @@
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/Conversion/SCFToOpenMP/SCFToOpenMP.h"
 #include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -121,6 +122,12 @@ LogicalResult mlir::attn::buildCpuPipeline(
   bufferization::buildBufferDeallocationPipeline(pm, deallocOptions);
   pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addPass(createCanonicalizerPass());
+  // The tiles' f32 contractions as register-tiled vector micro-kernels.
+  if (fused && options.vectorWidth > 0) {
+    AttnCpuMicroKernelsOptions kernelOptions;
+    kernelOptions.vectorWidth = options.vectorWidth;
+    pm.addPass(createAttnCpuMicroKernels(kernelOptions));
+  }
 
   // Buffers -> loops -> LLVM. The flash form's scf.forall over (batch, head,
   // query tile) becomes an scf.parallel and then an OpenMP worksharing loop
@@ -150,6 +157,16 @@ LogicalResult mlir::attn::buildCpuPipeline(
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
+  if (fused) {
+    // The micro-kernels' vector ops (and the vector.extract / insert that
+    // convert-math-to-libm makes of a vector libm call); their W x W
+    // transposes as shuffles (16 x 16 ones in the AVX-512 manner).
+    ConvertVectorToLLVMPassOptions vectorOptions;
+    vectorOptions.vectorTransposeLowering =
+        options.vectorWidth == 16 ? vector::VectorTransposeLowering::Shuffle16x16
+                                  : vector::VectorTransposeLowering::Shuffle1D;
+    pm.addPass(createConvertVectorToLLVMPass(vectorOptions));
+  }
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());

@@ -63,13 +63,20 @@ RowState tile::buildSoftmaxStep(OpBuilder &b, Location loc,
   SmallVector<utils::IteratorType> rowReduce = gb.iterators(2, {1});
 
   // The tile's row maximum, then per row, updating max in place:
-  // max' = max(max, tileMax), shift and alpha.
+  // max' = max(max, tileMax), shift and alpha. The tile maximum is
+  // `s > m ? s : m`, which passes over a NaN score (one compare and select,
+  // a single vector max instruction, where a NaN-propagating maximum needs
+  // fix-ups): the NaN still reaches its row through p = exp2(NaN - shift),
+  // so the row's sum, output and log-sum-exp are NaN all the same.
   Value tileMax = gb.generic(
       ValueRange{scores},
       filledTensor(b, loc, {rows}, ct,
                    -std::numeric_limits<double>::infinity()),
       {rc, r2}, rowReduce, [&](OpBuilder &nb, Location nl, ValueRange args) {
-        yieldOne(nb, nl, arith::MaximumFOp::create(nb, nl, args[1], args[0]));
+        Value greater = arith::CmpFOp::create(
+            nb, nl, arith::CmpFPredicate::OGT, args[0], args[1]);
+        yieldOne(nb, nl,
+                 arith::SelectOp::create(nb, nl, greater, args[0], args[1]));
       });
   Value shiftInit = emptyTensor(b, loc, {rows}, ct);
   Value alphaInit = emptyTensor(b, loc, {rows}, ct);

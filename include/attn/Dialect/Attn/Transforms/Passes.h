@@ -6,8 +6,10 @@
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassOptions.h"
 
@@ -30,10 +32,17 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       llvm::cl::init("f32")};
   PassOptions::Option<int64_t> qTile{
       *this, "q-tile", llvm::cl::desc("mode=fused: rows of a query tile"),
-      llvm::cl::init(64)};
+      llvm::cl::init(128)};
   PassOptions::Option<int64_t> kvTile{
       *this, "kv-tile", llvm::cl::desc("mode=fused: keys of a key/value tile"),
       llvm::cl::init(64)};
+  PassOptions::Option<int64_t> vectorWidth{
+      *this, "vector-width",
+      llvm::cl::desc("mode=fused, f32: lanes of the micro-kernels' vectors "
+                     "(16 for AVX-512, 8 for AVX2; attn-run picks it from "
+                     "the host); 0 leaves the contractions to LLVM's "
+                     "vectorizers"),
+      llvm::cl::init(16)};
 };
 
 /// Appends `attn-cpu-pipeline`: attn IR on tensors down to the LLVM dialect.

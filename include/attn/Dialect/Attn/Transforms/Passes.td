@@ -255,4 +255,35 @@ def AttnGpuSdpaCore : Pass<"attn-gpu-sdpa-core", "::mlir::ModuleOp"> {
   ];
 }
 
+def AttnCpuMicroKernels : Pass<"attn-cpu-microkernels"> {
+  let summary = "Register-tiled vector micro-kernels for the f32 contractions "
+                "of the flash form's tiles";
+  let description = [{
+    Runs on buffers (after bufferization), on the `linalg.generic`
+    contractions inside an `scf.forall` or `scf.parallel` whose operands are
+    rank-2 f32 memrefs: `C[i, j] += A[i, k] * B[j, k]` (the scores
+    `q k^T` of `attn-tile`) and `C[i, j] += A[i, k] * B[k, j]` (the
+    probabilities times the values), in any loop order. Each becomes an
+    outer-product micro-kernel in the vector dialect: an accumulator of MR
+    rows by NR vectors of `vector-width` f32 lanes is held in registers
+    across the k loop, updated by `vector.fma` of a broadcast element of A
+    and a vector row of B; no horizontal reduction. For `B[j, k]` the tile
+    of B is first packed transposed into a stack buffer (a
+    `memref.alloca_scope`) whose rows are padded to whole column blocks.
+    Column remainders use masked loads and stores, row remainders a one-row
+    kernel, so any size works. MR x NR is 6 x 4 vectors for a width of 16
+    (AVX-512), 6 x 2 otherwise (fewer columns when C has fewer static
+    columns). Other ops are left alone.
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
+           "f32 lanes of a vector register: 16 for AVX-512, 8 for AVX2 (a "
+           "power of two)">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect"
+  ];
+}
+
 #endif // ATTN_DIALECT_ATTN_TRANSFORMS_PASSES_TD

@@ -1,0 +1,488 @@
+//===- CpuMicroKernels.cpp - attn-cpu-microkernels ------------------------===//
+//
+// Replaces the f32 contractions of the flash form's tiles (on buffers, after
+// bufferization) by register-tiled vector micro-kernels in outer-product
+// form:
+//
+//   for each block of MR rows i and NR vectors of W columns j:
+//     acc[r][c] = C[i + r, j + c W .. + W]                  (MR x NR vectors)
+//     for k:  b[c] = Bt[k, j + c W .. + W]
+//             acc[r][c] = fma(broadcast A[i + r, k], b[c], acc[r][c])
+//     C[i + r, j + c W .. + W] = acc[r][c]
+//
+// The accumulators stay in registers across the k loop and no horizontal
+// reduction is needed. `C += A B^T` (the scores `q k^T`) first packs B^T
+// into a stack buffer whose rows are padded to whole column blocks;
+// `C += A B` (the probabilities times the values) reads B in place. Column
+// remainders are masked loads and stores; row remainders run a one-row
+// kernel; any size works.
+//
+//===----------------------------------------------------------------------===//
+#include "CpuMicroKernels.h"
+
+#include "attn/Dialect/Attn/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir {
+namespace attn {
+#define GEN_PASS_DEF_ATTNCPUMICROKERNELS
+#include "attn/Dialect/Attn/Transforms/Passes.h.inc"
+} // namespace attn
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+/// `C[i, j] += sum_k A[i, k] * B[.., ..]`, with B indexed (j, k) when
+/// `transposedB`, else (k, j); all f32 buffers of rank 2.
+struct Contraction {
+  Value a, b, c;
+  bool transposedB;
+  /// Optional i1 [M, K] (indexed (i, k)): `C[i, j] += live[i, k] ? A[i, k] *
+  /// B[k, j] : 0` (the value contraction of a Partial tile).
+  Value live;
+  /// A `linalg.fill` of +0.0 into C just before the contraction: the kernel
+  /// starts from zero accumulators instead, and the fill goes.
+  linalg::FillOp zeroFill;
+};
+
+/// Returns the linalg.fill of +0.0 into `c` that precedes `op` with only
+/// side-effect-free ops between them, or null.
+linalg::FillOp findZeroFill(Operation *op, Value c) {
+  for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
+    if (auto fill = dyn_cast<linalg::FillOp>(prev)) {
+      if (fill.getOutputs()[0] != c)
+        return nullptr;
+      auto cst = fill.getInputs()[0].getDefiningOp<arith::ConstantOp>();
+      auto value = cst ? dyn_cast<FloatAttr>(cst.getValue()) : FloatAttr();
+      if (!value || !value.getValue().isPosZero())
+        return nullptr;
+      return fill;
+    }
+    if (!isMemoryEffectFree(prev))
+      return nullptr;
+  }
+  return nullptr;
+}
+
+/// Returns whether the innermost stride of `value`'s memref type is 1.
+bool hasUnitInnerStride(Value value) {
+  auto type = cast<MemRefType>(value.getType());
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(type.getStridesAndOffset(strides, offset)))
+    return false;
+  return !strides.empty() && strides.back() == 1;
+}
+
+/// Returns whether `body` is `yield out + a * b`, or with `selecting`,
+/// `yield out + (live ? a * b : 0)` (either operand order of + and *).
+bool isMultiplyAdd(Block &body, bool selecting) {
+  // mulf, [select,] addf and yield, besides constants.
+  size_t numOps = llvm::count_if(
+      body, [](Operation &op) { return !isa<arith::ConstantOp>(op); });
+  if (numOps != (selecting ? 4u : 3u))
+    return false;
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
+  if (!add)
+    return false;
+  Value out = body.getArgument(body.getNumArguments() - 1);
+  Value other = add.getLhs() == out ? add.getRhs() : add.getLhs();
+  if (add.getLhs() != out && add.getRhs() != out)
+    return false;
+  if (selecting) {
+    auto select = other.getDefiningOp<arith::SelectOp>();
+    if (!select || select.getCondition() != body.getArgument(2))
+      return false;
+    auto zero = select.getFalseValue().getDefiningOp<arith::ConstantOp>();
+    auto zeroValue = zero ? dyn_cast<FloatAttr>(zero.getValue()) : FloatAttr();
+    if (!zeroValue || !zeroValue.getValue().isZero())
+      return false;
+    other = select.getTrueValue();
+  }
+  auto mul = other.getDefiningOp<arith::MulFOp>();
+  if (!mul)
+    return false;
+  Value x = body.getArgument(0), y = body.getArgument(1);
+  return (mul.getLhs() == x && mul.getRhs() == y) ||
+         (mul.getLhs() == y && mul.getRhs() == x);
+}
+
+std::optional<Contraction> matchContraction(linalg::GenericOp op) {
+  if (!op.hasPureBufferSemantics() || op.getNumLoops() != 3 ||
+      op.getNumDpsInputs() < 2 || op.getNumDpsInputs() > 3 ||
+      op.getNumDpsInits() != 1)
+    return std::nullopt;
+  Value a = op.getDpsInputs()[0], b = op.getDpsInputs()[1],
+        c = op.getDpsInits()[0];
+  bool selecting = op.getNumDpsInputs() == 3;
+  Value live = selecting ? op.getDpsInputs()[2] : Value();
+  if (selecting) {
+    auto type = dyn_cast<MemRefType>(live.getType());
+    if (!type || type.getRank() != 2 || !type.getElementType().isInteger(1))
+      return std::nullopt;
+  }
+  for (Value v : {a, b, c}) {
+    auto type = dyn_cast<MemRefType>(v.getType());
+    if (!type || type.getRank() != 2 || !type.getElementType().isF32())
+      return std::nullopt;
+  }
+  if (!isMultiplyAdd(*op.getBody(), selecting))
+    return std::nullopt;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  auto dimsOf = [](AffineMap map) -> std::optional<std::pair<unsigned, unsigned>> {
+    if (map.getNumResults() != 2 || !map.isProjectedPermutation())
+      return std::nullopt;
+    return std::make_pair(cast<AffineDimExpr>(map.getResult(0)).getPosition(),
+                          cast<AffineDimExpr>(map.getResult(1)).getPosition());
+  };
+  auto ma = dimsOf(maps[0]), mb = dimsOf(maps[1]),
+       mc = dimsOf(maps[op.getNumDpsInputs()]);
+  if (!ma || !mb || !mc)
+    return std::nullopt;
+  unsigned i = mc->first, j = mc->second;
+  unsigned k = 3 - i - j;
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  if (iterators[i] != utils::IteratorType::parallel ||
+      iterators[j] != utils::IteratorType::parallel ||
+      iterators[k] != utils::IteratorType::reduction)
+    return std::nullopt;
+  if (*ma != std::make_pair(i, k) ||
+      (selecting && dimsOf(maps[2]) != std::make_optional(std::make_pair(i, k))))
+    return std::nullopt;
+  bool transposedB;
+  if (*mb == std::make_pair(j, k))
+    transposedB = true;
+  else if (*mb == std::make_pair(k, j))
+    transposedB = false;
+  else
+    return std::nullopt;
+  // Vectors are loaded along j from C and from B (or its packed transpose).
+  if (!hasUnitInnerStride(c) || (!transposedB && !hasUnitInnerStride(b)))
+    return std::nullopt;
+  // A B^T with a liveness is not what attn-tile makes.
+  if (selecting && transposedB)
+    return std::nullopt;
+  return Contraction{a, b, c, transposedB, live, findZeroFill(op, c)};
+}
+
+/// Emits the micro-kernels of one contraction.
+class KernelBuilder {
+public:
+  KernelBuilder(OpBuilder &b, Location loc, int64_t width)
+      : b(b), loc(loc), width(width),
+        vecType(VectorType::get({width}, b.getF32Type())),
+        maskType(VectorType::get({width}, b.getI1Type())) {}
+
+  void build(const Contraction &op);
+  /// Whether the accumulators start at zero rather than from C.
+  bool zeroInit = false;
+
+private:
+  Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value dim(Value memref, int64_t d) {
+    return memref::DimOp::create(b, loc, memref, d);
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
+
+  /// The kernel over `C += A Bt` for Bt indexed (k, j).
+  void buildKernel(Value a, Value bt, Value c, bool fullBLoads);
+  /// The liveness of the selecting contraction, or null.
+  Value live;
+  /// One block of `rows` rows starting at row `i0`, over every column block.
+  void buildRowBlock(Value a, Value bt, Value c, Value i0, int64_t rows,
+                     bool fullBLoads);
+  /// Bt [K, Npad] = B^T with zero padding, in a stack buffer.
+  Value packTransposed(Value bMat, Value n, Value k, Value nPadded);
+
+  OpBuilder &b;
+  Location loc;
+  int64_t width;
+  VectorType vecType, maskType;
+  // Register tile: mr rows by nr vectors.
+  int64_t mr = 1, nr = 1;
+  // Whether every column block is whole (no masks on C).
+  bool fullColumns = false;
+  Value m, n, kDim;
+};
+
+void KernelBuilder::build(const Contraction &op) {
+  live = op.live;
+  m = dim(op.c, 0);
+  n = dim(op.c, 1);
+  kDim = dim(op.a, 1);
+  // Register budget for accumulators: 24 of AVX-512's 32 registers, 12 of
+  // AVX2's 16 (the rest hold the B vectors and a broadcast).
+  int64_t budget = width >= 16 ? 24 : 12;
+  int64_t maxNr = width >= 16 ? 4 : 2;
+  int64_t staticN = cast<MemRefType>(op.c.getType()).getDimSize(1);
+  if (!ShapedType::isDynamic(staticN))
+    nr = std::min<int64_t>(std::max<int64_t>(1, llvm::divideCeil(staticN, width)),
+                           maxNr + 2);
+  else
+    nr = maxNr;
+  mr = std::max<int64_t>(1, std::min<int64_t>(8, budget / nr));
+  int64_t block = nr * width;
+  fullColumns = !ShapedType::isDynamic(staticN) && staticN % block == 0;
+
+  if (!op.transposedB) {
+    buildKernel(op.a, op.b, op.c, fullColumns);
+    return;
+  }
+  // B is [N, K]: pack its transpose, rows padded to whole column blocks, in
+  // a stack buffer that lives for this contraction only.
+  auto scope = memref::AllocaScopeOp::create(b, loc, TypeRange{});
+  OpBuilder::InsertionGuard guard(b);
+  Block *body = &scope.getBodyRegion().emplaceBlock();
+  b.setInsertionPointToStart(body);
+  Value nPadded = arith::MulIOp::create(
+      b, loc, arith::CeilDivUIOp::create(b, loc, n, index(block)),
+      index(block));
+  Value bt = packTransposed(op.b, n, kDim, nPadded);
+  buildKernel(op.a, bt, op.c, /*fullBLoads=*/true);
+  memref::AllocaScopeReturnOp::create(b, loc, ValueRange{});
+}
+
+Value KernelBuilder::packTransposed(Value bMat, Value nVal, Value kVal,
+                                    Value nPadded) {
+  auto type = MemRefType::get({ShapedType::kDynamic, ShapedType::kDynamic},
+                              b.getF32Type());
+  // 64-byte alignment: whole cache lines, and aligned vector loads.
+  Value bt = memref::AllocaOp::create(b, loc, type, ValueRange{kVal, nPadded},
+                                      b.getI64IntegerAttr(64));
+  Value zero = index(0), one = index(1);
+  Value fzero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+  // bt[k, j] = B[j, k] for j < N, in W x W blocks transposed in registers
+  // (when B's rows are contiguous), the rest element by element; padding
+  // columns are zero.
+  Value wholeJ = zero, wholeK = zero;
+  if (hasUnitInnerStride(bMat)) {
+    Value w = index(width);
+    wholeJ = sub(nVal, arith::RemUIOp::create(b, loc, nVal, w));
+    wholeK = sub(kVal, arith::RemUIOp::create(b, loc, kVal, w));
+    auto squareType = VectorType::get({width, width}, b.getF32Type());
+    scf::ForOp::create(
+        b, loc, zero, wholeJ, w, ValueRange{},
+        [&](OpBuilder &nb, Location nl, Value j0, ValueRange) {
+          scf::ForOp::create(
+              nb, nl, zero, wholeK, w, ValueRange{},
+              [&](OpBuilder &kb, Location kl, Value k0, ValueRange) {
+                Value square = arith::ConstantOp::create(
+                    kb, kl,
+                    DenseElementsAttr::get(squareType, kb.getF32FloatAttr(0)));
+                for (int64_t r = 0; r < width; ++r) {
+                  Value row = vector::LoadOp::create(
+                      kb, kl, vecType, bMat,
+                      ValueRange{arith::AddIOp::create(
+                                     kb, kl, j0,
+                                     arith::ConstantIndexOp::create(kb, kl, r)),
+                                 k0});
+                  square = vector::InsertOp::create(kb, kl, row, square,
+                                                    ArrayRef<int64_t>{r});
+                }
+                Value t = vector::TransposeOp::create(kb, kl, square,
+                                                      ArrayRef<int64_t>{1, 0});
+                for (int64_t r = 0; r < width; ++r) {
+                  Value row = vector::ExtractOp::create(kb, kl, t,
+                                                        ArrayRef<int64_t>{r});
+                  vector::StoreOp::create(
+                      kb, kl, row, bt,
+                      ValueRange{arith::AddIOp::create(
+                                     kb, kl, k0,
+                                     arith::ConstantIndexOp::create(kb, kl, r)),
+                                 j0});
+                }
+                scf::YieldOp::create(kb, kl);
+              });
+          scf::YieldOp::create(nb, nl);
+        });
+  }
+  auto copyTransposed = [&](Value jLo, Value jHi, Value kLo, Value kHi) {
+    scf::ForOp::create(
+        b, loc, jLo, jHi, one, ValueRange{},
+        [&](OpBuilder &nb, Location nl, Value j, ValueRange) {
+          scf::ForOp::create(
+              nb, nl, kLo, kHi, one, ValueRange{},
+              [&](OpBuilder &kb, Location kl, Value k, ValueRange) {
+                Value v =
+                    memref::LoadOp::create(kb, kl, bMat, ValueRange{j, k});
+                memref::StoreOp::create(kb, kl, v, bt, ValueRange{k, j});
+                scf::YieldOp::create(kb, kl);
+              });
+          scf::YieldOp::create(nb, nl);
+        });
+  };
+  // The columns k >= wholeK of whole row blocks, then the rows j >= wholeJ.
+  copyTransposed(zero, wholeJ, wholeK, kVal);
+  copyTransposed(wholeJ, nVal, zero, kVal);
+  scf::ForOp::create(
+      b, loc, zero, kVal, one, ValueRange{},
+      [&](OpBuilder &nb, Location nl, Value k, ValueRange) {
+        scf::ForOp::create(
+            nb, nl, nVal, nPadded, one, ValueRange{},
+            [&](OpBuilder &jb, Location jl, Value j, ValueRange) {
+              memref::StoreOp::create(jb, jl, fzero, bt, ValueRange{k, j});
+              scf::YieldOp::create(jb, jl);
+            });
+        scf::YieldOp::create(nb, nl);
+      });
+  return bt;
+}
+
+void KernelBuilder::buildKernel(Value a, Value bt, Value c, bool fullBLoads) {
+  // Rows in whole blocks of mr, then the rest one at a time.
+  Value wholeRows = sub(m, arith::RemUIOp::create(b, loc, m, index(mr)));
+  scf::ForOp::create(b, loc, index(0), wholeRows, index(mr), ValueRange{},
+                     [&](OpBuilder &nb, Location nl, Value i0, ValueRange) {
+                       OpBuilder::InsertionGuard guard(b);
+                       b.setInsertionPoint(nb.getInsertionBlock(),
+                                           nb.getInsertionPoint());
+                       buildRowBlock(a, bt, c, i0, mr, fullBLoads);
+                       scf::YieldOp::create(b, loc);
+                     });
+  if (mr > 1)
+    scf::ForOp::create(b, loc, wholeRows, m, index(1), ValueRange{},
+                       [&](OpBuilder &nb, Location nl, Value i0, ValueRange) {
+                         OpBuilder::InsertionGuard guard(b);
+                         b.setInsertionPoint(nb.getInsertionBlock(),
+                                             nb.getInsertionPoint());
+                         buildRowBlock(a, bt, c, i0, 1, fullBLoads);
+                         scf::YieldOp::create(b, loc);
+                       });
+}
+
+void KernelBuilder::buildRowBlock(Value a, Value bt, Value c, Value i0,
+                                  int64_t rows, bool fullBLoads) {
+  int64_t block = nr * width;
+  scf::ForOp::create(
+      b, loc, index(0), n, index(block), ValueRange{},
+      [&](OpBuilder &nb, Location nl, Value j0, ValueRange) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        SmallVector<Value> cols, masks;
+        for (int64_t v = 0; v < nr; ++v) {
+          Value col = add(j0, index(v * width));
+          cols.push_back(col);
+          masks.push_back(fullColumns ? Value()
+                                      : vector::CreateMaskOp::create(
+                                            b, loc, maskType,
+                                            ValueRange{sub(n, col)}));
+        }
+        Value zeros = arith::ConstantOp::create(
+            b, loc, DenseElementsAttr::get(vecType, b.getF32FloatAttr(0.0f)));
+        auto load = [&](Value memref, Value row, int64_t v,
+                        bool full) -> Value {
+          if (full || !masks[v])
+            return vector::LoadOp::create(b, loc, vecType, memref,
+                                          ValueRange{row, cols[v]})
+                .getResult();
+          return vector::MaskedLoadOp::create(b, loc, vecType, memref,
+                                              ValueRange{row, cols[v]},
+                                              masks[v], zeros)
+              .getResult();
+        };
+        SmallVector<Value> rowIdx;
+        for (int64_t r = 0; r < rows; ++r)
+          rowIdx.push_back(add(i0, index(r)));
+        SmallVector<Value> init;
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t v = 0; v < nr; ++v)
+            init.push_back(zeroInit ? zeros : load(c, rowIdx[r], v, false));
+        auto kLoop = scf::ForOp::create(
+            b, loc, index(0), kDim, index(1), init,
+            [&](OpBuilder &kb, Location kl, Value k, ValueRange acc) {
+              OpBuilder::InsertionGuard guard2(b);
+              b.setInsertionPoint(kb.getInsertionBlock(),
+                                  kb.getInsertionPoint());
+              SmallVector<Value> bVecs;
+              for (int64_t v = 0; v < nr; ++v)
+                bVecs.push_back(load(bt, k, v, fullBLoads));
+              SmallVector<Value> next(acc.begin(), acc.end());
+              for (int64_t r = 0; r < rows; ++r) {
+                Value s =
+                    memref::LoadOp::create(b, loc, a, ValueRange{rowIdx[r], k});
+                Value splat = vector::BroadcastOp::create(b, loc, vecType, s);
+                // A pair that is not live leaves the accumulators alone
+                // (a masked FMA), so 0 * inf never reaches them.
+                Value liveLanes;
+                if (live)
+                  liveLanes = vector::BroadcastOp::create(
+                      b, loc, maskType,
+                      memref::LoadOp::create(b, loc, live,
+                                             ValueRange{rowIdx[r], k}));
+                for (int64_t v = 0; v < nr; ++v) {
+                  Value acc = next[r * nr + v];
+                  Value sum =
+                      vector::FMAOp::create(b, loc, splat, bVecs[v], acc);
+                  if (liveLanes)
+                    sum = arith::SelectOp::create(b, loc, liveLanes, sum, acc);
+                  next[r * nr + v] = sum;
+                }
+              }
+              scf::YieldOp::create(b, loc, next);
+            });
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t v = 0; v < nr; ++v) {
+            Value acc = kLoop.getResult(r * nr + v);
+            if (masks[v])
+              vector::MaskedStoreOp::create(b, loc, c,
+                                            ValueRange{rowIdx[r], cols[v]},
+                                            masks[v], acc);
+            else
+              vector::StoreOp::create(b, loc, acc, c,
+                                      ValueRange{rowIdx[r], cols[v]});
+          }
+        scf::YieldOp::create(b, loc);
+      });
+}
+
+struct AttnCpuMicroKernels
+    : public attn::impl::AttnCpuMicroKernelsBase<AttnCpuMicroKernels> {
+  using Base::Base;
+  void runOnOperation() override {
+    if (vectorWidth < 1 || vectorWidth > 64 ||
+        (vectorWidth & (vectorWidth - 1)) != 0) {
+      getOperation()->emitError()
+          << "attn-cpu-microkernels: vector-width must be a power of two "
+             "between 1 and 64, but got "
+          << int64_t(vectorWidth);
+      return signalPassFailure();
+    }
+    SmallVector<std::pair<linalg::GenericOp, Contraction>> targets;
+    SmallVector<linalg::GenericOp> others;
+    getOperation()->walk([&](linalg::GenericOp op) {
+      if (!op->getParentOfType<scf::ForallOp>() &&
+          !op->getParentOfType<scf::ParallelOp>())
+        return;
+      if (std::optional<Contraction> match = matchContraction(op))
+        targets.push_back({op, *match});
+      else
+        others.push_back(op);
+    });
+    IRRewriter rewriter(&getContext());
+    for (auto &[op, contraction] : targets) {
+      rewriter.setInsertionPoint(op);
+      KernelBuilder kernel(rewriter, op.getLoc(), vectorWidth);
+      kernel.zeroInit = bool(contraction.zeroFill);
+      kernel.build(contraction);
+      rewriter.eraseOp(op);
+      if (contraction.zeroFill)
+        rewriter.eraseOp(contraction.zeroFill);
+    }
+    // The element-wise and row-reduction ops of the tiles; what does not fit
+    // stays for LLVM's vectorizers.
+    for (linalg::GenericOp op : others)
+      (void)vectorizeRowGeneric(rewriter, op, vectorWidth);
+  }
+};
+} // namespace
