@@ -397,3 +397,19 @@ def test_score_mod_regions(case, fused_score_mod_tests):
 @pytest.mark.parametrize("op", sorted(test_run_score_mod.MATH_OPS))
 def test_score_mod_math_op(op, fused_score_mod_tests):
     fused_score_mod_tests.test_every_math_op(op)
+
+
+@pytest.mark.parametrize("D,Dv", [(0, 4), (4, 0), (0, 0)])
+def test_head_dim_zero(D, Dv):
+    """A head dim of 0 (scores all 0, or an empty result): attn-tile used to build an
+    extract_slice at offset 0 of the static 0 dim, which does not verify, so the fused
+    pipeline failed on a valid op; it now takes the reference lowering. The scale is explicit:
+    the default 1/sqrt(D) is inf at D = 0."""
+    rng = np.random.default_rng(20)
+    q, k, v = make_qkv(rng, B=1, H=2, Hkv=1, Nq=5, Nk=7, D=D, Dv=Dv)
+    ir = sdpa_func(*shapes(q, k, v), pattern=Causal(), lse=True, scale=0.5)
+    out, lse = run_fused(ir, q, k, v)
+    exp, exp_lse = ref.sdpa(q, k, v, pattern=Causal(), return_lse=True, scale=0.5)
+    assert out.shape == exp.shape
+    assert_close(out, exp, FUSED_TOL)
+    check_lse(lse, exp_lse)
