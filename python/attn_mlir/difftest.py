@@ -260,7 +260,8 @@ def _cast(x, dtype):
     if dtype == "f16":
         return x.astype(np.float16)
     if dtype == "bf16":
-        return from_bf16_bits(to_bf16_bits(x.astype(np.float32)))
+        # to_bf16_bits returns at least one dim: reshape a rank-0 operand back.
+        return from_bf16_bits(to_bf16_bits(x.astype(np.float32))).reshape(np.shape(x))
     return x.astype(np.float32)
 
 
@@ -361,6 +362,8 @@ def generate(seed, index):
         clauses["max_span"] = float(np.float32(rng.uniform(0.0, L)))
     if rng.random() < 0.3:
         clauses["scale"] = float(np.float32(rng.uniform(0.05, 1.0)))
+    elif D == 0:
+        clauses["scale"] = 0.5     # the default 1/sqrt(D) is inf (and inf * 0 is NaN)
     spec.score_mod_name, spec.score_mod_fn = None, None
     if rng.random() < 0.35:
         spec.score_mod_name = _pick(rng, sorted(SCORE_MODS))
@@ -535,6 +538,9 @@ def main(argv=None):
             print(f"ok   seed={args.seed} index={index} {json.dumps(spec.description)}",
                   flush=True)
         index += 1
+        if (index - args.start) % 100 == 0:
+            print(f"difftest: {index - args.start} specs, {failed} failed, "
+                  f"{time.monotonic() - start:.0f} s", flush=True)
     ran = index - args.start
     print(f"difftest: seed {args.seed}, specs {args.start}..{index - 1}: {ran} run, "
           f"{failed} failed, {time.monotonic() - start:.0f} s; failing cases in {failures_dir}",
