@@ -108,7 +108,7 @@ static cl::opt<unsigned> &registerThreadsOption() {
   return numThreads;
 }
 static cl::opt<bool>
-    stats("profile",
+    profile("profile",
           cl::desc("Print the JIT compile time and the peak heap memory of "
                    "the compiled call beyond its inputs and results"),
           cl::cat(attnRunCategory));
@@ -260,10 +260,10 @@ compileAndRun(ModuleOp module, const EntrySignature &signature,
   double compileSeconds = std::chrono::duration<double>(
                               std::chrono::steady_clock::now() - compileStart)
                               .count();
-  if (stats)
+  if (profile)
     startAllocationLog();
   invocation.call();
-  AllocationStats memory = stats ? stopAllocationLog() : AllocationStats();
+  AllocationStats memory = profile ? stopAllocationLog() : AllocationStats();
   if (!timedRuns)
     for (HostArray &arg : args)
       if (!invocation.resultUses(arg.getData()))
@@ -454,7 +454,7 @@ static void printBench(double medianMs, std::optional<double> flops) {
 /// blocks still held when the call returns are its results; the peak of the
 /// others is the memory of the call beyond its inputs (which attn-run owns)
 /// and its results.
-static void printStats(const RunOutcome &run) {
+static void printProfile(const RunOutcome &run) {
   const AllocationStats &m = run.memory;
   llvm::outs() << llvm::format("compile @%s (mode=%s): %.3f s\n",
                                entryName.c_str(), mode.c_str(),
@@ -549,8 +549,8 @@ static int runMain(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
          llvm::zip_equal(signature->results, results, reference->results))
       checkFailed |= !compareResult(slot.name, out, ref);
   }
-  if (stats)
-    printStats(*run);
+  if (profile)
+    printProfile(*run);
   if (run->medianMs)
     printBench(*run->medianMs, flops);
   return checkFailed ? kExitCheckFailed : 0;
