@@ -19,6 +19,6 @@ done
 echo "=== all $(ls examples/*.mlir | wc -l) specs in examples/ verify"
 echo "=== examples/$example.mlir"
 sed -n '1,/^func/{/^\/\//p}' "examples/$example.mlir"
-echo "=== attn-run (attn-cpu-pipeline, mode=reference), every dynamic dim = $dim"
+echo "=== attn-run (attn-cpu-pipeline, mode=fused), every dynamic dim = $dim"
 cd python
 ATTN_RUN="../$build/bin/attn-run" /usr/bin/python3 -m attn_mlir.examples "$example" --dim "$dim" --bench 3

@@ -600,7 +600,8 @@ def test_compiled_code_out_of_memory_is_a_clean_error(attn_run, tmp_path, d, dim
     empty while Nq * Nk stays huge."""
     source = tmp_path / "f.mlir"
     source.write_text(sdpa_ir(1, 1, 1, None, None, d, d))
-    proc = subprocess.run([attn_run, str(source), "--random-inputs", f"--dim={dim}"],
+    proc = subprocess.run([attn_run, str(source), "--mode=reference", "--random-inputs",
+                           f"--dim={dim}"],
                           capture_output=True, text=True, timeout=TIMEOUT,
                           preexec_fn=limit_address_space)
     expect_clean_error(proc, "out of memory: the compiled code could not allocate")

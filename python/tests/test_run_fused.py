@@ -428,3 +428,19 @@ def test_micro_kernel_sizes(pattern, sizes, width):
     exp, exp_lse = ref.sdpa(q, k, v, pattern=pattern, return_lse=True)
     assert_close(out, exp, FUSED_TOL)
     check_lse(lse, exp_lse)
+
+
+@pytest.mark.parametrize("D,Dv", [(0, 4), (4, 0), (0, 0)])
+def test_head_dim_zero(D, Dv):
+    """A head dim of 0 (scores all 0, or an empty result): attn-tile used to build an
+    extract_slice at offset 0 of the static 0 dim, which does not verify, so the fused
+    pipeline failed on a valid op; it now takes the reference lowering. The scale is explicit:
+    the default 1/sqrt(D) is inf at D = 0."""
+    rng = np.random.default_rng(20)
+    q, k, v = make_qkv(rng, B=1, H=2, Hkv=1, Nq=5, Nk=7, D=D, Dv=Dv)
+    ir = sdpa_func(*shapes(q, k, v), pattern=Causal(), lse=True, scale=0.5)
+    out, lse = run_fused(ir, q, k, v)
+    exp, exp_lse = ref.sdpa(q, k, v, pattern=Causal(), return_lse=True, scale=0.5)
+    assert out.shape == exp.shape
+    assert_close(out, exp, FUSED_TOL)
+    check_lse(lse, exp_lse)

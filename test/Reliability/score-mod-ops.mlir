@@ -5,8 +5,8 @@
 // attn-cpu-pipeline and translate to LLVM IR (issue 8, item 12). The ops that
 // the verifier rejects are in test/Dialect/Attn/invalid-score-mod.mlir;
 // python/tests/test_run_score_mod.py runs every math op against the reference.
-// RUN: attn-opt %s --verify-each --attn-cpu-pipeline | mlir-translate --mlir-to-llvmir | FileCheck %s
-// RUN: attn-opt %s --verify-each --attn-cpu-pipeline=compute-type=f64 | mlir-translate --mlir-to-llvmir | FileCheck %s
+// RUN: attn-opt %s --verify-each --attn-cpu-pipeline=mode=reference | mlir-translate --mlir-to-llvmir | FileCheck %s
+// RUN: attn-opt %s --verify-each --attn-cpu-pipeline="mode=reference compute-type=f64" | mlir-translate --mlir-to-llvmir | FileCheck %s
 
 // Math ops without an LLVM intrinsic become libm calls (erf, erfc, cbrt,
 // acosh, asinh, atanh), comparisons (isinf, isnormal), min / max (clampf) or

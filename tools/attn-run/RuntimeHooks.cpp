@@ -5,7 +5,8 @@
 // names to the functions below instead: an allocation that fails is an
 // `attn-run: error:` with exit code 1 (not a SIGSEGV in the first store), and
 // a failed run-time check prints its message to stderr and exits with
-// kExitRuntimeCheck (not SIGABRT and a stack dump).
+// kExitRuntimeCheck (not SIGABRT and a stack dump). The allocation functions
+// and free also count the bytes that the code holds (`attn-run --profile`).
 //
 //===----------------------------------------------------------------------===//
 #include "RuntimeHooks.h"
@@ -14,12 +15,20 @@
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <malloc.h>
+
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 using namespace attn_run;
 using llvm::StringRef;
@@ -35,6 +44,84 @@ struct PendingMessage {
 } // namespace
 
 static PendingMessage pendingMessage;
+
+namespace {
+/// One allocation (bytes > 0) or release (bytes < 0) of a block.
+struct AllocationEvent {
+  void *pointer;
+  int64_t bytes;
+};
+} // namespace
+
+static std::atomic<bool> logging{false};
+static std::mutex logMutex;
+static std::vector<AllocationEvent> allocationLog;
+
+void attn_run::startAllocationLog() {
+  std::lock_guard<std::mutex> lock(logMutex);
+  allocationLog.clear();
+  logging = true;
+}
+
+AllocationStats attn_run::stopAllocationLog() {
+  std::lock_guard<std::mutex> lock(logMutex);
+  logging = false;
+  // Backwards: an allocation survives when no release of its pointer
+  // follows it.
+  std::vector<bool> survives(allocationLog.size());
+  std::unordered_set<void *> releasedLater;
+  for (size_t i = allocationLog.size(); i-- > 0;) {
+    const AllocationEvent &event = allocationLog[i];
+    if (event.bytes < 0)
+      releasedLater.insert(event.pointer);
+    else
+      survives[i] = !releasedLater.erase(event.pointer);
+  }
+  AllocationStats stats;
+  int64_t live = 0, liveTemporary = 0;
+  std::unordered_map<void *, int64_t> temporarySize;
+  for (size_t i = 0, e = allocationLog.size(); i < e; ++i) {
+    const AllocationEvent &event = allocationLog[i];
+    live += event.bytes;
+    stats.peakBytes = std::max(stats.peakBytes, live);
+    if (event.bytes > 0) {
+      ++stats.allocations;
+      if (survives[i])
+        continue;
+      temporarySize[event.pointer] = event.bytes;
+      liveTemporary += event.bytes;
+      stats.peakTemporaryBytes =
+          std::max(stats.peakTemporaryBytes, liveTemporary);
+    } else if (auto it = temporarySize.find(event.pointer);
+               it != temporarySize.end()) {
+      liveTemporary -= it->second;
+      temporarySize.erase(it);
+    }
+  }
+  stats.resultBytes = live;
+  allocationLog.clear();
+  allocationLog.shrink_to_fit();
+  return stats;
+}
+
+/// Records the block at `pointer` (null: nothing) as held.
+static void countAllocation(void *pointer) {
+  if (!pointer || !logging.load(std::memory_order_relaxed))
+    return;
+  int64_t bytes = int64_t(malloc_usable_size(pointer));
+  std::lock_guard<std::mutex> lock(logMutex);
+  allocationLog.push_back({pointer, bytes});
+}
+
+/// Records the block at `pointer` (null: nothing) as released; call before
+/// the block is freed.
+static void countRelease(void *pointer) {
+  if (!pointer || !logging.load(std::memory_order_relaxed))
+    return;
+  int64_t bytes = int64_t(malloc_usable_size(pointer));
+  std::lock_guard<std::mutex> lock(logMutex);
+  allocationLog.push_back({pointer, -bytes});
+}
 
 void attn_run::flushRuntimeOutput() {
   if (!pendingMessage.present)
@@ -83,6 +170,7 @@ static void *attnRunMalloc(size_t size) {
   void *pointer = std::malloc(size);
   if (!pointer && size)
     failAllocation(size);
+  countAllocation(pointer);
   return pointer;
 }
 
@@ -94,15 +182,19 @@ static void *attnRunCalloc(size_t count, size_t size) {
   void *pointer = std::calloc(count, size);
   if (!pointer && bytes)
     failAllocation(bytes);
+  countAllocation(pointer);
   return pointer;
 }
 
 static void *attnRunRealloc(void *old, size_t size) {
   if (isOverflowedSize(size))
     failAllocation(std::nullopt);
+  // Recorded as a release and an allocation (a failed realloc exits).
+  countRelease(old);
   void *pointer = std::realloc(old, size);
   if (!pointer && size)
     failAllocation(size);
+  countAllocation(pointer);
   return pointer;
 }
 
@@ -112,6 +204,7 @@ static void *attnRunAlignedAlloc(size_t alignment, size_t size) {
   void *pointer = std::aligned_alloc(alignment, size);
   if (!pointer && size)
     failAllocation(size);
+  countAllocation(pointer);
   return pointer;
 }
 
@@ -121,7 +214,14 @@ static int attnRunPosixMemalign(void **result, size_t alignment, size_t size) {
   int status = posix_memalign(result, alignment, size);
   if (status == ENOMEM)
     failAllocation(size);
+  if (status == 0)
+    countAllocation(*result);
   return status;
+}
+
+static void attnRunFree(void *pointer) {
+  countRelease(pointer);
+  std::free(pointer);
 }
 
 static int attnRunPuts(const char *message) {
@@ -155,6 +255,7 @@ attn_run::getRuntimeHooks(llvm::orc::MangleAndInterner interner) {
   add("realloc", &attnRunRealloc);
   add("aligned_alloc", &attnRunAlignedAlloc);
   add("posix_memalign", &attnRunPosixMemalign);
+  add("free", &attnRunFree);
   add("puts", &attnRunPuts);
   add("abort", &attnRunAbort);
   return symbols;

@@ -2,7 +2,7 @@
 //
 // attn-run FILE.mlir [--entry=NAME] [--input=NAME|#N=FILE.npy ...]
 //         [--random-inputs [--seed=S] [--dim=N]] [--output=DIR|FILE.npy]
-//         [--check] [--bench=N] [--print]
+//         [--check] [--bench=N] [--profile] [--print]
 //
 // Exit codes: 0 success, 1 error, 2 --check exceeded a bound, 3 a run-time
 // check of the compiled code failed. See docs/AttnRun.md.
@@ -12,6 +12,7 @@
 #include "Inputs.h"
 #include "Jit.h"
 #include "Npy.h"
+#include "RuntimeHooks.h"
 
 #include "AttnCudaRuntime.h"
 
@@ -64,8 +65,9 @@ static cl::opt<std::string> target("target", cl::init("cpu"),
                                             "needs the CUDA driver)"),
                                    cl::cat(attnRunCategory));
 static cl::opt<std::string>
-    mode("mode", cl::init("reference"),
-         cl::desc("attn-cpu-pipeline mode: reference or fused"),
+    mode("mode", cl::init("fused"),
+         cl::desc("attn-cpu-pipeline mode: fused (default) or reference (the "
+                  "unfused oracle)"),
          cl::cat(attnRunCategory));
 static cl::list<std::string>
     inputSpecs("input",
@@ -114,6 +116,11 @@ static cl::opt<unsigned> &registerThreadsOption() {
       cl::cat(attnRunCategory));
   return numThreads;
 }
+static cl::opt<bool>
+    profile("profile",
+          cl::desc("Print the JIT compile time and the peak heap memory of "
+                   "the compiled call beyond its inputs and results"),
+          cl::cat(attnRunCategory));
 static cl::opt<bool> print("print", cl::desc("Print result shapes and values"),
                            cl::cat(attnRunCategory));
 static cl::opt<bool> printSpecialized(
@@ -219,23 +226,29 @@ static SmallVector<HostArray> cloneAll(ArrayRef<HostArray> arrays) {
 struct RunOutcome {
   SmallVector<HostArray> results;
   std::optional<double> medianMs;
+  /// Seconds from the start of attn-cpu-pipeline to the compiled entry's
+  /// address (the JIT compiles the module when the entry is looked up).
+  double compileSeconds = 0;
+  /// The heap buffers of the first call (see AllocationStats).
+  AllocationStats memory;
 };
 
-/// Compiles `module` and runs the entry once on `inputs` (the code may write
-/// into its arguments), then `timedRuns` more times on the same arguments
+/// Compiles `module` with `attn-cpu-pipeline{mode=pipelineMode
+/// compute-type=computeType}` and runs the entry once on `inputs` (the code may
+/// write into its arguments), then `timedRuns` more times on the same arguments
 /// for --bench. With `consume`, the inputs themselves are handed to the code
 /// and, without timed runs, freed as soon as no result needs them, so that
 /// the peak memory is about twice the data (arguments, then results);
 /// otherwise the code gets copies and `inputs` stay intact for a later run.
-static FailureOr<RunOutcome> compileAndRun(ModuleOp module,
-                                           const EntrySignature &signature,
-                                           SmallVectorImpl<HostArray> &inputs,
-                                           StringRef computeType, bool consume,
-                                           unsigned timedRuns) {
+static FailureOr<RunOutcome>
+compileAndRun(ModuleOp module, const EntrySignature &signature,
+              SmallVectorImpl<HostArray> &inputs, StringRef pipelineMode,
+              StringRef computeType, bool consume, unsigned timedRuns) {
+  auto compileStart = std::chrono::steady_clock::now();
   // --check's reference (f64) always runs on the CPU.
   StringRef runTarget = computeType == "f64" ? StringRef("cpu") : target;
   FailureOr<std::unique_ptr<ExecutionEngine>> engine =
-      compileModule(module, entryName, mode, computeType, runTarget,
+      compileModule(module, entryName, pipelineMode, computeType, runTarget,
                     vectorWidth);
   if (failed(engine))
     return failure();
@@ -256,7 +269,13 @@ static FailureOr<RunOutcome> compileAndRun(ModuleOp module,
             << "\n";
     return failure();
   }
+  double compileSeconds = std::chrono::duration<double>(
+                              std::chrono::steady_clock::now() - compileStart)
+                              .count();
+  if (profile)
+    startAllocationLog();
   invocation.call();
+  AllocationStats memory = profile ? stopAllocationLog() : AllocationStats();
   if (runTarget == "cuda" && attnCudaGetStatus() != ATTN_CUDA_OK) {
     error() << "--target=cuda: the run failed: " << attnCudaGetMessage()
             << "\n";
@@ -266,7 +285,8 @@ static FailureOr<RunOutcome> compileAndRun(ModuleOp module,
     for (HostArray &arg : args)
       if (!invocation.resultUses(arg.getData()))
         arg = HostArray();
-  RunOutcome outcome{invocation.copyResults(), std::nullopt};
+  RunOutcome outcome{invocation.copyResults(), std::nullopt, compileSeconds,
+                     memory};
   if (!timedRuns)
     return outcome;
   // The first call was the warm-up.
@@ -447,6 +467,23 @@ static void printBench(double medianMs, std::optional<double> flops) {
   llvm::outs() << "\n";
 }
 
+/// --profile: the compile time and the heap memory of the first call. The
+/// blocks still held when the call returns are its results; the peak of the
+/// others is the memory of the call beyond its inputs (which attn-run owns)
+/// and its results.
+static void printProfile(const RunOutcome &run) {
+  const AllocationStats &m = run.memory;
+  llvm::outs() << llvm::format("compile @%s (mode=%s): %.3f s\n",
+                               entryName.c_str(), mode.c_str(),
+                               run.compileSeconds);
+  llvm::outs() << llvm::format(
+      "memory @%s: %lld bytes (%.2f MiB) beyond inputs and results; peak "
+      "%lld bytes with the results (%lld bytes), %lld allocations\n",
+      entryName.c_str(), (long long)m.peakTemporaryBytes,
+      m.peakTemporaryBytes / (1024.0 * 1024.0), (long long)m.peakBytes,
+      (long long)m.resultBytes, (long long)m.allocations);
+}
+
 //===----------------------------------------------------------------------===//
 // main
 //===----------------------------------------------------------------------===//
@@ -512,8 +549,8 @@ static int runMain(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
 
   // The inputs are needed again by --check only; --bench times the first
   // compiled entry again.
-  FailureOr<RunOutcome> run =
-      compileAndRun(module, *signature, *inputs, "f32", !check, benchRuns);
+  FailureOr<RunOutcome> run = compileAndRun(module, *signature, *inputs, mode,
+                                            "f32", !check, benchRuns);
   if (failed(run))
     return kExitError;
   SmallVector<HostArray> &results = run->results;
@@ -524,14 +561,18 @@ static int runMain(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
 
   bool checkFailed = false;
   if (check) {
-    FailureOr<RunOutcome> reference = compileAndRun(
-        module, *signature, *inputs, "f64", /*consume=*/true, /*timedRuns=*/0);
+    // The oracle: the reference pipeline in f64, whatever --mode is.
+    FailureOr<RunOutcome> reference =
+        compileAndRun(module, *signature, *inputs, "reference", "f64",
+                      /*consume=*/true, /*timedRuns=*/0);
     if (failed(reference))
       return kExitError;
     for (auto [slot, out, ref] :
          llvm::zip_equal(signature->results, results, reference->results))
       checkFailed |= !compareResult(slot.name, out, ref);
   }
+  if (profile)
+    printProfile(*run);
   if (run->medianMs)
     printBench(*run->medianMs, flops);
   return checkFailed ? kExitCheckFailed : 0;

@@ -1,8 +1,10 @@
-// RUN: attn-opt %s --attn-cpu-pipeline --verify-each | FileCheck %s
+// RUN: attn-opt %s --attn-cpu-pipeline=mode=reference --verify-each | FileCheck %s
 // RUN: attn-opt %s --attn-cpu-pipeline="mode=reference compute-type=f64" --verify-each | FileCheck %s --check-prefix=F64
 // RUN: attn-opt %s --attn-cpu-pipeline=mode=fused --verify-each | FileCheck %s --check-prefix=FUSED
 // RUN: attn-opt %s --attn-cpu-pipeline=mode=fused | FileCheck %s --check-prefix=OMP
-// RUN: attn-opt %s --attn-cpu-pipeline | FileCheck %s --check-prefix=NOOMP
+// RUN: attn-opt %s --attn-cpu-pipeline=mode=reference | FileCheck %s --check-prefix=NOOMP
+// The default mode is fused.
+// RUN: attn-opt %s --attn-cpu-pipeline | FileCheck %s --check-prefix=OMP
 // RUN: attn-opt %s --attn-cpu-pipeline="mode=fused q-tile=3 kv-tile=5 compute-type=f64" --verify-each | FileCheck %s --check-prefix=FUSED64
 // RUN: not attn-opt %s --attn-cpu-pipeline="mode=fused kv-tile=0" 2>&1 | FileCheck %s --check-prefix=TILE
 // RUN: not attn-opt %s --attn-cpu-pipeline=mode=fast 2>&1 | FileCheck %s --check-prefix=MODE

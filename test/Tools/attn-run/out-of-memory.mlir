@@ -4,8 +4,10 @@
 // not: 2^48 f32 (1 PiB, more than any address space) with Nq = Nk = 2^24,
 // and a size that overflows 64 bits with Nk = 2^62 (a product that the
 // compiled code's own arithmetic wraps around to a small number).
-// RUN: not attn-run %s --random-inputs --dim=16777216 2>&1 | FileCheck %s --check-prefix=OOM --implicit-check-not=PLEASE
-// RUN: not attn-run %s --entry=one_query --random-inputs --dim=4611686018427387904 2>&1 | FileCheck %s --check-prefix=OVERFLOW --implicit-check-not=PLEASE
+// RUN: not attn-run %s --mode=reference --random-inputs --dim=16777216 2>&1 | FileCheck %s --check-prefix=OOM --implicit-check-not=PLEASE
+// RUN: not attn-run %s --mode=reference --entry=one_query --random-inputs --dim=4611686018427387904 2>&1 | FileCheck %s --check-prefix=OVERFLOW --implicit-check-not=PLEASE
+// RUN: attn-run %s --mode=reference --entry=one_query --random-inputs --dim=3 --print | FileCheck %s --check-prefix=SMALL
+// The fused pipeline (the default) takes a head dim of 0 too.
 // RUN: attn-run %s --entry=one_query --random-inputs --dim=3 --print | FileCheck %s --check-prefix=SMALL
 // OOM: attn-run: error: out of memory: the compiled code could not allocate {{[0-9]+}} bytes
 // OVERFLOW: attn-run: error: out of memory: the compiled code could not allocate a buffer of 2^63 bytes or more (its size, a product of dims, overflows)

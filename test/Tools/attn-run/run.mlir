@@ -1,6 +1,6 @@
 // Runs linalg and attn functions on seeded random inputs and checks them
 // against the f64-accumulation build of the same function.
-// RUN: attn-run %s --entry=matmul --random-inputs --dim=5 --print --check | FileCheck %s --check-prefix=MATMUL
+// RUN: attn-run %s --entry=matmul --mode=reference --random-inputs --dim=5 --print --check | FileCheck %s --check-prefix=MATMUL
 // RUN: attn-run %s --entry=sdpa --random-inputs --dim=7 --check --bench=2 | FileCheck %s --check-prefix=SDPA
 // RUN: attn-run %s --entry=scalar --random-inputs --seed=3 --print | FileCheck %s --check-prefix=SCALAR
 // RUN: rm -rf %t && attn-run %s --entry=matmul --random-inputs --dim=3 --dump-inputs=%t/in --output=%t/out

@@ -185,8 +185,8 @@ void mlir::attn::registerAttnPassesAndPipelines() {
   registerPassPipeline(
       "attn-cpu-pipeline",
       "attn IR on tensors down to the LLVM dialect for the CPU "
-      "(mode=reference: decompose, lower-to-linalg, bufferize, loops, LLVM; "
-      "mode=fused: attn-tile instead of lower-to-linalg)",
+      "(mode=fused, the default: decompose, attn-tile, bufferize, loops, "
+      "OpenMP, LLVM; mode=reference: lower-to-linalg instead of attn-tile)",
       [](OpPassManager &pm, StringRef optionsStr,
          function_ref<LogicalResult(const Twine &)> errorHandler) {
         CpuPipelineOptions options;

@@ -24,8 +24,9 @@ namespace attn {
 struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
   PassOptions::Option<std::string> mode{
       *this, "mode",
-      llvm::cl::desc("reference (unfused, materialized scores) or fused"),
-      llvm::cl::init("reference")};
+      llvm::cl::desc("fused (default: the flash form of attn-tile) or "
+                     "reference (unfused, materialized scores: the oracle)"),
+      llvm::cl::init("fused")};
   PassOptions::Option<std::string> computeType{
       *this, "compute-type",
       llvm::cl::desc("f32 (default) or f64 accumulation on the reference path"),
