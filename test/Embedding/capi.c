@@ -4,7 +4,12 @@
  * the context's diagnostic handler.
  *
  * REQUIRES: attn-embedding
- * RUN: attn-capi-test 2>&1 | FileCheck %s
+ * RUN: attn-capi-test 2>%t.err | FileCheck %s
+ * RUN: FileCheck %s --check-prefix=ERR --input-file=%t.err
+ *
+ * stdout and stderr apart: LLVM's option parser writes to stderr, which
+ * would otherwise land in the middle of a buffered stdout line.
+ * ERR: <Pass-Options-Parser>: no such option tile
  */
 
 #include "attn-c/Dialects.h"

@@ -238,6 +238,8 @@ static LogicalResult link(StringRef object, StringRef library) {
                                    "-Wl,-rpath,$ORIGIN"};
   if (target == "cuda")
     args.append({"-L" + outputDir, "-lattn_cuda_runtime"});
+  else
+    args.append({"-L" + outputDir, "-l:libomp.so.5"});
   args.push_back("-lm");
   SmallVector<StringRef> argRefs(args.begin(), args.end());
   std::string message;
@@ -369,6 +371,17 @@ int main(int argc, char **argv) {
       return 1;
     }
   }
+  if (target == "cpu") {
+    // The fused CPU code's parallel loop calls LLVM's OpenMP runtime.
+    SmallString<256> openmp(outputDir);
+    llvm::sys::path::append(openmp, "libomp.so.5");
+    if (std::error_code ec =
+            llvm::sys::fs::copy_file(ATTN_OPENMP_LIBRARY, openmp)) {
+      error() << "cannot copy the OpenMP runtime " << ATTN_OPENMP_LIBRARY
+              << " to '" << openmp << "': " << ec.message() << "\n";
+      return 1;
+    }
+  }
   if (failed(emitObject(*module, object)) || failed(link(object, library)))
     return 1;
   llvm::sys::fs::remove(object);
@@ -381,6 +394,8 @@ int main(int argc, char **argv) {
       {"runtime", target == "cuda"
                       ? llvm::json::Value("libattn_cuda_runtime.so")
                       : llvm::json::Value(nullptr)},
+      {"openmp", target == "cpu" ? llvm::json::Value("libomp.so.5")
+                                 : llvm::json::Value(nullptr)},
       {"free", "attn_artifact_free"},
       {"entries", std::move(manifestEntries)}};
   if (target == "cuda")

@@ -26,6 +26,7 @@
 // CHECK: "name": "second",
 // CHECK: "free": "attn_artifact_free",
 // CHECK: "library": "libcpu.so",
+// CHECK: "openmp": "libomp.so.5",
 // CHECK: "runtime": null,
 // CHECK: "target": "cpu",
 
