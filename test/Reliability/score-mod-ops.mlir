@@ -7,6 +7,25 @@
 // python/tests/test_run_score_mod.py runs every math op against the reference.
 // RUN: attn-opt %s --verify-each --attn-cpu-pipeline=mode=reference | mlir-translate --mlir-to-llvmir | FileCheck %s
 // RUN: attn-opt %s --verify-each --attn-cpu-pipeline="mode=reference compute-type=f64" | mlir-translate --mlir-to-llvmir | FileCheck %s
+// The fused default too: attn-prepare-tile-loops once left fast-math flags on
+// the score_mod's extf / truncf, which became llvm.fpext / fptrunc with an
+// attribute that LLVM IR translation rejects.
+// The CHECK lines follow the reference lowering; for the fused one, that
+// every function translates.
+// RUN: attn-opt %s --verify-each --attn-cpu-pipeline | mlir-translate --mlir-to-llvmir | FileCheck %s --check-prefix=FUSED
+// RUN: attn-opt %s --verify-each --attn-cpu-pipeline="compute-type=f64" | mlir-translate --mlir-to-llvmir | FileCheck %s --check-prefix=FUSED
+// FUSED: define {{.*}} @unary_f32(
+// FUSED: define {{.*}} @unary_f64(
+// FUSED: define {{.*}} @unary_f16(
+// FUSED: define {{.*}} @unary_bf16(
+// FUSED: define {{.*}} @binary_f32(
+// FUSED: define {{.*}} @powers_f32(
+// FUSED: define {{.*}} @classify_f32(
+// FUSED: define {{.*}} @integer(
+// FUSED: define {{.*}} @division(
+// FUSED: define {{.*}} @index_ops(
+// FUSED: define {{.*}} @tensor_operand(
+// FUSED: define {{.*}} @control_flow(
 
 // Math ops without an LLVM intrinsic become libm calls (erf, erfc, cbrt,
 // acosh, asinh, atanh), comparisons (isinf, isnormal), min / max (clampf) or

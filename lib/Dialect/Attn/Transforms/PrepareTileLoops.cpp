@@ -50,8 +50,12 @@ static bool isRowMajorContraction(linalg::GenericOp op) {
 /// ops in `op`'s body.
 static void allowReassociation(linalg::GenericOp op) {
   op.getBody()->walk([](arith::ArithFastMathInterface fastMath) {
-    // Only arith: the flags mean nothing to math.exp2 and the like.
-    if (!isa<arith::ArithDialect>(fastMath->getDialect()))
+    // Only arith: the flags mean nothing to math.exp2 and the like. Nor to
+    // the conversions: llvm.fpext / llvm.fptrunc have no fast-math flags, and
+    // arith-to-llvm would leave the attribute on them as an arith attribute
+    // that LLVM IR translation rejects.
+    if (!isa<arith::ArithDialect>(fastMath->getDialect()) ||
+        isa<arith::ExtFOp, arith::TruncFOp>(fastMath.getOperation()))
       return;
     auto flags = arith::FastMathFlags::reassoc | arith::FastMathFlags::contract;
     if (arith::FastMathFlagsAttr old = fastMath.getFastMathFlagsAttr())
