@@ -74,8 +74,11 @@ bool attn_fuzz::isAttnModule(ModuleOp module, bool sdpaOnly) {
 std::string attn_fuzz::findNonLLVMOp(ModuleOp module) {
   std::string found;
   module->walk([&](Operation *op) {
-    if (op == module.getOperation() ||
-        (op->getDialect() && op->getDialect()->getNamespace() == "llvm"))
+    // The fused pipeline's parallel loop stays in the OpenMP dialect, which
+    // LLVM IR translation takes like the LLVM dialect.
+    StringRef dialect =
+        op->getDialect() ? op->getDialect()->getNamespace() : StringRef();
+    if (op == module.getOperation() || dialect == "llvm" || dialect == "omp")
       return WalkResult::advance();
     found = op->getName().getStringRef().str();
     return WalkResult::interrupt();

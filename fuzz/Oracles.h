@@ -33,7 +33,8 @@ std::string findMalformedSegments(mlir::ModuleOp module);
 /// diagnostic).
 bool isAttnModule(mlir::ModuleOp module, bool sdpaOnly);
 
-/// An op left in the module that is not in the llvm dialect.
+/// An op left in the module that is in neither the llvm nor the omp dialect
+/// (the fused pipeline's parallel loop, which LLVM IR translation takes).
 std::string findNonLLVMOp(mlir::ModuleOp module);
 
 /// An attn op left in the module.

@@ -336,7 +336,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         std::string left = attnModule ? findNonLLVMOp(result) : "";
         return left.empty() ? left
                             : "succeeded on attn IR but left " + left +
-                                  ", which is not in the LLVM dialect";
+                                  ", which is in neither the LLVM nor the OpenMP dialect";
       },
       /*mustSucceed=*/sdpaModule);
   return 0;
