@@ -122,8 +122,16 @@ class Entry:
         return descriptor
 
     def __call__(self, *args, **kwargs):
-        """Runs the entry; returns its results as a list of numpy arrays (bf16 as float32)."""
-        arrays = [self._convert(s, v) for s, v in zip(self.args, self._bind(args, kwargs))]
+        """Runs the entry; returns its results as a list of numpy arrays (bf16 as float32),
+        copied out of the library's buffers."""
+        return self.call(self._bind(args, kwargs), copy=True)
+
+    def call(self, values, copy=True):
+        """Runs the entry on ``values`` (one per argument, in order). With ``copy=False`` a
+        result that the library allocated is returned in place, as a numpy array that owns
+        the buffer (freed with the library's free when the array goes), and a result that is
+        an argument's buffer as a view of that argument."""
+        arrays = [self._convert(s, v) for s, v in zip(self.args, values)]
         descriptors = [self._describe(a) for a in arrays]
         pointers = [ctypes.byref(d) for d in descriptors]
         if len(self.results) == 1:
@@ -138,8 +146,11 @@ class Entry:
             self._function(*pointers)
             outs = []
         error = self.artifact.cuda_error()
-        results = [self._copy_out(spec, d) for spec, d in zip(self.results, outs)]
-        self._release(outs, arrays)
+        if copy or self.artifact.target != "cpu" or error:
+            results = [self._copy_out(spec, d) for spec, d in zip(self.results, outs)]
+            self._release(outs, arrays)
+        else:
+            results = self._adopt(outs, arrays)
         if error:
             raise ArtifactError(f"@{self.name}: {error}")
         return results
@@ -160,6 +171,26 @@ class Entry:
             array = np.ndarray(sizes, dtype, buffer=raw, strides=strides).copy()
         return _from_bf16_bits(array) if spec["dtype"] == "bf16" else array
 
+    def _adopt(self, outs, arrays):
+        """The results in place (see ``call``): no copy of a library-allocated buffer."""
+        inputs = {a.ctypes.data: a for a in arrays}
+        owners, results = {}, []
+        for spec, descriptor in zip(self.results, outs):
+            pointer = descriptor.allocated
+            if spec["dtype"] == "bf16" or not pointer or pointer == _GLOBAL_MARKER:
+                results.append(self._copy_out(spec, descriptor))
+                continue
+            if pointer not in inputs and pointer not in owners:
+                owners[pointer] = _Allocation(self.artifact, pointer)
+            base = inputs.get(pointer, owners.get(pointer))
+            dtype = np.dtype(_NUMPY[spec["dtype"]])
+            rank = len(spec["shape"])
+            view = _View(base, descriptor.aligned + descriptor.offset * dtype.itemsize, dtype,
+                         [descriptor.sizes[d] for d in range(rank)],
+                         [descriptor.strides[d] * dtype.itemsize for d in range(rank)])
+            results.append(np.asarray(view))
+        return results
+
     def _release(self, outs, arrays):
         """Frees the result buffers that the library allocated (not the arguments')."""
         owned = {a.ctypes.data for a in arrays}
@@ -168,6 +199,27 @@ class Entry:
             if pointer and pointer != _GLOBAL_MARKER and pointer not in owned:
                 self.artifact.free(pointer)
                 owned.add(pointer)
+
+
+class _Allocation:
+    """A buffer that a library call allocated; freed with the library's free when the last
+    array over it goes."""
+
+    def __init__(self, artifact, pointer):
+        self.artifact, self.pointer = artifact, pointer
+
+    def __del__(self):
+        self.artifact.free(self.pointer)
+
+
+class _View:
+    """``__array_interface__`` of a result buffer; keeps its owner (an ``_Allocation`` or the
+    argument array it aliases) alive as the numpy array's base."""
+
+    def __init__(self, owner, address, dtype, shape, strides):
+        self.owner = owner
+        self.__array_interface__ = {"version": 3, "typestr": dtype.str, "shape": tuple(shape),
+                                    "strides": tuple(strides), "data": (address, False)}
 
 
 class Artifact:

@@ -72,6 +72,21 @@ class Pattern:
     def __hash__(self):
         return hash(self.to_mlir())
 
+    def __or__(self, other):
+        """``a | b``: ``#attn.union`` of both (nested unions are flattened)."""
+        return Union(_parts(self, Union) + _parts(other, Union))
+
+    def __and__(self, other):
+        """``a & b``: ``#attn.intersect`` of both (nested intersections are flattened)."""
+        return Intersect(_parts(self, Intersect) + _parts(other, Intersect))
+
+
+def _parts(pattern, kind):
+    """The parts of ``pattern`` when it is a ``kind`` combination, else ``(pattern,)``."""
+    if not isinstance(pattern, Pattern):
+        raise TypeError(f"cannot combine a pattern with {type(pattern).__name__}")
+    return pattern.parts if type(pattern) is kind else (pattern,)
+
 
 class Dense(Pattern):
     """``#attn.dense``: every pair is live."""
@@ -363,7 +378,68 @@ class Intersect(_Combination):
         return a & b
 
 
+# Lower-case constructors, in the spirit of FlexAttention's mask functions:
+# ``window(256) | global_tokens(64)``.
+
+def dense():
+    """``#attn.dense``."""
+    return Dense()
+
+
+def causal(offset=0, bottom_right=False):
+    """``#attn.causal<offset = c, bottom_right>``."""
+    return Causal(offset, bottom_right)
+
+
+def window(left, right=None):
+    """``#attn.window<left = L, right = R>``; ``right`` defaults to ``left`` (symmetric)."""
+    return Window(left, left if right is None else right)
+
+
+def dilated(left, right, dilation):
+    """``#attn.dilated<left = L, right = R, dilation = d>``."""
+    return Dilated(left, right, dilation)
+
+
+def block_local(size):
+    """``#attn.block_local<size = b>``."""
+    return BlockLocal(size)
+
+
+def strided(stride):
+    """``#attn.strided<stride = s>``."""
+    return Strided(stride)
+
+
+def fixed(block, summary):
+    """``#attn.fixed<block = l, summary = c>``."""
+    return Fixed(block, summary)
+
+
+def global_tokens(first=0, tokens=()):
+    """``#attn.global<tokens = [..], first = n>``: the first ``first`` positions (and the listed
+    ``tokens``) attend to and are attended by every position."""
+    return Global(tokens=tokens, first=first)
+
+
+def random_blocks(block, per_row, seed):
+    """``#attn.random<block = b, per_row = r, seed = s>``."""
+    return Random(block, per_row, seed)
+
+
+def axial(rows, cols):
+    """``#attn.axial<rows = R, cols = C>``."""
+    return Axial(rows, cols)
+
+
+def block_sparse(block, layout):
+    """``#attn.block_sparse<block = [bq, bk], layout = ...>``."""
+    return BlockSparse(block, layout)
+
+
 __all__ = [
+    "dense", "causal", "window", "dilated", "block_local", "strided", "fixed",
+    "global_tokens", "random_blocks", "axial", "block_sparse",
     "MASK64", "splitmix64", "splitmix64_array", "Pattern", "Dense", "Causal", "Window",
     "Dilated", "BlockLocal", "Strided", "Fixed", "Global", "Random", "Axial", "BlockSparse",
     "Union", "Intersect",

@@ -1,0 +1,260 @@
+"""``attn_mlir.compile``: an attention spec to a callable on numpy arrays and torch tensors.
+
+    f = attn_mlir.compile(spec)            # a builder Spec, or attn IR text
+    o = f(q, k, v)                         # numpy in, numpy out; torch in, torch out
+
+A spec is compiled once by ``attn-compile`` into a shared library in the cache directory
+(``$ATTN_MLIR_CACHE``, else ``~/.cache/attn-mlir``) under a key made of the spec text (its
+types included), the target and the tool version (a hash of ``attn-compile`` and our
+libraries), and loaded with ctypes; later ``compile`` calls of the same spec take it from
+memory, or from disk in a new process. A call passes memref descriptors over the arrays'
+buffers (no copy of a C-contiguous array of the right element type), writes no files, and
+returns the output buffer that the compiled code allocated as a numpy array (freed when the
+array goes) or a torch tensor over it. One compile serves every size of a dynamic dimension.
+
+The native part: ``attn-compile`` is taken from ``$ATTN_COMPILE``, else
+``$ATTN_MLIR_PREFIX/bin``, else the build tree of the checkout this package sits in
+(``<repo>/build/bin``), else ``PATH``. docs/Python.md says more.
+"""
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+
+import numpy as np
+
+from . import artifact as _artifact
+
+__all__ = ["AttnCompileError", "Diagnostic", "Compiled", "compile", "attn_compile_path",
+           "cache_dir", "clear_memory_cache"]
+
+_REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_TARGETS = ("cpu", "cuda")
+
+
+class Diagnostic:
+    """One diagnostic of attn-compile: severity, message and location (file, line, column;
+    ``None`` when it has none) and the source line it points at."""
+
+    def __init__(self, severity, message, file=None, line=None, column=None, source=None):
+        self.severity, self.message = severity, message
+        self.file, self.line, self.column, self.source = file, line, column, source
+
+    @property
+    def location(self):
+        return None if self.file is None else (self.file, self.line, self.column)
+
+    def __str__(self):
+        where = "" if self.file is None else f"{self.file}:{self.line}:{self.column}: "
+        return f"{where}{self.severity}: {self.message}"
+
+    def __repr__(self):
+        return f"Diagnostic({str(self)!r})"
+
+
+class AttnCompileError(RuntimeError):
+    """The spec did not parse, verify or compile. ``message`` and ``location`` (``(file,
+    line, column)`` or None) are those of the first error; ``diagnostics`` lists all of them
+    (notes included); ``spec`` is the spec text; ``stderr`` is attn-compile's output."""
+
+    def __init__(self, diagnostics, spec, stderr):
+        errors = [d for d in diagnostics if d.severity == "error"] or diagnostics
+        first = errors[0] if errors else Diagnostic("error", stderr.strip() or "unknown error")
+        self.diagnostics, self.spec, self.stderr = diagnostics, spec, stderr
+        self.message, self.location = first.message, first.location
+        text = str(first)
+        if first.source:
+            text += "\n  " + first.source.rstrip()
+        super().__init__(text)
+
+
+_DIAGNOSTIC = re.compile(r"^(?:(?P<file>[^\n:]+):(?P<line>\d+):(?P<col>\d+): )?"
+                         r"(?:attn-compile: )?(?P<sev>error|warning|note|remark): (?P<msg>.*)$")
+
+
+def parse_diagnostics(stderr):
+    """The diagnostics in attn-compile's stderr (MLIR's ``file:line:col: error: ...`` form,
+    each followed by its source line and a caret)."""
+    diagnostics = []
+    lines = stderr.splitlines()
+    for index, line in enumerate(lines):
+        match = _DIAGNOSTIC.match(line)
+        if not match:
+            continue
+        source = None
+        if match["file"] and index + 1 < len(lines) and not _DIAGNOSTIC.match(lines[index + 1]):
+            source = lines[index + 1]
+        diagnostics.append(Diagnostic(
+            match["sev"], match["msg"], match["file"],
+            int(match["line"]) if match["line"] else None,
+            int(match["col"]) if match["col"] else None, source))
+    return diagnostics
+
+
+def attn_compile_path():
+    """The attn-compile binary (see the module doc); raises FileNotFoundError if none."""
+    candidates = [os.environ.get("ATTN_COMPILE")]
+    if os.environ.get("ATTN_MLIR_PREFIX"):
+        candidates.append(os.path.join(os.environ["ATTN_MLIR_PREFIX"], "bin", "attn-compile"))
+    candidates += [os.path.join(_REPO, "build", "bin", "attn-compile"),
+                   shutil.which("attn-compile")]
+    for path in candidates:
+        if path and os.access(path, os.X_OK):
+            return os.path.abspath(path)
+    raise FileNotFoundError(
+        "attn-compile not found: set ATTN_COMPILE to the binary or ATTN_MLIR_PREFIX to an "
+        "install prefix (cmake --install), or build the checkout (bash scripts/build.sh)")
+
+
+def cache_dir():
+    """``$ATTN_MLIR_CACHE``, else ``$XDG_CACHE_HOME/attn-mlir`` (``~/.cache/attn-mlir``)."""
+    if os.environ.get("ATTN_MLIR_CACHE"):
+        return os.environ["ATTN_MLIR_CACHE"]
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "attn-mlir")
+
+
+_VERSIONS = {}
+
+
+def _tool_version(tool):
+    """A hash of attn-compile and the attn libraries it loads: a rebuilt tool misses the
+    cache. Memoized per binary, size and modification time."""
+    libdir = os.path.join(os.path.dirname(os.path.dirname(tool)), "lib")
+    files = [tool] + sorted(os.path.join(libdir, f) for f in os.listdir(libdir)
+                            if f.startswith("libAttn") and ".so" in f) \
+        if os.path.isdir(libdir) else [tool]
+    stamp = tuple((f, os.stat(f).st_size, os.stat(f).st_mtime_ns) for f in files
+                  if os.path.isfile(f))
+    if stamp not in _VERSIONS:
+        digest = hashlib.sha256()
+        for path, _, _ in stamp:
+            with open(path, "rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(chunk)
+        _VERSIONS[stamp] = digest.hexdigest()[:16]
+    return _VERSIONS[stamp]
+
+
+_MEMORY = {}
+_LOCK = threading.Lock()
+
+
+def clear_memory_cache():
+    """Forgets the compiled specs of this process (the disk cache stays)."""
+    _MEMORY.clear()
+
+
+def _is_torch(value):
+    return type(value).__module__.split(".")[0] == "torch"
+
+
+class Compiled:
+    """A compiled spec: call it with one array per argument (positionally or by name).
+
+    Returns the result (a tuple for several): numpy arrays, or torch tensors when the first
+    argument is a torch tensor (on its device; CUDA tensors go through the host). ``spec``
+    is the builder Spec (or None for IR text), ``text`` the IR, ``directory`` the cache
+    entry, ``compiled_now`` whether this ``compile`` call ran attn-compile."""
+
+    def __init__(self, text, spec, target, directory, compiled_now, entry):
+        self.text, self.spec, self.target = text, spec, target
+        self.directory, self.compiled_now = directory, compiled_now
+        self.artifact = _artifact.load(directory)
+        self.entry = self.artifact.entry(entry) if entry else self.artifact.entry(
+            "main" if "main" in self.artifact.entries else next(iter(self.artifact.entries)))
+        self.arg_names = [a["name"] for a in self.entry.args]
+
+    def __repr__(self):
+        return f"<attn_mlir.Compiled @{self.entry.name}({', '.join(self.arg_names)}) " \
+               f"target={self.target}>"
+
+    def result_shapes(self, arg_shapes):
+        """The result shapes for these argument shapes: from the builder's rule, or from the
+        IR's types when they are static. None when neither tells."""
+        if self.spec is not None:
+            return self.spec.result_shapes(arg_shapes)
+        shapes = [r["shape"] for r in self.entry.results]
+        if any(d is None for s in shapes for d in s):
+            return None
+        return [tuple(s) for s in shapes]
+
+    def result_dtypes(self):
+        return [r["dtype"] for r in self.entry.results]
+
+    def __call__(self, *args, **kwargs):
+        values = self.entry._bind(args, kwargs)
+        torch_like = next((v for v in values if _is_torch(v)), None)
+        results = self.entry.call(values, copy=False)
+        if torch_like is not None:
+            import torch
+            converted = []
+            for spec, r in zip(self.entry.results, results):
+                t = torch.from_numpy(r)
+                if spec["dtype"] == "bf16":
+                    t = t.to(torch.bfloat16)
+                converted.append(t.to(torch_like.device) if torch_like.device.type != "cpu"
+                                 else t)
+            results = converted
+        return results[0] if len(results) == 1 else tuple(results)
+
+
+def compile(spec, target="cpu", entry=None):  # noqa: A001 - the package's verb
+    """Compiles ``spec`` (a builder ``Spec`` or attn IR text) for ``target`` (``cpu`` or
+    ``cuda``) and returns a ``Compiled`` callable. Raises ``AttnCompileError`` with the
+    message and location of MLIR's diagnostic when the spec is invalid."""
+    if target not in _TARGETS:
+        raise ValueError(f"target must be one of {', '.join(_TARGETS)}, got {target!r}")
+    text = spec if isinstance(spec, str) else spec.to_mlir()
+    built = None if isinstance(spec, str) else spec
+    tool = attn_compile_path()
+    key = hashlib.sha256("\0".join(
+        ["attn-mlir-spec-v1", text, target, entry or "", _tool_version(tool)]).encode()
+    ).hexdigest()[:32]
+    with _LOCK:
+        if key in _MEMORY:
+            return _MEMORY[key]
+        directory = os.path.join(cache_dir(), key)
+        compiled_now = False
+        if not os.path.isfile(os.path.join(directory, "manifest.json")):
+            _build(tool, text, target, entry, directory)
+            compiled_now = True
+        result = Compiled(text, built, target, directory, compiled_now, entry)
+        _MEMORY[key] = result
+        return result
+
+
+def _build(tool, text, target, entry, directory):
+    """Runs attn-compile into a fresh directory beside ``directory``, then renames it into
+    place (so a crash or a concurrent compile never leaves half an entry)."""
+    parent = os.path.dirname(directory)
+    os.makedirs(parent, exist_ok=True)
+    work = tempfile.mkdtemp(prefix=".build-", dir=parent)
+    try:
+        with open(os.path.join(work, "spec.mlir"), "w") as f:
+            f.write(text)
+        # Run in the work directory: diagnostics name "spec.mlir" (the text of the error).
+        command = [tool, "spec.mlir", f"--target={target}", "-o", ".", "--name=spec"]
+        if entry:
+            command.append(f"--entry={entry}")
+        proc = subprocess.run(command, capture_output=True, text=True, cwd=work)
+        if proc.returncode != 0:
+            raise AttnCompileError(parse_diagnostics(proc.stderr), text, proc.stderr)
+        with open(os.path.join(work, "key.json"), "w") as f:
+            json.dump({"target": target, "entry": entry, "tool": tool}, f)
+        try:
+            os.rename(work, directory)
+        except OSError:
+            if not os.path.isfile(os.path.join(directory, "manifest.json")):
+                raise
+        else:
+            work = None
+    finally:
+        if work is not None:
+            shutil.rmtree(work, ignore_errors=True)
+
