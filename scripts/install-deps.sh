@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev
   zlib1g-dev libzstd-dev libedit-dev libxml2-dev libcurl4-openssl-dev
   python3-numpy python3-pytest
+  python3-pip python3-setuptools  # pip install ./python (python/tests/test_api.py)
 )
 
 missing=()

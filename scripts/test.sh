@@ -15,6 +15,13 @@ echo "== ctest (unittests/) =="
 ctest --test-dir "$build" --output-on-failure || status=1
 echo "== pytest (python/) =="
 /usr/bin/python3 -m pytest -q python/tests || status=1
+# Debian's python has no torch: the torch interop tests run with the benchmark venv's.
+echo "== pytest with torch (python/tests/test_api_torch.py) =="
+if bench/.venv/bin/python -c "import torch" 2>/dev/null; then
+  bench/.venv/bin/python -m pytest -q python/tests/test_api_torch.py || status=1
+else
+  echo "not run: no python with torch (bench/.venv, made by bash bench/cpu/run.sh)"
+fi
 
 if [ $status -ne 0 ]; then
   echo "test.sh: FAILED"

@@ -6,7 +6,7 @@
 
 The op's fake (meta) implementation gives the output shapes from the builder's shape rule
 (``Spec.result_shapes``), from the IR's static result types, or from ``out_shapes``
-(a function of the argument shapes) for IR text with dynamic results; it keeps torch's
+(a function from the list of argument shapes to the list of result shapes) for IR text with dynamic results; it keeps torch's
 symbolic sizes symbolic, so one graph serves every length. The op has no autograd formula
 (forward only).
 """
@@ -28,9 +28,10 @@ def torch_op(compiled, name=None, out_shapes=None):
     qualname = f"attn_mlir::{name or 'spec_' + compiled.directory.rstrip('/')[-12:]}"
     dtypes = [_TORCH_DTYPES[d] for d in compiled.result_dtypes()]
     shape_rule = out_shapes or compiled.result_shapes
-    if shape_rule([a["shape"] for a in compiled.entry.args]) is None and out_shapes is None:
+    if out_shapes is None and shape_rule([a["shape"] for a in compiled.entry.args]) is None:
         raise ValueError(f"{compiled!r}: the result shapes depend on the argument shapes in a "
-                         "way the IR does not say; pass out_shapes=lambda *shapes: [...]")
+                         "way the IR does not say; pass out_shapes=lambda shapes: [...] "
+                         "(the result shapes from the list of argument shapes)")
     args = ", ".join(f"Tensor {n}" for n in compiled.arg_names)
     results = "Tensor" if len(dtypes) == 1 else "(" + ", ".join(["Tensor"] * len(dtypes)) + ")"
 

@@ -4,6 +4,7 @@ session into a fresh cache directory (the `cache` fixture)."""
 
 import inspect
 import os
+import shutil
 import subprocess
 import sys
 
@@ -311,3 +312,38 @@ def test_cache_key_has_text_target_and_tool_version(monkeypatch):
     assert len(builds) == 2 and len(set(builds)) == 2
     with pytest.raises(ValueError, match="target must be one of cpu, cuda"):
         am.compile(spec, target="tpu")
+
+
+def test_pip_install_and_the_installed_package_finds_the_tools(tmp_path, cache):
+    """pip installs the package offline (no index, Debian's setuptools); the installed copy,
+    away from the checkout, finds attn-compile through $ATTN_MLIR_PREFIX."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(am.__file__)))
+    source = tmp_path / "src"  # a copy: pip's in-tree build would write into python/
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(os.path.join(package, name), source)
+    shutil.copytree(os.path.join(package, "attn_mlir"), source / "attn_mlir",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    target = tmp_path / "site"
+    proc = subprocess.run([sys.executable, "-m", "pip", "install", "--no-index",
+                           "--no-build-isolation", "--no-deps", "--target", str(target),
+                           str(source)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    prefix = os.path.dirname(os.path.dirname(compiler.attn_compile_path()))
+    script = ("import attn_mlir as am, numpy as np\n"
+              "assert am.__file__.startswith(%r), am.__file__\n"
+              "q, k, v = (am.tensor(n, (1, 2, None, 8)) for n in 'qkv')\n"
+              "f = am.compile(am.sdpa(q, k, v, pattern=am.causal()))\n"
+              "x = np.random.default_rng(0).standard_normal((1, 2, 10, 8)).astype(np.float32)\n"
+              "e = am.reference.sdpa(x, x, x, pattern=am.causal())\n"
+              "print(am.compiler.attn_compile_path(), am.reference.rel_error(f(x, x, x), e))\n"
+              % str(target))
+    env = dict(os.environ, PYTHONPATH=str(target), ATTN_MLIR_PREFIX=prefix,
+               ATTN_MLIR_CACHE=str(cache))
+    env.pop("ATTN_COMPILE", None)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    tool, error = proc.stdout.split()
+    assert tool == os.path.join(prefix, "bin", "attn-compile")
+    assert float(error) <= TOL["f32"]
