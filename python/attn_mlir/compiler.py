@@ -204,17 +204,33 @@ class Compiled:
         return results[0] if len(results) == 1 else tuple(results)
 
 
-def compile(spec, target="cpu", entry=None):  # noqa: A001 - the package's verb
+def _host_cpu():
+    """What ``--cpu=native`` compiles for: the CPU's model and feature flags (Linux), so that
+    a cache shared between machines never hands one machine another's code."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            lines = [l for l in f if l.startswith(("model name", "flags", "Features"))]
+        return hashlib.sha256("".join(sorted(set(lines))).encode()).hexdigest()[:16]
+    except OSError:
+        import platform
+        return platform.machine() + platform.processor()
+
+
+def compile(spec, target="cpu", entry=None, cpu="native"):  # noqa: A001 - the package's verb
     """Compiles ``spec`` (a builder ``Spec`` or attn IR text) for ``target`` (``cpu`` or
-    ``cuda``) and returns a ``Compiled`` callable. Raises ``AttnCompileError`` with the
-    message and location of MLIR's diagnostic when the spec is invalid."""
+    ``cuda``) and returns a ``Compiled`` callable. ``cpu`` is the host CPU the code is
+    compiled for (attn-compile's ``--cpu``): ``native`` (this machine's, the default) or an
+    LLVM CPU name such as ``x86-64-v3``. Raises ``AttnCompileError`` with the message and
+    location of MLIR's diagnostic when the spec is invalid."""
     if target not in _TARGETS:
         raise ValueError(f"target must be one of {', '.join(_TARGETS)}, got {target!r}")
     text = spec if isinstance(spec, str) else spec.to_mlir()
     built = None if isinstance(spec, str) else spec
     tool = attn_compile_path()
+    host = _host_cpu() if cpu == "native" else ""
+    options = [f"--target={target}", f"--cpu={cpu}"] + ([f"--entry={entry}"] if entry else [])
     key = hashlib.sha256("\0".join(
-        ["attn-mlir-spec-v1", text, target, entry or "", _tool_version(tool)]).encode()
+        ["attn-mlir-spec-v1", text, *options, host, _tool_version(tool)]).encode()
     ).hexdigest()[:32]
     with _LOCK:
         if key in _MEMORY:
@@ -222,14 +238,14 @@ def compile(spec, target="cpu", entry=None):  # noqa: A001 - the package's verb
         directory = os.path.join(cache_dir(), key)
         compiled_now = False
         if not os.path.isfile(os.path.join(directory, "manifest.json")):
-            _build(tool, text, target, entry, directory)
+            _build(tool, text, options, directory)
             compiled_now = True
         result = Compiled(text, built, target, directory, compiled_now, entry)
         _MEMORY[key] = result
         return result
 
 
-def _build(tool, text, target, entry, directory):
+def _build(tool, text, options, directory):
     """Runs attn-compile into a fresh directory beside ``directory``, then renames it into
     place (so a crash or a concurrent compile never leaves half an entry)."""
     parent = os.path.dirname(directory)
@@ -239,14 +255,12 @@ def _build(tool, text, target, entry, directory):
         with open(os.path.join(work, "spec.mlir"), "w") as f:
             f.write(text)
         # Run in the work directory: diagnostics name "spec.mlir" (the text of the error).
-        command = [tool, "spec.mlir", f"--target={target}", "-o", ".", "--name=spec"]
-        if entry:
-            command.append(f"--entry={entry}")
+        command = [tool, "spec.mlir", *options, "-o", ".", "--name=spec"]
         proc = subprocess.run(command, capture_output=True, text=True, cwd=work)
         if proc.returncode != 0:
             raise AttnCompileError(parse_diagnostics(proc.stderr), text, proc.stderr)
         with open(os.path.join(work, "key.json"), "w") as f:
-            json.dump({"target": target, "entry": entry, "tool": tool}, f)
+            json.dump({"options": options, "tool": tool}, f)
         try:
             os.rename(work, directory)
         except OSError:

@@ -22,8 +22,9 @@ from test_run_pkm import make_inputs as draw_pkm
 
 @pytest.fixture(scope="module", autouse=True)
 def cache(tmp_path_factory):
-    """A fresh disk cache for this module; the in-memory cache starts empty too."""
-    directory = tmp_path_factory.mktemp("attn-cache")
+    """A disk cache new in this pytest session (shared by its modules); the in-memory cache
+    starts empty too."""
+    directory = tmp_path_factory.getbasetemp() / "attn-cache"  # one per pytest session
     old = os.environ.get("ATTN_MLIR_CACHE")
     os.environ["ATTN_MLIR_CACHE"] = str(directory)
     compiler.clear_memory_cache()
@@ -298,18 +299,19 @@ def test_disk_cache_serves_a_new_process(cache):
     assert proc.stdout.strip() == "False"
 
 
-def test_cache_key_has_text_target_and_tool_version(monkeypatch):
+def test_cache_key_has_text_cpu_and_tool_version(monkeypatch):
     spec = am.sdpa(*qkv_spec(), pattern=am.causal())
     first = am.compile(spec)
     assert am.compile(spec) is first
     builds = []
-    monkeypatch.setattr(compiler, "_build", lambda *a: builds.append(a[4]))
+    monkeypatch.setattr(compiler, "_build", lambda *a: builds.append(a[3]))
     monkeypatch.setattr(compiler, "Compiled", lambda *a: a[3])  # the directory
     # Another tool version is another entry; so is another spec text.
     monkeypatch.setattr(compiler, "_tool_version", lambda tool: "another-version")
     assert am.compile(spec) != first.directory
     assert am.compile(am.sdpa(*qkv_spec(), pattern=am.causal(1))) not in (first.directory,)
-    assert len(builds) == 2 and len(set(builds)) == 2
+    assert am.compile(spec, cpu="x86-64-v2") not in (first.directory,)
+    assert len(builds) == 3 and len(set(builds)) == 3
     with pytest.raises(ValueError, match="target must be one of cpu, cuda"):
         am.compile(spec, target="tpu")
 

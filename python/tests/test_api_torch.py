@@ -16,12 +16,13 @@ torch = pytest.importorskip(
 import attn_mlir as am  # noqa: E402
 from attn_mlir import compiler  # noqa: E402
 from attn_mlir import reference as ref  # noqa: E402
+from docs_blocks import code_blocks, run_python_blocks  # noqa: E402
 from helpers import assert_close  # noqa: E402
 
 
 @pytest.fixture(scope="module", autouse=True)
 def cache(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("attn-cache")
+    directory = tmp_path_factory.getbasetemp() / "attn-cache"  # one per pytest session
     old = os.environ.get("ATTN_MLIR_CACHE")
     os.environ["ATTN_MLIR_CACHE"] = str(directory)
     compiler.clear_memory_cache()
@@ -138,3 +139,9 @@ def test_cuda_tensors_through_the_cuda_artifact():
     assert_close(out.cpu().numpy(), ref.sdpa(Q.cpu().numpy(), K.cpu().numpy(),
                                              V.cpu().numpy(), pattern=am.causal()),
                  ref.TOLERANCE["f32_fused"])
+
+
+def test_quick_start_blocks_run_with_torch():
+    """docs/Python.md, every python block, the torch ones included."""
+    assert run_python_blocks("Python.md", with_torch=True) == len(code_blocks("Python.md",
+                                                                               "python"))
