@@ -1,8 +1,11 @@
 """Builds attn IR text for one op wrapped in a function (tests, examples, users).
 
-The functions return the text of a ``func.func`` whose arguments are named after the
-operands (``%q``, ``%k``, ``%v``, ``%o``, ...), so ``attn_mlir.run.run`` can take its inputs
-by those names.
+``sdpa``, ``lsh``, ``cluster``, ``lowrank``, ``kernelized``, ``pkm`` and ``lightconv`` return
+a ``Spec`` over named ``Tensor``s (``tensor("q", (None, 8, None, 64))``) whose output the
+function allocates, for ``attn_mlir.compile``; ``str(spec)`` is its attn IR. ``sdpa_func``
+is the text of an ``attn.sdpa`` function with the outs operand as argument ``%o``, for
+``attn_mlir.run.run``. Function arguments are named after the operands, so inputs can be
+passed by those names.
 """
 
 
@@ -15,59 +18,26 @@ def tensor_type(shape, dtype):
 def sdpa_func(q, k, v, *, pattern=None, mask=None, bias=None, memory=None, positions=None,
               span=None, ramp=None, max_span=None, scale=None, score_mod=None, lse=False,
               name="main"):
-    """An ``attn.sdpa`` in a function.
+    """An ``attn.sdpa`` in a function whose outs operand is the argument ``%o`` (the form
+    attn-run and the tests feed), from ``(shape, dtype)`` pairs.
 
     ``q``, ``k``, ``v``, ``mask``, ``bias`` are ``(shape, dtype)`` pairs (dtype as MLIR
     spells it: ``f32``, ``f16``, ``bf16``, ``i1``); ``memory`` and ``positions`` are pairs of
     such pairs; ``span`` is one. ``pattern`` is a ``Pattern`` or attribute text.
     ``score_mod`` is the body of the region: MLIR ops over ``%s, %b, %h, %i, %j`` ending
-    with ``attn.yield``. The outs operand is the argument ``%o``.
+    with ``attn.yield``. The arguments are ``%q, %k, %v, %o, %mask, %bias, %mk, %mv, %qpos,
+    %kpos, %span`` (those given, in this order).
     """
-    (qs, qt), (ks, kt), (vs, vt) = q, k, v
-    out_shape = [qs[0], qs[1], qs[2], vs[3]]
-    out = tensor_type(out_shape, vt)
-    args = [("q", tensor_type(qs, qt)), ("k", tensor_type(ks, kt)),
-            ("v", tensor_type(vs, vt)), ("o", out)]
-    clauses = []
-    if mask is not None:
-        args.append(("mask", tensor_type(*mask)))
-        clauses.append(f"mask(%mask : {args[-1][1]})")
-    if bias is not None:
-        args.append(("bias", tensor_type(*bias)))
-        clauses.append(f"bias(%bias : {args[-1][1]})")
-    if memory is not None:
-        args += [("mk", tensor_type(*memory[0])), ("mv", tensor_type(*memory[1]))]
-        clauses.append(f"memory(%mk, %mv : {args[-2][1]}, {args[-1][1]})")
-    if positions is not None:
-        args += [("qpos", tensor_type(*positions[0])), ("kpos", tensor_type(*positions[1]))]
-        clauses.append(f"positions(%qpos, %kpos : {args[-2][1]}, {args[-1][1]})")
-    if span is not None:
-        args.append(("span", tensor_type(*span)))
-        clauses.append(f"span(%span : {args[-1][1]})")
-    if pattern is not None:
-        text = pattern if isinstance(pattern, str) else pattern.to_mlir()
-        clauses.append(f"pattern({text})")
-    attrs = []
-    if scale is not None:
-        attrs.append(f"scale = {float(scale)!r} : f32")
-    if ramp is not None:
-        attrs.append(f"ramp = {float(ramp)!r} : f32")
-    if max_span is not None:
-        attrs.append(f"max_span = {float(max_span)!r} : f32")
-    if attrs:
-        clauses.append("{" + ", ".join(attrs) + "}")
-    if score_mod is not None:
-        clauses.append("score_mod {\n  ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):\n"
-                       + score_mod + "\n  }")
-    results = [out]
-    if lse:
-        results.append(tensor_type(qs[:3], "f32"))
-    signature = ", ".join(f"%{n}: {t}" for n, t in args)
-    names = "%r, %lse" if lse else "%r"
-    body = (f"  {names} = attn.sdpa ins(%q, %k, %v : {args[0][1]}, {args[1][1]}, {args[2][1]})\n"
-            f"       outs(%o : {out}) " + " ".join(clauses) + f"\n       -> {', '.join(results)}\n")
-    return (f"func.func @{name}({signature}) -> ({', '.join(results)}) {{\n" + body
-            + f"  return {names} : {', '.join(results)}\n}}\n")
+    def arg(name, pair):
+        return None if pair is None else Tensor(name, *pair)
+
+    tq, tk, tv = arg("q", q), arg("k", k), arg("v", v)
+    out = Tensor("o", [tq.shape[0], tq.shape[1], tq.shape[2], tv.shape[3]], tv.dtype)
+    return sdpa(tq, tk, tv, pattern=pattern, mask=arg("mask", mask), bias=arg("bias", bias),
+                memory=memory and (arg("mk", memory[0]), arg("mv", memory[1])),
+                positions=positions and (arg("qpos", positions[0]), arg("kpos", positions[1])),
+                span=arg("span", span), ramp=ramp, max_span=max_span, scale=scale,
+                score_mod=score_mod, lse=lse, name=name, out=out).to_mlir()
 
 
 # ------------------------------------------------------------------------------------------
@@ -104,9 +74,11 @@ class Spec:
     output shape as a rule over the argument shapes (``result_shapes``). ``str(spec)`` is the
     attn IR."""
 
-    def __init__(self, name, args, results, op_lines):
+    def __init__(self, name, args, results, op_lines, empty_init=True):
         self.name, self.args, self.results = name, list(args), list(results)
         self._op_lines = op_lines
+        # Whether the op's outs operand is %init = tensor.empty (else an argument).
+        self._empty_init = empty_init
 
     def result_shapes(self, arg_shapes):
         """The shapes of the results for arguments of ``arg_shapes`` (in argument order)."""
@@ -124,7 +96,7 @@ class Spec:
     def to_mlir(self):
         lines = []
         constants = {}
-        for index, (dims, dtype) in enumerate(self.results[:1]):
+        for dims, dtype in self.results[:1] if self._empty_init else ():
             dynamic = []
             for d in dims:
                 if isinstance(d, int) or d[0].shape[d[1]] not in (None, "?"):
@@ -192,17 +164,30 @@ def _single(name, op, args, out, lines_fn):
                 [f"%r0 = {op} {lines_fn(ot)}-> {ot}"])
 
 
+def _region_text(body):
+    """The score_mod region around ``body``: MLIR ops over ``%s, %b, %h, %i, %j``."""
+    return ("score_mod {\n  ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):\n"
+            + body + "\n  }")
+
+
 def sdpa(q, k, v, *, pattern=None, mask=None, bias=None, memory=None, positions=None,
          span=None, ramp=None, max_span=None, scale=None, score_mod=None, lse=False,
-         name="main"):
+         name="main", out=None):
     """A spec of ``attn.sdpa`` (docs/Semantics.md §2) over ``Tensor``s.
 
-    ``pattern``: a ``Pattern`` (``window(256) | global_tokens(64)``); ``mask``, ``bias``,
-    ``span``: Tensors; ``memory``, ``positions``: pairs of Tensors; ``score_mod``: a Python
-    function ``(s, b, h, i, j) -> score`` traced into the region (``attn_mlir.scoremod``).
-    With ``lse`` the spec returns ``(o, lse)``."""
+    ``pattern``: a ``Pattern`` (``window(256) | global_tokens(64)``) or attribute text;
+    ``mask``, ``bias``, ``span``: Tensors; ``memory``, ``positions``: pairs of Tensors;
+    ``score_mod``: a Python function ``(s, b, h, i, j) -> score`` traced into the region
+    (``attn_mlir.scoremod``), or the region's body as MLIR text over ``%s, %b, %h, %i, %j``.
+    With ``lse`` the spec returns ``(o, lse)``. ``out``: a Tensor argument (after ``v``) as
+    the outs operand, instead of an output allocated by the function."""
     from .scoremod import trace
-    region, captured = ("", []) if score_mod is None else trace(score_mod)
+    if score_mod is None:
+        region, captured = "", []
+    elif isinstance(score_mod, str):
+        region, captured = _region_text(score_mod), []
+    else:
+        region, captured = trace(score_mod)
     clauses = []
     if mask is not None:
         clauses.append(f"mask({_operands(mask)})")
@@ -222,14 +207,14 @@ def sdpa(q, k, v, *, pattern=None, mask=None, bias=None, memory=None, positions=
         clauses.append(attrs.strip())
     if region:
         clauses.append(region)
-    out = _out(q, v)
-    results = [out] + ([([(q, 0), (q, 1), (q, 2)], "f32")] if lse else [])
+    results = [_out(q, v)] + ([([(q, 0), (q, 1), (q, 2)], "f32")] if lse else [])
     types = [_dims_type(r) for r in results]
     names = "%r0, %r1" if lse else "%r0"
-    line = (f"{names} = attn.sdpa ins({_operands(q, k, v)}) outs(%init : {types[0]})\n"
+    init = "%init" if out is None else f"%{out.name}"
+    line = (f"{names} = attn.sdpa ins({_operands(q, k, v)}) outs({init} : {types[0]})\n"
             f"      " + " ".join(clauses) + f"\n      -> {', '.join(types)}")
-    args = [q, k, v, mask, bias, *(memory or ()), *(positions or ()), span, *captured]
-    return Spec(name, _unique(args), results, [line])
+    args = [q, k, v, out, mask, bias, *(memory or ()), *(positions or ()), span, *captured]
+    return Spec(name, _unique(args), results, [line], empty_init=out is None)
 
 
 def lsh(qk, v, rotations, *, num_buckets, chunk_size, look_back=1, look_ahead=0,
