@@ -26,7 +26,6 @@ import subprocess
 import tempfile
 import threading
 
-import numpy as np
 
 from . import artifact as _artifact
 

@@ -14,26 +14,11 @@ import pytest
 import attn_mlir as am
 from attn_mlir import artifact, compiler
 from attn_mlir import reference as ref
+from api_cache import cache  # noqa: F401 - the module's cache
 from helpers import TOL, assert_close
 from test_run_cluster import draw as draw_cluster
 from test_run_lsh import draw as draw_lsh
 from test_run_pkm import make_inputs as draw_pkm
-
-
-@pytest.fixture(scope="module", autouse=True)
-def cache(tmp_path_factory):
-    """A disk cache new in this pytest session (shared by its modules); the in-memory cache
-    starts empty too."""
-    directory = tmp_path_factory.getbasetemp() / "attn-cache"  # one per pytest session
-    old = os.environ.get("ATTN_MLIR_CACHE")
-    os.environ["ATTN_MLIR_CACHE"] = str(directory)
-    compiler.clear_memory_cache()
-    yield directory
-    compiler.clear_memory_cache()
-    if old is None:
-        del os.environ["ATTN_MLIR_CACHE"]
-    else:
-        os.environ["ATTN_MLIR_CACHE"] = old
 
 
 def rand(rng, *shape, dtype=np.float32):

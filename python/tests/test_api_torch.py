@@ -4,8 +4,6 @@ custom op (opcheck, torch.compile with dynamic shapes), against the float64 refe
 torch is not in Debian's python: scripts/test.sh runs this file with bench/.venv's python
 (which has torch); without torch every test here is skipped with that reason."""
 
-import os
-
 import numpy as np
 import pytest
 
@@ -14,24 +12,11 @@ torch = pytest.importorskip(
     "with bench/.venv/bin/python (bash bench/cpu/run.sh creates it)")
 
 import attn_mlir as am  # noqa: E402
-from attn_mlir import compiler  # noqa: E402
 from attn_mlir import reference as ref  # noqa: E402
+from api_cache import cache  # noqa: E402,F401 - the module's cache
 from docs_blocks import code_blocks, run_python_blocks  # noqa: E402
 from helpers import assert_close  # noqa: E402
 
-
-@pytest.fixture(scope="module", autouse=True)
-def cache(tmp_path_factory):
-    directory = tmp_path_factory.getbasetemp() / "attn-cache"  # one per pytest session
-    old = os.environ.get("ATTN_MLIR_CACHE")
-    os.environ["ATTN_MLIR_CACHE"] = str(directory)
-    compiler.clear_memory_cache()
-    yield directory
-    compiler.clear_memory_cache()
-    if old is None:
-        del os.environ["ATTN_MLIR_CACHE"]
-    else:
-        os.environ["ATTN_MLIR_CACHE"] = old
 
 
 def softcap(s, b, h, i, j):

@@ -9,6 +9,7 @@ import subprocess
 import pytest
 
 from attn_mlir import compiler
+from api_cache import cache  # noqa: F401 - the module's cache
 from docs_blocks import ROOT, code_blocks, read_page, run_python_blocks
 
 PAGE = "AddingAPattern.md"
@@ -55,8 +56,7 @@ def test_ir_blocks_pass_attn_opt(tag):
         assert proc.returncode == 0, f"{proc.stderr}\n{code}"
 
 
-def test_python_blocks_run(monkeypatch, tmp_path_factory):
-    monkeypatch.setenv("ATTN_MLIR_CACHE", str(tmp_path_factory.getbasetemp() / "attn-cache"))
+def test_python_blocks_run():
     assert run_python_blocks(PAGE, with_torch=False) >= 1
 
 
