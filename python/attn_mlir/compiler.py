@@ -215,19 +215,22 @@ def _host_cpu():
         return platform.machine() + platform.processor()
 
 
-def compile(spec, target="cpu", entry=None, cpu="native"):  # noqa: A001 - the package's verb
+def compile(spec, target="cpu", entry=None, cpu="native", tool_args=()):  # noqa: A001
     """Compiles ``spec`` (a builder ``Spec`` or attn IR text) for ``target`` (``cpu`` or
     ``cuda``) and returns a ``Compiled`` callable. ``cpu`` is the host CPU the code is
     compiled for (attn-compile's ``--cpu``): ``native`` (this machine's, the default) or an
-    LLVM CPU name such as ``x86-64-v3``. Raises ``AttnCompileError`` with the message and
-    location of MLIR's diagnostic when the spec is invalid."""
+    LLVM CPU name such as ``x86-64-v3``. ``tool_args`` are more attn-compile flags (cuda:
+    ``--chip=``, ``--format=isa``, ``--toolkit=``; docs/GPU.md), part of the cache key.
+    Raises ``AttnCompileError`` with the message and location of MLIR's diagnostic when the
+    spec is invalid."""
     if target not in _TARGETS:
         raise ValueError(f"target must be one of {', '.join(_TARGETS)}, got {target!r}")
     text = spec if isinstance(spec, str) else spec.to_mlir()
     built = None if isinstance(spec, str) else spec
     tool = attn_compile_path()
     host = _host_cpu() if cpu == "native" else ""
-    options = [f"--target={target}", f"--cpu={cpu}"] + ([f"--entry={entry}"] if entry else [])
+    options = [f"--target={target}", f"--cpu={cpu}", *tool_args] + (
+        [f"--entry={entry}"] if entry else [])
     key = hashlib.sha256("\0".join(
         ["attn-mlir-spec-v1", text, *options, host, _tool_version(tool)]).encode()
     ).hexdigest()[:32]

@@ -334,3 +334,19 @@ def test_pip_install_and_the_installed_package_finds_the_tools(tmp_path, cache):
     tool, error = proc.stdout.split()
     assert tool == os.path.join(prefix, "bin", "attn-compile")
     assert float(error) <= TOL["f32"]
+
+
+def test_cuda_target_runs_or_names_the_missing_driver():
+    """target="cuda" compiles through attn-compile's GPU pipeline (PTX: no CUDA toolkit
+    needed); loading needs the CUDA driver. Without one (CI) the error says so; with one the
+    result matches the reference."""
+    q, k, v = (am.tensor(n, (1, 2, None, 64)) for n in "qkv")
+    try:
+        f = am.compile(am.sdpa(q, k, v, pattern=am.causal()), target="cuda",
+                       tool_args=["--format=isa"])
+    except artifact.ArtifactError as error:
+        assert "no CUDA driver" in str(error)
+        return
+    rng = np.random.default_rng(13)
+    Q, K, V = rand(rng, 1, 2, 70, 64), rand(rng, 1, 2, 70, 64), rand(rng, 1, 2, 70, 64)
+    assert_close(f(Q, K, V), ref.sdpa(Q, K, V, pattern=am.causal()), ref.TOLERANCE["f32_fused"])
