@@ -21,6 +21,7 @@ there.
 
 import math
 import os
+import sys
 
 import numpy as np
 
@@ -62,7 +63,6 @@ class Tracer:
 
 def _location():
     """``loc("file.py":line:0)`` of the innermost frame outside this package."""
-    import sys
     frame = sys._getframe(1)
     while frame is not None and os.path.dirname(
             os.path.abspath(frame.f_code.co_filename)) == _PACKAGE_DIR:
