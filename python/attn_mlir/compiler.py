@@ -13,8 +13,9 @@ returns the output buffer that the compiled code allocated as a numpy array (fre
 array goes) or a torch tensor over it. One compile serves every size of a dynamic dimension.
 
 The native part: ``attn-compile`` is taken from ``$ATTN_COMPILE``, else
-``$ATTN_MLIR_PREFIX/bin``, else the build tree of the checkout this package sits in
-(``<repo>/build/bin``), else ``PATH``. docs/Python.md says more.
+``$ATTN_MLIR_PREFIX/bin``, else next to ``$ATTN_RUN`` (as the other tests take their tools),
+else the build tree of the checkout this package sits in (``<repo>/build/bin``), else
+``PATH``. docs/Python.md says more.
 """
 
 import hashlib
@@ -98,8 +99,10 @@ def parse_diagnostics(stderr):
 def attn_compile_path():
     """The attn-compile binary (see the module doc); raises FileNotFoundError if none."""
     candidates = [os.environ.get("ATTN_COMPILE")]
-    if os.environ.get("ATTN_MLIR_PREFIX"):
-        candidates.append(os.path.join(os.environ["ATTN_MLIR_PREFIX"], "bin", "attn-compile"))
+    for variable, relative in (("ATTN_MLIR_PREFIX", "bin/attn-compile"),
+                               ("ATTN_RUN", "../attn-compile")):  # the tools of one build
+        if os.environ.get(variable):
+            candidates.append(os.path.normpath(os.path.join(os.environ[variable], relative)))
     candidates += [os.path.join(_REPO, "build", "bin", "attn-compile"),
                    shutil.which("attn-compile")]
     for path in candidates:
