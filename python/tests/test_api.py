@@ -350,3 +350,44 @@ def test_cuda_target_runs_or_names_the_missing_driver():
     rng = np.random.default_rng(13)
     Q, K, V = rand(rng, 1, 2, 70, 64), rand(rng, 1, 2, 70, 64), rand(rng, 1, 2, 70, 64)
     assert_close(f(Q, K, V), ref.sdpa(Q, K, V, pattern=am.causal()), ref.TOLERANCE["f32_fused"])
+
+
+def test_sdpa_memory_positions_and_span():
+    q, k, v = qkv_spec()
+    mk, mv = am.tensor("mk", (2, 3, 8)), am.tensor("mv", (2, 3, 8))
+    qpos, kpos = am.tensor("qpos", (None, 1, None), "i64"), am.tensor("kpos", (None, 1, None),
+                                                                     "i64")
+    z = am.tensor("z", (2,))
+    f = am.compile(am.sdpa(q, k, v, memory=(mk, mv), positions=(qpos, kpos), span=z, ramp=4.0,
+                           max_span=16.0))
+    assert f.arg_names == ["q", "k", "v", "mk", "mv", "qpos", "kpos", "z"]
+    rng = np.random.default_rng(14)
+    Q, K, V = rand(rng, 2, 2, 9, 8), rand(rng, 2, 2, 12, 8), rand(rng, 2, 2, 12, 8)
+    MK, MV = rand(rng, 2, 3, 8), rand(rng, 2, 3, 8)
+    QP = np.sort(rng.integers(-5, 40, (2, 1, 9)), axis=-1).astype(np.int64)
+    KP = np.sort(rng.integers(-5, 40, (2, 1, 12)), axis=-1).astype(np.int64)
+    Z = np.array([3.0, 9.5], np.float32)
+    expected = ref.sdpa(Q, K, V, memory=(MK, MV), positions=(QP, KP), span=Z, ramp=4.0,
+                        max_span=16.0)
+    assert_close(f(Q, K, V, MK, MV, QP, KP, Z), expected)
+
+
+@pytest.mark.parametrize("fn,message", [
+    (lambda s, b, h, i, j: s // 2.0, "// is defined on integers only"),
+    (lambda s, b, h, i, j: s % 3, "% is defined on integers only"),
+    (lambda s, b, h, i, j: s + (i < j), "a condition \\(i1\\) cannot be used as a number"),
+    (lambda s, b, h, i, j: am.where(s, s, 0.0), "where\\(\\) needs a condition"),
+    (lambda s, b, h, i, j: (s > 0) & s, "&, \\| and ~ combine conditions"),
+    (lambda s, b, h, i, j: s + "x", "cannot use str in a traced score_mod"),
+])
+def test_score_mod_tracing_errors_name_the_rule(fn, message):
+    with pytest.raises(TypeError, match=message):
+        am.sdpa(*qkv_spec(), score_mod=fn)
+
+
+def test_score_mod_constants_and_nonfinite_values():
+    text = str(am.sdpa(*qkv_spec(), score_mod=lambda s, b, h, i, j:
+                       am.where(i - j > 3, -np.inf, s * 2 + 1)))
+    assert "arith.constant 0xFF800000 : f32" in text       # -inf, as MLIR spells it
+    assert "arith.constant 2.0 : f32" in text              # a Python int next to a float
+    assert "arith.cmpi sgt" in text and "arith.subi" in text
