@@ -2,6 +2,7 @@
 
 * ``compile(spec, target="cpu")``: a spec (builder or attn IR text) to an in-process callable
   on numpy arrays and torch tensors, cached in memory and on disk (``compiler``);
+  ``attention(q, k, v, pattern=..., score_mod=fn)`` builds, compiles and calls in one go;
 * the builder: ``tensor``, ``sdpa``, ``lsh``, ``cluster``, ``lowrank``, ``kernelized``,
   ``pkm``, ``lightconv`` (``builder``); patterns ``window(256) | global_tokens(64)``
   (``patterns``); score_mod functions traced from Python (``scoremod``);
@@ -13,7 +14,7 @@ docs/Python.md is the quick start.
 from . import reference
 from .builder import (Spec, Tensor, cluster, kernelized, lightconv, lowrank, lsh, pkm, sdpa,
                       tensor)
-from .compiler import AttnCompileError, Compiled, Diagnostic, cache_dir, compile
+from .compiler import AttnCompileError, Compiled, Diagnostic, attention, cache_dir, compile
 from .patterns import (Pattern, axial, block_local, block_sparse, causal, dense, dilated,
                        fixed, global_tokens, random_blocks, strided, window)
 from .scoremod import (cos, erf, exp, log, maximum, minimum, sin, sqrt, tanh, to_float,

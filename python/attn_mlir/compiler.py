@@ -5,7 +5,7 @@
 
 A spec is compiled once by ``attn-compile`` into a shared library in the cache directory
 (``$ATTN_MLIR_CACHE``, else ``~/.cache/attn-mlir``) under a key made of the spec text (its
-types included), the target and the tool version (a hash of ``attn-compile`` and our
+types included; locations left out), the target and the tool version (a hash of ``attn-compile`` and our
 libraries), and loaded with ctypes; later ``compile`` calls of the same spec take it from
 memory, or from disk in a new process. A call passes memref descriptors over the arrays'
 buffers (no copy of a C-contiguous array of the right element type), writes no files, and
@@ -143,6 +143,7 @@ def _tool_version(tool):
     return _VERSIONS[stamp]
 
 
+_LOCATION = re.compile(r' loc\("(?:[^"\\]|\\.)*":\d+:\d+\)')
 _MEMORY = {}
 _LOCK = threading.Lock()
 
@@ -234,8 +235,10 @@ def compile(spec, target="cpu", entry=None, cpu="native", tool_args=()):  # noqa
     host = _host_cpu() if cpu == "native" else ""
     options = [f"--target={target}", f"--cpu={cpu}", *tool_args] + (
         [f"--entry={entry}"] if entry else [])
+    # Locations (a traced score_mod's Python lines) change diagnostics, not code.
     key = hashlib.sha256("\0".join(
-        ["attn-mlir-spec-v1", text, *options, host, _tool_version(tool)]).encode()
+        ["attn-mlir-spec-v1", _LOCATION.sub("", text), *options, host,
+         _tool_version(tool)]).encode()
     ).hexdigest()[:32]
     with _LOCK:
         if key in _MEMORY:
@@ -277,3 +280,27 @@ def _build(tool, text, options, directory):
         if work is not None:
             shutil.rmtree(work, ignore_errors=True)
 
+
+
+_ELEMENT_TYPES = {"float32": "f32", "float16": "f16", "float64": "f64", "bfloat16": "bf16",
+                  "torch.float32": "f32", "torch.float16": "f16", "torch.bfloat16": "bf16",
+                  "torch.float64": "f64"}
+
+
+def attention(q, k, v, *, pattern=None, score_mod=None, scale=None, target="cpu"):
+    """Eager attention in the FlexAttention style: ``attention(q, k, v, pattern=...,
+    score_mod=fn)`` on numpy arrays or torch tensors ``[B, H, N, D]``. Builds the spec with
+    dynamic batch and lengths (heads, head sizes and element types from the arguments),
+    compiles it once (``compile``'s caches) and calls it."""
+    from .builder import sdpa, tensor
+
+    def spec_tensor(name, x):
+        dtype = _ELEMENT_TYPES.get(str(x.dtype))
+        if dtype is None or len(x.shape) != 4:
+            raise TypeError(f"attention: {name} must be a [B, H, N, D] array of f32, f16, bf16 "
+                            f"or f64, got {tuple(x.shape)} {x.dtype}")
+        return tensor(name, (None, x.shape[1], None, x.shape[3]), dtype)
+
+    spec = sdpa(spec_tensor("q", q), spec_tensor("k", k), spec_tensor("v", v),
+                pattern=pattern, score_mod=score_mod, scale=scale)
+    return compile(spec, target=target)(q, k, v)

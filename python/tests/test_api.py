@@ -391,3 +391,19 @@ def test_score_mod_constants_and_nonfinite_values():
     assert "arith.constant 0xFF800000 : f32" in text       # -inf, as MLIR spells it
     assert "arith.constant 2.0 : f32" in text              # a Python int next to a float
     assert "arith.cmpi sgt" in text and "arith.subi" in text
+
+
+def test_eager_attention_reuses_the_compiled_spec(monkeypatch):
+    rng = np.random.default_rng(15)
+    q, k, v = rand(rng, 3, 2, 10, 8), rand(rng, 3, 2, 14, 8), rand(rng, 3, 2, 14, 8)
+    expected = ref.sdpa(q, k, v, pattern=am.window(2) | am.global_tokens(1), score_mod=softcap)
+    out = am.attention(q, k, v, pattern=am.window(2) | am.global_tokens(1), score_mod=softcap)
+    assert_close(out, expected)
+    # The same spec at other sizes: no compile.
+    monkeypatch.setattr(compiler, "_build", lambda *a: pytest.fail("compiled again"))
+    out = am.attention(q[:1, :, :4], k[:1], v[:1], pattern=am.window(2) | am.global_tokens(1),
+                       score_mod=softcap)
+    assert_close(out, ref.sdpa(q[:1, :, :4], k[:1], v[:1],
+                               pattern=am.window(2) | am.global_tokens(1), score_mod=softcap))
+    with pytest.raises(TypeError, match=r"q must be a \[B, H, N, D\] array"):
+        am.attention(q[0], k, v)
