@@ -1,0 +1,457 @@
+//===- SdpaTiling.cpp - TilingInterface for attn.sdpa ---------------------===//
+//
+// attn.sdpa tiles over its parallel dimensions (batch, query head, query):
+// the iteration domain is [0, B) x [0, H) x [0, Nq), and a tile is the same
+// op on slices of its operands:
+//
+//   query, init, result  [b, h, i, :]          lse        [b, h, i]
+//   key, value           [b, kvh, :, :]        memory     [kvh, :, :]
+//   mask, bias           every dim that is not statically 1, by the
+//                        dimension of [B, H, Nq, Nk] it is aligned with
+//   positions            [b, (h | kvh | :), i or :]        span  [h]
+//
+// where kvh is the range of KV heads that the head tile reads (GQA: query
+// head h reads KV head h / (H / Hkv)). A head tile either covers whole
+// groups of H / Hkv heads or lies inside one group; anything else cannot be
+// written as one attn.sdpa and is refused (a diagnostic when the sizes are
+// static, a run-time assertion otherwise).
+//
+// What the tile sees must stay what the whole op saw:
+// * positions: without a positions operand a query's position is its row,
+//   so a query tile that may start anywhere but row 0 gets explicit
+//   positions (iota from the tile's offset; keys 0 .. Nk - 1) when anything
+//   reads positions (a pattern other than dense, a span, or a score_mod
+//   that uses %i or %j);
+// * the score_mod's %b and %h are the global batch and head: the tile's
+//   region adds the tile offsets to them;
+// * `#attn.causal<bottom_right>` depends on Nq: with static lengths its
+//   offset is rebased (`offset + Nk - Nq`) for a query tile; with dynamic
+//   lengths such a query tile is refused.
+//
+// The key dimension is a reduction and is not part of the iteration domain
+// (docs/Embedding.md, "Split-KV", says why and what is missing).
+//
+//===----------------------------------------------------------------------===//
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/TransformOps/AttnTransformOps.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/TilingInterface.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+/// Offsets and sizes of one tile of the iteration domain, with the KV-head
+/// range that its head range reads.
+struct SdpaTile {
+  OpFoldResult b, h, q;             // offsets
+  OpFoldResult sb, sh, sq;          // sizes
+  OpFoldResult kvh, skv;            // KV-head offset and size
+  bool queryTiled = false;          // q may be a proper part of [0, Nq)
+};
+
+/// The sizes of `value`'s dims as OpFoldResults.
+static SmallVector<OpFoldResult> dims(OpBuilder &b, Location loc, Value value) {
+  return tensor::getMixedSizes(b, loc, value);
+}
+
+static Value toValue(OpBuilder &b, Location loc, OpFoldResult ofr) {
+  return getValueOrCreateConstantIndexOp(b, loc, ofr);
+}
+
+/// Whether `size` is the whole of `full` starting at `offset` (statically).
+static bool isWhole(OpFoldResult offset, OpFoldResult size, OpFoldResult full) {
+  return isConstantIntValue(offset, 0) && isEqualConstantIntOrValue(size, full);
+}
+
+/// The KV-head range of the head tile [h, h + sh) for H query heads over
+/// Hkv KV heads, and the check that the tile maps to one attn.sdpa (whole
+/// groups, or inside one group).
+static FailureOr<std::pair<OpFoldResult, OpFoldResult>>
+kvHeadRange(OpBuilder &b, Location loc, SdpaOp op, OpFoldResult h,
+            OpFoldResult sh) {
+  SmallVector<OpFoldResult> q = dims(b, loc, op.getQuery());
+  SmallVector<OpFoldResult> k = dims(b, loc, op.getKey());
+  std::optional<int64_t> sH = getConstantIntValue(q[1]),
+                         sHkv = getConstantIntValue(k[1]),
+                         sOff = getConstantIntValue(h),
+                         sSize = getConstantIntValue(sh);
+  if (sH && sHkv && *sH == *sHkv)
+    return std::make_pair(h, sh); // MHA: one KV head per query head.
+  AffineExpr s0, s1, s2;
+  bindSymbols(b.getContext(), s0, s1, s2);
+  OpFoldResult group = affine::makeComposedFoldedAffineApply(
+      b, loc, s0.floorDiv(s1), {q[1], k[1]});
+  std::optional<int64_t> sGroup = getConstantIntValue(group);
+  OpFoldResult first = affine::makeComposedFoldedAffineApply(
+      b, loc, s0.floorDiv(s1), {h, group});
+  if (sSize && sGroup) {
+    bool wholeGroups = *sSize % *sGroup == 0;
+    bool insideGroup = *sGroup % *sSize == 0;
+    if (!wholeGroups && !insideGroup)
+      return op.emitOpError()
+             << "cannot be tiled with " << *sSize << " query heads per tile: "
+             << "a head tile must cover whole groups of " << *sGroup
+             << " query heads (H / Hkv) or lie inside one group";
+    if (sOff && *sOff % (wholeGroups ? *sGroup : *sSize) != 0)
+      return op.emitOpError()
+             << "cannot be tiled at query head " << *sOff
+             << ": the head tile does not start at a group boundary";
+    if (wholeGroups)
+      return std::make_pair(first, OpFoldResult(b.getIndexAttr(
+                                       *sSize / *sGroup)));
+    if (sOff)
+      return std::make_pair(first, OpFoldResult(b.getIndexAttr(1)));
+  }
+  // The number of KV heads the tile touches; the tile maps to one attn.sdpa
+  // when it starts at a group boundary and covers whole groups, or touches
+  // one KV head. Checked at run time.
+  OpFoldResult count = affine::makeComposedFoldedAffineApply(
+      b, loc, (s0 + s1).ceilDiv(s2) - s0.floorDiv(s2), {h, sh, group});
+  Value g = toValue(b, loc, group);
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  auto isZero = [&](Value v) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, v, zero);
+  };
+  Value aligned = arith::AndIOp::create(
+      b, loc, isZero(arith::RemUIOp::create(b, loc, toValue(b, loc, h), g)),
+      isZero(arith::RemUIOp::create(b, loc, toValue(b, loc, sh), g)));
+  Value single = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
+                                       toValue(b, loc, count), one);
+  cf::AssertOp::create(
+      b, loc, arith::OrIOp::create(b, loc, aligned, single),
+      "attn.sdpa tiling: a head tile must cover whole groups of H / Hkv "
+      "query heads or lie inside one group");
+  return std::make_pair(first, count);
+}
+
+/// The slice of `source` at `offsets` / `sizes` (unit strides).
+static Value slice(OpBuilder &b, Location loc, Value source,
+                   ArrayRef<OpFoldResult> offsets, ArrayRef<OpFoldResult> sizes,
+                   SmallVectorImpl<Operation *> &slices) {
+  SmallVector<OpFoldResult> strides(offsets.size(), b.getIndexAttr(1));
+  auto op =
+      tensor::ExtractSliceOp::create(b, loc, source, offsets, sizes, strides);
+  slices.push_back(op);
+  return op.getResult();
+}
+
+/// The tile of a mask or bias operand: each dim that is not statically 1 is
+/// sliced along the dim of [B, H, Nq, Nk] it is right-aligned with.
+static Value sliceBroadcast(OpBuilder &b, Location loc, Value operand,
+                            const SdpaTile &t,
+                            SmallVectorImpl<Operation *> &slices) {
+  auto type = cast<RankedTensorType>(operand.getType());
+  int64_t rank = type.getRank();
+  SmallVector<OpFoldResult> full = dims(b, loc, operand);
+  SmallVector<OpFoldResult> offsets, sizes;
+  OpFoldResult zero = b.getIndexAttr(0);
+  for (int64_t d = 0; d < rank; ++d) {
+    int64_t target = 4 - rank + d;
+    if (type.getDimSize(d) == 1 || target == 3) {
+      offsets.push_back(zero);
+      sizes.push_back(full[d]);
+      continue;
+    }
+    offsets.push_back(target == 0 ? t.b : target == 1 ? t.h : t.q);
+    sizes.push_back(target == 0 ? t.sb : target == 1 ? t.sh : t.sq);
+  }
+  return slice(b, loc, operand, offsets, sizes, slices);
+}
+
+/// The head range of a positions operand, whose head dim Hp is 1, H or Hkv.
+static std::pair<OpFoldResult, OpFoldResult>
+positionsHeads(OpBuilder &b, Location loc, SdpaOp op, Value positions,
+               const SdpaTile &t) {
+  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+  auto type = cast<RankedTensorType>(positions.getType());
+  int64_t hp = type.getDimSize(1);
+  int64_t h = op.getQuery().getType().getDimSize(1);
+  int64_t hkv = op.getKey().getType().getDimSize(1);
+  if (hp == 1)
+    return {zero, one};
+  if (!ShapedType::isDynamic(hp) && hp == h)
+    return {t.h, t.sh};
+  if (!ShapedType::isDynamic(hp) && hp == hkv)
+    return {t.kvh, t.skv};
+  // Decided at run time: 1 broadcasts, H is per query head, else Hkv.
+  Value dim = tensor::DimOp::create(b, loc, positions, 1);
+  Value heads = tensor::DimOp::create(b, loc, op.getQuery(), 1);
+  Value c1 = arith::ConstantIndexOp::create(b, loc, 1);
+  Value isOne =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, dim, c1);
+  Value isH =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, dim, heads);
+  auto pick = [&](OpFoldResult forH, OpFoldResult forKv, Value forOne) {
+    Value v = arith::SelectOp::create(b, loc, isH, toValue(b, loc, forH),
+                                      toValue(b, loc, forKv));
+    return OpFoldResult(arith::SelectOp::create(b, loc, isOne, forOne, v));
+  };
+  return {pick(t.h, t.kvh, arith::ConstantIndexOp::create(b, loc, 0)),
+          pick(t.sh, t.skv, c1)};
+}
+
+/// [sb, 1, size] i64 positions `offset + index`.
+static Value iotaPositions(OpBuilder &b, Location loc, OpFoldResult sb,
+                           OpFoldResult size, OpFoldResult offset) {
+  Type i64 = b.getI64Type();
+  Value init = tensor::EmptyOp::create(
+      b, loc, ArrayRef<OpFoldResult>{sb, b.getIndexAttr(1), size}, i64);
+  Value off = toValue(b, loc, offset);
+  AffineMap id = b.getMultiDimIdentityMap(3);
+  auto generic = linalg::GenericOp::create(
+      b, loc, init.getType(), ValueRange{}, ValueRange{init},
+      ArrayRef<AffineMap>{id},
+      SmallVector<utils::IteratorType>(3, utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location nl, ValueRange) {
+        Value i = linalg::IndexOp::create(nb, nl, 2);
+        Value p = arith::AddIOp::create(nb, nl, i, off);
+        linalg::YieldOp::create(
+            nb, nl, arith::IndexCastOp::create(nb, nl, i64, p).getResult());
+      });
+  return generic.getResult(0);
+}
+
+/// Whether the op reads positions: a pattern other than dense, a span, or
+/// a score_mod that uses %i or %j.
+static bool readsPositions(SdpaOp op) {
+  if (!isa<DenseAttr>(op.getPatternOrDense()) || op.getSpan())
+    return true;
+  Region &region = op.getScoreMod();
+  if (region.empty())
+    return false;
+  Block &block = region.front();
+  return !block.getArgument(3).use_empty() || !block.getArgument(4).use_empty();
+}
+
+/// Whether `pattern` has a bottom-right causal part.
+static bool hasBottomRight(Attribute pattern) {
+  bool found = false;
+  pattern.walk([&](CausalAttr causal) {
+    if (causal.getBottomRight())
+      found = true;
+  });
+  return found;
+}
+
+/// Adds `offset` to every use of `arg` in the score_mod region.
+static void shiftRegionArgument(OpBuilder &b, BlockArgument arg,
+                                OpFoldResult offset, Location loc) {
+  if (arg.use_empty() || isConstantIntValue(offset, 0))
+    return;
+  Value off = toValue(b, loc, offset); // outside the op, before it
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(arg.getOwner());
+  Value shifted = arith::AddIOp::create(b, loc, arg, off);
+  arg.replaceAllUsesExcept(shifted, shifted.getDefiningOp());
+}
+
+/// The TilingInterface of attn.sdpa.
+struct SdpaTilingModel
+    : public TilingInterface::ExternalModel<SdpaTilingModel, SdpaOp> {
+  SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *) const {
+    return SmallVector<utils::IteratorType>(3, utils::IteratorType::parallel);
+  }
+
+  SmallVector<Range> getIterationDomain(Operation *op, OpBuilder &b) const {
+    auto sdpa = cast<SdpaOp>(op);
+    SmallVector<OpFoldResult> q = dims(b, op->getLoc(), sdpa.getQuery());
+    OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+    return {{zero, q[0], one}, {zero, q[1], one}, {zero, q[2], one}};
+  }
+
+  FailureOr<TilingResult>
+  getTiledImplementation(Operation *op, OpBuilder &b,
+                         ArrayRef<OpFoldResult> offsets,
+                         ArrayRef<OpFoldResult> sizes) const {
+    auto sdpa = cast<SdpaOp>(op);
+    Location loc = op->getLoc();
+    SdpaTile t{offsets[0], offsets[1], offsets[2], sizes[0], sizes[1],
+               sizes[2], {}, {}};
+    SmallVector<OpFoldResult> q = dims(b, loc, sdpa.getQuery());
+    SmallVector<OpFoldResult> k = dims(b, loc, sdpa.getKey());
+    t.queryTiled = !isWhole(t.q, t.sq, q[2]);
+    FailureOr<std::pair<OpFoldResult, OpFoldResult>> kv =
+        kvHeadRange(b, loc, sdpa, t.h, t.sh);
+    if (failed(kv))
+      return failure();
+    std::tie(t.kvh, t.skv) = *kv;
+
+    // The pattern of the tile: a bottom-right causal depends on Nq.
+    Attribute pattern = sdpa.getPatternAttr();
+    if (pattern && t.queryTiled && hasBottomRight(pattern)) {
+      std::optional<int64_t> nq = getConstantIntValue(q[2]),
+                             nk = getConstantIntValue(k[2]);
+      if (!nq || !nk)
+        return sdpa.emitOpError(
+            "with a bottom_right causal pattern can be tiled over queries "
+            "only with static Nq and Nk (write the offset, or positions, "
+            "instead)");
+      pattern = pattern.replace([&](CausalAttr causal) -> Attribute {
+        if (!causal.getBottomRight())
+          return causal;
+        return CausalAttr::get(b.getContext(),
+                               causal.getOffset() + *nk - *nq, false);
+      });
+    }
+
+    SmallVector<Operation *> slices;
+    OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+    auto rank4 = [&](Value v, OpFoldResult hOff, OpFoldResult hSize, bool q) {
+      SmallVector<OpFoldResult> full = dims(b, loc, v);
+      return slice(b, loc, v, {t.b, hOff, q ? t.q : zero, zero},
+                   {t.sb, hSize, q ? t.sq : full[2], full[3]}, slices);
+    };
+    // New value of each operand, by operand number.
+    DenseMap<unsigned, Value> tiled;
+    auto set = [&](OpOperand &operand, Value v) {
+      tiled[operand.getOperandNumber()] = v;
+    };
+    set(sdpa.getQueryMutable(), rank4(sdpa.getQuery(), t.h, t.sh, true));
+    set(sdpa.getKeyMutable(), rank4(sdpa.getKey(), t.kvh, t.skv, false));
+    set(sdpa.getValueMutable(), rank4(sdpa.getValue(), t.kvh, t.skv, false));
+    set(sdpa.getInitMutable(), rank4(sdpa.getInit(), t.h, t.sh, true));
+    for (MutableOperandRange range :
+         {sdpa.getMaskMutable(), sdpa.getBiasMutable()})
+      if (range.size() == 1)
+        set(range[0], sliceBroadcast(b, loc, range[0].get(), t, slices));
+    for (MutableOperandRange range :
+         {sdpa.getMemoryKeyMutable(), sdpa.getMemoryValueMutable()})
+      if (range.size() == 1) {
+        SmallVector<OpFoldResult> full = dims(b, loc, range[0].get());
+        set(range[0], slice(b, loc, range[0].get(), {t.kvh, zero, zero},
+                            {t.skv, full[1], full[2]}, slices));
+      }
+    for (auto [range, isQuery] :
+         {std::make_pair(sdpa.getQueryPositionsMutable(), true),
+          std::make_pair(sdpa.getKeyPositionsMutable(), false)})
+      if (range.size() == 1) {
+        Value positions = range[0].get();
+        auto [hOff, hSize] = positionsHeads(b, loc, sdpa, positions, t);
+        SmallVector<OpFoldResult> full = dims(b, loc, positions);
+        set(range[0], slice(b, loc, positions,
+                            {t.b, hOff, isQuery ? t.q : zero},
+                            {t.sb, hSize, isQuery ? t.sq : full[2]}, slices));
+      }
+    if (sdpa.getSpan())
+      set(sdpa.getSpanMutable()[0],
+          slice(b, loc, sdpa.getSpan(), {t.h}, {t.sh}, slices));
+    for (OpOperand &operand : op->getOpOperands())
+      if (!tiled.count(operand.getOperandNumber()))
+        return op->emitOpError("cannot be tiled: operand ")
+               << operand.getOperandNumber()
+               << " is not handled by the attn.sdpa tiling";
+
+    // Default positions that the tile must see globally.
+    Value qpos, kpos;
+    if (t.queryTiled && !sdpa.getQueryPositions() && readsPositions(sdpa)) {
+      qpos = iotaPositions(b, loc, t.sb, t.sq, t.q);
+      kpos = iotaPositions(b, loc, t.sb, k[2], zero);
+    }
+
+    auto tiledOp = cast<SdpaOp>(b.clone(*op));
+    for (OpOperand &operand : tiledOp->getOpOperands())
+      operand.set(tiled.lookup(operand.getOperandNumber()));
+    if (qpos) {
+      tiledOp.getQueryPositionsMutable().assign(qpos);
+      tiledOp.getKeyPositionsMutable().assign(kpos);
+    }
+    if (pattern)
+      tiledOp.setPatternAttr(cast<PatternAttrInterface>(pattern));
+    tiledOp.getResult().setType(tiledOp.getInit().getType());
+    if (Value lse = tiledOp.getLse()) {
+      SmallVector<int64_t> shape;
+      SmallVector<Value> dynamic;
+      dispatchIndexOpFoldResults({t.sb, t.sh, t.sq}, dynamic, shape);
+      lse.setType(RankedTensorType::get(
+          shape, cast<RankedTensorType>(lse.getType()).getElementType()));
+    }
+    if (!tiledOp.getScoreMod().empty()) {
+      Block &block = tiledOp.getScoreMod().front();
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(tiledOp);
+      shiftRegionArgument(b, block.getArgument(1), t.b, loc);
+      shiftRegionArgument(b, block.getArgument(2), t.h, loc);
+    }
+    return TilingResult{{tiledOp},
+                        SmallVector<Value>(tiledOp->getResults()),
+                        slices};
+  }
+
+  LogicalResult getResultTilePosition(Operation *op, OpBuilder &b,
+                                      unsigned resultNumber,
+                                      ArrayRef<OpFoldResult> offsets,
+                                      ArrayRef<OpFoldResult> sizes,
+                                      SmallVector<OpFoldResult> &resultOffsets,
+                                      SmallVector<OpFoldResult> &resultSizes)
+      const {
+    resultOffsets.assign(offsets.begin(), offsets.end());
+    resultSizes.assign(sizes.begin(), sizes.end());
+    if (resultNumber == 0) {
+      auto sdpa = cast<SdpaOp>(op);
+      resultOffsets.push_back(b.getIndexAttr(0));
+      resultSizes.push_back(
+          b.getIndexAttr(sdpa.getValue().getType().getDimSize(3)));
+    }
+    return success();
+  }
+
+  LogicalResult getIterationDomainTileFromResultTile(
+      Operation *op, OpBuilder &b, unsigned resultNumber,
+      ArrayRef<OpFoldResult> offsets, ArrayRef<OpFoldResult> sizes,
+      SmallVectorImpl<OpFoldResult> &iterOffsets,
+      SmallVectorImpl<OpFoldResult> &iterSizes) const {
+    if (resultNumber == 0 && !isConstantIntValue(offsets[3], 0))
+      return failure();
+    iterOffsets.assign(offsets.begin(), offsets.begin() + 3);
+    iterSizes.assign(sizes.begin(), sizes.begin() + 3);
+    return success();
+  }
+
+  FailureOr<TilingResult>
+  generateResultTileValue(Operation *op, OpBuilder &b, unsigned resultNumber,
+                          ArrayRef<OpFoldResult> offsets,
+                          ArrayRef<OpFoldResult> sizes) const {
+    SmallVector<OpFoldResult> iterOffsets, iterSizes;
+    if (failed(getIterationDomainTileFromResultTile(
+            op, b, resultNumber, offsets, sizes, iterOffsets, iterSizes)))
+      return failure();
+    return getTiledImplementation(op, b, iterOffsets, iterSizes);
+  }
+};
+
+/// The result shapes of attn.sdpa (those of `init`, and [B, H, Nq] for
+/// lse), so that tiling can create the loops' destinations for dynamic
+/// shapes.
+struct SdpaReifyModel
+    : public ReifyRankedShapedTypeOpInterface::ExternalModel<SdpaReifyModel,
+                                                             SdpaOp> {
+  LogicalResult
+  reifyResultShapes(Operation *op, OpBuilder &b,
+                    ReifiedRankedShapedTypeDims &shapes) const {
+    auto sdpa = cast<SdpaOp>(op);
+    SmallVector<OpFoldResult> init = dims(b, op->getLoc(), sdpa.getInit());
+    shapes.push_back(init);
+    if (sdpa.getLse())
+      shapes.push_back({init[0], init[1], init[2]});
+    return success();
+  }
+};
+} // namespace
+
+void mlir::attn::registerSdpaTilingInterface(DialectRegistry &registry) {
+  registry.addExtension(+[](MLIRContext *ctx, AttnDialect *) {
+    SdpaOp::attachInterface<SdpaTilingModel, SdpaReifyModel>(*ctx);
+  });
+}
