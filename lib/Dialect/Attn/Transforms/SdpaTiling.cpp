@@ -107,11 +107,20 @@ kvHeadRange(OpBuilder &b, Location loc, SdpaOp op, OpFoldResult h,
       return op.emitOpError()
              << "cannot be tiled at query head " << *sOff
              << ": the head tile does not start at a group boundary";
-    if (wholeGroups)
-      return std::make_pair(first, OpFoldResult(b.getIndexAttr(
-                                       *sSize / *sGroup)));
-    if (sOff)
-      return std::make_pair(first, OpFoldResult(b.getIndexAttr(1)));
+    if (!sOff) {
+      // The tile starts at a multiple of its size (or of the group).
+      Value rem = arith::RemUIOp::create(
+          b, loc, toValue(b, loc, h),
+          arith::ConstantIndexOp::create(b, loc,
+                                         wholeGroups ? *sGroup : *sSize));
+      cf::AssertOp::create(
+          b, loc,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, rem,
+                                arith::ConstantIndexOp::create(b, loc, 0)),
+          "attn.sdpa tiling: a head tile does not start at a group boundary");
+    }
+    return std::make_pair(
+        first, OpFoldResult(b.getIndexAttr(wholeGroups ? *sSize / *sGroup : 1)));
   }
   // The number of KV heads the tile touches; the tile maps to one attn.sdpa
   // when it starts at a group boundary and covers whole groups, or touches
