@@ -25,7 +25,7 @@ module attributes {transform.with_named_sequence} {
 
 func.func @bottom_right_dynamic(%q: tensor<1x1x?x8xf32>, %k: tensor<1x1x?x8xf32>, %o: tensor<1x1x?x8xf32>)
     -> tensor<1x1x?x8xf32> {
-  // expected-error @below {{with a bottom_right causal pattern can be tiled over queries only with static Nq and Nk}}
+  // expected-error @below {{with a bottom_right causal pattern can be tiled over queries or keys only with static Nq and Nk}}
   // expected-error @below {{to tile operation}}
   // expected-error @below {{failed to generate tiling loops}}
   %r = attn.sdpa ins(%q, %k, %k : tensor<1x1x?x8xf32>, tensor<1x1x?x8xf32>, tensor<1x1x?x8xf32>)

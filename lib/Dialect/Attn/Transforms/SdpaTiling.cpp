@@ -1,14 +1,14 @@
 //===- SdpaTiling.cpp - TilingInterface for attn.sdpa ---------------------===//
 //
-// attn.sdpa tiles over its parallel dimensions (batch, query head, query):
-// the iteration domain is [0, B) x [0, H) x [0, Nq), and a tile is the same
-// op on slices of its operands:
+// The iteration domain of attn.sdpa is [0, B) x [0, H) x [0, Nq) x [0, Nk)
+// (batch, query head, query: parallel; key: reduction), and a tile is the
+// same op on slices of its operands:
 //
 //   query, init, result  [b, h, i, :]          lse        [b, h, i]
-//   key, value           [b, kvh, :, :]        memory     [kvh, :, :]
+//   key, value           [b, kvh, j, :]        memory     [kvh, :, :]
 //   mask, bias           every dim that is not statically 1, by the
 //                        dimension of [B, H, Nq, Nk] it is aligned with
-//   positions            [b, (h | kvh | :), i or :]        span  [h]
+//   positions            [b, (h | kvh | :), i or j]        span  [h]
 //
 // where kvh is the range of KV heads that the head tile reads (GQA: query
 // head h reads KV head h / (H / Hkv)). A head tile either covers whole
@@ -17,21 +17,26 @@
 // static, a run-time assertion otherwise).
 //
 // What the tile sees must stay what the whole op saw:
-// * positions: without a positions operand a query's position is its row,
-//   so a query tile that may start anywhere but row 0 gets explicit
-//   positions (iota from the tile's offset; keys 0 .. Nk - 1) when anything
-//   reads positions (a pattern other than dense, a span, or a score_mod
-//   that uses %i or %j);
+// * positions: without a positions operand a position is its row, so a
+//   query or key tile that may start anywhere but row 0 gets explicit
+//   positions (iota from the tile's offsets) when anything reads positions
+//   (a pattern other than dense, a span, or a score_mod that uses %i or
+//   %j);
 // * the score_mod's %b and %h are the global batch and head: the tile's
 //   region adds the tile offsets to them;
-// * `#attn.causal<bottom_right>` depends on Nq: with static lengths its
-//   offset is rebased (`offset + Nk - Nq`) for a query tile; with dynamic
-//   lengths such a query tile is refused.
+// * `#attn.causal<bottom_right>` depends on Nq and Nk: with static lengths
+//   its offset is rebased (`offset + Nk - Nq`) for a query or key tile; with
+//   dynamic lengths such a tile is refused; a random pattern (which depends
+//   on Nk) and memory (which every key split would count again) are refused
+//   for key tiles.
 //
-// The key dimension is a reduction and is not part of the iteration domain
-// (docs/Embedding.md, "Split-KV", says why and what is missing).
+// The key dimension is the reduction dimension of the domain: tiling it is
+// split-KV, through PartialReductionOpInterface (SdpaSplitKv.cpp); tiled as a
+// full reduction it is refused.
 //
 //===----------------------------------------------------------------------===//
+#include "SdpaTiling.h"
+
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Dialect/Attn/TransformOps/AttnTransformOps.h"
 
@@ -48,30 +53,26 @@
 
 using namespace mlir;
 using namespace mlir::attn;
+using namespace mlir::attn::detail;
 
 namespace {
 
-/// Offsets and sizes of one tile of the iteration domain, with the KV-head
-/// range that its head range reads.
-struct SdpaTile {
-  OpFoldResult b, h, q;             // offsets
-  OpFoldResult sb, sh, sq;          // sizes
-  OpFoldResult kvh, skv;            // KV-head offset and size
-  bool queryTiled = false;          // q may be a proper part of [0, Nq)
-};
-
-/// The sizes of `value`'s dims as OpFoldResults.
-static SmallVector<OpFoldResult> dims(OpBuilder &b, Location loc, Value value) {
-  return tensor::getMixedSizes(b, loc, value);
-}
-
-static Value toValue(OpBuilder &b, Location loc, OpFoldResult ofr) {
-  return getValueOrCreateConstantIndexOp(b, loc, ofr);
-}
 
 /// Whether `size` is the whole of `full` starting at `offset` (statically).
-static bool isWhole(OpFoldResult offset, OpFoldResult size, OpFoldResult full) {
-  return isConstantIntValue(offset, 0) && isEqualConstantIntOrValue(size, full);
+/// Whether [offset, offset + size) is all of dim `dim` of `tensor`
+/// (statically: a constant, or a tensor.dim of that dim).
+static bool isWhole(OpFoldResult offset, OpFoldResult size, Value tensor,
+                    int64_t dim) {
+  if (!isConstantIntValue(offset, 0))
+    return false;
+  int64_t full = cast<RankedTensorType>(tensor.getType()).getDimSize(dim);
+  if (!ShapedType::isDynamic(full))
+    return isConstantIntValue(size, full);
+  auto dimOp = dyn_cast_if_present<tensor::DimOp>(
+      dyn_cast_if_present<Value>(size) ? cast<Value>(size).getDefiningOp()
+                                       : nullptr);
+  return dimOp && dimOp.getSource() == tensor &&
+         isConstantIntValue(getAsOpFoldResult(dimOp.getIndex()), dim);
 }
 
 /// The KV-head range of the head tile [h, h + sh) for H query heads over
@@ -168,13 +169,13 @@ static Value sliceBroadcast(OpBuilder &b, Location loc, Value operand,
   OpFoldResult zero = b.getIndexAttr(0);
   for (int64_t d = 0; d < rank; ++d) {
     int64_t target = 4 - rank + d;
-    if (type.getDimSize(d) == 1 || target == 3) {
+    if (type.getDimSize(d) == 1) {
       offsets.push_back(zero);
       sizes.push_back(full[d]);
       continue;
     }
-    offsets.push_back(target == 0 ? t.b : target == 1 ? t.h : t.q);
-    sizes.push_back(target == 0 ? t.sb : target == 1 ? t.sh : t.sq);
+    offsets.push_back(ArrayRef<OpFoldResult>{t.b, t.h, t.q, t.k}[target]);
+    sizes.push_back(ArrayRef<OpFoldResult>{t.sb, t.sh, t.sq, t.sk}[target]);
   }
   return slice(b, loc, operand, offsets, sizes, slices);
 }
@@ -244,12 +245,14 @@ static bool readsPositions(SdpaOp op) {
   return !block.getArgument(3).use_empty() || !block.getArgument(4).use_empty();
 }
 
-/// Whether `pattern` has a bottom-right causal part.
-static bool hasBottomRight(Attribute pattern) {
+/// Whether `pattern` has a bottom-right causal part (which depends on Nq
+/// and Nk) or a random part (which depends on Nk).
+static bool hasPart(Attribute pattern, bool random) {
   bool found = false;
-  pattern.walk([&](CausalAttr causal) {
-    if (causal.getBottomRight())
-      found = true;
+  pattern.walk([&](Attribute part) {
+    if (auto causal = dyn_cast<CausalAttr>(part))
+      found |= !random && causal.getBottomRight();
+    found |= random && isa<RandomAttr>(part);
   });
   return found;
 }
@@ -266,46 +269,60 @@ static void shiftRegionArgument(OpBuilder &b, BlockArgument arg,
   arg.replaceAllUsesExcept(shifted, shifted.getDefiningOp());
 }
 
-/// The TilingInterface of attn.sdpa.
-struct SdpaTilingModel
-    : public TilingInterface::ExternalModel<SdpaTilingModel, SdpaOp> {
-  SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *) const {
-    return SmallVector<utils::IteratorType>(3, utils::IteratorType::parallel);
-  }
+/// `op` with an lse result added (same operands, attributes and region);
+/// `op` is erased.
+static SdpaOp withLseResult(OpBuilder &b, SdpaOp op) {
+  SmallVector<Type> types = {op.getResult().getType(),
+                             RankedTensorType::get({}, b.getF32Type())};
+  Operation *created = Operation::create(
+      op.getLoc(), op->getName(), types, op->getOperands(),
+      op->getDiscardableAttrDictionary(), op->getPropertiesStorage(),
+      BlockRange(), /*numRegions=*/1);
+  created->getRegion(0).takeBody(op.getScoreMod());
+  b.insert(created);
+  op->erase();
+  return cast<SdpaOp>(created);
+}
 
-  SmallVector<Range> getIterationDomain(Operation *op, OpBuilder &b) const {
-    auto sdpa = cast<SdpaOp>(op);
-    SmallVector<OpFoldResult> q = dims(b, op->getLoc(), sdpa.getQuery());
-    OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
-    return {{zero, q[0], one}, {zero, q[1], one}, {zero, q[2], one}};
-  }
+} // namespace
 
-  FailureOr<TilingResult>
-  getTiledImplementation(Operation *op, OpBuilder &b,
-                         ArrayRef<OpFoldResult> offsets,
-                         ArrayRef<OpFoldResult> sizes) const {
-    auto sdpa = cast<SdpaOp>(op);
+FailureOr<SdpaTileOp>
+mlir::attn::detail::buildSdpaTile(OpBuilder &b, SdpaOp sdpa,
+                                  ArrayRef<OpFoldResult> offsets,
+                                  ArrayRef<OpFoldResult> sizes, bool withLse) {
+    Operation *op = sdpa;
     Location loc = op->getLoc();
-    SdpaTile t{offsets[0], offsets[1], offsets[2], sizes[0], sizes[1],
-               sizes[2], {}, {}};
+    SdpaTile t;
+    t.b = offsets[0], t.h = offsets[1], t.q = offsets[2], t.k = offsets[3];
+    t.sb = sizes[0], t.sh = sizes[1], t.sq = sizes[2], t.sk = sizes[3];
     SmallVector<OpFoldResult> q = dims(b, loc, sdpa.getQuery());
     SmallVector<OpFoldResult> k = dims(b, loc, sdpa.getKey());
-    t.queryTiled = !isWhole(t.q, t.sq, q[2]);
+    bool queryTiled = !isWhole(t.q, t.sq, sdpa.getQuery(), 2);
+    bool keyTiled = !isWhole(t.k, t.sk, sdpa.getKey(), 2);
+    if (keyTiled && sdpa.getMemoryKey())
+      return sdpa.emitOpError(
+          "with memory cannot be split over keys: each split would count the "
+          "memory keys again");
+    Attribute pattern = sdpa.getPatternAttr();
+    if (keyTiled && pattern && hasPart(pattern, /*random=*/true))
+      return sdpa.emitOpError(
+          "with a random pattern cannot be split over keys: the pattern "
+          "depends on Nk");
     FailureOr<std::pair<OpFoldResult, OpFoldResult>> kv =
         kvHeadRange(b, loc, sdpa, t.h, t.sh);
     if (failed(kv))
       return failure();
     std::tie(t.kvh, t.skv) = *kv;
 
-    // The pattern of the tile: a bottom-right causal depends on Nq.
-    Attribute pattern = sdpa.getPatternAttr();
-    if (pattern && t.queryTiled && hasBottomRight(pattern)) {
+    // The pattern of the tile: a bottom-right causal depends on Nq and Nk.
+    if (pattern && (queryTiled || keyTiled) &&
+        hasPart(pattern, /*random=*/false)) {
       std::optional<int64_t> nq = getConstantIntValue(q[2]),
                              nk = getConstantIntValue(k[2]);
       if (!nq || !nk)
         return sdpa.emitOpError(
-            "with a bottom_right causal pattern can be tiled over queries "
-            "only with static Nq and Nk (write the offset, or positions, "
+            "with a bottom_right causal pattern can be tiled over queries or "
+            "keys only with static Nq and Nk (write the offset, or positions, "
             "instead)");
       pattern = pattern.replace([&](CausalAttr causal) -> Attribute {
         if (!causal.getBottomRight())
@@ -319,8 +336,8 @@ struct SdpaTilingModel
     OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
     auto rank4 = [&](Value v, OpFoldResult hOff, OpFoldResult hSize, bool q) {
       SmallVector<OpFoldResult> full = dims(b, loc, v);
-      return slice(b, loc, v, {t.b, hOff, q ? t.q : zero, zero},
-                   {t.sb, hSize, q ? t.sq : full[2], full[3]}, slices);
+      return slice(b, loc, v, {t.b, hOff, q ? t.q : t.k, zero},
+                   {t.sb, hSize, q ? t.sq : t.sk, full[3]}, slices);
     };
     // New value of each operand, by operand number.
     DenseMap<unsigned, Value> tiled;
@@ -348,10 +365,9 @@ struct SdpaTilingModel
       if (range.size() == 1) {
         Value positions = range[0].get();
         auto [hOff, hSize] = positionsHeads(b, loc, sdpa, positions, t);
-        SmallVector<OpFoldResult> full = dims(b, loc, positions);
         set(range[0], slice(b, loc, positions,
-                            {t.b, hOff, isQuery ? t.q : zero},
-                            {t.sb, hSize, isQuery ? t.sq : full[2]}, slices));
+                            {t.b, hOff, isQuery ? t.q : t.k},
+                            {t.sb, hSize, isQuery ? t.sq : t.sk}, slices));
       }
     if (sdpa.getSpan())
       set(sdpa.getSpanMutable()[0],
@@ -364,12 +380,15 @@ struct SdpaTilingModel
 
     // Default positions that the tile must see globally.
     Value qpos, kpos;
-    if (t.queryTiled && !sdpa.getQueryPositions() && readsPositions(sdpa)) {
+    if ((queryTiled || keyTiled) && !sdpa.getQueryPositions() &&
+        readsPositions(sdpa)) {
       qpos = iotaPositions(b, loc, t.sb, t.sq, t.q);
-      kpos = iotaPositions(b, loc, t.sb, k[2], zero);
+      kpos = iotaPositions(b, loc, t.sb, t.sk, t.k);
     }
 
     auto tiledOp = cast<SdpaOp>(b.clone(*op));
+    if (withLse && !tiledOp.getLse())
+      tiledOp = withLseResult(b, tiledOp);
     for (OpOperand &operand : tiledOp->getOpOperands())
       operand.set(tiled.lookup(operand.getOperandNumber()));
     if (qpos) {
@@ -380,11 +399,11 @@ struct SdpaTilingModel
       tiledOp.setPatternAttr(cast<PatternAttrInterface>(pattern));
     tiledOp.getResult().setType(tiledOp.getInit().getType());
     if (Value lse = tiledOp.getLse()) {
+      // [sb, sh, sq] f32.
       SmallVector<int64_t> shape;
       SmallVector<Value> dynamic;
       dispatchIndexOpFoldResults({t.sb, t.sh, t.sq}, dynamic, shape);
-      lse.setType(RankedTensorType::get(
-          shape, cast<RankedTensorType>(lse.getType()).getElementType()));
+      lse.setType(RankedTensorType::get(shape, b.getF32Type()));
     }
     if (!tiledOp.getScoreMod().empty()) {
       Block &block = tiledOp.getScoreMod().front();
@@ -393,9 +412,49 @@ struct SdpaTilingModel
       shiftRegionArgument(b, block.getArgument(1), t.b, loc);
       shiftRegionArgument(b, block.getArgument(2), t.h, loc);
     }
-    return TilingResult{{tiledOp},
-                        SmallVector<Value>(tiledOp->getResults()),
-                        slices};
+    return SdpaTileOp{tiledOp, slices};
+}
+
+
+namespace {
+/// The TilingInterface of attn.sdpa.
+struct SdpaTilingModel
+    : public TilingInterface::ExternalModel<SdpaTilingModel, SdpaOp> {
+  /// (batch, head, query) are parallel; keys are a reduction.
+  SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *) const {
+    SmallVector<utils::IteratorType> types(3, utils::IteratorType::parallel);
+    types.push_back(utils::IteratorType::reduction);
+    return types;
+  }
+
+  SmallVector<Range> getIterationDomain(Operation *op, OpBuilder &b) const {
+    auto sdpa = cast<SdpaOp>(op);
+    SmallVector<OpFoldResult> q = dims(b, op->getLoc(), sdpa.getQuery());
+    SmallVector<OpFoldResult> k = dims(b, op->getLoc(), sdpa.getKey());
+    OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+    return {{zero, q[0], one},
+            {zero, q[1], one},
+            {zero, q[2], one},
+            {zero, k[2], one}};
+  }
+
+  FailureOr<TilingResult>
+  getTiledImplementation(Operation *op, OpBuilder &b,
+                         ArrayRef<OpFoldResult> offsets,
+                         ArrayRef<OpFoldResult> sizes) const {
+    auto sdpa = cast<SdpaOp>(op);
+    if (!isWhole(offsets[3], sizes[3], sdpa.getKey(), 2))
+      return op->emitOpError(
+          "cannot tile the key dimension as a full reduction: split keys "
+          "with transform.structured.tile_reduction_using_for or "
+          "tile_reduction_using_forall (PartialReductionOpInterface)");
+    FailureOr<SdpaTileOp> tiled =
+        buildSdpaTile(b, sdpa, offsets, sizes, /*withLse=*/false);
+    if (failed(tiled))
+      return failure();
+    return TilingResult{{tiled->op},
+                        SmallVector<Value>(tiled->op->getResults()),
+                        tiled->slices};
   }
 
   LogicalResult getResultTilePosition(Operation *op, OpBuilder &b,
@@ -405,8 +464,8 @@ struct SdpaTilingModel
                                       SmallVector<OpFoldResult> &resultOffsets,
                                       SmallVector<OpFoldResult> &resultSizes)
       const {
-    resultOffsets.assign(offsets.begin(), offsets.end());
-    resultSizes.assign(sizes.begin(), sizes.end());
+    resultOffsets.assign(offsets.begin(), offsets.begin() + 3);
+    resultSizes.assign(sizes.begin(), sizes.begin() + 3);
     if (resultNumber == 0) {
       auto sdpa = cast<SdpaOp>(op);
       resultOffsets.push_back(b.getIndexAttr(0));
@@ -425,6 +484,8 @@ struct SdpaTilingModel
       return failure();
     iterOffsets.assign(offsets.begin(), offsets.begin() + 3);
     iterSizes.assign(sizes.begin(), sizes.begin() + 3);
+    iterOffsets.push_back(b.getIndexAttr(0));
+    iterSizes.push_back(dims(b, op->getLoc(), cast<SdpaOp>(op).getKey())[2]);
     return success();
   }
 
@@ -462,5 +523,6 @@ struct SdpaReifyModel
 void mlir::attn::registerSdpaTilingInterface(DialectRegistry &registry) {
   registry.addExtension(+[](MLIRContext *ctx, AttnDialect *) {
     SdpaOp::attachInterface<SdpaTilingModel, SdpaReifyModel>(*ctx);
+    detail::attachSdpaPartialReduction(*ctx);
   });
 }
