@@ -42,9 +42,40 @@ module attributes {{transform.with_named_sequence}} {{
 """
 
 
+SPLIT_FORALL = """
+module attributes {{transform.with_named_sequence}} {{
+  transform.named_sequence @__transform_main(%root: !transform.any_op {{transform.readonly}}) {{
+    %op = transform.structured.match ops{{["attn.sdpa"]}} in %root : (!transform.any_op) -> !transform.any_op
+    %f:2, %s, %c, %l = transform.structured.tile_reduction_using_forall %op
+        by num_threads = [0, 0, 0, {n}]
+        : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
+    transform.yield
+  }}
+}}
+"""
+
+SPLIT_FOR = """
+module attributes {{transform.with_named_sequence}} {{
+  transform.named_sequence @__transform_main(%root: !transform.any_op {{transform.readonly}}) {{
+    %op = transform.structured.match ops{{["attn.sdpa"]}} in %root : (!transform.any_op) -> !transform.any_op
+    %f:2, %s, %c, %l = transform.structured.tile_reduction_using_for %op
+        by tile_sizes = [0, 0, 0, {n}]
+        : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
+    transform.yield
+  }}
+}}
+"""
+
+
 def tile(ir, sizes, forall):
-    """`ir` with its attn.sdpa tiled by a transform script given as a preloaded library."""
-    if forall:
+    """`ir` with its attn.sdpa tiled by a transform script given as a preloaded library.
+    `forall` is True / False (tile_using_forall / _for over batch, head, query with `sizes`) or
+    "split-forall" / "split-for" (split-KV: `sizes` is the number of splits / the key tile)."""
+    if forall == "split-forall":
+        script = SPLIT_FORALL.format(n=sizes)
+    elif forall == "split-for":
+        script = SPLIT_FOR.format(n=sizes)
+    elif forall:
         script = TILE_FORALL.format(sizes=", ".join(map(str, sizes)))
     else:
         n = sum(1 for s in sizes if s)
@@ -94,7 +125,8 @@ func.func @f(%q: tensor<2x4x11x8xf32>, %k: tensor<2x2x13x8xf32>, %v: tensor<2x2x
 
 
 @pytest.mark.parametrize("sizes,forall", [([1, 2, 4], False), ([0, 1, 3], True),
-                                          ([2, 4, 5], True)])
+                                          ([2, 4, 5], True), (3, "split-forall"),
+                                          (5, "split-for")])
 @pytest.mark.parametrize("mode", ["reference", "fused"])
 def test_gqa_mask_bottom_right_lse(sizes, forall, mode):
     rng = np.random.default_rng(1)
@@ -129,7 +161,8 @@ func.func @f(%q: tensor<?x4x?x8xf32>, %k: tensor<?x1x?x8xf32>, %v: tensor<?x1x?x
 """
 
 
-@pytest.mark.parametrize("sizes,forall", [([1, 2, 4], False), ([1, 1, 5], True)])
+@pytest.mark.parametrize("sizes,forall", [([1, 2, 4], False), ([1, 1, 5], True),
+                                          (4, "split-forall"), (3, "split-for")])
 @pytest.mark.parametrize("mode", ["reference", "fused"])
 def test_dynamic_score_mod_bias_default_positions(sizes, forall, mode):
     rng = np.random.default_rng(2)
@@ -175,3 +208,33 @@ def test_positions_memory_span(sizes, forall, mode):
                         span=z, ramp=2.0, max_span=6.0, return_lse=True)
     check(POSITIONS_IR, [q, k, v, np.zeros((1, 4, 9, 8), np.float32), mk, mv, qp, kp, z],
           [exp, lse], sizes, forall, mode)
+
+
+SPLIT_POSITIONS_IR = """
+func.func @f(%q: tensor<1x4x9x8xf32>, %k: tensor<1x2x12x8xf32>, %v: tensor<1x2x12x8xf32>,
+             %o: tensor<1x4x9x8xf32>, %qp: tensor<1x2x9xi64>, %kp: tensor<1x2x12xi64>,
+             %z: tensor<4xf32>) -> tensor<1x4x9x8xf32> {
+  %r = attn.sdpa ins(%q, %k, %v : tensor<1x4x9x8xf32>, tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>)
+      outs(%o : tensor<1x4x9x8xf32>)
+      positions(%qp, %kp : tensor<1x2x9xi64>, tensor<1x2x12xi64>)
+      span(%z : tensor<4xf32>) pattern(#attn.causal) {ramp = 2.0 : f32, max_span = 6.0 : f32}
+      -> tensor<1x4x9x8xf32>
+  return %r : tensor<1x4x9x8xf32>
+}
+"""
+
+
+@pytest.mark.parametrize("sizes,forall", [(5, "split-forall"), (4, "split-for")])
+@pytest.mark.parametrize("mode", ["reference", "fused"])
+def test_split_kv_positions_span(sizes, forall, mode):
+    """Split-KV with explicit positions and a span: some splits have no live key (their lse is
+    -inf and they weigh nothing); rows with no live key at all give 0."""
+    rng = np.random.default_rng(4)
+    q, k, v = rand(rng, 1, 4, 9, 8), rand(rng, 1, 2, 12, 8), rand(rng, 1, 2, 12, 8)
+    qp = np.sort(rng.integers(0, 20, (1, 2, 9)), axis=-1).astype(np.int64)
+    kp = np.sort(rng.integers(0, 20, (1, 2, 12)), axis=-1).astype(np.int64)
+    z = np.array([1.0, 3.5, 0.0, 8.0], np.float32)
+    exp = ref.sdpa(q, k, v, pattern=Causal(), positions=(qp, kp), span=z, ramp=2.0,
+                   max_span=6.0)
+    check(SPLIT_POSITIONS_IR, [q, k, v, np.zeros((1, 4, 9, 8), np.float32), qp, kp, z], [exp],
+          sizes, forall, mode)

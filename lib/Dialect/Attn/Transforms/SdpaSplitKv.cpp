@@ -213,10 +213,8 @@ struct SdpaPartialReductionModel
     SmallVector<Operation *> slices = tile->slices;
     slices.push_back(prevO);
     slices.push_back(prevLse);
-    return TilingResult{{tile->op, newO.getDefiningOp(),
-                         newLse.getDefiningOp()},
-                        {newO, newLse},
-                        slices};
+    // The sdpa is the tiled op (transform handles expect one).
+    return TilingResult{{tile->op}, {newO, newLse}, slices};
   }
 
   /// Where a split's (o, lse) goes in the partial state: at `slot` of the
@@ -308,8 +306,9 @@ struct SdpaPartialReductionModel
         [](OpBuilder &nb, Location nl, ValueRange a) {
           return MergeBuilder::narrow(nb, nl, a[0], a[1].getType());
         });
-    SmallVector<Operation *> ops = {max.getDefiningOp(), sum.getDefiningOp(),
-                                    o.getDefiningOp(), result.getDefiningOp()};
+    // The op that makes the result is the merge op (transform handles
+    // expect one).
+    SmallVector<Operation *> ops = {result.getDefiningOp()};
     SmallVector<Value> replacements = {result};
     if (Value lseResult = sdpa.getLse()) {
       AffineMap id3 = mb.map(3, {0, 1, 2});
@@ -328,7 +327,6 @@ struct SdpaPartialReductionModel
           });
       if (lse.getType() != lseResult.getType())
         lse = tensor::CastOp::create(b, loc, lseResult.getType(), lse);
-      ops.push_back(lse.getDefiningOp());
       replacements.push_back(lse);
     }
     return MergeResult{ops, replacements};
