@@ -87,3 +87,68 @@ module attributes {transform.with_named_sequence} {
     transform.yield
   }
 }
+
+// -----
+
+func.func @key_full_reduction(%q: tensor<1x1x8x8xf32>, %o: tensor<1x1x8x8xf32>) -> tensor<1x1x8x8xf32> {
+  // expected-error @below {{cannot tile the key dimension as a full reduction: split keys with transform.structured.tile_reduction_using_for or tile_reduction_using_forall}}
+  // expected-error @below {{to tile operation}}
+  // expected-error @below {{failed to generate tiling loops}}
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x1x8x8xf32>, tensor<1x1x8x8xf32>, tensor<1x1x8x8xf32>)
+      outs(%o : tensor<1x1x8x8xf32>) -> tensor<1x1x8x8xf32>
+  return %r : tensor<1x1x8x8xf32>
+}
+
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %op = transform.structured.match ops{["attn.sdpa"]} in %root : (!transform.any_op) -> !transform.any_op
+    %t, %l = transform.structured.tile_using_for %op tile_sizes [0, 0, 0, 4]
+        : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}
+
+// -----
+
+func.func @split_memory(%q: tensor<1x1x8x8xf32>, %mk: tensor<1x2x8xf32>, %o: tensor<1x1x8x8xf32>)
+    -> tensor<1x1x8x8xf32> {
+  // expected-error @below {{with memory cannot be split over keys: each split would count the memory keys again}}
+  // expected-error @below {{to tile operation}}
+  // expected-error @below {{failed to generate tiling loops}}
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x1x8x8xf32>, tensor<1x1x8x8xf32>, tensor<1x1x8x8xf32>)
+      outs(%o : tensor<1x1x8x8xf32>) memory(%mk, %mk : tensor<1x2x8xf32>, tensor<1x2x8xf32>)
+      -> tensor<1x1x8x8xf32>
+  return %r : tensor<1x1x8x8xf32>
+}
+
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %op = transform.structured.match ops{["attn.sdpa"]} in %root : (!transform.any_op) -> !transform.any_op
+    // expected-error @below {{could not tile reduction}}
+    %f:2, %s, %c, %l = transform.structured.tile_reduction_using_forall %op by num_threads = [0, 0, 0, 2]
+        : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}
+
+// -----
+
+func.func @split_random(%q: tensor<1x1x8x8xf32>, %o: tensor<1x1x8x8xf32>) -> tensor<1x1x8x8xf32> {
+  // expected-error @below {{with a random pattern cannot be split over keys: the pattern depends on Nk}}
+  // expected-error @below {{to tile operation}}
+  // expected-error @below {{failed to generate tiling loops}}
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x1x8x8xf32>, tensor<1x1x8x8xf32>, tensor<1x1x8x8xf32>)
+      outs(%o : tensor<1x1x8x8xf32>) pattern(#attn.random<block = 2, per_row = 1, seed = 3>)
+      -> tensor<1x1x8x8xf32>
+  return %r : tensor<1x1x8x8xf32>
+}
+
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %op = transform.structured.match ops{["attn.sdpa"]} in %root : (!transform.any_op) -> !transform.any_op
+    // expected-error @below {{failed to tile using partial reduction}}
+    %f:2, %s, %c, %l = transform.structured.tile_reduction_using_for %op by tile_sizes = [0, 0, 0, 4]
+        : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}

@@ -111,3 +111,38 @@ module attributes {transform.with_named_sequence} {
     transform.yield
   }
 }
+
+// -----
+
+// Split-KV: the key dim is the reduction. Each of 3 splits is an attn.sdpa
+// on its keys with an lse result (the op has none), written to slot %s of
+// the partial state; the merge is the log-sum-exp over the splits.
+// CHECK-LABEL: func.func @split_kv
+// CHECK-DAG: %[[O0:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<1x2x?x8x3xf32>)
+// CHECK-DAG: %[[L0:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<1x2x?x3xf32>)
+// CHECK: %[[P:.*]]:2 = scf.forall (%[[S:.*]]) in (3) shared_outs(%[[O:.*]] = %[[O0]], %[[L:.*]] = %[[L0]])
+// CHECK:   %[[R:.*]], %[[LSE:.*]] = attn.sdpa
+// CHECK-SAME: mask({{.*}} : tensor<?x?xi1>)
+// CHECK-SAME: -> tensor<1x2x?x8xf32>, tensor<1x2x?xf32>
+// CHECK:   tensor.parallel_insert_slice %[[R]] into %[[O]][0, 0, 0, 0, %[[S]]] [1, 2, %{{.*}}, 8, 1]
+// CHECK:   tensor.parallel_insert_slice %[[LSE]] into %[[L]][0, 0, 0, %[[S]]] [1, 2, %{{.*}}, 1]
+// CHECK: %[[MAX:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[P]]#1 :
+// CHECK:   arith.maximumf
+// CHECK: %[[SUM:.*]] = linalg.generic {{.*}} ins(%[[P]]#1, %[[MAX]] :
+// CHECK:   math.exp
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%[[P]]#0, %[[P]]#1, %[[MAX]], %[[SUM]] :
+func.func @split_kv(%q: tensor<1x2x?x8xf32>, %k: tensor<1x2x?x8xf32>, %o: tensor<1x2x?x8xf32>,
+                    %m: tensor<?x?xi1>) -> tensor<1x2x?x8xf32> {
+  %r = attn.sdpa ins(%q, %k, %k : tensor<1x2x?x8xf32>, tensor<1x2x?x8xf32>, tensor<1x2x?x8xf32>)
+      outs(%o : tensor<1x2x?x8xf32>) mask(%m : tensor<?x?xi1>) -> tensor<1x2x?x8xf32>
+  return %r : tensor<1x2x?x8xf32>
+}
+
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %op = transform.structured.match ops{["attn.sdpa"]} in %root : (!transform.any_op) -> !transform.any_op
+    %f:2, %s, %c, %l = transform.structured.tile_reduction_using_forall %op by num_threads = [0, 0, 0, 3]
+        : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}
