@@ -19,48 +19,12 @@ from attn_mlir.patterns import Causal, Window
 from attn_mlir.run import attn_run_path, run
 from helpers import assert_close
 
-TILE_FOR = """
+SCRIPT = """
 module attributes {{transform.with_named_sequence}} {{
   transform.named_sequence @__transform_main(%root: !transform.any_op {{transform.readonly}}) {{
     %op = transform.structured.match ops{{["attn.sdpa"]}} in %root : (!transform.any_op) -> !transform.any_op
-    %t, %l:{n} = transform.structured.tile_using_for %op tile_sizes [{sizes}]
-        : (!transform.any_op) -> (!transform.any_op{handles})
-    transform.yield
-  }}
-}}
-"""
-
-TILE_FORALL = """
-module attributes {{transform.with_named_sequence}} {{
-  transform.named_sequence @__transform_main(%root: !transform.any_op {{transform.readonly}}) {{
-    %op = transform.structured.match ops{{["attn.sdpa"]}} in %root : (!transform.any_op) -> !transform.any_op
-    %t, %l = transform.structured.tile_using_forall %op tile_sizes [{sizes}]
-        : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
-    transform.yield
-  }}
-}}
-"""
-
-
-SPLIT_FORALL = """
-module attributes {{transform.with_named_sequence}} {{
-  transform.named_sequence @__transform_main(%root: !transform.any_op {{transform.readonly}}) {{
-    %op = transform.structured.match ops{{["attn.sdpa"]}} in %root : (!transform.any_op) -> !transform.any_op
-    %f:2, %s, %c, %l = transform.structured.tile_reduction_using_forall %op
-        by num_threads = [0, 0, 0, {n}]
-        : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
-    transform.yield
-  }}
-}}
-"""
-
-SPLIT_FOR = """
-module attributes {{transform.with_named_sequence}} {{
-  transform.named_sequence @__transform_main(%root: !transform.any_op {{transform.readonly}}) {{
-    %op = transform.structured.match ops{{["attn.sdpa"]}} in %root : (!transform.any_op) -> !transform.any_op
-    %f:2, %s, %c, %l = transform.structured.tile_reduction_using_for %op
-        by tile_sizes = [0, 0, 0, {n}]
-        : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
+    {results} = transform.structured.{tiling} %op {args}
+        : (!transform.any_op) -> ({types})
     transform.yield
   }}
 }}
@@ -71,16 +35,18 @@ def tile(ir, sizes, forall):
     """`ir` with its attn.sdpa tiled by a transform script given as a preloaded library.
     `forall` is True / False (tile_using_forall / _for over batch, head, query with `sizes`) or
     "split-forall" / "split-for" (split-KV: `sizes` is the number of splits / the key tile)."""
-    if forall == "split-forall":
-        script = SPLIT_FORALL.format(n=sizes)
-    elif forall == "split-for":
-        script = SPLIT_FOR.format(n=sizes)
-    elif forall:
-        script = TILE_FORALL.format(sizes=", ".join(map(str, sizes)))
+    if forall in ("split-forall", "split-for"):
+        results, handles = "%f:2, %s, %c, %l", 5
+        tiling, args = (("tile_reduction_using_forall", f"by num_threads = [0, 0, 0, {sizes}]")
+                        if forall == "split-forall" else
+                        ("tile_reduction_using_for", f"by tile_sizes = [0, 0, 0, {sizes}]"))
     else:
-        n = sum(1 for s in sizes if s)
-        script = TILE_FOR.format(sizes=", ".join(map(str, sizes)), n=n,
-                                 handles=", !transform.any_op" * n)
+        n = 1 if forall else sum(1 for s in sizes if s)
+        results, handles = f"%t, %l:{n}", n + 1
+        tiling = "tile_using_forall" if forall else "tile_using_for"
+        args = f"tile_sizes [{', '.join(map(str, sizes))}]"
+    script = SCRIPT.format(results=results, tiling=tiling, args=args,
+                           types=", ".join(["!transform.any_op"] * handles))
     attn_opt = pathlib.Path(attn_run_path()).with_name("attn-opt")
     with tempfile.TemporaryDirectory() as tmp:
         lib = pathlib.Path(tmp) / "script.mlir"

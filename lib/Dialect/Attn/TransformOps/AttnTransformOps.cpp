@@ -37,20 +37,27 @@ static FailureOr<FloatType> computeType(Operation *op, StringRef name) {
   return parseComputeType(op, op->getName().getStringRef(), name);
 }
 
-/// Runs the passes that `build` adds on `target`, which must be isolated
-/// from above.
+/// Runs the passes that `build` adds on each payload op of `targets`, which
+/// must be isolated from above; `check` may refuse a target first.
 static DiagnosedSilenceableFailure
-runPasses(Operation *transform, Operation *target,
-          function_ref<void(OpPassManager &)> build) {
-  if (!target->hasTrait<OpTrait::IsIsolatedFromAbove>())
-    return emitDefiniteFailure(transform)
-           << "expects targets isolated from above (a function or a "
-              "module), but got " << target->getName();
-  PassManager pm(target->getContext(), target->getName().getStringRef(),
-                 OpPassManager::Nesting::Implicit);
-  build(pm);
-  if (failed(pm.run(target)))
-    return emitDefiniteFailure(transform) << "the passes failed on the target";
+runPasses(Operation *transform, transform::TransformState &state,
+          Value targets, function_ref<void(OpPassManager &)> build,
+          function_ref<bool(Operation *)> check = nullptr) {
+  for (Operation *target : state.getPayloadOps(targets)) {
+    if (check && !check(target))
+      return DiagnosedSilenceableFailure::definiteFailure();
+    if (!target->hasTrait<OpTrait::IsIsolatedFromAbove>())
+      return emitDefiniteFailure(transform)
+             << "expects targets isolated from above (a function or a "
+                "module), but got "
+             << target->getName();
+    PassManager pm(target->getContext(), target->getName().getStringRef(),
+                   OpPassManager::Nesting::Implicit);
+    build(pm);
+    if (failed(pm.run(target)))
+      return emitDefiniteFailure(transform)
+             << "the passes failed on the target";
+  }
   return DiagnosedSilenceableFailure::success();
 }
 
@@ -178,15 +185,9 @@ DiagnosedSilenceableFailure
 PrepareTileLoopsOp::apply(transform::TransformRewriter &,
                           transform::TransformResults &,
                           transform::TransformState &state) {
-  for (Operation *target : state.getPayloadOps(getTarget())) {
-    DiagnosedSilenceableFailure diag =
-        runPasses(*this, target, [](OpPassManager &pm) {
-          pm.addPass(createAttnPrepareTileLoops());
-        });
-    if (!diag.succeeded())
-      return diag;
-  }
-  return DiagnosedSilenceableFailure::success();
+  return runPasses(*this, state, getTarget(), [](OpPassManager &pm) {
+    pm.addPass(createAttnPrepareTileLoops());
+  });
 }
 
 void PrepareTileLoopsOp::getEffects(
@@ -205,16 +206,16 @@ LowerToCpuOp::apply(transform::TransformRewriter &,
   CpuPipelineOptions options;
   options.mode = getMode().str();
   options.vectorWidth = getVectorWidth();
-  for (Operation *target : state.getPayloadOps(getTarget())) {
-    if (!isa<ModuleOp>(target))
-      return emitDefiniteFailure()
-             << "expects builtin.module targets, but got " << target->getName();
-    DiagnosedSilenceableFailure diag = runPasses(
-        *this, target, [&](OpPassManager &pm) { buildCpuBackend(pm, options); });
-    if (!diag.succeeded())
-      return diag;
-  }
-  return DiagnosedSilenceableFailure::success();
+  return runPasses(
+      *this, state, getTarget(),
+      [&](OpPassManager &pm) { buildCpuBackend(pm, options); },
+      [&](Operation *target) {
+        if (isa<ModuleOp>(target))
+          return true;
+        emitOpError() << "expects builtin.module targets, but got "
+                      << target->getName();
+        return false;
+      });
 }
 
 void LowerToCpuOp::getEffects(
