@@ -33,17 +33,18 @@ module attributes {{transform.with_named_sequence}} {{
 
 def tile(ir, sizes, forall):
     """`ir` with its attn.sdpa tiled by a transform script given as a preloaded library.
-    `forall` is True / False (tile_using_forall / _for over batch, head, query with `sizes`) or
-    "split-forall" / "split-for" (split-KV: `sizes` is the number of splits / the key tile)."""
+    `forall` is True / False (tile_using_forall / _for over batch, head, query with `sizes`),
+    "fuse" (tile with scf.for and fuse the producers), or "split-forall" / "split-for"
+    (split-KV: `sizes` is the number of splits / the key tile)."""
     if forall in ("split-forall", "split-for"):
         results, handles = "%f:2, %s, %c, %l", 5
         tiling, args = (("tile_reduction_using_forall", f"by num_threads = [0, 0, 0, {sizes}]")
                         if forall == "split-forall" else
                         ("tile_reduction_using_for", f"by tile_sizes = [0, 0, 0, {sizes}]"))
     else:
-        n = 1 if forall else sum(1 for s in sizes if s)
+        n = 1 if forall is True else sum(1 for s in sizes if s)
         results, handles = f"%t, %l:{n}", n + 1
-        tiling = "tile_using_forall" if forall else "tile_using_for"
+        tiling = {True: "tile_using_forall", False: "tile_using_for", "fuse": "fuse"}[forall]
         args = f"tile_sizes [{', '.join(map(str, sizes))}]"
     script = SCRIPT.format(results=results, tiling=tiling, args=args,
                            types=", ".join(["!transform.any_op"] * handles))
@@ -204,3 +205,34 @@ def test_split_kv_positions_span(sizes, forall, mode):
                    max_span=6.0)
     check(SPLIT_POSITIONS_IR, [q, k, v, np.zeros((1, 4, 9, 8), np.float32), qp, kp, z], [exp],
           sizes, forall, mode)
+
+
+FUSE_IR = """
+func.func @f(%x: tensor<2x4x10x8xf32>, %k: tensor<2x2x7x8xf32>, %v: tensor<2x2x7x8xf32>,
+             %o: tensor<2x4x10x8xf32>) -> tensor<2x4x10x8xf32> {
+  %e = tensor.empty() : tensor<2x4x10x8xf32>
+  %q = linalg.generic {indexing_maps = [affine_map<(a, b, c, d) -> (a, b, c, d)>,
+                                        affine_map<(a, b, c, d) -> (a, b, c, d)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x : tensor<2x4x10x8xf32>) outs(%e : tensor<2x4x10x8xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    %t = math.tanh %a : f32
+    linalg.yield %t : f32
+  } -> tensor<2x4x10x8xf32>
+  %r = attn.sdpa ins(%q, %k, %v : tensor<2x4x10x8xf32>, tensor<2x2x7x8xf32>, tensor<2x2x7x8xf32>)
+      outs(%o : tensor<2x4x10x8xf32>) pattern(#attn.window<left = 2, right = 1>)
+      -> tensor<2x4x10x8xf32>
+  return %r : tensor<2x4x10x8xf32>
+}
+"""
+
+
+@pytest.mark.parametrize("mode", ["reference", "fused"])
+def test_fuse_producer(mode):
+    """transform.structured.fuse: the query's producer is computed per (head, query) tile."""
+    rng = np.random.default_rng(5)
+    x, k, v = rand(rng, 2, 4, 10, 8), rand(rng, 2, 2, 7, 8), rand(rng, 2, 2, 7, 8)
+    exp = ref.sdpa(np.tanh(x.astype(np.float64)), k, v, pattern=Window(2, 1))
+    tiled = tile(FUSE_IR, [0, 2, 3], "fuse")
+    assert tiled.index("math.tanh") > tiled.index("scf.for")
+    check(FUSE_IR, [x, k, v, np.zeros((2, 4, 10, 8), np.float32)], [exp], [0, 2, 3], "fuse", mode)

@@ -146,3 +146,36 @@ module attributes {transform.with_named_sequence} {
     transform.yield
   }
 }
+
+// -----
+
+// Tile and fuse: the query's producer is computed per (head, query) tile.
+// CHECK-LABEL: func.func @fuse_producer
+// CHECK: scf.for
+// CHECK:   scf.for
+// CHECK:     linalg.generic {{.*}} ins(%{{.*}} : tensor<1x2x4x8xf32>)
+// CHECK:       math.tanh
+// CHECK:     attn.sdpa ins(%{{.*}} : tensor<1x2x4x8xf32>, tensor<1x1x12x8xf32>, tensor<1x1x12x8xf32>)
+func.func @fuse_producer(%x: tensor<1x4x16x8xf32>, %k: tensor<1x2x12x8xf32>, %v: tensor<1x2x12x8xf32>,
+                         %o: tensor<1x4x16x8xf32>) -> tensor<1x4x16x8xf32> {
+  %e = tensor.empty() : tensor<1x4x16x8xf32>
+  %q = linalg.generic {indexing_maps = [affine_map<(a, b, c, d) -> (a, b, c, d)>, affine_map<(a, b, c, d) -> (a, b, c, d)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x : tensor<1x4x16x8xf32>) outs(%e : tensor<1x4x16x8xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    %t = math.tanh %a : f32
+    linalg.yield %t : f32
+  } -> tensor<1x4x16x8xf32>
+  %r = attn.sdpa ins(%q, %k, %v : tensor<1x4x16x8xf32>, tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>)
+      outs(%o : tensor<1x4x16x8xf32>) pattern(#attn.causal) -> tensor<1x4x16x8xf32>
+  return %r : tensor<1x4x16x8xf32>
+}
+
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %op = transform.structured.match ops{["attn.sdpa"]} in %root : (!transform.any_op) -> !transform.any_op
+    %t, %l:2 = transform.structured.fuse %op tile_sizes [0, 2, 4]
+        : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}
