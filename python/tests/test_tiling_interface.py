@@ -16,7 +16,7 @@ import pytest
 
 from attn_mlir import reference as ref
 from attn_mlir.patterns import Causal, Window
-from attn_mlir.run import attn_run_path, run
+from attn_mlir.run import AttnRunError, attn_run_path, run
 from helpers import assert_close
 
 SCRIPT = """
@@ -236,3 +236,36 @@ def test_fuse_producer(mode):
     tiled = tile(FUSE_IR, [0, 2, 3], "fuse")
     assert tiled.index("math.tanh") > tiled.index("scf.for")
     check(FUSE_IR, [x, k, v, np.zeros((2, 4, 10, 8), np.float32)], [exp], [0, 2, 3], "fuse", mode)
+
+
+DYNAMIC_HEADS_IR = """
+func.func @f(%q: tensor<1x?x9x8xf32>, %k: tensor<1x?x11x8xf32>, %v: tensor<1x?x11x8xf32>,
+             %o: tensor<1x?x9x8xf32>, %z: tensor<?xf32>) -> (tensor<1x?x9x8xf32>, tensor<1x?x9xf32>) {
+  %r, %lse = attn.sdpa ins(%q, %k, %v : tensor<1x?x9x8xf32>, tensor<1x?x11x8xf32>, tensor<1x?x11x8xf32>)
+      outs(%o : tensor<1x?x9x8xf32>) span(%z : tensor<?xf32>) pattern(#attn.causal<offset = 1>)
+      {ramp = 2.0 : f32, max_span = 5.0 : f32} -> tensor<1x?x9x8xf32>, tensor<1x?x9xf32>
+  return %r, %lse : tensor<1x?x9x8xf32>, tensor<1x?x9xf32>
+}
+"""
+
+
+@pytest.mark.parametrize("heads,kv_heads,head_tile", [(6, 3, 2), (6, 2, 1), (4, 1, 2)])
+def test_dynamic_head_counts(heads, kv_heads, head_tile):
+    """Head tiles over dynamic H and Hkv: the KV-head range is computed at run time."""
+    rng = np.random.default_rng(6)
+    q, k, v = rand(rng, 1, heads, 9, 8), rand(rng, 1, kv_heads, 11, 8), rand(rng, 1, kv_heads, 11, 8)
+    z = rng.uniform(0, 6, heads).astype(np.float32)
+    exp, lse = ref.sdpa(q, k, v, pattern=Causal(offset=1), span=z, ramp=2.0, max_span=5.0,
+                        return_lse=True)
+    check(DYNAMIC_HEADS_IR, [q, k, v, np.zeros((1, heads, 9, 8), np.float32), z], [exp, lse],
+          [0, head_tile, 4], False, "reference")
+
+
+def test_dynamic_head_tile_across_groups_aborts():
+    """A head tile that straddles two groups (3 heads, groups of 2) stops at the run-time check."""
+    rng = np.random.default_rng(7)
+    q, k, v = rand(rng, 1, 6, 9, 8), rand(rng, 1, 3, 11, 8), rand(rng, 1, 3, 11, 8)
+    z = np.ones(6, np.float32)
+    with pytest.raises(AttnRunError, match="a head tile must cover whole groups"):
+        check(DYNAMIC_HEADS_IR, [q, k, v, np.zeros((1, 6, 9, 8), np.float32), z], [], [0, 3, 4],
+              False, "reference")
