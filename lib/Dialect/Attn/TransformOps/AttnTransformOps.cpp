@@ -40,8 +40,8 @@ static FailureOr<FloatType> computeType(Operation *op, StringRef name) {
 /// Runs the passes that `build` adds on each payload op of `targets`, which
 /// must be isolated from above; `check` may refuse a target first.
 static DiagnosedSilenceableFailure
-runPasses(Operation *transform, transform::TransformState &state,
-          Value targets, function_ref<void(OpPassManager &)> build,
+runPasses(Operation *transform, transform::TransformState &state, Value targets,
+          function_ref<void(OpPassManager &)> build,
           function_ref<bool(Operation *)> check = nullptr) {
   for (Operation *target : state.getPayloadOps(targets)) {
     if (check && !check(target))
@@ -67,7 +67,8 @@ runPasses(Operation *transform, transform::TransformState &state,
 
 DiagnosedSilenceableFailure
 DecomposeOp::apply(transform::TransformRewriter &rewriter,
-                   transform::TransformResults &, transform::TransformState &state) {
+                   transform::TransformResults &,
+                   transform::TransformState &state) {
   FailureOr<FloatType> type = computeType(*this, getComputeType());
   if (failed(type))
     return DiagnosedSilenceableFailure::definiteFailure();
@@ -102,11 +103,11 @@ void DecomposeOp::getEffects(
 
 /// Replaces each attn.sdpa of `target` by what `build` makes of it; returns
 /// the ops that define the first replacement values.
-static DiagnosedSilenceableFailure replaceSdpaOps(
-    Operation *transform, transform::TransformRewriter &rewriter,
-    transform::TransformState &state, Value target,
-    function_ref<FailureOr<SmallVector<Value>>(SdpaOp)> build,
-    SmallVectorImpl<Operation *> &results) {
+static DiagnosedSilenceableFailure
+replaceSdpaOps(Operation *transform, transform::TransformRewriter &rewriter,
+               transform::TransformState &state, Value target,
+               function_ref<FailureOr<SmallVector<Value>>(SdpaOp)> build,
+               SmallVectorImpl<Operation *> &results) {
   for (Operation *op : state.getPayloadOps(target)) {
     auto sdpa = dyn_cast<SdpaOp>(op);
     if (!sdpa) {
@@ -202,7 +203,8 @@ LowerToCpuOp::apply(transform::TransformRewriter &,
                     transform::TransformState &state) {
   if (getMode() != "fused" && getMode() != "reference")
     return emitDefiniteFailure() << "expects mode \"fused\" or \"reference\", "
-                                    "but got \"" << getMode() << "\"";
+                                    "but got \""
+                                 << getMode() << "\"";
   CpuPipelineOptions options;
   options.mode = getMode().str();
   options.vectorWidth = getVectorWidth();

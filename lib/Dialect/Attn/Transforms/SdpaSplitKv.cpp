@@ -62,8 +62,7 @@ struct MergeBuilder {
   /// exp(l - m), or 0 when m is -inf (then l is -inf too).
   static Value weight(OpBuilder &nb, Location nl, Value l, Value m) {
     Value ninf = arith::ConstantOp::create(
-        nb, nl,
-        nb.getF32FloatAttr(-std::numeric_limits<double>::infinity()));
+        nb, nl, nb.getF32FloatAttr(-std::numeric_limits<double>::infinity()));
     Value none =
         arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ, m, ninf);
     Value w = math::ExpOp::create(nb, nl, arith::SubFOp::create(nb, nl, l, m));
@@ -87,8 +86,7 @@ struct MergeBuilder {
   }
 };
 
-SmallVector<utils::IteratorType> iterators(unsigned parallel,
-                                           bool reduction) {
+SmallVector<utils::IteratorType> iterators(unsigned parallel, bool reduction) {
   SmallVector<utils::IteratorType> types(parallel,
                                          utils::IteratorType::parallel);
   if (reduction)
@@ -139,8 +137,8 @@ std::pair<Value, Value> mergeTwo(OpBuilder &b, Location loc, Value prevO,
         Value zero = arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(0));
         Value empty =
             arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ, sum, zero);
-        Value v = arith::AddFOp::create(nb, nl, m,
-                                        math::LogOp::create(nb, nl, sum));
+        Value v =
+            arith::AddFOp::create(nb, nl, m, math::LogOp::create(nb, nl, sum));
         return arith::SelectOp::create(nb, nl, empty, m, v).getResult();
       });
   return {newO, newLse};
@@ -163,8 +161,7 @@ struct SdpaPartialReductionModel
   }
 
   FailureOr<SmallVector<Value>> generateInitialTensorForPartialReduction(
-      Operation *op, OpBuilder &b, Location loc,
-      ArrayRef<OpFoldResult> sizes,
+      Operation *op, OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
       const SetVector<unsigned> &reductionDims) const {
     if (failed(checkDims(op, reductionDims)))
       return failure();
@@ -180,13 +177,11 @@ struct SdpaPartialReductionModel
     return SmallVector<Value>{o, lse};
   }
 
-  FailureOr<TilingResult>
-  tileToPartialReduction(Operation *op, OpBuilder &b, Location loc,
-                         ReductionTilingStrategy strategy, ValueRange init,
-                         ArrayRef<OpFoldResult> offsets,
-                         ArrayRef<OpFoldResult> sizes,
-                         const SetVector<unsigned> &reductionDims,
-                         ArrayRef<OpFoldResult>) const {
+  FailureOr<TilingResult> tileToPartialReduction(
+      Operation *op, OpBuilder &b, Location loc,
+      ReductionTilingStrategy strategy, ValueRange init,
+      ArrayRef<OpFoldResult> offsets, ArrayRef<OpFoldResult> sizes,
+      const SetVector<unsigned> &reductionDims, ArrayRef<OpFoldResult>) const {
     if (failed(checkDims(op, reductionDims)))
       return failure();
     auto sdpa = cast<SdpaOp>(op);
@@ -219,8 +214,7 @@ struct SdpaPartialReductionModel
 
   /// Where a split's (o, lse) goes in the partial state: at `slot` of the
   /// split dimension.
-  static void positions(OpBuilder &b, SdpaOp op,
-                        ArrayRef<OpFoldResult> offsets,
+  static void positions(OpBuilder &b, SdpaOp op, ArrayRef<OpFoldResult> offsets,
                         ArrayRef<OpFoldResult> sizes, OpFoldResult slot,
                         SmallVector<OpFoldResult> &oOff,
                         SmallVector<OpFoldResult> &oSize,
@@ -255,8 +249,7 @@ struct SdpaPartialReductionModel
   }
 
   FailureOr<MergeResult>
-  mergeReductions(Operation *op, OpBuilder &b, Location loc,
-                  ValueRange partial,
+  mergeReductions(Operation *op, OpBuilder &b, Location loc, ValueRange partial,
                   const SetVector<unsigned> &reductionDims) const {
     if (failed(checkDims(op, reductionDims)))
       return failure();
@@ -285,7 +278,8 @@ struct SdpaPartialReductionModel
     outShape.push_back(b.getIndexAttr(valueDim(sdpa)));
     AffineMap rows5 = mb.map(5, {0, 1, 2}), lse5 = mb.map(5, {0, 1, 2, 4});
     Value o = mb.generic(
-        {accO, accLse, max, sum}, mb.filled(outShape, b.getF32Type(), mb.f32(0)),
+        {accO, accLse, max, sum},
+        mb.filled(outShape, b.getF32Type(), mb.f32(0)),
         {mb.map(5, {0, 1, 2, 3, 4}), lse5, rows5, rows5,
          mb.map(5, {0, 1, 2, 3})},
         iterators(4, true), [](OpBuilder &nb, Location nl, ValueRange a) {
@@ -295,17 +289,17 @@ struct SdpaPartialReductionModel
           Value w = arith::DivFOp::create(
               nb, nl, MergeBuilder::weight(nb, nl, a[1], a[2]), a[3]);
           w = arith::SelectOp::create(nb, nl, none, zero, w);
-          Value term = arith::MulFOp::create(
-              nb, nl, w, MergeBuilder::widen(nb, nl, a[0]));
+          Value term = arith::MulFOp::create(nb, nl, w,
+                                             MergeBuilder::widen(nb, nl, a[0]));
           return arith::AddFOp::create(nb, nl, a[4], term).getResult();
         });
     // Into the op's destination, in its element type.
     AffineMap id4 = mb.map(4, {0, 1, 2, 3});
-    Value result = mb.generic(
-        {o}, sdpa.getInit(), {id4, id4}, iterators(4, false),
-        [](OpBuilder &nb, Location nl, ValueRange a) {
-          return MergeBuilder::narrow(nb, nl, a[0], a[1].getType());
-        });
+    Value result =
+        mb.generic({o}, sdpa.getInit(), {id4, id4}, iterators(4, false),
+                   [](OpBuilder &nb, Location nl, ValueRange a) {
+                     return MergeBuilder::narrow(nb, nl, a[0], a[1].getType());
+                   });
     // The op that makes the result is the merge op (transform handles
     // expect one).
     SmallVector<Operation *> ops = {result.getDefiningOp()};
@@ -313,8 +307,7 @@ struct SdpaPartialReductionModel
     if (Value lseResult = sdpa.getLse()) {
       AffineMap id3 = mb.map(3, {0, 1, 2});
       Value lse = mb.generic(
-          {max, sum},
-          tensor::EmptyOp::create(b, loc, rows, b.getF32Type()),
+          {max, sum}, tensor::EmptyOp::create(b, loc, rows, b.getF32Type()),
           {id3, id3, id3}, iterators(3, false),
           [](OpBuilder &nb, Location nl, ValueRange a) {
             Value zero =

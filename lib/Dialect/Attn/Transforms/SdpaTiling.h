@@ -1,7 +1,8 @@
 //===- SdpaTiling.h - Tiles of attn.sdpa ------------------------*- C++ -*-===//
 //
-// Shared by the TilingInterface model (SdpaTiling.cpp) and the split-KV
-// PartialReductionOpInterface model (SdpaSplitKv.cpp) of attn.sdpa.
+// Shared by the TilingInterface model (SdpaTiling.cpp), the tile builder
+// (SdpaTile.cpp) and the split-KV PartialReductionOpInterface model
+// (SdpaSplitKv.cpp) of attn.sdpa.
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTN_LIB_DIALECT_ATTN_TRANSFORMS_SDPATILING_H
@@ -36,15 +37,17 @@ struct SdpaTileOp {
 /// diagnostic on `op` when the tile cannot be one attn.sdpa.
 FailureOr<SdpaTileOp> buildSdpaTile(OpBuilder &b, SdpaOp op,
                                     ArrayRef<OpFoldResult> offsets,
-                                    ArrayRef<OpFoldResult> sizes,
-                                    bool withLse);
+                                    ArrayRef<OpFoldResult> sizes, bool withLse);
+
+/// Whether [offset, offset + size) is all of dim `dim` of `tensor`
+/// (statically: a constant, or a tensor.dim of that dim).
+bool isWhole(OpFoldResult offset, OpFoldResult size, Value tensor, int64_t dim);
 
 /// Attaches PartialReductionOpInterface (split-KV) to attn.sdpa.
 void attachSdpaPartialReduction(MLIRContext &ctx);
 
 /// The sizes of `value`'s dims.
-inline SmallVector<OpFoldResult> dims(OpBuilder &b, Location loc,
-                                      Value value) {
+inline SmallVector<OpFoldResult> dims(OpBuilder &b, Location loc, Value value) {
   return tensor::getMixedSizes(b, loc, value);
 }
 
