@@ -36,7 +36,11 @@ def tile(ir, sizes, forall):
     `forall` is True / False (tile_using_forall / _for over batch, head, query with `sizes`),
     "fuse" (tile with scf.for and fuse the producers), or "split-forall" / "split-for"
     (split-KV: `sizes` is the number of splits / the key tile)."""
-    if forall in ("split-forall", "split-for"):
+    if forall == "heads-then-split":
+        # Heads with tile_using_forall, then split-KV of the tiled op.
+        results, handles, args = "%t, %l", 2, f"tile_sizes [0, {sizes[0]}, 0]"
+        tiling = "tile_using_forall"
+    elif forall in ("split-forall", "split-for"):
         results, handles = "%f:2, %s, %c, %l", 5
         tiling, args = (("tile_reduction_using_forall", f"by num_threads = [0, 0, 0, {sizes}]")
                         if forall == "split-forall" else
@@ -48,6 +52,11 @@ def tile(ir, sizes, forall):
         args = f"tile_sizes [{', '.join(map(str, sizes))}]"
     script = SCRIPT.format(results=results, tiling=tiling, args=args,
                            types=", ".join(["!transform.any_op"] * handles))
+    if forall == "heads-then-split":
+        split = (f"%f:2, %s, %c, %l2 = transform.structured.tile_reduction_using_forall %t "
+                 f"by num_threads = [0, 0, 0, {sizes[1]}] : (!transform.any_op) -> "
+                 f"({', '.join(['!transform.any_op'] * 5)})\n    transform.yield")
+        script = script.replace("transform.yield", split)
     attn_opt = pathlib.Path(attn_run_path()).with_name("attn-opt")
     with tempfile.TemporaryDirectory() as tmp:
         lib = pathlib.Path(tmp) / "script.mlir"
@@ -129,7 +138,8 @@ func.func @f(%q: tensor<?x4x?x8xf32>, %k: tensor<?x1x?x8xf32>, %v: tensor<?x1x?x
 
 
 @pytest.mark.parametrize("sizes,forall", [([1, 2, 4], False), ([1, 1, 5], True),
-                                          (4, "split-forall"), (3, "split-for")])
+                                          (4, "split-forall"), (3, "split-for"),
+                                          ((2, 3), "heads-then-split")])
 @pytest.mark.parametrize("mode", ["reference", "fused"])
 def test_dynamic_score_mod_bias_default_positions(sizes, forall, mode):
     rng = np.random.default_rng(2)
