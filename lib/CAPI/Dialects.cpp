@@ -3,6 +3,7 @@
 #include "attn-c/Dialects.h"
 
 #include "attn/Dialect/Attn/IR/AttnDialect.h"
+#include "attn/Dialect/Attn/TransformOps/AttnTransformOps.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 
 #include "mlir/CAPI/IR.h"
@@ -41,6 +42,8 @@ void attnRegisterAllDialects(MlirDialectRegistry registry) {
   registerAllExtensions(r);
   r.insert<attn::AttnDialect>();
   attn::registerDecompositionInterfaces(r);
+  attn::registerSdpaTilingInterface(r);
+  attn::registerTransformDialectExtension(r);
   registerLLVMTranslations(r);
 }
 

@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Dialect/Attn/IR/AttnDialect.h"
+#include "attn/Dialect/Attn/TransformOps/AttnTransformOps.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -25,10 +26,13 @@
 
 using namespace mlir;
 
-/// Adds the attn dialect and the decomposition models it attaches to its ops.
+/// Adds the attn dialect, the decomposition and tiling models it attaches to
+/// its ops, and the transform.attn.* ops.
 static void registerAttnDialect(DialectRegistry *registry) {
   registry->insert<attn::AttnDialect>();
   attn::registerDecompositionInterfaces(*registry);
+  attn::registerSdpaTilingInterface(*registry);
+  attn::registerTransformDialectExtension(*registry);
 }
 
 /// The entry point `--load-dialect-plugin` looks up.

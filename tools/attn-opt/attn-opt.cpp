@@ -1,5 +1,6 @@
 //===- attn-opt.cpp - mlir-opt with the attn dialect and passes -----------===//
 #include "attn/Dialect/Attn/IR/AttnDialect.h"
+#include "attn/Dialect/Attn/TransformOps/AttnTransformOps.h"
 #include "attn/Dialect/Attn/Transforms/GpuPipeline.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 
@@ -17,6 +18,8 @@ int main(int argc, char **argv) {
   mlir::registerAllExtensions(registry);
   registry.insert<mlir::attn::AttnDialect>();
   mlir::attn::registerDecompositionInterfaces(registry);
+  mlir::attn::registerSdpaTilingInterface(registry);
+  mlir::attn::registerTransformDialectExtension(registry);
   // The GPU route: the NVVM target (nvvm-attach-target, gpu-module-to-binary)
   // and the LLVM IR translations that serialising a gpu.module needs.
   mlir::attn::registerGpuTargets(registry);

@@ -108,6 +108,13 @@ LogicalResult mlir::attn::buildCpuPipeline(
     lowerOptions.computeType = options.computeType;
     pm.addPass(createAttnLowerToLinalg(lowerOptions));
   }
+  buildCpuBackend(pm, options);
+  return success();
+}
+
+void mlir::attn::buildCpuBackend(OpPassManager &pm,
+                                 const CpuPipelineOptions &options) {
+  bool fused = options.mode == "fused";
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 
@@ -176,7 +183,6 @@ LogicalResult mlir::attn::buildCpuPipeline(
   pm.addPass(createUBToLLVMConversionPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createCanonicalizerPass());
-  return success();
 }
 
 void mlir::attn::registerAttnPassesAndPipelines() {

@@ -111,10 +111,11 @@ namespace {
 struct AttnPrepareTileLoops
     : public attn::impl::AttnPrepareTileLoopsBase<AttnPrepareTileLoops> {
   void runOnOperation() override {
-    SmallVector<linalg::LinalgOp> ops;
+    // A set: a flash form nested in another forall (sdpa tiled with
+    // tile_using_forall first) is inside two foralls.
+    llvm::SetVector<linalg::LinalgOp> ops;
     getOperation()->walk([&](scf::ForallOp forall) {
-      forall.getBody()->walk(
-          [&](linalg::LinalgOp op) { ops.push_back(op); });
+      forall.getBody()->walk([&](linalg::LinalgOp op) { ops.insert(op); });
     });
     IRRewriter rewriter(&getContext());
     for (linalg::LinalgOp op : ops) {

@@ -35,6 +35,12 @@ struct KeyTile {
   Value first, last;  // i64 position range
 };
 
+/// The flash form of `op` at the builder's insertion point (the reference
+/// lowering when a head dim is 0); returns the values that replace its
+/// results. attn-tile and transform.attn.tile use it.
+SmallVector<Value> buildFlashForm(OpBuilder &b, SdpaOp op, int64_t qTile,
+                                  int64_t kvTile, FloatType computeType);
+
 /// Builds the flash form of one attn.sdpa.
 class SdpaTiler {
 public:

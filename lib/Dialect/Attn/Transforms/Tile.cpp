@@ -336,20 +336,22 @@ struct AttnTilePass : public attn::impl::AttnTileBase<AttnTilePass> {
     IRRewriter rewriter(&getContext());
     for (SdpaOp op : targets) {
       rewriter.setInsertionPoint(op);
-      // A head dim of 0 leaves nothing to tile (and an extract_slice at
-      // offset 0 of a static 0 dim does not verify): such an op takes the
-      // reference lowering, whose size is then that of the scores alone.
-      if (cast<RankedTensorType>(op.getQuery().getType()).getDimSize(3) == 0 ||
-          cast<RankedTensorType>(op.getValue().getType()).getDimSize(3) == 0) {
-        rewriter.replaceOp(op, attn::detail::buildSdpaLinalg(
-                                   rewriter, op.getLoc(),
-                                   attn::detail::getSdpaParts(op), type));
-        continue;
-      }
-      SmallVector<Value> results =
-          SdpaTiler(rewriter, op, qTile, kvTile, type).run();
-      rewriter.replaceOp(op, results);
+      rewriter.replaceOp(op, buildFlashForm(rewriter, op, qTile, kvTile, type));
     }
   }
 };
 } // namespace
+
+SmallVector<Value> mlir::attn::tile::buildFlashForm(OpBuilder &b, SdpaOp op,
+                                                    int64_t qTile,
+                                                    int64_t kvTile,
+                                                    FloatType type) {
+  // A head dim of 0 leaves nothing to tile (and an extract_slice at offset 0
+  // of a static 0 dim does not verify): such an op takes the reference
+  // lowering, whose size is then that of the scores alone.
+  if (cast<RankedTensorType>(op.getQuery().getType()).getDimSize(3) == 0 ||
+      cast<RankedTensorType>(op.getValue().getType()).getDimSize(3) == 0)
+    return attn::detail::buildSdpaLinalg(b, op.getLoc(),
+                                         attn::detail::getSdpaParts(op), type);
+  return SdpaTiler(b, op, qTile, kvTile, type).run();
+}

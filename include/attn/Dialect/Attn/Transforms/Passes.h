@@ -51,6 +51,9 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
 LogicalResult
 buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options,
                  function_ref<LogicalResult(const Twine &)> errorHandler);
+/// The steps of attn-cpu-pipeline after the attn lowering (linalg on
+/// tensors to the LLVM dialect); `options.mode` must be valid.
+void buildCpuBackend(OpPassManager &pm, const CpuPipelineOptions &options);
 
 /// Attaches the decompositions of the non-core ops as external models of
 /// `linalg::AggregatedOpInterface`.

@@ -1,0 +1,118 @@
+//===- AttnTransformOps.td - transform.attn.* ops ----------*- tablegen -*-===//
+#ifndef ATTN_DIALECT_ATTN_TRANSFORMOPS_ATTNTRANSFORMOPS_TD
+#define ATTN_DIALECT_ATTN_TRANSFORMOPS_ATTNTRANSFORMOPS_TD
+
+include "mlir/Dialect/Transform/IR/TransformDialect.td"
+include "mlir/Dialect/Transform/Interfaces/TransformInterfaces.td"
+include "mlir/Dialect/Transform/IR/TransformTypes.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/IR/OpBase.td"
+
+class Attn_TransformOp<string mnemonic, list<Trait> traits = []>
+    : Op<Transform_Dialect, "attn." # mnemonic, !listconcat(traits, [
+        DeclareOpInterfaceMethods<MemoryEffectsOpInterface>,
+        DeclareOpInterfaceMethods<TransformOpInterface>])> {
+  let cppNamespace = "::mlir::attn";
+}
+
+def Attn_DecomposeOp : Attn_TransformOp<"decompose"> {
+  let summary = "Decomposes the non-core attn ops into attn.sdpa and linalg";
+  let description = [{
+    Every attn op other than `attn.sdpa` (lsh, cluster, lowrank, kernelized,
+    pkm, lightconv) among the targets, or nested in them, is replaced by its
+    decomposition, as `attn-decompose{compute-type=...}` does. The target
+    handle is only read (a nested op it points to that is decomposed is
+    removed from it); the op has no result: match the `attn.sdpa` ops that
+    come out of it afterwards.
+
+    ```mlir
+    transform.attn.decompose %func {compute_type = "f32"} : !transform.any_op
+    ```
+  }];
+  let arguments = (ins TransformHandleTypeInterface:$target,
+                       DefaultValuedStrAttr<StrAttr, "f32">:$compute_type);
+  let assemblyFormat = "$target attr-dict `:` type($target)";
+}
+
+def Attn_TileOp : Attn_TransformOp<"tile"> {
+  let summary = "Rewrites attn.sdpa ops into the flash form (attn-tile)";
+  let description = [{
+    Each target must be an `attn.sdpa`; it is replaced by the flash form that
+    `attn-tile{q-tile=... kv-tile=... compute-type=...}` builds (an
+    `scf.forall` over batch, head and query tile with the online softmax over
+    key tiles; docs/Pipelines.md). The target handle is consumed; the result
+    maps to the `scf.forall` of each target (or, for an op with a head dim of
+    0, which takes the reference lowering, to the op that defines its
+    replacement).
+
+    ```mlir
+    %loops = transform.attn.tile %sdpa {q_tile = 64, kv_tile = 64}
+        : (!transform.any_op) -> !transform.any_op
+    ```
+  }];
+  let arguments = (ins TransformHandleTypeInterface:$target,
+                       DefaultValuedAttr<I64Attr, "64">:$q_tile,
+                       DefaultValuedAttr<I64Attr, "64">:$kv_tile,
+                       DefaultValuedStrAttr<StrAttr, "f32">:$compute_type);
+  let results = (outs TransformHandleTypeInterface:$loops);
+  let assemblyFormat =
+      "$target attr-dict `:` functional-type(operands, results)";
+}
+
+def Attn_LowerToLinalgOp : Attn_TransformOp<"lower_to_linalg"> {
+  let summary = "Lowers attn.sdpa ops to linalg: the reference path";
+  let description = [{
+    Each target must be an `attn.sdpa`; it is replaced by the unfused linalg
+    of `attn-lower-to-linalg{compute-type=...}` (scores materialized). The
+    target handle is consumed.
+
+    ```mlir
+    transform.attn.lower_to_linalg %sdpa {compute_type = "f64"} : !transform.any_op
+    ```
+  }];
+  let arguments = (ins TransformHandleTypeInterface:$target,
+                       DefaultValuedStrAttr<StrAttr, "f32">:$compute_type);
+  let assemblyFormat = "$target attr-dict `:` type($target)";
+}
+
+def Attn_PrepareTileLoopsOp : Attn_TransformOp<"prepare_tile_loops"> {
+  let summary = "Readies the flash form's tile ops for the CPU (attn-prepare-tile-loops)";
+  let description = [{
+    Runs `attn-prepare-tile-loops` on each target, which must be isolated
+    from above (a function or a module): the tile's `linalg.matmul` ops
+    become `linalg.generic`, the `P V` contraction is interchanged and the
+    tile arithmetic gets reassociation flags. The handle is only read.
+
+    ```mlir
+    transform.attn.prepare_tile_loops %module : !transform.any_op
+    ```
+  }];
+  let arguments = (ins TransformHandleTypeInterface:$target);
+  let assemblyFormat = "$target attr-dict `:` type($target)";
+}
+
+def Attn_LowerToCpuOp : Attn_TransformOp<"lower_to_cpu"> {
+  let summary = "Maps linalg on tensors (the flash form or the reference) to the LLVM dialect for the CPU";
+  let description = [{
+    Runs on each target, which must be a `builtin.module`, the steps of
+    `attn-cpu-pipeline` that follow the attn lowering: canonicalize and cse,
+    bufferization and buffer deallocation, with `mode = "fused"` the vector
+    micro-kernels (`vector_width` lanes, 0 for none), the loops and the
+    OpenMP parallel loop, and the conversions to the LLVM dialect. After
+    `transform.attn.decompose`, `transform.attn.tile` and
+    `transform.attn.prepare_tile_loops` with the same options, the module is
+    the one `attn-cpu-pipeline{mode=fused ...}` makes; after
+    `transform.attn.lower_to_linalg`, use `mode = "reference"`. The handle is
+    consumed: handles to ops inside the module are invalid afterwards.
+
+    ```mlir
+    transform.attn.lower_to_cpu %module {mode = "fused", vector_width = 16} : !transform.any_op
+    ```
+  }];
+  let arguments = (ins TransformHandleTypeInterface:$target,
+                       DefaultValuedStrAttr<StrAttr, "fused">:$mode,
+                       DefaultValuedAttr<I64Attr, "16">:$vector_width);
+  let assemblyFormat = "$target attr-dict `:` type($target)";
+}
+
+#endif // ATTN_DIALECT_ATTN_TRANSFORMOPS_ATTNTRANSFORMOPS_TD
