@@ -68,10 +68,8 @@ def live_pairs(mask_mod, n, torch):
 
 
 def run(args):
-    import numpy as np
     import torch
-    from check_core import Kernel, Launch, median_ms
-    from torch.nn.attention import SDPBackend, sdpa_kernel
+    from check_core import Kernel, Launch, median_ms, torch_sdpa_backends
     from torch.nn.attention.flex_attention import create_block_mask, flex_attention
     from attn_mlir import reference
     torch._dynamo.config.cache_size_limit = 256
@@ -145,12 +143,7 @@ def run(args):
                         out.float().cpu().numpy(), ref))
                 record("ours", launch, extra)
             if name in ("dense", "causal"):
-                for impl, backend in (("torch sdpa flash", SDPBackend.FLASH_ATTENTION),
-                                      ("torch sdpa cudnn", SDPBackend.CUDNN_ATTENTION)):
-                    def sdpa(backend=backend):
-                        with sdpa_kernel(backend):
-                            torch.nn.functional.scaled_dot_product_attention(
-                                q, k, v, is_causal=name == "causal")
+                for impl, sdpa in torch_sdpa_backends(q, k, v, name == "causal"):
                     record(impl, sdpa)
             if args.json:
                 with open(args.json, "w") as f:
@@ -193,8 +186,10 @@ def plot(path, png):
         result = json.load(f)
     impls = ["ours", "flex_attention (compiled)", "torch sdpa flash", "torch sdpa cudnn"]
     configs = sorted({(r["N"], r["D"]) for r in result["rows"]}, key=lambda t: (-t[0], -t[1]))
-    fig, axes = plt.subplots(1, len(configs), figsize=(4.2 * len(configs), 3.8), squeeze=False)
-    for ax, (n, d) in zip(axes[0], configs):
+    cols = min(3, len(configs))
+    rows = -(-len(configs) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.4 * cols, 3.6 * rows), squeeze=False)
+    for ax, (n, d) in zip(axes.ravel(), configs):
         for i, impl in enumerate(impls):
             xs, ys = [], []
             for j, pattern in enumerate(PATTERN_NAMES):

@@ -9,7 +9,6 @@ Usage: python3 check.py ARTIFACTS [OUT_PREFIX] [--seed N] [--only NAME,...] [--m
 """
 
 import argparse
-import glob
 import json
 import os
 import sys
