@@ -1,6 +1,7 @@
 """The cases of the GPU end-to-end check: every attn op in every element type it takes, each
 as one spec with a dynamic length N (one artifact serves every length), and a function that
-draws fresh random inputs at a length and computes the float64 reference
+draws fresh random inputs at a length and computes the float64 reference (a tuple where the
+spec has several results)
 (python/attn_mlir/reference.py) with the numerics contract's bound (docs/Semantics.md §10).
 
 make_cases.py compiles the specs here (where LLVM is); check.py draws the inputs and the
@@ -61,6 +62,51 @@ def sdpa_case(dtype, pattern, operands=False):
             mask = inputs["mask"] = rng.random((1, 1, n, n)) >= 0.2
             bias = inputs["bias"] = rng.standard_normal((H, n, n)).astype(np.float32)
         expected = ref.sdpa(q, k, v, pattern=pattern or ref.Dense(), mask=mask, bias=bias)
+        return inputs, expected
+    return ir, make
+
+
+# s - 0.05 (h + 1) (i - j), the score_mod of bench/gpu/build_core.sh.
+SCORE_MOD = """    %h64 = arith.index_cast %h : index to i64
+    %hf = arith.sitofp %h64 : i64 to f32
+    %one = arith.constant 1.0 : f32
+    %c = arith.constant 0.05 : f32
+    %hf1 = arith.addf %hf, %one : f32
+    %slope = arith.mulf %c, %hf1 : f32
+    %d = arith.subi %i, %j : index
+    %d64 = arith.index_cast %d : index to i64
+    %df = arith.sitofp %d64 : i64 to f32
+    %pen = arith.mulf %slope, %df : f32
+    %r = arith.subf %s, %pen : f32
+    attn.yield %r : f32"""
+MEMORY = 77
+
+
+def sdpa_operands_case(dtype):
+    """attn.sdpa, causal, with positions ([1, 1, N] i32, shifted by a random offset per
+    call), a score_mod, a span (ramp 32, max_span 300), memory ([H, 77, D] keys and values)
+    and the lse result: the operands that the core reads through extra tensor maps and
+    arguments, here through an artifact's host code."""
+    dims = [1, H, None, D]
+    ir = sdpa_func((dims, dtype), (dims, dtype), (dims, dtype), pattern=Causal(),
+                   memory=(([H, MEMORY, D], dtype), ([H, MEMORY, D], dtype)),
+                   positions=(([1, 1, None], "i32"), ([1, 1, None], "i32")),
+                   span=([H], "f32"), ramp=32.0, max_span=300.0, score_mod=SCORE_MOD,
+                   lse=True)
+
+    def make(rng, n):
+        q, k, v = (as_dtype(rng.standard_normal((1, H, n, D)), dtype) for _ in range(3))
+        mk, mv = (as_dtype(rng.standard_normal((H, MEMORY, D)), dtype) for _ in range(2))
+        offset = int(rng.integers(0, 50))
+        qpos = (np.arange(n) + offset).astype(np.int32).reshape(1, 1, n)
+        kpos = np.arange(n).astype(np.int32).reshape(1, 1, n)
+        z = rng.uniform(-20.0, 400.0, H).astype(np.float32)
+        inputs = {"q": q, "k": k, "v": v, "o": _poisoned(q.shape, dtype), "mk": mk, "mv": mv,
+                  "qpos": qpos, "kpos": kpos, "span": z}
+        expected = ref.sdpa(q, k, v, pattern=ref.Causal(), memory=(mk, mv),
+                            positions=(qpos, kpos), span=z, ramp=32.0, max_span=300.0,
+                            score_mod=lambda s, b, h, i, j: s - 0.05 * (h + 1) * (i - j),
+                            return_lse=True)
         return inputs, expected
     return ir, make
 
@@ -183,6 +229,7 @@ def cases():
             (f"sdpa_causal_{dt}", dt, sdpa_case(dt, Causal()), _lengths()),
             (f"sdpa_window_mask_bias_{dt}", dt, sdpa_case(dt, Window(128, 0), True),
              _lengths()),
+            (f"sdpa_operands_lse_{dt}", dt, sdpa_operands_case(dt), _lengths()),
             (f"lsh_{dt}", dt, lsh_case(dt), _lengths(16, 16)),
             (f"cluster_{dt}", dt, cluster_case(dt), _lengths(16)),
             (f"lowrank_{dt}", dt, lowrank_case(dt), _lengths()),
