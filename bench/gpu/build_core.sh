@@ -72,21 +72,11 @@ build_op() { # pattern feature elt D kv q
     args="$args, %z: tensor<?xf32>"; clauses="$clauses span(%z : tensor<?xf32>)"
     attrs="{ramp = 32.0 : f32, max_span = 300.0 : f32}";; esac
   case $feat in mod|all|every)
-    region='score_mod {
+    # s - 0.05 (h + 1) (i - j); test/GPU/general/device/cases.py reads the same body.
+    region="score_mod {
   ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
-    %h64 = arith.index_cast %h : index to i64
-    %hf = arith.sitofp %h64 : i64 to f32
-    %one = arith.constant 1.0 : f32
-    %c = arith.constant 0.05 : f32
-    %hf1 = arith.addf %hf, %one : f32
-    %slope = arith.mulf %c, %hf1 : f32
-    %d = arith.subi %i, %j : index
-    %d64 = arith.index_cast %d : index to i64
-    %df = arith.sitofp %d64 : i64 to f32
-    %pen = arith.mulf %slope, %df : f32
-    %r = arith.subf %s, %pen : f32
-    attn.yield %r : f32
-  }';;
+$(cat "$root/bench/gpu/score_mod_body.mlir.txt")
+  }";;
   esac
   cat > "$out/$name.mlir" <<MLIR
 func.func @${name//-/_}(%q: $t, %k: $t, %v: $t, %o: $t$args) -> ($res) {

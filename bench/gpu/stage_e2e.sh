@@ -18,7 +18,7 @@ rm -rf "$dest"
 mkdir -p "$dest/bench/gpu" "$dest/test/GPU/general/device" "$dest/python"
 cp -r "$root/python/attn_mlir" "$root/python/tests" "$dest/python/"
 cp "$root"/test/GPU/general/device/*.py "$dest/test/GPU/general/device/"
-cp "$root"/bench/gpu/*.py "$dest/bench/gpu/"
+cp "$root"/bench/gpu/*.py "$root"/bench/gpu/*.mlir.txt "$dest/bench/gpu/"
 /usr/bin/python3 "$root/test/GPU/general/device/make_cases.py" "$dest/cases"
 /usr/bin/python3 "$root/bench/gpu/call_overhead.py" build "$dest/overhead"
 # Every artifact runs with this build's runtime.

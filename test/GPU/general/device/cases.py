@@ -66,19 +66,9 @@ def sdpa_case(dtype, pattern, operands=False):
     return ir, make
 
 
-# s - 0.05 (h + 1) (i - j), the score_mod of bench/gpu/build_core.sh.
-SCORE_MOD = """    %h64 = arith.index_cast %h : index to i64
-    %hf = arith.sitofp %h64 : i64 to f32
-    %one = arith.constant 1.0 : f32
-    %c = arith.constant 0.05 : f32
-    %hf1 = arith.addf %hf, %one : f32
-    %slope = arith.mulf %c, %hf1 : f32
-    %d = arith.subi %i, %j : index
-    %d64 = arith.index_cast %d : index to i64
-    %df = arith.sitofp %d64 : i64 to f32
-    %pen = arith.mulf %slope, %df : f32
-    %r = arith.subf %s, %pen : f32
-    attn.yield %r : f32"""
+# s - 0.05 (h + 1) (i - j): the score_mod body that bench/gpu/build_core.sh uses too.
+with open(os.path.join(REPO, "bench", "gpu", "score_mod_body.mlir.txt")) as _f:
+    SCORE_MOD = _f.read().rstrip("\n")
 MEMORY = 77
 
 
