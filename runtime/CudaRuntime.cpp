@@ -9,6 +9,8 @@
 
 #include <dlfcn.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
@@ -257,6 +259,77 @@ bool check(CUresult result, const char *driverFunction,
 #define ATTN_CALL(mgpu, fn, ...)                                               \
   check(state().driver.fn(__VA_ARGS__), #fn, mgpu)
 
+/// ATTN_CUDA_PROFILE=1: the wall time spent in the main mgpu* functions and
+/// their number of calls, printed to stderr at exit (where a compiled call's
+/// host time goes).
+enum ProfiledFunction {
+  kProfLaunch,
+  kProfStreamCreate,
+  kProfStreamDestroy,
+  kProfStreamSynchronize,
+  kProfMemAlloc,
+  kProfMemFree,
+  kProfMemcpy,
+  kProfTensorMap,
+  kProfCount
+};
+
+struct Profile {
+  bool enabled;
+  std::atomic<uint64_t> nanoseconds[kProfCount] = {};
+  std::atomic<uint64_t> calls[kProfCount] = {};
+
+  Profile() {
+    const char *value = std::getenv("ATTN_CUDA_PROFILE");
+    enabled = value && std::strcmp(value, "1") == 0;
+  }
+  ~Profile() {
+    if (!enabled)
+      return;
+    static const char *const names[kProfCount] = {
+        "mgpuLaunchKernel",  "mgpuStreamCreate",
+        "mgpuStreamDestroy", "mgpuStreamSynchronize",
+        "mgpuMemAlloc",      "mgpuMemFree",
+        "mgpuMemcpy",        "mgpuTensorMapEncodeTiledMemref"};
+    std::fprintf(stderr,
+                 "attn: CUDA runtime profile (calls, total us, us/call)\n");
+    for (int i = 0; i < kProfCount; ++i) {
+      uint64_t n = calls[i], ns = nanoseconds[i];
+      if (n)
+        std::fprintf(stderr, "attn:   %-32s %10llu %12.1f %9.2f\n", names[i],
+                     static_cast<unsigned long long>(n), ns / 1e3,
+                     ns / 1e3 / n);
+    }
+  }
+};
+
+Profile &profile() {
+  static Profile p;
+  return p;
+}
+
+/// Adds the wall time of its scope to one function's entry, when enabled.
+class ProfileScope {
+public:
+  explicit ProfileScope(ProfiledFunction function) : function(function) {
+    if (profile().enabled)
+      start = std::chrono::steady_clock::now();
+  }
+  ~ProfileScope() {
+    Profile &p = profile();
+    if (!p.enabled)
+      return;
+    auto elapsed = std::chrono::steady_clock::now() - start;
+    p.nanoseconds[function] += static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count());
+    ++p.calls[function];
+  }
+
+private:
+  ProfiledFunction function;
+  std::chrono::steady_clock::time_point start;
+};
+
 /// Bytes of one element of a CUtensorMapDataType.
 size_t getTensorMapElementSize(int64_t dataType) {
   static const size_t sizes[] = {1, 2, 4, 4, 8, 8, 2, 4, 8, 2, 4, 4, 4};
@@ -341,6 +414,7 @@ extern "C" void mgpuLaunchKernel(CUfunction function, intptr_t gridX,
                                  intptr_t blockZ, int32_t sharedBytes,
                                  CUstream stream, void **params, void **extra,
                                  size_t /*paramsCount*/) {
+  ProfileScope scope(kProfLaunch);
   if (!function || !ready())
     return;
   if (sharedBytes > kDefaultSharedLimit &&
@@ -355,6 +429,7 @@ extern "C" void mgpuLaunchKernel(CUfunction function, intptr_t gridX,
 /// the region's end: a destroyed stream is kept and handed out again (work
 /// still queued on it only orders the next user's work after it).
 extern "C" CUstream mgpuStreamCreate() {
+  ProfileScope scope(kProfStreamCreate);
   CUstream stream = nullptr;
   if (!ready())
     return nullptr;
@@ -368,6 +443,7 @@ extern "C" CUstream mgpuStreamCreate() {
 }
 
 extern "C" void mgpuStreamDestroy(CUstream stream) {
+  ProfileScope scope(kProfStreamDestroy);
   if (!stream || !ready())
     return;
   {
@@ -379,6 +455,7 @@ extern "C" void mgpuStreamDestroy(CUstream stream) {
 }
 
 extern "C" void mgpuStreamSynchronize(CUstream stream) {
+  ProfileScope scope(kProfStreamSynchronize);
   if (stream && ready())
     ATTN_CALL("mgpuStreamSynchronize", cuStreamSynchronize, stream);
 }
@@ -415,6 +492,7 @@ extern "C" void mgpuEventRecord(CUevent event, CUstream stream) {
 /// the device's memory pool in the stream's order.
 extern "C" void *mgpuMemAlloc(uint64_t bytes, CUstream stream,
                               bool hostShared) {
+  ProfileScope scope(kProfMemAlloc);
   State &s = state();
   CUdeviceptr pointer = 0;
   if (bytes == 0 || !ready())
@@ -442,6 +520,7 @@ extern "C" void *mgpuMemAlloc(uint64_t bytes, CUstream stream,
 /// memory of cuMemAlloc, cuMemFree (which waits for the device; for pool
 /// memory the device is synchronised first, as cuMemFree would not).
 extern "C" void mgpuMemFree(void *pointer, CUstream stream) {
+  ProfileScope scope(kProfMemFree);
   State &s = state();
   if (!pointer || !ready())
     return;
@@ -463,6 +542,7 @@ extern "C" void mgpuMemFree(void *pointer, CUstream stream) {
 /// Copies in either direction (unified addressing).
 extern "C" void mgpuMemcpy(void *dst, void *src, size_t bytes,
                            CUstream stream) {
+  ProfileScope scope(kProfMemcpy);
   if (bytes && ready())
     ATTN_CALL("mgpuMemcpy", cuMemcpyAsync, reinterpret_cast<CUdeviceptr>(dst),
               reinterpret_cast<CUdeviceptr>(src), bytes, stream);
@@ -492,6 +572,7 @@ extern "C" void mgpuMemset16(void *dst, unsigned short value, size_t count,
 extern "C" void *mgpuTensorMapEncodeTiledMemref(
     int64_t rank, void *descriptor, int64_t dataType, int64_t interleave,
     int64_t swizzle, int64_t l2Promotion, int64_t oobFill, int64_t *boxDims) {
+  ProfileScope scope(kProfTensorMap);
   if (!ready())
     return nullptr;
   size_t elementSize = getTensorMapElementSize(dataType);
