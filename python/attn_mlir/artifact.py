@@ -166,7 +166,9 @@ class Entry:
             base = descriptor.aligned + descriptor.offset * dtype.itemsize
             span = sum((n - 1) * s for n, s in zip(sizes, strides)) + dtype.itemsize
             raw = (ctypes.c_char * span).from_address(base)
-            array = np.ndarray(sizes, dtype, buffer=raw, strides=strides).copy()
+            array = np.ndarray(sizes, dtype, buffer=raw, strides=strides)
+            # The buffer is freed after the call: keep a copy (bf16 converts into one).
+            return _from_bf16_bits(array) if spec["dtype"] == "bf16" else array.copy()
         return _from_bf16_bits(array) if spec["dtype"] == "bf16" else array
 
     def _release(self, outs, arrays):
