@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace {
@@ -117,6 +118,8 @@ struct State {
   /// Guards the members below.
   std::mutex cacheMutex;
   std::unordered_set<CUdeviceptr> pooledAllocations;
+  /// The dynamic shared memory limit set on each function so far.
+  std::unordered_map<CUfunction, int> sharedLimits;
   ReusePool<CUstream> streams{kKeptStreams};
   TensorMapCache tensorMaps{kTensorMapSlots};
   /// kTensorMapSlots device copies of tensor maps (allocated at first use).
@@ -396,8 +399,14 @@ extern "C" CUmodule mgpuModuleLoadJIT(void *data, int optLevel) {
 }
 
 extern "C" void mgpuModuleUnload(CUmodule module) {
-  if (module && ready())
-    ATTN_CALL("mgpuModuleUnload", cuModuleUnload, module);
+  if (!module || !ready())
+    return;
+  {
+    // Its functions' handles may come back for another module's functions.
+    std::lock_guard<std::mutex> lock(state().cacheMutex);
+    state().sharedLimits.clear();
+  }
+  ATTN_CALL("mgpuModuleUnload", cuModuleUnload, module);
 }
 
 extern "C" CUfunction mgpuModuleGetFunction(CUmodule module, const char *name) {
@@ -417,10 +426,23 @@ extern "C" void mgpuLaunchKernel(CUfunction function, intptr_t gridX,
   ProfileScope scope(kProfLaunch);
   if (!function || !ready())
     return;
-  if (sharedBytes > kDefaultSharedLimit &&
-      !ATTN_CALL("mgpuLaunchKernel", cuFuncSetAttribute, function,
-                 kFuncAttrMaxDynamicSharedBytes, sharedBytes))
-    return;
+  // The function's dynamic shared memory limit, raised once per size.
+  if (sharedBytes > kDefaultSharedLimit) {
+    State &s = state();
+    bool raise;
+    {
+      std::lock_guard<std::mutex> lock(s.cacheMutex);
+      int &limit = s.sharedLimits[function];
+      raise = limit < sharedBytes;
+    }
+    if (raise) {
+      if (!ATTN_CALL("mgpuLaunchKernel", cuFuncSetAttribute, function,
+                     kFuncAttrMaxDynamicSharedBytes, sharedBytes))
+        return;
+      std::lock_guard<std::mutex> lock(s.cacheMutex);
+      s.sharedLimits[function] = sharedBytes;
+    }
+  }
   ATTN_CALL("mgpuLaunchKernel", cuLaunchKernel, function, gridX, gridY, gridZ,
             blockX, blockY, blockZ, sharedBytes, stream, params, extra);
 }
