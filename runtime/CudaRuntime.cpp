@@ -5,16 +5,25 @@
 //
 //===----------------------------------------------------------------------===//
 #include "AttnCudaRuntime.h"
+#include "HostCaches.h"
 
 #include <dlfcn.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace {
+
+using attn::runtime::ReusePool;
+using attn::runtime::TensorMapBytes;
+using attn::runtime::TensorMapCache;
 
 //===----------------------------------------------------------------------===//
 // The driver API, as far as it is used here
@@ -28,6 +37,7 @@ using CUmodule = void *;
 using CUfunction = void *;
 using CUstream = void *;
 using CUevent = void *;
+using CUmemoryPool = void *;
 
 constexpr CUresult kSuccess = 0;
 constexpr int kFuncAttrMaxDynamicSharedBytes = 8;
@@ -36,12 +46,13 @@ constexpr unsigned kMemAttachGlobal = 0x1;
 constexpr int kJitErrorLogBuffer = 5;
 constexpr int kJitErrorLogBufferSize = 6;
 constexpr int kJitOptimizationLevel = 7;
+constexpr int kMemPoolAttrReleaseThreshold = 4;
+/// Device slots for tensor maps (128 bytes each) and streams kept for reuse.
+constexpr size_t kTensorMapSlots = 1024;
+constexpr size_t kKeptStreams = 16;
 /// Dynamic shared memory above this needs the function attribute.
 constexpr int kDefaultSharedLimit = 48 * 1024;
-/// A CUtensorMap is 16 64-bit words, 64-byte aligned.
-struct alignas(64) TensorMap {
-  uint64_t words[16];
-};
+using TensorMap = TensorMapBytes;
 
 /// The driver's functions, looked up by their versioned symbol names.
 struct Driver {
@@ -50,6 +61,7 @@ struct Driver {
   CUresult (*cuDeviceGet)(CUdevice *, int);
   CUresult (*cuDevicePrimaryCtxRetain)(CUcontext *, CUdevice);
   CUresult (*cuCtxSetCurrent)(CUcontext);
+  CUresult (*cuCtxSynchronize)();
   CUresult (*cuModuleLoadData)(CUmodule *, const void *);
   CUresult (*cuModuleLoadDataEx)(CUmodule *, const void *, unsigned, int *,
                                  void **);
@@ -70,9 +82,15 @@ struct Driver {
   CUresult (*cuMemAlloc)(CUdeviceptr *, size_t);
   CUresult (*cuMemAllocManaged)(CUdeviceptr *, size_t, unsigned);
   CUresult (*cuMemFree)(CUdeviceptr);
+  // Stream-ordered allocation (CUDA 11.2); optional.
+  CUresult (*cuDeviceGetDefaultMemPool)(CUmemoryPool *, CUdevice);
+  CUresult (*cuMemPoolSetAttribute)(CUmemoryPool, int, void *);
+  CUresult (*cuMemAllocAsync)(CUdeviceptr *, size_t, CUstream);
+  CUresult (*cuMemFreeAsync)(CUdeviceptr, CUstream);
   CUresult (*cuMemcpyAsync)(CUdeviceptr, CUdeviceptr, size_t, CUstream);
   CUresult (*cuMemsetD32Async)(CUdeviceptr, unsigned, size_t, CUstream);
   CUresult (*cuMemsetD16Async)(CUdeviceptr, unsigned short, size_t, CUstream);
+  CUresult (*cuMemsetD8Async)(CUdeviceptr, unsigned char, size_t, CUstream);
   CUresult (*cuMemcpyHtoD)(CUdeviceptr, const void *, size_t);
   CUresult (*cuTensorMapEncodeTiled)(TensorMap *, int, unsigned, void *,
                                      const uint64_t *, const uint64_t *,
@@ -90,6 +108,22 @@ struct State {
   char message[256] = "";
   uint64_t failedCalls = 0;
   bool printErrors = true;
+  /// Whether device memory comes from the device's default memory pool,
+  /// stream-ordered (kept by the pool between calls instead of a
+  /// cuMemAlloc / cuMemFree each, which synchronises the device).
+  bool streamOrderedAlloc = false;
+  /// ATTN_CUDA_POISON=1: every device allocation is filled with 0xFF bytes
+  /// (NaN in f16, bf16, f32 and f64), so that unwritten results show.
+  bool poison = false;
+  /// Guards the members below.
+  std::mutex cacheMutex;
+  std::unordered_set<CUdeviceptr> pooledAllocations;
+  /// The dynamic shared memory limit set on each function so far.
+  std::unordered_map<CUfunction, int> sharedLimits;
+  ReusePool<CUstream> streams{kKeptStreams};
+  TensorMapCache tensorMaps{kTensorMapSlots};
+  /// kTensorMapSlots device copies of tensor maps (allocated at first use).
+  CUdeviceptr tensorMapSlots = 0;
 };
 
 State &state() {
@@ -138,6 +172,7 @@ void load() {
       lookup(library, "cuDeviceGet", d.cuDeviceGet) &&
       lookup(library, "cuDevicePrimaryCtxRetain", d.cuDevicePrimaryCtxRetain) &&
       lookup(library, "cuCtxSetCurrent", d.cuCtxSetCurrent) &&
+      lookup(library, "cuCtxSynchronize", d.cuCtxSynchronize) &&
       lookup(library, "cuModuleLoadData", d.cuModuleLoadData) &&
       lookup(library, "cuModuleLoadDataEx", d.cuModuleLoadDataEx) &&
       lookup(library, "cuModuleUnload", d.cuModuleUnload) &&
@@ -158,9 +193,16 @@ void load() {
       lookup(library, "cuMemcpyAsync", d.cuMemcpyAsync) &&
       lookup(library, "cuMemsetD32Async", d.cuMemsetD32Async) &&
       lookup(library, "cuMemsetD16Async", d.cuMemsetD16Async) &&
+      lookup(library, "cuMemsetD8Async", d.cuMemsetD8Async) &&
       lookup(library, "cuMemcpyHtoD_v2", d.cuMemcpyHtoD);
   // Only drivers for CUDA 12 and newer have tensor maps; optional.
   lookup(library, "cuTensorMapEncodeTiled", d.cuTensorMapEncodeTiled);
+  bool pools =
+      lookup(library, "cuDeviceGetDefaultMemPool",
+             d.cuDeviceGetDefaultMemPool) &&
+      lookup(library, "cuMemPoolSetAttribute", d.cuMemPoolSetAttribute) &&
+      lookup(library, "cuMemAllocAsync", d.cuMemAllocAsync) &&
+      lookup(library, "cuMemFreeAsync", d.cuMemFreeAsync);
   if (!ok) {
     fail(ATTN_CUDA_NO_DRIVER,
          "no CUDA driver (libcuda.so.1 lacks a driver API function)");
@@ -172,6 +214,20 @@ void load() {
     fail(ATTN_CUDA_NO_DRIVER, "no CUDA device (cuInit or device 0 failed)");
     return;
   }
+  const char *poison = std::getenv("ATTN_CUDA_POISON");
+  s.poison = poison && std::strcmp(poison, "1") == 0;
+  // The pool keeps what is freed (no release threshold), so that a call's
+  // buffers come back without the driver's allocation and its device sync.
+  // Devices without pools, and ATTN_CUDA_POOL=0, keep cuMemAlloc / cuMemFree.
+  const char *usePool = std::getenv("ATTN_CUDA_POOL");
+  CUmemoryPool pool = nullptr;
+  uint64_t keepAll = ~uint64_t(0);
+  s.streamOrderedAlloc =
+      pools && !(usePool && std::strcmp(usePool, "0") == 0) &&
+      d.cuCtxSetCurrent(s.context) == kSuccess &&
+      d.cuDeviceGetDefaultMemPool(&pool, device) == kSuccess &&
+      d.cuMemPoolSetAttribute(pool, kMemPoolAttrReleaseThreshold, &keepAll) ==
+          kSuccess;
 }
 
 /// Returns whether calls may go to the driver, with the context current.
@@ -205,6 +261,77 @@ bool check(CUresult result, const char *driverFunction,
 /// its result on behalf of the mgpu function `mgpu`.
 #define ATTN_CALL(mgpu, fn, ...)                                               \
   check(state().driver.fn(__VA_ARGS__), #fn, mgpu)
+
+/// ATTN_CUDA_PROFILE=1: the wall time spent in the main mgpu* functions and
+/// their number of calls, printed to stderr at exit (where a compiled call's
+/// host time goes).
+enum ProfiledFunction {
+  kProfLaunch,
+  kProfStreamCreate,
+  kProfStreamDestroy,
+  kProfStreamSynchronize,
+  kProfMemAlloc,
+  kProfMemFree,
+  kProfMemcpy,
+  kProfTensorMap,
+  kProfCount
+};
+
+struct Profile {
+  bool enabled;
+  std::atomic<uint64_t> nanoseconds[kProfCount] = {};
+  std::atomic<uint64_t> calls[kProfCount] = {};
+
+  Profile() {
+    const char *value = std::getenv("ATTN_CUDA_PROFILE");
+    enabled = value && std::strcmp(value, "1") == 0;
+  }
+  ~Profile() {
+    if (!enabled)
+      return;
+    static const char *const names[kProfCount] = {
+        "mgpuLaunchKernel",  "mgpuStreamCreate",
+        "mgpuStreamDestroy", "mgpuStreamSynchronize",
+        "mgpuMemAlloc",      "mgpuMemFree",
+        "mgpuMemcpy",        "mgpuTensorMapEncodeTiledMemref"};
+    std::fprintf(stderr,
+                 "attn: CUDA runtime profile (calls, total us, us/call)\n");
+    for (int i = 0; i < kProfCount; ++i) {
+      uint64_t n = calls[i], ns = nanoseconds[i];
+      if (n)
+        std::fprintf(stderr, "attn:   %-32s %10llu %12.1f %9.2f\n", names[i],
+                     static_cast<unsigned long long>(n), ns / 1e3,
+                     ns / 1e3 / n);
+    }
+  }
+};
+
+Profile &profile() {
+  static Profile p;
+  return p;
+}
+
+/// Adds the wall time of its scope to one function's entry, when enabled.
+class ProfileScope {
+public:
+  explicit ProfileScope(ProfiledFunction function) : function(function) {
+    if (profile().enabled)
+      start = std::chrono::steady_clock::now();
+  }
+  ~ProfileScope() {
+    Profile &p = profile();
+    if (!p.enabled)
+      return;
+    auto elapsed = std::chrono::steady_clock::now() - start;
+    p.nanoseconds[function] += static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count());
+    ++p.calls[function];
+  }
+
+private:
+  ProfiledFunction function;
+  std::chrono::steady_clock::time_point start;
+};
 
 /// Bytes of one element of a CUtensorMapDataType.
 size_t getTensorMapElementSize(int64_t dataType) {
@@ -272,8 +399,14 @@ extern "C" CUmodule mgpuModuleLoadJIT(void *data, int optLevel) {
 }
 
 extern "C" void mgpuModuleUnload(CUmodule module) {
-  if (module && ready())
-    ATTN_CALL("mgpuModuleUnload", cuModuleUnload, module);
+  if (!module || !ready())
+    return;
+  {
+    // Its functions' handles may come back for another module's functions.
+    std::lock_guard<std::mutex> lock(state().cacheMutex);
+    state().sharedLimits.clear();
+  }
+  ATTN_CALL("mgpuModuleUnload", cuModuleUnload, module);
 }
 
 extern "C" CUfunction mgpuModuleGetFunction(CUmodule module, const char *name) {
@@ -290,29 +423,61 @@ extern "C" void mgpuLaunchKernel(CUfunction function, intptr_t gridX,
                                  intptr_t blockZ, int32_t sharedBytes,
                                  CUstream stream, void **params, void **extra,
                                  size_t /*paramsCount*/) {
+  ProfileScope scope(kProfLaunch);
   if (!function || !ready())
     return;
-  if (sharedBytes > kDefaultSharedLimit &&
-      !ATTN_CALL("mgpuLaunchKernel", cuFuncSetAttribute, function,
-                 kFuncAttrMaxDynamicSharedBytes, sharedBytes))
-    return;
+  // The function's dynamic shared memory limit, raised once per size.
+  if (sharedBytes > kDefaultSharedLimit) {
+    State &s = state();
+    bool raise;
+    {
+      std::lock_guard<std::mutex> lock(s.cacheMutex);
+      int &limit = s.sharedLimits[function];
+      raise = limit < sharedBytes;
+    }
+    if (raise) {
+      if (!ATTN_CALL("mgpuLaunchKernel", cuFuncSetAttribute, function,
+                     kFuncAttrMaxDynamicSharedBytes, sharedBytes))
+        return;
+      std::lock_guard<std::mutex> lock(s.cacheMutex);
+      s.sharedLimits[function] = sharedBytes;
+    }
+  }
   ATTN_CALL("mgpuLaunchKernel", cuLaunchKernel, function, gridX, gridY, gridZ,
             blockX, blockY, blockZ, sharedBytes, stream, params, extra);
 }
 
+/// Compiled code creates a stream per asynchronous region and destroys it at
+/// the region's end: a destroyed stream is kept and handed out again (work
+/// still queued on it only orders the next user's work after it).
 extern "C" CUstream mgpuStreamCreate() {
+  ProfileScope scope(kProfStreamCreate);
   CUstream stream = nullptr;
-  if (ready())
+  if (!ready())
+    return nullptr;
+  {
+    std::lock_guard<std::mutex> lock(state().cacheMutex);
+    stream = state().streams.take();
+  }
+  if (!stream)
     ATTN_CALL("mgpuStreamCreate", cuStreamCreate, &stream, kStreamNonBlocking);
   return stream;
 }
 
 extern "C" void mgpuStreamDestroy(CUstream stream) {
-  if (stream && ready())
-    ATTN_CALL("mgpuStreamDestroy", cuStreamDestroy, stream);
+  ProfileScope scope(kProfStreamDestroy);
+  if (!stream || !ready())
+    return;
+  {
+    std::lock_guard<std::mutex> lock(state().cacheMutex);
+    if (state().streams.give(stream))
+      return;
+  }
+  ATTN_CALL("mgpuStreamDestroy", cuStreamDestroy, stream);
 }
 
 extern "C" void mgpuStreamSynchronize(CUstream stream) {
+  ProfileScope scope(kProfStreamSynchronize);
   if (stream && ready())
     ATTN_CALL("mgpuStreamSynchronize", cuStreamSynchronize, stream);
 }
@@ -345,28 +510,61 @@ extern "C" void mgpuEventRecord(CUevent event, CUstream stream) {
 }
 
 /// Device memory, or managed memory when `hostShared` (gpu.alloc
-/// host_shared). Zero bytes give null.
-extern "C" void *mgpuMemAlloc(uint64_t bytes, CUstream /*stream*/,
+/// host_shared). Zero bytes give null. On a stream (gpu.alloc async), from
+/// the device's memory pool in the stream's order.
+extern "C" void *mgpuMemAlloc(uint64_t bytes, CUstream stream,
                               bool hostShared) {
+  ProfileScope scope(kProfMemAlloc);
+  State &s = state();
   CUdeviceptr pointer = 0;
   if (bytes == 0 || !ready())
     return nullptr;
-  if (hostShared)
+  if (hostShared) {
     ATTN_CALL("mgpuMemAlloc", cuMemAllocManaged, &pointer, bytes,
               kMemAttachGlobal);
-  else
+  } else if (stream && s.streamOrderedAlloc) {
+    if (ATTN_CALL("mgpuMemAlloc", cuMemAllocAsync, &pointer, bytes, stream)) {
+      std::lock_guard<std::mutex> lock(s.cacheMutex);
+      s.pooledAllocations.insert(pointer);
+    }
+  } else {
     ATTN_CALL("mgpuMemAlloc", cuMemAlloc, &pointer, bytes);
+  }
+  if (pointer && s.poison &&
+      ATTN_CALL("mgpuMemAlloc", cuMemsetD8Async, pointer, 0xFF, bytes,
+                stream) &&
+      !stream)
+    ATTN_CALL("mgpuMemAlloc", cuStreamSynchronize, nullptr);
   return reinterpret_cast<void *>(pointer);
 }
 
-extern "C" void mgpuMemFree(void *pointer, CUstream /*stream*/) {
-  if (pointer && ready())
-    ATTN_CALL("mgpuMemFree", cuMemFree, reinterpret_cast<CUdeviceptr>(pointer));
+/// Frees on `stream` what came from the pool. Without a stream, or for
+/// memory of cuMemAlloc, cuMemFree (which waits for the device; for pool
+/// memory the device is synchronised first, as cuMemFree would not).
+extern "C" void mgpuMemFree(void *pointer, CUstream stream) {
+  ProfileScope scope(kProfMemFree);
+  State &s = state();
+  if (!pointer || !ready())
+    return;
+  auto address = reinterpret_cast<CUdeviceptr>(pointer);
+  bool pooled;
+  {
+    std::lock_guard<std::mutex> lock(s.cacheMutex);
+    pooled = s.pooledAllocations.erase(address) != 0;
+  }
+  if (pooled && stream) {
+    ATTN_CALL("mgpuMemFree", cuMemFreeAsync, address, stream);
+    return;
+  }
+  if (pooled && !ATTN_CALL("mgpuMemFree", cuCtxSynchronize))
+    return;
+  ATTN_CALL("mgpuMemFree", cuMemFree, address);
 }
 
 /// Copies in either direction (unified addressing).
 extern "C" void mgpuMemcpy(void *dst, void *src, size_t bytes,
                            CUstream stream) {
+  ProfileScope scope(kProfMemcpy);
   if (bytes && ready())
     ATTN_CALL("mgpuMemcpy", cuMemcpyAsync, reinterpret_cast<CUdeviceptr>(dst),
               reinterpret_cast<CUdeviceptr>(src), bytes, stream);
@@ -389,10 +587,14 @@ extern "C" void mgpuMemset16(void *dst, unsigned short value, size_t count,
 /// Encodes a tiled tensor map of the memref `descriptor` (a ranked memref
 /// descriptor of rank `rank`: allocated, aligned, offset, sizes, strides),
 /// whose box has the sizes `boxDims` (outermost first), and returns a copy
-/// of it in device memory (the kernel's argument is a pointer to it).
+/// of it in device memory (the kernel's argument is a pointer to it). The
+/// copies live in a fixed set of slots, found again by the map's content
+/// (TensorMapCache): an equal map of an earlier call costs no allocation and
+/// no copy, and nothing leaks.
 extern "C" void *mgpuTensorMapEncodeTiledMemref(
     int64_t rank, void *descriptor, int64_t dataType, int64_t interleave,
     int64_t swizzle, int64_t l2Promotion, int64_t oobFill, int64_t *boxDims) {
+  ProfileScope scope(kProfTensorMap);
   if (!ready())
     return nullptr;
   size_t elementSize = getTensorMapElementSize(dataType);
@@ -418,18 +620,35 @@ extern "C" void *mgpuTensorMapEncodeTiledMemref(
   }
   for (int64_t i = 0; i + 1 < rank; ++i)
     globalStrides[i] = strides[rank - 2 - i] * elementSize;
-  TensorMap map;
+  TensorMap map{};
   if (!ATTN_CALL("mgpuTensorMapEncodeTiledMemref", cuTensorMapEncodeTiled, &map,
                  int(dataType), unsigned(rank),
                  aligned + fields[2] * elementSize, globalDim, globalStrides,
                  boxDim, elementStrides, int(interleave), int(swizzle),
                  int(l2Promotion), int(oobFill)))
     return nullptr;
-  CUdeviceptr copy = 0;
-  if (!ATTN_CALL("mgpuTensorMapEncodeTiledMemref", cuMemAlloc, &copy,
-                 sizeof(map)) ||
-      !ATTN_CALL("mgpuTensorMapEncodeTiledMemref", cuMemcpyHtoD, copy, &map,
-                 sizeof(map)))
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.cacheMutex);
+  if (!s.tensorMapSlots &&
+      !ATTN_CALL("mgpuTensorMapEncodeTiledMemref", cuMemAlloc,
+                 &s.tensorMapSlots, kTensorMapSlots * sizeof(TensorMap)))
     return nullptr;
+  TensorMapCache::Slot slot = s.tensorMaps.lookup(map);
+  CUdeviceptr copy = s.tensorMapSlots + slot.index * sizeof(TensorMap);
+  if (!slot.upload)
+    return reinterpret_cast<void *>(copy);
+  // Starting over: kernels launched earlier may still read any slot.
+  if (slot.flush &&
+      !ATTN_CALL("mgpuTensorMapEncodeTiledMemref", cuCtxSynchronize))
+    return nullptr;
+  // cuMemcpyHtoD may return before its DMA lands (pageable source), and
+  // streams of compiled code do not wait for the legacy stream: wait for it.
+  if (!ATTN_CALL("mgpuTensorMapEncodeTiledMemref", cuMemcpyHtoD, copy, &map,
+                 sizeof(map)) ||
+      !ATTN_CALL("mgpuTensorMapEncodeTiledMemref", cuStreamSynchronize,
+                 nullptr)) {
+    s.tensorMaps.clear();
+    return nullptr;
+  }
   return reinterpret_cast<void *>(copy);
 }

@@ -20,6 +20,9 @@ pattern_clause() {
     window256) echo "pattern(#attn.window<left = 256, right = 0>)" ;;
     window512) echo "pattern(#attn.window<left = 512, right = 0>)" ;;
     longformer) echo "pattern(#attn.union<[#attn.window<left = 128, right = 128>, #attn.global<first = 16>]>)" ;;
+    # bench/gpu/bench.py's Longformer and BigBird (keep its PATTERNS in step).
+    longformer512) echo "pattern(#attn.union<[#attn.window<left = 256, right = 256>, #attn.global<first = 64>]>)" ;;
+    bigbird64) echo "pattern(#attn.union<[#attn.window<left = 64, right = 64>, #attn.global<first = 64>, #attn.random<block = 64, per_row = 3, seed = 7>]>)" ;;
   esac
 }
 build() { # pattern elt D kv lse(0/1) [q] -> <pattern>_<elt>_d<D>_kv<kv>[_q<q>][_lse].cubin
@@ -69,21 +72,11 @@ build_op() { # pattern feature elt D kv q
     args="$args, %z: tensor<?xf32>"; clauses="$clauses span(%z : tensor<?xf32>)"
     attrs="{ramp = 32.0 : f32, max_span = 300.0 : f32}";; esac
   case $feat in mod|all|every)
-    region='score_mod {
+    # s - 0.05 (h + 1) (i - j); test/GPU/general/device/cases.py reads the same body.
+    region="score_mod {
   ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
-    %h64 = arith.index_cast %h : index to i64
-    %hf = arith.sitofp %h64 : i64 to f32
-    %one = arith.constant 1.0 : f32
-    %c = arith.constant 0.05 : f32
-    %hf1 = arith.addf %hf, %one : f32
-    %slope = arith.mulf %c, %hf1 : f32
-    %d = arith.subi %i, %j : index
-    %d64 = arith.index_cast %d : index to i64
-    %df = arith.sitofp %d64 : i64 to f32
-    %pen = arith.mulf %slope, %df : f32
-    %r = arith.subf %s, %pen : f32
-    attn.yield %r : f32
-  }';;
+$(cat "$root/bench/gpu/score_mod_body.mlir.txt")
+  }";;
   esac
   cat > "$out/$name.mlir" <<MLIR
 func.func @${name//-/_}(%q: $t, %k: $t, %v: $t, %o: $t$args) -> ($res) {
@@ -97,12 +90,24 @@ MLIR
   "$ptxas" -arch=sm_90a -v "$out/$name.ptx" -o "$out/$name.cubin" 2>> "$out/ptxas.txt"
   rm "$out/$name.isa.mlir"
 }
+# bench/gpu/bench.py: bf16 at the defaults (q-tile 128, kv-tile 64), no lse; BENCH_ONLY=1
+# builds these alone.
+build_bench() {
+  for d in 64 128; do
+    for pat in dense causal window512 longformer512 bigbird64; do
+      build $pat bf16 $d 64 0 128
+    done
+  done
+}
+[ -n "${BENCH_ONLY:-}" ] && { build_bench; grep -E "==|registers|spill" "$out/ptxas.txt"; exit 0; }
 for feat in pos mask bias mod all span mem every; do
   pat=causal; [ "$feat" = mask ] || [ "$feat" = mod ] && pat=dense
   build_op $pat $feat bf16 128 64 128
   build_op $pat $feat f16 64 128 64
 done
 [ -n "${OPS_ONLY:-}" ] && { grep -E "==|registers|spill" "$out/ptxas.txt"; exit 0; }
+build_bench  # (causal, dense and window512 at q128 kv64 are timed by check_core.py too)
+
 # Numerics (with lse).
 for elt in bf16 f16; do
   for d in 64 128; do
@@ -120,12 +125,9 @@ build longformer bf16 128 64 1 128
 # Timing (no lse), checked too.
 build causal bf16 128 128 0
 build causal bf16 128 64 0
-build causal bf16 128 64 0 128
 build causal bf16 128 128 0 128
 build dense bf16 128 128 0
 build dense bf16 128 64 0
-build dense bf16 128 64 0 128
 build window512 bf16 128 128 0
 build window512 bf16 128 64 0
-build window512 bf16 128 64 0 128
 grep -E "==|registers|spill" "$out/ptxas.txt"

@@ -264,6 +264,19 @@ def median_ms(fn, reps):
     return statistics.median(times), times
 
 
+def torch_sdpa_backends(q, k, v, causal):
+    """[(name, fn)]: torch SDPA on q, k, v with the flash and with the cuDNN backend."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    def with_backend(backend):
+        def fn():
+            with sdpa_kernel(backend):
+                torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=causal)
+        return fn
+    return [("torch sdpa flash", with_backend(SDPBackend.FLASH_ATTENTION)),
+            ("torch sdpa cudnn", with_backend(SDPBackend.CUDNN_ATTENTION))]
+
+
 FLEX_MASKS = {
     "causal": lambda b, h, qi, ki: qi >= ki,
     "window512": lambda b, h, qi, ki: (qi >= ki) & (qi - ki <= 512),
@@ -272,7 +285,6 @@ FLEX_MASKS = {
 
 def run_bench(kernels, pattern, reps, ours_only=False):
     """bf16 B=2 H=16 D=128 N=16384: ours (each kv tile built) against torch."""
-    from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.nn.attention.flex_attention import create_block_mask, flex_attention
     B, H, N, D = 2, 16, 16384, 128
     torch.manual_seed(0)
@@ -308,12 +320,7 @@ def run_bench(kernels, pattern, reps, ours_only=False):
     if pattern in ("dense", "causal"):
         ref = torch.nn.functional.scaled_dot_product_attention(q, k, v,
                                                                is_causal=pattern == "causal")
-        for name, backend in (("torch sdpa flash", SDPBackend.FLASH_ATTENTION),
-                              ("torch sdpa cudnn", SDPBackend.CUDNN_ATTENTION)):
-            def sdpa(backend=backend):
-                with sdpa_kernel(backend):
-                    torch.nn.functional.scaled_dot_product_attention(
-                        q, k, v, is_causal=pattern == "causal")
+        for name, sdpa in torch_sdpa_backends(q, k, v, pattern == "causal"):
             record(name, sdpa)
     flex = torch.compile(flex_attention)
     if pattern == "dense":

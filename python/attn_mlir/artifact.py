@@ -29,10 +29,19 @@ class ArtifactError(RuntimeError):
 
 
 def _to_bf16_bits(array):
-    bits = np.ascontiguousarray(array, dtype=np.float32).view(np.uint32).astype(np.uint64)
-    rounded = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16).astype(np.uint16)
-    nan = np.isnan(np.asarray(array, dtype=np.float32))
-    return np.where(nan, ((bits >> 16) | 0x40).astype(np.uint16), rounded)
+    """float32 values rounded to bf16 (to nearest, ties to even) as uint16 bits; NaN stays
+    NaN (quieted). In uint32: only NaN bit patterns can wrap around, and they are redone."""
+    bits = np.ascontiguousarray(array, dtype=np.float32).view(np.uint32)
+    rounded = bits >> 16
+    rounded &= 1
+    rounded += bits
+    rounded += 0x7FFF
+    rounded >>= 16
+    out = rounded.astype(np.uint16)
+    nan = (bits & 0x7FFFFFFF) > 0x7F800000
+    if nan.any():
+        out[nan] = ((bits[nan] >> 16) | 0x40).astype(np.uint16)
+    return out
 
 
 def _from_bf16_bits(bits):
@@ -168,7 +177,9 @@ class Entry:
             base = descriptor.aligned + descriptor.offset * dtype.itemsize
             span = sum((n - 1) * s for n, s in zip(sizes, strides)) + dtype.itemsize
             raw = (ctypes.c_char * span).from_address(base)
-            array = np.ndarray(sizes, dtype, buffer=raw, strides=strides).copy()
+            array = np.ndarray(sizes, dtype, buffer=raw, strides=strides)
+            # The buffer is freed after the call: keep a copy (bf16 converts into one).
+            return _from_bf16_bits(array) if spec["dtype"] == "bf16" else array.copy()
         return _from_bf16_bits(array) if spec["dtype"] == "bf16" else array
 
     def _adopt(self, outs, arrays):

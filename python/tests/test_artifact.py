@@ -127,3 +127,33 @@ def test_cuda_artifact(tmp_path):
     q, k, v = (rng.standard_normal((2, 3, 9, 16)).astype(np.float32) for _ in range(3))
     (res,) = load(out)(q, k, v, np.full_like(q, np.nan))
     assert_close(res, ref.sdpa(q, k, v), TOL["f32"])
+
+
+def test_bf16_rounding_is_nearest_even():
+    """The runner's float32 -> bf16 bits: nearest bf16 (ties to even) by float64 distances,
+    infinities kept, NaN kept NaN, on random bit patterns and the edge cases."""
+    from attn_mlir.artifact import _from_bf16_bits, _to_bf16_bits
+    rng = np.random.default_rng(3)
+    bits = np.concatenate([
+        rng.integers(0, 1 << 32, size=200_000, dtype=np.uint64).astype(np.uint32),
+        np.array([0, 0x80000000, 0x7F800000, 0xFF800000, 0x7F7FFFFF, 0xFF7FFFFF, 0x7FC00000,
+                  0xFFFFFFFF, 0xFFFF8001, 0x7F800001, 0x00008000, 0x00018000, 0x3F808000,
+                  0x3F818000, 0x3F80FFFF], np.uint32)])
+    x = bits.view(np.float32)
+    out = _to_bf16_bits(x)
+    assert out.dtype == np.uint16
+    nan = np.isnan(x)
+    assert np.isnan(_from_bf16_bits(out[nan])).all()
+    lo = (bits[~nan] >> 16).astype(np.uint16)
+    hi = lo + np.uint16(1)  # the next bf16 away from zero (may be infinity)
+    value = x[~nan].astype(np.float64)
+    d_lo = np.abs(value - _from_bf16_bits(lo).astype(np.float64))
+    hi_value = _from_bf16_bits(hi).astype(np.float64)
+    # Rounding up from the largest finite bf16 gives infinity, which IEEE rounding
+    # treats as 2^128 when measuring the distance.
+    hi_value = np.where(np.isinf(hi_value), np.copysign(2.0 ** 128, hi_value), hi_value)
+    d_hi = np.abs(value - hi_value)
+    expected = np.where(d_hi < d_lo, hi, np.where(d_lo < d_hi, lo, np.where(lo % 2 == 0, lo, hi)))
+    exact_inf = np.isinf(value)
+    expected = np.where(exact_inf, lo, expected)
+    np.testing.assert_array_equal(out[~nan], expected)

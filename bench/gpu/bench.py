@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+"""Side by side on one GPU, on the same inputs (bf16, B=2, H=16): our Hopper sdpa core
+(the kernels of `BENCH_ONLY=1 bench/gpu/build_core.sh`, q-tile 128, kv-tile 64, launched as
+check_core.py launches them), torch SDPA with the flash and the cuDNN backend (dense and causal
+only: they take no other pattern) and torch.compile'd FlexAttention (the block mask built by
+create_block_mask outside the timed region), for D 64 / 128, N 1k / 4k / 16k (64k with --n)
+and the patterns
+
+  dense, causal, window512      causal sliding window: 0 <= i - j <= 512
+  longformer512                 |i - j| <= 256, or i or j among the first 64 (global) tokens
+  bigbird64                     |i - j| <= 64, the first 64 tokens global, and per 64-row
+                                query block 3 random 64-key blocks (#attn.random, seed 7)
+
+Times: CUDA events, the median of --reps runs after 3 warm-ups (check_core.median_ms);
+TFLOP/s = 4 B H D (live pairs) / time, the live pairs counted from the mask. Each of our
+outputs is compared with FlexAttention's on the bench inputs, and at N = 1024 with the float64
+reference (python/attn_mlir/reference.py). Writes JSON (device, driver, torch, commit) after
+each configuration; --budget-s stops before a configuration that would start past it.
+
+  on the GPU machine: python3 bench/gpu/bench.py KERNELS --json OUT.json [--commit SHA]
+  here:               python3 bench/gpu/bench.py --plot OUT.json PNG
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+ORDER = [(16384, 128), (16384, 64), (4096, 128), (1024, 128), (4096, 64), (1024, 64),
+         (65536, 128), (65536, 64)]
+PATTERN_NAMES = ["dense", "causal", "window512", "longformer512", "bigbird64"]
+B, H = 2, 16
+
+
+def reference_patterns():
+    from attn_mlir.patterns import Causal, Dense, Global, Random, Union, Window
+    return {"dense": Dense(), "causal": Causal(), "window512": Window(512, 0),
+            "longformer512": Union([Window(256, 256), Global(first=64)]),
+            "bigbird64": Union([Window(64, 64), Global(first=64), Random(64, 3, 7)])}
+
+
+def mask_mods(n, torch):
+    """FlexAttention mask_mods of the patterns at length n (None: dense)."""
+    import numpy as np
+    random_blocks = reference_patterns()["bigbird64"].parts[2]
+    table = torch.from_numpy(random_blocks.chosen_blocks(np.arange(-(-n // 64)), n)).cuda()
+    return {
+        "dense": None,
+        "causal": lambda b, h, qi, ki: qi >= ki,
+        "window512": lambda b, h, qi, ki: (qi >= ki) & (qi - ki <= 512),
+        "longformer512": lambda b, h, qi, ki: ((qi - ki).abs() <= 256) | (qi < 64) | (ki < 64),
+        "bigbird64": lambda b, h, qi, ki: (((qi - ki).abs() <= 64) | (qi < 64) | (ki < 64)
+                                           | table[qi // 64, ki // 64]),
+    }
+
+
+def live_pairs(mask_mod, n, torch):
+    if mask_mod is None:
+        return float(n) * n
+    total, k = 0, torch.arange(n, device="cuda")[None, :]
+    zero = torch.zeros((), dtype=torch.int64, device="cuda")
+    for start in range(0, n, 1024):
+        q = torch.arange(start, min(n, start + 1024), device="cuda")[:, None]
+        total += int(mask_mod(zero, zero, q, k).sum())
+    return float(total)
+
+
+def run(args):
+    import torch
+    from check_core import Kernel, Launch, median_ms, torch_sdpa_backends
+    from torch.nn.attention.flex_attention import create_block_mask, flex_attention
+    from attn_mlir import reference
+    torch._dynamo.config.cache_size_limit = 256
+    torch._dynamo.config.accumulated_cache_size_limit = 4096
+    torch.zeros(1, device="cuda")
+    kernels = {}
+    for f in sorted(os.listdir(args.kernels)):
+        if f.endswith(".cubin"):
+            kernel = Kernel(os.path.join(args.kernels, f))
+            if kernel.q == 128 and kernel.kv == 64 and not kernel.lse and kernel.elt == "bf16":
+                kernels[(kernel.pattern, kernel.d)] = kernel
+    smi = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"],
+                         capture_output=True, text=True).stdout.strip()
+    result = {"device": smi, "torch": torch.__version__, "commit": args.commit, "B": B, "H": H,
+              "dtype": "bf16", "reps": args.reps, "rows": []}
+    flex = torch.compile(flex_attention)
+    patterns = reference_patterns()
+    start_time = time.time()
+    lengths = [n for n in args.n]
+    for n, d in ORDER:
+        if n not in lengths or d not in args.d:
+            continue
+        mods = mask_mods(n, torch)
+        for name in args.patterns:
+            if time.time() - start_time > args.budget_s:
+                result["stopped"] = f"budget of {args.budget_s} s reached before N={n} D={d} {name}"
+                break
+            torch.manual_seed(n + d)
+            q, k, v = (torch.randn(B, H, n, d, dtype=torch.bfloat16, device="cuda")
+                       for _ in range(3))
+            pairs = live_pairs(mods[name], n, torch)
+            flops = 4.0 * B * H * d * pairs
+            base = {"N": n, "D": d, "pattern": name, "live_pairs": pairs}
+
+            def record(impl, fn, extra=None):
+                row = dict(base, impl=impl)
+                try:
+                    ms, _ = median_ms(fn, args.reps)
+                    row.update(ms=ms, tflops=flops / ms / 1e9)
+                except Exception as err:  # noqa: BLE001 - reported
+                    row["error"] = repr(err)[:300]
+                row.update(extra or {})
+                result["rows"].append(row)
+                print(json.dumps(row), flush=True)
+
+            # FlexAttention first: its output is what ours is compared with.
+            flex_out = None
+            try:
+                # Compiled above 16k: uncompiled, it materializes the whole [N, N] mask.
+                mask = None if mods[name] is None else create_block_mask(
+                    mods[name], None, None, n, n, device="cuda", _compile=n > 16384)
+                record("flex_attention (compiled)", lambda: flex(q, k, v, block_mask=mask))
+                flex_out = flex(q, k, v, block_mask=mask).float()
+            except Exception as err:  # noqa: BLE001 - reported
+                result["rows"].append(dict(base, impl="flex_attention (compiled)",
+                                           error=repr(err)[:300]))
+            kernel = kernels.get((name, d))
+            if kernel is not None:
+                out = torch.full((B, H, n, d), float("nan"), dtype=torch.bfloat16, device="cuda")
+                launch = Launch(kernel, q, k, v, out, None, 9)
+                extra = {}
+                launch()
+                torch.cuda.synchronize()
+                extra["nan"] = int(out.isnan().sum())
+                if flex_out is not None:
+                    extra["rel_err_vs_flex"] = float((out.float() - flex_out).norm()
+                                                     / flex_out.norm())
+                if n <= 1024:
+                    ref = reference.sdpa(*(x.float().cpu().numpy() for x in (q, k, v)),
+                                         pattern=patterns[name])
+                    extra["rel_err_vs_f64"] = float(reference.rel_error(
+                        out.float().cpu().numpy(), ref))
+                record("ours", launch, extra)
+            if name in ("dense", "causal"):
+                for impl, sdpa in torch_sdpa_backends(q, k, v, name == "causal"):
+                    record(impl, sdpa)
+            if args.json:
+                with open(args.json, "w") as f:
+                    json.dump(result, f, indent=1)
+        else:
+            continue
+        break
+    print_table(result)
+
+
+def print_table(result):
+    print(f"\n{result['device']}, torch {result['torch']}, commit {result['commit']}; "
+          f"bf16 B={result['B']} H={result['H']}; ms (TFLOP/s)")
+    keys = sorted({(r["N"], r["D"], r["pattern"]) for r in result["rows"]},
+                  key=lambda t: (-t[0], -t[1], PATTERN_NAMES.index(t[2])))
+    impls = ["ours", "flex_attention (compiled)", "torch sdpa flash", "torch sdpa cudnn"]
+    print(f"{'N':>6} {'D':>4} {'pattern':14}" + "".join(f"{i[:18]:>20}" for i in impls)
+          + "  ours/flex  err vs flex")
+    for key in keys:
+        rows = {r["impl"]: r for r in result["rows"] if (r["N"], r["D"], r["pattern"]) == key}
+        cells = []
+        for impl in impls:
+            r = rows.get(impl)
+            cells.append("" if r is None else "error" if "error" in r
+                         else f"{r['ms']:.3f} ({r['tflops']:.0f})")
+        ours, flex = rows.get("ours", {}), rows.get("flex_attention (compiled)", {})
+        speed = f"{flex['ms'] / ours['ms']:.2f}x" if "ms" in ours and "ms" in flex else ""
+        err = f"{ours.get('rel_err_vs_flex', float('nan')):.1e}"
+        print(f"{key[0]:>6} {key[1]:>4} {key[2]:14}" + "".join(f"{c:>20}" for c in cells)
+              + f"  {speed:>9}  {err}")
+    if "stopped" in result:
+        print("stopped:", result["stopped"])
+
+
+def plot(path, png):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    with open(path) as f:
+        result = json.load(f)
+    impls = ["ours", "flex_attention (compiled)", "torch sdpa flash", "torch sdpa cudnn"]
+    configs = sorted({(r["N"], r["D"]) for r in result["rows"]}, key=lambda t: (-t[0], -t[1]))
+    cols = min(3, len(configs))
+    rows = -(-len(configs) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.4 * cols, 3.6 * rows), squeeze=False)
+    for ax, (n, d) in zip(axes.ravel(), configs):
+        for i, impl in enumerate(impls):
+            xs, ys = [], []
+            for j, pattern in enumerate(PATTERN_NAMES):
+                for r in result["rows"]:
+                    if (r["N"], r["D"], r["pattern"], r["impl"]) == (n, d, pattern, impl) \
+                            and "tflops" in r:
+                        xs.append(j + 0.2 * (i - 1.5))
+                        ys.append(r["tflops"])
+            ax.bar(xs, ys, width=0.2, label=impl)
+        ax.set_xticks(range(len(PATTERN_NAMES)))
+        ax.set_xticklabels(PATTERN_NAMES, rotation=30, fontsize=8)
+        ax.set_title(f"N={n}, D={d}", fontsize=9)
+        ax.set_ylabel("TFLOP/s (live pairs)")
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle(f"{result['device']}, bf16 B={result['B']} H={result['H']}, "
+                 f"torch {result['torch']}, commit {result['commit']}", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("kernels", nargs="?")
+    ap.add_argument("--json")
+    ap.add_argument("--commit", default="unknown")
+    ap.add_argument("--reps", type=int, default=20)
+    ap.add_argument("--n", type=int, nargs="+", default=[1024, 4096, 16384])
+    ap.add_argument("--d", type=int, nargs="+", default=[64, 128])
+    ap.add_argument("--patterns", nargs="+", default=PATTERN_NAMES)
+    ap.add_argument("--budget-s", type=float, default=420)
+    ap.add_argument("--plot", nargs=2, metavar=("JSON", "PNG"))
+    args = ap.parse_args()
+    if args.plot:
+        plot(*args.plot)
+        return
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "python"))
+    run(args)
+
+
+if __name__ == "__main__":
+    main()

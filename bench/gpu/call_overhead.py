@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""Host overhead of a compiled CUDA call: the per-call wall time of an attn-compile
+--target=cuda artifact of the Hopper sdpa core (causal, bf16, N dynamic), called from Python.
+
+Here (LLVM needed):   python3 bench/gpu/call_overhead.py build OUT
+  writes OUT/core_b1h2d64 and OUT/core_b2h16d128 (causal bf16 sdpa, [B, H, ?, D]).
+On the GPU machine:   python3 bench/gpu/call_overhead.py time OUT/core_b1h2d64 [--n 1000 4096]
+  per length: the median, 10th and 90th percentile of --calls timed calls (after --warmup
+  calls) of the entry with bf16 inputs passed as uint16 bits (no conversion in Python), the
+  same with float32 inputs (10 calls) (rounded to bf16 in Python on each call), the device memory that
+  the calls left allocated (cuMemGetInfo before and after) and the error of the last output
+  against the float64 reference. The runtime is the artifact's libattn_cuda_runtime.so, so
+  two copies of one artifact with two runtimes time the runtimes against each other (one
+  process each: both libraries have one soname).
+"""
+import argparse
+import ctypes
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "python"))
+
+SHAPES = {"core_b1h2d64": (1, 2, 64), "core_b2h16d128": (2, 16, 128)}
+
+
+def build(out, attn_compile):
+    from attn_mlir.builder import sdpa_func
+    from attn_mlir.patterns import Causal
+    for name, (b, h, d) in SHAPES.items():
+        directory = os.path.join(out, name)
+        os.makedirs(directory, exist_ok=True)
+        dims = [b, h, None, d]
+        spec = os.path.join(directory, f"{name}.mlir")
+        with open(spec, "w") as f:
+            f.write(sdpa_func((dims, "bf16"), (dims, "bf16"), (dims, "bf16"),
+                              pattern=Causal()))
+        subprocess.run([attn_compile, spec, "--target=cuda", "-o", directory], check=True)
+        print(directory)
+
+
+def free_bytes():
+    try:
+        cuda = ctypes.CDLL("libcuda.so.1")
+    except OSError:
+        return None
+    free, total = ctypes.c_size_t(), ctypes.c_size_t()
+    if cuda.cuMemGetInfo_v2(ctypes.byref(free), ctypes.byref(total)) != 0:
+        return None
+    return free.value
+
+
+def percentiles(times):
+    times = sorted(times)
+    return {"median_ms": 1e3 * statistics.median(times),
+            "p10_ms": 1e3 * times[len(times) // 10],
+            "p90_ms": 1e3 * times[(9 * len(times)) // 10]}
+
+
+def time_calls(directory, lengths, calls, warmup):
+    from attn_mlir import reference as ref
+    from attn_mlir.artifact import _from_bf16_bits, _to_bf16_bits, load
+    art = load(directory)
+    entry = art.entry("main")
+    b, h, _, d = entry.args[0]["shape"]
+    rows = []
+    rng = np.random.default_rng(7)
+    for n in lengths:
+        f32 = [rng.standard_normal((b, h, n, d)).astype(np.float32) for _ in range(3)]
+        bits = [_to_bf16_bits(x) for x in f32]
+        out_bits = np.full((b, h, n, d), 0x7FC0, np.uint16)
+        for _ in range(warmup):
+            entry(*bits, out_bits)
+        before = free_bytes()
+        times = []
+        for _ in range(calls):
+            start = time.perf_counter()
+            (o,) = entry(*bits, out_bits)
+            times.append(time.perf_counter() - start)
+        after = free_bytes()
+        f32_times = []
+        for _ in range(10):
+            start = time.perf_counter()
+            entry(*f32, np.full_like(f32[0], np.nan))
+            f32_times.append(time.perf_counter() - start)
+        q, k, v = (_from_bf16_bits(x) for x in bits)
+        # The float64 reference of the last call where it is small enough to be quick.
+        expected = ref.sdpa(q, k, v, pattern=ref.Causal()) if b * h * n * n <= 1 << 26 else None
+        row = {"artifact": os.path.basename(directory.rstrip("/")), "B": b, "H": h, "D": d,
+               "N": n, "calls": calls, **percentiles(times),
+               "f32_inputs": percentiles(f32_times),
+               "device_bytes_left_per_call": None if before is None or after is None else
+               (before - after) / calls,
+               "rel_error": None if expected is None else float(ref.rel_error(o, expected)),
+               "nan": int(np.isnan(o).sum())}
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build")
+    b.add_argument("out")
+    b.add_argument("--attn-compile", default=os.path.join(ROOT, "build", "bin", "attn-compile"))
+    t = sub.add_parser("time")
+    t.add_argument("artifact")
+    t.add_argument("--n", type=int, nargs="+", default=[1000, 4096])
+    t.add_argument("--calls", type=int, default=300)
+    t.add_argument("--warmup", type=int, default=20)
+    t.add_argument("--label", default="")
+    t.add_argument("--json", default=None)
+    args = parser.parse_args()
+    if args.command == "build":
+        build(args.out, args.attn_compile)
+        return
+    rows = time_calls(args.artifact, args.n, args.calls, args.warmup)
+    for row in rows:
+        row["label"] = args.label
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
