@@ -157,11 +157,12 @@ def attn_run_modes(attn_run):
     return {m for m in ("fused", "reference") if m in text}
 
 
-def run_ours(attn_run, mode, spec, inputs, runs, threads):
+def run_ours(attn_run, mode, spec, inputs, runs, threads, extra=()):
     """Median ms from attn-run's own --bench line, the child's peak RSS in bytes, and from
-    --profile the JIT compile time and the call's memory beyond its inputs and results."""
+    --profile the JIT compile time and the call's memory beyond its inputs and results.
+    `extra`: more attn-run flags (an --output, say)."""
     args = [attn_run, spec, f"--mode={mode}", f"--bench={runs}", f"--threads={threads}",
-            "--profile"]
+            "--profile", *extra]
     args += [f"--input={name}={path}" for name, path in inputs.items()]
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -13,6 +13,8 @@ it and returns the mismatches. Reproduce one spec with
     scripts/difftest.sh --seed S --index I
 
 and long runs with `scripts/difftest.sh --seed S --seconds T` (see docs/AttnRun.md).
+`--op lsh` or `--op cluster` draws attn.lsh or attn.cluster specs instead
+(attn_mlir.difftest_lsh).
 """
 
 import argparse
@@ -28,6 +30,7 @@ import time
 
 import numpy as np
 
+from . import difftest_lsh
 from . import patterns as P
 from . import reference as ref
 from .builder import sdpa_func
@@ -477,8 +480,9 @@ def check(spec, modes=("fused", "reference"), keep=None):
     return failures, commands
 
 
-def repro_line(seed, index):
-    return f"scripts/difftest.sh --seed {seed} --index {index}"
+def repro_line(seed, index, op="sdpa"):
+    flag = "" if op == "sdpa" else f" --op {op}"
+    return f"scripts/difftest.sh --seed {seed} --index {index}{flag}"
 
 
 def main(argv=None):
@@ -496,7 +500,13 @@ def main(argv=None):
                         help="directory that receives every failing case (default "
                              "./difftest-failures)")
     parser.add_argument("--verbose", action="store_true", help="print every spec")
+    parser.add_argument("--op", default="sdpa", choices=["sdpa", "lsh", "cluster"],
+                        help="the op of the specs (default sdpa)")
     args = parser.parse_args(argv)
+    if args.op != "sdpa":
+        generate = lambda seed, index: difftest_lsh.generate(seed, index, args.op)  # noqa
+    else:
+        generate = globals()["generate"]
     modes = tuple(m for m in args.modes.split(",") if m)
     failures_dir = pathlib.Path(args.failures)
 
@@ -532,8 +542,9 @@ def main(argv=None):
             (keep / "failures.txt").write_text(
                 "".join(f"{mode}: {message}\n" for mode, message in failures))
             summary = "; ".join(f"{m}: {msg.splitlines()[0][:160]}" for m, msg in failures)
-            print(f"FAIL seed={args.seed} index={index} [{spec.description['pattern'][:80]}] "
-                  f"{summary} | repro: {repro_line(args.seed, index)}", flush=True)
+            print(f"FAIL seed={args.seed} index={index} "
+                  f"[{spec.description.get('pattern', args.op)[:80]}] "
+                  f"{summary} | repro: {repro_line(args.seed, index, args.op)}", flush=True)
         elif args.verbose:
             print(f"ok   seed={args.seed} index={index} {json.dumps(spec.description)}",
                   flush=True)

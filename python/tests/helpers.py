@@ -5,6 +5,7 @@ import re
 import subprocess
 
 import numpy as np
+import pytest
 
 from attn_mlir import reference as ref
 from attn_mlir.run import attn_run_path, from_bf16_bits, to_bf16_bits
@@ -14,6 +15,11 @@ TOL = {"f32": ref.TOLERANCE["f32_reference"], "f16": ref.TOLERANCE["f16"],
        "bf16": ref.TOLERANCE["bf16"]}
 # The numpy type of the arrays for an MLIR element type (bf16 travels as rounded float32).
 NP_TYPE = {"f32": np.float32, "f16": np.float16, "bf16": np.float32}
+
+
+# The CPU pipeline modes an integration test runs through: the unfused oracle and the fused
+# default (docs/Pipelines.md).
+MODES = pytest.mark.parametrize("mode", ["reference", "fused"])
 
 
 def round_bf16(x):
@@ -42,12 +48,14 @@ def assert_close(out, expected, tol=TOL["f32"]):
     assert err <= tol, f"relative error {err:.3g} > {tol:.1g}"
 
 
-def check_result(out, expected, dtype="f32"):
+def check_result(out, expected, dtype="f32", mode="reference"):
     """Asserts that `out` has the shape of `expected`, the numpy type of `dtype` and a relative
-    error within TOL[dtype]."""
+    error within TOL[dtype] (for f32 through the fused pipeline, `mode="fused"`: the fused
+    bound of docs/Semantics.md §10)."""
     assert out.shape == expected.shape
     assert out.dtype == NP_TYPE[dtype]
-    assert_close(out, expected, TOL[dtype])
+    fused = mode == "fused" and dtype == "f32"
+    assert_close(out, expected, ref.TOLERANCE["f32_fused"] if fused else TOL[dtype])
 
 
 def input_flags(directory, inputs, prefix=""):

@@ -1,4 +1,5 @@
-"""attn.cluster through attn-run (attn-decompose, then attn-cpu-pipeline mode=reference) against
+"""attn.cluster through attn-run, in both modes of attn-cpu-pipeline (reference: attn-decompose
+and the unfused oracle; fused: attn-fuse-lsh-cluster's radix select and the flash core), against
 the float64 reference (docs/Semantics.md and its §10), on fresh random inputs per test.
 
 Cluster memberships are discrete choices: the inputs are drawn until, in every cluster, the
@@ -11,7 +12,7 @@ import pytest
 
 from attn_mlir import reference as ref
 from attn_mlir.run import run
-from helpers import TOL, as_dtype, assert_oracle_agrees, check_result, checked_run
+from helpers import MODES, TOL, as_dtype, assert_oracle_agrees, check_result, checked_run
 
 MARGIN = 1e-3
 
@@ -77,14 +78,15 @@ def draw(seed, B, H, Hkv, Nq, Nk, D, Dv, C, window, dtype="f32", shared_qk=False
 
 
 def run_cluster(q, k, v, mu, window, causal=False, scale=None, dtype="f32", shared_qk=False,
-                dynamic=()):
+                dynamic=(), mode="reference"):
     ir = cluster_ir(q.shape, k.shape, v.shape, mu.shape[1], window, causal, scale, dtype,
                     shared_qk, dynamic)
     o = np.zeros(q.shape[:3] + (v.shape[3],), dtype=v.dtype)
     inputs = {"q": q, "v": v, "c": mu, "o": o}
     if not shared_qk:
         inputs["k"] = k
-    (out,) = run(ir, inputs)
+    # attn-run --check (test_check_oracle_computes_in_f64) stands in for run and takes no mode.
+    (out,) = run(ir, inputs) if mode == "reference" else run(ir, inputs, mode=mode)
     expected = ref.cluster(q, k, v, mu, window, causal, scale)
     return out, expected
 
@@ -98,77 +100,86 @@ def queries_in_no_cluster(q, mu, window):
     return ~member.any(axis=2)
 
 
+@MODES
 @pytest.mark.parametrize("causal", [False, True], ids=["dense", "causal"])
 @pytest.mark.parametrize("H,Hkv", [(2, 2), (4, 2), (4, 1)], ids=["mha", "gqa", "mqa"])
-def test_heads(causal, H, Hkv):
+def test_heads(causal, H, Hkv, mode):
     q, k, v, mu = draw(10 * H + Hkv + 100 * causal, B=2, H=H, Hkv=Hkv, Nq=24, Nk=24, D=8, Dv=6,
                        C=3, window=6)
-    out, expected = run_cluster(q, k, v, mu, 6, causal)
-    check_result(out, expected)
+    out, expected = run_cluster(q, k, v, mu, 6, causal, mode=mode)
+    check_result(out, expected, mode=mode)
 
 
+@MODES
 @pytest.mark.parametrize("causal", [False, True], ids=["dense", "causal"])
-def test_shared_qk(causal):
+def test_shared_qk(causal, mode):
     q, k, v, mu = draw(200 + causal, B=1, H=2, Hkv=2, Nq=20, Nk=20, D=8, Dv=8, C=4, window=5,
                        shared_qk=True)
-    out, expected = run_cluster(q, k, v, mu, 5, causal, shared_qk=True)
-    check_result(out, expected)
+    out, expected = run_cluster(q, k, v, mu, 5, causal, shared_qk=True, mode=mode)
+    check_result(out, expected, mode=mode)
 
 
-def test_query_in_no_cluster():
+@MODES
+def test_query_in_no_cluster(mode):
     # 2 clusters of 3 over 20 queries: most queries are in none and give 0.
     q, k, v, mu = draw(300, B=1, H=2, Hkv=1, Nq=20, Nk=20, D=8, Dv=4, C=2, window=3)
-    out, expected = run_cluster(q, k, v, mu, 3, causal=True)
+    out, expected = run_cluster(q, k, v, mu, 3, causal=True, mode=mode)
     alone = queries_in_no_cluster(q, mu, 3)
     assert alone.any()
     assert np.all(out[alone] == 0)
-    check_result(out, expected)
+    check_result(out, expected, mode=mode)
 
 
-def test_no_centroids():
+@MODES
+def test_no_centroids(mode):
     # C = 0: every query is in no cluster (no sdpa at all) and gives 0.
     q, k, v, mu = draw(350, B=1, H=2, Hkv=2, Nq=8, Nk=8, D=4, Dv=4, C=0, window=2)
-    out, expected = run_cluster(q, k, v, mu, 2)
+    out, expected = run_cluster(q, k, v, mu, 2, mode=mode)
     assert np.all(out == 0)
-    check_result(out, expected)
+    check_result(out, expected, mode=mode)
 
 
-def test_different_lengths_and_scale():
+@MODES
+def test_different_lengths_and_scale(mode):
     q, k, v, mu = draw(400, B=2, H=2, Hkv=2, Nq=12, Nk=28, D=8, Dv=6, C=3, window=7)
-    out, expected = run_cluster(q, k, v, mu, 7, scale=0.3)
-    check_result(out, expected)
+    out, expected = run_cluster(q, k, v, mu, 7, scale=0.3, mode=mode)
+    check_result(out, expected, mode=mode)
 
 
-def test_window_is_whole_sequence():
+@MODES
+def test_window_is_whole_sequence(mode):
     # w == N: every cluster holds every token, so each query sees all keys C times.
     q, k, v, mu = draw(500, B=1, H=2, Hkv=2, Nq=10, Nk=10, D=4, Dv=4, C=2, window=10)
-    out, expected = run_cluster(q, k, v, mu, 10, causal=True)
-    check_result(out, expected)
-    check_result(out, ref.sdpa(q, k, v, pattern=ref.Causal()))
+    out, expected = run_cluster(q, k, v, mu, 10, causal=True, mode=mode)
+    check_result(out, expected, mode=mode)
+    check_result(out, ref.sdpa(q, k, v, pattern=ref.Causal()), mode=mode)
 
 
+@MODES
 @pytest.mark.parametrize("N", [9, 30])
-def test_dynamic_batch_and_length(N):
+def test_dynamic_batch_and_length(N, mode):
     q, k, v, mu = draw(600 + N, B=2, H=4, Hkv=2, Nq=N, Nk=N, D=8, Dv=6, C=3, window=4)
-    out, expected = run_cluster(q, k, v, mu, 4, causal=True, dynamic=("B", "N"))
-    check_result(out, expected)
+    out, expected = run_cluster(q, k, v, mu, 4, causal=True, dynamic=("B", "N"), mode=mode)
+    check_result(out, expected, mode=mode)
 
 
+@MODES
 @pytest.mark.parametrize("causal", [False, True], ids=["dense", "causal"])
-def test_f16(causal):
+def test_f16(causal, mode):
     q, k, v, mu = draw(700 + causal, B=1, H=4, Hkv=2, Nq=32, Nk=32, D=16, Dv=8, C=3,
                        window=8, dtype="f16")
-    out, expected = run_cluster(q, k, v, mu, 8, causal, dtype="f16")
-    check_result(out, expected, "f16")
+    out, expected = run_cluster(q, k, v, mu, 8, causal, dtype="f16", mode=mode)
+    check_result(out, expected, "f16", mode=mode)
 
 
+@MODES
 @pytest.mark.parametrize("causal", [False, True], ids=["dense", "causal"])
-def test_bf16(causal):
+def test_bf16(causal, mode):
     """bf16 inputs (float32 arrays rounded to bf16); the reference sees the rounded values."""
     q, k, v, mu = draw(710 + causal, B=1, H=4, Hkv=2, Nq=32, Nk=32, D=16, Dv=8, C=3,
                        window=8, dtype="bf16")
-    out, expected = run_cluster(q, k, v, mu, 8, causal, dtype="bf16")
-    check_result(out, expected, "bf16")
+    out, expected = run_cluster(q, k, v, mu, 8, causal, dtype="bf16", mode=mode)
+    check_result(out, expected, "bf16", mode=mode)
 
 
 def test_detects_wrong_expectation():

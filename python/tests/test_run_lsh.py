@@ -1,4 +1,5 @@
-"""attn.lsh through attn-run (attn-decompose, then attn-cpu-pipeline mode=reference) against the
+"""attn.lsh through attn-run, in both modes of attn-cpu-pipeline (reference: attn-decompose and
+the unfused oracle; fused: attn-fuse-lsh-cluster's counting sort and the flash core), against the
 float64 reference (docs/Semantics.md and its §10), on fresh random inputs per test.
 
 The buckets are discrete choices: the inputs are drawn until every argmax over ``[x ; -x]`` wins
@@ -12,7 +13,7 @@ import pytest
 
 from attn_mlir import reference as ref
 from attn_mlir.run import run
-from helpers import TOL, as_dtype, assert_oracle_agrees, check_result, checked_run
+from helpers import MODES, TOL, as_dtype, assert_oracle_agrees, check_result, checked_run
 
 MARGIN = 1e-3
 
@@ -67,12 +68,13 @@ def draw(seed, B, H, N, D, Dv, R, num_buckets, dtype="f32", zero_rows=()):
 
 
 def run_lsh(qk, v, rot, num_buckets, chunk, look_back=1, look_ahead=0, causal=False,
-            scale=None, dtype="f32", dynamic=()):
+            scale=None, dtype="f32", dynamic=(), mode="reference"):
     B, H, N, D = qk.shape
     ir = lsh_ir(B, H, N, D, v.shape[3], rot.shape[1], num_buckets, chunk, look_back,
                 look_ahead, causal, scale, dtype, dynamic)
     o = np.zeros(v.shape, dtype=v.dtype)
-    (out,) = run(ir, {"qk": qk, "v": v, "rot": rot, "o": o})
+    # attn-run --check (test_check_oracle_computes_in_f64) stands in for run and takes no mode.
+    (out,) = run(ir, {"qk": qk, "v": v, "rot": rot, "o": o}) if mode == "reference" else run(ir, {"qk": qk, "v": v, "rot": rot, "o": o}, mode=mode)
     expected = ref.lsh(qk, v, rot, num_buckets, chunk, look_back, look_ahead, causal, scale)
     return out, expected
 
@@ -82,68 +84,76 @@ def run_lsh(qk, v, rot, num_buckets, chunk, look_back=1, look_ahead=0, causal=Fa
 WINDOWS = [(1, 0), (0, 2), (2, 1), (0, 0), (4, 3), (6, 9)]
 
 
+@MODES
 @pytest.mark.parametrize("causal", [False, True], ids=["dense", "causal"])
 @pytest.mark.parametrize("look_back,look_ahead", WINDOWS)
-def test_windows(causal, look_back, look_ahead):
+def test_windows(causal, look_back, look_ahead, mode):
     seed = 100 + 10 * look_back + look_ahead + 1000 * causal
     qk, v, rot = draw(seed, B=2, H=2, N=32, D=8, Dv=6, R=2, num_buckets=4)
-    out, expected = run_lsh(qk, v, rot, 4, 4, look_back, look_ahead, causal)
-    check_result(out, expected)
+    out, expected = run_lsh(qk, v, rot, 4, 4, look_back, look_ahead, causal, mode=mode)
+    check_result(out, expected, mode=mode)
 
 
+@MODES
 @pytest.mark.parametrize("causal", [False, True], ids=["dense", "causal"])
-def test_several_rounds_and_buckets(causal):
+def test_several_rounds_and_buckets(causal, mode):
     qk, v, rot = draw(7 + causal, B=1, H=3, N=48, D=16, Dv=8, R=3, num_buckets=8)
-    out, expected = run_lsh(qk, v, rot, 8, 8, look_back=1, look_ahead=1, causal=causal)
-    check_result(out, expected)
+    out, expected = run_lsh(qk, v, rot, 8, 8, look_back=1, look_ahead=1, causal=causal, mode=mode)
+    check_result(out, expected, mode=mode)
 
 
+@MODES
 @pytest.mark.parametrize("causal", [False, True], ids=["dense", "causal"])
-def test_zero_qk_row(causal):
+def test_zero_qk_row(causal, mode):
     # A zero qk row lands in bucket 0, its normalised key stays zero (score 0 for everyone).
     zero = [(0, 0, 5), (0, 1, 0), (1, 0, 31)]
     qk, v, rot = draw(21 + causal, B=2, H=2, N=32, D=8, Dv=4, R=2, num_buckets=6,
                       zero_rows=zero)
-    out, expected = run_lsh(qk, v, rot, 6, 4, causal=causal)
-    check_result(out, expected)
+    out, expected = run_lsh(qk, v, rot, 6, 4, causal=causal, mode=mode)
+    check_result(out, expected, mode=mode)
 
 
-def test_single_chunk():
+@MODES
+def test_single_chunk(mode):
     # N == chunk_size: every position sees every other one in each round.
     qk, v, rot = draw(31, B=1, H=2, N=8, D=4, Dv=4, R=2, num_buckets=2)
-    out, expected = run_lsh(qk, v, rot, 2, 8, look_back=2, look_ahead=2, causal=True)
-    check_result(out, expected)
+    out, expected = run_lsh(qk, v, rot, 2, 8, look_back=2, look_ahead=2, causal=True, mode=mode)
+    check_result(out, expected, mode=mode)
 
 
-def test_scale():
+@MODES
+def test_scale(mode):
     qk, v, rot = draw(41, B=1, H=2, N=16, D=8, Dv=8, R=2, num_buckets=4)
-    out, expected = run_lsh(qk, v, rot, 4, 4, causal=True, scale=0.75)
-    check_result(out, expected)
+    out, expected = run_lsh(qk, v, rot, 4, 4, causal=True, scale=0.75, mode=mode)
+    check_result(out, expected, mode=mode)
 
 
+@MODES
 @pytest.mark.parametrize("N", [12, 36])
-def test_dynamic_batch_and_length(N):
+def test_dynamic_batch_and_length(N, mode):
     qk, v, rot = draw(50 + N, B=2, H=2, N=N, D=8, Dv=6, R=2, num_buckets=4)
     out, expected = run_lsh(qk, v, rot, 4, 4, look_back=1, look_ahead=1, causal=True,
-                            dynamic=("B", "N"))
-    check_result(out, expected)
+                            dynamic=("B", "N"), mode=mode)
+    check_result(out, expected, mode=mode)
 
 
+@MODES
 @pytest.mark.parametrize("causal", [False, True], ids=["dense", "causal"])
-def test_f16(causal):
+def test_f16(causal, mode):
     qk, v, rot = draw(61 + causal, B=1, H=2, N=32, D=16, Dv=8, R=2, num_buckets=4, dtype="f16")
     out, expected = run_lsh(qk, v, rot, 4, 8, look_back=1, look_ahead=0, causal=causal,
-                            dtype="f16")
-    check_result(out, expected, "f16")
+                            dtype="f16", mode=mode)
+    check_result(out, expected, "f16", mode=mode)
 
 
+@MODES
 @pytest.mark.parametrize("causal", [False, True], ids=["dense", "causal"])
-def test_bf16(causal):
+def test_bf16(causal, mode):
     """bf16 inputs (float32 arrays rounded to bf16); the reference sees the rounded values."""
     qk, v, rot = draw(63 + causal, B=1, H=2, N=32, D=16, Dv=8, R=2, num_buckets=4, dtype="bf16")
     out, expected = run_lsh(qk, v, rot, 4, 8, look_back=1, look_ahead=1, causal=causal,
-                            dtype="bf16")
-    check_result(out, expected, "bf16")
+                            dtype="bf16", mode=mode)
+    check_result(out, expected, "bf16", mode=mode)
 
 
 def test_detects_wrong_expectation():

@@ -59,11 +59,13 @@
 // Rows of the members (rank < 4), -1 for the others; then the combination.
 // CHECK: linalg.generic {{.*}} ins(%[[QRANK]] : tensor<1x4x3x16xi64>)
 // CHECK: arith.cmpi slt
-// CHECK: tensor.extract %[[LSE]]
+// CHECK: %[[FLATO:.*]] = tensor.collapse_shape %[[RES]]
+// CHECK: %[[FLATL:.*]] = tensor.collapse_shape %[[LSE]]
+// CHECK: tensor.extract %[[FLATL]]
 // CHECK: arith.maximumf
 // CHECK: math.exp
-// CHECK: tensor.extract %[[RES]]
-// CHECK: %[[OUT:.*]] = linalg.generic {{.*}} outs(%[[O]] : tensor<1x4x16x6xf32>)
+// CHECK: %[[OUT:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x4x16x6xf32>)
+// CHECK: tensor.extract %[[FLATO]]
 // CHECK: return %[[OUT]]
 func.func @cluster_causal_gqa(%q: tensor<1x4x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x6xf32>,
                               %c: tensor<4x3x8xf32>, %o: tensor<1x4x16x6xf32>) -> tensor<1x4x16x6xf32> {

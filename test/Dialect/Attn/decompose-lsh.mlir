@@ -64,14 +64,20 @@
 // CHECK-NEXT: %[[T:.*]] = arith.select %[[SAME]], %[[SELF]], %[[S]] : f32
 // CHECK-NEXT: attn.yield %[[T]] : f32
 // CHECK-NEXT: } -> tensor<1x16x4x8xf32>, tensor<1x16x4xf32>
-// Combine: lse_r per position, LSE shift, weights exp(lse_r - shift).
-// CHECK: tensor.extract %[[LSE]]
+// Combine, reading the results as rows (h R + r) N + slot: lse_r per position,
+// the shift max_r lse_r, the total, one weight exp(lse_r - shift) / total per
+// round and position, then out = sum_r weight * o_r along the rows of o.
+// CHECK: %[[FLATO:.*]] = tensor.collapse_shape %[[RES]] {{\[}}[0], [1, 2], [3]] : tensor<1x16x4x8xf32> into tensor<1x64x8xf32>
+// CHECK: %[[FLATL:.*]] = tensor.collapse_shape %[[LSE]] {{\[}}[0], [1, 2]] : tensor<1x16x4xf32> into tensor<1x64xf32>
+// CHECK: tensor.extract %[[FLATL]]
 // CHECK: arith.maximumf
 // CHECK: math.exp
-// CHECK: tensor.extract %[[RES]]
+// CHECK: %[[W:.*]] = linalg.generic
 // CHECK: math.exp
-// CHECK: %[[OUT:.*]] = linalg.generic {{.*}} outs(%[[O]] : tensor<1x2x16x8xf32>)
 // CHECK: arith.divf
+// CHECK: %[[ZERO:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[O]] : tensor<1x2x16x8xf32>)
+// CHECK: %[[OUT:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction", "parallel"]} ins(%{{.*}}, %[[W]] : tensor<1x2x2x16xi64>, tensor<1x2x2x16xf32>) outs(%[[ZERO]] : tensor<1x2x16x8xf32>)
+// CHECK: tensor.extract %[[FLATO]]
 // CHECK: return %[[OUT]]
 func.func @lsh_causal(%qk: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x8xf32>,
                       %rot: tensor<2x2x8x2xf32>, %o: tensor<1x2x16x8xf32>) -> tensor<1x2x16x8xf32> {

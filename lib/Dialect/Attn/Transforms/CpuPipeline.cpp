@@ -90,6 +90,11 @@ LogicalResult mlir::attn::buildCpuPipeline(
                         options.computeType + "'");
 
   // attn -> linalg on tensors.
+  if (fused) {
+    AttnFuseLshClusterOptions fuseOptions;
+    fuseOptions.computeType = options.computeType;
+    pm.addPass(createAttnFuseLshCluster(fuseOptions));
+  }
   AttnDecomposeOptions decomposeOptions;
   decomposeOptions.computeType = options.computeType;
   pm.addPass(createAttnDecompose(decomposeOptions));

@@ -23,6 +23,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "DecomposeUtils.h"
+#include "FusedSelect.h"
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Dialect/Attn/Transforms/BuildUtils.h"
@@ -142,7 +143,8 @@ static void emitRuntimeChecks(OpBuilder &b, Location loc, ClusterOp op) {
 }
 
 FailureOr<SmallVector<Value>>
-mlir::attn::decomposeCluster(OpBuilder &b, ClusterOp op, FloatType ct) {
+mlir::attn::decomposeCluster(OpBuilder &b, ClusterOp op, FloatType ct,
+                             bool fused) {
   Location loc = op.getLoc();
   int64_t window = op.getWindowAttr().getInt();
   if (window < 1)
@@ -155,15 +157,28 @@ mlir::attn::decomposeCluster(OpBuilder &b, ClusterOp op, FloatType ct) {
   Value mu = toF32(b, loc, op.getCentroids());
   OpFoldResult numHeads = getSizes(b, loc, q)[1];
   Value keyDirs = repeatHeads(b, loc, normalizeRows(b, loc, k), 1, numHeads);
-  Value queryRank =
-      ranks(b, loc, centroidScores(b, loc, normalizeRows(b, loc, q), mu));
-  Value keyRank = ranks(b, loc, centroidScores(b, loc, keyDirs, mu));
+  Value queryScores =
+      centroidScores(b, loc, normalizeRows(b, loc, q), mu);
 
-  // Gather the top w of each cluster, in the compute type: [B, H * C, w, D].
-  Value qpos =
-      mergeHeadsAndClusters(b, loc, topPositions(b, loc, queryRank, window));
-  Value kpos =
-      mergeHeadsAndClusters(b, loc, topPositions(b, loc, keyRank, window));
+  // The top w of each cluster, in the compute type: [B, H * C, w, D]. The
+  // reference ranks every position (members in rank order); fused, a radix
+  // select lists them in position order and gives non-members the slot w.
+  Value queryRank, qpos, kpos;
+  if (fused) {
+    auto [queryTop, slots] = topWindowMembers(b, loc, queryScores, window);
+    Value keyTop =
+        topWindowMembers(b, loc, centroidScores(b, loc, keyDirs, mu), window)
+            .first;
+    queryRank = slots;
+    qpos = mergeHeadsAndClusters(b, loc, queryTop);
+    kpos = mergeHeadsAndClusters(b, loc, keyTop);
+  } else {
+    queryRank = ranks(b, loc, queryScores);
+    Value keyRank = ranks(b, loc, centroidScores(b, loc, keyDirs, mu));
+    qpos = mergeHeadsAndClusters(b, loc,
+                                 topPositions(b, loc, queryRank, window));
+    kpos = mergeHeadsAndClusters(b, loc, topPositions(b, loc, keyRank, window));
+  }
   OpFoldResult numClusters = getSizes(b, loc, mu)[1];
   OpFoldResult numKvHeads = getSizes(b, loc, k)[1];
   // sdpa head h C + c reads query head h and KV head h / (H / Hkv).
@@ -181,6 +196,6 @@ mlir::attn::decomposeCluster(OpBuilder &b, ClusterOp op, FloatType ct) {
 
   // Scatter back through the ranks and combine the clusters.
   Value rows = resultRows(b, loc, queryRank, window);
-  Value result = combineByLse(b, loc, rows, o, lse, window, op.getInit(), ct);
+  Value result = combineByLse(b, loc, rows, o, lse, op.getInit(), ct);
   return SmallVector<Value>{result};
 }

@@ -28,6 +28,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "DecomposeUtils.h"
+#include "FusedSelect.h"
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Dialect/Attn/Transforms/BuildUtils.h"
@@ -70,11 +71,14 @@ static Value hashProjections(OpBuilder &b, Location loc, Value qk, Value rot) {
   SmallVector<OpFoldResult> q = getSizes(b, loc, qk), r = getSizes(b, loc, rot);
   Value init =
       filledTensor(b, loc, {q[0], q[1], r[1], q[2], r[3]}, b.getF32Type(), 0.0);
-  // Loops (b, h, r, n, k, d).
+  // Loops (b, h, r, n, d, k): the innermost loop runs along contiguous rows
+  // of rot and x (vectorizable), each x[.., k] still summed in order of d.
+  SmallVector<utils::IteratorType> iterators = parallelIterators(6);
+  iterators[4] = utils::IteratorType::reduction;
   return g.generic(ValueRange{qk, rot}, init,
-                   {g.dims(6, {0, 1, 3, 5}), g.dims(6, {1, 2, 5, 4}),
-                    g.dims(6, {0, 1, 2, 3, 4})},
-                   reductionAfter(5),
+                   {g.dims(6, {0, 1, 3, 4}), g.dims(6, {1, 2, 4, 5}),
+                    g.dims(6, {0, 1, 2, 3, 5})},
+                   iterators,
                    [](OpBuilder &nb, Location l, ValueRange a) {
                      Value p = arith::MulFOp::create(nb, l, a[0], a[1]);
                      yieldOne(nb, l, arith::AddFOp::create(nb, l, a[2], p));
@@ -278,7 +282,8 @@ static Chunking computeChunking(OpBuilder &b, Location loc, LshOp op) {
 }
 
 FailureOr<SmallVector<Value>> mlir::attn::decomposeLsh(OpBuilder &b, LshOp op,
-                                                       FloatType ct) {
+                                                       FloatType ct,
+                                                       bool fused) {
   Location loc = op.getLoc();
   int64_t chunk = op.getChunkSizeAttr().getInt();
   if (chunk < 1)
@@ -290,9 +295,15 @@ FailureOr<SmallVector<Value>> mlir::attn::decomposeLsh(OpBuilder &b, LshOp op,
   Value keys = normalizeRows(b, loc, toFloat(b, loc, qk, ct));
   Value rotations = toF32(b, loc, op.getRotations());
   Value buckets = argmaxBuckets(b, loc, hashProjections(b, loc, qk, rotations));
-  Value slot = sortSlots(b, loc, buckets);
-  // The inverse permutation: perm[b, h, r, t] = the n with slot == t.
-  Value perm = positionsByRank(b, loc, slot);
+  // perm is the inverse permutation: perm[b, h, r, t] = the n with slot == t.
+  Value slot, perm;
+  if (fused) {
+    std::tie(slot, perm) = countingSortSlots(
+        b, loc, buckets, op.getNumBucketsAttr().getInt());
+  } else {
+    slot = sortSlots(b, loc, buckets);
+    perm = positionsByRank(b, loc, slot);
+  }
 
   // Gather into chunks, in the compute type: [B, H * R * nC, c | W * c, D].
   Chunking ch = computeChunking(b, loc, op);
@@ -314,6 +325,6 @@ FailureOr<SmallVector<Value>> mlir::attn::decomposeLsh(OpBuilder &b, LshOp op,
 
   // Scatter back through the slots and combine the rounds.
   Value rows = resultRows(b, loc, slot);
-  Value result = combineByLse(b, loc, rows, o, lse, chunk, op.getInit(), ct);
+  Value result = combineByLse(b, loc, rows, o, lse, op.getInit(), ct);
   return SmallVector<Value>{result};
 }

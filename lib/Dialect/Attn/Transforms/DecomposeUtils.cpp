@@ -180,30 +180,9 @@ Value mlir::attn::detail::positionsByRank(OpBuilder &b, Location loc,
       });
 }
 
-namespace {
-/// Where part p of a query lives in the sdpa results: `none` when its row
-/// index is negative, else group `g = row / M` and row `u = row mod M`.
-struct PartRow {
-  Value none, g, u;
-};
-} // namespace
-
-/// Decodes the i64 row `row` (see combineByLse) into a PartRow; a negative
-/// row reads row 0 (and is never used).
-static PartRow decodePartRow(OpBuilder &b, Location loc, Value row, Value m) {
-  Value zero = arith::ConstantIntOp::create(b, loc, b.getI64Type(), 0);
-  Value none =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, row, zero);
-  Value safe = arith::SelectOp::create(b, loc, none, zero, row);
-  Value index = arith::IndexCastOp::create(b, loc, b.getIndexType(), safe);
-  Value g = arith::DivUIOp::create(b, loc, index, m);
-  Value u = arith::RemUIOp::create(b, loc, index, m);
-  return {none, g, u};
-}
-
 Value mlir::attn::detail::combineByLse(OpBuilder &b, Location loc, Value rows,
-                                       Value o, Value lse, int64_t m,
-                                       Value init, FloatType computeType) {
+                                       Value o, Value lse, Value init,
+                                       FloatType computeType) {
   GenericBuilder g{b, loc};
   Type ct = computeType;
   auto constant = [&](OpBuilder &nb, Location l, double value) -> Value {
@@ -212,22 +191,36 @@ Value mlir::attn::detail::combineByLse(OpBuilder &b, Location loc, Value rows,
   SmallVector<OpFoldResult> rowSizes = getSizes(b, loc, rows);
   SmallVector<OpFoldResult> querySizes = {rowSizes[0], rowSizes[1],
                                           rowSizes[3]};
-  Value mValue = indexConst(b, loc, m);
+  // The results as rows g * M + u: o [B, G * M, Dv] and lse [B, G * M].
+  Value flatO = tensor::CollapseShapeOp::create(
+      b, loc, o, SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}});
+  Value flatLse = tensor::CollapseShapeOp::create(
+      b, loc, lse, SmallVector<ReassociationIndices>{{0}, {1, 2}});
+  // The row of a part as an index (row 0 for a part that does not exist),
+  // and whether it does not.
+  auto partRow = [](OpBuilder &nb, Location l, Value row) {
+    Value zero = arith::ConstantIntOp::create(nb, l, nb.getI64Type(), 0);
+    Value none =
+        arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, row, zero);
+    Value index = arith::IndexCastOp::create(
+        nb, l, nb.getIndexType(),
+        arith::SelectOp::create(nb, l, none, zero, row));
+    return std::make_pair(index, none);
+  };
   // lseP[b, h, p, n] = lse at the row of part p, or -inf.
   Value lseP = g.generic(
       rows, emptyTensor(b, loc, rowSizes, ct),
       {b.getMultiDimIdentityMap(4), b.getMultiDimIdentityMap(4)},
       parallelIterators(4), [&](OpBuilder &nb, Location l, ValueRange a) {
         Value bIdx = linalg::IndexOp::create(nb, l, 0);
-        PartRow part = decodePartRow(nb, l, a[0], mValue);
-        Value value =
-            convertFloat(nb, l,
-                         tensor::ExtractOp::create(
-                             nb, l, lse, ValueRange{bIdx, part.g, part.u}),
-                         ct);
+        auto [row, none] = partRow(nb, l, a[0]);
+        Value value = convertFloat(
+            nb, l,
+            tensor::ExtractOp::create(nb, l, flatLse, ValueRange{bIdx, row}),
+            ct);
         yieldOne(nb, l,
-                 arith::SelectOp::create(nb, l, part.none,
-                                         constant(nb, l, kNegInf), value));
+                 arith::SelectOp::create(nb, l, none, constant(nb, l, kNegInf),
+                                         value));
       });
   // shift[b, h, n] = max_p lseP, or 0 when that is -inf.
   AffineMap partMap = g.dims(4, {0, 1, 3, 2});
@@ -249,38 +242,55 @@ Value mlir::attn::detail::combineByLse(OpBuilder &b, Location loc, Value rows,
         Value w = math::ExpOp::create(nb, l, diff);
         yieldOne(nb, l, arith::AddFOp::create(nb, l, a[2], w));
       });
-  // acc[b, h, n, e] = sum_p exp(lseP - shift) o_p[e] (parts that do not exist
-  // are skipped by selection, never read).
-  SmallVector<OpFoldResult> outSizes = getSizes(b, loc, init);
-  Value acc = g.generic(
-      ValueRange{rows, lseP, maxLse}, filledTensor(b, loc, outSizes, ct, 0.0),
-      {g.dims(5, {0, 1, 4, 2}), g.dims(5, {0, 1, 4, 2}), g.dims(5, {0, 1, 2}),
-       g.dims(5, {0, 1, 2, 3})},
-      reductionAfter(4), [&](OpBuilder &nb, Location l, ValueRange a) {
-        Value bIdx = linalg::IndexOp::create(nb, l, 0);
-        Value eIdx = linalg::IndexOp::create(nb, l, 3);
-        PartRow part = decodePartRow(nb, l, a[0], mValue);
-        Value value =
-            convertFloat(nb, l,
-                         tensor::ExtractOp::create(
-                             nb, l, o, ValueRange{bIdx, part.g, part.u, eIdx}),
-                         ct);
+  // w[b, h, p, n] = exp(lseP - shift) / total, 0 where total is 0: the
+  // weight of part p (one exp per part, not per output element).
+  AffineMap id4 = b.getMultiDimIdentityMap(4);
+  AffineMap perQuery = g.dims(4, {0, 1, 3});
+  Value weights = g.generic(
+      ValueRange{lseP, maxLse, total}, emptyTensor(b, loc, rowSizes, ct),
+      {id4, perQuery, perQuery, id4}, parallelIterators(4),
+      [&](OpBuilder &nb, Location l, ValueRange a) {
         Value diff =
-            arith::SubFOp::create(nb, l, a[1], softmaxShift(nb, l, a[2]));
-        Value w = math::ExpOp::create(nb, l, diff);
-        Value term = arith::MulFOp::create(nb, l, w, value);
-        Value sum = arith::AddFOp::create(nb, l, a[3], term);
-        yieldOne(nb, l, arith::SelectOp::create(nb, l, part.none, a[3], sum));
+            arith::SubFOp::create(nb, l, a[0], softmaxShift(nb, l, a[1]));
+        yieldOne(nb, l,
+                 divideOrZero(nb, l, math::ExpOp::create(nb, l, diff), a[2]));
       });
-  // out = total == 0 ? 0 : acc / total, in the element type of `init`.
+  // out[b, h, n, e] = sum_p w o_p[e], read from o as [B, G * M, Dv] at the
+  // part's row g * M + u. Loops (b, h, n, p, e): the innermost runs along a
+  // row of o and of out. Parts that do not exist are skipped by selection,
+  // never read. Summed in the element type of `init` when that is the
+  // compute type, else in the compute type and converted.
   Type outType = cast<RankedTensorType>(init.getType()).getElementType();
-  return g.generic(
-      ValueRange{acc, total}, init,
-      {g.dims(4, {0, 1, 2, 3}), g.dims(4, {0, 1, 2}), g.dims(4, {0, 1, 2, 3})},
-      parallelIterators(4), [&](OpBuilder &nb, Location l, ValueRange a) {
-        Value value = divideOrZero(nb, l, a[0], a[1]);
-        yieldOne(nb, l, convertFloat(nb, l, value, outType));
+  SmallVector<OpFoldResult> outSizes = getSizes(b, loc, init);
+  Value accInit =
+      outType == ct
+          ? linalg::FillOp::create(b, loc, constant(b, loc, 0.0), init)
+                .getResult(0)
+          : filledTensor(b, loc, outSizes, ct, 0.0);
+  SmallVector<utils::IteratorType> iterators = parallelIterators(5);
+  iterators[3] = IteratorType::reduction;
+  AffineMap partOfQuery = g.dims(5, {0, 1, 3, 2});
+  Value acc = g.generic(
+      ValueRange{rows, weights}, accInit,
+      {partOfQuery, partOfQuery, g.dims(5, {0, 1, 2, 4})}, iterators,
+      [&](OpBuilder &nb, Location l, ValueRange a) {
+        Value bIdx = linalg::IndexOp::create(nb, l, 0);
+        Value eIdx = linalg::IndexOp::create(nb, l, 4);
+        auto [row, none] = partRow(nb, l, a[0]);
+        Value value = convertFloat(
+            nb, l,
+            tensor::ExtractOp::create(nb, l, flatO, ValueRange{bIdx, row, eIdx}),
+            ct);
+        Value sum = arith::AddFOp::create(
+            nb, l, a[2], arith::MulFOp::create(nb, l, a[1], value));
+        yieldOne(nb, l, arith::SelectOp::create(nb, l, none, a[2], sum));
       });
+  if (outType == ct)
+    return acc;
+  return g.generic(acc, init, {id4, id4}, parallelIterators(4),
+                   [&](OpBuilder &nb, Location l, ValueRange a) {
+                     yieldOne(nb, l, convertFloat(nb, l, a[0], outType));
+                   });
 }
 
 /// The scale of an attention over `q`: `scale`, or 1/sqrt(D) as attn.sdpa

@@ -83,9 +83,10 @@ Value positionsByRank(OpBuilder &b, Location loc, Value rank,
 /// part p of query n, the row `g * M + u` of the attention result `o`
 /// [B, G, M, Dv] and `lse` [B, G, M], or is negative when the query has no
 /// such part. Writes `o(n) = sum_p exp(lse_p - LSE) o_p` (0 when every lse_p
-/// is -inf) into `init` [B, H, N, Dv] in its element type.
+/// is -inf) into `init` [B, H, N, Dv] in its element type. Linear in the
+/// parts: one exp per part and query, then one pass over the rows of o.
 Value combineByLse(OpBuilder &b, Location loc, Value rows, Value o, Value lse,
-                   int64_t m, Value init, FloatType computeType);
+                   Value init, FloatType computeType);
 
 /// Builds the modified score of a pair inside a linalg body: (score, qpos_i,
 /// kpos_j as index) -> the new score, in the score's type.

@@ -24,10 +24,15 @@
 namespace mlir {
 namespace attn {
 
+/// With `fused`, lsh and cluster make their discrete choices in linear time
+/// (FusedSelect.h) instead of the reference's all-pairs ranks: the same
+/// choices, for attn-fuse-lsh-cluster.
 FailureOr<SmallVector<Value>> decomposeLsh(OpBuilder &b, LshOp op,
-                                           FloatType computeType);
+                                           FloatType computeType,
+                                           bool fused = false);
 FailureOr<SmallVector<Value>> decomposeCluster(OpBuilder &b, ClusterOp op,
-                                               FloatType computeType);
+                                               FloatType computeType,
+                                               bool fused = false);
 FailureOr<SmallVector<Value>> decomposeLowRank(OpBuilder &b, LowRankOp op,
                                                FloatType computeType);
 FailureOr<SmallVector<Value>> decomposeKernelized(OpBuilder &b, KernelizedOp op,

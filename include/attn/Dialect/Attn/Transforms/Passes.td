@@ -49,6 +49,33 @@ def AttnDecompose : Pass<"attn-decompose"> {
   ];
 }
 
+def AttnFuseLshCluster : Pass<"attn-fuse-lsh-cluster"> {
+  let summary = "attn.lsh and attn.cluster for the fused pipeline: linear-time "
+                "choices, then the gathered attn.sdpa";
+  let description = [{
+    The decomposition of `attn-decompose` for `attn.lsh` and `attn.cluster`
+    (gather -> `attn.sdpa` with the original positions and an `lse` result
+    -> log-sum-exp combine), with the discrete choices made in linear time
+    instead of by all-pairs ranks: the LSH (bucket, position) order by a
+    stable counting sort, each cluster's top w by a radix select on the
+    scores' order-preserving bits (members listed in position order, so
+    that causal tiles classify from their position ranges). Both are
+    `scf.forall` loops over the rows. The choices are the reference's;
+    `attn-tile` then runs the flash core over the gathered chunks or
+    clusters. Nothing of size N x N is built. Run by
+    `attn-cpu-pipeline{mode=fused}` before `attn-decompose`.
+  }];
+  let options = [
+    Option<"computeType", "compute-type", "std::string", /*default=*/"\"f32\"",
+           "Element type of the values the attention computes: f32 or f64">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::cf::ControlFlowDialect",
+    "::mlir::linalg::LinalgDialect", "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect"
+  ];
+}
+
 def AttnLowerToLinalg : Pass<"attn-lower-to-linalg"> {
   let summary = "Lowers attn.sdpa to linalg: the reference (unfused) path";
   let description = [{

@@ -1,0 +1,98 @@
+// RUN: attn-opt %s --attn-fuse-lsh-cluster --verify-each | FileCheck %s --implicit-check-not="1024x1024"
+// RUN: attn-opt %s --attn-fuse-lsh-cluster --attn-tile --canonicalize --verify-each | FileCheck %s --check-prefix=TILE --implicit-check-not="1024x1024" --implicit-check-not="attn.sdpa"
+// RUN: attn-opt %s --attn-cpu-pipeline | FileCheck %s --check-prefix=LLVM
+
+// attn-fuse-lsh-cluster, the first step of attn-cpu-pipeline{mode=fused}: the
+// choices in linear time (no N x N ranks, no N x N anything), then the
+// chunk or cluster attention as one attn.sdpa over gathered rows with the
+// original positions, which attn-tile turns into the flash core, and the
+// log-sum-exp combination of the rounds or clusters.
+
+// LLVM-LABEL: llvm.func @lsh
+// LLVM: omp.parallel
+// LLVM-LABEL: llvm.func @cluster
+// LLVM: omp.parallel
+
+// 2 heads, 2 rounds, N = 1024, chunks of 64: 2 * 2 * 16 = 64 sdpa heads of 64
+// queries against 128 keys (one chunk back).
+// CHECK-LABEL: func.func @lsh
+// Buckets: projections, then argmax over [x ; -x].
+// CHECK: %[[BUCKETS:.*]]:2 = linalg.generic {{.*}} outs(%{{.*}}, %{{.*}} : tensor<1x2x2x1024xf32>, tensor<1x2x2x1024xi64>)
+// The counting sort, one (batch, head, round) per iteration: the histogram
+// of the 8 buckets, its exclusive prefix sum, then slot(n) = next[bucket(n)]++
+// and perm(slot) = n, in position order (stable).
+// CHECK: %[[SORT:.*]]:2 = scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (1, 2, 2) shared_outs({{.*}}) -> (tensor<1x2x2x1024xi64>, tensor<1x2x2x1024xi64>)
+// CHECK: tensor.extract_slice %[[BUCKETS]]#1
+// CHECK: scf.for {{.*}} -> (tensor<8xi64>)
+// CHECK: scf.for {{.*}} -> (i64, tensor<8xi64>)
+// CHECK: scf.for {{.*}} -> (tensor<8xi64>, tensor<1024xi64>, tensor<1024xi64>)
+// CHECK: tensor.parallel_insert_slice
+// CHECK: tensor.parallel_insert_slice
+// The chunk attention with the original positions: causal, and the own key's
+// score -1e5 (both evaluated in Partial tiles only after attn-tile).
+// CHECK: %[[RES:.*]], %[[LSE:.*]] = attn.sdpa ins({{.*}} : tensor<1x64x64x16xf32>, tensor<1x64x128x16xf32>, tensor<1x64x128x16xf32>) {{.*}} positions({{.*}} : tensor<1x64x64xi64>, tensor<1x64x128xi64>) pattern(#attn.causal) score_mod
+// CHECK: arith.constant -1.000000e+05 : f32
+// The rounds by log-sum-exp: O(rounds * N) weights, one pass over the rows.
+// CHECK: tensor.collapse_shape %[[RES]] {{.*}} into tensor<1x4096x16xf32>
+// CHECK: tensor.collapse_shape %[[LSE]] {{.*}} into tensor<1x4096xf32>
+// CHECK: arith.maximumf
+// CHECK: math.exp
+// CHECK: %[[OUT:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction", "parallel"]} ins(%{{.*}}, %{{.*}} : tensor<1x2x2x1024xi64>, tensor<1x2x2x1024xf32>) outs(%{{.*}} : tensor<1x2x1024x16xf32>)
+// CHECK: return %[[OUT]]
+
+// TILE-LABEL: func.func @lsh
+// (canonicalize drops the unit dims of the foralls.)
+// TILE: scf.forall ({{.*}}) in (2, 2)
+// The flash core: per (batch, chunk of a round, query tile), a loop over the
+// key tiles, each classified from its position range.
+// TILE: scf.forall ({{.*}}) in (64)
+// TILE: scf.for
+// TILE: scf.index_switch
+// TILE: math.exp2
+// TILE: tensor<1x4096x16xf32>
+
+func.func @lsh(%qk: tensor<1x2x1024x16xf32>, %v: tensor<1x2x1024x16xf32>,
+               %rot: tensor<2x2x16x4xf32>, %o: tensor<1x2x1024x16xf32>) -> tensor<1x2x1024x16xf32> {
+  %r = attn.lsh ins(%qk, %v, %rot : tensor<1x2x1024x16xf32>, tensor<1x2x1024x16xf32>, tensor<2x2x16x4xf32>)
+         outs(%o : tensor<1x2x1024x16xf32>) {num_buckets = 8, chunk_size = 64, causal}
+         -> tensor<1x2x1024x16xf32>
+  return %r : tensor<1x2x1024x16xf32>
+}
+
+// 2 heads, 4 centroids, window 256: 8 sdpa heads of 256 x 256.
+// CHECK-LABEL: func.func @cluster
+// Scores against the centroids, then per (batch, head, centroid) a radix
+// select: 4 passes of a 256-bin histogram of the order-preserving key bits
+// and a scan from the top digit; then the members in position order.
+// CHECK: %[[QS:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x2x4x1024xf32>)
+// CHECK: %[[QSEL:.*]]:2 = scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (1, 2, 4) shared_outs({{.*}}) -> (tensor<1x2x4x256xi64>, tensor<1x2x4x1024xi64>)
+// CHECK: tensor.extract_slice %[[QS]]
+// CHECK: arith.bitcast %{{.*}} : f32 to i32
+// CHECK: scf.for {{.*}} -> (tensor<256xi64>)
+// CHECK: scf.for {{.*}} -> (i64, i64, i64, i1)
+// CHECK: scf.for {{.*}} -> (tensor<256xi64>)
+// CHECK: scf.for {{.*}} -> (tensor<256xi64>)
+// CHECK: scf.for {{.*}} -> (tensor<256xi64>)
+// CHECK: scf.for {{.*}} -> (i64, i64, tensor<256xi64>, tensor<1024xi64>)
+// CHECK: %[[RES:.*]], %[[LSE:.*]] = attn.sdpa ins({{.*}} : tensor<1x8x256x16xf32>, tensor<1x8x256x16xf32>, tensor<1x8x256x16xf32>) {{.*}} positions({{.*}} : tensor<1x8x256xi64>, tensor<1x8x256xi64>) pattern(#attn.causal) -> tensor<1x8x256x16xf32>, tensor<1x8x256xf32>
+// The clusters by log-sum-exp (non-members have slot 256: no part).
+// CHECK: linalg.generic {{.*}} ins(%[[QSEL]]#1 : tensor<1x2x4x1024xi64>)
+// CHECK: tensor.collapse_shape %[[RES]] {{.*}} into tensor<1x2048x16xf32>
+// CHECK: %[[OUT:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction", "parallel"]} {{.*}} outs(%{{.*}} : tensor<1x2x1024x16xf32>)
+// CHECK: return %[[OUT]]
+
+// TILE-LABEL: func.func @cluster
+// TILE: scf.forall ({{.*}}) in (2, 4)
+// TILE: scf.forall ({{.*}}) in (2, 4)
+// Per (batch, cluster, query tile of 64 members): no 256 x 256 score tile.
+// TILE: scf.forall ({{.*}}) in (8, 4)
+// TILE-NOT: 256x256
+// TILE: scf.index_switch
+// TILE: return
+
+func.func @cluster(%q: tensor<1x2x1024x16xf32>, %v: tensor<1x2x1024x16xf32>,
+                   %c: tensor<2x4x16xf32>, %o: tensor<1x2x1024x16xf32>) -> tensor<1x2x1024x16xf32> {
+  %r = attn.cluster ins(%q, %q, %v, %c : tensor<1x2x1024x16xf32>, tensor<1x2x1024x16xf32>, tensor<1x2x1024x16xf32>, tensor<2x4x16xf32>)
+         outs(%o : tensor<1x2x1024x16xf32>) {window = 256, causal} -> tensor<1x2x1024x16xf32>
+  return %r : tensor<1x2x1024x16xf32>
+}
