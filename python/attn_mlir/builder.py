@@ -14,12 +14,13 @@ def tensor_type(shape, dtype):
 
 def sdpa_func(q, k, v, *, pattern=None, mask=None, bias=None, memory=None, positions=None,
               span=None, ramp=None, max_span=None, scale=None, score_mod=None, lse=False,
-              name="main"):
+              segments=None, name="main"):
     """An ``attn.sdpa`` in a function.
 
     ``q``, ``k``, ``v``, ``mask``, ``bias`` are ``(shape, dtype)`` pairs (dtype as MLIR
     spells it: ``f32``, ``f16``, ``bf16``, ``i1``); ``memory`` and ``positions`` are pairs of
-    such pairs; ``span`` is one. ``pattern`` is a ``Pattern`` or attribute text.
+    such pairs, and so is ``segments`` (document ids ``%qseg``, ``%kseg``); ``span`` is one.
+    ``pattern`` is a ``Pattern`` or attribute text.
     ``score_mod`` is the body of the region: MLIR ops over ``%s, %b, %h, %i, %j`` ending
     with ``attn.yield``. The outs operand is the argument ``%o``.
     """
@@ -44,6 +45,9 @@ def sdpa_func(q, k, v, *, pattern=None, mask=None, bias=None, memory=None, posit
     if span is not None:
         args.append(("span", tensor_type(*span)))
         clauses.append(f"span(%span : {args[-1][1]})")
+    if segments is not None:
+        args += [("qseg", tensor_type(*segments[0])), ("kseg", tensor_type(*segments[1]))]
+        clauses.append(f"segments(%qseg, %kseg : {args[-2][1]}, {args[-1][1]})")
     if pattern is not None:
         text = pattern if isinstance(pattern, str) else pattern.to_mlir()
         clauses.append(f"pattern({text})")

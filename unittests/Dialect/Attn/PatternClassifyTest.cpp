@@ -148,6 +148,20 @@ TEST(PatternClassify, DecidesTheBlocksATilerRelyOn) {
   EXPECT_EQ(axial.classify({16, 32}, {16, 32}, n, n), BlockKind::Full);
   auto strided = StridedAttr::get(c, 8);
   EXPECT_EQ(strided.classify({9, 10}, {2, 8}, n, n), BlockKind::Empty);
+  auto sink = SinkAttr::get(c, {}, 64);
+  EXPECT_EQ(sink.classify({128, 192}, {0, 64}, n, n), BlockKind::Full);
+  EXPECT_EQ(sink.classify({0, 64}, {64, 128}, n, n), BlockKind::Empty);
+  // 7 x 7 neighbourhoods on a 16 x 16 image, tiles of one row: rows more
+  // than 3 apart (6 near the edges) are Empty, rows 0 .. 6 see all of row 3.
+  auto natten = NeighborhoodAttr::get(c, {16, 16}, {7, 7});
+  EXPECT_EQ(natten.classify({160, 176}, {16, 32}, n, n), BlockKind::Empty);
+  EXPECT_EQ(natten.classify({160, 176}, {112, 128}, n, n), BlockKind::Partial);
+  EXPECT_EQ(natten.classify({0, 16}, {112, 128}, n, n), BlockKind::Empty);
+  EXPECT_EQ(natten.classify({0, 3}, {48, 51}, n, n), BlockKind::Full);
+  auto natten1d = NeighborhoodAttr::get(c, {256}, {65});
+  EXPECT_EQ(natten1d.classify({128, 136}, {103, 161}, n, n), BlockKind::Full);
+  EXPECT_EQ(natten1d.classify({0, 8}, {64, 72}, n, n), BlockKind::Partial);
+  EXPECT_EQ(natten1d.classify({0, 8}, {72, 80}, n, n), BlockKind::Empty);
 }
 
 } // namespace

@@ -24,6 +24,8 @@ struct QueryTile {
   Value scaled;      // [size, D] in the compute type: q * scale (* log2 e)
   Value positions;   // [size] slice of the positions operand, or null
   Value first, last; // i64 position range
+  Value segments;    // [size] slice of the document ids, or null
+  Value segFirst, segLast; // i64 smallest and largest document id
 };
 
 /// A key tile: keys [start, start + size) of one (batch, KV head), or of
@@ -33,6 +35,8 @@ struct KeyTile {
   Value keys, values; // [size, D], [size, Dv] in the input element types
   Value positions;    // [size] slice of the positions operand, or null
   Value first, last;  // i64 position range
+  Value segments;     // [size] slice of the document ids, or null
+  Value segFirst, segLast; // i64 smallest and largest document id
 };
 
 /// Builds the flash form of one attn.sdpa.
@@ -78,6 +82,7 @@ private:
   KeyTile buildMemoryTile(Value tileIndex);
   SmallVector<std::pair<Value, Value>> keyTileRanges(const QueryTile &q);
   Value buildTileKind(const QueryTile &q, const KeyTile &k);
+  Value meetSegments(Value kind, const QueryTile &q, const KeyTile &k);
   Value buildSpanWeight(OpBuilder &nb, Location nl, Value distance);
   Value operandTile(Value operand, const QueryTile &q, const KeyTile &k,
                     AffineMap &map);

@@ -7,11 +7,14 @@
 //   for each key tile in the pattern's key intervals (all tiles with a
 //   positions operand):
 //     kind = classify(query position range, key position range),
-//            met with the span's kind; Full becomes Partial with a mask
+//            met with the span's kind and with the document ids' (from
+//            each tile's smallest and largest id); Full becomes Partial
+//            with a mask
 //     Empty:   skipped
 //     Full:    state = step(scores [+ bias, score_mod])
 //     Partial: state = step(live ? scores [+ bias, score_mod] : -inf),
-//              live = pattern & mask & span weight > 0 (and the weight)
+//              live = pattern & mask & span weight > 0 & equal ids
+//              (and the weight)
 //   o = sum == 0 ? 0 : acc / sum,   lse = (shift + log2 sum) ln 2
 //
 // `step` is the online softmax of TileUtils.h. Scores are in the log2
@@ -97,6 +100,8 @@ void SdpaTiler::emitRuntimeChecks() {
   if (Value span = op.getSpan())
     assertEqualSizes(b, loc, getSizes(b, loc, span)[0], q[1],
                      name + "span is not [H]");
+  detail::assertSegmentSizes(b, loc, op.getQuery(), op.getKey(),
+                             op.getQuerySegments(), op.getKeySegments());
 }
 
 SmallVector<Value> SdpaTiler::run() {

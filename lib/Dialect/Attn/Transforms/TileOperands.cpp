@@ -132,6 +132,10 @@ QueryTile SdpaTiler::buildQueryTile(Value tileIndex) {
     q.last = arith::SubIOp::create(
         b, loc, toI64(arith::AddIOp::create(b, loc, q.start, q.size)), i64(1));
   }
+  if (Value qseg = op.getQuerySegments()) {
+    q.segments = slice(qseg, {bIdx, q.start}, {one, q.size}, {1});
+    std::tie(q.segFirst, q.segLast) = positionRange(q.segments);
+  }
   return q;
 }
 
@@ -153,6 +157,10 @@ KeyTile SdpaTiler::buildKeyTile(Value tileIndex) {
     k.first = toI64(k.start);
     k.last = arith::SubIOp::create(
         b, loc, toI64(arith::AddIOp::create(b, loc, k.start, k.size)), i64(1));
+  }
+  if (Value kseg = op.getKeySegments()) {
+    k.segments = slice(kseg, {bIdx, k.start}, {one, k.size}, {1});
+    std::tie(k.segFirst, k.segLast) = positionRange(k.segments);
   }
   return k;
 }
@@ -192,8 +200,8 @@ Value SdpaTiler::buildSpanWeight(OpBuilder &nb, Location nl, Value distance) {
 
 /// The kind of a (query tile, key tile) pair as an i8 BlockKind: the
 /// pattern's, met with the span's (Empty where every weight is 0, Full
-/// where every weight is 1); with a mask, Full becomes Partial (the mask is
-/// data that no classifier sees).
+/// where every weight is 1) and the document ids' (meetSegments); with a
+/// mask, Full becomes Partial (the mask is data that no classifier sees).
 Value SdpaTiler::buildTileKind(const QueryTile &q, const KeyTile &k) {
   Value kind = pattern.buildClassify(b, loc, q.first, q.last, k.first, k.last,
                                      numQueries, numKeys);
@@ -243,10 +251,42 @@ Value SdpaTiler::buildTileKind(const QueryTile &q, const KeyTile &k) {
         arith::SelectOp::create(b, loc, full, kindConst(BlockKind::Full),
                                 kindConst(BlockKind::Partial)));
   }
+  if (op.getQuerySegments())
+    kind = meetSegments(kind, q, k);
   if (op.getMask())
     kind = arith::SelectOp::create(b, loc, isKind(kind, BlockKind::Full),
                                    kindConst(BlockKind::Partial), kind);
   return kind;
+}
+
+/// Meets `kind` with what the document ids allow: Empty when the id ranges
+/// of the two tiles cannot meet, Full (if `kind` is) when both tiles hold
+/// one and the same id, else Partial.
+Value SdpaTiler::meetSegments(Value kind, const QueryTile &q,
+                              const KeyTile &k) {
+  Type i8 = b.getI8Type();
+  auto kindConst = [&](BlockKind kd) -> Value {
+    return arith::ConstantIntOp::create(b, loc, i8, static_cast<int64_t>(kd));
+  };
+  auto cmp = [&](arith::CmpIPredicate p, Value x, Value y) -> Value {
+    return arith::CmpIOp::create(b, loc, p, x, y);
+  };
+  using P = arith::CmpIPredicate;
+  Value apart = arith::OrIOp::create(b, loc, cmp(P::slt, q.segLast, k.segFirst),
+                                     cmp(P::slt, k.segLast, q.segFirst));
+  Value oneId = arith::AndIOp::create(
+      b, loc,
+      arith::AndIOp::create(b, loc, cmp(P::eq, q.segFirst, q.segLast),
+                            cmp(P::eq, k.segFirst, k.segLast)),
+      cmp(P::eq, q.segFirst, k.segFirst));
+  Value empty = arith::OrIOp::create(
+      b, loc, apart, cmp(P::eq, kind, kindConst(BlockKind::Empty)));
+  Value full = arith::AndIOp::create(
+      b, loc, oneId, cmp(P::eq, kind, kindConst(BlockKind::Full)));
+  return arith::SelectOp::create(
+      b, loc, empty, kindConst(BlockKind::Empty),
+      arith::SelectOp::create(b, loc, full, kindConst(BlockKind::Full),
+                              kindConst(BlockKind::Partial)));
 }
 
 //===----------------------------------------------------------------------===//
@@ -313,7 +353,8 @@ tile::RowState SdpaTiler::buildKeyStep(BlockKind kind, const QueryTile &q,
   AffineMap rc = gb.dims(2, {0, 1});
   SmallVector<Value> ins = {scores};
   SmallVector<AffineMap> maps = {rc};
-  int qPosArg = -1, kPosArg = -1, biasArg = -1, maskArg = -1;
+  int qPosArg = -1, kPosArg = -1, biasArg = -1, maskArg = -1, qSegArg = -1,
+      kSegArg = -1;
   auto addInput = [&](Value v, AffineMap m, int &slot) {
     slot = ins.size();
     ins.push_back(v);
@@ -331,6 +372,10 @@ tile::RowState SdpaTiler::buildKeyStep(BlockKind kind, const QueryTile &q,
   if (partial && op.getMask()) {
     Value t = operandTile(op.getMask(), q, k, operandMap);
     addInput(t, operandMap, maskArg);
+  }
+  if (partial && q.segments) {
+    addInput(q.segments, gb.dims(2, {0}), qSegArg);
+    addInput(k.segments, gb.dims(2, {1}), kSegArg);
   }
   SmallVector<OpFoldResult> pairSizes = {q.size, k.size};
   SmallVector<Value> outs = {emptyTensor(b, loc, pairSizes, ct)};
@@ -370,6 +415,12 @@ tile::RowState SdpaTiler::buildKeyStep(BlockKind kind, const QueryTile &q,
         Value live = pattern.buildIsLive(nb, nl, qi, kj, numQueries, numKeys);
         if (maskArg >= 0)
           live = arith::AndIOp::create(nb, nl, live, args[maskArg]);
+        if (qSegArg >= 0)
+          live = arith::AndIOp::create(
+              nb, nl, live,
+              arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq,
+                                    attn::toI64(nb, nl, args[qSegArg]),
+                                    attn::toI64(nb, nl, args[kSegArg])));
         Value weight;
         if (hasSpan) {
           Value distance = math::AbsFOp::create(
