@@ -15,6 +15,12 @@ from test_run_fused import FUSED_TOL, check_lse, tile_id, tile_ir
 TILES = [None, (4, 8), (7, 3)]
 # The bound of each mode (docs/Semantics.md §10).
 MODES = {"fused": FUSED_TOL, "reference": ref.TOLERANCE["f32_reference"]}
+# (mode, tile): the fused pipeline with each tiling, the reference pipeline (no tiles).
+RUNS = [("fused", tile) for tile in TILES] + [("reference", None)]
+
+
+def run_id(run):
+    return f"{run[0]}-{tile_id(run[1])}"
 
 
 def qkv(rng, B, H, Nq, Nk, D=8, Dv=6):
@@ -55,12 +61,9 @@ PATTERNS = [
 ]
 
 
-@pytest.mark.parametrize("mode", sorted(MODES))
-@pytest.mark.parametrize("tile", TILES, ids=tile_id)
+@pytest.mark.parametrize("mode,tile", RUNS, ids=[run_id(r) for r in RUNS])
 @pytest.mark.parametrize("pattern", PATTERNS, ids=lambda p: p.to_mlir()[:60])
-def test_patterns(pattern, tile, mode):
-    if mode == "reference" and tile is not None:
-        pytest.skip("tiles are a fused-pipeline parameter")
+def test_patterns(pattern, mode, tile):
     rng = np.random.default_rng(2)
     q, k, v = qkv(rng, B=1, H=2, Nq=37, Nk=33)
     out, lse = run_sdpa(q, k, v, mode, tile, pattern=pattern)
@@ -83,12 +86,10 @@ SEGMENT_CASES = {
 }
 
 
-@pytest.mark.parametrize("mode", sorted(MODES))
-@pytest.mark.parametrize("tile", [None, (4, 8)], ids=tile_id)
+@pytest.mark.parametrize("mode,tile", RUNS[:2] + RUNS[-1:],
+                         ids=[run_id(r) for r in RUNS[:2] + RUNS[-1:]])
 @pytest.mark.parametrize("case", sorted(SEGMENT_CASES))
-def test_segments(case, tile, mode):
-    if mode == "reference" and tile is not None:
-        pytest.skip("tiles are a fused-pipeline parameter")
+def test_segments(case, mode, tile):
     pattern, itype, kind = SEGMENT_CASES[case]
     rng = np.random.default_rng(3)
     B, N = 2, 41
@@ -134,3 +135,20 @@ def test_segment_lengths_that_do_not_fit_are_an_input_error():
         run_sdpa(q, k, v, "fused", segments=(seg, seg), dynamic=True)
     assert info.value.returncode == 1
     assert "expects Nq of query segments" in str(info.value)
+
+
+@pytest.mark.parametrize("tile", [None, (4, 8), (5, 3)], ids=tile_id)
+def test_sorted_keys_scattered_queries(tile):
+    """Sorted key ids bound the key rows of a query tile by binary search on its id range
+    (whatever the order of the query ids); ids off every key document make empty rows."""
+    rng = np.random.default_rng(6)
+    B, Nq, Nk = 2, 29, 47
+    q, k, v = qkv(rng, B=B, H=2, Nq=Nq, Nk=Nk)
+    kseg = packed(rng, B, Nk, 5).astype(np.int32)
+    qseg = rng.integers(-1, 7, size=(B, Nq)).astype(np.int64)
+    for pattern in (Dense(), Window(left=8, right=3)):
+        out, lse = run_sdpa(q, k, v, "fused", tile, segments=(qseg, kseg), pattern=pattern)
+        exp, exp_lse = ref.sdpa(q, k, v, pattern=pattern, segments=(qseg, kseg),
+                                return_lse=True)
+        assert_close(out, exp, FUSED_TOL)
+        check_lse(lse, exp_lse)

@@ -41,9 +41,13 @@ func.func @natten(%q: tensor<1x1x256x8xf32>, %o: tensor<1x1x256x8xf32>) -> tenso
 // Document ids: each tile's smallest and largest id are reduced at run
 // time; a pair of tiles whose id ranges cannot meet is Empty, one whose
 // tiles hold one and the same id is Full, and only Partial tiles compare
-// ids pair by pair.
+// ids pair by pair. When a batch's key ids are sorted (checked once, before
+// the tiles), two binary searches bound the key rows of the query tile's
+// documents, and the key loop visits only their tiles.
 // CHECK-LABEL: func.func @documents
 // CHECK: cf.assert %{{.*}}, "attn.sdpa: length of query segments differs"
+// CHECK: %[[SORTED:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
+// CHECK: arith.cmpi sle
 // CHECK: scf.forall
 // CHECK: %[[QSEG:.*]] = tensor.extract_slice %arg1[0, %{{.*}}] [1, %{{.*}}] [1, 1] : tensor<1x?xi32> to tensor<?xi32>
 // CHECK: %[[QR:.*]]:2 = linalg.generic {{.*}} ins(%[[QSEG]] : tensor<?xi32>)
@@ -51,6 +55,15 @@ func.func @natten(%q: tensor<1x1x256x8xf32>, %o: tensor<1x1x256x8xf32>) -> tenso
 // CHECK: arith.maxsi
 // CHECK: %[[QMIN:.*]] = tensor.extract %[[QR]]#0[]
 // CHECK: %[[QMAX:.*]] = tensor.extract %[[QR]]#1[]
+// CHECK: %[[ISSORTED:.*]] = tensor.extract %[[SORTED]]
+// CHECK: %[[ROWS:.*]]:2 = scf.if %[[ISSORTED]] -> (i64, i64)
+// CHECK: scf.while
+// CHECK: arith.cmpi slt, %{{.*}}, %[[QMIN]] : i64
+// CHECK: scf.while
+// CHECK: arith.cmpi sle, %{{.*}}, %[[QMAX]] : i64
+// CHECK: } else {
+// CHECK: arith.maxsi %[[ROWS]]#0, %c0_i64 : i64
+// CHECK: arith.minsi %[[ROWS]]#1, %{{.*}} : i64
 // CHECK: scf.for
 // CHECK: %[[KSEG:.*]] = tensor.extract_slice %arg2[0, %{{.*}}] [1, %{{.*}}] [1, 1] : tensor<1x?xi64> to tensor<?xi64>
 // CHECK: %[[KR:.*]]:2 = linalg.generic {{.*}} ins(%[[KSEG]] : tensor<?xi64>)

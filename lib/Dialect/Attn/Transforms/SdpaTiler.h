@@ -81,6 +81,9 @@ private:
   KeyTile buildKeyTile(Value tileIndex);
   KeyTile buildMemoryTile(Value tileIndex);
   SmallVector<std::pair<Value, Value>> keyTileRanges(const QueryTile &q);
+  Value buildKeySegmentsSorted();
+  Value searchKeySegments(Value id, bool after);
+  std::pair<Value, Value> segmentKeyRows(const QueryTile &q);
   Value buildTileKind(const QueryTile &q, const KeyTile &k);
   Value meetSegments(Value kind, const QueryTile &q, const KeyTile &k);
   Value buildSpanWeight(OpBuilder &nb, Location nl, Value distance);
@@ -107,6 +110,8 @@ private:
   Value numQueries, numKeys;
   // Per (batch, head).
   Value bIdx, hIdx, kvHead, qPosHead, kPosHead, spanZ;
+  // Per batch: whether its key document ids are sorted ([B] i1), or null.
+  Value keySegmentsSorted;
 };
 
 } // namespace tile

@@ -180,6 +180,97 @@ KeyTile SdpaTiler::buildMemoryTile(Value tileIndex) {
 }
 
 //===----------------------------------------------------------------------===//
+// Key rows of sorted document ids
+//===----------------------------------------------------------------------===//
+
+/// Returns `[B]` i1: whether the key document ids of each batch are sorted
+/// ascending (packed sequences), computed once before the tiles.
+Value SdpaTiler::buildKeySegmentsSorted() {
+  Value kseg = op.getKeySegments();
+  // Pairs (j, j + 1) for j in [0, Nk - 1), none when Nk <= 1.
+  Value pairs = arith::MaxSIOp::create(
+      b, loc, arith::SubIOp::create(b, loc, sizeNk, index(1)), index(0));
+  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+  auto type = cast<RankedTensorType>(kseg.getType());
+  OpFoldResult batch = getSizes(b, loc, kseg)[0];
+  auto sliceAt = [&](OpFoldResult offset) -> Value {
+    return tensor::ExtractSliceOp::create(
+        b, loc,
+        RankedTensorType::get({type.getDimSize(0), ShapedType::kDynamic},
+                              type.getElementType()),
+        kseg, ArrayRef<OpFoldResult>{zero, offset},
+        ArrayRef<OpFoldResult>{batch, pairs}, ArrayRef<OpFoldResult>{one, one});
+  };
+  GenericBuilder gb{b, loc};
+  Value init = gb.filled({batch}, b.getI1Type(), 1.0);
+  return gb.generic(
+      ValueRange{sliceAt(zero), sliceAt(one)}, init,
+      {gb.dims(2, {0, 1}), gb.dims(2, {0, 1}), gb.dims(2, {0})},
+      gb.iterators(2, {1}), [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value inOrder = arith::CmpIOp::create(
+            nb, nl, arith::CmpIPredicate::sle, attn::toI64(nb, nl, args[0]),
+            attn::toI64(nb, nl, args[1]));
+        yieldOne(nb, nl, arith::AndIOp::create(nb, nl, args[2], inOrder));
+      });
+}
+
+/// Binary search in the sorted key ids of the current batch: the first row
+/// whose id is >= `id` (or > `id` when `after`), Nk when there is none.
+Value SdpaTiler::searchKeySegments(Value id, bool after) {
+  Value kseg = op.getKeySegments();
+  Type idx = b.getIndexType();
+  auto loop = scf::WhileOp::create(
+      b, loc, TypeRange{idx, idx}, ValueRange{index(0), sizeNk},
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value more = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::ult,
+                                           args[0], args[1]);
+        scf::ConditionOp::create(nb, nl, more, args);
+      },
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value mid = arith::ShRUIOp::create(
+            nb, nl, arith::AddIOp::create(nb, nl, args[0], args[1]),
+            arith::ConstantIndexOp::create(nb, nl, 1));
+        Value value = attn::toI64(
+            nb, nl,
+            tensor::ExtractOp::create(nb, nl, kseg, ValueRange{bIdx, mid}));
+        Value below = arith::CmpIOp::create(
+            nb, nl, after ? arith::CmpIPredicate::sle : arith::CmpIPredicate::slt,
+            value, id);
+        Value next = arith::AddIOp::create(
+            nb, nl, mid, arith::ConstantIndexOp::create(nb, nl, 1));
+        scf::YieldOp::create(
+            nb, nl,
+            ValueRange{arith::SelectOp::create(nb, nl, below, next, args[0]),
+                       arith::SelectOp::create(nb, nl, below, args[1], mid)});
+      });
+  return loop.getResult(0);
+}
+
+/// The rows (i64, inclusive) of the keys that may share a document with
+/// the query tile: with sorted key ids, those whose id lies in the tile's id
+/// range (found by binary search); otherwise every row.
+std::pair<Value, Value> SdpaTiler::segmentKeyRows(const QueryTile &q) {
+  Value sorted =
+      tensor::ExtractOp::create(b, loc, keySegmentsSorted, ValueRange{bIdx});
+  auto ifOp = scf::IfOp::create(
+      b, loc, TypeRange{b.getI64Type(), b.getI64Type()}, sorted,
+      /*withElseRegion=*/true);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    Value first = toI64(searchKeySegments(q.segFirst, /*after=*/false));
+    Value end = toI64(searchKeySegments(q.segLast, /*after=*/true));
+    scf::YieldOp::create(b, loc, ValueRange{first, arith::SubIOp::create(
+                                                       b, loc, end, i64(1))});
+    b.setInsertionPointToStart(ifOp.elseBlock());
+    scf::YieldOp::create(
+        b, loc,
+        ValueRange{i64(0), arith::SubIOp::create(b, loc, numKeys, i64(1))});
+  }
+  return {ifOp.getResult(0), ifOp.getResult(1)};
+}
+
+//===----------------------------------------------------------------------===//
 // What a pair of tiles holds
 //===----------------------------------------------------------------------===//
 
