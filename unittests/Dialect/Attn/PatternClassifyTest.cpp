@@ -113,6 +113,38 @@ TEST(PatternClassify, SinglePairsAreExact) {
       }
 }
 
+/// Neighbourhood blocks as a tiler makes them: runs of consecutive positions
+/// that span several grid rows (and slabs of a 3-D grid), up to past the end.
+TEST(PatternClassify, NeighborhoodSoundOnMultiRowBlocks) {
+  auto ctx = makeContext();
+  MLIRContext *c = ctx.get();
+  NeighborhoodAttr samples[] = {
+      NeighborhoodAttr::get(c, {5, 6}, {3, 3}),
+      NeighborhoodAttr::get(c, {4, 7}, {4, 2}),
+      NeighborhoodAttr::get(c, {3, 4, 5}, {3, 1, 5}),
+      NeighborhoodAttr::get(c, {2, 3, 4}, {1, 2, 3}),
+      NeighborhoodAttr::get(c, {40}, {9}),
+  };
+  int64_t decided = 0;
+  for (NeighborhoodAttr p : samples) {
+    int64_t cells = p.getNumCells();
+    for (int64_t qBegin = -3; qBegin <= cells; ++qBegin)
+      for (int64_t qSize : {1, 2, 5, 8, 13})
+        for (int64_t kBegin = -3; kBegin <= cells; kBegin += 2)
+          for (int64_t kSize : {1, 3, 6, 8, 13}) {
+            PositionRange q{qBegin, qBegin + qSize}, k{kBegin, kBegin + kSize};
+            BlockKind kind = p.classify(q, k, cells, cells);
+            decided += kind != BlockKind::Partial;
+            std::string error =
+                checkSound(kind, countLive(p, q, k, cells, cells));
+            ASSERT_EQ(error, "") << show(p) << " q=[" << q.begin << ","
+                                 << q.end << ") k=[" << k.begin << ","
+                                 << k.end << ")";
+          }
+  }
+  EXPECT_GT(decided, 0);
+}
+
 /// The classifier is useful, not just sound: these blocks must be decided.
 TEST(PatternClassify, DecidesTheBlocksATilerRelyOn) {
   auto ctx = makeContext();
