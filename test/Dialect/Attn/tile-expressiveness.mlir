@@ -87,3 +87,14 @@ func.func @documents(%q: tensor<1x1x?x8xf32>, %qs: tensor<1x?xi32>, %ks: tensor<
     segments(%qs, %ks : tensor<1x?xi32>, tensor<1x?xi64>) -> tensor<1x1x?x8xf32>
   return %r : tensor<1x1x?x8xf32>
 }
+
+// One static key: its ids are sorted without a check (a slice of the pairs
+// at offset 1 would not verify); the flash form verifies (RAW run).
+// CHECK-LABEL: func.func @documents_one_key
+// CHECK-NOT: iterator_types = ["parallel", "reduction"]
+// CHECK: scf.forall
+func.func @documents_one_key(%q: tensor<?x1x3x8xf32>, %k: tensor<?x1x1x8xf32>, %qs: tensor<?x3xi32>, %ks: tensor<?x1xi32>, %o: tensor<?x1x3x8xf32>) -> tensor<?x1x3x8xf32> {
+  %r = attn.sdpa ins(%q, %k, %k : tensor<?x1x3x8xf32>, tensor<?x1x1x8xf32>, tensor<?x1x1x8xf32>) outs(%o : tensor<?x1x3x8xf32>)
+    segments(%qs, %ks : tensor<?x3xi32>, tensor<?x1xi32>) -> tensor<?x1x3x8xf32>
+  return %r : tensor<?x1x3x8xf32>
+}
