@@ -4,6 +4,8 @@
 
 #include "llvm/ADT/StringRef.h"
 
+#include <vector>
+
 using namespace attn_fuzz;
 using llvm::StringRef;
 
@@ -121,8 +123,37 @@ void attn_fuzz::appendGlobal(Random &random, std::string &out, int64_t count,
   out += ">";
 }
 
+/// Appends `#attn.neighborhood<extent = [..], window = [..]>`: mostly 1 to 3
+/// small axes with windows that fit, sometimes counts or sizes out of range.
+static void appendNeighborhood(Random &random, std::string &out) {
+  int64_t axes = random.oneIn(8) ? random.inRange(0, 4) : random.inRange(1, 3);
+  std::vector<int64_t> extent, window;
+  for (int64_t a = 0; a < axes; ++a) {
+    extent.push_back(random.oneIn(8) ? random.parameter()
+                                     : random.inRange(1, 8));
+    window.push_back(random.oneIn(8) ? random.parameter()
+                                     : random.inRange(1, extent.back()));
+  }
+  if (random.oneIn(8) && !window.empty())
+    window.pop_back();
+  auto appendList = [&](const std::vector<int64_t> &values) {
+    out += "[";
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (i)
+        out += ", ";
+      appendInt(out, values[i]);
+    }
+    out += "]";
+  };
+  out += "#attn.neighborhood<extent = ";
+  appendList(extent);
+  out += ", window = ";
+  appendList(window);
+  out += ">";
+}
+
 void attn_fuzz::generatePattern(Random &random, std::string &out, int depth) {
-  switch (random.below(depth > 0 ? 14 : 12)) {
+  switch (random.below(depth > 0 ? 16 : 14)) {
   case 0:
     out += "#attn.dense";
     return;
@@ -194,6 +225,16 @@ void attn_fuzz::generatePattern(Random &random, std::string &out, int depth) {
   case 10:
   case 11:
     appendBlockSparse(random, out);
+    return;
+  case 12: { // #attn.sink takes the parameters of #attn.global.
+    std::string global;
+    appendGlobal(random, global, random.inRange(0, 4),
+                 TokenStyle(random.below(4)));
+    out += "#attn.sink" + global.substr(StringRef("#attn.global").size());
+    return;
+  }
+  case 13:
+    appendNeighborhood(random, out);
     return;
   default: {
     out += random.oneIn(2) ? "#attn.union<[" : "#attn.intersect<[";

@@ -13,13 +13,13 @@ using llvm::StringRef;
 
 /// The mnemonics of the pattern attributes and the keywords of their bodies.
 static const char *const kMnemonics[] = {
-    "dense",   "causal",       "window",   "dilated", "block_local",
-    "strided", "fixed",        "global",   "random",  "axial",
-    "union",   "block_sparse", "intersect"};
+    "dense",   "causal",       "window",    "dilated", "block_local",
+    "strided", "fixed",        "global",    "random",  "axial",
+    "union",   "block_sparse", "intersect", "sink",    "neighborhood"};
 static const char *const kKeywords[] = {
     "offset", "bottom_right", "left",    "right",  "dilation", "size",
     "stride", "block",        "summary", "tokens", "first",    "per_row",
-    "seed",   "rows",         "cols",    "layout"};
+    "seed",   "rows",         "cols",    "layout", "extent",   "window"};
 
 std::vector<std::pair<size_t, size_t>>
 attn_fuzz::findAttnAttributes(StringRef text) {

@@ -17,16 +17,17 @@ def tensor_type(shape, dtype):
 
 def sdpa_func(q, k, v, *, pattern=None, mask=None, bias=None, memory=None, positions=None,
               span=None, ramp=None, max_span=None, scale=None, score_mod=None, lse=False,
-              name="main"):
+              segments=None, name="main"):
     """An ``attn.sdpa`` in a function whose outs operand is the argument ``%o`` (the form
     attn-run and the tests feed), from ``(shape, dtype)`` pairs.
 
     ``q``, ``k``, ``v``, ``mask``, ``bias`` are ``(shape, dtype)`` pairs (dtype as MLIR
     spells it: ``f32``, ``f16``, ``bf16``, ``i1``); ``memory`` and ``positions`` are pairs of
-    such pairs; ``span`` is one. ``pattern`` is a ``Pattern`` or attribute text.
+    such pairs, and so is ``segments`` (document ids ``%qseg``, ``%kseg``); ``span`` is one.
+    ``pattern`` is a ``Pattern`` or attribute text.
     ``score_mod`` is the body of the region: MLIR ops over ``%s, %b, %h, %i, %j`` ending
     with ``attn.yield``. The arguments are ``%q, %k, %v, %o, %mask, %bias, %mk, %mv, %qpos,
-    %kpos, %span`` (those given, in this order).
+    %kpos, %span, %qseg, %kseg`` (those given, in this order).
     """
     def arg(name, pair):
         return None if pair is None else Tensor(name, *pair)
@@ -36,7 +37,9 @@ def sdpa_func(q, k, v, *, pattern=None, mask=None, bias=None, memory=None, posit
     return sdpa(tq, tk, tv, pattern=pattern, mask=arg("mask", mask), bias=arg("bias", bias),
                 memory=memory and (arg("mk", memory[0]), arg("mv", memory[1])),
                 positions=positions and (arg("qpos", positions[0]), arg("kpos", positions[1])),
-                span=arg("span", span), ramp=ramp, max_span=max_span, scale=scale,
+                span=arg("span", span),
+                segments=segments and (arg("qseg", segments[0]), arg("kseg", segments[1])),
+                ramp=ramp, max_span=max_span, scale=scale,
                 score_mod=score_mod, lse=lse, name=name, out=out).to_mlir()
 
 
@@ -172,11 +175,12 @@ def _region_text(body):
 
 def sdpa(q, k, v, *, pattern=None, mask=None, bias=None, memory=None, positions=None,
          span=None, ramp=None, max_span=None, scale=None, score_mod=None, lse=False,
-         name="main", out=None):
+         segments=None, name="main", out=None):
     """A spec of ``attn.sdpa`` (docs/Semantics.md §2) over ``Tensor``s.
 
     ``pattern``: a ``Pattern`` (``window(256) | global_tokens(64)``) or attribute text;
-    ``mask``, ``bias``, ``span``: Tensors; ``memory``, ``positions``: pairs of Tensors;
+    ``mask``, ``bias``, ``span``: Tensors; ``memory``, ``positions``, ``segments`` (document
+    ids): pairs of Tensors;
     ``score_mod``: a Python function ``(s, b, h, i, j) -> score`` traced into the region
     (``attn_mlir.scoremod``), or the region's body as MLIR text over ``%s, %b, %h, %i, %j``.
     With ``lse`` the spec returns ``(o, lse)``. ``out``: a Tensor argument (after ``v``) as
@@ -199,6 +203,8 @@ def sdpa(q, k, v, *, pattern=None, mask=None, bias=None, memory=None, positions=
         clauses.append(f"positions({_operands(*positions)})")
     if span is not None:
         clauses.append(f"span({_operands(span)})")
+    if segments is not None:
+        clauses.append(f"segments({_operands(*segments)})")
     if pattern is not None:
         clauses.append(f"pattern({pattern if isinstance(pattern, str) else pattern.to_mlir()})")
     attrs = _attrs([("scale", _f32(scale)), ("ramp", _f32(ramp)),
@@ -213,7 +219,8 @@ def sdpa(q, k, v, *, pattern=None, mask=None, bias=None, memory=None, positions=
     init = "%init" if out is None else f"%{out.name}"
     line = (f"{names} = attn.sdpa ins({_operands(q, k, v)}) outs({init} : {types[0]})\n"
             f"      " + " ".join(clauses) + f"\n      -> {', '.join(types)}")
-    args = [q, k, v, out, mask, bias, *(memory or ()), *(positions or ()), span, *captured]
+    args = [q, k, v, out, mask, bias, *(memory or ()), *(positions or ()), span,
+            *(segments or ()), *captured]
     return Spec(name, _unique(args), results, [line], empty_init=out is None)
 
 

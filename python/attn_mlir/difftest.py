@@ -5,9 +5,9 @@ the float64 numpy reference (attn_mlir.reference) within the bounds of docs/Sema
 A spec is a pure function of (seed, index): `generate(seed, index)` draws the shapes (GQA
 ratios, odd lengths around the tile sizes, Nq != Nk, static or dynamic dims), the element
 type, a random pattern tree over every pattern attribute (nested union / intersect), the
-optional operands (mask, bias, memory, positions, span), a score_mod region from a few
-templates (soft-capping, ALiBi, scf.if, scf.for, -inf scores), the lse result, the tile sizes
-of the fused pipeline and the inputs (with NaN and large scores sometimes). `check(spec)` runs
+optional operands (mask, bias, memory, positions, span, document ids), a score_mod region
+from a few templates (soft-capping, ALiBi, scf.if, scf.for, -inf scores), the lse result, the
+tile sizes of the fused pipeline and the inputs (with NaN and large scores sometimes). `check(spec)` runs
 it and returns the mismatches. Reproduce one spec with
 
     scripts/difftest.sh --seed S --index I
@@ -38,7 +38,8 @@ from .run import attn_run_path, from_bf16_bits, to_bf16_bits
 
 # The argument order of builder.sdpa_func; attn-opt's output has no SSA names, so the inputs
 # go to attn-run by position.
-ARGUMENTS = ["q", "k", "v", "o", "mask", "bias", "mk", "mv", "qpos", "kpos", "span"]
+ARGUMENTS = ["q", "k", "v", "o", "mask", "bias", "mk", "mv", "qpos", "kpos", "span", "qseg",
+             "kseg"]
 # The bound on ||out - ref|| / ||ref|| of docs/Semantics.md §10 per element type and mode.
 TOLERANCE = {("f32", "fused"): ref.TOLERANCE["f32_fused"],
              ("f32", "reference"): ref.TOLERANCE["f32_reference"],
@@ -53,7 +54,8 @@ LOGICAL_DIMS = ("B", "H", "Nq", "Nk")
 def random_leaf(rng, L):
     """One leaf pattern with parameters scaled to the sequence length L."""
     kind = rng.choice(["dense", "causal", "window", "dilated", "block_local", "strided",
-                       "fixed", "global", "random", "axial", "block_sparse"])
+                       "fixed", "global", "random", "axial", "block_sparse", "sink",
+                       "neighborhood"])
     small = lambda lo, hi: int(rng.integers(lo, hi + 1))  # noqa: E731
     if kind == "dense":
         return P.Dense()
@@ -84,6 +86,16 @@ def random_leaf(rng, L):
                         seed=int(rng.integers(-(1 << 62), 1 << 62)))
     if kind == "axial":
         return P.Axial(small(1, 8), small(1, 8))
+    if kind == "sink":
+        count = small(0, 3)
+        tokens = sorted({small(-2, L + 2) for _ in range(count)})
+        return P.Sink(tokens=tokens, first=small(0 if tokens else 1, 4))
+    if kind == "neighborhood":
+        # A grid of 1 to 3 axes that holds about L positions (more or fewer: positions off
+        # the grid are not live).
+        axes = small(1, 3)
+        extent = [small(1, max(1, round(L ** (1.0 / axes))) + 1) for _ in range(axes)]
+        return P.Neighborhood(extent, [small(1, e) for e in extent])
     bq, bk = small(1, 8), small(1, 8)
     layout = rng.random((small(1, 6), small(1, 6))) < 0.5
     return P.BlockSparse((bq, bk), layout)
@@ -225,6 +237,8 @@ class Spec:
         if "span" in x:
             kwargs.update(span=x["span"], ramp=self.clauses["ramp"],
                           max_span=self.clauses["max_span"])
+        if "qseg" in x:
+            kwargs["segments"] = (x["qseg"], x["kseg"])
         o, lse = ref.sdpa(f64(x["q"]), f64(x["k"]), f64(x["v"]), **kwargs)
         return [o, lse] if self.clauses["lse"] else [o]
 
@@ -358,6 +372,21 @@ def generate(seed, index):
         clauses["positions"] = (([dim("B", B), hp_t, dim("Nq", Nq)], itype),
                                 ([dim("B", B), hp_t, dim("Nk", Nk)], itype))
         specials.append(f"positions {kind} Hp={Hp}")
+    if rng.random() < 0.25:
+        # Document ids: packed (sorted runs, also with Nq != Nk) or scattered.
+        itype = _pick(rng, ["i32", "i64"])
+        docs = int(rng.integers(1, 5))
+        packed = rng.random() < 0.7
+        def ids(n):
+            if packed:
+                return np.sort(rng.integers(0, docs, size=n))
+            return rng.integers(-1, docs, size=n)
+        npt = np.int32 if itype == "i32" else np.int64
+        x["qseg"] = np.stack([ids(Nq) for _ in range(B)]).astype(npt).reshape(B, Nq)
+        x["kseg"] = np.stack([ids(Nk) for _ in range(B)]).astype(npt).reshape(B, Nk)
+        clauses["segments"] = (([dim("B", B), dim("Nq", Nq)], itype),
+                               ([dim("B", B), dim("Nk", Nk)], itype))
+        specials.append(f"segments {'packed' if packed else 'scattered'} docs={docs}")
     if rng.random() < 0.15:
         x["span"] = rng.uniform(-3.0, L + 5.0, size=H).astype(np.float32)
         clauses["span"] = ([None if "H" in dynamic else H], "f32")

@@ -1,5 +1,6 @@
 """The float64 reference of every spec in examples/, from the inputs that
-``attn-run --dump-inputs`` writes (named after the function's arguments).
+``attn-run --dump-inputs`` writes (named after the function's arguments). Inputs that random
+draws would not make realistic (sorted document ids) are given (``INPUTS``).
 
 ``python3 -m attn_mlir.examples NAME [--dim N]`` runs one example end to end on the CPU:
 attn-run compiles and runs it on seeded random inputs (``--check``, ``--bench``), then the
@@ -15,8 +16,8 @@ import tempfile
 import numpy as np
 
 from attn_mlir import reference as ref
-from attn_mlir.patterns import (Axial, BlockLocal, Causal, Fixed, Global, Intersect, Random,
-                                Strided, Union, Window)
+from attn_mlir.patterns import (Axial, BlockLocal, Causal, Fixed, Global, Intersect,
+                                Neighborhood, Random, Sink, Strided, Union, Window)
 from attn_mlir.run import attn_run_path
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -29,6 +30,24 @@ def lite_transformer(x, w):
     ya = att.transpose(0, 2, 1, 3).reshape(B, n, 256)
     yc = ref.lightconv(x[:, :, 256:], w, causal=True)
     return [np.concatenate([ya, yc], axis=2)]
+
+
+def alibi(s, b, h, i, j):
+    """FlexAttention's ALiBi with the slopes 2^-(h + 1) of examples/alibi_causal.mlir."""
+    return s + np.exp2(-(h + 1.0)) * (j - i)
+
+
+def packed_documents(batch, n, seed=0):
+    """Sorted document ids ``[batch, n]`` (i32) of packed sequences: documents of random
+    lengths, from a few tokens to half the sequence."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(batch):
+        lengths = []
+        while sum(lengths) < n:
+            lengths.append(int(rng.integers(1, max(2, n // 2))))
+        rows.append(np.repeat(np.arange(len(lengths)), lengths)[:n])
+    return np.stack(rows).astype(np.int32)
 
 
 # name -> reference from the dumped inputs
@@ -52,6 +71,18 @@ EXAMPLES = {
     "product_key_memory": lambda a: [ref.pkm(a["q"], a["s1"], a["s2"], a["values"], 32)],
     "reformer": lambda a: [ref.lsh(a["qk"], a["v"], a["rot"], 64, 64, causal=True)],
     "routing": lambda a: [ref.cluster(a["q"], a["q"], a["v"], a["c"], 256, causal=True)],
+    "document_masking": lambda a: [ref.sdpa(a["q"], a["k"], a["v"], pattern=Causal(),
+                                            segments=(a["seg"], a["seg"]))],
+    "prefix_lm": lambda a: [ref.sdpa(a["q"], a["k"], a["v"],
+                                     pattern=Union([Causal(), Sink(first=64)]))],
+    "natten_2d": lambda a: [ref.sdpa(a["q"], a["k"], a["v"],
+                                     pattern=Neighborhood([32, 32], [7, 7]))],
+    "sliding_window_sinks": lambda a: [ref.sdpa(a["q"], a["k"], a["v"], pattern=Intersect([
+        Causal(), Union([Window(left=63, right=0), Sink(first=4)])]))],
+    "alibi_causal": lambda a: [ref.sdpa(a["q"], a["k"], a["v"], pattern=Causal(),
+                                        score_mod=alibi)],
+    "softcap": lambda a: [ref.sdpa(a["q"], a["k"], a["v"], pattern=Window(left=4095, right=0),
+                                   score_mod=lambda s, b, h, i, j: 50.0 * np.tanh(s / 50.0))],
     "sparse_transformer": lambda a: [
         ref.sdpa(a["q"], a["k"], a["v"], pattern=Intersect([Causal(), Union([
             Window(left=127, right=0), Strided(stride=128)])])),
@@ -59,6 +90,8 @@ EXAMPLES = {
             BlockLocal(size=128), Fixed(block=128, summary=8)])]))],
 }
 TOLERANCE = {"longformer": ref.TOLERANCE["bf16"], "sparse_transformer": ref.TOLERANCE["f16"]}
+# name -> inputs given instead of random ones, from the size of the dynamic dims
+INPUTS = {"document_masking": lambda dim: {"seg": packed_documents(2, dim)}}
 
 
 
@@ -76,6 +109,10 @@ def run_example(name, dim=256, seed=1, bench=0, echo=False):
                "--check", f"--dump-inputs={tmp}", f"--output={tmp}"]
         if bench:
             cmd.append(f"--bench={bench}")
+        for arg, array in INPUTS.get(name, lambda _: {})(dim).items():
+            path = os.path.join(tmp, f"given-{arg}.npy")
+            np.save(path, array)
+            cmd.append(f"--input={arg}={path}")
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if echo:
             sys.stdout.write(proc.stdout)
@@ -83,7 +120,7 @@ def run_example(name, dim=256, seed=1, bench=0, echo=False):
         if proc.returncode != 0:
             raise RuntimeError(f"attn-run exited with {proc.returncode}:\n{proc.stdout}{proc.stderr}")
         inputs = {f[:-4]: np.load(os.path.join(tmp, f)) for f in os.listdir(tmp)
-                  if f.endswith(".npy") and not f.startswith("result")}
+                  if f.endswith(".npy") and not f.startswith(("result", "given-"))}
         errors = []
         for i, exp in enumerate(EXAMPLES[name](inputs)):
             out = np.load(os.path.join(tmp, f"result{i}.npy")).astype(np.float64)

@@ -203,6 +203,24 @@ class Fixed(Pattern):
         return f"#attn.fixed<block = {self.block}, summary = {self.summary}>"
 
 
+def _is_token(p, tokens, first):
+    """Whether each position of ``p`` is listed in ``tokens`` or in ``[0, first)``."""
+    result = (p >= 0) & (p < first)
+    if tokens:
+        result = result | np.isin(p, np.array(tokens, dtype=np.int64))
+    return result
+
+
+def _token_params(tokens, first):
+    """``tokens = [..], first = n`` as the global and sink attributes print it."""
+    params = []
+    if tokens:
+        params.append("tokens = [" + ", ".join(str(t) for t in tokens) + "]")
+    if first != 0 or not tokens:
+        params.append(f"first = {first}")
+    return ", ".join(params)
+
+
 class Global(Pattern):
     """``#attn.global<tokens = [..], first = n>``: ``i`` or ``j`` is a global position.
 
@@ -213,23 +231,33 @@ class Global(Pattern):
         self.tokens = tuple(int(t) for t in tokens)
         self.first = int(first)
 
-    def _is_global(self, p):
-        result = (p >= 0) & (p < self.first)
-        if self.tokens:
-            result = result | np.isin(p, np.array(self.tokens, dtype=np.int64))
-        return result
+    def is_live(self, i, j, nq, nk):
+        i, j = _positions(i, j)
+        return _is_token(i, self.tokens, self.first) | _is_token(j, self.tokens, self.first)
+
+    def to_mlir(self):
+        return f"#attn.global<{_token_params(self.tokens, self.first)}>"
+
+
+class Sink(Pattern):
+    """``#attn.sink<tokens = [..], first = n>``: the key ``j`` is a sink (every query sees it).
+
+    A key is a sink when it is listed in ``tokens`` or ``0 <= j < first``; unlike ``Global``
+    the query plays no part (attention sinks; prefix LM is ``Union([Causal(), Sink(first=P)])``).
+    """
+
+    def __init__(self, tokens=(), first=0):
+        self.tokens = tuple(int(t) for t in tokens)
+        self.first = int(first)
+        if self.first < 0:
+            raise ValueError("sink needs first >= 0")
 
     def is_live(self, i, j, nq, nk):
         i, j = _positions(i, j)
-        return self._is_global(i) | self._is_global(j)
+        return _is_token(j, self.tokens, self.first)
 
     def to_mlir(self):
-        params = []
-        if self.tokens:
-            params.append("tokens = [" + ", ".join(str(t) for t in self.tokens) + "]")
-        if self.first != 0 or not self.tokens:
-            params.append(f"first = {self.first}")
-        return f"#attn.global<{', '.join(params)}>"
+        return f"#attn.sink<{_token_params(self.tokens, self.first)}>"
 
 
 class Random(Pattern):
@@ -301,6 +329,41 @@ class Axial(Pattern):
 
     def to_mlir(self):
         return f"#attn.axial<rows = {self.rows}, cols = {self.cols}>"
+
+
+class Neighborhood(Pattern):
+    """``#attn.neighborhood<extent = [..], window = [..]>`` (NATTEN on a 1-D to 3-D grid).
+
+    Positions lie row-major on the grid (last axis fastest); off the grid nothing is live.
+    On axis ``d`` the window of query coordinate ``x`` is ``[s, s + W_d - 1]`` with
+    ``s = clamp(x - W_d // 2, 0, E_d - W_d)``; a pair is live when on every axis the key's
+    coordinate lies in the query's window.
+    """
+
+    def __init__(self, extent, window):
+        self.extent = tuple(int(e) for e in extent)
+        self.window = tuple(int(w) for w in window)
+        if not 1 <= len(self.extent) <= 3 or len(self.window) != len(self.extent):
+            raise ValueError("neighborhood needs 1 to 3 axes and one window per axis")
+        if any(e < 1 or not 1 <= w <= e for e, w in zip(self.extent, self.window)):
+            raise ValueError("neighborhood needs extents >= 1 and 1 <= window <= extent")
+
+    def is_live(self, i, j, nq, nk):
+        i, j = _positions(i, j)
+        cells = int(np.prod(self.extent))
+        live = (i >= 0) & (i < cells) & (j >= 0) & (j < cells)
+        stride = cells
+        for e, w in zip(self.extent, self.window):
+            stride //= e
+            x, y = (i // stride) % e, (j // stride) % e
+            start = np.clip(x - w // 2, 0, e - w)
+            live = live & (start <= y) & (y < start + w)
+        return live
+
+    def to_mlir(self):
+        extent = ", ".join(str(e) for e in self.extent)
+        window = ", ".join(str(w) for w in self.window)
+        return f"#attn.neighborhood<extent = [{extent}], window = [{window}]>"
 
 
 class BlockSparse(Pattern):
@@ -441,6 +504,7 @@ __all__ = [
     "dense", "causal", "window", "dilated", "block_local", "strided", "fixed",
     "global_tokens", "random_blocks", "axial", "block_sparse",
     "MASK64", "splitmix64", "splitmix64_array", "Pattern", "Dense", "Causal", "Window",
-    "Dilated", "BlockLocal", "Strided", "Fixed", "Global", "Random", "Axial", "BlockSparse",
+    "Dilated", "BlockLocal", "Strided", "Fixed", "Global", "Sink", "Random", "Axial",
+    "Neighborhood", "BlockSparse",
     "Union", "Intersect",
 ]

@@ -20,8 +20,8 @@ import math
 import numpy as np
 
 from .patterns import (MASK64, Axial, BlockLocal, BlockSparse, Causal, Dense, Dilated, Fixed,
-                       Global, Intersect, Pattern, Random, Strided, Union, Window, splitmix64,
-                       splitmix64_array)
+                       Global, Intersect, Neighborhood, Pattern, Random, Sink, Strided, Union,
+                       Window, splitmix64, splitmix64_array)
 
 TOLERANCE = {"f32_reference": 1e-5, "f32_fused": 1e-4, "f16": 2e-3, "bf16": 1e-2}
 
@@ -164,7 +164,8 @@ def _broadcast_operand(x, shape, name, dtype):
 # ----------------------------------------------------------------------------- attn.sdpa
 
 def sdpa(q, k, v, pattern=Dense(), mask=None, bias=None, memory=None, positions=None,
-         span=None, ramp=None, max_span=None, scale=None, score_mod=None, return_lse=False):
+         span=None, ramp=None, max_span=None, scale=None, score_mod=None, return_lse=False,
+         segments=None):
     """attn.sdpa: dense and patterned scaled dot-product attention.
 
     q ``[B, H, Nq, D]``, k ``[B, Hkv, Nk, D]``, v ``[B, Hkv, Nk, Dv]``.
@@ -181,6 +182,9 @@ def sdpa(q, k, v, pattern=Dense(), mask=None, bias=None, memory=None, positions=
       score_mod  ``f(s, b, h, i, j) -> s'`` on arrays broadcast to ``[Nq, Nk]`` (called per
                  batch and query head; ``i``, ``j`` are qpos, kpos); runs after scale and bias;
                  its value at pairs that are not live is ignored.
+      segments   ``(qseg [B, Nq], kseg [B, Nk])`` integer document ids: a pair (row i,
+                 column j) is live only where ``qseg[b, i] == kseg[b, j]``; memory keys are
+                 not affected.
     Returns ``o [B, H, Nq, Dv]`` float64, and ``lse [B, H, Nq]`` if ``return_lse``.
     """
     q, k, v = _f64(q), _f64(k), _f64(v)
@@ -204,6 +208,14 @@ def sdpa(q, k, v, pattern=Dense(), mask=None, bias=None, memory=None, positions=
             if not np.issubdtype(p.dtype, np.integer):
                 raise TypeError(f"{name} must be integer")
         qpos, kpos = qpos.astype(np.int64), kpos.astype(np.int64)
+
+    if segments is not None:
+        qseg, kseg = (np.asarray(x) for x in segments)
+        if qseg.shape != (B, Nq) or kseg.shape != (B, Nk):
+            raise ValueError(f"segments must be [B, Nq] and [B, Nk], got {qseg.shape}, {kseg.shape}")
+        if not (np.issubdtype(qseg.dtype, np.integer) and np.issubdtype(kseg.dtype, np.integer)):
+            raise TypeError("segments must be integer")
+        qseg, kseg = qseg.astype(np.int64), kseg.astype(np.int64)
 
     if span is not None:
         if ramp is None or max_span is None:
@@ -239,6 +251,8 @@ def sdpa(q, k, v, pattern=Dense(), mask=None, bias=None, memory=None, positions=
             live = np.broadcast_to(pattern.is_live(i, j, Nq, Nk), (Nq, Nk))
             if mask is not None:
                 live = live & mask[b, h]
+            if segments is not None:
+                live = live & (qseg[b][:, None] == kseg[b][None, :])
             weight = None
             if span is not None:
                 weight = np.clip((ramp + z[h] - np.abs(i - j)) / ramp, 0.0, 1.0)

@@ -71,8 +71,10 @@ def test_generator_covers_the_spec_space():
     expected = (
         [f"pattern:{p}" for p in ("dense", "causal", "window", "dilated", "block_local",
                                   "strided", "fixed", "global", "random", "axial",
-                                  "block_sparse", "union", "intersect")]
-        + [f"operand:{n}" for n in ("mask", "bias", "mk", "mv", "qpos", "kpos", "span")]
+                                  "block_sparse", "sink", "neighborhood", "union",
+                                  "intersect")]
+        + [f"operand:{n}" for n in ("mask", "bias", "mk", "mv", "qpos", "kpos", "span",
+                                    "qseg", "kseg")]
         + [f"score_mod:{n}" for n in difftest.SCORE_MODS] + ["score_mod:None"]
         + ["lse:True", "lse:False", "dtype:f32", "dtype:f16", "dtype:bf16"]
         + [f"dynamic:{d}" for d in difftest.LOGICAL_DIMS]

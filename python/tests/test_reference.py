@@ -12,7 +12,8 @@ import pytest
 
 from attn_mlir import reference as ref
 from attn_mlir.reference import (Axial, BlockLocal, BlockSparse, Causal, Dense, Dilated, Fixed,
-                                 Global, Intersect, Random, Strided, Union, Window)
+                                 Global, Intersect, Neighborhood, Random, Sink, Strided, Union,
+                                 Window)
 
 MASK = (1 << 64) - 1
 
@@ -93,6 +94,17 @@ def brute_axial(rows, cols, i, j):
     return i // cols == j // cols or i % cols == j % cols
 
 
+def brute_natten_2d(rows, cols, kernel_rows, kernel_cols, i, j):
+    """FlexAttention's NATTEN mask (odd kernels): the kernel centre is the query pixel clamped
+    to stay half a kernel inside the canvas; a key within half a kernel of it is live."""
+    if not (0 <= i < rows * cols and 0 <= j < rows * cols):
+        return False
+    (qr, qc), (kr, kc) = divmod(i, cols), divmod(j, cols)
+    centre_r = min(max(qr, kernel_rows // 2), rows - 1 - kernel_rows // 2)
+    centre_c = min(max(qc, kernel_cols // 2), cols - 1 - kernel_cols // 2)
+    return abs(centre_r - kr) <= kernel_rows // 2 and abs(centre_c - kc) <= kernel_cols // 2
+
+
 LAYOUT = np.array([[True, False, True], [False, True, False]])
 
 PATTERN_CASES = [
@@ -114,6 +126,17 @@ PATTERN_CASES = [
     (Random(3, 1, -5), lambda i, j, nq, nk: brute_random(3, 1, -5, i, j, nk)),
     (Random(2, 100, 7), lambda i, j, nq, nk: brute_random(2, 100, 7, i, j, nk)),
     (Axial(3, 4), lambda i, j, nq, nk: brute_axial(3, 4, i, j)),
+    (Sink(first=2), lambda i, j, nq, nk: 0 <= j < 2),
+    (Sink(tokens=(3, -1), first=1), lambda i, j, nq, nk: j in (0, 3, -1)),
+    (Neighborhood([3, 4], [3, 3]), lambda i, j, nq, nk: brute_natten_2d(3, 4, 3, 3, i, j)),
+    (Neighborhood([4, 3], [1, 3]), lambda i, j, nq, nk: brute_natten_2d(4, 3, 1, 3, i, j)),
+    (Neighborhood([13], [5]),
+     lambda i, j, nq, nk: 0 <= i < 13 and 0 <= j < 13 and abs(min(max(i, 2), 10) - j) <= 2),
+    (Neighborhood([2, 2, 3], [1, 2, 3]),
+     lambda i, j, nq, nk: 0 <= i < 12 and 0 <= j < 12 and i // 6 == j // 6),
+    (Neighborhood([6], [4]),  # an even window: [x - 2, x + 1], shifted inside
+     lambda i, j, nq, nk: 0 <= i < 6 and 0 <= j < 6 and min(max(i - 2, 0), 2) <= j
+     <= min(max(i - 2, 0), 2) + 3),
     (BlockSparse((2, 3), LAYOUT),
      lambda i, j, nq, nk: 0 <= i // 2 < 2 and 0 <= j // 3 < 3 and bool(LAYOUT[i // 2, j // 3])),
     (Union([Window(1, 1), Global(first=1)]),
@@ -182,6 +205,10 @@ def test_to_mlir():
         Random(4, 2, 42): "#attn.random<block = 4, per_row = 2, seed = 42>",
         Random(4, 2, -3): "#attn.random<block = 4, per_row = 2, seed = -3>",
         Axial(3, 4): "#attn.axial<rows = 3, cols = 4>",
+        Sink(first=4): "#attn.sink<first = 4>",
+        Sink(tokens=[0, 9]): "#attn.sink<tokens = [0, 9]>",
+        Sink(tokens=[9], first=2): "#attn.sink<tokens = [9], first = 2>",
+        Neighborhood([32, 32], [7, 7]): "#attn.neighborhood<extent = [32, 32], window = [7, 7]>",
         BlockSparse((2, 3), np.array([[True, False], [False, True]])):
             "#attn.block_sparse<block = [2, 3], layout = dense<[[true, false], [false, true]]>"
             " : tensor<2x2xi1>>",
@@ -195,7 +222,10 @@ def test_to_mlir():
 
 def test_pattern_parameter_checks():
     for bad in (lambda: Window(-3, 1), lambda: BlockLocal(0), lambda: Fixed(4, 5),
-                lambda: Random(4, -1, 0), lambda: Union([]), lambda: Dilated(1, 1, 0)):
+                lambda: Random(4, -1, 0), lambda: Union([]), lambda: Dilated(1, 1, 0),
+                lambda: Sink(first=-1), lambda: Neighborhood([4], [5]),
+                lambda: Neighborhood([4, 4], [3]), lambda: Neighborhood([], []),
+                lambda: Neighborhood([2, 2, 2, 2], [1, 1, 1, 1])):
         with pytest.raises(ValueError):
             bad()
 
@@ -712,3 +742,26 @@ def test_inputs_are_computed_in_float64():
     assert got.dtype == np.float64
     expected = ref.sdpa(*(x.astype(np.float32).astype(np.float64) for x in (q, k, v)))
     np.testing.assert_array_equal(got, expected)
+
+
+def test_segments_equal_the_mask_of_equal_ids():
+    """Document ids are the mask `qseg[b, i] == kseg[b, j]` (broadcast over heads); memory keys
+    stay live."""
+    rng = np.random.default_rng(11)
+    q = rng.standard_normal((2, 4, 7, 5))
+    k = rng.standard_normal((2, 2, 9, 5))
+    v = rng.standard_normal((2, 2, 9, 3))
+    memory = (rng.standard_normal((2, 2, 5)), rng.standard_normal((2, 2, 3)))
+    qseg = rng.integers(0, 3, size=(2, 7))
+    kseg = rng.integers(0, 3, size=(2, 9)).astype(np.int32)
+    mask = (qseg[:, None, :, None] == kseg[:, None, None, :])
+    for extra in ({}, {"memory": memory}):
+        o, lse = ref.sdpa(q, k, v, pattern=Causal(offset=2), segments=(qseg, kseg),
+                      return_lse=True, **extra)
+        o2, lse2 = ref.sdpa(q, k, v, pattern=Causal(offset=2), mask=mask, return_lse=True, **extra)
+        np.testing.assert_array_equal(o, o2)
+        np.testing.assert_array_equal(lse, lse2)
+    with pytest.raises(ValueError):
+        ref.sdpa(q, k, v, segments=(qseg[:, :6], kseg))
+    with pytest.raises(TypeError):
+        ref.sdpa(q, k, v, segments=(qseg.astype(float), kseg))

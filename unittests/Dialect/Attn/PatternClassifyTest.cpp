@@ -113,6 +113,38 @@ TEST(PatternClassify, SinglePairsAreExact) {
       }
 }
 
+/// Neighbourhood blocks as a tiler makes them: runs of consecutive positions
+/// that span several grid rows (and slabs of a 3-D grid), up to past the end.
+TEST(PatternClassify, NeighborhoodSoundOnMultiRowBlocks) {
+  auto ctx = makeContext();
+  MLIRContext *c = ctx.get();
+  NeighborhoodAttr samples[] = {
+      NeighborhoodAttr::get(c, {5, 6}, {3, 3}),
+      NeighborhoodAttr::get(c, {4, 7}, {4, 2}),
+      NeighborhoodAttr::get(c, {3, 4, 5}, {3, 1, 5}),
+      NeighborhoodAttr::get(c, {2, 3, 4}, {1, 2, 3}),
+      NeighborhoodAttr::get(c, {40}, {9}),
+  };
+  int64_t decided = 0;
+  for (NeighborhoodAttr p : samples) {
+    int64_t cells = p.getNumCells();
+    for (int64_t qBegin = -3; qBegin <= cells; ++qBegin)
+      for (int64_t qSize : {1, 2, 5, 8, 13})
+        for (int64_t kBegin = -3; kBegin <= cells; kBegin += 2)
+          for (int64_t kSize : {1, 3, 6, 8, 13}) {
+            PositionRange q{qBegin, qBegin + qSize}, k{kBegin, kBegin + kSize};
+            BlockKind kind = p.classify(q, k, cells, cells);
+            decided += kind != BlockKind::Partial;
+            std::string error =
+                checkSound(kind, countLive(p, q, k, cells, cells));
+            ASSERT_EQ(error, "") << show(p) << " q=[" << q.begin << ","
+                                 << q.end << ") k=[" << k.begin << ","
+                                 << k.end << ")";
+          }
+  }
+  EXPECT_GT(decided, 0);
+}
+
 /// The classifier is useful, not just sound: these blocks must be decided.
 TEST(PatternClassify, DecidesTheBlocksATilerRelyOn) {
   auto ctx = makeContext();
@@ -148,6 +180,20 @@ TEST(PatternClassify, DecidesTheBlocksATilerRelyOn) {
   EXPECT_EQ(axial.classify({16, 32}, {16, 32}, n, n), BlockKind::Full);
   auto strided = StridedAttr::get(c, 8);
   EXPECT_EQ(strided.classify({9, 10}, {2, 8}, n, n), BlockKind::Empty);
+  auto sink = SinkAttr::get(c, {}, 64);
+  EXPECT_EQ(sink.classify({128, 192}, {0, 64}, n, n), BlockKind::Full);
+  EXPECT_EQ(sink.classify({0, 64}, {64, 128}, n, n), BlockKind::Empty);
+  // 7 x 7 neighbourhoods on a 16 x 16 image, tiles of one row: rows more
+  // than 3 apart (6 near the edges) are Empty, rows 0 .. 6 see all of row 3.
+  auto natten = NeighborhoodAttr::get(c, {16, 16}, {7, 7});
+  EXPECT_EQ(natten.classify({160, 176}, {16, 32}, n, n), BlockKind::Empty);
+  EXPECT_EQ(natten.classify({160, 176}, {112, 128}, n, n), BlockKind::Partial);
+  EXPECT_EQ(natten.classify({0, 16}, {112, 128}, n, n), BlockKind::Empty);
+  EXPECT_EQ(natten.classify({0, 3}, {48, 51}, n, n), BlockKind::Full);
+  auto natten1d = NeighborhoodAttr::get(c, {256}, {65});
+  EXPECT_EQ(natten1d.classify({128, 136}, {103, 161}, n, n), BlockKind::Full);
+  EXPECT_EQ(natten1d.classify({0, 8}, {64, 72}, n, n), BlockKind::Partial);
+  EXPECT_EQ(natten1d.classify({0, 8}, {72, 80}, n, n), BlockKind::Empty);
 }
 
 } // namespace

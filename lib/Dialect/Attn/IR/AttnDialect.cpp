@@ -112,6 +112,50 @@ LogicalResult GlobalAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   return checkParameter(emitError, "global", "first", first, 0);
 }
 
+LogicalResult SinkAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                               ArrayRef<int64_t> tokens, int64_t first) {
+  if (failed(checkParameter(emitError, "sink", "first", first, 0)))
+    return failure();
+  for (int64_t token : tokens)
+    if (token <= -kParameterLimit || token >= kParameterLimit)
+      return emitError() << "#attn.sink needs tokens in (-2^31, 2^31), but "
+                            "got token "
+                         << token;
+  return success();
+}
+
+/// The most axes of a neighbourhood grid.
+static constexpr size_t kMaxGridAxes = 3;
+
+LogicalResult
+NeighborhoodAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                         ArrayRef<int64_t> extent, ArrayRef<int64_t> window) {
+  if (extent.empty() || extent.size() > kMaxGridAxes)
+    return emitError() << "#attn.neighborhood needs a grid of 1 to "
+                       << kMaxGridAxes << " axes, but got extent with "
+                       << extent.size() << " sizes";
+  if (window.size() != extent.size())
+    return emitError() << "#attn.neighborhood needs one window size per grid "
+                          "axis, but got "
+                       << extent.size() << " extents and " << window.size()
+                       << " window sizes";
+  int64_t cells = 1;
+  for (auto [axis, e, w] : llvm::enumerate(extent, window)) {
+    if (e < 1)
+      return emitError() << "#attn.neighborhood needs extents >= 1, but axis "
+                         << axis << " has extent " << e;
+    if (w < 1 || w > e)
+      return emitError() << "#attn.neighborhood needs 1 <= window <= extent on "
+                            "every axis, but axis "
+                         << axis << " has window " << w << " and extent " << e;
+    if (e >= kParameterLimit || cells >= kParameterLimit / e)
+      return emitError() << "#attn.neighborhood needs a grid of fewer than "
+                            "2^31 positions";
+    cells *= e;
+  }
+  return success();
+}
+
 LogicalResult RandomAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                  int64_t block, int64_t perRow, int64_t seed) {
   if (failed(checkParameter(emitError, "random", "block", block, 1)) ||

@@ -5,6 +5,7 @@
 #include "ShapeChecker.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -210,6 +211,37 @@ static LogicalResult verifyPositions(Operation *op, StringRef name,
                            << ") or 1";
 }
 
+/// Checks the document ids `segments(%qseg, %kseg)`: both or neither,
+/// `[B, Nq]` and `[B, Nk]`, i32 or i64.
+static LogicalResult verifySegments(SdpaOp op, ShapedType q, ShapedType k) {
+  Value qseg = op.getQuerySegments(), kseg = op.getKeySegments();
+  if (!qseg != !kseg)
+    return op.emitOpError("expects query segments and key segments together, "
+                          "but got only one of them");
+  if (!qseg)
+    return success();
+  ShapeChecker check(op);
+  for (auto [name, value, seq, label] :
+       {std::make_tuple("query segments", qseg, q, "Nq"),
+        std::make_tuple("key segments", kseg, k, "Nk")}) {
+    auto type = cast<ShapedType>(value.getType());
+    if (failed(check.rank(name, type, 2, (Twine("[B, ") + label + "]").str())))
+      return failure();
+    Type elt = type.getElementType();
+    if (!elt.isSignlessInteger(32) && !elt.isSignlessInteger(64))
+      return op.emitOpError() << "expects " << name
+                              << " (document ids) to have element type i32 or "
+                                 "i64, but got "
+                              << elt;
+    if (failed(check.sameDim("B", name, type, 0, "query", q, 0)) ||
+        failed(check.sameDim(label, name, type, 1,
+                             StringRef(label) == "Nq" ? "query" : "key", seq,
+                             2)))
+      return failure();
+  }
+  return success();
+}
+
 /// Checks that `operandSegmentSizes` gives each required operand one value
 /// (the ODS verifier checks the sum, the signs and the optional operands, but
 /// not this).
@@ -300,6 +332,8 @@ LogicalResult SdpaOp::verify() {
   } else if (getRampAttr() || getMaxSpanAttr()) {
     return emitOpError("expects ramp and max_span only with a span operand");
   }
+  if (failed(verifySegments(*this, q, k)))
+    return failure();
   if (Value lse = getLse()) {
     auto type = cast<ShapedType>(lse.getType());
     if (failed(check.rank("lse", type, 3, "[B, H, Nq]")) ||
@@ -440,9 +474,32 @@ struct SimplifySdpaPattern : OpRewritePattern<SdpaOp> {
     return success();
   }
 };
+
+/// Drops document ids that are one and the same constant for every query
+/// and key: they make every pair live.
+struct DropUniformSegments : OpRewritePattern<SdpaOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SdpaOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.getQuerySegments())
+      return failure();
+    DenseIntElementsAttr qseg, kseg;
+    if (!matchPattern(op.getQuerySegments(), m_Constant(&qseg)) ||
+        !matchPattern(op.getKeySegments(), m_Constant(&kseg)) ||
+        !qseg.isSplat() || !kseg.isSplat() ||
+        qseg.getSplatValue<APInt>().getSExtValue() !=
+            kseg.getSplatValue<APInt>().getSExtValue())
+      return failure();
+    rewriter.modifyOpInPlace(op, [&] {
+      op.getQuerySegmentsMutable().clear();
+      op.getKeySegmentsMutable().clear();
+    });
+    return success();
+  }
+};
 } // namespace
 
 void SdpaOp::getCanonicalizationPatterns(RewritePatternSet &results,
                                          MLIRContext *context) {
-  results.add<SimplifySdpaPattern>(context);
+  results.add<SimplifySdpaPattern, DropUniformSegments>(context);
 }

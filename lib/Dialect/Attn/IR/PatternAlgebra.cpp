@@ -151,19 +151,54 @@ PatternAttrInterface FixedAttr::simplify(const PatternContext &) const {
   return *this;
 }
 
-PatternAttrInterface GlobalAttr::simplify(const PatternContext &) const {
-  // Sort and dedupe the tokens, absorb those that extend `first`, and drop
-  // those that `first` already covers.
-  SmallVector<int64_t> tokens(getTokens());
+/// Sorts and dedupes `tokens`, absorbs those that extend `[0, first)` and
+/// drops those that it already covers (global and sink patterns).
+static void normalizeTokens(SmallVector<int64_t> &tokens, int64_t &first) {
   llvm::sort(tokens);
   tokens.erase(std::unique(tokens.begin(), tokens.end()), tokens.end());
-  int64_t first = getFirst();
   constexpr int64_t firstLimit = (int64_t(1) << 31) - 1;
   for (int64_t t : tokens)
     if (t == first && first < firstLimit)
       ++first;
   llvm::erase_if(tokens, [&](int64_t t) { return t >= 0 && t < first; });
+}
+
+PatternAttrInterface GlobalAttr::simplify(const PatternContext &) const {
+  SmallVector<int64_t> tokens(getTokens());
+  int64_t first = getFirst();
+  normalizeTokens(tokens, first);
   return GlobalAttr::get(getContext(), tokens, first);
+}
+
+PatternAttrInterface SinkAttr::simplify(const PatternContext &) const {
+  SmallVector<int64_t> tokens(getTokens());
+  int64_t first = getFirst();
+  normalizeTokens(tokens, first);
+  return SinkAttr::get(getContext(), tokens, first);
+}
+
+PatternAttrInterface
+NeighborhoodAttr::simplify(const PatternContext &) const {
+  // An axis of extent 1 constrains nothing (its coordinate is always 0) and
+  // does not change the strides of the others; two neighbouring axes whose
+  // windows cover them whole act as one axis of their product.
+  SmallVector<int64_t> extent, window;
+  for (auto [e, w] : llvm::zip_equal(getExtent(), getWindow())) {
+    if (e == 1)
+      continue;
+    if (!extent.empty() && w == e && window.back() == extent.back()) {
+      extent.back() *= e;
+      window.back() *= e;
+      continue;
+    }
+    extent.push_back(e);
+    window.push_back(w);
+  }
+  if (extent.empty()) { // A single position.
+    extent.push_back(1);
+    window.push_back(1);
+  }
+  return NeighborhoodAttr::get(getContext(), extent, window);
 }
 
 //===----------------------------------------------------------------------===//
@@ -232,6 +267,32 @@ static void mergeTouchingBands(MLIRContext *ctx,
   eraseMarked(parts, erased);
 }
 
+/// Replaces the sink parts of a union by one sink, at the place of the
+/// first: a key is a sink of the union when it is a sink of any part.
+static void mergeSinks(MLIRContext *ctx,
+                       SmallVectorImpl<PatternAttrInterface> &parts) {
+  SmallVector<int64_t> tokens;
+  int64_t first = 0;
+  SmallVector<bool> erased(parts.size(), false);
+  std::optional<size_t> kept;
+  for (auto [index, part] : llvm::enumerate(parts)) {
+    auto sink = llvm::dyn_cast<SinkAttr>(part);
+    if (!sink)
+      continue;
+    llvm::append_range(tokens, sink.getTokens());
+    first = std::max(first, sink.getFirst());
+    if (kept)
+      erased[index] = true;
+    else
+      kept = index;
+  }
+  if (!kept || llvm::count(erased, true) == 0)
+    return;
+  normalizeTokens(tokens, first);
+  parts[*kept] = SinkAttr::get(ctx, tokens, first);
+  eraseMarked(parts, erased);
+}
+
 PatternAttrInterface UnionAttr::simplify(const PatternContext &context) const {
   MLIRContext *ctx = getContext();
   SmallVector<PatternAttrInterface> parts =
@@ -239,6 +300,7 @@ PatternAttrInterface UnionAttr::simplify(const PatternContext &context) const {
   if (llvm::any_of(parts, [](auto p) { return llvm::isa<DenseAttr>(p); }))
     return DenseAttr::get(ctx);
   mergeTouchingBands(ctx, parts, context);
+  mergeSinks(ctx, parts);
   if (parts.size() == 1)
     return parts.front();
   return UnionAttr::get(ctx, parts);

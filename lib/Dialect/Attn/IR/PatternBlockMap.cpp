@@ -8,7 +8,8 @@
 //
 // With the lengths known, buildClassify answers exactly what classify
 // answers for every pattern. Key intervals are tight for the bands (causal,
-// window, dilated, block_local) and global tokens; strided and fixed give
+// window, dilated, block_local), global and sink tokens and
+// neighbourhoods (by rows of the grid); strided and fixed give
 // every key, and random, axial and block_sparse only their extent (the key
 // positions any query can see).
 //
@@ -33,21 +34,10 @@ class MapBuilder : public PredicateBuilder {
 public:
   using PredicateBuilder::PredicateBuilder;
 
-  Value min(Value a, Value b) {
-    return arith::MinSIOp::create(getBuilder(), getLoc(), a, b);
-  }
-  Value max(Value a, Value b) {
-    return arith::MaxSIOp::create(getBuilder(), getLoc(), a, b);
-  }
   Value gt(Value a, Value b) { return cmp(arith::CmpIPredicate::sgt, a, b); }
-  Value logicalNot(Value a) {
-    return arith::XOrIOp::create(getBuilder(), getLoc(), a, boolean(true));
-  }
   /// The i8 constant of `kind`.
   Value kind(BlockKind kind) {
-    return arith::ConstantIntOp::create(getBuilder(), getLoc(),
-                                        getBuilder().getI8Type(),
-                                        static_cast<int64_t>(kind));
+    return PredicateBuilder::kind(static_cast<int64_t>(kind));
   }
   Value isKind(Value value, BlockKind k) {
     return cmp(arith::CmpIPredicate::eq, value, kind(k));
@@ -267,31 +257,31 @@ FixedAttr::buildKeyIntervals(OpBuilder &builder, Location loc, Value, Value,
 }
 
 //===----------------------------------------------------------------------===//
-// global
+// global, sink
 //===----------------------------------------------------------------------===//
 
 /// The listed tokens outside [0, first), sorted and without duplicates.
-static SmallVector<int64_t> extraTokens(GlobalAttr attr) {
+static SmallVector<int64_t> extraTokens(ArrayRef<int64_t> listed,
+                                        int64_t first) {
   SmallVector<int64_t> tokens;
-  for (int64_t t : attr.getTokens())
-    if (!(t >= 0 && t < attr.getFirst()))
+  for (int64_t t : listed)
+    if (!(t >= 0 && t < first))
       tokens.push_back(t);
   llvm::sort(tokens);
   tokens.erase(llvm::unique(tokens), tokens.end());
   return tokens;
 }
 
-/// Builds countGlobal of PatternClassify.cpp: how many positions of
-/// [first, last] are global tokens.
-static Value buildCountGlobal(MapBuilder &mb, GlobalAttr attr, Value first,
-                              Value last) {
-  Value end = mb.add(last, mb.constant(1));
-  Value count =
-      mb.max(mb.constant(0), mb.sub(mb.min(end, mb.constant(attr.getFirst())),
-                                    mb.max(first, mb.constant(0))));
-  for (int64_t t : extraTokens(attr)) {
+/// Builds countTokens of PatternClassify.cpp: how many positions of
+/// [lo, hi] are among `tokens` or in [0, first).
+static Value buildCountTokens(MapBuilder &mb, ArrayRef<int64_t> tokens,
+                              int64_t first, Value lo, Value hi) {
+  Value end = mb.add(hi, mb.constant(1));
+  Value count = mb.max(mb.constant(0), mb.sub(mb.min(end, mb.constant(first)),
+                                              mb.max(lo, mb.constant(0))));
+  for (int64_t t : extraTokens(tokens, first)) {
     Value token = mb.constant(t);
-    Value in = mb.logicalAnd(mb.le(first, token), mb.le(token, last));
+    Value in = mb.logicalAnd(mb.le(lo, token), mb.le(token, hi));
     count =
         mb.add(count, arith::ExtUIOp::create(mb.getBuilder(), mb.getLoc(),
                                              mb.getBuilder().getI64Type(), in));
@@ -306,8 +296,10 @@ Value GlobalAttr::buildClassify(OpBuilder &builder, Location loc, Value qFirst,
   Value one = mb.constant(1);
   Value qSize = mb.add(mb.sub(qLast, qFirst), one);
   Value kSize = mb.add(mb.sub(kLast, kFirst), one);
-  Value globalQueries = buildCountGlobal(mb, *this, qFirst, qLast);
-  Value globalKeys = buildCountGlobal(mb, *this, kFirst, kLast);
+  Value globalQueries =
+      buildCountTokens(mb, getTokens(), getFirst(), qFirst, qLast);
+  Value globalKeys =
+      buildCountTokens(mb, getTokens(), getFirst(), kFirst, kLast);
   Value full =
       mb.logicalOr(mb.eq(globalQueries, qSize), mb.eq(globalKeys, kSize));
   Value zero = mb.constant(0);
@@ -322,18 +314,12 @@ Value GlobalAttr::buildClassify(OpBuilder &builder, Location loc, Value qFirst,
 /// interval (the count of intervals stays small and static).
 static constexpr size_t kMaxTokenIntervals = 4;
 
-SmallVector<std::pair<Value, Value>>
-GlobalAttr::buildKeyIntervals(OpBuilder &builder, Location loc, Value qFirst,
-                              Value qLast, Value, Value) const {
-  MapBuilder mb(builder, loc);
-  // A global query sees every key; otherwise only global keys are live.
-  Value globalQuery =
-      mb.gt(buildCountGlobal(mb, *this, qFirst, qLast), mb.constant(0));
-  Intervals intervals = {
-      {mb.select(globalQuery, mb.lowest(), mb.constant(0)),
-       mb.select(globalQuery, mb.highest(), mb.constant(getFirst() - 1))}};
+/// The intervals of the listed tokens outside [0, first): runs of
+/// consecutive tokens, merged into one when there are too many.
+static void appendTokenIntervals(MapBuilder &mb, ArrayRef<int64_t> tokens,
+                                 int64_t first, Intervals &intervals) {
   SmallVector<std::pair<int64_t, int64_t>> runs;
-  for (int64_t t : extraTokens(*this)) {
+  for (int64_t t : extraTokens(tokens, first)) {
     if (!runs.empty() && runs.back().second + 1 == t)
       runs.back().second = t;
     else
@@ -341,8 +327,39 @@ GlobalAttr::buildKeyIntervals(OpBuilder &builder, Location loc, Value qFirst,
   }
   if (runs.size() > kMaxTokenIntervals)
     runs = {{runs.front().first, runs.back().second}};
-  for (auto [first, last] : runs)
-    intervals.push_back({mb.constant(first), mb.constant(last)});
+  for (auto [lo, hi] : runs)
+    intervals.push_back({mb.constant(lo), mb.constant(hi)});
+}
+
+SmallVector<std::pair<Value, Value>>
+GlobalAttr::buildKeyIntervals(OpBuilder &builder, Location loc, Value qFirst,
+                              Value qLast, Value, Value) const {
+  MapBuilder mb(builder, loc);
+  // A global query sees every key; otherwise only global keys are live.
+  Value globalQuery = mb.gt(
+      buildCountTokens(mb, getTokens(), getFirst(), qFirst, qLast),
+      mb.constant(0));
+  Intervals intervals = {
+      {mb.select(globalQuery, mb.lowest(), mb.constant(0)),
+       mb.select(globalQuery, mb.highest(), mb.constant(getFirst() - 1))}};
+  appendTokenIntervals(mb, getTokens(), getFirst(), intervals);
+  return intervals;
+}
+
+Value SinkAttr::buildClassify(OpBuilder &builder, Location loc, Value, Value,
+                              Value kFirst, Value kLast, Value, Value) const {
+  MapBuilder mb(builder, loc);
+  Value kSize = mb.add(mb.sub(kLast, kFirst), mb.constant(1));
+  Value sinks = buildCountTokens(mb, getTokens(), getFirst(), kFirst, kLast);
+  return mb.kindOf(mb.eq(sinks, mb.constant(0)), mb.eq(sinks, kSize));
+}
+
+SmallVector<std::pair<Value, Value>>
+SinkAttr::buildKeyIntervals(OpBuilder &builder, Location loc, Value, Value,
+                            Value, Value) const {
+  MapBuilder mb(builder, loc);
+  Intervals intervals = {{mb.constant(0), mb.constant(getFirst() - 1)}};
+  appendTokenIntervals(mb, getTokens(), getFirst(), intervals);
   return intervals;
 }
 

@@ -118,14 +118,15 @@ BlockKind FixedAttr::classify(PositionRange, PositionRange k, int64_t,
   return BlockKind::Partial;
 }
 
-/// Returns how many positions of `range` are global tokens of `attr`
-/// (O(n log n) in the number of tokens).
-static int64_t countGlobal(GlobalAttr attr, PositionRange range) {
-  int64_t count = std::max<int64_t>(0, std::min(range.end, attr.getFirst()) -
+/// Returns how many positions of `range` are among `tokens` or in
+/// `[0, first)` (O(n log n) in the number of tokens).
+static int64_t countTokens(ArrayRef<int64_t> tokens, int64_t first,
+                           PositionRange range) {
+  int64_t count = std::max<int64_t>(0, std::min(range.end, first) -
                                            std::max<int64_t>(range.begin, 0));
   llvm::SmallVector<int64_t> extra;
-  for (int64_t t : attr.getTokens())
-    if (t >= range.begin && t < range.end && !(t >= 0 && t < attr.getFirst()))
+  for (int64_t t : tokens)
+    if (t >= range.begin && t < range.end && !(t >= 0 && t < first))
       extra.push_back(t);
   llvm::sort(extra);
   count += std::unique(extra.begin(), extra.end()) - extra.begin();
@@ -134,11 +135,21 @@ static int64_t countGlobal(GlobalAttr attr, PositionRange range) {
 
 BlockKind GlobalAttr::classify(PositionRange q, PositionRange k, int64_t,
                                int64_t) const {
-  int64_t globalQueries = countGlobal(*this, q),
-          globalKeys = countGlobal(*this, k);
+  int64_t globalQueries = countTokens(getTokens(), getFirst(), q),
+          globalKeys = countTokens(getTokens(), getFirst(), k);
   if (globalQueries == q.size() || globalKeys == k.size())
     return BlockKind::Full;
   if (globalQueries == 0 && globalKeys == 0)
+    return BlockKind::Empty;
+  return BlockKind::Partial;
+}
+
+BlockKind SinkAttr::classify(PositionRange, PositionRange k, int64_t,
+                             int64_t) const {
+  int64_t sinks = countTokens(getTokens(), getFirst(), k);
+  if (sinks == k.size())
+    return BlockKind::Full;
+  if (sinks == 0)
     return BlockKind::Empty;
   return BlockKind::Partial;
 }

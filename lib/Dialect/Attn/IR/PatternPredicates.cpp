@@ -71,8 +71,21 @@ Value PredicateBuilder::logicalAnd(Value a, Value b) {
 Value PredicateBuilder::logicalOr(Value a, Value b) {
   return arith::OrIOp::create(builder, loc, a, b);
 }
+Value PredicateBuilder::logicalNot(Value a) {
+  return arith::XOrIOp::create(builder, loc, a, boolean(true));
+}
 Value PredicateBuilder::select(Value condition, Value a, Value b) {
   return arith::SelectOp::create(builder, loc, condition, a, b);
+}
+Value PredicateBuilder::min(Value a, Value b) {
+  return arith::MinSIOp::create(builder, loc, a, b);
+}
+Value PredicateBuilder::max(Value a, Value b) {
+  return arith::MaxSIOp::create(builder, loc, a, b);
+}
+Value PredicateBuilder::kind(int64_t blockKind) {
+  return arith::ConstantIntOp::create(builder, loc, builder.getI8Type(),
+                                      blockKind);
 }
 
 //===----------------------------------------------------------------------===//
@@ -172,24 +185,27 @@ Value FixedAttr::buildIsLive(OpBuilder &builder, Location loc, Value, Value j,
 }
 
 //===----------------------------------------------------------------------===//
-// global
+// global, sink
 //===----------------------------------------------------------------------===//
 
-/// Returns whether position `p` is a global token of `attr`.
-static bool isGlobalPosition(GlobalAttr attr, int64_t p) {
-  return (p >= 0 && p < attr.getFirst()) ||
-         llvm::is_contained(attr.getTokens(), p);
+/// Returns whether position `p` is one of `tokens` or in `[0, first)` (the
+/// special positions of global and sink patterns).
+static bool isTokenPosition(ArrayRef<int64_t> tokens, int64_t first,
+                            int64_t p) {
+  return (p >= 0 && p < first) || llvm::is_contained(tokens, p);
 }
 
 bool GlobalAttr::isLive(int64_t i, int64_t j, int64_t, int64_t) const {
-  return isGlobalPosition(*this, i) || isGlobalPosition(*this, j);
+  return isTokenPosition(getTokens(), getFirst(), i) ||
+         isTokenPosition(getTokens(), getFirst(), j);
 }
 
-/// Builds `isGlobalPosition(attr, p)`.
-static Value buildIsGlobalPosition(PredicateBuilder &pb, GlobalAttr attr,
-                                   Value p) {
-  Value result = pb.inRange(p, pb.constant(0), pb.constant(attr.getFirst()));
-  for (int64_t token : attr.getTokens())
+/// Builds `isTokenPosition(tokens, first, p)`.
+static Value buildIsTokenPosition(PredicateBuilder &pb,
+                                  ArrayRef<int64_t> tokens, int64_t first,
+                                  Value p) {
+  Value result = pb.inRange(p, pb.constant(0), pb.constant(first));
+  for (int64_t token : tokens)
     result = pb.logicalOr(result, pb.eq(p, pb.constant(token)));
   return result;
 }
@@ -197,8 +213,18 @@ static Value buildIsGlobalPosition(PredicateBuilder &pb, GlobalAttr attr,
 Value GlobalAttr::buildIsLive(OpBuilder &builder, Location loc, Value i,
                               Value j, Value, Value) const {
   PredicateBuilder pb(builder, loc);
-  return pb.logicalOr(buildIsGlobalPosition(pb, *this, i),
-                      buildIsGlobalPosition(pb, *this, j));
+  return pb.logicalOr(buildIsTokenPosition(pb, getTokens(), getFirst(), i),
+                      buildIsTokenPosition(pb, getTokens(), getFirst(), j));
+}
+
+bool SinkAttr::isLive(int64_t, int64_t j, int64_t, int64_t) const {
+  return isTokenPosition(getTokens(), getFirst(), j);
+}
+
+Value SinkAttr::buildIsLive(OpBuilder &builder, Location loc, Value, Value j,
+                            Value, Value) const {
+  PredicateBuilder pb(builder, loc);
+  return buildIsTokenPosition(pb, getTokens(), getFirst(), j);
 }
 
 //===----------------------------------------------------------------------===//

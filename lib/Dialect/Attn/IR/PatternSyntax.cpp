@@ -172,10 +172,12 @@ void CausalAttr::print(AsmPrinter &printer) const {
 }
 
 //===----------------------------------------------------------------------===//
-// #attn.global<tokens = [..], first = n>
+// #attn.global<tokens = [..], first = n> and #attn.sink<tokens = [..], first = n>
 //===----------------------------------------------------------------------===//
 
-Attribute GlobalAttr::parse(AsmParser &parser, Type) {
+/// Parses `<tokens = [..], first = n>` (both optional) for `AttrT`.
+template <typename AttrT>
+static Attribute parseTokenParams(AsmParser &parser) {
   SMLoc loc = parser.getCurrentLocation();
   SmallVector<int64_t> tokens;
   int64_t first = 0;
@@ -183,24 +185,67 @@ Attribute GlobalAttr::parse(AsmParser &parser, Type) {
   auto parseFirst = [&] { return parser.parseInteger(first); };
   PatternParam params[] = {{"tokens", parseTokens, /*required=*/false},
                            {"first", parseFirst, /*required=*/false}};
-  if (failed(parsePatternParams(parser, getMnemonic(), params)))
+  if (failed(parsePatternParams(parser, AttrT::getMnemonic(), params)))
     return {};
-  return parser.getChecked<GlobalAttr>(loc, parser.getContext(),
-                                       ArrayRef<int64_t>(tokens), first);
+  return parser.getChecked<AttrT>(loc, parser.getContext(),
+                                  ArrayRef<int64_t>(tokens), first);
 }
 
-void GlobalAttr::print(AsmPrinter &printer) const {
+/// Prints `<tokens = [..], first = n>`, leaving out `first = 0` after tokens.
+static void printTokenParams(AsmPrinter &printer, ArrayRef<int64_t> tokens,
+                             int64_t first) {
   printer << "<";
-  if (!getTokens().empty()) {
+  if (!tokens.empty()) {
     printer << "tokens = ";
-    printIntList(printer, getTokens());
-    if (getFirst() == 0) {
+    printIntList(printer, tokens);
+    if (first == 0) {
       printer << ">";
       return;
     }
     printer << ", ";
   }
-  printer << "first = " << getFirst() << ">";
+  printer << "first = " << first << ">";
+}
+
+Attribute GlobalAttr::parse(AsmParser &parser, Type) {
+  return parseTokenParams<GlobalAttr>(parser);
+}
+
+void GlobalAttr::print(AsmPrinter &printer) const {
+  printTokenParams(printer, getTokens(), getFirst());
+}
+
+Attribute SinkAttr::parse(AsmParser &parser, Type) {
+  return parseTokenParams<SinkAttr>(parser);
+}
+
+void SinkAttr::print(AsmPrinter &printer) const {
+  printTokenParams(printer, getTokens(), getFirst());
+}
+
+//===----------------------------------------------------------------------===//
+// #attn.neighborhood<extent = [..], window = [..]>
+//===----------------------------------------------------------------------===//
+
+Attribute NeighborhoodAttr::parse(AsmParser &parser, Type) {
+  SMLoc loc = parser.getCurrentLocation();
+  SmallVector<int64_t> extent, window;
+  auto parseExtent = [&] { return parseIntList(parser, extent); };
+  auto parseWindow = [&] { return parseIntList(parser, window); };
+  PatternParam params[] = {{"extent", parseExtent}, {"window", parseWindow}};
+  if (failed(parsePatternParams(parser, getMnemonic(), params)))
+    return {};
+  return parser.getChecked<NeighborhoodAttr>(loc, parser.getContext(),
+                                             ArrayRef<int64_t>(extent),
+                                             ArrayRef<int64_t>(window));
+}
+
+void NeighborhoodAttr::print(AsmPrinter &printer) const {
+  printer << "<extent = ";
+  printIntList(printer, getExtent());
+  printer << ", window = ";
+  printIntList(printer, getWindow());
+  printer << ">";
 }
 
 //===----------------------------------------------------------------------===//

@@ -339,7 +339,9 @@ std::pair<Value, Value> mlir::attn::detail::positionedAttention(
   auto sdpa = SdpaOp::create(b, loc, init.getType(), lseType, q, k, v, init,
                              /*mask=*/nullptr, /*bias=*/nullptr,
                              /*memory_key=*/nullptr, /*memory_value=*/nullptr,
-                             qpos, kpos, /*span=*/nullptr, pattern, scale,
+                             qpos, kpos, /*span=*/nullptr,
+                             /*query_segments=*/nullptr,
+                             /*key_segments=*/nullptr, pattern, scale,
                              /*ramp=*/nullptr, /*max_span=*/nullptr);
   if (scoreMod) {
     OpBuilder::InsertionGuard guard(b);
@@ -373,7 +375,9 @@ Value mlir::attn::detail::denseAttention(OpBuilder &b, Location loc, Value q,
                         /*mask=*/Value(), /*bias=*/Value(),
                         /*memory_key=*/Value(), /*memory_value=*/Value(),
                         /*query_positions=*/Value(), /*key_positions=*/Value(),
-                        /*span=*/Value(), /*pattern=*/PatternAttrInterface(),
+                        /*span=*/Value(), /*query_segments=*/Value(),
+                        /*key_segments=*/Value(),
+                        /*pattern=*/PatternAttrInterface(),
                         scale, /*ramp=*/FloatAttr(), /*max_span=*/FloatAttr())
       .getResult();
 }

@@ -88,6 +88,8 @@ std::string unsupportedReason(SdpaOp op) {
         !qt.getElementType().isInteger(64))
       return "positions must be i32 or i64";
   }
+  if (op.getQuerySegments())
+    return "document ids (segments: the general path)";
   if (!op.getScoreMod().empty()) {
     // The region becomes a function of the GPU module: it may use constants
     // from outside, nothing else.

@@ -30,6 +30,8 @@ using ScoreModBuilder = std::function<Value(OpBuilder &, Location, Value, Value,
 struct SdpaParts {
   Value query, key, value, init;
   Value mask, bias, memoryKey, memoryValue, queryPositions, keyPositions, span;
+  /// Document ids `[B, Nq]` and `[B, Nk]`, or null.
+  Value querySegments, keySegments;
   /// `#attn.dense` when null.
   PatternAttrInterface pattern;
   float scale;
@@ -39,6 +41,11 @@ struct SdpaParts {
   /// The type of the lse result (any float element type), or null for none.
   RankedTensorType lseType;
 };
+
+/// Emits the run-time checks of the document ids `qseg` `[B, Nq]` and `kseg`
+/// `[B, Nk]` against `q` and `k` (nothing when `qseg` is null).
+void assertSegmentSizes(OpBuilder &b, Location loc, Value q, Value k,
+                        Value qseg, Value kseg);
 
 /// The parts of `op`; its score_mod region, if any, is cloned by `scoreMod`.
 SdpaParts getSdpaParts(SdpaOp op);

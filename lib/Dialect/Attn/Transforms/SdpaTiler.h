@@ -24,6 +24,8 @@ struct QueryTile {
   Value scaled;      // [size, D] in the compute type: q * scale (* log2 e)
   Value positions;   // [size] slice of the positions operand, or null
   Value first, last; // i64 position range
+  Value segments;    // [size] slice of the document ids, or null
+  Value segFirst, segLast; // i64 smallest and largest document id
 };
 
 /// A key tile: keys [start, start + size) of one (batch, KV head), or of
@@ -33,6 +35,8 @@ struct KeyTile {
   Value keys, values; // [size, D], [size, Dv] in the input element types
   Value positions;    // [size] slice of the positions operand, or null
   Value first, last;  // i64 position range
+  Value segments;     // [size] slice of the document ids, or null
+  Value segFirst, segLast; // i64 smallest and largest document id
 };
 
 /// The flash form of `op` at the builder's insertion point (the reference
@@ -83,7 +87,11 @@ private:
   KeyTile buildKeyTile(Value tileIndex);
   KeyTile buildMemoryTile(Value tileIndex);
   SmallVector<std::pair<Value, Value>> keyTileRanges(const QueryTile &q);
+  Value buildKeySegmentsSorted();
+  Value searchKeySegments(Value id, bool after);
+  std::pair<Value, Value> segmentKeyRows(const QueryTile &q);
   Value buildTileKind(const QueryTile &q, const KeyTile &k);
+  Value meetSegments(Value kind, const QueryTile &q, const KeyTile &k);
   Value buildSpanWeight(OpBuilder &nb, Location nl, Value distance);
   Value operandTile(Value operand, const QueryTile &q, const KeyTile &k,
                     AffineMap &map);
@@ -108,6 +116,8 @@ private:
   Value numQueries, numKeys;
   // Per (batch, head).
   Value bIdx, hIdx, kvHead, qPosHead, kPosHead, spanZ;
+  // Per batch: whether its key document ids are sorted ([B] i1), or null.
+  Value keySegmentsSorted;
 };
 
 } // namespace tile

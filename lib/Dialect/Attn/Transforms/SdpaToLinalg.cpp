@@ -129,6 +129,26 @@ void SdpaLowering::emitRuntimeChecks() {
   }
   if (Value span = op.span)
     assertEqualSizes(b, loc, sizes(span)[0], sizeH, name + "span is not [H]");
+  assertSegmentSizes(b, loc, op.query, op.key, op.querySegments,
+                     op.keySegments);
+}
+
+void mlir::attn::detail::assertSegmentSizes(OpBuilder &b, Location loc,
+                                            Value q, Value k, Value qseg,
+                                            Value kseg) {
+  if (!qseg)
+    return;
+  SmallVector<OpFoldResult> qs = getSizes(b, loc, q), ks = getSizes(b, loc, k);
+  for (auto [segments, seq, what] :
+       {std::make_tuple(qseg, qs[2], "query"),
+        std::make_tuple(kseg, ks[2], "key")}) {
+    SmallVector<OpFoldResult> s = getSizes(b, loc, segments);
+    assertEqualSizes(b, loc, s[0], qs[0],
+                     Twine("attn.sdpa: B of ") + what + " segments differs");
+    assertEqualSizes(b, loc, s[1], seq,
+                     Twine("attn.sdpa: length of ") + what +
+                         " segments differs");
+  }
 }
 
 /// Returns the map of a mask or bias broadcast right-aligned to the iteration
@@ -295,7 +315,13 @@ SmallVector<Value> SdpaLowering::run() {
   SmallVector<Value> ins = {s, qpos, kpos};
   SmallVector<AffineMap> maps = {id4, map(4, {dim(0), dim(1), dim(2)}),
                                  map(4, {dim(0), dim(1), dim(3)})};
-  int biasArg = -1, maskArg = -1, spanArg = -1;
+  int biasArg = -1, maskArg = -1, spanArg = -1, segArg = -1;
+  if (op.querySegments) {
+    // Document ids: live only where qseg[b, i] == kseg[b, j].
+    ins.append({op.querySegments, op.keySegments});
+    maps.append({map(4, {dim(0), dim(2)}), map(4, {dim(0), dim(3)})});
+    segArg = ins.size() - 2;
+  }
   for (auto [operand, slot] :
        {std::make_pair(op.bias, &biasArg), std::make_pair(op.mask, &maskArg)}) {
     if (!operand)
@@ -339,6 +365,12 @@ SmallVector<Value> SdpaLowering::run() {
         Value live = pattern.buildIsLive(nb, l, qi, kj, nq, nk);
         if (maskArg >= 0)
           live = arith::AndIOp::create(nb, l, live, args[maskArg]);
+        if (segArg >= 0)
+          live = arith::AndIOp::create(
+              nb, l, live,
+              arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq,
+                                    toI64(nb, l, args[segArg]),
+                                    toI64(nb, l, args[segArg + 1])));
         SmallVector<Value> results;
         Value weight;
         if (spanArg >= 0) {
@@ -543,6 +575,8 @@ SdpaParts mlir::attn::detail::getSdpaParts(SdpaOp op) {
   parts.memoryValue = op.getMemoryValue();
   parts.queryPositions = op.getQueryPositions();
   parts.keyPositions = op.getKeyPositions();
+  parts.querySegments = op.getQuerySegments();
+  parts.keySegments = op.getKeySegments();
   parts.span = op.getSpan();
   parts.pattern = op.getPatternOrDense();
   parts.scale = op.getScaleOrDefault();

@@ -5,13 +5,17 @@
 //   state = (max = -inf, sum = 0, acc = 0)              [Tq], [Tq], [Tq, Dv]
 //   for each tile of persistent memory:   state = step(memory scores)
 //   for each key tile in the pattern's key intervals (all tiles with a
-//   positions operand):
+//   positions operand), clipped with sorted key document ids to the rows
+//   of the query tile's documents (binary search):
 //     kind = classify(query position range, key position range),
-//            met with the span's kind; Full becomes Partial with a mask
+//            met with the span's kind and with the document ids' (from
+//            each tile's smallest and largest id); Full becomes Partial
+//            with a mask
 //     Empty:   skipped
 //     Full:    state = step(scores [+ bias, score_mod])
 //     Partial: state = step(live ? scores [+ bias, score_mod] : -inf),
-//              live = pattern & mask & span weight > 0 (and the weight)
+//              live = pattern & mask & span weight > 0 & equal ids
+//              (and the weight)
 //   o = sum == 0 ? 0 : acc / sum,   lse = (shift + log2 sum) ln 2
 //
 // `step` is the online softmax of TileUtils.h. Scores are in the log2
@@ -97,6 +101,8 @@ void SdpaTiler::emitRuntimeChecks() {
   if (Value span = op.getSpan())
     assertEqualSizes(b, loc, getSizes(b, loc, span)[0], q[1],
                      name + "span is not [H]");
+  detail::assertSegmentSizes(b, loc, op.getQuery(), op.getKey(),
+                             op.getQuerySegments(), op.getKeySegments());
 }
 
 SmallVector<Value> SdpaTiler::run() {
@@ -112,6 +118,8 @@ SmallVector<Value> SdpaTiler::run() {
   numQueries = toI64(sizeNq);
   numKeys = toI64(sizeNk);
   emitRuntimeChecks();
+  if (op.getKeySegments())
+    keySegmentsSorted = buildKeySegmentsSorted();
 
   SmallVector<Value> outs = {op.getInit()};
   RankedTensorType lseType;
@@ -167,16 +175,32 @@ SmallVector<Value> SdpaTiler::run() {
 
 /// Returns (first tile, number of tiles) index pairs, one per key interval
 /// of the query tile's positions; without positions key position j is row j,
-/// so the intervals map to tile ranges. With positions, every tile.
+/// so the intervals map to tile ranges. With positions, every tile. With
+/// document ids sorted in the batch, only the rows of the documents that the
+/// query tile holds.
 SmallVector<std::pair<Value, Value>>
 SdpaTiler::keyTileRanges(const QueryTile &q) {
   Value numTiles = arith::CeilDivUIOp::create(b, loc, sizeNk, index(kvTile));
-  if (op.getKeyPositions())
+  // Rows of keys: the pattern's key intervals (positions are rows without a
+  // positions operand), clipped to the rows of the query tile's documents.
+  SmallVector<std::pair<Value, Value>> intervals;
+  std::optional<std::pair<Value, Value>> docRows;
+  if (op.getQuerySegments())
+    docRows = segmentKeyRows(q);
+  if (!op.getKeyPositions())
+    intervals = pattern.buildKeyIntervals(b, loc, q.first, q.last, numQueries,
+                                          numKeys);
+  else if (docRows)
+    intervals = {*docRows};
+  else
     return {{index(0), numTiles}};
   SmallVector<std::pair<Value, Value>> ranges;
   Value tileSize = i64(kvTile);
-  for (auto [first, last] : pattern.buildKeyIntervals(b, loc, q.first, q.last,
-                                                      numQueries, numKeys)) {
+  for (auto [first, last] : intervals) {
+    if (docRows) {
+      first = arith::MaxSIOp::create(b, loc, first, docRows->first);
+      last = arith::MinSIOp::create(b, loc, last, docRows->second);
+    }
     Value lo = arith::MaxSIOp::create(b, loc, first, i64(0));
     Value hi = arith::MinSIOp::create(
         b, loc, last, arith::SubIOp::create(b, loc, numKeys, i64(1)));

@@ -132,6 +132,10 @@ QueryTile SdpaTiler::buildQueryTile(Value tileIndex) {
     q.last = arith::SubIOp::create(
         b, loc, toI64(arith::AddIOp::create(b, loc, q.start, q.size)), i64(1));
   }
+  if (Value qseg = op.getQuerySegments()) {
+    q.segments = slice(qseg, {bIdx, q.start}, {one, q.size}, {1});
+    std::tie(q.segFirst, q.segLast) = positionRange(q.segments);
+  }
   return q;
 }
 
@@ -154,6 +158,10 @@ KeyTile SdpaTiler::buildKeyTile(Value tileIndex) {
     k.last = arith::SubIOp::create(
         b, loc, toI64(arith::AddIOp::create(b, loc, k.start, k.size)), i64(1));
   }
+  if (Value kseg = op.getKeySegments()) {
+    k.segments = slice(kseg, {bIdx, k.start}, {one, k.size}, {1});
+    std::tie(k.segFirst, k.segLast) = positionRange(k.segments);
+  }
   return k;
 }
 
@@ -169,6 +177,102 @@ KeyTile SdpaTiler::buildMemoryTile(Value tileIndex) {
   k.values = slice(op.getMemoryValue(), {kvHead, k.start, zero},
                    {one, k.size, b.getIndexAttr(valueDim)}, {1, 2});
   return k;
+}
+
+//===----------------------------------------------------------------------===//
+// Key rows of sorted document ids
+//===----------------------------------------------------------------------===//
+
+/// Returns `[B]` i1: whether the key document ids of each batch are sorted
+/// ascending (packed sequences), computed once before the tiles.
+Value SdpaTiler::buildKeySegmentsSorted() {
+  Value kseg = op.getKeySegments();
+  // Pairs (j, j + 1) for j in [0, Nk - 1), none when Nk <= 1.
+  Value pairs = arith::MaxSIOp::create(
+      b, loc, arith::SubIOp::create(b, loc, sizeNk, index(1)), index(0));
+  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+  auto type = cast<RankedTensorType>(kseg.getType());
+  OpFoldResult batch = getSizes(b, loc, kseg)[0];
+  auto sliceAt = [&](OpFoldResult offset) -> Value {
+    return tensor::ExtractSliceOp::create(
+        b, loc,
+        RankedTensorType::get({type.getDimSize(0), ShapedType::kDynamic},
+                              type.getElementType()),
+        kseg, ArrayRef<OpFoldResult>{zero, offset},
+        ArrayRef<OpFoldResult>{batch, pairs}, ArrayRef<OpFoldResult>{one, one});
+  };
+  GenericBuilder gb{b, loc};
+  Value init = gb.filled({batch}, b.getI1Type(), 1.0);
+  // A static Nk of at most 1 is sorted (and a slice at offset 1 would not
+  // verify).
+  int64_t staticNk = type.getDimSize(1);
+  if (!ShapedType::isDynamic(staticNk) && staticNk <= 1)
+    return init;
+  return gb.generic(
+      ValueRange{sliceAt(zero), sliceAt(one)}, init,
+      {gb.dims(2, {0, 1}), gb.dims(2, {0, 1}), gb.dims(2, {0})},
+      gb.iterators(2, {1}), [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value inOrder = arith::CmpIOp::create(
+            nb, nl, arith::CmpIPredicate::sle, attn::toI64(nb, nl, args[0]),
+            attn::toI64(nb, nl, args[1]));
+        yieldOne(nb, nl, arith::AndIOp::create(nb, nl, args[2], inOrder));
+      });
+}
+
+/// Binary search in the sorted key ids of the current batch: the first row
+/// whose id is >= `id` (or > `id` when `after`), Nk when there is none.
+Value SdpaTiler::searchKeySegments(Value id, bool after) {
+  Value kseg = op.getKeySegments();
+  Type idx = b.getIndexType();
+  auto loop = scf::WhileOp::create(
+      b, loc, TypeRange{idx, idx}, ValueRange{index(0), sizeNk},
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value more = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::ult,
+                                           args[0], args[1]);
+        scf::ConditionOp::create(nb, nl, more, args);
+      },
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value mid = arith::ShRUIOp::create(
+            nb, nl, arith::AddIOp::create(nb, nl, args[0], args[1]),
+            arith::ConstantIndexOp::create(nb, nl, 1));
+        Value value = attn::toI64(
+            nb, nl,
+            tensor::ExtractOp::create(nb, nl, kseg, ValueRange{bIdx, mid}));
+        Value below = arith::CmpIOp::create(
+            nb, nl, after ? arith::CmpIPredicate::sle : arith::CmpIPredicate::slt,
+            value, id);
+        Value next = arith::AddIOp::create(
+            nb, nl, mid, arith::ConstantIndexOp::create(nb, nl, 1));
+        scf::YieldOp::create(
+            nb, nl,
+            ValueRange{arith::SelectOp::create(nb, nl, below, next, args[0]),
+                       arith::SelectOp::create(nb, nl, below, args[1], mid)});
+      });
+  return loop.getResult(0);
+}
+
+/// The rows (i64, inclusive) of the keys that may share a document with
+/// the query tile: with sorted key ids, those whose id lies in the tile's id
+/// range (found by binary search); otherwise every row.
+std::pair<Value, Value> SdpaTiler::segmentKeyRows(const QueryTile &q) {
+  Value sorted =
+      tensor::ExtractOp::create(b, loc, keySegmentsSorted, ValueRange{bIdx});
+  auto ifOp = scf::IfOp::create(
+      b, loc, TypeRange{b.getI64Type(), b.getI64Type()}, sorted,
+      /*withElseRegion=*/true);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    Value first = toI64(searchKeySegments(q.segFirst, /*after=*/false));
+    Value end = toI64(searchKeySegments(q.segLast, /*after=*/true));
+    scf::YieldOp::create(b, loc, ValueRange{first, arith::SubIOp::create(
+                                                       b, loc, end, i64(1))});
+    b.setInsertionPointToStart(ifOp.elseBlock());
+    scf::YieldOp::create(
+        b, loc,
+        ValueRange{i64(0), arith::SubIOp::create(b, loc, numKeys, i64(1))});
+  }
+  return {ifOp.getResult(0), ifOp.getResult(1)};
 }
 
 //===----------------------------------------------------------------------===//
@@ -192,8 +296,8 @@ Value SdpaTiler::buildSpanWeight(OpBuilder &nb, Location nl, Value distance) {
 
 /// The kind of a (query tile, key tile) pair as an i8 BlockKind: the
 /// pattern's, met with the span's (Empty where every weight is 0, Full
-/// where every weight is 1); with a mask, Full becomes Partial (the mask is
-/// data that no classifier sees).
+/// where every weight is 1) and the document ids' (meetSegments); with a
+/// mask, Full becomes Partial (the mask is data that no classifier sees).
 Value SdpaTiler::buildTileKind(const QueryTile &q, const KeyTile &k) {
   Value kind = pattern.buildClassify(b, loc, q.first, q.last, k.first, k.last,
                                      numQueries, numKeys);
@@ -243,10 +347,42 @@ Value SdpaTiler::buildTileKind(const QueryTile &q, const KeyTile &k) {
         arith::SelectOp::create(b, loc, full, kindConst(BlockKind::Full),
                                 kindConst(BlockKind::Partial)));
   }
+  if (op.getQuerySegments())
+    kind = meetSegments(kind, q, k);
   if (op.getMask())
     kind = arith::SelectOp::create(b, loc, isKind(kind, BlockKind::Full),
                                    kindConst(BlockKind::Partial), kind);
   return kind;
+}
+
+/// Meets `kind` with what the document ids allow: Empty when the id ranges
+/// of the two tiles cannot meet, Full (if `kind` is) when both tiles hold
+/// one and the same id, else Partial.
+Value SdpaTiler::meetSegments(Value kind, const QueryTile &q,
+                              const KeyTile &k) {
+  Type i8 = b.getI8Type();
+  auto kindConst = [&](BlockKind kd) -> Value {
+    return arith::ConstantIntOp::create(b, loc, i8, static_cast<int64_t>(kd));
+  };
+  auto cmp = [&](arith::CmpIPredicate p, Value x, Value y) -> Value {
+    return arith::CmpIOp::create(b, loc, p, x, y);
+  };
+  using P = arith::CmpIPredicate;
+  Value apart = arith::OrIOp::create(b, loc, cmp(P::slt, q.segLast, k.segFirst),
+                                     cmp(P::slt, k.segLast, q.segFirst));
+  Value oneId = arith::AndIOp::create(
+      b, loc,
+      arith::AndIOp::create(b, loc, cmp(P::eq, q.segFirst, q.segLast),
+                            cmp(P::eq, k.segFirst, k.segLast)),
+      cmp(P::eq, q.segFirst, k.segFirst));
+  Value empty = arith::OrIOp::create(
+      b, loc, apart, cmp(P::eq, kind, kindConst(BlockKind::Empty)));
+  Value full = arith::AndIOp::create(
+      b, loc, oneId, cmp(P::eq, kind, kindConst(BlockKind::Full)));
+  return arith::SelectOp::create(
+      b, loc, empty, kindConst(BlockKind::Empty),
+      arith::SelectOp::create(b, loc, full, kindConst(BlockKind::Full),
+                              kindConst(BlockKind::Partial)));
 }
 
 //===----------------------------------------------------------------------===//
@@ -313,7 +449,8 @@ tile::RowState SdpaTiler::buildKeyStep(BlockKind kind, const QueryTile &q,
   AffineMap rc = gb.dims(2, {0, 1});
   SmallVector<Value> ins = {scores};
   SmallVector<AffineMap> maps = {rc};
-  int qPosArg = -1, kPosArg = -1, biasArg = -1, maskArg = -1;
+  int qPosArg = -1, kPosArg = -1, biasArg = -1, maskArg = -1, qSegArg = -1,
+      kSegArg = -1;
   auto addInput = [&](Value v, AffineMap m, int &slot) {
     slot = ins.size();
     ins.push_back(v);
@@ -331,6 +468,10 @@ tile::RowState SdpaTiler::buildKeyStep(BlockKind kind, const QueryTile &q,
   if (partial && op.getMask()) {
     Value t = operandTile(op.getMask(), q, k, operandMap);
     addInput(t, operandMap, maskArg);
+  }
+  if (partial && q.segments) {
+    addInput(q.segments, gb.dims(2, {0}), qSegArg);
+    addInput(k.segments, gb.dims(2, {1}), kSegArg);
   }
   SmallVector<OpFoldResult> pairSizes = {q.size, k.size};
   SmallVector<Value> outs = {emptyTensor(b, loc, pairSizes, ct)};
@@ -370,6 +511,12 @@ tile::RowState SdpaTiler::buildKeyStep(BlockKind kind, const QueryTile &q,
         Value live = pattern.buildIsLive(nb, nl, qi, kj, numQueries, numKeys);
         if (maskArg >= 0)
           live = arith::AndIOp::create(nb, nl, live, args[maskArg]);
+        if (qSegArg >= 0)
+          live = arith::AndIOp::create(
+              nb, nl, live,
+              arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq,
+                                    attn::toI64(nb, nl, args[qSegArg]),
+                                    attn::toI64(nb, nl, args[kSegArg])));
         Value weight;
         if (hasSpan) {
           Value distance = math::AbsFOp::create(

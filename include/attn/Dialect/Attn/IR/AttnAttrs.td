@@ -182,6 +182,30 @@ def Attn_GlobalAttr : Attn_PatternAttr<"Global", "global", ["simplify"]> {
   let genVerifyDecl = 1;
 }
 
+def Attn_SinkAttr : Attn_PatternAttr<"Sink", "sink", ["simplify"]> {
+  let summary = "Sink keys that every query sees";
+  let description = [{
+    Live when the key `j` is a sink: one of the listed `tokens`, or
+    `0 <= j < first` (attention sinks of StreamingLLM; the prefix of a
+    prefix LM). Unlike `#attn.global`, a sink query sees nothing more than
+    another query: only keys are special. `first >= 0`; every token fits in
+    32 bits.
+
+    ```mlir
+    #attn.sink<first = 4>
+    #attn.sink<tokens = [0, 100]>
+    // Causal sliding window of 256 with 4 attention sinks (StreamingLLM):
+    #attn.intersect<[#attn.causal, #attn.union<[#attn.window<left = 255, right = 0>, #attn.sink<first = 4>]>]>
+    // Prefix LM with a bidirectional prefix of 64 positions:
+    #attn.union<[#attn.causal, #attn.sink<first = 64>]>
+    ```
+  }];
+  let parameters = (ins OptionalArrayRefParameter<"int64_t">:$tokens,
+                        DefaultValuedParameter<"int64_t", "0">:$first);
+  let hasCustomAssemblyFormat = 1;
+  let genVerifyDecl = 1;
+}
+
 def Attn_RandomAttr : Attn_IntParamsPatternAttr<"Random", "random",
     ["block", "per_row", "seed"]> {
   let summary = "BigBird random blocks, drawn by a seeded hash";
@@ -217,6 +241,44 @@ def Attn_AxialAttr : Attn_IntParamsPatternAttr<"Axial", "axial",
     ```mlir
     #attn.axial<rows = 32, cols = 32>
     ```
+  }];
+}
+
+def Attn_NeighborhoodAttr : Attn_PatternAttr<"Neighborhood", "neighborhood",
+                                             ["simplify"]> {
+  let summary = "Neighborhood attention (NATTEN) on a 1-D, 2-D or 3-D grid";
+  let description = [{
+    Positions are laid row-major on the grid `extent = [E0, ..]` (1 to 3
+    axes, the last one fastest): `p` is on the grid when
+    `0 <= p < E0 * ..`, and its coordinate on axis `d` is
+    `floor(p / S_d) mod E_d` with `S_d` the product of the extents after
+    `d`. With `window = [W0, ..]` (`1 <= W_d <= E_d`), the window of a query
+    coordinate `x` on axis `d` is `[s, s + W_d - 1]` with
+    `s = clamp(x - floor(W_d / 2), 0, E_d - W_d)`: centred on the query and
+    shifted to stay inside the grid (NATTEN; for an odd `W_d` the same as
+    FlexAttention's NATTEN mask). A pair is live when both positions are on
+    the grid and, on every axis, the key's coordinate lies in the query's
+    window. The grid holds fewer than 2^31 positions.
+
+    ```mlir
+    // 7 x 7 neighbourhoods on a 64 x 64 image:
+    #attn.neighborhood<extent = [64, 64], window = [7, 7]>
+    // a 1-D sequence of 4096 with windows of 129:
+    #attn.neighborhood<extent = [4096], window = [129]>
+    ```
+  }];
+  let parameters = (ins ArrayRefParameter<"int64_t">:$extent,
+                        ArrayRefParameter<"int64_t">:$window);
+  let hasCustomAssemblyFormat = 1;
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// Returns the number of grid positions (the product of the extents).
+    int64_t getNumCells() const;
+    /// Returns the stride of axis `d`: the product of the extents after it.
+    int64_t getStride(unsigned d) const;
+    /// Returns the first coordinate of the window of query coordinate `x`
+    /// on axis `d`.
+    int64_t getWindowStart(unsigned d, int64_t x) const;
   }];
 }
 

@@ -33,8 +33,8 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [AttrSizedOperandSegments],
     `o_i = 0` and `lse_i = -inf`.
 
     A pair `(i, j)` is live when `pattern` (default `#attn.dense`) holds for
-    the positions `(qpos_i, kpos_j)`, the `mask` is true, and the adaptive
-    span weight is non-zero.
+    the positions `(qpos_i, kpos_j)`, the `mask` is true, the document ids
+    (`segments`) are equal, and the adaptive span weight is non-zero.
 
     Optional operands, each in its own clause:
 
@@ -50,6 +50,11 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [AttrSizedOperandSegments],
     * `span(%z : tensor<H x f32>)` with the attributes `ramp` (> 0) and
       `max_span` (>= 0): adaptive span, weight
       `m_ij = clamp((ramp + clamp(z_h, 0, max_span) - |qpos_i - kpos_j|) / ramp, 0, 1)`.
+    * `segments(%qseg, %kseg : tensor<B x Nq x i32|i64>, tensor<B x Nk x ...>)`:
+      document ids of packed sequences; a pair is live only where
+      `qseg[b, i] == kseg[b, j]` (row and column, not positions). Tiles are
+      classified from each tile's smallest and largest id, so sorted ids
+      cost only the blocks of the diagonal.
 
     The optional `score_mod` region receives the score after scale and bias,
     the batch, the query head and the two positions, and yields the new
@@ -95,6 +100,8 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [AttrSizedOperandSegments],
                        Optional<AnyRankedTensor>:$query_positions,
                        Optional<AnyRankedTensor>:$key_positions,
                        Optional<AnyRankedTensor>:$span,
+                       Optional<AnyRankedTensor>:$query_segments,
+                       Optional<AnyRankedTensor>:$key_segments,
                        OptionalAttr<Attn_PatternAttrInterface>:$pattern,
                        OptionalAttr<F32Attr>:$scale,
                        OptionalAttr<F32Attr>:$ramp,
@@ -110,6 +117,7 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [AttrSizedOperandSegments],
     (`memory` `(` $memory_key^ `,` $memory_value `:` type($memory_key) `,` type($memory_value) `)`)?
     (`positions` `(` $query_positions^ `,` $key_positions `:` type($query_positions) `,` type($key_positions) `)`)?
     (`span` `(` $span^ `:` type($span) `)`)?
+    (`segments` `(` $query_segments^ `,` $key_segments `:` type($query_segments) `,` type($key_segments) `)`)?
     (`pattern` `(` $pattern^ `)`)?
     `` custom<AttnAttrDict>(attr-dict, "OpTag<SdpaOp>()", "{\"pattern\"}")
     (`score_mod` $score_mod^)?

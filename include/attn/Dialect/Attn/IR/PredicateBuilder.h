@@ -34,7 +34,13 @@ public:
   Value inRange(Value x, Value lo, Value hi);
   Value logicalAnd(Value a, Value b);
   Value logicalOr(Value a, Value b);
+  Value logicalNot(Value a);
   Value select(Value condition, Value a, Value b);
+  Value min(Value a, Value b);
+  Value max(Value a, Value b);
+  /// The i8 constant of a `BlockKind` (see AttnAttrs.h), as `buildClassify`
+  /// returns it.
+  Value kind(int64_t blockKind);
 
   OpBuilder &getBuilder() { return builder; }
   Location getLoc() { return loc; }
