@@ -89,7 +89,10 @@ LogicalResult mlir::attn::buildCpuPipeline(
                         "but got '" +
                         options.computeType + "'");
 
-  // attn -> linalg on tensors.
+  // attn -> linalg on tensors. The fused path first gives kernelized,
+  // lowrank and lightconv their fused forms (f32 compute).
+  if (fused && options.computeType == "f32")
+    pm.addPass(createAttnFuseVariants());
   AttnDecomposeOptions decomposeOptions;
   decomposeOptions.computeType = options.computeType;
   pm.addPass(createAttnDecompose(decomposeOptions));
