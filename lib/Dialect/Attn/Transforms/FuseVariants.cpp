@@ -134,6 +134,16 @@ Value fuse::expViaExp2(OpBuilder &b, Location loc, Value x) {
                               arith::MulFOp::create(b, loc, x, log2e));
 }
 
+/// Whether an operand has a dim of static size 0: MLIR's tensor.extract_slice
+/// verifier rejects the static offset 0 into such a dim even for an empty
+/// slice, so those ops (nothing to compute) keep the reference decomposition.
+static bool hasEmptyStaticDim(Operation *op) {
+  return llvm::any_of(op->getOperandTypes(), [](Type t) {
+    auto type = dyn_cast<RankedTensorType>(t);
+    return type && llvm::is_contained(type.getShape(), 0);
+  });
+}
+
 namespace {
 struct AttnFuseVariantsPass
     : public attn::impl::AttnFuseVariantsBase<AttnFuseVariantsPass> {
@@ -147,11 +157,13 @@ struct AttnFuseVariantsPass
     }
     SmallVector<Operation *> targets;
     getOperation()->walk([&](Operation *op) {
-      if (isa<KernelizedOp, LowRankOp, LightConvOp>(op))
+      if (isa<KernelizedOp, LowRankOp, LightConvOp, PkmOp>(op))
         targets.push_back(op);
     });
     IRRewriter rewriter(&getContext());
     for (Operation *op : targets) {
+      if (hasEmptyStaticDim(op))
+        continue;
       rewriter.setInsertionPoint(op);
       FailureOr<Value> fused =
           TypeSwitch<Operation *, FailureOr<Value>>(op)
@@ -159,6 +171,7 @@ struct AttnFuseVariantsPass
                 return fuseKernelized(rewriter, k, chunk);
               })
               .Case([&](LowRankOp l) { return fuseLowRank(rewriter, l, chunk); })
+              .Case([&](PkmOp p) { return fusePkm(rewriter, p, chunk); })
               .Case([&](LightConvOp l) {
                 return fuseLightConv(rewriter, l, chunk);
               })

@@ -22,6 +22,7 @@ namespace fuse {
 FailureOr<Value> fuseKernelized(OpBuilder &b, KernelizedOp op, int64_t chunk);
 FailureOr<Value> fuseLowRank(OpBuilder &b, LowRankOp op, int64_t chunk);
 FailureOr<Value> fuseLightConv(OpBuilder &b, LightConvOp op, int64_t chunk);
+FailureOr<Value> fusePkm(OpBuilder &b, PkmOp op, int64_t chunk);
 
 /// An scf.for from `lb` to `ub` by `step` whose body `body` builds with `b`
 /// (positioned in the loop) and whose returned values it yields.
