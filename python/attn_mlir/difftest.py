@@ -13,6 +13,8 @@ it and returns the mismatches. Reproduce one spec with
     scripts/difftest.sh --seed S --index I
 
 and long runs with `scripts/difftest.sh --seed S --seconds T` (see docs/AttnRun.md).
+`--ops kernelized,lowrank,pkm,lightconv` (or `all`, which adds sdpa) draws specs of those ops
+instead (attn_mlir.difftest_variants), spec `index` of op `ops[index % len(ops)]`.
 """
 
 import argparse
@@ -28,6 +30,7 @@ import time
 
 import numpy as np
 
+from . import difftest_variants as V
 from . import patterns as P
 from . import reference as ref
 from .builder import sdpa_func
@@ -477,8 +480,15 @@ def check(spec, modes=("fused", "reference"), keep=None):
     return failures, commands
 
 
-def repro_line(seed, index):
-    return f"scripts/difftest.sh --seed {seed} --index {index}"
+def generate_op(ops, seed, index):
+    """Spec `index` of the run over `ops` (a tuple of op names, "sdpa" for `generate`)."""
+    op = ops[index % len(ops)]
+    return generate(seed, index) if op == "sdpa" else V.generate(op, seed, index)
+
+
+def repro_line(seed, index, ops=("sdpa",)):
+    extra = "" if tuple(ops) == ("sdpa",) else f" --ops {','.join(ops)}"
+    return f"scripts/difftest.sh --seed {seed} --index {index}{extra}"
 
 
 def main(argv=None):
@@ -496,12 +506,19 @@ def main(argv=None):
                         help="directory that receives every failing case (default "
                              "./difftest-failures)")
     parser.add_argument("--verbose", action="store_true", help="print every spec")
+    parser.add_argument("--ops", default="sdpa",
+                        help="comma-separated ops to draw specs of: sdpa (default), "
+                             "kernelized, lowrank, pkm, lightconv, or all")
     args = parser.parse_args(argv)
+    ops = ("sdpa",) + V.OPS if args.ops == "all" else tuple(o for o in args.ops.split(",") if o)
+    for op in ops:
+        if op != "sdpa" and op not in V.OPS:
+            parser.error(f"--ops: unknown op '{op}' (sdpa, {', '.join(V.OPS)} or all)")
     modes = tuple(m for m in args.modes.split(",") if m)
     failures_dir = pathlib.Path(args.failures)
 
     if args.index is not None:
-        spec = generate(args.seed, args.index)
+        spec = generate_op(ops, args.seed, args.index)
         keep = failures_dir / f"seed{args.seed}-{args.index}"
         failures, commands = check(spec, modes, keep=keep)
         print(json.dumps(spec.description))
@@ -520,7 +537,7 @@ def main(argv=None):
             break
         if args.seconds is not None and time.monotonic() - start >= args.seconds:
             break
-        spec = generate(args.seed, index)
+        spec = generate_op(ops, args.seed, index)
         keep = failures_dir / f"seed{args.seed}-{index}"
         try:
             failures, _ = check(spec, modes, keep=None)
@@ -533,7 +550,7 @@ def main(argv=None):
                 "".join(f"{mode}: {message}\n" for mode, message in failures))
             summary = "; ".join(f"{m}: {msg.splitlines()[0][:160]}" for m, msg in failures)
             print(f"FAIL seed={args.seed} index={index} [{spec.description['pattern'][:80]}] "
-                  f"{summary} | repro: {repro_line(args.seed, index)}", flush=True)
+                  f"{summary} | repro: {repro_line(args.seed, index, ops)}", flush=True)
         elif args.verbose:
             print(f"ok   seed={args.seed} index={index} {json.dumps(spec.description)}",
                   flush=True)
