@@ -28,6 +28,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
+#include <algorithm>
 #include <limits>
 
 using namespace mlir;
@@ -52,6 +53,11 @@ private:
   /// score, smaller key); keys are `keys` [rows, w] (f32) or, when null, the
   /// column. Returns (scores, keys), each [topK, rows].
   std::pair<Value, Value> topRows(Value scores, Value keys, Value rows);
+  /// The k x k candidates of the rows whose sub-key top k are `top1S`,
+  /// `top1X`, `top2S`, `top2X` ([k, rows] each), their top k, and the output
+  /// rows written into `dest` [rows, Dv].
+  Value outputRows(Value top1S, Value top1X, Value top2S, Value top2X,
+                   Value rows, Value dest);
 
   OpBuilder &b;
   Location loc;
@@ -255,6 +261,40 @@ Value PkmFuser::build() {
   auto [top1S, top1X] = topRows(halfScores(sk1, 0), Value(), rows);
   auto [top2S, top2X] = topRows(halfScores(sk2, half), Value(), rows);
 
+  // The candidates, their top k and the output, for a few rows at a time:
+  // their k x k scores and keys (8 k^2 bytes a row) stay in the L1 cache
+  // across the k selection passes.
+  auto outType = cast<RankedTensorType>(init.getType());
+  Value oInit = emptyTensor(b, loc, {rows, b.getIndexAttr(dv)},
+                            outType.getElementType());
+  int64_t sub = std::max<int64_t>(1, 4096 / (topK * topK));
+  OpFoldResult kSize = b.getIndexAttr(topK);
+  auto rowLoop = buildFor(
+      b, loc, cIndex(b, loc, 0), rows, cIndex(b, loc, sub), ValueRange{oInit},
+      [&](Value r0, ValueRange iter) -> SmallVector<Value> {
+        Value rr = chunkRows(b, loc, r0, rows, sub);
+        auto cols = [&](Value t) { return slice2d(b, loc, t, zero, kSize, r0, rr); };
+        Value dest = slice2d(b, loc, iter[0], r0, rr);
+        Value o = outputRows(cols(top1S), cols(top1X), cols(top2S), cols(top2X),
+                             rr, dest);
+        return {insert2d(b, loc, o, iter[0], r0)};
+      });
+  Value o = rowLoop.getResult(0);
+  OpFoldResult dvSize = b.getIndexAttr(dv);
+
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(
+      b, loc, o, forall.getRegionIterArgs()[0],
+      ArrayRef<OpFoldResult>{bi, hi, t0, zero},
+      ArrayRef<OpFoldResult>{one, one, rows, dvSize},
+      ArrayRef<OpFoldResult>{one, one, one, one});
+  return forall.getResult(0);
+}
+
+Value PkmFuser::outputRows(Value top1S, Value top1X, Value top2S, Value top2X,
+                          Value rows, Value dest) {
+  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+  Value values = op.getValues();
   // The k x k candidates: score s1 + s2, key x n + y; dims (i, a, b).
   OpFoldResult kSize = b.getIndexAttr(topK);
   SmallVector<OpFoldResult> candSizes = {rows, kSize, kSize};
@@ -312,22 +352,15 @@ Value PkmFuser::build() {
             nb, nl, arith::SubFOp::create(nb, nl, a[0], a[1]));
         yieldOne(nb, nl, arith::AddFOp::create(nb, nl, a[2], w));
       });
-  Type outElt = cast<RankedTensorType>(init.getType()).getElementType();
-  Value o = g.generic(
-      ValueRange{num, den}, emptyTensor(b, loc, {rows, dvSize}, outElt),
+  Type outElt = cast<RankedTensorType>(dest.getType()).getElementType();
+  return g.generic(
+      ValueRange{num, den}, dest,
       {g.dims(2, {0, 1}), g.dims(2, {0}), g.dims(2, {0, 1})},
       parallelIterators(2), [&](OpBuilder &nb, Location nl, ValueRange a) {
         Value r = arith::DivFOp::create(nb, nl, a[0], a[1]);
         yieldOne(nb, nl, convertFloat(nb, nl, r, outElt));
       });
 
-  b.setInsertionPointToStart(forall.getTerminator().getBody());
-  tensor::ParallelInsertSliceOp::create(
-      b, loc, o, forall.getRegionIterArgs()[0],
-      ArrayRef<OpFoldResult>{bi, hi, t0, zero},
-      ArrayRef<OpFoldResult>{one, one, rows, dvSize},
-      ArrayRef<OpFoldResult>{one, one, one, one});
-  return forall.getResult(0);
 }
 
 FailureOr<Value> fuse::fusePkm(OpBuilder &b, PkmOp op, int64_t chunk) {
