@@ -84,14 +84,17 @@ func.func @pkm(%q: tensor<1x2x?x8xf32>, %s1: tensor<2x32x4xf32>, %s2: tensor<2x3
   return %r : tensor<1x2x?x6xf32>
 }
 
-// Lightconv: the kernel's softmax once, spread to [K, C]; per (b, block, channel block) a
-// zero-padded block of K - 1 + 64 rows and one generic with loops (t, n, c).
+// Lightconv: the kernel's softmax once, spread to [K, C]; per (b, block, channel block) the
+// zero-padded input rows of the block (K - 1 + 64 rows), then per tap an element-wise generic
+// over the block with the tap's weights as a column operand, written into the output in place.
 // CHECK-LABEL: func.func @lightconv
 // CHECK: math.exp
 // CHECK: -> tensor<3x128xf32>
-// CHECK: scf.forall (%{{.*}}, %{{.*}}) in (%{{.*}}, 2)
-// CHECK: iterator_types = ["reduction", "parallel", "parallel"]
-// CHECK-SAME: tensor<?x64xf32>, tensor<3x64xf32>
+// CHECK: scf.forall (%{{.*}}, %{{.*}}) in (%{{.*}}, 2) shared_outs(%[[OUT:.*]] = %{{.*}})
+// CHECK: tensor.extract_slice %[[OUT]]
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c3 step %c1 iter_args(%{{.*}} = %{{.*}}) -> (tensor<?x64xf32>)
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[COL:map[0-9]*]], #{{.*}}], iterator_types = ["parallel", "parallel"]} ins(%{{.*}}, %{{.*}} : tensor<?x64xf32>, tensor<64xf32>)
+// CHECK: tensor.parallel_insert_slice
 func.func @lightconv(%x: tensor<1x?x128xf32>, %w: tensor<4x3xf32>, %o: tensor<1x?x128xf32>)
     -> tensor<1x?x128xf32> {
   %r = attn.lightconv ins(%x, %w : tensor<1x?x128xf32>, tensor<4x3xf32>) outs(%o : tensor<1x?x128xf32>)

@@ -6,12 +6,13 @@
 // channels), an scf.forall iteration:
 //
 //   xp  = the block's input rows n0 - P .. n0 + T + K - 2 - P, rows outside
-//         [0, N) zero (a copy of at most T + K - 1 rows)
-//   out[n, c] = sum_t wc[t, c] xp[n + t, c]      loops (t, n, c)
+//         [0, N) zero (a gather of T + K - 1 rows)
+//   for t < K: out[n, c] += wc[t, c] xp[n + t, c]    (one generic per tap)
 //
-// The innermost loop walks channels contiguously in xp, wc and the output
-// block, which stays in cache across the K taps; LLVM's loop vectorizer
-// turns it into vector FMAs.
+// Each tap's generic walks channels contiguously in xp, wc and the output
+// block, which stays in the L1 cache across the K taps;
+// attn-cpu-microkernels makes vector FMAs of it (wc's row is a column
+// operand).
 //
 // Taken: static C, Hc and K, f32 input and output.
 //
@@ -44,6 +45,9 @@ FailureOr<Value> fuse::fuseLightConv(OpBuilder &b, LightConvOp op,
       initType.isDynamicDim(2))
     return failure();
   GenericBuilder g{b, loc};
+  auto f32 = [](OpBuilder &nb, Location nl, double v) -> Value {
+    return arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(v));
+  };
   SmallVector<OpFoldResult> xs = getSizes(b, loc, x);
   SmallVector<OpFoldResult> os = getSizes(b, loc, init);
   assertEqualSizes(b, loc, os[0], xs[0],
@@ -87,39 +91,58 @@ FailureOr<Value> fuse::fuseLightConv(OpBuilder &b, LightConvOp op,
   OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
   OpFoldResult cols = b.getIndexAttr(cBlock);
 
-  // The rows [start, start + rows + K - 1) of x, clipped to [lo, hi).
+  // xp[r, j] = x[start + r, c0 + j] for start + r in [0, N), else 0, with
+  // start = n0 - P: one generic (a gather of K - 1 + T rows; the taps below
+  // read it K times).
   Value start = arith::SubIOp::create(b, loc, n0, cIndex(b, loc, pad));
-  Value lo = arith::MaxSIOp::create(b, loc, start, cIndex(b, loc, 0));
-  Value end = arith::AddIOp::create(
-      b, loc, arith::AddIOp::create(b, loc, start, rows),
-      cIndex(b, loc, width - 1));
-  Value hi = arith::MinSIOp::create(b, loc, end, sizeN);
-  Value count = arith::SubIOp::create(b, loc, hi, lo);
   Value padRows = arith::AddIOp::create(b, loc, rows, cIndex(b, loc, width - 1));
-  Value xp = filled2d(b, loc, padRows, cols, 0.0);
-  Value src = tensor::ExtractSliceOp::create(
-      b, loc, RankedTensorType::get({ShapedType::kDynamic, cBlock}, b.getF32Type()),
-      x, ArrayRef<OpFoldResult>{bi, lo, c0}, ArrayRef<OpFoldResult>{one, count, cols},
-      ArrayRef<OpFoldResult>{one, one, one});
-  Value destOffset = arith::SubIOp::create(b, loc, lo, start);
-  AffineMap id = b.getMultiDimIdentityMap(2);
-  Value copied = g.generic(
-      ValueRange{src}, slice2d(b, loc, xp, destOffset, count), {id, id},
-      parallelIterators(2), [&](OpBuilder &nb, Location nl, ValueRange a) {
-        yieldOne(nb, nl, a[0]);
+  Value xp = g.generic(
+      ValueRange{}, emptyTensor(b, loc, {padRows, cols}, b.getF32Type()),
+      {b.getMultiDimIdentityMap(2)}, parallelIterators(2),
+      [&](OpBuilder &nb, Location nl, ValueRange) {
+        Value r = arith::AddIOp::create(nb, nl, start,
+                                        linalg::IndexOp::create(nb, nl, 0));
+        Value j = arith::AddIOp::create(nb, nl, c0,
+                                        linalg::IndexOp::create(nb, nl, 1));
+        Value inside = arith::AndIOp::create(
+            nb, nl,
+            arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sge, r,
+                                  cIndex(nb, nl, 0)),
+            arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, r, sizeN));
+        Value row = arith::SelectOp::create(nb, nl, inside, r, cIndex(nb, nl, 0));
+        Value xv = tensor::ExtractOp::create(nb, nl, x, ValueRange{bi, row, j});
+        yieldOne(nb, nl,
+                 arith::SelectOp::create(nb, nl, inside, xv, f32(nb, nl, 0.0)));
       });
-  xp = insert2d(b, loc, copied, xp, destOffset);
 
-  // out[n, c] = sum_t wc[t, c] xp[n + t, c]; loops (t, n, c).
-  Value wBlock = slice2d(b, loc, wc, zero, b.getIndexAttr(width), c0, cols);
-  Value tile = g.generic(
-      ValueRange{xp, wBlock}, filled2d(b, loc, rows, cols, 0.0),
-      {g.map(3, {g.d(1) + g.d(0), g.d(2)}), g.dims(3, {0, 2}),
-       g.dims(3, {1, 2})},
-      g.iterators(3, {0}), [&](OpBuilder &nb, Location nl, ValueRange a) {
-        Value p = arith::MulFOp::create(nb, nl, a[1], a[0]);
-        yieldOne(nb, nl, arith::AddFOp::create(nb, nl, a[2], p));
+  // out[n, c] = sum_t wc[t, c] xp[n + t, c]: per tap t, one element-wise
+  // generic over the block (xp's rows t .. t + rows as a tile, wc's row t
+  // as a column vector), which attn-cpu-microkernels vectorizes along c.
+  // The block of the output, written in place.
+  Value outBlock = tensor::ExtractSliceOp::create(
+      b, loc, RankedTensorType::get({ShapedType::kDynamic, cBlock}, b.getF32Type()),
+      forall.getRegionIterArgs()[0], ArrayRef<OpFoldResult>{bi, n0, c0},
+      ArrayRef<OpFoldResult>{one, rows, cols}, ArrayRef<OpFoldResult>{one, one, one});
+  Value tile0 =
+      linalg::FillOp::create(b, loc, f32(b, loc, 0.0), outBlock).getResult(0);
+  auto taps = buildFor(
+      b, loc, cIndex(b, loc, 0), cIndex(b, loc, width), cIndex(b, loc, 1),
+      ValueRange{tile0}, [&](Value t, ValueRange iter) -> SmallVector<Value> {
+        Value xt = slice2d(b, loc, xp, t, rows);
+        Value wt = tensor::ExtractSliceOp::create(
+            b, loc, RankedTensorType::get({cBlock}, b.getF32Type()), wc,
+            ArrayRef<OpFoldResult>{t, c0}, ArrayRef<OpFoldResult>{one, cols},
+            ArrayRef<OpFoldResult>{one, one});
+        return {g.generic(ValueRange{xt, wt}, iter[0],
+                          {g.dims(2, {0, 1}), g.dims(2, {1}), g.dims(2, {0, 1})},
+                          parallelIterators(2),
+                          [&](OpBuilder &nb, Location nl, ValueRange a) {
+                            Value p = arith::MulFOp::create(nb, nl, a[1], a[0]);
+                            yieldOne(nb, nl,
+                                     arith::AddFOp::create(nb, nl, a[2], p));
+                          })};
       });
+  Value tile = taps.getResult(0);
 
   b.setInsertionPointToStart(forall.getTerminator().getBody());
   tensor::ParallelInsertSliceOp::create(
