@@ -168,14 +168,13 @@ Value KernelizedFuser::queryFeatures(Value x) {
   SmallVector<OpFoldResult> s = getSizes(b, loc, proj);
   double negInf = -std::numeric_limits<double>::infinity();
   AffineMap tile = g.dims(2, {0, 1}), row = g.dims(2, {0});
-  // c_i = max_f a_if (NaN-propagating), then 0 when not finite.
+  // c_i = max_f a_if over the non-NaN a_if, then 0 when not finite (a NaN in
+  // the row makes o_i NaN whatever the stabiliser, which cancels).
   Value rowMax = g.generic(
       ValueRange{proj, sq}, filledTensor(b, loc, {s[0]}, b.getF32Type(), negInf),
       {tile, row, row}, g.iterators(2, {1}),
       [&](OpBuilder &nb, Location nl, ValueRange a) {
-        yieldOne(nb, nl,
-                 arith::MaximumFOp::create(nb, nl, a[2],
-                                           exponent(nb, nl, a[0], a[1])));
+        yieldOne(nb, nl, selectMax(nb, nl, a[2], exponent(nb, nl, a[0], a[1])));
       });
   double invSqrtM = 1.0 / std::sqrt(double(dimM));
   return g.generic(
@@ -207,7 +206,7 @@ std::pair<Value, Value> KernelizedFuser::keyFeatures(Value x, Value runMax) {
         Value e = exponent(nb, nl, a[0], a[1]);
         Value finite = arith::SelectOp::create(nb, nl, isFinite(nb, nl, e), e,
                                                f32(nb, nl, negInf));
-        yieldOne(nb, nl, arith::MaximumFOp::create(nb, nl, a[2], finite));
+        yieldOne(nb, nl, selectMax(nb, nl, a[2], finite));
       });
   Value chunkMax = g.generic(
       ValueRange{rowMax}, filledTensor(b, loc, {}, b.getF32Type(), negInf),
@@ -239,14 +238,20 @@ Value KernelizedFuser::elementwise(Value x) {
       [&](OpBuilder &nb, Location nl, ValueRange a) {
         Value zero = f32(nb, nl, 0.0);
         if (fm == FeatureMap::Relu) {
-          yieldOne(nb, nl, arith::MaximumFOp::create(nb, nl, a[0], zero));
+          // max(x, 0) with NaN passed through, as compare and select
+          // (arith.maximumf on vectors is expanded lane by lane).
+          Value keep = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::UGT,
+                                             a[0], zero);
+          yieldOne(nb, nl, arith::SelectOp::create(nb, nl, keep, a[0], zero));
           return;
         }
         Value pos = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGT,
                                           a[0], zero);
         Value plusOne = arith::AddFOp::create(nb, nl, a[0], f32(nb, nl, 1.0));
-        Value e = expViaExp2(nb, nl,
-                             arith::MinimumFOp::create(nb, nl, a[0], zero));
+        Value below = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::ULT,
+                                            a[0], zero);
+        Value e = expViaExp2(
+            nb, nl, arith::SelectOp::create(nb, nl, below, a[0], zero));
         yieldOne(nb, nl, arith::SelectOp::create(nb, nl, pos, plusOne, e));
       });
 }

@@ -8,7 +8,8 @@
 //     per row, the best entry ordered after the one pass t - 1 kept, in the
 //     order (larger score, then smaller key): a row maximum over the
 //     entries after it, then the smallest key among those that reach it
-//     (two vectorized row reductions over the tile);
+//     (two vectorized row reductions over the tile, both select-maxima:
+//     NaN scores are passed over);
 //   the k x k candidates (score s1 + s2, key x n + y), their top k by the
 //     same passes;
 //   o = sum_t w_t values[key_t] / sum_t w_t, w_t = exp(score_t - score_0).
@@ -171,13 +172,14 @@ std::pair<Value, Value> PkmFuser::topRows(Value scores, Value keys,
               (void)key;
               Value cand = arith::SelectOp::create(nb, nl, after, s,
                                                    f32(nb, nl, -inf));
-              yieldOne(nb, nl, arith::MaximumFOp::create(nb, nl, a.back(), cand));
+              yieldOne(nb, nl, selectMax(nb, nl, a.back(), cand));
             });
         SmallVector<Value> keyInputs(inputs);
         keyInputs.push_back(best);
         SmallVector<AffineMap> keyMaps(maps);
         keyMaps.append({rowMap, rowMap});
-        Value keyInit = linalg::FillOp::create(b, loc, f32(b, loc, inf),
+        // The smallest key as the largest negated key.
+        Value keyInit = linalg::FillOp::create(b, loc, f32(b, loc, -inf),
                                                row(iter[1], t))
                             .getResult(0);
         Value key = g.generic(
@@ -188,10 +190,16 @@ std::pair<Value, Value> PkmFuser::topRows(Value scores, Value keys,
                   nb, nl, after,
                   arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ, s,
                                         a[a.size() - 2]));
-              Value cand =
-                  arith::SelectOp::create(nb, nl, reaches, k, f32(nb, nl, inf));
-              yieldOne(nb, nl, arith::MinimumFOp::create(nb, nl, a.back(), cand));
+              Value cand = arith::SelectOp::create(
+                  nb, nl, reaches, arith::NegFOp::create(nb, nl, k),
+                  f32(nb, nl, -inf));
+              yieldOne(nb, nl, selectMax(nb, nl, a.back(), cand));
             });
+        AffineMap id1 = b.getMultiDimIdentityMap(1);
+        key = g.generic(ValueRange{}, key, {id1}, parallelIterators(1),
+                        [&](OpBuilder &nb, Location nl, ValueRange a) {
+                          yieldOne(nb, nl, arith::NegFOp::create(nb, nl, a[0]));
+                        });
         return {putRow(best, iter[0], t), putRow(key, iter[1], t)};
       });
   return {loop.getResult(0), loop.getResult(1)};

@@ -127,6 +127,12 @@ Value fuse::contract(OpBuilder &b, Location loc, Value a, Value bm, Value c,
                    });
 }
 
+Value fuse::selectMax(OpBuilder &b, Location loc, Value acc, Value x) {
+  Value greater =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, acc);
+  return arith::SelectOp::create(b, loc, greater, x, acc);
+}
+
 Value fuse::expViaExp2(OpBuilder &b, Location loc, Value x) {
   Value log2e = arith::ConstantOp::create(
       b, loc, b.getFloatAttr(x.getType(), M_LOG2E));

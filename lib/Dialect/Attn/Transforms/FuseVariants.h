@@ -64,6 +64,12 @@ Value contract(OpBuilder &b, Location loc, Value a, Value bm, Value c,
                bool transposeA = false, bool transposeB = false,
                Value live = {});
 
+/// `x > acc ? x : acc`: a maximum that passes over NaN, in the form that
+/// attn-cpu-microkernels reduces with vector compares and selects
+/// (arith.maximumf on vectors is no native instruction: LLVM expands it
+/// lane by lane).
+Value selectMax(OpBuilder &b, Location loc, Value acc, Value x);
+
 /// `exp(x)` for f32 `x` as `exp2(x log2(e))`: attn-prepare-tile-loops turns
 /// the f32 exp2 of the fused forms into a polynomial that vectorizes.
 Value expViaExp2(OpBuilder &b, Location loc, Value x);
