@@ -72,8 +72,12 @@ func.func @lowrank(%q: tensor<1x2x?x8xf32>, %k: tensor<1x2x?x8xf32>, %e: tensor<
 // CHECK: scf.forall (%{{.*}}, %{{.*}}) in (2, %{{.*}})
 // CHECK: tensor<?x32xf32>
 // CHECK: scf.for {{.*}} -> (tensor<4x?xf32>, tensor<4x?xf32>)
-// CHECK: arith.maximumf
-// CHECK: arith.minimumf
+// The best score after the previous pick, then the smallest key reaching it (a maximum of
+// negated keys); both maxima as compare and select.
+// CHECK: arith.cmpf ogt
+// CHECK: arith.select
+// CHECK: arith.negf
+// CHECK: arith.cmpf ogt
 // CHECK: tensor<?x4x4xf32>
 // CHECK: tensor.collapse_shape {{.*}} into tensor<?x16xf32>
 // CHECK-NOT: tensor<1x2x?x1024xf32>
