@@ -13,8 +13,9 @@ it and returns the mismatches. Reproduce one spec with
     scripts/difftest.sh --seed S --index I
 
 and long runs with `scripts/difftest.sh --seed S --seconds T` (see docs/AttnRun.md).
-`--op lsh` or `--op cluster` draws attn.lsh or attn.cluster specs instead
-(attn_mlir.difftest_lsh).
+`--ops kernelized,lowrank,pkm,lightconv,lsh,cluster` (or `all`, which adds sdpa) draws specs of
+those ops instead (attn_mlir.difftest_variants, attn_mlir.difftest_lsh), spec `index` of op
+`ops[index % len(ops)]`; `--op X` is `--ops X`.
 """
 
 import argparse
@@ -31,6 +32,7 @@ import time
 import numpy as np
 
 from . import difftest_lsh
+from . import difftest_variants as V
 from . import patterns as P
 from . import reference as ref
 from .builder import sdpa_func
@@ -509,9 +511,24 @@ def check(spec, modes=("fused", "reference"), keep=None):
     return failures, commands
 
 
-def repro_line(seed, index, op="sdpa"):
-    flag = "" if op == "sdpa" else f" --op {op}"
-    return f"scripts/difftest.sh --seed {seed} --index {index}{flag}"
+#: The ops besides sdpa that `--ops` draws, and the module of their generator.
+OTHER_OPS = V.OPS + difftest_lsh.OPS
+
+
+def generate_op(ops, seed, index):
+    """Spec `index` of the run over `ops` (a tuple of op names, "sdpa" for `generate`)."""
+    op = ops[index % len(ops)]
+    if op == "sdpa":
+        return generate(seed, index)
+    if op in difftest_lsh.OPS:
+        return difftest_lsh.generate(seed, index, op)
+    return V.generate(op, seed, index)
+
+
+def repro_line(seed, index, ops=("sdpa",)):
+    ops = (ops,) if isinstance(ops, str) else tuple(ops)
+    extra = "" if ops == ("sdpa",) else f" --ops {','.join(ops)}"
+    return f"scripts/difftest.sh --seed {seed} --index {index}{extra}"
 
 
 def main(argv=None):
@@ -529,18 +546,20 @@ def main(argv=None):
                         help="directory that receives every failing case (default "
                              "./difftest-failures)")
     parser.add_argument("--verbose", action="store_true", help="print every spec")
-    parser.add_argument("--op", default="sdpa", choices=["sdpa", "lsh", "cluster"],
-                        help="the op of the specs (default sdpa)")
+    parser.add_argument("--ops", "--op", dest="ops", default="sdpa",
+                        help="comma-separated ops to draw specs of: sdpa (default), "
+                             f"{', '.join(OTHER_OPS)}, or all")
     args = parser.parse_args(argv)
-    if args.op != "sdpa":
-        generate = lambda seed, index: difftest_lsh.generate(seed, index, args.op)  # noqa
-    else:
-        generate = globals()["generate"]
+    ops = (("sdpa",) + OTHER_OPS if args.ops == "all"
+           else tuple(o for o in args.ops.split(",") if o))
+    for op in ops:
+        if op != "sdpa" and op not in OTHER_OPS:
+            parser.error(f"--ops: unknown op '{op}' (sdpa, {', '.join(OTHER_OPS)} or all)")
     modes = tuple(m for m in args.modes.split(",") if m)
     failures_dir = pathlib.Path(args.failures)
 
     if args.index is not None:
-        spec = generate(args.seed, args.index)
+        spec = generate_op(ops, args.seed, args.index)
         keep = failures_dir / f"seed{args.seed}-{args.index}"
         failures, commands = check(spec, modes, keep=keep)
         print(json.dumps(spec.description))
@@ -559,7 +578,7 @@ def main(argv=None):
             break
         if args.seconds is not None and time.monotonic() - start >= args.seconds:
             break
-        spec = generate(args.seed, index)
+        spec = generate_op(ops, args.seed, index)
         keep = failures_dir / f"seed{args.seed}-{index}"
         try:
             failures, _ = check(spec, modes, keep=None)
@@ -571,9 +590,9 @@ def main(argv=None):
             (keep / "failures.txt").write_text(
                 "".join(f"{mode}: {message}\n" for mode, message in failures))
             summary = "; ".join(f"{m}: {msg.splitlines()[0][:160]}" for m, msg in failures)
-            print(f"FAIL seed={args.seed} index={index} "
-                  f"[{spec.description.get('pattern', args.op)[:80]}] "
-                  f"{summary} | repro: {repro_line(args.seed, index, args.op)}", flush=True)
+            label = spec.description.get("pattern", ops[index % len(ops)])
+            print(f"FAIL seed={args.seed} index={index} [{label[:80]}] "
+                  f"{summary} | repro: {repro_line(args.seed, index, ops)}", flush=True)
         elif args.verbose:
             print(f"ok   seed={args.seed} index={index} {json.dumps(spec.description)}",
                   flush=True)

@@ -156,6 +156,9 @@ def _cluster(rng, spec, dtype, dynamic):
             "scale": scale}
 
 
+OPS = ("lsh", "cluster")
+
+
 def generate(seed, index, op):
     """The `op` ("lsh" or "cluster") spec number `index` of the run seeded `seed`."""
     rng = np.random.default_rng([seed, index, {"lsh": 11, "cluster": 12}[op]])

@@ -73,14 +73,27 @@ def input_flags(directory, inputs, prefix=""):
 
 
 
-def check_report(mlir_text, inputs, directory):
+# The attn-run modes that the integration tests of the non-core ops run in, and the tolerance
+# of each for an element type (the fused pipeline's f32 bound is the fused one, §10).
+MODES = ["reference", "fused"]
+
+
+def mode_tol(dtype, mode):
+    """TOL[dtype], or the fused f32 bound where that is larger and `mode` is fused."""
+    if mode == "fused":
+        return max(TOL[dtype], ref.TOLERANCE["f32_fused"])
+    return TOL[dtype]
+
+
+def check_report(mlir_text, inputs, directory, mode=None):
     """Runs `attn-run --check` on `mlir_text` with the {name: array} inputs and returns
     (the first result of the f32 build, the relative errors that --check reports, one per
     result). attn-run must accept the comparison (exit 0)."""
     source = directory / "check.mlir"
     source.write_text(mlir_text)
     out = directory / "check-out"
-    proc = subprocess.run([attn_run_path(), str(source), "--check", f"--output={out}",
+    modes = [f"--mode={mode}"] if mode else []
+    proc = subprocess.run([attn_run_path(), str(source), "--check", f"--output={out}", *modes,
                            *input_flags(directory, inputs, prefix="check-")],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -91,8 +104,8 @@ def check_report(mlir_text, inputs, directory):
 def checked_run(directory, reports):
     """A stand-in for `attn_mlir.run.run(mlir, inputs)` that runs `attn-run --check` instead
     and appends the reported relative errors to the list `reports`."""
-    def run_checked(mlir_text, inputs):
-        out, errors = check_report(mlir_text, inputs, directory)
+    def run_checked(mlir_text, inputs, mode=None):
+        out, errors = check_report(mlir_text, inputs, directory, mode)
         reports.append(errors)
         return [out]
     return run_checked

@@ -6,7 +6,15 @@ import pytest
 
 from attn_mlir import reference as ref
 from attn_mlir.run import run
-from helpers import TOL, as_dtype, assert_close, assert_oracle_agrees, checked_run, tensor_type
+from helpers import MODES, TOL, mode_tol, as_dtype, assert_close, assert_oracle_agrees, checked_run, tensor_type
+
+
+@pytest.fixture(autouse=True, params=MODES)
+def pipeline_mode(request, monkeypatch):
+    """Every case runs through the reference and the fused pipeline (docs/Semantics.md §10)."""
+    monkeypatch.setitem(globals(), "MODE", request.param)
+    return request.param
+MODE = "reference"
 
 
 def kernelized_ir(q, k, v, w, dtype, feature_map, causal, dynamic):
@@ -43,9 +51,9 @@ def check_kernelized(seed, feature_map, B=2, H=2, Hkv=2, Nq=9, Nk=9, D=8, Dv=4, 
         inputs["w"] = w
     inputs["o"] = np.zeros((B, H, Nq, Dv), dtype=v.dtype)
     ir = kernelized_ir(q, k, v, w, dtype, feature_map, causal, dynamic)
-    (out,) = run(ir, inputs)
+    (out,) = run(ir, inputs, mode=MODE)
     expected = ref.kernelized(q, k, v, feature_map, projection=w, causal=causal)
-    assert_close(out, expected, TOL[dtype])
+    assert_close(out, expected, mode_tol(dtype, MODE))
     return out, expected
 
 

@@ -6,7 +6,15 @@ import pytest
 
 from attn_mlir import reference as ref
 from attn_mlir.run import run
-from helpers import TOL, as_dtype, assert_close, assert_oracle_agrees, checked_run, tensor_type
+from helpers import MODES, TOL, mode_tol, as_dtype, assert_close, assert_oracle_agrees, checked_run, tensor_type
+
+
+@pytest.fixture(autouse=True, params=MODES)
+def pipeline_mode(request, monkeypatch):
+    """Every case runs through the reference and the fused pipeline (docs/Semantics.md §10)."""
+    monkeypatch.setitem(globals(), "MODE", request.param)
+    return request.param
+MODE = "reference"
 
 
 def lightconv_ir(x_shape, w_shape, dtype, causal, normalize, dynamic):
@@ -32,10 +40,10 @@ def check_lightconv(seed, B, N, C, Hc, K, causal=False, normalize=None, dtype="f
     w = as_dtype(scale_w * rng.standard_normal((Hc, K)), dtype)
     o = np.zeros_like(x)
     ir = lightconv_ir(x.shape, w.shape, dtype, causal, normalize, dynamic)
-    (out,) = run(ir, {"x": x, "w": w, "o": o})
+    (out,) = run(ir, {"x": x, "w": w, "o": o}, mode=MODE)
     expected = ref.lightconv(x, w, causal=causal,
                              normalize=True if normalize is None else normalize)
-    assert_close(out, expected, TOL[dtype])
+    assert_close(out, expected, mode_tol(dtype, MODE))
     return out, expected
 
 

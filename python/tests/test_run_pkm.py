@@ -7,7 +7,15 @@ import pytest
 
 from attn_mlir import reference as ref
 from attn_mlir.run import run
-from helpers import TOL, as_dtype, assert_close, assert_oracle_agrees, checked_run, tensor_type
+from helpers import MODES, TOL, mode_tol, as_dtype, assert_close, assert_oracle_agrees, checked_run, tensor_type
+
+
+@pytest.fixture(autouse=True, params=MODES)
+def pipeline_mode(request, monkeypatch):
+    """Every case runs through the reference and the fused pipeline (docs/Semantics.md §10)."""
+    monkeypatch.setitem(globals(), "MODE", request.param)
+    return request.param
+MODE = "reference"
 
 GAP = 1e-4
 
@@ -81,9 +89,9 @@ def check_pkm(seed, B=2, H=2, N=7, Dk=8, n=6, k=3, Dv=5, q_dtype="f32", v_dtype=
     values = as_dtype(rng.standard_normal((n * n, Dv)), v_dtype)
     o = np.zeros((B, H, N, Dv), dtype=values.dtype)
     ir = pkm_ir(q, sk1, values, k, q_dtype, v_dtype, dynamic, sk_dynamic)
-    (out,) = run(ir, {"q": q, "s1": sk1, "s2": sk2, "vals": values, "o": o})
+    (out,) = run(ir, {"q": q, "s1": sk1, "s2": sk2, "vals": values, "o": o}, mode=MODE)
     expected = ref.pkm(q, sk1, sk2, values, k)
-    tol = max(TOL[q_dtype], TOL[v_dtype])
+    tol = max(mode_tol(q_dtype, MODE), mode_tol(v_dtype, MODE))
     assert_close(out, expected, tol)
     return out, expected
 

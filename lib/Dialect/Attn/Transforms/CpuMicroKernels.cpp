@@ -46,6 +46,9 @@ namespace {
 struct Contraction {
   Value a, b, c;
   bool transposedB;
+  /// A indexed (k, i) (the state update phi(K)^T V of attn.kernelized's
+  /// fused form).
+  bool transposedA = false;
   /// Optional i1 [M, K] (indexed (i, k)): `C[i, j] += live[i, k] ? A[i, k] *
   /// B[k, j] : 0` (the value contraction of a Partial tile).
   Value live;
@@ -156,8 +159,10 @@ std::optional<Contraction> matchContraction(linalg::GenericOp op) {
       iterators[j] != utils::IteratorType::parallel ||
       iterators[k] != utils::IteratorType::reduction)
     return std::nullopt;
-  if (*ma != std::make_pair(i, k) ||
-      (selecting && dimsOf(maps[2]) != std::make_optional(std::make_pair(i, k))))
+  bool transposedA = *ma == std::make_pair(k, i);
+  if ((*ma != std::make_pair(i, k) && !transposedA) ||
+      (selecting && (transposedA || dimsOf(maps[2]) !=
+                                        std::make_optional(std::make_pair(i, k)))))
     return std::nullopt;
   bool transposedB;
   if (*mb == std::make_pair(j, k))
@@ -172,7 +177,8 @@ std::optional<Contraction> matchContraction(linalg::GenericOp op) {
   // A B^T with a liveness is not what attn-tile makes.
   if (selecting && transposedB)
     return std::nullopt;
-  return Contraction{a, b, c, transposedB, live, findZeroFill(op, c)};
+  return Contraction{a, b, c, transposedB, transposedA, live,
+                     findZeroFill(op, c)};
 }
 
 /// Emits the micro-kernels of one contraction.
@@ -199,6 +205,8 @@ private:
   void buildKernel(Value a, Value bt, Value c, bool fullBLoads);
   /// The liveness of the selecting contraction, or null.
   Value live;
+  /// Whether A is indexed (k, i).
+  bool transposedA = false;
   /// One block of `rows` rows starting at row `i0`, over every column block.
   void buildRowBlock(Value a, Value bt, Value c, Value i0, int64_t rows,
                      bool fullBLoads);
@@ -218,9 +226,10 @@ private:
 
 void KernelBuilder::build(const Contraction &op) {
   live = op.live;
+  transposedA = op.transposedA;
   m = dim(op.c, 0);
   n = dim(op.c, 1);
-  kDim = dim(op.a, 1);
+  kDim = dim(op.a, transposedA ? 0 : 1);
   // Register budget for accumulators: 24 of AVX-512's 32 registers, 12 of
   // AVX2's 16 (the rest hold the B vectors and a broadcast).
   int64_t budget = width >= 16 ? 24 : 12;
@@ -409,8 +418,10 @@ void KernelBuilder::buildRowBlock(Value a, Value bt, Value c, Value i0,
                 bVecs.push_back(load(bt, k, v, fullBLoads));
               SmallVector<Value> next(acc.begin(), acc.end());
               for (int64_t r = 0; r < rows; ++r) {
-                Value s =
-                    memref::LoadOp::create(b, loc, a, ValueRange{rowIdx[r], k});
+                SmallVector<Value, 2> at = {rowIdx[r], k};
+                if (transposedA)
+                  std::swap(at[0], at[1]);
+                Value s = memref::LoadOp::create(b, loc, a, at);
                 Value splat = vector::BroadcastOp::create(b, loc, vecType, s);
                 // A pair that is not live leaves the accumulators alone
                 // (a masked FMA), so 0 * inf never reaches them.

@@ -89,12 +89,16 @@ LogicalResult mlir::attn::buildCpuPipeline(
                         "but got '" +
                         options.computeType + "'");
 
-  // attn -> linalg on tensors.
+  // attn -> linalg on tensors. The fused path first gives lsh and cluster
+  // their linear-time choices, and kernelized, lowrank and lightconv their
+  // fused forms (f32 compute).
   if (fused) {
     AttnFuseLshClusterOptions fuseOptions;
     fuseOptions.computeType = options.computeType;
     pm.addPass(createAttnFuseLshCluster(fuseOptions));
   }
+  if (fused && options.computeType == "f32")
+    pm.addPass(createAttnFuseVariants());
   AttnDecomposeOptions decomposeOptions;
   decomposeOptions.computeType = options.computeType;
   pm.addPass(createAttnDecompose(decomposeOptions));

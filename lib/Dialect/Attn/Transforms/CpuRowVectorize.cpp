@@ -24,7 +24,9 @@ using namespace mlir;
 using namespace mlir::attn;
 
 namespace {
-enum class OperandKind { Tile, Row };
+/// A tile indexed (i, j), a row vector indexed (i) (one value per row), or a
+/// column vector indexed (j) (the same vector for every row; inputs only).
+enum class OperandKind { Tile, Row, Column };
 
 /// How one output of a row reduction combines: `out = combine(out, x)`.
 struct Reduction {
@@ -66,6 +68,8 @@ std::optional<OperandKind> operandKind(AffineMap map) {
     return OperandKind::Tile;
   if (map == AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx))
     return OperandKind::Row;
+  if (map == AffineMap::get(2, 0, {getAffineDimExpr(1, ctx)}, ctx))
+    return OperandKind::Column;
   return std::nullopt;
 }
 
@@ -153,7 +157,9 @@ LogicalResult attn::vectorizeRowGeneric(RewriterBase &b, linalg::GenericOp op,
         operandKind(maps[operand.getOperandNumber()]);
     if (!kind)
       return failure();
-    if (*kind == OperandKind::Tile) {
+    if (*kind == OperandKind::Column && type.getElementType().isInteger(1))
+      return failure();
+    if (*kind != OperandKind::Row) {
       SmallVector<int64_t> strides;
       int64_t offset;
       if (failed(type.getStridesAndOffset(strides, offset)) ||
@@ -162,7 +168,8 @@ LogicalResult attn::vectorizeRowGeneric(RewriterBase &b, linalg::GenericOp op,
     }
     bool isInit = op.isDpsInit(&operand);
     // Parallel ops write tiles, reductions rows.
-    if (isInit && (*kind == OperandKind::Row) != reduce)
+    if (isInit && ((*kind == OperandKind::Row) != reduce ||
+                   *kind == OperandKind::Column))
       return failure();
     kinds.push_back(*kind);
   }
@@ -255,6 +262,13 @@ LogicalResult attn::vectorizeRowGeneric(RewriterBase &b, linalg::GenericOp op,
                 if (kind == OperandKind::Row)
                   loaded = splat(memref::LoadOp::create(cb, loc, operand.get(),
                                                         ValueRange{r}));
+                else if (kind == OperandKind::Column)
+                  loaded = vector::MaskedLoadOp::create(
+                      cb, loc, vecOf(elt), operand.get(), ValueRange{c}, mask,
+                      arith::ConstantOp::create(
+                          cb, loc,
+                          cast<TypedAttr>(DenseElementsAttr::get(
+                              vecOf(elt), cb.getZeroAttr(elt)))));
                 else if (elt.isInteger(1)) {
                   // Lanes past the row's end read its last element (they
                   // are masked off).

@@ -84,6 +84,12 @@ static Value splitChannels(OpBuilder &b, Location loc, Value t, int64_t heads) {
   return tensor::ExpandShapeOp::create(b, loc, outType, t, reassoc, outSizes);
 }
 
+Value mlir::attn::lightConvWeights(OpBuilder &b, LightConvOp op,
+                                   FloatType ct) {
+  Value w = op.getWeight();
+  return op.getNormalize() ? softmaxWeights(b, op.getLoc(), w, ct) : w;
+}
+
 FailureOr<SmallVector<Value>>
 mlir::attn::decomposeLightConv(OpBuilder &b, LightConvOp op, FloatType ct) {
   Location loc = op.getLoc();
@@ -118,7 +124,7 @@ mlir::attn::decomposeLightConv(OpBuilder &b, LightConvOp op, FloatType ct) {
   }
 
   // The weights, softmaxed over K when normalize is set.
-  Value weights = op.getNormalize() ? softmaxWeights(b, loc, w, ct) : w;
+  Value weights = lightConvWeights(b, op, ct);
 
   // out[b,n,g,j] = sum_t w'[g,t] x[b, n + t - P, g * C/Hc + j] in ct, the
   // x term being 0 (selected, never read) outside [0, N); dims (b,n,g,j,t).

@@ -69,7 +69,12 @@ static Value convertInto(OpBuilder &b, Location loc, Value src, Value init) {
 }
 
 FailureOr<SmallVector<Value>>
-mlir::attn::decomposeLowRank(OpBuilder &b, LowRankOp op, FloatType ct) {
+mlir::attn::decomposeLowRank(OpBuilder &b, LowRankOp op, FloatType ct,
+                              LowRankProjectFn projectFn) {
+  auto projectWith = [&](HeadOperand p, Value x) {
+    Value fused = projectFn ? projectFn(b, op.getLoc(), p, x, ct) : Value();
+    return fused ? fused : project(b, op.getLoc(), p, x, ct);
+  };
   Location loc = op.getLoc();
   Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
   Value e = op.getKeyProjection();
@@ -104,13 +109,13 @@ mlir::attn::decomposeLowRank(OpBuilder &b, LowRankOp op, FloatType ct) {
   HeadOperand eHeads =
       selectHeads(b, loc, e, kSizes[1],
                   "attn.lowrank: key projection dim 0 must be Hkv or 1");
-  Value ek = project(b, loc, eHeads, k, ct);
+  Value ek = projectWith(eHeads, k);
   HeadOperand fHeads =
       f == e ? eHeads
              : selectHeads(
                    b, loc, f, vSizes[1],
                    "attn.lowrank: value projection dim 0 must be Hkv or 1");
-  Value fv = project(b, loc, fHeads, v, ct);
+  Value fv = projectWith(fHeads, v);
 
   // Dense attention of q over the r projected keys, in the compute type.
   bool ctResult = initType.getElementType() == ct;

@@ -19,6 +19,7 @@
 #define ATTN_DIALECT_ATTN_TRANSFORMS_DECOMPOSITIONS_H
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/Transforms/BuildUtils.h"
 #include "mlir/IR/Builders.h"
 
 namespace mlir {
@@ -33,14 +34,23 @@ FailureOr<SmallVector<Value>> decomposeLsh(OpBuilder &b, LshOp op,
 FailureOr<SmallVector<Value>> decomposeCluster(OpBuilder &b, ClusterOp op,
                                                FloatType computeType,
                                                bool fused = false);
+/// Builds one projection of attn.lowrank, `out[b, g, r, c] = sum_n
+/// p[g or 0, r, n] x[b, g, n, c]` in the compute type, or returns null to
+/// have the default (one linalg.generic) built.
+using LowRankProjectFn =
+    function_ref<Value(OpBuilder &, Location, HeadOperand, Value, FloatType)>;
 FailureOr<SmallVector<Value>> decomposeLowRank(OpBuilder &b, LowRankOp op,
-                                               FloatType computeType);
+                                               FloatType computeType,
+                                               LowRankProjectFn project = {});
 FailureOr<SmallVector<Value>> decomposeKernelized(OpBuilder &b, KernelizedOp op,
                                                   FloatType computeType);
 FailureOr<SmallVector<Value>> decomposePkm(OpBuilder &b, PkmOp op,
                                            FloatType computeType);
 FailureOr<SmallVector<Value>> decomposeLightConv(OpBuilder &b, LightConvOp op,
                                                  FloatType computeType);
+/// The kernel of attn.lightconv as its decomposition uses it: the weights
+/// [Hc, K], softmaxed over K in `computeType` when the op normalizes.
+Value lightConvWeights(OpBuilder &b, LightConvOp op, FloatType computeType);
 
 /// Decomposes `op` with the function above for its kind; fails (with a
 /// diagnostic) on an op that has none.

@@ -76,6 +76,47 @@ def AttnFuseLshCluster : Pass<"attn-fuse-lsh-cluster"> {
   ];
 }
 
+def AttnFuseVariants : Pass<"attn-fuse-variants"> {
+  let summary = "Fused forms of attn.kernelized, attn.lowrank and "
+                "attn.lightconv (the fused pipeline's attn-decompose)";
+  let description = [{
+    Runs before `attn-decompose` in `attn-cpu-pipeline{mode=fused}` (f32
+    compute only) and rewrites the ops it takes into forms without the
+    reference decomposition's large intermediates; ops it does not take
+    (dynamic head or channel dims, non-f32 element types where noted) stay
+    for `attn-decompose`. Each form is an `scf.forall` whose per-iteration
+    linalg ops are 2-D tiles and contractions, so that
+    `attn-prepare-tile-loops` and `attn-cpu-microkernels` treat them as they
+    treat `attn-tile`'s tiles:
+
+    * `attn.kernelized`: per (batch, head), the keys in chunks of `chunk`
+      rows: phi(K) of the chunk, and the state `S = phi(K)^T [V | 1]`
+      (`m x (Dv + 1)`, f32, the last column is `phi(K)^T 1`) accumulated
+      with a running key stabiliser; then per query chunk
+      `[num | den] = phi(Q) S`. Causal: one chunked scan, each chunk's
+      queries against the state of the earlier chunks plus the masked
+      intra-chunk product. Memory `O(chunk * m + m * Dv)` per iteration.
+    * `attn.lowrank`: the projections `E K` and `F V` as 2-D contractions
+      per (batch, KV head), the reduction over the sequence in chunks of
+      `chunk` keys, then an `attn.sdpa` (the flash core through `attn-tile`).
+    * `attn.lightconv`: the softmax of the kernel once, then per (batch,
+      block of `chunk` positions) the depthwise convolution over a
+      zero-padded copy of the block's input rows, channels innermost.
+
+    `docs/Pipelines.md` describes the forms.
+  }];
+  let options = [
+    Option<"chunk", "chunk", "int64_t", /*default=*/"64",
+           "Rows of a key / query chunk (kernelized), keys of a reduction "
+           "chunk (lowrank, times 4), positions of a block (lightconv)">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect", "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 def AttnLowerToLinalg : Pass<"attn-lower-to-linalg"> {
   let summary = "Lowers attn.sdpa to linalg: the reference (unfused) path";
   let description = [{

@@ -1,0 +1,107 @@
+// attn-fuse-variants: the fused forms of attn.kernelized, attn.lowrank, attn.pkm and
+// attn.lightconv (docs/Pipelines.md): no tensor of the whole sequence's features, scores or
+// candidates; chunks of 64 rows inside scf.forall iterations.
+// RUN: attn-opt %s --verify-each --attn-fuse-variants --canonicalize --cse | FileCheck %s
+// RUN: not attn-opt %s --verify-each --attn-fuse-variants=chunk=0 2>&1 | FileCheck %s --check-prefix=BAD
+// RUN: attn-opt %s --verify-each --attn-cpu-pipeline | FileCheck %s --check-prefix=LLVM
+
+// BAD: attn-fuse-variants: chunk must be at least 1, but got 0
+// LLVM-NOT: linalg.
+// LLVM-NOT: attn.
+
+// Non-causal FAVOR+: a key pass per (b, h) into the states S = phi(K)^T [V | 1] (m x (Dv + 1)),
+// then a query pass per (b, h, chunk).
+// CHECK-LABEL: func.func @favor
+// CHECK-NOT: tensor<2x4x?x32xf32>
+// CHECK: scf.forall (%{{.*}}, %{{.*}}) in (2, 4) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<2x4x32x9xf32>)
+// CHECK: scf.for {{.*}} iter_args({{.*}} -> (tensor<32x9xf32>, f32)
+// CHECK: tensor<?x32xf32>
+// CHECK: math.exp2
+// The state update phi(K)^T [V | 1], A indexed (k, i).
+// CHECK: linalg.generic {indexing_maps = [#[[TA:map[0-9]*]], #{{.*}}, #{{.*}}], iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.*}}, %{{.*}} : tensor<?x32xf32>, tensor<?x9xf32>) outs(%{{.*}} : tensor<32x9xf32>)
+// CHECK: tensor.parallel_insert_slice {{.*}} : tensor<32x9xf32> into tensor<2x4x32x9xf32>
+// CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (2, 4, %{{.*}}) shared_outs
+// CHECK: ins(%{{.*}}, %{{.*}} : tensor<?x32xf32>, tensor<32x9xf32>) outs(%{{.*}} : tensor<?x9xf32>)
+// CHECK: tensor.parallel_insert_slice {{.*}} : tensor<?x8xf32> into tensor<2x4x?x8xf32>
+// CHECK-NOT: tensor<2x4x?x32xf32>
+func.func @favor(%q: tensor<2x4x?x16xf32>, %k: tensor<2x2x?x16xf32>, %v: tensor<2x2x?x8xf32>,
+                 %w: tensor<4x32x16xf32>, %o: tensor<2x4x?x8xf32>) -> tensor<2x4x?x8xf32> {
+  %r = attn.kernelized favor_plus ins(%q, %k, %v : tensor<2x4x?x16xf32>, tensor<2x2x?x16xf32>, tensor<2x2x?x8xf32>)
+         projection(%w : tensor<4x32x16xf32>) outs(%o : tensor<2x4x?x8xf32>) -> tensor<2x4x?x8xf32>
+  return %r : tensor<2x4x?x8xf32>
+}
+
+// Causal: one chunked scan per (b, h) carrying the state (and with favor_plus the running key
+// maximum) and the output; the intra-chunk pairs j <= i through a 64 x 64 liveness that selects.
+// CHECK-LABEL: func.func @elu_causal
+// CHECK: arith.cmpi ule
+// CHECK-SAME: index
+// CHECK: -> tensor<64x64xi1>
+// CHECK: scf.forall (%{{.*}}) in (2)
+// CHECK: scf.for {{.*}} -> (tensor<8x5xf32>, tensor<?x4xf32>)
+// CHECK: ins(%{{.*}}, %{{.*}} : tensor<?x8xf32>, tensor<8x5xf32>) outs(%{{.*}} : tensor<?x5xf32>)
+// CHECK: ins(%{{.*}}, %{{.*}} : tensor<?x8xf32>, tensor<?x8xf32>) outs(%{{.*}} : tensor<?x?xf32>)
+// CHECK: ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<?x?xf32>, tensor<?x5xf32>, tensor<?x?xi1>) outs(%{{.*}} : tensor<?x5xf32>)
+// CHECK: arith.select
+// CHECK: ins(%{{.*}}, %{{.*}} : tensor<?x8xf32>, tensor<?x5xf32>) outs(%{{.*}} : tensor<8x5xf32>)
+// CHECK-NOT: tensor<1x2x?x?xf32>
+func.func @elu_causal(%q: tensor<1x2x?x8xf32>, %v: tensor<1x2x?x4xf32>, %o: tensor<1x2x?x4xf32>)
+    -> tensor<1x2x?x4xf32> {
+  %r = attn.kernelized elu_plus_one ins(%q, %q, %v : tensor<1x2x?x8xf32>, tensor<1x2x?x8xf32>, tensor<1x2x?x4xf32>)
+         outs(%o : tensor<1x2x?x4xf32>) {causal} -> tensor<1x2x?x4xf32>
+  return %r : tensor<1x2x?x4xf32>
+}
+
+// Low rank: both projections (here one: f = e and v = k) as 2-D contractions over chunks of
+// 256 keys, then attn.sdpa. (canonicalize folds the unit batch dims of the foralls.)
+// CHECK-LABEL: func.func @lowrank
+// CHECK: scf.forall (%{{.*}}) in (2)
+// CHECK: scf.for
+// CHECK: ins(%{{.*}}, %{{.*}} : tensor<16x?xf32>, tensor<?x8xf32>) outs(%{{.*}} : tensor<16x8xf32>)
+// CHECK: attn.sdpa
+func.func @lowrank(%q: tensor<1x2x?x8xf32>, %k: tensor<1x2x?x8xf32>, %e: tensor<1x16x?xf32>,
+                   %o: tensor<1x2x?x8xf32>) -> tensor<1x2x?x8xf32> {
+  %r = attn.lowrank ins(%q, %k, %k : tensor<1x2x?x8xf32>, tensor<1x2x?x8xf32>, tensor<1x2x?x8xf32>)
+         projections(%e : tensor<1x16x?xf32>) outs(%o : tensor<1x2x?x8xf32>) -> tensor<1x2x?x8xf32>
+  return %r : tensor<1x2x?x8xf32>
+}
+
+// Product keys: per (b, h, chunk) the sub-key scores of the chunk [?, n], k selection passes
+// of two row reductions each, the k x k candidates of the chunk only.
+// CHECK-LABEL: func.func @pkm
+// CHECK: scf.forall (%{{.*}}, %{{.*}}) in (2, %{{.*}})
+// CHECK: tensor<?x32xf32>
+// CHECK: scf.for {{.*}} -> (tensor<4x?xf32>, tensor<4x?xf32>)
+// The best score after the previous pick, then the smallest key reaching it (a maximum of
+// negated keys); both maxima as compare and select.
+// CHECK: arith.cmpf ogt
+// CHECK: arith.select
+// CHECK: arith.negf
+// CHECK: arith.cmpf ogt
+// CHECK: tensor<?x4x4xf32>
+// CHECK: tensor.collapse_shape {{.*}} into tensor<?x16xf32>
+// CHECK-NOT: tensor<1x2x?x1024xf32>
+func.func @pkm(%q: tensor<1x2x?x8xf32>, %s1: tensor<2x32x4xf32>, %s2: tensor<2x32x4xf32>,
+               %vals: tensor<1024x6xf32>, %o: tensor<1x2x?x6xf32>) -> tensor<1x2x?x6xf32> {
+  %r = attn.pkm ins(%q, %s1, %s2, %vals : tensor<1x2x?x8xf32>, tensor<2x32x4xf32>, tensor<2x32x4xf32>, tensor<1024x6xf32>)
+         outs(%o : tensor<1x2x?x6xf32>) {top_k = 4} -> tensor<1x2x?x6xf32>
+  return %r : tensor<1x2x?x6xf32>
+}
+
+// Lightconv: the kernel's softmax once, spread to [K, C]; per (b, block, channel block) the
+// zero-padded input rows of the block (K - 1 + 64 rows), then per tap an element-wise generic
+// over the block with the tap's weights as a column operand, written into the output in place.
+// CHECK-LABEL: func.func @lightconv
+// CHECK: math.exp
+// CHECK: -> tensor<3x128xf32>
+// CHECK: scf.forall (%{{.*}}, %{{.*}}) in (%{{.*}}, 2) shared_outs(%[[OUT:.*]] = %{{.*}})
+// CHECK: tensor.extract_slice %[[OUT]]
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c3 step %c1 iter_args(%{{.*}} = %{{.*}}) -> (tensor<?x64xf32>)
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[COL:map[0-9]*]], #{{.*}}], iterator_types = ["parallel", "parallel"]} ins(%{{.*}}, %{{.*}} : tensor<?x64xf32>, tensor<64xf32>)
+// CHECK: tensor.parallel_insert_slice
+func.func @lightconv(%x: tensor<1x?x128xf32>, %w: tensor<4x3xf32>, %o: tensor<1x?x128xf32>)
+    -> tensor<1x?x128xf32> {
+  %r = attn.lightconv ins(%x, %w : tensor<1x?x128xf32>, tensor<4x3xf32>) outs(%o : tensor<1x?x128xf32>)
+         -> tensor<1x?x128xf32>
+  return %r : tensor<1x?x128xf32>
+}
