@@ -79,10 +79,20 @@ static int64_t hostVectorWidth() {
   return 4;
 }
 
+/// Returns the bf16 dot-product instructions of the host that the fused
+/// pipeline can use at `vectorWidth` f32 lanes: "avx512bf16" (vdpbf16ps) on a
+/// host with avx512_bf16 at 16 lanes, else "none" (bf16 widened to f32).
+static std::string hostBf16Isa(int64_t vectorWidth) {
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  if (vectorWidth == 16 && features.lookup("avx512bf16"))
+    return "avx512bf16";
+  return "none";
+}
+
 FailureOr<std::unique_ptr<ExecutionEngine>>
 attn_run::compileModule(ModuleOp module, StringRef entry, StringRef mode,
                         StringRef computeType, StringRef target,
-                        int64_t vectorWidth) {
+                        int64_t vectorWidth, StringRef bf16Isa) {
   MLIRContext *context = module.getContext();
   OwningOpRef<ModuleOp> lowered(cast<ModuleOp>(module->clone()));
   auto func = lowered->lookupSymbol<func::FuncOp>(entry);
@@ -104,6 +114,8 @@ attn_run::compileModule(ModuleOp module, StringRef entry, StringRef mode,
     options.mode = mode.str();
     options.computeType = computeType.str();
     options.vectorWidth = vectorWidth > 0 ? vectorWidth : hostVectorWidth();
+    options.bf16Isa = bf16Isa == "auto" ? hostBf16Isa(options.vectorWidth)
+                                        : bf16Isa.str();
     if (failed(attn::buildCpuPipeline(pm, options, errorHandler)))
       return failure();
   }

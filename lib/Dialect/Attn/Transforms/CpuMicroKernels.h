@@ -22,6 +22,27 @@ namespace attn {
 LogicalResult vectorizeRowGeneric(RewriterBase &rewriter, linalg::GenericOp op,
                                   int64_t width);
 
+// Operand layouts of the bf16 dot-product kernels (CpuBf16Packing.cpp).
+// Each returns a bf16 stack buffer (memref.alloca) of dynamic shape.
+
+/// Returns `a` (f32 [m, k], unit inner stride) rounded to bf16 as [m, kEven]
+/// (kEven = k rounded up to even; the padding column is zero).
+Value packRowsToBf16(OpBuilder &b, Location loc, Value a, Value m, Value k,
+                     Value kEven, int64_t width);
+
+/// Returns Bp [k / 2, 2 nPadded] with Bp[p, 2j + t] = B[j, 2p + t] for
+/// `bMat` bf16 [n, k] (unit inner stride, k static and even), zero for
+/// n <= j < nPadded. Whole width x width blocks of pairs are transposed in
+/// registers.
+Value packPairsTransposed(OpBuilder &b, Location loc, Value bMat, Value n,
+                          int64_t k, Value nPadded, int64_t width);
+
+/// Returns Bp [ceil(k / 2), 2 nPadded] with Bp[p, 2j + t] = B[2p + t, j] for
+/// `bMat` bf16 [k, n] (unit inner stride), zero where 2p + t >= k or j >= n;
+/// nPadded is a multiple of `width`.
+Value packPairsInterleaved(OpBuilder &b, Location loc, Value bMat, Value k,
+                           Value n, Value nPadded, int64_t width);
+
 } // namespace attn
 } // namespace mlir
 
