@@ -58,6 +58,8 @@ except OSError:
     cpu_flags = set()
 if {"avx512f", "avx512_bf16"} <= cpu_flags:
     config.available_features.add("avx512bf16")
+    if {"amx_tile", "amx_bf16"} <= cpu_flags:
+        config.available_features.add("amx-bf16")
 
 # GPU features: the CUDA toolkit that attn-gpu-pipeline uses by default
 # (ptxas, fatbinary), and a CUDA driver (which CI machines do not have).

@@ -1,9 +1,10 @@
 """bf16 and f16 attn.sdpa through the fused pipeline (`attn-run --mode=fused`) against the
 float64 reference within the bounds of docs/Semantics.md §10 (bf16 1e-2, f16 2e-3), with each
-`--bf16-isa`: `none` (bf16 and f16 widened to f32 in the micro-kernels, any host) and
-`avx512bf16` (vdpbf16ps dot products on pairs, f32 accumulation, P rounded to bf16 for the value
-product; docs/Pipelines.md). The avx512bf16 cases need a host with avx512_bf16: elsewhere they
-are skipped here, and test/Tools/attn-run/bf16-dot.test, which runs them through lit, says
+`--bf16-isa`: `none` (bf16 and f16 widened to f32 in the micro-kernels, any host),
+`avx512bf16` (vdpbf16ps dot products on pairs) and `amx` (AMX tiles), both with f32 accumulation
+and P rounded to bf16 for the value product (docs/Pipelines.md). The avx512bf16 and amx cases
+need a host with avx512_bf16 / amx_bf16: elsewhere they are skipped here, and
+test/Tools/attn-run/bf16-dot.test and bf16-amx.test, which run them through lit, say
 UNSUPPORTED.
 
 Patterns with Full and Partial tiles, odd lengths (Nq != Nk, tails of every tile), GQA, odd
@@ -20,17 +21,27 @@ from helpers import assert_close, round_bf16
 from test_run_fused import ARGUMENTS, tile_ir
 
 
-def host_has_avx512_bf16():
+def host_flags():
     try:
         with open("/proc/cpuinfo") as cpuinfo:
-            flags = cpuinfo.read().split()
+            return set(cpuinfo.read().split())
     except OSError:
-        return False
-    return "avx512_bf16" in flags and "avx512f" in flags
+        return set()
 
 
-ISAS = ["none", pytest.param("avx512bf16", marks=pytest.mark.skipif(
-    not host_has_avx512_bf16(), reason="the host has no avx512_bf16 (lit: UNSUPPORTED)"))]
+def host_has_avx512_bf16():
+    return {"avx512f", "avx512_bf16"} <= host_flags()
+
+
+def host_has_amx_bf16():
+    return host_has_avx512_bf16() and {"amx_tile", "amx_bf16"} <= host_flags()
+
+
+ISAS = ["none",
+        pytest.param("avx512bf16", marks=pytest.mark.skipif(
+            not host_has_avx512_bf16(), reason="the host has no avx512_bf16 (lit: UNSUPPORTED)")),
+        pytest.param("amx", marks=pytest.mark.skipif(
+            not host_has_amx_bf16(), reason="the host has no amx_bf16 (lit: UNSUPPORTED)"))]
 
 # (pattern, (B, H, Hkv, Nq, Nk, D, Dv, tile)): Full and Partial tiles, odd lengths, GQA, odd
 # head / value dims (an odd head dim keeps the f32 kernel for q k^T), small tiles.
@@ -41,6 +52,7 @@ CASES = [
     (Dilated(left=4, right=2, dilation=2), (1, 6, 3, 33, 31, 8, 6, (7, 3))),
     (Union([Window(left=4, right=4), Global(first=3)]), (1, 2, 1, 40, 45, 32, 17, (16, 16))),
     (Causal(), (1, 2, 1, 1, 19, 7, 5, (4, 5))),
+    (Window(left=40, right=40), (1, 2, 1, 128, 192, 128, 32, (64, 64))),
 ]
 
 

@@ -20,6 +20,11 @@
 #include <cstdlib>
 #include <cstring>
 
+#if defined(__linux__) && defined(__x86_64__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 using namespace mlir;
 using namespace attn_run;
 
@@ -79,14 +84,31 @@ static int64_t hostVectorWidth() {
   return 4;
 }
 
-/// Returns the bf16 dot-product instructions of the host that the fused
-/// pipeline can use at `vectorWidth` f32 lanes: "avx512bf16" (vdpbf16ps) on a
-/// host with avx512_bf16 at 16 lanes, else "none" (bf16 widened to f32).
+/// Asks Linux for the AMX tile data state of this process
+/// (arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA)), without which the
+/// first AMX instruction is a fatal signal. Returns whether it was granted.
+static bool requestAmxPermission() {
+#if defined(__linux__) && defined(__x86_64__)
+  constexpr int kArchReqXcompPerm = 0x1023;
+  constexpr int kXfeatureXtiledata = 18;
+  return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+#else
+  return false;
+#endif
+}
+
+/// Returns the bf16 matrix instructions of the host that the fused pipeline
+/// can use at `vectorWidth` f32 lanes: "amx" on a host with amx_bf16 whose OS
+/// grants the tile state, else "avx512bf16" (vdpbf16ps) with avx512_bf16, at
+/// 16 lanes; else "none" (bf16 widened to f32).
 static std::string hostBf16Isa(int64_t vectorWidth) {
   llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
-  if (vectorWidth == 16 && features.lookup("avx512bf16"))
-    return "avx512bf16";
-  return "none";
+  if (vectorWidth != 16 || !features.lookup("avx512bf16"))
+    return "none";
+  if (features.lookup("amx-bf16") && features.lookup("amx-tile") &&
+      requestAmxPermission())
+    return "amx";
+  return "avx512bf16";
 }
 
 FailureOr<std::unique_ptr<ExecutionEngine>>
@@ -116,6 +138,12 @@ attn_run::compileModule(ModuleOp module, StringRef entry, StringRef mode,
     options.vectorWidth = vectorWidth > 0 ? vectorWidth : hostVectorWidth();
     options.bf16Isa = bf16Isa == "auto" ? hostBf16Isa(options.vectorWidth)
                                         : bf16Isa.str();
+    if (options.bf16Isa == "amx" && !requestAmxPermission()) {
+      llvm::WithColor::error(llvm::errs(), "attn-run")
+          << "--bf16-isa=amx: the OS did not grant the AMX tile state "
+             "(arch_prctl ARCH_REQ_XCOMP_PERM)\n";
+      return failure();
+    }
     if (failed(attn::buildCpuPipeline(pm, options, errorHandler)))
       return failure();
   }

@@ -102,9 +102,10 @@ static cl::opt<int64_t> vectorWidth(
     cl::cat(attnRunCategory));
 static cl::opt<std::string> bf16Isa(
     "bf16-isa", cl::init("auto"),
-    cl::desc("--mode=fused, bf16 inputs: auto (the default: avx512bf16 on a "
-             "host with avx512_bf16, else none), none (widened to f32) or "
-             "avx512bf16 (vdpbf16ps dot products, f32 accumulation)"),
+    cl::desc("--mode=fused, bf16 inputs: auto (the default: amx on a host "
+             "with amx_bf16, else avx512bf16 with avx512_bf16, else none), "
+             "none (widened to f32), avx512bf16 (vdpbf16ps dot products) or "
+             "amx (AMX tiles); f32 accumulation"),
     cl::cat(attnRunCategory));
 static cl::opt<unsigned> benchRuns("bench", cl::init(0),
                                    cl::desc("Print the median time of N runs"),

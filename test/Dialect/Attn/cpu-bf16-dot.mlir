@@ -1,12 +1,14 @@
 // bf16 contractions of the flash form's tiles in attn-cpu-microkernels: with
 // bf16-isa=avx512bf16, AVX512-BF16 dot products on pairs of k
-// (x86vector.avx512.dot, f32 accumulators); with bf16-isa=none (the default)
+// (x86vector.avx512.dot, f32 accumulators); with bf16-isa=amx, AMX tiles
+// (amx.tile_mulf) on the same operand layouts; with bf16-isa=none (the default)
 // the f32 kernel with B widened to f32 as it is loaded. f32 contractions are
 // the f32 kernel either way.
 // RUN: attn-opt %s --attn-cpu-microkernels="bf16-isa=avx512bf16" | FileCheck %s --check-prefix=DOT
 // RUN: attn-opt %s --attn-cpu-microkernels | FileCheck %s --check-prefix=NONE
-// RUN: not attn-opt %s --attn-cpu-microkernels="bf16-isa=amx" 2>&1 | FileCheck %s --check-prefix=BADISA
-// BADISA: error: attn-cpu-microkernels: bf16-isa must be 'none' or 'avx512bf16', but got 'amx'
+// RUN: attn-opt %s --attn-cpu-microkernels="bf16-isa=amx" | FileCheck %s --check-prefix=AMX
+// RUN: not attn-opt %s --attn-cpu-microkernels="bf16-isa=avx2" 2>&1 | FileCheck %s --check-prefix=BADISA
+// BADISA: error: attn-cpu-microkernels: bf16-isa must be 'none', 'avx512bf16' or 'amx', but got 'avx2'
 
 #qk_q = affine_map<(i, j, k) -> (i, k)>
 #qk_k = affine_map<(i, j, k) -> (j, k)>
@@ -36,6 +38,23 @@
 // DOT-NOT: vector.fma
 // DOT: vector.maskedstore
 // DOT-NOT: linalg.generic
+// With AMX tiles: 16 x 16 f32 accumulator tiles, 2 x 2 of them per block, 2 k tiles
+// of 32 per iteration; on C in place when the sizes are whole blocks, else
+// on a padded copy.
+// AMX-LABEL: func.func @scores
+// AMX: arith.truncf %{{.*}} : vector<16xf32> to vector<16xbf16>
+// AMX: vector.transpose %{{.*}}, [1, 0] : vector<16x16xi32> to vector<16x16xi32>
+// AMX: scf.if
+// AMX: amx.tile_zero : !amx.tile<16x16xf32>
+// AMX: amx.tile_load %{{.*}} : memref<?x?xf32> into !amx.tile<16x16xf32>
+// AMX: amx.tile_load %{{.*}} : memref<?x?xbf16> into !amx.tile<16x32xbf16>
+// AMX-COUNT-4: amx.tile_mulf %{{.*}} : !amx.tile<16x32xbf16>, !amx.tile<16x32xbf16>, !amx.tile<16x16xf32>
+// AMX: amx.tile_store %{{.*}} : memref<?x?xf32>, !amx.tile<16x16xf32>
+// AMX: } else {
+// AMX: memref.alloca
+// AMX: amx.tile_mulf
+// AMX-NOT: vector.fma
+// AMX-NOT: x86vector
 // NONE-LABEL: func.func @scores
 // NONE-NOT: x86vector
 // NONE: arith.extf %{{.*}} : vector<16xbf16> to vector<16xf32>
@@ -67,6 +86,9 @@ func.func @scores(%q: memref<?x64xf32>, %k: memref<?x64xbf16, strided<[64, 1], o
 // DOT: vector.shuffle %{{.*}}, %{{.*}} [0, 16, 1, 17, 2, 18
 // DOT: x86vector.avx512.dot
 // DOT-NOT: vector.fma
+// AMX-LABEL: func.func @values
+// AMX: vector.shuffle
+// AMX: amx.tile_mulf
 // NONE-LABEL: func.func @values
 // NONE-NOT: x86vector
 // NONE: vector.load %{{.*}} : memref<?x64xbf16, strided<[64, 1], offset: ?>>, vector<16xbf16>
@@ -88,6 +110,9 @@ func.func @values(%p: memref<?x?xf32>, %v: memref<?x64xbf16, strided<[64, 1], of
 
 // A Partial tile's selecting P V keeps the f32 kernel with masked FMAs
 // (a dot over a pair cannot drop one pair that is not live), V widened.
+// AMX-LABEL: func.func @partial_values
+// AMX-NOT: amx.
+// AMX: vector.fma
 // DOT-LABEL: func.func @partial_values
 // DOT-NOT: x86vector
 // DOT: arith.extf %{{.*}} : vector<16xbf16> to vector<16xf32>

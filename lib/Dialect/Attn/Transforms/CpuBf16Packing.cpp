@@ -51,26 +51,31 @@ struct Emitter {
     return memref::AllocaOp::create(b, loc, type, ValueRange{rows, cols},
                                     b.getI64IntegerAttr(64));
   }
-  /// for (iv = lo; iv < hi; iv += step) body(iv), with `b` inside the loop.
   void loop(Value lo, Value hi, Value step, function_ref<void(Value)> body) {
-    scf::ForOp::create(b, loc, lo, hi, step, ValueRange{},
-                       [&](OpBuilder &nb, Location, Value iv, ValueRange) {
-                         OpBuilder::InsertionGuard guard(b);
-                         b.setInsertionPoint(nb.getInsertionBlock(),
-                                             nb.getInsertionPoint());
-                         body(iv);
-                         scf::YieldOp::create(b, loc);
-                       });
+    buildForLoop(b, loc, lo, hi, step, body);
   }
 };
 } // namespace
 
+void mlir::attn::buildForLoop(OpBuilder &b, Location loc, Value lo, Value hi,
+                              Value step, function_ref<void(Value)> body) {
+  scf::ForOp::create(b, loc, lo, hi, step, ValueRange{},
+                     [&](OpBuilder &nb, Location, Value iv, ValueRange) {
+                       OpBuilder::InsertionGuard guard(b);
+                       b.setInsertionPoint(nb.getInsertionBlock(),
+                                           nb.getInsertionPoint());
+                       body(iv);
+                       scf::YieldOp::create(b, loc);
+                     });
+}
+
 Value mlir::attn::packRowsToBf16(OpBuilder &b, Location loc, Value a, Value m,
-                                 Value k, Value kEven, int64_t width) {
+                                 Value k, Value kEven, int64_t width,
+                                 Value rows) {
   Emitter e{b, loc};
   auto f32Type = VectorType::get({width}, b.getF32Type());
   auto bf16Type = VectorType::get({width}, b.getBF16Type());
-  Value packed = e.stackBuffer(b.getBF16Type(), m, kEven);
+  Value packed = e.stackBuffer(b.getBF16Type(), rows ? rows : m, kEven);
   Value zeros = e.zeros(f32Type);
   e.loop(e.index(0), m, e.index(1), [&](Value i) {
     e.loop(e.index(0), kEven, e.index(width), [&](Value k0) {
@@ -146,10 +151,11 @@ Value mlir::attn::packPairsTransposed(OpBuilder &b, Location loc, Value bMat,
 
 Value mlir::attn::packPairsInterleaved(OpBuilder &b, Location loc, Value bMat,
                                        Value k, Value n, Value nPadded,
-                                       int64_t width) {
+                                       int64_t width, Value pairRows) {
   Emitter e{b, loc};
   auto halfType = VectorType::get({width}, b.getBF16Type());
-  Value pairs = arith::CeilDivUIOp::create(b, loc, k, e.index(2));
+  Value pairs =
+      pairRows ? pairRows : arith::CeilDivUIOp::create(b, loc, k, e.index(2));
   Value packed = e.stackBuffer(b.getBF16Type(), pairs, e.mul(nPadded, 2));
   Value zeros = e.zeros(halfType);
   // Lanes of the two rows alternate: (r0[0], r1[0], r0[1], r1[1], ...).
@@ -162,16 +168,22 @@ Value mlir::attn::packPairsInterleaved(OpBuilder &b, Location loc, Value bMat,
   e.loop(e.index(0), pairs, e.index(1), [&](Value p) {
     Value r0 = e.mul(p, 2);
     Value r1 = e.add(r0, e.index(1));
-    // With an odd k the last pair's second row is zero (its load masked
-    // off, its index kept in bounds).
+    // Rows at or past k are zero (their loads masked off, their indices
+    // kept in bounds): the second row of an odd k's last pair, and the
+    // padding pairs up to pairRows.
+    Value hasR0 =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, r0, k);
     Value hasR1 =
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, r1, k);
+    Value r0InBounds = arith::MinUIOp::create(b, loc, r0, lastRow);
     Value r1InBounds = arith::MinUIOp::create(b, loc, r1, lastRow);
     e.loop(e.index(0), nPadded, e.index(width), [&](Value j0) {
       Value live = e.sub(n, j0);
+      Value liveR0 =
+          arith::SelectOp::create(b, loc, hasR0, live, e.index(0));
       Value lo = vector::MaskedLoadOp::create(b, loc, halfType, bMat,
-                                              ValueRange{r0, j0},
-                                              e.mask(width, live), zeros);
+                                              ValueRange{r0InBounds, j0},
+                                              e.mask(width, liveR0), zeros);
       Value liveR1 =
           arith::SelectOp::create(b, loc, hasR1, live, e.index(0));
       Value hi = vector::MaskedLoadOp::create(b, loc, halfType, bMat,

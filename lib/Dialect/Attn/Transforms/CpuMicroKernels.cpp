@@ -204,6 +204,8 @@ public:
   /// Whether a contraction with bf16 B may use the AVX512-BF16 dot product
   /// (`x86vector.avx512.dot`) on pairs of k; A is then rounded to bf16.
   bool allowBf16Dot = false;
+  /// Whether such a contraction may use AMX tiles (`amx.tile_mulf`).
+  bool allowAmx = false;
 
 private:
   Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
@@ -262,7 +264,7 @@ Value KernelBuilder::loadWidened(Value memref, Value row, Value col,
 bool KernelBuilder::takesBf16Dot(const Contraction &op) const {
   // The selecting contraction keeps the f32 kernel: its masked FMA drops a
   // pair that is not live, which a dot over two pairs cannot.
-  if (!allowBf16Dot || width != 16 || op.live ||
+  if ((!allowBf16Dot && !allowAmx) || width != 16 || op.live ||
       !getElementTypeOrSelf(op.b.getType()).isBF16() ||
       !hasUnitInnerStride(op.a) || !hasUnitInnerStride(op.b))
     return false;
@@ -316,6 +318,13 @@ void KernelBuilder::build(const Contraction &op) {
   fullColumns = !ShapedType::isDynamic(staticN) && staticN % block == 0;
 
   if (takesBf16Dot(op)) {
+    // AMX tiles take q k^T over a head dim of whole blocks of 64.
+    if (allowAmx &&
+        (!op.transposedB ||
+         cast<MemRefType>(op.b.getType()).getDimSize(1) % 64 == 0)) {
+      buildAmxContraction(b, loc, op.a, op.b, op.c, op.transposedB, zeroInit);
+      return;
+    }
     buildBf16Dot(op);
     return;
   }
@@ -572,10 +581,10 @@ struct AttnCpuMicroKernels
           << int64_t(vectorWidth);
       return signalPassFailure();
     }
-    if (bf16Isa != "none" && bf16Isa != "avx512bf16") {
+    if (bf16Isa != "none" && bf16Isa != "avx512bf16" && bf16Isa != "amx") {
       getOperation()->emitError()
-          << "attn-cpu-microkernels: bf16-isa must be 'none' or 'avx512bf16', "
-             "but got '"
+          << "attn-cpu-microkernels: bf16-isa must be 'none', 'avx512bf16' or "
+             "'amx', but got '"
           << bf16Isa << "'";
       return signalPassFailure();
     }
@@ -595,7 +604,8 @@ struct AttnCpuMicroKernels
       rewriter.setInsertionPoint(op);
       KernelBuilder kernel(rewriter, op.getLoc(), vectorWidth);
       kernel.zeroInit = bool(contraction.zeroFill);
-      kernel.allowBf16Dot = bf16Isa == "avx512bf16";
+      kernel.allowBf16Dot = bf16Isa == "avx512bf16" || bf16Isa == "amx";
+      kernel.allowAmx = bf16Isa == "amx";
       kernel.build(contraction);
       rewriter.eraseOp(op);
       if (contraction.zeroFill)
