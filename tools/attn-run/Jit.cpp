@@ -98,17 +98,17 @@ static bool requestAmxPermission() {
 }
 
 /// Returns the bf16 matrix instructions of the host that the fused pipeline
-/// can use at `vectorWidth` f32 lanes: "amx" on a host with amx_bf16 whose OS
-/// grants the tile state, else "avx512bf16" (vdpbf16ps) with avx512_bf16, at
-/// 16 lanes; else "none" (bf16 widened to f32).
+/// uses at `vectorWidth` f32 lanes: "amx" on a host with amx_bf16 (and
+/// avx512_bf16) whose OS grants the tile state, at 16 lanes; else "none"
+/// (bf16 widened to f32). Not "avx512bf16": on the build machine (Sapphire
+/// Rapids) its kernel was slower than "none" (docs/Pipelines.md).
 static std::string hostBf16Isa(int64_t vectorWidth) {
   llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
-  if (vectorWidth != 16 || !features.lookup("avx512bf16"))
-    return "none";
-  if (features.lookup("amx-bf16") && features.lookup("amx-tile") &&
+  if (vectorWidth == 16 && features.lookup("avx512bf16") &&
+      features.lookup("amx-bf16") && features.lookup("amx-tile") &&
       requestAmxPermission())
     return "amx";
-  return "avx512bf16";
+  return "none";
 }
 
 FailureOr<std::unique_ptr<ExecutionEngine>>

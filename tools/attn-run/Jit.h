@@ -25,8 +25,7 @@ namespace attn_run {
 /// `vectorWidth` is the f32 lanes of the fused pipeline's micro-kernels; 0
 /// picks them from the host (16 with AVX-512, 8 with AVX, else 4).
 /// `bf16Isa` is the pipeline's `bf16-isa`; "auto" picks "amx" on a host with
-/// amx_bf16 (requesting the tile state from Linux), else "avx512bf16" on a
-/// host with avx512_bf16 (at 16 lanes), else "none".
+/// amx_bf16 (requesting the tile state from Linux) at 16 lanes, else "none".
 mlir::FailureOr<std::unique_ptr<mlir::ExecutionEngine>>
 compileModule(mlir::ModuleOp module, llvm::StringRef entry,
               llvm::StringRef mode, llvm::StringRef computeType,
