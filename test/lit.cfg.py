@@ -49,6 +49,18 @@ config.substitutions.append(
 if config.attn_embedding == "ON":
     config.available_features.add("attn-embedding")
 
+# CPU features of the host that the JIT-compiled code may use: a test that
+# needs one says REQUIRES and is UNSUPPORTED elsewhere.
+try:
+    with open("/proc/cpuinfo") as cpuinfo:
+        cpu_flags = set(cpuinfo.read().split())
+except OSError:
+    cpu_flags = set()
+if {"avx512f", "avx512_bf16"} <= cpu_flags:
+    config.available_features.add("avx512bf16")
+    if {"amx_tile", "amx_bf16"} <= cpu_flags:
+        config.available_features.add("amx-bf16")
+
 # GPU features: the CUDA toolkit that attn-gpu-pipeline uses by default
 # (ptxas, fatbinary), and a CUDA driver (which CI machines do not have).
 if all(os.path.exists(os.path.join("/usr/local/cuda/bin", tool))

@@ -20,6 +20,11 @@
 #include <cstdlib>
 #include <cstring>
 
+#if defined(__linux__) && defined(__x86_64__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 using namespace mlir;
 using namespace attn_run;
 
@@ -79,10 +84,37 @@ static int64_t hostVectorWidth() {
   return 4;
 }
 
+/// Asks Linux for the AMX tile data state of this process
+/// (arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA)), without which the
+/// first AMX instruction is a fatal signal. Returns whether it was granted.
+static bool requestAmxPermission() {
+#if defined(__linux__) && defined(__x86_64__)
+  constexpr int kArchReqXcompPerm = 0x1023;
+  constexpr int kXfeatureXtiledata = 18;
+  return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+#else
+  return false;
+#endif
+}
+
+/// Returns the bf16 matrix instructions of the host that the fused pipeline
+/// uses at `vectorWidth` f32 lanes: "amx" on a host with amx_bf16 (and
+/// avx512_bf16) whose OS grants the tile state, at 16 lanes; else "none"
+/// (bf16 widened to f32). Not "avx512bf16": on the build machine (Sapphire
+/// Rapids) its kernel was slower than "none" (docs/Pipelines.md).
+static std::string hostBf16Isa(int64_t vectorWidth) {
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  if (vectorWidth == 16 && features.lookup("avx512bf16") &&
+      features.lookup("amx-bf16") && features.lookup("amx-tile") &&
+      requestAmxPermission())
+    return "amx";
+  return "none";
+}
+
 FailureOr<std::unique_ptr<ExecutionEngine>>
 attn_run::compileModule(ModuleOp module, StringRef entry, StringRef mode,
                         StringRef computeType, StringRef target,
-                        int64_t vectorWidth) {
+                        int64_t vectorWidth, StringRef bf16Isa) {
   MLIRContext *context = module.getContext();
   OwningOpRef<ModuleOp> lowered(cast<ModuleOp>(module->clone()));
   auto func = lowered->lookupSymbol<func::FuncOp>(entry);
@@ -104,6 +136,14 @@ attn_run::compileModule(ModuleOp module, StringRef entry, StringRef mode,
     options.mode = mode.str();
     options.computeType = computeType.str();
     options.vectorWidth = vectorWidth > 0 ? vectorWidth : hostVectorWidth();
+    options.bf16Isa = bf16Isa == "auto" ? hostBf16Isa(options.vectorWidth)
+                                        : bf16Isa.str();
+    if (options.bf16Isa == "amx" && !requestAmxPermission()) {
+      llvm::WithColor::error(llvm::errs(), "attn-run")
+          << "--bf16-isa=amx: the OS did not grant the AMX tile state "
+             "(arch_prctl ARCH_REQ_XCOMP_PERM)\n";
+      return failure();
+    }
     if (failed(attn::buildCpuPipeline(pm, options, errorHandler)))
       return failure();
   }

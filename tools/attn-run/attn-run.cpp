@@ -100,6 +100,13 @@ static cl::opt<int64_t> vectorWidth(
     cl::desc("--mode=fused: f32 lanes of the micro-kernels (a power of two; "
              "0, the default, picks 16 with AVX-512, 8 with AVX, else 4)"),
     cl::cat(attnRunCategory));
+static cl::opt<std::string> bf16Isa(
+    "bf16-isa", cl::init("auto"),
+    cl::desc("--mode=fused, bf16 inputs: auto (the default: amx on a host "
+             "with amx_bf16, else none), "
+             "none (widened to f32), avx512bf16 (vdpbf16ps dot products) or "
+             "amx (AMX tiles); f32 accumulation"),
+    cl::cat(attnRunCategory));
 static cl::opt<unsigned> benchRuns("bench", cl::init(0),
                                    cl::desc("Print the median time of N runs"),
                                    cl::cat(attnRunCategory));
@@ -249,7 +256,7 @@ compileAndRun(ModuleOp module, const EntrySignature &signature,
   StringRef runTarget = computeType == "f64" ? StringRef("cpu") : target;
   FailureOr<std::unique_ptr<ExecutionEngine>> engine =
       compileModule(module, entryName, pipelineMode, computeType, runTarget,
-                    vectorWidth);
+                    vectorWidth, bf16Isa);
   if (failed(engine))
     return failure();
   SmallVector<HostArray> args;

@@ -27,7 +27,9 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/X86Vector/X86VectorDialect.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/TypeUtilities.h"
 
 namespace mlir {
 namespace attn {
@@ -42,7 +44,8 @@ using namespace mlir::attn;
 namespace {
 
 /// `C[i, j] += sum_k A[i, k] * B[.., ..]`, with B indexed (j, k) when
-/// `transposedB`, else (k, j); all f32 buffers of rank 2.
+/// `transposedB`, else (k, j); buffers of rank 2, A and C f32, B f32, bf16 or
+/// f16 (widened to f32 in the body).
 struct Contraction {
   Value a, b, c;
   bool transposedB;
@@ -87,12 +90,13 @@ bool hasUnitInnerStride(Value value) {
 }
 
 /// Returns whether `body` is `yield out + a * b`, or with `selecting`,
-/// `yield out + (live ? a * b : 0)` (either operand order of + and *).
-bool isMultiplyAdd(Block &body, bool selecting) {
-  // mulf, [select,] addf and yield, besides constants.
+/// `yield out + (live ? a * b : 0)` (either operand order of + and *); with
+/// `widenedB`, `b` is `arith.extf` of the block argument.
+bool isMultiplyAdd(Block &body, bool selecting, bool widenedB) {
+  // [extf,] mulf, [select,] addf and yield, besides constants.
   size_t numOps = llvm::count_if(
       body, [](Operation &op) { return !isa<arith::ConstantOp>(op); });
-  if (numOps != (selecting ? 4u : 3u))
+  if (numOps != (selecting ? 4u : 3u) + (widenedB ? 1u : 0u))
     return false;
   auto yield = cast<linalg::YieldOp>(body.getTerminator());
   auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
@@ -116,6 +120,13 @@ bool isMultiplyAdd(Block &body, bool selecting) {
   if (!mul)
     return false;
   Value x = body.getArgument(0), y = body.getArgument(1);
+  if (widenedB) {
+    auto ext = dyn_cast_or_null<arith::ExtFOp>(
+        (mul.getLhs() == x ? mul.getRhs() : mul.getLhs()).getDefiningOp());
+    if (!ext || ext.getIn() != y)
+      return false;
+    y = ext.getResult();
+  }
   return (mul.getLhs() == x && mul.getRhs() == y) ||
          (mul.getLhs() == y && mul.getRhs() == x);
 }
@@ -136,10 +147,14 @@ std::optional<Contraction> matchContraction(linalg::GenericOp op) {
   }
   for (Value v : {a, b, c}) {
     auto type = dyn_cast<MemRefType>(v.getType());
-    if (!type || type.getRank() != 2 || !type.getElementType().isF32())
+    if (!type || type.getRank() != 2)
+      return std::nullopt;
+    Type elt = type.getElementType();
+    if (!elt.isF32() && !(v == b && (elt.isBF16() || elt.isF16())))
       return std::nullopt;
   }
-  if (!isMultiplyAdd(*op.getBody(), selecting))
+  bool widenedB = !getElementTypeOrSelf(b.getType()).isF32();
+  if (!isMultiplyAdd(*op.getBody(), selecting, widenedB))
     return std::nullopt;
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   auto dimsOf = [](AffineMap map) -> std::optional<std::pair<unsigned, unsigned>> {
@@ -192,6 +207,11 @@ public:
   void build(const Contraction &op);
   /// Whether the accumulators start at zero rather than from C.
   bool zeroInit = false;
+  /// Whether a contraction with bf16 B may use the AVX512-BF16 dot product
+  /// (`x86vector.avx512.dot`) on pairs of k; A is then rounded to bf16.
+  bool allowBf16Dot = false;
+  /// Whether such a contraction may use AMX tiles (`amx.tile_mulf`).
+  bool allowAmx = false;
 
 private:
   Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
@@ -212,6 +232,14 @@ private:
                      bool fullBLoads);
   /// Bt [K, Npad] = B^T with zero padding, in a stack buffer.
   Value packTransposed(Value bMat, Value n, Value k, Value nPadded);
+  /// Whether `op` takes the bf16 dot-product kernel.
+  bool takesBf16Dot(const Contraction &op) const;
+  /// The bf16 dot-product kernel: A and B packed in pairs of k
+  /// (CpuBf16Packing.cpp), then one `x86vector.avx512.dot` per pair.
+  void buildBf16Dot(const Contraction &op);
+  /// A vector of `width` lanes of `memref` at (row, col), masked when `mask`
+  /// is set, widened to f32.
+  Value loadWidened(Value memref, Value row, Value col, Value mask);
 
   OpBuilder &b;
   Location loc;
@@ -221,8 +249,62 @@ private:
   int64_t mr = 1, nr = 1;
   // Whether every column block is whole (no masks on C).
   bool fullColumns = false;
+  // Whether the k loop runs over pairs of k with the bf16 dot product.
+  bool dotPairs = false;
   Value m, n, kDim;
 };
+
+Value KernelBuilder::loadWidened(Value memref, Value row, Value col,
+                                 Value mask) {
+  Type elt = getElementTypeOrSelf(memref.getType());
+  auto type = VectorType::get({width}, elt);
+  Value v;
+  if (!mask)
+    v = vector::LoadOp::create(b, loc, type, memref, ValueRange{row, col});
+  else
+    v = vector::MaskedLoadOp::create(
+        b, loc, type, memref, ValueRange{row, col}, mask,
+        arith::ConstantOp::create(
+            b, loc, DenseElementsAttr::get(type, b.getZeroAttr(elt))));
+  return elt.isF32() ? v : arith::ExtFOp::create(b, loc, vecType, v).getResult();
+}
+
+bool KernelBuilder::takesBf16Dot(const Contraction &op) const {
+  // The selecting contraction keeps the f32 kernel: its masked FMA drops a
+  // pair that is not live, which a dot over two pairs cannot.
+  if ((!allowBf16Dot && !allowAmx) || width != 16 || op.live || op.transposedA ||
+      !getElementTypeOrSelf(op.b.getType()).isBF16() ||
+      !hasUnitInnerStride(op.a) || !hasUnitInnerStride(op.b))
+    return false;
+  if (!op.transposedB)
+    return true;
+  // q k^T packs pairs of the head dim, which must be static and even.
+  int64_t k = cast<MemRefType>(op.b.getType()).getDimSize(1);
+  return !ShapedType::isDynamic(k) && k % 2 == 0;
+}
+
+void KernelBuilder::buildBf16Dot(const Contraction &op) {
+  auto scope = memref::AllocaScopeOp::create(b, loc, TypeRange{});
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&scope.getBodyRegion().emplaceBlock());
+  int64_t block = nr * width;
+  Value pairs = arith::CeilDivUIOp::create(b, loc, kDim, index(2));
+  Value kEven = arith::MulIOp::create(b, loc, pairs, index(2));
+  Value nPadded = arith::MulIOp::create(
+      b, loc, arith::CeilDivUIOp::create(b, loc, n, index(block)),
+      index(block));
+  Value aPacked = packRowsToBf16(b, loc, op.a, m, kDim, kEven, width);
+  Value bPacked =
+      op.transposedB
+          ? packPairsTransposed(b, loc, op.b, n,
+                                cast<MemRefType>(op.b.getType()).getDimSize(1),
+                                nPadded, width)
+          : packPairsInterleaved(b, loc, op.b, kDim, n, nPadded, width);
+  dotPairs = true;
+  kDim = pairs;
+  buildKernel(aPacked, bPacked, op.c, /*fullBLoads=*/true);
+  memref::AllocaScopeReturnOp::create(b, loc, ValueRange{});
+}
 
 void KernelBuilder::build(const Contraction &op) {
   live = op.live;
@@ -244,6 +326,17 @@ void KernelBuilder::build(const Contraction &op) {
   int64_t block = nr * width;
   fullColumns = !ShapedType::isDynamic(staticN) && staticN % block == 0;
 
+  if (takesBf16Dot(op)) {
+    // AMX tiles take q k^T over a head dim of whole blocks of 64.
+    if (allowAmx &&
+        (!op.transposedB ||
+         cast<MemRefType>(op.b.getType()).getDimSize(1) % 64 == 0)) {
+      buildAmxContraction(b, loc, op.a, op.b, op.c, op.transposedB, zeroInit);
+      return;
+    }
+    buildBf16Dot(op);
+    return;
+  }
   if (!op.transposedB) {
     buildKernel(op.a, op.b, op.c, fullColumns);
     return;
@@ -290,12 +383,14 @@ Value KernelBuilder::packTransposed(Value bMat, Value nVal, Value kVal,
                     kb, kl,
                     DenseElementsAttr::get(squareType, kb.getF32FloatAttr(0)));
                 for (int64_t r = 0; r < width; ++r) {
-                  Value row = vector::LoadOp::create(
-                      kb, kl, vecType, bMat,
-                      ValueRange{arith::AddIOp::create(
-                                     kb, kl, j0,
-                                     arith::ConstantIndexOp::create(kb, kl, r)),
-                                 k0});
+                  OpBuilder::InsertionGuard guard(b);
+                  b.setInsertionPoint(kb.getInsertionBlock(),
+                                      kb.getInsertionPoint());
+                  Value row = loadWidened(
+                      bMat,
+                      arith::AddIOp::create(
+                          kb, kl, j0, arith::ConstantIndexOp::create(kb, kl, r)),
+                      k0, Value());
                   square = vector::InsertOp::create(kb, kl, row, square,
                                                     ArrayRef<int64_t>{r});
                 }
@@ -325,6 +420,8 @@ Value KernelBuilder::packTransposed(Value bMat, Value nVal, Value kVal,
               [&](OpBuilder &kb, Location kl, Value k, ValueRange) {
                 Value v =
                     memref::LoadOp::create(kb, kl, bMat, ValueRange{j, k});
+                if (!v.getType().isF32())
+                  v = arith::ExtFOp::create(kb, kl, kb.getF32Type(), v);
                 memref::StoreOp::create(kb, kl, v, bt, ValueRange{k, j});
                 scf::YieldOp::create(kb, kl);
               });
@@ -391,15 +488,12 @@ void KernelBuilder::buildRowBlock(Value a, Value bt, Value c, Value i0,
             b, loc, DenseElementsAttr::get(vecType, b.getF32FloatAttr(0.0f)));
         auto load = [&](Value memref, Value row, int64_t v,
                         bool full) -> Value {
-          if (full || !masks[v])
-            return vector::LoadOp::create(b, loc, vecType, memref,
-                                          ValueRange{row, cols[v]})
-                .getResult();
-          return vector::MaskedLoadOp::create(b, loc, vecType, memref,
-                                              ValueRange{row, cols[v]},
-                                              masks[v], zeros)
-              .getResult();
+          return loadWidened(memref, row, cols[v],
+                             full ? Value() : masks[v]);
         };
+        // With the dot product: a row of B holds `width` pairs of k.
+        auto pairType = VectorType::get({2 * width}, b.getBF16Type());
+        auto wordType = VectorType::get({width}, b.getI32Type());
         SmallVector<Value> rowIdx;
         for (int64_t r = 0; r < rows; ++r)
           rowIdx.push_back(add(i0, index(r)));
@@ -415,14 +509,38 @@ void KernelBuilder::buildRowBlock(Value a, Value bt, Value c, Value i0,
                                   kb.getInsertionPoint());
               SmallVector<Value> bVecs;
               for (int64_t v = 0; v < nr; ++v)
-                bVecs.push_back(load(bt, k, v, fullBLoads));
+                bVecs.push_back(
+                    dotPairs ? vector::LoadOp::create(
+                                   b, loc, pairType, bt,
+                                   ValueRange{k, arith::MulIOp::create(
+                                                     b, loc, cols[v], index(2))})
+                                   .getResult()
+                             : load(bt, k, v, fullBLoads));
               SmallVector<Value> next(acc.begin(), acc.end());
               for (int64_t r = 0; r < rows; ++r) {
-                SmallVector<Value, 2> at = {rowIdx[r], k};
-                if (transposedA)
-                  std::swap(at[0], at[1]);
-                Value s = memref::LoadOp::create(b, loc, a, at);
-                Value splat = vector::BroadcastOp::create(b, loc, vecType, s);
+                Value splat;
+                if (dotPairs) {
+                  // The pair (A[i, 2k], A[i, 2k + 1]) as one 32-bit word in
+                  // every lane.
+                  Value pair = vector::LoadOp::create(
+                      b, loc, VectorType::get({2}, b.getBF16Type()), a,
+                      ValueRange{rowIdx[r],
+                                 arith::MulIOp::create(b, loc, k, index(2))});
+                  Value word = vector::ExtractOp::create(
+                      b, loc,
+                      vector::BitCastOp::create(
+                          b, loc, VectorType::get({1}, b.getI32Type()), pair),
+                      ArrayRef<int64_t>{0});
+                  splat = vector::BitCastOp::create(
+                      b, loc, pairType,
+                      vector::BroadcastOp::create(b, loc, wordType, word));
+                } else {
+                  SmallVector<Value, 2> at = {rowIdx[r], k};
+                  if (transposedA)
+                    std::swap(at[0], at[1]);
+                  Value s = memref::LoadOp::create(b, loc, a, at);
+                  splat = vector::BroadcastOp::create(b, loc, vecType, s);
+                }
                 // A pair that is not live leaves the accumulators alone
                 // (a masked FMA), so 0 * inf never reaches them.
                 Value liveLanes;
@@ -434,7 +552,12 @@ void KernelBuilder::buildRowBlock(Value a, Value bt, Value c, Value i0,
                 for (int64_t v = 0; v < nr; ++v) {
                   Value acc = next[r * nr + v];
                   Value sum =
-                      vector::FMAOp::create(b, loc, splat, bVecs[v], acc);
+                      dotPairs ? x86vector::DotBF16Op::create(
+                                     b, loc, vecType, acc, splat, bVecs[v])
+                                     .getResult()
+                               : vector::FMAOp::create(b, loc, splat, bVecs[v],
+                                                       acc)
+                                     .getResult();
                   if (liveLanes)
                     sum = arith::SelectOp::create(b, loc, liveLanes, sum, acc);
                   next[r * nr + v] = sum;
@@ -469,6 +592,13 @@ struct AttnCpuMicroKernels
           << int64_t(vectorWidth);
       return signalPassFailure();
     }
+    if (bf16Isa != "none" && bf16Isa != "avx512bf16" && bf16Isa != "amx") {
+      getOperation()->emitError()
+          << "attn-cpu-microkernels: bf16-isa must be 'none', 'avx512bf16' or "
+             "'amx', but got '"
+          << bf16Isa << "'";
+      return signalPassFailure();
+    }
     SmallVector<std::pair<linalg::GenericOp, Contraction>> targets;
     SmallVector<linalg::GenericOp> others;
     getOperation()->walk([&](linalg::GenericOp op) {
@@ -485,6 +615,8 @@ struct AttnCpuMicroKernels
       rewriter.setInsertionPoint(op);
       KernelBuilder kernel(rewriter, op.getLoc(), vectorWidth);
       kernel.zeroInit = bool(contraction.zeroFill);
+      kernel.allowBf16Dot = bf16Isa == "avx512bf16" || bf16Isa == "amx";
+      kernel.allowAmx = bf16Isa == "amx";
       kernel.build(contraction);
       rewriter.eraseOp(op);
       if (contraction.zeroFill)

@@ -22,6 +22,45 @@ namespace attn {
 LogicalResult vectorizeRowGeneric(RewriterBase &rewriter, linalg::GenericOp op,
                                   int64_t width);
 
+/// Emits `for (iv = lo; iv < hi; iv += step) body(iv)` at `b`'s point, with
+/// `b` inside the loop while `body` runs.
+void buildForLoop(OpBuilder &b, Location loc, Value lo, Value hi, Value step,
+                  function_ref<void(Value)> body);
+
+// Operand layouts of the bf16 dot-product kernels (CpuBf16Packing.cpp).
+// Each returns a bf16 stack buffer (memref.alloca) of dynamic shape.
+
+/// Returns `a` (f32 [m, k], unit inner stride) rounded to bf16 as [m, kEven]
+/// (kEven >= k, a multiple of `width` or k rounded up to even; the padding
+/// columns are zero). With `rows`, the buffer has that many rows (>= m), the
+/// ones past m left unset.
+Value packRowsToBf16(OpBuilder &b, Location loc, Value a, Value m, Value k,
+                     Value kEven, int64_t width, Value rows = Value());
+
+/// Returns Bp [k / 2, 2 nPadded] with Bp[p, 2j + t] = B[j, 2p + t] for
+/// `bMat` bf16 [n, k] (unit inner stride, k static and even), zero for
+/// n <= j < nPadded. Whole width x width blocks of pairs are transposed in
+/// registers.
+Value packPairsTransposed(OpBuilder &b, Location loc, Value bMat, Value n,
+                          int64_t k, Value nPadded, int64_t width);
+
+/// Returns Bp [ceil(k / 2), 2 nPadded] with Bp[p, 2j + t] = B[2p + t, j] for
+/// `bMat` bf16 [k, n] (unit inner stride), zero where 2p + t >= k or j >= n;
+/// nPadded is a multiple of `width`. With `pairRows` (>= ceil(k / 2)), Bp has
+/// that many rows, the ones past k zero.
+Value packPairsInterleaved(OpBuilder &b, Location loc, Value bMat, Value k,
+                           Value n, Value nPadded, int64_t width,
+                           Value pairRows = Value());
+
+/// Emits `C += A B` (or `A B^T` with `transposedB`) on AMX tiles: A f32
+/// [M, K] rounded to bf16, B bf16 ([K, N] or [N, K]) in pairs of k (the
+/// layout of the tiles' right operand), 16 x 16 f32 accumulator tiles of
+/// 16 x 32 bf16 products (`amx.tile_mulf`), in a zero-padded stack copy of
+/// C. With `zeroInit`, C's old values are not read. With `transposedB`, K
+/// must be static and a multiple of 64.
+void buildAmxContraction(OpBuilder &b, Location loc, Value a, Value bMat,
+                         Value c, bool transposedB, bool zeroInit);
+
 } // namespace attn
 } // namespace mlir
 

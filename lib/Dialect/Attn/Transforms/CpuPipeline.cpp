@@ -84,6 +84,15 @@ LogicalResult mlir::attn::buildCpuPipeline(
     return errorHandler("attn-cpu-pipeline: mode must be 'reference' or "
                         "'fused', but got '" +
                         options.mode + "'");
+  if (options.bf16Isa != "none" && options.bf16Isa != "avx512bf16" &&
+      options.bf16Isa != "amx")
+    return errorHandler("attn-cpu-pipeline: bf16-isa must be 'none', "
+                        "'avx512bf16' or 'amx', but got '" +
+                        options.bf16Isa + "'");
+  if (options.bf16Isa != "none" && options.vectorWidth != 16)
+    return errorHandler("attn-cpu-pipeline: bf16-isa=" + options.bf16Isa +
+                        " needs vector-width=16, but got " +
+                        Twine(int64_t(options.vectorWidth)));
   if (options.computeType != "f32" && options.computeType != "f64")
     return errorHandler("attn-cpu-pipeline: compute-type must be f32 or f64, "
                         "but got '" +
@@ -142,6 +151,7 @@ void mlir::attn::buildCpuBackend(OpPassManager &pm,
   if (fused && options.vectorWidth > 0) {
     AttnCpuMicroKernelsOptions kernelOptions;
     kernelOptions.vectorWidth = options.vectorWidth;
+    kernelOptions.bf16Isa = options.bf16Isa;
     pm.addPass(createAttnCpuMicroKernels(kernelOptions));
   }
 
@@ -178,6 +188,10 @@ void mlir::attn::buildCpuBackend(OpPassManager &pm,
     // convert-math-to-libm makes of a vector libm call); their W x W
     // transposes as shuffles (16 x 16 ones in the AVX-512 manner).
     ConvertVectorToLLVMPassOptions vectorOptions;
+    // x86vector.avx512.dot of the bf16 kernels -> llvm.x86.avx512bf16.*.
+    vectorOptions.x86Vector = options.bf16Isa != "none";
+    // amx.tile_* of the AMX kernels -> llvm.x86.tile*.internal.
+    vectorOptions.amx = options.bf16Isa == "amx";
     vectorOptions.vectorTransposeLowering =
         options.vectorWidth == 16 ? vector::VectorTransposeLowering::Shuffle16x16
                                   : vector::VectorTransposeLowering::Shuffle1D;

@@ -22,6 +22,10 @@ namespace tile {
 struct QueryTile {
   Value start, size; // index
   Value scaled;      // [size, D] in the compute type: q * scale (* log2 e)
+  // A factor of the scores instead: with bf16 queries and f32 compute,
+  // `scaled` is q itself (exact in bf16, for the bf16 dot product of
+  // attn-cpu-microkernels) and the scale multiplies the score tile.
+  double scoreScale = 1.0;
   Value positions;   // [size] slice of the positions operand, or null
   Value first, last; // i64 position range
   Value segments;    // [size] slice of the document ids, or null
@@ -84,6 +88,9 @@ private:
   std::pair<Value, Value> positionRange(Value positionsSlice);
   void buildHeadValues(Value bIdx, Value hIdx);
   QueryTile buildQueryTile(Value tileIndex);
+  /// The score tile of a query tile and a tile of keys (with
+  /// `q.scoreScale` applied).
+  Value buildScores(const QueryTile &q, Value keys);
   KeyTile buildKeyTile(Value tileIndex);
   KeyTile buildMemoryTile(Value tileIndex);
   SmallVector<std::pair<Value, Value>> keyTileRanges(const QueryTile &q);

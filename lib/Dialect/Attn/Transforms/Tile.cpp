@@ -232,7 +232,7 @@ tile::RowState SdpaTiler::buildMemoryLoop(const QueryTile &q,
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
         KeyTile k = buildMemoryTile(iv);
-        Value scores = tile::buildScoreTile(b, loc, q.scaled, k.keys, ct);
+        Value scores = buildScores(q, k.keys);
         if (naturalScores()) {
           GenericBuilder gb{b, loc};
           AffineMap rc = gb.dims(2, {0, 1});

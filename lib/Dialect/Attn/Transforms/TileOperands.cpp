@@ -101,6 +101,21 @@ void SdpaTiler::buildHeadValues(Value batch, Value head) {
   }
 }
 
+Value SdpaTiler::buildScores(const QueryTile &q, Value keys) {
+  Value scores = tile::buildScoreTile(b, loc, q.scaled, keys, ct);
+  if (q.scoreScale == 1.0)
+    return scores;
+  Value factor = floatConst(b, loc, q.scoreScale);
+  GenericBuilder gb{b, loc};
+  AffineMap rc = gb.dims(2, {0, 1});
+  return gb.generic(
+      ValueRange{scores},
+      emptyTensor(b, loc, tensor::getMixedSizes(b, loc, scores), ct), {rc, rc},
+      parallelIterators(2), [&](OpBuilder &nb, Location nl, ValueRange args) {
+        yieldOne(nb, nl, arith::MulFOp::create(nb, nl, args[0], factor));
+      });
+}
+
 QueryTile SdpaTiler::buildQueryTile(Value tileIndex) {
   QueryTile q;
   q.start = mulIndex(tileIndex, index(qTile));
@@ -112,6 +127,12 @@ QueryTile SdpaTiler::buildQueryTile(Value tileIndex) {
   double scale = op.getScaleOrDefault();
   if (!naturalScores())
     scale *= M_LOG2E;
+  // bf16 queries stay exact (a scaled query rounded back to bf16 by the
+  // dot-product kernel would shift large scores by about |s| 2^-9).
+  if (getElementTypeOrSelf(raw.getType()).isBF16() && ct.isF32()) {
+    q.scoreScale = scale;
+    scale = 1.0;
+  }
   Value factor = floatConst(b, loc, scale);
   GenericBuilder gb{b, loc};
   AffineMap id = gb.dims(2, {0, 1});
@@ -434,7 +455,7 @@ void SdpaTiler::inlineScoreMod(OpBuilder &nb, Location nl, Value &s, Value qi,
 tile::RowState SdpaTiler::buildKeyStep(BlockKind kind, const QueryTile &q,
                                        const KeyTile &k,
                                        const tile::RowState &state) {
-  Value scores = tile::buildScoreTile(b, loc, q.scaled, k.keys, ct);
+  Value scores = buildScores(q, k.keys);
   bool partial = kind == BlockKind::Partial;
   bool natural = naturalScores();
   if (!partial && !natural)

@@ -10,6 +10,8 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/X86Vector/X86VectorDialect.h"
+#include "mlir/Dialect/AMX/AMXDialect.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassOptions.h"
 
@@ -44,6 +46,14 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
                      "the host); 0 leaves the contractions to LLVM's "
                      "vectorizers"),
       llvm::cl::init(16)};
+  PassOptions::Option<std::string> bf16Isa{
+      *this, "bf16-isa",
+      llvm::cl::desc("mode=fused, bf16 inputs: none (default: widened to f32, "
+                     "f32 FMAs), avx512bf16 (x86vector.avx512.dot on pairs, "
+                     "f32 accumulation; needs vector-width=16) or amx (AMX "
+                     "tiles, else as avx512bf16); attn-run picks from the "
+                     "host"),
+      llvm::cl::init("none")};
 };
 
 /// Appends `attn-cpu-pipeline`: attn IR on tensors down to the LLVM dialect.

@@ -347,11 +347,18 @@ def AttnCpuMicroKernels : Pass<"attn-cpu-microkernels"> {
   let options = [
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
            "f32 lanes of a vector register: 16 for AVX-512, 8 for AVX2 (a "
-           "power of two)">
+           "power of two)">,
+    Option<"bf16Isa", "bf16-isa", "std::string", /*default=*/"\"none\"",
+           "bf16 B operands: 'none' (widened to f32, f32 FMAs), "
+           "'avx512bf16' (pairs of k in x86vector.avx512.dot, A rounded to "
+           "bf16; needs vector-width=16 and a host with avx512_bf16) or "
+           "'amx' (AMX tiles, amx.tile_mulf, where the shapes allow, else as "
+           "avx512bf16; needs a host with amx_bf16 and the OS's permission)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect",
-    "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect"
+    "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
+    "::mlir::x86vector::X86VectorDialect", "::mlir::amx::AMXDialect"
   ];
 }
 
