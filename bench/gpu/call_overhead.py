@@ -12,6 +12,13 @@ On the GPU machine:   python3 bench/gpu/call_overhead.py time OUT/core_b1h2d64 [
   against the float64 reference. The runtime is the artifact's libattn_cuda_runtime.so, so
   two copies of one artifact with two runtimes time the runtimes against each other (one
   process each: both libraries have one soname).
+`build` also writes OUT/<name>_dev, the same spec with --gpu-abi=device. On the GPU machine
+(torch needed):   python3 bench/gpu/call_overhead.py device OUT/core_b1h2d64_dev [--n ...]
+  per length: the error of the device-ABI call against the float64 reference (torch bf16
+  CUDA tensors in, the outs tensor NaN beforehand, --check-n lengths), and per --n length the
+  median / p10 / p90 wall time of --calls calls of the device-ABI entry (torch tensors in
+  place; the call returns after its stream is synchronised) and of torch SDPA with the cuDNN
+  backend at the same shape (is_causal, followed by torch.cuda.synchronize()).
 """
 import argparse
 import ctypes
@@ -43,6 +50,9 @@ def build(out, attn_compile):
                               pattern=Causal()))
         subprocess.run([attn_compile, spec, "--target=cuda", "-o", directory], check=True)
         print(directory)
+        subprocess.run([attn_compile, spec, "--target=cuda", "--gpu-abi=device", "-o",
+                        directory + "_dev"], check=True)
+        print(directory + "_dev")
 
 
 def free_bytes():
@@ -104,6 +114,65 @@ def time_calls(directory, lengths, calls, warmup):
     return rows
 
 
+def wall_times(function, calls, warmup):
+    for _ in range(warmup):
+        function()
+    times = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return percentiles(times)
+
+
+def device_calls(directory, check_lengths, lengths, calls, warmup):
+    """The device ABI against the reference and against torch SDPA (cuDNN)."""
+    import torch
+    import torch.nn.functional as F
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    from attn_mlir import reference as ref
+    from attn_mlir.artifact import load
+    art = load(directory)
+    assert art.abi == "device", art.abi
+    entry = art.entry("main")
+    b, h, _, d = entry.args[0]["shape"]
+    torch.manual_seed(7)
+    rows = []
+
+    def inputs(n):
+        return [torch.randn(b, h, n, d, device="cuda", dtype=torch.bfloat16) for _ in range(3)]
+
+    for n in check_lengths:
+        q, k, v = inputs(n)
+        o = torch.full_like(q, float("nan"))
+        (res,) = entry(q, k, v, o)
+        assert res is o
+        expected = ref.sdpa(*(x.float().cpu().numpy() for x in (q, k, v)), pattern=ref.Causal())
+        got = o.float().cpu().numpy()
+        row = {"kind": "check", "N": n, "B": b, "H": h, "D": d,
+               "rel_error": float(ref.rel_error(got, expected)),
+               "bound": ref.TOLERANCE["bf16"], "nan": int(np.isnan(got).sum())}
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    for n in lengths:
+        q, k, v = inputs(n)
+        o = torch.empty_like(q)
+        row = {"kind": "time", "N": n, "B": b, "H": h, "D": d, "calls": calls,
+               "device_abi": wall_times(lambda: entry(q, k, v, o), calls, warmup)}
+
+        def cudnn():
+            with sdpa_kernel(SDPBackend.CUDNN_ATTENTION):
+                F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            torch.cuda.synchronize()
+        try:
+            row["torch_sdpa_cudnn"] = wall_times(cudnn, calls, warmup)
+        except RuntimeError as error:
+            row["torch_sdpa_cudnn"] = f"not run: {str(error).splitlines()[0]}"
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command", required=True)
@@ -117,7 +186,20 @@ def main():
     t.add_argument("--warmup", type=int, default=20)
     t.add_argument("--label", default="")
     t.add_argument("--json", default=None)
+    dv = sub.add_parser("device")
+    dv.add_argument("artifact")
+    dv.add_argument("--check-n", type=int, nargs="+", default=[1, 127, 1000, 4096])
+    dv.add_argument("--n", type=int, nargs="+", default=[1, 1000, 4096])
+    dv.add_argument("--calls", type=int, default=300)
+    dv.add_argument("--warmup", type=int, default=20)
+    dv.add_argument("--json", default=None)
     args = parser.parse_args()
+    if args.command == "device":
+        rows = device_calls(args.artifact, args.check_n, args.n, args.calls, args.warmup)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(rows, f, indent=1)
+        return
     if args.command == "build":
         build(args.out, args.attn_compile)
         return

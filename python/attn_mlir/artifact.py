@@ -6,10 +6,12 @@
 
 An artifact directory holds ``manifest.json`` (entries, argument names, element types, shapes
 with ``null`` for dynamic dimensions), ``lib<name>.so`` and, for cuda, ``libattn_cuda_runtime.so``.
-Every entry takes and returns host buffers (the library copies them to and from the GPU), so
-numpy arrays go in as they are and torch / CuPy arrays, on the CPU or a GPU, are copied through
-the host. bf16 travels as float32 arrays (rounded to bf16 on the way in) or as uint16 bits.
-See docs/GPU.md, section "Artifacts".
+With the host ABI (the default) every entry takes and returns host buffers (the library copies
+them to and from the GPU), so numpy arrays go in as they are and torch / CuPy arrays, on the
+CPU or a GPU, are copied through the host. bf16 travels as float32 arrays (rounded to bf16 on
+the way in) or as uint16 bits. An artifact of ``attn-compile --gpu-abi=device`` takes CUDA
+tensors (torch, or CuPy with bf16 as uint16) in place: no copy; its results are the outs
+arguments, written on the device. See docs/GPU.md, sections "Artifacts" and "Device ABI".
 """
 
 import ctypes
@@ -61,6 +63,63 @@ def _to_numpy(value):
     if module == "cupy":
         return value.get()
     return np.asarray(value)
+
+
+_TORCH = {"f32": "float32", "f64": "float64", "f16": "float16", "bf16": "bfloat16",
+          "i1": "bool", "i8": "int8", "i32": "int32", "i64": "int64"}
+
+
+class _DeviceArray:
+    """A CUDA array of the device ABI: its address, shape, element type (the manifest's
+    name) and the object itself, after the checks of the device ABI."""
+
+    def __init__(self, value, pointer, shape, dtype):
+        self.value, self.pointer, self.shape, self.dtype = value, pointer, tuple(shape), dtype
+
+
+def _device_array(value, where):
+    """The _DeviceArray of a torch CUDA tensor or a CuPy array (C-contiguous, device 0);
+    raises ArtifactError for anything else (host arrays included)."""
+    module = type(value).__module__.split(".")[0]
+    if module == "torch" and getattr(value, "is_cuda", False):
+        names = {v: k for k, v in _TORCH.items()}
+        dtype = names.get(str(value.dtype).replace("torch.", ""))
+        if not value.is_contiguous():
+            raise ArtifactError(f"{where}: a device-ABI argument must be contiguous "
+                                f"(call .contiguous())")
+        device = value.device.index or 0
+        pointer, shape = value.data_ptr(), value.shape
+    elif module == "cupy":
+        names = {np.dtype(v): k for k, v in _NUMPY.items()}
+        dtype = names.get(value.dtype)
+        if not value.flags.c_contiguous:
+            raise ArtifactError(f"{where}: a device-ABI argument must be C-contiguous")
+        device = value.device.id
+        pointer, shape = value.data.ptr, value.shape
+    else:
+        raise ArtifactError(f"{where}: this artifact has the device ABI (--gpu-abi=device) and "
+                            f"takes CUDA arrays (torch or CuPy), not {type(value).__name__}")
+    if device != 0:
+        raise ArtifactError(f"{where}: the CUDA runtime uses device 0, the array is on "
+                            f"device {device}")
+    return _DeviceArray(value, pointer, shape, dtype)
+
+
+def _synchronize(values):
+    """Waits for the current streams of the torch / CuPy arrays among ``values``: the
+    compiled code runs on a stream of its own, which does not wait for theirs."""
+    seen = set()
+    for value in values:
+        module = type(value).__module__.split(".")[0]
+        if module in seen:
+            continue
+        seen.add(module)
+        if module == "torch":
+            import torch
+            torch.cuda.current_stream(value.device).synchronize()
+        elif module == "cupy":
+            import cupy
+            cupy.cuda.get_current_stream().synchronize()
 
 
 def _descriptor_type(rank):
@@ -120,6 +179,65 @@ class Entry:
                                 f"{array.dtype}, expected {dtype}")
         return np.ascontiguousarray(array)
 
+    def _convert_device(self, spec, value):
+        where = f"argument '{spec['name']}' of @{self.name}"
+        array = _device_array(value, where)
+        shape = spec["shape"]
+        if len(array.shape) != len(shape) or any(
+                s is not None and s != n for s, n in zip(shape, array.shape)):
+            raise ArtifactError(f"{where}: shape {array.shape} does not fit "
+                                f"{['?' if s is None else s for s in shape]}")
+        # CuPy has no bf16: its uint16 arrays stand for bf16 (see _NUMPY).
+        if array.dtype != spec["dtype"]:
+            raise ArtifactError(f"{where}: element type {value.dtype}, expected "
+                                f"{spec['dtype']} (the device ABI converts nothing)")
+        return array
+
+    @staticmethod
+    def _describe_device(array):
+        rank = len(array.shape)
+        descriptor = _descriptor_type(rank)()
+        descriptor.allocated = descriptor.aligned = array.pointer
+        descriptor.offset = 0
+        stride = 1
+        for d in reversed(range(rank)):
+            descriptor.sizes[d] = array.shape[d]
+            descriptor.strides[d] = stride
+            stride *= array.shape[d]
+        return descriptor
+
+    def _call_device(self, values):
+        """The device ABI: the arrays' device pointers go in; each result is the argument
+        whose buffer it is (the outs operand, written on the device)."""
+        arrays = [self._convert_device(s, v) for s, v in zip(self.args, values)]
+        _synchronize(values)
+        descriptors = [self._describe_device(a) for a in arrays]
+        outs = self._invoke([ctypes.byref(d) for d in descriptors])
+        error = self.artifact.cuda_error()
+        if error:
+            raise ArtifactError(f"@{self.name}: {error}")
+        by_pointer = {a.pointer: a.value for a in arrays}
+        results = []
+        for index, descriptor in enumerate(outs):
+            if descriptor.aligned not in by_pointer:
+                raise ArtifactError(f"@{self.name}: result #{index} is not an argument's "
+                                    f"buffer, which the device ABI needs")
+            results.append(by_pointer[descriptor.aligned])
+        return results
+
+    def _invoke(self, pointers):
+        """Calls the C interface; returns the result descriptors."""
+        if len(self.results) == 1:
+            out = self._result_types[0]()
+            self._function(ctypes.byref(out), *pointers)
+            return [out]
+        if self.results:
+            out = self._result_struct()
+            self._function(ctypes.byref(out), *pointers)
+            return [getattr(out, f"r{i}") for i in range(len(self.results))]
+        self._function(*pointers)
+        return []
+
     @staticmethod
     def _describe(array):
         descriptor = _descriptor_type(array.ndim)()
@@ -139,21 +257,14 @@ class Entry:
         """Runs the entry on ``values`` (one per argument, in order). With ``copy=False`` a
         result that the library allocated is returned in place, as a numpy array that owns
         the buffer (freed with the library's free when the array goes), and a result that is
-        an argument's buffer as a view of that argument."""
+        an argument's buffer as a view of that argument. With the device ABI the values are
+        CUDA arrays and the results are the arguments (the outs operands) they were written
+        into: no copy, whatever ``copy`` says."""
+        if self.artifact.abi == "device":
+            return self._call_device(values)
         arrays = [self._convert(s, v) for s, v in zip(self.args, values)]
         descriptors = [self._describe(a) for a in arrays]
-        pointers = [ctypes.byref(d) for d in descriptors]
-        if len(self.results) == 1:
-            out = self._result_types[0]()
-            self._function(ctypes.byref(out), *pointers)
-            outs = [out]
-        elif self.results:
-            out = self._result_struct()
-            self._function(ctypes.byref(out), *pointers)
-            outs = [getattr(out, f"r{i}") for i in range(len(self.results))]
-        else:
-            self._function(*pointers)
-            outs = []
+        outs = self._invoke([ctypes.byref(d) for d in descriptors])
         error = self.artifact.cuda_error()
         if copy or self.artifact.target != "cpu" or error:
             results = [self._copy_out(spec, d) for spec, d in zip(self.results, outs)]
@@ -243,6 +354,8 @@ class Artifact:
         if self.manifest.get("format") != "attn-artifact":
             raise ArtifactError(f"{directory}: manifest.json is not an attn-compile manifest")
         self.target = self.manifest["target"]
+        # "host" (copies through the host) or "device" (CUDA arrays in place).
+        self.abi = (self.manifest.get("gpu") or {}).get("abi", "host")
         self.runtime = None
         if self.manifest.get("runtime"):
             # Loaded first and globally: the library's module constructor calls it.

@@ -96,10 +96,18 @@ class Spec:
         return [tensor_type([d if isinstance(d, int) else d[0].shape[d[1]] for d in dims], dt)
                 for dims, dt in self.results]
 
-    def to_mlir(self):
+    def has_outs_argument_form(self):
+        """Whether ``to_mlir(outs_argument=True)`` exists: one result, allocated by the
+        function."""
+        return self._empty_init and len(self.results) == 1
+
+    def to_mlir(self, outs_argument=False):
+        """The attn IR. With ``outs_argument`` (see ``has_outs_argument_form``) the result is
+        written into a last argument ``%init`` instead of a ``tensor.empty`` (the form that
+        ``attn-compile --gpu-abi=device`` needs)."""
         lines = []
         constants = {}
-        for dims, dtype in self.results[:1] if self._empty_init else ():
+        for dims, dtype in self.results[:1] if self._empty_init and not outs_argument else ():
             dynamic = []
             for d in dims:
                 if isinstance(d, int) or d[0].shape[d[1]] not in (None, "?"):
@@ -115,7 +123,8 @@ class Spec:
         lines += self._op_lines
         types = self.result_types()
         names = ", ".join(f"%r{i}" for i in range(len(types)))
-        signature = ", ".join(repr(a) for a in self.args)
+        signature = ", ".join([repr(a) for a in self.args] +
+                              ([f"%init: {types[0]}"] if outs_argument else []))
         body = "\n".join("  " + line for line in lines)
         return (f"func.func @{self.name}({signature}) -> ({', '.join(types)}) {{\n{body}\n"
                 f"  return {names} : {', '.join(types)}\n}}\n")

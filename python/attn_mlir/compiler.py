@@ -157,21 +157,32 @@ def _is_torch(value):
     return type(value).__module__.split(".")[0] == "torch"
 
 
+def _is_cuda_array(value):
+    """A torch CUDA tensor or a CuPy array."""
+    module = type(value).__module__.split(".")[0]
+    return (module == "torch" and value.is_cuda) or module == "cupy"
+
+
 class Compiled:
     """A compiled spec: call it with one array per argument (positionally or by name).
 
     Returns the result (a tuple for several): numpy arrays, or torch tensors when the first
-    argument is a torch tensor (on its device; CUDA tensors go through the host). ``spec``
+    argument is a torch tensor (on its device). target="cuda": CUDA arrays (every argument a
+    torch CUDA tensor or a CuPy array) of a builder spec with one result go through the same
+    spec compiled with ``--gpu-abi=device``: in place, no host copy, the output allocated on
+    the device; otherwise CUDA tensors go through the host. ``spec``
     is the builder Spec (or None for IR text), ``text`` the IR, ``directory`` the cache
     entry, ``compiled_now`` whether this ``compile`` call ran attn-compile."""
 
-    def __init__(self, text, spec, target, directory, compiled_now, entry):
+    def __init__(self, text, spec, target, directory, compiled_now, entry, tool_args=()):
         self.text, self.spec, self.target = text, spec, target
         self.directory, self.compiled_now = directory, compiled_now
         self.artifact = _artifact.load(directory)
         self.entry = self.artifact.entry(entry) if entry else self.artifact.entry(
             "main" if "main" in self.artifact.entries else next(iter(self.artifact.entries)))
         self.arg_names = [a["name"] for a in self.entry.args]
+        # tool_args: attn-compile's flags, for the device-ABI compile of the same spec.
+        self._tool_args, self._device = tool_args, None
 
     def __repr__(self):
         return f"<attn_mlir.Compiled @{self.entry.name}({', '.join(self.arg_names)}) " \
@@ -190,8 +201,39 @@ class Compiled:
     def result_dtypes(self):
         return [r["dtype"] for r in self.entry.results]
 
+    def _device_entry(self):
+        """cuda: the entry of the same spec compiled with ``--gpu-abi=device`` and its output
+        as a last argument (compiled at the first call with CUDA arrays); None when the spec
+        has no such form (IR text, several results)."""
+        if self.target != "cuda" or self.spec is None or \
+                not self.spec.has_outs_argument_form():
+            return None
+        if self._device is None:
+            text = self.spec.to_mlir(outs_argument=True)
+            self._device = compile(text, target="cuda", entry=self.entry.name,
+                                   tool_args=[*self._tool_args, "--gpu-abi=device"]).entry
+        return self._device
+
+    def _call_on_device(self, values):
+        """CUDA arrays through the device ABI: no host copy; the output is allocated on the
+        arrays' device (torch.empty / cupy.empty) and returned."""
+        entry = self._device_entry()
+        shape = self.result_shapes([tuple(v.shape) for v in values])[0]
+        dtype = self.entry.results[0]["dtype"]
+        first = values[0]
+        if _is_torch(first):
+            import torch
+            out = torch.empty(shape, dtype=getattr(torch, _artifact._TORCH[dtype]),
+                              device=first.device)
+        else:
+            import cupy
+            out = cupy.empty(shape, dtype=_artifact._NUMPY[dtype])
+        return entry.call(list(values) + [out])[0]
+
     def __call__(self, *args, **kwargs):
         values = self.entry._bind(args, kwargs)
+        if self._device_entry() is not None and all(_is_cuda_array(v) for v in values):
+            return self._call_on_device(values)
         torch_like = next((v for v in values if _is_torch(v)), None)
         results = self.entry.call(values, copy=False)
         if torch_like is not None:
@@ -248,7 +290,8 @@ def compile(spec, target="cpu", entry=None, cpu="native", tool_args=()):  # noqa
         if not os.path.isfile(os.path.join(directory, "manifest.json")):
             _build(tool, text, options, directory)
             compiled_now = True
-        result = Compiled(text, built, target, directory, compiled_now, entry)
+        result = Compiled(text, built, target, directory, compiled_now, entry,
+                          tuple(tool_args))
         _MEMORY[key] = result
         return result
 

@@ -82,6 +82,12 @@ static cl::opt<std::string>
            cl::desc("cuda: the embedded GPU binary (fatbin, bin or isa)"),
            cl::cat(category));
 static cl::opt<std::string>
+    gpuAbi("gpu-abi", cl::init("host"),
+           cl::desc("cuda: the entries' buffers, host (copied to and from "
+                    "the device on each call) or device (device pointers "
+                    "used in place; every result is an outs operand)"),
+           cl::cat(category));
+static cl::opt<std::string>
     linker("linker", cl::init(""),
            cl::desc("The compiler driver that links the library (default: "
                     "clang-22, else /usr/lib/llvm-22/bin/clang)"),
@@ -160,6 +166,7 @@ static LogicalResult lower(ModuleOp module) {
     options.features = features;
     options.toolkit = toolkit;
     options.format = format;
+    options.abi = gpuAbi;
     if (failed(attn::buildGpuPipeline(pm, options, errorHandler)))
       return failure();
   }
@@ -260,6 +267,15 @@ int main(int argc, char **argv) {
                               "attn-compile: ahead-of-time artifacts\n");
   if (target != "cpu" && target != "cuda") {
     error() << "--target must be cpu or cuda, but got '" << target << "'\n";
+    return 1;
+  }
+  if (gpuAbi != "host" && gpuAbi != "device") {
+    error() << "--gpu-abi must be host or device, but got '" << gpuAbi
+            << "'\n";
+    return 1;
+  }
+  if (gpuAbi == "device" && target != "cuda") {
+    error() << "--gpu-abi=device needs --target=cuda\n";
     return 1;
   }
   if (libName.empty())
@@ -401,7 +417,8 @@ int main(int argc, char **argv) {
   if (target == "cuda")
     root.insert({"gpu", llvm::json::Object{{"chip", chip.getValue()},
                                            {"features", features.getValue()},
-                                           {"format", format.getValue()}}});
+                                           {"format", format.getValue()},
+                                           {"abi", gpuAbi.getValue()}}});
   std::error_code ec;
   llvm::raw_fd_ostream os(manifest, ec);
   if (ec) {

@@ -7,6 +7,7 @@
 // RUN: nm -D --undefined-only %t/libcuda.so | FileCheck %s --check-prefix=UNDEF
 
 // CHECK: "gpu": {
+// CHECK-NEXT: "abi": "host",
 // CHECK-NEXT: "chip": "sm_90a",
 // CHECK-NEXT: "features": "+ptx80",
 // CHECK-NEXT: "format": "isa"

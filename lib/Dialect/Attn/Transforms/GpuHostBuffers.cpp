@@ -1,7 +1,8 @@
 //===- GpuHostBuffers.cpp - attn-gpu-host-buffers -------------------------===//
 //
 // Moves the buffers of bufferized functions to the device; the functions'
-// arguments and results stay host memrefs (see GpuPipeline.h).
+// arguments and results stay host memrefs (abi=host) or are the caller's
+// device buffers (abi=device; see GpuPipeline.h).
 //
 //===----------------------------------------------------------------------===//
 #include "attn/Dialect/Attn/Transforms/GpuPipeline.h"
@@ -47,6 +48,18 @@ struct GpuHostBuffersPass
     : PassWrapper<GpuHostBuffersPass, OperationPass<ModuleOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(GpuHostBuffersPass)
 
+  GpuHostBuffersPass() = default;
+  GpuHostBuffersPass(const GpuHostBuffersPass &other)
+      : PassWrapper(other) {}
+  explicit GpuHostBuffersPass(StringRef abiName) { abi = abiName.str(); }
+
+  Option<std::string> abi{
+      *this, "abi",
+      llvm::cl::desc("host: arguments and results of public functions are "
+                     "host buffers, copied to and from the device; device: "
+                     "they are device buffers, used in place (no copy)"),
+      llvm::cl::init("host")};
+
   StringRef getArgument() const final { return "attn-gpu-host-buffers"; }
   StringRef getDescription() const final {
     return "Move the buffers of bufferized functions to the device; "
@@ -59,6 +72,12 @@ struct GpuHostBuffersPass
   }
 
   void runOnOperation() override {
+    if (abi != "host" && abi != "device") {
+      getOperation().emitError("attn-gpu-host-buffers: abi must be host or "
+                               "device, but got '")
+          << abi << "'";
+      return signalPassFailure();
+    }
     for (auto func : getOperation().getOps<func::FuncOp>())
       if (!func.isExternal() && failed(runOnFunction(func)))
         return signalPassFailure();
@@ -66,6 +85,8 @@ struct GpuHostBuffersPass
 
   LogicalResult runOnFunction(func::FuncOp func) {
     OpBuilder builder(func.getContext());
+    if (abi == "device" && func.isPublic())
+      elideCopiesOfArguments(func);
     // Internal buffers. Only memref.alloc moves: memref.alloca stays on the
     // host stack (none is touched by a kernel on the general path).
     SmallVector<Operation *> worklist;
@@ -126,6 +147,8 @@ struct GpuHostBuffersPass
       });
       return success();
     }
+    if (abi == "device")
+      return runOnDeviceEntry(func, constantCopies);
 
     // Arguments: a device copy of each, used everywhere in their place.
     builder.setInsertionPointToStart(&entry);
@@ -199,10 +222,109 @@ struct GpuHostBuffersPass
     });
     return failure(walk.wasInterrupted());
   }
+
+  /// Returns the argument of `func` that `value` is, or null.
+  static BlockArgument getArgumentOf(func::FuncOp func, Value value) {
+    auto arg = dyn_cast<BlockArgument>(value);
+    if (!arg || arg.getOwner()->getParentOp() != func)
+      return nullptr;
+    return arg;
+  }
+
+  /// Whether only deallocations and memref.dim follow `op` up to its
+  /// block's return (nothing that could write the copied argument).
+  static bool onlyFreesUntilReturn(Operation *op) {
+    for (Operation *next = op->getNextNode(); next; next = next->getNextNode())
+      if (isa<func::ReturnOp>(next))
+        return true;
+      else if (!isa<memref::DeallocOp, gpu::DeallocOp, memref::DimOp>(next))
+        return false;
+    return false;
+  }
+
+  /// abi=device: the caller's buffers are used in place, so two copies that
+  /// bufferization makes for host buffers go away:
+  ///  * a returned copy of an argument (`%c = alloc; copy %arg, %c; return
+  ///    %c`, the ownership-based deallocation's clone of a returned
+  ///    argument) returns the argument itself;
+  ///  * a buffer that is copied into an argument of the same type at the
+  ///    end (`%t = alloc; ...; copy %t, %arg`, the Hopper core's output
+  ///    materialized in the outs operand) is the argument itself, when the
+  ///    argument is used only by that copy, memref.dim and the return.
+  void elideCopiesOfArguments(func::FuncOp func) {
+    SmallVector<memref::CopyOp> copies;
+    func.walk([&](memref::CopyOp copy) { copies.push_back(copy); });
+    for (memref::CopyOp copy : copies) {
+      Value source = copy.getSource(), target = copy.getTarget();
+      Operation *targetAlloc = target.getDefiningOp();
+      if (getArgumentOf(func, source) && targetAlloc &&
+          isa<memref::AllocOp, gpu::AllocOp>(targetAlloc) &&
+          llvm::all_of(target.getUsers(),
+                       [&](Operation *user) {
+                         return user == copy || isa<func::ReturnOp>(user);
+                       }) &&
+          onlyFreesUntilReturn(copy)) {
+        target.replaceAllUsesWith(source);
+        copy->erase();
+        targetAlloc->erase();
+      }
+    }
+    for (memref::CopyOp copy : copies) {
+      if (!copy->getBlock())
+        continue;
+      Value source = copy.getSource(), target = copy.getTarget();
+      BlockArgument arg = getArgumentOf(func, target);
+      Operation *sourceAlloc = source.getDefiningOp();
+      if (!arg || !sourceAlloc ||
+          !isa<memref::AllocOp, gpu::AllocOp>(sourceAlloc) ||
+          source.getType() != target.getType() ||
+          !isContiguous(target.getType()) ||
+          !llvm::all_of(arg.getUsers(), [&](Operation *user) {
+            return user == copy.getOperation() ||
+                   isa<memref::DimOp, func::ReturnOp>(user);
+          }))
+        continue;
+      for (Operation *user : llvm::make_early_inc_range(source.getUsers()))
+        if (isa<memref::DeallocOp, gpu::DeallocOp>(user))
+          user->erase();
+      copy->erase();
+      source.replaceAllUsesWith(arg);
+      sourceAlloc->erase();
+    }
+  }
+
+  /// abi=device: the arguments are the caller's device buffers, used in
+  /// place. Every memref result must be an argument (the outs operand
+  /// written in place); only the device copies of constants are freed.
+  LogicalResult runOnDeviceEntry(func::FuncOp func,
+                                 ArrayRef<Value> constantCopies) {
+    OpBuilder builder(func.getContext());
+    WalkResult walk = func.walk([&](func::ReturnOp ret) {
+      for (auto [index, operand] : llvm::enumerate(ret.getOperands())) {
+        if (!isa<MemRefType>(operand.getType()))
+          continue;
+        auto arg = dyn_cast<BlockArgument>(operand);
+        if (!arg || arg.getOwner()->getParentOp() != func) {
+          ret.emitError("attn-gpu-host-buffers: result #")
+              << index << " of @" << func.getSymName()
+              << " is not an argument; with abi=device every result must be "
+                 "an argument written in place (an outs operand), or use "
+                 "abi=host";
+          return WalkResult::interrupt();
+        }
+      }
+      builder.setInsertionPoint(ret);
+      for (Value device : constantCopies)
+        gpu::DeallocOp::create(builder, ret.getLoc(), Type(), ValueRange(),
+                               device);
+      return WalkResult::advance();
+    });
+    return failure(walk.wasInterrupted());
+  }
 };
 
 } // namespace
 
-std::unique_ptr<Pass> mlir::attn::createGpuHostBuffersPass() {
-  return std::make_unique<GpuHostBuffersPass>();
+std::unique_ptr<Pass> mlir::attn::createGpuHostBuffersPass(StringRef abi) {
+  return std::make_unique<GpuHostBuffersPass>(abi);
 }

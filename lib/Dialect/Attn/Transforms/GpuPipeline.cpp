@@ -122,7 +122,7 @@ static void addGeneralPath(OpPassManager &pm,
   pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addPass(createCanonicalizerPass());
 
-  pm.addPass(createGpuHostBuffersPass());
+  pm.addPass(createGpuHostBuffersPass(options.abi));
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(createGpuTileLoopsPass(options.blockSize));
   pm.addNestedPass<func::FuncOp>(createGpuMapParallelLoopsPass());
@@ -202,6 +202,12 @@ LogicalResult mlir::attn::buildGpuPipeline(
                         "core must be 64 or 128, but got q-tile=" +
                         Twine(options.qTile) +
                         " kv-tile=" + Twine(options.kvTile));
+  if (options.abi != "host" && options.abi != "device")
+    return errorHandler("attn-gpu-pipeline: abi must be host or device, but "
+                        "got '" +
+                        options.abi + "'");
+  if (options.abi == "device")
+    pm.addPass(createGpuDeviceResultsPass());
   addClaimingSteps(pm, options);
   addGeneralPath(pm, options);
   addNvvmLowering(pm, options);
@@ -211,6 +217,8 @@ LogicalResult mlir::attn::buildGpuPipeline(
 void mlir::attn::registerGpuPipeline() {
   PassRegistration<Pass>(
       []() -> std::unique_ptr<Pass> { return createGpuHostBuffersPass(); });
+  PassRegistration<Pass>(
+      []() -> std::unique_ptr<Pass> { return createGpuDeviceResultsPass(); });
   PassRegistration<Pass>(
       []() -> std::unique_ptr<Pass> { return createGpuCheckHostCodePass(); });
   PassRegistration<Pass>(

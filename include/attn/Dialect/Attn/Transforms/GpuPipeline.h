@@ -47,6 +47,14 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions> {
       llvm::cl::desc("General path: threads of a block (the innermost "
                      "dimension of each loop nest is split by it)"),
       llvm::cl::init(128)};
+  PassOptions::Option<std::string> abi{
+      *this, "abi",
+      llvm::cl::desc("The entry functions' buffers: host (default; host "
+                     "memory, copied to and from the device on each call) "
+                     "or device (device pointers used in place: no "
+                     "allocation or copy of an argument; every result must "
+                     "be an argument, the outs operand written in place)"),
+      llvm::cl::init("host")};
 };
 
 /// Appends `attn-gpu-pipeline`: attn IR on tensors to host code in the LLVM
@@ -63,8 +71,18 @@ buildGpuPipeline(OpPassManager &pm, const GpuPipelineOptions &options,
 /// memrefs: arguments are copied to device buffers on entry, results are
 /// copied back to host buffers (into the argument's buffer when a result is
 /// an argument) before the return. memref.alloc / dealloc become gpu.alloc /
-/// dealloc and memref.copy becomes linalg.copy (a kernel).
-std::unique_ptr<Pass> createGpuHostBuffersPass();
+/// dealloc and memref.copy becomes linalg.copy (a kernel). With
+/// `abi` = "device" the arguments are the caller's device buffers, used in
+/// place, and every memref result must be one of them.
+std::unique_ptr<Pass> createGpuHostBuffersPass(StringRef abi = "host");
+
+/// `attn-gpu-device-results` (abi=device, before the claiming steps): a
+/// returned attn.sdpa result of a public function whose outs operand is an
+/// argument is materialized in that argument
+/// (bufferization.materialize_in_destination), so that it is written in
+/// place; attn-gpu-host-buffers{abi=device} then lets the Hopper core's
+/// output buffer be the argument itself (no copy).
+std::unique_ptr<Pass> createGpuDeviceResultsPass();
 
 /// `attn-gpu-tile-loops{block-size}`: splits the innermost dimension of each
 /// outermost scf.parallel into tiles of `blockSize` iterations, a nested

@@ -1,0 +1,70 @@
+"""The device ABI of cuda artifacts (attn-compile --gpu-abi=device; docs/GPU.md, "Device
+ABI"): what runs without a GPU here (the manifest, the argument checks, the descriptors, the
+spec's outs-argument form) and, with a driver and torch, the numbers against the float64
+reference."""
+import json
+
+import numpy as np
+import pytest
+
+import attn_mlir as am
+from attn_mlir import reference as ref
+from attn_mlir.artifact import ArtifactError, Entry, _device_array, _DeviceArray, load
+from test_artifact import _has_cuda_driver, compile_spec
+
+
+def causal_bf16_spec():
+    q, k, v = (am.tensor(n, (1, 2, None, 64), "bf16") for n in "qkv")
+    return am.sdpa(q, k, v, pattern=am.causal())
+
+
+def test_outs_argument_form():
+    spec = causal_bf16_spec()
+    text = spec.to_mlir(outs_argument=True)
+    assert spec.has_outs_argument_form()
+    assert "tensor.empty" not in text and "tensor.empty" in spec.to_mlir()
+    assert "%init: tensor<1x2x?x64xbf16>) -> (tensor<1x2x?x64xbf16>)" in text
+    q, k, v = (am.tensor(n, (1, 2, None, 8)) for n in "qkv")
+    assert not am.sdpa(q, k, v, lse=True).has_outs_argument_form()
+
+
+def test_device_abi_artifact(tmp_path):
+    """The manifest records the ABI and the outs argument; without a driver loading says
+    so; with one (and torch) the output is written into the outs tensor in place."""
+    out = compile_spec(tmp_path, causal_bf16_spec().to_mlir(outs_argument=True),
+                       target="cuda", extra=["--format=isa", "--gpu-abi=device"])
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["gpu"]["abi"] == "device"
+    (entry,) = manifest["entries"]
+    assert [a["name"] for a in entry["args"]] == ["q", "k", "v", "init"]
+    if not _has_cuda_driver():
+        with pytest.raises(ArtifactError, match=r"no CUDA driver \(libcuda.so.1 not found\)"):
+            load(out)
+        return
+    torch = pytest.importorskip("torch")
+    art = load(out)
+    assert art.abi == "device"
+    for n in (1, 77, 1000):
+        q, k, v = (torch.randn(1, 2, n, 64, device="cuda", dtype=torch.bfloat16)
+                   for _ in range(3))
+        o = torch.full_like(q, float("nan"))
+        (res,) = art(q, k, v, o)
+        assert res is o
+        expected = ref.sdpa(*(x.float().cpu().numpy() for x in (q, k, v)),
+                            pattern=am.causal())
+        assert ref.rel_error(o.float().cpu().numpy(), expected) <= ref.TOLERANCE["bf16"]
+
+
+def test_device_abi_takes_only_cuda_arrays():
+    with pytest.raises(ArtifactError, match=r"has the device ABI .* takes CUDA arrays "
+                                            r"\(torch or CuPy\), not ndarray"):
+        _device_array(np.zeros((1, 2)), "argument 'q' of @main")
+    with pytest.raises(ArtifactError, match="takes CUDA arrays .* not list"):
+        _device_array([1.0], "argument 'q' of @main")
+
+
+def test_device_descriptor_is_row_major():
+    descriptor = Entry._describe_device(_DeviceArray(None, 4096, (2, 3, 5, 4), "f32"))
+    assert descriptor.allocated == descriptor.aligned == 4096 and descriptor.offset == 0
+    assert list(descriptor.sizes) == [2, 3, 5, 4]
+    assert list(descriptor.strides) == [60, 20, 4, 1]
