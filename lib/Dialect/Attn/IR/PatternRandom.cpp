@@ -230,7 +230,12 @@ Value RandomAttr::buildClassify(OpBuilder &builder, Location loc, Value qFirst,
   Value numQb = rb.add(rb.sub(qb1, qb0), one);
   Value numKb = rb.max(rb.add(rb.sub(hi, lo), one), zero);
   Value cells = rb.mul(numQb, numKb);
-  Value exact = rb.le(cells, rb.constant(kMaxExactCells));
+  // Bound each side first: products of extreme positions would wrap.
+  Value limit = rb.constant(kRandomMaxExactCells);
+  Value exact = rb.logicalAnd(
+      rb.logicalAnd(rb.inRange(numQb, one, rb.add(limit, one)),
+                    rb.le(numKb, limit)),
+      rb.le(cells, limit));
   // Count the picked cells (none counted when the box is too large).
   Value qEnd = rb.select(exact, rb.add(qb1, one), qb0);
   auto outer = scf::ForOp::create(

@@ -55,6 +55,12 @@ private:
   QueryTileFacts *outer;
 };
 
+/// Boxes of at most this many (query block, key block) cells (and at most
+/// this many blocks on each side) are classified exactly by `#attn.random`;
+/// larger ones, which only positions operands make, are Partial unless they
+/// are off the candidate blocks.
+constexpr int64_t kRandomMaxExactCells = 4096;
+
 /// The random pattern's facts (for QueryTileFacts): `{firstBlock, table}`,
 /// `table[t]` the threshold of query block `firstBlock + t`.
 QueryTileFacts::Entry buildRandomQueryFacts(RandomAttr attr, OpBuilder &builder,
