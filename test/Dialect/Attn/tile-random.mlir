@@ -20,8 +20,8 @@
 // The key loop: the tile kind counts picked cells, reading the table.
 // CHECK: scf.for %{{.*}} iter_args(%{{.*}}) -> (tensor<?xf32>, tensor<?xf32>, tensor<?x8xf32>) {
 // CHECK:   scf.for
-// CHECK:     tensor.extract %[[TABLE]]
 // CHECK:     scf.for
+// CHECK:       tensor.extract %[[TABLE]]
 // CHECK:       arith.cmpi ule
 // CHECK:   scf.index_switch
 // CHECK:   case 0 {

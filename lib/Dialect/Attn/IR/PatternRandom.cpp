@@ -8,7 +8,9 @@
 // costs r * C hashes; QueryTileFacts computes it once per query block of a
 // query tile, after which a pair costs one hash and one compare, and a
 // (query tile, key tile) box is classified exactly by counting its picked
-// (qb, kb) cells.
+// (qb, kb) cells. Without facts (the reference lowering, the GPU core's
+// separate classify function, queries outside a positions tile's table) a
+// cell is decided by rank: fewer than r candidates hash lower (C hashes).
 //
 //===----------------------------------------------------------------------===//
 #include "attn/Dialect/Attn/IR/PredicateBuilder.h"
@@ -122,18 +124,39 @@ public:
     return outer.getResult(0);
   }
 
-  /// T(qb), from the query tile's facts when they hold qb.
-  Value thresholdFor(Value qb, Value numBlocks,
-                     const QueryTileFacts::Entry *facts) {
+  /// Whether qb picks candidate block kb, by rank: fewer than per_row
+  /// candidates hash lower (C hashes; no per-tile facts needed).
+  Value pickedByRank(Value qb, Value kb, Value numBlocks) {
+    OpBuilder &b = getBuilder();
+    Location loc = getLoc();
+    Value mine = hash(qb, kb);
+    auto loop = scf::ForOp::create(
+        b, loc, arith::ConstantIndexOp::create(b, loc, 0), index(numBlocks),
+        arith::ConstantIndexOp::create(b, loc, 1), ValueRange{constant(0)},
+        [&](OpBuilder &lb, Location ll, Value other, ValueRange lower) {
+          RandomBuilder in(lb, ll, attr);
+          Value below = in.cmp(arith::CmpIPredicate::ult,
+                               in.hash(qb, in.i64(other)), mine);
+          Value one = arith::ExtUIOp::create(lb, ll, lb.getI64Type(), below);
+          scf::YieldOp::create(lb, ll, in.add(lower[0], one));
+        });
+    return lt(loop.getResult(0), constant(attr.getPerRow()));
+  }
+
+  /// Whether qb picks candidate block kb: one hash against T(qb) from the
+  /// query tile's facts when they hold qb, else by rank.
+  Value picked(Value qb, Value kb, Value numBlocks,
+               const QueryTileFacts::Entry *facts) {
     if (!facts)
-      return threshold(qb, numBlocks);
+      return pickedByRank(qb, kb, numBlocks);
     OpBuilder &b = getBuilder();
     Location loc = getLoc();
     Value firstBlock = facts->values[0], table = facts->values[1];
     Value slot = sub(qb, firstBlock);
     auto read = [&](OpBuilder &rb, Location rl) -> Value {
-      Value at = arith::IndexCastOp::create(rb, rl, rb.getIndexType(), slot);
-      return tensor::ExtractOp::create(rb, rl, table, ValueRange{at});
+      RandomBuilder r(rb, rl, attr);
+      Value t = tensor::ExtractOp::create(rb, rl, table, ValueRange{r.index(slot)});
+      return r.ule(r.hash(qb, kb), t);
     };
     if (facts->complete)
       return read(b, loc);
@@ -146,7 +169,7 @@ public:
         },
         [&](OpBuilder &eb, Location el) {
           RandomBuilder e(eb, el, attr);
-          scf::YieldOp::create(eb, el, e.threshold(qb, numBlocks));
+          scf::YieldOp::create(eb, el, e.pickedByRank(qb, kb, numBlocks));
         });
     return ifOp.getResult(0);
   }
@@ -203,9 +226,10 @@ Value RandomAttr::buildIsLive(OpBuilder &builder, Location loc, Value i,
     return rb.boolean(false);
   Value numBlocks = rb.numBlocks(numKeys);
   Value qb = rb.blockOf(i), kb = rb.blockOf(j);
-  Value t = rb.thresholdFor(qb, numBlocks, QueryTileFacts::lookup(*this));
-  return rb.logicalAnd(rb.inRange(kb, rb.constant(0), numBlocks),
-                       rb.ule(rb.hash(qb, kb), t));
+  Value onCandidates = rb.inRange(kb, rb.constant(0), numBlocks);
+  // Off the candidates the rank or threshold is meaningless but harmless.
+  return rb.logicalAnd(onCandidates, rb.picked(qb, kb, numBlocks,
+                                               QueryTileFacts::lookup(*this)));
 }
 
 Value RandomAttr::buildClassify(OpBuilder &builder, Location loc, Value qFirst,
@@ -244,13 +268,12 @@ Value RandomAttr::buildClassify(OpBuilder &builder, Location loc, Value qFirst,
       [&](OpBuilder &ob, Location ol, Value qbIndex, ValueRange outerSum) {
         RandomBuilder o(ob, ol, *this);
         Value qb = o.i64(qbIndex);
-        Value t = o.thresholdFor(qb, numBlocks, facts);
         auto inner = scf::ForOp::create(
             ob, ol, o.index(lo), o.index(o.add(lo, numKb)),
             arith::ConstantIndexOp::create(ob, ol, 1), outerSum,
             [&](OpBuilder &ib, Location il, Value kbIndex, ValueRange sum) {
               RandomBuilder in(ib, il, *this);
-              Value picked = in.ule(in.hash(qb, in.i64(kbIndex)), t);
+              Value picked = in.picked(qb, in.i64(kbIndex), numBlocks, facts);
               Value add = arith::ExtUIOp::create(ib, il, ib.getI64Type(),
                                                  picked);
               scf::YieldOp::create(ib, il, in.add(sum[0], add));
