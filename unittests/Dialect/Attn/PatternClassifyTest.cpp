@@ -197,3 +197,67 @@ TEST(PatternClassify, DecidesTheBlocksATilerRelyOn) {
 }
 
 } // namespace
+
+namespace {
+/// Whether the box q x k holds a live pair and whether all its pairs are.
+std::pair<bool, bool> liveness(PatternAttrInterface p, PositionRange q,
+                               PositionRange k, int64_t nq, int64_t nk) {
+  bool any = false, all = true;
+  for (int64_t i = q.begin; i < q.end; ++i)
+    for (int64_t j = k.begin; j < k.end; ++j) {
+      bool live = p.isLive(i, j, nq, nk);
+      any |= live;
+      all &= live;
+    }
+  return {any, all};
+}
+} // namespace
+
+/// With the lengths known, random classifies every box exactly: Full when
+/// every pair is live, Empty when none is, Partial only when both occur.
+TEST(PatternClassify, RandomIsExactWithKnownLengths) {
+  auto ctx = makeContext();
+  MLIRContext *c = ctx.get();
+  for (int64_t block : {1, 2, 3, 4})
+    for (int64_t perRow : {0, 1, 2, 3, 7})
+      for (int64_t seed : {0, 5, -9}) {
+        auto random = RandomAttr::get(c, block, perRow, seed);
+        for (int64_t nk : {0, 1, 5, 9, 16}) {
+          int64_t nq = 10;
+          for (int64_t qb = -3; qb < nq + 2; qb += 2)
+            for (int64_t qs : {1, 2, 5, 9})
+              for (int64_t kb = -3; kb < nk + 2; ++kb)
+                for (int64_t ks : {1, 2, 3, 6, 12}) {
+                  PositionRange q{qb, qb + qs}, k{kb, kb + ks};
+                  auto [any, all] = liveness(random, q, k, nq, nk);
+                  BlockKind want = !any  ? BlockKind::Empty
+                                   : all ? BlockKind::Full
+                                         : BlockKind::Partial;
+                  ASSERT_EQ(random.classify(q, k, nq, nk), want)
+                      << show(random) << " nk=" << nk << " q=[" << q.begin
+                      << "," << q.last() << "] k=[" << k.begin << ","
+                      << k.last() << "]";
+                }
+        }
+      }
+}
+
+/// BigBird's random blocks at the tile sizes of the CPU (64) and the GPU
+/// (128 query rows) core: every tile is decided, none is Partial.
+TEST(PatternClassify, RandomDecidesAlignedTiles) {
+  auto ctx = makeContext();
+  auto random = RandomAttr::get(ctx.get(), 64, 3, 11);
+  int64_t n = 640;
+  for (int64_t qTile : {64, 128})
+    for (int64_t q = 0; q < n; q += qTile)
+      for (int64_t k = 0; k < n; k += 64) {
+        BlockKind kind = random.classify({q, q + qTile}, {k, k + 64}, n, n);
+        if (qTile == 64)
+          ASSERT_NE(kind, BlockKind::Partial) << "q=" << q << " k=" << k;
+        auto [any, all] =
+            liveness(random, {q, q + qTile}, {k, k + 64}, n, n);
+        ASSERT_EQ(kind, !any  ? BlockKind::Empty
+                        : all ? BlockKind::Full
+                              : BlockKind::Partial);
+      }
+}

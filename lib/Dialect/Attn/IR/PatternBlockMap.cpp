@@ -374,31 +374,7 @@ static Value numCandidateBlocks(MapBuilder &mb, RandomAttr attr,
                      mb.constant(attr.getBlock()));
 }
 
-Value RandomAttr::buildClassify(OpBuilder &builder, Location loc, Value qFirst,
-                                Value qLast, Value kFirst, Value kLast,
-                                Value numQueries, Value numKeys) const {
-  MapBuilder mb(builder, loc);
-  if (getPerRow() == 0)
-    return mb.kind(BlockKind::Empty);
-  Value numBlocks = numCandidateBlocks(mb, *this, numKeys);
-  Value block = mb.constant(getBlock()), zero = mb.constant(0);
-  Value kb0 = mb.floorDiv(kFirst, block), kb1 = mb.floorDiv(kLast, block);
-  Value empty = mb.logicalOr(mb.lt(kb1, zero), mb.ge(kb0, numBlocks));
-  Value onCandidates = mb.logicalAnd(mb.ge(kb0, zero), mb.lt(kb1, numBlocks));
-  Value full =
-      mb.logicalAnd(mb.ge(mb.constant(getPerRow()), numBlocks), onCandidates);
-  // Within one query block and one key block the answer is uniform.
-  Value uniform = mb.logicalAnd(
-      mb.logicalAnd(onCandidates, mb.eq(kb0, kb1)),
-      mb.eq(mb.floorDiv(qFirst, block), mb.floorDiv(qLast, block)));
-  Value live = buildIsLive(builder, loc, qFirst, kFirst, numQueries, numKeys);
-  Value uniformKind =
-      mb.select(live, mb.kind(BlockKind::Full), mb.kind(BlockKind::Empty));
-  return mb.select(
-      empty, mb.kind(BlockKind::Empty),
-      mb.select(full, mb.kind(BlockKind::Full),
-                mb.select(uniform, uniformKind, mb.kind(BlockKind::Partial))));
-}
+// buildClassify is in PatternRandom.cpp.
 
 SmallVector<std::pair<Value, Value>>
 RandomAttr::buildKeyIntervals(OpBuilder &builder, Location loc, Value, Value,

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "attn/Dialect/Attn/IR/AttnAttrs.h"
+#include "attn/Dialect/Attn/IR/QueryTileFacts.h"
 
 #include "llvm/Support/CheckedArithmetic.h"
 
@@ -168,12 +169,29 @@ BlockKind RandomAttr::classify(PositionRange q, PositionRange k, int64_t nq,
   bool keysOnCandidates = kFirst >= 0 && kLast < numBlocks;
   if (getPerRow() >= numBlocks && keysOnCandidates)
     return BlockKind::Full;
-  // Within one query block and one key block the answer is uniform.
-  if (keysOnCandidates && kFirst == kLast &&
-      floorDiv(q.begin, getBlock()) == floorDiv(q.last(), getBlock()))
-    return isLive(q.begin, k.begin, nq, nk) ? BlockKind::Full
-                                            : BlockKind::Empty;
-  return BlockKind::Partial;
+  // Liveness depends only on (query block, key block), and the box holds a
+  // pair in every cell of its block ranges: count the picked cells (the
+  // same rule and limit as buildClassify in PatternRandom.cpp).
+  int64_t qFirst = floorDiv(q.begin, getBlock()),
+          qLast = floorDiv(q.last(), getBlock());
+  int64_t lo = std::max<int64_t>(kFirst, 0),
+          hi = std::min<int64_t>(kLast, numBlocks - 1);
+  // Differences of extreme positions could overflow: bound each side first.
+  std::optional<int64_t> numQb = llvm::checkedSub(qLast, qFirst);
+  if (!numQb || *numQb >= kRandomMaxExactCells ||
+      hi - lo >= kRandomMaxExactCells)
+    return BlockKind::Partial;
+  int64_t cells = (*numQb + 1) * (hi - lo + 1);
+  if (cells > kRandomMaxExactCells)
+    return BlockKind::Partial;
+  int64_t picked = 0;
+  for (int64_t qb = qFirst; qb <= qLast; ++qb)
+    for (int64_t kb = lo; kb <= hi; ++kb)
+      picked += isLive(qb * getBlock(), kb * getBlock(), nq, nk);
+  if (picked == 0)
+    return BlockKind::Empty;
+  return keysOnCandidates && picked == cells ? BlockKind::Full
+                                             : BlockKind::Partial;
 }
 
 BlockKind AxialAttr::classify(PositionRange q, PositionRange k, int64_t,

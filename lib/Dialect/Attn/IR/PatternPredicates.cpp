@@ -250,58 +250,7 @@ bool RandomAttr::isLive(int64_t i, int64_t j, int64_t, int64_t numKeys) const {
   return lower < getPerRow();
 }
 
-/// Builds splitmix64 on an i64 value (wrapping arithmetic).
-static Value buildSplitmix64(PredicateBuilder &pb, Value x) {
-  OpBuilder &b = pb.getBuilder();
-  Location loc = pb.getLoc();
-  auto shr = [&](Value v, int64_t s) -> Value {
-    return arith::ShRUIOp::create(b, loc, v, pb.constant(s));
-  };
-  auto xorOf = [&](Value a, Value c) -> Value {
-    return arith::XOrIOp::create(b, loc, a, c);
-  };
-  Value z = pb.add(x, pb.constant(int64_t(0x9E3779B97F4A7C15ULL)));
-  z = pb.mul(xorOf(z, shr(z, 30)), pb.constant(int64_t(0xBF58476D1CE4E5B9ULL)));
-  z = pb.mul(xorOf(z, shr(z, 27)), pb.constant(int64_t(0x94D049BB133111EBULL)));
-  return xorOf(z, shr(z, 31));
-}
-
-/// Builds randomBlockHash.
-static Value buildRandomBlockHash(PredicateBuilder &pb, int64_t seed, Value qb,
-                                  Value kb) {
-  OpBuilder &b = pb.getBuilder();
-  Location loc = pb.getLoc();
-  Value shifted = arith::ShLIOp::create(b, loc, qb, pb.constant(32));
-  Value x = arith::XOrIOp::create(
-      b, loc, arith::XOrIOp::create(b, loc, pb.constant(seed), shifted), kb);
-  return buildSplitmix64(pb, x);
-}
-
-Value RandomAttr::buildIsLive(OpBuilder &builder, Location loc, Value i,
-                              Value j, Value, Value numKeys) const {
-  PredicateBuilder pb(builder, loc);
-  Value block = pb.constant(getBlock());
-  Value numBlocks =
-      pb.floorDiv(pb.add(numKeys, pb.constant(getBlock() - 1)), block);
-  Value qb = pb.floorDiv(i, block), kb = pb.floorDiv(j, block);
-  Value mine = buildRandomBlockHash(pb, getSeed(), qb, kb);
-  // Count the candidate blocks that hash lower than the key's block.
-  auto loop = scf::ForOp::create(
-      builder, loc, pb.constant(0), numBlocks, pb.constant(1),
-      ValueRange{pb.constant(0)},
-      [&](OpBuilder &nested, Location nestedLoc, Value other,
-          ValueRange iterArgs) {
-        PredicateBuilder inner(nested, nestedLoc);
-        Value hash = buildRandomBlockHash(inner, getSeed(), qb, other);
-        Value lower = inner.cmp(arith::CmpIPredicate::ult, hash, mine);
-        Value one = arith::ExtUIOp::create(nested, nestedLoc,
-                                           nested.getI64Type(), lower);
-        scf::YieldOp::create(nested, nestedLoc,
-                             inner.add(iterArgs.front(), one));
-      });
-  Value chosen = pb.lt(loop.getResult(0), pb.constant(getPerRow()));
-  return pb.logicalAnd(pb.inRange(kb, pb.constant(0), numBlocks), chosen);
-}
+// buildIsLive is in PatternRandom.cpp.
 
 //===----------------------------------------------------------------------===//
 // axial, block_sparse

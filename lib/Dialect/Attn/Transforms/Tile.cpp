@@ -30,6 +30,7 @@
 #include "SdpaLowering.h"
 #include "SdpaTiler.h"
 
+#include "attn/Dialect/Attn/IR/QueryTileFacts.h"
 #include "attn/Dialect/Attn/Transforms/BuildUtils.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 
@@ -142,6 +143,13 @@ SmallVector<Value> SdpaTiler::run() {
   SmallVector<Value> ivs = llvm::to_vector(forall.getInductionVars());
   buildHeadValues(ivs[0], ivs[1]);
   QueryTile qt = buildQueryTile(ivs[2]);
+  // Per-query-block values of the predicates (random's thresholds), built
+  // here once so that classify and the Partial tiles' pairs only read them.
+  std::optional<int64_t> maxQueries;
+  if (!op.getQueryPositions())
+    maxQueries = qTile;
+  QueryTileFacts facts(pattern, b, loc, qt.first, qt.last, numQueries,
+                       numKeys, maxQueries);
   tile::RowState state = tile::buildInitialState(b, loc, qt.size, valueDim, ct);
   if (op.getMemoryKey())
     state = buildMemoryLoop(qt, state);
