@@ -1,11 +1,12 @@
 // Through the plugin, upstream mlir-opt has attn.sdpa's TilingInterface and
 // the transform.attn.* ops: the fused CPU pipeline as a transform script
-// gives attn-opt's pass pipeline output.
+// gives attn-opt's pass pipeline output (the script's apply_registered_pass
+// steps need the plugin's passes too).
 // REQUIRES: attn-embedding
 // RUN: mlir-opt --load-dialect-plugin=%attn_plugin %s \
 // RUN:   --transform-preload-library=transform-library-paths=%p/Inputs/tile-sdpa-script.mlir \
 // RUN:   --transform-interpreter --canonicalize | FileCheck %s --check-prefix=TILED
-// RUN: mlir-opt --load-dialect-plugin=%attn_plugin %s \
+// RUN: mlir-opt --load-dialect-plugin=%attn_plugin --load-pass-plugin=%attn_plugin %s \
 // RUN:   --transform-preload-library=transform-library-paths=%attn_src_root/test/Dialect/Attn/Inputs/cpu-fused-script.mlir \
 // RUN:   --transform-interpreter -o %t.plugin
 // RUN: attn-opt %s --attn-cpu-pipeline="mode=fused q-tile=8 kv-tile=4" -o %t.pass
