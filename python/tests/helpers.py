@@ -18,8 +18,9 @@ NP_TYPE = {"f32": np.float32, "f16": np.float16, "bf16": np.float32}
 
 
 # The CPU pipeline modes an integration test runs through: the unfused oracle and the fused
-# default (docs/Pipelines.md).
-MODES = pytest.mark.parametrize("mode", ["reference", "fused"])
+# default (docs/Pipelines.md); the tolerance of each for an element type is `mode_tol`.
+MODE_NAMES = ["reference", "fused"]
+MODES = pytest.mark.parametrize("mode", MODE_NAMES)
 
 
 def round_bf16(x):
@@ -70,12 +71,6 @@ def input_flags(directory, inputs, prefix=""):
             np.save(path, content)
         flags.append(f"--input={name}={path}")
     return flags
-
-
-
-# The attn-run modes that the integration tests of the non-core ops run in, and the tolerance
-# of each for an element type (the fused pipeline's f32 bound is the fused one, §10).
-MODES = ["reference", "fused"]
 
 
 def mode_tol(dtype, mode):

@@ -6,10 +6,10 @@ import pytest
 
 from attn_mlir import reference as ref
 from attn_mlir.run import run
-from helpers import MODES, TOL, mode_tol, as_dtype, assert_close, assert_oracle_agrees, checked_run, tensor_type
+from helpers import MODE_NAMES, TOL, mode_tol, as_dtype, assert_close, assert_oracle_agrees, checked_run, tensor_type
 
 
-@pytest.fixture(autouse=True, params=MODES)
+@pytest.fixture(autouse=True, params=MODE_NAMES)
 def pipeline_mode(request, monkeypatch):
     """Every case runs through the reference and the fused pipeline (docs/Semantics.md §10)."""
     monkeypatch.setitem(globals(), "MODE", request.param)
