@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "attn/Dialect/Attn/Transforms/GpuPipeline.h"
 
+#include "llvm/ADT/SmallPtrSet.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -254,6 +255,9 @@ struct GpuHostBuffersPass
   void elideCopiesOfArguments(func::FuncOp func) {
     SmallVector<memref::CopyOp> copies;
     func.walk([&](memref::CopyOp copy) { copies.push_back(copy); });
+    // The copies the first rewrite erases (their memory is freed: the second
+    // must not look at them).
+    llvm::SmallPtrSet<Operation *, 8> erased;
     for (memref::CopyOp copy : copies) {
       Value source = copy.getSource(), target = copy.getTarget();
       Operation *targetAlloc = target.getDefiningOp();
@@ -265,12 +269,13 @@ struct GpuHostBuffersPass
                        }) &&
           onlyFreesUntilReturn(copy)) {
         target.replaceAllUsesWith(source);
+        erased.insert(copy);
         copy->erase();
         targetAlloc->erase();
       }
     }
     for (memref::CopyOp copy : copies) {
-      if (!copy->getBlock())
+      if (erased.contains(copy))
         continue;
       Value source = copy.getSource(), target = copy.getTarget();
       BlockArgument arg = getArgumentOf(func, target);
