@@ -411,9 +411,21 @@ extern "C" void mgpuModuleUnload(CUmodule module) {
 
 extern "C" CUfunction mgpuModuleGetFunction(CUmodule module, const char *name) {
   CUfunction function = nullptr;
-  if (module && ready())
-    ATTN_CALL("mgpuModuleGetFunction", cuModuleGetFunction, &function, module,
-              name);
+  if (!ready())
+    return function;
+  // A null module is one that was never loaded: its load failed (and said so)
+  // or the module constructor of the host code never ran.
+  if (!module) {
+    char message[256];
+    std::snprintf(message, sizeof(message),
+                  "kernel '%s' requested from a GPU module that is not loaded "
+                  "(mgpuModuleGetFunction)",
+                  name ? name : "?");
+    fail(ATTN_CUDA_DRIVER_ERROR, message);
+    return function;
+  }
+  ATTN_CALL("mgpuModuleGetFunction", cuModuleGetFunction, &function, module,
+            name);
   return function;
 }
 
@@ -424,8 +436,13 @@ extern "C" void mgpuLaunchKernel(CUfunction function, intptr_t gridX,
                                  CUstream stream, void **params, void **extra,
                                  size_t /*paramsCount*/) {
   ProfileScope scope(kProfLaunch);
-  if (!function || !ready())
+  if (!ready())
     return;
+  if (!function) {
+    fail(ATTN_CUDA_DRIVER_ERROR,
+         "launch of a kernel that is not loaded (mgpuLaunchKernel)");
+    return;
+  }
   // The function's dynamic shared memory limit, raised once per size.
   if (sharedBytes > kDefaultSharedLimit) {
     State &s = state();

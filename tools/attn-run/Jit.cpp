@@ -11,6 +11,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Pass/PassManager.h"
+#include "llvm/Support/DynamicLibrary.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/WithColor.h"
@@ -179,6 +180,19 @@ attn_run::compileModule(ModuleOp module, StringRef entry, StringRef mode,
   static const StringRef runtimeLibs[] = {ATTN_C_RUNNER_UTILS, ATTN_LIBOMP};
   engineOptions.sharedLibPaths =
       ArrayRef<StringRef>(runtimeLibs).take_front(mode == "fused" ? 2 : 1);
+  // ExecutionEngine only warns about a library it cannot load and goes on
+  // without its symbols; say which one and stop instead.
+  for (StringRef path : engineOptions.sharedLibPaths) {
+    std::string message;
+    if (!llvm::sys::DynamicLibrary::getPermanentLibrary(path.str().c_str(),
+                                                        &message)
+             .isValid()) {
+      llvm::WithColor::error(llvm::errs(), "attn-run")
+          << "cannot load the run-time library " << path << ": " << message
+          << "\n";
+      return failure();
+    }
+  }
   auto engine = ExecutionEngine::create(*lowered, engineOptions,
                                         std::move(*targetMachine));
   if (!engine) {
@@ -190,6 +204,9 @@ attn_run::compileModule(ModuleOp module, StringRef entry, StringRef mode,
   (*engine)->registerSymbols(getRuntimeHooks);
   if (cuda)
     (*engine)->registerSymbols(getCudaRuntimeSymbols);
+  // The module constructors: attn-gpu-pipeline's host code loads its GPU
+  // binary in one (llvm.mlir.global_ctors), which lookupPacked never runs.
+  (*engine)->initialize();
   return std::move(*engine);
 }
 

@@ -5,10 +5,18 @@ contract (docs/Semantics.md §10). Outputs are poisoned with NaN before each run
 operand on the host, and every device allocation of the library (ATTN_CUDA_POISON=1). Prints
 a table and writes it as JSON and text.
 
+With --attn-run, each case runs as `attn-run --target=cuda` on its spec (ARTIFACTS/<case>/
+<case>.mlir, from make_cases.py --specs-only) with .npy in and out, compiled in process on every
+call: attn-run is $ATTN_RUN (bench/gpu/stage_attn_run.sh stages one for a machine without LLVM).
+
 Usage: python3 check.py ARTIFACTS [OUT_PREFIX] [--seed N] [--only NAME,...] [--max-n N]
+                        [--attn-run] [--jobs J]
+
+--jobs runs J cases at a time, each with its own generator (seeded from the seed and its index).
 """
 
 import argparse
+import concurrent.futures
 import json
 import os
 import sys
@@ -22,6 +30,18 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cases import cases, tolerance  # noqa: E402
 from attn_mlir import reference as ref  # noqa: E402
 from attn_mlir.artifact import load  # noqa: E402
+from attn_mlir.run import run  # noqa: E402
+
+
+def attn_run_case(directory, name):
+    """A callable like an artifact's: `attn-run --target=cuda` on the case's spec."""
+    spec = os.path.join(directory, f"{name}.mlir")
+    if not os.path.exists(spec):
+        raise FileNotFoundError(spec)
+
+    def call(**inputs):
+        return tuple(run(spec, inputs, mode="fused", extra_args=["--target=cuda"]))
+    return call
 
 
 def check_case(art, name, dtype, make, lengths, rng):
@@ -44,7 +64,7 @@ def check_case(art, name, dtype, make, lengths, rng):
             row["rel_error"] = float(err)
             row["status"] = "ok" if row["shape_ok"] and err <= row["tol"] else "FAIL"
         except Exception as err:  # noqa: BLE001 - reported in the table
-            row["status"] = f"error: {str(err).splitlines()[0][:200]}"
+            row["status"] = f"error: {' '.join(str(err).split())[:200]}"
         rows.append(row)
         print(json.dumps(row), flush=True)
     return rows
@@ -57,28 +77,33 @@ def main():
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--only", default="")
     parser.add_argument("--max-n", type=int, default=None, help="skip longer lengths")
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--attn-run", action="store_true",
+                        help="run each spec with attn-run --target=cuda instead of its artifact")
     args = parser.parse_args()
     seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "little")
     print(f"seed {seed}", flush=True)
-    rng = np.random.default_rng(seed)
     only = set(filter(None, args.only.split(",")))
-    rows = []
-    for name, dtype, (_, make), lengths in cases():
-        if only and name not in only:
-            continue
+
+    def one(index, name, dtype, make, lengths):
+        rng = np.random.default_rng([seed, index]) if args.jobs > 1 else shared_rng
         directory = os.path.join(args.artifacts, name)
-        if not os.path.exists(os.path.join(directory, "manifest.json")):
-            rows.append({"case": name, "dtype": dtype, "n": None,
-                         "status": "no artifact (did not compile)"})
-            continue
+        if not args.attn_run and not os.path.exists(os.path.join(directory, "manifest.json")):
+            return [{"case": name, "dtype": dtype, "n": None,
+                     "status": "no artifact (did not compile)"}]
         try:
-            art = load(directory)
+            art = attn_run_case(directory, name) if args.attn_run else load(directory)
         except Exception as err:  # noqa: BLE001 - reported in the table
-            rows.append({"case": name, "dtype": dtype, "n": None,
-                         "status": f"load failed: {err}"})
-            continue
+            return [{"case": name, "dtype": dtype, "n": None, "status": f"load failed: {err}"}]
         lengths = [n for n in lengths if args.max_n is None or n <= args.max_n]
-        rows += check_case(art, name, dtype, make, lengths, rng)
+        return check_case(art, name, dtype, make, lengths, rng)
+
+    shared_rng = np.random.default_rng(seed)
+    todo = [(index, name, dtype, make, lengths)
+            for index, (name, dtype, (_, make), lengths) in enumerate(cases())
+            if not only or name in only]
+    with concurrent.futures.ThreadPoolExecutor(max(1, args.jobs)) as pool:
+        rows = [row for rows in pool.map(lambda case: one(*case), todo) for row in rows]
     lines = [f"{'case':30} {'N':>5} {'rel error':>10} {'tol':>7} {'NaN':>6} {'call ms':>9}  status"]
     for r in rows:
         lines.append(f"{r['case']:30} {str(r.get('n')):>5} {r.get('rel_error', float('nan')):10.2e} "

@@ -4,7 +4,10 @@ length N dynamic), into OUT/<case>/ (manifest.json, lib<case>.so, libattn_cuda_r
 
 The inputs and float64 references are drawn on the GPU machine by check.py at run time.
 
+With --specs-only, only OUT/<case>/<case>.mlir is written: what check.py --attn-run runs.
+
 Usage: python3 make_cases.py OUT [--attn-compile PATH] [--only NAME,...] [--target cpu]
+                             [--specs-only]
 """
 
 import argparse
@@ -24,6 +27,7 @@ def main():
                                                                 "attn-compile"))
     parser.add_argument("--only", default="", help="comma-separated case names")
     parser.add_argument("--target", default="cuda", help="cpu: a dry run of check.py here")
+    parser.add_argument("--specs-only", action="store_true", help="write the specs, no artifacts")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     only = set(filter(None, args.only.split(",")))
@@ -37,6 +41,8 @@ def main():
         spec = os.path.join(directory, f"{name}.mlir")
         with open(spec, "w") as f:
             f.write(ir)
+        if args.specs_only:
+            continue
         result = subprocess.run([args.attn_compile, spec, f"--target={args.target}", "-o",
                                  directory],
                                 capture_output=True, text=True)
@@ -47,6 +53,8 @@ def main():
             print(name, "does not compile:", result.stderr.strip().splitlines()[-1:], flush=True)
         else:
             print(name, "ok", flush=True)
+    if args.specs_only:
+        return
     print(f"{len(failed)} cases do not compile: {', '.join(failed)}" if failed else
           "every case compiles")
 
