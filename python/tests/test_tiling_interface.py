@@ -237,13 +237,14 @@ func.func @f(%q: tensor<2x4x9x8xf32>, %k: tensor<2x2x14x8xf32>, %v: tensor<2x2x1
 
 
 @pytest.mark.parametrize("sizes,forall", [(3, "split-forall"), (4, "split-for"),
-                                          ((2, 4), "heads-then-split")])
+                                          ((2, 4), "heads-then-split"), ([1, 2, 4], False)])
 @pytest.mark.parametrize("mode", ["reference", "fused"])
 def test_split_kv_memory_random_segments(sizes, forall, mode):
     """Split-KV of an op with memory, segments, a mask and a BigBird-like pattern with random
     blocks: the memory keys count once (in the merge), each split draws the random blocks of
     the whole op (Nk = 14, 7 candidate blocks), and the segments leave some rows with memory
-    keys only."""
+    keys only. The last case tiles batch, head and query instead (segments sliced by batch and
+    query)."""
     rng = np.random.default_rng(8)
     q, k, v = rand(rng, 2, 4, 9, 8), rand(rng, 2, 2, 14, 8), rand(rng, 2, 2, 14, 6)
     mk, mv = rand(rng, 2, 3, 8), rand(rng, 2, 3, 6)
