@@ -5,7 +5,9 @@
 Each case covers operands that depend on the tiled dims: GQA heads (a head tile of whole groups,
 and one inside a group), mask and bias broadcast, positions (explicit and the default ones that a
 query tile must keep global), memory, span, lse, a score_mod that reads %b, %h, %i and %j, and a
-bottom-right causal pattern whose offset depends on Nq."""
+bottom-right causal pattern whose offset depends on Nq. Split-KV (the partial reduction over
+keys) also covers memory (counted once, by the merge), segments and a random pattern (drawn
+from the whole op's key blocks: a block_sparse layout in each split)."""
 
 import pathlib
 import subprocess
@@ -15,7 +17,7 @@ import numpy as np
 import pytest
 
 from attn_mlir import reference as ref
-from attn_mlir.patterns import Causal, Window
+from attn_mlir.patterns import Causal, Global, Random, Window
 from attn_mlir.run import AttnRunError, attn_run_path, run
 from helpers import assert_close
 
@@ -215,6 +217,46 @@ def test_split_kv_positions_span(sizes, forall, mode):
                    max_span=6.0)
     check(SPLIT_POSITIONS_IR, [q, k, v, np.zeros((1, 4, 9, 8), np.float32), qp, kp, z], [exp],
           sizes, forall, mode)
+
+
+SPLIT_MEMORY_RANDOM_IR = """
+func.func @f(%q: tensor<2x4x9x8xf32>, %k: tensor<2x2x14x8xf32>, %v: tensor<2x2x14x6xf32>,
+             %o: tensor<2x4x9x6xf32>, %mk: tensor<2x3x8xf32>, %mv: tensor<2x3x6xf32>,
+             %m: tensor<9x14xi1>, %qs: tensor<2x9xi32>, %ks: tensor<2x14xi64>)
+    -> (tensor<2x4x9x6xf32>, tensor<2x4x9xf32>) {
+  %r, %lse = attn.sdpa ins(%q, %k, %v : tensor<2x4x9x8xf32>, tensor<2x2x14x8xf32>, tensor<2x2x14x6xf32>)
+      outs(%o : tensor<2x4x9x6xf32>) mask(%m : tensor<9x14xi1>)
+      memory(%mk, %mv : tensor<2x3x8xf32>, tensor<2x3x6xf32>)
+      segments(%qs, %ks : tensor<2x9xi32>, tensor<2x14xi64>)
+      pattern(#attn.union<[#attn.window<left = 1, right = 1>, #attn.global<first = 1>,
+                           #attn.random<block = 2, per_row = 2, seed = 7>]>)
+      -> tensor<2x4x9x6xf32>, tensor<2x4x9xf32>
+  return %r, %lse : tensor<2x4x9x6xf32>, tensor<2x4x9xf32>
+}
+"""
+
+
+@pytest.mark.parametrize("sizes,forall", [(3, "split-forall"), (4, "split-for"),
+                                          ((2, 4), "heads-then-split"), ([1, 2, 4], False)])
+@pytest.mark.parametrize("mode", ["reference", "fused"])
+def test_split_kv_memory_random_segments(sizes, forall, mode):
+    """Split-KV of an op with memory, segments, a mask and a BigBird-like pattern with random
+    blocks: the memory keys count once (in the merge), each split draws the random blocks of
+    the whole op (Nk = 14, 7 candidate blocks), and the segments leave some rows with memory
+    keys only. The last case tiles batch, head and query instead (segments sliced by batch and
+    query)."""
+    rng = np.random.default_rng(8)
+    q, k, v = rand(rng, 2, 4, 9, 8), rand(rng, 2, 2, 14, 8), rand(rng, 2, 2, 14, 6)
+    mk, mv = rand(rng, 2, 3, 8), rand(rng, 2, 3, 6)
+    m = rng.random((9, 14)) < 0.8
+    qs = np.sort(rng.integers(0, 3, (2, 9)), axis=-1).astype(np.int32)
+    ks = np.sort(rng.integers(0, 3, (2, 14)), axis=-1).astype(np.int64)
+    pattern = Window(1, 1) | Global(first=1) | Random(block=2, per_row=2, seed=7)
+    exp, lse = ref.sdpa(q, k, v, pattern=pattern, mask=m, memory=(mk, mv), segments=(qs, ks),
+                        return_lse=True)
+    check(SPLIT_MEMORY_RANDOM_IR,
+          [q, k, v, np.zeros((2, 4, 9, 6), np.float32), mk, mv, m, qs, ks], [exp, lse], sizes,
+          forall, mode)
 
 
 FUSE_IR = """

@@ -110,22 +110,24 @@ module attributes {transform.with_named_sequence} {
 
 // -----
 
-func.func @split_memory(%q: tensor<1x1x8x8xf32>, %mk: tensor<1x2x8xf32>, %o: tensor<1x1x8x8xf32>)
-    -> tensor<1x1x8x8xf32> {
-  // expected-error @below {{with memory cannot be split over keys: each split would count the memory keys again}}
+// A random pattern draws from the whole op's ceil(Nk / block) key blocks: a
+// key split needs static Nq and Nk (and no positions) to get them as a
+// block_sparse layout.
+func.func @split_random_dynamic(%q: tensor<1x1x?x8xf32>, %o: tensor<1x1x?x8xf32>) -> tensor<1x1x?x8xf32> {
+  // expected-error @below {{with a random pattern can be split over keys only with static Nq and Nk and without positions}}
   // expected-error @below {{to tile operation}}
   // expected-error @below {{failed to generate tiling loops}}
-  %r = attn.sdpa ins(%q, %q, %q : tensor<1x1x8x8xf32>, tensor<1x1x8x8xf32>, tensor<1x1x8x8xf32>)
-      outs(%o : tensor<1x1x8x8xf32>) memory(%mk, %mk : tensor<1x2x8xf32>, tensor<1x2x8xf32>)
-      -> tensor<1x1x8x8xf32>
-  return %r : tensor<1x1x8x8xf32>
+  %r = attn.sdpa ins(%q, %q, %q : tensor<1x1x?x8xf32>, tensor<1x1x?x8xf32>, tensor<1x1x?x8xf32>)
+      outs(%o : tensor<1x1x?x8xf32>) pattern(#attn.random<block = 2, per_row = 1, seed = 3>)
+      -> tensor<1x1x?x8xf32>
+  return %r : tensor<1x1x?x8xf32>
 }
 
 module attributes {transform.with_named_sequence} {
   transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
     %op = transform.structured.match ops{["attn.sdpa"]} in %root : (!transform.any_op) -> !transform.any_op
-    // expected-error @below {{could not tile reduction}}
-    %f:2, %s, %c, %l = transform.structured.tile_reduction_using_forall %op by num_threads = [0, 0, 0, 2]
+    // expected-error @below {{failed to tile using partial reduction}}
+    %f:2, %s, %c, %l = transform.structured.tile_reduction_using_for %op by tile_sizes = [0, 0, 0, 4]
         : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
     transform.yield
   }
@@ -133,12 +135,14 @@ module attributes {transform.with_named_sequence} {
 
 // -----
 
-func.func @split_random(%q: tensor<1x1x8x8xf32>, %o: tensor<1x1x8x8xf32>) -> tensor<1x1x8x8xf32> {
-  // expected-error @below {{with a random pattern cannot be split over keys: the pattern depends on Nk}}
+func.func @split_random_positions(%q: tensor<1x1x8x8xf32>, %o: tensor<1x1x8x8xf32>,
+                                  %p: tensor<1x1x8xi64>) -> tensor<1x1x8x8xf32> {
+  // expected-error @below {{with a random pattern can be split over keys only with static Nq and Nk and without positions}}
   // expected-error @below {{to tile operation}}
   // expected-error @below {{failed to generate tiling loops}}
   %r = attn.sdpa ins(%q, %q, %q : tensor<1x1x8x8xf32>, tensor<1x1x8x8xf32>, tensor<1x1x8x8xf32>)
-      outs(%o : tensor<1x1x8x8xf32>) pattern(#attn.random<block = 2, per_row = 1, seed = 3>)
+      outs(%o : tensor<1x1x8x8xf32>) positions(%p, %p : tensor<1x1x8xi64>, tensor<1x1x8xi64>)
+      pattern(#attn.union<[#attn.causal, #attn.random<block = 2, per_row = 1, seed = 3>]>)
       -> tensor<1x1x8x8xf32>
   return %r : tensor<1x1x8x8xf32>
 }
@@ -149,6 +153,61 @@ module attributes {transform.with_named_sequence} {
     // expected-error @below {{failed to tile using partial reduction}}
     %f:2, %s, %c, %l = transform.structured.tile_reduction_using_for %op by tile_sizes = [0, 0, 0, 4]
         : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}
+
+// -----
+
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    // expected-error @below {{expects q_tile and kv_tile of 64 or 128 (the Hopper core's tiles), but got 32 and 64}}
+    transform.attn.map_to_gpu_core %root {q_tile = 32} : !transform.any_op
+    transform.yield
+  }
+}
+
+// -----
+
+func.func @gpu_not_module(%a: tensor<4xf32>) -> tensor<4xf32> {
+  return %a : tensor<4xf32>
+}
+
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %f = transform.structured.match ops{["func.func"]} in %root : (!transform.any_op) -> !transform.any_op
+    // expected-error @below {{expects builtin.module targets, but got func.func}}
+    transform.attn.map_to_gpu_core %f : !transform.any_op
+    transform.yield
+  }
+}
+
+// -----
+
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.consumed}) {
+    // expected-error @below {{attn-gpu-pipeline: format must be fatbin, bin or isa, but got 'ptx'}}
+    transform.attn.lower_to_gpu %root {format = "ptx"} : !transform.any_op
+    transform.yield
+  }
+}
+
+// -----
+
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.consumed}) {
+    // expected-error @below {{attn-gpu-pipeline: abi must be host or device, but got 'shared'}}
+    transform.attn.lower_to_gpu %root {abi = "shared"} : !transform.any_op
+    transform.yield
+  }
+}
+
+// -----
+
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.consumed}) {
+    // expected-error @below {{expects opt_level in 0..3, but got 4}}
+    transform.attn.lower_to_gpu %root {opt_level = 4} : !transform.any_op
     transform.yield
   }
 }

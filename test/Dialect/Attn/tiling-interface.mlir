@@ -1,5 +1,6 @@
-// attn.sdpa implements TilingInterface over (batch, head, query); the tiles
-// are attn.sdpa on slices. Numerics: python/tests/test_tiling_interface.py.
+// attn.sdpa implements TilingInterface over (batch, head, query), and
+// PartialReductionOpInterface over keys (split-KV); the tiles are attn.sdpa
+// on slices. Numerics: python/tests/test_tiling_interface.py.
 // RUN: attn-opt %s --transform-interpreter --canonicalize -split-input-file | FileCheck %s
 
 // GQA (4 query heads over 2 KV heads), head tiles of 2 = one group: the KV
@@ -142,6 +143,44 @@ module attributes {transform.with_named_sequence} {
   transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
     %op = transform.structured.match ops{["attn.sdpa"]} in %root : (!transform.any_op) -> !transform.any_op
     %f:2, %s, %c, %l = transform.structured.tile_reduction_using_forall %op by num_threads = [0, 0, 0, 3]
+        : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}
+
+// -----
+
+// Split-KV with memory and a random pattern: the splits have no memory (the
+// merge adds the memory keys once: the op on zero keys, merged as one more
+// split), and each split sees the random blocks of the whole op (Nk = 8: 4
+// candidate blocks) as a block_sparse layout over global positions.
+// CHECK-LABEL: func.func @split_kv_memory_random
+// CHECK: scf.forall
+// CHECK:   attn.sdpa ins({{.*}} : tensor<1x1x6x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>)
+// CHECK-NOT: memory
+// CHECK-SAME: positions(
+// CHECK-SAME: pattern(#attn.union<[#attn.window<left = 0, right = 0>, #attn.block_sparse<block = [2, 2], layout = dense<{{\[\[}}
+// CHECK-SAME: : tensor<3x4xi1>>]>)
+// CHECK: attn.sdpa ins({{.*}} : tensor<1x1x6x8xf32>, tensor<1x1x0x8xf32>, tensor<1x1x0x8xf32>)
+// CHECK-SAME: memory(
+// CHECK-NOT: pattern
+// CHECK-SAME: -> tensor<1x1x6x8xf32>, tensor<1x1x6xf32>
+// CHECK: linalg.generic
+// CHECK: math.log
+func.func @split_kv_memory_random(%q: tensor<1x1x6x8xf32>, %k: tensor<1x1x8x8xf32>,
+                                  %o: tensor<1x1x6x8xf32>, %mk: tensor<1x2x8xf32>)
+    -> tensor<1x1x6x8xf32> {
+  %r = attn.sdpa ins(%q, %k, %k : tensor<1x1x6x8xf32>, tensor<1x1x8x8xf32>, tensor<1x1x8x8xf32>)
+      outs(%o : tensor<1x1x6x8xf32>) memory(%mk, %mk : tensor<1x2x8xf32>, tensor<1x2x8xf32>)
+      pattern(#attn.union<[#attn.window<left = 0, right = 0>, #attn.random<block = 2, per_row = 1, seed = 5>]>)
+      -> tensor<1x1x6x8xf32>
+  return %r : tensor<1x1x6x8xf32>
+}
+
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %op = transform.structured.match ops{["attn.sdpa"]} in %root : (!transform.any_op) -> !transform.any_op
+    %f:2, %s, %c, %l = transform.structured.tile_reduction_using_forall %op by num_threads = [0, 0, 0, 2]
         : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
     transform.yield
   }

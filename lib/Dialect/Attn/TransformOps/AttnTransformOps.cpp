@@ -11,14 +11,19 @@
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Dialect/Attn/Transforms/BuildUtils.h"
 #include "attn/Dialect/Attn/Transforms/Decompositions.h"
+#include "attn/Dialect/Attn/Transforms/GpuPipeline.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/OpenMP/OpenMPDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -197,6 +202,16 @@ void PrepareTileLoopsOp::getEffects(
   transform::modifiesPayload(effects);
 }
 
+/// Refuses (with a diagnostic on `transform`) a target that is not a
+/// builtin.module.
+static bool isModuleTarget(Operation *transform, Operation *target) {
+  if (isa<ModuleOp>(target))
+    return true;
+  transform->emitOpError() << "expects builtin.module targets, but got "
+                           << target->getName();
+  return false;
+}
+
 DiagnosedSilenceableFailure
 LowerToCpuOp::apply(transform::TransformRewriter &,
                     transform::TransformResults &,
@@ -211,16 +226,74 @@ LowerToCpuOp::apply(transform::TransformRewriter &,
   return runPasses(
       *this, state, getTarget(),
       [&](OpPassManager &pm) { buildCpuBackend(pm, options); },
-      [&](Operation *target) {
-        if (isa<ModuleOp>(target))
-          return true;
-        emitOpError() << "expects builtin.module targets, but got "
-                      << target->getName();
-        return false;
-      });
+      [&](Operation *target) { return isModuleTarget(*this, target); });
 }
 
 void LowerToCpuOp::getEffects(
+    SmallVectorImpl<MemoryEffects::EffectInstance> &effects) {
+  transform::consumesHandle(getTargetMutable(), effects);
+  transform::modifiesPayload(effects);
+}
+
+//===----------------------------------------------------------------------===//
+// transform.attn.map_to_gpu_core and transform.attn.lower_to_gpu
+//===----------------------------------------------------------------------===//
+
+DiagnosedSilenceableFailure
+MapToGpuCoreOp::apply(transform::TransformRewriter &,
+                      transform::TransformResults &,
+                      transform::TransformState &state) {
+  auto isTile = [](int64_t v) { return v == 64 || v == 128; };
+  if (!isTile(getQTile()) || !isTile(getKvTile()))
+    return emitDefiniteFailure()
+           << "expects q_tile and kv_tile of 64 or 128 (the Hopper core's "
+              "tiles), but got "
+           << getQTile() << " and " << getKvTile();
+  return runPasses(
+      *this, state, getTarget(),
+      [&](OpPassManager &pm) {
+        buildGpuCoreSteps(pm, getQTile(), getKvTile());
+      },
+      [&](Operation *target) { return isModuleTarget(*this, target); });
+}
+
+void MapToGpuCoreOp::getEffects(
+    SmallVectorImpl<MemoryEffects::EffectInstance> &effects) {
+  transform::onlyReadsHandle(getTargetMutable(), effects);
+  transform::modifiesPayload(effects);
+}
+
+DiagnosedSilenceableFailure
+LowerToGpuOp::apply(transform::TransformRewriter &,
+                    transform::TransformResults &,
+                    transform::TransformState &state) {
+  GpuPipelineOptions options;
+  options.chip = getChip().str();
+  options.features = getFeatures().str();
+  options.toolkit = getToolkit().str();
+  options.optLevel = getOptLevel();
+  options.format = getFormat().str();
+  options.blockSize = getBlockSize();
+  options.abi = getAbi().str();
+  // The pipeline's checks; its tile options are map_to_gpu_core's.
+  options.qTile = 128;
+  options.kvTile = 64;
+  if (getOptLevel() < 0 || getOptLevel() > 3)
+    return emitDefiniteFailure()
+           << "expects opt_level in 0..3, but got " << getOptLevel();
+  std::string message;
+  if (failed(verifyGpuPipelineOptions(options, [&](const Twine &text) {
+        message = text.str();
+        return failure();
+      })))
+    return emitDefiniteFailure() << message;
+  return runPasses(
+      *this, state, getTarget(),
+      [&](OpPassManager &pm) { buildGpuBackend(pm, options); },
+      [&](Operation *target) { return isModuleTarget(*this, target); });
+}
+
+void LowerToGpuOp::getEffects(
     SmallVectorImpl<MemoryEffects::EffectInstance> &effects) {
   transform::consumesHandle(getTargetMutable(), effects);
   transform::modifiesPayload(effects);
@@ -243,6 +316,10 @@ public:
     declareGeneratedDialect<arith::ArithDialect>();
     declareGeneratedDialect<bufferization::BufferizationDialect>();
     declareGeneratedDialect<cf::ControlFlowDialect>();
+    declareGeneratedDialect<gpu::GPUDialect>();
+    declareGeneratedDialect<NVVM::NVVMDialect>();
+    declareGeneratedDialect<nvgpu::NVGPUDialect>();
+    declareGeneratedDialect<math::MathDialect>();
     declareGeneratedDialect<LLVM::LLVMDialect>();
     declareGeneratedDialect<linalg::LinalgDialect>();
     declareGeneratedDialect<memref::MemRefDialect>();

@@ -47,11 +47,15 @@ static bool hasHopperCore(StringRef chip) { return chip == "sm_90a"; }
 /// into the kernel and dropped.
 static void addClaimingSteps(OpPassManager &pm,
                              const GpuPipelineOptions &options) {
-  if (!hasHopperCore(options.chip))
-    return;
+  if (hasHopperCore(options.chip))
+    buildGpuCoreSteps(pm, options.qTile, options.kvTile);
+}
+
+void mlir::attn::buildGpuCoreSteps(OpPassManager &pm, int64_t qTile,
+                                   int64_t kvTile) {
   AttnGpuSdpaCoreOptions coreOptions;
-  coreOptions.qTile = options.qTile;
-  coreOptions.kvTile = options.kvTile;
+  coreOptions.qTile = qTile;
+  coreOptions.kvTile = kvTile;
   coreOptions.claim = true;
   pm.addPass(createAttnGpuSdpaCore(coreOptions));
   pm.addPass(createInlinerPass());
@@ -90,16 +94,10 @@ struct GpuBufferDeallocationPass
 };
 } // namespace
 
-/// Step 2: the general path, down to outlined kernels and synchronous host
-/// code with async tokens.
+/// Step 2, after the attn lowering: linalg on tensors down to outlined
+/// kernels and synchronous host code with async tokens.
 static void addGeneralPath(OpPassManager &pm,
                            const GpuPipelineOptions &options) {
-  AttnDecomposeOptions decomposeOptions;
-  decomposeOptions.computeType = "f32";
-  pm.addPass(createAttnDecompose(decomposeOptions));
-  AttnLowerToLinalgOptions lowerOptions;
-  lowerOptions.computeType = "f32";
-  pm.addPass(createAttnLowerToLinalg(lowerOptions));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 
@@ -179,8 +177,14 @@ static void addNvvmLowering(OpPassManager &pm,
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
-LogicalResult mlir::attn::buildGpuPipeline(
-    OpPassManager &pm, const GpuPipelineOptions &options,
+void mlir::attn::buildGpuBackend(OpPassManager &pm,
+                                 const GpuPipelineOptions &options) {
+  addGeneralPath(pm, options);
+  addNvvmLowering(pm, options);
+}
+
+LogicalResult mlir::attn::verifyGpuPipelineOptions(
+    const GpuPipelineOptions &options,
     function_ref<LogicalResult(const Twine &)> errorHandler) {
   StringRef format = options.format;
   if (format != "fatbin" && format != "bin" && format != "isa")
@@ -206,11 +210,25 @@ LogicalResult mlir::attn::buildGpuPipeline(
     return errorHandler("attn-gpu-pipeline: abi must be host or device, but "
                         "got '" +
                         options.abi + "'");
+  return success();
+}
+
+LogicalResult mlir::attn::buildGpuPipeline(
+    OpPassManager &pm, const GpuPipelineOptions &options,
+    function_ref<LogicalResult(const Twine &)> errorHandler) {
+  if (failed(verifyGpuPipelineOptions(options, errorHandler)))
+    return failure();
   if (options.abi == "device")
     pm.addPass(createGpuDeviceResultsPass());
   addClaimingSteps(pm, options);
-  addGeneralPath(pm, options);
-  addNvvmLowering(pm, options);
+  // The general path: every op left, on the reference lowering (f32).
+  AttnDecomposeOptions decomposeOptions;
+  decomposeOptions.computeType = "f32";
+  pm.addPass(createAttnDecompose(decomposeOptions));
+  AttnLowerToLinalgOptions lowerOptions;
+  lowerOptions.computeType = "f32";
+  pm.addPass(createAttnLowerToLinalg(lowerOptions));
+  buildGpuBackend(pm, options);
   return success();
 }
 

@@ -17,8 +17,14 @@
 //   o = sum_s w_s o_s / sum_s w_s  (0 when no split has a live key),
 //   lse = m + log sum_s w_s  (-inf likewise),
 //
-// in f32. The key tile is built by buildSdpaTile (SdpaTiling.cpp), which
-// keeps mask, bias, positions, GQA and score_mod global.
+// in f32. The key tile is built by buildSdpaTile (SdpaTile.cpp), which
+// keeps mask, bias, positions, segments, GQA and score_mod global, and
+// rewrites a random pattern (which draws from the whole op's key blocks) as
+// the block_sparse layout it selects (static Nq and Nk, no positions
+// operands; otherwise the split is refused with a diagnostic). Memory keys
+// are left out of every split: the merge computes their part once (the op
+// on zero keys, buildSdpaMemoryPart) and merges it with the splits' like
+// one more split.
 //
 //===----------------------------------------------------------------------===//
 #include "SdpaTiling.h"
@@ -186,7 +192,7 @@ struct SdpaPartialReductionModel
       return failure();
     auto sdpa = cast<SdpaOp>(op);
     FailureOr<SdpaTileOp> tile =
-        buildSdpaTile(b, sdpa, offsets, sizes, /*withLse=*/true);
+        buildSdpaTile(b, sdpa, offsets, sizes, /*keySplit=*/true);
     if (failed(tile))
       return failure();
     Value o = tile->op.getResult(), lse = tile->op.getLse();
@@ -293,6 +299,32 @@ struct SdpaPartialReductionModel
                                              MergeBuilder::widen(nb, nl, a[0]));
           return arith::AddFOp::create(nb, nl, a[4], term).getResult();
         });
+    // lse = m + log sum (-inf when no split has a live key).
+    auto splitsLse = [&]() {
+      AffineMap id3 = mb.map(3, {0, 1, 2});
+      return mb.generic(
+          {max, sum}, tensor::EmptyOp::create(b, loc, rows, b.getF32Type()),
+          {id3, id3, id3}, iterators(3, false),
+          [](OpBuilder &nb, Location nl, ValueRange a) {
+            Value zero =
+                arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(0));
+            Value none = arith::CmpFOp::create(
+                nb, nl, arith::CmpFPredicate::OEQ, a[1], zero);
+            Value v = arith::AddFOp::create(nb, nl, a[0],
+                                            math::LogOp::create(nb, nl, a[1]));
+            return arith::SelectOp::create(nb, nl, none, a[0], v).getResult();
+          });
+    };
+    Value lse;
+    if (sdpa.getMemoryKey()) {
+      // The memory keys, left out of every split, count once: their own
+      // (o, lse) merged with those of the splits.
+      FailureOr<SdpaOp> memory = buildSdpaMemoryPart(b, sdpa);
+      if (failed(memory))
+        return failure();
+      std::tie(o, lse) = mergeTwo(b, loc, memory->getResult(),
+                                  memory->getLse(), o, splitsLse());
+    }
     // Into the op's destination, in its element type.
     AffineMap id4 = mb.map(4, {0, 1, 2, 3});
     Value result =
@@ -305,19 +337,8 @@ struct SdpaPartialReductionModel
     SmallVector<Operation *> ops = {result.getDefiningOp()};
     SmallVector<Value> replacements = {result};
     if (Value lseResult = sdpa.getLse()) {
-      AffineMap id3 = mb.map(3, {0, 1, 2});
-      Value lse = mb.generic(
-          {max, sum}, tensor::EmptyOp::create(b, loc, rows, b.getF32Type()),
-          {id3, id3, id3}, iterators(3, false),
-          [](OpBuilder &nb, Location nl, ValueRange a) {
-            Value zero =
-                arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(0));
-            Value none = arith::CmpFOp::create(
-                nb, nl, arith::CmpFPredicate::OEQ, a[1], zero);
-            Value v = arith::AddFOp::create(nb, nl, a[0],
-                                            math::LogOp::create(nb, nl, a[1]));
-            return arith::SelectOp::create(nb, nl, none, a[0], v).getResult();
-          });
+      if (!lse)
+        lse = splitsLse();
       if (lse.getType() != lseResult.getType())
         lse = tensor::CastOp::create(b, loc, lseResult.getType(), lse);
       replacements.push_back(lse);

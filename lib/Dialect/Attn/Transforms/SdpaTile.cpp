@@ -12,6 +12,9 @@
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/Verifier.h"
+
+#include <algorithm>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -244,10 +247,105 @@ static SdpaOp withLseResult(OpBuilder &b, SdpaOp op) {
 
 } // namespace
 
+/// The largest block_sparse layout (cells) that a random pattern is
+/// rewritten into for a key split.
+static constexpr int64_t kMaxRandomLayoutCells = int64_t(1) << 24;
+
+/// `pattern` with each random part replaced by the block_sparse layout of
+/// the key blocks it draws for the whole op (Nq and Nk of `q` and `k`), so
+/// that a key split, whose own Nk differs, sees the same pairs. Needs static
+/// Nq and Nk and no positions operands (then the tile's positions are the
+/// global rows and columns, inside the layout).
+static FailureOr<Attribute> randomAsLayout(OpBuilder &b, SdpaOp op,
+                                           Attribute pattern,
+                                           ArrayRef<OpFoldResult> q,
+                                           ArrayRef<OpFoldResult> k) {
+  std::optional<int64_t> nq = getConstantIntValue(q[2]),
+                         nk = getConstantIntValue(k[2]);
+  if (!nq || !nk || op.getQueryPositions())
+    return op.emitOpError(
+        "with a random pattern can be split over keys only with static Nq "
+        "and Nk and without positions: its key blocks are drawn from the "
+        "ceil(Nk / block) blocks of the whole op, which a split sees as a "
+        "block_sparse layout built at compile time");
+  bool tooLarge = false;
+  Attribute result = pattern.replace([&](RandomAttr random) -> Attribute {
+    int64_t block = random.getBlock();
+    int64_t rows = *nq / block + (*nq % block != 0);
+    int64_t cols = random.getNumCandidateBlocks(*nk);
+    if (rows * cols > kMaxRandomLayoutCells) {
+      tooLarge = true;
+      return random;
+    }
+    // Row qb: the per_row candidates with the smallest hashes.
+    SmallVector<bool> bits(rows * cols, false);
+    SmallVector<std::pair<uint64_t, int64_t>> ranked(cols);
+    int64_t chosen = std::min<int64_t>(random.getPerRow(), cols);
+    for (int64_t qb = 0; qb < rows; ++qb) {
+      for (int64_t kb = 0; kb < cols; ++kb)
+        ranked[kb] = {splitmix64(uint64_t(random.getSeed()) ^
+                                 (uint64_t(qb) << 32) ^ uint64_t(kb)),
+                      kb};
+      std::partial_sort(ranked.begin(), ranked.begin() + chosen, ranked.end());
+      for (int64_t c = 0; c < chosen; ++c)
+        bits[qb * cols + ranked[c].second] = true;
+    }
+    auto type = RankedTensorType::get({rows, cols}, b.getI1Type());
+    return BlockSparseAttr::get(b.getContext(), {block, block},
+                                DenseIntElementsAttr::get(type, bits));
+  });
+  if (tooLarge)
+    return op.emitOpError()
+           << "with a random pattern can be split over keys only when its "
+              "block layout (ceil(Nq / block) x ceil(Nk / block)) has at most "
+           << kMaxRandomLayoutCells << " blocks";
+  return result;
+}
+
+FailureOr<SdpaOp> mlir::attn::detail::buildSdpaMemoryPart(OpBuilder &b,
+                                                          SdpaOp sdpa) {
+  Location loc = sdpa.getLoc();
+  SmallVector<Operation *> unused;
+  OpFoldResult zero = b.getIndexAttr(0);
+  auto noKeys = [&](Value v) {
+    SmallVector<OpFoldResult> full = dims(b, loc, v);
+    return slice(b, loc, v, {zero, zero, zero, zero},
+                 {full[0], full[1], zero, full[3]}, unused);
+  };
+  Value key = noKeys(sdpa.getKey()), value = noKeys(sdpa.getValue());
+  auto part = cast<SdpaOp>(b.clone(*sdpa));
+  if (!part.getLse())
+    part = withLseResult(b, part);
+  part.getKeyMutable().assign(key);
+  part.getValueMutable().assign(value);
+  // One range at a time: a range holds the operand offsets of its time.
+  part.getMaskMutable().clear();
+  part.getBiasMutable().clear();
+  part.getQueryPositionsMutable().clear();
+  part.getKeyPositionsMutable().clear();
+  part.getSpanMutable().clear();
+  part.getQuerySegmentsMutable().clear();
+  part.getKeySegmentsMutable().clear();
+  part.removePatternAttr();
+  part.removeRampAttr();
+  part.removeMaxSpanAttr();
+  part.getScoreMod().dropAllReferences();
+  part.getScoreMod().getBlocks().clear();
+  part.getResult().setType(part.getInit().getType());
+  auto init = cast<RankedTensorType>(part.getInit().getType());
+  part.getLse().setType(
+      RankedTensorType::get(init.getShape().take_front(3), b.getF32Type()));
+  if (failed(verify(part))) {
+    part->erase();
+    return failure();
+  }
+  return part;
+}
+
 FailureOr<SdpaTileOp>
 mlir::attn::detail::buildSdpaTile(OpBuilder &b, SdpaOp sdpa,
                                   ArrayRef<OpFoldResult> offsets,
-                                  ArrayRef<OpFoldResult> sizes, bool withLse) {
+                                  ArrayRef<OpFoldResult> sizes, bool keySplit) {
   Operation *op = sdpa;
   Location loc = op->getLoc();
   SdpaTile t;
@@ -256,16 +354,18 @@ mlir::attn::detail::buildSdpaTile(OpBuilder &b, SdpaOp sdpa,
   SmallVector<OpFoldResult> q = dims(b, loc, sdpa.getQuery());
   SmallVector<OpFoldResult> k = dims(b, loc, sdpa.getKey());
   bool queryTiled = !isWhole(t.q, t.sq, sdpa.getQuery(), 2);
-  bool keyTiled = !isWhole(t.k, t.sk, sdpa.getKey(), 2);
-  if (keyTiled && sdpa.getMemoryKey())
+  bool keyTiled = keySplit || !isWhole(t.k, t.sk, sdpa.getKey(), 2);
+  if (keyTiled && !keySplit && sdpa.getMemoryKey())
     return sdpa.emitOpError(
-        "with memory cannot be split over keys: each split would count the "
-        "memory keys again");
+        "with memory can be split over keys only as a partial reduction "
+        "(split-KV), whose merge counts the memory keys once");
   Attribute pattern = sdpa.getPatternAttr();
-  if (keyTiled && pattern && hasPart(pattern, /*random=*/true))
-    return sdpa.emitOpError(
-        "with a random pattern cannot be split over keys: the pattern "
-        "depends on Nk");
+  if (keyTiled && pattern && hasPart(pattern, /*random=*/true)) {
+    FailureOr<Attribute> fixed = randomAsLayout(b, sdpa, pattern, q, k);
+    if (failed(fixed))
+      return failure();
+    pattern = *fixed;
+  }
   FailureOr<std::pair<OpFoldResult, OpFoldResult>> kv =
       kvHeadRange(b, loc, sdpa, t.h, t.sh);
   if (failed(kv))
@@ -312,7 +412,9 @@ mlir::attn::detail::buildSdpaTile(OpBuilder &b, SdpaOp sdpa,
       set(range[0], sliceBroadcast(b, loc, range[0].get(), t, slices));
   for (MutableOperandRange range :
        {sdpa.getMemoryKeyMutable(), sdpa.getMemoryValueMutable()})
-    if (range.size() == 1) {
+    if (range.size() == 1 && keySplit) {
+      set(range[0], Value()); // Dropped: the merge adds the memory keys.
+    } else if (range.size() == 1) {
       SmallVector<OpFoldResult> full = dims(b, loc, range[0].get());
       set(range[0], slice(b, loc, range[0].get(), {t.kvh, zero, zero},
                           {t.skv, full[1], full[2]}, slices));
@@ -329,6 +431,12 @@ mlir::attn::detail::buildSdpaTile(OpBuilder &b, SdpaOp sdpa,
   if (sdpa.getSpan())
     set(sdpa.getSpanMutable()[0],
         slice(b, loc, sdpa.getSpan(), {t.h}, {t.sh}, slices));
+  for (auto [range, isQuery] :
+       {std::make_pair(sdpa.getQuerySegmentsMutable(), true),
+        std::make_pair(sdpa.getKeySegmentsMutable(), false)})
+    if (range.size() == 1)
+      set(range[0], slice(b, loc, range[0].get(), {t.b, isQuery ? t.q : t.k},
+                          {t.sb, isQuery ? t.sq : t.sk}, slices));
   for (OpOperand &operand : op->getOpOperands())
     if (!tiled.count(operand.getOperandNumber()))
       return op->emitOpError("cannot be tiled: operand ")
@@ -344,10 +452,15 @@ mlir::attn::detail::buildSdpaTile(OpBuilder &b, SdpaOp sdpa,
   }
 
   auto tiledOp = cast<SdpaOp>(b.clone(*op));
-  if (withLse && !tiledOp.getLse())
+  if (keySplit && !tiledOp.getLse())
     tiledOp = withLseResult(b, tiledOp);
   for (OpOperand &operand : tiledOp->getOpOperands())
-    operand.set(tiled.lookup(operand.getOperandNumber()));
+    if (Value v = tiled.lookup(operand.getOperandNumber()))
+      operand.set(v);
+  if (keySplit && tiledOp.getMemoryKey()) {
+    tiledOp.getMemoryKeyMutable().clear();
+    tiledOp.getMemoryValueMutable().clear();
+  }
   if (qpos) {
     tiledOp.getQueryPositionsMutable().assign(qpos);
     tiledOp.getKeyPositionsMutable().assign(kpos);

@@ -9,6 +9,7 @@
 //   mask, bias           every dim that is not statically 1, by the
 //                        dimension of [B, H, Nq, Nk] it is aligned with
 //   positions            [b, (h | kvh | :), i or j]        span  [h]
+//   segments             [b, i or j]
 //
 // where kvh is the range of KV heads that the head tile reads (GQA: query
 // head h reads KV head h / (H / Hkv)). A head tile either covers whole
@@ -27,8 +28,10 @@
 // * `#attn.causal<bottom_right>` depends on Nq and Nk: with static lengths
 //   its offset is rebased (`offset + Nk - Nq`) for a query or key tile; with
 //   dynamic lengths such a tile is refused; a random pattern (which depends
-//   on Nk) and memory (which every key split would count again) are refused
-//   for key tiles.
+//   on Nk) is rewritten for key splits as the block_sparse layout it draws
+//   (static Nq and Nk without positions operands; refused otherwise), and
+//   memory is left out of key splits, whose merge counts it once
+//   (SdpaSplitKv.cpp).
 //
 // The key dimension is the reduction dimension of the domain: tiling it is
 // split-KV, through PartialReductionOpInterface (SdpaSplitKv.cpp); tiled as a
@@ -80,7 +83,7 @@ struct SdpaTilingModel
           "with transform.structured.tile_reduction_using_for or "
           "tile_reduction_using_forall (PartialReductionOpInterface)");
     FailureOr<SdpaTileOp> tiled =
-        buildSdpaTile(b, sdpa, offsets, sizes, /*withLse=*/false);
+        buildSdpaTile(b, sdpa, offsets, sizes, /*keySplit=*/false);
     if (failed(tiled))
       return failure();
     return TilingResult{{tiled->op},

@@ -32,12 +32,21 @@ struct SdpaTileOp {
 };
 
 /// Builds the attn.sdpa of the tile at `offsets` / `sizes` (four dims) of
-/// `op`'s iteration domain at the builder's insertion point; with
-/// `withLse` the tile has an lse result even if `op` has none. Fails with a
-/// diagnostic on `op` when the tile cannot be one attn.sdpa.
+/// `op`'s iteration domain at the builder's insertion point. With
+/// `keySplit` the tile is one key split of a partial reduction (split-KV):
+/// it has an lse result even if `op` has none, and no memory (the merge adds
+/// the memory keys once, see buildSdpaMemoryPart). Fails with a diagnostic
+/// on `op` when the tile cannot be one attn.sdpa.
 FailureOr<SdpaTileOp> buildSdpaTile(OpBuilder &b, SdpaOp op,
                                     ArrayRef<OpFoldResult> offsets,
-                                    ArrayRef<OpFoldResult> sizes, bool withLse);
+                                    ArrayRef<OpFoldResult> sizes,
+                                    bool keySplit);
+
+/// The attention of every query of `op` (which has memory) over its memory
+/// keys alone, with an lse result: `op` on zero keys, without the operands
+/// and attributes that only touch the keys (mask, bias, positions, span,
+/// segments, pattern, score_mod), which the memory keys ignore.
+FailureOr<SdpaOp> buildSdpaMemoryPart(OpBuilder &b, SdpaOp op);
 
 /// Whether [offset, offset + size) is all of dim `dim` of `tensor`
 /// (statically: a constant, or a tensor.dim of that dim).

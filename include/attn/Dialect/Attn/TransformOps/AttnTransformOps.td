@@ -115,4 +115,62 @@ def Attn_LowerToCpuOp : Attn_TransformOp<"lower_to_cpu"> {
   let assemblyFormat = "$target attr-dict `:` type($target)";
 }
 
+def Attn_MapToGpuCoreOp : Attn_TransformOp<"map_to_gpu_core"> {
+  let summary = "Lowers the attn.sdpa ops that the Hopper core takes to its kernels";
+  let description = [{
+    The claiming step of `attn-gpu-pipeline` for `chip = "sm_90a"`: runs
+    `attn-gpu-sdpa-core{claim q-tile=... kv-tile=...}` on each target, which
+    must be a `builtin.module`, then the inliner and `symbol-dce` for the
+    kernels' pattern helpers. Every `attn.sdpa` the core supports (bf16 or
+    f16, head dim 64 or 128; docs/GPU.md) becomes a `gpu.launch_func` of a
+    kernel in `gpu.module @attn_gpu`; the other ops are left for
+    `transform.attn.decompose`, `transform.attn.lower_to_linalg` and
+    `transform.attn.lower_to_gpu`. Leave it out for a chip other than
+    sm_90a, as the pipeline does. The handle is only read; handles to ops
+    inside the module are invalid afterwards.
+
+    ```mlir
+    transform.attn.map_to_gpu_core %module {q_tile = 128, kv_tile = 64} : !transform.any_op
+    ```
+  }];
+  let arguments = (ins TransformHandleTypeInterface:$target,
+                       DefaultValuedAttr<I64Attr, "128">:$q_tile,
+                       DefaultValuedAttr<I64Attr, "64">:$kv_tile);
+  let assemblyFormat = "$target attr-dict `:` type($target)";
+}
+
+def Attn_LowerToGpuOp : Attn_TransformOp<"lower_to_gpu"> {
+  let summary = "Maps linalg on tensors to GPU kernels in a gpu.binary and host code in the LLVM dialect";
+  let description = [{
+    Runs on each target, which must be a `builtin.module`, the steps of
+    `attn-gpu-pipeline` that follow the attn lowering: canonicalize and cse,
+    bufferization and buffer deallocation, device buffers
+    (`attn-gpu-host-buffers{abi}`), linalg to parallel loops split into
+    blocks of `block_size` threads, one `gpu.launch` per loop nest, kernel
+    outlining, the NVVM lowering for `chip` / `features` / `opt_level` and
+    the `gpu.binary` in `format` (`fatbin`, `bin`: with ptxas from
+    `toolkit`; `isa`: PTX, no toolkit). The options are those of the
+    pipeline, with the same defaults and checks. After
+    `transform.attn.map_to_gpu_core` (sm_90a), `transform.attn.decompose`
+    and `transform.attn.lower_to_linalg` of the `attn.sdpa` ops left (both
+    with compute type f32), the module is the one `attn-gpu-pipeline` makes;
+    with `abi = "device"`, first apply the registered pass
+    `attn-gpu-device-results`, as the pipeline does. The handle is
+    consumed: handles to ops inside the module are invalid afterwards.
+
+    ```mlir
+    transform.attn.lower_to_gpu %module {chip = "sm_90a", format = "isa"} : !transform.any_op
+    ```
+  }];
+  let arguments = (ins TransformHandleTypeInterface:$target,
+                       DefaultValuedStrAttr<StrAttr, "sm_90a">:$chip,
+                       DefaultValuedStrAttr<StrAttr, "+ptx80">:$features,
+                       DefaultValuedStrAttr<StrAttr, "/usr/local/cuda">:$toolkit,
+                       DefaultValuedAttr<I64Attr, "3">:$opt_level,
+                       DefaultValuedStrAttr<StrAttr, "fatbin">:$format,
+                       DefaultValuedAttr<I64Attr, "128">:$block_size,
+                       DefaultValuedStrAttr<StrAttr, "host">:$abi);
+  let assemblyFormat = "$target attr-dict `:` type($target)";
+}
+
 #endif // ATTN_DIALECT_ATTN_TRANSFORMOPS_ATTNTRANSFORMOPS_TD

@@ -66,6 +66,23 @@ LogicalResult
 buildGpuPipeline(OpPassManager &pm, const GpuPipelineOptions &options,
                  function_ref<LogicalResult(const Twine &)> errorHandler);
 
+/// The checks of `attn-gpu-pipeline`'s options (format, chip, block-size,
+/// the Hopper core's tiles, abi); reports the first failure to
+/// `errorHandler`.
+LogicalResult verifyGpuPipelineOptions(
+    const GpuPipelineOptions &options,
+    function_ref<LogicalResult(const Twine &)> errorHandler);
+
+/// The claiming step of the Hopper core (chip sm_90a): attn-gpu-sdpa-core
+/// with `claim` (the attn.sdpa ops it supports become its kernels, the
+/// others stay), then the inliner and symbol-dce for its pattern helpers.
+void buildGpuCoreSteps(OpPassManager &pm, int64_t qTile, int64_t kvTile);
+
+/// The steps of `attn-gpu-pipeline` after the attn lowering: linalg on
+/// tensors through bufferization, device buffers, one gpu.launch per loop
+/// nest, the NVVM lowering and the gpu.binary; `options` must be valid.
+void buildGpuBackend(OpPassManager &pm, const GpuPipelineOptions &options);
+
 /// `attn-gpu-host-buffers`: after bufferization, moves every buffer of each
 /// function to the device. The function's arguments and results stay host
 /// memrefs: arguments are copied to device buffers on entry, results are
