@@ -74,6 +74,11 @@ typedef struct AttnArtifact {
 /// manifest that is not one of an attn artifact, a library that does not
 /// load or lacks a symbol, no CUDA driver). Release it with
 /// attnArtifactClose either way.
+///
+/// attnCompileArtifact may write into a directory whose artifact is open
+/// (its files are replaced, not overwritten), but the dynamic loader shares
+/// a library by its path: close every handle on the directory before
+/// opening it again, or the new handle runs the old library.
 MLIR_CAPI_EXPORTED AttnArtifact attnArtifactOpen(MlirStringRef directory);
 
 /// Whether `artifact` was opened (false for a failed open or a null handle).

@@ -27,6 +27,7 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -63,8 +64,27 @@ struct Writer {
   LogicalResult copySupportFiles();
   LogicalResult link(StringRef object, StringRef library);
   LogicalResult writeManifest(llvm::json::Array entries, StringRef path);
+  LogicalResult replace(StringRef temp, StringRef path);
 };
 } // namespace
+
+/// A temporary name next to `path`, unique to this process.
+static std::string getTempPath(StringRef path) {
+  return (path + ".tmp" + Twine(llvm::sys::Process::getProcessId())).str();
+}
+
+/// Renames `temp` to `path`. Every file of the directory is written under a
+/// temporary name and renamed into place: a process that has the previous
+/// library (or libomp.so.5) loaded keeps its mapping of the old file, which
+/// writing in place would change under it.
+LogicalResult Writer::replace(StringRef temp, StringRef path) {
+  if (std::error_code ec = llvm::sys::fs::rename(temp, path)) {
+    llvm::sys::fs::remove(temp);
+    return fail("cannot rename '" + temp + "' to '" + path +
+                "': " + ec.message());
+  }
+  return success();
+}
 
 /// The manifest name of an element type, or "" when it is not supported.
 static std::string getDtypeName(Type type) {
@@ -240,10 +260,11 @@ LogicalResult Writer::copySupportFiles() {
   SmallString<256> to(outputDir);
   llvm::sys::path::append(to, isCuda() ? "libattn_cuda_runtime.so"
                                        : "libomp.so.5");
-  if (std::error_code ec = llvm::sys::fs::copy_file(from, to))
-    return fail("cannot copy the " + what + " " + from + " to '" + to +
+  std::string temp = getTempPath(to);
+  if (std::error_code ec = llvm::sys::fs::copy_file(from, temp))
+    return fail("cannot copy the " + what + " " + from + " to '" + temp +
                 "': " + ec.message());
-  return success();
+  return replace(temp, to);
 }
 
 /// Links the object into `library`.
@@ -256,7 +277,7 @@ LogicalResult Writer::link(StringRef object, StringRef library) {
   SmallVector<std::string> args = {driver,
                                    "-shared",
                                    "-o",
-                                   library.str(),
+                                   getTempPath(library),
                                    object.str(),
                                    "-Wl,--whole-archive",
                                    getSupportFile(SupportFile::Archive),
@@ -270,10 +291,12 @@ LogicalResult Writer::link(StringRef object, StringRef library) {
   std::string message;
   int rc = llvm::sys::ExecuteAndWait(driver, argRefs, std::nullopt, {}, 0, 0,
                                      &message);
-  if (rc != 0)
+  if (rc != 0) {
+    llvm::sys::fs::remove(args[3]);
     return fail("linking '" + library + "' with " + driver + " failed (exit " +
                 Twine(rc) + ")" + (message.empty() ? "" : ": " + message));
-  return success();
+  }
+  return replace(args[3], library);
 }
 
 LogicalResult Writer::writeManifest(llvm::json::Array entries,
@@ -294,12 +317,22 @@ LogicalResult Writer::writeManifest(llvm::json::Array entries,
                                            {"features", options.features.getValue()},
                                            {"format", options.format.getValue()},
                                            {"abi", options.gpuAbi.getValue()}}});
-  std::error_code ec;
-  llvm::raw_fd_ostream os(path, ec);
-  if (ec)
-    return fail("cannot write '" + path + "': " + ec.message());
-  os << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
-  return success();
+  std::string temp = getTempPath(path);
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(temp, ec);
+    if (ec)
+      return fail("cannot write '" + temp + "': " + ec.message());
+    os << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
+    os.close();
+    if (os.has_error()) {
+      std::string message = os.error().message();
+      os.clear_error();
+      llvm::sys::fs::remove(temp);
+      return fail("cannot write '" + temp + "': " + message);
+    }
+  }
+  return replace(temp, path);
 }
 
 /// What lowering and translating for `target` needs beyond the dialects a

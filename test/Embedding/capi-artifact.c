@@ -4,7 +4,9 @@
  * (attnArtifactOpen) and called at two lengths, N=16 and N=37, from the one
  * compile (attnArtifactCall), and once through the entry's address
  * (attnArtifactLookup); each result is compared with attention computed in
- * double precision (Inputs/sdpa-check.h). Then the failures: bad compile
+ * double precision (Inputs/sdpa-check.h). A dense variant compiled into the
+ * same directory after the close is what the next open runs. Then the
+ * failures: bad compile
  * targets and options, missing and bad artifact directories, an unknown
  * entry, a descriptor with a wrong static size, null pointers. With --cuda
  * DIR: a cuda artifact compiles without a GPU, and opening it without a
@@ -29,6 +31,8 @@
  * CHECK: null descriptor: @sdpa_causal, argument #2 ('arg2'): the descriptor pointer is null
  * CHECK: no dimension 4: -2, argument 'arg0' has rank 4, not a dimension 4
  * CHECK: after a good call: ''
+ * CHECK: compile dense: ok
+ * CHECK: call N=16 dense: max abs error {{.*}} against the float64 reference (bound 1e-05): ok
  *
  * CHECK: open missing: '{{.*}}missing' is not a directory (an artifact is the directory that attn-compile -o or attnCompileArtifact wrote)
  * CHECK: open empty: cannot read '{{.*}}empty/manifest.json': No such file or directory
@@ -60,19 +64,30 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static const char *kSource =
+/* The spec, before and after the pattern clause. */
+static const char *kSourceHead =
     "func.func @sdpa_causal(%q: tensor<2x2x?x8xf32>,\n"
     "    %k: tensor<2x1x?x8xf32>, %v: tensor<2x1x?x8xf32>,\n"
     "    %o: tensor<2x2x?x8xf32>) -> tensor<2x2x?x8xf32> {\n"
     "  %r = attn.sdpa ins(%q, %k, %v : tensor<2x2x?x8xf32>,\n"
     "      tensor<2x1x?x8xf32>, tensor<2x1x?x8xf32>)\n"
-    "      outs(%o : tensor<2x2x?x8xf32>) pattern(#attn.causal)\n"
+    "      outs(%o : tensor<2x2x?x8xf32>)";
+static const char *kSourceTail =
+    "\n"
     "      -> tensor<2x2x?x8xf32>\n"
     "  return %r : tensor<2x2x?x8xf32>\n"
     "}\n";
 
 static MlirStringRef str(const char *s) {
   return mlirStringRefCreateFromCString(s);
+}
+
+/* The spec, causal or dense. */
+static MlirModule parseSpec(MlirContext ctx, int causal) {
+  static char source[1024];
+  snprintf(source, sizeof(source), "%s%s%s", kSourceHead,
+           causal ? " pattern(#attn.causal)" : "", kSourceTail);
+  return mlirModuleCreateParse(ctx, str(source));
 }
 
 static char path[4096];
@@ -90,18 +105,19 @@ static void freeResult(AttnArtifact artifact, const Memref4 *result) {
 }
 
 /* Calls the entry on inputs of length n and checks the result. */
-static int callAndCheck(AttnArtifact artifact, int64_t n) {
+static int callAndCheck(AttnArtifact artifact, int64_t n, int causal) {
   Memref4 in[4], result;
   makeInputs(n, in);
   void *args[] = {&result, &in[0], &in[1], &in[2], &in[3]};
   char label[32];
-  snprintf(label, sizeof(label), "call N=%lld", (long long)n);
+  snprintf(label, sizeof(label), "call N=%lld%s", (long long)n,
+           causal ? "" : " dense");
   if (mlirLogicalResultIsFailure(
           attnArtifactCall(artifact, str("sdpa_causal"), args))) {
     printf("%s: %s\n", label, attnArtifactGetError(artifact));
     return 1;
   }
-  int status = compareSdpaCausal(label, n, &result);
+  int status = compareSdpa(label, n, &result, causal);
   freeResult(artifact, &result);
   return status;
 }
@@ -225,12 +241,24 @@ static int runCpu(MlirModule module, const char *dir) {
     return 1;
   }
   describeArtifact(artifact);
-  int status = callAndCheck(artifact, 16) | callAndCheck(artifact, 37);
+  int status = callAndCheck(artifact, 16, 1) | callAndCheck(artifact, 37, 1);
   SdpaCausalFn fn =
       (SdpaCausalFn)attnArtifactLookup(artifact, str("sdpa_causal"));
   status |= fn ? checkSdpaCausal("lookup N=16", fn) : 1;
   callErrors(artifact);
   attnArtifactClose(artifact);
+
+  /* Compiled again into the same directory, after the close: the new
+   * library is loaded, the old one's files are replaced, not overwritten
+   * (the process still maps libomp.so.5). */
+  MlirModule dense = parseSpec(mlirModuleGetContext(module), /*causal=*/0);
+  if (!compile(dense, "cpu", "name=sdpa", dir, "cpu", "dense"))
+    status = 1;
+  mlirModuleDestroy(dense);
+  artifact = attnArtifactOpen(str(join(dir, "cpu")));
+  status |= attnArtifactIsOpen(artifact) ? callAndCheck(artifact, 16, 0) : 1;
+  attnArtifactClose(artifact);
+
   openErrors(dir);
 
   /* Compile failures: diagnostics through the context, nothing written. */
@@ -267,7 +295,7 @@ int main(int argc, char **argv) {
   attnRegisterAllDialects(registry);
   MlirContext ctx = mlirContextCreateWithRegistry(registry, false);
   mlirDialectRegistryDestroy(registry);
-  MlirModule module = mlirModuleCreateParse(ctx, str(kSource));
+  MlirModule module = parseSpec(ctx, /*causal=*/1);
   if (mlirModuleIsNull(module)) {
     printf("parse failed\n");
     return 1;

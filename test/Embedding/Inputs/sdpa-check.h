@@ -67,11 +67,12 @@ static void makeInputs(int64_t n, Memref4 descriptors[4]) {
   descriptors[3] = describe(o, H, n);
 }
 
-/* Compares `result` (of the inputs of makeInputs(n)) with causal GQA in
- * double precision and prints "<label>: max abs error E against the float64
- * reference (bound 1e-05): ok" (or FAILED). Returns 0 when within bound. */
-static int compareSdpaCausal(const char *label, int64_t n,
-                             const Memref4 *result) {
+/* Compares `result` (of the inputs of makeInputs(n)) with GQA in double
+ * precision, causal or dense, and prints "<label>: max abs error E against
+ * the float64 reference (bound 1e-05): ok" (or FAILED). Returns 0 when
+ * within bound. */
+static int compareSdpa(const char *label, int64_t n, const Memref4 *result,
+                       int causal) {
   if (result->sizes[0] != B || result->sizes[1] != H ||
       result->sizes[2] != n || result->sizes[3] != D) {
     printf("%s: result shape %lldx%lldx%lldx%lld, expected %dx%dx%lldx%d\n",
@@ -86,7 +87,8 @@ static int compareSdpaCausal(const char *label, int64_t n,
       int kvh = h / (H / HKV);
       for (int i = 0; i < n; ++i) {
         double s[NMAX], max = -INFINITY, sum = 0.0;
-        for (int j = 0; j <= i; ++j) { /* causal: j <= i */
+        int last = causal ? i : (int)n - 1; /* causal: j <= i */
+        for (int j = 0; j <= last; ++j) {
           s[j] = 0.0;
           for (int d = 0; d < D; ++d)
             s[j] += (double)AT(q, H, n, b, h, i, d) * AT(k, HKV, n, b, kvh, j, d);
@@ -94,11 +96,11 @@ static int compareSdpaCausal(const char *label, int64_t n,
           if (s[j] > max)
             max = s[j];
         }
-        for (int j = 0; j <= i; ++j)
+        for (int j = 0; j <= last; ++j)
           sum += exp(s[j] - max);
         for (int d = 0; d < D; ++d) {
           double ref = 0.0;
-          for (int j = 0; j <= i; ++j)
+          for (int j = 0; j <= last; ++j)
             ref += exp(s[j] - max) / sum * AT(v, HKV, n, b, kvh, j, d);
           float got =
               result->aligned[result->offset + b * result->strides[0] +
@@ -122,7 +124,7 @@ static int checkSdpaCausal(const char *label, SdpaCausalFn fn) {
   Memref4 in[4], result;
   makeInputs(N, in);
   fn(&result, &in[0], &in[1], &in[2], &in[3]);
-  return compareSdpaCausal(label, N, &result);
+  return compareSdpa(label, N, &result, /*causal=*/1);
 }
 
 #endif /* ATTN_TEST_EMBEDDING_SDPA_CHECK_H */
