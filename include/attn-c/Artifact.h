@@ -47,7 +47,7 @@ extern "C" {
 /// Failures (a bad target or option, an unknown entry, an argument that is
 /// not a ranked tensor, a pipeline or link error) return failure and are
 /// reported through the context's diagnostic handlers; nothing is written
-/// unless the lowering succeeded.
+/// unless the lowering succeeded. A null module fails without a diagnostic.
 MLIR_CAPI_EXPORTED MlirLogicalResult attnCompileArtifact(
     MlirModule module, MlirStringRef target, MlirStringRef options,
     MlirStringRef outputDir);
@@ -77,8 +77,9 @@ typedef struct AttnArtifact {
 ///
 /// attnCompileArtifact may write into a directory whose artifact is open
 /// (its files are replaced, not overwritten), but the dynamic loader shares
-/// a library by its path: close every handle on the directory before
-/// opening it again, or the new handle runs the old library.
+/// a library by its path: while a handle on the old library is open,
+/// opening the new one fails ("... was replaced after another handle of
+/// this process loaded it ..."); close the old handles first.
 MLIR_CAPI_EXPORTED AttnArtifact attnArtifactOpen(MlirStringRef directory);
 
 /// Whether `artifact` was opened (false for a failed open or a null handle).

@@ -2,6 +2,7 @@
 #include "attn/Artifact/LoadedArtifact.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
@@ -9,6 +10,7 @@
 #include "llvm/Support/Path.h"
 
 #include <dlfcn.h>
+#include <mutex>
 #include <utility>
 
 using namespace mlir;
@@ -134,6 +136,8 @@ LoadedArtifact::open(StringRef directory) {
 
   SmallString<256> libraryPath(directory);
   llvm::sys::path::append(libraryPath, *libraryName);
+  if (llvm::Error err = artifact->registerLibrary(libraryPath))
+    return std::move(err);
   artifact->library = dlopen(libraryPath.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!artifact->library)
     return makeError("cannot load '" + libraryPath + "': " + dlerror());
@@ -170,9 +174,50 @@ LoadedArtifact::open(StringRef directory) {
   return artifact;
 }
 
+namespace {
+/// The libraries of the open artifacts by real path, with the identity of
+/// the file when it was loaded and the number of handles on it.
+struct LoadedLibraries {
+  std::mutex mutex;
+  llvm::StringMap<std::pair<llvm::sys::fs::UniqueID, unsigned>> byPath;
+};
+} // namespace
+
+static LoadedLibraries &getLoadedLibraries() {
+  static LoadedLibraries libraries;
+  return libraries;
+}
+
+llvm::Error LoadedArtifact::registerLibrary(StringRef path) {
+  SmallString<256> real;
+  llvm::sys::fs::UniqueID id;
+  // A missing file is dlopen's to report.
+  if (llvm::sys::fs::real_path(path, real) ||
+      llvm::sys::fs::getUniqueID(real, id))
+    return llvm::Error::success();
+  LoadedLibraries &loaded = getLoadedLibraries();
+  std::lock_guard<std::mutex> lock(loaded.mutex);
+  auto [it, inserted] = loaded.byPath.try_emplace(real, id, 0);
+  if (!inserted && it->second.first != id)
+    return makeError("'" + path +
+                     "' was replaced after another handle of this process "
+                     "loaded it, and that handle is still open: the dynamic "
+                     "loader would return the old library; close it first");
+  ++it->second.second;
+  registeredPath = real.str().str();
+  return llvm::Error::success();
+}
+
 LoadedArtifact::~LoadedArtifact() {
   if (library)
     dlclose(library);
+  if (registeredPath.empty())
+    return;
+  LoadedLibraries &loaded = getLoadedLibraries();
+  std::lock_guard<std::mutex> lock(loaded.mutex);
+  auto it = loaded.byPath.find(registeredPath);
+  if (it != loaded.byPath.end() && --it->second.second == 0)
+    loaded.byPath.erase(it);
 }
 
 llvm::Expected<const ArtifactEntry &>

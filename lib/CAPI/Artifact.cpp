@@ -20,6 +20,9 @@ using namespace mlir::attn;
 MlirLogicalResult attnCompileArtifact(MlirModule module, MlirStringRef target,
                                       MlirStringRef options,
                                       MlirStringRef outputDir) {
+  // No context to report to.
+  if (mlirModuleIsNull(module))
+    return mlirLogicalResultFailure();
   ModuleOp moduleOp = unwrap(module);
   auto error = [&](const Twine &message) {
     emitError(moduleOp.getLoc()) << "attnCompileArtifact: " << message;

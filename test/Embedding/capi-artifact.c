@@ -32,7 +32,9 @@
  * CHECK: no dimension 4: -2, argument 'arg0' has rank 4, not a dimension 4
  * CHECK: after a good call: ''
  * CHECK: compile dense: ok
+ * CHECK: open replaced while open: '{{.*}}libsdpa.so' was replaced after another handle of this process loaded it, and that handle is still open: the dynamic loader would return the old library; close it first
  * CHECK: call N=16 dense: max abs error {{.*}} against the float64 reference (bound 1e-05): ok
+ * CHECK: null module: failed
  *
  * CHECK: open missing: '{{.*}}missing' is not a directory (an artifact is the directory that attn-compile -o or attnCompileArtifact wrote)
  * CHECK: open empty: cannot read '{{.*}}empty/manifest.json': No such file or directory
@@ -246,18 +248,25 @@ static int runCpu(MlirModule module, const char *dir) {
       (SdpaCausalFn)attnArtifactLookup(artifact, str("sdpa_causal"));
   status |= fn ? checkSdpaCausal("lookup N=16", fn) : 1;
   callErrors(artifact);
-  attnArtifactClose(artifact);
 
-  /* Compiled again into the same directory, after the close: the new
-   * library is loaded, the old one's files are replaced, not overwritten
-   * (the process still maps libomp.so.5). */
+  /* Compiled again into the same directory while open: the files are
+   * replaced, not overwritten (the process maps the library and
+   * libomp.so.5); opening the new library while the old is loaded fails,
+   * after the close it is what runs. */
   MlirModule dense = parseSpec(mlirModuleGetContext(module), /*causal=*/0);
   if (!compile(dense, "cpu", "name=sdpa", dir, "cpu", "dense"))
     status = 1;
   mlirModuleDestroy(dense);
+  openFails("replaced while open", join(dir, "cpu"));
+  attnArtifactClose(artifact);
   artifact = attnArtifactOpen(str(join(dir, "cpu")));
   status |= attnArtifactIsOpen(artifact) ? callAndCheck(artifact, 16, 0) : 1;
   attnArtifactClose(artifact);
+  printf("null module: %s\n",
+         mlirLogicalResultIsFailure(attnCompileArtifact(
+             (MlirModule){NULL}, str("cpu"), str(""), str(dir)))
+             ? "failed"
+             : "ok");
 
   openErrors(dir);
 

@@ -46,7 +46,9 @@ public:
 
   /// Reads `directory`/manifest.json and loads the library it names. For a
   /// cuda artifact the CUDA driver is loaded too, and its absence is an
-  /// error.
+  /// error. The dynamic loader shares a library by path: opening a library
+  /// that was replaced (recompiled) while a handle on the old one is open
+  /// fails rather than run the old code.
   static llvm::Expected<std::unique_ptr<LoadedArtifact>>
   open(llvm::StringRef directory);
   ~LoadedArtifact();
@@ -69,10 +71,15 @@ public:
 
 private:
   LoadedArtifact() = default;
+  /// Counts this handle as one on the library at `path`; fails when another
+  /// open handle loaded an older file of that path.
+  llvm::Error registerLibrary(llvm::StringRef path);
 
   std::string directory;
   std::string target;
   std::vector<ArtifactEntry> entries;
+  /// The real path of the library, once registered.
+  std::string registeredPath;
   void *library = nullptr;
   void (*freeFunction)(void *) = nullptr;
   int (*cudaGetStatus)() = nullptr;
