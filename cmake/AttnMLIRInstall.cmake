@@ -16,7 +16,7 @@ set(ATTN_INSTALL_PACKAGE_DIR lib/cmake/AttnMLIR)
 
 # Libraries exported as AttnMLIR::<name>. The C API library and the plugin
 # join when they are built.
-set(ATTN_EXPORTED_TARGETS AttnIR AttnTransforms)
+set(ATTN_EXPORTED_TARGETS AttnIR AttnTransforms AttnArtifact)
 foreach(target AttnCAPI AttnPlugin)
   if(TARGET ${target})
     list(APPEND ATTN_EXPORTED_TARGETS ${target})
@@ -31,6 +31,12 @@ install(TARGETS ${ATTN_EXPORTED_TARGETS}
   LIBRARY DESTINATION lib
   ARCHIVE DESTINATION lib
   RUNTIME DESTINATION bin)
+
+# What libAttnArtifact.so links into (the support archive) or copies next to
+# (the CUDA runtime) the artifacts it writes; it looks for them next to
+# itself.
+install(TARGETS attn_cuda_runtime LIBRARY DESTINATION lib)
+install(TARGETS attn_artifact_support ARCHIVE DESTINATION lib)
 
 # Tools; each is installed when this tree builds it.
 foreach(tool attn-opt attn-run attn-compile attn-lsp-server)

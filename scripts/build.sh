@@ -14,4 +14,5 @@ if [ ! -f "$build/build.ninja" ]; then
 fi
 ninja -C "$build" attn-opt attn-run attn-compile AttnUnitTests
 # test/Embedding: the mlir-opt plugin, the language server, the C API tests.
-ninja -C "$build" AttnPlugin attn-lsp-server attn-capi-test attn-capi-compile attn-capi-jit
+ninja -C "$build" AttnPlugin attn-lsp-server attn-capi-test attn-capi-compile attn-capi-jit \
+  attn-capi-artifact

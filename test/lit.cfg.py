@@ -28,7 +28,8 @@ if os.path.exists("/usr/local/cuda/bin/ptxas"):
 # sanitizer builds do not have: such tests require "attn-embedding".
 llvm_config.add_tool_substitutions(["mlir-opt"], [config.llvm_tools_dir])
 llvm_config.add_tool_substitutions(
-    ["attn-lsp-server", "attn-capi-test", "attn-capi-compile", "attn-capi-jit"],
+    ["attn-lsp-server", "attn-capi-test", "attn-capi-compile", "attn-capi-jit",
+     "attn-capi-artifact"],
     [config.attn_tools_dir])
 llvm_config.add_tool_substitutions(["llc"], [config.llvm_tools_dir])
 config.substitutions.append(("%cc", config.cmake_c_compiler))

@@ -16,21 +16,15 @@
 
 #include "AttnCudaRuntime.h"
 
+#include "attn/Artifact/Artifact.h"
+
 #include "attn/Dialect/Attn/IR/AttnDialect.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
-#include "attn/Dialect/Attn/Transforms/GpuPipeline.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 
-#include "mlir/AsmParser/AsmParser.h"
-#include "mlir/AsmParser/AsmParserState.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/IR/Verifier.h"
-#include "mlir/InitAllDialects.h"
-#include "mlir/InitAllExtensions.h"
-#include "mlir/Support/FileUtilities.h"
-#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
@@ -149,59 +143,15 @@ struct ParsedInput {
   SmallVector<std::string> argNames;
 };
 
-/// Wraps the parsed top-level ops in a module unless they are one already.
-static OwningOpRef<ModuleOp> takeModule(Block &block, MLIRContext *context) {
-  if (llvm::hasSingleElement(block))
-    if (auto module = dyn_cast<ModuleOp>(&block.front())) {
-      module->remove();
-      return module;
-    }
-  OwningOpRef<ModuleOp> module(
-      ModuleOp::create(FileLineColLoc::get(context, inputFile, 0, 0)));
-  module->getBody()->getOperations().splice(module->getBody()->begin(),
-                                            block.getOperations());
-  return module;
-}
-
-/// Returns the source names of the arguments of `func` ("%q" -> "q").
-static SmallVector<std::string> getArgNames(func::FuncOp func,
-                                            const AsmParserState &state) {
-  SmallVector<std::string> names;
-  const AsmParserState::BlockDefinition *def =
-      func.isExternal() ? nullptr : state.getBlockDef(&func.getBody().front());
-  for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i) {
-    if (!def || i >= def->arguments.size()) {
-      names.push_back(std::to_string(i));
-      continue;
-    }
-    llvm::SMRange range = def->arguments[i].loc;
-    StringRef text(range.Start.getPointer(),
-                   range.End.getPointer() - range.Start.getPointer());
-    names.push_back(text.drop_front(text.starts_with("%")).str());
-  }
-  return names;
-}
-
 static FailureOr<ParsedInput> parseInput(llvm::SourceMgr &sourceMgr,
                                          MLIRContext *context) {
-  std::string message;
-  std::unique_ptr<llvm::MemoryBuffer> file = openInputFile(inputFile, &message);
-  if (!file) {
-    error() << message << "\n";
+  FailureOr<attn::ParsedSpec> spec = attn::parseSpecFile(
+      inputFile, sourceMgr, context,
+      [](const Twine &message) { error() << message << "\n"; });
+  if (failed(spec))
     return failure();
-  }
-  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
-  AsmParserState state;
-  Block block;
-  ParserConfig config(context);
-  if (failed(parseAsmSourceFile(sourceMgr, &block, config, &state))) {
-    error() << "cannot parse '" << inputFile << "'\n";
-    return failure();
-  }
   ParsedInput parsed;
-  parsed.module = takeModule(block, context);
-  if (failed(verify(*parsed.module)))
-    return failure();
+  parsed.module = std::move(spec->module);
   auto func = parsed.module->lookupSymbol<func::FuncOp>(entryName);
   if (!func || func.isExternal()) {
     std::string names;
@@ -213,7 +163,7 @@ static FailureOr<ParsedInput> parseInput(llvm::SourceMgr &sourceMgr,
             << "); choose one with --entry=NAME\n";
     return failure();
   }
-  parsed.argNames = getArgNames(func, state);
+  parsed.argNames = attn::getArgumentNames(func, spec->state.get(), "");
   return parsed;
 }
 
@@ -495,15 +445,6 @@ static void printProfile(const RunOutcome &run) {
 // main
 //===----------------------------------------------------------------------===//
 
-static void registerDialects(DialectRegistry &registry) {
-  registerAllDialects(registry);
-  registerAllExtensions(registry);
-  registerAllToLLVMIRTranslations(registry);
-  attn::registerGpuTargets(registry);
-  registry.insert<attn::AttnDialect>();
-  attn::registerDecompositionInterfaces(registry);
-}
-
 static int runMain(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
   if (target != "cpu" && target != "cuda") {
     error() << "--target must be cpu or cuda, but got '" << target << "'\n";
@@ -620,7 +561,7 @@ int main(int argc, char **argv) {
   if (numThreads > 0)
     setenv("OMP_NUM_THREADS", std::to_string(numThreads).c_str(), 1);
   DialectRegistry registry;
-  registerDialects(registry);
+  attn::registerArtifactDialects(registry);
   MLIRContext context(registry);
   context.printOpOnDiagnostic(false);
   context.loadAllAvailableDialects();
