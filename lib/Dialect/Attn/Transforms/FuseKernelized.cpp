@@ -28,6 +28,7 @@
 // the static H. Anything else is left for attn-decompose.
 //
 //===----------------------------------------------------------------------===//
+#include "DecomposeUtils.h"
 #include "FuseVariants.h"
 
 #include "attn/Dialect/Attn/Transforms/BuildUtils.h"
@@ -54,11 +55,6 @@ public:
   Value build();
 
 private:
-  Value f32(OpBuilder &nb, Location nl, double v) {
-    return arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(v));
-  }
-  /// `x` [t, D] converted to f32 (itself when already f32).
-  Value toF32Tile(Value x);
   /// FAVOR+: the product x W^T [t, m] (f32) and the row sums of squares
   /// ||x||^2 [t] of `x` (unscaled).
   std::pair<Value, Value> favorParts(Value x);
@@ -116,20 +112,6 @@ bool KernelizedFuser::accepts() {
   return true;
 }
 
-Value KernelizedFuser::toF32Tile(Value x) {
-  auto type = cast<RankedTensorType>(x.getType());
-  if (type.getElementType().isF32())
-    return x;
-  AffineMap id = b.getMultiDimIdentityMap(2);
-  return g.generic(ValueRange{x},
-                   emptyTensor(b, loc, getSizes(b, loc, x), b.getF32Type()),
-                   {id, id}, parallelIterators(2),
-                   [&](OpBuilder &nb, Location nl, ValueRange a) {
-                     yieldOne(nb, nl,
-                              convertFloat(nb, nl, a[0], nb.getF32Type()));
-                   });
-}
-
 std::pair<Value, Value> KernelizedFuser::favorParts(Value x) {
   SmallVector<OpFoldResult> s = getSizes(b, loc, x);
   Value proj = contract(b, loc, x, wT,
@@ -147,8 +129,8 @@ std::pair<Value, Value> KernelizedFuser::favorParts(Value x) {
 Value KernelizedFuser::exponent(OpBuilder &nb, Location nl, Value proj,
                                 Value sq) {
   double c = std::pow(double(dimD), -0.25);
-  Value scaled = arith::MulFOp::create(nb, nl, proj, f32(nb, nl, c));
-  Value half = arith::MulFOp::create(nb, nl, sq, f32(nb, nl, c * c * 0.5));
+  Value scaled = arith::MulFOp::create(nb, nl, proj, cF32(nb, nl, c));
+  Value half = arith::MulFOp::create(nb, nl, sq, cF32(nb, nl, c * c * 0.5));
   return arith::SubFOp::create(nb, nl, scaled, half);
 }
 
@@ -161,7 +143,7 @@ static Value isFinite(OpBuilder &nb, Location nl, Value x) {
 }
 
 Value KernelizedFuser::queryFeatures(Value x) {
-  x = toF32Tile(x);
+  x = detail::toF32(b, loc, x);
   if (!favor)
     return elementwise(x);
   auto [proj, sq] = favorParts(x);
@@ -182,16 +164,17 @@ Value KernelizedFuser::queryFeatures(Value x) {
       {tile, row, row, tile}, parallelIterators(2),
       [&](OpBuilder &nb, Location nl, ValueRange a) {
         Value shift = arith::SelectOp::create(nb, nl, isFinite(nb, nl, a[2]),
-                                              a[2], f32(nb, nl, 0.0));
+                                              a[2], cF32(nb, nl, 0.0));
         Value e = expViaExp2(
             nb, nl,
             arith::SubFOp::create(nb, nl, exponent(nb, nl, a[0], a[1]), shift));
-        yieldOne(nb, nl, arith::MulFOp::create(nb, nl, e, f32(nb, nl, invSqrtM)));
+        yieldOne(nb, nl,
+                 arith::MulFOp::create(nb, nl, e, cF32(nb, nl, invSqrtM)));
       });
 }
 
 std::pair<Value, Value> KernelizedFuser::keyFeatures(Value x, Value runMax) {
-  x = toF32Tile(x);
+  x = detail::toF32(b, loc, x);
   if (!favor)
     return {elementwise(x), runMax};
   auto [proj, sq] = favorParts(x);
@@ -205,7 +188,7 @@ std::pair<Value, Value> KernelizedFuser::keyFeatures(Value x, Value runMax) {
       [&](OpBuilder &nb, Location nl, ValueRange a) {
         Value e = exponent(nb, nl, a[0], a[1]);
         Value finite = arith::SelectOp::create(nb, nl, isFinite(nb, nl, e), e,
-                                               f32(nb, nl, negInf));
+                                               cF32(nb, nl, negInf));
         yieldOne(nb, nl, selectMax(nb, nl, a[2], finite));
       });
   Value chunkMax = g.generic(
@@ -225,7 +208,8 @@ std::pair<Value, Value> KernelizedFuser::keyFeatures(Value x, Value runMax) {
         Value e = expViaExp2(
             nb, nl,
             arith::SubFOp::create(nb, nl, exponent(nb, nl, a[0], a[1]), shift));
-        yieldOne(nb, nl, arith::MulFOp::create(nb, nl, e, f32(nb, nl, invSqrtM)));
+        yieldOne(nb, nl,
+                 arith::MulFOp::create(nb, nl, e, cF32(nb, nl, invSqrtM)));
       });
   return {phi, newMax};
 }
@@ -236,7 +220,7 @@ Value KernelizedFuser::elementwise(Value x) {
       ValueRange{x}, emptyTensor(b, loc, getSizes(b, loc, x), b.getF32Type()),
       {id, id}, parallelIterators(2),
       [&](OpBuilder &nb, Location nl, ValueRange a) {
-        Value zero = f32(nb, nl, 0.0);
+        Value zero = cF32(nb, nl, 0.0);
         if (fm == FeatureMap::Relu) {
           // max(x, 0) with NaN passed through, as compare and select
           // (arith.maximumf on vectors is expanded lane by lane).
@@ -247,7 +231,7 @@ Value KernelizedFuser::elementwise(Value x) {
         }
         Value pos = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGT,
                                           a[0], zero);
-        Value plusOne = arith::AddFOp::create(nb, nl, a[0], f32(nb, nl, 1.0));
+        Value plusOne = arith::AddFOp::create(nb, nl, a[0], cF32(nb, nl, 1.0));
         Value below = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::ULT,
                                             a[0], zero);
         Value e = expViaExp2(
@@ -262,8 +246,8 @@ Value KernelizedFuser::augmentedValues(Value vc, Value rows) {
   Value left = slice2d(b, loc, aug, zero, rows, zero, b.getIndexAttr(dimDv));
   // A linalg.copy: an identity generic would fold into the insert_slice,
   // which bufferizes to a strided memref.copy (a call into the runtime).
-  Value copied =
-      linalg::CopyOp::create(b, loc, toF32Tile(vc), left).getResult(0);
+  Value copied = linalg::CopyOp::create(b, loc, detail::toF32(b, loc, vc), left)
+                     .getResult(0);
   return insert2d(b, loc, copied, aug, zero, zero);
 }
 
@@ -360,7 +344,7 @@ Value KernelizedFuser::build() {
         ArrayRef<OpFoldResult>{one, one, one});
   };
   Value step = cIndex(b, loc, chunk), c0 = cIndex(b, loc, 0);
-  Value max0 = f32(b, loc, negInf);
+  Value max0 = cF32(b, loc, negInf);
   // Rescales the state from the shift of `oldMax` to that of `newMax`.
   auto rescaled = [&](Value state, Value oldMax, Value newMax) -> Value {
     if (!favor)

@@ -45,9 +45,6 @@ FailureOr<Value> fuse::fuseLightConv(OpBuilder &b, LightConvOp op,
       initType.isDynamicDim(2))
     return failure();
   GenericBuilder g{b, loc};
-  auto f32 = [](OpBuilder &nb, Location nl, double v) -> Value {
-    return arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(v));
-  };
   SmallVector<OpFoldResult> xs = getSizes(b, loc, x);
   SmallVector<OpFoldResult> os = getSizes(b, loc, init);
   assertEqualSizes(b, loc, os[0], xs[0],
@@ -111,8 +108,9 @@ FailureOr<Value> fuse::fuseLightConv(OpBuilder &b, LightConvOp op,
             arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, r, sizeN));
         Value row = arith::SelectOp::create(nb, nl, inside, r, cIndex(nb, nl, 0));
         Value xv = tensor::ExtractOp::create(nb, nl, x, ValueRange{bi, row, j});
-        yieldOne(nb, nl,
-                 arith::SelectOp::create(nb, nl, inside, xv, f32(nb, nl, 0.0)));
+        yieldOne(
+            nb, nl,
+            arith::SelectOp::create(nb, nl, inside, xv, cF32(nb, nl, 0.0)));
       });
 
   // out[n, c] = sum_t wc[t, c] xp[n + t, c]: per tap t, one element-wise
@@ -124,7 +122,7 @@ FailureOr<Value> fuse::fuseLightConv(OpBuilder &b, LightConvOp op,
       forall.getRegionIterArgs()[0], ArrayRef<OpFoldResult>{bi, n0, c0},
       ArrayRef<OpFoldResult>{one, rows, cols}, ArrayRef<OpFoldResult>{one, one, one});
   Value tile0 =
-      linalg::FillOp::create(b, loc, f32(b, loc, 0.0), outBlock).getResult(0);
+      linalg::FillOp::create(b, loc, cF32(b, loc, 0.0), outBlock).getResult(0);
   auto taps = buildFor(
       b, loc, cIndex(b, loc, 0), cIndex(b, loc, width), cIndex(b, loc, 1),
       ValueRange{tile0}, [&](Value t, ValueRange iter) -> SmallVector<Value> {

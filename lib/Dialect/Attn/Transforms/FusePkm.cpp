@@ -21,6 +21,7 @@
 // Taken: static Dk, n, top_k with n * n <= 2^24.
 //
 //===----------------------------------------------------------------------===//
+#include "DecomposeUtils.h"
 #include "FuseVariants.h"
 
 #include "attn/Dialect/Attn/Transforms/BuildUtils.h"
@@ -45,11 +46,6 @@ public:
   Value build();
 
 private:
-  Value f32(OpBuilder &nb, Location nl, double v) {
-    return arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(v));
-  }
-  /// `x` converted to f32 element by element (itself when f32).
-  Value toF32(Value x);
   /// The top `topK` of every row of `scores` [rows, w], ordered by (larger
   /// score, smaller key); keys are `keys` [rows, w] (f32) or, when null, the
   /// column. Returns (scores, keys), each [topK, rows].
@@ -81,20 +77,6 @@ bool PkmFuser::accepts() {
          !ShapedType::isDynamic(dv) && dk % 2 == 0 && topK >= 1 &&
          topK <= n && n * n <= (int64_t(1) << 24) &&
          !llvm::is_contained(qType.getShape().take_front(3), 0);
-}
-
-Value PkmFuser::toF32(Value x) {
-  auto type = cast<RankedTensorType>(x.getType());
-  if (type.getElementType().isF32())
-    return x;
-  AffineMap id = b.getMultiDimIdentityMap(type.getRank());
-  return g.generic(ValueRange{x},
-                   emptyTensor(b, loc, getSizes(b, loc, x), b.getF32Type()),
-                   {id, id}, parallelIterators(type.getRank()),
-                   [&](OpBuilder &nb, Location nl, ValueRange a) {
-                     yieldOne(nb, nl,
-                              convertFloat(nb, nl, a[0], nb.getF32Type()));
-                   });
 }
 
 std::pair<Value, Value> PkmFuser::topRows(Value scores, Value keys,
@@ -160,9 +142,9 @@ std::pair<Value, Value> PkmFuser::topRows(Value scores, Value keys,
               nb, nl, first, arith::OrIOp::create(nb, nl, below, tie));
           return {s, key, after};
         };
-        Value bestInit = linalg::FillOp::create(b, loc, f32(b, loc, -inf),
-                                                row(iter[0], t))
-                             .getResult(0);
+        Value bestInit =
+            linalg::FillOp::create(b, loc, cF32(b, loc, -inf), row(iter[0], t))
+                .getResult(0);
         SmallVector<AffineMap> bestMaps(maps);
         bestMaps.push_back(rowMap);
         Value best = g.generic(
@@ -170,8 +152,8 @@ std::pair<Value, Value> PkmFuser::topRows(Value scores, Value keys,
             g.iterators(2, {1}), [&](OpBuilder &nb, Location nl, ValueRange a) {
               auto [s, key, after] = entry(nb, nl, a);
               (void)key;
-              Value cand = arith::SelectOp::create(nb, nl, after, s,
-                                                   f32(nb, nl, -inf));
+              Value cand =
+                  arith::SelectOp::create(nb, nl, after, s, cF32(nb, nl, -inf));
               yieldOne(nb, nl, selectMax(nb, nl, a.back(), cand));
             });
         SmallVector<Value> keyInputs(inputs);
@@ -179,9 +161,9 @@ std::pair<Value, Value> PkmFuser::topRows(Value scores, Value keys,
         SmallVector<AffineMap> keyMaps(maps);
         keyMaps.append({rowMap, rowMap});
         // The smallest key as the largest negated key.
-        Value keyInit = linalg::FillOp::create(b, loc, f32(b, loc, -inf),
-                                               row(iter[1], t))
-                            .getResult(0);
+        Value keyInit =
+            linalg::FillOp::create(b, loc, cF32(b, loc, -inf), row(iter[1], t))
+                .getResult(0);
         Value key = g.generic(
             keyInputs, keyInit, keyMaps, g.iterators(2, {1}),
             [&](OpBuilder &nb, Location nl, ValueRange a) {
@@ -192,7 +174,7 @@ std::pair<Value, Value> PkmFuser::topRows(Value scores, Value keys,
                                         a[a.size() - 2]));
               Value cand = arith::SelectOp::create(
                   nb, nl, reaches, arith::NegFOp::create(nb, nl, k),
-                  f32(nb, nl, -inf));
+                  cF32(nb, nl, -inf));
               yieldOne(nb, nl, selectMax(nb, nl, a.back(), cand));
             });
         AffineMap id1 = b.getMultiDimIdentityMap(1);
@@ -211,9 +193,7 @@ static Value keyIndex(OpBuilder &nb, Location nl, Value key, int64_t limit) {
   Value ok = arith::CmpFOp::create(
       nb, nl, arith::CmpFPredicate::OLT, key,
       arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(float(limit))));
-  Value safe = arith::SelectOp::create(
-      nb, nl, ok, key,
-      arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(0.0f)));
+  Value safe = arith::SelectOp::create(nb, nl, ok, key, cF32(nb, nl, 0.0));
   Value i = arith::FPToUIOp::create(nb, nl, nb.getI64Type(), safe);
   return arith::IndexCastOp::create(nb, nl, nb.getIndexType(), i);
 }
@@ -239,7 +219,8 @@ Value PkmFuser::build() {
                      "attn.pkm: outs and query differ in [B, H, N]");
   int64_t half = dk / 2;
   OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
-  Value sk1 = toF32(op.getSubkeys1()), sk2 = toF32(op.getSubkeys2());
+  Value sk1 = detail::toF32(b, loc, op.getSubkeys1()),
+        sk2 = detail::toF32(b, loc, op.getSubkeys2());
   Value sizeN = toIndexValue(b, loc, qs[2]);
   Value step = cIndex(b, loc, chunk);
   Value numChunks = arith::CeilDivUIOp::create(b, loc, sizeN, step);
@@ -251,7 +232,7 @@ Value PkmFuser::build() {
   Value bi = forall.getInductionVars()[0], hi = forall.getInductionVars()[1];
   Value t0 = arith::MulIOp::create(b, loc, forall.getInductionVars()[2], step);
   Value rows = chunkRows(b, loc, t0, sizeN, chunk);
-  Value qc = toF32(rows4d(b, loc, q, bi, hi, t0, rows));
+  Value qc = detail::toF32(b, loc, rows4d(b, loc, q, bi, hi, t0, rows));
   auto subkeys = [&](Value sk) -> Value {
     return tensor::ExtractSliceOp::create(
         b, loc, RankedTensorType::get({n, half}, b.getF32Type()), sk,
@@ -318,9 +299,7 @@ Value PkmFuser::outputRows(Value top1S, Value top1X, Value top2S, Value top2X,
         Value score = arith::AddFOp::create(nb, nl, a[0], a[1]);
         Value key = arith::AddFOp::create(
             nb, nl,
-            arith::MulFOp::create(nb, nl, a[2],
-                                  f32(nb, nl, double(n))),
-            a[3]);
+            arith::MulFOp::create(nb, nl, a[2], cF32(nb, nl, double(n))), a[3]);
         linalg::YieldOp::create(nb, nl, ValueRange{score, key});
       });
   SmallVector<ReassociationIndices> flat = {{0}, {1, 2}};
