@@ -74,8 +74,8 @@ bool PkmFuser::accepts() {
   dv = vType.getDimSize(1);
   topK = op.getTopKAttr().getInt();
   return !ShapedType::isDynamic(dk) && !ShapedType::isDynamic(n) &&
-         !ShapedType::isDynamic(dv) && dk % 2 == 0 && topK >= 1 &&
-         topK <= n && n * n <= (int64_t(1) << 24) &&
+         !ShapedType::isDynamic(dv) && dk % 2 == 0 && topK >= 1 && topK <= n &&
+         n * n <= (int64_t(1) << 24) &&
          !llvm::is_contained(qType.getShape().take_front(3), 0);
 }
 
@@ -102,8 +102,8 @@ std::pair<Value, Value> PkmFuser::topRows(Value scores, Value keys,
       b, loc, cIndex(b, loc, 0), cIndex(b, loc, topK), cIndex(b, loc, 1),
       ValueRange{outS, outX},
       [&](Value t, ValueRange iter) -> SmallVector<Value> {
-        Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                            t, cIndex(b, loc, 0));
+        Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, t,
+                                            cIndex(b, loc, 0));
         Value prev = arith::SubIOp::create(
             b, loc, arith::MaxUIOp::create(b, loc, t, cIndex(b, loc, 1)),
             cIndex(b, loc, 1));
@@ -147,15 +147,15 @@ std::pair<Value, Value> PkmFuser::topRows(Value scores, Value keys,
                 .getResult(0);
         SmallVector<AffineMap> bestMaps(maps);
         bestMaps.push_back(rowMap);
-        Value best = g.generic(
-            inputs, bestInit, bestMaps,
-            g.iterators(2, {1}), [&](OpBuilder &nb, Location nl, ValueRange a) {
-              auto [s, key, after] = entry(nb, nl, a);
-              (void)key;
-              Value cand =
-                  arith::SelectOp::create(nb, nl, after, s, cF32(nb, nl, -inf));
-              yieldOne(nb, nl, selectMax(nb, nl, a.back(), cand));
-            });
+        Value best =
+            g.generic(inputs, bestInit, bestMaps, g.iterators(2, {1}),
+                      [&](OpBuilder &nb, Location nl, ValueRange a) {
+                        auto [s, key, after] = entry(nb, nl, a);
+                        (void)key;
+                        Value cand = arith::SelectOp::create(
+                            nb, nl, after, s, cF32(nb, nl, -inf));
+                        yieldOne(nb, nl, selectMax(nb, nl, a.back(), cand));
+                      });
         SmallVector<Value> keyInputs(inputs);
         keyInputs.push_back(best);
         SmallVector<AffineMap> keyMaps(maps);
@@ -200,23 +200,7 @@ static Value keyIndex(OpBuilder &nb, Location nl, Value key, int64_t limit) {
 
 Value PkmFuser::build() {
   Value q = op.getQuery(), init = op.getInit();
-  Value values = op.getValues();
-  SmallVector<OpFoldResult> qs = getSizes(b, loc, q);
-  SmallVector<OpFoldResult> s1s = getSizes(b, loc, op.getSubkeys1());
-  SmallVector<OpFoldResult> s2s = getSizes(b, loc, op.getSubkeys2());
-  SmallVector<OpFoldResult> vs = getSizes(b, loc, values);
-  SmallVector<OpFoldResult> os = getSizes(b, loc, init);
-  assertEqualSizes(b, loc, s1s[0], qs[1],
-                   "attn.pkm: subkeys1 dim 0 differs from H");
-  assertEqualSizes(b, loc, s2s[0], qs[1],
-                   "attn.pkm: subkeys2 dim 0 differs from H");
-  assertEqualSizes(b, loc, s2s[1], s1s[1],
-                   "attn.pkm: subkeys1 and subkeys2 differ in n");
-  assertEqualSizes(b, loc, vs[0], b.getIndexAttr(n * n),
-                   "attn.pkm: values must have n * n rows");
-  for (unsigned d = 0; d < 3; ++d)
-    assertEqualSizes(b, loc, os[d], qs[d],
-                     "attn.pkm: outs and query differ in [B, H, N]");
+  SmallVector<OpFoldResult> qs = detail::assertPkmSizes(b, loc, op, n);
   int64_t half = dk / 2;
   OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
   Value sk1 = detail::toF32(b, loc, op.getSubkeys1()),
@@ -254,15 +238,17 @@ Value PkmFuser::build() {
   // their k x k scores and keys (8 k^2 bytes a row) stay in the L1 cache
   // across the k selection passes.
   auto outType = cast<RankedTensorType>(init.getType());
-  Value oInit = emptyTensor(b, loc, {rows, b.getIndexAttr(dv)},
-                            outType.getElementType());
+  Value oInit =
+      emptyTensor(b, loc, {rows, b.getIndexAttr(dv)}, outType.getElementType());
   int64_t sub = std::max<int64_t>(1, 4096 / (topK * topK));
   OpFoldResult kSize = b.getIndexAttr(topK);
   auto rowLoop = buildFor(
       b, loc, cIndex(b, loc, 0), rows, cIndex(b, loc, sub), ValueRange{oInit},
       [&](Value r0, ValueRange iter) -> SmallVector<Value> {
         Value rr = chunkRows(b, loc, r0, rows, sub);
-        auto cols = [&](Value t) { return slice2d(b, loc, t, zero, kSize, r0, rr); };
+        auto cols = [&](Value t) {
+          return slice2d(b, loc, t, zero, kSize, r0, rr);
+        };
         Value dest = slice2d(b, loc, iter[0], r0, rr);
         Value o = outputRows(cols(top1S), cols(top1X), cols(top2S), cols(top2X),
                              rr, dest);
@@ -281,7 +267,7 @@ Value PkmFuser::build() {
 }
 
 Value PkmFuser::outputRows(Value top1S, Value top1X, Value top2S, Value top2X,
-                          Value rows, Value dest) {
+                           Value rows, Value dest) {
   OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
   Value values = op.getValues();
   // The k x k candidates: score s1 + s2, key x n + y; dims (i, a, b).
@@ -318,8 +304,7 @@ Value PkmFuser::outputRows(Value top1S, Value top1X, Value top2S, Value top2X,
   OpFoldResult dvSize = b.getIndexAttr(dv);
   Value num = g.generic(
       ValueRange{bestS, bestX, top}, filled2d(b, loc, rows, dvSize, 0.0),
-      {g.dims(3, {1, 0}), g.dims(3, {1, 0}), g.dims(3, {0}),
-       g.dims(3, {0, 2})},
+      {g.dims(3, {1, 0}), g.dims(3, {1, 0}), g.dims(3, {0}), g.dims(3, {0, 2})},
       g.iterators(3, {1}), [&](OpBuilder &nb, Location nl, ValueRange a) {
         Value w = math::ExpOp::create(
             nb, nl, arith::SubFOp::create(nb, nl, a[0], a[2]));
@@ -331,8 +316,7 @@ Value PkmFuser::outputRows(Value top1S, Value top1X, Value top2S, Value top2X,
         yieldOne(nb, nl, arith::AddFOp::create(nb, nl, a[3], p));
       });
   Value den = g.generic(
-      ValueRange{bestS, top},
-      filledTensor(b, loc, {rows}, b.getF32Type(), 0.0),
+      ValueRange{bestS, top}, filledTensor(b, loc, {rows}, b.getF32Type(), 0.0),
       {g.dims(2, {1, 0}), g.dims(2, {0}), g.dims(2, {0})}, g.iterators(2, {1}),
       [&](OpBuilder &nb, Location nl, ValueRange a) {
         Value w = math::ExpOp::create(
@@ -340,14 +324,13 @@ Value PkmFuser::outputRows(Value top1S, Value top1X, Value top2S, Value top2X,
         yieldOne(nb, nl, arith::AddFOp::create(nb, nl, a[2], w));
       });
   Type outElt = cast<RankedTensorType>(dest.getType()).getElementType();
-  return g.generic(
-      ValueRange{num, den}, dest,
-      {g.dims(2, {0, 1}), g.dims(2, {0}), g.dims(2, {0, 1})},
-      parallelIterators(2), [&](OpBuilder &nb, Location nl, ValueRange a) {
-        Value r = arith::DivFOp::create(nb, nl, a[0], a[1]);
-        yieldOne(nb, nl, convertFloat(nb, nl, r, outElt));
-      });
-
+  return g.generic(ValueRange{num, den}, dest,
+                   {g.dims(2, {0, 1}), g.dims(2, {0}), g.dims(2, {0, 1})},
+                   parallelIterators(2),
+                   [&](OpBuilder &nb, Location nl, ValueRange a) {
+                     Value r = arith::DivFOp::create(nb, nl, a[0], a[1]);
+                     yieldOne(nb, nl, convertFloat(nb, nl, r, outElt));
+                   });
 }
 
 FailureOr<Value> fuse::fusePkm(OpBuilder &b, PkmOp op, int64_t chunk) {
