@@ -23,6 +23,15 @@ namespace detail {
 SmallVector<OpFoldResult> assertPkmSizes(OpBuilder &b, Location loc, PkmOp op,
                                          int64_t n);
 
+/// Whether attn.lightconv has what its decomposition and fused form need:
+/// static C, Hc and K with C % Hc == 0, K >= 1, and odd K unless causal.
+bool hasLightConvStaticShape(LightConvOp op);
+
+/// Emits the run-time checks that attn.lightconv's outs and input agree in B
+/// and N; returns the sizes of the input and of outs.
+std::pair<SmallVector<OpFoldResult>, SmallVector<OpFoldResult>>
+assertLightConvSizes(OpBuilder &b, Location loc, LightConvOp op);
+
 /// `x * y` on sizes, folded when both are static.
 OpFoldResult mulSizes(OpBuilder &b, Location loc, OpFoldResult x,
                       OpFoldResult y);
