@@ -121,13 +121,13 @@ mlir::attn::decomposeLightConv(OpBuilder &b, LightConvOp op, FloatType ct) {
   auto initType = cast<RankedTensorType>(init.getType());
   int64_t c = xType.getDimSize(2), heads = wType.getDimSize(0);
   int64_t width = wType.getDimSize(1);
-  if (!detail::hasLightConvStaticShape(op))
+  if (!attn::detail::hasLightConvStaticShape(op))
     return op.emitOpError("decomposition expects static C, Hc, K with "
                           "C % Hc == 0, K >= 1, and odd K unless causal");
 
   // Run-time checks of dynamic dims that must match.
   SmallVector<OpFoldResult> xs, os;
-  std::tie(xs, os) = detail::assertLightConvSizes(b, loc, op);
+  std::tie(xs, os) = attn::detail::assertLightConvSizes(b, loc, op);
   // An outs with a dynamic C is checked against the input's static C and
   // worked on through a static-C view (splitChannels needs C / Hc).
   if (initType.isDynamicDim(2)) {

@@ -237,7 +237,7 @@ FailureOr<SmallVector<Value>> mlir::attn::decomposePkm(OpBuilder &b, PkmOp op,
                           "1 <= top_k <= n");
 
   // Run-time checks of dynamic dims that must match.
-  SmallVector<OpFoldResult> qs = detail::assertPkmSizes(b, loc, op, n);
+  SmallVector<OpFoldResult> qs = attn::detail::assertPkmSizes(b, loc, op, n);
 
   // A query of static size 0 in B, H or N: the result is empty, nothing is
   // computed. (MLIR 22's tensor.extract_slice verifier rejects the static

@@ -147,14 +147,14 @@ static Value isFinite(OpBuilder &nb, Location nl, Value x) {
 }
 
 Value KernelizedFuser::queryFeatures(Value x) {
-  x = detail::toF32(b, loc, x);
+  x = attn::detail::toF32(b, loc, x);
   if (!favor)
     return elementwise(x);
   return favorFeatures(x, Value()).first;
 }
 
 std::pair<Value, Value> KernelizedFuser::keyFeatures(Value x, Value runMax) {
-  x = detail::toF32(b, loc, x);
+  x = attn::detail::toF32(b, loc, x);
   if (!favor)
     return {elementwise(x), runMax};
   return favorFeatures(x, runMax);
@@ -248,8 +248,9 @@ Value KernelizedFuser::augmentedValues(Value vc, Value rows) {
   Value left = slice2d(b, loc, aug, zero, rows, zero, b.getIndexAttr(dimDv));
   // A linalg.copy: an identity generic would fold into the insert_slice,
   // which bufferizes to a strided memref.copy (a call into the runtime).
-  Value copied = linalg::CopyOp::create(b, loc, detail::toF32(b, loc, vc), left)
-                     .getResult(0);
+  Value copied =
+      linalg::CopyOp::create(b, loc, attn::detail::toF32(b, loc, vc), left)
+          .getResult(0);
   return insert2d(b, loc, copied, aug, zero, zero);
 }
 

@@ -39,11 +39,13 @@ FailureOr<Value> fuse::fuseLightConv(OpBuilder &b, LightConvOp op,
   auto initType = cast<RankedTensorType>(init.getType());
   int64_t c = xType.getDimSize(2), heads = wType.getDimSize(0);
   int64_t width = wType.getDimSize(1);
-  if (!detail::hasLightConvStaticShape(op) || !xType.getElementType().isF32() ||
-      !initType.getElementType().isF32() || initType.isDynamicDim(2))
+  if (!attn::detail::hasLightConvStaticShape(op) ||
+      !xType.getElementType().isF32() || !initType.getElementType().isF32() ||
+      initType.isDynamicDim(2))
     return failure();
   GenericBuilder g{b, loc};
-  SmallVector<OpFoldResult> xs = detail::assertLightConvSizes(b, loc, op).first;
+  SmallVector<OpFoldResult> xs =
+      attn::detail::assertLightConvSizes(b, loc, op).first;
 
   // wc[t, c] = w'[c / (C / Hc), t].
   Value weights = lightConvWeights(b, op, b.getF32Type());

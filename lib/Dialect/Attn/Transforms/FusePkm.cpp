@@ -200,11 +200,11 @@ static Value keyIndex(OpBuilder &nb, Location nl, Value key, int64_t limit) {
 
 Value PkmFuser::build() {
   Value q = op.getQuery(), init = op.getInit();
-  SmallVector<OpFoldResult> qs = detail::assertPkmSizes(b, loc, op, n);
+  SmallVector<OpFoldResult> qs = attn::detail::assertPkmSizes(b, loc, op, n);
   int64_t half = dk / 2;
   OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
-  Value sk1 = detail::toF32(b, loc, op.getSubkeys1()),
-        sk2 = detail::toF32(b, loc, op.getSubkeys2());
+  Value sk1 = attn::detail::toF32(b, loc, op.getSubkeys1()),
+        sk2 = attn::detail::toF32(b, loc, op.getSubkeys2());
   Value sizeN = toIndexValue(b, loc, qs[2]);
   Value step = cIndex(b, loc, chunk);
   Value numChunks = arith::CeilDivUIOp::create(b, loc, sizeN, step);
@@ -216,7 +216,7 @@ Value PkmFuser::build() {
   Value bi = forall.getInductionVars()[0], hi = forall.getInductionVars()[1];
   Value t0 = arith::MulIOp::create(b, loc, forall.getInductionVars()[2], step);
   Value rows = chunkRows(b, loc, t0, sizeN, chunk);
-  Value qc = detail::toF32(b, loc, rows4d(b, loc, q, bi, hi, t0, rows));
+  Value qc = attn::detail::toF32(b, loc, rows4d(b, loc, q, bi, hi, t0, rows));
   auto subkeys = [&](Value sk) -> Value {
     return tensor::ExtractSliceOp::create(
         b, loc, RankedTensorType::get({n, half}, b.getF32Type()), sk,
