@@ -186,12 +186,14 @@ void RandomAttr::buildQueryTileFacts(OpBuilder &builder, Location loc,
   RandomAttr attr = *this;
   RandomBuilder rb(builder, loc, attr);
   QueryTileFacts::Entry entry;
-  // A tile of at most m rows meets at most ceil((m - 1) / b) + 1 blocks.
+  // A tile of at most m rows meets at most ceil((m - 1) / b) + 1 blocks
+  // (written without m + b, which would overflow for a block near INT64_MAX).
   int64_t block = attr.getBlock();
-  entry.complete =
-      maxQueries && (*maxQueries + block - 2) / block + 1 <= kMaxTableBlocks;
-  int64_t cap = entry.complete ? (*maxQueries + block - 2) / block + 1
-                               : kMaxTableBlocks;
+  std::optional<int64_t> tileBlocks;
+  if (maxQueries)
+    tileBlocks = *maxQueries <= 1 ? 1 : (*maxQueries - 2) / block + 2;
+  entry.complete = tileBlocks && *tileBlocks <= kMaxTableBlocks;
+  int64_t cap = entry.complete ? *tileBlocks : kMaxTableBlocks;
   Value firstBlock = rb.blockOf(queryFirst);
   Value count = rb.add(rb.sub(rb.blockOf(queryLast), firstBlock),
                        rb.constant(1));
