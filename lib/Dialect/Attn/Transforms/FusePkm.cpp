@@ -231,8 +231,11 @@ Value PkmFuser::build() {
                     filled2d(b, loc, rows, b.getIndexAttr(n), 0.0),
                     /*transposeA=*/false, /*transposeB=*/true);
   };
-  auto [top1S, top1X] = topRows(halfScores(sk1, 0), Value(), rows);
-  auto [top2S, top2X] = topRows(halfScores(sk2, half), Value(), rows);
+  // std::tie, not structured bindings: the row loop's lambda captures them
+  // (a C++20 extension).
+  Value top1S, top1X, top2S, top2X;
+  std::tie(top1S, top1X) = topRows(halfScores(sk1, 0), Value(), rows);
+  std::tie(top2S, top2X) = topRows(halfScores(sk2, half), Value(), rows);
 
   // The candidates, their top k and the output, for a few rows at a time:
   // their k x k scores and keys (8 k^2 bytes a row) stay in the L1 cache
