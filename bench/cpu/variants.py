@@ -3,8 +3,8 @@
 their peers, on the same inputs, in one run (issue 13, items 6 and 7).
 
 Each op's cases are a function returning rows (`CASES`); other modules add theirs by defining
-`CASES = {name: function}` in bench/cpu/variants_<name>.py (for example variants_lsh.py), which
-this script imports when present. A case function takes the run's `Context` and returns a list of
+`CASES = {name: function}` in bench/cpu/variants_<name>.py, which this script imports when
+present (variants_lsh.py defines none: it runs on its own, with rows of its own shape). A case function takes the run's `Context` and returns a list of
 rows: {"op", "case", "n", "impls": {impl: {"ms": ...} or {"error": ...}}, ...metrics}. Impls:
   * ours_fused: `attn-run --mode=fused` (attn-fuse-variants, micro-kernels);
   * ours_reference: `attn-run --mode=reference`, at the sizes where it fits (--reference-max-n);
