@@ -3,8 +3,8 @@
 their peers, on the same inputs, in one run (issue 13, items 6 and 7).
 
 Each op's cases are a function returning rows (`CASES`); other modules add theirs by defining
-`CASES = {name: function}` in bench/cpu/variants_<name>.py (for example variants_lsh.py), which
-this script imports when present. A case function takes the run's `Context` and returns a list of
+`CASES = {name: function}` in bench/cpu/variants_<name>.py, which this script imports when
+present (variants_lsh.py defines none: it runs on its own, with rows of its own shape). A case function takes the run's `Context` and returns a list of
 rows: {"op", "case", "n", "impls": {impl: {"ms": ...} or {"error": ...}}, ...metrics}. Impls:
   * ours_fused: `attn-run --mode=fused` (attn-fuse-variants, micro-kernels);
   * ours_reference: `attn-run --mode=reference`, at the sizes where it fits (--reference-max-n);
@@ -65,6 +65,17 @@ class Context:
             paths[arg] = path
         return bench.run_ours(self.attn_run, mode, str(spec), paths, self.runs, self.threads)
 
+    def ours_impls(self, spec_text, inputs, name, n, reference_max_n=None):
+        """{"ours_fused": ...} and "ours_reference" where n fits (--reference-max-n, or the
+        smaller `reference_max_n`)."""
+        impls = {"ours_fused": self.ours("fused", spec_text, inputs, name)}
+        limit = self.args.reference_max_n
+        if reference_max_n is not None:
+            limit = min(limit, reference_max_n)
+        if n <= limit:
+            impls["ours_reference"] = self.ours("reference", spec_text, inputs, name)
+        return impls
+
     def timed(self, fn):
         """{"ms": median} of fn(), or {"error": ...} when it raises."""
         try:
@@ -91,9 +102,6 @@ class Context:
 
     def t(self, x):
         return self.torch.from_numpy(np.ascontiguousarray(x))
-
-    def reference_fits(self, n):
-        return n <= self.args.reference_max_n
 
 
 def ttype(shape):
@@ -155,11 +163,8 @@ def kernelized_rows(ctx):
   return %r : {t4}
 }}
 """
-            name = f"kernelized-{n}-{int(causal)}"
             io = dict(inputs, o=np.zeros_like(q))
-            impls = {"ours_fused": ctx.ours("fused", spec, io, name)}
-            if ctx.reference_fits(n):
-                impls["ours_reference"] = ctx.ours("reference", spec, io, name)
+            impls = ctx.ours_impls(spec, io, f"kernelized-{n}-{int(causal)}", n)
             if ctx.torch is not None:
                 tq, tk, tv, tw = (ctx.t(x) for x in (q, k, v, w))
                 impls["torch_eager"] = ctx.timed(
@@ -186,10 +191,7 @@ def lowrank_rows(ctx):
 }}
 """
         io = {"q": q, "k": k, "v": v, "e": e, "o": np.zeros_like(q)}
-        name = f"lowrank-{n}"
-        impls = {"ours_fused": ctx.ours("fused", spec, io, name)}
-        if ctx.reference_fits(n):
-            impls["ours_reference"] = ctx.ours("reference", spec, io, name)
+        impls = ctx.ours_impls(spec, io, f"lowrank-{n}", n)
         if ctx.torch is not None:
             t = ctx.torch
             tq, tk, tv, tE = (ctx.t(x) for x in (q, k, v, e))
@@ -242,10 +244,7 @@ def pkm_rows(ctx):
 """
         io = {"q": q, "s1": s1, "s2": s2, "vals": vals,
               "o": np.zeros((B, H, n, dv), dtype=np.float32)}
-        name = f"pkm-{n}"
-        impls = {"ours_fused": ctx.ours("fused", spec, io, name)}
-        if n <= min(ctx.args.reference_max_n, 1024):
-            impls["ours_reference"] = ctx.ours("reference", spec, io, name)
+        impls = ctx.ours_impls(spec, io, f"pkm-{n}", n, reference_max_n=1024)
         if ctx.torch is not None:
             args = [ctx.t(x) for x in (q, s1, s2, vals)]
             impls["torch_eager"] = ctx.timed(lambda: pkm_torch(ctx.torch, *args, top_k))
@@ -271,10 +270,7 @@ def lightconv_rows(ctx):
 }}
 """
         io = {"x": x, "w": w, "o": np.zeros_like(x)}
-        name = f"lightconv-{n}"
-        impls = {"ours_fused": ctx.ours("fused", spec, io, name)}
-        if ctx.reference_fits(n):
-            impls["ours_reference"] = ctx.ours("reference", spec, io, name)
+        impls = ctx.ours_impls(spec, io, f"lightconv-{n}", n)
         if ctx.torch is not None:
             t = ctx.torch
             tx_, tw_ = ctx.t(x), ctx.t(w)

@@ -20,6 +20,9 @@ import os
 
 import numpy as np
 
+from .run import from_bf16_bits as _from_bf16_bits
+from .run import to_bf16_bits as _to_bf16_bits
+
 _NUMPY = {"f32": np.float32, "f64": np.float64, "f16": np.float16, "bf16": np.uint16,
           "i1": np.bool_, "i8": np.int8, "i32": np.int32, "i64": np.int64}
 # memref.get_global descriptors carry this marker as their allocation.
@@ -28,26 +31,6 @@ _GLOBAL_MARKER = 0xDEADBEEF
 
 class ArtifactError(RuntimeError):
     """A bad argument, a missing CUDA driver, or a CUDA error during a call."""
-
-
-def _to_bf16_bits(array):
-    """float32 values rounded to bf16 (to nearest, ties to even) as uint16 bits; NaN stays
-    NaN (quieted). In uint32: only NaN bit patterns can wrap around, and they are redone."""
-    bits = np.ascontiguousarray(array, dtype=np.float32).view(np.uint32)
-    rounded = bits >> 16
-    rounded &= 1
-    rounded += bits
-    rounded += 0x7FFF
-    rounded >>= 16
-    out = rounded.astype(np.uint16)
-    nan = (bits & 0x7FFFFFFF) > 0x7F800000
-    if nan.any():
-        out[nan] = ((bits[nan] >> 16) | 0x40).astype(np.uint16)
-    return out
-
-
-def _from_bf16_bits(bits):
-    return (np.asarray(bits, dtype=np.uint16).astype(np.uint32) << 16).view(np.float32)
 
 
 def _to_numpy(value):
@@ -65,8 +48,8 @@ def _to_numpy(value):
     return np.asarray(value)
 
 
-_TORCH = {"f32": "float32", "f64": "float64", "f16": "float16", "bf16": "bfloat16",
-          "i1": "bool", "i8": "int8", "i32": "int32", "i64": "int64"}
+# The torch dtype names of the same element types (bf16 travels as uint16 bits in numpy).
+_TORCH = {k: "bfloat16" if k == "bf16" else np.dtype(v).name for k, v in _NUMPY.items()}
 
 
 class _DeviceArray:

@@ -34,11 +34,20 @@ def attn_run_path():
 
 
 def to_bf16_bits(array):
-    """Rounds a float array to bfloat16 (nearest even) and returns its bits as uint16."""
-    bits = np.ascontiguousarray(array, dtype=np.float32).view(np.uint32).astype(np.uint64)
-    rounded = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16).astype(np.uint16)
-    nan = np.isnan(np.asarray(array, dtype=np.float32))
-    return np.where(nan, ((bits >> 16) | 0x40).astype(np.uint16), rounded)
+    """Rounds a float array to bfloat16 (nearest even) and returns its bits as uint16; NaN
+    stays NaN (quieted). In uint32: only NaN bit patterns can wrap around, and they are
+    redone."""
+    bits = np.ascontiguousarray(array, dtype=np.float32).view(np.uint32)
+    rounded = bits >> 16
+    rounded &= 1
+    rounded += bits
+    rounded += 0x7FFF
+    rounded >>= 16
+    out = rounded.astype(np.uint16)
+    nan = (bits & 0x7FFFFFFF) > 0x7F800000
+    if nan.any():
+        out[nan] = ((bits[nan] >> 16) | 0x40).astype(np.uint16)
+    return out
 
 
 def from_bf16_bits(bits):

@@ -111,3 +111,19 @@ def test_bigbird_reference_mode(dynamic):
     o = np.zeros(q.shape, dtype=np.float32)
     out, = run(ir, [q, k, v, o], mode="reference")
     assert_close(out, ref.sdpa(q, k, v, pattern=pattern), REFERENCE_TOL)
+
+
+
+@pytest.mark.parametrize("dynamic", [(), (2,)], ids=["static", "dynamic"])
+def test_random_query_tile_near_int64_max(dynamic):
+    """q-tile = INT64_MAX: one query tile holds every row. The size of its per-query-block
+    threshold table once read `q-tile + block - 2`, which overflowed (a table of no entries
+    taken as complete, read out of bounds); the table must fall back to its cap."""
+    rng = np.random.default_rng(7)
+    pattern = Union([Window(left=0, right=0), Random(block=BLOCK, per_row=2, seed=3)])
+    q, k, v = make_qkv(rng, 1, 2, 1, 90, 70, 8, 8)
+    ir = sdpa_func(*shapes(q, k, v, dynamic=dynamic), pattern=pattern, lse=True)
+    out, lse = run_fused(ir, q, k, v, (2**63 - 1, 16))
+    exp, exp_lse = ref.sdpa(q, k, v, pattern=pattern, return_lse=True)
+    assert_close(out, exp, FUSED_TOL)
+    check_lse(lse, exp_lse)

@@ -103,7 +103,8 @@ Box makeBox(Value qFirst, Value qLast, Value kFirst, Value kLast) {
 //===----------------------------------------------------------------------===//
 
 Value DenseAttr::buildClassify(OpBuilder &builder, Location loc, Value, Value,
-                               Value, Value, Value, Value) const {
+                               Value, Value, Value, Value,
+                               const QueryTileFacts *) const {
   return MapBuilder(builder, loc).kind(BlockKind::Full);
 }
 
@@ -124,7 +125,8 @@ static Value causalLimit(MapBuilder &mb, CausalAttr attr, Value numQueries,
 
 Value CausalAttr::buildClassify(OpBuilder &builder, Location loc, Value qFirst,
                                 Value qLast, Value kFirst, Value kLast,
-                                Value numQueries, Value numKeys) const {
+                                Value numQueries, Value numKeys,
+                                const QueryTileFacts *) const {
   MapBuilder mb(builder, loc);
   return classifyBand(mb, makeBox(qFirst, qLast, kFirst, kLast), std::nullopt,
                       causalLimit(mb, *this, numQueries, numKeys));
@@ -141,7 +143,7 @@ CausalAttr::buildKeyIntervals(OpBuilder &builder, Location loc, Value,
 
 Value WindowAttr::buildClassify(OpBuilder &builder, Location loc, Value qFirst,
                                 Value qLast, Value kFirst, Value kLast, Value,
-                                Value) const {
+                                Value, const QueryTileFacts *) const {
   MapBuilder mb(builder, loc);
   return classifyBand(mb, makeBox(qFirst, qLast, kFirst, kLast), -getLeft(),
                       mb.constant(getRight()));
@@ -157,7 +159,7 @@ WindowAttr::buildKeyIntervals(OpBuilder &builder, Location loc, Value qFirst,
 
 Value DilatedAttr::buildClassify(OpBuilder &builder, Location loc, Value qFirst,
                                  Value qLast, Value kFirst, Value kLast, Value,
-                                 Value) const {
+                                 Value, const QueryTileFacts *) const {
   MapBuilder mb(builder, loc);
   int64_t d = getDilation();
   Box box = makeBox(qFirst, qLast, kFirst, kLast);
@@ -189,7 +191,8 @@ DilatedAttr::buildKeyIntervals(OpBuilder &builder, Location loc, Value qFirst,
 
 Value BlockLocalAttr::buildClassify(OpBuilder &builder, Location loc,
                                     Value qFirst, Value qLast, Value kFirst,
-                                    Value kLast, Value, Value) const {
+                                    Value kLast, Value, Value,
+                                    const QueryTileFacts *) const {
   MapBuilder mb(builder, loc);
   Value size = mb.constant(getSize());
   Value qb0 = mb.floorDiv(qFirst, size), qb1 = mb.floorDiv(qLast, size);
@@ -213,7 +216,7 @@ BlockLocalAttr::buildKeyIntervals(OpBuilder &builder, Location loc,
 
 Value StridedAttr::buildClassify(OpBuilder &builder, Location loc, Value qFirst,
                                  Value qLast, Value kFirst, Value kLast, Value,
-                                 Value) const {
+                                 Value, const QueryTileFacts *) const {
   MapBuilder mb(builder, loc);
   if (getStride() == 1)
     return mb.kind(BlockKind::Full);
@@ -229,7 +232,8 @@ StridedAttr::buildKeyIntervals(OpBuilder &builder, Location loc, Value, Value,
 }
 
 Value FixedAttr::buildClassify(OpBuilder &builder, Location loc, Value, Value,
-                               Value kFirst, Value kLast, Value, Value) const {
+                               Value kFirst, Value kLast, Value, Value,
+                               const QueryTileFacts *) const {
   MapBuilder mb(builder, loc);
   int64_t l = getBlock(), c = getSummary();
   if (c == 0)
@@ -291,7 +295,7 @@ static Value buildCountTokens(MapBuilder &mb, ArrayRef<int64_t> tokens,
 
 Value GlobalAttr::buildClassify(OpBuilder &builder, Location loc, Value qFirst,
                                 Value qLast, Value kFirst, Value kLast, Value,
-                                Value) const {
+                                Value, const QueryTileFacts *) const {
   MapBuilder mb(builder, loc);
   Value one = mb.constant(1);
   Value qSize = mb.add(mb.sub(qLast, qFirst), one);
@@ -347,7 +351,8 @@ GlobalAttr::buildKeyIntervals(OpBuilder &builder, Location loc, Value qFirst,
 }
 
 Value SinkAttr::buildClassify(OpBuilder &builder, Location loc, Value, Value,
-                              Value kFirst, Value kLast, Value, Value) const {
+                              Value kFirst, Value kLast, Value, Value,
+                              const QueryTileFacts *) const {
   MapBuilder mb(builder, loc);
   Value kSize = mb.add(mb.sub(kLast, kFirst), mb.constant(1));
   Value sinks = buildCountTokens(mb, getTokens(), getFirst(), kFirst, kLast);
@@ -393,7 +398,7 @@ RandomAttr::buildKeyIntervals(OpBuilder &builder, Location loc, Value, Value,
 
 Value AxialAttr::buildClassify(OpBuilder &builder, Location loc, Value qFirst,
                                Value qLast, Value kFirst, Value kLast, Value,
-                               Value) const {
+                               Value, const QueryTileFacts *) const {
   MapBuilder mb(builder, loc);
   Value cells = mb.constant(getRows() * getCols()), zero = mb.constant(0);
   auto offGrid = [&](Value first, Value last) {
@@ -455,7 +460,8 @@ static DenseIntElementsAttr prefixSums(BlockSparseAttr attr) {
 
 Value BlockSparseAttr::buildClassify(OpBuilder &builder, Location loc,
                                      Value qFirst, Value qLast, Value kFirst,
-                                     Value kLast, Value, Value) const {
+                                     Value kLast, Value, Value,
+                                     const QueryTileFacts *) const {
   MapBuilder mb(builder, loc);
   auto shape = getLayout().getType().getShape();
   Value bq = mb.constant(getBlock()[0]), bk = mb.constant(getBlock()[1]);
@@ -524,12 +530,13 @@ BlockSparseAttr::buildKeyIntervals(OpBuilder &builder, Location loc,
 
 Value UnionAttr::buildClassify(OpBuilder &builder, Location loc, Value qFirst,
                                Value qLast, Value kFirst, Value kLast,
-                               Value numQueries, Value numKeys) const {
+                               Value numQueries, Value numKeys,
+                               const QueryTileFacts *facts) const {
   MapBuilder mb(builder, loc);
   Value anyFull = mb.boolean(false), allEmpty = mb.boolean(true);
   for (PatternAttrInterface part : getParts()) {
     Value kind = part.buildClassify(builder, loc, qFirst, qLast, kFirst, kLast,
-                                    numQueries, numKeys);
+                                    numQueries, numKeys, facts);
     anyFull = mb.logicalOr(anyFull, mb.isKind(kind, BlockKind::Full));
     allEmpty = mb.logicalAnd(allEmpty, mb.isKind(kind, BlockKind::Empty));
   }
@@ -551,13 +558,13 @@ UnionAttr::buildKeyIntervals(OpBuilder &builder, Location loc, Value qFirst,
 
 Value IntersectAttr::buildClassify(OpBuilder &builder, Location loc,
                                    Value qFirst, Value qLast, Value kFirst,
-                                   Value kLast, Value numQueries,
-                                   Value numKeys) const {
+                                   Value kLast, Value numQueries, Value numKeys,
+                                   const QueryTileFacts *facts) const {
   MapBuilder mb(builder, loc);
   Value anyEmpty = mb.boolean(false), allFull = mb.boolean(true);
   for (PatternAttrInterface part : getParts()) {
     Value kind = part.buildClassify(builder, loc, qFirst, qLast, kFirst, kLast,
-                                    numQueries, numKeys);
+                                    numQueries, numKeys, facts);
     anyEmpty = mb.logicalOr(anyEmpty, mb.isKind(kind, BlockKind::Empty));
     allFull = mb.logicalAnd(allFull, mb.isKind(kind, BlockKind::Full));
   }

@@ -102,7 +102,8 @@ bool NeighborhoodAttr::isLive(int64_t i, int64_t j, int64_t, int64_t) const {
 }
 
 Value NeighborhoodAttr::buildIsLive(OpBuilder &builder, Location loc, Value i,
-                                    Value j, Value, Value) const {
+                                    Value j, Value, Value,
+                                    const QueryTileFacts *) const {
   GridBuilder gb(builder, loc, *this);
   Value zero = gb.constant(0), cells = gb.constant(getNumCells());
   Value live =
@@ -138,7 +139,8 @@ BlockKind NeighborhoodAttr::classify(PositionRange q, PositionRange k, int64_t,
 
 Value NeighborhoodAttr::buildClassify(OpBuilder &builder, Location loc,
                                       Value qFirst, Value qLast, Value kFirst,
-                                      Value kLast, Value, Value) const {
+                                      Value kLast, Value, Value,
+                                      const QueryTileFacts *) const {
   GridBuilder gb(builder, loc, *this);
   Value zero = gb.constant(0), last = gb.constant(getNumCells() - 1);
   auto offGrid = [&](Value first, Value lastPos) {

@@ -97,7 +97,7 @@ bool DenseAttr::isLive(int64_t, int64_t, int64_t, int64_t) const {
 }
 
 Value DenseAttr::buildIsLive(OpBuilder &builder, Location loc, Value, Value,
-                             Value, Value) const {
+                             Value, Value, const QueryTileFacts *) const {
   return PredicateBuilder(builder, loc).boolean(true);
 }
 
@@ -108,7 +108,8 @@ bool CausalAttr::isLive(int64_t i, int64_t j, int64_t numQueries,
 }
 
 Value CausalAttr::buildIsLive(OpBuilder &builder, Location loc, Value i,
-                              Value j, Value numQueries, Value numKeys) const {
+                              Value j, Value numQueries, Value numKeys,
+                              const QueryTileFacts *) const {
   PredicateBuilder pb(builder, loc);
   Value limit = pb.constant(getOffset());
   if (getBottomRight())
@@ -122,7 +123,8 @@ bool WindowAttr::isLive(int64_t i, int64_t j, int64_t, int64_t) const {
 }
 
 Value WindowAttr::buildIsLive(OpBuilder &builder, Location loc, Value i,
-                              Value j, Value, Value) const {
+                              Value j, Value, Value,
+                              const QueryTileFacts *) const {
   PredicateBuilder pb(builder, loc);
   Value d = pb.sub(j, i);
   return pb.logicalAnd(pb.le(pb.constant(-getLeft()), d),
@@ -136,7 +138,8 @@ bool DilatedAttr::isLive(int64_t i, int64_t j, int64_t, int64_t) const {
 }
 
 Value DilatedAttr::buildIsLive(OpBuilder &builder, Location loc, Value i,
-                               Value j, Value, Value) const {
+                               Value j, Value, Value,
+                               const QueryTileFacts *) const {
   PredicateBuilder pb(builder, loc);
   Value d = pb.sub(j, i);
   Value inBand =
@@ -156,7 +159,8 @@ bool BlockLocalAttr::isLive(int64_t i, int64_t j, int64_t, int64_t) const {
 }
 
 Value BlockLocalAttr::buildIsLive(OpBuilder &builder, Location loc, Value i,
-                                  Value j, Value, Value) const {
+                                  Value j, Value, Value,
+                                  const QueryTileFacts *) const {
   PredicateBuilder pb(builder, loc);
   Value size = pb.constant(getSize());
   return pb.eq(pb.floorDiv(i, size), pb.floorDiv(j, size));
@@ -167,7 +171,8 @@ bool StridedAttr::isLive(int64_t i, int64_t j, int64_t, int64_t) const {
 }
 
 Value StridedAttr::buildIsLive(OpBuilder &builder, Location loc, Value i,
-                               Value j, Value, Value) const {
+                               Value j, Value, Value,
+                               const QueryTileFacts *) const {
   PredicateBuilder pb(builder, loc);
   return pb.eq(pb.floorMod(pb.sub(i, j), pb.constant(getStride())),
                pb.constant(0));
@@ -178,7 +183,7 @@ bool FixedAttr::isLive(int64_t, int64_t j, int64_t, int64_t) const {
 }
 
 Value FixedAttr::buildIsLive(OpBuilder &builder, Location loc, Value, Value j,
-                             Value, Value) const {
+                             Value, Value, const QueryTileFacts *) const {
   PredicateBuilder pb(builder, loc);
   return pb.ge(pb.floorMod(j, pb.constant(getBlock())),
                pb.constant(getBlock() - getSummary()));
@@ -211,7 +216,8 @@ static Value buildIsTokenPosition(PredicateBuilder &pb,
 }
 
 Value GlobalAttr::buildIsLive(OpBuilder &builder, Location loc, Value i,
-                              Value j, Value, Value) const {
+                              Value j, Value, Value,
+                              const QueryTileFacts *) const {
   PredicateBuilder pb(builder, loc);
   return pb.logicalOr(buildIsTokenPosition(pb, getTokens(), getFirst(), i),
                       buildIsTokenPosition(pb, getTokens(), getFirst(), j));
@@ -222,7 +228,7 @@ bool SinkAttr::isLive(int64_t, int64_t j, int64_t, int64_t) const {
 }
 
 Value SinkAttr::buildIsLive(OpBuilder &builder, Location loc, Value, Value j,
-                            Value, Value) const {
+                            Value, Value, const QueryTileFacts *) const {
   PredicateBuilder pb(builder, loc);
   return buildIsTokenPosition(pb, getTokens(), getFirst(), j);
 }
@@ -264,7 +270,7 @@ bool AxialAttr::isLive(int64_t i, int64_t j, int64_t, int64_t) const {
 }
 
 Value AxialAttr::buildIsLive(OpBuilder &builder, Location loc, Value i, Value j,
-                             Value, Value) const {
+                             Value, Value, const QueryTileFacts *) const {
   PredicateBuilder pb(builder, loc);
   Value zero = pb.constant(0), cells = pb.constant(getRows() * getCols());
   Value cols = pb.constant(getCols());
@@ -280,7 +286,8 @@ bool BlockSparseAttr::isLive(int64_t i, int64_t j, int64_t, int64_t) const {
 }
 
 Value BlockSparseAttr::buildIsLive(OpBuilder &builder, Location loc, Value i,
-                                   Value j, Value, Value) const {
+                                   Value j, Value, Value,
+                                   const QueryTileFacts *) const {
   PredicateBuilder pb(builder, loc);
   auto shape = getLayout().getType().getShape();
   Value qb = pb.floorDiv(i, pb.constant(getBlock()[0]));
@@ -310,11 +317,13 @@ bool UnionAttr::isLive(int64_t i, int64_t j, int64_t nq, int64_t nk) const {
 }
 
 Value UnionAttr::buildIsLive(OpBuilder &builder, Location loc, Value i, Value j,
-                             Value nq, Value nk) const {
+                             Value nq, Value nk,
+                             const QueryTileFacts *facts) const {
   PredicateBuilder pb(builder, loc);
   Value result = pb.boolean(false);
   for (PatternAttrInterface part : getParts())
-    result = pb.logicalOr(result, part.buildIsLive(builder, loc, i, j, nq, nk));
+    result = pb.logicalOr(result,
+                          part.buildIsLive(builder, loc, i, j, nq, nk, facts));
   return result;
 }
 
@@ -325,11 +334,12 @@ bool IntersectAttr::isLive(int64_t i, int64_t j, int64_t nq, int64_t nk) const {
 }
 
 Value IntersectAttr::buildIsLive(OpBuilder &builder, Location loc, Value i,
-                                 Value j, Value nq, Value nk) const {
+                                 Value j, Value nq, Value nk,
+                                 const QueryTileFacts *facts) const {
   PredicateBuilder pb(builder, loc);
   Value result = pb.boolean(true);
   for (PatternAttrInterface part : getParts())
-    result =
-        pb.logicalAnd(result, part.buildIsLive(builder, loc, i, j, nq, nk));
+    result = pb.logicalAnd(result,
+                           part.buildIsLive(builder, loc, i, j, nq, nk, facts));
   return result;
 }

@@ -5,8 +5,8 @@
 // of distinct kb differ (splitmix64 is a bijection and the inputs differ),
 // so the picked blocks are exactly those whose hash is at most the
 // threshold T(qb), the r-th smallest hash (all blocks when r >= C). T(qb)
-// costs r * C hashes; QueryTileFacts computes it once per query block of a
-// query tile, after which a pair costs one hash and one compare, and a
+// costs r * C hashes; buildQueryTileFacts computes it once per query block
+// of a query tile, after which a pair costs one hash and one compare, and a
 // (query tile, key tile) box is classified exactly by counting its picked
 // (qb, kb) cells. Without facts (the reference lowering, the GPU core's
 // separate classify function, queries outside a positions tile's table) a
@@ -22,10 +22,6 @@
 using namespace mlir;
 using namespace mlir::attn;
 
-/// Boxes of at most this many (query block, key block) cells are classified
-/// exactly; larger ones (only with positions operands) are Partial unless
-/// they are off the candidates.
-static constexpr int64_t kMaxExactCells = 4096;
 /// Query blocks in a tile's threshold table.
 static constexpr int64_t kMaxTableBlocks = 64;
 
@@ -180,17 +176,24 @@ private:
 
 } // namespace
 
-QueryTileFacts::Entry mlir::attn::buildRandomQueryFacts(
-    RandomAttr attr, OpBuilder &builder, Location loc, Value queryFirst,
-    Value queryLast, Value numKeys, std::optional<int64_t> maxQueries) {
+void RandomAttr::buildQueryTileFacts(OpBuilder &builder, Location loc,
+                                     Value queryFirst, Value queryLast, Value,
+                                     Value numKeys,
+                                     std::optional<int64_t> maxQueries,
+                                     QueryTileFacts &facts) const {
+  if (getPerRow() == 0)
+    return;
+  RandomAttr attr = *this;
   RandomBuilder rb(builder, loc, attr);
   QueryTileFacts::Entry entry;
-  // A tile of at most m rows meets at most ceil((m - 1) / b) + 1 blocks.
+  // A tile of at most m rows meets at most ceil((m - 1) / b) + 1 blocks
+  // (written without m + b, which would overflow for a block near INT64_MAX).
   int64_t block = attr.getBlock();
-  entry.complete =
-      maxQueries && (*maxQueries + block - 2) / block + 1 <= kMaxTableBlocks;
-  int64_t cap = entry.complete ? (*maxQueries + block - 2) / block + 1
-                               : kMaxTableBlocks;
+  std::optional<int64_t> tileBlocks;
+  if (maxQueries)
+    tileBlocks = *maxQueries <= 1 ? 1 : (*maxQueries - 2) / block + 2;
+  entry.complete = tileBlocks && *tileBlocks <= kMaxTableBlocks;
+  int64_t cap = entry.complete ? *tileBlocks : kMaxTableBlocks;
   Value firstBlock = rb.blockOf(queryFirst);
   Value count = rb.add(rb.sub(rb.blockOf(queryLast), firstBlock),
                        rb.constant(1));
@@ -216,11 +219,12 @@ QueryTileFacts::Entry mlir::attn::buildRandomQueryFacts(
       });
   Value table = fill.getResult(0);
   entry.values = {firstBlock, table};
-  return entry;
+  facts.add(attr, std::move(entry));
 }
 
 Value RandomAttr::buildIsLive(OpBuilder &builder, Location loc, Value i,
-                              Value j, Value, Value numKeys) const {
+                              Value j, Value, Value numKeys,
+                              const QueryTileFacts *facts) const {
   RandomBuilder rb(builder, loc, *this);
   if (getPerRow() == 0)
     return rb.boolean(false);
@@ -228,13 +232,15 @@ Value RandomAttr::buildIsLive(OpBuilder &builder, Location loc, Value i,
   Value qb = rb.blockOf(i), kb = rb.blockOf(j);
   Value onCandidates = rb.inRange(kb, rb.constant(0), numBlocks);
   // Off the candidates the rank or threshold is meaningless but harmless.
-  return rb.logicalAnd(onCandidates, rb.picked(qb, kb, numBlocks,
-                                               QueryTileFacts::lookup(*this)));
+  return rb.logicalAnd(
+      onCandidates,
+      rb.picked(qb, kb, numBlocks, QueryTileFacts::lookup(facts, *this)));
 }
 
 Value RandomAttr::buildClassify(OpBuilder &builder, Location loc, Value qFirst,
                                 Value qLast, Value kFirst, Value kLast, Value,
-                                Value numKeys) const {
+                                Value numKeys,
+                                const QueryTileFacts *queryFacts) const {
   RandomBuilder rb(builder, loc, *this);
   auto kind = [&](BlockKind k) -> Value {
     return arith::ConstantIntOp::create(builder, loc, builder.getI8Type(),
@@ -242,7 +248,8 @@ Value RandomAttr::buildClassify(OpBuilder &builder, Location loc, Value qFirst,
   };
   if (getPerRow() == 0)
     return kind(BlockKind::Empty);
-  const QueryTileFacts::Entry *facts = QueryTileFacts::lookup(*this);
+  const QueryTileFacts::Entry *facts =
+      QueryTileFacts::lookup(queryFacts, *this);
   Value numBlocks = rb.numBlocks(numKeys);
   Value zero = rb.constant(0), one = rb.constant(1);
   Value qb0 = rb.blockOf(qFirst), qb1 = rb.blockOf(qLast);
@@ -288,34 +295,4 @@ Value RandomAttr::buildClassify(OpBuilder &builder, Location loc, Value qFirst,
   return rb.select(empty, kind(BlockKind::Empty),
                    rb.select(full, kind(BlockKind::Full),
                              kind(BlockKind::Partial)));
-}
-
-//===----------------------------------------------------------------------===//
-// QueryTileFacts
-//===----------------------------------------------------------------------===//
-
-static thread_local QueryTileFacts *innermostFacts = nullptr;
-
-QueryTileFacts::QueryTileFacts(PatternAttrInterface pattern,
-                               OpBuilder &builder, Location loc,
-                               Value queryFirst, Value queryLast, Value,
-                               Value numKeys, std::optional<int64_t> maxQueries)
-    : outer(innermostFacts) {
-  cast<Attribute>(pattern).walk([&](RandomAttr random) {
-    if (random.getPerRow() > 0 && !entries.count(random))
-      entries[random] = buildRandomQueryFacts(
-          random, builder, loc, queryFirst, queryLast, numKeys, maxQueries);
-  });
-  innermostFacts = this;
-}
-
-QueryTileFacts::~QueryTileFacts() { innermostFacts = outer; }
-
-const QueryTileFacts::Entry *QueryTileFacts::lookup(Attribute pattern) {
-  for (QueryTileFacts *f = innermostFacts; f; f = f->outer) {
-    auto it = f->entries.find(pattern);
-    if (it != f->entries.end())
-      return &it->second;
-  }
-  return nullptr;
 }

@@ -15,6 +15,7 @@
 // library (memrefCopy) at run time.
 //
 //===----------------------------------------------------------------------===//
+#include "DecomposeUtils.h"
 #include "attn/Dialect/Attn/Transforms/BuildUtils.h"
 #include "attn/Dialect/Attn/Transforms/Decompositions.h"
 
@@ -84,10 +85,31 @@ static Value splitChannels(OpBuilder &b, Location loc, Value t, int64_t heads) {
   return tensor::ExpandShapeOp::create(b, loc, outType, t, reassoc, outSizes);
 }
 
-Value mlir::attn::lightConvWeights(OpBuilder &b, LightConvOp op,
-                                   FloatType ct) {
+Value mlir::attn::lightConvWeights(OpBuilder &b, LightConvOp op, FloatType ct) {
   Value w = op.getWeight();
   return op.getNormalize() ? softmaxWeights(b, op.getLoc(), w, ct) : w;
+}
+
+bool mlir::attn::detail::hasLightConvStaticShape(LightConvOp op) {
+  auto xType = cast<RankedTensorType>(op.getInput().getType());
+  auto wType = cast<RankedTensorType>(op.getWeight().getType());
+  int64_t c = xType.getDimSize(2), heads = wType.getDimSize(0);
+  int64_t width = wType.getDimSize(1);
+  return !ShapedType::isDynamic(c) && !ShapedType::isDynamic(heads) &&
+         !ShapedType::isDynamic(width) && heads >= 1 && width >= 1 &&
+         c % heads == 0 && (op.getCausal() || width % 2 != 0);
+}
+
+std::pair<SmallVector<OpFoldResult>, SmallVector<OpFoldResult>>
+mlir::attn::detail::assertLightConvSizes(OpBuilder &b, Location loc,
+                                         LightConvOp op) {
+  SmallVector<OpFoldResult> xs = getSizes(b, loc, op.getInput());
+  SmallVector<OpFoldResult> os = getSizes(b, loc, op.getInit());
+  assertEqualSizes(b, loc, os[0], xs[0],
+                   "attn.lightconv: outs and input differ in B");
+  assertEqualSizes(b, loc, os[1], xs[1],
+                   "attn.lightconv: outs and input differ in N");
+  return {std::move(xs), std::move(os)};
 }
 
 FailureOr<SmallVector<Value>>
@@ -99,19 +121,13 @@ mlir::attn::decomposeLightConv(OpBuilder &b, LightConvOp op, FloatType ct) {
   auto initType = cast<RankedTensorType>(init.getType());
   int64_t c = xType.getDimSize(2), heads = wType.getDimSize(0);
   int64_t width = wType.getDimSize(1);
-  if (ShapedType::isDynamic(c) || ShapedType::isDynamic(heads) ||
-      ShapedType::isDynamic(width) || heads < 1 || width < 1 ||
-      c % heads != 0 || (!op.getCausal() && width % 2 == 0))
+  if (!attn::detail::hasLightConvStaticShape(op))
     return op.emitOpError("decomposition expects static C, Hc, K with "
                           "C % Hc == 0, K >= 1, and odd K unless causal");
 
   // Run-time checks of dynamic dims that must match.
-  SmallVector<OpFoldResult> xs = getSizes(b, loc, x);
-  SmallVector<OpFoldResult> os = getSizes(b, loc, init);
-  assertEqualSizes(b, loc, os[0], xs[0],
-                   "attn.lightconv: outs and input differ in B");
-  assertEqualSizes(b, loc, os[1], xs[1],
-                   "attn.lightconv: outs and input differ in N");
+  SmallVector<OpFoldResult> xs, os;
+  std::tie(xs, os) = attn::detail::assertLightConvSizes(b, loc, op);
   // An outs with a dynamic C is checked against the input's static C and
   // worked on through a static-C view (splitChannels needs C / Hc).
   if (initType.isDynamicDim(2)) {

@@ -21,6 +21,7 @@
 // unspecified, docs/Semantics.md §1, but nothing reads out of bounds).
 //
 //===----------------------------------------------------------------------===//
+#include "DecomposeUtils.h"
 #include "attn/Dialect/Attn/Transforms/BuildUtils.h"
 #include "attn/Dialect/Attn/Transforms/Decompositions.h"
 
@@ -198,6 +199,29 @@ static Candidates candidates(GenericBuilder &g, Value s1, Value s2, Value s1c,
   return {collapse(0), collapse(1), s1c ? collapse(2) : Value()};
 }
 
+SmallVector<OpFoldResult> mlir::attn::detail::assertPkmSizes(OpBuilder &b,
+                                                             Location loc,
+                                                             PkmOp op,
+                                                             int64_t n) {
+  SmallVector<OpFoldResult> qs = getSizes(b, loc, op.getQuery());
+  SmallVector<OpFoldResult> s1s = getSizes(b, loc, op.getSubkeys1());
+  SmallVector<OpFoldResult> s2s = getSizes(b, loc, op.getSubkeys2());
+  SmallVector<OpFoldResult> vs = getSizes(b, loc, op.getValues());
+  SmallVector<OpFoldResult> os = getSizes(b, loc, op.getInit());
+  assertEqualSizes(b, loc, s1s[0], qs[1],
+                   "attn.pkm: subkeys1 dim 0 differs from H");
+  assertEqualSizes(b, loc, s2s[0], qs[1],
+                   "attn.pkm: subkeys2 dim 0 differs from H");
+  assertEqualSizes(b, loc, s2s[1], s1s[1],
+                   "attn.pkm: subkeys1 and subkeys2 differ in n");
+  assertEqualSizes(b, loc, vs[0], b.getIndexAttr(n * n),
+                   "attn.pkm: values must have n * n rows");
+  for (unsigned d = 0; d < 3; ++d)
+    assertEqualSizes(b, loc, os[d], qs[d],
+                     "attn.pkm: outs and query differ in [B, H, N]");
+  return qs;
+}
+
 FailureOr<SmallVector<Value>> mlir::attn::decomposePkm(OpBuilder &b, PkmOp op,
                                                        FloatType ct) {
   Location loc = op.getLoc();
@@ -213,22 +237,7 @@ FailureOr<SmallVector<Value>> mlir::attn::decomposePkm(OpBuilder &b, PkmOp op,
                           "1 <= top_k <= n");
 
   // Run-time checks of dynamic dims that must match.
-  SmallVector<OpFoldResult> qs = getSizes(b, loc, q);
-  SmallVector<OpFoldResult> s1s = getSizes(b, loc, sk1);
-  SmallVector<OpFoldResult> s2s = getSizes(b, loc, sk2);
-  SmallVector<OpFoldResult> vs = getSizes(b, loc, values);
-  SmallVector<OpFoldResult> os = getSizes(b, loc, init);
-  assertEqualSizes(b, loc, s1s[0], qs[1],
-                   "attn.pkm: subkeys1 dim 0 differs from H");
-  assertEqualSizes(b, loc, s2s[0], qs[1],
-                   "attn.pkm: subkeys2 dim 0 differs from H");
-  assertEqualSizes(b, loc, s2s[1], s1s[1],
-                   "attn.pkm: subkeys1 and subkeys2 differ in n");
-  assertEqualSizes(b, loc, vs[0], b.getIndexAttr(n * n),
-                   "attn.pkm: values must have n * n rows");
-  for (unsigned d = 0; d < 3; ++d)
-    assertEqualSizes(b, loc, os[d], qs[d],
-                     "attn.pkm: outs and query differ in [B, H, N]");
+  SmallVector<OpFoldResult> qs = attn::detail::assertPkmSizes(b, loc, op, n);
 
   // A query of static size 0 in B, H or N: the result is empty, nothing is
   // computed. (MLIR 22's tensor.extract_slice verifier rejects the static

@@ -17,6 +17,21 @@ namespace mlir {
 namespace attn {
 namespace detail {
 
+/// Emits the run-time checks of attn.pkm's dynamic dims (subkeys of H
+/// heads and one n, `n` * `n` value rows, outs [B, H, N] as the query's);
+/// returns the query's sizes.
+SmallVector<OpFoldResult> assertPkmSizes(OpBuilder &b, Location loc, PkmOp op,
+                                         int64_t n);
+
+/// Whether attn.lightconv has what its decomposition and fused form need:
+/// static C, Hc and K with C % Hc == 0, K >= 1, and odd K unless causal.
+bool hasLightConvStaticShape(LightConvOp op);
+
+/// Emits the run-time checks that attn.lightconv's outs and input agree in B
+/// and N; returns the sizes of the input and of outs.
+std::pair<SmallVector<OpFoldResult>, SmallVector<OpFoldResult>>
+assertLightConvSizes(OpBuilder &b, Location loc, LightConvOp op);
+
 /// `x * y` on sizes, folded when both are static.
 OpFoldResult mulSizes(OpBuilder &b, Location loc, OpFoldResult x,
                       OpFoldResult y);
@@ -78,12 +93,12 @@ Value rankPositions(OpBuilder &b, Location loc, Value keys,
 Value positionsByRank(OpBuilder &b, Location loc, Value rank,
                       OpFoldResult count = {});
 
-/// The log-sum-exp combination of P partial results per query (docs/Semantics.md §4
-/// step 6), computed in `computeType`. `rows` [B, H, P, N] (i64) names, for
-/// part p of query n, the row `g * M + u` of the attention result `o`
-/// [B, G, M, Dv] and `lse` [B, G, M], or is negative when the query has no
-/// such part. Writes `o(n) = sum_p exp(lse_p - LSE) o_p` (0 when every lse_p
-/// is -inf) into `init` [B, H, N, Dv] in its element type. Linear in the
+/// The log-sum-exp combination of P partial results per query
+/// (docs/Semantics.md §4 step 6), computed in `computeType`. `rows` [B, H, P,
+/// N] (i64) names, for part p of query n, the row `g * M + u` of the attention
+/// result `o` [B, G, M, Dv] and `lse` [B, G, M], or is negative when the query
+/// has no such part. Writes `o(n) = sum_p exp(lse_p - LSE) o_p` (0 when every
+/// lse_p is -inf) into `init` [B, H, N, Dv] in its element type. Linear in the
 /// parts: one exp per part and query, then one pass over the rows of o.
 Value combineByLse(OpBuilder &b, Location loc, Value rows, Value o, Value lse,
                    Value init, FloatType computeType);

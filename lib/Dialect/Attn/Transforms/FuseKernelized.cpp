@@ -28,6 +28,7 @@
 // the static H. Anything else is left for attn-decompose.
 //
 //===----------------------------------------------------------------------===//
+#include "DecomposeUtils.h"
 #include "FuseVariants.h"
 
 #include "attn/Dialect/Attn/Transforms/BuildUtils.h"
@@ -54,11 +55,6 @@ public:
   Value build();
 
 private:
-  Value f32(OpBuilder &nb, Location nl, double v) {
-    return arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(v));
-  }
-  /// `x` [t, D] converted to f32 (itself when already f32).
-  Value toF32Tile(Value x);
   /// FAVOR+: the product x W^T [t, m] (f32) and the row sums of squares
   /// ||x||^2 [t] of `x` (unscaled).
   std::pair<Value, Value> favorParts(Value x);
@@ -69,6 +65,10 @@ private:
   /// phi of key rows `x` [t, D] under the running maximum `runMax` (f32,
   /// -inf before any finite exponent); returns (phi, new running maximum).
   std::pair<Value, Value> keyFeatures(Value x, Value runMax);
+  /// FAVOR+ phi = exp(a - shift) / sqrt(m) [t, m] of f32 rows `x` over their
+  /// exponents a: per row for queries (`runMax` null), under the running
+  /// maximum grown by this chunk for keys; returns (phi, new maximum or null).
+  std::pair<Value, Value> favorFeatures(Value x, Value runMax);
   /// phi(x) elementwise (elu_plus_one, relu).
   Value elementwise(Value x);
   /// [Vc | 1]: [t, Dv + 1] f32.
@@ -116,20 +116,6 @@ bool KernelizedFuser::accepts() {
   return true;
 }
 
-Value KernelizedFuser::toF32Tile(Value x) {
-  auto type = cast<RankedTensorType>(x.getType());
-  if (type.getElementType().isF32())
-    return x;
-  AffineMap id = b.getMultiDimIdentityMap(2);
-  return g.generic(ValueRange{x},
-                   emptyTensor(b, loc, getSizes(b, loc, x), b.getF32Type()),
-                   {id, id}, parallelIterators(2),
-                   [&](OpBuilder &nb, Location nl, ValueRange a) {
-                     yieldOne(nb, nl,
-                              convertFloat(nb, nl, a[0], nb.getF32Type()));
-                   });
-}
-
 std::pair<Value, Value> KernelizedFuser::favorParts(Value x) {
   SmallVector<OpFoldResult> s = getSizes(b, loc, x);
   Value proj = contract(b, loc, x, wT,
@@ -147,8 +133,8 @@ std::pair<Value, Value> KernelizedFuser::favorParts(Value x) {
 Value KernelizedFuser::exponent(OpBuilder &nb, Location nl, Value proj,
                                 Value sq) {
   double c = std::pow(double(dimD), -0.25);
-  Value scaled = arith::MulFOp::create(nb, nl, proj, f32(nb, nl, c));
-  Value half = arith::MulFOp::create(nb, nl, sq, f32(nb, nl, c * c * 0.5));
+  Value scaled = arith::MulFOp::create(nb, nl, proj, cF32(nb, nl, c));
+  Value half = arith::MulFOp::create(nb, nl, sq, cF32(nb, nl, c * c * 0.5));
   return arith::SubFOp::create(nb, nl, scaled, half);
 }
 
@@ -161,71 +147,71 @@ static Value isFinite(OpBuilder &nb, Location nl, Value x) {
 }
 
 Value KernelizedFuser::queryFeatures(Value x) {
-  x = toF32Tile(x);
+  x = attn::detail::toF32(b, loc, x);
   if (!favor)
     return elementwise(x);
-  auto [proj, sq] = favorParts(x);
-  SmallVector<OpFoldResult> s = getSizes(b, loc, proj);
-  double negInf = -std::numeric_limits<double>::infinity();
-  AffineMap tile = g.dims(2, {0, 1}), row = g.dims(2, {0});
-  // c_i = max_f a_if over the non-NaN a_if, then 0 when not finite (a NaN in
-  // the row makes o_i NaN whatever the stabiliser, which cancels).
-  Value rowMax = g.generic(
-      ValueRange{proj, sq}, filledTensor(b, loc, {s[0]}, b.getF32Type(), negInf),
-      {tile, row, row}, g.iterators(2, {1}),
-      [&](OpBuilder &nb, Location nl, ValueRange a) {
-        yieldOne(nb, nl, selectMax(nb, nl, a[2], exponent(nb, nl, a[0], a[1])));
-      });
-  double invSqrtM = 1.0 / std::sqrt(double(dimM));
-  return g.generic(
-      ValueRange{proj, sq, rowMax}, emptyTensor(b, loc, s, b.getF32Type()),
-      {tile, row, row, tile}, parallelIterators(2),
-      [&](OpBuilder &nb, Location nl, ValueRange a) {
-        Value shift = arith::SelectOp::create(nb, nl, isFinite(nb, nl, a[2]),
-                                              a[2], f32(nb, nl, 0.0));
-        Value e = expViaExp2(
-            nb, nl,
-            arith::SubFOp::create(nb, nl, exponent(nb, nl, a[0], a[1]), shift));
-        yieldOne(nb, nl, arith::MulFOp::create(nb, nl, e, f32(nb, nl, invSqrtM)));
-      });
+  return favorFeatures(x, Value()).first;
 }
 
 std::pair<Value, Value> KernelizedFuser::keyFeatures(Value x, Value runMax) {
-  x = toF32Tile(x);
+  x = attn::detail::toF32(b, loc, x);
   if (!favor)
     return {elementwise(x), runMax};
+  return favorFeatures(x, runMax);
+}
+
+std::pair<Value, Value> KernelizedFuser::favorFeatures(Value x, Value runMax) {
+  bool keys = static_cast<bool>(runMax);
   auto [proj, sq] = favorParts(x);
   SmallVector<OpFoldResult> s = getSizes(b, loc, proj);
   double negInf = -std::numeric_limits<double>::infinity();
   AffineMap tile = g.dims(2, {0, 1}), row = g.dims(2, {0});
-  // The largest finite exponent of each row, then of the chunk.
+  // Queries: c_i = max_f a_if over the non-NaN a_if, then 0 when not finite
+  // (a NaN in the row makes o_i NaN whatever the stabiliser, which cancels).
+  // Keys: the largest finite exponent of each row, then of the chunk.
   Value rowMax = g.generic(
-      ValueRange{proj, sq}, filledTensor(b, loc, {s[0]}, b.getF32Type(), negInf),
-      {tile, row, row}, g.iterators(2, {1}),
-      [&](OpBuilder &nb, Location nl, ValueRange a) {
+      ValueRange{proj, sq},
+      filledTensor(b, loc, {s[0]}, b.getF32Type(), negInf), {tile, row, row},
+      g.iterators(2, {1}), [&](OpBuilder &nb, Location nl, ValueRange a) {
         Value e = exponent(nb, nl, a[0], a[1]);
-        Value finite = arith::SelectOp::create(nb, nl, isFinite(nb, nl, e), e,
-                                               f32(nb, nl, negInf));
-        yieldOne(nb, nl, selectMax(nb, nl, a[2], finite));
+        if (keys)
+          e = arith::SelectOp::create(nb, nl, isFinite(nb, nl, e), e,
+                                      cF32(nb, nl, negInf));
+        yieldOne(nb, nl, selectMax(nb, nl, a[2], e));
       });
-  Value chunkMax = g.generic(
-      ValueRange{rowMax}, filledTensor(b, loc, {}, b.getF32Type(), negInf),
-      {g.dims(1, {0}), AffineMap::get(1, 0, {}, b.getContext())},
-      g.iterators(1, {0}), [&](OpBuilder &nb, Location nl, ValueRange a) {
-        yieldOne(nb, nl, arith::MaximumFOp::create(nb, nl, a[1], a[0]));
-      });
-  Value newMax = arith::MaximumFOp::create(
-      b, loc, runMax, tensor::ExtractOp::create(b, loc, chunkMax, ValueRange{}));
-  Value shift = softmaxShift(b, loc, newMax);
+  SmallVector<Value> inputs = {proj, sq};
+  SmallVector<AffineMap> maps = {tile, row};
+  Value newMax, shift;
+  if (keys) {
+    Value chunkMax = g.generic(
+        ValueRange{rowMax}, filledTensor(b, loc, {}, b.getF32Type(), negInf),
+        {g.dims(1, {0}), AffineMap::get(1, 0, {}, b.getContext())},
+        g.iterators(1, {0}), [&](OpBuilder &nb, Location nl, ValueRange a) {
+          yieldOne(nb, nl, arith::MaximumFOp::create(nb, nl, a[1], a[0]));
+        });
+    newMax = arith::MaximumFOp::create(
+        b, loc, runMax,
+        tensor::ExtractOp::create(b, loc, chunkMax, ValueRange{}));
+    shift = softmaxShift(b, loc, newMax);
+  } else {
+    inputs.push_back(rowMax);
+    maps.push_back(row);
+  }
+  maps.push_back(tile);
   double invSqrtM = 1.0 / std::sqrt(double(dimM));
   Value phi = g.generic(
-      ValueRange{proj, sq}, emptyTensor(b, loc, s, b.getF32Type()),
-      {tile, row, tile}, parallelIterators(2),
-      [&](OpBuilder &nb, Location nl, ValueRange a) {
-        Value e = expViaExp2(
-            nb, nl,
-            arith::SubFOp::create(nb, nl, exponent(nb, nl, a[0], a[1]), shift));
-        yieldOne(nb, nl, arith::MulFOp::create(nb, nl, e, f32(nb, nl, invSqrtM)));
+      inputs, emptyTensor(b, loc, s, b.getF32Type()), maps,
+      parallelIterators(2), [&](OpBuilder &nb, Location nl, ValueRange a) {
+        Value rowShift = shift;
+        if (!keys)
+          rowShift = arith::SelectOp::create(nb, nl, isFinite(nb, nl, a[2]),
+                                             a[2], cF32(nb, nl, 0.0));
+        Value e =
+            expViaExp2(nb, nl,
+                       arith::SubFOp::create(
+                           nb, nl, exponent(nb, nl, a[0], a[1]), rowShift));
+        yieldOne(nb, nl,
+                 arith::MulFOp::create(nb, nl, e, cF32(nb, nl, invSqrtM)));
       });
   return {phi, newMax};
 }
@@ -236,7 +222,7 @@ Value KernelizedFuser::elementwise(Value x) {
       ValueRange{x}, emptyTensor(b, loc, getSizes(b, loc, x), b.getF32Type()),
       {id, id}, parallelIterators(2),
       [&](OpBuilder &nb, Location nl, ValueRange a) {
-        Value zero = f32(nb, nl, 0.0);
+        Value zero = cF32(nb, nl, 0.0);
         if (fm == FeatureMap::Relu) {
           // max(x, 0) with NaN passed through, as compare and select
           // (arith.maximumf on vectors is expanded lane by lane).
@@ -247,7 +233,7 @@ Value KernelizedFuser::elementwise(Value x) {
         }
         Value pos = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGT,
                                           a[0], zero);
-        Value plusOne = arith::AddFOp::create(nb, nl, a[0], f32(nb, nl, 1.0));
+        Value plusOne = arith::AddFOp::create(nb, nl, a[0], cF32(nb, nl, 1.0));
         Value below = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::ULT,
                                             a[0], zero);
         Value e = expViaExp2(
@@ -263,7 +249,8 @@ Value KernelizedFuser::augmentedValues(Value vc, Value rows) {
   // A linalg.copy: an identity generic would fold into the insert_slice,
   // which bufferizes to a strided memref.copy (a call into the runtime).
   Value copied =
-      linalg::CopyOp::create(b, loc, toF32Tile(vc), left).getResult(0);
+      linalg::CopyOp::create(b, loc, attn::detail::toF32(b, loc, vc), left)
+          .getResult(0);
   return insert2d(b, loc, copied, aug, zero, zero);
 }
 
@@ -271,17 +258,18 @@ Value KernelizedFuser::rescale(Value state, Value alpha) {
   AffineMap id = b.getMultiDimIdentityMap(2);
   return g.generic(ValueRange{}, state, {id}, parallelIterators(2),
                    [&](OpBuilder &nb, Location nl, ValueRange a) {
-                     yieldOne(nb, nl, arith::MulFOp::create(nb, nl, a[0], alpha));
+                     yieldOne(nb, nl,
+                              arith::MulFOp::create(nb, nl, a[0], alpha));
                    });
 }
 
 Value KernelizedFuser::normalize(Value numDen, Value rows, Value dest) {
   OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
-  Value num =
-      slice2d(b, loc, numDen, zero, rows, zero, b.getIndexAttr(dimDv));
+  Value num = slice2d(b, loc, numDen, zero, rows, zero, b.getIndexAttr(dimDv));
   auto denType = RankedTensorType::get({ShapedType::kDynamic}, b.getF32Type());
   Value den = tensor::ExtractSliceOp::create(
-      b, loc, denType, numDen, ArrayRef<OpFoldResult>{zero, b.getIndexAttr(dimDv)},
+      b, loc, denType, numDen,
+      ArrayRef<OpFoldResult>{zero, b.getIndexAttr(dimDv)},
       ArrayRef<OpFoldResult>{rows, one}, ArrayRef<OpFoldResult>{one, one});
   Type outElt = cast<RankedTensorType>(dest.getType()).getElementType();
   return g.generic(ValueRange{num, den}, dest,
@@ -310,7 +298,8 @@ Value KernelizedFuser::build() {
   // Query heads per KV head; Hkv > 0 divides H (asserted above). max(., 1)
   // keeps the division defined when H = 0 (no iteration runs).
   Value group = arith::MaxUIOp::create(
-      b, loc, arith::DivUIOp::create(b, loc, sizeH, sizeHkv), cIndex(b, loc, 1));
+      b, loc, arith::DivUIOp::create(b, loc, sizeH, sizeHkv),
+      cIndex(b, loc, 1));
   double negInf = -std::numeric_limits<double>::infinity();
   OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
   OpFoldResult stateCols = b.getIndexAttr(dimDv + 1);
@@ -360,7 +349,7 @@ Value KernelizedFuser::build() {
         ArrayRef<OpFoldResult>{one, one, one});
   };
   Value step = cIndex(b, loc, chunk), c0 = cIndex(b, loc, 0);
-  Value max0 = f32(b, loc, negInf);
+  Value max0 = cF32(b, loc, negInf);
   // Rescales the state from the shift of `oldMax` to that of `newMax`.
   auto rescaled = [&](Value state, Value oldMax, Value newMax) -> Value {
     if (!favor)
@@ -381,11 +370,12 @@ Value KernelizedFuser::build() {
 
   if (!causal) {
     // The states S [B, H, m, Dv + 1], one forall iteration per (b, h).
-    Value states0 = emptyTensor(
-        b, loc, {qs[0], qs[1], b.getIndexAttr(dimM), stateCols}, b.getF32Type());
-    auto keyPass = scf::ForallOp::create(
-        b, loc, ArrayRef<OpFoldResult>{qs[0], qs[1]}, ValueRange{states0},
-        std::nullopt);
+    Value states0 =
+        emptyTensor(b, loc, {qs[0], qs[1], b.getIndexAttr(dimM), stateCols},
+                    b.getF32Type());
+    auto keyPass =
+        scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{qs[0], qs[1]},
+                              ValueRange{states0}, std::nullopt);
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(keyPass.getBody());
@@ -422,16 +412,16 @@ Value KernelizedFuser::build() {
     b.setInsertionPointToStart(queryPass.getBody());
     Value bi = queryPass.getInductionVars()[0];
     Value hi = queryPass.getInductionVars()[1];
-    Value t0 = arith::MulIOp::create(b, loc, queryPass.getInductionVars()[2],
-                                     step);
+    Value t0 =
+        arith::MulIOp::create(b, loc, queryPass.getInductionVars()[2], step);
     selectHead(hi);
     Value rows = chunkRows(b, loc, t0, sizeNq, chunk);
     Value state = tensor::ExtractSliceOp::create(
         b, loc, stateType, states, ArrayRef<OpFoldResult>{bi, hi, zero, zero},
         stateSizes, unitStrides);
     Value phiQ = queryFeatures(rows4d(b, loc, q, bi, hi, t0, rows));
-    Value numDen = contract(b, loc, phiQ, state,
-                            filled2d(b, loc, rows, stateCols, 0.0));
+    Value numDen =
+        contract(b, loc, phiQ, state, filled2d(b, loc, rows, stateCols, 0.0));
     auto outType = cast<RankedTensorType>(init.getType());
     Value o = normalize(numDen, rows,
                         emptyTensor(b, loc, {rows, b.getIndexAttr(dimDv)},
@@ -446,9 +436,9 @@ Value KernelizedFuser::build() {
   }
 
   // Causal: one scan per (b, h).
-  auto forall = scf::ForallOp::create(
-      b, loc, ArrayRef<OpFoldResult>{qs[0], qs[1]}, ValueRange{init},
-      std::nullopt);
+  auto forall =
+      scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{qs[0], qs[1]},
+                            ValueRange{init}, std::nullopt);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(forall.getBody());
   Value bi = forall.getInductionVars()[0], hi = forall.getInductionVars()[1];
@@ -482,8 +472,7 @@ Value KernelizedFuser::build() {
             contract(b, loc, phiQ, phiK, filled2d(b, loc, rows, rows, 0.0),
                      /*transposeA=*/false, /*transposeB=*/true);
         Value liveTile = slice2d(b, loc, live, zero, rows, zero, rows);
-        numDen =
-            contract(b, loc, scores, vAug, numDen, false, false, liveTile);
+        numDen = contract(b, loc, scores, vAug, numDen, false, false, liveTile);
         Value dest = slice2d(b, loc, iter[2], t0, rows);
         Value o = normalize(numDen, rows, dest);
         Value newOut = insert2d(b, loc, o, iter[2], t0);

@@ -17,6 +17,7 @@
 // Taken: static C, Hc and K, f32 input and output.
 //
 //===----------------------------------------------------------------------===//
+#include "DecomposeUtils.h"
 #include "FuseVariants.h"
 
 #include "attn/Dialect/Attn/Transforms/BuildUtils.h"
@@ -38,22 +39,13 @@ FailureOr<Value> fuse::fuseLightConv(OpBuilder &b, LightConvOp op,
   auto initType = cast<RankedTensorType>(init.getType());
   int64_t c = xType.getDimSize(2), heads = wType.getDimSize(0);
   int64_t width = wType.getDimSize(1);
-  if (ShapedType::isDynamic(c) || ShapedType::isDynamic(heads) ||
-      ShapedType::isDynamic(width) || heads < 1 || width < 1 ||
-      c % heads != 0 || (!op.getCausal() && width % 2 == 0) ||
+  if (!attn::detail::hasLightConvStaticShape(op) ||
       !xType.getElementType().isF32() || !initType.getElementType().isF32() ||
       initType.isDynamicDim(2))
     return failure();
   GenericBuilder g{b, loc};
-  auto f32 = [](OpBuilder &nb, Location nl, double v) -> Value {
-    return arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(v));
-  };
-  SmallVector<OpFoldResult> xs = getSizes(b, loc, x);
-  SmallVector<OpFoldResult> os = getSizes(b, loc, init);
-  assertEqualSizes(b, loc, os[0], xs[0],
-                   "attn.lightconv: outs and input differ in B");
-  assertEqualSizes(b, loc, os[1], xs[1],
-                   "attn.lightconv: outs and input differ in N");
+  SmallVector<OpFoldResult> xs =
+      attn::detail::assertLightConvSizes(b, loc, op).first;
 
   // wc[t, c] = w'[c / (C / Hc), t].
   Value weights = lightConvWeights(b, op, b.getF32Type());
@@ -75,7 +67,8 @@ FailureOr<Value> fuse::fuseLightConv(OpBuilder &b, LightConvOp op,
   // Channel blocks of 64 when they divide C: the output block stays in L1.
   int64_t cBlock = c % 64 == 0 ? 64 : c;
   Value sizeN = toIndexValue(b, loc, xs[1]);
-  Value numBlocks = arith::CeilDivUIOp::create(b, loc, sizeN, cIndex(b, loc, chunk));
+  Value numBlocks =
+      arith::CeilDivUIOp::create(b, loc, sizeN, cIndex(b, loc, chunk));
   auto forall = scf::ForallOp::create(
       b, loc,
       ArrayRef<OpFoldResult>{xs[0], numBlocks, b.getIndexAttr(c / cBlock)},
@@ -95,7 +88,8 @@ FailureOr<Value> fuse::fuseLightConv(OpBuilder &b, LightConvOp op,
   // start = n0 - P: one generic (a gather of K - 1 + T rows; the taps below
   // read it K times).
   Value start = arith::SubIOp::create(b, loc, n0, cIndex(b, loc, pad));
-  Value padRows = arith::AddIOp::create(b, loc, rows, cIndex(b, loc, width - 1));
+  Value padRows =
+      arith::AddIOp::create(b, loc, rows, cIndex(b, loc, width - 1));
   Value xp = g.generic(
       ValueRange{}, emptyTensor(b, loc, {padRows, cols}, b.getF32Type()),
       {b.getMultiDimIdentityMap(2)}, parallelIterators(2),
@@ -109,10 +103,12 @@ FailureOr<Value> fuse::fuseLightConv(OpBuilder &b, LightConvOp op,
             arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sge, r,
                                   cIndex(nb, nl, 0)),
             arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, r, sizeN));
-        Value row = arith::SelectOp::create(nb, nl, inside, r, cIndex(nb, nl, 0));
+        Value row =
+            arith::SelectOp::create(nb, nl, inside, r, cIndex(nb, nl, 0));
         Value xv = tensor::ExtractOp::create(nb, nl, x, ValueRange{bi, row, j});
-        yieldOne(nb, nl,
-                 arith::SelectOp::create(nb, nl, inside, xv, f32(nb, nl, 0.0)));
+        yieldOne(
+            nb, nl,
+            arith::SelectOp::create(nb, nl, inside, xv, cF32(nb, nl, 0.0)));
       });
 
   // out[n, c] = sum_t wc[t, c] xp[n + t, c]: per tap t, one element-wise
@@ -120,11 +116,13 @@ FailureOr<Value> fuse::fuseLightConv(OpBuilder &b, LightConvOp op,
   // as a column vector), which attn-cpu-microkernels vectorizes along c.
   // The block of the output, written in place.
   Value outBlock = tensor::ExtractSliceOp::create(
-      b, loc, RankedTensorType::get({ShapedType::kDynamic, cBlock}, b.getF32Type()),
+      b, loc,
+      RankedTensorType::get({ShapedType::kDynamic, cBlock}, b.getF32Type()),
       forall.getRegionIterArgs()[0], ArrayRef<OpFoldResult>{bi, n0, c0},
-      ArrayRef<OpFoldResult>{one, rows, cols}, ArrayRef<OpFoldResult>{one, one, one});
+      ArrayRef<OpFoldResult>{one, rows, cols},
+      ArrayRef<OpFoldResult>{one, one, one});
   Value tile0 =
-      linalg::FillOp::create(b, loc, f32(b, loc, 0.0), outBlock).getResult(0);
+      linalg::FillOp::create(b, loc, cF32(b, loc, 0.0), outBlock).getResult(0);
   auto taps = buildFor(
       b, loc, cIndex(b, loc, 0), cIndex(b, loc, width), cIndex(b, loc, 1),
       ValueRange{tile0}, [&](Value t, ValueRange iter) -> SmallVector<Value> {
@@ -133,21 +131,22 @@ FailureOr<Value> fuse::fuseLightConv(OpBuilder &b, LightConvOp op,
             b, loc, RankedTensorType::get({cBlock}, b.getF32Type()), wc,
             ArrayRef<OpFoldResult>{t, c0}, ArrayRef<OpFoldResult>{one, cols},
             ArrayRef<OpFoldResult>{one, one});
-        return {g.generic(ValueRange{xt, wt}, iter[0],
-                          {g.dims(2, {0, 1}), g.dims(2, {1}), g.dims(2, {0, 1})},
-                          parallelIterators(2),
-                          [&](OpBuilder &nb, Location nl, ValueRange a) {
-                            Value p = arith::MulFOp::create(nb, nl, a[1], a[0]);
-                            yieldOne(nb, nl,
-                                     arith::AddFOp::create(nb, nl, a[2], p));
-                          })};
+        return {g.generic(
+            ValueRange{xt, wt}, iter[0],
+            {g.dims(2, {0, 1}), g.dims(2, {1}), g.dims(2, {0, 1})},
+            parallelIterators(2),
+            [&](OpBuilder &nb, Location nl, ValueRange a) {
+              Value p = arith::MulFOp::create(nb, nl, a[1], a[0]);
+              yieldOne(nb, nl, arith::AddFOp::create(nb, nl, a[2], p));
+            })};
       });
   Value tile = taps.getResult(0);
 
   b.setInsertionPointToStart(forall.getTerminator().getBody());
-  tensor::ParallelInsertSliceOp::create(
-      b, loc, tile, forall.getRegionIterArgs()[0],
-      ArrayRef<OpFoldResult>{bi, n0, c0}, ArrayRef<OpFoldResult>{one, rows, cols},
-      ArrayRef<OpFoldResult>{one, one, one});
+  tensor::ParallelInsertSliceOp::create(b, loc, tile,
+                                        forall.getRegionIterArgs()[0],
+                                        ArrayRef<OpFoldResult>{bi, n0, c0},
+                                        ArrayRef<OpFoldResult>{one, rows, cols},
+                                        ArrayRef<OpFoldResult>{one, one, one});
   return forall.getResult(0);
 }

@@ -21,6 +21,7 @@
 // Taken: static Dk, n, top_k with n * n <= 2^24.
 //
 //===----------------------------------------------------------------------===//
+#include "DecomposeUtils.h"
 #include "FuseVariants.h"
 
 #include "attn/Dialect/Attn/Transforms/BuildUtils.h"
@@ -45,11 +46,6 @@ public:
   Value build();
 
 private:
-  Value f32(OpBuilder &nb, Location nl, double v) {
-    return arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(v));
-  }
-  /// `x` converted to f32 element by element (itself when f32).
-  Value toF32(Value x);
   /// The top `topK` of every row of `scores` [rows, w], ordered by (larger
   /// score, smaller key); keys are `keys` [rows, w] (f32) or, when null, the
   /// column. Returns (scores, keys), each [topK, rows].
@@ -78,23 +74,9 @@ bool PkmFuser::accepts() {
   dv = vType.getDimSize(1);
   topK = op.getTopKAttr().getInt();
   return !ShapedType::isDynamic(dk) && !ShapedType::isDynamic(n) &&
-         !ShapedType::isDynamic(dv) && dk % 2 == 0 && topK >= 1 &&
-         topK <= n && n * n <= (int64_t(1) << 24) &&
+         !ShapedType::isDynamic(dv) && dk % 2 == 0 && topK >= 1 && topK <= n &&
+         n * n <= (int64_t(1) << 24) &&
          !llvm::is_contained(qType.getShape().take_front(3), 0);
-}
-
-Value PkmFuser::toF32(Value x) {
-  auto type = cast<RankedTensorType>(x.getType());
-  if (type.getElementType().isF32())
-    return x;
-  AffineMap id = b.getMultiDimIdentityMap(type.getRank());
-  return g.generic(ValueRange{x},
-                   emptyTensor(b, loc, getSizes(b, loc, x), b.getF32Type()),
-                   {id, id}, parallelIterators(type.getRank()),
-                   [&](OpBuilder &nb, Location nl, ValueRange a) {
-                     yieldOne(nb, nl,
-                              convertFloat(nb, nl, a[0], nb.getF32Type()));
-                   });
 }
 
 std::pair<Value, Value> PkmFuser::topRows(Value scores, Value keys,
@@ -120,8 +102,8 @@ std::pair<Value, Value> PkmFuser::topRows(Value scores, Value keys,
       b, loc, cIndex(b, loc, 0), cIndex(b, loc, topK), cIndex(b, loc, 1),
       ValueRange{outS, outX},
       [&](Value t, ValueRange iter) -> SmallVector<Value> {
-        Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                            t, cIndex(b, loc, 0));
+        Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, t,
+                                            cIndex(b, loc, 0));
         Value prev = arith::SubIOp::create(
             b, loc, arith::MaxUIOp::create(b, loc, t, cIndex(b, loc, 1)),
             cIndex(b, loc, 1));
@@ -160,28 +142,28 @@ std::pair<Value, Value> PkmFuser::topRows(Value scores, Value keys,
               nb, nl, first, arith::OrIOp::create(nb, nl, below, tie));
           return {s, key, after};
         };
-        Value bestInit = linalg::FillOp::create(b, loc, f32(b, loc, -inf),
-                                                row(iter[0], t))
-                             .getResult(0);
+        Value bestInit =
+            linalg::FillOp::create(b, loc, cF32(b, loc, -inf), row(iter[0], t))
+                .getResult(0);
         SmallVector<AffineMap> bestMaps(maps);
         bestMaps.push_back(rowMap);
-        Value best = g.generic(
-            inputs, bestInit, bestMaps,
-            g.iterators(2, {1}), [&](OpBuilder &nb, Location nl, ValueRange a) {
-              auto [s, key, after] = entry(nb, nl, a);
-              (void)key;
-              Value cand = arith::SelectOp::create(nb, nl, after, s,
-                                                   f32(nb, nl, -inf));
-              yieldOne(nb, nl, selectMax(nb, nl, a.back(), cand));
-            });
+        Value best =
+            g.generic(inputs, bestInit, bestMaps, g.iterators(2, {1}),
+                      [&](OpBuilder &nb, Location nl, ValueRange a) {
+                        auto [s, key, after] = entry(nb, nl, a);
+                        (void)key;
+                        Value cand = arith::SelectOp::create(
+                            nb, nl, after, s, cF32(nb, nl, -inf));
+                        yieldOne(nb, nl, selectMax(nb, nl, a.back(), cand));
+                      });
         SmallVector<Value> keyInputs(inputs);
         keyInputs.push_back(best);
         SmallVector<AffineMap> keyMaps(maps);
         keyMaps.append({rowMap, rowMap});
         // The smallest key as the largest negated key.
-        Value keyInit = linalg::FillOp::create(b, loc, f32(b, loc, -inf),
-                                               row(iter[1], t))
-                            .getResult(0);
+        Value keyInit =
+            linalg::FillOp::create(b, loc, cF32(b, loc, -inf), row(iter[1], t))
+                .getResult(0);
         Value key = g.generic(
             keyInputs, keyInit, keyMaps, g.iterators(2, {1}),
             [&](OpBuilder &nb, Location nl, ValueRange a) {
@@ -192,7 +174,7 @@ std::pair<Value, Value> PkmFuser::topRows(Value scores, Value keys,
                                         a[a.size() - 2]));
               Value cand = arith::SelectOp::create(
                   nb, nl, reaches, arith::NegFOp::create(nb, nl, k),
-                  f32(nb, nl, -inf));
+                  cF32(nb, nl, -inf));
               yieldOne(nb, nl, selectMax(nb, nl, a.back(), cand));
             });
         AffineMap id1 = b.getMultiDimIdentityMap(1);
@@ -211,35 +193,18 @@ static Value keyIndex(OpBuilder &nb, Location nl, Value key, int64_t limit) {
   Value ok = arith::CmpFOp::create(
       nb, nl, arith::CmpFPredicate::OLT, key,
       arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(float(limit))));
-  Value safe = arith::SelectOp::create(
-      nb, nl, ok, key,
-      arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(0.0f)));
+  Value safe = arith::SelectOp::create(nb, nl, ok, key, cF32(nb, nl, 0.0));
   Value i = arith::FPToUIOp::create(nb, nl, nb.getI64Type(), safe);
   return arith::IndexCastOp::create(nb, nl, nb.getIndexType(), i);
 }
 
 Value PkmFuser::build() {
   Value q = op.getQuery(), init = op.getInit();
-  Value values = op.getValues();
-  SmallVector<OpFoldResult> qs = getSizes(b, loc, q);
-  SmallVector<OpFoldResult> s1s = getSizes(b, loc, op.getSubkeys1());
-  SmallVector<OpFoldResult> s2s = getSizes(b, loc, op.getSubkeys2());
-  SmallVector<OpFoldResult> vs = getSizes(b, loc, values);
-  SmallVector<OpFoldResult> os = getSizes(b, loc, init);
-  assertEqualSizes(b, loc, s1s[0], qs[1],
-                   "attn.pkm: subkeys1 dim 0 differs from H");
-  assertEqualSizes(b, loc, s2s[0], qs[1],
-                   "attn.pkm: subkeys2 dim 0 differs from H");
-  assertEqualSizes(b, loc, s2s[1], s1s[1],
-                   "attn.pkm: subkeys1 and subkeys2 differ in n");
-  assertEqualSizes(b, loc, vs[0], b.getIndexAttr(n * n),
-                   "attn.pkm: values must have n * n rows");
-  for (unsigned d = 0; d < 3; ++d)
-    assertEqualSizes(b, loc, os[d], qs[d],
-                     "attn.pkm: outs and query differ in [B, H, N]");
+  SmallVector<OpFoldResult> qs = attn::detail::assertPkmSizes(b, loc, op, n);
   int64_t half = dk / 2;
   OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
-  Value sk1 = toF32(op.getSubkeys1()), sk2 = toF32(op.getSubkeys2());
+  Value sk1 = attn::detail::toF32(b, loc, op.getSubkeys1()),
+        sk2 = attn::detail::toF32(b, loc, op.getSubkeys2());
   Value sizeN = toIndexValue(b, loc, qs[2]);
   Value step = cIndex(b, loc, chunk);
   Value numChunks = arith::CeilDivUIOp::create(b, loc, sizeN, step);
@@ -251,7 +216,7 @@ Value PkmFuser::build() {
   Value bi = forall.getInductionVars()[0], hi = forall.getInductionVars()[1];
   Value t0 = arith::MulIOp::create(b, loc, forall.getInductionVars()[2], step);
   Value rows = chunkRows(b, loc, t0, sizeN, chunk);
-  Value qc = toF32(rows4d(b, loc, q, bi, hi, t0, rows));
+  Value qc = attn::detail::toF32(b, loc, rows4d(b, loc, q, bi, hi, t0, rows));
   auto subkeys = [&](Value sk) -> Value {
     return tensor::ExtractSliceOp::create(
         b, loc, RankedTensorType::get({n, half}, b.getF32Type()), sk,
@@ -266,22 +231,27 @@ Value PkmFuser::build() {
                     filled2d(b, loc, rows, b.getIndexAttr(n), 0.0),
                     /*transposeA=*/false, /*transposeB=*/true);
   };
-  auto [top1S, top1X] = topRows(halfScores(sk1, 0), Value(), rows);
-  auto [top2S, top2X] = topRows(halfScores(sk2, half), Value(), rows);
+  // std::tie, not structured bindings: the row loop's lambda captures them
+  // (a C++20 extension).
+  Value top1S, top1X, top2S, top2X;
+  std::tie(top1S, top1X) = topRows(halfScores(sk1, 0), Value(), rows);
+  std::tie(top2S, top2X) = topRows(halfScores(sk2, half), Value(), rows);
 
   // The candidates, their top k and the output, for a few rows at a time:
   // their k x k scores and keys (8 k^2 bytes a row) stay in the L1 cache
   // across the k selection passes.
   auto outType = cast<RankedTensorType>(init.getType());
-  Value oInit = emptyTensor(b, loc, {rows, b.getIndexAttr(dv)},
-                            outType.getElementType());
+  Value oInit =
+      emptyTensor(b, loc, {rows, b.getIndexAttr(dv)}, outType.getElementType());
   int64_t sub = std::max<int64_t>(1, 4096 / (topK * topK));
   OpFoldResult kSize = b.getIndexAttr(topK);
   auto rowLoop = buildFor(
       b, loc, cIndex(b, loc, 0), rows, cIndex(b, loc, sub), ValueRange{oInit},
       [&](Value r0, ValueRange iter) -> SmallVector<Value> {
         Value rr = chunkRows(b, loc, r0, rows, sub);
-        auto cols = [&](Value t) { return slice2d(b, loc, t, zero, kSize, r0, rr); };
+        auto cols = [&](Value t) {
+          return slice2d(b, loc, t, zero, kSize, r0, rr);
+        };
         Value dest = slice2d(b, loc, iter[0], r0, rr);
         Value o = outputRows(cols(top1S), cols(top1X), cols(top2S), cols(top2X),
                              rr, dest);
@@ -300,7 +270,7 @@ Value PkmFuser::build() {
 }
 
 Value PkmFuser::outputRows(Value top1S, Value top1X, Value top2S, Value top2X,
-                          Value rows, Value dest) {
+                           Value rows, Value dest) {
   OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
   Value values = op.getValues();
   // The k x k candidates: score s1 + s2, key x n + y; dims (i, a, b).
@@ -318,9 +288,7 @@ Value PkmFuser::outputRows(Value top1S, Value top1X, Value top2S, Value top2X,
         Value score = arith::AddFOp::create(nb, nl, a[0], a[1]);
         Value key = arith::AddFOp::create(
             nb, nl,
-            arith::MulFOp::create(nb, nl, a[2],
-                                  f32(nb, nl, double(n))),
-            a[3]);
+            arith::MulFOp::create(nb, nl, a[2], cF32(nb, nl, double(n))), a[3]);
         linalg::YieldOp::create(nb, nl, ValueRange{score, key});
       });
   SmallVector<ReassociationIndices> flat = {{0}, {1, 2}};
@@ -339,8 +307,7 @@ Value PkmFuser::outputRows(Value top1S, Value top1X, Value top2S, Value top2X,
   OpFoldResult dvSize = b.getIndexAttr(dv);
   Value num = g.generic(
       ValueRange{bestS, bestX, top}, filled2d(b, loc, rows, dvSize, 0.0),
-      {g.dims(3, {1, 0}), g.dims(3, {1, 0}), g.dims(3, {0}),
-       g.dims(3, {0, 2})},
+      {g.dims(3, {1, 0}), g.dims(3, {1, 0}), g.dims(3, {0}), g.dims(3, {0, 2})},
       g.iterators(3, {1}), [&](OpBuilder &nb, Location nl, ValueRange a) {
         Value w = math::ExpOp::create(
             nb, nl, arith::SubFOp::create(nb, nl, a[0], a[2]));
@@ -352,8 +319,7 @@ Value PkmFuser::outputRows(Value top1S, Value top1X, Value top2S, Value top2X,
         yieldOne(nb, nl, arith::AddFOp::create(nb, nl, a[3], p));
       });
   Value den = g.generic(
-      ValueRange{bestS, top},
-      filledTensor(b, loc, {rows}, b.getF32Type(), 0.0),
+      ValueRange{bestS, top}, filledTensor(b, loc, {rows}, b.getF32Type(), 0.0),
       {g.dims(2, {1, 0}), g.dims(2, {0}), g.dims(2, {0})}, g.iterators(2, {1}),
       [&](OpBuilder &nb, Location nl, ValueRange a) {
         Value w = math::ExpOp::create(
@@ -361,14 +327,13 @@ Value PkmFuser::outputRows(Value top1S, Value top1X, Value top2S, Value top2X,
         yieldOne(nb, nl, arith::AddFOp::create(nb, nl, a[2], w));
       });
   Type outElt = cast<RankedTensorType>(dest.getType()).getElementType();
-  return g.generic(
-      ValueRange{num, den}, dest,
-      {g.dims(2, {0, 1}), g.dims(2, {0}), g.dims(2, {0, 1})},
-      parallelIterators(2), [&](OpBuilder &nb, Location nl, ValueRange a) {
-        Value r = arith::DivFOp::create(nb, nl, a[0], a[1]);
-        yieldOne(nb, nl, convertFloat(nb, nl, r, outElt));
-      });
-
+  return g.generic(ValueRange{num, den}, dest,
+                   {g.dims(2, {0, 1}), g.dims(2, {0}), g.dims(2, {0, 1})},
+                   parallelIterators(2),
+                   [&](OpBuilder &nb, Location nl, ValueRange a) {
+                     Value r = arith::DivFOp::create(nb, nl, a[0], a[1]);
+                     yieldOne(nb, nl, convertFloat(nb, nl, r, outElt));
+                   });
 }
 
 FailureOr<Value> fuse::fusePkm(OpBuilder &b, PkmOp op, int64_t chunk) {

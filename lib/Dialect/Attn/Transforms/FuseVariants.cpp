@@ -35,6 +35,10 @@ Value fuse::cIndex(OpBuilder &b, Location loc, int64_t v) {
   return arith::ConstantIndexOp::create(b, loc, v);
 }
 
+Value fuse::cF32(OpBuilder &b, Location loc, double v) {
+  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+}
+
 scf::ForOp
 fuse::buildFor(OpBuilder &b, Location loc, Value lb, Value ub, Value step,
                ValueRange init,
@@ -118,10 +122,8 @@ Value fuse::contract(OpBuilder &b, Location loc, Value a, Value bm, Value c,
                    [&](OpBuilder &nb, Location nl, ValueRange x) {
                      Value prod = arith::MulFOp::create(nb, nl, x[0], x[1]);
                      if (live)
-                       prod = arith::SelectOp::create(
-                           nb, nl, x[2], prod,
-                           arith::ConstantOp::create(nb, nl,
-                                                     nb.getF32FloatAttr(0)));
+                       prod = arith::SelectOp::create(nb, nl, x[2], prod,
+                                                      cF32(nb, nl, 0.0));
                      yieldOne(nb, nl,
                               arith::AddFOp::create(nb, nl, x.back(), prod));
                    });

@@ -33,6 +33,9 @@ scf::ForOp buildFor(OpBuilder &b, Location loc, Value lb, Value ub, Value step,
 /// An index constant.
 Value cIndex(OpBuilder &b, Location loc, int64_t v);
 
+/// An f32 constant.
+Value cF32(OpBuilder &b, Location loc, double v);
+
 /// `min(step, size - start)`: the rows of the chunk that starts at `start`.
 Value chunkRows(OpBuilder &b, Location loc, Value start, Value size,
                 int64_t step);

@@ -115,6 +115,8 @@ private:
   int64_t qTile, kvTile;
   FloatType ct;
   PatternAttrInterface pattern;
+  /// The pattern's facts of the query tile being built (null outside one).
+  const QueryTileFacts *queryFacts = nullptr;
   /// Clones the score_mod region (empty without one).
   detail::ScoreModBuilder scoreMod;
   // Sizes (index) and lengths (i64).

@@ -36,6 +36,7 @@
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/Support/SaveAndRestore.h"
 
 namespace mlir {
 namespace attn {
@@ -150,6 +151,7 @@ SmallVector<Value> SdpaTiler::run() {
     maxQueries = qTile;
   QueryTileFacts facts(pattern, b, loc, qt.first, qt.last, numQueries,
                        numKeys, maxQueries);
+  llvm::SaveAndRestore<const QueryTileFacts *> inTile(queryFacts, &facts);
   tile::RowState state = tile::buildInitialState(b, loc, qt.size, valueDim, ct);
   if (op.getMemoryKey())
     state = buildMemoryLoop(qt, state);

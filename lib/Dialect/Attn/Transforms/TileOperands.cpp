@@ -321,7 +321,7 @@ Value SdpaTiler::buildSpanWeight(OpBuilder &nb, Location nl, Value distance) {
 /// mask, Full becomes Partial (the mask is data that no classifier sees).
 Value SdpaTiler::buildTileKind(const QueryTile &q, const KeyTile &k) {
   Value kind = pattern.buildClassify(b, loc, q.first, q.last, k.first, k.last,
-                                     numQueries, numKeys);
+                                     numQueries, numKeys, queryFacts);
   Type i8 = b.getI8Type();
   auto kindConst = [&](BlockKind kd) -> Value {
     return arith::ConstantIntOp::create(b, loc, i8, static_cast<int64_t>(kd));
@@ -529,7 +529,8 @@ tile::RowState SdpaTiler::buildKeyStep(BlockKind kind, const QueryTile &q,
           linalg::YieldOp::create(nb, nl, ValueRange{s});
           return;
         }
-        Value live = pattern.buildIsLive(nb, nl, qi, kj, numQueries, numKeys);
+        Value live = pattern.buildIsLive(nb, nl, qi, kj, numQueries, numKeys,
+                                         queryFacts);
         if (maskArg >= 0)
           live = arith::AndIOp::create(nb, nl, live, args[maskArg]);
         if (qSegArg >= 0)

@@ -62,6 +62,9 @@ uint64_t splitmix64(uint64_t x);
 /// a pattern recurses once per level, so the limit bounds their stack use.
 constexpr unsigned kMaxPatternNesting = 64;
 
+/// Per-query-tile values of pattern predicates (QueryTileFacts.h).
+class QueryTileFacts;
+
 } // namespace attn
 } // namespace mlir
 

@@ -207,7 +207,7 @@ def Attn_SinkAttr : Attn_PatternAttr<"Sink", "sink", ["simplify"]> {
 }
 
 def Attn_RandomAttr : Attn_IntParamsPatternAttr<"Random", "random",
-    ["block", "per_row", "seed"]> {
+    ["block", "per_row", "seed"], ["buildQueryTileFacts"]> {
   let summary = "BigBird random blocks, drawn by a seeded hash";
   let description = [{
     Key block `floor(j / block)` is live for query block `qb = floor(i / block)`

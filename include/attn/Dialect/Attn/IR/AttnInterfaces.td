@@ -44,11 +44,14 @@ def Attn_PatternAttrInterface : AttrInterface<"PatternAttrInterface"> {
            "int64_t":$numKeys)>,
     InterfaceMethod<
       "Builds the predicate as an `i1` value from the `i64` values `i`, `j`, "
-      "`numQueries` and `numKeys`; it equals `isLive` on every input.",
+      "`numQueries` and `numKeys`; it equals `isLive` on every input. "
+      "`facts` (may be null) are the query tile's `buildQueryTileFacts` "
+      "values, which hold for every query `i` of that tile.",
       "::mlir::Value", "buildIsLive",
       (ins "::mlir::OpBuilder &":$builder, "::mlir::Location":$loc,
            "::mlir::Value":$i, "::mlir::Value":$j,
-           "::mlir::Value":$numQueries, "::mlir::Value":$numKeys)>,
+           "::mlir::Value":$numQueries, "::mlir::Value":$numKeys,
+           "const ::mlir::attn::QueryTileFacts *":$facts)>,
     InterfaceMethod<
       "Classifies the block of query positions `queries` times key positions "
       "`keys` as Empty, Full or Partial (conservatively).",
@@ -65,12 +68,14 @@ def Attn_PatternAttrInterface : AttrInterface<"PatternAttrInterface"> {
       "2 Partial). Conservative like `classify` (Partial is always correct) "
       "and, with the lengths known, at least as precise as `classify`; "
       "PatternBlockMap.cpp lists the patterns that answer Partial more "
-      "often.",
+      "often. `facts` (may be null) are as for `buildIsLive`; the box's "
+      "queries lie in their query tile.",
       "::mlir::Value", "buildClassify",
       (ins "::mlir::OpBuilder &":$builder, "::mlir::Location":$loc,
            "::mlir::Value":$queryFirst, "::mlir::Value":$queryLast,
            "::mlir::Value":$keyFirst, "::mlir::Value":$keyLast,
-           "::mlir::Value":$numQueries, "::mlir::Value":$numKeys)>,
+           "::mlir::Value":$numQueries, "::mlir::Value":$numKeys,
+           "const ::mlir::attn::QueryTileFacts *":$facts)>,
     InterfaceMethod<
       "Builds the key intervals of a range of queries: a small, static "
       "number of inclusive `(first, last)` pairs of `i64` key positions "
@@ -85,6 +90,21 @@ def Attn_PatternAttrInterface : AttrInterface<"PatternAttrInterface"> {
            "::mlir::Value":$queryFirst, "::mlir::Value":$queryLast,
            "::mlir::Value":$numQueries, "::mlir::Value":$numKeys)>,
     InterfaceMethod<
+      "Builds, once per query tile, values that this pattern's own "
+      "predicates (not its parts') depend on only through the query "
+      "position, for the queries in `[queryFirst, queryLast]` (`i64`), and "
+      "adds them to `facts` under this pattern; `buildIsLive` and "
+      "`buildClassify` then read them instead of recomputing them per pair "
+      "or per key tile. `maxQueries`, when given, bounds "
+      "`queryLast - queryFirst + 1`. By default there are none (only "
+      "`#attn.random` has some: its per-query-block hash thresholds).",
+      "void", "buildQueryTileFacts",
+      (ins "::mlir::OpBuilder &":$builder, "::mlir::Location":$loc,
+           "::mlir::Value":$queryFirst, "::mlir::Value":$queryLast,
+           "::mlir::Value":$numQueries, "::mlir::Value":$numKeys,
+           "std::optional<int64_t>":$maxQueries,
+           "::mlir::attn::QueryTileFacts &":$facts), [{}], [{ return; }]>,
+    InterfaceMethod<
       "Returns a simpler equivalent pattern in `context`, or this pattern.",
       "::mlir::attn::PatternAttrInterface", "simplify",
       (ins "const ::mlir::attn::PatternContext &":$context), [{}],
@@ -96,6 +116,23 @@ def Attn_PatternAttrInterface : AttrInterface<"PatternAttrInterface"> {
       (ins "const ::mlir::attn::PatternContext &":$context), [{}],
       [{ return std::nullopt; }]>,
   ];
+  let extraClassDeclaration = [{
+    /// `buildIsLive` and `buildClassify` without per-query-tile facts.
+    ::mlir::Value buildIsLive(::mlir::OpBuilder &builder, ::mlir::Location loc,
+                              ::mlir::Value i, ::mlir::Value j,
+                              ::mlir::Value numQueries,
+                              ::mlir::Value numKeys) const {
+      return buildIsLive(builder, loc, i, j, numQueries, numKeys, nullptr);
+    }
+    ::mlir::Value buildClassify(::mlir::OpBuilder &builder,
+                                ::mlir::Location loc, ::mlir::Value queryFirst,
+                                ::mlir::Value queryLast, ::mlir::Value keyFirst,
+                                ::mlir::Value keyLast, ::mlir::Value numQueries,
+                                ::mlir::Value numKeys) const {
+      return buildClassify(builder, loc, queryFirst, queryLast, keyFirst,
+                           keyLast, numQueries, numKeys, nullptr);
+    }
+  }];
 }
 
 def Attn_AttentionOpInterface : OpInterface<"AttentionOpInterface"> {
