@@ -13,6 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "attn/Dialect/Attn/Transforms/GpuPipeline.h"
+#include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
@@ -88,6 +89,33 @@ struct GpuBufferDeallocationPass
     }
   }
 };
+
+/// Rejects, with the reason, an attn.sdpa with a run-time block layout: the
+/// general path would build its owner map by loops on the host over device
+/// buffers. Such ops compile with attn-cpu-pipeline.
+struct GpuRejectBlockLayoutPass
+    : PassWrapper<GpuRejectBlockLayoutPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(GpuRejectBlockLayoutPass)
+  StringRef getArgument() const override {
+    return "attn-gpu-reject-block-layout";
+  }
+  StringRef getDescription() const override {
+    return "rejects attn.sdpa with a block layout (not on the GPU yet)";
+  }
+  void runOnOperation() override {
+    WalkResult result = getOperation()->walk([](SdpaOp op) {
+      if (!op.getKvNumBlocks())
+        return WalkResult::advance();
+      op.emitOpError("with a block layout (blocks) is not supported by "
+                     "attn-gpu-pipeline yet (its owner map would be built by "
+                     "host loops over device buffers); compile it with "
+                     "attn-cpu-pipeline");
+      return WalkResult::interrupt();
+    });
+    if (result.wasInterrupted())
+      signalPassFailure();
+  }
+};
 } // namespace
 
 /// Step 2: the general path, down to outlined kernels and synchronous host
@@ -96,6 +124,7 @@ static void addGeneralPath(OpPassManager &pm,
                            const GpuPipelineOptions &options) {
   AttnDecomposeOptions decomposeOptions;
   decomposeOptions.computeType = "f32";
+  pm.addPass(std::make_unique<GpuRejectBlockLayoutPass>());
   pm.addPass(createAttnDecompose(decomposeOptions));
   AttnLowerToLinalgOptions lowerOptions;
   lowerOptions.computeType = "f32";
@@ -235,7 +264,7 @@ void mlir::attn::registerGpuPipeline() {
           return failure();
         return buildGpuPipeline(pm, options, errorHandler);
       },
-      [](function_ref<void(const detail::PassOptions &)> optHandler) {
+      [](function_ref<void(const mlir::detail::PassOptions &)> optHandler) {
         optHandler(GpuPipelineOptions());
       });
 }
