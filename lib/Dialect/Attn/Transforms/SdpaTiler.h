@@ -116,6 +116,9 @@ private:
                               const KeyTile &k, const tile::RowState &state);
   tile::RowState buildMemoryLoop(const QueryTile &q, tile::RowState state);
   tile::RowState buildKeyLoop(const QueryTile &q, tile::RowState state);
+  tile::RowState
+  buildStateLoop(Value count, tile::RowState state,
+                 function_ref<SmallVector<Value>(Value, ValueRange)> body);
   SmallVector<Value> buildDispatch(const QueryTile &q, const KeyTile &k,
                                    Value kind, ValueRange current);
   // mask_mod and the block layout (TileMaskMod.cpp).

@@ -243,12 +243,8 @@ tile::RowState SdpaTiler::buildMemoryLoop(const QueryTile &q,
                                           tile::RowState state) {
   Value numMemory = tensor::DimOp::create(b, loc, op.getMemoryKey(), 1);
   Value numTiles = arith::CeilDivUIOp::create(b, loc, numMemory, index(kvTile));
-  auto loop = scf::ForOp::create(
-      b, loc, index(0), numTiles, index(1),
-      ValueRange{state.max, state.sum, state.acc},
-      [&](OpBuilder &nb, Location nl, Value iv, ValueRange args) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+  return buildStateLoop(
+      numTiles, state, [&](Value iv, ValueRange args) -> SmallVector<Value> {
         KeyTile k = buildMemoryTile(iv);
         Value scores = buildScores(q, k.keys);
         if (naturalScores()) {
@@ -267,7 +263,23 @@ tile::RowState SdpaTiler::buildMemoryLoop(const QueryTile &q,
         tile::RowState next =
             tile::buildSoftmaxStep(b, loc, {args[0], args[1], args[2]}, scores,
                                    Value(), Value(), k.values);
-        scf::YieldOp::create(b, loc, ValueRange{next.max, next.sum, next.acc});
+        return {next.max, next.sum, next.acc};
+      });
+}
+
+/// An scf.for over [0, count) that carries the row state; `body` builds
+/// one iteration (the tiler's builder at the loop body) and returns the
+/// next state.
+tile::RowState SdpaTiler::buildStateLoop(
+    Value count, tile::RowState state,
+    function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+  auto loop = scf::ForOp::create(
+      b, loc, index(0), count, index(1),
+      ValueRange{state.max, state.sum, state.acc},
+      [&](OpBuilder &nb, Location nl, Value iv, ValueRange args) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        scf::YieldOp::create(b, loc, body(iv, args));
       });
   return {loop.getResult(0), loop.getResult(1), loop.getResult(2)};
 }
@@ -283,12 +295,9 @@ tile::RowState SdpaTiler::buildKeyLoop(const QueryTile &q,
   for (auto &range : ranges)
     prefix.push_back(
         arith::AddIOp::create(b, loc, prefix.back(), range.second));
-  auto loop = scf::ForOp::create(
-      b, loc, index(0), prefix.back(), index(1),
-      ValueRange{state.max, state.sum, state.acc},
-      [&](OpBuilder &nb, Location nl, Value iv, ValueRange args) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+  return buildStateLoop(
+      prefix.back(), state,
+      [&](Value iv, ValueRange args) -> SmallVector<Value> {
         // The tile of iteration iv, and whether an earlier range holds it.
         size_t n = ranges.size();
         Value tileIndex = arith::AddIOp::create(
@@ -323,9 +332,8 @@ tile::RowState SdpaTiler::buildKeyLoop(const QueryTile &q,
           kind = arith::SelectOp::create(
               b, loc, seen,
               arith::ConstantIntOp::create(b, loc, b.getI8Type(), 0), kind);
-        scf::YieldOp::create(b, loc, buildDispatch(q, k, kind, args));
+        return buildDispatch(q, k, kind, args);
       });
-  return {loop.getResult(0), loop.getResult(1), loop.getResult(2)};
 }
 
 /// The step of key tile `k` by its run-time `kind` (i8 BlockKind): Empty

@@ -190,12 +190,8 @@ tile::RowState SdpaTiler::buildLayoutKeyLoop(const QueryTile &q,
       detail::listedCount(b, loc, layout.num, layout.indices, row);
   Value total = arith::AddIOp::create(b, loc, numFull, numPartial);
   Value numKeyTiles = arith::CeilDivUIOp::create(b, loc, sizeNk, index(kvTile));
-  auto loop = scf::ForOp::create(
-      b, loc, index(0), total, index(1),
-      ValueRange{state.max, state.sum, state.acc},
-      [&](OpBuilder &nb, Location nl, Value p, ValueRange args) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+  return buildStateLoop(
+      total, state, [&](Value p, ValueRange args) -> SmallVector<Value> {
         Value isFull = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
                                              p, numFull);
         Value entry = arith::SelectOp::create(
@@ -258,7 +254,6 @@ tile::RowState SdpaTiler::buildLayoutKeyLoop(const QueryTile &q,
         Value kind = buildTileKind(q, k);
         kind = arith::SelectOp::create(
             b, loc, visit, kind, kindConstant(b, loc, BlockKind::Empty));
-        scf::YieldOp::create(b, loc, buildDispatch(q, k, kind, args));
+        return buildDispatch(q, k, kind, args);
       });
-  return {loop.getResult(0), loop.getResult(1), loop.getResult(2)};
 }
