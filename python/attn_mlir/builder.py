@@ -17,7 +17,8 @@ def tensor_type(shape, dtype):
 
 def sdpa_func(q, k, v, *, pattern=None, mask=None, bias=None, memory=None, positions=None,
               span=None, ramp=None, max_span=None, scale=None, score_mod=None, lse=False,
-              segments=None, name="main"):
+              segments=None, mask_mod=None, blocks=None, full_blocks=None, block_size=None,
+              name="main"):
     """An ``attn.sdpa`` in a function whose outs operand is the argument ``%o`` (the form
     attn-run and the tests feed), from ``(shape, dtype)`` pairs.
 
@@ -26,8 +27,10 @@ def sdpa_func(q, k, v, *, pattern=None, mask=None, bias=None, memory=None, posit
     such pairs, and so is ``segments`` (document ids ``%qseg``, ``%kseg``); ``span`` is one.
     ``pattern`` is a ``Pattern`` or attribute text.
     ``score_mod`` is the body of the region: MLIR ops over ``%s, %b, %h, %i, %j`` ending
-    with ``attn.yield``. The arguments are ``%q, %k, %v, %o, %mask, %bias, %mk, %mv, %qpos,
-    %kpos, %span, %qseg, %kseg`` (those given, in this order).
+    with ``attn.yield``; ``mask_mod`` likewise over ``%b, %h, %i, %j``. ``blocks`` and
+    ``full_blocks`` are pairs (counts, indices) with ``block_size = (BQ, BK)``. The arguments
+    are ``%q, %k, %v, %o, %mask, %bias, %mk, %mv, %qpos, %kpos, %span, %qseg, %kseg, %kvn,
+    %kvi, %fkvn, %fkvi`` (those given, in this order).
     """
     def arg(name, pair):
         return None if pair is None else Tensor(name, *pair)
@@ -39,8 +42,12 @@ def sdpa_func(q, k, v, *, pattern=None, mask=None, bias=None, memory=None, posit
                 positions=positions and (arg("qpos", positions[0]), arg("kpos", positions[1])),
                 span=arg("span", span),
                 segments=segments and (arg("qseg", segments[0]), arg("kseg", segments[1])),
-                ramp=ramp, max_span=max_span, scale=scale,
-                score_mod=score_mod, lse=lse, name=name, out=out).to_mlir()
+                blocks=blocks and (arg("kvn", blocks[0]), arg("kvi", blocks[1])),
+                full_blocks=full_blocks and (arg("fkvn", full_blocks[0]),
+                                             arg("fkvi", full_blocks[1])),
+                block_size=block_size, ramp=ramp, max_span=max_span, scale=scale,
+                score_mod=score_mod, mask_mod=mask_mod, lse=lse, name=name,
+                out=out).to_mlir()
 
 
 # ------------------------------------------------------------------------------------------
@@ -182,9 +189,16 @@ def _region_text(body):
             + body + "\n  }")
 
 
+def _mask_mod_text(body):
+    """The mask_mod region around ``body``: MLIR ops over ``%b, %h, %i, %j``."""
+    return ("mask_mod {\n  ^bb0(%b: index, %h: index, %i: index, %j: index):\n"
+            + body + "\n  }")
+
+
 def sdpa(q, k, v, *, pattern=None, mask=None, bias=None, memory=None, positions=None,
          span=None, ramp=None, max_span=None, scale=None, score_mod=None, lse=False,
-         segments=None, name="main", out=None):
+         segments=None, mask_mod=None, blocks=None, full_blocks=None, block_size=None,
+         name="main", out=None):
     """A spec of ``attn.sdpa`` (docs/Semantics.md §2) over ``Tensor``s.
 
     ``pattern``: a ``Pattern`` (``window(256) | global_tokens(64)``) or attribute text;
@@ -192,6 +206,9 @@ def sdpa(q, k, v, *, pattern=None, mask=None, bias=None, memory=None, positions=
     ids): pairs of Tensors;
     ``score_mod``: a Python function ``(s, b, h, i, j) -> score`` traced into the region
     (``attn_mlir.scoremod``), or the region's body as MLIR text over ``%s, %b, %h, %i, %j``.
+    ``mask_mod``: the body of the mask_mod region as MLIR text over ``%b, %h, %i, %j``
+    ending in ``attn.yield %x : i1``. ``blocks``, ``full_blocks``: pairs of i32 Tensors
+    (counts, indices) of a block layout with ``block_size = (BQ, BK)``.
     With ``lse`` the spec returns ``(o, lse)``. ``out``: a Tensor argument (after ``v``) as
     the outs operand, instead of an output allocated by the function."""
     from .scoremod import trace
@@ -214,14 +231,22 @@ def sdpa(q, k, v, *, pattern=None, mask=None, bias=None, memory=None, positions=
         clauses.append(f"span({_operands(span)})")
     if segments is not None:
         clauses.append(f"segments({_operands(*segments)})")
+    if blocks is not None:
+        clauses.append(f"blocks({_operands(*blocks)})")
+    if full_blocks is not None:
+        clauses.append(f"full_blocks({_operands(*full_blocks)})")
     if pattern is not None:
         clauses.append(f"pattern({pattern if isinstance(pattern, str) else pattern.to_mlir()})")
     attrs = _attrs([("scale", _f32(scale)), ("ramp", _f32(ramp)),
-                    ("max_span", _f32(max_span))])
+                    ("max_span", _f32(max_span)),
+                    ("block_size", block_size and
+                     f"array<i64: {int(block_size[0])}, {int(block_size[1])}>")])
     if attrs:
         clauses.append(attrs.strip())
     if region:
         clauses.append(region)
+    if mask_mod is not None:
+        clauses.append(_mask_mod_text(mask_mod))
     results = [_out(q, v)] + ([([(q, 0), (q, 1), (q, 2)], "f32")] if lse else [])
     types = [_dims_type(r) for r in results]
     names = "%r0, %r1" if lse else "%r0"
@@ -229,7 +254,7 @@ def sdpa(q, k, v, *, pattern=None, mask=None, bias=None, memory=None, positions=
     line = (f"{names} = attn.sdpa ins({_operands(q, k, v)}) outs({init} : {types[0]})\n"
             f"      " + " ".join(clauses) + f"\n      -> {', '.join(types)}")
     args = [q, k, v, out, mask, bias, *(memory or ()), *(positions or ()), span,
-            *(segments or ()), *captured]
+            *(segments or ()), *(blocks or ()), *(full_blocks or ()), *captured]
     return Spec(name, _unique(args), results, [line], empty_init=out is None)
 
 

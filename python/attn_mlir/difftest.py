@@ -41,7 +41,7 @@ from .run import attn_run_path, from_bf16_bits, to_bf16_bits
 # The argument order of builder.sdpa_func; attn-opt's output has no SSA names, so the inputs
 # go to attn-run by position.
 ARGUMENTS = ["q", "k", "v", "o", "mask", "bias", "mk", "mv", "qpos", "kpos", "span", "qseg",
-             "kseg"]
+             "kseg", "kvn", "kvi", "fkvn", "fkvi"]
 # The bound on ||out - ref|| / ||ref|| of docs/Semantics.md §10 per element type and mode.
 TOLERANCE = {("f32", "fused"): ref.TOLERANCE["f32_fused"],
              ("f32", "reference"): ref.TOLERANCE["f32_reference"],
@@ -209,6 +209,74 @@ SCORE_MODS = {"softcap": _softcap, "alibi": _alibi, "if_relative": _if_relative,
               "neg_inf_pairs": _neg_inf_pairs, "batch_head_loop": _batch_head_loop}
 
 
+# ----------------------------------------------------------------------------- mask_mod
+# Each returns (region body over %b, %h, %i, %j, the same predicate on int64 arrays); only
+# signed comparisons, + and & (two's complement in both), so negative positions agree.
+
+def _mm_offset_causal(rng):
+    c = int(rng.integers(-3, 6))
+    body = f"""
+    %c = arith.constant {c} : index
+    %x = arith.addi %i, %c : index
+    %t = arith.cmpi sge, %x, %j : index
+    attn.yield %t : i1"""
+    return body, lambda b, h, i, j: i + c >= j
+
+
+def _mm_band(rng):
+    w = int(rng.integers(0, 9))
+    body = f"""
+    %w = arith.constant {w} : index
+    %d = arith.subi %i, %j : index
+    %e = arith.subi %j, %i : index
+    %a = arith.cmpi sle, %d, %w : index
+    %c = arith.cmpi sle, %e, %w : index
+    %t = arith.andi %a, %c : i1
+    attn.yield %t : i1"""
+    return body, lambda b, h, i, j: (i - j <= w) & (j - i <= w)
+
+
+def _mm_stripe_batch_head(rng):
+    body = """
+    %s = arith.addi %b, %h : index
+    %x = arith.addi %j, %s : index
+    %c1 = arith.constant 1 : index
+    %r = arith.andi %x, %c1 : index
+    %c0 = arith.constant 0 : index
+    %odd = arith.cmpi ne, %r, %c0 : index
+    %h0 = arith.cmpi eq, %h, %c1 : index
+    %t = arith.ori %odd, %h0 : i1
+    attn.yield %t : i1"""
+    return body, lambda b, h, i, j: (((j + b + h) & 1) != 0) | (h == 1)
+
+
+MASK_MODS = {"offset_causal": _mm_offset_causal, "band": _mm_band,
+             "stripe_batch_head": _mm_stripe_batch_head}
+
+
+def _block_layout(rng, x, clauses, B, H, Nq, Nk, dynamic):
+    """A random block layout (with repeats, entries out of range, counts beyond K or below
+    0), one for all batches or heads or not, with or without full blocks."""
+    BQ, BK = int(rng.integers(1, 9)), int(rng.integers(1, 9))
+    NQB, NKB = -(-Nq // BQ), -(-Nk // BK)
+    Bl = 1 if rng.random() < 0.5 else B
+    Hl = 1 if rng.random() < 0.5 else H
+    bl_t = 1 if Bl == 1 else (None if "B" in dynamic else Bl)
+    hl_t = 1 if Hl == 1 else (None if "H" in dynamic else Hl)
+    nqb_t = None if "Nq" in dynamic else NQB
+    lists = [("kvn", "kvi", "blocks")]
+    if rng.random() < 0.5:
+        lists.append(("fkvn", "fkvi", "full_blocks"))
+    for num_name, idx_name, clause in lists:
+        K = int(rng.integers(1, NKB + 3))
+        x[idx_name] = rng.integers(-1, NKB + 1, size=(Bl, Hl, NQB, K)).astype(np.int32)
+        x[num_name] = rng.integers(-1, K + 2, size=(Bl, Hl, NQB)).astype(np.int32)
+        k_t = None if rng.random() < 0.3 else K
+        clauses[clause] = (([bl_t, hl_t, nqb_t], "i32"), ([bl_t, hl_t, nqb_t, k_t], "i32"))
+    clauses["block_size"] = (BQ, BK)
+    return f"blocks {BQ}x{BK} Bl={Bl} Hl={Hl}" + (" full" if len(lists) > 1 else "")
+
+
 # ----------------------------------------------------------------------------- specs
 
 class Spec:
@@ -227,7 +295,8 @@ class Spec:
         x = self.inputs
         f64 = lambda a: np.asarray(a, dtype=np.float64)  # noqa: E731
         kwargs = dict(pattern=self.pattern, scale=self.clauses.get("scale"),
-                      return_lse=True, score_mod=self.score_mod_fn)
+                      return_lse=True, score_mod=self.score_mod_fn,
+                      mask_mod=self.mask_mod_fn)
         if "mask" in x:
             kwargs["mask"] = x["mask"]
         if "bias" in x:
@@ -241,6 +310,10 @@ class Spec:
                           max_span=self.clauses["max_span"])
         if "qseg" in x:
             kwargs["segments"] = (x["qseg"], x["kseg"])
+        if "kvn" in x:
+            kwargs.update(blocks=(x["kvn"], x["kvi"]), block_size=self.clauses["block_size"])
+        if "fkvn" in x:
+            kwargs["full_blocks"] = (x["fkvn"], x["fkvi"])
         o, lse = ref.sdpa(f64(x["q"]), f64(x["k"]), f64(x["v"]), **kwargs)
         return [o, lse] if self.clauses["lse"] else [o]
 
@@ -402,13 +475,23 @@ def generate(seed, index):
     if rng.random() < 0.35:
         spec.score_mod_name = _pick(rng, sorted(SCORE_MODS))
         clauses["score_mod"], spec.score_mod_fn = SCORE_MODS[spec.score_mod_name](rng)
+    # mask_mod and block layouts: a third stream, so that the draws above stay those of
+    # earlier versions of this generator.
+    ext = np.random.default_rng([seed, index, 2])
+    spec.mask_mod_name, spec.mask_mod_fn = None, None
+    if ext.random() < 0.2:
+        spec.mask_mod_name = _pick(ext, sorted(MASK_MODS))
+        clauses["mask_mod"], spec.mask_mod_fn = MASK_MODS[spec.mask_mod_name](ext)
+    if ext.random() < 0.15:
+        specials.append(_block_layout(ext, x, clauses, B, H, Nq, Nk, dynamic))
     spec.clauses, spec.inputs = clauses, x
     spec.description = {
         "seed": seed, "index": index, "dtype": dtype, "tile": tile,
         "B": B, "H": H, "Hkv": Hkv, "Nq": Nq, "Nk": Nk, "D": D, "Dv": Dv,
         "dynamic": sorted(dynamic), "pattern": pattern.to_mlir(),
         "operands": [n for n in ARGUMENTS[4:] if n in x],
-        "score_mod": spec.score_mod_name, "lse": clauses["lse"],
+        "score_mod": spec.score_mod_name, "mask_mod": spec.mask_mod_name,
+        "lse": clauses["lse"],
         "scale": clauses.get("scale"), "specials": specials}
     return spec
 

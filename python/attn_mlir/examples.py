@@ -50,6 +50,70 @@ def packed_documents(batch, n, seed=0):
     return np.stack(rows).astype(np.int32)
 
 
+def draft_tree(n, seed=0):
+    """Parents ``[n]`` (i32, parent[i] < i, -1 at the root) of a tree of drafts: a trunk of
+    a quarter of the tokens, then branches of random lengths, each from a random trunk
+    token."""
+    rng = np.random.default_rng(seed)
+    trunk = max(1, n // 4)
+    parent = np.arange(-1, n - 1)
+    i = trunk
+    while i < n:
+        parent[i] = rng.integers(0, trunk)
+        i += int(rng.integers(8, max(9, n // 4)))
+    return parent.astype(np.int32)
+
+
+def ancestors(parent):
+    """``[n, n]`` bool: j is i or an ancestor of i."""
+    n = len(parent)
+    anc = np.zeros((n, n), dtype=bool)
+    for i in range(n):
+        j = i
+        while j >= 0:
+            anc[i, j] = True
+            j = parent[j]
+    return anc
+
+
+def block_layout(live, bq, bk):
+    """FlexAttention's BlockMask of a pair mask ``[n, m]`` as ``(num, idx)`` of the partial
+    blocks and of the full ones, each ``[1, 1, NQB]`` and ``[1, 1, NQB, NKB]`` i32 (what
+    ``create_block_mask`` computes)."""
+    n, m = live.shape
+    nqb, nkb = -(-n // bq), -(-m // bk)
+    lists = ([], [])
+    for qb in range(nqb):
+        rows = ([], [])
+        for kb in range(nkb):
+            tile = live[qb * bq:(qb + 1) * bq, kb * bk:(kb + 1) * bk]
+            if tile.any():
+                rows[1 if tile.all() else 0].append(kb)
+        for out, row in zip(lists, rows):
+            out.append(row)
+    result = []
+    for rows in lists:
+        num = np.array([len(r) for r in rows], dtype=np.int32).reshape(1, 1, nqb)
+        idx = np.zeros((1, 1, nqb, nkb), dtype=np.int32)
+        for qb, r in enumerate(rows):
+            idx[0, 0, qb, :len(r)] = r
+        result += [num, idx]
+    return result
+
+
+def tree_inputs(n):
+    parent = draft_tree(n)
+    kvn, kvi, fkvn, fkvi = block_layout(ancestors(parent), 64, 64)
+    return {"parent": parent, "kvn": kvn, "kvi": kvi, "fkvn": fkvn, "fkvi": fkvi}
+
+
+def tree_attention(a):
+    anc = ancestors(a["parent"])
+    return [ref.sdpa(a["q"], a["k"], a["v"], mask_mod=lambda b, h, i, j: anc[i, j],
+                     blocks=(a["kvn"], a["kvi"]), full_blocks=(a["fkvn"], a["fkvi"]),
+                     block_size=(64, 64))]
+
+
 # name -> reference from the dumped inputs
 EXAMPLES = {
     "adaptive_span": lambda a: [ref.sdpa(a["q"], a["k"], a["v"], pattern=Causal(), span=a["z"],
@@ -83,6 +147,7 @@ EXAMPLES = {
                                         score_mod=alibi)],
     "softcap": lambda a: [ref.sdpa(a["q"], a["k"], a["v"], pattern=Window(left=4095, right=0),
                                    score_mod=lambda s, b, h, i, j: 50.0 * np.tanh(s / 50.0))],
+    "tree_mask": tree_attention,
     "sparse_transformer": lambda a: [
         ref.sdpa(a["q"], a["k"], a["v"], pattern=Intersect([Causal(), Union([
             Window(left=127, right=0), Strided(stride=128)])])),
@@ -91,7 +156,8 @@ EXAMPLES = {
 }
 TOLERANCE = {"longformer": ref.TOLERANCE["bf16"], "sparse_transformer": ref.TOLERANCE["f16"]}
 # name -> inputs given instead of random ones, from the size of the dynamic dims
-INPUTS = {"document_masking": lambda dim: {"seg": packed_documents(2, dim)}}
+INPUTS = {"document_masking": lambda dim: {"seg": packed_documents(2, dim)},
+          "tree_mask": tree_inputs}
 
 
 

@@ -165,7 +165,7 @@ def _broadcast_operand(x, shape, name, dtype):
 
 def sdpa(q, k, v, pattern=Dense(), mask=None, bias=None, memory=None, positions=None,
          span=None, ramp=None, max_span=None, scale=None, score_mod=None, return_lse=False,
-         segments=None):
+         segments=None, mask_mod=None, blocks=None, full_blocks=None, block_size=None):
     """attn.sdpa: dense and patterned scaled dot-product attention.
 
     q ``[B, H, Nq, D]``, k ``[B, Hkv, Nk, D]``, v ``[B, Hkv, Nk, Dv]``.
@@ -185,6 +185,16 @@ def sdpa(q, k, v, pattern=Dense(), mask=None, bias=None, memory=None, positions=
       segments   ``(qseg [B, Nq], kseg [B, Nk])`` integer document ids: a pair (row i,
                  column j) is live only where ``qseg[b, i] == kseg[b, j]``; memory keys are
                  not affected.
+      mask_mod   ``f(b, h, i, j) -> bool`` on integer arrays broadcast to ``[Nq, Nk]``
+                 (``i``, ``j`` are qpos, kpos): a pair is live only where it is true (except
+                 in blocks listed in ``full_blocks``); memory keys are not affected.
+      blocks     ``(num [Bl, Hl, NQB], idx [Bl, Hl, NQB, K])`` integers with
+                 ``block_size = (BQ, BK)``, Bl B or 1, Hl H or 1, ``NQB = ceil(Nq / BQ)``:
+                 FlexAttention's BlockMask. A pair (row i, column j) is live only where block
+                 ``j // BK`` is among the first ``num`` entries of the row ``i // BQ`` of
+                 ``blocks`` or of ``full_blocks`` (same form); in a block listed in
+                 ``full_blocks`` mask_mod is not applied. Entries outside
+                 ``[0, ceil(Nk / BK))`` list nothing; memory keys are not affected.
     Returns ``o [B, H, Nq, Dv]`` float64, and ``lse [B, H, Nq]`` if ``return_lse``.
     """
     q, k, v = _f64(q), _f64(k), _f64(v)
@@ -216,6 +226,8 @@ def sdpa(q, k, v, pattern=Dense(), mask=None, bias=None, memory=None, positions=
         if not (np.issubdtype(qseg.dtype, np.integer) and np.issubdtype(kseg.dtype, np.integer)):
             raise TypeError("segments must be integer")
         qseg, kseg = qseg.astype(np.int64), kseg.astype(np.int64)
+
+    listed = _block_layout(blocks, full_blocks, block_size, B, H, Nq, Nk)
 
     if span is not None:
         if ramp is None or max_span is None:
@@ -253,6 +265,13 @@ def sdpa(q, k, v, pattern=Dense(), mask=None, bias=None, memory=None, positions=
                 live = live & mask[b, h]
             if segments is not None:
                 live = live & (qseg[b][:, None] == kseg[b][None, :])
+            if mask_mod is not None:
+                keep = _apply_mask_mod(mask_mod, b, h, i, j, (Nq, Nk))
+                if listed is not None:
+                    keep = keep | listed[1][b, h]
+                live = live & keep
+            if listed is not None:
+                live = live & listed[0][b, h]
             weight = None
             if span is not None:
                 weight = np.clip((ramp + z[h] - np.abs(i - j)) / ramp, 0.0, 1.0)
@@ -269,6 +288,48 @@ def sdpa(q, k, v, pattern=Dense(), mask=None, bias=None, memory=None, positions=
                 values = np.concatenate([values, mv[g]], axis=0)
             o[b, h], lse[b, h] = _attend(s, live, values, weight)
     return (o, lse) if return_lse else o
+
+
+def _apply_mask_mod(mask_mod, b, h, i, j, shape):
+    result = mask_mod(np.full(shape, b, dtype=np.int64), np.full(shape, h, dtype=np.int64),
+                      np.broadcast_to(i, shape), np.broadcast_to(j, shape))
+    return np.broadcast_to(np.asarray(result, dtype=bool), shape)
+
+
+def _block_layout(blocks, full_blocks, block_size, B, H, Nq, Nk):
+    """The block layout as pair arrays ``(listed, full) [B, H, Nq, Nk]`` bool, or None."""
+    if blocks is None:
+        if full_blocks is not None or block_size is not None:
+            raise ValueError("full_blocks and block_size go with blocks")
+        return None
+    if block_size is None or len(block_size) != 2 or min(block_size) < 1:
+        raise ValueError("blocks needs block_size = (BQ, BK) >= 1")
+    BQ, BK = (int(x) for x in block_size)
+    NQB, NKB = -(-Nq // BQ), -(-Nk // BK)
+    kinds = []
+    for layout in (blocks, full_blocks):
+        kind = np.zeros((B, H, NQB, NKB), dtype=bool)
+        if layout is not None:
+            num, idx = (np.asarray(x) for x in layout)
+            if (num.ndim != 3 or idx.ndim != 4 or num.shape != idx.shape[:3]
+                    or num.shape[0] not in (1, B) or num.shape[1] not in (1, H)
+                    or num.shape[2] != NQB):
+                raise ValueError(f"block layout must be [B|1, H|1, {NQB}] and [.., K], "
+                                 f"got {num.shape}, {idx.shape}")
+            for b, h, qb in np.ndindex(B, H, NQB):
+                row = (b % num.shape[0], h % num.shape[1], qb)
+                count = min(max(int(num[row]), 0), idx.shape[3])
+                for e in range(count):
+                    kb = int(idx[row][e])
+                    if 0 <= kb < NKB:
+                        kind[b, h, qb, kb] = True
+        kinds.append(kind)
+    partial, full = kinds
+
+    def pairs(kind):
+        return np.repeat(np.repeat(kind, BQ, axis=2)[:, :, :Nq], BK, axis=3)[:, :, :, :Nk]
+
+    return pairs(partial | full), pairs(full)
 
 
 def _apply_score_mod(score_mod, s, b, h, i, j):

@@ -44,7 +44,8 @@ def test_generation_is_deterministic():
 
 def test_generator_covers_the_spec_space():
     """Over the first 400 specs of the CI seed: every pattern attribute (as a leaf and inside
-    union and intersect), every optional operand, every score_mod template, lse, the three
+    union and intersect), every optional operand (block layouts included), every score_mod
+    and mask_mod template, lse, the three
     element types, each dynamic dim, default and explicit tiles, GQA, Nq != Nk, lengths of 1
     and lengths that are not multiples of the tile."""
     seen = collections.Counter()
@@ -56,6 +57,7 @@ def test_generator_covers_the_spec_space():
         for name in d["operands"]:
             seen["operand:" + name] += 1
         seen[f"score_mod:{d['score_mod']}"] += 1
+        seen[f"mask_mod:{d['mask_mod']}"] += 1
         seen[f"lse:{d['lse']}"] += 1
         seen["dtype:" + d["dtype"]] += 1
         for dim in d["dynamic"]:
@@ -74,8 +76,9 @@ def test_generator_covers_the_spec_space():
                                   "block_sparse", "sink", "neighborhood", "union",
                                   "intersect")]
         + [f"operand:{n}" for n in ("mask", "bias", "mk", "mv", "qpos", "kpos", "span",
-                                    "qseg", "kseg")]
+                                    "qseg", "kseg", "kvn", "kvi", "fkvn", "fkvi")]
         + [f"score_mod:{n}" for n in difftest.SCORE_MODS] + ["score_mod:None"]
+        + [f"mask_mod:{n}" for n in difftest.MASK_MODS] + ["mask_mod:None"]
         + ["lse:True", "lse:False", "dtype:f32", "dtype:f16", "dtype:bf16"]
         + [f"dynamic:{d}" for d in difftest.LOGICAL_DIMS]
         + ["tile:default", "tile:explicit", "gqa", "nq!=nk", "length1", "tail", "nan", "D0"])

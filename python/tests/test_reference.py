@@ -765,3 +765,66 @@ def test_segments_equal_the_mask_of_equal_ids():
         ref.sdpa(q, k, v, segments=(qseg[:, :6], kseg))
     with pytest.raises(TypeError):
         ref.sdpa(q, k, v, segments=(qseg.astype(float), kseg))
+
+
+def test_mask_mod_equals_the_mask_of_its_predicate():
+    """mask_mod is the mask of its values at (b, h, qpos_i, kpos_j); memory keys stay live."""
+    rng = np.random.default_rng(12)
+    q = rng.standard_normal((2, 4, 7, 5))
+    k = rng.standard_normal((2, 2, 9, 5))
+    v = rng.standard_normal((2, 2, 9, 3))
+    memory = (rng.standard_normal((2, 2, 5)), rng.standard_normal((2, 2, 3)))
+    qpos = rng.integers(-3, 12, size=(2, 1, 7))
+    kpos = rng.integers(-3, 12, size=(2, 1, 9))
+    mask = np.zeros((2, 4, 7, 9), dtype=bool)
+    for b, h, i, j in np.ndindex(2, 4, 7, 9):
+        mask[b, h, i, j] = (qpos[b, 0, i] + b - h) % 3 != kpos[b, 0, j] % 3
+    fn = lambda b, h, i, j: (i + b - h) % 3 != j % 3  # noqa: E731
+    for extra in ({}, {"memory": memory}):
+        o, lse = ref.sdpa(q, k, v, pattern=Window(left=6, right=6), positions=(qpos, kpos),
+                          mask_mod=fn, return_lse=True, **extra)
+        o2, lse2 = ref.sdpa(q, k, v, pattern=Window(left=6, right=6), positions=(qpos, kpos),
+                            mask=mask, return_lse=True, **extra)
+        np.testing.assert_array_equal(o, o2)
+        np.testing.assert_array_equal(lse, lse2)
+
+
+def test_block_layout_equals_the_mask_of_its_blocks():
+    """A block layout is the mask of the listed blocks (entries past the count, out of range
+    or repeated change nothing); mask_mod applies only outside full blocks."""
+    rng = np.random.default_rng(13)
+    B, H, Nq, Nk, BQ, BK = 2, 2, 10, 11, 4, 3
+    q = rng.standard_normal((B, H, Nq, 5))
+    k = rng.standard_normal((B, H, Nk, 5))
+    v = rng.standard_normal((B, H, Nk, 3))
+    NQB, NKB = 3, 4
+    num = np.array([[[2, 0, 5]]], dtype=np.int32)              # one layout for all (b, h)
+    idx = np.array([[[[1, 3, 0, 0, 0], [2, 2, 2, 2, 2], [0, 0, -1, 7, 2]]]], dtype=np.int32)
+    fnum = np.array([[[1, 1, 0]]], dtype=np.int32)
+    fidx = np.array([[[[3], [2], [1]]]], dtype=np.int32)
+    listed = np.zeros((NQB, NKB), dtype=bool)
+    full = np.zeros((NQB, NKB), dtype=bool)
+    for qb, blocks in enumerate([{1, 3}, set(), {0, 2}]):
+        listed[qb, list(blocks)] = True
+    full[0, 3] = full[1, 2] = True
+    listed |= full
+    rows, cols = np.arange(Nq) // BQ, np.arange(Nk) // BK
+    pair_listed = listed[rows][:, cols]
+    pair_full = full[rows][:, cols]
+    fn = lambda b, h, i, j: i >= j  # noqa: E731
+    causal = np.arange(Nq)[:, None] >= np.arange(Nk)[None, :]
+    o = ref.sdpa(q, k, v, blocks=(num, idx), full_blocks=(fnum, fidx), block_size=(BQ, BK),
+                 mask_mod=fn)
+    o2 = ref.sdpa(q, k, v, mask=pair_listed & (pair_full | causal))
+    np.testing.assert_array_equal(o, o2)
+    # Without full_blocks: the partial lists alone.
+    partial = np.zeros((NQB, NKB), dtype=bool)
+    partial[0, [1, 3]] = partial[2, [0, 2]] = True
+    o = ref.sdpa(q, k, v, blocks=(num, idx), block_size=(BQ, BK))
+    o2 = ref.sdpa(q, k, v, mask=partial[rows][:, cols])
+    np.testing.assert_array_equal(o, o2)
+    with pytest.raises(ValueError):
+        ref.sdpa(q, k, v, blocks=(num, idx))                     # no block_size
+    with pytest.raises(ValueError):
+        ref.sdpa(q, k, v, blocks=(num[:, :, :2], idx[:, :, :2]), block_size=(BQ, BK))
+

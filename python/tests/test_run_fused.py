@@ -17,7 +17,7 @@ import pytest
 
 from attn_mlir import reference as ref
 from attn_mlir.builder import sdpa_func
-from attn_mlir.examples import EXAMPLES, ROOT, tolerance
+from attn_mlir.examples import EXAMPLES, INPUTS, ROOT, tolerance
 from attn_mlir.patterns import (BlockLocal, Causal, Dense, Dilated, Global, Intersect, Random,
                                 Union, Window)
 from attn_mlir.run import attn_run_path, run
@@ -367,10 +367,15 @@ def test_example(name):
         cmd = [attn_run_path(), os.path.join(ROOT, "examples", name + ".mlir"), "--mode=fused",
                "--random-inputs", "--seed=1", "--dim=256", f"--dump-inputs={tmp}",
                f"--output={tmp}"]
+        # Inputs that random draws would not make meaningful (a tree, its block layout).
+        for arg, array in INPUTS.get(name, lambda _: {})(256).items():
+            path = os.path.join(tmp, f"given-{arg}.npy")
+            np.save(path, array)
+            cmd.append(f"--input={arg}={path}")
         proc = subprocess.run(cmd, capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr
         inputs = {f[:-4]: np.load(os.path.join(tmp, f)) for f in os.listdir(tmp)
-                  if f.endswith(".npy") and not f.startswith("result")}
+                  if f.endswith(".npy") and not f.startswith(("result", "given-"))}
         for i, exp in enumerate(EXAMPLES[name](inputs)):
             out = np.load(os.path.join(tmp, f"result{i}.npy")).astype(np.float64)
             assert_close(out, exp, max(FUSED_TOL, tolerance(name)))

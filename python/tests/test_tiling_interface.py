@@ -157,6 +157,39 @@ def test_dynamic_score_mod_bias_default_positions(sizes, forall, mode):
           forall, mode)
 
 
+MASK_MOD_IR = """
+func.func @f(%q: tensor<?x4x?x8xf32>, %k: tensor<?x1x?x8xf32>, %v: tensor<?x1x?x8xf32>,
+             %o: tensor<?x4x?x8xf32>) -> tensor<?x4x?x8xf32> {
+  %r = attn.sdpa ins(%q, %k, %v : tensor<?x4x?x8xf32>, tensor<?x1x?x8xf32>, tensor<?x1x?x8xf32>)
+      outs(%o : tensor<?x4x?x8xf32>)
+      mask_mod {
+      ^bb0(%b: index, %h: index, %i: index, %j: index):
+        %s = arith.addi %j, %h : index
+        %t = arith.addi %s, %b : index
+        %ok = arith.cmpi sge, %i, %t : index
+        %c1 = arith.constant 1 : index
+        %h1 = arith.cmpi eq, %h, %c1 : index
+        %x = arith.ori %ok, %h1 : i1
+        attn.yield %x : i1
+      } -> tensor<?x4x?x8xf32>
+  return %r : tensor<?x4x?x8xf32>
+}
+"""
+
+
+@pytest.mark.parametrize("sizes,forall", [([1, 2, 4], False), ([1, 1, 5], True),
+                                          (4, "split-forall")])
+@pytest.mark.parametrize("mode", ["reference", "fused"])
+def test_mask_mod_reads_global_batch_head_positions(sizes, forall, mode):
+    """mask_mod's %b, %h, %i, %j stay global in every tile."""
+    rng = np.random.default_rng(3)
+    B, Nq, Nk = 2, 13, 10
+    q, k, v = rand(rng, B, 4, Nq, 8), rand(rng, B, 1, Nk, 8), rand(rng, B, 1, Nk, 8)
+    exp = ref.sdpa(q, k, v, mask_mod=lambda b, h, i, j: (i >= j + h + b) | (h == 1))
+    check(MASK_MOD_IR, [q, k, v, np.zeros((B, 4, Nq, 8), np.float32)], [exp], sizes,
+          forall, mode)
+
+
 POSITIONS_IR = """
 func.func @f(%q: tensor<1x4x9x8xf32>, %k: tensor<1x2x12x8xf32>, %v: tensor<1x2x12x8xf32>,
              %o: tensor<1x4x9x8xf32>, %mk: tensor<2x3x8xf32>, %mv: tensor<2x3x8xf32>,

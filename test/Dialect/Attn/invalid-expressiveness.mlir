@@ -140,7 +140,8 @@ func.func @segments_length(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x6x8xf32>, %s:
 
 func.func @segments_only_one(%q: tensor<1x2x4x8xf32>, %s: tensor<1x4xi32>) {
   // expected-error @+1 {{'attn.sdpa' op expects query segments and key segments together, but got only one of them}}
-  %r = "attn.sdpa"(%q, %q, %q, %q, %s) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0>}> ({
+  %r = "attn.sdpa"(%q, %q, %q, %q, %s) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0>}> ({
+  }, {
   }) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x4xi32>) -> tensor<1x2x4x8xf32>
   return
 }

@@ -9,7 +9,8 @@
 
 func.func @negative_unranked_operand(%q: tensor<*xf32>, %o: tensor<1x2x4x8xf32>) {
   // expected-error @+1 {{operand #0 must be ranked tensor of any type values, but got 'tensor<*xf32>'}}
-  %r = "attn.sdpa"(%q, %q, %q, %o) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0>}> ({
+  %r = "attn.sdpa"(%q, %q, %q, %o) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>}> ({
+  }, {
   }) : (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
   return
 }
@@ -353,7 +354,8 @@ func.func @negative_bias_not_broadcastable(%q: tensor<1x2x4x8xf32>, %b: tensor<3
 
 func.func @negative_memory_key_without_value(%q: tensor<1x2x4x8xf32>, %mk: tensor<2x3x8xf32>) {
   // expected-error @+1 {{expects memory keys and memory values together, but got only one of them}}
-  %r = "attn.sdpa"(%q, %q, %q, %q, %mk) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0>}> ({
+  %r = "attn.sdpa"(%q, %q, %q, %q, %mk) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>}> ({
+  }, {
   }) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<2x3x8xf32>) -> tensor<1x2x4x8xf32>
   return
 }
@@ -465,7 +467,8 @@ func.func @negative_memory_values_dv_mismatch(%q: tensor<1x2x4x8xf32>, %mk: tens
 
 func.func @negative_query_positions_without_key_positions(%q: tensor<1x2x4x8xf32>, %qp: tensor<1x1x4xi32>) {
   // expected-error @+1 {{expects query positions and key positions together, but got only one of them}}
-  %r = "attn.sdpa"(%q, %q, %q, %q, %qp) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0>}> ({
+  %r = "attn.sdpa"(%q, %q, %q, %q, %qp) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0>}> ({
+  }, {
   }) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x1x4xi32>) -> tensor<1x2x4x8xf32>
   return
 }
@@ -2111,7 +2114,7 @@ func.func @negative_causal_bottom_right_twice(%q: tensor<1x2x8x4xf32>) {
 //===----------------------------------------------------------------------===//
 
 func.func @negative_sdpa_causal_unit_attribute(%q: tensor<1x2x4x8xf32>) {
-  // expected-error @+1 {{'attn.sdpa' op does not define the attribute 'causal' (its attributes are max_span, pattern, ramp, scale; a discardable attribute needs a dialect prefix, as in 'foo.bar'); for causal attention write pattern(#attn.causal)}}
+  // expected-error @+1 {{'attn.sdpa' op does not define the attribute 'causal' (its attributes are block_size, max_span, pattern, ramp, scale; a discardable attribute needs a dialect prefix, as in 'foo.bar'); for causal attention write pattern(#attn.causal)}}
   %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>) {causal} -> tensor<1x2x4x8xf32>
   return
 }
@@ -2119,7 +2122,7 @@ func.func @negative_sdpa_causal_unit_attribute(%q: tensor<1x2x4x8xf32>) {
 // -----
 
 func.func @negative_sdpa_misspelt_scale(%q: tensor<1x2x4x8xf32>) {
-  // expected-error @+1 {{'attn.sdpa' op does not define the attribute 'sacle' (its attributes are max_span, pattern, ramp, scale;}}
+  // expected-error @+1 {{'attn.sdpa' op does not define the attribute 'sacle' (its attributes are block_size, max_span, pattern, ramp, scale;}}
   %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) outs(%q : tensor<1x2x4x8xf32>) {sacle = 0.5 : f32} -> tensor<1x2x4x8xf32>
   return
 }
@@ -2128,7 +2131,8 @@ func.func @negative_sdpa_misspelt_scale(%q: tensor<1x2x4x8xf32>) {
 
 func.func @negative_sdpa_unknown_attribute_generic(%q: tensor<1x2x4x8xf32>) {
   // expected-error @+1 {{'attn.sdpa' op does not define the attribute 'window'}}
-  %r = "attn.sdpa"(%q, %q, %q, %q) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0>}> ({
+  %r = "attn.sdpa"(%q, %q, %q, %q) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>}> ({
+  }, {
   }) {window = 4 : i64} : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
   return
 }
@@ -2205,7 +2209,8 @@ func.func @negative_yield_unknown_attribute(%q: tensor<1x2x4x8xf32>) {
 
 func.func @negative_sdpa_segments_two_queries_no_outs(%q: tensor<1x2x4x8xf32>) {
   // expected-error @+1 {{'attn.sdpa' op expects operandSegmentSizes to give the query operand (segment 0) one value, but got 2}}
-  %r = "attn.sdpa"(%q, %q, %q, %q) <{operandSegmentSizes = array<i32: 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>}> ({
+  %r = "attn.sdpa"(%q, %q, %q, %q) <{operandSegmentSizes = array<i32: 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>}> ({
+  }, {
   }) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
   return
 }
@@ -2214,7 +2219,8 @@ func.func @negative_sdpa_segments_two_queries_no_outs(%q: tensor<1x2x4x8xf32>) {
 
 func.func @negative_sdpa_segments_no_outs(%q: tensor<1x2x4x8xf32>, %m: tensor<4x4xi1>) {
   // expected-error @+1 {{'attn.sdpa' op expects operandSegmentSizes to give the outs operand (segment 3) one value, but got 0}}
-  %r = "attn.sdpa"(%q, %q, %q, %m) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0>}> ({
+  %r = "attn.sdpa"(%q, %q, %q, %m) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>}> ({
+  }, {
   }) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<4x4xi1>) -> tensor<1x2x4x8xf32>
   return
 }
@@ -2223,7 +2229,8 @@ func.func @negative_sdpa_segments_no_outs(%q: tensor<1x2x4x8xf32>, %m: tensor<4x
 
 func.func @negative_sdpa_segments_no_key(%q: tensor<1x2x4x8xf32>) {
   // expected-error @+1 {{'attn.sdpa' op expects operandSegmentSizes to give the key operand (segment 1) one value, but got 0}}
-  %r = "attn.sdpa"(%q, %q, %q, %q) <{operandSegmentSizes = array<i32: 1, 0, 2, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0>}> ({
+  %r = "attn.sdpa"(%q, %q, %q, %q) <{operandSegmentSizes = array<i32: 1, 0, 2, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>}> ({
+  }, {
   }) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
   return
 }
@@ -2232,7 +2239,8 @@ func.func @negative_sdpa_segments_no_key(%q: tensor<1x2x4x8xf32>) {
 
 func.func @negative_sdpa_segments_negative(%q: tensor<1x2x4x8xf32>) {
   // expected-error @+1 {{'operandSegmentSizes' attribute cannot have negative elements}}
-  %r = "attn.sdpa"(%q, %q, %q, %q) <{operandSegmentSizes = array<i32: -1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 2, 0, 0>}> ({
+  %r = "attn.sdpa"(%q, %q, %q, %q) <{operandSegmentSizes = array<i32: -1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0>}> ({
+  }, {
   }) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
   return
 }
@@ -2241,7 +2249,8 @@ func.func @negative_sdpa_segments_negative(%q: tensor<1x2x4x8xf32>) {
 
 func.func @negative_sdpa_segments_sum(%q: tensor<1x2x4x8xf32>) {
   // expected-error @+1 {{operand count (4) does not match with the total size (5) specified in attribute 'operandSegmentSizes'}}
-  %r = "attn.sdpa"(%q, %q, %q, %q) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0>}> ({
+  %r = "attn.sdpa"(%q, %q, %q, %q) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>}> ({
+  }, {
   }) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
   return
 }
@@ -2251,6 +2260,7 @@ func.func @negative_sdpa_segments_sum(%q: tensor<1x2x4x8xf32>) {
 func.func @negative_sdpa_segments_missing(%q: tensor<1x2x4x8xf32>) {
   // expected-error @+1 {{operand count (4) does not match with the total size (0) specified in attribute 'operandSegmentSizes'}}
   %r = "attn.sdpa"(%q, %q, %q, %q) ({
+  }, {
   }) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
   return
 }
@@ -2258,8 +2268,9 @@ func.func @negative_sdpa_segments_missing(%q: tensor<1x2x4x8xf32>) {
 // -----
 
 func.func @negative_sdpa_segments_too_many(%q: tensor<1x2x4x8xf32>) {
-  // expected-error @+1 {{size mismatch in attribute conversion: 14 vs 13}}
-  %r = "attn.sdpa"(%q, %q, %q, %q) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>}> ({
+  // expected-error @+1 {{size mismatch in attribute conversion: 18 vs 17}}
+  %r = "attn.sdpa"(%q, %q, %q, %q) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>}> ({
+  }, {
   }) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
   return
 }

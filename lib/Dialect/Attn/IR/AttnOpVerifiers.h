@@ -33,6 +33,13 @@ LogicalResult verifyDefinedAttributes(Operation *op);
 /// Rejects an attribute `name` that the op does not have, saying why.
 LogicalResult verifyNoAttribute(Operation *op, StringRef name, StringRef why);
 
+class SdpaOp;
+/// Checks attn.sdpa's block layout: blocks(%num, %idx) `[Bl, Hl, NQB]`,
+/// `[Bl, Hl, NQB, K]` of i32 (Bl B or 1, Hl H or 1, NQB = ceil(Nq / BQ)),
+/// full_blocks of the same form only with blocks, and block_size =
+/// array<i64: BQ, BK> exactly with blocks.
+LogicalResult verifyBlockLayout(SdpaOp op, ShapedType q);
+
 } // namespace attn
 } // namespace mlir
 

@@ -332,7 +332,7 @@ LogicalResult SdpaOp::verify() {
   } else if (getRampAttr() || getMaxSpanAttr()) {
     return emitOpError("expects ramp and max_span only with a span operand");
   }
-  if (failed(verifySegments(*this, q, k)))
+  if (failed(verifySegments(*this, q, k)) || failed(verifyBlockLayout(*this, q)))
     return failure();
   if (Value lse = getLse()) {
     auto type = cast<ShapedType>(lse.getType());
@@ -371,13 +371,15 @@ static bool isScoreModOp(Operation *op) {
   return name == "tensor.extract" || name == "tensor.dim";
 }
 
-/// Checks that every op of the (pure) score_mod `region` can be lowered and
-/// computes in scalar types that the CPU lowering supports.
-static LogicalResult verifyScoreModLowerable(Region &region) {
-  auto badType = [](Operation *op, StringRef what, unsigned index, Type type) {
+/// Checks that every op of the (pure) score_mod or mask_mod `region` (called
+/// `regionName`) can be lowered and computes in scalar types that the CPU
+/// lowering supports.
+static LogicalResult verifyScoreModLowerable(Region &region,
+                                             StringRef regionName) {
+  auto badType = [&](Operation *op, StringRef what, unsigned index, Type type) {
     return op->emitOpError()
-           << what << " " << index << " has type " << type
-           << ", which a score_mod cannot compute in; allowed are index, "
+           << what << " " << index << " has type " << type << ", which a "
+           << regionName << " cannot compute in; allowed are index, "
               "signless integers of at most 64 bits, f16, bf16, f32 and f64";
   };
   WalkResult result = region.walk<WalkOrder::PreOrder>([&](Operation *op) {
@@ -385,7 +387,8 @@ static LogicalResult verifyScoreModLowerable(Region &region) {
       return WalkResult::advance();
     if (!isScoreModOp(op)) {
       op->emitOpError()
-          << "cannot be lowered in a score_mod; allowed are the ops of the "
+          << "cannot be lowered in a " << regionName
+          << "; allowed are the ops of the "
              "arith, math, index and scf dialects (not scf.forall), "
              "tensor.extract and tensor.dim";
       return WalkResult::interrupt();
@@ -408,40 +411,55 @@ static LogicalResult verifyScoreModLowerable(Region &region) {
   return failure(result.wasInterrupted());
 }
 
-LogicalResult SdpaOp::verifyRegions() {
-  Region &region = getScoreMod();
+/// Checks one of attn.sdpa's regions `name`: one block with the arguments
+/// `args` (spelt `argsText` in the message), ending in attn.yield of one
+/// `yielded` value, pure, and made of ops that lower.
+static LogicalResult verifyModRegion(SdpaOp op, Region &region, StringRef name,
+                                     ArrayRef<Type> args, StringRef argsText,
+                                     Type yielded, StringRef yieldedText) {
   if (region.empty())
     return success();
   if (!region.hasOneBlock())
-    return emitOpError("expects the score_mod region to have one block");
+    return op.emitOpError() << "expects the " << name
+                            << " region to have one block";
   Block &block = region.front();
-  Builder b(getContext());
-  SmallVector<Type> expected = {b.getF32Type(), b.getIndexType(),
-                                b.getIndexType(), b.getIndexType(),
-                                b.getIndexType()};
-  if (block.getArgumentTypes() != ArrayRef<Type>(expected)) {
+  if (block.getArgumentTypes() != args) {
     std::string got;
     llvm::raw_string_ostream os(got);
     llvm::interleaveComma(block.getArgumentTypes(), os);
-    return emitOpError("expects the score_mod block arguments (%s: f32, %b: "
-                       "index, %h: index, %i: index, %j: index), but got (")
-           << got << ")";
+    return op.emitOpError() << "expects the " << name << " block arguments ("
+                            << argsText << "), but got (" << got << ")";
   }
   auto yield = dyn_cast<YieldOp>(block.getTerminator());
   if (!yield || yield.getValues().size() != 1 ||
-      !yield.getValues().front().getType().isF32())
-    return emitOpError("expects the score_mod region to end in attn.yield of "
-                       "one f32 value");
+      yield.getValues().front().getType() != yielded)
+    return op.emitOpError() << "expects the " << name
+                            << " region to end in attn.yield of one "
+                            << yieldedText << " value";
   WalkResult impure = region.walk([&](Operation *inner) {
     if (isa<YieldOp>(inner) || isMemoryEffectFree(inner))
       return WalkResult::advance();
-    inner->emitOpError("is not pure; score_mod must be a pure function of its "
-                       "arguments");
+    inner->emitOpError() << "is not pure; " << name
+                         << " must be a pure function of its arguments";
     return WalkResult::interrupt();
   });
   if (impure.wasInterrupted())
     return failure();
-  return verifyScoreModLowerable(region);
+  return verifyScoreModLowerable(region, name);
+}
+
+LogicalResult SdpaOp::verifyRegions() {
+  Builder b(getContext());
+  Type idx = b.getIndexType();
+  if (failed(verifyModRegion(*this, getScoreMod(), "score_mod",
+                             {b.getF32Type(), idx, idx, idx, idx},
+                             "%s: f32, %b: index, %h: index, %i: index, %j: "
+                             "index",
+                             b.getF32Type(), "f32")))
+    return failure();
+  return verifyModRegion(*this, getMaskMod(), "mask_mod", {idx, idx, idx, idx},
+                         "%b: index, %h: index, %i: index, %j: index",
+                         b.getI1Type(), "i1");
 }
 
 //===----------------------------------------------------------------------===//
@@ -497,9 +515,26 @@ struct DropUniformSegments : OpRewritePattern<SdpaOp> {
     return success();
   }
 };
+
+/// Drops a mask_mod that yields the constant true: it makes no pair dead.
+struct DropTrueMaskMod : OpRewritePattern<SdpaOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SdpaOp op,
+                                PatternRewriter &rewriter) const override {
+    Region &region = op.getMaskMod();
+    if (region.empty())
+      return failure();
+    Value yielded = region.front().getTerminator()->getOperand(0);
+    if (!matchPattern(yielded, m_One()))
+      return failure();
+    rewriter.modifyOpInPlace(op, [&] { rewriter.eraseBlock(&region.front()); });
+    return success();
+  }
+};
 } // namespace
 
 void SdpaOp::getCanonicalizationPatterns(RewritePatternSet &results,
                                          MLIRContext *context) {
-  results.add<SimplifySdpaPattern, DropUniformSegments>(context);
+  results.add<SimplifySdpaPattern, DropUniformSegments, DropTrueMaskMod>(
+      context);
 }

@@ -341,8 +341,12 @@ std::pair<Value, Value> mlir::attn::detail::positionedAttention(
                              /*memory_key=*/nullptr, /*memory_value=*/nullptr,
                              qpos, kpos, /*span=*/nullptr,
                              /*query_segments=*/nullptr,
-                             /*key_segments=*/nullptr, pattern, scale,
-                             /*ramp=*/nullptr, /*max_span=*/nullptr);
+                             /*key_segments=*/nullptr, /*kv_num_blocks=*/nullptr,
+                             /*kv_indices=*/nullptr,
+                             /*full_kv_num_blocks=*/nullptr,
+                             /*full_kv_indices=*/nullptr, pattern, scale,
+                             /*ramp=*/nullptr, /*max_span=*/nullptr,
+                             /*block_size=*/nullptr);
   if (scoreMod) {
     OpBuilder::InsertionGuard guard(b);
     Type index = b.getIndexType();
@@ -376,9 +380,12 @@ Value mlir::attn::detail::denseAttention(OpBuilder &b, Location loc, Value q,
                         /*memory_key=*/Value(), /*memory_value=*/Value(),
                         /*query_positions=*/Value(), /*key_positions=*/Value(),
                         /*span=*/Value(), /*query_segments=*/Value(),
-                        /*key_segments=*/Value(),
-                        /*pattern=*/PatternAttrInterface(),
-                        scale, /*ramp=*/FloatAttr(), /*max_span=*/FloatAttr())
+                        /*key_segments=*/Value(), /*kv_num_blocks=*/Value(),
+                        /*kv_indices=*/Value(), /*full_kv_num_blocks=*/Value(),
+                        /*full_kv_indices=*/Value(),
+                        /*pattern=*/PatternAttrInterface(), scale,
+                        /*ramp=*/FloatAttr(), /*max_span=*/FloatAttr(),
+                        /*block_size=*/DenseI64ArrayAttr())
       .getResult();
 }
 

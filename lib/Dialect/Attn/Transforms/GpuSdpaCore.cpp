@@ -90,6 +90,10 @@ std::string unsupportedReason(SdpaOp op) {
   }
   if (op.getQuerySegments())
     return "document ids (segments: the general path)";
+  if (!op.getMaskMod().empty())
+    return "mask_mod (the general path)";
+  if (op.getKvNumBlocks())
+    return "block layout (blocks: the general path)";
   if (!op.getScoreMod().empty()) {
     // The region becomes a function of the GPU module: it may use constants
     // from outside, nothing else.

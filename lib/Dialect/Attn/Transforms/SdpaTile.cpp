@@ -195,15 +195,20 @@ static Value iotaPositions(OpBuilder &b, Location loc, OpFoldResult sb,
 }
 
 /// Whether the op reads positions: a pattern other than dense, a span, or
-/// a score_mod that uses %i or %j.
+/// a score_mod or mask_mod that uses %i or %j.
 static bool readsPositions(SdpaOp op) {
   if (!isa<DenseAttr>(op.getPatternOrDense()) || op.getSpan())
     return true;
-  Region &region = op.getScoreMod();
-  if (region.empty())
-    return false;
-  Block &block = region.front();
-  return !block.getArgument(3).use_empty() || !block.getArgument(4).use_empty();
+  for (auto [region, first] : {std::make_pair(&op.getScoreMod(), 3u),
+                               std::make_pair(&op.getMaskMod(), 2u)}) {
+    if (region->empty())
+      continue;
+    Block &block = region->front();
+    if (!block.getArgument(first).use_empty() ||
+        !block.getArgument(first + 1).use_empty())
+      return true;
+  }
+  return false;
 }
 
 /// Whether `pattern` has a bottom-right causal part (which depends on Nq
@@ -238,8 +243,9 @@ static SdpaOp withLseResult(OpBuilder &b, SdpaOp op) {
   Operation *created = Operation::create(
       op.getLoc(), op->getName(), types, op->getOperands(),
       op->getDiscardableAttrDictionary(), op->getPropertiesStorage(),
-      BlockRange(), /*numRegions=*/1);
+      BlockRange(), /*numRegions=*/2);
   created->getRegion(0).takeBody(op.getScoreMod());
+  created->getRegion(1).takeBody(op.getMaskMod());
   b.insert(created);
   op->erase();
   return cast<SdpaOp>(created);
@@ -475,12 +481,16 @@ mlir::attn::detail::buildSdpaTile(OpBuilder &b, SdpaOp sdpa,
     dispatchIndexOpFoldResults({t.sb, t.sh, t.sq}, dynamic, shape);
     lse.setType(RankedTensorType::get(shape, b.getF32Type()));
   }
-  if (!tiledOp.getScoreMod().empty()) {
-    Block &block = tiledOp.getScoreMod().front();
+  // %b and %h of score_mod (arguments 1, 2) and mask_mod (0, 1) are global.
+  for (auto [region, first] : {std::make_pair(&tiledOp.getScoreMod(), 1u),
+                               std::make_pair(&tiledOp.getMaskMod(), 0u)}) {
+    if (region->empty())
+      continue;
+    Block &block = region->front();
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPoint(tiledOp);
-    shiftRegionArgument(b, block.getArgument(1), t.b, loc);
-    shiftRegionArgument(b, block.getArgument(2), t.h, loc);
+    shiftRegionArgument(b, block.getArgument(first), t.b, loc);
+    shiftRegionArgument(b, block.getArgument(first + 1), t.h, loc);
   }
   return SdpaTileOp{tiledOp, slices};
 }

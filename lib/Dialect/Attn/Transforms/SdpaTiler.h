@@ -20,6 +20,7 @@ namespace tile {
 
 /// A query tile: rows [start, start + size) of one (batch, head).
 struct QueryTile {
+  Value index;       // the tile's number (index)
   Value start, size; // index
   Value scaled;      // [size, D] in the compute type: q * scale (* log2 e)
   // A factor of the scores instead: with bf16 queries and f32 compute,
@@ -41,6 +42,8 @@ struct KeyTile {
   Value first, last;  // i64 position range
   Value segments;     // [size] slice of the document ids, or null
   Value segFirst, segLast; // i64 smallest and largest document id
+  Value index;        // the tile's number (index), null for memory tiles
+  Value fullListed;   // i1: listed in full_blocks (mask_mod not applied)
 };
 
 /// The flash form of `op` at the builder's insertion point (the reference
@@ -56,7 +59,13 @@ public:
             FloatType ct)
       : b(b), op(op), loc(op.getLoc()), ctx(op.getContext()), qTile(qTile),
         kvTile(kvTile), ct(ct), pattern(op.getPatternOrDense()),
-        scoreMod(detail::getSdpaParts(op).scoreMod) {}
+        parts(detail::getSdpaParts(op)), scoreMod(parts.scoreMod) {
+    // With a block layout, the tiles are its blocks.
+    if (parts.layout) {
+      this->qTile = parts.layout.blockQ;
+      this->kvTile = parts.layout.blockK;
+    }
+  }
 
   SmallVector<Value> run();
 
@@ -107,6 +116,20 @@ private:
                               const KeyTile &k, const tile::RowState &state);
   tile::RowState buildMemoryLoop(const QueryTile &q, tile::RowState state);
   tile::RowState buildKeyLoop(const QueryTile &q, tile::RowState state);
+  tile::RowState
+  buildStateLoop(Value count, tile::RowState state,
+                 function_ref<SmallVector<Value>(Value, ValueRange)> body);
+  SmallVector<Value> buildDispatch(const QueryTile &q, const KeyTile &k,
+                                   Value kind, ValueRange current);
+  // mask_mod and the block layout (TileMaskMod.cpp).
+  Value buildMaskModBlockMap();
+  Value buildMaskModTileKind(OpBuilder &nb, Location nl, Value bb, Value hh,
+                             Value qStart, Value qEnd, Value kStart,
+                             Value kEnd);
+  Value meetMaskMod(Value kind, const QueryTile &q, const KeyTile &k);
+  Value maskModLive(OpBuilder &nb, Location nl, const KeyTile &k, Value qi,
+                    Value kj);
+  tile::RowState buildLayoutKeyLoop(const QueryTile &q, tile::RowState state);
 
   OpBuilder &b;
   SdpaOp op;
@@ -117,8 +140,16 @@ private:
   PatternAttrInterface pattern;
   /// The pattern's facts of the query tile being built (null outside one).
   const QueryTileFacts *queryFacts = nullptr;
+  detail::SdpaParts parts;
   /// Clones the score_mod region (empty without one).
   detail::ScoreModBuilder scoreMod;
+  /// mask_mod's kinds per (batch or 1, head or 1, query tile, key tile), i8,
+  /// or null (no mask_mod, or positions, or a block layout).
+  Value maskModMap;
+  bool maskMapPerBatch = false, maskMapPerHead = false;
+  /// The block layout's owner map (detail::buildBlockOwners) and the length
+  /// of its full list (index), or null.
+  Value layoutOwners, fullLength;
   // Sizes (index) and lengths (i64).
   Value sizeB, sizeH, sizeHkv, sizeNq, sizeNk;
   int64_t headDim = 0, valueDim = 0;

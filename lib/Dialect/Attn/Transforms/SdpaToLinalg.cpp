@@ -72,6 +72,8 @@ private:
   Value scores(Value keys, OpFoldResult seqSize, bool sharedOverBatch);
   Value accumulate(Value acc, Value probs, Value live, Value values,
                    bool sharedOverBatch);
+  Value maskModAndLayout(OpBuilder &nb, Location l, Value qi, Value kj,
+                         Value owners, Value fullLength);
   AffineExpr batchOf(bool sharedOverBatch) {
     return sharedOverBatch ? getAffineConstantExpr(0, ctx) : dim(0);
   }
@@ -131,6 +133,7 @@ void SdpaLowering::emitRuntimeChecks() {
     assertEqualSizes(b, loc, sizes(span)[0], sizeH, name + "span is not [H]");
   assertSegmentSizes(b, loc, op.query, op.key, op.querySegments,
                      op.keySegments);
+  assertBlockLayoutSizes(b, loc, op.layout, op.query);
 }
 
 void mlir::attn::detail::assertSegmentSizes(OpBuilder &b, Location loc,
@@ -290,6 +293,42 @@ Value SdpaLowering::accumulate(Value acc, Value probs, Value live, Value values,
       .getResult(0);
 }
 
+/// Inside the pair generic: whether the pair (qpos `qi`, kpos `kj`, i64) is
+/// live under mask_mod and the block layout (`owners` non-null): its key
+/// block listed, and mask_mod true unless the block is listed as full.
+Value SdpaLowering::maskModAndLayout(OpBuilder &nb, Location l, Value qi,
+                                     Value kj, Value owners, Value fullLength) {
+  Value bIdx = linalg::IndexOp::create(nb, l, 0);
+  Value hIdx = linalg::IndexOp::create(nb, l, 1);
+  Value modLive;
+  if (op.maskMod)
+    modLive = op.maskMod(
+        nb, l, bIdx, hIdx,
+        arith::IndexCastOp::create(nb, l, nb.getIndexType(), qi),
+        arith::IndexCastOp::create(nb, l, nb.getIndexType(), kj));
+  if (!owners)
+    return modLive;
+  auto [bl, hl] = layoutRow(nb, l, op.layout, bIdx, hIdx);
+  auto blockOf = [&](unsigned d, int64_t size) -> Value {
+    return arith::DivUIOp::create(
+        nb, l, linalg::IndexOp::create(nb, l, d),
+        arith::ConstantIndexOp::create(nb, l, size));
+  };
+  Value owner = tensor::ExtractOp::create(
+      nb, l, owners,
+      ValueRange{bl, hl, blockOf(2, op.layout.blockQ),
+                 blockOf(3, op.layout.blockK)});
+  Value listed = arith::CmpIOp::create(
+      nb, l, arith::CmpIPredicate::sge, owner,
+      arith::ConstantIntOp::create(nb, l, nb.getI32Type(), 0));
+  if (!modLive)
+    return listed;
+  Value fullListed = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt,
+                                           owner, fullLength);
+  return arith::AndIOp::create(
+      nb, l, listed, arith::OrIOp::create(nb, l, fullListed, modLive));
+}
+
 SmallVector<Value> SdpaLowering::run() {
   Value q = op.query, k = op.key, v = op.value;
   SmallVector<OpFoldResult> qs = getSizes(b, loc, q), ks = getSizes(b, loc, k),
@@ -348,6 +387,16 @@ SmallVector<Value> SdpaLowering::run() {
   PatternAttrInterface pattern = op.pattern;
   if (!pattern)
     pattern = DenseAttr::get(ctx);
+  // The block layout: each pair's key block is looked up in the owner map.
+  Value owners, fullLength;
+  if (op.layout) {
+    Value numKeyBlocks = arith::CeilDivUIOp::create(
+        b, loc, toIndexValue(b, loc, sizeNk),
+        arith::ConstantIndexOp::create(b, loc, op.layout.blockK));
+    owners = buildBlockOwners(b, loc, op.layout, numKeyBlocks);
+    fullLength = arith::IndexCastOp::create(
+        b, loc, b.getI32Type(), fullListLength(b, loc, op.layout));
+  }
   auto pairOp = linalg::GenericOp::create(
       b, loc, TypeRange(ValueRange(outs)), ins, outs, maps,
       parallelIterators(4), [&](OpBuilder &nb, Location l, ValueRange args) {
@@ -371,6 +420,10 @@ SmallVector<Value> SdpaLowering::run() {
               arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq,
                                     toI64(nb, l, args[segArg]),
                                     toI64(nb, l, args[segArg + 1])));
+        if (op.maskMod || owners)
+          live = arith::AndIOp::create(nb, l, live,
+                                       maskModAndLayout(nb, l, qi, kj, owners,
+                                                        fullLength));
         SmallVector<Value> results;
         Value weight;
         if (spanArg >= 0) {
@@ -584,29 +637,40 @@ SdpaParts mlir::attn::detail::getSdpaParts(SdpaOp op) {
   parts.maxSpan = op.getMaxSpanAttr();
   if (Value lse = op.getLse())
     parts.lseType = cast<RankedTensorType>(lse.getType());
-  if (op.getScoreMod().empty())
-    return parts;
-  // Inlines the region: %s (as f32), %b, %h, %i, %j -> the yielded score.
-  // Ops with regions (scf.if, scf.for, scf.while, ...) are cloned whole: they
-  // stay inside the linalg.generic body and convert-scf-to-cf lowers them
-  // after the generic has become loops.
-  Block *block = &op.getScoreMod().front();
-  parts.scoreMod = [block](OpBuilder &nb, Location l, Value s, Value bIdx,
-                           Value hIdx, Value i, Value j) -> Value {
-    IRMapping mapping;
-    mapping.map(block->getArgument(0), convertFloat(nb, l, s, nb.getF32Type()));
-    mapping.map(block->getArgument(1), bIdx);
-    mapping.map(block->getArgument(2), hIdx);
-    mapping.map(block->getArgument(3), i);
-    mapping.map(block->getArgument(4), j);
-    for (Operation &inner : block->without_terminator())
-      nb.clone(inner, mapping);
-    // The yielded value may be defined above the region (a hoisted constant).
-    Value yielded =
-        mapping.lookupOrDefault(block->getTerminator()->getOperand(0));
-    return convertFloat(nb, l, yielded, s.getType());
-  };
+  parts.layout = getBlockLayout(op);
+  if (!op.getScoreMod().empty()) {
+    // Inlines the region: %s (as f32), %b, %h, %i, %j -> the yielded score.
+    // Ops with regions (scf.if, scf.for, scf.while, ...) are cloned whole:
+    // they stay inside the linalg.generic body and convert-scf-to-cf lowers
+    // them after the generic has become loops.
+    Block *block = &op.getScoreMod().front();
+    parts.scoreMod = [block](OpBuilder &nb, Location l, Value s, Value bIdx,
+                             Value hIdx, Value i, Value j) -> Value {
+      Value yielded =
+          inlineModRegion(nb, *block,
+                          {convertFloat(nb, l, s, nb.getF32Type()), bIdx,
+                           hIdx, i, j});
+      return convertFloat(nb, l, yielded, s.getType());
+    };
+  }
+  if (!op.getMaskMod().empty()) {
+    Block *block = &op.getMaskMod().front();
+    parts.maskMod = [block](OpBuilder &nb, Location, Value bIdx, Value hIdx,
+                            Value i, Value j) -> Value {
+      return inlineModRegion(nb, *block, {bIdx, hIdx, i, j});
+    };
+  }
   return parts;
+}
+
+Value mlir::attn::detail::inlineModRegion(OpBuilder &nb, Block &block,
+                                          ValueRange args) {
+  IRMapping mapping;
+  mapping.map(block.getArguments(), args);
+  for (Operation &inner : block.without_terminator())
+    nb.clone(inner, mapping);
+  // The yielded value may be defined above the region (a hoisted constant).
+  return mapping.lookupOrDefault(block.getTerminator()->getOperand(0));
 }
 
 SmallVector<Value> mlir::attn::detail::buildSdpaLinalg(OpBuilder &b,

@@ -105,6 +105,7 @@ void SdpaTiler::emitRuntimeChecks() {
                      name + "span is not [H]");
   detail::assertSegmentSizes(b, loc, op.getQuery(), op.getKey(),
                              op.getQuerySegments(), op.getKeySegments());
+  detail::assertBlockLayoutSizes(b, loc, parts.layout, op.getQuery());
 }
 
 SmallVector<Value> SdpaTiler::run() {
@@ -122,6 +123,14 @@ SmallVector<Value> SdpaTiler::run() {
   emitRuntimeChecks();
   if (op.getKeySegments())
     keySegmentsSorted = buildKeySegmentsSorted();
+  if (parts.layout) {
+    layoutOwners = detail::buildBlockOwners(
+        b, loc, parts.layout,
+        arith::CeilDivUIOp::create(b, loc, sizeNk, index(kvTile)));
+    fullLength = detail::fullListLength(b, loc, parts.layout);
+  } else if (parts.maskMod && !op.getQueryPositions()) {
+    maskModMap = buildMaskModBlockMap();
+  }
 
   SmallVector<Value> outs = {op.getInit()};
   RankedTensorType lseType;
@@ -155,7 +164,8 @@ SmallVector<Value> SdpaTiler::run() {
   tile::RowState state = tile::buildInitialState(b, loc, qt.size, valueDim, ct);
   if (op.getMemoryKey())
     state = buildMemoryLoop(qt, state);
-  state = buildKeyLoop(qt, state);
+  state = parts.layout ? buildLayoutKeyLoop(qt, state)
+                       : buildKeyLoop(qt, state);
 
   Type outElt = cast<RankedTensorType>(op.getInit().getType()).getElementType();
   Value out = tile::buildNormalizedOutput(b, loc, state, outElt);
@@ -235,12 +245,8 @@ tile::RowState SdpaTiler::buildMemoryLoop(const QueryTile &q,
                                           tile::RowState state) {
   Value numMemory = tensor::DimOp::create(b, loc, op.getMemoryKey(), 1);
   Value numTiles = arith::CeilDivUIOp::create(b, loc, numMemory, index(kvTile));
-  auto loop = scf::ForOp::create(
-      b, loc, index(0), numTiles, index(1),
-      ValueRange{state.max, state.sum, state.acc},
-      [&](OpBuilder &nb, Location nl, Value iv, ValueRange args) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+  return buildStateLoop(
+      numTiles, state, [&](Value iv, ValueRange args) -> SmallVector<Value> {
         KeyTile k = buildMemoryTile(iv);
         Value scores = buildScores(q, k.keys);
         if (naturalScores()) {
@@ -259,7 +265,23 @@ tile::RowState SdpaTiler::buildMemoryLoop(const QueryTile &q,
         tile::RowState next =
             tile::buildSoftmaxStep(b, loc, {args[0], args[1], args[2]}, scores,
                                    Value(), Value(), k.values);
-        scf::YieldOp::create(b, loc, ValueRange{next.max, next.sum, next.acc});
+        return {next.max, next.sum, next.acc};
+      });
+}
+
+/// An scf.for over [0, count) that carries the row state; `body` builds
+/// one iteration (the tiler's builder at the loop body) and returns the
+/// next state.
+tile::RowState SdpaTiler::buildStateLoop(
+    Value count, tile::RowState state,
+    function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+  auto loop = scf::ForOp::create(
+      b, loc, index(0), count, index(1),
+      ValueRange{state.max, state.sum, state.acc},
+      [&](OpBuilder &nb, Location nl, Value iv, ValueRange args) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        scf::YieldOp::create(b, loc, body(iv, args));
       });
   return {loop.getResult(0), loop.getResult(1), loop.getResult(2)};
 }
@@ -275,14 +297,9 @@ tile::RowState SdpaTiler::buildKeyLoop(const QueryTile &q,
   for (auto &range : ranges)
     prefix.push_back(
         arith::AddIOp::create(b, loc, prefix.back(), range.second));
-  SmallVector<Type> stateTypes = {state.max.getType(), state.sum.getType(),
-                                  state.acc.getType()};
-  auto loop = scf::ForOp::create(
-      b, loc, index(0), prefix.back(), index(1),
-      ValueRange{state.max, state.sum, state.acc},
-      [&](OpBuilder &nb, Location nl, Value iv, ValueRange args) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+  return buildStateLoop(
+      prefix.back(), state,
+      [&](Value iv, ValueRange args) -> SmallVector<Value> {
         // The tile of iteration iv, and whether an earlier range holds it.
         size_t n = ranges.size();
         Value tileIndex = arith::AddIOp::create(
@@ -317,33 +334,42 @@ tile::RowState SdpaTiler::buildKeyLoop(const QueryTile &q,
           kind = arith::SelectOp::create(
               b, loc, seen,
               arith::ConstantIntOp::create(b, loc, b.getI8Type(), 0), kind);
-        auto dispatch = scf::IndexSwitchOp::create(
-            b, loc, stateTypes, toIndex(kind),
-            ArrayRef<int64_t>{static_cast<int64_t>(BlockKind::Empty),
-                              static_cast<int64_t>(BlockKind::Full)},
-            2);
-        tile::RowState current = {args[0], args[1], args[2]};
-        auto fill = [&](Region &region, std::optional<BlockKind> stepKind) {
-          b.setInsertionPointToStart(&region.emplaceBlock());
-          tile::RowState next = current;
-          if (stepKind)
-            next = buildKeyStep(*stepKind, q, k, current);
-          SmallVector<Value> values = {next.max, next.sum, next.acc};
-          SmallVector<Value> results;
-          for (auto [value, type] : llvm::zip_equal(values, stateTypes))
-            results.push_back(
-                value.getType() == type
-                    ? value
-                    : tensor::CastOp::create(b, loc, type, value).getResult());
-          scf::YieldOp::create(b, loc, results);
-        };
-        fill(dispatch.getCaseRegions()[0], std::nullopt);
-        fill(dispatch.getCaseRegions()[1], BlockKind::Full);
-        fill(dispatch.getDefaultRegion(), BlockKind::Partial);
-        b.setInsertionPointAfter(dispatch);
-        scf::YieldOp::create(b, loc, dispatch.getResults());
+        return buildDispatch(q, k, kind, args);
       });
-  return {loop.getResult(0), loop.getResult(1), loop.getResult(2)};
+}
+
+/// The step of key tile `k` by its run-time `kind` (i8 BlockKind): Empty
+/// keeps the state `current`, Full and Partial take their steps. Returns
+/// the next state (max, sum, acc).
+SmallVector<Value> SdpaTiler::buildDispatch(const QueryTile &q,
+                                            const KeyTile &k, Value kind,
+                                            ValueRange current) {
+  SmallVector<Type> stateTypes = llvm::to_vector(current.getTypes());
+  auto dispatch = scf::IndexSwitchOp::create(
+      b, loc, stateTypes, toIndex(kind),
+      ArrayRef<int64_t>{static_cast<int64_t>(BlockKind::Empty),
+                        static_cast<int64_t>(BlockKind::Full)},
+      2);
+  tile::RowState state = {current[0], current[1], current[2]};
+  auto fill = [&](Region &region, std::optional<BlockKind> stepKind) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&region.emplaceBlock());
+    tile::RowState next = state;
+    if (stepKind)
+      next = buildKeyStep(*stepKind, q, k, state);
+    SmallVector<Value> values = {next.max, next.sum, next.acc};
+    SmallVector<Value> results;
+    for (auto [value, type] : llvm::zip_equal(values, stateTypes))
+      results.push_back(
+          value.getType() == type
+              ? value
+              : tensor::CastOp::create(b, loc, type, value).getResult());
+    scf::YieldOp::create(b, loc, results);
+  };
+  fill(dispatch.getCaseRegions()[0], std::nullopt);
+  fill(dispatch.getCaseRegions()[1], BlockKind::Full);
+  fill(dispatch.getDefaultRegion(), BlockKind::Partial);
+  return SmallVector<Value>(dispatch.getResults());
 }
 
 //===----------------------------------------------------------------------===//

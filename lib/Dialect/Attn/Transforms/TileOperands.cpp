@@ -118,6 +118,7 @@ Value SdpaTiler::buildScores(const QueryTile &q, Value keys) {
 
 QueryTile SdpaTiler::buildQueryTile(Value tileIndex) {
   QueryTile q;
+  q.index = tileIndex;
   q.start = mulIndex(tileIndex, index(qTile));
   q.size =
       minIndex(index(qTile), arith::SubIOp::create(b, loc, sizeNq, q.start));
@@ -162,6 +163,7 @@ QueryTile SdpaTiler::buildQueryTile(Value tileIndex) {
 
 KeyTile SdpaTiler::buildKeyTile(Value tileIndex) {
   KeyTile k;
+  k.index = tileIndex;
   k.start = mulIndex(tileIndex, index(kvTile));
   k.size =
       minIndex(index(kvTile), arith::SubIOp::create(b, loc, sizeNk, k.start));
@@ -317,8 +319,9 @@ Value SdpaTiler::buildSpanWeight(OpBuilder &nb, Location nl, Value distance) {
 
 /// The kind of a (query tile, key tile) pair as an i8 BlockKind: the
 /// pattern's, met with the span's (Empty where every weight is 0, Full
-/// where every weight is 1) and the document ids' (meetSegments); with a
-/// mask, Full becomes Partial (the mask is data that no classifier sees).
+/// where every weight is 1), the document ids' (meetSegments) and
+/// mask_mod's (meetMaskMod); with a mask, Full becomes Partial (the mask is
+/// data that no classifier sees).
 Value SdpaTiler::buildTileKind(const QueryTile &q, const KeyTile &k) {
   Value kind = pattern.buildClassify(b, loc, q.first, q.last, k.first, k.last,
                                      numQueries, numKeys, queryFacts);
@@ -370,6 +373,8 @@ Value SdpaTiler::buildTileKind(const QueryTile &q, const KeyTile &k) {
   }
   if (op.getQuerySegments())
     kind = meetSegments(kind, q, k);
+  if (parts.maskMod)
+    kind = meetMaskMod(kind, q, k);
   if (op.getMask())
     kind = arith::SelectOp::create(b, loc, isKind(kind, BlockKind::Full),
                                    kindConst(BlockKind::Partial), kind);
@@ -539,6 +544,9 @@ tile::RowState SdpaTiler::buildKeyStep(BlockKind kind, const QueryTile &q,
               arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq,
                                     attn::toI64(nb, nl, args[qSegArg]),
                                     attn::toI64(nb, nl, args[kSegArg])));
+        if (parts.maskMod)
+          live = arith::AndIOp::create(nb, nl, live,
+                                       maskModLive(nb, nl, k, qi, kj));
         Value weight;
         if (hasSpan) {
           Value distance = math::AbsFOp::create(

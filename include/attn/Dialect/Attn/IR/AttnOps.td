@@ -55,6 +55,25 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [AttrSizedOperandSegments],
       `qseg[b, i] == kseg[b, j]` (row and column, not positions). Tiles are
       classified from each tile's smallest and largest id, so sorted ids
       cost only the blocks of the diagonal.
+    * `blocks(%num, %idx : tensor<Bl x Hl x NQB x i32>, tensor<Bl x Hl x NQB x K x i32>)`
+      with `block_size = array<i64: BQ, BK>`, and optionally
+      `full_blocks(%fnum, %fidx : ...)` of the same shapes: a run-time block
+      layout (FlexAttention's BlockMask: `kv_num_blocks`, `kv_indices`,
+      `full_kv_num_blocks`, `full_kv_indices`). Query row `i` is in block
+      `i / BQ`, key row `j` in block `j / BK` (rows, not positions); `Bl` is
+      B or 1, `Hl` is H or 1, `NQB = ceil(Nq / BQ)`. A pair is live only
+      where its key block is among the first `num` entries of its row's
+      list in `blocks` or `full_blocks`; in a block listed in `full_blocks`,
+      `mask_mod` is not evaluated (it is taken as true, as FlexAttention
+      does for its full blocks). The fused pipeline visits exactly the
+      listed blocks.
+
+    The optional `mask_mod` region receives the batch, the query head and the
+    two positions and yields an `i1`: a pair is live only where it yields
+    true (memory keys excepted). It may use the same ops as `score_mod`.
+    Without a block layout, the fused pipeline evaluates it once per call
+    over every (query tile, key tile) and skips the tiles where it is false
+    throughout (FlexAttention's `create_block_mask`).
 
     The optional `score_mod` region receives the score after scale and bias,
     the batch, the query head and the two positions, and yields the new
@@ -102,13 +121,18 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [AttrSizedOperandSegments],
                        Optional<AnyRankedTensor>:$span,
                        Optional<AnyRankedTensor>:$query_segments,
                        Optional<AnyRankedTensor>:$key_segments,
+                       Optional<AnyRankedTensor>:$kv_num_blocks,
+                       Optional<AnyRankedTensor>:$kv_indices,
+                       Optional<AnyRankedTensor>:$full_kv_num_blocks,
+                       Optional<AnyRankedTensor>:$full_kv_indices,
                        OptionalAttr<Attn_PatternAttrInterface>:$pattern,
                        OptionalAttr<F32Attr>:$scale,
                        OptionalAttr<F32Attr>:$ramp,
-                       OptionalAttr<F32Attr>:$max_span);
+                       OptionalAttr<F32Attr>:$max_span,
+                       OptionalAttr<DenseI64ArrayAttr>:$block_size);
   let results = (outs AnyRankedTensor:$result,
                       Optional<AnyRankedTensor>:$lse);
-  let regions = (region AnyRegion:$score_mod);
+  let regions = (region AnyRegion:$score_mod, AnyRegion:$mask_mod);
   let assemblyFormat = [{
     `ins` `(` $query `,` $key `,` $value `:` type($query) `,` type($key) `,` type($value) `)`
     `outs` `(` $init `:` type($init) `)`
@@ -118,9 +142,12 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [AttrSizedOperandSegments],
     (`positions` `(` $query_positions^ `,` $key_positions `:` type($query_positions) `,` type($key_positions) `)`)?
     (`span` `(` $span^ `:` type($span) `)`)?
     (`segments` `(` $query_segments^ `,` $key_segments `:` type($query_segments) `,` type($key_segments) `)`)?
+    (`blocks` `(` $kv_num_blocks^ `,` $kv_indices `:` type($kv_num_blocks) `,` type($kv_indices) `)`)?
+    (`full_blocks` `(` $full_kv_num_blocks^ `,` $full_kv_indices `:` type($full_kv_num_blocks) `,` type($full_kv_indices) `)`)?
     (`pattern` `(` $pattern^ `)`)?
     `` custom<AttnAttrDict>(attr-dict, "OpTag<SdpaOp>()", "{\"pattern\"}")
     (`score_mod` $score_mod^)?
+    (`mask_mod` $mask_mod^)?
     `->` type($result) (`,` type($lse)^)?
   }];
   let extraClassDeclaration = [{
@@ -135,7 +162,7 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [AttrSizedOperandSegments],
 
 def Attn_YieldOp : Op<Attn_Dialect, "yield", [Pure, Terminator,
     ReturnLike, HasParent<"SdpaOp">]> {
-  let summary = "Yields the modified score from a score_mod region";
+  let summary = "Yields the score of a score_mod or the liveness of a mask_mod";
   let description = [{
     ```mlir
     attn.yield %t : f32

@@ -300,7 +300,7 @@ def AttnGpuSdpaCore : Pass<"attn-gpu-sdpa-core", "::mlir::ModuleOp"> {
     module), span (tile kinds met with the span's; weights in Partial tiles)
     and memory (its tiles first in the key loop, from two more tensor maps).
     Other head dims, f32, memory of another element type, document ids
-    (`segments`) and a score_mod that reads non-constant values from outside
+    (`segments`), a mask_mod, a block layout (`blocks`) and a score_mod that reads non-constant values from outside
     its region are refused with
     "not yet on the Hopper core: ...", or, with `claim`, left unchanged for
     the general path of `attn-gpu-pipeline`.
