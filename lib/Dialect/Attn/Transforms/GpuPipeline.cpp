@@ -52,6 +52,8 @@ static void addClaimingSteps(OpPassManager &pm,
   AttnGpuSdpaCoreOptions coreOptions;
   coreOptions.qTile = options.qTile;
   coreOptions.kvTile = options.kvTile;
+  coreOptions.heavyFirst = options.heavyFirst;
+  coreOptions.minBlocksPerSM = options.minBlocksPerSM;
   coreOptions.claim = true;
   pm.addPass(createAttnGpuSdpaCore(coreOptions));
   pm.addPass(createInlinerPass());

@@ -42,6 +42,17 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions> {
       llvm::cl::desc("Hopper core (chip=sm_90a): keys of a key/value tile, "
                      "64 or 128"),
       llvm::cl::init(64)};
+  PassOptions::Option<bool> heavyFirst{
+      *this, "heavy-first",
+      llvm::cl::desc("Hopper core: query tiles in the order of "
+                     "attn-gpu-sdpa-core's heavy-first (default) or, when "
+                     "false, the grid's"),
+      llvm::cl::init(true)};
+  PassOptions::Option<int64_t> minBlocksPerSM{
+      *this, "min-blocks-per-sm",
+      llvm::cl::desc("Hopper core: CTAs per multiprocessor that ptxas must "
+                     "leave room for (attn-gpu-sdpa-core's option)"),
+      llvm::cl::init(1)};
   PassOptions::Option<int64_t> blockSize{
       *this, "block-size",
       llvm::cl::desc("General path: threads of a block (the innermost "
