@@ -410,6 +410,18 @@ struct AttnGpuSdpaCorePass
     if (!op.getQueryPositions())
       lists = gpu_core::RandomLists::get(op.getPatternOrDense(), qTile, kvTile);
     config.numFacts = lists ? lists->getNumFacts() : 0;
+    if (minBlocksPerSM <= 0) {
+      // Two CTAs per multiprocessor overlap one's softmax with the other's
+      // products (measured on the H200: dense D=128 10.2 -> 8.7 ms); Hopper
+      // has 228 KiB of shared memory per multiprocessor, 1 KiB of it
+      // reserved per CTA. Not with operands: the cap makes them spill, and
+      // they were not measured.
+      int64_t perCta = gpu_core::sharedMemoryBytes(config) + 1024;
+      bool operands = !config.positions.empty() || config.hasMask ||
+                      !config.bias.empty() || config.hasScoreMod ||
+                      config.hasSpan || config.hasMemory;
+      config.minBlocksPerSM = !operands && 2 * perCta <= 228 * 1024 ? 2 : 1;
+    }
 
     // The kernel and its pattern helpers.
     gpu::GPUModuleOp gpuModule = getOrCreateGpuModule();

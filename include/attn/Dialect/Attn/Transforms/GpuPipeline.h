@@ -51,8 +51,9 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions> {
   PassOptions::Option<int64_t> minBlocksPerSM{
       *this, "min-blocks-per-sm",
       llvm::cl::desc("Hopper core: CTAs per multiprocessor that ptxas must "
-                     "leave room for (attn-gpu-sdpa-core's option)"),
-      llvm::cl::init(1)};
+                     "leave room for (attn-gpu-sdpa-core's option; 0: "
+                     "2 where two CTAs' shared memory fits)"),
+      llvm::cl::init(0)};
   PassOptions::Option<int64_t> blockSize{
       *this, "block-size",
       llvm::cl::desc("General path: threads of a block (the innermost "

@@ -317,9 +317,11 @@ def AttnGpuSdpaCore : Pass<"attn-gpu-sdpa-core", "::mlir::ModuleOp"> {
            "CTAs take the first query tile of every (batch, head) first, "
            "then each (batch, head)'s tiles from the last down; false: the "
            "grid's order">,
-    Option<"minBlocksPerSM", "min-blocks-per-sm", "int64_t", /*default=*/"1",
+    Option<"minBlocksPerSM", "min-blocks-per-sm", "int64_t", /*default=*/"0",
            "CTAs per multiprocessor that ptxas must leave room for "
-           "(nvvm.minctasm; above 1 caps the registers)">
+           "(nvvm.minctasm; above 1 caps the registers); 0: 2 where the "
+           "shared memory of two CTAs fits and the op has no positions, "
+           "mask, bias, score_mod, span or memory, else 1">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
