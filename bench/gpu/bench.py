@@ -77,12 +77,18 @@ def run(args):
     torch._dynamo.config.cache_size_limit = 256
     torch._dynamo.config.accumulated_cache_size_limit = 4096
     torch.zeros(1, device="cuda")
-    kernels = {}
-    for f in sorted(os.listdir(args.kernels)):
-        if f.endswith(".cubin"):
-            kernel = Kernel(os.path.join(args.kernels, f))
-            if kernel.q == 128 and kernel.kv == 64 and not kernel.lse and kernel.elt == "bf16":
-                kernels[(kernel.pattern, kernel.d)] = kernel
+    def load(directory):
+        found = {}
+        for f in sorted(os.listdir(directory)):
+            if f.endswith(".cubin"):
+                kernel = Kernel(os.path.join(directory, f))
+                if kernel.q == 128 and kernel.kv == 64 and not kernel.lse and kernel.elt == "bf16":
+                    found[(kernel.pattern, kernel.d)] = kernel
+        return found
+
+    kernels = load(args.kernels)
+    # --compare DIR LABEL: the same kernels built another way, timed as "ours (LABEL)".
+    compare = [(label, load(directory)) for directory, label in args.compare or []]
     smi = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"],
                          capture_output=True, text=True).stdout.strip()
     result = {"device": smi, "torch": torch.__version__, "commit": args.commit, "B": B, "H": H,
@@ -145,6 +151,18 @@ def run(args):
                     extra["rel_err_vs_f64"] = float(reference.rel_error(
                         out.float().cpu().numpy(), ref))
                 record("ours", launch, extra)
+                for label, found in compare:
+                    other = found.get((name, d))
+                    if other is None:
+                        continue
+                    out2 = torch.full_like(out, float("nan"))
+                    launch2 = Launch(other, q, k, v, out2, None, 9)
+                    launch2()
+                    torch.cuda.synchronize()
+                    record(f"ours ({label})", launch2,
+                           {"nan": int(out2.isnan().sum()),
+                            "rel_err_vs_ours": float((out2.float() - out.float()).norm()
+                                                     / out.float().norm())})
             if name in ("dense", "causal"):
                 for impl, sdpa in torch_sdpa_backends(q, k, v, name == "causal"):
                     record(impl, sdpa)
@@ -163,6 +181,7 @@ def print_table(result):
     keys = sorted({(r["N"], r["D"], r["pattern"]) for r in result["rows"]},
                   key=lambda t: (-t[0], -t[1], PATTERN_NAMES.index(t[2])))
     impls = ["ours", "flex_attention (compiled)", "torch sdpa flash", "torch sdpa cudnn"]
+    impls += sorted({r["impl"] for r in result["rows"] if r["impl"].startswith("ours (")})
     print(f"{'N':>6} {'D':>4} {'pattern':14}" + "".join(f"{i[:18]:>20}" for i in impls)
           + "  ours/flex  err vs flex")
     for key in keys:
@@ -224,6 +243,8 @@ def main():
     ap.add_argument("--patterns", nargs="+", default=PATTERN_NAMES)
     ap.add_argument("--budget-s", type=float, default=420)
     ap.add_argument("--plot", nargs=2, metavar=("JSON", "PNG"))
+    ap.add_argument("--compare", nargs=2, metavar=("KERNELS", "LABEL"), action="append",
+                    help="also time the kernels in KERNELS as 'ours (LABEL)' (repeatable)")
     args = ap.parse_args()
     if args.plot:
         plot(*args.plot)

@@ -5,7 +5,8 @@
 # One kernel per (element type, head dim, pattern, lse); every length,
 # batch and head count runs on the same cubin.
 # usage: bench/gpu/build_core.sh [OUTDIR]   (default build/gpu-core, git-ignored;
-# the device call carries it)
+# the device call carries it); CORE_OPTS: more attn-gpu-pipeline options for
+# every kernel (e.g. "heavy-first=false" or "min-blocks-per-sm=2")
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${1:-$root/build/gpu-core}
@@ -23,6 +24,9 @@ pattern_clause() {
     # bench/gpu/bench.py's Longformer and BigBird (keep its PATTERNS in step).
     longformer512) echo "pattern(#attn.union<[#attn.window<left = 256, right = 256>, #attn.global<first = 64>]>)" ;;
     bigbird64) echo "pattern(#attn.union<[#attn.window<left = 64, right = 64>, #attn.global<first = 64>, #attn.random<block = 64, per_row = 3, seed = 7>]>)" ;;
+    # check_core.py's: random blocks smaller than a key tile, and not aligned to tiles.
+    bigbird16) echo "pattern(#attn.union<[#attn.window<left = 32, right = 32>, #attn.global<first = 16>, #attn.random<block = 16, per_row = 3, seed = 11>]>)" ;;
+    random100) echo "pattern(#attn.random<block = 100, per_row = 2, seed = 5>)" ;;
   esac
 }
 build() { # pattern elt D kv lse(0/1) [q] -> <pattern>_<elt>_d<D>_kv<kv>[_q<q>][_lse].cubin
@@ -39,7 +43,7 @@ func.func @$name(%q: $t, %k: $t, %v: $t, %o: $t) -> ($res) {
   return $ret : $res
 }
 MLIR
-  "$opt" "$out/$name.mlir" --attn-gpu-pipeline="format=isa kv-tile=$kv q-tile=$q" -o "$out/$name.isa.mlir"
+  "$opt" "$out/$name.mlir" --attn-gpu-pipeline="format=isa kv-tile=$kv q-tile=$q ${CORE_OPTS:-}" -o "$out/$name.isa.mlir"
   python3 "$root/bench/gpu/extract_ptx.py" "$out/$name.isa.mlir" "$out/$name.ptx"
   echo "== $name" >> "$out/ptxas.txt"
   "$ptxas" -arch=sm_90a -v "$out/$name.ptx" -o "$out/$name.cubin" 2>> "$out/ptxas.txt"
@@ -84,7 +88,7 @@ func.func @${name//-/_}(%q: $t, %k: $t, %v: $t, %o: $t$args) -> ($res) {
   return %r#0, %r#1 : $res
 }
 MLIR
-  "$opt" "$out/$name.mlir" --attn-gpu-pipeline="format=isa kv-tile=$kv q-tile=$q" -o "$out/$name.isa.mlir"
+  "$opt" "$out/$name.mlir" --attn-gpu-pipeline="format=isa kv-tile=$kv q-tile=$q ${CORE_OPTS:-}" -o "$out/$name.isa.mlir"
   python3 "$root/bench/gpu/extract_ptx.py" "$out/$name.isa.mlir" "$out/$name.ptx"
   echo "== $name" >> "$out/ptxas.txt"
   "$ptxas" -arch=sm_90a -v "$out/$name.ptx" -o "$out/$name.cubin" 2>> "$out/ptxas.txt"
@@ -99,7 +103,16 @@ build_bench() {
     done
   done
 }
+# Numerics of the random lists (with lse): both tile shapes.
+build_random() {
+  for pat in bigbird64 bigbird16 random100 longformer512; do
+    build $pat bf16 128 64 1 128
+  done
+  build bigbird16 f16 64 128 1
+  build random100 bf16 64 128 1
+}
 [ -n "${BENCH_ONLY:-}" ] && { build_bench; grep -E "==|registers|spill" "$out/ptxas.txt"; exit 0; }
+[ -n "${RANDOM_ONLY:-}" ] && { build_random; grep -E "==|registers|spill" "$out/ptxas.txt"; exit 0; }
 for feat in pos mask bias mod all span mem every; do
   pat=causal; [ "$feat" = mask ] || [ "$feat" = mod ] && pat=dense
   build_op $pat $feat bf16 128 64 128
@@ -130,4 +143,5 @@ build dense bf16 128 128 0
 build dense bf16 128 64 0
 build window512 bf16 128 128 0
 build window512 bf16 128 64 0
+build_random
 grep -E "==|registers|spill" "$out/ptxas.txt"

@@ -29,7 +29,7 @@ import torch
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "python"))
 from attn_mlir import reference  # noqa: E402
-from attn_mlir.patterns import Causal, Dense, Global, Union, Window  # noqa: E402
+from attn_mlir.patterns import Causal, Dense, Global, Random, Union, Window  # noqa: E402
 
 CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8
 DTYPES = {"bf16": (torch.bfloat16, 9, 1e-2), "f16": (torch.float16, 6, 2e-3)}
@@ -41,6 +41,11 @@ PATTERNS = {
     "window256": Window(256, 0),
     "window512": Window(512, 0),
     "longformer": Union([Window(128, 128), Global(first=16)]),
+    "longformer512": Union([Window(256, 256), Global(first=64)]),
+    "bigbird64": Union([Window(64, 64), Global(first=64), Random(64, 3, 7)]),
+    # Random blocks smaller than a key tile, and blocks not aligned to tiles.
+    "bigbird16": Union([Window(32, 32), Global(first=16), Random(16, 3, 11)]),
+    "random100": Random(100, 2, 5),
 }
 
 cuda = ctypes.CDLL("libcuda.so.1")
@@ -54,8 +59,9 @@ def check(result, what):
 
 
 def shared_bytes(d, kv, q):
-    """The kernel's dynamic shared memory (GpuCoreKernel.cpp, Layout)."""
-    return q * d * 2 + 4 * kv * d * 2 + 64 + 1024
+    """The kernel's dynamic shared memory (GpuCoreKernel.cpp, Layout), with room for the
+    most random facts (64 i32 after the 32 bytes of mbarriers)."""
+    return q * d * 2 + 4 * kv * d * 2 + 32 + 4 * 64 + 1024
 
 
 class Kernel:

@@ -16,6 +16,7 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <functional>
@@ -27,7 +28,7 @@ namespace {
 
 /// Shared-memory offsets (bytes from the 1024-aligned base).
 struct Layout {
-  int64_t qBytes, kvBytes, offQ, offK, offV, offBar, total;
+  int64_t qBytes, kvBytes, offQ, offK, offV, offBar, offFacts, total;
   explicit Layout(const KernelConfig &c) {
     qBytes = c.qTile * c.headDim * 2;
     kvBytes = c.kvTile * c.headDim * 2;
@@ -35,7 +36,9 @@ struct Layout {
     offK = qBytes;
     offV = qBytes + 2 * kvBytes;
     offBar = qBytes + 4 * kvBytes;
-    total = offBar + 64 + 1024;
+    // The random facts (i32) after the three mbarriers.
+    offFacts = offBar + 32;
+    total = offBar + std::max<int64_t>(64, 32 + 4 * c.numFacts) + 1024;
   }
 };
 
@@ -116,6 +119,12 @@ std::string descriptor(Writer &w, const std::string &addr, int64_t lbo,
   return w.bin("arith.ori", lo, w.i64(high), "i64");
 }
 
+/// `arith.select` of two index values.
+std::string selIdxRaw(Writer &w, const std::string &cond, const std::string &a,
+                      const std::string &b) {
+  return w.let("arith.select " + cond + ", " + a + ", " + b + " : index");
+}
+
 } // namespace
 
 int64_t mlir::attn::gpu_core::sharedMemoryBytes(const KernelConfig &config) {
@@ -154,13 +163,45 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
         ", %nq: index, %nk: index, %hkv: index) kernel attributes "
         "{known_block_size = "
         "array<i32: " +
-        std::to_string(threadsPerBlock(c)) + ", 1, 1>} {");
+        std::to_string(threadsPerBlock(c)) + ", 1, 1>" +
+        (c.minBlocksPerSM > 1
+             ? ", nvvm.minctasm = " + std::to_string(c.minBlocksPerSM) +
+                   " : i32"
+             : std::string()) +
+        "} {");
 
   // Indices.
   std::string c0 = w.idx(0), c1 = w.idx(1), c2 = w.idx(2);
   std::string tid = w.let("gpu.thread_id x");
   std::string bx = w.let("gpu.block_id x"), by = w.let("gpu.block_id y");
   std::string bz = w.let("gpu.block_id z"), gy = w.let("gpu.grid_dim y");
+  if (c.heavyFirst) {
+    // CTA l (in launch order) takes query tile 0 of (batch, head) l for
+    // l < B H, then the other tiles (batch, head)-major, the last first.
+    std::string gx = w.let("gpu.grid_dim x"), gz = w.let("gpu.grid_dim z");
+    std::string l = w.bin(
+        "arith.addi", bx,
+        w.bin("arith.muli", gx,
+              w.bin("arith.addi", by, w.bin("arith.muli", gy, bz, "index"),
+                    "index"),
+              "index"),
+        "index");
+    std::string heads = w.bin("arith.muli", gy, gz, "index");
+    std::string lead = w.let("arith.cmpi ult, " + l + ", " + heads + " : index");
+    std::string rest = w.bin(
+        "arith.maxui", w.bin("arith.subi", gx, c1, "index"), c1, "index");
+    std::string later = w.bin("arith.subi", l, heads, "index");
+    // In the lead, `later` wraps; its selects are unused there.
+    std::string bhIdx = selIdxRaw(w, lead, l,
+                                  w.bin("arith.divui", later, rest, "index"));
+    std::string tileIdx = selIdxRaw(
+        w, lead, c0,
+        w.bin("arith.subi", w.bin("arith.subi", gx, c1, "index"),
+              w.bin("arith.remui", later, rest, "index"), "index"));
+    bx = tileIdx;
+    by = w.bin("arith.remui", bhIdx, gy, "index");
+    bz = w.bin("arith.divui", bhIdx, gy, "index");
+  }
   std::string bh =
       w.bin("arith.addi", w.bin("arith.muli", bz, gy, "index"), by, "index");
   std::string bh32 = w.let("arith.index_cast " + bh + " : index to i32");
@@ -345,7 +386,42 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
                    w.bin("arith.muli", stage64, w.i64(8), "i64"), "i64")));
   };
 
-  // Barrier initialisation by thread 0.
+  // The random lists of the query tile, in every thread (warp shuffles);
+  // thread 0 keeps them in shared memory, from where each key step reads
+  // them again: values derived from them are then not held in registers
+  // across the key loop.
+  std::string tilesArgs = q0i64 + ", " + qLast + ", " + nq64 + ", " + nk64;
+  std::string factArgs, factTypes;
+  llvm::SmallVector<std::string> factPtrs;
+  if (c.numFacts > 0) {
+    std::string f = w.fresh();
+    factTypes = ", " + joinTypes("i64", c.numFacts);
+    w.line(f + ":" + std::to_string(c.numFacts) + " = func.call @" + c.name +
+           "_facts(" + tilesArgs + ") : (i64, i64, i64, i64) -> (" +
+           factTypes.substr(2) + ")");
+    for (int64_t i = 0; i < c.numFacts; ++i) {
+      factArgs += ", " + f + "#" + std::to_string(i);
+      factPtrs.push_back(ptr3(addr(w.i64(L.offFacts + 4 * i))));
+    }
+    w.line("scf.if " + isT0 + " {");
+    for (int64_t i = 0; i < c.numFacts; ++i)
+      w.line("llvm.store " +
+             w.let("arith.trunci " + f + "#" + std::to_string(i) +
+                   " : i64 to i32") +
+             ", " + factPtrs[i] + " : i32, !llvm.ptr<3>");
+    w.line("}");
+  }
+  auto reloadFacts = [&]() {
+    factArgs.clear();
+    for (const std::string &p : factPtrs)
+      factArgs += ", " + w.let("arith.extsi " +
+                               w.let("llvm.load volatile " + p +
+                                     " : !llvm.ptr<3> -> i32") +
+                               " : i32 to i64");
+  };
+
+  // Barrier initialisation by thread 0 (the barrier also publishes the
+  // facts).
   std::string one32 = w.i32(1);
   w.line("scf.if " + isT0 + " {");
   w.line("  nvvm.mbarrier.init " + barQ + ", " + one32 +
@@ -369,11 +445,12 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
              ", " + head32 + "] : !llvm.ptr<7>, !llvm.ptr");
     }
   };
-  std::string tilesArgs = q0i64 + ", " + qLast + ", " + nq64 + ", " + nk64;
   auto callTile = [&](const std::string &j) {
     std::string r = w.fresh();
     w.line(r + ":2 = func.call @" + c.name + "_tile(" + j + ", " + tilesArgs +
-           ") : (index, i64, i64, i64, i64) -> (index, i8)");
+           factArgs +
+           ") : (index, i64, i64, i64, i64" + factTypes +
+           ") -> (index, i8)");
     return std::make_pair(r + "#0", r + "#1");
   };
   // Visit j: with memory, tiles [0, nMem) are memory tiles, then the key
@@ -420,8 +497,9 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
          head);
   };
 
-  std::string nTiles = w.let("func.call @" + c.name + "_tiles(" + tilesArgs +
-                             ") : (i64, i64, i64, i64) -> index");
+  std::string nTiles =
+      w.let("func.call @" + c.name + "_tiles(" + tilesArgs + factArgs +
+            ") : (i64, i64, i64, i64" + factTypes + ") -> index");
   if (hasMem) {
     nMem = w.bin("arith.ceildivui", "%nm", w.idx(BK), "index");
     nTiles = w.bin("arith.addi", nTiles, nMem, "index");
@@ -462,6 +540,7 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
          " iter_args(%acc = " + oZero + ", %m0 = " + negInf +
          ", %m1 = " + negInf + ", %l0 = " + zeroF + ", %l1 = " + zeroF +
          ") -> (" + oTy + ", f32, f32, f32, f32) {");
+  reloadFacts();
   auto [isMem, tile, tileKind] = visit("%j");
   std::string kind = tileKind;
   std::string notMem =
@@ -707,6 +786,15 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
       if (c.hasMask)
         for (int64_t sl = 0; sl < nSlots; ++sl)
           maskCol[sl] = selIdx(maskOp.dimCol, c0, colC[sl]);
+      // With random lists `_live` also takes the tile's first key (and the
+      // facts, read again here so that they are not live across the
+      // products).
+      std::string liveArgs, liveTypes;
+      if (c.numFacts > 0) {
+        reloadFacts();
+        liveArgs = ", " + key0 + factArgs;
+        liveTypes = ", i64" + factTypes;
+      }
       for (int64_t i = 0; i < nS; ++i) {
         int r = (i / 2) % 2;
         int64_t sl = slotOf(i);
@@ -715,7 +803,8 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
         std::string key = hasPos ? kposCol[sl] : col;
         std::string ok =
             w.let("func.call @" + c.name + "_live(" + row + ", " + key + ", " +
-                  nq64 + ", " + nk64 + ") : (i64, i64, i64, i64) -> i1");
+                  nq64 + ", " + nk64 + liveArgs + ") : (i64, i64, i64, i64" +
+                  liveTypes + ") -> i1");
         std::string inside =
             w.let("arith.cmpi slt, " + col + ", " + nk64 + " : i64");
         std::string both = w.bin("arith.andi", ok, inside, "i1");
@@ -888,6 +977,7 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   std::string refill = w.bin("arith.andi", isT0, more, "i1");
   w.line("scf.if " + refill + " {");
   {
+    reloadFacts();
     auto [isMemN, tN, kN] = visit(jn);
     issueKV(stage, tN, isMemN);
   }

@@ -74,6 +74,21 @@ struct KernelConfig {
   /// tiles are visited first, always live (keys >= M excepted), with no
   /// pattern, mask, bias, score_mod or span.
   bool hasMemory = false;
+  /// Number of i64 facts of the pattern's random parts (GpuRandomLists.h):
+  /// The kernel calls `@<name>_facts(qFirst, qLast, Nq, Nk : i64)` for them
+  /// at its start, in every thread (the pass replaces the call by the
+  /// lists' IR), and `_tiles`, `_tile` and `_live` take them as trailing
+  /// arguments (`_live` first the first key of the key tile).
+  int64_t numFacts = 0;
+  /// The order in which the CTAs take the query tiles: the first query tile
+  /// of every (batch, head) first (the rows of leading global tokens), then
+  /// each (batch, head) from its last query tile down (causal: longest
+  /// first), instead of the grid's order.
+  bool heavyFirst = false;
+  /// When above 1, the CTAs that should fit on a multiprocessor at once
+  /// (`nvvm.minctasm`: ptxas caps the registers to match, spilling if it
+  /// must).
+  int64_t minBlocksPerSM = 1;
   /// Symbol of the kernel, and of its helpers `@<name>_tiles(qFirst, qLast,
   /// Nq, Nk : i64) -> index` (key tiles to visit), `@<name>_tile(j : index,
   /// qFirst, qLast, Nq, Nk : i64) -> (index, i8)` (the j-th tile and its

@@ -49,14 +49,18 @@ static bool hasHopperCore(StringRef chip) { return chip == "sm_90a"; }
 static void addClaimingSteps(OpPassManager &pm,
                              const GpuPipelineOptions &options) {
   if (hasHopperCore(options.chip))
-    buildGpuCoreSteps(pm, options.qTile, options.kvTile);
+    buildGpuCoreSteps(pm, options.qTile, options.kvTile, options.heavyFirst,
+                      options.minBlocksPerSM);
 }
 
 void mlir::attn::buildGpuCoreSteps(OpPassManager &pm, int64_t qTile,
-                                   int64_t kvTile) {
+                                   int64_t kvTile, bool heavyFirst,
+                                   int64_t minBlocksPerSM) {
   AttnGpuSdpaCoreOptions coreOptions;
   coreOptions.qTile = qTile;
   coreOptions.kvTile = kvTile;
+  coreOptions.heavyFirst = heavyFirst;
+  coreOptions.minBlocksPerSM = minBlocksPerSM;
   coreOptions.claim = true;
   pm.addPass(createAttnGpuSdpaCore(coreOptions));
   pm.addPass(createInlinerPass());

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "GpuCoreKernel.h"
+#include "GpuRandomLists.h"
 
 #include "attn/Dialect/Attn/IR/AttnDialect.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
@@ -114,10 +115,12 @@ std::string unsupportedReason(SdpaOp op) {
 /// Builds the three pattern helpers of kernel `name` at the end of `module`.
 class PatternHelpers {
 public:
+  /// `lists`: the pattern's random lists (the helpers then take their
+  /// facts as trailing i64 arguments; see buildFacts).
   PatternHelpers(OpBuilder &b, Location loc, PatternAttrInterface pattern,
-                 int64_t kvTile)
+                 int64_t kvTile, std::optional<gpu_core::RandomLists> lists)
       : b(b), loc(loc), pattern(pattern), kvTile(kvTile),
-        home(b.getInsertionBlock()) {}
+        lists(std::move(lists)), home(b.getInsertionBlock()) {}
 
   /// With positions: every key tile is visited (`_tile` says Partial) and
   /// `@<name>_classify(qFirst, qLast, kFirst, kLast, nq, nk) -> i8`
@@ -175,21 +178,30 @@ public:
 
   void build(StringRef name) {
     Type i64 = b.getI64Type(), idx = b.getIndexType(), i1 = b.getI1Type();
-    // @<name>_tiles(qFirst, qLast, nq, nk) -> index
+    int64_t numFacts = lists ? lists->getNumFacts() : 0;
+    SmallVector<Type> factTypes(numFacts, i64);
+    auto withFacts = [&](SmallVector<Type> types) {
+      llvm::append_range(types, factTypes);
+      return types;
+    };
+    // @<name>_tiles(qFirst, qLast, nq, nk, facts...) -> index
     {
-      func::FuncOp f =
-          makeFunc(name.str() + "_tiles", {i64, i64, i64, i64}, {idx});
+      func::FuncOp f = makeFunc(name.str() + "_tiles",
+                                withFacts({i64, i64, i64, i64}), {idx});
       ValueRange a = f.getArguments();
+      facts = a.drop_front(4);
       Value total = index(0);
       for (auto &range : ranges(a[0], a[1], a[2], a[3]))
         total = arith::AddIOp::create(b, loc, total, range.second);
       func::ReturnOp::create(b, loc, total);
     }
-    // @<name>_tile(j, qFirst, qLast, nq, nk) -> (index, i8)
+    // @<name>_tile(j, qFirst, qLast, nq, nk, facts...) -> (index, i8)
     {
-      func::FuncOp f = makeFunc(name.str() + "_tile", {idx, i64, i64, i64, i64},
-                                {idx, b.getI8Type()});
+      func::FuncOp f =
+          makeFunc(name.str() + "_tile", withFacts({idx, i64, i64, i64, i64}),
+                   {idx, b.getI8Type()});
       ValueRange a = f.getArguments();
+      facts = a.drop_front(5);
       Value j = a[0];
       auto rs = ranges(a[1], a[2], a[3], a[4]);
       size_t n = rs.size();
@@ -228,8 +240,10 @@ public:
       Value keyLast = arith::MinSIOp::create(
           b, loc, arith::AddIOp::create(b, loc, keyFirst, cst(kvTile - 1)),
           arith::SubIOp::create(b, loc, a[4], cst(1)));
-      Value kind = pattern.buildClassify(b, loc, a[1], a[2], keyFirst, keyLast,
-                                         a[3], a[4]);
+      Value kind = lists ? lists->buildClassify(b, loc, facts, a[1], a[2],
+                                                keyFirst, keyLast, a[3], a[4])
+                         : pattern.buildClassify(b, loc, a[1], a[2], keyFirst,
+                                                 keyLast, a[3], a[4]);
       kind = arith::SelectOp::create(
           b, loc, seen, arith::ConstantIntOp::create(b, loc, b.getI8Type(), 0),
           kind);
@@ -239,14 +253,18 @@ public:
   }
 
 private:
-  /// @<name>_live(i, j, nq, nk) -> i1
+  /// @<name>_live(i, j, nq, nk) -> i1, with random lists
+  /// @<name>_live(i, j, nq, nk, first key of j's tile, facts...) -> i1
   void buildLive(StringRef name) {
     Type i64 = b.getI64Type();
-    func::FuncOp f =
-        makeFunc(name.str() + "_live", {i64, i64, i64, i64}, {b.getI1Type()});
+    SmallVector<Type> types(4 + (lists ? 1 + lists->getNumFacts() : 0), i64);
+    func::FuncOp f = makeFunc(name.str() + "_live", types, {b.getI1Type()});
     ValueRange a = f.getArguments();
-    func::ReturnOp::create(b, loc,
-                           pattern.buildIsLive(b, loc, a[0], a[1], a[2], a[3]));
+    Value live =
+        lists ? lists->buildIsLive(b, loc, a.drop_front(5), a[4], a[0], a[1],
+                                   a[2], a[3])
+              : pattern.buildIsLive(b, loc, a[0], a[1], a[2], a[3]);
+    func::ReturnOp::create(b, loc, live);
   }
 
   func::FuncOp makeFunc(const std::string &name, ArrayRef<Type> args,
@@ -274,8 +292,10 @@ private:
     // Keep the caller's insertion point: helpers are built at its end.
     SmallVector<std::pair<Value, Value>> out;
     Value size = cst(kvTile);
-    for (auto [first, last] :
-         pattern.buildKeyIntervals(b, loc, qFirst, qLast, nq, nk)) {
+    auto intervals =
+        lists ? lists->buildKeyIntervals(b, loc, facts, qFirst, qLast, nq, nk)
+              : pattern.buildKeyIntervals(b, loc, qFirst, qLast, nq, nk);
+    for (auto [first, last] : intervals) {
       Value lo = arith::MaxSIOp::create(b, loc, first, cst(0));
       Value hi = arith::MinSIOp::create(
           b, loc, last, arith::SubIOp::create(b, loc, nk, cst(1)));
@@ -298,6 +318,9 @@ private:
   Location loc;
   PatternAttrInterface pattern;
   int64_t kvTile;
+  std::optional<gpu_core::RandomLists> lists;
+  /// The random facts of the helper being built.
+  ValueRange facts;
   /// The block the helpers go to (the gpu.module's body).
   Block *home;
 };
@@ -385,6 +408,24 @@ struct AttnGpuSdpaCorePass
       config.maxSpan = op.getMaxSpanAttr().getValueAsDouble();
     }
     config.name = "sdpa_core_" + std::to_string(counter++);
+    config.heavyFirst = heavyFirst;
+    config.minBlocksPerSM = minBlocksPerSM;
+    std::optional<gpu_core::RandomLists> lists;
+    if (!op.getQueryPositions())
+      lists = gpu_core::RandomLists::get(op.getPatternOrDense(), qTile, kvTile);
+    config.numFacts = lists ? lists->getNumFacts() : 0;
+    if (minBlocksPerSM <= 0) {
+      // Two CTAs per multiprocessor overlap one's softmax with the other's
+      // products (measured on the H200: dense D=128 10.2 -> 8.7 ms); Hopper
+      // has 228 KiB of shared memory per multiprocessor, 1 KiB of it
+      // reserved per CTA. Not with operands: the cap makes them spill, and
+      // they were not measured.
+      int64_t perCta = gpu_core::sharedMemoryBytes(config) + 1024;
+      bool operands = !config.positions.empty() || config.hasMask ||
+                      !config.bias.empty() || config.hasScoreMod ||
+                      config.hasSpan || config.hasMemory;
+      config.minBlocksPerSM = !operands && 2 * perCta <= 228 * 1024 ? 2 : 1;
+    }
 
     // The kernel and its pattern helpers.
     gpu::GPUModuleOp gpuModule = getOrCreateGpuModule();
@@ -402,7 +443,7 @@ struct AttnGpuSdpaCorePass
     kernel->moveBefore(gpuModule.getBody(), gpuModule.getBody()->end());
     {
       OpBuilder hb = OpBuilder::atBlockEnd(gpuModule.getBody());
-      PatternHelpers helpers(hb, loc, op.getPatternOrDense(), kvTile);
+      PatternHelpers helpers(hb, loc, op.getPatternOrDense(), kvTile, lists);
       if (op.getQueryPositions())
         helpers.buildForPositions(config.name);
       else
@@ -410,6 +451,8 @@ struct AttnGpuSdpaCorePass
       if (config.hasScoreMod)
         helpers.buildScoreMod(config.name, op.getScoreMod());
     }
+    if (lists)
+      buildFacts(kernel, config.name, *lists);
 
     // Host side: tensor maps, output buffers, the launch.
     OpBuilder b(op);
@@ -628,6 +671,25 @@ struct AttnGpuSdpaCorePass
     op->replaceAllUsesWith(results);
     op->erase();
     return success();
+  }
+
+  /// Replaces the kernel's call of `@<name>_facts(qFirst, qLast, nq, nk)` by
+  /// the lists' facts, built in place: they use warp shuffles, which the
+  /// inliner does not move out of a helper function.
+  static void buildFacts(gpu::GPUFuncOp kernel, StringRef name,
+                         const gpu_core::RandomLists &lists) {
+    SmallVector<func::CallOp> calls;
+    kernel.walk([&](func::CallOp call) {
+      if (call.getCallee() == (name + "_facts").str())
+        calls.push_back(call);
+    });
+    for (func::CallOp call : calls) {
+      OpBuilder fb(call);
+      call.replaceAllUsesWith(lists.buildFacts(
+          fb, call.getLoc(), call.getOperand(0), call.getOperand(1),
+          call.getOperand(3)));
+      call.erase();
+    }
   }
 
   /// Moves the tensor maps and the guarded launch (`moved`, in program

@@ -42,6 +42,18 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions> {
       llvm::cl::desc("Hopper core (chip=sm_90a): keys of a key/value tile, "
                      "64 or 128"),
       llvm::cl::init(64)};
+  PassOptions::Option<bool> heavyFirst{
+      *this, "heavy-first",
+      llvm::cl::desc("Hopper core: query tiles in the order of "
+                     "attn-gpu-sdpa-core's heavy-first (default) or, when "
+                     "false, the grid's"),
+      llvm::cl::init(true)};
+  PassOptions::Option<int64_t> minBlocksPerSM{
+      *this, "min-blocks-per-sm",
+      llvm::cl::desc("Hopper core: CTAs per multiprocessor that ptxas must "
+                     "leave room for (attn-gpu-sdpa-core's option; 0: "
+                     "2 where two CTAs' shared memory fits)"),
+      llvm::cl::init(0)};
   PassOptions::Option<int64_t> blockSize{
       *this, "block-size",
       llvm::cl::desc("General path: threads of a block (the innermost "
@@ -76,7 +88,10 @@ LogicalResult verifyGpuPipelineOptions(
 /// The claiming step of the Hopper core (chip sm_90a): attn-gpu-sdpa-core
 /// with `claim` (the attn.sdpa ops it supports become its kernels, the
 /// others stay), then the inliner and symbol-dce for its pattern helpers.
-void buildGpuCoreSteps(OpPassManager &pm, int64_t qTile, int64_t kvTile);
+/// `heavyFirst` and `minBlocksPerSM` are the pass's options of those names
+/// (the defaults are the pipeline's).
+void buildGpuCoreSteps(OpPassManager &pm, int64_t qTile, int64_t kvTile,
+                       bool heavyFirst = true, int64_t minBlocksPerSM = 0);
 
 /// The steps of `attn-gpu-pipeline` after the attn lowering: linalg on
 /// tensors through bufferization, device buffers, one gpu.launch per loop

@@ -312,7 +312,16 @@ def AttnGpuSdpaCore : Pass<"attn-gpu-sdpa-core", "::mlir::ModuleOp"> {
            "Rows of a query tile: 64 (one warpgroup) or 128 (two)">,
     Option<"claim", "claim", "bool", /*default=*/"false",
            "Leave the attn.sdpa ops the core does not take for later passes "
-           "(attn-gpu-pipeline's general path) instead of refusing them">
+           "(attn-gpu-pipeline's general path) instead of refusing them">,
+    Option<"heavyFirst", "heavy-first", "bool", /*default=*/"true",
+           "CTAs take the first query tile of every (batch, head) first, "
+           "then each (batch, head)'s tiles from the last down; false: the "
+           "grid's order">,
+    Option<"minBlocksPerSM", "min-blocks-per-sm", "int64_t", /*default=*/"0",
+           "CTAs per multiprocessor that ptxas must leave room for "
+           "(nvvm.minctasm; above 1 caps the registers); 0: 2 where the "
+           "shared memory of two CTAs fits and the op has no positions, "
+           "mask, bias, score_mod, span or memory, else 1">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
