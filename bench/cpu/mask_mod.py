@@ -38,9 +38,7 @@ import argparse
 import datetime
 import json
 import math
-import os
 import pathlib
-import platform
 import re
 import subprocess
 import sys
@@ -51,6 +49,8 @@ import numpy as np
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "python"))
 from attn_mlir import patterns as P  # noqa: E402
+# bench/cpu/bench.py, beside this file.
+from bench import git_commit, machine_info, median_time  # noqa: E402
 
 ATTN_RUN = REPO / "build" / "bin" / "attn-run"
 BLOCK = 64
@@ -180,29 +180,14 @@ def median_ms(name, n, runs, threads):
 
 def torch_ms(mask, n, runs, threads):
     """torch's CPU SDPA, B=1 H=8 D=64 f32, with `mask` as a dense boolean attn_mask."""
-    import time
     import torch
     torch.set_num_threads(threads)
     q, k, v = (torch.randn(1, 8, n, 64) for _ in range(3))
     m = None if mask is None else torch.from_numpy(mask)
     with torch.no_grad():
-        call = lambda: torch.nn.functional.scaled_dot_product_attention(  # noqa: E731
-            q, k, v, attn_mask=m)
-        call()
-        times = []
-        for _ in range(runs):
-            start = time.perf_counter()
-            call()
-            times.append(time.perf_counter() - start)
-    return 1e3 * float(np.median(times))
+        return 1e3 * median_time(lambda: torch.nn.functional.scaled_dot_product_attention(
+            q, k, v, attn_mask=m), runs)
 
-
-def git_commit():
-    try:
-        return subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-                              capture_output=True, text=True).stdout.strip() or None
-    except OSError:
-        return None
 
 
 def main():
@@ -212,6 +197,8 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--torch", action="store_true",
                         help="torch SDPA with the dense boolean mask beside each row")
+    parser.add_argument("--torch-max-n", type=int, default=8192,
+                        help="largest N for torch (its scores are [1, 8, N, N] f32)")
     parser.add_argument("--only", default="", help="comma-separated row names")
     parser.add_argument("--json", help="write the rows here")
     args = parser.parse_args()
@@ -232,7 +219,7 @@ def main():
             mask = live_mask(name, n, given_inputs(name, n))
             if mask is not None:
                 row["live_fraction"] = float(mask.mean())
-            if args.torch and (mask is not None or name == "dense"):
+            if args.torch and n <= args.torch_max_n and (mask is not None or name == "dense"):
                 row["torch_sdpa_mask_ms"] = torch_ms(None if name == "dense" else mask, n,
                                                      args.runs, args.threads)
             rows.append(row)
@@ -246,9 +233,7 @@ def main():
     if args.json:
         result = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(
                       timespec="seconds"),
-                  "commit": commit, "machine": {"cpu": platform.processor() or
-                                                platform.machine(),
-                                                "cores": os.cpu_count()},
+                  "commit": commit, "machine": machine_info(),
                   "threads": args.threads, "runs": args.runs, "B": 1, "H": 8, "D": 64,
                   "dtype": "f32", "rows": rows}
         pathlib.Path(args.json).write_text(json.dumps(result, indent=1))
