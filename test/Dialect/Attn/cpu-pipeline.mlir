@@ -28,7 +28,7 @@
 // CHECK-LABEL: llvm.func @bf16_dynamic
 // CHECK: llvm.fpext %{{.*}} : bf16 to f32
 // mode=fused: the same, with the f32 exp2 of the tiles approximated
-// (attn-prepare-tile-loops: fma and floor, no libm exp).
+// (attn-prepare-tile-loops: fma and roundeven, no libm exp).
 // FUSED-NOT: attn.
 // FUSED-LABEL: llvm.func @causal_gqa
 // FUSED-NOT: linalg.
@@ -38,7 +38,7 @@
 // FUSED-NOT: unrealized_conversion_cast
 // FUSED: llvm.intr.maximum
 // FUSED-NOT: llvm.intr.exp
-// FUSED: llvm.intr.floor
+// FUSED: llvm.intr.roundeven
 // FUSED: llvm.intr.fma
 // FUSED-NOT: llvm.intr.exp
 // FUSED: llvm.fdiv

@@ -25,11 +25,15 @@
 // CHECK-LABEL: func.func @outside
 // CHECK: linalg.matmul
 // CHECK-NOT: fastmath
-// The f32 exp2 of the softmax becomes MLIR's polynomial approximation of
-// exp(x ln 2), with NaN passed through; an f64 exp2 stays.
+// The f32 exp2 of the softmax becomes a polynomial in f = x - roundeven(x)
+// times 2^roundeven(x) made in the exponent bits, with NaN passed through;
+// an f64 exp2 stays.
 // EXP-LABEL: func.func @dense
 // EXP-NOT: math.exp2
-// EXP: math.floor
+// EXP: math.roundeven
+// EXP: math.fma
+// EXP: arith.shli
+// EXP: arith.bitcast
 // EXP: arith.cmpf uno
 // EXP-NOT: math.exp2
 // EXP-LABEL: func.func @outside

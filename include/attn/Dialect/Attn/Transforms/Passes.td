@@ -249,9 +249,11 @@ def AttnPrepareTileLoops : Pass<"attn-prepare-tile-loops"> {
       fast-math flags, so that the dot products (scores), the row maxima and
       the row sums, whose innermost loop is a reduction, vectorize, and
       multiply-adds fuse;
-    * an f32 `math.exp2` becomes `exp(x ln 2)` in MLIR's polynomial
-      approximation (arith and `math.fma` / `math.floor`, which vectorize
-      where a libm call does not), NaN passed through; f64 keeps `exp2`.
+    * an f32 `math.exp2` becomes arith that vectorizes where a libm call
+      does not: x clamped to [-126, 128], `n = roundeven(x)`, a degree-6
+      polynomial in `x - n` (relative error below 1.3e-7) times `2^n` made
+      in the exponent bits, exactly 0 for x <= -126 and NaN passed through;
+      f64 keeps `exp2`.
 
     Reassociation and the approximation change the result within the fused
     tolerance; the result does not depend on the thread count.
