@@ -9,6 +9,9 @@ inputs upcast) and in bf16. bf16, B=2, H=16, D=64, m=256, non-causal; N 16384 an
       OUT/favor_n<N>/       the spec as written (the pipeline picks the key runs: "ours")
       OUT/favor_n<N>_s<S>/  the spec after attn-gpu-kernelized-as-sdpa{kv-splits=S}
   on the GPU:   python3 bench/gpu/variants.py run OUT --json RESULT.json [--commit SHA]
+                python3 bench/gpu/variants.py profile OUT/favor_n65536 [--n 65536]
+      the GPU time of each kernel of our call (torch.profiler, which records the kernels that
+      the artifact launches through the driver too), summed over --reps calls
 
 Times: CUDA events around single calls, the median of --reps after 3 warm-ups
 (check_core.median_ms, as bench.py times). Our call is synchronous (the device ABI waits for its
@@ -145,6 +148,26 @@ def run(args):
     print_table(result)
 
 
+def profile(args):
+    import torch
+    from torch.profiler import ProfilerActivity
+    from attn_mlir.artifact import load
+    entry = load(args.artifact).entry("main")
+    n = args.n[0]
+    q, k, v = (torch.randn(B, H, n, D, dtype=torch.bfloat16, device="cuda") for _ in range(3))
+    w = torch.randn(H, M, D, dtype=torch.bfloat16, device="cuda")
+    o = torch.empty_like(q)
+    for _ in range(3):
+        entry(q, k, v, w, o)
+    torch.cuda.synchronize()
+    with torch.profiler.profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+        for _ in range(args.reps):
+            entry(q, k, v, w, o)
+        torch.cuda.synchronize()
+    print(f"{args.artifact}, N={n}, {args.reps} calls")
+    print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=25, max_name_column_width=40))
+
+
 def print_table(result):
     print(f"\n{result['device']}, torch {result['torch']}, commit {result['commit']}; FAVOR+ "
           f"bf16 B={result['B']} H={result['H']} D={result['D']} m={result['m']}; ms, "
@@ -178,8 +201,14 @@ def main():
     r.add_argument("--rows", type=int, default=256)
     r.add_argument("--n", type=int, nargs="+", default=[16384, 65536])
     r.add_argument("--budget-s", type=float, default=300)
+    p = sub.add_parser("profile")
+    p.add_argument("artifact")
+    p.add_argument("--n", type=int, nargs="+", default=[65536])
+    p.add_argument("--reps", type=int, default=10)
     args = ap.parse_args()
-    if args.command == "build":
+    if args.command == "profile":
+        profile(args)
+    elif args.command == "build":
         build(args.out, args.n, args.attn_compile, args.attn_opt)
     else:
         run(args)
