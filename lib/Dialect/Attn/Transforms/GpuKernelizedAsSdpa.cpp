@@ -40,6 +40,8 @@
 // relu, f32) stays for the general path.
 //
 //===----------------------------------------------------------------------===//
+#include "DecomposeUtils.h"
+
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Dialect/Attn/Transforms/BuildUtils.h"
 #include "attn/Dialect/Attn/Transforms/GpuPipeline.h"
@@ -123,25 +125,21 @@ public:
     OpFoldResult batch = kSizes[0];
     OpFoldResult m = getSizes(b, loc, w)[1];
     OpFoldResult runLen = runs == 1 ? kSizes[2]
-                                 : OpFoldResult(b.getIndexAttr(
-                                       *getConstantIntValue(kSizes[2]) / runs));
-    // Keys and values as [B, Hkv, S, Nk / S, D] and as phase 1's
-    // [B, Hkv S, Nk / S, D].
-    Value k5 = splitKeys(op.getKey(), runLen);
-    Value v5 = splitKeys(op.getValue(), runLen);
-    Value k1 = collapse(k5, {{0}, {1, 2}, {3}, {4}});
-    Value v1 = collapse(v5, {{0}, {1, 2}, {3}, {4}});
-
-    // Phase 1's queries: W[g r + t] for head (g S + s) r + t.
-    Value wq = collapse(projectionByHead(w, batch, m, runs),
-                        {{0}, {1, 2, 3}, {4}, {5}});
-    // bias[b, (g S + s) r + t, 0, n] = -|c k[b, g, s Nk/S + n]|^2 / 2.
-    Value bias1 = expand(collapse(keyBias(k5, batch, runLen), {{0}, {1, 2, 3}, {4}}),
-                         {{0}, {1}, {2, 3}},
-                         {batch, b.getIndexAttr(kvHeads * runs * group),
-                          b.getIndexAttr(1), runLen});
-
+                                    : OpFoldResult(b.getIndexAttr(
+                                          *getConstantIntValue(kSizes[2]) / runs));
     int64_t heads1 = kvHeads * runs * group;
+    OpFoldResult one = b.getIndexAttr(1);
+    // Keys and values as phase 1's [B, Hkv S, Nk / S, D] (a reshape).
+    SmallVector<OpFoldResult> kvShape = {batch, b.getIndexAttr(kvHeads * runs),
+                                         runLen, b.getIndexAttr(d)};
+    Value k1 = reshape(op.getKey(), kvShape);
+    Value v1 = reshape(op.getValue(), kvShape);
+    // Phase 1's queries: W[g r + t] for head (g S + s) r + t.
+    Value wq = projectionByHead(w, batch, m, runs);
+    // bias[b, (g S + s) r + t, 0, n] = -|c k[b, g, s Nk/S + n]|^2 / 2.
+    Value bias1 = reshape(keyBias(batch, runLen),
+                          {batch, b.getIndexAttr(heads1), one, runLen});
+
     SmallVector<OpFoldResult> o1Sizes = {batch, b.getIndexAttr(heads1), m,
                                          b.getIndexAttr(d)};
     auto [o1, lse1] = sdpa(wq, k1, v1, emptyTensor(b, loc, o1Sizes, elt),
@@ -149,11 +147,9 @@ public:
     Value wk = wq;
     if (runs > 1) {
       std::tie(o1, lse1) = mergeRuns(o1, lse1, batch, m);
-      wk = collapse(projectionByHead(w, batch, m, 1),
-                    {{0}, {1, 2, 3}, {4}, {5}});
+      wk = projectionByHead(w, batch, m, 1);
     }
-    Value bias2 = expand(lse1, {{0}, {1}, {2, 3}},
-                         {batch, b.getIndexAttr(heads), b.getIndexAttr(1), m});
+    Value bias2 = reshape(lse1, {batch, b.getIndexAttr(heads), one, m});
     Value result =
         sdpa(op.getQuery(), wk, o1, op.getInit(), bias2, /*withLse=*/false)
             .first;
@@ -183,115 +179,148 @@ private:
     return {op.getResult(), withLse ? op.getLse() : Value()};
   }
 
-  Value collapse(Value t, ArrayRef<ReassociationIndices> groups) {
-    return tensor::CollapseShapeOp::create(b, loc, t, groups);
+  OpFoldResult mul(OpFoldResult x, OpFoldResult y) {
+    return attn::detail::mulSizes(b, loc, x, y);
   }
 
-  Value expand(Value t, ArrayRef<ReassociationIndices> groups,
-               ArrayRef<OpFoldResult> shape) {
+  /// The row-major reshape of `t` to `shape` (same element count): collapsed
+  /// to one dim, then expanded.
+  Value reshape(Value t, ArrayRef<OpFoldResult> shape) {
+    auto type = cast<RankedTensorType>(t.getType());
+    if (type.getRank() != 1) {
+      ReassociationIndices all;
+      for (int64_t i = 0; i < type.getRank(); ++i)
+        all.push_back(i);
+      t = tensor::CollapseShapeOp::create(b, loc, t,
+                                          ArrayRef<ReassociationIndices>{all});
+    }
+    if (shape.size() == 1)
+      return t;
     SmallVector<int64_t> staticShape;
-    for (OpFoldResult s : shape)
-      staticShape.push_back(getConstantIntValue(s).value_or(ShapedType::kDynamic));
-    auto type = RankedTensorType::get(
-        staticShape, cast<RankedTensorType>(t.getType()).getElementType());
-    return tensor::ExpandShapeOp::create(b, loc, type, t, groups, shape);
+    ReassociationIndices all;
+    for (auto [i, size] : llvm::enumerate(shape)) {
+      staticShape.push_back(
+          getConstantIntValue(size).value_or(ShapedType::kDynamic));
+      all.push_back(i);
+    }
+    return tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get(staticShape, type.getElementType()), t,
+        ArrayRef<ReassociationIndices>{all}, shape);
   }
 
-  /// [B, Hkv, Nk, F] as [B, Hkv, S, Nk / S, F].
-  Value splitKeys(Value t, OpFoldResult run) {
-    SmallVector<OpFoldResult> s = getSizes(b, loc, t);
-    return expand(t, {{0}, {1}, {2, 3}, {4}},
-                  {s[0], s[1], b.getIndexAttr(runs), run, s[3]});
-  }
+  // The general-path kernels below have at most three parallel loop dims,
+  // the longest innermost: attn-gpu-tile-loops splits the innermost one over
+  // a block's threads and gpu-map-parallel-loops puts three dims on the grid
+  // (any further one would become a loop inside the block).
 
-  /// W [Hw, m, D] repeated to [B, Hkv, S, r, m, D] in q's element type:
-  /// element (b, g, s, t) is W[g r + t] (W[0] when Hw = 1).
+  /// W [Hw, m, D] repeated to [B, Hkv S' r, m, D] (S' = `numRuns`) in q's
+  /// element type: head (g S' + s) r + t reads W[g r + t] (W[0] when
+  /// Hw = 1).
   Value projectionByHead(Value w, OpFoldResult batch, OpFoldResult m,
                          int64_t numRuns) {
     bool shared = cast<RankedTensorType>(w.getType()).getDimSize(0) == 1;
+    OpFoldResult md = mul(m, b.getIndexAttr(d));
+    Value flat = reshape(w, {getSizes(b, loc, w)[0], md});
+    int64_t headsOut = kvHeads * numRuns * group;
     AffineExpr head = shared ? b.getAffineConstantExpr(0)
-                             : g.d(1) * group + g.d(3);
-    Value init = emptyTensor(b, loc,
-                             {batch, b.getIndexAttr(kvHeads),
-                              b.getIndexAttr(numRuns), b.getIndexAttr(group),
-                              m, b.getIndexAttr(d)},
-                             elt);
-    return g.generic(ValueRange{w}, init,
-                     {g.map(6, {head, g.d(4), g.d(5)}),
-                      g.dims(6, {0, 1, 2, 3, 4, 5})},
-                     parallelIterators(6),
-                     [&](OpBuilder &nb, Location nl, ValueRange a) {
-                       yieldOne(nb, nl, convertFloat(nb, nl, a[0], elt));
-                     });
+                             : g.d(1).floorDiv(numRuns * group) * group +
+                                   g.d(1) % group;
+    Value init =
+        emptyTensor(b, loc, {batch, b.getIndexAttr(headsOut), md}, elt);
+    Value out = g.generic(ValueRange{flat}, init,
+                          {g.map(3, {head, g.d(2)}), g.dims(3, {0, 1, 2})},
+                          parallelIterators(3),
+                          [&](OpBuilder &nb, Location nl, ValueRange a) {
+                            yieldOne(nb, nl, convertFloat(nb, nl, a[0], elt));
+                          });
+    return reshape(out,
+                   {batch, b.getIndexAttr(headsOut), m, b.getIndexAttr(d)});
   }
 
-  /// -|c k|^2 / 2 in f32 of the split keys [B, Hkv, S, Nk / S, D], repeated
-  /// over the r query heads of each KV head: [B, Hkv, S, r, Nk / S].
-  Value keyBias(Value k5, OpFoldResult batch, OpFoldResult run) {
+  /// -|c k_n|^2 / 2 in f32 per key row (one thread per row), repeated over
+  /// the r query heads of each KV head: [B Hkv S r Nk/S] flat, in the order
+  /// of phase 1's heads.
+  Value keyBias(OpFoldResult batch, OpFoldResult runLen) {
     Type f32 = b.getF32Type();
-    Value init = filledTensor(b, loc,
-                              {batch, b.getIndexAttr(kvHeads),
-                               b.getIndexAttr(runs), b.getIndexAttr(group), run},
-                              f32, 0.0);
+    SmallVector<OpFoldResult> kSizes = getSizes(b, loc, op.getKey());
+    OpFoldResult rows = mul(mul(kSizes[0], kSizes[1]), kSizes[2]);
+    Value keys = reshape(op.getKey(), {rows, b.getIndexAttr(d)});
     double factor = -0.5 * scale * scale;
-    return g.generic(
-        ValueRange{k5}, init,
-        {g.dims(6, {0, 1, 2, 4, 5}), g.dims(6, {0, 1, 2, 3, 4})},
-        g.iterators(6, {5}), [&](OpBuilder &nb, Location nl, ValueRange a) {
+    Value norms = g.generic(
+        ValueRange{keys}, filledTensor(b, loc, {rows}, f32, 0.0),
+        {g.dims(2, {0, 1}), g.dims(2, {0})}, g.iterators(2, {1}),
+        [&](OpBuilder &nb, Location nl, ValueRange a) {
           Value x = convertFloat(nb, nl, a[0], f32);
           Value sq = arith::MulFOp::create(nb, nl, x, x);
           Value term =
               arith::MulFOp::create(nb, nl, sq, g.f32Const(nb, nl, factor));
           yieldOne(nb, nl, arith::AddFOp::create(nb, nl, a[1], term));
         });
+    if (group == 1)
+      return norms;
+    // [B Hkv S, Nk/S] -> [B Hkv S, r, Nk/S].
+    OpFoldResult outer = mul(batch, b.getIndexAttr(kvHeads * runs));
+    Value runsOf = reshape(norms, {outer, runLen});
+    Value repeated = g.generic(
+        ValueRange{runsOf},
+        emptyTensor(b, loc, {outer, b.getIndexAttr(group), runLen}, f32),
+        {g.dims(3, {0, 2}), g.dims(3, {0, 1, 2})}, parallelIterators(3),
+        [&](OpBuilder &nb, Location nl, ValueRange a) {
+          yieldOne(nb, nl, a[0]);
+        });
+    return reshape(repeated, {mul(outer, mul(b.getIndexAttr(group), runLen))});
   }
 
   /// Merges phase 1's S runs (o [B, Hkv S r, m, Dv] in elt, lse
   /// [B, Hkv S r, m] f32) by log-sum-exp into ([B, H, m, Dv] in elt,
   /// [B, H, m] f32): LSE = log sum_s exp(lse_s), o = sum_s exp(lse_s - LSE)
-  /// o_s (0 and -inf when every lse_s is -inf).
+  /// o_s (0 and -inf when every lse_s is -inf). Viewed as [B Hkv, S, r m Dv]
+  /// and [B Hkv, S, r m].
   std::pair<Value, Value> mergeRuns(Value o, Value lse, OpFoldResult batch,
                                     OpFoldResult m) {
     Type f32 = b.getF32Type();
-    OpFoldResult hkv = b.getIndexAttr(kvHeads), s = b.getIndexAttr(runs),
-                 r = b.getIndexAttr(group), dv = b.getIndexAttr(d);
-    Value o6 = expand(o, {{0}, {1, 2, 3}, {4}, {5}}, {batch, hkv, s, r, m, dv});
-    Value lse5 = expand(lse, {{0}, {1, 2, 3}, {4}}, {batch, hkv, s, r, m});
+    OpFoldResult outer = mul(batch, b.getIndexAttr(kvHeads)),
+                 s = b.getIndexAttr(runs), rm = mul(b.getIndexAttr(group), m),
+                 rmd = mul(rm, b.getIndexAttr(d));
+    Value o3 = reshape(o, {outer, s, rmd});
+    Value lse3 = reshape(lse, {outer, s, rm});
     double negInf = -std::numeric_limits<double>::infinity();
-    // Loops (b, g, t, j, s): the largest lse_s, then sum_s exp(lse_s - shift).
-    AffineMap lseIn = g.dims(5, {0, 1, 4, 2, 3}), row = g.dims(5, {0, 1, 2, 3});
-    Value max = g.generic(ValueRange{lse5},
-                          filledTensor(b, loc, {batch, hkv, r, m}, f32, negInf),
-                          {lseIn, row}, g.iterators(5, {4}),
+    // Loops (x, y, s): the largest lse_s, then sum_s exp(lse_s - shift).
+    AffineMap lseIn = g.dims(3, {0, 2, 1}), row = g.dims(3, {0, 1});
+    Value max = g.generic(ValueRange{lse3},
+                          filledTensor(b, loc, {outer, rm}, f32, negInf),
+                          {lseIn, row}, g.iterators(3, {2}),
                           [&](OpBuilder &nb, Location nl, ValueRange a) {
                             yieldOne(nb, nl,
                                      arith::MaximumFOp::create(nb, nl, a[1], a[0]));
                           });
     Value sum = g.generic(
-        ValueRange{lse5, max}, filledTensor(b, loc, {batch, hkv, r, m}, f32, 0.0),
-        {lseIn, row, row}, g.iterators(5, {4}),
+        ValueRange{lse3, max}, filledTensor(b, loc, {outer, rm}, f32, 0.0),
+        {lseIn, row, row}, g.iterators(3, {2}),
         [&](OpBuilder &nb, Location nl, ValueRange a) {
           Value e = math::ExpOp::create(
               nb, nl,
               arith::SubFOp::create(nb, nl, a[0], softmaxShift(nb, nl, a[1])));
           yieldOne(nb, nl, arith::AddFOp::create(nb, nl, a[2], e));
         });
-    AffineMap row4 = g.dims(4, {0, 1, 2, 3});
+    AffineMap id2 = g.dims(2, {0, 1});
     Value total = g.generic(
-        ValueRange{max, sum}, emptyTensor(b, loc, {batch, hkv, r, m}, f32),
-        {row4, row4, row4}, parallelIterators(4),
+        ValueRange{max, sum}, emptyTensor(b, loc, {outer, rm}, f32),
+        {id2, id2, id2}, parallelIterators(2),
         [&](OpBuilder &nb, Location nl, ValueRange a) {
           Value log = math::LogOp::create(nb, nl, a[1]);
           yieldOne(nb, nl,
                    arith::AddFOp::create(nb, nl, softmaxShift(nb, nl, a[0]), log));
         });
-    // Loops (b, g, t, j, e, s): o = sum_s w_s o_s in f32, then elt.
+    // Loops (x, y, s) over [B Hkv, r m Dv]: o = sum_s w_s o_s in f32, then
+    // elt; the lse of element y is at y / Dv.
+    AffineExpr rowOf = g.d(1).floorDiv(d);
     Value merged = g.generic(
-        ValueRange{o6, lse5, total},
-        filledTensor(b, loc, {batch, hkv, r, m, dv}, f32, 0.0),
-        {g.dims(6, {0, 1, 5, 2, 3, 4}), g.dims(6, {0, 1, 5, 2, 3}),
-         g.dims(6, {0, 1, 2, 3}), g.dims(6, {0, 1, 2, 3, 4})},
-        g.iterators(6, {5}), [&](OpBuilder &nb, Location nl, ValueRange a) {
+        ValueRange{o3, lse3, total},
+        filledTensor(b, loc, {outer, rmd}, f32, 0.0),
+        {g.dims(3, {0, 2, 1}), g.map(3, {g.d(0), g.d(2), rowOf}),
+         g.map(3, {g.d(0), rowOf}), g.dims(3, {0, 1})},
+        g.iterators(3, {2}), [&](OpBuilder &nb, Location nl, ValueRange a) {
           Value ninf = arith::ConstantOp::create(
               nb, nl, nb.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
           Value empty = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ,
@@ -304,15 +333,15 @@ private:
           Value prod = arith::MulFOp::create(nb, nl, weight, x);
           yieldOne(nb, nl, arith::AddFOp::create(nb, nl, a[3], prod));
         });
-    AffineMap id5 = g.dims(5, {0, 1, 2, 3, 4});
     Value narrow = g.generic(
-        ValueRange{merged}, emptyTensor(b, loc, {batch, hkv, r, m, dv}, elt),
-        {id5, id5}, parallelIterators(5),
+        ValueRange{merged}, emptyTensor(b, loc, {outer, rmd}, elt),
+        {id2, id2}, parallelIterators(2),
         [&](OpBuilder &nb, Location nl, ValueRange a) {
           yieldOne(nb, nl, convertFloat(nb, nl, a[0], elt));
         });
-    return {collapse(narrow, {{0}, {1, 2}, {3}, {4}}),
-            collapse(total, {{0}, {1, 2}, {3}})};
+    OpFoldResult h = b.getIndexAttr(heads);
+    return {reshape(narrow, {batch, h, m, b.getIndexAttr(d)}),
+            reshape(total, {batch, h, m})};
   }
 
   OpBuilder &b;
