@@ -9,9 +9,17 @@
 // the queries attend to W with the values o1 and the bias lse1, into outs.
 // CHECK-LABEL: func.func @favor_gqa
 // CHECK-SAME: %[[Q:[a-z0-9]+]]: tensor<2x4x?x64xbf16>, %[[K:[a-z0-9]+]]: tensor<2x2x?x64xbf16>, %[[V:[a-z0-9]+]]: tensor<2x2x?x64xbf16>, %[[W:[a-z0-9]+]]: tensor<4x256x64xbf16>, %[[O:[a-z0-9]+]]: tensor<2x4x?x64xbf16>
-// CHECK-DAG: arith.constant -6.250000e-02 : f32
-// CHECK: %[[WB:.+]] = linalg.generic {{.*}} ins(%[[W]] : tensor<4x256x64xbf16>) outs({{.*}} : tensor<2x2x1x2x256x64xbf16>)
-// CHECK: %[[WQ:.+]] = tensor.collapse_shape %[[WB]] {{\[}}[0], [1, 2, 3], [4], [5]] : tensor<2x2x1x2x256x64xbf16> into tensor<2x4x256x64xbf16>
+// CHECK-DAG: %[[HALF:.+]] = arith.constant -6.250000e-02 : f32
+// CHECK: %[[WF:.+]] = tensor.collapse_shape %[[W]] {{\[}}[0], [1, 2]] : tensor<4x256x64xbf16> into tensor<4x16384xbf16>
+// CHECK: %[[WB:.+]] = linalg.generic {{.*}} ins(%[[WF]] : tensor<4x16384xbf16>) outs({{.*}} : tensor<2x4x16384xbf16>)
+// CHECK: %[[WQ:.+]] = tensor.expand_shape %[[WB]] {{.*}} into tensor<2x4x256x64xbf16>
+// One thread per key row: the norms of K viewed as [B Hkv Nk, D], then
+// repeated over the r = 2 query heads of each KV head.
+// CHECK: %[[KR:.+]] = tensor.collapse_shape %[[K]] {{\[}}[0, 1, 2], [3]] : tensor<2x2x?x64xbf16> into tensor<?x64xbf16>
+// CHECK: %[[N:.+]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[KR]] : tensor<?x64xbf16>) outs({{.*}} : tensor<?xf32>)
+// CHECK: arith.mulf %{{.*}}, %[[HALF]] : f32
+// CHECK: %[[N2:.+]] = tensor.expand_shape %[[N]] {{.*}} into tensor<4x?xf32>
+// CHECK: linalg.generic {{.*}} ins(%[[N2]] : tensor<4x?xf32>) outs({{.*}} : tensor<4x2x?xf32>)
 // CHECK: %[[B1:.+]] = tensor.expand_shape {{.*}} into tensor<2x4x1x?xf32>
 // CHECK: %[[O1:.+]], %[[LSE:.+]] = attn.sdpa ins(%[[WQ]], %[[K]], %[[V]] : tensor<2x4x256x64xbf16>, tensor<2x2x?x64xbf16>, tensor<2x2x?x64xbf16>) outs({{.*}}) bias(%[[B1]] : tensor<2x4x1x?xf32>) {scale = 0.353553385 : f32} -> tensor<2x4x256x64xbf16>, tensor<2x4x256xf32>
 // CHECK: %[[B2:.+]] = tensor.expand_shape %[[LSE]] {{\[}}[0], [1], [2, 3]] output_shape [2, 4, 1, 256] : tensor<2x4x256xf32> into tensor<2x4x1x256xf32>
@@ -28,24 +36,26 @@ func.func @favor_gqa(%q: tensor<2x4x?x64xbf16>, %k: tensor<2x2x?x64xbf16>, %v: t
   return %r : tensor<2x4x?x64xbf16>
 }
 
-// A static Nk: the automatic choice cuts the keys into 4 runs (phase 1 then
-// has 2 * 16 * 4 * 2 = 256 CTAs of 128 rows), a reshape to 64 heads; the runs
-// are merged by log-sum-exp (max, sum of exp, log, the weighted sum of o1 in
-// f32, then f16); a projection of one head (f32) is read at head 0.
+// A static Nk: the automatic choice cuts the keys into 2 runs (phase 1 then
+// has 2 * 16 * 2 * 2 = 128 CTAs of 128 rows), a reshape to 32 heads; the runs
+// are merged by log-sum-exp over [B Hkv, S, ...] views (max, sum of exp, log,
+// the weighted sum of o1 in f32, then f16); a projection of one head (f32)
+// is read at head 0.
 // AUTO-LABEL: func.func @favor_split
-// AUTO: tensor.expand_shape %{{.*}} {{\[}}[0], [1], [2, 3], [4]] output_shape [2, 16, 4, 16384, 128] : tensor<2x16x65536x128xf16> into tensor<2x16x4x16384x128xf16>
-// AUTO: tensor.collapse_shape %{{.*}} : tensor<2x16x4x16384x128xf16> into tensor<2x64x16384x128xf16>
-// AUTO: arith.truncf %{{.*}} : f32 to f16
-// AUTO: %{{.*}}, %[[LSE:.+]] = attn.sdpa {{.*}} bias(%{{.*}} : tensor<2x64x1x16384xf32>) {{.*}} -> tensor<2x64x256x128xf16>, tensor<2x64x256xf32>
+// AUTO: tensor.expand_shape %{{.*}} output_shape [2, 32, 32768, 128] : tensor<{{[0-9]+}}xf16> into tensor<2x32x32768x128xf16>
+// AUTO: %{{.*}}, %[[LSE:.+]] = attn.sdpa {{.*}} bias(%{{.*}} : tensor<2x32x1x32768xf32>) {{.*}} -> tensor<2x32x256x128xf16>, tensor<2x32x256xf32>
+// AUTO: %[[LSEF:.+]] = tensor.collapse_shape %[[LSE]] {{.*}} into tensor<16384xf32>
+// AUTO: tensor.expand_shape %[[LSEF]] {{.*}} output_shape [32, 2, 256] : tensor<16384xf32> into tensor<32x2x256xf32>
 // AUTO: math.exp
 // AUTO: math.log
+// AUTO: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} {{.*}} outs({{.*}} : tensor<32x32768xf32>)
 // AUTO: arith.truncf %{{.*}} : f32 to f16
 // AUTO: attn.sdpa {{.*}} : tensor<2x16x4096x128xf16>, tensor<2x16x256x128xf16>, tensor<2x16x256x128xf16>) {{.*}} bias(%{{.*}} : tensor<2x16x1x256xf32>)
 // AUTO-NOT: attn.kernelized
 // AUTO-LABEL: func.func @not_taken
 // CHECK-LABEL: func.func @favor_split
 // CHECK-NOT: attn.kernelized
-// CHECK-NOT: tensor<2x64x
+// CHECK-NOT: tensor<2x32x
 func.func @favor_split(%q: tensor<2x16x4096x128xf16>, %k: tensor<2x16x65536x128xf16>, %v: tensor<2x16x65536x128xf16>, %w: tensor<1x256x128xf32>, %o: tensor<2x16x4096x128xf16>) -> tensor<2x16x4096x128xf16> {
   %r = attn.kernelized favor_plus ins(%q, %k, %v : tensor<2x16x4096x128xf16>, tensor<2x16x65536x128xf16>, tensor<2x16x65536x128xf16>)
          projection(%w : tensor<1x256x128xf32>)

@@ -85,8 +85,11 @@ bool isTaken(KernelizedOp op) {
 
 /// The number of key runs of phase 1: `requested` when it is >= 1 and
 /// divides a static Nk (else 1); with 0, the smallest power of two that
-/// gives phase 1 at least 256 CTAs of 128 query rows, keeping at least 2048
-/// keys per run (static B, m and Nk; else 1).
+/// gives phase 1 at least 128 CTAs of 128 query rows (about one per
+/// multiprocessor of an H100 / H200), keeping at least 2048 keys per run
+/// (static B, m and Nk; else 1). Measured on an H200 (docs/GPU.md): B=2,
+/// H=16, m=256 at N = 16384 and 65536, 2 runs were the fastest or within
+/// 1% of it (1, 4, 8 and 16 slower).
 int64_t keyRuns(KernelizedOp op, int64_t requested) {
   auto q = cast<RankedTensorType>(op.getQuery().getType());
   auto w = cast<RankedTensorType>(op.getProjection().getType());
@@ -100,7 +103,7 @@ int64_t keyRuns(KernelizedOp op, int64_t requested) {
     return 1;
   int64_t ctas = batch * q.getDimSize(1) * ((m + 127) / 128);
   int64_t runs = 1;
-  while (ctas * runs < 256 && nk % (2 * runs) == 0 && nk / (2 * runs) >= 2048)
+  while (ctas * runs < 128 && nk % (2 * runs) == 0 && nk / (2 * runs) >= 2048)
     runs *= 2;
   return runs;
 }
