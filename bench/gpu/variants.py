@@ -13,6 +13,12 @@ inputs upcast) and in bf16. bf16, B=2, H=16, D=64, m=256, non-causal; N 16384 an
       the GPU time of each kernel of our call (torch.profiler, which records the kernels that
       the artifact launches through the driver too), summed over --reps calls
 
+With --lsh-cluster (build and run): attn.lsh (2 rounds, 64 buckets, chunk 64, causal) and
+attn.cluster (16 centroids, window 1024, causal) at N=16384, f32, B=2, H=16, D=64: ours (the
+spec through attn-compile; these ops take the general path on the GPU today) in a subprocess
+with a time limit (--ours-timeout-s), against torch eager of the same semantics
+(bench/cpu/variants_lsh.py's torch_lsh and torch_cluster, run on the GPU).
+
 Times: CUDA events around single calls, the median of --reps after 3 warm-ups
 (check_core.median_ms, as bench.py times). Our call is synchronous (the device ABI waits for its
 stream), so its time is the whole call from Python. Accuracy: every output (ours NaN-filled
@@ -45,6 +51,108 @@ def spec(n):
   return %r : {q}
 }}
 """
+
+
+def variants_lsh():
+    """bench/cpu/variants_lsh.py (its torch_lsh, torch_cluster and specs), with B=2, H=16."""
+    import importlib.util
+    path = os.path.join(ROOT, "bench", "cpu", "variants_lsh.py")
+    loader = importlib.util.spec_from_file_location("variants_lsh", path)
+    module = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(module)
+    module.B, module.H = B, H
+    return module
+
+
+LSH_N = 16384
+
+
+def build_lsh_cluster(out, attn_compile):
+    module = variants_lsh()
+    for op, text in (("lsh", module.lsh_spec(LSH_N, True)),
+                     ("cluster", module.cluster_spec(LSH_N, True))):
+        directory = os.path.join(out, f"{op}_n{LSH_N}")
+        os.makedirs(directory, exist_ok=True)
+        path = os.path.join(directory, f"{op}_n{LSH_N}.mlir")
+        with open(path, "w") as f:
+            f.write(text)
+        done = subprocess.run([attn_compile, path, "--target=cuda", "--gpu-abi=device", "-o",
+                               directory], capture_output=True, text=True)
+        print(directory, "ok" if done.returncode == 0 else done.stderr.strip()[-300:], flush=True)
+
+
+def lsh_cluster_inputs(torch, op):
+    """The inputs of the lsh / cluster rows, the same in every process (seeded)."""
+    torch.manual_seed(5)
+    x = [torch.randn(B, H, LSH_N, D, device="cuda") for _ in range(3)]
+    if op == "lsh":
+        return {"qk": x[0], "v": x[1], "rot": torch.randn(H, 2, D, 32, device="cuda")}
+    return {"q": x[0], "k": x[1], "v": x[2], "c": torch.randn(H, 16, D, device="cuda")}
+
+
+def ours_once(args):
+    """One op's artifact in this process: a first call, then --reps timed calls if the first
+    took under 2 s; prints a JSON line and saves the output to --save."""
+    import numpy as np
+    import torch
+    from attn_mlir.artifact import load
+    entry = load(args.artifact).entry("main")
+    inputs = lsh_cluster_inputs(torch, args.op)
+    o = torch.full((B, H, LSH_N, D), float("nan"), device="cuda")
+    start = time.perf_counter()
+    entry(*inputs.values(), o)
+    first = 1e3 * (time.perf_counter() - start)
+    row = {"first_call_ms": first}
+    if first < 2000:
+        times = []
+        for _ in range(args.reps):
+            start = time.perf_counter()
+            entry(*inputs.values(), o)
+            times.append(1e3 * (time.perf_counter() - start))
+        row["ms"] = sorted(times)[len(times) // 2]
+    else:
+        row["ms"] = first
+    np.save(args.save, o.cpu().numpy())
+    print(json.dumps(row), flush=True)
+
+
+def lsh_cluster_rows(args, result):
+    import numpy as np
+    import torch
+    from check_core import median_ms
+    module = variants_lsh()
+    fns = {"lsh": lambda t: module.torch_lsh(torch, t["qk"], t["v"], t["rot"], True),
+           "cluster": lambda t: module.torch_cluster(torch, t["q"], t["k"], t["v"], t["c"], True)}
+    for op, fn in fns.items():
+        inputs = lsh_cluster_inputs(torch, op)
+        base = {"N": LSH_N, "op": op, "dtype": "f32"}
+        with torch.device("cuda"), torch.no_grad():
+            expected = fn(inputs).float().cpu().numpy()
+            ms, _ = median_ms(lambda: fn(inputs), 5)
+        rows = [dict(base, impl="torch eager", ms=ms)]
+        save = f"/tmp/{op}-ours.npy"
+        artifact = os.path.join(args.artifacts, f"{op}_n{LSH_N}")
+        row = dict(base, impl="ours (general path)")
+        try:
+            done = subprocess.run([sys.executable, os.path.abspath(__file__), "one", artifact,
+                                   "--op", op, "--save", save, "--reps", "3"],
+                                  capture_output=True, text=True, timeout=args.ours_timeout_s)
+            lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+            if done.returncode or not lines:
+                raise RuntimeError(done.stderr.strip()[-300:])
+            row.update(json.loads(lines[-1]))
+            got = np.load(save)
+            row["nan"] = int(np.isnan(got).sum())
+            row["rel_err_vs_torch_eager"] = float(np.linalg.norm(got - expected)
+                                                  / np.linalg.norm(expected))
+        except subprocess.TimeoutExpired:
+            row["error"] = f"no result within {args.ours_timeout_s} s (killed)"
+        except Exception as err:  # noqa: BLE001 - reported
+            row["error"] = " ".join(str(err).split())[:300]
+        rows.append(row)
+        for r in rows:
+            result["lsh_cluster"].append(r)
+            print(json.dumps(r), flush=True)
 
 
 def build(out, lengths, attn_compile, attn_opt):
@@ -145,6 +253,12 @@ def run(args):
                 json.dump(result, f, indent=1)
         del q, k, v
         torch.cuda.empty_cache()
+    if args.lsh_cluster:
+        result["lsh_cluster"] = []
+        lsh_cluster_rows(args, result)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(result, f, indent=1)
     print_table(result)
 
 
@@ -166,6 +280,16 @@ def profile(args):
         torch.cuda.synchronize()
     print(f"{args.artifact}, N={n}, {args.reps} calls")
     print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=25, max_name_column_width=40))
+    trace = "/tmp/favor-trace.json"
+    prof.export_chrome_trace(trace)
+    with open(trace) as f:
+        kernels = [e for e in json.load(f)["traceEvents"] if e.get("cat") == "kernel"]
+    kernels.sort(key=lambda e: e["ts"])
+    per_call = len(kernels) // args.reps
+    print("the kernels of the last call, in launch order (us):")
+    for e in kernels[-per_call:]:
+        grid = e.get("args", {}).get("grid")
+        print(f"  {e['name']:20} {e['dur']:9.1f}  grid {grid}")
 
 
 def print_table(result):
@@ -183,6 +307,11 @@ def print_table(result):
             speed = f"{best / r['ms']:6.2f}x" if best else ""
             print(f"{n:>6} {r['impl']:24} {r['ms']:9.3f} ms  err {r['rel_err_vs_f64']:.2e}  "
                   f"nan {r['nan']}  vs best compiled {speed}")
+    for r in result.get("lsh_cluster", []):
+        what = f"{r['ms']:9.3f} ms" if "ms" in r else f"error: {r.get('error', '')[:100]}"
+        extra = (f"  err vs eager {r['rel_err_vs_torch_eager']:.2e}  nan {r['nan']}"
+                 if "rel_err_vs_torch_eager" in r else "")
+        print(f"{r['N']:>6} {r['op'] + ' ' + r['impl']:30} {what}{extra}")
 
 
 def main():
@@ -193,6 +322,7 @@ def main():
     b.add_argument("--n", type=int, nargs="+", default=[16384, 65536])
     b.add_argument("--attn-compile", default=os.path.join(ROOT, "build", "bin", "attn-compile"))
     b.add_argument("--attn-opt", default=os.path.join(ROOT, "build", "bin", "attn-opt"))
+    b.add_argument("--lsh-cluster", action="store_true")
     r = sub.add_parser("run")
     r.add_argument("artifacts")
     r.add_argument("--json")
@@ -201,6 +331,13 @@ def main():
     r.add_argument("--rows", type=int, default=256)
     r.add_argument("--n", type=int, nargs="+", default=[16384, 65536])
     r.add_argument("--budget-s", type=float, default=300)
+    r.add_argument("--lsh-cluster", action="store_true")
+    r.add_argument("--ours-timeout-s", type=float, default=120)
+    one = sub.add_parser("one")
+    one.add_argument("artifact")
+    one.add_argument("--op", choices=["lsh", "cluster"], required=True)
+    one.add_argument("--save", required=True)
+    one.add_argument("--reps", type=int, default=3)
     p = sub.add_parser("profile")
     p.add_argument("artifact")
     p.add_argument("--n", type=int, nargs="+", default=[65536])
@@ -208,8 +345,12 @@ def main():
     args = ap.parse_args()
     if args.command == "profile":
         profile(args)
+    elif args.command == "one":
+        ours_once(args)
     elif args.command == "build":
         build(args.out, args.n, args.attn_compile, args.attn_opt)
+        if args.lsh_cluster:
+            build_lsh_cluster(args.out, args.attn_compile)
     else:
         run(args)
 
