@@ -250,6 +250,10 @@ LogicalResult mlir::attn::buildGpuPipeline(
     function_ref<LogicalResult(const Twine &)> errorHandler) {
   if (failed(verifyGpuPipelineOptions(options, errorHandler)))
     return failure();
+  // FAVOR+ as two attn.sdpa ops (before the device results: the second one
+  // writes the kernelized op's outs).
+  if (hasHopperCore(options.chip))
+    pm.addPass(createGpuKernelizedAsSdpaPass(options.favorKvSplits));
   if (options.abi == "device")
     pm.addPass(createGpuDeviceResultsPass());
   addClaimingSteps(pm, options);
@@ -274,6 +278,9 @@ void mlir::attn::registerGpuPipeline() {
       []() -> std::unique_ptr<Pass> { return createGpuCheckHostCodePass(); });
   PassRegistration<Pass>(
       []() -> std::unique_ptr<Pass> { return createGpuTileLoopsPass(); });
+  PassRegistration<Pass>([]() -> std::unique_ptr<Pass> {
+    return createGpuKernelizedAsSdpaPass();
+  });
   registerPassPipeline(
       "attn-gpu-pipeline",
       "attn IR on tensors to host code in the LLVM dialect that calls the "

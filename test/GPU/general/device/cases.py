@@ -147,6 +147,24 @@ def kernelized_case(dtype, feature_map, causal):
     return ir, make
 
 
+def kernelized_core_case(dtype, heads, kv_heads, m, d, w_heads, amplitude=1.0):
+    """Non-causal FAVOR+ that the Hopper core takes (bf16 / f16, D 64 or 128): two attn.sdpa ops
+    (attn-gpu-kernelized-as-sdpa); q and k drawn with standard deviation `amplitude`."""
+    proto_q = np.zeros((1, heads, 8, d), np.float32)
+    proto_kv = np.zeros((1, kv_heads, 8, d), np.float32)
+    w = np.zeros((w_heads, m, d), np.float32)
+    ir = kernelized_ir(proto_q, proto_kv, proto_kv, w, dtype, "favor_plus", False, (2,))
+
+    def make(rng, n):
+        q = as_dtype(amplitude * rng.standard_normal((1, heads, n, d)), dtype)
+        k = as_dtype(amplitude * rng.standard_normal((1, kv_heads, n, d)), dtype)
+        v = as_dtype(rng.standard_normal((1, kv_heads, n, d)), dtype)
+        proj = as_dtype(rng.standard_normal(w.shape), dtype)
+        inputs = {"q": q, "k": k, "v": v, "w": proj, "o": _poisoned(q.shape, dtype)}
+        return inputs, ref.kernelized(q, k, v, "favor_plus", projection=proj)
+    return ir, make
+
+
 def lightconv_case(dtype):
     ir = lightconv_ir((1, 8, 64), (4, 7), dtype, True, None, (1,))
 
@@ -229,6 +247,16 @@ def cases():
              _lengths()),
             (f"pkm_{dt}", dt, pkm_case(dt), _lengths()),
             (f"lightconv_causal_{dt}", dt, lightconv_case(dt), _lengths()),
+        ]
+        if dt == "f32":
+            continue
+        out += [
+            # FAVOR+ on the Hopper core: grouped-query heads (4 / 2), m = 256, D = 64; and one
+            # projection head for every head, D = 128, m = 64, smaller q and k.
+            (f"kernelized_favor_core_gqa_{dt}", dt,
+             kernelized_core_case(dt, 4, 2, 256, 64, 4), _lengths()),
+            (f"kernelized_favor_core_w1_d128_{dt}", dt,
+             kernelized_core_case(dt, 2, 2, 64, 128, 1, amplitude=0.5), _lengths()),
         ]
     return out
 

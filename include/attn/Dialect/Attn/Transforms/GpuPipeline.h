@@ -54,6 +54,12 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions> {
                      "leave room for (attn-gpu-sdpa-core's option; 0: "
                      "2 where two CTAs' shared memory fits)"),
       llvm::cl::init(0)};
+  PassOptions::Option<int64_t> favorKvSplits{
+      *this, "favor-kv-splits",
+      llvm::cl::desc("Hopper core: key runs of FAVOR+'s first phase "
+                     "(attn-gpu-kernelized-as-sdpa's kv-splits; 0: picked "
+                     "from the static shape)"),
+      llvm::cl::init(0)};
   PassOptions::Option<int64_t> blockSize{
       *this, "block-size",
       llvm::cl::desc("General path: threads of a block (the innermost "
@@ -115,6 +121,14 @@ std::unique_ptr<Pass> createGpuHostBuffersPass(StringRef abi = "host");
 /// place; attn-gpu-host-buffers{abi=device} then lets the Hopper core's
 /// output buffer be the argument itself (no copy).
 std::unique_ptr<Pass> createGpuDeviceResultsPass();
+
+/// `attn-gpu-kernelized-as-sdpa{kv-splits}` (chip sm_90a, before the
+/// claiming steps): a non-causal favor_plus attn.kernelized in bf16 / f16
+/// with D = Dv = 64 or 128 becomes two attn.sdpa ops with a bias (the
+/// projection's rows as queries over the keys, then the queries over the
+/// projection's rows), which the Hopper core takes; `kvSplits` key runs of
+/// the first (0: picked from the static shape).
+std::unique_ptr<Pass> createGpuKernelizedAsSdpaPass(int64_t kvSplits = 0);
 
 /// `attn-gpu-tile-loops{block-size}`: splits the innermost dimension of each
 /// outermost scf.parallel into tiles of `blockSize` iterations, a nested

@@ -1,0 +1,415 @@
+//===- GpuKernelizedAsSdpa.cpp - FAVOR+ as two attn.sdpa ops --------------===//
+//
+// attn-gpu-kernelized-as-sdpa (a claiming step of attn-gpu-pipeline, before
+// the Hopper core): a non-causal favor_plus attn.kernelized
+// (docs/Semantics.md §7) becomes two attn.sdpa ops that the core takes, so
+// the GPU never builds the N x m feature tensors. Per batch b and query head
+// h (KV head g), with c = D^(-1/4), x' = c x and w_j the rows of W[h]:
+//
+//   phi(x)_j = exp(<w_j, x'> - |x'|^2 / 2) / sqrt(m)
+//
+//   phase 1  the m rows w_j attend to the keys k_n (scale c) with the values
+//            v_n and the per-key bias b_n = -|k'_n|^2 / 2:
+//              o1_j = sum_n e_jn v_n / sum_n e_jn,  lse1_j = log sum_n e_jn,
+//              e_jn = exp(<w_j, k'_n> + b_n) = sqrt(m) phi(k_n)_j,
+//            so sum_n phi(k_n)_j v_n = exp(lse1_j) o1_j / sqrt(m) and
+//            sum_n phi(k_n)_j = exp(lse1_j) / sqrt(m).
+//   phase 2  the queries q_i attend to the keys w_j (scale c) with the values
+//            o1_j and the per-key bias lse1_j:
+//              o_i = sum_j exp(<q'_i, w_j> + lse1_j) o1_j
+//                    / sum_j exp(<q'_i, w_j> + lse1_j)
+//                  = sum_j phi(q_i)_j S_v[j] / sum_j phi(q_i)_j S_1[j]
+//            (the factor exp(-|q'_i|^2 / 2) / sqrt(m) of phi(q_i) and the
+//            1 / sqrt(m) of S cancel in the ratio).
+//
+// With no key (Nk = 0) every lse1_j is -inf, phase 2's rows are empty and
+// o = 0, which is §7's zero denominator.
+//
+// Phase 1 has only ceil(m / q-tile) query tiles per (b, h). `kv-splits` S
+// cuts the keys into S contiguous runs of Nk / S keys that phase 1 takes as
+// S times as many heads (a reshape: head (g S + s) of [B, Hkv S, Nk / S, D]
+// is run s of KV head g; query head ((g S + s) r + t), r = H / Hkv, is the
+// row block of W[g r + t]); the S partial results are merged by log-sum-exp
+// in f32 before phase 2.
+//
+// Taken: favor_plus, not causal, q, k, v and the result of one element type
+// bf16 or f16, D = Dv = 64 or 128, static H, Hkv and projection head dim (H
+// or 1). The projection is converted to q's element type (the core's
+// operands share it). o1 goes into phase 2 in that element type too (the
+// values of a wgmma), lse1 in f32. Everything else (causal, elu_plus_one,
+// relu, f32) stays for the general path.
+//
+//===----------------------------------------------------------------------===//
+#include "DecomposeUtils.h"
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/Transforms/BuildUtils.h"
+#include "attn/Dialect/Attn/Transforms/GpuPipeline.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/IR/Builders.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+/// Whether the rewrite takes `op` (see the file comment).
+bool isTaken(KernelizedOp op) {
+  if (op.getFeatureMap() != FeatureMap::FavorPlus || op.getCausal() ||
+      !op.getProjection())
+    return false;
+  auto q = cast<RankedTensorType>(op.getQuery().getType());
+  auto k = cast<RankedTensorType>(op.getKey().getType());
+  auto v = cast<RankedTensorType>(op.getValue().getType());
+  auto w = cast<RankedTensorType>(op.getProjection().getType());
+  auto out = cast<RankedTensorType>(op.getResult().getType());
+  Type elt = q.getElementType();
+  if (!elt.isBF16() && !elt.isF16())
+    return false;
+  if (k.getElementType() != elt || v.getElementType() != elt ||
+      out.getElementType() != elt || !isa<FloatType>(w.getElementType()))
+    return false;
+  if (q.getRank() != 4 || k.getRank() != 4 || v.getRank() != 4 ||
+      w.getRank() != 3)
+    return false;
+  int64_t d = q.getDimSize(3);
+  if ((d != 64 && d != 128) || v.getDimSize(3) != d)
+    return false;
+  return !q.isDynamicDim(1) && !k.isDynamicDim(1) && !w.isDynamicDim(0);
+}
+
+/// The number of key runs of phase 1: `requested` when it is >= 1 and
+/// divides a static Nk (else 1); with 0, the smallest power of two that
+/// gives phase 1 at least 128 CTAs of 128 query rows (about one per
+/// multiprocessor of an H100 / H200), keeping at least 2048 keys per run
+/// (static B, m and Nk; else 1). Measured on an H200 (docs/GPU.md): B=2,
+/// H=16, m=256 at N = 16384 and 65536, 2 runs were the fastest or within
+/// 1% of it (1, 4, 8 and 16 slower).
+int64_t keyRuns(KernelizedOp op, int64_t requested) {
+  auto q = cast<RankedTensorType>(op.getQuery().getType());
+  auto w = cast<RankedTensorType>(op.getProjection().getType());
+  int64_t nk = cast<RankedTensorType>(op.getKey().getType()).getDimSize(2);
+  if (ShapedType::isDynamic(nk) || nk == 0)
+    return 1;
+  if (requested >= 1)
+    return nk % requested == 0 ? requested : 1;
+  int64_t batch = q.getDimSize(0), m = w.getDimSize(1);
+  if (ShapedType::isDynamic(batch) || ShapedType::isDynamic(m))
+    return 1;
+  int64_t ctas = batch * q.getDimSize(1) * ((m + 127) / 128);
+  int64_t runs = 1;
+  while (ctas * runs < 128 && nk % (2 * runs) == 0 && nk / (2 * runs) >= 2048)
+    runs *= 2;
+  return runs;
+}
+
+/// Builds the two phases for one op.
+class Rewriter {
+public:
+  Rewriter(OpBuilder &b, KernelizedOp op, int64_t runs)
+      : b(b), loc(op.getLoc()), g{b, loc}, op(op), runs(runs) {
+    auto q = cast<RankedTensorType>(op.getQuery().getType());
+    elt = q.getElementType();
+    heads = q.getDimSize(1);
+    kvHeads = cast<RankedTensorType>(op.getKey().getType()).getDimSize(1);
+    group = heads / kvHeads;
+    d = q.getDimSize(3);
+    scale = std::pow(double(d), -0.25);
+  }
+
+  void run() {
+    Value w = op.getProjection();
+    SmallVector<OpFoldResult> kSizes = getSizes(b, loc, op.getKey());
+    OpFoldResult batch = kSizes[0];
+    OpFoldResult m = getSizes(b, loc, w)[1];
+    OpFoldResult runLen = runs == 1 ? kSizes[2]
+                                    : OpFoldResult(b.getIndexAttr(
+                                          *getConstantIntValue(kSizes[2]) / runs));
+    int64_t heads1 = kvHeads * runs * group;
+    OpFoldResult one = b.getIndexAttr(1);
+    // Keys and values as phase 1's [B, Hkv S, Nk / S, D] (a reshape).
+    SmallVector<OpFoldResult> kvShape = {batch, b.getIndexAttr(kvHeads * runs),
+                                         runLen, b.getIndexAttr(d)};
+    Value k1 = reshape(op.getKey(), kvShape);
+    Value v1 = reshape(op.getValue(), kvShape);
+    // Phase 1's queries: W[g r + t] for head (g S + s) r + t.
+    Value wq = projectionByHead(w, batch, m, runs);
+    // bias[b, (g S + s) r + t, 0, n] = -|c k[b, g, s Nk/S + n]|^2 / 2.
+    Value bias1 = reshape(keyBias(batch, runLen),
+                          {batch, b.getIndexAttr(heads1), one, runLen});
+
+    SmallVector<OpFoldResult> o1Sizes = {batch, b.getIndexAttr(heads1), m,
+                                         b.getIndexAttr(d)};
+    auto [o1, lse1] = sdpa(wq, k1, v1, emptyTensor(b, loc, o1Sizes, elt),
+                           bias1, /*withLse=*/true);
+    Value wk = wq;
+    if (runs > 1) {
+      std::tie(o1, lse1) = mergeRuns(o1, lse1, batch, m);
+      wk = projectionByHead(w, batch, m, 1);
+    }
+    Value bias2 = reshape(lse1, {batch, b.getIndexAttr(heads), one, m});
+    Value result =
+        sdpa(op.getQuery(), wk, o1, op.getInit(), bias2, /*withLse=*/false)
+            .first;
+    op.getResult().replaceAllUsesWith(result);
+    op.erase();
+  }
+
+private:
+  /// An attn.sdpa with a bias and scale D^(-1/4); returns (o, lse or null).
+  std::pair<Value, Value> sdpa(Value q, Value k, Value v, Value init,
+                               Value bias, bool withLse) {
+    Type lseType;
+    if (withLse)
+      lseType = RankedTensorType::get(
+          cast<RankedTensorType>(q.getType()).getShape().take_front(3),
+          b.getF32Type());
+    auto op = SdpaOp::create(
+        b, loc, init.getType(), lseType, q, k, v, init, /*mask=*/Value(), bias,
+        /*memory_key=*/Value(), /*memory_value=*/Value(),
+        /*query_positions=*/Value(), /*key_positions=*/Value(),
+        /*span=*/Value(), /*query_segments=*/Value(), /*key_segments=*/Value(),
+        /*kv_num_blocks=*/Value(), /*kv_indices=*/Value(),
+        /*full_kv_num_blocks=*/Value(), /*full_kv_indices=*/Value(),
+        /*pattern=*/PatternAttrInterface(), b.getF32FloatAttr(scale),
+        /*ramp=*/FloatAttr(), /*max_span=*/FloatAttr(),
+        /*block_size=*/DenseI64ArrayAttr());
+    return {op.getResult(), withLse ? op.getLse() : Value()};
+  }
+
+  OpFoldResult mul(OpFoldResult x, OpFoldResult y) {
+    return attn::detail::mulSizes(b, loc, x, y);
+  }
+
+  /// The row-major reshape of `t` to `shape` (same element count): collapsed
+  /// to one dim, then expanded.
+  Value reshape(Value t, ArrayRef<OpFoldResult> shape) {
+    auto type = cast<RankedTensorType>(t.getType());
+    if (type.getRank() != 1) {
+      ReassociationIndices all;
+      for (int64_t i = 0; i < type.getRank(); ++i)
+        all.push_back(i);
+      t = tensor::CollapseShapeOp::create(b, loc, t,
+                                          ArrayRef<ReassociationIndices>{all});
+    }
+    if (shape.size() == 1)
+      return t;
+    SmallVector<int64_t> staticShape;
+    ReassociationIndices all;
+    for (auto [i, size] : llvm::enumerate(shape)) {
+      staticShape.push_back(
+          getConstantIntValue(size).value_or(ShapedType::kDynamic));
+      all.push_back(i);
+    }
+    return tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get(staticShape, type.getElementType()), t,
+        ArrayRef<ReassociationIndices>{all}, shape);
+  }
+
+  // The general-path kernels below have at most three parallel loop dims,
+  // the longest innermost: attn-gpu-tile-loops splits the innermost one over
+  // a block's threads and gpu-map-parallel-loops puts three dims on the grid
+  // (any further one would become a loop inside the block).
+
+  /// W [Hw, m, D] repeated to [B, Hkv S' r, m, D] (S' = `numRuns`) in q's
+  /// element type: head (g S' + s) r + t reads W[g r + t] (W[0] when
+  /// Hw = 1).
+  Value projectionByHead(Value w, OpFoldResult batch, OpFoldResult m,
+                         int64_t numRuns) {
+    bool shared = cast<RankedTensorType>(w.getType()).getDimSize(0) == 1;
+    OpFoldResult md = mul(m, b.getIndexAttr(d));
+    Value flat = reshape(w, {getSizes(b, loc, w)[0], md});
+    int64_t headsOut = kvHeads * numRuns * group;
+    AffineExpr head = shared ? b.getAffineConstantExpr(0)
+                             : g.d(1).floorDiv(numRuns * group) * group +
+                                   g.d(1) % group;
+    Value init =
+        emptyTensor(b, loc, {batch, b.getIndexAttr(headsOut), md}, elt);
+    Value out = g.generic(ValueRange{flat}, init,
+                          {g.map(3, {head, g.d(2)}), g.dims(3, {0, 1, 2})},
+                          parallelIterators(3),
+                          [&](OpBuilder &nb, Location nl, ValueRange a) {
+                            yieldOne(nb, nl, convertFloat(nb, nl, a[0], elt));
+                          });
+    return reshape(out,
+                   {batch, b.getIndexAttr(headsOut), m, b.getIndexAttr(d)});
+  }
+
+  /// -|c k_n|^2 / 2 in f32 per key row (one thread per row), repeated over
+  /// the r query heads of each KV head: [B Hkv S r Nk/S] flat, in the order
+  /// of phase 1's heads. This kernel took 0.53 to 0.6 ms of a 3 ms call at
+  /// B=2, H=16, N=65536, D=64 on an H200 (0.44 TB/s), in each form tried:
+  /// this one; partial sums over 32-byte pieces with the rows innermost (the
+  /// general path accumulates a reduction in memory, a load and a store per
+  /// element); the D columns as D strided operands of an elementwise op
+  /// (which also exceeds the kernel parameter space at D = 128). A
+  /// coalesced form needs a warp per row (or the norms computed from the K
+  /// tiles that phase 1's kernel loads), which the general path cannot say.
+  Value keyBias(OpFoldResult batch, OpFoldResult runLen) {
+    Type f32 = b.getF32Type();
+    SmallVector<OpFoldResult> kSizes = getSizes(b, loc, op.getKey());
+    OpFoldResult rows = mul(mul(kSizes[0], kSizes[1]), kSizes[2]);
+    Value keys = reshape(op.getKey(), {rows, b.getIndexAttr(d)});
+    double factor = -0.5 * scale * scale;
+    Value norms = g.generic(
+        ValueRange{keys}, filledTensor(b, loc, {rows}, f32, 0.0),
+        {g.dims(2, {0, 1}), g.dims(2, {0})}, g.iterators(2, {1}),
+        [&](OpBuilder &nb, Location nl, ValueRange a) {
+          Value x = convertFloat(nb, nl, a[0], f32);
+          Value sq = arith::MulFOp::create(nb, nl, x, x);
+          Value term =
+              arith::MulFOp::create(nb, nl, sq, g.f32Const(nb, nl, factor));
+          yieldOne(nb, nl, arith::AddFOp::create(nb, nl, a[1], term));
+        });
+    if (group == 1)
+      return norms;
+    // [B Hkv S, Nk/S] -> [B Hkv S, r, Nk/S].
+    OpFoldResult outer = mul(batch, b.getIndexAttr(kvHeads * runs));
+    Value runsOf = reshape(norms, {outer, runLen});
+    Value repeated = g.generic(
+        ValueRange{runsOf},
+        emptyTensor(b, loc, {outer, b.getIndexAttr(group), runLen}, f32),
+        {g.dims(3, {0, 2}), g.dims(3, {0, 1, 2})}, parallelIterators(3),
+        [&](OpBuilder &nb, Location nl, ValueRange a) {
+          yieldOne(nb, nl, a[0]);
+        });
+    return reshape(repeated, {mul(outer, mul(b.getIndexAttr(group), runLen))});
+  }
+
+  /// Merges phase 1's S runs (o [B, Hkv S r, m, Dv] in elt, lse
+  /// [B, Hkv S r, m] f32) by log-sum-exp into ([B, H, m, Dv] in elt,
+  /// [B, H, m] f32): LSE = log sum_s exp(lse_s), o = sum_s exp(lse_s - LSE)
+  /// o_s (0 and -inf when every lse_s is -inf). Viewed as [B Hkv, S, r m Dv]
+  /// and [B Hkv, S, r m].
+  std::pair<Value, Value> mergeRuns(Value o, Value lse, OpFoldResult batch,
+                                    OpFoldResult m) {
+    Type f32 = b.getF32Type();
+    OpFoldResult outer = mul(batch, b.getIndexAttr(kvHeads)),
+                 s = b.getIndexAttr(runs), rm = mul(b.getIndexAttr(group), m),
+                 rmd = mul(rm, b.getIndexAttr(d));
+    Value o3 = reshape(o, {outer, s, rmd});
+    Value lse3 = reshape(lse, {outer, s, rm});
+    double negInf = -std::numeric_limits<double>::infinity();
+    // Loops (x, y, s): the largest lse_s, then sum_s exp(lse_s - shift).
+    AffineMap lseIn = g.dims(3, {0, 2, 1}), row = g.dims(3, {0, 1});
+    Value max = g.generic(ValueRange{lse3},
+                          filledTensor(b, loc, {outer, rm}, f32, negInf),
+                          {lseIn, row}, g.iterators(3, {2}),
+                          [&](OpBuilder &nb, Location nl, ValueRange a) {
+                            yieldOne(nb, nl,
+                                     arith::MaximumFOp::create(nb, nl, a[1], a[0]));
+                          });
+    Value sum = g.generic(
+        ValueRange{lse3, max}, filledTensor(b, loc, {outer, rm}, f32, 0.0),
+        {lseIn, row, row}, g.iterators(3, {2}),
+        [&](OpBuilder &nb, Location nl, ValueRange a) {
+          Value e = math::ExpOp::create(
+              nb, nl,
+              arith::SubFOp::create(nb, nl, a[0], softmaxShift(nb, nl, a[1])));
+          yieldOne(nb, nl, arith::AddFOp::create(nb, nl, a[2], e));
+        });
+    AffineMap id2 = g.dims(2, {0, 1});
+    Value total = g.generic(
+        ValueRange{max, sum}, emptyTensor(b, loc, {outer, rm}, f32),
+        {id2, id2, id2}, parallelIterators(2),
+        [&](OpBuilder &nb, Location nl, ValueRange a) {
+          Value log = math::LogOp::create(nb, nl, a[1]);
+          yieldOne(nb, nl,
+                   arith::AddFOp::create(nb, nl, softmaxShift(nb, nl, a[0]), log));
+        });
+    // Loops (x, y, s) over [B Hkv, r m Dv]: o = sum_s w_s o_s in f32, then
+    // elt; the lse of element y is at y / Dv.
+    AffineExpr rowOf = g.d(1).floorDiv(d);
+    Value merged = g.generic(
+        ValueRange{o3, lse3, total},
+        filledTensor(b, loc, {outer, rmd}, f32, 0.0),
+        {g.dims(3, {0, 2, 1}), g.map(3, {g.d(0), g.d(2), rowOf}),
+         g.map(3, {g.d(0), rowOf}), g.dims(3, {0, 1})},
+        g.iterators(3, {2}), [&](OpBuilder &nb, Location nl, ValueRange a) {
+          Value ninf = arith::ConstantOp::create(
+              nb, nl, nb.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
+          Value empty = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ,
+                                              a[2], ninf);
+          Value weight = math::ExpOp::create(
+              nb, nl, arith::SubFOp::create(nb, nl, a[1], a[2]));
+          weight = arith::SelectOp::create(nb, nl, empty,
+                                           g.f32Const(nb, nl, 0.0), weight);
+          Value x = convertFloat(nb, nl, a[0], f32);
+          Value prod = arith::MulFOp::create(nb, nl, weight, x);
+          yieldOne(nb, nl, arith::AddFOp::create(nb, nl, a[3], prod));
+        });
+    Value narrow = g.generic(
+        ValueRange{merged}, emptyTensor(b, loc, {outer, rmd}, elt),
+        {id2, id2}, parallelIterators(2),
+        [&](OpBuilder &nb, Location nl, ValueRange a) {
+          yieldOne(nb, nl, convertFloat(nb, nl, a[0], elt));
+        });
+    OpFoldResult h = b.getIndexAttr(heads);
+    return {reshape(narrow, {batch, h, m, b.getIndexAttr(d)}),
+            reshape(total, {batch, h, m})};
+  }
+
+  OpBuilder &b;
+  Location loc;
+  GenericBuilder g;
+  KernelizedOp op;
+  int64_t runs;
+  Type elt;
+  int64_t heads, kvHeads, group, d;
+  double scale;
+};
+
+struct GpuKernelizedAsSdpaPass
+    : PassWrapper<GpuKernelizedAsSdpaPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(GpuKernelizedAsSdpaPass)
+
+  GpuKernelizedAsSdpaPass() = default;
+  GpuKernelizedAsSdpaPass(const GpuKernelizedAsSdpaPass &other)
+      : PassWrapper(other) {}
+  explicit GpuKernelizedAsSdpaPass(int64_t splits) { kvSplits = splits; }
+
+  StringRef getArgument() const final { return "attn-gpu-kernelized-as-sdpa"; }
+  StringRef getDescription() const final {
+    return "Rewrite non-causal favor_plus attn.kernelized (bf16 / f16, D 64 "
+           "or 128) as two attn.sdpa ops that the Hopper core takes";
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<arith::ArithDialect, linalg::LinalgDialect,
+                    math::MathDialect, tensor::TensorDialect>();
+  }
+
+  Option<int64_t> kvSplits{
+      *this, "kv-splits",
+      llvm::cl::desc("Key runs of phase 1 (>= 1; must divide a static Nk, "
+                     "else 1); 0 picks one from the static shape"),
+      llvm::cl::init(0)};
+
+  void runOnOperation() override {
+    if (kvSplits < 0) {
+      getOperation().emitError()
+          << "attn-gpu-kernelized-as-sdpa: kv-splits must be >= 0, but got "
+          << kvSplits;
+      return signalPassFailure();
+    }
+    SmallVector<KernelizedOp> ops;
+    getOperation().walk([&](KernelizedOp op) {
+      if (isTaken(op))
+        ops.push_back(op);
+    });
+    for (KernelizedOp op : ops) {
+      OpBuilder b(op);
+      Rewriter(b, op, keyRuns(op, kvSplits)).run();
+    }
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> mlir::attn::createGpuKernelizedAsSdpaPass(int64_t kvSplits) {
+  return std::make_unique<GpuKernelizedAsSdpaPass>(kvSplits);
+}
