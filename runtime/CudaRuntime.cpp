@@ -24,6 +24,7 @@ namespace {
 using attn::runtime::ReusePool;
 using attn::runtime::TensorMapBytes;
 using attn::runtime::TensorMapCache;
+using attn::runtime::TensorMapGeometry;
 
 //===----------------------------------------------------------------------===//
 // The driver API, as far as it is used here
@@ -436,7 +437,9 @@ extern "C" void mgpuLaunchKernel(CUfunction function, intptr_t gridX,
                                  CUstream stream, void **params, void **extra,
                                  size_t /*paramsCount*/) {
   ProfileScope scope(kProfLaunch);
-  if (!ready())
+  // A grid without blocks (no query tiles: Nq = 0) has no work; the driver
+  // would reject it.
+  if (!ready() || gridX <= 0 || gridY <= 0 || gridZ <= 0)
     return;
   if (!function) {
     fail(ATTN_CUDA_DRIVER_ERROR,
@@ -625,30 +628,25 @@ extern "C" void *mgpuTensorMapEncodeTiledMemref(
   const int64_t *fields = static_cast<const int64_t *>(descriptor);
   char *aligned;
   std::memcpy(&aligned, &fields[1], sizeof(aligned));
-  const int64_t *sizes = fields + 3;
-  const int64_t *strides = fields + 3 + rank;
-  // The driver counts dimensions from the innermost one.
-  uint64_t globalDim[5], globalStrides[4];
-  unsigned boxDim[5], elementStrides[5];
-  for (int64_t i = 0; i < rank; ++i) {
-    globalDim[i] = sizes[rank - 1 - i];
-    boxDim[i] = static_cast<unsigned>(boxDims[rank - 1 - i]);
-    elementStrides[i] = 1;
-  }
-  for (int64_t i = 0; i + 1 < rank; ++i)
-    globalStrides[i] = strides[rank - 2 - i] * elementSize;
-  TensorMap map{};
-  if (!ATTN_CALL("mgpuTensorMapEncodeTiledMemref", cuTensorMapEncodeTiled, &map,
-                 int(dataType), unsigned(rank),
-                 aligned + fields[2] * elementSize, globalDim, globalStrides,
-                 boxDim, elementStrides, int(interleave), int(swizzle),
-                 int(l2Promotion), int(oobFill)))
-    return nullptr;
+  TensorMapGeometry geometry(rank, fields + 3, fields + 3 + rank, elementSize,
+                             boxDims);
+  void *address = aligned + fields[2] * elementSize;
   State &s = state();
   std::lock_guard<std::mutex> lock(s.cacheMutex);
   if (!s.tensorMapSlots &&
       !ATTN_CALL("mgpuTensorMapEncodeTiledMemref", cuMemAlloc,
                  &s.tensorMapSlots, kTensorMapSlots * sizeof(TensorMap)))
+    return nullptr;
+  // An empty tensor's map is a stand-in over the slots' buffer (aligned,
+  // never read through it).
+  if (geometry.empty)
+    address = reinterpret_cast<void *>(s.tensorMapSlots);
+  TensorMap map{};
+  if (!ATTN_CALL("mgpuTensorMapEncodeTiledMemref", cuTensorMapEncodeTiled, &map,
+                 int(dataType), unsigned(rank), address, geometry.globalDim,
+                 geometry.globalStrides, geometry.boxDim,
+                 geometry.elementStrides, int(interleave), int(swizzle),
+                 int(l2Promotion), int(oobFill)))
     return nullptr;
   TensorMapCache::Slot slot = s.tensorMaps.lookup(map);
   CUdeviceptr copy = s.tensorMapSlots + slot.index * sizeof(TensorMap);

@@ -9,6 +9,9 @@
 //   modes, so two equal maps are interchangeable and a hit is always right.
 // * ReusePool: handles (streams) given back by their user and handed out
 //   again instead of creating new ones.
+// * TensorMapGeometry: the driver's view (innermost dimension first) of a
+//   memref descriptor's sizes and strides for cuTensorMapEncodeTiled, with a
+//   stand-in for empty tensors, which the driver rejects.
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTN_RUNTIME_HOSTCACHES_H
@@ -119,6 +122,40 @@ public:
 private:
   size_t limit;
   std::vector<Handle> kept;
+};
+
+/// The arguments of cuTensorMapEncodeTiled for a ranked memref (sizes and
+/// element strides outermost first, as in its descriptor) and a box:
+/// dimensions innermost first, byte strides of every dimension but the
+/// innermost. A tensor with a dimension of size 0 (an empty batch of keys or
+/// queries) has no valid map (the driver wants sizes >= 1 and non-zero
+/// strides): `empty` is set and the geometry is that of a stand-in, every
+/// size 1 and every stride 16 bytes, to be encoded over any 16-byte aligned
+/// device buffer. Kernels never read such a map's data (they have no rows
+/// to visit), but a map they are passed must be valid.
+struct TensorMapGeometry {
+  bool empty = false;
+  uint64_t globalDim[5] = {};
+  uint64_t globalStrides[4] = {};
+  unsigned boxDim[5] = {};
+  unsigned elementStrides[5] = {};
+
+  /// `rank` in 1..5.
+  TensorMapGeometry(int64_t rank, const int64_t *sizes,
+                    const int64_t *strides, size_t elementSize,
+                    const int64_t *boxDims) {
+    for (int64_t i = 0; i < rank; ++i)
+      empty |= sizes[i] == 0;
+    for (int64_t i = 0; i < rank; ++i) {
+      globalDim[i] = empty ? 1 : static_cast<uint64_t>(sizes[rank - 1 - i]);
+      boxDim[i] = static_cast<unsigned>(boxDims[rank - 1 - i]);
+      elementStrides[i] = 1;
+    }
+    for (int64_t i = 0; i + 1 < rank; ++i)
+      globalStrides[i] =
+          empty ? 16
+                : static_cast<uint64_t>(strides[rank - 2 - i]) * elementSize;
+  }
 };
 
 } // namespace attn::runtime

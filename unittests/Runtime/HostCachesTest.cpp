@@ -15,6 +15,7 @@ namespace {
 using attn::runtime::ReusePool;
 using attn::runtime::TensorMapBytes;
 using attn::runtime::TensorMapCache;
+using attn::runtime::TensorMapGeometry;
 
 TensorMapBytes makeMap(uint64_t address, uint64_t rows) {
   TensorMapBytes map{};
@@ -103,6 +104,47 @@ TEST(ReusePool, HandsBackWhatWasGivenUpToItsLimit) {
   std::set<int *> taken = {pool.take(), pool.take()};
   EXPECT_EQ(taken, (std::set<int *>{&a, &b}));
   EXPECT_EQ(pool.take(), nullptr);
+}
+
+TEST(TensorMapGeometry, InnermostFirstWithByteStrides) {
+  // A [2, 16, 1000, 128] bf16 tensor, rows of 128, box [1, 1, 64, 64].
+  const int64_t sizes[] = {2, 16, 1000, 128};
+  const int64_t strides[] = {16 * 1000 * 128, 1000 * 128, 128, 1};
+  const int64_t box[] = {1, 1, 64, 64};
+  TensorMapGeometry g(4, sizes, strides, 2, box);
+  EXPECT_FALSE(g.empty);
+  EXPECT_EQ(g.globalDim[0], 128u);
+  EXPECT_EQ(g.globalDim[1], 1000u);
+  EXPECT_EQ(g.globalDim[2], 16u);
+  EXPECT_EQ(g.globalDim[3], 2u);
+  EXPECT_EQ(g.globalStrides[0], 128u * 2);
+  EXPECT_EQ(g.globalStrides[1], 1000u * 128 * 2);
+  EXPECT_EQ(g.globalStrides[2], 16u * 1000 * 128 * 2);
+  EXPECT_EQ(g.boxDim[0], 64u);
+  EXPECT_EQ(g.boxDim[1], 64u);
+  EXPECT_EQ(g.boxDim[3], 1u);
+  for (unsigned s : g.elementStrides)
+    if (s)
+      EXPECT_EQ(s, 1u);
+}
+
+TEST(TensorMapGeometry, EmptyTensorGetsAValidStandIn) {
+  // No keys: [1, 2, 0, 64] with the strides a descriptor of it has (zeros
+  // above the empty dim), which the driver would reject.
+  const int64_t sizes[] = {1, 2, 0, 64};
+  const int64_t strides[] = {0, 0, 64, 1};
+  const int64_t box[] = {1, 1, 64, 64};
+  TensorMapGeometry g(4, sizes, strides, 2, box);
+  EXPECT_TRUE(g.empty);
+  for (int i = 0; i < 4; ++i)
+    EXPECT_EQ(g.globalDim[i], 1u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(g.globalStrides[i] % 16, 0u);
+    EXPECT_GT(g.globalStrides[i], 0u);
+  }
+  // The box is kept: the kernel's loads keep their shape.
+  EXPECT_EQ(g.boxDim[0], 64u);
+  EXPECT_EQ(g.boxDim[1], 64u);
 }
 
 } // namespace

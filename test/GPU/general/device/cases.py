@@ -66,6 +66,20 @@ def sdpa_case(dtype, pattern, operands=False):
     return ir, make
 
 
+def sdpa_cross_case(dtype):
+    """attn.sdpa, dense, with Nq = N and Nk = N // 2 (two dynamic lengths): at N = 1 there are
+    no keys, so the core runs over an empty key tensor (o = 0)."""
+    qdims, kdims = [1, H, None, D], [1, H, None, D]
+    ir = sdpa_func((qdims, dtype), (kdims, dtype), (kdims, dtype))
+
+    def make(rng, n):
+        q = as_dtype(rng.standard_normal((1, H, n, D)), dtype)
+        k, v = (as_dtype(rng.standard_normal((1, H, n // 2, D)), dtype) for _ in range(2))
+        inputs = {"q": q, "k": k, "v": v, "o": _poisoned(q.shape, dtype)}
+        return inputs, ref.sdpa(q, k, v, pattern=ref.Dense())
+    return ir, make
+
+
 # s - 0.05 (h + 1) (i - j): the score_mod body that bench/gpu/build_core.sh uses too.
 with open(os.path.join(REPO, "bench", "gpu", "score_mod_body.mlir.txt")) as _f:
     SCORE_MOD = _f.read().rstrip("\n")
@@ -235,6 +249,7 @@ def cases():
         out += [
             (f"sdpa_dense_{dt}", dt, sdpa_case(dt, None), _lengths()),
             (f"sdpa_causal_{dt}", dt, sdpa_case(dt, Causal()), _lengths()),
+            (f"sdpa_cross_{dt}", dt, sdpa_cross_case(dt), _lengths()),
             (f"sdpa_window_mask_bias_{dt}", dt, sdpa_case(dt, Window(128, 0), True),
              _lengths()),
             (f"sdpa_operands_lse_{dt}", dt, sdpa_operands_case(dt), _lengths()),

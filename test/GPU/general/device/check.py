@@ -10,7 +10,7 @@ With --attn-run, each case runs as `attn-run --target=cuda` on its spec (ARTIFAC
 call: attn-run is $ATTN_RUN (bench/gpu/stage_attn_run.sh stages one for a machine without LLVM).
 
 Usage: python3 check.py ARTIFACTS [OUT_PREFIX] [--seed N] [--only NAME,...] [--max-n N]
-                        [--attn-run] [--jobs J]
+                        [--lengths N,...] [--attn-run] [--jobs J]
 
 --jobs runs J cases at a time, each with its own generator (seeded from the seed and its index).
 """
@@ -77,6 +77,8 @@ def main():
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--only", default="")
     parser.add_argument("--max-n", type=int, default=None, help="skip longer lengths")
+    parser.add_argument("--lengths", default="",
+                        help="comma-separated lengths instead of each case's (0 allowed)")
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--attn-run", action="store_true",
                         help="run each spec with attn-run --target=cuda instead of its artifact")
@@ -95,6 +97,8 @@ def main():
             art = attn_run_case(directory, name) if args.attn_run else load(directory)
         except Exception as err:  # noqa: BLE001 - reported in the table
             return [{"case": name, "dtype": dtype, "n": None, "status": f"load failed: {err}"}]
+        if args.lengths:
+            lengths = [int(n) for n in args.lengths.split(",")]
         lengths = [n for n in lengths if args.max_n is None or n <= args.max_n]
         return check_case(art, name, dtype, make, lengths, rng)
 
