@@ -15,6 +15,7 @@ arguments, written on the device. See docs/GPU.md, sections "Artifacts" and "Dev
 """
 
 import ctypes
+import functools
 import json
 import os
 
@@ -50,6 +51,12 @@ def _to_numpy(value):
 
 # The torch dtype names of the same element types (bf16 travels as uint16 bits in numpy).
 _TORCH = {k: "bfloat16" if k == "bf16" else np.dtype(v).name for k, v in _NUMPY.items()}
+# The manifest's names of torch's and numpy's element types.
+_TORCH_NAMES = {v: k for k, v in _TORCH.items()}
+_NUMPY_NAMES = {np.dtype(v): k for k, v in _NUMPY.items()}
+# Device-ABI descriptors kept per entry, by the arguments' addresses and shapes (a loop that
+# calls with the same tensors builds none); the cache starts over past this many.
+_DESCRIPTOR_CACHE_SIZE = 64
 
 
 class _DeviceArray:
@@ -65,16 +72,14 @@ def _device_array(value, where):
     raises ArtifactError for anything else (host arrays included)."""
     module = type(value).__module__.split(".")[0]
     if module == "torch" and getattr(value, "is_cuda", False):
-        names = {v: k for k, v in _TORCH.items()}
-        dtype = names.get(str(value.dtype).replace("torch.", ""))
+        dtype = _TORCH_NAMES.get(str(value.dtype).replace("torch.", ""))
         if not value.is_contiguous():
             raise ArtifactError(f"{where}: a device-ABI argument must be contiguous "
                                 f"(call .contiguous())")
         device = value.device.index or 0
         pointer, shape = value.data_ptr(), value.shape
     elif module == "cupy":
-        names = {np.dtype(v): k for k, v in _NUMPY.items()}
-        dtype = names.get(value.dtype)
+        dtype = _NUMPY_NAMES.get(value.dtype)
         if not value.flags.c_contiguous:
             raise ArtifactError(f"{where}: a device-ABI argument must be C-contiguous")
         device = value.device.id
@@ -105,8 +110,10 @@ def _synchronize(values):
             cupy.cuda.get_current_stream().synchronize()
 
 
+@functools.lru_cache(maxsize=None)
 def _descriptor_type(rank):
-    """The ctypes struct of a ranked memref descriptor."""
+    """The ctypes struct of a ranked memref descriptor, one class per rank (making a ctypes
+    Structure class costs about 20 us: per call, that was most of a small call's host time)."""
     fields = [("allocated", ctypes.c_void_p), ("aligned", ctypes.c_void_p),
               ("offset", ctypes.c_int64)]
     if rank:
@@ -125,6 +132,7 @@ class Entry:
         self._function = getattr(artifact.library, spec["symbol"])
         self._function.restype = None
         self._result_types = [_descriptor_type(len(r["shape"])) for r in self.results]
+        self._descriptors = {}
         if len(self.results) > 1:
             self._result_struct = type(
                 "Results", (ctypes.Structure,),
@@ -179,23 +187,33 @@ class Entry:
     @staticmethod
     def _describe_device(array):
         rank = len(array.shape)
-        descriptor = _descriptor_type(rank)()
-        descriptor.allocated = descriptor.aligned = array.pointer
-        descriptor.offset = 0
-        stride = 1
-        for d in reversed(range(rank)):
-            descriptor.sizes[d] = array.shape[d]
-            descriptor.strides[d] = stride
-            stride *= array.shape[d]
-        return descriptor
+        strides = [1] * rank
+        for d in reversed(range(rank - 1)):
+            strides[d] = strides[d + 1] * array.shape[d + 1]
+        if not rank:
+            return _descriptor_type(0)(array.pointer, array.pointer, 0)
+        vector = ctypes.c_int64 * rank
+        return _descriptor_type(rank)(array.pointer, array.pointer, 0, vector(*array.shape),
+                                      vector(*strides))
+
+    def _device_pointers(self, arrays):
+        """The byref pointers of the arrays' descriptors, built once per (addresses, shapes)."""
+        key = tuple((a.pointer, a.shape) for a in arrays)
+        pointers = self._descriptors.get(key)
+        if pointers is None:
+            if len(self._descriptors) >= _DESCRIPTOR_CACHE_SIZE:
+                self._descriptors.clear()
+            # byref keeps its descriptor alive.
+            pointers = [ctypes.byref(self._describe_device(a)) for a in arrays]
+            self._descriptors[key] = pointers
+        return pointers
 
     def _call_device(self, values):
         """The device ABI: the arrays' device pointers go in; each result is the argument
         whose buffer it is (the outs operand, written on the device)."""
         arrays = [self._convert_device(s, v) for s, v in zip(self.args, values)]
         _synchronize(values)
-        descriptors = [self._describe_device(a) for a in arrays]
-        outs = self._invoke([ctypes.byref(d) for d in descriptors])
+        outs = self._invoke(self._device_pointers(arrays))
         error = self.artifact.cuda_error()
         if error:
             raise ArtifactError(f"@{self.name}: {error}")

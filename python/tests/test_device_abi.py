@@ -68,3 +68,40 @@ def test_device_descriptor_is_row_major():
     assert descriptor.allocated == descriptor.aligned == 4096 and descriptor.offset == 0
     assert list(descriptor.sizes) == [2, 3, 5, 4]
     assert list(descriptor.strides) == [60, 20, 4, 1]
+
+
+def test_device_descriptor_of_rank_0_and_1():
+    scalar = Entry._describe_device(_DeviceArray(None, 512, (), "f32"))
+    assert scalar.aligned == 512 and scalar.offset == 0
+    vector = Entry._describe_device(_DeviceArray(None, 768, (7,), "f32"))
+    assert list(vector.sizes) == [7] and list(vector.strides) == [1]
+
+
+def test_device_descriptors_follow_each_call():
+    """The descriptors a call passes are those of its own arrays, whichever were seen before:
+    kept ones for repeated (address, shape) lists, new ones otherwise, also after the cache
+    starts over."""
+    import ctypes
+    from attn_mlir import artifact
+
+    entry = Entry.__new__(Entry)
+    entry.name, entry._descriptors = "main", {}
+    rank4 = artifact._descriptor_type(4)
+    seen = []
+
+    def capture(arrays):
+        for pointer in entry._device_pointers(arrays):
+            descriptor = ctypes.cast(pointer, ctypes.POINTER(rank4)).contents
+            seen.append((descriptor.aligned, tuple(descriptor.sizes), tuple(descriptor.strides)))
+
+    calls = [[_DeviceArray(None, 4096 * (1 + i + a), (1, 2, n, 8), "f32") for a in range(3)]
+             for i, n in enumerate([5, 9, 5] +
+                                  list(range(10, 10 + 2 * artifact._DESCRIPTOR_CACHE_SIZE)))]
+    # The same addresses at another length must not reuse the first call's descriptors.
+    calls.append([_DeviceArray(None, a.pointer, (1, 2, 6, 8), "f32") for a in calls[0]])
+    for arrays in calls + calls[:3]:
+        seen.clear()
+        capture(arrays)
+        assert seen == [(a.pointer, a.shape, (2 * a.shape[2] * 8, a.shape[2] * 8, 8, 1))
+                        for a in arrays]
+    assert len(entry._descriptors) <= artifact._DESCRIPTOR_CACHE_SIZE
