@@ -120,7 +120,7 @@ int main(void) {
   // CHECK: llvm.func @lowrank
   // CHECK-NOT: linalg.
   // CHECK-NOT: tensor.
-  // CHECK: llvm.intr.fmuladd
+  // CHECK: llvm.intr.maximum
   mlirModuleDestroy(module);
 
   // A bad option: failure, and the message through the diagnostic handler.

@@ -99,11 +99,17 @@ Value PkmFuser::build() {
         });
   };
   Value sk1 = transposed(op.getSubkeys1()), sk2 = transposed(op.getSubkeys2());
+  Value sizeN = toIndexValue(b, loc, qs[2]);
+  Value step = cIndex(b, loc, chunk);
+  Value numChunks = arith::CeilDivUIOp::create(b, loc, sizeN, step);
+  auto forall = scf::ForallOp::create(
+      b, loc, ArrayRef<OpFoldResult>{qs[0], qs[1], numChunks}, ValueRange{init},
+      std::nullopt);
   OpBuilder::InsertionGuard guard(b);
-  RowChunks chunks =
-      forEachRowChunk(b, loc, qs[0], qs[1], qs[2], init, chunk);
-  scf::ForallOp forall = chunks.forall;
-  Value bi = chunks.batch, hi = chunks.head, t0 = chunks.t0, rows = chunks.rows;
+  b.setInsertionPointToStart(forall.getBody());
+  Value bi = forall.getInductionVars()[0], hi = forall.getInductionVars()[1];
+  Value t0 = arith::MulIOp::create(b, loc, forall.getInductionVars()[2], step);
+  Value rows = chunkRows(b, loc, t0, sizeN, chunk);
   Value qc = attn::detail::toF32(b, loc, rows4d(b, loc, q, bi, hi, t0, rows));
   auto subkeys = [&](Value sk) -> Value {
     return tensor::ExtractSliceOp::create(
@@ -163,7 +169,12 @@ Value PkmFuser::build() {
                        return {outputRow(weights, keys, i, iter[0])};
                      })
                 .getResult(0);
-  insertRows4d(b, loc, forall, o, bi, hi, t0, rows);
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(
+      b, loc, o, forall.getRegionIterArgs()[0],
+      ArrayRef<OpFoldResult>{bi, hi, t0, zero},
+      ArrayRef<OpFoldResult>{one, one, rows, b.getIndexAttr(dv)},
+      ArrayRef<OpFoldResult>{one, one, one, one});
   return forall.getResult(0);
 }
 

@@ -75,36 +75,6 @@ Value fuse::rows4d(OpBuilder &b, Location loc, Value t, Value i0, Value i1,
                                         strides);
 }
 
-RowChunks fuse::forEachRowChunk(OpBuilder &b, Location loc,
-                                OpFoldResult batches, OpFoldResult heads,
-                                OpFoldResult size, Value init, int64_t chunk) {
-  Value sizeN = toIndexValue(b, loc, size);
-  Value step = cIndex(b, loc, chunk);
-  Value numChunks = arith::CeilDivUIOp::create(b, loc, sizeN, step);
-  auto forall = scf::ForallOp::create(
-      b, loc, ArrayRef<OpFoldResult>{batches, heads, numChunks},
-      ValueRange{init}, std::nullopt);
-  b.setInsertionPointToStart(forall.getBody());
-  Value t0 = arith::MulIOp::create(b, loc, forall.getInductionVars()[2], step);
-  return {forall, forall.getInductionVars()[0], forall.getInductionVars()[1],
-          t0, chunkRows(b, loc, t0, sizeN, chunk)};
-}
-
-void fuse::insertRows4d(OpBuilder &b, Location loc, scf::ForallOp forall,
-                        Value tile, Value i0, Value i1, OpFoldResult row0,
-                        OpFoldResult rows) {
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(forall.getTerminator().getBody());
-  OpFoldResult one = b.getIndexAttr(1), zero = b.getIndexAttr(0);
-  OpFoldResult cols =
-      b.getIndexAttr(cast<RankedTensorType>(tile.getType()).getDimSize(1));
-  tensor::ParallelInsertSliceOp::create(
-      b, loc, tile, forall.getRegionIterArgs()[0],
-      ArrayRef<OpFoldResult>{i0, i1, row0, zero},
-      ArrayRef<OpFoldResult>{one, one, rows, cols},
-      ArrayRef<OpFoldResult>{one, one, one, one});
-}
-
 Value fuse::slice2d(OpBuilder &b, Location loc, Value t, OpFoldResult row0,
                     OpFoldResult rows, OpFoldResult col0, OpFoldResult cols) {
   SmallVector<OpFoldResult> sizes = getSizes(b, loc, t);

@@ -44,24 +44,6 @@ Value chunkRows(OpBuilder &b, Location loc, Value start, Value size,
 Value rows4d(OpBuilder &b, Location loc, Value t, Value i0, Value i1,
              OpFoldResult row0, OpFoldResult rows);
 
-/// An scf.forall over (batch, head, chunk of `chunk` rows) for sizes
-/// (B, H, N) with `init` as its shared output; `b` is left at the start of
-/// its body (the caller restores it). `t0` is the chunk's first row and
-/// `rows` its row count.
-struct RowChunks {
-  scf::ForallOp forall;
-  Value batch, head, t0, rows;
-};
-RowChunks forEachRowChunk(OpBuilder &b, Location loc, OpFoldResult batches,
-                          OpFoldResult heads, OpFoldResult size, Value init,
-                          int64_t chunk);
-
-/// In the terminator of `forall`: writes the 2-D `tile` [rows, C] into its
-/// first shared output, a rank-4 tensor, at [i0, i1, row0, 0] (the
-/// counterpart of rows4d).
-void insertRows4d(OpBuilder &b, Location loc, scf::ForallOp forall, Value tile,
-                  Value i0, Value i1, OpFoldResult row0, OpFoldResult rows);
-
 /// `t[row0 : row0 + rows, col0 : col0 + cols]` of a 2-D tensor (`cols` null:
 /// every column from col0 on).
 Value slice2d(OpBuilder &b, Location loc, Value t, OpFoldResult row0,
