@@ -66,20 +66,30 @@ func.func @lowrank(%q: tensor<1x2x?x8xf32>, %k: tensor<1x2x?x8xf32>, %e: tensor<
   return %r : tensor<1x2x?x8xf32>
 }
 
-// Product keys: per (b, h, chunk) the sub-key scores of the chunk [?, n], k selection passes
-// of two row reductions each, the k x k candidates of the chunk only.
+// Product keys: the sub-keys transposed once; per (b, h, chunk) the sub-key scores of the
+// chunk [?, n] (contractions), the maxima of the k column groups (a lower bound of the k-th
+// score), then per query row scalar loops: one pass over each score row into a sorted list
+// of k (an insertion only for an entry that beats the k-th: scf.if, then scf.while moving
+// entries down), the candidates walked row by row (nested scf.while), the weights and keys
+// into [?, k] tiles; then per row the value rows gathered as vectors. No k^2 candidate
+// tensor.
 // CHECK-LABEL: func.func @pkm
+// CHECK: -> tensor<2x4x32xf32>
 // CHECK: scf.forall (%{{.*}}, %{{.*}}) in (2, %{{.*}})
-// CHECK: tensor<?x32xf32>
-// CHECK: scf.for {{.*}} -> (tensor<4x?xf32>, tensor<4x?xf32>)
-// The best score after the previous pick, then the smallest key reaching it (a maximum of
-// negated keys); both maxima as compare and select.
-// CHECK: arith.cmpf ogt
-// CHECK: arith.select
-// CHECK: arith.negf
-// CHECK: arith.cmpf ogt
-// CHECK: tensor<?x4x4xf32>
-// CHECK: tensor.collapse_shape {{.*}} into tensor<?x16xf32>
+// CHECK: -> tensor<?x32xf32>
+// CHECK: iterator_types = ["parallel", "reduction", "parallel"]{{.*}}tensor<?x8x4xf32>{{.*}}tensor<?x4xf32>
+// CHECK: scf.for {{.*}} -> (tensor<12xf32>, tensor<12xi64>, tensor<?x4xf32>, tensor<?x4xi64>)
+// CHECK: scf.for {{.*}} to %c32 {{.*}} -> (tensor<12xf32>, tensor<12xi64>, index, f32, i64)
+// CHECK: scf.if
+// CHECK: scf.while
+// CHECK: scf.while
+// CHECK: scf.while
+// CHECK: math.exp
+// CHECK: scf.for
+// CHECK: vector.transfer_read {{.*}} : tensor<1024x6xf32>, vector<16xf32>
+// CHECK: vector.fma
+// CHECK: vector.transfer_write
+// CHECK-NOT: tensor<?x16xf32>
 // CHECK-NOT: tensor<1x2x?x1024xf32>
 func.func @pkm(%q: tensor<1x2x?x8xf32>, %s1: tensor<2x32x4xf32>, %s2: tensor<2x32x4xf32>,
                %vals: tensor<1024x6xf32>, %o: tensor<1x2x?x6xf32>) -> tensor<1x2x?x6xf32> {

@@ -4,24 +4,27 @@
 // scf.forall iteration, all in f32:
 //
 //   S1 = Q1 K1^T, S2 = Q2 K2^T              [T, n] contractions
-//   top k of each row of S1 and of S2, by k selection passes: pass t keeps,
-//     per row, the best entry ordered after the one pass t - 1 kept, in the
-//     order (larger score, then smaller key): a row maximum over the
-//     entries after it, then the smallest key among those that reach it
-//     (two vectorized row reductions over the tile, both select-maxima:
-//     NaN scores are passed over);
-//   the k x k candidates (score s1 + s2, key x n + y), their top k by the
-//     same passes;
-//   o = sum_t w_t values[key_t] / sum_t w_t, w_t = exp(score_t - score_0).
+//   per query row (an scf.for):
+//     the top k of its S1 row and of its S2 row, each by one scalar pass
+//       into a sorted list of k (FusePkmSelect.h: n compares, an insertion
+//       only for an entry that beats the k-th);
+//     the top k of the candidates s1_a + s2_c (key x_a n + y_c), walking the
+//       two sorted lists row by row, each walk stopping at the first sum
+//       below the k-th;
+//     o = sum_t w_t values[key_t] / sum_t w_t, w_t = exp(score_t - score_0):
+//       the k value rows gathered as vectors of 16 lanes, accumulated in
+//       registers over blocks of at most 256 columns.
 //
-// Keys travel as f32 (exact: n * n <= 2^24 is required); a key that no entry
-// reaches (only when NaN scores break the order, docs/Semantics.md §1 leaves
-// the result unspecified) reads row 0. Memory O(T (n + k^2)) per iteration.
+// Only the set entries of a list are read: when NaN scores leave a list
+// short (docs/Semantics.md §1 leaves that result unspecified) the output
+// row is 0 / 0. Memory per iteration: the [T, n] scores, the lists (k
+// entries each) and the [T, Dv] output tile.
 //
-// Taken: static Dk, n, top_k with n * n <= 2^24.
+// Taken: static Dk, n, Dv, top_k.
 //
 //===----------------------------------------------------------------------===//
 #include "DecomposeUtils.h"
+#include "FusePkmSelect.h"
 #include "FuseVariants.h"
 
 #include "attn/Dialect/Attn/Transforms/BuildUtils.h"
@@ -29,9 +32,9 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <algorithm>
-#include <limits>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -41,26 +44,24 @@ namespace {
 class PkmFuser {
 public:
   PkmFuser(OpBuilder &b, PkmOp op, int64_t chunk)
-      : b(b), loc(op.getLoc()), op(op), chunk(chunk), g{b, op.getLoc()} {}
+      : b(b), loc(op.getLoc()), op(op), chunk(chunk) {}
   bool accepts();
   Value build();
 
 private:
-  /// The top `topK` of every row of `scores` [rows, w], ordered by (larger
-  /// score, smaller key); keys are `keys` [rows, w] (f32) or, when null, the
-  /// column. Returns (scores, keys), each [topK, rows].
-  std::pair<Value, Value> topRows(Value scores, Value keys, Value rows);
-  /// The k x k candidates of the rows whose sub-key top k are `top1S`,
-  /// `top1X`, `top2S`, `top2X` ([k, rows] each), their top k, and the output
-  /// rows written into `dest` [rows, Dv].
-  Value outputRows(Value top1S, Value top1X, Value top2S, Value top2X,
-                   Value rows, Value dest);
+  /// Row `row` of `weights` [rows, k] (f32) and `keys` [rows, k] (i64)
+  /// from the top k `best`: exp(s_t - s_0) and the key, or (0, 0) past the
+  /// list's count. Returns the two tiles.
+  std::pair<Value, Value> storeBest(const TopList &best, Value row,
+                                    Value weights, Value keys);
+  /// Row `row` of `dest` [rows, Dv] (the output element type):
+  /// sum_t w_t values[key_t] / sum_t w_t.
+  Value outputRow(Value weights, Value keys, Value row, Value dest);
 
   OpBuilder &b;
   Location loc;
   PkmOp op;
   int64_t chunk;
-  GenericBuilder g;
   int64_t dk = 0, n = 0, topK = 0, dv = 0;
 };
 } // namespace
@@ -75,127 +76,7 @@ bool PkmFuser::accepts() {
   topK = op.getTopKAttr().getInt();
   return !ShapedType::isDynamic(dk) && !ShapedType::isDynamic(n) &&
          !ShapedType::isDynamic(dv) && dk % 2 == 0 && topK >= 1 && topK <= n &&
-         n * n <= (int64_t(1) << 24) &&
          !llvm::is_contained(qType.getShape().take_front(3), 0);
-}
-
-std::pair<Value, Value> PkmFuser::topRows(Value scores, Value keys,
-                                          Value rows) {
-  double inf = std::numeric_limits<double>::infinity();
-  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
-  OpFoldResult kSize = b.getIndexAttr(topK);
-  Value outS = emptyTensor(b, loc, {kSize, rows}, b.getF32Type());
-  Value outX = emptyTensor(b, loc, {kSize, rows}, b.getF32Type());
-  auto rowType = RankedTensorType::get({ShapedType::kDynamic}, b.getF32Type());
-  auto row = [&](Value t, Value idx) -> Value {
-    return tensor::ExtractSliceOp::create(
-        b, loc, rowType, t, ArrayRef<OpFoldResult>{idx, zero},
-        ArrayRef<OpFoldResult>{one, rows}, ArrayRef<OpFoldResult>{one, one});
-  };
-  auto putRow = [&](Value src, Value dest, Value idx) -> Value {
-    return tensor::InsertSliceOp::create(
-        b, loc, src, dest, ArrayRef<OpFoldResult>{idx, zero},
-        ArrayRef<OpFoldResult>{one, rows}, ArrayRef<OpFoldResult>{one, one});
-  };
-  AffineMap tile = g.dims(2, {0, 1}), rowMap = g.dims(2, {0});
-  auto loop = buildFor(
-      b, loc, cIndex(b, loc, 0), cIndex(b, loc, topK), cIndex(b, loc, 1),
-      ValueRange{outS, outX},
-      [&](Value t, ValueRange iter) -> SmallVector<Value> {
-        Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, t,
-                                            cIndex(b, loc, 0));
-        Value prev = arith::SubIOp::create(
-            b, loc, arith::MaxUIOp::create(b, loc, t, cIndex(b, loc, 1)),
-            cIndex(b, loc, 1));
-        Value prevS = row(iter[0], prev), prevX = row(iter[1], prev);
-        SmallVector<Value> inputs = {scores};
-        SmallVector<AffineMap> maps = {tile};
-        if (keys) {
-          inputs.push_back(keys);
-          maps.push_back(tile);
-        }
-        inputs.append({prevS, prevX});
-        maps.append({rowMap, rowMap});
-        // (score, key) of an entry, and whether it comes after the previous
-        // pick, inside a body whose arguments are `a`.
-        auto entry = [&](OpBuilder &nb, Location nl,
-                         ValueRange a) -> std::tuple<Value, Value, Value> {
-          Value s = a[0];
-          Value key;
-          if (keys) {
-            key = a[1];
-          } else {
-            Value col = linalg::IndexOp::create(nb, nl, 1);
-            key = arith::SIToFPOp::create(
-                nb, nl, nb.getF32Type(),
-                arith::IndexCastOp::create(nb, nl, nb.getI64Type(), col));
-          }
-          Value ps = a[keys ? 2 : 1], px = a[keys ? 3 : 2];
-          Value below =
-              arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OLT, s, ps);
-          Value tie = arith::AndIOp::create(
-              nb, nl,
-              arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ, s, ps),
-              arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGT, key,
-                                    px));
-          Value after = arith::OrIOp::create(
-              nb, nl, first, arith::OrIOp::create(nb, nl, below, tie));
-          return {s, key, after};
-        };
-        Value bestInit =
-            linalg::FillOp::create(b, loc, cF32(b, loc, -inf), row(iter[0], t))
-                .getResult(0);
-        SmallVector<AffineMap> bestMaps(maps);
-        bestMaps.push_back(rowMap);
-        Value best =
-            g.generic(inputs, bestInit, bestMaps, g.iterators(2, {1}),
-                      [&](OpBuilder &nb, Location nl, ValueRange a) {
-                        auto [s, key, after] = entry(nb, nl, a);
-                        (void)key;
-                        Value cand = arith::SelectOp::create(
-                            nb, nl, after, s, cF32(nb, nl, -inf));
-                        yieldOne(nb, nl, selectMax(nb, nl, a.back(), cand));
-                      });
-        SmallVector<Value> keyInputs(inputs);
-        keyInputs.push_back(best);
-        SmallVector<AffineMap> keyMaps(maps);
-        keyMaps.append({rowMap, rowMap});
-        // The smallest key as the largest negated key.
-        Value keyInit =
-            linalg::FillOp::create(b, loc, cF32(b, loc, -inf), row(iter[1], t))
-                .getResult(0);
-        Value key = g.generic(
-            keyInputs, keyInit, keyMaps, g.iterators(2, {1}),
-            [&](OpBuilder &nb, Location nl, ValueRange a) {
-              auto [s, k, after] = entry(nb, nl, a);
-              Value reaches = arith::AndIOp::create(
-                  nb, nl, after,
-                  arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ, s,
-                                        a[a.size() - 2]));
-              Value cand = arith::SelectOp::create(
-                  nb, nl, reaches, arith::NegFOp::create(nb, nl, k),
-                  cF32(nb, nl, -inf));
-              yieldOne(nb, nl, selectMax(nb, nl, a.back(), cand));
-            });
-        AffineMap id1 = b.getMultiDimIdentityMap(1);
-        key = g.generic(ValueRange{}, key, {id1}, parallelIterators(1),
-                        [&](OpBuilder &nb, Location nl, ValueRange a) {
-                          yieldOne(nb, nl, arith::NegFOp::create(nb, nl, a[0]));
-                        });
-        return {putRow(best, iter[0], t), putRow(key, iter[1], t)};
-      });
-  return {loop.getResult(0), loop.getResult(1)};
-}
-
-/// `key < limit ? key : 0` as an index (a key that no entry reached, +inf,
-/// reads entry 0).
-static Value keyIndex(OpBuilder &nb, Location nl, Value key, int64_t limit) {
-  Value ok = arith::CmpFOp::create(
-      nb, nl, arith::CmpFPredicate::OLT, key,
-      arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(float(limit))));
-  Value safe = arith::SelectOp::create(nb, nl, ok, key, cF32(nb, nl, 0.0));
-  Value i = arith::FPToUIOp::create(nb, nl, nb.getI64Type(), safe);
-  return arith::IndexCastOp::create(nb, nl, nb.getIndexType(), i);
 }
 
 Value PkmFuser::build() {
@@ -203,8 +84,21 @@ Value PkmFuser::build() {
   SmallVector<OpFoldResult> qs = attn::detail::assertPkmSizes(b, loc, op, n);
   int64_t half = dk / 2;
   OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
-  Value sk1 = attn::detail::toF32(b, loc, op.getSubkeys1()),
-        sk2 = attn::detail::toF32(b, loc, op.getSubkeys2());
+  // The sub-keys transposed to [H, Dk / 2, n] (f32), once: the score
+  // contractions then read them row-major.
+  auto transposed = [&](Value sk) -> Value {
+    GenericBuilder g{b, loc};
+    OpFoldResult heads = getSizes(b, loc, sk)[0];
+    return g.generic(
+        ValueRange{sk},
+        emptyTensor(b, loc, {heads, b.getIndexAttr(half), b.getIndexAttr(n)},
+                    b.getF32Type()),
+        {g.dims(3, {0, 2, 1}), g.dims(3, {0, 1, 2})}, parallelIterators(3),
+        [&](OpBuilder &nb, Location nl, ValueRange a) {
+          yieldOne(nb, nl, convertFloat(nb, nl, a[0], nb.getF32Type()));
+        });
+  };
+  Value sk1 = transposed(op.getSubkeys1()), sk2 = transposed(op.getSubkeys2());
   Value sizeN = toIndexValue(b, loc, qs[2]);
   Value step = cIndex(b, loc, chunk);
   Value numChunks = arith::CeilDivUIOp::create(b, loc, sizeN, step);
@@ -219,123 +113,167 @@ Value PkmFuser::build() {
   Value qc = attn::detail::toF32(b, loc, rows4d(b, loc, q, bi, hi, t0, rows));
   auto subkeys = [&](Value sk) -> Value {
     return tensor::ExtractSliceOp::create(
-        b, loc, RankedTensorType::get({n, half}, b.getF32Type()), sk,
+        b, loc, RankedTensorType::get({half, n}, b.getF32Type()), sk,
         ArrayRef<OpFoldResult>{hi, zero, zero},
-        ArrayRef<OpFoldResult>{one, b.getIndexAttr(n), b.getIndexAttr(half)},
+        ArrayRef<OpFoldResult>{one, b.getIndexAttr(half), b.getIndexAttr(n)},
         ArrayRef<OpFoldResult>{one, one, one});
   };
   auto halfScores = [&](Value sk, int64_t offset) {
     Value qh = slice2d(b, loc, qc, zero, rows, b.getIndexAttr(offset),
                        b.getIndexAttr(half));
     return contract(b, loc, qh, subkeys(sk),
-                    filled2d(b, loc, rows, b.getIndexAttr(n), 0.0),
-                    /*transposeA=*/false, /*transposeB=*/true);
+                    filled2d(b, loc, rows, b.getIndexAttr(n), 0.0));
   };
-  // std::tie, not structured bindings: the row loop's lambda captures them
-  // (a C++20 extension).
-  Value top1S, top1X, top2S, top2X;
-  std::tie(top1S, top1X) = topRows(halfScores(sk1, 0), Value(), rows);
-  std::tie(top2S, top2X) = topRows(halfScores(sk2, half), Value(), rows);
+  Value scores1 = halfScores(sk1, 0), scores2 = halfScores(sk2, half);
+  TopListBuilder lists(b, loc, topK);
+  Value maxima1 = lists.groupMaxima(scores1, rows, n),
+        maxima2 = lists.groupMaxima(scores2, rows, n);
 
-  // The candidates, their top k and the output, for a few rows at a time:
-  // their k x k scores and keys (8 k^2 bytes a row) stay in the L1 cache
-  // across the k selection passes.
+  // Per query row: the three lists (on buffers carried from row to row) and
+  // the output row.
+  // Per query row, the three lists (at entries 0, k and 2k of two buffers
+  // carried from row to row) into a row of the weights and keys of the
+  // chunk; then the output rows, whose gathers of value rows (cache misses
+  // mostly) overlap better without the branchy selection between them.
+  OpFoldResult kSize = b.getIndexAttr(topK);
+  SmallVector<Value> inits = {
+      emptyTensor(b, loc, {b.getIndexAttr(3 * topK)}, b.getF32Type()),
+      emptyTensor(b, loc, {b.getIndexAttr(3 * topK)}, b.getI64Type()),
+      // Filled, not empty: an empty tile of the same shape (CSE merges
+      // those) could share a buffer with the group maxima.
+      filledTensor(b, loc, {rows, kSize}, b.getF32Type(), 0.0),
+      filledTensor(b, loc, {rows, kSize}, b.getI64Type(), 0.0)};
+  auto rowLoop = buildFor(
+      b, loc, cIndex(b, loc, 0), rows, cIndex(b, loc, 1), inits,
+      [&](Value i, ValueRange iter) -> SmallVector<Value> {
+        TopList first = lists.topOfRow(
+            lists.start(iter[0], iter[1], 0, n, lists.floorOf(maxima1, i)),
+            scores1, i, n);
+        TopList second = lists.topOfRow(
+            lists.start(first.scores, first.keys, topK, n,
+                        lists.floorOf(maxima2, i)),
+            scores2, i, n);
+        TopList best = lists.topOfSums(
+            lists.start(second.scores, second.keys, 2 * topK, n * n), first,
+            second, n);
+        auto [weights, keys] = storeBest(best, i, iter[2], iter[3]);
+        return {best.scores, best.keys, weights, keys};
+      });
+  Value weights = rowLoop.getResult(2), keys = rowLoop.getResult(3);
   auto outType = cast<RankedTensorType>(init.getType());
   Value oInit =
       emptyTensor(b, loc, {rows, b.getIndexAttr(dv)}, outType.getElementType());
-  int64_t sub = std::max<int64_t>(1, 4096 / (topK * topK));
-  OpFoldResult kSize = b.getIndexAttr(topK);
-  auto rowLoop = buildFor(
-      b, loc, cIndex(b, loc, 0), rows, cIndex(b, loc, sub), ValueRange{oInit},
-      [&](Value r0, ValueRange iter) -> SmallVector<Value> {
-        Value rr = chunkRows(b, loc, r0, rows, sub);
-        auto cols = [&](Value t) {
-          return slice2d(b, loc, t, zero, kSize, r0, rr);
-        };
-        Value dest = slice2d(b, loc, iter[0], r0, rr);
-        Value o = outputRows(cols(top1S), cols(top1X), cols(top2S), cols(top2X),
-                             rr, dest);
-        return {insert2d(b, loc, o, iter[0], r0)};
-      });
-  Value o = rowLoop.getResult(0);
-  OpFoldResult dvSize = b.getIndexAttr(dv);
-
+  Value o = buildFor(b, loc, cIndex(b, loc, 0), rows, cIndex(b, loc, 1),
+                     ValueRange{oInit},
+                     [&](Value i, ValueRange iter) -> SmallVector<Value> {
+                       return {outputRow(weights, keys, i, iter[0])};
+                     })
+                .getResult(0);
   b.setInsertionPointToStart(forall.getTerminator().getBody());
   tensor::ParallelInsertSliceOp::create(
       b, loc, o, forall.getRegionIterArgs()[0],
       ArrayRef<OpFoldResult>{bi, hi, t0, zero},
-      ArrayRef<OpFoldResult>{one, one, rows, dvSize},
+      ArrayRef<OpFoldResult>{one, one, rows, b.getIndexAttr(dv)},
       ArrayRef<OpFoldResult>{one, one, one, one});
   return forall.getResult(0);
 }
 
-Value PkmFuser::outputRows(Value top1S, Value top1X, Value top2S, Value top2X,
-                           Value rows, Value dest) {
-  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
-  Value values = op.getValues();
-  // The k x k candidates: score s1 + s2, key x n + y; dims (i, a, b).
-  OpFoldResult kSize = b.getIndexAttr(topK);
-  SmallVector<OpFoldResult> candSizes = {rows, kSize, kSize};
-  Value candInits[] = {emptyTensor(b, loc, candSizes, b.getF32Type()),
-                       emptyTensor(b, loc, candSizes, b.getF32Type())};
-  auto cand = linalg::GenericOp::create(
-      b, loc, TypeRange{candInits[0].getType(), candInits[1].getType()},
-      ValueRange{top1S, top2S, top1X, top2X}, ValueRange(candInits),
-      SmallVector<AffineMap>{g.dims(3, {1, 0}), g.dims(3, {2, 0}),
-                             g.dims(3, {1, 0}), g.dims(3, {2, 0}),
-                             g.dims(3, {0, 1, 2}), g.dims(3, {0, 1, 2})},
-      parallelIterators(3), [&](OpBuilder &nb, Location nl, ValueRange a) {
-        Value score = arith::AddFOp::create(nb, nl, a[0], a[1]);
-        Value key = arith::AddFOp::create(
-            nb, nl,
-            arith::MulFOp::create(nb, nl, a[2], cF32(nb, nl, double(n))), a[3]);
-        linalg::YieldOp::create(nb, nl, ValueRange{score, key});
+std::pair<Value, Value> PkmFuser::storeBest(const TopList &best, Value row,
+                                            Value weights, Value keys) {
+  Value base = cIndex(b, loc, best.offset);
+  Value top = tensor::ExtractOp::create(b, loc, best.scores, base);
+  Value last = cIndex(b, loc, topK - 1);
+  scf::ForOp loop = buildFor(
+      b, loc, cIndex(b, loc, 0), cIndex(b, loc, topK), cIndex(b, loc, 1),
+      ValueRange{weights, keys},
+      [&](Value t, ValueRange iter) -> SmallVector<Value> {
+        Value set = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, t,
+                                          best.count);
+        Value at = arith::AddIOp::create(
+            b, loc, arith::MinUIOp::create(b, loc, t, last), base);
+        Value s = tensor::ExtractOp::create(b, loc, best.scores, at);
+        Value w =
+            math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, s, top));
+        w = arith::SelectOp::create(b, loc, set, w, cF32(b, loc, 0.0));
+        Value key = arith::SelectOp::create(
+            b, loc, set, tensor::ExtractOp::create(b, loc, best.keys, at),
+            arith::ConstantIntOp::create(b, loc, b.getI64Type(), 0));
+        return {tensor::InsertOp::create(b, loc, w, iter[0], ValueRange{row, t}),
+                tensor::InsertOp::create(b, loc, key, iter[1],
+                                         ValueRange{row, t})};
       });
-  SmallVector<ReassociationIndices> flat = {{0}, {1, 2}};
-  Value candS =
-      tensor::CollapseShapeOp::create(b, loc, cand.getResult(0), flat);
-  Value candX =
-      tensor::CollapseShapeOp::create(b, loc, cand.getResult(1), flat);
-  auto [bestS, bestX] = topRows(candS, candX, rows);
-
-  // o[i, e] = sum_t w[t, i] values[key[t, i], e] / sum_t w[t, i],
-  // w = exp(score - score of the best); dims (i, t, e).
-  auto rowType = RankedTensorType::get({ShapedType::kDynamic}, b.getF32Type());
-  Value top = tensor::ExtractSliceOp::create(
-      b, loc, rowType, bestS, ArrayRef<OpFoldResult>{zero, zero},
-      ArrayRef<OpFoldResult>{one, rows}, ArrayRef<OpFoldResult>{one, one});
-  OpFoldResult dvSize = b.getIndexAttr(dv);
-  Value num = g.generic(
-      ValueRange{bestS, bestX, top}, filled2d(b, loc, rows, dvSize, 0.0),
-      {g.dims(3, {1, 0}), g.dims(3, {1, 0}), g.dims(3, {0}), g.dims(3, {0, 2})},
-      g.iterators(3, {1}), [&](OpBuilder &nb, Location nl, ValueRange a) {
-        Value w = math::ExpOp::create(
-            nb, nl, arith::SubFOp::create(nb, nl, a[0], a[2]));
-        Value e = linalg::IndexOp::create(nb, nl, 2);
-        Value val = tensor::ExtractOp::create(
-            nb, nl, values, ValueRange{keyIndex(nb, nl, a[1], n * n), e});
-        Value p = arith::MulFOp::create(
-            nb, nl, w, convertFloat(nb, nl, val, nb.getF32Type()));
-        yieldOne(nb, nl, arith::AddFOp::create(nb, nl, a[3], p));
-      });
-  Value den = g.generic(
-      ValueRange{bestS, top}, filledTensor(b, loc, {rows}, b.getF32Type(), 0.0),
-      {g.dims(2, {1, 0}), g.dims(2, {0}), g.dims(2, {0})}, g.iterators(2, {1}),
-      [&](OpBuilder &nb, Location nl, ValueRange a) {
-        Value w = math::ExpOp::create(
-            nb, nl, arith::SubFOp::create(nb, nl, a[0], a[1]));
-        yieldOne(nb, nl, arith::AddFOp::create(nb, nl, a[2], w));
-      });
-  Type outElt = cast<RankedTensorType>(dest.getType()).getElementType();
-  return g.generic(ValueRange{num, den}, dest,
-                   {g.dims(2, {0, 1}), g.dims(2, {0}), g.dims(2, {0, 1})},
-                   parallelIterators(2),
-                   [&](OpBuilder &nb, Location nl, ValueRange a) {
-                     Value r = arith::DivFOp::create(nb, nl, a[0], a[1]);
-                     yieldOne(nb, nl, convertFloat(nb, nl, r, outElt));
-                   });
+  return {loop.getResult(0), loop.getResult(1)};
 }
 
+Value PkmFuser::outputRow(Value weights, Value keys, Value row, Value dest) {
+  Value zero = cIndex(b, loc, 0), one = cIndex(b, loc, 1);
+  Value kSize = cIndex(b, loc, topK);
+  Type f32 = b.getF32Type();
+  Value den = buildFor(b, loc, zero, kSize, one, ValueRange{cF32(b, loc, 0.0)},
+                       [&](Value t, ValueRange iter) -> SmallVector<Value> {
+                         Value w = tensor::ExtractOp::create(
+                             b, loc, weights, ValueRange{row, t});
+                         return {arith::AddFOp::create(b, loc, iter[0], w)};
+                       })
+                  .getResult(0);
+
+  Value values = op.getValues();
+  Type valueElt = cast<RankedTensorType>(values.getType()).getElementType();
+  Type outElt = cast<RankedTensorType>(dest.getType()).getElementType();
+  // Vectors of 16 lanes (LLVM splits them where registers are narrower),
+  // at most 16 accumulators at a time.
+  constexpr int64_t lanes = 16, blockCols = 16 * lanes;
+  auto vf32 = VectorType::get({lanes}, f32);
+  auto convert = [&](Value v, Type elt) -> Value {
+    Type from = cast<VectorType>(v.getType()).getElementType();
+    auto to = VectorType::get({lanes}, elt);
+    if (from == elt)
+      return v;
+    if (from.getIntOrFloatBitWidth() < elt.getIntOrFloatBitWidth())
+      return arith::ExtFOp::create(b, loc, to, v);
+    return arith::TruncFOp::create(b, loc, to, v);
+  };
+  Value denV = vector::BroadcastOp::create(b, loc, vf32, den);
+  for (int64_t c0 = 0; c0 < dv; c0 += blockCols) {
+    int64_t numVectors = (std::min(blockCols, dv - c0) + lanes - 1) / lanes;
+    auto inBounds = [&](int64_t v) {
+      return SmallVector<bool>{c0 + (v + 1) * lanes <= dv};
+    };
+    SmallVector<Value> acc0(numVectors,
+                            arith::ConstantOp::create(
+                                b, loc, vf32, DenseElementsAttr::get(
+                                                  vf32, b.getF32FloatAttr(0))));
+    scf::ForOp sum = buildFor(
+        b, loc, zero, kSize, one, acc0,
+        [&](Value t, ValueRange acc) -> SmallVector<Value> {
+          Value key = tensor::ExtractOp::create(b, loc, keys, ValueRange{row, t});
+          Value r = arith::IndexCastOp::create(b, loc, b.getIndexType(), key);
+          Value w = vector::BroadcastOp::create(
+              b, loc, vf32,
+              tensor::ExtractOp::create(b, loc, weights, ValueRange{row, t}));
+          Value pad = arith::ConstantOp::create(
+              b, loc, b.getFloatAttr(valueElt, 0.0));
+          SmallVector<Value> next;
+          for (int64_t v = 0; v < numVectors; ++v) {
+            Value col = cIndex(b, loc, c0 + v * lanes);
+            Value x = vector::TransferReadOp::create(
+                b, loc, VectorType::get({lanes}, valueElt), values,
+                ValueRange{r, col}, pad, inBounds(v));
+            next.push_back(
+                vector::FMAOp::create(b, loc, w, convert(x, f32), acc[v]));
+          }
+          return next;
+        });
+    for (int64_t v = 0; v < numVectors; ++v) {
+      Value o = arith::DivFOp::create(b, loc, sum.getResult(v), denV);
+      dest = vector::TransferWriteOp::create(
+                 b, loc, convert(o, outElt), dest,
+                 ValueRange{row, cIndex(b, loc, c0 + v * lanes)}, inBounds(v))
+                 .getResult();
+    }
+  }
+  return dest;
+}
 FailureOr<Value> fuse::fusePkm(OpBuilder &b, PkmOp op, int64_t chunk) {
   PkmFuser fuser(b, op, chunk);
   if (!fuser.accepts())
