@@ -68,6 +68,26 @@ def test_dynamic_batch_and_length():
     check_lightconv(41, B=2, N=17, C=8, Hc=8, K=3, dynamic=(0, 1))
 
 
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("N,C,K", [(77, 32, 5), (9, 128, 31), (150, 80, 7)])
+def test_whole_vector_channel_blocks(causal, N, C, K):
+    # C a multiple of 16: the fused form's register-blocked kernel (row blocks of 8 and the
+    # rows after the last whole block one by one, blocks of 64 positions and the last
+    # shorter one, one channel block of C or C / 64 of 64, K - 1 beyond N).
+    check_lightconv(60 + N + K + causal, B=2, N=N, C=C, Hc=C // 16, K=K, causal=causal)
+
+
+def test_outs_values_are_not_read():
+    # Destination-passing style: the result does not depend on the values of outs.
+    rng = np.random.default_rng(70)
+    x = rng.standard_normal((1, 70, 32)).astype(np.float32)
+    w = rng.standard_normal((2, 3)).astype(np.float32)
+    o = np.full_like(x, np.nan)
+    (out,) = run(lightconv_ir(x.shape, w.shape, "f32", False, None, (1,)),
+                 {"x": x, "w": w, "o": o}, mode=MODE)
+    assert_close(out, ref.lightconv(x, w, causal=False, normalize=True), mode_tol("f32", MODE))
+
+
 def test_kernel_longer_than_sequence():
     # K - 1 > N: every output sees padding on both sides.
     check_lightconv(42, B=1, N=3, C=4, Hc=2, K=9, causal=False)

@@ -32,12 +32,18 @@
 // score -1e5 (both evaluated in Partial tiles only after attn-tile).
 // CHECK: %[[RES:.*]], %[[LSE:.*]] = attn.sdpa ins({{.*}} : tensor<1x64x64x16xf32>, tensor<1x64x128x16xf32>, tensor<1x64x128x16xf32>) {{.*}} positions({{.*}} : tensor<1x64x64xi64>, tensor<1x64x128xi64>) pattern(#attn.causal) score_mod
 // CHECK: arith.constant -1.000000e+05 : f32
-// The rounds by log-sum-exp: O(rounds * N) weights, one pass over the rows.
-// CHECK: tensor.collapse_shape %[[RES]] {{.*}} into tensor<1x4096x16xf32>
+// The rounds by log-sum-exp: per (batch, head, block of 64 queries) an
+// scf.forall iteration writing a new tensor; per query the rounds' lse
+// (maximum, one exp per round), then the rounds' rows of o as whole vectors.
+// CHECK: %[[FLAT:.*]] = tensor.collapse_shape %[[RES]] {{.*}} into tensor<1x4096x16xf32>
 // CHECK: tensor.collapse_shape %[[LSE]] {{.*}} into tensor<1x4096xf32>
+// CHECK: %[[NEW:.*]] = tensor.empty() : tensor<1x2x1024x16xf32>
+// CHECK: %[[OUT:.*]] = scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (1, 2, %{{.*}}) shared_outs(%{{.*}} = %[[NEW]])
 // CHECK: arith.maximumf
 // CHECK: math.exp
-// CHECK: %[[OUT:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction", "parallel"]} ins(%{{.*}}, %{{.*}} : tensor<1x2x2x1024xi64>, tensor<1x2x2x1024xf32>) outs(%{{.*}} : tensor<1x2x1024x16xf32>)
+// CHECK: vector.transfer_read %[[FLAT]]{{.*}} : tensor<1x4096x16xf32>, vector<16xf32>
+// CHECK: vector.transfer_write {{.*}} : vector<16xf32>, tensor<?x16xf32>
+// CHECK: tensor.parallel_insert_slice
 // CHECK: return %[[OUT]]
 
 // TILE-LABEL: func.func @lsh
@@ -78,7 +84,8 @@ func.func @lsh(%qk: tensor<1x2x1024x16xf32>, %v: tensor<1x2x1024x16xf32>,
 // The clusters by log-sum-exp (non-members have slot 256: no part).
 // CHECK: linalg.generic {{.*}} ins(%[[QSEL]]#1 : tensor<1x2x4x1024xi64>)
 // CHECK: tensor.collapse_shape %[[RES]] {{.*}} into tensor<1x2048x16xf32>
-// CHECK: %[[OUT:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction", "parallel"]} {{.*}} outs(%{{.*}} : tensor<1x2x1024x16xf32>)
+// CHECK: %[[OUT:.*]] = scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (1, 2, %{{.*}}) shared_outs
+// CHECK: vector.transfer_read
 // CHECK: return %[[OUT]]
 
 // TILE-LABEL: func.func @cluster

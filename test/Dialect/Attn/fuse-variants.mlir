@@ -98,20 +98,47 @@ func.func @pkm(%q: tensor<1x2x?x8xf32>, %s1: tensor<2x32x4xf32>, %s2: tensor<2x3
   return %r : tensor<1x2x?x6xf32>
 }
 
-// Lightconv: the kernel's softmax once, spread to [K, C]; per (b, block, channel block) the
-// zero-padded input rows of the block (K - 1 + 64 rows), then per tap an element-wise generic
-// over the block with the tap's weights as a column operand, written into the output in place.
+// Lightconv: the kernel's softmax once, spread to [K, C]; per (b, block, channel block) of a
+// new result tensor (outs is not read) the zero-padded input rows of the block (64 + K - 1,
+// whole vectors), then per 8 output rows and vector of channels the K taps with 8 vector
+// accumulators carried in registers, each stored once; the rows after the last whole block
+// one by one.
 // CHECK-LABEL: func.func @lightconv
 // CHECK: math.exp
 // CHECK: -> tensor<3x128xf32>
-// CHECK: scf.forall (%{{.*}}, %{{.*}}) in (%{{.*}}, 2) shared_outs(%[[OUT:.*]] = %{{.*}})
+// CHECK: %[[NEW:.*]] = tensor.empty(%{{.*}}) : tensor<1x?x128xf32>
+// CHECK: scf.forall (%{{.*}}, %{{.*}}) in (%{{.*}}, 2) shared_outs(%[[OUT:.*]] = %[[NEW]])
 // CHECK: tensor.extract_slice %[[OUT]]
-// CHECK: scf.for %{{.*}} = %{{.*}} to %c3 step %c1 iter_args(%{{.*}} = %{{.*}}) -> (tensor<?x64xf32>)
-// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[COL:map[0-9]*]], #{{.*}}], iterator_types = ["parallel", "parallel"]} ins(%{{.*}}, %{{.*}} : tensor<?x64xf32>, tensor<64xf32>)
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c66 step %c1 iter_args(%{{.*}} = %{{.*}}) -> (tensor<66x64xf32>)
+// CHECK: vector.transfer_read %arg0{{.*}} : tensor<1x?x128xf32>, vector<16xf32>
+// CHECK: scf.for %{{.*}} step %c8 iter_args(%{{.*}}) -> (tensor<?x64xf32>)
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c3 step %c1 iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK-COUNT-8: vector.fma
+// CHECK-COUNT-8: vector.transfer_write {{.*}} tensor<?x64xf32>
+// CHECK: scf.for %{{.*}} step %c1 iter_args(%{{.*}}) -> (tensor<?x64xf32>)
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c3 step %c1 iter_args({{.*}}) -> (vector<16xf32>)
 // CHECK: tensor.parallel_insert_slice
+// CHECK-NOT: linalg.generic
+// CHECK: return
 func.func @lightconv(%x: tensor<1x?x128xf32>, %w: tensor<4x3xf32>, %o: tensor<1x?x128xf32>)
     -> tensor<1x?x128xf32> {
   %r = attn.lightconv ins(%x, %w : tensor<1x?x128xf32>, tensor<4x3xf32>) outs(%o : tensor<1x?x128xf32>)
          -> tensor<1x?x128xf32>
   return %r : tensor<1x?x128xf32>
+}
+
+// Channel blocks that are no whole vectors (C = 24): the zero-padded rows by one gather
+// generic, then per tap an element-wise generic over the block with the tap's weights as a
+// column operand.
+// CHECK-LABEL: func.func @lightconv_partial_vectors
+// CHECK: scf.forall (%{{.*}}) in (%{{.*}}) shared_outs(%[[OUT:.*]] = %{{.*}})
+// CHECK: tensor.extract_slice %[[OUT]]
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c3 step %c1 iter_args(%{{.*}} = %{{.*}}) -> (tensor<?x24xf32>)
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}, #{{.*}}], iterator_types = ["parallel", "parallel"]} ins(%{{.*}}, %{{.*}} : tensor<?x24xf32>, tensor<24xf32>)
+// CHECK: tensor.parallel_insert_slice
+func.func @lightconv_partial_vectors(%x: tensor<1x?x24xf32>, %w: tensor<4x3xf32>,
+                                     %o: tensor<1x?x24xf32>) -> tensor<1x?x24xf32> {
+  %r = attn.lightconv ins(%x, %w : tensor<1x?x24xf32>, tensor<4x3xf32>) outs(%o : tensor<1x?x24xf32>)
+         -> tensor<1x?x24xf32>
+  return %r : tensor<1x?x24xf32>
 }

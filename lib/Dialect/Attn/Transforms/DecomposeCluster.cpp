@@ -196,6 +196,9 @@ mlir::attn::decomposeCluster(OpBuilder &b, ClusterOp op, FloatType ct,
 
   // Scatter back through the ranks and combine the clusters.
   Value rows = resultRows(b, loc, queryRank, window);
-  Value result = combineByLse(b, loc, rows, o, lse, op.getInit(), ct);
+  Value result =
+      fused ? fusedCombineByLse(b, loc, rows, o, lse, op.getInit(), ct) : Value();
+  if (!result)
+    result = combineByLse(b, loc, rows, o, lse, op.getInit(), ct);
   return SmallVector<Value>{result};
 }

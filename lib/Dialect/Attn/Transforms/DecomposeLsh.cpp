@@ -325,6 +325,9 @@ FailureOr<SmallVector<Value>> mlir::attn::decomposeLsh(OpBuilder &b, LshOp op,
 
   // Scatter back through the slots and combine the rounds.
   Value rows = resultRows(b, loc, slot);
-  Value result = combineByLse(b, loc, rows, o, lse, op.getInit(), ct);
+  Value result =
+      fused ? fusedCombineByLse(b, loc, rows, o, lse, op.getInit(), ct) : Value();
+  if (!result)
+    result = combineByLse(b, loc, rows, o, lse, op.getInit(), ct);
   return SmallVector<Value>{result};
 }

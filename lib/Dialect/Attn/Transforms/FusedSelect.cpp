@@ -12,8 +12,12 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -270,4 +274,124 @@ mlir::attn::detail::topWindowMembers(OpBuilder &b, Location loc, Value scores,
         return SmallVector<Value>{out[2], out[3]};
       });
   return {results[0], results[1]};
+}
+
+Value mlir::attn::detail::fusedCombineByLse(OpBuilder &b, Location loc,
+                                            Value rows, Value o, Value lse,
+                                            Value init, FloatType computeType) {
+  constexpr int64_t lanes = 16, block = 64;
+  auto oType = cast<RankedTensorType>(o.getType());
+  auto rowsType = cast<RankedTensorType>(rows.getType());
+  auto initType = cast<RankedTensorType>(init.getType());
+  int64_t dv = oType.getDimSize(3);
+  auto hasZero = [](RankedTensorType t) {
+    return llvm::is_contained(t.getShape(), 0);
+  };
+  if (!computeType.isF32() || !oType.getElementType().isF32() ||
+      !cast<RankedTensorType>(lse.getType()).getElementType().isF32() ||
+      !initType.getElementType().isF32() || ShapedType::isDynamic(dv) ||
+      dv % lanes != 0 || hasZero(oType) || hasZero(rowsType) ||
+      hasZero(initType))
+    return {};
+  Type f32 = b.getF32Type();
+  auto vType = VectorType::get({lanes}, f32);
+  // o as [B, G * M, Dv] and lse as [B, G * M]: a part's row g * M + u.
+  Value flatO = tensor::CollapseShapeOp::create(
+      b, loc, o, SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}});
+  Value flatLse = tensor::CollapseShapeOp::create(
+      b, loc, lse, SmallVector<ReassociationIndices>{{0}, {1, 2}});
+  SmallVector<OpFoldResult> rowSizes = getSizes(b, loc, rows);
+  SmallVector<OpFoldResult> outSizes = getSizes(b, loc, init);
+  outSizes[3] = b.getIndexAttr(dv);
+  Value result = emptyTensor(b, loc, outSizes, f32);
+  Value n = toIndexValue(b, loc, rowSizes[3]);
+  Value parts = toIndexValue(b, loc, rowSizes[2]);
+  Value blocks = arith::CeilDivUIOp::create(
+      b, loc, n, arith::ConstantIndexOp::create(b, loc, block));
+  auto forall = scf::ForallOp::create(
+      b, loc, ArrayRef<OpFoldResult>{rowSizes[0], rowSizes[1], blocks},
+      ValueRange{result}, std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(forall.getBody());
+  RowBuilder r{b, loc, llvm::to_vector(forall.getInductionVars())};
+  Value bi = r.ivs[0], hi = r.ivs[1];
+  Value n0 = arith::MulIOp::create(b, loc, r.ivs[2], r.index(block));
+  Value count = arith::MinUIOp::create(
+      b, loc, arith::SubIOp::create(b, loc, n, n0), r.index(block));
+  OpFoldResult one = b.getIndexAttr(1), zeroAttr = b.getIndexAttr(0);
+  Value tile = tensor::ExtractSliceOp::create(
+      b, loc, RankedTensorType::get({ShapedType::kDynamic, dv}, f32),
+      forall.getRegionIterArgs()[0],
+      ArrayRef<OpFoldResult>{bi, hi, n0, zeroAttr},
+      ArrayRef<OpFoldResult>{one, one, count, b.getIndexAttr(dv)},
+      ArrayRef<OpFoldResult>{one, one, one, one});
+  auto f32Const = [&](double v) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v)).getResult();
+  };
+  Value negInf = f32Const(-std::numeric_limits<double>::infinity());
+  // Part p of query q: its row as an index (0 when it does not exist),
+  // whether it does not, and its lse (-inf when it does not).
+  auto part = [&](Value p, Value q) {
+    Value row = tensor::ExtractOp::create(b, loc, rows,
+                                          ValueRange{bi, hi, p, q});
+    Value none = r.cmp(arith::CmpIPredicate::slt, row, r.i64(0));
+    Value index = r.toIndex(r.select(none, r.i64(0), row));
+    Value value =
+        tensor::ExtractOp::create(b, loc, flatLse, ValueRange{bi, index});
+    return std::make_tuple(index, none, r.select(none, negInf, value));
+  };
+  Value out = r.loop(count, {tile}, [&](Value i, ValueRange iter) {
+    Value q = r.add(n0, i);
+    // shift = max_p lse_p (0 when -inf), total = sum_p exp(lse_p - shift).
+    Value max = r.loop(parts, {negInf}, [&](Value p, ValueRange a) {
+      Value l = std::get<2>(part(p, q));
+      return SmallVector<Value>{arith::MaximumFOp::create(b, loc, a[0], l)};
+    })[0];
+    Value shift = softmaxShift(b, loc, max);
+    auto weightOf = [&](Value l) {
+      return math::ExpOp::create(b, loc,
+                                 arith::SubFOp::create(b, loc, l, shift));
+    };
+    Value total = r.loop(parts, {f32Const(0.0)}, [&](Value p, ValueRange a) {
+      Value w = weightOf(std::get<2>(part(p, q)));
+      return SmallVector<Value>{arith::AddFOp::create(b, loc, a[0], w)};
+    })[0];
+    // out(q) = sum_p (exp(lse_p - shift) / total) o_p, parts that do not
+    // exist skipped by selection.
+    Value zeros = arith::ConstantOp::create(
+        b, loc, vType, DenseElementsAttr::get(vType, b.getF32FloatAttr(0.0f)));
+    SmallVector<Value> init(dv / lanes, zeros);
+    SmallVector<Value> acc = r.loop(parts, init, [&](Value p, ValueRange a) {
+      auto [row, none, l] = part(p, q);
+      Value w = divideOrZero(b, loc, weightOf(l), total);
+      Value wv = vector::BroadcastOp::create(b, loc, vType, w);
+      SmallVector<Value> next;
+      for (int64_t j = 0; j < dv / lanes; ++j) {
+        Value v = vector::TransferReadOp::create(
+            b, loc, vType, flatO, ValueRange{bi, row, r.index(j * lanes)},
+            f32Const(0.0), ArrayRef<bool>{true});
+        Value sum = arith::AddFOp::create(
+            b, loc, a[j], arith::MulFOp::create(b, loc, wv, v));
+        next.push_back(r.select(none, a[j], sum));
+      }
+      return next;
+    });
+    Value t = iter[0];
+    for (int64_t j = 0; j < dv / lanes; ++j)
+      t = vector::TransferWriteOp::create(b, loc, acc[j], t,
+                                          ValueRange{i, r.index(j * lanes)},
+                                          ArrayRef<bool>{true})
+              .getResult();
+    return SmallVector<Value>{t};
+  })[0];
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(
+      b, loc, out, forall.getRegionIterArgs()[0],
+      ArrayRef<OpFoldResult>{bi, hi, n0, zeroAttr},
+      ArrayRef<OpFoldResult>{one, one, count, b.getIndexAttr(dv)},
+      ArrayRef<OpFoldResult>{one, one, one, one});
+  Value combined = forall.getResult(0);
+  if (initType.isDynamicDim(3))
+    combined = tensor::CastOp::create(b, loc, initType, combined);
+  return combined;
 }

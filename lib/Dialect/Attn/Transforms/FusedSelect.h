@@ -42,6 +42,16 @@ std::pair<Value, Value> countingSortSlots(OpBuilder &b, Location loc,
 std::pair<Value, Value> topWindowMembers(OpBuilder &b, Location loc,
                                          Value scores, int64_t window);
 
+/// combineByLse (DecomposeUtils.h) for the fused pipeline: an scf.forall
+/// over (batch, head, block of 64 queries) that reads, per query, the P
+/// parts' lse values (one max, one exp per part), then sums the parts' rows
+/// of `o` as whole f32 vectors into a new result tensor (the values of
+/// `init` are not read). Null where it does not apply (f32 o, lse, init and
+/// compute type, static Dv a multiple of 16, no static size 0); the caller
+/// then uses combineByLse.
+Value fusedCombineByLse(OpBuilder &b, Location loc, Value rows, Value o,
+                        Value lse, Value init, FloatType computeType);
+
 } // namespace detail
 } // namespace attn
 } // namespace mlir
