@@ -175,6 +175,26 @@ RowState tile::buildSoftmaxStep(OpBuilder &b, Location loc,
   };
   if (!buildLive)
     return {newMax, newSum, matmul()};
+  // (r, e, c): acc[r, e] += live[r, c] ? p[r, c] v[c, e] : 0.
+  auto selecting = [&]() -> Value {
+    Value live = buildLive();
+    AffineMap prc = gb.dims(3, {0, 2});
+    return gb.generic(
+        ValueRange{probs, values, live}, acc,
+        {prc, gb.dims(3, {2, 1}), prc, gb.dims(3, {0, 1})},
+        gb.iterators(3, {2}), [&](OpBuilder &nb, Location nl, ValueRange args) {
+          Value term = arith::MulFOp::create(nb, nl, args[0],
+                                             convertFloat(nb, nl, args[1], ct));
+          term = arith::SelectOp::create(nb, nl, args[2], term,
+                                         Constants{nb, nl, ct}(0.0));
+          yieldOne(nb, nl, arith::AddFOp::create(nb, nl, args[3], term));
+        });
+  };
+  // Values in another type (bf16, f16) keep the selecting contraction: the
+  // CPU's bf16 kernels take a plain matmul and round p to bf16, which a
+  // Partial tile did not do before (its dead pairs made it select).
+  if (cast<RankedTensorType>(values.getType()).getElementType() != ct)
+    return {newMax, newSum, selecting()};
   // A Partial tile: p is 0 at the pairs that are not live, so the plain
   // contraction is exact unless a value is infinite or NaN (0 * inf).
   auto ifOp = scf::IfOp::create(b, loc, TypeRange{acc.getType()},
@@ -185,20 +205,7 @@ RowState tile::buildSoftmaxStep(OpBuilder &b, Location loc,
     b.setInsertionPointToStart(ifOp.thenBlock());
     scf::YieldOp::create(b, loc, matmul());
     b.setInsertionPointToStart(ifOp.elseBlock());
-    // (r, e, c): acc[r, e] += live[r, c] ? p[r, c] v[c, e] : 0.
-    Value live = buildLive();
-    AffineMap prc = gb.dims(3, {0, 2});
-    Value selected = gb.generic(
-        ValueRange{probs, values, live}, acc,
-        {prc, gb.dims(3, {2, 1}), prc, gb.dims(3, {0, 1})},
-        gb.iterators(3, {2}), [&](OpBuilder &nb, Location nl, ValueRange args) {
-          Value term = arith::MulFOp::create(nb, nl, args[0],
-                                             convertFloat(nb, nl, args[1], ct));
-          term = arith::SelectOp::create(nb, nl, args[2], term,
-                                         Constants{nb, nl, ct}(0.0));
-          yieldOne(nb, nl, arith::AddFOp::create(nb, nl, args[3], term));
-        });
-    scf::YieldOp::create(b, loc, selected);
+    scf::YieldOp::create(b, loc, selecting());
   }
   Value newAcc = ifOp.getResult(0);
   return {newMax, newSum, newAcc};

@@ -54,6 +54,8 @@ Value buildScoreTile(OpBuilder &b, Location loc, Value queries, Value keys,
 /// finite (checked at run time); otherwise `buildLive` builds the `[R, C]`
 /// i1 liveness and the contraction selects, so that a NaN or infinity in a
 /// value of a pair that is not live never reaches the row as `0 * inf`.
+/// Values of another element type than the compute type always select (the
+/// CPU's bf16 kernels would round `p` to bf16 in a plain matmul).
 /// `values` is `[C, Dv]`. The new state is written into the old one (its
 /// tensors are the destinations), so a loop that carries it yields values
 /// equivalent to its iteration arguments and bufferizes in place.
