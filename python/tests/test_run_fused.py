@@ -344,6 +344,45 @@ def test_nan_in_a_dead_value_of_a_partial_tile():
     assert not np.isnan(out[0, 0, :5]).any()
 
 
+@pytest.mark.parametrize("tile", [None, (4, 4), (8, 4)], ids=tile_id)
+def test_huge_finite_dead_values_of_partial_tiles_weigh_nothing(tile):
+    """Every value finite: a Partial tile's value contraction is a plain matmul, exact only if
+    the probability of each dead pair is exactly 0 (exp2(-inf) = 0): a dead value of 1e38 would
+    show any residue."""
+    rng = np.random.default_rng(21)
+    q, k, v = make_qkv(rng, B=1, H=2, Hkv=2, Nq=12, Nk=12, D=4, Dv=4)
+    v[:, :, 5] = 1e38       # dead for rows 0..2 and 8..11 of Window(2, 2), in their tiles
+    pattern = Window(2, 2)
+    out, = run_fused(sdpa_func(*shapes(q, k, v), pattern=pattern), q, k, v, tile)
+    exp = ref.sdpa(q, k, v, pattern=pattern)
+    assert np.isfinite(out).all()
+    dead = [0, 1, 2, 8, 9, 10, 11]
+    assert np.abs(exp[:, :, dead]).max() < 10
+    assert_close(out[:, :, dead], exp[:, :, dead], FUSED_TOL)
+    assert_close(out[:, :, 3:8] / 1e38, exp[:, :, 3:8] / 1e38, FUSED_TOL)
+
+
+@pytest.mark.parametrize("tile", [(4, 4), (8, 4)], ids=tile_id)
+def test_nan_value_of_a_live_pair_whose_score_is_minus_inf(tile):
+    """A NaN value makes the Partial tile take the selecting contraction, whose liveness is the
+    pattern's, not `score > -inf`: a live pair with a -inf score (a bias) still reaches its
+    row as 0 * NaN, as in the reference; a dead one does not."""
+    rng = np.random.default_rng(22)
+    q, k, v = make_qkv(rng, B=1, H=1, Hkv=1, Nq=12, Nk=12, D=4, Dv=4)
+    v[0, 0, 5, 1] = np.nan          # live for rows 3..7 of Window(2, 2)
+    bias = np.zeros((12, 12), np.float32)
+    bias[3, 5] = -np.inf            # row 3 scores key 5 at -inf, but the pair is live
+    bias[8, 5] = -np.inf            # dead anyway (|8 - 5| > 2)
+    pattern = Window(2, 2)
+    ir = sdpa_func(*shapes(q, k, v), pattern=pattern, bias=((12, 12), "f32"))
+    out, = run_fused(ir, q, k, v, tile, bias=bias)
+    exp = ref.sdpa(q, k, v, pattern=pattern, bias=bias)
+    nan_rows = np.isnan(exp[0, 0]).any(axis=-1)
+    assert nan_rows.tolist() == [3 <= i <= 7 for i in range(12)]
+    np.testing.assert_array_equal(np.isnan(out), np.isnan(exp))
+    assert_close(out[0, 0, ~nan_rows], exp[0, 0, ~nan_rows], FUSED_TOL)
+
+
 @pytest.mark.parametrize("tile", TILES, ids=tile_id)
 def test_large_scores_do_not_overflow(tile):
     rng = np.random.default_rng(13)

@@ -79,7 +79,7 @@ func.func @natten(%q: tensor<1x1x256x8xf32>, %o: tensor<1x1x256x8xf32>) -> tenso
 // CHECK: case 1 {
 // CHECK-NOT: arith.cmpi eq, %{{.*}} : i64
 // CHECK: default {
-// CHECK: ^bb0(%{{.*}}: f32, %[[QID:.*]]: i32, %[[KID:.*]]: i64, %{{.*}}: f32, %{{.*}}: i1):
+// CHECK: ^bb0(%{{.*}}: f32, %[[QID:.*]]: i32, %[[KID:.*]]: i64, %{{.*}}: f32):
 // CHECK: %[[QID64:.*]] = arith.extsi %[[QID]] : i32 to i64
 // CHECK: arith.cmpi eq, %[[QID64]], %[[KID]] : i64
 func.func @documents(%q: tensor<1x1x?x8xf32>, %qs: tensor<1x?xi32>, %ks: tensor<1x?xi64>, %o: tensor<1x1x?x8xf32>) -> tensor<1x1x?x8xf32> {

@@ -61,16 +61,27 @@
 // CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<?x?xf32>, tensor<?x8xf32>)
 // CHECK-NOT: arith.cmpi
 // CHECK: scf.yield
-// Partial: the window predicate on positions, selecting.
+// Partial: the window predicate on positions sets the scores of the pairs
+// that are not live to -inf (no i1 tile: their exp2 is 0).
 // CHECK: default {
 // CHECK: linalg.matmul indexing_maps
 // CHECK: linalg.index 0
 // CHECK: linalg.index 1
 // CHECK: arith.cmpi sle
 // CHECK: arith.select %{{.*}}, %{{.*}}, %cst{{.*}} : f32
-// CHECK: linalg.yield %{{.*}}, %{{.*}} : f32, i1
+// CHECK-NEXT: linalg.yield %{{.*}} : f32
+// CHECK-NOT: i1>
 // CHECK: math.exp2
-// The value contraction selects on liveness.
+// CHECK-NOT: i1>
+// The value contraction is a matmul when every value of the tile is finite
+// (sum v * 0 == 0), else it selects on the liveness, built only there.
+// CHECK: arith.mulf %{{.*}}, %cst{{.*}} : f32
+// CHECK: %[[FINITE:.*]] = arith.cmpf oeq, %{{.*}}, %cst{{.*}} : f32
+// CHECK: scf.if %[[FINITE]] -> (tensor<?x8xf32>) {
+// CHECK-NEXT: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<?x?xf32>, tensor<?x8xf32>)
+// CHECK: } else {
+// CHECK: arith.cmpi sle
+// CHECK: linalg.yield %{{.*}} : i1
 // CHECK: iterator_types = ["parallel", "parallel", "reduction"]
 // CHECK: arith.select %{{.*}}, %{{.*}}, %cst{{.*}} : f32
 // CHECK: scf.yield

@@ -64,12 +64,17 @@ public:
     if (parts.layout) {
       this->qTile = parts.layout.blockQ;
       this->kvTile = parts.layout.blockK;
+    } else {
+      alignTilesToPattern();
     }
   }
 
   SmallVector<Value> run();
 
 private:
+  /// Narrows qTile and kvTile to the pattern's blocks (Tile.cpp).
+  void alignTilesToPattern();
+
   Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
   Value i64(int64_t v) {
     return arith::ConstantIntOp::create(b, loc, b.getI64Type(), v);

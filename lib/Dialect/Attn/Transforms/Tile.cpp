@@ -38,6 +38,8 @@
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/Support/SaveAndRestore.h"
 
+#include <numeric>
+
 namespace mlir {
 namespace attn {
 #define GEN_PASS_DEF_ATTNTILE
@@ -48,6 +50,65 @@ namespace attn {
 using namespace mlir;
 using namespace mlir::attn;
 using namespace mlir::attn::tile;
+
+//===----------------------------------------------------------------------===//
+// Tile sizes
+//===----------------------------------------------------------------------===//
+
+/// The smallest tile that alignTilesToPattern picks: below it the
+/// micro-kernels' fixed costs per tile dominate, and the given size is kept.
+static constexpr int64_t kMinAlignedTile = 32;
+
+/// Returns the largest divisor of `block` that is at most `tile`, or `tile`
+/// when that divisor is below kMinAlignedTile or `block` is 0 (no blocks).
+static int64_t alignedTile(int64_t block, int64_t tile) {
+  if (block <= 0 || block % tile == 0)
+    return tile;
+  for (int64_t d = std::min(block, tile); d >= kMinAlignedTile; --d)
+    if (block % d == 0)
+      return d;
+  return tile;
+}
+
+/// Tiles that straddle two blocks of a block-structured part of the pattern
+/// (block_sparse, random, block_local) are Partial even where the blocks
+/// are whole: the two block rows (or columns) have different live blocks.
+/// So a query tile is narrowed to a divisor of the gcd of the parts' query
+/// block sizes (BigBird's 64-blocks with the default 128 x 64 tiles: 64 x 64,
+/// and no tile is Partial), and a key tile likewise. Without positions only:
+/// with them, rows are not positions.
+///
+/// A band (a window or dilated part) computes the two triangles at its edges
+/// in Partial tiles whatever their kind costs: with Tq query rows a band of
+/// width w spans w + Tq - 1 columns per row, so a query tile no taller than
+/// the key tile (64 x 64: 576 columns for 513 live, against 640 at 128 x 64)
+/// wastes less. The tiles stay target-independent: this depends on the
+/// pattern alone.
+void SdpaTiler::alignTilesToPattern() {
+  int64_t queryBlock = 0, keyBlock = 0;
+  bool band = false;
+  auto add = [](int64_t &g, int64_t block) { g = std::gcd(g, block); };
+  cast<Attribute>(pattern).walk([&](Attribute part) {
+    band |= isa<WindowAttr, DilatedAttr>(part);
+    if (auto sparse = dyn_cast<BlockSparseAttr>(part)) {
+      add(queryBlock, sparse.getBlock()[0]);
+      add(keyBlock, sparse.getBlock()[1]);
+    } else if (auto random = dyn_cast<RandomAttr>(part)) {
+      add(queryBlock, random.getBlock());
+      add(keyBlock, random.getBlock());
+    } else if (auto local = dyn_cast<BlockLocalAttr>(part)) {
+      add(queryBlock, local.getSize());
+      add(keyBlock, local.getSize());
+    }
+  });
+  if (!op.getKeyPositions())
+    kvTile = alignedTile(keyBlock, kvTile);
+  if (op.getQueryPositions())
+    return;
+  qTile = alignedTile(queryBlock, qTile);
+  if (band && kvTile >= kMinAlignedTile)
+    qTile = std::min(qTile, kvTile);
+}
 
 //===----------------------------------------------------------------------===//
 // Whole op
@@ -264,7 +325,7 @@ tile::RowState SdpaTiler::buildMemoryLoop(const QueryTile &q,
         }
         tile::RowState next =
             tile::buildSoftmaxStep(b, loc, {args[0], args[1], args[2]}, scores,
-                                   Value(), Value(), k.values);
+                                   Value(), k.values);
         return {next.max, next.sum, next.acc};
       });
 }

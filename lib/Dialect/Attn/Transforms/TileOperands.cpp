@@ -464,8 +464,7 @@ tile::RowState SdpaTiler::buildKeyStep(BlockKind kind, const QueryTile &q,
   bool partial = kind == BlockKind::Partial;
   bool natural = naturalScores();
   if (!partial && !natural)
-    return tile::buildSoftmaxStep(b, loc, state, scores, Value(), Value(),
-                                  k.values);
+    return tile::buildSoftmaxStep(b, loc, state, scores, Value(), k.values);
 
   // Per pair: bias, score_mod, log2(e); in Partial tiles also liveness,
   // masking and the span weight.
@@ -500,77 +499,96 @@ tile::RowState SdpaTiler::buildKeyStep(BlockKind kind, const QueryTile &q,
     addInput(k.segments, gb.dims(2, {1}), kSegArg);
   }
   SmallVector<OpFoldResult> pairSizes = {q.size, k.size};
-  SmallVector<Value> outs = {emptyTensor(b, loc, pairSizes, ct)};
-  if (partial)
-    outs.push_back(emptyTensor(b, loc, pairSizes, b.getI1Type()));
-  if (hasSpan)
-    outs.push_back(emptyTensor(b, loc, pairSizes, ct));
-  maps.append(outs.size(), rc);
   bool hasScoreMod = !op.getScoreMod().empty();
-  auto pairOp = linalg::GenericOp::create(
-      b, loc, TypeRange(ValueRange(outs)), ins, outs, maps,
-      parallelIterators(2), [&](OpBuilder &nb, Location nl, ValueRange args) {
-        Value s = args[0], qi, kj;
-        if (needPositions) {
-          auto position = [&](int arg, Value start, unsigned dim) -> Value {
-            if (arg >= 0)
-              return attn::toI64(nb, nl, args[arg]);
-            Value row = arith::AddIOp::create(
-                nb, nl, start, linalg::IndexOp::create(nb, nl, dim));
-            return attn::toI64(nb, nl, row);
-          };
-          qi = position(qPosArg, q.start, 0);
-          kj = position(kPosArg, k.start, 1);
-        }
-        if (biasArg >= 0)
-          s = arith::AddFOp::create(nb, nl, s,
-                                    convertFloat(nb, nl, args[biasArg], ct));
-        if (hasScoreMod)
-          inlineScoreMod(nb, nl, s, qi, kj);
-        if (natural)
-          s = arith::MulFOp::create(nb, nl, s, floatConst(nb, nl, M_LOG2E));
-        SmallVector<Value> results;
-        if (!partial) {
-          linalg::YieldOp::create(nb, nl, ValueRange{s});
-          return;
-        }
-        Value live = pattern.buildIsLive(nb, nl, qi, kj, numQueries, numKeys,
-                                         queryFacts);
-        if (maskArg >= 0)
-          live = arith::AndIOp::create(nb, nl, live, args[maskArg]);
-        if (qSegArg >= 0)
-          live = arith::AndIOp::create(
-              nb, nl, live,
-              arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq,
-                                    attn::toI64(nb, nl, args[qSegArg]),
-                                    attn::toI64(nb, nl, args[kSegArg])));
-        if (parts.maskMod)
-          live = arith::AndIOp::create(nb, nl, live,
-                                       maskModLive(nb, nl, k, qi, kj));
-        Value weight;
-        if (hasSpan) {
-          Value distance = math::AbsFOp::create(
-              nb, nl,
-              arith::SIToFPOp::create(nb, nl, ct,
-                                      arith::SubIOp::create(nb, nl, qi, kj)));
-          weight = buildSpanWeight(nb, nl, distance);
-          live = arith::AndIOp::create(
-              nb, nl, live,
-              arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGT, weight,
-                                    floatConst(nb, nl, 0.0)));
-        }
-        Value negInf =
-            floatConst(nb, nl, -std::numeric_limits<double>::infinity());
-        results.push_back(arith::SelectOp::create(nb, nl, live, s, negInf));
-        results.push_back(live);
-        if (weight)
-          results.push_back(weight);
-        linalg::YieldOp::create(nb, nl, results);
-      });
-  Value live = partial ? pairOp.getResult(1) : Value();
-  Value weight = hasSpan ? pairOp.getResult(2) : Value();
-  return tile::buildSoftmaxStep(b, loc, state, pairOp.getResult(0), live,
-                                weight, k.values);
+  // The pairs of the tile: with `liveOnly` their liveness (i1), else the
+  // scores, -inf where a Partial tile's pair is not live [, and the span
+  // weight].
+  auto buildPairs = [&](bool liveOnly) -> linalg::GenericOp {
+    SmallVector<Value> outs;
+    if (liveOnly) {
+      outs.push_back(emptyTensor(b, loc, pairSizes, b.getI1Type()));
+    } else {
+      outs.push_back(emptyTensor(b, loc, pairSizes, ct));
+      if (hasSpan)
+        outs.push_back(emptyTensor(b, loc, pairSizes, ct));
+    }
+    SmallVector<AffineMap> pairMaps = maps;
+    pairMaps.append(outs.size(), rc);
+    return linalg::GenericOp::create(
+        b, loc, TypeRange(ValueRange(outs)), ins, outs, pairMaps,
+        parallelIterators(2), [&](OpBuilder &nb, Location nl, ValueRange args) {
+          Value s = args[0], qi, kj;
+          if (needPositions) {
+            auto position = [&](int arg, Value start, unsigned dim) -> Value {
+              if (arg >= 0)
+                return attn::toI64(nb, nl, args[arg]);
+              Value row = arith::AddIOp::create(
+                  nb, nl, start, linalg::IndexOp::create(nb, nl, dim));
+              return attn::toI64(nb, nl, row);
+            };
+            qi = position(qPosArg, q.start, 0);
+            kj = position(kPosArg, k.start, 1);
+          }
+          if (!liveOnly) {
+            if (biasArg >= 0)
+              s = arith::AddFOp::create(
+                  nb, nl, s, convertFloat(nb, nl, args[biasArg], ct));
+            if (hasScoreMod)
+              inlineScoreMod(nb, nl, s, qi, kj);
+            if (natural)
+              s = arith::MulFOp::create(nb, nl, s,
+                                        floatConst(nb, nl, M_LOG2E));
+          }
+          if (!partial) {
+            linalg::YieldOp::create(nb, nl, ValueRange{s});
+            return;
+          }
+          Value live = pattern.buildIsLive(nb, nl, qi, kj, numQueries,
+                                           numKeys, queryFacts);
+          if (maskArg >= 0)
+            live = arith::AndIOp::create(nb, nl, live, args[maskArg]);
+          if (qSegArg >= 0)
+            live = arith::AndIOp::create(
+                nb, nl, live,
+                arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq,
+                                      attn::toI64(nb, nl, args[qSegArg]),
+                                      attn::toI64(nb, nl, args[kSegArg])));
+          if (parts.maskMod)
+            live = arith::AndIOp::create(nb, nl, live,
+                                         maskModLive(nb, nl, k, qi, kj));
+          Value weight;
+          if (hasSpan) {
+            Value distance = math::AbsFOp::create(
+                nb, nl,
+                arith::SIToFPOp::create(
+                    nb, nl, ct, arith::SubIOp::create(nb, nl, qi, kj)));
+            weight = buildSpanWeight(nb, nl, distance);
+            live = arith::AndIOp::create(
+                nb, nl, live,
+                arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGT,
+                                      weight, floatConst(nb, nl, 0.0)));
+          }
+          if (liveOnly) {
+            linalg::YieldOp::create(nb, nl, ValueRange{live});
+            return;
+          }
+          Value negInf =
+              floatConst(nb, nl, -std::numeric_limits<double>::infinity());
+          SmallVector<Value> results = {
+              arith::SelectOp::create(nb, nl, live, s, negInf)};
+          if (weight)
+            results.push_back(weight);
+          linalg::YieldOp::create(nb, nl, results);
+        });
+  };
+  linalg::GenericOp pairOp = buildPairs(/*liveOnly=*/false);
+  Value weight = hasSpan ? pairOp.getResult(1) : Value();
+  if (!partial)
+    return tile::buildSoftmaxStep(b, loc, state, pairOp.getResult(0), weight,
+                                  k.values);
+  return tile::buildSoftmaxStep(
+      b, loc, state, pairOp.getResult(0), weight, k.values,
+      [&] { return buildPairs(/*liveOnly=*/true).getResult(0); });
 }
 
 /// Persistent memory: always live, no pattern, mask, bias, span or

@@ -10,6 +10,8 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 #include <cmath>
 #include <limits>
@@ -30,6 +32,35 @@ struct Constants {
   Value negInf() { return (*this)(-std::numeric_limits<double>::infinity()); }
 };
 } // namespace
+
+/// Returns whether every element of the `[C, Dv]` tile `values` is finite
+/// (an i1): `sum v * 0` is 0 exactly then and NaN otherwise, summed per row
+/// and then over the rows (two reductions that vectorize like the softmax's
+/// row sums).
+static Value buildAllFinite(OpBuilder &b, Location loc, Value values,
+                            Type ct) {
+  GenericBuilder gb{b, loc};
+  OpFoldResult rows = tensor::getMixedSize(b, loc, values, 0);
+  Value perRow = gb.generic(
+      ValueRange{values}, filledTensor(b, loc, {rows}, ct, 0.0),
+      {gb.dims(2, {0, 1}), gb.dims(2, {0})}, gb.iterators(2, {1}),
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value zero = Constants{nb, nl, ct}(0.0);
+        Value v = convertFloat(nb, nl, args[0], ct);
+        yieldOne(nb, nl,
+                 arith::AddFOp::create(nb, nl, args[1],
+                                       arith::MulFOp::create(nb, nl, v, zero)));
+      });
+  Value total = gb.generic(
+      ValueRange{perRow}, filledTensor(b, loc, {}, ct, 0.0),
+      {gb.dims(1, {0}), AffineMap::get(1, 0, {}, b.getContext())},
+      gb.iterators(1, {0}), [&](OpBuilder &nb, Location nl, ValueRange args) {
+        yieldOne(nb, nl, arith::AddFOp::create(nb, nl, args[1], args[0]));
+      });
+  Value sum = tensor::ExtractOp::create(b, loc, total, ValueRange{});
+  return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, sum,
+                               Constants{b, loc, ct}(0.0));
+}
 
 RowState tile::buildInitialState(OpBuilder &b, Location loc, OpFoldResult rows,
                                  int64_t valueDim, FloatType computeType) {
@@ -52,8 +83,9 @@ Value tile::buildScoreTile(OpBuilder &b, Location loc, Value queries,
 }
 
 RowState tile::buildSoftmaxStep(OpBuilder &b, Location loc,
-                                const RowState &state, Value scores, Value live,
-                                Value weight, Value values) {
+                                const RowState &state, Value scores,
+                                Value weight, Value values,
+                                function_ref<Value()> buildLive) {
   GenericBuilder gb{b, loc};
   Type ct = cast<RankedTensorType>(scores.getType()).getElementType();
   OpFoldResult rows = tensor::getMixedSize(b, loc, scores, 0);
@@ -95,18 +127,13 @@ RowState tile::buildSoftmaxStep(OpBuilder &b, Location loc,
   Value newMax = rowOp.getResult(0), shift = rowOp.getResult(1),
         alpha = rowOp.getResult(2);
 
-  // p = exp2(s - shift) [* weight] [live ? . : 0].
+  // p = exp2(s - shift) [* weight]: 0 where s = -inf (shift is finite).
   SmallVector<Value> pIns = {scores, shift};
   SmallVector<AffineMap> pMaps = {rc, r2};
-  int weightArg = -1, liveArg = -1;
+  int weightArg = -1;
   if (weight) {
     weightArg = pIns.size();
     pIns.push_back(weight);
-    pMaps.push_back(rc);
-  }
-  if (live) {
-    liveArg = pIns.size();
-    pIns.push_back(live);
     pMaps.push_back(rc);
   }
   pMaps.push_back(rc);
@@ -118,9 +145,6 @@ RowState tile::buildSoftmaxStep(OpBuilder &b, Location loc,
             nb, nl, arith::SubFOp::create(nb, nl, args[0], args[1]));
         if (weightArg >= 0)
           e = arith::MulFOp::create(nb, nl, e, args[weightArg]);
-        if (liveArg >= 0)
-          e = arith::SelectOp::create(nb, nl, args[liveArg], e,
-                                      Constants{nb, nl, ct}(0.0));
         yieldOne(nb, nl, e);
       });
 
@@ -144,16 +168,18 @@ RowState tile::buildSoftmaxStep(OpBuilder &b, Location loc,
       [&](OpBuilder &nb, Location nl, ValueRange args) {
         yieldOne(nb, nl, arith::MulFOp::create(nb, nl, args[1], args[0]));
       });
-  Value newAcc;
-  if (!live) {
-    newAcc =
-        linalg::MatmulOp::create(b, loc, TypeRange{acc.getType()},
-                                 ValueRange{probs, values}, ValueRange{acc})
-            .getResult(0);
-  } else {
-    // (r, e, c): acc[r, e] += live[r, c] ? p[r, c] v[c, e] : 0.
+  auto matmul = [&]() -> Value {
+    return linalg::MatmulOp::create(b, loc, TypeRange{acc.getType()},
+                                    ValueRange{probs, values}, ValueRange{acc})
+        .getResult(0);
+  };
+  if (!buildLive)
+    return {newMax, newSum, matmul()};
+  // (r, e, c): acc[r, e] += live[r, c] ? p[r, c] v[c, e] : 0.
+  auto selecting = [&]() -> Value {
+    Value live = buildLive();
     AffineMap prc = gb.dims(3, {0, 2});
-    newAcc = gb.generic(
+    return gb.generic(
         ValueRange{probs, values, live}, acc,
         {prc, gb.dims(3, {2, 1}), prc, gb.dims(3, {0, 1})},
         gb.iterators(3, {2}), [&](OpBuilder &nb, Location nl, ValueRange args) {
@@ -163,7 +189,25 @@ RowState tile::buildSoftmaxStep(OpBuilder &b, Location loc,
                                          Constants{nb, nl, ct}(0.0));
           yieldOne(nb, nl, arith::AddFOp::create(nb, nl, args[3], term));
         });
+  };
+  // Values in another type (bf16, f16) keep the selecting contraction: the
+  // CPU's bf16 kernels take a plain matmul and round p to bf16, which a
+  // Partial tile did not do before (its dead pairs made it select).
+  if (cast<RankedTensorType>(values.getType()).getElementType() != ct)
+    return {newMax, newSum, selecting()};
+  // A Partial tile: p is 0 at the pairs that are not live, so the plain
+  // contraction is exact unless a value is infinite or NaN (0 * inf).
+  auto ifOp = scf::IfOp::create(b, loc, TypeRange{acc.getType()},
+                                buildAllFinite(b, loc, values, ct),
+                                /*withElseRegion=*/true);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    scf::YieldOp::create(b, loc, matmul());
+    b.setInsertionPointToStart(ifOp.elseBlock());
+    scf::YieldOp::create(b, loc, selecting());
   }
+  Value newAcc = ifOp.getResult(0);
   return {newMax, newSum, newAcc};
 }
 

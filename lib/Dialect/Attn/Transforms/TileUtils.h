@@ -43,20 +43,25 @@ Value buildScoreTile(OpBuilder &b, Location loc, Value queries, Value keys,
 ///   max'  = max(max, max_c s)          (NaN-propagating)
 ///   shift = max' == -inf ? 0 : max'    (an empty row stays defined)
 ///   alpha = exp2(max - shift)
-///   p     = exp2(s - shift) [* weight] [live ? . : 0]
+///   p     = exp2(s - shift) [* weight]
 ///   sum'  = alpha sum + sum_c p
 ///   acc'  = alpha acc + sum_c [live ?] p v
 ///
 /// `scores` is `[R, C]` in the log2 domain with -inf at pairs that are not
-/// live. `live` (`[R, C]` i1) and `weight` (`[R, C]`, the span weight) are
-/// optional; with `live`, the value contraction selects, so that a NaN or
-/// infinity in a value of a pair that is not live never reaches the row;
-/// without it, it is a linalg.matmul. `values` is `[C, Dv]`. The new state is
-/// written into the old one (its tensors are the destinations), so a loop
-/// that carries it yields values equivalent to its iteration arguments and
-/// bufferizes in place.
+/// live, so their `p` is exp2(-inf) = 0 without a select. `weight` (`[R, C]`,
+/// the span weight) is optional. With `buildLive` (a Partial tile), the value
+/// contraction is a linalg.matmul only when every value of the tile is
+/// finite (checked at run time); otherwise `buildLive` builds the `[R, C]`
+/// i1 liveness and the contraction selects, so that a NaN or infinity in a
+/// value of a pair that is not live never reaches the row as `0 * inf`.
+/// Values of another element type than the compute type always select (the
+/// CPU's bf16 kernels would round `p` to bf16 in a plain matmul).
+/// `values` is `[C, Dv]`. The new state is written into the old one (its
+/// tensors are the destinations), so a loop that carries it yields values
+/// equivalent to its iteration arguments and bufferizes in place.
 RowState buildSoftmaxStep(OpBuilder &b, Location loc, const RowState &state,
-                          Value scores, Value live, Value weight, Value values);
+                          Value scores, Value weight, Value values,
+                          function_ref<Value()> buildLive = nullptr);
 
 /// Returns `[R, Dv]` `sum == 0 ? 0 : acc / sum` in `elementType`.
 Value buildNormalizedOutput(OpBuilder &b, Location loc, const RowState &state,
