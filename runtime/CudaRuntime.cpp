@@ -604,6 +604,14 @@ extern "C" void mgpuMemset16(void *dst, unsigned short value, size_t count,
               reinterpret_cast<CUdeviceptr>(dst), value, count, stream);
 }
 
+/// The device buffer of the tensor map slots, allocated on first use.
+/// Called with the cache mutex held.
+static bool allocateTensorMapSlots(State &s) {
+  return s.tensorMapSlots ||
+         ATTN_CALL("mgpuTensorMapEncodeTiledMemref", cuMemAlloc,
+                   &s.tensorMapSlots, kTensorMapSlots * sizeof(TensorMap));
+}
+
 /// Encodes a tiled tensor map of the memref `descriptor` (a ranked memref
 /// descriptor of rank `rank`: allocated, aligned, offset, sizes, strides),
 /// whose box has the sizes `boxDims` (outermost first), and returns a copy
@@ -632,21 +640,25 @@ extern "C" void *mgpuTensorMapEncodeTiledMemref(
                              boxDims);
   void *address = aligned + fields[2] * elementSize;
   State &s = state();
-  std::lock_guard<std::mutex> lock(s.cacheMutex);
-  if (!s.tensorMapSlots &&
-      !ATTN_CALL("mgpuTensorMapEncodeTiledMemref", cuMemAlloc,
-                 &s.tensorMapSlots, kTensorMapSlots * sizeof(TensorMap)))
-    return nullptr;
   // An empty tensor's map is a stand-in over the slots' buffer (aligned,
-  // never read through it).
-  if (geometry.empty)
+  // never read through it), so the slots exist before any encoding.
+  if (geometry.empty) {
+    std::lock_guard<std::mutex> lock(s.cacheMutex);
+    if (!allocateTensorMapSlots(s))
+      return nullptr;
     address = reinterpret_cast<void *>(s.tensorMapSlots);
+  }
+  // Encoding reads only the arguments: callers on other threads do not wait
+  // for it.
   TensorMap map{};
   if (!ATTN_CALL("mgpuTensorMapEncodeTiledMemref", cuTensorMapEncodeTiled, &map,
                  int(dataType), unsigned(rank), address, geometry.globalDim,
                  geometry.globalStrides, geometry.boxDim,
                  geometry.elementStrides, int(interleave), int(swizzle),
                  int(l2Promotion), int(oobFill)))
+    return nullptr;
+  std::lock_guard<std::mutex> lock(s.cacheMutex);
+  if (!allocateTensorMapSlots(s))
     return nullptr;
   TensorMapCache::Slot slot = s.tensorMaps.lookup(map);
   CUdeviceptr copy = s.tensorMapSlots + slot.index * sizeof(TensorMap);
