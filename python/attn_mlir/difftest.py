@@ -404,6 +404,12 @@ def generate(seed, index):
             idx = tuple(int(rng.integers(n)) for n in a.shape)
             a[idx] = np.nan if rng.random() < 0.7 else np.inf
             specials.append(f"{which}{list(idx)}={a[idx]}")
+            if which == "v" and np.isinf(a[idx]) and scale_up != 1.0:
+                # Scores spread by hundreds make an infinite value's weight
+                # underflow in f32 (0 * inf = NaN) where float64 keeps it
+                # positive (inf): unspecified, docs/Semantics.md §10.
+                x["q"] = _cast(np.asarray(x["q"], dtype=np.float64) / scale_up, dtype)
+                specials.append("q not scaled up")
     x["o"] = np.zeros((B, H, Nq, Dv), dtype=x["v"].dtype)
     clauses = {"pattern": None if isinstance(pattern, P.Dense) and rng.random() < 0.5
                else pattern, "lse": bool(rng.random() < 0.5)}

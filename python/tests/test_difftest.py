@@ -107,3 +107,14 @@ def test_compare_rejects_what_it_must():
     wrong[0, 1, 1] += 1e-2
     assert difftest.compare(wrong, lse, "f32", "fused", "lse") is not None
     assert difftest.TOLERANCE[("f32", "fused")] == ref.TOLERANCE["f32_fused"]
+
+
+def test_infinite_value_keeps_unit_scores():
+    """Regression (seed 907, spec 46): an inf in v with the queries scaled up by 30 (D = 1,
+    scores spread by hundreds) had its weight underflow in f32, giving NaN against the float64
+    reference's inf in both modes; docs/Semantics.md §10 leaves such inputs unspecified, so
+    the generator keeps unit queries when it puts an inf into v."""
+    spec = difftest.generate(907, 46)
+    assert "q not scaled up" in spec.description["specials"]
+    failures, _ = difftest.check(spec, modes=("fused", "reference"))
+    assert not failures, failures
