@@ -54,6 +54,19 @@ void attnCudaSetPrintErrors(int print);
 /// the start (for tests).
 uint64_t attnCudaGetFailedCalls(void);
 
+/// Makes the compiled code that this thread calls from now on run on
+/// `stream` (a CUstream; null is the legacy default stream), the caller's,
+/// and return without waiting for it: mgpuStreamCreate hands `stream` out,
+/// mgpuStreamSynchronize and mgpuStreamDestroy leave it alone. Work is then
+/// ordered after the caller's earlier work on `stream`, and its results are
+/// ready for the caller's later work there. Only for device-ABI code, which
+/// leaves its results on the device: host-ABI code reads them on the host
+/// after a synchronisation that this skips. A failure inside a kernel then
+/// shows at the caller's next synchronisation, not in attnCudaGetStatus.
+void attnCudaSetStream(void *stream);
+/// Back to streams of the runtime's own, each waited for at its region's end.
+void attnCudaClearStream(void);
+
 /// The mgpu* functions, with the signatures that MLIR 22's gpu-to-llvm
 /// lowering calls (CUDA handles as untyped pointers).
 void mgpuSetDefaultDevice(int32_t device);

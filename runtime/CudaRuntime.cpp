@@ -467,14 +467,30 @@ extern "C" void mgpuLaunchKernel(CUfunction function, intptr_t gridX,
             blockX, blockY, blockZ, sharedBytes, stream, params, extra);
 }
 
+/// The caller's stream of attnCudaSetStream on this thread (null: none; the
+/// legacy default stream is CU_STREAM_LEGACY, not null).
+static thread_local CUstream callerStream = nullptr;
+
+/// The driver's handle of the legacy default stream (CU_STREAM_LEGACY).
+static CUstream const kStreamLegacy = reinterpret_cast<CUstream>(0x1);
+
+extern "C" void attnCudaSetStream(void *stream) {
+  callerStream = stream ? static_cast<CUstream>(stream) : kStreamLegacy;
+}
+
+extern "C" void attnCudaClearStream(void) { callerStream = nullptr; }
+
 /// Compiled code creates a stream per asynchronous region and destroys it at
 /// the region's end: a destroyed stream is kept and handed out again (work
-/// still queued on it only orders the next user's work after it).
+/// still queued on it only orders the next user's work after it). With a
+/// caller's stream set, that stream is handed out instead.
 extern "C" CUstream mgpuStreamCreate() {
   ProfileScope scope(kProfStreamCreate);
   CUstream stream = nullptr;
   if (!ready())
     return nullptr;
+  if (callerStream)
+    return callerStream;
   {
     std::lock_guard<std::mutex> lock(state().cacheMutex);
     stream = state().streams.take();
@@ -486,7 +502,7 @@ extern "C" CUstream mgpuStreamCreate() {
 
 extern "C" void mgpuStreamDestroy(CUstream stream) {
   ProfileScope scope(kProfStreamDestroy);
-  if (!stream || !ready())
+  if (!stream || stream == callerStream || !ready())
     return;
   {
     std::lock_guard<std::mutex> lock(state().cacheMutex);
@@ -498,7 +514,8 @@ extern "C" void mgpuStreamDestroy(CUstream stream) {
 
 extern "C" void mgpuStreamSynchronize(CUstream stream) {
   ProfileScope scope(kProfStreamSynchronize);
-  if (stream && ready())
+  // The caller's stream is the caller's to wait for.
+  if (stream && stream != callerStream && ready())
     ATTN_CALL("mgpuStreamSynchronize", cuStreamSynchronize, stream);
 }
 

@@ -17,8 +17,10 @@ On the GPU machine:   python3 bench/gpu/call_overhead.py time OUT/core_b1h2d64 [
   per length: the error of the device-ABI call against the float64 reference (torch bf16
   CUDA tensors in, the outs tensor NaN beforehand, --check-n lengths), and per --n length the
   median / p10 / p90 wall time of --calls calls of the device-ABI entry (torch tensors in
-  place; the call returns after its stream is synchronised) and of torch SDPA with the cuDNN
-  backend at the same shape (is_causal, followed by torch.cuda.synchronize()).
+  place; the call runs on torch's current stream and returns without waiting, so each timed
+  call is followed by torch.cuda.synchronize()) and of torch SDPA with the cuDNN backend at
+  the same shape (is_causal, followed by torch.cuda.synchronize()). The check lengths also
+  run once on a side stream of torch's (the call ordered after the inputs' writes there).
 """
 import argparse
 import ctypes
@@ -142,23 +144,33 @@ def device_calls(directory, check_lengths, lengths, calls, warmup):
     def inputs(n):
         return [torch.randn(b, h, n, d, device="cuda", dtype=torch.bfloat16) for _ in range(3)]
 
+    import contextlib
+
     for n in check_lengths:
-        q, k, v = inputs(n)
-        o = torch.full_like(q, float("nan"))
-        (res,) = entry(q, k, v, o)
-        assert res is o
-        expected = ref.sdpa(*(x.float().cpu().numpy() for x in (q, k, v)), pattern=ref.Causal())
-        got = o.float().cpu().numpy()
-        row = {"kind": "check", "N": n, "B": b, "H": h, "D": d,
-               "rel_error": float(ref.rel_error(got, expected)),
-               "bound": ref.TOLERANCE["bf16"], "nan": int(np.isnan(got).sum())}
-        rows.append(row)
-        print(json.dumps(row), flush=True)
+        # On torch's current stream, then on a side stream (the call ordered after the
+        # inputs' writes there, the caller waiting for its stream).
+        for kind, stream in (("check", None), ("check_side_stream", torch.cuda.Stream())):
+            with torch.cuda.stream(stream) if stream else contextlib.nullcontext():
+                q, k, v = inputs(n)
+                o = torch.full_like(q, float("nan"))
+                (res,) = entry(q, k, v, o)
+            assert res is o
+            if stream:
+                stream.synchronize()
+            expected = ref.sdpa(*(x.float().cpu().numpy() for x in (q, k, v)),
+                                pattern=ref.Causal())
+            got = o.float().cpu().numpy()
+            row = {"kind": kind, "N": n, "B": b, "H": h, "D": d,
+                   "rel_error": float(ref.rel_error(got, expected)),
+                   "bound": ref.TOLERANCE["bf16"], "nan": int(np.isnan(got).sum())}
+            rows.append(row)
+            print(json.dumps(row), flush=True)
     for n in lengths:
         q, k, v = inputs(n)
         o = torch.empty_like(q)
         row = {"kind": "time", "N": n, "B": b, "H": h, "D": d, "calls": calls,
-               "device_abi": wall_times(lambda: entry(q, k, v, o), calls, warmup)}
+               "device_abi": wall_times(lambda: (entry(q, k, v, o), torch.cuda.synchronize()),
+                                        calls, warmup)}
 
         def cudnn():
             with sdpa_kernel(SDPBackend.CUDNN_ATTENTION):

@@ -11,7 +11,8 @@ them to and from the GPU), so numpy arrays go in as they are and torch / CuPy ar
 CPU or a GPU, are copied through the host. bf16 travels as float32 arrays (rounded to bf16 on
 the way in) or as uint16 bits. An artifact of ``attn-compile --gpu-abi=device`` takes CUDA
 tensors (torch, or CuPy with bf16 as uint16) in place: no copy; its results are the outs
-arguments, written on the device. See docs/GPU.md, sections "Artifacts" and "Device ABI".
+arguments, written on the device, on the arrays' current stream (the call does not wait for
+it, as torch's own operations do not). See docs/GPU.md, sections "Artifacts" and "Device ABI".
 """
 
 import ctypes
@@ -93,19 +94,42 @@ def _device_array(value, where):
     return _DeviceArray(value, pointer, shape, dtype)
 
 
+def _array_library(value):
+    return type(value).__module__.split(".")[0]
+
+
+def _current_stream(value):
+    """The handle of the current CUDA stream of the torch or CuPy array ``value`` (0: the
+    legacy default stream)."""
+    if _array_library(value) == "torch":
+        import torch
+        return torch.cuda.current_stream(value.device).cuda_stream
+    import cupy
+    return cupy.cuda.get_current_stream().ptr
+
+
+def _caller_stream(values):
+    """The current stream of the arrays among ``values`` when they all come from one library
+    (torch or CuPy), else None."""
+    libraries = {_array_library(v) for v in values}
+    if len(libraries) != 1 or not libraries <= {"torch", "cupy"}:
+        return None
+    return _current_stream(values[0])
+
+
 def _synchronize(values):
     """Waits for the current streams of the torch / CuPy arrays among ``values``: the
-    compiled code runs on a stream of its own, which does not wait for theirs."""
+    compiled code then runs on a stream of its own, which does not wait for theirs."""
     seen = set()
     for value in values:
-        module = type(value).__module__.split(".")[0]
-        if module in seen:
+        module = _array_library(value)
+        if module in seen or module not in ("torch", "cupy"):
             continue
         seen.add(module)
         if module == "torch":
             import torch
             torch.cuda.current_stream(value.device).synchronize()
-        elif module == "cupy":
+        else:
             import cupy
             cupy.cuda.get_current_stream().synchronize()
 
@@ -210,10 +234,21 @@ class Entry:
 
     def _call_device(self, values):
         """The device ABI: the arrays' device pointers go in; each result is the argument
-        whose buffer it is (the outs operand, written on the device)."""
+        whose buffer it is (the outs operand, written on the device). When the arrays all
+        come from torch (or all from CuPy) the call runs on their current stream and returns
+        without waiting for it, as their own operations do; otherwise it waits for their
+        streams, runs on a stream of the runtime's own and waits for it."""
         arrays = [self._convert_device(s, v) for s, v in zip(self.args, values)]
-        _synchronize(values)
-        outs = self._invoke(self._device_pointers(arrays))
+        stream = _caller_stream(values) if self.artifact.set_stream else None
+        if stream is None:
+            _synchronize(values)
+            outs = self._invoke(self._device_pointers(arrays))
+        else:
+            self.artifact.set_stream(ctypes.c_void_p(stream))
+            try:
+                outs = self._invoke(self._device_pointers(arrays))
+            finally:
+                self.artifact.clear_stream()
         error = self.artifact.cuda_error()
         if error:
             raise ArtifactError(f"@{self.name}: {error}")
@@ -358,6 +393,8 @@ class Artifact:
         # "host" (copies through the host) or "device" (CUDA arrays in place).
         self.abi = (self.manifest.get("gpu") or {}).get("abi", "host")
         self.runtime = None
+        # attnCudaSetStream / attnCudaClearStream (runtimes of older artifacts lack them).
+        self.set_stream = self.clear_stream = None
         if self.manifest.get("runtime"):
             # Loaded first and globally: the library's module constructor calls it.
             self.runtime = ctypes.CDLL(os.path.join(self.directory, self.manifest["runtime"]),
@@ -365,6 +402,12 @@ class Artifact:
             self.runtime.attnCudaGetMessage.restype = ctypes.c_char_p
             if self.runtime.attnCudaInit() != 0:
                 raise ArtifactError(self.runtime.attnCudaGetMessage().decode())
+            if hasattr(self.runtime, "attnCudaSetStream"):
+                self.set_stream = self.runtime.attnCudaSetStream
+                self.set_stream.argtypes = [ctypes.c_void_p]
+                self.set_stream.restype = None
+                self.clear_stream = self.runtime.attnCudaClearStream
+                self.clear_stream.restype = None
         self.library = ctypes.CDLL(os.path.join(self.directory, self.manifest["library"]))
         error = self.cuda_error()
         if error:

@@ -53,6 +53,17 @@ def test_device_abi_artifact(tmp_path):
         expected = ref.sdpa(*(x.float().cpu().numpy() for x in (q, k, v)),
                             pattern=am.causal())
         assert ref.rel_error(o.float().cpu().numpy(), expected) <= ref.TOLERANCE["bf16"]
+    # On a stream of the caller's: the call is ordered after the inputs' writes there and
+    # returns without waiting; the caller waits for its stream.
+    side = torch.cuda.Stream()
+    with torch.cuda.stream(side):
+        q, k, v = (torch.randn(1, 2, 300, 64, device="cuda", dtype=torch.bfloat16)
+                   for _ in range(3))
+        o = torch.full_like(q, float("nan"))
+        art(q, k, v, o)
+    side.synchronize()
+    expected = ref.sdpa(*(x.float().cpu().numpy() for x in (q, k, v)), pattern=am.causal())
+    assert ref.rel_error(o.float().cpu().numpy(), expected) <= ref.TOLERANCE["bf16"]
 
 
 def test_device_abi_takes_only_cuda_arrays():
@@ -105,3 +116,63 @@ def test_device_descriptors_follow_each_call():
         assert seen == [(a.pointer, a.shape, (2 * a.shape[2] * 8, a.shape[2] * 8, 8, 1))
                         for a in arrays]
     assert len(entry._descriptors) <= artifact._DESCRIPTOR_CACHE_SIZE
+
+
+class _FakeArray:
+    """Stands for a CUDA array of the library named by its class's module."""
+
+
+def _fake(library):
+    return type("Tensor", (_FakeArray,), {"__module__": f"{library}.fake"})()
+
+
+def test_caller_stream_only_for_one_library(monkeypatch):
+    from attn_mlir import artifact
+    monkeypatch.setattr(artifact, "_current_stream", lambda value: 1234)
+    assert artifact._caller_stream([_fake("torch"), _fake("torch")]) == 1234
+    assert artifact._caller_stream([_fake("cupy")]) == 1234
+    assert artifact._caller_stream([_fake("torch"), _fake("cupy")]) is None
+    assert artifact._caller_stream([_fake("numpy")]) is None
+
+
+def test_device_call_runs_on_the_caller_stream(monkeypatch):
+    """The runtime is given the arrays' stream for the call and cleared after it, also when
+    the call fails; without the runtime functions the call waits for the streams instead."""
+    from attn_mlir import artifact
+    monkeypatch.setattr(artifact, "_current_stream", lambda value: 0x5000)
+    waited = []
+    monkeypatch.setattr(artifact, "_synchronize", lambda values: waited.append(len(values)))
+    events = []
+
+    class FakeArtifact:
+        abi = "device"
+        set_stream = staticmethod(lambda s: events.append(("set", s.value)))
+        clear_stream = staticmethod(lambda: events.append(("clear",)))
+        cuda_error = staticmethod(lambda: None)
+
+    entry = Entry.__new__(Entry)
+    entry.name, entry.artifact, entry._descriptors = "main", FakeArtifact(), {}
+    entry.args = [{"name": "q"}]
+    monkeypatch.setattr(entry, "_convert_device",
+                        lambda spec, value: _DeviceArray(value, 4096, (2,), "f32"))
+
+    def invoke(pointers):
+        events.append(("invoke",))
+        return []
+    monkeypatch.setattr(entry, "_invoke", invoke)
+    assert entry.call([_fake("torch")]) == []
+    assert events == [("set", 0x5000), ("invoke",), ("clear",)] and not waited
+
+    def fail(pointers):
+        raise RuntimeError("boom")
+    events.clear()
+    monkeypatch.setattr(entry, "_invoke", fail)
+    with pytest.raises(RuntimeError, match="boom"):
+        entry.call([_fake("torch")])
+    assert events == [("set", 0x5000), ("clear",)]
+
+    events.clear()
+    FakeArtifact.set_stream = None
+    monkeypatch.setattr(entry, "_invoke", invoke)
+    entry.call([_fake("torch")])
+    assert events == [("invoke",)] and waited == [1]

@@ -74,4 +74,32 @@ TEST(CudaRuntime, CallsWithoutDriverAreSkipped) {
   EXPECT_EQ(attnCudaGetStatus(), ATTN_CUDA_NO_DRIVER);
 }
 
+TEST(CudaRuntime, CallerStreamIsHandedOutAndNotWaitedFor) {
+  bool device = attnCudaInit() == ATTN_CUDA_OK;
+  void *own = mgpuStreamCreate();
+  void *caller = device ? own : reinterpret_cast<void *>(0x40);
+  attnCudaSetStream(caller);
+  if (device) {
+    // Handed out, and neither destroyed nor waited for by compiled code.
+    EXPECT_EQ(mgpuStreamCreate(), caller);
+    mgpuStreamSynchronize(caller);
+    mgpuStreamDestroy(caller);
+    EXPECT_EQ(mgpuStreamCreate(), caller);
+    // Null is the legacy default stream (CU_STREAM_LEGACY).
+    attnCudaSetStream(nullptr);
+    EXPECT_EQ(mgpuStreamCreate(), reinterpret_cast<void *>(0x1));
+  } else {
+    // Without a driver nothing is handed out, set stream or not.
+    EXPECT_EQ(mgpuStreamCreate(), nullptr);
+  }
+  attnCudaClearStream();
+  if (device) {
+    void *next = mgpuStreamCreate();
+    EXPECT_NE(next, reinterpret_cast<void *>(0x1));
+    mgpuStreamDestroy(next);
+    mgpuStreamDestroy(own);
+    EXPECT_EQ(attnCudaGetStatus(), ATTN_CUDA_OK) << attnCudaGetMessage();
+  }
+}
+
 } // namespace
