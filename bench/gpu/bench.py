@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Side by side on one GPU, on the same inputs (bf16, B=2, H=16): our Hopper sdpa core
-(the kernels of `BENCH_ONLY=1 bench/gpu/build_core.sh`, q-tile 128, kv-tile 64, launched as
+(the kernels of `BENCH_ONLY=1 bench/gpu/build_core.sh`: q-tile 128 and the core's own kv-tile
+for the op (kv-tile=0: 128 keys for causal and the causal window at D 64), launched as
 check_core.py launches them), torch SDPA with the flash and the cuDNN backend (dense and causal
 only: they take no other pattern) and torch.compile'd FlexAttention (the block mask built by
 create_block_mask outside the timed region), for D 64 / 128, N 1k / 4k / 16k (64k with --n)
@@ -77,18 +78,22 @@ def run(args):
     torch._dynamo.config.cache_size_limit = 256
     torch._dynamo.config.accumulated_cache_size_limit = 4096
     torch.zeros(1, device="cuda")
-    def load(directory):
+    def load(directory, any_tiles=False):
+        """bf16 kernels without lse, one per (pattern, head dim): with 128-row query tiles
+        (any key tile: build_core.sh names the core's own choice), or any tiles."""
         found = {}
         for f in sorted(os.listdir(directory)):
             if f.endswith(".cubin"):
                 kernel = Kernel(os.path.join(directory, f))
-                if kernel.q == 128 and kernel.kv == 64 and not kernel.lse and kernel.elt == "bf16":
+                if (kernel.q == 128 or any_tiles) and not kernel.lse and kernel.elt == "bf16":
                     found[(kernel.pattern, kernel.d)] = kernel
         return found
 
     kernels = load(args.kernels)
-    # --compare DIR LABEL: the same kernels built another way, timed as "ours (LABEL)".
-    compare = [(label, load(directory)) for directory, label in args.compare or []]
+    # --compare DIR LABEL: the same kernels built another way (other options or tile
+    # shapes: one kernel per pattern and head dim), timed as "ours (LABEL)".
+    compare = [(label, load(directory, any_tiles=True))
+               for directory, label in args.compare or []]
     smi = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"],
                          capture_output=True, text=True).stdout.strip()
     result = {"device": smi, "torch": torch.__version__, "commit": args.commit, "B": B, "H": H,

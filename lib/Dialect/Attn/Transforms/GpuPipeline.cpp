@@ -233,9 +233,11 @@ LogicalResult mlir::attn::verifyGpuPipelineOptions(
                         Twine(options.blockSize));
   if (hasHopperCore(options.chip) &&
       ((options.qTile != 64 && options.qTile != 128) ||
-       (options.kvTile != 64 && options.kvTile != 128)))
+       (options.kvTile != 0 && options.kvTile != 64 &&
+        options.kvTile != 128)))
     return errorHandler("attn-gpu-pipeline: q-tile and kv-tile of the Hopper "
-                        "core must be 64 or 128, but got q-tile=" +
+                        "core must be 64 or 128 (kv-tile also 0: by head dim "
+                        "and pattern), but got q-tile=" +
                         Twine(options.qTile) +
                         " kv-tile=" + Twine(options.kvTile));
   if (options.abi != "host" && options.abi != "device")

@@ -112,6 +112,22 @@ std::string unsupportedReason(SdpaOp op) {
   return "";
 }
 
+/// The key tile of `op` for kv-tile=0, from the H200 measurements of
+/// docs/GPU.md ("Tile shapes by head dim"): 128 for a plain causal pattern
+/// or a causal window at head dim 64 with 128-row query tiles and no other
+/// operand (the S accumulator then fits next to O under the two-CTA
+/// register cap without spills), 64 otherwise.
+static int64_t automaticKvTile(SdpaOp op, int64_t qTile) {
+  auto qType = cast<RankedTensorType>(op.getQuery().getType());
+  bool plain = !op.getQueryPositions() && !op.getMask() && !op.getBias() &&
+               op.getScoreMod().empty() && !op.getSpan() &&
+               !op.getMemoryKey() && !op.getLse();
+  Attribute pattern = op.getPatternOrDense();
+  auto window = dyn_cast<WindowAttr>(pattern);
+  bool band = isa<CausalAttr>(pattern) || (window && window.getRight() == 0);
+  return qType.getDimSize(3) == 64 && qTile == 128 && plain && band ? 128 : 64;
+}
+
 /// Builds the three pattern helpers of kernel `name` at the end of `module`.
 class PatternHelpers {
 public:
@@ -331,9 +347,9 @@ struct AttnGpuSdpaCorePass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    if (kvTile != 64 && kvTile != 128) {
-      module.emitError() << "attn-gpu-sdpa-core: kv-tile must be 64 or 128, "
-                            "but got "
+    if (kvTile != 0 && kvTile != 64 && kvTile != 128) {
+      module.emitError() << "attn-gpu-sdpa-core: kv-tile must be 64, 128 or "
+                            "0 (by head dim and pattern), but got "
                          << int64_t(kvTile);
       return signalPassFailure();
     }
@@ -379,6 +395,8 @@ struct AttnGpuSdpaCorePass
     Type elt = qType.getElementType();
     int64_t d = qType.getDimSize(3);
 
+    const int64_t kvTile = this->kvTile ? int64_t(this->kvTile)
+                                        : automaticKvTile(op, qTile);
     gpu_core::KernelConfig config;
     config.element = elt.isBF16() ? "bf16" : "f16";
     config.headDim = d;

@@ -40,8 +40,8 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions> {
   PassOptions::Option<int64_t> kvTile{
       *this, "kv-tile",
       llvm::cl::desc("Hopper core (chip=sm_90a): keys of a key/value tile, "
-                     "64 or 128"),
-      llvm::cl::init(64)};
+                     "64, 128 or 0 (per op, as attn-gpu-sdpa-core's kv-tile)"),
+      llvm::cl::init(0)};
   PassOptions::Option<bool> heavyFirst{
       *this, "heavy-first",
       llvm::cl::desc("Hopper core: query tiles in the order of "

@@ -309,8 +309,10 @@ def AttnGpuSdpaCore : Pass<"attn-gpu-sdpa-core", "::mlir::ModuleOp"> {
     the general path of `attn-gpu-pipeline`.
   }];
   let options = [
-    Option<"kvTile", "kv-tile", "int64_t", /*default=*/"64",
-           "Keys of a key/value tile: 64 or 128">,
+    Option<"kvTile", "kv-tile", "int64_t", /*default=*/"0",
+           "Keys of a key/value tile: 64, 128, or 0 (the default): per op, "
+           "128 for a causal or causal-window pattern at head dim 64 with "
+           "128-row query tiles and no other operand, else 64">,
     Option<"qTile", "q-tile", "int64_t", /*default=*/"128",
            "Rows of a query tile: 64 (one warpgroup) or 128 (two)">,
     Option<"claim", "claim", "bool", /*default=*/"false",
