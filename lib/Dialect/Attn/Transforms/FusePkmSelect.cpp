@@ -254,8 +254,8 @@ TopList TopListBuilder::topOfSums(TopList list, const TopList &first,
   auto add = [&](Value x, Value y) -> Value {
     return arith::AddFOp::create(b, loc, x, y);
   };
-  // The best score of `second` (unset, and then unused, when `second` is
-  // empty).
+  // The best score of `second` (an unset entry when `second` is empty, which
+  // leaves no candidate whatever it holds).
   Value best2 = at(list.scores, second.offset, cIndex(b, loc, 0));
   // Rows a of `first` while a's best sum can enter; per row, columns c of
   // `second` while the sum can enter.
