@@ -38,6 +38,7 @@
 #include "attn/Dialect/Attn/Transforms/BuildUtils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -147,7 +148,11 @@ Value PkmFuser::build() {
       // Filled, not empty: an empty tile of the same shape (CSE merges
       // those) could share a buffer with the group maxima.
       filledTensor(b, loc, {rows, kSize}, b.getF32Type(), 0.0),
-      filledTensor(b, loc, {rows, kSize}, b.getI64Type(), 0.0)};
+      linalg::FillOp::create(
+          b, loc,
+          Value(arith::ConstantIntOp::create(b, loc, b.getI64Type(), 0)),
+          emptyTensor(b, loc, {rows, kSize}, b.getI64Type()))
+          .getResult(0)};
   auto rowLoop = buildFor(
       b, loc, cIndex(b, loc, 0), rows, cIndex(b, loc, 1), inits,
       [&](Value i, ValueRange iter) -> SmallVector<Value> {
