@@ -50,7 +50,8 @@ public:
 
   /// A lower bound of the k-th best score of each row of `scores`
   /// [rows, n] (n >= k): the smallest of the maxima of the k column groups
-  /// `j mod k` (k distinct entries reach it). One generic over the tile
+  /// `j mod k` over the first k floor(n / k) columns (k distinct entries
+  /// reach it). One generic over the tile
   /// (its inner loop contiguous) and, per row, k compares: returns
   /// `[rows, k]` group maxima; `floorOf` reduces one row of them.
   Value groupMaxima(Value scores, Value rows, int64_t n);
