@@ -247,13 +247,14 @@ private:
   /// (one thread per row of K viewed as [B, Hkv Nk, D]), repeated over the r
   /// query heads of each KV head. This kernel took 0.53 to 0.6 ms of a 3 ms
   /// call at B=2, H=16, N=65536, D=64 on an H200 (0.44 TB/s), in each form
-  /// tried: one thread per row; partial sums over 32-byte pieces with the
-  /// rows innermost (the general path accumulates a reduction in memory, a
-  /// load and a store per element); the D columns as D strided operands of
-  /// an elementwise op (which also exceeds the kernel parameter space at
-  /// D = 128). A coalesced form needs a warp per row (or the norms computed
-  /// from the K tiles that phase 1's kernel loads), which the general path
-  /// cannot say.
+  /// tried (with K viewed as [B Hkv Nk, D]; the [B, Hkv Nk, D] view keeps
+  /// one thread per row but was not timed): one thread per row; partial sums
+  /// over 32-byte pieces with the rows innermost (the general path accumulates
+  /// a reduction in memory, a load and a store per element); the D columns as D
+  /// strided operands of an elementwise op (which also exceeds the kernel
+  /// parameter space at D = 128). A coalesced form needs a warp per row (or the
+  /// norms computed from the K tiles that phase 1's kernel loads), which the
+  /// general path cannot say.
   Value keyBias(OpFoldResult batch, OpFoldResult runLen) {
     Type f32 = b.getF32Type();
     OpFoldResult rows =
