@@ -138,3 +138,27 @@ def test_check_oracle_computes_in_f64(k, monkeypatch, tmp_path):
     monkeypatch.setitem(globals(), "run", checked_run(tmp_path, reports))
     out, expected = check_pkm(60 + k, k=k)
     assert_oracle_agrees(reports[0][0], out, expected)
+
+
+@pytest.mark.parametrize("n,k,Dk", [(7, 3, 4), (9, 1, 6), (5, 5, 2), (13, 4, 4)])
+def test_exact_ties_everywhere(n, k, Dk):
+    """Small integer inputs: the sub-key scores and the candidate sums are exact in f32 and f64
+    and tie often, also at the k-th place and at the group maxima's floor (n not a multiple of
+    k, k = 1, k = n). Every choice must follow §8's order (larger score, then smaller index or
+    x*n + y), so the result matches the float64 reference to rounding."""
+    rng = np.random.default_rng(70 + n * 10 + k)
+    B, H, N, Dv = 1, 2, 40, 3
+    q = rng.integers(-2, 3, (B, H, N, Dk)).astype(np.float32)
+    sk1 = rng.integers(-1, 2, (H, n, Dk // 2)).astype(np.float32)
+    sk2 = rng.integers(-1, 2, (H, n, Dk // 2)).astype(np.float32)
+    values = rng.standard_normal((n * n, Dv)).astype(np.float32)
+    o = np.zeros((B, H, N, Dv), dtype=np.float32)
+    ir = pkm_ir(q, sk1, values, k, "f32", "f32", (2,), ())
+    (out,) = run(ir, {"q": q, "s1": sk1, "s2": sk2, "vals": values, "o": o}, mode=MODE)
+    assert_close(out, ref.pkm(q, sk1, sk2, values, k), mode_tol("f32", MODE))
+
+
+def test_several_chunks_and_column_blocks():
+    # N = 70: two chunks of query rows; Dv = 300: two blocks of value columns, the last
+    # vector partial.
+    check_pkm(80, B=1, H=1, N=70, Dk=8, n=7, k=3, Dv=300)

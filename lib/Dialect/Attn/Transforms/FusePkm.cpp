@@ -4,23 +4,31 @@
 // scf.forall iteration, all in f32:
 //
 //   S1 = Q1 K1^T, S2 = Q2 K2^T              [T, n] contractions
+//   G1, G2: the maxima of the k column groups j mod k of each row [T, k]
+//     (their smallest is a floor of the row's k-th best score)
 //   per query row (an scf.for):
 //     the top k of its S1 row and of its S2 row, each by one scalar pass
 //       into a sorted list of k (FusePkmSelect.h: n compares, an insertion
-//       only for an entry that beats the k-th);
+//       only for an entry that beats the k-th, entries below the floor
+//       passed over);
 //     the top k of the candidates s1_a + s2_c (key x_a n + y_c), walking the
 //       two sorted lists row by row, each walk stopping at the first sum
 //       below the k-th;
-//     o = sum_t w_t values[key_t] / sum_t w_t, w_t = exp(score_t - score_0):
-//       the k value rows gathered as vectors of 16 lanes, accumulated in
-//       registers over blocks of at most 256 columns.
+//     w_t = exp(score_t - score_0) and key_t into a row of [T, k] tiles;
+//   per query row (a second scf.for, so that the gathers, cache misses
+//   mostly, overlap without the branchy selection between them):
+//     o = sum_t w_t values[key_t] / sum_t w_t: the k value rows gathered as
+//       vectors of 16 lanes, accumulated in registers over blocks of at most
+//       256 columns.
 //
-// Only the set entries of a list are read: when NaN scores leave a list
-// short (docs/Semantics.md §1 leaves that result unspecified) the output
-// row is 0 / 0. Memory per iteration: the [T, n] scores, the lists (k
-// entries each) and the [T, Dv] output tile.
+// Only the set entries of a list are read. When NaN scores leave a list
+// short (docs/Semantics.md §1 leaves that result unspecified), its unset
+// entries weigh 0 with key 0, and an empty list gives 0 / 0. Memory per
+// iteration: the [T, n] scores, the [T, k] maxima, weights and keys, the
+// lists (3k entries) and the [T, Dv] output tile.
 //
-// Taken: static Dk, n, Dv, top_k.
+// Taken: every verified op (Dk, n and Dv are static) without a static size
+// 0 in B, H or N.
 //
 //===----------------------------------------------------------------------===//
 #include "DecomposeUtils.h"
@@ -30,6 +38,7 @@
 #include "attn/Dialect/Attn/Transforms/BuildUtils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -67,16 +76,15 @@ private:
 } // namespace
 
 bool PkmFuser::accepts() {
+  // The verifier makes Dk (even), n and Dv static and 1 <= top_k <= n.
   auto qType = cast<RankedTensorType>(op.getQuery().getType());
-  auto skType = cast<RankedTensorType>(op.getSubkeys1().getType());
-  auto vType = cast<RankedTensorType>(op.getValues().getType());
   dk = qType.getDimSize(3);
-  n = skType.getDimSize(1);
-  dv = vType.getDimSize(1);
+  n = cast<RankedTensorType>(op.getSubkeys1().getType()).getDimSize(1);
+  dv = cast<RankedTensorType>(op.getValues().getType()).getDimSize(1);
   topK = op.getTopKAttr().getInt();
-  return !ShapedType::isDynamic(dk) && !ShapedType::isDynamic(n) &&
-         !ShapedType::isDynamic(dv) && dk % 2 == 0 && topK >= 1 && topK <= n &&
-         !llvm::is_contained(qType.getShape().take_front(3), 0);
+  // A static size 0 (nothing to compute): the tensor.extract_slice verifier
+  // rejects the static offset 0 into such a dim, even for an empty slice.
+  return !llvm::is_contained(qType.getShape().take_front(3), 0);
 }
 
 Value PkmFuser::build() {
@@ -129,8 +137,6 @@ Value PkmFuser::build() {
   Value maxima1 = lists.groupMaxima(scores1, rows, n),
         maxima2 = lists.groupMaxima(scores2, rows, n);
 
-  // Per query row: the three lists (on buffers carried from row to row) and
-  // the output row.
   // Per query row, the three lists (at entries 0, k and 2k of two buffers
   // carried from row to row) into a row of the weights and keys of the
   // chunk; then the output rows, whose gathers of value rows (cache misses
@@ -142,17 +148,21 @@ Value PkmFuser::build() {
       // Filled, not empty: an empty tile of the same shape (CSE merges
       // those) could share a buffer with the group maxima.
       filledTensor(b, loc, {rows, kSize}, b.getF32Type(), 0.0),
-      filledTensor(b, loc, {rows, kSize}, b.getI64Type(), 0.0)};
+      linalg::FillOp::create(
+          b, loc,
+          Value(arith::ConstantIntOp::create(b, loc, b.getI64Type(), 0)),
+          emptyTensor(b, loc, {rows, kSize}, b.getI64Type()))
+          .getResult(0)};
   auto rowLoop = buildFor(
       b, loc, cIndex(b, loc, 0), rows, cIndex(b, loc, 1), inits,
       [&](Value i, ValueRange iter) -> SmallVector<Value> {
         TopList first = lists.topOfRow(
             lists.start(iter[0], iter[1], 0, n, lists.floorOf(maxima1, i)),
             scores1, i, n);
-        TopList second = lists.topOfRow(
-            lists.start(first.scores, first.keys, topK, n,
-                        lists.floorOf(maxima2, i)),
-            scores2, i, n);
+        TopList second =
+            lists.topOfRow(lists.start(first.scores, first.keys, topK, n,
+                                       lists.floorOf(maxima2, i)),
+                           scores2, i, n);
         TopList best = lists.topOfSums(
             lists.start(second.scores, second.keys, 2 * topK, n * n), first,
             second, n);
@@ -198,9 +208,9 @@ std::pair<Value, Value> PkmFuser::storeBest(const TopList &best, Value row,
         Value key = arith::SelectOp::create(
             b, loc, set, tensor::ExtractOp::create(b, loc, best.keys, at),
             arith::ConstantIntOp::create(b, loc, b.getI64Type(), 0));
-        return {tensor::InsertOp::create(b, loc, w, iter[0], ValueRange{row, t}),
-                tensor::InsertOp::create(b, loc, key, iter[1],
-                                         ValueRange{row, t})};
+        return {
+            tensor::InsertOp::create(b, loc, w, iter[0], ValueRange{row, t}),
+            tensor::InsertOp::create(b, loc, key, iter[1], ValueRange{row, t})};
       });
   return {loop.getResult(0), loop.getResult(1)};
 }
@@ -239,20 +249,21 @@ Value PkmFuser::outputRow(Value weights, Value keys, Value row, Value dest) {
     auto inBounds = [&](int64_t v) {
       return SmallVector<bool>{c0 + (v + 1) * lanes <= dv};
     };
-    SmallVector<Value> acc0(numVectors,
-                            arith::ConstantOp::create(
-                                b, loc, vf32, DenseElementsAttr::get(
-                                                  vf32, b.getF32FloatAttr(0))));
+    SmallVector<Value> acc0(
+        numVectors,
+        arith::ConstantOp::create(
+            b, loc, vf32, DenseElementsAttr::get(vf32, b.getF32FloatAttr(0))));
     scf::ForOp sum = buildFor(
         b, loc, zero, kSize, one, acc0,
         [&](Value t, ValueRange acc) -> SmallVector<Value> {
-          Value key = tensor::ExtractOp::create(b, loc, keys, ValueRange{row, t});
+          Value key =
+              tensor::ExtractOp::create(b, loc, keys, ValueRange{row, t});
           Value r = arith::IndexCastOp::create(b, loc, b.getIndexType(), key);
           Value w = vector::BroadcastOp::create(
               b, loc, vf32,
               tensor::ExtractOp::create(b, loc, weights, ValueRange{row, t}));
-          Value pad = arith::ConstantOp::create(
-              b, loc, b.getFloatAttr(valueElt, 0.0));
+          Value pad =
+              arith::ConstantOp::create(b, loc, b.getFloatAttr(valueElt, 0.0));
           SmallVector<Value> next;
           for (int64_t v = 0; v < numVectors; ++v) {
             Value col = cIndex(b, loc, c0 + v * lanes);

@@ -110,16 +110,16 @@ Value TopListBuilder::groupMaxima(Value scores, Value rows, int64_t n) {
       ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0)},
       ArrayRef<OpFoldResult>{rows, b.getIndexAttr(groups * k)},
       ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
-  auto viewType = RankedTensorType::get({ShapedType::kDynamic, groups, k},
-                                        b.getF32Type());
+  auto viewType =
+      RankedTensorType::get({ShapedType::kDynamic, groups, k}, b.getF32Type());
   view = tensor::ExpandShapeOp::create(
       b, loc, viewType, view, SmallVector<ReassociationIndices>{{0}, {1, 2}},
       ArrayRef<OpFoldResult>{rows, b.getIndexAttr(groups), b.getIndexAttr(k)});
-  return g.generic(ValueRange{view}, init, {g.dims(3, {0, 1, 2}), g.dims(3, {0, 2})},
-                   g.iterators(3, {1}),
-                   [&](OpBuilder &nb, Location nl, ValueRange a) {
-                     yieldOne(nb, nl, selectMax(nb, nl, a[1], a[0]));
-                   });
+  return g.generic(
+      ValueRange{view}, init, {g.dims(3, {0, 1, 2}), g.dims(3, {0, 2})},
+      g.iterators(3, {1}), [&](OpBuilder &nb, Location nl, ValueRange a) {
+        yieldOne(nb, nl, selectMax(nb, nl, a[1], a[0]));
+      });
 }
 
 Value TopListBuilder::floorOf(Value maxima, Value row) {
@@ -129,8 +129,8 @@ Value TopListBuilder::floorOf(Value maxima, Value row) {
       ValueRange{cF32(b, loc, std::numeric_limits<double>::infinity())},
       [&](Value g, ValueRange acc) -> SmallVector<Value> {
         Value m = tensor::ExtractOp::create(b, loc, maxima, ValueRange{row, g});
-        Value less = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT,
-                                           m, acc[0]);
+        Value less =
+            arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, m, acc[0]);
         return {arith::SelectOp::create(b, loc, less, m, acc[0])};
       });
   return loop.getResult(0);
@@ -154,8 +154,7 @@ TopList TopListBuilder::insert(const TopList &list, Value score, Value key,
   Value one = cIndex(b, loc, 1), zero = cIndex(b, loc, 0);
   Value last = cIndex(b, loc, k - 1);
   Value start = arith::MinUIOp::create(b, loc, list.count, last);
-  Type f32 = b.getF32Type(), i64Type = b.getI64Type(),
-       index = b.getIndexType();
+  Type f32 = b.getF32Type(), i64Type = b.getI64Type(), index = b.getIndexType();
   SmallVector<Value> moved = buildWhile(
       b, loc, ValueRange{start, list.scores, list.keys},
       TypeRange{index, list.scores.getType(), list.keys.getType(), f32,
@@ -198,9 +197,8 @@ TopList TopListBuilder::offer(const TopList &list, Value score, Value key,
   Value beats = before(score, key, list.kthScore, list.kthKey);
   return unpack(buildIf(b, loc, beats, pack(list),
                         [&](ValueRange v) {
-                          return pack(
-                              insert(unpack(v, list.offset), score, key,
-                                     largestKey));
+                          return pack(insert(unpack(v, list.offset), score, key,
+                                             largestKey));
                         }),
                 list.offset);
 }
@@ -217,77 +215,63 @@ TopList TopListBuilder::topOfRow(TopList list, Value scores, Value row,
   return unpack(loop.getResults(), list.offset);
 }
 
-TopList TopListBuilder::topOfSums(TopList list, const TopList &first,
-                                  const TopList &second, int64_t n) {
-  Value zero = cIndex(b, loc, 0), one = cIndex(b, loc, 1);
+TopList TopListBuilder::walk(TopList list, const TopList &along,
+                             function_ref<Value(Value)> sumOf,
+                             function_ref<TopList(Value, TopList)> body) {
   Value last = cIndex(b, loc, k - 1);
-  auto lt = [&](Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x, y);
-  };
-  // Whether a sum can still enter: not below the k-th score (a NaN sum
-  // does not stop the walk).
-  auto mayEnter = [&](Value sum, const TopList &l) -> Value {
-    return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UGE, sum,
-                                 l.kthScore);
-  };
-  auto clamp = [&](Value i) -> Value {
-    return arith::MinUIOp::create(b, loc, i, last);
-  };
-  Value best2 = at(list.scores, second.offset, zero);
-  SmallVector<Type> loopTypes = {b.getIndexType()};
-  for (Value v : pack(list))
-    loopTypes.push_back(v.getType());
-  // The condition of a walk over `along` with the loop values v = (i, list):
-  // i is a set entry and the sum that `sumOf` makes of its score can enter.
-  auto walkOn = [&](ValueRange v, const TopList &along,
-                    function_ref<Value(Value)> sumOf)
-      -> std::pair<Value, SmallVector<Value>> {
-    TopList l = unpack(v.drop_front(), list.offset);
-    Value sum = sumOf(at(l.scores, along.offset, clamp(v[0])));
-    Value go =
-        arith::AndIOp::create(b, loc, lt(v[0], along.count), mayEnter(sum, l));
-    return {go, SmallVector<Value>(v)};
-  };
-  // Rows a of `first` while a's best sum can enter; per row, columns c of
-  // `second` while the sum can enter.
-  SmallVector<Value> inits = {zero};
+  SmallVector<Value> inits = {cIndex(b, loc, 0)};
   inits.append(pack(list));
-  SmallVector<Value> rows = buildWhile(
-      b, loc, inits, loopTypes,
-      [&](ValueRange v) {
-        return walkOn(v, first, [&](Value s) {
-          return arith::AddFOp::create(b, loc, s, best2);
-        });
+  SmallVector<Type> types(ValueRange(inits).getTypes());
+  SmallVector<Value> out = buildWhile(
+      b, loc, inits, types,
+      [&](ValueRange v) -> std::pair<Value, SmallVector<Value>> {
+        // Entry i is set and its sum is not below the k-th score (UGE: a
+        // NaN sum does not stop the walk). An unset entry's score is read
+        // (in bounds) but not used.
+        Value i = v[0];
+        TopList l = unpack(v.drop_front(), list.offset);
+        Value sum = sumOf(at(l.scores, along.offset,
+                             arith::MinUIOp::create(b, loc, i, last)));
+        Value set = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, i,
+                                          along.count);
+        Value mayEnter = arith::CmpFOp::create(
+            b, loc, arith::CmpFPredicate::UGE, sum, l.kthScore);
+        return {arith::AndIOp::create(b, loc, set, mayEnter),
+                SmallVector<Value>(v)};
       },
       [&](ValueRange v) -> SmallVector<Value> {
-        Value a = v[0];
-        TopList l0 = unpack(v.drop_front(), list.offset);
-        Value s1 = at(l0.scores, first.offset, a);
-        Value x1 = arith::MulIOp::create(b, loc, at(l0.keys, first.offset, a),
-                                         i64(b, loc, n));
-        SmallVector<Value> colInits = {zero};
-        colInits.append(pack(l0));
-        SmallVector<Value> cols = buildWhile(
-            b, loc, colInits, loopTypes,
-            [&](ValueRange w) {
-              return walkOn(w, second, [&](Value s) {
-                return arith::AddFOp::create(b, loc, s1, s);
-              });
-            },
-            [&](ValueRange w) -> SmallVector<Value> {
-              Value c = w[0];
-              TopList l = unpack(w.drop_front(), list.offset);
-              Value sum = arith::AddFOp::create(
-                  b, loc, s1, at(l.scores, second.offset, c));
-              Value key = arith::AddIOp::create(
-                  b, loc, x1, at(l.keys, second.offset, c));
-              SmallVector<Value> next = {arith::AddIOp::create(b, loc, c, one)};
-              next.append(pack(offer(l, sum, key)));
-              return next;
-            });
-        SmallVector<Value> next = {arith::AddIOp::create(b, loc, a, one)};
-        next.append(cols.begin() + 1, cols.end());
+        TopList l = body(v[0], unpack(v.drop_front(), list.offset));
+        SmallVector<Value> next = {
+            arith::AddIOp::create(b, loc, v[0], cIndex(b, loc, 1))};
+        next.append(pack(l));
         return next;
       });
-  return unpack(ValueRange(rows).drop_front(), list.offset);
+  return unpack(ValueRange(out).drop_front(), list.offset);
+}
+
+TopList TopListBuilder::topOfSums(TopList list, const TopList &first,
+                                  const TopList &second, int64_t n) {
+  auto add = [&](Value x, Value y) -> Value {
+    return arith::AddFOp::create(b, loc, x, y);
+  };
+  // The best score of `second` (an unset entry when `second` is empty, which
+  // leaves no candidate whatever it holds).
+  Value best2 = at(list.scores, second.offset, cIndex(b, loc, 0));
+  // Rows a of `first` while a's best sum can enter; per row, columns c of
+  // `second` while the sum can enter.
+  return walk(
+      list, first, [&](Value s) { return add(s, best2); },
+      [&](Value a, TopList row) {
+        Value s1 = at(row.scores, first.offset, a);
+        Value x1 = arith::MulIOp::create(b, loc, at(row.keys, first.offset, a),
+                                         i64(b, loc, n));
+        return walk(
+            row, second, [&](Value s) { return add(s1, s); },
+            [&](Value c, TopList l) {
+              Value sum = add(s1, at(l.scores, second.offset, c));
+              Value key = arith::AddIOp::create(b, loc, x1,
+                                                at(l.keys, second.offset, c));
+              return offer(l, sum, key);
+            });
+      });
 }

@@ -22,9 +22,10 @@ namespace fuse {
 /// A sorted list of at most k (score, key) pairs: entries `offset` to
 /// `offset + k` of the `scores` f32 and `keys` i64 1-D tensors, whose first
 /// `count` (index) are set, best first, and the k-th best (`kthScore`,
-/// `kthKey`), or (-inf, sentinel) while fewer than k are set (the sentinel
-/// is above every key). The lists of one query share their two tensors
-/// (one buffer each after bufferization; each update is in place).
+/// `kthKey`), or (the floor given to `start` or -inf, sentinel) while fewer
+/// than k are set (the sentinel is above every key). The lists of one query
+/// share their two tensors (one buffer each after bufferization; each update is
+/// in place).
 struct TopList {
   Value scores, keys, count, kthScore, kthKey;
   int64_t offset = 0;
@@ -49,7 +50,8 @@ public:
 
   /// A lower bound of the k-th best score of each row of `scores`
   /// [rows, n] (n >= k): the smallest of the maxima of the k column groups
-  /// `j mod k` (k distinct entries reach it). One generic over the tile
+  /// `j mod k` over the first k floor(n / k) columns (k distinct entries
+  /// reach it). One generic over the tile
   /// (its inner loop contiguous) and, per row, k compares: returns
   /// `[rows, k]` group maxima; `floorOf` reduces one row of them.
   Value groupMaxima(Value scores, Value rows, int64_t n);
@@ -59,8 +61,8 @@ public:
   /// `first.keys[a] * n + second.keys[c]` over the set entries of two lists
   /// (each sorted by `topOfRow`), into `list` (empty, on the same tensors,
   /// whose values in `list` are the newest: the lists are read from them).
-  TopList topOfSums(TopList list, const TopList &first,
-                    const TopList &second, int64_t n);
+  TopList topOfSums(TopList list, const TopList &first, const TopList &second,
+                    int64_t n);
 
 private:
   /// `list` with (score, key) inserted when it beats the k-th. With
@@ -68,6 +70,14 @@ private:
   /// increasing key order), an entry moves down only for a larger score.
   TopList offer(const TopList &list, Value score, Value key,
                 bool largestKey = false);
+  /// Walks the set entries i of `along` (sorted by `topOfRow`) in order
+  /// while the sum that `sumOf` makes of entry i's score can still enter
+  /// `list` (is not below its k-th score): `list = body(i, list)`. The sums
+  /// only fall along a sorted list, so the first one below the k-th ends the
+  /// walk exactly.
+  TopList walk(TopList list, const TopList &along,
+               function_ref<Value(Value)> sumOf,
+               function_ref<TopList(Value, TopList)> body);
   /// (score, key) inserted into a list that it beats.
   TopList insert(const TopList &list, Value score, Value key, bool largestKey);
   /// Whether (s, x) comes before (t, y): s > t, or s == t and x < y.

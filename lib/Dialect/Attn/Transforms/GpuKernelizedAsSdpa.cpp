@@ -33,11 +33,12 @@
 // in f32 before phase 2.
 //
 // Taken: favor_plus, not causal, q, k, v and the result of one element type
-// bf16 or f16, D = Dv = 64 or 128, static H, Hkv and projection head dim (H
-// or 1). The projection is converted to q's element type (the core's
-// operands share it). o1 goes into phase 2 in that element type too (the
-// values of a wgmma), lse1 in f32. Everything else (causal, elu_plus_one,
-// relu, f32) stays for the general path.
+// bf16 or f16, D = Dv = 64 or 128, static H (not 0), Hkv and projection
+// head dim (H or 1); B, Nq, Nk and m may be dynamic. The projection is
+// converted to q's element type (the core's operands share it). o1 goes
+// into phase 2 in that element type too (the values of a wgmma), lse1 in
+// f32. Everything else (causal, elu_plus_one, relu, f32) stays for the
+// general path.
 //
 //===----------------------------------------------------------------------===//
 #include "DecomposeUtils.h"
@@ -67,20 +68,16 @@ bool isTaken(KernelizedOp op) {
   auto k = cast<RankedTensorType>(op.getKey().getType());
   auto v = cast<RankedTensorType>(op.getValue().getType());
   auto w = cast<RankedTensorType>(op.getProjection().getType());
-  auto out = cast<RankedTensorType>(op.getResult().getType());
   Type elt = q.getElementType();
-  if (!elt.isBF16() && !elt.isF16())
-    return false;
-  if (k.getElementType() != elt || v.getElementType() != elt ||
-      out.getElementType() != elt || !isa<FloatType>(w.getElementType()))
-    return false;
-  if (q.getRank() != 4 || k.getRank() != 4 || v.getRank() != 4 ||
-      w.getRank() != 3)
+  if ((!elt.isBF16() && !elt.isF16()) || k.getElementType() != elt ||
+      v.getElementType() != elt)
     return false;
   int64_t d = q.getDimSize(3);
   if ((d != 64 && d != 128) || v.getDimSize(3) != d)
     return false;
-  return !q.isDynamicDim(1) && !k.isDynamicDim(1) && !w.isDynamicDim(0);
+  // H = 0 has nothing to compute (and phase 1 would have no KV head).
+  return !q.isDynamicDim(1) && q.getDimSize(1) != 0 && !k.isDynamicDim(1) &&
+         !w.isDynamicDim(0);
 }
 
 /// The number of key runs of phase 1: `requested` when it is >= 1 and
@@ -127,32 +124,30 @@ public:
     SmallVector<OpFoldResult> kSizes = getSizes(b, loc, op.getKey());
     OpFoldResult batch = kSizes[0];
     OpFoldResult m = getSizes(b, loc, w)[1];
-    OpFoldResult runLen = runs == 1 ? kSizes[2]
-                                    : OpFoldResult(b.getIndexAttr(
-                                          *getConstantIntValue(kSizes[2]) / runs));
+    OpFoldResult runLen =
+        runs == 1 ? kSizes[2]
+                  : OpFoldResult(
+                        b.getIndexAttr(*getConstantIntValue(kSizes[2]) / runs));
     int64_t heads1 = kvHeads * runs * group;
-    OpFoldResult one = b.getIndexAttr(1);
-    // Keys and values as phase 1's [B, Hkv S, Nk / S, D] (a reshape).
-    SmallVector<OpFoldResult> kvShape = {batch, b.getIndexAttr(kvHeads * runs),
-                                         runLen, b.getIndexAttr(d)};
-    Value k1 = reshape(op.getKey(), kvShape);
-    Value v1 = reshape(op.getValue(), kvShape);
+    // Keys and values as phase 1's [B, Hkv S, Nk / S, D].
+    Value k1 = splitKeys(op.getKey(), batch, runLen);
+    Value v1 = splitKeys(op.getValue(), batch, runLen);
     // Phase 1's queries: W[g r + t] for head (g S + s) r + t.
     Value wq = projectionByHead(w, batch, m, runs);
     // bias[b, (g S + s) r + t, 0, n] = -|c k[b, g, s Nk/S + n]|^2 / 2.
-    Value bias1 = reshape(keyBias(batch, runLen),
-                          {batch, b.getIndexAttr(heads1), one, runLen});
+    Value bias1 = keyBias(batch, runLen);
 
     SmallVector<OpFoldResult> o1Sizes = {batch, b.getIndexAttr(heads1), m,
                                          b.getIndexAttr(d)};
-    auto [o1, lse1] = sdpa(wq, k1, v1, emptyTensor(b, loc, o1Sizes, elt),
-                           bias1, /*withLse=*/true);
+    auto [o1, lse1] = sdpa(wq, k1, v1, emptyTensor(b, loc, o1Sizes, elt), bias1,
+                           /*withLse=*/true);
     Value wk = wq;
     if (runs > 1) {
       std::tie(o1, lse1) = mergeRuns(o1, lse1, batch, m);
       wk = projectionByHead(w, batch, m, 1);
     }
-    Value bias2 = reshape(lse1, {batch, b.getIndexAttr(heads), one, m});
+    Value bias2 = expand(lse1, {{0}, {1}, {2, 3}},
+                         {batch, b.getIndexAttr(heads), b.getIndexAttr(1), m});
     Value result =
         sdpa(op.getQuery(), wk, o1, op.getInit(), bias2, /*withLse=*/false)
             .first;
@@ -186,29 +181,37 @@ private:
     return attn::detail::mulSizes(b, loc, x, y);
   }
 
-  /// The row-major reshape of `t` to `shape` (same element count): collapsed
-  /// to one dim, then expanded.
-  Value reshape(Value t, ArrayRef<OpFoldResult> shape) {
-    auto type = cast<RankedTensorType>(t.getType());
-    if (type.getRank() != 1) {
-      ReassociationIndices all;
-      for (int64_t i = 0; i < type.getRank(); ++i)
-        all.push_back(i);
-      t = tensor::CollapseShapeOp::create(b, loc, t,
-                                          ArrayRef<ReassociationIndices>{all});
-    }
-    if (shape.size() == 1)
-      return t;
+  // The reshapes below keep B in a group of its own and at most one dynamic
+  // size in any group of an expand_shape: MLIR 22's expand-strided-metadata
+  // fails on a memref.expand_shape with two dynamic sizes in one group (a
+  // flat [B Hkv Nk] split into [B, Hkv, Nk] with B and Nk dynamic).
+
+  /// `t` with the dims of each of `groups` merged (row-major).
+  Value collapse(Value t, ArrayRef<ReassociationIndices> groups) {
+    return tensor::CollapseShapeOp::create(b, loc, t, groups);
+  }
+
+  /// `t` with dim i split into the dims `groups[i]` of `shape` (row-major).
+  Value expand(Value t, ArrayRef<ReassociationIndices> groups,
+               ArrayRef<OpFoldResult> shape) {
     SmallVector<int64_t> staticShape;
-    ReassociationIndices all;
-    for (auto [i, size] : llvm::enumerate(shape)) {
+    for (OpFoldResult size : shape)
       staticShape.push_back(
           getConstantIntValue(size).value_or(ShapedType::kDynamic));
-      all.push_back(i);
-    }
+    auto type = cast<RankedTensorType>(t.getType());
     return tensor::ExpandShapeOp::create(
         b, loc, RankedTensorType::get(staticShape, type.getElementType()), t,
-        ArrayRef<ReassociationIndices>{all}, shape);
+        groups, shape);
+  }
+
+  /// Keys or values [B, Hkv, Nk, D] as [B, Hkv S, Nk / S, D]: run s of KV
+  /// head g is head g S + s.
+  Value splitKeys(Value t, OpFoldResult batch, OpFoldResult runLen) {
+    if (runs == 1)
+      return t;
+    return expand(
+        collapse(t, {{0}, {1, 2}, {3}}), {{0}, {1, 2}, {3}},
+        {batch, b.getIndexAttr(kvHeads * runs), runLen, b.getIndexAttr(d)});
   }
 
   // The general-path kernels below have at most three parallel loop dims,
@@ -222,43 +225,45 @@ private:
   Value projectionByHead(Value w, OpFoldResult batch, OpFoldResult m,
                          int64_t numRuns) {
     bool shared = cast<RankedTensorType>(w.getType()).getDimSize(0) == 1;
-    OpFoldResult md = mul(m, b.getIndexAttr(d));
-    Value flat = reshape(w, {getSizes(b, loc, w)[0], md});
+    Value flat = collapse(w, {{0}, {1, 2}});
     int64_t headsOut = kvHeads * numRuns * group;
-    AffineExpr head = shared ? b.getAffineConstantExpr(0)
-                             : g.d(1).floorDiv(numRuns * group) * group +
-                                   g.d(1) % group;
-    Value init =
-        emptyTensor(b, loc, {batch, b.getIndexAttr(headsOut), md}, elt);
+    AffineExpr head =
+        shared ? b.getAffineConstantExpr(0)
+               : g.d(1).floorDiv(numRuns * group) * group + g.d(1) % group;
+    Value init = emptyTensor(
+        b, loc, {batch, b.getIndexAttr(headsOut), mul(m, b.getIndexAttr(d))},
+        elt);
     Value out = g.generic(ValueRange{flat}, init,
                           {g.map(3, {head, g.d(2)}), g.dims(3, {0, 1, 2})},
                           parallelIterators(3),
                           [&](OpBuilder &nb, Location nl, ValueRange a) {
                             yieldOne(nb, nl, convertFloat(nb, nl, a[0], elt));
                           });
-    return reshape(out,
-                   {batch, b.getIndexAttr(headsOut), m, b.getIndexAttr(d)});
+    return expand(out, {{0}, {1}, {2, 3}},
+                  {batch, b.getIndexAttr(headsOut), m, b.getIndexAttr(d)});
   }
 
-  /// -|c k_n|^2 / 2 in f32 per key row (one thread per row), repeated over
-  /// the r query heads of each KV head: [B Hkv S r Nk/S] flat, in the order
-  /// of phase 1's heads. This kernel took 0.53 to 0.6 ms of a 3 ms call at
-  /// B=2, H=16, N=65536, D=64 on an H200 (0.44 TB/s), in each form tried:
-  /// this one; partial sums over 32-byte pieces with the rows innermost (the
-  /// general path accumulates a reduction in memory, a load and a store per
-  /// element); the D columns as D strided operands of an elementwise op
-  /// (which also exceeds the kernel parameter space at D = 128). A
-  /// coalesced form needs a warp per row (or the norms computed from the K
-  /// tiles that phase 1's kernel loads), which the general path cannot say.
+  /// Phase 1's bias [B, Hkv S r, 1, Nk/S] (f32): -|c k_n|^2 / 2 per key row
+  /// (one thread per row of K viewed as [B, Hkv Nk, D]), repeated over the r
+  /// query heads of each KV head. This kernel took 0.53 to 0.6 ms of a 3 ms
+  /// call at B=2, H=16, N=65536, D=64 on an H200 (0.44 TB/s), in each form
+  /// tried (with K viewed as [B Hkv Nk, D]; the [B, Hkv Nk, D] view keeps
+  /// one thread per row but was not timed): one thread per row; partial sums
+  /// over 32-byte pieces with the rows innermost (the general path accumulates
+  /// a reduction in memory, a load and a store per element); the D columns as D
+  /// strided operands of an elementwise op (which also exceeds the kernel
+  /// parameter space at D = 128). A coalesced form needs a warp per row (or the
+  /// norms computed from the K tiles that phase 1's kernel loads), which the
+  /// general path cannot say.
   Value keyBias(OpFoldResult batch, OpFoldResult runLen) {
     Type f32 = b.getF32Type();
-    SmallVector<OpFoldResult> kSizes = getSizes(b, loc, op.getKey());
-    OpFoldResult rows = mul(mul(kSizes[0], kSizes[1]), kSizes[2]);
-    Value keys = reshape(op.getKey(), {rows, b.getIndexAttr(d)});
+    OpFoldResult rows =
+        mul(b.getIndexAttr(kvHeads), getSizes(b, loc, op.getKey())[2]);
+    Value keys = collapse(op.getKey(), {{0}, {1, 2}, {3}});
     double factor = -0.5 * scale * scale;
     Value norms = g.generic(
-        ValueRange{keys}, filledTensor(b, loc, {rows}, f32, 0.0),
-        {g.dims(2, {0, 1}), g.dims(2, {0})}, g.iterators(2, {1}),
+        ValueRange{keys}, filledTensor(b, loc, {batch, rows}, f32, 0.0),
+        {g.dims(3, {0, 1, 2}), g.dims(3, {0, 1})}, g.iterators(3, {2}),
         [&](OpBuilder &nb, Location nl, ValueRange a) {
           Value x = convertFloat(nb, nl, a[0], f32);
           Value sq = arith::MulFOp::create(nb, nl, x, x);
@@ -266,44 +271,52 @@ private:
               arith::MulFOp::create(nb, nl, sq, g.f32Const(nb, nl, factor));
           yieldOne(nb, nl, arith::AddFOp::create(nb, nl, a[1], term));
         });
+    OpFoldResult one = b.getIndexAttr(1);
+    OpFoldResult runHeads = b.getIndexAttr(kvHeads * runs);
     if (group == 1)
-      return norms;
-    // [B Hkv S, Nk/S] -> [B Hkv S, r, Nk/S].
-    OpFoldResult outer = mul(batch, b.getIndexAttr(kvHeads * runs));
-    Value runsOf = reshape(norms, {outer, runLen});
+      return expand(norms, {{0}, {1, 2, 3}}, {batch, runHeads, one, runLen});
+    // [B, Hkv S, Nk/S] -> [B, Hkv S r, Nk/S].
+    Value runsOf = expand(norms, {{0}, {1, 2}}, {batch, runHeads, runLen});
+    OpFoldResult heads1 = b.getIndexAttr(kvHeads * runs * group);
     Value repeated = g.generic(
-        ValueRange{runsOf},
-        emptyTensor(b, loc, {outer, b.getIndexAttr(group), runLen}, f32),
-        {g.dims(3, {0, 2}), g.dims(3, {0, 1, 2})}, parallelIterators(3),
-        [&](OpBuilder &nb, Location nl, ValueRange a) {
+        ValueRange{runsOf}, emptyTensor(b, loc, {batch, heads1, runLen}, f32),
+        {g.map(3, {g.d(0), g.d(1).floorDiv(group), g.d(2)}),
+         g.dims(3, {0, 1, 2})},
+        parallelIterators(3), [&](OpBuilder &nb, Location nl, ValueRange a) {
           yieldOne(nb, nl, a[0]);
         });
-    return reshape(repeated, {mul(outer, mul(b.getIndexAttr(group), runLen))});
+    return expand(repeated, {{0}, {1}, {2, 3}}, {batch, heads1, one, runLen});
   }
 
   /// Merges phase 1's S runs (o [B, Hkv S r, m, Dv] in elt, lse
   /// [B, Hkv S r, m] f32) by log-sum-exp into ([B, H, m, Dv] in elt,
   /// [B, H, m] f32): LSE = log sum_s exp(lse_s), o = sum_s exp(lse_s - LSE)
   /// o_s (0 and -inf when every lse_s is -inf). Viewed as [B Hkv, S, r m Dv]
-  /// and [B Hkv, S, r m].
+  /// and [B Hkv, S, r m] (through [B, Hkv, S, r, m Dv] and [B, Hkv, S, r, m]).
   std::pair<Value, Value> mergeRuns(Value o, Value lse, OpFoldResult batch,
                                     OpFoldResult m) {
     Type f32 = b.getF32Type();
     OpFoldResult outer = mul(batch, b.getIndexAttr(kvHeads)),
                  s = b.getIndexAttr(runs), rm = mul(b.getIndexAttr(group), m),
                  rmd = mul(rm, b.getIndexAttr(d));
-    Value o3 = reshape(o, {outer, s, rmd});
-    Value lse3 = reshape(lse, {outer, s, rm});
+    OpFoldResult kv = b.getIndexAttr(kvHeads), r = b.getIndexAttr(group);
+    OpFoldResult dSize = b.getIndexAttr(d), md = mul(m, dSize);
+    // [B, Hkv S r, x] -> [B, Hkv, S, r, x] -> [B Hkv, S, r x].
+    auto runsView = [&](Value t, OpFoldResult x) {
+      return collapse(expand(t, {{0}, {1, 2, 3}, {4}}, {batch, kv, s, r, x}),
+                      {{0, 1}, {2}, {3, 4}});
+    };
+    Value o3 = runsView(collapse(o, {{0}, {1}, {2, 3}}), md);
+    Value lse3 = runsView(lse, m);
     double negInf = -std::numeric_limits<double>::infinity();
     // Loops (x, y, s): the largest lse_s, then sum_s exp(lse_s - shift).
     AffineMap lseIn = g.dims(3, {0, 2, 1}), row = g.dims(3, {0, 1});
-    Value max = g.generic(ValueRange{lse3},
-                          filledTensor(b, loc, {outer, rm}, f32, negInf),
-                          {lseIn, row}, g.iterators(3, {2}),
-                          [&](OpBuilder &nb, Location nl, ValueRange a) {
-                            yieldOne(nb, nl,
-                                     arith::MaximumFOp::create(nb, nl, a[1], a[0]));
-                          });
+    Value max = g.generic(
+        ValueRange{lse3}, filledTensor(b, loc, {outer, rm}, f32, negInf),
+        {lseIn, row}, g.iterators(3, {2}),
+        [&](OpBuilder &nb, Location nl, ValueRange a) {
+          yieldOne(nb, nl, arith::MaximumFOp::create(nb, nl, a[1], a[0]));
+        });
     Value sum = g.generic(
         ValueRange{lse3, max}, filledTensor(b, loc, {outer, rm}, f32, 0.0),
         {lseIn, row, row}, g.iterators(3, {2}),
@@ -314,14 +327,15 @@ private:
           yieldOne(nb, nl, arith::AddFOp::create(nb, nl, a[2], e));
         });
     AffineMap id2 = g.dims(2, {0, 1});
-    Value total = g.generic(
-        ValueRange{max, sum}, emptyTensor(b, loc, {outer, rm}, f32),
-        {id2, id2, id2}, parallelIterators(2),
-        [&](OpBuilder &nb, Location nl, ValueRange a) {
-          Value log = math::LogOp::create(nb, nl, a[1]);
-          yieldOne(nb, nl,
-                   arith::AddFOp::create(nb, nl, softmaxShift(nb, nl, a[0]), log));
-        });
+    Value total =
+        g.generic(ValueRange{max, sum}, emptyTensor(b, loc, {outer, rm}, f32),
+                  {id2, id2, id2}, parallelIterators(2),
+                  [&](OpBuilder &nb, Location nl, ValueRange a) {
+                    Value log = math::LogOp::create(nb, nl, a[1]);
+                    yieldOne(nb, nl,
+                             arith::AddFOp::create(
+                                 nb, nl, softmaxShift(nb, nl, a[0]), log));
+                  });
     // Loops (x, y, s) over [B Hkv, r m Dv]: o = sum_s w_s o_s in f32, then
     // elt; the lse of element y is at y / Dv.
     AffineExpr rowOf = g.d(1).floorDiv(d);
@@ -332,7 +346,8 @@ private:
          g.map(3, {g.d(0), rowOf}), g.dims(3, {0, 1})},
         g.iterators(3, {2}), [&](OpBuilder &nb, Location nl, ValueRange a) {
           Value ninf = arith::ConstantOp::create(
-              nb, nl, nb.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
+              nb, nl,
+              nb.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
           Value empty = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ,
                                               a[2], ninf);
           Value weight = math::ExpOp::create(
@@ -344,14 +359,17 @@ private:
           yieldOne(nb, nl, arith::AddFOp::create(nb, nl, a[3], prod));
         });
     Value narrow = g.generic(
-        ValueRange{merged}, emptyTensor(b, loc, {outer, rmd}, elt),
-        {id2, id2}, parallelIterators(2),
-        [&](OpBuilder &nb, Location nl, ValueRange a) {
+        ValueRange{merged}, emptyTensor(b, loc, {outer, rmd}, elt), {id2, id2},
+        parallelIterators(2), [&](OpBuilder &nb, Location nl, ValueRange a) {
           yieldOne(nb, nl, convertFloat(nb, nl, a[0], elt));
         });
-    OpFoldResult h = b.getIndexAttr(heads);
-    return {reshape(narrow, {batch, h, m, b.getIndexAttr(d)}),
-            reshape(total, {batch, h, m})};
+    // [B Hkv, r x] -> [B, Hkv, r, x] -> [B, H, x].
+    Value o4 =
+        collapse(expand(narrow, {{0, 1}, {2, 3, 4}}, {batch, kv, r, m, dSize}),
+                 {{0}, {1, 2}, {3}, {4}});
+    Value lse2 = collapse(expand(total, {{0, 1}, {2, 3}}, {batch, kv, r, m}),
+                          {{0}, {1, 2}, {3}});
+    return {o4, lse2};
   }
 
   OpBuilder &b;
@@ -410,6 +428,7 @@ struct GpuKernelizedAsSdpaPass
 
 } // namespace
 
-std::unique_ptr<Pass> mlir::attn::createGpuKernelizedAsSdpaPass(int64_t kvSplits) {
+std::unique_ptr<Pass>
+mlir::attn::createGpuKernelizedAsSdpaPass(int64_t kvSplits) {
   return std::make_unique<GpuKernelizedAsSdpaPass>(kvSplits);
 }
