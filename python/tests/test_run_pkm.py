@@ -162,3 +162,20 @@ def test_several_chunks_and_column_blocks():
     # N = 70: two chunks of query rows; Dv = 300: two blocks of value columns, the last
     # vector partial.
     check_pkm(80, B=1, H=1, N=70, Dk=8, n=7, k=3, Dv=300)
+
+
+def test_zero_key_dim():
+    """Dk = 0: every sub-key score is the empty sum 0, so the top k are the first k keys of
+    each half (ties to the smaller index) and every query gets the same mean of values. Both
+    modes used to fail the extract_slice verifier on q's empty dim."""
+    rng = np.random.default_rng(90)
+    B, H, N, n, k, Dv = 1, 2, 5, 4, 2, 3
+    q = np.zeros((B, H, N, 0), np.float32)
+    sk = np.zeros((H, n, 0), np.float32)
+    values = rng.standard_normal((n * n, Dv)).astype(np.float32)
+    o = np.zeros((B, H, N, Dv), dtype=np.float32)
+    ir = pkm_ir(q, sk, values, k, "f32", "f32", (2,), ())
+    (out,) = run(ir, {"q": q, "s1": sk, "s2": sk, "vals": values, "o": o}, mode=MODE)
+    expected = ref.pkm(q, sk, sk, values, k)
+    assert np.isfinite(expected).all()
+    assert_close(out, expected, mode_tol("f32", MODE))

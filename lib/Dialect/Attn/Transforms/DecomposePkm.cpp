@@ -41,6 +41,11 @@ static Value subkeyScores(GenericBuilder &g, Value q, Value subkeys,
   SmallVector<OpFoldResult> qs = getSizes(b, g.loc, q);
   auto skType = cast<RankedTensorType>(subkeys.getType());
   int64_t n = skType.getDimSize(1), half = skType.getDimSize(2);
+  Value init = g.filled({qs[0], qs[1], qs[2], b.getIndexAttr(n)}, type, 0.0);
+  // Dk = 0: every score is the empty sum (and MLIR 22's extract_slice
+  // verifier rejects the static offset 0 into q's dim of static size 0).
+  if (half == 0)
+    return init;
   // The half q[..., offset : offset + Dk/2].
   SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(0),
                                        b.getIndexAttr(0),
@@ -49,7 +54,6 @@ static Value subkeyScores(GenericBuilder &g, Value q, Value subkeys,
   SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
   Value qHalf =
       tensor::ExtractSliceOp::create(b, g.loc, q, offsets, sizes, strides);
-  Value init = g.filled({qs[0], qs[1], qs[2], b.getIndexAttr(n)}, type, 0.0);
   // Dims (b, h, i, x, d).
   return g.generic(
       ValueRange{subkeys, qHalf}, init,
