@@ -179,3 +179,21 @@ def test_zero_key_dim():
     expected = ref.pkm(q, sk, sk, values, k)
     assert np.isfinite(expected).all()
     assert_close(out, expected, mode_tol("f32", MODE))
+
+
+def test_nan_in_a_candidate_that_is_not_kept():
+    """§2's NaN rule for values: the k x k candidates (1, 0) and (1, 1) are scored but not
+    kept (k = 2; the tie at 5 goes to the smaller id 1 over 4), so NaN in their value rows
+    (4 and 5) must not reach the output. The reference mode weighted them by 0 (0 * NaN)."""
+    B, H, N, n, k, Dv = 1, 1, 3, 4, 2, 3
+    q = np.ones((B, H, N, 2), np.float32)
+    sk = np.array([[[3.0], [2.0], [1.0], [0.0]]], np.float32)
+    values = np.random.default_rng(91).standard_normal((n * n, Dv)).astype(np.float32)
+    values[4] = np.nan
+    values[5] = np.nan
+    o = np.zeros((B, H, N, Dv), dtype=np.float32)
+    ir = pkm_ir(q, sk, values, k, "f32", "f32", (2,), ())
+    (out,) = run(ir, {"q": q, "s1": sk, "s2": sk, "vals": values, "o": o}, mode=MODE)
+    expected = ref.pkm(q, sk, sk, values, k)
+    assert np.isfinite(expected).all()
+    assert_close(out, expected, mode_tol("f32", MODE))

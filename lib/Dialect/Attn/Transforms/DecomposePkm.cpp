@@ -306,13 +306,15 @@ FailureOr<SmallVector<Value>> mlir::attn::decomposePkm(OpBuilder &b, PkmOp op,
         yieldOne(nb, nl, arith::AddFOp::create(nb, nl, a[1], a[0]));
       });
 
-  // num[b,h,i,e] = sum_c w[c] values[id[c], e]; dims (b, h, i, e, c).
+  // num[b,h,i,e] = sum_{kept c} w[c] values[id[c], e]; dims (b, h, i, e, c).
+  // Candidates that are not kept are selected away, not weighted by 0, so
+  // that a NaN or inf in their value rows does not reach the row.
   int64_t dv = cast<RankedTensorType>(values.getType()).getDimSize(1);
+  AffineMap candMap = g.dims(5, {0, 1, 2, 4});
   Value num = g.generic(
-      ValueRange{weights, ids},
+      ValueRange{weights, ids, crank},
       g.filled({qs[0], qs[1], qs[2], b.getIndexAttr(dv)}, ct, 0.0),
-      {g.dims(5, {0, 1, 2, 4}), g.dims(5, {0, 1, 2, 4}),
-       g.dims(5, {0, 1, 2, 3})},
+      {candMap, candMap, candMap, g.dims(5, {0, 1, 2, 3})},
       g.iterators(5, {4}), [&](OpBuilder &nb, Location nl, ValueRange a) {
         Value row = arith::IndexCastOp::create(nb, nl, nb.getIndexType(), a[1]);
         Value col = linalg::IndexOp::create(nb, nl, 3);
@@ -320,7 +322,9 @@ FailureOr<SmallVector<Value>> mlir::attn::decomposePkm(OpBuilder &b, PkmOp op,
             tensor::ExtractOp::create(nb, nl, values, ValueRange{row, col});
         Value p =
             arith::MulFOp::create(nb, nl, a[0], convertFloat(nb, nl, val, ct));
-        yieldOne(nb, nl, arith::AddFOp::create(nb, nl, a[2], p));
+        Value sum = arith::AddFOp::create(nb, nl, a[3], p);
+        yieldOne(nb, nl,
+                 arith::SelectOp::create(nb, nl, kept(nb, nl, a[2]), sum, a[3]));
       });
 
   // o = num / den in the outs' element type (den >= 1: the best candidate
