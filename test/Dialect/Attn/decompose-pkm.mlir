@@ -69,10 +69,13 @@
 // CHECK: %[[WTS:.*]] = linalg.generic {{.*}} ins(%[[CS]], %[[CR]], %[[MX]] : {{.*}}) outs(%{{.*}} : tensor<1x2x?x9xf32>)
 // CHECK: math.exp
 // CHECK: %[[DEN:.*]] = linalg.generic {{.*}} ins(%[[WTS]] : {{.*}}) outs(%{{.*}} : tensor<1x2x?xf32>)
-// Gather of the value rows id[c].
-// CHECK: %[[NUM:.*]] = linalg.generic {{.*}} ins(%[[WTS]], %[[CI]] : {{.*}}) outs(%{{.*}} : tensor<1x2x?x5xf32>)
+// Gather of the value rows id[c] of the kept candidates (the others are
+// selected away, not weighted by 0).
+// CHECK: %[[NUM:.*]] = linalg.generic {{.*}} ins(%[[WTS]], %[[CI]], %[[CR]] : {{.*}}) outs(%{{.*}} : tensor<1x2x?x5xf32>)
 // CHECK: tensor.extract %[[VALS]][%{{.*}}, %{{.*}}] : tensor<36x5xf16>
 // CHECK: arith.extf %{{.*}} : f16 to f32
+// CHECK: arith.cmpi slt
+// CHECK: arith.select
 // CHECK: %[[R:.*]] = linalg.generic {{.*}} ins(%[[NUM]], %[[DEN]] : {{.*}}) outs(%[[O]] : tensor<1x2x?x5xf16>)
 // CHECK: arith.divf
 // CHECK: arith.truncf %{{.*}} : f32 to f16

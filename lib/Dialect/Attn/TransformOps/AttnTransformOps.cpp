@@ -244,10 +244,10 @@ MapToGpuCoreOp::apply(transform::TransformRewriter &,
                       transform::TransformResults &,
                       transform::TransformState &state) {
   auto isTile = [](int64_t v) { return v == 64 || v == 128; };
-  if (!isTile(getQTile()) || !isTile(getKvTile()))
+  if (!isTile(getQTile()) || (getKvTile() != 0 && !isTile(getKvTile())))
     return emitDefiniteFailure()
            << "expects q_tile and kv_tile of 64 or 128 (the Hopper core's "
-              "tiles), but got "
+              "tiles; kv_tile also 0: by head dim and pattern), but got "
            << getQTile() << " and " << getKvTile();
   return runPasses(
       *this, state, getTarget(),
@@ -277,7 +277,7 @@ LowerToGpuOp::apply(transform::TransformRewriter &,
   options.abi = getAbi().str();
   // The pipeline's checks; its tile options are map_to_gpu_core's.
   options.qTile = 128;
-  options.kvTile = 64;
+  options.kvTile = 0;
   if (getOptLevel() < 0 || getOptLevel() > 3)
     return emitDefiniteFailure()
            << "expects opt_level in 0..3, but got " << getOptLevel();

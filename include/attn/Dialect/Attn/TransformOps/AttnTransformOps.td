@@ -132,10 +132,14 @@ def Attn_MapToGpuCoreOp : Attn_TransformOp<"map_to_gpu_core"> {
     ```mlir
     transform.attn.map_to_gpu_core %module {q_tile = 128, kv_tile = 64} : !transform.any_op
     ```
+
+    `kv_tile = 0` (the default, as in the pipeline) lets the core pick the
+    key tile per op (128 keys for causal or causal-window ops at head dim
+    64, else 64).
   }];
   let arguments = (ins TransformHandleTypeInterface:$target,
                        DefaultValuedAttr<I64Attr, "128">:$q_tile,
-                       DefaultValuedAttr<I64Attr, "64">:$kv_tile);
+                       DefaultValuedAttr<I64Attr, "0">:$kv_tile);
   let assemblyFormat = "$target attr-dict `:` type($target)";
 }
 
