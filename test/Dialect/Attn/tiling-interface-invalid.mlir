@@ -161,7 +161,7 @@ module attributes {transform.with_named_sequence} {
 
 module attributes {transform.with_named_sequence} {
   transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
-    // expected-error @below {{expects q_tile and kv_tile of 64 or 128 (the Hopper core's tiles; kv_tile also 0: by head dim and pattern), but got 32 and 64}}
+    // expected-error @below {{expects q_tile and kv_tile of 64 or 128 (the Hopper core's tiles; kv_tile also 0: by head dim and pattern), but got 32 and 0}}
     transform.attn.map_to_gpu_core %root {q_tile = 32} : !transform.any_op
     transform.yield
   }
