@@ -145,6 +145,20 @@ def lsh_case(dtype):
     return ir, make
 
 
+def lsh_core_case(dtype, d, rounds, buckets, chunk, causal, look_ahead=0):
+    """attn.lsh that the Hopper core takes (bf16 / f16, D = Dv = 64 or 128): hash and sort on
+    the general path, the chunks as one attn.sdpa with positions on the core
+    (attn-gpu-lsh-cluster-as-sdpa); N a multiple of the chunk."""
+    ir = lsh_ir(1, H, 64, d, d, rounds, buckets, chunk, look_ahead=look_ahead, causal=causal,
+                dtype=dtype, dynamic=("N",))
+
+    def make(rng, n):
+        qk, v, rot = draw_lsh(rng, n, dtype, rounds=rounds, buckets=buckets, d=d)
+        inputs = {"qk": qk, "v": v, "rot": rot, "o": _poisoned(v.shape, dtype)}
+        return inputs, ref.lsh(qk, v, rot, buckets, chunk, look_ahead=look_ahead, causal=causal)
+    return ir, make
+
+
 def kernelized_case(dtype, feature_map, causal):
     proto = np.zeros((1, H, 8, 32), np.float32)
     w = np.zeros((H, 64, 32), np.float32) if feature_map == "favor_plus" else None
@@ -272,6 +286,11 @@ def cases():
              kernelized_core_case(dt, 4, 2, 256, 64, 4), _lengths()),
             (f"kernelized_favor_core_w1_d128_{dt}", dt,
              kernelized_core_case(dt, 2, 2, 64, 128, 1, amplitude=0.5), _lengths()),
+            # LSH on the Hopper core: non-causal, D = 64, 16 buckets, chunk 64; causal, D = 128,
+            # 3 rounds, 8 buckets, chunk 16 with one chunk of look-ahead.
+            (f"lsh_core_{dt}", dt, lsh_core_case(dt, 64, 2, 16, 64, False), _lengths(64, 64)),
+            (f"lsh_core_causal_d128_{dt}", dt, lsh_core_case(dt, 128, 3, 8, 16, True, 1),
+             _lengths(16, 16)),
         ]
     return out
 

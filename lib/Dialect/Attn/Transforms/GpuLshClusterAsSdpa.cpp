@@ -1,0 +1,654 @@
+//===- GpuLshClusterAsSdpa.cpp - attn.lsh as chunks on the Hopper core ----===//
+//
+// attn-gpu-lsh-cluster-as-sdpa (a claiming step of attn-gpu-pipeline, before
+// the Hopper core): an attn.lsh (docs/Semantics.md §4) in bf16 / f16 with
+// D = Dv = 64 or 128 becomes parallel general-path kernels that hash and sort,
+// an attn.sdpa over the gathered chunks (in the op's element type, with the
+// original positions, the causal pattern and the own-key score_mod) that the
+// core takes, and a log-sum-exp combine of the rounds.
+//
+// Every kernel below is a linalg.generic with at most three parallel dims,
+// the longest innermost (attn-gpu-tile-loops puts it on a block's threads),
+// and short reductions; nothing is O(N^2). Per row (b, h, round r) of
+// N positions, cut into blocks of 256 positions:
+//
+//   x[bh, r K + k, n] = sum_d qk[bh, n, d] R[h, r, d, k]      (f32)
+//   bucket(n)         = argmax([x ; -x])            (first maximum on ties)
+//   hist[blk, k]      = #{n in blk : bucket(n) == k}
+//   before[blk, k]    = sum_{blk' < blk} hist[blk', k]
+//   start[k]          = sum_{k' < k} sum_blk hist[blk, k']
+//   slot(n)           = start[bucket(n)] + before[blk(n), bucket(n)]
+//                       + #{n' in blk(n), n' < n : bucket(n') == bucket(n)}
+//
+// (the stable counting sort by (bucket, position), O(N * 256) per row), and
+// its inverse perm(t) = the n with slot(n) == t: t's bucket is the number of
+// buckets that end at or before t, its block the number of blocks whose
+// share of that bucket ends at or before t, and n the position of that block
+// whose slot is t. Chunks, keys and the combine follow DecomposeLsh.cpp:
+// chunk ch of round r of head h is sdpa head g = (h R + r) nC + ch; its
+// queries are slots ch c .. ch c + c - 1 and its keys the W = min(look_back
+// + look_ahead + 1, nC) chunks (ch + w - look_back) mod nC. The keys are
+// qk / |qk| (f32, then the element type). The rounds combine per position as
+// o = sum_r exp(lse_r - LSE) o_r in f32, written into the op's outs.
+//
+// Taken: q, v and outs of one element type bf16 or f16, D = Dv = 64 or 128,
+// static H and rounds. Everything else keeps the general path.
+//
+//===----------------------------------------------------------------------===//
+#include "DecomposeUtils.h"
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/Transforms/BuildUtils.h"
+#include "attn/Dialect/Attn/Transforms/GpuPipeline.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/IR/Builders.h"
+
+#include <algorithm>
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::detail;
+
+namespace {
+
+/// Positions per block of the counting sort.
+constexpr int64_t kSortBlock = 256;
+/// The unscaled score of a query's own key (docs/Semantics.md §4 step 5).
+constexpr double kSelfScore = -1e5;
+
+/// Whether the rewrite takes `op` (see the file comment).
+bool isTaken(LshOp op) {
+  auto qk = cast<RankedTensorType>(op.getQk().getType());
+  auto v = cast<RankedTensorType>(op.getValue().getType());
+  auto out = cast<RankedTensorType>(op.getInit().getType());
+  auto rot = cast<RankedTensorType>(op.getRotations().getType());
+  Type elt = qk.getElementType();
+  if (!elt.isBF16() && !elt.isF16())
+    return false;
+  if (v.getElementType() != elt || out.getElementType() != elt ||
+      !isa<FloatType>(rot.getElementType()))
+    return false;
+  if (qk.getRank() != 4 || v.getRank() != 4 || out.getRank() != 4 ||
+      rot.getRank() != 4)
+    return false;
+  int64_t d = qk.getDimSize(3);
+  if ((d != 64 && d != 128) || v.getDimSize(3) != d || out.getDimSize(3) != d)
+    return false;
+  return !qk.isDynamicDim(1) && !rot.isDynamicDim(1) &&
+         op.getChunkSizeAttr().getInt() >= 1;
+}
+
+/// Builds the kernels of one attn.lsh.
+class LshRewriter {
+public:
+  LshRewriter(OpBuilder &b, LshOp op) : b(b), loc(op.getLoc()), g{b, loc}, op(op) {
+    auto qkType = cast<RankedTensorType>(op.getQk().getType());
+    elt = cast<FloatType>(qkType.getElementType());
+    heads = qkType.getDimSize(1);
+    d = qkType.getDimSize(3);
+    rounds = cast<RankedTensorType>(op.getRotations().getType()).getDimSize(1);
+    numBuckets = op.getNumBucketsAttr().getInt();
+    half = numBuckets / 2;
+    chunk = op.getChunkSizeAttr().getInt();
+  }
+
+  void run() {
+    Value qk = op.getQk();
+    SmallVector<OpFoldResult> sizes = getSizes(b, loc, qk);
+    batch = sizes[0];
+    length = sizes[2];
+    if (!getConstantIntValue(length)) {
+      Value rem = arith::RemUIOp::create(b, loc, toIndexValue(b, loc, length),
+                                         indexConst(b, loc, chunk));
+      assertTrue(b, loc,
+                 arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, rem,
+                                       indexConst(b, loc, 0)),
+                 "attn.lsh: N is not a multiple of chunk_size");
+    }
+    bh = mul(batch, idx(heads));
+    rowCount = mul(bh, idx(rounds));
+    blocks = ceilDiv(length, kSortBlock);
+    numChunks = divSizes(b, loc, length, idx(chunk));
+    groups = mul(idx(heads * rounds), numChunks);
+    uint64_t lookBack = op.getLookBackAttr().getInt();
+    uint64_t lookAhead = op.getLookAheadAttr().getInt();
+    int64_t span = int64_t(std::min<uint64_t>(
+        lookBack + lookAhead + 1, std::numeric_limits<int64_t>::max()));
+    Value nc = toIndexValue(b, loc, numChunks);
+    Value safeNc = safeDivisor(b, loc, numChunks);
+    window = arith::MinUIOp::create(b, loc, indexConst(b, loc, span), nc)
+                 .getResult();
+    if (std::optional<int64_t> n = getConstantIntValue(numChunks))
+      window = idx(std::min(span, *n));
+    if (std::optional<int64_t> n = getConstantIntValue(numChunks))
+      lookBackMod = indexConst(b, loc, *n == 0 ? 0 : int64_t(lookBack % *n));
+    else
+      lookBackMod = arith::RemUIOp::create(
+          b, loc, indexConst(b, loc, int64_t(lookBack)), safeNc);
+
+    Value qk3 = collapse(qk, {{0, 1}, {2}, {3}});
+    Value bucket = buckets(qk3);               // [BHR, N]
+    auto [slot, perm] = sort(bucket);          // [BHR, N] each
+
+    Value qpos = chunkPositions(perm, /*keys=*/false);
+    Value kpos = chunkPositions(perm, /*keys=*/true);
+    Value norms = inverseNorms(qk3);
+    Value q = gather(qk3, qpos, Value());
+    Value k = gather(qk3, kpos, norms);
+    Value v = gather(collapse(op.getValue(), {{0, 1}, {2}, {3}}), kpos,
+                     Value());
+    auto [o, lse] = attention(q, k, v, qpos, kpos);
+    Value result = combine(slot, o, lse);
+    op.getResult().replaceAllUsesWith(result);
+    op.erase();
+  }
+
+private:
+  OpFoldResult idx(int64_t v) { return b.getIndexAttr(v); }
+  OpFoldResult mul(OpFoldResult x, OpFoldResult y) {
+    return mulSizes(b, loc, x, y);
+  }
+  OpFoldResult ceilDiv(OpFoldResult x, int64_t y) {
+    if (std::optional<int64_t> c = getConstantIntValue(x))
+      return idx((*c + y - 1) / y);
+    return arith::CeilDivUIOp::create(b, loc, toIndexValue(b, loc, x),
+                                      indexConst(b, loc, y))
+        .getResult();
+  }
+  Value i64(OpBuilder &nb, Location nl, int64_t v) {
+    return arith::ConstantIntOp::create(nb, nl, nb.getI64Type(), v);
+  }
+  Value cidx(OpBuilder &nb, Location nl, int64_t v) {
+    return arith::ConstantIndexOp::create(nb, nl, v);
+  }
+  Value toIndex(OpBuilder &nb, Location nl, Value v) {
+    return arith::IndexCastOp::create(nb, nl, nb.getIndexType(), v);
+  }
+  Value cmp(OpBuilder &nb, Location nl, arith::CmpIPredicate p, Value x,
+            Value y) {
+    return arith::CmpIOp::create(nb, nl, p, x, y);
+  }
+  /// A 1-D tensor of `size` (never read): an input that gives a generic's
+  /// reduction dim its extent.
+  Value extent(OpFoldResult size) {
+    return emptyTensor(b, loc, {size}, b.getI8Type());
+  }
+  /// `acc + (flag ? 1 : 0)` in i64.
+  Value countIf(OpBuilder &nb, Location nl, Value acc, Value flag) {
+    return arith::AddIOp::create(
+        nb, nl, acc, arith::ExtUIOp::create(nb, nl, nb.getI64Type(), flag));
+  }
+
+  /// `t` with the dims of each group merged.
+  Value collapse(Value t, ArrayRef<ReassociationIndices> groups) {
+    return tensor::CollapseShapeOp::create(b, loc, t, groups);
+  }
+  /// `t` with dim i split into the dims of group i, of sizes `shape`.
+  Value expand(Value t, ArrayRef<ReassociationIndices> groups,
+               ArrayRef<OpFoldResult> shape) {
+    auto type = cast<RankedTensorType>(t.getType());
+    SmallVector<int64_t> staticShape;
+    for (OpFoldResult size : shape)
+      staticShape.push_back(
+          getConstantIntValue(size).value_or(ShapedType::kDynamic));
+    return tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get(staticShape, type.getElementType()), t,
+        groups, shape);
+  }
+
+  /// bucket[bh R + r, n] (i64): the hash projections (loops bh, r K + k, n
+  /// and the reduction over d), then the argmax over [x ; -x] (ties to the
+  /// smaller index, whatever order the loop visits k in).
+  Value buckets(Value qk3) {
+    Type f32 = b.getF32Type();
+    OpFoldResult rk = idx(rounds * half);
+    Value x = g.generic(
+        ValueRange{qk3, op.getRotations()},
+        filledTensor(b, loc, {bh, rk, length}, f32, 0.0),
+        {g.dims(4, {0, 2, 3}),
+         g.map(4, {g.d(0) % heads, g.d(1).floorDiv(half), g.d(3),
+                   g.d(1) % half}),
+         g.dims(4, {0, 1, 2})},
+        g.iterators(4, {3}), [&](OpBuilder &nb, Location nl, ValueRange a) {
+          Value p = arith::MulFOp::create(nb, nl, convertFloat(nb, nl, a[0], f32),
+                                          convertFloat(nb, nl, a[1], f32));
+          yieldOne(nb, nl, arith::AddFOp::create(nb, nl, a[2], p));
+        });
+    OpFoldResult r = idx(rounds);
+    Value best = filledTensor(b, loc, {bh, r, length}, f32,
+                              -std::numeric_limits<double>::infinity());
+    Value arg = g.filled({bh, r, length}, b.getI64Type(), 0);
+    Value x4 = expand(x, {{0}, {1, 2}, {3}}, {bh, r, idx(half), length});
+    AffineMap out = g.dims(4, {0, 1, 2});
+    auto argmax = linalg::GenericOp::create(
+        b, loc, TypeRange{best.getType(), arg.getType()}, x4,
+        ValueRange{best, arg}, {g.dims(4, {0, 1, 3, 2}), out, out},
+        g.iterators(4, {3}), [&](OpBuilder &nb, Location nl, ValueRange a) {
+          Value k = toI64(nb, nl, linalg::IndexOp::create(nb, nl, 3));
+          Value curVal = a[1], curIdx = a[2];
+          auto offer = [&](Value val, Value index) {
+            Value greater = arith::CmpFOp::create(
+                nb, nl, arith::CmpFPredicate::OGT, val, curVal);
+            Value equal = arith::CmpFOp::create(
+                nb, nl, arith::CmpFPredicate::OEQ, val, curVal);
+            Value smaller =
+                cmp(nb, nl, arith::CmpIPredicate::slt, index, curIdx);
+            Value take = arith::OrIOp::create(
+                nb, nl, greater, arith::AndIOp::create(nb, nl, equal, smaller));
+            curVal = arith::SelectOp::create(nb, nl, take, val, curVal);
+            curIdx = arith::SelectOp::create(nb, nl, take, index, curIdx);
+          };
+          offer(a[0], k);
+          offer(arith::NegFOp::create(nb, nl, a[0]),
+                arith::AddIOp::create(nb, nl, k, i64(nb, nl, half)));
+          linalg::YieldOp::create(nb, nl, ValueRange{curVal, curIdx});
+        });
+    return collapse(argmax.getResult(1), {{0, 1}, {2}});
+  }
+
+  /// The blocked counting sort of every row of `bucket` [BHR, N]: returns
+  /// (slot, perm), both [BHR, N] i64 (see the file comment).
+  std::pair<Value, Value> sort(Value bucket) {
+    Type i64t = b.getI64Type();
+    Value n = toIndexValue(b, loc, length);
+    OpFoldResult nb = idx(numBuckets);
+    // The bucket at (row, blk * 256 + j), and whether that position exists.
+    auto inBlock = [&](OpBuilder &nb2, Location nl, Value row, Value blk,
+                       Value j) {
+      Value pos = arith::AddIOp::create(
+          nb2, nl, arith::MulIOp::create(nb2, nl, blk, cidx(nb2, nl, kSortBlock)),
+          j);
+      Value exists = cmp(nb2, nl, arith::CmpIPredicate::ult, pos, n);
+      Value last = arith::SubIOp::create(
+          nb2, nl, arith::MaxUIOp::create(nb2, nl, n, cidx(nb2, nl, 1)),
+          cidx(nb2, nl, 1));
+      Value at = arith::MinUIOp::create(nb2, nl, pos, last);
+      Value k = tensor::ExtractOp::create(nb2, nl, bucket, ValueRange{row, at});
+      return std::make_tuple(k, exists, pos);
+    };
+    // hist[row, blk, k]: loops (row, blk, k, j < 256).
+    Value hist = g.generic(
+        extent(idx(kSortBlock)), g.filled({rowCount, blocks, nb}, i64t, 0),
+        {g.dims(4, {3}), g.dims(4, {0, 1, 2})}, g.iterators(4, {3}),
+        [&](OpBuilder &nb2, Location nl, ValueRange a) {
+          SmallVector<Value> ix = loopIndices(nb2, nl, 4);
+          auto [k, exists, pos] = inBlock(nb2, nl, ix[0], ix[1], ix[3]);
+          Value hit = arith::AndIOp::create(
+              nb2, nl, exists,
+              cmp(nb2, nl, arith::CmpIPredicate::eq, k, toI64(nb2, nl, ix[2])));
+          yieldOne(nb2, nl, countIf(nb2, nl, a[1], hit));
+        });
+    // before[row, blk, k]: loops (row, blk, k, blk').
+    Value before = g.generic(
+        hist, g.filled({rowCount, blocks, nb}, i64t, 0),
+        {g.dims(4, {0, 3, 2}), g.dims(4, {0, 1, 2})}, g.iterators(4, {3}),
+        [&](OpBuilder &nb2, Location nl, ValueRange a) {
+          Value blk = linalg::IndexOp::create(nb2, nl, 1);
+          Value other = linalg::IndexOp::create(nb2, nl, 3);
+          Value earlier = cmp(nb2, nl, arith::CmpIPredicate::ult, other, blk);
+          Value zero = i64(nb2, nl, 0);
+          yieldOne(nb2, nl,
+                   arith::AddIOp::create(
+                       nb2, nl, a[1],
+                       arith::SelectOp::create(nb2, nl, earlier, a[0], zero)));
+        });
+    // total[row, k] (loops row, k, blk), start[row, k] (loops row, k, k').
+    Value total = g.generic(
+        hist, g.filled({rowCount, nb}, i64t, 0),
+        {g.dims(3, {0, 2, 1}), g.dims(3, {0, 1})}, g.iterators(3, {2}),
+        [&](OpBuilder &nb2, Location nl, ValueRange a) {
+          yieldOne(nb2, nl, arith::AddIOp::create(nb2, nl, a[1], a[0]));
+        });
+    Value start = g.generic(
+        total, g.filled({rowCount, nb}, i64t, 0),
+        {g.dims(3, {0, 2}), g.dims(3, {0, 1})}, g.iterators(3, {2}),
+        [&](OpBuilder &nb2, Location nl, ValueRange a) {
+          Value k = linalg::IndexOp::create(nb2, nl, 1);
+          Value other = linalg::IndexOp::create(nb2, nl, 2);
+          Value lower = cmp(nb2, nl, arith::CmpIPredicate::ult, other, k);
+          yieldOne(nb2, nl,
+                   arith::AddIOp::create(
+                       nb2, nl, a[1],
+                       arith::SelectOp::create(nb2, nl, lower, a[0],
+                                               i64(nb2, nl, 0))));
+        });
+    // local[row, n]: earlier positions of n's block in n's bucket (loops
+    // row, n, j < 256; j < n mod 256 stays inside the row).
+    Value local = g.generic(
+        ValueRange{bucket, extent(idx(kSortBlock))},
+        g.filled({rowCount, length}, i64t, 0),
+        {g.dims(3, {0, 1}), g.dims(3, {2}), g.dims(3, {0, 1})},
+        g.iterators(3, {2}),
+        [&](OpBuilder &nb2, Location nl, ValueRange a) {
+          SmallVector<Value> ix = loopIndices(nb2, nl, 3);
+          Value blk = arith::DivUIOp::create(nb2, nl, ix[1],
+                                             cidx(nb2, nl, kSortBlock));
+          Value within = arith::RemUIOp::create(nb2, nl, ix[1],
+                                                cidx(nb2, nl, kSortBlock));
+          Value earlier = cmp(nb2, nl, arith::CmpIPredicate::ult, ix[2], within);
+          Value pos = arith::AddIOp::create(
+              nb2, nl,
+              arith::MulIOp::create(nb2, nl, blk, cidx(nb2, nl, kSortBlock)),
+              arith::MinUIOp::create(nb2, nl, ix[2], within));
+          Value k = tensor::ExtractOp::create(nb2, nl, bucket,
+                                              ValueRange{ix[0], pos});
+          Value same = cmp(nb2, nl, arith::CmpIPredicate::eq, k, a[0]);
+          yieldOne(nb2, nl,
+                   countIf(nb2, nl, a[2],
+                           arith::AndIOp::create(nb2, nl, earlier, same)));
+        });
+    AffineMap id2 = g.dims(2, {0, 1});
+    Value slot = g.generic(
+        ValueRange{bucket, local}, emptyTensor(b, loc, {rowCount, length}, i64t),
+        {id2, id2, id2}, parallelIterators(2),
+        [&](OpBuilder &nb2, Location nl, ValueRange a) {
+          Value row = linalg::IndexOp::create(nb2, nl, 0);
+          Value pos = linalg::IndexOp::create(nb2, nl, 1);
+          Value blk =
+              arith::DivUIOp::create(nb2, nl, pos, cidx(nb2, nl, kSortBlock));
+          Value k = toIndex(nb2, nl, a[0]);
+          Value s = tensor::ExtractOp::create(nb2, nl, start, ValueRange{row, k});
+          Value e = tensor::ExtractOp::create(nb2, nl, before,
+                                              ValueRange{row, blk, k});
+          yieldOne(nb2, nl,
+                   arith::AddIOp::create(
+                       nb2, nl, arith::AddIOp::create(nb2, nl, s, e), a[1]));
+        });
+    // The inverse. bucketOf[row, t] = #{k : start[k] + total[k] <= t}.
+    Value bucketOf = g.generic(
+        ValueRange{start, total}, g.filled({rowCount, length}, i64t, 0),
+        {g.dims(3, {0, 2}), g.dims(3, {0, 2}), g.dims(3, {0, 1})},
+        g.iterators(3, {2}), [&](OpBuilder &nb2, Location nl, ValueRange a) {
+          Value t = toI64(nb2, nl, linalg::IndexOp::create(nb2, nl, 1));
+          Value end = arith::AddIOp::create(nb2, nl, a[0], a[1]);
+          yieldOne(nb2, nl,
+                   countIf(nb2, nl, a[2],
+                           cmp(nb2, nl, arith::CmpIPredicate::sle, end, t)));
+        });
+    // blockOf[row, t] = #{blk : start[k] + before[blk, k] + hist[blk, k] <= t}
+    // with k = bucketOf[row, t]: loops (row, t, blk).
+    Value blockOf = g.generic(
+        ValueRange{bucketOf, extent(blocks)},
+        g.filled({rowCount, length}, i64t, 0),
+        {g.dims(3, {0, 1}), g.dims(3, {2}), g.dims(3, {0, 1})},
+        g.iterators(3, {2}),
+        [&](OpBuilder &nb2, Location nl, ValueRange a) {
+          SmallVector<Value> ix = loopIndices(nb2, nl, 3);
+          Value t = toI64(nb2, nl, ix[1]);
+          // t < N, so bucketOf < num_buckets.
+          Value k = toIndex(nb2, nl, a[0]);
+          Value s = tensor::ExtractOp::create(nb2, nl, start, ValueRange{ix[0], k});
+          Value e = tensor::ExtractOp::create(nb2, nl, before,
+                                              ValueRange{ix[0], ix[2], k});
+          Value c = tensor::ExtractOp::create(nb2, nl, hist,
+                                              ValueRange{ix[0], ix[2], k});
+          Value end = arith::AddIOp::create(
+              nb2, nl, arith::AddIOp::create(nb2, nl, s, e), c);
+          yieldOne(nb2, nl,
+                   countIf(nb2, nl, a[2],
+                           cmp(nb2, nl, arith::CmpIPredicate::sle, end, t)));
+        });
+    // perm[row, t] = the n of block blockOf[row, t] with slot(n) == t:
+    // loops (row, t, j < 256).
+    Value perm = g.generic(
+        ValueRange{blockOf, extent(idx(kSortBlock))},
+        g.filled({rowCount, length}, i64t, 0),
+        {g.dims(3, {0, 1}), g.dims(3, {2}), g.dims(3, {0, 1})},
+        g.iterators(3, {2}),
+        [&](OpBuilder &nb2, Location nl, ValueRange a) {
+          SmallVector<Value> ix = loopIndices(nb2, nl, 3);
+          Value t = toI64(nb2, nl, ix[1]);
+          Value pos = arith::AddIOp::create(
+              nb2, nl,
+              arith::MulIOp::create(nb2, nl, toIndex(nb2, nl, a[0]),
+                                    cidx(nb2, nl, kSortBlock)),
+              ix[2]);
+          Value exists = cmp(nb2, nl, arith::CmpIPredicate::ult, pos, n);
+          Value last = arith::SubIOp::create(
+              nb2, nl, arith::MaxUIOp::create(nb2, nl, n, cidx(nb2, nl, 1)),
+              cidx(nb2, nl, 1));
+          Value at = arith::MinUIOp::create(nb2, nl, pos, last);
+          Value s = tensor::ExtractOp::create(nb2, nl, slot, ValueRange{ix[0], at});
+          Value hit = arith::AndIOp::create(
+              nb2, nl, exists, cmp(nb2, nl, arith::CmpIPredicate::eq, s, t));
+          yieldOne(nb2, nl,
+                   arith::SelectOp::create(nb2, nl, hit, toI64(nb2, nl, at),
+                                           a[2]));
+        });
+    return {slot, perm};
+  }
+
+  /// The original positions seen by each chunk, [B, G, c] for the queries
+  /// and [B, G, W c] for the keys: with g = (h R + r) nC + ch,
+  /// pos[b, g, m] = perm[(b H + h) R + r, t(m)], t(m) = ch c + m (queries) or
+  /// ((ch + m / c + nC - look_back mod nC) mod nC) c + m mod c (keys).
+  Value chunkPositions(Value perm, bool keys) {
+    OpFoldResult rows =
+        keys ? mul(window, idx(chunk)) : OpFoldResult(idx(chunk));
+    Value numChunksV = safeDivisor(b, loc, numChunks);
+    return g.generic(
+        ValueRange{}, emptyTensor(b, loc, {batch, groups, rows}, b.getI64Type()),
+        {g.dims(3, {0, 1, 2})}, parallelIterators(3),
+        [&](OpBuilder &nb, Location nl, ValueRange) {
+          SmallVector<Value> ix = loopIndices(nb, nl, 3);
+          Value chunkC = cidx(nb, nl, chunk);
+          Value headRound = arith::DivUIOp::create(nb, nl, ix[1], numChunksV);
+          Value own = arith::RemUIOp::create(nb, nl, ix[1], numChunksV);
+          Value row = arith::AddIOp::create(
+              nb, nl,
+              arith::MulIOp::create(nb, nl, ix[0],
+                                    cidx(nb, nl, heads * rounds)),
+              headRound);
+          Value slotChunk = own, inChunk = ix[2];
+          if (keys) {
+            Value w = arith::DivUIOp::create(nb, nl, ix[2], chunkC);
+            inChunk = arith::RemUIOp::create(nb, nl, ix[2], chunkC);
+            Value shifted = arith::AddIOp::create(
+                nb, nl, arith::AddIOp::create(nb, nl, own, w),
+                arith::SubIOp::create(nb, nl, numChunksV, lookBackMod));
+            slotChunk = arith::RemUIOp::create(nb, nl, shifted, numChunksV);
+          }
+          Value t = arith::AddIOp::create(
+              nb, nl, arith::MulIOp::create(nb, nl, slotChunk, chunkC), inChunk);
+          yieldOne(nb, nl,
+                   tensor::ExtractOp::create(nb, nl, perm, ValueRange{row, t}));
+        });
+  }
+
+  /// 1 / |qk row| (0 for a zero row), [BH, N] f32.
+  Value inverseNorms(Value qk3) {
+    Type f32 = b.getF32Type();
+    Value sumSq = g.generic(
+        qk3, filledTensor(b, loc, {bh, length}, f32, 0.0),
+        {g.dims(3, {0, 1, 2}), g.dims(3, {0, 1})}, g.iterators(3, {2}),
+        [&](OpBuilder &nb, Location nl, ValueRange a) {
+          Value x = convertFloat(nb, nl, a[0], f32);
+          yieldOne(nb, nl,
+                   arith::AddFOp::create(
+                       nb, nl, a[1], arith::MulFOp::create(nb, nl, x, x)));
+        });
+    AffineMap id2 = g.dims(2, {0, 1});
+    return g.generic(
+        sumSq, emptyTensor(b, loc, {bh, length}, f32), {id2, id2},
+        parallelIterators(2), [&](OpBuilder &nb, Location nl, ValueRange a) {
+          Value norm = math::SqrtOp::create(nb, nl, a[0]);
+          yieldOne(nb, nl, divideOrZero(nb, nl, g.f32Const(nb, nl, 1.0), norm));
+        });
+  }
+
+  /// out[b, g, m, f] = src[b H + h, pos[b, g, m], f] (times norms[b H + h,
+  /// pos] when given) in the element type, h = g / (R nC); built as
+  /// [B, G, M D] (the long dim innermost) and expanded.
+  Value gather(Value src3, Value pos, Value norms) {
+    SmallVector<OpFoldResult> ps = getSizes(b, loc, pos);
+    OpFoldResult md = mul(ps[2], idx(d));
+    Value perHead = safeDivisor(b, loc, mul(idx(rounds), numChunks));
+    Type f32 = b.getF32Type();
+    Value out = g.generic(
+        pos, emptyTensor(b, loc, {ps[0], ps[1], md}, elt),
+        {g.map(3, {g.d(0), g.d(1), g.d(2).floorDiv(d)}), g.dims(3, {0, 1, 2})},
+        parallelIterators(3), [&](OpBuilder &nb, Location nl, ValueRange a) {
+          SmallVector<Value> ix = loopIndices(nb, nl, 3);
+          Value h = arith::DivUIOp::create(nb, nl, ix[1], perHead);
+          Value row = arith::AddIOp::create(
+              nb, nl, arith::MulIOp::create(nb, nl, ix[0], cidx(nb, nl, heads)),
+              h);
+          Value p = toIndex(nb, nl, a[0]);
+          Value f = arith::RemUIOp::create(nb, nl, ix[2], cidx(nb, nl, d));
+          Value x = tensor::ExtractOp::create(nb, nl, src3, ValueRange{row, p, f});
+          if (norms) {
+            Value s = tensor::ExtractOp::create(nb, nl, norms, ValueRange{row, p});
+            x = arith::MulFOp::create(nb, nl, convertFloat(nb, nl, x, f32), s);
+          }
+          yieldOne(nb, nl, convertFloat(nb, nl, x, elt));
+        });
+    return expand(out, {{0}, {1}, {2, 3}}, {ps[0], ps[1], ps[2], idx(d)});
+  }
+
+  /// The chunk attention: causal on the original positions, the own key
+  /// scoring -1e5, with the lse (f32).
+  std::pair<Value, Value> attention(Value q, Value k, Value v, Value qpos,
+                                    Value kpos) {
+    SmallVector<OpFoldResult> qs = getSizes(b, loc, q);
+    Value init = emptyTensor(b, loc, qs, elt);
+    auto lseType = RankedTensorType::get(
+        cast<RankedTensorType>(q.getType()).getShape().take_front(3),
+        b.getF32Type());
+    PatternAttrInterface pattern;
+    if (op.getCausal())
+      pattern = cast<PatternAttrInterface>(
+          CausalAttr::get(b.getContext(), 0, /*bottomRight=*/false));
+    auto sdpa = SdpaOp::create(
+        b, loc, init.getType(), lseType, q, k, v, init, /*mask=*/Value(),
+        /*bias=*/Value(), /*memory_key=*/Value(), /*memory_value=*/Value(),
+        qpos, kpos, /*span=*/Value(), /*query_segments=*/Value(),
+        /*key_segments=*/Value(), /*kv_num_blocks=*/Value(),
+        /*kv_indices=*/Value(), /*full_kv_num_blocks=*/Value(),
+        /*full_kv_indices=*/Value(), pattern, op.getScaleAttr(),
+        /*ramp=*/FloatAttr(), /*max_span=*/FloatAttr(),
+        /*block_size=*/DenseI64ArrayAttr());
+    {
+      OpBuilder::InsertionGuard guard(b);
+      Type index = b.getIndexType();
+      Block *block = b.createBlock(&sdpa.getScoreMod(), sdpa.getScoreMod().end(),
+                                   {b.getF32Type(), index, index, index, index},
+                                   SmallVector<Location>(5, loc));
+      Value same = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                         block->getArgument(3),
+                                         block->getArgument(4));
+      Value self = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(kSelfScore));
+      YieldOp::create(b, loc,
+                      arith::SelectOp::create(b, loc, same, self,
+                                              block->getArgument(0))
+                          .getResult());
+    }
+    return {sdpa.getResult(), sdpa.getLse()};
+  }
+
+  /// The rounds combined by log-sum-exp into the op's outs, in f32: loops
+  /// (b H + h, n Dv + f); round r of position n is row (h R + r) N + slot of
+  /// the chunk results viewed as [B, H R N, Dv] and [B, H R N].
+  Value combine(Value slot, Value o, Value lse) {
+    Type f32 = b.getF32Type();
+    Value o3 = collapse(o, {{0}, {1, 2}, {3}});
+    Value lse2 = collapse(lse, {{0}, {1, 2}});
+    Value init = collapse(op.getInit(), {{0, 1}, {2, 3}});
+    Value n = toIndexValue(b, loc, length);
+    Value result = g.generic(
+        ValueRange{}, init, {g.dims(2, {0, 1})}, parallelIterators(2),
+        [&](OpBuilder &nb, Location nl, ValueRange) {
+          SmallVector<Value> ix = loopIndices(nb, nl, 2);
+          Value bi = arith::DivUIOp::create(nb, nl, ix[0], cidx(nb, nl, heads));
+          Value h = arith::RemUIOp::create(nb, nl, ix[0], cidx(nb, nl, heads));
+          Value pos = arith::DivUIOp::create(nb, nl, ix[1], cidx(nb, nl, d));
+          Value f = arith::RemUIOp::create(nb, nl, ix[1], cidx(nb, nl, d));
+          SmallVector<Value> rowOf, lseOf;
+          Value max;
+          for (int64_t r = 0; r < rounds; ++r) {
+            Value sr = arith::AddIOp::create(
+                nb, nl,
+                arith::MulIOp::create(nb, nl, ix[0], cidx(nb, nl, rounds)),
+                cidx(nb, nl, r));
+            Value s = toIndex(
+                nb, nl, tensor::ExtractOp::create(nb, nl, slot, ValueRange{sr, pos}));
+            Value base = arith::MulIOp::create(
+                nb, nl,
+                arith::AddIOp::create(
+                    nb, nl, arith::MulIOp::create(nb, nl, h, cidx(nb, nl, rounds)),
+                    cidx(nb, nl, r)),
+                n);
+            Value row = arith::AddIOp::create(nb, nl, base, s);
+            Value l = tensor::ExtractOp::create(nb, nl, lse2, ValueRange{bi, row});
+            rowOf.push_back(row);
+            lseOf.push_back(l);
+            max = max ? arith::MaximumFOp::create(nb, nl, max, l).getResult() : l;
+          }
+          Value shift = softmaxShift(nb, nl, max);
+          Value total = g.f32Const(nb, nl, 0.0), acc = g.f32Const(nb, nl, 0.0);
+          for (int64_t r = 0; r < rounds; ++r) {
+            Value w = math::ExpOp::create(
+                nb, nl, arith::SubFOp::create(nb, nl, lseOf[r], shift));
+            Value x = convertFloat(
+                nb, nl,
+                tensor::ExtractOp::create(nb, nl, o3, ValueRange{bi, rowOf[r], f}),
+                f32);
+            total = arith::AddFOp::create(nb, nl, total, w);
+            acc = arith::AddFOp::create(nb, nl, acc,
+                                        arith::MulFOp::create(nb, nl, w, x));
+          }
+          yieldOne(nb, nl,
+                   convertFloat(nb, nl, divideOrZero(nb, nl, acc, total), elt));
+        });
+    return expand(result, {{0, 1}, {2, 3}}, getSizes(b, loc, op.getInit()));
+  }
+
+  OpBuilder &b;
+  Location loc;
+  GenericBuilder g;
+  LshOp op;
+  FloatType elt;
+  int64_t heads, d, rounds, numBuckets, half, chunk;
+  OpFoldResult batch, length, bh, rowCount, blocks, numChunks, groups, window;
+  Value lookBackMod;
+};
+
+struct GpuLshClusterAsSdpaPass
+    : PassWrapper<GpuLshClusterAsSdpaPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(GpuLshClusterAsSdpaPass)
+
+  StringRef getArgument() const final {
+    return "attn-gpu-lsh-cluster-as-sdpa";
+  }
+  StringRef getDescription() const final {
+    return "Rewrite attn.lsh (bf16 / f16, D 64 or 128) as parallel hash and "
+           "sort kernels, an attn.sdpa over the gathered chunks that the "
+           "Hopper core takes, and a log-sum-exp combine";
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<arith::ArithDialect, linalg::LinalgDialect,
+                    math::MathDialect, tensor::TensorDialect,
+                    cf::ControlFlowDialect>();
+  }
+
+  void runOnOperation() override {
+    SmallVector<LshOp> ops;
+    getOperation().walk([&](LshOp op) {
+      if (isTaken(op))
+        ops.push_back(op);
+    });
+    for (LshOp op : ops) {
+      OpBuilder b(op);
+      LshRewriter(b, op).run();
+    }
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> mlir::attn::createGpuLshClusterAsSdpaPass() {
+  return std::make_unique<GpuLshClusterAsSdpaPass>();
+}
