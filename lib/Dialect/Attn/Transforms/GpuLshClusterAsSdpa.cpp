@@ -44,6 +44,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
 
 #include <algorithm>
@@ -59,6 +60,13 @@ namespace {
 constexpr int64_t kSortBlock = 256;
 /// The unscaled score of a query's own key (docs/Semantics.md §4 step 5).
 constexpr double kSelfScore = -1e5;
+/// The score of a key of a packed head outside the query's window: finite,
+/// so that a key tile with no live key for a row keeps a finite running
+/// maximum; its weight vanishes against the own key (-1e5) or better.
+constexpr double kDeadScore = -1e30;
+/// Query rows of the core's tile: chunks are packed into sdpa heads of up
+/// to this many queries.
+constexpr int64_t kQueryRows = 128;
 
 /// Whether the rewrite takes `op` (see the file comment).
 bool isTaken(LshOp op) {
@@ -113,7 +121,12 @@ public:
     rowCount = mul(bh, idx(rounds));
     blocks = ceilDiv(length, kSortBlock);
     numChunks = divSizes(b, loc, length, idx(chunk));
-    groups = mul(idx(heads * rounds), numChunks);
+    // Chunks per sdpa head (see packChunks).
+    packed = 1;
+    if (std::optional<int64_t> n = getConstantIntValue(numChunks))
+      while (2 * packed * chunk <= kQueryRows && *n % (2 * packed) == 0)
+        packed *= 2;
+    groups = mul(idx(heads * rounds), divSizes(b, loc, numChunks, idx(packed)));
     uint64_t lookBack = op.getLookBackAttr().getInt();
     uint64_t lookAhead = op.getLookAheadAttr().getInt();
     int64_t span = int64_t(std::min<uint64_t>(
@@ -122,8 +135,16 @@ public:
     Value safeNc = safeDivisor(b, loc, numChunks);
     window = arith::MinUIOp::create(b, loc, indexConst(b, loc, span), nc)
                  .getResult();
-    if (std::optional<int64_t> n = getConstantIntValue(numChunks))
+    if (std::optional<int64_t> n = getConstantIntValue(numChunks)) {
       window = idx(std::min(span, *n));
+      windowChunks = std::min(span, *n);
+      lookBackChunks = *n == 0 ? 0 : int64_t(lookBack % *n);
+      tagFactor = 1;
+      while (tagFactor < packed + windowChunks - 1)
+        tagFactor *= 2;
+      if (packed == 1)
+        tagFactor = 1;
+    }
     if (std::optional<int64_t> n = getConstantIntValue(numChunks))
       lookBackMod = indexConst(b, loc, *n == 0 ? 0 : int64_t(lookBack % *n));
     else
@@ -172,10 +193,19 @@ private:
             Value y) {
     return arith::CmpIOp::create(nb, nl, p, x, y);
   }
-  /// A 1-D tensor of `size` (never read): an input that gives a generic's
-  /// reduction dim its extent.
-  Value extent(OpFoldResult size) {
-    return emptyTensor(b, loc, {size}, b.getI8Type());
+  /// `for i in [0, count)` carrying `inits` in registers, inside a generic's
+  /// body (a linalg reduction would keep its accumulator in memory on the
+  /// general path: a load and a store per step); `step` returns the next
+  /// values.
+  SmallVector<Value>
+  loop(OpBuilder &nb, Location nl, Value count, ValueRange inits,
+       function_ref<SmallVector<Value>(OpBuilder &, Value, ValueRange)> step) {
+    auto forOp = scf::ForOp::create(
+        nb, nl, cidx(nb, nl, 0), count, cidx(nb, nl, 1), inits,
+        [&](OpBuilder &lb, Location ll, Value iv, ValueRange args) {
+          scf::YieldOp::create(lb, ll, step(lb, iv, args));
+        });
+    return SmallVector<Value>(forOp.getResults());
   }
   /// `acc + (flag ? 1 : 0)` in i64.
   Value countIf(OpBuilder &nb, Location nl, Value acc, Value flag) {
@@ -200,54 +230,67 @@ private:
         groups, shape);
   }
 
-  /// bucket[bh R + r, n] (i64): the hash projections (loops bh, r K + k, n
-  /// and the reduction over d), then the argmax over [x ; -x] (ties to the
-  /// smaller index, whatever order the loop visits k in).
+  /// bucket[bh R + r, n] (i64): one thread per (bh, r, n) (n innermost:
+  /// the rotations' loads are the same address across a warp), the hash
+  /// projections x_k = sum_d qk[bh, n, d] R[h, r, d, k] summed in registers,
+  /// and the first maximum of [x ; -x] (index k for x_k, K + k for -x_k).
   Value buckets(Value qk3) {
     Type f32 = b.getF32Type();
-    OpFoldResult rk = idx(rounds * half);
-    Value x = g.generic(
-        ValueRange{qk3, op.getRotations()},
-        filledTensor(b, loc, {bh, rk, length}, f32, 0.0),
-        {g.dims(4, {0, 2, 3}),
-         g.map(4, {g.d(0) % heads, g.d(1).floorDiv(half), g.d(3),
-                   g.d(1) % half}),
-         g.dims(4, {0, 1, 2})},
-        g.iterators(4, {3}), [&](OpBuilder &nb, Location nl, ValueRange a) {
-          Value p = arith::MulFOp::create(nb, nl, convertFloat(nb, nl, a[0], f32),
-                                          convertFloat(nb, nl, a[1], f32));
-          yieldOne(nb, nl, arith::AddFOp::create(nb, nl, a[2], p));
+    Value rot = op.getRotations();
+    Value out = g.generic(
+        ValueRange{}, emptyTensor(b, loc, {bh, idx(rounds), length}, b.getI64Type()),
+        {g.dims(3, {0, 1, 2})}, parallelIterators(3),
+        [&](OpBuilder &nb, Location nl, ValueRange) {
+          SmallVector<Value> ix = loopIndices(nb, nl, 3);
+          Value h = arith::RemUIOp::create(nb, nl, ix[0], cidx(nb, nl, heads));
+          Value zero = g.f32Const(nb, nl, 0.0);
+          Value init = g.f32Const(nb, nl, -std::numeric_limits<double>::infinity());
+          SmallVector<Value> best = loop(
+              nb, nl, cidx(nb, nl, half), {init, i64(nb, nl, 0)},
+              [&](OpBuilder &kb, Value k, ValueRange a) {
+                Value x = loop(kb, nl, cidx(kb, nl, d), {zero},
+                               [&](OpBuilder &db, Value dd, ValueRange acc) {
+                                 Value q = convertFloat(
+                                     db, nl,
+                                     tensor::ExtractOp::create(
+                                         db, nl, qk3, ValueRange{ix[0], ix[2], dd}),
+                                     f32);
+                                 Value w = convertFloat(
+                                     db, nl,
+                                     tensor::ExtractOp::create(
+                                         db, nl, rot, ValueRange{h, ix[1], dd, k}),
+                                     f32);
+                                 return SmallVector<Value>{arith::AddFOp::create(
+                                     db, nl, acc[0],
+                                     arith::MulFOp::create(db, nl, q, w))};
+                               })[0];
+                Value curVal = a[0], curIdx = a[1];
+                Value k64 = toI64(kb, nl, k);
+                // Offers in increasing index within this step; an equal
+                // value never replaces (ties to the first maximum). The
+                // -x_k entries of earlier k have smaller indices than K + k
+                // but larger than k: compare indices on equal values.
+                auto offer = [&](Value val, Value index) {
+                  Value greater = arith::CmpFOp::create(
+                      kb, nl, arith::CmpFPredicate::OGT, val, curVal);
+                  Value equal = arith::CmpFOp::create(
+                      kb, nl, arith::CmpFPredicate::OEQ, val, curVal);
+                  Value smaller =
+                      cmp(kb, nl, arith::CmpIPredicate::slt, index, curIdx);
+                  Value take = arith::OrIOp::create(
+                      kb, nl, greater,
+                      arith::AndIOp::create(kb, nl, equal, smaller));
+                  curVal = arith::SelectOp::create(kb, nl, take, val, curVal);
+                  curIdx = arith::SelectOp::create(kb, nl, take, index, curIdx);
+                };
+                offer(x, k64);
+                offer(arith::NegFOp::create(kb, nl, x),
+                      arith::AddIOp::create(kb, nl, k64, i64(kb, nl, half)));
+                return SmallVector<Value>{curVal, curIdx};
+              });
+          yieldOne(nb, nl, best[1]);
         });
-    OpFoldResult r = idx(rounds);
-    Value best = filledTensor(b, loc, {bh, r, length}, f32,
-                              -std::numeric_limits<double>::infinity());
-    Value arg = g.filled({bh, r, length}, b.getI64Type(), 0);
-    Value x4 = expand(x, {{0}, {1, 2}, {3}}, {bh, r, idx(half), length});
-    AffineMap out = g.dims(4, {0, 1, 2});
-    auto argmax = linalg::GenericOp::create(
-        b, loc, TypeRange{best.getType(), arg.getType()}, x4,
-        ValueRange{best, arg}, {g.dims(4, {0, 1, 3, 2}), out, out},
-        g.iterators(4, {3}), [&](OpBuilder &nb, Location nl, ValueRange a) {
-          Value k = toI64(nb, nl, linalg::IndexOp::create(nb, nl, 3));
-          Value curVal = a[1], curIdx = a[2];
-          auto offer = [&](Value val, Value index) {
-            Value greater = arith::CmpFOp::create(
-                nb, nl, arith::CmpFPredicate::OGT, val, curVal);
-            Value equal = arith::CmpFOp::create(
-                nb, nl, arith::CmpFPredicate::OEQ, val, curVal);
-            Value smaller =
-                cmp(nb, nl, arith::CmpIPredicate::slt, index, curIdx);
-            Value take = arith::OrIOp::create(
-                nb, nl, greater, arith::AndIOp::create(nb, nl, equal, smaller));
-            curVal = arith::SelectOp::create(nb, nl, take, val, curVal);
-            curIdx = arith::SelectOp::create(nb, nl, take, index, curIdx);
-          };
-          offer(a[0], k);
-          offer(arith::NegFOp::create(nb, nl, a[0]),
-                arith::AddIOp::create(nb, nl, k, i64(nb, nl, half)));
-          linalg::YieldOp::create(nb, nl, ValueRange{curVal, curIdx});
-        });
-    return collapse(argmax.getResult(1), {{0, 1}, {2}});
+    return collapse(out, {{0, 1}, {2}});
   }
 
   /// The blocked counting sort of every row of `bucket` [BHR, N]: returns
@@ -272,15 +315,20 @@ private:
     };
     // hist[row, blk, k]: loops (row, blk, k, j < 256).
     Value hist = g.generic(
-        extent(idx(kSortBlock)), g.filled({rowCount, blocks, nb}, i64t, 0),
-        {g.dims(4, {3}), g.dims(4, {0, 1, 2})}, g.iterators(4, {3}),
-        [&](OpBuilder &nb2, Location nl, ValueRange a) {
-          SmallVector<Value> ix = loopIndices(nb2, nl, 4);
-          auto [k, exists, pos] = inBlock(nb2, nl, ix[0], ix[1], ix[3]);
-          Value hit = arith::AndIOp::create(
-              nb2, nl, exists,
-              cmp(nb2, nl, arith::CmpIPredicate::eq, k, toI64(nb2, nl, ix[2])));
-          yieldOne(nb2, nl, countIf(nb2, nl, a[1], hit));
+        ValueRange{}, emptyTensor(b, loc, {rowCount, blocks, nb}, i64t),
+        {g.dims(3, {0, 1, 2})}, parallelIterators(3),
+        [&](OpBuilder &nb2, Location nl, ValueRange) {
+          SmallVector<Value> ix = loopIndices(nb2, nl, 3);
+          Value want = toI64(nb2, nl, ix[2]);
+          yieldOne(nb2, nl,
+                   loop(nb2, nl, cidx(nb2, nl, kSortBlock), {i64(nb2, nl, 0)},
+                        [&](OpBuilder &jb, Value j, ValueRange acc) {
+                          auto [k, exists, pos] = inBlock(jb, nl, ix[0], ix[1], j);
+                          Value hit = arith::AndIOp::create(
+                              jb, nl, exists,
+                              cmp(jb, nl, arith::CmpIPredicate::eq, k, want));
+                          return SmallVector<Value>{countIf(jb, nl, acc[0], hit)};
+                        })[0]);
         });
     // before[row, blk, k]: loops (row, blk, k, blk').
     Value before = g.generic(
@@ -318,30 +366,25 @@ private:
         });
     // local[row, n]: earlier positions of n's block in n's bucket (loops
     // row, n, j < 256; j < n mod 256 stays inside the row).
+    AffineMap id2 = g.dims(2, {0, 1});
     Value local = g.generic(
-        ValueRange{bucket, extent(idx(kSortBlock))},
-        g.filled({rowCount, length}, i64t, 0),
-        {g.dims(3, {0, 1}), g.dims(3, {2}), g.dims(3, {0, 1})},
-        g.iterators(3, {2}),
-        [&](OpBuilder &nb2, Location nl, ValueRange a) {
-          SmallVector<Value> ix = loopIndices(nb2, nl, 3);
-          Value blk = arith::DivUIOp::create(nb2, nl, ix[1],
-                                             cidx(nb2, nl, kSortBlock));
+        bucket, emptyTensor(b, loc, {rowCount, length}, i64t), {id2, id2},
+        parallelIterators(2), [&](OpBuilder &nb2, Location nl, ValueRange a) {
+          SmallVector<Value> ix = loopIndices(nb2, nl, 2);
           Value within = arith::RemUIOp::create(nb2, nl, ix[1],
                                                 cidx(nb2, nl, kSortBlock));
-          Value earlier = cmp(nb2, nl, arith::CmpIPredicate::ult, ix[2], within);
-          Value pos = arith::AddIOp::create(
+          Value first = arith::SubIOp::create(nb2, nl, ix[1], within);
+          yieldOne(
               nb2, nl,
-              arith::MulIOp::create(nb2, nl, blk, cidx(nb2, nl, kSortBlock)),
-              arith::MinUIOp::create(nb2, nl, ix[2], within));
-          Value k = tensor::ExtractOp::create(nb2, nl, bucket,
-                                              ValueRange{ix[0], pos});
-          Value same = cmp(nb2, nl, arith::CmpIPredicate::eq, k, a[0]);
-          yieldOne(nb2, nl,
-                   countIf(nb2, nl, a[2],
-                           arith::AndIOp::create(nb2, nl, earlier, same)));
+              loop(nb2, nl, within, {i64(nb2, nl, 0)},
+                   [&](OpBuilder &jb, Value j, ValueRange acc) {
+                     Value k = tensor::ExtractOp::create(
+                         jb, nl, bucket,
+                         ValueRange{ix[0], arith::AddIOp::create(jb, nl, first, j)});
+                     Value same = cmp(jb, nl, arith::CmpIPredicate::eq, k, a[0]);
+                     return SmallVector<Value>{countIf(jb, nl, acc[0], same)};
+                   })[0]);
         });
-    AffineMap id2 = g.dims(2, {0, 1});
     Value slot = g.generic(
         ValueRange{bucket, local}, emptyTensor(b, loc, {rowCount, length}, i64t),
         {id2, id2, id2}, parallelIterators(2),
@@ -360,122 +403,154 @@ private:
         });
     // The inverse. bucketOf[row, t] = #{k : start[k] + total[k] <= t}.
     Value bucketOf = g.generic(
-        ValueRange{start, total}, g.filled({rowCount, length}, i64t, 0),
-        {g.dims(3, {0, 2}), g.dims(3, {0, 2}), g.dims(3, {0, 1})},
-        g.iterators(3, {2}), [&](OpBuilder &nb2, Location nl, ValueRange a) {
-          Value t = toI64(nb2, nl, linalg::IndexOp::create(nb2, nl, 1));
-          Value end = arith::AddIOp::create(nb2, nl, a[0], a[1]);
-          yieldOne(nb2, nl,
-                   countIf(nb2, nl, a[2],
-                           cmp(nb2, nl, arith::CmpIPredicate::sle, end, t)));
+        ValueRange{}, emptyTensor(b, loc, {rowCount, length}, i64t), {id2},
+        parallelIterators(2), [&](OpBuilder &nb2, Location nl, ValueRange) {
+          SmallVector<Value> ix = loopIndices(nb2, nl, 2);
+          Value t = toI64(nb2, nl, ix[1]);
+          yieldOne(
+              nb2, nl,
+              loop(nb2, nl, cidx(nb2, nl, numBuckets), {i64(nb2, nl, 0)},
+                   [&](OpBuilder &kb, Value k, ValueRange acc) {
+                     Value end = arith::AddIOp::create(
+                         kb, nl,
+                         tensor::ExtractOp::create(kb, nl, start, ValueRange{ix[0], k}),
+                         tensor::ExtractOp::create(kb, nl, total, ValueRange{ix[0], k}));
+                     return SmallVector<Value>{countIf(
+                         kb, nl, acc[0],
+                         cmp(kb, nl, arith::CmpIPredicate::sle, end, t))};
+                   })[0]);
         });
     // blockOf[row, t] = #{blk : start[k] + before[blk, k] + hist[blk, k] <= t}
     // with k = bucketOf[row, t]: loops (row, t, blk).
+    Value numBlocks = toIndexValue(b, loc, blocks);
     Value blockOf = g.generic(
-        ValueRange{bucketOf, extent(blocks)},
-        g.filled({rowCount, length}, i64t, 0),
-        {g.dims(3, {0, 1}), g.dims(3, {2}), g.dims(3, {0, 1})},
-        g.iterators(3, {2}),
-        [&](OpBuilder &nb2, Location nl, ValueRange a) {
-          SmallVector<Value> ix = loopIndices(nb2, nl, 3);
+        bucketOf, emptyTensor(b, loc, {rowCount, length}, i64t), {id2, id2},
+        parallelIterators(2), [&](OpBuilder &nb2, Location nl, ValueRange a) {
+          SmallVector<Value> ix = loopIndices(nb2, nl, 2);
           Value t = toI64(nb2, nl, ix[1]);
           // t < N, so bucketOf < num_buckets.
           Value k = toIndex(nb2, nl, a[0]);
           Value s = tensor::ExtractOp::create(nb2, nl, start, ValueRange{ix[0], k});
-          Value e = tensor::ExtractOp::create(nb2, nl, before,
-                                              ValueRange{ix[0], ix[2], k});
-          Value c = tensor::ExtractOp::create(nb2, nl, hist,
-                                              ValueRange{ix[0], ix[2], k});
-          Value end = arith::AddIOp::create(
-              nb2, nl, arith::AddIOp::create(nb2, nl, s, e), c);
-          yieldOne(nb2, nl,
-                   countIf(nb2, nl, a[2],
-                           cmp(nb2, nl, arith::CmpIPredicate::sle, end, t)));
+          yieldOne(
+              nb2, nl,
+              loop(nb2, nl, numBlocks, {i64(nb2, nl, 0)},
+                   [&](OpBuilder &lb, Value blk, ValueRange acc) {
+                     Value e = tensor::ExtractOp::create(lb, nl, before,
+                                                         ValueRange{ix[0], blk, k});
+                     Value c = tensor::ExtractOp::create(lb, nl, hist,
+                                                         ValueRange{ix[0], blk, k});
+                     Value end = arith::AddIOp::create(
+                         lb, nl, arith::AddIOp::create(lb, nl, s, e), c);
+                     return SmallVector<Value>{countIf(
+                         lb, nl, acc[0],
+                         cmp(lb, nl, arith::CmpIPredicate::sle, end, t))};
+                   })[0]);
         });
     // perm[row, t] = the n of block blockOf[row, t] with slot(n) == t:
     // loops (row, t, j < 256).
     Value perm = g.generic(
-        ValueRange{blockOf, extent(idx(kSortBlock))},
-        g.filled({rowCount, length}, i64t, 0),
-        {g.dims(3, {0, 1}), g.dims(3, {2}), g.dims(3, {0, 1})},
-        g.iterators(3, {2}),
-        [&](OpBuilder &nb2, Location nl, ValueRange a) {
-          SmallVector<Value> ix = loopIndices(nb2, nl, 3);
+        blockOf, emptyTensor(b, loc, {rowCount, length}, i64t), {id2, id2},
+        parallelIterators(2), [&](OpBuilder &nb2, Location nl, ValueRange a) {
+          SmallVector<Value> ix = loopIndices(nb2, nl, 2);
           Value t = toI64(nb2, nl, ix[1]);
-          Value pos = arith::AddIOp::create(
+          Value blk = toIndex(nb2, nl, a[0]);
+          yieldOne(
               nb2, nl,
-              arith::MulIOp::create(nb2, nl, toIndex(nb2, nl, a[0]),
-                                    cidx(nb2, nl, kSortBlock)),
-              ix[2]);
-          Value exists = cmp(nb2, nl, arith::CmpIPredicate::ult, pos, n);
-          Value last = arith::SubIOp::create(
-              nb2, nl, arith::MaxUIOp::create(nb2, nl, n, cidx(nb2, nl, 1)),
-              cidx(nb2, nl, 1));
-          Value at = arith::MinUIOp::create(nb2, nl, pos, last);
-          Value s = tensor::ExtractOp::create(nb2, nl, slot, ValueRange{ix[0], at});
-          Value hit = arith::AndIOp::create(
-              nb2, nl, exists, cmp(nb2, nl, arith::CmpIPredicate::eq, s, t));
-          yieldOne(nb2, nl,
-                   arith::SelectOp::create(nb2, nl, hit, toI64(nb2, nl, at),
-                                           a[2]));
+              loop(nb2, nl, cidx(nb2, nl, kSortBlock), {i64(nb2, nl, 0)},
+                   [&](OpBuilder &jb, Value j, ValueRange acc) {
+                     auto [k, exists, pos] = inBlock(jb, nl, ix[0], blk, j);
+                     (void)k;
+                     Value last = arith::SubIOp::create(
+                         jb, nl, arith::MaxUIOp::create(jb, nl, n, cidx(jb, nl, 1)),
+                         cidx(jb, nl, 1));
+                     Value at = arith::MinUIOp::create(jb, nl, pos, last);
+                     Value sl = tensor::ExtractOp::create(jb, nl, slot,
+                                                          ValueRange{ix[0], at});
+                     Value hit = arith::AndIOp::create(
+                         jb, nl, exists,
+                         cmp(jb, nl, arith::CmpIPredicate::eq, sl, t));
+                     return SmallVector<Value>{arith::SelectOp::create(
+                         jb, nl, hit, toI64(jb, nl, at), acc[0])};
+                   })[0]);
         });
     return {slot, perm};
   }
 
-  /// The original positions seen by each chunk, [B, G, c] for the queries
-  /// and [B, G, W c] for the keys: with g = (h R + r) nC + ch,
-  /// pos[b, g, m] = perm[(b H + h) R + r, t(m)], t(m) = ch c + m (queries) or
-  /// ((ch + m / c + nC - look_back mod nC) mod nC) c + m mod c (keys).
+  /// The positions seen by each sdpa head, [B, G, P c] for the queries and
+  /// [B, G, (P + W - 1) c] for the keys (P = `packed` chunks per head; with
+  /// P = 1, [B, G, W c]). Head g = (h R + r) (nC / P) + e holds the chunks
+  /// ch0 + p, ch0 = e P, p < P. Row m is slot t(m) of round r, a key tag
+  /// tag(m) = m / c naming chunk (ch0 + tag - look_back mod nC) mod nC:
+  ///   queries: t(m) = ch0 c + m,
+  ///   keys:    t(m) = ((ch0 + m / c + nC - look_back mod nC) mod nC) c + m mod c,
+  /// and pos[b, g, m] = perm[(b H + h) R + r, t(m)] T + tag, where T
+  /// (`tagFactor`, a power of two above the largest tag; 1 when P = 1) and
+  /// the query's tag p + look_back mod nC (the tag of its own chunk) let the
+  /// score_mod tell the chunks apart (see attention). Order and equality of
+  /// the encoded positions are those of (original position, tag).
   Value chunkPositions(Value perm, bool keys) {
     OpFoldResult rows =
-        keys ? mul(window, idx(chunk)) : OpFoldResult(idx(chunk));
+        keys ? mul(packed == 1 ? window : idx(packed + windowChunks - 1),
+                   idx(chunk))
+             : OpFoldResult(idx(packed * chunk));
     Value numChunksV = safeDivisor(b, loc, numChunks);
+    Value headsPerRound =
+        safeDivisor(b, loc, divSizes(b, loc, numChunks, idx(packed)));
     return g.generic(
         ValueRange{}, emptyTensor(b, loc, {batch, groups, rows}, b.getI64Type()),
         {g.dims(3, {0, 1, 2})}, parallelIterators(3),
         [&](OpBuilder &nb, Location nl, ValueRange) {
           SmallVector<Value> ix = loopIndices(nb, nl, 3);
           Value chunkC = cidx(nb, nl, chunk);
-          Value headRound = arith::DivUIOp::create(nb, nl, ix[1], numChunksV);
-          Value own = arith::RemUIOp::create(nb, nl, ix[1], numChunksV);
+          Value headRound = arith::DivUIOp::create(nb, nl, ix[1], headsPerRound);
+          Value first = arith::MulIOp::create(
+              nb, nl, arith::RemUIOp::create(nb, nl, ix[1], headsPerRound),
+              cidx(nb, nl, packed));
           Value row = arith::AddIOp::create(
               nb, nl,
               arith::MulIOp::create(nb, nl, ix[0],
                                     cidx(nb, nl, heads * rounds)),
               headRound);
-          Value slotChunk = own, inChunk = ix[2];
+          Value tag = arith::DivUIOp::create(nb, nl, ix[2], chunkC);
+          Value inChunk = arith::RemUIOp::create(nb, nl, ix[2], chunkC);
+          Value slotChunk = arith::AddIOp::create(nb, nl, first, tag);
           if (keys) {
-            Value w = arith::DivUIOp::create(nb, nl, ix[2], chunkC);
-            inChunk = arith::RemUIOp::create(nb, nl, ix[2], chunkC);
             Value shifted = arith::AddIOp::create(
-                nb, nl, arith::AddIOp::create(nb, nl, own, w),
+                nb, nl, slotChunk,
                 arith::SubIOp::create(nb, nl, numChunksV, lookBackMod));
             slotChunk = arith::RemUIOp::create(nb, nl, shifted, numChunksV);
+          } else {
+            tag = arith::AddIOp::create(nb, nl, tag, lookBackMod);
           }
           Value t = arith::AddIOp::create(
               nb, nl, arith::MulIOp::create(nb, nl, slotChunk, chunkC), inChunk);
-          yieldOne(nb, nl,
-                   tensor::ExtractOp::create(nb, nl, perm, ValueRange{row, t}));
+          Value pos = tensor::ExtractOp::create(nb, nl, perm, ValueRange{row, t});
+          if (packed > 1)
+            pos = arith::AddIOp::create(
+                nb, nl, arith::MulIOp::create(nb, nl, pos, i64(nb, nl, tagFactor)),
+                toI64(nb, nl, tag));
+          yieldOne(nb, nl, pos);
         });
   }
 
-  /// 1 / |qk row| (0 for a zero row), [BH, N] f32.
+  /// 1 / |qk row| (0 for a zero row), [BH, N] f32, one thread per row.
   Value inverseNorms(Value qk3) {
     Type f32 = b.getF32Type();
-    Value sumSq = g.generic(
-        qk3, filledTensor(b, loc, {bh, length}, f32, 0.0),
-        {g.dims(3, {0, 1, 2}), g.dims(3, {0, 1})}, g.iterators(3, {2}),
-        [&](OpBuilder &nb, Location nl, ValueRange a) {
-          Value x = convertFloat(nb, nl, a[0], f32);
-          yieldOne(nb, nl,
-                   arith::AddFOp::create(
-                       nb, nl, a[1], arith::MulFOp::create(nb, nl, x, x)));
-        });
-    AffineMap id2 = g.dims(2, {0, 1});
     return g.generic(
-        sumSq, emptyTensor(b, loc, {bh, length}, f32), {id2, id2},
-        parallelIterators(2), [&](OpBuilder &nb, Location nl, ValueRange a) {
-          Value norm = math::SqrtOp::create(nb, nl, a[0]);
+        ValueRange{}, emptyTensor(b, loc, {bh, length}, f32), {g.dims(2, {0, 1})},
+        parallelIterators(2), [&](OpBuilder &nb, Location nl, ValueRange) {
+          SmallVector<Value> ix = loopIndices(nb, nl, 2);
+          Value sum = loop(nb, nl, cidx(nb, nl, d), {g.f32Const(nb, nl, 0.0)},
+                           [&](OpBuilder &db, Value dd, ValueRange acc) {
+                             Value x = convertFloat(
+                                 db, nl,
+                                 tensor::ExtractOp::create(
+                                     db, nl, qk3, ValueRange{ix[0], ix[1], dd}),
+                                 f32);
+                             return SmallVector<Value>{arith::AddFOp::create(
+                                 db, nl, acc[0], arith::MulFOp::create(db, nl, x, x))};
+                           })[0];
+          Value norm = math::SqrtOp::create(nb, nl, sum);
           yieldOne(nb, nl, divideOrZero(nb, nl, g.f32Const(nb, nl, 1.0), norm));
         });
   }
@@ -486,7 +561,8 @@ private:
   Value gather(Value src3, Value pos, Value norms) {
     SmallVector<OpFoldResult> ps = getSizes(b, loc, pos);
     OpFoldResult md = mul(ps[2], idx(d));
-    Value perHead = safeDivisor(b, loc, mul(idx(rounds), numChunks));
+    Value perHead = safeDivisor(
+        b, loc, mul(idx(rounds), divSizes(b, loc, numChunks, idx(packed))));
     Type f32 = b.getF32Type();
     Value out = g.generic(
         pos, emptyTensor(b, loc, {ps[0], ps[1], md}, elt),
@@ -498,6 +574,8 @@ private:
               nb, nl, arith::MulIOp::create(nb, nl, ix[0], cidx(nb, nl, heads)),
               h);
           Value p = toIndex(nb, nl, a[0]);
+          if (tagFactor > 1)
+            p = arith::DivUIOp::create(nb, nl, p, cidx(nb, nl, tagFactor));
           Value f = arith::RemUIOp::create(nb, nl, ix[2], cidx(nb, nl, d));
           Value x = tensor::ExtractOp::create(nb, nl, src3, ValueRange{row, p, f});
           if (norms) {
@@ -537,14 +615,31 @@ private:
       Block *block = b.createBlock(&sdpa.getScoreMod(), sdpa.getScoreMod().end(),
                                    {b.getF32Type(), index, index, index, index},
                                    SmallVector<Location>(5, loc));
-      Value same = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                         block->getArgument(3),
-                                         block->getArgument(4));
+      Value i = block->getArgument(3), j = block->getArgument(4);
+      Value same = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, i, j);
       Value self = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(kSelfScore));
-      YieldOp::create(b, loc,
-                      arith::SelectOp::create(b, loc, same, self,
-                                              block->getArgument(0))
-                          .getResult());
+      Value score = block->getArgument(0);
+      if (packed > 1) {
+        // Query tag tq = p + look_back mod nC sees the key tags
+        // tq - look_back mod nC .. tq - look_back mod nC + W - 1.
+        auto c = [&](int64_t v) {
+          return arith::ConstantIndexOp::create(b, loc, v).getResult();
+        };
+        Value tq = arith::RemUIOp::create(b, loc, i, c(tagFactor));
+        Value tk = arith::RemUIOp::create(b, loc, j, c(tagFactor));
+        Value lo = arith::SubIOp::create(b, loc, tq, c(lookBackChunks));
+        Value live = arith::AndIOp::create(
+            b, loc,
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, tk, lo),
+            arith::CmpIOp::create(
+                b, loc, arith::CmpIPredicate::slt, tk,
+                arith::AddIOp::create(b, loc, lo, c(windowChunks))));
+        Value dead =
+            arith::ConstantOp::create(b, loc, b.getF32FloatAttr(kDeadScore));
+        score = arith::SelectOp::create(b, loc, live, score, dead);
+      }
+      YieldOp::create(
+          b, loc, arith::SelectOp::create(b, loc, same, self, score).getResult());
     }
     return {sdpa.getResult(), sdpa.getLse()};
   }
@@ -614,6 +709,9 @@ private:
   int64_t heads, d, rounds, numBuckets, half, chunk;
   OpFoldResult batch, length, bh, rowCount, blocks, numChunks, groups, window;
   Value lookBackMod;
+  /// Chunks per sdpa head, and (with packed > 1: static nC) W, look_back
+  /// mod nC and the tag factor of the encoded positions.
+  int64_t packed = 1, windowChunks = 0, lookBackChunks = 0, tagFactor = 1;
 };
 
 struct GpuLshClusterAsSdpaPass
@@ -630,7 +728,7 @@ struct GpuLshClusterAsSdpaPass
   }
   void getDependentDialects(DialectRegistry &registry) const override {
     registry.insert<arith::ArithDialect, linalg::LinalgDialect,
-                    math::MathDialect, tensor::TensorDialect,
+                    math::MathDialect, scf::SCFDialect, tensor::TensorDialect,
                     cf::ControlFlowDialect>();
   }
 
