@@ -10,7 +10,7 @@
 // Every kernel below is a linalg.generic with at most three parallel dims,
 // the longest innermost (attn-gpu-tile-loops puts it on a block's threads),
 // and short reductions; nothing is O(N^2). Per row (b, h, round r) of
-// N positions, cut into blocks of 256 positions:
+// N positions, cut into blocks of 128 positions:
 //
 //   x[bh, r K + k, n] = sum_d qk[bh, n, d] R[h, r, d, k]      (f32)
 //   bucket(n)         = argmax([x ; -x])            (first maximum on ties)
@@ -20,7 +20,7 @@
 //   slot(n)           = start[bucket(n)] + before[blk(n), bucket(n)]
 //                       + #{n' in blk(n), n' < n : bucket(n') == bucket(n)}
 //
-// (the stable counting sort by (bucket, position), O(N * 256) per row), and
+// (the stable counting sort by (bucket, position), O(N * 128) per row), and
 // its inverse perm(t) = the n with slot(n) == t: t's bucket is the number of
 // buckets that end at or before t, its block the number of blocks whose
 // share of that bucket ends at or before t, and n the position of that block
@@ -56,8 +56,10 @@ using namespace mlir::attn::detail;
 
 namespace {
 
+/// Up to this many projections (num_buckets / 2) are kept in registers.
+constexpr int64_t kMaxRegisterHalf = 64;
 /// Positions per block of the counting sort.
-constexpr int64_t kSortBlock = 256;
+constexpr int64_t kSortBlock = 128;
 /// The unscaled score of a query's own key (docs/Semantics.md §4 step 5).
 constexpr double kSelfScore = -1e5;
 /// The score of a key of a packed head outside the query's window: finite,
@@ -244,6 +246,44 @@ private:
           SmallVector<Value> ix = loopIndices(nb, nl, 3);
           Value h = arith::RemUIOp::create(nb, nl, ix[0], cidx(nb, nl, heads));
           Value zero = g.f32Const(nb, nl, 0.0);
+          if (half <= kMaxRegisterHalf) {
+            // d outermost, the K projections in registers: one load of
+            // qk[bh, n, d] per d.
+            SmallVector<Value> xs = loop(
+                nb, nl, cidx(nb, nl, d), SmallVector<Value>(half, zero),
+                [&](OpBuilder &db, Value dd, ValueRange acc) {
+                  Value q = convertFloat(
+                      db, nl,
+                      tensor::ExtractOp::create(db, nl, qk3,
+                                                ValueRange{ix[0], ix[2], dd}),
+                      f32);
+                  SmallVector<Value> next;
+                  for (int64_t k = 0; k < half; ++k) {
+                    Value w = convertFloat(
+                        db, nl,
+                        tensor::ExtractOp::create(
+                            db, nl, rot, ValueRange{h, ix[1], dd, cidx(db, nl, k)}),
+                        f32);
+                    next.push_back(arith::AddFOp::create(
+                        db, nl, acc[k], arith::MulFOp::create(db, nl, q, w)));
+                  }
+                  return next;
+                });
+            // The first maximum of [x ; -x], entries offered in index order.
+            Value curVal = xs[0], curIdx = i64(nb, nl, 0);
+            for (int64_t m = 1; m < 2 * half; ++m) {
+              Value val = m < half ? xs[m]
+                                   : arith::NegFOp::create(nb, nl, xs[m - half])
+                                         .getResult();
+              Value greater = arith::CmpFOp::create(
+                  nb, nl, arith::CmpFPredicate::OGT, val, curVal);
+              curVal = arith::SelectOp::create(nb, nl, greater, val, curVal);
+              curIdx = arith::SelectOp::create(nb, nl, greater, i64(nb, nl, m),
+                                               curIdx);
+            }
+            yieldOne(nb, nl, curIdx);
+            return;
+          }
           Value init = g.f32Const(nb, nl, -std::numeric_limits<double>::infinity());
           SmallVector<Value> best = loop(
               nb, nl, cidx(nb, nl, half), {init, i64(nb, nl, 0)},
@@ -299,7 +339,7 @@ private:
     Type i64t = b.getI64Type();
     Value n = toIndexValue(b, loc, length);
     OpFoldResult nb = idx(numBuckets);
-    // The bucket at (row, blk * 256 + j), and whether that position exists.
+    // The bucket at (row, blk * 128 + j), and whether that position exists.
     auto inBlock = [&](OpBuilder &nb2, Location nl, Value row, Value blk,
                        Value j) {
       Value pos = arith::AddIOp::create(
@@ -313,7 +353,7 @@ private:
       Value k = tensor::ExtractOp::create(nb2, nl, bucket, ValueRange{row, at});
       return std::make_tuple(k, exists, pos);
     };
-    // hist[row, blk, k]: loops (row, blk, k, j < 256).
+    // hist[row, blk, k]: loops (row, blk, k, j < 128).
     Value hist = g.generic(
         ValueRange{}, emptyTensor(b, loc, {rowCount, blocks, nb}, i64t),
         {g.dims(3, {0, 1, 2})}, parallelIterators(3),
@@ -332,17 +372,18 @@ private:
         });
     // before[row, blk, k]: loops (row, blk, k, blk').
     Value before = g.generic(
-        hist, g.filled({rowCount, blocks, nb}, i64t, 0),
-        {g.dims(4, {0, 3, 2}), g.dims(4, {0, 1, 2})}, g.iterators(4, {3}),
-        [&](OpBuilder &nb2, Location nl, ValueRange a) {
-          Value blk = linalg::IndexOp::create(nb2, nl, 1);
-          Value other = linalg::IndexOp::create(nb2, nl, 3);
-          Value earlier = cmp(nb2, nl, arith::CmpIPredicate::ult, other, blk);
-          Value zero = i64(nb2, nl, 0);
+        ValueRange{}, emptyTensor(b, loc, {rowCount, blocks, nb}, i64t),
+        {g.dims(3, {0, 1, 2})}, parallelIterators(3),
+        [&](OpBuilder &nb2, Location nl, ValueRange) {
+          SmallVector<Value> ix = loopIndices(nb2, nl, 3);
           yieldOne(nb2, nl,
-                   arith::AddIOp::create(
-                       nb2, nl, a[1],
-                       arith::SelectOp::create(nb2, nl, earlier, a[0], zero)));
+                   loop(nb2, nl, ix[1], {i64(nb2, nl, 0)},
+                        [&](OpBuilder &lb, Value other, ValueRange acc) {
+                          Value c = tensor::ExtractOp::create(
+                              lb, nl, hist, ValueRange{ix[0], other, ix[2]});
+                          return SmallVector<Value>{
+                              arith::AddIOp::create(lb, nl, acc[0], c)};
+                        })[0]);
         });
     // total[row, k] (loops row, k, blk), start[row, k] (loops row, k, k').
     Value total = g.generic(
@@ -365,7 +406,7 @@ private:
                                                i64(nb2, nl, 0))));
         });
     // local[row, n]: earlier positions of n's block in n's bucket (loops
-    // row, n, j < 256; j < n mod 256 stays inside the row).
+    // row, n, j < n mod 128 stays inside the row).
     AffineMap id2 = g.dims(2, {0, 1});
     Value local = g.generic(
         bucket, emptyTensor(b, loc, {rowCount, length}, i64t), {id2, id2},
@@ -447,7 +488,7 @@ private:
                    })[0]);
         });
     // perm[row, t] = the n of block blockOf[row, t] with slot(n) == t:
-    // loops (row, t, j < 256).
+    // loops (row, t, j < 128).
     Value perm = g.generic(
         blockOf, emptyTensor(b, loc, {rowCount, length}, i64t), {id2, id2},
         parallelIterators(2), [&](OpBuilder &nb2, Location nl, ValueRange a) {
