@@ -93,84 +93,14 @@ bool isTaken(LshOp op) {
 }
 
 /// Builds the kernels of one attn.lsh.
-class LshRewriter {
+/// The general-path kernel builders shared by the rewrites: small IR
+/// helpers, register loops inside generic bodies, and the blocked counting
+/// sort.
+class KernelBuilder {
 public:
-  LshRewriter(OpBuilder &b, LshOp op) : b(b), loc(op.getLoc()), g{b, loc}, op(op) {
-    auto qkType = cast<RankedTensorType>(op.getQk().getType());
-    elt = cast<FloatType>(qkType.getElementType());
-    heads = qkType.getDimSize(1);
-    d = qkType.getDimSize(3);
-    rounds = cast<RankedTensorType>(op.getRotations().getType()).getDimSize(1);
-    numBuckets = op.getNumBucketsAttr().getInt();
-    half = numBuckets / 2;
-    chunk = op.getChunkSizeAttr().getInt();
-  }
+  KernelBuilder(OpBuilder &b, Location loc) : b(b), loc(loc), g{b, loc} {}
 
-  void run() {
-    Value qk = op.getQk();
-    SmallVector<OpFoldResult> sizes = getSizes(b, loc, qk);
-    batch = sizes[0];
-    length = sizes[2];
-    if (!getConstantIntValue(length)) {
-      Value rem = arith::RemUIOp::create(b, loc, toIndexValue(b, loc, length),
-                                         indexConst(b, loc, chunk));
-      assertTrue(b, loc,
-                 arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, rem,
-                                       indexConst(b, loc, 0)),
-                 "attn.lsh: N is not a multiple of chunk_size");
-    }
-    bh = mul(batch, idx(heads));
-    rowCount = mul(bh, idx(rounds));
-    blocks = ceilDiv(length, kSortBlock);
-    numChunks = divSizes(b, loc, length, idx(chunk));
-    // Chunks per sdpa head (see packChunks).
-    packed = 1;
-    if (std::optional<int64_t> n = getConstantIntValue(numChunks))
-      while (2 * packed * chunk <= kQueryRows && *n % (2 * packed) == 0)
-        packed *= 2;
-    groups = mul(idx(heads * rounds), divSizes(b, loc, numChunks, idx(packed)));
-    uint64_t lookBack = op.getLookBackAttr().getInt();
-    uint64_t lookAhead = op.getLookAheadAttr().getInt();
-    int64_t span = int64_t(std::min<uint64_t>(
-        lookBack + lookAhead + 1, std::numeric_limits<int64_t>::max()));
-    Value nc = toIndexValue(b, loc, numChunks);
-    Value safeNc = safeDivisor(b, loc, numChunks);
-    window = arith::MinUIOp::create(b, loc, indexConst(b, loc, span), nc)
-                 .getResult();
-    if (std::optional<int64_t> n = getConstantIntValue(numChunks)) {
-      window = idx(std::min(span, *n));
-      windowChunks = std::min(span, *n);
-      lookBackChunks = *n == 0 ? 0 : int64_t(lookBack % *n);
-      tagFactor = 1;
-      while (tagFactor < packed + windowChunks - 1)
-        tagFactor *= 2;
-      if (packed == 1)
-        tagFactor = 1;
-    }
-    if (std::optional<int64_t> n = getConstantIntValue(numChunks))
-      lookBackMod = indexConst(b, loc, *n == 0 ? 0 : int64_t(lookBack % *n));
-    else
-      lookBackMod = arith::RemUIOp::create(
-          b, loc, indexConst(b, loc, int64_t(lookBack)), safeNc);
-
-    Value qk3 = collapse(qk, {{0, 1}, {2}, {3}});
-    Value bucket = buckets(qk3);               // [BHR, N]
-    auto [slot, perm] = sort(bucket);          // [BHR, N] each
-
-    Value qpos = chunkPositions(perm, /*keys=*/false);
-    Value kpos = chunkPositions(perm, /*keys=*/true);
-    Value norms = inverseNorms(qk3);
-    Value q = gather(qk3, qpos, Value());
-    Value k = gather(qk3, kpos, norms);
-    Value v = gather(collapse(op.getValue(), {{0, 1}, {2}, {3}}), kpos,
-                     Value());
-    auto [o, lse] = attention(q, k, v, qpos, kpos);
-    Value result = combine(slot, o, lse);
-    op.getResult().replaceAllUsesWith(result);
-    op.erase();
-  }
-
-private:
+protected:
   OpFoldResult idx(int64_t v) { return b.getIndexAttr(v); }
   OpFoldResult mul(OpFoldResult x, OpFoldResult y) {
     return mulSizes(b, loc, x, y);
@@ -209,6 +139,14 @@ private:
         });
     return SmallVector<Value>(forOp.getResults());
   }
+  /// #{i in [0, count) : pred(i)} (i64), counted in registers.
+  Value countWhere(OpBuilder &nb, Location nl, Value count,
+                   function_ref<Value(OpBuilder &, Value)> pred) {
+    return loop(nb, nl, count, {i64(nb, nl, 0)},
+                [&](OpBuilder &lb, Value i, ValueRange acc) {
+                  return SmallVector<Value>{countIf(lb, nl, acc[0], pred(lb, i))};
+                })[0];
+  }
   /// `acc + (flag ? 1 : 0)` in i64.
   Value countIf(OpBuilder &nb, Location nl, Value acc, Value flag) {
     return arith::AddIOp::create(
@@ -232,6 +170,300 @@ private:
         groups, shape);
   }
 
+  /// The stable blocked counting sort of every row of `bucket` [rows, N]
+  /// (values in [0, bins)) by (bucket, position): returns (slot, perm), both
+  /// [rows, N] i64, perm[row, slot[row, n]] = n (see the file comment).
+  std::pair<Value, Value> sort(Value bucket, int64_t bins) {
+    Type i64t = b.getI64Type();
+    SmallVector<OpFoldResult> sizes = getSizes(b, loc, bucket);
+    OpFoldResult rowCount = sizes[0], length = sizes[1];
+    OpFoldResult blocks = ceilDiv(length, kSortBlock);
+    Value n = toIndexValue(b, loc, length);
+    OpFoldResult nb = idx(bins);
+    // The bucket at (row, blk * 128 + j), whether that position exists, and
+    // the position (clamped into the row).
+    auto inBlock = [&](OpBuilder &nb2, Location nl, Value row, Value blk,
+                       Value j) {
+      Value pos = arith::AddIOp::create(
+          nb2, nl, arith::MulIOp::create(nb2, nl, blk, cidx(nb2, nl, kSortBlock)),
+          j);
+      Value exists = cmp(nb2, nl, arith::CmpIPredicate::ult, pos, n);
+      Value last = arith::SubIOp::create(
+          nb2, nl, arith::MaxUIOp::create(nb2, nl, n, cidx(nb2, nl, 1)),
+          cidx(nb2, nl, 1));
+      Value at = arith::MinUIOp::create(nb2, nl, pos, last);
+      Value k = tensor::ExtractOp::create(nb2, nl, bucket, ValueRange{row, at});
+      return std::make_tuple(k, exists, at);
+    };
+    // hist[row, blk, k]: loops (row, blk, k, j < 128).
+    Value hist = g.generic(
+        ValueRange{}, emptyTensor(b, loc, {rowCount, blocks, nb}, i64t),
+        {g.dims(3, {0, 1, 2})}, parallelIterators(3),
+        [&](OpBuilder &nb2, Location nl, ValueRange) {
+          SmallVector<Value> ix = loopIndices(nb2, nl, 3);
+          Value want = toI64(nb2, nl, ix[2]);
+          yieldOne(nb2, nl,
+                   countWhere(nb2, nl, cidx(nb2, nl, kSortBlock),
+                              [&](OpBuilder &jb, Value j) {
+                                auto [k, exists, at] =
+                                    inBlock(jb, nl, ix[0], ix[1], j);
+                                return arith::AndIOp::create(
+                                    jb, nl, exists,
+                                    cmp(jb, nl, arith::CmpIPredicate::eq, k, want));
+                              }));
+        });
+    // before[row, blk, k]: loops (row, blk, k, blk').
+    Value before = g.generic(
+        ValueRange{}, emptyTensor(b, loc, {rowCount, blocks, nb}, i64t),
+        {g.dims(3, {0, 1, 2})}, parallelIterators(3),
+        [&](OpBuilder &nb2, Location nl, ValueRange) {
+          SmallVector<Value> ix = loopIndices(nb2, nl, 3);
+          yieldOne(nb2, nl,
+                   loop(nb2, nl, ix[1], {i64(nb2, nl, 0)},
+                        [&](OpBuilder &lb, Value other, ValueRange acc) {
+                          Value c = tensor::ExtractOp::create(
+                              lb, nl, hist, ValueRange{ix[0], other, ix[2]});
+                          return SmallVector<Value>{
+                              arith::AddIOp::create(lb, nl, acc[0], c)};
+                        })[0]);
+        });
+    // total[row, k] (loops row, k, blk), start[row, k] (loops row, k, k').
+    Value total = g.generic(
+        hist, g.filled({rowCount, nb}, i64t, 0),
+        {g.dims(3, {0, 2, 1}), g.dims(3, {0, 1})}, g.iterators(3, {2}),
+        [&](OpBuilder &nb2, Location nl, ValueRange a) {
+          yieldOne(nb2, nl, arith::AddIOp::create(nb2, nl, a[1], a[0]));
+        });
+    Value start = g.generic(
+        total, g.filled({rowCount, nb}, i64t, 0),
+        {g.dims(3, {0, 2}), g.dims(3, {0, 1})}, g.iterators(3, {2}),
+        [&](OpBuilder &nb2, Location nl, ValueRange a) {
+          Value k = linalg::IndexOp::create(nb2, nl, 1);
+          Value other = linalg::IndexOp::create(nb2, nl, 2);
+          Value lower = cmp(nb2, nl, arith::CmpIPredicate::ult, other, k);
+          yieldOne(nb2, nl,
+                   arith::AddIOp::create(
+                       nb2, nl, a[1],
+                       arith::SelectOp::create(nb2, nl, lower, a[0],
+                                               i64(nb2, nl, 0))));
+        });
+    // local[row, n]: earlier positions of n's block in n's bucket (loops
+    // row, n, j < n mod 128).
+    AffineMap id2 = g.dims(2, {0, 1});
+    Value local = g.generic(
+        bucket, emptyTensor(b, loc, {rowCount, length}, i64t), {id2, id2},
+        parallelIterators(2), [&](OpBuilder &nb2, Location nl, ValueRange a) {
+          SmallVector<Value> ix = loopIndices(nb2, nl, 2);
+          Value within = arith::RemUIOp::create(nb2, nl, ix[1],
+                                                cidx(nb2, nl, kSortBlock));
+          Value first = arith::SubIOp::create(nb2, nl, ix[1], within);
+          yieldOne(nb2, nl,
+                   countWhere(nb2, nl, within, [&](OpBuilder &jb, Value j) {
+                     Value k = tensor::ExtractOp::create(
+                         jb, nl, bucket,
+                         ValueRange{ix[0], arith::AddIOp::create(jb, nl, first, j)});
+                     return cmp(jb, nl, arith::CmpIPredicate::eq, k, a[0]);
+                   }));
+        });
+    Value slot = g.generic(
+        ValueRange{bucket, local}, emptyTensor(b, loc, {rowCount, length}, i64t),
+        {id2, id2, id2}, parallelIterators(2),
+        [&](OpBuilder &nb2, Location nl, ValueRange a) {
+          Value row = linalg::IndexOp::create(nb2, nl, 0);
+          Value pos = linalg::IndexOp::create(nb2, nl, 1);
+          Value blk =
+              arith::DivUIOp::create(nb2, nl, pos, cidx(nb2, nl, kSortBlock));
+          Value k = toIndex(nb2, nl, a[0]);
+          Value s = tensor::ExtractOp::create(nb2, nl, start, ValueRange{row, k});
+          Value e = tensor::ExtractOp::create(nb2, nl, before,
+                                              ValueRange{row, blk, k});
+          yieldOne(nb2, nl,
+                   arith::AddIOp::create(
+                       nb2, nl, arith::AddIOp::create(nb2, nl, s, e), a[1]));
+        });
+    // The inverse. bucketOf[row, t] = #{k : start[k] + total[k] <= t}.
+    Value bucketOf = g.generic(
+        ValueRange{}, emptyTensor(b, loc, {rowCount, length}, i64t), {id2},
+        parallelIterators(2), [&](OpBuilder &nb2, Location nl, ValueRange) {
+          SmallVector<Value> ix = loopIndices(nb2, nl, 2);
+          Value t = toI64(nb2, nl, ix[1]);
+          yieldOne(nb2, nl,
+                   countWhere(nb2, nl, cidx(nb2, nl, bins),
+                              [&](OpBuilder &kb, Value k) {
+                                Value end = arith::AddIOp::create(
+                                    kb, nl,
+                                    tensor::ExtractOp::create(kb, nl, start,
+                                                              ValueRange{ix[0], k}),
+                                    tensor::ExtractOp::create(kb, nl, total,
+                                                              ValueRange{ix[0], k}));
+                                return cmp(kb, nl, arith::CmpIPredicate::sle, end, t);
+                              }));
+        });
+    // blockOf[row, t] = #{blk : start[k] + before[blk, k] + hist[blk, k] <= t}
+    // with k = bucketOf[row, t]: loops (row, t, blk).
+    Value numBlocks = toIndexValue(b, loc, blocks);
+    Value blockOf = g.generic(
+        bucketOf, emptyTensor(b, loc, {rowCount, length}, i64t), {id2, id2},
+        parallelIterators(2), [&](OpBuilder &nb2, Location nl, ValueRange a) {
+          SmallVector<Value> ix = loopIndices(nb2, nl, 2);
+          Value t = toI64(nb2, nl, ix[1]);
+          // t < N, so bucketOf < num_buckets.
+          Value k = toIndex(nb2, nl, a[0]);
+          Value s = tensor::ExtractOp::create(nb2, nl, start, ValueRange{ix[0], k});
+          yieldOne(nb2, nl,
+                   countWhere(nb2, nl, numBlocks, [&](OpBuilder &lb, Value blk) {
+                     Value e = tensor::ExtractOp::create(lb, nl, before,
+                                                         ValueRange{ix[0], blk, k});
+                     Value c = tensor::ExtractOp::create(lb, nl, hist,
+                                                         ValueRange{ix[0], blk, k});
+                     Value end = arith::AddIOp::create(
+                         lb, nl, arith::AddIOp::create(lb, nl, s, e), c);
+                     return cmp(lb, nl, arith::CmpIPredicate::sle, end, t);
+                   }));
+        });
+    // perm[row, t] = the n of block blockOf[row, t] with slot(n) == t:
+    // loops (row, t, j < 128).
+    Value perm = g.generic(
+        blockOf, emptyTensor(b, loc, {rowCount, length}, i64t), {id2, id2},
+        parallelIterators(2), [&](OpBuilder &nb2, Location nl, ValueRange a) {
+          SmallVector<Value> ix = loopIndices(nb2, nl, 2);
+          Value t = toI64(nb2, nl, ix[1]);
+          Value blk = toIndex(nb2, nl, a[0]);
+          yieldOne(
+              nb2, nl,
+              loop(nb2, nl, cidx(nb2, nl, kSortBlock), {i64(nb2, nl, 0)},
+                   [&](OpBuilder &jb, Value j, ValueRange acc) {
+                     auto [k, exists, at] = inBlock(jb, nl, ix[0], blk, j);
+                     (void)k;
+                     Value sl = tensor::ExtractOp::create(jb, nl, slot,
+                                                          ValueRange{ix[0], at});
+                     Value hit = arith::AndIOp::create(
+                         jb, nl, exists,
+                         cmp(jb, nl, arith::CmpIPredicate::eq, sl, t));
+                     return SmallVector<Value>{arith::SelectOp::create(
+                         jb, nl, hit, toI64(jb, nl, at), acc[0])};
+                   })[0]);
+        });
+    return {slot, perm};
+  }
+
+  /// out[b, g, m, f] = src[b S + (g / perHead) / group, pos[b, g, m] / tag,
+  /// f] (times norms[same row, same position] when given) in `elt`, for
+  /// `src3` [B S, N, D]; built as [B, G, M D] (the long dim innermost) and
+  /// expanded to [B, G, M, D].
+  Value gatherRows(Value src3, Value pos, int64_t srcHeads, Value perHead,
+                   int64_t group, int64_t tag, Value norms, Type elt) {
+    int64_t d = cast<RankedTensorType>(src3.getType()).getDimSize(2);
+    SmallVector<OpFoldResult> ps = getSizes(b, loc, pos);
+    OpFoldResult md = mul(ps[2], idx(d));
+    Type f32 = b.getF32Type();
+    Value out = g.generic(
+        pos, emptyTensor(b, loc, {ps[0], ps[1], md}, elt),
+        {g.map(3, {g.d(0), g.d(1), g.d(2).floorDiv(d)}), g.dims(3, {0, 1, 2})},
+        parallelIterators(3), [&](OpBuilder &nb, Location nl, ValueRange a) {
+          SmallVector<Value> ix = loopIndices(nb, nl, 3);
+          Value h = arith::DivUIOp::create(nb, nl, ix[1], perHead);
+          if (group > 1)
+            h = arith::DivUIOp::create(nb, nl, h, cidx(nb, nl, group));
+          Value row = arith::AddIOp::create(
+              nb, nl,
+              arith::MulIOp::create(nb, nl, ix[0], cidx(nb, nl, srcHeads)), h);
+          Value p = toIndex(nb, nl, a[0]);
+          if (tag > 1)
+            p = arith::DivUIOp::create(nb, nl, p, cidx(nb, nl, tag));
+          Value f = arith::RemUIOp::create(nb, nl, ix[2], cidx(nb, nl, d));
+          Value x = tensor::ExtractOp::create(nb, nl, src3, ValueRange{row, p, f});
+          if (norms) {
+            Value s = tensor::ExtractOp::create(nb, nl, norms, ValueRange{row, p});
+            x = arith::MulFOp::create(nb, nl, convertFloat(nb, nl, x, f32), s);
+          }
+          yieldOne(nb, nl, convertFloat(nb, nl, x, elt));
+        });
+    return expand(out, {{0}, {1}, {2, 3}}, {ps[0], ps[1], ps[2], idx(d)});
+  }
+
+  OpBuilder &b;
+  Location loc;
+  GenericBuilder g;
+};
+
+class LshRewriter : KernelBuilder {
+public:
+  LshRewriter(OpBuilder &b, LshOp op) : KernelBuilder(b, op.getLoc()), op(op) {
+    auto qkType = cast<RankedTensorType>(op.getQk().getType());
+    elt = cast<FloatType>(qkType.getElementType());
+    heads = qkType.getDimSize(1);
+    d = qkType.getDimSize(3);
+    rounds = cast<RankedTensorType>(op.getRotations().getType()).getDimSize(1);
+    numBuckets = op.getNumBucketsAttr().getInt();
+    half = numBuckets / 2;
+    chunk = op.getChunkSizeAttr().getInt();
+  }
+
+  void run() {
+    Value qk = op.getQk();
+    SmallVector<OpFoldResult> sizes = getSizes(b, loc, qk);
+    batch = sizes[0];
+    length = sizes[2];
+    if (!getConstantIntValue(length)) {
+      Value rem = arith::RemUIOp::create(b, loc, toIndexValue(b, loc, length),
+                                         indexConst(b, loc, chunk));
+      assertTrue(b, loc,
+                 arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, rem,
+                                       indexConst(b, loc, 0)),
+                 "attn.lsh: N is not a multiple of chunk_size");
+    }
+    bh = mul(batch, idx(heads));
+    rowCount = mul(bh, idx(rounds));
+    numChunks = divSizes(b, loc, length, idx(chunk));
+    // Chunks per sdpa head (see packChunks).
+    packed = 1;
+    if (std::optional<int64_t> n = getConstantIntValue(numChunks))
+      while (2 * packed * chunk <= kQueryRows && *n % (2 * packed) == 0)
+        packed *= 2;
+    groups = mul(idx(heads * rounds), divSizes(b, loc, numChunks, idx(packed)));
+    uint64_t lookBack = op.getLookBackAttr().getInt();
+    uint64_t lookAhead = op.getLookAheadAttr().getInt();
+    int64_t span = int64_t(std::min<uint64_t>(
+        lookBack + lookAhead + 1, std::numeric_limits<int64_t>::max()));
+    Value nc = toIndexValue(b, loc, numChunks);
+    Value safeNc = safeDivisor(b, loc, numChunks);
+    window = arith::MinUIOp::create(b, loc, indexConst(b, loc, span), nc)
+                 .getResult();
+    if (std::optional<int64_t> n = getConstantIntValue(numChunks)) {
+      window = idx(std::min(span, *n));
+      windowChunks = std::min(span, *n);
+      lookBackChunks = *n == 0 ? 0 : int64_t(lookBack % *n);
+      tagFactor = 1;
+      while (tagFactor < packed + windowChunks - 1)
+        tagFactor *= 2;
+      if (packed == 1)
+        tagFactor = 1;
+    }
+    if (std::optional<int64_t> n = getConstantIntValue(numChunks))
+      lookBackMod = indexConst(b, loc, *n == 0 ? 0 : int64_t(lookBack % *n));
+    else
+      lookBackMod = arith::RemUIOp::create(
+          b, loc, indexConst(b, loc, int64_t(lookBack)), safeNc);
+
+    Value qk3 = collapse(qk, {{0, 1}, {2}, {3}});
+    Value bucket = buckets(qk3);               // [BHR, N]
+    auto [slot, perm] = sort(bucket, numBuckets);          // [BHR, N] each
+
+    Value qpos = chunkPositions(perm, /*keys=*/false);
+    Value kpos = chunkPositions(perm, /*keys=*/true);
+    Value norms = inverseNorms(qk3);
+    Value q = gather(qk3, qpos, Value());
+    Value k = gather(qk3, kpos, norms);
+    Value v = gather(collapse(op.getValue(), {{0, 1}, {2}, {3}}), kpos,
+                     Value());
+    auto [o, lse] = attention(q, k, v, qpos, kpos);
+    Value result = combine(slot, o, lse);
+    op.getResult().replaceAllUsesWith(result);
+    op.erase();
+  }
+
+private:
   /// bucket[bh R + r, n] (i64): one thread per (bh, r, n) (n innermost:
   /// the rotations' loads are the same address across a warp), the hash
   /// projections x_k = sum_d qk[bh, n, d] R[h, r, d, k] summed in registers,
@@ -333,190 +565,6 @@ private:
     return collapse(out, {{0, 1}, {2}});
   }
 
-  /// The blocked counting sort of every row of `bucket` [BHR, N]: returns
-  /// (slot, perm), both [BHR, N] i64 (see the file comment).
-  std::pair<Value, Value> sort(Value bucket) {
-    Type i64t = b.getI64Type();
-    Value n = toIndexValue(b, loc, length);
-    OpFoldResult nb = idx(numBuckets);
-    // The bucket at (row, blk * 128 + j), and whether that position exists.
-    auto inBlock = [&](OpBuilder &nb2, Location nl, Value row, Value blk,
-                       Value j) {
-      Value pos = arith::AddIOp::create(
-          nb2, nl, arith::MulIOp::create(nb2, nl, blk, cidx(nb2, nl, kSortBlock)),
-          j);
-      Value exists = cmp(nb2, nl, arith::CmpIPredicate::ult, pos, n);
-      Value last = arith::SubIOp::create(
-          nb2, nl, arith::MaxUIOp::create(nb2, nl, n, cidx(nb2, nl, 1)),
-          cidx(nb2, nl, 1));
-      Value at = arith::MinUIOp::create(nb2, nl, pos, last);
-      Value k = tensor::ExtractOp::create(nb2, nl, bucket, ValueRange{row, at});
-      return std::make_tuple(k, exists, pos);
-    };
-    // hist[row, blk, k]: loops (row, blk, k, j < 128).
-    Value hist = g.generic(
-        ValueRange{}, emptyTensor(b, loc, {rowCount, blocks, nb}, i64t),
-        {g.dims(3, {0, 1, 2})}, parallelIterators(3),
-        [&](OpBuilder &nb2, Location nl, ValueRange) {
-          SmallVector<Value> ix = loopIndices(nb2, nl, 3);
-          Value want = toI64(nb2, nl, ix[2]);
-          yieldOne(nb2, nl,
-                   loop(nb2, nl, cidx(nb2, nl, kSortBlock), {i64(nb2, nl, 0)},
-                        [&](OpBuilder &jb, Value j, ValueRange acc) {
-                          auto [k, exists, pos] = inBlock(jb, nl, ix[0], ix[1], j);
-                          Value hit = arith::AndIOp::create(
-                              jb, nl, exists,
-                              cmp(jb, nl, arith::CmpIPredicate::eq, k, want));
-                          return SmallVector<Value>{countIf(jb, nl, acc[0], hit)};
-                        })[0]);
-        });
-    // before[row, blk, k]: loops (row, blk, k, blk').
-    Value before = g.generic(
-        ValueRange{}, emptyTensor(b, loc, {rowCount, blocks, nb}, i64t),
-        {g.dims(3, {0, 1, 2})}, parallelIterators(3),
-        [&](OpBuilder &nb2, Location nl, ValueRange) {
-          SmallVector<Value> ix = loopIndices(nb2, nl, 3);
-          yieldOne(nb2, nl,
-                   loop(nb2, nl, ix[1], {i64(nb2, nl, 0)},
-                        [&](OpBuilder &lb, Value other, ValueRange acc) {
-                          Value c = tensor::ExtractOp::create(
-                              lb, nl, hist, ValueRange{ix[0], other, ix[2]});
-                          return SmallVector<Value>{
-                              arith::AddIOp::create(lb, nl, acc[0], c)};
-                        })[0]);
-        });
-    // total[row, k] (loops row, k, blk), start[row, k] (loops row, k, k').
-    Value total = g.generic(
-        hist, g.filled({rowCount, nb}, i64t, 0),
-        {g.dims(3, {0, 2, 1}), g.dims(3, {0, 1})}, g.iterators(3, {2}),
-        [&](OpBuilder &nb2, Location nl, ValueRange a) {
-          yieldOne(nb2, nl, arith::AddIOp::create(nb2, nl, a[1], a[0]));
-        });
-    Value start = g.generic(
-        total, g.filled({rowCount, nb}, i64t, 0),
-        {g.dims(3, {0, 2}), g.dims(3, {0, 1})}, g.iterators(3, {2}),
-        [&](OpBuilder &nb2, Location nl, ValueRange a) {
-          Value k = linalg::IndexOp::create(nb2, nl, 1);
-          Value other = linalg::IndexOp::create(nb2, nl, 2);
-          Value lower = cmp(nb2, nl, arith::CmpIPredicate::ult, other, k);
-          yieldOne(nb2, nl,
-                   arith::AddIOp::create(
-                       nb2, nl, a[1],
-                       arith::SelectOp::create(nb2, nl, lower, a[0],
-                                               i64(nb2, nl, 0))));
-        });
-    // local[row, n]: earlier positions of n's block in n's bucket (loops
-    // row, n, j < n mod 128 stays inside the row).
-    AffineMap id2 = g.dims(2, {0, 1});
-    Value local = g.generic(
-        bucket, emptyTensor(b, loc, {rowCount, length}, i64t), {id2, id2},
-        parallelIterators(2), [&](OpBuilder &nb2, Location nl, ValueRange a) {
-          SmallVector<Value> ix = loopIndices(nb2, nl, 2);
-          Value within = arith::RemUIOp::create(nb2, nl, ix[1],
-                                                cidx(nb2, nl, kSortBlock));
-          Value first = arith::SubIOp::create(nb2, nl, ix[1], within);
-          yieldOne(
-              nb2, nl,
-              loop(nb2, nl, within, {i64(nb2, nl, 0)},
-                   [&](OpBuilder &jb, Value j, ValueRange acc) {
-                     Value k = tensor::ExtractOp::create(
-                         jb, nl, bucket,
-                         ValueRange{ix[0], arith::AddIOp::create(jb, nl, first, j)});
-                     Value same = cmp(jb, nl, arith::CmpIPredicate::eq, k, a[0]);
-                     return SmallVector<Value>{countIf(jb, nl, acc[0], same)};
-                   })[0]);
-        });
-    Value slot = g.generic(
-        ValueRange{bucket, local}, emptyTensor(b, loc, {rowCount, length}, i64t),
-        {id2, id2, id2}, parallelIterators(2),
-        [&](OpBuilder &nb2, Location nl, ValueRange a) {
-          Value row = linalg::IndexOp::create(nb2, nl, 0);
-          Value pos = linalg::IndexOp::create(nb2, nl, 1);
-          Value blk =
-              arith::DivUIOp::create(nb2, nl, pos, cidx(nb2, nl, kSortBlock));
-          Value k = toIndex(nb2, nl, a[0]);
-          Value s = tensor::ExtractOp::create(nb2, nl, start, ValueRange{row, k});
-          Value e = tensor::ExtractOp::create(nb2, nl, before,
-                                              ValueRange{row, blk, k});
-          yieldOne(nb2, nl,
-                   arith::AddIOp::create(
-                       nb2, nl, arith::AddIOp::create(nb2, nl, s, e), a[1]));
-        });
-    // The inverse. bucketOf[row, t] = #{k : start[k] + total[k] <= t}.
-    Value bucketOf = g.generic(
-        ValueRange{}, emptyTensor(b, loc, {rowCount, length}, i64t), {id2},
-        parallelIterators(2), [&](OpBuilder &nb2, Location nl, ValueRange) {
-          SmallVector<Value> ix = loopIndices(nb2, nl, 2);
-          Value t = toI64(nb2, nl, ix[1]);
-          yieldOne(
-              nb2, nl,
-              loop(nb2, nl, cidx(nb2, nl, numBuckets), {i64(nb2, nl, 0)},
-                   [&](OpBuilder &kb, Value k, ValueRange acc) {
-                     Value end = arith::AddIOp::create(
-                         kb, nl,
-                         tensor::ExtractOp::create(kb, nl, start, ValueRange{ix[0], k}),
-                         tensor::ExtractOp::create(kb, nl, total, ValueRange{ix[0], k}));
-                     return SmallVector<Value>{countIf(
-                         kb, nl, acc[0],
-                         cmp(kb, nl, arith::CmpIPredicate::sle, end, t))};
-                   })[0]);
-        });
-    // blockOf[row, t] = #{blk : start[k] + before[blk, k] + hist[blk, k] <= t}
-    // with k = bucketOf[row, t]: loops (row, t, blk).
-    Value numBlocks = toIndexValue(b, loc, blocks);
-    Value blockOf = g.generic(
-        bucketOf, emptyTensor(b, loc, {rowCount, length}, i64t), {id2, id2},
-        parallelIterators(2), [&](OpBuilder &nb2, Location nl, ValueRange a) {
-          SmallVector<Value> ix = loopIndices(nb2, nl, 2);
-          Value t = toI64(nb2, nl, ix[1]);
-          // t < N, so bucketOf < num_buckets.
-          Value k = toIndex(nb2, nl, a[0]);
-          Value s = tensor::ExtractOp::create(nb2, nl, start, ValueRange{ix[0], k});
-          yieldOne(
-              nb2, nl,
-              loop(nb2, nl, numBlocks, {i64(nb2, nl, 0)},
-                   [&](OpBuilder &lb, Value blk, ValueRange acc) {
-                     Value e = tensor::ExtractOp::create(lb, nl, before,
-                                                         ValueRange{ix[0], blk, k});
-                     Value c = tensor::ExtractOp::create(lb, nl, hist,
-                                                         ValueRange{ix[0], blk, k});
-                     Value end = arith::AddIOp::create(
-                         lb, nl, arith::AddIOp::create(lb, nl, s, e), c);
-                     return SmallVector<Value>{countIf(
-                         lb, nl, acc[0],
-                         cmp(lb, nl, arith::CmpIPredicate::sle, end, t))};
-                   })[0]);
-        });
-    // perm[row, t] = the n of block blockOf[row, t] with slot(n) == t:
-    // loops (row, t, j < 128).
-    Value perm = g.generic(
-        blockOf, emptyTensor(b, loc, {rowCount, length}, i64t), {id2, id2},
-        parallelIterators(2), [&](OpBuilder &nb2, Location nl, ValueRange a) {
-          SmallVector<Value> ix = loopIndices(nb2, nl, 2);
-          Value t = toI64(nb2, nl, ix[1]);
-          Value blk = toIndex(nb2, nl, a[0]);
-          yieldOne(
-              nb2, nl,
-              loop(nb2, nl, cidx(nb2, nl, kSortBlock), {i64(nb2, nl, 0)},
-                   [&](OpBuilder &jb, Value j, ValueRange acc) {
-                     auto [k, exists, pos] = inBlock(jb, nl, ix[0], blk, j);
-                     (void)k;
-                     Value last = arith::SubIOp::create(
-                         jb, nl, arith::MaxUIOp::create(jb, nl, n, cidx(jb, nl, 1)),
-                         cidx(jb, nl, 1));
-                     Value at = arith::MinUIOp::create(jb, nl, pos, last);
-                     Value sl = tensor::ExtractOp::create(jb, nl, slot,
-                                                          ValueRange{ix[0], at});
-                     Value hit = arith::AndIOp::create(
-                         jb, nl, exists,
-                         cmp(jb, nl, arith::CmpIPredicate::eq, sl, t));
-                     return SmallVector<Value>{arith::SelectOp::create(
-                         jb, nl, hit, toI64(jb, nl, at), acc[0])};
-                   })[0]);
-        });
-    return {slot, perm};
-  }
-
   /// The positions seen by each sdpa head, [B, G, P c] for the queries and
   /// [B, G, (P + W - 1) c] for the keys (P = `packed` chunks per head; with
   /// P = 1, [B, G, W c]). Head g = (h R + r) (nC / P) + e holds the chunks
@@ -596,36 +644,10 @@ private:
         });
   }
 
-  /// out[b, g, m, f] = src[b H + h, pos[b, g, m], f] (times norms[b H + h,
-  /// pos] when given) in the element type, h = g / (R nC); built as
-  /// [B, G, M D] (the long dim innermost) and expanded.
   Value gather(Value src3, Value pos, Value norms) {
-    SmallVector<OpFoldResult> ps = getSizes(b, loc, pos);
-    OpFoldResult md = mul(ps[2], idx(d));
     Value perHead = safeDivisor(
         b, loc, mul(idx(rounds), divSizes(b, loc, numChunks, idx(packed))));
-    Type f32 = b.getF32Type();
-    Value out = g.generic(
-        pos, emptyTensor(b, loc, {ps[0], ps[1], md}, elt),
-        {g.map(3, {g.d(0), g.d(1), g.d(2).floorDiv(d)}), g.dims(3, {0, 1, 2})},
-        parallelIterators(3), [&](OpBuilder &nb, Location nl, ValueRange a) {
-          SmallVector<Value> ix = loopIndices(nb, nl, 3);
-          Value h = arith::DivUIOp::create(nb, nl, ix[1], perHead);
-          Value row = arith::AddIOp::create(
-              nb, nl, arith::MulIOp::create(nb, nl, ix[0], cidx(nb, nl, heads)),
-              h);
-          Value p = toIndex(nb, nl, a[0]);
-          if (tagFactor > 1)
-            p = arith::DivUIOp::create(nb, nl, p, cidx(nb, nl, tagFactor));
-          Value f = arith::RemUIOp::create(nb, nl, ix[2], cidx(nb, nl, d));
-          Value x = tensor::ExtractOp::create(nb, nl, src3, ValueRange{row, p, f});
-          if (norms) {
-            Value s = tensor::ExtractOp::create(nb, nl, norms, ValueRange{row, p});
-            x = arith::MulFOp::create(nb, nl, convertFloat(nb, nl, x, f32), s);
-          }
-          yieldOne(nb, nl, convertFloat(nb, nl, x, elt));
-        });
-    return expand(out, {{0}, {1}, {2, 3}}, {ps[0], ps[1], ps[2], idx(d)});
+    return gatherRows(src3, pos, heads, perHead, 1, tagFactor, norms, elt);
   }
 
   /// The chunk attention: causal on the original positions, the own key
@@ -742,17 +764,380 @@ private:
     return expand(result, {{0, 1}, {2, 3}}, getSizes(b, loc, op.getInit()));
   }
 
-  OpBuilder &b;
-  Location loc;
-  GenericBuilder g;
   LshOp op;
   FloatType elt;
   int64_t heads, d, rounds, numBuckets, half, chunk;
-  OpFoldResult batch, length, bh, rowCount, blocks, numChunks, groups, window;
+  OpFoldResult batch, length, bh, rowCount, numChunks, groups, window;
   Value lookBackMod;
   /// Chunks per sdpa head, and (with packed > 1: static nC) W, look_back
   /// mod nC and the tag factor of the encoded positions.
   int64_t packed = 1, windowChunks = 0, lookBackChunks = 0, tagFactor = 1;
+};
+
+/// Whether the rewrite takes `op` (attn.cluster; see the file comment).
+bool isTaken(ClusterOp op) {
+  auto q = cast<RankedTensorType>(op.getQuery().getType());
+  auto k = cast<RankedTensorType>(op.getKey().getType());
+  auto v = cast<RankedTensorType>(op.getValue().getType());
+  auto out = cast<RankedTensorType>(op.getInit().getType());
+  auto mu = cast<RankedTensorType>(op.getCentroids().getType());
+  Type elt = q.getElementType();
+  if (!elt.isBF16() && !elt.isF16())
+    return false;
+  if (k.getElementType() != elt || v.getElementType() != elt ||
+      out.getElementType() != elt || !isa<FloatType>(mu.getElementType()))
+    return false;
+  if (q.getRank() != 4 || k.getRank() != 4 || v.getRank() != 4 ||
+      out.getRank() != 4 || mu.getRank() != 3)
+    return false;
+  int64_t d = q.getDimSize(3);
+  if ((d != 64 && d != 128) || k.getDimSize(3) != d || v.getDimSize(3) != d ||
+      out.getDimSize(3) != d)
+    return false;
+  return !q.isDynamicDim(1) && !k.isDynamicDim(1) && !mu.isDynamicDim(1) &&
+         op.getWindowAttr().getInt() >= 1;
+}
+
+/// Builds the kernels of one attn.cluster: per (b, h, centroid c) the top w
+/// queries and keys by a radix select (4-bit digits of the scores'
+/// order-preserving keys, counted per block of 128 positions), listed by a
+/// 3-bucket counting sort (above the w-th key, equal to it, below: the first
+/// w slots are the members), the members gathered into heads h C + c, one
+/// attn.sdpa on the core, and each query's clusters combined by
+/// log-sum-exp.
+class ClusterRewriter : KernelBuilder {
+public:
+  ClusterRewriter(OpBuilder &b, ClusterOp op)
+      : KernelBuilder(b, op.getLoc()), op(op) {
+    auto q = cast<RankedTensorType>(op.getQuery().getType());
+    elt = cast<FloatType>(q.getElementType());
+    heads = q.getDimSize(1);
+    kvHeads = cast<RankedTensorType>(op.getKey().getType()).getDimSize(1);
+    d = q.getDimSize(3);
+    centroids =
+        cast<RankedTensorType>(op.getCentroids().getType()).getDimSize(1);
+    window = op.getWindowAttr().getInt();
+  }
+
+  void run() {
+    SmallVector<OpFoldResult> qs = getSizes(b, loc, op.getQuery());
+    SmallVector<OpFoldResult> ks = getSizes(b, loc, op.getKey());
+    batch = qs[0];
+    for (OpFoldResult n : {qs[2], ks[2]})
+      if (!getConstantIntValue(n))
+        assertTrue(b, loc,
+                   arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
+                                         indexConst(b, loc, window),
+                                         toIndexValue(b, loc, n)),
+                   "attn.cluster: window is larger than N");
+    Value q3 = collapse(op.getQuery(), {{0, 1}, {2}, {3}});
+    Value k3 = collapse(op.getKey(), {{0, 1}, {2}, {3}});
+    Value v3 = collapse(op.getValue(), {{0, 1}, {2}, {3}});
+    auto [qSlot, qPerm] = select(q3, qs[2], heads, 1);
+    auto [kSlot, kPerm] = select(k3, ks[2], kvHeads, heads / kvHeads);
+    (void)kSlot;
+    Value qpos = members(qPerm), kpos = members(kPerm);
+    Value perHead = indexConst(b, loc, centroids);
+    Value q = gatherRows(q3, qpos, heads, perHead, 1, 1, Value(), elt);
+    int64_t group = heads / kvHeads;
+    Value k = gatherRows(k3, kpos, kvHeads, perHead, group, 1, Value(), elt);
+    Value v = gatherRows(v3, kpos, kvHeads, perHead, group, 1, Value(), elt);
+    auto [o, lse] = attention(q, k, v, qpos, kpos);
+    Value result = combine(qSlot, o, lse, qs[2]);
+    op.getResult().replaceAllUsesWith(result);
+    op.erase();
+  }
+
+private:
+  /// The members of every (b, h, c) among the rows of `x3` [B S, N, D]
+  /// (query head h reads row b S + h / group): returns (slot, perm), both
+  /// [B H C, N] i64; a position is a member iff its slot is below w, and
+  /// perm[row, 0 .. w) lists the members.
+  std::pair<Value, Value> select(Value x3, OpFoldResult n, int64_t srcHeads,
+                                 int64_t group) {
+    Type i64t = b.getI64Type(), f32 = b.getF32Type();
+    Value mu = op.getCentroids();
+    OpFoldResult rows = mul(mul(batch, idx(heads)), idx(centroids));
+    // key[(b H + h) C + c, n]: the order-preserving 32-bit key of
+    // <x^_n, mu[h, c]> (x^ = x / |x|, 0 for a zero row; -0 as +0).
+    Value keys = g.generic(
+        ValueRange{}, emptyTensor(b, loc, {rows, n}, i64t), {g.dims(2, {0, 1})},
+        parallelIterators(2), [&](OpBuilder &nb, Location nl, ValueRange) {
+          SmallVector<Value> ix = loopIndices(nb, nl, 2);
+          Value bh = arith::DivUIOp::create(nb, nl, ix[0], cidx(nb, nl, centroids));
+          Value c = arith::RemUIOp::create(nb, nl, ix[0], cidx(nb, nl, centroids));
+          Value bi = arith::DivUIOp::create(nb, nl, bh, cidx(nb, nl, heads));
+          Value h = arith::RemUIOp::create(nb, nl, bh, cidx(nb, nl, heads));
+          Value row = arith::AddIOp::create(
+              nb, nl, arith::MulIOp::create(nb, nl, bi, cidx(nb, nl, srcHeads)),
+              arith::DivUIOp::create(nb, nl, h, cidx(nb, nl, group)));
+          Value zero = g.f32Const(nb, nl, 0.0);
+          SmallVector<Value> sums = loop(
+              nb, nl, cidx(nb, nl, d), {zero, zero},
+              [&](OpBuilder &db, Value dd, ValueRange acc) {
+                Value x = convertFloat(
+                    db, nl,
+                    tensor::ExtractOp::create(db, nl, x3, ValueRange{row, ix[1], dd}),
+                    f32);
+                Value m = convertFloat(
+                    db, nl, tensor::ExtractOp::create(db, nl, mu, ValueRange{h, c, dd}),
+                    f32);
+                return SmallVector<Value>{
+                    arith::AddFOp::create(db, nl, acc[0],
+                                          arith::MulFOp::create(db, nl, x, m)),
+                    arith::AddFOp::create(db, nl, acc[1],
+                                          arith::MulFOp::create(db, nl, x, x))};
+              });
+          Value score = divideOrZero(nb, nl, sums[0],
+                                     math::SqrtOp::create(nb, nl, sums[1]));
+          yieldOne(nb, nl, orderKey(nb, nl, score));
+        });
+    // Radix select of the w-th largest key, 4 bits a pass from the top:
+    // prefix[row] holds the digits found, remaining[row] how many of the keys
+    // with that prefix are still to be taken.
+    Value prefix = g.filled({rows}, i64t, 0);
+    Value remaining = g.filled({rows}, i64t, double(window));
+    OpFoldResult blocks = ceilDiv(n, kSortBlock);
+    Value nv = toIndexValue(b, loc, n);
+    for (int64_t shift = 28; shift >= 0; shift -= 4) {
+      int64_t mask = (0xFFFFFFFFll << (shift + 4)) & 0xFFFFFFFFll;
+      // cnt[row, blk, digit]: keys of the block with the prefix and digit.
+      Value cnt = g.generic(
+          ValueRange{}, emptyTensor(b, loc, {rows, blocks, idx(16)}, i64t),
+          {g.dims(3, {0, 1, 2})}, parallelIterators(3),
+          [&](OpBuilder &nb, Location nl, ValueRange) {
+            SmallVector<Value> ix = loopIndices(nb, nl, 3);
+            Value p = tensor::ExtractOp::create(nb, nl, prefix, ValueRange{ix[0]});
+            Value digit = toI64(nb, nl, ix[2]);
+            Value first =
+                arith::MulIOp::create(nb, nl, ix[1], cidx(nb, nl, kSortBlock));
+            Value count = arith::MinUIOp::create(
+                nb, nl, cidx(nb, nl, kSortBlock),
+                arith::SubIOp::create(nb, nl, nv, first));
+            yieldOne(nb, nl,
+                     countWhere(nb, nl, count, [&](OpBuilder &jb, Value j) {
+                       Value key = tensor::ExtractOp::create(
+                           jb, nl, keys,
+                           ValueRange{ix[0], arith::AddIOp::create(jb, nl, first, j)});
+                       Value top = arith::AndIOp::create(jb, nl, key, i64(jb, nl, mask));
+                       Value dig = arith::AndIOp::create(
+                           jb, nl, arith::ShRUIOp::create(jb, nl, key, i64(jb, nl, shift)),
+                           i64(jb, nl, 15));
+                       return arith::AndIOp::create(
+                           jb, nl, cmp(jb, nl, arith::CmpIPredicate::eq, top, p),
+                           cmp(jb, nl, arith::CmpIPredicate::eq, dig, digit));
+                     }));
+          });
+      Value numBlocks = toIndexValue(b, loc, blocks);
+      Value tot = g.generic(
+          ValueRange{}, emptyTensor(b, loc, {rows, idx(16)}, i64t),
+          {g.dims(2, {0, 1})}, parallelIterators(2),
+          [&](OpBuilder &nb, Location nl, ValueRange) {
+            SmallVector<Value> ix = loopIndices(nb, nl, 2);
+            yieldOne(nb, nl,
+                     loop(nb, nl, numBlocks, {i64(nb, nl, 0)},
+                          [&](OpBuilder &lb, Value blk, ValueRange acc) {
+                            return SmallVector<Value>{arith::AddIOp::create(
+                                lb, nl, acc[0],
+                                tensor::ExtractOp::create(lb, nl, cnt,
+                                                          ValueRange{ix[0], blk, ix[1]}))};
+                          })[0]);
+          });
+      // From digit 15 down: the digit whose keys reach `remaining`, and how
+      // many keys lie above it; (new prefix, new remaining).
+      AffineMap id1 = g.dims(1, {0});
+      auto next = linalg::GenericOp::create(
+          b, loc, TypeRange{prefix.getType(), remaining.getType()},
+          ValueRange{prefix, remaining},
+          ValueRange{emptyTensor(b, loc, {rows}, i64t),
+                     emptyTensor(b, loc, {rows}, i64t)},
+          {id1, id1, id1, id1}, parallelIterators(1),
+          [&](OpBuilder &nb, Location nl, ValueRange a) {
+            Value row = linalg::IndexOp::create(nb, nl, 0);
+            Value no = arith::ConstantIntOp::create(nb, nl, nb.getI1Type(), 0);
+            SmallVector<Value> scan = loop(
+                nb, nl, cidx(nb, nl, 16),
+                {i64(nb, nl, 0), i64(nb, nl, 0), i64(nb, nl, 0), no},
+                [&](OpBuilder &lb, Value i, ValueRange acc) {
+                  Value dg = arith::SubIOp::create(lb, nl, cidx(lb, nl, 15), i);
+                  Value cum = arith::AddIOp::create(
+                      lb, nl, acc[0],
+                      tensor::ExtractOp::create(lb, nl, tot, ValueRange{row, dg}));
+                  Value hit = arith::AndIOp::create(
+                      lb, nl,
+                      arith::XOrIOp::create(
+                          lb, nl, acc[3],
+                          arith::ConstantIntOp::create(lb, nl, lb.getI1Type(), 1)),
+                      cmp(lb, nl, arith::CmpIPredicate::sge, cum, a[1]));
+                  return SmallVector<Value>{
+                      cum,
+                      arith::SelectOp::create(lb, nl, hit, toI64(lb, nl, dg), acc[1]),
+                      arith::SelectOp::create(lb, nl, hit, acc[0], acc[2]),
+                      arith::OrIOp::create(lb, nl, acc[3], hit)};
+                });
+            Value np = arith::OrIOp::create(
+                nb, nl, a[0],
+                arith::ShLIOp::create(nb, nl, scan[1], i64(nb, nl, shift)));
+            Value nr = arith::SubIOp::create(nb, nl, a[1], scan[2]);
+            linalg::YieldOp::create(nb, nl, ValueRange{np, nr});
+          });
+      prefix = next.getResult(0);
+      remaining = next.getResult(1);
+    }
+    // Bucket 0: above the w-th key; 1: equal to it; 2: below.
+    AffineMap id2 = g.dims(2, {0, 1});
+    Value bucket = g.generic(
+        ValueRange{keys, prefix}, emptyTensor(b, loc, {rows, n}, i64t),
+        {id2, g.dims(2, {0}), id2}, parallelIterators(2),
+        [&](OpBuilder &nb, Location nl, ValueRange a) {
+          Value above = cmp(nb, nl, arith::CmpIPredicate::sgt, a[0], a[1]);
+          Value equal = cmp(nb, nl, arith::CmpIPredicate::eq, a[0], a[1]);
+          yieldOne(nb, nl,
+                   arith::SelectOp::create(
+                       nb, nl, above, i64(nb, nl, 0),
+                       arith::SelectOp::create(nb, nl, equal, i64(nb, nl, 1),
+                                               i64(nb, nl, 2))));
+        });
+    return sort(bucket, 3);
+  }
+
+  /// The order-preserving 32-bit key (as i64 in [0, 2^32)) of an f32 score,
+  /// -0 read as +0.
+  Value orderKey(OpBuilder &nb, Location nl, Value x) {
+    Value zero = g.f32Const(nb, nl, 0.0);
+    Value isZero =
+        arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ, x, zero);
+    x = arith::SelectOp::create(nb, nl, isZero, zero, x);
+    Value bits = arith::BitcastOp::create(nb, nl, nb.getI32Type(), x);
+    Value wide = arith::ExtUIOp::create(nb, nl, nb.getI64Type(), bits);
+    Value negative = arith::CmpIOp::create(
+        nb, nl, arith::CmpIPredicate::slt, bits,
+        arith::ConstantIntOp::create(nb, nl, nb.getI32Type(), 0));
+    return arith::SelectOp::create(
+        nb, nl, negative,
+        arith::XOrIOp::create(nb, nl, wide, i64(nb, nl, 0xFFFFFFFFll)),
+        arith::OrIOp::create(nb, nl, wide, i64(nb, nl, 0x80000000ll)));
+  }
+
+  /// perm[.., 0 .. w) as positions [B, H C, w] (i64).
+  Value members(Value perm) {
+    OpFoldResult rows = getSizes(b, loc, perm)[0];
+    Value first = tensor::ExtractSliceOp::create(
+        b, loc,
+        RankedTensorType::get(
+            {getConstantIntValue(rows).value_or(ShapedType::kDynamic), window},
+            b.getI64Type()),
+        perm, ArrayRef<OpFoldResult>{idx(0), idx(0)},
+        ArrayRef<OpFoldResult>{rows, idx(window)},
+        ArrayRef<OpFoldResult>{idx(1), idx(1)});
+    return expand(first, {{0, 1}, {2}}, {batch, idx(heads * centroids), idx(window)});
+  }
+
+  /// The cluster attention: causal on the original positions, with the lse.
+  std::pair<Value, Value> attention(Value q, Value k, Value v, Value qpos,
+                                    Value kpos) {
+    SmallVector<OpFoldResult> qs = getSizes(b, loc, q);
+    Value init = emptyTensor(b, loc, qs, elt);
+    auto lseType = RankedTensorType::get(
+        cast<RankedTensorType>(q.getType()).getShape().take_front(3),
+        b.getF32Type());
+    PatternAttrInterface pattern;
+    if (op.getCausal())
+      pattern = cast<PatternAttrInterface>(
+          CausalAttr::get(b.getContext(), 0, /*bottomRight=*/false));
+    auto sdpa = SdpaOp::create(
+        b, loc, init.getType(), lseType, q, k, v, init, /*mask=*/Value(),
+        /*bias=*/Value(), /*memory_key=*/Value(), /*memory_value=*/Value(),
+        qpos, kpos, /*span=*/Value(), /*query_segments=*/Value(),
+        /*key_segments=*/Value(), /*kv_num_blocks=*/Value(),
+        /*kv_indices=*/Value(), /*full_kv_num_blocks=*/Value(),
+        /*full_kv_indices=*/Value(), pattern, op.getScaleAttr(),
+        /*ramp=*/FloatAttr(), /*max_span=*/FloatAttr(),
+        /*block_size=*/DenseI64ArrayAttr());
+    return {sdpa.getResult(), sdpa.getLse()};
+  }
+
+  /// Each query's clusters combined by log-sum-exp in f32 into outs: loops
+  /// (b H + h, n Dv + f) and, in registers, the C clusters twice (the
+  /// largest lse, then the weighted sum); cluster c holds query n iff its
+  /// slot s < w, its row (h C + c) w + s of the results viewed as
+  /// [B, H C w, Dv] and [B, H C w]. A cluster whose lse is -inf (no live
+  /// key) weighs 0; no cluster gives 0.
+  Value combine(Value slot, Value o, Value lse, OpFoldResult n) {
+    Type f32 = b.getF32Type();
+    Value o3 = collapse(o, {{0}, {1, 2}, {3}});
+    Value lse2 = collapse(lse, {{0}, {1, 2}});
+    Value init = collapse(op.getInit(), {{0, 1}, {2, 3}});
+    double negInf = -std::numeric_limits<double>::infinity();
+    Value result = g.generic(
+        ValueRange{}, init, {g.dims(2, {0, 1})}, parallelIterators(2),
+        [&](OpBuilder &nb, Location nl, ValueRange) {
+          SmallVector<Value> ix = loopIndices(nb, nl, 2);
+          Value bi = arith::DivUIOp::create(nb, nl, ix[0], cidx(nb, nl, heads));
+          Value h = arith::RemUIOp::create(nb, nl, ix[0], cidx(nb, nl, heads));
+          Value pos = arith::DivUIOp::create(nb, nl, ix[1], cidx(nb, nl, d));
+          Value f = arith::RemUIOp::create(nb, nl, ix[1], cidx(nb, nl, d));
+          // (row of cluster c, whether the query is in it, its lse or -inf).
+          auto part = [&](OpBuilder &cb, Value c) {
+            Value sr = arith::AddIOp::create(
+                cb, nl, arith::MulIOp::create(cb, nl, ix[0], cidx(cb, nl, centroids)),
+                c);
+            Value s = tensor::ExtractOp::create(cb, nl, slot, ValueRange{sr, pos});
+            Value in = cmp(cb, nl, arith::CmpIPredicate::slt, s, i64(cb, nl, window));
+            Value sIdx = toIndex(
+                cb, nl, arith::SelectOp::create(cb, nl, in, s, i64(cb, nl, 0)));
+            Value row = arith::AddIOp::create(
+                cb, nl,
+                arith::MulIOp::create(
+                    cb, nl,
+                    arith::AddIOp::create(
+                        cb, nl,
+                        arith::MulIOp::create(cb, nl, h, cidx(cb, nl, centroids)), c),
+                    cidx(cb, nl, window)),
+                sIdx);
+            Value l = tensor::ExtractOp::create(cb, nl, lse2, ValueRange{bi, row});
+            Value ninf = g.f32Const(cb, nl, negInf);
+            Value live = arith::AndIOp::create(
+                cb, nl, in,
+                arith::CmpFOp::create(cb, nl, arith::CmpFPredicate::OGT, l, ninf));
+            return std::make_tuple(row, live,
+                                   arith::SelectOp::create(cb, nl, live, l, ninf)
+                                       .getResult());
+          };
+          Value count = cidx(nb, nl, centroids);
+          Value max = loop(nb, nl, count, {g.f32Const(nb, nl, negInf)},
+                           [&](OpBuilder &cb, Value c, ValueRange acc) {
+                             Value l = std::get<2>(part(cb, c));
+                             return SmallVector<Value>{
+                                 arith::MaximumFOp::create(cb, nl, acc[0], l)};
+                           })[0];
+          Value shift = softmaxShift(nb, nl, max);
+          Value zero = g.f32Const(nb, nl, 0.0);
+          SmallVector<Value> sums = loop(
+              nb, nl, count, {zero, zero},
+              [&](OpBuilder &cb, Value c, ValueRange acc) {
+                auto [row, live, l] = part(cb, c);
+                Value w = math::ExpOp::create(
+                    cb, nl, arith::SubFOp::create(cb, nl, l, shift));
+                Value x = convertFloat(
+                    cb, nl,
+                    tensor::ExtractOp::create(cb, nl, o3, ValueRange{bi, row, f}), f32);
+                Value term = arith::SelectOp::create(
+                    cb, nl, live, arith::MulFOp::create(cb, nl, w, x), zero);
+                return SmallVector<Value>{
+                    arith::AddFOp::create(cb, nl, acc[0], w),
+                    arith::AddFOp::create(cb, nl, acc[1], term)};
+              });
+          yieldOne(nb, nl,
+                   convertFloat(nb, nl, divideOrZero(nb, nl, sums[1], sums[0]), elt));
+        });
+    return expand(result, {{0, 1}, {2, 3}}, getSizes(b, loc, op.getInit()));
+  }
+
+  ClusterOp op;
+  FloatType elt;
+  int64_t heads, kvHeads, d, centroids, window;
+  OpFoldResult batch;
 };
 
 struct GpuLshClusterAsSdpaPass
@@ -774,14 +1159,18 @@ struct GpuLshClusterAsSdpaPass
   }
 
   void runOnOperation() override {
-    SmallVector<LshOp> ops;
-    getOperation().walk([&](LshOp op) {
-      if (isTaken(op))
+    SmallVector<Operation *> ops;
+    getOperation().walk([&](Operation *op) {
+      if ((isa<LshOp>(op) && isTaken(cast<LshOp>(op))) ||
+          (isa<ClusterOp>(op) && isTaken(cast<ClusterOp>(op))))
         ops.push_back(op);
     });
-    for (LshOp op : ops) {
+    for (Operation *op : ops) {
       OpBuilder b(op);
-      LshRewriter(b, op).run();
+      if (auto lsh = dyn_cast<LshOp>(op))
+        LshRewriter(b, lsh).run();
+      else
+        ClusterRewriter(b, cast<ClusterOp>(op)).run();
     }
   }
 };

@@ -159,6 +159,22 @@ def lsh_core_case(dtype, d, rounds, buckets, chunk, causal, look_ahead=0):
     return ir, make
 
 
+def cluster_core_case(dtype, heads, kv_heads, d, centroids, window, causal):
+    """attn.cluster that the Hopper core takes (bf16 / f16, D = Dv = 64 or 128): the radix
+    select and the member lists on the general path, the clusters as one attn.sdpa with
+    positions on the core (attn-gpu-lsh-cluster-as-sdpa); any N >= the window."""
+    shape_q, shape_kv = (1, heads, 8, d), (1, kv_heads, 8, d)
+    ir = cluster_ir(shape_q, shape_kv, shape_kv, centroids, window, causal=causal, dtype=dtype,
+                    dynamic=("N",))
+
+    def make(rng, n):
+        q, k, v, mu = draw_cluster(int(rng.integers(1 << 30)), 1, heads, kv_heads, n, n, d, d,
+                                   centroids, window, dtype)
+        inputs = {"q": q, "k": k, "v": v, "c": mu, "o": _poisoned(q.shape, dtype)}
+        return inputs, ref.cluster(q, k, v, mu, window, causal=causal)
+    return ir, make
+
+
 def kernelized_case(dtype, feature_map, causal):
     proto = np.zeros((1, H, 8, 32), np.float32)
     w = np.zeros((H, 64, 32), np.float32) if feature_map == "favor_plus" else None
@@ -291,6 +307,12 @@ def cases():
             (f"lsh_core_{dt}", dt, lsh_core_case(dt, 64, 2, 16, 64, False), _lengths(64, 64)),
             (f"lsh_core_causal_d128_{dt}", dt, lsh_core_case(dt, 128, 3, 8, 16, True, 1),
              _lengths(16, 16)),
+            # Clustered attention on the Hopper core: causal, D = 64, 4 centroids, window 64;
+            # grouped-query heads (4 / 2), D = 128, 3 centroids, window 32, not causal.
+            (f"cluster_core_causal_{dt}", dt, cluster_core_case(dt, 2, 2, 64, 4, 64, True),
+             _lengths(64)),
+            (f"cluster_core_gqa_d128_{dt}", dt, cluster_core_case(dt, 4, 2, 128, 3, 32, False),
+             _lengths(32)),
         ]
     return out
 
