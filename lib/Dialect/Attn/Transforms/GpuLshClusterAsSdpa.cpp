@@ -172,14 +172,17 @@ protected:
 
   /// The stable blocked counting sort of every row of `bucket` [rows, N]
   /// (values in [0, bins)) by (bucket, position): returns (slot, perm), both
-  /// [rows, N] i64, perm[row, slot[row, n]] = n (see the file comment).
-  std::pair<Value, Value> sort(Value bucket, int64_t bins) {
+  /// [rows, N] i64, perm[row, slot[row, n]] = n (see the file comment);
+  /// with `permCount`, perm only for the slots below it ([rows, permCount]).
+  std::pair<Value, Value> sort(Value bucket, int64_t bins,
+                               OpFoldResult permCount = {}) {
     Type i64t = b.getI64Type();
     SmallVector<OpFoldResult> sizes = getSizes(b, loc, bucket);
     OpFoldResult rowCount = sizes[0], length = sizes[1];
     OpFoldResult blocks = ceilDiv(length, kSortBlock);
     Value n = toIndexValue(b, loc, length);
     OpFoldResult nb = idx(bins);
+    OpFoldResult slots = permCount ? permCount : length;
     // The bucket at (row, blk * 128 + j), whether that position exists, and
     // the position (clamped into the row).
     auto inBlock = [&](OpBuilder &nb2, Location nl, Value row, Value blk,
@@ -283,7 +286,7 @@ protected:
         });
     // The inverse. bucketOf[row, t] = #{k : start[k] + total[k] <= t}.
     Value bucketOf = g.generic(
-        ValueRange{}, emptyTensor(b, loc, {rowCount, length}, i64t), {id2},
+        ValueRange{}, emptyTensor(b, loc, {rowCount, slots}, i64t), {id2},
         parallelIterators(2), [&](OpBuilder &nb2, Location nl, ValueRange) {
           SmallVector<Value> ix = loopIndices(nb2, nl, 2);
           Value t = toI64(nb2, nl, ix[1]);
@@ -303,7 +306,7 @@ protected:
     // with k = bucketOf[row, t]: loops (row, t, blk).
     Value numBlocks = toIndexValue(b, loc, blocks);
     Value blockOf = g.generic(
-        bucketOf, emptyTensor(b, loc, {rowCount, length}, i64t), {id2, id2},
+        bucketOf, emptyTensor(b, loc, {rowCount, slots}, i64t), {id2, id2},
         parallelIterators(2), [&](OpBuilder &nb2, Location nl, ValueRange a) {
           SmallVector<Value> ix = loopIndices(nb2, nl, 2);
           Value t = toI64(nb2, nl, ix[1]);
@@ -324,7 +327,7 @@ protected:
     // perm[row, t] = the n of block blockOf[row, t] with slot(n) == t:
     // loops (row, t, j < 128).
     Value perm = g.generic(
-        blockOf, emptyTensor(b, loc, {rowCount, length}, i64t), {id2, id2},
+        blockOf, emptyTensor(b, loc, {rowCount, slots}, i64t), {id2, id2},
         parallelIterators(2), [&](OpBuilder &nb2, Location nl, ValueRange a) {
           SmallVector<Value> ix = loopIndices(nb2, nl, 2);
           Value t = toI64(nb2, nl, ix[1]);
@@ -345,6 +348,22 @@ protected:
                    })[0]);
         });
     return {slot, perm};
+  }
+
+  /// `x3` [S, N, D] as [S, D, N] (threads along n): the kernels that walk
+  /// a row's D values with one thread per position then read along n,
+  /// coalesced (a row-major row per thread misses L1 once many threads run).
+  Value transposed(Value x3) {
+    auto type = cast<RankedTensorType>(x3.getType());
+    SmallVector<OpFoldResult> sizes = getSizes(b, loc, x3);
+    return g.generic(x3,
+                     emptyTensor(b, loc, {sizes[0], sizes[2], sizes[1]},
+                                 type.getElementType()),
+                     {g.dims(3, {0, 2, 1}), g.dims(3, {0, 1, 2})},
+                     parallelIterators(3),
+                     [&](OpBuilder &nb, Location nl, ValueRange a) {
+                       yieldOne(nb, nl, a[0]);
+                     });
   }
 
   /// out[b, g, m, f] = src[b S + (g / perHead) / group, pos[b, g, m] / tag,
@@ -447,12 +466,13 @@ public:
           b, loc, indexConst(b, loc, int64_t(lookBack)), safeNc);
 
     Value qk3 = collapse(qk, {{0, 1}, {2}, {3}});
-    Value bucket = buckets(qk3);               // [BHR, N]
+    Value qkT = transposed(qk3);
+    Value bucket = buckets(qkT);               // [BHR, N]
     auto [slot, perm] = sort(bucket, numBuckets);          // [BHR, N] each
 
     Value qpos = chunkPositions(perm, /*keys=*/false);
     Value kpos = chunkPositions(perm, /*keys=*/true);
-    Value norms = inverseNorms(qk3);
+    Value norms = inverseNorms(qkT);
     Value q = gather(qk3, qpos, Value());
     Value k = gather(qk3, kpos, norms);
     Value v = gather(collapse(op.getValue(), {{0, 1}, {2}, {3}}), kpos,
@@ -464,11 +484,12 @@ public:
   }
 
 private:
-  /// bucket[bh R + r, n] (i64): one thread per (bh, r, n) (n innermost:
-  /// the rotations' loads are the same address across a warp), the hash
+  /// bucket[bh R + r, n] (i64) from `qkT` [BH, D, N]: one thread per
+  /// (bh, r, n) (n innermost: qkT is read along n, the rotations at one
+  /// address across a warp), the hash
   /// projections x_k = sum_d qk[bh, n, d] R[h, r, d, k] summed in registers,
   /// and the first maximum of [x ; -x] (index k for x_k, K + k for -x_k).
-  Value buckets(Value qk3) {
+  Value buckets(Value qkT) {
     Type f32 = b.getF32Type();
     Value rot = op.getRotations();
     Value out = g.generic(
@@ -486,8 +507,8 @@ private:
                 [&](OpBuilder &db, Value dd, ValueRange acc) {
                   Value q = convertFloat(
                       db, nl,
-                      tensor::ExtractOp::create(db, nl, qk3,
-                                                ValueRange{ix[0], ix[2], dd}),
+                      tensor::ExtractOp::create(db, nl, qkT,
+                                                ValueRange{ix[0], dd, ix[2]}),
                       f32);
                   SmallVector<Value> next;
                   for (int64_t k = 0; k < half; ++k) {
@@ -525,7 +546,7 @@ private:
                                  Value q = convertFloat(
                                      db, nl,
                                      tensor::ExtractOp::create(
-                                         db, nl, qk3, ValueRange{ix[0], ix[2], dd}),
+                                         db, nl, qkT, ValueRange{ix[0], dd, ix[2]}),
                                      f32);
                                  Value w = convertFloat(
                                      db, nl,
@@ -622,8 +643,9 @@ private:
         });
   }
 
-  /// 1 / |qk row| (0 for a zero row), [BH, N] f32, one thread per row.
-  Value inverseNorms(Value qk3) {
+  /// 1 / |qk row| (0 for a zero row), [BH, N] f32, one thread per row (from
+  /// `qkT` [BH, D, N]).
+  Value inverseNorms(Value qkT) {
     Type f32 = b.getF32Type();
     return g.generic(
         ValueRange{}, emptyTensor(b, loc, {bh, length}, f32), {g.dims(2, {0, 1})},
@@ -634,7 +656,7 @@ private:
                              Value x = convertFloat(
                                  db, nl,
                                  tensor::ExtractOp::create(
-                                     db, nl, qk3, ValueRange{ix[0], ix[1], dd}),
+                                     db, nl, qkT, ValueRange{ix[0], dd, ix[1]}),
                                  f32);
                              return SmallVector<Value>{arith::AddFOp::create(
                                  db, nl, acc[0], arith::MulFOp::create(db, nl, x, x))};
@@ -857,6 +879,7 @@ private:
                                  int64_t group) {
     Type i64t = b.getI64Type(), f32 = b.getF32Type();
     Value mu = op.getCentroids();
+    Value xT = transposed(x3);
     OpFoldResult rows = mul(mul(batch, idx(heads)), idx(centroids));
     // key[(b H + h) C + c, n]: the order-preserving 32-bit key of
     // <x^_n, mu[h, c]> (x^ = x / |x|, 0 for a zero row; -0 as +0).
@@ -877,7 +900,7 @@ private:
               [&](OpBuilder &db, Value dd, ValueRange acc) {
                 Value x = convertFloat(
                     db, nl,
-                    tensor::ExtractOp::create(db, nl, x3, ValueRange{row, ix[1], dd}),
+                    tensor::ExtractOp::create(db, nl, xT, ValueRange{row, dd, ix[1]}),
                     f32);
                 Value m = convertFloat(
                     db, nl, tensor::ExtractOp::create(db, nl, mu, ValueRange{h, c, dd}),
@@ -901,16 +924,17 @@ private:
     Value nv = toIndexValue(b, loc, n);
     for (int64_t shift = 28; shift >= 0; shift -= 4) {
       int64_t mask = (0xFFFFFFFFll << (shift + 4)) & 0xFFFFFFFFll;
-      // cnt[row, blk, digit]: keys of the block with the prefix and digit.
+      // cnt[row, digit, blk]: keys of the block with the prefix and digit
+      // (the blocks innermost: one thread a block).
       Value cnt = g.generic(
-          ValueRange{}, emptyTensor(b, loc, {rows, blocks, idx(16)}, i64t),
+          ValueRange{}, emptyTensor(b, loc, {rows, idx(16), blocks}, i64t),
           {g.dims(3, {0, 1, 2})}, parallelIterators(3),
           [&](OpBuilder &nb, Location nl, ValueRange) {
             SmallVector<Value> ix = loopIndices(nb, nl, 3);
             Value p = tensor::ExtractOp::create(nb, nl, prefix, ValueRange{ix[0]});
-            Value digit = toI64(nb, nl, ix[2]);
+            Value digit = toI64(nb, nl, ix[1]);
             Value first =
-                arith::MulIOp::create(nb, nl, ix[1], cidx(nb, nl, kSortBlock));
+                arith::MulIOp::create(nb, nl, ix[2], cidx(nb, nl, kSortBlock));
             Value count = arith::MinUIOp::create(
                 nb, nl, cidx(nb, nl, kSortBlock),
                 arith::SubIOp::create(nb, nl, nv, first));
@@ -940,7 +964,7 @@ private:
                             return SmallVector<Value>{arith::AddIOp::create(
                                 lb, nl, acc[0],
                                 tensor::ExtractOp::create(lb, nl, cnt,
-                                                          ValueRange{ix[0], blk, ix[1]}))};
+                                                          ValueRange{ix[0], ix[1], blk}))};
                           })[0]);
           });
       // From digit 15 down: the digit whose keys reach `remaining`, and how
@@ -998,7 +1022,7 @@ private:
                        arith::SelectOp::create(nb, nl, equal, i64(nb, nl, 1),
                                                i64(nb, nl, 2))));
         });
-    return sort(bucket, 3);
+    return sort(bucket, 3, idx(window));
   }
 
   /// The order-preserving 32-bit key (as i64 in [0, 2^32)) of an f32 score,
@@ -1019,18 +1043,9 @@ private:
         arith::OrIOp::create(nb, nl, wide, i64(nb, nl, 0x80000000ll)));
   }
 
-  /// perm[.., 0 .. w) as positions [B, H C, w] (i64).
+  /// perm [B H C, w] as positions [B, H C, w] (i64).
   Value members(Value perm) {
-    OpFoldResult rows = getSizes(b, loc, perm)[0];
-    Value first = tensor::ExtractSliceOp::create(
-        b, loc,
-        RankedTensorType::get(
-            {getConstantIntValue(rows).value_or(ShapedType::kDynamic), window},
-            b.getI64Type()),
-        perm, ArrayRef<OpFoldResult>{idx(0), idx(0)},
-        ArrayRef<OpFoldResult>{rows, idx(window)},
-        ArrayRef<OpFoldResult>{idx(1), idx(1)});
-    return expand(first, {{0, 1}, {2}}, {batch, idx(heads * centroids), idx(window)});
+    return expand(perm, {{0, 1}, {2}}, {batch, idx(heads * centroids), idx(window)});
   }
 
   /// The cluster attention: causal on the original positions, with the lse.
@@ -1057,79 +1072,115 @@ private:
     return {sdpa.getResult(), sdpa.getLse()};
   }
 
-  /// Each query's clusters combined by log-sum-exp in f32 into outs: loops
-  /// (b H + h, n Dv + f) and, in registers, the C clusters twice (the
-  /// largest lse, then the weighted sum); cluster c holds query n iff its
-  /// slot s < w, its row (h C + c) w + s of the results viewed as
-  /// [B, H C w, Dv] and [B, H C w]. A cluster whose lse is -inf (no live
-  /// key) weighs 0; no cluster gives 0.
+  /// Each query's clusters combined by log-sum-exp in f32 into outs.
+  /// Cluster c holds query n iff its slot s < w, at row (h C + c) w + s of
+  /// the results viewed as [B, H C w, Dv] and [B, H C w]; a cluster whose
+  /// lse is -inf (no live key) weighs 0; no cluster gives 0. First, per
+  /// (b H + h, c, n) (n innermost), the normalised weight (reading the C
+  /// lse values) and the row; then per (b H + h, n Dv + f) the weighted sum
+  /// over c.
   Value combine(Value slot, Value o, Value lse, OpFoldResult n) {
-    Type f32 = b.getF32Type();
+    Type f32 = b.getF32Type(), i64t = b.getI64Type();
     Value o3 = collapse(o, {{0}, {1, 2}, {3}});
     Value lse2 = collapse(lse, {{0}, {1, 2}});
     Value init = collapse(op.getInit(), {{0, 1}, {2, 3}});
     double negInf = -std::numeric_limits<double>::infinity();
+    OpFoldResult bhSize = mul(batch, idx(heads));
+    // (row of cluster c, its lse or -inf where the query is not in it or
+    // the cluster has no live key) for query `pos` of head row `bhr`.
+    auto part = [&](OpBuilder &cb, Location nl, Value bhr, Value c, Value pos) {
+      Value bi = arith::DivUIOp::create(cb, nl, bhr, cidx(cb, nl, heads));
+      Value h = arith::RemUIOp::create(cb, nl, bhr, cidx(cb, nl, heads));
+      Value sr = arith::AddIOp::create(
+          cb, nl, arith::MulIOp::create(cb, nl, bhr, cidx(cb, nl, centroids)), c);
+      Value s = tensor::ExtractOp::create(cb, nl, slot, ValueRange{sr, pos});
+      Value in = cmp(cb, nl, arith::CmpIPredicate::slt, s, i64(cb, nl, window));
+      Value sIdx =
+          toIndex(cb, nl, arith::SelectOp::create(cb, nl, in, s, i64(cb, nl, 0)));
+      Value row = arith::AddIOp::create(
+          cb, nl,
+          arith::MulIOp::create(
+              cb, nl,
+              arith::AddIOp::create(
+                  cb, nl, arith::MulIOp::create(cb, nl, h, cidx(cb, nl, centroids)),
+                  c),
+              cidx(cb, nl, window)),
+          sIdx);
+      Value l = tensor::ExtractOp::create(cb, nl, lse2, ValueRange{bi, row});
+      Value ninf = g.f32Const(cb, nl, negInf);
+      Value live = arith::AndIOp::create(
+          cb, nl, in,
+          arith::CmpFOp::create(cb, nl, arith::CmpFPredicate::OGT, l, ninf));
+      return std::make_pair(row, arith::SelectOp::create(cb, nl, live, l, ninf)
+                                     .getResult());
+    };
+    AffineMap id3 = g.dims(3, {0, 1, 2});
+    auto weights = linalg::GenericOp::create(
+        b, loc,
+        TypeRange{RankedTensorType::get(
+                      {getConstantIntValue(bhSize).value_or(ShapedType::kDynamic),
+                       centroids,
+                       getConstantIntValue(n).value_or(ShapedType::kDynamic)},
+                      f32),
+                  RankedTensorType::get(
+                      {getConstantIntValue(bhSize).value_or(ShapedType::kDynamic),
+                       centroids,
+                       getConstantIntValue(n).value_or(ShapedType::kDynamic)},
+                      i64t)},
+        ValueRange{},
+        ValueRange{emptyTensor(b, loc, {bhSize, idx(centroids), n}, f32),
+                   emptyTensor(b, loc, {bhSize, idx(centroids), n}, i64t)},
+        {id3, id3}, parallelIterators(3),
+        [&](OpBuilder &nb, Location nl, ValueRange) {
+          SmallVector<Value> ix = loopIndices(nb, nl, 3);
+          Value count = cidx(nb, nl, centroids);
+          Value max = loop(nb, nl, count, {g.f32Const(nb, nl, negInf)},
+                           [&](OpBuilder &cb, Value c, ValueRange acc) {
+                             Value l = part(cb, nl, ix[0], c, ix[2]).second;
+                             return SmallVector<Value>{
+                                 arith::MaximumFOp::create(cb, nl, acc[0], l)};
+                           })[0];
+          Value shift = softmaxShift(nb, nl, max);
+          Value total = loop(nb, nl, count, {g.f32Const(nb, nl, 0.0)},
+                             [&](OpBuilder &cb, Value c, ValueRange acc) {
+                               Value l = part(cb, nl, ix[0], c, ix[2]).second;
+                               return SmallVector<Value>{arith::AddFOp::create(
+                                   cb, nl, acc[0],
+                                   math::ExpOp::create(
+                                       cb, nl, arith::SubFOp::create(cb, nl, l, shift)))};
+                             })[0];
+          auto [row, l] = part(nb, nl, ix[0], ix[1], ix[2]);
+          Value w = math::ExpOp::create(nb, nl, arith::SubFOp::create(nb, nl, l, shift));
+          linalg::YieldOp::create(
+              nb, nl, ValueRange{divideOrZero(nb, nl, w, total), toI64(nb, nl, row)});
+        });
+    Value weight = weights.getResult(0), rowOf = weights.getResult(1);
     Value result = g.generic(
         ValueRange{}, init, {g.dims(2, {0, 1})}, parallelIterators(2),
         [&](OpBuilder &nb, Location nl, ValueRange) {
           SmallVector<Value> ix = loopIndices(nb, nl, 2);
           Value bi = arith::DivUIOp::create(nb, nl, ix[0], cidx(nb, nl, heads));
-          Value h = arith::RemUIOp::create(nb, nl, ix[0], cidx(nb, nl, heads));
           Value pos = arith::DivUIOp::create(nb, nl, ix[1], cidx(nb, nl, d));
           Value f = arith::RemUIOp::create(nb, nl, ix[1], cidx(nb, nl, d));
-          // (row of cluster c, whether the query is in it, its lse or -inf).
-          auto part = [&](OpBuilder &cb, Value c) {
-            Value sr = arith::AddIOp::create(
-                cb, nl, arith::MulIOp::create(cb, nl, ix[0], cidx(cb, nl, centroids)),
-                c);
-            Value s = tensor::ExtractOp::create(cb, nl, slot, ValueRange{sr, pos});
-            Value in = cmp(cb, nl, arith::CmpIPredicate::slt, s, i64(cb, nl, window));
-            Value sIdx = toIndex(
-                cb, nl, arith::SelectOp::create(cb, nl, in, s, i64(cb, nl, 0)));
-            Value row = arith::AddIOp::create(
-                cb, nl,
-                arith::MulIOp::create(
-                    cb, nl,
-                    arith::AddIOp::create(
-                        cb, nl,
-                        arith::MulIOp::create(cb, nl, h, cidx(cb, nl, centroids)), c),
-                    cidx(cb, nl, window)),
-                sIdx);
-            Value l = tensor::ExtractOp::create(cb, nl, lse2, ValueRange{bi, row});
-            Value ninf = g.f32Const(cb, nl, negInf);
-            Value live = arith::AndIOp::create(
-                cb, nl, in,
-                arith::CmpFOp::create(cb, nl, arith::CmpFPredicate::OGT, l, ninf));
-            return std::make_tuple(row, live,
-                                   arith::SelectOp::create(cb, nl, live, l, ninf)
-                                       .getResult());
-          };
-          Value count = cidx(nb, nl, centroids);
-          Value max = loop(nb, nl, count, {g.f32Const(nb, nl, negInf)},
-                           [&](OpBuilder &cb, Value c, ValueRange acc) {
-                             Value l = std::get<2>(part(cb, c));
-                             return SmallVector<Value>{
-                                 arith::MaximumFOp::create(cb, nl, acc[0], l)};
-                           })[0];
-          Value shift = softmaxShift(nb, nl, max);
           Value zero = g.f32Const(nb, nl, 0.0);
-          SmallVector<Value> sums = loop(
-              nb, nl, count, {zero, zero},
+          Value sum = loop(
+              nb, nl, cidx(nb, nl, centroids), {zero},
               [&](OpBuilder &cb, Value c, ValueRange acc) {
-                auto [row, live, l] = part(cb, c);
-                Value w = math::ExpOp::create(
-                    cb, nl, arith::SubFOp::create(cb, nl, l, shift));
+                Value w = tensor::ExtractOp::create(cb, nl, weight,
+                                                    ValueRange{ix[0], c, pos});
+                Value row = toIndex(
+                    cb, nl,
+                    tensor::ExtractOp::create(cb, nl, rowOf, ValueRange{ix[0], c, pos}));
                 Value x = convertFloat(
                     cb, nl,
                     tensor::ExtractOp::create(cb, nl, o3, ValueRange{bi, row, f}), f32);
+                Value live = arith::CmpFOp::create(cb, nl, arith::CmpFPredicate::ONE,
+                                                   w, zero);
                 Value term = arith::SelectOp::create(
                     cb, nl, live, arith::MulFOp::create(cb, nl, w, x), zero);
-                return SmallVector<Value>{
-                    arith::AddFOp::create(cb, nl, acc[0], w),
-                    arith::AddFOp::create(cb, nl, acc[1], term)};
-              });
-          yieldOne(nb, nl,
-                   convertFloat(nb, nl, divideOrZero(nb, nl, sums[1], sums[0]), elt));
+                return SmallVector<Value>{arith::AddFOp::create(cb, nl, acc[0], term)};
+              })[0];
+          yieldOne(nb, nl, convertFloat(nb, nl, sum, elt));
         });
     return expand(result, {{0, 1}, {2, 3}}, getSizes(b, loc, op.getInit()));
   }
