@@ -924,48 +924,68 @@ private:
     Value nv = toIndexValue(b, loc, n);
     for (int64_t shift = 28; shift >= 0; shift -= 4) {
       int64_t mask = (0xFFFFFFFFll << (shift + 4)) & 0xFFFFFFFFll;
-      // cnt[row, digit, blk]: keys of the block with the prefix and digit
-      // (the blocks innermost: one thread a block).
-      Value cnt = g.generic(
-          ValueRange{}, emptyTensor(b, loc, {rows, idx(16), blocks}, i64t),
-          {g.dims(3, {0, 1, 2})}, parallelIterators(3),
-          [&](OpBuilder &nb, Location nl, ValueRange) {
-            SmallVector<Value> ix = loopIndices(nb, nl, 3);
-            Value p = tensor::ExtractOp::create(nb, nl, prefix, ValueRange{ix[0]});
-            Value digit = toI64(nb, nl, ix[1]);
-            Value first =
-                arith::MulIOp::create(nb, nl, ix[2], cidx(nb, nl, kSortBlock));
-            Value count = arith::MinUIOp::create(
-                nb, nl, cidx(nb, nl, kSortBlock),
-                arith::SubIOp::create(nb, nl, nv, first));
-            yieldOne(nb, nl,
-                     countWhere(nb, nl, count, [&](OpBuilder &jb, Value j) {
-                       Value key = tensor::ExtractOp::create(
-                           jb, nl, keys,
-                           ValueRange{ix[0], arith::AddIOp::create(jb, nl, first, j)});
-                       Value top = arith::AndIOp::create(jb, nl, key, i64(jb, nl, mask));
-                       Value dig = arith::AndIOp::create(
-                           jb, nl, arith::ShRUIOp::create(jb, nl, key, i64(jb, nl, shift)),
-                           i64(jb, nl, 15));
-                       return arith::AndIOp::create(
-                           jb, nl, cmp(jb, nl, arith::CmpIPredicate::eq, top, p),
-                           cmp(jb, nl, arith::CmpIPredicate::eq, dig, digit));
-                     }));
-          });
+      // cnt_digit[row, t]: the keys at positions t, t + 128, ... with the
+      // prefix and that digit, the 16 counts of a thread in registers (its
+      // loads coalesced across a warp: consecutive t).
+      OpFoldResult lanes = idx(kSortBlock);
       Value numBlocks = toIndexValue(b, loc, blocks);
-      Value tot = g.generic(
-          ValueRange{}, emptyTensor(b, loc, {rows, idx(16)}, i64t),
-          {g.dims(2, {0, 1})}, parallelIterators(2),
+      Type cntType = RankedTensorType::get(
+          {getConstantIntValue(rows).value_or(ShapedType::kDynamic), kSortBlock},
+          i64t);
+      SmallVector<Value> cntInits(16, emptyTensor(b, loc, {rows, lanes}, i64t));
+      SmallVector<AffineMap> cntMaps(16, g.dims(2, {0, 1}));
+      auto cnt = linalg::GenericOp::create(
+          b, loc, SmallVector<Type>(16, cntType), ValueRange{}, cntInits,
+          cntMaps, parallelIterators(2),
           [&](OpBuilder &nb, Location nl, ValueRange) {
             SmallVector<Value> ix = loopIndices(nb, nl, 2);
-            yieldOne(nb, nl,
-                     loop(nb, nl, numBlocks, {i64(nb, nl, 0)},
-                          [&](OpBuilder &lb, Value blk, ValueRange acc) {
-                            return SmallVector<Value>{arith::AddIOp::create(
-                                lb, nl, acc[0],
-                                tensor::ExtractOp::create(lb, nl, cnt,
-                                                          ValueRange{ix[0], ix[1], blk}))};
-                          })[0]);
+            Value p = tensor::ExtractOp::create(nb, nl, prefix, ValueRange{ix[0]});
+            SmallVector<Value> counts = loop(
+                nb, nl, numBlocks, SmallVector<Value>(16, i64(nb, nl, 0)),
+                [&](OpBuilder &jb, Value j, ValueRange acc) {
+                  Value pos = arith::AddIOp::create(
+                      jb, nl,
+                      arith::MulIOp::create(jb, nl, j, cidx(jb, nl, kSortBlock)),
+                      ix[1]);
+                  Value exists = cmp(jb, nl, arith::CmpIPredicate::ult, pos, nv);
+                  Value at = arith::MinUIOp::create(
+                      jb, nl, pos,
+                      arith::SubIOp::create(jb, nl, nv, cidx(jb, nl, 1)));
+                  Value key =
+                      tensor::ExtractOp::create(jb, nl, keys, ValueRange{ix[0], at});
+                  Value top = arith::AndIOp::create(jb, nl, key, i64(jb, nl, mask));
+                  Value match = arith::AndIOp::create(
+                      jb, nl, exists, cmp(jb, nl, arith::CmpIPredicate::eq, top, p));
+                  Value dig = arith::AndIOp::create(
+                      jb, nl,
+                      arith::ShRUIOp::create(jb, nl, key, i64(jb, nl, shift)),
+                      i64(jb, nl, 15));
+                  SmallVector<Value> next;
+                  for (int64_t v = 0; v < 16; ++v)
+                    next.push_back(countIf(
+                        jb, nl, acc[v],
+                        arith::AndIOp::create(
+                            jb, nl, match,
+                            cmp(jb, nl, arith::CmpIPredicate::eq, dig,
+                                i64(jb, nl, v)))));
+                  return next;
+                });
+            linalg::YieldOp::create(nb, nl, counts);
+          });
+      // tot[row, digit] = sum_t cnt_digit[row, t]: loops (row, digit, t).
+      SmallVector<AffineMap> totMaps(16, g.dims(3, {0, 2}));
+      totMaps.push_back(g.dims(3, {0, 1}));
+      Value tot = g.generic(
+          ValueRange(cnt.getResults()), g.filled({rows, idx(16)}, i64t, 0),
+          totMaps, g.iterators(3, {2}),
+          [&](OpBuilder &nb, Location nl, ValueRange a) {
+            Value digit = toI64(nb, nl, linalg::IndexOp::create(nb, nl, 1));
+            Value pick = a[0];
+            for (int64_t v = 1; v < 16; ++v)
+              pick = arith::SelectOp::create(
+                  nb, nl, cmp(nb, nl, arith::CmpIPredicate::eq, digit, i64(nb, nl, v)),
+                  a[v], pick);
+            yieldOne(nb, nl, arith::AddIOp::create(nb, nl, a[16], pick));
           });
       // From digit 15 down: the digit whose keys reach `remaining`, and how
       // many keys lie above it; (new prefix, new remaining).
