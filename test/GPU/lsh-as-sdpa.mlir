@@ -1,8 +1,8 @@
-// attn-gpu-lsh-cluster-as-sdpa: attn.lsh in bf16 / f16 with D = Dv = 64 or
-// 128 becomes parallel hash and sort kernels, one attn.sdpa over the
-// gathered chunks with positions and the own-key score_mod, and a
-// log-sum-exp combine into outs (docs/GPU.md, "LSH on the Hopper core");
-// everything else stays.
+// attn-gpu-lsh-cluster-as-sdpa: attn.lsh and attn.cluster in bf16 / f16 with
+// D = Dv = 64 or 128 become parallel choosing kernels (hash or select, and a
+// counting sort), one attn.sdpa over the gathered chunks or clusters with
+// positions, and a log-sum-exp combine into outs (docs/GPU.md, "LSH and
+// clustered attention on the Hopper core"); everything else stays.
 // RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa --canonicalize | FileCheck %s
 
 // Static N = 1024, chunk 64: nC = 16, two chunks per head of 128 queries,
@@ -54,4 +54,16 @@ func.func @untaken(%a: tensor<1x2x64x64xf32>, %r1: tensor<2x1x64x2xf32>, %b: ten
   %y = attn.lsh ins(%b, %b, %r2 : tensor<1x2x64x32xbf16>, tensor<1x2x64x32xbf16>, tensor<2x1x32x2xbf16>) outs(%b : tensor<1x2x64x32xbf16>) {num_buckets = 4, chunk_size = 16} -> tensor<1x2x64x32xbf16>
   %z = attn.lsh ins(%c, %c, %r3 : tensor<1x?x64x64xbf16>, tensor<1x?x64x64xbf16>, tensor<?x1x64x2xbf16>) outs(%c : tensor<1x?x64x64xbf16>) {num_buckets = 4, chunk_size = 16} -> tensor<1x?x64x64xbf16>
   return %x, %y, %z : tensor<1x2x64x64xf32>, tensor<1x2x64x32xbf16>, tensor<1x?x64x64xbf16>
+}
+
+// attn.cluster (grouped-query heads, Nq != Nk, causal needs Nq == Nk so not
+// here): one attn.sdpa over the H C = 8 clusters of w = 16 members, the
+// members' positions, with the lse; no score_mod.
+// CHECK-LABEL: func.func @cluster_gqa
+// CHECK-NOT: attn.cluster
+// CHECK: attn.sdpa ins({{.*}} : tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>) outs({{.*}} : tensor<1x8x16x64xbf16>) positions({{.*}} : tensor<1x8x16xi64>, tensor<1x8x16xi64>) -> tensor<1x8x16x64xbf16>, tensor<1x8x16xf32>
+// CHECK-NOT: attn.cluster
+func.func @cluster_gqa(%q: tensor<1x4x40x64xbf16>, %k: tensor<1x2x50x64xbf16>, %v: tensor<1x2x50x64xbf16>, %c: tensor<4x2x64xf32>, %o: tensor<1x4x40x64xbf16>) -> tensor<1x4x40x64xbf16> {
+  %r = attn.cluster ins(%q, %k, %v, %c : tensor<1x4x40x64xbf16>, tensor<1x2x50x64xbf16>, tensor<1x2x50x64xbf16>, tensor<4x2x64xf32>) outs(%o : tensor<1x4x40x64xbf16>) {window = 16} -> tensor<1x4x40x64xbf16>
+  return %r : tensor<1x4x40x64xbf16>
 }

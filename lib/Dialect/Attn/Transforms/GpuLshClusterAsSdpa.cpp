@@ -1,11 +1,14 @@
-//===- GpuLshClusterAsSdpa.cpp - attn.lsh as chunks on the Hopper core ----===//
+//===- GpuLshClusterAsSdpa.cpp - lsh / cluster as sdpa on the Hopper core -===//
 //
 // attn-gpu-lsh-cluster-as-sdpa (a claiming step of attn-gpu-pipeline, before
 // the Hopper core): an attn.lsh (docs/Semantics.md §4) in bf16 / f16 with
 // D = Dv = 64 or 128 becomes parallel general-path kernels that hash and sort,
 // an attn.sdpa over the gathered chunks (in the op's element type, with the
 // original positions, the causal pattern and the own-key score_mod) that the
-// core takes, and a log-sum-exp combine of the rounds.
+// core takes, and a log-sum-exp combine of the rounds. An attn.cluster (§5)
+// likewise: a radix select of the top w per centroid, the same counting sort
+// to list the members, one attn.sdpa over the gathered clusters, and the
+// combine of a query's clusters (ClusterRewriter below).
 //
 // Every kernel below is a linalg.generic with at most three parallel dims,
 // the longest innermost (attn-gpu-tile-loops puts it on a block's threads),
@@ -31,8 +34,9 @@
 // qk / |qk| (f32, then the element type). The rounds combine per position as
 // o = sum_r exp(lse_r - LSE) o_r in f32, written into the op's outs.
 //
-// Taken: q, v and outs of one element type bf16 or f16, D = Dv = 64 or 128,
-// static H and rounds. Everything else keeps the general path.
+// Taken (lsh): qk, v and outs of one element type bf16 or f16, D = Dv = 64
+// or 128, static H and rounds; (cluster): q, k, v and outs likewise, static
+// H, Hkv and centroids. Everything else keeps the general path.
 //
 //===----------------------------------------------------------------------===//
 #include "DecomposeUtils.h"
@@ -348,6 +352,31 @@ protected:
                    })[0]);
         });
     return {slot, perm};
+  }
+
+  /// attn.sdpa of `q` [B, G, M, D] over `k`, `v` with the i64 positions
+  /// `qpos`, `kpos`, causal on them when `causal`, its result in q's element
+  /// type and an f32 lse.
+  SdpaOp positionedSdpa(Value q, Value k, Value v, Value qpos, Value kpos,
+                        bool causal, FloatAttr scale) {
+    auto qType = cast<RankedTensorType>(q.getType());
+    Value init =
+        emptyTensor(b, loc, getSizes(b, loc, q), qType.getElementType());
+    auto lseType =
+        RankedTensorType::get(qType.getShape().take_front(3), b.getF32Type());
+    PatternAttrInterface pattern;
+    if (causal)
+      pattern = cast<PatternAttrInterface>(
+          CausalAttr::get(b.getContext(), 0, /*bottomRight=*/false));
+    return SdpaOp::create(
+        b, loc, init.getType(), lseType, q, k, v, init, /*mask=*/Value(),
+        /*bias=*/Value(), /*memory_key=*/Value(), /*memory_value=*/Value(),
+        qpos, kpos, /*span=*/Value(), /*query_segments=*/Value(),
+        /*key_segments=*/Value(), /*kv_num_blocks=*/Value(),
+        /*kv_indices=*/Value(), /*full_kv_num_blocks=*/Value(),
+        /*full_kv_indices=*/Value(), pattern, scale,
+        /*ramp=*/FloatAttr(), /*max_span=*/FloatAttr(),
+        /*block_size=*/DenseI64ArrayAttr());
   }
 
   /// `x3` [S, N, D] as [S, D, N] (threads along n): the kernels that walk
@@ -676,24 +705,8 @@ private:
   /// scoring -1e5, with the lse (f32).
   std::pair<Value, Value> attention(Value q, Value k, Value v, Value qpos,
                                     Value kpos) {
-    SmallVector<OpFoldResult> qs = getSizes(b, loc, q);
-    Value init = emptyTensor(b, loc, qs, elt);
-    auto lseType = RankedTensorType::get(
-        cast<RankedTensorType>(q.getType()).getShape().take_front(3),
-        b.getF32Type());
-    PatternAttrInterface pattern;
-    if (op.getCausal())
-      pattern = cast<PatternAttrInterface>(
-          CausalAttr::get(b.getContext(), 0, /*bottomRight=*/false));
-    auto sdpa = SdpaOp::create(
-        b, loc, init.getType(), lseType, q, k, v, init, /*mask=*/Value(),
-        /*bias=*/Value(), /*memory_key=*/Value(), /*memory_value=*/Value(),
-        qpos, kpos, /*span=*/Value(), /*query_segments=*/Value(),
-        /*key_segments=*/Value(), /*kv_num_blocks=*/Value(),
-        /*kv_indices=*/Value(), /*full_kv_num_blocks=*/Value(),
-        /*full_kv_indices=*/Value(), pattern, op.getScaleAttr(),
-        /*ramp=*/FloatAttr(), /*max_span=*/FloatAttr(),
-        /*block_size=*/DenseI64ArrayAttr());
+    SdpaOp sdpa = positionedSdpa(q, k, v, qpos, kpos, op.getCausal(),
+                                 op.getScaleAttr());
     {
       OpBuilder::InsertionGuard guard(b);
       Type index = b.getIndexType();
@@ -1071,24 +1084,8 @@ private:
   /// The cluster attention: causal on the original positions, with the lse.
   std::pair<Value, Value> attention(Value q, Value k, Value v, Value qpos,
                                     Value kpos) {
-    SmallVector<OpFoldResult> qs = getSizes(b, loc, q);
-    Value init = emptyTensor(b, loc, qs, elt);
-    auto lseType = RankedTensorType::get(
-        cast<RankedTensorType>(q.getType()).getShape().take_front(3),
-        b.getF32Type());
-    PatternAttrInterface pattern;
-    if (op.getCausal())
-      pattern = cast<PatternAttrInterface>(
-          CausalAttr::get(b.getContext(), 0, /*bottomRight=*/false));
-    auto sdpa = SdpaOp::create(
-        b, loc, init.getType(), lseType, q, k, v, init, /*mask=*/Value(),
-        /*bias=*/Value(), /*memory_key=*/Value(), /*memory_value=*/Value(),
-        qpos, kpos, /*span=*/Value(), /*query_segments=*/Value(),
-        /*key_segments=*/Value(), /*kv_num_blocks=*/Value(),
-        /*kv_indices=*/Value(), /*full_kv_num_blocks=*/Value(),
-        /*full_kv_indices=*/Value(), pattern, op.getScaleAttr(),
-        /*ramp=*/FloatAttr(), /*max_span=*/FloatAttr(),
-        /*block_size=*/DenseI64ArrayAttr());
+    SdpaOp sdpa = positionedSdpa(q, k, v, qpos, kpos, op.getCausal(),
+                                 op.getScaleAttr());
     return {sdpa.getResult(), sdpa.getLse()};
   }
 
@@ -1219,9 +1216,10 @@ struct GpuLshClusterAsSdpaPass
     return "attn-gpu-lsh-cluster-as-sdpa";
   }
   StringRef getDescription() const final {
-    return "Rewrite attn.lsh (bf16 / f16, D 64 or 128) as parallel hash and "
-           "sort kernels, an attn.sdpa over the gathered chunks that the "
-           "Hopper core takes, and a log-sum-exp combine";
+    return "Rewrite attn.lsh and attn.cluster (bf16 / f16, D 64 or 128) as "
+           "parallel hash / select and sort kernels, an attn.sdpa over the "
+           "gathered chunks or clusters that the Hopper core takes, and a "
+           "log-sum-exp combine";
   }
   void getDependentDialects(DialectRegistry &registry) const override {
     registry.insert<arith::ArithDialect, linalg::LinalgDialect,

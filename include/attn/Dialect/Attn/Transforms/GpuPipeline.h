@@ -131,9 +131,10 @@ std::unique_ptr<Pass> createGpuDeviceResultsPass();
 std::unique_ptr<Pass> createGpuKernelizedAsSdpaPass(int64_t kvSplits = 0);
 
 /// attn-gpu-lsh-cluster-as-sdpa (a claiming step, before the core): attn.lsh
-/// in bf16 / f16 with D = Dv = 64 or 128 as parallel hash and sort kernels,
-/// an attn.sdpa over the gathered chunks (the core takes it) and a
-/// log-sum-exp combine (GpuLshClusterAsSdpa.cpp).
+/// and attn.cluster in bf16 / f16 with D = Dv = 64 or 128 as parallel hash /
+/// select and sort kernels, one attn.sdpa over the gathered chunks or
+/// clusters (the core takes it) and a log-sum-exp combine
+/// (GpuLshClusterAsSdpa.cpp).
 std::unique_ptr<Pass> createGpuLshClusterAsSdpaPass();
 
 /// `attn-gpu-tile-loops{block-size}`: splits the innermost dimension of each
