@@ -10,17 +10,11 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 dest=$1
-rm -rf "$dest"
-mkdir -p "$dest/bench/gpu" "$dest/bench/cpu" "$dest/test/GPU/general/device" "$dest/python"
-cp -r "$root/python/attn_mlir" "$root/python/tests" "$dest/python/"
-cp "$root"/test/GPU/general/device/*.py "$dest/test/GPU/general/device/"
-cp "$root"/bench/gpu/*.py "$root"/bench/gpu/*.mlir.txt "$dest/bench/gpu/"
-cp "$root"/bench/cpu/bench.py "$root"/bench/cpu/variants_lsh.py "$dest/bench/cpu/"
+source "$root/bench/gpu/stage_common.sh"
+stage_python "$root" "$dest"
 cases=$(/usr/bin/python3 -c "import sys; sys.path.insert(0, '$root/test/GPU/general/device')
 from cases import cases; print(','.join(c[0] for c in cases() if c[0].startswith('kernelized')))")
 echo "$cases" > "$dest/CASES"
 /usr/bin/python3 "$root/test/GPU/general/device/make_cases.py" "$dest/cases" --only "$cases"
 /usr/bin/python3 "$root/bench/gpu/variants.py" build "$dest/favor" --lsh-cluster
-git -C "$root" rev-parse --short HEAD > "$dest/COMMIT"
-find "$dest" -name __pycache__ -prune -exec rm -rf {} +
-du -sh "$dest"
+stage_finish "$root" "$dest"

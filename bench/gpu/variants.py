@@ -14,10 +14,14 @@ inputs upcast) and in bf16. bf16, B=2, H=16, D=64, m=256, non-causal; N 16384 an
       the artifact launches through the driver too), summed over --reps calls
 
 With --lsh-cluster (build and run): attn.lsh (2 rounds, 64 buckets, chunk 64, causal) and
-attn.cluster (16 centroids, window 1024, causal) at N=16384, f32, B=2, H=16, D=64: ours (the
-spec through attn-compile; these ops take the general path on the GPU today) in a subprocess
-with a time limit (--ours-timeout-s), against torch eager of the same semantics
-(bench/cpu/variants_lsh.py's torch_lsh and torch_cluster, run on the GPU).
+attn.cluster (16 centroids, window 1024, causal) at N=16384, B=2, H=16, D=64: ours in f32 (the
+general path) and in bf16 (lsh: attn-gpu-lsh-cluster-as-sdpa, the chunks on the Hopper core),
+each spec through attn-compile, run in a subprocess with a time limit (--ours-timeout-s),
+against torch eager of the same semantics (bench/cpu/variants_lsh.py's torch_lsh and
+torch_cluster, run on the GPU) in f32 and in bf16; one set of inputs (drawn in f32, rounded to
+bf16, so every row sees the same values); errors are against torch eager f32.
+--only-lsh-cluster skips the FAVOR+ rows; `profile ARTIFACT --op lsh|cluster [--dtype bf16]`
+gives the kernels of those calls.
 
 Times: CUDA events around single calls, the median of --reps after 3 warm-ups
 (check_core.median_ms, as bench.py times). Our call is synchronous (the device ABI waits for its
@@ -69,11 +73,14 @@ LSH_N = 16384
 
 def build_lsh_cluster(out, attn_compile):
     module = variants_lsh()
+    specs = []
     for op, text in (("lsh", module.lsh_spec(LSH_N, True)),
                      ("cluster", module.cluster_spec(LSH_N, True))):
-        directory = os.path.join(out, f"{op}_n{LSH_N}")
+        specs += [(f"{op}_n{LSH_N}", text), (f"{op}_bf16_n{LSH_N}", text.replace("xf32>", "xbf16>"))]
+    for name, text in specs:
+        directory = os.path.join(out, name)
         os.makedirs(directory, exist_ok=True)
-        path = os.path.join(directory, f"{op}_n{LSH_N}.mlir")
+        path = os.path.join(directory, f"{name}.mlir")
         with open(path, "w") as f:
             f.write(text)
         done = subprocess.run([attn_compile, path, "--target=cuda", "--gpu-abi=device", "-o",
@@ -81,13 +88,17 @@ def build_lsh_cluster(out, attn_compile):
         print(directory, "ok" if done.returncode == 0 else done.stderr.strip()[-300:], flush=True)
 
 
-def lsh_cluster_inputs(torch, op):
-    """The inputs of the lsh / cluster rows, the same in every process (seeded)."""
+def lsh_cluster_inputs(torch, op, dtype="f32"):
+    """The inputs of the lsh / cluster rows, the same in every process (seeded): drawn in f32
+    and rounded to bf16, as torch.float32 (`dtype` f32) or torch.bfloat16 tensors."""
     torch.manual_seed(5)
     x = [torch.randn(B, H, LSH_N, D, device="cuda") for _ in range(3)]
     if op == "lsh":
-        return {"qk": x[0], "v": x[1], "rot": torch.randn(H, 2, D, 32, device="cuda")}
-    return {"q": x[0], "k": x[1], "v": x[2], "c": torch.randn(H, 16, D, device="cuda")}
+        t = {"qk": x[0], "v": x[1], "rot": torch.randn(H, 2, D, 32, device="cuda")}
+    else:
+        t = {"q": x[0], "k": x[1], "v": x[2], "c": torch.randn(H, 16, D, device="cuda")}
+    want = torch.bfloat16 if dtype == "bf16" else torch.float32
+    return {name: a.to(torch.bfloat16).to(want) for name, a in t.items()}
 
 
 def ours_once(args):
@@ -97,8 +108,9 @@ def ours_once(args):
     import torch
     from attn_mlir.artifact import load
     entry = load(args.artifact).entry("main")
-    inputs = lsh_cluster_inputs(torch, args.op)
-    o = torch.full((B, H, LSH_N, D), float("nan"), device="cuda")
+    inputs = lsh_cluster_inputs(torch, args.op, args.dtype)
+    o = torch.full((B, H, LSH_N, D), float("nan"), device="cuda",
+                   dtype=torch.bfloat16 if args.dtype == "bf16" else torch.float32)
     start = time.perf_counter()
     entry(*inputs.values(), o)
     first = 1e3 * (time.perf_counter() - start)
@@ -112,7 +124,7 @@ def ours_once(args):
         row["ms"] = sorted(times)[len(times) // 2]
     else:
         row["ms"] = first
-    np.save(args.save, o.cpu().numpy())
+    np.save(args.save, o.float().cpu().numpy())
     print(json.dumps(row), flush=True)
 
 
@@ -124,35 +136,58 @@ def lsh_cluster_rows(args, result):
     fns = {"lsh": lambda t: module.torch_lsh(torch, t["qk"], t["v"], t["rot"], True),
            "cluster": lambda t: module.torch_cluster(torch, t["q"], t["k"], t["v"], t["c"], True)}
     for op, fn in fns.items():
-        inputs = lsh_cluster_inputs(torch, op)
-        base = {"N": LSH_N, "op": op, "dtype": "f32"}
-        with torch.device("cuda"), torch.no_grad():
-            expected = fn(inputs).float().cpu().numpy()
-            ms, _ = median_ms(lambda: fn(inputs), 5)
-        rows = [dict(base, impl="torch eager", ms=ms)]
-        save = f"/tmp/{op}-ours.npy"
-        artifact = os.path.join(args.artifacts, f"{op}_n{LSH_N}")
-        row = dict(base, impl="ours (general path)")
-        try:
-            done = subprocess.run([sys.executable, os.path.abspath(__file__), "one", artifact,
-                                   "--op", op, "--save", save, "--reps", "3"],
-                                  capture_output=True, text=True, timeout=args.ours_timeout_s)
-            lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-            if done.returncode or not lines:
-                raise RuntimeError(done.stderr.strip()[-300:])
-            row.update(json.loads(lines[-1]))
-            got = np.load(save)
-            row["nan"] = int(np.isnan(got).sum())
-            row["rel_err_vs_torch_eager"] = float(np.linalg.norm(got - expected)
-                                                  / np.linalg.norm(expected))
-        except subprocess.TimeoutExpired:
-            row["error"] = f"no result within {args.ours_timeout_s} s (killed)"
-        except Exception as err:  # noqa: BLE001 - reported
-            row["error"] = " ".join(str(err).split())[:300]
-        rows.append(row)
+        rows, expected = [], None
+        for dtype in ("f32", "bf16"):
+            inputs = lsh_cluster_inputs(torch, op, dtype)
+            row = {"N": LSH_N, "op": op, "dtype": dtype, "impl": f"torch eager {dtype}"}
+            try:
+                # torch_lsh / torch_cluster allocate their results in the default dtype.
+                torch.set_default_dtype(torch.bfloat16 if dtype == "bf16" else torch.float32)
+                with torch.device("cuda"), torch.no_grad():
+                    got = fn(inputs).float().cpu().numpy()
+                    row["ms"], _ = median_ms(lambda: fn(inputs), 5)
+                if expected is None:
+                    expected = got
+                row["rel_err_vs_torch_eager"] = float(np.linalg.norm(got - expected)
+                                                      / np.linalg.norm(expected))
+                row["nan"] = int(np.isnan(got).sum())
+            except Exception as err:  # noqa: BLE001 - reported
+                row["error"] = " ".join(repr(err).split())[:300]
+            finally:
+                torch.set_default_dtype(torch.float32)
+            rows.append(row)
+        for dtype in ("f32", "bf16"):
+            name = f"{op}_n{LSH_N}" if dtype == "f32" else f"{op}_bf16_n{LSH_N}"
+            rows.append(ours_row(args, op, dtype, name, expected))
         for r in rows:
             result["lsh_cluster"].append(r)
             print(json.dumps(r), flush=True)
+
+
+def ours_row(args, op, dtype, name, expected):
+    """One row of ours: the artifact `name` in a subprocess (`one`), within --ours-timeout-s."""
+    import numpy as np
+    save = f"/tmp/{name}-ours.npy"
+    artifact = os.path.join(args.artifacts, name)
+    row = {"N": LSH_N, "op": op, "dtype": dtype, "impl": f"ours {dtype}"}
+    try:
+        done = subprocess.run([sys.executable, os.path.abspath(__file__), "one", artifact,
+                               "--op", op, "--dtype", dtype, "--save", save, "--reps",
+                               str(args.ours_reps)],
+                              capture_output=True, text=True, timeout=args.ours_timeout_s)
+        lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+        if done.returncode or not lines:
+            raise RuntimeError(done.stderr.strip()[-300:])
+        row.update(json.loads(lines[-1]))
+        got = np.load(save)
+        row["nan"] = int(np.isnan(got).sum())
+        row["rel_err_vs_torch_eager"] = float(np.linalg.norm(got - expected)
+                                              / np.linalg.norm(expected))
+    except subprocess.TimeoutExpired:
+        row["error"] = f"no result within {args.ours_timeout_s} s (killed)"
+    except Exception as err:  # noqa: BLE001 - reported
+        row["error"] = " ".join(str(err).split())[:300]
+    return row
 
 
 def build(out, lengths, attn_compile, attn_opt):
@@ -208,7 +243,7 @@ def run(args):
               "rows": []}
     compiled = torch.compile(favor_torch)
     start = time.time()
-    for n in args.n:
+    for n in ([] if args.only_lsh_cluster else args.n):
         torch.manual_seed(n)
         q, k, v = (torch.randn(B, H, n, D, dtype=torch.bfloat16, device="cuda") for _ in range(3))
         w = torch.randn(H, M, D, dtype=torch.bfloat16, device="cuda")
@@ -253,7 +288,7 @@ def run(args):
                 json.dump(result, f, indent=1)
         del q, k, v
         torch.cuda.empty_cache()
-    if args.lsh_cluster:
+    if args.lsh_cluster or args.only_lsh_cluster:
         result["lsh_cluster"] = []
         lsh_cluster_rows(args, result)
         if args.json:
@@ -268,15 +303,21 @@ def profile(args):
     from attn_mlir.artifact import load
     entry = load(args.artifact).entry("main")
     n = args.n[0]
-    q, k, v = (torch.randn(B, H, n, D, dtype=torch.bfloat16, device="cuda") for _ in range(3))
-    w = torch.randn(H, M, D, dtype=torch.bfloat16, device="cuda")
-    o = torch.empty_like(q)
+    if args.op == "favor":
+        q, k, v = (torch.randn(B, H, n, D, dtype=torch.bfloat16, device="cuda")
+                   for _ in range(3))
+        w = torch.randn(H, M, D, dtype=torch.bfloat16, device="cuda")
+        operands = [q, k, v, w, torch.empty_like(q)]
+    else:
+        n = LSH_N
+        operands = list(lsh_cluster_inputs(torch, args.op, args.dtype).values())
+        operands.append(torch.empty_like(operands[0]))
     for _ in range(3):
-        entry(q, k, v, w, o)
+        entry(*operands)
     torch.cuda.synchronize()
     with torch.profiler.profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
         for _ in range(args.reps):
-            entry(q, k, v, w, o)
+            entry(*operands)
         torch.cuda.synchronize()
     print(f"{args.artifact}, N={n}, {args.reps} calls")
     print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=25, max_name_column_width=40))
@@ -312,6 +353,12 @@ def print_table(result):
         extra = (f"  err vs eager {r['rel_err_vs_torch_eager']:.2e}  nan {r['nan']}"
                  if "rel_err_vs_torch_eager" in r else "")
         print(f"{r['N']:>6} {r['op'] + ' ' + r['impl']:30} {what}{extra}")
+    by = {(r["op"], r["impl"]): r.get("ms") for r in result.get("lsh_cluster", [])}
+    for op in ("lsh", "cluster"):
+        ours = by.get((op, "ours bf16"))
+        for peer in ("torch eager f32", "torch eager bf16"):
+            if ours and by.get((op, peer)):
+                print(f"{op}: ours bf16 is {by[(op, peer)] / ours:.2f}x faster than {peer}")
 
 
 def main():
@@ -319,7 +366,7 @@ def main():
     sub = ap.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build")
     b.add_argument("out")
-    b.add_argument("--n", type=int, nargs="+", default=[16384, 65536])
+    b.add_argument("--n", type=int, nargs="*", default=[16384, 65536])
     b.add_argument("--attn-compile", default=os.path.join(ROOT, "build", "bin", "attn-compile"))
     b.add_argument("--attn-opt", default=os.path.join(ROOT, "build", "bin", "attn-opt"))
     b.add_argument("--lsh-cluster", action="store_true")
@@ -333,15 +380,20 @@ def main():
     r.add_argument("--budget-s", type=float, default=300)
     r.add_argument("--lsh-cluster", action="store_true")
     r.add_argument("--ours-timeout-s", type=float, default=120)
+    r.add_argument("--ours-reps", type=int, default=10)
+    r.add_argument("--only-lsh-cluster", action="store_true")
     one = sub.add_parser("one")
     one.add_argument("artifact")
     one.add_argument("--op", choices=["lsh", "cluster"], required=True)
     one.add_argument("--save", required=True)
     one.add_argument("--reps", type=int, default=3)
+    one.add_argument("--dtype", choices=["f32", "bf16"], default="f32")
     p = sub.add_parser("profile")
     p.add_argument("artifact")
     p.add_argument("--n", type=int, nargs="+", default=[65536])
     p.add_argument("--reps", type=int, default=10)
+    p.add_argument("--op", choices=["favor", "lsh", "cluster"], default="favor")
+    p.add_argument("--dtype", choices=["f32", "bf16"], default="bf16")
     args = ap.parse_args()
     if args.command == "profile":
         profile(args)

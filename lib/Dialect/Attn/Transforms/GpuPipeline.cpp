@@ -256,6 +256,9 @@ LogicalResult mlir::attn::buildGpuPipeline(
   // writes the kernelized op's outs).
   if (hasHopperCore(options.chip))
     pm.addPass(createGpuKernelizedAsSdpaPass(options.favorKvSplits));
+  // attn.lsh as gathered chunks on the core (likewise writes the op's outs).
+  if (hasHopperCore(options.chip))
+    pm.addPass(createGpuLshClusterAsSdpaPass());
   if (options.abi == "device")
     pm.addPass(createGpuDeviceResultsPass());
   addClaimingSteps(pm, options);
@@ -282,6 +285,9 @@ void mlir::attn::registerGpuPipeline() {
       []() -> std::unique_ptr<Pass> { return createGpuTileLoopsPass(); });
   PassRegistration<Pass>([]() -> std::unique_ptr<Pass> {
     return createGpuKernelizedAsSdpaPass();
+  });
+  PassRegistration<Pass>([]() -> std::unique_ptr<Pass> {
+    return createGpuLshClusterAsSdpaPass();
   });
   registerPassPipeline(
       "attn-gpu-pipeline",

@@ -145,6 +145,36 @@ def lsh_case(dtype):
     return ir, make
 
 
+def lsh_core_case(dtype, d, rounds, buckets, chunk, causal, look_ahead=0):
+    """attn.lsh that the Hopper core takes (bf16 / f16, D = Dv = 64 or 128): hash and sort on
+    the general path, the chunks as one attn.sdpa with positions on the core
+    (attn-gpu-lsh-cluster-as-sdpa); N a multiple of the chunk."""
+    ir = lsh_ir(1, H, 64, d, d, rounds, buckets, chunk, look_ahead=look_ahead, causal=causal,
+                dtype=dtype, dynamic=("N",))
+
+    def make(rng, n):
+        qk, v, rot = draw_lsh(rng, n, dtype, rounds=rounds, buckets=buckets, d=d)
+        inputs = {"qk": qk, "v": v, "rot": rot, "o": _poisoned(v.shape, dtype)}
+        return inputs, ref.lsh(qk, v, rot, buckets, chunk, look_ahead=look_ahead, causal=causal)
+    return ir, make
+
+
+def cluster_core_case(dtype, heads, kv_heads, d, centroids, window, causal):
+    """attn.cluster that the Hopper core takes (bf16 / f16, D = Dv = 64 or 128): the radix
+    select and the member lists on the general path, the clusters as one attn.sdpa with
+    positions on the core (attn-gpu-lsh-cluster-as-sdpa); any N >= the window."""
+    shape_q, shape_kv = (1, heads, 8, d), (1, kv_heads, 8, d)
+    ir = cluster_ir(shape_q, shape_kv, shape_kv, centroids, window, causal=causal, dtype=dtype,
+                    dynamic=("N",))
+
+    def make(rng, n):
+        q, k, v, mu = draw_cluster(int(rng.integers(1 << 30)), 1, heads, kv_heads, n, n, d, d,
+                                   centroids, window, dtype)
+        inputs = {"q": q, "k": k, "v": v, "c": mu, "o": _poisoned(q.shape, dtype)}
+        return inputs, ref.cluster(q, k, v, mu, window, causal=causal)
+    return ir, make
+
+
 def kernelized_case(dtype, feature_map, causal):
     proto = np.zeros((1, H, 8, 32), np.float32)
     w = np.zeros((H, 64, 32), np.float32) if feature_map == "favor_plus" else None
@@ -272,6 +302,17 @@ def cases():
              kernelized_core_case(dt, 4, 2, 256, 64, 4), _lengths()),
             (f"kernelized_favor_core_w1_d128_{dt}", dt,
              kernelized_core_case(dt, 2, 2, 64, 128, 1, amplitude=0.5), _lengths()),
+            # LSH on the Hopper core: non-causal, D = 64, 16 buckets, chunk 64; causal, D = 128,
+            # 3 rounds, 8 buckets, chunk 16 with one chunk of look-ahead.
+            (f"lsh_core_{dt}", dt, lsh_core_case(dt, 64, 2, 16, 64, False), _lengths(64, 64)),
+            (f"lsh_core_causal_d128_{dt}", dt, lsh_core_case(dt, 128, 3, 8, 16, True, 1),
+             _lengths(16, 16)),
+            # Clustered attention on the Hopper core: causal, D = 64, 4 centroids, window 64;
+            # grouped-query heads (4 / 2), D = 128, 3 centroids, window 32, not causal.
+            (f"cluster_core_causal_{dt}", dt, cluster_core_case(dt, 2, 2, 64, 4, 64, True),
+             _lengths(64)),
+            (f"cluster_core_gqa_d128_{dt}", dt, cluster_core_case(dt, 4, 2, 128, 3, 32, False),
+             _lengths(32)),
         ]
     return out
 

@@ -130,6 +130,13 @@ std::unique_ptr<Pass> createGpuDeviceResultsPass();
 /// the first (0: picked from the static shape).
 std::unique_ptr<Pass> createGpuKernelizedAsSdpaPass(int64_t kvSplits = 0);
 
+/// attn-gpu-lsh-cluster-as-sdpa (a claiming step, before the core): attn.lsh
+/// and attn.cluster in bf16 / f16 with D = Dv = 64 or 128 as parallel hash /
+/// select and sort kernels, one attn.sdpa over the gathered chunks or
+/// clusters (the core takes it) and a log-sum-exp combine
+/// (GpuLshClusterAsSdpa.cpp).
+std::unique_ptr<Pass> createGpuLshClusterAsSdpaPass();
+
 /// `attn-gpu-tile-loops{block-size}`: splits the innermost dimension of each
 /// outermost scf.parallel into tiles of `blockSize` iterations, a nested
 /// one-dimensional scf.parallel (the threads of a block) with a bounds check.

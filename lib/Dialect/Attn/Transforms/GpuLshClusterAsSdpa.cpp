@@ -1,0 +1,1251 @@
+//===- GpuLshClusterAsSdpa.cpp - lsh / cluster as sdpa on the Hopper core -===//
+//
+// attn-gpu-lsh-cluster-as-sdpa (a claiming step of attn-gpu-pipeline, before
+// the Hopper core): an attn.lsh (docs/Semantics.md §4) in bf16 / f16 with
+// D = Dv = 64 or 128 becomes parallel general-path kernels that hash and sort,
+// an attn.sdpa over the gathered chunks (in the op's element type, with the
+// original positions, the causal pattern and the own-key score_mod) that the
+// core takes, and a log-sum-exp combine of the rounds. An attn.cluster (§5)
+// likewise: a radix select of the top w per centroid, the same counting sort
+// to list the members, one attn.sdpa over the gathered clusters, and the
+// combine of a query's clusters (ClusterRewriter below).
+//
+// Every kernel below is a linalg.generic with at most three parallel dims,
+// the longest innermost (attn-gpu-tile-loops puts it on a block's threads),
+// and short reductions; nothing is O(N^2). Per row (b, h, round r) of
+// N positions, cut into blocks of 128 positions:
+//
+//   x[bh, r K + k, n] = sum_d qk[bh, n, d] R[h, r, d, k]      (f32)
+//   bucket(n)         = argmax([x ; -x])            (first maximum on ties)
+//   hist[blk, k]      = #{n in blk : bucket(n) == k}
+//   before[blk, k]    = sum_{blk' < blk} hist[blk', k]
+//   start[k]          = sum_{k' < k} sum_blk hist[blk, k']
+//   slot(n)           = start[bucket(n)] + before[blk(n), bucket(n)]
+//                       + #{n' in blk(n), n' < n : bucket(n') == bucket(n)}
+//
+// (the stable counting sort by (bucket, position), O(N * 128) per row), and
+// its inverse perm(t) = the n with slot(n) == t: t's bucket is the number of
+// buckets that end at or before t, its block the number of blocks whose
+// share of that bucket ends at or before t, and n the position of that block
+// whose slot is t. Chunks, keys and the combine follow DecomposeLsh.cpp:
+// chunk ch of round r of head h is sdpa head g = (h R + r) nC + ch; its
+// queries are slots ch c .. ch c + c - 1 and its keys the W = min(look_back
+// + look_ahead + 1, nC) chunks (ch + w - look_back) mod nC. The keys are
+// qk / |qk| (f32, then the element type). The rounds combine per position as
+// o = sum_r exp(lse_r - LSE) o_r in f32, written into the op's outs.
+//
+// Taken (lsh): qk, v and outs of one element type bf16 or f16, D = Dv = 64
+// or 128, static H and rounds; (cluster): q, k, v and outs likewise, static
+// H, Hkv and centroids. Everything else keeps the general path.
+//
+//===----------------------------------------------------------------------===//
+#include "DecomposeUtils.h"
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/Transforms/BuildUtils.h"
+#include "attn/Dialect/Attn/Transforms/GpuPipeline.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/Builders.h"
+
+#include <algorithm>
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::detail;
+
+namespace {
+
+/// Up to this many projections (num_buckets / 2) are kept in registers.
+constexpr int64_t kMaxRegisterHalf = 64;
+/// Positions per block of the counting sort.
+constexpr int64_t kSortBlock = 128;
+/// The unscaled score of a query's own key (docs/Semantics.md §4 step 5).
+constexpr double kSelfScore = -1e5;
+/// The score of a key of a packed head outside the query's window: finite,
+/// so that a key tile with no live key for a row keeps a finite running
+/// maximum; its weight vanishes against the own key (-1e5) or better.
+constexpr double kDeadScore = -1e30;
+/// Query rows of the core's tile: chunks are packed into sdpa heads of up
+/// to this many queries.
+constexpr int64_t kQueryRows = 128;
+
+/// Whether the rewrite takes `op` (see the file comment).
+bool isTaken(LshOp op) {
+  auto qk = cast<RankedTensorType>(op.getQk().getType());
+  auto v = cast<RankedTensorType>(op.getValue().getType());
+  auto out = cast<RankedTensorType>(op.getInit().getType());
+  auto rot = cast<RankedTensorType>(op.getRotations().getType());
+  Type elt = qk.getElementType();
+  if (!elt.isBF16() && !elt.isF16())
+    return false;
+  if (v.getElementType() != elt || out.getElementType() != elt ||
+      !isa<FloatType>(rot.getElementType()))
+    return false;
+  if (qk.getRank() != 4 || v.getRank() != 4 || out.getRank() != 4 ||
+      rot.getRank() != 4)
+    return false;
+  int64_t d = qk.getDimSize(3);
+  if ((d != 64 && d != 128) || v.getDimSize(3) != d || out.getDimSize(3) != d)
+    return false;
+  return !qk.isDynamicDim(1) && !rot.isDynamicDim(1) &&
+         op.getChunkSizeAttr().getInt() >= 1;
+}
+
+/// Builds the kernels of one attn.lsh.
+/// The general-path kernel builders shared by the rewrites: small IR
+/// helpers, register loops inside generic bodies, and the blocked counting
+/// sort.
+class KernelBuilder {
+public:
+  KernelBuilder(OpBuilder &b, Location loc) : b(b), loc(loc), g{b, loc} {}
+
+protected:
+  OpFoldResult idx(int64_t v) { return b.getIndexAttr(v); }
+  OpFoldResult mul(OpFoldResult x, OpFoldResult y) {
+    return mulSizes(b, loc, x, y);
+  }
+  OpFoldResult ceilDiv(OpFoldResult x, int64_t y) {
+    if (std::optional<int64_t> c = getConstantIntValue(x))
+      return idx((*c + y - 1) / y);
+    return arith::CeilDivUIOp::create(b, loc, toIndexValue(b, loc, x),
+                                      indexConst(b, loc, y))
+        .getResult();
+  }
+  Value i64(OpBuilder &nb, Location nl, int64_t v) {
+    return arith::ConstantIntOp::create(nb, nl, nb.getI64Type(), v);
+  }
+  Value cidx(OpBuilder &nb, Location nl, int64_t v) {
+    return arith::ConstantIndexOp::create(nb, nl, v);
+  }
+  Value toIndex(OpBuilder &nb, Location nl, Value v) {
+    return arith::IndexCastOp::create(nb, nl, nb.getIndexType(), v);
+  }
+  Value cmp(OpBuilder &nb, Location nl, arith::CmpIPredicate p, Value x,
+            Value y) {
+    return arith::CmpIOp::create(nb, nl, p, x, y);
+  }
+  /// `for i in [0, count)` carrying `inits` in registers, inside a generic's
+  /// body (a linalg reduction would keep its accumulator in memory on the
+  /// general path: a load and a store per step); `step` returns the next
+  /// values.
+  SmallVector<Value>
+  loop(OpBuilder &nb, Location nl, Value count, ValueRange inits,
+       function_ref<SmallVector<Value>(OpBuilder &, Value, ValueRange)> step) {
+    auto forOp = scf::ForOp::create(
+        nb, nl, cidx(nb, nl, 0), count, cidx(nb, nl, 1), inits,
+        [&](OpBuilder &lb, Location ll, Value iv, ValueRange args) {
+          scf::YieldOp::create(lb, ll, step(lb, iv, args));
+        });
+    return SmallVector<Value>(forOp.getResults());
+  }
+  /// #{i in [0, count) : pred(i)} (i64), counted in registers.
+  Value countWhere(OpBuilder &nb, Location nl, Value count,
+                   function_ref<Value(OpBuilder &, Value)> pred) {
+    return loop(nb, nl, count, {i64(nb, nl, 0)},
+                [&](OpBuilder &lb, Value i, ValueRange acc) {
+                  return SmallVector<Value>{countIf(lb, nl, acc[0], pred(lb, i))};
+                })[0];
+  }
+  /// `acc + (flag ? 1 : 0)` in i64.
+  Value countIf(OpBuilder &nb, Location nl, Value acc, Value flag) {
+    return arith::AddIOp::create(
+        nb, nl, acc, arith::ExtUIOp::create(nb, nl, nb.getI64Type(), flag));
+  }
+
+  /// `t` with the dims of each group merged.
+  Value collapse(Value t, ArrayRef<ReassociationIndices> groups) {
+    return tensor::CollapseShapeOp::create(b, loc, t, groups);
+  }
+  /// `t` with dim i split into the dims of group i, of sizes `shape`.
+  Value expand(Value t, ArrayRef<ReassociationIndices> groups,
+               ArrayRef<OpFoldResult> shape) {
+    auto type = cast<RankedTensorType>(t.getType());
+    SmallVector<int64_t> staticShape;
+    for (OpFoldResult size : shape)
+      staticShape.push_back(
+          getConstantIntValue(size).value_or(ShapedType::kDynamic));
+    return tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get(staticShape, type.getElementType()), t,
+        groups, shape);
+  }
+
+  /// The stable blocked counting sort of every row of `bucket` [rows, N]
+  /// (values in [0, bins)) by (bucket, position): returns (slot, perm), both
+  /// [rows, N] i64, perm[row, slot[row, n]] = n (see the file comment);
+  /// with `permCount`, perm only for the slots below it ([rows, permCount]).
+  std::pair<Value, Value> sort(Value bucket, int64_t bins,
+                               OpFoldResult permCount = {}) {
+    Type i64t = b.getI64Type();
+    SmallVector<OpFoldResult> sizes = getSizes(b, loc, bucket);
+    OpFoldResult rowCount = sizes[0], length = sizes[1];
+    OpFoldResult blocks = ceilDiv(length, kSortBlock);
+    Value n = toIndexValue(b, loc, length);
+    OpFoldResult nb = idx(bins);
+    OpFoldResult slots = permCount ? permCount : length;
+    // The bucket at (row, blk * 128 + j), whether that position exists, and
+    // the position (clamped into the row).
+    auto inBlock = [&](OpBuilder &nb2, Location nl, Value row, Value blk,
+                       Value j) {
+      Value pos = arith::AddIOp::create(
+          nb2, nl, arith::MulIOp::create(nb2, nl, blk, cidx(nb2, nl, kSortBlock)),
+          j);
+      Value exists = cmp(nb2, nl, arith::CmpIPredicate::ult, pos, n);
+      Value last = arith::SubIOp::create(
+          nb2, nl, arith::MaxUIOp::create(nb2, nl, n, cidx(nb2, nl, 1)),
+          cidx(nb2, nl, 1));
+      Value at = arith::MinUIOp::create(nb2, nl, pos, last);
+      Value k = tensor::ExtractOp::create(nb2, nl, bucket, ValueRange{row, at});
+      return std::make_tuple(k, exists, at);
+    };
+    // hist[row, blk, k]: loops (row, blk, k, j < 128).
+    Value hist = g.generic(
+        ValueRange{}, emptyTensor(b, loc, {rowCount, blocks, nb}, i64t),
+        {g.dims(3, {0, 1, 2})}, parallelIterators(3),
+        [&](OpBuilder &nb2, Location nl, ValueRange) {
+          SmallVector<Value> ix = loopIndices(nb2, nl, 3);
+          Value want = toI64(nb2, nl, ix[2]);
+          yieldOne(nb2, nl,
+                   countWhere(nb2, nl, cidx(nb2, nl, kSortBlock),
+                              [&](OpBuilder &jb, Value j) {
+                                auto [k, exists, at] =
+                                    inBlock(jb, nl, ix[0], ix[1], j);
+                                return arith::AndIOp::create(
+                                    jb, nl, exists,
+                                    cmp(jb, nl, arith::CmpIPredicate::eq, k, want));
+                              }));
+        });
+    // before[row, blk, k]: loops (row, blk, k, blk').
+    Value before = g.generic(
+        ValueRange{}, emptyTensor(b, loc, {rowCount, blocks, nb}, i64t),
+        {g.dims(3, {0, 1, 2})}, parallelIterators(3),
+        [&](OpBuilder &nb2, Location nl, ValueRange) {
+          SmallVector<Value> ix = loopIndices(nb2, nl, 3);
+          yieldOne(nb2, nl,
+                   loop(nb2, nl, ix[1], {i64(nb2, nl, 0)},
+                        [&](OpBuilder &lb, Value other, ValueRange acc) {
+                          Value c = tensor::ExtractOp::create(
+                              lb, nl, hist, ValueRange{ix[0], other, ix[2]});
+                          return SmallVector<Value>{
+                              arith::AddIOp::create(lb, nl, acc[0], c)};
+                        })[0]);
+        });
+    // total[row, k] (loops row, k, blk), start[row, k] (loops row, k, k').
+    Value total = g.generic(
+        hist, g.filled({rowCount, nb}, i64t, 0),
+        {g.dims(3, {0, 2, 1}), g.dims(3, {0, 1})}, g.iterators(3, {2}),
+        [&](OpBuilder &nb2, Location nl, ValueRange a) {
+          yieldOne(nb2, nl, arith::AddIOp::create(nb2, nl, a[1], a[0]));
+        });
+    Value start = g.generic(
+        total, g.filled({rowCount, nb}, i64t, 0),
+        {g.dims(3, {0, 2}), g.dims(3, {0, 1})}, g.iterators(3, {2}),
+        [&](OpBuilder &nb2, Location nl, ValueRange a) {
+          Value k = linalg::IndexOp::create(nb2, nl, 1);
+          Value other = linalg::IndexOp::create(nb2, nl, 2);
+          Value lower = cmp(nb2, nl, arith::CmpIPredicate::ult, other, k);
+          yieldOne(nb2, nl,
+                   arith::AddIOp::create(
+                       nb2, nl, a[1],
+                       arith::SelectOp::create(nb2, nl, lower, a[0],
+                                               i64(nb2, nl, 0))));
+        });
+    // local[row, n]: earlier positions of n's block in n's bucket (loops
+    // row, n, j < n mod 128).
+    AffineMap id2 = g.dims(2, {0, 1});
+    Value local = g.generic(
+        bucket, emptyTensor(b, loc, {rowCount, length}, i64t), {id2, id2},
+        parallelIterators(2), [&](OpBuilder &nb2, Location nl, ValueRange a) {
+          SmallVector<Value> ix = loopIndices(nb2, nl, 2);
+          Value within = arith::RemUIOp::create(nb2, nl, ix[1],
+                                                cidx(nb2, nl, kSortBlock));
+          Value first = arith::SubIOp::create(nb2, nl, ix[1], within);
+          yieldOne(nb2, nl,
+                   countWhere(nb2, nl, within, [&](OpBuilder &jb, Value j) {
+                     Value k = tensor::ExtractOp::create(
+                         jb, nl, bucket,
+                         ValueRange{ix[0], arith::AddIOp::create(jb, nl, first, j)});
+                     return cmp(jb, nl, arith::CmpIPredicate::eq, k, a[0]);
+                   }));
+        });
+    Value slot = g.generic(
+        ValueRange{bucket, local}, emptyTensor(b, loc, {rowCount, length}, i64t),
+        {id2, id2, id2}, parallelIterators(2),
+        [&](OpBuilder &nb2, Location nl, ValueRange a) {
+          Value row = linalg::IndexOp::create(nb2, nl, 0);
+          Value pos = linalg::IndexOp::create(nb2, nl, 1);
+          Value blk =
+              arith::DivUIOp::create(nb2, nl, pos, cidx(nb2, nl, kSortBlock));
+          Value k = toIndex(nb2, nl, a[0]);
+          Value s = tensor::ExtractOp::create(nb2, nl, start, ValueRange{row, k});
+          Value e = tensor::ExtractOp::create(nb2, nl, before,
+                                              ValueRange{row, blk, k});
+          yieldOne(nb2, nl,
+                   arith::AddIOp::create(
+                       nb2, nl, arith::AddIOp::create(nb2, nl, s, e), a[1]));
+        });
+    // The inverse. bucketOf[row, t] = #{k : start[k] + total[k] <= t}.
+    Value bucketOf = g.generic(
+        ValueRange{}, emptyTensor(b, loc, {rowCount, slots}, i64t), {id2},
+        parallelIterators(2), [&](OpBuilder &nb2, Location nl, ValueRange) {
+          SmallVector<Value> ix = loopIndices(nb2, nl, 2);
+          Value t = toI64(nb2, nl, ix[1]);
+          yieldOne(nb2, nl,
+                   countWhere(nb2, nl, cidx(nb2, nl, bins),
+                              [&](OpBuilder &kb, Value k) {
+                                Value end = arith::AddIOp::create(
+                                    kb, nl,
+                                    tensor::ExtractOp::create(kb, nl, start,
+                                                              ValueRange{ix[0], k}),
+                                    tensor::ExtractOp::create(kb, nl, total,
+                                                              ValueRange{ix[0], k}));
+                                return cmp(kb, nl, arith::CmpIPredicate::sle, end, t);
+                              }));
+        });
+    // blockOf[row, t] = #{blk : start[k] + before[blk, k] + hist[blk, k] <= t}
+    // with k = bucketOf[row, t]: loops (row, t, blk).
+    Value numBlocks = toIndexValue(b, loc, blocks);
+    Value blockOf = g.generic(
+        bucketOf, emptyTensor(b, loc, {rowCount, slots}, i64t), {id2, id2},
+        parallelIterators(2), [&](OpBuilder &nb2, Location nl, ValueRange a) {
+          SmallVector<Value> ix = loopIndices(nb2, nl, 2);
+          Value t = toI64(nb2, nl, ix[1]);
+          // t < N, so bucketOf < num_buckets.
+          Value k = toIndex(nb2, nl, a[0]);
+          Value s = tensor::ExtractOp::create(nb2, nl, start, ValueRange{ix[0], k});
+          yieldOne(nb2, nl,
+                   countWhere(nb2, nl, numBlocks, [&](OpBuilder &lb, Value blk) {
+                     Value e = tensor::ExtractOp::create(lb, nl, before,
+                                                         ValueRange{ix[0], blk, k});
+                     Value c = tensor::ExtractOp::create(lb, nl, hist,
+                                                         ValueRange{ix[0], blk, k});
+                     Value end = arith::AddIOp::create(
+                         lb, nl, arith::AddIOp::create(lb, nl, s, e), c);
+                     return cmp(lb, nl, arith::CmpIPredicate::sle, end, t);
+                   }));
+        });
+    // perm[row, t] = the n of block blockOf[row, t] with slot(n) == t:
+    // loops (row, t, j < 128).
+    Value perm = g.generic(
+        blockOf, emptyTensor(b, loc, {rowCount, slots}, i64t), {id2, id2},
+        parallelIterators(2), [&](OpBuilder &nb2, Location nl, ValueRange a) {
+          SmallVector<Value> ix = loopIndices(nb2, nl, 2);
+          Value t = toI64(nb2, nl, ix[1]);
+          Value blk = toIndex(nb2, nl, a[0]);
+          yieldOne(
+              nb2, nl,
+              loop(nb2, nl, cidx(nb2, nl, kSortBlock), {i64(nb2, nl, 0)},
+                   [&](OpBuilder &jb, Value j, ValueRange acc) {
+                     auto [k, exists, at] = inBlock(jb, nl, ix[0], blk, j);
+                     (void)k;
+                     Value sl = tensor::ExtractOp::create(jb, nl, slot,
+                                                          ValueRange{ix[0], at});
+                     Value hit = arith::AndIOp::create(
+                         jb, nl, exists,
+                         cmp(jb, nl, arith::CmpIPredicate::eq, sl, t));
+                     return SmallVector<Value>{arith::SelectOp::create(
+                         jb, nl, hit, toI64(jb, nl, at), acc[0])};
+                   })[0]);
+        });
+    return {slot, perm};
+  }
+
+  /// attn.sdpa of `q` [B, G, M, D] over `k`, `v` with the i64 positions
+  /// `qpos`, `kpos`, causal on them when `causal`, its result in q's element
+  /// type and an f32 lse.
+  SdpaOp positionedSdpa(Value q, Value k, Value v, Value qpos, Value kpos,
+                        bool causal, FloatAttr scale) {
+    auto qType = cast<RankedTensorType>(q.getType());
+    Value init =
+        emptyTensor(b, loc, getSizes(b, loc, q), qType.getElementType());
+    auto lseType =
+        RankedTensorType::get(qType.getShape().take_front(3), b.getF32Type());
+    PatternAttrInterface pattern;
+    if (causal)
+      pattern = cast<PatternAttrInterface>(
+          CausalAttr::get(b.getContext(), 0, /*bottomRight=*/false));
+    return SdpaOp::create(
+        b, loc, init.getType(), lseType, q, k, v, init, /*mask=*/Value(),
+        /*bias=*/Value(), /*memory_key=*/Value(), /*memory_value=*/Value(),
+        qpos, kpos, /*span=*/Value(), /*query_segments=*/Value(),
+        /*key_segments=*/Value(), /*kv_num_blocks=*/Value(),
+        /*kv_indices=*/Value(), /*full_kv_num_blocks=*/Value(),
+        /*full_kv_indices=*/Value(), pattern, scale,
+        /*ramp=*/FloatAttr(), /*max_span=*/FloatAttr(),
+        /*block_size=*/DenseI64ArrayAttr());
+  }
+
+  /// `x3` [S, N, D] as [S, D, N] (threads along n): the kernels that walk
+  /// a row's D values with one thread per position then read along n,
+  /// coalesced (a row-major row per thread misses L1 once many threads run).
+  Value transposed(Value x3) {
+    auto type = cast<RankedTensorType>(x3.getType());
+    SmallVector<OpFoldResult> sizes = getSizes(b, loc, x3);
+    return g.generic(x3,
+                     emptyTensor(b, loc, {sizes[0], sizes[2], sizes[1]},
+                                 type.getElementType()),
+                     {g.dims(3, {0, 2, 1}), g.dims(3, {0, 1, 2})},
+                     parallelIterators(3),
+                     [&](OpBuilder &nb, Location nl, ValueRange a) {
+                       yieldOne(nb, nl, a[0]);
+                     });
+  }
+
+  /// out[b, g, m, f] = src[b S + (g / perHead) / group, pos[b, g, m] / tag,
+  /// f] (times norms[same row, same position] when given) in `elt`, for
+  /// `src3` [B S, N, D]; built as [B, G, M D] (the long dim innermost) and
+  /// expanded to [B, G, M, D].
+  Value gatherRows(Value src3, Value pos, int64_t srcHeads, Value perHead,
+                   int64_t group, int64_t tag, Value norms, Type elt) {
+    int64_t d = cast<RankedTensorType>(src3.getType()).getDimSize(2);
+    SmallVector<OpFoldResult> ps = getSizes(b, loc, pos);
+    OpFoldResult md = mul(ps[2], idx(d));
+    Type f32 = b.getF32Type();
+    Value out = g.generic(
+        pos, emptyTensor(b, loc, {ps[0], ps[1], md}, elt),
+        {g.map(3, {g.d(0), g.d(1), g.d(2).floorDiv(d)}), g.dims(3, {0, 1, 2})},
+        parallelIterators(3), [&](OpBuilder &nb, Location nl, ValueRange a) {
+          SmallVector<Value> ix = loopIndices(nb, nl, 3);
+          Value h = arith::DivUIOp::create(nb, nl, ix[1], perHead);
+          if (group > 1)
+            h = arith::DivUIOp::create(nb, nl, h, cidx(nb, nl, group));
+          Value row = arith::AddIOp::create(
+              nb, nl,
+              arith::MulIOp::create(nb, nl, ix[0], cidx(nb, nl, srcHeads)), h);
+          Value p = toIndex(nb, nl, a[0]);
+          if (tag > 1)
+            p = arith::DivUIOp::create(nb, nl, p, cidx(nb, nl, tag));
+          Value f = arith::RemUIOp::create(nb, nl, ix[2], cidx(nb, nl, d));
+          Value x = tensor::ExtractOp::create(nb, nl, src3, ValueRange{row, p, f});
+          if (norms) {
+            Value s = tensor::ExtractOp::create(nb, nl, norms, ValueRange{row, p});
+            x = arith::MulFOp::create(nb, nl, convertFloat(nb, nl, x, f32), s);
+          }
+          yieldOne(nb, nl, convertFloat(nb, nl, x, elt));
+        });
+    return expand(out, {{0}, {1}, {2, 3}}, {ps[0], ps[1], ps[2], idx(d)});
+  }
+
+  OpBuilder &b;
+  Location loc;
+  GenericBuilder g;
+};
+
+class LshRewriter : KernelBuilder {
+public:
+  LshRewriter(OpBuilder &b, LshOp op) : KernelBuilder(b, op.getLoc()), op(op) {
+    auto qkType = cast<RankedTensorType>(op.getQk().getType());
+    elt = cast<FloatType>(qkType.getElementType());
+    heads = qkType.getDimSize(1);
+    d = qkType.getDimSize(3);
+    rounds = cast<RankedTensorType>(op.getRotations().getType()).getDimSize(1);
+    numBuckets = op.getNumBucketsAttr().getInt();
+    half = numBuckets / 2;
+    chunk = op.getChunkSizeAttr().getInt();
+  }
+
+  void run() {
+    Value qk = op.getQk();
+    SmallVector<OpFoldResult> sizes = getSizes(b, loc, qk);
+    batch = sizes[0];
+    length = sizes[2];
+    if (!getConstantIntValue(length)) {
+      Value rem = arith::RemUIOp::create(b, loc, toIndexValue(b, loc, length),
+                                         indexConst(b, loc, chunk));
+      assertTrue(b, loc,
+                 arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, rem,
+                                       indexConst(b, loc, 0)),
+                 "attn.lsh: N is not a multiple of chunk_size");
+    }
+    bh = mul(batch, idx(heads));
+    rowCount = mul(bh, idx(rounds));
+    numChunks = divSizes(b, loc, length, idx(chunk));
+    // Chunks per sdpa head (see packChunks).
+    packed = 1;
+    if (std::optional<int64_t> n = getConstantIntValue(numChunks))
+      while (2 * packed * chunk <= kQueryRows && *n % (2 * packed) == 0)
+        packed *= 2;
+    groups = mul(idx(heads * rounds), divSizes(b, loc, numChunks, idx(packed)));
+    uint64_t lookBack = op.getLookBackAttr().getInt();
+    uint64_t lookAhead = op.getLookAheadAttr().getInt();
+    int64_t span = int64_t(std::min<uint64_t>(
+        lookBack + lookAhead + 1, std::numeric_limits<int64_t>::max()));
+    Value nc = toIndexValue(b, loc, numChunks);
+    Value safeNc = safeDivisor(b, loc, numChunks);
+    window = arith::MinUIOp::create(b, loc, indexConst(b, loc, span), nc)
+                 .getResult();
+    if (std::optional<int64_t> n = getConstantIntValue(numChunks)) {
+      window = idx(std::min(span, *n));
+      windowChunks = std::min(span, *n);
+      lookBackChunks = *n == 0 ? 0 : int64_t(lookBack % *n);
+      tagFactor = 1;
+      while (tagFactor < packed + windowChunks - 1)
+        tagFactor *= 2;
+      if (packed == 1)
+        tagFactor = 1;
+    }
+    if (std::optional<int64_t> n = getConstantIntValue(numChunks))
+      lookBackMod = indexConst(b, loc, *n == 0 ? 0 : int64_t(lookBack % *n));
+    else
+      lookBackMod = arith::RemUIOp::create(
+          b, loc, indexConst(b, loc, int64_t(lookBack)), safeNc);
+
+    Value qk3 = collapse(qk, {{0, 1}, {2}, {3}});
+    Value qkT = transposed(qk3);
+    Value bucket = buckets(qkT);               // [BHR, N]
+    auto [slot, perm] = sort(bucket, numBuckets);          // [BHR, N] each
+
+    Value qpos = chunkPositions(perm, /*keys=*/false);
+    Value kpos = chunkPositions(perm, /*keys=*/true);
+    Value norms = inverseNorms(qkT);
+    Value q = gather(qk3, qpos, Value());
+    Value k = gather(qk3, kpos, norms);
+    Value v = gather(collapse(op.getValue(), {{0, 1}, {2}, {3}}), kpos,
+                     Value());
+    auto [o, lse] = attention(q, k, v, qpos, kpos);
+    Value result = combine(slot, o, lse);
+    op.getResult().replaceAllUsesWith(result);
+    op.erase();
+  }
+
+private:
+  /// bucket[bh R + r, n] (i64) from `qkT` [BH, D, N]: one thread per
+  /// (bh, r, n) (n innermost: qkT is read along n, the rotations at one
+  /// address across a warp), the hash
+  /// projections x_k = sum_d qk[bh, n, d] R[h, r, d, k] summed in registers,
+  /// and the first maximum of [x ; -x] (index k for x_k, K + k for -x_k).
+  Value buckets(Value qkT) {
+    Type f32 = b.getF32Type();
+    Value rot = op.getRotations();
+    Value out = g.generic(
+        ValueRange{}, emptyTensor(b, loc, {bh, idx(rounds), length}, b.getI64Type()),
+        {g.dims(3, {0, 1, 2})}, parallelIterators(3),
+        [&](OpBuilder &nb, Location nl, ValueRange) {
+          SmallVector<Value> ix = loopIndices(nb, nl, 3);
+          Value h = arith::RemUIOp::create(nb, nl, ix[0], cidx(nb, nl, heads));
+          Value zero = g.f32Const(nb, nl, 0.0);
+          if (half <= kMaxRegisterHalf) {
+            // d outermost, the K projections in registers: one load of
+            // qk[bh, n, d] per d.
+            SmallVector<Value> xs = loop(
+                nb, nl, cidx(nb, nl, d), SmallVector<Value>(half, zero),
+                [&](OpBuilder &db, Value dd, ValueRange acc) {
+                  Value q = convertFloat(
+                      db, nl,
+                      tensor::ExtractOp::create(db, nl, qkT,
+                                                ValueRange{ix[0], dd, ix[2]}),
+                      f32);
+                  SmallVector<Value> next;
+                  for (int64_t k = 0; k < half; ++k) {
+                    Value w = convertFloat(
+                        db, nl,
+                        tensor::ExtractOp::create(
+                            db, nl, rot, ValueRange{h, ix[1], dd, cidx(db, nl, k)}),
+                        f32);
+                    next.push_back(arith::AddFOp::create(
+                        db, nl, acc[k], arith::MulFOp::create(db, nl, q, w)));
+                  }
+                  return next;
+                });
+            // The first maximum of [x ; -x], entries offered in index order.
+            Value curVal = xs[0], curIdx = i64(nb, nl, 0);
+            for (int64_t m = 1; m < 2 * half; ++m) {
+              Value val = m < half ? xs[m]
+                                   : arith::NegFOp::create(nb, nl, xs[m - half])
+                                         .getResult();
+              Value greater = arith::CmpFOp::create(
+                  nb, nl, arith::CmpFPredicate::OGT, val, curVal);
+              curVal = arith::SelectOp::create(nb, nl, greater, val, curVal);
+              curIdx = arith::SelectOp::create(nb, nl, greater, i64(nb, nl, m),
+                                               curIdx);
+            }
+            yieldOne(nb, nl, curIdx);
+            return;
+          }
+          Value init = g.f32Const(nb, nl, -std::numeric_limits<double>::infinity());
+          SmallVector<Value> best = loop(
+              nb, nl, cidx(nb, nl, half), {init, i64(nb, nl, 0)},
+              [&](OpBuilder &kb, Value k, ValueRange a) {
+                Value x = loop(kb, nl, cidx(kb, nl, d), {zero},
+                               [&](OpBuilder &db, Value dd, ValueRange acc) {
+                                 Value q = convertFloat(
+                                     db, nl,
+                                     tensor::ExtractOp::create(
+                                         db, nl, qkT, ValueRange{ix[0], dd, ix[2]}),
+                                     f32);
+                                 Value w = convertFloat(
+                                     db, nl,
+                                     tensor::ExtractOp::create(
+                                         db, nl, rot, ValueRange{h, ix[1], dd, k}),
+                                     f32);
+                                 return SmallVector<Value>{arith::AddFOp::create(
+                                     db, nl, acc[0],
+                                     arith::MulFOp::create(db, nl, q, w))};
+                               })[0];
+                Value curVal = a[0], curIdx = a[1];
+                Value k64 = toI64(kb, nl, k);
+                // Offers in increasing index within this step; an equal
+                // value never replaces (ties to the first maximum). The
+                // -x_k entries of earlier k have smaller indices than K + k
+                // but larger than k: compare indices on equal values.
+                auto offer = [&](Value val, Value index) {
+                  Value greater = arith::CmpFOp::create(
+                      kb, nl, arith::CmpFPredicate::OGT, val, curVal);
+                  Value equal = arith::CmpFOp::create(
+                      kb, nl, arith::CmpFPredicate::OEQ, val, curVal);
+                  Value smaller =
+                      cmp(kb, nl, arith::CmpIPredicate::slt, index, curIdx);
+                  Value take = arith::OrIOp::create(
+                      kb, nl, greater,
+                      arith::AndIOp::create(kb, nl, equal, smaller));
+                  curVal = arith::SelectOp::create(kb, nl, take, val, curVal);
+                  curIdx = arith::SelectOp::create(kb, nl, take, index, curIdx);
+                };
+                offer(x, k64);
+                offer(arith::NegFOp::create(kb, nl, x),
+                      arith::AddIOp::create(kb, nl, k64, i64(kb, nl, half)));
+                return SmallVector<Value>{curVal, curIdx};
+              });
+          yieldOne(nb, nl, best[1]);
+        });
+    return collapse(out, {{0, 1}, {2}});
+  }
+
+  /// The positions seen by each sdpa head, [B, G, P c] for the queries and
+  /// [B, G, (P + W - 1) c] for the keys (P = `packed` chunks per head; with
+  /// P = 1, [B, G, W c]). Head g = (h R + r) (nC / P) + e holds the chunks
+  /// ch0 + p, ch0 = e P, p < P. Row m is slot t(m) of round r, a key tag
+  /// tag(m) = m / c naming chunk (ch0 + tag - look_back mod nC) mod nC:
+  ///   queries: t(m) = ch0 c + m,
+  ///   keys:    t(m) = ((ch0 + m / c + nC - look_back mod nC) mod nC) c + m mod c,
+  /// and pos[b, g, m] = perm[(b H + h) R + r, t(m)] T + tag, where T
+  /// (`tagFactor`, a power of two above the largest tag; 1 when P = 1) and
+  /// the query's tag p + look_back mod nC (the tag of its own chunk) let the
+  /// score_mod tell the chunks apart (see attention). Order and equality of
+  /// the encoded positions are those of (original position, tag).
+  Value chunkPositions(Value perm, bool keys) {
+    OpFoldResult rows =
+        keys ? mul(packed == 1 ? window : idx(packed + windowChunks - 1),
+                   idx(chunk))
+             : OpFoldResult(idx(packed * chunk));
+    Value numChunksV = safeDivisor(b, loc, numChunks);
+    Value headsPerRound =
+        safeDivisor(b, loc, divSizes(b, loc, numChunks, idx(packed)));
+    return g.generic(
+        ValueRange{}, emptyTensor(b, loc, {batch, groups, rows}, b.getI64Type()),
+        {g.dims(3, {0, 1, 2})}, parallelIterators(3),
+        [&](OpBuilder &nb, Location nl, ValueRange) {
+          SmallVector<Value> ix = loopIndices(nb, nl, 3);
+          Value chunkC = cidx(nb, nl, chunk);
+          Value headRound = arith::DivUIOp::create(nb, nl, ix[1], headsPerRound);
+          Value first = arith::MulIOp::create(
+              nb, nl, arith::RemUIOp::create(nb, nl, ix[1], headsPerRound),
+              cidx(nb, nl, packed));
+          Value row = arith::AddIOp::create(
+              nb, nl,
+              arith::MulIOp::create(nb, nl, ix[0],
+                                    cidx(nb, nl, heads * rounds)),
+              headRound);
+          Value tag = arith::DivUIOp::create(nb, nl, ix[2], chunkC);
+          Value inChunk = arith::RemUIOp::create(nb, nl, ix[2], chunkC);
+          Value slotChunk = arith::AddIOp::create(nb, nl, first, tag);
+          if (keys) {
+            Value shifted = arith::AddIOp::create(
+                nb, nl, slotChunk,
+                arith::SubIOp::create(nb, nl, numChunksV, lookBackMod));
+            slotChunk = arith::RemUIOp::create(nb, nl, shifted, numChunksV);
+          } else {
+            tag = arith::AddIOp::create(nb, nl, tag, lookBackMod);
+          }
+          Value t = arith::AddIOp::create(
+              nb, nl, arith::MulIOp::create(nb, nl, slotChunk, chunkC), inChunk);
+          Value pos = tensor::ExtractOp::create(nb, nl, perm, ValueRange{row, t});
+          if (packed > 1)
+            pos = arith::AddIOp::create(
+                nb, nl, arith::MulIOp::create(nb, nl, pos, i64(nb, nl, tagFactor)),
+                toI64(nb, nl, tag));
+          yieldOne(nb, nl, pos);
+        });
+  }
+
+  /// 1 / |qk row| (0 for a zero row), [BH, N] f32, one thread per row (from
+  /// `qkT` [BH, D, N]).
+  Value inverseNorms(Value qkT) {
+    Type f32 = b.getF32Type();
+    return g.generic(
+        ValueRange{}, emptyTensor(b, loc, {bh, length}, f32), {g.dims(2, {0, 1})},
+        parallelIterators(2), [&](OpBuilder &nb, Location nl, ValueRange) {
+          SmallVector<Value> ix = loopIndices(nb, nl, 2);
+          Value sum = loop(nb, nl, cidx(nb, nl, d), {g.f32Const(nb, nl, 0.0)},
+                           [&](OpBuilder &db, Value dd, ValueRange acc) {
+                             Value x = convertFloat(
+                                 db, nl,
+                                 tensor::ExtractOp::create(
+                                     db, nl, qkT, ValueRange{ix[0], dd, ix[1]}),
+                                 f32);
+                             return SmallVector<Value>{arith::AddFOp::create(
+                                 db, nl, acc[0], arith::MulFOp::create(db, nl, x, x))};
+                           })[0];
+          Value norm = math::SqrtOp::create(nb, nl, sum);
+          yieldOne(nb, nl, divideOrZero(nb, nl, g.f32Const(nb, nl, 1.0), norm));
+        });
+  }
+
+  Value gather(Value src3, Value pos, Value norms) {
+    Value perHead = safeDivisor(
+        b, loc, mul(idx(rounds), divSizes(b, loc, numChunks, idx(packed))));
+    return gatherRows(src3, pos, heads, perHead, 1, tagFactor, norms, elt);
+  }
+
+  /// The chunk attention: causal on the original positions, the own key
+  /// scoring -1e5, with the lse (f32).
+  std::pair<Value, Value> attention(Value q, Value k, Value v, Value qpos,
+                                    Value kpos) {
+    SdpaOp sdpa = positionedSdpa(q, k, v, qpos, kpos, op.getCausal(),
+                                 op.getScaleAttr());
+    {
+      OpBuilder::InsertionGuard guard(b);
+      Type index = b.getIndexType();
+      Block *block = b.createBlock(&sdpa.getScoreMod(), sdpa.getScoreMod().end(),
+                                   {b.getF32Type(), index, index, index, index},
+                                   SmallVector<Location>(5, loc));
+      Value i = block->getArgument(3), j = block->getArgument(4);
+      Value same = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, i, j);
+      Value self = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(kSelfScore));
+      Value score = block->getArgument(0);
+      if (packed > 1) {
+        // Query tag tq = p + look_back mod nC sees the key tags
+        // tq - look_back mod nC .. tq - look_back mod nC + W - 1.
+        auto c = [&](int64_t v) {
+          return arith::ConstantIndexOp::create(b, loc, v).getResult();
+        };
+        Value tq = arith::RemUIOp::create(b, loc, i, c(tagFactor));
+        Value tk = arith::RemUIOp::create(b, loc, j, c(tagFactor));
+        Value lo = arith::SubIOp::create(b, loc, tq, c(lookBackChunks));
+        Value live = arith::AndIOp::create(
+            b, loc,
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, tk, lo),
+            arith::CmpIOp::create(
+                b, loc, arith::CmpIPredicate::slt, tk,
+                arith::AddIOp::create(b, loc, lo, c(windowChunks))));
+        Value dead =
+            arith::ConstantOp::create(b, loc, b.getF32FloatAttr(kDeadScore));
+        score = arith::SelectOp::create(b, loc, live, score, dead);
+      }
+      YieldOp::create(
+          b, loc, arith::SelectOp::create(b, loc, same, self, score).getResult());
+    }
+    return {sdpa.getResult(), sdpa.getLse()};
+  }
+
+  /// The rounds combined by log-sum-exp into the op's outs, in f32: loops
+  /// (b H + h, n Dv + f); round r of position n is row (h R + r) N + slot of
+  /// the chunk results viewed as [B, H R N, Dv] and [B, H R N].
+  Value combine(Value slot, Value o, Value lse) {
+    Type f32 = b.getF32Type();
+    Value o3 = collapse(o, {{0}, {1, 2}, {3}});
+    Value lse2 = collapse(lse, {{0}, {1, 2}});
+    Value init = collapse(op.getInit(), {{0, 1}, {2, 3}});
+    Value n = toIndexValue(b, loc, length);
+    Value result = g.generic(
+        ValueRange{}, init, {g.dims(2, {0, 1})}, parallelIterators(2),
+        [&](OpBuilder &nb, Location nl, ValueRange) {
+          SmallVector<Value> ix = loopIndices(nb, nl, 2);
+          Value bi = arith::DivUIOp::create(nb, nl, ix[0], cidx(nb, nl, heads));
+          Value h = arith::RemUIOp::create(nb, nl, ix[0], cidx(nb, nl, heads));
+          Value pos = arith::DivUIOp::create(nb, nl, ix[1], cidx(nb, nl, d));
+          Value f = arith::RemUIOp::create(nb, nl, ix[1], cidx(nb, nl, d));
+          SmallVector<Value> rowOf, lseOf;
+          Value max;
+          for (int64_t r = 0; r < rounds; ++r) {
+            Value sr = arith::AddIOp::create(
+                nb, nl,
+                arith::MulIOp::create(nb, nl, ix[0], cidx(nb, nl, rounds)),
+                cidx(nb, nl, r));
+            Value s = toIndex(
+                nb, nl, tensor::ExtractOp::create(nb, nl, slot, ValueRange{sr, pos}));
+            Value base = arith::MulIOp::create(
+                nb, nl,
+                arith::AddIOp::create(
+                    nb, nl, arith::MulIOp::create(nb, nl, h, cidx(nb, nl, rounds)),
+                    cidx(nb, nl, r)),
+                n);
+            Value row = arith::AddIOp::create(nb, nl, base, s);
+            Value l = tensor::ExtractOp::create(nb, nl, lse2, ValueRange{bi, row});
+            rowOf.push_back(row);
+            lseOf.push_back(l);
+            max = max ? arith::MaximumFOp::create(nb, nl, max, l).getResult() : l;
+          }
+          Value shift = softmaxShift(nb, nl, max);
+          Value total = g.f32Const(nb, nl, 0.0), acc = g.f32Const(nb, nl, 0.0);
+          for (int64_t r = 0; r < rounds; ++r) {
+            Value w = math::ExpOp::create(
+                nb, nl, arith::SubFOp::create(nb, nl, lseOf[r], shift));
+            Value x = convertFloat(
+                nb, nl,
+                tensor::ExtractOp::create(nb, nl, o3, ValueRange{bi, rowOf[r], f}),
+                f32);
+            total = arith::AddFOp::create(nb, nl, total, w);
+            acc = arith::AddFOp::create(nb, nl, acc,
+                                        arith::MulFOp::create(nb, nl, w, x));
+          }
+          yieldOne(nb, nl,
+                   convertFloat(nb, nl, divideOrZero(nb, nl, acc, total), elt));
+        });
+    return expand(result, {{0, 1}, {2, 3}}, getSizes(b, loc, op.getInit()));
+  }
+
+  LshOp op;
+  FloatType elt;
+  int64_t heads, d, rounds, numBuckets, half, chunk;
+  OpFoldResult batch, length, bh, rowCount, numChunks, groups, window;
+  Value lookBackMod;
+  /// Chunks per sdpa head, and (with packed > 1: static nC) W, look_back
+  /// mod nC and the tag factor of the encoded positions.
+  int64_t packed = 1, windowChunks = 0, lookBackChunks = 0, tagFactor = 1;
+};
+
+/// Whether the rewrite takes `op` (attn.cluster; see the file comment).
+bool isTaken(ClusterOp op) {
+  auto q = cast<RankedTensorType>(op.getQuery().getType());
+  auto k = cast<RankedTensorType>(op.getKey().getType());
+  auto v = cast<RankedTensorType>(op.getValue().getType());
+  auto out = cast<RankedTensorType>(op.getInit().getType());
+  auto mu = cast<RankedTensorType>(op.getCentroids().getType());
+  Type elt = q.getElementType();
+  if (!elt.isBF16() && !elt.isF16())
+    return false;
+  if (k.getElementType() != elt || v.getElementType() != elt ||
+      out.getElementType() != elt || !isa<FloatType>(mu.getElementType()))
+    return false;
+  if (q.getRank() != 4 || k.getRank() != 4 || v.getRank() != 4 ||
+      out.getRank() != 4 || mu.getRank() != 3)
+    return false;
+  int64_t d = q.getDimSize(3);
+  if ((d != 64 && d != 128) || k.getDimSize(3) != d || v.getDimSize(3) != d ||
+      out.getDimSize(3) != d)
+    return false;
+  return !q.isDynamicDim(1) && !k.isDynamicDim(1) && !mu.isDynamicDim(1) &&
+         op.getWindowAttr().getInt() >= 1;
+}
+
+/// Builds the kernels of one attn.cluster: per (b, h, centroid c) the top w
+/// queries and keys by a radix select (4-bit digits of the scores'
+/// order-preserving keys, counted per block of 128 positions), listed by a
+/// 3-bucket counting sort (above the w-th key, equal to it, below: the first
+/// w slots are the members), the members gathered into heads h C + c, one
+/// attn.sdpa on the core, and each query's clusters combined by
+/// log-sum-exp.
+class ClusterRewriter : KernelBuilder {
+public:
+  ClusterRewriter(OpBuilder &b, ClusterOp op)
+      : KernelBuilder(b, op.getLoc()), op(op) {
+    auto q = cast<RankedTensorType>(op.getQuery().getType());
+    elt = cast<FloatType>(q.getElementType());
+    heads = q.getDimSize(1);
+    kvHeads = cast<RankedTensorType>(op.getKey().getType()).getDimSize(1);
+    d = q.getDimSize(3);
+    centroids =
+        cast<RankedTensorType>(op.getCentroids().getType()).getDimSize(1);
+    window = op.getWindowAttr().getInt();
+  }
+
+  void run() {
+    SmallVector<OpFoldResult> qs = getSizes(b, loc, op.getQuery());
+    SmallVector<OpFoldResult> ks = getSizes(b, loc, op.getKey());
+    batch = qs[0];
+    for (OpFoldResult n : {qs[2], ks[2]})
+      if (!getConstantIntValue(n))
+        assertTrue(b, loc,
+                   arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
+                                         indexConst(b, loc, window),
+                                         toIndexValue(b, loc, n)),
+                   "attn.cluster: window is larger than N");
+    Value q3 = collapse(op.getQuery(), {{0, 1}, {2}, {3}});
+    Value k3 = collapse(op.getKey(), {{0, 1}, {2}, {3}});
+    Value v3 = collapse(op.getValue(), {{0, 1}, {2}, {3}});
+    auto [qSlot, qPerm] = select(q3, qs[2], heads, 1);
+    auto [kSlot, kPerm] = select(k3, ks[2], kvHeads, heads / kvHeads);
+    (void)kSlot;
+    Value qpos = members(qPerm), kpos = members(kPerm);
+    Value perHead = indexConst(b, loc, centroids);
+    Value q = gatherRows(q3, qpos, heads, perHead, 1, 1, Value(), elt);
+    int64_t group = heads / kvHeads;
+    Value k = gatherRows(k3, kpos, kvHeads, perHead, group, 1, Value(), elt);
+    Value v = gatherRows(v3, kpos, kvHeads, perHead, group, 1, Value(), elt);
+    auto [o, lse] = attention(q, k, v, qpos, kpos);
+    Value result = combine(qSlot, o, lse, qs[2]);
+    op.getResult().replaceAllUsesWith(result);
+    op.erase();
+  }
+
+private:
+  /// The members of every (b, h, c) among the rows of `x3` [B S, N, D]
+  /// (query head h reads row b S + h / group): returns (slot, perm), both
+  /// [B H C, N] i64; a position is a member iff its slot is below w, and
+  /// perm[row, 0 .. w) lists the members.
+  std::pair<Value, Value> select(Value x3, OpFoldResult n, int64_t srcHeads,
+                                 int64_t group) {
+    Type i64t = b.getI64Type(), f32 = b.getF32Type();
+    Value mu = op.getCentroids();
+    Value xT = transposed(x3);
+    OpFoldResult rows = mul(mul(batch, idx(heads)), idx(centroids));
+    // key[(b H + h) C + c, n]: the order-preserving 32-bit key of
+    // <x^_n, mu[h, c]> (x^ = x / |x|, 0 for a zero row; -0 as +0).
+    Value keys = g.generic(
+        ValueRange{}, emptyTensor(b, loc, {rows, n}, i64t), {g.dims(2, {0, 1})},
+        parallelIterators(2), [&](OpBuilder &nb, Location nl, ValueRange) {
+          SmallVector<Value> ix = loopIndices(nb, nl, 2);
+          Value bh = arith::DivUIOp::create(nb, nl, ix[0], cidx(nb, nl, centroids));
+          Value c = arith::RemUIOp::create(nb, nl, ix[0], cidx(nb, nl, centroids));
+          Value bi = arith::DivUIOp::create(nb, nl, bh, cidx(nb, nl, heads));
+          Value h = arith::RemUIOp::create(nb, nl, bh, cidx(nb, nl, heads));
+          Value row = arith::AddIOp::create(
+              nb, nl, arith::MulIOp::create(nb, nl, bi, cidx(nb, nl, srcHeads)),
+              arith::DivUIOp::create(nb, nl, h, cidx(nb, nl, group)));
+          Value zero = g.f32Const(nb, nl, 0.0);
+          SmallVector<Value> sums = loop(
+              nb, nl, cidx(nb, nl, d), {zero, zero},
+              [&](OpBuilder &db, Value dd, ValueRange acc) {
+                Value x = convertFloat(
+                    db, nl,
+                    tensor::ExtractOp::create(db, nl, xT, ValueRange{row, dd, ix[1]}),
+                    f32);
+                Value m = convertFloat(
+                    db, nl, tensor::ExtractOp::create(db, nl, mu, ValueRange{h, c, dd}),
+                    f32);
+                return SmallVector<Value>{
+                    arith::AddFOp::create(db, nl, acc[0],
+                                          arith::MulFOp::create(db, nl, x, m)),
+                    arith::AddFOp::create(db, nl, acc[1],
+                                          arith::MulFOp::create(db, nl, x, x))};
+              });
+          Value score = divideOrZero(nb, nl, sums[0],
+                                     math::SqrtOp::create(nb, nl, sums[1]));
+          yieldOne(nb, nl, orderKey(nb, nl, score));
+        });
+    // Radix select of the w-th largest key, 4 bits a pass from the top:
+    // prefix[row] holds the digits found, remaining[row] how many of the keys
+    // with that prefix are still to be taken.
+    Value prefix = g.filled({rows}, i64t, 0);
+    Value remaining = g.filled({rows}, i64t, double(window));
+    OpFoldResult blocks = ceilDiv(n, kSortBlock);
+    Value nv = toIndexValue(b, loc, n);
+    for (int64_t shift = 28; shift >= 0; shift -= 4) {
+      int64_t mask = (0xFFFFFFFFll << (shift + 4)) & 0xFFFFFFFFll;
+      // cnt_digit[row, t]: the keys at positions t, t + 128, ... with the
+      // prefix and that digit, the 16 counts of a thread in registers (its
+      // loads coalesced across a warp: consecutive t).
+      OpFoldResult lanes = idx(kSortBlock);
+      Value numBlocks = toIndexValue(b, loc, blocks);
+      Type cntType = RankedTensorType::get(
+          {getConstantIntValue(rows).value_or(ShapedType::kDynamic), kSortBlock},
+          i64t);
+      SmallVector<Value> cntInits(16, emptyTensor(b, loc, {rows, lanes}, i64t));
+      SmallVector<AffineMap> cntMaps(16, g.dims(2, {0, 1}));
+      auto cnt = linalg::GenericOp::create(
+          b, loc, SmallVector<Type>(16, cntType), ValueRange{}, cntInits,
+          cntMaps, parallelIterators(2),
+          [&](OpBuilder &nb, Location nl, ValueRange) {
+            SmallVector<Value> ix = loopIndices(nb, nl, 2);
+            Value p = tensor::ExtractOp::create(nb, nl, prefix, ValueRange{ix[0]});
+            SmallVector<Value> counts = loop(
+                nb, nl, numBlocks, SmallVector<Value>(16, i64(nb, nl, 0)),
+                [&](OpBuilder &jb, Value j, ValueRange acc) {
+                  Value pos = arith::AddIOp::create(
+                      jb, nl,
+                      arith::MulIOp::create(jb, nl, j, cidx(jb, nl, kSortBlock)),
+                      ix[1]);
+                  Value exists = cmp(jb, nl, arith::CmpIPredicate::ult, pos, nv);
+                  Value at = arith::MinUIOp::create(
+                      jb, nl, pos,
+                      arith::SubIOp::create(jb, nl, nv, cidx(jb, nl, 1)));
+                  Value key =
+                      tensor::ExtractOp::create(jb, nl, keys, ValueRange{ix[0], at});
+                  Value top = arith::AndIOp::create(jb, nl, key, i64(jb, nl, mask));
+                  Value match = arith::AndIOp::create(
+                      jb, nl, exists, cmp(jb, nl, arith::CmpIPredicate::eq, top, p));
+                  Value dig = arith::AndIOp::create(
+                      jb, nl,
+                      arith::ShRUIOp::create(jb, nl, key, i64(jb, nl, shift)),
+                      i64(jb, nl, 15));
+                  SmallVector<Value> next;
+                  for (int64_t v = 0; v < 16; ++v)
+                    next.push_back(countIf(
+                        jb, nl, acc[v],
+                        arith::AndIOp::create(
+                            jb, nl, match,
+                            cmp(jb, nl, arith::CmpIPredicate::eq, dig,
+                                i64(jb, nl, v)))));
+                  return next;
+                });
+            linalg::YieldOp::create(nb, nl, counts);
+          });
+      // tot[row, digit] = sum_t cnt_digit[row, t]: loops (row, digit, t).
+      SmallVector<AffineMap> totMaps(16, g.dims(3, {0, 2}));
+      totMaps.push_back(g.dims(3, {0, 1}));
+      Value tot = g.generic(
+          ValueRange(cnt.getResults()), g.filled({rows, idx(16)}, i64t, 0),
+          totMaps, g.iterators(3, {2}),
+          [&](OpBuilder &nb, Location nl, ValueRange a) {
+            Value digit = toI64(nb, nl, linalg::IndexOp::create(nb, nl, 1));
+            Value pick = a[0];
+            for (int64_t v = 1; v < 16; ++v)
+              pick = arith::SelectOp::create(
+                  nb, nl, cmp(nb, nl, arith::CmpIPredicate::eq, digit, i64(nb, nl, v)),
+                  a[v], pick);
+            yieldOne(nb, nl, arith::AddIOp::create(nb, nl, a[16], pick));
+          });
+      // From digit 15 down: the digit whose keys reach `remaining`, and how
+      // many keys lie above it; (new prefix, new remaining).
+      AffineMap id1 = g.dims(1, {0});
+      auto next = linalg::GenericOp::create(
+          b, loc, TypeRange{prefix.getType(), remaining.getType()},
+          ValueRange{prefix, remaining},
+          ValueRange{emptyTensor(b, loc, {rows}, i64t),
+                     emptyTensor(b, loc, {rows}, i64t)},
+          {id1, id1, id1, id1}, parallelIterators(1),
+          [&](OpBuilder &nb, Location nl, ValueRange a) {
+            Value row = linalg::IndexOp::create(nb, nl, 0);
+            Value no = arith::ConstantIntOp::create(nb, nl, nb.getI1Type(), 0);
+            SmallVector<Value> scan = loop(
+                nb, nl, cidx(nb, nl, 16),
+                {i64(nb, nl, 0), i64(nb, nl, 0), i64(nb, nl, 0), no},
+                [&](OpBuilder &lb, Value i, ValueRange acc) {
+                  Value dg = arith::SubIOp::create(lb, nl, cidx(lb, nl, 15), i);
+                  Value cum = arith::AddIOp::create(
+                      lb, nl, acc[0],
+                      tensor::ExtractOp::create(lb, nl, tot, ValueRange{row, dg}));
+                  Value hit = arith::AndIOp::create(
+                      lb, nl,
+                      arith::XOrIOp::create(
+                          lb, nl, acc[3],
+                          arith::ConstantIntOp::create(lb, nl, lb.getI1Type(), 1)),
+                      cmp(lb, nl, arith::CmpIPredicate::sge, cum, a[1]));
+                  return SmallVector<Value>{
+                      cum,
+                      arith::SelectOp::create(lb, nl, hit, toI64(lb, nl, dg), acc[1]),
+                      arith::SelectOp::create(lb, nl, hit, acc[0], acc[2]),
+                      arith::OrIOp::create(lb, nl, acc[3], hit)};
+                });
+            Value np = arith::OrIOp::create(
+                nb, nl, a[0],
+                arith::ShLIOp::create(nb, nl, scan[1], i64(nb, nl, shift)));
+            Value nr = arith::SubIOp::create(nb, nl, a[1], scan[2]);
+            linalg::YieldOp::create(nb, nl, ValueRange{np, nr});
+          });
+      prefix = next.getResult(0);
+      remaining = next.getResult(1);
+    }
+    // Bucket 0: above the w-th key; 1: equal to it; 2: below.
+    AffineMap id2 = g.dims(2, {0, 1});
+    Value bucket = g.generic(
+        ValueRange{keys, prefix}, emptyTensor(b, loc, {rows, n}, i64t),
+        {id2, g.dims(2, {0}), id2}, parallelIterators(2),
+        [&](OpBuilder &nb, Location nl, ValueRange a) {
+          Value above = cmp(nb, nl, arith::CmpIPredicate::sgt, a[0], a[1]);
+          Value equal = cmp(nb, nl, arith::CmpIPredicate::eq, a[0], a[1]);
+          yieldOne(nb, nl,
+                   arith::SelectOp::create(
+                       nb, nl, above, i64(nb, nl, 0),
+                       arith::SelectOp::create(nb, nl, equal, i64(nb, nl, 1),
+                                               i64(nb, nl, 2))));
+        });
+    return sort(bucket, 3, idx(window));
+  }
+
+  /// The order-preserving 32-bit key (as i64 in [0, 2^32)) of an f32 score,
+  /// -0 read as +0.
+  Value orderKey(OpBuilder &nb, Location nl, Value x) {
+    Value zero = g.f32Const(nb, nl, 0.0);
+    Value isZero =
+        arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ, x, zero);
+    x = arith::SelectOp::create(nb, nl, isZero, zero, x);
+    Value bits = arith::BitcastOp::create(nb, nl, nb.getI32Type(), x);
+    Value wide = arith::ExtUIOp::create(nb, nl, nb.getI64Type(), bits);
+    Value negative = arith::CmpIOp::create(
+        nb, nl, arith::CmpIPredicate::slt, bits,
+        arith::ConstantIntOp::create(nb, nl, nb.getI32Type(), 0));
+    return arith::SelectOp::create(
+        nb, nl, negative,
+        arith::XOrIOp::create(nb, nl, wide, i64(nb, nl, 0xFFFFFFFFll)),
+        arith::OrIOp::create(nb, nl, wide, i64(nb, nl, 0x80000000ll)));
+  }
+
+  /// perm [B H C, w] as positions [B, H C, w] (i64).
+  Value members(Value perm) {
+    return expand(perm, {{0, 1}, {2}}, {batch, idx(heads * centroids), idx(window)});
+  }
+
+  /// The cluster attention: causal on the original positions, with the lse.
+  std::pair<Value, Value> attention(Value q, Value k, Value v, Value qpos,
+                                    Value kpos) {
+    SdpaOp sdpa = positionedSdpa(q, k, v, qpos, kpos, op.getCausal(),
+                                 op.getScaleAttr());
+    return {sdpa.getResult(), sdpa.getLse()};
+  }
+
+  /// Each query's clusters combined by log-sum-exp in f32 into outs.
+  /// Cluster c holds query n iff its slot s < w, at row (h C + c) w + s of
+  /// the results viewed as [B, H C w, Dv] and [B, H C w]; a cluster whose
+  /// lse is -inf (no live key) weighs 0; no cluster gives 0. First, per
+  /// (b H + h, c, n) (n innermost), the normalised weight (reading the C
+  /// lse values) and the row; then per (b H + h, n Dv + f) the weighted sum
+  /// over c.
+  Value combine(Value slot, Value o, Value lse, OpFoldResult n) {
+    Type f32 = b.getF32Type(), i64t = b.getI64Type();
+    Value o3 = collapse(o, {{0}, {1, 2}, {3}});
+    Value lse2 = collapse(lse, {{0}, {1, 2}});
+    Value init = collapse(op.getInit(), {{0, 1}, {2, 3}});
+    double negInf = -std::numeric_limits<double>::infinity();
+    OpFoldResult bhSize = mul(batch, idx(heads));
+    // (row of cluster c, its lse or -inf where the query is not in it or
+    // the cluster has no live key) for query `pos` of head row `bhr`.
+    auto part = [&](OpBuilder &cb, Location nl, Value bhr, Value c, Value pos) {
+      Value bi = arith::DivUIOp::create(cb, nl, bhr, cidx(cb, nl, heads));
+      Value h = arith::RemUIOp::create(cb, nl, bhr, cidx(cb, nl, heads));
+      Value sr = arith::AddIOp::create(
+          cb, nl, arith::MulIOp::create(cb, nl, bhr, cidx(cb, nl, centroids)), c);
+      Value s = tensor::ExtractOp::create(cb, nl, slot, ValueRange{sr, pos});
+      Value in = cmp(cb, nl, arith::CmpIPredicate::slt, s, i64(cb, nl, window));
+      Value sIdx =
+          toIndex(cb, nl, arith::SelectOp::create(cb, nl, in, s, i64(cb, nl, 0)));
+      Value row = arith::AddIOp::create(
+          cb, nl,
+          arith::MulIOp::create(
+              cb, nl,
+              arith::AddIOp::create(
+                  cb, nl, arith::MulIOp::create(cb, nl, h, cidx(cb, nl, centroids)),
+                  c),
+              cidx(cb, nl, window)),
+          sIdx);
+      Value l = tensor::ExtractOp::create(cb, nl, lse2, ValueRange{bi, row});
+      Value ninf = g.f32Const(cb, nl, negInf);
+      Value live = arith::AndIOp::create(
+          cb, nl, in,
+          arith::CmpFOp::create(cb, nl, arith::CmpFPredicate::OGT, l, ninf));
+      return std::make_pair(row, arith::SelectOp::create(cb, nl, live, l, ninf)
+                                     .getResult());
+    };
+    AffineMap id3 = g.dims(3, {0, 1, 2});
+    auto weights = linalg::GenericOp::create(
+        b, loc,
+        TypeRange{RankedTensorType::get(
+                      {getConstantIntValue(bhSize).value_or(ShapedType::kDynamic),
+                       centroids,
+                       getConstantIntValue(n).value_or(ShapedType::kDynamic)},
+                      f32),
+                  RankedTensorType::get(
+                      {getConstantIntValue(bhSize).value_or(ShapedType::kDynamic),
+                       centroids,
+                       getConstantIntValue(n).value_or(ShapedType::kDynamic)},
+                      i64t)},
+        ValueRange{},
+        ValueRange{emptyTensor(b, loc, {bhSize, idx(centroids), n}, f32),
+                   emptyTensor(b, loc, {bhSize, idx(centroids), n}, i64t)},
+        {id3, id3}, parallelIterators(3),
+        [&](OpBuilder &nb, Location nl, ValueRange) {
+          SmallVector<Value> ix = loopIndices(nb, nl, 3);
+          Value count = cidx(nb, nl, centroids);
+          Value max = loop(nb, nl, count, {g.f32Const(nb, nl, negInf)},
+                           [&](OpBuilder &cb, Value c, ValueRange acc) {
+                             Value l = part(cb, nl, ix[0], c, ix[2]).second;
+                             return SmallVector<Value>{
+                                 arith::MaximumFOp::create(cb, nl, acc[0], l)};
+                           })[0];
+          Value shift = softmaxShift(nb, nl, max);
+          Value total = loop(nb, nl, count, {g.f32Const(nb, nl, 0.0)},
+                             [&](OpBuilder &cb, Value c, ValueRange acc) {
+                               Value l = part(cb, nl, ix[0], c, ix[2]).second;
+                               return SmallVector<Value>{arith::AddFOp::create(
+                                   cb, nl, acc[0],
+                                   math::ExpOp::create(
+                                       cb, nl, arith::SubFOp::create(cb, nl, l, shift)))};
+                             })[0];
+          auto [row, l] = part(nb, nl, ix[0], ix[1], ix[2]);
+          Value w = math::ExpOp::create(nb, nl, arith::SubFOp::create(nb, nl, l, shift));
+          linalg::YieldOp::create(
+              nb, nl, ValueRange{divideOrZero(nb, nl, w, total), toI64(nb, nl, row)});
+        });
+    Value weight = weights.getResult(0), rowOf = weights.getResult(1);
+    Value result = g.generic(
+        ValueRange{}, init, {g.dims(2, {0, 1})}, parallelIterators(2),
+        [&](OpBuilder &nb, Location nl, ValueRange) {
+          SmallVector<Value> ix = loopIndices(nb, nl, 2);
+          Value bi = arith::DivUIOp::create(nb, nl, ix[0], cidx(nb, nl, heads));
+          Value pos = arith::DivUIOp::create(nb, nl, ix[1], cidx(nb, nl, d));
+          Value f = arith::RemUIOp::create(nb, nl, ix[1], cidx(nb, nl, d));
+          Value zero = g.f32Const(nb, nl, 0.0);
+          Value sum = loop(
+              nb, nl, cidx(nb, nl, centroids), {zero},
+              [&](OpBuilder &cb, Value c, ValueRange acc) {
+                Value w = tensor::ExtractOp::create(cb, nl, weight,
+                                                    ValueRange{ix[0], c, pos});
+                Value row = toIndex(
+                    cb, nl,
+                    tensor::ExtractOp::create(cb, nl, rowOf, ValueRange{ix[0], c, pos}));
+                Value x = convertFloat(
+                    cb, nl,
+                    tensor::ExtractOp::create(cb, nl, o3, ValueRange{bi, row, f}), f32);
+                Value live = arith::CmpFOp::create(cb, nl, arith::CmpFPredicate::ONE,
+                                                   w, zero);
+                Value term = arith::SelectOp::create(
+                    cb, nl, live, arith::MulFOp::create(cb, nl, w, x), zero);
+                return SmallVector<Value>{arith::AddFOp::create(cb, nl, acc[0], term)};
+              })[0];
+          yieldOne(nb, nl, convertFloat(nb, nl, sum, elt));
+        });
+    return expand(result, {{0, 1}, {2, 3}}, getSizes(b, loc, op.getInit()));
+  }
+
+  ClusterOp op;
+  FloatType elt;
+  int64_t heads, kvHeads, d, centroids, window;
+  OpFoldResult batch;
+};
+
+struct GpuLshClusterAsSdpaPass
+    : PassWrapper<GpuLshClusterAsSdpaPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(GpuLshClusterAsSdpaPass)
+
+  StringRef getArgument() const final {
+    return "attn-gpu-lsh-cluster-as-sdpa";
+  }
+  StringRef getDescription() const final {
+    return "Rewrite attn.lsh and attn.cluster (bf16 / f16, D 64 or 128) as "
+           "parallel hash / select and sort kernels, an attn.sdpa over the "
+           "gathered chunks or clusters that the Hopper core takes, and a "
+           "log-sum-exp combine";
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<arith::ArithDialect, linalg::LinalgDialect,
+                    math::MathDialect, scf::SCFDialect, tensor::TensorDialect,
+                    cf::ControlFlowDialect>();
+  }
+
+  void runOnOperation() override {
+    SmallVector<Operation *> ops;
+    getOperation().walk([&](Operation *op) {
+      if ((isa<LshOp>(op) && isTaken(cast<LshOp>(op))) ||
+          (isa<ClusterOp>(op) && isTaken(cast<ClusterOp>(op))))
+        ops.push_back(op);
+    });
+    for (Operation *op : ops) {
+      OpBuilder b(op);
+      if (auto lsh = dyn_cast<LshOp>(op))
+        LshRewriter(b, lsh).run();
+      else
+        ClusterRewriter(b, cast<ClusterOp>(op)).run();
+    }
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> mlir::attn::createGpuLshClusterAsSdpaPass() {
+  return std::make_unique<GpuLshClusterAsSdpaPass>();
+}

@@ -1,0 +1,29 @@
+// attn.lsh through attn-gpu-pipeline on sm_90a: the chunk attention of
+// attn-gpu-lsh-cluster-as-sdpa is claimed by the Hopper core (one TMA +
+// wgmma kernel with i64 positions, the causal pattern, a score_mod and the
+// lse); hashing, sorting, gathers and the combine are general-path kernels.
+// ptxas assembles the core's kernel without spills. On sm_90 (no wgmma) the
+// op keeps the general path.
+// REQUIRES: ptxas
+// RUN: attn-opt %s --attn-gpu-pipeline="format=isa" -o %t.mlir
+// RUN: FileCheck %s < %t.mlir
+// RUN: %python %attn_src_root/bench/gpu/extract_ptx.py %t.mlir %t.ptx --binary attn_gpu
+// RUN: %ptxas -arch=sm_90a -v %t.ptx -o %t.cubin 2>&1 | FileCheck %s --check-prefix=PTXAS
+// RUN: attn-opt %s --attn-gpu-pipeline="format=isa chip=sm_90" | FileCheck %s --check-prefix=SM90
+
+// CHECK: llvm.func @lsh
+// CHECK: gpu.launch_func {{.*}}@attn_gpu::@sdpa_core_0
+// CHECK: gpu.binary @attn_gpu
+// CHECK-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16
+// CHECK-NOT: sdpa_core_1
+
+// PTXAS: Compiling entry function 'sdpa_core_0' for 'sm_90a'
+// PTXAS-NEXT: Function properties for sdpa_core_0
+// PTXAS-NEXT: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+
+// SM90: llvm.func @lsh
+// SM90-NOT: sdpa_core
+func.func @lsh(%qk: tensor<1x2x1024x64xbf16>, %v: tensor<1x2x1024x64xbf16>, %rot: tensor<2x2x64x8xbf16>, %o: tensor<1x2x1024x64xbf16>) -> tensor<1x2x1024x64xbf16> {
+  %r = attn.lsh ins(%qk, %v, %rot : tensor<1x2x1024x64xbf16>, tensor<1x2x1024x64xbf16>, tensor<2x2x64x8xbf16>) outs(%o : tensor<1x2x1024x64xbf16>) {num_buckets = 16, chunk_size = 64, causal} -> tensor<1x2x1024x64xbf16>
+  return %r : tensor<1x2x1024x64xbf16>
+}

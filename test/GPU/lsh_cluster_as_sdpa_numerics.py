@@ -1,0 +1,99 @@
+"""The rewrite of attn-gpu-lsh-cluster-as-sdpa, checked on the CPU: the rewritten IR (the hash /
+score and sort kernels, one attn.sdpa over the gathered chunks or clusters, the combine; no
+attn.lsh / attn.cluster left) runs through attn-run's CPU pipeline and is compared with the
+float64 reference (python/attn_mlir/reference.py) within the numerics contract's bound
+(docs/Semantics.md §10), on inputs whose bucket / membership choices are separated by more than
+rounding. lsh: bf16 and f16, D 64 and 128, causal and not, chunks packed into heads of 128
+queries (2, 4 and 8 chunks per head) or not, look-back / look-ahead windows that wrap around
+(W = nC), several sort blocks and a partial one. cluster: causal and not, grouped-query heads,
+Nq != Nk, w = N, N not a multiple of the sort block.
+
+Usage: python3 lsh_cluster_as_sdpa_numerics.py BUILD_DIR
+"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path[:0] = [os.path.join(REPO, "python"), os.path.join(REPO, "python", "tests"),
+                os.path.join(HERE, "general", "device")]
+
+from attn_mlir import reference as ref  # noqa: E402
+from attn_mlir.run import run  # noqa: E402
+from cases import draw_lsh  # noqa: E402
+from helpers import TOL  # noqa: E402
+from test_run_cluster import cluster_ir, draw as draw_cluster  # noqa: E402
+from test_run_lsh import lsh_ir  # noqa: E402
+
+# (dtype, D, rounds, buckets, chunk, causal, look_back, look_ahead, N)
+CASES = [
+    ("bf16", 64, 2, 16, 64, False, 1, 0, 1024),
+    ("f16", 128, 3, 8, 16, True, 1, 1, 512),
+    ("bf16", 64, 2, 8, 16, True, 1, 0, 256),
+    ("bf16", 64, 2, 8, 16, True, 2, 2, 64),
+    ("f16", 64, 1, 4, 32, False, 3, 0, 96),
+    ("bf16", 64, 2, 8, 8, True, 0, 0, 136),
+
+]
+
+# (dtype, B, H, Hkv, Nq, Nk, D, centroids, window, causal)
+CLUSTER_CASES = [
+    ("bf16", 1, 2, 2, 300, 300, 64, 4, 40, True),
+    ("f16", 2, 4, 2, 100, 200, 128, 3, 64, False),
+    ("bf16", 1, 2, 1, 256, 256, 64, 5, 256, True),
+]
+
+
+def check(name, rewritten, op, out, expected, dtype):
+    """Prints one case's line; returns whether it passed."""
+    sdpas = rewritten.count("attn.sdpa ")
+    left = rewritten.count(op)
+    err = ref.rel_error(np.asarray(out, np.float64), expected)
+    ok = sdpas == 1 and left == 0 and np.isfinite(out).all() and err <= TOL[dtype]
+    print(f"{name}: {sdpas} sdpa, {left} {op}, rel error {err:.2e} "
+          f"(bound {TOL[dtype]:.0e}) {'ok' if ok else 'FAIL'}")
+    return ok
+
+
+def rewrite(opt, spec):
+    return subprocess.run([opt, "--attn-gpu-lsh-cluster-as-sdpa"], input=spec,
+                          capture_output=True, text=True, check=True).stdout
+
+
+def main():
+    build = sys.argv[1]
+    opt = os.path.join(build, "bin", "attn-opt")
+    os.environ.setdefault("ATTN_RUN", os.path.join(build, "bin", "attn-run"))
+    rng = np.random.default_rng(13)
+    failed = 0
+    for dtype, d, rounds, buckets, chunk, causal, back, ahead, n in CASES:
+        name = (f"{dtype} D={d} R={rounds} nb={buckets} c={chunk} lb={back} la={ahead} N={n}"
+                + (" causal" if causal else ""))
+        spec = lsh_ir(1, 2, n, d, d, rounds, buckets, chunk, look_back=back, look_ahead=ahead,
+                      causal=causal, dtype=dtype)
+        rewritten = rewrite(opt, spec)
+        qk, v, rot = draw_lsh(rng, n, dtype, rounds=rounds, buckets=buckets, d=d)
+        # attn-opt's output names the arguments by position.
+        (out,) = run(rewritten, [qk, v, rot, np.full(v.shape, np.nan, v.dtype)])
+        expected = ref.lsh(qk, v, rot, buckets, chunk, look_back=back, look_ahead=ahead,
+                           causal=causal)
+        failed += not check(f"lsh {name}", rewritten, "attn.lsh", out, expected, dtype)
+    for seed, (dtype, b, h, hkv, nq, nk, d, c, w, causal) in enumerate(CLUSTER_CASES):
+        name = (f"cluster {dtype} B={b} H={h} Hkv={hkv} Nq={nq} Nk={nk} D={d} C={c} w={w}"
+                + (" causal" if causal else ""))
+        spec = cluster_ir((b, h, nq, d), (b, hkv, nk, d), (b, hkv, nk, d), c, w, causal=causal,
+                          dtype=dtype)
+        rewritten = rewrite(opt, spec)
+        q, k, v, mu = draw_cluster(seed, b, h, hkv, nq, nk, d, d, c, w, dtype)
+        (out,) = run(rewritten, [q, k, v, mu, np.full((b, h, nq, d), np.nan, q.dtype)])
+        expected = ref.cluster(q, k, v, mu, w, causal=causal)
+        failed += not check(name, rewritten, "attn.cluster", out, expected, dtype)
+    print("FAILED" if failed else "all ok")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
