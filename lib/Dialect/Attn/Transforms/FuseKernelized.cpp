@@ -58,6 +58,8 @@ using namespace mlir::attn;
 using namespace mlir::attn::fuse;
 
 namespace {
+struct KernelizedParts;
+
 /// Columns (or contraction rows) of one block of the blocked contractions.
 constexpr int64_t kBlock = 64;
 
@@ -72,9 +74,9 @@ public:
 
 private:
   /// The non-causal form: a key pass into the states, then a query pass.
-  Value buildNonCausal();
+  Value buildNonCausal(KernelizedParts &parts);
   /// The causal form: one chunked scan per (b, h).
-  Value buildCausal();
+  Value buildCausal(KernelizedParts &parts);
 
   /// `C += A B` in blocks of kBlock columns of B and C (`splitColumns`) or
   /// kBlock columns of A and rows of B.
@@ -394,24 +396,19 @@ Value KernelizedFuser::normalize(Value num, Value den, Value dest) {
       });
 }
 
-Value KernelizedFuser::build() {
-  Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
-  assertQueryKeyValueSizes(b, loc, "attn.kernelized", q, k, v, op.getInit());
-  if (op.getCausal())
-    assertEqualSizes(b, loc, getSizes(b, loc, q)[2], getSizes(b, loc, k)[2],
-                     "attn.kernelized: causal needs Nq == Nk");
-  return op.getCausal() ? buildCausal() : buildNonCausal();
-}
-
 namespace {
 /// What the non-causal and causal forms share: the per-head projection, the
 /// KV head of a query head, the state types.
 struct KernelizedParts {
   KernelizedParts(OpBuilder &b, Location loc, KernelizedOp op, bool favor,
-                  int64_t dimD, int64_t dimM, int64_t dimDv)
-      : b(b), loc(loc), dimD(dimD), dimM(dimM) {
-    SmallVector<OpFoldResult> qs = getSizes(b, loc, op.getQuery());
-    SmallVector<OpFoldResult> ks = getSizes(b, loc, op.getKey());
+                  int64_t dimD, int64_t dimM, int64_t dimDv, int64_t chunk)
+      : b(b), loc(loc), dimD(dimD), dimM(dimM), q(op.getQuery()),
+        k(op.getKey()), v(op.getValue()), init(op.getInit()),
+        zero(b.getIndexAttr(0)), one(b.getIndexAttr(1)) {
+    qs = getSizes(b, loc, q);
+    step = cIndex(b, loc, chunk);
+    c0 = cIndex(b, loc, 0);
+    SmallVector<OpFoldResult> ks = getSizes(b, loc, k);
     sizeNq = toIndexValue(b, loc, qs[2]);
     sizeNk = toIndexValue(b, loc, ks[2]);
     // Query heads per KV head; Hkv > 0 divides H (asserted). max(., 1)
@@ -474,18 +471,30 @@ struct KernelizedParts {
   Location loc;
   int64_t dimD, dimM;
   int64_t wHeads = 0;
+  Value q, k, v, init;
+  SmallVector<OpFoldResult> qs;
+  OpFoldResult zero, one;
+  Value step, c0;
   Value wTAll, sizeNq, sizeNk, group;
   RankedTensorType stateType, zType;
 };
 } // namespace
 
-Value KernelizedFuser::buildNonCausal() {
+Value KernelizedFuser::build() {
   Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
-  Value init = op.getInit();
-  SmallVector<OpFoldResult> qs = getSizes(b, loc, q);
-  KernelizedParts parts(b, loc, op, favor, dimD, dimM, dimDv);
-  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
-  Value step = cIndex(b, loc, chunk), c0 = cIndex(b, loc, 0);
+  assertQueryKeyValueSizes(b, loc, "attn.kernelized", q, k, v, op.getInit());
+  if (op.getCausal())
+    assertEqualSizes(b, loc, getSizes(b, loc, q)[2], getSizes(b, loc, k)[2],
+                     "attn.kernelized: causal needs Nq == Nk");
+  KernelizedParts parts(b, loc, op, favor, dimD, dimM, dimDv, chunk);
+  return op.getCausal() ? buildCausal(parts) : buildNonCausal(parts);
+}
+
+Value KernelizedFuser::buildNonCausal(KernelizedParts &parts) {
+  Value q = parts.q, k = parts.k, v = parts.v, init = parts.init;
+  ArrayRef<OpFoldResult> qs = parts.qs;
+  OpFoldResult zero = parts.zero, one = parts.one;
+  Value step = parts.step, c0 = parts.c0;
   SmallVector<OpFoldResult> unitStrides(4, one);
 
   // The states S [B, H, m, Dv] and z [B, H, 1, m], one forall iteration per
@@ -566,13 +575,11 @@ Value KernelizedFuser::buildNonCausal() {
   return queryPass.getResult(0);
 }
 
-Value KernelizedFuser::buildCausal() {
-  Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
-  Value init = op.getInit();
-  SmallVector<OpFoldResult> qs = getSizes(b, loc, q);
-  KernelizedParts parts(b, loc, op, favor, dimD, dimM, dimDv);
-  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
-  Value step = cIndex(b, loc, chunk), c0 = cIndex(b, loc, 0);
+Value KernelizedFuser::buildCausal(KernelizedParts &parts) {
+  Value q = parts.q, k = parts.k, v = parts.v, init = parts.init;
+  ArrayRef<OpFoldResult> qs = parts.qs;
+  OpFoldResult zero = parts.zero, one = parts.one;
+  Value step = parts.step, c0 = parts.c0;
 
   // The intra-chunk liveness j <= i, once.
   AffineMap id = b.getMultiDimIdentityMap(2);
