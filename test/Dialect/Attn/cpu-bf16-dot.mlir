@@ -45,8 +45,9 @@
 // AMX: arith.truncf %{{.*}} : vector<16xf32> to vector<16xbf16>
 // AMX: vector.transpose %{{.*}}, [1, 0] : vector<16x16xi32> to vector<16x16xi32>
 // AMX: scf.if
-// AMX: amx.tile_zero : !amx.tile<16x16xf32>
-// AMX: amx.tile_load %{{.*}} : memref<?x?xf32> into !amx.tile<16x16xf32>
+// The head dim (64) is one k block: no k loop, the accumulators start as zero tiles.
+// AMX-COUNT-4: amx.tile_zero : !amx.tile<16x16xf32>
+// AMX-NOT: amx.tile_load %{{.*}} : memref<?x?xf32> into !amx.tile<16x16xf32>
 // AMX: amx.tile_load %{{.*}} : memref<?x?xbf16> into !amx.tile<16x32xbf16>
 // AMX-COUNT-4: amx.tile_mulf %{{.*}} : !amx.tile<16x32xbf16>, !amx.tile<16x32xbf16>, !amx.tile<16x16xf32>
 // AMX: amx.tile_store %{{.*}} : memref<?x?xf32>, !amx.tile<16x16xf32>
@@ -72,6 +73,59 @@ func.func @scores(%q: memref<?x64xf32>, %k: memref<?x64xbf16, strided<[64, 1], o
       %m = arith.mulf %a, %w fastmath<reassoc,contract> : f32
       %r = arith.addf %c, %m fastmath<reassoc,contract> : f32
       linalg.yield %r : f32
+    }
+  }
+  return
+}
+
+// Q K^T for every key tile of a loop: Q does not change in the loop, so with AMX it is rounded
+// to bf16 once, before the loop; a left operand that the loop writes is rounded in the loop.
+// AMX-LABEL: func.func @scores_in_loop
+// AMX: scf.forall
+// AMX: arith.truncf %{{.*}} : vector<16xf32> to vector<16xbf16>
+// AMX: scf.for
+// AMX-NOT: arith.truncf
+// AMX: amx.tile_mulf
+// AMX-LABEL: func.func @scores_written_in_loop
+// AMX: scf.for
+// AMX: linalg.fill
+// AMX: memref.alloca_scope
+// AMX: arith.truncf %{{.*}} : vector<16xf32> to vector<16xbf16>
+// AMX: amx.tile_mulf
+func.func @scores_in_loop(%q: memref<?x64xf32>, %k: memref<?x64xbf16, strided<[64, 1], offset: ?>>, %s: memref<?x?xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  scf.forall (%t) in (4) {
+    scf.for %j = %c0 to %c4 step %c1 {
+      linalg.generic {indexing_maps = [#qk_q, #qk_k, #qk_s], iterator_types = ["parallel", "parallel", "reduction"]}
+          ins(%q, %k : memref<?x64xf32>, memref<?x64xbf16, strided<[64, 1], offset: ?>>) outs(%s : memref<?x?xf32>) {
+      ^bb0(%a: f32, %b: bf16, %c: f32):
+        %w = arith.extf %b : bf16 to f32
+        %m = arith.mulf %a, %w fastmath<reassoc,contract> : f32
+        %r = arith.addf %c, %m fastmath<reassoc,contract> : f32
+        linalg.yield %r : f32
+      }
+    }
+  }
+  return
+}
+func.func @scores_written_in_loop(%q: memref<?x64xf32>, %k: memref<?x64xbf16, strided<[64, 1], offset: ?>>, %s: memref<?x?xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %one = arith.constant 1.0 : f32
+  scf.forall (%t) in (4) {
+    scf.for %j = %c0 to %c4 step %c1 {
+      linalg.fill ins(%one : f32) outs(%q : memref<?x64xf32>)
+      linalg.generic {indexing_maps = [#qk_q, #qk_k, #qk_s], iterator_types = ["parallel", "parallel", "reduction"]}
+          ins(%q, %k : memref<?x64xf32>, memref<?x64xbf16, strided<[64, 1], offset: ?>>) outs(%s : memref<?x?xf32>) {
+      ^bb0(%a: f32, %b: bf16, %c: f32):
+        %w = arith.extf %b : bf16 to f32
+        %m = arith.mulf %a, %w fastmath<reassoc,contract> : f32
+        %r = arith.addf %c, %m fastmath<reassoc,contract> : f32
+        linalg.yield %r : f32
+      }
     }
   }
   return

@@ -9,19 +9,28 @@
 // LLVM-NOT: linalg.
 // LLVM-NOT: attn.
 
-// Non-causal FAVOR+: a key pass per (b, h) into the states S = phi(K)^T [V | 1] (m x (Dv + 1)),
-// then a query pass per (b, h, chunk).
+// Non-causal FAVOR+: a key pass per (b, h) into the states S = phi(K)^T V (m x Dv) and
+// z = 1^T phi(K) (1 x m), then a query pass per (b, h, chunk) into a new result tensor.
 // CHECK-LABEL: func.func @favor
 // CHECK-NOT: tensor<2x4x?x32xf32>
-// CHECK: scf.forall (%{{.*}}, %{{.*}}) in (2, 4) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<2x4x32x9xf32>)
-// CHECK: scf.for {{.*}} iter_args({{.*}} -> (tensor<32x9xf32>, f32)
-// CHECK: tensor<?x32xf32>
+// CHECK: scf.forall (%{{.*}}, %{{.*}}) in (2, 4) shared_outs(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (tensor<2x4x32x8xf32>, tensor<2x4x1x32xf32>)
+// CHECK: scf.for {{.*}} iter_args({{.*}} -> (tensor<32x8xf32>, tensor<1x32xf32>, f32)
+// The projection starts from -||x||^2 / 2 (scaled) in every column.
+// CHECK: arith.negf
+// CHECK: ins(%{{.*}}, %{{.*}} : tensor<?x16xf32>, tensor<16x32xf32>) outs(%{{.*}} : tensor<?x32xf32>)
 // CHECK: math.exp2
-// The state update phi(K)^T [V | 1], A indexed (k, i).
-// CHECK: linalg.generic {indexing_maps = [#[[TA:map[0-9]*]], #{{.*}}, #{{.*}}], iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.*}}, %{{.*}} : tensor<?x32xf32>, tensor<?x9xf32>) outs(%{{.*}} : tensor<32x9xf32>)
-// CHECK: tensor.parallel_insert_slice {{.*}} : tensor<32x9xf32> into tensor<2x4x32x9xf32>
-// CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (2, 4, %{{.*}}) shared_outs
-// CHECK: ins(%{{.*}}, %{{.*}} : tensor<?x32xf32>, tensor<32x9xf32>) outs(%{{.*}} : tensor<?x9xf32>)
+// The states are rescaled only when the key stabiliser changes.
+// CHECK: scf.if %{{.*}} -> (tensor<32x8xf32>, tensor<1x32xf32>)
+// CHECK: } else {
+// The state update phi(K)^T V, A indexed (k, i), then z.
+// CHECK: linalg.generic {indexing_maps = [#[[TA:map[0-9]*]], #{{.*}}, #{{.*}}], iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.*}}, %{{.*}} : tensor<?x32xf32>, tensor<?x8xf32>) outs(%{{.*}} : tensor<32x8xf32>)
+// CHECK: ins(%{{.*}}, %{{.*}} : tensor<1x?xf32>, tensor<?x32xf32>) outs(%{{.*}} : tensor<1x32xf32>)
+// CHECK: tensor.parallel_insert_slice {{.*}} : tensor<32x8xf32> into tensor<2x4x32x8xf32>
+// CHECK: tensor.parallel_insert_slice {{.*}} : tensor<1x32xf32> into tensor<2x4x1x32xf32>
+// CHECK: %[[NEW:.*]] = tensor.empty(%{{.*}}) : tensor<2x4x?x8xf32>
+// CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (2, 4, %{{.*}}) shared_outs(%{{.*}} = %[[NEW]])
+// CHECK: ins(%{{.*}}, %{{.*}} : tensor<?x32xf32>, tensor<32x8xf32>) outs(%{{.*}} : tensor<?x8xf32>)
+// CHECK: ins(%{{.*}}, %{{.*}} : tensor<?x32xf32>, tensor<32xf32>) outs(%{{.*}} : tensor<?xf32>)
 // CHECK: tensor.parallel_insert_slice {{.*}} : tensor<?x8xf32> into tensor<2x4x?x8xf32>
 // CHECK-NOT: tensor<2x4x?x32xf32>
 func.func @favor(%q: tensor<2x4x?x16xf32>, %k: tensor<2x2x?x16xf32>, %v: tensor<2x2x?x8xf32>,
@@ -31,19 +40,42 @@ func.func @favor(%q: tensor<2x4x?x16xf32>, %k: tensor<2x2x?x16xf32>, %v: tensor<
   return %r : tensor<2x4x?x8xf32>
 }
 
-// Causal: one chunked scan per (b, h) carrying the state (and with favor_plus the running key
-// maximum) and the output; the intra-chunk pairs j <= i through a 64 x 64 liveness that selects.
+// m = 160: the projection in blocks of 64 columns (a loop over the whole blocks, then the 32
+// left), phi(Q) S in blocks of 64 rows of S the same way.
+// CHECK-LABEL: func.func @favor_blocks
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%{{.*}} = %{{.*}}) -> (tensor<?x160xf32>)
+// CHECK: ins(%{{.*}}, %{{.*}} : tensor<?x16xf32>, tensor<16x64xf32>) outs(%{{.*}} : tensor<?x64xf32>)
+// CHECK: ins(%{{.*}}, %{{.*}} : tensor<?x16xf32>, tensor<16x32xf32>) outs(%{{.*}} : tensor<?x32xf32>)
+// CHECK: scf.forall
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%{{.*}} = %{{.*}}) -> (tensor<?x8xf32>)
+// CHECK: ins(%{{.*}}, %{{.*}} : tensor<?x64xf32>, tensor<64x8xf32>) outs(%{{.*}} : tensor<?x8xf32>)
+// CHECK: ins(%{{.*}}, %{{.*}} : tensor<?x32xf32>, tensor<32x8xf32>) outs(%{{.*}} : tensor<?x8xf32>)
+func.func @favor_blocks(%q: tensor<1x2x?x16xf32>, %k: tensor<1x2x?x16xf32>, %v: tensor<1x2x?x8xf32>,
+                        %w: tensor<1x160x16xf32>, %o: tensor<1x2x?x8xf32>) -> tensor<1x2x?x8xf32> {
+  %r = attn.kernelized favor_plus ins(%q, %k, %v : tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x8xf32>)
+         projection(%w : tensor<1x160x16xf32>) outs(%o : tensor<1x2x?x8xf32>) -> tensor<1x2x?x8xf32>
+  return %r : tensor<1x2x?x8xf32>
+}
+
+// Causal: one chunked scan per (b, h) carrying the states (and with favor_plus the running key
+// maximum) and the output; the intra-chunk pairs j <= i through a 64 x 64 liveness that selects,
+// and their denominators through an index compare.
 // CHECK-LABEL: func.func @elu_causal
 // CHECK: arith.cmpi ule
 // CHECK-SAME: index
 // CHECK: -> tensor<64x64xi1>
 // CHECK: scf.forall (%{{.*}}) in (2)
-// CHECK: scf.for {{.*}} -> (tensor<8x5xf32>, tensor<?x4xf32>)
-// CHECK: ins(%{{.*}}, %{{.*}} : tensor<?x8xf32>, tensor<8x5xf32>) outs(%{{.*}} : tensor<?x5xf32>)
+// CHECK: scf.for {{.*}} -> (tensor<8x4xf32>, tensor<1x8xf32>, tensor<?x4xf32>)
+// CHECK: ins(%{{.*}}, %{{.*}} : tensor<?x8xf32>, tensor<8x4xf32>) outs(%{{.*}} : tensor<?x4xf32>)
+// CHECK: ins(%{{.*}}, %{{.*}} : tensor<?x8xf32>, tensor<8xf32>) outs(%{{.*}} : tensor<?xf32>)
 // CHECK: ins(%{{.*}}, %{{.*}} : tensor<?x8xf32>, tensor<?x8xf32>) outs(%{{.*}} : tensor<?x?xf32>)
-// CHECK: ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<?x?xf32>, tensor<?x5xf32>, tensor<?x?xi1>) outs(%{{.*}} : tensor<?x5xf32>)
+// CHECK: ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<?x?xf32>, tensor<?x4xf32>, tensor<?x?xi1>) outs(%{{.*}} : tensor<?x4xf32>)
 // CHECK: arith.select
-// CHECK: ins(%{{.*}}, %{{.*}} : tensor<?x8xf32>, tensor<?x5xf32>) outs(%{{.*}} : tensor<8x5xf32>)
+// CHECK: ins(%{{.*}} : tensor<?x?xf32>) outs(%{{.*}} : tensor<?xf32>)
+// CHECK: linalg.index 1
+// CHECK: arith.cmpi ule
+// CHECK: ins(%{{.*}}, %{{.*}} : tensor<?x8xf32>, tensor<?x4xf32>) outs(%{{.*}} : tensor<8x4xf32>)
+// CHECK: ins(%{{.*}}, %{{.*}} : tensor<1x?xf32>, tensor<?x8xf32>) outs(%{{.*}} : tensor<1x8xf32>)
 // CHECK-NOT: tensor<1x2x?x?xf32>
 func.func @elu_causal(%q: tensor<1x2x?x8xf32>, %v: tensor<1x2x?x4xf32>, %o: tensor<1x2x?x4xf32>)
     -> tensor<1x2x?x4xf32> {

@@ -61,14 +61,72 @@ Value roundUp(OpBuilder &b, Location loc, Value v, int64_t multiple) {
   return arith::MulIOp::create(b, loc,
                                arith::CeilDivUIOp::create(b, loc, v, m), m);
 }
+
+/// The buffer that `v` is a view of (through subviews, casts and the like).
+Value rootBuffer(Value v) {
+  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
+    v = view.getViewSource();
+  return v;
+}
+
+/// Whether the buffer `a` holds the same values throughout `loop`: defined
+/// outside it, and no op inside writes to a view of its root buffer (ops
+/// without declared effects that touch it count as writes).
+bool isInvariantIn(Value a, scf::ForOp loop) {
+  if (!loop.isDefinedOutsideOfLoop(a))
+    return false;
+  Value root = rootBuffer(a);
+  WalkResult result = loop.getBody()->walk([&](Operation *op) {
+    auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+    if (!effects) {
+      if (op->getNumRegions() == 0 &&
+          llvm::any_of(op->getOperands(),
+                       [&](Value v) { return isa<MemRefType>(v.getType()) &&
+                                             rootBuffer(v) == root; }))
+        return WalkResult::interrupt();
+      return WalkResult::advance();
+    }
+    SmallVector<MemoryEffects::EffectInstance> list;
+    effects.getEffects(list);
+    for (MemoryEffects::EffectInstance &effect : list) {
+      if (!isa<MemoryEffects::Write>(effect.getEffect()))
+        continue;
+      Value v = effect.getValue();
+      if (!v || rootBuffer(v) == root)
+        return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return !result.wasInterrupted();
+}
 } // namespace
 
 void mlir::attn::buildAmxContraction(OpBuilder &b, Location loc, Value a,
                                      Value bMat, Value c, bool transposedB,
                                      bool zeroInit) {
+  auto loop = dyn_cast_or_null<scf::ForOp>(b.getInsertionBlock()->getParentOp());
+  // Only out of a loop directly in a parallel iteration or a scope, whose
+  // stack is released per iteration (an alloca in an outer loop's body
+  // would grow the stack with each of its iterations).
+  bool hoist = loop &&
+               isa<scf::ForallOp, scf::ParallelOp, memref::AllocaScopeOp>(
+                   loop->getParentOp()) &&
+               isInvariantIn(a, loop);
   auto scope = memref::AllocaScopeOp::create(b, loc, TypeRange{});
   OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(&scope.getBodyRegion().emplaceBlock());
+  // A rounded to bf16: before the enclosing loop when A does not change in
+  // it (the query tile, the same for every key tile), else in the scope.
+  if (hoist)
+    b.setInsertionPoint(loop);
+  else
+    b.setInsertionPointToStart(&scope.getBodyRegion().emplaceBlock());
+  Value rowsA = memref::DimOp::create(b, loc, a, 0);
+  Value depthA = memref::DimOp::create(b, loc, a, 1);
+  Value aPacked = packRowsToBf16(b, loc, a, rowsA, depthA,
+                                 roundUp(b, loc, depthA, kBlockDepth),
+                                 kTileCols, roundUp(b, loc, rowsA, kBlockRows));
+  if (hoist)
+    b.setInsertionPointToStart(&scope.getBodyRegion().emplaceBlock());
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
   Value m = memref::DimOp::create(b, loc, c, 0);
   Value n = memref::DimOp::create(b, loc, c, 1);
@@ -77,7 +135,9 @@ void mlir::attn::buildAmxContraction(OpBuilder &b, Location loc, Value a,
   Value nPadded = roundUp(b, loc, n, kBlockCols);
   Value kPadded = roundUp(b, loc, k, kBlockDepth);
   Value two = arith::ConstantIndexOp::create(b, loc, 2);
-  Value aPacked = packRowsToBf16(b, loc, a, m, k, kPadded, kTileCols, mPadded);
+  int64_t staticK = cast<MemRefType>(a.getType()).getDimSize(1);
+  bool singleKBlock = !ShapedType::isDynamic(staticK) && staticK > 0 &&
+                      staticK <= kBlockDepth;
   Value bPacked =
       transposedB
           ? packPairsTransposed(b, loc, bMat, n,
@@ -102,17 +162,8 @@ void mlir::attn::buildAmxContraction(OpBuilder &b, Location loc, Value a,
     forLoop(b, loc, zero, nPadded, kBlockCols, [&](Value j0) {
       Value rows[2] = {i0, offset(i0, kTileRows)};
       Value cols[2] = {j0, offset(j0, kTileCols)};
-      if (zeroInit)
-        for (Value i : rows)
-          for (Value j : cols)
-            amx::TileStoreOp::create(b, loc, acc, ValueRange{i, j},
-                                     amx::TileZeroOp::create(b, loc, accTile));
-      forLoop(b, loc, zero, kPadded, kBlockDepth, [&](Value k0) {
-        Value sums[4];
-        for (int r = 0; r < 2; ++r)
-          for (int t = 0; t < 2; ++t)
-            sums[2 * r + t] = amx::TileLoadOp::create(
-                b, loc, accTile, acc, ValueRange{rows[r], cols[t]});
+      // One k block: the products of 2 k tiles added to `sums`.
+      auto kBlock = [&](Value k0, MutableArrayRef<Value> sums) {
         for (int64_t step = 0; step < kBlockDepth; step += kTileDepth) {
           Value k = offset(k0, step);
           Value pairRow = arith::DivUIOp::create(b, loc, k, two);
@@ -131,11 +182,42 @@ void mlir::attn::buildAmxContraction(OpBuilder &b, Location loc, Value a,
               sums[2 * r + t] = amx::TileMulFOp::create(
                   b, loc, accTile, lhs[r], rhs[t], sums[2 * r + t]);
         }
+      };
+      auto storeSums = [&](ArrayRef<Value> sums) {
         for (int r = 0; r < 2; ++r)
           for (int t = 0; t < 2; ++t)
             amx::TileStoreOp::create(b, loc, acc,
                                      ValueRange{rows[r], cols[t]},
                                      sums[2 * r + t]);
+      };
+      auto loadSums = [&](MutableArrayRef<Value> sums) {
+        for (int r = 0; r < 2; ++r)
+          for (int t = 0; t < 2; ++t)
+            sums[2 * r + t] = amx::TileLoadOp::create(
+                b, loc, accTile, acc, ValueRange{rows[r], cols[t]});
+      };
+      Value sums[4];
+      if (singleKBlock) {
+        // k fits one block (the head dim or the key tile of 64): no k loop,
+        // and zero accumulators never go through memory.
+        if (zeroInit)
+          for (Value &sum : sums)
+            sum = amx::TileZeroOp::create(b, loc, accTile);
+        else
+          loadSums(sums);
+        kBlock(zero, sums);
+        storeSums(sums);
+        return;
+      }
+      if (zeroInit)
+        for (Value i : rows)
+          for (Value j : cols)
+            amx::TileStoreOp::create(b, loc, acc, ValueRange{i, j},
+                                     amx::TileZeroOp::create(b, loc, accTile));
+      forLoop(b, loc, zero, kPadded, kBlockDepth, [&](Value k0) {
+        loadSums(sums);
+        kBlock(k0, sums);
+        storeSums(sums);
       });
     });
   });
