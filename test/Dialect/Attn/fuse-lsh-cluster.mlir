@@ -34,17 +34,23 @@
 // CHECK: scf.for {{.*}} -> (tensor<8xi64>, tensor<1024xi64>, tensor<1024xi64>)
 // CHECK: tensor.parallel_insert_slice
 // CHECK: tensor.parallel_insert_slice
-// The chunks gathered as whole-vector row copies, one (batch, chunk) per
-// iteration; the keys normalised on the way.
-// CHECK: %[[CQ:.*]] = scf.forall (%{{.*}}, %{{.*}}) in (1, 64) shared_outs({{.*}}) -> (tensor<1x64x64x16xf32>)
-// CHECK: vector.transfer_read %{{.*}} : tensor<1x2x1024x16xf32>, vector<16xf32>
-// CHECK: %[[CKV:.*]]:2 = scf.forall (%{{.*}}, %{{.*}}) in (1, 64) shared_outs({{.*}}) -> (tensor<1x64x128x16xf32>, tensor<1x64x128x16xf32>)
+// The chunks in one pass over the sorted slots per (batch, head, round):
+// each qk and v row read once as a vector, written as a query of its chunk
+// and (the key normalised) as a key of the 2 chunks that see it.
+// CHECK: %[[CH:.*]]:3 = scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (1, 2, 2) shared_outs({{.*}}) -> (tensor<1x64x64x16xf32>, tensor<1x64x128x16xf32>, tensor<1x64x128x16xf32>)
+// CHECK: tensor.extract %[[SORT]]#1
+// CHECK: vector.transfer_read %arg0{{.*}} : tensor<1x2x1024x16xf32>, vector<16xf32>
 // CHECK: vector.reduction <add>
 // CHECK: math.sqrt
+// CHECK: vector.transfer_read %arg1{{.*}} : tensor<1x2x1024x16xf32>, vector<16xf32>
+// CHECK: vector.transfer_write {{.*}} : vector<16xf32>, tensor<16x64x16xf32>
+// CHECK: scf.for
+// CHECK: vector.transfer_write {{.*}} : vector<16xf32>, tensor<16x128x16xf32>
+// CHECK: vector.transfer_write {{.*}} : vector<16xf32>, tensor<16x128x16xf32>
 // The chunk attention with the original positions, strictly causal and
 // without score_mod (the own key is added by the combine; both evaluated in
 // Partial tiles only after attn-tile).
-// CHECK: %[[RES:.*]], %[[LSE:.*]] = attn.sdpa ins(%[[CQ]], %[[CKV]]#0, %[[CKV]]#1 : tensor<1x64x64x16xf32>, tensor<1x64x128x16xf32>, tensor<1x64x128x16xf32>) {{.*}} positions({{.*}} : tensor<1x64x64xi64>, tensor<1x64x128xi64>) pattern(#attn.causal<offset = -1>) -> tensor<1x64x64x16xf32>, tensor<1x64x64xf32>
+// CHECK: %[[RES:.*]], %[[LSE:.*]] = attn.sdpa ins(%[[CH]]#0, %[[CH]]#1, %[[CH]]#2 : tensor<1x64x64x16xf32>, tensor<1x64x128x16xf32>, tensor<1x64x128x16xf32>) {{.*}} positions({{.*}} : tensor<1x64x64xi64>, tensor<1x64x128xi64>) pattern(#attn.causal<offset = -1>) -> tensor<1x64x64x16xf32>, tensor<1x64x64xf32>
 // CHECK-NOT: score_mod
 // The rounds and the own key by log-sum-exp: per (batch, head, block of 64
 // queries) an scf.forall iteration writing a new tensor; the own key's lse

@@ -26,6 +26,15 @@
 //
 // (0 where every lse_r(n) is -inf).
 //
+// The fused form (attn-fuse-lsh-cluster) makes the same choices with linear
+// work (FusedSelect.h): the buckets per block of positions as a contraction
+// and a vector argmax, a counting sort, the chunks gathered as vector row
+// copies (keys normalised on the way). With causal, the own key is the only
+// key at the query's position, so the chunks run strictly causal
+// (`#attn.causal<offset = -1>`, no score_mod) and the combine adds the own
+// key as one more part per query: value v_n, lse -1e5 + log R (-1e5 once
+// per round).
+//
 //===----------------------------------------------------------------------===//
 #include "DecomposeUtils.h"
 #include "FusedSelect.h"
@@ -307,6 +316,8 @@ FailureOr<SmallVector<Value>> mlir::attn::decomposeLsh(OpBuilder &b, LshOp op,
 
   // Hashing (f32): buckets, the sorted order and its inverse.
   Value qk = toF32(b, loc, op.getQk());
+  // The unit keys (the fused form normalises them while gathering).
+  Value keys = fused ? Value() : normalizeRows(b, loc, toFloat(b, loc, qk, ct));
   Value rotations = toF32(b, loc, op.getRotations());
   Value buckets = fused ? fusedBuckets(b, loc, qk, rotations) : Value();
   if (!buckets)
@@ -326,18 +337,16 @@ FailureOr<SmallVector<Value>> mlir::attn::decomposeLsh(OpBuilder &b, LshOp op,
   Value qpos = chunkPositions(b, loc, perm, ch, /*keys=*/false);
   Value kpos = chunkPositions(b, loc, perm, ch, /*keys=*/true);
   OpFoldResult perHead = mulSizes(b, loc, ch.rounds, ch.numChunks);
-  SmallVector<Value> chunkQ, chunkKV;
-  if (fused && ct.isF32()) {
-    chunkQ = fusedGatherRows(b, loc, qk, qpos, perHead);
-    chunkKV = fusedGatherRows(b, loc, {qk, op.getValue()}, kpos, perHead,
-                              /*unit=*/{true, false});
-  }
-  if (chunkQ.empty())
-    chunkQ = {gatherRows(b, loc, qk, qpos, perHead, ct)};
-  if (chunkKV.empty()) {
-    Value keys = normalizeRows(b, loc, toFloat(b, loc, qk, ct));
-    chunkKV = {gatherRows(b, loc, keys, kpos, perHead, ct),
-               gatherRows(b, loc, op.getValue(), kpos, perHead, ct)};
+  SmallVector<Value> chunks;
+  if (fused && ct.isF32())
+    chunks = fusedLshChunks(b, loc, qk, op.getValue(), perm, ch.chunk,
+                            ch.numChunks, ch.window, ch.lookBackMod);
+  if (chunks.empty()) {
+    if (!keys)
+      keys = normalizeRows(b, loc, toFloat(b, loc, qk, ct));
+    chunks = {gatherRows(b, loc, qk, qpos, perHead, ct),
+              gatherRows(b, loc, keys, kpos, perHead, ct),
+              gatherRows(b, loc, op.getValue(), kpos, perHead, ct)};
   }
 
   // The chunk attention, causal on the original positions, with an lse
@@ -346,7 +355,7 @@ FailureOr<SmallVector<Value>> mlir::attn::decomposeLsh(OpBuilder &b, LshOp op,
   // stay on the micro-kernels) and adds the own key in the combine, scoring
   // -1e5 once per round; otherwise the own key scores -1e5 by score_mod.
   bool ownKeyInCombine = fused && op.getCausal() && combinesFused(op, ct);
-  Value q = chunkQ[0], k = chunkKV[0], v = chunkKV[1];
+  Value q = chunks[0], k = chunks[1], v = chunks[2];
   auto [o, lse] = attentionOrEmpty(b, loc, q, v, ct, [&](OpBuilder &nb) {
     if (ownKeyInCombine)
       return positionedAttention(nb, loc, q, k, v, qpos, kpos,

@@ -559,8 +559,7 @@ SmallVector<Value> mlir::attn::detail::fusedGatherRows(OpBuilder &b,
                                                        Location loc,
                                                        ValueRange srcs,
                                                        Value pos,
-                                                       OpFoldResult headDiv,
-                                                       ArrayRef<bool> unit) {
+                                                       OpFoldResult headDiv) {
   Type f32 = b.getF32Type();
   for (Value src : srcs) {
     int64_t f = cast<RankedTensorType>(src.getType()).getDimSize(3);
@@ -605,7 +604,7 @@ SmallVector<Value> mlir::attn::detail::fusedGatherRows(OpBuilder &b,
     Value p = r.toIndex(
         tensor::ExtractOp::create(b, loc, pos, ValueRange{bi, gi, i}));
     SmallVector<Value> next;
-    for (auto [s, src, tile] : llvm::enumerate(srcs, a)) {
+    for (auto [src, tile] : llvm::zip(srcs, a)) {
       auto type = cast<RankedTensorType>(src.getType());
       auto vType = VectorType::get({type.getDimSize(3)}, type.getElementType());
       Value pad = arith::ConstantOp::create(
@@ -616,14 +615,118 @@ SmallVector<Value> mlir::attn::detail::fusedGatherRows(OpBuilder &b,
       if (!type.getElementType().isF32())
         v = arith::ExtFOp::create(
             b, loc, VectorType::get({type.getDimSize(3)}, f32), v);
-      if (s < unit.size() && unit[s])
-        v = unitVector(b, loc, v);
       next.push_back(vector::TransferWriteOp::create(
                          b, loc, v, tile, ValueRange{i, r.index(0)},
                          ArrayRef<bool>{true})
                          .getResult());
     }
     return next;
+  });
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  for (auto [tile, shared, off, size] :
+       llvm::zip(out, forall.getRegionIterArgs(), offsets, sizes))
+    tensor::ParallelInsertSliceOp::create(b, loc, tile, shared, off, size,
+                                          strides);
+  return SmallVector<Value>(forall.getResults());
+}
+
+SmallVector<Value> mlir::attn::detail::fusedLshChunks(
+    OpBuilder &b, Location loc, Value qk, Value v, Value perm, int64_t chunk,
+    OpFoldResult numChunks, OpFoldResult window, Value lookBackMod) {
+  auto qkType = cast<RankedTensorType>(qk.getType());
+  auto vType = cast<RankedTensorType>(v.getType());
+  int64_t d = qkType.getDimSize(3), dv = vType.getDimSize(3);
+  Type vElement = vType.getElementType();
+  if (!qkType.getElementType().isF32() || !isa<FloatType>(vElement) ||
+      vElement.getIntOrFloatBitWidth() > 32 || ShapedType::isDynamic(d) ||
+      ShapedType::isDynamic(dv) || d == 0 || dv == 0 ||
+      llvm::is_contained(cast<RankedTensorType>(perm.getType()).getShape(), 0))
+    return {};
+  Type f32 = b.getF32Type();
+  SmallVector<OpFoldResult> q = getSizes(b, loc, qk);
+  SmallVector<OpFoldResult> p = getSizes(b, loc, perm); // [B, H, R, N]
+  OpFoldResult groups = mulSizes(b, loc, mulSizes(b, loc, p[1], p[2]), numChunks);
+  OpFoldResult keyRows = mulSizes(b, loc, window, b.getIndexAttr(chunk));
+  OpFoldResult c = b.getIndexAttr(chunk);
+  SmallVector<OpFoldResult> qSizes = {q[0], groups, c, b.getIndexAttr(d)};
+  SmallVector<OpFoldResult> kSizes = {q[0], groups, keyRows, b.getIndexAttr(d)};
+  SmallVector<OpFoldResult> vSizes = {q[0], groups, keyRows,
+                                      b.getIndexAttr(dv)};
+  Value nC = safeDivisor(b, loc, numChunks);
+  Value w = toIndexValue(b, loc, window);
+  auto forall = scf::ForallOp::create(
+      b, loc, ArrayRef<OpFoldResult>{p[0], p[1], p[2]},
+      ValueRange{emptyTensor(b, loc, qSizes, f32),
+                 emptyTensor(b, loc, kSizes, f32),
+                 emptyTensor(b, loc, vSizes, f32)},
+      std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(forall.getBody());
+  RowBuilder r{b, loc, llvm::to_vector(forall.getInductionVars())};
+  Value bi = r.ivs[0], hi = r.ivs[1], ri = r.ivs[2];
+  // This (batch, head, round)'s chunks: groups g0 .. g0 + nC - 1.
+  Value hr = r.add(arith::MulIOp::create(b, loc, hi,
+                                         toIndexValue(b, loc, p[2])),
+                   ri);
+  Value g0 = arith::MulIOp::create(b, loc, hr, toIndexValue(b, loc, numChunks));
+  OpFoldResult one = b.getIndexAttr(1), zero = b.getIndexAttr(0);
+  SmallVector<OpFoldResult> strides(4, one);
+  SmallVector<SmallVector<OpFoldResult>> offsets, sizes;
+  SmallVector<Value> tiles;
+  SmallVector<OpFoldResult> *fullSizes[] = {&qSizes, &kSizes, &vSizes};
+  for (auto [shared, fullPtr] :
+       llvm::zip(forall.getRegionIterArgs(), fullSizes)) {
+    SmallVector<OpFoldResult> &full = *fullPtr;
+    offsets.push_back({bi, g0, zero, zero});
+    sizes.push_back({one, numChunks, full[2], full[3]});
+    auto tileType = RankedTensorType::get(
+        {getConstantIntValue(numChunks).value_or(ShapedType::kDynamic),
+         getConstantIntValue(full[2]).value_or(ShapedType::kDynamic),
+         *getConstantIntValue(full[3])},
+        f32);
+    tiles.push_back(tensor::ExtractSliceOp::create(
+        b, loc, tileType, shared, offsets.back(), sizes.back(), strides));
+  }
+  Value zeroF = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0));
+  Value vPad =
+      arith::ConstantOp::create(b, loc, b.getFloatAttr(vElement, 0.0));
+  auto write = [&](Value row, Value tile, Value i, Value j) {
+    return vector::TransferWriteOp::create(b, loc, row, tile,
+                                           ValueRange{i, j, r.index(0)},
+                                           ArrayRef<bool>{true})
+        .getResult();
+  };
+  // In slot order: slot t (chunk s, row m) holds position perm[t]; its qk
+  // row is a query of group s and, normalised, with its v row, a key of
+  // every group that sees chunk s: (s - w + look_back) mod nC at window
+  // slot w. Each source row is read once.
+  Value n = toIndexValue(b, loc, p[3]);
+  Value cIdx = r.index(chunk);
+  SmallVector<Value> out = r.loop(n, tiles, [&](Value t, ValueRange a) {
+    Value pos = r.toIndex(
+        tensor::ExtractOp::create(b, loc, perm, ValueRange{bi, hi, ri, t}));
+    Value s = arith::DivUIOp::create(b, loc, t, cIdx);
+    Value m = arith::RemUIOp::create(b, loc, t, cIdx);
+    Value row = vector::TransferReadOp::create(
+        b, loc, VectorType::get({d}, f32), qk,
+        ValueRange{bi, hi, pos, r.index(0)}, zeroF, ArrayRef<bool>{true});
+    Value key = unitVector(b, loc, row);
+    Value value = vector::TransferReadOp::create(
+        b, loc, VectorType::get({dv}, vElement), v,
+        ValueRange{bi, hi, pos, r.index(0)}, vPad, ArrayRef<bool>{true});
+    if (!vElement.isF32())
+      value = arith::ExtFOp::create(b, loc, VectorType::get({dv}, f32), value);
+    Value qTile = write(row, a[0], s, m);
+    // s + nC + look_back mod nC - w >= 0 for w < W <= nC.
+    Value base = r.add(r.add(s, nC), lookBackMod);
+    SmallVector<Value> kv = r.loop(w, {a[1], a[2]}, [&](Value wi, ValueRange kvTiles) {
+      Value g = arith::RemUIOp::create(
+          b, loc, arith::SubIOp::create(b, loc, base, wi), nC);
+      Value at = r.add(arith::MulIOp::create(b, loc, wi, cIdx), m);
+      return SmallVector<Value>{write(key, kvTiles[0], g, at),
+                                write(value, kvTiles[1], g, at)};
+    });
+    return SmallVector<Value>{qTile, kv[0], kv[1]};
   });
   b.setInsertionPointToStart(forall.getTerminator().getBody());
   for (auto [tile, shared, off, size] :

@@ -54,12 +54,25 @@ Value fusedBuckets(OpBuilder &b, Location loc, Value qk, Value rotations);
 /// gatherRows (DecomposeUtils.h) of several sources at the same positions,
 /// in f32, for the fused pipeline: one scf.forall over (batch, group) that
 /// copies each row as one vector. `out_s[b, g, m] = f32(srcs_s[b, g /
-/// headDiv, pos[b, g, m]])`, each row divided by its norm where `unit[s]`
-/// (0 for a zero row, as normalizeRows). Empty where it does not apply
-/// (float sources of at most 32 bits with a static nonzero row length).
+/// headDiv, pos[b, g, m]])`. Empty where it does not apply (float sources
+/// of at most 32 bits with a static nonzero row length).
 SmallVector<Value> fusedGatherRows(OpBuilder &b, Location loc, ValueRange srcs,
-                                   Value pos, OpFoldResult headDiv,
-                                   ArrayRef<bool> unit = {});
+                                   Value pos, OpFoldResult headDiv);
+
+/// The chunks of attn.lsh (DecomposeLsh.cpp) for the fused pipeline, from
+/// the sorted order `perm` [B, H, R, N] (i64): returns (q [B, G, c, D],
+/// k [B, G, W c, D], v [B, G, W c, Dv]), f32, G = H R nC, where group
+/// (h R + r) nC + ch holds the qk rows of its chunk's slots as queries and
+/// the normalised qk rows and v rows of the chunks (ch + w - look_back) mod
+/// nC, w < W, as keys. One scf.forall over (batch, head, round); each
+/// iteration walks the slots once, reads each source row once (as one
+/// vector) and writes it to the W groups that see it. Empty where it does
+/// not apply (f32 qk, float v of at most 32 bits, static nonzero D and Dv,
+/// no static size 0 in perm).
+SmallVector<Value> fusedLshChunks(OpBuilder &b, Location loc, Value qk,
+                                  Value v, Value perm, int64_t chunk,
+                                  OpFoldResult numChunks, OpFoldResult window,
+                                  Value lookBackMod);
 
 /// A part of every query that the combine adds to the P parts of `rows`:
 /// query n's row of `values` [B, H, N, Dv] (f32) with the log-normaliser
