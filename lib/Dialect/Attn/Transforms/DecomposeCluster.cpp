@@ -184,9 +184,20 @@ mlir::attn::decomposeCluster(OpBuilder &b, ClusterOp op, FloatType ct,
   // sdpa head h C + c reads query head h and KV head h / (H / Hkv).
   OpFoldResult group = divSizes(b, loc, numHeads, numKvHeads);
   OpFoldResult perKvHead = mulSizes(b, loc, numClusters, group);
-  Value clusterQ = gatherRows(b, loc, q, qpos, numClusters, ct);
-  Value clusterK = gatherRows(b, loc, k, kpos, perKvHead, ct);
-  Value clusterV = gatherRows(b, loc, op.getValue(), kpos, perKvHead, ct);
+  // Fused: whole-vector row copies (FusedSelect.h).
+  SmallVector<Value> gathered, gatheredKV;
+  if (fused && ct.isF32()) {
+    gathered = fusedGatherRows(b, loc, q, qpos, numClusters);
+    gatheredKV =
+        fusedGatherRows(b, loc, {k, op.getValue()}, kpos, perKvHead);
+  }
+  if (gathered.empty())
+    gathered = {gatherRows(b, loc, q, qpos, numClusters, ct)};
+  if (gatheredKV.empty())
+    gatheredKV = {gatherRows(b, loc, k, kpos, perKvHead, ct),
+                  gatherRows(b, loc, op.getValue(), kpos, perKvHead, ct)};
+  Value clusterQ = gathered[0], clusterK = gatheredKV[0],
+        clusterV = gatheredKV[1];
 
   auto [o, lse] =
       attentionOrEmpty(b, loc, clusterQ, clusterV, ct, [&](OpBuilder &nb) {

@@ -26,6 +26,15 @@
 //
 // (0 where every lse_r(n) is -inf).
 //
+// The fused form (attn-fuse-lsh-cluster) makes the same choices with linear
+// work (FusedSelect.h): the buckets per block of positions as a contraction
+// and a vector argmax, a counting sort, the chunks gathered as vector row
+// copies (keys normalised on the way). With causal, the own key is the only
+// key at the query's position, so the chunks run strictly causal
+// (`#attn.causal<offset = -1>`, no score_mod) and the combine adds the own
+// key as one more part per query: value v_n, lse -1e5 + log R (-1e5 once
+// per round).
+//
 //===----------------------------------------------------------------------===//
 #include "DecomposeUtils.h"
 #include "FusedSelect.h"
@@ -281,6 +290,21 @@ static Chunking computeChunking(OpBuilder &b, Location loc, LshOp op) {
   return ch;
 }
 
+/// Whether fusedCombineByLse applies to `op`'s chunk results in `ct`: the
+/// shapes of o, lse and the slots are products of op's sizes, so a static 0
+/// among those is the only way one of them is statically empty.
+static bool combinesFused(LshOp op, FloatType ct) {
+  auto shape = [](Value v) {
+    return cast<RankedTensorType>(v.getType()).getShape();
+  };
+  auto initType = cast<RankedTensorType>(op.getInit().getType());
+  int64_t dv = shape(op.getValue())[3];
+  bool zeroSize = llvm::is_contained(shape(op.getQk()).take_front(3), 0) ||
+                  shape(op.getRotations())[1] == 0 || dv == 0 ||
+                  llvm::is_contained(initType.getShape(), 0);
+  return fusedCombineApplies(ct, initType.getElementType(), dv, zeroSize);
+}
+
 FailureOr<SmallVector<Value>> mlir::attn::decomposeLsh(OpBuilder &b, LshOp op,
                                                        FloatType ct,
                                                        bool fused) {
@@ -292,9 +316,12 @@ FailureOr<SmallVector<Value>> mlir::attn::decomposeLsh(OpBuilder &b, LshOp op,
 
   // Hashing (f32): buckets, the sorted order and its inverse.
   Value qk = toF32(b, loc, op.getQk());
-  Value keys = normalizeRows(b, loc, toFloat(b, loc, qk, ct));
+  // The unit keys (the fused form normalises them while gathering).
+  Value keys = fused ? Value() : normalizeRows(b, loc, toFloat(b, loc, qk, ct));
   Value rotations = toF32(b, loc, op.getRotations());
-  Value buckets = argmaxBuckets(b, loc, hashProjections(b, loc, qk, rotations));
+  Value buckets = fused ? fusedBuckets(b, loc, qk, rotations) : Value();
+  if (!buckets)
+    buckets = argmaxBuckets(b, loc, hashProjections(b, loc, qk, rotations));
   // perm is the inverse permutation: perm[b, h, r, t] = the n with slot == t.
   Value slot, perm;
   if (fused) {
@@ -310,23 +337,45 @@ FailureOr<SmallVector<Value>> mlir::attn::decomposeLsh(OpBuilder &b, LshOp op,
   Value qpos = chunkPositions(b, loc, perm, ch, /*keys=*/false);
   Value kpos = chunkPositions(b, loc, perm, ch, /*keys=*/true);
   OpFoldResult perHead = mulSizes(b, loc, ch.rounds, ch.numChunks);
-  Value chunkQ = gatherRows(b, loc, qk, qpos, perHead, ct);
-  Value chunkK = gatherRows(b, loc, keys, kpos, perHead, ct);
-  Value chunkV = gatherRows(b, loc, op.getValue(), kpos, perHead, ct);
+  SmallVector<Value> chunks;
+  if (fused && ct.isF32())
+    chunks = fusedLshChunks(b, loc, qk, op.getValue(), perm, ch.chunk,
+                            ch.numChunks, ch.window, ch.lookBackMod);
+  if (chunks.empty()) {
+    if (!keys)
+      keys = normalizeRows(b, loc, toFloat(b, loc, qk, ct));
+    chunks = {gatherRows(b, loc, qk, qpos, perHead, ct),
+              gatherRows(b, loc, keys, kpos, perHead, ct),
+              gatherRows(b, loc, op.getValue(), kpos, perHead, ct)};
+  }
 
-  // The chunk attention: causal on the original positions, the own key
-  // scoring -1e5, with an lse result.
-  auto [o, lse] =
-      attentionOrEmpty(b, loc, chunkQ, chunkV, ct, [&](OpBuilder &nb) {
-        return positionedAttention(nb, loc, chunkQ, chunkK, chunkV, qpos, kpos,
-                                   op.getCausal(), op.getScaleAttr(), ct,
-                                   selfScore);
-      });
+  // The chunk attention, causal on the original positions, with an lse
+  // result. The own key lies in the query's own chunk only, so with causal
+  // the fused form runs the chunks strictly causal (no score_mod: Full tiles
+  // stay on the micro-kernels) and adds the own key in the combine, scoring
+  // -1e5 once per round; otherwise the own key scores -1e5 by score_mod.
+  bool ownKeyInCombine = fused && op.getCausal() && combinesFused(op, ct);
+  Value q = chunks[0], k = chunks[1], v = chunks[2];
+  auto [o, lse] = attentionOrEmpty(b, loc, q, v, ct, [&](OpBuilder &nb) {
+    if (ownKeyInCombine)
+      return positionedAttention(nb, loc, q, k, v, qpos, kpos,
+                                 /*causal=*/true, op.getScaleAttr(), ct,
+                                 /*scoreMod=*/nullptr, /*causalOffset=*/-1);
+    return positionedAttention(nb, loc, q, k, v, qpos, kpos, op.getCausal(),
+                               op.getScaleAttr(), ct, selfScore);
+  });
 
   // Scatter back through the slots and combine the rounds.
   Value rows = resultRows(b, loc, slot);
-  Value result =
-      fused ? fusedCombineByLse(b, loc, rows, o, lse, op.getInit(), ct) : Value();
+  SelfPart self;
+  if (ownKeyInCombine) {
+    self.values = toFloat(b, loc, op.getValue(), ct);
+    self.score = kSelfScore;
+  }
+  Value result = fused ? fusedCombineByLse(b, loc, rows, o, lse, op.getInit(),
+                                           ct, self)
+                       : Value();
+  assert((result || !ownKeyInCombine) && "the fused combine was checked");
   if (!result)
     result = combineByLse(b, loc, rows, o, lse, op.getInit(), ct);
   return SmallVector<Value>{result};

@@ -305,7 +305,7 @@ static float scaleOrDefault(FloatAttr scale, Value q) {
 std::pair<Value, Value> mlir::attn::detail::positionedAttention(
     OpBuilder &b, Location loc, Value q, Value k, Value v, Value qpos,
     Value kpos, bool causal, FloatAttr scale, FloatType computeType,
-    PairScoreFn scoreMod) {
+    PairScoreFn scoreMod, int64_t causalOffset) {
   SmallVector<OpFoldResult> qSizes = getSizes(b, loc, q);
   SmallVector<OpFoldResult> outSizes = {qSizes[0], qSizes[1], qSizes[2],
                                         getSizes(b, loc, v)[3]};
@@ -316,8 +316,8 @@ std::pair<Value, Value> mlir::attn::detail::positionedAttention(
   PatternAttrInterface pattern;
   if (causal)
     pattern =
-        cast<PatternAttrInterface>(CausalAttr::get(b.getContext(), 0,
-                                                   /*bottomRight=*/false));
+        cast<PatternAttrInterface>(CausalAttr::get(
+            b.getContext(), causalOffset, /*bottomRight=*/false));
   if (!computeType.isF32()) {
     SdpaParts parts;
     parts.query = q;

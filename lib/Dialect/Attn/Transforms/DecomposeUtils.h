@@ -109,15 +109,17 @@ using PairScoreFn =
     function_ref<Value(OpBuilder &, Location, Value, Value, Value)>;
 
 /// Attention of the gathered `q` [B, G, M, D] over `k`, `v` with the original
-/// positions `qpos`, `kpos`, the `#attn.causal` pattern when `causal`, and the
-/// score_mod `scoreMod` when given: returns (o [B, G, M, Dv], lse [B, G, M]),
+/// positions `qpos`, `kpos`, the `#attn.causal<offset = causalOffset>` pattern
+/// when `causal`, and the score_mod `scoreMod` when given: returns
+/// (o [B, G, M, Dv], lse [B, G, M]),
 /// both in `computeType`. With f32 this is an attn.sdpa (its score_mod a
 /// region); attn.sdpa has no f64 form, so with f64 it is built directly as
 /// linalg in f64 (the lowering attn-lower-to-linalg would give it).
 std::pair<Value, Value>
 positionedAttention(OpBuilder &b, Location loc, Value q, Value k, Value v,
                     Value qpos, Value kpos, bool causal, FloatAttr scale,
-                    FloatType computeType, PairScoreFn scoreMod = nullptr);
+                    FloatType computeType, PairScoreFn scoreMod = nullptr,
+                    int64_t causalOffset = 0);
 
 /// Attention of `q` [B, H, Nq, D] over `k`, `v` (dense, no lse) written into
 /// `init` [B, H, Nq, Dv]: an attn.sdpa when `computeType` is f32, else built

@@ -4,8 +4,9 @@
 // DecomposeLsh.cpp and DecomposeCluster.cpp with their discrete choices made
 // in linear time (FusedSelect.h). The chunk or cluster attention stays an
 // attn.sdpa over the gathered rows with the original positions, so attn-tile
-// gives it the flash core (causal and the own-key score in Partial tiles
-// only); the rounds or clusters combine by log-sum-exp over O(parts * N * Dv)
+// gives it the flash core (causal in Partial tiles only; a causal lsh adds
+// its own keys in the combine, a non-causal one scores them by score_mod);
+// the rounds or clusters combine by log-sum-exp over O(parts * N * Dv)
 // values.
 //
 //===----------------------------------------------------------------------===//

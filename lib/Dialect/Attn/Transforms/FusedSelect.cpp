@@ -7,6 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 #include "FusedSelect.h"
+#include "DecomposeUtils.h"
+#include "FuseVariants.h"
 
 #include "attn/Dialect/Attn/Transforms/BuildUtils.h"
 
@@ -18,9 +20,14 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <limits>
+#include <numeric>
 
 using namespace mlir;
 using namespace mlir::attn;
+using namespace mlir::attn::detail;
+
+/// The f32 lanes of the combine's vectors.
+static constexpr int64_t kCombineLanes = 16;
 
 namespace {
 /// Builds the body of one row of a per-row scf.forall over dims 0..2 of a
@@ -276,10 +283,18 @@ mlir::attn::detail::topWindowMembers(OpBuilder &b, Location loc, Value scores,
   return {results[0], results[1]};
 }
 
+bool mlir::attn::detail::fusedCombineApplies(FloatType computeType,
+                                             Type initElement, int64_t dv,
+                                             bool zeroSize) {
+  return computeType.isF32() && initElement.isF32() &&
+         !ShapedType::isDynamic(dv) && dv % kCombineLanes == 0 && !zeroSize;
+}
+
 Value mlir::attn::detail::fusedCombineByLse(OpBuilder &b, Location loc,
                                             Value rows, Value o, Value lse,
-                                            Value init, FloatType computeType) {
-  constexpr int64_t lanes = 16, block = 64;
+                                            Value init, FloatType computeType,
+                                            const SelfPart &self) {
+  constexpr int64_t lanes = kCombineLanes, block = 64;
   auto oType = cast<RankedTensorType>(o.getType());
   auto rowsType = cast<RankedTensorType>(rows.getType());
   auto initType = cast<RankedTensorType>(init.getType());
@@ -287,11 +302,11 @@ Value mlir::attn::detail::fusedCombineByLse(OpBuilder &b, Location loc,
   auto hasZero = [](RankedTensorType t) {
     return llvm::is_contained(t.getShape(), 0);
   };
-  if (!computeType.isF32() || !oType.getElementType().isF32() ||
+  if (!oType.getElementType().isF32() ||
       !cast<RankedTensorType>(lse.getType()).getElementType().isF32() ||
-      !initType.getElementType().isF32() || ShapedType::isDynamic(dv) ||
-      dv % lanes != 0 || hasZero(oType) || hasZero(rowsType) ||
-      hasZero(initType))
+      !fusedCombineApplies(computeType, initType.getElementType(), dv,
+                           hasZero(oType) || hasZero(rowsType) ||
+                               hasZero(initType)))
     return {};
   Type f32 = b.getF32Type();
   auto vType = VectorType::get({lanes}, f32);
@@ -340,10 +355,18 @@ Value mlir::attn::detail::fusedCombineByLse(OpBuilder &b, Location loc,
         tensor::ExtractOp::create(b, loc, flatLse, ValueRange{bi, index});
     return std::make_tuple(index, none, r.select(none, negInf, value));
   };
+  // The self part's lse, score + log(P) (-inf without parts or self part).
+  Value selfLse = negInf;
+  if (self.values) {
+    Value partCount = arith::UIToFPOp::create(
+        b, loc, f32, arith::IndexCastUIOp::create(b, loc, b.getI64Type(), parts));
+    selfLse = arith::AddFOp::create(b, loc, f32Const(self.score),
+                                    math::LogOp::create(b, loc, partCount));
+  }
   Value out = r.loop(count, {tile}, [&](Value i, ValueRange iter) {
     Value q = r.add(n0, i);
     // shift = max_p lse_p (0 when -inf), total = sum_p exp(lse_p - shift).
-    Value max = r.loop(parts, {negInf}, [&](Value p, ValueRange a) {
+    Value max = r.loop(parts, {selfLse}, [&](Value p, ValueRange a) {
       Value l = std::get<2>(part(p, q));
       return SmallVector<Value>{arith::MaximumFOp::create(b, loc, a[0], l)};
     })[0];
@@ -352,15 +375,26 @@ Value mlir::attn::detail::fusedCombineByLse(OpBuilder &b, Location loc,
       return math::ExpOp::create(b, loc,
                                  arith::SubFOp::create(b, loc, l, shift));
     };
-    Value total = r.loop(parts, {f32Const(0.0)}, [&](Value p, ValueRange a) {
+    Value selfWeight = self.values ? weightOf(selfLse) : f32Const(0.0);
+    Value total = r.loop(parts, {selfWeight}, [&](Value p, ValueRange a) {
       Value w = weightOf(std::get<2>(part(p, q)));
       return SmallVector<Value>{arith::AddFOp::create(b, loc, a[0], w)};
     })[0];
     // out(q) = sum_p (exp(lse_p - shift) / total) o_p, parts that do not
-    // exist skipped by selection.
+    // exist skipped by selection; the self part first.
     Value zeros = arith::ConstantOp::create(
         b, loc, vType, DenseElementsAttr::get(vType, b.getF32FloatAttr(0.0f)));
     SmallVector<Value> init(dv / lanes, zeros);
+    if (self.values) {
+      Value wv = vector::BroadcastOp::create(
+          b, loc, vType, divideOrZero(b, loc, selfWeight, total));
+      for (int64_t j = 0; j < dv / lanes; ++j) {
+        Value v = vector::TransferReadOp::create(
+            b, loc, vType, self.values, ValueRange{bi, hi, q, r.index(j * lanes)},
+            f32Const(0.0), ArrayRef<bool>{true});
+        init[j] = arith::MulFOp::create(b, loc, wv, v);
+      }
+    }
     SmallVector<Value> acc = r.loop(parts, init, [&](Value p, ValueRange a) {
       auto [row, none, l] = part(p, q);
       Value w = divideOrZero(b, loc, weightOf(l), total);
@@ -394,4 +428,310 @@ Value mlir::attn::detail::fusedCombineByLse(OpBuilder &b, Location loc,
   if (initType.isDynamicDim(3))
     combined = tensor::CastOp::create(b, loc, initType, combined);
   return combined;
+}
+
+/// The rows of a `block`-row tile that starts at `row0` of a length `n`
+/// sequence: `min(block, n - row0)`.
+static Value tileRows(OpBuilder &b, Location loc, Value row0, Value n,
+                      int64_t block) {
+  return arith::MinUIOp::create(b, loc, arith::SubIOp::create(b, loc, n, row0),
+                                indexConst(b, loc, block));
+}
+
+/// The index of the first maximum of `[x ; -x]` for an f32 vector `x` of K
+/// lanes (an i64 in [0, 2K); 0 when no lane compares, i.e. all NaN), as the
+/// reference's argmax over the offers (x_k, k) and (-x_k, K + k) with `>`.
+static Value argmaxOfBoth(OpBuilder &b, Location loc, Value x) {
+  auto vType = cast<VectorType>(x.getType());
+  int64_t k = vType.getNumElements();
+  auto iType = VectorType::get({k}, b.getI64Type());
+  Value negX = arith::NegFOp::create(b, loc, x);
+  auto reduce = [&](vector::CombiningKind kind, Value v) {
+    return vector::ReductionOp::create(b, loc, kind, v).getResult();
+  };
+  Value max = arith::MaxNumFOp::create(
+      b, loc, reduce(vector::CombiningKind::MAXNUMF, x),
+      reduce(vector::CombiningKind::MAXNUMF, negX));
+  Value maxV = vector::BroadcastOp::create(b, loc, vType, max);
+  SmallVector<int64_t> lanes(k);
+  std::iota(lanes.begin(), lanes.end(), 0);
+  auto iotaPlus = [&](int64_t base) {
+    SmallVector<int64_t> v(lanes);
+    for (int64_t &e : v)
+      e += base;
+    return arith::ConstantOp::create(
+        b, loc, iType, DenseElementsAttr::get(iType, ArrayRef<int64_t>(v)));
+  };
+  Value none = arith::ConstantOp::create(
+      b, loc, iType, DenseElementsAttr::get(iType, b.getI64IntegerAttr(2 * k)));
+  // The smallest index whose value equals the maximum, in each half.
+  auto firstEqual = [&](Value v, int64_t base) {
+    Value eq =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, v, maxV);
+    return reduce(vector::CombiningKind::MINSI,
+                  arith::SelectOp::create(b, loc, eq, iotaPlus(base), none));
+  };
+  Value first = arith::MinSIOp::create(b, loc, firstEqual(x, 0),
+                                       firstEqual(negX, k));
+  Value found = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::slt, first,
+      arith::ConstantIntOp::create(b, loc, b.getI64Type(), 2 * k));
+  return arith::SelectOp::create(
+      b, loc, found, first,
+      arith::ConstantIntOp::create(b, loc, b.getI64Type(), 0));
+}
+
+Value mlir::attn::detail::fusedBuckets(OpBuilder &b, Location loc, Value qk,
+                                       Value rotations) {
+  constexpr int64_t block = 64;
+  auto qkType = cast<RankedTensorType>(qk.getType());
+  auto rotType = cast<RankedTensorType>(rotations.getType());
+  int64_t d = qkType.getDimSize(3), k = rotType.getDimSize(3);
+  if (!qkType.getElementType().isF32() || !rotType.getElementType().isF32() ||
+      ShapedType::isDynamic(d) || rotType.getDimSize(2) != d ||
+      ShapedType::isDynamic(k) || d == 0 || k == 0)
+    return {};
+  SmallVector<OpFoldResult> q = getSizes(b, loc, qk);
+  SmallVector<OpFoldResult> outSizes = {q[0], q[1],
+                                        getSizes(b, loc, rotations)[1], q[2]};
+  Type i64 = b.getI64Type();
+  Value n = toIndexValue(b, loc, q[2]);
+  Value blocks =
+      arith::CeilDivUIOp::create(b, loc, n, indexConst(b, loc, block));
+  auto forall = scf::ForallOp::create(
+      b, loc, ArrayRef<OpFoldResult>{outSizes[0], outSizes[1], outSizes[2], blocks},
+      ValueRange{emptyTensor(b, loc, outSizes, i64)}, std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(forall.getBody());
+  RowBuilder r{b, loc, llvm::to_vector(forall.getInductionVars())};
+  Value bi = r.ivs[0], hi = r.ivs[1], ri = r.ivs[2];
+  Value n0 = arith::MulIOp::create(b, loc, r.ivs[3], r.index(block));
+  Value rows = tileRows(b, loc, n0, n, block);
+  // x = qk[b, h, n0 : n0 + rows] R[h, r]: [rows, K], a micro-kernel
+  // contraction.
+  Value x = fuse::contract(
+      b, loc, fuse::rows4d(b, loc, qk, bi, hi, n0, rows),
+      fuse::rows4d(b, loc, rotations, hi, ri, b.getIndexAttr(0),
+                   b.getIndexAttr(d)),
+      fuse::filled2d(b, loc, rows, b.getIndexAttr(k), 0.0));
+  OpFoldResult one = b.getIndexAttr(1);
+  SmallVector<OpFoldResult> offsets = {bi, hi, ri, n0};
+  SmallVector<OpFoldResult> sizes = {one, one, one, rows};
+  SmallVector<OpFoldResult> strides(4, one);
+  Value dest = forall.getRegionIterArgs()[0];
+  Value slice = tensor::ExtractSliceOp::create(
+      b, loc, RankedTensorType::get({ShapedType::kDynamic}, i64), dest, offsets,
+      sizes, strides);
+  auto vType = VectorType::get({k}, b.getF32Type());
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0));
+  Value out = r.loop(rows, {slice}, [&](Value i, ValueRange a) {
+    Value row = vector::TransferReadOp::create(
+        b, loc, vType, x, ValueRange{i, r.index(0)}, zero,
+        ArrayRef<bool>{true});
+    return SmallVector<Value>{r.insert(argmaxOfBoth(b, loc, row), a[0], i)};
+  })[0];
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(b, loc, out, dest, offsets, sizes,
+                                        strides);
+  return forall.getResult(0);
+}
+
+/// The f32 vector `v / ||v||`, or 0 where `||v||` is 0 (normalizeRows of
+/// DecomposeUtils.h on one row).
+static Value unitVector(OpBuilder &b, Location loc, Value v) {
+  auto vType = cast<VectorType>(v.getType());
+  Value sum = vector::ReductionOp::create(
+      b, loc, vector::CombiningKind::ADD, arith::MulFOp::create(b, loc, v, v));
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0));
+  Value isZero =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, sum, zero);
+  Value norm = math::SqrtOp::create(b, loc, sum);
+  Value unit = arith::DivFOp::create(
+      b, loc, v, vector::BroadcastOp::create(b, loc, vType, norm));
+  return arith::SelectOp::create(
+      b, loc, isZero,
+      arith::ConstantOp::create(b, loc, vType,
+                                DenseElementsAttr::get(vType, b.getF32FloatAttr(0.0f))),
+      unit);
+}
+
+SmallVector<Value> mlir::attn::detail::fusedGatherRows(OpBuilder &b,
+                                                       Location loc,
+                                                       ValueRange srcs,
+                                                       Value pos,
+                                                       OpFoldResult headDiv) {
+  Type f32 = b.getF32Type();
+  for (Value src : srcs) {
+    int64_t f = cast<RankedTensorType>(src.getType()).getDimSize(3);
+    if (ShapedType::isDynamic(f) || f == 0 ||
+        !isa<FloatType>(getElementTypeOrSelf(src.getType())) ||
+        getElementTypeOrSelf(src.getType()).getIntOrFloatBitWidth() > 32)
+      return {};
+  }
+  SmallVector<OpFoldResult> posSizes = getSizes(b, loc, pos);
+  SmallVector<Value> inits;
+  for (Value src : srcs) {
+    SmallVector<OpFoldResult> sizes(posSizes);
+    sizes.push_back(getSizes(b, loc, src)[3]);
+    inits.push_back(emptyTensor(b, loc, sizes, f32));
+  }
+  Value div = safeDivisor(b, loc, headDiv);
+  auto forall = scf::ForallOp::create(
+      b, loc, ArrayRef<OpFoldResult>{posSizes[0], posSizes[1]}, inits,
+      std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(forall.getBody());
+  RowBuilder r{b, loc, llvm::to_vector(forall.getInductionVars())};
+  Value bi = r.ivs[0], gi = r.ivs[1];
+  Value head = arith::DivUIOp::create(b, loc, gi, div);
+  Value m = toIndexValue(b, loc, posSizes[2]);
+  OpFoldResult one = b.getIndexAttr(1), zeroAttr = b.getIndexAttr(0);
+  SmallVector<SmallVector<OpFoldResult>> offsets, sizes;
+  SmallVector<Value> tiles;
+  SmallVector<OpFoldResult> strides(4, one);
+  for (auto [src, shared] : llvm::zip(srcs, forall.getRegionIterArgs())) {
+    int64_t f = cast<RankedTensorType>(src.getType()).getDimSize(3);
+    offsets.push_back({bi, gi, zeroAttr, zeroAttr});
+    sizes.push_back({one, one, posSizes[2], b.getIndexAttr(f)});
+    auto tileType = RankedTensorType::get(
+        {getConstantIntValue(posSizes[2]).value_or(ShapedType::kDynamic), f},
+        f32);
+    tiles.push_back(tensor::ExtractSliceOp::create(
+        b, loc, tileType, shared, offsets.back(), sizes.back(), strides));
+  }
+  // Row by row: the source row at the position as whole vectors.
+  SmallVector<Value> out = r.loop(m, tiles, [&](Value i, ValueRange a) {
+    Value p = r.toIndex(
+        tensor::ExtractOp::create(b, loc, pos, ValueRange{bi, gi, i}));
+    SmallVector<Value> next;
+    for (auto [src, tile] : llvm::zip(srcs, a)) {
+      auto type = cast<RankedTensorType>(src.getType());
+      auto vType = VectorType::get({type.getDimSize(3)}, type.getElementType());
+      Value pad = arith::ConstantOp::create(
+          b, loc, b.getFloatAttr(type.getElementType(), 0.0));
+      Value v = vector::TransferReadOp::create(
+          b, loc, vType, src, ValueRange{bi, head, p, r.index(0)}, pad,
+          ArrayRef<bool>{true});
+      if (!type.getElementType().isF32())
+        v = arith::ExtFOp::create(
+            b, loc, VectorType::get({type.getDimSize(3)}, f32), v);
+      next.push_back(vector::TransferWriteOp::create(
+                         b, loc, v, tile, ValueRange{i, r.index(0)},
+                         ArrayRef<bool>{true})
+                         .getResult());
+    }
+    return next;
+  });
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  for (auto [tile, shared, off, size] :
+       llvm::zip(out, forall.getRegionIterArgs(), offsets, sizes))
+    tensor::ParallelInsertSliceOp::create(b, loc, tile, shared, off, size,
+                                          strides);
+  return SmallVector<Value>(forall.getResults());
+}
+
+SmallVector<Value> mlir::attn::detail::fusedLshChunks(
+    OpBuilder &b, Location loc, Value qk, Value v, Value perm, int64_t chunk,
+    OpFoldResult numChunks, OpFoldResult window, Value lookBackMod) {
+  auto qkType = cast<RankedTensorType>(qk.getType());
+  auto vType = cast<RankedTensorType>(v.getType());
+  int64_t d = qkType.getDimSize(3), dv = vType.getDimSize(3);
+  Type vElement = vType.getElementType();
+  if (!qkType.getElementType().isF32() || !isa<FloatType>(vElement) ||
+      vElement.getIntOrFloatBitWidth() > 32 || ShapedType::isDynamic(d) ||
+      ShapedType::isDynamic(dv) || d == 0 || dv == 0 ||
+      llvm::is_contained(cast<RankedTensorType>(perm.getType()).getShape(), 0))
+    return {};
+  Type f32 = b.getF32Type();
+  SmallVector<OpFoldResult> q = getSizes(b, loc, qk);
+  SmallVector<OpFoldResult> p = getSizes(b, loc, perm); // [B, H, R, N]
+  OpFoldResult groups = mulSizes(b, loc, mulSizes(b, loc, p[1], p[2]), numChunks);
+  OpFoldResult keyRows = mulSizes(b, loc, window, b.getIndexAttr(chunk));
+  OpFoldResult c = b.getIndexAttr(chunk);
+  SmallVector<OpFoldResult> qSizes = {q[0], groups, c, b.getIndexAttr(d)};
+  SmallVector<OpFoldResult> kSizes = {q[0], groups, keyRows, b.getIndexAttr(d)};
+  SmallVector<OpFoldResult> vSizes = {q[0], groups, keyRows,
+                                      b.getIndexAttr(dv)};
+  Value nC = safeDivisor(b, loc, numChunks);
+  Value w = toIndexValue(b, loc, window);
+  auto forall = scf::ForallOp::create(
+      b, loc, ArrayRef<OpFoldResult>{p[0], p[1], p[2]},
+      ValueRange{emptyTensor(b, loc, qSizes, f32),
+                 emptyTensor(b, loc, kSizes, f32),
+                 emptyTensor(b, loc, vSizes, f32)},
+      std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(forall.getBody());
+  RowBuilder r{b, loc, llvm::to_vector(forall.getInductionVars())};
+  Value bi = r.ivs[0], hi = r.ivs[1], ri = r.ivs[2];
+  // This (batch, head, round)'s chunks: groups g0 .. g0 + nC - 1.
+  Value hr = r.add(arith::MulIOp::create(b, loc, hi,
+                                         toIndexValue(b, loc, p[2])),
+                   ri);
+  Value g0 = arith::MulIOp::create(b, loc, hr, toIndexValue(b, loc, numChunks));
+  OpFoldResult one = b.getIndexAttr(1), zero = b.getIndexAttr(0);
+  SmallVector<OpFoldResult> strides(4, one);
+  SmallVector<SmallVector<OpFoldResult>> offsets, sizes;
+  SmallVector<Value> tiles;
+  SmallVector<OpFoldResult> *fullSizes[] = {&qSizes, &kSizes, &vSizes};
+  for (auto [shared, fullPtr] :
+       llvm::zip(forall.getRegionIterArgs(), fullSizes)) {
+    SmallVector<OpFoldResult> &full = *fullPtr;
+    offsets.push_back({bi, g0, zero, zero});
+    sizes.push_back({one, numChunks, full[2], full[3]});
+    auto tileType = RankedTensorType::get(
+        {getConstantIntValue(numChunks).value_or(ShapedType::kDynamic),
+         getConstantIntValue(full[2]).value_or(ShapedType::kDynamic),
+         *getConstantIntValue(full[3])},
+        f32);
+    tiles.push_back(tensor::ExtractSliceOp::create(
+        b, loc, tileType, shared, offsets.back(), sizes.back(), strides));
+  }
+  Value zeroF = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0));
+  Value vPad =
+      arith::ConstantOp::create(b, loc, b.getFloatAttr(vElement, 0.0));
+  auto write = [&](Value row, Value tile, Value i, Value j) {
+    return vector::TransferWriteOp::create(b, loc, row, tile,
+                                           ValueRange{i, j, r.index(0)},
+                                           ArrayRef<bool>{true})
+        .getResult();
+  };
+  // In slot order: slot t (chunk s, row m) holds position perm[t]; its qk
+  // row is a query of group s and, normalised, with its v row, a key of
+  // every group that sees chunk s: (s - w + look_back) mod nC at window
+  // slot w. Each source row is read once.
+  Value n = toIndexValue(b, loc, p[3]);
+  Value cIdx = r.index(chunk);
+  SmallVector<Value> out = r.loop(n, tiles, [&](Value t, ValueRange a) {
+    Value pos = r.toIndex(
+        tensor::ExtractOp::create(b, loc, perm, ValueRange{bi, hi, ri, t}));
+    Value s = arith::DivUIOp::create(b, loc, t, cIdx);
+    Value m = arith::RemUIOp::create(b, loc, t, cIdx);
+    Value row = vector::TransferReadOp::create(
+        b, loc, VectorType::get({d}, f32), qk,
+        ValueRange{bi, hi, pos, r.index(0)}, zeroF, ArrayRef<bool>{true});
+    Value key = unitVector(b, loc, row);
+    Value value = vector::TransferReadOp::create(
+        b, loc, VectorType::get({dv}, vElement), v,
+        ValueRange{bi, hi, pos, r.index(0)}, vPad, ArrayRef<bool>{true});
+    if (!vElement.isF32())
+      value = arith::ExtFOp::create(b, loc, VectorType::get({dv}, f32), value);
+    Value qTile = write(row, a[0], s, m);
+    // s + nC + look_back mod nC - w >= 0 for w < W <= nC.
+    Value base = r.add(r.add(s, nC), lookBackMod);
+    SmallVector<Value> kv = r.loop(w, {a[1], a[2]}, [&](Value wi, ValueRange kvTiles) {
+      Value g = arith::RemUIOp::create(
+          b, loc, arith::SubIOp::create(b, loc, base, wi), nC);
+      Value at = r.add(arith::MulIOp::create(b, loc, wi, cIdx), m);
+      return SmallVector<Value>{write(key, kvTiles[0], g, at),
+                                write(value, kvTiles[1], g, at)};
+    });
+    return SmallVector<Value>{qTile, kv[0], kv[1]};
+  });
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  for (auto [tile, shared, off, size] :
+       llvm::zip(out, forall.getRegionIterArgs(), offsets, sizes))
+    tensor::ParallelInsertSliceOp::create(b, loc, tile, shared, off, size,
+                                          strides);
+  return SmallVector<Value>(forall.getResults());
 }

@@ -42,15 +42,63 @@ std::pair<Value, Value> countingSortSlots(OpBuilder &b, Location loc,
 std::pair<Value, Value> topWindowMembers(OpBuilder &b, Location loc,
                                          Value scores, int64_t window);
 
+/// The buckets of attn.lsh (docs/Semantics.md §4 step 2) for the fused
+/// pipeline: `bucket[b, h, r, n] = argmax([x ; -x])`, `x = qk[b, h, n]
+/// rot[h, r]`, first maximum on ties (i64 [B, H, R, N]). An scf.forall over
+/// (batch, head, round, block of 64 positions): the block's projections as
+/// one micro-kernel contraction, then per position the argmax on K-lane
+/// vectors. Null where it does not apply (f32 qk and rotations, static D and
+/// K = num_buckets / 2, both nonzero).
+Value fusedBuckets(OpBuilder &b, Location loc, Value qk, Value rotations);
+
+/// gatherRows (DecomposeUtils.h) of several sources at the same positions,
+/// in f32, for the fused pipeline: one scf.forall over (batch, group) that
+/// copies each row as one vector. `out_s[b, g, m] = f32(srcs_s[b, g /
+/// headDiv, pos[b, g, m]])`. Empty where it does not apply (float sources
+/// of at most 32 bits with a static nonzero row length).
+SmallVector<Value> fusedGatherRows(OpBuilder &b, Location loc, ValueRange srcs,
+                                   Value pos, OpFoldResult headDiv);
+
+/// The chunks of attn.lsh (DecomposeLsh.cpp) for the fused pipeline, from
+/// the sorted order `perm` [B, H, R, N] (i64): returns (q [B, G, c, D],
+/// k [B, G, W c, D], v [B, G, W c, Dv]), f32, G = H R nC, where group
+/// (h R + r) nC + ch holds the qk rows of its chunk's slots as queries and
+/// the normalised qk rows and v rows of the chunks (ch + w - look_back) mod
+/// nC, w < W, as keys. One scf.forall over (batch, head, round); each
+/// iteration walks the slots once, reads each source row once (as one
+/// vector) and writes it to the W groups that see it. Empty where it does
+/// not apply (f32 qk, float v of at most 32 bits, static nonzero D and Dv,
+/// no static size 0 in perm).
+SmallVector<Value> fusedLshChunks(OpBuilder &b, Location loc, Value qk,
+                                  Value v, Value perm, int64_t chunk,
+                                  OpFoldResult numChunks, OpFoldResult window,
+                                  Value lookBackMod);
+
+/// A part of every query that the combine adds to the P parts of `rows`:
+/// query n's row of `values` [B, H, N, Dv] (f32) with the log-normaliser
+/// `score + log(P)`, i.e. one key of score `score` seen once per part (the
+/// own key of attn.lsh, seen once per round).
+struct SelfPart {
+  Value values;
+  double score = 0.0;
+};
+
+/// Whether fusedCombineByLse applies to results of `computeType` [.., Dv]
+/// written into `init`, given whether some size of o, lse, rows or init is
+/// statically 0: f32 compute and init, static Dv a multiple of 16.
+bool fusedCombineApplies(FloatType computeType, Type initElement, int64_t dv,
+                         bool zeroSize);
+
 /// combineByLse (DecomposeUtils.h) for the fused pipeline: an scf.forall
 /// over (batch, head, block of 64 queries) that reads, per query, the P
 /// parts' lse values (one max, one exp per part), then sums the parts' rows
 /// of `o` as whole f32 vectors into a new result tensor (the values of
-/// `init` are not read). Null where it does not apply (f32 o, lse, init and
-/// compute type, static Dv a multiple of 16, no static size 0); the caller
+/// `init` are not read), with `self` (when its values are given) as one
+/// more part. Null where it does not apply (fusedCombineApplies); the caller
 /// then uses combineByLse.
 Value fusedCombineByLse(OpBuilder &b, Location loc, Value rows, Value o,
-                        Value lse, Value init, FloatType computeType);
+                        Value lse, Value init, FloatType computeType,
+                        const SelfPart &self = {});
 
 } // namespace detail
 } // namespace attn
