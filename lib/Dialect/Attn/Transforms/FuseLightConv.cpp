@@ -9,9 +9,11 @@
 //         [0, N) zero
 //   out[n, c] = sum_t wc[t, c] xp[n + t, c]
 //
-// With whole vectors of channels (registerBlockedTaps): 8 output rows' vector
-// accumulators stay in registers across the K taps, each output vector is
-// stored once. Otherwise (tapGenerics) one element-wise generic per tap over
+// With whole vectors of channels (registerBlockedTaps): xp gathered by
+// vectors, each with a prefetch of x's row kPrefetchRows further on (rows are
+// C floats apart, a stride the hardware prefetchers do not follow); then 8
+// output rows' vector accumulators stay in registers across the K taps, each
+// output vector is stored once. Otherwise (tapGenerics) one element-wise generic per tap over
 // the block, which stays in the L1 cache across the taps.
 //
 // Taken: static C, Hc and K, f32 input and output.
@@ -24,6 +26,8 @@
 #include "attn/Dialect/Attn/Transforms/Decompositions.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
@@ -38,6 +42,10 @@ namespace {
 constexpr int64_t kLanes = 16;
 /// Output rows whose accumulators stay in registers across the taps.
 constexpr int64_t kRowBlock = 8;
+/// How many rows ahead of the row it gathers the blocked kernel prefetches
+/// (the rows of the next block of positions, which the iteration of the same
+/// channel block after the other channel blocks gathers).
+constexpr int64_t kPrefetchRows = 64;
 
 /// `x[bi, r, col : col + kLanes]` for `r = start + rr` in [0, N), else 0:
 /// one row of the zero-padded input block (the row index clamped, the
@@ -96,39 +104,64 @@ Value rowBlock(OpBuilder &b, Location loc, Value xp, Value wc, Value out,
   return out;
 }
 
-/// The register-blocked kernel (C block a multiple of kLanes): xp, the
-/// block's `chunk + K - 1` zero-padded input rows (static, rows past N
-/// zero), gathered by whole vectors; then per block of kRowBlock output rows
-/// and vector of channels the taps with the accumulators in registers (the
-/// rows past the last whole block one at a time). Each output vector is
-/// written once.
-Value registerBlockedTaps(OpBuilder &b, Location loc, Value x, Value wc,
-                          Value outBlock, Value bi, Value start, Value sizeN,
-                          Value c0, Value rows, int64_t chunk, int64_t width) {
-  int64_t cBlock = cast<RankedTensorType>(outBlock.getType()).getDimSize(1);
-  int64_t padRows = chunk + width - 1;
+/// Prefetches `xBuf[bi, clamp(r + kPrefetchRows, 0, lastRow), col]`: x's
+/// rows come from memory once, a row (C floats) apart, which the hardware
+/// prefetchers do not follow.
+void prefetchAhead(OpBuilder &b, Location loc, Value xBuf, Value bi, Value r,
+                   Value lastRow, Value col) {
+  Value ahead = arith::AddIOp::create(b, loc, r, cIndex(b, loc, kPrefetchRows));
+  ahead = arith::MaxSIOp::create(
+      b, loc, arith::MinSIOp::create(b, loc, ahead, lastRow),
+      cIndex(b, loc, 0));
+  memref::PrefetchOp::create(b, loc, xBuf, ValueRange{bi, ahead, col},
+                             /*isWrite=*/false, /*localityHint=*/3,
+                             /*isDataCache=*/true);
+}
+
+/// xp, the block's `padRows` zero-padded input rows from `start` on (rows
+/// outside [0, N) zero), gathered by whole vectors into a static tile, each
+/// vector's row kPrefetchRows on prefetched.
+Value gatherPadded(OpBuilder &b, Location loc, Value x, Value xBuf, Value bi,
+                   Value start, Value sizeN, Value c0, int64_t padRows,
+                   int64_t cBlock) {
   Value lanes = cIndex(b, loc, kLanes), cEnd = cIndex(b, loc, cBlock);
   Value zero = cIndex(b, loc, 0), oneIdx = cIndex(b, loc, 1);
+  Value lastRow = arith::SubIOp::create(b, loc, sizeN, oneIdx);
   Value xp0 = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{padRows, cBlock},
                                       b.getF32Type());
-  Value xp =
-      buildFor(
-          b, loc, zero, cIndex(b, loc, padRows), oneIdx, ValueRange{xp0},
-          [&](Value rr, ValueRange rowIter) -> SmallVector<Value> {
-            Value r = arith::AddIOp::create(b, loc, start, rr);
-            return {buildFor(b, loc, zero, cEnd, lanes, rowIter,
-                             [&](Value cv, ValueRange iter) -> SmallVector<Value> {
-                               Value col = arith::AddIOp::create(b, loc, c0, cv);
-                               Value v = paddedRow(b, loc, x, bi, r, sizeN, col);
-                               return {vector::TransferWriteOp::create(
-                                           b, loc, v, iter[0], ValueRange{rr, cv},
-                                           ArrayRef<bool>{true})
-                                           .getResult()};
-                             })
-                        .getResult(0)};
-          })
-          .getResult(0);
+  return buildFor(
+             b, loc, zero, cIndex(b, loc, padRows), oneIdx, ValueRange{xp0},
+             [&](Value rr, ValueRange rowIter) -> SmallVector<Value> {
+               Value r = arith::AddIOp::create(b, loc, start, rr);
+               return {buildFor(b, loc, zero, cEnd, lanes, rowIter,
+                                [&](Value cv, ValueRange iter)
+                                    -> SmallVector<Value> {
+                                  Value col = arith::AddIOp::create(b, loc, c0, cv);
+                                  prefetchAhead(b, loc, xBuf, bi, r, lastRow,
+                                                col);
+                                  Value v =
+                                      paddedRow(b, loc, x, bi, r, sizeN, col);
+                                  return {vector::TransferWriteOp::create(
+                                              b, loc, v, iter[0],
+                                              ValueRange{rr, cv},
+                                              ArrayRef<bool>{true})
+                                              .getResult()};
+                                })
+                           .getResult(0)};
+             })
+      .getResult(0);
+}
 
+/// The register-blocked taps (C block a multiple of kLanes) from `src`, the
+/// block's `rows + K - 1` input rows (xp): per block of kRowBlock output
+/// rows and vector of channels the taps with the accumulators in registers
+/// (the rows past the last whole block one at a time). Each output vector is
+/// written once.
+Value registerBlockedTaps(OpBuilder &b, Location loc, Value src, Value wc,
+                          Value outBlock, Value c0, Value rows, int64_t width) {
+  int64_t cBlock = cast<RankedTensorType>(outBlock.getType()).getDimSize(1);
+  Value lanes = cIndex(b, loc, kLanes), cEnd = cIndex(b, loc, cBlock);
+  Value zero = cIndex(b, loc, 0);
   // Rows [0, whole) in blocks of kRowBlock, then [whole, rows) one by one.
   Value whole = arith::MulIOp::create(
       b, loc,
@@ -141,7 +174,7 @@ Value registerBlockedTaps(OpBuilder &b, Location loc, Value x, Value wc,
                  return {buildFor(b, loc, zero, cEnd, lanes, rowIter,
                                   [&](Value cv, ValueRange iter)
                                       -> SmallVector<Value> {
-                                    return {rowBlock(b, loc, xp, wc, iter[0],
+                                    return {rowBlock(b, loc, src, wc, iter[0],
                                                      r0, cv, c0, count, width)};
                                   })
                              .getResult(0)};
@@ -150,6 +183,18 @@ Value registerBlockedTaps(OpBuilder &b, Location loc, Value x, Value wc,
   };
   Value out = rowLoop(zero, whole, kRowBlock, outBlock);
   return rowLoop(whole, rows, 1, out);
+}
+
+/// The register-blocked kernel on one block: xp, the block's zero-padded
+/// input rows (a static tile, rows of cBlock floats), then the taps on it.
+Value blockedTapsOfBlock(OpBuilder &b, Location loc, Value x, Value xBuf,
+                         Value wc, Value outBlock, Value bi, Value start,
+                         Value sizeN, Value c0, Value rows, int64_t blockRows,
+                         int64_t width) {
+  int64_t cBlock = cast<RankedTensorType>(outBlock.getType()).getDimSize(1);
+  Value xp = gatherPadded(b, loc, x, xBuf, bi, start, sizeN, c0,
+                          blockRows + width - 1, cBlock);
+  return registerBlockedTaps(b, loc, xp, wc, outBlock, c0, rows, width);
 }
 
 /// The general form (any C block): xp, the block's `rows + K - 1` zero-padded
@@ -246,6 +291,7 @@ FailureOr<Value> fuse::fuseLightConv(OpBuilder &b, LightConvOp op,
   int64_t pad = op.getCausal() ? width - 1 : (width - 1) / 2;
   // Channel blocks of 64 when they divide C: the output block stays in L1.
   int64_t cBlock = c % 64 == 0 ? 64 : c;
+  bool wholeVectors = cBlock % kLanes == 0;
   Value sizeN = toIndexValue(b, loc, xs[1]);
   Value numBlocks =
       arith::CeilDivUIOp::create(b, loc, sizeN, cIndex(b, loc, chunk));
@@ -255,6 +301,12 @@ FailureOr<Value> fuse::fuseLightConv(OpBuilder &b, LightConvOp op,
   // deallocation pipeline copy the whole result once more before returning.
   Value result = tensor::EmptyOp::create(b, loc, getSizes(b, loc, init),
                                          initType.getElementType());
+  // x as a buffer (read only) for the prefetches of the blocked kernel.
+  Value xBuf;
+  if (wholeVectors)
+    xBuf = bufferization::ToBufferOp::create(
+        b, loc, MemRefType::get(xType.getShape(), b.getF32Type()), x,
+        /*read_only=*/true);
   auto forall = scf::ForallOp::create(
       b, loc,
       ArrayRef<OpFoldResult>{xs[0], numBlocks, b.getIndexAttr(c / cBlock)},
@@ -278,12 +330,11 @@ FailureOr<Value> fuse::fuseLightConv(OpBuilder &b, LightConvOp op,
       forall.getRegionIterArgs()[0], ArrayRef<OpFoldResult>{bi, n0, c0},
       ArrayRef<OpFoldResult>{one, rows, cols},
       ArrayRef<OpFoldResult>{one, one, one});
-  Value tile =
-      cBlock % kLanes == 0
-          ? registerBlockedTaps(b, loc, x, wc, outBlock, bi, start, sizeN, c0,
-                                rows, chunk, width)
-          : tapGenerics(b, loc, x, wc, outBlock, bi, start, sizeN, c0, rows,
-                        width);
+  Value tile = wholeVectors ? blockedTapsOfBlock(b, loc, x, xBuf, wc, outBlock, bi,
+                                                start, sizeN, c0, rows,
+                                                chunk, width)
+                           : tapGenerics(b, loc, x, wc, outBlock, bi, start,
+                                         sizeN, c0, rows, width);
 
   b.setInsertionPointToStart(forall.getTerminator().getBody());
   tensor::ParallelInsertSliceOp::create(b, loc, tile,
