@@ -52,13 +52,17 @@ func.func @elu_causal(%q: tensor<1x2x?x8xf32>, %v: tensor<1x2x?x4xf32>, %o: tens
   return %r : tensor<1x2x?x4xf32>
 }
 
-// Low rank: both projections (here one: f = e and v = k) as 2-D contractions over chunks of
-// 256 keys, then attn.sdpa. (canonicalize folds the unit batch dims of the foralls.)
+// Low rank: both projections (one projection, f = e; here also v = k) in one forall, each
+// chunk of 256 keys of e read by the two 2-D contractions, then attn.sdpa into a new tensor.
+// (canonicalize folds the unit batch dims of the foralls.)
 // CHECK-LABEL: func.func @lowrank
-// CHECK: scf.forall (%{{.*}}) in (2)
-// CHECK: scf.for
-// CHECK: ins(%{{.*}}, %{{.*}} : tensor<16x?xf32>, tensor<?x8xf32>) outs(%{{.*}} : tensor<16x8xf32>)
-// CHECK: attn.sdpa
+// CHECK: scf.forall (%{{.*}}) in (2) shared_outs(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>)
+// CHECK: scf.for {{.*}} -> (tensor<16x8xf32>, tensor<16x8xf32>)
+// CHECK: ins(%[[E:.*]], %{{.*}} : tensor<16x?xf32>, tensor<?x8xf32>) outs(%{{.*}} : tensor<16x8xf32>)
+// CHECK: ins(%[[E]], %{{.*}} : tensor<16x?xf32>, tensor<?x8xf32>) outs(%{{.*}} : tensor<16x8xf32>)
+// CHECK-NOT: scf.forall (
+// CHECK: %[[NEW:.*]] = tensor.empty(%{{.*}}) : tensor<1x2x?x8xf32>
+// CHECK: attn.sdpa {{.*}} outs(%[[NEW]]
 func.func @lowrank(%q: tensor<1x2x?x8xf32>, %k: tensor<1x2x?x8xf32>, %e: tensor<1x16x?xf32>,
                    %o: tensor<1x2x?x8xf32>) -> tensor<1x2x?x8xf32> {
   %r = attn.lowrank ins(%q, %k, %k : tensor<1x2x?x8xf32>, tensor<1x2x?x8xf32>, tensor<1x2x?x8xf32>)
