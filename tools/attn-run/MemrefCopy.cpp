@@ -1,4 +1,4 @@
-//===- MemrefCopy.cpp - memref.copy for compiled code ----------------------===//
+//===- MemrefCopy.cpp - memref.copy for compiled code ---------------------===//
 //
 // A memref.copy that finalize-memref-to-llvm cannot prove contiguous (a
 // dynamic size, or a strided layout) becomes a call of `memrefCopy`. MLIR's
@@ -24,8 +24,7 @@ struct UnrankedDescriptor {
 /// The most dims after size-1 dims are dropped (the odometer's arrays).
 static constexpr int kMaxRank = 16;
 
-void attn_run::attnRunMemrefCopy(int64_t elemSize, void *srcArg,
-                                  void *dstArg) {
+void attn_run::attnRunMemrefCopy(int64_t elemSize, void *srcArg, void *dstArg) {
   const auto *src = static_cast<const UnrankedDescriptor *>(srcArg);
   const auto *dst = static_cast<const UnrankedDescriptor *>(dstArg);
   int64_t rank = src->rank;

@@ -186,8 +186,8 @@ static void attnRunCheckAllocationSize(uint64_t overflowed) {
 static void *attnRunMalloc(size_t size) {
   if (isOverflowedSize(size))
     failAllocation(std::nullopt);
-  void *pointer = size >= kHugeBlockBytes ? allocateOnHugePages(size)
-                                          : std::malloc(size);
+  void *pointer =
+      size >= kHugeBlockBytes ? allocateOnHugePages(size) : std::malloc(size);
   if (!pointer && size)
     failAllocation(size);
   countAllocation(pointer);

@@ -104,7 +104,8 @@ func.func @pkm(%q: tensor<1x2x?x8xf32>, %s1: tensor<2x32x4xf32>, %s2: tensor<2x3
 
 // Lightconv: the kernel's softmax once, spread to [K, C]; per (b, block, channel block) of a
 // new result tensor (outs is not read) the zero-padded input rows of the block (64 + K - 1,
-// whole vectors, each with a prefetch of x's row 64 further on), then per 8 output rows and vector of channels the K taps with 8 vector
+// whole vectors, each with a prefetch of what the next iteration gathers in its place), then
+// per 8 output rows and vector of channels the K taps with 8 vector
 // accumulators carried in registers, each stored once; the rows after the last whole block
 // one by one.
 // CHECK-LABEL: func.func @lightconv

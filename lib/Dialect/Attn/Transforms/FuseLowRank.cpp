@@ -61,8 +61,8 @@ static SmallVector<Value> projectChunked(OpBuilder &b, Location loc,
   OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
   SmallVector<Value> inits;
   for (size_t i = 0; i < xs.size(); ++i)
-    inits.push_back(filledTensor(b, loc, {xSizes[0], xSizes[1], ps[1], xSizes[3]},
-                                 b.getF32Type(), 0.0));
+    inits.push_back(filledTensor(
+        b, loc, {xSizes[0], xSizes[1], ps[1], xSizes[3]}, b.getF32Type(), 0.0));
   auto forall = scf::ForallOp::create(
       b, loc, ArrayRef<OpFoldResult>{xSizes[0], xSizes[1]}, inits,
       std::nullopt);
@@ -74,17 +74,17 @@ static SmallVector<Value> projectChunked(OpBuilder &b, Location loc,
   SmallVector<Value> acc0;
   for (size_t i = 0; i < xs.size(); ++i)
     acc0.push_back(filled2d(b, loc, ps[1], b.getIndexAttr(cols), 0.0));
-  auto loop = buildFor(
-      b, loc, cIndex(b, loc, 0), sizeNk, cIndex(b, loc, chunk), acc0,
-      [&](Value n0, ValueRange iter) -> SmallVector<Value> {
-        Value rows = chunkRows(b, loc, n0, sizeNk, chunk);
-        Value pc = projectionChunk(b, loc, p, pi, n0, rows);
-        SmallVector<Value> next;
-        for (auto [x, acc] : llvm::zip_equal(xs, iter))
-          next.push_back(
-              contract(b, loc, pc, rows4d(b, loc, x, bi, gi, n0, rows), acc));
-        return next;
-      });
+  auto loop =
+      buildFor(b, loc, cIndex(b, loc, 0), sizeNk, cIndex(b, loc, chunk), acc0,
+               [&](Value n0, ValueRange iter) -> SmallVector<Value> {
+                 Value rows = chunkRows(b, loc, n0, sizeNk, chunk);
+                 Value pc = projectionChunk(b, loc, p, pi, n0, rows);
+                 SmallVector<Value> next;
+                 for (auto [x, acc] : llvm::zip_equal(xs, iter))
+                   next.push_back(contract(
+                       b, loc, pc, rows4d(b, loc, x, bi, gi, n0, rows), acc));
+                 return next;
+               });
   b.setInsertionPointToStart(forall.getTerminator().getBody());
   for (size_t i = 0; i < xs.size(); ++i)
     tensor::ParallelInsertSliceOp::create(
