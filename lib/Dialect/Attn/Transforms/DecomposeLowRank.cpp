@@ -117,13 +117,10 @@ mlir::attn::decomposeLowRank(OpBuilder &b, LowRankOp op, FloatType ct,
                    "attn.lowrank: value projection dim 0 must be Hkv or 1");
   Value fv = projectWith(fHeads, v);
 
-  // Dense attention of q over the r projected keys, in the compute type,
-  // into a new tensor: the attention writes every element and reads none, and
-  // bufferization then returns the buffer it allocates, where writing into
-  // init (a function argument) would have the deallocation pipeline copy the
-  // whole result once more before returning.
+  // Dense attention of q over the r projected keys, in the compute type.
   bool ctResult = initType.getElementType() == ct;
-  Value attnInit = emptyTensor(b, loc, getSizes(b, loc, init), ct);
+  Value attnInit =
+      ctResult ? init : emptyTensor(b, loc, getSizes(b, loc, init), ct);
   Value result =
       denseAttention(b, loc, q, ek, fv, attnInit, op.getScaleAttr(), ct);
   if (!ctResult)

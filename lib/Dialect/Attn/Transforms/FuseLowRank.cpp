@@ -124,5 +124,20 @@ FailureOr<Value> fuse::fuseLowRank(OpBuilder &b, LowRankOp op, int64_t chunk) {
       });
   if (failed(result))
     return failure();
-  return (*result)[0];
+  // The attention writes every element of its destination and reads none:
+  // into a new tensor, bufferization returns the buffer it allocates, where
+  // writing into init (a function argument) would have the deallocation
+  // pipeline clone the whole result before returning. (Only here: the GPU
+  // pipeline's device ABI wants results written into their outs arguments.)
+  Value attention = (*result)[0];
+  if (auto sdpa = attention.getDefiningOp<SdpaOp>();
+      sdpa && sdpa.getInit() == op.getInit()) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(sdpa);
+    Value init = op.getInit();
+    sdpa.getInitMutable().assign(emptyTensor(
+        b, op.getLoc(), getSizes(b, op.getLoc(), init),
+        cast<RankedTensorType>(init.getType()).getElementType()));
+  }
+  return attention;
 }
