@@ -50,6 +50,11 @@ AllocationStats stopAllocationLog();
 /// held until the next `puts` or abort); call after each call of the code.
 void flushRuntimeOutput();
 
+/// memref.copy's `memrefCopy(elemSize, UnrankedMemRef *src, UnrankedMemRef
+/// *dst)` for compiled code (MemrefCopy.cpp): the runs contiguous in both
+/// memrefs as one memcpy each (MLIR's runner utils copy element by element).
+extern "C" void attnRunMemrefCopy(int64_t elemSize, void *src, void *dst);
+
 } // namespace attn_run
 
 #endif // ATTN_TOOLS_ATTN_RUN_RUNTIMEHOOKS_H

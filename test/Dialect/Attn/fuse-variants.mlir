@@ -84,13 +84,17 @@ func.func @elu_causal(%q: tensor<1x2x?x8xf32>, %v: tensor<1x2x?x4xf32>, %o: tens
   return %r : tensor<1x2x?x4xf32>
 }
 
-// Low rank: both projections (here one: f = e and v = k) as 2-D contractions over chunks of
-// 256 keys, then attn.sdpa. (canonicalize folds the unit batch dims of the foralls.)
+// Low rank: both projections (one projection, f = e; here also v = k) in one forall, each
+// chunk of 256 keys of e read by the two 2-D contractions, then attn.sdpa into a new tensor.
+// (canonicalize folds the unit batch dims of the foralls.)
 // CHECK-LABEL: func.func @lowrank
-// CHECK: scf.forall (%{{.*}}) in (2)
-// CHECK: scf.for
-// CHECK: ins(%{{.*}}, %{{.*}} : tensor<16x?xf32>, tensor<?x8xf32>) outs(%{{.*}} : tensor<16x8xf32>)
-// CHECK: attn.sdpa
+// CHECK: scf.forall (%{{.*}}) in (2) shared_outs(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>)
+// CHECK: scf.for {{.*}} -> (tensor<16x8xf32>, tensor<16x8xf32>)
+// CHECK: ins(%[[E:.*]], %{{.*}} : tensor<16x?xf32>, tensor<?x8xf32>) outs(%{{.*}} : tensor<16x8xf32>)
+// CHECK: ins(%[[E]], %{{.*}} : tensor<16x?xf32>, tensor<?x8xf32>) outs(%{{.*}} : tensor<16x8xf32>)
+// CHECK-NOT: scf.forall (
+// CHECK: %[[NEW:.*]] = tensor.empty(%{{.*}}) : tensor<1x2x?x8xf32>
+// CHECK: attn.sdpa {{.*}} outs(%[[NEW]]
 func.func @lowrank(%q: tensor<1x2x?x8xf32>, %k: tensor<1x2x?x8xf32>, %e: tensor<1x16x?xf32>,
                    %o: tensor<1x2x?x8xf32>) -> tensor<1x2x?x8xf32> {
   %r = attn.lowrank ins(%q, %k, %k : tensor<1x2x?x8xf32>, tensor<1x2x?x8xf32>, tensor<1x2x?x8xf32>)
@@ -132,16 +136,19 @@ func.func @pkm(%q: tensor<1x2x?x8xf32>, %s1: tensor<2x32x4xf32>, %s2: tensor<2x3
 
 // Lightconv: the kernel's softmax once, spread to [K, C]; per (b, block, channel block) of a
 // new result tensor (outs is not read) the zero-padded input rows of the block (64 + K - 1,
-// whole vectors), then per 8 output rows and vector of channels the K taps with 8 vector
+// whole vectors, each with a prefetch of what the next iteration gathers in its place), then
+// per 8 output rows and vector of channels the K taps with 8 vector
 // accumulators carried in registers, each stored once; the rows after the last whole block
 // one by one.
 // CHECK-LABEL: func.func @lightconv
 // CHECK: math.exp
 // CHECK: -> tensor<3x128xf32>
 // CHECK: %[[NEW:.*]] = tensor.empty(%{{.*}}) : tensor<1x?x128xf32>
+// CHECK: %[[XBUF:.*]] = bufferization.to_buffer %arg0 read_only : tensor<1x?x128xf32> to memref<1x?x128xf32>
 // CHECK: scf.forall (%{{.*}}, %{{.*}}) in (%{{.*}}, 2) shared_outs(%[[OUT:.*]] = %[[NEW]])
 // CHECK: tensor.extract_slice %[[OUT]]
 // CHECK: scf.for %{{.*}} = %{{.*}} to %c66 step %c1 iter_args(%{{.*}} = %{{.*}}) -> (tensor<66x64xf32>)
+// CHECK: memref.prefetch %[[XBUF]][%{{.*}}, %{{.*}}, %{{.*}}], read, locality<3>, data : memref<1x?x128xf32>
 // CHECK: vector.transfer_read %arg0{{.*}} : tensor<1x?x128xf32>, vector<16xf32>
 // CHECK: scf.for %{{.*}} step %c8 iter_args(%{{.*}}) -> (tensor<?x64xf32>)
 // CHECK: scf.for %{{.*}} = %{{.*}} to %c3 step %c1 iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
