@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "StridedCopy.h"
+
 /* A ranked descriptor of rank r: allocated, aligned, offset, sizes[r],
    strides[r]; an unranked one points at it. */
 typedef struct {
@@ -31,33 +33,10 @@ memrefCopy(int64_t elementSize, AttnUnrankedMemRef *source,
   int64_t rank = source->rank;
   const AttnRankedMemRef *src = source->descriptor;
   const AttnRankedMemRef *dst = target->descriptor;
-  const int64_t *sizes = src->sizesAndStrides;
-  const int64_t *srcStrides = src->sizesAndStrides + rank;
-  const int64_t *dstStrides = dst->sizesAndStrides + rank;
-  char *from = src->aligned + src->offset * elementSize;
-  char *to = dst->aligned + dst->offset * elementSize;
-  int64_t total = 1;
-  for (int64_t d = 0; d < rank; ++d)
-    total *= sizes[d];
-  if (total == 0)
-    return;
-  int64_t index[8] = {0};
-  if (rank > 8)
-    abort();
-  for (int64_t i = 0; i < total; ++i) {
-    int64_t srcOffset = 0, dstOffset = 0;
-    for (int64_t d = 0; d < rank; ++d) {
-      srcOffset += index[d] * srcStrides[d];
-      dstOffset += index[d] * dstStrides[d];
-    }
-    memcpy(to + dstOffset * elementSize, from + srcOffset * elementSize,
-           elementSize);
-    for (int64_t d = rank - 1; d >= 0; --d) {
-      if (++index[d] < sizes[d])
-        break;
-      index[d] = 0;
-    }
-  }
+  attnStridedCopy(elementSize, rank, src->sizesAndStrides,
+                  src->sizesAndStrides + rank, dst->sizesAndStrides + rank,
+                  src->aligned + src->offset * elementSize,
+                  dst->aligned + dst->offset * elementSize);
 }
 
 __attribute__((visibility("default"))) void attn_artifact_free(void *pointer) {
