@@ -228,15 +228,22 @@ SmallVector<Value> SdpaTiler::run() {
   state = parts.layout ? buildLayoutKeyLoop(qt, state)
                        : buildKeyLoop(qt, state);
 
-  Type outElt = cast<RankedTensorType>(op.getInit().getType()).getElementType();
-  Value out = tile::buildNormalizedOutput(b, loc, state, outElt);
-  Value lse;
-  if (lseType)
-    lse = tile::buildLogSumExp(b, loc, state, lseType.getElementType());
-
-  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  // The output and lse are written straight into the query tile's slices
+  // of the shared outputs (their destinations), so that bufferization
+  // writes them in place rather than into a temporary copied afterwards.
   OpFoldResult one = b.getIndexAttr(1), zero = b.getIndexAttr(0);
   ValueRange shared = forall.getRegionIterArgs();
+  Value out = tile::buildNormalizedOutput(
+      b, loc, state,
+      slice(shared[0], {bIdx, hIdx, qt.start, zero},
+            {one, one, qt.size, b.getIndexAttr(valueDim)}, {2, 3}));
+  Value lse;
+  if (lseType)
+    lse = tile::buildLogSumExp(
+        b, loc, state,
+        slice(shared[1], {bIdx, hIdx, qt.start}, {one, one, qt.size}, {2}));
+
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
   tensor::ParallelInsertSliceOp::create(
       b, loc, out, shared[0],
       ArrayRef<OpFoldResult>{bIdx, hIdx, qt.start, zero},
