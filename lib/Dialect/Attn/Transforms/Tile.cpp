@@ -36,6 +36,7 @@
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "llvm/Support/SaveAndRestore.h"
 
 #include <numeric>
@@ -169,6 +170,20 @@ void SdpaTiler::emitRuntimeChecks() {
   detail::assertBlockLayoutSizes(b, loc, parts.layout, op.getQuery());
 }
 
+/// Whether `op`'s destination is an argument of the entry block of its
+/// function and its result goes only to the function's return.
+static bool returnsArgumentDestination(SdpaOp op) {
+  auto arg = dyn_cast<BlockArgument>(op.getInit());
+  if (!arg || !arg.getOwner()->isEntryBlock() ||
+      !isa_and_present<FunctionOpInterface>(arg.getOwner()->getParentOp()))
+    return false;
+  Value result = op.getResult();
+  return !result.use_empty() &&
+         llvm::all_of(result.getUsers(), [](Operation *user) {
+           return user->hasTrait<OpTrait::ReturnLike>();
+         });
+}
+
 SmallVector<Value> SdpaTiler::run() {
   SmallVector<OpFoldResult> q = getSizes(b, loc, op.getQuery());
   SmallVector<OpFoldResult> k = getSizes(b, loc, op.getKey());
@@ -193,7 +208,15 @@ SmallVector<Value> SdpaTiler::run() {
     maskModMap = buildMaskModBlockMap();
   }
 
-  SmallVector<Value> outs = {op.getInit()};
+  // A destination that is the function's own argument, returned as the
+  // result: written in place, the function would return its argument, which
+  // the buffer deallocation then clones whole (a serial copy of the output
+  // on every call). A fresh tensor instead: every element is written.
+  Value init = op.getInit();
+  if (returnsArgumentDestination(op))
+    init = emptyTensor(b, loc, getSizes(b, loc, init),
+                       getElementTypeOrSelf(init.getType()));
+  SmallVector<Value> outs = {init};
   RankedTensorType lseType;
   if (Value lse = op.getLse()) {
     lseType = cast<RankedTensorType>(lse.getType());
@@ -228,15 +251,22 @@ SmallVector<Value> SdpaTiler::run() {
   state = parts.layout ? buildLayoutKeyLoop(qt, state)
                        : buildKeyLoop(qt, state);
 
-  Type outElt = cast<RankedTensorType>(op.getInit().getType()).getElementType();
-  Value out = tile::buildNormalizedOutput(b, loc, state, outElt);
-  Value lse;
-  if (lseType)
-    lse = tile::buildLogSumExp(b, loc, state, lseType.getElementType());
-
-  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  // The output and lse are written straight into the query tile's slices
+  // of the shared outputs (their destinations), so that bufferization
+  // writes them in place rather than into a temporary copied afterwards.
   OpFoldResult one = b.getIndexAttr(1), zero = b.getIndexAttr(0);
   ValueRange shared = forall.getRegionIterArgs();
+  Value out = tile::buildNormalizedOutput(
+      b, loc, state,
+      slice(shared[0], {bIdx, hIdx, qt.start, zero},
+            {one, one, qt.size, b.getIndexAttr(valueDim)}, {2, 3}));
+  Value lse;
+  if (lseType)
+    lse = tile::buildLogSumExp(
+        b, loc, state,
+        slice(shared[1], {bIdx, hIdx, qt.start}, {one, one, qt.size}, {2}));
+
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
   tensor::ParallelInsertSliceOp::create(
       b, loc, out, shared[0],
       ArrayRef<OpFoldResult>{bIdx, hIdx, qt.start, zero},

@@ -62,13 +62,29 @@ static Value buildAllFinite(OpBuilder &b, Location loc, Value values,
                                Constants{b, loc, ct}(0.0));
 }
 
+/// A tensor of `sizes` holding `value`, written by a linalg.generic rather
+/// than a linalg.fill: CSE would merge a fill with the identical fills that
+/// start each key tile's row reductions, and bufferization would then copy
+/// this buffer into a fresh one on every key tile.
+static Value constantTensor(OpBuilder &b, Location loc,
+                            ArrayRef<OpFoldResult> sizes, Type type,
+                            double value) {
+  GenericBuilder gb{b, loc};
+  unsigned rank = sizes.size();
+  return gb.generic(ValueRange{}, emptyTensor(b, loc, sizes, type),
+                    {b.getMultiDimIdentityMap(rank)}, parallelIterators(rank),
+                    [&](OpBuilder &nb, Location nl, ValueRange) {
+                      yieldOne(nb, nl, Constants{nb, nl, type}(value));
+                    });
+}
+
 RowState tile::buildInitialState(OpBuilder &b, Location loc, OpFoldResult rows,
                                  int64_t valueDim, FloatType computeType) {
-  return {
-      filledTensor(b, loc, {rows}, computeType,
-                   -std::numeric_limits<double>::infinity()),
-      filledTensor(b, loc, {rows}, computeType, 0.0),
-      filledTensor(b, loc, {rows, b.getIndexAttr(valueDim)}, computeType, 0.0)};
+  return {constantTensor(b, loc, {rows}, computeType,
+                         -std::numeric_limits<double>::infinity()),
+          constantTensor(b, loc, {rows}, computeType, 0.0),
+          constantTensor(b, loc, {rows, b.getIndexAttr(valueDim)}, computeType,
+                         0.0)};
 }
 
 Value tile::buildScoreTile(OpBuilder &b, Location loc, Value queries,
@@ -212,10 +228,9 @@ RowState tile::buildSoftmaxStep(OpBuilder &b, Location loc,
 }
 
 Value tile::buildNormalizedOutput(OpBuilder &b, Location loc,
-                                  const RowState &state, Type elementType) {
+                                  const RowState &state, Value init) {
   GenericBuilder gb{b, loc};
-  Value init = emptyTensor(b, loc, tensor::getMixedSizes(b, loc, state.acc),
-                           elementType);
+  Type elementType = getElementTypeOrSelf(init.getType());
   AffineMap re = gb.dims(2, {0, 1});
   return gb.generic(ValueRange{state.acc, state.sum}, init,
                     {re, gb.dims(2, {0}), re}, parallelIterators(2),
@@ -226,10 +241,9 @@ Value tile::buildNormalizedOutput(OpBuilder &b, Location loc,
 }
 
 Value tile::buildLogSumExp(OpBuilder &b, Location loc, const RowState &state,
-                           Type elementType) {
+                           Value init) {
   GenericBuilder gb{b, loc};
-  Value init = emptyTensor(b, loc, tensor::getMixedSizes(b, loc, state.sum),
-                           elementType);
+  Type elementType = getElementTypeOrSelf(init.getType());
   AffineMap r = gb.dims(1, {0});
   return gb.generic(ValueRange{state.max, state.sum}, init, {r, r, r},
                     parallelIterators(1),

@@ -63,14 +63,16 @@ RowState buildSoftmaxStep(OpBuilder &b, Location loc, const RowState &state,
                           Value scores, Value weight, Value values,
                           function_ref<Value()> buildLive = nullptr);
 
-/// Returns `[R, Dv]` `sum == 0 ? 0 : acc / sum` in `elementType`.
+/// Returns `[R, Dv]` `sum == 0 ? 0 : acc / sum` in the element type of
+/// `init`, written into `init` (its destination, whose values are not read).
 Value buildNormalizedOutput(OpBuilder &b, Location loc, const RowState &state,
-                            Type elementType);
+                            Value init);
 
 /// Returns `[R]` the natural log-sum-exp `(shift + log2(sum)) * ln(2)` in
-/// `elementType`: -inf for a row with no live key.
+/// the element type of `init` (its destination, not read): -inf for a row
+/// with no live key.
 Value buildLogSumExp(OpBuilder &b, Location loc, const RowState &state,
-                     Type elementType);
+                     Value init);
 
 } // namespace tile
 } // namespace attn
