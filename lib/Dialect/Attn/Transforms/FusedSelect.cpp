@@ -555,6 +555,21 @@ static Value unitVector(OpBuilder &b, Location loc, Value v) {
       unit);
 }
 
+/// Writes each of `tiles` into the matching shared output of `forall` at
+/// (`offsets`, `sizes`, `strides`), in the forall's terminator, and returns
+/// the forall's results.
+static SmallVector<Value>
+insertTiles(OpBuilder &b, Location loc, scf::ForallOp forall, ValueRange tiles,
+            ArrayRef<SmallVector<OpFoldResult>> offsets,
+            ArrayRef<SmallVector<OpFoldResult>> sizes,
+            ArrayRef<OpFoldResult> strides) {
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  for (auto [tile, shared, off, size] :
+       llvm::zip(tiles, forall.getRegionIterArgs(), offsets, sizes))
+    tensor::ParallelInsertSliceOp::create(b, loc, tile, shared, off, size,
+                                          strides);
+  return SmallVector<Value>(forall.getResults());
+}
 SmallVector<Value> mlir::attn::detail::fusedGatherRows(OpBuilder &b,
                                                        Location loc,
                                                        ValueRange srcs,
@@ -622,12 +637,7 @@ SmallVector<Value> mlir::attn::detail::fusedGatherRows(OpBuilder &b,
     }
     return next;
   });
-  b.setInsertionPointToStart(forall.getTerminator().getBody());
-  for (auto [tile, shared, off, size] :
-       llvm::zip(out, forall.getRegionIterArgs(), offsets, sizes))
-    tensor::ParallelInsertSliceOp::create(b, loc, tile, shared, off, size,
-                                          strides);
-  return SmallVector<Value>(forall.getResults());
+  return insertTiles(b, loc, forall, out, offsets, sizes, strides);
 }
 
 SmallVector<Value> mlir::attn::detail::fusedLshChunks(
@@ -728,10 +738,5 @@ SmallVector<Value> mlir::attn::detail::fusedLshChunks(
     });
     return SmallVector<Value>{qTile, kv[0], kv[1]};
   });
-  b.setInsertionPointToStart(forall.getTerminator().getBody());
-  for (auto [tile, shared, off, size] :
-       llvm::zip(out, forall.getRegionIterArgs(), offsets, sizes))
-    tensor::ParallelInsertSliceOp::create(b, loc, tile, shared, off, size,
-                                          strides);
-  return SmallVector<Value>(forall.getResults());
+  return insertTiles(b, loc, forall, out, offsets, sizes, strides);
 }

@@ -113,19 +113,24 @@ std::string unsupportedReason(SdpaOp op) {
 }
 
 /// The key tile of `op` for kv-tile=0, from the H200 measurements of
-/// docs/GPU.md ("Tile shapes by head dim"): 128 for a plain causal pattern
-/// or a causal window at head dim 64 with 128-row query tiles and no other
-/// operand (the S accumulator then fits next to O under the two-CTA
-/// register cap without spills), 64 otherwise.
+/// docs/GPU.md ("Tile shapes by head dim"): 128 for a pattern that is a
+/// band of earlier keys (`j - i <= 0`: causal, a causal window) at head dim
+/// 64 with 128-row query tiles and no other operand (the S accumulator then
+/// fits next to O under the two-CTA register cap without spills), 64
+/// otherwise.
 static int64_t automaticKvTile(SdpaOp op, int64_t qTile) {
   auto qType = cast<RankedTensorType>(op.getQuery().getType());
   bool plain = !op.getQueryPositions() && !op.getMask() && !op.getBias() &&
                op.getScoreMod().empty() && !op.getSpan() &&
                !op.getMemoryKey() && !op.getLse();
-  Attribute pattern = op.getPatternOrDense();
-  auto window = dyn_cast<WindowAttr>(pattern);
-  bool band = isa<CausalAttr>(pattern) || (window && window.getRight() == 0);
-  return qType.getDimSize(3) == 64 && qTile == 128 && plain && band ? 128 : 64;
+  if (qType.getDimSize(3) != 64 || qTile != 128 || !plain)
+    return 64;
+  PatternContext context;
+  context.numQueries = qType.getDimSize(2);
+  context.numKeys = cast<RankedTensorType>(op.getKey().getType()).getDimSize(2);
+  context.defaultPositions = true;
+  std::optional<DiagonalBand> band = op.getPatternOrDense().getBand(context);
+  return band && band->hi && *band->hi <= 0 ? 128 : 64;
 }
 
 /// Builds the three pattern helpers of kernel `name` at the end of `module`.
