@@ -96,6 +96,15 @@ def check_pkm(seed, B=2, H=2, N=7, Dk=8, n=6, k=3, Dv=5, q_dtype="f32", v_dtype=
     return out, expected
 
 
+def run_f32_pkm(q, sk1, sk2, values, k):
+    """Runs attn.pkm on f32 inputs (N dynamic); returns (ours, the float64 reference)."""
+    B, H, N, _ = q.shape
+    o = np.zeros((B, H, N, values.shape[1]), dtype=np.float32)
+    ir = pkm_ir(q, sk1, values, k, "f32", "f32", (2,), ())
+    (out,) = run(ir, {"q": q, "s1": sk1, "s2": sk2, "vals": values, "o": o}, mode=MODE)
+    return out, ref.pkm(q, sk1, sk2, values, k)
+
+
 @pytest.mark.parametrize("k", [1, 2, 3, 6])
 def test_top_k(k):
     # k = n keeps every sub-key; k = 1 is a hard lookup.
@@ -152,10 +161,8 @@ def test_exact_ties_everywhere(n, k, Dk):
     sk1 = rng.integers(-1, 2, (H, n, Dk // 2)).astype(np.float32)
     sk2 = rng.integers(-1, 2, (H, n, Dk // 2)).astype(np.float32)
     values = rng.standard_normal((n * n, Dv)).astype(np.float32)
-    o = np.zeros((B, H, N, Dv), dtype=np.float32)
-    ir = pkm_ir(q, sk1, values, k, "f32", "f32", (2,), ())
-    (out,) = run(ir, {"q": q, "s1": sk1, "s2": sk2, "vals": values, "o": o}, mode=MODE)
-    assert_close(out, ref.pkm(q, sk1, sk2, values, k), mode_tol("f32", MODE))
+    out, expected = run_f32_pkm(q, sk1, sk2, values, k)
+    assert_close(out, expected, mode_tol("f32", MODE))
 
 
 def test_several_chunks_and_column_blocks():
@@ -173,10 +180,7 @@ def test_zero_key_dim():
     q = np.zeros((B, H, N, 0), np.float32)
     sk = np.zeros((H, n, 0), np.float32)
     values = rng.standard_normal((n * n, Dv)).astype(np.float32)
-    o = np.zeros((B, H, N, Dv), dtype=np.float32)
-    ir = pkm_ir(q, sk, values, k, "f32", "f32", (2,), ())
-    (out,) = run(ir, {"q": q, "s1": sk, "s2": sk, "vals": values, "o": o}, mode=MODE)
-    expected = ref.pkm(q, sk, sk, values, k)
+    out, expected = run_f32_pkm(q, sk, sk, values, k)
     assert np.isfinite(expected).all()
     assert_close(out, expected, mode_tol("f32", MODE))
 
@@ -191,9 +195,6 @@ def test_nan_in_a_candidate_that_is_not_kept():
     values = np.random.default_rng(91).standard_normal((n * n, Dv)).astype(np.float32)
     values[4] = np.nan
     values[5] = np.nan
-    o = np.zeros((B, H, N, Dv), dtype=np.float32)
-    ir = pkm_ir(q, sk, values, k, "f32", "f32", (2,), ())
-    (out,) = run(ir, {"q": q, "s1": sk, "s2": sk, "vals": values, "o": o}, mode=MODE)
-    expected = ref.pkm(q, sk, sk, values, k)
+    out, expected = run_f32_pkm(q, sk, sk, values, k)
     assert np.isfinite(expected).all()
     assert_close(out, expected, mode_tol("f32", MODE))
