@@ -74,23 +74,28 @@ constexpr double kDeadScore = -1e30;
 /// to this many queries.
 constexpr int64_t kQueryRows = 128;
 
+/// Whether `tensors` (the op's [B, H, N, D] operands and destination) are
+/// what the Hopper core takes: one element type, bf16 or f16, rank 4, one
+/// head dim of 64 or 128.
+bool coreTensors(ArrayRef<RankedTensorType> tensors) {
+  Type elt = tensors.front().getElementType();
+  int64_t d = tensors.front().getRank() == 4 ? tensors.front().getDimSize(3)
+                                             : 0;
+  if ((!elt.isBF16() && !elt.isF16()) || (d != 64 && d != 128))
+    return false;
+  return llvm::all_of(tensors, [&](RankedTensorType t) {
+    return t.getElementType() == elt && t.getRank() == 4 &&
+           t.getDimSize(3) == d;
+  });
+}
+
 /// Whether the rewrite takes `op` (see the file comment).
 bool isTaken(LshOp op) {
   auto qk = cast<RankedTensorType>(op.getQk().getType());
-  auto v = cast<RankedTensorType>(op.getValue().getType());
-  auto out = cast<RankedTensorType>(op.getInit().getType());
   auto rot = cast<RankedTensorType>(op.getRotations().getType());
-  Type elt = qk.getElementType();
-  if (!elt.isBF16() && !elt.isF16())
-    return false;
-  if (v.getElementType() != elt || out.getElementType() != elt ||
-      !isa<FloatType>(rot.getElementType()))
-    return false;
-  if (qk.getRank() != 4 || v.getRank() != 4 || out.getRank() != 4 ||
-      rot.getRank() != 4)
-    return false;
-  int64_t d = qk.getDimSize(3);
-  if ((d != 64 && d != 128) || v.getDimSize(3) != d || out.getDimSize(3) != d)
+  if (!coreTensors({qk, cast<RankedTensorType>(op.getValue().getType()),
+                    cast<RankedTensorType>(op.getInit().getType())}) ||
+      !isa<FloatType>(rot.getElementType()) || rot.getRank() != 4)
     return false;
   return !qk.isDynamicDim(1) && !rot.isDynamicDim(1) &&
          op.getChunkSizeAttr().getInt() >= 1;
@@ -813,21 +818,10 @@ private:
 bool isTaken(ClusterOp op) {
   auto q = cast<RankedTensorType>(op.getQuery().getType());
   auto k = cast<RankedTensorType>(op.getKey().getType());
-  auto v = cast<RankedTensorType>(op.getValue().getType());
-  auto out = cast<RankedTensorType>(op.getInit().getType());
   auto mu = cast<RankedTensorType>(op.getCentroids().getType());
-  Type elt = q.getElementType();
-  if (!elt.isBF16() && !elt.isF16())
-    return false;
-  if (k.getElementType() != elt || v.getElementType() != elt ||
-      out.getElementType() != elt || !isa<FloatType>(mu.getElementType()))
-    return false;
-  if (q.getRank() != 4 || k.getRank() != 4 || v.getRank() != 4 ||
-      out.getRank() != 4 || mu.getRank() != 3)
-    return false;
-  int64_t d = q.getDimSize(3);
-  if ((d != 64 && d != 128) || k.getDimSize(3) != d || v.getDimSize(3) != d ||
-      out.getDimSize(3) != d)
+  if (!coreTensors({q, k, cast<RankedTensorType>(op.getValue().getType()),
+                    cast<RankedTensorType>(op.getInit().getType())}) ||
+      !isa<FloatType>(mu.getElementType()) || mu.getRank() != 3)
     return false;
   return !q.isDynamicDim(1) && !k.isDynamicDim(1) && !mu.isDynamicDim(1) &&
          op.getWindowAttr().getInt() >= 1;
