@@ -34,11 +34,3 @@ func.func @score_mod_reads_tensor(%q: tensor<1x2x8x64xbf16>, %t: tensor<2xf32>, 
   } -> tensor<1x2x8x64xbf16>
   return %r : tensor<1x2x8x64xbf16>
 }
-
-// -----
-
-func.func @segments(%q: tensor<1x2x8x64xbf16>, %s: tensor<1x8xi32>, %o: tensor<1x2x8x64xbf16>) -> tensor<1x2x8x64xbf16> {
-  // expected-error @+1 {{not yet on the Hopper core: document ids (segments: the general path)}}
-  %r = attn.sdpa ins(%q, %q, %q : tensor<1x2x8x64xbf16>, tensor<1x2x8x64xbf16>, tensor<1x2x8x64xbf16>) outs(%o : tensor<1x2x8x64xbf16>) segments(%s, %s : tensor<1x8xi32>, tensor<1x8xi32>) -> tensor<1x2x8x64xbf16>
-  return %r : tensor<1x2x8x64xbf16>
-}

@@ -127,6 +127,49 @@ std::string selIdxRaw(Writer &w, const std::string &cond, const std::string &a,
 
 } // namespace
 
+std::string mlir::attn::gpu_core::writeSortedKernel(const KernelConfig &c) {
+  std::string text;
+  Writer w(text);
+  const std::string memKS = "memref<?x?x" + c.keySegments + ">";
+  w.raw("gpu.func @" + c.name + "_sorted(%kseg: " + memKS +
+        ", %flags: memref<?xi32>, %nk: index) kernel attributes "
+        "{known_block_size = array<i32: " +
+        std::to_string(kSortedThreads) + ", 1, 1>} {");
+  std::string c1 = w.idx(1);
+  std::string tid = w.let("gpu.thread_id x");
+  std::string bx = w.let("gpu.block_id x"), b = w.let("gpu.block_id y");
+  std::string nkm1 = w.bin("arith.subi", "%nk", c1, "index");
+  std::string bad;
+  for (int64_t k = 0; k < kSortedPairsPerThread; ++k) {
+    // Pair (j, j + 1), j = (bx * pairs + k) * threads + tid: coalesced.
+    std::string j = w.bin(
+        "arith.addi",
+        w.bin("arith.muli",
+              w.bin("arith.addi",
+                    w.bin("arith.muli", bx, w.idx(kSortedPairsPerThread),
+                          "index"),
+                    w.idx(k), "index"),
+              w.idx(kSortedThreads), "index"),
+        tid, "index");
+    std::string j1 = w.bin("arith.addi", j, c1, "index");
+    std::string in = w.let("arith.cmpi ult, " + j1 + ", %nk : index");
+    auto at = [&](const std::string &i) {
+      return w.let("memref.load %kseg[" + b + ", " +
+                   w.bin("arith.minui", i, nkm1, "index") + "] : " + memKS);
+    };
+    std::string down = w.let("arith.cmpi sgt, " + at(j) + ", " + at(j1) +
+                             " : " + c.keySegments);
+    std::string here = w.bin("arith.andi", in, down, "i1");
+    bad = bad.empty() ? here : w.bin("arith.ori", bad, here, "i1");
+  }
+  w.line("scf.if " + bad + " {");
+  w.line("memref.store " + w.i32(0) + ", %flags[" + b + "] : memref<?xi32>");
+  w.line("}");
+  w.line("gpu.return");
+  w.raw("}");
+  return text;
+}
+
 int64_t mlir::attn::gpu_core::sharedMemoryBytes(const KernelConfig &config) {
   return Layout(config).total;
 }
@@ -148,6 +191,12 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   std::string extraArgs;
   if (hasPos)
     extraArgs += ", %qpos: " + memP + ", %kpos: " + memP;
+  const bool hasSeg = !c.querySegments.empty();
+  const std::string memQS = "memref<?x?x" + c.querySegments + ">";
+  const std::string memKS = "memref<?x?x" + c.keySegments + ">";
+  if (hasSeg)
+    extraArgs += ", %qseg: " + memQS + ", %kseg: " + memKS +
+                 ", %ksorted: memref<?xi32>";
   if (c.hasMask)
     extraArgs += ", %mask: " + memM;
   if (hasBias)
@@ -279,6 +328,32 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     return w.bin("arith.ori", lo64, w.bin("arith.shli", hi64, w.i64(32), "i64"),
                  "i64");
   };
+  // The range (min, max) of `valueAt(row)` (i64) over the query tile's rows
+  // below Nq, the same in every warp: lanes read rows q0 + lane + 32 r.
+  auto queryTileRange =
+      [&](const std::function<std::string(const std::string &)> &valueAt) {
+        std::string big = w.i64(INT64_MAX), small = w.i64(INT64_MIN);
+        std::string lo, hi;
+        for (int64_t r = 0; r < c.qTile / 32; ++r) {
+          std::string qi = w.bin(
+              "arith.addi", q0,
+              w.bin("arith.addi", lane, w.idx(32 * r), "index"), "index");
+          std::string ok = w.let("arith.cmpi ult, " + qi + ", %nq : index");
+          std::string p = valueAt(w.bin("arith.minui", qi, nqm1, "index"));
+          std::string l =
+              w.let("arith.select " + ok + ", " + p + ", " + big + " : i64");
+          std::string h =
+              w.let("arith.select " + ok + ", " + p + ", " + small + " : i64");
+          lo = lo.empty() ? l : w.bin("arith.minsi", lo, l, "i64");
+          hi = hi.empty() ? h : w.bin("arith.maxsi", hi, h, "i64");
+        }
+        for (int off : {1, 2, 4, 8, 16}) {
+          std::string o = w.i32(off);
+          lo = w.bin("arith.minsi", lo, shuffleI64(lo, o), "i64");
+          hi = w.bin("arith.maxsi", hi, shuffleI64(hi, o), "i64");
+        }
+        return std::make_pair(lo, hi);
+      };
   if (hasPos) {
     std::string hp = w.let("memref.dim %qpos, " + c1 + " : " + memP);
     std::string isOne = w.let("arith.cmpi eq, " + hp + ", " + c1 + " : index");
@@ -288,30 +363,40 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
       qposRow[r] = toI64(w.let("memref.load %qpos[" + bz + ", " + posHead +
                                ", " + rowsC[r] + "] : " + memP),
                          c.positions);
-    // The query tile's position range (rows below Nq), the same in every
-    // warp: lanes read rows q0 + lane + 32 r.
-    std::string big = w.i64(INT64_MAX), small = w.i64(INT64_MIN);
-    for (int64_t r = 0; r < c.qTile / 32; ++r) {
-      std::string qi =
-          w.bin("arith.addi", q0,
-                w.bin("arith.addi", lane, w.idx(32 * r), "index"), "index");
-      std::string ok = w.let("arith.cmpi ult, " + qi + ", %nq : index");
-      std::string p =
-          toI64(w.let("memref.load %qpos[" + bz + ", " + posHead + ", " +
-                      w.bin("arith.minui", qi, nqm1, "index") + "] : " + memP),
-                c.positions);
-      std::string lo =
-          w.let("arith.select " + ok + ", " + p + ", " + big + " : i64");
-      std::string hi =
-          w.let("arith.select " + ok + ", " + p + ", " + small + " : i64");
-      qMin = qMin.empty() ? lo : w.bin("arith.minsi", qMin, lo, "i64");
-      qMax = qMax.empty() ? hi : w.bin("arith.maxsi", qMax, hi, "i64");
-    }
-    for (int off : {1, 2, 4, 8, 16}) {
-      std::string o = w.i32(off);
-      qMin = w.bin("arith.minsi", qMin, shuffleI64(qMin, o), "i64");
-      qMax = w.bin("arith.maxsi", qMax, shuffleI64(qMax, o), "i64");
-    }
+    std::tie(qMin, qMax) = queryTileRange([&](const std::string &row) {
+      return toI64(w.let("memref.load %qpos[" + bz + ", " + posHead + ", " +
+                         row + "] : " + memP),
+                   c.positions);
+    });
+  }
+  // Document ids: those of this thread's rows, the query tile's id range,
+  // and whether the key ids of this batch are sorted.
+  std::string qsegRow[2], qsMin, qsMax, ksSorted;
+  // Per-element compares in i32 when both ids are i32 (fewer registers).
+  const bool segCompareI32 =
+      c.querySegments == "i32" && c.keySegments == "i32";
+  const std::string segType = segCompareI32 ? "i32" : "i64";
+  auto kseg = [&](const std::string &col) {
+    return toI64(
+        w.let("memref.load %kseg[" + bz + ", " + col + "] : " + memKS),
+        c.keySegments);
+  };
+  if (hasSeg) {
+    auto qseg = [&](const std::string &row) {
+      return toI64(
+          w.let("memref.load %qseg[" + bz + ", " + row + "] : " + memQS),
+          c.querySegments);
+    };
+    for (int r = 0; r < 2; ++r)
+      qsegRow[r] = segCompareI32
+                       ? w.let("memref.load %qseg[" + bz + ", " + rowsC[r] +
+                               "] : " + memQS)
+                       : qseg(rowsC[r]);
+    std::tie(qsMin, qsMax) = queryTileRange(qseg);
+    ksSorted = w.let(
+        "arith.cmpi ne, " +
+        w.let("memref.load %ksorted[" + bz + "] : memref<?xi32>") + ", " +
+        w.i32(0) + " : i32");
   }
   // Mask and bias: a dim of size 1 broadcasts.
   struct Operand {
@@ -445,7 +530,77 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
              ", " + head32 + "] : !llvm.ptr<7>, !llvm.ptr");
     }
   };
-  auto callTile = [&](const std::string &j) {
+  // The key rows [first, end) whose ids lie in [qsMin, qsMax] when the key
+  // ids are sorted (else [0, Nk)): two lower bounds (first id >= qsMin,
+  // first id > qsMax), searched 32-ary by each warp (a step probes 32 rows
+  // at once and keeps the interval between the last probe below and the
+  // first probe not below; about log32(Nk) dependent loads).
+  auto documentKeyRows = [&]() {
+    std::string res = w.fresh();
+    w.line(res + ":2 = scf.if " + ksSorted + " -> (index, index) {");
+    std::string lane1 = w.bin("arith.addi", lane, c1, "index");
+    std::string nkm1 = w.bin("arith.subi", "%nk", c1, "index");
+    std::string full = w.i32(-1);
+    std::string loop = w.fresh();
+    w.line(loop + ":4 = scf.while (%sl0 = " + c0 + ", %sh0 = %nk, %sl1 = " +
+           c0 + ", %sh1 = %nk) : (index, index, index, index) -> (index, "
+                "index, index, index) {");
+    std::string more = w.bin(
+        "arith.ori", w.let("arith.cmpi ult, %sl0, %sh0 : index"),
+        w.let("arith.cmpi ult, %sl1, %sh1 : index"), "i1");
+    w.line("scf.condition(" + more +
+           ") %sl0, %sh0, %sl1, %sh1 : index, index, index, index");
+    w.line("} do {");
+    w.raw("  ^bb0(%bl0: index, %bh0: index, %bl1: index, %bh1: index):");
+    auto step = [&](const std::string &lo, const std::string &hi,
+                    const std::string &id, const std::string &below) {
+      std::string stride = w.bin(
+          "arith.maxui",
+          w.bin("arith.ceildivui", w.bin("arith.subi", hi, lo, "index"),
+                w.idx(32), "index"),
+          c1, "index");
+      std::string probe = w.bin(
+          "arith.subi",
+          w.bin("arith.addi", lo, w.bin("arith.muli", lane1, stride, "index"),
+                "index"),
+          c1, "index");
+      std::string valid =
+          w.let("arith.cmpi ult, " + probe + ", " + hi + " : index");
+      std::string v = kseg(w.bin("arith.minui", probe, nkm1, "index"));
+      std::string bit = w.bin(
+          "arith.andi", valid,
+          w.let("arith.cmpi " + below + ", " + v + ", " + id + " : i64"), "i1");
+      std::string ballot =
+          w.let("nvvm.vote.sync ballot " + full + ", " + bit + " -> i32");
+      std::string count = w.let(
+          "arith.index_cast " + w.let("math.ctpop " + ballot + " : i32") +
+          " : i32 to index");
+      std::string newLo = w.bin("arith.addi", lo,
+                                w.bin("arith.muli", count, stride, "index"),
+                                "index");
+      std::string newHi = w.bin(
+          "arith.minui", hi,
+          w.bin("arith.subi",
+                w.bin("arith.addi", newLo, stride, "index"), c1, "index"),
+          "index");
+      return std::make_pair(newLo, newHi);
+    };
+    auto [l0, h0] = step("%bl0", "%bh0", qsMin, "slt");
+    auto [l1, h1] = step("%bl1", "%bh1", qsMax, "sle");
+    w.line("scf.yield " + l0 + ", " + h0 + ", " + l1 + ", " + h1 +
+           " : index, index, index, index");
+    w.line("}");
+    w.line("scf.yield " + loop + "#0, " + loop + "#2 : index, index");
+    w.line("} else {");
+    w.line("scf.yield " + c0 + ", %nk : index, index");
+    w.line("}");
+    return std::make_pair(res + "#0", res + "#1");
+  };
+  // With the key loop clipped to the query tile's documents, the j-th
+  // visited tile is the pattern's tile j + skip.
+  std::string skip;
+  auto callTile = [&](const std::string &j0) {
+    std::string j = skip.empty() ? j0 : w.bin("arith.addi", j0, skip, "index");
     std::string r = w.fresh();
     w.line(r + ":2 = func.call @" + c.name + "_tile(" + j + ", " + tilesArgs +
            factArgs +
@@ -500,6 +655,25 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   std::string nTiles =
       w.let("func.call @" + c.name + "_tiles(" + tilesArgs + factArgs +
             ") : (i64, i64, i64, i64" + factTypes + ") -> index");
+  if (hasSeg && c.clipToDocuments) {
+    // The key rows [first, end) of the query tile's documents, from two
+    // binary searches in the sorted key ids (every row when they are not
+    // sorted), and the pattern's tiles [t0, t0 + nTiles) clipped to them.
+    auto [first, end] = documentKeyRows();
+    std::string t0 = callTile(c0).first;
+    std::string bk = w.idx(BK);
+    std::string ft = w.bin("arith.divui", first, bk, "index");
+    std::string et = w.bin("arith.ceildivui", end, bk, "index");
+    std::string lo = w.bin("arith.maxui", t0, ft, "index");
+    std::string hi = w.bin("arith.minui",
+                           w.bin("arith.addi", t0, nTiles, "index"), et,
+                           "index");
+    std::string any = w.bin(
+        "arith.andi", w.let("arith.cmpi ult, " + lo + ", " + hi + " : index"),
+        w.let("arith.cmpi ult, " + first + ", " + end + " : index"), "i1");
+    nTiles = selIdx(any, w.bin("arith.subi", hi, lo, "index"), c0);
+    skip = w.bin("arith.subi", lo, t0, "index");
+  }
   if (hasMem) {
     nMem = w.bin("arith.ceildivui", "%nm", w.idx(BK), "index");
     nTiles = w.bin("arith.addi", nTiles, nMem, "index");
@@ -566,6 +740,14 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
                   nkm1, "index");
     }
   }
+  // Key column `sl` of this thread clamped below Nk, built where it is used
+  // (document ids read it before and after the products: one shared value
+  // would stay live across them).
+  auto clampedCol = [&](int64_t sl) {
+    return w.bin("arith.minui",
+                 w.let("arith.index_cast " + col64[sl] + " : i64 to index"),
+                 w.bin("arith.subi", "%nk", c1, "index"), "index");
+  };
   std::string kMin, kMax;
   if (hasPos) {
     // Classify the tile from the position ranges (keys below Nk); not in
@@ -656,6 +838,93 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     std::string full = w.bin(
         "arith.andi", w.let("arith.cmpi eq, " + kind + ", " + k1 + " : i8"),
         allOne, "i1");
+    kind =
+        w.let("arith.select " + empty + ", " + k0 + ", " +
+              w.let("arith.select " + full + ", " + k1 + ", " + k2 + " : i8") +
+              " : i8");
+  }
+  if (hasSeg) {
+    // Meet the kind with the document ids: Empty when the id ranges of the
+    // two tiles do not meet, Full (if the kind is) when both hold one and the
+    // same id. The key tile's range: its first and last ids when sorted,
+    // else the minimum and maximum over its keys below Nk.
+    auto keyRange = [&]() {
+      std::string res = w.fresh();
+      w.line(res + ":2 = scf.if " + ksSorted + " -> (i64, i64) {");
+      std::string last = w.bin(
+          "arith.minsi", w.bin("arith.addi", key0, w.i64(BK - 1), "i64"),
+          w.bin("arith.subi", nk64, w.i64(1), "i64"), "i64");
+      std::string lo =
+          kseg(w.let("arith.index_cast " + key0 + " : i64 to index"));
+      std::string hi =
+          kseg(w.let("arith.index_cast " + last + " : i64 to index"));
+      w.line("scf.yield " + lo + ", " + hi + " : i64, i64");
+      w.line("} else {");
+      // Unsorted: lanes read keys key0 + lane + 32 k (below Nk), reduced
+      // over the warp.
+      std::string big = w.i64(INT64_MAX), small = w.i64(INT64_MIN);
+      std::string lane64 = w.let("arith.index_cast " + lane + " : index to i64");
+      lo.clear();
+      hi.clear();
+      for (int64_t k = 0; k < BK / 32; ++k) {
+        std::string key = w.bin(
+            "arith.addi", key0,
+            w.bin("arith.addi", lane64, w.i64(32 * k), "i64"), "i64");
+        std::string ok =
+            w.let("arith.cmpi slt, " + key + ", " + nk64 + " : i64");
+        std::string id = kseg(w.bin(
+            "arith.minui", w.let("arith.index_cast " + key + " : i64 to index"),
+            w.bin("arith.subi", "%nk", c1, "index"), "index"));
+        std::string l =
+            w.let("arith.select " + ok + ", " + id + ", " + big + " : i64");
+        std::string h =
+            w.let("arith.select " + ok + ", " + id + ", " + small + " : i64");
+        lo = lo.empty() ? l : w.bin("arith.minsi", lo, l, "i64");
+        hi = hi.empty() ? h : w.bin("arith.maxsi", hi, h, "i64");
+      }
+      for (int off : {1, 2, 4, 8, 16}) {
+        std::string o = w.i32(off);
+        lo = w.bin("arith.minsi", lo, shuffleI64(lo, o), "i64");
+        hi = w.bin("arith.maxsi", hi, shuffleI64(hi, o), "i64");
+      }
+      w.line("scf.yield " + lo + ", " + hi + " : i64, i64");
+      w.line("}");
+      return std::make_pair(res + "#0", res + "#1");
+    };
+    std::string ksMin, ksMax;
+    if (hasMem) {
+      // Memory tiles hold no key rows (Nk may be 0 there).
+      std::string res = w.fresh();
+      w.line(res + ":2 = scf.if " + notMem + " -> (i64, i64) {");
+      auto [lo, hi] = keyRange();
+      w.line("scf.yield " + lo + ", " + hi + " : i64, i64");
+      w.line("} else {");
+      std::string z = w.i64(0);
+      w.line("scf.yield " + z + ", " + z + " : i64, i64");
+      w.line("}");
+      ksMin = res + "#0";
+      ksMax = res + "#1";
+    } else {
+      std::tie(ksMin, ksMax) = keyRange();
+    }
+    auto cmp = [&](const std::string &pred, const std::string &a,
+                   const std::string &b, const std::string &type) {
+      return w.let("arith.cmpi " + pred + ", " + a + ", " + b + " : " + type);
+    };
+    std::string apart = w.bin("arith.ori", cmp("slt", qsMax, ksMin, "i64"),
+                              cmp("slt", ksMax, qsMin, "i64"), "i1");
+    std::string oneId = w.bin(
+        "arith.andi",
+        w.bin("arith.andi", cmp("eq", qsMin, qsMax, "i64"),
+              cmp("eq", ksMin, ksMax, "i64"), "i1"),
+        cmp("eq", qsMin, ksMin, "i64"), "i1");
+    std::string k0 = w.let("arith.constant 0 : i8");
+    std::string k1 = w.let("arith.constant 1 : i8");
+    std::string k2 = w.let("arith.constant 2 : i8");
+    std::string empty =
+        w.bin("arith.ori", cmp("eq", kind, k0, "i8"), apart, "i1");
+    std::string full =
+        w.bin("arith.andi", cmp("eq", kind, k1, "i8"), oneId, "i1");
     kind =
         w.let("arith.select " + empty + ", " + k0 + ", " +
               w.let("arith.select " + full + ", " + k1 + ", " + k2 + " : i8") +
@@ -786,6 +1055,14 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
       if (c.hasMask)
         for (int64_t sl = 0; sl < nSlots; ++sl)
           maskCol[sl] = selIdx(maskOp.dimCol, c0, colC[sl]);
+      llvm::SmallVector<std::string> ksegCol(nSlots);
+      if (hasSeg)
+        for (int64_t sl = 0; sl < nSlots; ++sl)
+          ksegCol[sl] =
+              segCompareI32
+                  ? w.let("memref.load %kseg[" + bz + ", " + clampedCol(sl) +
+                          "] : " + memKS)
+                  : kseg(clampedCol(sl));
       // With random lists `_live` also takes the tile's first key (and the
       // facts, read again here so that they are not live across the
       // products).
@@ -808,6 +1085,11 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
         std::string inside =
             w.let("arith.cmpi slt, " + col + ", " + nk64 + " : i64");
         std::string both = w.bin("arith.andi", ok, inside, "i1");
+        if (hasSeg)
+          both = w.bin("arith.andi", both,
+                       w.let("arith.cmpi eq, " + qsegRow[r] + ", " +
+                             ksegCol[sl] + " : " + segType),
+                       "i1");
         if (c.hasMask)
           both = w.bin("arith.andi", both,
                        w.let("memref.load %mask[" + maskOp.b + ", " + maskOp.h +

@@ -54,6 +54,20 @@ struct KernelConfig {
   /// of the key tile, by `@<name>_classify(qFirst, qLast, kFirst, kLast, Nq,
   /// Nk : i64) -> i8`; `@<name>_live` gets positions.
   std::string positions;
+  /// "" (no document ids) or "i32" / "i64": the element types of the query
+  /// and key document ids `memref<?x?xT>` ([B, Nq] and [B, Nk]), passed
+  /// after the positions with `memref<?xi32>` [B], whether the key ids of
+  /// each batch are sorted ascending (`<name>_sorted` below). A pair is live
+  /// only where the ids of its row and column are equal. Each key tile's
+  /// kind is met with the id ranges of the two tiles (Empty when they do
+  /// not meet, Full when both hold one and the same id), and Partial tiles
+  /// compare the ids per element.
+  std::string querySegments, keySegments;
+  /// With document ids and sorted key ids: visit only the key tiles that
+  /// hold rows of the query tile's documents (two warp-wide binary searches
+  /// at the start). Only for patterns whose key tiles are one interval (the
+  /// j-th tile is the first tile + j): dense, causal, windows.
+  bool clipToDocuments = false;
   /// Whether a mask `memref<?x?x?x?xi1>` (right-aligned to [B, H, Nq, Nk],
   /// a dim of size 1 broadcasts) is passed: every visited tile is Partial.
   bool hasMask = false;
@@ -105,12 +119,22 @@ inline int64_t threadsPerBlock(const KernelConfig &config) {
   return config.qTile / kWarpgroupRows * kWarpgroupThreads;
 }
 
+/// Threads of a CTA of the sorted-ids kernel, and the key pairs each checks.
+constexpr int64_t kSortedThreads = 256, kSortedPairsPerThread = 8;
+
+/// Returns `gpu.func @<name>_sorted(%kseg: memref<?x?xT>, %flags:
+/// memref<?xi32>, %nk: index) kernel {...}` as text (T: `keySegments`): with
+/// grid (ceil(Nk / (kSortedThreads * kSortedPairsPerThread)), B) it stores 0
+/// into flags[b] where a key id of batch b is greater than the next one;
+/// the host fills the flags with 1 before.
+std::string writeSortedKernel(const KernelConfig &config);
+
 /// Returns `gpu.func @<name>(...) kernel {...}` as text. Arguments: the Q, K
 /// and V tensor maps (`!llvm.ptr` to a CUtensorMap of rank 3 over
 /// [B*H, N, D], boxes [1, qTile or kvTile, 64], 128-byte swizzle, zero fill),
 /// the output `memref<?x?x?xT>` [B*H, Nq, D], the lse `memref<?x?xf32>`
-/// [B*H, Nq] when `hasLse`, the query and key positions, the mask and the
-/// bias when configured, and Nq, Nk, Hkv (`index`; K and V maps are over
+/// [B*H, Nq] when `hasLse`, the query and key positions, the document ids
+/// and their sorted flags, the mask and the bias when configured, and Nq, Nk, Hkv (`index`; K and V maps are over
 /// [B*Hkv, Nk, D], query head h reads key/value head h / (H / Hkv)). Grid
 /// (ceil(Nq/qTile), H, B), `threadsPerBlock` threads.
 std::string writeKernel(const KernelConfig &config);

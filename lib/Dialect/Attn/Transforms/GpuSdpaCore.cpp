@@ -89,8 +89,6 @@ std::string unsupportedReason(SdpaOp op) {
         !qt.getElementType().isInteger(64))
       return "positions must be i32 or i64";
   }
-  if (op.getQuerySegments())
-    return "document ids (segments: the general path)";
   if (!op.getMaskMod().empty())
     return "mask_mod (the general path)";
   if (op.getKvNumBlocks())
@@ -122,7 +120,7 @@ static int64_t automaticKvTile(SdpaOp op, int64_t qTile) {
   auto qType = cast<RankedTensorType>(op.getQuery().getType());
   bool plain = !op.getQueryPositions() && !op.getMask() && !op.getBias() &&
                op.getScoreMod().empty() && !op.getSpan() &&
-               !op.getMemoryKey() && !op.getLse();
+               !op.getMemoryKey() && !op.getLse() && !op.getQuerySegments();
   if (qType.getDimSize(3) != 64 || qTile != 128 || !plain)
     return 64;
   PatternContext context;
@@ -131,6 +129,23 @@ static int64_t automaticKvTile(SdpaOp op, int64_t qTile) {
   context.defaultPositions = true;
   std::optional<DiagonalBand> band = op.getPatternOrDense().getBand(context);
   return band && band->hi && *band->hi <= 0 ? 128 : 64;
+}
+
+/// Whether `pattern`'s live keys of a query range are one interval (dense,
+/// causal, a window), so that the j-th key tile the core visits is the
+/// first one + j and the key loop can be clipped to a range of key rows.
+static bool keyTilesAreOneInterval(PatternAttrInterface pattern,
+                                   MLIRContext *ctx) {
+  Location loc = UnknownLoc::get(ctx);
+  OwningOpRef<ModuleOp> scratch(ModuleOp::create(loc));
+  OpBuilder b = OpBuilder::atBlockEnd(scratch->getBody());
+  Type i64 = b.getI64Type();
+  auto f = func::FuncOp::create(b, loc, "intervals",
+                                b.getFunctionType({i64, i64, i64, i64}, {}));
+  b.setInsertionPointToStart(f.addEntryBlock());
+  ValueRange a = f.getArguments();
+  return pattern.buildKeyIntervals(b, loc, a[0], a[1], a[2], a[3]).size() ==
+         1;
 }
 
 /// Builds the three pattern helpers of kernel `name` at the end of `module`.
@@ -437,6 +452,16 @@ struct AttnGpuSdpaCorePass
     if (!op.getQueryPositions())
       lists = gpu_core::RandomLists::get(op.getPatternOrDense(), qTile, kvTile);
     config.numFacts = lists ? lists->getNumFacts() : 0;
+    if (Value qseg = op.getQuerySegments()) {
+      config.querySegments =
+          typeName(cast<RankedTensorType>(qseg.getType()).getElementType());
+      config.keySegments = typeName(
+          cast<RankedTensorType>(op.getKeySegments().getType())
+              .getElementType());
+      config.clipToDocuments =
+          !lists && !op.getQueryPositions() &&
+          keyTilesAreOneInterval(op.getPatternOrDense(), ctx);
+    }
     if (minBlocksPerSM <= 0) {
       // Two CTAs per multiprocessor overlap one's softmax with the other's
       // products (measured on the H200: dense D=128 10.2 -> 8.7 ms); Hopper
@@ -444,7 +469,8 @@ struct AttnGpuSdpaCorePass
       // reserved per CTA. Not with operands: the cap makes them spill, and
       // they were not measured.
       int64_t perCta = gpu_core::sharedMemoryBytes(config) + 1024;
-      bool operands = !config.positions.empty() || config.hasMask ||
+      bool operands = !config.positions.empty() ||
+                      !config.querySegments.empty() || config.hasMask ||
                       !config.bias.empty() || config.hasScoreMod ||
                       config.hasSpan || config.hasMemory;
       config.minBlocksPerSM = !operands && 2 * perCta <= 228 * 1024 ? 2 : 1;
@@ -452,8 +478,10 @@ struct AttnGpuSdpaCorePass
 
     // The kernel and its pattern helpers.
     gpu::GPUModuleOp gpuModule = getOrCreateGpuModule();
-    std::string text =
-        "gpu.module @tmp {\n" + gpu_core::writeKernel(config) + "}\n";
+    std::string text = "gpu.module @tmp {\n" + gpu_core::writeKernel(config);
+    if (!config.keySegments.empty())
+      text += gpu_core::writeSortedKernel(config);
+    text += "}\n";
     // Verified with its helpers, after the pass.
     ParserConfig parserConfig(ctx, /*verifyAfterParse=*/false);
     OwningOpRef<ModuleOp> parsed =
@@ -462,8 +490,11 @@ struct AttnGpuSdpaCorePass
       return op.emitOpError("attn-gpu-sdpa-core: internal error: the kernel "
                             "text does not parse");
     auto tmp = cast<gpu::GPUModuleOp>(parsed->getBody()->front());
-    auto kernel = cast<gpu::GPUFuncOp>(tmp.getBody()->front());
-    kernel->moveBefore(gpuModule.getBody(), gpuModule.getBody()->end());
+    auto kernels = llvm::to_vector(tmp.getBody()->getOps<gpu::GPUFuncOp>());
+    gpu::GPUFuncOp kernel = kernels.front();
+    gpu::GPUFuncOp sortedKernel = kernels.size() > 1 ? kernels[1] : nullptr;
+    for (gpu::GPUFuncOp k : kernels)
+      k->moveBefore(gpuModule.getBody(), gpuModule.getBody()->end());
     {
       OpBuilder hb = OpBuilder::atBlockEnd(gpuModule.getBody());
       PatternHelpers helpers(hb, loc, op.getPatternOrDense(), kvTile, lists);
@@ -600,6 +631,23 @@ struct AttnGpuSdpaCorePass
         operands.push_back(buffer(pos));
       }
     }
+    // Document ids [B, Nq] and [B, Nk], and the [B] flags of sorted key ids
+    // (filled with 1, cleared by the sorted-ids kernel before the core).
+    Value sortedFlags;
+    size_t keyIdsIndex = 0;
+    if (Value qseg = op.getQuerySegments()) {
+      Value kseg = op.getKeySegments();
+      for (auto [ids, n] : {std::make_pair(qseg, nq), std::make_pair(kseg, nk)})
+        sizeCheck(arith::AndIOp::create(b, loc, eq(dim(ids, 0), batch),
+                                        eq(dim(ids, 1), n)),
+                  "segments must be [B, Nq] and [B, Nk]");
+      operands.push_back(buffer(qseg));
+      keyIdsIndex = operands.size();
+      operands.push_back(buffer(kseg));
+      sortedFlags = deviceAlloc(
+          MemRefType::get({ShapedType::kDynamic}, b.getI32Type()), {batch});
+      operands.push_back(sortedFlags);
+    }
     // Mask and bias, right-aligned to [B, H, Nq, Nk] as rank 4; a dim that
     // is not statically 1 must equal its target.
     Value target[4] = {batch, heads, nq, nk};
@@ -675,6 +723,32 @@ struct AttnGpuSdpaCorePass
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(ifAny.thenBlock());
+      if (sortedKernel) {
+        // The sorted flags of the key ids; Nk <= 1 is sorted.
+        // The kernel's views (cast to dynamic shapes above).
+        Value kIds = operands[keyIdsIndex];
+        sortedFlags = operands[keyIdsIndex + 1];
+        gpu::MemsetOp::create(b, loc, Type(), ValueRange{}, sortedFlags,
+                              arith::ConstantIntOp::create(
+                                  b, loc, b.getI32Type(), 1));
+        auto ifKeys = scf::IfOp::create(
+            b, loc,
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, nk,
+                                  cidx(1)),
+            /*withElseRegion=*/false);
+        OpBuilder::InsertionGuard inner(b);
+        b.setInsertionPointToStart(ifKeys.thenBlock());
+        int64_t perBlock =
+            gpu_core::kSortedThreads * gpu_core::kSortedPairsPerThread;
+        gpu::LaunchFuncOp::create(
+            b, loc, sortedKernel,
+            gpu::KernelDim3{
+                arith::CeilDivUIOp::create(b, loc, nk, cidx(perBlock)), batch,
+                cidx(1)},
+            gpu::KernelDim3{cidx(gpu_core::kSortedThreads), cidx(1), cidx(1)},
+            /*dynamicSharedMemorySize=*/Value(),
+            ValueRange{kIds, sortedFlags, nk});
+      }
       gpu::LaunchFuncOp::create(
           b, loc, kernel, gpu::KernelDim3{tiles, heads, batch},
           gpu::KernelDim3{cidx(gpu_core::threadsPerBlock(config)), cidx(1),

@@ -303,9 +303,12 @@ def AttnGpuSdpaCore : Pass<"attn-gpu-sdpa-core", "::mlir::ModuleOp"> {
     at run time), mask (every visited tile Partial) and bias (plain loads
     per fragment element), score_mod (the region as a function of the GPU
     module), span (tile kinds met with the span's; weights in Partial tiles)
-    and memory (its tiles first in the key loop, from two more tensor maps).
-    Other head dims, f32, memory of another element type, document ids
-    (`segments`), a mask_mod, a block layout (`blocks`) and a score_mod that reads non-constant values from outside
+    and memory (its tiles first in the key loop, from two more tensor maps)
+    and document ids (`segments`: tiles met with the id ranges, ids compared
+    in Partial tiles; with sorted key ids the key loop is clipped to the
+    query tile's documents).
+    Other head dims, f32, memory of another element type, a mask_mod, a
+    block layout (`blocks`) and a score_mod that reads non-constant values from outside
     its region are refused with
     "not yet on the Hopper core: ...", or, with `claim`, left unchanged for
     the general path of `attn-gpu-pipeline`.
