@@ -20,6 +20,14 @@ each configuration; --budget-s stops before a configuration that would start pas
 
   on the GPU machine: python3 bench/gpu/bench.py KERNELS --json OUT.json [--commit SHA]
   here:               python3 bench/gpu/bench.py --plot OUT.json PNG
+
+Document masking (packed sequences of random lengths), --docs DIR: the kernels of
+bench/gpu/build_docs.sh (attn.sdpa with document ids, dense and causal within documents), ours
+(the flags filled, the sorted-ids kernel and the core, all timed) against FlexAttention with a
+mask_mod comparing the ids (the block mask built outside the timed region) and torch SDPA with a
+boolean [B, 1, N, N] mask (memory-efficient backend); --docs-compare DIR LABEL times the same
+kernels built another way:
+  python3 bench/gpu/bench.py --docs DIR --n 16384 --json OUT.json [--docs-compare DIR2 LABEL]
 """
 import argparse
 import json
@@ -68,6 +76,166 @@ def live_pairs(mask_mod, n, torch):
         q = torch.arange(start, min(n, start + 1024), device="cuda")[:, None]
         total += int(mask_mod(zero, zero, q, k).sum())
     return float(total)
+
+
+DOC_PATTERNS = ["docs", "docs_causal"]
+
+
+def document_ids(n, batch, seed):
+    """[batch, n] int32 ids of packed documents of random lengths (n / 64 to n / 4 rows each,
+    the last one cut at n), ascending from 0 in every batch row."""
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(batch):
+        ids, doc = [], 0
+        while len(ids) < n:
+            ids += [doc] * int(rng.integers(max(1, n // 64), n // 4 + 1))
+            doc += 1
+        rows.append(ids[:n])
+    return np.array(rows, np.int32)
+
+
+def run_docs(args):
+    """The document-masking rows: bf16 B=2 H=16, dense and causal within documents."""
+    import ctypes
+    import numpy as np
+    import torch
+    from check_core import Kernel, Launch, check, cuda, median_ms, memref_params
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    from torch.nn.attention.flex_attention import create_block_mask, flex_attention
+    from attn_mlir import reference
+    torch._dynamo.config.cache_size_limit = 256
+    torch.zeros(1, device="cuda")
+
+    def load(directory):
+        found = {}
+        for f in sorted(os.listdir(directory)):
+            if f.endswith(".cubin"):
+                kernel = Kernel(os.path.join(directory, f))
+                kernel.sorted_fn = ctypes.c_void_p()
+                check(cuda.cuModuleGetFunction(ctypes.byref(kernel.sorted_fn), kernel.module,
+                                               b"sdpa_core_0_sorted"), "cuModuleGetFunction")
+                name = "docs_causal" if kernel.pattern == "causal" else "docs"
+                found[(name, kernel.d)] = kernel
+        return found
+
+    def ours(kernel, q, k, v, out, ids):
+        """A callable: flags = 1, the sorted-ids kernel, the core (the host code's order)."""
+        flags = torch.ones(B, dtype=torch.int32, device="cuda")
+        launch = Launch(kernel, q, k, v, out, None, 9, extra=(ids, ids, flags))
+        n = k.shape[2]
+        vals = memref_params(ids) + memref_params(flags) + [ctypes.c_int64(n)]
+        params = (ctypes.c_void_p * len(vals))(
+            *[ctypes.cast(ctypes.byref(x), ctypes.c_void_p) for x in vals])
+
+        def call():
+            flags.fill_(1)
+            if n > 1:
+                stream = ctypes.c_void_p(torch.cuda.current_stream().cuda_stream)
+                check(cuda.cuLaunchKernel(kernel.sorted_fn, -(-n // 2048), B, 1, 256, 1, 1, 0,
+                                          stream, params, None), "cuLaunchKernel")
+            launch()
+        call.keep = (vals, params, launch, flags)
+        return call
+
+    kernels = load(args.docs)
+    compare = [(label, load(directory)) for directory, label in args.docs_compare or []]
+    smi = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"],
+                         capture_output=True, text=True).stdout.strip()
+    result = {"device": smi, "torch": torch.__version__, "commit": args.commit, "B": B, "H": H,
+              "dtype": "bf16", "reps": args.reps, "rows": [],
+              "documents": "per batch row: lengths uniform in [N/64, N/4], the last cut at N "
+                           "(bench.py document_ids, seed N)"}
+    flex = torch.compile(flex_attention)
+    start_time = time.time()
+    for n in sorted(args.n, reverse=True):
+        ids_np = document_ids(n, B, seed=n)
+        ids = torch.from_numpy(ids_np).cuda()
+        for d in sorted(args.d, reverse=True):
+            for name in DOC_PATTERNS:
+                if time.time() - start_time > args.budget_s:
+                    result["stopped"] = f"budget of {args.budget_s} s reached before N={n} D={d}"
+                    break
+                causal = name == "docs_causal"
+                torch.manual_seed(n + d)
+                q, k, v = (torch.randn(B, H, n, d, dtype=torch.bfloat16, device="cuda")
+                           for _ in range(3))
+                lengths = [np.bincount(row) for row in ids_np]
+                pairs = float(sum(((c * (c + 1) // 2) if causal else c * c).sum()
+                                  for c in lengths))
+                flops = 4.0 * H * d * pairs  # pairs summed over the batch
+                base = {"N": n, "D": d, "pattern": name, "live_pairs": pairs,
+                        "documents": [len(c) for c in lengths]}
+
+                def record(impl, fn, extra=None):
+                    row = dict(base, impl=impl)
+                    try:
+                        ms, _ = median_ms(fn, args.reps)
+                        row.update(ms=ms, tflops=flops / ms / 1e9)
+                    except Exception as err:  # noqa: BLE001 - reported
+                        row["error"] = repr(err)[:300]
+                    row.update(extra or {})
+                    result["rows"].append(row)
+                    print(json.dumps(row), flush=True)
+
+                def mod(b, h, qi, ki):
+                    same = ids[b, qi] == ids[b, ki]
+                    return same & (qi >= ki) if causal else same
+                flex_out = None
+                try:
+                    mask = create_block_mask(mod, B, None, n, n, device="cuda",
+                                             _compile=n > 16384)
+                    record("flex_attention (compiled)", lambda: flex(q, k, v, block_mask=mask))
+                    flex_out = flex(q, k, v, block_mask=mask).float()
+                except Exception as err:  # noqa: BLE001 - reported
+                    result["rows"].append(dict(base, impl="flex_attention (compiled)",
+                                               error=repr(err)[:300]))
+                for label, found in [("ours", kernels)] + [(f"ours ({lb})", f)
+                                                           for lb, f in compare]:
+                    kernel = found.get((name, d))
+                    if kernel is None:
+                        continue
+                    out = torch.full((B, H, n, d), float("nan"), dtype=torch.bfloat16,
+                                     device="cuda")
+                    call = ours(kernel, q, k, v, out, ids)
+                    call()
+                    torch.cuda.synchronize()
+                    extra = {"nan": int(out.isnan().sum())}
+                    if flex_out is not None:
+                        extra["rel_err_vs_flex"] = float((out.float() - flex_out).norm()
+                                                         / flex_out.norm())
+                    if n <= 1024:
+                        ref = reference.sdpa(*(x.float().cpu().numpy() for x in (q, k, v)),
+                                             pattern=reference.Causal() if causal else reference.Dense(),
+                                             segments=(ids_np, ids_np))
+                        extra["rel_err_vs_f64"] = float(reference.rel_error(
+                            out.float().cpu().numpy(), ref))
+                    record(label, call, extra)
+                try:
+                    live = ids[:, None, :, None] == ids[:, None, None, :]
+                    if causal:
+                        live = live & torch.ones(n, n, dtype=torch.bool, device="cuda").tril()
+
+                    def sdpa_masked():
+                        with sdpa_kernel(SDPBackend.EFFICIENT_ATTENTION):
+                            torch.nn.functional.scaled_dot_product_attention(q, k, v,
+                                                                             attn_mask=live)
+                    record("torch sdpa (bool mask, efficient)", sdpa_masked)
+                    del live
+                except Exception as err:  # noqa: BLE001 - reported
+                    result["rows"].append(dict(base, impl="torch sdpa (bool mask, efficient)",
+                                               error=repr(err)[:300]))
+                if args.json:
+                    with open(args.json, "w") as f:
+                        json.dump(result, f, indent=1)
+    print(f"\n{result['device']}, torch {result['torch']}, commit {result['commit']}; "
+          f"bf16 B={B} H={H}; ms (TFLOP/s over live pairs)")
+    for key in sorted({(r["N"], r["D"], r["pattern"]) for r in result["rows"]}, reverse=True):
+        rows = [r for r in result["rows"] if (r["N"], r["D"], r["pattern"]) == key]
+        cells = [f"{r['impl']}: " + (f"{r['ms']:.3f} ({r['tflops']:.0f})" if "ms" in r
+                                     else "error") for r in rows]
+        print(*key, " | ".join(cells))
 
 
 def run(args):
@@ -248,6 +416,9 @@ def main():
     ap.add_argument("--patterns", nargs="+", default=PATTERN_NAMES)
     ap.add_argument("--budget-s", type=float, default=420)
     ap.add_argument("--plot", nargs=2, metavar=("JSON", "PNG"))
+    ap.add_argument("--docs", help="the kernels of build_docs.sh: the document-masking rows")
+    ap.add_argument("--docs-compare", nargs=2, metavar=("KERNELS", "LABEL"), action="append",
+                    help="with --docs: also time these as 'ours (LABEL)' (repeatable)")
     ap.add_argument("--compare", nargs=2, metavar=("KERNELS", "LABEL"), action="append",
                     help="also time the kernels in KERNELS as 'ours (LABEL)' (repeatable)")
     args = ap.parse_args()
@@ -255,6 +426,9 @@ def main():
         plot(*args.plot)
         return
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "python"))
+    if args.docs:
+        run_docs(args)
+        return
     run(args)
 
 

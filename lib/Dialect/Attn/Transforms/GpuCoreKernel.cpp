@@ -328,11 +328,29 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     return w.bin("arith.ori", lo64, w.bin("arith.shli", hi64, w.i64(32), "i64"),
                  "i64");
   };
-  // The range (min, max) of `valueAt(row)` (i64) over the query tile's rows
-  // below Nq, the same in every warp: lanes read rows q0 + lane + 32 r.
+  // xor-shuffles of an i32 or i64 value.
+  auto shuffle = [&](const std::string &v, const std::string &off,
+                     const std::string &type) {
+    if (type == "i64")
+      return shuffleI64(v, off);
+    std::string r = w.fresh();
+    w.line(r + ":2 = gpu.shuffle xor " + v + ", " + off + ", " + w.i32(32) +
+           " : i32");
+    return r + "#0";
+  };
+  // The extremes of an i32 or i64 type.
+  auto extremes = [&](const std::string &type) {
+    if (type == "i64")
+      return std::make_pair(w.i64(INT64_MAX), w.i64(INT64_MIN));
+    return std::make_pair(w.i32(INT32_MAX), w.i32(INT32_MIN));
+  };
+  // The range (min, max) of `valueAt(row)` (of `type`, i32 or i64) over the
+  // query tile's rows below Nq, the same in every warp: lanes read rows
+  // q0 + lane + 32 r.
   auto queryTileRange =
-      [&](const std::function<std::string(const std::string &)> &valueAt) {
-        std::string big = w.i64(INT64_MAX), small = w.i64(INT64_MIN);
+      [&](const std::function<std::string(const std::string &)> &valueAt,
+          const std::string &type) {
+        auto [big, small] = extremes(type);
         std::string lo, hi;
         for (int64_t r = 0; r < c.qTile / 32; ++r) {
           std::string qi = w.bin(
@@ -340,17 +358,17 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
               w.bin("arith.addi", lane, w.idx(32 * r), "index"), "index");
           std::string ok = w.let("arith.cmpi ult, " + qi + ", %nq : index");
           std::string p = valueAt(w.bin("arith.minui", qi, nqm1, "index"));
-          std::string l =
-              w.let("arith.select " + ok + ", " + p + ", " + big + " : i64");
-          std::string h =
-              w.let("arith.select " + ok + ", " + p + ", " + small + " : i64");
-          lo = lo.empty() ? l : w.bin("arith.minsi", lo, l, "i64");
-          hi = hi.empty() ? h : w.bin("arith.maxsi", hi, h, "i64");
+          std::string l = w.let("arith.select " + ok + ", " + p + ", " + big +
+                                " : " + type);
+          std::string h = w.let("arith.select " + ok + ", " + p + ", " +
+                                small + " : " + type);
+          lo = lo.empty() ? l : w.bin("arith.minsi", lo, l, type);
+          hi = hi.empty() ? h : w.bin("arith.maxsi", hi, h, type);
         }
         for (int off : {1, 2, 4, 8, 16}) {
           std::string o = w.i32(off);
-          lo = w.bin("arith.minsi", lo, shuffleI64(lo, o), "i64");
-          hi = w.bin("arith.maxsi", hi, shuffleI64(hi, o), "i64");
+          lo = w.bin("arith.minsi", lo, shuffle(lo, o, type), type);
+          hi = w.bin("arith.maxsi", hi, shuffle(hi, o, type), type);
         }
         return std::make_pair(lo, hi);
       };
@@ -367,36 +385,38 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
       return toI64(w.let("memref.load %qpos[" + bz + ", " + posHead + ", " +
                          row + "] : " + memP),
                    c.positions);
-    });
+    }, "i64");
   }
   // Document ids: those of this thread's rows, the query tile's id range,
   // and whether the key ids of this batch are sorted.
-  std::string qsegRow[2], qsMin, qsMax, ksSorted;
-  // Per-element compares in i32 when both ids are i32 (fewer registers).
-  const bool segCompareI32 =
-      c.querySegments == "i32" && c.keySegments == "i32";
-  const std::string segType = segCompareI32 ? "i32" : "i64";
+  std::string qsegRow[2], qsMin, qsMax;
+  // Ids are compared in i32 when both are i32 (fewer registers), else in
+  // i64.
+  const std::string segType =
+      c.querySegments == "i32" && c.keySegments == "i32" ? "i32" : "i64";
+  auto loadId = [&](const std::string &memref, const std::string &type,
+                    const std::string &elt, const std::string &at) {
+    std::string v = w.let("memref.load " + memref + "[" + bz + ", " + at +
+                          "] : " + type);
+    return segType == "i64" ? toI64(v, elt) : v;
+  };
   auto kseg = [&](const std::string &col) {
-    return toI64(
-        w.let("memref.load %kseg[" + bz + ", " + col + "] : " + memKS),
-        c.keySegments);
+    return loadId("%kseg", memKS, c.keySegments, col);
+  };
+  // Whether the key ids of this batch are sorted, read where it is needed
+  // (not held in a register across the key loop).
+  auto keysSorted = [&]() {
+    return w.let("arith.cmpi ne, " +
+                 w.let("memref.load %ksorted[" + bz + "] : memref<?xi32>") +
+                 ", " + w.i32(0) + " : i32");
   };
   if (hasSeg) {
     auto qseg = [&](const std::string &row) {
-      return toI64(
-          w.let("memref.load %qseg[" + bz + ", " + row + "] : " + memQS),
-          c.querySegments);
+      return loadId("%qseg", memQS, c.querySegments, row);
     };
     for (int r = 0; r < 2; ++r)
-      qsegRow[r] = segCompareI32
-                       ? w.let("memref.load %qseg[" + bz + ", " + rowsC[r] +
-                               "] : " + memQS)
-                       : qseg(rowsC[r]);
-    std::tie(qsMin, qsMax) = queryTileRange(qseg);
-    ksSorted = w.let(
-        "arith.cmpi ne, " +
-        w.let("memref.load %ksorted[" + bz + "] : memref<?xi32>") + ", " +
-        w.i32(0) + " : i32");
+      qsegRow[r] = qseg(rowsC[r]);
+    std::tie(qsMin, qsMax) = queryTileRange(qseg, segType);
   }
   // Mask and bias: a dim of size 1 broadcasts.
   struct Operand {
@@ -537,7 +557,7 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   // first probe not below; about log32(Nk) dependent loads).
   auto documentKeyRows = [&]() {
     std::string res = w.fresh();
-    w.line(res + ":2 = scf.if " + ksSorted + " -> (index, index) {");
+    w.line(res + ":2 = scf.if " + keysSorted() + " -> (index, index) {");
     std::string lane1 = w.bin("arith.addi", lane, c1, "index");
     std::string nkm1 = w.bin("arith.subi", "%nk", c1, "index");
     std::string full = w.i32(-1);
@@ -569,7 +589,9 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
       std::string v = kseg(w.bin("arith.minui", probe, nkm1, "index"));
       std::string bit = w.bin(
           "arith.andi", valid,
-          w.let("arith.cmpi " + below + ", " + v + ", " + id + " : i64"), "i1");
+          w.let("arith.cmpi " + below + ", " + v + ", " + id + " : " +
+                segType),
+          "i1");
       std::string ballot =
           w.let("nvvm.vote.sync ballot " + full + ", " + bit + " -> i32");
       std::string count = w.let(
@@ -850,7 +872,8 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     // else the minimum and maximum over its keys below Nk.
     auto keyRange = [&]() {
       std::string res = w.fresh();
-      w.line(res + ":2 = scf.if " + ksSorted + " -> (i64, i64) {");
+      w.line(res + ":2 = scf.if " + keysSorted() + " -> (" + segType + ", " +
+             segType + ") {");
       std::string last = w.bin(
           "arith.minsi", w.bin("arith.addi", key0, w.i64(BK - 1), "i64"),
           w.bin("arith.subi", nk64, w.i64(1), "i64"), "i64");
@@ -858,11 +881,12 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
           kseg(w.let("arith.index_cast " + key0 + " : i64 to index"));
       std::string hi =
           kseg(w.let("arith.index_cast " + last + " : i64 to index"));
-      w.line("scf.yield " + lo + ", " + hi + " : i64, i64");
+      const std::string pair = segType + ", " + segType;
+      w.line("scf.yield " + lo + ", " + hi + " : " + pair);
       w.line("} else {");
       // Unsorted: lanes read keys key0 + lane + 32 k (below Nk), reduced
       // over the warp.
-      std::string big = w.i64(INT64_MAX), small = w.i64(INT64_MIN);
+      auto [big, small] = extremes(segType);
       std::string lane64 = w.let("arith.index_cast " + lane + " : index to i64");
       lo.clear();
       hi.clear();
@@ -875,19 +899,19 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
         std::string id = kseg(w.bin(
             "arith.minui", w.let("arith.index_cast " + key + " : i64 to index"),
             w.bin("arith.subi", "%nk", c1, "index"), "index"));
-        std::string l =
-            w.let("arith.select " + ok + ", " + id + ", " + big + " : i64");
-        std::string h =
-            w.let("arith.select " + ok + ", " + id + ", " + small + " : i64");
-        lo = lo.empty() ? l : w.bin("arith.minsi", lo, l, "i64");
-        hi = hi.empty() ? h : w.bin("arith.maxsi", hi, h, "i64");
+        std::string l = w.let("arith.select " + ok + ", " + id + ", " + big +
+                              " : " + segType);
+        std::string h = w.let("arith.select " + ok + ", " + id + ", " +
+                              small + " : " + segType);
+        lo = lo.empty() ? l : w.bin("arith.minsi", lo, l, segType);
+        hi = hi.empty() ? h : w.bin("arith.maxsi", hi, h, segType);
       }
       for (int off : {1, 2, 4, 8, 16}) {
         std::string o = w.i32(off);
-        lo = w.bin("arith.minsi", lo, shuffleI64(lo, o), "i64");
-        hi = w.bin("arith.maxsi", hi, shuffleI64(hi, o), "i64");
+        lo = w.bin("arith.minsi", lo, shuffle(lo, o, segType), segType);
+        hi = w.bin("arith.maxsi", hi, shuffle(hi, o, segType), segType);
       }
-      w.line("scf.yield " + lo + ", " + hi + " : i64, i64");
+      w.line("scf.yield " + lo + ", " + hi + " : " + pair);
       w.line("}");
       return std::make_pair(res + "#0", res + "#1");
     };
@@ -895,12 +919,13 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     if (hasMem) {
       // Memory tiles hold no key rows (Nk may be 0 there).
       std::string res = w.fresh();
-      w.line(res + ":2 = scf.if " + notMem + " -> (i64, i64) {");
+      const std::string pair = segType + ", " + segType;
+      w.line(res + ":2 = scf.if " + notMem + " -> (" + pair + ") {");
       auto [lo, hi] = keyRange();
-      w.line("scf.yield " + lo + ", " + hi + " : i64, i64");
+      w.line("scf.yield " + lo + ", " + hi + " : " + pair);
       w.line("} else {");
-      std::string z = w.i64(0);
-      w.line("scf.yield " + z + ", " + z + " : i64, i64");
+      std::string z = w.let("arith.constant 0 : " + segType);
+      w.line("scf.yield " + z + ", " + z + " : " + pair);
       w.line("}");
       ksMin = res + "#0";
       ksMax = res + "#1";
@@ -911,13 +936,13 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
                    const std::string &b, const std::string &type) {
       return w.let("arith.cmpi " + pred + ", " + a + ", " + b + " : " + type);
     };
-    std::string apart = w.bin("arith.ori", cmp("slt", qsMax, ksMin, "i64"),
-                              cmp("slt", ksMax, qsMin, "i64"), "i1");
+    std::string apart = w.bin("arith.ori", cmp("slt", qsMax, ksMin, segType),
+                              cmp("slt", ksMax, qsMin, segType), "i1");
     std::string oneId = w.bin(
         "arith.andi",
-        w.bin("arith.andi", cmp("eq", qsMin, qsMax, "i64"),
-              cmp("eq", ksMin, ksMax, "i64"), "i1"),
-        cmp("eq", qsMin, ksMin, "i64"), "i1");
+        w.bin("arith.andi", cmp("eq", qsMin, qsMax, segType),
+              cmp("eq", ksMin, ksMax, segType), "i1"),
+        cmp("eq", qsMin, ksMin, segType), "i1");
     std::string k0 = w.let("arith.constant 0 : i8");
     std::string k1 = w.let("arith.constant 1 : i8");
     std::string k2 = w.let("arith.constant 2 : i8");
@@ -1058,11 +1083,7 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
       llvm::SmallVector<std::string> ksegCol(nSlots);
       if (hasSeg)
         for (int64_t sl = 0; sl < nSlots; ++sl)
-          ksegCol[sl] =
-              segCompareI32
-                  ? w.let("memref.load %kseg[" + bz + ", " + clampedCol(sl) +
-                          "] : " + memKS)
-                  : kseg(clampedCol(sl));
+          ksegCol[sl] = kseg(clampedCol(sl));
       // With random lists `_live` also takes the tile's first key (and the
       // facts, read again here so that they are not live across the
       // products).

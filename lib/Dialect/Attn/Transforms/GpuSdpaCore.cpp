@@ -467,10 +467,14 @@ struct AttnGpuSdpaCorePass
       // products (measured on the H200: dense D=128 10.2 -> 8.7 ms); Hopper
       // has 228 KiB of shared memory per multiprocessor, 1 KiB of it
       // reserved per CTA. Not with operands: the cap makes them spill, and
-      // they were not measured.
+      // they were not measured. Document ids with a clipped key loop (dense,
+      // causal) are measured (docs/GPU.md, "Document ids"): two CTAs are
+      // faster at D 64 and 128 (D 128 spills a few bytes).
       int64_t perCta = gpu_core::sharedMemoryBytes(config) + 1024;
       bool operands = !config.positions.empty() ||
-                      !config.querySegments.empty() || config.hasMask ||
+                      (!config.querySegments.empty() &&
+                       !config.clipToDocuments) ||
+                      config.hasMask ||
                       !config.bias.empty() || config.hasScoreMod ||
                       config.hasSpan || config.hasMemory;
       config.minBlocksPerSM = !operands && 2 * perCta <= 228 * 1024 ? 2 : 1;

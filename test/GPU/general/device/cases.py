@@ -115,6 +115,40 @@ def sdpa_operands_case(dtype):
     return ir, make
 
 
+def document_ids(rng, n, kind):
+    """[n] document ids (int64) of one batch row. "sorted": packed documents of random lengths
+    (1 to n / 4 + 1), ascending ids from a random start with random gaps; "unsorted": runs of
+    random lengths whose ids go up and down (adjacent runs may share an id); "one": a single
+    document."""
+    if kind == "one":
+        return np.full(n, int(rng.integers(0, 1000)), np.int64)
+    ids, start = [], int(rng.integers(0, 1000))
+    while len(ids) < n:
+        length = int(rng.integers(1, n // 4 + 2))
+        ids += [start] * length
+        start = start + int(rng.integers(1, 4)) if kind == "sorted" else int(rng.integers(0, 6))
+    return np.array(ids[:n], np.int64)
+
+
+def sdpa_segments_case(dtype, pattern, kinds, id_type):
+    """attn.sdpa with document ids ([2, N] of `id_type`, query and key ids equal), B = 2: batch
+    b has ids of `kinds[b]` (document_ids), so one launch sees a batch with sorted key ids (the
+    core clips its key loop to the query tile's documents) and one without."""
+    dims = [2, H, None, D]
+    ir = sdpa_func((dims, dtype), (dims, dtype), (dims, dtype), pattern=pattern,
+                   segments=(([2, None], id_type), ([2, None], id_type)))
+
+    def make(rng, n):
+        q, k, v = (as_dtype(rng.standard_normal((2, H, n, D)), dtype) for _ in range(3))
+        ids = np.stack([document_ids(rng, n, kind) for kind in kinds]).astype(
+            np.int32 if id_type == "i32" else np.int64)
+        inputs = {"q": q, "k": k, "v": v, "o": _poisoned(q.shape, dtype), "qseg": ids,
+                  "kseg": ids.copy()}
+        expected = ref.sdpa(q, k, v, pattern=pattern or ref.Dense(), segments=(ids, ids))
+        return inputs, expected
+    return ir, make
+
+
 def draw_lsh(rng, n, dtype, rounds=2, buckets=8, d=32):
     """qk [1, H, n, d], v, rotations [H, rounds, d, buckets/2] with every bucket choice
     separated by more than rounding (docs/Semantics.md §10): rows of qk whose lead of the
@@ -283,6 +317,12 @@ def cases():
             (f"sdpa_window_mask_bias_{dt}", dt, sdpa_case(dt, Window(128, 0), True),
              _lengths()),
             (f"sdpa_operands_lse_{dt}", dt, sdpa_operands_case(dt), _lengths()),
+            # Document ids: sorted and unsorted batches in one call (causal, i32), sorted and
+            # a single document (dense, i64).
+            (f"sdpa_docs_causal_{dt}", dt,
+             sdpa_segments_case(dt, Causal(), ("sorted", "unsorted"), "i32"), _lengths()),
+            (f"sdpa_docs_dense_{dt}", dt,
+             sdpa_segments_case(dt, None, ("sorted", "one"), "i64"), _lengths()),
             (f"lsh_{dt}", dt, lsh_case(dt), _lengths(16, 16)),
             (f"cluster_{dt}", dt, cluster_case(dt), _lengths(16)),
             (f"lowrank_{dt}", dt, lowrank_case(dt), _lengths()),
