@@ -45,6 +45,24 @@ PATTERN_NAMES = ["dense", "causal", "window512", "longformer512", "bigbird64"]
 B, H = 2, 16
 
 
+def recorder(result, base, flops, reps):
+    """record(impl, fn, extra): times fn (median_ms) into a row of `result` (the row `base`
+    with impl, ms, TFLOP/s from `flops`, or the error, and `extra`) and prints it."""
+    from check_core import median_ms
+
+    def record(impl, fn, extra=None):
+        row = dict(base, impl=impl)
+        try:
+            ms, _ = median_ms(fn, reps)
+            row.update(ms=ms, tflops=flops / ms / 1e9)
+        except Exception as err:  # noqa: BLE001 - reported
+            row["error"] = repr(err)[:300]
+        row.update(extra or {})
+        result["rows"].append(row)
+        print(json.dumps(row), flush=True)
+    return record
+
+
 def reference_patterns():
     from attn_mlir.patterns import Causal, Dense, Global, Random, Union, Window
     return {"dense": Dense(), "causal": Causal(), "window512": Window(512, 0),
@@ -101,7 +119,7 @@ def run_docs(args):
     import ctypes
     import numpy as np
     import torch
-    from check_core import Kernel, Launch, check, cuda, median_ms, memref_params
+    from check_core import Kernel, Launch, check, cuda, memref_params
     from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.nn.attention.flex_attention import create_block_mask, flex_attention
     from attn_mlir import reference
@@ -167,17 +185,7 @@ def run_docs(args):
                 flops = 4.0 * H * d * pairs  # pairs summed over the batch
                 base = {"N": n, "D": d, "pattern": name, "live_pairs": pairs,
                         "documents": [len(c) for c in lengths]}
-
-                def record(impl, fn, extra=None):
-                    row = dict(base, impl=impl)
-                    try:
-                        ms, _ = median_ms(fn, args.reps)
-                        row.update(ms=ms, tflops=flops / ms / 1e9)
-                    except Exception as err:  # noqa: BLE001 - reported
-                        row["error"] = repr(err)[:300]
-                    row.update(extra or {})
-                    result["rows"].append(row)
-                    print(json.dumps(row), flush=True)
+                record = recorder(result, base, flops, args.reps)
 
                 def mod(b, h, qi, ki):
                     same = ids[b, qi] == ids[b, ki]
@@ -222,7 +230,6 @@ def run_docs(args):
                             torch.nn.functional.scaled_dot_product_attention(q, k, v,
                                                                              attn_mask=live)
                     record("torch sdpa (bool mask, efficient)", sdpa_masked)
-                    del live
                 except Exception as err:  # noqa: BLE001 - reported
                     result["rows"].append(dict(base, impl="torch sdpa (bool mask, efficient)",
                                                error=repr(err)[:300]))
@@ -240,7 +247,7 @@ def run_docs(args):
 
 def run(args):
     import torch
-    from check_core import Kernel, Launch, median_ms, torch_sdpa_backends
+    from check_core import Kernel, Launch, torch_sdpa_backends
     from torch.nn.attention.flex_attention import create_block_mask, flex_attention
     from attn_mlir import reference
     torch._dynamo.config.cache_size_limit = 256
@@ -284,17 +291,7 @@ def run(args):
             pairs = live_pairs(mods[name], n, torch)
             flops = 4.0 * B * H * d * pairs
             base = {"N": n, "D": d, "pattern": name, "live_pairs": pairs}
-
-            def record(impl, fn, extra=None):
-                row = dict(base, impl=impl)
-                try:
-                    ms, _ = median_ms(fn, args.reps)
-                    row.update(ms=ms, tflops=flops / ms / 1e9)
-                except Exception as err:  # noqa: BLE001 - reported
-                    row["error"] = repr(err)[:300]
-                row.update(extra or {})
-                result["rows"].append(row)
-                print(json.dumps(row), flush=True)
+            record = recorder(result, base, flops, args.reps)
 
             # FlexAttention first: its output is what ours is compared with.
             flex_out = None

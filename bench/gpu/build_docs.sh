@@ -24,7 +24,7 @@ func.func @docs(%q: $t, %k: $t, %v: $t, %o: $t, %qs: $s, %ks: $s) -> $t {
 }
 MLIR
     "$opt" "$spec" --attn-gpu-pipeline="format=isa q-tile=128 ${CORE_OPTS:-}" -o "$spec.isa"
-    kv=$("$opt" "$spec" --attn-gpu-sdpa-core="q-tile=128" | grep "nvgpu.tma.create.descriptor" | sed -n 2p |
+    kv=$("$opt" "$spec" --attn-gpu-sdpa-core="q-tile=128 ${CORE_OPTS:-}" | grep "nvgpu.tma.create.descriptor" | sed -n 2p |
          sed 's/.*-> <tensor = memref<1x\([0-9]*\)x.*/\1/')
     name="$pat-docs_bf16_d${d}_kv${kv}_q128"
     python3 "$root/bench/gpu/extract_ptx.py" "$spec.isa" "$out/$name.ptx"

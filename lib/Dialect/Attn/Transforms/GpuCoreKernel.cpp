@@ -344,33 +344,48 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
       return std::make_pair(w.i64(INT64_MAX), w.i64(INT64_MIN));
     return std::make_pair(w.i32(INT32_MAX), w.i32(INT32_MIN));
   };
-  // The range (min, max) of `valueAt(row)` (of `type`, i32 or i64) over the
-  // query tile's rows below Nq, the same in every warp: lanes read rows
-  // q0 + lane + 32 r.
+  // The range (min, max) over a warp of the values (of `type`, i32 or i64)
+  // of `item(k)` = (valid, value) for k < count, each lane its own items;
+  // invalid items are left out.
+  using Item = std::pair<std::string, std::string>;
+  auto warpRange = [&](int64_t count,
+                       const std::function<Item(int64_t)> &item,
+                       const std::string &type) {
+    auto [big, small] = extremes(type);
+    std::string lo, hi;
+    for (int64_t k = 0; k < count; ++k) {
+      auto [ok, p] = item(k);
+      std::string l = w.let("arith.select " + ok + ", " + p + ", " + big +
+                            " : " + type);
+      std::string h = w.let("arith.select " + ok + ", " + p + ", " + small +
+                            " : " + type);
+      lo = lo.empty() ? l : w.bin("arith.minsi", lo, l, type);
+      hi = hi.empty() ? h : w.bin("arith.maxsi", hi, h, type);
+    }
+    for (int off : {1, 2, 4, 8, 16}) {
+      std::string o = w.i32(off);
+      lo = w.bin("arith.minsi", lo, shuffle(lo, o, type), type);
+      hi = w.bin("arith.maxsi", hi, shuffle(hi, o, type), type);
+    }
+    return std::make_pair(lo, hi);
+  };
+  // The range of `valueAt(row)` over the query tile's rows below Nq, the
+  // same in every warp: lanes read rows q0 + lane + 32 r.
   auto queryTileRange =
       [&](const std::function<std::string(const std::string &)> &valueAt,
           const std::string &type) {
-        auto [big, small] = extremes(type);
-        std::string lo, hi;
-        for (int64_t r = 0; r < c.qTile / 32; ++r) {
-          std::string qi = w.bin(
-              "arith.addi", q0,
-              w.bin("arith.addi", lane, w.idx(32 * r), "index"), "index");
-          std::string ok = w.let("arith.cmpi ult, " + qi + ", %nq : index");
-          std::string p = valueAt(w.bin("arith.minui", qi, nqm1, "index"));
-          std::string l = w.let("arith.select " + ok + ", " + p + ", " + big +
-                                " : " + type);
-          std::string h = w.let("arith.select " + ok + ", " + p + ", " +
-                                small + " : " + type);
-          lo = lo.empty() ? l : w.bin("arith.minsi", lo, l, type);
-          hi = hi.empty() ? h : w.bin("arith.maxsi", hi, h, type);
-        }
-        for (int off : {1, 2, 4, 8, 16}) {
-          std::string o = w.i32(off);
-          lo = w.bin("arith.minsi", lo, shuffle(lo, o, type), type);
-          hi = w.bin("arith.maxsi", hi, shuffle(hi, o, type), type);
-        }
-        return std::make_pair(lo, hi);
+        return warpRange(
+            c.qTile / 32,
+            [&](int64_t r) {
+              std::string qi = w.bin(
+                  "arith.addi", q0,
+                  w.bin("arith.addi", lane, w.idx(32 * r), "index"), "index");
+              std::string ok =
+                  w.let("arith.cmpi ult, " + qi + ", %nq : index");
+              return Item(ok,
+                          valueAt(w.bin("arith.minui", qi, nqm1, "index")));
+            },
+            type);
       };
   if (hasPos) {
     std::string hp = w.let("memref.dim %qpos, " + c1 + " : " + memP);
@@ -886,31 +901,22 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
       w.line("} else {");
       // Unsorted: lanes read keys key0 + lane + 32 k (below Nk), reduced
       // over the warp.
-      auto [big, small] = extremes(segType);
       std::string lane64 = w.let("arith.index_cast " + lane + " : index to i64");
-      lo.clear();
-      hi.clear();
-      for (int64_t k = 0; k < BK / 32; ++k) {
-        std::string key = w.bin(
-            "arith.addi", key0,
-            w.bin("arith.addi", lane64, w.i64(32 * k), "i64"), "i64");
-        std::string ok =
-            w.let("arith.cmpi slt, " + key + ", " + nk64 + " : i64");
-        std::string id = kseg(w.bin(
-            "arith.minui", w.let("arith.index_cast " + key + " : i64 to index"),
-            w.bin("arith.subi", "%nk", c1, "index"), "index"));
-        std::string l = w.let("arith.select " + ok + ", " + id + ", " + big +
-                              " : " + segType);
-        std::string h = w.let("arith.select " + ok + ", " + id + ", " +
-                              small + " : " + segType);
-        lo = lo.empty() ? l : w.bin("arith.minsi", lo, l, segType);
-        hi = hi.empty() ? h : w.bin("arith.maxsi", hi, h, segType);
-      }
-      for (int off : {1, 2, 4, 8, 16}) {
-        std::string o = w.i32(off);
-        lo = w.bin("arith.minsi", lo, shuffle(lo, o, segType), segType);
-        hi = w.bin("arith.maxsi", hi, shuffle(hi, o, segType), segType);
-      }
+      std::tie(lo, hi) = warpRange(
+          BK / 32,
+          [&](int64_t k) {
+            std::string key = w.bin(
+                "arith.addi", key0,
+                w.bin("arith.addi", lane64, w.i64(32 * k), "i64"), "i64");
+            std::string ok =
+                w.let("arith.cmpi slt, " + key + ", " + nk64 + " : i64");
+            return Item(
+                ok, kseg(w.bin(
+                        "arith.minui",
+                        w.let("arith.index_cast " + key + " : i64 to index"),
+                        w.bin("arith.subi", "%nk", c1, "index"), "index")));
+          },
+          segType);
       w.line("scf.yield " + lo + ", " + hi + " : " + pair);
       w.line("}");
       return std::make_pair(res + "#0", res + "#1");
