@@ -273,14 +273,29 @@ protected:
   /// (values in [0, bins)) by (bucket, position): returns (slot, perm), both
   /// [rows, N] i64, perm[row, slot[row, n]] = n (see the file comment);
   /// with `permCount`, perm only for the slots below it ([rows, permCount]).
-  /// The buckets are first packed into i64 words of 8, 4 or 2 fields (the
+  /// With `threshold` [rows], `bucket` holds keys and the bucket of a key x
+  /// is 0 above threshold[row], 1 equal to it, 2 below (read where the
+  /// buckets are, no bucket tensor). The buckets are first packed into i64 words of 8, 4 or 2 fields (the
   /// last word padded with the all-ones field, never a bucket); the
   /// histograms, the within-block counts and the inverse then compare a
   /// word's fields at once (`matchFields`), and the inverse finds a slot's
   /// bucket and block by binary search.
   std::pair<Value, Value> sort(Value bucket, int64_t bins,
-                               OpFoldResult permCount = {}) {
+                               OpFoldResult permCount = {},
+                               Value threshold = {}) {
     Type i64t = b.getI64Type();
+    auto bucketOf = [&](OpBuilder &nb2, Location nl, Value row, Value x) {
+      if (!threshold)
+        return x;
+      Value t = tensor::ExtractOp::create(nb2, nl, threshold, ValueRange{row});
+      Value above = cmp(nb2, nl, arith::CmpIPredicate::sgt, x, t);
+      Value equal = cmp(nb2, nl, arith::CmpIPredicate::eq, x, t);
+      return arith::SelectOp::create(
+                 nb2, nl, above, i64(nb2, nl, 0),
+                 arith::SelectOp::create(nb2, nl, equal, i64(nb2, nl, 1),
+                                         i64(nb2, nl, 2)))
+          .getResult();
+    };
     Fields f(bins < 255 ? 8 : bins < 65535 ? 16 : 32);
     int64_t blockWords = kSortBlock / f.perWord;
     SmallVector<OpFoldResult> sizes = getSizes(b, loc, bucket);
@@ -306,9 +321,11 @@ protected:
                 nb2, nl,
                 arith::MulIOp::create(nb2, nl, ix[1], cidx(nb2, nl, f.perWord)),
                 cidx(nb2, nl, i));
-            Value k = tensor::ExtractOp::create(
-                nb2, nl, bucket,
-                ValueRange{ix[0], arith::MinUIOp::create(nb2, nl, pos, last)});
+            Value k = bucketOf(
+                nb2, nl, ix[0],
+                tensor::ExtractOp::create(
+                    nb2, nl, bucket,
+                    ValueRange{ix[0], arith::MinUIOp::create(nb2, nl, pos, last)}));
             Value field = arith::SelectOp::create(
                 nb2, nl, cmp(nb2, nl, arith::CmpIPredicate::ult, pos, n), k,
                 i64u(nb2, nl, f.pad()));
@@ -403,6 +420,7 @@ protected:
         parallelIterators(2), [&](OpBuilder &nb2, Location nl, ValueRange a) {
           SmallVector<Value> ix = loopIndices(nb2, nl, 2);
           Value row = ix[0], pos = ix[1];
+          Value mine = bucketOf(nb2, nl, row, a[0]);
           Value blk =
               arith::DivUIOp::create(nb2, nl, pos, cidx(nb2, nl, kSortBlock));
           Value within = arith::RemUIOp::create(nb2, nl, pos,
@@ -413,7 +431,7 @@ protected:
               nb2, nl, wordsBefore, {i64(nb2, nl, 0)},
               [&](OpBuilder &jb, Value j, ValueRange acc) {
                 Value bits = matchFields(jb, nl, f,
-                                         blockWord(jb, nl, row, blk, j), a[0]);
+                                         blockWord(jb, nl, row, blk, j), mine);
                 return SmallVector<Value>{arith::AddIOp::create(
                     jb, nl, acc[0], countFields(jb, nl, f, bits))};
               })[0];
@@ -430,10 +448,10 @@ protected:
               nb2, nl, arith::ShLIOp::create(nb2, nl, i64(nb2, nl, 1), shift),
               i64(nb2, nl, 1));
           Value ownBits = arith::AndIOp::create(
-              nb2, nl, matchFields(nb2, nl, f, own, a[0]), below);
+              nb2, nl, matchFields(nb2, nl, f, own, mine), below);
           local = arith::AddIOp::create(nb2, nl, local,
                                         countFields(nb2, nl, f, ownBits));
-          Value k = toIndex(nb2, nl, a[0]);
+          Value k = toIndex(nb2, nl, mine);
           Value s = tensor::ExtractOp::create(nb2, nl, start, ValueRange{row, k});
           Value e = tensor::ExtractOp::create(nb2, nl, before,
                                               ValueRange{row, blk, k});
@@ -578,45 +596,58 @@ protected:
                      });
   }
 
-  /// Per source (src3 [B S, N, D], norms or null): out[b, g, m, f] =
-  /// src[b S + (g / perHead) / group, pos[b, g, m] / tag, f] (times
-  /// norms[same row, same position] when given) in `elt`; one kernel for
-  /// all sources (they share the index arithmetic), built as [B, G, M D]
-  /// (the long dim innermost) and expanded to [B, G, M, D].
-  SmallVector<Value> gatherRows(ArrayRef<std::pair<Value, Value>> sources,
-                                Value pos, int64_t srcHeads, Value perHead,
-                                int64_t group, int64_t tag, Type elt) {
-    int64_t d = cast<RankedTensorType>(sources.front().first.getType())
-                    .getDimSize(2);
-    SmallVector<OpFoldResult> ps = getSizes(b, loc, pos);
+  /// A source of gatherRows: rows `src3` [B S, N, D] (S = `srcHeads`),
+  /// read at positions `pos` (an index into gatherRows' list), head g of
+  /// batch b at row b S + (g / perHead) / `group`, times `norms` [B S, N]
+  /// when given.
+  struct GatherSource {
+    Value src3;
+    unsigned pos = 0;
+    int64_t srcHeads = 1, group = 1;
+    Value norms = {};
+  };
+
+  /// Per source: out[b, g, m, f] = src[row(b, g), pos[b, g, m] / tag, f]
+  /// (see GatherSource) in `elt`; one kernel for all sources (they share
+  /// the index arithmetic, and a thread's fixed cost is most of a gather's),
+  /// built as [B, G, M D] (the long dim innermost) and expanded to
+  /// [B, G, M, D]. All positions have one shape [B, G, M].
+  SmallVector<Value> gatherRows(ArrayRef<GatherSource> sources,
+                                ValueRange positions, Value perHead,
+                                int64_t tag, Type elt) {
+    int64_t d =
+        cast<RankedTensorType>(sources.front().src3.getType()).getDimSize(2);
+    SmallVector<OpFoldResult> ps = getSizes(b, loc, positions.front());
     OpFoldResult md = mul(ps[2], idx(d));
     Type f32 = b.getF32Type();
     Value init = emptyTensor(b, loc, {ps[0], ps[1], md}, elt);
-    SmallVector<AffineMap> maps{
-        g.map(3, {g.d(0), g.d(1), g.d(2).floorDiv(d)})};
+    SmallVector<AffineMap> maps(
+        positions.size(), g.map(3, {g.d(0), g.d(1), g.d(2).floorDiv(d)}));
     maps.append(sources.size(), g.dims(3, {0, 1, 2}));
     auto gather = linalg::GenericOp::create(
-        b, loc, SmallVector<Type>(sources.size(), init.getType()), pos,
+        b, loc, SmallVector<Type>(sources.size(), init.getType()), positions,
         SmallVector<Value>(sources.size(), init), maps, parallelIterators(3),
         [&](OpBuilder &nb, Location nl, ValueRange a) {
           SmallVector<Value> ix = loopIndices(nb, nl, 3);
-          Value h = arith::DivUIOp::create(nb, nl, ix[1], perHead);
-          if (group > 1)
-            h = arith::DivUIOp::create(nb, nl, h, cidx(nb, nl, group));
-          Value row = arith::AddIOp::create(
-              nb, nl,
-              arith::MulIOp::create(nb, nl, ix[0], cidx(nb, nl, srcHeads)), h);
-          Value p = toIndex(nb, nl, a[0]);
-          if (tag > 1)
-            p = arith::DivUIOp::create(nb, nl, p, cidx(nb, nl, tag));
+          Value head = arith::DivUIOp::create(nb, nl, ix[1], perHead);
           Value f = arith::RemUIOp::create(nb, nl, ix[2], cidx(nb, nl, d));
           SmallVector<Value> outs;
-          for (auto [src3, norms] : sources) {
-            Value x =
-                tensor::ExtractOp::create(nb, nl, src3, ValueRange{row, p, f});
-            if (norms) {
-              Value s =
-                  tensor::ExtractOp::create(nb, nl, norms, ValueRange{row, p});
+          for (const GatherSource &src : sources) {
+            Value h = head;
+            if (src.group > 1)
+              h = arith::DivUIOp::create(nb, nl, h, cidx(nb, nl, src.group));
+            Value row = arith::AddIOp::create(
+                nb, nl,
+                arith::MulIOp::create(nb, nl, ix[0], cidx(nb, nl, src.srcHeads)),
+                h);
+            Value p = toIndex(nb, nl, a[src.pos]);
+            if (tag > 1)
+              p = arith::DivUIOp::create(nb, nl, p, cidx(nb, nl, tag));
+            Value x = tensor::ExtractOp::create(nb, nl, src.src3,
+                                                ValueRange{row, p, f});
+            if (src.norms) {
+              Value s = tensor::ExtractOp::create(nb, nl, src.norms,
+                                                  ValueRange{row, p});
               x = arith::MulFOp::create(nb, nl, convertFloat(nb, nl, x, f32), s);
             }
             outs.push_back(convertFloat(nb, nl, x, elt));
@@ -702,10 +733,10 @@ public:
     Value qpos = chunkPositions(perm, /*keys=*/false);
     Value kpos = chunkPositions(perm, /*keys=*/true);
     Value norms = inverseNorms(qkT);
-    Value q = gather({{qk3, Value()}}, qpos)[0];
+    Value q = gather({{qk3, 0, heads}}, qpos)[0];
     SmallVector<Value> kv =
-        gather({{qk3, norms}, {collapse(op.getValue(), {{0, 1}, {2}, {3}}),
-                               Value()}},
+        gather({{qk3, 0, heads, 1, norms},
+                {collapse(op.getValue(), {{0, 1}, {2}, {3}}), 0, heads}},
                kpos);
     Value k = kv[0], v = kv[1];
     auto [o, lse] = attention(q, k, v, qpos, kpos);
@@ -897,11 +928,10 @@ private:
         });
   }
 
-  SmallVector<Value> gather(ArrayRef<std::pair<Value, Value>> sources,
-                            Value pos) {
+  SmallVector<Value> gather(ArrayRef<GatherSource> sources, Value pos) {
     Value perHead = safeDivisor(
         b, loc, mul(idx(rounds), divSizes(b, loc, numChunks, idx(packed))));
-    return gatherRows(sources, pos, heads, perHead, 1, tagFactor, elt);
+    return gatherRows(sources, pos, perHead, tagFactor, elt);
   }
 
   /// The chunk attention: causal on the original positions, the own key
@@ -1065,11 +1095,11 @@ public:
     (void)kSlot;
     Value qpos = members(qPerm), kpos = members(kPerm);
     Value perHead = indexConst(b, loc, centroids);
-    Value q = gatherRows({{q3, Value()}}, qpos, heads, perHead, 1, 1, elt)[0];
-    SmallVector<Value> kv =
-        gatherRows({{k3, Value()}, {v3, Value()}}, kpos, kvHeads, perHead,
-                   heads / kvHeads, 1, elt);
-    Value k = kv[0], v = kv[1];
+    int64_t group = heads / kvHeads;
+    SmallVector<Value> qkv = gatherRows(
+        {{q3, 0, heads}, {k3, 1, kvHeads, group}, {v3, 1, kvHeads, group}},
+        {qpos, kpos}, perHead, 1, elt);
+    Value q = qkv[0], k = qkv[1], v = qkv[2];
     auto [o, lse] = attention(q, k, v, qpos, kpos);
     Value result = combine(qSlot, o, lse, qs[2]);
     op.getResult().replaceAllUsesWith(result);
@@ -1276,20 +1306,7 @@ private:
       remaining = next.getResult(1);
     }
     // Bucket 0: above the w-th key; 1: equal to it; 2: below.
-    AffineMap id2 = g.dims(2, {0, 1});
-    Value bucket = g.generic(
-        ValueRange{keys, prefix}, emptyTensor(b, loc, {rows, n}, i64t),
-        {id2, g.dims(2, {0}), id2}, parallelIterators(2),
-        [&](OpBuilder &nb, Location nl, ValueRange a) {
-          Value above = cmp(nb, nl, arith::CmpIPredicate::sgt, a[0], a[1]);
-          Value equal = cmp(nb, nl, arith::CmpIPredicate::eq, a[0], a[1]);
-          yieldOne(nb, nl,
-                   arith::SelectOp::create(
-                       nb, nl, above, i64(nb, nl, 0),
-                       arith::SelectOp::create(nb, nl, equal, i64(nb, nl, 1),
-                                               i64(nb, nl, 2))));
-        });
-    return sort(bucket, 3, idx(window));
+    return sort(keys, 3, idx(window), prefix);
   }
 
   /// The order-preserving 32-bit key (as i64 in [0, 2^32)) of an f32 score,
@@ -1414,22 +1431,36 @@ private:
           Value pos = arith::DivUIOp::create(nb, nl, ix[1], cidx(nb, nl, d));
           Value f = arith::RemUIOp::create(nb, nl, ix[1], cidx(nb, nl, d));
           Value zero = g.f32Const(nb, nl, 0.0);
+          // Most weights are 0 (a query is in about C w / N clusters): the
+          // row and the result are read only under a nonzero weight.
           Value sum = loop(
               nb, nl, cidx(nb, nl, centroids), {zero},
               [&](OpBuilder &cb, Value c, ValueRange acc) {
                 Value w = tensor::ExtractOp::create(cb, nl, weight,
                                                     ValueRange{ix[0], c, pos});
-                Value row = toIndex(
-                    cb, nl,
-                    tensor::ExtractOp::create(cb, nl, rowOf, ValueRange{ix[0], c, pos}));
-                Value x = convertFloat(
-                    cb, nl,
-                    tensor::ExtractOp::create(cb, nl, o3, ValueRange{bi, row, f}), f32);
                 Value live = arith::CmpFOp::create(cb, nl, arith::CmpFPredicate::ONE,
                                                    w, zero);
-                Value term = arith::SelectOp::create(
-                    cb, nl, live, arith::MulFOp::create(cb, nl, w, x), zero);
-                return SmallVector<Value>{arith::AddFOp::create(cb, nl, acc[0], term)};
+                auto ifOp = scf::IfOp::create(
+                    cb, nl, live,
+                    [&](OpBuilder &tb, Location) {
+                      Value row = toIndex(
+                          tb, nl,
+                          tensor::ExtractOp::create(tb, nl, rowOf,
+                                                    ValueRange{ix[0], c, pos}));
+                      Value x = convertFloat(
+                          tb, nl,
+                          tensor::ExtractOp::create(tb, nl, o3,
+                                                    ValueRange{bi, row, f}),
+                          f32);
+                      scf::YieldOp::create(
+                          tb, nl,
+                          ValueRange{arith::AddFOp::create(
+                              tb, nl, acc[0], arith::MulFOp::create(tb, nl, w, x))});
+                    },
+                    [&](OpBuilder &eb, Location) {
+                      scf::YieldOp::create(eb, nl, ValueRange{acc[0]});
+                    });
+                return SmallVector<Value>{ifOp.getResult(0)};
               })[0];
           yieldOne(nb, nl, convertFloat(nb, nl, sum, elt));
         });
