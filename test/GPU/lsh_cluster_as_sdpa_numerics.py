@@ -6,8 +6,8 @@ float64 reference (python/attn_mlir/reference.py) within the numerics contract's
 rounding. lsh: bf16 and f16, D 64 and 128, causal and not, chunks packed into heads of 128
 queries (2, 4 and 8 chunks per head) or not, look-back / look-ahead windows that wrap around
 (W = nC), several sort blocks and a partial one, 512 buckets (16-bit sort fields). cluster: causal and not, grouped-query heads,
-Nq != Nk, w = N, N not a multiple of the sort block, Nk over 255 sort blocks (the radix
-count's 8-bit fields flushed).
+Nq != Nk, w = N, N not a multiple of the sort block, Nk over 255 steps of the radix count
+(its 8-bit fields flushed).
 
 Usage: python3 lsh_cluster_as_sdpa_numerics.py BUILD_DIR
 """
@@ -48,23 +48,24 @@ CLUSTER_CASES = [
     ("bf16", 1, 2, 2, 300, 300, 64, 4, 40, True),
     ("f16", 2, 4, 2, 100, 200, 128, 3, 64, False),
     ("bf16", 1, 2, 1, 256, 256, 64, 5, 256, True),
-    # Nk over 255 sort blocks (32640 positions) with every key's score in [0.5, 1) (one top
-    # digit: draw_aligned): the radix counts flush their 8-bit fields.
-    ("bf16", 1, 1, 1, 200, 33000, 64, 2, 24, False),
+    # Nk over 255 steps of the radix count's 256 lanes (65280 positions) with nearly every key's
+    # score positive (one top digit: draw_aligned): the counts flush their 8-bit fields.
+    ("bf16", 1, 1, 1, 200, 66000, 64, 2, 24, False),
 ]
 # The cluster cases drawn by draw_aligned.
 ALIGNED = {3}
 
 
 def draw_aligned(seed, b, h, hkv, nq, nk, d, c, w, dtype):
-    """q, k, v and centroids near one direction, so that every score lies in [0.5, 1): the keys'
-    radix digits then agree in the top places and a thread's count of one digit exceeds 255."""
+    """q, k, v and centroids near one direction, so that nearly every score is positive: the
+    keys' radix digits then agree in the top place and a thread's count of one digit exceeds
+    255."""
     for attempt in range(100):
         rng = np.random.default_rng([seed, attempt])
         axis = np.zeros(d)
         axis[0] = 1.0
-        q = as_dtype(rng.standard_normal((b, h, nq, d)) * 0.1 + axis, dtype)
-        k = as_dtype(rng.standard_normal((b, hkv, nk, d)) * 0.1 + axis, dtype)
+        q = as_dtype(rng.standard_normal((b, h, nq, d)) * 0.2 + axis, dtype)
+        k = as_dtype(rng.standard_normal((b, hkv, nk, d)) * 0.2 + axis, dtype)
         v = as_dtype(rng.standard_normal((b, hkv, nk, d)), dtype)
         mu = (rng.standard_normal((h, c, d)) * 0.1 + axis).astype(np.float32)
         if membership_margin(q, k, mu, w) > MARGIN:

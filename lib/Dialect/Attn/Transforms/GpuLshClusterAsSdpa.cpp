@@ -64,6 +64,8 @@ namespace {
 constexpr int64_t kMaxRegisterHalf = 64;
 /// Positions per block of the counting sort.
 constexpr int64_t kSortBlock = 128;
+/// Threads per row of the radix select's digit counts.
+constexpr int64_t kRadixLanes = 256;
 /// Steps of the radix count kept in 8-bit fields before they are added up
 /// (a field counts at most one key a step).
 constexpr int64_t kFieldRun = 255;
@@ -1156,17 +1158,17 @@ private:
     // with that prefix are still to be taken.
     Value prefix = g.filled({rows}, i64t, 0);
     Value remaining = g.filled({rows}, i64t, double(window));
-    OpFoldResult blocks = ceilDiv(n, kSortBlock);
+    OpFoldResult blocks = ceilDiv(n, kRadixLanes);
     Value nv = toIndexValue(b, loc, n);
     for (int64_t shift = 28; shift >= 0; shift -= 4) {
       int64_t mask = (0xFFFFFFFFll << (shift + 4)) & 0xFFFFFFFFll;
-      // cnt_digit[row, t]: the keys at positions t, t + 128, ... with the
+      // cnt_digit[row, t]: the keys at positions t, t + L, ... (L = kRadixLanes) with the
       // prefix and that digit, the 16 counts of a thread in registers (its
       // loads coalesced across a warp: consecutive t).
-      OpFoldResult lanes = idx(kSortBlock);
+      OpFoldResult lanes = idx(kRadixLanes);
       Value numBlocks = toIndexValue(b, loc, blocks);
       Type cntType = RankedTensorType::get(
-          {getConstantIntValue(rows).value_or(ShapedType::kDynamic), kSortBlock},
+          {getConstantIntValue(rows).value_or(ShapedType::kDynamic), kRadixLanes},
           i64t);
       SmallVector<Value> cntInits(16, emptyTensor(b, loc, {rows, lanes}, i64t));
       SmallVector<AffineMap> cntMaps(16, g.dims(2, {0, 1}));
@@ -1196,7 +1198,7 @@ private:
                         Value pos = arith::AddIOp::create(
                             jb, nl,
                             arith::MulIOp::create(jb, nl, j,
-                                                  cidx(jb, nl, kSortBlock)),
+                                                  cidx(jb, nl, kRadixLanes)),
                             ix[1]);
                         Value exists =
                             cmp(jb, nl, arith::CmpIPredicate::ult, pos, nv);
@@ -1249,20 +1251,38 @@ private:
                 });
             linalg::YieldOp::create(nb, nl, counts);
           });
-      // tot[row, digit] = sum_t cnt_digit[row, t]: loops (row, digit, t).
-      SmallVector<AffineMap> totMaps(16, g.dims(3, {0, 2}));
-      totMaps.push_back(g.dims(3, {0, 1}));
+      // tot[row, digit] = sum_t cnt_digit[row, t]: loops (digit, row) with
+      // rows on the threads (a warp shares its digit: the switch below does
+      // not diverge) and t in registers, reading only cnt_digit.
       Value tot = g.generic(
-          ValueRange(cnt.getResults()), g.filled({rows, idx(16)}, i64t, 0),
-          totMaps, g.iterators(3, {2}),
-          [&](OpBuilder &nb, Location nl, ValueRange a) {
-            Value digit = toI64(nb, nl, linalg::IndexOp::create(nb, nl, 1));
-            Value pick = a[0];
-            for (int64_t v = 1; v < 16; ++v)
-              pick = arith::SelectOp::create(
-                  nb, nl, cmp(nb, nl, arith::CmpIPredicate::eq, digit, i64(nb, nl, v)),
-                  a[v], pick);
-            yieldOne(nb, nl, arith::AddIOp::create(nb, nl, a[16], pick));
+          ValueRange{}, emptyTensor(b, loc, {rows, idx(16)}, i64t),
+          {g.dims(2, {1, 0})}, parallelIterators(2),
+          [&](OpBuilder &nb, Location nl, ValueRange) {
+            SmallVector<Value> ix = loopIndices(nb, nl, 2);
+            Value digit = ix[0], row = ix[1];
+            SmallVector<int64_t> cases;
+            for (int64_t v = 0; v < 15; ++v)
+              cases.push_back(v);
+            yieldOne(
+                nb, nl,
+                loop(nb, nl, cidx(nb, nl, kRadixLanes), {i64(nb, nl, 0)},
+                     [&](OpBuilder &tb, Value t, ValueRange acc) {
+                       auto pick = scf::IndexSwitchOp::create(
+                           tb, nl, TypeRange{tb.getI64Type()}, digit, cases,
+                           cases.size());
+                       for (int64_t v = 0; v < 16; ++v) {
+                         Region &region = v < 15 ? pick.getCaseRegions()[v]
+                                                 : pick.getDefaultRegion();
+                         OpBuilder::InsertionGuard guard(tb);
+                         tb.setInsertionPointToStart(&region.emplaceBlock());
+                         scf::YieldOp::create(
+                             tb, nl,
+                             ValueRange{tensor::ExtractOp::create(
+                                 tb, nl, cnt.getResult(v), ValueRange{row, t})});
+                       }
+                       return SmallVector<Value>{arith::AddIOp::create(
+                           tb, nl, acc[0], pick.getResult(0))};
+                     })[0]);
           });
       // From digit 15 down: the digit whose keys reach `remaining`, and how
       // many keys lie above it; (new prefix, new remaining).
@@ -1431,36 +1451,22 @@ private:
           Value pos = arith::DivUIOp::create(nb, nl, ix[1], cidx(nb, nl, d));
           Value f = arith::RemUIOp::create(nb, nl, ix[1], cidx(nb, nl, d));
           Value zero = g.f32Const(nb, nl, 0.0);
-          // Most weights are 0 (a query is in about C w / N clusters): the
-          // row and the result are read only under a nonzero weight.
           Value sum = loop(
               nb, nl, cidx(nb, nl, centroids), {zero},
               [&](OpBuilder &cb, Value c, ValueRange acc) {
                 Value w = tensor::ExtractOp::create(cb, nl, weight,
                                                     ValueRange{ix[0], c, pos});
+                Value row = toIndex(
+                    cb, nl,
+                    tensor::ExtractOp::create(cb, nl, rowOf, ValueRange{ix[0], c, pos}));
+                Value x = convertFloat(
+                    cb, nl,
+                    tensor::ExtractOp::create(cb, nl, o3, ValueRange{bi, row, f}), f32);
                 Value live = arith::CmpFOp::create(cb, nl, arith::CmpFPredicate::ONE,
                                                    w, zero);
-                auto ifOp = scf::IfOp::create(
-                    cb, nl, live,
-                    [&](OpBuilder &tb, Location) {
-                      Value row = toIndex(
-                          tb, nl,
-                          tensor::ExtractOp::create(tb, nl, rowOf,
-                                                    ValueRange{ix[0], c, pos}));
-                      Value x = convertFloat(
-                          tb, nl,
-                          tensor::ExtractOp::create(tb, nl, o3,
-                                                    ValueRange{bi, row, f}),
-                          f32);
-                      scf::YieldOp::create(
-                          tb, nl,
-                          ValueRange{arith::AddFOp::create(
-                              tb, nl, acc[0], arith::MulFOp::create(tb, nl, w, x))});
-                    },
-                    [&](OpBuilder &eb, Location) {
-                      scf::YieldOp::create(eb, nl, ValueRange{acc[0]});
-                    });
-                return SmallVector<Value>{ifOp.getResult(0)};
+                Value term = arith::SelectOp::create(
+                    cb, nl, live, arith::MulFOp::create(cb, nl, w, x), zero);
+                return SmallVector<Value>{arith::AddFOp::create(cb, nl, acc[0], term)};
               })[0];
           yieldOne(nb, nl, convertFloat(nb, nl, sum, elt));
         });
