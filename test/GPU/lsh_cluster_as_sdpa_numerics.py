@@ -48,8 +48,8 @@ CLUSTER_CASES = [
     ("bf16", 1, 2, 2, 300, 300, 64, 4, 40, True),
     ("f16", 2, 4, 2, 100, 200, 128, 3, 64, False),
     ("bf16", 1, 2, 1, 256, 256, 64, 5, 256, True),
-    # Nk over 255 steps of the radix count's 256 lanes (65280 positions) with nearly every key's
-    # score positive (one top digit: draw_aligned): the counts flush their 8-bit fields.
+    # Nk over 2 x 255 steps of the radix count's 128 lanes (65280 positions) with nearly every
+    # key's score positive (one top digit: draw_aligned): the counts flush their 8-bit fields.
     ("bf16", 1, 1, 1, 200, 66000, 64, 2, 24, False),
 ]
 # The cluster cases drawn by draw_aligned.

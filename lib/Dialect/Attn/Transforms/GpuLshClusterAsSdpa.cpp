@@ -64,8 +64,6 @@ namespace {
 constexpr int64_t kMaxRegisterHalf = 64;
 /// Positions per block of the counting sort.
 constexpr int64_t kSortBlock = 128;
-/// Threads per row of the radix select's digit counts.
-constexpr int64_t kRadixLanes = 256;
 /// Steps of the radix count kept in 8-bit fields before they are added up
 /// (a field counts at most one key a step).
 constexpr int64_t kFieldRun = 255;
@@ -289,14 +287,12 @@ protected:
     auto bucketOf = [&](OpBuilder &nb2, Location nl, Value row, Value x) {
       if (!threshold)
         return x;
+      // (x <= t) + (x < t).
       Value t = tensor::ExtractOp::create(nb2, nl, threshold, ValueRange{row});
-      Value above = cmp(nb2, nl, arith::CmpIPredicate::sgt, x, t);
-      Value equal = cmp(nb2, nl, arith::CmpIPredicate::eq, x, t);
-      return arith::SelectOp::create(
-                 nb2, nl, above, i64(nb2, nl, 0),
-                 arith::SelectOp::create(nb2, nl, equal, i64(nb2, nl, 1),
-                                         i64(nb2, nl, 2)))
-          .getResult();
+      return countIf(nb2, nl,
+                     countIf(nb2, nl, i64(nb2, nl, 0),
+                             cmp(nb2, nl, arith::CmpIPredicate::sle, x, t)),
+                     cmp(nb2, nl, arith::CmpIPredicate::slt, x, t));
     };
     Fields f(bins < 255 ? 8 : bins < 65535 ? 16 : 32);
     int64_t blockWords = kSortBlock / f.perWord;
@@ -1158,17 +1154,17 @@ private:
     // with that prefix are still to be taken.
     Value prefix = g.filled({rows}, i64t, 0);
     Value remaining = g.filled({rows}, i64t, double(window));
-    OpFoldResult blocks = ceilDiv(n, kRadixLanes);
+    OpFoldResult blocks = ceilDiv(n, kSortBlock);
     Value nv = toIndexValue(b, loc, n);
     for (int64_t shift = 28; shift >= 0; shift -= 4) {
       int64_t mask = (0xFFFFFFFFll << (shift + 4)) & 0xFFFFFFFFll;
-      // cnt_digit[row, t]: the keys at positions t, t + L, ... (L = kRadixLanes) with the
+      // cnt_digit[row, t]: the keys at positions t, t + 128, ... with the
       // prefix and that digit, the 16 counts of a thread in registers (its
       // loads coalesced across a warp: consecutive t).
-      OpFoldResult lanes = idx(kRadixLanes);
+      OpFoldResult lanes = idx(kSortBlock);
       Value numBlocks = toIndexValue(b, loc, blocks);
       Type cntType = RankedTensorType::get(
-          {getConstantIntValue(rows).value_or(ShapedType::kDynamic), kRadixLanes},
+          {getConstantIntValue(rows).value_or(ShapedType::kDynamic), kSortBlock},
           i64t);
       SmallVector<Value> cntInits(16, emptyTensor(b, loc, {rows, lanes}, i64t));
       SmallVector<AffineMap> cntMaps(16, g.dims(2, {0, 1}));
@@ -1198,7 +1194,7 @@ private:
                         Value pos = arith::AddIOp::create(
                             jb, nl,
                             arith::MulIOp::create(jb, nl, j,
-                                                  cidx(jb, nl, kRadixLanes)),
+                                                  cidx(jb, nl, kSortBlock)),
                             ix[1]);
                         Value exists =
                             cmp(jb, nl, arith::CmpIPredicate::ult, pos, nv);
@@ -1251,38 +1247,20 @@ private:
                 });
             linalg::YieldOp::create(nb, nl, counts);
           });
-      // tot[row, digit] = sum_t cnt_digit[row, t]: loops (digit, row) with
-      // rows on the threads (a warp shares its digit: the switch below does
-      // not diverge) and t in registers, reading only cnt_digit.
+      // tot[row, digit] = sum_t cnt_digit[row, t]: loops (row, digit, t).
+      SmallVector<AffineMap> totMaps(16, g.dims(3, {0, 2}));
+      totMaps.push_back(g.dims(3, {0, 1}));
       Value tot = g.generic(
-          ValueRange{}, emptyTensor(b, loc, {rows, idx(16)}, i64t),
-          {g.dims(2, {1, 0})}, parallelIterators(2),
-          [&](OpBuilder &nb, Location nl, ValueRange) {
-            SmallVector<Value> ix = loopIndices(nb, nl, 2);
-            Value digit = ix[0], row = ix[1];
-            SmallVector<int64_t> cases;
-            for (int64_t v = 0; v < 15; ++v)
-              cases.push_back(v);
-            yieldOne(
-                nb, nl,
-                loop(nb, nl, cidx(nb, nl, kRadixLanes), {i64(nb, nl, 0)},
-                     [&](OpBuilder &tb, Value t, ValueRange acc) {
-                       auto pick = scf::IndexSwitchOp::create(
-                           tb, nl, TypeRange{tb.getI64Type()}, digit, cases,
-                           cases.size());
-                       for (int64_t v = 0; v < 16; ++v) {
-                         Region &region = v < 15 ? pick.getCaseRegions()[v]
-                                                 : pick.getDefaultRegion();
-                         OpBuilder::InsertionGuard guard(tb);
-                         tb.setInsertionPointToStart(&region.emplaceBlock());
-                         scf::YieldOp::create(
-                             tb, nl,
-                             ValueRange{tensor::ExtractOp::create(
-                                 tb, nl, cnt.getResult(v), ValueRange{row, t})});
-                       }
-                       return SmallVector<Value>{arith::AddIOp::create(
-                           tb, nl, acc[0], pick.getResult(0))};
-                     })[0]);
+          ValueRange(cnt.getResults()), g.filled({rows, idx(16)}, i64t, 0),
+          totMaps, g.iterators(3, {2}),
+          [&](OpBuilder &nb, Location nl, ValueRange a) {
+            Value digit = toI64(nb, nl, linalg::IndexOp::create(nb, nl, 1));
+            Value pick = a[0];
+            for (int64_t v = 1; v < 16; ++v)
+              pick = arith::SelectOp::create(
+                  nb, nl, cmp(nb, nl, arith::CmpIPredicate::eq, digit, i64(nb, nl, v)),
+                  a[v], pick);
+            yieldOne(nb, nl, arith::AddIOp::create(nb, nl, a[16], pick));
           });
       // From digit 15 down: the digit whose keys reach `remaining`, and how
       // many keys lie above it; (new prefix, new remaining).
