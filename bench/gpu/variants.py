@@ -19,7 +19,9 @@ general path) and in bf16 (lsh: attn-gpu-lsh-cluster-as-sdpa, the chunks on the 
 each spec through attn-compile, run in a subprocess with a time limit (--ours-timeout-s),
 against torch eager of the same semantics (bench/cpu/variants_lsh.py's torch_lsh and
 torch_cluster, run on the GPU) in f32 and in bf16; one set of inputs (drawn in f32, rounded to
-bf16, so every row sees the same values); errors are against torch eager f32.
+bf16, so every row sees the same values); errors are against torch eager f32. Ours and torch
+eager are both timed with CUDA events around each call (the artifact returns without waiting
+for its stream), the median of --ours-reps / 5 calls.
 --only-lsh-cluster skips the FAVOR+ rows; `profile ARTIFACT --op lsh|cluster [--dtype bf16]`
 gives the kernels of those calls.
 

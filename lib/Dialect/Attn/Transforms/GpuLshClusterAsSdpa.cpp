@@ -27,7 +27,9 @@
 // its inverse perm(t) = the n with slot(n) == t: t's bucket is the number of
 // buckets that end at or before t, its block the number of blocks whose
 // share of that bucket ends at or before t, and n the position of that block
-// whose slot is t. Chunks, keys and the combine follow DecomposeLsh.cpp:
+// whose slot is t (both searched in nondecreasing ends; the counts compare
+// the buckets packed 8, 4 or 2 to an i64 word, all fields of a word at once:
+// see sort). Chunks, keys and the combine follow DecomposeLsh.cpp:
 // chunk ch of round r of head h is sdpa head g = (h R + r) nC + ch; its
 // queries are slots ch c .. ch c + c - 1 and its keys the W = min(look_back
 // + look_ahead + 1, nC) chunks (ch + w - look_back) mod nC. The keys are
