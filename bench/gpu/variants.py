@@ -19,7 +19,9 @@ general path) and in bf16 (lsh: attn-gpu-lsh-cluster-as-sdpa, the chunks on the 
 each spec through attn-compile, run in a subprocess with a time limit (--ours-timeout-s),
 against torch eager of the same semantics (bench/cpu/variants_lsh.py's torch_lsh and
 torch_cluster, run on the GPU) in f32 and in bf16; one set of inputs (drawn in f32, rounded to
-bf16, so every row sees the same values); errors are against torch eager f32.
+bf16, so every row sees the same values); errors are against torch eager f32. Ours and torch
+eager are both timed with CUDA events around each call (the artifact returns without waiting
+for its stream), the median of --ours-reps / 5 calls.
 --only-lsh-cluster skips the FAVOR+ rows; `profile ARTIFACT --op lsh|cluster [--dtype bf16]`
 gives the kernels of those calls.
 
@@ -103,7 +105,9 @@ def lsh_cluster_inputs(torch, op, dtype="f32"):
 
 def ours_once(args):
     """One op's artifact in this process: a first call, then --reps timed calls if the first
-    took under 2 s; prints a JSON line and saves the output to --save."""
+    took under 2 s (each timed with CUDA events on the current stream, as the torch rows are,
+    and on the host clock to its end: the artifact returns without waiting for the stream);
+    prints a JSON line and saves the output to --save."""
     import numpy as np
     import torch
     from attn_mlir.artifact import load
@@ -111,17 +115,25 @@ def ours_once(args):
     inputs = lsh_cluster_inputs(torch, args.op, args.dtype)
     o = torch.full((B, H, LSH_N, D), float("nan"), device="cuda",
                    dtype=torch.bfloat16 if args.dtype == "bf16" else torch.float32)
+    torch.cuda.synchronize()
     start = time.perf_counter()
     entry(*inputs.values(), o)
+    torch.cuda.synchronize()
     first = 1e3 * (time.perf_counter() - start)
     row = {"first_call_ms": first}
     if first < 2000:
-        times = []
+        times, walls = [], []
         for _ in range(args.reps):
+            a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
             start = time.perf_counter()
+            a.record()
             entry(*inputs.values(), o)
-            times.append(1e3 * (time.perf_counter() - start))
+            b.record()
+            b.synchronize()
+            walls.append(1e3 * (time.perf_counter() - start))
+            times.append(a.elapsed_time(b))
         row["ms"] = sorted(times)[len(times) // 2]
+        row["wall_ms"] = sorted(walls)[len(walls) // 2]
     else:
         row["ms"] = first
     np.save(args.save, o.float().cpu().numpy())

@@ -5,8 +5,9 @@ float64 reference (python/attn_mlir/reference.py) within the numerics contract's
 (docs/Semantics.md §10), on inputs whose bucket / membership choices are separated by more than
 rounding. lsh: bf16 and f16, D 64 and 128, causal and not, chunks packed into heads of 128
 queries (2, 4 and 8 chunks per head) or not, look-back / look-ahead windows that wrap around
-(W = nC), several sort blocks and a partial one. cluster: causal and not, grouped-query heads,
-Nq != Nk, w = N, N not a multiple of the sort block.
+(W = nC), several sort blocks and a partial one, 512 buckets (16-bit sort fields). cluster: causal and not, grouped-query heads,
+Nq != Nk, w = N, N not a multiple of the sort block, Nk over 255 steps of the radix count
+(its 8-bit fields flushed).
 
 Usage: python3 lsh_cluster_as_sdpa_numerics.py BUILD_DIR
 """
@@ -25,7 +26,9 @@ from attn_mlir import reference as ref  # noqa: E402
 from attn_mlir.run import run  # noqa: E402
 from cases import draw_lsh  # noqa: E402
 from helpers import TOL  # noqa: E402
-from test_run_cluster import cluster_ir, draw as draw_cluster  # noqa: E402
+from helpers import as_dtype  # noqa: E402
+from test_run_cluster import MARGIN, cluster_ir, draw as draw_cluster  # noqa: E402
+from test_run_cluster import membership_margin  # noqa: E402
 from test_run_lsh import lsh_ir  # noqa: E402
 
 # (dtype, D, rounds, buckets, chunk, causal, look_back, look_ahead, N)
@@ -36,7 +39,8 @@ CASES = [
     ("bf16", 64, 2, 8, 16, True, 2, 2, 64),
     ("f16", 64, 1, 4, 32, False, 3, 0, 96),
     ("bf16", 64, 2, 8, 8, True, 0, 0, 136),
-
+    # 512 buckets: the sort packs 16-bit fields (4 a word) instead of 8-bit ones.
+    ("bf16", 64, 1, 512, 8, True, 1, 0, 1032),
 ]
 
 # (dtype, B, H, Hkv, Nq, Nk, D, centroids, window, causal)
@@ -44,7 +48,29 @@ CLUSTER_CASES = [
     ("bf16", 1, 2, 2, 300, 300, 64, 4, 40, True),
     ("f16", 2, 4, 2, 100, 200, 128, 3, 64, False),
     ("bf16", 1, 2, 1, 256, 256, 64, 5, 256, True),
+    # Nk over 2 x 255 steps of the radix count's 128 lanes (65280 positions) with nearly every
+    # key's score positive (one top digit: draw_aligned): the counts flush their 8-bit fields.
+    ("bf16", 1, 1, 1, 200, 66000, 64, 2, 24, False),
 ]
+# The cluster cases drawn by draw_aligned.
+ALIGNED = {3}
+
+
+def draw_aligned(seed, b, h, hkv, nq, nk, d, c, w, dtype):
+    """q, k, v and centroids near one direction, so that nearly every score is positive: the
+    keys' radix digits then agree in the top place and a thread's count of one digit exceeds
+    255."""
+    for attempt in range(100):
+        rng = np.random.default_rng([seed, attempt])
+        axis = np.zeros(d)
+        axis[0] = 1.0
+        q = as_dtype(rng.standard_normal((b, h, nq, d)) * 0.2 + axis, dtype)
+        k = as_dtype(rng.standard_normal((b, hkv, nk, d)) * 0.2 + axis, dtype)
+        v = as_dtype(rng.standard_normal((b, hkv, nk, d)), dtype)
+        mu = (rng.standard_normal((h, c, d)) * 0.1 + axis).astype(np.float32)
+        if membership_margin(q, k, mu, w) > MARGIN:
+            return q, k, v, mu
+    raise AssertionError("no input with membership margins above MARGIN")
 
 
 def check(name, rewritten, op, out, expected, dtype):
@@ -87,7 +113,10 @@ def main():
         spec = cluster_ir((b, h, nq, d), (b, hkv, nk, d), (b, hkv, nk, d), c, w, causal=causal,
                           dtype=dtype)
         rewritten = rewrite(opt, spec)
-        q, k, v, mu = draw_cluster(seed, b, h, hkv, nq, nk, d, d, c, w, dtype)
+        if seed in ALIGNED:
+            q, k, v, mu = draw_aligned(seed, b, h, hkv, nq, nk, d, c, w, dtype)
+        else:
+            q, k, v, mu = draw_cluster(seed, b, h, hkv, nq, nk, d, d, c, w, dtype)
         (out,) = run(rewritten, [q, k, v, mu, np.full((b, h, nq, d), np.nan, q.dtype)])
         expected = ref.cluster(q, k, v, mu, w, causal=causal)
         failed += not check(name, rewritten, "attn.cluster", out, expected, dtype)

@@ -27,7 +27,9 @@
 // its inverse perm(t) = the n with slot(n) == t: t's bucket is the number of
 // buckets that end at or before t, its block the number of blocks whose
 // share of that bucket ends at or before t, and n the position of that block
-// whose slot is t. Chunks, keys and the combine follow DecomposeLsh.cpp:
+// whose slot is t (both searched in nondecreasing ends; the counts compare
+// the buckets packed 8, 4 or 2 to an i64 word, all fields of a word at once:
+// see sort). Chunks, keys and the combine follow DecomposeLsh.cpp:
 // chunk ch of round r of head h is sdpa head g = (h R + r) nC + ch; its
 // queries are slots ch c .. ch c + c - 1 and its keys the W = min(look_back
 // + look_ahead + 1, nC) chunks (ch + w - look_back) mod nC. The keys are
@@ -64,6 +66,9 @@ namespace {
 constexpr int64_t kMaxRegisterHalf = 64;
 /// Positions per block of the counting sort.
 constexpr int64_t kSortBlock = 128;
+/// Steps of the radix count kept in 8-bit fields before they are added up
+/// (a field counts at most one key a step).
+constexpr int64_t kFieldRun = 255;
 /// The unscaled score of a query's own key (docs/Semantics.md §4 step 5).
 constexpr double kSelfScore = -1e5;
 /// The score of a key of a packed head outside the query's window: finite,
@@ -179,66 +184,214 @@ protected:
         groups, shape);
   }
 
+  /// SWAR over i64 words of `64 / bits` fields of `bits` bits (8, 16 or
+  /// 32): `ones` has a 1 in every field, `low` every field's bits but its
+  /// top one.
+  struct Fields {
+    int64_t bits, perWord;
+    uint64_t ones, low;
+    explicit Fields(int64_t bits) : bits(bits), perWord(64 / bits) {
+      ones = 0;
+      for (int64_t i = 0; i < perWord; ++i)
+        ones |= uint64_t(1) << (bits * i);
+      low = ones * ((uint64_t(1) << (bits - 1)) - 1);
+    }
+    /// The padding field (all ones), never a bucket.
+    uint64_t pad() const { return (uint64_t(1) << bits) - 1; }
+  };
+  Value i64u(OpBuilder &nb, Location nl, uint64_t v) {
+    return i64(nb, nl, int64_t(v));
+  }
+  /// The top bit of every field of `word` that equals `k` (i64), exactly
+  /// (no borrow crosses a field).
+  Value matchFields(OpBuilder &nb, Location nl, const Fields &f, Value word,
+                    Value k) {
+    Value low = i64u(nb, nl, f.low);
+    Value v = arith::XOrIOp::create(
+        nb, nl, word, arith::MulIOp::create(nb, nl, k, i64u(nb, nl, f.ones)));
+    Value t = arith::AddIOp::create(nb, nl, arith::AndIOp::create(nb, nl, v, low),
+                                    low);
+    Value any = arith::OrIOp::create(
+        nb, nl, arith::OrIOp::create(nb, nl, t, v), low);
+    return arith::XOrIOp::create(nb, nl, any, i64(nb, nl, -1));
+  }
+  /// Per field i of `topBits` (only top bits set): the number of set top
+  /// bits in fields 0 .. i, in field i.
+  Value prefixFields(OpBuilder &nb, Location nl, const Fields &f,
+                     Value topBits) {
+    return arith::MulIOp::create(
+        nb, nl,
+        arith::ShRUIOp::create(nb, nl, topBits, i64(nb, nl, f.bits - 1)),
+        i64u(nb, nl, f.ones));
+  }
+  /// The number of set top bits of `topBits`.
+  Value countFields(OpBuilder &nb, Location nl, const Fields &f,
+                    Value topBits) {
+    return arith::ShRUIOp::create(nb, nl, prefixFields(nb, nl, f, topBits),
+                                  i64(nb, nl, 64 - f.bits));
+  }
+  /// #{i in [0, count) : at(i) <= t} (i64) for `at` nondecreasing in i, by
+  /// binary search: `steps` halvings, enough when 2^steps > count.
+  Value countAtMost(OpBuilder &nb, Location nl, Value count, int64_t steps,
+                    Value t, function_ref<Value(OpBuilder &, Value)> at) {
+    Value last = arith::SubIOp::create(
+        nb, nl, arith::MaxUIOp::create(nb, nl, count, cidx(nb, nl, 1)),
+        cidx(nb, nl, 1));
+    SmallVector<Value> range = loop(
+        nb, nl, cidx(nb, nl, steps), {cidx(nb, nl, 0), count},
+        [&](OpBuilder &lb, Value, ValueRange lh) {
+          Value active = cmp(lb, nl, arith::CmpIPredicate::ult, lh[0], lh[1]);
+          Value mid = arith::ShRUIOp::create(
+              lb, nl, arith::AddIOp::create(lb, nl, lh[0], lh[1]),
+              cidx(lb, nl, 1));
+          Value le = cmp(lb, nl, arith::CmpIPredicate::sle,
+                         at(lb, arith::MinUIOp::create(lb, nl, mid, last)), t);
+          Value up = arith::AndIOp::create(lb, nl, active, le);
+          Value down = arith::AndIOp::create(
+              lb, nl, active,
+              arith::XOrIOp::create(
+                  lb, nl, le,
+                  arith::ConstantIntOp::create(lb, nl, lb.getI1Type(), 1)));
+          return SmallVector<Value>{
+              arith::SelectOp::create(
+                  lb, nl, up, arith::AddIOp::create(lb, nl, mid, cidx(lb, nl, 1)),
+                  lh[0]),
+              arith::SelectOp::create(lb, nl, down, mid, lh[1])};
+        });
+    return toI64(nb, nl, range[0]);
+  }
+  /// Halvings that binary-search [0, count).
+  static int64_t searchSteps(OpFoldResult count) {
+    std::optional<int64_t> c = getConstantIntValue(count);
+    if (!c)
+      return 48;
+    int64_t steps = 0;
+    while ((int64_t(1) << steps) <= *c)
+      ++steps;
+    return steps;
+  }
+
   /// The stable blocked counting sort of every row of `bucket` [rows, N]
   /// (values in [0, bins)) by (bucket, position): returns (slot, perm), both
   /// [rows, N] i64, perm[row, slot[row, n]] = n (see the file comment);
   /// with `permCount`, perm only for the slots below it ([rows, permCount]).
+  /// With `threshold` [rows], `bucket` holds keys and the bucket of a key x
+  /// is 0 above threshold[row], 1 equal to it, 2 below (read where the
+  /// buckets are, no bucket tensor). The buckets are first packed into i64 words of 8, 4 or 2 fields (the
+  /// last word padded with the all-ones field, never a bucket); the
+  /// histograms, the within-block counts and the inverse then compare a
+  /// word's fields at once (`matchFields`), and the inverse finds a slot's
+  /// bucket and block by binary search.
   std::pair<Value, Value> sort(Value bucket, int64_t bins,
-                               OpFoldResult permCount = {}) {
+                               OpFoldResult permCount = {},
+                               Value threshold = {}) {
     Type i64t = b.getI64Type();
+    auto bucketOf = [&](OpBuilder &nb2, Location nl, Value row, Value x) {
+      if (!threshold)
+        return x;
+      // (x <= t) + (x < t).
+      Value t = tensor::ExtractOp::create(nb2, nl, threshold, ValueRange{row});
+      return countIf(nb2, nl,
+                     countIf(nb2, nl, i64(nb2, nl, 0),
+                             cmp(nb2, nl, arith::CmpIPredicate::sle, x, t)),
+                     cmp(nb2, nl, arith::CmpIPredicate::slt, x, t));
+    };
+    Fields f(bins < 255 ? 8 : bins < 65535 ? 16 : 32);
+    int64_t blockWords = kSortBlock / f.perWord;
     SmallVector<OpFoldResult> sizes = getSizes(b, loc, bucket);
     OpFoldResult rowCount = sizes[0], length = sizes[1];
     OpFoldResult blocks = ceilDiv(length, kSortBlock);
+    OpFoldResult words = ceilDiv(length, f.perWord);
     Value n = toIndexValue(b, loc, length);
+    Value numWords = toIndexValue(b, loc, words);
     OpFoldResult nb = idx(bins);
     OpFoldResult slots = permCount ? permCount : length;
-    // The bucket at (row, blk * 128 + j), whether that position exists, and
-    // the position (clamped into the row).
-    auto inBlock = [&](OpBuilder &nb2, Location nl, Value row, Value blk,
-                       Value j) {
-      Value pos = arith::AddIOp::create(
-          nb2, nl, arith::MulIOp::create(nb2, nl, blk, cidx(nb2, nl, kSortBlock)),
+    AffineMap id2 = g.dims(2, {0, 1});
+    // packed[row, w]: the buckets of positions w P .. w P + P - 1.
+    Value packed = g.generic(
+        ValueRange{}, emptyTensor(b, loc, {rowCount, words}, i64t), {id2},
+        parallelIterators(2), [&](OpBuilder &nb2, Location nl, ValueRange) {
+          SmallVector<Value> ix = loopIndices(nb2, nl, 2);
+          Value last = arith::SubIOp::create(
+              nb2, nl, arith::MaxUIOp::create(nb2, nl, n, cidx(nb2, nl, 1)),
+              cidx(nb2, nl, 1));
+          Value word = i64(nb2, nl, 0);
+          for (int64_t i = 0; i < f.perWord; ++i) {
+            Value pos = arith::AddIOp::create(
+                nb2, nl,
+                arith::MulIOp::create(nb2, nl, ix[1], cidx(nb2, nl, f.perWord)),
+                cidx(nb2, nl, i));
+            Value k = bucketOf(
+                nb2, nl, ix[0],
+                tensor::ExtractOp::create(
+                    nb2, nl, bucket,
+                    ValueRange{ix[0], arith::MinUIOp::create(nb2, nl, pos, last)}));
+            Value field = arith::SelectOp::create(
+                nb2, nl, cmp(nb2, nl, arith::CmpIPredicate::ult, pos, n), k,
+                i64u(nb2, nl, f.pad()));
+            word = arith::OrIOp::create(
+                nb2, nl, word,
+                arith::ShLIOp::create(nb2, nl, field, i64(nb2, nl, f.bits * i)));
+          }
+          yieldOne(nb2, nl, word);
+        });
+    // Word j of block blk of a row (all padding past the row's end).
+    auto blockWord = [&](OpBuilder &nb2, Location nl, Value row, Value blk,
+                         Value j) {
+      Value w = arith::AddIOp::create(
+          nb2, nl, arith::MulIOp::create(nb2, nl, blk, cidx(nb2, nl, blockWords)),
           j);
-      Value exists = cmp(nb2, nl, arith::CmpIPredicate::ult, pos, n);
       Value last = arith::SubIOp::create(
-          nb2, nl, arith::MaxUIOp::create(nb2, nl, n, cidx(nb2, nl, 1)),
+          nb2, nl, arith::MaxUIOp::create(nb2, nl, numWords, cidx(nb2, nl, 1)),
           cidx(nb2, nl, 1));
-      Value at = arith::MinUIOp::create(nb2, nl, pos, last);
-      Value k = tensor::ExtractOp::create(nb2, nl, bucket, ValueRange{row, at});
-      return std::make_tuple(k, exists, at);
+      Value word = tensor::ExtractOp::create(
+          nb2, nl, packed,
+          ValueRange{row, arith::MinUIOp::create(nb2, nl, w, last)});
+      return arith::SelectOp::create(
+                 nb2, nl, cmp(nb2, nl, arith::CmpIPredicate::ult, w, numWords),
+                 word, i64(nb2, nl, -1))
+          .getResult();
     };
-    // hist[row, blk, k]: loops (row, blk, k, j < 128).
-    Value hist = g.generic(
-        ValueRange{}, emptyTensor(b, loc, {rowCount, blocks, nb}, i64t),
-        {g.dims(3, {0, 1, 2})}, parallelIterators(3),
-        [&](OpBuilder &nb2, Location nl, ValueRange) {
-          SmallVector<Value> ix = loopIndices(nb2, nl, 3);
-          Value want = toI64(nb2, nl, ix[2]);
-          yieldOne(nb2, nl,
-                   countWhere(nb2, nl, cidx(nb2, nl, kSortBlock),
-                              [&](OpBuilder &jb, Value j) {
-                                auto [k, exists, at] =
-                                    inBlock(jb, nl, ix[0], ix[1], j);
-                                return arith::AndIOp::create(
-                                    jb, nl, exists,
-                                    cmp(jb, nl, arith::CmpIPredicate::eq, k, want));
-                              }));
-        });
+    // [rows, blocks, bins] tables, built with the longer of blk and k
+    // innermost when bins is under a warp (else k innermost: a warp then
+    // reads one block's words, the same addresses).
+    bool blockInner = bins < 32;
+    auto table = [&](function_ref<Value(OpBuilder &, Location, Value, Value,
+                                        Value)>
+                         entry) {
+      AffineMap out = blockInner ? g.dims(3, {0, 2, 1}) : g.dims(3, {0, 1, 2});
+      return g.generic(
+          ValueRange{}, emptyTensor(b, loc, {rowCount, blocks, nb}, i64t), {out},
+          parallelIterators(3), [&](OpBuilder &nb2, Location nl, ValueRange) {
+            SmallVector<Value> ix = loopIndices(nb2, nl, 3);
+            Value blk = blockInner ? ix[2] : ix[1];
+            Value k = blockInner ? ix[1] : ix[2];
+            yieldOne(nb2, nl, entry(nb2, nl, ix[0], blk, k));
+          });
+    };
+    // hist[row, blk, k]: the block's words, each compared at once.
+    Value hist = table([&](OpBuilder &nb2, Location nl, Value row, Value blk,
+                           Value k) {
+      Value want = toI64(nb2, nl, k);
+      return loop(nb2, nl, cidx(nb2, nl, blockWords), {i64(nb2, nl, 0)},
+                  [&](OpBuilder &jb, Value j, ValueRange acc) {
+                    Value bits = matchFields(jb, nl, f,
+                                             blockWord(jb, nl, row, blk, j), want);
+                    return SmallVector<Value>{arith::AddIOp::create(
+                        jb, nl, acc[0], countFields(jb, nl, f, bits))};
+                  })[0];
+    });
     // before[row, blk, k]: loops (row, blk, k, blk').
-    Value before = g.generic(
-        ValueRange{}, emptyTensor(b, loc, {rowCount, blocks, nb}, i64t),
-        {g.dims(3, {0, 1, 2})}, parallelIterators(3),
-        [&](OpBuilder &nb2, Location nl, ValueRange) {
-          SmallVector<Value> ix = loopIndices(nb2, nl, 3);
-          yieldOne(nb2, nl,
-                   loop(nb2, nl, ix[1], {i64(nb2, nl, 0)},
-                        [&](OpBuilder &lb, Value other, ValueRange acc) {
-                          Value c = tensor::ExtractOp::create(
-                              lb, nl, hist, ValueRange{ix[0], other, ix[2]});
-                          return SmallVector<Value>{
-                              arith::AddIOp::create(lb, nl, acc[0], c)};
-                        })[0]);
-        });
+    Value before = table([&](OpBuilder &nb2, Location nl, Value row, Value blk,
+                             Value k) {
+      return loop(nb2, nl, blk, {i64(nb2, nl, 0)},
+                  [&](OpBuilder &lb, Value other, ValueRange acc) {
+                    Value c = tensor::ExtractOp::create(lb, nl, hist,
+                                                        ValueRange{row, other, k});
+                    return SmallVector<Value>{
+                        arith::AddIOp::create(lb, nl, acc[0], c)};
+                  })[0];
+    });
     // total[row, k] (loops row, k, blk), start[row, k] (loops row, k, k').
     Value total = g.generic(
         hist, g.filled({rowCount, nb}, i64t, 0),
@@ -259,102 +412,145 @@ protected:
                        arith::SelectOp::create(nb2, nl, lower, a[0],
                                                i64(nb2, nl, 0))));
         });
-    // local[row, n]: earlier positions of n's block in n's bucket (loops
-    // row, n, j < n mod 128).
-    AffineMap id2 = g.dims(2, {0, 1});
-    Value local = g.generic(
+    // slot[row, n] = start[k] + before[blk, k] + the earlier positions of
+    // n's block in bucket k (k = bucket[row, n]): the whole words of the
+    // block before n's word, then the fields of n's word below n.
+    Value slot = g.generic(
         bucket, emptyTensor(b, loc, {rowCount, length}, i64t), {id2, id2},
         parallelIterators(2), [&](OpBuilder &nb2, Location nl, ValueRange a) {
           SmallVector<Value> ix = loopIndices(nb2, nl, 2);
-          Value within = arith::RemUIOp::create(nb2, nl, ix[1],
-                                                cidx(nb2, nl, kSortBlock));
-          Value first = arith::SubIOp::create(nb2, nl, ix[1], within);
-          yieldOne(nb2, nl,
-                   countWhere(nb2, nl, within, [&](OpBuilder &jb, Value j) {
-                     Value k = tensor::ExtractOp::create(
-                         jb, nl, bucket,
-                         ValueRange{ix[0], arith::AddIOp::create(jb, nl, first, j)});
-                     return cmp(jb, nl, arith::CmpIPredicate::eq, k, a[0]);
-                   }));
-        });
-    Value slot = g.generic(
-        ValueRange{bucket, local}, emptyTensor(b, loc, {rowCount, length}, i64t),
-        {id2, id2, id2}, parallelIterators(2),
-        [&](OpBuilder &nb2, Location nl, ValueRange a) {
-          Value row = linalg::IndexOp::create(nb2, nl, 0);
-          Value pos = linalg::IndexOp::create(nb2, nl, 1);
+          Value row = ix[0], pos = ix[1];
+          Value mine = bucketOf(nb2, nl, row, a[0]);
           Value blk =
               arith::DivUIOp::create(nb2, nl, pos, cidx(nb2, nl, kSortBlock));
-          Value k = toIndex(nb2, nl, a[0]);
+          Value within = arith::RemUIOp::create(nb2, nl, pos,
+                                                cidx(nb2, nl, kSortBlock));
+          Value wordsBefore = arith::DivUIOp::create(
+              nb2, nl, within, cidx(nb2, nl, f.perWord));
+          Value local = loop(
+              nb2, nl, wordsBefore, {i64(nb2, nl, 0)},
+              [&](OpBuilder &jb, Value j, ValueRange acc) {
+                Value bits = matchFields(jb, nl, f,
+                                         blockWord(jb, nl, row, blk, j), mine);
+                return SmallVector<Value>{arith::AddIOp::create(
+                    jb, nl, acc[0], countFields(jb, nl, f, bits))};
+              })[0];
+          Value own = tensor::ExtractOp::create(
+              nb2, nl, packed,
+              ValueRange{row, arith::DivUIOp::create(nb2, nl, pos,
+                                                     cidx(nb2, nl, f.perWord))});
+          Value shift = arith::MulIOp::create(
+              nb2, nl,
+              toI64(nb2, nl,
+                    arith::RemUIOp::create(nb2, nl, pos, cidx(nb2, nl, f.perWord))),
+              i64(nb2, nl, f.bits));
+          Value below = arith::SubIOp::create(
+              nb2, nl, arith::ShLIOp::create(nb2, nl, i64(nb2, nl, 1), shift),
+              i64(nb2, nl, 1));
+          Value ownBits = arith::AndIOp::create(
+              nb2, nl, matchFields(nb2, nl, f, own, mine), below);
+          local = arith::AddIOp::create(nb2, nl, local,
+                                        countFields(nb2, nl, f, ownBits));
+          Value k = toIndex(nb2, nl, mine);
           Value s = tensor::ExtractOp::create(nb2, nl, start, ValueRange{row, k});
           Value e = tensor::ExtractOp::create(nb2, nl, before,
                                               ValueRange{row, blk, k});
           yieldOne(nb2, nl,
                    arith::AddIOp::create(
-                       nb2, nl, arith::AddIOp::create(nb2, nl, s, e), a[1]));
+                       nb2, nl, arith::AddIOp::create(nb2, nl, s, e), local));
         });
-    // The inverse. bucketOf[row, t] = #{k : start[k] + total[k] <= t}.
-    Value bucketOf = g.generic(
+    // The inverse, per slot t: its bucket k = #{k : start[k] + total[k] <=
+    // t}, its block #{blk : start[k] + before[blk, k] + hist[blk, k] <= t}
+    // (both nondecreasing: binary search), its rank r among the block's
+    // positions of bucket k, and the position of that block's r-th field
+    // equal to k.
+    Value numBlocks = toIndexValue(b, loc, blocks);
+    int64_t blockSteps = searchSteps(blocks), binSteps = searchSteps(nb);
+    Value perm = g.generic(
         ValueRange{}, emptyTensor(b, loc, {rowCount, slots}, i64t), {id2},
         parallelIterators(2), [&](OpBuilder &nb2, Location nl, ValueRange) {
           SmallVector<Value> ix = loopIndices(nb2, nl, 2);
+          Value row = ix[0];
           Value t = toI64(nb2, nl, ix[1]);
-          yieldOne(nb2, nl,
-                   countWhere(nb2, nl, cidx(nb2, nl, bins),
-                              [&](OpBuilder &kb, Value k) {
-                                Value end = arith::AddIOp::create(
-                                    kb, nl,
-                                    tensor::ExtractOp::create(kb, nl, start,
-                                                              ValueRange{ix[0], k}),
-                                    tensor::ExtractOp::create(kb, nl, total,
-                                                              ValueRange{ix[0], k}));
-                                return cmp(kb, nl, arith::CmpIPredicate::sle, end, t);
-                              }));
-        });
-    // blockOf[row, t] = #{blk : start[k] + before[blk, k] + hist[blk, k] <= t}
-    // with k = bucketOf[row, t]: loops (row, t, blk).
-    Value numBlocks = toIndexValue(b, loc, blocks);
-    Value blockOf = g.generic(
-        bucketOf, emptyTensor(b, loc, {rowCount, slots}, i64t), {id2, id2},
-        parallelIterators(2), [&](OpBuilder &nb2, Location nl, ValueRange a) {
-          SmallVector<Value> ix = loopIndices(nb2, nl, 2);
-          Value t = toI64(nb2, nl, ix[1]);
-          // t < N, so bucketOf < num_buckets.
-          Value k = toIndex(nb2, nl, a[0]);
-          Value s = tensor::ExtractOp::create(nb2, nl, start, ValueRange{ix[0], k});
-          yieldOne(nb2, nl,
-                   countWhere(nb2, nl, numBlocks, [&](OpBuilder &lb, Value blk) {
-                     Value e = tensor::ExtractOp::create(lb, nl, before,
-                                                         ValueRange{ix[0], blk, k});
-                     Value c = tensor::ExtractOp::create(lb, nl, hist,
-                                                         ValueRange{ix[0], blk, k});
-                     Value end = arith::AddIOp::create(
-                         lb, nl, arith::AddIOp::create(lb, nl, s, e), c);
-                     return cmp(lb, nl, arith::CmpIPredicate::sle, end, t);
-                   }));
-        });
-    // perm[row, t] = the n of block blockOf[row, t] with slot(n) == t:
-    // loops (row, t, j < 128).
-    Value perm = g.generic(
-        blockOf, emptyTensor(b, loc, {rowCount, slots}, i64t), {id2, id2},
-        parallelIterators(2), [&](OpBuilder &nb2, Location nl, ValueRange a) {
-          SmallVector<Value> ix = loopIndices(nb2, nl, 2);
-          Value t = toI64(nb2, nl, ix[1]);
-          Value blk = toIndex(nb2, nl, a[0]);
+          Value k64 = countAtMost(
+              nb2, nl, cidx(nb2, nl, bins), binSteps, t,
+              [&](OpBuilder &kb, Value k) {
+                return arith::AddIOp::create(
+                           kb, nl,
+                           tensor::ExtractOp::create(kb, nl, start,
+                                                     ValueRange{row, k}),
+                           tensor::ExtractOp::create(kb, nl, total,
+                                                     ValueRange{row, k}))
+                    .getResult();
+              });
+          // t < N, so k < bins.
+          Value k = toIndex(nb2, nl, k64);
+          Value s = tensor::ExtractOp::create(nb2, nl, start, ValueRange{row, k});
+          Value blk = toIndex(
+              nb2, nl,
+              countAtMost(nb2, nl, numBlocks, blockSteps, t,
+                          [&](OpBuilder &lb, Value blkAt) {
+                            Value e = tensor::ExtractOp::create(
+                                lb, nl, before, ValueRange{row, blkAt, k});
+                            Value c = tensor::ExtractOp::create(
+                                lb, nl, hist, ValueRange{row, blkAt, k});
+                            return arith::AddIOp::create(
+                                       lb, nl, arith::AddIOp::create(lb, nl, s, e),
+                                       c)
+                                .getResult();
+                          }));
+          Value e = tensor::ExtractOp::create(nb2, nl, before,
+                                              ValueRange{row, blk, k});
+          // The wanted field is the one whose prefix count is r + 1.
+          Value want = arith::AddIOp::create(
+              nb2, nl,
+              arith::SubIOp::create(nb2, nl, t,
+                                    arith::AddIOp::create(nb2, nl, s, e)),
+              i64(nb2, nl, 1));
+          Value first = toI64(
+              nb2, nl,
+              arith::MulIOp::create(nb2, nl, blk, cidx(nb2, nl, kSortBlock)));
+          Value fieldMask = i64u(nb2, nl, f.pad());
           yieldOne(
               nb2, nl,
-              loop(nb2, nl, cidx(nb2, nl, kSortBlock), {i64(nb2, nl, 0)},
+              loop(nb2, nl, cidx(nb2, nl, blockWords),
+                   {i64(nb2, nl, 0), i64(nb2, nl, 0)},
                    [&](OpBuilder &jb, Value j, ValueRange acc) {
-                     auto [k, exists, at] = inBlock(jb, nl, ix[0], blk, j);
-                     (void)k;
-                     Value sl = tensor::ExtractOp::create(jb, nl, slot,
-                                                          ValueRange{ix[0], at});
-                     Value hit = arith::AndIOp::create(
-                         jb, nl, exists,
-                         cmp(jb, nl, arith::CmpIPredicate::eq, sl, t));
-                     return SmallVector<Value>{arith::SelectOp::create(
-                         jb, nl, hit, toI64(jb, nl, at), acc[0])};
-                   })[0]);
+                     Value bits = matchFields(
+                         jb, nl, f, blockWord(jb, nl, row, blk, j), k64);
+                     Value prefix = prefixFields(jb, nl, f, bits);
+                     // Field i: prefix count `want` - (earlier words) and a
+                     // match.
+                     Value local = arith::SubIOp::create(jb, nl, want, acc[0]);
+                     Value found = acc[1];
+                     Value base = arith::AddIOp::create(
+                         jb, nl, first,
+                         toI64(jb, nl,
+                               arith::MulIOp::create(jb, nl, j,
+                                                     cidx(jb, nl, f.perWord))));
+                     for (int64_t i = 0; i < f.perWord; ++i) {
+                       Value count = arith::AndIOp::create(
+                           jb, nl,
+                           arith::ShRUIOp::create(jb, nl, prefix,
+                                                  i64(jb, nl, f.bits * i)),
+                           fieldMask);
+                       Value top = arith::AndIOp::create(
+                           jb, nl, bits,
+                           i64u(jb, nl, uint64_t(1) << (f.bits * i + f.bits - 1)));
+                       Value hit = arith::AndIOp::create(
+                           jb, nl, cmp(jb, nl, arith::CmpIPredicate::eq, count, local),
+                           cmp(jb, nl, arith::CmpIPredicate::ne, top,
+                               i64(jb, nl, 0)));
+                       found = arith::SelectOp::create(
+                           jb, nl, hit,
+                           arith::AddIOp::create(jb, nl, base, i64(jb, nl, i)),
+                           found);
+                     }
+                     return SmallVector<Value>{
+                         arith::AddIOp::create(jb, nl, acc[0],
+                                               countFields(jb, nl, f, bits)),
+                         found};
+                   })[1]);
         });
     return {slot, perm};
   }
@@ -400,39 +596,69 @@ protected:
                      });
   }
 
-  /// out[b, g, m, f] = src[b S + (g / perHead) / group, pos[b, g, m] / tag,
-  /// f] (times norms[same row, same position] when given) in `elt`, for
-  /// `src3` [B S, N, D]; built as [B, G, M D] (the long dim innermost) and
-  /// expanded to [B, G, M, D].
-  Value gatherRows(Value src3, Value pos, int64_t srcHeads, Value perHead,
-                   int64_t group, int64_t tag, Value norms, Type elt) {
-    int64_t d = cast<RankedTensorType>(src3.getType()).getDimSize(2);
-    SmallVector<OpFoldResult> ps = getSizes(b, loc, pos);
+  /// A source of gatherRows: rows `src3` [B S, N, D] (S = `srcHeads`),
+  /// read at positions `pos` (an index into gatherRows' list), head g of
+  /// batch b at row b S + (g / perHead) / `group`, times `norms` [B S, N]
+  /// when given.
+  struct GatherSource {
+    Value src3;
+    unsigned pos = 0;
+    int64_t srcHeads = 1, group = 1;
+    Value norms = {};
+  };
+
+  /// Per source: out[b, g, m, f] = src[row(b, g), pos[b, g, m] / tag, f]
+  /// (see GatherSource) in `elt`; one kernel for all sources (they share
+  /// the index arithmetic, and a thread's fixed cost is most of a gather's),
+  /// built as [B, G, M D] (the long dim innermost) and expanded to
+  /// [B, G, M, D]. All positions have one shape [B, G, M].
+  SmallVector<Value> gatherRows(ArrayRef<GatherSource> sources,
+                                ValueRange positions, Value perHead,
+                                int64_t tag, Type elt) {
+    int64_t d =
+        cast<RankedTensorType>(sources.front().src3.getType()).getDimSize(2);
+    SmallVector<OpFoldResult> ps = getSizes(b, loc, positions.front());
     OpFoldResult md = mul(ps[2], idx(d));
     Type f32 = b.getF32Type();
-    Value out = g.generic(
-        pos, emptyTensor(b, loc, {ps[0], ps[1], md}, elt),
-        {g.map(3, {g.d(0), g.d(1), g.d(2).floorDiv(d)}), g.dims(3, {0, 1, 2})},
-        parallelIterators(3), [&](OpBuilder &nb, Location nl, ValueRange a) {
+    Value init = emptyTensor(b, loc, {ps[0], ps[1], md}, elt);
+    SmallVector<AffineMap> maps(
+        positions.size(), g.map(3, {g.d(0), g.d(1), g.d(2).floorDiv(d)}));
+    maps.append(sources.size(), g.dims(3, {0, 1, 2}));
+    auto gather = linalg::GenericOp::create(
+        b, loc, SmallVector<Type>(sources.size(), init.getType()), positions,
+        SmallVector<Value>(sources.size(), init), maps, parallelIterators(3),
+        [&](OpBuilder &nb, Location nl, ValueRange a) {
           SmallVector<Value> ix = loopIndices(nb, nl, 3);
-          Value h = arith::DivUIOp::create(nb, nl, ix[1], perHead);
-          if (group > 1)
-            h = arith::DivUIOp::create(nb, nl, h, cidx(nb, nl, group));
-          Value row = arith::AddIOp::create(
-              nb, nl,
-              arith::MulIOp::create(nb, nl, ix[0], cidx(nb, nl, srcHeads)), h);
-          Value p = toIndex(nb, nl, a[0]);
-          if (tag > 1)
-            p = arith::DivUIOp::create(nb, nl, p, cidx(nb, nl, tag));
+          Value head = arith::DivUIOp::create(nb, nl, ix[1], perHead);
           Value f = arith::RemUIOp::create(nb, nl, ix[2], cidx(nb, nl, d));
-          Value x = tensor::ExtractOp::create(nb, nl, src3, ValueRange{row, p, f});
-          if (norms) {
-            Value s = tensor::ExtractOp::create(nb, nl, norms, ValueRange{row, p});
-            x = arith::MulFOp::create(nb, nl, convertFloat(nb, nl, x, f32), s);
+          SmallVector<Value> outs;
+          for (const GatherSource &src : sources) {
+            Value h = head;
+            if (src.group > 1)
+              h = arith::DivUIOp::create(nb, nl, h, cidx(nb, nl, src.group));
+            Value row = arith::AddIOp::create(
+                nb, nl,
+                arith::MulIOp::create(nb, nl, ix[0], cidx(nb, nl, src.srcHeads)),
+                h);
+            Value p = toIndex(nb, nl, a[src.pos]);
+            if (tag > 1)
+              p = arith::DivUIOp::create(nb, nl, p, cidx(nb, nl, tag));
+            Value x = tensor::ExtractOp::create(nb, nl, src.src3,
+                                                ValueRange{row, p, f});
+            if (src.norms) {
+              Value s = tensor::ExtractOp::create(nb, nl, src.norms,
+                                                  ValueRange{row, p});
+              x = arith::MulFOp::create(nb, nl, convertFloat(nb, nl, x, f32), s);
+            }
+            outs.push_back(convertFloat(nb, nl, x, elt));
           }
-          yieldOne(nb, nl, convertFloat(nb, nl, x, elt));
+          linalg::YieldOp::create(nb, nl, outs);
         });
-    return expand(out, {{0}, {1}, {2, 3}}, {ps[0], ps[1], ps[2], idx(d)});
+    SmallVector<Value> results;
+    for (Value out : gather.getResults())
+      results.push_back(
+          expand(out, {{0}, {1}, {2, 3}}, {ps[0], ps[1], ps[2], idx(d)}));
+    return results;
   }
 
   OpBuilder &b;
@@ -507,10 +733,12 @@ public:
     Value qpos = chunkPositions(perm, /*keys=*/false);
     Value kpos = chunkPositions(perm, /*keys=*/true);
     Value norms = inverseNorms(qkT);
-    Value q = gather(qk3, qpos, Value());
-    Value k = gather(qk3, kpos, norms);
-    Value v = gather(collapse(op.getValue(), {{0, 1}, {2}, {3}}), kpos,
-                     Value());
+    Value q = gather({{qk3, 0, heads}}, qpos)[0];
+    SmallVector<Value> kv =
+        gather({{qk3, 0, heads, 1, norms},
+                {collapse(op.getValue(), {{0, 1}, {2}, {3}}), 0, heads}},
+               kpos);
+    Value k = kv[0], v = kv[1];
     auto [o, lse] = attention(q, k, v, qpos, kpos);
     Value result = combine(slot, o, lse);
     op.getResult().replaceAllUsesWith(result);
@@ -700,10 +928,10 @@ private:
         });
   }
 
-  Value gather(Value src3, Value pos, Value norms) {
+  SmallVector<Value> gather(ArrayRef<GatherSource> sources, Value pos) {
     Value perHead = safeDivisor(
         b, loc, mul(idx(rounds), divSizes(b, loc, numChunks, idx(packed))));
-    return gatherRows(src3, pos, heads, perHead, 1, tagFactor, norms, elt);
+    return gatherRows(sources, pos, perHead, tagFactor, elt);
   }
 
   /// The chunk attention: causal on the original positions, the own key
@@ -867,10 +1095,11 @@ public:
     (void)kSlot;
     Value qpos = members(qPerm), kpos = members(kPerm);
     Value perHead = indexConst(b, loc, centroids);
-    Value q = gatherRows(q3, qpos, heads, perHead, 1, 1, Value(), elt);
     int64_t group = heads / kvHeads;
-    Value k = gatherRows(k3, kpos, kvHeads, perHead, group, 1, Value(), elt);
-    Value v = gatherRows(v3, kpos, kvHeads, perHead, group, 1, Value(), elt);
+    SmallVector<Value> qkv = gatherRows(
+        {{q3, 0, heads}, {k3, 1, kvHeads, group}, {v3, 1, kvHeads, group}},
+        {qpos, kpos}, perHead, 1, elt);
+    Value q = qkv[0], k = qkv[1], v = qkv[2];
     auto [o, lse] = attention(q, k, v, qpos, kpos);
     Value result = combine(qSlot, o, lse, qs[2]);
     op.getResult().replaceAllUsesWith(result);
@@ -947,34 +1176,75 @@ private:
           [&](OpBuilder &nb, Location nl, ValueRange) {
             SmallVector<Value> ix = loopIndices(nb, nl, 2);
             Value p = tensor::ExtractOp::create(nb, nl, prefix, ValueRange{ix[0]});
+            // Per run of up to 255 blocks the counts as 8-bit fields of two
+            // words (digits 0-7, 8-15), then added to the 16 counts.
+            Value runs = arith::CeilDivUIOp::create(nb, nl, numBlocks,
+                                                    cidx(nb, nl, kFieldRun));
             SmallVector<Value> counts = loop(
-                nb, nl, numBlocks, SmallVector<Value>(16, i64(nb, nl, 0)),
-                [&](OpBuilder &jb, Value j, ValueRange acc) {
-                  Value pos = arith::AddIOp::create(
-                      jb, nl,
-                      arith::MulIOp::create(jb, nl, j, cidx(jb, nl, kSortBlock)),
-                      ix[1]);
-                  Value exists = cmp(jb, nl, arith::CmpIPredicate::ult, pos, nv);
-                  Value at = arith::MinUIOp::create(
-                      jb, nl, pos,
-                      arith::SubIOp::create(jb, nl, nv, cidx(jb, nl, 1)));
-                  Value key =
-                      tensor::ExtractOp::create(jb, nl, keys, ValueRange{ix[0], at});
-                  Value top = arith::AndIOp::create(jb, nl, key, i64(jb, nl, mask));
-                  Value match = arith::AndIOp::create(
-                      jb, nl, exists, cmp(jb, nl, arith::CmpIPredicate::eq, top, p));
-                  Value dig = arith::AndIOp::create(
-                      jb, nl,
-                      arith::ShRUIOp::create(jb, nl, key, i64(jb, nl, shift)),
-                      i64(jb, nl, 15));
+                nb, nl, runs, SmallVector<Value>(16, i64(nb, nl, 0)),
+                [&](OpBuilder &ob, Value run, ValueRange acc) {
+                  Value lo = arith::MulIOp::create(ob, nl, run,
+                                                   cidx(ob, nl, kFieldRun));
+                  Value hi = arith::MinUIOp::create(
+                      ob, nl,
+                      arith::AddIOp::create(ob, nl, lo, cidx(ob, nl, kFieldRun)),
+                      numBlocks);
+                  auto inner = scf::ForOp::create(
+                      ob, nl, lo, hi, cidx(ob, nl, 1),
+                      ValueRange{i64(ob, nl, 0), i64(ob, nl, 0)},
+                      [&](OpBuilder &jb, Location, Value j, ValueRange fw) {
+                        Value pos = arith::AddIOp::create(
+                            jb, nl,
+                            arith::MulIOp::create(jb, nl, j,
+                                                  cidx(jb, nl, kSortBlock)),
+                            ix[1]);
+                        Value exists =
+                            cmp(jb, nl, arith::CmpIPredicate::ult, pos, nv);
+                        Value at = arith::MinUIOp::create(
+                            jb, nl, pos,
+                            arith::SubIOp::create(jb, nl, nv, cidx(jb, nl, 1)));
+                        Value key = tensor::ExtractOp::create(
+                            jb, nl, keys, ValueRange{ix[0], at});
+                        Value top =
+                            arith::AndIOp::create(jb, nl, key, i64(jb, nl, mask));
+                        Value match = arith::AndIOp::create(
+                            jb, nl, exists,
+                            cmp(jb, nl, arith::CmpIPredicate::eq, top, p));
+                        Value dig = arith::AndIOp::create(
+                            jb, nl,
+                            arith::ShRUIOp::create(jb, nl, key,
+                                                   i64(jb, nl, shift)),
+                            i64(jb, nl, 15));
+                        Value one = arith::ShLIOp::create(
+                            jb, nl, i64(jb, nl, 1),
+                            arith::ShLIOp::create(
+                                jb, nl,
+                                arith::AndIOp::create(jb, nl, dig, i64(jb, nl, 7)),
+                                i64(jb, nl, 3)));
+                        Value zero = i64(jb, nl, 0);
+                        Value inc = arith::SelectOp::create(jb, nl, match, one, zero);
+                        Value upper =
+                            cmp(jb, nl, arith::CmpIPredicate::uge, dig, i64(jb, nl, 8));
+                        scf::YieldOp::create(
+                            jb, nl,
+                            ValueRange{
+                                arith::AddIOp::create(
+                                    jb, nl, fw[0],
+                                    arith::SelectOp::create(jb, nl, upper, zero, inc)),
+                                arith::AddIOp::create(
+                                    jb, nl, fw[1],
+                                    arith::SelectOp::create(jb, nl, upper, inc,
+                                                            zero))});
+                      });
                   SmallVector<Value> next;
-                  for (int64_t v = 0; v < 16; ++v)
-                    next.push_back(countIf(
-                        jb, nl, acc[v],
-                        arith::AndIOp::create(
-                            jb, nl, match,
-                            cmp(jb, nl, arith::CmpIPredicate::eq, dig,
-                                i64(jb, nl, v)))));
+                  for (int64_t v = 0; v < 16; ++v) {
+                    Value word = inner.getResult(v / 8);
+                    Value field = arith::AndIOp::create(
+                        ob, nl,
+                        arith::ShRUIOp::create(ob, nl, word, i64(ob, nl, 8 * (v % 8))),
+                        i64(ob, nl, 255));
+                    next.push_back(arith::AddIOp::create(ob, nl, acc[v], field));
+                  }
                   return next;
                 });
             linalg::YieldOp::create(nb, nl, counts);
@@ -1036,20 +1306,7 @@ private:
       remaining = next.getResult(1);
     }
     // Bucket 0: above the w-th key; 1: equal to it; 2: below.
-    AffineMap id2 = g.dims(2, {0, 1});
-    Value bucket = g.generic(
-        ValueRange{keys, prefix}, emptyTensor(b, loc, {rows, n}, i64t),
-        {id2, g.dims(2, {0}), id2}, parallelIterators(2),
-        [&](OpBuilder &nb, Location nl, ValueRange a) {
-          Value above = cmp(nb, nl, arith::CmpIPredicate::sgt, a[0], a[1]);
-          Value equal = cmp(nb, nl, arith::CmpIPredicate::eq, a[0], a[1]);
-          yieldOne(nb, nl,
-                   arith::SelectOp::create(
-                       nb, nl, above, i64(nb, nl, 0),
-                       arith::SelectOp::create(nb, nl, equal, i64(nb, nl, 1),
-                                               i64(nb, nl, 2))));
-        });
-    return sort(bucket, 3, idx(window));
+    return sort(keys, 3, idx(window), prefix);
   }
 
   /// The order-preserving 32-bit key (as i64 in [0, 2^32)) of an f32 score,
