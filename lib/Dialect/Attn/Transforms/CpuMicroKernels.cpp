@@ -212,6 +212,16 @@ public:
   bool allowBf16Dot = false;
   /// Whether such a contraction may use AMX tiles (`amx.tile_mulf`).
   bool allowAmx = false;
+  /// The keys and values packed once per forall for AMX (shared by the
+  /// contractions of one pass run).
+  AmxPrepacked *amxPrepacked = nullptr;
+  /// Whether `op` takes the AMX kernel (`buildAmxContraction`).
+  bool takesAmx(const Contraction &op) const {
+    // AMX tiles take q k^T over a head dim of whole blocks of 64.
+    return allowAmx && takesBf16Dot(op) &&
+           (!op.transposedB ||
+            cast<MemRefType>(op.b.getType()).getDimSize(1) % 64 == 0);
+  }
 
 private:
   Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
@@ -327,11 +337,9 @@ void KernelBuilder::build(const Contraction &op) {
   fullColumns = !ShapedType::isDynamic(staticN) && staticN % block == 0;
 
   if (takesBf16Dot(op)) {
-    // AMX tiles take q k^T over a head dim of whole blocks of 64.
-    if (allowAmx &&
-        (!op.transposedB ||
-         cast<MemRefType>(op.b.getType()).getDimSize(1) % 64 == 0)) {
-      buildAmxContraction(b, loc, op.a, op.b, op.c, op.transposedB, zeroInit);
+    if (takesAmx(op)) {
+      buildAmxContraction(b, loc, op.a, op.b, op.c, op.transposedB, zeroInit,
+                          amxPrepacked);
       return;
     }
     buildBf16Dot(op);
@@ -611,12 +619,14 @@ struct AttnCpuMicroKernels
         others.push_back(op);
     });
     IRRewriter rewriter(&getContext());
+    AmxPrepacked amxPrepacked;
     for (auto &[op, contraction] : targets) {
       rewriter.setInsertionPoint(op);
       KernelBuilder kernel(rewriter, op.getLoc(), vectorWidth);
       kernel.zeroInit = bool(contraction.zeroFill);
       kernel.allowBf16Dot = bf16Isa == "avx512bf16" || bf16Isa == "amx";
       kernel.allowAmx = bf16Isa == "amx";
+      kernel.amxPrepacked = &amxPrepacked;
       kernel.build(contraction);
       rewriter.eraseOp(op);
       if (contraction.zeroFill)

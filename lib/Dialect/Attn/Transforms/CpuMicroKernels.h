@@ -40,17 +40,20 @@ Value packRowsToBf16(OpBuilder &b, Location loc, Value a, Value m, Value k,
 /// Returns Bp [k / 2, 2 nPadded] with Bp[p, 2j + t] = B[j, 2p + t] for
 /// `bMat` bf16 [n, k] (unit inner stride, k static and even), zero for
 /// n <= j < nPadded. Whole width x width blocks of pairs are transposed in
-/// registers.
+/// registers. With `into` (bf16 [k / 2, >= 2 nPadded], unit inner stride),
+/// Bp is written there and returned instead of a stack buffer.
 Value packPairsTransposed(OpBuilder &b, Location loc, Value bMat, Value n,
-                          int64_t k, Value nPadded, int64_t width);
+                          int64_t k, Value nPadded, int64_t width,
+                          Value into = Value());
 
 /// Returns Bp [ceil(k / 2), 2 nPadded] with Bp[p, 2j + t] = B[2p + t, j] for
 /// `bMat` bf16 [k, n] (unit inner stride), zero where 2p + t >= k or j >= n;
 /// nPadded is a multiple of `width`. With `pairRows` (>= ceil(k / 2)), Bp has
-/// that many rows, the ones past k zero.
+/// that many rows, the ones past k zero. With `into` (bf16 [pairs, >= 2
+/// nPadded], unit inner stride), Bp is written there and returned.
 Value packPairsInterleaved(OpBuilder &b, Location loc, Value bMat, Value k,
                            Value n, Value nPadded, int64_t width,
-                           Value pairRows = Value());
+                           Value pairRows = Value(), Value into = Value());
 
 /// Emits `C += A B` (or `A B^T` with `transposedB`) on AMX tiles: A f32
 /// [M, K] rounded to bf16, B bf16 ([K, N] or [N, K]) in pairs of k (the
@@ -58,8 +61,20 @@ Value packPairsInterleaved(OpBuilder &b, Location loc, Value bMat, Value k,
 /// 16 x 32 bf16 products (`amx.tile_mulf`), in a zero-padded stack copy of
 /// C. With `zeroInit`, C's old values are not read. With `transposedB`, K
 /// must be static and a multiple of 64.
+///
+/// When B is the tile of one (batch, head) of a rank-4 [B, H, N, D] buffer
+/// that the enclosing scf.forall reads but does not write (the keys or the
+/// values), the whole buffer is packed once into that layout before the
+/// forall (in parallel over batch and head) and the contraction reads its
+/// tile from there; `prepacked` remembers these buffers so that every
+/// contraction of the forall shares them.
+struct AmxPrepacked {
+  /// (forall, buffer, transposed ? 1 : 0) -> the packed buffer [B, H, rows, cols].
+  llvm::DenseMap<std::tuple<Operation *, Value, unsigned>, Value> buffers;
+};
 void buildAmxContraction(OpBuilder &b, Location loc, Value a, Value bMat,
-                         Value c, bool transposedB, bool zeroInit);
+                         Value c, bool transposedB, bool zeroInit,
+                         AmxPrepacked *prepacked = nullptr);
 
 } // namespace attn
 } // namespace mlir
