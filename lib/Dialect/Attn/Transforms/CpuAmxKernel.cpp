@@ -247,7 +247,8 @@ Value prepackHead(OpBuilder &b, Location loc, const HeadTile &tile,
 
 void mlir::attn::buildAmxContraction(OpBuilder &b, Location loc, Value a,
                                      Value bMat, Value c, bool transposedB,
-                                     bool zeroInit, AmxPrepacked *prepacked) {
+                                     bool zeroInit, AmxPrepacked *prepacked,
+                                     Value aBf16) {
   auto loop = dyn_cast_or_null<scf::ForOp>(b.getInsertionBlock()->getParentOp());
   // Only out of a loop directly in a parallel iteration or a scope, whose
   // stack is released per iteration (an alloca in an outer loop's body
@@ -264,11 +265,14 @@ void mlir::attn::buildAmxContraction(OpBuilder &b, Location loc, Value a,
     b.setInsertionPoint(loop);
   else
     b.setInsertionPointToStart(&scope.getBodyRegion().emplaceBlock());
-  Value rowsA = memref::DimOp::create(b, loc, a, 0);
-  Value depthA = memref::DimOp::create(b, loc, a, 1);
-  Value aPacked = packRowsToBf16(b, loc, a, rowsA, depthA,
-                                 roundUp(b, loc, depthA, kBlockDepth),
-                                 kTileCols, roundUp(b, loc, rowsA, kBlockRows));
+  Value aPacked = aBf16;
+  if (!aPacked) {
+    Value rowsA = memref::DimOp::create(b, loc, a, 0);
+    Value depthA = memref::DimOp::create(b, loc, a, 1);
+    aPacked = packRowsToBf16(b, loc, a, rowsA, depthA,
+                             roundUp(b, loc, depthA, kBlockDepth), kTileCols,
+                             roundUp(b, loc, rowsA, kBlockRows));
+  }
   if (hoist)
     b.setInsertionPointToStart(&scope.getBodyRegion().emplaceBlock());
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);

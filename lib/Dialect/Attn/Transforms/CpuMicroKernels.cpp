@@ -215,6 +215,9 @@ public:
   /// The keys and values packed once per forall for AMX (shared by the
   /// contractions of one pass run).
   AmxPrepacked *amxPrepacked = nullptr;
+  /// A (P) already rounded to bf16 in AMX's left-operand layout by the
+  /// fused probabilities pass (CpuAmxProbabilities.cpp), or null.
+  Value amxLeftBf16;
   /// Whether `op` takes the AMX kernel (`buildAmxContraction`).
   bool takesAmx(const Contraction &op) const {
     // AMX tiles take q k^T over a head dim of whole blocks of 64.
@@ -339,7 +342,7 @@ void KernelBuilder::build(const Contraction &op) {
   if (takesBf16Dot(op)) {
     if (takesAmx(op)) {
       buildAmxContraction(b, loc, op.a, op.b, op.c, op.transposedB, zeroInit,
-                          amxPrepacked);
+                          amxPrepacked, amxLeftBf16);
       return;
     }
     buildBf16Dot(op);
@@ -620,6 +623,27 @@ struct AttnCpuMicroKernels
     });
     IRRewriter rewriter(&getContext());
     AmxPrepacked amxPrepacked;
+    // With AMX, P V's probabilities are made in bf16 by one pass (which
+    // replaces the exp pass and the row sum, so before the others are
+    // collected).
+    DenseMap<Operation *, Value> leftBf16;
+    if (bf16Isa == "amx") {
+      for (auto &[op, contraction] : targets) {
+        KernelBuilder kernel(rewriter, op.getLoc(), vectorWidth);
+        kernel.allowBf16Dot = kernel.allowAmx = true;
+        if (!contraction.transposedB && kernel.takesAmx(contraction))
+          if (Value packed =
+                  fuseProbabilitiesToBf16(rewriter, op, contraction.a))
+            leftBf16[op] = packed;
+      }
+      others.clear();
+      getOperation()->walk([&](linalg::GenericOp op) {
+        if ((op->getParentOfType<scf::ForallOp>() ||
+             op->getParentOfType<scf::ParallelOp>()) &&
+            !llvm::any_of(targets, [&](auto &t) { return t.first == op; }))
+          others.push_back(op);
+      });
+    }
     for (auto &[op, contraction] : targets) {
       rewriter.setInsertionPoint(op);
       KernelBuilder kernel(rewriter, op.getLoc(), vectorWidth);
@@ -627,6 +651,7 @@ struct AttnCpuMicroKernels
       kernel.allowBf16Dot = bf16Isa == "avx512bf16" || bf16Isa == "amx";
       kernel.allowAmx = bf16Isa == "amx";
       kernel.amxPrepacked = &amxPrepacked;
+      kernel.amxLeftBf16 = leftBf16.lookup(op);
       kernel.build(contraction);
       rewriter.eraseOp(op);
       if (contraction.zeroFill)

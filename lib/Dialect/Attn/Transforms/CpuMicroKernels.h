@@ -8,6 +8,7 @@
 #define ATTN_LIB_DIALECT_ATTN_TRANSFORMS_CPUMICROKERNELS_H
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace mlir {
@@ -21,6 +22,12 @@ namespace attn {
 /// lanes (the last one masked). Fails, leaving `op` alone, on anything else.
 LogicalResult vectorizeRowGeneric(RewriterBase &rewriter, linalg::GenericOp op,
                                   int64_t width);
+
+/// Clones the scalar element-wise `op` (or an arith.constant) at `b` on
+/// vectors of `width` lanes: its operands through `mapping`, those not in it
+/// broadcast; maps its result to the vector one.
+void cloneOnVectors(OpBuilder &b, Location loc, Operation &op,
+                    IRMapping &mapping, int64_t width);
 
 /// Emits `for (iv = lo; iv < hi; iv += step) body(iv)` at `b`'s point, with
 /// `b` inside the loop while `body` runs.
@@ -72,9 +79,22 @@ struct AmxPrepacked {
   /// (forall, buffer, transposed ? 1 : 0) -> the packed buffer [B, H, rows, cols].
   llvm::DenseMap<std::tuple<Operation *, Value, unsigned>, Value> buffers;
 };
+/// With `aBf16` (bf16 [M rounded up to 32, K rounded up to 64], zero past
+/// K), A is that instead of a rounded copy of `a`.
 void buildAmxContraction(OpBuilder &b, Location loc, Value a, Value bMat,
                          Value c, bool transposedB, bool zeroInit,
-                         AmxPrepacked *prepacked = nullptr);
+                         AmxPrepacked *prepacked = nullptr,
+                         Value aBf16 = Value());
+
+/// For `contraction` (C += P V on AMX, P f32 [M, K] the score tile), when
+/// the flash form's step before it is `P = exp2(...)` element-wise in place,
+/// a zero fill of a row buffer R and `R += rowsum P`, with nothing else
+/// touching P: replaces those three ops by one pass that writes P rounded to
+/// bf16 into a new buffer in AMX's left-operand layout (freed after the
+/// contraction) and the row sums of the unrounded P into R, and returns that
+/// buffer; else returns null and changes nothing.
+Value fuseProbabilitiesToBf16(RewriterBase &b, Operation *contraction,
+                              Value p);
 
 } // namespace attn
 } // namespace mlir
