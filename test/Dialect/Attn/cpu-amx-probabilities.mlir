@@ -128,3 +128,63 @@ func.func @kept(%v: memref<1x2x128x64xbf16>, %r: memref<?xf32>,
   }
   return
 }
+
+// In a forall with AMX contractions (bf16 keys), the scale pass over the score
+// tile S (in place), the -inf fill of the row maxima R and the row maximum
+// (select-maximum) become one row loop that stores the scaled S and keeps a
+// vector maximum (NaN never selected), reduced once per row into R.
+// CHECK-LABEL: func.func @scale_max
+// CHECK: amx.tile_mulf
+// CHECK: scf.for
+// CHECK: vector.maskedload %[[S:.*]][
+// CHECK: arith.mulf %{{.*}} : vector<16xf32>
+// CHECK: arith.cmpf ogt
+// CHECK: vector.maskedstore %[[S]][
+// CHECK: vector.reduction <maxnumf>, %{{.*}} fastmath<nnan>
+// CHECK: memref.store
+// CHECK-NOT: linalg.generic
+// CHECK-NOT: linalg.fill
+// CHECK: return
+func.func @scale_max(%q: memref<32x64xf32>, %k: memref<1x2x128x64xbf16>,
+                     %r: memref<?xf32>, %rows: index, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %ninf = arith.constant 0xFF800000 : f32
+  %scale = arith.constant 0.18 : f32
+  scf.forall (%h) in (2) {
+    scf.for %t = %c0 to %c2 step %c1 {
+      %s = memref.alloc(%rows, %n) {alignment = 64 : i64} : memref<?x?xf32>
+      %kt = memref.subview %k[0, %h, 0, 0] [1, 1, %n, 64] [1, 1, 1, 1]
+          : memref<1x2x128x64xbf16> to memref<?x64xbf16, strided<[64, 1], offset: ?>>
+      linalg.generic {indexing_maps = [affine_map<(i, j, k) -> (i, k)>,
+                                       affine_map<(i, j, k) -> (j, k)>,
+                                       affine_map<(i, j, k) -> (i, j)>],
+                      iterator_types = ["parallel", "parallel", "reduction"]}
+          ins(%q, %kt : memref<32x64xf32>, memref<?x64xbf16, strided<[64, 1], offset: ?>>)
+          outs(%s : memref<?x?xf32>) {
+      ^bb0(%a: f32, %b: bf16, %c: f32):
+        %e = arith.extf %b : bf16 to f32
+        %m = arith.mulf %a, %e : f32
+        %sum = arith.addf %c, %m : f32
+        linalg.yield %sum : f32
+      }
+      linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+          ins(%s : memref<?x?xf32>) outs(%s : memref<?x?xf32>) {
+      ^bb0(%x: f32, %out: f32):
+        %y = arith.mulf %x, %scale : f32
+        linalg.yield %y : f32
+      }
+      linalg.fill ins(%ninf : f32) outs(%r : memref<?xf32>)
+      linalg.generic {indexing_maps = [#id, #row], iterator_types = ["parallel", "reduction"]}
+          ins(%s : memref<?x?xf32>) outs(%r : memref<?xf32>) {
+      ^bb0(%x: f32, %acc: f32):
+        %gt = arith.cmpf ogt, %x, %acc : f32
+        %max = arith.select %gt, %x, %acc : f32
+        linalg.yield %max : f32
+      }
+      memref.dealloc %s : memref<?x?xf32>
+    }
+  }
+  return
+}

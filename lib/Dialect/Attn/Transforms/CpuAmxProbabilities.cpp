@@ -9,7 +9,9 @@
 // from the exp pass's body, added to a vector row sum and rounded to bf16
 // straight into the left-operand buffer ([m rounded up to 32, n rounded up
 // to 64], padding columns zero), whose row sum is stored to R once per row.
-// The f32 P is never written.
+// The f32 P is never written. In the same way, the scale pass over the
+// score tile (bf16 queries are scaled after the contraction), the fill of the
+// row maxima and the row maximum become one row loop.
 //
 //===----------------------------------------------------------------------===//
 #include "CpuMicroKernels.h"
@@ -20,6 +22,8 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
+
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -58,9 +62,9 @@ bool touches(Operation *op, Value buffer) {
   });
 }
 
-/// The exp pass: S = f(S, rows...) element-wise in place, with f made of
-/// arith and math ops on f32 / i32 / i1 scalars.
-bool isExpPass(linalg::GenericOp op, Value s) {
+/// S = f(S, rows...) element-wise in place (the scale pass, the exp pass),
+/// with f made of arith and math ops on f32 / i32 / i1 scalars.
+bool isElementwiseInPlace(linalg::GenericOp op, Value s) {
   if (!isParallel2d(op, false) || op.getNumDpsInits() != 1 ||
       op.getDpsInits()[0] != s)
     return false;
@@ -89,32 +93,43 @@ bool isExpPass(linalg::GenericOp op, Value s) {
   return true;
 }
 
-/// The row sum: R += sum_j S[i, j] (addf of the output and the input).
-bool isRowSum(linalg::GenericOp op, Value s) {
+/// A row reduction R = combine(R, S[i, j]) over S (its input): with
+/// `maximum` `select(cmpf ogt(in, out), in, out)`, else `addf(out, in)`.
+bool isRowReduction(linalg::GenericOp op, bool maximum) {
   if (!isParallel2d(op, true) || op.getNumDpsInputs() != 1 ||
-      op.getNumDpsInits() != 1 || op.getDpsInputs()[0] != s)
+      op.getNumDpsInits() != 1)
     return false;
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  if (!isIdentity2d(maps[0]) || !isRowMap(maps[1]))
+  auto type = dyn_cast<MemRefType>(op.getDpsInputs()[0].getType());
+  if (!type || !type.getElementType().isF32() || !isIdentity2d(maps[0]) ||
+      !isRowMap(maps[1]))
     return false;
   Block *body = op.getBody();
-  auto yield = cast<linalg::YieldOp>(body->getTerminator());
-  auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
+  Value in = body->getArgument(0), out = body->getArgument(1);
+  Value yielded = cast<linalg::YieldOp>(body->getTerminator()).getOperand(0);
+  if (maximum) {
+    auto select = yielded.getDefiningOp<arith::SelectOp>();
+    auto cmp = select ? select.getCondition().getDefiningOp<arith::CmpFOp>()
+                      : arith::CmpFOp();
+    return cmp && body->getOperations().size() == 3 &&
+           cmp.getPredicate() == arith::CmpFPredicate::OGT &&
+           cmp.getLhs() == in && cmp.getRhs() == out &&
+           select.getTrueValue() == in && select.getFalseValue() == out;
+  }
+  auto add = yielded.getDefiningOp<arith::AddFOp>();
   return add && body->getOperations().size() == 2 &&
-         ((add.getLhs() == body->getArgument(0) &&
-           add.getRhs() == body->getArgument(1)) ||
-          (add.getLhs() == body->getArgument(1) &&
-           add.getRhs() == body->getArgument(0)));
+         ((add.getLhs() == in && add.getRhs() == out) ||
+          (add.getLhs() == out && add.getRhs() == in));
 }
 
-/// A zero fill of `r`.
-bool isZeroFill(Operation *op, Value r) {
+/// A fill of `r` with `value`.
+bool isFill(Operation *op, Value r, double value) {
   auto fill = dyn_cast<linalg::FillOp>(op);
   if (!fill || fill.getOutputs()[0] != r)
     return false;
   auto cst = fill.getInputs()[0].getDefiningOp<arith::ConstantOp>();
-  auto value = cst ? dyn_cast<FloatAttr>(cst.getValue()) : FloatAttr();
-  return value && value.getValue().isZero();
+  auto attr = cst ? dyn_cast<FloatAttr>(cst.getValue()) : FloatAttr();
+  return attr && attr.getValueAsDouble() == value;
 }
 
 Value roundUp(OpBuilder &b, Location loc, Value v, int64_t multiple) {
@@ -123,34 +138,39 @@ Value roundUp(OpBuilder &b, Location loc, Value v, int64_t multiple) {
                                m);
 }
 
-/// The fused pass of `exp` (then `fill` and `sum` are erased).
-Value buildFused(RewriterBase &b, linalg::GenericOp exp, Value s, Value r,
-                 Operation *contraction) {
-  Location loc = exp.getLoc();
-  b.setInsertionPoint(exp);
+/// The row loop that replaces `elementwise` (in place on S), a fill of R
+/// and a row reduction of S into R: per row, the row operands once, then per
+/// vector of 16 columns the element-wise body, combined into a vector
+/// accumulator (a sum, or with `maximum` the row reduction's
+/// select-maximum, which never picks NaN) and written either back to S
+/// (f32, masked) or, with `packed`, rounded to bf16 into `packed` (columns
+/// up to n rounded up to 64, the padding zero); once per row R[i] is the
+/// reduced accumulator.
+void buildRowPass(RewriterBase &b, linalg::GenericOp elementwise, Value s,
+                  Value r, bool maximum, Value packed) {
+  Location loc = elementwise.getLoc();
   auto index = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(b, loc, v);
   };
   Value m = memref::DimOp::create(b, loc, s, 0);
   Value n = memref::DimOp::create(b, loc, s, 1);
-  Value nPadded = roundUp(b, loc, n, 64);
-  auto bufferType = MemRefType::get(
-      {ShapedType::kDynamic, ShapedType::kDynamic}, b.getBF16Type());
-  Value packed = memref::AllocOp::create(b, loc, bufferType,
-                                         ValueRange{roundUp(b, loc, m, 32),
-                                                    nPadded},
-                                         b.getI64IntegerAttr(64));
+  Value end = packed ? roundUp(b, loc, n, 64) : n;
   auto f32Vec = VectorType::get({kLanes}, b.getF32Type());
   auto maskType = VectorType::get({kLanes}, b.getI1Type());
-  Value zeros = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(f32Vec, b.getF32FloatAttr(0.0f)));
-  Block *body = exp.getBody();
+  auto splatF32 = [&](float v) -> Value {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(f32Vec, b.getF32FloatAttr(v)));
+  };
+  Value zeros = splatF32(0.0f);
+  Value neutral =
+      maximum ? splatF32(-std::numeric_limits<float>::infinity()) : zeros;
+  Block *body = elementwise.getBody();
   auto yield = cast<linalg::YieldOp>(body->getTerminator());
-  SmallVector<AffineMap> maps = exp.getIndexingMapsArray();
+  SmallVector<AffineMap> maps = elementwise.getIndexingMapsArray();
   buildForLoop(b, loc, index(0), m, index(1), [&](Value i) {
-    // Row operands once per row, before R is overwritten with the sum.
+    // Row operands once per row, before R[i] is overwritten.
     IRMapping rowValues;
-    for (OpOperand *operand : exp.getDpsInputOperands())
+    for (OpOperand *operand : elementwise.getDpsInputOperands())
       if (maps[operand->getOperandNumber()].getNumResults() == 1)
         rowValues.map(body->getArgument(operand->getOperandNumber()),
                       vector::BroadcastOp::create(
@@ -158,19 +178,13 @@ Value buildFused(RewriterBase &b, linalg::GenericOp exp, Value s, Value r,
                           memref::LoadOp::create(b, loc, operand->get(),
                                                  ValueRange{i})));
     auto columns = scf::ForOp::create(
-        b, loc, index(0), nPadded, index(kLanes), ValueRange{zeros},
-        [&](OpBuilder &cb, Location, Value j0, ValueRange sums) {
+        b, loc, index(0), end, index(kLanes), ValueRange{neutral},
+        [&](OpBuilder &cb, Location, Value j0, ValueRange accs) {
           Value mask = vector::CreateMaskOp::create(
               cb, loc, maskType,
               ValueRange{arith::SubIOp::create(cb, loc, n, j0).getResult()});
           IRMapping mapping = rowValues;
-          auto splat = [&](Value v) -> Value {
-            if (isa<VectorType>(v.getType()))
-              return v;
-            return vector::BroadcastOp::create(
-                cb, loc, VectorType::get({kLanes}, v.getType()), v);
-          };
-          for (OpOperand *operand : exp.getDpsInputOperands())
+          for (OpOperand *operand : elementwise.getDpsInputOperands())
             if (maps[operand->getOperandNumber()].getNumResults() == 2)
               mapping.map(body->getArgument(operand->getOperandNumber()),
                           vector::MaskedLoadOp::create(cb, loc, f32Vec, s,
@@ -178,29 +192,50 @@ Value buildFused(RewriterBase &b, linalg::GenericOp exp, Value s, Value r,
                                                        zeros));
           for (Operation &inner : body->without_terminator())
             cloneOnVectors(cb, loc, inner, mapping, kLanes);
-          // Lanes past n are zero: in the sum and in the padding columns.
-          Value p = arith::SelectOp::create(
-              cb, loc, mask, splat(mapping.lookupOrDefault(yield.getOperand(0))),
-              zeros);
-          vector::StoreOp::create(
-              cb, loc,
-              arith::TruncFOp::create(
-                  cb, loc, VectorType::get({kLanes}, cb.getBF16Type()), p),
-              packed, ValueRange{i, j0});
-          scf::YieldOp::create(
-              cb, loc,
-              ValueRange{arith::AddFOp::create(cb, loc, sums[0], p,
-                                               arith::FastMathFlags::reassoc)
-                             .getResult()});
+          Value x = mapping.lookupOrDefault(yield.getOperand(0));
+          if (!isa<VectorType>(x.getType()))
+            x = vector::BroadcastOp::create(cb, loc, f32Vec, x);
+          // Lanes past n take the neutral element (zero in the padding
+          // columns of `packed`).
+          x = arith::SelectOp::create(cb, loc, mask, x, neutral);
+          Value next;
+          if (maximum)
+            next = arith::SelectOp::create(
+                cb, loc,
+                arith::CmpFOp::create(cb, loc, arith::CmpFPredicate::OGT, x,
+                                      accs[0]),
+                x, accs[0]);
+          else
+            next = arith::AddFOp::create(cb, loc, accs[0], x,
+                                         arith::FastMathFlags::reassoc);
+          if (packed)
+            vector::StoreOp::create(
+                cb, loc,
+                arith::TruncFOp::create(
+                    cb, loc, VectorType::get({kLanes}, cb.getBF16Type()), x),
+                packed, ValueRange{i, j0});
+          else
+            vector::MaskedStoreOp::create(cb, loc, s, ValueRange{i, j0}, mask,
+                                          x);
+          scf::YieldOp::create(cb, loc, ValueRange{next});
         });
-    Value sum = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
-                                            columns.getResult(0),
-                                            arith::FastMathFlags::reassoc);
-    memref::StoreOp::create(b, loc, sum, r, ValueRange{i});
+    Value reduced =
+        maximum ? vector::ReductionOp::create(
+                      b, loc, vector::CombiningKind::MAXNUMF,
+                      columns.getResult(0), arith::FastMathFlags::nnan)
+                : vector::ReductionOp::create(
+                      b, loc, vector::CombiningKind::ADD,
+                      columns.getResult(0), arith::FastMathFlags::reassoc);
+    memref::StoreOp::create(b, loc, reduced, r, ValueRange{i});
   });
-  b.setInsertionPointAfter(contraction);
-  memref::DeallocOp::create(b, loc, packed);
-  return packed;
+}
+
+/// The op before `op` that is not pure, or null.
+Operation *previousEffect(Operation *op) {
+  Operation *prev = op->getPrevNode();
+  while (prev && isPure(prev))
+    prev = prev->getPrevNode();
+  return prev;
 }
 } // namespace
 
@@ -219,7 +254,8 @@ Value mlir::attn::fuseProbabilitiesToBf16(RewriterBase &b,
   linalg::GenericOp sum;
   for (; op; op = op->getPrevNode()) {
     auto generic = dyn_cast<linalg::GenericOp>(op);
-    if (generic && isRowSum(generic, p)) {
+    if (generic && isRowReduction(generic, /*maximum=*/false) &&
+        generic.getDpsInputs()[0] == p) {
       sum = generic;
       break;
     }
@@ -229,16 +265,11 @@ Value mlir::attn::fuseProbabilitiesToBf16(RewriterBase &b,
   if (!sum)
     return Value();
   Value r = sum.getDpsInits()[0];
-  Operation *fill = sum->getPrevNode();
-  while (fill && isPure(fill))
-    fill = fill->getPrevNode();
-  if (!fill || !isZeroFill(fill, r))
+  Operation *fill = previousEffect(sum);
+  if (!fill || !isFill(fill, r, 0.0))
     return Value();
-  Operation *prev = fill->getPrevNode();
-  while (prev && isPure(prev))
-    prev = prev->getPrevNode();
-  auto exp = dyn_cast_or_null<linalg::GenericOp>(prev);
-  if (!exp || !isExpPass(exp, p))
+  auto exp = dyn_cast_or_null<linalg::GenericOp>(previousEffect(fill));
+  if (!exp || !isElementwiseInPlace(exp, p))
     return Value();
   // After the contraction, P is not read again before it is freed.
   for (Operation *after = contraction->getNextNode(); after;
@@ -252,9 +283,42 @@ Value mlir::attn::fuseProbabilitiesToBf16(RewriterBase &b,
   if (!p.getDefiningOp<memref::AllocOp>() ||
       p.getDefiningOp()->getBlock() != block)
     return Value();
-  Value packed = buildFused(b, exp, p, r, contraction);
+  Location loc = exp.getLoc();
+  b.setInsertionPoint(exp);
+  Value m = memref::DimOp::create(b, loc, p, 0);
+  Value n = memref::DimOp::create(b, loc, p, 1);
+  Value packed = memref::AllocOp::create(
+      b, loc,
+      MemRefType::get({ShapedType::kDynamic, ShapedType::kDynamic},
+                      b.getBF16Type()),
+      ValueRange{roundUp(b, loc, m, 32), roundUp(b, loc, n, 64)},
+      b.getI64IntegerAttr(64));
+  buildRowPass(b, exp, p, r, /*maximum=*/false, packed);
+  b.setInsertionPointAfter(contraction);
+  memref::DeallocOp::create(b, loc, packed);
   b.eraseOp(exp);
   b.eraseOp(fill);
   b.eraseOp(sum);
   return packed;
+}
+
+LogicalResult mlir::attn::fuseScaleAndRowMax(RewriterBase &b,
+                                             linalg::GenericOp rowMax) {
+  if (!isRowReduction(rowMax, /*maximum=*/true))
+    return failure();
+  Value s = rowMax.getDpsInputs()[0];
+  Value r = rowMax.getDpsInits()[0];
+  Operation *fill = previousEffect(rowMax);
+  if (!fill || !isFill(fill, r, -std::numeric_limits<double>::infinity()))
+    return failure();
+  auto scale = dyn_cast_or_null<linalg::GenericOp>(previousEffect(fill));
+  if (!scale || !isElementwiseInPlace(scale, s) ||
+      llvm::is_contained(scale.getDpsInputs(), r))
+    return failure();
+  b.setInsertionPoint(scale);
+  buildRowPass(b, scale, s, r, /*maximum=*/true, Value());
+  b.eraseOp(scale);
+  b.eraseOp(fill);
+  b.eraseOp(rowMax);
+  return success();
 }

@@ -636,6 +636,27 @@ struct AttnCpuMicroKernels
                   fuseProbabilitiesToBf16(rewriter, op, contraction.a))
             leftBf16[op] = packed;
       }
+      // The scale pass and the row maximum of a score tile, in a forall
+      // with AMX contractions (bf16 inputs), as one row loop.
+      llvm::SmallPtrSet<Operation *, 4> amxForalls;
+      for (auto &[op, contraction] : targets) {
+        KernelBuilder kernel(rewriter, op.getLoc(), vectorWidth);
+        kernel.allowBf16Dot = kernel.allowAmx = true;
+        if (kernel.takesAmx(contraction))
+          if (auto forall = op->getParentOfType<scf::ForallOp>())
+            amxForalls.insert(forall);
+      }
+      SmallVector<linalg::GenericOp> rowMaxima;
+      getOperation()->walk([&](linalg::GenericOp op) {
+        // Only reductions: a fusion erases its own reduction and ops that
+        // are not.
+        auto forall = op->getParentOfType<scf::ForallOp>();
+        if (forall && amxForalls.contains(forall) && op.getNumLoops() == 2 &&
+            op.getIteratorTypesArray()[1] == utils::IteratorType::reduction)
+          rowMaxima.push_back(op);
+      });
+      for (linalg::GenericOp op : rowMaxima)
+        (void)fuseScaleAndRowMax(rewriter, op);
       others.clear();
       getOperation()->walk([&](linalg::GenericOp op) {
         if ((op->getParentOfType<scf::ForallOp>() ||

@@ -96,6 +96,14 @@ void buildAmxContraction(OpBuilder &b, Location loc, Value a, Value bMat,
 Value fuseProbabilitiesToBf16(RewriterBase &b, Operation *contraction,
                               Value p);
 
+/// For `rowMax` (R = max over j of S[i, j], as the flash form's
+/// select-maximum, after a fill of R with -inf), when the op before that fill
+/// is an element-wise pass in place on S (with bf16 inputs on AMX, the score
+/// scale): replaces the three ops by one row loop that applies the pass,
+/// stores S and takes the maximum as it goes. Fails, changing nothing,
+/// otherwise.
+LogicalResult fuseScaleAndRowMax(RewriterBase &b, linalg::GenericOp rowMax);
+
 } // namespace attn
 } // namespace mlir
 
