@@ -8,7 +8,10 @@
 // layout of the right operand (the same as the AVX512-BF16 kernel's,
 // CpuBf16Packing.cpp), and C in [32 m, 32 n] blocks; the accumulators go
 // through that copy of C between iterations of the k loop, so no tile value
-// crosses a loop iteration.
+// crosses a loop iteration. A right operand that is the (batch, head) tile of
+// a rank-4 buffer read-only in the enclosing scf.forall (the keys, the
+// values) is read from a copy of that whole buffer packed once before the
+// forall, instead of being packed again for every query tile.
 //
 //===----------------------------------------------------------------------===//
 #include "CpuMicroKernels.h"
@@ -17,7 +20,9 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "llvm/ADT/SmallBitVector.h"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -69,41 +74,181 @@ Value rootBuffer(Value v) {
   return v;
 }
 
-/// Whether the buffer `a` holds the same values throughout `loop`: defined
-/// outside it, and no op inside writes to a view of its root buffer (ops
-/// without declared effects that touch it count as writes).
-bool isInvariantIn(Value a, scf::ForOp loop) {
-  if (!loop.isDefinedOutsideOfLoop(a))
-    return false;
-  Value root = rootBuffer(a);
-  WalkResult result = loop.getBody()->walk([&](Operation *op) {
+/// Whether an op inside `loop`'s regions writes to a view of `root` (ops
+/// without declared effects that touch it, and writes to no particular
+/// value, count as writes).
+bool writesInside(Operation *loop, Value root) {
+  auto writes = [&](Operation *op) {
     auto effects = dyn_cast<MemoryEffectOpInterface>(op);
-    if (!effects) {
-      if (op->getNumRegions() == 0 &&
-          llvm::any_of(op->getOperands(),
-                       [&](Value v) { return isa<MemRefType>(v.getType()) &&
-                                             rootBuffer(v) == root; }))
-        return WalkResult::interrupt();
-      return WalkResult::advance();
-    }
+    if (!effects)
+      return op->getNumRegions() == 0 &&
+             llvm::any_of(op->getOperands(), [&](Value v) {
+               return isa<MemRefType>(v.getType()) && rootBuffer(v) == root;
+             });
     SmallVector<MemoryEffects::EffectInstance> list;
     effects.getEffects(list);
-    for (MemoryEffects::EffectInstance &effect : list) {
-      if (!isa<MemoryEffects::Write>(effect.getEffect()))
-        continue;
+    // The AMX ops' effects without a value are on the tile registers; their
+    // memory operands declare their own.
+    bool amxOp = isa<amx::AMXDialect>(op->getDialect());
+    return llvm::any_of(list, [&](MemoryEffects::EffectInstance &effect) {
       Value v = effect.getValue();
-      if (!v || rootBuffer(v) == root)
-        return WalkResult::interrupt();
-    }
-    return WalkResult::advance();
-  });
-  return !result.wasInterrupted();
+      return isa<MemoryEffects::Write>(effect.getEffect()) &&
+             (v ? rootBuffer(v) == root : !amxOp);
+    });
+  };
+  for (Region &region : loop->getRegions())
+    if (region.walk([&](Operation *op) {
+                return writes(op) ? WalkResult::interrupt()
+                                  : WalkResult::advance();
+              })
+            .wasInterrupted())
+      return true;
+  return false;
+}
+
+/// Whether the buffer `a` holds the same values throughout `loop`: defined
+/// outside it, and no op inside writes to a view of its root buffer.
+bool isInvariantIn(Value a, scf::ForOp loop) {
+  return loop.isDefinedOutsideOfLoop(a) && !writesInside(loop, rootBuffer(a));
+}
+
+/// `bMat` as the tile of one (batch, head) of a rank-4 bf16 buffer:
+/// `memref.subview %base[batch, head, start, 0] [1, 1, n, D] [1, 1, 1, 1]`
+/// (D static, the first two dims dropped) inside an scf.forall that reads
+/// `base` without writing it.
+struct HeadTile {
+  scf::ForallOp forall;
+  Value base;
+  OpFoldResult batch, head, start;
+};
+
+std::optional<HeadTile> matchHeadTile(Value bMat) {
+  auto view = bMat.getDefiningOp<memref::SubViewOp>();
+  if (!view)
+    return std::nullopt;
+  MemRefType source = view.getSourceType();
+  if (source.getRank() != 4 || view.getType().getRank() != 2 ||
+      !source.getLayout().isIdentity() || !source.getElementType().isBF16() ||
+      ShapedType::isDynamic(source.getDimSize(3)))
+    return std::nullopt;
+  ArrayRef<int64_t> sizes = view.getStaticSizes();
+  if (sizes[0] != 1 || sizes[1] != 1 || sizes[3] != source.getDimSize(3) ||
+      view.getStaticOffsets()[3] != 0 ||
+      !llvm::all_of(view.getStaticStrides(), [](int64_t s) { return s == 1; }))
+    return std::nullopt;
+  llvm::SmallBitVector dropped = view.getDroppedDims();
+  if (!dropped.test(0) || !dropped.test(1))
+    return std::nullopt;
+  auto forall = view->getParentOfType<scf::ForallOp>();
+  Value base = view.getSource();
+  if (!forall || !forall.isDefinedOutsideOfLoop(base) ||
+      writesInside(forall, rootBuffer(base)))
+    return std::nullopt;
+  SmallVector<OpFoldResult> offsets = view.getMixedOffsets();
+  return HeadTile{forall, base, offsets[0], offsets[1], offsets[2]};
+}
+
+/// `memref<?x?xbf16, strided<[?, 1], offset: ?>>`: the packed operand, a
+/// view of a prepacked buffer or a stack buffer.
+MemRefType dynamicBf16View(OpBuilder &b) {
+  return MemRefType::get({ShapedType::kDynamic, ShapedType::kDynamic},
+                         b.getBF16Type(),
+                         StridedLayoutAttr::get(b.getContext(),
+                                                ShapedType::kDynamic,
+                                                {ShapedType::kDynamic, 1}));
+}
+
+/// A rank-2 view `[rows, cols]` at (batch, head, row, col) of the rank-4
+/// `buffer`, cast to the fully dynamic strided type.
+Value headView(OpBuilder &b, Location loc, Value buffer, OpFoldResult batch,
+               OpFoldResult head, OpFoldResult row, OpFoldResult col,
+               OpFoldResult rows, OpFoldResult cols) {
+  auto sourceType = cast<MemRefType>(buffer.getType());
+  SmallVector<OpFoldResult> offsets = {batch, head, row, col};
+  SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1), b.getIndexAttr(1),
+                                     rows, cols};
+  SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+  SmallVector<int64_t> shape;
+  for (OpFoldResult size : {rows, cols})
+    shape.push_back(isa<Attribute>(size)
+                        ? getConstantIntValue(size).value_or(ShapedType::kDynamic)
+                        : ShapedType::kDynamic);
+  auto viewType = memref::SubViewOp::inferRankReducedResultType(
+      shape, sourceType, offsets, sizes, strides);
+  Value view = memref::SubViewOp::create(b, loc, viewType, buffer, offsets,
+                                         sizes, strides);
+  return memref::CastOp::create(b, loc, dynamicBf16View(b), view);
+}
+
+/// The whole of `tile.base` in the layout of the right operand, packed
+/// before `tile.forall` in parallel over (batch, head) into a heap buffer
+/// [B, H, rows, cols] freed after it:
+/// - transposed (the keys, B^T): rows D / 2, cols 2 (N + 32), Bp[p, 2j + t]
+///   = K[j, 2p + t], zero for j >= N, so that a tile starting at any key
+///   reads its padded columns inside the buffer;
+/// - else (the values): rows ceil(N / 2) + 32, cols 2 roundUp(D, 32),
+///   Bp[p, 2j + t] = V[2p + t, j], zero past N.
+Value prepackHead(OpBuilder &b, Location loc, const HeadTile &tile,
+                  bool transposed, AmxPrepacked &cache) {
+  scf::ForallOp user = tile.forall;
+  auto key = std::make_tuple(user.getOperation(), tile.base,
+                             unsigned(transposed));
+  if (Value packed = cache.buffers.lookup(key))
+    return packed;
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(user);
+  auto index = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  int64_t d = cast<MemRefType>(tile.base.getType()).getDimSize(3);
+  Value batches = memref::DimOp::create(b, loc, tile.base, 0);
+  Value heads = memref::DimOp::create(b, loc, tile.base, 1);
+  Value keys = memref::DimOp::create(b, loc, tile.base, 2);
+  Value rows, cols, paddedKeys;
+  if (transposed) {
+    rows = index(d / 2);
+    paddedKeys = arith::AddIOp::create(b, loc, keys, index(kBlockCols));
+    cols = arith::MulIOp::create(b, loc, paddedKeys, index(2));
+  } else {
+    rows = arith::AddIOp::create(
+        b, loc, arith::CeilDivUIOp::create(b, loc, keys, index(2)),
+        index(kBlockDepth / 2));
+    cols = index(2 * llvm::alignTo(d, kBlockCols));
+  }
+  auto type = MemRefType::get(SmallVector<int64_t>(4, ShapedType::kDynamic),
+                              b.getBF16Type());
+  Value packed = memref::AllocOp::create(
+      b, loc, type, ValueRange{batches, heads, rows, cols},
+      b.getI64IntegerAttr(64));
+  auto forall = scf::ForallOp::create(
+      b, loc, ArrayRef<OpFoldResult>{batches, heads}, ValueRange{},
+      std::nullopt);
+  {
+    OpBuilder::InsertionGuard bodyGuard(b);
+    b.setInsertionPointToStart(forall.getBody());
+    Value bi = forall.getInductionVars()[0], hi = forall.getInductionVars()[1];
+    Value zero = index(0);
+    Value from = headView(b, loc, tile.base, bi, hi, zero, zero, keys,
+                          b.getIndexAttr(d));
+    Value into = headView(b, loc, packed, bi, hi, zero, zero, rows, cols);
+    if (transposed)
+      packPairsTransposed(b, loc, from, keys, d, paddedKeys, kTileCols, into);
+    else
+      packPairsInterleaved(b, loc, from, keys, index(d),
+                           index(llvm::alignTo(d, kBlockCols)), kTileCols,
+                           rows, into);
+  }
+  b.setInsertionPointAfter(user);
+  memref::DeallocOp::create(b, loc, packed);
+  cache.buffers[key] = packed;
+  return packed;
 }
 } // namespace
 
 void mlir::attn::buildAmxContraction(OpBuilder &b, Location loc, Value a,
                                      Value bMat, Value c, bool transposedB,
-                                     bool zeroInit) {
+                                     bool zeroInit, AmxPrepacked *prepacked,
+                                     Value aBf16) {
   auto loop = dyn_cast_or_null<scf::ForOp>(b.getInsertionBlock()->getParentOp());
   // Only out of a loop directly in a parallel iteration or a scope, whose
   // stack is released per iteration (an alloca in an outer loop's body
@@ -120,11 +265,14 @@ void mlir::attn::buildAmxContraction(OpBuilder &b, Location loc, Value a,
     b.setInsertionPoint(loop);
   else
     b.setInsertionPointToStart(&scope.getBodyRegion().emplaceBlock());
-  Value rowsA = memref::DimOp::create(b, loc, a, 0);
-  Value depthA = memref::DimOp::create(b, loc, a, 1);
-  Value aPacked = packRowsToBf16(b, loc, a, rowsA, depthA,
-                                 roundUp(b, loc, depthA, kBlockDepth),
-                                 kTileCols, roundUp(b, loc, rowsA, kBlockRows));
+  Value aPacked = aBf16;
+  if (!aPacked) {
+    Value rowsA = memref::DimOp::create(b, loc, a, 0);
+    Value depthA = memref::DimOp::create(b, loc, a, 1);
+    aPacked = packRowsToBf16(b, loc, a, rowsA, depthA,
+                             roundUp(b, loc, depthA, kBlockDepth), kTileCols,
+                             roundUp(b, loc, rowsA, kBlockRows));
+  }
   if (hoist)
     b.setInsertionPointToStart(&scope.getBodyRegion().emplaceBlock());
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
@@ -138,13 +286,64 @@ void mlir::attn::buildAmxContraction(OpBuilder &b, Location loc, Value a,
   int64_t staticK = cast<MemRefType>(a.getType()).getDimSize(1);
   bool singleKBlock = !ShapedType::isDynamic(staticK) && staticK > 0 &&
                       staticK <= kBlockDepth;
-  Value bPacked =
-      transposedB
-          ? packPairsTransposed(b, loc, bMat, n,
-                                cast<MemRefType>(bMat.getType()).getDimSize(1),
-                                nPadded, kTileCols)
-          : packPairsInterleaved(b, loc, bMat, k, n, nPadded, kTileCols,
-                                 arith::DivUIOp::create(b, loc, kPadded, two));
+  Value pairRows = arith::DivUIOp::create(b, loc, kPadded, two);
+  auto packHere = [&]() {
+    return transposedB
+               ? packPairsTransposed(
+                     b, loc, bMat, n,
+                     cast<MemRefType>(bMat.getType()).getDimSize(1), nPadded,
+                     kTileCols)
+               : packPairsInterleaved(b, loc, bMat, k, n, nPadded, kTileCols,
+                                      pairRows);
+  };
+  std::optional<HeadTile> tile =
+      prepacked ? matchHeadTile(bMat) : std::optional<HeadTile>();
+  Value bPacked;
+  if (!tile) {
+    bPacked = packHere();
+  } else if (transposedB) {
+    // The keys: columns 2 start .. 2 (start + nPadded) of the packed head;
+    // the padding columns past this tile are never stored to C.
+    Value whole = prepackHead(b, loc, *tile, true, *prepacked);
+    Value start = getValueOrCreateConstantIndexOp(b, loc, tile->start);
+    bPacked = headView(b, loc, whole, tile->batch, tile->head,
+                       b.getIndexAttr(0),
+                       arith::MulIOp::create(b, loc, start, two).getResult(),
+                       getAsOpFoldResult(
+                           arith::DivUIOp::create(b, loc, kPadded, two)),
+                       arith::MulIOp::create(b, loc, nPadded, two).getResult());
+  } else {
+    // The values: pair rows start / 2 .. (start + kPadded) / 2 of the packed
+    // head, when the tile starts on a pair and its padding rows are zero in
+    // there (a tile of whole k blocks, or the last one); else packed here.
+    Value whole = prepackHead(b, loc, *tile, false, *prepacked);
+    Value start = getValueOrCreateConstantIndexOp(b, loc, tile->start);
+    Value keys = memref::DimOp::create(b, loc, tile->base, 2);
+    auto eq = [&](Value x, Value y) -> Value {
+      return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, y);
+    };
+    Value zeroIndex = arith::ConstantIndexOp::create(b, loc, 0);
+    Value even = eq(arith::RemUIOp::create(b, loc, start, two), zeroIndex);
+    Value wholeBlocks = eq(k, kPadded);
+    Value last = eq(arith::AddIOp::create(b, loc, start, k), keys);
+    Value inPlace = arith::AndIOp::create(
+        b, loc, even, arith::OrIOp::create(b, loc, wholeBlocks, last));
+    MemRefType dynamicType = dynamicBf16View(b);
+    auto choice = scf::IfOp::create(b, loc, TypeRange{dynamicType}, inPlace,
+                                    /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard ifGuard(b);
+    b.setInsertionPointToStart(choice.thenBlock());
+    Value view = headView(
+        b, loc, whole, tile->batch, tile->head,
+        arith::DivUIOp::create(b, loc, start, two).getResult(),
+        b.getIndexAttr(0), pairRows,
+        arith::MulIOp::create(b, loc, nPadded, two).getResult());
+    scf::YieldOp::create(b, loc, view);
+    b.setInsertionPointToStart(choice.elseBlock());
+    scf::YieldOp::create(
+        b, loc, memref::CastOp::create(b, loc, dynamicType, packHere()).getResult());
+    bPacked = choice.getResult(0);
+  }
   // The tiles on `acc` (C itself, or its padded copy).
   auto buildTiles = [&](Value acc) {
   auto accTile = amx::TileType::get({kTileRows, kTileCols}, b.getF32Type());

@@ -93,14 +93,16 @@ Value mlir::attn::packRowsToBf16(OpBuilder &b, Location loc, Value a, Value m,
 
 Value mlir::attn::packPairsTransposed(OpBuilder &b, Location loc, Value bMat,
                                       Value n, int64_t k, Value nPadded,
-                                      int64_t width) {
+                                      int64_t width, Value into) {
   Emitter e{b, loc};
   int64_t pairs = k / 2;
   auto pairType = VectorType::get({2}, b.getBF16Type());
   auto rowType = VectorType::get({2 * width}, b.getBF16Type());
   auto wordType = VectorType::get({width}, b.getI32Type());
   auto squareType = VectorType::get({width, width}, b.getI32Type());
-  Value packed = e.stackBuffer(b.getBF16Type(), e.index(pairs), e.mul(nPadded, 2));
+  Value packed =
+      into ? into
+           : e.stackBuffer(b.getBF16Type(), e.index(pairs), e.mul(nPadded, 2));
   // A pair of bf16 is one 32-bit word: Bp is the transpose of B seen as
   // [N, K / 2] words, done in width x width blocks in registers.
   Value wholeN = e.sub(n, arith::RemUIOp::create(b, loc, n, e.index(width)));
@@ -151,12 +153,14 @@ Value mlir::attn::packPairsTransposed(OpBuilder &b, Location loc, Value bMat,
 
 Value mlir::attn::packPairsInterleaved(OpBuilder &b, Location loc, Value bMat,
                                        Value k, Value n, Value nPadded,
-                                       int64_t width, Value pairRows) {
+                                       int64_t width, Value pairRows,
+                                       Value into) {
   Emitter e{b, loc};
   auto halfType = VectorType::get({width}, b.getBF16Type());
   Value pairs =
       pairRows ? pairRows : arith::CeilDivUIOp::create(b, loc, k, e.index(2));
-  Value packed = e.stackBuffer(b.getBF16Type(), pairs, e.mul(nPadded, 2));
+  Value packed =
+      into ? into : e.stackBuffer(b.getBF16Type(), pairs, e.mul(nPadded, 2));
   Value zeros = e.zeros(halfType);
   // Lanes of the two rows alternate: (r0[0], r1[0], r0[1], r1[1], ...).
   SmallVector<int64_t> interleave;

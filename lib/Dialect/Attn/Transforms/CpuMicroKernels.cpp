@@ -212,6 +212,19 @@ public:
   bool allowBf16Dot = false;
   /// Whether such a contraction may use AMX tiles (`amx.tile_mulf`).
   bool allowAmx = false;
+  /// The keys and values packed once per forall for AMX (shared by the
+  /// contractions of one pass run).
+  AmxPrepacked *amxPrepacked = nullptr;
+  /// A (P) already rounded to bf16 in AMX's left-operand layout by the
+  /// fused probabilities pass (CpuAmxProbabilities.cpp), or null.
+  Value amxLeftBf16;
+  /// Whether `op` takes the AMX kernel (`buildAmxContraction`).
+  bool takesAmx(const Contraction &op) const {
+    // AMX tiles take q k^T over a head dim of whole blocks of 64.
+    return allowAmx && takesBf16Dot(op) &&
+           (!op.transposedB ||
+            cast<MemRefType>(op.b.getType()).getDimSize(1) % 64 == 0);
+  }
 
 private:
   Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
@@ -327,11 +340,9 @@ void KernelBuilder::build(const Contraction &op) {
   fullColumns = !ShapedType::isDynamic(staticN) && staticN % block == 0;
 
   if (takesBf16Dot(op)) {
-    // AMX tiles take q k^T over a head dim of whole blocks of 64.
-    if (allowAmx &&
-        (!op.transposedB ||
-         cast<MemRefType>(op.b.getType()).getDimSize(1) % 64 == 0)) {
-      buildAmxContraction(b, loc, op.a, op.b, op.c, op.transposedB, zeroInit);
+    if (takesAmx(op)) {
+      buildAmxContraction(b, loc, op.a, op.b, op.c, op.transposedB, zeroInit,
+                          amxPrepacked, amxLeftBf16);
       return;
     }
     buildBf16Dot(op);
@@ -611,12 +622,57 @@ struct AttnCpuMicroKernels
         others.push_back(op);
     });
     IRRewriter rewriter(&getContext());
+    AmxPrepacked amxPrepacked;
+    // With AMX, P V's probabilities are made in bf16 by one pass (which
+    // replaces the exp pass and the row sum, so before the others are
+    // collected).
+    DenseMap<Operation *, Value> leftBf16;
+    if (bf16Isa == "amx") {
+      for (auto &[op, contraction] : targets) {
+        KernelBuilder kernel(rewriter, op.getLoc(), vectorWidth);
+        kernel.allowBf16Dot = kernel.allowAmx = true;
+        if (!contraction.transposedB && kernel.takesAmx(contraction))
+          if (Value packed =
+                  fuseProbabilitiesToBf16(rewriter, op, contraction.a))
+            leftBf16[op] = packed;
+      }
+      // The scale pass and the row maximum of a score tile, in a forall
+      // with AMX contractions (bf16 inputs), as one row loop.
+      llvm::SmallPtrSet<Operation *, 4> amxForalls;
+      for (auto &[op, contraction] : targets) {
+        KernelBuilder kernel(rewriter, op.getLoc(), vectorWidth);
+        kernel.allowBf16Dot = kernel.allowAmx = true;
+        if (kernel.takesAmx(contraction))
+          if (auto forall = op->getParentOfType<scf::ForallOp>())
+            amxForalls.insert(forall);
+      }
+      SmallVector<linalg::GenericOp> rowMaxima;
+      getOperation()->walk([&](linalg::GenericOp op) {
+        // Only reductions: a fusion erases its own reduction and ops that
+        // are not.
+        auto forall = op->getParentOfType<scf::ForallOp>();
+        if (forall && amxForalls.contains(forall) && op.getNumLoops() == 2 &&
+            op.getIteratorTypesArray()[1] == utils::IteratorType::reduction)
+          rowMaxima.push_back(op);
+      });
+      for (linalg::GenericOp op : rowMaxima)
+        (void)fuseScaleAndRowMax(rewriter, op);
+      others.clear();
+      getOperation()->walk([&](linalg::GenericOp op) {
+        if ((op->getParentOfType<scf::ForallOp>() ||
+             op->getParentOfType<scf::ParallelOp>()) &&
+            !llvm::any_of(targets, [&](auto &t) { return t.first == op; }))
+          others.push_back(op);
+      });
+    }
     for (auto &[op, contraction] : targets) {
       rewriter.setInsertionPoint(op);
       KernelBuilder kernel(rewriter, op.getLoc(), vectorWidth);
       kernel.zeroInit = bool(contraction.zeroFill);
       kernel.allowBf16Dot = bf16Isa == "avx512bf16" || bf16Isa == "amx";
       kernel.allowAmx = bf16Isa == "amx";
+      kernel.amxPrepacked = &amxPrepacked;
+      kernel.amxLeftBf16 = leftBf16.lookup(op);
       kernel.build(contraction);
       rewriter.eraseOp(op);
       if (contraction.zeroFill)

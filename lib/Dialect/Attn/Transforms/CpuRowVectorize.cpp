@@ -134,6 +134,26 @@ TypedAttr neutral(OpBuilder &b, vector::CombiningKind kind, Type type) {
 }
 } // namespace
 
+void attn::cloneOnVectors(OpBuilder &b, Location loc, Operation &op,
+                          IRMapping &mapping, int64_t width) {
+  auto splat = [&](Value v) -> Value {
+    if (isa<VectorType>(v.getType()))
+      return v;
+    return vector::BroadcastOp::create(
+        b, loc, VectorType::get({width}, v.getType()), v);
+  };
+  if (isa<arith::ConstantOp>(op)) {
+    mapping.map(op.getResult(0), splat(b.clone(op)->getResult(0)));
+    return;
+  }
+  for (Value v : op.getOperands())
+    if (!mapping.contains(v))
+      mapping.map(v, splat(v));
+  Operation *vec = b.clone(op, mapping);
+  vec->getResult(0).setType(
+      VectorType::get({width}, op.getResult(0).getType()));
+}
+
 LogicalResult attn::vectorizeRowGeneric(RewriterBase &b, linalg::GenericOp op,
                                         int64_t width) {
   if (!op.hasPureBufferSemantics() || op.getNumLoops() != 2)
@@ -310,16 +330,7 @@ LogicalResult attn::vectorizeRowGeneric(RewriterBase &b, linalg::GenericOp op,
                   mapping.map(idx.getResult(), v);
                   continue;
                 }
-                if (auto cst = dyn_cast<arith::ConstantOp>(inner)) {
-                  mapping.map(cst.getResult(),
-                              splat(cb.clone(inner)->getResult(0)));
-                  continue;
-                }
-                for (Value v : inner.getOperands())
-                  if (!mapping.contains(v))
-                    mapping.map(v, splat(v));
-                Operation *vec = cb.clone(inner, mapping);
-                vec->getResult(0).setType(vecOf(inner.getResult(0).getType()));
+                cloneOnVectors(cb, loc, inner, mapping, width);
               }
               SmallVector<Value> nextAccs;
               for (auto [o, red] : llvm::enumerate(reductions)) {
