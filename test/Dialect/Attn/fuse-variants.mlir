@@ -139,11 +139,14 @@ func.func @pkm(%q: tensor<1x2x?x8xf32>, %s1: tensor<2x32x4xf32>, %s2: tensor<2x3
 // (destination passing: the entry returns its argument) the block's 64 + K - 1 input rows
 // gathered row by row into a tile whose rows are C + 16 floats apart (the interior blocks
 // read x as it is, the blocks at the ends of the sequence zero-padded), then per 16 output
-// rows and vector of channels the K taps with 16 vector accumulators carried in registers,
-// each stored once; the rows after the last whole block one by one.
+// rows and vector of channels (after prefetches of the next row block's output lines, for
+// writing, and of the next block's input rows) the K taps with 16 vector accumulators
+// carried in registers, each stored once; the rows after the last whole block one by one.
 // CHECK-LABEL: func.func @lightconv
 // CHECK: math.exp
 // CHECK: -> tensor<8x3x16xf32>
+// CHECK: %[[OBUF:.*]] = bufferization.to_buffer %arg2 read_only
+// CHECK: %[[XBUF:.*]] = bufferization.to_buffer %arg0 read_only
 // CHECK: scf.forall (%{{.*}}) in (%{{.*}}) shared_outs(%[[OUT:.*]] = %arg2)
 // CHECK: tensor.extract_slice %[[OUT]]
 // CHECK: scf.if %{{.*}} -> (tensor<66x144xf32>)
@@ -152,6 +155,8 @@ func.func @pkm(%q: tensor<1x2x?x8xf32>, %s1: tensor<2x32x4xf32>, %s2: tensor<2x3
 // CHECK: arith.select {{.*}} : vector<16xf32>
 // CHECK: scf.for %{{.*}} step %c16 iter_args(%{{.*}}) -> (tensor<?x128xf32>)
 // CHECK: tensor.extract_slice %{{.*}} : tensor<8x3x16xf32> to tensor<3x16xf32>
+// CHECK-COUNT-16: memref.prefetch %[[OBUF]]{{.*}}, write, locality<3>, data
+// CHECK: memref.prefetch %[[XBUF]]{{.*}}, read, locality<2>, data
 // CHECK: scf.for %{{.*}} = %{{.*}} to %c3 step %c1 iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK-COUNT-16: vector.fma
 // CHECK-COUNT-16: vector.transfer_write {{.*}} tensor<?x128xf32>

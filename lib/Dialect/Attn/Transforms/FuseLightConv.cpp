@@ -25,6 +25,8 @@
 #include "attn/Dialect/Attn/Transforms/Decompositions.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
@@ -145,10 +147,16 @@ Value gatherRows(OpBuilder &b, Location loc, Value dest, Value start,
 /// output rows (the rows past the last whole block one at a time) and vector
 /// of channels the K taps, with the vector's K weights contiguous in `wc`
 /// ([C / kLanes, K, kLanes]); the output is written row block by row block.
+/// Before each whole row block and vector: prefetches of the next row
+/// block's output lines (for writing; `oBuf`, outs as a buffer) and of the
+/// next block's input rows past this one's (into L2; `xBuf`), so that the
+/// memory traffic overlaps the taps instead of stalling the gather and the
+/// stores.
 Value blockedTapsOfBlock(OpBuilder &b, Location loc, Value x, Value wc,
-                         Value outBlock, Value bi, Value start, Value sizeN,
-                         Value c0, Value rows, int64_t blockRows,
-                         int64_t width) {
+                         Value outBlock, Value oBuf, Value xBuf, Value bi,
+                         Value n0,
+                         Value start, Value sizeN, Value c0, Value rows,
+                         int64_t blockRows, int64_t width) {
   int64_t cBlock = cast<RankedTensorType>(outBlock.getType()).getDimSize(1);
   int64_t padRows = blockRows + width - 1;
   auto vType = VectorType::get({kLanes}, b.getF32Type());
@@ -203,6 +211,32 @@ Value blockedTapsOfBlock(OpBuilder &b, Location loc, Value x, Value wc,
                                    b.getIndexAttr(kLanes)},
             ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1),
                                    b.getIndexAttr(1)});
+        if (count == kRowBlock) {
+          // The lines of the next row block's output vectors, for writing.
+          Value ch = arith::AddIOp::create(b, loc, c0, cv);
+          Value next = arith::AddIOp::create(
+              b, loc, arith::AddIOp::create(b, loc, n0, r0),
+              cIndex(b, loc, kRowBlock));
+          Value last = arith::SubIOp::create(b, loc, sizeN, cIndex(b, loc, 1));
+          for (int64_t i = 0; i < kRowBlock; ++i) {
+            Value r = arith::MinSIOp::create(
+                b, loc, arith::AddIOp::create(b, loc, next, cIndex(b, loc, i)),
+                last);
+            memref::PrefetchOp::create(b, loc, oBuf, ValueRange{bi, r, ch},
+                                       /*isWrite=*/true, /*localityHint=*/3,
+                                       /*isDataCache=*/true);
+            // The next block's input rows past this block's, into L2.
+            Value xr = arith::MinSIOp::create(
+                b, loc,
+                arith::AddIOp::create(
+                    b, loc, arith::AddIOp::create(b, loc, end, r0),
+                    cIndex(b, loc, i)),
+                last);
+            memref::PrefetchOp::create(b, loc, xBuf, ValueRange{bi, xr, ch},
+                                       /*isWrite=*/false, /*localityHint=*/2,
+                                       /*isDataCache=*/true);
+          }
+        }
         return {rowBlock(b, loc, xp, wv, iter[0], r0, cv, count, width)};
       };
       return {buildFor(b, loc, zero, cIndex(b, loc, cBlock),
@@ -333,6 +367,15 @@ FailureOr<Value> fuse::fuseLightConv(OpBuilder &b, LightConvOp op,
   // Every element of the result is written and init is never read: the
   // forall writes init in place, and attn-return-arguments-in-place makes
   // the entry return that buffer rather than a copy of it.
+  Value oBuf, xBuf;
+  if (wholeVectors) {
+    oBuf = bufferization::ToBufferOp::create(
+        b, loc, MemRefType::get(initType.getShape(), b.getF32Type()), init,
+        /*read_only=*/true);
+    xBuf = bufferization::ToBufferOp::create(
+        b, loc, MemRefType::get(xType.getShape(), b.getF32Type()), x,
+        /*read_only=*/true);
+  }
   auto forall = scf::ForallOp::create(
       b, loc,
       ArrayRef<OpFoldResult>{xs[0], numBlocks, b.getIndexAttr(c / cBlock)},
@@ -357,8 +400,8 @@ FailureOr<Value> fuse::fuseLightConv(OpBuilder &b, LightConvOp op,
       ArrayRef<OpFoldResult>{one, rows, cols},
       ArrayRef<OpFoldResult>{one, one, one});
   Value tile = wholeVectors
-                   ? blockedTapsOfBlock(b, loc, x, wc, outBlock, bi, start,
-                                        sizeN, c0, rows, chunk, width)
+                   ? blockedTapsOfBlock(b, loc, x, wc, outBlock, oBuf, xBuf, bi, n0,
+                                        start, sizeN, c0, rows, chunk, width)
                    : tapGenerics(b, loc, x, wc, outBlock, bi, start, sizeN, c0,
                                  rows, width);
 
