@@ -118,9 +118,10 @@ Value rowBlock(OpBuilder &b, Location loc, Value xp, Value wv, Value out,
 /// into `dest` ([padRows, cBlock + kLanes]: a pitch of an odd number of
 /// cache lines when cBlock is a power of two, so that a column of xp spreads
 /// over the L1 sets where a column of x falls into two).
-Value gatherRows(OpBuilder &b, Location loc, Value dest, Value start,
-                 Value c0, int64_t padRows, int64_t cBlock,
-                 function_ref<Value(OpBuilder &, Location, Value, Value)> read) {
+Value gatherRows(
+    OpBuilder &b, Location loc, Value dest, Value start, Value c0,
+    int64_t padRows, int64_t cBlock,
+    function_ref<Value(OpBuilder &, Location, Value, Value)> read) {
   Value zero = cIndex(b, loc, 0);
   auto row = [&](Value rr, ValueRange rowIter) -> SmallVector<Value> {
     Value r = arith::AddIOp::create(b, loc, start, rr);
@@ -154,18 +155,17 @@ Value gatherRows(OpBuilder &b, Location loc, Value dest, Value start,
 /// stores.
 Value blockedTapsOfBlock(OpBuilder &b, Location loc, Value x, Value wc,
                          Value outBlock, Value oBuf, Value xBuf, Value bi,
-                         Value n0,
-                         Value start, Value sizeN, Value c0, Value rows,
-                         int64_t blockRows, int64_t width) {
+                         Value n0, Value start, Value sizeN, Value c0,
+                         Value rows, int64_t blockRows, int64_t width) {
   int64_t cBlock = cast<RankedTensorType>(outBlock.getType()).getDimSize(1);
   int64_t padRows = blockRows + width - 1;
   auto vType = VectorType::get({kLanes}, b.getF32Type());
   auto xpType =
       RankedTensorType::get({padRows, cBlock + kLanes}, b.getF32Type());
   Value zero = cIndex(b, loc, 0);
-  Value end = arith::AddIOp::create(
-      b, loc, arith::AddIOp::create(b, loc, start, rows),
-      cIndex(b, loc, width - 1));
+  Value end =
+      arith::AddIOp::create(b, loc, arith::AddIOp::create(b, loc, start, rows),
+                            cIndex(b, loc, width - 1));
   Value interior = arith::AndIOp::create(
       b, loc,
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, start, zero),
@@ -178,10 +178,9 @@ Value blockedTapsOfBlock(OpBuilder &b, Location loc, Value x, Value wc,
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(ifOp.thenBlock());
     auto read = [&](OpBuilder &nb, Location nl, Value r, Value ch) -> Value {
-      return vector::TransferReadOp::create(nb, nl, vType, x,
-                                            ValueRange{bi, r, ch},
-                                            cF32(nb, nl, 0.0),
-                                            ArrayRef<bool>{true});
+      return vector::TransferReadOp::create(
+          nb, nl, vType, x, ValueRange{bi, r, ch}, cF32(nb, nl, 0.0),
+          ArrayRef<bool>{true});
     };
     scf::YieldOp::create(
         b, loc, gatherRows(b, loc, xp0, start, c0, padRows, cBlock, read));
@@ -201,9 +200,9 @@ Value blockedTapsOfBlock(OpBuilder &b, Location loc, Value x, Value wc,
     auto rowsOf = [&](Value r0, ValueRange rowIter) -> SmallVector<Value> {
       auto vec = [&](Value cv, ValueRange iter) -> SmallVector<Value> {
         // The vector's K weights.
-        Value v = arith::DivUIOp::create(
-            b, loc, arith::AddIOp::create(b, loc, c0, cv),
-            cIndex(b, loc, kLanes));
+        Value v = arith::DivUIOp::create(b, loc,
+                                         arith::AddIOp::create(b, loc, c0, cv),
+                                         cIndex(b, loc, kLanes));
         Value wv = tensor::ExtractSliceOp::create(
             b, loc, RankedTensorType::get({width, kLanes}, b.getF32Type()), wc,
             ArrayRef<OpFoldResult>{v, b.getIndexAttr(0), b.getIndexAttr(0)},
@@ -228,9 +227,9 @@ Value blockedTapsOfBlock(OpBuilder &b, Location loc, Value x, Value wc,
             // The next block's input rows past this block's, into L2.
             Value xr = arith::MinSIOp::create(
                 b, loc,
-                arith::AddIOp::create(
-                    b, loc, arith::AddIOp::create(b, loc, end, r0),
-                    cIndex(b, loc, i)),
+                arith::AddIOp::create(b, loc,
+                                      arith::AddIOp::create(b, loc, end, r0),
+                                      cIndex(b, loc, i)),
                 last);
             memref::PrefetchOp::create(b, loc, xBuf, ValueRange{bi, xr, ch},
                                        /*isWrite=*/false, /*localityHint=*/2,
@@ -333,11 +332,11 @@ FailureOr<Value> fuse::fuseLightConv(OpBuilder &b, LightConvOp op,
   // of each vector of channels contiguous. Otherwise wc[t, c] = w'[g(c), t].
   int64_t group = c / heads;
   SmallVector<OpFoldResult> wcSizes =
-      wholeVectors ? SmallVector<OpFoldResult>{b.getIndexAttr(c / kLanes),
-                                               b.getIndexAttr(width),
-                                               b.getIndexAttr(kLanes)}
-                   : SmallVector<OpFoldResult>{b.getIndexAttr(width),
-                                               b.getIndexAttr(c)};
+      wholeVectors
+          ? SmallVector<OpFoldResult>{b.getIndexAttr(c / kLanes),
+                                      b.getIndexAttr(width),
+                                      b.getIndexAttr(kLanes)}
+          : SmallVector<OpFoldResult>{b.getIndexAttr(width), b.getIndexAttr(c)};
   int64_t wcRank = wcSizes.size();
   Value wc = g.generic(
       ValueRange{}, emptyTensor(b, loc, wcSizes, b.getF32Type()),
@@ -399,11 +398,11 @@ FailureOr<Value> fuse::fuseLightConv(OpBuilder &b, LightConvOp op,
       forall.getRegionIterArgs()[0], ArrayRef<OpFoldResult>{bi, n0, c0},
       ArrayRef<OpFoldResult>{one, rows, cols},
       ArrayRef<OpFoldResult>{one, one, one});
-  Value tile = wholeVectors
-                   ? blockedTapsOfBlock(b, loc, x, wc, outBlock, oBuf, xBuf, bi, n0,
-                                        start, sizeN, c0, rows, chunk, width)
-                   : tapGenerics(b, loc, x, wc, outBlock, bi, start, sizeN, c0,
-                                 rows, width);
+  Value tile = wholeVectors ? blockedTapsOfBlock(b, loc, x, wc, outBlock, oBuf,
+                                                 xBuf, bi, n0, start, sizeN, c0,
+                                                 rows, chunk, width)
+                            : tapGenerics(b, loc, x, wc, outBlock, bi, start,
+                                          sizeN, c0, rows, width);
 
   b.setInsertionPointToStart(forall.getTerminator().getBody());
   tensor::ParallelInsertSliceOp::create(b, loc, tile,

@@ -41,9 +41,8 @@ bool keepsContents(Operation *op) {
 /// The clone that `ret` returns at `index` when it is a clone of an argument
 /// of `func` used only there, followed up to `ret` only by ops that keep
 /// every buffer's contents and other clones; null otherwise.
-bufferization::CloneOp returnedArgumentClone(func::FuncOp func,
-                                             func::ReturnOp ret,
-                                             unsigned index) {
+bufferization::CloneOp
+returnedArgumentClone(func::FuncOp func, func::ReturnOp ret, unsigned index) {
   auto clone = ret.getOperand(index).getDefiningOp<bufferization::CloneOp>();
   if (!clone || clone->getBlock() != ret->getBlock() || !clone->hasOneUse())
     return nullptr;

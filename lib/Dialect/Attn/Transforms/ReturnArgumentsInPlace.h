@@ -1,4 +1,4 @@
-//===- ReturnArgumentsInPlace.h - attn-return-arguments-in-place -*- C++ -*-===//
+//===- ReturnArgumentsInPlace.h - Entries return their outs -*- C++ -*-===//
 //
 // The CPU pipeline's step after the ownership-based buffer deallocation:
 // an entry that returns a buffer it was given (an outs operand written in
