@@ -77,6 +77,22 @@ def test_whole_vector_channel_blocks(causal, N, C, K):
     check_lightconv(60 + N + K + causal, B=2, N=N, C=C, Hc=C // 16, K=K, causal=causal)
 
 
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("N,C,Hc,K", [(300, 32, 4, 31), (200, 48, 6, 9), (130, 64, 2, 31),
+                                      (70, 1056, 4, 5), (5, 32, 2, 31), (1, 16, 1, 3)])
+def test_interior_and_edge_blocks(causal, N, C, Hc, K):
+    # The fused form's blocks of 64 positions: interior blocks read x as it is, the blocks
+    # at the ends zero-padded (N not a multiple of 64, N < K, N = 1); row blocks of 16 and
+    # the rows after them; kernel heads whose channels split a vector of 16 (C / Hc = 8, 12,
+    # 264); C = 1056 > 1024 in channel blocks of 352.
+    check_lightconv(80 + N + K + causal, B=2, N=N, C=C, Hc=Hc, K=K, causal=causal)
+
+
+def test_static_length_in_place():
+    # Static N (several blocks, the last shorter): outs written in place and returned.
+    check_lightconv(81, B=1, N=150, C=32, Hc=2, K=7, dynamic=())
+
+
 def test_outs_values_are_not_read():
     # Destination-passing style: the result does not depend on the values of outs.
     rng = np.random.default_rng(70)

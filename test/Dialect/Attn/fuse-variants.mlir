@@ -134,27 +134,33 @@ func.func @pkm(%q: tensor<1x2x?x8xf32>, %s1: tensor<2x32x4xf32>, %s2: tensor<2x3
   return %r : tensor<1x2x?x6xf32>
 }
 
-// Lightconv: the kernel's softmax once, spread to [K, C]; per (b, block, channel block) of a
-// new result tensor (outs is not read) the zero-padded input rows of the block (64 + K - 1,
-// whole vectors, each with a prefetch of what the next iteration gathers in its place), then
-// per 8 output rows and vector of channels the K taps with 8 vector
-// accumulators carried in registers, each stored once; the rows after the last whole block
-// one by one.
+// Lightconv: the kernel's softmax once, spread to [C / 16, K, 16] (each vector of channels'
+// K weights contiguous); per (b, block of 64 positions) of the outs operand written in place
+// (destination passing: the entry returns its argument) the block's 64 + K - 1 input rows
+// gathered row by row into a tile whose rows are C + 16 floats apart (the interior blocks
+// read x as it is, the blocks at the ends of the sequence zero-padded), then per 16 output
+// rows and vector of channels (after prefetches of the next row block's output lines, for
+// writing, and of the next block's input rows) the K taps with 16 vector accumulators
+// carried in registers, each stored once; the rows after the last whole block one by one.
 // CHECK-LABEL: func.func @lightconv
 // CHECK: math.exp
-// CHECK: -> tensor<3x128xf32>
-// CHECK: %[[NEW:.*]] = tensor.empty(%{{.*}}) : tensor<1x?x128xf32>
-// CHECK: %[[XBUF:.*]] = bufferization.to_buffer %arg0 read_only : tensor<1x?x128xf32> to memref<1x?x128xf32>
-// CHECK: scf.forall (%{{.*}}, %{{.*}}) in (%{{.*}}, 2) shared_outs(%[[OUT:.*]] = %[[NEW]])
+// CHECK: -> tensor<8x3x16xf32>
+// CHECK: %[[OBUF:.*]] = bufferization.to_buffer %arg2 read_only
+// CHECK: %[[XBUF:.*]] = bufferization.to_buffer %arg0 read_only
+// CHECK: scf.forall (%{{.*}}) in (%{{.*}}) shared_outs(%[[OUT:.*]] = %arg2)
 // CHECK: tensor.extract_slice %[[OUT]]
-// CHECK: scf.for %{{.*}} = %{{.*}} to %c66 step %c1 iter_args(%{{.*}} = %{{.*}}) -> (tensor<66x64xf32>)
-// CHECK: memref.prefetch %[[XBUF]][%{{.*}}, %{{.*}}, %{{.*}}], read, locality<3>, data : memref<1x?x128xf32>
+// CHECK: scf.if %{{.*}} -> (tensor<66x144xf32>)
 // CHECK: vector.transfer_read %arg0{{.*}} : tensor<1x?x128xf32>, vector<16xf32>
-// CHECK: scf.for %{{.*}} step %c8 iter_args(%{{.*}}) -> (tensor<?x64xf32>)
-// CHECK: scf.for %{{.*}} = %{{.*}} to %c3 step %c1 iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
-// CHECK-COUNT-8: vector.fma
-// CHECK-COUNT-8: vector.transfer_write {{.*}} tensor<?x64xf32>
-// CHECK: scf.for %{{.*}} step %c1 iter_args(%{{.*}}) -> (tensor<?x64xf32>)
+// CHECK: } else {
+// CHECK: arith.select {{.*}} : vector<16xf32>
+// CHECK: scf.for %{{.*}} step %c16 iter_args(%{{.*}}) -> (tensor<?x128xf32>)
+// CHECK: tensor.extract_slice %{{.*}} : tensor<8x3x16xf32> to tensor<3x16xf32>
+// CHECK-COUNT-16: memref.prefetch %[[OBUF]]{{.*}}, write, locality<3>, data
+// CHECK: memref.prefetch %[[XBUF]]{{.*}}, read, locality<2>, data
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c3 step %c1 iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK-COUNT-16: vector.fma
+// CHECK-COUNT-16: vector.transfer_write {{.*}} tensor<?x128xf32>
+// CHECK: scf.for %{{.*}} step %c1 iter_args(%{{.*}}) -> (tensor<?x128xf32>)
 // CHECK: scf.for %{{.*}} = %{{.*}} to %c3 step %c1 iter_args({{.*}}) -> (vector<16xf32>)
 // CHECK: tensor.parallel_insert_slice
 // CHECK-NOT: linalg.generic

@@ -1,21 +1,19 @@
 //===- FuseLightConv.cpp - fused form of attn.lightconv -------------------===//
 //
 // attn.lightconv (docs/Semantics.md §9) with the softmax of the kernel taken
-// once, up front, and spread to one weight per channel, wc[t, c] =
-// w'[g(c), t] ([K, C], f32). Then per (batch, block of T positions, block of
-// channels), an scf.forall iteration that writes a new result tensor:
+// once, up front, and spread to one weight per (channel, tap). Then per
+// (batch, block of T positions, block of channels), an scf.forall iteration
+// that writes its block of the outs operand in place:
 //
 //   xp  = the block's input rows n0 - P .. n0 + T + K - 2 - P, rows outside
 //         [0, N) zero
 //   out[n, c] = sum_t wc[t, c] xp[n + t, c]
 //
-// With whole vectors of channels (registerBlockedTaps): xp gathered by
-// vectors, each with a prefetch of the vector that the forall's next
-// iteration gathers in its place (x's rows are C floats apart, a stride the
-// hardware prefetchers do not follow); then 8
-// output rows' vector accumulators stay in registers across the K taps, each
-// output vector is stored once. Otherwise (tapGenerics) one element-wise
-// generic per tap over the block, which stays in the L1 cache across the taps.
+// With whole vectors of channels (blockedTapsOfBlock): xp gathered row by
+// row into a tile with a padded row pitch, then 16 output rows' vector
+// accumulators stay in registers across the K taps, each output vector is
+// stored once. Otherwise (tapGenerics) one element-wise generic per tap over
+// the block, which stays in the L1 cache across the taps.
 //
 // Taken: static C, Hc and K, f32 input and output.
 //
@@ -42,7 +40,21 @@ namespace {
 /// LLVM splits them on narrower targets).
 constexpr int64_t kLanes = 16;
 /// Output rows whose accumulators stay in registers across the taps.
-constexpr int64_t kRowBlock = 8;
+constexpr int64_t kRowBlock = 16;
+
+/// Channels of a forall iteration's block: all C when they are no whole
+/// vectors or at most kMaxChannels, else the largest multiple of kLanes up to
+/// kMaxChannels / 2 that divides C (a block's K - 1 + chunk input rows stay
+/// in the L2 cache).
+int64_t channelBlock(int64_t c) {
+  constexpr int64_t kMaxChannels = 1024;
+  if (c % kLanes != 0 || c <= kMaxChannels)
+    return c;
+  int64_t block = kMaxChannels / 2;
+  while (c % block != 0)
+    block -= kLanes;
+  return block;
+}
 
 /// `x[bi, r, col : col + kLanes]` for `r = start + rr` in [0, N), else 0:
 /// one row of the zero-padded input block (the row index clamped, the
@@ -64,23 +76,23 @@ Value paddedRow(OpBuilder &b, Location loc, Value x, Value bi, Value r,
   return arith::SelectOp::create(b, loc, inside, v, zeros);
 }
 
-/// `out[r0 + i, cv : cv + kLanes] = sum_t wc[t, c0 + cv] xp[r0 + i + t, cv]`
-/// for i < `count`: the `count` accumulators stay in registers across the K
-/// taps (per tap one load of the weights and `count` loads of xp, `count`
-/// FMAs), then one store each.
-Value rowBlock(OpBuilder &b, Location loc, Value xp, Value wc, Value out,
-               Value r0, Value cv, Value c0, int64_t count, int64_t width) {
+/// `out[r0 + i, cv : cv + kLanes] = sum_t wv[t] xp[r0 + i + t, cv]` for i <
+/// `count`, where `xp` holds the block's input rows and `wv` ([K, kLanes])
+/// the weights of the vector of channels: the `count` accumulators stay in
+/// registers across the K taps (per tap one load of the weights and `count`
+/// loads of xp, `count` FMAs), then one store each.
+Value rowBlock(OpBuilder &b, Location loc, Value xp, Value wv, Value out,
+               Value r0, Value cv, int64_t count, int64_t width) {
   auto vType = VectorType::get({kLanes}, b.getF32Type());
-  Value pad = cF32(b, loc, 0.0);
+  Value pad = cF32(b, loc, 0.0), zero = cIndex(b, loc, 0);
   Value zeros = arith::ConstantOp::create(
       b, loc, vType, DenseElementsAttr::get(vType, b.getF32FloatAttr(0.0f)));
   SmallVector<Value> init(count, zeros);
-  Value col = arith::AddIOp::create(b, loc, c0, cv);
   auto taps = buildFor(
-      b, loc, cIndex(b, loc, 0), cIndex(b, loc, width), cIndex(b, loc, 1), init,
+      b, loc, zero, cIndex(b, loc, width), cIndex(b, loc, 1), init,
       [&](Value t, ValueRange acc) -> SmallVector<Value> {
         Value w = vector::TransferReadOp::create(
-            b, loc, vType, wc, ValueRange{t, col}, pad, ArrayRef<bool>{true});
+            b, loc, vType, wv, ValueRange{t, zero}, pad, ArrayRef<bool>{true});
         Value base = arith::AddIOp::create(b, loc, r0, t);
         SmallVector<Value> next;
         for (int64_t i = 0; i < count; ++i) {
@@ -101,104 +113,141 @@ Value rowBlock(OpBuilder &b, Location loc, Value xp, Value wc, Value out,
   return out;
 }
 
-/// Prefetches the vector of x that the next iteration of the forall gathers
-/// in place of `x[bi, r, col]` (x's rows come from memory once, a row of C
-/// floats apart, a stride the hardware prefetchers do not follow): the same
-/// row in the next channel block, or after the last channel block the row
-/// `chunk` further on (clamped to [0, N)) in the first one.
-void prefetchNext(OpBuilder &b, Location loc, Value xBuf, Value bi, Value r,
-                  Value lastRow, Value col, Value cv, int64_t cBlock,
-                  int64_t chunk) {
-  int64_t c = cast<MemRefType>(xBuf.getType()).getDimSize(2);
-  Value nextCol = arith::AddIOp::create(b, loc, col, cIndex(b, loc, cBlock));
-  Value wrap = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, nextCol,
-                                     cIndex(b, loc, c));
-  Value row = arith::SelectOp::create(
-      b, loc, wrap, arith::AddIOp::create(b, loc, r, cIndex(b, loc, chunk)), r);
-  row = arith::MaxSIOp::create(
-      b, loc, arith::MinSIOp::create(b, loc, row, lastRow), cIndex(b, loc, 0));
-  memref::PrefetchOp::create(
-      b, loc, xBuf,
-      ValueRange{bi, row, arith::SelectOp::create(b, loc, wrap, cv, nextCol)},
-      /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
-}
-
-/// xp, the block's `padRows` zero-padded input rows from `start` on (rows
-/// outside [0, N) zero), gathered by whole vectors into a static tile, each
-/// with a prefetch of the vector that the next iteration gathers in its
-/// place.
-Value gatherPadded(OpBuilder &b, Location loc, Value x, Value xBuf, Value bi,
-                   Value start, Value sizeN, Value c0, int64_t chunk,
-                   int64_t padRows, int64_t cBlock) {
-  Value lanes = cIndex(b, loc, kLanes), cEnd = cIndex(b, loc, cBlock);
-  Value zero = cIndex(b, loc, 0), oneIdx = cIndex(b, loc, 1);
-  Value lastRow = arith::SubIOp::create(b, loc, sizeN, oneIdx);
-  Value xp0 = tensor::EmptyOp::create(
-      b, loc, ArrayRef<int64_t>{padRows, cBlock}, b.getF32Type());
-  return buildFor(
-             b, loc, zero, cIndex(b, loc, padRows), oneIdx, ValueRange{xp0},
-             [&](Value rr, ValueRange rowIter) -> SmallVector<Value> {
-               Value r = arith::AddIOp::create(b, loc, start, rr);
-               return {
-                   buildFor(
-                       b, loc, zero, cEnd, lanes, rowIter,
-                       [&](Value cv, ValueRange iter) -> SmallVector<Value> {
-                         Value col = arith::AddIOp::create(b, loc, c0, cv);
-                         prefetchNext(b, loc, xBuf, bi, r, lastRow, col, cv,
-                                      cBlock, chunk);
-                         Value v = paddedRow(b, loc, x, bi, r, sizeN, col);
-                         return {vector::TransferWriteOp::create(
-                                     b, loc, v, iter[0], ValueRange{rr, cv},
-                                     ArrayRef<bool>{true})
-                                     .getResult()};
-                       })
-                       .getResult(0)};
-             })
+/// xp, the block's input rows `start .. start + padRows - 1` (channels c0 ..
+/// c0 + cBlock - 1) gathered row by row, each vector by `read(row, channel)`,
+/// into `dest` ([padRows, cBlock + kLanes]: a pitch of an odd number of
+/// cache lines when cBlock is a power of two, so that a column of xp spreads
+/// over the L1 sets where a column of x falls into two).
+Value gatherRows(
+    OpBuilder &b, Location loc, Value dest, Value start, Value c0,
+    int64_t padRows, int64_t cBlock,
+    function_ref<Value(OpBuilder &, Location, Value, Value)> read) {
+  Value zero = cIndex(b, loc, 0);
+  auto row = [&](Value rr, ValueRange rowIter) -> SmallVector<Value> {
+    Value r = arith::AddIOp::create(b, loc, start, rr);
+    auto vec = [&](Value cv, ValueRange iter) -> SmallVector<Value> {
+      Value ch = arith::AddIOp::create(b, loc, c0, cv);
+      return {vector::TransferWriteOp::create(b, loc, read(b, loc, r, ch),
+                                              iter[0], ValueRange{rr, cv},
+                                              ArrayRef<bool>{true})
+                  .getResult()};
+    };
+    return {buildFor(b, loc, zero, cIndex(b, loc, cBlock),
+                     cIndex(b, loc, kLanes), rowIter, vec)
+                .getResult(0)};
+  };
+  return buildFor(b, loc, zero, cIndex(b, loc, padRows), cIndex(b, loc, 1),
+                  ValueRange{dest}, row)
       .getResult(0);
 }
 
-/// The register-blocked taps (C block a multiple of kLanes) from `src`, the
-/// block's `rows + K - 1` input rows (xp): per block of kRowBlock output
-/// rows and vector of channels the taps with the accumulators in registers
-/// (the rows past the last whole block one at a time). Each output vector is
-/// written once.
-Value registerBlockedTaps(OpBuilder &b, Location loc, Value src, Value wc,
-                          Value outBlock, Value c0, Value rows, int64_t width) {
+/// The register-blocked kernel on one block (C block a multiple of kLanes):
+/// xp, the block's `rows + K - 1` input rows, gathered row by row (x is read
+/// in its own order, which the hardware prefetchers follow; the blocks at
+/// the ends of the sequence read them zero-padded); then per kRowBlock
+/// output rows (the rows past the last whole block one at a time) and vector
+/// of channels the K taps, with the vector's K weights contiguous in `wc`
+/// ([C / kLanes, K, kLanes]); the output is written row block by row block.
+/// Before each whole row block and vector: prefetches of the next row
+/// block's output lines (for writing; `oBuf`, outs as a buffer) and of the
+/// next block's input rows past this one's (into L2; `xBuf`), so that the
+/// memory traffic overlaps the taps instead of stalling the gather and the
+/// stores.
+Value blockedTapsOfBlock(OpBuilder &b, Location loc, Value x, Value wc,
+                         Value outBlock, Value oBuf, Value xBuf, Value bi,
+                         Value n0, Value start, Value sizeN, Value c0,
+                         Value rows, int64_t blockRows, int64_t width) {
   int64_t cBlock = cast<RankedTensorType>(outBlock.getType()).getDimSize(1);
-  Value lanes = cIndex(b, loc, kLanes), cEnd = cIndex(b, loc, cBlock);
+  int64_t padRows = blockRows + width - 1;
+  auto vType = VectorType::get({kLanes}, b.getF32Type());
+  auto xpType =
+      RankedTensorType::get({padRows, cBlock + kLanes}, b.getF32Type());
   Value zero = cIndex(b, loc, 0);
-  // Rows [0, whole) in blocks of kRowBlock, then [whole, rows) one by one.
+  Value end =
+      arith::AddIOp::create(b, loc, arith::AddIOp::create(b, loc, start, rows),
+                            cIndex(b, loc, width - 1));
+  Value interior = arith::AndIOp::create(
+      b, loc,
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, start, zero),
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, end, sizeN));
+  Value xp0 = tensor::EmptyOp::create(b, loc, xpType.getShape(),
+                                      xpType.getElementType());
+  auto ifOp = scf::IfOp::create(b, loc, TypeRange{xpType}, interior,
+                                /*withElseRegion=*/true);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    auto read = [&](OpBuilder &nb, Location nl, Value r, Value ch) -> Value {
+      return vector::TransferReadOp::create(
+          nb, nl, vType, x, ValueRange{bi, r, ch}, cF32(nb, nl, 0.0),
+          ArrayRef<bool>{true});
+    };
+    scf::YieldOp::create(
+        b, loc, gatherRows(b, loc, xp0, start, c0, padRows, cBlock, read));
+    b.setInsertionPointToStart(ifOp.elseBlock());
+    auto padded = [&](OpBuilder &nb, Location nl, Value r, Value ch) -> Value {
+      return paddedRow(nb, nl, x, bi, r, sizeN, ch);
+    };
+    scf::YieldOp::create(
+        b, loc, gatherRows(b, loc, xp0, start, c0, padRows, cBlock, padded));
+  }
+  Value xp = ifOp.getResult(0);
+
   Value whole = arith::MulIOp::create(
       b, loc, arith::DivUIOp::create(b, loc, rows, cIndex(b, loc, kRowBlock)),
       cIndex(b, loc, kRowBlock));
   auto rowLoop = [&](Value lo, Value hi, int64_t count, Value out) {
-    return buildFor(
-               b, loc, lo, hi, cIndex(b, loc, count), ValueRange{out},
-               [&](Value r0, ValueRange rowIter) -> SmallVector<Value> {
-                 return {buildFor(b, loc, zero, cEnd, lanes, rowIter,
-                                  [&](Value cv,
-                                      ValueRange iter) -> SmallVector<Value> {
-                                    return {rowBlock(b, loc, src, wc, iter[0],
-                                                     r0, cv, c0, count, width)};
-                                  })
-                             .getResult(0)};
-               })
+    auto rowsOf = [&](Value r0, ValueRange rowIter) -> SmallVector<Value> {
+      auto vec = [&](Value cv, ValueRange iter) -> SmallVector<Value> {
+        // The vector's K weights.
+        Value v = arith::DivUIOp::create(b, loc,
+                                         arith::AddIOp::create(b, loc, c0, cv),
+                                         cIndex(b, loc, kLanes));
+        Value wv = tensor::ExtractSliceOp::create(
+            b, loc, RankedTensorType::get({width, kLanes}, b.getF32Type()), wc,
+            ArrayRef<OpFoldResult>{v, b.getIndexAttr(0), b.getIndexAttr(0)},
+            ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(width),
+                                   b.getIndexAttr(kLanes)},
+            ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1),
+                                   b.getIndexAttr(1)});
+        if (count == kRowBlock) {
+          // The lines of the next row block's output vectors, for writing.
+          Value ch = arith::AddIOp::create(b, loc, c0, cv);
+          Value next = arith::AddIOp::create(
+              b, loc, arith::AddIOp::create(b, loc, n0, r0),
+              cIndex(b, loc, kRowBlock));
+          Value last = arith::SubIOp::create(b, loc, sizeN, cIndex(b, loc, 1));
+          for (int64_t i = 0; i < kRowBlock; ++i) {
+            Value r = arith::MinSIOp::create(
+                b, loc, arith::AddIOp::create(b, loc, next, cIndex(b, loc, i)),
+                last);
+            memref::PrefetchOp::create(b, loc, oBuf, ValueRange{bi, r, ch},
+                                       /*isWrite=*/true, /*localityHint=*/3,
+                                       /*isDataCache=*/true);
+            // The next block's input rows past this block's, into L2.
+            Value xr = arith::MinSIOp::create(
+                b, loc,
+                arith::AddIOp::create(b, loc,
+                                      arith::AddIOp::create(b, loc, end, r0),
+                                      cIndex(b, loc, i)),
+                last);
+            memref::PrefetchOp::create(b, loc, xBuf, ValueRange{bi, xr, ch},
+                                       /*isWrite=*/false, /*localityHint=*/2,
+                                       /*isDataCache=*/true);
+          }
+        }
+        return {rowBlock(b, loc, xp, wv, iter[0], r0, cv, count, width)};
+      };
+      return {buildFor(b, loc, zero, cIndex(b, loc, cBlock),
+                       cIndex(b, loc, kLanes), rowIter, vec)
+                  .getResult(0)};
+    };
+    return buildFor(b, loc, lo, hi, cIndex(b, loc, count), ValueRange{out},
+                    rowsOf)
         .getResult(0);
   };
   Value out = rowLoop(zero, whole, kRowBlock, outBlock);
   return rowLoop(whole, rows, 1, out);
-}
-
-/// The register-blocked kernel on one block: xp, the block's zero-padded
-/// input rows (a static tile, rows of cBlock floats), then the taps on it.
-Value blockedTapsOfBlock(OpBuilder &b, Location loc, Value x, Value xBuf,
-                         Value wc, Value outBlock, Value bi, Value start,
-                         Value sizeN, Value c0, Value rows, int64_t blockRows,
-                         int64_t width) {
-  int64_t cBlock = cast<RankedTensorType>(outBlock.getType()).getDimSize(1);
-  Value xp = gatherPadded(b, loc, x, xBuf, bi, start, sizeN, c0, blockRows,
-                          blockRows + width - 1, cBlock);
-  return registerBlockedTaps(b, loc, xp, wc, outBlock, c0, rows, width);
 }
 
 /// The general form (any C block): xp, the block's `rows + K - 1` zero-padded
@@ -276,45 +325,60 @@ FailureOr<Value> fuse::fuseLightConv(OpBuilder &b, LightConvOp op,
   SmallVector<OpFoldResult> xs =
       attn::detail::assertLightConvSizes(b, loc, op).first;
 
-  // wc[t, c] = w'[c / (C / Hc), t].
   Value weights = lightConvWeights(b, op, b.getF32Type());
+  int64_t cBlock = channelBlock(c);
+  bool wholeVectors = cBlock % kLanes == 0;
+  // Whole vectors: wc[v, t, l] = w'[g(v kLanes + l), t], the K weight vectors
+  // of each vector of channels contiguous. Otherwise wc[t, c] = w'[g(c), t].
   int64_t group = c / heads;
+  SmallVector<OpFoldResult> wcSizes =
+      wholeVectors
+          ? SmallVector<OpFoldResult>{b.getIndexAttr(c / kLanes),
+                                      b.getIndexAttr(width),
+                                      b.getIndexAttr(kLanes)}
+          : SmallVector<OpFoldResult>{b.getIndexAttr(width), b.getIndexAttr(c)};
+  int64_t wcRank = wcSizes.size();
   Value wc = g.generic(
-      ValueRange{},
-      emptyTensor(b, loc, {b.getIndexAttr(width), b.getIndexAttr(c)},
-                  b.getF32Type()),
-      {b.getMultiDimIdentityMap(2)}, parallelIterators(2),
+      ValueRange{}, emptyTensor(b, loc, wcSizes, b.getF32Type()),
+      {b.getMultiDimIdentityMap(wcRank)}, parallelIterators(wcRank),
       [&](OpBuilder &nb, Location nl, ValueRange) {
-        Value t = linalg::IndexOp::create(nb, nl, 0);
-        Value ch = linalg::IndexOp::create(nb, nl, 1);
+        Value t, ch;
+        if (wholeVectors) {
+          t = linalg::IndexOp::create(nb, nl, 1);
+          ch = arith::AddIOp::create(
+              nb, nl,
+              arith::MulIOp::create(nb, nl, linalg::IndexOp::create(nb, nl, 0),
+                                    cIndex(nb, nl, kLanes)),
+              linalg::IndexOp::create(nb, nl, 2));
+        } else {
+          t = linalg::IndexOp::create(nb, nl, 0);
+          ch = linalg::IndexOp::create(nb, nl, 1);
+        }
         Value gi = arith::DivUIOp::create(nb, nl, ch, cIndex(nb, nl, group));
         Value w = tensor::ExtractOp::create(nb, nl, weights, ValueRange{gi, t});
         yieldOne(nb, nl, convertFloat(nb, nl, w, nb.getF32Type()));
       });
 
   int64_t pad = op.getCausal() ? width - 1 : (width - 1) / 2;
-  // Channel blocks of 64 when they divide C: the output block stays in L1.
-  int64_t cBlock = c % 64 == 0 ? 64 : c;
-  bool wholeVectors = cBlock % kLanes == 0;
   Value sizeN = toIndexValue(b, loc, xs[1]);
   Value numBlocks =
       arith::CeilDivUIOp::create(b, loc, sizeN, cIndex(b, loc, chunk));
-  // Every element of the result is written and init is never read, so the
-  // forall writes a new tensor: bufferization then returns the buffer it
-  // allocates, where writing into init (a function argument) would have the
-  // deallocation pipeline copy the whole result once more before returning.
-  Value result = tensor::EmptyOp::create(b, loc, getSizes(b, loc, init),
-                                         initType.getElementType());
-  // x as a buffer (read only) for the prefetches of the blocked kernel.
-  Value xBuf;
-  if (wholeVectors)
+  // Every element of the result is written and init is never read: the
+  // forall writes init in place, and attn-return-arguments-in-place makes
+  // the entry return that buffer rather than a copy of it.
+  Value oBuf, xBuf;
+  if (wholeVectors) {
+    oBuf = bufferization::ToBufferOp::create(
+        b, loc, MemRefType::get(initType.getShape(), b.getF32Type()), init,
+        /*read_only=*/true);
     xBuf = bufferization::ToBufferOp::create(
         b, loc, MemRefType::get(xType.getShape(), b.getF32Type()), x,
         /*read_only=*/true);
+  }
   auto forall = scf::ForallOp::create(
       b, loc,
       ArrayRef<OpFoldResult>{xs[0], numBlocks, b.getIndexAttr(c / cBlock)},
-      ValueRange{result}, std::nullopt);
+      ValueRange{init}, std::nullopt);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(forall.getBody());
   Value bi = forall.getInductionVars()[0];
@@ -334,11 +398,11 @@ FailureOr<Value> fuse::fuseLightConv(OpBuilder &b, LightConvOp op,
       forall.getRegionIterArgs()[0], ArrayRef<OpFoldResult>{bi, n0, c0},
       ArrayRef<OpFoldResult>{one, rows, cols},
       ArrayRef<OpFoldResult>{one, one, one});
-  Value tile = wholeVectors
-                   ? blockedTapsOfBlock(b, loc, x, xBuf, wc, outBlock, bi,
-                                        start, sizeN, c0, rows, chunk, width)
-                   : tapGenerics(b, loc, x, wc, outBlock, bi, start, sizeN, c0,
-                                 rows, width);
+  Value tile = wholeVectors ? blockedTapsOfBlock(b, loc, x, wc, outBlock, oBuf,
+                                                 xBuf, bi, n0, start, sizeN, c0,
+                                                 rows, chunk, width)
+                            : tapGenerics(b, loc, x, wc, outBlock, bi, start,
+                                          sizeN, c0, rows, width);
 
   b.setInsertionPointToStart(forall.getTerminator().getBody());
   tensor::ParallelInsertSliceOp::create(b, loc, tile,
