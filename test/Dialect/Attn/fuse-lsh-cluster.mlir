@@ -15,10 +15,16 @@
 
 // 2 heads, 2 rounds, N = 1024, chunks of 64, one (batch, head) at a time:
 // an scf.for over the 2 heads carrying the result, whose body decomposes the
-// head's [1, 1, N, D] slices (its buffers live for one iteration): 2 * 16 =
-// 32 sdpa heads of 64 queries against 128 keys (one chunk back).
+// head's [1, 1, N, D] slices: 2 * 16 = 32 sdpa heads of 64 queries against
+// 128 keys (one chunk back). The chunk tensors are allocated once (three
+// alloc_tensor ops, which CSE does not fold into one, as it would fold equal
+// tensor.empty ops) and carried by the loop: every head writes the same
+// buffers.
 // CHECK-LABEL: func.func @lsh
-// CHECK: %[[LOOP:.*]] = scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %arg3) -> (tensor<1x2x1024x16xf32>)
+// CHECK: %[[QC:.*]] = bufferization.alloc_tensor() : tensor<1x32x64x16xf32>
+// CHECK: %[[KC:.*]] = bufferization.alloc_tensor() : tensor<1x32x128x16xf32>
+// CHECK: %[[VC:.*]] = bufferization.alloc_tensor() : tensor<1x32x128x16xf32>
+// CHECK: %[[LOOP:.*]]:4 = scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %arg3, %[[QA:.*]] = %[[QC]], %[[KA:.*]] = %[[KC]], %[[VA:.*]] = %[[VC]]) -> (tensor<1x2x1024x16xf32>, tensor<1x32x64x16xf32>, tensor<1x32x128x16xf32>, tensor<1x32x128x16xf32>)
 // CHECK: %[[QK:.*]] = tensor.extract_slice %arg0[{{.*}}] [1, 1, 1024, 16] [1, 1, 1, 1] : tensor<1x2x1024x16xf32> to tensor<1x1x1024x16xf32>
 // CHECK: %[[V:.*]] = tensor.extract_slice %arg1[{{.*}}] [1, 1, 1024, 16] [1, 1, 1, 1] : tensor<1x2x1024x16xf32> to tensor<1x1x1024x16xf32>
 // CHECK: tensor.extract_slice %arg2[{{.*}}] [1, 2, 16, 4] [1, 1, 1, 1] : tensor<2x2x16x4xf32> to tensor<1x2x16x4xf32>
@@ -44,7 +50,7 @@
 // The chunks in one pass over the sorted slots per (batch, head, round):
 // each qk and v row read once as a vector, written as a query of its chunk
 // and (the key normalised) as a key of the 2 chunks that see it.
-// CHECK: %[[CH:.*]]:3 = scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (1, 1, 2) shared_outs({{.*}}) -> (tensor<1x32x64x16xf32>, tensor<1x32x128x16xf32>, tensor<1x32x128x16xf32>)
+// CHECK: %[[CH:.*]]:3 = scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (1, 1, 2) shared_outs(%{{.*}} = %[[QA]], %{{.*}} = %[[KA]], %{{.*}} = %[[VA]]) -> (tensor<1x32x64x16xf32>, tensor<1x32x128x16xf32>, tensor<1x32x128x16xf32>)
 // CHECK: tensor.extract %[[SORT]]#1
 // CHECK: vector.transfer_read %[[QK]]{{.*}} : tensor<1x1x1024x16xf32>, vector<16xf32>
 // CHECK: vector.reduction <add>
@@ -77,8 +83,8 @@
 // CHECK: tensor.parallel_insert_slice
 // The head's result into the carried output.
 // CHECK: %[[NEXT:.*]] = tensor.insert_slice %[[OUT]] into %[[ACC]]
-// CHECK: scf.yield %[[NEXT]]
-// CHECK: return %[[LOOP]]
+// CHECK: scf.yield %[[NEXT]], %[[CH]]#0, %[[CH]]#1, %[[CH]]#2
+// CHECK: return %[[LOOP]]#0
 
 // TILE-LABEL: func.func @lsh
 // (canonicalize drops the unit dims of the foralls.)

@@ -45,6 +45,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
@@ -317,10 +318,13 @@ struct LshOperands {
 } // namespace
 
 /// The decomposition of `op` on `in` (the op's operands or a slice of them),
-/// without the run-time checks.
+/// without the run-time checks. The fused chunks are written into
+/// `chunkDests` (q, k, v) where their types match; `chunksOut`, when given,
+/// receives the chunk tensors.
 static Value decomposeOperands(OpBuilder &b, Location loc, LshOp op,
-                               const LshOperands &in, FloatType ct,
-                               bool fused) {
+                               const LshOperands &in, FloatType ct, bool fused,
+                               ValueRange chunkDests = {},
+                               SmallVectorImpl<Value> *chunksOut = nullptr) {
   // Hashing (f32): buckets, the sorted order and its inverse.
   Value qk = toF32(b, loc, in.qk);
   // The unit keys (the fused form normalises them while gathering).
@@ -347,7 +351,8 @@ static Value decomposeOperands(OpBuilder &b, Location loc, LshOp op,
   SmallVector<Value> chunks;
   if (fused && ct.isF32())
     chunks = fusedLshChunks(b, loc, qk, in.value, perm, ch.chunk,
-                            ch.numChunks, ch.window, ch.lookBackMod);
+                            ch.numChunks, ch.window, ch.lookBackMod,
+                            chunkDests);
   if (chunks.empty()) {
     if (!keys)
       keys = normalizeRows(b, loc, toFloat(b, loc, qk, ct));
@@ -363,6 +368,8 @@ static Value decomposeOperands(OpBuilder &b, Location loc, LshOp op,
   // -1e5 once per round; otherwise the own key scores -1e5 by score_mod.
   bool ownKeyInCombine = fused && op.getCausal() && combinesFused(op, ct);
   Value q = chunks[0], k = chunks[1], v = chunks[2];
+  if (chunksOut)
+    chunksOut->assign(chunks.begin(), chunks.end());
   auto [o, lse] = attentionOrEmpty(b, loc, q, v, ct, [&](OpBuilder &nb) {
     if (ownKeyInCombine)
       return positionedAttention(nb, loc, q, k, v, qpos, kpos,
@@ -422,22 +429,49 @@ static Value headSlice(OpBuilder &b, Location loc, Value t, Value batch,
   return tensor::ExtractSliceOp::create(b, loc, t, offsets, sizes, strides);
 }
 
+/// The chunk tensors (q, k, v) of one (batch, head) of `op`, f32, as the
+/// fused chunks of its [1, 1, N, D] slices are shaped: [1, R nC, c, D],
+/// [1, R nC, W c, D], [1, R nC, W c, Dv].
+static SmallVector<Value> headChunkTensors(OpBuilder &b, Location loc,
+                                           LshOp op) {
+  Chunking ch = computeChunking(b, loc, op, op.getQk(), op.getRotations());
+  OpFoldResult one = b.getIndexAttr(1);
+  OpFoldResult groups = mulSizes(b, loc, mulSizes(b, loc, one, ch.rounds),
+                                 ch.numChunks);
+  OpFoldResult keyRows = mulSizes(b, loc, ch.window, b.getIndexAttr(ch.chunk));
+  OpFoldResult d = getSizes(b, loc, op.getQk())[3];
+  OpFoldResult dv = getSizes(b, loc, op.getValue())[3];
+  // bufferization.alloc_tensor, not tensor.empty: CSE would fold equal
+  // tensor.empty ops (q and k with W = 1, k and v with Dv = D) into one
+  // value, and the loop would then carry one buffer for two of them.
+  auto alloc = [&](ArrayRef<OpFoldResult> sizes) -> Value {
+    SmallVector<int64_t> shape;
+    SmallVector<Value> dynamic;
+    dispatchIndexOpFoldResults(sizes, dynamic, shape);
+    return bufferization::AllocTensorOp::create(
+        b, loc, RankedTensorType::get(shape, b.getF32Type()), dynamic);
+  };
+  return {alloc({one, groups, b.getIndexAttr(ch.chunk), d}),
+          alloc({one, groups, keyRows, d}), alloc({one, groups, keyRows, dv})};
+}
+
 /// The fused decomposition one (batch, head) at a time: an scf.for over
 /// B * H whose body decomposes the [1, 1, N, D] slices and inserts the
-/// result into the carried output. The sort, chunk and attention buffers
-/// of a head (O(R W N D) floats) are live for one iteration only, so the
-/// peak memory is 1 / (B H) of the whole op's and a call touches the same
-/// few pages again (each iteration's buffers come from the ones the last
-/// iteration freed) instead of faulting in fresh pages for every head.
+/// result into the carried output. The sort and attention buffers of a head
+/// are live for one iteration only, so the peak memory is about 1 / (B H)
+/// of the whole op's; the chunk tensors (the largest, O(R W N D) floats) are
+/// carried by the loop, so that every head writes the same buffers instead
+/// of faulting in fresh pages.
 static Value decomposePerHead(OpBuilder &b, Location loc, LshOp op,
                               FloatType ct) {
   SmallVector<OpFoldResult> qk = getSizes(b, loc, op.getQk());
   Value heads = toIndexValue(b, loc, qk[1]);
   Value count =
       arith::MulIOp::create(b, loc, toIndexValue(b, loc, qk[0]), heads);
+  SmallVector<Value> inits{op.getInit()};
+  llvm::append_range(inits, headChunkTensors(b, loc, op));
   auto loop = scf::ForOp::create(
-      b, loc, indexConst(b, loc, 0), count, indexConst(b, loc, 1),
-      ValueRange{op.getInit()},
+      b, loc, indexConst(b, loc, 0), count, indexConst(b, loc, 1), inits,
       [&](OpBuilder &nb, Location l, Value iv, ValueRange acc) {
         Value batch = arith::DivUIOp::create(nb, l, iv, heads);
         Value head = arith::RemUIOp::create(nb, l, iv, heads);
@@ -446,13 +480,19 @@ static Value decomposePerHead(OpBuilder &b, Location loc, LshOp op,
             headSlice(nb, l, op.getValue(), batch, head),
             headSlice(nb, l, op.getRotations(), batch, head, /*atHead=*/true),
             headSlice(nb, l, acc[0], batch, head)};
-        Value part = decomposeOperands(nb, l, op, in, ct, /*fused=*/true);
+        SmallVector<Value> chunks;
+        Value part = decomposeOperands(nb, l, op, in, ct, /*fused=*/true,
+                                       acc.drop_front(), &chunks);
         SmallVector<OpFoldResult> sizes = getSizes(nb, l, in.init);
         SmallVector<OpFoldResult> offsets{batch, head, nb.getIndexAttr(0),
                                           nb.getIndexAttr(0)};
         SmallVector<OpFoldResult> strides(4, nb.getIndexAttr(1));
-        Value next = tensor::InsertSliceOp::create(nb, l, part, acc[0],
-                                                   offsets, sizes, strides);
+        SmallVector<Value> next{tensor::InsertSliceOp::create(
+            nb, l, part, acc[0], offsets, sizes, strides)};
+        // The chunks written into the carried tensors go round again; where
+        // the chunks are not the fused ones, the carried tensors as they were.
+        for (auto [dest, chunk] : llvm::zip_equal(acc.drop_front(), chunks))
+          next.push_back(chunk.getType() == dest.getType() ? chunk : dest);
         scf::YieldOp::create(nb, l, next);
       });
   return loop.getResult(0);
