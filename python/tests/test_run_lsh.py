@@ -138,6 +138,17 @@ def test_dynamic_batch_and_length(N, mode):
 
 
 @MODES
+@pytest.mark.parametrize("B,H", [(3, 2), (1, 1), (1, 5)])
+def test_heads_one_at_a_time(B, H, mode):
+    """The fused form runs one (batch, head) at a time (an scf.for over B * H, slices of qk, v,
+    the head's rotations and the result): B != H, one head only (no loop), heads alone."""
+    qk, v, rot = draw(80 + 10 * B + H, B=B, H=H, N=48, D=16, Dv=16, R=2, num_buckets=8)
+    out, expected = run_lsh(qk, v, rot, 8, 8, look_back=1, look_ahead=0, causal=True,
+                            dynamic=("B",), mode=mode)
+    check_result(out, expected, mode=mode)
+
+
+@MODES
 @pytest.mark.parametrize("causal", [False, True], ids=["dense", "causal"])
 def test_f16(causal, mode):
     qk, v, rot = draw(61 + causal, B=1, H=2, N=32, D=16, Dv=8, R=2, num_buckets=4, dtype="f16")

@@ -45,6 +45,9 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 #include <limits>
 
@@ -261,12 +264,13 @@ static void emitRuntimeChecks(OpBuilder &b, Location loc, LshOp op,
 /// The chunking of `op`: nC = N / c, W = min(look_back + look_ahead + 1, nC)
 /// and look_back mod nC (with nC = 0 read as 1: then there is nothing to
 /// compute).
-static Chunking computeChunking(OpBuilder &b, Location loc, LshOp op) {
-  SmallVector<OpFoldResult> qk = getSizes(b, loc, op.getQk());
+static Chunking computeChunking(OpBuilder &b, Location loc, LshOp op,
+                                Value qkIn, Value rotations) {
+  SmallVector<OpFoldResult> qk = getSizes(b, loc, qkIn);
   Chunking ch;
   ch.chunk = op.getChunkSizeAttr().getInt();
   ch.batch = qk[0];
-  ch.rounds = getSizes(b, loc, op.getRotations())[1];
+  ch.rounds = getSizes(b, loc, rotations)[1];
   ch.numChunks = divSizes(b, loc, qk[2], b.getIndexAttr(ch.chunk));
   ch.groups =
       mulSizes(b, loc, mulSizes(b, loc, qk[1], ch.rounds), ch.numChunks);
@@ -305,20 +309,27 @@ static bool combinesFused(LshOp op, FloatType ct) {
   return fusedCombineApplies(ct, initType.getElementType(), dv, zeroSize);
 }
 
-FailureOr<SmallVector<Value>> mlir::attn::decomposeLsh(OpBuilder &b, LshOp op,
-                                                       FloatType ct,
-                                                       bool fused) {
-  Location loc = op.getLoc();
-  int64_t chunk = op.getChunkSizeAttr().getInt();
-  if (chunk < 1)
-    return op.emitOpError("cannot be decomposed with chunk_size < 1");
-  emitRuntimeChecks(b, loc, op, chunk);
+namespace {
+/// The operands of one attn.lsh decomposition: the op's own, or one
+/// (batch, head)'s slices of them.
+struct LshOperands {
+  Value qk, value, rotations, init;
+};
+} // namespace
 
+/// The decomposition of `op` on `in` (the op's operands or a slice of them),
+/// without the run-time checks. The fused chunks are written into
+/// `chunkDests` (q, k, v) where their types match; `chunksOut`, when given,
+/// receives the chunk tensors.
+static Value decomposeOperands(OpBuilder &b, Location loc, LshOp op,
+                               const LshOperands &in, FloatType ct, bool fused,
+                               ValueRange chunkDests = {},
+                               SmallVectorImpl<Value> *chunksOut = nullptr) {
   // Hashing (f32): buckets, the sorted order and its inverse.
-  Value qk = toF32(b, loc, op.getQk());
+  Value qk = toF32(b, loc, in.qk);
   // The unit keys (the fused form normalises them while gathering).
   Value keys = fused ? Value() : normalizeRows(b, loc, toFloat(b, loc, qk, ct));
-  Value rotations = toF32(b, loc, op.getRotations());
+  Value rotations = toF32(b, loc, in.rotations);
   Value buckets = fused ? fusedBuckets(b, loc, qk, rotations) : Value();
   if (!buckets)
     buckets = argmaxBuckets(b, loc, hashProjections(b, loc, qk, rotations));
@@ -333,20 +344,21 @@ FailureOr<SmallVector<Value>> mlir::attn::decomposeLsh(OpBuilder &b, LshOp op,
   }
 
   // Gather into chunks, in the compute type: [B, H * R * nC, c | W * c, D].
-  Chunking ch = computeChunking(b, loc, op);
+  Chunking ch = computeChunking(b, loc, op, qk, rotations);
   Value qpos = chunkPositions(b, loc, perm, ch, /*keys=*/false);
   Value kpos = chunkPositions(b, loc, perm, ch, /*keys=*/true);
   OpFoldResult perHead = mulSizes(b, loc, ch.rounds, ch.numChunks);
   SmallVector<Value> chunks;
   if (fused && ct.isF32())
-    chunks = fusedLshChunks(b, loc, qk, op.getValue(), perm, ch.chunk,
-                            ch.numChunks, ch.window, ch.lookBackMod);
+    chunks = fusedLshChunks(b, loc, qk, in.value, perm, ch.chunk,
+                            ch.numChunks, ch.window, ch.lookBackMod,
+                            chunkDests);
   if (chunks.empty()) {
     if (!keys)
       keys = normalizeRows(b, loc, toFloat(b, loc, qk, ct));
     chunks = {gatherRows(b, loc, qk, qpos, perHead, ct),
               gatherRows(b, loc, keys, kpos, perHead, ct),
-              gatherRows(b, loc, op.getValue(), kpos, perHead, ct)};
+              gatherRows(b, loc, in.value, kpos, perHead, ct)};
   }
 
   // The chunk attention, causal on the original positions, with an lse
@@ -356,6 +368,8 @@ FailureOr<SmallVector<Value>> mlir::attn::decomposeLsh(OpBuilder &b, LshOp op,
   // -1e5 once per round; otherwise the own key scores -1e5 by score_mod.
   bool ownKeyInCombine = fused && op.getCausal() && combinesFused(op, ct);
   Value q = chunks[0], k = chunks[1], v = chunks[2];
+  if (chunksOut)
+    chunksOut->assign(chunks.begin(), chunks.end());
   auto [o, lse] = attentionOrEmpty(b, loc, q, v, ct, [&](OpBuilder &nb) {
     if (ownKeyInCombine)
       return positionedAttention(nb, loc, q, k, v, qpos, kpos,
@@ -369,14 +383,131 @@ FailureOr<SmallVector<Value>> mlir::attn::decomposeLsh(OpBuilder &b, LshOp op,
   Value rows = resultRows(b, loc, slot);
   SelfPart self;
   if (ownKeyInCombine) {
-    self.values = toFloat(b, loc, op.getValue(), ct);
+    self.values = toFloat(b, loc, in.value, ct);
     self.score = kSelfScore;
   }
-  Value result = fused ? fusedCombineByLse(b, loc, rows, o, lse, op.getInit(),
-                                           ct, self)
-                       : Value();
+  Value result =
+      fused ? fusedCombineByLse(b, loc, rows, o, lse, in.init, ct, self)
+            : Value();
   assert((result || !ownKeyInCombine) && "the fused combine was checked");
   if (!result)
-    result = combineByLse(b, loc, rows, o, lse, op.getInit(), ct);
-  return SmallVector<Value>{result};
+    result = combineByLse(b, loc, rows, o, lse, in.init, ct);
+  return result;
+}
+
+/// Whether the fused form of `op` runs one (batch, head) at a time: f32
+/// compute, more than one (batch, head), no size statically 0.
+static bool perHeadSlabs(LshOp op, FloatType ct, bool fused) {
+  auto shape = [](Value v) {
+    return cast<RankedTensorType>(v.getType()).getShape();
+  };
+  if (!fused || !ct.isF32())
+    return false;
+  for (Value v : {op.getQk(), op.getValue(), op.getRotations(), op.getInit()})
+    if (llvm::is_contained(shape(v), 0))
+      return false;
+  ArrayRef<int64_t> qk = shape(op.getQk());
+  return ShapedType::isDynamic(qk[0]) || ShapedType::isDynamic(qk[1]) ||
+         qk[0] * qk[1] > 1;
+}
+
+/// `t[b, h]` as a [1, 1, ...] slice of a rank-4 tensor (`atHead` false:
+/// `t[h]` of a [H, ...] one, as [1, ...]).
+static Value headSlice(OpBuilder &b, Location loc, Value t, Value batch,
+                       Value head, bool atHead = false) {
+  SmallVector<OpFoldResult> sizes = getSizes(b, loc, t);
+  SmallVector<OpFoldResult> offsets(sizes.size(), b.getIndexAttr(0));
+  SmallVector<OpFoldResult> strides(sizes.size(), b.getIndexAttr(1));
+  if (atHead) {
+    offsets[0] = head;
+    sizes[0] = b.getIndexAttr(1);
+  } else {
+    offsets[0] = batch;
+    offsets[1] = head;
+    sizes[0] = sizes[1] = b.getIndexAttr(1);
+  }
+  return tensor::ExtractSliceOp::create(b, loc, t, offsets, sizes, strides);
+}
+
+/// The chunk tensors (q, k, v) of one (batch, head) of `op`, f32, as the
+/// fused chunks of its [1, 1, N, D] slices are shaped: [1, R nC, c, D],
+/// [1, R nC, W c, D], [1, R nC, W c, Dv].
+static SmallVector<Value> headChunkTensors(OpBuilder &b, Location loc,
+                                           LshOp op) {
+  Chunking ch = computeChunking(b, loc, op, op.getQk(), op.getRotations());
+  OpFoldResult one = b.getIndexAttr(1);
+  OpFoldResult groups = mulSizes(b, loc, mulSizes(b, loc, one, ch.rounds),
+                                 ch.numChunks);
+  OpFoldResult keyRows = mulSizes(b, loc, ch.window, b.getIndexAttr(ch.chunk));
+  OpFoldResult d = getSizes(b, loc, op.getQk())[3];
+  OpFoldResult dv = getSizes(b, loc, op.getValue())[3];
+  // bufferization.alloc_tensor, not tensor.empty: CSE would fold equal
+  // tensor.empty ops (q and k with W = 1, k and v with Dv = D) into one
+  // value, and the loop would then carry one buffer for two of them.
+  auto alloc = [&](ArrayRef<OpFoldResult> sizes) -> Value {
+    SmallVector<int64_t> shape;
+    SmallVector<Value> dynamic;
+    dispatchIndexOpFoldResults(sizes, dynamic, shape);
+    return bufferization::AllocTensorOp::create(
+        b, loc, RankedTensorType::get(shape, b.getF32Type()), dynamic);
+  };
+  return {alloc({one, groups, b.getIndexAttr(ch.chunk), d}),
+          alloc({one, groups, keyRows, d}), alloc({one, groups, keyRows, dv})};
+}
+
+/// The fused decomposition one (batch, head) at a time: an scf.for over
+/// B * H whose body decomposes the [1, 1, N, D] slices and inserts the
+/// result into the carried output. The sort and attention buffers of a head
+/// are live for one iteration only, so the peak memory is about 1 / (B H)
+/// of the whole op's; the chunk tensors (the largest, O(R W N D) floats) are
+/// carried by the loop, so that every head writes the same buffers instead
+/// of faulting in fresh pages.
+static Value decomposePerHead(OpBuilder &b, Location loc, LshOp op,
+                              FloatType ct) {
+  SmallVector<OpFoldResult> qk = getSizes(b, loc, op.getQk());
+  Value heads = toIndexValue(b, loc, qk[1]);
+  Value count =
+      arith::MulIOp::create(b, loc, toIndexValue(b, loc, qk[0]), heads);
+  SmallVector<Value> inits{op.getInit()};
+  llvm::append_range(inits, headChunkTensors(b, loc, op));
+  auto loop = scf::ForOp::create(
+      b, loc, indexConst(b, loc, 0), count, indexConst(b, loc, 1), inits,
+      [&](OpBuilder &nb, Location l, Value iv, ValueRange acc) {
+        Value batch = arith::DivUIOp::create(nb, l, iv, heads);
+        Value head = arith::RemUIOp::create(nb, l, iv, heads);
+        LshOperands in{
+            headSlice(nb, l, op.getQk(), batch, head),
+            headSlice(nb, l, op.getValue(), batch, head),
+            headSlice(nb, l, op.getRotations(), batch, head, /*atHead=*/true),
+            headSlice(nb, l, acc[0], batch, head)};
+        SmallVector<Value> chunks;
+        Value part = decomposeOperands(nb, l, op, in, ct, /*fused=*/true,
+                                       acc.drop_front(), &chunks);
+        SmallVector<OpFoldResult> sizes = getSizes(nb, l, in.init);
+        SmallVector<OpFoldResult> offsets{batch, head, nb.getIndexAttr(0),
+                                          nb.getIndexAttr(0)};
+        SmallVector<OpFoldResult> strides(4, nb.getIndexAttr(1));
+        SmallVector<Value> next{tensor::InsertSliceOp::create(
+            nb, l, part, acc[0], offsets, sizes, strides)};
+        // The chunks written into the carried tensors go round again; where
+        // the chunks are not the fused ones, the carried tensors as they were.
+        for (auto [dest, chunk] : llvm::zip_equal(acc.drop_front(), chunks))
+          next.push_back(chunk.getType() == dest.getType() ? chunk : dest);
+        scf::YieldOp::create(nb, l, next);
+      });
+  return loop.getResult(0);
+}
+
+FailureOr<SmallVector<Value>> mlir::attn::decomposeLsh(OpBuilder &b, LshOp op,
+                                                       FloatType ct,
+                                                       bool fused) {
+  Location loc = op.getLoc();
+  int64_t chunk = op.getChunkSizeAttr().getInt();
+  if (chunk < 1)
+    return op.emitOpError("cannot be decomposed with chunk_size < 1");
+  emitRuntimeChecks(b, loc, op, chunk);
+  if (perHeadSlabs(op, ct, fused))
+    return SmallVector<Value>{decomposePerHead(b, loc, op, ct)};
+  LshOperands in{op.getQk(), op.getValue(), op.getRotations(), op.getInit()};
+  return SmallVector<Value>{decomposeOperands(b, loc, op, in, ct, fused)};
 }

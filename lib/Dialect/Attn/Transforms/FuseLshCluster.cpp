@@ -15,6 +15,7 @@
 #include "attn/Dialect/Attn/Transforms/Decompositions.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace mlir {
@@ -31,6 +32,12 @@ namespace {
 struct AttnFuseLshClusterPass
     : public attn::impl::AttnFuseLshClusterBase<AttnFuseLshClusterPass> {
   using Base::Base;
+  /// The fused lsh carries its chunk buffers through its per-head loop as
+  /// bufferization.alloc_tensor ops.
+  void getDependentDialects(DialectRegistry &registry) const override {
+    Base::getDependentDialects(registry);
+    registry.insert<bufferization::BufferizationDialect>();
+  }
   void runOnOperation() override {
     FailureOr<FloatType> parsed =
         parseComputeType(getOperation(), "attn-fuse-lsh-cluster", computeType);

@@ -642,7 +642,8 @@ SmallVector<Value> mlir::attn::detail::fusedGatherRows(OpBuilder &b,
 
 SmallVector<Value> mlir::attn::detail::fusedLshChunks(
     OpBuilder &b, Location loc, Value qk, Value v, Value perm, int64_t chunk,
-    OpFoldResult numChunks, OpFoldResult window, Value lookBackMod) {
+    OpFoldResult numChunks, OpFoldResult window, Value lookBackMod,
+    ValueRange dests) {
   auto qkType = cast<RankedTensorType>(qk.getType());
   auto vType = cast<RankedTensorType>(v.getType());
   int64_t d = qkType.getDimSize(3), dv = vType.getDimSize(3);
@@ -664,12 +665,20 @@ SmallVector<Value> mlir::attn::detail::fusedLshChunks(
                                       b.getIndexAttr(dv)};
   Value nC = safeDivisor(b, loc, numChunks);
   Value w = toIndexValue(b, loc, window);
+  SmallVector<Value> inits = {emptyTensor(b, loc, qSizes, f32),
+                              emptyTensor(b, loc, kSizes, f32),
+                              emptyTensor(b, loc, vSizes, f32)};
+  // Given destinations of the same types take the place of new tensors.
+  if (dests.size() == inits.size() &&
+      llvm::all_of(llvm::zip(dests, inits), [](auto pair) {
+        return std::get<0>(pair).getType() == std::get<1>(pair).getType();
+      })) {
+    for (Value init : inits)
+      init.getDefiningOp()->erase();
+    inits.assign(dests.begin(), dests.end());
+  }
   auto forall = scf::ForallOp::create(
-      b, loc, ArrayRef<OpFoldResult>{p[0], p[1], p[2]},
-      ValueRange{emptyTensor(b, loc, qSizes, f32),
-                 emptyTensor(b, loc, kSizes, f32),
-                 emptyTensor(b, loc, vSizes, f32)},
-      std::nullopt);
+      b, loc, ArrayRef<OpFoldResult>{p[0], p[1], p[2]}, inits, std::nullopt);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(forall.getBody());
   RowBuilder r{b, loc, llvm::to_vector(forall.getInductionVars())};

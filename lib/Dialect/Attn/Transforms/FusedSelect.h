@@ -68,11 +68,13 @@ SmallVector<Value> fusedGatherRows(OpBuilder &b, Location loc, ValueRange srcs,
 /// iteration walks the slots once, reads each source row once (as one
 /// vector) and writes it to the W groups that see it. Empty where it does
 /// not apply (f32 qk, float v of at most 32 bits, static nonzero D and Dv,
-/// no static size 0 in perm).
+/// no static size 0 in perm). `dests` (q, k, v tensors of the result types,
+/// e.g. buffers carried by a loop) are written instead of new tensors when
+/// their types match.
 SmallVector<Value> fusedLshChunks(OpBuilder &b, Location loc, Value qk,
                                   Value v, Value perm, int64_t chunk,
                                   OpFoldResult numChunks, OpFoldResult window,
-                                  Value lookBackMod);
+                                  Value lookBackMod, ValueRange dests = {});
 
 /// A part of every query that the combine adds to the P parts of `rows`:
 /// query n's row of `values` [B, H, N, Dv] (f32) with the log-normaliser
