@@ -147,7 +147,7 @@ TileOp::apply(transform::TransformRewriter &rewriter,
       *this, rewriter, state, getTarget(),
       [&](SdpaOp op) -> FailureOr<SmallVector<Value>> {
         return tile::buildFlashForm(rewriter, op, getQTile(), getKvTile(),
-                                    *type);
+                                    *type, getPrefetch());
       },
       loops);
   if (!diag.succeeded())

@@ -120,6 +120,7 @@ LogicalResult mlir::attn::buildCpuPipeline(
     tileOptions.qTile = options.qTile;
     tileOptions.kvTile = options.kvTile;
     tileOptions.computeType = options.computeType;
+    tileOptions.prefetch = true;
     pm.addPass(createAttnTile(tileOptions));
     pm.addPass(createAttnPrepareTileLoops());
   } else {

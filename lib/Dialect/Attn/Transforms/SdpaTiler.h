@@ -49,16 +49,21 @@ struct KeyTile {
 /// The flash form of `op` at the builder's insertion point (the reference
 /// lowering when a head dim is 0); returns the values that replace its
 /// results. attn-tile and transform.attn.tile use it.
+/// With `prefetch`, each query tile asks the cache for the next query
+/// tile's rows and each key tile for the next key tile's rows
+/// (memref.prefetch; see TilePrefetch.cpp).
 SmallVector<Value> buildFlashForm(OpBuilder &b, SdpaOp op, int64_t qTile,
-                                  int64_t kvTile, FloatType computeType);
+                                  int64_t kvTile, FloatType computeType,
+                                  bool prefetch = false);
 
 /// Builds the flash form of one attn.sdpa.
 class SdpaTiler {
 public:
   SdpaTiler(OpBuilder &b, SdpaOp op, int64_t qTile, int64_t kvTile,
-            FloatType ct)
+            FloatType ct, bool prefetch = false)
       : b(b), op(op), loc(op.getLoc()), ctx(op.getContext()), qTile(qTile),
-        kvTile(kvTile), ct(ct), pattern(op.getPatternOrDense()),
+        kvTile(kvTile), ct(ct), prefetch(prefetch),
+        pattern(op.getPatternOrDense()),
         parts(detail::getSdpaParts(op)), scoreMod(parts.scoreMod) {
     // With a block layout, the tiles are its blocks.
     if (parts.layout) {
@@ -135,6 +140,12 @@ private:
   Value maskModLive(OpBuilder &nb, Location nl, const KeyTile &k, Value qi,
                     Value kj);
   tile::RowState buildLayoutKeyLoop(const QueryTile &q, tile::RowState state);
+  // Cache prefetches (TilePrefetch.cpp).
+  void buildPrefetchBuffers();
+  void prefetchRows(Value buffer, Value head, Value tileIndex, int64_t rows,
+                    Value length, int64_t cols);
+  void prefetchNextQueryTile(const QueryTile &q);
+  void prefetchNextKeyTile(Value tileIndex);
 
   OpBuilder &b;
   SdpaOp op;
@@ -142,6 +153,9 @@ private:
   MLIRContext *ctx;
   int64_t qTile, kvTile;
   FloatType ct;
+  bool prefetch;
+  /// Read-only buffers of q, k and v for the prefetches (null without).
+  Value queryBuffer, keyBuffer, valueBuffer;
   PatternAttrInterface pattern;
   /// The pattern's facts of the query tile being built (null outside one).
   const QueryTileFacts *queryFacts = nullptr;

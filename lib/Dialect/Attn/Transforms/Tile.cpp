@@ -35,6 +35,7 @@
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "llvm/Support/SaveAndRestore.h"
@@ -227,6 +228,8 @@ SmallVector<Value> SdpaTiler::run() {
                                                     lseType.getDimSize(d))));
     outs.push_back(emptyTensor(b, loc, sizes, lseType.getElementType()));
   }
+  if (prefetch)
+    buildPrefetchBuffers();
   Value numQueryTiles =
       arith::CeilDivUIOp::create(b, loc, sizeNq, index(qTile));
   auto forall = scf::ForallOp::create(
@@ -237,6 +240,8 @@ SmallVector<Value> SdpaTiler::run() {
   SmallVector<Value> ivs = llvm::to_vector(forall.getInductionVars());
   buildHeadValues(ivs[0], ivs[1]);
   QueryTile qt = buildQueryTile(ivs[2]);
+  if (prefetch)
+    prefetchNextQueryTile(qt);
   // Per-query-block values of the predicates (random's thresholds), built
   // here once so that classify and the Partial tiles' pairs only read them.
   std::optional<int64_t> maxQueries;
@@ -420,6 +425,8 @@ tile::RowState SdpaTiler::buildKeyLoop(const QueryTile &q,
               b, loc, seen, arith::AndIOp::create(b, loc, later, inside));
         }
         KeyTile k = buildKeyTile(tileIndex);
+        if (prefetch)
+          prefetchNextKeyTile(tileIndex);
         Value kind = buildTileKind(q, k);
         if (n > 1)
           kind = arith::SelectOp::create(
@@ -487,7 +494,8 @@ struct AttnTilePass : public attn::impl::AttnTileBase<AttnTilePass> {
     IRRewriter rewriter(&getContext());
     for (SdpaOp op : targets) {
       rewriter.setInsertionPoint(op);
-      rewriter.replaceOp(op, buildFlashForm(rewriter, op, qTile, kvTile, type));
+      rewriter.replaceOp(
+          op, buildFlashForm(rewriter, op, qTile, kvTile, type, prefetch));
     }
   }
 };
@@ -496,7 +504,8 @@ struct AttnTilePass : public attn::impl::AttnTileBase<AttnTilePass> {
 SmallVector<Value> mlir::attn::tile::buildFlashForm(OpBuilder &b, SdpaOp op,
                                                     int64_t qTile,
                                                     int64_t kvTile,
-                                                    FloatType type) {
+                                                    FloatType type,
+                                                    bool prefetch) {
   // A head dim of 0 leaves nothing to tile (and an extract_slice at offset 0
   // of a static 0 dim does not verify): such an op takes the reference
   // lowering, whose size is then that of the scores alone.
@@ -504,5 +513,5 @@ SmallVector<Value> mlir::attn::tile::buildFlashForm(OpBuilder &b, SdpaOp op,
       cast<RankedTensorType>(op.getValue().getType()).getDimSize(3) == 0)
     return attn::detail::buildSdpaLinalg(b, op.getLoc(),
                                          attn::detail::getSdpaParts(op), type);
-  return SdpaTiler(b, op, qTile, kvTile, type).run();
+  return SdpaTiler(b, op, qTile, kvTile, type, prefetch).run();
 }

@@ -38,12 +38,14 @@ def Attn_TileOp : Attn_TransformOp<"tile"> {
   let summary = "Rewrites attn.sdpa ops into the flash form (attn-tile)";
   let description = [{
     Each target must be an `attn.sdpa`; it is replaced by the flash form that
-    `attn-tile{q-tile=... kv-tile=... compute-type=...}` builds (an
+    `attn-tile{q-tile=... kv-tile=... compute-type=... prefetch=...}` builds (an
     `scf.forall` over batch, head and query tile with the online softmax over
     key tiles; docs/Pipelines.md). The target handle is consumed; the result
     maps to the `scf.forall` of each target (or, for an op with a head dim of
     0, which takes the reference lowering, to the op that defines its
-    replacement).
+    replacement). With the unit attribute `prefetch`, each query tile
+    prefetches the next query tile's rows of q and each key tile the next
+    key tile's rows of k and v, as attn-cpu-pipeline's tiling does.
 
     ```mlir
     %loops = transform.attn.tile %sdpa {q_tile = 64, kv_tile = 64}
@@ -53,7 +55,8 @@ def Attn_TileOp : Attn_TransformOp<"tile"> {
   let arguments = (ins TransformHandleTypeInterface:$target,
                        DefaultValuedAttr<I64Attr, "64">:$q_tile,
                        DefaultValuedAttr<I64Attr, "64">:$kv_tile,
-                       DefaultValuedStrAttr<StrAttr, "f32">:$compute_type);
+                       DefaultValuedStrAttr<StrAttr, "f32">:$compute_type,
+                       UnitAttr:$prefetch);
   let results = (outs TransformHandleTypeInterface:$loops);
   let assemblyFormat =
       "$target attr-dict `:` functional-type(operands, results)";

@@ -227,6 +227,10 @@ def AttnTile : Pass<"attn-tile"> {
            "Rows of a query tile (at least 1)">,
     Option<"kvTile", "kv-tile", "int64_t", /*default=*/"64",
            "Keys of a key/value tile (at least 1)">,
+    Option<"prefetch", "prefetch", "bool", /*default=*/"false",
+           "Prefetch the next query tile's rows of q and the next key "
+           "tile's rows of k and v into the cache (memref.prefetch; "
+           "attn-cpu-pipeline turns it on)">,
     Option<"computeType", "compute-type", "std::string", /*default=*/"\"f32\"",
            "Element type of scores, statistics and accumulation: f32 (the "
            "numerics contract) or f64">
@@ -234,7 +238,10 @@ def AttnTile : Pass<"attn-tile"> {
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::cf::ControlFlowDialect",
     "::mlir::linalg::LinalgDialect", "::mlir::math::MathDialect",
-    "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect"
+    "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect",
+    // memref.prefetch on bufferization.to_buffer (prefetch=true).
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::memref::MemRefDialect"
   ];
 }
 
