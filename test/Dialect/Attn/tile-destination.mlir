@@ -2,13 +2,17 @@
 // RUN: attn-opt %s --attn-tile="q-tile=16 kv-tile=16" --canonicalize --cse \
 // RUN:   --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" \
 // RUN:   --buffer-deallocation-pipeline --canonicalize | FileCheck %s --check-prefix=BUF
+// RUN: attn-opt %s --attn-tile="q-tile=16 kv-tile=16 fresh-destination=false" --canonicalize --cse \
+// RUN:   | FileCheck %s --check-prefix=INPLACE
 
 // attn-tile writes each query tile's output straight into its slice of the
 // forall's shared output (the normalisation's destination), so nothing is
 // copied per tile. A destination that is the function's own argument and
 // whose result the function returns becomes a fresh tensor: in place, the
 // function would return its argument, which the buffer deallocation clones
-// whole on every call.
+// whole on every call. With fresh-destination=false (attn-cpu-pipeline,
+// whose attn-return-arguments-in-place drops that clone) the argument itself
+// is the forall's shared output.
 
 // CHECK-LABEL: func.func @returned
 // CHECK: %[[EMPTY:.*]] = tensor.empty() : tensor<1x2x128x8xf32>
@@ -17,6 +21,9 @@
 // CHECK: %[[NORM:.*]] = linalg.generic {{.*}} outs(%[[DEST]] : tensor<?x8xf32>)
 // CHECK: arith.divf
 // CHECK: tensor.parallel_insert_slice %[[NORM]] into %[[OUT]][0, %[[H]],
+// INPLACE-LABEL: func.func @returned
+// INPLACE-NOT: tensor.empty() : tensor<1x2x128x8xf32>
+// INPLACE: scf.forall (%{{.*}}, %{{.*}}) in (2, 8) shared_outs(%{{.*}} = %arg1)
 // BUF-LABEL: func.func @returned
 // BUF-NOT: bufferization.clone
 // BUF-NOT: memref.copy

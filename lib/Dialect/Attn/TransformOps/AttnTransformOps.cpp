@@ -147,7 +147,7 @@ TileOp::apply(transform::TransformRewriter &rewriter,
       *this, rewriter, state, getTarget(),
       [&](SdpaOp op) -> FailureOr<SmallVector<Value>> {
         return tile::buildFlashForm(rewriter, op, getQTile(), getKvTile(),
-                                    *type, getPrefetch());
+                                    *type, getPrefetch(), !getInPlace());
       },
       loops);
   if (!diag.succeeded())

@@ -121,6 +121,10 @@ LogicalResult mlir::attn::buildCpuPipeline(
     tileOptions.kvTile = options.kvTile;
     tileOptions.computeType = options.computeType;
     tileOptions.prefetch = true;
+    // The output is written into the caller's destination in place:
+    // attn-return-arguments-in-place (below) drops the clone that the
+    // buffer deallocation makes of a returned argument.
+    tileOptions.freshDestination = false;
     pm.addPass(createAttnTile(tileOptions));
     pm.addPass(createAttnPrepareTileLoops());
   } else {

@@ -54,15 +54,17 @@ struct KeyTile {
 /// (memref.prefetch; see TilePrefetch.cpp).
 SmallVector<Value> buildFlashForm(OpBuilder &b, SdpaOp op, int64_t qTile,
                                   int64_t kvTile, FloatType computeType,
-                                  bool prefetch = false);
+                                  bool prefetch = false,
+                                  bool freshDestination = true);
 
 /// Builds the flash form of one attn.sdpa.
 class SdpaTiler {
 public:
   SdpaTiler(OpBuilder &b, SdpaOp op, int64_t qTile, int64_t kvTile,
-            FloatType ct, bool prefetch = false)
+            FloatType ct, bool prefetch = false, bool freshDestination = true)
       : b(b), op(op), loc(op.getLoc()), ctx(op.getContext()), qTile(qTile),
         kvTile(kvTile), ct(ct), prefetch(prefetch),
+        freshDestination(freshDestination),
         pattern(op.getPatternOrDense()),
         parts(detail::getSdpaParts(op)), scoreMod(parts.scoreMod) {
     // With a block layout, the tiles are its blocks.
@@ -154,6 +156,8 @@ private:
   int64_t qTile, kvTile;
   FloatType ct;
   bool prefetch;
+  /// Whether a returned argument destination becomes a fresh tensor.
+  bool freshDestination;
   /// Read-only buffers of q, k and v for the prefetches (null without).
   Value queryBuffer, keyBuffer, valueBuffer;
   PatternAttrInterface pattern;

@@ -212,9 +212,10 @@ SmallVector<Value> SdpaTiler::run() {
   // A destination that is the function's own argument, returned as the
   // result: written in place, the function would return its argument, which
   // the buffer deallocation then clones whole (a serial copy of the output
-  // on every call). A fresh tensor instead: every element is written.
+  // on every call). A fresh tensor instead: every element is written. (Not
+  // with freshDestination off: attn-cpu-pipeline drops that clone.)
   Value init = op.getInit();
-  if (returnsArgumentDestination(op))
+  if (freshDestination && returnsArgumentDestination(op))
     init = emptyTensor(b, loc, getSizes(b, loc, init),
                        getElementTypeOrSelf(init.getType()));
   SmallVector<Value> outs = {init};
@@ -495,7 +496,8 @@ struct AttnTilePass : public attn::impl::AttnTileBase<AttnTilePass> {
     for (SdpaOp op : targets) {
       rewriter.setInsertionPoint(op);
       rewriter.replaceOp(
-          op, buildFlashForm(rewriter, op, qTile, kvTile, type, prefetch));
+          op, buildFlashForm(rewriter, op, qTile, kvTile, type, prefetch,
+                             freshDestination));
     }
   }
 };
@@ -505,7 +507,8 @@ SmallVector<Value> mlir::attn::tile::buildFlashForm(OpBuilder &b, SdpaOp op,
                                                     int64_t qTile,
                                                     int64_t kvTile,
                                                     FloatType type,
-                                                    bool prefetch) {
+                                                    bool prefetch,
+                                                    bool freshDestination) {
   // A head dim of 0 leaves nothing to tile (and an extract_slice at offset 0
   // of a static 0 dim does not verify): such an op takes the reference
   // lowering, whose size is then that of the scores alone.
@@ -513,5 +516,6 @@ SmallVector<Value> mlir::attn::tile::buildFlashForm(OpBuilder &b, SdpaOp op,
       cast<RankedTensorType>(op.getValue().getType()).getDimSize(3) == 0)
     return attn::detail::buildSdpaLinalg(b, op.getLoc(),
                                          attn::detail::getSdpaParts(op), type);
-  return SdpaTiler(b, op, qTile, kvTile, type, prefetch).run();
+  return SdpaTiler(b, op, qTile, kvTile, type, prefetch, freshDestination)
+      .run();
 }

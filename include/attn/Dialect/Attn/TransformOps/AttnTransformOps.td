@@ -45,7 +45,11 @@ def Attn_TileOp : Attn_TransformOp<"tile"> {
     0, which takes the reference lowering, to the op that defines its
     replacement). With the unit attribute `prefetch`, each query tile
     prefetches the next query tile's rows of q and each key tile the next
-    key tile's rows of k and v, as attn-cpu-pipeline's tiling does.
+    key tile's rows of k and v, as attn-cpu-pipeline's tiling does. With the
+    unit attribute `in_place`, a destination that is the function's own
+    returned argument is written in place (attn-tile's
+    `fresh-destination=false`, as attn-cpu-pipeline tiles: its lowering drops
+    the clone that the buffer deallocation makes of a returned argument).
 
     ```mlir
     %loops = transform.attn.tile %sdpa {q_tile = 64, kv_tile = 64}
@@ -56,7 +60,7 @@ def Attn_TileOp : Attn_TransformOp<"tile"> {
                        DefaultValuedAttr<I64Attr, "64">:$q_tile,
                        DefaultValuedAttr<I64Attr, "64">:$kv_tile,
                        DefaultValuedStrAttr<StrAttr, "f32">:$compute_type,
-                       UnitAttr:$prefetch);
+                       UnitAttr:$prefetch, UnitAttr:$in_place);
   let results = (outs TransformHandleTypeInterface:$loops);
   let assemblyFormat =
       "$target attr-dict `:` functional-type(operands, results)";

@@ -227,6 +227,13 @@ def AttnTile : Pass<"attn-tile"> {
            "Rows of a query tile (at least 1)">,
     Option<"kvTile", "kv-tile", "int64_t", /*default=*/"64",
            "Keys of a key/value tile (at least 1)">,
+    Option<"freshDestination", "fresh-destination", "bool",
+           /*default=*/"true",
+           "A destination that is the function's own argument and whose "
+           "result the function returns becomes a fresh tensor (in place, "
+           "the buffer deallocation would clone it whole on every call); "
+           "attn-cpu-pipeline turns it off, since its "
+           "attn-return-arguments-in-place drops that clone">,
     Option<"prefetch", "prefetch", "bool", /*default=*/"false",
            "Prefetch the next query tile's rows of q and the next key "
            "tile's rows of k and v into the cache (memref.prefetch; "
