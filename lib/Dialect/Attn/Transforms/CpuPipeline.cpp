@@ -120,7 +120,9 @@ LogicalResult mlir::attn::buildCpuPipeline(
     tileOptions.qTile = options.qTile;
     tileOptions.kvTile = options.kvTile;
     tileOptions.computeType = options.computeType;
-    tileOptions.prefetch = true;
+    // The prefetches stay off: on the quiet machine they cost BigBird
+    // (block-sparse + random, 64 x 64 tiles) 1.5x (docs/Pipelines.md).
+    tileOptions.prefetch = false;
     // The output is written into the caller's destination in place:
     // attn-return-arguments-in-place (below) drops the clone that the
     // buffer deallocation makes of a returned argument.

@@ -11,7 +11,7 @@ module attributes {transform.with_named_sequence} {
     transform.attn.decompose %root : !transform.any_op
     %sdpa = transform.structured.match ops{["attn.sdpa"]} in %root
         : (!transform.any_op) -> !transform.any_op
-    %loops = transform.attn.tile %sdpa {q_tile = 8, kv_tile = 4, prefetch, in_place}
+    %loops = transform.attn.tile %sdpa {q_tile = 8, kv_tile = 4, in_place}
         : (!transform.any_op) -> !transform.any_op
     transform.attn.prepare_tile_loops %root : !transform.any_op
     transform.attn.lower_to_cpu %root {mode = "fused", vector_width = 16} : !transform.any_op
