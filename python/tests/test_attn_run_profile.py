@@ -62,6 +62,8 @@ def test_reference_materializes_the_scores(tmp_path):
 def test_fused_memory_is_a_few_tiles(tmp_path, n):
     compile_s, temporaries, _, results, allocations = profile(tmp_path, "fused", n)
     assert compile_s > 0 and allocations > 0
-    assert results >= B * H * n * D * 4
+    # The fused call writes the caller's destination in place: it allocates
+    # no result (the reference mode above returns a new one).
+    assert results == 0
     assert temporaries <= FUSED_BOUND, f"{temporaries} bytes > {FUSED_BOUND}"
     assert temporaries < B * H * n * D * 4
