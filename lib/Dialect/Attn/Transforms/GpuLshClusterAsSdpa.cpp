@@ -352,6 +352,18 @@ protected:
                  word, i64(nb2, nl, -1))
           .getResult();
     };
+    // The fields equal to `want` in the first `words` words of block blk of
+    // row `row` (each word compared at once).
+    auto countInBlock = [&](OpBuilder &nb2, Location nl, Value row, Value blk,
+                            Value words, Value want) -> Value {
+      return loop(nb2, nl, words, {i64(nb2, nl, 0)},
+                  [&](OpBuilder &jb, Value j, ValueRange acc) {
+                    Value bits = matchFields(jb, nl, f,
+                                             blockWord(jb, nl, row, blk, j), want);
+                    return SmallVector<Value>{arith::AddIOp::create(
+                        jb, nl, acc[0], countFields(jb, nl, f, bits))};
+                  })[0];
+    };
     // [rows, blocks, bins] tables, built with the longer of blk and k
     // innermost when bins is under a warp (else k innermost: a warp then
     // reads one block's words, the same addresses).
@@ -372,14 +384,8 @@ protected:
     // hist[row, blk, k]: the block's words, each compared at once.
     Value hist = table([&](OpBuilder &nb2, Location nl, Value row, Value blk,
                            Value k) {
-      Value want = toI64(nb2, nl, k);
-      return loop(nb2, nl, cidx(nb2, nl, blockWords), {i64(nb2, nl, 0)},
-                  [&](OpBuilder &jb, Value j, ValueRange acc) {
-                    Value bits = matchFields(jb, nl, f,
-                                             blockWord(jb, nl, row, blk, j), want);
-                    return SmallVector<Value>{arith::AddIOp::create(
-                        jb, nl, acc[0], countFields(jb, nl, f, bits))};
-                  })[0];
+      return countInBlock(nb2, nl, row, blk, cidx(nb2, nl, blockWords),
+                          toI64(nb2, nl, k));
     });
     // before[row, blk, k]: loops (row, blk, k, blk').
     Value before = table([&](OpBuilder &nb2, Location nl, Value row, Value blk,
@@ -427,14 +433,7 @@ protected:
                                                 cidx(nb2, nl, kSortBlock));
           Value wordsBefore = arith::DivUIOp::create(
               nb2, nl, within, cidx(nb2, nl, f.perWord));
-          Value local = loop(
-              nb2, nl, wordsBefore, {i64(nb2, nl, 0)},
-              [&](OpBuilder &jb, Value j, ValueRange acc) {
-                Value bits = matchFields(jb, nl, f,
-                                         blockWord(jb, nl, row, blk, j), mine);
-                return SmallVector<Value>{arith::AddIOp::create(
-                    jb, nl, acc[0], countFields(jb, nl, f, bits))};
-              })[0];
+          Value local = countInBlock(nb2, nl, row, blk, wordsBefore, mine);
           Value own = tensor::ExtractOp::create(
               nb2, nl, packed,
               ValueRange{row, arith::DivUIOp::create(nb2, nl, pos,
