@@ -665,18 +665,26 @@ SmallVector<Value> mlir::attn::detail::fusedLshChunks(
                                       b.getIndexAttr(dv)};
   Value nC = safeDivisor(b, loc, numChunks);
   Value w = toIndexValue(b, loc, window);
-  SmallVector<Value> inits = {emptyTensor(b, loc, qSizes, f32),
-                              emptyTensor(b, loc, kSizes, f32),
-                              emptyTensor(b, loc, vSizes, f32)};
-  // Given destinations of the same types take the place of new tensors.
-  if (dests.size() == inits.size() &&
-      llvm::all_of(llvm::zip(dests, inits), [](auto pair) {
-        return std::get<0>(pair).getType() == std::get<1>(pair).getType();
-      })) {
-    for (Value init : inits)
-      init.getDefiningOp()->erase();
-    inits.assign(dests.begin(), dests.end());
-  }
+  // Given destinations of the chunks' types take the place of new tensors
+  // (a size that is an attribute is a static dim, as in tensor.empty).
+  ArrayRef<OpFoldResult> allSizes[] = {qSizes, kSizes, vSizes};
+  auto chunkType = [&](ArrayRef<OpFoldResult> sizes) {
+    SmallVector<int64_t> shape;
+    for (OpFoldResult size : sizes)
+      shape.push_back(isa<Attribute>(size)
+                          ? *getConstantIntValue(size)
+                          : ShapedType::kDynamic);
+    return RankedTensorType::get(shape, f32);
+  };
+  bool useDests = dests.size() == 3 &&
+                  llvm::all_of(llvm::zip(dests, allSizes), [&](auto pair) {
+                    return std::get<0>(pair).getType() ==
+                           chunkType(std::get<1>(pair));
+                  });
+  SmallVector<Value> inits(dests.begin(), dests.end());
+  if (!useDests)
+    inits = {emptyTensor(b, loc, qSizes, f32), emptyTensor(b, loc, kSizes, f32),
+             emptyTensor(b, loc, vSizes, f32)};
   auto forall = scf::ForallOp::create(
       b, loc, ArrayRef<OpFoldResult>{p[0], p[1], p[2]}, inits, std::nullopt);
   OpBuilder::InsertionGuard guard(b);
