@@ -436,8 +436,7 @@ static SmallVector<Value> headChunkTensors(OpBuilder &b, Location loc,
                                            LshOp op) {
   Chunking ch = computeChunking(b, loc, op, op.getQk(), op.getRotations());
   OpFoldResult one = b.getIndexAttr(1);
-  OpFoldResult groups = mulSizes(b, loc, mulSizes(b, loc, one, ch.rounds),
-                                 ch.numChunks);
+  OpFoldResult groups = mulSizes(b, loc, ch.rounds, ch.numChunks);
   OpFoldResult keyRows = mulSizes(b, loc, ch.window, b.getIndexAttr(ch.chunk));
   OpFoldResult d = getSizes(b, loc, op.getQk())[3];
   OpFoldResult dv = getSizes(b, loc, op.getValue())[3];
