@@ -1,7 +1,6 @@
 //===- CpuPipeline.cpp - attn-cpu-pipeline --------------------------------===//
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 #include "attn/Dialect/Attn/Transforms/GpuPipeline.h"
-#include "ReturnArgumentsInPlace.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
@@ -156,7 +155,7 @@ void mlir::attn::buildCpuBackend(OpPassManager &pm,
   // The fused forms' outs written in place are the entry's result, not a
   // copy of them.
   if (fused)
-    pm.addPass(createReturnArgumentsInPlacePass());
+    pm.addPass(createAttnReturnArgumentsInPlace());
   pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addPass(createCanonicalizerPass());
   // The tiles' f32 contractions as register-tiled vector micro-kernels.
@@ -222,7 +221,6 @@ void mlir::attn::buildCpuBackend(OpPassManager &pm,
 
 void mlir::attn::registerAttnPassesAndPipelines() {
   registerAttnPasses();
-  registerReturnArgumentsInPlacePass();
   registerGpuPipeline();
   registerPassPipeline(
       "attn-cpu-pipeline",

@@ -9,7 +9,7 @@
 // own arrays); there the clone goes.
 //
 //===----------------------------------------------------------------------===//
-#include "ReturnArgumentsInPlace.h"
+#include "attn/Dialect/Attn/Transforms/Passes.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -18,6 +18,13 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+
+namespace mlir {
+namespace attn {
+#define GEN_PASS_DEF_ATTNRETURNARGUMENTSINPLACE
+#include "attn/Dialect/Attn/Transforms/Passes.h.inc"
+} // namespace attn
+} // namespace mlir
 
 using namespace mlir;
 
@@ -57,17 +64,8 @@ returnedArgumentClone(func::FuncOp func, func::ReturnOp ret, unsigned index) {
 }
 
 struct ReturnArgumentsInPlacePass
-    : PassWrapper<ReturnArgumentsInPlacePass, OperationPass<ModuleOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(ReturnArgumentsInPlacePass)
-
-  StringRef getArgument() const final {
-    return "attn-return-arguments-in-place";
-  }
-  StringRef getDescription() const final {
-    return "Entries (public functions nothing in the module calls) return a "
-           "returned argument itself, not the buffer deallocation's clone";
-  }
-
+    : public attn::impl::AttnReturnArgumentsInPlaceBase<
+          ReturnArgumentsInPlacePass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     for (auto func : module.getOps<func::FuncOp>()) {
@@ -87,11 +85,3 @@ struct ReturnArgumentsInPlacePass
 };
 
 } // namespace
-
-std::unique_ptr<Pass> mlir::attn::createReturnArgumentsInPlacePass() {
-  return std::make_unique<ReturnArgumentsInPlacePass>();
-}
-
-void mlir::attn::registerReturnArgumentsInPlacePass() {
-  PassRegistration<ReturnArgumentsInPlacePass>();
-}

@@ -280,6 +280,24 @@ def AttnPrepareTileLoops : Pass<"attn-prepare-tile-loops"> {
   ];
 }
 
+def AttnReturnArgumentsInPlace
+    : Pass<"attn-return-arguments-in-place", "::mlir::ModuleOp"> {
+  let summary = "Entries return a returned argument itself, not the buffer "
+                "deallocation's clone of it";
+  let description = [{
+    The ownership-based buffer deallocation gives a function no ownership of
+    its arguments, so a returned argument (an outs operand that the function
+    wrote in place) is cloned: a whole copy of the result on every call, into
+    fresh memory. In an entry (a public function that nothing in the module
+    calls: attn-run's or the C interface's), whose caller frees what the code
+    allocated but not its own arrays, the clone goes and the argument is
+    returned itself, when the clone's only use is the return and nothing
+    between them writes memory (only ops without memory effects, deallocs,
+    their `scf.if` guards and other clones). attn-cpu-pipeline runs it in
+    `mode=fused`, after the deallocation.
+  }];
+}
+
 def AttnGpuSdpaCore : Pass<"attn-gpu-sdpa-core", "::mlir::ModuleOp"> {
   let summary = "Lowers attn.sdpa to the Hopper (sm_90a) flash core: a "
                 "gpu.module kernel on TMA and wgmma plus its gpu.launch_func";
