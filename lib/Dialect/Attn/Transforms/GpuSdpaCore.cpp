@@ -110,6 +110,17 @@ std::string unsupportedReason(SdpaOp op) {
   return "";
 }
 
+/// `op`'s pattern as a diagonal band `lo <= j - i <= hi` (dense, causal, a
+/// window), if it is one, at the op's static lengths and key positions j.
+static std::optional<DiagonalBand> patternBand(SdpaOp op) {
+  PatternContext context;
+  context.numQueries =
+      cast<RankedTensorType>(op.getQuery().getType()).getDimSize(2);
+  context.numKeys = cast<RankedTensorType>(op.getKey().getType()).getDimSize(2);
+  context.defaultPositions = true;
+  return op.getPatternOrDense().getBand(context);
+}
+
 /// The key tile of `op` for kv-tile=0, from the H200 measurements of
 /// docs/GPU.md ("Tile shapes by head dim"): 128 for a pattern that is a
 /// band of earlier keys (`j - i <= 0`: causal, a causal window) at head dim
@@ -123,29 +134,8 @@ static int64_t automaticKvTile(SdpaOp op, int64_t qTile) {
                !op.getMemoryKey() && !op.getLse() && !op.getQuerySegments();
   if (qType.getDimSize(3) != 64 || qTile != 128 || !plain)
     return 64;
-  PatternContext context;
-  context.numQueries = qType.getDimSize(2);
-  context.numKeys = cast<RankedTensorType>(op.getKey().getType()).getDimSize(2);
-  context.defaultPositions = true;
-  std::optional<DiagonalBand> band = op.getPatternOrDense().getBand(context);
+  std::optional<DiagonalBand> band = patternBand(op);
   return band && band->hi && *band->hi <= 0 ? 128 : 64;
-}
-
-/// Whether `pattern`'s live keys of a query range are one interval (dense,
-/// causal, a window), so that the j-th key tile the core visits is the
-/// first one + j and the key loop can be clipped to a range of key rows.
-static bool keyTilesAreOneInterval(PatternAttrInterface pattern,
-                                   MLIRContext *ctx) {
-  Location loc = UnknownLoc::get(ctx);
-  OwningOpRef<ModuleOp> scratch(ModuleOp::create(loc));
-  OpBuilder b = OpBuilder::atBlockEnd(scratch->getBody());
-  Type i64 = b.getI64Type();
-  auto f = func::FuncOp::create(b, loc, "intervals",
-                                b.getFunctionType({i64, i64, i64, i64}, {}));
-  b.setInsertionPointToStart(f.addEntryBlock());
-  ValueRange a = f.getArguments();
-  return pattern.buildKeyIntervals(b, loc, a[0], a[1], a[2], a[3]).size() ==
-         1;
 }
 
 /// Builds the three pattern helpers of kernel `name` at the end of `module`.
@@ -458,9 +448,11 @@ struct AttnGpuSdpaCorePass
       config.keySegments = typeName(
           cast<RankedTensorType>(op.getKeySegments().getType())
               .getElementType());
+      // A band's live keys of a query range are one interval, so the j-th
+      // key tile visited is the first one + j and the key loop can be
+      // clipped to the rows of the query tile's documents.
       config.clipToDocuments =
-          !lists && !op.getQueryPositions() &&
-          keyTilesAreOneInterval(op.getPatternOrDense(), ctx);
+          !lists && !op.getQueryPositions() && patternBand(op).has_value();
     }
     if (minBlocksPerSM <= 0) {
       // Two CTAs per multiprocessor overlap one's softmax with the other's
