@@ -19,7 +19,8 @@ On the GPU machine:   python3 bench/gpu/call_overhead.py time OUT/core_b1h2d64 [
   median / p10 / p90 wall time of --calls calls of the device-ABI entry (torch tensors in
   place; the call runs on torch's current stream and returns without waiting, so each timed
   call is followed by torch.cuda.synchronize()) and of torch SDPA with the cuDNN backend at
-  the same shape (is_causal, followed by torch.cuda.synchronize()). The check lengths also
+  the same shape (is_causal, followed by torch.cuda.synchronize()), the two taken in turn
+  call by call; and per call in bursts of 20 calls synchronised once (`pipelined_ms`). The check lengths also
   run once on a side stream of torch's (the call ordered after the inputs' writes there).
 """
 import argparse
@@ -168,20 +169,58 @@ def device_calls(directory, check_lengths, lengths, calls, warmup):
     for n in lengths:
         q, k, v = inputs(n)
         o = torch.empty_like(q)
-        row = {"kind": "time", "N": n, "B": b, "H": h, "D": d, "calls": calls,
-               "device_abi": wall_times(lambda: (entry(q, k, v, o), torch.cuda.synchronize()),
-                                        calls, warmup)}
+        row = {"kind": "time", "N": n, "B": b, "H": h, "D": d, "calls": calls}
+
+        def ours():
+            entry(q, k, v, o)
 
         def cudnn():
-            with sdpa_kernel(SDPBackend.CUDNN_ATTENTION):
-                F.scaled_dot_product_attention(q, k, v, is_causal=True)
-            torch.cuda.synchronize()
+            F.scaled_dot_product_attention(q, k, v, is_causal=True)
         try:
-            row["torch_sdpa_cudnn"] = wall_times(cudnn, calls, warmup)
+            # The backend is chosen once, outside the timed calls (the context manager's own
+            # Python is not cuDNN's time).
+            with sdpa_kernel(SDPBackend.CUDNN_ATTENTION):
+                cudnn()
+                torch.cuda.synchronize()
+                row.update(alternating_times({"device_abi": ours, "torch_sdpa_cudnn": cudnn},
+                                             calls, warmup, torch.cuda.synchronize))
         except RuntimeError as error:
+            row["device_abi"] = wall_times(lambda: (ours(), torch.cuda.synchronize()),
+                                           calls, warmup)
             row["torch_sdpa_cudnn"] = f"not run: {str(error).splitlines()[0]}"
         rows.append(row)
         print(json.dumps(row), flush=True)
+    return rows
+
+
+def alternating_times(functions, calls, warmup, synchronize, burst=20):
+    """Per function: the wall time of one call followed by ``synchronize`` (median, p10,
+    p90 of ``calls``), the functions taken in turn call by call so that the GPU's clock and
+    the host's load drift alike for all; and ``pipelined_ms``, the median over bursts of
+    ``burst`` calls issued back to back and synchronised once (the time per call when the
+    launch overlaps the previous call's kernel, as in a model's forward pass)."""
+    for _ in range(warmup):
+        for function in functions.values():
+            function()
+            synchronize()
+    times = {name: [] for name in functions}
+    bursts = {name: [] for name in functions}
+    for index in range(calls):
+        for name, function in functions.items():
+            start = time.perf_counter()
+            function()
+            synchronize()
+            times[name].append(time.perf_counter() - start)
+        if index % burst == 0:
+            for name, function in functions.items():
+                start = time.perf_counter()
+                for _ in range(burst):
+                    function()
+                synchronize()
+                bursts[name].append((time.perf_counter() - start) / burst)
+    return {name: {**percentiles(times[name]),
+                   "pipelined_ms": 1e3 * statistics.median(bursts[name])}
+            for name in functions}
     return rows
 
 

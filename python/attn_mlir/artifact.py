@@ -71,13 +71,14 @@ class _DeviceArray:
 def _device_array(value, where):
     """The _DeviceArray of a torch CUDA tensor or a CuPy array (C-contiguous, device 0);
     raises ArtifactError for anything else (host arrays included)."""
-    module = type(value).__module__.split(".")[0]
+    module = _array_library(value)
     if module == "torch" and getattr(value, "is_cuda", False):
-        dtype = _TORCH_NAMES.get(str(value.dtype).replace("torch.", ""))
+        dtype = _torch_dtype_name(value.dtype)
         if not value.is_contiguous():
             raise ArtifactError(f"{where}: a device-ABI argument must be contiguous "
                                 f"(call .contiguous())")
-        device = value.device.index or 0
+        # get_device() is the index as an int, without building a torch.device.
+        device = value.get_device()
         pointer, shape = value.data_ptr(), value.shape
     elif module == "cupy":
         dtype = _NUMPY_NAMES.get(value.dtype)
@@ -94,8 +95,21 @@ def _device_array(value, where):
     return _DeviceArray(value, pointer, shape, dtype)
 
 
+# The device ABI's per-call work in Python is part of the call's time (docs/GPU.md, "Device
+# ABI"): the lookups below are cached per type, per dtype, and skip torch's Python objects.
+@functools.lru_cache(maxsize=None)
+def _library_of_type(kind):
+    return kind.__module__.split(".")[0]
+
+
 def _array_library(value):
-    return type(value).__module__.split(".")[0]
+    return _library_of_type(type(value))
+
+
+@functools.lru_cache(maxsize=None)
+def _torch_dtype_name(dtype):
+    """The manifest's name of a torch dtype (None for one the ABI does not take)."""
+    return _TORCH_NAMES.get(str(dtype).replace("torch.", ""))
 
 
 def _current_stream(value):
@@ -103,6 +117,11 @@ def _current_stream(value):
     legacy default stream)."""
     if _array_library(value) == "torch":
         import torch
+        # The raw handle, as Triton's launcher reads it: torch.cuda.current_stream() builds
+        # a Stream object per call.
+        raw = getattr(torch._C, "_cuda_getCurrentRawStream", None)
+        if raw is not None:
+            return raw(value.get_device())
         return torch.cuda.current_stream(value.device).cuda_stream
     import cupy
     return cupy.cuda.get_current_stream().ptr
