@@ -64,10 +64,10 @@ func.func @untaken(%a: tensor<1x2x64x64xf32>, %r1: tensor<2x1x64x2xf32>, %b: ten
 // CHECK-LABEL: func.func @cluster_gqa
 // CHECK-NOT: attn.cluster
 // CHECK: attn.sdpa ins({{.*}} : tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>) outs({{.*}} : tensor<1x8x16x64xbf16>) positions({{.*}} : tensor<1x8x16xi64>, tensor<1x8x16xi64>) {attn.gpu_core = {min_blocks_per_sm = 4 : i64, q_tile = 64 : i64}} -> tensor<1x8x16x64xbf16>, tensor<1x8x16xf32>
-// The weights: one kernel per (b H + h, n) with one result per cluster (C = 2),
-// then the weighted sum per (b H + h, n Dv + f).
-// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]} outs({{.*}} : tensor<4x40xf32>, tensor<4x40xf32>)
-// CHECK: } -> (tensor<4x40xf32>, tensor<4x40xf32>)
+// The weights: one kernel per (b H + h, n) with the weight and the row of
+// each cluster (C = 2), then the weighted sum per (b H + h, n Dv + f).
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]} outs({{.*}} : tensor<4x40xf32>, tensor<4x40xf32>, tensor<4x40xi64>, tensor<4x40xi64>)
+// CHECK: } -> (tensor<4x40xf32>, tensor<4x40xf32>, tensor<4x40xi64>, tensor<4x40xi64>)
 // CHECK: linalg.generic {{.*}} outs({{.*}} : tensor<4x2560xbf16>)
 // CHECK-NOT: attn.cluster
 func.func @cluster_gqa(%q: tensor<1x4x40x64xbf16>, %k: tensor<1x2x50x64xbf16>, %v: tensor<1x2x50x64xbf16>, %c: tensor<4x2x64xf32>, %o: tensor<1x4x40x64xbf16>) -> tensor<1x4x40x64xbf16> {

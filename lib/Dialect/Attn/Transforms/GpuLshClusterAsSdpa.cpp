@@ -79,8 +79,8 @@ constexpr double kDeadScore = -1e30;
 /// Query rows of the core's tile: chunks are packed into sdpa heads of up
 /// to this many queries.
 constexpr int64_t kQueryRows = 128;
-/// Results of one cluster weights kernel (each a memref among the kernel's
-/// parameters, which the launch caps at 4 KiB).
+/// Clusters of one cluster weights kernel (two results each, memrefs among
+/// the kernel's parameters, which the launch caps at 4 KiB).
 constexpr int64_t kWeightOutputs = 16;
 
 /// Whether `tensors` (the op's [B, H, N, D] operands and destination) are
@@ -1370,7 +1370,7 @@ private:
   /// lse values once); then per (b H + h, n Dv + f) the weighted sum over c
   /// (unrolled: C is static).
   Value combine(Value slot, Value o, Value lse, OpFoldResult n) {
-    Type f32 = b.getF32Type();
+    Type f32 = b.getF32Type(), i64t = b.getI64Type();
     Value o3 = collapse(o, {{0}, {1, 2}, {3}});
     Value lse2 = collapse(lse, {{0}, {1, 2}});
     Value init = collapse(op.getInit(), {{0, 1}, {2, 3}});
@@ -1404,42 +1404,51 @@ private:
       return std::make_pair(row, arith::SelectOp::create(cb, nl, live, l, ninf)
                                      .getResult());
     };
-    // weight[c][b H + h, n], in groups of up to kWeightOutputs results of one
-    // generic per (b H + h, n): each reads the C lse values once (a generic
-    // per (b H + h, c, n) read them C times, 16x the work at C = 16).
-    Type weightType = RankedTensorType::get(
-        {getConstantIntValue(bhSize).value_or(ShapedType::kDynamic),
-         getConstantIntValue(n).value_or(ShapedType::kDynamic)},
-        f32);
-    SmallVector<Value> weight;
+    // weight[c] and rowOf[c] ([b H + h, n]: the normalised weight of cluster
+    // c and the row of o it reads), kWeightOutputs clusters a generic per
+    // (b H + h, n): each reads the C lse values once (a generic per
+    // (b H + h, c, n) read them C times, 16x the work at C = 16).
+    auto planeType = [&](Type elt) {
+      return RankedTensorType::get(
+          {getConstantIntValue(bhSize).value_or(ShapedType::kDynamic),
+           getConstantIntValue(n).value_or(ShapedType::kDynamic)},
+          elt);
+    };
+    SmallVector<Value> weight, rowOf;
     for (int64_t first = 0; first < centroids; first += kWeightOutputs) {
       int64_t count = std::min(kWeightOutputs, centroids - first);
+      SmallVector<Type> types(count, planeType(f32));
+      types.append(count, planeType(i64t));
+      SmallVector<Value> inits(count, emptyTensor(b, loc, {bhSize, n}, f32));
+      inits.append(count, emptyTensor(b, loc, {bhSize, n}, i64t));
       auto weights = linalg::GenericOp::create(
-          b, loc, SmallVector<Type>(count, weightType), ValueRange{},
-          SmallVector<Value>(count, emptyTensor(b, loc, {bhSize, n}, f32)),
-          SmallVector<AffineMap>(count, g.dims(2, {0, 1})),
+          b, loc, types, ValueRange{}, inits,
+          SmallVector<AffineMap>(2 * count, g.dims(2, {0, 1})),
           parallelIterators(2), [&](OpBuilder &nb, Location nl, ValueRange) {
             SmallVector<Value> ix = loopIndices(nb, nl, 2);
-            SmallVector<Value> l;
+            SmallVector<std::pair<Value, Value>> parts;
             Value max = g.f32Const(nb, nl, negInf);
             for (int64_t c = 0; c < centroids; ++c) {
-              l.push_back(part(nb, nl, ix[0], cidx(nb, nl, c), ix[1]).second);
-              max = arith::MaximumFOp::create(nb, nl, max, l.back());
+              parts.push_back(part(nb, nl, ix[0], cidx(nb, nl, c), ix[1]));
+              max = arith::MaximumFOp::create(nb, nl, max, parts.back().second);
             }
             Value shift = softmaxShift(nb, nl, max);
             Value total = g.f32Const(nb, nl, 0.0);
             SmallVector<Value> e;
             for (int64_t c = 0; c < centroids; ++c) {
               e.push_back(math::ExpOp::create(
-                  nb, nl, arith::SubFOp::create(nb, nl, l[c], shift)));
+                  nb, nl, arith::SubFOp::create(nb, nl, parts[c].second, shift)));
               total = arith::AddFOp::create(nb, nl, total, e.back());
             }
-            SmallVector<Value> w;
+            SmallVector<Value> results;
             for (int64_t c = first; c < first + count; ++c)
-              w.push_back(divideOrZero(nb, nl, e[c], total));
-            linalg::YieldOp::create(nb, nl, w);
+              results.push_back(divideOrZero(nb, nl, e[c], total));
+            for (int64_t c = first; c < first + count; ++c)
+              results.push_back(toI64(nb, nl, parts[c].first));
+            linalg::YieldOp::create(nb, nl, results);
           });
-      llvm::append_range(weight, weights.getResults());
+      llvm::append_range(weight, weights.getResults().take_front(count));
+      llvm::append_range(rowOf, weights.getResults().drop_front(count));
     }
     Value result = g.generic(
         ValueRange{}, init, {g.dims(2, {0, 1})}, parallelIterators(2),
@@ -1453,7 +1462,9 @@ private:
           for (int64_t c = 0; c < centroids; ++c) {
             Value w = tensor::ExtractOp::create(nb, nl, weight[c],
                                                 ValueRange{ix[0], pos});
-            Value row = part(nb, nl, ix[0], cidx(nb, nl, c), pos).first;
+            Value row = toIndex(nb, nl,
+                                tensor::ExtractOp::create(nb, nl, rowOf[c],
+                                                          ValueRange{ix[0], pos}));
             Value x = convertFloat(
                 nb, nl,
                 tensor::ExtractOp::create(nb, nl, o3, ValueRange{bi, row, f}), f32);
