@@ -7,13 +7,14 @@
 
 // Static N = 1024, chunk 64: nC = 16, two chunks per head of 128 queries,
 // H R nC / 2 = 2 * 2 * 8 = 32 heads; keys: (2 + W - 1) = 3 chunks (W = 2),
-// positions encoded as 4 * position + tag.
+// positions encoded as 4 * position + tag. At D = 64 the sdpa asks the core
+// for 64-row query tiles (attn.gpu_core; D = 128 below keeps the default).
 // CHECK-LABEL: func.func @static_causal
 // CHECK-SAME: %{{[a-z0-9]+}}: tensor<2x2x64x8xbf16>, %[[O:[a-z0-9]+]]: tensor<1x2x1024x64xbf16>)
 // CHECK-NOT: attn.lsh
 // CHECK-DAG: %[[SELF:.+]] = arith.constant -1.000000e+05 : f32
 // CHECK-DAG: %[[DEAD:.+]] = arith.constant -1.000000e+30 : f32
-// CHECK: %[[R:.+]], %[[LSE:.+]] = attn.sdpa ins({{.*}} : tensor<1x32x128x64xbf16>, tensor<1x32x192x64xbf16>, tensor<1x32x192x64xbf16>) outs({{.*}} : tensor<1x32x128x64xbf16>) positions({{.*}} : tensor<1x32x128xi64>, tensor<1x32x192xi64>) pattern(#attn.causal) score_mod {
+// CHECK: %[[R:.+]], %[[LSE:.+]] = attn.sdpa ins({{.*}} : tensor<1x32x128x64xbf16>, tensor<1x32x192x64xbf16>, tensor<1x32x192x64xbf16>) outs({{.*}} : tensor<1x32x128x64xbf16>) positions({{.*}} : tensor<1x32x128xi64>, tensor<1x32x192xi64>) pattern(#attn.causal) {attn.gpu_core = {min_blocks_per_sm = 0 : i64, q_tile = 64 : i64}} score_mod {
 // CHECK: ^bb0(%[[S:.+]]: f32, %{{.+}}: index, %{{.+}}: index, %[[I:.+]]: index, %[[J:.+]]: index):
 // CHECK: %[[SAME:.+]] = arith.cmpi eq, %[[I]], %[[J]] : index
 // CHECK: arith.remui %[[I]], %c4 : index
@@ -58,10 +59,16 @@ func.func @untaken(%a: tensor<1x2x64x64xf32>, %r1: tensor<2x1x64x2xf32>, %b: ten
 
 // attn.cluster (grouped-query heads, Nq != Nk, causal needs Nq == Nk so not
 // here): one attn.sdpa over the H C = 8 clusters of w = 16 members, the
-// members' positions, with the lse; no score_mod.
+// members' positions, with the lse; no score_mod; 64-row query tiles and
+// four CTAs per multiprocessor on the core.
 // CHECK-LABEL: func.func @cluster_gqa
 // CHECK-NOT: attn.cluster
-// CHECK: attn.sdpa ins({{.*}} : tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>) outs({{.*}} : tensor<1x8x16x64xbf16>) positions({{.*}} : tensor<1x8x16xi64>, tensor<1x8x16xi64>) -> tensor<1x8x16x64xbf16>, tensor<1x8x16xf32>
+// CHECK: attn.sdpa ins({{.*}} : tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>, tensor<1x8x16x64xbf16>) outs({{.*}} : tensor<1x8x16x64xbf16>) positions({{.*}} : tensor<1x8x16xi64>, tensor<1x8x16xi64>) {attn.gpu_core = {min_blocks_per_sm = 4 : i64, q_tile = 64 : i64}} -> tensor<1x8x16x64xbf16>, tensor<1x8x16xf32>
+// The weights: one kernel per (b H + h, n) with the weight and the row of
+// each cluster (C = 2), then the weighted sum per (b H + h, n Dv + f).
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]} outs({{.*}} : tensor<4x40xf32>, tensor<4x40xf32>, tensor<4x40xi64>, tensor<4x40xi64>)
+// CHECK: } -> (tensor<4x40xf32>, tensor<4x40xf32>, tensor<4x40xi64>, tensor<4x40xi64>)
+// CHECK: linalg.generic {{.*}} outs({{.*}} : tensor<4x2560xbf16>)
 // CHECK-NOT: attn.cluster
 func.func @cluster_gqa(%q: tensor<1x4x40x64xbf16>, %k: tensor<1x2x50x64xbf16>, %v: tensor<1x2x50x64xbf16>, %c: tensor<4x2x64xf32>, %o: tensor<1x4x40x64xbf16>) -> tensor<1x4x40x64xbf16> {
   %r = attn.cluster ins(%q, %k, %v, %c : tensor<1x4x40x64xbf16>, tensor<1x2x50x64xbf16>, tensor<1x2x50x64xbf16>, tensor<4x2x64xf32>) outs(%o : tensor<1x4x40x64xbf16>) {window = 16} -> tensor<1x4x40x64xbf16>

@@ -29,6 +29,13 @@ namespace gpu_core {
 constexpr int64_t kWarpgroupRows = 64;
 /// Threads of a warpgroup.
 constexpr int64_t kWarpgroupThreads = 128;
+/// A discardable attribute of an attn.sdpa that overrides the core's pass
+/// options for that op (the rewrites that build sdpa ops of a known shape
+/// pick their tile): a dictionary with any of `q_tile` (64 or 128),
+/// `kv_tile` (0: by head dim and pattern, 64 or 128) and
+/// `min_blocks_per_sm` (0: the pass's rule), each i64, read by
+/// attn-gpu-sdpa-core.
+constexpr const char *kCoreOptionsAttr = "attn.gpu_core";
 
 /// One kernel configuration.
 struct KernelConfig {

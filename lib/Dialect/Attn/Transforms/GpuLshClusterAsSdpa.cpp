@@ -42,6 +42,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "DecomposeUtils.h"
+#include "GpuCoreKernel.h"
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Dialect/Attn/Transforms/BuildUtils.h"
@@ -78,6 +79,9 @@ constexpr double kDeadScore = -1e30;
 /// Query rows of the core's tile: chunks are packed into sdpa heads of up
 /// to this many queries.
 constexpr int64_t kQueryRows = 128;
+/// Clusters of one cluster weights kernel (two results each, memrefs among
+/// the kernel's parameters, which the launch caps at 4 KiB).
+constexpr int64_t kWeightOutputs = 16;
 
 /// Whether `tensors` (the op's [B, H, N, D] operands and destination) are
 /// what the Hopper core takes: one element type, bf16 or f16, rank 4, one
@@ -579,6 +583,23 @@ protected:
         /*block_size=*/DenseI64ArrayAttr());
   }
 
+  /// Gives `sdpa` at head dim 64 its own core tile (docs/GPU.md, "LSH and
+  /// clustered attention on the Hopper core"): 64-row query tiles (one
+  /// warpgroup) and, with `minBlocksPerSM`, that many CTAs per
+  /// multiprocessor (ptxas then caps the registers). The small heads of
+  /// these rewrites are bound by latency: several CTAs per multiprocessor
+  /// overlap it. At head dim 128 the pass's own choice stands.
+  void setCoreOptions(SdpaOp sdpa, int64_t minBlocksPerSM) {
+    if (cast<RankedTensorType>(sdpa.getQuery().getType()).getDimSize(3) != 64)
+      return;
+    sdpa->setAttr(
+        gpu_core::kCoreOptionsAttr,
+        b.getDictionaryAttr(
+            {b.getNamedAttr("q_tile", b.getI64IntegerAttr(64)),
+             b.getNamedAttr("min_blocks_per_sm",
+                            b.getI64IntegerAttr(minBlocksPerSM))}));
+  }
+
   /// `x3` [S, N, D] as [S, D, N] (threads along n): the kernels that walk
   /// a row's D values with one thread per position then read along n,
   /// coalesced (a row-major row per thread misses L1 once many threads run).
@@ -939,6 +960,7 @@ private:
                                     Value kpos) {
     SdpaOp sdpa = positionedSdpa(q, k, v, qpos, kpos, op.getCausal(),
                                  op.getScaleAttr());
+    setCoreOptions(sdpa, 0);
     {
       OpBuilder::InsertionGuard guard(b);
       Type index = b.getIndexType();
@@ -1336,6 +1358,7 @@ private:
                                     Value kpos) {
     SdpaOp sdpa = positionedSdpa(q, k, v, qpos, kpos, op.getCausal(),
                                  op.getScaleAttr());
+    setCoreOptions(sdpa, 4);
     return {sdpa.getResult(), sdpa.getLse()};
   }
 
@@ -1343,9 +1366,9 @@ private:
   /// Cluster c holds query n iff its slot s < w, at row (h C + c) w + s of
   /// the results viewed as [B, H C w, Dv] and [B, H C w]; a cluster whose
   /// lse is -inf (no live key) weighs 0; no cluster gives 0. First, per
-  /// (b H + h, c, n) (n innermost), the normalised weight (reading the C
-  /// lse values) and the row; then per (b H + h, n Dv + f) the weighted sum
-  /// over c.
+  /// (b H + h, n), the normalised weights of the C clusters (reading the C
+  /// lse values once); then per (b H + h, n Dv + f) the weighted sum over c
+  /// (unrolled: C is static).
   Value combine(Value slot, Value o, Value lse, OpFoldResult n) {
     Type f32 = b.getF32Type(), i64t = b.getI64Type();
     Value o3 = collapse(o, {{0}, {1, 2}, {3}});
@@ -1381,47 +1404,52 @@ private:
       return std::make_pair(row, arith::SelectOp::create(cb, nl, live, l, ninf)
                                      .getResult());
     };
-    AffineMap id3 = g.dims(3, {0, 1, 2});
-    auto weights = linalg::GenericOp::create(
-        b, loc,
-        TypeRange{RankedTensorType::get(
-                      {getConstantIntValue(bhSize).value_or(ShapedType::kDynamic),
-                       centroids,
-                       getConstantIntValue(n).value_or(ShapedType::kDynamic)},
-                      f32),
-                  RankedTensorType::get(
-                      {getConstantIntValue(bhSize).value_or(ShapedType::kDynamic),
-                       centroids,
-                       getConstantIntValue(n).value_or(ShapedType::kDynamic)},
-                      i64t)},
-        ValueRange{},
-        ValueRange{emptyTensor(b, loc, {bhSize, idx(centroids), n}, f32),
-                   emptyTensor(b, loc, {bhSize, idx(centroids), n}, i64t)},
-        {id3, id3}, parallelIterators(3),
-        [&](OpBuilder &nb, Location nl, ValueRange) {
-          SmallVector<Value> ix = loopIndices(nb, nl, 3);
-          Value count = cidx(nb, nl, centroids);
-          Value max = loop(nb, nl, count, {g.f32Const(nb, nl, negInf)},
-                           [&](OpBuilder &cb, Value c, ValueRange acc) {
-                             Value l = part(cb, nl, ix[0], c, ix[2]).second;
-                             return SmallVector<Value>{
-                                 arith::MaximumFOp::create(cb, nl, acc[0], l)};
-                           })[0];
-          Value shift = softmaxShift(nb, nl, max);
-          Value total = loop(nb, nl, count, {g.f32Const(nb, nl, 0.0)},
-                             [&](OpBuilder &cb, Value c, ValueRange acc) {
-                               Value l = part(cb, nl, ix[0], c, ix[2]).second;
-                               return SmallVector<Value>{arith::AddFOp::create(
-                                   cb, nl, acc[0],
-                                   math::ExpOp::create(
-                                       cb, nl, arith::SubFOp::create(cb, nl, l, shift)))};
-                             })[0];
-          auto [row, l] = part(nb, nl, ix[0], ix[1], ix[2]);
-          Value w = math::ExpOp::create(nb, nl, arith::SubFOp::create(nb, nl, l, shift));
-          linalg::YieldOp::create(
-              nb, nl, ValueRange{divideOrZero(nb, nl, w, total), toI64(nb, nl, row)});
-        });
-    Value weight = weights.getResult(0), rowOf = weights.getResult(1);
+    // weight[c] and rowOf[c] ([b H + h, n]: the normalised weight of cluster
+    // c and the row of o it reads), kWeightOutputs clusters a generic per
+    // (b H + h, n): each reads the C lse values once (a generic per
+    // (b H + h, c, n) read them C times, 16x the work at C = 16).
+    auto planeType = [&](Type elt) {
+      return RankedTensorType::get(
+          {getConstantIntValue(bhSize).value_or(ShapedType::kDynamic),
+           getConstantIntValue(n).value_or(ShapedType::kDynamic)},
+          elt);
+    };
+    SmallVector<Value> weight, rowOf;
+    for (int64_t first = 0; first < centroids; first += kWeightOutputs) {
+      int64_t count = std::min(kWeightOutputs, centroids - first);
+      SmallVector<Type> types(count, planeType(f32));
+      types.append(count, planeType(i64t));
+      SmallVector<Value> inits(count, emptyTensor(b, loc, {bhSize, n}, f32));
+      inits.append(count, emptyTensor(b, loc, {bhSize, n}, i64t));
+      auto weights = linalg::GenericOp::create(
+          b, loc, types, ValueRange{}, inits,
+          SmallVector<AffineMap>(2 * count, g.dims(2, {0, 1})),
+          parallelIterators(2), [&](OpBuilder &nb, Location nl, ValueRange) {
+            SmallVector<Value> ix = loopIndices(nb, nl, 2);
+            SmallVector<std::pair<Value, Value>> parts;
+            Value max = g.f32Const(nb, nl, negInf);
+            for (int64_t c = 0; c < centroids; ++c) {
+              parts.push_back(part(nb, nl, ix[0], cidx(nb, nl, c), ix[1]));
+              max = arith::MaximumFOp::create(nb, nl, max, parts.back().second);
+            }
+            Value shift = softmaxShift(nb, nl, max);
+            Value total = g.f32Const(nb, nl, 0.0);
+            SmallVector<Value> e;
+            for (int64_t c = 0; c < centroids; ++c) {
+              e.push_back(math::ExpOp::create(
+                  nb, nl, arith::SubFOp::create(nb, nl, parts[c].second, shift)));
+              total = arith::AddFOp::create(nb, nl, total, e.back());
+            }
+            SmallVector<Value> results;
+            for (int64_t c = first; c < first + count; ++c)
+              results.push_back(divideOrZero(nb, nl, e[c], total));
+            for (int64_t c = first; c < first + count; ++c)
+              results.push_back(toI64(nb, nl, parts[c].first));
+            linalg::YieldOp::create(nb, nl, results);
+          });
+      llvm::append_range(weight, weights.getResults().take_front(count));
+      llvm::append_range(rowOf, weights.getResults().drop_front(count));
+    }
     Value result = g.generic(
         ValueRange{}, init, {g.dims(2, {0, 1})}, parallelIterators(2),
         [&](OpBuilder &nb, Location nl, ValueRange) {
@@ -1430,23 +1458,22 @@ private:
           Value pos = arith::DivUIOp::create(nb, nl, ix[1], cidx(nb, nl, d));
           Value f = arith::RemUIOp::create(nb, nl, ix[1], cidx(nb, nl, d));
           Value zero = g.f32Const(nb, nl, 0.0);
-          Value sum = loop(
-              nb, nl, cidx(nb, nl, centroids), {zero},
-              [&](OpBuilder &cb, Value c, ValueRange acc) {
-                Value w = tensor::ExtractOp::create(cb, nl, weight,
-                                                    ValueRange{ix[0], c, pos});
-                Value row = toIndex(
-                    cb, nl,
-                    tensor::ExtractOp::create(cb, nl, rowOf, ValueRange{ix[0], c, pos}));
-                Value x = convertFloat(
-                    cb, nl,
-                    tensor::ExtractOp::create(cb, nl, o3, ValueRange{bi, row, f}), f32);
-                Value live = arith::CmpFOp::create(cb, nl, arith::CmpFPredicate::ONE,
-                                                   w, zero);
-                Value term = arith::SelectOp::create(
-                    cb, nl, live, arith::MulFOp::create(cb, nl, w, x), zero);
-                return SmallVector<Value>{arith::AddFOp::create(cb, nl, acc[0], term)};
-              })[0];
+          Value sum = zero;
+          for (int64_t c = 0; c < centroids; ++c) {
+            Value w = tensor::ExtractOp::create(nb, nl, weight[c],
+                                                ValueRange{ix[0], pos});
+            Value row = toIndex(nb, nl,
+                                tensor::ExtractOp::create(nb, nl, rowOf[c],
+                                                          ValueRange{ix[0], pos}));
+            Value x = convertFloat(
+                nb, nl,
+                tensor::ExtractOp::create(nb, nl, o3, ValueRange{bi, row, f}), f32);
+            Value live =
+                arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::ONE, w, zero);
+            Value term = arith::SelectOp::create(
+                nb, nl, live, arith::MulFOp::create(nb, nl, w, x), zero);
+            sum = arith::AddFOp::create(nb, nl, sum, term);
+          }
           yieldOne(nb, nl, convertFloat(nb, nl, sum, elt));
         });
     return expand(result, {{0, 1}, {2, 3}}, getSizes(b, loc, op.getInit()));

@@ -405,8 +405,27 @@ struct AttnGpuSdpaCorePass
     Type elt = qType.getElementType();
     int64_t d = qType.getDimSize(3);
 
-    const int64_t kvTile = this->kvTile ? int64_t(this->kvTile)
-                                        : automaticKvTile(op, qTile);
+    // The pass options, or the op's own (gpu_core::kCoreOptionsAttr).
+    int64_t qTile = this->qTile, minBlocksPerSM = this->minBlocksPerSM;
+    int64_t kvTile = this->kvTile;
+    if (auto own = op->getAttrOfType<DictionaryAttr>(
+            gpu_core::kCoreOptionsAttr)) {
+      if (auto q = own.getAs<IntegerAttr>("q_tile"))
+        qTile = q.getInt();
+      if (auto kv = own.getAs<IntegerAttr>("kv_tile"))
+        kvTile = kv.getInt();
+      if (auto m = own.getAs<IntegerAttr>("min_blocks_per_sm"))
+        minBlocksPerSM = m.getInt();
+      if ((qTile != 64 && qTile != 128) ||
+          (kvTile != 0 && kvTile != 64 && kvTile != 128))
+        return op.emitOpError()
+               << gpu_core::kCoreOptionsAttr
+               << ": q_tile must be 64 or 128 and kv_tile 0, 64 or 128, but "
+                  "got "
+               << qTile << " and " << kvTile;
+    }
+    if (kvTile == 0)
+      kvTile = automaticKvTile(op, qTile);
     gpu_core::KernelConfig config;
     config.element = elt.isBF16() ? "bf16" : "f16";
     config.headDim = d;
