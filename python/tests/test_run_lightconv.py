@@ -88,6 +88,66 @@ def test_interior_and_edge_blocks(causal, N, C, Hc, K):
     check_lightconv(80 + N + K + causal, B=2, N=N, C=C, Hc=Hc, K=K, causal=causal)
 
 
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("N,C,Hc,K", [(150, 64, 4, 31), (64, 48, 3, 3), (16, 32, 1, 31),
+                                      (17, 32, 2, 31), (97, 32, 2, 1), (70, 1088, 17, 7),
+                                      (200, 128, 2, 30)])
+def test_input_stationary_blocks(causal, N, C, Hc, K):
+    # Whole kernel heads per vector of 16 channels (C / Hc = 16, 32, 64): the input-stationary
+    # form. Row blocks of 16 and the rows after them in interior blocks too (causal: the last
+    # block of 150 has 16 + 6 rows and reads no padding), N = the block of 64 exactly, N = one
+    # row block < K, N = one row block + 1, K = 1 (one FMA per output vector), C = 1088 > 1024
+    # in channel blocks of 272 (17 vectors, every head whole); an even K (causal only).
+    if K % 2 == 0 and not causal:
+        pytest.skip("an even K is causal only")
+    check_lightconv(90 + N + K + causal, B=2, N=N, C=C, Hc=Hc, K=K, causal=causal)
+
+
+def test_outs_shared_by_two_ops():
+    # Both ops write %o's buffer in place where they may: the second one must not overwrite
+    # the first one's result, which is returned too (bufferization copies %o for one).
+    rng = np.random.default_rng(71)
+    x = rng.standard_normal((1, 70, 32)).astype(np.float32)
+    w = rng.standard_normal((2, 5)).astype(np.float32)
+    t, wt = "tensor<1x?x32xf32>", "tensor<2x5xf32>"
+    ir = f"""func.func @main(%x: {t}, %w: {wt}, %o: {t}) -> ({t}, {t}) {{
+  %r1 = attn.lightconv ins(%x, %w : {t}, {wt}) outs(%o : {t}) -> {t}
+  %r2 = attn.lightconv ins(%r1, %w : {t}, {wt}) outs(%o : {t}) {{causal}} -> {t}
+  return %r1, %r2 : {t}, {t}
+}}
+"""
+    r1, r2 = run(ir, {"x": x, "w": w, "o": np.zeros_like(x)}, mode=MODE)
+    e1 = ref.lightconv(x, w, causal=False, normalize=True)
+    assert_close(r1, e1, mode_tol("f32", MODE))
+    assert_close(r2, ref.lightconv(e1, w, causal=True, normalize=True), mode_tol("f32", MODE))
+
+
+@pytest.mark.parametrize("shift", [0, 1, 4, 15])
+def test_outs_alignment(shift, tmp_path, monkeypatch):
+    # The output vectors are stored non-temporally where their address is 64-byte aligned and
+    # plainly elsewhere (checked at run time): outs `shift` floats past a 64-byte boundary,
+    # through the Python API, which hands numpy's buffers to the compiled code as they are.
+    import attn_mlir as am
+    from attn_mlir import compiler
+    monkeypatch.setenv("ATTN_MLIR_CACHE", str(tmp_path))
+    compiler.clear_memory_cache()
+    rng = np.random.default_rng(72 + shift)
+    x = rng.standard_normal((2, 83, 64)).astype(np.float32)
+    w = rng.standard_normal((4, 7)).astype(np.float32)
+    raw = np.full(x.size + 32, np.nan, np.float32)
+    first = (-raw.ctypes.data // 4) % 16 + shift
+    o = raw[first:first + x.size].reshape(x.shape)
+    assert o.ctypes.data % 64 == 4 * shift
+    out = am.compile(lightconv_ir(x.shape, w.shape, "f32", False, None, (1,)))(x, w, o)
+    compiler.clear_memory_cache()
+    assert_close(np.asarray(out), ref.lightconv(x, w, causal=False, normalize=True),
+                 mode_tol("f32", "fused"))
+    # Written in place (into o, whose alignment the test chose), the elements around it left
+    # alone.
+    assert np.shares_memory(np.asarray(out), o)
+    assert np.isnan(raw[:first]).all() and np.isnan(raw[first + x.size:]).all()
+
+
 def test_static_length_in_place():
     # Static N (several blocks, the last shorter): outs written in place and returned.
     check_lightconv(81, B=1, N=150, C=32, Hc=2, K=7, dynamic=())

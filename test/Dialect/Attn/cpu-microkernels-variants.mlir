@@ -42,3 +42,28 @@ func.func @column_operand(%x: memref<8x64xf32>, %w: memref<64xf32>, %o: memref<8
   }
   return
 }
+
+// A vector that attn-fuse-variants marked attn.nontemporal (lightconv's output vectors): its
+// store becomes a non-temporal one where the address is 64-byte aligned (checked at run time
+// from the buffer's aligned pointer, offset and strides), a plain one elsewhere; an unmarked
+// vector's store stays as it is.
+// CHECK-LABEL: func.func @nontemporal_store
+// CHECK: %[[BASE:.*]], %[[OFF:.*]], %{{.*}}:2, %[[STRIDES:.*]]:2 = memref.extract_strided_metadata %[[M:.*]] :
+// CHECK: %[[PTR:.*]] = memref.extract_aligned_pointer_as_index %[[M]]
+// CHECK: %[[REM:.*]] = arith.remui %{{.*}}, %c64
+// CHECK: %[[OK:.*]] = arith.cmpi eq, %[[REM]], %c0
+// CHECK: scf.if %[[OK]] {
+// CHECK-NEXT: vector.store %[[V:.*]], %[[M]][%{{.*}}, %{{.*}}] {alignment = 64 : i64, nontemporal = true}
+// CHECK-NEXT: } else {
+// CHECK-NEXT: vector.store %[[V]], %[[M]][%{{.*}}, %{{.*}}] : memref
+// CHECK: vector.transfer_write %{{.*}}, %[[M]]
+// CHECK-NOT: nontemporal
+// CHECK: return
+func.func @nontemporal_store(%m: memref<?x32xf32, strided<[32, 1], offset: ?>>, %a: vector<16xf32>,
+                             %i: index, %j: index) {
+  %v = vector.fma %a, %a, %a {attn.nontemporal} : vector<16xf32>
+  vector.transfer_write %v, %m[%i, %j] {in_bounds = [true]} : vector<16xf32>, memref<?x32xf32, strided<[32, 1], offset: ?>>
+  %u = vector.fma %a, %a, %v : vector<16xf32>
+  vector.transfer_write %u, %m[%i, %j] {in_bounds = [true]} : vector<16xf32>, memref<?x32xf32, strided<[32, 1], offset: ?>>
+  return
+}

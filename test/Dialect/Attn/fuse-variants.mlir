@@ -136,7 +136,46 @@ func.func @pkm(%q: tensor<1x2x?x8xf32>, %s1: tensor<2x32x4xf32>, %s2: tensor<2x3
   return %r : tensor<1x2x?x6xf32>
 }
 
-// Lightconv: the kernel's softmax once, spread to [C / 16, K, 16] (each vector of channels'
+// Lightconv with whole kernel heads per vector of 16 channels (C / Hc = 32): the kernel's
+// softmax once, spread to a table [Hc, 16, K] (one address per (accumulator, tap) of a
+// register block); per (b, block of 64 positions) of the outs operand written in place
+// (destination passing: the entry returns its argument) per 16 output rows and then per
+// vector of channels, input-stationary: each of the 16 + K - 1 input vectors of x loaded
+// once (interior blocks; the blocks at the ends of the sequence read x zero-padded) and
+// FMA'd into the accumulators it feeds, with prefetches of rows ahead; the last FMA of each
+// output vector marked attn.nontemporal for attn-cpu-microkernels; the rows after the last
+// whole block one by one.
+// CHECK-LABEL: func.func @lightconv
+// CHECK: math.exp
+// CHECK: -> tensor<4x16x3xf32>
+// CHECK: %[[XBUF:.*]] = bufferization.to_buffer %arg0 read_only
+// CHECK: scf.forall (%{{.*}}) in (%{{.*}}) shared_outs(%[[OUT:.*]] = %arg2)
+// CHECK: tensor.extract_slice %[[OUT]]
+// CHECK: scf.if %{{.*}} -> (tensor<?x128xf32>)
+// CHECK: scf.for %{{.*}} step %c16 iter_args(%{{.*}}) -> (tensor<?x128xf32>)
+// CHECK: scf.for %{{.*}} = %c0 to %c128 step %c16 iter_args(%{{.*}}) -> (tensor<?x128xf32>)
+// CHECK-NOT: scf.for
+// CHECK: vector.load %[[XBUF]]{{.*}} : memref<1x?x128xf32>, vector<16xf32>
+// CHECK: memref.prefetch %[[XBUF]]{{.*}}, read, locality<2>, data
+// CHECK-COUNT-16: vector.fma {{.*}} {attn.nontemporal} : vector<16xf32>
+// CHECK-NOT: vector.fma
+// CHECK-COUNT-16: vector.transfer_write {{.*}} tensor<?x128xf32>
+// CHECK: scf.for %{{.*}} step %c1 iter_args(%{{.*}}) -> (tensor<?x128xf32>)
+// CHECK-COUNT-3: vector.fma
+// CHECK: } else {
+// CHECK: arith.select {{.*}} : vector<16xf32>
+// CHECK: tensor.parallel_insert_slice
+// CHECK-NOT: linalg.generic
+// CHECK: return
+func.func @lightconv(%x: tensor<1x?x128xf32>, %w: tensor<4x3xf32>, %o: tensor<1x?x128xf32>)
+    -> tensor<1x?x128xf32> {
+  %r = attn.lightconv ins(%x, %w : tensor<1x?x128xf32>, tensor<4x3xf32>) outs(%o : tensor<1x?x128xf32>)
+         -> tensor<1x?x128xf32>
+  return %r : tensor<1x?x128xf32>
+}
+
+// Lightconv with kernel heads that split a vector of 16 channels (C / Hc = 8): the kernel's
+// softmax once, spread to [C / 16, K, 16] (each vector of channels'
 // K weights contiguous); per (b, block of 64 positions) of the outs operand written in place
 // (destination passing: the entry returns its argument) the block's 64 + K - 1 input rows
 // gathered row by row into a tile whose rows are C + 16 floats apart (the interior blocks
@@ -144,7 +183,7 @@ func.func @pkm(%q: tensor<1x2x?x8xf32>, %s1: tensor<2x32x4xf32>, %s2: tensor<2x3
 // rows and vector of channels (after prefetches of the next row block's output lines, for
 // writing, and of the next block's input rows) the K taps with 16 vector accumulators
 // carried in registers, each stored once; the rows after the last whole block one by one.
-// CHECK-LABEL: func.func @lightconv
+// CHECK-LABEL: func.func @lightconv_split_heads
 // CHECK: math.exp
 // CHECK: -> tensor<8x3x16xf32>
 // CHECK: %[[OBUF:.*]] = bufferization.to_buffer %arg2 read_only
@@ -167,9 +206,9 @@ func.func @pkm(%q: tensor<1x2x?x8xf32>, %s1: tensor<2x32x4xf32>, %s2: tensor<2x3
 // CHECK: tensor.parallel_insert_slice
 // CHECK-NOT: linalg.generic
 // CHECK: return
-func.func @lightconv(%x: tensor<1x?x128xf32>, %w: tensor<4x3xf32>, %o: tensor<1x?x128xf32>)
+func.func @lightconv_split_heads(%x: tensor<1x?x128xf32>, %w: tensor<16x3xf32>, %o: tensor<1x?x128xf32>)
     -> tensor<1x?x128xf32> {
-  %r = attn.lightconv ins(%x, %w : tensor<1x?x128xf32>, tensor<4x3xf32>) outs(%o : tensor<1x?x128xf32>)
+  %r = attn.lightconv ins(%x, %w : tensor<1x?x128xf32>, tensor<16x3xf32>) outs(%o : tensor<1x?x128xf32>)
          -> tensor<1x?x128xf32>
   return %r : tensor<1x?x128xf32>
 }

@@ -19,6 +19,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "CpuMicroKernels.h"
+#include "FuseVariants.h"
 
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 
@@ -591,6 +592,67 @@ void KernelBuilder::buildRowBlock(Value a, Value bt, Value c, Value i0,
       });
 }
 
+/// The stores of the vectors attn-fuse-variants marked with
+/// kNonTemporalAttr (on the op that makes them): each in-bounds, unmasked,
+/// minor-identity vector.transfer_write of such a 64-byte vector into a
+/// memref with unit inner stride becomes a non-temporal vector.store where
+/// its address is 64-byte aligned (checked at run time: a whole cache line,
+/// written without reading it for ownership) and a plain one elsewhere.
+static void nonTemporalStores(RewriterBase &rewriter, Operation *root) {
+  SmallVector<vector::TransferWriteOp> writes;
+  root->walk([&](vector::TransferWriteOp write) {
+    Operation *def = write.getVector().getDefiningOp();
+    auto memref = dyn_cast<MemRefType>(write.getBase().getType());
+    VectorType vType = write.getVectorType();
+    int64_t offset;
+    SmallVector<int64_t> strides;
+    if (def && def->hasAttr(fuse::kNonTemporalAttr) && memref &&
+        !write.getMask() && vType.getRank() == 1 &&
+        write.getPermutationMap().isMinorIdentity() &&
+        write.getInBoundsValues()[0] &&
+        vType.getNumElements() * vType.getElementTypeBitWidth() == 512 &&
+        succeeded(memref.getStridesAndOffset(strides, offset)) &&
+        strides.back() == 1)
+      writes.push_back(write);
+  });
+  for (vector::TransferWriteOp write : writes) {
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPoint(write);
+    Location loc = write.getLoc();
+    Value base = write.getBase();
+    auto meta = memref::ExtractStridedMetadataOp::create(rewriter, loc, base);
+    Value element = meta.getOffset();
+    for (auto [index, stride] :
+         llvm::zip(write.getIndices(), meta.getStrides()))
+      element = arith::AddIOp::create(
+          rewriter, loc, element,
+          arith::MulIOp::create(rewriter, loc, index, stride));
+    int64_t bytes = write.getVectorType().getElementTypeBitWidth() / 8;
+    Value address = arith::AddIOp::create(
+        rewriter, loc,
+        memref::ExtractAlignedPointerAsIndexOp::create(rewriter, loc, base),
+        arith::MulIOp::create(
+            rewriter, loc, element,
+            arith::ConstantIndexOp::create(rewriter, loc, bytes)));
+    Value aligned = arith::CmpIOp::create(
+        rewriter, loc, arith::CmpIPredicate::eq,
+        arith::RemUIOp::create(
+            rewriter, loc, address,
+            arith::ConstantIndexOp::create(rewriter, loc, 64)),
+        arith::ConstantIndexOp::create(rewriter, loc, 0));
+    auto ifOp = scf::IfOp::create(rewriter, loc, TypeRange{}, aligned,
+                                  /*withElseRegion=*/true);
+    rewriter.setInsertionPointToStart(ifOp.thenBlock());
+    vector::StoreOp::create(rewriter, loc, write.getVector(), base,
+                            write.getIndices(), /*nontemporal=*/true,
+                            llvm::MaybeAlign(64));
+    rewriter.setInsertionPointToStart(ifOp.elseBlock());
+    vector::StoreOp::create(rewriter, loc, write.getVector(), base,
+                            write.getIndices());
+    rewriter.eraseOp(write);
+  }
+}
+
 struct AttnCpuMicroKernels
     : public attn::impl::AttnCpuMicroKernelsBase<AttnCpuMicroKernels> {
   using Base::Base;
@@ -610,6 +672,8 @@ struct AttnCpuMicroKernels
           << bf16Isa << "'";
       return signalPassFailure();
     }
+    IRRewriter rewriter(&getContext());
+    nonTemporalStores(rewriter, getOperation());
     SmallVector<std::pair<linalg::GenericOp, Contraction>> targets;
     SmallVector<linalg::GenericOp> others;
     getOperation()->walk([&](linalg::GenericOp op) {
@@ -621,7 +685,6 @@ struct AttnCpuMicroKernels
       else
         others.push_back(op);
     });
-    IRRewriter rewriter(&getContext());
     AmxPrepacked amxPrepacked;
     // With AMX, P V's probabilities are made in bf16 by one pass (which
     // replaces the exp pass and the row sum, so before the others are

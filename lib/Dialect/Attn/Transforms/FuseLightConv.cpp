@@ -41,6 +41,12 @@ namespace {
 constexpr int64_t kLanes = 16;
 /// Output rows whose accumulators stay in registers across the taps.
 constexpr int64_t kRowBlock = 16;
+/// Output rows of the input-stationary kernel's register block (its
+/// accumulators, one input vector and the broadcasts' addresses fit the 32
+/// AVX-512 registers).
+constexpr int64_t kStationaryRows = 16;
+/// How many rows past a register block's inputs its prefetches of x reach.
+constexpr int64_t kStationaryPrefetch = 48;
 
 /// Channels of a forall iteration's block: all C when they are no whole
 /// vectors or at most kMaxChannels, else the largest multiple of kLanes up to
@@ -141,6 +147,36 @@ Value gatherRows(
       .getResult(0);
 }
 
+/// The output rows of a block (`outBlock`, `rows` x C block, a multiple of
+/// kLanes) in register blocks: per `block` rows and then per vector of
+/// channels (the vector innermost) `kernel(r0, cv, count, out)` writes rows
+/// r0 .. r0 + count - 1 of vector cv into `out` and returns it; the rows past
+/// the last whole block one at a time (count 1).
+Value rowBlocks(
+    OpBuilder &b, Location loc, Value outBlock, Value rows, int64_t block,
+    function_ref<Value(Value r0, Value cv, int64_t count, Value out)> kernel) {
+  int64_t cBlock = cast<RankedTensorType>(outBlock.getType()).getDimSize(1);
+  Value zero = cIndex(b, loc, 0);
+  Value whole = arith::MulIOp::create(
+      b, loc, arith::DivUIOp::create(b, loc, rows, cIndex(b, loc, block)),
+      cIndex(b, loc, block));
+  auto rowLoop = [&](Value lo, Value hi, int64_t count, Value out) {
+    auto rowsOf = [&](Value r0, ValueRange rowIter) -> SmallVector<Value> {
+      auto vec = [&](Value cv, ValueRange iter) -> SmallVector<Value> {
+        return {kernel(r0, cv, count, iter[0])};
+      };
+      return {buildFor(b, loc, zero, cIndex(b, loc, cBlock),
+                       cIndex(b, loc, kLanes), rowIter, vec)
+                  .getResult(0)};
+    };
+    return buildFor(b, loc, lo, hi, cIndex(b, loc, count), ValueRange{out},
+                    rowsOf)
+        .getResult(0);
+  };
+  Value out = rowLoop(zero, whole, block, outBlock);
+  return rowLoop(whole, rows, 1, out);
+}
+
 /// The register-blocked kernel on one block (C block a multiple of kLanes):
 /// xp, the block's `rows + K - 1` input rows, gathered row by row (x is read
 /// in its own order, which the hardware prefetchers follow; the blocks at
@@ -193,61 +229,46 @@ Value blockedTapsOfBlock(OpBuilder &b, Location loc, Value x, Value wc,
   }
   Value xp = ifOp.getResult(0);
 
-  Value whole = arith::MulIOp::create(
-      b, loc, arith::DivUIOp::create(b, loc, rows, cIndex(b, loc, kRowBlock)),
-      cIndex(b, loc, kRowBlock));
-  auto rowLoop = [&](Value lo, Value hi, int64_t count, Value out) {
-    auto rowsOf = [&](Value r0, ValueRange rowIter) -> SmallVector<Value> {
-      auto vec = [&](Value cv, ValueRange iter) -> SmallVector<Value> {
-        // The vector's K weights.
-        Value v = arith::DivUIOp::create(b, loc,
-                                         arith::AddIOp::create(b, loc, c0, cv),
-                                         cIndex(b, loc, kLanes));
-        Value wv = tensor::ExtractSliceOp::create(
-            b, loc, RankedTensorType::get({width, kLanes}, b.getF32Type()), wc,
-            ArrayRef<OpFoldResult>{v, b.getIndexAttr(0), b.getIndexAttr(0)},
-            ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(width),
-                                   b.getIndexAttr(kLanes)},
-            ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1),
-                                   b.getIndexAttr(1)});
-        if (count == kRowBlock) {
-          // The lines of the next row block's output vectors, for writing.
-          Value ch = arith::AddIOp::create(b, loc, c0, cv);
-          Value next = arith::AddIOp::create(
-              b, loc, arith::AddIOp::create(b, loc, n0, r0),
-              cIndex(b, loc, kRowBlock));
-          Value last = arith::SubIOp::create(b, loc, sizeN, cIndex(b, loc, 1));
-          for (int64_t i = 0; i < kRowBlock; ++i) {
-            Value r = arith::MinSIOp::create(
-                b, loc, arith::AddIOp::create(b, loc, next, cIndex(b, loc, i)),
-                last);
-            memref::PrefetchOp::create(b, loc, oBuf, ValueRange{bi, r, ch},
-                                       /*isWrite=*/true, /*localityHint=*/3,
-                                       /*isDataCache=*/true);
-            // The next block's input rows past this block's, into L2.
-            Value xr = arith::MinSIOp::create(
-                b, loc,
-                arith::AddIOp::create(b, loc,
-                                      arith::AddIOp::create(b, loc, end, r0),
-                                      cIndex(b, loc, i)),
-                last);
-            memref::PrefetchOp::create(b, loc, xBuf, ValueRange{bi, xr, ch},
-                                       /*isWrite=*/false, /*localityHint=*/2,
-                                       /*isDataCache=*/true);
-          }
-        }
-        return {rowBlock(b, loc, xp, wv, iter[0], r0, cv, count, width)};
-      };
-      return {buildFor(b, loc, zero, cIndex(b, loc, cBlock),
-                       cIndex(b, loc, kLanes), rowIter, vec)
-                  .getResult(0)};
-    };
-    return buildFor(b, loc, lo, hi, cIndex(b, loc, count), ValueRange{out},
-                    rowsOf)
-        .getResult(0);
+  auto kernel = [&](Value r0, Value cv, int64_t count, Value out) -> Value {
+    // The vector's K weights.
+    Value v = arith::DivUIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, c0, cv), cIndex(b, loc, kLanes));
+    Value wv = tensor::ExtractSliceOp::create(
+        b, loc, RankedTensorType::get({width, kLanes}, b.getF32Type()), wc,
+        ArrayRef<OpFoldResult>{v, b.getIndexAttr(0), b.getIndexAttr(0)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(width),
+                               b.getIndexAttr(kLanes)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1),
+                               b.getIndexAttr(1)});
+    if (count == kRowBlock) {
+      // The lines of the next row block's output vectors, for writing.
+      Value ch = arith::AddIOp::create(b, loc, c0, cv);
+      Value next =
+          arith::AddIOp::create(b, loc, arith::AddIOp::create(b, loc, n0, r0),
+                                cIndex(b, loc, kRowBlock));
+      Value last = arith::SubIOp::create(b, loc, sizeN, cIndex(b, loc, 1));
+      for (int64_t i = 0; i < kRowBlock; ++i) {
+        Value r = arith::MinSIOp::create(
+            b, loc, arith::AddIOp::create(b, loc, next, cIndex(b, loc, i)),
+            last);
+        memref::PrefetchOp::create(b, loc, oBuf, ValueRange{bi, r, ch},
+                                   /*isWrite=*/true, /*localityHint=*/3,
+                                   /*isDataCache=*/true);
+        // The next block's input rows past this block's, into L2.
+        Value xr = arith::MinSIOp::create(
+            b, loc,
+            arith::AddIOp::create(b, loc,
+                                  arith::AddIOp::create(b, loc, end, r0),
+                                  cIndex(b, loc, i)),
+            last);
+        memref::PrefetchOp::create(b, loc, xBuf, ValueRange{bi, xr, ch},
+                                   /*isWrite=*/false, /*localityHint=*/2,
+                                   /*isDataCache=*/true);
+      }
+    }
+    return rowBlock(b, loc, xp, wv, out, r0, cv, count, width);
   };
-  Value out = rowLoop(zero, whole, kRowBlock, outBlock);
-  return rowLoop(whole, rows, 1, out);
+  return rowBlocks(b, loc, outBlock, rows, kRowBlock, kernel);
 }
 
 /// The general form (any C block): xp, the block's `rows + K - 1` zero-padded
@@ -306,6 +327,180 @@ Value tapGenerics(OpBuilder &b, Location loc, Value x, Value wc, Value outBlock,
       .getResult(0);
 }
 
+/// What the input-stationary kernel (channels of one kernel head per vector)
+/// reads: x [B, N, C] and the weight table wtab [Hc, kStationaryRows, K]
+/// (wtab[h, i, t] = w'[h, t]: every (accumulator, tap) pair of a register
+/// block reads its weight from an address of its own, see stationaryRows),
+/// both as read-only buffers.
+struct StationaryOperands {
+  Value x, wtab, bi, sizeN;
+  int64_t width, group;
+};
+
+/// `x[bi, r, col : col + kLanes]`, with rows outside [0, N) read as zeros
+/// when `padded` (the row clamped, the vector selected; no branch).
+Value stationaryRead(OpBuilder &b, Location loc, const StationaryOperands &k,
+                     bool padded, Value r, Value col) {
+  auto vType = VectorType::get({kLanes}, b.getF32Type());
+  if (!padded)
+    return vector::LoadOp::create(b, loc, vType, k.x, ValueRange{k.bi, r, col});
+  Value inside = arith::AndIOp::create(
+      b, loc,
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, r,
+                            cIndex(b, loc, 0)),
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, r, k.sizeN));
+  Value row = arith::SelectOp::create(b, loc, inside, r, cIndex(b, loc, 0));
+  Value v =
+      vector::LoadOp::create(b, loc, vType, k.x, ValueRange{k.bi, row, col});
+  Value zeros = arith::ConstantOp::create(
+      b, loc, vType, DenseElementsAttr::get(vType, b.getF32FloatAttr(0.0f)));
+  return arith::SelectOp::create(b, loc, inside, v, zeros);
+}
+
+/// `out[o0 + i, cv : cv + kLanes] = sum_t w'[head, t] x[bi, x0 + i + t, col
+/// : col + kLanes]` for i < `count` (`out` the block of outs, its column
+/// `cv` x's column `col`), input-stationary: each of the count + K - 1 input
+/// vectors is loaded once and feeds the (up to K) accumulators it contributes
+/// to, `count` accumulators in vector registers; the weight of each FMA is a
+/// scalar broadcast from wtab[head, i, t], an address of its own per (i, t)
+/// (nothing for LLVM to merge: each broadcast stays a memory operand of its
+/// FMA, where 31 shared weight registers would spill next to the
+/// accumulators). Then one store per output vector; the last FMA of each
+/// carries `attn.nontemporal` (kNonTemporalAttr: a whole cache line written
+/// once, which attn-cpu-microkernels stores non-temporally where it is
+/// 64-byte aligned). With `prefetchRow`, prefetches of `count` rows of x from
+/// that row on (clamped to N - 1) into L2, spread over the inputs.
+Value stationaryRows(OpBuilder &b, Location loc, const StationaryOperands &k,
+                     bool padded, Value out, Value x0, Value o0, Value col,
+                     Value cv, Value head, int64_t count, Value prefetchRow) {
+  auto vType = VectorType::get({kLanes}, b.getF32Type());
+  Value zeros = arith::ConstantOp::create(
+      b, loc, vType, DenseElementsAttr::get(vType, b.getF32FloatAttr(0.0f)));
+  Value last = prefetchRow
+                   ? arith::SubIOp::create(b, loc, k.sizeN, cIndex(b, loc, 1))
+                   : Value();
+  SmallVector<Value> acc(count, zeros);
+  for (int64_t j = 0; j < count + k.width - 1; ++j) {
+    Value xv = stationaryRead(
+        b, loc, k, padded, arith::AddIOp::create(b, loc, x0, cIndex(b, loc, j)),
+        col);
+    for (int64_t i = std::max<int64_t>(0, j - k.width + 1);
+         i <= std::min(count - 1, j); ++i) {
+      Value w = memref::LoadOp::create(
+          b, loc, k.wtab,
+          ValueRange{head, cIndex(b, loc, i), cIndex(b, loc, j - i)});
+      auto fma = vector::FMAOp::create(
+          b, loc, xv, vector::BroadcastOp::create(b, loc, vType, w), acc[i]);
+      if (j - i == k.width - 1)
+        fma->setAttr(kNonTemporalAttr, b.getUnitAttr());
+      acc[i] = fma;
+    }
+    if (prefetchRow && j % 2 == 0 && j / 2 < count) {
+      Value r = arith::MinSIOp::create(
+          b, loc,
+          arith::AddIOp::create(b, loc, prefetchRow, cIndex(b, loc, j / 2)),
+          last);
+      memref::PrefetchOp::create(b, loc, k.x, ValueRange{k.bi, r, col},
+                                 /*isWrite=*/false, /*localityHint=*/2,
+                                 /*isDataCache=*/true);
+    }
+  }
+  for (int64_t i = 0; i < count; ++i)
+    out = vector::TransferWriteOp::create(
+              b, loc, acc[i], out,
+              ValueRange{arith::AddIOp::create(b, loc, o0, cIndex(b, loc, i)),
+                         cv},
+              ArrayRef<bool>{true})
+              .getResult();
+  return out;
+}
+
+/// One forall iteration's block of the input-stationary form (`outBlock`,
+/// rows x C block of outs, rows from start + pad on, channels from c0 on).
+/// Per kStationaryRows rows and then per vector of channels (the vector
+/// innermost: its head, and with it the weights' addresses, changes along
+/// that loop, so the weight loads stay in the kernel), one register block;
+/// the rows past the last whole block one at a time. The blocks at the ends
+/// of the sequence read x zero-padded.
+Value stationaryBlock(OpBuilder &b, Location loc, const StationaryOperands &k,
+                      Value outBlock, Value start, Value c0, Value rows) {
+  Value zero = cIndex(b, loc, 0);
+  Value end =
+      arith::AddIOp::create(b, loc, arith::AddIOp::create(b, loc, start, rows),
+                            cIndex(b, loc, k.width - 1));
+  Value interior = arith::AndIOp::create(
+      b, loc,
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, start, zero),
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, end, k.sizeN));
+  auto body = [&](bool padded) -> Value {
+    auto kernel = [&](Value r0, Value cv, int64_t count, Value out) -> Value {
+      Value col = arith::AddIOp::create(b, loc, c0, cv);
+      Value head = arith::DivUIOp::create(b, loc, col, cIndex(b, loc, k.group));
+      Value x0 = arith::AddIOp::create(b, loc, start, r0);
+      // Rows kStationaryPrefetch past this block's last input row, into L2
+      // (a row block reads its rows across all channel vectors: a row's
+      // lines are far apart in time).
+      Value ahead =
+          count == kStationaryRows
+              ? arith::AddIOp::create(
+                    b, loc, x0,
+                    cIndex(b, loc, count + k.width - 1 + kStationaryPrefetch))
+              : Value();
+      return stationaryRows(b, loc, k, padded, out, x0, r0, col, cv, head,
+                            count, ahead);
+    };
+    return rowBlocks(b, loc, outBlock, rows, kStationaryRows, kernel);
+  };
+  auto ifOp = scf::IfOp::create(b, loc, TypeRange{outBlock.getType()}, interior,
+                                /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(ifOp.thenBlock());
+  scf::YieldOp::create(b, loc, body(false));
+  b.setInsertionPointToStart(ifOp.elseBlock());
+  scf::YieldOp::create(b, loc, body(true));
+  return ifOp.getResult(0);
+}
+
+/// The input-stationary form's operands (channels of one head per vector:
+/// C / Hc a multiple of kLanes), all but the batch index: the weight table
+/// made of the kernel's weights `weights` ([Hc, K], f32) and x as a buffer.
+StationaryOperands stationaryOperands(OpBuilder &b, Location loc,
+                                      LightConvOp op, Value weights,
+                                      Value sizeN) {
+  GenericBuilder g{b, loc};
+  Value x = op.getInput();
+  auto xType = cast<RankedTensorType>(x.getType());
+  auto wType = cast<RankedTensorType>(op.getWeight().getType());
+  int64_t heads = wType.getDimSize(0), width = wType.getDimSize(1);
+  // wtab[h, i, t] = w'[h, t].
+  Value wtab = g.generic(
+      ValueRange{},
+      emptyTensor(b, loc,
+                  {b.getIndexAttr(heads), b.getIndexAttr(kStationaryRows),
+                   b.getIndexAttr(width)},
+                  b.getF32Type()),
+      {b.getMultiDimIdentityMap(3)}, parallelIterators(3),
+      [&](OpBuilder &nb, Location nl, ValueRange) {
+        Value w = tensor::ExtractOp::create(
+            nb, nl, weights,
+            ValueRange{linalg::IndexOp::create(nb, nl, 0),
+                       linalg::IndexOp::create(nb, nl, 2)});
+        yieldOne(nb, nl, convertFloat(nb, nl, w, nb.getF32Type()));
+      });
+  StationaryOperands k;
+  k.width = width;
+  k.group = xType.getDimSize(2) / heads;
+  k.sizeN = sizeN;
+  k.wtab = bufferization::ToBufferOp::create(
+      b, loc, MemRefType::get({heads, kStationaryRows, width}, b.getF32Type()),
+      wtab,
+      /*read_only=*/true);
+  k.x = bufferization::ToBufferOp::create(
+      b, loc, MemRefType::get(xType.getShape(), b.getF32Type()), x,
+      /*read_only=*/true);
+  return k;
+}
+
 } // namespace
 
 FailureOr<Value> fuse::fuseLightConv(OpBuilder &b, LightConvOp op,
@@ -328,6 +523,11 @@ FailureOr<Value> fuse::fuseLightConv(OpBuilder &b, LightConvOp op,
   Value weights = lightConvWeights(b, op, b.getF32Type());
   int64_t cBlock = channelBlock(c);
   bool wholeVectors = cBlock % kLanes == 0;
+  Value sizeN = toIndexValue(b, loc, xs[1]);
+  // Whole kernel heads per vector of channels: the input-stationary form.
+  std::optional<StationaryOperands> stationary;
+  if (c % kLanes == 0 && (c / heads) % kLanes == 0)
+    stationary = stationaryOperands(b, loc, op, weights, sizeN);
   // Whole vectors: wc[v, t, l] = w'[g(v kLanes + l), t], the K weight vectors
   // of each vector of channels contiguous. Otherwise wc[t, c] = w'[g(c), t].
   int64_t group = c / heads;
@@ -338,36 +538,39 @@ FailureOr<Value> fuse::fuseLightConv(OpBuilder &b, LightConvOp op,
                                       b.getIndexAttr(kLanes)}
           : SmallVector<OpFoldResult>{b.getIndexAttr(width), b.getIndexAttr(c)};
   int64_t wcRank = wcSizes.size();
-  Value wc = g.generic(
-      ValueRange{}, emptyTensor(b, loc, wcSizes, b.getF32Type()),
-      {b.getMultiDimIdentityMap(wcRank)}, parallelIterators(wcRank),
-      [&](OpBuilder &nb, Location nl, ValueRange) {
-        Value t, ch;
-        if (wholeVectors) {
-          t = linalg::IndexOp::create(nb, nl, 1);
-          ch = arith::AddIOp::create(
-              nb, nl,
-              arith::MulIOp::create(nb, nl, linalg::IndexOp::create(nb, nl, 0),
-                                    cIndex(nb, nl, kLanes)),
-              linalg::IndexOp::create(nb, nl, 2));
-        } else {
-          t = linalg::IndexOp::create(nb, nl, 0);
-          ch = linalg::IndexOp::create(nb, nl, 1);
-        }
-        Value gi = arith::DivUIOp::create(nb, nl, ch, cIndex(nb, nl, group));
-        Value w = tensor::ExtractOp::create(nb, nl, weights, ValueRange{gi, t});
-        yieldOne(nb, nl, convertFloat(nb, nl, w, nb.getF32Type()));
-      });
+  Value wc;
+  if (!stationary)
+    wc = g.generic(
+        ValueRange{}, emptyTensor(b, loc, wcSizes, b.getF32Type()),
+        {b.getMultiDimIdentityMap(wcRank)}, parallelIterators(wcRank),
+        [&](OpBuilder &nb, Location nl, ValueRange) {
+          Value t, ch;
+          if (wholeVectors) {
+            t = linalg::IndexOp::create(nb, nl, 1);
+            ch = arith::AddIOp::create(
+                nb, nl,
+                arith::MulIOp::create(nb, nl,
+                                      linalg::IndexOp::create(nb, nl, 0),
+                                      cIndex(nb, nl, kLanes)),
+                linalg::IndexOp::create(nb, nl, 2));
+          } else {
+            t = linalg::IndexOp::create(nb, nl, 0);
+            ch = linalg::IndexOp::create(nb, nl, 1);
+          }
+          Value gi = arith::DivUIOp::create(nb, nl, ch, cIndex(nb, nl, group));
+          Value w =
+              tensor::ExtractOp::create(nb, nl, weights, ValueRange{gi, t});
+          yieldOne(nb, nl, convertFloat(nb, nl, w, nb.getF32Type()));
+        });
 
   int64_t pad = op.getCausal() ? width - 1 : (width - 1) / 2;
-  Value sizeN = toIndexValue(b, loc, xs[1]);
   Value numBlocks =
       arith::CeilDivUIOp::create(b, loc, sizeN, cIndex(b, loc, chunk));
   // Every element of the result is written and init is never read: the
   // forall writes init in place, and attn-return-arguments-in-place makes
   // the entry return that buffer rather than a copy of it.
   Value oBuf, xBuf;
-  if (wholeVectors) {
+  if (wholeVectors && !stationary) {
     oBuf = bufferization::ToBufferOp::create(
         b, loc, MemRefType::get(initType.getShape(), b.getF32Type()), init,
         /*read_only=*/true);
@@ -398,11 +601,17 @@ FailureOr<Value> fuse::fuseLightConv(OpBuilder &b, LightConvOp op,
       forall.getRegionIterArgs()[0], ArrayRef<OpFoldResult>{bi, n0, c0},
       ArrayRef<OpFoldResult>{one, rows, cols},
       ArrayRef<OpFoldResult>{one, one, one});
-  Value tile = wholeVectors ? blockedTapsOfBlock(b, loc, x, wc, outBlock, oBuf,
-                                                 xBuf, bi, n0, start, sizeN, c0,
-                                                 rows, chunk, width)
-                            : tapGenerics(b, loc, x, wc, outBlock, bi, start,
-                                          sizeN, c0, rows, width);
+  Value tile;
+  if (stationary) {
+    stationary->bi = bi;
+    tile = stationaryBlock(b, loc, *stationary, outBlock, start, c0, rows);
+  } else if (wholeVectors) {
+    tile = blockedTapsOfBlock(b, loc, x, wc, outBlock, oBuf, xBuf, bi, n0,
+                              start, sizeN, c0, rows, chunk, width);
+  } else {
+    tile =
+        tapGenerics(b, loc, x, wc, outBlock, bi, start, sizeN, c0, rows, width);
+  }
 
   b.setInsertionPointToStart(forall.getTerminator().getBody());
   tensor::ParallelInsertSliceOp::create(b, loc, tile,

@@ -15,6 +15,13 @@ namespace mlir {
 namespace attn {
 namespace fuse {
 
+/// A unit attribute on the op that makes a vector which is stored once and
+/// not read back soon (a whole cache line of output): attn-cpu-microkernels
+/// makes its in-bounds stores into memory non-temporal where they are
+/// 64-byte aligned (no read for ownership of the line). Only a hint: the
+/// value is the same either way.
+inline constexpr llvm::StringLiteral kNonTemporalAttr = "attn.nontemporal";
+
 /// The fused form of each op, built at `b`'s insertion point: the value that
 /// replaces the op's result, or failure (nothing built, no diagnostic) when
 /// the op is not one the fused form takes; it is then left for

@@ -101,8 +101,13 @@ def AttnFuseVariants : Pass<"attn-fuse-variants"> {
       per (batch, KV head), the reduction over the sequence in chunks of
       `chunk` keys, then an `attn.sdpa` (the flash core through `attn-tile`).
     * `attn.lightconv`: the softmax of the kernel once, then per (batch,
-      block of `chunk` positions) the depthwise convolution over a
-      zero-padded copy of the block's input rows, channels innermost.
+      block of `chunk` positions, block of channels) the depthwise
+      convolution written into `outs` in place. With whole kernel heads per
+      vector of 16 channels, input-stationary: each input vector of x loaded
+      once and FMA'd into the 16 output rows' accumulators it feeds, its
+      weights broadcast from memory, the output vectors marked
+      `attn.nontemporal`; otherwise over a zero-padded copy of the block's
+      input rows.
 
     `docs/Pipelines.md` describes the forms.
   }];
@@ -393,7 +398,11 @@ def AttnCpuMicroKernels : Pass<"attn-cpu-microkernels"> {
     Column remainders use masked loads and stores, row remainders a one-row
     kernel, so any size works. MR x NR is 6 x 4 vectors for a width of 16
     (AVX-512), 6 x 2 otherwise (fewer columns when C has fewer static
-    columns). Other ops are left alone.
+    columns). Other ops are left alone, but for the stores of 64-byte
+    vectors made by an op marked `attn.nontemporal` (attn-fuse-variants'
+    lightconv output): each becomes a non-temporal `vector.store` where its
+    address is 64-byte aligned (checked at run time) and a plain one
+    elsewhere.
   }];
   let options = [
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
