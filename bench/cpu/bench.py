@@ -172,9 +172,12 @@ def run_ours(attn_run, mode, spec, inputs, runs, threads, extra=()):
     if proc.returncode != 0:
         return {"error": (err or out).strip().splitlines()[-1:]}
     m = re.search(r"median ([0-9.]+) ms", out)
+    cpu = re.search(r"CPU time median ([0-9.]+) ms", out)
     c = re.search(r"compile @\S+ \(mode=\w+\): ([0-9.]+) s", out)
     mem = re.search(r"memory @\S+: (\d+) bytes .* peak (\d+) bytes", out)
     result = {"ms": float(m.group(1)), "peak_rss_bytes": usage.ru_maxrss * 1024}
+    if cpu:  # the process's CPU time per call, all threads (attn-run --bench)
+        result["cpu_ms"] = float(cpu.group(1))
     if c:
         result["compile_s"] = float(c.group(1))
     if mem:

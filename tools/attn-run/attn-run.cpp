@@ -35,6 +35,7 @@
 #include "llvm/Support/WithColor.h"
 
 #include <algorithm>
+#include <sys/resource.h>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -179,7 +180,7 @@ static SmallVector<HostArray> cloneAll(ArrayRef<HostArray> arrays) {
 }
 
 /// The results of one run of the entry and, with timed runs, their median
-/// wall time in milliseconds.
+/// wall time and CPU time in milliseconds.
 struct RunOutcome {
   SmallVector<HostArray> results;
   std::optional<double> medianMs;
@@ -188,7 +189,29 @@ struct RunOutcome {
   double compileSeconds = 0;
   /// The heap buffers of the first call (see AllocationStats).
   AllocationStats memory;
+  /// Median CPU time of the process (user + system, every thread) per timed
+  /// call: unlike the wall clock, it leaves out the time that other work on
+  /// the machine takes from the call's threads.
+  std::optional<double> medianCpuMs;
 };
+
+/// User + system CPU time of the process so far, in ms (every thread).
+static double processCpuMs() {
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  auto ms = [](const struct timeval &t) {
+    return t.tv_sec * 1e3 + t.tv_usec / 1e3;
+  };
+  return ms(usage.ru_utime) + ms(usage.ru_stime);
+}
+
+/// The median of `values` (not empty); sorts them.
+static double median(SmallVectorImpl<double> &values) {
+  llvm::sort(values);
+  size_t mid = values.size() / 2;
+  return values.size() % 2 ? values[mid]
+                           : (values[mid - 1] + values[mid]) / 2;
+}
 
 /// Compiles `module` with `attn-cpu-pipeline{mode=pipelineMode
 /// compute-type=computeType}` and runs the entry once on `inputs` (the code may
@@ -247,19 +270,19 @@ compileAndRun(ModuleOp module, const EntrySignature &signature,
   if (!timedRuns)
     return outcome;
   // The first call was the warm-up.
-  SmallVector<double> times;
+  SmallVector<double> times, cpuTimes;
   for (unsigned i = 0; i < timedRuns; ++i) {
     invocation.releaseResults();
+    double cpuStart = processCpuMs();
     auto start = std::chrono::steady_clock::now();
     invocation.call();
     auto end = std::chrono::steady_clock::now();
+    cpuTimes.push_back(processCpuMs() - cpuStart);
     times.push_back(
         std::chrono::duration<double, std::milli>(end - start).count());
   }
-  llvm::sort(times);
-  size_t mid = times.size() / 2;
-  outcome.medianMs =
-      times.size() % 2 ? times[mid] : (times[mid - 1] + times[mid]) / 2;
+  outcome.medianMs = median(times);
+  outcome.medianCpuMs = median(cpuTimes);
   return outcome;
 }
 
@@ -412,7 +435,8 @@ static std::optional<double> estimateFlops(func::FuncOp func) {
   return flops;
 }
 
-static void printBench(double medianMs, std::optional<double> flops) {
+static void printBench(double medianMs, std::optional<double> flops,
+                       std::optional<double> medianCpuMs) {
   llvm::outs() << llvm::format("bench @%s: %u runs, median %.3f ms",
                                entryName.c_str(), (unsigned)benchRuns,
                                medianMs);
@@ -421,6 +445,8 @@ static void printBench(double medianMs, std::optional<double> flops) {
                                  *flops / (medianMs * 1e6), *flops / 1e9);
   else
     llvm::outs() << ", GFLOP/s n/a";
+  if (medianCpuMs)
+    llvm::outs() << llvm::format("; CPU time median %.3f ms", *medianCpuMs);
   llvm::outs() << "\n";
 }
 
@@ -522,7 +548,7 @@ static int runMain(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
   if (profile)
     printProfile(*run);
   if (run->medianMs)
-    printBench(*run->medianMs, flops);
+    printBench(*run->medianMs, flops, run->medianCpuMs);
   return checkFailed ? kExitCheckFailed : 0;
 }
 

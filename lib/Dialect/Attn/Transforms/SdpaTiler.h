@@ -50,8 +50,8 @@ struct KeyTile {
 /// lowering when a head dim is 0); returns the values that replace its
 /// results. attn-tile and transform.attn.tile use it.
 /// With `prefetch`, each query tile asks the cache for the next query
-/// tile's rows and each key tile for the next key tile's rows
-/// (memref.prefetch; see TilePrefetch.cpp).
+/// tile's rows and, before its key loop, for the rows of the key tile just
+/// past each of its key ranges (memref.prefetch; see TilePrefetch.cpp).
 SmallVector<Value> buildFlashForm(OpBuilder &b, SdpaOp op, int64_t qTile,
                                   int64_t kvTile, FloatType computeType,
                                   bool prefetch = false,
@@ -143,11 +143,11 @@ private:
                     Value kj);
   tile::RowState buildLayoutKeyLoop(const QueryTile &q, tile::RowState state);
   // Cache prefetches (TilePrefetch.cpp).
-  void buildPrefetchBuffers();
+  void buildPrefetchBuffers(Value init);
   void prefetchRows(Value buffer, Value head, Value tileIndex, int64_t rows,
-                    Value length, int64_t cols);
+                    Value length, int64_t cols, bool isWrite = false);
   void prefetchNextQueryTile(const QueryTile &q);
-  void prefetchNextKeyTile(Value tileIndex);
+  void prefetchKeyTile(Value tileIndex);
 
   OpBuilder &b;
   SdpaOp op;
@@ -160,6 +160,8 @@ private:
   bool freshDestination;
   /// Read-only buffers of q, k and v for the prefetches (null without).
   Value queryBuffer, keyBuffer, valueBuffer;
+  /// The destination's buffer when it is written in place (null otherwise).
+  Value outputBuffer;
   PatternAttrInterface pattern;
   /// The pattern's facts of the query tile being built (null outside one).
   const QueryTileFacts *queryFacts = nullptr;

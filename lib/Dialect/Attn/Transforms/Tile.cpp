@@ -230,7 +230,7 @@ SmallVector<Value> SdpaTiler::run() {
     outs.push_back(emptyTensor(b, loc, sizes, lseType.getElementType()));
   }
   if (prefetch)
-    buildPrefetchBuffers();
+    buildPrefetchBuffers(init);
   Value numQueryTiles =
       arith::CeilDivUIOp::create(b, loc, sizeNq, index(qTile));
   auto forall = scf::ForallOp::create(
@@ -394,6 +394,12 @@ tile::RowState SdpaTiler::buildKeyLoop(const QueryTile &q,
   for (auto &range : ranges)
     prefix.push_back(
         arith::AddIOp::create(b, loc, prefix.back(), range.second));
+  // The key tile just past each range: in a band, the one tile that the
+  // next query tile reads and no tile of this one did.
+  if (prefetch)
+    for (auto &range : ranges)
+      prefetchKeyTile(
+          arith::AddIOp::create(b, loc, range.first, range.second));
   return buildStateLoop(
       prefix.back(), state,
       [&](Value iv, ValueRange args) -> SmallVector<Value> {
@@ -426,8 +432,6 @@ tile::RowState SdpaTiler::buildKeyLoop(const QueryTile &q,
               b, loc, seen, arith::AndIOp::create(b, loc, later, inside));
         }
         KeyTile k = buildKeyTile(tileIndex);
-        if (prefetch)
-          prefetchNextKeyTile(tileIndex);
         Value kind = buildTileKind(q, k);
         if (n > 1)
           kind = arith::SelectOp::create(

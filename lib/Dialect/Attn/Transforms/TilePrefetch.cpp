@@ -6,14 +6,20 @@
 // * each query tile, for the rows of q of the next query tile (the next
 //   iteration of the same thread when the OpenMP loop hands out contiguous
 //   chunks);
-// * each key tile, for the rows of k and v of the next key tile.
+// * each query tile, before its key loop, for the rows of k and v of the
+//   key tile just past each of its key ranges: in a band (window,
+//   Longformer's window), the one key tile that the next query tile reads
+//   and no tile of this one did. Tiles inside a range are not prefetched:
+//   the previous query tile of the thread read them, and a range that
+//   spans every key tile (a random part's) would otherwise stream all of
+//   k and v through the cache for each query tile, for the few tiles it
+//   computes.
 //
 // The rows of a tile are contiguous, but a hardware prefetcher does not
-// cross a 4 KiB page, and a band's query tile meets a key tile that no
-// earlier query tile read: without these, those first reads wait on memory.
-// The prefetches are `memref.prefetch` (read, locality 2: into the L2
-// cache) of every 64-byte line of the tile's rows, on read-only buffers of
-// the operands; a tile past the end prefetches nothing.
+// cross a 4 KiB page: without these, the first reads of a new tile wait on
+// memory. The prefetches are `memref.prefetch` (read, locality 2: into the
+// L2 cache) of every 64-byte line of the tile's rows, on read-only buffers
+// of the operands; a tile past the end prefetches nothing.
 //
 //===----------------------------------------------------------------------===//
 
@@ -42,16 +48,21 @@ static Value readOnlyBuffer(OpBuilder &b, Location loc, Value source) {
                                            /*read_only=*/true);
 }
 
-void SdpaTiler::buildPrefetchBuffers() {
+void SdpaTiler::buildPrefetchBuffers(Value init) {
   queryBuffer = readOnlyBuffer(b, loc, op.getQuery());
   keyBuffer = readOnlyBuffer(b, loc, op.getKey());
   valueBuffer = readOnlyBuffer(b, loc, op.getValue());
+  // The destination written in place: its lines are asked for with the
+  // write hint (the prefetch writes nothing; the buffer is only read here).
+  if (init == op.getInit())
+    outputBuffer = readOnlyBuffer(b, loc, init);
 }
 
 /// Prefetches the rows [tileIndex * rows, min((tileIndex + 1) * rows,
 /// length)) of `buffer[bIdx, head]`, `cols` elements each.
 void SdpaTiler::prefetchRows(Value buffer, Value head, Value tileIndex,
-                             int64_t rows, Value length, int64_t cols) {
+                             int64_t rows, Value length, int64_t cols,
+                             bool isWrite) {
   auto type = cast<MemRefType>(buffer.getType());
   int64_t elementBytes =
       std::max<int64_t>(1, type.getElementTypeBitWidth() / 8);
@@ -66,7 +77,7 @@ void SdpaTiler::prefetchRows(Value buffer, Value head, Value tileIndex,
           Value c = arith::ConstantIndexOp::create(nb, nl, col);
           memref::PrefetchOp::create(nb, nl, buffer,
                                      ValueRange{bIdx, head, row, c},
-                                     /*isWrite=*/false, /*localityHint=*/2,
+                                     isWrite, /*localityHint=*/2,
                                      /*isDataCache=*/true);
         }
         scf::YieldOp::create(nb, nl);
@@ -76,10 +87,12 @@ void SdpaTiler::prefetchRows(Value buffer, Value head, Value tileIndex,
 void SdpaTiler::prefetchNextQueryTile(const QueryTile &q) {
   Value next = arith::AddIOp::create(b, loc, q.index, index(1));
   prefetchRows(queryBuffer, hIdx, next, qTile, sizeNq, headDim);
+  if (outputBuffer)
+    prefetchRows(outputBuffer, hIdx, next, qTile, sizeNq, valueDim,
+                 /*isWrite=*/true);
 }
 
-void SdpaTiler::prefetchNextKeyTile(Value tileIndex) {
-  Value next = arith::AddIOp::create(b, loc, tileIndex, index(1));
-  prefetchRows(keyBuffer, kvHead, next, kvTile, sizeNk, headDim);
-  prefetchRows(valueBuffer, kvHead, next, kvTile, sizeNk, valueDim);
+void SdpaTiler::prefetchKeyTile(Value tileIndex) {
+  prefetchRows(keyBuffer, kvHead, tileIndex, kvTile, sizeNk, headDim);
+  prefetchRows(valueBuffer, kvHead, tileIndex, kvTile, sizeNk, valueDim);
 }

@@ -44,8 +44,9 @@ def Attn_TileOp : Attn_TransformOp<"tile"> {
     maps to the `scf.forall` of each target (or, for an op with a head dim of
     0, which takes the reference lowering, to the op that defines its
     replacement). With the unit attribute `prefetch`, each query tile
-    prefetches the next query tile's rows of q and each key tile the next
-    key tile's rows of k and v, as attn-cpu-pipeline's tiling does. With the
+    prefetches the next query tile's rows of q (and of an output written in
+    place) and, before its key loop, the rows of k and v of the key tile
+    just past each of its key ranges (attn-tile's `prefetch=true`). With the
     unit attribute `in_place`, a destination that is the function's own
     returned argument is written in place (attn-tile's
     `fresh-destination=false`, as attn-cpu-pipeline tiles: its lowering drops

@@ -240,9 +240,10 @@ def AttnTile : Pass<"attn-tile"> {
            "attn-cpu-pipeline turns it off, since its "
            "attn-return-arguments-in-place drops that clone">,
     Option<"prefetch", "prefetch", "bool", /*default=*/"false",
-           "Prefetch the next query tile's rows of q and the next key "
-           "tile's rows of k and v into the cache (memref.prefetch; "
-           "attn-cpu-pipeline turns it on)">,
+           "Prefetch the next query tile's rows of q (and of the output "
+           "written in place) and, before the key loop, the rows of k and v "
+           "of the key tile just past each key range into the cache "
+           "(memref.prefetch; attn-cpu-pipeline leaves it off)">,
     Option<"computeType", "compute-type", "std::string", /*default=*/"\"f32\"",
            "Element type of scores, statistics and accumulation: f32 (the "
            "numerics contract) or f64">
