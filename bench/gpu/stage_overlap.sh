@@ -6,7 +6,8 @@
 # spill and ptxas serializes the products), one CTA per multiprocessor without
 # overlap ("1cta"), and every kernel of build_core.sh with overlap=true
 # ("check", the numerics). Then DEST/run.sh runs on the device, from DEST:
-# check_core.py on "check" (N <= 1000) and on "overlap" (N <= 4096) against the
+# check_core.py on "check" (N <= 1000) and on the dense and causal "overlap"
+# kernels (N <= 4096) against the
 # float64 reference, then bench.py base --compare ... .
 # usage: bench/gpu/stage_overlap.sh DEST   (a git-ignored build-* folder of the
 # checkout the device call sends; carry it)
@@ -31,6 +32,9 @@ for s in base ov1 ov2 cta1 check; do
   cp "$kern/$s"/*.cubin "$kern/$s/ptxas.txt" "$dest/$s/"
 done
 rm -f "$dest"/ov2/*_d128_*.cubin
+# The dense and causal overlap kernels again at N = 4096 against float64.
+mkdir -p "$dest/ov1x"
+cp "$kern"/ov1/dense_*.cubin "$kern"/ov1/causal_*.cubin "$dest/ov1x/"
 git -C "$root" rev-parse --short HEAD > "$dest/COMMIT"
 cat > "$dest/run.sh" <<'RUN'
 #!/usr/bin/env bash
@@ -39,11 +43,11 @@ export PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,temperature.gpu --format=csv,noheader
 python3 bench/gpu/check_core.py check --no-bench --max-n 1000 --json "$OUT/check.json" > "$OUT/check.log" 2>&1
 echo "check (N <= 1000) exit $?: $(grep -c PASS "$OUT/check.log") PASS, $(grep -c -E 'FAIL|ERROR' "$OUT/check.log") FAIL/ERROR"
-python3 bench/gpu/check_core.py ov1 --no-bench --max-n 4096 --json "$OUT/check-ov1.json" > "$OUT/check-ov1.log" 2>&1
-echo "check overlap bench kernels (N <= 4096) exit $?: $(grep -c PASS "$OUT/check-ov1.log") PASS, $(grep -c -E 'FAIL|ERROR' "$OUT/check-ov1.log") FAIL/ERROR"
+python3 bench/gpu/check_core.py ov1x --no-bench --max-n 4096 --json "$OUT/check-ov1.json" > "$OUT/check-ov1.log" 2>&1
+echo "check overlap dense/causal kernels (N <= 4096) exit $?: $(grep -c PASS "$OUT/check-ov1.log") PASS, $(grep -c -E 'FAIL|ERROR' "$OUT/check-ov1.log") FAIL/ERROR"
 grep -E 'FAIL|ERROR' "$OUT/check.log" "$OUT/check-ov1.log" | head -20
 python3 bench/gpu/bench.py base --n ${BENCH_N:-16384 4096 1024} --d 128 64 --reps 10 \
-  --budget-s ${BUDGET_S:-240} --commit "$(cat COMMIT)" --json "$OUT/bench.json" \
+  --budget-s ${BUDGET_S:-200} --commit "$(cat COMMIT)" --json "$OUT/bench.json" \
   --compare ov1 overlap --compare ov2 overlap-2cta --compare cta1 1cta > "$OUT/bench.log" 2>&1
 echo "bench exit $?"
 sed -n '/^NVIDIA\|^ *N /,$p' "$OUT/bench.log" | tail -40
