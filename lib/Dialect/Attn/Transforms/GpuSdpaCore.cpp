@@ -126,7 +126,7 @@ static std::optional<DiagonalBand> patternBand(SdpaOp op) {
 /// band of earlier keys (`j - i <= 0`: causal, a causal window) at head dim
 /// 64 with 128-row query tiles and no other operand (the S accumulator then
 /// fits next to O under the two-CTA register cap without spills), 64
-/// otherwise.
+/// otherwise and with `overlap`.
 static int64_t automaticKvTile(SdpaOp op, int64_t qTile, bool overlap) {
   // With overlap two score tiles are live at once: 128-key tiles spill at
   // head dim 64 (255 registers and 300 bytes, one CTA per multiprocessor).
