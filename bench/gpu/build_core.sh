@@ -6,7 +6,7 @@
 # batch and head count runs on the same cubin.
 # usage: bench/gpu/build_core.sh [OUTDIR]   (default build/gpu-core, git-ignored;
 # the device call carries it); CORE_OPTS: more attn-gpu-pipeline options for
-# every kernel (e.g. "heavy-first=false" or "min-blocks-per-sm=2")
+# every kernel (e.g. "heavy-first=false", "min-blocks-per-sm=2" or "overlap=true")
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${1:-$root/build/gpu-core}
@@ -36,7 +36,10 @@ build() { # pattern elt D kv lse(0/1) [q] -> <pattern>_<elt>_d<D>_kv<kv>[_q<q>][
     local probe="$out/probe.mlir" t="tensor<?x?x?x${d}x${elt}>"
     printf 'func.func @p(%%q: %s, %%k: %s, %%v: %s, %%o: %s) -> %s {\n  %%r = attn.sdpa ins(%%q, %%k, %%v : %s, %s, %s) outs(%%o : %s) %s -> %s\n  return %%r : %s\n}\n' \
       "$t" "$t" "$t" "$t" "$t" "$t" "$t" "$t" "$t" "$(pattern_clause "$pat")" "$t" "$t" > "$probe"
-    kv=$("$opt" "$probe" --attn-gpu-sdpa-core="q-tile=$q" |
+    # The core's own options of CORE_OPTS (overlap changes the choice).
+    local popts
+    popts=$(printf '%s\n' ${CORE_OPTS:-} | grep -E '^(overlap|heavy-first|min-blocks-per-sm)=' | tr '\n' ' ' || true)
+    kv=$("$opt" "$probe" --attn-gpu-sdpa-core="q-tile=$q $popts" |
          grep "nvgpu.tma.create.descriptor" | sed -n 2p |
          sed 's/.*-> <tensor = memref<1x\([0-9]*\)x.*/\1/')
     rm "$probe"

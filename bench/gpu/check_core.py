@@ -60,8 +60,8 @@ def check(result, what):
 
 def shared_bytes(d, kv, q):
     """The kernel's dynamic shared memory (GpuCoreKernel.cpp, Layout), with room for the
-    most random facts (64 i32 after the 32 bytes of mbarriers)."""
-    return q * d * 2 + 4 * kv * d * 2 + 32 + 4 * 64 + 1024
+    most random facts (64 i32 after the 40 bytes of mbarriers of an overlap kernel)."""
+    return q * d * 2 + 4 * kv * d * 2 + 40 + 4 * 64 + 1024
 
 
 class Kernel:

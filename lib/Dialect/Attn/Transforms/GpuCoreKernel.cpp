@@ -36,9 +36,11 @@ struct Layout {
     offK = qBytes;
     offV = qBytes + 2 * kvBytes;
     offBar = qBytes + 4 * kvBytes;
-    // The random facts (i32) after the three mbarriers.
-    offFacts = offBar + 32;
-    total = offBar + std::max<int64_t>(64, 32 + 4 * c.numFacts) + 1024;
+    // The random facts (i32) after the three mbarriers (five with
+    // overlap: the V stages get their own).
+    int64_t bars = c.overlap ? 40 : 32;
+    offFacts = offBar + bars;
+    total = offBar + std::max<int64_t>(64, bars + 4 * c.numFacts) + 1024;
   }
 };
 
@@ -500,9 +502,16 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
                  " : !llvm.ptr<3> to !llvm.ptr<7>");
   };
   std::string barQ = ptr3(addr(w.i64(L.offBar)));
+  // full[s]: the K and V tiles of stage s (only K with overlap).
   auto fullBar = [&](const std::string &stage64) {
     return ptr3(
         addr(w.bin("arith.addi", w.i64(L.offBar + 8),
+                   w.bin("arith.muli", stage64, w.i64(8), "i64"), "i64")));
+  };
+  // With overlap, the V tile of stage s has its own mbarrier.
+  auto vFullBar = [&](const std::string &stage64) {
+    return ptr3(
+        addr(w.bin("arith.addi", w.i64(L.offBar + 24),
                    w.bin("arith.muli", stage64, w.i64(8), "i64"), "i64")));
   };
 
@@ -548,6 +557,9 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
          " : !llvm.ptr<3>, i32");
   for (int s = 0; s < 2; ++s)
     w.line("  nvvm.mbarrier.init " + fullBar(w.i64(s)) + ", " + one32 +
+           " : !llvm.ptr<3>, i32");
+  for (int s = 0; s < (c.overlap ? 2 : 0); ++s)
+    w.line("  nvvm.mbarrier.init " + vFullBar(w.i64(s)) + ", " + one32 +
            " : !llvm.ptr<3>, i32");
   w.line("  nvvm.fence.mbarrier.init");
   w.line("}");
@@ -688,6 +700,29 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     load(vmap, w.bin("arith.addi", w.i64(L.offV), sOff, "i64"), BK, row, bar,
          head);
   };
+  // With overlap: the K (or V) tile alone into its stage, on its mbarrier.
+  auto issueOne = [&](bool isV, const std::string &stage,
+                      const std::string &tile, const std::string &isMem) {
+    std::string stage64 =
+        w.let("arith.index_cast " + stage + " : index to i64");
+    std::string bar = isV ? vFullBar(stage64) : fullBar(stage64);
+    w.line("nvvm.mbarrier.arrive.expect_tx " + bar + ", " + w.i32(L.kvBytes) +
+           " : !llvm.ptr<3>, i32");
+    std::string row = w.let("arith.index_cast " +
+                            w.bin("arith.muli", tile, w.idx(BK), "index") +
+                            " : index to i32");
+    std::string sOff = w.bin("arith.muli", stage64, w.i64(L.kvBytes), "i64");
+    std::string map = isV ? "%vmap" : "%kmap", head = kvbh32;
+    if (hasMem) {
+      map = w.let("llvm.select " + isMem +
+                  (isV ? ", %mvmap, %vmap" : ", %mkmap, %kmap") +
+                  " : i1, !llvm.ptr");
+      head = w.let("arith.select " + isMem + ", " + kvh32 + ", " + kvbh32 +
+                   " : i32");
+    }
+    load(map, w.bin("arith.addi", w.i64(isV ? L.offV : L.offK), sOff, "i64"),
+         BK, row, bar, head);
+  };
 
   std::string nTiles =
       w.let("func.call @" + c.name + "_tiles(" + tilesArgs + factArgs +
@@ -727,7 +762,12 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     w.line("scf.if " + has + " {");
     {
       auto [isMem, t, k] = visit(sIdx);
-      issueKV(sIdx, t, isMem);
+      if (c.overlap) {
+        issueOne(false, sIdx, t, isMem);
+        issueOne(true, sIdx, t, isMem);
+      } else {
+        issueKV(sIdx, t, isMem);
+      }
     }
     w.line("}");
   }
@@ -745,38 +785,13 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   std::string one32b = w.i32(1), two32 = w.i32(2), width32 = w.i32(32);
   std::string bk64 = w.i64(BK);
 
-  // The key loop.
-  std::string loop = w.fresh();
-  w.line(loop + ":5 = scf.for %j = " + c0 + " to " + nTiles + " step " + c1 +
-         " iter_args(%acc = " + oZero + ", %m0 = " + negInf +
-         ", %m1 = " + negInf + ", %l0 = " + zeroF + ", %l1 = " + zeroF +
-         ") -> (" + oTy + ", f32, f32, f32, f32) {");
-  reloadFacts();
-  auto [isMem, tile, tileKind] = visit("%j");
-  std::string kind = tileKind;
-  std::string notMem =
-      hasMem ? w.bin("arith.xori", isMem, w.let("arith.constant true"), "i1")
-             : "";
-  std::string tile64 = w.let("arith.index_cast " + tile + " : index to i64");
-  std::string key0 = w.bin("arith.muli", tile64, bk64, "i64");
-  // This thread's key columns: element i is column slot 2 (i / 4) + i % 2,
-  // key key0 + 2 t + 8 (i / 4) + i % 2.
+  // Per key tile (tileInfo(j) sets them): whether it is a memory tile, the
+  // tile, its kind, its first key, and this thread's key columns (element i
+  // is column slot 2 (i / 4) + i % 2, key key0 + 2 t + 8 (i / 4) + i % 2).
   const int64_t nSlots = nS / 2;
   auto slotOf = [](int64_t i) { return 2 * (i / 4) + i % 2; };
+  std::string isMem, tile, kind, notMem, key0, kMin, kMax;
   llvm::SmallVector<std::string> col64(nSlots), colC(nSlots), kposCol(nSlots);
-  {
-    std::string colBase = w.bin("arith.addi", key0, twoT64, "i64");
-    std::string nkm1 = w.bin("arith.subi", "%nk", c1, "index");
-    for (int64_t sl = 0; sl < nSlots; ++sl) {
-      col64[sl] =
-          w.bin("arith.addi", colBase, w.i64(8 * (sl / 2) + sl % 2), "i64");
-      if (hasPos || c.hasMask || hasBias)
-        colC[sl] =
-            w.bin("arith.minui",
-                  w.let("arith.index_cast " + col64[sl] + " : i64 to index"),
-                  nkm1, "index");
-    }
-  }
   // Key column `sl` of this thread clamped below Nk, built where it is used
   // (document ids read it before and after the products: one shared value
   // would stay live across them).
@@ -785,209 +800,228 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
                  w.let("arith.index_cast " + col64[sl] + " : i64 to index"),
                  w.bin("arith.subi", "%nk", c1, "index"), "index");
   };
-  std::string kMin, kMax;
-  if (hasPos) {
-    // Classify the tile from the position ranges (keys below Nk); not in
-    // memory tiles (Nk may be 0 there).
-    std::string pres;
-    if (hasMem) {
-      pres = w.fresh();
-      w.line(pres + ":" + std::to_string(nSlots + 3) + " = scf.if " + notMem +
-             " -> (" + joinTypes("i64", nSlots + 2) + ", i8) {");
+  auto tileInfo = [&](const std::string &j) {
+    reloadFacts();
+    std::string tileKind;
+    std::tie(isMem, tile, tileKind) = visit(j);
+    kind = tileKind;
+    notMem =
+        hasMem ? w.bin("arith.xori", isMem, w.let("arith.constant true"), "i1")
+               : "";
+    std::string tile64 = w.let("arith.index_cast " + tile + " : index to i64");
+    key0 = w.bin("arith.muli", tile64, bk64, "i64");
+    {
+      std::string colBase = w.bin("arith.addi", key0, twoT64, "i64");
+      std::string nkm1 = w.bin("arith.subi", "%nk", c1, "index");
+      for (int64_t sl = 0; sl < nSlots; ++sl) {
+        col64[sl] =
+            w.bin("arith.addi", colBase, w.i64(8 * (sl / 2) + sl % 2), "i64");
+        if (hasPos || c.hasMask || hasBias)
+          colC[sl] =
+              w.bin("arith.minui",
+                    w.let("arith.index_cast " + col64[sl] + " : i64 to index"),
+                    nkm1, "index");
+      }
     }
-    std::string big = w.i64(INT64_MAX), small = w.i64(INT64_MIN);
-    for (int64_t sl = 0; sl < nSlots; ++sl) {
-      kposCol[sl] = toI64(w.let("memref.load %kpos[" + bz + ", " + posHead +
-                                ", " + colC[sl] + "] : " + memP),
-                          c.positions);
-      std::string ok =
-          w.let("arith.cmpi slt, " + col64[sl] + ", " + nk64 + " : i64");
-      std::string lo = w.let("arith.select " + ok + ", " + kposCol[sl] + ", " +
-                             big + " : i64");
-      std::string hi = w.let("arith.select " + ok + ", " + kposCol[sl] + ", " +
-                             small + " : i64");
-      kMin = kMin.empty() ? lo : w.bin("arith.minsi", kMin, lo, "i64");
-      kMax = kMax.empty() ? hi : w.bin("arith.maxsi", kMax, hi, "i64");
+    kMin.clear();
+    kMax.clear();
+    if (hasPos) {
+      // Classify the tile from the position ranges (keys below Nk); not in
+      // memory tiles (Nk may be 0 there).
+      std::string pres;
+      if (hasMem) {
+        pres = w.fresh();
+        w.line(pres + ":" + std::to_string(nSlots + 3) + " = scf.if " + notMem +
+               " -> (" + joinTypes("i64", nSlots + 2) + ", i8) {");
+      }
+      std::string big = w.i64(INT64_MAX), small = w.i64(INT64_MIN);
+      for (int64_t sl = 0; sl < nSlots; ++sl) {
+        kposCol[sl] = toI64(w.let("memref.load %kpos[" + bz + ", " + posHead +
+                                  ", " + colC[sl] + "] : " + memP),
+                            c.positions);
+        std::string ok =
+            w.let("arith.cmpi slt, " + col64[sl] + ", " + nk64 + " : i64");
+        std::string lo = w.let("arith.select " + ok + ", " + kposCol[sl] +
+                               ", " + big + " : i64");
+        std::string hi = w.let("arith.select " + ok + ", " + kposCol[sl] +
+                               ", " + small + " : i64");
+        kMin = kMin.empty() ? lo : w.bin("arith.minsi", kMin, lo, "i64");
+        kMax = kMax.empty() ? hi : w.bin("arith.maxsi", kMax, hi, "i64");
+      }
+      for (int off : {1, 2}) {
+        std::string o = w.i32(off);
+        kMin = w.bin("arith.minsi", kMin, shuffleI64(kMin, o), "i64");
+        kMax = w.bin("arith.maxsi", kMax, shuffleI64(kMax, o), "i64");
+      }
+      kind = w.let("func.call @" + c.name + "_classify(" + qMin + ", " + qMax +
+                   ", " + kMin + ", " + kMax + ", " + nq64 + ", " + nk64 +
+                   ") : (i64, i64, i64, i64, i64, i64) -> i8");
+      if (hasMem) {
+        llvm::SmallVector<std::string> ys(kposCol.begin(), kposCol.end());
+        ys.push_back(kMin);
+        ys.push_back(kMax);
+        w.line("scf.yield " + join(ys) + ", " + kind + " : " +
+               joinTypes("i64", nSlots + 2) + ", i8");
+        w.line("} else {");
+        std::string z = w.i64(0);
+        llvm::SmallVector<std::string> zs(nSlots + 2, z);
+        w.line("scf.yield " + join(zs) + ", " + w.let("arith.constant 1 : i8") +
+               " : " + joinTypes("i64", nSlots + 2) + ", i8");
+        w.line("}");
+        for (int64_t sl = 0; sl < nSlots; ++sl)
+          kposCol[sl] = pres + "#" + std::to_string(sl);
+        kMin = pres + "#" + std::to_string(nSlots);
+        kMax = pres + "#" + std::to_string(nSlots + 1);
+        kind = pres + "#" + std::to_string(nSlots + 2);
+      }
     }
-    for (int off : {1, 2}) {
-      std::string o = w.i32(off);
-      kMin = w.bin("arith.minsi", kMin, shuffleI64(kMin, o), "i64");
-      kMax = w.bin("arith.maxsi", kMax, shuffleI64(kMax, o), "i64");
+    if (c.hasSpan) {
+      // Meet the pattern's kind with the span's: qpos - kpos lies in
+      // [qFirst - kLast, qLast - kFirst].
+      std::string qF = hasPos ? qMin : q0i64, qL = hasPos ? qMax : qLast;
+      std::string kF = hasPos ? kMin : key0;
+      std::string kL =
+          hasPos ? kMax
+                 : w.bin("arith.minsi",
+                         w.bin("arith.addi", key0, w.i64(BK - 1), "i64"),
+                         w.bin("arith.subi", nk64, w.i64(1), "i64"), "i64");
+      std::string z64 = w.i64(0);
+      std::string dMin = w.bin("arith.subi", qF, kL, "i64");
+      std::string dMax = w.bin("arith.subi", qL, kF, "i64");
+      auto absI = [&](const std::string &v) {
+        return w.bin("arith.maxsi", v, w.bin("arith.subi", z64, v, "i64"),
+                     "i64");
+      };
+      std::string crosses =
+          w.bin("arith.andi",
+                w.let("arith.cmpi sle, " + dMin + ", " + z64 + " : i64"),
+                w.let("arith.cmpi sge, " + dMax + ", " + z64 + " : i64"), "i1");
+      std::string nearest =
+          w.let("arith.select " + crosses + ", " + z64 + ", " +
+                w.bin("arith.minsi", absI(dMin), absI(dMax), "i64") + " : i64");
+      std::string farthest =
+          w.bin("arith.maxsi", absI(dMin), absI(dMax), "i64");
+      auto weightAt = [&](const std::string &d) {
+        return spanWeight(w.let("arith.sitofp " + d + " : i64 to f32"));
+      };
+      std::string anyLive = w.let("arith.cmpf ogt, " + weightAt(nearest) +
+                                  ", " + zeroW + " : f32");
+      std::string allOne = w.let("arith.cmpf oeq, " + weightAt(farthest) +
+                                 ", " + oneW + " : f32");
+      std::string k0 = w.let("arith.constant 0 : i8");
+      std::string k1 = w.let("arith.constant 1 : i8");
+      std::string k2 = w.let("arith.constant 2 : i8");
+      std::string empty = w.bin(
+          "arith.ori", w.let("arith.cmpi eq, " + kind + ", " + k0 + " : i8"),
+          w.bin("arith.xori", anyLive, w.let("arith.constant true"), "i1"),
+          "i1");
+      std::string full = w.bin(
+          "arith.andi", w.let("arith.cmpi eq, " + kind + ", " + k1 + " : i8"),
+          allOne, "i1");
+      kind = w.let(
+          "arith.select " + empty + ", " + k0 + ", " +
+          w.let("arith.select " + full + ", " + k1 + ", " + k2 + " : i8") +
+          " : i8");
     }
-    kind = w.let("func.call @" + c.name + "_classify(" + qMin + ", " + qMax +
-                 ", " + kMin + ", " + kMax + ", " + nq64 + ", " + nk64 +
-                 ") : (i64, i64, i64, i64, i64, i64) -> i8");
-    if (hasMem) {
-      llvm::SmallVector<std::string> ys(kposCol.begin(), kposCol.end());
-      ys.push_back(kMin);
-      ys.push_back(kMax);
-      w.line("scf.yield " + join(ys) + ", " + kind + " : " +
-             joinTypes("i64", nSlots + 2) + ", i8");
-      w.line("} else {");
-      std::string z = w.i64(0);
-      llvm::SmallVector<std::string> zs(nSlots + 2, z);
-      w.line("scf.yield " + join(zs) + ", " + w.let("arith.constant 1 : i8") +
-             " : " + joinTypes("i64", nSlots + 2) + ", i8");
-      w.line("}");
-      for (int64_t sl = 0; sl < nSlots; ++sl)
-        kposCol[sl] = pres + "#" + std::to_string(sl);
-      kMin = pres + "#" + std::to_string(nSlots);
-      kMax = pres + "#" + std::to_string(nSlots + 1);
-      kind = pres + "#" + std::to_string(nSlots + 2);
+    if (hasSeg) {
+      // Meet the kind with the document ids: Empty when the id ranges of the
+      // two tiles do not meet, Full (if the kind is) when both hold one and the
+      // same id. The key tile's range: its first and last ids when sorted,
+      // else the minimum and maximum over its keys below Nk.
+      auto keyRange = [&]() {
+        std::string res = w.fresh();
+        w.line(res + ":2 = scf.if " + keysSorted() + " -> (" + segType + ", " +
+               segType + ") {");
+        std::string last = w.bin(
+            "arith.minsi", w.bin("arith.addi", key0, w.i64(BK - 1), "i64"),
+            w.bin("arith.subi", nk64, w.i64(1), "i64"), "i64");
+        std::string lo =
+            kseg(w.let("arith.index_cast " + key0 + " : i64 to index"));
+        std::string hi =
+            kseg(w.let("arith.index_cast " + last + " : i64 to index"));
+        const std::string pair = segType + ", " + segType;
+        w.line("scf.yield " + lo + ", " + hi + " : " + pair);
+        w.line("} else {");
+        // Unsorted: lanes read keys key0 + lane + 32 k (below Nk), reduced
+        // over the warp.
+        std::string lane64 =
+            w.let("arith.index_cast " + lane + " : index to i64");
+        std::tie(lo, hi) = warpRange(
+            BK / 32,
+            [&](int64_t k) {
+              std::string key = w.bin(
+                  "arith.addi", key0,
+                  w.bin("arith.addi", lane64, w.i64(32 * k), "i64"), "i64");
+              std::string ok =
+                  w.let("arith.cmpi slt, " + key + ", " + nk64 + " : i64");
+              return Item(
+                  ok, kseg(w.bin(
+                          "arith.minui",
+                          w.let("arith.index_cast " + key + " : i64 to index"),
+                          w.bin("arith.subi", "%nk", c1, "index"), "index")));
+            },
+            segType);
+        w.line("scf.yield " + lo + ", " + hi + " : " + pair);
+        w.line("}");
+        return std::make_pair(res + "#0", res + "#1");
+      };
+      std::string ksMin, ksMax;
+      if (hasMem) {
+        // Memory tiles hold no key rows (Nk may be 0 there).
+        std::string res = w.fresh();
+        const std::string pair = segType + ", " + segType;
+        w.line(res + ":2 = scf.if " + notMem + " -> (" + pair + ") {");
+        auto [lo, hi] = keyRange();
+        w.line("scf.yield " + lo + ", " + hi + " : " + pair);
+        w.line("} else {");
+        std::string z = w.let("arith.constant 0 : " + segType);
+        w.line("scf.yield " + z + ", " + z + " : " + pair);
+        w.line("}");
+        ksMin = res + "#0";
+        ksMax = res + "#1";
+      } else {
+        std::tie(ksMin, ksMax) = keyRange();
+      }
+      auto cmp = [&](const std::string &pred, const std::string &a,
+                     const std::string &b, const std::string &type) {
+        return w.let("arith.cmpi " + pred + ", " + a + ", " + b + " : " + type);
+      };
+      std::string apart = w.bin("arith.ori", cmp("slt", qsMax, ksMin, segType),
+                                cmp("slt", ksMax, qsMin, segType), "i1");
+      std::string oneId =
+          w.bin("arith.andi",
+                w.bin("arith.andi", cmp("eq", qsMin, qsMax, segType),
+                      cmp("eq", ksMin, ksMax, segType), "i1"),
+                cmp("eq", qsMin, ksMin, segType), "i1");
+      std::string k0 = w.let("arith.constant 0 : i8");
+      std::string k1 = w.let("arith.constant 1 : i8");
+      std::string k2 = w.let("arith.constant 2 : i8");
+      std::string empty =
+          w.bin("arith.ori", cmp("eq", kind, k0, "i8"), apart, "i1");
+      std::string full =
+          w.bin("arith.andi", cmp("eq", kind, k1, "i8"), oneId, "i1");
+      kind = w.let(
+          "arith.select " + empty + ", " + k0 + ", " +
+          w.let("arith.select " + full + ", " + k1 + ", " + k2 + " : i8") +
+          " : i8");
     }
-  }
-  if (c.hasSpan) {
-    // Meet the pattern's kind with the span's: qpos - kpos lies in
-    // [qFirst - kLast, qLast - kFirst].
-    std::string qF = hasPos ? qMin : q0i64, qL = hasPos ? qMax : qLast;
-    std::string kF = hasPos ? kMin : key0;
-    std::string kL =
-        hasPos ? kMax
-               : w.bin("arith.minsi",
-                       w.bin("arith.addi", key0, w.i64(BK - 1), "i64"),
-                       w.bin("arith.subi", nk64, w.i64(1), "i64"), "i64");
-    std::string z64 = w.i64(0);
-    std::string dMin = w.bin("arith.subi", qF, kL, "i64");
-    std::string dMax = w.bin("arith.subi", qL, kF, "i64");
-    auto absI = [&](const std::string &v) {
-      return w.bin("arith.maxsi", v, w.bin("arith.subi", z64, v, "i64"), "i64");
-    };
-    std::string crosses = w.bin(
-        "arith.andi", w.let("arith.cmpi sle, " + dMin + ", " + z64 + " : i64"),
-        w.let("arith.cmpi sge, " + dMax + ", " + z64 + " : i64"), "i1");
-    std::string nearest =
-        w.let("arith.select " + crosses + ", " + z64 + ", " +
-              w.bin("arith.minsi", absI(dMin), absI(dMax), "i64") + " : i64");
-    std::string farthest = w.bin("arith.maxsi", absI(dMin), absI(dMax), "i64");
-    auto weightAt = [&](const std::string &d) {
-      return spanWeight(w.let("arith.sitofp " + d + " : i64 to f32"));
-    };
-    std::string anyLive =
-        w.let("arith.cmpf ogt, " + weightAt(nearest) + ", " + zeroW + " : f32");
-    std::string allOne =
-        w.let("arith.cmpf oeq, " + weightAt(farthest) + ", " + oneW + " : f32");
-    std::string k0 = w.let("arith.constant 0 : i8");
-    std::string k1 = w.let("arith.constant 1 : i8");
-    std::string k2 = w.let("arith.constant 2 : i8");
-    std::string empty = w.bin(
-        "arith.ori", w.let("arith.cmpi eq, " + kind + ", " + k0 + " : i8"),
-        w.bin("arith.xori", anyLive, w.let("arith.constant true"), "i1"), "i1");
-    std::string full = w.bin(
-        "arith.andi", w.let("arith.cmpi eq, " + kind + ", " + k1 + " : i8"),
-        allOne, "i1");
-    kind =
-        w.let("arith.select " + empty + ", " + k0 + ", " +
-              w.let("arith.select " + full + ", " + k1 + ", " + k2 + " : i8") +
-              " : i8");
-  }
-  if (hasSeg) {
-    // Meet the kind with the document ids: Empty when the id ranges of the
-    // two tiles do not meet, Full (if the kind is) when both hold one and the
-    // same id. The key tile's range: its first and last ids when sorted,
-    // else the minimum and maximum over its keys below Nk.
-    auto keyRange = [&]() {
-      std::string res = w.fresh();
-      w.line(res + ":2 = scf.if " + keysSorted() + " -> (" + segType + ", " +
-             segType + ") {");
-      std::string last = w.bin(
-          "arith.minsi", w.bin("arith.addi", key0, w.i64(BK - 1), "i64"),
-          w.bin("arith.subi", nk64, w.i64(1), "i64"), "i64");
-      std::string lo =
-          kseg(w.let("arith.index_cast " + key0 + " : i64 to index"));
-      std::string hi =
-          kseg(w.let("arith.index_cast " + last + " : i64 to index"));
-      const std::string pair = segType + ", " + segType;
-      w.line("scf.yield " + lo + ", " + hi + " : " + pair);
-      w.line("} else {");
-      // Unsorted: lanes read keys key0 + lane + 32 k (below Nk), reduced
-      // over the warp.
-      std::string lane64 = w.let("arith.index_cast " + lane + " : index to i64");
-      std::tie(lo, hi) = warpRange(
-          BK / 32,
-          [&](int64_t k) {
-            std::string key = w.bin(
-                "arith.addi", key0,
-                w.bin("arith.addi", lane64, w.i64(32 * k), "i64"), "i64");
-            std::string ok =
-                w.let("arith.cmpi slt, " + key + ", " + nk64 + " : i64");
-            return Item(
-                ok, kseg(w.bin(
-                        "arith.minui",
-                        w.let("arith.index_cast " + key + " : i64 to index"),
-                        w.bin("arith.subi", "%nk", c1, "index"), "index")));
-          },
-          segType);
-      w.line("scf.yield " + lo + ", " + hi + " : " + pair);
-      w.line("}");
-      return std::make_pair(res + "#0", res + "#1");
-    };
-    std::string ksMin, ksMax;
-    if (hasMem) {
-      // Memory tiles hold no key rows (Nk may be 0 there).
-      std::string res = w.fresh();
-      const std::string pair = segType + ", " + segType;
-      w.line(res + ":2 = scf.if " + notMem + " -> (" + pair + ") {");
-      auto [lo, hi] = keyRange();
-      w.line("scf.yield " + lo + ", " + hi + " : " + pair);
-      w.line("} else {");
-      std::string z = w.let("arith.constant 0 : " + segType);
-      w.line("scf.yield " + z + ", " + z + " : " + pair);
-      w.line("}");
-      ksMin = res + "#0";
-      ksMax = res + "#1";
-    } else {
-      std::tie(ksMin, ksMax) = keyRange();
-    }
-    auto cmp = [&](const std::string &pred, const std::string &a,
-                   const std::string &b, const std::string &type) {
-      return w.let("arith.cmpi " + pred + ", " + a + ", " + b + " : " + type);
-    };
-    std::string apart = w.bin("arith.ori", cmp("slt", qsMax, ksMin, segType),
-                              cmp("slt", ksMax, qsMin, segType), "i1");
-    std::string oneId = w.bin(
-        "arith.andi",
-        w.bin("arith.andi", cmp("eq", qsMin, qsMax, segType),
-              cmp("eq", ksMin, ksMax, segType), "i1"),
-        cmp("eq", qsMin, ksMin, segType), "i1");
-    std::string k0 = w.let("arith.constant 0 : i8");
-    std::string k1 = w.let("arith.constant 1 : i8");
-    std::string k2 = w.let("arith.constant 2 : i8");
-    std::string empty =
-        w.bin("arith.ori", cmp("eq", kind, k0, "i8"), apart, "i1");
-    std::string full =
-        w.bin("arith.andi", cmp("eq", kind, k1, "i8"), oneId, "i1");
-    kind =
-        w.let("arith.select " + empty + ", " + k0 + ", " +
-              w.let("arith.select " + full + ", " + k1 + ", " + k2 + " : i8") +
-              " : i8");
-  }
-  if (hasMem) // memory tiles are live
-    kind = w.let("arith.select " + isMem + ", " +
-                 w.let("arith.constant 1 : i8") + ", " + kind + " : i8");
-  std::string stage = w.bin("arith.remui", "%j", c2, "index");
-  std::string use = w.bin("arith.divui", "%j", c2, "index");
-  std::string parity =
-      w.let("arith.index_cast " + w.bin("arith.remui", use, c2, "index") +
-            " : index to i32");
-  std::string stage64 = w.let("arith.index_cast " + stage + " : index to i64");
-  w.line("nvvm.mbarrier.try_wait.parity " + fullBar(stage64) + ", " + parity +
-         ", " + ticks + " : !llvm.ptr<3>, i32, i32");
-  std::string live = w.let("arith.cmpi ne, " + kind + ", " +
-                           w.let("arith.constant 0 : i8") + " : i8");
-  std::string step = w.fresh();
-  w.line(step + ":5 = scf.if " + live + " -> (" + oTy +
-         ", f32, f32, f32, f32) {");
-  {
+    if (hasMem) // memory tiles are live
+      kind = w.let("arith.select " + isMem + ", " +
+                   w.let("arith.constant 1 : i8") + ", " + kind + " : i8");
+  };
+  // Whether tile j's scores need the predicate (Partial, the tail, a mask).
+  auto maskedTile = [&]() {
     std::string tileEnd = w.bin("arith.addi", key0, bk64, "i64");
     std::string tail =
         w.let("arith.cmpi sgt, " + tileEnd + ", " + nk64 + " : i64");
     std::string isPartial = w.let("arith.cmpi eq, " + kind + ", " +
                                   w.let("arith.constant 2 : i8") + " : i8");
     // With a mask every visited tile is Partial.
-    std::string masked = c.hasMask ? w.let("arith.constant true")
-                                   : w.bin("arith.ori", isPartial, tail, "i1");
-    std::string kvOff = w.bin("arith.muli", stage64, w.i64(L.kvBytes), "i64");
-
+    return c.hasMask ? w.let("arith.constant true")
+                     : w.bin("arith.ori", isPartial, tail, "i1");
+  };
+  // S = Q K^T of the key stage at byte offset kvOff, issued (not committed).
+  auto scoreProduct = [&](const std::string &kvOff) {
     // S = Q K^T: both operands K-major; a k16 step is 32 bytes inside a
     // 128-byte swizzled row, a 64-column sub-tile is rows * 128 bytes on.
     w.line("nvvm.wgmma.fence.aligned");
@@ -1009,9 +1043,15 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
                 ">, #nvvm.wgmma_scale_in<one>, <row>], B [<" + T +
                 ">, #nvvm.wgmma_scale_in<one>, <col>] : " + sTy + " -> " + sTy);
     }
-    w.line("nvvm.wgmma.commit.group.sync.aligned");
-    w.line("nvvm.wgmma.wait.group.sync.aligned 0");
-
+    return s;
+  };
+  // Tile j's online softmax step from its scores `s` and the row maxima and
+  // sums before it: P packed as the value product's A fragments, the factor
+  // of the accumulator and the new maxima and sums.
+  llvm::SmallVector<std::string> aRegs;
+  std::string alpha[2], mNew[2], lNew[2];
+  auto softmax = [&](const std::string &s, const std::string &masked,
+                     const std::string(&mOld)[2], const std::string(&lOld)[2]) {
     // Scores in the log2 domain; -inf where not live in a masked tile.
     const int64_t nSel = c.hasSpan ? 2 * nS : nS;
     std::string memRes;
@@ -1166,8 +1206,7 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     }
 
     // Online softmax per row (each row lives on 4 lanes).
-    std::string mOld[2] = {"%m0", "%m1"}, lOld[2] = {"%l0", "%l1"};
-    std::string mNew[2], shift[2], alpha[2], lNew[2];
+    std::string shift[2];
     for (int r = 0; r < 2; ++r) {
       std::string mx;
       for (int64_t i = 0; i < nS; ++i)
@@ -1216,17 +1255,15 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
                 " : i32] : " + vt);
       return w.let("llvm.bitcast " + u + " : " + vt + " to i32");
     };
-    llvm::SmallVector<std::string> aRegs;
+    aRegs.clear();
     for (int64_t i = 0; i < nS; i += 2)
       aRegs.push_back(pack(p[i], p[i + 1]));
-    // Rescale the accumulator.
-    llvm::SmallVector<std::string> o;
-    for (int64_t i = 0; i < nO; ++i)
-      o.push_back(w.bin(
-          "arith.mulf",
-          w.let("llvm.extractvalue %acc[" + std::to_string(i) + "] : " + oTy),
-          alpha[(i / 2) % 2], "f32"));
-
+  };
+  // O += P V of the value stage at byte offset kvOff (P: the A fragments
+  // `a`), issued (not committed); returns the accumulator.
+  auto valueProduct = [&](const std::string &kvOff,
+                          llvm::ArrayRef<std::string> a,
+                          llvm::SmallVector<std::string> o) {
     // O += P V: V is MN-major (D contiguous); a k16 step is 16 rows of 128
     // bytes; the two 64-column sub-tiles (D = 128) are kvTile * 128 bytes
     // apart (the leading byte offset).
@@ -1255,12 +1292,8 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
       std::string va = addr(
           w.bin("arith.addi", kvOff, w.i64(L.offV + kk * 16 * 128), "i64"));
       std::string dv = descriptor(w, va, BK * 128, 1024);
-      llvm::SmallVector<std::string> operands = {aRegs[4 * kk],
-                                                 aRegs[4 * kk + 1],
-                                                 aRegs[4 * kk + 2],
-                                                 aRegs[4 * kk + 3],
-                                                 dv,
-                                                 scaleD};
+      llvm::SmallVector<std::string> operands = {
+          a[4 * kk], a[4 * kk + 1], a[4 * kk + 2], a[4 * kk + 3], dv, scaleD};
       operands.append(o.begin(), o.end());
       acc = w.let("llvm.inline_asm has_side_effects asm_dialect = att \"" +
                   asmText + "\", \"" + constraints + "\" " + join(operands) +
@@ -1269,35 +1302,256 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
         o[i] = w.let("llvm.extractvalue " + acc + "[" + std::to_string(i) +
                      "] : " + oTy);
     }
+    return acc;
+  };
+
+  // The accumulator `accIn` times the factors of its rows.
+  auto rescale = [&](const std::string &accIn, const std::string(&factor)[2]) {
+    llvm::SmallVector<std::string> o;
+    for (int64_t i = 0; i < nO; ++i)
+      o.push_back(w.bin("arith.mulf",
+                        w.let("llvm.extractvalue " + accIn + "[" +
+                              std::to_string(i) + "] : " + oTy),
+                        factor[(i / 2) % 2], "f32"));
+    return o;
+  };
+  // The loop's results: O, m0, m1, l0, l1.
+  std::string fin[5];
+  // With `overlap`: the scores of tile j + 1 are issued before tile j's
+  // value product, and their softmax step runs while that product does:
+  //   S_{j+1} = Q K_{j+1}^T; O = O alpha_j + P_j V_j (both async);
+  //   wait_group 1 (S_{j+1} done); softmax of tile j + 1 -> P_{j+1},
+  //   alpha_{j+1}; wait_group 0.
+  // P and alpha of the next tile are loop-carried; no accumulator is in
+  // flight across a region boundary. K and V have their own mbarriers: at
+  // the end of step j, K_{j+3} goes into the stage of K_{j+1} and V_{j+2}
+  // into that of V_j.
+  auto overlapLoop = [&]() {
+    const int64_t nA = nS / 2;
+    std::string zeroI = w.i32(0), oneF = w.f32(1.0);
+    const std::string resTypes =
+        joinTypes("i32", nA) + ", " + joinTypes("f32", 6);
+    // Tile jn's softmax step from its scores s when jn < nTiles and the
+    // tile is live; else P = 0, alpha = 1 and the maxima and sums as they
+    // were. Returns P (nA values), alpha0, alpha1, m0, m1, l0, l1.
+    auto next = [&](const std::string &jn, const std::string &s,
+                    const std::string(&mOld)[2], const std::string(&lOld)[2]) {
+      llvm::SmallVector<std::string> keep(nA, zeroI);
+      keep.append({oneF, oneF, mOld[0], mOld[1], lOld[0], lOld[1]});
+      std::string has =
+          w.let("arith.cmpi ult, " + jn + ", " + nTiles + " : index");
+      std::string res = w.fresh();
+      w.line(res + ":" + std::to_string(nA + 6) + " = scf.if " + has + " -> (" +
+             resTypes + ") {");
+      tileInfo(jn);
+      std::string live = w.let("arith.cmpi ne, " + kind + ", " +
+                               w.let("arith.constant 0 : i8") + " : i8");
+      std::string inner = w.fresh();
+      w.line(inner + ":" + std::to_string(nA + 6) + " = scf.if " + live +
+             " -> (" + resTypes + ") {");
+      std::string masked = maskedTile();
+      softmax(s, masked, mOld, lOld);
+      llvm::SmallVector<std::string> y(aRegs.begin(), aRegs.end());
+      y.append({alpha[0], alpha[1], mNew[0], mNew[1], lNew[0], lNew[1]});
+      w.line("scf.yield " + join(y) + " : " + resTypes);
+      w.line("} else {");
+      w.line("scf.yield " + join(keep) + " : " + resTypes);
+      w.line("}");
+      llvm::SmallVector<std::string> r, out;
+      for (int64_t i = 0; i < nA + 6; ++i) {
+        r.push_back(inner + "#" + std::to_string(i));
+        out.push_back(res + "#" + std::to_string(i));
+      }
+      w.line("scf.yield " + join(r) + " : " + resTypes);
+      w.line("} else {");
+      w.line("scf.yield " + join(keep) + " : " + resTypes);
+      w.line("}");
+      return out;
+    };
+    auto stageOf = [&](const std::string &j) {
+      std::string stage = w.bin("arith.remui", j, c2, "index");
+      std::string parity =
+          w.let("arith.index_cast " +
+                w.bin("arith.remui", w.bin("arith.divui", j, c2, "index"), c2,
+                      "index") +
+                " : index to i32");
+      return std::make_tuple(
+          stage, w.let("arith.index_cast " + stage + " : index to i64"),
+          parity);
+    };
+    auto waitBar = [&](const std::string &bar, const std::string &parity) {
+      w.line("nvvm.mbarrier.try_wait.parity " + bar + ", " + parity + ", " +
+             ticks + " : !llvm.ptr<3>, i32, i32");
+    };
+    // Thread 0: K or V of tile `j` into stage `stage` when j < nTiles.
+    auto refill = [&](bool isV, const std::string &j,
+                      const std::string &stage) {
+      w.line("scf.if " +
+             w.let("arith.cmpi ult, " + j + ", " + nTiles + " : index") + " {");
+      reloadFacts();
+      auto [isMemN, tN, kN] = visit(j);
+      issueOne(isV, stage, tN, isMemN);
+      w.line("}");
+    };
+
+    // Prologue: S_0 and tile 0's softmax step; then K_2 into K_0's stage.
+    w.line("scf.if " +
+           w.let("arith.cmpi ult, " + c0 + ", " + nTiles + " : index") + " {");
+    waitBar(fullBar(w.i64(0)), zero32);
+    w.line("}");
+    std::string s0 = scoreProduct(w.i64(0));
     w.line("nvvm.wgmma.commit.group.sync.aligned");
     w.line("nvvm.wgmma.wait.group.sync.aligned 0");
-    w.line("scf.yield " + acc + ", " + mNew[0] + ", " + mNew[1] + ", " +
-           lNew[0] + ", " + lNew[1] + " : " + oTy + ", f32, f32, f32, f32");
+    llvm::SmallVector<std::string> first =
+        next(c0, s0, {negInf, negInf}, {zeroF, zeroF});
+    w.line("gpu.barrier");
+    w.line("scf.if " + isT0 + " {");
+    refill(false, c2, c0);
+    w.line("}");
+
+    // The key loop: iter_args O, m0, m1, l0, l1, P (nA), alpha0, alpha1.
+    std::string loop = w.fresh();
+    std::string init = "%acc = " + oZero + ", %m0 = " + first[nA + 2] +
+                       ", %m1 = " + first[nA + 3] + ", %l0 = " + first[nA + 4] +
+                       ", %l1 = " + first[nA + 5];
+    llvm::SmallVector<std::string> pIn;
+    for (int64_t i = 0; i < nA; ++i) {
+      pIn.push_back("%p" + std::to_string(i));
+      init += ", " + pIn.back() + " = " + first[i];
+    }
+    init += ", %al0 = " + first[nA] + ", %al1 = " + first[nA + 1];
+    w.line(loop + ":" + std::to_string(nA + 7) + " = scf.for %j = " + c0 +
+           " to " + nTiles + " step " + c1 + " iter_args(" + init + ") -> (" +
+           oTy + ", f32, f32, f32, f32, " + joinTypes("i32", nA) +
+           ", f32, f32) {");
+    // S_{j+1}, issued (scores of a tile past the last are not used).
+    std::string jn = w.bin("arith.addi", "%j", c1, "index");
+    auto [stageN, stageN64, parityN] = stageOf(jn);
+    w.line("scf.if " +
+           w.let("arith.cmpi ult, " + jn + ", " + nTiles + " : index") + " {");
+    waitBar(fullBar(stageN64), parityN);
+    w.line("}");
+    std::string s =
+        scoreProduct(w.bin("arith.muli", stageN64, w.i64(L.kvBytes), "i64"));
+    w.line("nvvm.wgmma.commit.group.sync.aligned");
+    // O alpha_j + P_j V_j, issued.
+    std::string al[2] = {"%al0", "%al1"};
+    llvm::SmallVector<std::string> o = rescale("%acc", al);
+    auto [stage, stage64, parity] = stageOf("%j");
+    waitBar(vFullBar(stage64), parity);
+    std::string acc = valueProduct(
+        w.bin("arith.muli", stage64, w.i64(L.kvBytes), "i64"), pIn, o);
+    w.line("nvvm.wgmma.commit.group.sync.aligned");
+    // S_{j+1} is done (PV_j may not be): tile j + 1's softmax step.
+    w.line("nvvm.wgmma.wait.group.sync.aligned 1");
+    llvm::SmallVector<std::string> r =
+        next(jn, s, {"%m0", "%m1"}, {"%l0", "%l1"});
+    w.line("nvvm.wgmma.wait.group.sync.aligned 0");
+    // P_{j+1} is copied into the loop's registers only now, by an opaque
+    // move: else the copies of the region results into the loop-carried
+    // registers (those the value product of tile j reads) come before the
+    // wait, and ptxas serializes the products (C7513).
+    {
+      std::string text, cons, types;
+      for (int64_t i = 0; i < nA; ++i) {
+        text += "mov.b32 $" + std::to_string(i) + ", $" +
+                std::to_string(nA + i) + "; ";
+        cons += (i ? ",=r" : "=r");
+        types += (i ? ", i32" : "i32");
+      }
+      for (int64_t i = 0; i < nA; ++i)
+        cons += ",r";
+      std::string pTy = "!llvm.struct<(" + types + ")>";
+      llvm::SmallVector<std::string> pNew(r.begin(), r.begin() + nA);
+      std::string moved = w.let(
+          "llvm.inline_asm has_side_effects asm_dialect = att \"" + text +
+          "\", \"" + cons + "\" " + join(pNew) + " : (" + types + ") -> " +
+          pTy);
+      for (int64_t i = 0; i < nA; ++i)
+        r[i] = w.let("llvm.extractvalue " + moved + "[" + std::to_string(i) +
+                     "] : " + pTy);
+    }
+    // Every thread is done with K_{j+1} and V_j.
+    w.line("gpu.barrier");
+    w.line("scf.if " + isT0 + " {");
+    refill(true, w.bin("arith.addi", "%j", c2, "index"), stage);
+    refill(false, w.bin("arith.addi", "%j", w.idx(3), "index"), stageN);
+    w.line("}");
+    llvm::SmallVector<std::string> y = {acc, r[nA + 2], r[nA + 3], r[nA + 4],
+                                        r[nA + 5]};
+    y.append(r.begin(), r.begin() + nA);
+    y.append({r[nA], r[nA + 1]});
+    w.line("scf.yield " + join(y) + " : " + oTy + ", f32, f32, f32, f32, " +
+           joinTypes("i32", nA) + ", f32, f32");
+    w.line("}");
+    for (int i = 0; i < 5; ++i)
+      fin[i] = loop + "#" + std::to_string(i);
+  };
+  if (!c.overlap) {
+    // The key loop.
+    std::string loop = w.fresh();
+    w.line(loop + ":5 = scf.for %j = " + c0 + " to " + nTiles + " step " + c1 +
+           " iter_args(%acc = " + oZero + ", %m0 = " + negInf +
+           ", %m1 = " + negInf + ", %l0 = " + zeroF + ", %l1 = " + zeroF +
+           ") -> (" + oTy + ", f32, f32, f32, f32) {");
+    tileInfo("%j");
+    std::string stage = w.bin("arith.remui", "%j", c2, "index");
+    std::string use = w.bin("arith.divui", "%j", c2, "index");
+    std::string parity =
+        w.let("arith.index_cast " + w.bin("arith.remui", use, c2, "index") +
+              " : index to i32");
+    std::string stage64 =
+        w.let("arith.index_cast " + stage + " : index to i64");
+    w.line("nvvm.mbarrier.try_wait.parity " + fullBar(stage64) + ", " + parity +
+           ", " + ticks + " : !llvm.ptr<3>, i32, i32");
+    std::string live = w.let("arith.cmpi ne, " + kind + ", " +
+                             w.let("arith.constant 0 : i8") + " : i8");
+    std::string step = w.fresh();
+    w.line(step + ":5 = scf.if " + live + " -> (" + oTy +
+           ", f32, f32, f32, f32) {");
+    {
+      std::string masked = maskedTile();
+      std::string kvOff = w.bin("arith.muli", stage64, w.i64(L.kvBytes), "i64");
+      std::string s = scoreProduct(kvOff);
+      w.line("nvvm.wgmma.commit.group.sync.aligned");
+      w.line("nvvm.wgmma.wait.group.sync.aligned 0");
+      softmax(s, masked, {"%m0", "%m1"}, {"%l0", "%l1"});
+      llvm::SmallVector<std::string> o = rescale("%acc", alpha);
+      std::string acc = valueProduct(kvOff, aRegs, o);
+      w.line("nvvm.wgmma.commit.group.sync.aligned");
+      w.line("nvvm.wgmma.wait.group.sync.aligned 0");
+      w.line("scf.yield " + acc + ", " + mNew[0] + ", " + mNew[1] + ", " +
+             lNew[0] + ", " + lNew[1] + " : " + oTy + ", f32, f32, f32, f32");
+    }
+    w.line("} else {");
+    w.line("scf.yield %acc, %m0, %m1, %l0, %l1 : " + oTy +
+           ", f32, f32, f32, f32");
+    w.line("}");
+    // Every thread is done with the stage: refill it with tile j + 2.
+    w.line("gpu.barrier");
+    std::string jn = w.bin("arith.addi", "%j", c2, "index");
+    std::string more =
+        w.let("arith.cmpi ult, " + jn + ", " + nTiles + " : index");
+    std::string refill = w.bin("arith.andi", isT0, more, "i1");
+    w.line("scf.if " + refill + " {");
+    {
+      reloadFacts();
+      auto [isMemN, tN, kN] = visit(jn);
+      issueKV(stage, tN, isMemN);
+    }
+    w.line("}");
+    w.line("scf.yield " + step + "#0, " + step + "#1, " + step + "#2, " + step +
+           "#3, " + step + "#4 : " + oTy + ", f32, f32, f32, f32");
+    w.line("}");
+    for (int i = 0; i < 5; ++i)
+      fin[i] = loop + "#" + std::to_string(i);
+  } else {
+    overlapLoop();
   }
-  w.line("} else {");
-  w.line("scf.yield %acc, %m0, %m1, %l0, %l1 : " + oTy +
-         ", f32, f32, f32, f32");
-  w.line("}");
-  // Every thread is done with the stage: refill it with tile j + 2.
-  w.line("gpu.barrier");
-  std::string jn = w.bin("arith.addi", "%j", c2, "index");
-  std::string more =
-      w.let("arith.cmpi ult, " + jn + ", " + nTiles + " : index");
-  std::string refill = w.bin("arith.andi", isT0, more, "i1");
-  w.line("scf.if " + refill + " {");
-  {
-    reloadFacts();
-    auto [isMemN, tN, kN] = visit(jn);
-    issueKV(stage, tN, isMemN);
-  }
-  w.line("}");
-  w.line("scf.yield " + step + "#0, " + step + "#1, " + step + "#2, " + step +
-         "#3, " + step + "#4 : " + oTy + ", f32, f32, f32, f32");
-  w.line("}");
 
   // Epilogue: full row sums, O / l, stores of the rows below Nq.
-  std::string mFin[2] = {loop + "#1", loop + "#2"};
-  std::string lFin[2] = {loop + "#3", loop + "#4"};
+  std::string mFin[2] = {fin[1], fin[2]};
+  std::string lFin[2] = {fin[3], fin[4]};
   std::string inv[2];
   for (int r = 0; r < 2; ++r) {
     for (const std::string &off : {one32b, two32}) {
@@ -1312,7 +1566,7 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     inv[r] =
         w.let("arith.select " + empty + ", " + zeroF + ", " + recip + " : f32");
   }
-  std::string accFin = loop + "#0";
+  std::string accFin = fin[0];
   for (int r = 0; r < 2; ++r) {
     std::string inRange = w.let("arith.cmpi ult, " + rows[r] + ", %nq : index");
     w.line("scf.if " + inRange + " {");

@@ -11,7 +11,7 @@
 //                  warpgroup w reads rows [64 w, 64 w + 64)
 //   K stage 0, 1 : kvTile x D each, the same sub-tile layout
 //   V stage 0, 1 : likewise
-//   3 mbarriers  : Q, full[0], full[1]
+//   3 mbarriers  : Q, full[0], full[1] (5 with overlap: V's vfull[0, 1])
 // Every sub-tile row is 128 bytes with TMA's 128-byte swizzle, 1024-aligned.
 //
 //===----------------------------------------------------------------------===//
@@ -110,6 +110,11 @@ struct KernelConfig {
   /// (`nvvm.minctasm`: ptxas caps the registers to match, spilling if it
   /// must).
   int64_t minBlocksPerSM = 1;
+  /// Whether the scores of key tile j + 1 (an async wgmma group) are issued
+  /// before tile j's value product, and tile j + 1's softmax step runs while
+  /// that product does (`wgmma.wait_group 1`); K and V then have their own
+  /// mbarriers per stage.
+  bool overlap = false;
   /// Symbol of the kernel, and of its helpers `@<name>_tiles(qFirst, qLast,
   /// Nq, Nk : i64) -> index` (key tiles to visit), `@<name>_tile(j : index,
   /// qFirst, qLast, Nq, Nk : i64) -> (index, i8)` (the j-th tile and its

@@ -50,17 +50,18 @@ static void addClaimingSteps(OpPassManager &pm,
                              const GpuPipelineOptions &options) {
   if (hasHopperCore(options.chip))
     buildGpuCoreSteps(pm, options.qTile, options.kvTile, options.heavyFirst,
-                      options.minBlocksPerSM);
+                      options.minBlocksPerSM, options.overlap);
 }
 
 void mlir::attn::buildGpuCoreSteps(OpPassManager &pm, int64_t qTile,
                                    int64_t kvTile, bool heavyFirst,
-                                   int64_t minBlocksPerSM) {
+                                   int64_t minBlocksPerSM, bool overlap) {
   AttnGpuSdpaCoreOptions coreOptions;
   coreOptions.qTile = qTile;
   coreOptions.kvTile = kvTile;
   coreOptions.heavyFirst = heavyFirst;
   coreOptions.minBlocksPerSM = minBlocksPerSM;
+  coreOptions.overlap = overlap;
   coreOptions.claim = true;
   pm.addPass(createAttnGpuSdpaCore(coreOptions));
   pm.addPass(createInlinerPass());

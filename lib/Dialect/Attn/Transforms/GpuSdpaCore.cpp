@@ -126,8 +126,12 @@ static std::optional<DiagonalBand> patternBand(SdpaOp op) {
 /// band of earlier keys (`j - i <= 0`: causal, a causal window) at head dim
 /// 64 with 128-row query tiles and no other operand (the S accumulator then
 /// fits next to O under the two-CTA register cap without spills), 64
-/// otherwise.
-static int64_t automaticKvTile(SdpaOp op, int64_t qTile) {
+/// otherwise and with `overlap`.
+static int64_t automaticKvTile(SdpaOp op, int64_t qTile, bool overlap) {
+  // With overlap two score tiles are live at once: 128-key tiles spill at
+  // head dim 64 (255 registers and 300 bytes, one CTA per multiprocessor).
+  if (overlap)
+    return 64;
   auto qType = cast<RankedTensorType>(op.getQuery().getType());
   bool plain = !op.getQueryPositions() && !op.getMask() && !op.getBias() &&
                op.getScoreMod().empty() && !op.getSpan() &&
@@ -425,7 +429,7 @@ struct AttnGpuSdpaCorePass
                << qTile << " and " << kvTile;
     }
     if (kvTile == 0)
-      kvTile = automaticKvTile(op, qTile);
+      kvTile = automaticKvTile(op, qTile, overlap);
     gpu_core::KernelConfig config;
     config.element = elt.isBF16() ? "bf16" : "f16";
     config.headDim = d;
@@ -457,6 +461,7 @@ struct AttnGpuSdpaCorePass
     config.name = "sdpa_core_" + std::to_string(counter++);
     config.heavyFirst = heavyFirst;
     config.minBlocksPerSM = minBlocksPerSM;
+    config.overlap = overlap;
     std::optional<gpu_core::RandomLists> lists;
     if (!op.getQueryPositions())
       lists = gpu_core::RandomLists::get(op.getPatternOrDense(), qTile, kvTile);
@@ -488,7 +493,11 @@ struct AttnGpuSdpaCorePass
                       config.hasMask ||
                       !config.bias.empty() || config.hasScoreMod ||
                       config.hasSpan || config.hasMemory;
-      config.minBlocksPerSM = !operands && 2 * perCta <= 228 * 1024 ? 2 : 1;
+      // With overlap the two score tiles and the output accumulator do not
+      // fit the two-CTA cap of 128 registers (D 128: 174 to 194 registers
+      // with one CTA; two CTAs spill and ptxas serializes the products).
+      config.minBlocksPerSM =
+          !operands && !overlap && 2 * perCta <= 228 * 1024 ? 2 : 1;
     }
 
     // The kernel and its pattern helpers.

@@ -54,6 +54,12 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions> {
                      "leave room for (attn-gpu-sdpa-core's option; 0: "
                      "2 where two CTAs' shared memory fits)"),
       llvm::cl::init(0)};
+  PassOptions::Option<bool> overlap{
+      *this, "overlap",
+      llvm::cl::desc("Hopper core: the softmax of a key tile overlapped "
+                     "with the next tile's scores (attn-gpu-sdpa-core's "
+                     "option)"),
+      llvm::cl::init(false)};
   PassOptions::Option<int64_t> favorKvSplits{
       *this, "favor-kv-splits",
       llvm::cl::desc("Hopper core: key runs of FAVOR+'s first phase "
@@ -94,10 +100,12 @@ LogicalResult verifyGpuPipelineOptions(
 /// The claiming step of the Hopper core (chip sm_90a): attn-gpu-sdpa-core
 /// with `claim` (the attn.sdpa ops it supports become its kernels, the
 /// others stay), then the inliner and symbol-dce for its pattern helpers.
-/// `heavyFirst` and `minBlocksPerSM` are the pass's options of those names
+/// `heavyFirst`, `minBlocksPerSM` and `overlap` are the pass's options of
+/// those names
 /// (the defaults are the pipeline's).
 void buildGpuCoreSteps(OpPassManager &pm, int64_t qTile, int64_t kvTile,
-                       bool heavyFirst = true, int64_t minBlocksPerSM = 0);
+                       bool heavyFirst = true, int64_t minBlocksPerSM = 0,
+                       bool overlap = false);
 
 /// The steps of `attn-gpu-pipeline` after the attn lowering: linalg on
 /// tensors through bufferization, device buffers, one gpu.launch per loop

@@ -369,7 +369,14 @@ def AttnGpuSdpaCore : Pass<"attn-gpu-sdpa-core", "::mlir::ModuleOp"> {
            "CTAs per multiprocessor that ptxas must leave room for "
            "(nvvm.minctasm; above 1 caps the registers); 0: 2 where the "
            "shared memory of two CTAs fits and the op has no positions, "
-           "mask, bias, score_mod, span or memory, else 1">
+           "mask, bias, score_mod, span or memory, else 1">,
+    Option<"overlap", "overlap", "bool", /*default=*/"false",
+           "Issue the scores of key tile j + 1 (an async wgmma group) before "
+           "tile j's value product and run tile j + 1's softmax step while "
+           "that product does (wgmma.wait_group 1); K and V get their own "
+           "mbarriers. Off by default; docs/GPU.md ('Overlapped softmax') "
+           "has its measurements and the tiles and CTAs per "
+           "multiprocessor that the zero defaults then pick">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
