@@ -98,7 +98,8 @@ static cl::opt<int64_t> vectorWidth(
 static cl::opt<std::string> bf16Isa(
     "bf16-isa", cl::init("auto"),
     cl::desc("--mode=fused, bf16 inputs: auto (the default: amx on a host "
-             "with amx_bf16, else none), "
+             "with amx_bf16, avx512bf16 on one with avx512_bf16 and no "
+             "AMX, else none), "
              "none (widened to f32), avx512bf16 (vdpbf16ps dot products) or "
              "amx (AMX tiles); f32 accumulation"),
     cl::cat(attnRunCategory));
