@@ -46,8 +46,10 @@ func.func @column_operand(%x: memref<8x64xf32>, %w: memref<64xf32>, %o: memref<8
 // A vector that attn-fuse-variants marked attn.nontemporal (lightconv's output vectors): its
 // store becomes a non-temporal one where the address is 64-byte aligned (checked at run time
 // from the buffer's aligned pointer, offset and strides), a plain one elsewhere; an unmarked
-// vector's store stays as it is.
+// vector's store stays as it is. The mark is removed (an arith op would carry it on into the
+// LLVM dialect).
 // CHECK-LABEL: func.func @nontemporal_store
+// CHECK-NOT: attn.nontemporal
 // CHECK: %[[BASE:.*]], %[[OFF:.*]], %{{.*}}:2, %[[STRIDES:.*]]:2 = memref.extract_strided_metadata %[[M:.*]] :
 // CHECK: %[[PTR:.*]] = memref.extract_aligned_pointer_as_index %[[M]]
 // CHECK: %[[REM:.*]] = arith.remui %{{.*}}, %c64

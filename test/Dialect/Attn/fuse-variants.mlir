@@ -174,6 +174,38 @@ func.func @lightconv(%x: tensor<1x?x128xf32>, %w: tensor<4x3xf32>, %o: tensor<1x
   return %r : tensor<1x?x128xf32>
 }
 
+// Lightconv with whole kernel heads per vector and K = 5 >= 4: the interior blocks' whole
+// register blocks of 16 rows take the two-parallel fast FIR form, with a second table
+// [Hc, 3 * 8 + 1, (K + 1) / 2] (h0 for P, h1 for Q, h0 + h1 for S): 26 FMAs (P 9 x 3 less
+// the one past the block's rows, Q 8 x 2, S 8 x 3 = 66 in all, against 16 x 5), the sums of
+// odd and next even input vectors, then per pair of rows P + Q and S - P' - Q, each marked
+// attn.nontemporal and stored; the rows after the last whole block and the zero-padded
+// blocks at the ends keep the direct form.
+// CHECK-LABEL: func.func @lightconv_fir
+// CHECK: -> tensor<4x16x5xf32>
+// CHECK: -> tensor<4x25x3xf32>
+// CHECK: scf.forall (%{{.*}}) in (%{{.*}}) shared_outs(%{{.*}} = %arg2)
+// CHECK: scf.if %{{.*}} -> (tensor<?x128xf32>)
+// CHECK: scf.for %{{.*}} step %c16 iter_args(%{{.*}}) -> (tensor<?x128xf32>)
+// CHECK: scf.for %{{.*}} = %c0 to %c128 step %c16 iter_args(%{{.*}}) -> (tensor<?x128xf32>)
+// CHECK-NOT: scf.for
+// CHECK-COUNT-66: vector.fma
+// CHECK-NOT: vector.fma
+// CHECK-COUNT-8: arith.subf {{.*}} {attn.nontemporal} : vector<16xf32>
+// CHECK-NOT: vector.fma
+// CHECK: scf.for %{{.*}} step %c1 iter_args(%{{.*}}) -> (tensor<?x128xf32>)
+// CHECK-COUNT-5: vector.fma
+// CHECK: } else {
+// CHECK-COUNT-16: vector.fma {{.*}} {attn.nontemporal} : vector<16xf32>
+// CHECK: tensor.parallel_insert_slice
+// CHECK: return
+func.func @lightconv_fir(%x: tensor<1x?x128xf32>, %w: tensor<4x5xf32>, %o: tensor<1x?x128xf32>)
+    -> tensor<1x?x128xf32> {
+  %r = attn.lightconv ins(%x, %w : tensor<1x?x128xf32>, tensor<4x5xf32>) outs(%o : tensor<1x?x128xf32>)
+         -> tensor<1x?x128xf32>
+  return %r : tensor<1x?x128xf32>
+}
+
 // Lightconv with kernel heads that split a vector of 16 channels (C / Hc = 8): the kernel's
 // softmax once, spread to [C / 16, K, 16] (each vector of channels'
 // K weights contiguous); per (b, block of 64 positions) of the outs operand written in place

@@ -597,7 +597,8 @@ void KernelBuilder::buildRowBlock(Value a, Value bt, Value c, Value i0,
 /// minor-identity vector.transfer_write of such a 64-byte vector into a
 /// memref with unit inner stride becomes a non-temporal vector.store where
 /// its address is 64-byte aligned (checked at run time: a whole cache line,
-/// written without reading it for ownership) and a plain one elsewhere.
+/// written without reading it for ownership) and a plain one elsewhere. The
+/// marks are removed.
 static void nonTemporalStores(RewriterBase &rewriter, Operation *root) {
   SmallVector<vector::TransferWriteOp> writes;
   root->walk([&](vector::TransferWriteOp write) {
@@ -615,6 +616,9 @@ static void nonTemporalStores(RewriterBase &rewriter, Operation *root) {
         strides.back() == 1)
       writes.push_back(write);
   });
+  // The marks are read: drop them (an arith op would carry its mark on into
+  // the LLVM dialect).
+  root->walk([](Operation *op) { op->removeAttr(fuse::kNonTemporalAttr); });
   for (vector::TransferWriteOp write : writes) {
     OpBuilder::InsertionGuard guard(rewriter);
     rewriter.setInsertionPoint(write);

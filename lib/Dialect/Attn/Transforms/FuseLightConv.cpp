@@ -47,6 +47,9 @@ constexpr int64_t kRowBlock = 16;
 constexpr int64_t kStationaryRows = 16;
 /// How many rows past a register block's inputs its prefetches of x reach.
 constexpr int64_t kStationaryPrefetch = 48;
+/// The fewest taps for which interior register blocks take the fast FIR form
+/// (stationaryFirRows).
+constexpr int64_t kMinFirTaps = 4;
 
 /// Channels of a forall iteration's block: all C when they are no whole
 /// vectors or at most kMaxChannels, else the largest multiple of kLanes up to
@@ -333,7 +336,7 @@ Value tapGenerics(OpBuilder &b, Location loc, Value x, Value wc, Value outBlock,
 /// block reads its weight from an address of its own, see stationaryRows),
 /// both as read-only buffers.
 struct StationaryOperands {
-  Value x, wtab, bi, sizeN;
+  Value x, wtab, ftab, bi, sizeN;
   int64_t width, group;
 };
 
@@ -355,6 +358,95 @@ Value stationaryRead(OpBuilder &b, Location loc, const StationaryOperands &k,
   Value zeros = arith::ConstantOp::create(
       b, loc, vType, DenseElementsAttr::get(vType, b.getF32FloatAttr(0.0f)));
   return arith::SelectOp::create(b, loc, inside, v, zeros);
+}
+
+/// Taps of the even-indexed half of a kernel of `width` taps (the fast FIR
+/// form's h0; its odd half h1 has width / 2).
+int64_t evenTaps(int64_t width) { return (width + 1) / 2; }
+
+/// stationaryRows for `count` (even) rows in the two-parallel fast FIR form:
+/// with e[j] = x[x0 + 2j], o[j] = x[x0 + 2j + 1], h0[s] = w'[2s], h1[s] =
+/// w'[2s + 1] (0 past the kernel) and M = count / 2,
+///   P[m] = sum_s h0[s] e[m + s]   (m <= M)
+///   Q[m] = sum_s h1[s] o[m + s]   (m < M)
+///   S[m] = sum_s (h0 + h1)[s] (o[m + s] + e[m + s + 1])   (m < M)
+///   out[2m] = P[m] + Q[m],  out[2m + 1] = S[m] - P[m + 1] - Q[m]
+/// (3K / 2 + 2 FMAs per pair of rows instead of 2K; the sums and the
+/// differences are additions). The inputs in order, each loaded once; an
+/// e[j] past the block's last input row (odd K) only enters P[M] and S[M -
+/// 1] with the same weight, where it cancels: it is left out of both. The
+/// weights are broadcasts from ftab[head, a, s], an address per accumulator
+/// a (P, then Q, then S) and tap.
+Value stationaryFirRows(OpBuilder &b, Location loc, const StationaryOperands &k,
+                        Value out, Value x0, Value o0, Value col, Value cv,
+                        Value head, int64_t count, Value prefetchRow) {
+  auto vType = VectorType::get({kLanes}, b.getF32Type());
+  Value zeros = arith::ConstantOp::create(
+      b, loc, vType, DenseElementsAttr::get(vType, b.getF32FloatAttr(0.0f)));
+  int64_t m2 = count / 2, k0 = evenTaps(k.width), k1 = k.width / 2;
+  Value last = prefetchRow
+                   ? arith::SubIOp::create(b, loc, k.sizeN, cIndex(b, loc, 1))
+                   : Value();
+  SmallVector<Value> p(m2 + 1, zeros), q(m2, zeros), s(m2, zeros);
+  auto load = [&](int64_t r) {
+    return stationaryRead(b, loc, k, /*padded=*/false,
+                          arith::AddIOp::create(b, loc, x0, cIndex(b, loc, r)),
+                          col);
+  };
+  auto fma = [&](Value xv, int64_t a, int64_t tap, Value acc) -> Value {
+    Value w = memref::LoadOp::create(
+        b, loc, k.ftab,
+        ValueRange{head, cIndex(b, loc, a), cIndex(b, loc, tap)});
+    return vector::FMAOp::create(
+        b, loc, xv, vector::BroadcastOp::create(b, loc, vType, w), acc);
+  };
+  Value oPrev;
+  int64_t fetched = 0;
+  for (int64_t j = 0; j < m2 + k0; ++j) {
+    Value e = 2 * j <= count + k.width - 2 ? load(2 * j) : Value();
+    if (e)
+      for (int64_t m = std::max<int64_t>(0, j - k0 + 1); m <= std::min(m2, j);
+           ++m)
+        p[m] = fma(e, m, j - m, p[m]);
+    Value o = j <= m2 + k0 - 2 ? load(2 * j + 1) : Value();
+    if (o)
+      for (int64_t m = std::max<int64_t>(0, j - k1 + 1);
+           m <= std::min(m2 - 1, j); ++m)
+        q[m] = fma(o, m2 + 1 + m, j - m, q[m]);
+    if (j >= 1) {
+      Value u = e ? arith::AddFOp::create(b, loc, oPrev, e).getResult() : oPrev;
+      for (int64_t m = std::max<int64_t>(0, j - k0);
+           m <= std::min(m2 - 1, j - 1); ++m)
+        s[m] = fma(u, 2 * m2 + 1 + m, j - 1 - m, s[m]);
+    }
+    oPrev = o;
+    // The `count` prefetched rows spread evenly over the inputs.
+    for (; prefetchRow && fetched < (j + 1) * count / (m2 + k0); ++fetched) {
+      Value r = arith::MinSIOp::create(
+          b, loc,
+          arith::AddIOp::create(b, loc, prefetchRow, cIndex(b, loc, fetched)),
+          last);
+      memref::PrefetchOp::create(b, loc, k.x, ValueRange{k.bi, r, col},
+                                 /*isWrite=*/false, /*localityHint=*/2,
+                                 /*isDataCache=*/true);
+    }
+  }
+  auto store = [&](Operation *v, int64_t i) {
+    v->setAttr(kNonTemporalAttr, b.getUnitAttr());
+    out = vector::TransferWriteOp::create(
+              b, loc, v->getResult(0), out,
+              ValueRange{arith::AddIOp::create(b, loc, o0, cIndex(b, loc, i)),
+                         cv},
+              ArrayRef<bool>{true})
+              .getResult();
+  };
+  for (int64_t m = 0; m < m2; ++m) {
+    store(arith::AddFOp::create(b, loc, p[m], q[m]), 2 * m);
+    store(arith::SubFOp::create(
+              b, loc, arith::SubFOp::create(b, loc, s[m], p[m + 1]), q[m]),
+          2 * m + 1);
+  }
+  return out;
 }
 
 /// `out[o0 + i, cv : cv + kLanes] = sum_t w'[head, t] x[bi, x0 + i + t, col
@@ -446,6 +538,9 @@ Value stationaryBlock(OpBuilder &b, Location loc, const StationaryOperands &k,
                     b, loc, x0,
                     cIndex(b, loc, count + k.width - 1 + kStationaryPrefetch))
               : Value();
+      if (!padded && count == kStationaryRows && k.ftab)
+        return stationaryFirRows(b, loc, k, out, x0, r0, col, cv, head, count,
+                                 ahead);
       return stationaryRows(b, loc, k, padded, out, x0, r0, col, cv, head,
                             count, ahead);
     };
@@ -488,6 +583,52 @@ StationaryOperands stationaryOperands(OpBuilder &b, Location loc,
         yieldOne(nb, nl, convertFloat(nb, nl, w, nb.getF32Type()));
       });
   StationaryOperands k;
+  if (width >= kMinFirTaps) {
+    // ftab[h, a, s]: h0[s] for a <= M, h1[s] for M < a <= 2M, (h0 + h1)[s]
+    // after (stationaryFirRows).
+    int64_t m2 = kStationaryRows / 2, k0 = evenTaps(width);
+    Value ftab = g.generic(
+        ValueRange{},
+        emptyTensor(b, loc,
+                    {b.getIndexAttr(heads), b.getIndexAttr(3 * m2 + 1),
+                     b.getIndexAttr(k0)},
+                    b.getF32Type()),
+        {b.getMultiDimIdentityMap(3)}, parallelIterators(3),
+        [&](OpBuilder &nb, Location nl, ValueRange) {
+          Value h = linalg::IndexOp::create(nb, nl, 0);
+          Value a = linalg::IndexOp::create(nb, nl, 1);
+          Value t0 = arith::MulIOp::create(
+              nb, nl, linalg::IndexOp::create(nb, nl, 2), cIndex(nb, nl, 2));
+          Value t1 = arith::AddIOp::create(nb, nl, t0, cIndex(nb, nl, 1));
+          Value odd = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt,
+                                            t1, cIndex(nb, nl, width));
+          Value t1c =
+              arith::SelectOp::create(nb, nl, odd, t1, cIndex(nb, nl, 0));
+          Value h0 = convertFloat(
+              nb, nl,
+              tensor::ExtractOp::create(nb, nl, weights, ValueRange{h, t0}),
+              nb.getF32Type());
+          Value h1 = arith::SelectOp::create(
+              nb, nl, odd,
+              convertFloat(nb, nl,
+                           tensor::ExtractOp::create(nb, nl, weights,
+                                                     ValueRange{h, t1c}),
+                           nb.getF32Type()),
+              cF32(nb, nl, 0.0));
+          Value isP = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::ule,
+                                            a, cIndex(nb, nl, m2));
+          Value isQ = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::ule,
+                                            a, cIndex(nb, nl, 2 * m2));
+          Value sum = arith::AddFOp::create(nb, nl, h0, h1);
+          yieldOne(nb, nl,
+                   arith::SelectOp::create(
+                       nb, nl, isP, h0,
+                       arith::SelectOp::create(nb, nl, isQ, h1, sum)));
+        });
+    k.ftab = bufferization::ToBufferOp::create(
+        b, loc, MemRefType::get({heads, 3 * m2 + 1, k0}, b.getF32Type()), ftab,
+        /*read_only=*/true);
+  }
   k.width = width;
   k.group = xType.getDimSize(2) / heads;
   k.sizeN = sizeN;
