@@ -53,6 +53,11 @@ CASES = [
     (Union([Window(left=4, right=4), Global(first=3)]), (1, 2, 1, 40, 45, 32, 17, (16, 16))),
     (Causal(), (1, 2, 1, 1, 19, 7, 5, (4, 5))),
     (Window(left=40, right=40), (1, 2, 1, 128, 192, 128, 32, (64, 64))),
+    # K and V packed once per (batch, head) (avx512bf16 and amx): GQA, Full and Partial tiles,
+    # a last key tile of 5 (odd) keys, a value dim that is no whole column block; a head
+    # dim of 100 (column blocks of 96 in the dot kernel, so padding past the keys).
+    (Window(left=50, right=20), (1, 4, 2, 150, 197, 64, 40, (32, 16))),
+    (Dense(), (1, 2, 1, 70, 133, 100, 100, (32, 32))),
 ]
 
 

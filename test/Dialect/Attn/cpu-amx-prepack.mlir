@@ -5,8 +5,11 @@
 // freed after it. The keys (B^T) always; the values when the tile starts on
 // a pair of keys and is whole k blocks or the last tile (an scf.if, else
 // packed per tile as before). A buffer written in the forall is packed per
-// tile.
+// tile. bf16-isa=avx512bf16 (the vdpbf16ps kernel) reads the same layout,
+// padded to its column block (3 x 16 for Dv = 48), and rounds the query tile
+// to bf16 once before the key-tile loop.
 // RUN: attn-opt %s --attn-cpu-microkernels="bf16-isa=amx" | FileCheck %s
+// RUN: attn-opt %s --attn-cpu-microkernels="bf16-isa=avx512bf16" | FileCheck %s --check-prefix=DOT
 
 #qk_q = affine_map<(i, j, k) -> (i, k)>
 #qk_k = affine_map<(i, j, k) -> (j, k)>
@@ -38,6 +41,33 @@
 // CHECK: amx.tile_mulf
 // CHECK: memref.dealloc %[[VP]]
 // CHECK: memref.dealloc %[[KP]]
+// DOT-LABEL: func.func @heads
+// DOT: %[[KP:.*]] = memref.alloc({{.*}}) {alignment = 64 : i64} : memref<?x?x?x?xbf16>
+// DOT: scf.forall
+// DOT: vector.transpose
+// DOT: }
+// DOT: %[[VP:.*]] = memref.alloc({{.*}}, %c96) {alignment = 64 : i64} : memref<?x?x?x?xbf16>
+// DOT: scf.forall
+// DOT: vector.shuffle
+// DOT: }
+// DOT: scf.forall
+// The query tile in bf16, once per query tile.
+// DOT: %[[QB:.*]] = memref.alloca({{.*}}) {alignment = 64 : i64} : memref<?x?xbf16>
+// DOT: arith.truncf
+// DOT: scf.for
+// DOT-NOT: memref.alloca(
+// DOT: memref.subview %[[KP]]
+// DOT-NOT: vector.transpose
+// DOT: vector.load %[[QB]]
+// DOT: x86vector.avx512.dot
+// DOT: scf.if
+// DOT: memref.subview %[[VP]]
+// DOT: } else {
+// DOT: memref.alloca
+// DOT: vector.shuffle
+// DOT: x86vector.avx512.dot
+// DOT: memref.dealloc %[[VP]]
+// DOT: memref.dealloc %[[KP]]
 func.func @heads(%q: memref<32x64xf32>, %k: memref<1x2x128x64xbf16>,
                  %v: memref<1x2x128x48xbf16>, %s: memref<32x64xf32>,
                  %o: memref<32x48xf32>) {

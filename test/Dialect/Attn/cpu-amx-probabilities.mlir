@@ -5,8 +5,11 @@
 // once per row) and rounded to bf16 straight into AMX's left operand (a heap
 // buffer [m rounded up to 32, n rounded up to 64], freed after the
 // contraction), which the contraction reads instead of rounding P itself.
-// When something else reads P in between, the three ops stay.
+// When something else reads P in between, the three ops stay. With
+// bf16-isa=avx512bf16 the same pass feeds the vdpbf16ps kernel, which reads
+// that buffer as rows of pairs of P.
 // RUN: attn-opt %s --attn-cpu-microkernels="bf16-isa=amx" | FileCheck %s
+// RUN: attn-opt %s --attn-cpu-microkernels="bf16-isa=avx512bf16" | FileCheck %s --check-prefix=DOT
 
 #id = affine_map<(i, j) -> (i, j)>
 #row = affine_map<(i, j) -> (i)>
@@ -31,6 +34,17 @@
 // CHECK: amx.tile_mulf
 // CHECK: memref.dealloc %[[PB]]
 // CHECK: memref.dealloc %[[P]]
+// DOT-LABEL: func.func @fused
+// DOT: %[[PB:.*]] = memref.alloc({{.*}}) {alignment = 64 : i64} : memref<?x?xbf16>
+// DOT: math.exp2 %{{.*}} : vector<16xf32>
+// DOT: arith.truncf %{{.*}} : vector<16xf32> to vector<16xbf16>
+// DOT: vector.store %{{.*}}, %[[PB]][
+// DOT: vector.reduction <add>
+// DOT-NOT: linalg.generic
+// DOT-NOT: arith.truncf
+// DOT: vector.load %[[PB]][{{.*}}] : memref<?x?xbf16>, vector<2xbf16>
+// DOT: x86vector.avx512.dot
+// DOT: memref.dealloc %[[PB]]
 func.func @fused(%v: memref<1x2x128x64xbf16>, %r: memref<?xf32>,
                  %o: memref<?x64xf32>, %rows: index, %n: index) {
   %c0 = arith.constant 0 : index

@@ -11,7 +11,8 @@
 // crosses a loop iteration. A right operand that is the (batch, head) tile of
 // a rank-4 buffer read-only in the enclosing scf.forall (the keys, the
 // values) is read from a copy of that whole buffer packed once before the
-// forall, instead of being packed again for every query tile.
+// forall, instead of being packed again for every query tile
+// (`packPairsOnce`, which the AVX512-BF16 kernel uses too).
 //
 //===----------------------------------------------------------------------===//
 #include "CpuMicroKernels.h"
@@ -182,17 +183,18 @@ Value headView(OpBuilder &b, Location loc, Value buffer, OpFoldResult batch,
 
 /// The whole of `tile.base` in the layout of the right operand, packed
 /// before `tile.forall` in parallel over (batch, head) into a heap buffer
-/// [B, H, rows, cols] freed after it:
-/// - transposed (the keys, B^T): rows D / 2, cols 2 (N + 32), Bp[p, 2j + t]
+/// [B, H, rows, cols] freed after it (`pad`: 32 for AMX's blocks, the
+/// column block of the AVX512-BF16 kernel):
+/// - transposed (the keys, B^T): rows D / 2, cols 2 (N + pad), Bp[p, 2j + t]
 ///   = K[j, 2p + t], zero for j >= N, so that a tile starting at any key
 ///   reads its padded columns inside the buffer;
-/// - else (the values): rows ceil(N / 2) + 32, cols 2 roundUp(D, 32),
+/// - else (the values): rows ceil(N / 2) + pad, cols 2 roundUp(D, pad),
 ///   Bp[p, 2j + t] = V[2p + t, j], zero past N.
 Value prepackHead(OpBuilder &b, Location loc, const HeadTile &tile,
-                  bool transposed, AmxPrepacked &cache) {
+                  bool transposed, int64_t pad, AmxPrepacked &cache) {
   scf::ForallOp user = tile.forall;
   auto key = std::make_tuple(user.getOperation(), tile.base,
-                             unsigned(transposed));
+                             unsigned(transposed), pad);
   if (Value packed = cache.buffers.lookup(key))
     return packed;
   OpBuilder::InsertionGuard guard(b);
@@ -207,13 +209,13 @@ Value prepackHead(OpBuilder &b, Location loc, const HeadTile &tile,
   Value rows, cols, paddedKeys;
   if (transposed) {
     rows = index(d / 2);
-    paddedKeys = arith::AddIOp::create(b, loc, keys, index(kBlockCols));
+    paddedKeys = arith::AddIOp::create(b, loc, keys, index(pad));
     cols = arith::MulIOp::create(b, loc, paddedKeys, index(2));
   } else {
     rows = arith::AddIOp::create(
         b, loc, arith::CeilDivUIOp::create(b, loc, keys, index(2)),
-        index(kBlockDepth / 2));
-    cols = index(2 * llvm::alignTo(d, kBlockCols));
+        index(pad));
+    cols = index(2 * llvm::alignTo(d, pad));
   }
   auto type = MemRefType::get(SmallVector<int64_t>(4, ShapedType::kDynamic),
                               b.getBF16Type());
@@ -235,8 +237,8 @@ Value prepackHead(OpBuilder &b, Location loc, const HeadTile &tile,
       packPairsTransposed(b, loc, from, keys, d, paddedKeys, kTileCols, into);
     else
       packPairsInterleaved(b, loc, from, keys, index(d),
-                           index(llvm::alignTo(d, kBlockCols)), kTileCols,
-                           rows, into);
+                           index(llvm::alignTo(d, pad)), kTileCols, rows,
+                           into);
   }
   b.setInsertionPointAfter(user);
   memref::DeallocOp::create(b, loc, packed);
@@ -245,18 +247,78 @@ Value prepackHead(OpBuilder &b, Location loc, const HeadTile &tile,
 }
 } // namespace
 
-void mlir::attn::buildAmxContraction(OpBuilder &b, Location loc, Value a,
-                                     Value bMat, Value c, bool transposedB,
-                                     bool zeroInit, AmxPrepacked *prepacked,
-                                     Value aBf16) {
+Value mlir::attn::packPairsOnce(OpBuilder &b, Location loc, Value bMat,
+                                bool transposedB, Value k, Value kPadded,
+                                Value nPadded, int64_t pad,
+                                AmxPrepacked *prepacked,
+                                function_ref<Value()> packHere) {
+  std::optional<HeadTile> tile =
+      prepacked ? matchHeadTile(bMat) : std::optional<HeadTile>();
+  if (!tile)
+    return packHere();
+  Value two = arith::ConstantIndexOp::create(b, loc, 2);
+  Value pairRows = arith::DivUIOp::create(b, loc, kPadded, two);
+  Value start = getValueOrCreateConstantIndexOp(b, loc, tile->start);
+  if (transposedB) {
+    // The keys: columns 2 start .. 2 (start + nPadded) of the packed head;
+    // the padding columns past this tile are never stored to C.
+    Value whole = prepackHead(b, loc, *tile, true, pad, *prepacked);
+    return headView(b, loc, whole, tile->batch, tile->head, b.getIndexAttr(0),
+                    arith::MulIOp::create(b, loc, start, two).getResult(),
+                    getAsOpFoldResult(pairRows),
+                    arith::MulIOp::create(b, loc, nPadded, two).getResult());
+  }
+  // The values: pair rows start / 2 .. (start + kPadded) / 2 of the packed
+  // head, when the tile starts on a pair and its padding rows are zero in
+  // there (a tile of whole k blocks, or the last one); else packed here.
+  Value whole = prepackHead(b, loc, *tile, false, pad, *prepacked);
+  Value keys = memref::DimOp::create(b, loc, tile->base, 2);
+  auto eq = [&](Value x, Value y) -> Value {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, y);
+  };
+  Value zeroIndex = arith::ConstantIndexOp::create(b, loc, 0);
+  Value even = eq(arith::RemUIOp::create(b, loc, start, two), zeroIndex);
+  Value wholeBlocks = eq(k, kPadded);
+  Value last = eq(arith::AddIOp::create(b, loc, start, k), keys);
+  Value inPlace = arith::AndIOp::create(
+      b, loc, even, arith::OrIOp::create(b, loc, wholeBlocks, last));
+  MemRefType dynamicType = dynamicBf16View(b);
+  auto choice = scf::IfOp::create(b, loc, TypeRange{dynamicType}, inPlace,
+                                  /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard ifGuard(b);
+  b.setInsertionPointToStart(choice.thenBlock());
+  Value view = headView(
+      b, loc, whole, tile->batch, tile->head,
+      arith::DivUIOp::create(b, loc, start, two).getResult(),
+      b.getIndexAttr(0), pairRows,
+      arith::MulIOp::create(b, loc, nPadded, two).getResult());
+  scf::YieldOp::create(b, loc, view);
+  b.setInsertionPointToStart(choice.elseBlock());
+  scf::YieldOp::create(
+      b, loc,
+      memref::CastOp::create(b, loc, dynamicType, packHere()).getResult());
+  return choice.getResult(0);
+}
+
+scf::ForOp mlir::attn::loopInvariantFor(OpBuilder &b, Value a) {
   auto loop = dyn_cast_or_null<scf::ForOp>(b.getInsertionBlock()->getParentOp());
   // Only out of a loop directly in a parallel iteration or a scope, whose
   // stack is released per iteration (an alloca in an outer loop's body
   // would grow the stack with each of its iterations).
-  bool hoist = loop &&
-               isa<scf::ForallOp, scf::ParallelOp, memref::AllocaScopeOp>(
-                   loop->getParentOp()) &&
-               isInvariantIn(a, loop);
+  if (loop &&
+      isa<scf::ForallOp, scf::ParallelOp, memref::AllocaScopeOp>(
+          loop->getParentOp()) &&
+      isInvariantIn(a, loop))
+    return loop;
+  return scf::ForOp();
+}
+
+void mlir::attn::buildAmxContraction(OpBuilder &b, Location loc, Value a,
+                                     Value bMat, Value c, bool transposedB,
+                                     bool zeroInit, AmxPrepacked *prepacked,
+                                     Value aBf16) {
+  scf::ForOp loop = loopInvariantFor(b, a);
+  bool hoist = bool(loop);
   auto scope = memref::AllocaScopeOp::create(b, loc, TypeRange{});
   OpBuilder::InsertionGuard guard(b);
   // A rounded to bf16: before the enclosing loop when A does not change in
@@ -296,54 +358,8 @@ void mlir::attn::buildAmxContraction(OpBuilder &b, Location loc, Value a,
                : packPairsInterleaved(b, loc, bMat, k, n, nPadded, kTileCols,
                                       pairRows);
   };
-  std::optional<HeadTile> tile =
-      prepacked ? matchHeadTile(bMat) : std::optional<HeadTile>();
-  Value bPacked;
-  if (!tile) {
-    bPacked = packHere();
-  } else if (transposedB) {
-    // The keys: columns 2 start .. 2 (start + nPadded) of the packed head;
-    // the padding columns past this tile are never stored to C.
-    Value whole = prepackHead(b, loc, *tile, true, *prepacked);
-    Value start = getValueOrCreateConstantIndexOp(b, loc, tile->start);
-    bPacked = headView(b, loc, whole, tile->batch, tile->head,
-                       b.getIndexAttr(0),
-                       arith::MulIOp::create(b, loc, start, two).getResult(),
-                       getAsOpFoldResult(
-                           arith::DivUIOp::create(b, loc, kPadded, two)),
-                       arith::MulIOp::create(b, loc, nPadded, two).getResult());
-  } else {
-    // The values: pair rows start / 2 .. (start + kPadded) / 2 of the packed
-    // head, when the tile starts on a pair and its padding rows are zero in
-    // there (a tile of whole k blocks, or the last one); else packed here.
-    Value whole = prepackHead(b, loc, *tile, false, *prepacked);
-    Value start = getValueOrCreateConstantIndexOp(b, loc, tile->start);
-    Value keys = memref::DimOp::create(b, loc, tile->base, 2);
-    auto eq = [&](Value x, Value y) -> Value {
-      return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, y);
-    };
-    Value zeroIndex = arith::ConstantIndexOp::create(b, loc, 0);
-    Value even = eq(arith::RemUIOp::create(b, loc, start, two), zeroIndex);
-    Value wholeBlocks = eq(k, kPadded);
-    Value last = eq(arith::AddIOp::create(b, loc, start, k), keys);
-    Value inPlace = arith::AndIOp::create(
-        b, loc, even, arith::OrIOp::create(b, loc, wholeBlocks, last));
-    MemRefType dynamicType = dynamicBf16View(b);
-    auto choice = scf::IfOp::create(b, loc, TypeRange{dynamicType}, inPlace,
-                                    /*withElseRegion=*/true);
-    OpBuilder::InsertionGuard ifGuard(b);
-    b.setInsertionPointToStart(choice.thenBlock());
-    Value view = headView(
-        b, loc, whole, tile->batch, tile->head,
-        arith::DivUIOp::create(b, loc, start, two).getResult(),
-        b.getIndexAttr(0), pairRows,
-        arith::MulIOp::create(b, loc, nPadded, two).getResult());
-    scf::YieldOp::create(b, loc, view);
-    b.setInsertionPointToStart(choice.elseBlock());
-    scf::YieldOp::create(
-        b, loc, memref::CastOp::create(b, loc, dynamicType, packHere()).getResult());
-    bPacked = choice.getResult(0);
-  }
+  Value bPacked = packPairsOnce(b, loc, bMat, transposedB, k, kPadded,
+                                nPadded, kBlockCols, prepacked, packHere);
   // The tiles on `acc` (C itself, or its padded copy).
   auto buildTiles = [&](Value acc) {
   auto accTile = amx::TileType::get({kTileRows, kTileCols}, b.getF32Type());

@@ -1,17 +1,19 @@
 //===- CpuAmxProbabilities.cpp - P in bf16 for AMX in one pass ------------===//
 //
-// `bf16-isa=amx` of attn-cpu-microkernels: the flash form's key-tile step
-// writes the probabilities `P = exp2(S - shift)` over the score tile S,
-// sums them per row into a buffer R (after a zero fill of R), and then
+// `bf16-isa=amx` and `avx512bf16` of attn-cpu-microkernels: the flash
+// form's key-tile step writes the probabilities `P = exp2(S - shift)` over
+// the score tile S, sums them per row into a buffer R (after a zero fill of R), and then
 // contracts P with the value tile; the AMX kernel rounds P to bf16 into its
 // left-operand layout first. That is three passes over P. Here they become
 // one, at the position of the exp pass: per row, P in vectors of 16 lanes
 // from the exp pass's body, added to a vector row sum and rounded to bf16
 // straight into the left-operand buffer ([m rounded up to 32, n rounded up
 // to 64], padding columns zero), whose row sum is stored to R once per row.
-// The f32 P is never written. In the same way, the scale pass over the
-// score tile (bf16 queries are scaled after the contraction), the fill of the
-// row maxima and the row maximum become one row loop.
+// The f32 P is never written. With `bf16-isa=avx512bf16` the same buffer
+// is the dot-product kernel's A (rows of pairs of P). In the same way, the
+// scale pass over the score tile (bf16 queries are scaled after the
+// contraction), the fill of the row maxima and the row maximum become one
+// row loop.
 //
 //===----------------------------------------------------------------------===//
 #include "CpuMicroKernels.h"

@@ -213,12 +213,14 @@ public:
   bool allowBf16Dot = false;
   /// Whether such a contraction may use AMX tiles (`amx.tile_mulf`).
   bool allowAmx = false;
-  /// The keys and values packed once per forall for AMX (shared by the
-  /// contractions of one pass run).
+  /// The keys and values packed once per forall in the pair layout, for
+  /// AMX and the AVX512-BF16 kernel (shared by the contractions of one pass
+  /// run).
   AmxPrepacked *amxPrepacked = nullptr;
-  /// A (P) already rounded to bf16 in AMX's left-operand layout by the
-  /// fused probabilities pass (CpuAmxProbabilities.cpp), or null.
-  Value amxLeftBf16;
+  /// A (P) already rounded to bf16 by the fused probabilities pass
+  /// (CpuAmxProbabilities.cpp: AMX's left-operand layout, which the
+  /// AVX512-BF16 kernel reads as rows of pairs), or null.
+  Value leftBf16;
   /// Whether `op` takes the AMX kernel (`buildAmxContraction`).
   bool takesAmx(const Contraction &op) const {
     // AMX tiles take q k^T over a head dim of whole blocks of 64.
@@ -226,6 +228,8 @@ public:
            (!op.transposedB ||
             cast<MemRefType>(op.b.getType()).getDimSize(1) % 64 == 0);
   }
+  /// Whether `op` takes a bf16 kernel (AMX or the dot product).
+  bool takesBf16Dot(const Contraction &op) const;
 
 private:
   Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
@@ -246,8 +250,6 @@ private:
                      bool fullBLoads);
   /// Bt [K, Npad] = B^T with zero padding, in a stack buffer.
   Value packTransposed(Value bMat, Value n, Value k, Value nPadded);
-  /// Whether `op` takes the bf16 dot-product kernel.
-  bool takesBf16Dot(const Contraction &op) const;
   /// The bf16 dot-product kernel: A and B packed in pairs of k
   /// (CpuBf16Packing.cpp), then one `x86vector.avx512.dot` per pair.
   void buildBf16Dot(const Contraction &op);
@@ -298,6 +300,18 @@ bool KernelBuilder::takesBf16Dot(const Contraction &op) const {
 }
 
 void KernelBuilder::buildBf16Dot(const Contraction &op) {
+  // A rounded to bf16 before the enclosing loop when A does not change in it
+  // (the query tile, the same for every key tile).
+  Value aHoisted;
+  if (!leftBf16)
+    if (scf::ForOp loop = loopInvariantFor(b, op.a)) {
+      OpBuilder::InsertionGuard loopGuard(b);
+      b.setInsertionPoint(loop);
+      Value rows = dim(op.a, 0), cols = dim(op.a, 1);
+      Value even = arith::MulIOp::create(
+          b, loc, arith::CeilDivUIOp::create(b, loc, cols, index(2)), index(2));
+      aHoisted = packRowsToBf16(b, loc, op.a, rows, cols, even, width);
+    }
   auto scope = memref::AllocaScopeOp::create(b, loc, TypeRange{});
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&scope.getBodyRegion().emplaceBlock());
@@ -307,13 +321,21 @@ void KernelBuilder::buildBf16Dot(const Contraction &op) {
   Value nPadded = arith::MulIOp::create(
       b, loc, arith::CeilDivUIOp::create(b, loc, n, index(block)),
       index(block));
-  Value aPacked = packRowsToBf16(b, loc, op.a, m, kDim, kEven, width);
-  Value bPacked =
-      op.transposedB
-          ? packPairsTransposed(b, loc, op.b, n,
-                                cast<MemRefType>(op.b.getType()).getDimSize(1),
-                                nPadded, width)
-          : packPairsInterleaved(b, loc, op.b, kDim, n, nPadded, width);
+  Value aPacked = leftBf16 ? leftBf16
+                  : aHoisted
+                      ? aHoisted
+                      : packRowsToBf16(b, loc, op.a, m, kDim, kEven, width);
+  // B (the keys, the values) from a copy packed once per (batch, head)
+  // before the forall where it is such a tile, else packed here.
+  Value bPacked = packPairsOnce(b, loc, op.b, op.transposedB, kDim, kEven,
+                                nPadded, block, amxPrepacked, [&]() {
+    return op.transposedB
+               ? packPairsTransposed(
+                     b, loc, op.b, n,
+                     cast<MemRefType>(op.b.getType()).getDimSize(1), nPadded,
+                     width)
+               : packPairsInterleaved(b, loc, op.b, kDim, n, nPadded, width);
+  });
   dotPairs = true;
   kDim = pairs;
   buildKernel(aPacked, bPacked, op.c, /*fullBLoads=*/true);
@@ -343,7 +365,7 @@ void KernelBuilder::build(const Contraction &op) {
   if (takesBf16Dot(op)) {
     if (takesAmx(op)) {
       buildAmxContraction(b, loc, op.a, op.b, op.c, op.transposedB, zeroInit,
-                          amxPrepacked, amxLeftBf16);
+                          amxPrepacked, leftBf16);
       return;
     }
     buildBf16Dot(op);
@@ -690,35 +712,37 @@ struct AttnCpuMicroKernels
         others.push_back(op);
     });
     AmxPrepacked amxPrepacked;
-    // With AMX, P V's probabilities are made in bf16 by one pass (which
-    // replaces the exp pass and the row sum, so before the others are
-    // collected).
+    // With AMX or the dot product, P V's probabilities are made in bf16 by
+    // one pass (which replaces the exp pass and the row sum, so before the
+    // others are collected).
     DenseMap<Operation *, Value> leftBf16;
-    if (bf16Isa == "amx") {
+    if (bf16Isa == "amx" || bf16Isa == "avx512bf16") {
       for (auto &[op, contraction] : targets) {
         KernelBuilder kernel(rewriter, op.getLoc(), vectorWidth);
-        kernel.allowBf16Dot = kernel.allowAmx = true;
-        if (!contraction.transposedB && kernel.takesAmx(contraction))
+        kernel.allowBf16Dot = true;
+        kernel.allowAmx = bf16Isa == "amx";
+        if (!contraction.transposedB && kernel.takesBf16Dot(contraction))
           if (Value packed =
                   fuseProbabilitiesToBf16(rewriter, op, contraction.a))
             leftBf16[op] = packed;
       }
       // The scale pass and the row maximum of a score tile, in a forall
-      // with AMX contractions (bf16 inputs), as one row loop.
-      llvm::SmallPtrSet<Operation *, 4> amxForalls;
+      // with bf16 contractions, as one row loop.
+      llvm::SmallPtrSet<Operation *, 4> bf16Foralls;
       for (auto &[op, contraction] : targets) {
         KernelBuilder kernel(rewriter, op.getLoc(), vectorWidth);
-        kernel.allowBf16Dot = kernel.allowAmx = true;
-        if (kernel.takesAmx(contraction))
+        kernel.allowBf16Dot = true;
+        kernel.allowAmx = bf16Isa == "amx";
+        if (kernel.takesBf16Dot(contraction))
           if (auto forall = op->getParentOfType<scf::ForallOp>())
-            amxForalls.insert(forall);
+            bf16Foralls.insert(forall);
       }
       SmallVector<linalg::GenericOp> rowMaxima;
       getOperation()->walk([&](linalg::GenericOp op) {
         // Only reductions: a fusion erases its own reduction and ops that
         // are not.
         auto forall = op->getParentOfType<scf::ForallOp>();
-        if (forall && amxForalls.contains(forall) && op.getNumLoops() == 2 &&
+        if (forall && bf16Foralls.contains(forall) && op.getNumLoops() == 2 &&
             op.getIteratorTypesArray()[1] == utils::IteratorType::reduction)
           rowMaxima.push_back(op);
       });
@@ -739,7 +763,7 @@ struct AttnCpuMicroKernels
       kernel.allowBf16Dot = bf16Isa == "avx512bf16" || bf16Isa == "amx";
       kernel.allowAmx = bf16Isa == "amx";
       kernel.amxPrepacked = &amxPrepacked;
-      kernel.amxLeftBf16 = leftBf16.lookup(op);
+      kernel.leftBf16 = leftBf16.lookup(op);
       kernel.build(contraction);
       rewriter.eraseOp(op);
       if (contraction.zeroFill)

@@ -8,6 +8,7 @@
 #define ATTN_LIB_DIALECT_ATTN_TRANSFORMS_CPUMICROKERNELS_H
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -76,15 +77,39 @@ Value packPairsInterleaved(OpBuilder &b, Location loc, Value bMat, Value k,
 /// tile from there; `prepacked` remembers these buffers so that every
 /// contraction of the forall shares them.
 struct AmxPrepacked {
-  /// (forall, buffer, transposed ? 1 : 0) -> the packed buffer [B, H, rows, cols].
-  llvm::DenseMap<std::tuple<Operation *, Value, unsigned>, Value> buffers;
+  /// (forall, buffer, transposed ? 1 : 0, padding) -> the packed buffer
+  /// [B, H, rows, cols].
+  llvm::DenseMap<std::tuple<Operation *, Value, unsigned, int64_t>, Value>
+      buffers;
 };
+
+/// The right operand `bMat` of a bf16 contraction (the AMX kernel's and the
+/// AVX512-BF16 kernel's) in the pair layout, [kPadded / 2, 2 nPadded]
+/// (kPadded: k rounded up to even or more, nPadded a multiple of `pad`,
+/// with nPadded - n < pad): when `bMat` is the (batch, head) tile of a
+/// rank-4 buffer that the enclosing scf.forall only reads (see
+/// buildAmxContraction), a view of that buffer packed once before the forall
+/// with `pad` padding keys (columns, for the keys) and pair rows (for the
+/// values); the values only where the tile starts on an even key and its
+/// padding pairs are zero there (k == kPadded or the last tile), else
+/// `packHere()` at run time. Without `prepacked` or such a tile,
+/// `packHere()`.
+Value packPairsOnce(OpBuilder &b, Location loc, Value bMat, bool transposedB,
+                    Value k, Value kPadded, Value nPadded, int64_t pad,
+                    AmxPrepacked *prepacked, function_ref<Value()> packHere);
 /// With `aBf16` (bf16 [M rounded up to 32, K rounded up to 64], zero past
 /// K), A is that instead of a rounded copy of `a`.
 void buildAmxContraction(OpBuilder &b, Location loc, Value a, Value bMat,
                          Value c, bool transposedB, bool zeroInit,
                          AmxPrepacked *prepacked = nullptr,
                          Value aBf16 = Value());
+
+/// The scf.for that `b`'s insertion point is directly in, when `a` holds the
+/// same values throughout it and the loop sits directly in a parallel
+/// iteration or an alloca scope (whose stack is released per iteration), so
+/// that a copy of `a` made before the loop lives as long as needed; else
+/// null. (The query tile in the key-tile loop: rounded to bf16 once.)
+scf::ForOp loopInvariantFor(OpBuilder &b, Value a);
 
 /// For `contraction` (C += P V on AMX, P f32 [M, K] the score tile), when
 /// the flash form's step before it is `P = exp2(...)` element-wise in place,
