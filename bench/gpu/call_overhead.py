@@ -20,7 +20,9 @@ On the GPU machine:   python3 bench/gpu/call_overhead.py time OUT/core_b1h2d64 [
   place; the call runs on torch's current stream and returns without waiting, so each timed
   call is followed by torch.cuda.synchronize()) and of torch SDPA with the cuDNN backend at
   the same shape (is_causal, followed by torch.cuda.synchronize()), the two taken in turn
-  call by call; and per call in bursts of 20 calls synchronised once (`pipelined_ms`). The check lengths also
+  call by call; per call in bursts of 20 calls synchronised once (`pipelined_ms`); and the
+  GPU's own time per call, host time excluded (`gpu_ms`: 20 calls enqueued behind a sleep
+  kernel, timed by events). The check lengths also
   run once on a side stream of torch's (the call ordered after the inputs' writes there).
 """
 import argparse
@@ -184,6 +186,8 @@ def device_calls(directory, check_lengths, lengths, calls, warmup):
                 torch.cuda.synchronize()
                 row.update(alternating_times({"device_abi": ours, "torch_sdpa_cudnn": cudnn},
                                              calls, warmup, torch.cuda.synchronize))
+                for name, function in (("device_abi", ours), ("torch_sdpa_cudnn", cudnn)):
+                    row[name]["gpu_ms"] = gpu_time(torch, function)
         except RuntimeError as error:
             row["device_abi"] = wall_times(lambda: (ours(), torch.cuda.synchronize()),
                                            calls, warmup)
@@ -191,6 +195,24 @@ def device_calls(directory, check_lengths, lengths, calls, warmup):
         rows.append(row)
         print(json.dumps(row), flush=True)
     return rows
+
+
+def gpu_time(torch, function, burst=20, bursts=10):
+    """The GPU's time per call, host time excluded: the stream is held by a sleep kernel
+    (torch.cuda._sleep) while the host enqueues ``burst`` calls, so that the events around
+    them time the kernels back to back (median over ``bursts``)."""
+    times = []
+    for _ in range(bursts):
+        start = torch.cuda.Event(enable_timing=True)
+        end = torch.cuda.Event(enable_timing=True)
+        torch.cuda._sleep(20_000_000)  # about 10 ms: longer than enqueuing the burst
+        start.record()
+        for _ in range(burst):
+            function()
+        end.record()
+        end.synchronize()
+        times.append(start.elapsed_time(end) / burst)
+    return statistics.median(times)
 
 
 def alternating_times(functions, calls, warmup, synchronize, burst=20):
