@@ -7,6 +7,8 @@ attn-compile, --before) at the lengths it can hold (N x N scores); and ours non-
 phases on the Hopper core) for scale. bf16, B=2, H=16, D=64, m=256 (variants.py's FAVOR+ rows).
 
   here (LLVM):  python3 bench/gpu/favor_causal.py build OUT [--before OLD_ATTN_COMPILE]
+      OUT/causal_n<N>, OUT/noncausal_n<N>, OUT/before_causal_n<N>, and OUT/causal-c<C>_n<N>:
+      the spec after attn-gpu-kernelized-as-sdpa{causal-chunk=C} (--chunks)
   on the GPU:   python3 bench/gpu/favor_causal.py run OUT --json RESULT.json [--commit SHA]
 
 Torch's causal FAVOR+ is the chunked form (chunks of 64 rows): phi with a per-query and a
@@ -14,7 +16,8 @@ per-(b, h) key stabiliser, per chunk T_c = phi(K_c)^T [V_c, 1], the exclusive cu
 T over chunks, then phi(Q_c) S_{c-1} + tril(phi(Q_c) phi(K_c)^T) [V_c, 1] and the ratio (the
 form that holds at N = 65536; the per-position cumulative sum of m x Dv states would need
 B H N m Dv floats). Times: CUDA events around single calls, the median of --reps after 3
-warm-ups (check_core.median_ms); our call waits for its stream. The table is variants.py's. Accuracy: on --rows random query
+warm-ups (check_core.median_ms); our call waits for its stream. torch.compile'd rows only at the
+longest length (one compilation per dtype). The table is variants.py's. Accuracy: on --rows random query
 rows of heads (0, 0) and (1, 15), against the float64 reference (python/attn_mlir/reference.py)
 of row i with keys 0..i (the causal output of row i is the non-causal output over those keys).
 """
@@ -46,6 +49,9 @@ def spec(n, causal):
 
 def build(args):
     jobs = [(f"causal_n{n}", n, True, args.attn_compile) for n in args.n]
+    # Other chunk sizes of the scan at the longest length (the spec rewritten by attn-opt).
+    jobs += [(f"causal-c{c}_n{args.n[-1]}", args.n[-1], c, args.attn_compile)
+             for c in args.chunks]
     jobs.append((f"noncausal_n{args.n[-1]}", args.n[-1], False, args.attn_compile))
     if args.before:
         jobs += [(f"before_causal_n{n}", n, True, args.before) for n in args.before_n]
@@ -53,8 +59,12 @@ def build(args):
         directory = os.path.join(args.out, name)
         os.makedirs(directory, exist_ok=True)
         path = os.path.join(directory, f"{name}.mlir")
+        text = spec(n, bool(causal))
+        if causal is not True and causal:
+            text = subprocess.run([args.attn_opt, f"--attn-gpu-kernelized-as-sdpa=causal-chunk={causal}"],
+                                  input=text, capture_output=True, text=True, check=True).stdout
         with open(path, "w") as f:
-            f.write(spec(n, causal))
+            f.write(text)
         subprocess.run([compiler, path, "--target=cuda", "--gpu-abi=device", "-o", directory],
                        check=True)
         print(directory, flush=True)
@@ -90,9 +100,7 @@ def run(args):
     result = result_header(torch, args)
     compiled = torch.compile(favor_causal_torch)
     start = time.time()
-    # The longest first: its rows matter most within --budget-s.
-    lengths = sorted({int(d.rsplit("_n", 1)[-1]) for d in os.listdir(args.artifacts)},
-                     reverse=True)
+    lengths = sorted({int(d.rsplit("_n", 1)[-1]) for d in os.listdir(args.artifacts)})
     for n in lengths:
         q, k, v, w = favor_inputs(torch, n)
         rng = np.random.default_rng(n)
@@ -138,15 +146,18 @@ def run(args):
                 result["rows"].append({"N": n, "impl": name, "error": repr(err)[:300]})
                 continue
             o = torch.full_like(q, float("nan"))
+            kind = name.rsplit("_n", 1)[0]
             label = {"causal": "ours causal", "noncausal": "ours non-causal",
-                     "before_causal": "general path before (causal)"}[name.rsplit("_n", 1)[0]]
+                     "before_causal": "general path before (causal)"}.get(
+                         kind, f"ours causal (chunk {kind[len('causal-c'):]})")
             record(label, lambda: entry(q, k, v, w, o), o, causal=not name.startswith("noncausal"))
             del entry
         for label, dtype in (("f32", torch.float32), ("bf16", torch.bfloat16)):
             record(f"torch eager causal {label}",
                    lambda: favor_causal_torch(torch, q, k, v, w, dtype), None)
-            record(f"torch.compile causal {label}",
-                   lambda: compiled(torch, q, k, v, w, dtype), None)
+            if n == lengths[-1]:  # one compilation per dtype, at the longest length only
+                record(f"torch.compile causal {label}",
+                       lambda: compiled(torch, q, k, v, w, dtype), None)
         if args.json:
             with open(args.json, "w") as f:
                 json.dump(result, f, indent=1)
@@ -162,6 +173,8 @@ def main():
     b.add_argument("out")
     b.add_argument("--n", type=int, nargs="*", default=[4096, 65536])
     b.add_argument("--attn-compile", default=os.path.join(ROOT, "build", "bin", "attn-compile"))
+    b.add_argument("--attn-opt", default=os.path.join(ROOT, "build", "bin", "attn-opt"))
+    b.add_argument("--chunks", type=int, nargs="*", default=[32, 128])
     b.add_argument("--before", help="an attn-compile without the chunked scan")
     b.add_argument("--before-n", type=int, nargs="*", default=[4096])
     r = sub.add_parser("run")

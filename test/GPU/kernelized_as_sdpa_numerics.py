@@ -41,7 +41,8 @@ CASES = [
     ("f16 gqa dynamic B m kv-splits 2", "f16", 2, 4, 2, 9, 64, 64, 12, 1, 2, (0,), True),
 ]
 
-# (name, dtype, B, H, Hkv, N, D, m, projection heads, dynamic dims, keys of growing norm)
+# (name, dtype, B, H, Hkv, N, D, m, projection heads, dynamic dims, keys of growing norm[,
+# pass options])
 CAUSAL_CASES = [
     ("causal bf16 N 1", "bf16", 1, 2, 2, 1, 64, 32, 2, (), False),
     ("causal f16 gqa N 65", "f16", 2, 4, 2, 65, 64, 16, 4, (), False),
@@ -49,6 +50,8 @@ CAUSAL_CASES = [
     ("causal f16 N 2100 (3 groups)", "f16", 1, 1, 1, 2100, 64, 16, 1, (), False),
     ("causal bf16 gqa dynamic B N 1100", "bf16", 2, 4, 2, 1100, 64, 24, 4, (0, 2), False),
     ("causal f16 keys of growing norm N 1500", "f16", 1, 2, 2, 1500, 64, 16, 2, (2,), True),
+    ("causal bf16 chunk 16 group 4 N 300", "bf16", 1, 2, 2, 300, 64, 16, 2, (2,), False,
+     "causal-chunk=16 causal-group=4"),
 ]
 
 
@@ -89,7 +92,7 @@ def main():
             lambda r: f"{r.count('attn.sdpa ')} sdpa, {r.count('attn.kernelized')} kernelized")
         failed += not ok
         print(f"{name}: {line}")
-    for name, dtype, b, h, hkv, n, d, m, wh, dynamic, growing in CAUSAL_CASES:
+    for name, dtype, b, h, hkv, n, d, m, wh, dynamic, growing, *options in CAUSAL_CASES:
         q = as_dtype(rng.standard_normal((b, h, n, d)), dtype)
         k = rng.standard_normal((b, hkv, n, d))
         if growing:
@@ -101,7 +104,7 @@ def main():
         inputs = [q, k, v, w, np.full(q.shape, np.nan, q.dtype)]
         expected = ref.kernelized(q, k, v, "favor_plus", projection=w, causal=True)
         ok, line = check(
-            ["--attn-gpu-kernelized-as-sdpa"], spec, inputs, expected, dtype,
+            [f"--attn-gpu-kernelized-as-sdpa={' '.join(options)}"], spec, inputs, expected, dtype,
             lambda r: "linalg.generic" in r and "attn.kernelized" not in r and "attn.sdpa" not in r,
             lambda r: f"{r.count('linalg.generic')} generics, {r.count('attn.kernelized')} "
                       f"kernelized")

@@ -416,8 +416,22 @@ struct GpuKernelizedAsSdpaPass
       llvm::cl::desc("Key runs of phase 1 (>= 1; must divide a static Nk, "
                      "else 1); 0 picks one from the static shape"),
       llvm::cl::init(0)};
+  Option<int64_t> causalChunk{
+      *this, "causal-chunk",
+      llvm::cl::desc("Rows of a chunk of causal FAVOR+'s chunked scan (>= 1)"),
+      llvm::cl::init(64)};
+  Option<int64_t> causalGroup{
+      *this, "causal-group",
+      llvm::cl::desc("Chunks of a group of the scan's two-level prefix (>= 1)"),
+      llvm::cl::init(16)};
 
   void runOnOperation() override {
+    if (causalChunk < 1 || causalGroup < 1) {
+      getOperation().emitError()
+          << "attn-gpu-kernelized-as-sdpa: causal-chunk and causal-group must "
+             "be >= 1";
+      return signalPassFailure();
+    }
     if (kvSplits < 0) {
       getOperation().emitError()
           << "attn-gpu-kernelized-as-sdpa: kv-splits must be >= 0, but got "
@@ -438,7 +452,7 @@ struct GpuKernelizedAsSdpaPass
     // Causal FAVOR+: the chunked scan (GpuKernelizedCausal.cpp).
     for (KernelizedOp op : causal) {
       OpBuilder b(op);
-      buildGpuCausalFavor(b, op);
+      buildGpuCausalFavor(b, op, causalChunk, causalGroup);
     }
   }
 };

@@ -6,7 +6,7 @@
 // inputs read inside the bodies, sums kept in registers by scf.for loops),
 // all in f32, with no N x N tensor and no whole-sequence state per position.
 // Per (b, query head h) (KV head g, W = W[h] or W[0]), x' = s x with
-// s = D^(-1/4), chunks of C = 64 rows, chunk c = rows [c C, c C + C):
+// s = D^(-1/4), chunks of C rows (`causal-chunk`, 64), chunk c = rows [c C, c C + C):
 //
 //   AK[j, n] = <w_j, k'_n> - |k'_n|^2 / 2          (log of sqrt(m) phi(k_n)_j)
 //   AQ[n, j] = <w_j, q'_n>                         (its -|q'|^2/2 cancels)
@@ -19,7 +19,7 @@
 //              last column the normaliser)
 //   S[c]     = sum_{c' < c} exp(R[c'] - R[c]) T[c'] (the exclusive prefix,
 //              under chunk c's stabiliser), in two levels: group sums of
-//              G = 16 chunks, their exclusive prefix, then the chunks of
+//              G chunks (`causal-group`, 16), their exclusive prefix, then the chunks of
 //              the own group
 //   A[i, r]  = sum_j PQ[i, j] PK[j, c C + r]  for c C + r <= i, else 0
 //   NUM[i]   = PQ[i, :] S[c(i)] + sum_r A[i, r] [v_{cC+r}, 1]
@@ -50,13 +50,10 @@ using namespace mlir::attn;
 
 namespace {
 
-/// Rows of a chunk and chunks of a group of the two-level prefix.
-constexpr int64_t kChunk = 64;
-constexpr int64_t kGroup = 16;
-
 class CausalFavor {
 public:
-  CausalFavor(OpBuilder &b, KernelizedOp op) : b(b), loc(op.getLoc()), op(op) {
+  CausalFavor(OpBuilder &b, KernelizedOp op, int64_t chunk, int64_t groupSize)
+      : b(b), loc(op.getLoc()), op(op), kChunk(chunk), kGroup(groupSize) {
     auto q = cast<RankedTensorType>(op.getQuery().getType());
     auto w = cast<RankedTensorType>(op.getProjection().getType());
     elt = q.getElementType();
@@ -177,6 +174,8 @@ private:
   OpBuilder &b;
   Location loc;
   KernelizedOp op;
+  /// Rows of a chunk and chunks of a group of the two-level prefix.
+  int64_t kChunk, kGroup;
   Type elt;
   int64_t heads, group, d, m, wHeads;
   double scale;
@@ -408,6 +407,7 @@ bool mlir::attn::isGpuCausalFavorTaken(KernelizedOp op) {
   return !w.getElementType().isF64() && !w.isDynamicDim(1);
 }
 
-void mlir::attn::buildGpuCausalFavor(OpBuilder &b, KernelizedOp op) {
-  CausalFavor(b, op).run();
+void mlir::attn::buildGpuCausalFavor(OpBuilder &b, KernelizedOp op,
+                                     int64_t chunk, int64_t group) {
+  CausalFavor(b, op, chunk, group).run();
 }

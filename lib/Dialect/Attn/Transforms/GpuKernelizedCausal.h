@@ -20,8 +20,10 @@ bool isGpuFavorShape(KernelizedOp op);
 /// D = Dv = 64 or 128, static H, Hkv, projection head dim and m.
 bool isGpuCausalFavorTaken(KernelizedOp op);
 
-/// Replaces `op` by the chunked scan (general-path linalg.generic ops).
-void buildGpuCausalFavor(OpBuilder &b, KernelizedOp op);
+/// Replaces `op` by the chunked scan (general-path linalg.generic ops) with
+/// chunks of `chunk` rows and groups of `group` chunks (both >= 1).
+void buildGpuCausalFavor(OpBuilder &b, KernelizedOp op, int64_t chunk,
+                         int64_t group);
 
 } // namespace attn
 } // namespace mlir
