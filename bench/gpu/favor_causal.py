@@ -132,6 +132,10 @@ def run(args):
                     errs.append(reference.rel_error(g, exp_c if causal else exp_n))
                 row["nan"] = nans
                 row["rel_err_vs_f64"] = float(max(errs))
+                if nans:
+                    # A failed call of ours leaves the NaN of outs (and the runtime's error is
+                    # sticky: every later call of ours in this process does nothing).
+                    raise RuntimeError(f"{nans} NaN in the checked rows: the call failed")
                 ms, _ = median_ms(fn, args.reps if "before" not in impl else 3)
                 row["ms"] = ms
             except Exception as err:  # noqa: BLE001 - reported

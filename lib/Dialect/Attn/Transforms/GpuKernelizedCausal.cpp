@@ -72,20 +72,32 @@ private:
   using Step =
       function_ref<SmallVector<Value>(OpBuilder &, Value, ValueRange)>;
 
-  /// A tensor of `sizes` (f32 unless `type` is given) computed elementwise
-  /// by `body` from its loop indices; every dim parallel.
-  Value gen(ArrayRef<OpFoldResult> sizes, Body body, Type type = {}) {
-    if (!type)
-      type = b.getF32Type();
-    unsigned rank = sizes.size();
-    Value init = emptyTensor(b, loc, sizes, type);
+  /// `init` written elementwise by `body` from its indices (in the tensor's
+  /// dim order); every dim parallel. `order` lists the tensor dims from the
+  /// outermost loop dim in (identity when empty): the general path puts the
+  /// first three loop dims on grid x, y and z (y and z hold at most 65535
+  /// blocks) and the innermost one on the threads, so a dim of length N
+  /// goes first (x) or innermost (N / 128 tiles), never in the middle.
+  Value genInto(Value init, Body body, ArrayRef<unsigned> order = {}) {
+    unsigned rank = cast<RankedTensorType>(init.getType()).getRank();
+    SmallVector<unsigned> pos(rank);
+    for (unsigned i = 0; i < rank; ++i)
+      pos[order.empty() ? i : order[i]] = i;
     GenericBuilder g{b, loc};
-    return g.generic({}, init, {g.dims(rank, llvm::to_vector(llvm::seq<unsigned>(0, rank)))},
-                     g.iterators(rank, {}),
+    return g.generic({}, init, {g.dims(rank, pos)}, g.iterators(rank, {}),
                      [&](OpBuilder &nb, Location nl, ValueRange) {
-                       SmallVector<Value> ix = attn::detail::loopIndices(nb, nl, rank);
+                       SmallVector<Value> loops =
+                           attn::detail::loopIndices(nb, nl, rank);
+                       SmallVector<Value> ix;
+                       for (unsigned t = 0; t < rank; ++t)
+                         ix.push_back(loops[pos[t]]);
                        linalg::YieldOp::create(nb, nl, body(nb, nl, ix));
                      });
+  }
+  /// A new f32 tensor of `sizes` computed by genInto.
+  Value gen(ArrayRef<OpFoldResult> sizes, Body body,
+            ArrayRef<unsigned> order = {}) {
+    return genInto(emptyTensor(b, loc, sizes, b.getF32Type()), body, order);
   }
   /// `for i in [lo, hi)` carrying `inits`; returns the final values.
   SmallVector<Value> loop(OpBuilder &nb, Location nl, Value lo, Value hi,
@@ -213,7 +225,7 @@ void CausalFavor::run() {
     Head hd = head(nb, nl, ix[0]);
     return mul(nb, nl, dot(nb, nl, q, hd.h, hd, ix[1], ix[2]).first,
                f32(nb, nl, s));
-  });
+  }, {1, 0, 2});
   Value qMax = gen({bh, nRows}, [&](OpBuilder &nb, Location nl,
                                     ArrayRef<Value> ix) -> Value {
     return loop(nb, nl, cidx(nb, nl, 0), cidx(nb, nl, m), {f32(nb, nl, negInf)},
@@ -226,7 +238,7 @@ void CausalFavor::run() {
   Value pq = gen({bh, nRows, mS}, [&](OpBuilder &nb, Location nl,
                                       ArrayRef<Value> ix) -> Value {
     return expDiff(nb, nl, at(nb, nl, aq, ix), at(nb, nl, qMax, {ix[0], ix[1]}));
-  });
+  }, {1, 0, 2});
   // Per-chunk maxima of AK, then the running maximum R.
   Value cMax = gen({bh, nC}, [&](OpBuilder &nb, Location nl,
                                  ArrayRef<Value> ix) -> Value {
@@ -352,7 +364,7 @@ void CausalFavor::run() {
                      })[0];
     return arith::SelectOp::create(nb, nl, live, sum, f32(nb, nl, 0))
         .getResult();
-  });
+  }, {1, 0, 2});
   // NUM [BH, N, Dv + 1].
   Value num = gen({bh, nRows, b.getIndexAttr(ext)}, [&](OpBuilder &nb,
                                                         Location nl,
@@ -375,13 +387,11 @@ void CausalFavor::run() {
                       fma(lb, nl, at(lb, nl, a, {ix[0], ix[1], r}),
                           vExt(lb, nl, hd, n, ix[2]), acc[0])};
                 })[0];
-  });
-  // o = num / den (0 where den is 0), into outs.
-  GenericBuilder g{b, loc};
-  Value result = g.generic(
-      {}, op.getInit(), {g.dims(4, {0, 1, 2, 3})}, g.iterators(4, {}),
-      [&](OpBuilder &nb, Location nl, ValueRange) {
-        SmallVector<Value> ix = attn::detail::loopIndices(nb, nl, 4);
+  }, {1, 0, 2});
+  // o = num / den (0 where den is 0), into outs; loops (n, b, h, dv).
+  Value result = genInto(
+      op.getInit(),
+      [&](OpBuilder &nb, Location nl, ArrayRef<Value> ix) -> Value {
         Value bhI = iadd(nb, nl, imul(nb, nl, ix[0], heads), ix[1]);
         Value nu = at(nb, nl, num, {bhI, ix[2], ix[3]});
         Value de = at(nb, nl, num, {bhI, ix[2], cidx(nb, nl, d)});
@@ -390,9 +400,9 @@ void CausalFavor::run() {
                                              de, zero);
         Value o = arith::SelectOp::create(
             nb, nl, isZero, zero, arith::DivFOp::create(nb, nl, nu, de));
-        linalg::YieldOp::create(nb, nl,
-                                arith::TruncFOp::create(nb, nl, elt, o).getResult());
-      });
+        return arith::TruncFOp::create(nb, nl, elt, o);
+      },
+      {2, 0, 1, 3});
   op.getResult().replaceAllUsesWith(result);
   op.erase();
 }
