@@ -225,13 +225,14 @@ def kernelized_case(dtype, feature_map, causal):
     return ir, make
 
 
-def kernelized_core_case(dtype, heads, kv_heads, m, d, w_heads, amplitude=1.0):
-    """Non-causal FAVOR+ that the Hopper core takes (bf16 / f16, D 64 or 128): two attn.sdpa ops
-    (attn-gpu-kernelized-as-sdpa); q and k drawn with standard deviation `amplitude`."""
+def kernelized_core_case(dtype, heads, kv_heads, m, d, w_heads, amplitude=1.0, causal=False):
+    """FAVOR+ that attn-gpu-kernelized-as-sdpa takes (bf16 / f16, D 64 or 128): non-causal, two
+    attn.sdpa ops for the Hopper core; causal, the chunked scan (GpuKernelizedCausal.cpp); q and
+    k drawn with standard deviation `amplitude`."""
     proto_q = np.zeros((1, heads, 8, d), np.float32)
     proto_kv = np.zeros((1, kv_heads, 8, d), np.float32)
     w = np.zeros((w_heads, m, d), np.float32)
-    ir = kernelized_ir(proto_q, proto_kv, proto_kv, w, dtype, "favor_plus", False, (2,))
+    ir = kernelized_ir(proto_q, proto_kv, proto_kv, w, dtype, "favor_plus", causal, (2,))
 
     def make(rng, n):
         q = as_dtype(amplitude * rng.standard_normal((1, heads, n, d)), dtype)
@@ -239,7 +240,7 @@ def kernelized_core_case(dtype, heads, kv_heads, m, d, w_heads, amplitude=1.0):
         v = as_dtype(rng.standard_normal((1, kv_heads, n, d)), dtype)
         proj = as_dtype(rng.standard_normal(w.shape), dtype)
         inputs = {"q": q, "k": k, "v": v, "w": proj, "o": _poisoned(q.shape, dtype)}
-        return inputs, ref.kernelized(q, k, v, "favor_plus", projection=proj)
+        return inputs, ref.kernelized(q, k, v, "favor_plus", projection=proj, causal=causal)
     return ir, make
 
 
@@ -342,6 +343,11 @@ def cases():
              kernelized_core_case(dt, 4, 2, 256, 64, 4), _lengths()),
             (f"kernelized_favor_core_w1_d128_{dt}", dt,
              kernelized_core_case(dt, 2, 2, 64, 128, 1, amplitude=0.5), _lengths()),
+            # Causal FAVOR+ as the chunked scan: H 4, Hkv 2, m 256, D 64; W [1, 64, 128].
+            (f"kernelized_favor_causal_gqa_{dt}", dt,
+             kernelized_core_case(dt, 4, 2, 256, 64, 4, causal=True), _lengths()),
+            (f"kernelized_favor_causal_w1_d128_{dt}", dt,
+             kernelized_core_case(dt, 2, 2, 64, 128, 1, amplitude=0.5, causal=True), _lengths()),
             # LSH on the Hopper core: non-causal, D = 64, 16 buckets, chunk 64; causal, D = 128,
             # 3 rounds, 8 buckets, chunk 16 with one chunk of look-ahead.
             (f"lsh_core_{dt}", dt, lsh_core_case(dt, 64, 2, 16, 64, False), _lengths(64, 64)),
