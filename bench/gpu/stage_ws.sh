@@ -57,14 +57,15 @@ export PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,temperature.gpu --format=csv,noheader
 # The checks side by side (small kernels; the float64 reference runs on the CPU).
 for c in $checks; do
-  python3 bench/gpu/check_core.py \$c --no-bench --max-n \${MAX_N:-1000} --json "\$OUT/\$c.json" > "\$OUT/\$c.log" 2>&1 &
+  timeout \${CHECK_S:-120} python3 bench/gpu/check_core.py \$c --no-bench --max-n \${MAX_N:-1000} --json "\$OUT/\$c.json" > "\$OUT/\$c.log" 2>&1 &
 done
 wait
 for c in $checks; do
   echo "\$c: \$(grep -c '"pass": true' "\$OUT/\$c.log") pass, \$(grep -c -E '"pass": false|Error' "\$OUT/\$c.log") fail/error"
   grep -E '"pass": false|Error' "\$OUT/\$c.log" | head -5
 done
-python3 bench/gpu/bench.py base --n \${BENCH_N:-16384 4096 1024} --d 128 64 --patterns dense causal \\
+# (a kernel that deadlocks would hold the call: each step has a time limit)
+timeout \${BENCH_S:-240} python3 bench/gpu/bench.py base --n \${BENCH_N:-16384 4096 1024} --d 128 64 --patterns dense causal \\
   --reps 10 --budget-s \${BUDGET_S:-150} --commit "\$(cat COMMIT)" --json "\$OUT/bench.json" \\
   $compare > "\$OUT/bench.log" 2>&1
 echo "bench exit \$?"

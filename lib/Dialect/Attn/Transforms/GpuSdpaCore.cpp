@@ -496,7 +496,7 @@ struct AttnGpuSdpaCorePass
         warpSpecializable(op, qTile, overlap, lists.has_value())) {
       if (wsStages != 2 && wsStages != 3)
         return op.emitOpError() << "ws-stages must be 2 or 3, but got "
-                                << wsStages;
+                                << static_cast<int64_t>(wsStages);
       // One CTA per multiprocessor: the registers are split by setmaxnreg.
       config.warpSpecialize = true;
       config.stages = wsStages;
