@@ -1,7 +1,7 @@
 // ptxas accepts the warp-specialised core (warp-specialize=true: 384
 // threads, one CTA per multiprocessor, setmaxnreg 24 / 240) without spills,
-// honours setmaxnreg (no C7508 "setmaxnreg ignored": the kernel has
-// nvvm.minctasm = 1) and keeps the wgmma products asynchronous (no
+// honours setmaxnreg (no C7508 "setmaxnreg ignored": the PTX has .maxntid
+// 384 and .minnctapersm 1, so the register count at entry is known) and keeps the wgmma products asynchronous (no
 // "Potential Performance Loss"): bf16 D = 128 causal and f16 D = 64 dense
 // with lse, at 2 and 3 stages, with ping-pong, and with 128-key tiles.
 // REQUIRES: ptxas
