@@ -28,8 +28,8 @@ namespace {
 
 /// Shared-memory offsets (bytes from the 1024-aligned base).
 struct Layout {
-  int64_t stages, qBytes, kvBytes, offQ, offK, offV, offBar, offEmpty,
-      offFacts, total;
+  int64_t stages, qBytes, kvBytes, offQ, offK, offV, offBar, offEmpty, offFacts,
+      total;
   explicit Layout(const KernelConfig &c) {
     stages = c.warpSpecialize ? c.stages : 2;
     qBytes = c.qTile * c.headDim * 2;
@@ -775,7 +775,7 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   // after the epilogue).
   auto writeProducer = [&]() {
     std::string isProducer = w.let("arith.cmpi ult, " + tidRaw + ", " +
-                                    w.idx(kWarpgroupThreads) + " : index");
+                                   w.idx(kWarpgroupThreads) + " : index");
     w.line("scf.if " + isProducer + " {");
     w.line("nvvm.setmaxregister decrease " +
            std::to_string(kProducerRegisters));
@@ -792,11 +792,11 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     std::string round = w.bin("arith.divui", "%pj", nSt, "index");
     w.line("scf.if " + w.let("arith.cmpi uge, %pj, " + nSt + " : index") +
            " {");
-    std::string parity = w.let(
-        "arith.index_cast " +
-        w.bin("arith.remui", w.bin("arith.addi", round, c1, "index"), c2,
-              "index") +
-        " : index to i32");
+    std::string parity =
+        w.let("arith.index_cast " +
+              w.bin("arith.remui", w.bin("arith.addi", round, c1, "index"), c2,
+                    "index") +
+              " : index to i32");
     w.line("nvvm.mbarrier.try_wait.parity " +
            emptyBar(w.let("arith.index_cast " + stage + " : index to i64")) +
            ", " + parity + ", " + ticks + " : !llvm.ptr<3>, i32, i32");
@@ -813,28 +813,28 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   if (c.warpSpecialize) {
     writeProducer();
   } else {
-  // Prologue: Q, and the first two key/value tiles.
-  w.line("scf.if " + isT0 + " {");
-  w.line("nvvm.mbarrier.arrive.expect_tx " + barQ + ", " + w.i32(L.qBytes) +
-         " : !llvm.ptr<3>, i32");
-  load("%qmap", w.i64(L.offQ), c.qTile, q0i32, barQ, bh32);
-  for (int s = 0; s < 2; ++s) {
-    std::string sIdx = w.idx(s);
-    std::string has =
-        w.let("arith.cmpi ult, " + sIdx + ", " + nTiles + " : index");
-    w.line("scf.if " + has + " {");
-    {
-      auto [isMem, t, k] = visit(sIdx);
-      if (c.overlap) {
-        issueOne(false, sIdx, t, isMem);
-        issueOne(true, sIdx, t, isMem);
-      } else {
-        issueKV(sIdx, t, isMem);
+    // Prologue: Q, and the first two key/value tiles.
+    w.line("scf.if " + isT0 + " {");
+    w.line("nvvm.mbarrier.arrive.expect_tx " + barQ + ", " + w.i32(L.qBytes) +
+           " : !llvm.ptr<3>, i32");
+    load("%qmap", w.i64(L.offQ), c.qTile, q0i32, barQ, bh32);
+    for (int s = 0; s < 2; ++s) {
+      std::string sIdx = w.idx(s);
+      std::string has =
+          w.let("arith.cmpi ult, " + sIdx + ", " + nTiles + " : index");
+      w.line("scf.if " + has + " {");
+      {
+        auto [isMem, t, k] = visit(sIdx);
+        if (c.overlap) {
+          issueOne(false, sIdx, t, isMem);
+          issueOne(true, sIdx, t, isMem);
+        } else {
+          issueKV(sIdx, t, isMem);
+        }
       }
+      w.line("}");
     }
     w.line("}");
-  }
-  w.line("}");
   }
 
   w.line("nvvm.mbarrier.try_wait.parity " + barQ + ", " + zero32 + ", " +
@@ -1558,35 +1558,34 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   // arrivals as waits.
   std::string isWgLeader, ppMine, ppOther, ppThreads, isWg0;
   if (c.warpSpecialize) {
-    std::string lt = w.bin("arith.remui", tid, w.idx(kWarpgroupThreads),
-                           "index");
+    std::string lt =
+        w.bin("arith.remui", tid, w.idx(kWarpgroupThreads), "index");
     isWgLeader = w.let("arith.cmpi eq, " + lt + ", " + c0 + " : index");
   }
   if (c.pingPong) {
-    std::string wg = w.let(
-        "arith.index_cast " +
-        w.bin("arith.divui", tid, w.idx(kWarpgroupThreads), "index") +
-        " : index to i32");
+    std::string wg =
+        w.let("arith.index_cast " +
+              w.bin("arith.divui", tid, w.idx(kWarpgroupThreads), "index") +
+              " : index to i32");
     ppMine = w.bin("arith.addi", wg, w.i32(1), "i32");
     ppOther = w.bin("arith.subi", w.i32(2), wg, "i32");
     ppThreads = w.i32(2 * kWarpgroupThreads);
     isWg0 = w.let("arith.cmpi eq, " + wg + ", " + w.i32(0) + " : i32");
-    w.line("scf.if " + w.let("arith.cmpi ne, " + wg + ", " + w.i32(0) +
-                             " : i32") +
-           " {");
-    w.line("nvvm.barrier.arrive id = " + w.i32(1) + " number_of_threads = " +
-           ppThreads);
+    w.line("scf.if " +
+           w.let("arith.cmpi ne, " + wg + ", " + w.i32(0) + " : i32") + " {");
+    w.line("nvvm.barrier.arrive id = " + w.i32(1) +
+           " number_of_threads = " + ppThreads);
     w.line("}");
   }
   auto pingPongSync = [&]() {
     if (c.pingPong)
-      w.line("nvvm.barrier id = " + ppMine + " number_of_threads = " +
-             ppThreads);
+      w.line("nvvm.barrier id = " + ppMine +
+             " number_of_threads = " + ppThreads);
   };
   auto pingPongArrive = [&]() {
     if (c.pingPong)
-      w.line("nvvm.barrier.arrive id = " + ppOther + " number_of_threads = " +
-             ppThreads);
+      w.line("nvvm.barrier.arrive id = " + ppOther +
+             " number_of_threads = " + ppThreads);
   };
   if (!c.overlap) {
     // The key loop.
@@ -1641,19 +1640,19 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
       w.line("nvvm.mbarrier.arrive " + emptyBar(stage64) + " : !llvm.ptr<3>");
       w.line("}");
     } else {
-    // Every thread is done with the stage: refill it with tile j + 2.
-    w.line("gpu.barrier");
-    std::string jn = w.bin("arith.addi", "%j", c2, "index");
-    std::string more =
-        w.let("arith.cmpi ult, " + jn + ", " + nTiles + " : index");
-    std::string refill = w.bin("arith.andi", isT0, more, "i1");
-    w.line("scf.if " + refill + " {");
-    {
-      reloadFacts();
-      auto [isMemN, tN, kN] = visit(jn);
-      issueKV(stage, tN, isMemN);
-    }
-    w.line("}");
+      // Every thread is done with the stage: refill it with tile j + 2.
+      w.line("gpu.barrier");
+      std::string jn = w.bin("arith.addi", "%j", c2, "index");
+      std::string more =
+          w.let("arith.cmpi ult, " + jn + ", " + nTiles + " : index");
+      std::string refill = w.bin("arith.andi", isT0, more, "i1");
+      w.line("scf.if " + refill + " {");
+      {
+        reloadFacts();
+        auto [isMemN, tN, kN] = visit(jn);
+        issueKV(stage, tN, isMemN);
+      }
+      w.line("}");
     }
     w.line("scf.yield " + step + "#0, " + step + "#1, " + step + "#2, " + step +
            "#3, " + step + "#4 : " + oTy + ", f32, f32, f32, f32");
