@@ -50,18 +50,25 @@ static void addClaimingSteps(OpPassManager &pm,
                              const GpuPipelineOptions &options) {
   if (hasHopperCore(options.chip))
     buildGpuCoreSteps(pm, options.qTile, options.kvTile, options.heavyFirst,
-                      options.minBlocksPerSM, options.overlap);
+                      options.minBlocksPerSM, options.overlap,
+                      options.warpSpecialize, options.wsStages,
+                      options.wsPingPong);
 }
 
 void mlir::attn::buildGpuCoreSteps(OpPassManager &pm, int64_t qTile,
                                    int64_t kvTile, bool heavyFirst,
-                                   int64_t minBlocksPerSM, bool overlap) {
+                                   int64_t minBlocksPerSM, bool overlap,
+                                   bool warpSpecialize, int64_t wsStages,
+                                   bool wsPingPong) {
   AttnGpuSdpaCoreOptions coreOptions;
   coreOptions.qTile = qTile;
   coreOptions.kvTile = kvTile;
   coreOptions.heavyFirst = heavyFirst;
   coreOptions.minBlocksPerSM = minBlocksPerSM;
   coreOptions.overlap = overlap;
+  coreOptions.warpSpecialize = warpSpecialize;
+  coreOptions.wsStages = wsStages;
+  coreOptions.wsPingPong = wsPingPong;
   coreOptions.claim = true;
   pm.addPass(createAttnGpuSdpaCore(coreOptions));
   pm.addPass(createInlinerPass());
