@@ -179,12 +179,14 @@ def lsh_case(dtype):
     return ir, make
 
 
-def lsh_core_case(dtype, d, rounds, buckets, chunk, causal, look_ahead=0):
+def lsh_core_case(dtype, d, rounds, buckets, chunk, causal, look_ahead=0, static_n=None):
     """attn.lsh that the Hopper core takes (bf16 / f16, D = Dv = 64 or 128): hash and sort on
     the general path, the chunks as one attn.sdpa with positions on the core
-    (attn-gpu-lsh-cluster-as-sdpa); N a multiple of the chunk."""
-    ir = lsh_ir(1, H, 64, d, d, rounds, buckets, chunk, look_ahead=look_ahead, causal=causal,
-                dtype=dtype, dynamic=("N",))
+    (attn-gpu-lsh-cluster-as-sdpa); N a multiple of the chunk, dynamic unless `static_n` (then
+    chunks packed into heads of 128 queries and the heads in two parts, two sdpa ops, as at
+    the bench's N = 16384)."""
+    ir = lsh_ir(1, H, static_n or 64, d, d, rounds, buckets, chunk, look_ahead=look_ahead,
+                causal=causal, dtype=dtype, dynamic=() if static_n else ("N",))
 
     def make(rng, n):
         qk, v, rot = draw_lsh(rng, n, dtype, rounds=rounds, buckets=buckets, d=d)
@@ -353,6 +355,9 @@ def cases():
             (f"lsh_core_{dt}", dt, lsh_core_case(dt, 64, 2, 16, 64, False), _lengths(64, 64)),
             (f"lsh_core_causal_d128_{dt}", dt, lsh_core_case(dt, 128, 3, 8, 16, True, 1),
              _lengths(16, 16)),
+            # Static N = 2048, causal, D = 64, chunk 64 (the bench's shape, smaller).
+            (f"lsh_core_static_causal_{dt}", dt,
+             lsh_core_case(dt, 64, 2, 16, 64, True, static_n=2048), [2048]),
             # Clustered attention on the Hopper core: causal, D = 64, 4 centroids, window 64;
             # grouped-query heads (4 / 2), D = 128, 3 centroids, window 32, not causal.
             (f"cluster_core_causal_{dt}", dt, cluster_core_case(dt, 2, 2, 64, 4, 64, True),
