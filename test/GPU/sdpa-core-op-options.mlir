@@ -1,8 +1,9 @@
 // The attn.gpu_core attribute of an attn.sdpa overrides the pass options of
 // attn-gpu-sdpa-core for that op alone (attn-gpu-lsh-cluster-as-sdpa sets
 // it, docs/GPU.md "LSH and clustered attention on the Hopper core"): q_tile
-// (the Q tensor map's box, the kernel's threads), kv_tile and
-// min_blocks_per_sm (nvvm.minctasm). An op without it keeps the options.
+// (the Q tensor map's box, the kernel's threads), kv_tile,
+// min_blocks_per_sm (nvvm.minctasm) and kv_band (the key loop clipped to a
+// query tile's band, below). An op without it keeps the options.
 // RUN: attn-opt %s --split-input-file --attn-gpu-sdpa-core --verify-diagnostics | FileCheck %s
 
 // The first op: grid ceil(Nq / 64); the second: ceil(Nq / 128).

@@ -370,6 +370,10 @@ def cases():
              [512]),
             (f"lsh_core_static_causal_r3_{dt}", dt,
              lsh_core_case(dt, 64, 3, 8, 32, True, static_n=512), [512]),
+            # Chunk 24: 4 chunks a head, 96 queries (the second query tile partial) and 120
+            # keys (the second key tile partial); the band [24, 0, 48] covers both key tiles.
+            (f"lsh_core_static_c24_{dt}", dt,
+             lsh_core_case(dt, 64, 1, 8, 24, True, static_n=384), [384]),
             # Clustered attention on the Hopper core: causal, D = 64, 4 centroids, window 64;
             # grouped-query heads (4 / 2), D = 128, 3 centroids, window 32, not causal.
             (f"cluster_core_causal_{dt}", dt, cluster_core_case(dt, 2, 2, 64, 4, 64, True),
