@@ -8,7 +8,10 @@
 // Static N = 1024, chunk 64: nC = 16, two chunks per head of 128 queries,
 // H R nC / 2 = 2 * 2 * 8 = 32 heads; keys: (2 + W - 1) = 3 chunks (W = 2),
 // positions encoded as 4 * position + tag. At D = 64 the sdpa asks the core
-// for 64-row query tiles (attn.gpu_core; D = 128 below keeps the default).
+// for 64-row query tiles (attn.gpu_core; D = 128 below keeps the default)
+// and, with two chunks a head, the band of each query chunk: block 64, key
+// rows [0, 128) from the chunk's start (its own and the next chunk of the
+// head's three: the third is dead for query chunk 0, the first for chunk 1).
 // CHECK-LABEL: func.func @static_causal
 // CHECK-SAME: %{{[a-z0-9]+}}: tensor<2x2x64x8xbf16>, %[[O:[a-z0-9]+]]: tensor<1x2x1024x64xbf16>)
 // CHECK-NOT: attn.lsh
@@ -23,7 +26,7 @@
 // CHECK: } -> (tensor<1x8x192xi64>, tensor<1x8x192xi64>, tensor<1x8x192xi64>, tensor<1x8x192xi64>)
 // CHECK: } -> (tensor<1x8x8192xbf16>, tensor<1x8x8192xbf16>, tensor<1x8x8192xbf16>, tensor<1x8x8192xbf16>)
 // CHECK: } -> (tensor<1x8x12288xbf16>, tensor<1x8x12288xbf16>, tensor<1x8x12288xbf16>, tensor<1x8x12288xbf16>, tensor<1x8x12288xbf16>, tensor<1x8x12288xbf16>, tensor<1x8x12288xbf16>, tensor<1x8x12288xbf16>)
-// CHECK: %[[R:.+]], %[[LSE:.+]] = attn.sdpa ins({{.*}} : tensor<1x8x128x64xbf16>, tensor<1x8x192x64xbf16>, tensor<1x8x192x64xbf16>) outs({{.*}} : tensor<1x8x128x64xbf16>) positions({{.*}} : tensor<1x8x128xi64>, tensor<1x8x192xi64>) pattern(#attn.causal) {attn.gpu_core = {min_blocks_per_sm = 0 : i64, q_tile = 64 : i64}} score_mod {
+// CHECK: %[[R:.+]], %[[LSE:.+]] = attn.sdpa ins({{.*}} : tensor<1x8x128x64xbf16>, tensor<1x8x192x64xbf16>, tensor<1x8x192x64xbf16>) outs({{.*}} : tensor<1x8x128x64xbf16>) positions({{.*}} : tensor<1x8x128xi64>, tensor<1x8x192xi64>) pattern(#attn.causal) {attn.gpu_core = {kv_band = array<i64: 64, 0, 128>, min_blocks_per_sm = 0 : i64, q_tile = 64 : i64}} score_mod {
 // CHECK: ^bb0(%[[S:.+]]: f32, %{{.+}}: index, %{{.+}}: index, %[[I:.+]]: index, %[[J:.+]]: index):
 // CHECK: %[[SAME:.+]] = arith.cmpi eq, %[[I]], %[[J]] : index
 // CHECK: arith.remui %[[I]], %c4 : index
@@ -84,4 +87,21 @@ func.func @untaken(%a: tensor<1x2x64x64xf32>, %r1: tensor<2x1x64x2xf32>, %b: ten
 func.func @cluster_gqa(%q: tensor<1x4x40x64xbf16>, %k: tensor<1x2x50x64xbf16>, %v: tensor<1x2x50x64xbf16>, %c: tensor<4x2x64xf32>, %o: tensor<1x4x40x64xbf16>) -> tensor<1x4x40x64xbf16> {
   %r = attn.cluster ins(%q, %k, %v, %c : tensor<1x4x40x64xbf16>, tensor<1x2x50x64xbf16>, tensor<1x2x50x64xbf16>, tensor<4x2x64xf32>) outs(%o : tensor<1x4x40x64xbf16>) {window = 16} -> tensor<1x4x40x64xbf16>
   return %r : tensor<1x4x40x64xbf16>
+}
+
+// Chunk 32, look_back 2, look_ahead 1 (W = 4), static N = 512 (nC = 16):
+// four chunks a head of 128 queries and 4 + 4 - 1 = 7 key chunks; query
+// chunk p sees key chunks [p, p + 4): kv_band block 32, rows [0, 128). A
+// dynamic N (one chunk a head) at D = 64 has no band (nothing to skip).
+// CHECK-LABEL: func.func @band_chunk32
+// CHECK: attn.sdpa ins({{.*}} : tensor<1x4x128x64xf16>, tensor<1x4x224x64xf16>, tensor<1x4x224x64xf16>) {{.*}} {attn.gpu_core = {kv_band = array<i64: 32, 0, 128>, min_blocks_per_sm = 0 : i64, q_tile = 64 : i64}} score_mod {
+// CHECK-LABEL: func.func @no_band_dynamic
+// CHECK: attn.sdpa ins({{.*}} : tensor<1x?x32x64xbf16>, {{.*}} {attn.gpu_core = {min_blocks_per_sm = 0 : i64, q_tile = 64 : i64}} score_mod {
+func.func @band_chunk32(%qk: tensor<1x2x512x64xf16>, %v: tensor<1x2x512x64xf16>, %rot: tensor<2x2x64x4xf16>, %o: tensor<1x2x512x64xf16>) -> tensor<1x2x512x64xf16> {
+  %r = attn.lsh ins(%qk, %v, %rot : tensor<1x2x512x64xf16>, tensor<1x2x512x64xf16>, tensor<2x2x64x4xf16>) outs(%o : tensor<1x2x512x64xf16>) {num_buckets = 8, chunk_size = 32, look_back = 2, look_ahead = 1} -> tensor<1x2x512x64xf16>
+  return %r : tensor<1x2x512x64xf16>
+}
+func.func @no_band_dynamic(%qk: tensor<1x2x?x64xbf16>, %v: tensor<1x2x?x64xbf16>, %rot: tensor<2x1x64x4xbf16>, %o: tensor<1x2x?x64xbf16>) -> tensor<1x2x?x64xbf16> {
+  %r = attn.lsh ins(%qk, %v, %rot : tensor<1x2x?x64xbf16>, tensor<1x2x?x64xbf16>, tensor<2x1x64x4xbf16>) outs(%o : tensor<1x2x?x64xbf16>) {num_buckets = 8, chunk_size = 32, causal} -> tensor<1x2x?x64xbf16>
+  return %r : tensor<1x2x?x64xbf16>
 }

@@ -1,8 +1,8 @@
 // attn.lsh at the bench's bucket count (64 buckets: 32 projections) with a
 // static N: the hash kernel keeps the projections of four positions in
 // registers (128 accumulators), the gathers write one element of each of
-// the four parts of the sdpa heads, and the core runs once per part
-// (docs/GPU.md, "LSH and clustered attention on the Hopper core"). ptxas
+// the four parts of the sdpa heads, and the core runs once per part with
+// the key loop clipped to each query chunk's band (kv_band; docs/GPU.md, "LSH and clustered attention on the Hopper core"). ptxas
 // assembles every kernel with no stack frame and no spills.
 // REQUIRES: ptxas
 // RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa --canonicalize | FileCheck %s --check-prefix=IR
@@ -10,7 +10,7 @@
 // RUN: %python %S/lsh_cluster_ptxas_all.py %ptxas %t.mlir %t.d | FileCheck %s
 
 // IR: linalg.generic {{.*}} outs({{.*}} : tensor<2x2x512xi64>, tensor<2x2x512xi64>, tensor<2x2x512xi64>, tensor<2x2x512xi64>)
-// IR-COUNT-4: attn.sdpa ins({{.*}} : tensor<1x16x128x64xbf16>, tensor<1x16x192x64xbf16>, tensor<1x16x192x64xbf16>)
+// IR-COUNT-4: attn.sdpa ins({{.*}} : tensor<1x16x128x64xbf16>, tensor<1x16x192x64xbf16>, tensor<1x16x192x64xbf16>) {{.*}} {attn.gpu_core = {kv_band = array<i64: 64, 0, 128>, min_blocks_per_sm = 0 : i64, q_tile = 64 : i64}}
 // IR-NOT: attn.sdpa
 
 // CHECK-NOT: exit {{[1-9]}}

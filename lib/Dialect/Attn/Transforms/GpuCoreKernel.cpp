@@ -765,6 +765,35 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     nTiles = selIdx(any, w.bin("arith.subi", hi, lo, "index"), c0);
     skip = w.bin("arith.subi", lo, t0, "index");
   }
+  if (c.bandBlock > 0) {
+    // The op's kv_band: the key rows [b(q0) + lo, b(qLast) + hi) (b(i) =
+    // floor(i / block) block, the end at most Nk) hold every live key of
+    // the query tile; the visited tiles [cur, cur + nTiles) are clipped to
+    // the tiles that meet them (the first visited tile moves by `skip`).
+    std::string cur = callTile(c0).first;
+    std::string blk = w.idx(c.bandBlock), bk = w.idx(BK);
+    auto blockStart = [&](const std::string &row) {
+      return w.bin("arith.muli", w.bin("arith.divui", row, blk, "index"), blk,
+                   "index");
+    };
+    std::string qLastIdx =
+        w.let("arith.index_cast " + qLast + " : i64 to index");
+    std::string first =
+        w.bin("arith.addi", blockStart(q0), w.idx(c.bandLo), "index");
+    std::string end = w.bin(
+        "arith.minui",
+        w.bin("arith.addi", blockStart(qLastIdx), w.idx(c.bandHi), "index"),
+        "%nk", "index");
+    std::string lo = w.bin("arith.maxui", cur,
+                           w.bin("arith.divui", first, bk, "index"), "index");
+    std::string hi = w.bin("arith.minui",
+                           w.bin("arith.addi", cur, nTiles, "index"),
+                           w.bin("arith.ceildivui", end, bk, "index"), "index");
+    nTiles = selIdx(w.let("arith.cmpi ult, " + lo + ", " + hi + " : index"),
+                    w.bin("arith.subi", hi, lo, "index"), c0);
+    std::string moved = w.bin("arith.subi", lo, cur, "index");
+    skip = skip.empty() ? moved : w.bin("arith.addi", skip, moved, "index");
+  }
   if (hasMem) {
     nMem = w.bin("arith.ceildivui", "%nm", w.idx(BK), "index");
     nTiles = w.bin("arith.addi", nTiles, nMem, "index");

@@ -35,8 +35,16 @@ constexpr int64_t kWarpgroupThreads = 128;
 /// options for that op (the rewrites that build sdpa ops of a known shape
 /// pick their tile): a dictionary with any of `q_tile` (64 or 128),
 /// `kv_tile` (0: by head dim and pattern, 64 or 128) and
-/// `min_blocks_per_sm` (0: the pass's rule), each i64, read by
-/// attn-gpu-sdpa-core.
+/// `min_blocks_per_sm` (0: the pass's rule), each i64, and `kv_band`
+/// (array<i64: block, lo, hi>, below), read by attn-gpu-sdpa-core.
+///
+/// `kv_band = [block, lo, hi]` is the producer's promise that query row i
+/// (of its head) has weight only on the key rows j with
+/// b(i) + lo <= j < b(i) + hi, b(i) = floor(i / block) block (block >= 1,
+/// 0 <= lo < hi): the keys outside are masked or score so low that their
+/// weight is exactly 0 next to a live key of the same row. The core then
+/// visits only the key tiles that meet [b(q0) + lo, b(qLast) + hi) for a
+/// query tile [q0, qLast]; other backends may ignore it.
 constexpr const char *kCoreOptionsAttr = "attn.gpu_core";
 
 /// One kernel configuration.
@@ -77,6 +85,11 @@ struct KernelConfig {
   /// at the start). Only for patterns whose key tiles are one interval (the
   /// j-th tile is the first tile + j): dense, causal, windows.
   bool clipToDocuments = false;
+  /// The op's `kv_band` (see kCoreOptionsAttr; bandBlock 0: none): the key
+  /// loop is clipped to the tiles that meet [b(q0) + bandLo, b(qLast) +
+  /// bandHi), b(i) = floor(i / bandBlock) bandBlock. Only for patterns
+  /// whose key tiles are one interval (with positions: all of them).
+  int64_t bandBlock = 0, bandLo = 0, bandHi = 0;
   /// Whether a mask `memref<?x?x?x?xi1>` (right-aligned to [B, H, Nq, Nk],
   /// a dim of size 1 broadcasts) is passed: every visited tile is Partial.
   bool hasMask = false;

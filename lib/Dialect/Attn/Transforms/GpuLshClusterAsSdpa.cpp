@@ -639,16 +639,22 @@ protected:
   /// warpgroup) and, with `minBlocksPerSM`, that many CTAs per
   /// multiprocessor (ptxas then caps the registers). The small heads of
   /// these rewrites are bound by latency: several CTAs per multiprocessor
-  /// overlap it. At head dim 128 the pass's own choice stands.
-  void setCoreOptions(SdpaOp sdpa, int64_t minBlocksPerSM) {
+  /// overlap it. At head dim 128 the pass's own choice stands. `band`
+  /// (block, lo, hi; empty: none) is the `kv_band` of the op: query row i
+  /// has weight only on the key rows [b(i) + lo, b(i) + hi), b(i) =
+  /// floor(i / block) block, so the core skips the key tiles outside.
+  void setCoreOptions(SdpaOp sdpa, int64_t minBlocksPerSM,
+                      ArrayRef<int64_t> band = {}) {
     if (cast<RankedTensorType>(sdpa.getQuery().getType()).getDimSize(3) != 64)
       return;
-    sdpa->setAttr(
-        gpu_core::kCoreOptionsAttr,
-        b.getDictionaryAttr(
-            {b.getNamedAttr("q_tile", b.getI64IntegerAttr(64)),
-             b.getNamedAttr("min_blocks_per_sm",
-                            b.getI64IntegerAttr(minBlocksPerSM))}));
+    SmallVector<NamedAttribute> options = {
+        b.getNamedAttr("q_tile", b.getI64IntegerAttr(64)),
+        b.getNamedAttr("min_blocks_per_sm",
+                       b.getI64IntegerAttr(minBlocksPerSM))};
+    if (!band.empty())
+      options.push_back(
+          b.getNamedAttr("kv_band", b.getDenseI64ArrayAttr(band)));
+    sdpa->setAttr(gpu_core::kCoreOptionsAttr, b.getDictionaryAttr(options));
   }
 
   /// `x3` [S, N, D] as [S, D, N] (threads along n): the kernels that walk
@@ -1144,7 +1150,14 @@ private:
                                     Value kpos) {
     SdpaOp sdpa = positionedSdpa(q, k, v, qpos, kpos, op.getCausal(),
                                  op.getScaleAttr());
-    setCoreOptions(sdpa, 0);
+    // With P > 1 chunks a head, query chunk p (rows [p c, p c + c)) sees
+    // only the key chunks [p, p + W) of the head's list (the score_mod
+    // below scores the others -1e30, and the row's own key, -1e5, lies in
+    // its window): a band of block c, rows [0, W c) from the chunk's start.
+    SmallVector<int64_t> band;
+    if (packed > 1)
+      band = {chunk, 0, windowChunks * chunk};
+    setCoreOptions(sdpa, 0, band);
     {
       OpBuilder::InsertionGuard guard(b);
       Type index = b.getIndexType();

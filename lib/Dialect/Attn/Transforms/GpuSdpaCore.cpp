@@ -426,6 +426,7 @@ struct AttnGpuSdpaCorePass
     // The pass options, or the op's own (gpu_core::kCoreOptionsAttr).
     int64_t qTile = this->qTile, minBlocksPerSM = this->minBlocksPerSM;
     int64_t kvTile = this->kvTile;
+    DenseI64ArrayAttr band;
     if (auto own = op->getAttrOfType<DictionaryAttr>(
             gpu_core::kCoreOptionsAttr)) {
       if (auto q = own.getAs<IntegerAttr>("q_tile"))
@@ -441,6 +442,16 @@ struct AttnGpuSdpaCorePass
                << ": q_tile must be 64 or 128 and kv_tile 0, 64 or 128, but "
                   "got "
                << qTile << " and " << kvTile;
+      if (Attribute b = own.get("kv_band")) {
+        band = dyn_cast<DenseI64ArrayAttr>(b);
+        if (!band || band.size() != 3 || band[0] < 1 || band[1] < 0 ||
+            band[1] >= band[2])
+          return op.emitOpError()
+                 << gpu_core::kCoreOptionsAttr
+                 << ": kv_band must be array<i64: block, lo, hi> with block "
+                    ">= 1 and 0 <= lo < hi, but got "
+                 << b;
+      }
     }
     if (kvTile == 0)
       kvTile = automaticKvTile(op, qTile, overlap);
@@ -491,6 +502,18 @@ struct AttnGpuSdpaCorePass
       // clipped to the rows of the query tile's documents.
       config.clipToDocuments =
           !lists && !op.getQueryPositions() && patternBand(op).has_value();
+    }
+    if (band) {
+      // The band clips the key loop as the documents do: the pattern's key
+      // tiles must be one interval (with positions: every tile).
+      if (lists || (!op.getQueryPositions() && !patternBand(op)))
+        return op.emitOpError()
+               << gpu_core::kCoreOptionsAttr
+               << ": kv_band needs a pattern whose key tiles are one "
+                  "interval (dense, causal, windows, or positions)";
+      config.bandBlock = band[0];
+      config.bandLo = band[1];
+      config.bandHi = band[2];
     }
     if (warpSpecialize &&
         warpSpecializable(op, qTile, overlap, lists.has_value())) {

@@ -179,19 +179,22 @@ def lsh_case(dtype):
     return ir, make
 
 
-def lsh_core_case(dtype, d, rounds, buckets, chunk, causal, look_ahead=0, static_n=None):
+def lsh_core_case(dtype, d, rounds, buckets, chunk, causal, look_ahead=0, static_n=None,
+                  look_back=1):
     """attn.lsh that the Hopper core takes (bf16 / f16, D = Dv = 64 or 128): hash and sort on
     the general path, the chunks as one attn.sdpa with positions on the core
     (attn-gpu-lsh-cluster-as-sdpa); N a multiple of the chunk, dynamic unless `static_n` (then
     chunks packed into heads of 128 queries and the heads in two parts, two sdpa ops, as at
     the bench's N = 16384)."""
-    ir = lsh_ir(1, H, static_n or 64, d, d, rounds, buckets, chunk, look_ahead=look_ahead,
-                causal=causal, dtype=dtype, dynamic=() if static_n else ("N",))
+    ir = lsh_ir(1, H, static_n or 64, d, d, rounds, buckets, chunk, look_back=look_back,
+                look_ahead=look_ahead, causal=causal, dtype=dtype,
+                dynamic=() if static_n else ("N",))
 
     def make(rng, n):
         qk, v, rot = draw_lsh(rng, n, dtype, rounds=rounds, buckets=buckets, d=d)
         inputs = {"qk": qk, "v": v, "rot": rot, "o": _poisoned(v.shape, dtype)}
-        return inputs, ref.lsh(qk, v, rot, buckets, chunk, look_ahead=look_ahead, causal=causal)
+        return inputs, ref.lsh(qk, v, rot, buckets, chunk, look_back=look_back,
+                               look_ahead=look_ahead, causal=causal)
     return ir, make
 
 
@@ -358,6 +361,19 @@ def cases():
             # Static N = 2048, causal, D = 64, chunk 64 (the bench's shape, smaller).
             (f"lsh_core_static_causal_{dt}", dt,
              lsh_core_case(dt, 64, 2, 16, 64, True, static_n=2048), [2048]),
+            # The key band of packed chunks (attn.gpu_core kv_band: the core skips the key
+            # tiles outside each query tile's chunk windows): not causal, 1 round, chunk 16
+            # (8 chunks a head), look_back 2 and look_ahead 1 (W = 4; the last key tile of a
+            # head partial); causal, 3 rounds, chunk 32 (4 chunks a head).
+            (f"lsh_core_static_band_{dt}", dt,
+             lsh_core_case(dt, 64, 1, 16, 16, False, look_ahead=1, static_n=512, look_back=2),
+             [512]),
+            (f"lsh_core_static_causal_r3_{dt}", dt,
+             lsh_core_case(dt, 64, 3, 8, 32, True, static_n=512), [512]),
+            # Chunk 24: 4 chunks a head, 96 queries (the second query tile partial) and 120
+            # keys (the second key tile partial); the band [24, 0, 48] covers both key tiles.
+            (f"lsh_core_static_c24_{dt}", dt,
+             lsh_core_case(dt, 64, 1, 8, 24, True, static_n=384), [384]),
             # Clustered attention on the Hopper core: causal, D = 64, 4 centroids, window 64;
             # grouped-query heads (4 / 2), D = 128, 3 centroids, window 32, not causal.
             (f"cluster_core_causal_{dt}", dt, cluster_core_case(dt, 2, 2, 64, 4, 64, True),
