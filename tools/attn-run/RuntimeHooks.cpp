@@ -203,7 +203,8 @@ static HugeBlocks &hugeBlocks() {
 }
 
 /// A huge-page block of at least `size` bytes: a cached one of the same
-/// padded size, else a new one.
+/// padded size, else a new one (where that fails, the kept blocks are freed
+/// and it is tried once more).
 static void *allocateHugeBlock(size_t size) {
   size_t padded = (size + kHugePageBytes - 1) & ~(kHugePageBytes - 1);
   HugeBlocks &blocks = hugeBlocks();
@@ -215,6 +216,14 @@ static void *allocateHugeBlock(size_t size) {
     blocks.cachedBytes -= padded;
   } else {
     pointer = allocateOnHugePages(padded);
+    if (!pointer && !blocks.cached.empty()) {
+      // Out of memory: give the kept blocks back and try once more.
+      for (auto &[bytes, block] : blocks.cached)
+        std::free(block);
+      blocks.cached.clear();
+      blocks.cachedBytes = 0;
+      pointer = allocateOnHugePages(padded);
+    }
   }
   if (pointer)
     blocks.inUse[pointer] = padded;
