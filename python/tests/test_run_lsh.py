@@ -138,6 +138,19 @@ def test_dynamic_batch_and_length(N, mode):
 
 
 @MODES
+@pytest.mark.parametrize("causal", [False, True], ids=["dense", "causal"])
+@pytest.mark.parametrize("R", [1, 3])
+def test_many_buckets_in_position_order(R, causal, mode):
+    """The fused chunks walk the positions in order and write each row at its slot: with 16
+    buckets every bucket is a stream of slots that the positions interleave; 1 and 3 rounds,
+    several heads (the per-head loop's carried chunk and o buffers), Dv != D."""
+    qk, v, rot = draw(90 + 10 * R + causal, B=1, H=3, N=256, D=16, Dv=32, R=R, num_buckets=16)
+    out, expected = run_lsh(qk, v, rot, 16, 16, look_back=1, look_ahead=1, causal=causal,
+                            mode=mode)
+    check_result(out, expected, mode=mode)
+
+
+@MODES
 @pytest.mark.parametrize("B,H", [(3, 2), (1, 1), (1, 5)])
 def test_heads_one_at_a_time(B, H, mode):
     """The fused form runs one (batch, head) at a time (an scf.for over B * H, slices of qk, v,

@@ -340,6 +340,6 @@ void Invocation::releaseResults() {
     if (!allocated || allocated == globalMarker)
       continue;
     if (freed.insert(allocated).second)
-      std::free(allocated);
+      freeCompiledBlock(allocated);
   }
 }

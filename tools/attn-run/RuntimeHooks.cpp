@@ -169,12 +169,82 @@ static constexpr size_t kHugePageBytes = size_t(2) << 20;
 /// aligned to and padded to whole huge pages, with madvise(MADV_HUGEPAGE)
 /// (transparent huge pages in `madvise` mode take only such ranges; where the
 /// kernel refuses, the block stays on small pages).
-static void *allocateOnHugePages(size_t size) {
-  size_t padded = (size + kHugePageBytes - 1) & ~(kHugePageBytes - 1);
+static void *allocateOnHugePages(size_t padded) {
   void *pointer = std::aligned_alloc(kHugePageBytes, padded);
   if (pointer)
     (void)madvise(pointer, padded, MADV_HUGEPAGE);
   return pointer;
+}
+
+/// At most this many bytes of freed huge-page blocks are kept for reuse.
+static constexpr size_t kHugeCacheBytes = size_t(1) << 30;
+
+namespace {
+/// The huge-page blocks of the compiled code: those in use (by padded size)
+/// and those freed and kept for the next allocation of the same padded size.
+/// glibc keeps freed blocks below its mmap threshold (32 MiB at most) in its
+/// heap, so a call's smaller buffers come back without page faults in the
+/// next call; blocks of 32 MiB or more are mmapped afresh by every call, and
+/// every page of them faults and is cleared again (at lsh N = 65536, about
+/// 200 MiB per call; the host may have taken the freed pages back, which
+/// makes the faults slow and their cost vary between runs). The cache gives
+/// the large blocks the same reuse.
+struct HugeBlocks {
+  std::mutex mutex;
+  std::unordered_map<void *, size_t> inUse;
+  std::unordered_multimap<size_t, void *> cached;
+  size_t cachedBytes = 0;
+};
+} // namespace
+
+static HugeBlocks &hugeBlocks() {
+  static HugeBlocks *blocks = new HugeBlocks; // never destroyed: exit frees
+  return *blocks;
+}
+
+/// A huge-page block of at least `size` bytes: a cached one of the same
+/// padded size, else a new one (where that fails, the kept blocks are freed
+/// and it is tried once more).
+static void *allocateHugeBlock(size_t size) {
+  size_t padded = (size + kHugePageBytes - 1) & ~(kHugePageBytes - 1);
+  HugeBlocks &blocks = hugeBlocks();
+  std::lock_guard<std::mutex> lock(blocks.mutex);
+  void *pointer = nullptr;
+  if (auto it = blocks.cached.find(padded); it != blocks.cached.end()) {
+    pointer = it->second;
+    blocks.cached.erase(it);
+    blocks.cachedBytes -= padded;
+  } else {
+    pointer = allocateOnHugePages(padded);
+    if (!pointer && !blocks.cached.empty()) {
+      // Out of memory: give the kept blocks back and try once more.
+      for (auto &[bytes, block] : blocks.cached)
+        std::free(block);
+      blocks.cached.clear();
+      blocks.cachedBytes = 0;
+      pointer = allocateOnHugePages(padded);
+    }
+  }
+  if (pointer)
+    blocks.inUse[pointer] = padded;
+  return pointer;
+}
+
+void attn_run::freeCompiledBlock(void *pointer) {
+  if (pointer) {
+    HugeBlocks &blocks = hugeBlocks();
+    std::lock_guard<std::mutex> lock(blocks.mutex);
+    if (auto it = blocks.inUse.find(pointer); it != blocks.inUse.end()) {
+      size_t padded = it->second;
+      blocks.inUse.erase(it);
+      if (blocks.cachedBytes + padded <= kHugeCacheBytes) {
+        blocks.cached.emplace(padded, pointer);
+        blocks.cachedBytes += padded;
+        return;
+      }
+    }
+  }
+  std::free(pointer);
 }
 
 extern "C" {
@@ -187,7 +257,7 @@ static void *attnRunMalloc(size_t size) {
   if (isOverflowedSize(size))
     failAllocation(std::nullopt);
   void *pointer =
-      size >= kHugeBlockBytes ? allocateOnHugePages(size) : std::malloc(size);
+      size >= kHugeBlockBytes ? allocateHugeBlock(size) : std::malloc(size);
   if (!pointer && size)
     failAllocation(size);
   countAllocation(pointer);
@@ -211,6 +281,11 @@ static void *attnRunRealloc(void *old, size_t size) {
     failAllocation(std::nullopt);
   // Recorded as a release and an allocation (a failed realloc exits).
   countRelease(old);
+  if (old) { // a huge-page block becomes an ordinary one
+    HugeBlocks &blocks = hugeBlocks();
+    std::lock_guard<std::mutex> lock(blocks.mutex);
+    blocks.inUse.erase(old);
+  }
   void *pointer = std::realloc(old, size);
   if (!pointer && size)
     failAllocation(size);
@@ -241,7 +316,7 @@ static int attnRunPosixMemalign(void **result, size_t alignment, size_t size) {
 
 static void attnRunFree(void *pointer) {
   countRelease(pointer);
-  std::free(pointer);
+  freeCompiledBlock(pointer);
 }
 
 static int attnRunPuts(const char *message) {

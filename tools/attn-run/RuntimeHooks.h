@@ -46,6 +46,14 @@ void startAllocationLog();
 /// Stops recording and returns what was recorded.
 AllocationStats stopAllocationLog();
 
+/// Frees a block that the compiled code allocated (a result that it returned):
+/// the compiled code's `free`, without the allocation log. Blocks of 32 MiB
+/// or more live on huge pages, and up to 1 GiB of them is kept after free for
+/// the next allocation of the same padded size (glibc keeps smaller blocks
+/// in its heap; blocks this large it would map afresh, and every page would
+/// fault and be cleared again in every call).
+void freeCompiledBlock(void *pointer);
+
 /// Prints to stdout what the compiled code's last `puts` held back (it is
 /// held until the next `puts` or abort); call after each call of the code.
 void flushRuntimeOutput();

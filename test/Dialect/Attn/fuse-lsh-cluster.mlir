@@ -16,15 +16,16 @@
 // 2 heads, 2 rounds, N = 1024, chunks of 64, one (batch, head) at a time:
 // an scf.for over the 2 heads carrying the result, whose body decomposes the
 // head's [1, 1, N, D] slices: 2 * 16 = 32 sdpa heads of 64 queries against
-// 128 keys (one chunk back). The chunk tensors are allocated once (three
-// alloc_tensor ops, which CSE does not fold into one, as it would fold equal
-// tensor.empty ops) and carried by the loop: every head writes the same
-// buffers.
+// 128 keys (one chunk back). The chunk tensors and the chunk attention's o
+// are allocated once (four alloc_tensor ops, which CSE does not fold into
+// one, as it would fold equal tensor.empty ops) and carried by the loop:
+// every head writes the same buffers.
 // CHECK-LABEL: func.func @lsh
 // CHECK: %[[QC:.*]] = bufferization.alloc_tensor() : tensor<1x32x64x16xf32>
 // CHECK: %[[KC:.*]] = bufferization.alloc_tensor() : tensor<1x32x128x16xf32>
 // CHECK: %[[VC:.*]] = bufferization.alloc_tensor() : tensor<1x32x128x16xf32>
-// CHECK: %[[LOOP:.*]]:4 = scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %arg3, %[[QA:.*]] = %[[QC]], %[[KA:.*]] = %[[KC]], %[[VA:.*]] = %[[VC]]) -> (tensor<1x2x1024x16xf32>, tensor<1x32x64x16xf32>, tensor<1x32x128x16xf32>, tensor<1x32x128x16xf32>)
+// CHECK: %[[OC:.*]] = bufferization.alloc_tensor() : tensor<1x32x64x16xf32>
+// CHECK: %[[LOOP:.*]]:5 = scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %arg3, %[[QA:.*]] = %[[QC]], %[[KA:.*]] = %[[KC]], %[[VA:.*]] = %[[VC]], %[[OA:.*]] = %[[OC]]) -> (tensor<1x2x1024x16xf32>, tensor<1x32x64x16xf32>, tensor<1x32x128x16xf32>, tensor<1x32x128x16xf32>, tensor<1x32x64x16xf32>)
 // CHECK: %[[QK:.*]] = tensor.extract_slice %arg0[{{.*}}] [1, 1, 1024, 16] [1, 1, 1, 1] : tensor<1x2x1024x16xf32> to tensor<1x1x1024x16xf32>
 // CHECK: %[[V:.*]] = tensor.extract_slice %arg1[{{.*}}] [1, 1, 1024, 16] [1, 1, 1, 1] : tensor<1x2x1024x16xf32> to tensor<1x1x1024x16xf32>
 // CHECK: tensor.extract_slice %arg2[{{.*}}] [1, 2, 16, 4] [1, 1, 1, 1] : tensor<2x2x16x4xf32> to tensor<1x2x16x4xf32>
@@ -47,11 +48,13 @@
 // CHECK: scf.for {{.*}} -> (tensor<8xi64>, tensor<1024xi64>, tensor<1024xi64>)
 // CHECK: tensor.parallel_insert_slice
 // CHECK: tensor.parallel_insert_slice
-// The chunks in one pass over the sorted slots per (batch, head, round):
-// each qk and v row read once as a vector, written as a query of its chunk
-// and (the key normalised) as a key of the 2 chunks that see it.
+// The chunks in one pass over the positions in order per (batch, head,
+// round): each qk and v row read once as a vector, written at its slot (the
+// sort's first result) as a query of its chunk and (the key normalised) as a
+// key of the 2 chunks that see it.
 // CHECK: %[[CH:.*]]:3 = scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (1, 1, 2) shared_outs(%{{.*}} = %[[QA]], %{{.*}} = %[[KA]], %{{.*}} = %[[VA]]) -> (tensor<1x32x64x16xf32>, tensor<1x32x128x16xf32>, tensor<1x32x128x16xf32>)
-// CHECK: tensor.extract %[[SORT]]#1
+// CHECK: scf.for %[[POS:.*]] = %{{.*}} to %{{.*}} step
+// CHECK: tensor.extract %[[SORT]]#0[%{{.*}}, %{{.*}}, %{{.*}}, %[[POS]]]
 // CHECK: vector.transfer_read %[[QK]]{{.*}} : tensor<1x1x1024x16xf32>, vector<16xf32>
 // CHECK: vector.reduction <add>
 // CHECK: math.sqrt
@@ -63,7 +66,7 @@
 // The chunk attention with the original positions, strictly causal and
 // without score_mod (the own key is added by the combine; both evaluated in
 // Partial tiles only after attn-tile).
-// CHECK: %[[RES:.*]], %[[LSE:.*]] = attn.sdpa ins(%[[CH]]#0, %[[CH]]#1, %[[CH]]#2 : tensor<1x32x64x16xf32>, tensor<1x32x128x16xf32>, tensor<1x32x128x16xf32>) {{.*}} positions({{.*}} : tensor<1x32x64xi64>, tensor<1x32x128xi64>) pattern(#attn.causal<offset = -1>) -> tensor<1x32x64x16xf32>, tensor<1x32x64xf32>
+// CHECK: %[[RES:.*]], %[[LSE:.*]] = attn.sdpa ins(%[[CH]]#0, %[[CH]]#1, %[[CH]]#2 : tensor<1x32x64x16xf32>, tensor<1x32x128x16xf32>, tensor<1x32x128x16xf32>) outs(%[[OA]] : tensor<1x32x64x16xf32>) positions({{.*}} : tensor<1x32x64xi64>, tensor<1x32x128xi64>) pattern(#attn.causal<offset = -1>) -> tensor<1x32x64x16xf32>, tensor<1x32x64xf32>
 // CHECK-NOT: score_mod
 // The rounds and the own key by log-sum-exp: per (batch, head, block of 64
 // queries) an scf.forall iteration writing a new tensor; the own key's lse
@@ -83,7 +86,7 @@
 // CHECK: tensor.parallel_insert_slice
 // The head's result into the carried output.
 // CHECK: %[[NEXT:.*]] = tensor.insert_slice %[[OUT]] into %[[ACC]]
-// CHECK: scf.yield %[[NEXT]], %[[CH]]#0, %[[CH]]#1, %[[CH]]#2
+// CHECK: scf.yield %[[NEXT]], %[[CH]]#0, %[[CH]]#1, %[[CH]]#2, %[[RES]]
 // CHECK: return %[[LOOP]]#0
 
 // TILE-LABEL: func.func @lsh

@@ -319,8 +319,9 @@ struct LshOperands {
 
 /// The decomposition of `op` on `in` (the op's operands or a slice of them),
 /// without the run-time checks. The fused chunks are written into
-/// `chunkDests` (q, k, v) where their types match; `chunksOut`, when given,
-/// receives the chunk tensors.
+/// `chunkDests` (q, k, v) and the chunk attention's o into `chunkDests[3]`
+/// where their types match; `chunksOut`, when given, receives the chunk
+/// tensors and o.
 static Value decomposeOperands(OpBuilder &b, Location loc, LshOp op,
                                const LshOperands &in, FloatType ct, bool fused,
                                ValueRange chunkDests = {},
@@ -350,9 +351,9 @@ static Value decomposeOperands(OpBuilder &b, Location loc, LshOp op,
   OpFoldResult perHead = mulSizes(b, loc, ch.rounds, ch.numChunks);
   SmallVector<Value> chunks;
   if (fused && ct.isF32())
-    chunks = fusedLshChunks(b, loc, qk, in.value, perm, ch.chunk,
+    chunks = fusedLshChunks(b, loc, qk, in.value, slot, ch.chunk,
                             ch.numChunks, ch.window, ch.lookBackMod,
-                            chunkDests);
+                            chunkDests.take_front(3));
   if (chunks.empty()) {
     if (!keys)
       keys = normalizeRows(b, loc, toFloat(b, loc, qk, ct));
@@ -368,16 +369,25 @@ static Value decomposeOperands(OpBuilder &b, Location loc, LshOp op,
   // -1e5 once per round; otherwise the own key scores -1e5 by score_mod.
   bool ownKeyInCombine = fused && op.getCausal() && combinesFused(op, ct);
   Value q = chunks[0], k = chunks[1], v = chunks[2];
-  if (chunksOut)
-    chunksOut->assign(chunks.begin(), chunks.end());
+  // A given o destination (chunkDests[3]) of o's type takes the place of a
+  // new tensor.
+  Value oInit;
+  if (chunkDests.size() == 4) {
+    SmallVector<int64_t> oShape(cast<RankedTensorType>(q.getType()).getShape());
+    oShape[3] = cast<RankedTensorType>(v.getType()).getDimSize(3);
+    if (RankedTensorType::get(oShape, ct) == chunkDests[3].getType())
+      oInit = chunkDests[3];
+  }
   auto [o, lse] = attentionOrEmpty(b, loc, q, v, ct, [&](OpBuilder &nb) {
     if (ownKeyInCombine)
       return positionedAttention(nb, loc, q, k, v, qpos, kpos,
                                  /*causal=*/true, op.getScaleAttr(), ct,
-                                 /*scoreMod=*/nullptr, /*causalOffset=*/-1);
+                                 /*scoreMod=*/nullptr, /*causalOffset=*/-1,
+                                 oInit);
     return positionedAttention(nb, loc, q, k, v, qpos, kpos, op.getCausal(),
-                               op.getScaleAttr(), ct, selfScore);
-  });
+                               op.getScaleAttr(), ct, selfScore,
+                               /*causalOffset=*/0, oInit);
+  }, oInit);
 
   // Scatter back through the slots and combine the rounds.
   Value rows = resultRows(b, loc, slot);
@@ -390,6 +400,10 @@ static Value decomposeOperands(OpBuilder &b, Location loc, LshOp op,
       fused ? fusedCombineByLse(b, loc, rows, o, lse, in.init, ct, self)
             : Value();
   assert((result || !ownKeyInCombine) && "the fused combine was checked");
+  if (chunksOut) {
+    chunksOut->assign(chunks.begin(), chunks.end());
+    chunksOut->push_back(o);
+  }
   if (!result)
     result = combineByLse(b, loc, rows, o, lse, in.init, ct);
   return result;
@@ -431,7 +445,8 @@ static Value headSlice(OpBuilder &b, Location loc, Value t, Value batch,
 
 /// The chunk tensors (q, k, v) of one (batch, head) of `op`, f32, as the
 /// fused chunks of its [1, 1, N, D] slices are shaped: [1, R nC, c, D],
-/// [1, R nC, W c, D], [1, R nC, W c, Dv].
+/// [1, R nC, W c, D], [1, R nC, W c, Dv], and the chunk attention's o,
+/// [1, R nC, c, Dv].
 static SmallVector<Value> headChunkTensors(OpBuilder &b, Location loc,
                                            LshOp op) {
   Chunking ch = computeChunking(b, loc, op, op.getQk(), op.getRotations());
@@ -451,16 +466,17 @@ static SmallVector<Value> headChunkTensors(OpBuilder &b, Location loc,
         b, loc, RankedTensorType::get(shape, b.getF32Type()), dynamic);
   };
   return {alloc({one, groups, b.getIndexAttr(ch.chunk), d}),
-          alloc({one, groups, keyRows, d}), alloc({one, groups, keyRows, dv})};
+          alloc({one, groups, keyRows, d}), alloc({one, groups, keyRows, dv}),
+          alloc({one, groups, b.getIndexAttr(ch.chunk), dv})};
 }
 
 /// The fused decomposition one (batch, head) at a time: an scf.for over
 /// B * H whose body decomposes the [1, 1, N, D] slices and inserts the
 /// result into the carried output. The sort and attention buffers of a head
 /// are live for one iteration only, so the peak memory is about 1 / (B H)
-/// of the whole op's; the chunk tensors (the largest, O(R W N D) floats) are
-/// carried by the loop, so that every head writes the same buffers instead
-/// of faulting in fresh pages.
+/// of the whole op's; the chunk tensors (the largest, O(R W N D) floats) and
+/// the chunk attention's o (R N Dv floats) are carried by the loop, so that
+/// every head writes the same buffers instead of faulting in fresh pages.
 static Value decomposePerHead(OpBuilder &b, Location loc, LshOp op,
                               FloatType ct) {
   SmallVector<OpFoldResult> qk = getSizes(b, loc, op.getQk());

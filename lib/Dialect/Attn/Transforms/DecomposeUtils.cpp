@@ -305,11 +305,12 @@ static float scaleOrDefault(FloatAttr scale, Value q) {
 std::pair<Value, Value> mlir::attn::detail::positionedAttention(
     OpBuilder &b, Location loc, Value q, Value k, Value v, Value qpos,
     Value kpos, bool causal, FloatAttr scale, FloatType computeType,
-    PairScoreFn scoreMod, int64_t causalOffset) {
+    PairScoreFn scoreMod, int64_t causalOffset, Value init) {
   SmallVector<OpFoldResult> qSizes = getSizes(b, loc, q);
   SmallVector<OpFoldResult> outSizes = {qSizes[0], qSizes[1], qSizes[2],
                                         getSizes(b, loc, v)[3]};
-  Value init = emptyTensor(b, loc, outSizes, computeType);
+  if (!init)
+    init = emptyTensor(b, loc, outSizes, computeType);
   auto lseType = RankedTensorType::get(
       cast<RankedTensorType>(q.getType()).getShape().take_front(3),
       computeType);
@@ -391,11 +392,11 @@ Value mlir::attn::detail::denseAttention(OpBuilder &b, Location loc, Value q,
 
 std::pair<Value, Value> mlir::attn::detail::attentionOrEmpty(
     OpBuilder &b, Location loc, Value q, Value v, FloatType computeType,
-    function_ref<std::pair<Value, Value>(OpBuilder &)> build) {
+    function_ref<std::pair<Value, Value>(OpBuilder &)> build, Value oInit) {
   SmallVector<OpFoldResult> sizes = getSizes(b, loc, q);
   sizes[3] = getSizes(b, loc, v)[3];
   auto empties = [&](OpBuilder &nb) -> std::pair<Value, Value> {
-    return {emptyTensor(nb, loc, sizes, computeType),
+    return {oInit ? oInit : emptyTensor(nb, loc, sizes, computeType),
             emptyTensor(nb, loc, ArrayRef(sizes).take_front(3), computeType)};
   };
   std::optional<int64_t> groups = getConstantIntValue(sizes[1]);

@@ -115,11 +115,13 @@ using PairScoreFn =
 /// both in `computeType`. With f32 this is an attn.sdpa (its score_mod a
 /// region); attn.sdpa has no f64 form, so with f64 it is built directly as
 /// linalg in f64 (the lowering attn-lower-to-linalg would give it).
+/// `init`, when given (o's type; e.g. a buffer carried by a loop), is the
+/// tensor that o is written into instead of a new one.
 std::pair<Value, Value>
 positionedAttention(OpBuilder &b, Location loc, Value q, Value k, Value v,
                     Value qpos, Value kpos, bool causal, FloatAttr scale,
                     FloatType computeType, PairScoreFn scoreMod = nullptr,
-                    int64_t causalOffset = 0);
+                    int64_t causalOffset = 0, Value init = nullptr);
 
 /// Attention of `q` [B, H, Nq, D] over `k`, `v` (dense, no lse) written into
 /// `init` [B, H, Nq, Dv]: an attn.sdpa when `computeType` is f32, else built
@@ -131,11 +133,13 @@ Value denseAttention(OpBuilder &b, Location loc, Value q, Value k, Value v,
 /// attention that `build` creates over `q` [B, G, M, D] and `v`, or empty
 /// tensors when there are no attention heads (G = 0: no hash rounds, chunks
 /// or clusters): attn.sdpa needs H >= 1. A dynamic G is tested at run time
-/// with scf.if.
+/// with scf.if. `oInit`, when given, is the o that `build` writes into; the
+/// empty case returns it as o (so that both cases are that tensor).
 std::pair<Value, Value>
 attentionOrEmpty(OpBuilder &b, Location loc, Value q, Value v,
                  FloatType computeType,
-                 function_ref<std::pair<Value, Value>(OpBuilder &)> build);
+                 function_ref<std::pair<Value, Value>(OpBuilder &)> build,
+                 Value oInit = nullptr);
 
 } // namespace detail
 } // namespace attn

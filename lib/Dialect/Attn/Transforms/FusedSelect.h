@@ -60,19 +60,19 @@ SmallVector<Value> fusedGatherRows(OpBuilder &b, Location loc, ValueRange srcs,
                                    Value pos, OpFoldResult headDiv);
 
 /// The chunks of attn.lsh (DecomposeLsh.cpp) for the fused pipeline, from
-/// the sorted order `perm` [B, H, R, N] (i64): returns (q [B, G, c, D],
+/// the slots `slot` [B, H, R, N] (i64) of countingSortSlots: returns (q [B, G, c, D],
 /// k [B, G, W c, D], v [B, G, W c, Dv]), f32, G = H R nC, where group
 /// (h R + r) nC + ch holds the qk rows of its chunk's slots as queries and
 /// the normalised qk rows and v rows of the chunks (ch + w - look_back) mod
 /// nC, w < W, as keys. One scf.forall over (batch, head, round); each
-/// iteration walks the slots once, reads each source row once (as one
-/// vector) and writes it to the W groups that see it. Empty where it does
-/// not apply (f32 qk, float v of at most 32 bits, static nonzero D and Dv,
-/// no static size 0 in perm). `dests` (q, k, v tensors of the result types,
+/// iteration walks the positions in order, reads each source row once (as
+/// one vector) and writes it to its slot in the W groups that see it.
+/// Empty where it does not apply (f32 qk, float v of at most 32 bits, static
+/// nonzero D and Dv, no static size 0 in slot). `dests` (q, k, v tensors of the result types,
 /// e.g. buffers carried by a loop) are written instead of new tensors when
 /// their types match.
 SmallVector<Value> fusedLshChunks(OpBuilder &b, Location loc, Value qk,
-                                  Value v, Value perm, int64_t chunk,
+                                  Value v, Value slot, int64_t chunk,
                                   OpFoldResult numChunks, OpFoldResult window,
                                   Value lookBackMod, ValueRange dests = {});
 
