@@ -1509,12 +1509,12 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     auto passTurn = [&](const std::string &turn) {
       if (!c.pingPong)
         return;
-      w.line("scf.if " +
-             w.bin("arith.ori", isWg0,
-                   w.let("arith.cmpi ult, " + turn + ", " + nTiles +
-                         " : index"),
-                   "i1") +
-             " {");
+      w.line(
+          "scf.if " +
+          w.bin("arith.ori", isWg0,
+                w.let("arith.cmpi ult, " + turn + ", " + nTiles + " : index"),
+                "i1") +
+          " {");
       pingPongArrive();
       w.line("}");
     };
