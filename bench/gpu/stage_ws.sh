@@ -2,7 +2,9 @@
 # Stages the warp-specialisation measurement (docs/GPU.md, "Warp specialisation"):
 # the bench kernels of build_core.sh (BENCH_ONLY, dense and causal) at the defaults
 # ("base") and with warp-specialize=true at 2 and 3 K/V stages ("ws2", "ws3") and with
-# ping-pong consumers ("pp2", "pp3"; "pp2k": 128-key tiles); and the numerics kernels of WS_ONLY=1 build_core.sh
+# ping-pong consumers ("pp2", "pp3"; "pp2k": 128-key tiles), with the overlapped consumer loop
+# ("wsov2", "wsov3"; "wsovpp2": and ping-pong; VARIANTS="ws2 wsov2 wsovpp2" picks a subset); and
+# the numerics kernels of WS_ONLY=1 build_core.sh
 # (dense, causal, a causal window, q-tile 128, kv-tile 64 and 128, bf16 and f16, D 64 and
 # 128, with lse) for each of those options ("chk-ws2", ...). Then DEST/run.sh runs on the
 # device, from DEST: check_core.py on every chk-* folder (N <= 1000) against the float64
@@ -19,6 +21,9 @@ declare -A opts=(
   [pp2]="warp-specialize=true ws-stages=2 ws-pingpong=true"
   [pp3]="warp-specialize=true ws-stages=3 ws-pingpong=true"
   [pp2k]="warp-specialize=true ws-stages=2 ws-pingpong=true kv-tile=128"
+  [wsov2]="warp-specialize=true ws-stages=2 overlap=true"
+  [wsov3]="warp-specialize=true ws-stages=3 overlap=true"
+  [wsovpp2]="warp-specialize=true ws-stages=2 overlap=true ws-pingpong=true"
 )
 variants=${VARIANTS:-ws2 ws3 pp2 pp3 pp2k}
 if [ -z "${SKIP_BUILD:-}" ]; then

@@ -41,8 +41,9 @@ struct Layout {
     // Warp-specialised: the empty mbarriers after Q's and the full ones.
     offEmpty = offBar + 8 + 8 * stages;
     // The random facts (i32) after the three mbarriers (five with
-    // overlap: the V stages get their own; 1 + 2 stages warp-specialised).
-    int64_t bars = c.overlap ? 40 : c.warpSpecialize ? 8 + 16 * stages : 32;
+    // overlap: the V stages get their own; 1 + 2 stages warp-specialised,
+    // with or without overlap: a stage's full mbarrier covers K and V).
+    int64_t bars = c.warpSpecialize ? 8 + 16 * stages : c.overlap ? 40 : 32;
     offFacts = offBar + bars;
     total = offBar + std::max<int64_t>(64, bars + 4 * c.numFacts) + 1024;
   }
@@ -577,7 +578,7 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   for (int s = 0; s < (c.warpSpecialize ? L.stages : 0); ++s)
     w.line("  nvvm.mbarrier.init " + emptyBar(w.i64(s)) + ", " + w.i32(2) +
            " : !llvm.ptr<3>, i32");
-  for (int s = 0; s < (c.overlap ? 2 : 0); ++s)
+  for (int s = 0; s < (c.overlap && !c.warpSpecialize ? 2 : 0); ++s)
     w.line("  nvvm.mbarrier.init " + vFullBar(w.i64(s)) + ", " + one32 +
            " : !llvm.ptr<3>, i32");
   w.line("  nvvm.fence.mbarrier.init");
@@ -1408,6 +1409,51 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   };
   // The loop's results: O, m0, m1, l0, l1.
   std::string fin[5];
+  // Warp-specialised consumers: warpgroup leaders release the stages; with
+  // ping-pong, warpgroup w's products run between bar.sync on named
+  // barrier 1 + w (its turn) and bar.arrive on the other's: a turn is tile
+  // j's value product and tile j + 1's scores (the first turn tile 0's
+  // scores, the last the last value product). Warpgroup 1 grants the first
+  // turn and does not pass on its last one, so both barriers see as many
+  // arrivals as waits.
+  std::string isWgLeader, ppMine, ppOther, ppThreads, isWg0;
+  if (c.warpSpecialize) {
+    std::string lt =
+        w.bin("arith.remui", tid, w.idx(kWarpgroupThreads), "index");
+    isWgLeader = w.let("arith.cmpi eq, " + lt + ", " + c0 + " : index");
+  }
+  if (c.pingPong) {
+    std::string wg =
+        w.let("arith.index_cast " +
+              w.bin("arith.divui", tid, w.idx(kWarpgroupThreads), "index") +
+              " : index to i32");
+    ppMine = w.bin("arith.addi", wg, w.i32(1), "i32");
+    ppOther = w.bin("arith.subi", w.i32(2), wg, "i32");
+    ppThreads = w.i32(2 * kWarpgroupThreads);
+    isWg0 = w.let("arith.cmpi eq, " + wg + ", " + w.i32(0) + " : i32");
+    w.line("scf.if " +
+           w.let("arith.cmpi ne, " + wg + ", " + w.i32(0) + " : i32") + " {");
+    w.line("nvvm.barrier.arrive id = " + w.i32(1) +
+           " number_of_threads = " + ppThreads);
+    w.line("}");
+  }
+  auto pingPongSync = [&]() {
+    if (c.pingPong)
+      w.line("nvvm.barrier id = " + ppMine +
+             " number_of_threads = " + ppThreads);
+  };
+  auto pingPongArrive = [&]() {
+    if (c.pingPong)
+      w.line("nvvm.barrier.arrive id = " + ppOther +
+             " number_of_threads = " + ppThreads);
+  };
+  // Warp-specialised: the warpgroup's first thread releases the stage to the
+  // producer.
+  auto releaseStage = [&](const std::string &stage64) {
+    w.line("scf.if " + isWgLeader + " {");
+    w.line("nvvm.mbarrier.arrive " + emptyBar(stage64) + " : !llvm.ptr<3>");
+    w.line("}");
+  };
   // With `overlap`: the scores of tile j + 1 are issued before tile j's
   // value product, and their softmax step runs while that product does:
   //   S_{j+1} = Q K_{j+1}^T; O = O alpha_j + P_j V_j (both async);
@@ -1459,11 +1505,13 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
       w.line("}");
       return out;
     };
+    // Warp-specialised: the producer's ring of `stages` K/V stages.
     auto stageOf = [&](const std::string &j) {
-      std::string stage = w.bin("arith.remui", j, c2, "index");
+      std::string nSt = c.warpSpecialize ? w.idx(L.stages) : c2;
+      std::string stage = w.bin("arith.remui", j, nSt, "index");
       std::string parity =
           w.let("arith.index_cast " +
-                w.bin("arith.remui", w.bin("arith.divui", j, c2, "index"), c2,
+                w.bin("arith.remui", w.bin("arith.divui", j, nSt, "index"), c2,
                       "index") +
                 " : index to i32");
       return std::make_tuple(
@@ -1485,20 +1533,40 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
       w.line("}");
     };
 
-    // Prologue: S_0 and tile 0's softmax step; then K_2 into K_0's stage.
+    // Ping-pong: turn t (0 the prologue's scores, j + 1 step j's two
+    // products) is passed on unless it is warpgroup 1's last (t = nTiles).
+    auto passTurn = [&](const std::string &turn) {
+      if (!c.pingPong)
+        return;
+      w.line(
+          "scf.if " +
+          w.bin("arith.ori", isWg0,
+                w.let("arith.cmpi ult, " + turn + ", " + nTiles + " : index"),
+                "i1") +
+          " {");
+      pingPongArrive();
+      w.line("}");
+    };
+
+    // Prologue: S_0 and tile 0's softmax step; then K_2 into K_0's stage
+    // (warp-specialised: the producer fills the ring).
     w.line("scf.if " +
            w.let("arith.cmpi ult, " + c0 + ", " + nTiles + " : index") + " {");
     waitBar(fullBar(w.i64(0)), zero32);
     w.line("}");
+    pingPongSync();
     std::string s0 = scoreProduct(w.i64(0));
     w.line("nvvm.wgmma.commit.group.sync.aligned");
+    passTurn(c0);
     w.line("nvvm.wgmma.wait.group.sync.aligned 0");
     llvm::SmallVector<std::string> first =
         next(c0, s0, {negInf, negInf}, {zeroF, zeroF});
-    w.line("gpu.barrier");
-    w.line("scf.if " + isT0 + " {");
-    refill(false, c2, c0);
-    w.line("}");
+    if (!c.warpSpecialize) {
+      w.line("gpu.barrier");
+      w.line("scf.if " + isT0 + " {");
+      refill(false, c2, c0);
+      w.line("}");
+    }
 
     // The key loop: iter_args O, m0, m1, l0, l1, P (nA), alpha0, alpha1.
     std::string loop = w.fresh();
@@ -1522,17 +1590,21 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
            w.let("arith.cmpi ult, " + jn + ", " + nTiles + " : index") + " {");
     waitBar(fullBar(stageN64), parityN);
     w.line("}");
+    pingPongSync();
     std::string s =
         scoreProduct(w.bin("arith.muli", stageN64, w.i64(L.kvBytes), "i64"));
     w.line("nvvm.wgmma.commit.group.sync.aligned");
-    // O alpha_j + P_j V_j, issued.
+    // O alpha_j + P_j V_j, issued (warp-specialised: V_j came with K_j, on
+    // the full mbarrier waited for before S_j).
     std::string al[2] = {"%al0", "%al1"};
     llvm::SmallVector<std::string> o = rescale("%acc", al);
     auto [stage, stage64, parity] = stageOf("%j");
-    waitBar(vFullBar(stage64), parity);
+    if (!c.warpSpecialize)
+      waitBar(vFullBar(stage64), parity);
     std::string acc = valueProduct(
         w.bin("arith.muli", stage64, w.i64(L.kvBytes), "i64"), pIn, o);
     w.line("nvvm.wgmma.commit.group.sync.aligned");
+    passTurn(jn);
     // S_{j+1} is done (PV_j may not be): tile j + 1's softmax step.
     w.line("nvvm.wgmma.wait.group.sync.aligned 1");
     llvm::SmallVector<std::string> r =
@@ -1562,12 +1634,17 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
         r[i] = w.let("llvm.extractvalue " + moved + "[" + std::to_string(i) +
                      "] : " + pTy);
     }
-    // Every thread is done with K_{j+1} and V_j.
-    w.line("gpu.barrier");
-    w.line("scf.if " + isT0 + " {");
-    refill(true, w.bin("arith.addi", "%j", c2, "index"), stage);
-    refill(false, w.bin("arith.addi", "%j", w.idx(3), "index"), stageN);
-    w.line("}");
+    if (c.warpSpecialize) {
+      // The warpgroup is done with K_j and V_j.
+      releaseStage(stage64);
+    } else {
+      // Every thread is done with K_{j+1} and V_j.
+      w.line("gpu.barrier");
+      w.line("scf.if " + isT0 + " {");
+      refill(true, w.bin("arith.addi", "%j", c2, "index"), stage);
+      refill(false, w.bin("arith.addi", "%j", w.idx(3), "index"), stageN);
+      w.line("}");
+    }
     llvm::SmallVector<std::string> y = {acc, r[nA + 2], r[nA + 3], r[nA + 4],
                                         r[nA + 5]};
     y.append(r.begin(), r.begin() + nA);
@@ -1577,44 +1654,6 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     w.line("}");
     for (int i = 0; i < 5; ++i)
       fin[i] = loop + "#" + std::to_string(i);
-  };
-  // Warp-specialised consumers: warpgroup leaders release the stages; with
-  // ping-pong, warpgroup w's products run between bar.sync on named
-  // barrier 1 + w (its turn) and bar.arrive on the other's: a turn is tile
-  // j's value product and tile j + 1's scores (the first turn tile 0's
-  // scores, the last the last value product). Warpgroup 1 grants the first
-  // turn and does not pass on its last one, so both barriers see as many
-  // arrivals as waits.
-  std::string isWgLeader, ppMine, ppOther, ppThreads, isWg0;
-  if (c.warpSpecialize) {
-    std::string lt =
-        w.bin("arith.remui", tid, w.idx(kWarpgroupThreads), "index");
-    isWgLeader = w.let("arith.cmpi eq, " + lt + ", " + c0 + " : index");
-  }
-  if (c.pingPong) {
-    std::string wg =
-        w.let("arith.index_cast " +
-              w.bin("arith.divui", tid, w.idx(kWarpgroupThreads), "index") +
-              " : index to i32");
-    ppMine = w.bin("arith.addi", wg, w.i32(1), "i32");
-    ppOther = w.bin("arith.subi", w.i32(2), wg, "i32");
-    ppThreads = w.i32(2 * kWarpgroupThreads);
-    isWg0 = w.let("arith.cmpi eq, " + wg + ", " + w.i32(0) + " : i32");
-    w.line("scf.if " +
-           w.let("arith.cmpi ne, " + wg + ", " + w.i32(0) + " : i32") + " {");
-    w.line("nvvm.barrier.arrive id = " + w.i32(1) +
-           " number_of_threads = " + ppThreads);
-    w.line("}");
-  }
-  auto pingPongSync = [&]() {
-    if (c.pingPong)
-      w.line("nvvm.barrier id = " + ppMine +
-             " number_of_threads = " + ppThreads);
-  };
-  auto pingPongArrive = [&]() {
-    if (c.pingPong)
-      w.line("nvvm.barrier.arrive id = " + ppOther +
-             " number_of_threads = " + ppThreads);
   };
   if (!c.overlap) {
     // The key loop.
@@ -1663,11 +1702,8 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
            ", f32, f32, f32, f32");
     w.line("}");
     if (c.warpSpecialize) {
-      // The warpgroup is done with the stage (its products have completed):
-      // its first thread releases it to the producer.
-      w.line("scf.if " + isWgLeader + " {");
-      w.line("nvvm.mbarrier.arrive " + emptyBar(stage64) + " : !llvm.ptr<3>");
-      w.line("}");
+      // The warpgroup is done with the stage (its products have completed).
+      releaseStage(stage64);
     } else {
       // Every thread is done with the stage: refill it with tile j + 2.
       w.line("gpu.barrier");

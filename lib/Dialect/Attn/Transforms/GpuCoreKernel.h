@@ -13,7 +13,8 @@
 //                  of them when warp-specialised)
 //   V stage 0, 1 : likewise
 //   3 mbarriers  : Q, full[0], full[1] (5 with overlap: V's vfull[0, 1];
-//                  warp-specialised: Q, full[stages], empty[stages])
+//                  warp-specialised, with or without overlap: Q,
+//                  full[stages], empty[stages])
 // Every sub-tile row is 128 bytes with TMA's 128-byte swizzle, 1024-aligned.
 //
 //===----------------------------------------------------------------------===//
@@ -128,7 +129,7 @@ struct KernelConfig {
   /// Whether the scores of key tile j + 1 (an async wgmma group) are issued
   /// before tile j's value product, and tile j + 1's softmax step runs while
   /// that product does (`wgmma.wait_group 1`); K and V then have their own
-  /// mbarriers per stage.
+  /// mbarriers per stage (not when warp-specialised: the producer's ring).
   bool overlap = false;
   /// Whether the kernel is warp-specialised (docs/GPU.md, "Warp
   /// specialisation"): warpgroup 0 is the producer (`setmaxnreg` down; one
@@ -136,13 +137,15 @@ struct KernelConfig {
   /// on each stage's `empty` mbarrier), warpgroups 1 and 2 consume the
   /// 128-row query tile (`setmaxnreg` up) and release a stage by one arrive
   /// per warpgroup on its `empty` mbarrier: no CTA-wide barrier per key
-  /// tile. Only for the plain loop (no overlap) with qTile 128.
+  /// tile. With `overlap` the consumers run the overlapped loop and release
+  /// tile j's stage after its value product. Only with qTile 128.
   bool warpSpecialize = false;
   /// K/V stages of the ring with `warpSpecialize` (2 or 3); 2 otherwise.
   int64_t stages = 2;
   /// With `warpSpecialize`: the two consumer warpgroups take turns for
   /// their products (named barriers 1 and 2): warpgroup w issues tile j's
-  /// value product and tile j + 1's scores while the other runs a softmax.
+  /// value product and tile j + 1's scores (in the other order with
+  /// `overlap`) while the other runs a softmax.
   bool pingPong = false;
   /// Symbol of the kernel, and of its helpers `@<name>_tiles(qFirst, qLast,
   /// Nq, Nk : i64) -> index` (key tiles to visit), `@<name>_tile(j : index,

@@ -143,17 +143,15 @@ static int64_t automaticKvTile(SdpaOp op, int64_t qTile, bool overlap) {
 }
 
 /// Whether `op` gets the warp-specialised kernel under `warp-specialize`
-/// (docs/GPU.md, "Warp specialisation"): 128-row query tiles, no `overlap`,
-/// a pattern whose key tiles are one interval (dense, causal, windows) with
-/// no random lists, and no operand but the optional lse. Every other op
-/// keeps the plain kernel.
-static bool warpSpecializable(SdpaOp op, int64_t qTile, bool overlap,
-                              bool hasLists) {
+/// (docs/GPU.md, "Warp specialisation"; with `overlap` its consumers run the
+/// overlapped loop): 128-row query tiles, a pattern whose key tiles are one
+/// interval (dense, causal, windows) with no random lists, and no operand but
+/// the optional lse. Every other op keeps the plain kernel.
+static bool warpSpecializable(SdpaOp op, int64_t qTile, bool hasLists) {
   bool plain = !op.getQueryPositions() && !op.getMask() && !op.getBias() &&
                op.getScoreMod().empty() && !op.getSpan() &&
                !op.getMemoryKey() && !op.getQuerySegments();
-  return qTile == 128 && !overlap && !hasLists && plain &&
-         patternBand(op).has_value();
+  return qTile == 128 && !hasLists && plain && patternBand(op).has_value();
 }
 
 /// Builds the three pattern helpers of kernel `name` at the end of `module`.
@@ -515,8 +513,7 @@ struct AttnGpuSdpaCorePass
       config.bandLo = band[1];
       config.bandHi = band[2];
     }
-    if (warpSpecialize &&
-        warpSpecializable(op, qTile, overlap, lists.has_value())) {
+    if (warpSpecialize && warpSpecializable(op, qTile, lists.has_value())) {
       if (wsStages != 2 && wsStages != 3)
         return op.emitOpError() << "ws-stages must be 2 or 3, but got "
                                 << static_cast<int64_t>(wsStages);
