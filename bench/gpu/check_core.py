@@ -84,6 +84,10 @@ class Kernel:
         check(cuda.cuModuleGetFunction(ctypes.byref(self.fn), self.module, b"sdpa_core_0"),
               "cuModuleGetFunction")
         self.name = os.path.basename(path)[:-len(".cubin")]
+        # A persistent grid (build_core.sh with CORE_OPTS persistent=P writes P to
+        # DIR/PERSISTENT): at most P CTAs, launched as (ceil(CTAs / H), H, 1).
+        marker = os.path.join(os.path.dirname(path), "PERSISTENT")
+        self.persistent = int(open(marker).read()) if os.path.exists(marker) else 0
         self.smem = shared_bytes(d, kv, self.q)
         check(cuda.cuFuncSetAttribute(self.fn, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
                                       self.smem), "cuFuncSetAttribute")
@@ -144,6 +148,9 @@ class Launch:
         self.params = (ctypes.c_void_p * len(vals))(
             *[ctypes.cast(ctypes.byref(v), ctypes.c_void_p) for v in vals])
         self.grid = ((Nq + kernel.q - 1) // kernel.q, H, B)
+        if kernel.persistent:
+            ctas = min(self.grid[0] * H * B, kernel.persistent)
+            self.grid = (-(-ctas // H), H, 1)
 
     def __call__(self):
         stream = ctypes.c_void_p(torch.cuda.current_stream().cuda_stream)

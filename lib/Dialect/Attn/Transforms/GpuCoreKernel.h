@@ -115,6 +115,16 @@ struct KernelConfig {
   /// that product does (`wgmma.wait_group 1`); K and V then have their own
   /// mbarriers per stage.
   bool overlap = false;
+  /// A persistent grid (when true): CTA l of the grid (gx, H, 1) takes the
+  /// work tiles l, l + gx H, ... of the heavy-first order over
+  /// ceil(Nq / qTile) x (B H) tiles (B H read off the output's first dim);
+  /// the mbarrier phases run on across tiles. Not with overlap, memory,
+  /// positions, document ids or random facts.
+  bool persistent = false;
+  /// Whether the epilogue stores a thread's two adjacent output columns as
+  /// one 4-byte store (where the output's layout allows it, checked at run
+  /// time) instead of two 2-byte stores.
+  bool pairStores = false;
   /// Symbol of the kernel, and of its helpers `@<name>_tiles(qFirst, qLast,
   /// Nq, Nk : i64) -> index` (key tiles to visit), `@<name>_tile(j : index,
   /// qFirst, qLast, Nq, Nk : i64) -> (index, i8)` (the j-th tile and its

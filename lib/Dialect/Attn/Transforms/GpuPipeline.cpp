@@ -50,18 +50,22 @@ static void addClaimingSteps(OpPassManager &pm,
                              const GpuPipelineOptions &options) {
   if (hasHopperCore(options.chip))
     buildGpuCoreSteps(pm, options.qTile, options.kvTile, options.heavyFirst,
-                      options.minBlocksPerSM, options.overlap);
+                      options.minBlocksPerSM, options.overlap,
+                      options.persistent, options.pairStores);
 }
 
 void mlir::attn::buildGpuCoreSteps(OpPassManager &pm, int64_t qTile,
                                    int64_t kvTile, bool heavyFirst,
-                                   int64_t minBlocksPerSM, bool overlap) {
+                                   int64_t minBlocksPerSM, bool overlap,
+                                   int64_t persistent, bool pairStores) {
   AttnGpuSdpaCoreOptions coreOptions;
   coreOptions.qTile = qTile;
   coreOptions.kvTile = kvTile;
   coreOptions.heavyFirst = heavyFirst;
   coreOptions.minBlocksPerSM = minBlocksPerSM;
   coreOptions.overlap = overlap;
+  coreOptions.persistent = persistent;
+  coreOptions.pairStores = pairStores;
   coreOptions.claim = true;
   pm.addPass(createAttnGpuSdpaCore(coreOptions));
   pm.addPass(createInlinerPass());

@@ -412,6 +412,9 @@ struct AttnGpuSdpaCorePass
     // The pass options, or the op's own (gpu_core::kCoreOptionsAttr).
     int64_t qTile = this->qTile, minBlocksPerSM = this->minBlocksPerSM;
     int64_t kvTile = this->kvTile;
+    bool overlap = this->overlap;
+    int64_t persistent = this->persistent;
+    bool pairStores = this->pairStores;
     if (auto own = op->getAttrOfType<DictionaryAttr>(
             gpu_core::kCoreOptionsAttr)) {
       if (auto q = own.getAs<IntegerAttr>("q_tile"))
@@ -420,6 +423,12 @@ struct AttnGpuSdpaCorePass
         kvTile = kv.getInt();
       if (auto m = own.getAs<IntegerAttr>("min_blocks_per_sm"))
         minBlocksPerSM = m.getInt();
+      if (auto o = own.getAs<BoolAttr>("overlap"))
+        overlap = o.getValue();
+      if (auto p = own.getAs<IntegerAttr>("persistent"))
+        persistent = p.getInt();
+      if (auto ps = own.getAs<BoolAttr>("pair_stores"))
+        pairStores = ps.getValue();
       if ((qTile != 64 && qTile != 128) ||
           (kvTile != 0 && kvTile != 64 && kvTile != 128))
         return op.emitOpError()
@@ -466,6 +475,11 @@ struct AttnGpuSdpaCorePass
     if (!op.getQueryPositions())
       lists = gpu_core::RandomLists::get(op.getPatternOrDense(), qTile, kvTile);
     config.numFacts = lists ? lists->getNumFacts() : 0;
+    // A persistent grid only where a work tile needs nothing but its index.
+    config.persistent = persistent > 0 && !overlap && !config.hasMemory &&
+                        config.positions.empty() && config.numFacts == 0 &&
+                        !op.getQuerySegments();
+    config.pairStores = pairStores;
     if (Value qseg = op.getQuerySegments()) {
       config.querySegments =
           typeName(cast<RankedTensorType>(qseg.getType()).getElementType());
@@ -773,8 +787,15 @@ struct AttnGpuSdpaCorePass
             /*dynamicSharedMemorySize=*/Value(),
             ValueRange{kIds, sortedFlags, nk});
       }
+      gpu::KernelDim3 grid{tiles, heads, batch};
+      if (config.persistent) {
+        // At most `persistent` CTAs, a multiple of H: (gx, H, 1).
+        Value ctas = arith::MinUIOp::create(b, loc, blocks, cidx(persistent));
+        grid = gpu::KernelDim3{arith::CeilDivUIOp::create(b, loc, ctas, heads),
+                               heads, cidx(1)};
+      }
       gpu::LaunchFuncOp::create(
-          b, loc, kernel, gpu::KernelDim3{tiles, heads, batch},
+          b, loc, kernel, grid,
           gpu::KernelDim3{cidx(gpu_core::threadsPerBlock(config)), cidx(1),
                           cidx(1)},
           smem, operands);

@@ -1,0 +1,52 @@
+// The persistent grid (persistent=P, docs/GPU.md "Persistent grid and short
+// sequences"): the launch takes at most P CTAs as (ceil(min(tiles H B, P) / H),
+// H, 1) and the kernel loops over the work tiles with a stride of the grid,
+// carrying the key/value ring's count and the work tiles done (the mbarrier
+// phases); the mbarriers are initialised on the first work tile only. Ops
+// with positions keep one CTA per tile.
+// RUN: attn-opt %s --attn-gpu-sdpa-core="persistent=264" | FileCheck %s
+// RUN: attn-opt %s --attn-gpu-sdpa-core | FileCheck %s --check-prefix=GRID
+
+// CHECK-LABEL: func.func private @sdpa_core_1_launch
+// CHECK-NOT: arith.minui
+// CHECK: gpu.launch_func
+// CHECK-LABEL: func.func private @sdpa_core_0_launch
+// CHECK: %[[CTAS:.+]] = arith.minui %{{.+}}, %c264{{[_0-9]*}} : index
+// CHECK: %[[GX:.+]] = arith.ceildivui %[[CTAS]], %[[H:[^ ]+]] : index
+// CHECK: gpu.launch_func {{ *}}@attn_gpu::@sdpa_core_0 blocks in (%[[GX]], %[[H]], %c1{{[_0-9]*}})
+// CHECK: gpu.func @sdpa_core_0(%{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %[[OUT:.+]]: memref<?x?x?xbf16>,
+// CHECK: %[[BH:.+]] = memref.dim %[[OUT]], %c0{{[_0-9]*}} : memref<?x?x?xbf16>
+// CHECK: %[[TOTAL:.+]] = arith.muli %{{.+}}, %[[BH]] : index
+// CHECK: scf.for %{{.+}} = %{{.+}} to %[[TOTAL]] step %{{.+}} iter_args(%[[KV:[^ ]+]] = %c0{{[_0-9]*}}, %[[IT:[^ ]+]] = %c0{{[_0-9]*}}) -> (index, index) {
+// CHECK: arith.cmpi eq, %[[IT]], %c0{{[_0-9]*}} : index
+// CHECK: nvvm.mbarrier.init
+// CHECK: scf.for %[[J:[^ ]+]] = %c0{{[_0-9]*}} to
+// CHECK: arith.addi %[[J]], %[[KV]] : index
+// CHECK: nvvm.mbarrier.try_wait.parity
+// CHECK: %[[KV2:.+]] = arith.addi %[[KV]], %{{.+}} : index
+// CHECK: %[[IT2:.+]] = arith.addi %[[IT]], %c1{{[_0-9]*}} : index
+// CHECK: scf.yield %[[KV2]], %[[IT2]] : index, index
+// CHECK-NEXT: }
+// CHECK-NEXT: gpu.return
+// CHECK: gpu.func @sdpa_core_1(
+// CHECK-NOT: -> (index, index) {
+// CHECK: gpu.return
+
+// Without the option: the grid (tiles, H, B) and no work loop; the epilogue's
+// pair stores (4-byte stores of two bf16 columns, where the output's layout
+// allows) with the element stores as the fallback.
+// GRID-LABEL: func.func private @sdpa_core_0_launch
+// GRID-NOT: arith.minui
+// GRID: gpu.launch_func {{ *}}@attn_gpu::@sdpa_core_0 blocks in (%{{.+}}, %{{.+}}, %{{.+}})
+// GRID: gpu.func @sdpa_core_0(
+// GRID-NOT: -> (index, index) {
+// GRID: memref.extract_strided_metadata
+// GRID: llvm.store %{{.+}}, %{{.+}} : vector<2xbf16>, !llvm.ptr<1>
+// GRID: } else {
+// GRID: memref.store
+// GRID: gpu.return
+func.func @causal(%q: tensor<?x?x?x128xbf16>, %k: tensor<?x?x?x128xbf16>, %v: tensor<?x?x?x128xbf16>, %o: tensor<?x?x?x128xbf16>, %p: tensor<?x?x?xi32>) -> (tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>) {
+  %r = attn.sdpa ins(%q, %k, %v : tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>) outs(%o : tensor<?x?x?x128xbf16>) pattern(#attn.causal) -> tensor<?x?x?x128xbf16>
+  %s = attn.sdpa ins(%q, %k, %v : tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>) outs(%o : tensor<?x?x?x128xbf16>) positions(%p, %p : tensor<?x?x?xi32>, tensor<?x?x?xi32>) pattern(#attn.causal) -> tensor<?x?x?x128xbf16>
+  return %r, %s : tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>
+}
