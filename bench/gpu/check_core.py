@@ -85,7 +85,7 @@ class Kernel:
               "cuModuleGetFunction")
         self.name = os.path.basename(path)[:-len(".cubin")]
         # A persistent grid (build_core.sh with CORE_OPTS persistent=P writes P to
-        # DIR/PERSISTENT): at most P CTAs, launched as (ceil(CTAs / H), H, 1).
+        # DIR/PERSISTENT): at most max(P, H) CTAs, launched as (max(CTAs // H, 1), H, 1).
         marker = os.path.join(os.path.dirname(path), "PERSISTENT")
         self.persistent = int(open(marker).read()) if os.path.exists(marker) else 0
         self.smem = shared_bytes(d, kv, self.q)
@@ -150,7 +150,7 @@ class Launch:
         self.grid = ((Nq + kernel.q - 1) // kernel.q, H, B)
         if kernel.persistent:
             ctas = min(self.grid[0] * H * B, kernel.persistent)
-            self.grid = (-(-ctas // H), H, 1)
+            self.grid = (max(ctas // H, 1), H, 1)
 
     def __call__(self):
         stream = ctypes.c_void_p(torch.cuda.current_stream().cuda_stream)

@@ -1,9 +1,10 @@
 // The persistent grid (persistent=P, docs/GPU.md "Persistent grid and short
-// sequences"): the launch takes at most P CTAs as (ceil(min(tiles H B, P) / H),
-// H, 1) and the kernel loops over the work tiles with a stride of the grid,
-// carrying the key/value ring's count and the work tiles done (the mbarrier
-// phases); the mbarriers are initialised on the first work tile only. Ops
-// with positions keep one CTA per tile.
+// sequences"): the launch takes (max(min(tiles H B, P) / H, 1), H, 1) CTAs
+// and the kernel loops over rounds of work tiles (a snake over the CTAs),
+// carrying the key/value ring's count (the round is the Q barrier's phase);
+// a round past the last work tile does nothing; the mbarriers are
+// initialised in the first round only. Ops with positions keep one CTA per
+// tile.
 // RUN: attn-opt %s --attn-gpu-sdpa-core="persistent=264" | FileCheck %s
 // RUN: attn-opt %s --attn-gpu-sdpa-core | FileCheck %s --check-prefix=GRID
 
@@ -12,24 +13,32 @@
 // CHECK: gpu.launch_func
 // CHECK-LABEL: func.func private @sdpa_core_0_launch
 // CHECK: %[[CTAS:.+]] = arith.minui %{{.+}}, %c264{{[_0-9]*}} : index
-// CHECK: %[[GX:.+]] = arith.ceildivui %[[CTAS]], %[[H:[^ ]+]] : index
+// CHECK: %[[PER:.+]] = arith.divui %[[CTAS]], %[[H:[^ ]+]] : index
+// CHECK: %[[GX:.+]] = arith.maxui %[[PER]], %c1{{[_0-9]*}} : index
 // CHECK: gpu.launch_func {{ *}}@attn_gpu::@sdpa_core_0 blocks in (%[[GX]], %[[H]], %c1{{[_0-9]*}})
 // CHECK: gpu.func @sdpa_core_0(%{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %[[OUT:.+]]: memref<?x?x?xbf16>,
 // CHECK: %[[BH:.+]] = memref.dim %[[OUT]], %c0{{[_0-9]*}} : memref<?x?x?xbf16>
 // CHECK: %[[TOTAL:.+]] = arith.muli %{{.+}}, %[[BH]] : index
-// CHECK: scf.for %{{.+}} = %{{.+}} to %[[TOTAL]] step %{{.+}} iter_args(%[[KV:[^ ]+]] = %c0{{[_0-9]*}}, %[[IT:[^ ]+]] = %c0{{[_0-9]*}}) -> (index, index) {
+// CHECK: %[[ROUNDS:.+]] = arith.ceildivui %[[TOTAL]], %{{.+}} : index
+// CHECK: scf.for %[[IT:[^ ]+]] = %c0{{[_0-9]*}} to %[[ROUNDS]] step %c1{{[_0-9]*}} iter_args(%[[KV:[^ ]+]] = %c0{{[_0-9]*}}) -> (index) {
+// CHECK: %[[W:.+]] = arith.addi %{{.+}}, %{{.+}} : index
+// CHECK: %[[VALID:.+]] = arith.cmpi ult, %[[W]], %[[TOTAL]] : index
+// CHECK: %[[RES:.+]] = scf.if %[[VALID]] -> (index) {
 // CHECK: arith.cmpi eq, %[[IT]], %c0{{[_0-9]*}} : index
 // CHECK: nvvm.mbarrier.init
 // CHECK: scf.for %[[J:[^ ]+]] = %c0{{[_0-9]*}} to
 // CHECK: arith.addi %[[J]], %[[KV]] : index
 // CHECK: nvvm.mbarrier.try_wait.parity
 // CHECK: %[[KV2:.+]] = arith.addi %[[KV]], %{{.+}} : index
-// CHECK: %[[IT2:.+]] = arith.addi %[[IT]], %c1{{[_0-9]*}} : index
-// CHECK: scf.yield %[[KV2]], %[[IT2]] : index, index
+// CHECK: scf.yield %[[KV2]] : index
+// CHECK-NEXT: } else {
+// CHECK-NEXT: scf.yield %[[KV]] : index
+// CHECK-NEXT: }
+// CHECK-NEXT: scf.yield %[[RES]] : index
 // CHECK-NEXT: }
 // CHECK-NEXT: gpu.return
 // CHECK: gpu.func @sdpa_core_1(
-// CHECK-NOT: -> (index, index) {
+// CHECK-NOT: iter_args(%{{[^ ]+}} = %c0{{[_0-9]*}}) -> (index) {
 // CHECK: gpu.return
 
 // Without the option: the grid (tiles, H, B) and no work loop; the epilogue's
@@ -39,7 +48,7 @@
 // GRID-NOT: arith.minui
 // GRID: gpu.launch_func {{ *}}@attn_gpu::@sdpa_core_0 blocks in (%{{.+}}, %{{.+}}, %{{.+}})
 // GRID: gpu.func @sdpa_core_0(
-// GRID-NOT: -> (index, index) {
+// GRID-NOT: -> (index) {
 // GRID: memref.extract_strided_metadata
 // GRID: llvm.store %{{.+}}, %{{.+}} : vector<2xbf16>, !llvm.ptr<1>
 // GRID: } else {

@@ -127,11 +127,17 @@ std::string selIdxRaw(Writer &w, const std::string &cond, const std::string &a,
   return w.let("arith.select " + cond + ", " + a + ", " + b + " : index");
 }
 
-/// The header of a persistent grid's work loop: `scf.for %pw` over the work
-/// tiles l, l + gx gy, ... (l = bx + gx by) of ceil(Nq / qTile) x (B H),
-/// carrying %pkv (key/value tiles loaded before this work tile: the ring's
-/// phase) and %pit (work tiles done: the Q barrier's phase); work tile w is
-/// mapped as heavy-first maps the CTAs. Returns (query tile, head, batch).
+/// The header of a persistent grid's work loop: `scf.for %pit` over rounds
+/// of gx gy work tiles (of ceil(Nq / qTile) x (B H)), carrying %pkv (the
+/// key/value tiles loaded before: the ring's phase; %pit is the Q barrier's),
+/// and `scf.if` the round's work tile exists (`%pvalid`, yielding %pkv).
+/// CTA l = bx + gx by takes work tile r P + l in even rounds and
+/// r P + P - 1 - l in odd ones (P = gx gy, a snake over the CTAs); work tile
+/// w < B H is query tile 0 of (batch, head) w (the rows of leading global
+/// tokens), then the other tiles tile-major from the last tile down (causal:
+/// heaviest first, so the snake gives each CTA a heavy and a light tile in
+/// turn, the longest-processing-time order). Returns (query tile, head,
+/// batch).
 std::tuple<std::string, std::string, std::string>
 persistentHeader(Writer &w, int64_t qTile, const std::string &memO,
                  const std::string &gy, const std::string &c0,
@@ -140,24 +146,32 @@ persistentHeader(Writer &w, int64_t qTile, const std::string &memO,
   std::string gx = w.let("gpu.grid_dim x");
   std::string l =
       w.bin("arith.addi", bx, w.bin("arith.muli", gx, by, "index"), "index");
-  std::string stride = w.bin("arith.muli", gx, gy, "index");
+  std::string ctas = w.bin("arith.muli", gx, gy, "index");
   std::string nqt = w.bin("arith.ceildivui", "%nq", w.idx(qTile), "index");
   std::string heads = w.let("memref.dim %out, " + c0 + " : " + memO);
   std::string total = w.bin("arith.muli", nqt, heads, "index");
-  w.line("%pwork:2 = scf.for %pw = " + l + " to " + total + " step " + stride +
-         " iter_args(%pkv = " + c0 + ", %pit = " + c0 +
-         ") -> (index, index) {");
-  std::string lead =
-      w.let("arith.cmpi ult, %pw, " + heads + " : index");
-  std::string rest = w.bin(
-      "arith.maxui", w.bin("arith.subi", nqt, c1, "index"), c1, "index");
-  std::string later = w.bin("arith.subi", "%pw", heads, "index");
-  std::string bhIdx = selIdxRaw(w, lead, "%pw",
-                                w.bin("arith.divui", later, rest, "index"));
+  std::string rounds = w.bin("arith.ceildivui", total, ctas, "index");
+  w.line("%pwork = scf.for %pit = " + c0 + " to " + rounds + " step " + c1 +
+         " iter_args(%pkv = " + c0 + ") -> (index) {");
+  std::string odd = w.let(
+      "arith.cmpi eq, " + w.bin("arith.andi", "%pit", c1, "index") + ", " +
+      c1 + " : index");
+  std::string back = w.bin("arith.subi", w.bin("arith.subi", ctas, c1, "index"),
+                           l, "index");
+  std::string pw = w.bin("arith.addi",
+                         w.bin("arith.muli", "%pit", ctas, "index"),
+                         selIdxRaw(w, odd, back, l), "index");
+  std::string valid = w.let("arith.cmpi ult, " + pw + ", " + total + " : index");
+  w.line("%pvalid = scf.if " + valid + " -> (index) {");
+  std::string lead = w.let("arith.cmpi ult, " + pw + ", " + heads + " : index");
+  // In the lead, `later` wraps; its selects are unused there.
+  std::string later = w.bin("arith.subi", pw, heads, "index");
+  std::string bhIdx =
+      selIdxRaw(w, lead, pw, w.bin("arith.remui", later, heads, "index"));
   std::string tileIdx = selIdxRaw(
       w, lead, c0,
       w.bin("arith.subi", w.bin("arith.subi", nqt, c1, "index"),
-            w.bin("arith.remui", later, rest, "index"), "index"));
+            w.bin("arith.divui", later, heads, "index"), "index"));
   return {tileIdx, w.bin("arith.remui", bhIdx, gy, "index"),
           w.bin("arith.divui", bhIdx, gy, "index")};
 }
@@ -1758,9 +1772,13 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     w.line("}");
   }
   if (c.persistent) {
+    // The work tile's key/value tiles go on the ring's count.
     w.line("scf.yield " + w.bin("arith.addi", kvBefore, nTiles, "index") +
-           ", " + w.bin("arith.addi", tilesDone, c1, "index") +
-           " : index, index");
+           " : index");
+    w.line("} else {");
+    w.line("scf.yield %pkv : index");
+    w.line("}");
+    w.line("scf.yield %pvalid : index");
     w.line("}");
   }
   w.line("gpu.return");

@@ -115,10 +115,11 @@ struct KernelConfig {
   /// that product does (`wgmma.wait_group 1`); K and V then have their own
   /// mbarriers per stage.
   bool overlap = false;
-  /// A persistent grid (when true): CTA l of the grid (gx, H, 1) takes the
-  /// work tiles l, l + gx H, ... of the heavy-first order over
-  /// ceil(Nq / qTile) x (B H) tiles (B H read off the output's first dim);
-  /// the mbarrier phases run on across tiles. Not with overlap, memory,
+  /// A persistent grid (when true): the CTAs of the grid (gx, H, 1) take the
+  /// ceil(Nq / qTile) x (B H) work tiles (B H read off the output's first
+  /// dim) in rounds, in a snake order over a heaviest-first list (see
+  /// persistentHeader in GpuCoreKernel.cpp); the mbarrier phases run on
+  /// across tiles. Not with overlap, memory,
   /// positions, document ids or random facts.
   bool persistent = false;
   /// Whether the epilogue stores a thread's two adjacent output columns as

@@ -789,10 +789,12 @@ struct AttnGpuSdpaCorePass
       }
       gpu::KernelDim3 grid{tiles, heads, batch};
       if (config.persistent) {
-        // At most `persistent` CTAs, a multiple of H: (gx, H, 1).
+        // At most max(`persistent`, H) CTAs, a multiple of H: (gx, H, 1)
+        // (more than `persistent` would not all be resident at once).
         Value ctas = arith::MinUIOp::create(b, loc, blocks, cidx(persistent));
-        grid = gpu::KernelDim3{arith::CeilDivUIOp::create(b, loc, ctas, heads),
-                               heads, cidx(1)};
+        Value gx = arith::MaxUIOp::create(
+            b, loc, arith::DivUIOp::create(b, loc, ctas, heads), cidx(1));
+        grid = gpu::KernelDim3{gx, heads, cidx(1)};
       }
       gpu::LaunchFuncOp::create(
           b, loc, kernel, grid,
