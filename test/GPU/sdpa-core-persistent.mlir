@@ -6,7 +6,8 @@
 // initialised in the first round only. Ops with positions keep one CTA per
 // tile.
 // RUN: attn-opt %s --attn-gpu-sdpa-core="persistent=264" | FileCheck %s
-// RUN: attn-opt %s --attn-gpu-sdpa-core | FileCheck %s --check-prefix=GRID
+// RUN: attn-opt %s --attn-gpu-sdpa-core="persistent=0" | FileCheck %s --check-prefix=GRID
+// RUN: attn-opt %s --attn-gpu-sdpa-core | FileCheck %s --check-prefix=DEFAULT
 
 // CHECK-LABEL: func.func private @sdpa_core_1_launch
 // CHECK-NOT: arith.minui
@@ -41,7 +42,7 @@
 // CHECK-NOT: iter_args(%{{[^ ]+}} = %c0{{[_0-9]*}}) -> (index) {
 // CHECK: gpu.return
 
-// Without the option: the grid (tiles, H, B) and no work loop; the epilogue's
+// With persistent=0: the grid (tiles, H, B) and no work loop; the epilogue's
 // pair stores (4-byte stores of two bf16 columns, where the output's layout
 // allows) with the element stores as the fallback.
 // GRID-LABEL: func.func private @sdpa_core_0_launch
@@ -54,6 +55,21 @@
 // GRID: } else {
 // GRID: memref.store
 // GRID: gpu.return
+// The default (persistent=-1): the causal op gets the persistent kernel with
+// every work tile its own CTA, grid (tiles B, H, 1); the op with positions
+// keeps the plain grid.
+// DEFAULT-LABEL: func.func private @sdpa_core_1_launch
+// DEFAULT-NOT: arith.minui
+// DEFAULT: gpu.launch_func
+// DEFAULT-LABEL: func.func private @sdpa_core_0_launch
+// DEFAULT-NOT: arith.minui
+// DEFAULT: %[[X:.+]] = arith.muli %{{.+}}, %{{.+}} : index
+// DEFAULT: gpu.launch_func {{ *}}@attn_gpu::@sdpa_core_0 blocks in (%[[X]], %{{.+}}, %c1{{[_0-9]*}})
+// DEFAULT: gpu.func @sdpa_core_0(
+// DEFAULT: scf.for %{{.+}} iter_args(%{{[^ ]+}} = %c0{{[_0-9]*}}) -> (index) {
+// DEFAULT: gpu.func @sdpa_core_1(
+// DEFAULT-NOT: iter_args(%{{[^ ]+}} = %c0{{[_0-9]*}}) -> (index) {
+// DEFAULT: gpu.return
 func.func @causal(%q: tensor<?x?x?x128xbf16>, %k: tensor<?x?x?x128xbf16>, %v: tensor<?x?x?x128xbf16>, %o: tensor<?x?x?x128xbf16>, %p: tensor<?x?x?xi32>) -> (tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>) {
   %r = attn.sdpa ins(%q, %k, %v : tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>) outs(%o : tensor<?x?x?x128xbf16>) pattern(#attn.causal) -> tensor<?x?x?x128xbf16>
   %s = attn.sdpa ins(%q, %k, %v : tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>) outs(%o : tensor<?x?x?x128xbf16>) positions(%p, %p : tensor<?x?x?xi32>, tensor<?x?x?xi32>) pattern(#attn.causal) -> tensor<?x?x?x128xbf16>

@@ -110,6 +110,10 @@ std::string unsupportedReason(SdpaOp op) {
   return "";
 }
 
+/// The `persistent` value of a persistent kernel launched with every work
+/// tile its own CTA (at least as many CTAs as any grid has work tiles).
+static constexpr int64_t kAllWorkTiles = int64_t(1) << 40;
+
 /// `op`'s pattern as a diagonal band `lo <= j - i <= hi` (dense, causal, a
 /// window), if it is one, at the op's static lengths and key positions j.
 static std::optional<DiagonalBand> patternBand(SdpaOp op) {
@@ -475,6 +479,14 @@ struct AttnGpuSdpaCorePass
     if (!op.getQueryPositions())
       lists = gpu_core::RandomLists::get(op.getPatternOrDense(), qTile, kvTile);
     config.numFacts = lists ? lists->getNumFacts() : 0;
+    // persistent < 0 (the default): the persistent kernel with every work
+    // tile its own CTA for a causal pattern (one round: the tile-major
+    // order, measured on the H200 faster for causal at N 1k to 16k, D 64
+    // and 128, and slower for dense; docs/GPU.md, "Persistent grid and
+    // short sequences"), off otherwise.
+    if (persistent < 0)
+      persistent =
+          isa<CausalAttr>(op.getPatternOrDense()) ? kAllWorkTiles : 0;
     // A persistent grid only where a work tile needs nothing but its index.
     config.persistent = persistent > 0 && !overlap && !config.hasMemory &&
                         config.positions.empty() && config.numFacts == 0 &&
@@ -788,7 +800,11 @@ struct AttnGpuSdpaCorePass
             ValueRange{kIds, sortedFlags, nk});
       }
       gpu::KernelDim3 grid{tiles, heads, batch};
-      if (config.persistent) {
+      if (config.persistent && persistent >= kAllWorkTiles) {
+        // Every work tile its own CTA (one round).
+        grid = gpu::KernelDim3{arith::MulIOp::create(b, loc, tiles, batch),
+                               heads, cidx(1)};
+      } else if (config.persistent) {
         // At most max(`persistent`, H) CTAs, a multiple of H: (gx, H, 1)
         // (more than `persistent` would not all be resident at once).
         Value ctas = arith::MinUIOp::create(b, loc, blocks, cidx(persistent));

@@ -57,8 +57,10 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions> {
   PassOptions::Option<int64_t> persistent{
       *this, "persistent",
       llvm::cl::desc("Hopper core: a persistent grid of at most this many "
-                     "CTAs (attn-gpu-sdpa-core's persistent; 0: off)"),
-      llvm::cl::init(0)};
+                     "CTAs (attn-gpu-sdpa-core's persistent; 0: off; -1, "
+                     "the default: every work tile its own CTA in its order "
+                     "for causal patterns)"),
+      llvm::cl::init(-1)};
   PassOptions::Option<bool> pairStores{
       *this, "pair-stores",
       llvm::cl::desc("Hopper core: 4-byte stores of output column pairs "
@@ -116,7 +118,7 @@ LogicalResult verifyGpuPipelineOptions(
 /// (the defaults are the pipeline's).
 void buildGpuCoreSteps(OpPassManager &pm, int64_t qTile, int64_t kvTile,
                        bool heavyFirst = true, int64_t minBlocksPerSM = 0,
-                       bool overlap = false, int64_t persistent = 0,
+                       bool overlap = false, int64_t persistent = -1,
                        bool pairStores = true);
 
 /// The steps of `attn-gpu-pipeline` after the attn lowering: linalg on
