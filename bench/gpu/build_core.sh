@@ -6,7 +6,8 @@
 # batch and head count runs on the same cubin.
 # usage: bench/gpu/build_core.sh [OUTDIR]   (default build/gpu-core, git-ignored;
 # the device call carries it); CORE_OPTS: more attn-gpu-pipeline options for
-# every kernel (e.g. "heavy-first=false", "min-blocks-per-sm=2" or "overlap=true")
+# every kernel (e.g. "heavy-first=false", "min-blocks-per-sm=2" or "overlap=true");
+# BENCH_PATTERNS: the patterns of BENCH_ONLY (all five by default)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${1:-$root/build/gpu-core}
@@ -42,7 +43,7 @@ build() { # pattern elt D kv lse(0/1) [q] -> <pattern>_<elt>_d<D>_kv<kv>[_q<q>][
       "$t" "$t" "$t" "$t" "$t" "$t" "$t" "$t" "$t" "$(pattern_clause "$pat")" "$t" "$t" > "$probe"
     # The core's own options of CORE_OPTS (overlap changes the choice).
     local popts
-    popts=$(printf '%s\n' ${CORE_OPTS:-} | grep -E '^(overlap|heavy-first|min-blocks-per-sm|persistent|pair-stores)=' | tr '\n' ' ' || true)
+    popts=$(printf '%s\n' ${CORE_OPTS:-} | grep -E '^(overlap|heavy-first|min-blocks-per-sm|warp-specialize|ws-stages|ws-pingpong|kv-tile|persistent|pair-stores)=' | tr '\n' ' ' || true)
     kv=$("$opt" "$probe" --attn-gpu-sdpa-core="q-tile=$q $popts" |
          grep "nvgpu.tma.create.descriptor" | sed -n 2p |
          sed 's/.*-> <tensor = memref<1x\([0-9]*\)x.*/\1/')
@@ -146,6 +147,22 @@ build_numerics() {
   build longformer bf16 128 64 1 128
 }
 [ -n "${NUMERICS_ONLY:-}" ] && { build_numerics; grep -E "==|registers|spill" "$out/ptxas.txt"; exit 0; }
+# Numerics of the warp-specialised kernels (CORE_OPTS="warp-specialize=true ..."): the
+# patterns it takes (dense, causal, a causal window), q-tile 128, both key tiles, with lse;
+# and one op it does not take (random lists: the plain kernel).
+build_ws() {
+  for elt in bf16 f16; do
+    for d in 64 128; do
+      for pat in dense causal; do
+        build $pat $elt $d 64 1 128
+        build $pat $elt $d 128 1 128
+      done
+    done
+  done
+  build window256 bf16 128 64 1 128
+  build bigbird16 bf16 64 64 1 128
+}
+[ -n "${WS_ONLY:-}" ] && { build_ws; grep -E "==|registers|spill|C75" "$out/ptxas.txt"; exit 0; }
 [ -n "${BENCH_ONLY:-}" ] && { build_bench; grep -E "==|registers|spill" "$out/ptxas.txt"; exit 0; }
 [ -n "${RANDOM_ONLY:-}" ] && { build_random; grep -E "==|registers|spill" "$out/ptxas.txt"; exit 0; }
 for feat in pos mask bias mod all span mem every; do

@@ -31,6 +31,7 @@ sys.path.insert(0, os.path.join(ROOT, "python"))
 from attn_mlir import reference  # noqa: E402
 from attn_mlir.patterns import Causal, Dense, Global, Random, Union, Window  # noqa: E402
 
+CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK = 0
 CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8
 DTYPES = {"bf16": (torch.bfloat16, 9, 1e-2), "f16": (torch.float16, 6, 2e-3)}
 # The patterns of bench/gpu/build_core.sh, as the float64 reference and as
@@ -89,6 +90,17 @@ class Kernel:
         marker = os.path.join(os.path.dirname(path), "PERSISTENT")
         self.persistent = int(open(marker).read()) if os.path.exists(marker) else 0
         self.smem = shared_bytes(d, kv, self.q)
+        # A warp-specialised kernel (GpuCoreKernel.h, warpSpecialize) has a producer
+        # warpgroup more (its .maxntid says so) and up to three K/V stages; it runs
+        # alone on a multiprocessor, so it gets room for three (Layout: Q, the stages,
+        # 7 mbarriers, the alignment slack).
+        most = ctypes.c_int()
+        check(cuda.cuFuncGetAttribute(ctypes.byref(most), CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK,
+                                      self.fn), "cuFuncGetAttribute")
+        self.warp_specialized = most.value == self.threads + 128
+        if self.warp_specialized:
+            self.threads += 128
+            self.smem = self.q * d * 2 + 6 * kv * d * 2 + 56 + 1024
         check(cuda.cuFuncSetAttribute(self.fn, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
                                       self.smem), "cuFuncSetAttribute")
 

@@ -225,6 +225,15 @@ def favor_torch(torch, q, k, v, w, dtype):
     """FAVOR+ as docs/Semantics.md §7 writes it (non-causal), computed in `dtype`: phi(x) =
     exp(W x' - |x'|^2 / 2) / sqrt(m) with a per-query and a per-(b, h) key stabiliser that
     cancel, then (phi_q (phi_k^T v)) / (phi_q sum_n phi_k)."""
+    phiq, phik, v = favor_features(torch, q, k, v, w, dtype)
+    kv = phik.transpose(-2, -1) @ v
+    z = phik.sum(-2)
+    return ((phiq @ kv) / (phiq @ z.unsqueeze(-1))).to(torch.bfloat16)
+
+
+def favor_features(torch, q, k, v, w, dtype):
+    """phi(q), phi(k) (with the per-query and the per-(b, h) key stabiliser) and v in `dtype`
+    (also bench/gpu/favor_causal.py's)."""
     q, k, v, w = (x.to(dtype) for x in (q, k, v, w))
     c = q.shape[-1] ** -0.25
 
@@ -236,9 +245,23 @@ def favor_torch(torch, q, k, v, w, dtype):
     phiq = torch.exp(aq - aq.amax(-1, keepdim=True)) / math.sqrt(w.shape[1])
     ak = expo(k)
     phik = torch.exp(ak - ak.amax(dim=(-2, -1), keepdim=True)) / math.sqrt(w.shape[1])
-    kv = phik.transpose(-2, -1) @ v
-    z = phik.sum(-2)
-    return ((phiq @ kv) / (phiq @ z.unsqueeze(-1))).to(torch.bfloat16)
+    return phiq, phik, v
+
+
+def result_header(torch, args):
+    """The result's device, versions and FAVOR+ shape (also bench/gpu/favor_causal.py's)."""
+    smi = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"],
+                         capture_output=True, text=True).stdout.strip()
+    return {"device": smi, "torch": torch.__version__, "commit": args.commit, "B": B, "H": H,
+            "D": D, "m": M, "dtype": "bf16", "reps": args.reps, "rows_checked": args.rows,
+            "rows": []}
+
+
+def favor_inputs(torch, n):
+    """q, k, v [B, H, n, D] and W [H, M, D] in bf16 on the GPU, seeded by n."""
+    torch.manual_seed(n)
+    q, k, v = (torch.randn(B, H, n, D, dtype=torch.bfloat16, device="cuda") for _ in range(3))
+    return q, k, v, torch.randn(H, M, D, dtype=torch.bfloat16, device="cuda")
 
 
 def run(args):
@@ -248,17 +271,11 @@ def run(args):
     from attn_mlir import reference
     from attn_mlir.artifact import load
 
-    smi = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"],
-                         capture_output=True, text=True).stdout.strip()
-    result = {"device": smi, "torch": torch.__version__, "commit": args.commit, "B": B, "H": H,
-              "D": D, "m": M, "dtype": "bf16", "reps": args.reps, "rows_checked": args.rows,
-              "rows": []}
+    result = result_header(torch, args)
     compiled = torch.compile(favor_torch)
     start = time.time()
     for n in ([] if args.only_lsh_cluster else args.n):
-        torch.manual_seed(n)
-        q, k, v = (torch.randn(B, H, n, D, dtype=torch.bfloat16, device="cuda") for _ in range(3))
-        w = torch.randn(H, M, D, dtype=torch.bfloat16, device="cuda")
+        q, k, v, w = favor_inputs(torch, n)
         rng = np.random.default_rng(n)
         rows = np.sort(rng.choice(n, size=min(args.rows, n), replace=False))
         expected = reference.kernelized(q[:, :, rows].float().cpu().numpy(),

@@ -63,8 +63,9 @@ func.func @favor_split(%q: tensor<2x16x4096x128xf16>, %k: tensor<2x16x65536x128x
   return %r : tensor<2x16x4096x128xf16>
 }
 
-// Not taken: causal FAVOR+, elu_plus_one, f32, a head dim the core does not
-// take (32), Dv != D. They stay for the general path.
+// Not taken: causal FAVOR+ in f32 (causal bf16 / f16 FAVOR+ is the chunked
+// scan, kernelized-causal.mlir), elu_plus_one, f32, a head dim the core does
+// not take (32), Dv != D. They stay for the general path.
 // CHECK-LABEL: func.func @not_taken
 // CHECK-NOT: attn.sdpa
 // CHECK-COUNT-5: attn.kernelized
@@ -74,10 +75,10 @@ func.func @not_taken(%q: tensor<1x2x?x64xbf16>, %w: tensor<2x16x64xbf16>, %o: te
                      %qf: tensor<1x2x?x64xf32>, %wf: tensor<2x16x64xf32>, %of: tensor<1x2x?x64xf32>,
                      %q32: tensor<1x2x?x32xbf16>, %w32: tensor<2x16x32xbf16>,
                      %v128: tensor<1x2x?x128xbf16>, %o128: tensor<1x2x?x128xbf16>)
-    -> (tensor<1x2x?x64xbf16>, tensor<1x2x?x64xbf16>, tensor<1x2x?x64xf32>, tensor<1x2x?x32xbf16>, tensor<1x2x?x128xbf16>) {
-  %causal = attn.kernelized favor_plus ins(%q, %q, %q : tensor<1x2x?x64xbf16>, tensor<1x2x?x64xbf16>, tensor<1x2x?x64xbf16>)
-         projection(%w : tensor<2x16x64xbf16>)
-         outs(%o : tensor<1x2x?x64xbf16>) {causal} -> tensor<1x2x?x64xbf16>
+    -> (tensor<1x2x?x64xf32>, tensor<1x2x?x64xbf16>, tensor<1x2x?x64xf32>, tensor<1x2x?x32xbf16>, tensor<1x2x?x128xbf16>) {
+  %causal = attn.kernelized favor_plus ins(%qf, %qf, %qf : tensor<1x2x?x64xf32>, tensor<1x2x?x64xf32>, tensor<1x2x?x64xf32>)
+         projection(%wf : tensor<2x16x64xf32>)
+         outs(%of : tensor<1x2x?x64xf32>) {causal} -> tensor<1x2x?x64xf32>
   %elu = attn.kernelized elu_plus_one ins(%q, %q, %q : tensor<1x2x?x64xbf16>, tensor<1x2x?x64xbf16>, tensor<1x2x?x64xbf16>)
          outs(%o : tensor<1x2x?x64xbf16>) -> tensor<1x2x?x64xbf16>
   %f32 = attn.kernelized favor_plus ins(%qf, %qf, %qf : tensor<1x2x?x64xf32>, tensor<1x2x?x64xf32>, tensor<1x2x?x64xf32>)
@@ -89,5 +90,5 @@ func.func @not_taken(%q: tensor<1x2x?x64xbf16>, %w: tensor<2x16x64xbf16>, %o: te
   %dv = attn.kernelized favor_plus ins(%q, %q, %v128 : tensor<1x2x?x64xbf16>, tensor<1x2x?x64xbf16>, tensor<1x2x?x128xbf16>)
          projection(%w : tensor<2x16x64xbf16>)
          outs(%o128 : tensor<1x2x?x128xbf16>) -> tensor<1x2x?x128xbf16>
-  return %causal, %elu, %f32, %d32, %dv : tensor<1x2x?x64xbf16>, tensor<1x2x?x64xbf16>, tensor<1x2x?x64xf32>, tensor<1x2x?x32xbf16>, tensor<1x2x?x128xbf16>
+  return %causal, %elu, %f32, %d32, %dv : tensor<1x2x?x64xf32>, tensor<1x2x?x64xbf16>, tensor<1x2x?x64xf32>, tensor<1x2x?x32xbf16>, tensor<1x2x?x128xbf16>
 }

@@ -4,6 +4,10 @@ reference of attn.kernelized (python/attn_mlir/reference.py) within the numerics
 bound (docs/Semantics.md §10). Cases: bf16 and f16; grouped-query heads; a projection of one
 head; key runs (kv-splits 2 and 4, the log-sum-exp merge); Nq != Nk; no key at all (o = 0);
 dynamic B, N and m together (the reshapes keep at most one dynamic size per expanded group).
+Causal FAVOR+ (the chunked scan of GpuKernelizedCausal.cpp: linalg.generic ops, no sdpa): lengths
+across the chunk (64 rows) and group (16 chunks = 1024 rows) boundaries of the two-level prefix,
+bf16 and f16, grouped-query heads, one projection head, D 128, dynamic B and N, keys of growing
+norm (the running key stabiliser changes along the sequence).
 
 Usage: python3 kernelized_as_sdpa_numerics.py BUILD_DIR
 """
@@ -22,6 +26,8 @@ from attn_mlir.run import run  # noqa: E402
 from helpers import TOL, as_dtype  # noqa: E402
 from test_run_kernelized import kernelized_ir  # noqa: E402
 
+OPT = None  # attn-opt of the build under test
+
 # (name, dtype, B, H, Hkv, Nq, Nk, D, m, projection heads, kv-splits[, dynamic dims of q, k,
 # v and outs, dynamic m])
 CASES = [
@@ -35,10 +41,37 @@ CASES = [
     ("f16 gqa dynamic B m kv-splits 2", "f16", 2, 4, 2, 9, 64, 64, 12, 1, 2, (0,), True),
 ]
 
+# (name, dtype, B, H, Hkv, N, D, m, projection heads, dynamic dims, keys of growing norm[,
+# pass options])
+CAUSAL_CASES = [
+    ("causal bf16 N 1", "bf16", 1, 2, 2, 1, 64, 32, 2, (), False),
+    ("causal f16 gqa N 65", "f16", 2, 4, 2, 65, 64, 16, 4, (), False),
+    ("causal bf16 one projection head D 128 N 130", "bf16", 1, 2, 1, 130, 128, 8, 1, (), False),
+    ("causal f16 N 2100 (3 groups)", "f16", 1, 1, 1, 2100, 64, 16, 1, (), False),
+    ("causal bf16 gqa dynamic B N 1100", "bf16", 2, 4, 2, 1100, 64, 24, 4, (0, 2), False),
+    ("causal f16 keys of growing norm N 1500", "f16", 1, 2, 2, 1500, 64, 16, 2, (2,), True),
+    ("causal bf16 chunk 16 group 4 N 300", "bf16", 1, 2, 2, 300, 64, 16, 2, (2,), False,
+     "causal-chunk=16 causal-group=4"),
+]
+
+
+def check(opt_args, spec, inputs, expected, dtype, count_ok, what):
+    """Rewrites `spec` with attn-opt OPT_ARGS, runs it on the CPU and compares it with the
+    float64 `expected`; `count_ok(rewritten)` checks the rewritten IR's ops. Returns (ok, line)."""
+    rewritten = subprocess.run([OPT] + opt_args, input=spec, capture_output=True, text=True,
+                               check=True).stdout
+    # attn-opt's output names the arguments by position.
+    (out,) = run(rewritten, inputs)
+    err = ref.rel_error(np.asarray(out, np.float64), expected)
+    ok = count_ok(rewritten) and np.isfinite(out).all() and err <= TOL[dtype]
+    return ok, (f"{what(rewritten)}, rel error {err:.2e} (bound {TOL[dtype]:.0e}) "
+                f"{'ok' if ok else 'FAIL'}")
+
 
 def main():
+    global OPT
     build = sys.argv[1]
-    opt = os.path.join(build, "bin", "attn-opt")
+    OPT = os.path.join(build, "bin", "attn-opt")
     os.environ.setdefault("ATTN_RUN", os.path.join(build, "bin", "attn-run"))
     rng = np.random.default_rng(11)
     failed = 0
@@ -51,19 +84,32 @@ def main():
         spec = kernelized_ir(q, k, v, w, dtype, "favor_plus", False, dynamic)
         if dynamic_m:
             spec = spec.replace(f"tensor<{wh}x{m}x{d}x{dtype}>", f"tensor<{wh}x?x{d}x{dtype}>")
-        rewritten = subprocess.run(
-            [opt, f"--attn-gpu-kernelized-as-sdpa=kv-splits={splits}"], input=spec,
-            capture_output=True, text=True, check=True).stdout
-        sdpas = rewritten.count("attn.sdpa ")
-        left = rewritten.count("attn.kernelized")
-        # attn-opt's output names the arguments by position.
-        (out,) = run(rewritten, [q, k, v, w, np.full(q.shape, np.nan, q.dtype)])
+        inputs = [q, k, v, w, np.full(q.shape, np.nan, q.dtype)]
         expected = ref.kernelized(q, k, v, "favor_plus", projection=w)
-        err = ref.rel_error(np.asarray(out, np.float64), expected)
-        ok = sdpas == 2 and left == 0 and np.isfinite(out).all() and err <= TOL[dtype]
+        ok, line = check(
+            [f"--attn-gpu-kernelized-as-sdpa=kv-splits={splits}"], spec, inputs, expected, dtype,
+            lambda r: r.count("attn.sdpa ") == 2 and "attn.kernelized" not in r,
+            lambda r: f"{r.count('attn.sdpa ')} sdpa, {r.count('attn.kernelized')} kernelized")
         failed += not ok
-        print(f"{name}: {sdpas} sdpa, {left} kernelized, rel error {err:.2e} "
-              f"(bound {TOL[dtype]:.0e}) {'ok' if ok else 'FAIL'}")
+        print(f"{name}: {line}")
+    for name, dtype, b, h, hkv, n, d, m, wh, dynamic, growing, *options in CAUSAL_CASES:
+        q = as_dtype(rng.standard_normal((b, h, n, d)), dtype)
+        k = rng.standard_normal((b, hkv, n, d))
+        if growing:
+            k *= np.linspace(0.5, 3.0, n)[None, None, :, None]
+        k = as_dtype(k, dtype)
+        v = as_dtype(rng.standard_normal((b, hkv, n, d)), dtype)
+        w = as_dtype(rng.standard_normal((wh, m, d)), dtype)
+        spec = kernelized_ir(q, k, v, w, dtype, "favor_plus", True, dynamic)
+        inputs = [q, k, v, w, np.full(q.shape, np.nan, q.dtype)]
+        expected = ref.kernelized(q, k, v, "favor_plus", projection=w, causal=True)
+        ok, line = check(
+            [f"--attn-gpu-kernelized-as-sdpa={' '.join(options)}"], spec, inputs, expected, dtype,
+            lambda r: "linalg.generic" in r and "attn.kernelized" not in r and "attn.sdpa" not in r,
+            lambda r: f"{r.count('linalg.generic')} generics, {r.count('attn.kernelized')} "
+                      f"kernelized")
+        failed += not ok
+        print(f"{name}: {line}")
     print("FAILED" if failed else "all ok")
     return 1 if failed else 0
 

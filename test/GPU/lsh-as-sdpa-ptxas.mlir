@@ -1,9 +1,9 @@
 // attn.lsh through attn-gpu-pipeline on sm_90a: the chunk attention of
-// attn-gpu-lsh-cluster-as-sdpa is claimed by the Hopper core (one TMA +
-// wgmma kernel with i64 positions, the causal pattern, a score_mod and the
-// lse); hashing, sorting, gathers and the combine are general-path kernels.
-// ptxas assembles the core's kernel without spills. On sm_90 (no wgmma) the
-// op keeps the general path.
+// attn-gpu-lsh-cluster-as-sdpa is claimed by the Hopper core (TMA + wgmma
+// kernels with i64 positions, the causal pattern, a score_mod and the lse;
+// one per part of the sdpa heads: four here); hashing, sorting, gathers and
+// the combine are general-path kernels. ptxas assembles the core's kernels
+// without spills. On sm_90 (no wgmma) the op keeps the general path.
 // REQUIRES: ptxas
 // RUN: attn-opt %s --attn-gpu-pipeline="format=isa" -o %t.mlir
 // RUN: FileCheck %s < %t.mlir
@@ -12,14 +12,16 @@
 // RUN: attn-opt %s --attn-gpu-pipeline="format=isa chip=sm_90" | FileCheck %s --check-prefix=SM90
 
 // CHECK: llvm.func @lsh
-// CHECK: gpu.launch_func {{.*}}@attn_gpu::@sdpa_core_0
+// CHECK-DAG: gpu.launch_func {{.*}}@attn_gpu::@sdpa_core_0
+// CHECK-DAG: gpu.launch_func {{.*}}@attn_gpu::@sdpa_core_1
+// CHECK-DAG: gpu.launch_func {{.*}}@attn_gpu::@sdpa_core_2
+// CHECK-DAG: gpu.launch_func {{.*}}@attn_gpu::@sdpa_core_3
 // CHECK: gpu.binary @attn_gpu
 // CHECK-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16
-// CHECK-NOT: sdpa_core_1
+// CHECK-NOT: sdpa_core_4
 
-// PTXAS: Compiling entry function 'sdpa_core_0' for 'sm_90a'
-// PTXAS-NEXT: Function properties for sdpa_core_0
-// PTXAS-NEXT: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// PTXAS-COUNT-4: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// PTXAS-NOT: Compiling entry function
 
 // SM90: llvm.func @lsh
 // SM90-NOT: sdpa_core

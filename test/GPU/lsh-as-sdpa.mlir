@@ -14,14 +14,25 @@
 // CHECK-NOT: attn.lsh
 // CHECK-DAG: %[[SELF:.+]] = arith.constant -1.000000e+05 : f32
 // CHECK-DAG: %[[DEAD:.+]] = arith.constant -1.000000e+30 : f32
-// CHECK: %[[R:.+]], %[[LSE:.+]] = attn.sdpa ins({{.*}} : tensor<1x32x128x64xbf16>, tensor<1x32x192x64xbf16>, tensor<1x32x192x64xbf16>) outs({{.*}} : tensor<1x32x128x64xbf16>) positions({{.*}} : tensor<1x32x128xi64>, tensor<1x32x192xi64>) pattern(#attn.causal) {attn.gpu_core = {min_blocks_per_sm = 0 : i64, q_tile = 64 : i64}} score_mod {
+// Several elements a thread (docs/GPU.md): the transpose in 4 parts of D,
+// the hash of positions n + 256 i (i < 4), and the 32 sdpa heads in 4 parts
+// of 8 (positions, gathered q, k and v: separate tensors, one sdpa each).
+// CHECK: linalg.generic {{.*}} outs({{.*}} : tensor<2x16x1024xbf16>, tensor<2x16x1024xbf16>, tensor<2x16x1024xbf16>, tensor<2x16x1024xbf16>)
+// CHECK: linalg.generic {{.*}} outs({{.*}} : tensor<2x2x256xi64>, tensor<2x2x256xi64>, tensor<2x2x256xi64>, tensor<2x2x256xi64>)
+// CHECK: } -> (tensor<1x8x128xi64>, tensor<1x8x128xi64>, tensor<1x8x128xi64>, tensor<1x8x128xi64>)
+// CHECK: } -> (tensor<1x8x192xi64>, tensor<1x8x192xi64>, tensor<1x8x192xi64>, tensor<1x8x192xi64>)
+// CHECK: } -> (tensor<1x8x8192xbf16>, tensor<1x8x8192xbf16>, tensor<1x8x8192xbf16>, tensor<1x8x8192xbf16>)
+// CHECK: } -> (tensor<1x8x12288xbf16>, tensor<1x8x12288xbf16>, tensor<1x8x12288xbf16>, tensor<1x8x12288xbf16>, tensor<1x8x12288xbf16>, tensor<1x8x12288xbf16>, tensor<1x8x12288xbf16>, tensor<1x8x12288xbf16>)
+// CHECK: %[[R:.+]], %[[LSE:.+]] = attn.sdpa ins({{.*}} : tensor<1x8x128x64xbf16>, tensor<1x8x192x64xbf16>, tensor<1x8x192x64xbf16>) outs({{.*}} : tensor<1x8x128x64xbf16>) positions({{.*}} : tensor<1x8x128xi64>, tensor<1x8x192xi64>) pattern(#attn.causal) {attn.gpu_core = {min_blocks_per_sm = 0 : i64, q_tile = 64 : i64}} score_mod {
 // CHECK: ^bb0(%[[S:.+]]: f32, %{{.+}}: index, %{{.+}}: index, %[[I:.+]]: index, %[[J:.+]]: index):
 // CHECK: %[[SAME:.+]] = arith.cmpi eq, %[[I]], %[[J]] : index
 // CHECK: arith.remui %[[I]], %c4 : index
 // CHECK: %[[KEPT:.+]] = arith.select %{{.+}}, %[[S]], %[[DEAD]] : f32
 // CHECK: %[[OUT:.+]] = arith.select %[[SAME]], %[[SELF]], %[[KEPT]] : f32
 // CHECK: attn.yield %[[OUT]] : f32
-// CHECK: } -> tensor<1x32x128x64xbf16>, tensor<1x32x128xf32>
+// CHECK: } -> tensor<1x8x128x64xbf16>, tensor<1x8x128xf32>
+// CHECK-COUNT-3: attn.sdpa ins({{.*}} : tensor<1x8x128x64xbf16>, tensor<1x8x192x64xbf16>, tensor<1x8x192x64xbf16>)
+// CHECK-NOT: attn.sdpa
 // The combine writes outs (viewed as [B H, N Dv]).
 // CHECK: %[[OF:.+]] = tensor.collapse_shape %[[O]] {{\[}}[0, 1], [2, 3]] : tensor<1x2x1024x64xbf16> into tensor<2x65536xbf16>
 // CHECK: %[[C:.+]] = linalg.generic {{.*}} outs(%[[OF]] : tensor<2x65536xbf16>)

@@ -17,8 +17,9 @@
 // CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<4x128xi64>)
 // CHECK: scf.for %{{.*}} = %c0 to %c5 step %c1
 // CHECK: scf.for %{{.*}} = %c0 to %c4 step %c1
-// k and v: one gather of 32 heads x 192 keys x 64 features.
-// CHECK: } -> (tensor<1x32x12288xbf16>, tensor<1x32x12288xbf16>)
+// k and v: one gather of 32 heads x 192 keys x 64 features, the heads in 4
+// parts of 8 (separate tensors: k and v of part 0, of part 1, ...).
+// CHECK: } -> (tensor<1x8x12288xbf16>, tensor<1x8x12288xbf16>, tensor<1x8x12288xbf16>, tensor<1x8x12288xbf16>, tensor<1x8x12288xbf16>, tensor<1x8x12288xbf16>, tensor<1x8x12288xbf16>, tensor<1x8x12288xbf16>)
 // CHECK: attn.sdpa
 func.func @lsh_words(%qk: tensor<1x2x1024x64xbf16>, %v: tensor<1x2x1024x64xbf16>, %rot: tensor<2x2x64x8xbf16>, %o: tensor<1x2x1024x64xbf16>) -> tensor<1x2x1024x64xbf16> {
   %r = attn.lsh ins(%qk, %v, %rot : tensor<1x2x1024x64xbf16>, tensor<1x2x1024x64xbf16>, tensor<2x2x64x8xbf16>) outs(%o : tensor<1x2x1024x64xbf16>) {num_buckets = 16, chunk_size = 64, causal} -> tensor<1x2x1024x64xbf16>

@@ -28,17 +28,21 @@ namespace {
 
 /// Shared-memory offsets (bytes from the 1024-aligned base).
 struct Layout {
-  int64_t qBytes, kvBytes, offQ, offK, offV, offBar, offFacts, total;
+  int64_t stages, qBytes, kvBytes, offQ, offK, offV, offBar, offEmpty, offFacts,
+      total;
   explicit Layout(const KernelConfig &c) {
+    stages = c.warpSpecialize ? c.stages : 2;
     qBytes = c.qTile * c.headDim * 2;
     kvBytes = c.kvTile * c.headDim * 2;
     offQ = 0;
     offK = qBytes;
-    offV = qBytes + 2 * kvBytes;
-    offBar = qBytes + 4 * kvBytes;
+    offV = qBytes + stages * kvBytes;
+    offBar = qBytes + 2 * stages * kvBytes;
+    // Warp-specialised: the empty mbarriers after Q's and the full ones.
+    offEmpty = offBar + 8 + 8 * stages;
     // The random facts (i32) after the three mbarriers (five with
-    // overlap: the V stages get their own).
-    int64_t bars = c.overlap ? 40 : 32;
+    // overlap: the V stages get their own; 1 + 2 stages warp-specialised).
+    int64_t bars = c.overlap ? 40 : c.warpSpecialize ? 8 + 16 * stages : 32;
     offFacts = offBar + bars;
     total = offBar + std::max<int64_t>(64, bars + 4 * c.numFacts) + 1024;
   }
@@ -343,7 +347,7 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
         "{known_block_size = "
         "array<i32: " +
         std::to_string(threadsPerBlock(c)) + ", 1, 1>" +
-        (c.minBlocksPerSM > 1
+        (c.minBlocksPerSM > 1 || c.warpSpecialize
              ? ", nvvm.minctasm = " + std::to_string(c.minBlocksPerSM) +
                    " : i32"
              : std::string()) +
@@ -352,6 +356,11 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   // Indices.
   std::string c0 = w.idx(0), c1 = w.idx(1), c2 = w.idx(2);
   std::string tid = w.let("gpu.thread_id x");
+  // Warp-specialised: warpgroup 0 is the producer; `tid` counts the
+  // consumers' threads (wrapped in the producer, which does not use it).
+  const std::string tidRaw = tid;
+  if (c.warpSpecialize)
+    tid = w.bin("arith.subi", tidRaw, w.idx(kWarpgroupThreads), "index");
   std::string bx = w.let("gpu.block_id x"), by = w.let("gpu.block_id y");
   std::string bz = w.let("gpu.block_id z"), gy = w.let("gpu.grid_dim y");
   // Persistent grid: key/value tiles before this work tile, work tiles done.
@@ -649,6 +658,12 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
                    w.bin("arith.muli", stage64, w.i64(8), "i64"), "i64")));
   };
 
+  auto emptyBar = [&](const std::string &stage64) {
+    return ptr3(
+        addr(w.bin("arith.addi", w.i64(L.offEmpty),
+                   w.bin("arith.muli", stage64, w.i64(8), "i64"), "i64")));
+  };
+
   // The random lists of the query tile, in every thread (warp shuffles);
   // thread 0 keeps them in shared memory, from where each key step reads
   // them again: values derived from them are then not held in registers
@@ -696,8 +711,12 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
          " {");
   w.line("  nvvm.mbarrier.init " + barQ + ", " + one32 +
          " : !llvm.ptr<3>, i32");
-  for (int s = 0; s < 2; ++s)
+  for (int s = 0; s < L.stages; ++s)
     w.line("  nvvm.mbarrier.init " + fullBar(w.i64(s)) + ", " + one32 +
+           " : !llvm.ptr<3>, i32");
+  // Warp-specialised: empty[s], one arrive per consumer warpgroup.
+  for (int s = 0; s < (c.warpSpecialize ? L.stages : 0); ++s)
+    w.line("  nvvm.mbarrier.init " + emptyBar(w.i64(s)) + ", " + w.i32(2) +
            " : !llvm.ptr<3>, i32");
   for (int s = 0; s < (c.overlap ? 2 : 0); ++s)
     w.line("  nvvm.mbarrier.init " + vFullBar(w.i64(s)) + ", " + one32 +
@@ -891,36 +910,79 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     nMem = w.bin("arith.ceildivui", "%nm", w.idx(BK), "index");
     nTiles = w.bin("arith.addi", nTiles, nMem, "index");
   }
-  // Prologue: Q, and the first two key/value tiles.
-  w.line("scf.if " + isT0 + " {");
-  w.line("nvvm.mbarrier.arrive.expect_tx " + barQ + ", " + w.i32(L.qBytes) +
-         " : !llvm.ptr<3>, i32");
-  load("%qmap", w.i64(L.offQ), c.qTile, q0i32, barQ, bh32);
-  for (int s = 0; s < 2; ++s) {
-    std::string sIdx = w.idx(s);
-    std::string has =
-        w.let("arith.cmpi ult, " + sIdx + ", " + nTiles + " : index");
-    w.line("scf.if " + has + " {");
-    {
-      auto [isMem, t, k] = visit(sIdx);
-      if (c.overlap) {
-        issueOne(false, sIdx, t, isMem);
-        issueOne(true, sIdx, t, isMem);
-      } else {
-        issueKV(c.persistent
-                    ? w.bin("arith.remui",
-                            w.bin("arith.addi", kvBefore, sIdx, "index"), c2,
-                            "index")
-                    : sIdx,
-                t, isMem);
+  std::string ticks = w.i32(0x989680);
+  std::string zero32 = w.i32(0);
+  // Warp-specialised: the producer's branch, then the consumers' (closed
+  // after the epilogue).
+  auto writeProducer = [&]() {
+    std::string isProducer = w.let("arith.cmpi ult, " + tidRaw + ", " +
+                                   w.idx(kWarpgroupThreads) + " : index");
+    w.line("scf.if " + isProducer + " {");
+    w.line("nvvm.setmaxregister decrease " +
+           std::to_string(kProducerRegisters));
+    w.line("scf.if " +
+           w.let("arith.cmpi eq, " + tidRaw + ", " + c0 + " : index") + " {");
+    w.line("nvvm.mbarrier.arrive.expect_tx " + barQ + ", " + w.i32(L.qBytes) +
+           " : !llvm.ptr<3>, i32");
+    load("%qmap", w.i64(L.offQ), c.qTile, q0i32, barQ, bh32);
+    // Tile j goes into stage j % stages once both consumer warpgroups have
+    // released its previous tile (round j / stages - 1 of empty[stage]).
+    std::string nSt = w.idx(L.stages);
+    w.line("scf.for %pj = " + c0 + " to " + nTiles + " step " + c1 + " {");
+    std::string stage = w.bin("arith.remui", "%pj", nSt, "index");
+    std::string round = w.bin("arith.divui", "%pj", nSt, "index");
+    w.line("scf.if " + w.let("arith.cmpi uge, %pj, " + nSt + " : index") +
+           " {");
+    std::string parity =
+        w.let("arith.index_cast " +
+              w.bin("arith.remui", w.bin("arith.addi", round, c1, "index"), c2,
+                    "index") +
+              " : index to i32");
+    w.line("nvvm.mbarrier.try_wait.parity " +
+           emptyBar(w.let("arith.index_cast " + stage + " : index to i64")) +
+           ", " + parity + ", " + ticks + " : !llvm.ptr<3>, i32, i32");
+    w.line("}");
+    reloadFacts();
+    auto [isMemN, tN, kN] = visit("%pj");
+    issueKV(stage, tN, isMemN);
+    w.line("}");
+    w.line("}");
+    w.line("} else {");
+    w.line("nvvm.setmaxregister increase " +
+           std::to_string(kConsumerRegisters));
+  };
+  if (c.warpSpecialize) {
+    writeProducer();
+  } else {
+    // Prologue: Q, and the first two key/value tiles.
+    w.line("scf.if " + isT0 + " {");
+    w.line("nvvm.mbarrier.arrive.expect_tx " + barQ + ", " + w.i32(L.qBytes) +
+           " : !llvm.ptr<3>, i32");
+    load("%qmap", w.i64(L.offQ), c.qTile, q0i32, barQ, bh32);
+    for (int s = 0; s < 2; ++s) {
+      std::string sIdx = w.idx(s);
+      std::string has =
+          w.let("arith.cmpi ult, " + sIdx + ", " + nTiles + " : index");
+      w.line("scf.if " + has + " {");
+      {
+        auto [isMem, t, k] = visit(sIdx);
+        if (c.overlap) {
+          issueOne(false, sIdx, t, isMem);
+          issueOne(true, sIdx, t, isMem);
+        } else {
+          issueKV(c.persistent
+                      ? w.bin("arith.remui",
+                              w.bin("arith.addi", kvBefore, sIdx, "index"), c2,
+                              "index")
+                      : sIdx,
+                  t, isMem);
+        }
       }
+      w.line("}");
     }
     w.line("}");
   }
-  w.line("}");
 
-  std::string ticks = w.i32(0x989680);
-  std::string zero32 = w.i32(0);
   std::string qParity =
       c.persistent
           ? w.let("arith.index_cast " +
@@ -1639,8 +1701,47 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     for (int i = 0; i < 5; ++i)
       fin[i] = loop + "#" + std::to_string(i);
   };
+  // Warp-specialised consumers: warpgroup leaders release the stages; with
+  // ping-pong, warpgroup w's products run between bar.sync on named
+  // barrier 1 + w (its turn) and bar.arrive on the other's: a turn is tile
+  // j's value product and tile j + 1's scores (the first turn tile 0's
+  // scores, the last the last value product). Warpgroup 1 grants the first
+  // turn and does not pass on its last one, so both barriers see as many
+  // arrivals as waits.
+  std::string isWgLeader, ppMine, ppOther, ppThreads, isWg0;
+  if (c.warpSpecialize) {
+    std::string lt =
+        w.bin("arith.remui", tid, w.idx(kWarpgroupThreads), "index");
+    isWgLeader = w.let("arith.cmpi eq, " + lt + ", " + c0 + " : index");
+  }
+  if (c.pingPong) {
+    std::string wg =
+        w.let("arith.index_cast " +
+              w.bin("arith.divui", tid, w.idx(kWarpgroupThreads), "index") +
+              " : index to i32");
+    ppMine = w.bin("arith.addi", wg, w.i32(1), "i32");
+    ppOther = w.bin("arith.subi", w.i32(2), wg, "i32");
+    ppThreads = w.i32(2 * kWarpgroupThreads);
+    isWg0 = w.let("arith.cmpi eq, " + wg + ", " + w.i32(0) + " : i32");
+    w.line("scf.if " +
+           w.let("arith.cmpi ne, " + wg + ", " + w.i32(0) + " : i32") + " {");
+    w.line("nvvm.barrier.arrive id = " + w.i32(1) +
+           " number_of_threads = " + ppThreads);
+    w.line("}");
+  }
+  auto pingPongSync = [&]() {
+    if (c.pingPong)
+      w.line("nvvm.barrier id = " + ppMine +
+             " number_of_threads = " + ppThreads);
+  };
+  auto pingPongArrive = [&]() {
+    if (c.pingPong)
+      w.line("nvvm.barrier.arrive id = " + ppOther +
+             " number_of_threads = " + ppThreads);
+  };
   if (!c.overlap) {
     // The key loop.
+    pingPongSync();
     std::string loop = w.fresh();
     w.line(loop + ":5 = scf.for %j = " + c0 + " to " + nTiles + " step " + c1 +
            " iter_args(%acc = " + oZero + ", %m0 = " + negInf +
@@ -1650,8 +1751,9 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     // The ring's count of this tile (across work tiles when persistent).
     std::string jRing =
         c.persistent ? w.bin("arith.addi", "%j", kvBefore, "index") : "%j";
-    std::string stage = w.bin("arith.remui", jRing, c2, "index");
-    std::string use = w.bin("arith.divui", jRing, c2, "index");
+    std::string nSt = c.warpSpecialize ? w.idx(L.stages) : c2;
+    std::string stage = w.bin("arith.remui", jRing, nSt, "index");
+    std::string use = w.bin("arith.divui", jRing, nSt, "index");
     std::string parity =
         w.let("arith.index_cast " + w.bin("arith.remui", use, c2, "index") +
               " : index to i32");
@@ -1669,9 +1771,11 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
       std::string kvOff = w.bin("arith.muli", stage64, w.i64(L.kvBytes), "i64");
       std::string s = scoreProduct(kvOff);
       w.line("nvvm.wgmma.commit.group.sync.aligned");
+      pingPongArrive();
       w.line("nvvm.wgmma.wait.group.sync.aligned 0");
       softmax(s, masked, {"%m0", "%m1"}, {"%l0", "%l1"});
       llvm::SmallVector<std::string> o = rescale("%acc", alpha);
+      pingPongSync();
       std::string acc = valueProduct(kvOff, aRegs, o);
       w.line("nvvm.wgmma.commit.group.sync.aligned");
       w.line("nvvm.wgmma.wait.group.sync.aligned 0");
@@ -1679,27 +1783,42 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
              lNew[0] + ", " + lNew[1] + " : " + oTy + ", f32, f32, f32, f32");
     }
     w.line("} else {");
+    pingPongArrive();
+    pingPongSync();
     w.line("scf.yield %acc, %m0, %m1, %l0, %l1 : " + oTy +
            ", f32, f32, f32, f32");
     w.line("}");
-    // Every thread is done with the stage: refill it with tile j + 2.
-    w.line("gpu.barrier");
-    std::string jn = w.bin("arith.addi", "%j", c2, "index");
-    std::string more =
-        w.let("arith.cmpi ult, " + jn + ", " + nTiles + " : index");
-    std::string refill = w.bin("arith.andi", isT0, more, "i1");
-    w.line("scf.if " + refill + " {");
-    {
-      reloadFacts();
-      auto [isMemN, tN, kN] = visit(jn);
-      issueKV(stage, tN, isMemN);
+    if (c.warpSpecialize) {
+      // The warpgroup is done with the stage (its products have completed):
+      // its first thread releases it to the producer.
+      w.line("scf.if " + isWgLeader + " {");
+      w.line("nvvm.mbarrier.arrive " + emptyBar(stage64) + " : !llvm.ptr<3>");
+      w.line("}");
+    } else {
+      // Every thread is done with the stage: refill it with tile j + 2.
+      w.line("gpu.barrier");
+      std::string jn = w.bin("arith.addi", "%j", c2, "index");
+      std::string more =
+          w.let("arith.cmpi ult, " + jn + ", " + nTiles + " : index");
+      std::string refill = w.bin("arith.andi", isT0, more, "i1");
+      w.line("scf.if " + refill + " {");
+      {
+        reloadFacts();
+        auto [isMemN, tN, kN] = visit(jn);
+        issueKV(stage, tN, isMemN);
+      }
+      w.line("}");
     }
-    w.line("}");
     w.line("scf.yield " + step + "#0, " + step + "#1, " + step + "#2, " + step +
            "#3, " + step + "#4 : " + oTy + ", f32, f32, f32, f32");
     w.line("}");
     for (int i = 0; i < 5; ++i)
       fin[i] = loop + "#" + std::to_string(i);
+    if (c.pingPong) {
+      w.line("scf.if " + isWg0 + " {");
+      pingPongArrive();
+      w.line("}");
+    }
   } else {
     overlapLoop();
   }
@@ -1771,6 +1890,8 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     }
     w.line("}");
   }
+  if (c.warpSpecialize)
+    w.line("}"); // the consumers' branch
   if (c.persistent) {
     // The work tile's key/value tiles go on the ring's count.
     w.line("scf.yield " + w.bin("arith.addi", kvBefore, nTiles, "index") +

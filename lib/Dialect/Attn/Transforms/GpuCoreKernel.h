@@ -9,9 +9,11 @@
 // Shared memory (dynamic, rounded up to 1024 bytes at run time):
 //   Q            : qTile x D, as D/64 sub-tiles of [qTile][64] (128-byte rows);
 //                  warpgroup w reads rows [64 w, 64 w + 64)
-//   K stage 0, 1 : kvTile x D each, the same sub-tile layout
+//   K stage 0, 1 : kvTile x D each, the same sub-tile layout (`stages`
+//                  of them when warp-specialised)
 //   V stage 0, 1 : likewise
-//   3 mbarriers  : Q, full[0], full[1] (5 with overlap: V's vfull[0, 1])
+//   3 mbarriers  : Q, full[0], full[1] (5 with overlap: V's vfull[0, 1];
+//                  warp-specialised: Q, full[stages], empty[stages])
 // Every sub-tile row is 128 bytes with TMA's 128-byte swizzle, 1024-aligned.
 //
 //===----------------------------------------------------------------------===//
@@ -126,6 +128,20 @@ struct KernelConfig {
   /// one 4-byte store (where the output's layout allows it, checked at run
   /// time) instead of two 2-byte stores.
   bool pairStores = false;
+  /// Whether the kernel is warp-specialised (docs/GPU.md, "Warp
+  /// specialisation"): warpgroup 0 is the producer (`setmaxnreg` down; one
+  /// thread issues Q and keeps a ring of `stages` K/V stages full, waiting
+  /// on each stage's `empty` mbarrier), warpgroups 1 and 2 consume the
+  /// 128-row query tile (`setmaxnreg` up) and release a stage by one arrive
+  /// per warpgroup on its `empty` mbarrier: no CTA-wide barrier per key
+  /// tile. Only for the plain loop (no overlap) with qTile 128.
+  bool warpSpecialize = false;
+  /// K/V stages of the ring with `warpSpecialize` (2 or 3); 2 otherwise.
+  int64_t stages = 2;
+  /// With `warpSpecialize`: the two consumer warpgroups take turns for
+  /// their products (named barriers 1 and 2): warpgroup w issues tile j's
+  /// value product and tile j + 1's scores while the other runs a softmax.
+  bool pingPong = false;
   /// Symbol of the kernel, and of its helpers `@<name>_tiles(qFirst, qLast,
   /// Nq, Nk : i64) -> index` (key tiles to visit), `@<name>_tile(j : index,
   /// qFirst, qLast, Nq, Nk : i64) -> (index, i8)` (the j-th tile and its
@@ -137,10 +153,17 @@ struct KernelConfig {
 /// included).
 int64_t sharedMemoryBytes(const KernelConfig &config);
 
-/// Threads of a CTA: 128 per 64 query rows.
+/// Threads of a CTA: 128 per 64 query rows, and the producer warpgroup of a
+/// warp-specialised kernel.
 inline int64_t threadsPerBlock(const KernelConfig &config) {
-  return config.qTile / kWarpgroupRows * kWarpgroupThreads;
+  return (config.qTile / kWarpgroupRows + (config.warpSpecialize ? 1 : 0)) *
+         kWarpgroupThreads;
 }
+
+/// Registers per thread after `setmaxnreg` in a warp-specialised kernel:
+/// the producer warpgroup's and each consumer warpgroup's (128 * 24 + 256 *
+/// 240 <= 64 Ki registers of a multiprocessor).
+constexpr int64_t kProducerRegisters = 24, kConsumerRegisters = 240;
 
 /// Threads of a CTA of the sorted-ids kernel, and the key pairs each checks.
 constexpr int64_t kSortedThreads = 256, kSortedPairsPerThread = 8;

@@ -42,6 +42,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "DecomposeUtils.h"
+#include "GpuKernelizedCausal.h"
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Dialect/Attn/Transforms/BuildUtils.h"
@@ -49,6 +50,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
 
 #include <cmath>
@@ -61,8 +63,13 @@ namespace {
 
 /// Whether the rewrite takes `op` (see the file comment).
 bool isTaken(KernelizedOp op) {
-  if (op.getFeatureMap() != FeatureMap::FavorPlus || op.getCausal() ||
-      !op.getProjection())
+  return !op.getCausal() && isGpuFavorShape(op);
+}
+
+} // namespace
+
+bool mlir::attn::isGpuFavorShape(KernelizedOp op) {
+  if (op.getFeatureMap() != FeatureMap::FavorPlus || !op.getProjection())
     return false;
   auto q = cast<RankedTensorType>(op.getQuery().getType());
   auto k = cast<RankedTensorType>(op.getKey().getType());
@@ -79,6 +86,8 @@ bool isTaken(KernelizedOp op) {
   return !q.isDynamicDim(1) && q.getDimSize(1) != 0 && !k.isDynamicDim(1) &&
          !w.isDynamicDim(0);
 }
+
+namespace {
 
 /// The number of key runs of phase 1: `requested` when it is >= 1 and
 /// divides a static Nk (else 1); with 0, the smallest power of two that
@@ -398,7 +407,8 @@ struct GpuKernelizedAsSdpaPass
   }
   void getDependentDialects(DialectRegistry &registry) const override {
     registry.insert<arith::ArithDialect, linalg::LinalgDialect,
-                    math::MathDialect, tensor::TensorDialect>();
+                    math::MathDialect, scf::SCFDialect,
+                    tensor::TensorDialect>();
   }
 
   Option<int64_t> kvSplits{
@@ -406,22 +416,43 @@ struct GpuKernelizedAsSdpaPass
       llvm::cl::desc("Key runs of phase 1 (>= 1; must divide a static Nk, "
                      "else 1); 0 picks one from the static shape"),
       llvm::cl::init(0)};
+  Option<int64_t> causalChunk{
+      *this, "causal-chunk",
+      llvm::cl::desc("Rows of a chunk of causal FAVOR+'s chunked scan (>= 1)"),
+      llvm::cl::init(64)};
+  Option<int64_t> causalGroup{
+      *this, "causal-group",
+      llvm::cl::desc("Chunks of a group of the scan's two-level prefix (>= 1)"),
+      llvm::cl::init(16)};
 
   void runOnOperation() override {
+    if (causalChunk < 1 || causalGroup < 1) {
+      getOperation().emitError()
+          << "attn-gpu-kernelized-as-sdpa: causal-chunk and causal-group must "
+             "be >= 1";
+      return signalPassFailure();
+    }
     if (kvSplits < 0) {
       getOperation().emitError()
           << "attn-gpu-kernelized-as-sdpa: kv-splits must be >= 0, but got "
           << kvSplits;
       return signalPassFailure();
     }
-    SmallVector<KernelizedOp> ops;
+    SmallVector<KernelizedOp> ops, causal;
     getOperation().walk([&](KernelizedOp op) {
       if (isTaken(op))
         ops.push_back(op);
+      else if (isGpuCausalFavorTaken(op))
+        causal.push_back(op);
     });
     for (KernelizedOp op : ops) {
       OpBuilder b(op);
       Rewriter(b, op, keyRuns(op, kvSplits)).run();
+    }
+    // Causal FAVOR+: the chunked scan (GpuKernelizedCausal.cpp).
+    for (KernelizedOp op : causal) {
+      OpBuilder b(op);
+      buildGpuCausalFavor(b, op, causalChunk, causalGroup);
     }
   }
 };

@@ -3,9 +3,10 @@
 // attn-gpu-lsh-cluster-as-sdpa (a claiming step of attn-gpu-pipeline, before
 // the Hopper core): an attn.lsh (docs/Semantics.md §4) in bf16 / f16 with
 // D = Dv = 64 or 128 becomes parallel general-path kernels that hash and sort,
-// an attn.sdpa over the gathered chunks (in the op's element type, with the
-// original positions, the causal pattern and the own-key score_mod) that the
-// core takes, and a log-sum-exp combine of the rounds. An attn.cluster (§5)
+// attn.sdpa ops over the gathered chunks (one per part of the heads when
+// their number is static, see KernelBuilder::spread; in the op's element
+// type, with the original positions, the causal pattern and the own-key
+// score_mod) that the core takes, and a log-sum-exp combine of the rounds. An attn.cluster (§5)
 // likewise: a radix select of the top w per centroid, the same counting sort
 // to list the members, one attn.sdpa over the gathered clusters, and the
 // combine of a query's clusters (ClusterRewriter below).
@@ -49,6 +50,7 @@
 #include "attn/Dialect/Attn/Transforms/GpuPipeline.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -275,6 +277,29 @@ protected:
     return steps;
   }
 
+  /// tensors[part][ix] (tensors of one type; an scf.if per part after the
+  /// first: the part is uniform across a warp in the combine).
+  Value extractPart(OpBuilder &nb, Location nl, ArrayRef<Value> tensors,
+                    Value part, ValueRange ix) {
+    if (tensors.size() == 1)
+      return tensor::ExtractOp::create(nb, nl, tensors.front(), ix);
+    auto ifOp = scf::IfOp::create(
+        nb, nl, cmp(nb, nl, arith::CmpIPredicate::eq, part, cidx(nb, nl, 0)),
+        [&](OpBuilder &tb, Location tl) {
+          scf::YieldOp::create(
+              tb, tl,
+              tensor::ExtractOp::create(tb, tl, tensors.front(), ix).getResult());
+        },
+        [&](OpBuilder &eb, Location el) {
+          scf::YieldOp::create(
+              eb, el,
+              extractPart(eb, el, tensors.drop_front(),
+                          arith::SubIOp::create(eb, el, part, cidx(eb, el, 1)),
+                          ix));
+        });
+    return ifOp.getResult(0);
+  }
+
   /// The stable blocked counting sort of every row of `bucket` [rows, N]
   /// (values in [0, bins)) by (bucket, position): returns (slot, perm), both
   /// [rows, N] i64, perm[row, slot[row, n]] = n (see the file comment);
@@ -286,9 +311,24 @@ protected:
   /// histograms, the within-block counts and the inverse then compare a
   /// word's fields at once (`matchFields`), and the inverse finds a slot's
   /// bucket and block by binary search.
-  std::pair<Value, Value> sort(Value bucket, int64_t bins,
+  std::pair<Value, Value> sort(ArrayRef<Value> bucketParts, int64_t bins,
                                OpFoldResult permCount = {},
                                Value threshold = {}) {
+    // `bucketParts` [rows, N / parts] each: positions n of part n / (N /
+    // parts) (static N then), one tensor (and the slot kernel's input) else.
+    Value bucket = bucketParts.front();
+    int64_t bucketParts_ = bucketParts.size();
+    auto bucketAt = [&](OpBuilder &nb2, Location nl, Value row, Value pos) {
+      if (bucketParts_ == 1)
+        return tensor::ExtractOp::create(nb2, nl, bucket, ValueRange{row, pos})
+            .getResult();
+      Value partLen = cidx(
+          nb2, nl, cast<RankedTensorType>(bucket.getType()).getDimSize(1));
+      return extractPart(nb2, nl, bucketParts,
+                         arith::DivUIOp::create(nb2, nl, pos, partLen),
+                         ValueRange{row, arith::RemUIOp::create(nb2, nl, pos,
+                                                                partLen)});
+    };
     Type i64t = b.getI64Type();
     auto bucketOf = [&](OpBuilder &nb2, Location nl, Value row, Value x) {
       if (!threshold)
@@ -304,6 +344,9 @@ protected:
     int64_t blockWords = kSortBlock / f.perWord;
     SmallVector<OpFoldResult> sizes = getSizes(b, loc, bucket);
     OpFoldResult rowCount = sizes[0], length = sizes[1];
+    if (bucketParts_ > 1)
+      length = idx(cast<RankedTensorType>(bucket.getType()).getDimSize(1) *
+                   bucketParts_);
     OpFoldResult blocks = ceilDiv(length, kSortBlock);
     OpFoldResult words = ceilDiv(length, f.perWord);
     Value n = toIndexValue(b, loc, length);
@@ -327,9 +370,8 @@ protected:
                 cidx(nb2, nl, i));
             Value k = bucketOf(
                 nb2, nl, ix[0],
-                tensor::ExtractOp::create(
-                    nb2, nl, bucket,
-                    ValueRange{ix[0], arith::MinUIOp::create(nb2, nl, pos, last)}));
+                bucketAt(nb2, nl, ix[0],
+                         arith::MinUIOp::create(nb2, nl, pos, last)));
             Value field = arith::SelectOp::create(
                 nb2, nl, cmp(nb2, nl, arith::CmpIPredicate::ult, pos, n), k,
                 i64u(nb2, nl, f.pad()));
@@ -425,12 +467,21 @@ protected:
     // slot[row, n] = start[k] + before[blk, k] + the earlier positions of
     // n's block in bucket k (k = bucket[row, n]): the whole words of the
     // block before n's word, then the fields of n's word below n.
+    SmallVector<Value> slotInputs;
+    SmallVector<AffineMap> slotMaps;
+    if (bucketParts_ == 1) {
+      slotInputs.push_back(bucket);
+      slotMaps.push_back(id2);
+    }
+    slotMaps.push_back(id2);
     Value slot = g.generic(
-        bucket, emptyTensor(b, loc, {rowCount, length}, i64t), {id2, id2},
+        slotInputs, emptyTensor(b, loc, {rowCount, length}, i64t), slotMaps,
         parallelIterators(2), [&](OpBuilder &nb2, Location nl, ValueRange a) {
           SmallVector<Value> ix = loopIndices(nb2, nl, 2);
           Value row = ix[0], pos = ix[1];
-          Value mine = bucketOf(nb2, nl, row, a[0]);
+          Value mine = bucketOf(nb2, nl, row,
+                                bucketParts_ == 1 ? a[0]
+                                                  : bucketAt(nb2, nl, row, pos));
           Value blk =
               arith::DivUIOp::create(nb2, nl, pos, cidx(nb2, nl, kSortBlock));
           Value within = arith::RemUIOp::create(nb2, nl, pos,
@@ -603,17 +654,110 @@ protected:
   /// `x3` [S, N, D] as [S, D, N] (threads along n): the kernels that walk
   /// a row's D values with one thread per position then read along n,
   /// coalesced (a row-major row per thread misses L1 once many threads run).
-  Value transposed(Value x3) {
+  Value transposed(Value x3) { return transposedParts(x3, 1)[0]; }
+
+  /// `x3` [S, N, D] as [S, D, N] in `parts` tensors [S, D / parts, N] (D a
+  /// multiple of parts), written by one kernel (see spread).
+  SmallVector<Value> transposedParts(Value x3, int64_t parts) {
     auto type = cast<RankedTensorType>(x3.getType());
     SmallVector<OpFoldResult> sizes = getSizes(b, loc, x3);
-    return g.generic(x3,
-                     emptyTensor(b, loc, {sizes[0], sizes[2], sizes[1]},
-                                 type.getElementType()),
-                     {g.dims(3, {0, 2, 1}), g.dims(3, {0, 1, 2})},
-                     parallelIterators(3),
-                     [&](OpBuilder &nb, Location nl, ValueRange a) {
-                       yieldOne(nb, nl, a[0]);
-                     });
+    OpFoldResult rows = idx(type.getDimSize(2) / parts);
+    Value init = emptyTensor(b, loc, {sizes[0], rows, sizes[1]},
+                             type.getElementType());
+    return spread(
+        init, parts, 1, [&](OpBuilder &nb, Location nl, int64_t, ValueRange ix,
+                             ValueRange) {
+          return SmallVector<Value>{tensor::ExtractOp::create(
+              nb, nl, x3, ValueRange{ix[0], ix[2], ix[1]})};
+        });
+  }
+
+  /// A loop over d < D (`parts` * the rows of each of `xT`, the parts of
+  /// transposedParts) inside a generic's body, carrying `inits`: `step`
+  /// gets x[s, d, n] in f32 for each n of `ns` (from part d / (D / parts))
+  /// and d.
+  SmallVector<Value>
+  loopTransposed(OpBuilder &nb, Location nl, ArrayRef<Value> xT, Value s,
+                 ValueRange ns, ValueRange inits,
+                 function_ref<SmallVector<Value>(OpBuilder &, ValueRange, Value,
+                                                 ValueRange)>
+                     step) {
+    int64_t rows = cast<RankedTensorType>(xT.front().getType()).getDimSize(1);
+    SmallVector<Value> acc(inits);
+    for (auto [i, part] : llvm::enumerate(xT))
+      acc = loop(nb, nl, cidx(nb, nl, rows), acc,
+                 [&, part = part, i = i](OpBuilder &db, Value dd, ValueRange a) {
+                   SmallVector<Value> xs;
+                   for (Value n : ns)
+                     xs.push_back(convertFloat(
+                         db, nl,
+                         tensor::ExtractOp::create(db, nl, part,
+                                                   ValueRange{s, dd, n}),
+                         db.getF32Type()));
+                   Value d = i == 0 ? dd
+                                    : arith::AddIOp::create(
+                                          db, nl, dd,
+                                          cidx(db, nl, int64_t(i) * rows))
+                                          .getResult();
+                   return step(db, xs, d, a);
+                 });
+    return acc;
+  }
+
+  /// One parallel kernel writing `inits` (one shape) `parts` times over:
+  /// result i * inits.size() + r is init r written for part i, whose
+  /// element at indices ix is `body`'s r-th value at (i, ix with dim `dim`
+  /// plus i times its size, ix) (the whole and the part's own indices). A
+  /// thread writes one element of every result. The general path's simple
+  /// kernels cost about the same per thread whatever the thread does (the
+  /// measured kernels of docs/GPU.md, "LSH and clustered attention on the
+  /// Hopper core": ~200 threads a ns), so a thread that writes several
+  /// elements (separate tensors: slices of one tensor would be copied in by
+  /// bufferization) takes less time in all. The inits are tensor.empty ops
+  /// (part i > 0 gets a bufferization.alloc_tensor of the same type).
+  SmallVector<Value>
+  spread(ArrayRef<Value> inits, int64_t parts, unsigned dim,
+         function_ref<SmallVector<Value>(OpBuilder &, Location, int64_t,
+                                         ValueRange, ValueRange)>
+             body) {
+    auto type = cast<RankedTensorType>(inits.front().getType());
+    unsigned rank = type.getRank();
+    SmallVector<Value> outs;
+    // Distinct empties (CSE would make equal tensor.empty ops one value).
+    for (int64_t i = 0; i < parts; ++i)
+      for (Value init : inits) {
+        auto empty = init.getDefiningOp<tensor::EmptyOp>();
+        outs.push_back(i == 0 || !empty
+                           ? init
+                           : bufferization::AllocTensorOp::create(
+                                 b, loc, empty.getType(), empty.getDynamicSizes())
+                                 .getResult());
+      }
+    SmallVector<Type> types;
+    for (Value out : outs)
+      types.push_back(out.getType());
+    auto generic = linalg::GenericOp::create(
+        b, loc, types, ValueRange{}, outs,
+        SmallVector<AffineMap>(outs.size(), b.getMultiDimIdentityMap(rank)),
+        parallelIterators(rank), [&](OpBuilder &nb, Location nl, ValueRange) {
+          SmallVector<Value> ix = loopIndices(nb, nl, rank);
+          SmallVector<Value> yields;
+          for (int64_t i = 0; i < parts; ++i) {
+            SmallVector<Value> at(ix);
+            if (i > 0) {
+              Value size = type.isDynamicDim(dim)
+                               ? tensor::DimOp::create(nb, nl, inits.front(), dim)
+                                     .getResult()
+                               : cidx(nb, nl, type.getDimSize(dim));
+              at[dim] = arith::AddIOp::create(
+                  nb, nl, ix[dim],
+                  arith::MulIOp::create(nb, nl, size, cidx(nb, nl, i)));
+            }
+            llvm::append_range(yields, body(nb, nl, i, at, ix));
+          }
+          linalg::YieldOp::create(nb, nl, yields);
+        });
+    return SmallVector<Value>(generic.getResults());
   }
 
   /// A source of gatherRows: rows `src3` [B S, N, D] (S = `srcHeads`),
@@ -631,26 +775,33 @@ protected:
   /// (see GatherSource) in `elt`; one kernel for all sources (they share
   /// the index arithmetic, and a thread's fixed cost is most of a gather's),
   /// built as [B, G, M D] (the long dim innermost) and expanded to
-  /// [B, G, M, D]. All positions have one shape [B, G, M].
+  /// [B, G, M, D]. With `parts` > 1 the heads come in that many parts
+  /// (separate tensors, see spread): `positions` lists each part's
+  /// positions (part-major, all of one shape [B, G / parts, M]) and result
+  /// i * sources.size() + s is source s's part i.
   SmallVector<Value> gatherRows(ArrayRef<GatherSource> sources,
                                 ValueRange positions, Value perHead,
-                                int64_t tag, Type elt) {
+                                int64_t tag, Type elt, int64_t parts = 1) {
+    size_t perPart = positions.size() / parts;
     int64_t d =
         cast<RankedTensorType>(sources.front().src3.getType()).getDimSize(2);
     SmallVector<OpFoldResult> ps = getSizes(b, loc, positions.front());
     OpFoldResult md = mul(ps[2], idx(d));
     Type f32 = b.getF32Type();
-    Value init = emptyTensor(b, loc, {ps[0], ps[1], md}, elt);
-    SmallVector<AffineMap> maps(
-        positions.size(), g.map(3, {g.d(0), g.d(1), g.d(2).floorDiv(d)}));
-    maps.append(sources.size(), g.dims(3, {0, 1, 2}));
-    auto gather = linalg::GenericOp::create(
-        b, loc, SmallVector<Type>(sources.size(), init.getType()), positions,
-        SmallVector<Value>(sources.size(), init), maps, parallelIterators(3),
-        [&](OpBuilder &nb, Location nl, ValueRange a) {
-          SmallVector<Value> ix = loopIndices(nb, nl, 3);
+    SmallVector<Value> inits;
+    for (size_t i = 0; i < sources.size(); ++i)
+      inits.push_back(emptyTensor(b, loc, {ps[0], ps[1], md}, elt));
+    SmallVector<Value> gathered = spread(
+        inits, parts, 1,
+        [&](OpBuilder &nb, Location nl, int64_t part, ValueRange ix,
+            ValueRange local) {
           Value head = arith::DivUIOp::create(nb, nl, ix[1], perHead);
+          Value m = arith::DivUIOp::create(nb, nl, ix[2], cidx(nb, nl, d));
           Value f = arith::RemUIOp::create(nb, nl, ix[2], cidx(nb, nl, d));
+          SmallVector<Value> pos;
+          for (Value p : positions.slice(part * perPart, perPart))
+            pos.push_back(tensor::ExtractOp::create(
+                nb, nl, p, ValueRange{ix[0], local[1], m}));
           SmallVector<Value> outs;
           for (const GatherSource &src : sources) {
             Value h = head;
@@ -660,7 +811,7 @@ protected:
                 nb, nl,
                 arith::MulIOp::create(nb, nl, ix[0], cidx(nb, nl, src.srcHeads)),
                 h);
-            Value p = toIndex(nb, nl, a[src.pos]);
+            Value p = toIndex(nb, nl, pos[src.pos]);
             if (tag > 1)
               p = arith::DivUIOp::create(nb, nl, p, cidx(nb, nl, tag));
             Value x = tensor::ExtractOp::create(nb, nl, src.src3,
@@ -672,10 +823,10 @@ protected:
             }
             outs.push_back(convertFloat(nb, nl, x, elt));
           }
-          linalg::YieldOp::create(nb, nl, outs);
+          return outs;
         });
     SmallVector<Value> results;
-    for (Value out : gather.getResults())
+    for (Value out : gathered)
       results.push_back(
           expand(out, {{0}, {1}, {2, 3}}, {ps[0], ps[1], ps[2], idx(d)}));
     return results;
@@ -745,21 +896,30 @@ public:
       lookBackMod = arith::RemUIOp::create(
           b, loc, indexConst(b, loc, int64_t(lookBack)), safeNc);
 
+    // Heads in `parts` separate tensors (spread): G static and even.
+    if (std::optional<int64_t> gs = getConstantIntValue(groups))
+      while (2 * parts <= kParts && *gs % (2 * parts) == 0)
+        parts *= 2;
     Value qk3 = collapse(qk, {{0, 1}, {2}, {3}});
-    Value qkT = transposed(qk3);
-    Value bucket = buckets(qkT);               // [BHR, N]
+    SmallVector<Value> qkT = transposedParts(qk3, kParts);
+    SmallVector<Value> bucket = buckets(qkT);  // [BHR, N / parts] each
     auto [slot, perm] = sort(bucket, numBuckets);          // [BHR, N] each
 
-    Value qpos = chunkPositions(perm, /*keys=*/false);
-    Value kpos = chunkPositions(perm, /*keys=*/true);
+    SmallVector<Value> qpos = chunkPositions(perm, /*keys=*/false);
+    SmallVector<Value> kpos = chunkPositions(perm, /*keys=*/true);
     Value norms = inverseNorms(qkT);
-    Value q = gather({{qk3, 0, heads}}, qpos)[0];
+    SmallVector<Value> q = gather({{qk3, 0, heads}}, qpos);
     SmallVector<Value> kv =
         gather({{qk3, 0, heads, 1, norms},
                 {collapse(op.getValue(), {{0, 1}, {2}, {3}}), 0, heads}},
                kpos);
-    Value k = kv[0], v = kv[1];
-    auto [o, lse] = attention(q, k, v, qpos, kpos);
+    SmallVector<Value> o, lse;
+    for (int64_t i = 0; i < parts; ++i) {
+      auto [oi, lsei] =
+          attention(q[i], kv[2 * i], kv[2 * i + 1], qpos[i], kpos[i]);
+      o.push_back(oi);
+      lse.push_back(lsei);
+    }
     Value result = combine(slot, o, lse);
     op.getResult().replaceAllUsesWith(result);
     op.erase();
@@ -771,65 +931,90 @@ private:
   /// address across a warp), the hash
   /// projections x_k = sum_d qk[bh, n, d] R[h, r, d, k] summed in registers,
   /// and the first maximum of [x ; -x] (index k for x_k, K + k for -x_k).
-  Value buckets(Value qkT) {
+  SmallVector<Value> buckets(ArrayRef<Value> qkT) {
     Type f32 = b.getF32Type();
     Value rot = op.getRotations();
-    Value out = g.generic(
-        ValueRange{}, emptyTensor(b, loc, {bh, idx(rounds), length}, b.getI64Type()),
-        {g.dims(3, {0, 1, 2})}, parallelIterators(3),
+    // With the projections in registers and a static even N, a thread
+    // hashes positions n and n + N / 2 (two results [BH, R, N / 2]): each
+    // rotation load serves two positions.
+    int64_t parts = 1;
+    std::optional<int64_t> n = getConstantIntValue(length);
+    if (half <= kMaxRegisterHalf && n && *n % kHashParts == 0)
+      parts = kHashParts;
+    OpFoldResult partLength =
+        parts == 1 ? length : OpFoldResult(idx(*n / parts));
+    SmallVector<Value> inits;
+    for (int64_t i = 0; i < parts; ++i)
+      inits.push_back(
+          i == 0 ? emptyTensor(b, loc, {bh, idx(rounds), partLength},
+                               b.getI64Type())
+                 : bufferization::AllocTensorOp::create(
+                       b, loc, inits.front().getType(), ValueRange{})
+                       .getResult());
+    SmallVector<Type> types(parts, inits.front().getType());
+    auto generic = linalg::GenericOp::create(
+        b, loc, types, ValueRange{}, inits,
+        SmallVector<AffineMap>(parts, g.dims(3, {0, 1, 2})), parallelIterators(3),
         [&](OpBuilder &nb, Location nl, ValueRange) {
           SmallVector<Value> ix = loopIndices(nb, nl, 3);
           Value h = arith::RemUIOp::create(nb, nl, ix[0], cidx(nb, nl, heads));
           Value zero = g.f32Const(nb, nl, 0.0);
           if (half <= kMaxRegisterHalf) {
-            // d outermost, the K projections in registers: one load of
-            // qk[bh, n, d] per d.
-            SmallVector<Value> xs = loop(
-                nb, nl, cidx(nb, nl, d), SmallVector<Value>(half, zero),
-                [&](OpBuilder &db, Value dd, ValueRange acc) {
-                  Value q = convertFloat(
-                      db, nl,
-                      tensor::ExtractOp::create(db, nl, qkT,
-                                                ValueRange{ix[0], dd, ix[2]}),
-                      f32);
-                  SmallVector<Value> next;
+            // d outermost, the K projections of each position in registers:
+            // one load of qk[bh, n, d] per d and position.
+            SmallVector<Value> ns;
+            for (int64_t i = 0; i < parts; ++i)
+              ns.push_back(i == 0 ? ix[2]
+                                  : arith::AddIOp::create(
+                                        nb, nl, ix[2],
+                                        cidx(nb, nl, i * (*n / parts)))
+                                        .getResult());
+            SmallVector<Value> xs = loopTransposed(
+                nb, nl, qkT, ix[0], ns, SmallVector<Value>(parts * half, zero),
+                [&](OpBuilder &db, ValueRange qs, Value dd, ValueRange acc) {
+                  SmallVector<Value> next(acc);
                   for (int64_t k = 0; k < half; ++k) {
                     Value w = convertFloat(
                         db, nl,
                         tensor::ExtractOp::create(
                             db, nl, rot, ValueRange{h, ix[1], dd, cidx(db, nl, k)}),
                         f32);
-                    next.push_back(arith::AddFOp::create(
-                        db, nl, acc[k], arith::MulFOp::create(db, nl, q, w)));
+                    for (int64_t i = 0; i < parts; ++i)
+                      next[i * half + k] = arith::AddFOp::create(
+                          db, nl, acc[i * half + k],
+                          arith::MulFOp::create(db, nl, qs[i], w));
                   }
                   return next;
                 });
             // The first maximum of [x ; -x], entries offered in index order.
-            Value curVal = xs[0], curIdx = i64(nb, nl, 0);
-            for (int64_t m = 1; m < 2 * half; ++m) {
-              Value val = m < half ? xs[m]
-                                   : arith::NegFOp::create(nb, nl, xs[m - half])
-                                         .getResult();
-              Value greater = arith::CmpFOp::create(
-                  nb, nl, arith::CmpFPredicate::OGT, val, curVal);
-              curVal = arith::SelectOp::create(nb, nl, greater, val, curVal);
-              curIdx = arith::SelectOp::create(nb, nl, greater, i64(nb, nl, m),
-                                               curIdx);
+            SmallVector<Value> yields;
+            for (int64_t i = 0; i < parts; ++i) {
+              ArrayRef<Value> x = ArrayRef<Value>(xs).slice(i * half, half);
+              Value curVal = x[0], curIdx = i64(nb, nl, 0);
+              for (int64_t m = 1; m < 2 * half; ++m) {
+                Value val = m < half ? x[m]
+                                     : arith::NegFOp::create(nb, nl, x[m - half])
+                                           .getResult();
+                Value greater = arith::CmpFOp::create(
+                    nb, nl, arith::CmpFPredicate::OGT, val, curVal);
+                curVal = arith::SelectOp::create(nb, nl, greater, val, curVal);
+                curIdx = arith::SelectOp::create(nb, nl, greater,
+                                                 i64(nb, nl, m), curIdx);
+              }
+              yields.push_back(curIdx);
             }
-            yieldOne(nb, nl, curIdx);
+            linalg::YieldOp::create(nb, nl, yields);
             return;
           }
           Value init = g.f32Const(nb, nl, -std::numeric_limits<double>::infinity());
           SmallVector<Value> best = loop(
               nb, nl, cidx(nb, nl, half), {init, i64(nb, nl, 0)},
               [&](OpBuilder &kb, Value k, ValueRange a) {
-                Value x = loop(kb, nl, cidx(kb, nl, d), {zero},
-                               [&](OpBuilder &db, Value dd, ValueRange acc) {
-                                 Value q = convertFloat(
-                                     db, nl,
-                                     tensor::ExtractOp::create(
-                                         db, nl, qkT, ValueRange{ix[0], dd, ix[2]}),
-                                     f32);
+                Value x = loopTransposed(
+                               kb, nl, qkT, ix[0], ix[2], {zero},
+                               [&](OpBuilder &db, ValueRange qs, Value dd,
+                                   ValueRange acc) {
+                                 Value q = qs[0];
                                  Value w = convertFloat(
                                      db, nl,
                                      tensor::ExtractOp::create(
@@ -865,7 +1050,10 @@ private:
               });
           yieldOne(nb, nl, best[1]);
         });
-    return collapse(out, {{0, 1}, {2}});
+    SmallVector<Value> out;
+    for (Value r : generic.getResults())
+      out.push_back(collapse(r, {{0, 1}, {2}}));
+    return out;
   }
 
   /// The positions seen by each sdpa head, [B, G, P c] for the queries and
@@ -880,7 +1068,7 @@ private:
   /// the query's tag p + look_back mod nC (the tag of its own chunk) let the
   /// score_mod tell the chunks apart (see attention). Order and equality of
   /// the encoded positions are those of (original position, tag).
-  Value chunkPositions(Value perm, bool keys) {
+  SmallVector<Value> chunkPositions(Value perm, bool keys) {
     OpFoldResult rows =
         keys ? mul(packed == 1 ? window : idx(packed + windowChunks - 1),
                    idx(chunk))
@@ -888,11 +1076,10 @@ private:
     Value numChunksV = safeDivisor(b, loc, numChunks);
     Value headsPerRound =
         safeDivisor(b, loc, divSizes(b, loc, numChunks, idx(packed)));
-    return g.generic(
-        ValueRange{}, emptyTensor(b, loc, {batch, groups, rows}, b.getI64Type()),
-        {g.dims(3, {0, 1, 2})}, parallelIterators(3),
-        [&](OpBuilder &nb, Location nl, ValueRange) {
-          SmallVector<Value> ix = loopIndices(nb, nl, 3);
+    OpFoldResult partGroups = divSizes(b, loc, groups, idx(parts));
+    return spread(
+        emptyTensor(b, loc, {batch, partGroups, rows}, b.getI64Type()), parts,
+        1, [&](OpBuilder &nb, Location nl, int64_t, ValueRange ix, ValueRange) {
           Value chunkC = cidx(nb, nl, chunk);
           Value headRound = arith::DivUIOp::create(nb, nl, ix[1], headsPerRound);
           Value first = arith::MulIOp::create(
@@ -921,25 +1108,22 @@ private:
             pos = arith::AddIOp::create(
                 nb, nl, arith::MulIOp::create(nb, nl, pos, i64(nb, nl, tagFactor)),
                 toI64(nb, nl, tag));
-          yieldOne(nb, nl, pos);
+          return SmallVector<Value>{pos};
         });
   }
 
   /// 1 / |qk row| (0 for a zero row), [BH, N] f32, one thread per row (from
   /// `qkT` [BH, D, N]).
-  Value inverseNorms(Value qkT) {
+  Value inverseNorms(ArrayRef<Value> qkT) {
     Type f32 = b.getF32Type();
     return g.generic(
         ValueRange{}, emptyTensor(b, loc, {bh, length}, f32), {g.dims(2, {0, 1})},
         parallelIterators(2), [&](OpBuilder &nb, Location nl, ValueRange) {
           SmallVector<Value> ix = loopIndices(nb, nl, 2);
-          Value sum = loop(nb, nl, cidx(nb, nl, d), {g.f32Const(nb, nl, 0.0)},
-                           [&](OpBuilder &db, Value dd, ValueRange acc) {
-                             Value x = convertFloat(
-                                 db, nl,
-                                 tensor::ExtractOp::create(
-                                     db, nl, qkT, ValueRange{ix[0], dd, ix[1]}),
-                                 f32);
+          Value sum = loopTransposed(
+              nb, nl, qkT, ix[0], ix[1], {g.f32Const(nb, nl, 0.0)},
+              [&](OpBuilder &db, ValueRange xs, Value, ValueRange acc) {
+                             Value x = xs[0];
                              return SmallVector<Value>{arith::AddFOp::create(
                                  db, nl, acc[0], arith::MulFOp::create(db, nl, x, x))};
                            })[0];
@@ -948,10 +1132,10 @@ private:
         });
   }
 
-  SmallVector<Value> gather(ArrayRef<GatherSource> sources, Value pos) {
+  SmallVector<Value> gather(ArrayRef<GatherSource> sources, ValueRange pos) {
     Value perHead = safeDivisor(
         b, loc, mul(idx(rounds), divSizes(b, loc, numChunks, idx(packed))));
-    return gatherRows(sources, pos, perHead, tagFactor, elt);
+    return gatherRows(sources, pos, perHead, tagFactor, elt, parts);
   }
 
   /// The chunk attention: causal on the original positions, the own key
@@ -998,11 +1182,16 @@ private:
 
   /// The rounds combined by log-sum-exp into the op's outs, in f32: loops
   /// (b H + h, n Dv + f); round r of position n is row (h R + r) N + slot of
-  /// the chunk results viewed as [B, H R N, Dv] and [B, H R N].
-  Value combine(Value slot, Value o, Value lse) {
+  /// the chunk results viewed as [B, H R N, Dv] and [B, H R N] (`o` and
+  /// `lse` in `parts` parts of H R N / parts rows each).
+  Value combine(Value slot, ArrayRef<Value> o, ArrayRef<Value> lse) {
     Type f32 = b.getF32Type();
-    Value o3 = collapse(o, {{0}, {1, 2}, {3}});
-    Value lse2 = collapse(lse, {{0}, {1, 2}});
+    SmallVector<Value> o3, lse2;
+    for (auto [oi, lsei] : llvm::zip(o, lse)) {
+      o3.push_back(collapse(oi, {{0}, {1, 2}, {3}}));
+      lse2.push_back(collapse(lsei, {{0}, {1, 2}}));
+    }
+    OpFoldResult partRows = getSizes(b, loc, lse2.front())[1];
     Value init = collapse(op.getInit(), {{0, 1}, {2, 3}});
     Value n = toIndexValue(b, loc, length);
     Value result = g.generic(
@@ -1013,7 +1202,8 @@ private:
           Value h = arith::RemUIOp::create(nb, nl, ix[0], cidx(nb, nl, heads));
           Value pos = arith::DivUIOp::create(nb, nl, ix[1], cidx(nb, nl, d));
           Value f = arith::RemUIOp::create(nb, nl, ix[1], cidx(nb, nl, d));
-          SmallVector<Value> rowOf, lseOf;
+          Value rows = toIndexValue(nb, nl, partRows);
+          SmallVector<Value> rowOf, partOf, lseOf;
           Value max;
           for (int64_t r = 0; r < rounds; ++r) {
             Value sr = arith::AddIOp::create(
@@ -1029,8 +1219,14 @@ private:
                     cidx(nb, nl, r)),
                 n);
             Value row = arith::AddIOp::create(nb, nl, base, s);
-            Value l = tensor::ExtractOp::create(nb, nl, lse2, ValueRange{bi, row});
+            Value part = cidx(nb, nl, 0);
+            if (parts > 1) {
+              part = arith::DivUIOp::create(nb, nl, row, rows);
+              row = arith::RemUIOp::create(nb, nl, row, rows);
+            }
+            Value l = extractPart(nb, nl, lse2, part, ValueRange{bi, row});
             rowOf.push_back(row);
+            partOf.push_back(part);
             lseOf.push_back(l);
             max = max ? arith::MaximumFOp::create(nb, nl, max, l).getResult() : l;
           }
@@ -1041,7 +1237,7 @@ private:
                 nb, nl, arith::SubFOp::create(nb, nl, lseOf[r], shift));
             Value x = convertFloat(
                 nb, nl,
-                tensor::ExtractOp::create(nb, nl, o3, ValueRange{bi, rowOf[r], f}),
+                extractPart(nb, nl, o3, partOf[r], ValueRange{bi, rowOf[r], f}),
                 f32);
             total = arith::AddFOp::create(nb, nl, total, w);
             acc = arith::AddFOp::create(nb, nl, acc,
@@ -1061,6 +1257,13 @@ private:
   /// Chunks per sdpa head, and (with packed > 1: static nC) W, look_back
   /// mod nC and the tag factor of the encoded positions.
   int64_t packed = 1, windowChunks = 0, lookBackChunks = 0, tagFactor = 1;
+  /// Parts of the sdpa heads (separate tensors and sdpa ops, see spread):
+  /// the largest power of two up to kParts that divides G (1 when G is
+  /// dynamic).
+  static constexpr int64_t kParts = 4;
+  /// Positions hashed by one thread (see buckets).
+  static constexpr int64_t kHashParts = 4;
+  int64_t parts = 1;
 };
 
 /// Whether the rewrite takes `op` (attn.cluster; see the file comment).
@@ -1501,7 +1704,7 @@ struct GpuLshClusterAsSdpaPass
   void getDependentDialects(DialectRegistry &registry) const override {
     registry.insert<arith::ArithDialect, linalg::LinalgDialect,
                     math::MathDialect, scf::SCFDialect, tensor::TensorDialect,
-                    cf::ControlFlowDialect>();
+                    cf::ControlFlowDialect, bufferization::BufferizationDialect>();
   }
 
   void runOnOperation() override {

@@ -51,13 +51,17 @@ static void addClaimingSteps(OpPassManager &pm,
   if (hasHopperCore(options.chip))
     buildGpuCoreSteps(pm, options.qTile, options.kvTile, options.heavyFirst,
                       options.minBlocksPerSM, options.overlap,
-                      options.persistent, options.pairStores);
+                      options.persistent, options.pairStores,
+                      options.warpSpecialize, options.wsStages,
+                      options.wsPingPong);
 }
 
 void mlir::attn::buildGpuCoreSteps(OpPassManager &pm, int64_t qTile,
                                    int64_t kvTile, bool heavyFirst,
                                    int64_t minBlocksPerSM, bool overlap,
-                                   int64_t persistent, bool pairStores) {
+                                   int64_t persistent, bool pairStores,
+                                   bool warpSpecialize, int64_t wsStages,
+                                   bool wsPingPong) {
   AttnGpuSdpaCoreOptions coreOptions;
   coreOptions.qTile = qTile;
   coreOptions.kvTile = kvTile;
@@ -66,6 +70,9 @@ void mlir::attn::buildGpuCoreSteps(OpPassManager &pm, int64_t qTile,
   coreOptions.overlap = overlap;
   coreOptions.persistent = persistent;
   coreOptions.pairStores = pairStores;
+  coreOptions.warpSpecialize = warpSpecialize;
+  coreOptions.wsStages = wsStages;
+  coreOptions.wsPingPong = wsPingPong;
   coreOptions.claim = true;
   pm.addPass(createAttnGpuSdpaCore(coreOptions));
   pm.addPass(createInlinerPass());

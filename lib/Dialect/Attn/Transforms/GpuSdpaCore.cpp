@@ -146,6 +146,20 @@ static int64_t automaticKvTile(SdpaOp op, int64_t qTile, bool overlap) {
   return band && band->hi && *band->hi <= 0 ? 128 : 64;
 }
 
+/// Whether `op` gets the warp-specialised kernel under `warp-specialize`
+/// (docs/GPU.md, "Warp specialisation"): 128-row query tiles, no `overlap`,
+/// a pattern whose key tiles are one interval (dense, causal, windows) with
+/// no random lists, and no operand but the optional lse. Every other op
+/// keeps the plain kernel.
+static bool warpSpecializable(SdpaOp op, int64_t qTile, bool overlap,
+                              bool hasLists) {
+  bool plain = !op.getQueryPositions() && !op.getMask() && !op.getBias() &&
+               op.getScoreMod().empty() && !op.getSpan() &&
+               !op.getMemoryKey() && !op.getQuerySegments();
+  return qTile == 128 && !overlap && !hasLists && plain &&
+         patternBand(op).has_value();
+}
+
 /// Builds the three pattern helpers of kernel `name` at the end of `module`.
 class PatternHelpers {
 public:
@@ -504,7 +518,20 @@ struct AttnGpuSdpaCorePass
       config.clipToDocuments =
           !lists && !op.getQueryPositions() && patternBand(op).has_value();
     }
-    if (minBlocksPerSM <= 0) {
+    if (warpSpecialize &&
+        warpSpecializable(op, qTile, overlap, lists.has_value())) {
+      if (wsStages != 2 && wsStages != 3)
+        return op.emitOpError() << "ws-stages must be 2 or 3, but got "
+                                << static_cast<int64_t>(wsStages);
+      // One CTA per multiprocessor: the registers are split by setmaxnreg.
+      config.warpSpecialize = true;
+      // The persistent work loop is not built into the warp-specialised
+      // kernel.
+      config.persistent = false;
+      config.stages = wsStages;
+      config.pingPong = wsPingPong;
+      config.minBlocksPerSM = 1;
+    } else if (minBlocksPerSM <= 0) {
       // Two CTAs per multiprocessor overlap one's softmax with the other's
       // products (measured on the H200: dense D=128 10.2 -> 8.7 ms); Hopper
       // has 228 KiB of shared memory per multiprocessor, 1 KiB of it

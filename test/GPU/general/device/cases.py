@@ -179,12 +179,14 @@ def lsh_case(dtype):
     return ir, make
 
 
-def lsh_core_case(dtype, d, rounds, buckets, chunk, causal, look_ahead=0):
+def lsh_core_case(dtype, d, rounds, buckets, chunk, causal, look_ahead=0, static_n=None):
     """attn.lsh that the Hopper core takes (bf16 / f16, D = Dv = 64 or 128): hash and sort on
     the general path, the chunks as one attn.sdpa with positions on the core
-    (attn-gpu-lsh-cluster-as-sdpa); N a multiple of the chunk."""
-    ir = lsh_ir(1, H, 64, d, d, rounds, buckets, chunk, look_ahead=look_ahead, causal=causal,
-                dtype=dtype, dynamic=("N",))
+    (attn-gpu-lsh-cluster-as-sdpa); N a multiple of the chunk, dynamic unless `static_n` (then
+    chunks packed into heads of 128 queries and the heads in two parts, two sdpa ops, as at
+    the bench's N = 16384)."""
+    ir = lsh_ir(1, H, static_n or 64, d, d, rounds, buckets, chunk, look_ahead=look_ahead,
+                causal=causal, dtype=dtype, dynamic=() if static_n else ("N",))
 
     def make(rng, n):
         qk, v, rot = draw_lsh(rng, n, dtype, rounds=rounds, buckets=buckets, d=d)
@@ -225,13 +227,14 @@ def kernelized_case(dtype, feature_map, causal):
     return ir, make
 
 
-def kernelized_core_case(dtype, heads, kv_heads, m, d, w_heads, amplitude=1.0):
-    """Non-causal FAVOR+ that the Hopper core takes (bf16 / f16, D 64 or 128): two attn.sdpa ops
-    (attn-gpu-kernelized-as-sdpa); q and k drawn with standard deviation `amplitude`."""
+def kernelized_core_case(dtype, heads, kv_heads, m, d, w_heads, amplitude=1.0, causal=False):
+    """FAVOR+ that attn-gpu-kernelized-as-sdpa takes (bf16 / f16, D 64 or 128): non-causal, two
+    attn.sdpa ops for the Hopper core; causal, the chunked scan (GpuKernelizedCausal.cpp); q and
+    k drawn with standard deviation `amplitude`."""
     proto_q = np.zeros((1, heads, 8, d), np.float32)
     proto_kv = np.zeros((1, kv_heads, 8, d), np.float32)
     w = np.zeros((w_heads, m, d), np.float32)
-    ir = kernelized_ir(proto_q, proto_kv, proto_kv, w, dtype, "favor_plus", False, (2,))
+    ir = kernelized_ir(proto_q, proto_kv, proto_kv, w, dtype, "favor_plus", causal, (2,))
 
     def make(rng, n):
         q = as_dtype(amplitude * rng.standard_normal((1, heads, n, d)), dtype)
@@ -239,7 +242,7 @@ def kernelized_core_case(dtype, heads, kv_heads, m, d, w_heads, amplitude=1.0):
         v = as_dtype(rng.standard_normal((1, kv_heads, n, d)), dtype)
         proj = as_dtype(rng.standard_normal(w.shape), dtype)
         inputs = {"q": q, "k": k, "v": v, "w": proj, "o": _poisoned(q.shape, dtype)}
-        return inputs, ref.kernelized(q, k, v, "favor_plus", projection=proj)
+        return inputs, ref.kernelized(q, k, v, "favor_plus", projection=proj, causal=causal)
     return ir, make
 
 
@@ -342,11 +345,19 @@ def cases():
              kernelized_core_case(dt, 4, 2, 256, 64, 4), _lengths()),
             (f"kernelized_favor_core_w1_d128_{dt}", dt,
              kernelized_core_case(dt, 2, 2, 64, 128, 1, amplitude=0.5), _lengths()),
+            # Causal FAVOR+ as the chunked scan: H 4, Hkv 2, m 256, D 64; W [1, 64, 128].
+            (f"kernelized_favor_causal_gqa_{dt}", dt,
+             kernelized_core_case(dt, 4, 2, 256, 64, 4, causal=True), _lengths()),
+            (f"kernelized_favor_causal_w1_d128_{dt}", dt,
+             kernelized_core_case(dt, 2, 2, 64, 128, 1, amplitude=0.5, causal=True), _lengths()),
             # LSH on the Hopper core: non-causal, D = 64, 16 buckets, chunk 64; causal, D = 128,
             # 3 rounds, 8 buckets, chunk 16 with one chunk of look-ahead.
             (f"lsh_core_{dt}", dt, lsh_core_case(dt, 64, 2, 16, 64, False), _lengths(64, 64)),
             (f"lsh_core_causal_d128_{dt}", dt, lsh_core_case(dt, 128, 3, 8, 16, True, 1),
              _lengths(16, 16)),
+            # Static N = 2048, causal, D = 64, chunk 64 (the bench's shape, smaller).
+            (f"lsh_core_static_causal_{dt}", dt,
+             lsh_core_case(dt, 64, 2, 16, 64, True, static_n=2048), [2048]),
             # Clustered attention on the Hopper core: causal, D = 64, 4 centroids, window 64;
             # grouped-query heads (4 / 2), D = 128, 3 centroids, window 32, not causal.
             (f"cluster_core_causal_{dt}", dt, cluster_core_case(dt, 2, 2, 64, 4, 64, True),

@@ -72,6 +72,21 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions> {
                      "with the next tile's scores (attn-gpu-sdpa-core's "
                      "option)"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> warpSpecialize{
+      *this, "warp-specialize",
+      llvm::cl::desc("Hopper core: a producer warpgroup and two consumer "
+                     "warpgroups (attn-gpu-sdpa-core's option)"),
+      llvm::cl::init(false)};
+  PassOptions::Option<int64_t> wsStages{
+      *this, "ws-stages",
+      llvm::cl::desc("Hopper core: K/V stages with warp-specialize "
+                     "(attn-gpu-sdpa-core's option)"),
+      llvm::cl::init(2)};
+  PassOptions::Option<bool> wsPingPong{
+      *this, "ws-pingpong",
+      llvm::cl::desc("Hopper core: ping-pong consumers with warp-specialize "
+                     "(attn-gpu-sdpa-core's option)"),
+      llvm::cl::init(false)};
   PassOptions::Option<int64_t> favorKvSplits{
       *this, "favor-kv-splits",
       llvm::cl::desc("Hopper core: key runs of FAVOR+'s first phase "
@@ -112,14 +127,14 @@ LogicalResult verifyGpuPipelineOptions(
 /// The claiming step of the Hopper core (chip sm_90a): attn-gpu-sdpa-core
 /// with `claim` (the attn.sdpa ops it supports become its kernels, the
 /// others stay), then the inliner and symbol-dce for its pattern helpers.
-/// `heavyFirst`, `minBlocksPerSM`, `overlap`, `persistent` and `pairStores`
-/// are the pass's options of
-/// those names
-/// (the defaults are the pipeline's).
+/// `heavyFirst`, `minBlocksPerSM`, `overlap`, `persistent`, `pairStores`,
+/// `warpSpecialize`, `wsStages` and `wsPingPong` are the pass's options of
+/// those names (the defaults are the pipeline's).
 void buildGpuCoreSteps(OpPassManager &pm, int64_t qTile, int64_t kvTile,
                        bool heavyFirst = true, int64_t minBlocksPerSM = 0,
                        bool overlap = false, int64_t persistent = -1,
-                       bool pairStores = true);
+                       bool pairStores = true, bool warpSpecialize = false,
+                       int64_t wsStages = 2, bool wsPingPong = false);
 
 /// The steps of `attn-gpu-pipeline` after the attn lowering: linalg on
 /// tensors through bufferization, device buffers, one gpu.launch per loop

@@ -392,7 +392,20 @@ def AttnGpuSdpaCore : Pass<"attn-gpu-sdpa-core", "::mlir::ModuleOp"> {
     Option<"pairStores", "pair-stores", "bool", /*default=*/"true",
            "The epilogue stores a thread's two adjacent output columns as "
            "one 4-byte store where the output's layout allows it (checked "
-           "at run time); false: two 2-byte stores">
+           "at run time); false: two 2-byte stores">,
+    Option<"warpSpecialize", "warp-specialize", "bool", /*default=*/"false",
+           "Build a producer warpgroup (one thread issues the TMA loads into "
+           "a ring of K/V stages with full and empty mbarriers) and two "
+           "consumer warpgroups (384 threads, one CTA per multiprocessor, "
+           "setmaxnreg); only for dense and causal patterns with no other "
+           "operand and 128-row query tiles (others keep the plain kernel). "
+           "Off by default; docs/GPU.md ('Warp specialisation')">,
+    Option<"wsStages", "ws-stages", "int64_t", /*default=*/"2",
+           "With warp-specialize: K/V stages of the ring (2 or 3)">,
+    Option<"wsPingPong", "ws-pingpong", "bool", /*default=*/"false",
+           "With warp-specialize: the two consumer warpgroups take turns "
+           "for their tensor-core products (named barriers), so that one's "
+           "softmax runs while the other's products do">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
