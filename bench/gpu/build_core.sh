@@ -15,6 +15,10 @@ opt=${ATTN_OPT:-$root/build/bin/attn-opt}
 ptxas=${PTXAS:-/usr/local/cuda/bin/ptxas}
 mkdir -p "$out"
 : > "$out/ptxas.txt"
+# A persistent grid's CTA count, for check_core.py's launch.
+rm -f "$out/PERSISTENT"
+p=$(printf '%s\n' ${CORE_OPTS:-} | sed -n 's/^persistent=\([0-9]*\)$/\1/p')
+[ -n "$p" ] && [ "$p" != 0 ] && echo "$p" > "$out/PERSISTENT"
 pattern_clause() {
   case $1 in
     dense) echo "" ;;
@@ -39,7 +43,7 @@ build() { # pattern elt D kv lse(0/1) [q] -> <pattern>_<elt>_d<D>_kv<kv>[_q<q>][
       "$t" "$t" "$t" "$t" "$t" "$t" "$t" "$t" "$t" "$(pattern_clause "$pat")" "$t" "$t" > "$probe"
     # The core's own options of CORE_OPTS (overlap changes the choice).
     local popts
-    popts=$(printf '%s\n' ${CORE_OPTS:-} | grep -E '^(overlap|heavy-first|min-blocks-per-sm|warp-specialize|ws-stages|ws-pingpong|kv-tile)=' | tr '\n' ' ' || true)
+    popts=$(printf '%s\n' ${CORE_OPTS:-} | grep -E '^(overlap|heavy-first|min-blocks-per-sm|warp-specialize|ws-stages|ws-pingpong|kv-tile|persistent|pair-stores)=' | tr '\n' ' ' || true)
     kv=$("$opt" "$probe" --attn-gpu-sdpa-core="q-tile=$q $popts" |
          grep "nvgpu.tma.create.descriptor" | sed -n 2p |
          sed 's/.*-> <tensor = memref<1x\([0-9]*\)x.*/\1/')
@@ -125,6 +129,24 @@ build_random() {
   build bigbird16 f16 64 128 1
   build random100 bf16 64 128 1
 }
+# Numerics (with lse); NUMERICS_ONLY=1 builds these alone (with CORE_OPTS
+# persistent=P: the persistent grid's checks, no random lists among them).
+build_numerics() {
+  for elt in bf16 f16; do
+    for d in 64 128; do
+      for pat in dense causal; do
+        build $pat $elt $d 128 1
+      done
+    done
+  done
+  build causal bf16 128 64 1
+  build window256 bf16 128 128 1
+  build longformer f16 64 128 1
+  build causal bf16 128 64 1 128
+  build dense f16 64 64 1 128
+  build longformer bf16 128 64 1 128
+}
+[ -n "${NUMERICS_ONLY:-}" ] && { build_numerics; grep -E "==|registers|spill" "$out/ptxas.txt"; exit 0; }
 # Numerics of the warp-specialised kernels (CORE_OPTS="warp-specialize=true ..."): the
 # patterns it takes (dense, causal, a causal window), q-tile 128, both key tiles, with lse;
 # and one op it does not take (random lists: the plain kernel).
@@ -152,19 +174,7 @@ done
 build_bench  # (q-tile 128, the core's own kv-tile)
 
 # Numerics (with lse).
-for elt in bf16 f16; do
-  for d in 64 128; do
-    for pat in dense causal; do
-      build $pat $elt $d 128 1
-    done
-  done
-done
-build causal bf16 128 64 1
-build window256 bf16 128 128 1
-build longformer f16 64 128 1
-build causal bf16 128 64 1 128
-build dense f16 64 64 1 128
-build longformer bf16 128 64 1 128
+build_numerics
 # Timing (no lse), checked too.
 build causal bf16 128 128 0
 build causal bf16 128 64 0

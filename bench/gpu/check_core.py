@@ -85,6 +85,10 @@ class Kernel:
         check(cuda.cuModuleGetFunction(ctypes.byref(self.fn), self.module, b"sdpa_core_0"),
               "cuModuleGetFunction")
         self.name = os.path.basename(path)[:-len(".cubin")]
+        # A persistent grid (build_core.sh with CORE_OPTS persistent=P writes P to
+        # DIR/PERSISTENT): at most max(P, H) CTAs, launched as (max(CTAs // H, 1), H, 1).
+        marker = os.path.join(os.path.dirname(path), "PERSISTENT")
+        self.persistent = int(open(marker).read()) if os.path.exists(marker) else 0
         self.smem = shared_bytes(d, kv, self.q)
         # A warp-specialised kernel (GpuCoreKernel.h, warpSpecialize) has a producer
         # warpgroup more (its .maxntid says so) and up to three K/V stages; it runs
@@ -156,6 +160,9 @@ class Launch:
         self.params = (ctypes.c_void_p * len(vals))(
             *[ctypes.cast(ctypes.byref(v), ctypes.c_void_p) for v in vals])
         self.grid = ((Nq + kernel.q - 1) // kernel.q, H, B)
+        if kernel.persistent:
+            ctas = min(self.grid[0] * H * B, kernel.persistent)
+            self.grid = (max(ctas // H, 1), H, 1)
 
     def __call__(self):
         stream = ctypes.c_void_p(torch.cuda.current_stream().cuda_stream)

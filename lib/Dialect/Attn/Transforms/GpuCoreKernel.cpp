@@ -132,6 +132,134 @@ std::string selIdxRaw(Writer &w, const std::string &cond, const std::string &a,
   return w.let("arith.select " + cond + ", " + a + ", " + b + " : index");
 }
 
+/// The header of a persistent grid's work loop: `scf.for %pit` over rounds
+/// of gx gy work tiles (of ceil(Nq / qTile) x (B H)), carrying %pkv (the
+/// key/value tiles loaded before: the ring's phase; %pit is the Q barrier's),
+/// and `scf.if` the round's work tile exists (`%pvalid`, yielding %pkv).
+/// CTA l = bx + gx by takes work tile r P + l in even rounds and
+/// r P + P - 1 - l in odd ones (P = gx gy, a snake over the CTAs); work tile
+/// w < B H is query tile 0 of (batch, head) w (the rows of leading global
+/// tokens), then the other tiles tile-major from the last tile down (causal:
+/// heaviest first, so the snake gives each CTA a heavy and a light tile in
+/// turn, the longest-processing-time order). Returns (query tile, head,
+/// batch).
+std::tuple<std::string, std::string, std::string>
+persistentHeader(Writer &w, int64_t qTile, const std::string &memO,
+                 const std::string &gy, const std::string &c0,
+                 const std::string &c1) {
+  std::string bx = w.let("gpu.block_id x"), by = w.let("gpu.block_id y");
+  std::string gx = w.let("gpu.grid_dim x");
+  std::string l =
+      w.bin("arith.addi", bx, w.bin("arith.muli", gx, by, "index"), "index");
+  std::string ctas = w.bin("arith.muli", gx, gy, "index");
+  std::string nqt = w.bin("arith.ceildivui", "%nq", w.idx(qTile), "index");
+  std::string heads = w.let("memref.dim %out, " + c0 + " : " + memO);
+  std::string total = w.bin("arith.muli", nqt, heads, "index");
+  std::string rounds = w.bin("arith.ceildivui", total, ctas, "index");
+  w.line("%pwork = scf.for %pit = " + c0 + " to " + rounds + " step " + c1 +
+         " iter_args(%pkv = " + c0 + ") -> (index) {");
+  std::string odd = w.let(
+      "arith.cmpi eq, " + w.bin("arith.andi", "%pit", c1, "index") + ", " +
+      c1 + " : index");
+  std::string back = w.bin("arith.subi", w.bin("arith.subi", ctas, c1, "index"),
+                           l, "index");
+  std::string pw = w.bin("arith.addi",
+                         w.bin("arith.muli", "%pit", ctas, "index"),
+                         selIdxRaw(w, odd, back, l), "index");
+  std::string valid = w.let("arith.cmpi ult, " + pw + ", " + total + " : index");
+  w.line("%pvalid = scf.if " + valid + " -> (index) {");
+  std::string lead = w.let("arith.cmpi ult, " + pw + ", " + heads + " : index");
+  // In the lead, `later` wraps; its selects are unused there.
+  std::string later = w.bin("arith.subi", pw, heads, "index");
+  std::string bhIdx =
+      selIdxRaw(w, lead, pw, w.bin("arith.remui", later, heads, "index"));
+  std::string tileIdx = selIdxRaw(
+      w, lead, c0,
+      w.bin("arith.subi", w.bin("arith.subi", nqt, c1, "index"),
+            w.bin("arith.divui", later, heads, "index"), "index"));
+  return {tileIdx, w.bin("arith.remui", bhIdx, gy, "index"),
+          w.bin("arith.divui", bhIdx, gy, "index")};
+}
+
+/// Pair stores of the epilogue: (whether the output [B H, Nq, D] has unit
+/// column stride, even row strides and a 4-byte aligned start; its aligned
+/// base address (i64); the element offset of head `bh`'s row 0).
+std::tuple<std::string, std::string, std::string>
+pairStoreSetup(Writer &w, const std::string &memO, const std::string &T,
+               const std::string &bh, const std::string &c0,
+               const std::string &c1) {
+  std::string md = w.fresh();
+  w.line(md + ":8 = memref.extract_strided_metadata %out : " + memO +
+         " -> memref<" + T + ">, index, index, index, index, index, index, "
+         "index");
+  std::string base = w.let(
+      "arith.index_cast " +
+      w.let("memref.extract_aligned_pointer_as_index " + md + "#0 : memref<" +
+            T + "> -> index") +
+      " : index to i64");
+  std::string off = md + "#1", s0 = md + "#5", s1 = md + "#6", s2 = md + "#7";
+  std::string start = w.bin(
+      "arith.addi", base,
+      w.bin("arith.muli", w.let("arith.index_cast " + off + " : index to i64"),
+            w.i64(2), "i64"),
+      "i64");
+  std::string aligned = w.let(
+      "arith.cmpi eq, " + w.bin("arith.andi", start, w.i64(3), "i64") + ", " +
+      w.i64(0) + " : i64");
+  std::string even = w.let(
+      "arith.cmpi eq, " +
+      w.bin("arith.andi", w.bin("arith.ori", s0, s1, "index"), c1, "index") +
+      ", " + c0 + " : index");
+  std::string unit = w.let("arith.cmpi eq, " + s2 + ", " + c1 + " : index");
+  std::string ok = w.bin("arith.andi", w.bin("arith.andi", aligned, even, "i1"),
+                         unit, "i1");
+  std::string elem =
+      w.bin("arith.addi", off, w.bin("arith.muli", bh, s0, "index"), "index");
+  return {ok, base, w.let("arith.index_cast " + elem + " : index to i64"),
+          };
+}
+
+/// The stores of row `row` (fragment row r) as 4-byte pairs: elements i and
+/// i + 1 (i even) are columns 2t + 8 (i / 4) and the next. The row stride
+/// is read again from the metadata (`%out` dim 1 stride).
+void writePairStores(Writer &w, const std::string &T, const std::string &base,
+                     const std::string &elem, const std::string &row,
+                     const std::string &twoT, int64_t nO, int r,
+                     const std::function<std::string(int64_t)> &value) {
+  std::string md = w.fresh();
+  std::string memO = "memref<?x?x?x" + T + ">";
+  w.line(md + ":8 = memref.extract_strided_metadata %out : " + memO +
+         " -> memref<" + T + ">, index, index, index, index, index, index, "
+         "index");
+  std::string rowElem = w.bin(
+      "arith.addi", elem,
+      w.let("arith.index_cast " +
+            w.bin("arith.addi", w.bin("arith.muli", row, md + "#6", "index"),
+                  twoT, "index") +
+            " : index to i64"),
+      "i64");
+  std::string rowAddr =
+      w.bin("arith.addi", base, w.bin("arith.muli", rowElem, w.i64(2), "i64"),
+            "i64");
+  std::string vt = "vector<2x" + T + ">";
+  std::string e0 = w.i32(0), e1 = w.i32(1);
+  for (int64_t i = 0; i < nO; i += 2) {
+    if ((i / 2) % 2 != r)
+      continue;
+    std::string u = w.let("llvm.mlir.undef : " + vt);
+    u = w.let("llvm.insertelement " +
+              w.let("arith.truncf " + value(i) + " : f32 to " + T) + ", " + u +
+              "[" + e0 + " : i32] : " + vt);
+    u = w.let("llvm.insertelement " +
+              w.let("arith.truncf " + value(i + 1) + " : f32 to " + T) + ", " +
+              u + "[" + e1 + " : i32] : " + vt);
+    std::string addr =
+        w.bin("arith.addi", rowAddr, w.i64(2 * 8 * (i / 4)), "i64");
+    std::string ptr = w.let("llvm.inttoptr " + addr + " : i64 to !llvm.ptr<1>");
+    w.line("llvm.store " + u + ", " + ptr + " : " + vt + ", !llvm.ptr<1>");
+  }
+}
+
 } // namespace
 
 std::string mlir::attn::gpu_core::writeSortedKernel(const KernelConfig &c) {
@@ -236,7 +364,13 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     tid = w.bin("arith.subi", tidRaw, w.idx(kWarpgroupThreads), "index");
   std::string bx = w.let("gpu.block_id x"), by = w.let("gpu.block_id y");
   std::string bz = w.let("gpu.block_id z"), gy = w.let("gpu.grid_dim y");
-  if (c.heavyFirst) {
+  // Persistent grid: key/value tiles before this work tile, work tiles done.
+  std::string kvBefore = c0, tilesDone = c0;
+  if (c.persistent) {
+    std::tie(bx, by, bz) = persistentHeader(w, c.qTile, memO, gy, c0, c1);
+    kvBefore = "%pkv";
+    tilesDone = "%pit";
+  } else if (c.heavyFirst) {
     // CTA l (in launch order) takes query tile 0 of (batch, head) l for
     // l < B H, then the other tiles (batch, head)-major, the last first.
     std::string gx = w.let("gpu.grid_dim x"), gz = w.let("gpu.grid_dim z");
@@ -568,7 +702,14 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   // Barrier initialisation by thread 0 (the barrier also publishes the
   // facts).
   std::string one32 = w.i32(1);
-  w.line("scf.if " + isT0 + " {");
+  w.line("scf.if " +
+         (c.persistent
+              ? w.bin("arith.andi", isT0,
+                      w.let("arith.cmpi eq, " + tilesDone + ", " + c0 +
+                            " : index"),
+                      "i1")
+              : isT0) +
+         " {");
   w.line("  nvvm.mbarrier.init " + barQ + ", " + one32 +
          " : !llvm.ptr<3>, i32");
   for (int s = 0; s < L.stages; ++s)
@@ -859,7 +1000,12 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
           issueOne(false, sIdx, t, isMem);
           issueOne(true, sIdx, t, isMem);
         } else {
-          issueKV(sIdx, t, isMem);
+          issueKV(c.persistent
+                      ? w.bin("arith.remui",
+                              w.bin("arith.addi", kvBefore, sIdx, "index"), c2,
+                              "index")
+                      : sIdx,
+                  t, isMem);
         }
       }
       w.line("}");
@@ -867,7 +1013,13 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
     w.line("}");
   }
 
-  w.line("nvvm.mbarrier.try_wait.parity " + barQ + ", " + zero32 + ", " +
+  std::string qParity =
+      c.persistent
+          ? w.let("arith.index_cast " +
+                  w.bin("arith.remui", tilesDone, c2, "index") +
+                  " : index to i32")
+          : zero32;
+  w.line("nvvm.mbarrier.try_wait.parity " + barQ + ", " + qParity + ", " +
          ticks + " : !llvm.ptr<3>, i32, i32");
 
   std::string negInf = w.f32(-INFINITY), zeroF = w.f32(0.0);
@@ -1664,9 +1816,12 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
            ", %m1 = " + negInf + ", %l0 = " + zeroF + ", %l1 = " + zeroF +
            ") -> (" + oTy + ", f32, f32, f32, f32) {");
     tileInfo("%j");
+    // The ring's count of this tile (across work tiles when persistent).
+    std::string jRing =
+        c.persistent ? w.bin("arith.addi", "%j", kvBefore, "index") : "%j";
     std::string nSt = c.warpSpecialize ? w.idx(L.stages) : c2;
-    std::string stage = w.bin("arith.remui", "%j", nSt, "index");
-    std::string use = w.bin("arith.divui", "%j", nSt, "index");
+    std::string stage = w.bin("arith.remui", jRing, nSt, "index");
+    std::string use = w.bin("arith.divui", jRing, nSt, "index");
     std::string parity =
         w.let("arith.index_cast " + w.bin("arith.remui", use, c2, "index") +
               " : index to i32");
@@ -1751,22 +1906,38 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
         w.let("arith.select " + empty + ", " + zeroF + ", " + recip + " : f32");
   }
   std::string accFin = fin[0];
+  auto outValue = [&](int64_t i, int r) {
+    return w.bin("arith.mulf",
+                 w.let("llvm.extractvalue " + accFin + "[" + std::to_string(i) +
+                       "] : " + oTy),
+                 inv[r], "f32");
+  };
+  // Pair stores: where the output's rows are contiguous and 4-byte aligned,
+  // the two adjacent columns of a thread go out as one 4-byte store.
+  std::string pairOk, outBase, outElem;
+  if (c.pairStores)
+    std::tie(pairOk, outBase, outElem) = pairStoreSetup(w, memO, T, bh, c0, c1);
   for (int r = 0; r < 2; ++r) {
     std::string inRange = w.let("arith.cmpi ult, " + rows[r] + ", %nq : index");
     w.line("scf.if " + inRange + " {");
+    if (c.pairStores) {
+      w.line("scf.if " + pairOk + " {");
+      writePairStores(w, T, outBase, outElem, rows[r], twoT, nO, r,
+                      [&](int64_t i) { return outValue(i, r); });
+      w.line("} else {");
+    }
     for (int64_t i = 0; i < nO; ++i) {
       if ((i / 2) % 2 != r)
         continue;
-      std::string v = w.bin("arith.mulf",
-                            w.let("llvm.extractvalue " + accFin + "[" +
-                                  std::to_string(i) + "] : " + oTy),
-                            inv[r], "f32");
+      std::string v = outValue(i, r);
       std::string vt = w.let("arith.truncf " + v + " : f32 to " + T);
       std::string col =
           w.bin("arith.addi", twoT, w.idx(8 * (i / 4) + i % 2), "index");
       w.line("memref.store " + vt + ", %out[" + bh + ", " + rows[r] + ", " +
              col + "] : " + memO);
     }
+    if (c.pairStores)
+      w.line("}");
     if (c.hasLse) {
       std::string first = w.let("arith.cmpi eq, " + t + ", " + c0 + " : index");
       w.line("scf.if " + first + " {");
@@ -1786,6 +1957,16 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   }
   if (c.warpSpecialize)
     w.line("}"); // the consumers' branch
+  if (c.persistent) {
+    // The work tile's key/value tiles go on the ring's count.
+    w.line("scf.yield " + w.bin("arith.addi", kvBefore, nTiles, "index") +
+           " : index");
+    w.line("} else {");
+    w.line("scf.yield %pkv : index");
+    w.line("}");
+    w.line("scf.yield %pvalid : index");
+    w.line("}");
+  }
   w.line("gpu.return");
   w.raw("}");
   return text;

@@ -131,6 +131,17 @@ struct KernelConfig {
   /// that product does (`wgmma.wait_group 1`); K and V then have their own
   /// mbarriers per stage (not when warp-specialised: the producer's ring).
   bool overlap = false;
+  /// A persistent grid (when true): the CTAs of the grid (gx, H, 1) take the
+  /// ceil(Nq / qTile) x (B H) work tiles (B H read off the output's first
+  /// dim) in rounds, in a snake order over a heaviest-first list (see
+  /// persistentHeader in GpuCoreKernel.cpp); the mbarrier phases run on
+  /// across tiles. Not with overlap, memory,
+  /// positions, document ids or random facts.
+  bool persistent = false;
+  /// Whether the epilogue stores a thread's two adjacent output columns as
+  /// one 4-byte store (where the output's layout allows it, checked at run
+  /// time) instead of two 2-byte stores.
+  bool pairStores = false;
   /// Whether the kernel is warp-specialised (docs/GPU.md, "Warp
   /// specialisation"): warpgroup 0 is the producer (`setmaxnreg` down; one
   /// thread issues Q and keeps a ring of `stages` K/V stages full, waiting

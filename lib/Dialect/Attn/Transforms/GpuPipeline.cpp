@@ -51,6 +51,7 @@ static void addClaimingSteps(OpPassManager &pm,
   if (hasHopperCore(options.chip))
     buildGpuCoreSteps(pm, options.qTile, options.kvTile, options.heavyFirst,
                       options.minBlocksPerSM, options.overlap,
+                      options.persistent, options.pairStores,
                       options.warpSpecialize, options.wsStages,
                       options.wsPingPong);
 }
@@ -58,6 +59,7 @@ static void addClaimingSteps(OpPassManager &pm,
 void mlir::attn::buildGpuCoreSteps(OpPassManager &pm, int64_t qTile,
                                    int64_t kvTile, bool heavyFirst,
                                    int64_t minBlocksPerSM, bool overlap,
+                                   int64_t persistent, bool pairStores,
                                    bool warpSpecialize, int64_t wsStages,
                                    bool wsPingPong) {
   AttnGpuSdpaCoreOptions coreOptions;
@@ -66,6 +68,8 @@ void mlir::attn::buildGpuCoreSteps(OpPassManager &pm, int64_t qTile,
   coreOptions.heavyFirst = heavyFirst;
   coreOptions.minBlocksPerSM = minBlocksPerSM;
   coreOptions.overlap = overlap;
+  coreOptions.persistent = persistent;
+  coreOptions.pairStores = pairStores;
   coreOptions.warpSpecialize = warpSpecialize;
   coreOptions.wsStages = wsStages;
   coreOptions.wsPingPong = wsPingPong;

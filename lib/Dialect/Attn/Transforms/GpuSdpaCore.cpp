@@ -110,6 +110,10 @@ std::string unsupportedReason(SdpaOp op) {
   return "";
 }
 
+/// The `persistent` value of a persistent kernel launched with every work
+/// tile its own CTA (at least as many CTAs as any grid has work tiles).
+static constexpr int64_t kAllWorkTiles = int64_t(1) << 40;
+
 /// `op`'s pattern as a diagonal band `lo <= j - i <= hi` (dense, causal, a
 /// window), if it is one, at the op's static lengths and key positions j.
 static std::optional<DiagonalBand> patternBand(SdpaOp op) {
@@ -425,6 +429,9 @@ struct AttnGpuSdpaCorePass
     int64_t qTile = this->qTile, minBlocksPerSM = this->minBlocksPerSM;
     int64_t kvTile = this->kvTile;
     DenseI64ArrayAttr band;
+    bool overlap = this->overlap;
+    int64_t persistent = this->persistent;
+    bool pairStores = this->pairStores;
     if (auto own = op->getAttrOfType<DictionaryAttr>(
             gpu_core::kCoreOptionsAttr)) {
       if (auto q = own.getAs<IntegerAttr>("q_tile"))
@@ -433,6 +440,12 @@ struct AttnGpuSdpaCorePass
         kvTile = kv.getInt();
       if (auto m = own.getAs<IntegerAttr>("min_blocks_per_sm"))
         minBlocksPerSM = m.getInt();
+      if (auto o = own.getAs<BoolAttr>("overlap"))
+        overlap = o.getValue();
+      if (auto p = own.getAs<IntegerAttr>("persistent"))
+        persistent = p.getInt();
+      if (auto ps = own.getAs<BoolAttr>("pair_stores"))
+        pairStores = ps.getValue();
       if ((qTile != 64 && qTile != 128) ||
           (kvTile != 0 && kvTile != 64 && kvTile != 128))
         return op.emitOpError()
@@ -489,6 +502,19 @@ struct AttnGpuSdpaCorePass
     if (!op.getQueryPositions())
       lists = gpu_core::RandomLists::get(op.getPatternOrDense(), qTile, kvTile);
     config.numFacts = lists ? lists->getNumFacts() : 0;
+    // persistent < 0 (the default): the persistent kernel with every work
+    // tile its own CTA for a causal pattern (one round: the tile-major
+    // order, measured on the H200 faster for causal at N 1k to 16k, D 64
+    // and 128, and slower for dense; docs/GPU.md, "Persistent grid and
+    // short sequences"), off otherwise.
+    if (persistent < 0)
+      persistent =
+          isa<CausalAttr>(op.getPatternOrDense()) ? kAllWorkTiles : 0;
+    // A persistent grid only where a work tile needs nothing but its index.
+    config.persistent = persistent > 0 && !overlap && !config.hasMemory &&
+                        config.positions.empty() && config.numFacts == 0 &&
+                        !op.getQuerySegments();
+    config.pairStores = pairStores;
     if (Value qseg = op.getQuerySegments()) {
       config.querySegments =
           typeName(cast<RankedTensorType>(qseg.getType()).getElementType());
@@ -519,6 +545,9 @@ struct AttnGpuSdpaCorePass
                                 << static_cast<int64_t>(wsStages);
       // One CTA per multiprocessor: the registers are split by setmaxnreg.
       config.warpSpecialize = true;
+      // The persistent work loop is not built into the warp-specialised
+      // kernel.
+      config.persistent = false;
       config.stages = wsStages;
       config.pingPong = wsPingPong;
       config.minBlocksPerSM = 1;
@@ -817,8 +846,21 @@ struct AttnGpuSdpaCorePass
             /*dynamicSharedMemorySize=*/Value(),
             ValueRange{kIds, sortedFlags, nk});
       }
+      gpu::KernelDim3 grid{tiles, heads, batch};
+      if (config.persistent && persistent >= kAllWorkTiles) {
+        // Every work tile its own CTA (one round).
+        grid = gpu::KernelDim3{arith::MulIOp::create(b, loc, tiles, batch),
+                               heads, cidx(1)};
+      } else if (config.persistent) {
+        // At most max(`persistent`, H) CTAs, a multiple of H: (gx, H, 1)
+        // (more than `persistent` would not all be resident at once).
+        Value ctas = arith::MinUIOp::create(b, loc, blocks, cidx(persistent));
+        Value gx = arith::MaxUIOp::create(
+            b, loc, arith::DivUIOp::create(b, loc, ctas, heads), cidx(1));
+        grid = gpu::KernelDim3{gx, heads, cidx(1)};
+      }
       gpu::LaunchFuncOp::create(
-          b, loc, kernel, gpu::KernelDim3{tiles, heads, batch},
+          b, loc, kernel, grid,
           gpu::KernelDim3{cidx(gpu_core::threadsPerBlock(config)), cidx(1),
                           cidx(1)},
           smem, operands);

@@ -54,6 +54,18 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions> {
                      "leave room for (attn-gpu-sdpa-core's option; 0: "
                      "2 where two CTAs' shared memory fits)"),
       llvm::cl::init(0)};
+  PassOptions::Option<int64_t> persistent{
+      *this, "persistent",
+      llvm::cl::desc("Hopper core: a persistent grid of at most this many "
+                     "CTAs (attn-gpu-sdpa-core's persistent; 0: off; -1, "
+                     "the default: every work tile its own CTA in its order "
+                     "for causal patterns)"),
+      llvm::cl::init(-1)};
+  PassOptions::Option<bool> pairStores{
+      *this, "pair-stores",
+      llvm::cl::desc("Hopper core: 4-byte stores of output column pairs "
+                     "(attn-gpu-sdpa-core's pair-stores)"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> overlap{
       *this, "overlap",
       llvm::cl::desc("Hopper core: the softmax of a key tile overlapped "
@@ -115,12 +127,13 @@ LogicalResult verifyGpuPipelineOptions(
 /// The claiming step of the Hopper core (chip sm_90a): attn-gpu-sdpa-core
 /// with `claim` (the attn.sdpa ops it supports become its kernels, the
 /// others stay), then the inliner and symbol-dce for its pattern helpers.
-/// `heavyFirst`, `minBlocksPerSM`, `overlap`, `warpSpecialize`, `wsStages`
-/// and `wsPingPong` are the pass's options of those names
-/// (the defaults are the pipeline's).
+/// `heavyFirst`, `minBlocksPerSM`, `overlap`, `persistent`, `pairStores`,
+/// `warpSpecialize`, `wsStages` and `wsPingPong` are the pass's options of
+/// those names (the defaults are the pipeline's).
 void buildGpuCoreSteps(OpPassManager &pm, int64_t qTile, int64_t kvTile,
                        bool heavyFirst = true, int64_t minBlocksPerSM = 0,
-                       bool overlap = false, bool warpSpecialize = false,
+                       bool overlap = false, int64_t persistent = -1,
+                       bool pairStores = true, bool warpSpecialize = false,
                        int64_t wsStages = 2, bool wsPingPong = false);
 
 /// The steps of `attn-gpu-pipeline` after the attn lowering: linalg on

@@ -377,6 +377,22 @@ def AttnGpuSdpaCore : Pass<"attn-gpu-sdpa-core", "::mlir::ModuleOp"> {
            "mbarriers. Off by default; docs/GPU.md ('Overlapped softmax') "
            "has its measurements and the tiles and CTAs per "
            "multiprocessor that the zero defaults then pick">,
+    Option<"persistent", "persistent", "int64_t", /*default=*/"-1",
+           "A persistent grid of at most this many CTAs (rounded down to a "
+           "multiple of H; e.g. 264: 132 multiprocessors, two CTAs each), "
+           "looping over the work tiles (query tile, head, batch) in rounds, "
+           "a snake over a heaviest-first list (query tile 0 of every head, "
+           "then tile-major from the last tile; mbarrier phases carried "
+           "across tiles). 0: one CTA per work tile in the heavy-first "
+           "order. -1 (the default): for a causal pattern the persistent "
+           "kernel with every work tile its own CTA (one round: the "
+           "tile-major order), 0 otherwise. Not with overlap, memory, "
+           "positions, document ids or random lists (those ops keep one CTA "
+           "per tile)">,
+    Option<"pairStores", "pair-stores", "bool", /*default=*/"true",
+           "The epilogue stores a thread's two adjacent output columns as "
+           "one 4-byte store where the output's layout allows it (checked "
+           "at run time); false: two 2-byte stores">,
     Option<"warpSpecialize", "warp-specialize", "bool", /*default=*/"false",
            "Build a producer warpgroup (one thread issues the TMA loads into "
            "a ring of K/V stages with full and empty mbarriers) and two "
