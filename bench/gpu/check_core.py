@@ -87,8 +87,12 @@ class Kernel:
         self.name = os.path.basename(path)[:-len(".cubin")]
         # A persistent grid (build_core.sh with CORE_OPTS persistent=P writes P to
         # DIR/PERSISTENT): at most max(P, H) CTAs, launched as (max(CTAs // H, 1), H, 1).
+        # A kernel that the core made persistent by default (build_core.sh writes
+        # NAME.persistent; causal: every work tile its own CTA) launches the same way.
         marker = os.path.join(os.path.dirname(path), "PERSISTENT")
-        self.persistent = int(open(marker).read()) if os.path.exists(marker) else 0
+        own = path[:-len(".cubin")] + ".persistent"
+        self.persistent = (int(open(marker).read()) if os.path.exists(marker) else
+                           int(open(own).read()) if os.path.exists(own) else 0)
         self.smem = shared_bytes(d, kv, self.q)
         # A warp-specialised kernel (GpuCoreKernel.h, warpSpecialize) has a producer
         # warpgroup more (its .maxntid says so) and up to three K/V stages; it runs
