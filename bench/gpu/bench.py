@@ -119,7 +119,7 @@ def run_docs(args):
     import ctypes
     import numpy as np
     import torch
-    from check_core import Kernel, Launch, check, cuda, memref_params
+    from check_core import Launch, check, cuda, kernels_in, memref_params
     from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.nn.attention.flex_attention import create_block_mask, flex_attention
     from attn_mlir import reference
@@ -128,14 +128,12 @@ def run_docs(args):
 
     def load(directory):
         found = {}
-        for f in sorted(os.listdir(directory)):
-            if f.endswith(".cubin"):
-                kernel = Kernel(os.path.join(directory, f))
-                kernel.sorted_fn = ctypes.c_void_p()
-                check(cuda.cuModuleGetFunction(ctypes.byref(kernel.sorted_fn), kernel.module,
-                                               b"sdpa_core_0_sorted"), "cuModuleGetFunction")
-                name = "docs_causal" if kernel.pattern == "causal" else "docs"
-                found[(name, kernel.d)] = kernel
+        for kernel in kernels_in(directory):
+            kernel.sorted_fn = ctypes.c_void_p()
+            check(cuda.cuModuleGetFunction(ctypes.byref(kernel.sorted_fn), kernel.module,
+                                           b"sdpa_core_0_sorted"), "cuModuleGetFunction")
+            name = "docs_causal" if kernel.pattern == "causal" else "docs"
+            found[(name, kernel.d)] = kernel
         return found
 
     def ours(kernel, q, k, v, out, ids):
@@ -247,27 +245,16 @@ def run_docs(args):
 
 def run(args):
     import torch
-    from check_core import Kernel, Launch, torch_sdpa_backends
+    from check_core import Launch, bench_kernels, torch_sdpa_backends
     from torch.nn.attention.flex_attention import create_block_mask, flex_attention
     from attn_mlir import reference
     torch._dynamo.config.cache_size_limit = 256
     torch._dynamo.config.accumulated_cache_size_limit = 4096
     torch.zeros(1, device="cuda")
-    def load(directory, any_tiles=False):
-        """bf16 kernels without lse, one per (pattern, head dim): with 128-row query tiles
-        (any key tile: build_core.sh names the core's own choice), or any tiles."""
-        found = {}
-        for f in sorted(os.listdir(directory)):
-            if f.endswith(".cubin"):
-                kernel = Kernel(os.path.join(directory, f))
-                if (kernel.q == 128 or any_tiles) and not kernel.lse and kernel.elt == "bf16":
-                    found[(kernel.pattern, kernel.d)] = kernel
-        return found
-
-    kernels = load(args.kernels)
+    kernels = bench_kernels(args.kernels)
     # --compare DIR LABEL: the same kernels built another way (other options or tile
     # shapes: one kernel per pattern and head dim), timed as "ours (LABEL)".
-    compare = [(label, load(directory, any_tiles=True))
+    compare = [(label, bench_kernels(directory, any_tiles=True))
                for directory, label in args.compare or []]
     smi = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"],
                          capture_output=True, text=True).stdout.strip()

@@ -109,6 +109,19 @@ class Kernel:
                                       self.smem), "cuFuncSetAttribute")
 
 
+def kernels_in(directory):
+    """The Kernel of every .cubin in `directory`, in name order."""
+    return [Kernel(os.path.join(directory, f)) for f in sorted(os.listdir(directory))
+            if f.endswith(".cubin")]
+
+
+def bench_kernels(directory, any_tiles=False):
+    """bf16 kernels without lse, one per (pattern, head dim): with 128-row query tiles
+    (any key tile: build_core.sh names the core's own choice), or any tiles."""
+    return {(k.pattern, k.d): k for k in kernels_in(directory)
+            if (k.q == 128 or any_tiles) and not k.lse and k.elt == "bf16"}
+
+
 def tensor_map(x, rows, dtype_code, l2promo=0):
     """A device copy of the CUtensorMap of x [B, H, N, D] seen as [B*H, N, D]
     (dims innermost first), box [64, rows, 1], 128-byte swizzle, zero fill;
@@ -376,11 +389,7 @@ def main():
     ap.add_argument("--ours-only", action="store_true", help="time only our kernels")
     args = ap.parse_args()
     torch.zeros(1, device="cuda")  # the primary context, current on this thread
-    kernels = {}
-    for f in sorted(os.listdir(args.artifacts)):
-        if f.endswith(".cubin"):
-            kernel = Kernel(os.path.join(args.artifacts, f))
-            kernels[kernel.name] = kernel
+    kernels = {kernel.name: kernel for kernel in kernels_in(args.artifacts)}
 
     lengths = [(64, 64), (127, 127)] if args.quick else [(1, 1), (127, 127), (1000, 1000),
                                                           (4096, 4096)]

@@ -27,19 +27,10 @@ def main():
     ap.add_argument("--json")
     args = ap.parse_args()
     import torch
-    from check_core import Kernel, Launch
+    from check_core import Launch, bench_kernels
     torch.zeros(1, device="cuda")
 
-    def load(directory):
-        found = {}
-        for f in sorted(os.listdir(directory)):
-            if f.endswith(".cubin"):
-                k = Kernel(os.path.join(directory, f))
-                if k.q == 128 and not k.lse and k.elt == "bf16":
-                    found[(k.pattern, k.d)] = k
-        return found
-
-    ka, kb = load(args.a), load(args.b)
+    ka, kb = bench_kernels(args.a), bench_kernels(args.b)
     rows = []
     for n in args.n:
         for d in args.d:

@@ -230,8 +230,15 @@ static void *allocateHugeBlock(size_t size) {
   return pointer;
 }
 
+/// Whether `pointer` can be a huge-page block: those are aligned to a huge
+/// page, which spares the lock and the lookup for every ordinary free.
+static bool mayBeHugeBlock(void *pointer) {
+  return pointer &&
+         (reinterpret_cast<uintptr_t>(pointer) & (kHugePageBytes - 1)) == 0;
+}
+
 void attn_run::freeCompiledBlock(void *pointer) {
-  if (pointer) {
+  if (mayBeHugeBlock(pointer)) {
     HugeBlocks &blocks = hugeBlocks();
     std::lock_guard<std::mutex> lock(blocks.mutex);
     if (auto it = blocks.inUse.find(pointer); it != blocks.inUse.end()) {
@@ -281,7 +288,7 @@ static void *attnRunRealloc(void *old, size_t size) {
     failAllocation(std::nullopt);
   // Recorded as a release and an allocation (a failed realloc exits).
   countRelease(old);
-  if (old) { // a huge-page block becomes an ordinary one
+  if (mayBeHugeBlock(old)) { // a huge-page block becomes an ordinary one
     HugeBlocks &blocks = hugeBlocks();
     std::lock_guard<std::mutex> lock(blocks.mutex);
     blocks.inUse.erase(old);
