@@ -28,6 +28,15 @@ mask_mod comparing the ids (the block mask built outside the timed region) and t
 boolean [B, 1, N, N] mask (memory-efficient backend); --docs-compare DIR LABEL times the same
 kernels built another way:
   python3 bench/gpu/bench.py --docs DIR --n 16384 --json OUT.json [--docs-compare DIR2 LABEL]
+
+The variants in the same run (each a subprocess, in turn on the same GPU, its JSON merged under
+its name): --variants DIR (bench/gpu/stage_variants.sh's DIR/favor: FAVOR+ m=256 D=64 against
+torch eager and torch.compile'd FAVOR+, lsh and cluster against torch eager of the same
+semantics, bench/gpu/variants.py) and --favor-causal DIR (stage_favor_causal.sh's DIR/favor:
+causal FAVOR+, bench/gpu/favor_causal.py). The whole bench in one call, from a folder staged by
+stage_variants.sh (it holds the scripts and the Python package):
+  python3 bench/gpu/bench.py CORE --n 1024 4096 16384 65536 --docs DOCS --variants favor \
+      [--favor-causal FC/favor] --json OUT.json --commit SHA
 """
 import argparse
 import json
@@ -405,15 +414,69 @@ def main():
                     help="with --docs: also time these as 'ours (LABEL)' (repeatable)")
     ap.add_argument("--compare", nargs=2, metavar=("KERNELS", "LABEL"), action="append",
                     help="also time the kernels in KERNELS as 'ours (LABEL)' (repeatable)")
+    ap.add_argument("--variants", metavar="ARTIFACTS",
+                    help="also run bench/gpu/variants.py on the artifacts of stage_variants.sh "
+                         "(FAVOR+ against torch eager / torch.compile, lsh and cluster against "
+                         "torch eager) in this run, into the JSON's 'variants'")
+    ap.add_argument("--favor-causal", metavar="ARTIFACTS",
+                    help="also run bench/gpu/favor_causal.py on the artifacts of "
+                         "stage_favor_causal.sh in this run, into the JSON's 'favor_causal'")
     args = ap.parse_args()
     if args.plot:
         plot(*args.plot)
         return
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "python"))
+    run_sections(args)
+
+
+def run_sections(args):
+    """One run of every section asked for, in turn on the same GPU: the patterns (KERNELS),
+    the document-masking rows (--docs), the variants (--variants) and causal FAVOR+
+    (--favor-causal). With one section the JSON is that section's; with several, the
+    patterns' (or the first section's) with the others under 'docs', 'variants' and
+    'favor_causal', written again after each section so that a failure keeps what ran."""
+    final = args.json
+    merged = {}
+
+    def part(name):
+        return None if final is None else f"{final}.{name}.part"
+
+    def merge(name, path):
+        if final is None or path is None or not os.path.exists(path):
+            return
+        with open(path) as f:
+            section = json.load(f)
+        os.remove(path)
+        if not merged:
+            merged.update(section)
+            merged["sections"] = [name]
+        else:
+            merged[name] = section
+            merged["sections"].append(name)
+        with open(final, "w") as f:
+            json.dump(merged, f, indent=1)
+
+    if args.kernels:
+        args.json = part("patterns")
+        run(args)
+        merge("patterns", args.json)
     if args.docs:
+        args.json = part("docs")
         run_docs(args)
-        return
-    run(args)
+        merge("docs", args.json)
+    scripts = [("variants", args.variants, "variants.py", ["--lsh-cluster"]),
+               ("favor_causal", args.favor_causal, "favor_causal.py", [])]
+    for name, artifacts, script, extra in scripts:
+        if not artifacts:
+            continue
+        path = part(name) or f"/tmp/bench-{name}.json"
+        cmd = [sys.executable, os.path.join(HERE, script), "run", artifacts, "--json", path,
+               "--commit", args.commit] + extra
+        print("$", " ".join(cmd), flush=True)
+        done = subprocess.run(cmd)
+        if done.returncode:
+            print(f"{script} exited with {done.returncode}", flush=True)
+        merge(name, path if final else None)
 
 
 if __name__ == "__main__":
