@@ -9,6 +9,11 @@ bash scripts/install-deps.sh || exit 1
 bash scripts/build.sh || exit 1
 
 status=0
+echo "== merge conflict markers (tracked files) =="
+if git rev-parse --git-dir >/dev/null 2>&1 &&
+   git grep -nE '^(<<<<<<<|>>>>>>>) ' -- . ':!bench/results' ; then
+  echo "conflict markers left from a merge (above)"; status=1
+fi
 echo "== lit (test/) =="
 /usr/lib/llvm-22/bin/lit -sv "$build/test" || status=1
 echo "== ctest (unittests/) =="

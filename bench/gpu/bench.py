@@ -366,6 +366,37 @@ def print_table(result):
         print("stopped:", result["stopped"])
 
 
+def section_speedups(result):
+    """(label, peer ms / ours ms) of the document rows at the largest N and of the variants
+    sections (FAVOR+ against the fastest torch.compile'd, lsh / cluster against torch eager
+    f32), for the plot's spare panel."""
+    out = []
+    docs = result.get("docs") if "sections" in result else None
+    if docs and docs.get("rows"):
+        n = max(r["N"] for r in docs["rows"])
+        for d in sorted({r["D"] for r in docs["rows"]}, reverse=True):
+            for name in DOC_PATTERNS:
+                rows = {r["impl"]: r for r in docs["rows"]
+                        if (r["N"], r["D"], r["pattern"]) == (n, d, name) and "ms" in r}
+                if "ours" in rows and "flex_attention (compiled)" in rows:
+                    out.append((f"{name} D{d} N{n}\nvs flex",
+                                rows["flex_attention (compiled)"]["ms"] / rows["ours"]["ms"]))
+    var = result.get("variants", {})
+    favor = [r for r in var.get("rows", []) if "ms" in r]
+    if favor:
+        n = max(r["N"] for r in favor)
+        ours = [r["ms"] for r in favor if r["N"] == n and r["impl"] == "ours"]
+        peer = [r["ms"] for r in favor if r["N"] == n and r["impl"].startswith("torch.compile")]
+        if ours and peer:
+            out.append((f"favor_plus N{n}\nvs torch.compile", min(peer) / ours[0]))
+    for op in ("lsh", "cluster"):
+        rows = {r["impl"]: r for r in var.get("lsh_cluster", []) if r["op"] == op and "ms" in r}
+        if "ours bf16" in rows and "torch eager f32" in rows:
+            out.append((f"{op} N{rows['ours bf16']['N']}\nvs torch eager f32",
+                        rows["torch eager f32"]["ms"] / rows["ours bf16"]["ms"]))
+    return out
+
+
 def plot(path, png):
     import matplotlib
     matplotlib.use("Agg")
@@ -392,6 +423,17 @@ def plot(path, png):
         ax.set_title(f"N={n}, D={d}", fontsize=9)
         ax.set_ylabel("TFLOP/s (live pairs)")
     axes[0][0].legend(fontsize=7)
+    spare = axes.ravel()[len(configs):]
+    speedups = section_speedups(result)
+    if len(spare) and speedups:
+        ax = spare[0]
+        ax.bar(range(len(speedups)), [x for _, x in speedups], color="tab:blue")
+        ax.axhline(1.0, color="k", lw=0.8)
+        ax.set_xticks(range(len(speedups)))
+        ax.set_xticklabels([label for label, _ in speedups], rotation=30, fontsize=7, ha="right")
+        ax.set_title("ours' speed-up over the peer (x)", fontsize=9)
+    for ax in spare[1 if speedups else 0:]:
+        ax.axis("off")
     fig.suptitle(f"{result['device']}, bf16 B={result['B']} H={result['H']}, "
                  f"torch {result['torch']}, commit {result['commit']}", fontsize=9)
     fig.tight_layout()
