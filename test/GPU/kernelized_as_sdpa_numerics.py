@@ -27,6 +27,8 @@ from helpers import TOL, as_dtype  # noqa: E402
 from test_run_kernelized import kernelized_ir  # noqa: E402
 
 OPT = None  # attn-opt of the build under test
+# The causal scan's products: as generics (what the mma.sync kernels compute), or "off".
+MMA = os.environ.get("CAUSAL_MMA", "causal-mma=generic")
 
 # (name, dtype, B, H, Hkv, Nq, Nk, D, m, projection heads, kv-splits[, dynamic dims of q, k,
 # v and outs, dynamic m])
@@ -104,7 +106,7 @@ def main():
         inputs = [q, k, v, w, np.full(q.shape, np.nan, q.dtype)]
         expected = ref.kernelized(q, k, v, "favor_plus", projection=w, causal=True)
         ok, line = check(
-            [f"--attn-gpu-kernelized-as-sdpa={' '.join(options)}"], spec, inputs, expected, dtype,
+            [f"--attn-gpu-kernelized-as-sdpa={' '.join(list(options) + [MMA])}"], spec, inputs, expected, dtype,
             lambda r: "linalg.generic" in r and "attn.kernelized" not in r and "attn.sdpa" not in r,
             lambda r: f"{r.count('linalg.generic')} generics, {r.count('attn.kernelized')} "
                       f"kernelized")
