@@ -38,6 +38,7 @@
 #include "attn/Dialect/Attn/Transforms/BuildUtils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -104,11 +105,21 @@ private:
             ArrayRef<unsigned> order = {}) {
     return genInto(emptyTensor(b, loc, sizes, b.getF32Type()), body, order);
   }
-  /// A new tensor of `type` (the f32 value of `body` rounded to it).
+  /// A new tensor of `type` (the f32 value of `body` rounded to it): an
+  /// operand of the mma products. Its init is a bufferization.alloc_tensor,
+  /// not a tensor.empty: CSE would fold equal tensor.empty ops (PQ and the
+  /// live scores with m = C) into one, and since the kernels read their
+  /// operands through bufferization.to_buffer, which the in-place analysis
+  /// does not see, a later generic would overwrite an operand before its
+  /// product (measured on the H200: wrong rows from the second chunk on).
   Value genAs(Type type, ArrayRef<OpFoldResult> sizes, Body body,
               ArrayRef<unsigned> order = {}) {
+    SmallVector<int64_t> shape;
+    SmallVector<Value> dynamic;
+    dispatchIndexOpFoldResults(sizes, dynamic, shape);
     return genInto(
-        emptyTensor(b, loc, sizes, type),
+        bufferization::AllocTensorOp::create(
+            b, loc, RankedTensorType::get(shape, type), dynamic),
         [&](OpBuilder &nb, Location nl, ArrayRef<Value> ix) -> Value {
           return arith::TruncFOp::create(nb, nl, type, body(nb, nl, ix));
         },
@@ -123,6 +134,16 @@ private:
           scf::YieldOp::create(lb, ll, step(lb, iv, args));
         });
     return SmallVector<Value>(forOp.getResults());
+  }
+  /// max over i in [lo, hi) of `read(i)` (-inf when empty).
+  Value maxLoop(OpBuilder &nb, Location nl, Value lo, Value hi,
+                function_ref<Value(OpBuilder &, Value)> read) {
+    float negInf = -std::numeric_limits<float>::infinity();
+    return loop(nb, nl, lo, hi, {f32(nb, nl, negInf)},
+                [&](OpBuilder &lb, Value i, ValueRange acc) -> SmallVector<Value> {
+                  return SmallVector<Value>{
+                      arith::MaximumFOp::create(lb, nl, acc[0], read(lb, i))};
+                })[0];
   }
   Value cidx(OpBuilder &nb, Location nl, int64_t v) {
     return arith::ConstantIndexOp::create(nb, nl, v);
@@ -207,6 +228,8 @@ private:
   using NumAt = function_ref<Value(OpBuilder &, Location, Value, Value, Value)>;
   /// o = num / den (0 where den is 0), written into the op's outs.
   Value writeOut(NumAt numAt);
+  /// [BH, rows]: the maximum over the m features (the last dim) of `t`.
+  Value featureMax(OpFoldResult bh, OpFoldResult rows, Value t);
   /// [BH, nC]: R[c], the running maximum of the chunk maxima `cMax`.
   Value runningMax(OpFoldResult bh, OpFoldResult nC, Value cMax);
   /// The last chunk of group g.
@@ -236,17 +259,23 @@ Value CausalFavor::runAt(OpBuilder &nb, Location nl, Value run, Value bhI,
   return at(nb, nl, run, {bhI, c});
 }
 
+Value CausalFavor::featureMax(OpFoldResult bh, OpFoldResult rows, Value t) {
+  return gen({bh, rows}, [&](OpBuilder &nb, Location nl,
+                             ArrayRef<Value> ix) -> Value {
+    return maxLoop(nb, nl, cidx(nb, nl, 0), cidx(nb, nl, m),
+                   [&](OpBuilder &lb, Value j) {
+                     return at(lb, nl, t, {ix[0], ix[1], j});
+                   });
+  });
+}
+
 Value CausalFavor::runningMax(OpFoldResult bh, OpFoldResult nC, Value cMax) {
-  float negInf = -std::numeric_limits<float>::infinity();
   return gen({bh, nC}, [&](OpBuilder &nb, Location nl,
                            ArrayRef<Value> ix) -> Value {
-    return loop(nb, nl, cidx(nb, nl, 0), iadd(nb, nl, ix[1], cidx(nb, nl, 1)),
-                {f32(nb, nl, negInf)},
-                [&](OpBuilder &lb, Value c, ValueRange acc) -> SmallVector<Value> {
-                  Value x = at(lb, nl, cMax, {ix[0], c});
-                  return SmallVector<Value>{
-                      arith::MaximumFOp::create(lb, nl, acc[0], x)};
-                })[0];
+    return maxLoop(nb, nl, cidx(nb, nl, 0), iadd(nb, nl, ix[1], cidx(nb, nl, 1)),
+                   [&](OpBuilder &lb, Value c) {
+                     return at(lb, nl, cMax, {ix[0], c});
+                   });
   });
 }
 
@@ -366,15 +395,7 @@ void CausalFavor::run() {
     return mul(nb, nl, dot(nb, nl, q, hd.h, hd, ix[1], ix[2]).first,
                f32(nb, nl, s));
   }, {1, 0, 2});
-  Value qMax = gen({bh, nRows}, [&](OpBuilder &nb, Location nl,
-                                    ArrayRef<Value> ix) -> Value {
-    return loop(nb, nl, cidx(nb, nl, 0), cidx(nb, nl, m), {f32(nb, nl, negInf)},
-                [&](OpBuilder &lb, Value j, ValueRange acc) -> SmallVector<Value> {
-                  Value x = at(lb, nl, aq, {ix[0], ix[1], j});
-                  return SmallVector<Value>{
-                      arith::MaximumFOp::create(lb, nl, acc[0], x)};
-                })[0];
-  });
+  Value qMax = featureMax(bh, nRows, aq);
   Value pq = gen({bh, nRows, mS}, [&](OpBuilder &nb, Location nl,
                                       ArrayRef<Value> ix) -> Value {
     return expDiff(nb, nl, at(nb, nl, aq, ix), at(nb, nl, qMax, {ix[0], ix[1]}));
@@ -498,7 +519,6 @@ void CausalFavor::runMma(bool launch, StringRef name) {
   // is scaled by 1 / prefixScale(c) (below) so that f16 holds it.
   Type mmaType = elt;
   double s = scale;
-  float negInf = -std::numeric_limits<float>::infinity();
   auto collapse = [&](Value t) -> Value {
     return tensor::CollapseShapeOp::create(
         b, loc, t, ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3}});
@@ -507,8 +527,8 @@ void CausalFavor::runMma(bool launch, StringRef name) {
   Value w3 = op.getProjection();
   int64_t counter = 0;
   auto product = [&](MmaOperand x, MmaOperand y, int64_t k, int64_t rows,
-                     int64_t cols) {
-    MmaGemm g{x, y, heads, k, rows, cols};
+                     int64_t cols, bool lowerMask = false) {
+    MmaGemm g{x, y, heads, k, rows, cols, lowerMask};
     return buildMmaGemm(b, loc, module, g, bh, nCV, launch,
                         (name + "_" + Twine(counter++)).str());
   };
@@ -548,20 +568,18 @@ void CausalFavor::runMma(bool launch, StringRef name) {
                mul(nb, nl, at(nb, nl, nrm, {kv, nC2}), f32(nb, nl, s * s / 2)))
         .getResult();
   };
-  Value cMax = gen({bh, nC}, [&](OpBuilder &nb, Location nl,
-                                 ArrayRef<Value> ix) -> Value {
+  // Chunk maxima of AK in two steps: per (chunk, feature) over the chunk's
+  // rows (the features on the threads: coalesced reads), then over m.
+  Value cjMax = gen({bh, nC, mS}, [&](OpBuilder &nb, Location nl,
+                                      ArrayRef<Value> ix) -> Value {
     Value lo = imul(nb, nl, ix[1], kChunk);
     Value hi = imin(nb, nl, iadd(nb, nl, lo, cidx(nb, nl, kChunk)), nV);
-    return loop(nb, nl, lo, hi, {f32(nb, nl, negInf)},
-                [&](OpBuilder &lb, Value n, ValueRange acc) -> SmallVector<Value> {
-                  return loop(lb, nl, cidx(lb, nl, 0), cidx(lb, nl, m), acc,
-                              [&](OpBuilder &jb, Value j, ValueRange a) -> SmallVector<Value> {
-                                Value x = akAt(jb, nl, ix[0], n, j);
-                                return SmallVector<Value>{
-                                    arith::MaximumFOp::create(jb, nl, a[0], x)};
-                              });
-                })[0];
-  });
+    return maxLoop(nb, nl, lo, hi,
+                   [&](OpBuilder &lb, Value n) {
+                     return akAt(lb, nl, ix[0], n, ix[2]);
+                   });
+  }, {1, 0, 2});
+  Value cMax = featureMax(bh, nC, cjMax);
   Value run = runningMax(bh, nC, cMax);
   // PK = exp(AK - R[c(n)]) (0 past N), as [BH, nC C, m] and [BH, m, nC C].
   auto pkAt = [&](OpBuilder &nb, Location nl, Value bhI, Value n, Value j) {
@@ -582,15 +600,7 @@ void CausalFavor::runMma(bool launch, StringRef name) {
                          return pkAt(nb, nl, ix[0], ix[2], ix[1]);
                        });
   // PQ = exp(AQ - max_j AQ), [BH, nC C, m].
-  Value qMax = gen({bh, nPad}, [&](OpBuilder &nb, Location nl,
-                                   ArrayRef<Value> ix) -> Value {
-    return loop(nb, nl, cidx(nb, nl, 0), cidx(nb, nl, m), {f32(nb, nl, negInf)},
-                [&](OpBuilder &lb, Value j, ValueRange acc) -> SmallVector<Value> {
-                  Value x = at(lb, nl, aqRaw, {ix[0], ix[1], j});
-                  return SmallVector<Value>{
-                      arith::MaximumFOp::create(lb, nl, acc[0], x)};
-                })[0];
-  });
+  Value qMax = featureMax(bh, nPad, aqRaw);
   Value pq = genAs(mmaType, {bh, nPad, mS},
                    [&](OpBuilder &nb, Location nl, ArrayRef<Value> ix) -> Value {
                      Value x = at(nb, nl, aqRaw, ix);
@@ -627,9 +637,11 @@ void CausalFavor::runMma(bool launch, StringRef name) {
                                                     f32(nb, nl, 0))
                          .getResult();
                    });
-  // T[c] = PK_c^T [v, 1]: [BH, nC m, Dv + 16].
-  Value t = product(perHead(pkCols, 0, kChunk), perKvHead(vt, 0, kChunk),
-                    kChunk, m, ext);
+  // T[c]^T = [v, 1]^T PK_c: [BH, nC (Dv + 16), m] (m innermost, as the
+  // prefix generics read it: with T [.., m, Dv + 16] their reads were
+  // strided and S took 34 of 65 ms at N = 65536 on the H200).
+  Value t = product(perKvHead(vt, 0, kChunk), perHead(pkCols, 0, kChunk),
+                    kChunk, ext, m);
   // S[c] (the exclusive prefix), transposed for the product: [BH, nC (Dv +
   // 16), m].
   // max(1, c C / 1024): S[c] <= c C max(1, |v|) elementwise (PK <= 1), so
@@ -645,9 +657,10 @@ void CausalFavor::runMma(bool launch, StringRef name) {
         nb, nl, f32(nb, nl, 1),
         mul(nb, nl, keys, f32(nb, nl, 1.0 / 1024)));
   };
+  // Element x = e m + j of T[c].
   auto tAt = [&](OpBuilder &nb, Location nl, Value bhI, Value c, Value x) {
-    Value j = idiv(nb, nl, x, ext), e = irem(nb, nl, x, ext);
-    return at(nb, nl, t, {bhI, iadd(nb, nl, imul(nb, nl, c, m), j), e});
+    Value e = idiv(nb, nl, x, m), j = irem(nb, nl, x, m);
+    return at(nb, nl, t, {bhI, iadd(nb, nl, imul(nb, nl, c, ext), e), j});
   };
   Value gp = groupPrefix(bh, nG, nCV, b.getIndexAttr(m * ext), run, tAt);
   OpFoldResult stRows = getAsOpFoldResult(arith::MulIOp::create(
@@ -656,27 +669,16 @@ void CausalFavor::runMma(bool launch, StringRef name) {
                    [&](OpBuilder &nb, Location nl, ArrayRef<Value> ix) -> Value {
                      Value c = idiv(nb, nl, ix[1], ext);
                      Value e = irem(nb, nl, ix[1], ext);
-                     Value x = iadd(nb, nl, imul(nb, nl, ix[2], ext), e);
+                     Value x = iadd(nb, nl, imul(nb, nl, e, m), ix[2]);
                      return arith::DivFOp::create(
                          nb, nl, prefixAt(nb, nl, ix[0], c, x, run, gp, tAt),
                          prefixScale(nb, nl, c));
                    },
                    {1, 0, 2});
   // Scores within the chunk, A = PQ_c PK_c^T [BH, nC C, C], the live ones
-  // (key r <= query i) in the operand type.
-  Value scores = product(perHead(pq, kChunk, 0), perHead(pkRows, kChunk, 0),
-                         m, kChunk, kChunk);
-  Value live = genAs(mmaType, {bh, nPad, cS},
-                     [&](OpBuilder &nb, Location nl, ArrayRef<Value> ix) -> Value {
-                       Value ok = arith::CmpIOp::create(
-                           nb, nl, arith::CmpIPredicate::ule, ix[2],
-                           irem(nb, nl, ix[1], kChunk));
-                       return arith::SelectOp::create(
-                                  nb, nl, ok, at(nb, nl, scores, ix),
-                                  f32(nb, nl, 0))
-                           .getResult();
-                     },
-                     {1, 0, 2});
+  // (key r <= query i) in the operand type (the product's epilogue).
+  Value live = product(perHead(pq, kChunk, 0), perHead(pkRows, kChunk, 0), m,
+                       kChunk, kChunk, /*lowerMask=*/true);
   // NUM = PQ_c S[c] + A_c [v, 1]: two [BH, nC C, Dv + 16] products.
   Value inter = product(perHead(pq, kChunk, 0), perHead(st, ext, 0), m, kChunk,
                         ext);

@@ -73,10 +73,12 @@ std::string mlir::attn::writeMmaGemmKernel(const MmaGemm &g, StringRef name,
                                            StringRef element) {
   const std::string T = element.str();
   const std::string mem = "memref<?x?x?x" + T + ">";
+  const std::string outT = g.lowerMask ? T : "f32";
+  const std::string memO = "memref<?x?x?x" + outT + ">";
   const int64_t nt = mmaGemmColumnTiles(g);
   Text w;
   w.s = "gpu.func @" + name.str() + "(%a: " + mem + ", %b: " + mem +
-        ", %o: memref<?x?x?xf32>, %nc: index) kernel attributes "
+        ", %o: " + memO + ", %nc: index) kernel attributes "
         "{known_block_size = array<i32: 128, 1, 1>} {\n";
   std::string tid = w.def("gpu.thread_id x");
   std::string p = w.def("gpu.block_id x"), by = w.def("gpu.block_id y"),
@@ -207,21 +209,30 @@ std::string mlir::attn::writeMmaGemmKernel(const MmaGemm &g, StringRef name,
   }
   w.put("scf.yield " + yields + " : " + types);
   w.put("}");
-  std::string outRow = w.op(
-      "arith.addi", w.op("arith.muli", c, w.ci(g.rows)),
-      w.op("arith.addi", rowBase, gq));
-  std::string outRow8 = w.op("arith.addi", outRow, w.ci(8));
+  std::string inRow = w.op("arith.addi", rowBase, gq);
+  std::string inRow8 = w.op("arith.addi", inRow, w.ci(8));
+  std::string chunkRow = w.op("arith.muli", c, w.ci(g.rows));
+  std::string outRow = w.op("arith.addi", chunkRow, inRow);
+  std::string outRow8 = w.op("arith.addi", chunkRow, inRow8);
   std::string t2 = w.op("arith.muli", t, w.ci(2));
   for (int64_t j = 0; j < nt; ++j) {
     std::string col =
         w.op("arith.addi", w.op("arith.addi", colBase, w.ci(8 * j)), t2);
     std::string col1 = w.op("arith.addi", col, w.ci(1));
     const std::string rowsOf[4] = {outRow, outRow, outRow8, outRow8};
+    const std::string inRowsOf[4] = {inRow, inRow, inRow8, inRow8};
     const std::string colsOf[4] = {col, col1, col, col1};
-    for (int64_t e = 0; e < 4; ++e)
-      w.put("memref.store " + loop + "#" + std::to_string(4 * j + e) +
-            ", %o[" + bh + ", " + rowsOf[e] + ", " + colsOf[e] +
-            "] : memref<?x?x?xf32>");
+    for (int64_t e = 0; e < 4; ++e) {
+      std::string v = loop + "#" + std::to_string(4 * j + e);
+      if (g.lowerMask) {
+        std::string live = w.def("arith.cmpi ule, " + colsOf[e] + ", " +
+                                 inRowsOf[e] + " : index");
+        v = w.def("arith.select " + live + ", " + v + ", " + zero + " : f32");
+        v = w.def("arith.truncf " + v + " : f32 to " + T);
+      }
+      w.put("memref.store " + v + ", %o[" + bh + ", " + rowsOf[e] + ", " +
+            colsOf[e] + "] : " + memO);
+    }
   }
   w.put("}");
   w.put("gpu.return");
@@ -236,9 +247,10 @@ Value buildGeneric(OpBuilder &b, Location loc, const MmaGemm &g,
                    OpFoldResult bh, Value nC) {
   Value rowsOut = arith::MulIOp::create(
       b, loc, nC, attn::detail::indexConst(b, loc, g.rows));
+  Type elt = cast<RankedTensorType>(g.a.tensor.getType()).getElementType();
   Value init = emptyTensor(
       b, loc, {bh, getAsOpFoldResult(rowsOut), b.getIndexAttr(g.cols)},
-      b.getF32Type());
+      g.lowerMask ? elt : b.getF32Type());
   GenericBuilder gb{b, loc};
   return gb.generic(
       {}, init, {gb.dims(3, {0, 1, 2})}, gb.iterators(3, {}),
@@ -296,11 +308,16 @@ Value buildGeneric(OpBuilder &b, Location loc, const MmaGemm &g,
               scf::YieldOp::create(lb, ll, s);
             });
         Value ok = arith::AndIOp::create(nb, nl, okA, okB);
-        linalg::YieldOp::create(
-            nb, nl,
-            ValueRange{arith::SelectOp::create(nb, nl, ok,
-                                               loop.getResult(0), zero)
-                           .getResult()});
+        if (g.lowerMask)
+          ok = arith::AndIOp::create(
+              nb, nl, ok,
+              arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::ule, ix[2],
+                                    i));
+        Value out =
+            arith::SelectOp::create(nb, nl, ok, loop.getResult(0), zero);
+        if (g.lowerMask)
+          out = arith::TruncFOp::create(nb, nl, elt, out);
+        linalg::YieldOp::create(nb, nl, ValueRange{out});
       });
 }
 
@@ -317,6 +334,16 @@ Value mlir::attn::buildMmaGemm(OpBuilder &b, Location loc, ModuleOp module,
   std::string text = "gpu.module @tmp {\n" +
                      writeMmaGemmKernel(g, name, elt.isBF16() ? "bf16" : "f16") +
                      "}\n";
+  // Test hook (test/GPU/mma_gemm_emulate.py): the kernel text with its
+  // product's parameters, on stderr.
+  if (getenv("ATTN_MMA_KERNEL_DUMP"))
+    llvm::errs() << "//KERNEL " << name << " " << g.a.batchMul << " "
+                 << g.a.group << " " << g.a.headMod << " " << g.a.rowStep
+                 << " " << g.a.kStep << " | " << g.b.batchMul << " "
+                 << g.b.group << " " << g.b.headMod << " " << g.b.rowStep
+                 << " " << g.b.kStep << " | " << g.heads << " " << g.k << " "
+                 << g.rows << " " << g.cols << "\n"
+                 << text << "//END\n";
   ParserConfig config(ctx);
   OwningOpRef<ModuleOp> parsed =
       parseSourceString<ModuleOp>(text, config, "attn-gpu-mma-gemm");
@@ -349,10 +376,11 @@ Value mlir::attn::buildMmaGemm(OpBuilder &b, Location loc, ModuleOp module,
   if (!bhStatic)
     dyn.push_back(bhV);
   dyn.push_back(rowsOut);
+  Type outElt = g.lowerMask ? elt : b.getF32Type();
   auto outType = MemRefType::get(
       {bhStatic ? *bhStatic : ShapedType::kDynamic, ShapedType::kDynamic,
        g.cols},
-      b.getF32Type());
+      outElt);
   Value out = gpu::AllocOp::create(b, loc, outType, Type(), ValueRange{}, dyn,
                                    ValueRange{})
                   .getMemref();
@@ -360,7 +388,7 @@ Value mlir::attn::buildMmaGemm(OpBuilder &b, Location loc, ModuleOp module,
       b, loc,
       MemRefType::get({ShapedType::kDynamic, ShapedType::kDynamic,
                        ShapedType::kDynamic},
-                      b.getF32Type()),
+                      outElt),
       out);
   Value blocks = arith::MulIOp::create(b, loc, bhV, nC);
   Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, blocks,
@@ -378,7 +406,7 @@ Value mlir::attn::buildMmaGemm(OpBuilder &b, Location loc, ModuleOp module,
         ValueRange{aMem, bMem, outDyn, nC});
   }
   outlineGpuLaunch(module, {ifAny}, name);
-  auto resultType = RankedTensorType::get(outType.getShape(), b.getF32Type());
+  auto resultType = RankedTensorType::get(outType.getShape(), outElt);
   return bufferization::ToTensorOp::create(b, loc, resultType, out,
                                            /*restrict=*/true,
                                            /*writable=*/true);

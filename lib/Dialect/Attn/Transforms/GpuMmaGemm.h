@@ -31,14 +31,19 @@ struct MmaOperand {
 
 /// out[bh, c rows + i, j] = sum_{kk < k} A(i, kk) B(j, kk) in f32, for
 /// bh < BH and c < nC. `rows` and `k` are multiples of 16, `cols` of 8.
+/// `lowerMask`: the live scores of a chunk instead, j <= i (else 0), rounded
+/// to the operands' element type.
 struct MmaGemm {
   MmaOperand a, b;
   int64_t heads, k, rows, cols;
+  bool lowerMask = false;
 };
 
-/// The [BH, nC rows, cols] f32 result of `g`: a gpu.launch_func of an
+/// The [BH, nC rows, cols] f32 result of `g` (the operands' type with
+/// lowerMask): a gpu.launch_func of an
 /// mma.sync kernel `name` in gpu.module @attn_gpu of `module` (`launch`),
-/// else a linalg.generic.
+/// else a linalg.generic. With ATTN_MMA_KERNEL_DUMP set, the kernel text and
+/// `g`'s parameters go to stderr (test/GPU/mma_gemm_emulate.py runs them).
 Value buildMmaGemm(OpBuilder &b, Location loc, ModuleOp module,
                    const MmaGemm &g, OpFoldResult bh, Value nC, bool launch,
                    StringRef name);
