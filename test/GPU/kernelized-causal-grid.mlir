@@ -7,7 +7,7 @@
 // their launch helper's arguments.
 // RUN: attn-opt %s --attn-gpu-pipeline="format=isa abi=device" -o %t.mlir
 // RUN: %python %S/launch_grid_limits.py %t.mlir | FileCheck %s
-// CHECK-COUNT-38: grid [
+// CHECK-COUNT-36: grid [
 // CHECK-NOT: OVER
 // CHECK: grids ok
 

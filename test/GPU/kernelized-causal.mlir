@@ -2,11 +2,12 @@
 // attn.kernelized in bf16 / f16 with D = Dv = 64 or 128 becomes the chunked
 // scan of GpuKernelizedCausal.cpp (docs/GPU.md, "Causal FAVOR+") and no
 // attn.sdpa. By default (causal-mma=launch) its six matrix products
-// (features of k and q, chunk states, scores within a chunk, the two
-// numerator terms) are mma.sync kernels of gpu.module @attn_gpu, each
-// launched from a host helper, between 13 linalg.generic ops (norms,
-// stabilisers, exponentials, the prefix, the mask, the ratio); the products'
-// operands are bufferization.alloc_tensor inits, never a shared tensor.empty.
+// (features of k and q, chunk states, the live scores within a chunk with
+// the causal mask in the epilogue, the two numerator terms) are mma.sync
+// kernels of gpu.module @attn_gpu, each launched from a host helper, between
+// 12 linalg.generic ops (norms, stabilisers, exponentials, v transposed, the
+// prefix, the ratio); the products' operands are
+// bufferization.alloc_tensor inits, never a shared tensor.empty.
 // causal-mma=off keeps the scalar scan of 14 generics. f32 and causal
 // elu_plus_one stay. Through attn-gpu-pipeline each generic is a
 // general-path kernel; the PTX has the bf16 and f16 mma.sync, and ptxas
@@ -65,7 +66,7 @@
 // OFF-LABEL: func.func @not_taken
 
 // PIPE: llvm.func @favor_causal
-// PIPE-COUNT-13: gpu.launch_func
+// PIPE-COUNT-12: gpu.launch_func
 // PIPE: llvm.func @favor_causal_gqa_d128
 // PIPE: gpu.binary @attn_gpu
 // PIPE-SAME: .target sm_90a
@@ -73,8 +74,8 @@
 // PIPE-SAME: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
 // PIPE-NOT: wgmma
 
-// The 68 kernels of the three functions (not_taken's general path included).
-// PTXAS-COUNT-68: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// The 66 kernels of the three functions (not_taken's general path included).
+// PTXAS-COUNT-66: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 // PTXAS-NOT: spill
 
 func.func @favor_causal(%q: tensor<2x16x?x64xbf16>, %k: tensor<2x16x?x64xbf16>, %v: tensor<2x16x?x64xbf16>, %w: tensor<16x256x64xbf16>, %o: tensor<2x16x?x64xbf16>) -> tensor<2x16x?x64xbf16> {

@@ -106,6 +106,7 @@ def evalop(rhs, env, mem, args, name, count):
     if m and m.group(1) != "cmpi":
         op, a, b = m.group(1), env[m.group(2)], env[m.group(3)]
         return {"divui": lambda: a // b, "remui": lambda: a % b, "muli": lambda: a * b,
+                "shli": lambda: a << b, "ori": lambda: a | b,
                 "addi": lambda: a + b, "subi": lambda: a - b, "maxui": lambda: np.maximum(a, b),
                 "minui": lambda: np.minimum(a, b)}[op]()
     m = re.match(r"arith.cmpi (ult|ule), (\S+), (\S+) :", rhs)
@@ -130,6 +131,21 @@ def evalop(rhs, env, mem, args, name, count):
     if m: return env[m.group(1)]
     m = re.match(r"llvm.inttoptr (\S+) :", rhs)
     if m: return env[m.group(1)]
+    m = re.match(r"llvm.load (\S+) : !llvm.ptr<1> -> i16", rhs)
+    if m:
+        addr = env[m.group(1)]
+        out = np.zeros(32, np.int64)
+        for l in range(32):
+            for key, (base, flat) in mem.items():
+                if base <= addr[l] < base + 2 * flat.size:
+                    assert (addr[l] - base) % 2 == 0, "misaligned"
+                    out[l] = int(flat[(addr[l] - base) // 2])
+                    break
+            else:
+                raise RuntimeError(f"load out of range {addr[l]:#x}")
+        return out
+    m = re.match(r"arith.extui (\S+) :", rhs)
+    if m: return env[m.group(1)].copy()
     m = re.match(r"llvm.load (\S+) :", rhs)
     if m:
         addr = env[m.group(1)]
@@ -181,11 +197,11 @@ for name, params, body in kernels:
     heads, K, rows, cols = map(int, rest.split())
     BH = B_ * heads
     def shape(op):
-        mul, group, mod, rs, ks = op
+        mul, group, mod, rs, ks, tr = op
         nb = B_ * max(mul, 1) if mul else mod
         nrows = (rs * nc if rs else (rows if op is a else cols)) - (3 if rs else 0)  # ragged tail
         nk = ks * nc if ks else K
-        return (max(nb, 1), max(nrows, 1), nk)
+        return (max(nb, 1), nk, max(nrows, 1)) if tr else (max(nb, 1), max(nrows, 1), nk)
     sa, sb = shape(a), shape(b)
     f16 = "xf16>" in body
     enc = (lambda x: np.asarray(x, np.float16).view(np.uint16)) if f16 else bf16_bits
@@ -201,12 +217,14 @@ for name, params, body in kernels:
         bb, h = bh // heads, bh % heads
         for c in range(nc):
             def mat(f, op, n):
-                mul, group, mod, rs, ks = op
+                mul, group, mod, rs, ks, tr = op
                 batch = bb * mul + (h // group) % mod
                 out = np.zeros((n, K), np.float32)
                 for i in range(n):
                     r = c * rs + i
-                    if r < f.shape[1]:
+                    if tr and r < f.shape[2]:
+                        out[i] = f[batch, c * ks: c * ks + K, r]
+                    elif not tr and r < f.shape[1]:
                         out[i] = f[batch, r, c * ks: c * ks + K]
                 return out
             exp[bh, c*rows:(c+1)*rows] = mat(fa, a, rows) @ mat(fb, b, cols).T

@@ -581,7 +581,7 @@ void CausalFavor::runMma(bool launch, StringRef name) {
   }, {1, 0, 2});
   Value cMax = featureMax(bh, nC, cjMax);
   Value run = runningMax(bh, nC, cMax);
-  // PK = exp(AK - R[c(n)]) (0 past N), as [BH, nC C, m] and [BH, m, nC C].
+  // PK = exp(AK - R[c(n)]) (0 past N), [BH, nC C, m].
   auto pkAt = [&](OpBuilder &nb, Location nl, Value bhI, Value n, Value j) {
     Value live =
         arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::ult, n, nV);
@@ -595,10 +595,6 @@ void CausalFavor::runMma(bool launch, StringRef name) {
                          return pkAt(nb, nl, ix[0], ix[1], ix[2]);
                        },
                        {1, 0, 2});
-  Value pkCols = genAs(mmaType, {bh, mS, nPad},
-                       [&](OpBuilder &nb, Location nl, ArrayRef<Value> ix) {
-                         return pkAt(nb, nl, ix[0], ix[2], ix[1]);
-                       });
   // PQ = exp(AQ - max_j AQ), [BH, nC C, m].
   Value qMax = featureMax(bh, nPad, aqRaw);
   Value pq = genAs(mmaType, {bh, nPad, mS},
@@ -640,8 +636,9 @@ void CausalFavor::runMma(bool launch, StringRef name) {
   // T[c]^T = [v, 1]^T PK_c: [BH, nC (Dv + 16), m] (m innermost, as the
   // prefix generics read it: with T [.., m, Dv + 16] their reads were
   // strided and S took 34 of 65 ms at N = 65536 on the H200).
-  Value t = product(perKvHead(vt, 0, kChunk), perHead(pkCols, 0, kChunk),
-                    kChunk, ext, m);
+  MmaOperand pkByKey = perHead(pkRows, 0, kChunk);
+  pkByKey.transposed = true;
+  Value t = product(perKvHead(vt, 0, kChunk), pkByKey, kChunk, ext, m);
   // S[c] (the exclusive prefix), transposed for the product: [BH, nC (Dv +
   // 16), m].
   // max(1, c C / 1024): S[c] <= c C max(1, |v|) elementwise (PK <= 1), so

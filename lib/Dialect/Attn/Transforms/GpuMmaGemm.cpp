@@ -29,6 +29,8 @@
 
 #include "llvm/Support/raw_ostream.h"
 
+#include <tuple>
+
 using namespace mlir;
 using namespace mlir::attn;
 
@@ -101,8 +103,9 @@ std::string mlir::attn::writeMmaGemmKernel(const MmaGemm &g, StringRef name,
   // Byte address of row `row` of operand X (clamped to its rows) at the
   // chunk's reduction offset plus 4 t, and whether the row exists.
   struct Rows {
-    std::string base, s0, s1, rows, batch, kOff;
+    std::string base, s0, s1, rows, batch, kOff, kBytes;
     int64_t rowStep;
+    bool transposed;
   };
   auto setup = [&](const std::string &x, const MmaOperand &op) {
     std::string md = "%m" + std::to_string(w.n++);
@@ -115,9 +118,12 @@ std::string mlir::attn::writeMmaGemmKernel(const MmaGemm &g, StringRef name,
     r.base = w.op("arith.addi", ptr,
                   w.op("arith.muli", w.toI64(md + "#1"), w.cl(2), "i64"),
                   "i64");
-    r.rows = md + "#3";
+    r.transposed = op.transposed;
+    r.rows = md + (op.transposed ? "#4" : "#3");
     r.s0 = md + "#5";
     r.s1 = md + "#6";
+    // Bytes from one reduction index to the next (transposed operands).
+    r.kBytes = w.op("arith.muli", w.toI64(r.s1), w.cl(2), "i64");
     r.batch = w.op(
         "arith.addi", w.op("arith.muli", bb, w.ci(op.batchMul)),
         w.op("arith.remui", w.op("arith.divui", h, w.ci(op.group)),
@@ -134,15 +140,26 @@ std::string mlir::attn::writeMmaGemmKernel(const MmaGemm &g, StringRef name,
     std::string last = w.op("arith.subi", w.op("arith.maxui", r.rows, w.ci(1)),
                             w.ci(1));
     std::string clamped = w.op("arith.minui", row, last);
-    std::string elem = w.op(
-        "arith.addi",
-        w.op("arith.addi", w.op("arith.muli", r.batch, r.s0),
-             w.op("arith.muli", clamped, r.s1)),
-        r.kOff);
+    std::string elem =
+        r.transposed
+            ? w.op("arith.addi",
+                   w.op("arith.addi", w.op("arith.muli", r.batch, r.s0),
+                        w.op("arith.muli", r.kOff, r.s1)),
+                   clamped)
+            : w.op("arith.addi",
+                   w.op("arith.addi", w.op("arith.muli", r.batch, r.s0),
+                        w.op("arith.muli", clamped, r.s1)),
+                   r.kOff);
+    // Plus the lane's reduction index 2 t.
+    std::string lane =
+        r.transposed ? w.op("arith.muli", w.op("arith.muli", w.toI64(t),
+                                                w.cl(2), "i64"),
+                            r.kBytes, "i64")
+                     : t4;
     std::string addr = w.op(
         "arith.addi", r.base,
         w.op("arith.addi", w.op("arith.muli", w.toI64(elem), w.cl(2), "i64"),
-             t4, "i64"),
+             lane, "i64"),
         "i64");
     return std::make_pair(addr, valid);
   };
@@ -167,15 +184,43 @@ std::string mlir::attn::writeMmaGemmKernel(const MmaGemm &g, StringRef name,
   w.put(loop + ":" + std::to_string(nAcc) + " = scf.for %kk = " + w.ci(0) +
         " to " + w.ci(g.k) + " step " + w.ci(16) + " iter_args(" + inits +
         ") -> (" + types + ") {");
-  std::string kb = w.op("arith.muli", w.toI64("%kk"), w.cl(2), "i64");
+  std::string kk64 = w.toI64("%kk");
+  std::string kb = w.op("arith.muli", kk64, w.cl(2), "i64");
   std::string k8 = w.cl(16);
-  auto load = [&](const std::string &addr, const std::string &ok,
-                  bool high) {
-    std::string x = w.op("arith.addi", addr, kb, "i64");
+  // Reduction index kk (+ 8 for `high`) of a transposed operand: the pair
+  // (k, k + 1) are two rows of X, one 16-bit load each.
+  auto pairT = [&](const Rows &r, const std::string &addr, bool high) {
+    std::string x = w.op("arith.addi", addr,
+                         w.op("arith.muli", kk64, r.kBytes, "i64"), "i64");
     if (high)
-      x = w.op("arith.addi", x, k8, "i64");
-    std::string ptr = w.def("llvm.inttoptr " + x + " : i64 to !llvm.ptr<1>");
-    std::string v = w.def("llvm.load " + ptr + " : !llvm.ptr<1> -> i32");
+      x = w.op("arith.addi", x, w.op("arith.muli", w.cl(8), r.kBytes, "i64"),
+               "i64");
+    std::string half[2];
+    for (int e = 0; e < 2; ++e) {
+      std::string y = e ? w.op("arith.addi", x, r.kBytes, "i64") : x;
+      std::string ptr = w.def("llvm.inttoptr " + y + " : i64 to !llvm.ptr<1>");
+      half[e] = w.def("arith.extui " +
+                      w.def("llvm.load " + ptr + " : !llvm.ptr<1> -> i16") +
+                      " : i16 to i32");
+    }
+    return w.op("arith.ori", half[0],
+                w.op("arith.shli", half[1], w.def("arith.constant 16 : i32"),
+                     "i32"),
+                "i32");
+  };
+  auto load = [&](const Rows &r, const std::string &addr,
+                  const std::string &ok, bool high) {
+    std::string v;
+    if (r.transposed) {
+      v = pairT(r, addr, high);
+    } else {
+      std::string x = w.op("arith.addi", addr, kb, "i64");
+      if (high)
+        x = w.op("arith.addi", x, k8, "i64");
+      std::string ptr =
+          w.def("llvm.inttoptr " + x + " : i64 to !llvm.ptr<1>");
+      v = w.def("llvm.load " + ptr + " : !llvm.ptr<1> -> i32");
+    }
     v = w.def("arith.select " + ok + ", " + v + ", " + zeroI + " : i32");
     if (T == "f16")
       v = w.def("llvm.bitcast " + v + " : i32 to vector<2xf16>");
@@ -188,13 +233,13 @@ std::string mlir::attn::writeMmaGemmKernel(const MmaGemm &g, StringRef name,
                                 "multiplicandBPtxType = #nvvm.mma_type<bf16>, "
                               : "") +
       "shape = #nvvm.shape<m = 16, n = 8, k = 16>}";
-  std::string A[4] = {load(a0, a0ok, false), load(a1, a1ok, false),
-                      load(a0, a0ok, true), load(a1, a1ok, true)};
+  std::string A[4] = {load(ra, a0, a0ok, false), load(ra, a1, a1ok, false),
+                      load(ra, a0, a0ok, true), load(ra, a1, a1ok, true)};
   std::string yields;
   const std::string sTy = "!llvm.struct<(f32, f32, f32, f32)>";
   for (int64_t j = 0; j < nt; ++j) {
-    std::string b0 = load(bRows[j].first, bRows[j].second, false);
-    std::string b1 = load(bRows[j].first, bRows[j].second, true);
+    std::string b0 = load(rb, bRows[j].first, bRows[j].second, false);
+    std::string b1 = load(rb, bRows[j].first, bRows[j].second, true);
     std::string acc;
     for (int64_t e = 0; e < 4; ++e)
       acc += (e ? ", " : "") + std::string("%acc") + std::to_string(4 * j + e);
@@ -277,7 +322,8 @@ Value buildGeneric(OpBuilder &b, Location loc, const MmaGemm &g,
                   nb, nl, arith::DivUIOp::create(nb, nl, hI, cst(op.group)),
                   cst(op.headMod)));
           Value row = add(mul(c, op.rowStep), r);
-          Value rows = tensor::DimOp::create(nb, nl, op.tensor, 1);
+          Value rows =
+              tensor::DimOp::create(nb, nl, op.tensor, op.transposed ? 2 : 1);
           Value ok = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::ult,
                                            row, rows);
           Value last = arith::SubIOp::create(
@@ -287,21 +333,24 @@ Value buildGeneric(OpBuilder &b, Location loc, const MmaGemm &g,
                                      .getResult(),
                                  mul(c, op.kStep), ok);
         };
-        auto [batA, rowA, kA, okA] = place(g.a, i);
-        auto [batB, rowB, kB, okB] = place(g.b, ix[2]);
+        Value batA, rowA, kA, okA, batB, rowB, kB, okB;
+        std::tie(batA, rowA, kA, okA) = place(g.a, i);
+        std::tie(batB, rowB, kB, okB) = place(g.b, ix[2]);
         Value zero = arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(0));
-        auto read = [&](OpBuilder &lb, Value t, Value batch, Value row,
-                        Value k) -> Value {
-          Value x =
-              tensor::ExtractOp::create(lb, nl, t, ValueRange{batch, row, k});
+        auto read = [&](OpBuilder &lb, const MmaOperand &op, Value batch,
+                        Value row, Value k) -> Value {
+          Value x = tensor::ExtractOp::create(
+              lb, nl, op.tensor,
+              op.transposed ? ValueRange{batch, k, row}
+                            : ValueRange{batch, row, k});
           return arith::ExtFOp::create(lb, nl, lb.getF32Type(), x);
         };
         auto loop = scf::ForOp::create(
             nb, nl, cst(0), cst(g.k), cst(1), ValueRange{zero},
             [&](OpBuilder &lb, Location ll, Value kk, ValueRange acc) {
-              Value x = read(lb, g.a.tensor, batA, rowA,
+              Value x = read(lb, g.a, batA, rowA,
                              arith::AddIOp::create(lb, ll, kA, kk));
-              Value y = read(lb, g.b.tensor, batB, rowB,
+              Value y = read(lb, g.b, batB, rowB,
                              arith::AddIOp::create(lb, ll, kB, kk));
               Value s = arith::AddFOp::create(
                   lb, ll, acc[0], arith::MulFOp::create(lb, ll, x, y));
@@ -339,9 +388,11 @@ Value mlir::attn::buildMmaGemm(OpBuilder &b, Location loc, ModuleOp module,
   if (getenv("ATTN_MMA_KERNEL_DUMP"))
     llvm::errs() << "//KERNEL " << name << " " << g.a.batchMul << " "
                  << g.a.group << " " << g.a.headMod << " " << g.a.rowStep
-                 << " " << g.a.kStep << " | " << g.b.batchMul << " "
+                 << " " << g.a.kStep << " " << g.a.transposed << " | "
+                 << g.b.batchMul << " "
                  << g.b.group << " " << g.b.headMod << " " << g.b.rowStep
-                 << " " << g.b.kStep << " | " << g.heads << " " << g.k << " "
+                 << " " << g.b.kStep << " " << g.b.transposed << " | "
+                 << g.heads << " " << g.k << " "
                  << g.rows << " " << g.cols << "\n"
                  << text << "//END\n";
   ParserConfig config(ctx);

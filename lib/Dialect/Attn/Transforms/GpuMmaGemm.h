@@ -23,10 +23,13 @@ namespace attn {
 /// f16, for head bh = b H + h and chunk c: element (i, kk) of the chunk's
 /// matrix is X[b batchMul + (h / group) % headMod, c rowStep + i,
 /// c kStep + kk], 0 where the row is >= Xrows. The reduction range must lie
-/// inside Xk.
+/// inside Xk. `transposed`: X is [Xb, Xk, Xrows] and the element
+/// X[.., c kStep + kk, c rowStep + i] (two 16-bit loads a register instead
+/// of one 32-bit load).
 struct MmaOperand {
   Value tensor;
   int64_t batchMul, group, headMod, rowStep, kStep;
+  bool transposed = false;
 };
 
 /// out[bh, c rows + i, j] = sum_{kk < k} A(i, kk) B(j, kk) in f32, for
