@@ -92,6 +92,21 @@ def run(body, grid, mem, args, nc):
                     env = {"%nc": np.full(32, nc, np.int64), "_ids": (bx, by, bz, warp)}
                     exec_block(0, env, False)
 
+def load(mem, addr, wide):
+    """16-bit (or, `wide`, 32-bit) loads of the 32 lanes' byte addresses."""
+    out = np.zeros(32, np.int64)
+    for lane in range(32):
+        for base, flat in mem.values():
+            if base <= addr[lane] < base + 2 * flat.size:
+                idx = (addr[lane] - base) // 2
+                assert (addr[lane] - base) % (4 if wide else 2) == 0, "misaligned"
+                out[lane] = int(flat[idx]) | ((int(flat[idx + 1]) << 16) if wide else 0)
+                break
+        else:
+            raise RuntimeError(f"load out of range {addr[lane]:#x}")
+    return out
+
+
 def evalop(rhs, env, mem, args, name, count):
     bx, by, bz, warp = env["_ids"]
     lane = np.arange(32)
@@ -131,35 +146,11 @@ def evalop(rhs, env, mem, args, name, count):
     if m: return env[m.group(1)]
     m = re.match(r"llvm.inttoptr (\S+) :", rhs)
     if m: return env[m.group(1)]
-    m = re.match(r"llvm.load (\S+) : !llvm.ptr<1> -> i16", rhs)
+    m = re.match(r"llvm.load (\S+) : !llvm.ptr<1> -> (i16|i32)", rhs)
     if m:
-        addr = env[m.group(1)]
-        out = np.zeros(32, np.int64)
-        for l in range(32):
-            for key, (base, flat) in mem.items():
-                if base <= addr[l] < base + 2 * flat.size:
-                    assert (addr[l] - base) % 2 == 0, "misaligned"
-                    out[l] = int(flat[(addr[l] - base) // 2])
-                    break
-            else:
-                raise RuntimeError(f"load out of range {addr[l]:#x}")
-        return out
+        return load(mem, env[m.group(1)], m.group(2) == "i32")
     m = re.match(r"arith.extui (\S+) :", rhs)
     if m: return env[m.group(1)].copy()
-    m = re.match(r"llvm.load (\S+) :", rhs)
-    if m:
-        addr = env[m.group(1)]
-        out = np.zeros(32, np.int64)
-        for l in range(32):
-            for key, (base, flat) in mem.items():
-                if base <= addr[l] < base + 2 * flat.size:
-                    idx = (addr[l] - base) // 2
-                    assert (addr[l] - base) % 4 == 0, "misaligned"
-                    out[l] = int(flat[idx]) | (int(flat[idx + 1]) << 16)
-                    break
-            else:
-                raise RuntimeError(f"load out of range {addr[l]:#x}")
-        return out
     m = re.match(r"nvvm.mma.sync A\[(.*?)\] B\[(.*?)\] C\[(.*?)\]", rhs)
     if m:
         A = [env[x] for x in m.group(1).split(", ")]
