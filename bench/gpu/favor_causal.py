@@ -6,9 +6,10 @@ inputs upcast) and in bf16; the general path before the scan (the same spec comp
 attn-compile, --before) at the lengths it can hold (N x N scores); and ours non-causal (the two
 phases on the Hopper core) for scale. bf16, B=2, H=16, D=64, m=256 (variants.py's FAVOR+ rows).
 
-  here (LLVM):  python3 bench/gpu/favor_causal.py build OUT [--before OLD_ATTN_COMPILE]
+  here (LLVM):  python3 bench/gpu/favor_causal.py build OUT [--before OLD_ATTN_COMPILE] [--scalar]
       OUT/causal_n<N>, OUT/noncausal_n<N>, OUT/before_causal_n<N>, and OUT/causal-c<C>_n<N>:
-      the spec after attn-gpu-kernelized-as-sdpa{causal-chunk=C} (--chunks)
+      the spec after attn-gpu-kernelized-as-sdpa{causal-chunk=C} (--chunks), and with --scalar
+      OUT/causal-scalar_n<N>: the scalar scan (causal-mma=off) at the first length
   on the GPU:   python3 bench/gpu/favor_causal.py run OUT --json RESULT.json [--commit SHA]
 
 Torch's causal FAVOR+ is the chunked form (chunks of 64 rows): phi with a per-query and a
@@ -52,6 +53,9 @@ def build(args):
     # Other chunk sizes of the scan at the longest length (the spec rewritten by attn-opt).
     jobs += [(f"causal-c{c}_n{args.n[-1]}", args.n[-1], c, args.attn_compile)
              for c in args.chunks]
+    # The scalar scan (before the mma.sync products) at the first length.
+    if args.scalar:
+        jobs.append((f"causal-scalar_n{args.n[0]}", args.n[0], "off", args.attn_compile))
     jobs.append((f"noncausal_n{args.n[-1]}", args.n[-1], False, args.attn_compile))
     if args.before:
         jobs += [(f"before_causal_n{n}", n, True, args.before) for n in args.before_n]
@@ -61,7 +65,8 @@ def build(args):
         path = os.path.join(directory, f"{name}.mlir")
         text = spec(n, bool(causal))
         if causal is not True and causal:
-            text = subprocess.run([args.attn_opt, f"--attn-gpu-kernelized-as-sdpa=causal-chunk={causal}"],
+            option = "causal-mma=off" if causal == "off" else f"causal-chunk={causal}"
+            text = subprocess.run([args.attn_opt, f"--attn-gpu-kernelized-as-sdpa={option}"],
                                   input=text, capture_output=True, text=True, check=True).stdout
         with open(path, "w") as f:
             f.write(text)
@@ -152,6 +157,7 @@ def run(args):
             o = torch.full_like(q, float("nan"))
             kind = name.rsplit("_n", 1)[0]
             label = {"causal": "ours causal", "noncausal": "ours non-causal",
+                     "causal-scalar": "ours causal, scalar scan (causal-mma=off)",
                      "before_causal": "general path before (causal)"}.get(
                          kind, f"ours causal (chunk {kind[len('causal-c'):]})")
             record(label, lambda: entry(q, k, v, w, o), o, causal=not name.startswith("noncausal"))
@@ -181,6 +187,8 @@ def main():
     b.add_argument("--chunks", type=int, nargs="*", default=[32, 128])
     b.add_argument("--before", help="an attn-compile without the chunked scan")
     b.add_argument("--before-n", type=int, nargs="*", default=[4096])
+    b.add_argument("--scalar", action="store_true",
+                   help="also the scalar scan (causal-mma=off) at the first length")
     r = sub.add_parser("run")
     r.add_argument("artifacts")
     r.add_argument("--json")

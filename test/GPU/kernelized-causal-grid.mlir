@@ -2,10 +2,12 @@
 // D=64, m=256) and at N=262144 with D 128: every launch grid within CUDA's
 // limits (x < 2^31, y and z <= 65535 blocks). The first device run put N on
 // grid y and failed at N = 65536 with CUDA_ERROR_INVALID_VALUE; the
-// generics now put a dim of length N first (grid x) or innermost (tiles).
+// generics now put a dim of length N first (grid x) or innermost (tiles). The
+// mma products' grids are (B H ceil(N / C), rows / 64, column tiles), x from
+// their launch helper's arguments.
 // RUN: attn-opt %s --attn-gpu-pipeline="format=isa abi=device" -o %t.mlir
 // RUN: %python %S/launch_grid_limits.py %t.mlir | FileCheck %s
-// CHECK-COUNT-28: grid [
+// CHECK-COUNT-36: grid [
 // CHECK-NOT: OVER
 // CHECK: grids ok
 

@@ -1,44 +1,81 @@
 // attn-gpu-kernelized-as-sdpa's causal step: a causal favor_plus
 // attn.kernelized in bf16 / f16 with D = Dv = 64 or 128 becomes the chunked
-// scan of GpuKernelizedCausal.cpp (docs/GPU.md, "Causal FAVOR+"): 14
-// linalg.generic ops (features, stabilisers, chunk states, the two-level
-// exclusive prefix, the live scores within a chunk, numerator and
-// denominator, the ratio) and no attn.sdpa; f32 and causal elu_plus_one stay.
-// Through attn-gpu-pipeline each generic is a general-path kernel; ptxas
-// assembles every one without spills.
+// scan of GpuKernelizedCausal.cpp (docs/GPU.md, "Causal FAVOR+") and no
+// attn.sdpa. By default (causal-mma=launch) its six matrix products
+// (features of k and q, chunk states, the live scores within a chunk with
+// the causal mask in the epilogue, the two numerator terms) are mma.sync
+// kernels of gpu.module @attn_gpu, each launched from a host helper, between
+// 12 linalg.generic ops (norms, stabilisers, exponentials, v transposed, the
+// prefix, the ratio); the products' operands are
+// bufferization.alloc_tensor inits, never a shared tensor.empty.
+// causal-mma=off keeps the scalar scan of 14 generics. f32 and causal
+// elu_plus_one stay. Through attn-gpu-pipeline each generic is a
+// general-path kernel; the PTX has the bf16 and f16 mma.sync, and ptxas
+// assembles every kernel without spills.
 // RUN: attn-opt %s --attn-gpu-kernelized-as-sdpa | FileCheck %s
+// RUN: attn-opt %s --attn-gpu-kernelized-as-sdpa=causal-mma=off | FileCheck %s --check-prefix=OFF
 // RUN: attn-opt %s --attn-gpu-pipeline="format=isa" -o %t.mlir
 // RUN: FileCheck %s --check-prefix=PIPE < %t.mlir
 // RUN: %if ptxas %{ %python %S/ptxas_each.py %ptxas %t.mlir %t.dir | FileCheck %s --check-prefix=PTXAS %}
 
-// CHECK-LABEL: func.func @favor_causal
+// CHECK-LABEL: func.func @favor_causal(
 // CHECK-NOT: attn.sdpa
 // CHECK: arith.ceildivui %{{.*}}, %c64
 // CHECK: arith.ceildivui %{{.*}}, %c16
-// CHECK-COUNT-14: linalg.generic
-// CHECK-NOT: linalg.generic
+// CHECK: call @favor_mma_0_0_launch
+// CHECK: call @favor_mma_0_1_launch
+// CHECK: bufferization.alloc_tensor
+// CHECK: call @favor_mma_0_2_launch
+// CHECK: call @favor_mma_0_3_launch
+// CHECK: call @favor_mma_0_4_launch
+// CHECK: call @favor_mma_0_5_launch
+// CHECK: linalg.generic
 // CHECK-NOT: attn.kernelized
 // CHECK: return
+// CHECK: func.func private @favor_mma_0_5_launch
+// CHECK: gpu.launch_func @attn_gpu::@favor_mma_0_5
 // CHECK-LABEL: func.func @favor_causal_gqa_d128
 // CHECK-NOT: attn.kernelized
-// CHECK: tensor.empty({{.*}}) : tensor<?x64x?xf32>
-// CHECK-COUNT-14: linalg.generic
-// CHECK-NOT: attn.kernelized
+// CHECK: call @favor_mma_1_5_launch
 // CHECK: return
 // CHECK-LABEL: func.func @not_taken
 // CHECK-COUNT-2: attn.kernelized
 // CHECK-NOT: linalg.generic
 // CHECK: return
+// CHECK: gpu.module @attn_gpu
+// CHECK: gpu.func @favor_mma_0_0
+// CHECK: nvvm.mma.sync
+// CHECK-SAME: multiplicandAPtxType = #nvvm.mma_type<bf16>
+// CHECK: gpu.func @favor_mma_1_0
+// CHECK-SAME: memref<?x?x?xf16>
+// CHECK: nvvm.mma.sync
+
+// OFF-LABEL: func.func @favor_causal(
+// OFF-NOT: attn.sdpa
+// OFF: arith.ceildivui %{{.*}}, %c64
+// OFF: arith.ceildivui %{{.*}}, %c16
+// OFF-COUNT-14: linalg.generic
+// OFF-NOT: linalg.generic
+// OFF-NOT: attn.kernelized
+// OFF: return
+// OFF-LABEL: func.func @favor_causal_gqa_d128
+// OFF-NOT: attn.kernelized
+// OFF: tensor.empty({{.*}}) : tensor<?x64x?xf32>
+// OFF-COUNT-14: linalg.generic
+// OFF-NOT: gpu.module
+// OFF-LABEL: func.func @not_taken
 
 // PIPE: llvm.func @favor_causal
-// PIPE-COUNT-15: gpu.launch_func
+// PIPE-COUNT-12: gpu.launch_func
 // PIPE: llvm.func @favor_causal_gqa_d128
-// PIPE: gpu.binary
+// PIPE: gpu.binary @attn_gpu
 // PIPE-SAME: .target sm_90a
+// PIPE-SAME: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// PIPE-SAME: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
 // PIPE-NOT: wgmma
 
-// The 58 kernels of the three functions (not_taken's general path included).
-// PTXAS-COUNT-58: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// The 66 kernels of the three functions (not_taken's general path included).
+// PTXAS-COUNT-66: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 // PTXAS-NOT: spill
 
 func.func @favor_causal(%q: tensor<2x16x?x64xbf16>, %k: tensor<2x16x?x64xbf16>, %v: tensor<2x16x?x64xbf16>, %w: tensor<16x256x64xbf16>, %o: tensor<2x16x?x64xbf16>) -> tensor<2x16x?x64xbf16> {

@@ -4,7 +4,9 @@ reference of attn.kernelized (python/attn_mlir/reference.py) within the numerics
 bound (docs/Semantics.md §10). Cases: bf16 and f16; grouped-query heads; a projection of one
 head; key runs (kv-splits 2 and 4, the log-sum-exp merge); Nq != Nk; no key at all (o = 0);
 dynamic B, N and m together (the reshapes keep at most one dynamic size per expanded group).
-Causal FAVOR+ (the chunked scan of GpuKernelizedCausal.cpp: linalg.generic ops, no sdpa): lengths
+Causal FAVOR+ (the chunked scan of GpuKernelizedCausal.cpp, with its matrix products as the generics
+that the mma.sync kernels compute, causal-mma=generic, or the scalar scan, causal-mma=off, and
+where m is not a multiple of 16: linalg.generic ops, no sdpa): lengths
 across the chunk (64 rows) and group (16 chunks = 1024 rows) boundaries of the two-level prefix,
 bf16 and f16, grouped-query heads, one projection head, D 128, dynamic B and N, keys of growing
 norm (the running key stabiliser changes along the sequence).
@@ -27,6 +29,8 @@ from helpers import TOL, as_dtype  # noqa: E402
 from test_run_kernelized import kernelized_ir  # noqa: E402
 
 OPT = None  # attn-opt of the build under test
+# The causal scan's products: as generics (what the mma.sync kernels compute), or "off".
+MMA = os.environ.get("CAUSAL_MMA", "causal-mma=generic")
 
 # (name, dtype, B, H, Hkv, Nq, Nk, D, m, projection heads, kv-splits[, dynamic dims of q, k,
 # v and outs, dynamic m])
@@ -52,6 +56,13 @@ CAUSAL_CASES = [
     ("causal f16 keys of growing norm N 1500", "f16", 1, 2, 2, 1500, 64, 16, 2, (2,), True),
     ("causal bf16 chunk 16 group 4 N 300", "bf16", 1, 2, 2, 300, 64, 16, 2, (2,), False,
      "causal-chunk=16 causal-group=4"),
+    ("causal f16 gqa one projection head D 128 m 64 N 200", "f16", 1, 4, 2, 200, 128, 64, 1,
+     (), False),
+    ("causal bf16 D 128 m 32 N 70", "bf16", 1, 2, 2, 70, 128, 32, 2, (), False),
+    ("causal bf16 one projection head D 128 m 64 N 127", "bf16", 2, 2, 2, 127, 128, 64, 1, (2,),
+     False),
+    ("causal f16 scalar scan N 1100", "f16", 1, 2, 2, 1100, 64, 16, 2, (2,), True,
+     "causal-mma=off"),
 ]
 
 
@@ -104,7 +115,7 @@ def main():
         inputs = [q, k, v, w, np.full(q.shape, np.nan, q.dtype)]
         expected = ref.kernelized(q, k, v, "favor_plus", projection=w, causal=True)
         ok, line = check(
-            [f"--attn-gpu-kernelized-as-sdpa={' '.join(options)}"], spec, inputs, expected, dtype,
+            [f"--attn-gpu-kernelized-as-sdpa={' '.join(list(options) + ([] if any('causal-mma' in o for o in options) else [MMA]))}"], spec, inputs, expected, dtype,
             lambda r: "linalg.generic" in r and "attn.kernelized" not in r and "attn.sdpa" not in r,
             lambda r: f"{r.count('linalg.generic')} generics, {r.count('attn.kernelized')} "
                       f"kernelized")

@@ -2,6 +2,8 @@
 static shapes, where every grid size is an llvm.mlir.constant of its function): x at most
 2^31 - 1, y and z at most 65535 blocks (CUDA's limits; a larger launch fails with
 CUDA_ERROR_INVALID_VALUE). Prints one line per launch and `grids ok` or the offending launch.
+A launch helper of its own (`..._launch`, the grid x computed from its arguments: causal
+FAVOR+'s mma products, B H ceil(N / C) blocks) is accepted with a constant y and z.
 
 usage: launch_grid_limits.py IN.mlir
 """
@@ -18,6 +20,13 @@ def main():
     for func in re.split(r"\n\s*llvm\.func ", text)[1:]:
         consts = dict(re.findall(r"(%\w+) = llvm\.mlir\.constant\((\d+) : (?:index|i64)\)", func))
         for grid in re.findall(r"blocks in \((%\w+), (%\w+), (%\w+)\)", func):
+            if grid[0] not in consts and all(g in consts for g in grid[1:]):
+                sizes = [int(consts[g]) for g in grid[1:]]
+                over = any(s > 65535 for s in sizes)
+                bad += over
+                print(f"grid [x from the arguments, {sizes[0]}, {sizes[1]}]"
+                      f"{' OVER THE LIMIT' if over else ''}")
+                continue
             if not all(g in consts for g in grid):
                 print(f"launch with a non-constant grid {grid}")
                 bad += 1

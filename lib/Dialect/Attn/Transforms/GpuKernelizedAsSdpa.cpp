@@ -49,7 +49,12 @@
 #include "attn/Dialect/Attn/Transforms/GpuPipeline.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
 
@@ -408,7 +413,9 @@ struct GpuKernelizedAsSdpaPass
   void getDependentDialects(DialectRegistry &registry) const override {
     registry.insert<arith::ArithDialect, linalg::LinalgDialect,
                     math::MathDialect, scf::SCFDialect,
-                    tensor::TensorDialect>();
+                    tensor::TensorDialect, bufferization::BufferizationDialect,
+                    gpu::GPUDialect, memref::MemRefDialect, LLVM::LLVMDialect,
+                    NVVM::NVVMDialect>();
   }
 
   Option<int64_t> kvSplits{
@@ -424,12 +431,26 @@ struct GpuKernelizedAsSdpaPass
       *this, "causal-group",
       llvm::cl::desc("Chunks of a group of the scan's two-level prefix (>= 1)"),
       llvm::cl::init(16)};
+  Option<std::string> causalMma{
+      *this, "causal-mma",
+      llvm::cl::desc("The scan's matrix products: launch (mma.sync kernels), "
+                     "generic (the same products as linalg.generic, for the "
+                     "CPU) or off (the scalar scan)"),
+      llvm::cl::init("launch")};
 
   void runOnOperation() override {
     if (causalChunk < 1 || causalGroup < 1) {
       getOperation().emitError()
           << "attn-gpu-kernelized-as-sdpa: causal-chunk and causal-group must "
              "be >= 1";
+      return signalPassFailure();
+    }
+    if (causalMma != "launch" && causalMma != "generic" &&
+        causalMma != "off") {
+      getOperation().emitError()
+          << "attn-gpu-kernelized-as-sdpa: causal-mma must be launch, "
+             "generic or off, but got '"
+          << causalMma << "'";
       return signalPassFailure();
     }
     if (kvSplits < 0) {
@@ -450,9 +471,11 @@ struct GpuKernelizedAsSdpaPass
       Rewriter(b, op, keyRuns(op, kvSplits)).run();
     }
     // Causal FAVOR+: the chunked scan (GpuKernelizedCausal.cpp).
+    int64_t index = 0;
     for (KernelizedOp op : causal) {
       OpBuilder b(op);
-      buildGpuCausalFavor(b, op, causalChunk, causalGroup);
+      buildGpuCausalFavor(b, op, causalChunk, causalGroup, causalMma,
+                          "favor_mma_" + std::to_string(index++));
     }
   }
 };

@@ -33,10 +33,12 @@
 #include "GpuKernelizedCausal.h"
 
 #include "DecomposeUtils.h"
+#include "GpuMmaGemm.h"
 
 #include "attn/Dialect/Attn/Transforms/BuildUtils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -54,6 +56,7 @@ class CausalFavor {
 public:
   CausalFavor(OpBuilder &b, KernelizedOp op, int64_t chunk, int64_t groupSize)
       : b(b), loc(op.getLoc()), op(op), kChunk(chunk), kGroup(groupSize) {
+    module = op->getParentOfType<ModuleOp>();
     auto q = cast<RankedTensorType>(op.getQuery().getType());
     auto w = cast<RankedTensorType>(op.getProjection().getType());
     elt = q.getElementType();
@@ -66,6 +69,9 @@ public:
   }
 
   void run();
+  /// The scan with its matrix products on mma.sync (`launch`) or as
+  /// generics of the same products (the CPU checks them).
+  void runMma(bool launch, StringRef name);
 
 private:
   using Body = function_ref<Value(OpBuilder &, Location, ArrayRef<Value>)>;
@@ -99,6 +105,26 @@ private:
             ArrayRef<unsigned> order = {}) {
     return genInto(emptyTensor(b, loc, sizes, b.getF32Type()), body, order);
   }
+  /// A new tensor of `type` (the f32 value of `body` rounded to it): an
+  /// operand of the mma products. Its init is a bufferization.alloc_tensor,
+  /// not a tensor.empty: CSE would fold equal tensor.empty ops (PQ and the
+  /// live scores with m = C) into one, and since the kernels read their
+  /// operands through bufferization.to_buffer, which the in-place analysis
+  /// does not see, a later generic would overwrite an operand before its
+  /// product (measured on the H200: wrong rows from the second chunk on).
+  Value genAs(Type type, ArrayRef<OpFoldResult> sizes, Body body,
+              ArrayRef<unsigned> order = {}) {
+    SmallVector<int64_t> shape;
+    SmallVector<Value> dynamic;
+    dispatchIndexOpFoldResults(sizes, dynamic, shape);
+    return genInto(
+        bufferization::AllocTensorOp::create(
+            b, loc, RankedTensorType::get(shape, type), dynamic),
+        [&](OpBuilder &nb, Location nl, ArrayRef<Value> ix) -> Value {
+          return arith::TruncFOp::create(nb, nl, type, body(nb, nl, ix));
+        },
+        order);
+  }
   /// `for i in [lo, hi)` carrying `inits`; returns the final values.
   SmallVector<Value> loop(OpBuilder &nb, Location nl, Value lo, Value hi,
                           ValueRange inits, Step step) {
@@ -108,6 +134,16 @@ private:
           scf::YieldOp::create(lb, ll, step(lb, iv, args));
         });
     return SmallVector<Value>(forOp.getResults());
+  }
+  /// max over i in [lo, hi) of `read(i)` (-inf when empty).
+  Value maxLoop(OpBuilder &nb, Location nl, Value lo, Value hi,
+                function_ref<Value(OpBuilder &, Value)> read) {
+    float negInf = -std::numeric_limits<float>::infinity();
+    return loop(nb, nl, lo, hi, {f32(nb, nl, negInf)},
+                [&](OpBuilder &lb, Value i, ValueRange acc) -> SmallVector<Value> {
+                  return SmallVector<Value>{
+                      arith::MaximumFOp::create(lb, nl, acc[0], read(lb, i))};
+                })[0];
   }
   Value cidx(OpBuilder &nb, Location nl, int64_t v) {
     return arith::ConstantIndexOp::create(nb, nl, v);
@@ -183,15 +219,148 @@ private:
                                    f32(nb, nl, 1));
   }
 
+  /// Element x of chunk c's state T[c] of head bh.
+  using StateAt =
+      function_ref<Value(OpBuilder &, Location, Value, Value, Value)>;
+  /// R[c] of head bh (`run`: [BH, nC]).
+  Value runAt(OpBuilder &nb, Location nl, Value run, Value bhI, Value c);
+  /// Column e of row n of head bh's numerator (e = Dv: the denominator).
+  using NumAt = function_ref<Value(OpBuilder &, Location, Value, Value, Value)>;
+  /// o = num / den (0 where den is 0), written into the op's outs.
+  Value writeOut(NumAt numAt);
+  /// [BH, rows]: the maximum over the m features (the last dim) of `t`.
+  Value featureMax(OpFoldResult bh, OpFoldResult rows, Value t);
+  /// [BH, nC]: R[c], the running maximum of the chunk maxima `cMax`.
+  Value runningMax(OpFoldResult bh, OpFoldResult nC, Value cMax);
+  /// The last chunk of group g.
+  Value groupEnd(OpBuilder &nb, Location nl, Value g, Value nCV);
+  /// [BH, nG, width]: the exclusive prefix of the group sums of the states
+  /// (group g's under R[g G - 1]).
+  Value groupPrefix(OpFoldResult bh, OpFoldResult nG, Value nCV,
+                    OpFoldResult width, Value run, StateAt tAt);
+  /// Element x of S[c] of head bh: the groups before (from `gp`), then the
+  /// earlier chunks of c's group, under R[c].
+  Value prefixAt(OpBuilder &nb, Location nl, Value bhI, Value c, Value x,
+                 Value run, Value gp, StateAt tAt);
+
   OpBuilder &b;
   Location loc;
   KernelizedOp op;
+  ModuleOp module;
   /// Rows of a chunk and chunks of a group of the two-level prefix.
   int64_t kChunk, kGroup;
   Type elt;
   int64_t heads, group, d, m, wHeads;
   double scale;
 };
+
+Value CausalFavor::runAt(OpBuilder &nb, Location nl, Value run, Value bhI,
+                         Value c) {
+  return at(nb, nl, run, {bhI, c});
+}
+
+Value CausalFavor::featureMax(OpFoldResult bh, OpFoldResult rows, Value t) {
+  return gen({bh, rows}, [&](OpBuilder &nb, Location nl,
+                             ArrayRef<Value> ix) -> Value {
+    return maxLoop(nb, nl, cidx(nb, nl, 0), cidx(nb, nl, m),
+                   [&](OpBuilder &lb, Value j) {
+                     return at(lb, nl, t, {ix[0], ix[1], j});
+                   });
+  });
+}
+
+Value CausalFavor::runningMax(OpFoldResult bh, OpFoldResult nC, Value cMax) {
+  return gen({bh, nC}, [&](OpBuilder &nb, Location nl,
+                           ArrayRef<Value> ix) -> Value {
+    return maxLoop(nb, nl, cidx(nb, nl, 0), iadd(nb, nl, ix[1], cidx(nb, nl, 1)),
+                   [&](OpBuilder &lb, Value c) {
+                     return at(lb, nl, cMax, {ix[0], c});
+                   });
+  });
+}
+
+Value CausalFavor::groupEnd(OpBuilder &nb, Location nl, Value g, Value nCV) {
+  Value end = imin(nb, nl, imul(nb, nl, g, kGroup), nCV);
+  end = imin(nb, nl, iadd(nb, nl, end, cidx(nb, nl, kGroup)), nCV);
+  return arith::SubIOp::create(nb, nl, end, cidx(nb, nl, 1)).getResult();
+}
+
+Value CausalFavor::groupPrefix(OpFoldResult bh, OpFoldResult nG, Value nCV,
+                               OpFoldResult width, Value run, StateAt tAt) {
+  // Group sums under the stabiliser of each group's last chunk.
+  Value gs = gen({bh, nG, width}, [&](OpBuilder &nb, Location nl,
+                                      ArrayRef<Value> ix) -> Value {
+    Value lo = imul(nb, nl, ix[1], kGroup);
+    Value last = groupEnd(nb, nl, ix[1], nCV);
+    Value rEnd = runAt(nb, nl, run, ix[0], last);
+    return loop(nb, nl, lo, iadd(nb, nl, last, cidx(nb, nl, 1)),
+                {f32(nb, nl, 0)},
+                [&](OpBuilder &lb, Value c, ValueRange acc) -> SmallVector<Value> {
+                  Value f = expDiff(lb, nl, runAt(lb, nl, run, ix[0], c), rEnd);
+                  return SmallVector<Value>{
+                      fma(lb, nl, f, tAt(lb, nl, ix[0], c, ix[2]), acc[0])};
+                })[0];
+  });
+  // Exclusive prefix of the group sums under R[g G - 1] (0 for g = 0).
+  return gen({bh, nG, width}, [&](OpBuilder &nb, Location nl,
+                                  ArrayRef<Value> ix) -> Value {
+    Value prev = arith::SubIOp::create(
+        nb, nl,
+        arith::MaxUIOp::create(nb, nl, imul(nb, nl, ix[1], kGroup),
+                               cidx(nb, nl, 1)),
+        cidx(nb, nl, 1));
+    Value rPrev = runAt(nb, nl, run, ix[0], prev);
+    return loop(nb, nl, cidx(nb, nl, 0), ix[1], {f32(nb, nl, 0)},
+                [&](OpBuilder &lb, Value g, ValueRange acc) -> SmallVector<Value> {
+                  Value f = expDiff(
+                      lb, nl,
+                      runAt(lb, nl, run, ix[0], groupEnd(lb, nl, g, nCV)),
+                      rPrev);
+                  return SmallVector<Value>{fma(
+                      lb, nl, f, at(lb, nl, gs, {ix[0], g, ix[2]}), acc[0])};
+                })[0];
+  });
+}
+
+Value CausalFavor::prefixAt(OpBuilder &nb, Location nl, Value bhI, Value c,
+                            Value x, Value run, Value gp, StateAt tAt) {
+  Value g = idiv(nb, nl, c, kGroup);
+  Value lo = imul(nb, nl, g, kGroup);
+  Value rc = runAt(nb, nl, run, bhI, c);
+  Value prev = arith::SubIOp::create(
+      nb, nl, arith::MaxUIOp::create(nb, nl, lo, cidx(nb, nl, 1)),
+      cidx(nb, nl, 1));
+  Value hasPrev = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::ugt, lo,
+                                        cidx(nb, nl, 0));
+  Value fromGroups = mul(nb, nl, expDiff(nb, nl, runAt(nb, nl, run, bhI, prev), rc),
+                         at(nb, nl, gp, {bhI, g, x}));
+  fromGroups =
+      arith::SelectOp::create(nb, nl, hasPrev, fromGroups, f32(nb, nl, 0));
+  return loop(nb, nl, lo, c, {fromGroups},
+              [&](OpBuilder &lb, Value cc, ValueRange acc) -> SmallVector<Value> {
+                Value f = expDiff(lb, nl, runAt(lb, nl, run, bhI, cc), rc);
+                return SmallVector<Value>{
+                    fma(lb, nl, f, tAt(lb, nl, bhI, cc, x), acc[0])};
+              })[0];
+}
+
+Value CausalFavor::writeOut(NumAt numAt) {
+  // o = num / den (0 where den is 0), into outs; loops (n, b, h, dv).
+  return genInto(
+      op.getInit(),
+      [&](OpBuilder &nb, Location nl, ArrayRef<Value> ix) -> Value {
+        Value bhI = iadd(nb, nl, imul(nb, nl, ix[0], heads), ix[1]);
+        Value nu = numAt(nb, nl, bhI, ix[2], ix[3]);
+        Value de = numAt(nb, nl, bhI, ix[2], cidx(nb, nl, d));
+        Value zero = f32(nb, nl, 0);
+        Value isZero = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ,
+                                             de, zero);
+        Value o = arith::SelectOp::create(
+            nb, nl, isZero, zero, arith::DivFOp::create(nb, nl, nu, de));
+        return arith::TruncFOp::create(nb, nl, elt, o);
+      },
+      {2, 0, 1, 3});
+}
 
 void CausalFavor::run() {
   SmallVector<OpFoldResult> qs = getSizes(b, loc, op.getQuery());
@@ -226,15 +395,7 @@ void CausalFavor::run() {
     return mul(nb, nl, dot(nb, nl, q, hd.h, hd, ix[1], ix[2]).first,
                f32(nb, nl, s));
   }, {1, 0, 2});
-  Value qMax = gen({bh, nRows}, [&](OpBuilder &nb, Location nl,
-                                    ArrayRef<Value> ix) -> Value {
-    return loop(nb, nl, cidx(nb, nl, 0), cidx(nb, nl, m), {f32(nb, nl, negInf)},
-                [&](OpBuilder &lb, Value j, ValueRange acc) -> SmallVector<Value> {
-                  Value x = at(lb, nl, aq, {ix[0], ix[1], j});
-                  return SmallVector<Value>{
-                      arith::MaximumFOp::create(lb, nl, acc[0], x)};
-                })[0];
-  });
+  Value qMax = featureMax(bh, nRows, aq);
   Value pq = gen({bh, nRows, mS}, [&](OpBuilder &nb, Location nl,
                                       ArrayRef<Value> ix) -> Value {
     return expDiff(nb, nl, at(nb, nl, aq, ix), at(nb, nl, qMax, {ix[0], ix[1]}));
@@ -254,18 +415,9 @@ void CausalFavor::run() {
                               });
                 })[0];
   });
-  Value run = gen({bh, nC}, [&](OpBuilder &nb, Location nl,
-                                ArrayRef<Value> ix) -> Value {
-    return loop(nb, nl, cidx(nb, nl, 0), iadd(nb, nl, ix[1], cidx(nb, nl, 1)),
-                {f32(nb, nl, negInf)},
-                [&](OpBuilder &lb, Value c, ValueRange acc) -> SmallVector<Value> {
-                  Value x = at(lb, nl, cMax, {ix[0], c});
-                  return SmallVector<Value>{
-                      arith::MaximumFOp::create(lb, nl, acc[0], x)};
-                })[0];
-  });
+  Value run = runningMax(bh, nC, cMax);
   auto runAt = [&](OpBuilder &nb, Location nl, Value bhI, Value c) {
-    return at(nb, nl, run, {bhI, c});
+    return this->runAt(nb, nl, run, bhI, c);
   };
   Value pk = gen({bh, mS, nRows}, [&](OpBuilder &nb, Location nl,
                                       ArrayRef<Value> ix) -> Value {
@@ -286,66 +438,14 @@ void CausalFavor::run() {
                           vExt(lb, nl, hd, n, e), acc[0])};
                 })[0];
   });
-  // Group sums under the stabiliser of each group's last chunk.
-  auto groupEnd = [&](OpBuilder &nb, Location nl, Value g) {
-    Value end = imin(nb, nl, imul(nb, nl, g, kGroup), nCV);
-    end = imin(nb, nl, iadd(nb, nl, end, cidx(nb, nl, kGroup)), nCV);
-    return arith::SubIOp::create(nb, nl, end, cidx(nb, nl, 1)).getResult();
-  };
-  Value gs = gen({bh, nG, eS}, [&](OpBuilder &nb, Location nl,
-                                   ArrayRef<Value> ix) -> Value {
-    Value lo = imul(nb, nl, ix[1], kGroup);
-    Value last = groupEnd(nb, nl, ix[1]);
-    Value rEnd = runAt(nb, nl, ix[0], last);
-    return loop(nb, nl, lo, iadd(nb, nl, last, cidx(nb, nl, 1)),
-                {f32(nb, nl, 0)},
-                [&](OpBuilder &lb, Value c, ValueRange acc) -> SmallVector<Value> {
-                  Value f = expDiff(lb, nl, runAt(lb, nl, ix[0], c), rEnd);
-                  return SmallVector<Value>{
-                      fma(lb, nl, f, at(lb, nl, t, {ix[0], c, ix[2]}), acc[0])};
-                })[0];
-  });
-  // Exclusive prefix of the group sums under R[g G - 1] (0 for g = 0).
-  Value gp = gen({bh, nG, eS}, [&](OpBuilder &nb, Location nl,
-                                   ArrayRef<Value> ix) -> Value {
-    Value prev = arith::SubIOp::create(
-        nb, nl,
-        arith::MaxUIOp::create(nb, nl, imul(nb, nl, ix[1], kGroup),
-                               cidx(nb, nl, 1)),
-        cidx(nb, nl, 1));
-    Value rPrev = runAt(nb, nl, ix[0], prev);
-    return loop(nb, nl, cidx(nb, nl, 0), ix[1], {f32(nb, nl, 0)},
-                [&](OpBuilder &lb, Value g, ValueRange acc) -> SmallVector<Value> {
-                  Value f = expDiff(lb, nl,
-                                    runAt(lb, nl, ix[0], groupEnd(lb, nl, g)),
-                                    rPrev);
-                  return SmallVector<Value>{fma(
-                      lb, nl, f, at(lb, nl, gs, {ix[0], g, ix[2]}), acc[0])};
-                })[0];
-  });
   // S [BH, nC, m (Dv + 1)]: the exclusive prefix under R[c].
+  auto tAt = [&](OpBuilder &nb, Location nl, Value bhI, Value c, Value x) {
+    return at(nb, nl, t, {bhI, c, x});
+  };
+  Value gp = groupPrefix(bh, nG, nCV, eS, run, tAt);
   Value st = gen({bh, nC, eS}, [&](OpBuilder &nb, Location nl,
                                    ArrayRef<Value> ix) -> Value {
-    Value c = ix[1];
-    Value g = idiv(nb, nl, c, kGroup);
-    Value lo = imul(nb, nl, g, kGroup);
-    Value rc = runAt(nb, nl, ix[0], c);
-    Value prev = arith::SubIOp::create(
-        nb, nl, arith::MaxUIOp::create(nb, nl, lo, cidx(nb, nl, 1)),
-        cidx(nb, nl, 1));
-    Value hasPrev = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::ugt,
-                                          lo, cidx(nb, nl, 0));
-    Value fromGroups =
-        mul(nb, nl, expDiff(nb, nl, runAt(nb, nl, ix[0], prev), rc),
-            at(nb, nl, gp, {ix[0], g, ix[2]}));
-    fromGroups =
-        arith::SelectOp::create(nb, nl, hasPrev, fromGroups, f32(nb, nl, 0));
-    return loop(nb, nl, lo, c, {fromGroups},
-                [&](OpBuilder &lb, Value cc, ValueRange acc) -> SmallVector<Value> {
-                  Value f = expDiff(lb, nl, runAt(lb, nl, ix[0], cc), rc);
-                  return SmallVector<Value>{
-                      fma(lb, nl, f, at(lb, nl, t, {ix[0], cc, ix[2]}), acc[0])};
-                })[0];
+    return prefixAt(nb, nl, ix[0], ix[1], ix[2], run, gp, tAt);
   });
   // A [BH, N, C]: the live scores within the chunk.
   Value a = gen({bh, nRows, b.getIndexAttr(kChunk)}, [&](OpBuilder &nb,
@@ -388,21 +488,205 @@ void CausalFavor::run() {
                           vExt(lb, nl, hd, n, ix[2]), acc[0])};
                 })[0];
   }, {1, 0, 2});
-  // o = num / den (0 where den is 0), into outs; loops (n, b, h, dv).
-  Value result = genInto(
-      op.getInit(),
-      [&](OpBuilder &nb, Location nl, ArrayRef<Value> ix) -> Value {
-        Value bhI = iadd(nb, nl, imul(nb, nl, ix[0], heads), ix[1]);
-        Value nu = at(nb, nl, num, {bhI, ix[2], ix[3]});
-        Value de = at(nb, nl, num, {bhI, ix[2], cidx(nb, nl, d)});
-        Value zero = f32(nb, nl, 0);
-        Value isZero = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ,
-                                             de, zero);
-        Value o = arith::SelectOp::create(
-            nb, nl, isZero, zero, arith::DivFOp::create(nb, nl, nu, de));
-        return arith::TruncFOp::create(nb, nl, elt, o);
-      },
-      {2, 0, 1, 3});
+  Value result = writeOut([&](OpBuilder &nb, Location nl, Value bhI, Value n,
+                             Value e) { return at(nb, nl, num, {bhI, n, e}); });
+  op.getResult().replaceAllUsesWith(result);
+  op.erase();
+}
+
+void CausalFavor::runMma(bool launch, StringRef name) {
+  SmallVector<OpFoldResult> qs = getSizes(b, loc, op.getQuery());
+  OpFoldResult bh = attn::detail::mulSizes(b, loc, qs[0], b.getIndexAttr(heads));
+  int64_t kvHeads = heads / group;
+  OpFoldResult bhKv =
+      attn::detail::mulSizes(b, loc, qs[0], b.getIndexAttr(kvHeads));
+  Value nV = getValueOrCreateConstantIndexOp(b, loc, qs[2]);
+  Value nCV = arith::CeilDivUIOp::create(
+      b, loc, nV, attn::detail::indexConst(b, loc, kChunk));
+  Value nGV = arith::CeilDivUIOp::create(
+      b, loc, nCV, attn::detail::indexConst(b, loc, kGroup));
+  OpFoldResult nC = getAsOpFoldResult(nCV), nG = getAsOpFoldResult(nGV);
+  // The chunks' rows: N rounded up to whole chunks (zero past N).
+  OpFoldResult nPad = getAsOpFoldResult(arith::MulIOp::create(
+      b, loc, nCV, attn::detail::indexConst(b, loc, kChunk)));
+  // Columns of the value operand: v, the normaliser column of ones, zeros
+  // up to a multiple of 16 (whole 8-column tiles of the products).
+  const int64_t ext = d + 16;
+  OpFoldResult mS = b.getIndexAttr(m), eS = b.getIndexAttr(ext),
+               cS = b.getIndexAttr(kChunk);
+  // The operands of the products are in q's element type (the products
+  // accumulate in f32): PQ, PK <= 1, the live scores <= m, v as given; S[c]
+  // is scaled by 1 / prefixScale(c) (below) so that f16 holds it.
+  Type mmaType = elt;
+  double s = scale;
+  auto collapse = [&](Value t) -> Value {
+    return tensor::CollapseShapeOp::create(
+        b, loc, t, ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3}});
+  };
+  Value q3 = collapse(op.getQuery()), k3 = collapse(op.getKey());
+  Value w3 = op.getProjection();
+  int64_t counter = 0;
+  auto product = [&](MmaOperand x, MmaOperand y, int64_t k, int64_t rows,
+                     int64_t cols, bool lowerMask = false) {
+    MmaGemm g{x, y, heads, k, rows, cols, lowerMask};
+    return buildMmaGemm(b, loc, module, g, bh, nCV, launch,
+                        (name + "_" + Twine(counter++)).str());
+  };
+  // How the products read a tensor of one row block per (b, h), per (b, g)
+  // (keys and values) and W.
+  auto perHead = [&](Value t, int64_t rowStep, int64_t kStep) {
+    return MmaOperand{t, heads, 1, heads, rowStep, kStep};
+  };
+  auto perKvHead = [&](Value t, int64_t rowStep, int64_t kStep) {
+    return MmaOperand{t, kvHeads, group, kvHeads, rowStep, kStep};
+  };
+  MmaOperand wOp{w3, 0, 1, wHeads, 0, 0};
+
+  // |k'|^2 / s^2 per (b, g, n).
+  Value nrm = gen({bhKv, qs[2]}, [&](OpBuilder &nb, Location nl,
+                                     ArrayRef<Value> ix) -> Value {
+    Value bI = idiv(nb, nl, ix[0], kvHeads), g = irem(nb, nl, ix[0], kvHeads);
+    return loop(nb, nl, cidx(nb, nl, 0), cidx(nb, nl, d), {f32(nb, nl, 0)},
+                [&](OpBuilder &lb, Value e, ValueRange acc) -> SmallVector<Value> {
+                  Value x = at(lb, nl, op.getKey(), {bI, g, ix[1], e});
+                  return SmallVector<Value>{fma(lb, nl, x, x, acc[0])};
+                })[0];
+  });
+  // Features: <w_j, k_n> and <w_j, q_n>, [BH, nC C, m] (row n).
+  Value akRaw = product(perKvHead(k3, kChunk, 0), wOp, d, kChunk, m);
+  Value aqRaw = product(perHead(q3, kChunk, 0), wOp, d, kChunk, m);
+  // AK = s <w_j, k_n> - s^2 |k_n|^2 / 2.
+  auto akAt = [&](OpBuilder &nb, Location nl, Value bhI, Value n, Value j) {
+    Head hd = head(nb, nl, bhI);
+    Value kv = iadd(nb, nl, imul(nb, nl, hd.b, kvHeads), hd.g);
+    Value nC2 = imin(nb, nl, n, arith::SubIOp::create(
+                                    nb, nl, arith::MaxUIOp::create(
+                                                nb, nl, nV, cidx(nb, nl, 1)),
+                                    cidx(nb, nl, 1)));
+    return arith::SubFOp::create(
+               nb, nl, mul(nb, nl, at(nb, nl, akRaw, {bhI, n, j}), f32(nb, nl, s)),
+               mul(nb, nl, at(nb, nl, nrm, {kv, nC2}), f32(nb, nl, s * s / 2)))
+        .getResult();
+  };
+  // Chunk maxima of AK in two steps: per (chunk, feature) over the chunk's
+  // rows (the features on the threads: coalesced reads), then over m.
+  Value cjMax = gen({bh, nC, mS}, [&](OpBuilder &nb, Location nl,
+                                      ArrayRef<Value> ix) -> Value {
+    Value lo = imul(nb, nl, ix[1], kChunk);
+    Value hi = imin(nb, nl, iadd(nb, nl, lo, cidx(nb, nl, kChunk)), nV);
+    return maxLoop(nb, nl, lo, hi,
+                   [&](OpBuilder &lb, Value n) {
+                     return akAt(lb, nl, ix[0], n, ix[2]);
+                   });
+  }, {1, 0, 2});
+  Value cMax = featureMax(bh, nC, cjMax);
+  Value run = runningMax(bh, nC, cMax);
+  // PK = exp(AK - R[c(n)]) (0 past N), [BH, nC C, m].
+  auto pkAt = [&](OpBuilder &nb, Location nl, Value bhI, Value n, Value j) {
+    Value live =
+        arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::ult, n, nV);
+    Value p = expDiff(nb, nl, akAt(nb, nl, bhI, n, j),
+                      runAt(nb, nl, run, bhI, idiv(nb, nl, n, kChunk)));
+    return arith::SelectOp::create(nb, nl, live, p, f32(nb, nl, 0))
+        .getResult();
+  };
+  Value pkRows = genAs(mmaType, {bh, nPad, mS},
+                       [&](OpBuilder &nb, Location nl, ArrayRef<Value> ix) {
+                         return pkAt(nb, nl, ix[0], ix[1], ix[2]);
+                       },
+                       {1, 0, 2});
+  // PQ = exp(AQ - max_j AQ), [BH, nC C, m].
+  Value qMax = featureMax(bh, nPad, aqRaw);
+  Value pq = genAs(mmaType, {bh, nPad, mS},
+                   [&](OpBuilder &nb, Location nl, ArrayRef<Value> ix) -> Value {
+                     Value x = at(nb, nl, aqRaw, ix);
+                     Value mx = at(nb, nl, qMax, {ix[0], ix[1]});
+                     return math::ExpOp::create(
+                         nb, nl,
+                         mul(nb, nl, arith::SubFOp::create(nb, nl, x, mx),
+                             f32(nb, nl, s)));
+                   },
+                   {1, 0, 2});
+  // [v, 1, 0...]^T per (b, g): [B Hkv, Dv + 16, nC C] (0 past N).
+  Value vt = genAs(mmaType, {bhKv, eS, nPad},
+                   [&](OpBuilder &nb, Location nl, ArrayRef<Value> ix) -> Value {
+                     Value bI = idiv(nb, nl, ix[0], kvHeads);
+                     Value g = irem(nb, nl, ix[0], kvHeads);
+                     Value n = ix[2], e = ix[1];
+                     Value live = arith::CmpIOp::create(
+                         nb, nl, arith::CmpIPredicate::ult, n, nV);
+                     Value nClamp = imin(nb, nl, n, arith::SubIOp::create(
+                         nb, nl, arith::MaxUIOp::create(nb, nl, nV,
+                                                        cidx(nb, nl, 1)),
+                         cidx(nb, nl, 1)));
+                     Value isV = arith::CmpIOp::create(
+                         nb, nl, arith::CmpIPredicate::ult, e, cidx(nb, nl, d));
+                     Value isOne = arith::CmpIOp::create(
+                         nb, nl, arith::CmpIPredicate::eq, e, cidx(nb, nl, d));
+                     Value eC = imin(nb, nl, e, cidx(nb, nl, d - 1));
+                     Value x = arith::SelectOp::create(
+                         nb, nl, isV,
+                         at(nb, nl, op.getValue(), {bI, g, nClamp, eC}),
+                         arith::SelectOp::create(nb, nl, isOne, f32(nb, nl, 1),
+                                                 f32(nb, nl, 0)));
+                     return arith::SelectOp::create(nb, nl, live, x,
+                                                    f32(nb, nl, 0))
+                         .getResult();
+                   });
+  // T[c]^T = [v, 1]^T PK_c: [BH, nC (Dv + 16), m] (m innermost, as the
+  // prefix generics read it: with T [.., m, Dv + 16] their reads were
+  // strided and S took 34 of 65 ms at N = 65536 on the H200).
+  MmaOperand pkByKey = perHead(pkRows, 0, kChunk);
+  pkByKey.transposed = true;
+  Value t = product(perKvHead(vt, 0, kChunk), pkByKey, kChunk, ext, m);
+  // S[c] (the exclusive prefix), transposed for the product: [BH, nC (Dv +
+  // 16), m].
+  // max(1, c C / 1024): S[c] <= c C max(1, |v|) elementwise (PK <= 1), so
+  // S[c] / prefixScale(c) <= 1024 max(1, |v|), in f16's range, and only
+  // sums of PK averaging below 6e-8 per key (6e-5 / 1024) fall under f16's
+  // normal range.
+  auto prefixScale = [&](OpBuilder &nb, Location nl, Value c) -> Value {
+    Value keys = arith::UIToFPOp::create(
+        nb, nl, nb.getF32Type(),
+        arith::IndexCastUIOp::create(nb, nl, nb.getI64Type(),
+                                     imul(nb, nl, c, kChunk)));
+    return arith::MaximumFOp::create(
+        nb, nl, f32(nb, nl, 1),
+        mul(nb, nl, keys, f32(nb, nl, 1.0 / 1024)));
+  };
+  // Element x = e m + j of T[c].
+  auto tAt = [&](OpBuilder &nb, Location nl, Value bhI, Value c, Value x) {
+    Value e = idiv(nb, nl, x, m), j = irem(nb, nl, x, m);
+    return at(nb, nl, t, {bhI, iadd(nb, nl, imul(nb, nl, c, ext), e), j});
+  };
+  Value gp = groupPrefix(bh, nG, nCV, b.getIndexAttr(m * ext), run, tAt);
+  OpFoldResult stRows = getAsOpFoldResult(arith::MulIOp::create(
+      b, loc, nCV, attn::detail::indexConst(b, loc, ext)));
+  Value st = genAs(mmaType, {bh, stRows, mS},
+                   [&](OpBuilder &nb, Location nl, ArrayRef<Value> ix) -> Value {
+                     Value c = idiv(nb, nl, ix[1], ext);
+                     Value e = irem(nb, nl, ix[1], ext);
+                     Value x = iadd(nb, nl, imul(nb, nl, e, m), ix[2]);
+                     return arith::DivFOp::create(
+                         nb, nl, prefixAt(nb, nl, ix[0], c, x, run, gp, tAt),
+                         prefixScale(nb, nl, c));
+                   },
+                   {1, 0, 2});
+  // Scores within the chunk, A = PQ_c PK_c^T [BH, nC C, C], the live ones
+  // (key r <= query i) in the operand type (the product's epilogue).
+  Value live = product(perHead(pq, kChunk, 0), perHead(pkRows, kChunk, 0), m,
+                       kChunk, kChunk, /*lowerMask=*/true);
+  // NUM = PQ_c S[c] + A_c [v, 1]: two [BH, nC C, Dv + 16] products.
+  Value inter = product(perHead(pq, kChunk, 0), perHead(st, ext, 0), m, kChunk,
+                        ext);
+  Value intra = product(perHead(live, kChunk, 0), perKvHead(vt, 0, kChunk),
+                        kChunk, kChunk, ext);
+  Value result = writeOut([&](OpBuilder &nb, Location nl, Value bhI, Value n,
+                              Value e) {
+    return fma(nb, nl, at(nb, nl, inter, {bhI, n, e}),
+               prefixScale(nb, nl, idiv(nb, nl, n, kChunk)),
+               at(nb, nl, intra, {bhI, n, e}));
+  });
   op.getResult().replaceAllUsesWith(result);
   op.erase();
 }
@@ -417,7 +701,19 @@ bool mlir::attn::isGpuCausalFavorTaken(KernelizedOp op) {
   return !w.getElementType().isF64() && !w.isDynamicDim(1);
 }
 
+bool mlir::attn::isGpuCausalFavorMmaShape(KernelizedOp op, int64_t chunk) {
+  auto w = cast<RankedTensorType>(op.getProjection().getType());
+  auto q = cast<RankedTensorType>(op.getQuery().getType());
+  return chunk % 16 == 0 && w.getDimSize(1) % 16 == 0 &&
+         w.getElementType() == q.getElementType();
+}
+
 void mlir::attn::buildGpuCausalFavor(OpBuilder &b, KernelizedOp op,
-                                     int64_t chunk, int64_t group) {
-  CausalFavor(b, op, chunk, group).run();
+                                     int64_t chunk, int64_t group,
+                                     StringRef mma, StringRef name) {
+  CausalFavor scan(b, op, chunk, group);
+  if (mma != "off" && isGpuCausalFavorMmaShape(op, chunk))
+    scan.runMma(mma == "launch", name);
+  else
+    scan.run();
 }

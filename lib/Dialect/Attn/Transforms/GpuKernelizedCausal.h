@@ -20,10 +20,19 @@ bool isGpuFavorShape(KernelizedOp op);
 /// D = Dv = 64 or 128, static H, Hkv, projection head dim and m.
 bool isGpuCausalFavorTaken(KernelizedOp op);
 
-/// Replaces `op` by the chunked scan (general-path linalg.generic ops) with
-/// chunks of `chunk` rows and groups of `group` chunks (both >= 1).
+/// Whether the scan's matrix products can go to mma.sync (GpuMmaGemm.h):
+/// `chunk` and m multiples of 16, W of q's element type.
+bool isGpuCausalFavorMmaShape(KernelizedOp op, int64_t chunk);
+
+/// Replaces `op` by the chunked scan with chunks of `chunk` rows and groups
+/// of `group` chunks (both >= 1). `mma`: "launch" puts the matrix products
+/// (features, chunk states, scores within a chunk, both numerator terms) on
+/// mma.sync kernels named `name`_i, "generic" builds the same products as
+/// linalg.generic ops (the CPU runs them), "off" (or a shape
+/// isGpuCausalFavorMmaShape rejects) keeps the scalar scan of 14
+/// general-path generics.
 void buildGpuCausalFavor(OpBuilder &b, KernelizedOp op, int64_t chunk,
-                         int64_t group);
+                         int64_t group, StringRef mma, StringRef name);
 
 } // namespace attn
 } // namespace mlir

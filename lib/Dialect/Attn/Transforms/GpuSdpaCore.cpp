@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "GpuCoreKernel.h"
+#include "GpuLaunchUtils.h"
 #include "GpuRandomLists.h"
 
 #include "attn/Dialect/Attn/IR/AttnDialect.h"
@@ -42,8 +43,6 @@ using namespace mlir;
 using namespace mlir::attn;
 
 namespace {
-
-constexpr llvm::StringLiteral kGpuModuleName = "attn_gpu";
 
 /// Returns why the core cannot take `op`, or an empty string.
 std::string unsupportedReason(SdpaOp op) {
@@ -408,13 +407,7 @@ struct AttnGpuSdpaCorePass
   }
 
   gpu::GPUModuleOp getOrCreateGpuModule() {
-    ModuleOp module = getOperation();
-    module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
-                    UnitAttr::get(module.getContext()));
-    if (auto existing = module.lookupSymbol<gpu::GPUModuleOp>(kGpuModuleName))
-      return existing;
-    OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
-    return gpu::GPUModuleOp::create(b, module.getLoc(), kGpuModuleName);
+    return getOrCreateAttnGpuModule(getOperation());
   }
 
   LogicalResult rewrite(SdpaOp op) {
@@ -899,64 +892,10 @@ struct AttnGpuSdpaCorePass
     }
   }
 
-  /// Moves the tensor maps and the guarded launch (`moved`, in program
-  /// order, the launch last) into a private host function of its own and
-  /// calls it there. attn-gpu-pipeline's buffer deallocation cannot analyse
-  /// nvgpu.tma.create.descriptor and gpu.launch_func (they declare no memory
-  /// effects) but accepts calls; it skips the functions that launch a kernel
-  /// (attn-gpu-buffer-deallocation), so the rest of the caller, the device
-  /// buffers of the core's outputs included, is still deallocated.
+  /// Moves the tensor maps and the guarded launch into a host function of
+  /// their own (outlineGpuLaunch, GpuLaunchUtils.h).
   void outlineLaunch(ArrayRef<Operation *> moved, StringRef kernelName) {
-    ModuleOp module = getOperation();
-    Operation *last = moved.back();
-    llvm::SmallPtrSet<Operation *, 8> inside(moved.begin(), moved.end());
-    llvm::SetVector<Value> operands, used, captured;
-    for (Operation *op : moved) {
-      operands.insert(op->operand_begin(), op->operand_end());
-      for (Region &region : op->getRegions())
-        getUsedValuesDefinedAbove(region, operands);
-    }
-    for (Value v : operands)
-      if (!inside.contains(v.getDefiningOp()))
-        used.insert(v);
-    // Constants are cloned into the helper, so that the launch still reads
-    // its block size and shared memory as constants.
-    SmallVector<Operation *> constants;
-    for (Value v : used) {
-      Operation *def = v.getDefiningOp();
-      if (def && def->hasTrait<OpTrait::ConstantLike>())
-        constants.push_back(def);
-      else
-        captured.insert(v);
-    }
-    SmallVector<Type> types;
-    for (Value v : captured)
-      types.push_back(v.getType());
-    auto launcher = func::FuncOp::create(
-        last->getLoc(), (kernelName + "_launch").str(),
-        FunctionType::get(module.getContext(), types, {}));
-    launcher.setPrivate();
-    launcher.setNoInline(true);
-    // Next to the host function of the op, so that it reads in order.
-    Operation *host = last->getParentOfType<func::FuncOp>();
-    if (host && host->getParentOp() == module.getOperation())
-      SymbolTable(module).insert(launcher, std::next(host->getIterator()));
-    else
-      SymbolTable(module).insert(launcher);
-    Block *body = launcher.addEntryBlock();
-    IRMapping mapping;
-    for (auto [v, arg] : llvm::zip(captured, body->getArguments()))
-      mapping.map(v, arg);
-    OpBuilder fb = OpBuilder::atBlockEnd(body);
-    for (Operation *constant : constants)
-      fb.clone(*constant, mapping);
-    for (Operation *op : moved)
-      fb.clone(*op, mapping);
-    func::ReturnOp::create(fb, last->getLoc());
-    OpBuilder cb(last);
-    func::CallOp::create(cb, last->getLoc(), launcher, captured.getArrayRef());
-    for (Operation *op : llvm::reverse(moved))
-      op->erase();
+    outlineGpuLaunch(getOperation(), moved, kernelName);
   }
 
   int64_t counter = 0;

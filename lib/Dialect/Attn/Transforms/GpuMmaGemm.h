@@ -1,0 +1,67 @@
+//===- GpuMmaGemm.h - Chunked products on mma.sync tensor cores -*- C++ -*-===//
+//
+// The matrix products of causal FAVOR+'s chunked scan (GpuKernelizedCausal.cpp)
+// as one small kernel each: per (b, h) and chunk c, a [rows x cols] f32
+// product over `k` of two bf16 / f16 operands, both read with the reduction
+// dim contiguous ("A B^T"), on mma.sync m16n8k16 (f32 accumulators). The same
+// product can be built as a linalg.generic instead (the CPU runs it, so the
+// rewritten IR is checked against the float64 reference there).
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_LIB_DIALECT_ATTN_TRANSFORMS_GPUMMAGEMM_H
+#define ATTN_LIB_DIALECT_ATTN_TRANSFORMS_GPUMMAGEMM_H
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+
+#include <string>
+
+namespace mlir {
+namespace attn {
+
+/// How a product reads one operand X, a [Xb, Xrows, Xk] tensor of bf16 or
+/// f16, for head bh = b H + h and chunk c: element (i, kk) of the chunk's
+/// matrix is X[b batchMul + (h / group) % headMod, c rowStep + i,
+/// c kStep + kk], 0 where the row is >= Xrows. The reduction range must lie
+/// inside Xk. `transposed`: X is [Xb, Xk, Xrows] and the element
+/// X[.., c kStep + kk, c rowStep + i] (two 16-bit loads a register instead
+/// of one 32-bit load).
+struct MmaOperand {
+  Value tensor;
+  int64_t batchMul, group, headMod, rowStep, kStep;
+  bool transposed = false;
+};
+
+/// out[bh, c rows + i, j] = sum_{kk < k} A(i, kk) B(j, kk) in f32, for
+/// bh < BH and c < nC. `rows` and `k` are multiples of 16, `cols` of 8.
+/// `lowerMask`: the live scores of a chunk instead, j <= i (else 0), rounded
+/// to the operands' element type.
+struct MmaGemm {
+  MmaOperand a, b;
+  int64_t heads, k, rows, cols;
+  bool lowerMask = false;
+};
+
+/// The [BH, nC rows, cols] f32 result of `g` (the operands' type with
+/// lowerMask): a gpu.launch_func of an
+/// mma.sync kernel `name` in gpu.module @attn_gpu of `module` (`launch`),
+/// else a linalg.generic. With ATTN_MMA_KERNEL_DUMP set, the kernel text and
+/// `g`'s parameters go to stderr (test/GPU/mma_gemm_emulate.py runs them).
+Value buildMmaGemm(OpBuilder &b, Location loc, ModuleOp module,
+                   const MmaGemm &g, OpFoldResult bh, Value nC, bool launch,
+                   StringRef name);
+
+/// The kernel of `g` as gpu.func text (element type "bf16" or "f16"):
+/// grid (BH nC, ceil(rows / 64), cols / (8 nt)), 128 threads; warp w of
+/// block (p, y, z) computes rows [64 y + 16 w, + 16) and nt 8-column tiles
+/// from 8 nt z, its fragments loaded from global memory (32-bit pairs).
+std::string writeMmaGemmKernel(const MmaGemm &g, StringRef name,
+                               StringRef element);
+
+/// The 8-column tiles a warp of `g`'s kernel computes.
+int64_t mmaGemmColumnTiles(const MmaGemm &g);
+
+} // namespace attn
+} // namespace mlir
+
+#endif // ATTN_LIB_DIALECT_ATTN_TRANSFORMS_GPUMMAGEMM_H

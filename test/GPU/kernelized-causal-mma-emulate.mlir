@@ -1,0 +1,25 @@
+// The mma.sync kernels of causal FAVOR+'s products (GpuMmaGemm.cpp), interpreted on the CPU
+// (mma_gemm_emulate.py: a warp's lanes in lock step, mma.sync by the PTX ISA's fragment
+// layouts) against the products in numpy: features, chunk states, scores within a chunk and
+// both numerator terms, for bf16 with grouped-query heads (H 4, Hkv 2, m 32, D 64) and f16
+// with one projection head (D 128, m 64 = the chunk, Dv + 16 = 144 columns: 6 column tiles a
+// warp).
+// RUN: env ATTN_MMA_KERNEL_DUMP=1 attn-opt %s --attn-gpu-kernelized-as-sdpa 2> %t.dump > /dev/null
+// RUN: %python %S/mma_gemm_emulate.py %t.dump | FileCheck %s
+// CHECK-COUNT-12: ok
+// CHECK-NOT: FAIL
+// CHECK: 12 kernels, all ok
+
+func.func @gqa_bf16(%q: tensor<1x4x?x64xbf16>, %k: tensor<1x2x?x64xbf16>, %v: tensor<1x2x?x64xbf16>, %w: tensor<4x32x64xbf16>, %o: tensor<1x4x?x64xbf16>) -> tensor<1x4x?x64xbf16> {
+  %r = attn.kernelized favor_plus ins(%q, %k, %v : tensor<1x4x?x64xbf16>, tensor<1x2x?x64xbf16>, tensor<1x2x?x64xbf16>)
+         projection(%w : tensor<4x32x64xbf16>)
+         outs(%o : tensor<1x4x?x64xbf16>) {causal} -> tensor<1x4x?x64xbf16>
+  return %r : tensor<1x4x?x64xbf16>
+}
+
+func.func @w1_d128_f16(%q: tensor<1x2x?x128xf16>, %k: tensor<1x2x?x128xf16>, %v: tensor<1x2x?x128xf16>, %w: tensor<1x64x128xf16>, %o: tensor<1x2x?x128xf16>) -> tensor<1x2x?x128xf16> {
+  %r = attn.kernelized favor_plus ins(%q, %k, %v : tensor<1x2x?x128xf16>, tensor<1x2x?x128xf16>, tensor<1x2x?x128xf16>)
+         projection(%w : tensor<1x64x128xf16>)
+         outs(%o : tensor<1x2x?x128xf16>) {causal} -> tensor<1x2x?x128xf16>
+  return %r : tensor<1x2x?x128xf16>
+}
