@@ -21,6 +21,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -44,6 +45,13 @@ using namespace mlir::attn;
 namespace {
 
 constexpr llvm::StringLiteral kGpuModuleName = "attn_gpu";
+
+/// The ops that merge an sdpa's rows into the rounds' accumulators.
+struct MergeOps {
+  linalg::GenericOp o, lse;
+  /// Reshapes of the results that only the two read (erased with them).
+  SmallVector<Operation *> views;
+};
 
 /// Returns why the core cannot take `op`, or an empty string.
 std::string unsupportedReason(SdpaOp op) {
@@ -417,6 +425,72 @@ struct AttnGpuSdpaCorePass
     return gpu::GPUModuleOp::create(b, module.getLoc(), kGpuModuleName);
   }
 
+  /// The two ops that merge `op`'s rows into the accumulators
+  /// (gpu_core::kMergeAttr "o" and "lse"), when the kernel can take their
+  /// place: every use of op's results lies in them, their only input is the
+  /// previous accumulator (none when `first`), of their result's type and
+  /// defined before `op` like their inits, the o accumulator is [B H', N,
+  /// Dv] in the op's element type and the lse [B H', N] f32, op has the lse
+  /// and i64 positions. Else none: they run as they are.
+  static std::optional<MergeOps> findMerge(SdpaOp op, bool first) {
+    if (!op.getLse() || !op.getQueryPositions() ||
+        !cast<RankedTensorType>(op.getQueryPositions().getType())
+             .getElementType()
+             .isInteger(64))
+      return std::nullopt;
+    MergeOps ops;
+    // The results' uses, through reshapes (collapse_shape) outside.
+    SmallVector<Operation *> users;
+    for (Value result : op->getResults())
+      llvm::append_range(users, result.getUsers());
+    while (!users.empty()) {
+      Operation *user = users.pop_back_val();
+      if (isa<tensor::CollapseShapeOp>(user) &&
+          !user->getParentOfType<linalg::GenericOp>()) {
+        ops.views.push_back(user);
+        llvm::append_range(users, user->getUsers());
+        continue;
+      }
+      {
+        auto gen = user->getParentOfType<linalg::GenericOp>();
+        auto kind = gen ? gen->getAttrOfType<StringAttr>(gpu_core::kMergeAttr)
+                        : StringAttr();
+        if (!kind)
+          return std::nullopt;
+        linalg::GenericOp &slot = kind.getValue() == "o" ? ops.o : ops.lse;
+        if (slot && slot != gen)
+          return std::nullopt;
+        slot = gen;
+      }
+    }
+    if (!ops.o || !ops.lse || ops.o == ops.lse)
+      return std::nullopt;
+    auto before = [&](Value v) {
+      if (auto arg = dyn_cast<BlockArgument>(v))
+        return arg.getOwner()->findAncestorOpInBlock(*op) != nullptr;
+      Operation *def = v.getDefiningOp();
+      return def->getBlock() == op->getBlock() && def->isBeforeInBlock(op);
+    };
+    auto qType = cast<RankedTensorType>(op.getQuery().getType());
+    Type f32 = Float32Type::get(op.getContext());
+    for (auto [gen, rank] : {std::make_pair(ops.o, 3), std::make_pair(ops.lse, 2)}) {
+      auto type = dyn_cast<RankedTensorType>(gen.getResult(0).getType());
+      // The o accumulator in f32 (read by a later round) or the op's type.
+      if (gen.getNumResults() != 1 || !type || type.getRank() != rank ||
+          (type.getElementType() != f32 &&
+           (rank == 2 || type.getElementType() != qType.getElementType())) ||
+          gen.getNumDpsInputs() != (first ? 0 : 1) ||
+          !before(gen.getDpsInits()[0]) ||
+          (rank == 3 && type.getDimSize(2) != qType.getDimSize(3)))
+        return std::nullopt;
+      if (!first && (gen.getDpsInputs()[0].getType() !=
+                         type.clone(type.getShape(), f32) ||
+                     !before(gen.getDpsInputs()[0])))
+        return std::nullopt;
+    }
+    return ops;
+  }
+
   LogicalResult rewrite(SdpaOp op) {
     MLIRContext *ctx = op.getContext();
     Location loc = op.getLoc();
@@ -464,6 +538,26 @@ struct AttnGpuSdpaCorePass
                  << b;
       }
     }
+    // The rounds' merge (gpu_core::kMergeAttr): the two ops that merge the
+    // results, or none (then the op is lowered as it is; they stay).
+    DenseI64ArrayAttr mergeAttr;
+    if (auto own = op->getAttrOfType<DictionaryAttr>(
+            gpu_core::kCoreOptionsAttr))
+      if (Attribute m = own.get("merge")) {
+        mergeAttr = dyn_cast<DenseI64ArrayAttr>(m);
+        if (!mergeAttr || mergeAttr.size() != 3 || mergeAttr[0] < 0 ||
+            mergeAttr[0] > 1 || mergeAttr[1] < 0 || mergeAttr[1] > 62 ||
+            mergeAttr[2] < 1)
+          return op.emitOpError()
+                 << gpu_core::kCoreOptionsAttr
+                 << ": merge must be array<i64: first, tagBits, headChunks> "
+                    "with first 0 or 1, 0 <= tagBits <= 62 and headChunks >= "
+                    "1, but got "
+                 << m;
+      }
+    std::optional<MergeOps> merge;
+    if (mergeAttr)
+      merge = findMerge(op, mergeAttr[0] == 1);
     if (kvTile == 0)
       kvTile = automaticKvTile(op, qTile, overlap);
     gpu_core::KernelConfig config;
@@ -539,7 +633,17 @@ struct AttnGpuSdpaCorePass
       config.bandLo = band[1];
       config.bandHi = band[2];
     }
-    if (warpSpecialize && warpSpecializable(op, qTile, lists.has_value())) {
+    if (merge) {
+      config.mergeHeadChunks = mergeAttr[2];
+      config.mergeTagBits = mergeAttr[1];
+      config.mergeFirst = mergeAttr[0] == 1;
+      config.mergeF32 = cast<RankedTensorType>(merge->o.getResult(0).getType())
+                            .getElementType()
+                            .isF32();
+      config.pairStores = false;
+    }
+    if (!merge && warpSpecialize &&
+        warpSpecializable(op, qTile, lists.has_value())) {
       if (wsStages != 2 && wsStages != 3)
         return op.emitOpError() << "ws-stages must be 2 or 3, but got "
                                 << static_cast<int64_t>(wsStages);
@@ -682,12 +786,46 @@ struct AttnGpuSdpaCorePass
                                   ValueRange{}, sizes, ValueRange{})
           .getMemref();
     };
-    Value out = deviceAlloc(outType, dynOut);
-    Value out3 = memref::CollapseShapeOp::create(
-        b, loc, out, ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3}});
+    // With the merge: the new accumulators [B H', N, Dv] and [B H', N]
+    // (the merge ops' shapes) in place of the op's results.
+    auto accumulator = [&](linalg::GenericOp gen) -> Value {
+      auto type = cast<RankedTensorType>(gen.getResult(0).getType());
+      SmallVector<Value> sizes;
+      for (int64_t i = 0; i < type.getRank(); ++i)
+        if (type.isDynamicDim(i))
+          sizes.push_back(dim(gen.getDpsInits()[0], i));
+      return deviceAlloc(
+          MemRefType::get(type.getShape(), type.getElementType()), sizes);
+    };
+    Value out = merge ? accumulator(merge->o) : deviceAlloc(outType, dynOut);
+    Value out3 = merge ? out
+                       : memref::CollapseShapeOp::create(
+                             b, loc, out,
+                             ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3}})
+                             .getResult();
     SmallVector<Value> operands = {qMap, kMap, vMap, out3};
     Value lse;
-    if (op.getLse()) {
+    if (merge) {
+      lse = accumulator(merge->lse);
+      operands.push_back(lse);
+      if (!config.mergeFirst) {
+        operands.push_back(
+            bufferization::ToBufferOp::create(
+                b, loc,
+                MemRefType::get(cast<RankedTensorType>(
+                                    merge->o.getDpsInputs()[0].getType())
+                                    .getShape(),
+                                b.getF32Type()),
+                merge->o.getDpsInputs()[0], /*readOnly=*/true));
+        operands.push_back(bufferization::ToBufferOp::create(
+            b, loc,
+            MemRefType::get(cast<RankedTensorType>(
+                                merge->lse.getDpsInputs()[0].getType())
+                                .getShape(),
+                            b.getF32Type()),
+            merge->lse.getDpsInputs()[0], /*readOnly=*/true));
+      }
+    } else if (op.getLse()) {
       auto lseTensor = cast<RankedTensorType>(op.getLse().getType());
       SmallVector<Value> dynLse;
       for (int64_t i = 0; i < 3; ++i)
@@ -868,6 +1006,20 @@ struct AttnGpuSdpaCorePass
     launchOps.push_back(ifAny);
     outlineLaunch(launchOps, kernel.getName());
 
+    if (merge) {
+      for (auto [gen, buf] : {std::make_pair(merge->o, out),
+                              std::make_pair(merge->lse, lse)}) {
+        gen.getResult(0).replaceAllUsesWith(bufferization::ToTensorOp::create(
+            b, loc, gen.getResult(0).getType(), buf, /*restrict=*/true,
+            /*writable=*/true));
+      }
+      merge->o.erase();
+      merge->lse.erase();
+      for (Operation *view : llvm::reverse(merge->views))
+        view->erase();
+      op->erase();
+      return success();
+    }
     SmallVector<Value> results = {bufferization::ToTensorOp::create(
         b, loc, op.getResult().getType(), out, /*restrict=*/true,
         /*writable=*/true)};
