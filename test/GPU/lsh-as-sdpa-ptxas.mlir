@@ -1,9 +1,12 @@
 // attn.lsh through attn-gpu-pipeline on sm_90a: the chunk attention of
 // attn-gpu-lsh-cluster-as-sdpa is claimed by the Hopper core (TMA + wgmma
 // kernels with i64 positions, the causal pattern, a score_mod and the lse;
-// one per part of the sdpa heads: four here); hashing, sorting, gathers and
-// the combine are general-path kernels. ptxas assembles the core's kernels
-// without spills. On sm_90 (no wgmma) the op keeps the general path.
+// one per round: two here, each merging its rows into the result by
+// log-sum-exp in its epilogue, the first into an f32 accumulator, the
+// second from it into the op's outs); hashing, sorting and gathers are
+// general-path kernels, and no combine kernel is left (15 of them). ptxas
+// assembles the core's kernels without spills. On sm_90 (no wgmma) the op
+// keeps the general path (the merge kernels run there).
 // REQUIRES: ptxas
 // RUN: attn-opt %s --attn-gpu-pipeline="format=isa" -o %t.mlir
 // RUN: FileCheck %s < %t.mlir
@@ -14,13 +17,20 @@
 // CHECK: llvm.func @lsh
 // CHECK-DAG: gpu.launch_func {{.*}}@attn_gpu::@sdpa_core_0
 // CHECK-DAG: gpu.launch_func {{.*}}@attn_gpu::@sdpa_core_1
-// CHECK-DAG: gpu.launch_func {{.*}}@attn_gpu::@sdpa_core_2
-// CHECK-DAG: gpu.launch_func {{.*}}@attn_gpu::@sdpa_core_3
+// CHECK-COUNT-15: gpu.launch_func {{.*}}@lsh_kernel{{(_[0-9]+)?}}::@lsh_kernel
+// CHECK-NOT: gpu.launch_func
 // CHECK: gpu.binary @attn_gpu
 // CHECK-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16
-// CHECK-NOT: sdpa_core_4
+// The first round stores f32 rows at their positions and the lse; the
+// second reads them back (bf16 result).
+// CHECK-SAME: .entry sdpa_core_0
+// CHECK-SAME: st.global.b32
+// CHECK-SAME: .entry sdpa_core_1
+// CHECK-SAME: ld.global.b32
+// CHECK-SAME: cvt.rn.bf16.f32
+// CHECK-NOT: sdpa_core_2
 
-// PTXAS-COUNT-4: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// PTXAS-COUNT-2: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 // PTXAS-NOT: Compiling entry function
 
 // SM90: llvm.func @lsh

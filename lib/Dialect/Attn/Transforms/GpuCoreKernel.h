@@ -53,9 +53,11 @@ constexpr const char *kCoreOptionsAttr = "attn.gpu_core";
 /// only by two linalg.generic ops marked `kMergeAttr` ("lse" and "o"), which
 /// merge its rows by log-sum-exp into accumulators [B H', N] (f32) and
 /// [B H', N, Dv] (row (b H' + g / headChunks, qpos[b, g, m] >> tagBits) for
-/// row m of head g; H' = H / headChunks), their only input the previous
-/// accumulator (none when `first`). attn-gpu-sdpa-core then merges in the
-/// kernel's epilogue (MergeConfig) and replaces the two ops.
+/// row m of head g; H' = H / headChunks), their inputs the previous
+/// accumulators (lse: lse; o: o in f32 and lse; none when `first`). The
+/// "lse" op may be gone (unused after the last round). attn-gpu-sdpa-core
+/// then merges in the kernel's epilogue (KernelConfig::mergeHeadChunks)
+/// and replaces the ops.
 constexpr const char *kMergeAttr = "attn.gpu_lse_merge";
 
 /// One kernel configuration.

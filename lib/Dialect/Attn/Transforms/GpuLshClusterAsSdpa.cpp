@@ -1237,8 +1237,8 @@ private:
   /// -inf; normalised by a + b, not by the new lse, whose rounding at
   /// large |lse| would not cancel), o in f32 until the
   /// last round (which writes the op's outs in its element type). Both carry
-  /// gpu_core::kMergeAttr ("lse" / "o", the previous accumulator as their
-  /// only input) and the sdpa `merge = [first, tag bits, nC / P]` in its
+  /// gpu_core::kMergeAttr ("lse" / "o", the previous accumulators their
+  /// inputs: lse; o and lse) and the sdpa `merge = [first, tag bits, nC / P]` in its
   /// gpu_core::kCoreOptionsAttr: attn-gpu-sdpa-core then does the merge
   /// in the core kernel's epilogue (the rows scattered to their positions)
   /// and drops the two kernels; elsewhere they run as built.
@@ -1250,6 +1250,11 @@ private:
     Value n = toIndexValue(b, loc, length);
     int64_t tagBits = llvm::Log2_64(tagFactor);
     int64_t headChunks = *getConstantIntValue(numChunks) / packed;
+    // The f32 accumulator of the rounds before the last (made before the
+    // first sdpa: the core takes the merge only where the merge's inits
+    // are defined before the op).
+    Value accInit = rounds > 1 ? emptyTensor(b, loc, getSizes(b, loc, oInit), f32)
+                               : Value();
     Value accO, accLse;
     for (int64_t r = 0; r < rounds; ++r) {
       auto [o, lse] = attention(q[r], kv[2 * r], kv[2 * r + 1], qpos[r], kpos[r]);
@@ -1277,11 +1282,13 @@ private:
                 .getResult());
       };
       SmallVector<Value> lseIns, oIns;
+      SmallVector<AffineMap> oMaps;
       if (r > 0) {
         lseIns.push_back(accLse);
-        oIns.push_back(accO);
+        oIns = {accO, accLse};
+        oMaps = {g.dims(3, {0, 1, 2}), g.dims(3, {0, 1})};
       }
-      Value prevLse = accLse;
+      oMaps.push_back(g.dims(3, {0, 1, 2}));
       auto lseGen = linalg::GenericOp::create(
           b, loc, TypeRange{lseInit.getType()}, lseIns, ValueRange{lseInit},
           SmallVector<AffineMap>(lseIns.size() + 1, g.dims(2, {0, 1})),
@@ -1308,11 +1315,9 @@ private:
       Value newLse = lseGen.getResult(0);
       // The accumulators that a later round reads in f32.
       bool last = r + 1 == rounds;
-      Value oOut = last ? oInit
-                        : emptyTensor(b, loc, getSizes(b, loc, oInit), f32);
+      Value oOut = last ? oInit : accInit;
       auto oGen = linalg::GenericOp::create(
-          b, loc, TypeRange{oOut.getType()}, oIns, ValueRange{oOut},
-          SmallVector<AffineMap>(oIns.size() + 1, g.dims(3, {0, 1, 2})),
+          b, loc, TypeRange{oOut.getType()}, oIns, ValueRange{oOut}, oMaps,
           parallelIterators(3),
           [&](OpBuilder &nb, Location nl, ValueRange args) {
             SmallVector<Value> ix = loopIndices(nb, nl, 3);
@@ -1323,8 +1328,7 @@ private:
             if (r == 0)
               return yieldOne(nb, nl, convertFloat(nb, nl, x, outElt));
             Value l = tensor::ExtractOp::create(nb, nl, lse2, ValueRange{bi, row});
-            Value p = tensor::ExtractOp::create(nb, nl, prevLse,
-                                                ValueRange{ix[0], ix[1]});
+            Value p = args[1];
             Value shift = softmaxShift(
                 nb, nl, arith::MaximumFOp::create(nb, nl, p, l));
             Value wp = math::ExpOp::create(

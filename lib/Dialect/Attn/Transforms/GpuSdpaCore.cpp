@@ -463,7 +463,7 @@ struct AttnGpuSdpaCorePass
         slot = gen;
       }
     }
-    if (!ops.o || !ops.lse || ops.o == ops.lse)
+    if (!ops.o || ops.o == ops.lse)
       return std::nullopt;
     auto before = [&](Value v) {
       if (auto arg = dyn_cast<BlockArgument>(v))
@@ -473,19 +473,31 @@ struct AttnGpuSdpaCorePass
     };
     auto qType = cast<RankedTensorType>(op.getQuery().getType());
     Type f32 = Float32Type::get(op.getContext());
+    auto oType = dyn_cast<RankedTensorType>(ops.o.getResult(0).getType());
+    if (!oType || oType.getRank() != 3)
+      return std::nullopt;
+    auto lseType = RankedTensorType::get(oType.getShape().take_front(2), f32);
     for (auto [gen, rank] : {std::make_pair(ops.o, 3), std::make_pair(ops.lse, 2)}) {
+      if (!gen)
+        continue;
       auto type = dyn_cast<RankedTensorType>(gen.getResult(0).getType());
       // The o accumulator in f32 (read by a later round) or the op's type.
       if (gen.getNumResults() != 1 || !type || type.getRank() != rank ||
           (type.getElementType() != f32 &&
            (rank == 2 || type.getElementType() != qType.getElementType())) ||
-          gen.getNumDpsInputs() != (first ? 0 : 1) ||
+          (rank == 2 && type != lseType) ||
+          gen.getNumDpsInputs() != (first ? 0 : rank == 3 ? 2 : 1) ||
           !before(gen.getDpsInits()[0]) ||
           (rank == 3 && type.getDimSize(2) != qType.getDimSize(3)))
         return std::nullopt;
-      if (!first && (gen.getDpsInputs()[0].getType() !=
-                         type.clone(type.getShape(), f32) ||
-                     !before(gen.getDpsInputs()[0])))
+    }
+    // The previous accumulators: o (f32) and lse, inputs of the o op (and
+    // the lse one of the lse op).
+    if (!first) {
+      ValueRange prev = ops.o.getDpsInputs();
+      if (prev[0].getType() != oType.clone(f32) || prev[1].getType() != lseType ||
+          !before(prev[0]) || !before(prev[1]) ||
+          (ops.lse && ops.lse.getDpsInputs()[0] != prev[1]))
         return std::nullopt;
     }
     return ops;
@@ -806,25 +818,28 @@ struct AttnGpuSdpaCorePass
     SmallVector<Value> operands = {qMap, kMap, vMap, out3};
     Value lse;
     if (merge) {
-      lse = accumulator(merge->lse);
-      operands.push_back(lse);
-      if (!config.mergeFirst) {
-        operands.push_back(
-            bufferization::ToBufferOp::create(
-                b, loc,
-                MemRefType::get(cast<RankedTensorType>(
-                                    merge->o.getDpsInputs()[0].getType())
-                                    .getShape(),
-                                b.getF32Type()),
-                merge->o.getDpsInputs()[0], /*readOnly=*/true));
-        operands.push_back(bufferization::ToBufferOp::create(
-            b, loc,
-            MemRefType::get(cast<RankedTensorType>(
-                                merge->lse.getDpsInputs()[0].getType())
-                                .getShape(),
-                            b.getF32Type()),
-            merge->lse.getDpsInputs()[0], /*readOnly=*/true));
+      // Without the lse op (unused after the last round) the kernel's lse
+      // goes to a buffer that nothing reads.
+      if (merge->lse) {
+        lse = accumulator(merge->lse);
+      } else {
+        auto oType = cast<RankedTensorType>(merge->o.getResult(0).getType());
+        SmallVector<Value> sizes;
+        for (int64_t i = 0; i < 2; ++i)
+          if (oType.isDynamicDim(i))
+            sizes.push_back(dim(merge->o.getDpsInits()[0], i));
+        lse = deviceAlloc(MemRefType::get(oType.getShape().take_front(2),
+                                          b.getF32Type()),
+                          sizes);
       }
+      operands.push_back(lse);
+      if (!config.mergeFirst)
+        for (Value prev : merge->o.getDpsInputs())
+          operands.push_back(bufferization::ToBufferOp::create(
+              b, loc,
+              MemRefType::get(cast<RankedTensorType>(prev.getType()).getShape(),
+                              b.getF32Type()),
+              prev, /*readOnly=*/true));
     } else if (op.getLse()) {
       auto lseTensor = cast<RankedTensorType>(op.getLse().getType());
       SmallVector<Value> dynLse;
@@ -1009,12 +1024,13 @@ struct AttnGpuSdpaCorePass
     if (merge) {
       for (auto [gen, buf] : {std::make_pair(merge->o, out),
                               std::make_pair(merge->lse, lse)}) {
+        if (!gen)
+          continue;
         gen.getResult(0).replaceAllUsesWith(bufferization::ToTensorOp::create(
             b, loc, gen.getResult(0).getType(), buf, /*restrict=*/true,
             /*writable=*/true));
+        gen.erase();
       }
-      merge->o.erase();
-      merge->lse.erase();
       for (Operation *view : llvm::reverse(merge->views))
         view->erase();
       op->erase();
