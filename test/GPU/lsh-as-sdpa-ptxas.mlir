@@ -14,21 +14,38 @@
 // RUN: %ptxas -arch=sm_90a -v %t.ptx -o %t.cubin 2>&1 | FileCheck %s --check-prefix=PTXAS
 // RUN: attn-opt %s --attn-gpu-pipeline="format=isa chip=sm_90" | FileCheck %s --check-prefix=SM90
 
+// RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa --canonicalize --attn-gpu-sdpa-core | FileCheck %s --check-prefix=CORE
+
 // CHECK: llvm.func @lsh
+// CHECK-COUNT-15: gpu.launch_func {{.*}}@lsh_kernel{{(_[0-9]+)?}}::@lsh_kernel
+// CHECK-NOT: @lsh_kernel_15
 // CHECK-DAG: gpu.launch_func {{.*}}@attn_gpu::@sdpa_core_0
 // CHECK-DAG: gpu.launch_func {{.*}}@attn_gpu::@sdpa_core_1
-// CHECK-COUNT-15: gpu.launch_func {{.*}}@lsh_kernel{{(_[0-9]+)?}}::@lsh_kernel
-// CHECK-NOT: gpu.launch_func
 // CHECK: gpu.binary @attn_gpu
 // CHECK-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16
-// The first round stores f32 rows at their positions and the lse; the
-// second reads them back (bf16 result).
-// CHECK-SAME: .entry sdpa_core_0
-// CHECK-SAME: st.global.b32
-// CHECK-SAME: .entry sdpa_core_1
-// CHECK-SAME: ld.global.b32
-// CHECK-SAME: cvt.rn.bf16.f32
 // CHECK-NOT: sdpa_core_2
+
+// The core takes both merges: no merge op is left; round 0 writes the f32
+// accumulator [B H, N, Dv] and the lse [B H, N] (out and lse arguments),
+// round 1 reads them (prevo, prevlse) and writes the bf16 result. Rows go
+// to (b H + g / 8, position >> 2) (8 heads a head of the op, tags of 2
+// bits), the weights by exp2.
+// CORE-NOT: attn.gpu_lse_merge
+// CORE: call @sdpa_core_0_launch({{.*}}memref<?x?x?xf32>, memref<?x?xf32>, memref<?x?x?xi64>, memref<?x?x?xi64>, index, index, index) -> ()
+// CORE: call @sdpa_core_1_launch({{.*}}memref<?x?x?xbf16>, memref<?x?xf32>, memref<?x?x?xf32>, memref<?x?xf32>, memref<?x?x?xi64>, memref<?x?x?xi64>, index, index, index) -> ()
+// CORE-NOT: attn.gpu_lse_merge
+// CORE: gpu.func @sdpa_core_0(%{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %[[OUT0:.+]]: memref<?x?x?xf32>, %[[LSE0:.+]]: memref<?x?xf32>, %{{.+}}: memref<?x?x?xi64>, %{{.+}}: memref<?x?x?xi64>, %{{.+}}: index, %{{.+}}: index, %{{.+}}: index)
+// CORE: arith.shrui %{{.+}}, %c2_i64 : i64
+// CORE: memref.store %{{.+}}, %[[OUT0]][%{{.+}}, %{{.+}}, %{{.+}}] : memref<?x?x?xf32>
+// CORE: memref.store %{{.+}}, %[[LSE0]][%{{.+}}, %{{.+}}] : memref<?x?xf32>
+// CORE: gpu.func @sdpa_core_1(%{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %[[OUT1:.+]]: memref<?x?x?xbf16>, %[[LSE1:.+]]: memref<?x?xf32>, %[[PREVO:.+]]: memref<?x?x?xf32>, %[[PREVL:.+]]: memref<?x?xf32>, %{{.+}}: memref<?x?x?xi64>
+// CORE: memref.load %[[PREVL]][%{{.+}}, %{{.+}}] : memref<?x?xf32>
+// CORE: math.exp2
+// CORE: math.exp2
+// CORE: memref.load %[[PREVO]][%{{.+}}, %{{.+}}, %{{.+}}] : memref<?x?x?xf32>
+// CORE: arith.truncf %{{.+}} : f32 to bf16
+// CORE: memref.store %{{.+}}, %[[OUT1]][%{{.+}}, %{{.+}}, %{{.+}}] : memref<?x?x?xbf16>
+// CORE: memref.store %{{.+}}, %[[LSE1]][%{{.+}}, %{{.+}}] : memref<?x?xf32>
 
 // PTXAS-COUNT-2: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 // PTXAS-NOT: Compiling entry function

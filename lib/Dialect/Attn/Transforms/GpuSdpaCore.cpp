@@ -802,6 +802,14 @@ struct AttnGpuSdpaCorePass
     // (the merge ops' shapes) in place of the op's results.
     auto accumulator = [&](linalg::GenericOp gen) -> Value {
       auto type = cast<RankedTensorType>(gen.getResult(0).getType());
+      // Written in place into the op's destination unless it is a
+      // tensor.empty (the last round writes attn.lsh's outs: with
+      // abi=device a result must be the caller's buffer).
+      Value init = gen.getDpsInits()[0];
+      if (!init.getDefiningOp<tensor::EmptyOp>())
+        return bufferization::ToBufferOp::create(
+            b, loc, MemRefType::get(type.getShape(), type.getElementType()),
+            init);
       SmallVector<Value> sizes;
       for (int64_t i = 0; i < type.getRank(); ++i)
         if (type.isDynamicDim(i))
