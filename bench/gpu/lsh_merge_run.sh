@@ -11,9 +11,9 @@
 # left of LIMIT_S (default 280 s from the start). Writes into $OUT:
 #   lshcomb-gpu.txt          nvidia-smi name / driver, torch version, COMMIT, seconds per step
 #   lshcomb-check.{txt,json} check.py of the lsh / cluster cases (bf16 and f16)
-#   lshcomb-ab.txt           lsh bf16 N=16384: base (combine kernel) and merged, alternating
-#                            twice, 10 reps each (JSON lines, "ms" = median), and the largest
-#                            |merged - base| of their outputs
+#   lshcomb-ab.txt           lsh bf16 N=16384: base (combine kernel), noprefetch (if staged)
+#                            and merged (lshc), alternating twice, 10 reps each (JSON lines,
+#                            "ms" = median), and the largest |merged - base| of their outputs
 #   lshcomb-lsh.json         variants.py run lshc --only-lsh-cluster --ours-reps 10 (+ .log)
 #   lshcomb-profile.txt      variants.py profile of the merged artifact (per kernel us)
 set -uo pipefail
@@ -31,16 +31,19 @@ echo "== check (lsh / cluster cases)"
 timeout "$(left 100)" python3 test/GPU/general/device/check.py cases "$out/lshcomb-check" \
   --only "$(cat CASES)" --jobs 4 2>&1 | tail -n 40
 step check
-echo "== A/B lsh bf16: base (combine kernel) vs merged, alternating"
+echo "== A/B lsh bf16: base (combine kernel) vs merged (and noprefetch/ if staged), alternating"
+# noprefetch/: an earlier merged build (e33aac9, no L2 prefetch), when DEST has it.
+arts="base/lsh_bf16_n16384 lshc/lsh_bf16_n16384"
+[ -d noprefetch ] && arts="base/lsh_bf16_n16384 noprefetch lshc/lsh_bf16_n16384"
 { for i in 1 2; do
-    echo -n "base "; timeout "$(left 25)" python3 bench/gpu/variants.py one base/lsh_bf16_n16384 \
-      --op lsh --dtype bf16 --reps 10 --save /tmp/lshcomb-base.npy 2>&1 | tail -n 1
-    echo -n "merged "; timeout "$(left 25)" python3 bench/gpu/variants.py one lshc/lsh_bf16_n16384 \
-      --op lsh --dtype bf16 --reps 10 --save /tmp/lshcomb-merged.npy 2>&1 | tail -n 1
+    for a in $arts; do
+      echo -n "${a%%/*} "; timeout "$(left 25)" python3 bench/gpu/variants.py one "$a" --op lsh \
+        --dtype bf16 --reps 10 --save "/tmp/lshcomb-${a%%/*}.npy" 2>&1 | tail -n 1
+    done
   done
   python3 -c "
 import numpy as np
-a = np.load('/tmp/lshcomb-base.npy'); b = np.load('/tmp/lshcomb-merged.npy')
+a = np.load('/tmp/lshcomb-base.npy'); b = np.load('/tmp/lshcomb-lshc.npy')
 print('max |merged - base|', float(np.abs(a - b).max()), 'max |base|', float(np.abs(a).max()),
       'nan', int(np.isnan(b).sum()))"
 } > "$out/lshcomb-ab.txt" 2>&1
