@@ -310,82 +310,6 @@ int64_t mlir::attn::gpu_core::sharedMemoryBytes(const KernelConfig &config) {
 }
 
 
-/// The accumulator row and position of a query row with `merge` (see
-/// mergeEpilogue).
-static std::pair<std::string, std::string>
-mergeTarget(Writer &w, const KernelConfig &c, const std::string &qpos,
-            const std::string &g, const std::string &batch,
-            const std::string &heads) {
-  std::string chunks = w.idx(c.mergeHeadChunks);
-  std::string accRow = w.bin(
-      "arith.addi",
-      w.bin("arith.muli", batch, w.bin("arith.divui", heads, chunks, "index"),
-            "index"),
-      w.bin("arith.divui", g, chunks, "index"), "index");
-  std::string pos = w.let(
-      "arith.index_cast " +
-      w.bin("arith.shrui", qpos, w.i64(c.mergeTagBits), "i64") +
-      " : i64 to index");
-  return {accRow, pos};
-}
-
-/// With `merge` after the first round, at the kernel's start: the previous
-/// accumulators' rows of this thread's two query rows (`qpos`, clamped
-/// below Nq) are prefetched into L2, so that the epilogue's reads of them
-/// (after the key loop) hit there: the f32 row (two 128-byte lines: thread
-/// t of a row's four takes line t mod 2) and the lse.
-static void mergePrefetch(Writer &w, const KernelConfig &c,
-                          const std::string qpos[2], const std::string &g,
-                          const std::string &batch, const std::string &heads,
-                          const std::string &t) {
-  auto address = [&](const std::string &mem, const std::string &type,
-                     int rank) {
-    std::string md = w.fresh();
-    std::string sizes;
-    for (int i = 0; i < 2 * rank; ++i)
-      sizes += ", index";
-    w.line(md + ":" + std::to_string(2 + 2 * rank) +
-           " = memref.extract_strided_metadata " + mem + " : " + type +
-           " -> memref<f32>, index" + sizes);
-    std::string base = w.let("memref.extract_aligned_pointer_as_index " + md +
-                             "#0 : memref<f32> -> index");
-    return std::make_tuple(md, base);
-  };
-  auto [mo, baseO] = address("%prevo", "memref<?x?x?xf32>", 3);
-  auto [ml, baseL] = address("%prevlse", "memref<?x?xf32>", 2);
-  std::string line = w.bin(
-      "arith.muli", w.bin("arith.remui", t, w.idx(2), "index"), w.idx(32),
-      "index");
-  for (int r = 0; r < 2; ++r) {
-    auto [accRow, pos] = mergeTarget(w, c, qpos[r], g, batch, heads);
-    auto prefetch = [&](const std::string &base, const std::string &elem) {
-      std::string bytes = w.bin(
-          "arith.addi", base, w.bin("arith.muli", elem, w.idx(4), "index"),
-          "index");
-      std::string ptr = w.let(
-          "llvm.inttoptr " +
-          w.let("arith.index_cast " + bytes + " : index to i64") +
-          " : i64 to !llvm.ptr<1>");
-      w.line("nvvm.prefetch level = L2, " + ptr + " : !llvm.ptr<1>");
-    };
-    // Elements: offset + accRow * stride0 + pos * stride1 (+ the line).
-    std::string elemO = w.bin(
-        "arith.addi",
-        w.bin("arith.addi", mo + "#1",
-              w.bin("arith.muli", accRow, mo + "#5", "index"), "index"),
-        w.bin("arith.addi", w.bin("arith.muli", pos, mo + "#6", "index"), line,
-              "index"),
-        "index");
-    prefetch(baseO, elemO);
-    std::string elemL = w.bin(
-        "arith.addi",
-        w.bin("arith.addi", ml + "#1",
-              w.bin("arith.muli", accRow, ml + "#4", "index"), "index"),
-        w.bin("arith.muli", pos, ml + "#5", "index"), "index");
-    prefetch(baseL, elemL);
-  }
-}
-
 /// The epilogue of row `row` (one of a thread's two) with `merge`
 /// (KernelConfig::mergeHeadChunks > 0): the row's output O / l (`outValue`,
 /// f32, this thread's columns; not rounded to the element type before the
@@ -408,7 +332,16 @@ mergeEpilogue(Writer &w, const KernelConfig &c, int r, const std::string &row,
   const int64_t nO = c.headDim / 2;
   std::string inRange = w.let("arith.cmpi ult, " + row + ", %nq : index");
   w.line("scf.if " + inRange + " {");
-  auto [accRow, pos] = mergeTarget(w, c, qpos, g, batch, heads);
+  std::string chunks = w.idx(c.mergeHeadChunks);
+  std::string accRow = w.bin(
+      "arith.addi",
+      w.bin("arith.muli", batch, w.bin("arith.divui", heads, chunks, "index"),
+            "index"),
+      w.bin("arith.divui", g, chunks, "index"), "index");
+  std::string pos = w.let(
+      "arith.index_cast " +
+      w.bin("arith.shrui", qpos, w.i64(c.mergeTagBits), "i64") +
+      " : i64 to index");
   std::string zero = w.f32(0.0), negInf = w.f32(-INFINITY);
   std::string empty = w.let("arith.cmpf oeq, " + lFin + ", " + zero + " : f32");
   std::string lg = w.let("math.log2 " + lFin + " : f32");
@@ -715,8 +648,6 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
                          row + "] : " + memP),
                    c.positions);
     }, "i64");
-    if (c.mergeHeadChunks > 0 && !c.mergeFirst)
-      mergePrefetch(w, c, qposRow, by, bz, gy, t);
   }
   // Document ids: those of this thread's rows, the query tile's id range,
   // and whether the key ids of this batch are sorted.
