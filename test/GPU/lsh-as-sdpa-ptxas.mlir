@@ -1,12 +1,9 @@
 // attn.lsh through attn-gpu-pipeline on sm_90a: the chunk attention of
 // attn-gpu-lsh-cluster-as-sdpa is claimed by the Hopper core (TMA + wgmma
 // kernels with i64 positions, the causal pattern, a score_mod and the lse;
-// one per round: two here, each merging its rows into the result by
-// log-sum-exp in its epilogue, the first into an f32 accumulator, the
-// second from it into the op's outs); hashing, sorting and gathers are
-// general-path kernels, and no combine kernel is left (15 of them). ptxas
-// assembles the core's kernels without spills. On sm_90 (no wgmma) the op
-// keeps the general path (the merge kernels run there).
+// one per part of the sdpa heads: four here); hashing, sorting, gathers and
+// the combine are general-path kernels. ptxas assembles the core's kernels
+// without spills. On sm_90 (no wgmma) the op keeps the general path.
 // REQUIRES: ptxas
 // RUN: attn-opt %s --attn-gpu-pipeline="format=isa" -o %t.mlir
 // RUN: FileCheck %s < %t.mlir
@@ -14,16 +11,39 @@
 // RUN: %ptxas -arch=sm_90a -v %t.ptx -o %t.cubin 2>&1 | FileCheck %s --check-prefix=PTXAS
 // RUN: attn-opt %s --attn-gpu-pipeline="format=isa chip=sm_90" | FileCheck %s --check-prefix=SM90
 
-// RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa --canonicalize --attn-gpu-sdpa-core | FileCheck %s --check-prefix=CORE
-
 // CHECK: llvm.func @lsh
-// CHECK-COUNT-15: gpu.launch_func {{.*}}@lsh_kernel{{(_[0-9]+)?}}::@lsh_kernel
-// CHECK-NOT: @lsh_kernel_15
 // CHECK-DAG: gpu.launch_func {{.*}}@attn_gpu::@sdpa_core_0
 // CHECK-DAG: gpu.launch_func {{.*}}@attn_gpu::@sdpa_core_1
+// CHECK-DAG: gpu.launch_func {{.*}}@attn_gpu::@sdpa_core_2
+// CHECK-DAG: gpu.launch_func {{.*}}@attn_gpu::@sdpa_core_3
 // CHECK: gpu.binary @attn_gpu
 // CHECK-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16
-// CHECK-NOT: sdpa_core_2
+// CHECK-NOT: sdpa_core_4
+
+// PTXAS-COUNT-4: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// PTXAS-NOT: Compiling entry function
+
+// With merge-rounds=1 (docs/GPU.md "Rounds combined in the core (session
+// 12)"): one core kernel per round (two here), each merging its rows into the
+// result by log-sum-exp in its epilogue (the first into an f32 accumulator,
+// the second from it into the op's outs); 15 general-path kernels and no
+// combine; ptxas: no spills.
+// RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa=merge-rounds=1 --attn-gpu-pipeline="format=isa" -o %t.merged.mlir
+// RUN: FileCheck %s --check-prefix=MERGED < %t.merged.mlir
+// RUN: %python %attn_src_root/bench/gpu/extract_ptx.py %t.merged.mlir %t.merged.ptx --binary attn_gpu
+// RUN: %ptxas -arch=sm_90a -v %t.merged.ptx -o %t.merged.cubin 2>&1 | FileCheck %s --check-prefix=MPTXAS
+// RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa=merge-rounds=1 --canonicalize --attn-gpu-sdpa-core | FileCheck %s --check-prefix=CORE
+
+// MERGED: llvm.func @lsh
+// MERGED-COUNT-15: gpu.launch_func {{.*}}@lsh_kernel{{(_[0-9]+)?}}::@lsh_kernel
+// MERGED-NOT: @lsh_kernel_15
+// MERGED-DAG: gpu.launch_func {{.*}}@attn_gpu::@sdpa_core_0
+// MERGED-DAG: gpu.launch_func {{.*}}@attn_gpu::@sdpa_core_1
+// MERGED: gpu.binary @attn_gpu
+// MERGED-NOT: sdpa_core_2
+
+// MPTXAS-COUNT-2: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// MPTXAS-NOT: Compiling entry function
 
 // The core takes both merges: no merge op is left; round 0 writes the f32
 // accumulator [B H, N, Dv] and the lse [B H, N] (out and lse arguments),
@@ -46,9 +66,6 @@
 // CORE: arith.truncf %{{.+}} : f32 to bf16
 // CORE: memref.store %{{.+}}, %[[OUT1]][%{{.+}}, %{{.+}}, %{{.+}}] : memref<?x?x?xbf16>
 // CORE: memref.store %{{.+}}, %[[LSE1]][%{{.+}}, %{{.+}}] : memref<?x?xf32>
-
-// PTXAS-COUNT-2: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
-// PTXAS-NOT: Compiling entry function
 
 // SM90: llvm.func @lsh
 // SM90-NOT: sdpa_core

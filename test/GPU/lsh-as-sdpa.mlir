@@ -3,12 +3,13 @@
 // counting sort), one attn.sdpa over the gathered chunks or clusters with
 // positions, and a log-sum-exp combine into outs (docs/GPU.md, "LSH and
 // clustered attention on the Hopper core"); everything else stays. The
-// CHECK lines are attn.lsh's combine after all rounds (merge-rounds=0); MERGE
-// the default, where a static number of sdpa heads gives one sdpa per
+// CHECK lines are the default (attn.lsh's combine after all rounds); MERGE
+// is merge-rounds=1, where a static number of sdpa heads gives one sdpa per
 // round, merged into the result after each round ("Rounds combined in the
 // core (session 12)").
+// RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa --canonicalize | FileCheck %s
 // RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa=merge-rounds=0 --canonicalize | FileCheck %s
-// RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa --canonicalize | FileCheck %s --check-prefix=MERGE
+// RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa=merge-rounds=1 --canonicalize | FileCheck %s --check-prefix=MERGE
 
 // MERGE-LABEL: func.func @static_causal
 // MERGE-SAME: %[[O:[a-z0-9_]+]]: tensor<1x2x1024x64xbf16>)

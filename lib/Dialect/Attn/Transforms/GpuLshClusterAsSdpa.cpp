@@ -1876,8 +1876,9 @@ struct GpuLshClusterAsSdpaPass
       llvm::cl::desc("attn.lsh with a static number of sdpa heads: one sdpa "
                      "per round, each merged by log-sum-exp into the result "
                      "(in the core kernel's epilogue) instead of a combine "
-                     "kernel after all rounds"),
-      llvm::cl::init(true)};
+                     "kernel after all rounds (off: measured on the H200 no "
+                     "faster, docs/GPU.md \"Rounds combined in the core\")"),
+      llvm::cl::init(false)};
 
   StringRef getArgument() const final {
     return "attn-gpu-lsh-cluster-as-sdpa";
