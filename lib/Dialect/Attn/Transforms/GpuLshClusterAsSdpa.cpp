@@ -35,7 +35,10 @@
 // queries are slots ch c .. ch c + c - 1 and its keys the W = min(look_back
 // + look_ahead + 1, nC) chunks (ch + w - look_back) mod nC. The keys are
 // qk / |qk| (f32, then the element type). The rounds combine per position as
-// o = sum_r exp(lse_r - LSE) o_r in f32, written into the op's outs.
+// o = sum_r exp(lse_r - LSE) o_r in f32, written into the op's outs. With
+// merge-rounds (off by default; static G, R <= 4) each round is one sdpa
+// merged into the result after it, in the core kernel's epilogue where
+// attn-gpu-sdpa-core takes it (mergedRounds).
 //
 // Taken (lsh): qk, v and outs of one element type bf16 or f16, D = Dv = 64
 // or 128, static H and rounds; (cluster): q, k, v and outs likewise, static

@@ -425,13 +425,15 @@ struct AttnGpuSdpaCorePass
     return gpu::GPUModuleOp::create(b, module.getLoc(), kGpuModuleName);
   }
 
-  /// The two ops that merge `op`'s rows into the accumulators
-  /// (gpu_core::kMergeAttr "o" and "lse"), when the kernel can take their
-  /// place: every use of op's results lies in them, their only input is the
-  /// previous accumulator (none when `first`), of their result's type and
-  /// defined before `op` like their inits, the o accumulator is [B H', N,
-  /// Dv] in the op's element type and the lse [B H', N] f32, op has the lse
-  /// and i64 positions. Else none: they run as they are.
+  /// The ops that merge `op`'s rows into the accumulators
+  /// (gpu_core::kMergeAttr "o" and "lse"; the lse one may be gone, unused
+  /// after the last round), when the kernel can take their place: every use
+  /// of op's results lies in them (through reshapes), the o accumulator is
+  /// [B H', N, Dv] in f32 or the op's element type and the lse [B H', N]
+  /// f32, their inputs are the previous accumulators (o: o in f32 and lse;
+  /// lse: the same lse; none when `first`), defined before `op` like their
+  /// inits, and op has the lse and i64 positions. Else none: they run as
+  /// they are.
   static std::optional<MergeOps> findMerge(SdpaOp op, bool first) {
     if (!op.getLse() || !op.getQueryPositions() ||
         !cast<RankedTensorType>(op.getQueryPositions().getType())
@@ -800,6 +802,15 @@ struct AttnGpuSdpaCorePass
     };
     // With the merge: the new accumulators [B H', N, Dv] and [B H', N]
     // (the merge ops' shapes) in place of the op's results.
+    // A device buffer of `type` ([B H', N, ...]), the sizes read off `like`.
+    auto allocLike = [&](RankedTensorType type, Value like) -> Value {
+      SmallVector<Value> sizes;
+      for (int64_t i = 0; i < type.getRank(); ++i)
+        if (type.isDynamicDim(i))
+          sizes.push_back(dim(like, i));
+      return deviceAlloc(
+          MemRefType::get(type.getShape(), type.getElementType()), sizes);
+    };
     auto accumulator = [&](linalg::GenericOp gen) -> Value {
       auto type = cast<RankedTensorType>(gen.getResult(0).getType());
       // Written in place into the op's destination unless it is a
@@ -810,12 +821,7 @@ struct AttnGpuSdpaCorePass
         return bufferization::ToBufferOp::create(
             b, loc, MemRefType::get(type.getShape(), type.getElementType()),
             init);
-      SmallVector<Value> sizes;
-      for (int64_t i = 0; i < type.getRank(); ++i)
-        if (type.isDynamicDim(i))
-          sizes.push_back(dim(gen.getDpsInits()[0], i));
-      return deviceAlloc(
-          MemRefType::get(type.getShape(), type.getElementType()), sizes);
+      return allocLike(type, init);
     };
     Value out = merge ? accumulator(merge->o) : deviceAlloc(outType, dynOut);
     Value out3 = merge ? out
@@ -832,13 +838,9 @@ struct AttnGpuSdpaCorePass
         lse = accumulator(merge->lse);
       } else {
         auto oType = cast<RankedTensorType>(merge->o.getResult(0).getType());
-        SmallVector<Value> sizes;
-        for (int64_t i = 0; i < 2; ++i)
-          if (oType.isDynamicDim(i))
-            sizes.push_back(dim(merge->o.getDpsInits()[0], i));
-        lse = deviceAlloc(MemRefType::get(oType.getShape().take_front(2),
-                                          b.getF32Type()),
-                          sizes);
+        lse = allocLike(RankedTensorType::get(oType.getShape().take_front(2),
+                                              b.getF32Type()),
+                        merge->o.getDpsInits()[0]);
       }
       operands.push_back(lse);
       if (!config.mergeFirst)
