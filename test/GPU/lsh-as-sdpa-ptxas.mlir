@@ -23,6 +23,50 @@
 // PTXAS-COUNT-4: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 // PTXAS-NOT: Compiling entry function
 
+// With merge-rounds=1 (docs/GPU.md "Rounds combined in the core (session
+// 12)"): one core kernel per round (two here), each merging its rows into the
+// result by log-sum-exp in its epilogue (the first into an f32 accumulator,
+// the second from it into the op's outs); 15 general-path kernels and no
+// combine; ptxas: no spills.
+// RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa=merge-rounds=1 --attn-gpu-pipeline="format=isa" -o %t.merged.mlir
+// RUN: FileCheck %s --check-prefix=MERGED < %t.merged.mlir
+// RUN: %python %attn_src_root/bench/gpu/extract_ptx.py %t.merged.mlir %t.merged.ptx --binary attn_gpu
+// RUN: %ptxas -arch=sm_90a -v %t.merged.ptx -o %t.merged.cubin 2>&1 | FileCheck %s --check-prefix=MPTXAS
+// RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa=merge-rounds=1 --canonicalize --attn-gpu-sdpa-core | FileCheck %s --check-prefix=CORE
+
+// MERGED: llvm.func @lsh
+// MERGED-COUNT-15: gpu.launch_func {{.*}}@lsh_kernel{{(_[0-9]+)?}}::@lsh_kernel
+// MERGED-NOT: @lsh_kernel_15
+// MERGED-DAG: gpu.launch_func {{.*}}@attn_gpu::@sdpa_core_0
+// MERGED-DAG: gpu.launch_func {{.*}}@attn_gpu::@sdpa_core_1
+// MERGED: gpu.binary @attn_gpu
+// MERGED-NOT: sdpa_core_2
+
+// MPTXAS-COUNT-2: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// MPTXAS-NOT: Compiling entry function
+
+// The core takes both merges: no merge op is left; round 0 writes the f32
+// accumulator [B H, N, Dv] and the lse [B H, N] (out and lse arguments),
+// round 1 reads them (prevo, prevlse) and writes the bf16 result. Rows go
+// to (b H + g / 8, position >> 2) (8 heads a head of the op, tags of 2
+// bits), the weights by exp2.
+// CORE-NOT: attn.gpu_lse_merge
+// CORE: call @sdpa_core_0_launch({{.*}}memref<?x?x?xf32>, memref<?x?xf32>, memref<?x?x?xi64>, memref<?x?x?xi64>, index, index, index) -> ()
+// CORE: call @sdpa_core_1_launch({{.*}}memref<?x?x?xbf16>, memref<?x?xf32>, memref<?x?x?xf32>, memref<?x?xf32>, memref<?x?x?xi64>, memref<?x?x?xi64>, index, index, index) -> ()
+// CORE-NOT: attn.gpu_lse_merge
+// CORE: gpu.func @sdpa_core_0(%{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %[[OUT0:.+]]: memref<?x?x?xf32>, %[[LSE0:.+]]: memref<?x?xf32>, %{{.+}}: memref<?x?x?xi64>, %{{.+}}: memref<?x?x?xi64>, %{{.+}}: index, %{{.+}}: index, %{{.+}}: index)
+// CORE: arith.shrui %{{.+}}, %c2_i64 : i64
+// CORE: memref.store %{{.+}}, %[[OUT0]][%{{.+}}, %{{.+}}, %{{.+}}] : memref<?x?x?xf32>
+// CORE: memref.store %{{.+}}, %[[LSE0]][%{{.+}}, %{{.+}}] : memref<?x?xf32>
+// CORE: gpu.func @sdpa_core_1(%{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %[[OUT1:.+]]: memref<?x?x?xbf16>, %[[LSE1:.+]]: memref<?x?xf32>, %[[PREVO:.+]]: memref<?x?x?xf32>, %[[PREVL:.+]]: memref<?x?xf32>, %{{.+}}: memref<?x?x?xi64>
+// CORE: memref.load %[[PREVL]][%{{.+}}, %{{.+}}] : memref<?x?xf32>
+// CORE: math.exp2
+// CORE: math.exp2
+// CORE: memref.load %[[PREVO]][%{{.+}}, %{{.+}}, %{{.+}}] : memref<?x?x?xf32>
+// CORE: arith.truncf %{{.+}} : f32 to bf16
+// CORE: memref.store %{{.+}}, %[[OUT1]][%{{.+}}, %{{.+}}, %{{.+}}] : memref<?x?x?xbf16>
+// CORE: memref.store %{{.+}}, %[[LSE1]][%{{.+}}, %{{.+}}] : memref<?x?xf32>
+
 // SM90: llvm.func @lsh
 // SM90-NOT: sdpa_core
 func.func @lsh(%qk: tensor<1x2x1024x64xbf16>, %v: tensor<1x2x1024x64xbf16>, %rot: tensor<2x2x64x8xbf16>, %o: tensor<1x2x1024x64xbf16>) -> tensor<1x2x1024x64xbf16> {

@@ -2,8 +2,58 @@
 // D = Dv = 64 or 128 become parallel choosing kernels (hash or select, and a
 // counting sort), one attn.sdpa over the gathered chunks or clusters with
 // positions, and a log-sum-exp combine into outs (docs/GPU.md, "LSH and
-// clustered attention on the Hopper core"); everything else stays.
+// clustered attention on the Hopper core"); everything else stays. The
+// CHECK lines are the default (attn.lsh's combine after all rounds); MERGE
+// is merge-rounds=1, where a static number of sdpa heads gives one sdpa per
+// round, merged into the result after each round ("Rounds combined in the
+// core (session 12)").
 // RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa --canonicalize | FileCheck %s
+// RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa=merge-rounds=0 --canonicalize | FileCheck %s
+// RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa=merge-rounds=1 --canonicalize | FileCheck %s --check-prefix=MERGE
+
+// MERGE-LABEL: func.func @static_causal
+// MERGE-SAME: %[[O:[a-z0-9_]+]]: tensor<1x2x1024x64xbf16>)
+// Heads round-major: each round's 16 heads (H = 2 times nC / P = 8) in one
+// part (positions, q, k and v), the round's perm row (b H + h) R + r.
+// MERGE: } -> (tensor<1x16x128xi64>, tensor<1x16x128xi64>)
+// MERGE: } -> (tensor<1x16x192xi64>, tensor<1x16x192xi64>)
+// MERGE: } -> (tensor<1x16x8192xbf16>, tensor<1x16x8192xbf16>)
+// MERGE: } -> (tensor<1x16x12288xbf16>, tensor<1x16x12288xbf16>, tensor<1x16x12288xbf16>, tensor<1x16x12288xbf16>)
+// MERGE: %[[OF:.+]] = tensor.collapse_shape %[[O]] {{\[}}[0, 1], [2], [3]] : tensor<1x2x1024x64xbf16> into tensor<2x1024x64xbf16>
+// MERGE: %[[LI:.+]] = tensor.empty() : tensor<2x1024xf32>
+// MERGE: %[[ACC:.+]] = tensor.empty() : tensor<2x1024x64xf32>
+// Round 0 (first = 1, tags of 2 bits, 8 heads a head of the op).
+// MERGE: %[[R0:.+]], %[[L0:.+]] = attn.sdpa ins({{.*}} : tensor<1x16x128x64xbf16>, tensor<1x16x192x64xbf16>, tensor<1x16x192x64xbf16>) {{.*}} {attn.gpu_core = {kv_band = array<i64: 64, 0, 128>, merge = array<i64: 1, 2, 8>, min_blocks_per_sm = 0 : i64, q_tile = 64 : i64}}
+// MERGE: %[[L0F:.+]] = tensor.collapse_shape %[[L0]]
+// MERGE: %[[LSE0:.+]] = linalg.generic {{.*}} outs(%[[LI]] : tensor<2x1024xf32>) attrs =  {attn.gpu_lse_merge = "lse"}
+// MERGE: tensor.extract %[[L0F]]
+// MERGE: %[[O0:.+]] = linalg.generic {{.*}} outs(%[[ACC]] : tensor<2x1024x64xf32>) attrs =  {attn.gpu_lse_merge = "o"}
+// MERGE: arith.extf %{{.+}} : bf16 to f32
+// Round 1 merges into outs; its lse (unused) is gone.
+// MERGE: attn.sdpa ins({{.*}} : tensor<1x16x128x64xbf16>, tensor<1x16x192x64xbf16>, tensor<1x16x192x64xbf16>) {{.*}} {attn.gpu_core = {kv_band = array<i64: 64, 0, 128>, merge = array<i64: 0, 2, 8>, min_blocks_per_sm = 0 : i64, q_tile = 64 : i64}}
+// MERGE-NOT: attn.gpu_lse_merge = "lse"
+// MERGE: %[[O1:.+]] = linalg.generic {{.*}} ins(%[[O0]], %[[LSE0]] : tensor<2x1024x64xf32>, tensor<2x1024xf32>) outs(%[[OF]] : tensor<2x1024x64xbf16>) attrs =  {attn.gpu_lse_merge = "o"}
+// MERGE: ^bb0(%[[PO:.+]]: f32, %[[PL:.+]]: f32, %{{.+}}: bf16):
+// MERGE: %[[MAX:.+]] = arith.maximumf %[[PL]], %{{.+}} : f32
+// MERGE: math.exp
+// MERGE: math.exp
+// MERGE: arith.divf
+// MERGE: arith.truncf %{{.+}} : f32 to bf16
+// MERGE-NOT: attn.sdpa
+// MERGE: %[[E:.+]] = tensor.expand_shape %[[O1]] {{.*}} into tensor<1x2x1024x64xbf16>
+// MERGE: return %[[E]]
+
+// Dynamic N (dynamic G): the combine after all rounds.
+// MERGE-LABEL: func.func @dynamic_f16
+// MERGE-NOT: attn.gpu_lse_merge
+// MERGE-LABEL: func.func @untaken
+// Chunk 32: merged (two rounds, four chunks a head: tags of 3 bits, 4 heads
+// a head of the op).
+// MERGE-LABEL: func.func @band_chunk32
+// MERGE: attn.sdpa {{.*}} {attn.gpu_core = {kv_band = array<i64: 32, 0, 128>, merge = array<i64: 1, 3, 4>, min_blocks_per_sm = 0 : i64, q_tile = 64 : i64}}
+// MERGE: attn.sdpa {{.*}} {attn.gpu_core = {kv_band = array<i64: 32, 0, 128>, merge = array<i64: 0, 3, 4>, min_blocks_per_sm = 0 : i64, q_tile = 64 : i64}}
+// MERGE-LABEL: func.func @no_band_dynamic
+// MERGE-NOT: attn.gpu_lse_merge
 
 // Static N = 1024, chunk 64: nC = 16, two chunks per head of 128 queries,
 // H R nC / 2 = 2 * 2 * 8 = 32 heads; keys: (2 + W - 1) = 3 chunks (W = 2),

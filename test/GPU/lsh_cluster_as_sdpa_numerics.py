@@ -1,6 +1,7 @@
 """The rewrite of attn-gpu-lsh-cluster-as-sdpa, checked on the CPU: the rewritten IR (the hash /
-score and sort kernels, one attn.sdpa over the gathered clusters (lsh: two, the chunks of
-each half of the heads), the combine; no
+score and sort kernels, one attn.sdpa over the gathered clusters (lsh: one per round, each
+merged into the result by two log-sum-exp kernels, with merge-rounds=1; by default up to four
+over parts of the heads and a combine after all rounds); no
 attn.lsh / attn.cluster left) runs through attn-run's CPU pipeline and is compared with the
 float64 reference (python/attn_mlir/reference.py) within the numerics contract's bound
 (docs/Semantics.md §10), on inputs whose bucket / membership choices are separated by more than
@@ -90,10 +91,13 @@ def check(name, rewritten, op, out, expected, dtype, want_sdpas=1):
 LSH_PARTS = 4
 
 
-def lsh_sdpas(h, rounds, n, chunk):
-    """The sdpa ops of the rewrite of a static-N attn.lsh: chunks packed P to a head of up to
+def lsh_sdpas(h, rounds, n, chunk, merge=False):
+    """The sdpa ops of the rewrite of a static-N attn.lsh: with the rounds merged (merge-rounds=1,
+    off by default) one per round when R <= LSH_PARTS; else chunks packed P to a head of up to
     128 queries, G = H R nC / P heads in the largest power of two up to LSH_PARTS parts that
     divides G."""
+    if merge and rounds <= LSH_PARTS:
+        return rounds
     nc, packed, parts = n // chunk, 1, 1
     while 2 * packed * chunk <= 128 and nc % (2 * packed) == 0:
         packed *= 2
@@ -103,8 +107,9 @@ def lsh_sdpas(h, rounds, n, chunk):
     return parts
 
 
-def rewrite(opt, spec):
-    return subprocess.run([opt, "--attn-gpu-lsh-cluster-as-sdpa"], input=spec,
+def rewrite(opt, spec, merge=False):
+    option = "=merge-rounds=1" if merge else ""
+    return subprocess.run([opt, "--attn-gpu-lsh-cluster-as-sdpa" + option], input=spec,
                           capture_output=True, text=True, check=True).stdout
 
 
@@ -119,14 +124,23 @@ def main():
                 + (" causal" if causal else ""))
         spec = lsh_ir(1, 2, n, d, d, rounds, buckets, chunk, look_back=back, look_ahead=ahead,
                       causal=causal, dtype=dtype)
-        rewritten = rewrite(opt, spec)
         qk, v, rot = draw_lsh(rng, n, dtype, rounds=rounds, buckets=buckets, d=d)
-        # attn-opt's output names the arguments by position.
-        (out,) = run(rewritten, [qk, v, rot, np.full(v.shape, np.nan, v.dtype)])
         expected = ref.lsh(qk, v, rot, buckets, chunk, look_back=back, look_ahead=ahead,
                            causal=causal)
-        failed += not check(f"lsh {name}", rewritten, "attn.lsh", out, expected, dtype,
-                            lsh_sdpas(2, rounds, n, chunk))
+        # Combined at the end (the default), and merged one round at a time (merge-rounds=1: 2
+        # merge kernels a round).
+        for merge in (False, True):
+            rewritten = rewrite(opt, spec, merge)
+            merges = rewritten.count("attn.gpu_lse_merge")
+            want = 2 * lsh_sdpas(2, rounds, n, chunk, merge) if merge else 0
+            # attn-opt's output names the arguments by position.
+            (out,) = run(rewritten, [qk, v, rot, np.full(v.shape, np.nan, v.dtype)])
+            failed += not check(f"lsh {name}" + (" merged" if merge else ""), rewritten,
+                                "attn.lsh", out, expected, dtype,
+                                lsh_sdpas(2, rounds, n, chunk, merge))
+            if merges != want:
+                print(f"  {merges} merge kernels, expected {want} FAIL")
+                failed += 1
     for seed, (dtype, b, h, hkv, nq, nk, d, c, w, causal) in enumerate(CLUSTER_CASES):
         name = (f"cluster {dtype} B={b} H={h} Hkv={hkv} Nq={nq} Nk={nk} D={d} C={c} w={w}"
                 + (" causal" if causal else ""))

@@ -124,3 +124,32 @@ func.func @bad_band_pattern(%q: tensor<?x?x?x64xbf16>, %o: tensor<?x?x?x64xbf16>
   %a = attn.sdpa ins(%q, %q, %q : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>) outs(%o : tensor<?x?x?x64xbf16>) pattern(#attn.random<block = 16, per_row = 2, seed = 3>) {attn.gpu_core = {kv_band = array<i64: 64, 0, 128>}} -> tensor<?x?x?x64xbf16>
   return %a : tensor<?x?x?x64xbf16>
 }
+
+// -----
+
+// merge (attn.lsh's rounds, docs/GPU.md "Rounds combined in the core"):
+// array<i64: first, tagBits, headChunks>.
+func.func @bad_merge_first(%q: tensor<?x?x?x64xbf16>, %o: tensor<?x?x?x64xbf16>) -> tensor<?x?x?x64xbf16> {
+  // expected-error @+1 {{attn.gpu_core: merge must be array<i64: first, tagBits, headChunks> with first 0 or 1, 0 <= tagBits <= 62 and headChunks >= 1, but got array<i64: 2, 0, 1>}}
+  %a = attn.sdpa ins(%q, %q, %q : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>) outs(%o : tensor<?x?x?x64xbf16>) {attn.gpu_core = {merge = array<i64: 2, 0, 1>}} -> tensor<?x?x?x64xbf16>
+  return %a : tensor<?x?x?x64xbf16>
+}
+
+// -----
+
+func.func @bad_merge_chunks(%q: tensor<?x?x?x64xbf16>, %o: tensor<?x?x?x64xbf16>) -> tensor<?x?x?x64xbf16> {
+  // expected-error @+1 {{attn.gpu_core: merge must be array<i64: first, tagBits, headChunks> with first 0 or 1, 0 <= tagBits <= 62 and headChunks >= 1, but got array<i64: 1, 0, 0>}}
+  %a = attn.sdpa ins(%q, %q, %q : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>) outs(%o : tensor<?x?x?x64xbf16>) {attn.gpu_core = {merge = array<i64: 1, 0, 0>}} -> tensor<?x?x?x64xbf16>
+  return %a : tensor<?x?x?x64xbf16>
+}
+
+// -----
+
+// A merge whose results are not read by the merge ops: the plain kernel
+// (the op's own o and lse).
+// CHECK-LABEL: func.func @merge_not_taken
+// CHECK: gpu.func @sdpa_core_{{[0-9]+}}(%{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: memref<?x?x?xbf16>, %{{.+}}: memref<?x?xf32>, %{{.+}}: memref<?x?x?xi64>, %{{.+}}: memref<?x?x?xi64>, %{{.+}}: index, %{{.+}}: index, %{{.+}}: index)
+func.func @merge_not_taken(%q: tensor<1x2x64x64xbf16>, %o: tensor<1x2x64x64xbf16>, %p: tensor<1x2x64xi64>) -> (tensor<1x2x64x64xbf16>, tensor<1x2x64xf32>) {
+  %a, %l = attn.sdpa ins(%q, %q, %q : tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>) outs(%o : tensor<1x2x64x64xbf16>) positions(%p, %p : tensor<1x2x64xi64>, tensor<1x2x64xi64>) {attn.gpu_core = {merge = array<i64: 1, 0, 1>}} -> tensor<1x2x64x64xbf16>, tensor<1x2x64xf32>
+  return %a, %l : tensor<1x2x64x64xbf16>, tensor<1x2x64xf32>
+}

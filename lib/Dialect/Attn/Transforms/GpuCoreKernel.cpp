@@ -309,6 +309,102 @@ int64_t mlir::attn::gpu_core::sharedMemoryBytes(const KernelConfig &config) {
   return Layout(config).total;
 }
 
+
+/// The epilogue of row `row` (one of a thread's two) with `merge`
+/// (KernelConfig::mergeHeadChunks > 0): the row's output O / l (`outValue`,
+/// f32, this thread's columns; not rounded to the element type before the
+/// merge) and lse merged by log-sum-exp into `%out`
+/// and `%lse` at the accumulator row (b H' + g / mergeHeadChunks) and
+/// position qpos >> mergeTagBits, with `%prevo` / `%prevlse` there (not
+/// for the first round). Each accumulator row has one query row in a
+/// launch, and the previous accumulators are separate buffers: no thread
+/// reads what another writes.
+static void
+mergeEpilogue(Writer &w, const KernelConfig &c, int r, const std::string &row,
+              const std::string &qpos, const std::string &g,
+              const std::string &batch, const std::string &heads,
+              const std::string &t, const std::string &twoT,
+              const std::string &mFin, const std::string &lFin,
+              llvm::function_ref<std::string(int64_t)> outValue) {
+  const std::string T = c.mergeF32 ? "f32" : c.element;
+  const std::string memO = "memref<?x?x?x" + T + ">";
+  const std::string memPrev = "memref<?x?x?xf32>";
+  const int64_t nO = c.headDim / 2;
+  std::string inRange = w.let("arith.cmpi ult, " + row + ", %nq : index");
+  w.line("scf.if " + inRange + " {");
+  std::string chunks = w.idx(c.mergeHeadChunks);
+  std::string accRow = w.bin(
+      "arith.addi",
+      w.bin("arith.muli", batch, w.bin("arith.divui", heads, chunks, "index"),
+            "index"),
+      w.bin("arith.divui", g, chunks, "index"), "index");
+  std::string pos = w.let(
+      "arith.index_cast " +
+      w.bin("arith.shrui", qpos, w.i64(c.mergeTagBits), "i64") +
+      " : i64 to index");
+  std::string zero = w.f32(0.0), negInf = w.f32(-INFINITY);
+  std::string empty = w.let("arith.cmpf oeq, " + lFin + ", " + zero + " : f32");
+  std::string lg = w.let("math.log2 " + lFin + " : f32");
+  std::string nat = w.bin("arith.mulf", w.bin("arith.addf", mFin, lg, "f32"),
+                          w.f32(M_LN2), "f32");
+  std::string lse =
+      w.let("arith.select " + empty + ", " + negInf + ", " + nat + " : f32");
+  // Weights of the previous accumulator and of this row (1 and 0 first).
+  std::string newLse = lse, wPrev, wRow;
+  if (!c.mergeFirst) {
+    std::string prev = w.let("memref.load %prevlse[" + accRow + ", " + pos +
+                             "] : memref<?x?xf32>");
+    std::string mx = w.bin("arith.maximumf", prev, lse, "f32");
+    std::string isNegInf =
+        w.let("arith.cmpf oeq, " + mx + ", " + negInf + " : f32");
+    std::string shift =
+        w.let("arith.select " + isNegInf + ", " + zero + ", " + mx + " : f32");
+    std::string log2e = w.f32(M_LOG2E);
+    auto weight = [&](const std::string &l) {
+      return w.let("math.exp2 " +
+                   w.bin("arith.mulf", w.bin("arith.subf", l, shift, "f32"),
+                         log2e, "f32") +
+                   " : f32");
+    };
+    std::string a = weight(prev), b = weight(lse);
+    std::string total = w.bin("arith.addf", a, b, "f32");
+    std::string none =
+        w.let("arith.cmpf oeq, " + total + ", " + zero + " : f32");
+    std::string inv = w.let(
+        "arith.select " + none + ", " + zero + ", " +
+        w.bin("arith.divf", w.f32(1.0), total, "f32") + " : f32");
+    wPrev = w.bin("arith.mulf", a, inv, "f32");
+    wRow = w.bin("arith.mulf", b, inv, "f32");
+    newLse = w.bin(
+        "arith.addf", shift,
+        w.bin("arith.mulf", w.let("math.log2 " + total + " : f32"),
+              w.f32(M_LN2), "f32"),
+        "f32");
+  }
+  for (int64_t i = 0; i < nO; ++i) {
+    if ((i / 2) % 2 != r)
+      continue;
+    std::string col =
+        w.bin("arith.addi", twoT, w.idx(8 * (i / 4) + i % 2), "index");
+    std::string at = "[" + accRow + ", " + pos + ", " + col + "] : ";
+    std::string v = outValue(i);
+    if (!c.mergeFirst) {
+      std::string old = w.let("memref.load %prevo" + at + memPrev);
+      v = w.bin("arith.addf", w.bin("arith.mulf", wPrev, old, "f32"),
+                w.bin("arith.mulf", wRow, v, "f32"), "f32");
+    }
+    if (!c.mergeF32)
+      v = w.let("arith.truncf " + v + " : f32 to " + T);
+    w.line("memref.store " + v + ", %out" + at + memO);
+  }
+  std::string first = w.let("arith.cmpi eq, " + t + ", " + w.idx(0) + " : index");
+  w.line("scf.if " + first + " {");
+  w.line("memref.store " + newLse + ", %lse[" + accRow + ", " + pos +
+         "] : memref<?x?xf32>");
+  w.line("}");
+  w.line("}");
+}
+
 std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   const Layout L(c);
   const int64_t D = c.headDim, BK = c.kvTile;
@@ -342,8 +438,13 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   if (hasMem)
     extraArgs += ", %mkmap: !llvm.ptr, %mvmap: !llvm.ptr, %nm: index";
   w.raw("gpu.func @" + c.name +
-        "(%qmap: !llvm.ptr, %kmap: !llvm.ptr, %vmap: !llvm.ptr, %out: " + memO +
-        (c.hasLse ? ", %lse: memref<?x?xf32>" : "") + extraArgs +
+        "(%qmap: !llvm.ptr, %kmap: !llvm.ptr, %vmap: !llvm.ptr, %out: " +
+        (c.mergeHeadChunks > 0 && c.mergeF32 ? "memref<?x?x?xf32>" : memO) +
+        (c.hasLse ? ", %lse: memref<?x?xf32>" : "") +
+        (c.mergeHeadChunks > 0 && !c.mergeFirst
+             ? ", %prevo: memref<?x?x?xf32>, %prevlse: memref<?x?xf32>"
+             : std::string()) +
+        extraArgs +
         ", %nq: index, %nk: index, %hkv: index) kernel attributes "
         "{known_block_size = "
         "array<i32: " +
@@ -1917,7 +2018,10 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
   std::string pairOk, outBase, outElem;
   if (c.pairStores)
     std::tie(pairOk, outBase, outElem) = pairStoreSetup(w, memO, T, bh, c0, c1);
-  for (int r = 0; r < 2; ++r) {
+  for (int r = 0; r < 2 && c.mergeHeadChunks > 0; ++r)
+    mergeEpilogue(w, c, r, rows[r], qposRow[r], by, bz, gy, t, twoT, mFin[r],
+                  lFin[r], [&](int64_t i) { return outValue(i, r); });
+  for (int r = 0; r < 2 && c.mergeHeadChunks == 0; ++r) {
     std::string inRange = w.let("arith.cmpi ult, " + rows[r] + ", %nq : index");
     w.line("scf.if " + inRange + " {");
     if (c.pairStores) {

@@ -48,6 +48,18 @@ constexpr int64_t kWarpgroupThreads = 128;
 /// query tile [q0, qLast]; other backends may ignore it.
 constexpr const char *kCoreOptionsAttr = "attn.gpu_core";
 
+/// `merge = array<i64: first, tagBits, headChunks>` in kCoreOptionsAttr
+/// (attn.lsh's rounds, GpuLshClusterAsSdpa.cpp): the op's results are read
+/// only by two linalg.generic ops marked `kMergeAttr` ("lse" and "o"), which
+/// merge its rows by log-sum-exp into accumulators [B H', N] (f32) and
+/// [B H', N, Dv] (row (b H' + g / headChunks, qpos[b, g, m] >> tagBits) for
+/// row m of head g; H' = H / headChunks), their inputs the previous
+/// accumulators (lse: lse; o: o in f32 and lse; none when `first`). The
+/// "lse" op may be gone (unused after the last round). attn-gpu-sdpa-core
+/// then merges in the kernel's epilogue (KernelConfig::mergeHeadChunks)
+/// and replaces the ops.
+constexpr const char *kMergeAttr = "attn.gpu_lse_merge";
+
 /// One kernel configuration.
 struct KernelConfig {
   /// "bf16" or "f16": q, k, v and the output.
@@ -142,6 +154,18 @@ struct KernelConfig {
   /// one 4-byte store (where the output's layout allows it, checked at run
   /// time) instead of two 2-byte stores.
   bool pairStores = false;
+  /// With `mergeHeadChunks` > 0 (and i64 positions, the lse, not
+  /// warp-specialised or persistent) the epilogue merges row m of head g
+  /// (batch b) into the accumulators `%out` [B H', N, Dv] and `%lse`
+  /// [B H', N] at (b H' + g / mergeHeadChunks, qpos[b, g, m] >>
+  /// mergeTagBits), H' = H / mergeHeadChunks, by log-sum-exp with the
+  /// previous accumulators `%prevo`, `%prevlse` (extra arguments after
+  /// `%lse`; none with `mergeFirst`: the row is stored there as it is).
+  /// Within a launch each accumulator row must be written by one query row.
+  /// `%prevo` is f32, and so is `%out` with `mergeF32` (an accumulator
+  /// that a later round reads; else the op's element type).
+  int64_t mergeHeadChunks = 0, mergeTagBits = 0;
+  bool mergeFirst = false, mergeF32 = false;
   /// Whether the kernel is warp-specialised (docs/GPU.md, "Warp
   /// specialisation"): warpgroup 0 is the producer (`setmaxnreg` down; one
   /// thread issues Q and keeps a ring of `stages` K/V stages full, waiting

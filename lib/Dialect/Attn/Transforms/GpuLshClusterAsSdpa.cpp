@@ -35,7 +35,10 @@
 // queries are slots ch c .. ch c + c - 1 and its keys the W = min(look_back
 // + look_ahead + 1, nC) chunks (ch + w - look_back) mod nC. The keys are
 // qk / |qk| (f32, then the element type). The rounds combine per position as
-// o = sum_r exp(lse_r - LSE) o_r in f32, written into the op's outs.
+// o = sum_r exp(lse_r - LSE) o_r in f32, written into the op's outs. With
+// merge-rounds (off by default; static G, R <= 4) each round is one sdpa
+// merged into the result after it, in the core kernel's epilogue where
+// attn-gpu-sdpa-core takes it (mergedRounds).
 //
 // Taken (lsh): qk, v and outs of one element type bf16 or f16, D = Dv = 64
 // or 128, static H and rounds; (cluster): q, k, v and outs likewise, static
@@ -784,10 +787,12 @@ protected:
   /// [B, G, M, D]. With `parts` > 1 the heads come in that many parts
   /// (separate tensors, see spread): `positions` lists each part's
   /// positions (part-major, all of one shape [B, G / parts, M]) and result
-  /// i * sources.size() + s is source s's part i.
+  /// i * sources.size() + s is source s's part i. With `headMod` > 0 the
+  /// head of g is (g / perHead) mod headMod (heads ordered round-major).
   SmallVector<Value> gatherRows(ArrayRef<GatherSource> sources,
                                 ValueRange positions, Value perHead,
-                                int64_t tag, Type elt, int64_t parts = 1) {
+                                int64_t tag, Type elt, int64_t parts = 1,
+                                int64_t headMod = 0) {
     size_t perPart = positions.size() / parts;
     int64_t d =
         cast<RankedTensorType>(sources.front().src3.getType()).getDimSize(2);
@@ -802,6 +807,8 @@ protected:
         [&](OpBuilder &nb, Location nl, int64_t part, ValueRange ix,
             ValueRange local) {
           Value head = arith::DivUIOp::create(nb, nl, ix[1], perHead);
+          if (headMod > 0)
+            head = arith::RemUIOp::create(nb, nl, head, cidx(nb, nl, headMod));
           Value m = arith::DivUIOp::create(nb, nl, ix[2], cidx(nb, nl, d));
           Value f = arith::RemUIOp::create(nb, nl, ix[2], cidx(nb, nl, d));
           SmallVector<Value> pos;
@@ -845,7 +852,8 @@ protected:
 
 class LshRewriter : KernelBuilder {
 public:
-  LshRewriter(OpBuilder &b, LshOp op) : KernelBuilder(b, op.getLoc()), op(op) {
+  LshRewriter(OpBuilder &b, LshOp op, bool mergeRounds)
+      : KernelBuilder(b, op.getLoc()), op(op), mergeRounds(mergeRounds) {
     auto qkType = cast<RankedTensorType>(op.getQk().getType());
     elt = cast<FloatType>(qkType.getElementType());
     heads = qkType.getDimSize(1);
@@ -902,10 +910,18 @@ public:
       lookBackMod = arith::RemUIOp::create(
           b, loc, indexConst(b, loc, int64_t(lookBack)), safeNc);
 
-    // Heads in `parts` separate tensors (spread): G static and even.
-    if (std::optional<int64_t> gs = getConstantIntValue(groups))
-      while (2 * parts <= kParts && *gs % (2 * parts) == 0)
-        parts *= 2;
+    // Heads in `parts` separate tensors (spread): G static and even. With
+    // the rounds merged in the core (static G, at most kParts rounds): one
+    // part per round, heads ordered round-major.
+    if (std::optional<int64_t> gs = getConstantIntValue(groups)) {
+      if (mergeRounds && rounds <= kParts) {
+        parts = rounds;
+        roundMajor = true;
+      } else {
+        while (2 * parts <= kParts && *gs % (2 * parts) == 0)
+          parts *= 2;
+      }
+    }
     Value qk3 = collapse(qk, {{0, 1}, {2}, {3}});
     SmallVector<Value> qkT = transposedParts(qk3, kParts);
     SmallVector<Value> bucket = buckets(qkT);  // [BHR, N / parts] each
@@ -919,14 +935,19 @@ public:
         gather({{qk3, 0, heads, 1, norms},
                 {collapse(op.getValue(), {{0, 1}, {2}, {3}}), 0, heads}},
                kpos);
-    SmallVector<Value> o, lse;
-    for (int64_t i = 0; i < parts; ++i) {
-      auto [oi, lsei] =
-          attention(q[i], kv[2 * i], kv[2 * i + 1], qpos[i], kpos[i]);
-      o.push_back(oi);
-      lse.push_back(lsei);
+    Value result;
+    if (roundMajor) {
+      result = mergedRounds(slot, q, kv, qpos, kpos);
+    } else {
+      SmallVector<Value> o, lse;
+      for (int64_t i = 0; i < parts; ++i) {
+        auto [oi, lsei] =
+            attention(q[i], kv[2 * i], kv[2 * i + 1], qpos[i], kpos[i]);
+        o.push_back(oi);
+        lse.push_back(lsei);
+      }
+      result = combine(slot, o, lse);
     }
-    Value result = combine(slot, o, lse);
     op.getResult().replaceAllUsesWith(result);
     op.erase();
   }
@@ -1091,6 +1112,17 @@ private:
           Value first = arith::MulIOp::create(
               nb, nl, arith::RemUIOp::create(nb, nl, ix[1], headsPerRound),
               cidx(nb, nl, packed));
+          // The perm row (b H + h) R + r of head round h R + r (r H + h
+          // when round-major).
+          if (roundMajor)
+            headRound = arith::AddIOp::create(
+                nb, nl,
+                arith::MulIOp::create(
+                    nb, nl,
+                    arith::RemUIOp::create(nb, nl, headRound,
+                                           cidx(nb, nl, heads)),
+                    cidx(nb, nl, rounds)),
+                arith::DivUIOp::create(nb, nl, headRound, cidx(nb, nl, heads)));
           Value row = arith::AddIOp::create(
               nb, nl,
               arith::MulIOp::create(nb, nl, ix[0],
@@ -1139,6 +1171,11 @@ private:
   }
 
   SmallVector<Value> gather(ArrayRef<GatherSource> sources, ValueRange pos) {
+    if (roundMajor)
+      return gatherRows(sources, pos,
+                        safeDivisor(b, loc, divSizes(b, loc, numChunks,
+                                                     idx(packed))),
+                        tagFactor, elt, parts, heads);
     Value perHead = safeDivisor(
         b, loc, mul(idx(rounds), divSizes(b, loc, numChunks, idx(packed))));
     return gatherRows(sources, pos, perHead, tagFactor, elt, parts);
@@ -1191,6 +1228,130 @@ private:
           b, loc, arith::SelectOp::create(b, loc, same, self, score).getResult());
     }
     return {sdpa.getResult(), sdpa.getLse()};
+  }
+
+  /// The rounds merged one at a time (`roundMajor`: part r is round r,
+  /// H nC / P heads, each position of each head once): after round r's
+  /// sdpa, two kernels merge its rows by log-sum-exp into the running
+  /// accumulators, read at the positions' slots (round 0 just gathers):
+  ///   lse[bh, n] = log(a + b) + s,
+  ///   o[bh, n, f] = (a o_prev + b o_r) / (a + b) (0 when a + b = 0),
+  /// a = exp(lse_prev - s), b = exp(lse_r - s), s the larger lse (0 when
+  /// -inf; normalised by a + b, not by the new lse, whose rounding at
+  /// large |lse| would not cancel), o in f32 until the
+  /// last round (which writes the op's outs in its element type). Both carry
+  /// gpu_core::kMergeAttr ("lse" / "o", the previous accumulators their
+  /// inputs: lse; o and lse) and the sdpa `merge = [first, tag bits, nC / P]` in its
+  /// gpu_core::kCoreOptionsAttr: attn-gpu-sdpa-core then does the merge
+  /// in the core kernel's epilogue (the rows scattered to their positions)
+  /// and drops the two kernels; elsewhere they run as built.
+  Value mergedRounds(Value slot, ArrayRef<Value> q, ArrayRef<Value> kv,
+                     ArrayRef<Value> qpos, ArrayRef<Value> kpos) {
+    Type f32 = b.getF32Type();
+    Value oInit = collapse(op.getInit(), {{0, 1}, {2}, {3}});
+    Value lseInit = emptyTensor(b, loc, {bh, length}, f32);
+    Value n = toIndexValue(b, loc, length);
+    int64_t tagBits = llvm::Log2_64(tagFactor);
+    int64_t headChunks = *getConstantIntValue(numChunks) / packed;
+    // The f32 accumulator of the rounds before the last (made before the
+    // first sdpa: the core takes the merge only where the merge's inits
+    // are defined before the op).
+    Value accInit = rounds > 1 ? emptyTensor(b, loc, getSizes(b, loc, oInit), f32)
+                               : Value();
+    Value accO, accLse;
+    for (int64_t r = 0; r < rounds; ++r) {
+      auto [o, lse] = attention(q[r], kv[2 * r], kv[2 * r + 1], qpos[r], kpos[r]);
+      SdpaOp sdpa = o.getDefiningOp<SdpaOp>();
+      SmallVector<NamedAttribute> options;
+      if (auto own = sdpa->getAttrOfType<DictionaryAttr>(
+              gpu_core::kCoreOptionsAttr))
+        llvm::append_range(options, own.getValue());
+      options.push_back(b.getNamedAttr(
+          "merge", b.getDenseI64ArrayAttr({r == 0, tagBits, headChunks})));
+      sdpa->setAttr(gpu_core::kCoreOptionsAttr, b.getDictionaryAttr(options));
+      Value o3 = collapse(o, {{0}, {1, 2}, {3}});
+      Value lse2 = collapse(lse, {{0}, {1, 2}});
+      // Row h N + slot of the round's results, [B, H N, ...].
+      auto rowAt = [&, r = r](OpBuilder &nb, Location nl, Value bhi, Value pos) {
+        Value sr = arith::AddIOp::create(
+            nb, nl, arith::MulIOp::create(nb, nl, bhi, cidx(nb, nl, rounds)),
+            cidx(nb, nl, r));
+        Value s = toIndex(
+            nb, nl, tensor::ExtractOp::create(nb, nl, slot, ValueRange{sr, pos}));
+        Value h = arith::RemUIOp::create(nb, nl, bhi, cidx(nb, nl, heads));
+        return std::make_pair(
+            arith::DivUIOp::create(nb, nl, bhi, cidx(nb, nl, heads)).getResult(),
+            arith::AddIOp::create(nb, nl, arith::MulIOp::create(nb, nl, h, n), s)
+                .getResult());
+      };
+      SmallVector<Value> lseIns, oIns;
+      SmallVector<AffineMap> oMaps;
+      if (r > 0) {
+        lseIns.push_back(accLse);
+        oIns = {accO, accLse};
+        oMaps = {g.dims(3, {0, 1, 2}), g.dims(3, {0, 1})};
+      }
+      oMaps.push_back(g.dims(3, {0, 1, 2}));
+      auto lseGen = linalg::GenericOp::create(
+          b, loc, TypeRange{lseInit.getType()}, lseIns, ValueRange{lseInit},
+          SmallVector<AffineMap>(lseIns.size() + 1, g.dims(2, {0, 1})),
+          parallelIterators(2),
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            SmallVector<Value> ix = loopIndices(nb, nl, 2);
+            auto [bi, row] = rowAt(nb, nl, ix[0], ix[1]);
+            Value l = tensor::ExtractOp::create(nb, nl, lse2, ValueRange{bi, row});
+            if (r == 0)
+              return yieldOne(nb, nl, l);
+            Value shift = softmaxShift(
+                nb, nl, arith::MaximumFOp::create(nb, nl, args[0], l));
+            Value total = arith::AddFOp::create(
+                nb, nl,
+                math::ExpOp::create(nb, nl,
+                                    arith::SubFOp::create(nb, nl, args[0], shift)),
+                math::ExpOp::create(nb, nl,
+                                    arith::SubFOp::create(nb, nl, l, shift)));
+            yieldOne(nb, nl,
+                     arith::AddFOp::create(nb, nl, shift,
+                                           math::LogOp::create(nb, nl, total)));
+          });
+      lseGen->setAttr(gpu_core::kMergeAttr, b.getStringAttr("lse"));
+      Value newLse = lseGen.getResult(0);
+      // The accumulators that a later round reads in f32.
+      bool last = r + 1 == rounds;
+      Value oOut = last ? oInit : accInit;
+      auto oGen = linalg::GenericOp::create(
+          b, loc, TypeRange{oOut.getType()}, oIns, ValueRange{oOut}, oMaps,
+          parallelIterators(3),
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            SmallVector<Value> ix = loopIndices(nb, nl, 3);
+            auto [bi, row] = rowAt(nb, nl, ix[0], ix[1]);
+            Value x =
+                tensor::ExtractOp::create(nb, nl, o3, ValueRange{bi, row, ix[2]});
+            Type outElt = last ? Type(elt) : f32;
+            if (r == 0)
+              return yieldOne(nb, nl, convertFloat(nb, nl, x, outElt));
+            Value l = tensor::ExtractOp::create(nb, nl, lse2, ValueRange{bi, row});
+            Value p = args[1];
+            Value shift = softmaxShift(
+                nb, nl, arith::MaximumFOp::create(nb, nl, p, l));
+            Value wp = math::ExpOp::create(
+                nb, nl, arith::SubFOp::create(nb, nl, p, shift));
+            Value wl = math::ExpOp::create(
+                nb, nl, arith::SubFOp::create(nb, nl, l, shift));
+            Value sum = arith::AddFOp::create(
+                nb, nl, arith::MulFOp::create(nb, nl, wp, args[0]),
+                arith::MulFOp::create(nb, nl, wl, convertFloat(nb, nl, x, f32)));
+            yieldOne(nb, nl,
+                     convertFloat(nb, nl,
+                                  divideOrZero(nb, nl, sum,
+                                               arith::AddFOp::create(nb, nl, wp, wl)),
+                                  outElt));
+          });
+      oGen->setAttr(gpu_core::kMergeAttr, b.getStringAttr("o"));
+      accLse = newLse;
+      accO = oGen.getResult(0);
+    }
+    return expand(accO, {{0, 1}, {2}, {3}}, getSizes(b, loc, op.getInit()));
   }
 
   /// The rounds combined by log-sum-exp into the op's outs, in f32: loops
@@ -1277,6 +1438,10 @@ private:
   /// Positions hashed by one thread (see buckets).
   static constexpr int64_t kHashParts = 4;
   int64_t parts = 1;
+  /// Whether to merge the rounds one at a time (see mergedRounds), and
+  /// whether it does: parts are then rounds, heads g = (r H + h) nC / P + e.
+  bool mergeRounds;
+  bool roundMajor = false;
 };
 
 /// Whether the rewrite takes `op` (attn.cluster; see the file comment).
@@ -1705,6 +1870,19 @@ struct GpuLshClusterAsSdpaPass
     : PassWrapper<GpuLshClusterAsSdpaPass, OperationPass<ModuleOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(GpuLshClusterAsSdpaPass)
 
+  GpuLshClusterAsSdpaPass() = default;
+  GpuLshClusterAsSdpaPass(const GpuLshClusterAsSdpaPass &other)
+      : PassWrapper(other) {}
+
+  Option<bool> mergeRounds{
+      *this, "merge-rounds",
+      llvm::cl::desc("attn.lsh with a static number of sdpa heads: one sdpa "
+                     "per round, each merged by log-sum-exp into the result "
+                     "(in the core kernel's epilogue) instead of a combine "
+                     "kernel after all rounds (off: measured on the H200 no "
+                     "faster, docs/GPU.md \"Rounds combined in the core\")"),
+      llvm::cl::init(false)};
+
   StringRef getArgument() const final {
     return "attn-gpu-lsh-cluster-as-sdpa";
   }
@@ -1730,7 +1908,7 @@ struct GpuLshClusterAsSdpaPass
     for (Operation *op : ops) {
       OpBuilder b(op);
       if (auto lsh = dyn_cast<LshOp>(op))
-        LshRewriter(b, lsh).run();
+        LshRewriter(b, lsh, mergeRounds).run();
       else
         ClusterRewriter(b, cast<ClusterOp>(op)).run();
     }

@@ -22,6 +22,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -43,6 +44,13 @@ using namespace mlir;
 using namespace mlir::attn;
 
 namespace {
+
+/// The ops that merge an sdpa's rows into the rounds' accumulators.
+struct MergeOps {
+  linalg::GenericOp o, lse;
+  /// Reshapes of the results that only the two read (erased with them).
+  SmallVector<Operation *> views;
+};
 
 /// Returns why the core cannot take `op`, or an empty string.
 std::string unsupportedReason(SdpaOp op) {
@@ -410,6 +418,86 @@ struct AttnGpuSdpaCorePass
     return getOrCreateAttnGpuModule(getOperation());
   }
 
+  /// The ops that merge `op`'s rows into the accumulators
+  /// (gpu_core::kMergeAttr "o" and "lse"; the lse one may be gone, unused
+  /// after the last round), when the kernel can take their place: every use
+  /// of op's results lies in them (through reshapes), the o accumulator is
+  /// [B H', N, Dv] in f32 or the op's element type and the lse [B H', N]
+  /// f32, their inputs are the previous accumulators (o: o in f32 and lse;
+  /// lse: the same lse; none when `first`), defined before `op` like their
+  /// inits, and op has the lse and i64 positions. Else none: they run as
+  /// they are.
+  static std::optional<MergeOps> findMerge(SdpaOp op, bool first) {
+    if (!op.getLse() || !op.getQueryPositions() ||
+        !cast<RankedTensorType>(op.getQueryPositions().getType())
+             .getElementType()
+             .isInteger(64))
+      return std::nullopt;
+    MergeOps ops;
+    // The results' uses, through reshapes (collapse_shape) outside.
+    SmallVector<Operation *> users;
+    for (Value result : op->getResults())
+      llvm::append_range(users, result.getUsers());
+    while (!users.empty()) {
+      Operation *user = users.pop_back_val();
+      if (isa<tensor::CollapseShapeOp>(user) &&
+          !user->getParentOfType<linalg::GenericOp>()) {
+        ops.views.push_back(user);
+        llvm::append_range(users, user->getUsers());
+        continue;
+      }
+      {
+        auto gen = user->getParentOfType<linalg::GenericOp>();
+        auto kind = gen ? gen->getAttrOfType<StringAttr>(gpu_core::kMergeAttr)
+                        : StringAttr();
+        if (!kind)
+          return std::nullopt;
+        linalg::GenericOp &slot = kind.getValue() == "o" ? ops.o : ops.lse;
+        if (slot && slot != gen)
+          return std::nullopt;
+        slot = gen;
+      }
+    }
+    if (!ops.o || ops.o == ops.lse)
+      return std::nullopt;
+    auto before = [&](Value v) {
+      if (auto arg = dyn_cast<BlockArgument>(v))
+        return arg.getOwner()->findAncestorOpInBlock(*op) != nullptr;
+      Operation *def = v.getDefiningOp();
+      return def->getBlock() == op->getBlock() && def->isBeforeInBlock(op);
+    };
+    auto qType = cast<RankedTensorType>(op.getQuery().getType());
+    Type f32 = Float32Type::get(op.getContext());
+    auto oType = dyn_cast<RankedTensorType>(ops.o.getResult(0).getType());
+    if (!oType || oType.getRank() != 3)
+      return std::nullopt;
+    auto lseType = RankedTensorType::get(oType.getShape().take_front(2), f32);
+    for (auto [gen, rank] : {std::make_pair(ops.o, 3), std::make_pair(ops.lse, 2)}) {
+      if (!gen)
+        continue;
+      auto type = dyn_cast<RankedTensorType>(gen.getResult(0).getType());
+      // The o accumulator in f32 (read by a later round) or the op's type.
+      if (gen.getNumResults() != 1 || !type || type.getRank() != rank ||
+          (type.getElementType() != f32 &&
+           (rank == 2 || type.getElementType() != qType.getElementType())) ||
+          (rank == 2 && type != lseType) ||
+          gen.getNumDpsInputs() != (first ? 0 : rank == 3 ? 2 : 1) ||
+          !before(gen.getDpsInits()[0]) ||
+          (rank == 3 && type.getDimSize(2) != qType.getDimSize(3)))
+        return std::nullopt;
+    }
+    // The previous accumulators: o (f32) and lse, inputs of the o op (and
+    // the lse one of the lse op).
+    if (!first) {
+      ValueRange prev = ops.o.getDpsInputs();
+      if (prev[0].getType() != oType.clone(f32) || prev[1].getType() != lseType ||
+          !before(prev[0]) || !before(prev[1]) ||
+          (ops.lse && ops.lse.getDpsInputs()[0] != prev[1]))
+        return std::nullopt;
+    }
+    return ops;
+  }
+
   LogicalResult rewrite(SdpaOp op) {
     MLIRContext *ctx = op.getContext();
     Location loc = op.getLoc();
@@ -457,6 +545,26 @@ struct AttnGpuSdpaCorePass
                  << b;
       }
     }
+    // The rounds' merge (gpu_core::kMergeAttr): the two ops that merge the
+    // results, or none (then the op is lowered as it is; they stay).
+    DenseI64ArrayAttr mergeAttr;
+    if (auto own = op->getAttrOfType<DictionaryAttr>(
+            gpu_core::kCoreOptionsAttr))
+      if (Attribute m = own.get("merge")) {
+        mergeAttr = dyn_cast<DenseI64ArrayAttr>(m);
+        if (!mergeAttr || mergeAttr.size() != 3 || mergeAttr[0] < 0 ||
+            mergeAttr[0] > 1 || mergeAttr[1] < 0 || mergeAttr[1] > 62 ||
+            mergeAttr[2] < 1)
+          return op.emitOpError()
+                 << gpu_core::kCoreOptionsAttr
+                 << ": merge must be array<i64: first, tagBits, headChunks> "
+                    "with first 0 or 1, 0 <= tagBits <= 62 and headChunks >= "
+                    "1, but got "
+                 << m;
+      }
+    std::optional<MergeOps> merge;
+    if (mergeAttr)
+      merge = findMerge(op, mergeAttr[0] == 1);
     if (kvTile == 0)
       kvTile = automaticKvTile(op, qTile, overlap);
     gpu_core::KernelConfig config;
@@ -532,7 +640,17 @@ struct AttnGpuSdpaCorePass
       config.bandLo = band[1];
       config.bandHi = band[2];
     }
-    if (warpSpecialize && warpSpecializable(op, qTile, lists.has_value())) {
+    if (merge) {
+      config.mergeHeadChunks = mergeAttr[2];
+      config.mergeTagBits = mergeAttr[1];
+      config.mergeFirst = mergeAttr[0] == 1;
+      config.mergeF32 = cast<RankedTensorType>(merge->o.getResult(0).getType())
+                            .getElementType()
+                            .isF32();
+      config.pairStores = false;
+    }
+    if (!merge && warpSpecialize &&
+        warpSpecializable(op, qTile, lists.has_value())) {
       if (wsStages != 2 && wsStages != 3)
         return op.emitOpError() << "ws-stages must be 2 or 3, but got "
                                 << static_cast<int64_t>(wsStages);
@@ -675,12 +793,57 @@ struct AttnGpuSdpaCorePass
                                   ValueRange{}, sizes, ValueRange{})
           .getMemref();
     };
-    Value out = deviceAlloc(outType, dynOut);
-    Value out3 = memref::CollapseShapeOp::create(
-        b, loc, out, ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3}});
+    // With the merge: the new accumulators [B H', N, Dv] and [B H', N]
+    // (the merge ops' shapes) in place of the op's results.
+    // A device buffer of `type` ([B H', N, ...]), the sizes read off `like`.
+    auto allocLike = [&](RankedTensorType type, Value like) -> Value {
+      SmallVector<Value> sizes;
+      for (int64_t i = 0; i < type.getRank(); ++i)
+        if (type.isDynamicDim(i))
+          sizes.push_back(dim(like, i));
+      return deviceAlloc(
+          MemRefType::get(type.getShape(), type.getElementType()), sizes);
+    };
+    auto accumulator = [&](linalg::GenericOp gen) -> Value {
+      auto type = cast<RankedTensorType>(gen.getResult(0).getType());
+      // Written in place into the op's destination unless it is a
+      // tensor.empty (the last round writes attn.lsh's outs: with
+      // abi=device a result must be the caller's buffer).
+      Value init = gen.getDpsInits()[0];
+      if (!init.getDefiningOp<tensor::EmptyOp>())
+        return bufferization::ToBufferOp::create(
+            b, loc, MemRefType::get(type.getShape(), type.getElementType()),
+            init);
+      return allocLike(type, init);
+    };
+    Value out = merge ? accumulator(merge->o) : deviceAlloc(outType, dynOut);
+    Value out3 = merge ? out
+                       : memref::CollapseShapeOp::create(
+                             b, loc, out,
+                             ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3}})
+                             .getResult();
     SmallVector<Value> operands = {qMap, kMap, vMap, out3};
     Value lse;
-    if (op.getLse()) {
+    if (merge) {
+      // Without the lse op (unused after the last round) the kernel's lse
+      // goes to a buffer that nothing reads.
+      if (merge->lse) {
+        lse = accumulator(merge->lse);
+      } else {
+        auto oType = cast<RankedTensorType>(merge->o.getResult(0).getType());
+        lse = allocLike(RankedTensorType::get(oType.getShape().take_front(2),
+                                              b.getF32Type()),
+                        merge->o.getDpsInits()[0]);
+      }
+      operands.push_back(lse);
+      if (!config.mergeFirst)
+        for (Value prev : merge->o.getDpsInputs())
+          operands.push_back(bufferization::ToBufferOp::create(
+              b, loc,
+              MemRefType::get(cast<RankedTensorType>(prev.getType()).getShape(),
+                              b.getF32Type()),
+              prev, /*readOnly=*/true));
+    } else if (op.getLse()) {
       auto lseTensor = cast<RankedTensorType>(op.getLse().getType());
       SmallVector<Value> dynLse;
       for (int64_t i = 0; i < 3; ++i)
@@ -861,6 +1024,21 @@ struct AttnGpuSdpaCorePass
     launchOps.push_back(ifAny);
     outlineLaunch(launchOps, kernel.getName());
 
+    if (merge) {
+      for (auto [gen, buf] : {std::make_pair(merge->o, out),
+                              std::make_pair(merge->lse, lse)}) {
+        if (!gen)
+          continue;
+        gen.getResult(0).replaceAllUsesWith(bufferization::ToTensorOp::create(
+            b, loc, gen.getResult(0).getType(), buf, /*restrict=*/true,
+            /*writable=*/true));
+        gen.erase();
+      }
+      for (Operation *view : llvm::reverse(merge->views))
+        view->erase();
+      op->erase();
+      return success();
+    }
     SmallVector<Value> results = {bufferization::ToTensorOp::create(
         b, loc, op.getResult().getType(), out, /*restrict=*/true,
         /*writable=*/true)};
