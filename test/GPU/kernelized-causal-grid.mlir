@@ -3,11 +3,12 @@
 // limits (x < 2^31, y and z <= 65535 blocks). The first device run put N on
 // grid y and failed at N = 65536 with CUDA_ERROR_INVALID_VALUE; the
 // generics now put a dim of length N first (grid x) or innermost (tiles). The
-// mma products' grids are (B H ceil(N / C), rows / 64, column tiles), x from
-// their launch helper's arguments.
+// mma products' grids are (B H ceil(N / C), rows / 64, column tiles), the
+// prefix scan's (B H (Dv + 16) m / 128, 1, 1), x from their launch helper's
+// arguments.
 // RUN: attn-opt %s --attn-gpu-pipeline="format=isa abi=device" -o %t.mlir
 // RUN: %python %S/launch_grid_limits.py %t.mlir | FileCheck %s
-// CHECK-COUNT-36: grid [
+// CHECK-COUNT-32: grid [
 // CHECK-NOT: OVER
 // CHECK: grids ok
 

@@ -3,12 +3,19 @@
 // layouts) against the products in numpy: features, chunk states, scores within a chunk and
 // both numerator terms, for bf16 with grouped-query heads (H 4, Hkv 2, m 32, D 64) and f16
 // with one projection head (D 128, m 64 = the chunk, Dv + 16 = 144 columns: 6 column tiles a
-// warp).
+// warp). The prefix-scan kernel of each spec (chunk_scan_emulate.py: all threads at once) on
+// random states and a non-decreasing stabiliser, 1, 7 and 40 chunks, against the exclusive
+// prefix's definition in float64.
 // RUN: env ATTN_MMA_KERNEL_DUMP=1 attn-opt %s --attn-gpu-kernelized-as-sdpa 2> %t.dump > /dev/null
 // RUN: %python %S/mma_gemm_emulate.py %t.dump | FileCheck %s
+// RUN: %python %S/chunk_scan_emulate.py %t.dump | FileCheck %s --check-prefix=SCAN
 // CHECK-COUNT-12: ok
 // CHECK-NOT: FAIL
 // CHECK: 12 kernels, all ok
+// SCAN: favor_mma_0_scan [80 32 64] bf16 nc 1: {{.*}} ok
+// SCAN-COUNT-5: ok
+// SCAN-NOT: FAIL
+// SCAN: 2 scan kernels, 6 runs, all ok
 
 func.func @gqa_bf16(%q: tensor<1x4x?x64xbf16>, %k: tensor<1x2x?x64xbf16>, %v: tensor<1x2x?x64xbf16>, %w: tensor<4x32x64xbf16>, %o: tensor<1x4x?x64xbf16>) -> tensor<1x4x?x64xbf16> {
   %r = attn.kernelized favor_plus ins(%q, %k, %v : tensor<1x4x?x64xbf16>, tensor<1x2x?x64xbf16>, tensor<1x2x?x64xbf16>)

@@ -4,16 +4,22 @@
 // attn.sdpa. By default (causal-mma=launch) its six matrix products
 // (features of k and q, chunk states, the live scores within a chunk with
 // the causal mask in the epilogue, the two numerator terms) are mma.sync
-// kernels of gpu.module @attn_gpu, each launched from a host helper, between
-// 12 linalg.generic ops (norms, stabilisers, exponentials, v transposed, the
-// prefix, the ratio); the products' operands are
-// bufferization.alloc_tensor inits, never a shared tensor.empty.
-// causal-mma=off keeps the scalar scan of 14 generics. f32 and causal
+// kernels of gpu.module @attn_gpu, each launched from a host helper, and the
+// exclusive prefix of the chunk states is one more kernel (@..._scan: a
+// thread per state element walks the chunks, the running rescale in a
+// register), between 9 linalg.generic ops (norms, stabilisers,
+// exponentials, v transposed, the ratio); the products' operands and the
+// running maximum the scan reads are bufferization.alloc_tensor inits, never
+// a shared tensor.empty. causal-prefix=levels keeps the prefix of session 12
+// (two levels of groups: 12 generics). causal-mma=off keeps the scalar scan
+// of 14 generics. f32 and causal
 // elu_plus_one stay. Through attn-gpu-pipeline each generic is a
 // general-path kernel; the PTX has the bf16 and f16 mma.sync, and ptxas
 // assembles every kernel without spills.
 // RUN: attn-opt %s --attn-gpu-kernelized-as-sdpa | FileCheck %s
 // RUN: attn-opt %s --attn-gpu-kernelized-as-sdpa=causal-mma=off | FileCheck %s --check-prefix=OFF
+// RUN: attn-opt %s --attn-gpu-kernelized-as-sdpa=causal-prefix=levels | FileCheck %s --check-prefix=LEVELS
+// RUN: not attn-opt %s --attn-gpu-kernelized-as-sdpa=causal-prefix=tree 2>&1 | FileCheck %s --check-prefix=BAD
 // RUN: attn-opt %s --attn-gpu-pipeline="format=isa" -o %t.mlir
 // RUN: FileCheck %s --check-prefix=PIPE < %t.mlir
 // RUN: %if ptxas %{ %python %S/ptxas_each.py %ptxas %t.mlir %t.dir | FileCheck %s --check-prefix=PTXAS %}
@@ -24,8 +30,12 @@
 // CHECK: arith.ceildivui %{{.*}}, %c16
 // CHECK: call @favor_mma_0_0_launch
 // CHECK: call @favor_mma_0_1_launch
+// CHECK: bufferization.alloc_tensor({{.*}}) : tensor<32x?xf32>
 // CHECK: bufferization.alloc_tensor
 // CHECK: call @favor_mma_0_2_launch
+// CHECK-NOT: linalg.generic
+// CHECK: call @favor_mma_0_scan_launch
+// CHECK-NOT: linalg.generic
 // CHECK: call @favor_mma_0_3_launch
 // CHECK: call @favor_mma_0_4_launch
 // CHECK: call @favor_mma_0_5_launch
@@ -34,6 +44,8 @@
 // CHECK: return
 // CHECK: func.func private @favor_mma_0_5_launch
 // CHECK: gpu.launch_func @attn_gpu::@favor_mma_0_5
+// CHECK: func.func private @favor_mma_0_scan_launch
+// CHECK: gpu.launch_func @attn_gpu::@favor_mma_0_scan
 // CHECK-LABEL: func.func @favor_causal_gqa_d128
 // CHECK-NOT: attn.kernelized
 // CHECK: call @favor_mma_1_5_launch
@@ -46,9 +58,25 @@
 // CHECK: gpu.func @favor_mma_0_0
 // CHECK: nvvm.mma.sync
 // CHECK-SAME: multiplicandAPtxType = #nvvm.mma_type<bf16>
+// CHECK: gpu.func @favor_mma_0_scan(%{{.*}}: memref<?x?x?xf32>, %{{.*}}: memref<?x?xf32>, %{{.*}}: memref<?x?x?xbf16>, %{{.*}}: index)
+// CHECK: scf.for {{.*}} step %c4
+// CHECK-COUNT-4: memref.load
+// CHECK: memref.store {{.*}} : memref<?x?x?xbf16>
+// CHECK: math.exp
 // CHECK: gpu.func @favor_mma_1_0
 // CHECK-SAME: memref<?x?x?xf16>
 // CHECK: nvvm.mma.sync
+// CHECK: gpu.func @favor_mma_1_scan
+// CHECK-SAME: memref<?x?x?xf16>
+
+// LEVELS-LABEL: func.func @favor_causal(
+// LEVELS: call @favor_mma_0_2_launch
+// LEVELS-COUNT-3: linalg.generic
+// LEVELS: call @favor_mma_0_3_launch
+// LEVELS-NOT: _scan
+// LEVELS-LABEL: func.func @not_taken
+
+// BAD: causal-prefix must be scan or levels, but got 'tree'
 
 // OFF-LABEL: func.func @favor_causal(
 // OFF-NOT: attn.sdpa
@@ -74,8 +102,8 @@
 // PIPE-SAME: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
 // PIPE-NOT: wgmma
 
-// The 66 kernels of the three functions (not_taken's general path included).
-// PTXAS-COUNT-66: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// The 62 kernels of the three functions (not_taken's general path included).
+// PTXAS-COUNT-62: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 // PTXAS-NOT: spill
 
 func.func @favor_causal(%q: tensor<2x16x?x64xbf16>, %k: tensor<2x16x?x64xbf16>, %v: tensor<2x16x?x64xbf16>, %w: tensor<16x256x64xbf16>, %o: tensor<2x16x?x64xbf16>) -> tensor<2x16x?x64xbf16> {

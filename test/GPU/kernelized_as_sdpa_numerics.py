@@ -6,8 +6,9 @@ head; key runs (kv-splits 2 and 4, the log-sum-exp merge); Nq != Nk; no key at a
 dynamic B, N and m together (the reshapes keep at most one dynamic size per expanded group).
 Causal FAVOR+ (the chunked scan of GpuKernelizedCausal.cpp, with its matrix products as the generics
 that the mma.sync kernels compute, causal-mma=generic, or the scalar scan, causal-mma=off, and
-where m is not a multiple of 16: linalg.generic ops, no sdpa): lengths
-across the chunk (64 rows) and group (16 chunks = 1024 rows) boundaries of the two-level prefix,
+where m is not a multiple of 16: linalg.generic ops, no sdpa; the exclusive prefix as the
+sequential scan, or causal-prefix=levels): lengths across the chunk (64 rows) and group (16
+chunks = 1024 rows) boundaries of the two-level prefix, 94 chunks of 16 rows,
 bf16 and f16, grouped-query heads, one projection head, D 128, dynamic B and N, keys of growing
 norm (the running key stabiliser changes along the sequence).
 
@@ -63,6 +64,12 @@ CAUSAL_CASES = [
      False),
     ("causal f16 scalar scan N 1100", "f16", 1, 2, 2, 1100, 64, 16, 2, (2,), True,
      "causal-mma=off"),
+    # The prefix's two forms on keys of growing norm: the sequential scan over 94 chunks (its
+    # rescale factors multiplied along the way), and the two levels of groups.
+    ("causal bf16 keys of growing norm chunk 16 N 1500 (94 chunks)", "bf16", 1, 2, 2, 1500, 64,
+     16, 2, (), True, "causal-chunk=16"),
+    ("causal f16 keys of growing norm N 2100 two-level prefix", "f16", 1, 2, 2, 2100, 64, 16, 2,
+     (2,), True, "causal-prefix=levels"),
 ]
 
 

@@ -437,6 +437,12 @@ struct GpuKernelizedAsSdpaPass
                      "generic (the same products as linalg.generic, for the "
                      "CPU) or off (the scalar scan)"),
       llvm::cl::init("launch")};
+  Option<std::string> causalPrefix{
+      *this, "causal-prefix",
+      llvm::cl::desc("The exclusive prefix of the chunk states on the mma "
+                     "paths: scan (one sequential pass over the chunks per "
+                     "state element) or levels (two levels of groups)"),
+      llvm::cl::init("scan")};
 
   void runOnOperation() override {
     if (causalChunk < 1 || causalGroup < 1) {
@@ -451,6 +457,13 @@ struct GpuKernelizedAsSdpaPass
           << "attn-gpu-kernelized-as-sdpa: causal-mma must be launch, "
              "generic or off, but got '"
           << causalMma << "'";
+      return signalPassFailure();
+    }
+    if (causalPrefix != "scan" && causalPrefix != "levels") {
+      getOperation().emitError()
+          << "attn-gpu-kernelized-as-sdpa: causal-prefix must be scan or "
+             "levels, but got '"
+          << causalPrefix << "'";
       return signalPassFailure();
     }
     if (kvSplits < 0) {
@@ -475,7 +488,7 @@ struct GpuKernelizedAsSdpaPass
     for (KernelizedOp op : causal) {
       OpBuilder b(op);
       buildGpuCausalFavor(b, op, causalChunk, causalGroup, causalMma,
-                          "favor_mma_" + std::to_string(index++));
+                          causalPrefix, "favor_mma_" + std::to_string(index++));
     }
   }
 };

@@ -54,8 +54,10 @@ namespace {
 
 class CausalFavor {
 public:
-  CausalFavor(OpBuilder &b, KernelizedOp op, int64_t chunk, int64_t groupSize)
-      : b(b), loc(op.getLoc()), op(op), kChunk(chunk), kGroup(groupSize) {
+  CausalFavor(OpBuilder &b, KernelizedOp op, int64_t chunk, int64_t groupSize,
+              bool levels)
+      : b(b), loc(op.getLoc()), op(op), kChunk(chunk), kGroup(groupSize),
+        kLevels(levels) {
     module = op->getParentOfType<ModuleOp>();
     auto q = cast<RankedTensorType>(op.getQuery().getType());
     auto w = cast<RankedTensorType>(op.getProjection().getType());
@@ -121,7 +123,10 @@ private:
         bufferization::AllocTensorOp::create(
             b, loc, RankedTensorType::get(shape, type), dynamic),
         [&](OpBuilder &nb, Location nl, ArrayRef<Value> ix) -> Value {
-          return arith::TruncFOp::create(nb, nl, type, body(nb, nl, ix));
+          Value x = body(nb, nl, ix);
+          return type == x.getType()
+                     ? x
+                     : arith::TruncFOp::create(nb, nl, type, x).getResult();
         },
         order);
   }
@@ -230,8 +235,10 @@ private:
   Value writeOut(NumAt numAt);
   /// [BH, rows]: the maximum over the m features (the last dim) of `t`.
   Value featureMax(OpFoldResult bh, OpFoldResult rows, Value t);
-  /// [BH, nC]: R[c], the running maximum of the chunk maxima `cMax`.
-  Value runningMax(OpFoldResult bh, OpFoldResult nC, Value cMax);
+  /// [BH, nC]: R[c], the running maximum of the chunk maxima `cMax` (into a
+  /// bufferization.alloc_tensor with `alloc`: a kernel reads it).
+  Value runningMax(OpFoldResult bh, OpFoldResult nC, Value cMax,
+                   bool alloc = false);
   /// The last chunk of group g.
   Value groupEnd(OpBuilder &nb, Location nl, Value g, Value nCV);
   /// [BH, nG, width]: the exclusive prefix of the group sums of the states
@@ -249,6 +256,9 @@ private:
   ModuleOp module;
   /// Rows of a chunk and chunks of a group of the two-level prefix.
   int64_t kChunk, kGroup;
+  /// The mma path's prefix in two levels (`causal-prefix=levels`) instead
+  /// of one sequential scan over the chunks.
+  bool kLevels;
   Type elt;
   int64_t heads, group, d, m, wHeads;
   double scale;
@@ -269,14 +279,15 @@ Value CausalFavor::featureMax(OpFoldResult bh, OpFoldResult rows, Value t) {
   });
 }
 
-Value CausalFavor::runningMax(OpFoldResult bh, OpFoldResult nC, Value cMax) {
-  return gen({bh, nC}, [&](OpBuilder &nb, Location nl,
-                           ArrayRef<Value> ix) -> Value {
+Value CausalFavor::runningMax(OpFoldResult bh, OpFoldResult nC, Value cMax,
+                              bool alloc) {
+  auto body = [&](OpBuilder &nb, Location nl, ArrayRef<Value> ix) -> Value {
     return maxLoop(nb, nl, cidx(nb, nl, 0), iadd(nb, nl, ix[1], cidx(nb, nl, 1)),
                    [&](OpBuilder &lb, Value c) {
                      return at(lb, nl, cMax, {ix[0], c});
                    });
-  });
+  };
+  return alloc ? genAs(b.getF32Type(), {bh, nC}, body) : gen({bh, nC}, body);
 }
 
 Value CausalFavor::groupEnd(OpBuilder &nb, Location nl, Value g, Value nCV) {
@@ -580,7 +591,7 @@ void CausalFavor::runMma(bool launch, StringRef name) {
                    });
   }, {1, 0, 2});
   Value cMax = featureMax(bh, nC, cjMax);
-  Value run = runningMax(bh, nC, cMax);
+  Value run = runningMax(bh, nC, cMax, /*alloc=*/launch && !kLevels);
   // PK = exp(AK - R[c(n)]) (0 past N), [BH, nC C, m].
   auto pkAt = [&](OpBuilder &nb, Location nl, Value bhI, Value n, Value j) {
     Value live =
@@ -659,19 +670,52 @@ void CausalFavor::runMma(bool launch, StringRef name) {
     Value e = idiv(nb, nl, x, m), j = irem(nb, nl, x, m);
     return at(nb, nl, t, {bhI, iadd(nb, nl, imul(nb, nl, c, ext), e), j});
   };
-  Value gp = groupPrefix(bh, nG, nCV, b.getIndexAttr(m * ext), run, tAt);
   OpFoldResult stRows = getAsOpFoldResult(arith::MulIOp::create(
       b, loc, nCV, attn::detail::indexConst(b, loc, ext)));
-  Value st = genAs(mmaType, {bh, stRows, mS},
-                   [&](OpBuilder &nb, Location nl, ArrayRef<Value> ix) -> Value {
-                     Value c = idiv(nb, nl, ix[1], ext);
-                     Value e = irem(nb, nl, ix[1], ext);
-                     Value x = iadd(nb, nl, imul(nb, nl, e, m), ix[2]);
-                     return arith::DivFOp::create(
-                         nb, nl, prefixAt(nb, nl, ix[0], c, x, run, gp, tAt),
-                         prefixScale(nb, nl, c));
-                   },
-                   {1, 0, 2});
+  Value st;
+  if (kLevels) {
+    Value gp = groupPrefix(bh, nG, nCV, b.getIndexAttr(m * ext), run, tAt);
+    st = genAs(mmaType, {bh, stRows, mS},
+               [&](OpBuilder &nb, Location nl, ArrayRef<Value> ix) -> Value {
+                 Value c = idiv(nb, nl, ix[1], ext);
+                 Value e = irem(nb, nl, ix[1], ext);
+                 Value x = iadd(nb, nl, imul(nb, nl, e, m), ix[2]);
+                 return arith::DivFOp::create(
+                     nb, nl, prefixAt(nb, nl, ix[0], c, x, run, gp, tAt),
+                     prefixScale(nb, nl, c));
+               },
+               {1, 0, 2});
+  } else if (launch) {
+    // One thread per state element walks the chunks (GpuMmaGemm.h).
+    st = buildChunkScan(b, loc, module, ChunkScan{ext, m, kChunk}, t, run, bh,
+                        nCV, mmaType, (name + "_scan").str());
+  } else {
+    // The same recurrence, recomputed for each chunk (the CPU checks it):
+    // acc_{c'+1} = (acc_{c'} + T[c']) exp(R[c'] - R[c' + 1]) for c' < c.
+    st = genAs(mmaType, {bh, stRows, mS},
+               [&](OpBuilder &nb, Location nl, ArrayRef<Value> ix) -> Value {
+                 Value c = idiv(nb, nl, ix[1], ext);
+                 Value e = irem(nb, nl, ix[1], ext);
+                 Value acc =
+                     loop(nb, nl, cidx(nb, nl, 0), c, {f32(nb, nl, 0)},
+                          [&](OpBuilder &lb, Value cc,
+                              ValueRange a) -> SmallVector<Value> {
+                            Value tv = at(lb, nl, t,
+                                          {ix[0],
+                                           iadd(lb, nl, imul(lb, nl, cc, ext), e),
+                                           ix[2]});
+                            Value f = expDiff(
+                                lb, nl, runAt(lb, nl, run, ix[0], cc),
+                                runAt(lb, nl, run, ix[0],
+                                      iadd(lb, nl, cc, cidx(lb, nl, 1))));
+                            return SmallVector<Value>{
+                                mul(lb, nl, add(lb, nl, a[0], tv), f)};
+                          })[0];
+                 return arith::DivFOp::create(nb, nl, acc,
+                                              prefixScale(nb, nl, c));
+               },
+               {1, 0, 2});
+  }
   // Scores within the chunk, A = PQ_c PK_c^T [BH, nC C, C], the live ones
   // (key r <= query i) in the operand type (the product's epilogue).
   Value live = product(perHead(pq, kChunk, 0), perHead(pkRows, kChunk, 0), m,
@@ -710,8 +754,9 @@ bool mlir::attn::isGpuCausalFavorMmaShape(KernelizedOp op, int64_t chunk) {
 
 void mlir::attn::buildGpuCausalFavor(OpBuilder &b, KernelizedOp op,
                                      int64_t chunk, int64_t group,
-                                     StringRef mma, StringRef name) {
-  CausalFavor scan(b, op, chunk, group);
+                                     StringRef mma, StringRef prefix,
+                                     StringRef name) {
+  CausalFavor scan(b, op, chunk, group, prefix == "levels");
   if (mma != "off" && isGpuCausalFavorMmaShape(op, chunk))
     scan.runMma(mma == "launch", name);
   else

@@ -30,9 +30,13 @@ bool isGpuCausalFavorMmaShape(KernelizedOp op, int64_t chunk);
 /// mma.sync kernels named `name`_i, "generic" builds the same products as
 /// linalg.generic ops (the CPU runs them), "off" (or a shape
 /// isGpuCausalFavorMmaShape rejects) keeps the scalar scan of 14
-/// general-path generics.
+/// general-path generics. `prefix` (the mma paths' exclusive prefix of the
+/// chunk states): "scan" one sequential pass over the chunks per state
+/// element (with "launch" a kernel `name`_scan), "levels" the two levels of
+/// groups of `group` chunks (general-path generics).
 void buildGpuCausalFavor(OpBuilder &b, KernelizedOp op, int64_t chunk,
-                         int64_t group, StringRef mma, StringRef name);
+                         int64_t group, StringRef mma, StringRef prefix,
+                         StringRef name);
 
 } // namespace attn
 } // namespace mlir

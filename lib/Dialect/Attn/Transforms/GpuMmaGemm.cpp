@@ -287,6 +287,66 @@ std::string mlir::attn::writeMmaGemmKernel(const MmaGemm &g, StringRef name,
 
 namespace {
 
+/// Parses `text` (a gpu.module holding one gpu.func) and moves its kernel
+/// into gpu.module @attn_gpu of `module`.
+gpu::GPUFuncOp insertKernel(ModuleOp module, const std::string &text) {
+  ParserConfig config(module.getContext());
+  OwningOpRef<ModuleOp> parsed =
+      parseSourceString<ModuleOp>(text, config, "attn-gpu-mma-gemm");
+  assert(parsed && "the kernel text parses");
+  auto tmp = cast<gpu::GPUModuleOp>(parsed->getBody()->front());
+  auto kernel = *tmp.getBody()->getOps<gpu::GPUFuncOp>().begin();
+  gpu::GPUModuleOp gpuModule = getOrCreateAttnGpuModule(module);
+  kernel->moveBefore(gpuModule.getBody(), gpuModule.getBody()->end());
+  return kernel;
+}
+
+/// Tensor `t` read by a kernel: its buffer as a memref of dynamic sizes.
+Value dynamicBuffer(OpBuilder &b, Location loc, Value t) {
+  auto type = cast<RankedTensorType>(t.getType());
+  Value mem = bufferization::ToBufferOp::create(
+      b, loc, MemRefType::get(type.getShape(), type.getElementType()), t,
+      /*readOnly=*/true);
+  return memref::CastOp::create(
+      b, loc,
+      MemRefType::get(SmallVector<int64_t>(type.getRank(), ShapedType::kDynamic),
+                      type.getElementType()),
+      mem);
+}
+
+/// A kernel's [BH, rows, cols] result of `elt` in device memory: the
+/// buffer and its cast to dynamic sizes (the kernel's parameter).
+std::pair<Value, Value> deviceResult(OpBuilder &b, Location loc,
+                                     OpFoldResult bh, Value rows, int64_t cols,
+                                     Type elt) {
+  std::optional<int64_t> bhStatic = getConstantIntValue(bh);
+  SmallVector<Value> dyn;
+  if (!bhStatic)
+    dyn.push_back(getValueOrCreateConstantIndexOp(b, loc, bh));
+  dyn.push_back(rows);
+  auto type = MemRefType::get(
+      {bhStatic ? *bhStatic : ShapedType::kDynamic, ShapedType::kDynamic, cols},
+      elt);
+  Value out = gpu::AllocOp::create(b, loc, type, Type(), ValueRange{}, dyn,
+                                   ValueRange{})
+                  .getMemref();
+  Value outDyn = memref::CastOp::create(
+      b, loc,
+      MemRefType::get({ShapedType::kDynamic, ShapedType::kDynamic,
+                       ShapedType::kDynamic},
+                      elt),
+      out);
+  return {out, outDyn};
+}
+
+/// The tensor of a kernel's result `out` (written by the launch before).
+Value resultTensor(OpBuilder &b, Location loc, Value out) {
+  auto type = cast<MemRefType>(out.getType());
+  return bufferization::ToTensorOp::create(
+      b, loc, RankedTensorType::get(type.getShape(), type.getElementType()),
+      out, /*restrict=*/true, /*writable=*/true);
+}
+
 /// The generic form: the product's loops read the operands inside the body.
 Value buildGeneric(OpBuilder &b, Location loc, const MmaGemm &g,
                    OpFoldResult bh, Value nC) {
@@ -377,7 +437,6 @@ Value mlir::attn::buildMmaGemm(OpBuilder &b, Location loc, ModuleOp module,
                                bool launch, StringRef name) {
   if (!launch)
     return buildGeneric(b, loc, g, bh, nC);
-  MLIRContext *ctx = b.getContext();
   auto aType = cast<RankedTensorType>(g.a.tensor.getType());
   Type elt = aType.getElementType();
   std::string text = "gpu.module @tmp {\n" +
@@ -395,52 +454,16 @@ Value mlir::attn::buildMmaGemm(OpBuilder &b, Location loc, ModuleOp module,
                  << g.heads << " " << g.k << " "
                  << g.rows << " " << g.cols << "\n"
                  << text << "//END\n";
-  ParserConfig config(ctx);
-  OwningOpRef<ModuleOp> parsed =
-      parseSourceString<ModuleOp>(text, config, "attn-gpu-mma-gemm");
-  assert(parsed && "the mma kernel text parses");
-  auto tmp = cast<gpu::GPUModuleOp>(parsed->getBody()->front());
-  auto kernel = *tmp.getBody()->getOps<gpu::GPUFuncOp>().begin();
-  gpu::GPUModuleOp gpuModule = getOrCreateAttnGpuModule(module);
-  kernel->moveBefore(gpuModule.getBody(), gpuModule.getBody()->end());
-
+  gpu::GPUFuncOp kernel = insertKernel(module, text);
   auto cidx = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(b, loc, v);
   };
-  auto operand = [&](Value t) -> Value {
-    auto type = cast<RankedTensorType>(t.getType());
-    Value mem = bufferization::ToBufferOp::create(
-        b, loc, MemRefType::get(type.getShape(), type.getElementType()), t,
-        /*readOnly=*/true);
-    return memref::CastOp::create(
-        b, loc,
-        MemRefType::get({ShapedType::kDynamic, ShapedType::kDynamic,
-                         ShapedType::kDynamic},
-                        type.getElementType()),
-        mem);
-  };
+  auto operand = [&](Value t) { return dynamicBuffer(b, loc, t); };
   Value aMem = operand(g.a.tensor), bMem = operand(g.b.tensor);
   Value bhV = getValueOrCreateConstantIndexOp(b, loc, bh);
-  Value rowsOut = arith::MulIOp::create(b, loc, nC, cidx(g.rows));
-  std::optional<int64_t> bhStatic = getConstantIntValue(bh);
-  SmallVector<Value> dyn;
-  if (!bhStatic)
-    dyn.push_back(bhV);
-  dyn.push_back(rowsOut);
-  Type outElt = g.lowerMask ? elt : b.getF32Type();
-  auto outType = MemRefType::get(
-      {bhStatic ? *bhStatic : ShapedType::kDynamic, ShapedType::kDynamic,
-       g.cols},
-      outElt);
-  Value out = gpu::AllocOp::create(b, loc, outType, Type(), ValueRange{}, dyn,
-                                   ValueRange{})
-                  .getMemref();
-  Value outDyn = memref::CastOp::create(
-      b, loc,
-      MemRefType::get({ShapedType::kDynamic, ShapedType::kDynamic,
-                       ShapedType::kDynamic},
-                      outElt),
-      out);
+  auto [out, outDyn] =
+      deviceResult(b, loc, bh, arith::MulIOp::create(b, loc, nC, cidx(g.rows)),
+                   g.cols, g.lowerMask ? elt : b.getF32Type());
   Value blocks = arith::MulIOp::create(b, loc, bhV, nC);
   Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, blocks,
                                     cidx(0));
@@ -457,8 +480,116 @@ Value mlir::attn::buildMmaGemm(OpBuilder &b, Location loc, ModuleOp module,
         ValueRange{aMem, bMem, outDyn, nC});
   }
   outlineGpuLaunch(module, {ifAny}, name);
-  auto resultType = RankedTensorType::get(outType.getShape(), outElt);
-  return bufferization::ToTensorOp::create(b, loc, resultType, out,
-                                           /*restrict=*/true,
-                                           /*writable=*/true);
+  return resultTensor(b, loc, out);
+}
+
+std::string mlir::attn::writeChunkScanKernel(const ChunkScan &s,
+                                             StringRef name,
+                                             StringRef element) {
+  const std::string T = element.str();
+  const std::string memT = "memref<?x?x?xf32>", memR = "memref<?x?xf32>",
+                    memO = "memref<?x?x?x" + T + ">";
+  Text w;
+  w.s = "gpu.func @" + name.str() + "(%t: " + memT + ", %r: " + memR +
+        ", %o: " + memO + ", %nc: index) kernel attributes "
+        "{known_block_size = array<i32: 128, 1, 1>} {\n";
+  std::string tid = w.def("gpu.thread_id x"), p = w.def("gpu.block_id x");
+  std::string xb = w.ci(s.width * s.cols / 128);
+  std::string bh = w.op("arith.divui", p, xb);
+  std::string x = w.op("arith.addi",
+                       w.op("arith.muli", w.op("arith.remui", p, xb), w.ci(128)),
+                       tid);
+  std::string e = w.op("arith.divui", x, w.ci(s.cols)),
+              j = w.op("arith.remui", x, w.ci(s.cols));
+  std::string one = w.ci(1);
+  std::string last = w.op("arith.subi", w.op("arith.maxui", "%nc", one), one);
+  std::string zero = w.def("arith.constant 0.0 : f32");
+  std::string oneF = w.def("arith.constant 1.0 : f32");
+  // 1 / 1024, exactly.
+  std::string perKey = w.def("arith.constant 9.765625e-04 : f32");
+  std::string loop = "%m" + std::to_string(w.n++);
+  w.put(loop + " = scf.for %c = " + w.ci(0) + " to %nc step " +
+        w.ci(kChunkScanUnroll) + " iter_args(%acc = " + zero +
+        ") -> (f32) {");
+  // The loads of the unrolled chunks first (independent of the sum).
+  std::string cu[kChunkScanUnroll], tv[kChunkScanUnroll], rv[kChunkScanUnroll],
+      rn[kChunkScanUnroll];
+  for (int64_t u = 0; u < kChunkScanUnroll; ++u) {
+    cu[u] = u ? w.op("arith.addi", "%c", w.ci(u)) : "%c";
+    std::string cl = w.op("arith.minui", cu[u], last);
+    std::string cn = w.op("arith.minui", w.op("arith.addi", cl, one), last);
+    std::string row =
+        w.op("arith.addi", w.op("arith.muli", cl, w.ci(s.width)), e);
+    tv[u] = w.def("memref.load %t[" + bh + ", " + row + ", " + j + "] : " + memT);
+    rv[u] = w.def("memref.load %r[" + bh + ", " + cl + "] : " + memR);
+    rn[u] = w.def("memref.load %r[" + bh + ", " + cn + "] : " + memR);
+  }
+  std::string acc = "%acc";
+  for (int64_t u = 0; u < kChunkScanUnroll; ++u) {
+    std::string valid =
+        w.def("arith.cmpi ult, " + cu[u] + ", %nc : index");
+    w.put("scf.if " + valid + " {");
+    std::string keys = w.def(
+        "arith.uitofp " +
+        w.toI64(w.op("arith.muli", cu[u], w.ci(s.chunk))) + " : i64 to f32");
+    std::string scale = w.op("arith.maximumf", oneF,
+                             w.op("arith.mulf", keys, perKey, "f32"), "f32");
+    std::string v = w.def("arith.truncf " +
+                          w.op("arith.divf", acc, scale, "f32") +
+                          " : f32 to " + T);
+    std::string row =
+        w.op("arith.addi", w.op("arith.muli", cu[u], w.ci(s.width)), e);
+    w.put("memref.store " + v + ", %o[" + bh + ", " + row + ", " + j +
+          "] : " + memO);
+    w.put("}");
+    std::string f = w.def("math.exp " +
+                          w.op("arith.subf", rv[u], rn[u], "f32") + " : f32");
+    std::string next = w.op("arith.mulf", w.op("arith.addf", acc, tv[u], "f32"),
+                            f, "f32");
+    acc = w.def("arith.select " + valid + ", " + next + ", " + acc + " : f32");
+  }
+  w.put("scf.yield " + acc + " : f32");
+  w.put("}");
+  w.put("gpu.return");
+  w.s += "}\n";
+  return w.s;
+}
+
+Value mlir::attn::buildChunkScan(OpBuilder &b, Location loc, ModuleOp module,
+                                 const ChunkScan &s, Value t, Value run,
+                                 OpFoldResult bh, Value nC, Type elt,
+                                 StringRef name) {
+  std::string text = "gpu.module @tmp {\n" +
+                     writeChunkScanKernel(s, name, elt.isBF16() ? "bf16" : "f16") +
+                     "}\n";
+  if (getenv("ATTN_MMA_KERNEL_DUMP"))
+    llvm::errs() << "//SCAN " << name << " " << s.width << " " << s.cols
+                 << " " << s.chunk << "\n"
+                 << text << "//END\n";
+  gpu::GPUFuncOp kernel = insertKernel(module, text);
+  auto cidx = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  Value tMem = dynamicBuffer(b, loc, t), rMem = dynamicBuffer(b, loc, run);
+  Value bhV = getValueOrCreateConstantIndexOp(b, loc, bh);
+  auto [out, outDyn] = deviceResult(
+      b, loc, bh, arith::MulIOp::create(b, loc, nC, cidx(s.width)), s.cols, elt);
+  Value blocks =
+      arith::MulIOp::create(b, loc, bhV, cidx(s.width * s.cols / 128));
+  Value any = arith::AndIOp::create(
+      b, loc,
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, blocks,
+                            cidx(0)),
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, nC, cidx(0)));
+  auto ifAny = scf::IfOp::create(b, loc, any, /*withElseRegion=*/false);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifAny.thenBlock());
+    gpu::LaunchFuncOp::create(
+        b, loc, kernel, gpu::KernelDim3{blocks, cidx(1), cidx(1)},
+        gpu::KernelDim3{cidx(128), cidx(1), cidx(1)},
+        /*dynamicSharedMemorySize=*/Value(), ValueRange{tMem, rMem, outDyn, nC});
+  }
+  outlineGpuLaunch(module, {ifAny}, name);
+  return resultTensor(b, loc, out);
 }

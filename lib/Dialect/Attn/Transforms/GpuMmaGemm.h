@@ -61,6 +61,32 @@ std::string writeMmaGemmKernel(const MmaGemm &g, StringRef name,
 /// The 8-column tiles a warp of `g`'s kernel computes.
 int64_t mmaGemmColumnTiles(const MmaGemm &g);
 
+/// The exclusive prefix of causal FAVOR+'s chunk states as one sequential
+/// scan over the chunks per state element: for T [BH, nC width, cols] (f32,
+/// chunk c's state in rows [c width, c width + width)) and the running key
+/// stabiliser R [BH, nC] (f32, non-decreasing in c),
+///   acc_0 = 0, acc_{c+1} = (acc_c + T[c]) exp(R[c] - R[c + 1])
+/// (so acc_c = sum_{c' < c} exp(R[c'] - R[c]) T[c']), and S[c] = acc_c /
+/// max(1, c chunk / 1024) rounded to the element type, same layout as T.
+/// width cols is a multiple of 128.
+struct ChunkScan {
+  int64_t width, cols, chunk;
+};
+
+/// Chunks a thread of the scan kernel loads before it adds them in order.
+constexpr int64_t kChunkScanUnroll = 4;
+
+/// The scan of `s` over `t` and `run` as a gpu.launch_func of kernel `name`
+/// (one thread per (bh, state element), grid BH width cols / 128, 128
+/// threads); the [BH, nC width, cols] result in `elt`.
+Value buildChunkScan(OpBuilder &b, Location loc, ModuleOp module,
+                     const ChunkScan &s, Value t, Value run, OpFoldResult bh,
+                     Value nC, Type elt, StringRef name);
+
+/// The kernel of buildChunkScan as gpu.func text (element "bf16" or "f16").
+std::string writeChunkScanKernel(const ChunkScan &s, StringRef name,
+                                 StringRef element);
+
 } // namespace attn
 } // namespace mlir
 
