@@ -9,7 +9,8 @@ phases on the Hopper core) for scale. bf16, B=2, H=16, D=64, m=256 (variants.py'
   here (LLVM):  python3 bench/gpu/favor_causal.py build OUT [--before OLD_ATTN_COMPILE] [--scalar]
       OUT/causal_n<N>, OUT/noncausal_n<N>, OUT/before_causal_n<N>, and OUT/causal-c<C>_n<N>:
       the spec after attn-gpu-kernelized-as-sdpa{causal-chunk=C} (--chunks), and with --scalar
-      OUT/causal-scalar_n<N>: the scalar scan (causal-mma=off) at the first length
+      OUT/causal-scalar_n<N>: the scalar scan (causal-mma=off) at the first length, with --levels
+      OUT/causal-levels_n<N>: the two-level prefix (causal-prefix=levels) at the longest length
   on the GPU:   python3 bench/gpu/favor_causal.py run OUT --json RESULT.json [--commit SHA]
 
 Torch's causal FAVOR+ is the chunked form (chunks of 64 rows): phi with a per-query and a
@@ -53,6 +54,9 @@ def build(args):
     # Other chunk sizes of the scan at the longest length (the spec rewritten by attn-opt).
     jobs += [(f"causal-c{c}_n{args.n[-1]}", args.n[-1], c, args.attn_compile)
              for c in args.chunks]
+    # The prefix of session 12 (two levels of groups) at the longest length.
+    if args.levels:
+        jobs.append((f"causal-levels_n{args.n[-1]}", args.n[-1], "levels", args.attn_compile))
     # The scalar scan (before the mma.sync products) at the first length.
     if args.scalar:
         jobs.append((f"causal-scalar_n{args.n[0]}", args.n[0], "off", args.attn_compile))
@@ -65,7 +69,8 @@ def build(args):
         path = os.path.join(directory, f"{name}.mlir")
         text = spec(n, bool(causal))
         if causal is not True and causal:
-            option = "causal-mma=off" if causal == "off" else f"causal-chunk={causal}"
+            option = {"off": "causal-mma=off", "levels": "causal-prefix=levels"}.get(
+                causal, f"causal-chunk={causal}")
             text = subprocess.run([args.attn_opt, f"--attn-gpu-kernelized-as-sdpa={option}"],
                                   input=text, capture_output=True, text=True, check=True).stdout
         with open(path, "w") as f:
@@ -158,6 +163,7 @@ def run(args):
             kind = name.rsplit("_n", 1)[0]
             label = {"causal": "ours causal", "noncausal": "ours non-causal",
                      "causal-scalar": "ours causal, scalar scan (causal-mma=off)",
+                     "causal-levels": "ours causal, two-level prefix (causal-prefix=levels)",
                      "before_causal": "general path before (causal)"}.get(
                          kind, f"ours causal (chunk {kind[len('causal-c'):]})")
             record(label, lambda: entry(q, k, v, w, o), o, causal=not name.startswith("noncausal"))
@@ -187,6 +193,8 @@ def main():
     b.add_argument("--chunks", type=int, nargs="*", default=[32, 128])
     b.add_argument("--before", help="an attn-compile without the chunked scan")
     b.add_argument("--before-n", type=int, nargs="*", default=[4096])
+    b.add_argument("--levels", action="store_true",
+                   help="also the two-level prefix (causal-prefix=levels) at the longest length")
     b.add_argument("--scalar", action="store_true",
                    help="also the scalar scan (causal-mma=off) at the first length")
     r = sub.add_parser("run")
