@@ -18,9 +18,13 @@
 //   T[c]     = sum_{n in c} PK[:, n] [v_n, 1]       (m x (Dv + 1), the
 //              last column the normaliser)
 //   S[c]     = sum_{c' < c} exp(R[c'] - R[c]) T[c'] (the exclusive prefix,
-//              under chunk c's stabiliser), in two levels: group sums of
-//              G chunks (`causal-group`, 16), their exclusive prefix, then the chunks of
-//              the own group
+//              under chunk c's stabiliser): with the products on mma
+//              (runMma) one sequential pass over the chunks per state
+//              element, acc_{c+1} = (acc_c + T[c]) exp(R[c] - R[c + 1])
+//              (`causal-prefix=scan`, a kernel of its own, GpuMmaGemm.h);
+//              the scalar scan and `causal-prefix=levels` in two levels:
+//              group sums of G chunks (`causal-group`, 16), their exclusive
+//              prefix, then the chunks of the own group
 //   A[i, r]  = sum_j PQ[i, j] PK[j, c C + r]  for c C + r <= i, else 0
 //   NUM[i]   = PQ[i, :] S[c(i)] + sum_r A[i, r] [v_{cC+r}, 1]
 //   o_i      = NUM[i, :Dv] / NUM[i, Dv]  (0 where the denominator is 0)
