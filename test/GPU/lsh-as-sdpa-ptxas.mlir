@@ -33,6 +33,11 @@
 // RUN: %python %attn_src_root/bench/gpu/extract_ptx.py %t.merged.mlir %t.merged.ptx --binary attn_gpu
 // RUN: %ptxas -arch=sm_90a -v %t.merged.ptx -o %t.merged.cubin 2>&1 | FileCheck %s --check-prefix=MPTXAS
 // RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa=merge-rounds=1 --canonicalize --attn-gpu-sdpa-core | FileCheck %s --check-prefix=CORE
+// The accumulator between the rounds in bf16 (merge-f32=0): no spills either.
+// RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa="merge-rounds=1 merge-f32=0" --attn-gpu-pipeline="format=isa" -o %t.m16.mlir
+// RUN: %python %attn_src_root/bench/gpu/extract_ptx.py %t.m16.mlir %t.m16.ptx --binary attn_gpu
+// RUN: %ptxas -arch=sm_90a -v %t.m16.ptx -o %t.m16.cubin 2>&1 | FileCheck %s --check-prefix=MPTXAS
+// RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa="merge-rounds=1 merge-f32=0" --canonicalize --attn-gpu-sdpa-core | FileCheck %s --check-prefix=CORE16
 
 // MERGED: llvm.func @lsh
 // MERGED-COUNT-15: gpu.launch_func {{.*}}@lsh_kernel{{(_[0-9]+)?}}::@lsh_kernel
@@ -56,12 +61,20 @@
 // CORE-NOT: attn.gpu_lse_merge
 // CORE: gpu.func @sdpa_core_0(%{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %[[OUT0:.+]]: memref<?x?x?xf32>, %[[LSE0:.+]]: memref<?x?xf32>, %{{.+}}: memref<?x?x?xi64>, %{{.+}}: memref<?x?x?xi64>, %{{.+}}: index, %{{.+}}: index, %{{.+}}: index)
 // CORE: arith.shrui %{{.+}}, %c2_i64 : i64
+// CORE: memref.extract_strided_metadata %[[OUT0]] : memref<?x?x?xf32>
+// CORE: llvm.store %{{.+}}, %{{.+}} : vector<2xf32>, !llvm.ptr<1>
+// CORE: } else {
 // CORE: memref.store %{{.+}}, %[[OUT0]][%{{.+}}, %{{.+}}, %{{.+}}] : memref<?x?x?xf32>
 // CORE: memref.store %{{.+}}, %[[LSE0]][%{{.+}}, %{{.+}}] : memref<?x?xf32>
 // CORE: gpu.func @sdpa_core_1(%{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %[[OUT1:.+]]: memref<?x?x?xbf16>, %[[LSE1:.+]]: memref<?x?xf32>, %[[PREVO:.+]]: memref<?x?x?xf32>, %[[PREVL:.+]]: memref<?x?xf32>, %{{.+}}: memref<?x?x?xi64>
 // CORE: memref.load %[[PREVL]][%{{.+}}, %{{.+}}] : memref<?x?xf32>
 // CORE: math.exp2
 // CORE: math.exp2
+// CORE: memref.extract_strided_metadata %[[OUT1]] : memref<?x?x?xbf16>
+// CORE: memref.extract_strided_metadata %[[PREVO]] : memref<?x?x?xf32>
+// CORE: llvm.load %{{.+}} : !llvm.ptr<1> -> vector<2xf32>
+// CORE: llvm.store %{{.+}}, %{{.+}} : vector<2xbf16>, !llvm.ptr<1>
+// CORE: } else {
 // CORE: memref.load %[[PREVO]][%{{.+}}, %{{.+}}, %{{.+}}] : memref<?x?x?xf32>
 // CORE: arith.truncf %{{.+}} : f32 to bf16
 // CORE: memref.store %{{.+}}, %[[OUT1]][%{{.+}}, %{{.+}}, %{{.+}}] : memref<?x?x?xbf16>
@@ -73,3 +86,14 @@ func.func @lsh(%qk: tensor<1x2x1024x64xbf16>, %v: tensor<1x2x1024x64xbf16>, %rot
   %r = attn.lsh ins(%qk, %v, %rot : tensor<1x2x1024x64xbf16>, tensor<1x2x1024x64xbf16>, tensor<2x2x64x8xbf16>) outs(%o : tensor<1x2x1024x64xbf16>) {num_buckets = 16, chunk_size = 64, causal} -> tensor<1x2x1024x64xbf16>
   return %r : tensor<1x2x1024x64xbf16>
 }
+
+// With merge-f32=0 the accumulator between the rounds is bf16: round 0
+// writes it in pairs of bf16, round 1 reads pairs of bf16 and widens them.
+// CORE16: gpu.func @sdpa_core_0(%{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: memref<?x?x?xbf16>, %{{.+}}: memref<?x?xf32>, %{{.+}}: memref<?x?x?xi64>
+// CORE16: llvm.store %{{.+}}, %{{.+}} : vector<2xbf16>, !llvm.ptr<1>
+// CORE16: gpu.func @sdpa_core_1(%{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: memref<?x?x?xbf16>, %{{.+}}: memref<?x?xf32>, %[[PREVO:.+]]: memref<?x?x?xbf16>, %{{.+}}: memref<?x?xf32>, %{{.+}}: memref<?x?x?xi64>
+// CORE16: llvm.load %{{.+}} : !llvm.ptr<1> -> vector<2xbf16>
+// CORE16: arith.extf %{{.+}} : bf16 to f32
+// CORE16: llvm.store %{{.+}}, %{{.+}} : vector<2xbf16>, !llvm.ptr<1>
+// CORE16: } else {
+// CORE16: memref.load %[[PREVO]][%{{.+}}, %{{.+}}, %{{.+}}] : memref<?x?x?xbf16>
