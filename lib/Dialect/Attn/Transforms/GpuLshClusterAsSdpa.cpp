@@ -1886,7 +1886,7 @@ struct GpuLshClusterAsSdpaPass
       llvm::cl::desc("With merge-rounds: the accumulator between rounds in f32 "
                      "(else in the op's element type: half the bytes that the "
                      "next round reads, one more rounding)"),
-      llvm::cl::init(true)};
+      llvm::cl::init(false)};
   Option<bool> mergeRounds{
       *this, "merge-rounds",
       llvm::cl::desc("attn.lsh with a static number of sdpa heads: one sdpa "
@@ -1894,7 +1894,7 @@ struct GpuLshClusterAsSdpaPass
                      "(in the core kernel's epilogue) instead of a combine "
                      "kernel after all rounds (off: measured on the H200 no "
                      "faster, docs/GPU.md \"Rounds combined in the core\")"),
-      llvm::cl::init(false)};
+      llvm::cl::init(true)};
 
   StringRef getArgument() const final {
     return "attn-gpu-lsh-cluster-as-sdpa";
