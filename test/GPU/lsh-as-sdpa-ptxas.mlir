@@ -5,7 +5,7 @@
 // the combine are general-path kernels. ptxas assembles the core's kernels
 // without spills. On sm_90 (no wgmma) the op keeps the general path.
 // REQUIRES: ptxas
-// RUN: attn-opt %s --attn-gpu-pipeline="format=isa" -o %t.mlir
+// RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa=merge-rounds=0 --attn-gpu-pipeline="format=isa" -o %t.mlir
 // RUN: FileCheck %s < %t.mlir
 // RUN: %python %attn_src_root/bench/gpu/extract_ptx.py %t.mlir %t.ptx --binary attn_gpu
 // RUN: %ptxas -arch=sm_90a -v %t.ptx -o %t.cubin 2>&1 | FileCheck %s --check-prefix=PTXAS
@@ -23,18 +23,20 @@
 // PTXAS-COUNT-4: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 // PTXAS-NOT: Compiling entry function
 
-// With merge-rounds=1 (docs/GPU.md "Rounds combined in the core (session
-// 12)"): one core kernel per round (two here), each merging its rows into the
+// With merge-rounds=1 merge-f32=1 (docs/GPU.md "Rounds combined in the core
+// (session 12)"; CHECK above: merge-rounds=0): one core kernel per round (two here), each merging its rows into the
 // result by log-sum-exp in its epilogue (the first into an f32 accumulator,
 // the second from it into the op's outs); 15 general-path kernels and no
 // combine; ptxas: no spills.
-// RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa=merge-rounds=1 --attn-gpu-pipeline="format=isa" -o %t.merged.mlir
+// RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa="merge-rounds=1 merge-f32=1" --attn-gpu-pipeline="format=isa" -o %t.merged.mlir
 // RUN: FileCheck %s --check-prefix=MERGED < %t.merged.mlir
 // RUN: %python %attn_src_root/bench/gpu/extract_ptx.py %t.merged.mlir %t.merged.ptx --binary attn_gpu
 // RUN: %ptxas -arch=sm_90a -v %t.merged.ptx -o %t.merged.cubin 2>&1 | FileCheck %s --check-prefix=MPTXAS
-// RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa=merge-rounds=1 --canonicalize --attn-gpu-sdpa-core | FileCheck %s --check-prefix=CORE
-// The accumulator between the rounds in bf16 (merge-f32=0): no spills either.
-// RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa="merge-rounds=1 merge-f32=0" --attn-gpu-pipeline="format=isa" -o %t.m16.mlir
+// RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa="merge-rounds=1 merge-f32=1" --canonicalize --attn-gpu-sdpa-core | FileCheck %s --check-prefix=CORE
+// The default: the accumulator between the rounds in bf16 (merge-f32=0): no
+// spills either.
+// RUN: attn-opt %s --attn-gpu-pipeline="format=isa" -o %t.m16.mlir
+// RUN: FileCheck %s --check-prefix=MERGED < %t.m16.mlir
 // RUN: %python %attn_src_root/bench/gpu/extract_ptx.py %t.m16.mlir %t.m16.ptx --binary attn_gpu
 // RUN: %ptxas -arch=sm_90a -v %t.m16.ptx -o %t.m16.cubin 2>&1 | FileCheck %s --check-prefix=MPTXAS
 // RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa="merge-rounds=1 merge-f32=0" --canonicalize --attn-gpu-sdpa-core | FileCheck %s --check-prefix=CORE16

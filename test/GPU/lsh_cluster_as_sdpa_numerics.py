@@ -1,8 +1,8 @@
 """The rewrite of attn-gpu-lsh-cluster-as-sdpa, checked on the CPU: the rewritten IR (the hash /
 score and sort kernels, one attn.sdpa over the gathered clusters (lsh: one per round, each
-merged into the result by two log-sum-exp kernels, with merge-rounds=1, the accumulator between
-rounds in f32 or (merge-f32=0) in the element type; by default up to four
-over parts of the heads and a combine after all rounds); no
+merged into the result by two log-sum-exp kernels, with merge-rounds=1 (the default), the
+accumulator between rounds in f32 (merge-f32=1) or in the element type (the default); with
+merge-rounds=0 up to four over parts of the heads and a combine after all rounds); no
 attn.lsh / attn.cluster left) runs through attn-run's CPU pipeline and is compared with the
 float64 reference (python/attn_mlir/reference.py) within the numerics contract's bound
 (docs/Semantics.md §10), on inputs whose bucket / membership choices are separated by more than
@@ -94,7 +94,7 @@ LSH_PARTS = 4
 
 def lsh_sdpas(h, rounds, n, chunk, merge=False):
     """The sdpa ops of the rewrite of a static-N attn.lsh: with the rounds merged (merge-rounds=1,
-    off by default) one per round when R <= LSH_PARTS; else chunks packed P to a head of up to
+    the default) one per round when R <= LSH_PARTS; else chunks packed P to a head of up to
     128 queries, G = H R nC / P heads in the largest power of two up to LSH_PARTS parts that
     divides G."""
     if merge and rounds <= LSH_PARTS:
@@ -109,7 +109,7 @@ def lsh_sdpas(h, rounds, n, chunk, merge=False):
 
 
 def rewrite(opt, spec, merge=False, f32=True):
-    option = ("=merge-rounds=1" + ("" if f32 else " merge-f32=0")) if merge else "=merge-rounds=0"
+    option = f"=merge-rounds=1 merge-f32={int(f32)}" if merge else "=merge-rounds=0"
     return subprocess.run([opt, "--attn-gpu-lsh-cluster-as-sdpa" + option], input=spec,
                           capture_output=True, text=True, check=True).stdout
 
