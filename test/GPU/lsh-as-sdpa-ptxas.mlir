@@ -5,7 +5,7 @@
 // the combine are general-path kernels. ptxas assembles the core's kernels
 // without spills. On sm_90 (no wgmma) the op keeps the general path.
 // REQUIRES: ptxas
-// RUN: attn-opt %s --attn-gpu-pipeline="format=isa" -o %t.mlir
+// RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa=merge-rounds=0 --attn-gpu-pipeline="format=isa" -o %t.mlir
 // RUN: FileCheck %s < %t.mlir
 // RUN: %python %attn_src_root/bench/gpu/extract_ptx.py %t.mlir %t.ptx --binary attn_gpu
 // RUN: %ptxas -arch=sm_90a -v %t.ptx -o %t.cubin 2>&1 | FileCheck %s --check-prefix=PTXAS
@@ -23,16 +23,23 @@
 // PTXAS-COUNT-4: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 // PTXAS-NOT: Compiling entry function
 
-// With merge-rounds=1 (docs/GPU.md "Rounds combined in the core (session
-// 12)"): one core kernel per round (two here), each merging its rows into the
+// With merge-rounds=1 merge-f32=1 (docs/GPU.md "Rounds combined in the core
+// (session 12)"; CHECK above: merge-rounds=0): one core kernel per round (two here), each merging its rows into the
 // result by log-sum-exp in its epilogue (the first into an f32 accumulator,
 // the second from it into the op's outs); 15 general-path kernels and no
 // combine; ptxas: no spills.
-// RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa=merge-rounds=1 --attn-gpu-pipeline="format=isa" -o %t.merged.mlir
+// RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa="merge-rounds=1 merge-f32=1" --attn-gpu-pipeline="format=isa" -o %t.merged.mlir
 // RUN: FileCheck %s --check-prefix=MERGED < %t.merged.mlir
 // RUN: %python %attn_src_root/bench/gpu/extract_ptx.py %t.merged.mlir %t.merged.ptx --binary attn_gpu
 // RUN: %ptxas -arch=sm_90a -v %t.merged.ptx -o %t.merged.cubin 2>&1 | FileCheck %s --check-prefix=MPTXAS
-// RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa=merge-rounds=1 --canonicalize --attn-gpu-sdpa-core | FileCheck %s --check-prefix=CORE
+// RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa="merge-rounds=1 merge-f32=1" --canonicalize --attn-gpu-sdpa-core | FileCheck %s --check-prefix=CORE
+// The default: the accumulator between the rounds in bf16 (merge-f32=0): no
+// spills either.
+// RUN: attn-opt %s --attn-gpu-pipeline="format=isa" -o %t.m16.mlir
+// RUN: FileCheck %s --check-prefix=MERGED < %t.m16.mlir
+// RUN: %python %attn_src_root/bench/gpu/extract_ptx.py %t.m16.mlir %t.m16.ptx --binary attn_gpu
+// RUN: %ptxas -arch=sm_90a -v %t.m16.ptx -o %t.m16.cubin 2>&1 | FileCheck %s --check-prefix=MPTXAS
+// RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa="merge-rounds=1 merge-f32=0" --canonicalize --attn-gpu-sdpa-core | FileCheck %s --check-prefix=CORE16
 
 // MERGED: llvm.func @lsh
 // MERGED-COUNT-15: gpu.launch_func {{.*}}@lsh_kernel{{(_[0-9]+)?}}::@lsh_kernel
@@ -56,12 +63,20 @@
 // CORE-NOT: attn.gpu_lse_merge
 // CORE: gpu.func @sdpa_core_0(%{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %[[OUT0:.+]]: memref<?x?x?xf32>, %[[LSE0:.+]]: memref<?x?xf32>, %{{.+}}: memref<?x?x?xi64>, %{{.+}}: memref<?x?x?xi64>, %{{.+}}: index, %{{.+}}: index, %{{.+}}: index)
 // CORE: arith.shrui %{{.+}}, %c2_i64 : i64
+// CORE: memref.extract_strided_metadata %[[OUT0]] : memref<?x?x?xf32>
+// CORE: llvm.store %{{.+}}, %{{.+}} : vector<2xf32>, !llvm.ptr<1>
+// CORE: } else {
 // CORE: memref.store %{{.+}}, %[[OUT0]][%{{.+}}, %{{.+}}, %{{.+}}] : memref<?x?x?xf32>
 // CORE: memref.store %{{.+}}, %[[LSE0]][%{{.+}}, %{{.+}}] : memref<?x?xf32>
 // CORE: gpu.func @sdpa_core_1(%{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %[[OUT1:.+]]: memref<?x?x?xbf16>, %[[LSE1:.+]]: memref<?x?xf32>, %[[PREVO:.+]]: memref<?x?x?xf32>, %[[PREVL:.+]]: memref<?x?xf32>, %{{.+}}: memref<?x?x?xi64>
 // CORE: memref.load %[[PREVL]][%{{.+}}, %{{.+}}] : memref<?x?xf32>
 // CORE: math.exp2
 // CORE: math.exp2
+// CORE: memref.extract_strided_metadata %[[OUT1]] : memref<?x?x?xbf16>
+// CORE: memref.extract_strided_metadata %[[PREVO]] : memref<?x?x?xf32>
+// CORE: llvm.load %{{.+}} : !llvm.ptr<1> -> vector<2xf32>
+// CORE: llvm.store %{{.+}}, %{{.+}} : vector<2xbf16>, !llvm.ptr<1>
+// CORE: } else {
 // CORE: memref.load %[[PREVO]][%{{.+}}, %{{.+}}, %{{.+}}] : memref<?x?x?xf32>
 // CORE: arith.truncf %{{.+}} : f32 to bf16
 // CORE: memref.store %{{.+}}, %[[OUT1]][%{{.+}}, %{{.+}}, %{{.+}}] : memref<?x?x?xbf16>
@@ -73,3 +88,14 @@ func.func @lsh(%qk: tensor<1x2x1024x64xbf16>, %v: tensor<1x2x1024x64xbf16>, %rot
   %r = attn.lsh ins(%qk, %v, %rot : tensor<1x2x1024x64xbf16>, tensor<1x2x1024x64xbf16>, tensor<2x2x64x8xbf16>) outs(%o : tensor<1x2x1024x64xbf16>) {num_buckets = 16, chunk_size = 64, causal} -> tensor<1x2x1024x64xbf16>
   return %r : tensor<1x2x1024x64xbf16>
 }
+
+// With merge-f32=0 the accumulator between the rounds is bf16: round 0
+// writes it in pairs of bf16, round 1 reads pairs of bf16 and widens them.
+// CORE16: gpu.func @sdpa_core_0(%{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: memref<?x?x?xbf16>, %{{.+}}: memref<?x?xf32>, %{{.+}}: memref<?x?x?xi64>
+// CORE16: llvm.store %{{.+}}, %{{.+}} : vector<2xbf16>, !llvm.ptr<1>
+// CORE16: gpu.func @sdpa_core_1(%{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: memref<?x?x?xbf16>, %{{.+}}: memref<?x?xf32>, %[[PREVO:.+]]: memref<?x?x?xbf16>, %{{.+}}: memref<?x?xf32>, %{{.+}}: memref<?x?x?xi64>
+// CORE16: llvm.load %{{.+}} : !llvm.ptr<1> -> vector<2xbf16>
+// CORE16: arith.extf %{{.+}} : bf16 to f32
+// CORE16: llvm.store %{{.+}}, %{{.+}} : vector<2xbf16>, !llvm.ptr<1>
+// CORE16: } else {
+// CORE16: memref.load %[[PREVO]][%{{.+}}, %{{.+}}, %{{.+}}] : memref<?x?x?xbf16>

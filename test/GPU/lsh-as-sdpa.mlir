@@ -3,13 +3,28 @@
 // counting sort), one attn.sdpa over the gathered chunks or clusters with
 // positions, and a log-sum-exp combine into outs (docs/GPU.md, "LSH and
 // clustered attention on the Hopper core"); everything else stays. The
-// CHECK lines are the default (attn.lsh's combine after all rounds); MERGE
-// is merge-rounds=1, where a static number of sdpa heads gives one sdpa per
-// round, merged into the result after each round ("Rounds combined in the
-// core (session 12)").
-// RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa --canonicalize | FileCheck %s
+// CHECK lines are merge-rounds=0 (attn.lsh's combine after all rounds); MERGE
+// is merge-rounds=1 merge-f32=1, where a static number of sdpa heads gives
+// one sdpa per round, merged into the result after each round ("Rounds
+// combined in the core (session 12)"); DEFAULT the default: merged, the
+// accumulator between rounds in the element type (merge-f32=0).
+// RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa --canonicalize | FileCheck %s --check-prefix=DEFAULT
 // RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa=merge-rounds=0 --canonicalize | FileCheck %s
-// RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa=merge-rounds=1 --canonicalize | FileCheck %s --check-prefix=MERGE
+// RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa="merge-rounds=1 merge-f32=1" --canonicalize | FileCheck %s --check-prefix=MERGE
+
+// The default (session 12): the rounds merged with the accumulator between
+// them in the op's element type (merge-f32=0).
+// DEFAULT-LABEL: func.func @static_causal
+// DEFAULT: %[[ACC:.+]] = tensor.empty() : tensor<2x1024x64xbf16>
+// DEFAULT: attn.sdpa {{.*}} merge = array<i64: 1, 2, 8>
+// DEFAULT: %[[O0:.+]] = linalg.generic {{.*}} outs(%[[ACC]] : tensor<2x1024x64xbf16>) attrs =  {attn.gpu_lse_merge = "o"}
+// DEFAULT: attn.sdpa {{.*}} merge = array<i64: 0, 2, 8>
+// DEFAULT: linalg.generic {{.*}} ins(%[[O0]], %{{.+}} : tensor<2x1024x64xbf16>, tensor<2x1024xf32>) {{.*}} attrs =  {attn.gpu_lse_merge = "o"}
+// DEFAULT: ^bb0(%{{.+}}: bf16, %{{.+}}: f32, %{{.+}}: bf16):
+// DEFAULT: arith.extf %{{.+}} : bf16 to f32
+// DEFAULT-LABEL: func.func @dynamic_f16
+// DEFAULT-NOT: attn.gpu_lse_merge
+// DEFAULT-LABEL: func.func @untaken
 
 // MERGE-LABEL: func.func @static_causal
 // MERGE-SAME: %[[O:[a-z0-9_]+]]: tensor<1x2x1024x64xbf16>)

@@ -7,7 +7,7 @@
 // (lsh) or q, k and v (cluster) are gathered by one kernel; the cluster's
 // 3-way buckets are read where the sort packs and slots (no bucket tensor);
 // the radix counts keep 8-bit fields in two words, added up every 255 steps.
-// RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa --canonicalize --cse | FileCheck %s
+// RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa=merge-rounds=0 --canonicalize --cse | FileCheck %s
 
 // B H R = 4 rows of N = 1024 positions: 128 words of 8 buckets; 8 blocks of
 // 128 positions (3 halvings), 16 buckets (5 halvings).

@@ -5,8 +5,8 @@
 // the key loop clipped to each query chunk's band (kv_band; docs/GPU.md, "LSH and clustered attention on the Hopper core"). ptxas
 // assembles every kernel with no stack frame and no spills.
 // REQUIRES: ptxas
-// RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa --canonicalize | FileCheck %s --check-prefix=IR
-// RUN: attn-opt %s --attn-gpu-pipeline="format=isa" -o %t.mlir
+// RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa=merge-rounds=0 --canonicalize | FileCheck %s --check-prefix=IR
+// RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa=merge-rounds=0 --attn-gpu-pipeline="format=isa" -o %t.mlir
 // RUN: %python %S/lsh_cluster_ptxas_all.py %ptxas %t.mlir %t.d | FileCheck %s
 
 // IR: linalg.generic {{.*}} outs({{.*}} : tensor<2x2x512xi64>, tensor<2x2x512xi64>, tensor<2x2x512xi64>, tensor<2x2x512xi64>)
@@ -22,13 +22,16 @@
 // CHECK-NOT: {{[1-9][0-9]*}} bytes stack frame
 // CHECK-NOT: {{[1-9][0-9]*}} bytes spill
 // CHECK: {{[0-9]+}} binaries
-// With merge-rounds=1 (MIR, MERGED): one part per round (2), the rounds
+// With merge-rounds=1 (the default; MIR, MERGED, also with the f32
+// accumulator of merge-f32=1): one part per round (2), the rounds
 // merged in the core kernel's epilogue (docs/GPU.md "Rounds combined in the
 // core (session 12)"): two core kernels, every kernel without stack or
 // spills.
 // RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa=merge-rounds=1 --canonicalize | FileCheck %s --check-prefix=MIR
-// RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa=merge-rounds=1 --attn-gpu-pipeline="format=isa" -o %t.merged.mlir
+// RUN: attn-opt %s --attn-gpu-pipeline="format=isa" -o %t.merged.mlir
 // RUN: %python %S/lsh_cluster_ptxas_all.py %ptxas %t.merged.mlir %t.merged.d | FileCheck %s --check-prefix=MERGED
+// RUN: attn-opt %s --attn-gpu-lsh-cluster-as-sdpa="merge-rounds=1 merge-f32=1" --attn-gpu-pipeline="format=isa" -o %t.m32.mlir
+// RUN: %python %S/lsh_cluster_ptxas_all.py %ptxas %t.m32.mlir %t.m32.d | FileCheck %s --check-prefix=MERGED
 
 // MIR: linalg.generic {{.*}} outs({{.*}} : tensor<2x2x512xi64>, tensor<2x2x512xi64>, tensor<2x2x512xi64>, tensor<2x2x512xi64>)
 // MIR: attn.sdpa ins({{.*}} : tensor<1x32x128x64xbf16>, tensor<1x32x192x64xbf16>, tensor<1x32x192x64xbf16>) {{.*}} {attn.gpu_core = {kv_band = array<i64: 64, 0, 128>, merge = array<i64: 1, 2, 16>, min_blocks_per_sm = 0 : i64, q_tile = 64 : i64}}

@@ -1,7 +1,8 @@
 """The rewrite of attn-gpu-lsh-cluster-as-sdpa, checked on the CPU: the rewritten IR (the hash /
 score and sort kernels, one attn.sdpa over the gathered clusters (lsh: one per round, each
-merged into the result by two log-sum-exp kernels, with merge-rounds=1; by default up to four
-over parts of the heads and a combine after all rounds); no
+merged into the result by two log-sum-exp kernels, with merge-rounds=1 (the default), the
+accumulator between rounds in f32 (merge-f32=1) or in the element type (the default); with
+merge-rounds=0 up to four over parts of the heads and a combine after all rounds); no
 attn.lsh / attn.cluster left) runs through attn-run's CPU pipeline and is compared with the
 float64 reference (python/attn_mlir/reference.py) within the numerics contract's bound
 (docs/Semantics.md §10), on inputs whose bucket / membership choices are separated by more than
@@ -93,7 +94,7 @@ LSH_PARTS = 4
 
 def lsh_sdpas(h, rounds, n, chunk, merge=False):
     """The sdpa ops of the rewrite of a static-N attn.lsh: with the rounds merged (merge-rounds=1,
-    off by default) one per round when R <= LSH_PARTS; else chunks packed P to a head of up to
+    the default) one per round when R <= LSH_PARTS; else chunks packed P to a head of up to
     128 queries, G = H R nC / P heads in the largest power of two up to LSH_PARTS parts that
     divides G."""
     if merge and rounds <= LSH_PARTS:
@@ -107,8 +108,8 @@ def lsh_sdpas(h, rounds, n, chunk, merge=False):
     return parts
 
 
-def rewrite(opt, spec, merge=False):
-    option = "=merge-rounds=1" if merge else ""
+def rewrite(opt, spec, merge=False, f32=True):
+    option = f"=merge-rounds=1 merge-f32={int(f32)}" if merge else "=merge-rounds=0"
     return subprocess.run([opt, "--attn-gpu-lsh-cluster-as-sdpa" + option], input=spec,
                           capture_output=True, text=True, check=True).stdout
 
@@ -127,15 +128,20 @@ def main():
         qk, v, rot = draw_lsh(rng, n, dtype, rounds=rounds, buckets=buckets, d=d)
         expected = ref.lsh(qk, v, rot, buckets, chunk, look_back=back, look_ahead=ahead,
                            causal=causal)
-        # Combined at the end (the default), and merged one round at a time (merge-rounds=1: 2
-        # merge kernels a round).
-        for merge in (False, True):
-            rewritten = rewrite(opt, spec, merge)
+        # Combined at the end, and merged one round at a time (merge-rounds=1: 2 merge kernels a
+        # round), with the accumulator between rounds in f32 or in the element type.
+        for merge, f32 in ((False, True), (True, True), (True, False)):
+            rewritten = rewrite(opt, spec, merge, f32)
             merges = rewritten.count("attn.gpu_lse_merge")
             want = 2 * lsh_sdpas(2, rounds, n, chunk, merge) if merge else 0
             # attn-opt's output names the arguments by position.
             (out,) = run(rewritten, [qk, v, rot, np.full(v.shape, np.nan, v.dtype)])
-            failed += not check(f"lsh {name}" + (" merged" if merge else ""), rewritten,
+            mode = (" merged" + ("" if f32 else f" {dtype} acc")) if merge else ""
+            acc = rewritten.count(f"tensor.empty() : tensor<2x{n}x{d}x{dtype}>")
+            if merge and rounds > 1 and (acc == 0) != f32:
+                print(f"  {acc} {dtype} accumulators, expected {'none' if f32 else 'some'} FAIL")
+                failed += 1
+            failed += not check(f"lsh {name}" + mode, rewritten,
                                 "attn.lsh", out, expected, dtype,
                                 lsh_sdpas(2, rounds, n, chunk, merge))
             if merges != want:

@@ -310,6 +310,68 @@ int64_t mlir::attn::gpu_core::sharedMemoryBytes(const KernelConfig &config) {
 }
 
 
+namespace {
+/// Pair accesses of the merge epilogue to the accumulator `mem` (memref
+/// <?x?x?xT>): `ok` whether its columns are contiguous, its row strides even
+/// and its start aligned to a pair (checked at run time), and `at` the
+/// global pointer of the pair at [row, pos, col] (col even).
+struct MergePairs {
+  MergePairs() = default;
+  MergePairs(Writer &w, const std::string &mem, const std::string &T)
+      : w(&w) {
+    int64_t bytes = T == "f32" ? 4 : 2;
+    std::string md = w.fresh();
+    w.line(md + ":8 = memref.extract_strided_metadata " + mem +
+           " : memref<?x?x?x" + T + "> -> memref<" + T +
+           ">, index, index, index, index, index, index, index");
+    std::string base = w.let(
+        "arith.index_cast " +
+        w.let("memref.extract_aligned_pointer_as_index " + md + "#0 : memref<" +
+              T + "> -> index") +
+        " : index to i64");
+    start = w.bin(
+        "arith.addi", base,
+        w.bin("arith.muli",
+              w.let("arith.index_cast " + md + "#1 : index to i64"),
+              w.i64(bytes), "i64"),
+        "i64");
+    s0 = md + "#5";
+    s1 = md + "#6";
+    size = w.i64(bytes);
+    std::string aligned = w.let(
+        "arith.cmpi eq, " +
+        w.bin("arith.andi", start, w.i64(2 * bytes - 1), "i64") + ", " +
+        w.i64(0) + " : i64");
+    std::string even = w.let(
+        "arith.cmpi eq, " +
+        w.bin("arith.andi", w.bin("arith.ori", s0, s1, "index"), w.idx(1),
+              "index") +
+        ", " + w.idx(0) + " : index");
+    std::string unit =
+        w.let("arith.cmpi eq, " + md + "#7, " + w.idx(1) + " : index");
+    ok = w.bin("arith.andi", w.bin("arith.andi", aligned, even, "i1"), unit,
+               "i1");
+  }
+  std::string at(const std::string &row, const std::string &pos,
+                 const std::string &col) const {
+    std::string elem = w->bin(
+        "arith.addi",
+        w->bin("arith.addi", w->bin("arith.muli", row, s0, "index"),
+               w->bin("arith.muli", pos, s1, "index"), "index"),
+        col, "index");
+    std::string addr = w->bin(
+        "arith.addi", start,
+        w->bin("arith.muli",
+               w->let("arith.index_cast " + elem + " : index to i64"), size,
+               "i64"),
+        "i64");
+    return w->let("llvm.inttoptr " + addr + " : i64 to !llvm.ptr<1>");
+  }
+  Writer *w = nullptr;
+  std::string ok, start, s0, s1, size;
+};
+} // namespace
+
 /// The epilogue of row `row` (one of a thread's two) with `merge`
 /// (KernelConfig::mergeHeadChunks > 0): the row's output O / l (`outValue`,
 /// f32, this thread's columns; not rounded to the element type before the
@@ -328,7 +390,11 @@ mergeEpilogue(Writer &w, const KernelConfig &c, int r, const std::string &row,
               llvm::function_ref<std::string(int64_t)> outValue) {
   const std::string T = c.mergeF32 ? "f32" : c.element;
   const std::string memO = "memref<?x?x?x" + T + ">";
-  const std::string memPrev = "memref<?x?x?xf32>";
+  const std::string P = c.mergePrevF32 ? "f32" : c.element;
+  const std::string memPrev = "memref<?x?x?x" + P + ">";
+  auto widen = [&](const std::string &v) {
+    return c.mergePrevF32 ? v : w.let("arith.extf " + v + " : " + P + " to f32");
+  };
   const int64_t nO = c.headDim / 2;
   std::string inRange = w.let("arith.cmpi ult, " + row + ", %nq : index");
   w.line("scf.if " + inRange + " {");
@@ -381,21 +447,63 @@ mergeEpilogue(Writer &w, const KernelConfig &c, int r, const std::string &row,
               w.f32(M_LN2), "f32"),
         "f32");
   }
-  for (int64_t i = 0; i < nO; ++i) {
-    if ((i / 2) % 2 != r)
-      continue;
-    std::string col =
-        w.bin("arith.addi", twoT, w.idx(8 * (i / 4) + i % 2), "index");
-    std::string at = "[" + accRow + ", " + pos + ", " + col + "] : ";
+  // Column i's merged value (`old` the previous accumulator's).
+  auto merged = [&](int64_t i, const std::string &old) {
     std::string v = outValue(i);
-    if (!c.mergeFirst) {
-      std::string old = w.let("memref.load %prevo" + at + memPrev);
+    if (!c.mergeFirst)
       v = w.bin("arith.addf", w.bin("arith.mulf", wPrev, old, "f32"),
                 w.bin("arith.mulf", wRow, v, "f32"), "f32");
+    return c.mergeF32 ? v : w.let("arith.truncf " + v + " : f32 to " + T);
+  };
+  auto oneByOne = [&] {
+    for (int64_t i = 0; i < nO; ++i) {
+      if ((i / 2) % 2 != r)
+        continue;
+      std::string col =
+          w.bin("arith.addi", twoT, w.idx(8 * (i / 4) + i % 2), "index");
+      std::string at = "[" + accRow + ", " + pos + ", " + col + "] : ";
+      std::string old =
+          c.mergeFirst ? "" : widen(w.let("memref.load %prevo" + at + memPrev));
+      w.line("memref.store " + merged(i, old) + ", %out" + at + memO);
     }
-    if (!c.mergeF32)
-      v = w.let("arith.truncf " + v + " : f32 to " + T);
-    w.line("memref.store " + v + ", %out" + at + memO);
+  };
+  if (!c.mergePairs) {
+    oneByOne();
+  } else {
+    // Columns i and i + 1 (i even: 2t + 8 (i / 4) and the next) as one
+    // access of each accumulator.
+    MergePairs out(w, "%out", T), prev;
+    std::string ok = out.ok;
+    if (!c.mergeFirst) {
+      prev = MergePairs(w, "%prevo", P);
+      ok = w.bin("arith.andi", ok, prev.ok, "i1");
+    }
+    w.line("scf.if " + ok + " {");
+    std::string e0 = w.i32(0), e1 = w.i32(1);
+    for (int64_t i = 0; i < nO; i += 2) {
+      if ((i / 2) % 2 != r)
+        continue;
+      std::string col = w.bin("arith.addi", twoT, w.idx(8 * (i / 4)), "index");
+      std::string old[2];
+      if (!c.mergeFirst) {
+        std::string pt = "vector<2x" + P + ">";
+        std::string pv = w.let("llvm.load " + prev.at(accRow, pos, col) +
+                               " : !llvm.ptr<1> -> " + pt);
+        for (int k = 0; k < 2; ++k)
+          old[k] = widen(w.let("llvm.extractelement " + pv + "[" +
+                               (k ? e1 : e0) + " : i32] : " + pt));
+      }
+      std::string vt = "vector<2x" + T + ">";
+      std::string u = w.let("llvm.mlir.undef : " + vt);
+      for (int k = 0; k < 2; ++k)
+        u = w.let("llvm.insertelement " + merged(i + k, old[k]) + ", " + u +
+                  "[" + (k ? e1 : e0) + " : i32] : " + vt);
+      w.line("llvm.store " + u + ", " + out.at(accRow, pos, col) + " : " + vt +
+             ", !llvm.ptr<1>");
+    }
+    w.line("} else {");
+    oneByOne();
+    w.line("}");
   }
   std::string first = w.let("arith.cmpi eq, " + t + ", " + w.idx(0) + " : index");
   w.line("scf.if " + first + " {");
@@ -442,7 +550,9 @@ std::string mlir::attn::gpu_core::writeKernel(const KernelConfig &c) {
         (c.mergeHeadChunks > 0 && c.mergeF32 ? "memref<?x?x?xf32>" : memO) +
         (c.hasLse ? ", %lse: memref<?x?xf32>" : "") +
         (c.mergeHeadChunks > 0 && !c.mergeFirst
-             ? ", %prevo: memref<?x?x?xf32>, %prevlse: memref<?x?xf32>"
+             ? ", %prevo: memref<?x?x?x" +
+                   (c.mergePrevF32 ? std::string("f32") : T) +
+                   ">, %prevlse: memref<?x?xf32>"
              : std::string()) +
         extraArgs +
         ", %nq: index, %nk: index, %hkv: index) kernel attributes "

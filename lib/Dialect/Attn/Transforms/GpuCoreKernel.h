@@ -164,8 +164,13 @@ struct KernelConfig {
   /// Within a launch each accumulator row must be written by one query row.
   /// `%prevo` is f32, and so is `%out` with `mergeF32` (an accumulator
   /// that a later round reads; else the op's element type).
+  /// With `mergePairs` a thread's two adjacent columns of `%prevo` and
+  /// `%out` are read and written as one 8-byte (f32) or 4-byte access where
+  /// both layouts allow it (checked at run time), else one by one.
   int64_t mergeHeadChunks = 0, mergeTagBits = 0;
-  bool mergeFirst = false, mergeF32 = false;
+  /// `%prevo` is f32 with `mergePrevF32`, else the element type.
+  bool mergeFirst = false, mergeF32 = false, mergePairs = false,
+       mergePrevF32 = true;
   /// Whether the kernel is warp-specialised (docs/GPU.md, "Warp
   /// specialisation"): warpgroup 0 is the producer (`setmaxnreg` down; one
   /// thread issues Q and keeps a ring of `stages` K/V stages full, waiting

@@ -36,9 +36,10 @@
 // + look_ahead + 1, nC) chunks (ch + w - look_back) mod nC. The keys are
 // qk / |qk| (f32, then the element type). The rounds combine per position as
 // o = sum_r exp(lse_r - LSE) o_r in f32, written into the op's outs. With
-// merge-rounds (off by default; static G, R <= 4) each round is one sdpa
+// merge-rounds (on by default; static G, R <= 4) each round is one sdpa
 // merged into the result after it, in the core kernel's epilogue where
-// attn-gpu-sdpa-core takes it (mergedRounds).
+// attn-gpu-sdpa-core takes it (mergedRounds); the accumulator between rounds
+// in the element type unless merge-f32.
 //
 // Taken (lsh): qk, v and outs of one element type bf16 or f16, D = Dv = 64
 // or 128, static H and rounds; (cluster): q, k, v and outs likewise, static
@@ -852,8 +853,9 @@ protected:
 
 class LshRewriter : KernelBuilder {
 public:
-  LshRewriter(OpBuilder &b, LshOp op, bool mergeRounds)
-      : KernelBuilder(b, op.getLoc()), op(op), mergeRounds(mergeRounds) {
+  LshRewriter(OpBuilder &b, LshOp op, bool mergeRounds, bool mergeF32)
+      : KernelBuilder(b, op.getLoc()), op(op), mergeRounds(mergeRounds),
+        mergeF32(mergeF32) {
     auto qkType = cast<RankedTensorType>(op.getQk().getType());
     elt = cast<FloatType>(qkType.getElementType());
     heads = qkType.getDimSize(1);
@@ -1256,8 +1258,10 @@ private:
     // The f32 accumulator of the rounds before the last (made before the
     // first sdpa: the core takes the merge only where the merge's inits
     // are defined before the op).
-    Value accInit = rounds > 1 ? emptyTensor(b, loc, getSizes(b, loc, oInit), f32)
-                               : Value();
+    Type accElt = mergeF32 ? Type(f32) : Type(elt);
+    Value accInit =
+        rounds > 1 ? emptyTensor(b, loc, getSizes(b, loc, oInit), accElt)
+                   : Value();
     Value accO, accLse;
     for (int64_t r = 0; r < rounds; ++r) {
       auto [o, lse] = attention(q[r], kv[2 * r], kv[2 * r + 1], qpos[r], kpos[r]);
@@ -1327,7 +1331,7 @@ private:
             auto [bi, row] = rowAt(nb, nl, ix[0], ix[1]);
             Value x =
                 tensor::ExtractOp::create(nb, nl, o3, ValueRange{bi, row, ix[2]});
-            Type outElt = last ? Type(elt) : f32;
+            Type outElt = last ? Type(elt) : accElt;
             if (r == 0)
               return yieldOne(nb, nl, convertFloat(nb, nl, x, outElt));
             Value l = tensor::ExtractOp::create(nb, nl, lse2, ValueRange{bi, row});
@@ -1339,7 +1343,9 @@ private:
             Value wl = math::ExpOp::create(
                 nb, nl, arith::SubFOp::create(nb, nl, l, shift));
             Value sum = arith::AddFOp::create(
-                nb, nl, arith::MulFOp::create(nb, nl, wp, args[0]),
+                nb, nl,
+                arith::MulFOp::create(nb, nl, wp,
+                                      convertFloat(nb, nl, args[0], f32)),
                 arith::MulFOp::create(nb, nl, wl, convertFloat(nb, nl, x, f32)));
             yieldOne(nb, nl,
                      convertFloat(nb, nl,
@@ -1441,6 +1447,8 @@ private:
   /// Whether to merge the rounds one at a time (see mergedRounds), and
   /// whether it does: parts are then rounds, heads g = (r H + h) nC / P + e.
   bool mergeRounds;
+  /// Whether the accumulator between merged rounds is f32 (else `elt`).
+  bool mergeF32;
   bool roundMajor = false;
 };
 
@@ -1874,14 +1882,21 @@ struct GpuLshClusterAsSdpaPass
   GpuLshClusterAsSdpaPass(const GpuLshClusterAsSdpaPass &other)
       : PassWrapper(other) {}
 
+  Option<bool> mergeF32{
+      *this, "merge-f32",
+      llvm::cl::desc("With merge-rounds: the accumulator between rounds in f32 "
+                     "(else in the op's element type: half the bytes that the "
+                     "next round reads, one more rounding)"),
+      llvm::cl::init(false)};
   Option<bool> mergeRounds{
       *this, "merge-rounds",
       llvm::cl::desc("attn.lsh with a static number of sdpa heads: one sdpa "
                      "per round, each merged by log-sum-exp into the result "
                      "(in the core kernel's epilogue) instead of a combine "
-                     "kernel after all rounds (off: measured on the H200 no "
-                     "faster, docs/GPU.md \"Rounds combined in the core\")"),
-      llvm::cl::init(false)};
+                     "kernel after all rounds (on by default: with "
+                     "merge-f32=0 measured 6% faster on the H200, docs/GPU.md "
+                     "\"Rounds combined in the core\")"),
+      llvm::cl::init(true)};
 
   StringRef getArgument() const final {
     return "attn-gpu-lsh-cluster-as-sdpa";
@@ -1908,7 +1923,7 @@ struct GpuLshClusterAsSdpaPass
     for (Operation *op : ops) {
       OpBuilder b(op);
       if (auto lsh = dyn_cast<LshOp>(op))
-        LshRewriter(b, lsh, mergeRounds).run();
+        LshRewriter(b, lsh, mergeRounds, mergeF32).run();
       else
         ClusterRewriter(b, cast<ClusterOp>(op)).run();
     }

@@ -490,7 +490,9 @@ struct AttnGpuSdpaCorePass
     // the lse one of the lse op).
     if (!first) {
       ValueRange prev = ops.o.getDpsInputs();
-      if (prev[0].getType() != oType.clone(f32) || prev[1].getType() != lseType ||
+      if ((prev[0].getType() != oType.clone(f32) &&
+           prev[0].getType() != oType.clone(qType.getElementType())) ||
+          prev[1].getType() != lseType ||
           !before(prev[0]) || !before(prev[1]) ||
           (ops.lse && ops.lse.getDpsInputs()[0] != prev[1]))
         return std::nullopt;
@@ -647,6 +649,12 @@ struct AttnGpuSdpaCorePass
       config.mergeF32 = cast<RankedTensorType>(merge->o.getResult(0).getType())
                             .getElementType()
                             .isF32();
+      config.mergePrevF32 =
+          config.mergeFirst ||
+          cast<RankedTensorType>(merge->o.getDpsInputs()[0].getType())
+              .getElementType()
+              .isF32();
+      config.mergePairs = config.pairStores;
       config.pairStores = false;
     }
     if (!merge && warpSpecialize &&
@@ -841,7 +849,8 @@ struct AttnGpuSdpaCorePass
           operands.push_back(bufferization::ToBufferOp::create(
               b, loc,
               MemRefType::get(cast<RankedTensorType>(prev.getType()).getShape(),
-                              b.getF32Type()),
+                              cast<RankedTensorType>(prev.getType())
+                                  .getElementType()),
               prev, /*readOnly=*/true));
     } else if (op.getLse()) {
       auto lseTensor = cast<RankedTensorType>(op.getLse().getType());
