@@ -8,7 +8,7 @@
 // arguments.
 // RUN: attn-opt %s --attn-gpu-pipeline="format=isa abi=device" -o %t.mlir
 // RUN: %python %S/launch_grid_limits.py %t.mlir | FileCheck %s
-// CHECK-COUNT-32: grid [
+// CHECK-COUNT-30: grid [
 // CHECK-NOT: OVER
 // CHECK: grids ok
 

@@ -62,6 +62,10 @@ CAUSAL_CASES = [
     ("causal bf16 D 128 m 32 N 70", "bf16", 1, 2, 2, 70, 128, 32, 2, (), False),
     ("causal bf16 one projection head D 128 m 64 N 127", "bf16", 2, 2, 2, 127, 128, 64, 1, (2,),
      False),
+    # m 128: q's row maxima come from two column tiles of its feature product (their maximum
+    # in the PQ step; exact, so this case is the plumbing, mma_gemm_emulate.py the tiles).
+    ("causal f16 m 128 N 300 (two tiles of row maxima)", "f16", 1, 2, 2, 300, 64, 128, 2, (2,),
+     False),
     ("causal f16 scalar scan N 1100", "f16", 1, 2, 2, 1100, 64, 16, 2, (2,), True,
      "causal-mma=off"),
     # The prefix's two forms on keys of growing norm: the sequential scan over 94 chunks (its

@@ -56,10 +56,11 @@ def run(body, grid, mem, args, nc):
                         i += 1
                 continue
             if l.startswith("memref.store"):
-                m = re.match(r"memref.store (\S+), %o\[(\S+), (\S+), (\S+)\]", l)
-                v, a, b, c = (env[x] for x in m.groups())
+                m = re.match(r"memref.store (\S+), %(o|mx)\[(\S+), (\S+), (\S+)\]", l)
+                dst = args[m.group(2)]
+                v, a, b, c = (env[x] for x in m.group(1, 3, 4, 5))
                 for lane in range(32):
-                    args["o"][a[lane], b[lane], c[lane]] = v[lane]
+                    dst[a[lane], b[lane], c[lane]] = v[lane]
                 i += 1; continue
             m = re.match(r"(%\w+)(?::(\d+))? = (.*)$", l)
             name, count, rhs = m.groups()
@@ -81,6 +82,11 @@ def run(body, grid, mem, args, nc):
                         j += 1
                 for e, a in enumerate(accs): env[f"{name}#{e}"] = a
                 i = j; continue
+            sm = re.match(r"gpu.shuffle xor (\S+), (\S+), (\S+) : f32", rhs)
+            if sm:  # lane l reads lane l ^ offset (width 32)
+                assert int(env[sm.group(3)][0]) == 32
+                env[name + "#0"] = env[sm.group(1)][np.arange(32) ^ int(env[sm.group(2)][0])]
+                i += 1; continue
             env[name] = evalop(rhs, env, mem, args, name, count)
             i += 1
         return i, None
@@ -123,7 +129,7 @@ def evalop(rhs, env, mem, args, name, count):
         return {"divui": lambda: a // b, "remui": lambda: a % b, "muli": lambda: a * b,
                 "shli": lambda: a << b, "ori": lambda: a | b,
                 "addi": lambda: a + b, "subi": lambda: a - b, "maxui": lambda: np.maximum(a, b),
-                "minui": lambda: np.minimum(a, b)}[op]()
+                "minui": lambda: np.minimum(a, b), "maximumf": lambda: np.maximum(a, b)}[op]()
     m = re.match(r"arith.cmpi (ult|ule), (\S+), (\S+) :", rhs)
     if m:
         a, b = env[m.group(2)], env[m.group(3)]
@@ -185,7 +191,7 @@ failed = 0
 for name, params, body in kernels:
     a, b, rest = params.split(" | ")
     a = list(map(int, a.split())); b = list(map(int, b.split()))
-    heads, K, rows, cols = map(int, rest.split())
+    heads, K, rows, cols, row_max = map(int, rest.split())
     BH = B_ * heads
     def shape(op):
         mul, group, mod, rs, ks, tr = op
@@ -199,8 +205,9 @@ for name, params, body in kernels:
     dec = (lambda u: u.view(np.float16).astype(np.float32)) if f16 else bits_f32
     va = enc(rng.standard_normal(sa)); vb = enc(rng.standard_normal(sb))
     mem = {"a": (0x10000000, va.ravel()), "b": (0x40000000, vb.ravel())}
-    args = {"a": va, "b": vb, "o": np.full((BH, nc * rows, cols), np.nan, np.float32)}
     nt = next(n for n in range(8, 0, -1) if (cols // 8) % n == 0)
+    args = {"a": va, "b": vb, "o": np.full((BH, nc * rows, cols), np.nan, np.float32),
+            "mx": np.full((BH, nc * rows, cols // (8 * nt)), np.nan, np.float32)}
     run(body, (BH * nc, (rows + 63) // 64, cols // (8 * nt)), mem, args, nc)
     fa, fb = dec(va), dec(vb)
     exp = np.zeros_like(args["o"])
@@ -226,6 +233,14 @@ for name, params, body in kernels:
         else float("nan")
     # f32 sums in another order; rounded outputs may differ by one unit.
     ok = err <= (1e-5 if "arith.truncf" not in body else 2.0 ** -7)
+    if row_max:  # each row's maximum over each column tile of 8 nt, from numpy's product
+        tile = exp.reshape(BH, nc * rows, cols // (8 * nt), 8 * nt).max(axis=3)
+        merr = np.max(np.abs(args["mx"] - tile) / (1 + np.abs(tile))) \
+            if not np.isnan(args["mx"]).any() else float("nan")
+        print(f"{name} row maxima over {cols // (8 * nt)} tiles: max error {merr:.1e} "
+              f"{'ok' if merr <= 1e-5 else 'FAIL'}", flush=True)
+        failed += not merr <= 1e-5
+        ok = ok and merr <= 1e-5
     failed += not ok
     print(f"{name} [{params}] {'f16' if f16 else 'bf16'}: max error {err:.1e} "
           f"{'ok' if ok else 'FAIL'}", flush=True)

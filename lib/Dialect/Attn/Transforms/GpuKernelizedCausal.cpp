@@ -542,10 +542,11 @@ void CausalFavor::runMma(bool launch, StringRef name) {
   Value w3 = op.getProjection();
   int64_t counter = 0;
   auto product = [&](MmaOperand x, MmaOperand y, int64_t k, int64_t rows,
-                     int64_t cols, bool lowerMask = false) {
-    MmaGemm g{x, y, heads, k, rows, cols, lowerMask};
+                     int64_t cols, bool lowerMask = false,
+                     Value *rowMax = nullptr) {
+    MmaGemm g{x, y, heads, k, rows, cols, lowerMask, rowMax != nullptr};
     return buildMmaGemm(b, loc, module, g, bh, nCV, launch,
-                        (name + "_" + Twine(counter++)).str());
+                        (name + "_" + Twine(counter++)).str(), rowMax);
   };
   // How the products read a tensor of one row block per (b, h), per (b, g)
   // (keys and values) and W.
@@ -569,7 +570,13 @@ void CausalFavor::runMma(bool launch, StringRef name) {
   });
   // Features: <w_j, k_n> and <w_j, q_n>, [BH, nC C, m] (row n).
   Value akRaw = product(perKvHead(k3, kChunk, 0), wOp, d, kChunk, m);
-  Value aqRaw = product(perHead(q3, kChunk, 0), wOp, d, kChunk, m);
+  // With AQ's row maxima per column tile of its kernel ([BH, nC C, tiles]:
+  // the epilogue reduces each warp's rows, so no kernel reads AQ for them).
+  Value aqTileMax;
+  Value aqRaw = product(perHead(q3, kChunk, 0), wOp, d, kChunk, m,
+                        /*lowerMask=*/false, &aqTileMax);
+  const int64_t aqTiles =
+      cast<RankedTensorType>(aqTileMax.getType()).getDimSize(2);
   // AK = s <w_j, k_n> - s^2 |k_n|^2 / 2.
   auto akAt = [&](OpBuilder &nb, Location nl, Value bhI, Value n, Value j) {
     Head hd = head(nb, nl, bhI);
@@ -610,12 +617,15 @@ void CausalFavor::runMma(bool launch, StringRef name) {
                          return pkAt(nb, nl, ix[0], ix[1], ix[2]);
                        },
                        {1, 0, 2});
-  // PQ = exp(AQ - max_j AQ), [BH, nC C, m].
-  Value qMax = featureMax(bh, nPad, aqRaw);
+  // PQ = exp(AQ - max_j AQ), [BH, nC C, m] (the maximum of the tiles').
   Value pq = genAs(mmaType, {bh, nPad, mS},
                    [&](OpBuilder &nb, Location nl, ArrayRef<Value> ix) -> Value {
                      Value x = at(nb, nl, aqRaw, ix);
-                     Value mx = at(nb, nl, qMax, {ix[0], ix[1]});
+                     Value mx = maxLoop(
+                         nb, nl, cidx(nb, nl, 0), cidx(nb, nl, aqTiles),
+                         [&](OpBuilder &lb, Value z) {
+                           return at(lb, nl, aqTileMax, {ix[0], ix[1], z});
+                         });
                      return math::ExpOp::create(
                          nb, nl,
                          mul(nb, nl, arith::SubFOp::create(nb, nl, x, mx),

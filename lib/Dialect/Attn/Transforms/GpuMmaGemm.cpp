@@ -80,7 +80,9 @@ std::string mlir::attn::writeMmaGemmKernel(const MmaGemm &g, StringRef name,
   const int64_t nt = mmaGemmColumnTiles(g);
   Text w;
   w.s = "gpu.func @" + name.str() + "(%a: " + mem + ", %b: " + mem +
-        ", %o: " + memO + ", %nc: index) kernel attributes "
+        ", %o: " + memO +
+        (g.rowMax ? ", %mx: memref<?x?x?xf32>" : "") +
+        ", %nc: index) kernel attributes "
         "{known_block_size = array<i32: 128, 1, 1>} {\n";
   std::string tid = w.def("gpu.thread_id x");
   std::string p = w.def("gpu.block_id x"), by = w.def("gpu.block_id y"),
@@ -279,6 +281,29 @@ std::string mlir::attn::writeMmaGemmKernel(const MmaGemm &g, StringRef name,
             colsOf[e] + "] : " + memO);
     }
   }
+  if (g.rowMax) {
+    // Rows g and g + 8 of the warp's tile: the lane's 2 nt values, then the
+    // quad's (lanes 4 g .. 4 g + 3) by two xor shuffles; the four lanes
+    // store the same value.
+    for (int64_t half = 0; half < 2; ++half) {
+      std::string mx = loop + "#" + std::to_string(2 * half);
+      for (int64_t j = 0; j < nt; ++j)
+        for (int64_t e = 0; e < 2; ++e)
+          if (j || e)
+            mx = w.op("arith.maximumf", mx,
+                      loop + "#" + std::to_string(4 * j + 2 * half + e), "f32");
+      for (int64_t off : {1, 2}) {
+        std::string sh = "%m" + std::to_string(w.n++);
+        w.put(sh + ":2 = gpu.shuffle xor " + mx + ", " +
+              w.def("arith.constant " + std::to_string(off) + " : i32") +
+              ", " + w.def("arith.constant 32 : i32") + " : f32");
+        mx = w.op("arith.maximumf", mx, sh + "#0", "f32");
+      }
+      w.put("memref.store " + mx + ", %mx[" + bh + ", " +
+            (half ? outRow8 : outRow) + ", " + bz +
+            "] : memref<?x?x?xf32>");
+    }
+  }
   w.put("}");
   w.put("gpu.return");
   w.s += "}\n";
@@ -347,6 +372,19 @@ Value resultTensor(OpBuilder &b, Location loc, Value out) {
       out, /*restrict=*/true, /*writable=*/true);
 }
 
+/// A linalg.generic writing the 3-d `init` elementwise: `body` of the loop
+/// indices (every dim parallel).
+Value generic3(OpBuilder &b, Location loc, Value init,
+               function_ref<Value(OpBuilder &, Location, ArrayRef<Value>)> body) {
+  GenericBuilder gb{b, loc};
+  return gb.generic({}, init, {gb.dims(3, {0, 1, 2})}, gb.iterators(3, {}),
+                    [&](OpBuilder &nb, Location nl, ValueRange) {
+                      SmallVector<Value> ix =
+                          attn::detail::loopIndices(nb, nl, 3);
+                      linalg::YieldOp::create(nb, nl, body(nb, nl, ix));
+                    });
+}
+
 /// The generic form: the product's loops read the operands inside the body.
 Value buildGeneric(OpBuilder &b, Location loc, const MmaGemm &g,
                    OpFoldResult bh, Value nC) {
@@ -356,11 +394,9 @@ Value buildGeneric(OpBuilder &b, Location loc, const MmaGemm &g,
   Value init = emptyTensor(
       b, loc, {bh, getAsOpFoldResult(rowsOut), b.getIndexAttr(g.cols)},
       g.lowerMask ? elt : b.getF32Type());
-  GenericBuilder gb{b, loc};
-  return gb.generic(
-      {}, init, {gb.dims(3, {0, 1, 2})}, gb.iterators(3, {}),
-      [&](OpBuilder &nb, Location nl, ValueRange) {
-        SmallVector<Value> ix = attn::detail::loopIndices(nb, nl, 3);
+  return generic3(
+      b, loc, init,
+      [&](OpBuilder &nb, Location nl, ArrayRef<Value> ix) -> Value {
         auto cst = [&](int64_t v) -> Value {
           return arith::ConstantIndexOp::create(nb, nl, v);
         };
@@ -426,17 +462,56 @@ Value buildGeneric(OpBuilder &b, Location loc, const MmaGemm &g,
             arith::SelectOp::create(nb, nl, ok, loop.getResult(0), zero);
         if (g.lowerMask)
           out = arith::TruncFOp::create(nb, nl, elt, out);
-        linalg::YieldOp::create(nb, nl, ValueRange{out});
+        return out;
       });
 }
 
 } // namespace
 
+/// The generic form of the row maxima: [BH, rows, tiles], the maximum of
+/// each row of `product` over the tile's 8 nt columns.
+static Value buildRowMaxGeneric(OpBuilder &b, Location loc, const MmaGemm &g,
+                                OpFoldResult bh, Value product) {
+  const int64_t width = 8 * mmaGemmColumnTiles(g);
+  Value init = emptyTensor(
+      b, loc,
+      {bh, tensor::getMixedSize(b, loc, product, 1),
+       b.getIndexAttr(g.cols / width)},
+      b.getF32Type());
+  return generic3(
+      b, loc, init,
+      [&](OpBuilder &nb, Location nl, ArrayRef<Value> ix) -> Value {
+        auto cst = [&](int64_t v) -> Value {
+          return arith::ConstantIndexOp::create(nb, nl, v);
+        };
+        Value lo = arith::MulIOp::create(nb, nl, ix[2], cst(width));
+        Value first = tensor::ExtractOp::create(nb, nl, product,
+                                                ValueRange{ix[0], ix[1], lo});
+        auto loop = scf::ForOp::create(
+            nb, nl, cst(1), cst(width), cst(1), ValueRange{first},
+            [&](OpBuilder &lb, Location ll, Value j, ValueRange acc) {
+              Value x = tensor::ExtractOp::create(
+                  lb, ll, product,
+                  ValueRange{ix[0], ix[1],
+                             arith::AddIOp::create(lb, ll, lo, j)});
+              scf::YieldOp::create(
+                  lb, ll,
+                  ValueRange{arith::MaximumFOp::create(lb, ll, acc[0], x)});
+            });
+        return loop.getResult(0);
+      });
+}
+
 Value mlir::attn::buildMmaGemm(OpBuilder &b, Location loc, ModuleOp module,
                                const MmaGemm &g, OpFoldResult bh, Value nC,
-                               bool launch, StringRef name) {
-  if (!launch)
-    return buildGeneric(b, loc, g, bh, nC);
+                               bool launch, StringRef name, Value *rowMax) {
+  assert(g.rowMax == (rowMax != nullptr) && !(g.rowMax && g.lowerMask));
+  if (!launch) {
+    Value product = buildGeneric(b, loc, g, bh, nC);
+    if (rowMax)
+      *rowMax = buildRowMaxGeneric(b, loc, g, bh, product);
+    return product;
+  }
   auto aType = cast<RankedTensorType>(g.a.tensor.getType());
   Type elt = aType.getElementType();
   std::string text = "gpu.module @tmp {\n" +
@@ -452,7 +527,7 @@ Value mlir::attn::buildMmaGemm(OpBuilder &b, Location loc, ModuleOp module,
                  << g.b.group << " " << g.b.headMod << " " << g.b.rowStep
                  << " " << g.b.kStep << " " << g.b.transposed << " | "
                  << g.heads << " " << g.k << " "
-                 << g.rows << " " << g.cols << "\n"
+                 << g.rows << " " << g.cols << " " << g.rowMax << "\n"
                  << text << "//END\n";
   gpu::GPUFuncOp kernel = insertKernel(module, text);
   auto cidx = [&](int64_t v) -> Value {
@@ -464,22 +539,32 @@ Value mlir::attn::buildMmaGemm(OpBuilder &b, Location loc, ModuleOp module,
   auto [out, outDyn] =
       deviceResult(b, loc, bh, arith::MulIOp::create(b, loc, nC, cidx(g.rows)),
                    g.cols, g.lowerMask ? elt : b.getF32Type());
+  Value rows = arith::MulIOp::create(b, loc, nC, cidx(g.rows));
+  const int64_t tiles = g.cols / (8 * mmaGemmColumnTiles(g));
+  Value mx, mxDyn;
+  if (rowMax)
+    std::tie(mx, mxDyn) =
+        deviceResult(b, loc, bh, rows, tiles, b.getF32Type());
   Value blocks = arith::MulIOp::create(b, loc, bhV, nC);
   Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, blocks,
                                     cidx(0));
+  SmallVector<Value> kernelArgs{aMem, bMem, outDyn};
+  if (rowMax)
+    kernelArgs.push_back(mxDyn);
+  kernelArgs.push_back(nC);
   auto ifAny = scf::IfOp::create(b, loc, any, /*withElseRegion=*/false);
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(ifAny.thenBlock());
     gpu::LaunchFuncOp::create(
         b, loc, kernel,
-        gpu::KernelDim3{blocks, cidx((g.rows + 63) / 64),
-                        cidx(g.cols / (8 * mmaGemmColumnTiles(g)))},
+        gpu::KernelDim3{blocks, cidx((g.rows + 63) / 64), cidx(tiles)},
         gpu::KernelDim3{cidx(128), cidx(1), cidx(1)},
-        /*dynamicSharedMemorySize=*/Value(),
-        ValueRange{aMem, bMem, outDyn, nC});
+        /*dynamicSharedMemorySize=*/Value(), kernelArgs);
   }
   outlineGpuLaunch(module, {ifAny}, name);
+  if (rowMax)
+    *rowMax = resultTensor(b, loc, mx);
   return resultTensor(b, loc, out);
 }
 

@@ -40,6 +40,11 @@ struct MmaGemm {
   MmaOperand a, b;
   int64_t heads, k, rows, cols;
   bool lowerMask = false;
+  /// Also write the maximum of each row over every column tile of the grid
+  /// (8 nt columns, mmaGemmColumnTiles) into a second f32 result [BH, nC
+  /// rows, cols / (8 nt)]: the warps' 16 x 8 nt tiles reduced by quad
+  /// shuffles in the epilogue (causal FAVOR+'s per-query stabiliser).
+  bool rowMax = false;
 };
 
 /// The [BH, nC rows, cols] f32 result of `g` (the operands' type with
@@ -49,7 +54,7 @@ struct MmaGemm {
 /// `g`'s parameters go to stderr (test/GPU/mma_gemm_emulate.py runs them).
 Value buildMmaGemm(OpBuilder &b, Location loc, ModuleOp module,
                    const MmaGemm &g, OpFoldResult bh, Value nC, bool launch,
-                   StringRef name);
+                   StringRef name, Value *rowMax = nullptr);
 
 /// The kernel of `g` as gpu.func text (element type "bf16" or "f16"):
 /// grid (BH nC, ceil(rows / 64), cols / (8 nt)), 128 threads; warp w of
