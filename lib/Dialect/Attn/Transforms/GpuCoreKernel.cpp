@@ -181,6 +181,31 @@ persistentHeader(Writer &w, int64_t qTile, const std::string &memO,
           w.bin("arith.divui", bhIdx, gy, "index")};
 }
 
+/// The strided metadata of the rank-4 memref `mem` of type `memType` (its
+/// SSA name; results #0 to #7), its aligned base address and the address of
+/// its first element (the base plus the offset times `bytes`), both i64.
+std::tuple<std::string, std::string, std::string>
+firstElementAddress(Writer &w, const std::string &mem,
+                    const std::string &memType, const std::string &T,
+                    int64_t bytes) {
+  std::string md = w.fresh();
+  w.line(md + ":8 = memref.extract_strided_metadata " + mem + " : " +
+         memType + " -> memref<" + T +
+         ">, index, index, index, index, index, index, index");
+  std::string base = w.let(
+      "arith.index_cast " +
+      w.let("memref.extract_aligned_pointer_as_index " + md + "#0 : memref<" +
+            T + "> -> index") +
+      " : index to i64");
+  std::string start = w.bin(
+      "arith.addi", base,
+      w.bin("arith.muli",
+            w.let("arith.index_cast " + md + "#1 : index to i64"),
+            w.i64(bytes), "i64"),
+      "i64");
+  return {md, base, start};
+}
+
 /// Pair stores of the epilogue: (whether the output [B H, Nq, D] has unit
 /// column stride, even row strides and a 4-byte aligned start; its aligned
 /// base address (i64); the element offset of head `bh`'s row 0).
@@ -188,21 +213,8 @@ std::tuple<std::string, std::string, std::string>
 pairStoreSetup(Writer &w, const std::string &memO, const std::string &T,
                const std::string &bh, const std::string &c0,
                const std::string &c1) {
-  std::string md = w.fresh();
-  w.line(md + ":8 = memref.extract_strided_metadata %out : " + memO +
-         " -> memref<" + T + ">, index, index, index, index, index, index, "
-         "index");
-  std::string base = w.let(
-      "arith.index_cast " +
-      w.let("memref.extract_aligned_pointer_as_index " + md + "#0 : memref<" +
-            T + "> -> index") +
-      " : index to i64");
+  auto [md, base, start] = firstElementAddress(w, "%out", memO, T, 2);
   std::string off = md + "#1", s0 = md + "#5", s1 = md + "#6", s2 = md + "#7";
-  std::string start = w.bin(
-      "arith.addi", base,
-      w.bin("arith.muli", w.let("arith.index_cast " + off + " : index to i64"),
-            w.i64(2), "i64"),
-      "i64");
   std::string aligned = w.let(
       "arith.cmpi eq, " + w.bin("arith.andi", start, w.i64(3), "i64") + ", " +
       w.i64(0) + " : i64");
@@ -320,21 +332,9 @@ struct MergePairs {
   MergePairs(Writer &w, const std::string &mem, const std::string &T)
       : w(&w) {
     int64_t bytes = T == "f32" ? 4 : 2;
-    std::string md = w.fresh();
-    w.line(md + ":8 = memref.extract_strided_metadata " + mem +
-           " : memref<?x?x?x" + T + "> -> memref<" + T +
-           ">, index, index, index, index, index, index, index");
-    std::string base = w.let(
-        "arith.index_cast " +
-        w.let("memref.extract_aligned_pointer_as_index " + md + "#0 : memref<" +
-              T + "> -> index") +
-        " : index to i64");
-    start = w.bin(
-        "arith.addi", base,
-        w.bin("arith.muli",
-              w.let("arith.index_cast " + md + "#1 : index to i64"),
-              w.i64(bytes), "i64"),
-        "i64");
+    std::string md;
+    std::tie(md, std::ignore, start) =
+        firstElementAddress(w, mem, "memref<?x?x?x" + T + ">", T, bytes);
     s0 = md + "#5";
     s1 = md + "#6";
     size = w.i64(bytes);
